@@ -1,0 +1,21 @@
+// Bundles each entry into dist/ (or the directory given) with its dependencies, as GitHub runs
+// actions without node_modules.
+import { build } from 'esbuild';
+
+// CommonJS dependencies call require() for Node built-ins, which an ES module bundle lacks.
+const banner = "import { createRequire as __bfCreateRequire } from 'node:module'; const require = __bfCreateRequire(import.meta.url);";
+
+await build({
+  entryPoints: { main: 'src/main.ts', post: 'src/post.ts', cli: 'src/cli.ts' },
+  outdir: process.argv[2] ?? 'dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  // main, post and cli share most code: one chunk of it, not three copies.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  banner: { js: `#!/usr/bin/env node\n${banner}` },
+  legalComments: 'none',
+  logLevel: 'warning',
+});

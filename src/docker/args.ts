@@ -1,0 +1,121 @@
+// Pure builders of docker argument lists: what the holder, the build and the network get.
+import type { RunSpec } from '../spec.js';
+
+export const LABEL = 'buildfence';
+export const LABEL_RUN = 'buildfence.run';
+export const LABEL_PID = 'buildfence.pid';
+export const LABEL_HOST = 'buildfence.host';
+
+/** Where the build sees the directory holding its script. */
+export const SCRIPT_MOUNT = '/__buildfence';
+/** Where the holder sees the directory holding the rules. */
+export const RULES_MOUNT = '/__buildfence';
+
+export interface RunIdentity {
+  runId: string;
+  pid: number;
+  host: string;
+}
+
+export interface ResourceNames {
+  network: string;
+  holder: string;
+  build: string;
+}
+
+export function resourceNames(runId: string): ResourceNames {
+  return {
+    network: `buildfence-${runId}`,
+    holder: `buildfence-${runId}-holder`,
+    build: `buildfence-${runId}-build`,
+  };
+}
+
+export function labelArgs(id: RunIdentity): string[] {
+  return [
+    '--label', `${LABEL}=1`,
+    '--label', `${LABEL_RUN}=${id.runId}`,
+    '--label', `${LABEL_PID}=${id.pid}`,
+    '--label', `${LABEL_HOST}=${id.host}`,
+  ];
+}
+
+export function networkCreateArgs(id: RunIdentity): string[] {
+  return ['network', 'create', ...labelArgs(id), resourceNames(id.runId).network];
+}
+
+export interface HolderArgs {
+  id: RunIdentity;
+  image: string;
+  network: string;
+  rulesDir: string;
+  pull: RunSpec['pull'];
+}
+
+export function holderRunArgs(a: HolderArgs): string[] {
+  return [
+    'run', '--detach',
+    '--name', resourceNames(a.id.runId).holder,
+    ...labelArgs(a.id),
+    '--network', a.network,
+    '--pull', a.pull,
+    // NET_ADMIN for iptables and ipset; NET_RAW because iptables' set match asks ipset for set
+    // names over a raw socket. Nothing else. The build shares the namespace, not these capabilities.
+    '--cap-drop', 'ALL',
+    '--cap-add', 'NET_ADMIN',
+    '--cap-add', 'NET_RAW',
+    '--security-opt', 'no-new-privileges',
+    '--volume', `${a.rulesDir}:${RULES_MOUNT}:ro`,
+    '--entrypoint', 'sleep',
+    a.image,
+    '2147483647',
+  ];
+}
+
+export interface BuildArgs {
+  id: RunIdentity;
+  spec: RunSpec;
+  scriptDir: string;
+  scriptName: string;
+  envFile: string;
+  /** Names of variables passed from the runner's environment (values are not on the command line). */
+  passedEnv: string[];
+}
+
+export function buildCreateArgs(a: BuildArgs): string[] {
+  const names = resourceNames(a.id.runId);
+  const script = `${SCRIPT_MOUNT}/${a.scriptName}`;
+  const [shell, ...shellArgs] = shellCommand(a.spec.shell, script);
+  return [
+    'create',
+    '--name', names.build,
+    ...labelArgs(a.id),
+    '--pull', a.spec.pull,
+    '--volume', `${a.spec.workspace}:${a.spec.workspace}`,
+    '--volume', `${a.scriptDir}:${SCRIPT_MOUNT}:ro`,
+    '--workdir', a.spec.workingDirectory,
+    ...a.passedEnv.flatMap((name) => ['--env', name]),
+    '--env-file', a.envFile,
+    // The user's options come first so that the fence's own flags below always have the last word.
+    ...a.spec.dockerOptions,
+    '--network', `container:${names.holder}`,
+    '--cap-drop', 'NET_ADMIN',
+    '--cap-drop', 'NET_RAW',
+    '--security-opt', 'no-new-privileges',
+    '--entrypoint', shell,
+    a.spec.image,
+    ...shellArgs,
+  ];
+}
+
+/** `sh -e` runs `sh -e SCRIPT`; a `{0}` in the shell (as in GitHub's `shell`) marks where the script goes. */
+export function shellCommand(shell: string[], script: string): string[] {
+  return shell.includes('{0}') ? shell.map((w) => w.replaceAll('{0}', script)) : [...shell, script];
+}
+
+/** Runner variables the build sees, as GitHub passes them to container steps. */
+export function runnerEnvNames(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env)
+    .filter((k) => /^(GITHUB|RUNNER)_/.test(k))
+    .sort();
+}

@@ -1,0 +1,40 @@
+// Makes sure the holder image is there before anything starts.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { docker, lastLine } from './cli.js';
+import { DEFAULT_HOLDER_IMAGE } from '../inputs.js';
+import type { Log } from '../log.js';
+
+/** The repository root, where holder/ and scripts/ live (dist/x.js and src/docker/x.ts alike). */
+export function projectRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, 'holder', 'Dockerfile'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('Cannot find buildfence\'s holder/Dockerfile next to the running code.');
+    dir = parent;
+  }
+  return dir;
+}
+
+export async function imageExists(image: string): Promise<boolean> {
+  return (await docker(['image', 'inspect', '--format', '{{.Id}}', image])).exitCode === 0;
+}
+
+/**
+ * The default holder image is built when missing: from holder/Dockerfile where a registry is
+ * reachable. Offline, that fails and the message names the script that assembles it from the
+ * host's packages. Other holder images are the user's to provide (docker pulls them).
+ */
+export async function ensureHolderImage(image: string, log: Log): Promise<void> {
+  if (image !== DEFAULT_HOLDER_IMAGE || (await imageExists(image))) return;
+  const root = projectRoot();
+  log.info(`Holder image ${image} is missing; building it from holder/Dockerfile.`);
+  const built = await docker(['build', '--tag', image, path.join(root, 'holder')]);
+  if (built.exitCode === 0) return;
+  throw new Error(
+    `Cannot build the holder image ${image} from holder/Dockerfile: ${lastLine(built.stderr) || 'docker build failed'}. ` +
+      `On a machine without a registry, assemble it from the host's packages with ` +
+      `'sudo ${path.join(root, 'scripts', 'build-holder-image')}', or set input 'holder-image' to an image with iptables, ip6tables and ipset.`,
+  );
+}

@@ -1,0 +1,40 @@
+// What the fence needs to know about the sandbox network: its gateways, which are the Docker host.
+import ipaddr from 'ipaddr.js';
+import { docker, lastLine } from './cli.js';
+
+interface NetworkInspect {
+  Name: string;
+  Driver: string;
+  IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> | null };
+}
+
+export async function inspectGateways(network: string): Promise<string[]> {
+  const result = await docker(['network', 'inspect', '--format', '{{json .}}', network]);
+  if (result.exitCode !== 0) {
+    throw new Error(`Input 'network': cannot inspect Docker network '${network}': ${lastLine(result.stderr)}. Create it first or leave the input empty.`);
+  }
+  return parseGateways(JSON.parse(result.stdout) as NetworkInspect);
+}
+
+/** Gateway addresses of every subnet; Docker's default (the subnet's first host) where none is set. */
+export function parseGateways(net: NetworkInspect): string[] {
+  if (net.Driver === 'host' || net.Driver === 'null') {
+    throw new Error(`Input 'network': '${net.Name}' uses the ${net.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`);
+  }
+  const gateways: string[] = [];
+  for (const config of net.IPAM?.Config ?? []) {
+    if (config.Gateway) {
+      gateways.push(ipaddr.parse(config.Gateway).toString());
+    } else if (config.Subnet) {
+      gateways.push(firstHost(config.Subnet));
+    }
+  }
+  return gateways;
+}
+
+function firstHost(subnet: string): string {
+  const [addr] = ipaddr.parseCIDR(subnet);
+  const bytes = addr.toByteArray();
+  bytes[bytes.length - 1] += 1;
+  return ipaddr.fromByteArray(bytes).toString();
+}

@@ -1,0 +1,339 @@
+// Reads the user's extra `docker run` options and refuses those that would weaken the fence.
+// The options go on the build's `docker create` line before buildfence's own flags, so this
+// guard reads them exactly as docker's flag parser (pflag) does: a word misread as a value here
+// but as a flag by docker, or a stray word that docker takes for the image, would slip past it.
+import { splitWords } from '../words.js';
+import type { Mode } from '../types.js';
+
+export class DockerOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DockerOptionsError';
+  }
+}
+
+const INPUT = "Input 'docker-options'";
+
+/** Splits the input into words like a shell would, but expands and runs nothing. */
+export function parseDockerOptions(value: string): string[] {
+  try {
+    return splitWords(value, 'docker-options');
+  } catch (err) {
+    throw new DockerOptionsError((err as Error).message);
+  }
+}
+
+// docker run's flags (docker CLI 28). Booleans never take the next word; every other flag does,
+// whatever that word looks like. A flag outside these lists is refused unless written with `=`,
+// because only then is it clear where its value ends.
+const BOOLEAN_FLAGS = new Set([
+  'detach', 'disable-content-trust', 'help', 'init', 'interactive', 'no-healthcheck', 'oom-kill-disable',
+  'privileged', 'publish-all', 'quiet', 'read-only', 'rm', 'sig-proxy', 'tty', 'use-api-socket',
+]);
+const VALUE_FLAGS = new Set([
+  'add-host', 'annotation', 'attach', 'blkio-weight', 'blkio-weight-device', 'cap-add', 'cap-drop', 'cgroup-parent',
+  'cgroupns', 'cidfile', 'cpu-count', 'cpu-percent', 'cpu-period', 'cpu-quota', 'cpu-rt-period', 'cpu-rt-runtime',
+  'cpu-shares', 'cpus', 'cpuset-cpus', 'cpuset-mems', 'detach-keys', 'device', 'device-cgroup-rule',
+  'device-read-bps', 'device-read-iops', 'device-write-bps', 'device-write-iops', 'dns', 'dns-option',
+  'dns-search', 'domainname', 'entrypoint', 'env', 'env-file', 'expose', 'gpus', 'group-add', 'health-cmd',
+  'health-interval', 'health-retries', 'health-start-interval', 'health-start-period', 'health-timeout', 'hostname',
+  'io-maxbandwidth', 'io-maxiops', 'ip', 'ip6', 'ipc', 'isolation', 'kernel-memory', 'label', 'label-file', 'link',
+  'link-local-ip', 'log-driver', 'log-opt', 'mac-address', 'memory', 'memory-reservation', 'memory-swap',
+  'memory-swappiness', 'mount', 'name', 'network', 'network-alias', 'oom-score-adj', 'pid', 'pids-limit',
+  'platform', 'publish', 'pull', 'restart', 'runtime', 'security-opt', 'shm-size', 'stop-signal', 'stop-timeout',
+  'storage-opt', 'sysctl', 'tmpfs', 'ulimit', 'user', 'userns', 'uts', 'volume', 'volume-driver', 'volumes-from',
+  'workdir',
+]);
+// Maps, not object literals: keys come from the user, and `constructor` is not a flag.
+/** Hidden spellings docker accepts for the same flag. */
+const ALIASES = new Map([['net', 'network'], ['net-alias', 'network-alias'], ['dns-opt', 'dns-option']]);
+const SHORT_FLAGS = new Map(Object.entries({
+  a: 'attach', c: 'cpu-shares', d: 'detach', e: 'env', h: 'hostname', i: 'interactive', l: 'label', m: 'memory',
+  p: 'publish', P: 'publish-all', q: 'quiet', t: 'tty', u: 'user', v: 'volume', w: 'workdir',
+}));
+
+interface Option {
+  /** The long name, aliases resolved. */
+  name: string;
+  value?: string;
+  /** As the user wrote it, for messages. */
+  written: string;
+}
+
+/**
+ * Throws a DockerOptionsError naming every refused option, why, and what to do. Some options are
+ * refused in every mode because the fence depends on them; some only in block mode.
+ * `grade` only names the grade in messages.
+ */
+export function checkDockerOptions(args: string[], mode: Mode, grade?: string): void {
+  const { options, problems } = readOptions(args);
+  for (const option of options) {
+    for (const refusal of refusals(option, mode)) {
+      const fix = refusal.blockOnly
+        ? ` is refused in block mode${grade === undefined ? '' : ` (grade ${grade})`}; use a dev grade if the build truly needs it.`
+        : `. ${refusal.fix ?? 'Remove it.'}`;
+      problems.push(`${INPUT} refuses '${option.written}': ${refusal.reason}${fix}`);
+    }
+  }
+  if (problems.length > 0) throw new DockerOptionsError(problems.join('\n'));
+}
+
+function readOptions(args: string[]): { options: Option[]; problems: string[] } {
+  const options: Option[] = [];
+  const problems: string[] = [];
+  const missing = (written: string) =>
+    problems.push(`${INPUT} ends with '${written}', which needs a value. Give it one, or remove it.`);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--' || arg === '-' || !arg.startsWith('-')) {
+      // docker stops reading options at the first other word and takes it for the image, which
+      // would turn buildfence's own flags after it into the build's command.
+      problems.push(
+        `${INPUT} refuses '${arg}': only options are accepted here (the image and the command come from other inputs). ` +
+          'Remove it, or give it to the option it belongs to.',
+      );
+      continue;
+    }
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const written = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+      const name = ALIASES.get(written) ?? written;
+      if (eq !== -1) {
+        if (written === '' || written.startsWith('-')) problems.push(`${INPUT} refuses '${arg}': it is not an option. Remove it.`);
+        else options.push({ name, value: arg.slice(eq + 1), written: arg });
+      } else if (BOOLEAN_FLAGS.has(name)) {
+        options.push({ name, written: arg });
+      } else if (VALUE_FLAGS.has(name)) {
+        if (i + 1 === args.length) missing(arg);
+        else options.push({ name, value: args[++i], written: `${arg} ${args[i]}` });
+      } else {
+        problems.push(
+          `${INPUT} refuses '${arg}': buildfence does not know this docker run option, so it cannot tell whether the next word ` +
+            `is its value. Write it as ${arg}=VALUE (or ${arg}=true).`,
+        );
+      }
+      continue;
+    }
+    // A cluster of short flags, read as pflag does: booleans one letter each; the first letter
+    // that takes a value takes the rest of the word (after an optional '='), or the next word.
+    for (let j = 1; j < arg.length; j++) {
+      const letter = arg[j];
+      const name = SHORT_FLAGS.get(letter);
+      if (name === undefined) {
+        problems.push(`${INPUT} refuses '${arg}': '-${letter}' is not a docker run option. Remove it.`);
+        break;
+      }
+      const rest = arg.slice(j + 1);
+      if (rest.length > 1 && rest.startsWith('=')) {
+        options.push({ name, value: rest.slice(1), written: arg });
+        break;
+      }
+      if (BOOLEAN_FLAGS.has(name)) {
+        options.push({ name, written: arg.length === 2 ? arg : `-${letter} (in ${arg})` });
+      } else if (rest !== '') {
+        options.push({ name, value: rest, written: arg });
+        break;
+      } else if (i + 1 === args.length) {
+        missing(arg);
+      } else {
+        options.push({ name, value: args[++i], written: `${arg} ${args[i]}` });
+      }
+    }
+  }
+  return { options, problems };
+}
+
+interface Refusal {
+  reason: string;
+  blockOnly: boolean;
+  /** What to do instead, when it is more than removing the option. */
+  fix?: string;
+}
+
+const always = (reason: string, fix?: string): Refusal[] => [{ reason, blockOnly: false, ...(fix ? { fix } : {}) }];
+const inBlock = (mode: Mode, reason: string): Refusal[] => (mode === 'block' ? [{ reason, blockOnly: true }] : []);
+
+const LIFECYCLE = 'buildfence creates, runs and removes the build container itself';
+const HOST_NAMESPACE: Record<string, string> = {
+  pid: "the host's PID namespace would let the build see and signal the runner's processes",
+  ipc: "the host's IPC namespace would let the build reach the runner's shared memory",
+  uts: "the host's UTS namespace would let the build rename the runner",
+  userns: "'host' turns off user-namespace remapping",
+};
+
+function refusals(option: Option, mode: Mode): Refusal[] {
+  const value = option.value ?? '';
+  switch (option.name) {
+    case 'privileged':
+      return always('a privileged build could rewrite the fence and reach the host');
+    case 'use-api-socket':
+      return always('the Docker API socket would let the build start containers outside the fence');
+    case 'network':
+      return always("the build joins the holder's network namespace; another network would bypass the fence");
+    case 'dns':
+    case 'dns-option':
+    case 'dns-search':
+      return always("DNS is buildfence's: the build's resolver is the fence's own");
+    case 'entrypoint':
+      return always("buildfence runs the build's shell as the entrypoint");
+    case 'rm':
+    case 'name':
+    case 'detach':
+    case 'restart':
+      return always(LIFECYCLE);
+    case 'help':
+      return always("docker would print its usage instead of running the build");
+    case 'volumes-from':
+      return always("another container's mounts could hand the build the Docker socket");
+    case 'cgroupns':
+      return value.toLowerCase() === 'host' ? always("the host's cgroup namespace exposes the runner's cgroups") : [];
+    case 'pid':
+    case 'ipc':
+    case 'uts':
+    case 'userns':
+      return value.toLowerCase() === 'host'
+        ? always(HOST_NAMESPACE[option.name])
+        : inBlock(mode, `choosing the ${option.name} namespace`);
+    case 'cap-add':
+      return value.split(',').flatMap((cap) => capabilityRefusals(cap, mode));
+    case 'security-opt':
+      return securityOptRefusals(value, mode);
+    case 'volume': {
+      // Only `source:target[:options]` names a host path; a lone path is an anonymous volume.
+      const colon = value.indexOf(':');
+      return colon === -1 ? [] : mountSourceRefusals(value.slice(0, colon));
+    }
+    case 'mount':
+      return mountFields(value).flatMap(([key, val]) => {
+        if (key === 'source' || key === 'src') return mountSourceRefusals(val);
+        // The local volume driver bind-mounts a host directory named by `volume-opt=device=...`.
+        const [optKey = '', device = ''] = splitOnce(val, '=');
+        return key === 'volume-opt' && optKey.trim().toLowerCase() === 'device' ? mountSourceRefusals(device) : [];
+      });
+    case 'sysctl': {
+      // runc also reads `net/ipv4/ip_forward` as `net.ipv4.ip_forward`.
+      const key = splitOnce(value, '=')[0].trim().toLowerCase().replaceAll('/', '.');
+      return key.startsWith('net.')
+        ? always("the build shares the holder's network namespace, whose settings are the fence's")
+        : [];
+    }
+    case 'label':
+      return /^buildfence/i.test(value.trim())
+        ? always("labels under 'buildfence' are how buildfence finds and removes what it created")
+        : [];
+    case 'device':
+      return inBlock(mode, 'a host device');
+    case 'device-cgroup-rule':
+      return inBlock(mode, 'a device cgroup rule');
+    case 'cgroup-parent':
+      return inBlock(mode, 'choosing the parent cgroup');
+    default:
+      return [];
+  }
+}
+
+// Adding one of these takes precedence over buildfence's --cap-drop, so they are refused outright.
+const FENCE_CAPABILITIES = new Map(Object.entries({
+  NET_ADMIN: 'the build must not hold NET_ADMIN (it could rewrite the fence)',
+  NET_RAW: 'the build must not hold NET_RAW (a raw packet socket bypasses the fence)',
+  SYS_ADMIN: 'the build must not hold SYS_ADMIN (it could leave the fenced namespaces)',
+  SYS_MODULE: 'the build must not hold SYS_MODULE (a kernel module could switch the fence off)',
+  ALL: 'ALL includes NET_ADMIN and NET_RAW, which would let the build rewrite or bypass the fence',
+}));
+
+function capabilityRefusals(cap: string, mode: Mode): Refusal[] {
+  // Normalized as docker does: trimmed, upper case, CAP_ prefix optional.
+  const name = cap.trim().toUpperCase().replace(/^CAP_/, '');
+  const reason = FENCE_CAPABILITIES.get(name);
+  return reason !== undefined ? always(reason) : inBlock(mode, `adding a capability (${name})`);
+}
+
+/** Go's strconv.ParseBool spellings of true, lower-cased; anything else is false or an error. */
+const TRUE = ['1', 't', 'true'];
+/** Security options and the values that lower the build's confinement. */
+const LOWERED_CONFINEMENT = new Map([
+  ['seccomp', ['unconfined']],
+  ['apparmor', ['unconfined']],
+  ['label', ['disable']],
+  ['systempaths', ['unconfined']],
+  ['writable-cgroups', TRUE],
+]);
+
+function securityOptRefusals(opt: string, mode: Mode): Refusal[] {
+  // docker splits at the first '=', or else at the first ':'.
+  const [rawKey = '', rawValue] = opt.includes('=') ? splitOnce(opt, '=') : splitOnce(opt, ':');
+  const key = rawKey.trim().toLowerCase();
+  const value = (rawValue ?? '').trim().toLowerCase();
+  if (key === 'no-new-privileges') {
+    return rawValue === undefined || TRUE.includes(value)
+      ? []
+      : always('the build must keep no-new-privileges, so that setuid programs cannot raise its privileges');
+  }
+  return LOWERED_CONFINEMENT.get(key)?.includes(value) ? inBlock(mode, `lowering confinement (${key} ${value})`) : [];
+}
+
+function mountSourceRefusals(source: string): Refusal[] {
+  const exposure = socketExposure(source.trim());
+  return exposure === undefined ? [] : always(exposure.reason, exposure.fix);
+}
+
+const SOCKET_NAMES = ['docker.sock', 'containerd.sock', 'podman.sock'];
+/** Directories that hold an engine socket (with /var/run read as /run). */
+const SOCKET_DIRS = new Set(['/', '/var', '/run', '/run/docker', '/run/containerd', '/run/podman', '/run/user']);
+const SOCKET_REASON = 'the Docker socket would let the build start containers outside the fence';
+
+function socketExposure(source: string): { reason: string; fix?: string } | undefined {
+  const lower = source.toLowerCase();
+  const absolute = lower.startsWith('/');
+  // docker resolves a source that starts with '.' against its working directory; anything else
+  // without a leading '/' is a named volume.
+  if (!absolute && !lower.startsWith('.')) return undefined;
+  const resolved: string[] = [];
+  for (const segment of lower.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment !== '..') resolved.push(segment);
+    else if (!absolute) {
+      return { reason: "a relative path that climbs with '..' could reach the Docker socket", fix: 'Write the absolute path instead.' };
+    }
+    else resolved.pop();
+  }
+  const path = `${absolute ? '/' : './'}${resolved.join('/')}`.replace(/^\/var\/run(?=\/|$)/, '/run');
+  if (SOCKET_NAMES.some((name) => path.endsWith(name))) return { reason: SOCKET_REASON };
+  if (SOCKET_DIRS.has(path) || /^\/run\/user\/[^/]+$/.test(path)) {
+    return { reason: `${source} holds the Docker socket, which would let the build start containers outside the fence` };
+  }
+  // /proc/<pid>/root and /proc/<pid>/fd lead to the host's files, the Docker socket among them.
+  if (path === '/proc' || path.startsWith('/proc/')) return { reason: `${source} leads to the host's files, the Docker socket among them` };
+  return undefined;
+}
+
+/** `--mount` is one CSV record of key=value fields; keys are case-insensitive, as docker reads them. */
+function mountFields(value: string): Array<[string, string]> {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '"' && quoted && value[i + 1] === '"') {
+      field += '"';
+      i++;
+    } else if (c === '"') {
+      quoted = !quoted;
+    } else if (!quoted && (c === ',' || c === '\n')) {
+      fields.push(field);
+      field = '';
+    } else {
+      field += c;
+    }
+  }
+  fields.push(field);
+  return fields.map((f) => {
+    const [key = '', val = ''] = splitOnce(f, '=');
+    return [key.trim().toLowerCase(), val];
+  });
+}
+
+function splitOnce(text: string, separator: string): [string, string?] {
+  const at = text.indexOf(separator);
+  return at === -1 ? [text] : [text.slice(0, at), text.slice(at + separator.length)];
+}

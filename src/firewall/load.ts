@@ -1,0 +1,66 @@
+// Loads the rendered rules into the holder in one docker exec and reads them back.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { docker, lastLine } from '../docker/cli.js';
+import { RULES_MOUNT } from '../docker/args.js';
+import { compareRules, type SavedRules } from './verify.js';
+import type { Ruleset } from './ruleset.js';
+
+export const RULE_FILES = { ipset: 'rules.ipset', v4: 'rules.v4', v6: 'rules.v6' } as const;
+
+const MARK = '---buildfence-readback---';
+
+// Runs inside the holder with its own sh: each restore is atomic for its table or set list, and
+// any failure stops the script before the read-back, so the caller never sees a half fence as whole.
+export const LOAD_SCRIPT = [
+  'set -e',
+  'for tool in ipset iptables-restore ip6tables-restore iptables-save ip6tables-save; do',
+  '  command -v "$tool" >/dev/null 2>&1 || { echo "the holder image has no $tool" >&2; exit 127; }',
+  'done',
+  `ipset restore < ${RULES_MOUNT}/${RULE_FILES.ipset}`,
+  `iptables-restore < ${RULES_MOUNT}/${RULE_FILES.v4}`,
+  `ip6tables-restore < ${RULES_MOUNT}/${RULE_FILES.v6}`,
+  `echo ${MARK}; ipset save`,
+  `echo ${MARK}; iptables-save -t filter`,
+  `echo ${MARK}; ip6tables-save -t filter`,
+].join('\n');
+
+export class FenceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FenceError';
+  }
+}
+
+export async function writeRuleFiles(dir: string, rules: Ruleset): Promise<void> {
+  await Promise.all(
+    (Object.keys(RULE_FILES) as Array<keyof typeof RULE_FILES>).map((k) =>
+      fs.writeFile(path.join(dir, RULE_FILES[k]), rules[k], { mode: 0o644 }),
+    ),
+  );
+}
+
+/** Loads the rules and throws unless what the kernel holds equals what was rendered. */
+export async function loadAndVerify(holder: string, holderImage: string, rules: Ruleset): Promise<void> {
+  const result = await docker(['exec', holder, 'sh', '-c', LOAD_SCRIPT]);
+  if (result.exitCode !== 0) {
+    throw new FenceError(
+      `Loading the fence into the holder (image ${holderImage}) failed: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}. ` +
+        'The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); ' +
+        "buildfence's own image has them (scripts/build-holder-image).",
+    );
+  }
+  const diffs = compareRules(rules, parseReadback(result.stdout));
+  if (diffs.length > 0) {
+    throw new FenceError(
+      `The rules read back from the holder differ from the rules loaded, so the build was not started:\n  ${diffs.slice(0, 20).join('\n  ')}` +
+        (diffs.length > 20 ? `\n  ... and ${diffs.length - 20} more` : ''),
+    );
+  }
+}
+
+export function parseReadback(stdout: string): SavedRules {
+  const parts = stdout.split(`${MARK}\n`);
+  if (parts.length !== 4) throw new FenceError('The holder did not print its rules back; the build was not started.');
+  return { ipset: parts[1], v4: parts[2], v6: parts[3] };
+}

@@ -1,0 +1,65 @@
+// Compares the rules read back from the holder with the rules rendered. Pure.
+import type { Ruleset } from './ruleset.js';
+
+export interface SavedRules {
+  ipset: string;
+  v4: string;
+  v6: string;
+}
+
+/** Lists every difference between what was meant and what the kernel holds; empty when equal. */
+export function compareRules(expected: Ruleset, saved: SavedRules): string[] {
+  return [
+    ...diffLines('iptables (IPv4)', normalizeFilter(expected.v4), normalizeFilter(saved.v4), true),
+    ...diffLines('ip6tables (IPv6)', normalizeFilter(expected.v6), normalizeFilter(saved.v6), true),
+    ...diffLines('ipset', normalizeIpset(expected.ipset), normalizeIpset(saved.ipset), false),
+  ];
+}
+
+// iptables-save adds comments and packet counters; the rules themselves must match in order.
+export function normalizeFilter(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => (l.startsWith(':') ? l.replace(/\s+\[\d+:\d+\]$/, '') : l));
+}
+
+// ipset save adds sizing options to sets and prints host networks without their prefix;
+// element order is the hash's, so elements compare as a sorted list.
+export function normalizeIpset(text: string): string[] {
+  const creates: string[] = [];
+  const adds: string[] = [];
+  for (const raw of text.split('\n')) {
+    const words = raw.trim().split(/\s+/);
+    if (words[0] === 'create') creates.push(words.slice(0, 5).join(' '));
+    if (words[0] === 'add') adds.push(`add ${words[1]} ${hostWithoutPrefix(words[2] ?? '')}`);
+  }
+  return [...creates.sort(), ...adds.sort()];
+}
+
+function hostWithoutPrefix(element: string): string {
+  return element.replace(/\/(32|128)(?=,|$)/, '');
+}
+
+function diffLines(what: string, expected: string[], actual: string[], ordered: boolean): string[] {
+  const diffs: string[] = [];
+  if (ordered) {
+    const n = Math.max(expected.length, actual.length);
+    for (let i = 0; i < n; i++) {
+      if (expected[i] !== actual[i]) {
+        diffs.push(`${what} line ${i + 1}: expected ${show(expected[i])}, found ${show(actual[i])}`);
+      }
+    }
+    return diffs;
+  }
+  const have = new Set(actual);
+  const want = new Set(expected);
+  for (const l of expected) if (!have.has(l)) diffs.push(`${what}: missing ${l}`);
+  for (const l of actual) if (!want.has(l)) diffs.push(`${what}: unexpected ${l}`);
+  return diffs;
+}
+
+function show(line: string | undefined): string {
+  return line === undefined ? 'nothing' : `'${line}'`;
+}

@@ -1,0 +1,147 @@
+// Turns action inputs or CLI flags into a RunSpec. Every error names the input, the value and
+// the expected form; nothing is silently dropped or widened.
+import * as path from 'node:path';
+import { parseAllowlist } from './policy/allowlist.js';
+import { resolveGrade } from './policy/grades.js';
+import { checkDockerOptions, parseDockerOptions } from './docker/options-guard.js';
+import { splitWords } from './words.js';
+import type { RunSpec } from './spec.js';
+import type { AddressEntry, Mode } from './types.js';
+
+export const DEFAULT_HOLDER_IMAGE = 'buildfence/holder:0.1.0';
+
+export const INPUT_DEFAULTS = {
+  grade: 'dev',
+  image: 'ubuntu:24.04',
+  shell: 'sh -e',
+  'holder-image': DEFAULT_HOLDER_IMAGE,
+  pull: 'missing',
+} as const;
+
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+/** Reads one input by its action.yml name; returns '' when unset. */
+export type InputReader = (name: string) => string;
+
+export interface InputContext {
+  /** The directory mounted into the build: GITHUB_WORKSPACE, or the CLI's current directory. */
+  workspace: string;
+  /** How the allowlist was given, for messages: `input 'allowlist'` or `--allow`. */
+  allowlistSource: string;
+}
+
+export function readRunSpec(read: InputReader, ctx: InputContext): RunSpec {
+  const get = (name: keyof typeof INPUT_DEFAULTS) => read(name).trim() || INPUT_DEFAULTS[name];
+  const grade = get('grade');
+  const mode = readMode(read('mode').trim(), grade);
+  const run = read('run');
+  if (run.trim() === '') throw new InputError("Input 'run' is required: the script to run in the build container.");
+
+  const workspace = checkWorkspace(path.resolve(ctx.workspace));
+  const dockerOptions = guarded(() => parseDockerOptions(read('docker-options')));
+  guarded(() => checkDockerOptions(dockerOptions, mode));
+
+  const network = read('network').trim() || undefined;
+  if (network !== undefined) checkNetwork(network);
+
+  return {
+    grade,
+    mode,
+    entries: addressEntries(read('allowlist'), ctx.allowlistSource),
+    run,
+    image: get('image'),
+    shell: readShell(get('shell')),
+    workspace,
+    workingDirectory: path.resolve(workspace, read('working-directory').trim() || '.'),
+    env: readEnv(read('env')),
+    holderImage: get('holder-image'),
+    network,
+    dockerOptions,
+    pull: readPull(get('pull')),
+  };
+}
+
+function readMode(value: string, grade: string): Mode {
+  const gradeMode = guarded(() => resolveGrade(grade)).mode;
+  if (value === '') return gradeMode;
+  if (value === 'block' || value === 'audit') return value;
+  throw new InputError(`Input 'mode' has invalid value '${value}'. Expected 'block' or 'audit' (or leave it empty to use the grade's mode).`);
+}
+
+function addressEntries(value: string, source: string): AddressEntry[] {
+  const entries = guarded(() => parseAllowlist(value, source));
+  const names = entries.filter((e) => e.kind === 'name').map((e) => `'${e.text}'`);
+  if (names.length > 0) {
+    throw new InputError(
+      `${capitalize(source)} has name entries (${names.join(', ')}), but this version of buildfence has no ` +
+        'filtering resolver yet, so it cannot enforce names. List the addresses instead (203.0.113.7:443, 10.0.0.0/8).',
+    );
+  }
+  return entries.filter((e): e is AddressEntry => e.kind === 'address');
+}
+
+function readShell(value: string): string[] {
+  const words = guarded(() => splitWords(value, 'shell'));
+  if (words.length === 0) throw new InputError("Input 'shell' is empty. Expected a command such as 'sh -e' or 'bash -e {0}'.");
+  return words;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function readEnv(value: string): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const raw of value.split('\n')) {
+    const line = raw.replace(/\r$/, '');
+    if (line.trim() === '') continue;
+    const eq = line.indexOf('=');
+    const key = eq < 0 ? line.trim() : line.slice(0, eq).trim();
+    if (eq < 0 || !ENV_NAME.test(key)) {
+      throw new InputError(`Input 'env' has invalid line '${line}'. Expected KEY=VALUE, one per line, KEY made of letters, digits and '_'.`);
+    }
+    pairs.push([key, line.slice(eq + 1)]);
+  }
+  return pairs;
+}
+
+function readPull(value: string): RunSpec['pull'] {
+  if (value === 'missing' || value === 'never') return value;
+  throw new InputError(`Input 'pull' has invalid value '${value}'. Expected 'missing' (pull images that are not present) or 'never'.`);
+}
+
+// The workspace is mounted into the build: a directory that holds the Docker socket would hand
+// the build the engine, and with it every other container.
+const SOCKET_PARENTS = ['/', '/var', '/run', '/var/run'];
+
+function checkWorkspace(dir: string): string {
+  if (SOCKET_PARENTS.includes(dir)) {
+    throw new InputError(`The workspace '${dir}' would be mounted into the build and contains the Docker socket. Run from a project directory.`);
+  }
+  return dir;
+}
+
+function checkNetwork(network: string): void {
+  if (network === 'host' || network === 'none' || network.startsWith('container:')) {
+    throw new InputError(
+      `Input 'network' cannot be '${network}': the holder needs a network namespace of its own ` +
+        '(with host it would rewrite the runner\'s firewall). Name a bridge network, or leave it empty for a fresh one.',
+    );
+  }
+}
+
+function guarded<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

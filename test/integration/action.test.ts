@@ -1,0 +1,114 @@
+// The bundled action, run the way the runner runs it: node dist/main.js with INPUT_* variables,
+// then node dist/post.js with the state main saved.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { PROBE_IMAGE, ROOT, internalNet, requireEngine, resourcesOf, verdicts, workspace, type TestNet } from './harness.js';
+
+let net: TestNet;
+let ws: string;
+
+before(async () => {
+  await requireEngine();
+  net = await internalNet(1);
+  ws = await workspace();
+});
+
+after(async () => {
+  await net?.remove();
+  if (ws) await fs.rm(ws, { recursive: true, force: true });
+});
+
+interface Step {
+  code: number | null;
+  stdout: string;
+  files: { output: string; state: string };
+  pid: number;
+}
+
+function runEntry(entry: 'main' | 'post', inputs: Record<string, string>, extraEnv: Record<string, string> = {}, onStdout?: (all: string, kill: () => void) => void): Promise<Step> {
+  return (async () => {
+    const files = { output: path.join(ws, `output-${Math.random()}`), state: path.join(ws, `state-${Math.random()}`) };
+    await fs.writeFile(files.output, '');
+    await fs.writeFile(files.state, '');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env, GITHUB_WORKSPACE: ws, RUNNER_TEMP: ws, GITHUB_OUTPUT: files.output, GITHUB_STATE: files.state, ...extraEnv,
+    };
+    for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', `${entry}.js`)], { env, cwd: ws, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      onStdout?.(stdout, () => child.kill('SIGKILL'));
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    return {
+      code,
+      stdout,
+      pid: child.pid!,
+      files: { output: await fs.readFile(files.output, 'utf8'), state: await fs.readFile(files.state, 'utf8') },
+    };
+  })();
+}
+
+const common = () => ({ network: net.name, pull: 'never', image: PROBE_IMAGE, shell: 'sh' });
+
+/** Reads `name<<DELIM\nvalue\nDELIM` records that @actions/core writes to GITHUB_OUTPUT and GITHUB_STATE. */
+function fileCommands(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) out[m[1]] = m[3];
+  return out;
+}
+
+describe('the action (dist/)', () => {
+  it('runs a release build, sets exit-code, and the build cannot issue workflow commands', async () => {
+    const s = net.servers[0];
+    const step = await runEntry('main', {
+      ...common(),
+      grade: 'release',
+      allowlist: `${s.ipv4}:8080`,
+      run: [`probe tcp ${s.ipv4} 8080`, `probe tcp ${s.ipv4} 9090`, 'echo "::error::forged annotation"', 'echo "::add-mask::x"'].join('\n'),
+    });
+    assert.equal(step.code, 0, step.stdout);
+    assert.equal(fileCommands(step.files.output)['exit-code'], '0');
+    const v = verdicts(step.stdout);
+    assert.equal(v.get(`tcp ${s.ipv4}:8080`), 'ok');
+    assert.equal(v.get(`tcp ${s.ipv4}:9090`), 'refused');
+    const token = /^::stop-commands::([0-9a-f]{32})$/m.exec(step.stdout)?.[1];
+    assert.ok(token, 'workflow commands are paused during the build');
+    const paused = step.stdout.slice(step.stdout.indexOf(`::stop-commands::${token}`), step.stdout.indexOf(`::${token}::`));
+    assert.ok(paused.includes('::error::forged annotation'), 'the forged command is inside the pause');
+    assert.ok(step.stdout.indexOf(`::${token}::`) > step.stdout.indexOf('forged'), 'commands resume only after the build');
+  });
+
+  it('fails the step with the exit code when the build fails', async () => {
+    const step = await runEntry('main', { ...common(), grade: 'release', run: 'exit 5' });
+    assert.equal(step.code, 1);
+    assert.match(step.stdout, /^::error::The build exited with code 5\.$/m);
+    assert.equal(fileCommands(step.files.output)['exit-code'], '5');
+  });
+
+  it('fails with a message naming the input when an input is wrong', async () => {
+    const step = await runEntry('main', { ...common(), grade: 'release', allowlist: '10.1.2.3/8', run: 'true' });
+    assert.equal(step.code, 1);
+    assert.match(step.stdout, /^::error::.*'10\.1\.2\.3\/8'.*input 'allowlist'.*10\.0\.0\.0\/8/m);
+  });
+
+  it('post removes what a killed main left behind, and is quiet with no state', async () => {
+    const main = await runEntry('main', { ...common(), grade: 'release', run: 'echo building; sleep 60' }, {}, (all, kill) => {
+      if (all.includes('building')) kill();
+    });
+    assert.equal(main.code, null, 'main was killed');
+    assert.notDeepEqual(await resourcesOf(main.pid), [], 'a killed main leaves its containers');
+    const runId = fileCommands(main.files.state)['run-id'];
+    assert.match(runId, /^[0-9a-f]{12}$/);
+    const post = await runEntry('post', {}, { 'STATE_run-id': runId, 'STATE_own-network': 'false' });
+    assert.equal(post.code, 0);
+    assert.deepEqual(await resourcesOf(main.pid), []);
+    const empty = await runEntry('post', {});
+    assert.equal(empty.code, 0);
+    assert.equal(empty.stdout, '');
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildCreateArgs, holderRunArgs, runnerEnvNames, shellCommand } from '../../src/docker/args.js';
+import type { RunSpec } from '../../src/spec.js';
+
+const id = { runId: 'abcdef012345', pid: 4242, host: 'runner-1' };
+const spec: RunSpec = {
+  grade: 'release', mode: 'block', entries: [], run: 'make', image: 'ubuntu:24.04', shell: ['sh', '-e'],
+  workspace: '/home/runner/work/app', workingDirectory: '/home/runner/work/app/sub', env: [['A', '1']],
+  holderImage: 'buildfence/holder:0.1.0', dockerOptions: ['--memory', '2g', '--cpus=2'], pull: 'never',
+};
+
+function valueOf(args: string[], flag: string): string[] {
+  return args.flatMap((a, i) => (a === flag ? [args[i + 1]] : []));
+}
+
+describe('holderRunArgs', () => {
+  const args = holderRunArgs({ id, image: 'buildfence/holder:0.1.0', network: 'net1', rulesDir: '/tmp/r', pull: 'never' });
+  it('gives the holder NET_ADMIN and NET_RAW and nothing else', () => {
+    assert.deepEqual(valueOf(args, '--cap-drop'), ['ALL']);
+    assert.deepEqual(valueOf(args, '--cap-add'), ['NET_ADMIN', 'NET_RAW']);
+    assert.ok(!args.includes('--privileged'));
+  });
+  it('names and labels it for this run', () => {
+    assert.deepEqual(valueOf(args, '--name'), ['buildfence-abcdef012345-holder']);
+    assert.deepEqual(valueOf(args, '--label'), ['buildfence=1', 'buildfence.run=abcdef012345', 'buildfence.pid=4242', 'buildfence.host=runner-1']);
+    assert.deepEqual(valueOf(args, '--network'), ['net1']);
+    assert.deepEqual(valueOf(args, '--volume'), ['/tmp/r:/__buildfence:ro']);
+  });
+});
+
+describe('buildCreateArgs', () => {
+  const args = buildCreateArgs({ id, spec, scriptDir: '/tmp/s', scriptName: 'script.sh', envFile: '/tmp/env', passedEnv: ['GITHUB_SHA'] });
+  it("joins the holder's network namespace and drops what could change or bypass the rules", () => {
+    assert.deepEqual(valueOf(args, '--network'), ['container:buildfence-abcdef012345-holder']);
+    assert.deepEqual(valueOf(args, '--cap-drop'), ['NET_ADMIN', 'NET_RAW']);
+    assert.deepEqual(valueOf(args, '--security-opt'), ['no-new-privileges']);
+    assert.ok(!args.includes('--privileged'));
+  });
+  it("puts the user's options before the fence's own flags", () => {
+    const user = args.indexOf('--memory');
+    assert.ok(user > 0 && user < args.indexOf('--network') && user < args.indexOf('--cap-drop'));
+    assert.ok(args.includes('--cpus=2'));
+  });
+  it('mounts the workspace at the same path and runs the script with the shell', () => {
+    assert.deepEqual(valueOf(args, '--volume'), ['/home/runner/work/app:/home/runner/work/app', '/tmp/s:/__buildfence:ro']);
+    assert.deepEqual(valueOf(args, '--workdir'), ['/home/runner/work/app/sub']);
+    assert.deepEqual(args.slice(args.indexOf('--entrypoint')), ['--entrypoint', 'sh', 'ubuntu:24.04', '-e', '/__buildfence/script.sh']);
+  });
+  it('passes variables by name, never their values', () => {
+    assert.deepEqual(valueOf(args, '--env'), ['GITHUB_SHA']);
+    assert.deepEqual(valueOf(args, '--env-file'), ['/tmp/env']);
+    assert.ok(!args.some((a) => a.includes('A=1')));
+  });
+});
+
+describe('shellCommand', () => {
+  const cases: Array<[string[], string[]]> = [
+    [['sh', '-e'], ['sh', '-e', '/s.sh']],
+    [['bash', '-e', '{0}'], ['bash', '-e', '/s.sh']],
+    [['python3', '{0}', '--flag'], ['python3', '/s.sh', '--flag']],
+  ];
+  for (const [shell, expected] of cases) {
+    it(shell.join(' '), () => assert.deepEqual(shellCommand(shell, '/s.sh'), expected));
+  }
+});
+
+describe('runnerEnvNames', () => {
+  it('passes GITHUB_* and RUNNER_* only', () => {
+    assert.deepEqual(runnerEnvNames({ GITHUB_SHA: 'x', RUNNER_OS: 'Linux', HOME: '/root', ACTIONS_RUNTIME_TOKEN: 't', MY_GITHUB_X: 'y' }), ['GITHUB_SHA', 'RUNNER_OS']);
+  });
+});

@@ -1,0 +1,298 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DockerOptionsError, checkDockerOptions, parseDockerOptions } from '../../src/docker/options-guard.js';
+import type { Mode } from '../../src/types.js';
+
+const MODES: Mode[] = ['block', 'audit'];
+
+/** Parses like the action does, then checks; returns the error message, or undefined when accepted. */
+function refusal(value: string, mode: Mode, grade?: string): string | undefined {
+  try {
+    checkDockerOptions(parseDockerOptions(value), mode, grade);
+    return undefined;
+  } catch (err) {
+    assert.ok(err instanceof DockerOptionsError, String(err));
+    return err.message;
+  }
+}
+
+describe('parseDockerOptions', () => {
+  const words: Array<[string, string[]]> = [
+    ['', []],
+    ['  \n ', []],
+    ['--memory 2g', ['--memory', '2g']],
+    ['-e "A=b c" --label \'k=v w\'', ['-e', 'A=b c', '--label', 'k=v w']],
+    ["-e 'X=$HOME'", ['-e', 'X=$HOME']],
+    ['-e X=\\$HOME', ['-e', 'X=$HOME']],
+    ['--tmpfs /tmp\n--read-only', ['--tmpfs', '/tmp', '--read-only']],
+    ['-e A=b\\ c', ['-e', 'A=b c']],
+    ["-e 'A=`x`'", ['-e', 'A=`x`']],
+  ];
+  for (const [value, expected] of words) {
+    it(`splits ${JSON.stringify(value)}`, () => assert.deepEqual(parseDockerOptions(value), expected));
+  }
+
+  const refused: Array<[string, RegExp]> = [
+    ['--memory 2g; rm -rf /', /refuses ';': shell operators/],
+    ['-e A=1 | cat', /refuses '\|'/],
+    ['-e A=1 && true', /refuses '&&'/],
+    ['-e A=1 & true', /refuses '&'/],
+    ['-v /a:/b > out', /refuses '>'/],
+    ['--env-file <(cat x)', /refuses '<\('/],
+    ['-v /data/*:/x', /refuses '\/data\/\*:\/x': glob patterns are not expanded/],
+    ['--memory 2g # why', /refuses '# why': comments are not allowed/],
+    ['-e X=$HOME', /refuses '\$HOME': variables and command substitutions are not expanded/],
+    ['-e "X=${HOME}"', /refuses '\$HOME'/],
+    ['-e X=${A:-b}', /refuses '\$\{A:-b\}'/],
+    ['-e X=$(id)', /refuses '\$'/],
+    ['-e X=`id`', /refuses '`': command substitution is not run/],
+    ['-e "X=`id`"', /refuses '`'/],
+    ['-e "X=1', /unterminated " quote/],
+    ["-e 'X=1", /unterminated ' quote/],
+  ];
+  for (const [value, pattern] of refused) {
+    it(`refuses ${JSON.stringify(value)}`, () => {
+      assert.throws(() => parseDockerOptions(value), (err: unknown) => {
+        assert.ok(err instanceof DockerOptionsError);
+        assert.match(err.message, /Input 'docker-options'/);
+        assert.match(err.message, pattern);
+        return true;
+      });
+    });
+  }
+
+  it('reports a backtick inside double quotes once, not as an open quote', () => {
+    assert.throws(() => parseDockerOptions('-e "X=`id`"'), (err: unknown) => {
+      assert.ok(err instanceof DockerOptionsError);
+      assert.equal(err.message.split('\n').length, 1);
+      return true;
+    });
+  });
+
+  it('reports every variable, one line each', () => {
+    assert.throws(() => parseDockerOptions('-e A=$X -e B=$Y'), (err: unknown) => {
+      assert.ok(err instanceof DockerOptionsError);
+      assert.deepEqual(err.message.split('\n').map((l) => /refuses '([^']*)'/.exec(l)?.[1]), ['$X', '$Y']);
+      return true;
+    });
+  });
+});
+
+describe('checkDockerOptions refuses in every mode', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['--privileged', /refuses '--privileged': a privileged build/],
+    ['--privileged=true', /refuses '--privileged=true'/],
+    ['--privileged=false', /refuses '--privileged=false'/],
+    ['--use-api-socket', /Docker API socket/],
+    ['--network host', /refuses '--network host': the build joins the holder's network/],
+    ['--network=bridge', /holder's network/],
+    ['--net host', /refuses '--net host'/],
+    ['--net=container:other', /holder's network/],
+    ['--cap-add NET_ADMIN', /^Input 'docker-options' refuses '--cap-add NET_ADMIN': the build must not hold NET_ADMIN \(it could rewrite the fence\)\. Remove it\.$/],
+    ['--cap-add=net_admin', /refuses '--cap-add=net_admin': the build must not hold NET_ADMIN/],
+    ['--cap-add CAP_NET_RAW', /NET_RAW \(a raw packet socket bypasses the fence\)/],
+    ['--cap-add cap_net_raw', /NET_RAW/],
+    ['--cap-add " net_admin "', /NET_ADMIN/],
+    ['--cap-add ALL', /ALL includes NET_ADMIN/],
+    ['--cap-add all', /ALL includes/],
+    ['--cap-add SYS_ADMIN', /SYS_ADMIN/],
+    ['--cap-add CAP_SYS_MODULE', /SYS_MODULE/],
+    ['--cap-add CHOWN,NET_ADMIN', /NET_ADMIN/],
+    ['-v /var/run/docker.sock:/var/run/docker.sock', /Docker socket/],
+    ['-v=/var/run/docker.sock:/s', /refuses '-v=\/var\/run\/docker\.sock:\/s': the Docker socket/],
+    ['-v/run/docker.sock:/s', /Docker socket/],
+    ['--volume /run/docker.sock:/s:ro', /Docker socket/],
+    ['--volume=/home/runner/.docker/run/docker.sock:/s', /Docker socket/],
+    ['-v /run/containerd/containerd.sock:/c', /Docker socket/],
+    ['-v /run/podman/podman.sock:/p', /Docker socket/],
+    ['-v /:/host', /refuses '-v \/:\/host': \/ holds the Docker socket/],
+    ['-v /var/run:/r', /holds the Docker socket/],
+    ['-v /var/run/:/r', /holds the Docker socket/],
+    ['-v /run:/r', /holds the Docker socket/],
+    ['-v /var:/r', /holds the Docker socket/],
+    ['-v /var/run/docker:/r', /holds the Docker socket/],
+    ['-v /run/containerd:/r', /holds the Docker socket/],
+    ['-v /run/user/1000:/r', /holds the Docker socket/],
+    ['-v //var//run/./:/r', /holds the Docker socket/],
+    ['-v /tmp/../var/run:/r', /holds the Docker socket/],
+    ['-v /var/run/docker.sock/..:/r', /holds the Docker socket/],
+    ['-v ../../../../var/run/docker.sock:/x', /climbs with '\.\.' .* Write the absolute path instead\./],
+    ['-v ./docker.sock:/x', /Docker socket/],
+    ['-v /proc/1/root:/host', /leads to the host's files/],
+    ['--mount type=bind,source=/var/run/docker.sock,target=/x', /refuses '--mount type=bind,source=\/var\/run\/docker\.sock,target=\/x': the Docker socket/],
+    ['--mount type=bind,src=/,dst=/host', /\/ holds the Docker socket/],
+    ['--mount=type=bind,SOURCE=/run,target=/x', /holds the Docker socket/],
+    ['--mount \'"source=/var/run/docker.sock",target=/x\'', /Docker socket/],
+    ['--mount type=volume,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/var/run,dst=/x', /\/var\/run holds the Docker socket/],
+    ['--security-opt no-new-privileges=false', /refuses '--security-opt no-new-privileges=false': the build must keep no-new-privileges/],
+    ['--security-opt no-new-privileges:false', /no-new-privileges/],
+    ['--security-opt=no-new-privileges=0', /no-new-privileges/],
+    ['--security-opt no-new-privileges=FALSE', /no-new-privileges/],
+    ['--dns 1.1.1.1', /refuses '--dns 1\.1\.1\.1': DNS is buildfence's/],
+    ['--dns-search example.com', /DNS is buildfence's/],
+    ['--dns-option ndots:1', /DNS is buildfence's/],
+    ['--dns-opt=ndots:1', /DNS is buildfence's/],
+    ['--entrypoint sh', /refuses '--entrypoint sh': buildfence runs the build's shell/],
+    ['--entrypoint=', /entrypoint/],
+    ['--rm', /refuses '--rm': buildfence creates, runs and removes the build container itself/],
+    ['--name x', /removes the build container itself/],
+    ['--detach', /removes the build container itself/],
+    ['-d', /refuses '-d': buildfence creates/],
+    ['-itd', /refuses '-d \(in -itd\)'/],
+    ['--restart always', /removes the build container itself/],
+    ['--help', /usage/],
+    ['--pid host', /refuses '--pid host': the host's PID namespace/],
+    ['--pid=HOST', /PID namespace/],
+    ['--ipc host', /IPC namespace/],
+    ['--uts host', /UTS namespace/],
+    ['--userns host', /user-namespace remapping/],
+    ['--cgroupns host', /cgroup namespace/],
+    ['--volumes-from other', /another container's mounts/],
+    ['--sysctl net.ipv4.ip_forward=1', /holder's network namespace/],
+    ['--sysctl net/ipv6/conf/all/disable_ipv6=0', /holder's network namespace/],
+    ['--label buildfence.run=other', /labels under 'buildfence'/],
+  ];
+  for (const [value, pattern] of cases) {
+    for (const mode of MODES) {
+      it(`${value} (${mode})`, () => {
+        const message = refusal(value, mode);
+        assert.ok(message, 'expected a refusal');
+        assert.match(message, pattern);
+        assert.match(message, /Remove it\.|Write the absolute path instead\./);
+      });
+    }
+  }
+});
+
+describe('checkDockerOptions refuses in block mode only', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['--cap-add SYS_PTRACE', /adding a capability \(SYS_PTRACE\)/],
+    ['--cap-add=cap_chown', /adding a capability \(CHOWN\)/],
+    ['--security-opt seccomp=unconfined', /lowering confinement \(seccomp unconfined\)/],
+    ['--security-opt seccomp:unconfined', /seccomp unconfined/],
+    ['--security-opt apparmor=unconfined', /apparmor unconfined/],
+    ['--security-opt apparmor:unconfined', /apparmor unconfined/],
+    ['--security-opt label=disable', /label disable/],
+    ['--security-opt label:disable', /label disable/],
+    ['--security-opt systempaths=unconfined', /systempaths unconfined/],
+    ['--security-opt systempaths:unconfined', /systempaths unconfined/],
+    ['--security-opt writable-cgroups=true', /writable-cgroups true/],
+    ['--security-opt writable-cgroups=1', /writable-cgroups 1/],
+    ['--cap-add constructor', /adding a capability \(CONSTRUCTOR\)/],
+    ['--device /dev/kvm', /a host device/],
+    ['--device=/dev/fuse', /a host device/],
+    ['--device-cgroup-rule "c 1:3 mr"', /a device cgroup rule/],
+    ['--pid container:other', /choosing the pid namespace/],
+    ['--ipc private', /choosing the ipc namespace/],
+    ['--uts=container:x', /choosing the uts namespace/],
+    ['--userns ""', /choosing the userns namespace/],
+    ['--cgroup-parent /x', /choosing the parent cgroup/],
+  ];
+  for (const [value, pattern] of cases) {
+    it(`${value} is refused in block mode`, () => {
+      const message = refusal(value, 'block', 'release');
+      assert.ok(message, 'expected a refusal');
+      assert.match(message, pattern);
+      assert.match(message, /is refused in block mode \(grade release\); use a dev grade if the build truly needs it\.$/);
+    });
+    it(`${value} passes in audit mode`, () => assert.equal(refusal(value, 'audit'), undefined));
+  }
+
+  it('leaves the grade out when it is not given', () => {
+    assert.match(refusal('--device /dev/kvm', 'block')!, /a host device is refused in block mode; use a dev grade/);
+  });
+});
+
+describe('checkDockerOptions passes through', () => {
+  const cases = [
+    '--memory 2g',
+    '-e FOO=1',
+    '--user 1000',
+    '--cpus=2',
+    '-v /data:/data:ro',
+    '--tmpfs /tmp',
+    '--add-host x:1.2.3.4',
+    '--read-only',
+    '--cap-drop ALL',
+    '--cap-drop=NET_ADMIN',
+    '--security-opt seccomp=/path/profile.json',
+    '--security-opt no-new-privileges',
+    '--security-opt no-new-privileges=true',
+    '--security-opt=no-new-privileges:1',
+    '--init -it --workdir /src -m 1g -c 512 -h host -l k=v -p 80:80 -u 1000 -w /x',
+    '-itv /data:/data',
+    '-e=A=1',
+    '-eA=1',
+    '--ulimit nofile=1024:1024 --pids-limit 100 --shm-size 1g',
+    '--cgroupns private',
+    '--sysctl kernel.shm_rmid_forced=1',
+    '--label org.example=1',
+    '-v cache:/cache',
+    '-v ./cache:/cache',
+    '-v /var/cache/apt:/var/cache/apt',
+    '-v /run/mydata:/x:ro',
+    // one path alone is an anonymous volume at that path in the container, not a host path
+    '-v /var/run/docker.sock',
+    '--mount type=bind,source=/data,target=/data,readonly',
+    '--mount type=volume,source=cache,target=/cache',
+    '--mount type=tmpfs,target=/tmp,tmpfs-size=64m',
+    '--gpus all --runtime runc --platform linux/amd64',
+    '--sig-proxy=false --oom-kill-disable --no-healthcheck -P',
+    '--some-future-flag=value',
+    '--security-opt writable-cgroups=false',
+  ];
+  for (const value of cases) {
+    for (const mode of MODES) {
+      it(`${value} (${mode})`, () => assert.equal(refusal(value, mode), undefined));
+    }
+  }
+});
+
+describe('checkDockerOptions reads values as docker does', () => {
+  it('takes a flag-looking word as the value of -e and --label', () => {
+    for (const mode of MODES) {
+      assert.equal(refusal('-e --privileged', mode), undefined);
+      assert.equal(refusal('--label --privileged', mode), undefined);
+      assert.equal(refusal('--env --cap-add=NET_ADMIN', mode), undefined);
+      assert.equal(refusal('-l --network', mode), undefined);
+    }
+  });
+
+  it('still checks the option that follows a value', () => {
+    assert.match(refusal('-e --privileged --privileged', 'audit')!, /refuses '--privileged'/);
+    assert.match(refusal('-e FOO=1 --cap-add NET_ADMIN', 'audit')!, /NET_ADMIN/);
+  });
+
+  it('reads the rest of a short cluster as the value', () => {
+    assert.match(refusal('-tv/var/run/docker.sock:/s', 'audit')!, /Docker socket/);
+    assert.equal(refusal('-ev=/var/run/docker.sock:/s', 'audit'), undefined); // -e with value 'v=/var/...'
+  });
+
+  it('refuses an option without its value at the end', () => {
+    for (const value of ['--memory', '-e', '-e FOO=1 --cap-add', '-it -v', '--network']) {
+      assert.match(refusal(value, 'audit')!, /ends with '[^']+', which needs a value/);
+    }
+  });
+
+  it('refuses words that are not options, since docker would take them for the image', () => {
+    for (const value of ['alpine', '--read-only alpine', '-- --privileged', '-', '""']) {
+      assert.match(refusal(value, 'audit')!, /only options are accepted here/);
+    }
+  });
+
+  it('refuses flags it does not know unless written with =', () => {
+    assert.match(refusal('--some-future-flag value', 'audit')!, /does not know this docker run option.*--some-future-flag=VALUE/);
+    assert.match(refusal('-x', 'audit')!, /'-x' is not a docker run option/);
+    assert.match(refusal('-iz', 'audit')!, /'-z' is not a docker run option/);
+    assert.match(refusal('---privileged=1', 'audit')!, /it is not an option/);
+    assert.match(refusal('--constructor x', 'audit')!, /does not know this docker run option/);
+  });
+
+  it('names every refused option in one error, one line each', () => {
+    const message = refusal('--privileged --cap-add NET_RAW -v /:/host --device /dev/kvm --memory 1g', 'block', 'release')!;
+    const lines = message.split('\n');
+    assert.equal(lines.length, 4);
+    assert.ok(lines.every((l) => l.startsWith("Input 'docker-options' refuses '")));
+    assert.match(lines[3]!, /--device \/dev\/kvm/);
+  });
+});
