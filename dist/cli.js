@@ -6,7 +6,7 @@ import {
   require_shell_quote,
   runSandbox,
   terminalLog
-} from "./chunks/chunk-OKQVMQD4.js";
+} from "./chunks/chunk-4SCDSTUQ.js";
 
 // src/cli.ts
 var import_shell_quote = __toESM(require_shell_quote(), 1);

@@ -52,7 +52,9 @@ export function readRunSpec(read: InputReader, ctx: InputContext): RunSpec {
   return {
     grade,
     mode,
-    entries: addressEntries(read('allowlist'), ctx.allowlistSource),
+    allow: addressEntries(read('allowlist'), ctx.allowlistSource),
+    deny: [],
+    failOnDenied: false,
     run,
     image: get('image'),
     shell: readShell(get('shell')),

@@ -19,6 +19,7 @@ import { loadAndVerify, writeRuleFiles } from './firewall/load.js';
 import { renderRuleset, type Ruleset } from './firewall/ruleset.js';
 import type { Log } from './log.js';
 import type { RunSpec } from './spec.js';
+import type { AddressEntry, Entry } from './types.js';
 
 export interface RunHandle {
   runId: string;
@@ -56,12 +57,12 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
       const network = spec.network ?? names.network;
       if (handle.ownNetwork) await dockerOk(networkCreateArgs(id));
       const gateways = await inspectGateways(network);
-      const rules = renderRuleset({ mode: spec.mode, entries: spec.entries, gateways });
+      const rules = renderRuleset({ mode: spec.mode, entries: addressEntries(spec.allow), gateways });
       await writeRuleFiles(dirs.rules, rules);
       await startHolder(holderRunArgs({ id, image: spec.holderImage, network, rulesDir: dirs.rules, pull: spec.pull }), spec.holderImage);
       await loadAndVerify(names.holder, spec.holderImage, rules);
       log.info(
-        `Grade ${spec.grade}, mode ${spec.mode}: ${spec.entries.length} allowlist entr${spec.entries.length === 1 ? 'y' : 'ies'}; ` +
+        `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? 'y' : 'ies'}; ` +
           `rules loaded and verified in holder ${names.holder}.`,
       );
       return rules;
@@ -148,4 +149,8 @@ function onCancel(log: Log, down: () => Promise<void>): { dispose(): void } {
       process.off('SIGTERM', handler);
     },
   };
+}
+
+function addressEntries(entries: Entry[]): AddressEntry[] {
+  return entries.filter((e): e is AddressEntry => e.kind === 'address');
 }

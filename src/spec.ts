@@ -1,11 +1,15 @@
 // The validated description of one fenced run, built from action inputs or CLI flags.
-import type { AddressEntry, Mode } from './types.js';
+import type { Entry, Mode } from './types.js';
 
 export interface RunSpec {
   grade: string;
   mode: Mode;
-  /** Address entries in force (the allowlist input, later merged with the grade's policy). */
-  entries: AddressEntry[];
+  /** What the build may reach: the grade's policy (when there is one) plus the allowlist input. */
+  allow: Entry[];
+  /** What it may never reach, even where `allow` covers it (from the policy). */
+  deny: Entry[];
+  /** Fail the step when anything was denied, even if the build passed. */
+  failOnDenied: boolean;
   run: string;
   image: string;
   /** The shell as words, e.g. ['sh', '-e'] or ['bash', '-e', '{0}']. */

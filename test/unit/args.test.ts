@@ -5,7 +5,7 @@ import type { RunSpec } from '../../src/spec.js';
 
 const id = { runId: 'abcdef012345', pid: 4242, host: 'runner-1' };
 const spec: RunSpec = {
-  grade: 'release', mode: 'block', entries: [], run: 'make', image: 'ubuntu:24.04', shell: ['sh', '-e'],
+  grade: 'release', mode: 'block', allow: [], deny: [], failOnDenied: false, run: 'make', image: 'ubuntu:24.04', shell: ['sh', '-e'],
   workspace: '/home/runner/work/app', workingDirectory: '/home/runner/work/app/sub', env: [['A', '1']],
   holderImage: 'buildfence/holder:0.1.0', dockerOptions: ['--memory', '2g', '--cpus=2'], pull: 'never',
 };
