@@ -1,17 +1,61 @@
 #!/usr/bin/env node
 import { createRequire as __bfCreateRequire } from 'node:module'; const require = __bfCreateRequire(import.meta.url);
 import {
+  DEFAULT_POLICY,
+  PRESET_PREFIX,
+  PolicyError,
   __toESM,
+  buildRecord,
+  formatEntry,
+  loadPolicy,
   readRunSpec,
   require_shell_quote,
   runSandbox,
-  terminalLog
-} from "./chunks/chunk-4SCDSTUQ.js";
+  terminalLog,
+  textSummary,
+  verdictOf,
+  writeRecord
+} from "./chunks/chunk-MTC7SU6M.js";
 
 // src/cli.ts
 var import_shell_quote = __toESM(require_shell_quote(), 1);
 import { parseArgs } from "node:util";
+
+// src/policy/describe.ts
+function describePolicy(policy) {
+  const grades = [...policy.grades.values()];
+  const own = grades.filter((g) => !g.builtIn).length;
+  const builtIn = grades.filter((g) => g.builtIn).map((g) => g.name);
+  const lines = [
+    `# ${policy.file ?? "no policy file"}: valid; ${own} grade${own === 1 ? "" : "s"}` + (builtIn.length > 0 ? `, and the built-in ${builtIn.join(" and ")}` : "") + "."
+  ];
+  for (const g of grades) lines.push(...describeGrade(g));
+  return lines.join("\n") + "\n";
+}
+function describeGrade(g) {
+  const notes = [g.builtIn ? "built in" : "", g.chain.length > 1 ? `extends ${g.chain.slice(1).join(" -> ")}` : ""].filter(Boolean);
+  return [
+    `${g.name}:${notes.length > 0 ? `  # ${notes.join("; ")}` : ""}`,
+    ...g.description === void 0 ? [] : [`  description: ${JSON.stringify(g.description)}`],
+    `  mode: ${g.mode}`,
+    `  fail-on-denied: ${g.failOnDenied}`,
+    ...list("allow", g.allow),
+    ...list("deny", g.deny)
+  ];
+}
+function list(key, entries) {
+  if (entries.length === 0) return [`  ${key}: []`];
+  const texts = entries.map((e) => formatEntry(e)).map((t) => /^[A-Za-z0-9]/.test(t) ? t : JSON.stringify(t));
+  const width = Math.max(...texts.map((t) => t.length));
+  return [
+    `  ${key}:`,
+    ...entries.map((e, i) => `    - ${e.text.startsWith(PRESET_PREFIX) ? `${texts[i].padEnd(width)}  # ${e.text}` : texts[i]}`)
+  ];
+}
+
+// src/cli.ts
 var VALUE_FLAGS = [
+  "policy",
   "grade",
   "image",
   "shell",
@@ -20,15 +64,24 @@ var VALUE_FLAGS = [
   "holder-image",
   "network",
   "docker-options",
-  "pull"
+  "pull",
+  "dns-upstream",
+  "dns-ttl-min",
+  "dns-ttl-max"
 ];
 var USAGE = `Usage: buildfence run [options] -- COMMAND [ARGS...]
+       buildfence check-policy [FILE]
 
-Runs COMMAND in a build container whose outbound network is fenced.
+run: runs COMMAND in a build container whose outbound network is fenced.
+check-policy: validates a policy file (default ${DEFAULT_POLICY}) and prints, per grade, the
+  mode, fail-on-denied and the effective allow and deny lists, presets expanded.
 
-Options (each mirrors the action input of the same name):
-  --grade NAME               dev (audit, the default) or release (block)
-  --allow ENTRY              allowlist entry; repeatable (203.0.113.7, 10.0.0.0/8:443, udp://[2001:db8::1]:53)
+Options of run (each mirrors the action input of the same name):
+  --policy FILE              policy file with the grades (default ${DEFAULT_POLICY} when it exists)
+  --grade NAME               a grade of the policy file, or the built-in dev (audit, the default)
+                             or release (block)
+  --allow ENTRY              allowlist entry or preset; repeatable (203.0.113.7, 10.0.0.0/8:443,
+                             udp://[2001:db8::1]:53, preset:npm)
   --image IMAGE              build image (default ubuntu:24.04)
   --shell SHELL              how the script runs (default 'sh -e')
   --working-directory DIR    relative to the current directory
@@ -38,10 +91,17 @@ Options (each mirrors the action input of the same name):
   --network NAME             existing Docker network for the holder (default: a fresh one)
   --docker-options OPTS      extra docker run options for the build container
   --pull missing|never       whether docker may pull missing images (default missing)
+  --dns-upstream LIST        resolvers for allowed names (default: the host's own)
+  --dns-ttl-min SECONDS      floor for how long a learned address stays open (default 60)
+  --dns-ttl-max SECONDS      ceiling for the same (default 3600)
+  --fail-on-denied           fail (exit 1) when anything was denied, even if the build passed
+  --report FILE              write the JSON evidence record to FILE
   --verbose                  print debug messages
   -h, --help                 this text
 
-The exit status is the build's, or 2 when buildfence itself fails.
+The exit status of run is the build's when it failed, 1 when only fail-on-denied failed it,
+2 when buildfence itself fails. check-policy exits
+with 0 when the policy is valid, 1 when it is not, 2 on any other error.
 `;
 async function main(argv) {
   const dash = argv.indexOf("--");
@@ -53,6 +113,8 @@ async function main(argv) {
     options: {
       ...Object.fromEntries(VALUE_FLAGS.map((f) => [f, { type: "string" }])),
       allow: { type: "string", multiple: true },
+      report: { type: "string" },
+      "fail-on-denied": { type: "boolean" },
       env: { type: "string", multiple: true },
       verbose: { type: "boolean" },
       help: { type: "boolean", short: "h" }
@@ -62,7 +124,8 @@ async function main(argv) {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (positionals[0] !== "run" || positionals.length !== 1) throw new Error(`expected 'run'.
+  if (positionals[0] === "check-policy") return checkPolicy(positionals.slice(1), values.policy);
+  if (positionals[0] !== "run" || positionals.length !== 1) throw new Error(`expected 'run' or 'check-policy'.
 
 ${USAGE}`);
   if (command.length === 0) throw new Error(`no command given after '--'.
@@ -73,11 +136,35 @@ ${USAGE}`);
     ...Object.fromEntries(VALUE_FLAGS.map((f) => [f, flag[f] ?? ""])),
     allowlist: (flag.allow ?? []).join("\n"),
     env: (flag.env ?? []).join("\n"),
-    run: command.length === 1 ? command[0] : (0, import_shell_quote.quote)(command)
+    run: command.length === 1 ? command[0] : (0, import_shell_quote.quote)(command),
+    "fail-on-denied": flag["fail-on-denied"] ? "true" : ""
   };
   const spec = readRunSpec((name) => inputs[name] ?? "", { workspace: process.cwd(), allowlistSource: "--allow" });
   const result = await runSandbox(spec, terminalLog({ verbose: Boolean(values.verbose) }));
-  return result.exitCode;
+  const record = buildRecord(spec, result);
+  if (typeof flag.report === "string") await writeRecord(record, flag.report);
+  process.stderr.write(textSummary(record));
+  const failure = verdictOf(record, spec.failOnDenied);
+  if (failure) process.stderr.write(`buildfence: ${failure}
+`);
+  return record.exitCode !== 0 ? record.exitCode : failure ? 1 : 0;
+}
+function checkPolicy(files, policyFlag) {
+  if (files.length + (policyFlag === void 0 ? 0 : 1) > 1) throw new Error(`check-policy takes one policy file.
+
+${USAGE}`);
+  const named = files[0] ?? policyFlag ?? "";
+  try {
+    const policy = loadPolicy(named, process.cwd(), "check-policy");
+    if (policy.file === void 0) throw new Error(`there is no ${DEFAULT_POLICY} here; name the policy file: buildfence check-policy FILE`);
+    process.stdout.write(describePolicy(policy));
+    return 0;
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    process.stderr.write(`${err.message}
+`);
+    return 1;
+  }
 }
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -2,10 +2,10 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; const require = __bfCreateRequire(import.meta.url);
 import {
   cleanupAction
-} from "./chunks/chunk-G2IO75BK.js";
+} from "./chunks/chunk-CHG75IKY.js";
 import {
   warning
-} from "./chunks/chunk-4SCDSTUQ.js";
+} from "./chunks/chunk-MTC7SU6M.js";
 
 // src/post.ts
 cleanupAction().catch((err) => warning(`buildfence cleanup: ${err instanceof Error ? err.message : String(err)}`));

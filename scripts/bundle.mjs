@@ -1,13 +1,18 @@
 // Bundles each entry into dist/ (or the directory given) with its dependencies, as GitHub runs
 // actions without node_modules.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+const outdir = process.argv[2] ?? 'dist';
+// Chunk names carry a content hash: start empty, so no stale chunk stays behind.
+rmSync(outdir, { recursive: true, force: true });
 
 // CommonJS dependencies call require() for Node built-ins, which an ES module bundle lacks.
 const banner = "import { createRequire as __bfCreateRequire } from 'node:module'; const require = __bfCreateRequire(import.meta.url);";
 
 await build({
   entryPoints: { main: 'src/main.ts', post: 'src/post.ts', cli: 'src/cli.ts' },
-  outdir: process.argv[2] ?? 'dist',
+  outdir,
   bundle: true,
   platform: 'node',
   target: 'node20',

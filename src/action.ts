@@ -1,8 +1,13 @@
 // The action's two entries: main runs the fenced build, post removes what main may have left.
 import * as core from '@actions/core';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { readRunSpec } from './inputs.js';
 import { actionLog } from './log.js';
 import { removeRun } from './docker/resources.js';
+import { buildRecord } from './report/record.js';
+import { annotations, renderSummary } from './report/summary.js';
+import { verdictOf, writeRecord } from './report/outcome.js';
 import { runSandbox } from './sandbox.js';
 import { saveRun, savedRun } from './state.js';
 
@@ -12,8 +17,16 @@ export async function runAction(): Promise<void> {
     allowlistSource: "input 'allowlist'",
   });
   const result = await runSandbox(spec, actionLog(), { onStart: saveRun });
-  core.setOutput('exit-code', String(result.exitCode));
-  if (result.exitCode !== 0) core.setFailed(`The build exited with code ${result.exitCode}.`);
+  const record = buildRecord(spec, result);
+  const reportPath = path.join(process.env.RUNNER_TEMP || os.tmpdir(), `buildfence-report-${result.runId}.json`);
+  await writeRecord(record, reportPath);
+  core.setOutput('exit-code', String(record.exitCode));
+  core.setOutput('denied', String(record.deniedTotal));
+  core.setOutput('report', reportPath);
+  for (const message of annotations(record)) core.warning(message, { title: 'buildfence' });
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(record)).write();
+  const failure = verdictOf(record, spec.failOnDenied);
+  if (failure) core.setFailed(failure);
 }
 
 export async function cleanupAction(): Promise<void> {

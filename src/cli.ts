@@ -1,13 +1,21 @@
-// buildfence from a terminal: the same sandbox as the action.
+// buildfence from a terminal: the same sandbox as the action, and the policy checker.
 //   buildfence run --grade release --allow 192.0.2.10:443 --image ubuntu:24.04 -- ./build.sh
+//   buildfence check-policy .github/buildfence.yml
 import { parseArgs } from 'node:util';
 import { quote } from 'shell-quote';
 import { readRunSpec } from './inputs.js';
 import { terminalLog } from './log.js';
+import { describePolicy } from './policy/describe.js';
+import { DEFAULT_POLICY, loadPolicy } from './policy/load.js';
+import { PolicyError } from './policy/policy.js';
+import { buildRecord } from './report/record.js';
+import { verdictOf, writeRecord } from './report/outcome.js';
+import { textSummary } from './report/summary.js';
 import { runSandbox } from './sandbox.js';
 
 /** CLI flags that take an action input of the same name. */
 const VALUE_FLAGS = [
+  'policy',
   'grade',
   'image',
   'shell',
@@ -17,15 +25,24 @@ const VALUE_FLAGS = [
   'network',
   'docker-options',
   'pull',
+  'dns-upstream',
+  'dns-ttl-min',
+  'dns-ttl-max',
 ] as const;
 
 const USAGE = `Usage: buildfence run [options] -- COMMAND [ARGS...]
+       buildfence check-policy [FILE]
 
-Runs COMMAND in a build container whose outbound network is fenced.
+run: runs COMMAND in a build container whose outbound network is fenced.
+check-policy: validates a policy file (default ${DEFAULT_POLICY}) and prints, per grade, the
+  mode, fail-on-denied and the effective allow and deny lists, presets expanded.
 
-Options (each mirrors the action input of the same name):
-  --grade NAME               dev (audit, the default) or release (block)
-  --allow ENTRY              allowlist entry; repeatable (203.0.113.7, 10.0.0.0/8:443, udp://[2001:db8::1]:53)
+Options of run (each mirrors the action input of the same name):
+  --policy FILE              policy file with the grades (default ${DEFAULT_POLICY} when it exists)
+  --grade NAME               a grade of the policy file, or the built-in dev (audit, the default)
+                             or release (block)
+  --allow ENTRY              allowlist entry or preset; repeatable (203.0.113.7, 10.0.0.0/8:443,
+                             udp://[2001:db8::1]:53, preset:npm)
   --image IMAGE              build image (default ubuntu:24.04)
   --shell SHELL              how the script runs (default 'sh -e')
   --working-directory DIR    relative to the current directory
@@ -35,10 +52,17 @@ Options (each mirrors the action input of the same name):
   --network NAME             existing Docker network for the holder (default: a fresh one)
   --docker-options OPTS      extra docker run options for the build container
   --pull missing|never       whether docker may pull missing images (default missing)
+  --dns-upstream LIST        resolvers for allowed names (default: the host's own)
+  --dns-ttl-min SECONDS      floor for how long a learned address stays open (default 60)
+  --dns-ttl-max SECONDS      ceiling for the same (default 3600)
+  --fail-on-denied           fail (exit 1) when anything was denied, even if the build passed
+  --report FILE              write the JSON evidence record to FILE
   --verbose                  print debug messages
   -h, --help                 this text
 
-The exit status is the build's, or 2 when buildfence itself fails.
+The exit status of run is the build's when it failed, 1 when only fail-on-denied failed it,
+2 when buildfence itself fails. check-policy exits
+with 0 when the policy is valid, 1 when it is not, 2 on any other error.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -51,6 +75,8 @@ async function main(argv: string[]): Promise<number> {
     options: {
       ...Object.fromEntries(VALUE_FLAGS.map((f) => [f, { type: 'string' as const }])),
       allow: { type: 'string', multiple: true },
+      report: { type: 'string' },
+      'fail-on-denied': { type: 'boolean' },
       env: { type: 'string', multiple: true },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -60,7 +86,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (positionals[0] !== 'run' || positionals.length !== 1) throw new Error(`expected 'run'.\n\n${USAGE}`);
+  if (positionals[0] === 'check-policy') return checkPolicy(positionals.slice(1), (values as { policy?: string }).policy);
+  if (positionals[0] !== 'run' || positionals.length !== 1) throw new Error(`expected 'run' or 'check-policy'.\n\n${USAGE}`);
   if (command.length === 0) throw new Error(`no command given after '--'.\n\n${USAGE}`);
 
   const flag = values as Record<string, string | string[] | boolean | undefined>;
@@ -69,10 +96,33 @@ async function main(argv: string[]): Promise<number> {
     allowlist: ((flag.allow as string[] | undefined) ?? []).join('\n'),
     env: ((flag.env as string[] | undefined) ?? []).join('\n'),
     run: command.length === 1 ? command[0] : quote(command),
+    'fail-on-denied': flag['fail-on-denied'] ? 'true' : '',
   };
   const spec = readRunSpec((name) => inputs[name] ?? '', { workspace: process.cwd(), allowlistSource: '--allow' });
   const result = await runSandbox(spec, terminalLog({ verbose: Boolean(values.verbose) }));
-  return result.exitCode;
+  const record = buildRecord(spec, result);
+  if (typeof flag.report === 'string') await writeRecord(record, flag.report);
+  process.stderr.write(textSummary(record));
+  const failure = verdictOf(record, spec.failOnDenied);
+  if (failure) process.stderr.write(`buildfence: ${failure}\n`);
+  // The build's own exit code when it failed; 1 when only fail-on-denied failed the run.
+  return record.exitCode !== 0 ? record.exitCode : failure ? 1 : 0;
+}
+
+function checkPolicy(files: string[], policyFlag: string | undefined): number {
+  if (files.length + (policyFlag === undefined ? 0 : 1) > 1) throw new Error(`check-policy takes one policy file.\n\n${USAGE}`);
+  const named = files[0] ?? policyFlag ?? '';
+  try {
+    const policy = loadPolicy(named, process.cwd(), 'check-policy');
+    if (policy.file === undefined) throw new Error(`there is no ${DEFAULT_POLICY} here; name the policy file: buildfence check-policy FILE`);
+    process.stdout.write(describePolicy(policy));
+    return 0;
+  } catch (err) {
+    // FILE:LINE:COLUMN first, as compilers print it, so that editors can jump there.
+    if (!(err instanceof PolicyError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 1;
+  }
 }
 
 main(process.argv.slice(2)).then(

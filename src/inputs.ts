@@ -1,12 +1,14 @@
 // Turns action inputs or CLI flags into a RunSpec. Every error names the input, the value and
 // the expected form; nothing is silently dropped or widened.
 import * as path from 'node:path';
-import { parseAllowlist } from './policy/allowlist.js';
-import { resolveGrade } from './policy/grades.js';
+import { parseAllowlist, uniqueEntries } from './policy/allowlist.js';
+import { loadPolicy } from './policy/load.js';
+import { gradeOf } from './policy/policy.js';
 import { checkDockerOptions, parseDockerOptions } from './docker/options-guard.js';
 import { splitWords } from './words.js';
 import type { RunSpec } from './spec.js';
-import type { AddressEntry, Mode } from './types.js';
+import { parseUpstreams } from './dns/upstream.js';
+import type { Mode } from './types.js';
 
 export const DEFAULT_HOLDER_IMAGE = 'buildfence/holder:0.1.0';
 
@@ -37,12 +39,13 @@ export interface InputContext {
 
 export function readRunSpec(read: InputReader, ctx: InputContext): RunSpec {
   const get = (name: keyof typeof INPUT_DEFAULTS) => read(name).trim() || INPUT_DEFAULTS[name];
-  const grade = get('grade');
-  const mode = readMode(read('mode').trim(), grade);
+  const workspace = checkWorkspace(path.resolve(ctx.workspace));
+  const policy = guarded(() => loadPolicy(read('policy').trim(), workspace, "Input 'policy'"));
+  const grade = guarded(() => gradeOf(policy, get('grade')));
+  const mode = readMode(read('mode').trim(), grade.mode);
   const run = read('run');
   if (run.trim() === '') throw new InputError("Input 'run' is required: the script to run in the build container.");
 
-  const workspace = checkWorkspace(path.resolve(ctx.workspace));
   const dockerOptions = guarded(() => parseDockerOptions(read('docker-options')));
   guarded(() => checkDockerOptions(dockerOptions, mode));
 
@@ -50,11 +53,13 @@ export function readRunSpec(read: InputReader, ctx: InputContext): RunSpec {
   if (network !== undefined) checkNetwork(network);
 
   return {
-    grade,
+    grade: grade.name,
     mode,
-    allow: addressEntries(read('allowlist'), ctx.allowlistSource),
-    deny: [],
-    failOnDenied: false,
+    // The allowlist input adds to the grade's allow list; the grade's deny list beats both.
+    allow: uniqueEntries([...grade.allow, ...guarded(() => parseAllowlist(read('allowlist'), ctx.allowlistSource))]),
+    deny: grade.deny,
+    // The input when it is set, else the grade's.
+    failOnDenied: readBoolean(read('fail-on-denied'), 'fail-on-denied') ?? grade.failOnDenied,
     run,
     image: get('image'),
     shell: readShell(get('shell')),
@@ -65,26 +70,49 @@ export function readRunSpec(read: InputReader, ctx: InputContext): RunSpec {
     network,
     dockerOptions,
     pull: readPull(get('pull')),
+    dns: readDns(read),
   };
 }
 
-function readMode(value: string, grade: string): Mode {
-  const gradeMode = guarded(() => resolveGrade(grade)).mode;
+export const DNS_TTL_DEFAULTS = { min: 60, max: 3600 } as const;
+// ipset's largest timeout.
+const TTL_LIMIT = 2147483;
+
+function readDns(read: InputReader): RunSpec['dns'] {
+  const upstream = read('dns-upstream').trim();
+  const ttlMin = readSeconds(read('dns-ttl-min'), 'dns-ttl-min', DNS_TTL_DEFAULTS.min);
+  const ttlMax = readSeconds(read('dns-ttl-max'), 'dns-ttl-max', DNS_TTL_DEFAULTS.max);
+  if (ttlMax < ttlMin) {
+    throw new InputError(`Input 'dns-ttl-max' (${ttlMax}) is below 'dns-ttl-min' (${ttlMin}). The ceiling must be at least the floor.`);
+  }
+  return {
+    upstreams: upstream === '' ? undefined : guarded(() => parseUpstreams(upstream, "Input 'dns-upstream'")),
+    ttlMin,
+    ttlMax,
+  };
+}
+
+/** `true` or `false` as GitHub writes booleans; '' means unset (the policy decides). */
+function readBoolean(value: string, input: string): boolean | undefined {
+  const text = value.trim().toLowerCase();
+  if (text === '') return undefined;
+  if (text === 'true' || text === 'false') return text === 'true';
+  throw new InputError(`Input '${input}' has invalid value '${value.trim()}'. Expected 'true' or 'false'.`);
+}
+
+function readSeconds(value: string, input: string, fallback: number): number {
+  const text = value.trim();
+  if (text === '') return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > TTL_LIMIT) {
+    throw new InputError(`Input '${input}' has invalid value '${text}'. Expected whole seconds from 1 to ${TTL_LIMIT}.`);
+  }
+  return Number(text);
+}
+
+function readMode(value: string, gradeMode: Mode): Mode {
   if (value === '') return gradeMode;
   if (value === 'block' || value === 'audit') return value;
   throw new InputError(`Input 'mode' has invalid value '${value}'. Expected 'block' or 'audit' (or leave it empty to use the grade's mode).`);
-}
-
-function addressEntries(value: string, source: string): AddressEntry[] {
-  const entries = guarded(() => parseAllowlist(value, source));
-  const names = entries.filter((e) => e.kind === 'name').map((e) => `'${e.text}'`);
-  if (names.length > 0) {
-    throw new InputError(
-      `${capitalize(source)} has name entries (${names.join(', ')}), but this version of buildfence has no ` +
-        'filtering resolver yet, so it cannot enforce names. List the addresses instead (203.0.113.7:443, 10.0.0.0/8).',
-    );
-  }
-  return entries.filter((e): e is AddressEntry => e.kind === 'address');
 }
 
 function readShell(value: string): string[] {
@@ -144,6 +172,3 @@ function guarded<T>(fn: () => T): T {
   }
 }
 
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}

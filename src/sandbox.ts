@@ -13,10 +13,15 @@ import {
 } from './docker/args.js';
 import { docker, dockerOk, lastLine } from './docker/cli.js';
 import { ensureHolderImage } from './docker/holder-image.js';
-import { inspectGateways } from './docker/network.js';
+import { containerAddresses, inspectGateways } from './docker/network.js';
+import { SetFeed } from './dns/feed.js';
+import { Resolver } from './dns/resolver.js';
+import { DeniedReader } from './report/reader.js';
+import type { RunFacts } from './report/record.js';
+import { Forwarder, resolvConfServers, type Upstream } from './dns/upstream.js';
 import { findLeftovers, processAlive, removeLeftovers, removeRun } from './docker/resources.js';
 import { loadAndVerify, writeRuleFiles } from './firewall/load.js';
-import { renderRuleset, type Ruleset } from './firewall/ruleset.js';
+import { renderRuleset, staticMembers } from './firewall/ruleset.js';
 import type { Log } from './log.js';
 import type { RunSpec } from './spec.js';
 import type { AddressEntry, Entry } from './types.js';
@@ -32,10 +37,7 @@ export interface SandboxHooks {
   onStart?(run: RunHandle): void;
 }
 
-export interface RunResult extends RunHandle {
-  exitCode: number;
-  rules: Ruleset;
-}
+export interface RunResult extends RunHandle, RunFacts {}
 
 const SCRIPT_NAME = 'script.sh';
 
@@ -46,8 +48,17 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
   hooks.onStart?.(handle);
 
   const tmp = await fs.mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), `buildfence-${id.runId}-`));
+  const started = new Date().toISOString();
+  const dns: { forwarder?: Forwarder; resolver?: Resolver; feed?: SetFeed; reader?: DeniedReader } = {};
   let teardown: Promise<void> | undefined;
-  const down = () => (teardown ??= tearDown(handle, tmp, log));
+  const down = () =>
+    (teardown ??= (async () => {
+      dns.feed?.close();
+      await dns.reader?.stop();
+      await dns.resolver?.close();
+      dns.forwarder?.close();
+      await tearDown(handle, tmp, log);
+    })());
   const cancellation = onCancel(log, down);
   try {
     const rules = await log.group('Fence up', async () => {
@@ -57,22 +68,67 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
       const network = spec.network ?? names.network;
       if (handle.ownNetwork) await dockerOk(networkCreateArgs(id));
       const gateways = await inspectGateways(network);
-      const rules = renderRuleset({ mode: spec.mode, entries: addressEntries(spec.allow), gateways });
+      const gateway4 = gateways.find((g) => !g.includes(':'));
+      if (!gateway4) throw new Error(`Docker network '${network}' has no IPv4 gateway, where buildfence's resolver must listen.`);
+
+      dns.forwarder = new Forwarder(spec.dns.upstreams ?? (await hostResolvers()));
+      const resolver = new Resolver({
+        ...spec.dns,
+        mode: spec.mode,
+        allow: spec.allow,
+        deny: spec.deny,
+        forwarder: dns.forwarder,
+        onWarning: (m) => log.warning(m),
+      });
+      dns.resolver = resolver;
+      const port = await resolver.listen(gateway4);
+      const rules = renderRuleset({
+        mode: spec.mode,
+        allow: addressEntries(spec.allow),
+        deny: addressEntries(spec.deny),
+        gateways,
+        resolver: { address: gateway4, port },
+      });
       await writeRuleFiles(dirs.rules, rules);
       await startHolder(holderRunArgs({ id, image: spec.holderImage, network, rulesDir: dirs.rules, pull: spec.pull }), spec.holderImage);
       await loadAndVerify(names.holder, spec.holderImage, rules);
+      dns.feed = new SetFeed(names.holder);
+      resolver.serve(await containerAddresses(names.holder), dns.feed, staticMembers(rules));
+      dns.reader = await DeniedReader.start(names.holder);
       log.info(
         `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? 'y' : 'ies'}; ` +
-          `rules loaded and verified in holder ${names.holder}.`,
+          `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}.`,
       );
       return rules;
     });
-    const exitCode = await runBuild(spec, id, tmp, log);
-    return { ...handle, exitCode, rules };
+    const build = await runBuild(spec, id, tmp, log, dns.reader!.lost);
+    const packets = await dns.reader!.stop();
+    for (const e of dns.resolver!.unresolvedEntries()) {
+      log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
+    }
+    return {
+      ...handle,
+      started,
+      ended: new Date().toISOString(),
+      exitCode: build.exitCode,
+      images: { holder: { name: spec.holderImage, id: await imageId(spec.holderImage) }, build: { name: spec.image, id: build.imageId } },
+      rules,
+      packets,
+      dns: dns.resolver!.decisionLog(),
+      namesOf: dns.resolver!.namesOf,
+    };
   } finally {
     await down();
     cancellation.dispose();
   }
+}
+
+async function hostResolvers(): Promise<Upstream[]> {
+  const servers = resolvConfServers(await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
+  if (servers.length === 0) {
+    throw new Error("The host's /etc/resolv.conf names no resolver to forward allowed names to. Set input 'dns-upstream'.");
+  }
+  return servers;
 }
 
 async function sweep(id: RunIdentity, log: Log): Promise<void> {
@@ -101,7 +157,21 @@ async function startHolder(args: string[], image: string): Promise<void> {
   }
 }
 
-async function runBuild(spec: RunSpec, id: RunIdentity, tmp: string, log: Log): Promise<number> {
+async function imageId(image: string): Promise<string> {
+  return (await dockerOk(['image', 'inspect', '--format', '{{.Id}}', image])).trim();
+}
+
+/**
+ * Runs the build to its end. If the holder goes away meanwhile (its reader ends on its own), the
+ * evidence can no longer be complete: the build is stopped and the run fails.
+ */
+async function runBuild(
+  spec: RunSpec,
+  id: RunIdentity,
+  tmp: string,
+  log: Log,
+  holderLost: Promise<void>,
+): Promise<{ exitCode: number; imageId: string }> {
   const names = resourceNames(id.runId);
   const created = await docker(
     buildCreateArgs({
@@ -117,16 +187,27 @@ async function runBuild(spec: RunSpec, id: RunIdentity, tmp: string, log: Log): 
     throw new Error(`Cannot create the build container from image ${spec.image}: ${lastLine(created.stderr)}`);
   }
   log.info(`Running the build in ${spec.image} (${names.build}).`);
+  let lost = false;
+  void holderLost.then(async () => {
+    lost = true;
+    await docker(['kill', names.build]);
+  });
   await log.untrusted((write) =>
     docker(['start', '--attach', names.build], {
       onStdout: (d) => write(d, 'stdout'),
       onStderr: (d) => write(d, 'stderr'),
     }),
   );
-  const state = await dockerOk(['inspect', '--format', '{{.State.ExitCode}} {{.State.Error}}', names.build]);
-  const [code, ...error] = state.trim().split(' ');
+  if (lost) {
+    throw new Error(
+      `The holder container ${names.holder} stopped during the build, so its denied attempts could no longer be recorded. ` +
+        'The build was stopped and the step fails. Did something remove the container?',
+    );
+  }
+  const state = await dockerOk(['inspect', '--format', '{{.State.ExitCode}} {{.Image}} {{.State.Error}}', names.build]);
+  const [code, image, ...error] = state.trim().split(' ');
   if (error.join(' ').trim()) log.warning(`The build container reported: ${error.join(' ').trim()}`);
-  return Number(code);
+  return { exitCode: Number(code), imageId: image };
 }
 
 async function tearDown(handle: RunHandle, tmp: string, log: Log): Promise<void> {

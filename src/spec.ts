@@ -1,4 +1,5 @@
 // The validated description of one fenced run, built from action inputs or CLI flags.
+import type { Upstream } from './dns/upstream.js';
 import type { Entry, Mode } from './types.js';
 
 export interface RunSpec {
@@ -24,4 +25,11 @@ export interface RunSpec {
   network?: string;
   dockerOptions: string[];
   pull: 'missing' | 'never';
+  dns: {
+    /** Where allowed names are resolved; absent means the host's own resolvers. */
+    upstreams?: Upstream[];
+    /** Floor and ceiling, in seconds, for how long a learned address stays open. */
+    ttlMin: number;
+    ttlMax: number;
+  };
 }

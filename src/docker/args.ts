@@ -59,11 +59,14 @@ export function holderRunArgs(a: HolderArgs): string[] {
     ...labelArgs(a.id),
     '--network', a.network,
     '--pull', a.pull,
-    // NET_ADMIN for iptables and ipset; NET_RAW because iptables' set match asks ipset for set
-    // names over a raw socket. Nothing else. The build shares the namespace, not these capabilities.
+    // NET_ADMIN for iptables, ipset and the NFLOG reader; NET_RAW because iptables' set match asks
+    // ipset for set names over a raw socket; SETUID and SETGID because tcpdump (the reader) drops
+    // to its own user. Nothing else. The build shares the namespace, not these capabilities.
     '--cap-drop', 'ALL',
     '--cap-add', 'NET_ADMIN',
     '--cap-add', 'NET_RAW',
+    '--cap-add', 'SETUID',
+    '--cap-add', 'SETGID',
     '--security-opt', 'no-new-privileges',
     '--volume', `${a.rulesDir}:${RULES_MOUNT}:ro`,
     '--entrypoint', 'sleep',

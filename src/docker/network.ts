@@ -38,3 +38,11 @@ function firstHost(subnet: string): string {
   bytes[bytes.length - 1] += 1;
   return ipaddr.fromByteArray(bytes).toString();
 }
+
+/** The IPv4 and IPv6 addresses a container has on its networks. */
+export async function containerAddresses(container: string): Promise<string[]> {
+  const format = '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.GlobalIPv6Address}} {{end}}';
+  const result = await docker(['inspect', '--format', format, container]);
+  if (result.exitCode !== 0) throw new Error(`Cannot inspect container ${container}: ${lastLine(result.stderr)}`);
+  return result.stdout.split(/\s+/).filter(Boolean).map((a) => ipaddr.parse(a).toString());
+}

@@ -6,23 +6,29 @@ import { RULES_MOUNT } from '../docker/args.js';
 import { compareRules, type SavedRules } from './verify.js';
 import type { Ruleset } from './ruleset.js';
 
-export const RULE_FILES = { ipset: 'rules.ipset', v4: 'rules.v4', v6: 'rules.v6' } as const;
+export const RULE_FILES = { ipset: 'rules.ipset', v4: 'rules.v4', v6: 'rules.v6', resolvConf: 'resolv.conf' } as const;
 
 const MARK = '---buildfence-readback---';
 
-// Runs inside the holder with its own sh: each restore is atomic for its table or set list, and
-// any failure stops the script before the read-back, so the caller never sees a half fence as whole.
+// Runs inside the holder with its own sh: one restore per family (atomic), and any failure stops
+// the script before the read-back, so the caller never sees a half fence as whole. The IPv4 file
+// holds the filter and the nat table; --noflush keeps Docker's nat chains for 127.0.0.11 (the
+// filter table of a new namespace is empty, and the read-back would show anything else in it).
+// resolv.conf is shared with the build, which joins this container's network.
 export const LOAD_SCRIPT = [
   'set -e',
   'for tool in ipset iptables-restore ip6tables-restore iptables-save ip6tables-save; do',
   '  command -v "$tool" >/dev/null 2>&1 || { echo "the holder image has no $tool" >&2; exit 127; }',
   'done',
   `ipset restore < ${RULES_MOUNT}/${RULE_FILES.ipset}`,
-  `iptables-restore < ${RULES_MOUNT}/${RULE_FILES.v4}`,
+  `iptables-restore --noflush < ${RULES_MOUNT}/${RULE_FILES.v4}`,
   `ip6tables-restore < ${RULES_MOUNT}/${RULE_FILES.v6}`,
+  `cat ${RULES_MOUNT}/${RULE_FILES.resolvConf} > /etc/resolv.conf`,
   `echo ${MARK}; ipset save`,
   `echo ${MARK}; iptables-save -t filter`,
   `echo ${MARK}; ip6tables-save -t filter`,
+  `echo ${MARK}; iptables-save -t nat`,
+  `echo ${MARK}; cat /etc/resolv.conf`,
 ].join('\n');
 
 export class FenceError extends Error {
@@ -33,9 +39,15 @@ export class FenceError extends Error {
 }
 
 export async function writeRuleFiles(dir: string, rules: Ruleset): Promise<void> {
+  const files: Record<keyof typeof RULE_FILES, string> = {
+    ipset: rules.ipset,
+    v4: rules.v4 + rules.nat4,
+    v6: rules.v6,
+    resolvConf: rules.resolvConf,
+  };
   await Promise.all(
-    (Object.keys(RULE_FILES) as Array<keyof typeof RULE_FILES>).map((k) =>
-      fs.writeFile(path.join(dir, RULE_FILES[k]), rules[k], { mode: 0o644 }),
+    (Object.keys(files) as Array<keyof typeof RULE_FILES>).map((k) =>
+      fs.writeFile(path.join(dir, RULE_FILES[k]), files[k], { mode: 0o644 }),
     ),
   );
 }
@@ -61,6 +73,6 @@ export async function loadAndVerify(holder: string, holderImage: string, rules: 
 
 export function parseReadback(stdout: string): SavedRules {
   const parts = stdout.split(`${MARK}\n`);
-  if (parts.length !== 4) throw new FenceError('The holder did not print its rules back; the build was not started.');
-  return { ipset: parts[1], v4: parts[2], v6: parts[3] };
+  if (parts.length !== 6) throw new FenceError('The holder did not print its rules back; the build was not started.');
+  return { ipset: parts[1], v4: parts[2], v6: parts[3], nat4: parts[4], resolvConf: parts[5] };
 }

@@ -3,22 +3,32 @@
 // The text is written in the exact form iptables-save prints, so that reading the rules back
 // can be compared line for line (see verify.ts).
 import ipaddr from 'ipaddr.js';
-import type { AddressEntry, Mode, Protocol } from '../types.js';
+import type { AddressEntry, Mode, PortRange, Protocol } from '../types.js';
 
 export interface RulesetInput {
   mode: Mode;
-  entries: AddressEntry[];
+  /** Address entries the build may reach. */
+  allow: AddressEntry[];
+  /** Address entries it may never reach, even where `allow` covers them. */
+  deny: AddressEntry[];
   /** Gateway addresses of the sandbox network: the Docker host, guarded like metadata. */
   gateways: string[];
+  /** buildfence's resolver on the host, where every DNS packet is sent. */
+  resolver: { address: string; port: number };
 }
 
 export interface Ruleset {
   ipset: string;
+  /** The filter table, IPv4 and IPv6. */
   v4: string;
   v6: string;
+  /** IPv4 nat rules that send DNS to the resolver, added beside Docker's own nat chains. */
+  nat4: string;
+  /** The holder's resolv.conf (the build shares it). */
+  resolvConf: string;
 }
 
-type Family = 4 | 6;
+export type Family = 4 | 6;
 
 /** Addresses denied in every grade and mode unless an entry names exactly one of them. */
 export const GUARDED: Record<Family, string[]> = {
@@ -28,6 +38,13 @@ export const GUARDED: Record<Family, string[]> = {
   6: ['fe80::/10', 'fd00:ec2::254/128'],
 };
 
+/**
+ * NFLOG groups the holder's reader listens on: packets refused, and packets audit mode let through.
+ * The rules set a queue threshold of 1: the kernel's default batches up to 100 packets for up to a
+ * second, and the last packets of a build would arrive after the reader stopped.
+ */
+export const NFLOG_GROUP = { denied: 5, audit: 6 } as const;
+
 /** Docker's embedded resolver: it forwards any name to the host's resolvers, so it is an exit. */
 export const DOCKER_DNS = '127.0.0.11/32';
 
@@ -35,21 +52,32 @@ export const DOCKER_DNS = '127.0.0.11/32';
 // that addresses learned from names can be added later with a TTL.
 const MAX_ELEMENTS_FLOOR = 65536;
 
-export function setName(family: Family, kind: 'tcp' | 'udp' | 'port'): string {
-  return `bf${family}-${kind}`;
+export function setName(family: Family, kind: SetKind, prefix: '' | 'deny-' = ''): string {
+  return `bf${family}-${prefix}${kind}`;
 }
 
 export function renderRuleset(input: RulesetInput): Ruleset {
-  const byFamily = (f: Family) => input.entries.filter((e) => e.family === f);
+  const of = (entries: AddressEntry[], f: Family) => entries.filter((e) => e.family === f);
   const gateways = (f: Family) =>
     input.gateways.filter((g) => ipaddr.parse(g).kind() === (f === 4 ? 'ipv4' : 'ipv6')).map((g) => hostCidr(g));
-  const sets4 = setElements(byFamily(4), 4);
-  const sets6 = setElements(byFamily(6), 6);
+  const sets = ([4, 6] as const).flatMap((f) => [...setContents(of(input.allow, f), f, ''), ...setContents(of(input.deny, f), f, 'deny-')]);
   return {
-    ipset: renderIpset([...sets4, ...sets6]),
-    v4: renderFilter(4, input.mode, byFamily(4), gateways(4)),
-    v6: renderFilter(6, input.mode, byFamily(6), gateways(6)),
+    ipset: renderIpset(sets),
+    v4: renderFilter(4, input, of(input.allow, 4), gateways(4)),
+    v6: renderFilter(6, input, of(input.allow, 6), gateways(6)),
+    nat4: renderNat(input.resolver),
+    resolvConf: `nameserver ${input.resolver.address}\noptions ndots:0\n`,
   };
+}
+
+/** `set element` for every element the rules load permanently. */
+export function staticMembers(rules: Ruleset): Set<string> {
+  const members = new Set<string>();
+  for (const line of rules.ipset.split('\n')) {
+    const [verb, set, element] = line.split(' ');
+    if (verb === 'add') members.add(`${set} ${element}`);
+  }
+  return members;
 }
 
 interface SetContent {
@@ -59,26 +87,45 @@ interface SetContent {
   elements: string[];
 }
 
-function setElements(entries: AddressEntry[], family: Family): SetContent[] {
-  const tcp: string[] = [];
-  const udp: string[] = [];
-  const port: string[] = [];
+function setContents(entries: AddressEntry[], family: Family, prefix: '' | 'deny-'): SetContent[] {
+  const members: Record<SetKind, string[]> = { tcp: [], udp: [], port: [] };
   for (const e of entries) {
     for (const net of splitForHashNet(e.cidr)) {
-      for (const proto of e.protocols) {
-        if (!e.ports) {
-          (proto === 'tcp' ? tcp : udp).push(net);
-          continue;
-        }
-        for (let p = e.ports.from; p <= e.ports.to; p++) port.push(`${net},${proto}:${p}`);
-      }
+      for (const m of setMembers(family, net, e.protocols, e.ports)) members[m.kind].push(m.element);
     }
   }
-  return [
-    { name: setName(family, 'tcp'), type: 'hash:net', family, elements: unique(tcp) },
-    { name: setName(family, 'udp'), type: 'hash:net', family, elements: unique(udp) },
-    { name: setName(family, 'port'), type: 'hash:net,port', family, elements: unique(port) },
-  ];
+  return (['tcp', 'udp', 'port'] as const).map((kind) => ({
+    name: setName(family, kind, prefix),
+    type: kind === 'port' ? 'hash:net,port' : 'hash:net',
+    family,
+    elements: unique(members[kind]),
+  }));
+}
+
+type SetKind = 'tcp' | 'udp' | 'port';
+
+export interface SetMember {
+  kind: SetKind;
+  set: string;
+  element: string;
+}
+
+/**
+ * The set elements that open `net` for the given protocols and ports: the one place that
+ * decides how an allowance is stored, for static entries and for addresses learned from names.
+ */
+export function setMembers(family: Family, net: string, protocols: Protocol[], ports?: PortRange): SetMember[] {
+  const members: SetMember[] = [];
+  for (const proto of protocols) {
+    if (!ports) {
+      members.push({ kind: proto, set: setName(family, proto), element: net });
+      continue;
+    }
+    for (let p = ports.from; p <= ports.to; p++) {
+      members.push({ kind: 'port', set: setName(family, 'port'), element: `${net},${proto}:${p}` });
+    }
+  }
+  return members;
 }
 
 // hash:net refuses a zero prefix, so "everything" is stored as its two halves.
@@ -98,32 +145,51 @@ function renderIpset(sets: SetContent[]): string {
   return lines.join('\n') + '\n';
 }
 
-function renderFilter(family: Family, mode: Mode, entries: AddressEntry[], gateways: string[]): string {
+function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[], gateways: string[]): string {
   const rejectIcmp = family === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable';
   const out = (rule: string) => `-A OUTPUT ${rule}`;
+  const sets = (prefix: '' | 'deny-', target: string) => [
+    out(`-p tcp -m set --match-set ${setName(family, 'tcp', prefix)} dst -j ${target}`),
+    out(`-p udp -m set --match-set ${setName(family, 'udp', prefix)} dst -j ${target}`),
+    out(`-m set --match-set ${setName(family, 'port', prefix)} dst,dst -j ${target}`),
+  ];
   const rules: string[] = [out('-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT')];
-  // Before loopback, which would otherwise let the embedded resolver's traffic through.
-  if (family === 4) rules.push(out(`-d ${DOCKER_DNS} -j BF-DENY`));
+  // Docker's embedded resolver forwards any name to the host's resolvers: an exit, in every
+  // mode. Before loopback, which would otherwise let it through.
+  if (family === 4) rules.push(out(`-d ${DOCKER_DNS} -j BF-REJECT`));
   rules.push(out('-o lo -j ACCEPT'));
-  if (family === 6) {
+  if (family === 4) {
+    // Where the nat table sends DNS. The resolver is on the Docker host, which is guarded below.
+    const r = `-d ${input.resolver.address}/32`;
+    rules.push(out(`${r} -p udp -m udp --dport ${input.resolver.port} -j ACCEPT`));
+    rules.push(out(`${r} -p tcp -m tcp --dport ${input.resolver.port} -j ACCEPT`));
+  } else {
     // Neighbour discovery: router and neighbour solicitations, advertisements. Hop limit 255
     // is what RFC 4861 requires, so nothing routed can pass as discovery.
     for (const type of [133, 135, 136]) {
       rules.push(out(`-p ipv6-icmp -m icmp6 --icmpv6-type ${type} -m hl --hl-eq 255 -j ACCEPT`));
     }
+    // The kernel's own multicast listener reports (MLDv2), which never leave the link (hop limit 1).
+    rules.push(out('-d ff02::16/128 -p ipv6-icmp -m icmp6 --icmpv6-type 143 -m hl --hl-eq 1 -j ACCEPT'));
+    // DNS goes to the resolver over IPv4 only; DNS over IPv6 is refused, never forwarded.
+    rules.push(out('-p udp -m udp --dport 53 -j BF-REJECT'));
+    rules.push(out('-p tcp -m tcp --dport 53 -j BF-REJECT'));
   }
   const guarded = unique([...GUARDED[family], ...gateways]);
   for (const g of guarded) rules.push(out(`-d ${g} -j BF-GUARD`));
-  rules.push(out(`-p tcp -m set --match-set ${setName(family, 'tcp')} dst -j ACCEPT`));
-  rules.push(out(`-p udp -m set --match-set ${setName(family, 'udp')} dst -j ACCEPT`));
-  rules.push(out(`-m set --match-set ${setName(family, 'port')} dst,dst -j ACCEPT`));
+  rules.push(...sets('deny-', 'BF-DENY'), ...sets('', 'ACCEPT'));
+  // DNS over TLS, reachable only where an entry allows the address (the sets above).
+  rules.push(out('-p tcp -m tcp --dport 853 -j BF-REJECT'));
   rules.push(out('-j BF-DENY'));
 
-  rules.push(mode === 'block' ? '-A BF-DENY -j BF-REJECT' : '-A BF-DENY -j ACCEPT');
-  for (const e of entries.filter((x) => namesGuardedHost(x, guarded))) {
+  // Audit mode records what block mode would refuse, and lets it through.
+  if (input.mode === 'block') rules.push('-A BF-DENY -j BF-REJECT');
+  else rules.push(`-A BF-DENY -j NFLOG --nflog-prefix bf-audit --nflog-group ${NFLOG_GROUP.audit} --nflog-threshold 1`, '-A BF-DENY -j ACCEPT');
+  for (const e of allow.filter((x) => namesGuardedHost(x, guarded))) {
     for (const proto of e.protocols) rules.push(`-A BF-GUARD -d ${e.cidr} ${protoMatch(proto, e)}-j ACCEPT`);
   }
   rules.push('-A BF-GUARD -j BF-REJECT');
+  rules.push(`-A BF-REJECT -j NFLOG --nflog-prefix bf-deny --nflog-group ${NFLOG_GROUP.denied} --nflog-threshold 1`);
   rules.push('-A BF-REJECT -p tcp -j REJECT --reject-with tcp-reset');
   rules.push(`-A BF-REJECT -j REJECT --reject-with ${rejectIcmp}`);
 
@@ -136,6 +202,25 @@ function renderFilter(family: Family, mode: Mode, entries: AddressEntry[], gatew
     ':BF-GUARD - [0:0]',
     ':BF-REJECT - [0:0]',
     ...rules,
+    'COMMIT',
+    '',
+  ].join('\n');
+}
+
+/** The chain that sends DNS to the resolver, whatever address it was sent to. */
+export const NAT_CHAIN = 'BF-DNS';
+
+// Loaded with --noflush: Docker's nat chains for 127.0.0.11 stay; ours goes first in OUTPUT.
+// Loopback destinations are left alone, so the embedded resolver stays refused by the filter.
+function renderNat(resolver: RulesetInput['resolver']): string {
+  const to = `--to-destination ${resolver.address}:${resolver.port}`;
+  return [
+    '*nat',
+    `:${NAT_CHAIN} - [0:0]`,
+    `-I OUTPUT 1 -j ${NAT_CHAIN}`,
+    `-A ${NAT_CHAIN} -d 127.0.0.0/8 -j RETURN`,
+    `-A ${NAT_CHAIN} -p udp -m udp --dport 53 -j DNAT ${to}`,
+    `-A ${NAT_CHAIN} -p tcp -m tcp --dport 53 -j DNAT ${to}`,
     'COMMIT',
     '',
   ].join('\n');

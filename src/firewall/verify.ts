@@ -1,10 +1,13 @@
 // Compares the rules read back from the holder with the rules rendered. Pure.
-import type { Ruleset } from './ruleset.js';
+import { NAT_CHAIN, type Ruleset } from './ruleset.js';
 
 export interface SavedRules {
   ipset: string;
   v4: string;
   v6: string;
+  /** `iptables-save -t nat`: Docker's chains and ours. */
+  nat4: string;
+  resolvConf: string;
 }
 
 /** Lists every difference between what was meant and what the kernel holds; empty when equal. */
@@ -13,6 +16,19 @@ export function compareRules(expected: Ruleset, saved: SavedRules): string[] {
     ...diffLines('iptables (IPv4)', normalizeFilter(expected.v4), normalizeFilter(saved.v4), true),
     ...diffLines('ip6tables (IPv6)', normalizeFilter(expected.v6), normalizeFilter(saved.v6), true),
     ...diffLines('ipset', normalizeIpset(expected.ipset), normalizeIpset(saved.ipset), false),
+    ...diffLines('iptables nat (IPv4)', ourNat(normalizeFilter(expected.nat4)), ourNat(normalizeFilter(saved.nat4)), true),
+    ...diffLines('resolv.conf', expected.resolvConf.split('\n'), saved.resolvConf.split('\n'), true),
+  ];
+}
+
+// Docker keeps its own nat chains for 127.0.0.11 in the namespace: what must hold is that our
+// chain exists with exactly our rules, and that OUTPUT jumps to it before anything else.
+function ourNat(lines: string[]): string[] {
+  const firstOutput = lines.find((l) => l.startsWith('-A OUTPUT ') || l.startsWith('-I OUTPUT '));
+  return [
+    ...lines.filter((l) => l.startsWith(`:${NAT_CHAIN} `)),
+    `first OUTPUT rule: ${firstOutput?.replace(/^-I OUTPUT 1 /, '-A OUTPUT ') ?? 'none'}`,
+    ...lines.filter((l) => l.startsWith(`-A ${NAT_CHAIN} `)),
   ];
 }
 

@@ -1,6 +1,8 @@
-// Parses allowlist entries: addresses, networks and names, each with optional protocol and ports.
+// Parses allowlist entries: addresses, networks and names, each with optional protocol and ports,
+// and `preset:NAME` references to bundles of them.
 // Refuses anything ambiguous instead of guessing, because a guess here widens the fence.
 import ipaddr from 'ipaddr.js';
+import { PRESETS, presetNames } from './presets.js';
 import type { Entry, PortRange, Protocol } from '../types.js';
 
 export class AllowlistError extends Error {
@@ -12,7 +14,10 @@ export class AllowlistError extends Error {
 
 const ACCEPTED_FORMS =
   'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, ' +
-  'udp://203.0.113.7:5000, example.com, *.example.com:443.';
+  'udp://203.0.113.7:5000, example.com, *.example.com:443, preset:npm.';
+
+/** Written before a preset's name; a hostname cannot contain ':' without a numeric port after it. */
+export const PRESET_PREFIX = 'preset:';
 
 /** Why one entry is refused; parseEntry and parseAllowlist turn it into an AllowlistError. */
 class Refusal extends Error {}
@@ -32,12 +37,35 @@ export function parseEntry(text: string, source?: string): Entry {
 }
 
 /**
- * Entries separated by newlines or commas; `#` starts a comment that runs to the end of the line.
- * Every bad entry is reported in one error, one line each. Identical entries are kept once.
+ * One entry, or a preset reference (`preset:npm`) expanded to the preset's entries, each of which
+ * then carries the reference as its `text`.
+ */
+export function parseItem(text: string): Entry[] {
+  try {
+    return parseOne(text);
+  } catch (err) {
+    if (err instanceof Refusal) throw new AllowlistError(`${problem(text, err.message)} ${ACCEPTED_FORMS}`);
+    throw err;
+  }
+}
+
+/** Entries in order, each kept once (by canonical text), the first occurrence winning. */
+export function uniqueEntries(entries: Entry[]): Entry[] {
+  const seen = new Set<string>();
+  return entries.filter((e) => {
+    const key = formatEntry(e);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * Entries and preset references separated by newlines or commas; `#` starts a comment that runs
+ * to the end of the line. Every bad entry is reported in one error, one line each. Identical entries are kept once.
  */
 export function parseAllowlist(value: string, source: string): Entry[] {
   const entries: Entry[] = [];
-  const seen = new Set<string>();
   const problems: string[] = [];
   for (const line of value.split(/\r\n|\n|\r/)) {
     const hash = line.indexOf('#');
@@ -45,13 +73,7 @@ export function parseAllowlist(value: string, source: string): Entry[] {
       const text = item.trim();
       if (text === '') continue;
       try {
-        const entry = parse(text);
-        // The canonical text is unique per (kind, network or name, wildcard, protocols, ports).
-        const key = formatEntry(entry);
-        if (!seen.has(key)) {
-          seen.add(key);
-          entries.push(entry);
-        }
+        entries.push(...parseOne(text));
       } catch (err) {
         if (!(err instanceof Refusal)) throw err;
         problems.push(problem(text, err.message, source));
@@ -62,7 +84,8 @@ export function parseAllowlist(value: string, source: string): Entry[] {
   if (problems.length > 1) {
     throw new AllowlistError([`${problems.length} invalid entries in ${source}:`, ...problems, ACCEPTED_FORMS].join('\n'));
   }
-  return entries;
+  // The canonical text is unique per (kind, network or name, wildcard, protocols, ports).
+  return uniqueEntries(entries);
 }
 
 /**
@@ -92,6 +115,14 @@ function problem(text: string, reason: string, source?: string): string {
 /** Control and format characters (bidi overrides, zero-width) would hide what the entry says. */
 function visible(text: string): string {
   return text.replace(/[\p{Cc}\p{Cf}]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}
+
+function parseOne(text: string): Entry[] {
+  if (!text.toLowerCase().startsWith(PRESET_PREFIX)) return [parse(text)];
+  const name = text.slice(PRESET_PREFIX.length).toLowerCase();
+  const preset = Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
+  if (!preset) refuse(`unknown preset '${visible(name)}'; known presets: ${presetNames().join(', ')}`);
+  return preset.entries.map((p) => ({ ...parse(p.entry), text: `${PRESET_PREFIX}${name}` }));
 }
 
 function parse(text: string): Entry {

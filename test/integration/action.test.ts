@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { PROBE_IMAGE, ROOT, internalNet, requireEngine, resourcesOf, verdicts, workspace, type TestNet } from './harness.js';
+import { LOOPBACK_UPSTREAM, PROBE_IMAGE, ROOT, internalNet, requireEngine, resourcesOf, verdicts, workspace, type TestNet } from './harness.js';
 
 let net: TestNet;
 let ws: string;
@@ -24,17 +24,21 @@ after(async () => {
 interface Step {
   code: number | null;
   stdout: string;
-  files: { output: string; state: string };
+  files: { output: string; state: string; summary: string };
   pid: number;
 }
 
 function runEntry(entry: 'main' | 'post', inputs: Record<string, string>, extraEnv: Record<string, string> = {}, onStdout?: (all: string, kill: () => void) => void): Promise<Step> {
   return (async () => {
-    const files = { output: path.join(ws, `output-${Math.random()}`), state: path.join(ws, `state-${Math.random()}`) };
-    await fs.writeFile(files.output, '');
-    await fs.writeFile(files.state, '');
+    const files = {
+      output: path.join(ws, `output-${Math.random()}`),
+      state: path.join(ws, `state-${Math.random()}`),
+      summary: path.join(ws, `summary-${Math.random()}`),
+    };
+    for (const f of Object.values(files)) await fs.writeFile(f, '');
     const env: NodeJS.ProcessEnv = {
-      ...process.env, GITHUB_WORKSPACE: ws, RUNNER_TEMP: ws, GITHUB_OUTPUT: files.output, GITHUB_STATE: files.state, ...extraEnv,
+      ...process.env, GITHUB_WORKSPACE: ws, RUNNER_TEMP: ws, GITHUB_OUTPUT: files.output, GITHUB_STATE: files.state,
+      GITHUB_STEP_SUMMARY: files.summary, ...extraEnv,
     };
     for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
     const child = spawn(process.execPath, [path.join(ROOT, 'dist', `${entry}.js`)], { env, cwd: ws, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -48,12 +52,16 @@ function runEntry(entry: 'main' | 'post', inputs: Record<string, string>, extraE
       code,
       stdout,
       pid: child.pid!,
-      files: { output: await fs.readFile(files.output, 'utf8'), state: await fs.readFile(files.state, 'utf8') },
+      files: {
+        output: await fs.readFile(files.output, 'utf8'),
+        state: await fs.readFile(files.state, 'utf8'),
+        summary: await fs.readFile(files.summary, 'utf8'),
+      },
     };
   })();
 }
 
-const common = () => ({ network: net.name, pull: 'never', image: PROBE_IMAGE, shell: 'sh' });
+const common = () => ({ network: net.name, pull: 'never', image: PROBE_IMAGE, shell: 'sh', 'dns-upstream': LOOPBACK_UPSTREAM });
 
 /** Reads `name<<DELIM\nvalue\nDELIM` records that @actions/core writes to GITHUB_OUTPUT and GITHUB_STATE. */
 function fileCommands(text: string): Record<string, string> {
@@ -81,6 +89,25 @@ describe('the action (dist/)', () => {
     const paused = step.stdout.slice(step.stdout.indexOf(`::stop-commands::${token}`), step.stdout.indexOf(`::${token}::`));
     assert.ok(paused.includes('::error::forged annotation'), 'the forged command is inside the pause');
     assert.ok(step.stdout.indexOf(`::${token}::`) > step.stdout.indexOf('forged'), 'commands resume only after the build');
+
+    // The evidence: outputs, one annotation per denied destination (after the pause), the summary.
+    const outputs = fileCommands(step.files.output);
+    assert.equal(outputs.denied, '1');
+    const record = JSON.parse(await fs.readFile(outputs.report, 'utf8'));
+    assert.equal(record.format, 'buildfence-report/1');
+    assert.equal(record.denied[0].port, 9090);
+    assert.match(step.stdout.slice(step.stdout.indexOf(`::${token}::`)), new RegExp(`^::warning title=buildfence::buildfence denied tcp ${s.ipv4.replaceAll('.', '\\.')}:9090, 1 time`, 'm'));
+    assert.match(step.files.summary, /<h2>buildfence: grade release, block mode<\/h2>/);
+    assert.match(step.files.summary, new RegExp(`<code>${s.ipv4.replaceAll('.', '\\.')}</code></td><td>9090</td><td>tcp</td><td>1</td><td>refused</td>`));
+    assert.ok(!step.files.summary.includes('forged'), 'build output never reaches the summary');
+  });
+
+  it('fail-on-denied fails a passing build', async () => {
+    const s = net.servers[0];
+    const step = await runEntry('main', { ...common(), grade: 'release', 'fail-on-denied': 'true', run: `probe tcp ${s.ipv4} 8080; true` });
+    assert.equal(step.code, 1);
+    assert.match(step.stdout, /^::error::fail-on-denied is set and 1 attempt\(s\) were denied: tcp /m);
+    assert.equal(fileCommands(step.files.output)['exit-code'], '0');
   });
 
   it('fails the step with the exit code when the build fails', async () => {

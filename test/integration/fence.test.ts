@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { HOLDER_IMAGE, PROBE_IMAGE, cli, internalNet, requireEngine, resourcesOf, startCli, verdicts, workspace, type TestNet } from './harness.js';
+import { HOLDER_IMAGE, LOOPBACK_UPSTREAM, PROBE_IMAGE, cli, dockerText, internalNet, requireEngine, resourcesOf, startCli, verdicts, workspace, type TestNet } from './harness.js';
 
 let net: TestNet;
 let ws: string;
@@ -18,8 +18,9 @@ after(async () => {
   if (ws) await fs.rm(ws, { recursive: true, force: true });
 });
 
-// `sh` without -e, so that a refused probe does not end the script before the next one.
-const base = () => ['run', '--network', net.name, '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh'];
+// `sh` without -e, so that a refused probe does not end the script before the next one. DNS
+// upstream on a closed loopback port: nothing a test resolves may leave the machine.
+const base = () => ['run', '--network', net.name, '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh', '--dns-upstream', LOOPBACK_UPSTREAM];
 const probes = (...lines: string[]) => ['--', lines.join('\n')];
 
 describe('the fenced build step', () => {
@@ -117,7 +118,7 @@ describe('the fenced build step', () => {
   });
 
   it('removes its containers and its own network after success and after failure', async () => {
-    const ok = await cli(['run', '--pull', 'never', '--image', PROBE_IMAGE, '--grade', 'release', '--', 'true'], ws);
+    const ok = await cli(['run', '--pull', 'never', '--image', PROBE_IMAGE, '--grade', 'release', '--dns-upstream', LOOPBACK_UPSTREAM, '--', 'true'], ws);
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(await resourcesOf(ok.pid), []);
     const failed = await cli([...base(), '--grade', 'release', '--', 'exit 3'], ws);
@@ -136,6 +137,22 @@ describe('the fenced build step', () => {
     const seconds = (Date.now() - t0) / 1000;
     assert.equal(r.code, 143);
     assert.ok(seconds < 10, `took ${seconds} s`);
+    assert.deepEqual(await resourcesOf(r.pid), []);
+  });
+
+  it('the holder removed during the build stops the build and fails the step, leaving nothing', async () => {
+    const { child, done } = startCli([...base(), '--grade', 'release', '--', 'echo started; sleep 60'], ws);
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    await until(() => out.includes('started'), 30_000);
+    const t0 = Date.now();
+    const holder = (await resourcesOf(child.pid!)).find((n) => n.endsWith('-holder'));
+    assert.ok(holder);
+    await dockerText(['rm', '--force', holder]);
+    const r = await done;
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /stopped during the build/);
+    assert.ok(Date.now() - t0 < 10_000);
     assert.deepEqual(await resourcesOf(r.pid), []);
   });
 

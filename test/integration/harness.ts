@@ -14,6 +14,8 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const HOLDER_IMAGE = 'buildfence/holder:0.1.0';
 export const PROBE_IMAGE = 'buildfence-test/probe:latest';
 const TEST_LABEL = 'buildfence-test=1';
+/** A closed loopback port as the DNS upstream, for tests that resolve nothing. */
+export const LOOPBACK_UPSTREAM = '127.0.0.1:9';
 
 export async function dockerText(args: string[]): Promise<string> {
   const { stdout } = await run('docker', args, { maxBuffer: 64 * 1024 * 1024 });

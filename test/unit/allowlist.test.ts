@@ -159,7 +159,7 @@ describe('parseEntry refuses', () => {
         message:
           "Invalid entry '10.1.2.3/8' in input 'allowlist': host bits are set; did you mean 10.0.0.0/8? " +
           'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, ' +
-          'udp://203.0.113.7:5000, example.com, *.example.com:443.',
+          'udp://203.0.113.7:5000, example.com, *.example.com:443, preset:npm.',
       },
     );
   });

@@ -7,7 +7,7 @@ const id = { runId: 'abcdef012345', pid: 4242, host: 'runner-1' };
 const spec: RunSpec = {
   grade: 'release', mode: 'block', allow: [], deny: [], failOnDenied: false, run: 'make', image: 'ubuntu:24.04', shell: ['sh', '-e'],
   workspace: '/home/runner/work/app', workingDirectory: '/home/runner/work/app/sub', env: [['A', '1']],
-  holderImage: 'buildfence/holder:0.1.0', dockerOptions: ['--memory', '2g', '--cpus=2'], pull: 'never',
+  holderImage: 'buildfence/holder:0.1.0', dockerOptions: ['--memory', '2g', '--cpus=2'], pull: 'never', dns: { ttlMin: 60, ttlMax: 3600 },
 };
 
 function valueOf(args: string[], flag: string): string[] {
@@ -16,9 +16,9 @@ function valueOf(args: string[], flag: string): string[] {
 
 describe('holderRunArgs', () => {
   const args = holderRunArgs({ id, image: 'buildfence/holder:0.1.0', network: 'net1', rulesDir: '/tmp/r', pull: 'never' });
-  it('gives the holder NET_ADMIN and NET_RAW and nothing else', () => {
+  it('gives the holder NET_ADMIN, NET_RAW, SETUID and SETGID, and nothing else', () => {
     assert.deepEqual(valueOf(args, '--cap-drop'), ['ALL']);
-    assert.deepEqual(valueOf(args, '--cap-add'), ['NET_ADMIN', 'NET_RAW']);
+    assert.deepEqual(valueOf(args, '--cap-add'), ['NET_ADMIN', 'NET_RAW', 'SETUID', 'SETGID']);
     assert.ok(!args.includes('--privileged'));
   });
   it('names and labels it for this run', () => {

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { renderRuleset } from '../../src/firewall/ruleset.js';
 import type { AddressEntry } from '../../src/types.js';
 
+const base = { deny: [], resolver: { address: '172.18.0.1', port: 40000 } };
+
 const v4 = (cidr: string, rest: Partial<AddressEntry> = {}): AddressEntry => ({
   kind: 'address', text: cidr, family: 4, cidr, protocols: ['tcp', 'udp'], ...rest,
 });
@@ -13,18 +15,21 @@ const lines = (text: string) => text.split('\n');
 
 describe('renderRuleset', () => {
   it('denies by default in block mode and rejects fast', () => {
-    const r = renderRuleset({ mode: 'block', entries: [], gateways: ['172.18.0.1'] });
+    const r = renderRuleset({ ...base, mode: 'block', allow: [], gateways: ['172.18.0.1'] });
     for (const text of [r.v4, r.v6]) {
       assert.ok(lines(text).includes(':OUTPUT DROP [0:0]'));
       assert.equal(lines(text).filter((l) => l.startsWith('-A OUTPUT')).at(-1), '-A OUTPUT -j BF-DENY');
       assert.ok(lines(text).includes('-A BF-DENY -j BF-REJECT'));
-      assert.ok(lines(text).includes('-A BF-REJECT -p tcp -j REJECT --reject-with tcp-reset'));
+      assert.deepEqual(lines(text).filter((l) => l.startsWith('-A BF-REJECT')).slice(0, 2), [
+        '-A BF-REJECT -j NFLOG --nflog-prefix bf-deny --nflog-group 5 --nflog-threshold 1',
+        '-A BF-REJECT -p tcp -j REJECT --reject-with tcp-reset',
+      ]);
     }
   });
 
   it('lets audit mode through but still guards metadata and the Docker host', () => {
-    const r = renderRuleset({ mode: 'audit', entries: [], gateways: ['172.18.0.1', 'fd00:1::1'] });
-    assert.ok(lines(r.v4).includes('-A BF-DENY -j ACCEPT'));
+    const r = renderRuleset({ ...base, mode: 'audit', allow: [], gateways: ['172.18.0.1', 'fd00:1::1'] });
+    assert.deepEqual(lines(r.v4).filter((l) => l.startsWith('-A BF-DENY')), ['-A BF-DENY -j NFLOG --nflog-prefix bf-audit --nflog-group 6 --nflog-threshold 1', '-A BF-DENY -j ACCEPT']);
     assert.ok(lines(r.v4).includes('-A OUTPUT -d 169.254.0.0/16 -j BF-GUARD'));
     assert.ok(lines(r.v4).includes('-A OUTPUT -d 172.18.0.1/32 -j BF-GUARD'));
     assert.ok(lines(r.v6).includes('-A OUTPUT -d fd00:1::1/128 -j BF-GUARD'));
@@ -32,35 +37,65 @@ describe('renderRuleset', () => {
     assert.equal(lines(r.v4).filter((l) => l.startsWith('-A BF-GUARD')).join('\n'), '-A BF-GUARD -j BF-REJECT');
   });
 
-  it('puts rules in a fixed order: established, embedded DNS, loopback, guards, sets, deny', () => {
-    const r = renderRuleset({ mode: 'block', entries: [], gateways: ['172.18.0.1'] });
+  it('puts rules in a fixed order: established, embedded DNS, loopback, resolver, guards, deny, allow, DoT, deny', () => {
+    const r = renderRuleset({ ...base, mode: 'block', allow: [], gateways: ['172.18.0.1'] });
     const out = lines(r.v4).filter((l) => l.startsWith('-A OUTPUT'));
     assert.deepEqual(out, [
       '-A OUTPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
-      '-A OUTPUT -d 127.0.0.11/32 -j BF-DENY',
+      '-A OUTPUT -d 127.0.0.11/32 -j BF-REJECT',
       '-A OUTPUT -o lo -j ACCEPT',
+      '-A OUTPUT -d 172.18.0.1/32 -p udp -m udp --dport 40000 -j ACCEPT',
+      '-A OUTPUT -d 172.18.0.1/32 -p tcp -m tcp --dport 40000 -j ACCEPT',
       '-A OUTPUT -d 169.254.0.0/16 -j BF-GUARD',
       '-A OUTPUT -d 168.63.129.16/32 -j BF-GUARD',
       '-A OUTPUT -d 172.18.0.1/32 -j BF-GUARD',
+      '-A OUTPUT -p tcp -m set --match-set bf4-deny-tcp dst -j BF-DENY',
+      '-A OUTPUT -p udp -m set --match-set bf4-deny-udp dst -j BF-DENY',
+      '-A OUTPUT -m set --match-set bf4-deny-port dst,dst -j BF-DENY',
       '-A OUTPUT -p tcp -m set --match-set bf4-tcp dst -j ACCEPT',
       '-A OUTPUT -p udp -m set --match-set bf4-udp dst -j ACCEPT',
       '-A OUTPUT -m set --match-set bf4-port dst,dst -j ACCEPT',
+      '-A OUTPUT -p tcp -m tcp --dport 853 -j BF-REJECT',
       '-A OUTPUT -j BF-DENY',
     ]);
   });
 
+  it('refuses DNS over IPv6 and the embedded resolver in every mode, and sends IPv4 DNS to the resolver', () => {
+    const r = renderRuleset({ ...base, mode: 'audit', allow: [], gateways: ['172.18.0.1'] });
+    assert.ok(lines(r.v6).includes('-A OUTPUT -p udp -m udp --dport 53 -j BF-REJECT'));
+    assert.ok(lines(r.v6).includes('-A OUTPUT -p tcp -m tcp --dport 53 -j BF-REJECT'));
+    assert.ok(lines(r.v4).includes('-A OUTPUT -d 127.0.0.11/32 -j BF-REJECT'));
+    assert.deepEqual(lines(r.nat4).filter((l) => l.includes('BF-DNS')).slice(1), [
+      '-I OUTPUT 1 -j BF-DNS',
+      '-A BF-DNS -d 127.0.0.0/8 -j RETURN',
+      '-A BF-DNS -p udp -m udp --dport 53 -j DNAT --to-destination 172.18.0.1:40000',
+      '-A BF-DNS -p tcp -m tcp --dport 53 -j DNAT --to-destination 172.18.0.1:40000',
+    ]);
+    assert.equal(r.resolvConf, 'nameserver 172.18.0.1\noptions ndots:0\n');
+  });
+
+  it('puts deny entries in sets of their own, checked before the allow sets', () => {
+    const r = renderRuleset({ ...base, mode: 'block', gateways: [], allow: [v4('10.0.0.0/8')], deny: [v4('10.1.0.0/16', { protocols: ['tcp'], ports: { from: 22, to: 22 } })] });
+    assert.ok(r.ipset.includes('add bf4-deny-port 10.1.0.0/16,tcp:22 timeout 0'));
+    assert.ok(r.ipset.includes('add bf4-tcp 10.0.0.0/8 timeout 0'));
+    const out = lines(r.v4);
+    assert.ok(out.indexOf('-A OUTPUT -m set --match-set bf4-deny-port dst,dst -j BF-DENY') < out.indexOf('-A OUTPUT -p tcp -m set --match-set bf4-tcp dst -j ACCEPT'));
+  });
+
   it('lets IPv6 neighbour discovery out, only with hop limit 255', () => {
-    const r = renderRuleset({ mode: 'block', entries: [], gateways: [] });
-    const nd = lines(r.v6).filter((l) => l.includes('ipv6-icmp'));
-    assert.equal(nd.length, 3);
-    for (const l of nd) assert.match(l, /--icmpv6-type 13[356] -m hl --hl-eq 255 -j ACCEPT$/);
+    const r = renderRuleset({ ...base, mode: 'block', allow: [], gateways: [] });
+    const icmp = lines(r.v6).filter((l) => l.includes('ipv6-icmp'));
+    assert.equal(icmp.length, 4);
+    for (const l of icmp.slice(0, 3)) assert.match(l, /--icmpv6-type 13[356] -m hl --hl-eq 255 -j ACCEPT$/);
+    assert.equal(icmp[3], '-A OUTPUT -d ff02::16/128 -p ipv6-icmp -m icmp6 --icmpv6-type 143 -m hl --hl-eq 1 -j ACCEPT');
   });
 
   it('places entries in the set for their protocol and ports', () => {
     const r = renderRuleset({
+      ...base,
       mode: 'block',
       gateways: [],
-      entries: [
+      allow: [
         v4('10.0.0.0/8'),
         v4('203.0.113.7/32', { protocols: ['tcp'], ports: { from: 443, to: 443 } }),
         v4('203.0.113.8/32', { protocols: ['udp'], ports: { from: 5000, to: 5002 } }),
@@ -83,7 +118,7 @@ describe('renderRuleset', () => {
   });
 
   it('stores everything (/0) as two halves, which hash:net accepts', () => {
-    const r = renderRuleset({ mode: 'block', gateways: [], entries: [v4('0.0.0.0/0'), v6('::/0')] });
+    const r = renderRuleset({ ...base, mode: 'block', gateways: [], allow: [v4('0.0.0.0/0'), v6('::/0')] });
     for (const half of ['0.0.0.0/1', '128.0.0.0/1', '::/1', '8000::/1']) {
       assert.ok(r.ipset.includes(`add bf${half.includes(':') ? 6 : 4}-tcp ${half} timeout 0`), half);
     }
@@ -91,9 +126,10 @@ describe('renderRuleset', () => {
 
   it('opens a guarded address only for an entry naming exactly that host', () => {
     const r = renderRuleset({
+      ...base,
       mode: 'block',
       gateways: ['172.18.0.1'],
-      entries: [
+      allow: [
         v4('169.254.0.0/16'),
         v4('172.16.0.0/12'),
         v4('169.254.169.254/32', { protocols: ['tcp'], ports: { from: 80, to: 80 } }),
@@ -108,7 +144,7 @@ describe('renderRuleset', () => {
   });
 
   it('keeps each family to its own addresses', () => {
-    const r = renderRuleset({ mode: 'block', gateways: ['172.18.0.1', 'fd00::1'], entries: [v4('10.0.0.0/8'), v6('2001:db8::/32')] });
+    const r = renderRuleset({ ...base, mode: 'block', gateways: ['172.18.0.1', 'fd00::1'], allow: [v4('10.0.0.0/8'), v6('2001:db8::/32')] });
     assert.doesNotMatch(r.v4, /fd00|2001:db8/);
     assert.doesNotMatch(r.v6, /172\.18|10\.0\.0/);
   });

@@ -2,16 +2,26 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; const require = __bfCreateRequire(import.meta.url);
 import {
   actionLog,
+  annotations,
+  buildRecord,
   getInput,
   getState,
   readRunSpec,
   removeRun,
+  renderSummary,
   runSandbox,
   saveState,
   setFailed,
   setOutput,
-  warning
-} from "./chunk-4SCDSTUQ.js";
+  summary,
+  verdictOf,
+  warning,
+  writeRecord
+} from "./chunk-MTC7SU6M.js";
+
+// src/action.ts
+import * as os from "node:os";
+import * as path from "node:path";
 
 // src/state.ts
 var RUN_ID = "run-id";
@@ -33,8 +43,16 @@ async function runAction() {
     allowlistSource: "input 'allowlist'"
   });
   const result = await runSandbox(spec, actionLog(), { onStart: saveRun });
-  setOutput("exit-code", String(result.exitCode));
-  if (result.exitCode !== 0) setFailed(`The build exited with code ${result.exitCode}.`);
+  const record = buildRecord(spec, result);
+  const reportPath = path.join(process.env.RUNNER_TEMP || os.tmpdir(), `buildfence-report-${result.runId}.json`);
+  await writeRecord(record, reportPath);
+  setOutput("exit-code", String(record.exitCode));
+  setOutput("denied", String(record.deniedTotal));
+  setOutput("report", reportPath);
+  for (const message of annotations(record)) warning(message, { title: "buildfence" });
+  if (process.env.GITHUB_STEP_SUMMARY) await summary.addRaw(renderSummary(record)).write();
+  const failure = verdictOf(record, spec.failOnDenied);
+  if (failure) setFailed(failure);
 }
 async function cleanupAction() {
   const run = savedRun();

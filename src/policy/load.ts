@@ -1,0 +1,28 @@
+// Finds and reads the policy file: the one named, or .github/buildfence.yml when it exists.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { builtinPolicy, parsePolicy, type Policy } from './policy.js';
+
+export const DEFAULT_POLICY = '.github/buildfence.yml';
+
+/**
+ * `named` is the path as given (relative to `dir`), or '' for the default. `source` names where
+ * it was given, for messages: "Input 'policy'".
+ */
+export function loadPolicy(named: string, dir: string, source: string): Policy {
+  const shown = named || DEFAULT_POLICY;
+  const file = path.resolve(dir, shown);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && named === '') return builtinPolicy();
+    if (code === 'ENOENT') {
+      throw new Error(`${source} names '${named}', which does not exist (${file}). Give a policy file's path relative to ${dir}, or leave it empty to use ${DEFAULT_POLICY} when it exists.`);
+    }
+    if (code === 'EISDIR') throw new Error(`${source}: '${shown}' is a directory (${file}). Expected a policy file (YAML).`);
+    throw new Error(`${source}: cannot read '${shown}' (${file}): ${(err as Error).message}`);
+  }
+  return parsePolicy(text, shown);
+}

@@ -1,0 +1,60 @@
+// From raw packets and DNS decisions to what a person reads: denied destinations with counts and
+// names, and for audit runs the allowlist that block mode would need. Pure.
+import type { LoggedPacket } from './nflog.js';
+
+export interface DeniedDestination {
+  protocol: LoggedPacket['protocol'];
+  address: string;
+  port?: number;
+  /** Names the resolver answered with this address during the run. */
+  names: string[];
+  /** True when the fence refused it; false when audit mode let it through. */
+  enforced: boolean;
+  count: number;
+  first: string;
+  last: string;
+}
+
+export function aggregateDenied(packets: LoggedPacket[], namesOf: ReadonlyMap<string, ReadonlySet<string>>): DeniedDestination[] {
+  const byKey = new Map<string, DeniedDestination>();
+  for (const p of packets) {
+    const key = `${p.enforced} ${p.protocol} ${p.address} ${p.port ?? ''}`;
+    const at = new Date(p.time * 1000).toISOString();
+    const d = byKey.get(key);
+    if (d) {
+      d.count++;
+      if (at < d.first) d.first = at;
+      if (at > d.last) d.last = at;
+      continue;
+    }
+    byKey.set(key, {
+      protocol: p.protocol,
+      address: p.address,
+      ...(p.port !== undefined ? { port: p.port } : {}),
+      names: [...(namesOf.get(p.address) ?? [])].sort(),
+      enforced: p.enforced,
+      count: 1,
+      first: at,
+      last: at,
+    });
+  }
+  return [...byKey.values()].sort((a, b) => b.count - a.count || a.address.localeCompare(b.address) || (a.port ?? 0) - (b.port ?? 0));
+}
+
+/**
+ * Entries that would let through what audit mode recorded: the name where the build used one,
+ * the address only where it did not. ICMP and other protocols have no entry form and are left out.
+ */
+export function suggestAllowlist(denied: DeniedDestination[]): string[] {
+  const entries = new Set<string>();
+  for (const d of denied) {
+    if (d.enforced || d.port === undefined || (d.protocol !== 'tcp' && d.protocol !== 'udp')) continue;
+    const hosts = d.names.length > 0 ? d.names : [d.address.includes(':') ? `[${d.address}]` : d.address];
+    for (const host of hosts) entries.add(d.protocol === 'tcp' ? `${host}:${d.port}` : `udp://${host}:${d.port}`);
+  }
+  return [...entries].sort();
+}
+
+export function deniedTotal(denied: DeniedDestination[]): number {
+  return denied.reduce((sum, d) => sum + d.count, 0);
+}

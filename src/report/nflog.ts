@@ -1,0 +1,43 @@
+// Reads the holder's NFLOG stream as tcpdump prints it (`-tt -q -n -e`), one packet a line. Pure.
+import ipaddr from 'ipaddr.js';
+import { NFLOG_GROUP } from '../firewall/ruleset.js';
+
+export interface LoggedPacket {
+  /** Seconds since the epoch. */
+  time: number;
+  /** Refused by the fence, or let through by audit mode (which block mode would refuse). */
+  enforced: boolean;
+  family: 4 | 6;
+  protocol: 'tcp' | 'udp' | 'icmp' | 'other';
+  address: string;
+  port?: number;
+}
+
+const LINE = /^(\d+(?:\.\d+)?) version \d+, resource ID (\d+), (IPv4|IPv6), length \d+: (\S+) > (\S+?): (.*)$/;
+
+/** The packet a tcpdump line describes, or undefined for anything else (banners, other groups). */
+export function parseNflogLine(line: string): LoggedPacket | undefined {
+  const m = LINE.exec(line.trim());
+  if (!m) return undefined;
+  const group = Number(m[2]);
+  if (group !== NFLOG_GROUP.denied && group !== NFLOG_GROUP.audit) return undefined;
+  const rest = m[6];
+  const protocol = /^tcp\b/.test(rest) ? 'tcp' : /^UDP\b/.test(rest) ? 'udp' : /^ICMP6?\b/.test(rest) ? 'icmp' : 'other';
+  let address = m[5];
+  let port: number | undefined;
+  // tcpdump writes address.port for TCP and UDP only.
+  if (protocol === 'tcp' || protocol === 'udp') {
+    const dot = address.lastIndexOf('.');
+    port = Number(address.slice(dot + 1));
+    address = address.slice(0, dot);
+  }
+  if (!ipaddr.isValid(address)) return undefined;
+  return {
+    time: Number(m[1]),
+    enforced: group === NFLOG_GROUP.denied,
+    family: m[3] === 'IPv4' ? 4 : 6,
+    protocol,
+    address: ipaddr.parse(address).toString(),
+    ...(port !== undefined ? { port } : {}),
+  };
+}

@@ -1,0 +1,23 @@
+// Whether a run passes, and where its record goes: shared by the action and the CLI.
+import * as fs from 'node:fs/promises';
+import type { EvidenceRecord } from './record.js';
+
+export async function writeRecord(record: EvidenceRecord, file: string): Promise<void> {
+  await fs.writeFile(file, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
+}
+
+/** Why the step fails, or undefined when it passes. */
+export function verdictOf(record: EvidenceRecord, failOnDenied: boolean): string | undefined {
+  const reasons: string[] = [];
+  if (record.exitCode !== 0) reasons.push(`The build exited with code ${record.exitCode}.`);
+  if (failOnDenied && record.deniedTotal > 0) {
+    const top = record.denied
+      .slice(0, 3)
+      .map((d) => `${d.protocol} ${d.address}${d.port !== undefined ? `:${d.port}` : ''}${d.names.length ? ` (${d.names.join(', ')})` : ''}`);
+    reasons.push(
+      `fail-on-denied is set and ${record.deniedTotal} attempt(s) were denied: ${top.join('; ')}${record.denied.length > 3 ? '; ...' : ''}. ` +
+        'See the job summary or the report; allow what the build needs, or remove what it should not reach.',
+    );
+  }
+  return reasons.length > 0 ? reasons.join(' ') : undefined;
+}

