@@ -1,6 +1,7 @@
 // buildfence from a terminal: the same sandbox as the action, and the policy checker.
 //   buildfence run --grade release --allow 192.0.2.10:443 --image ubuntu:24.04 -- ./build.sh
 //   buildfence check-policy .github/buildfence.yml
+//   buildfence render-pod --grade release --allow 192.0.2.10:443 --image ubuntu:24.04 -- ./build.sh
 import { parseArgs } from 'node:util';
 import { quote } from 'shell-quote';
 import { readRunSpec } from './inputs.js';
@@ -12,6 +13,8 @@ import { buildRecord } from './report/record.js';
 import { verdictOf, writeRecord } from './report/outcome.js';
 import { textSummary } from './report/summary.js';
 import { runSandbox } from './sandbox.js';
+import { podResolver, podVerify } from './kubernetes/agent.js';
+import { renderPodManifest } from './kubernetes/render.js';
 
 /** CLI flags that take an action input of the same name. */
 const VALUE_FLAGS = [
@@ -31,9 +34,17 @@ const VALUE_FLAGS = [
 ] as const;
 
 const USAGE = `Usage: buildfence run [options] -- COMMAND [ARGS...]
+       buildfence render-pod [options] [--networkpolicy] -- COMMAND [ARGS...]
        buildfence check-policy [FILE]
 
 run: runs COMMAND in a build container whose outbound network is fenced.
+render-pod: prints the same fence as a Kubernetes Pod (YAML, for kubectl apply), without running
+  it; takes the options of run (not --network, --docker-options, --report), and:
+  --networkpolicy            also print an egress NetworkPolicy for the address entries
+  --agent-image IMAGE        image of the Pod's verifier and resolver (default buildfence/agent:0.1.0)
+  --sidecars native|regular  fence and resolver as native sidecars (Kubernetes 1.29+, the
+                             default) or as regular containers
+  --namespace NAME           the Pod's namespace (default: kubectl's)
 check-policy: validates a policy file (default ${DEFAULT_POLICY}) and prints, per grade, the
   mode, fail-on-denied and the effective allow and deny lists, presets expanded.
 
@@ -79,6 +90,10 @@ async function main(argv: string[]): Promise<number> {
       'fail-on-denied': { type: 'boolean' },
       env: { type: 'string', multiple: true },
       verbose: { type: 'boolean' },
+      networkpolicy: { type: 'boolean' },
+      'agent-image': { type: 'string' },
+      sidecars: { type: 'string' },
+      namespace: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -87,7 +102,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals[0] === 'check-policy') return checkPolicy(positionals.slice(1), (values as { policy?: string }).policy);
-  if (positionals[0] !== 'run' || positionals.length !== 1) throw new Error(`expected 'run' or 'check-policy'.\n\n${USAGE}`);
+  // Inside a rendered Pod (the agent image), not for people: see src/kubernetes/agent.ts.
+  if (positionals[0] === 'pod-verify' && positionals.length === 2) return podVerify(positionals[1]);
+  if (positionals[0] === 'pod-resolver' && positionals.length === 1) return podResolver().then(() => 0);
+  const verb = positionals[0];
+  if ((verb !== 'run' && verb !== 'render-pod') || positionals.length !== 1) throw new Error(`expected 'run', 'render-pod' or 'check-policy'.\n\n${USAGE}`);
   if (command.length === 0) throw new Error(`no command given after '--'.\n\n${USAGE}`);
 
   const flag = values as Record<string, string | string[] | boolean | undefined>;
@@ -99,6 +118,19 @@ async function main(argv: string[]): Promise<number> {
     'fail-on-denied': flag['fail-on-denied'] ? 'true' : '',
   };
   const spec = readRunSpec((name) => inputs[name] ?? '', { workspace: process.cwd(), allowlistSource: '--allow' });
+  if (verb === 'render-pod') {
+    const sidecars = (flag.sidecars as string | undefined) ?? 'native';
+    if (sidecars !== 'native' && sidecars !== 'regular') throw new Error(`--sidecars has invalid value '${sidecars}'. Expected 'native' or 'regular'.`);
+    process.stdout.write(
+      await renderPodManifest(spec, {
+        networkPolicy: Boolean(flag.networkpolicy),
+        agentImage: flag['agent-image'] as string | undefined,
+        sidecars,
+        namespace: flag.namespace as string | undefined,
+      }),
+    );
+    return 0;
+  }
   const result = await runSandbox(spec, terminalLog({ verbose: Boolean(values.verbose) }));
   const record = buildRecord(spec, result);
   if (typeof flag.report === 'string') await writeRecord(record, flag.report);

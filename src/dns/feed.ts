@@ -2,7 +2,8 @@
 // `ipset -` inside the holder. ipset's prompt is not flushed on a pipe, so each batch ends with a
 // `test` of a marker address, whose answer (on unbuffered stderr) says the batch is done; errors
 // of the batch arrive before it, in order.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { setName, type SetMember } from '../firewall/ruleset.js';
 
 export interface TimedMember extends SetMember {
@@ -17,23 +18,28 @@ interface Batch {
   reject(err: Error): void;
 }
 
+/** Where the batches go and the answers come from, and a way to end both. */
+export interface FeedChannel {
+  input: Writable;
+  output: Readable;
+  close(): void;
+}
+
 export class SetFeed {
-  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly channel: FeedChannel;
   private readonly pending: Batch[] = [];
   private counter = 0;
   private buffer = '';
   private ended?: Error;
 
-  constructor(holder: string) {
-    this.child = spawn('docker', ['exec', '-i', holder, 'sh', '-c', 'exec ipset - 2>&1 >/dev/null'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    this.child.stdout.setEncoding('utf8');
-    this.child.stdout.on('data', (chunk: string) => this.read(chunk));
-    this.child.stderr.resume();
-    this.child.stdin.on('error', () => undefined);
-    this.child.on('error', (err) => this.fail(new Error(`cannot start the set feed: ${err.message}`)));
-    this.child.on('close', () => this.fail(new Error('the set feed into the holder ended (is the holder gone?)')));
+  /** A holder container's name (Docker: `docker exec`), or a channel to an `ipset -` elsewhere (a Pod's FIFOs). */
+  constructor(target: string | FeedChannel) {
+    this.channel = typeof target === 'string' ? execChannel(target, (err) => this.fail(err)) : target;
+    this.channel.output.setEncoding('utf8');
+    this.channel.output.on('data', (chunk: string) => this.read(chunk));
+    this.channel.input.on('error', () => undefined);
+    this.channel.output.on('error', (err) => this.fail(new Error(`the set feed failed: ${err.message}`)));
+    this.channel.output.on('close', () => this.fail(new Error('the set feed into the holder ended (is the holder gone?)')));
   }
 
   /** Resolves once the kernel holds every element (with its new timeout). */
@@ -45,13 +51,13 @@ export class SetFeed {
     const lines = members.map((m) => `add ${m.set} ${m.element} timeout ${m.timeout} -exist\n`).join('');
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ marker, errors: [], resolve, reject });
-      this.child.stdin.write(`${lines}test ${setName(4, 'tcp')} ${marker}\n`);
+      this.channel.input.write(`${lines}test ${setName(4, 'tcp')} ${marker}\n`);
     });
   }
 
   close(): void {
-    this.child.stdin.end();
-    this.child.kill();
+    this.channel.input.end();
+    this.channel.close();
   }
 
   private read(chunk: string): void {
@@ -76,4 +82,11 @@ export class SetFeed {
     this.ended ??= err;
     for (const batch of this.pending.splice(0)) batch.reject(err);
   }
+}
+
+function execChannel(holder: string, fail: (err: Error) => void): FeedChannel {
+  const child = spawn('docker', ['exec', '-i', holder, 'sh', '-c', 'exec ipset - 2>&1 >/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stderr.resume();
+  child.on('error', (err) => fail(new Error(`cannot start the set feed: ${err.message}`)));
+  return { input: child.stdin, output: child.stdout, close: () => child.kill() };
 }

@@ -25,6 +25,8 @@ export interface ResolverOptions {
   ttlMax: number;
   forwarder: Forwarder;
   onWarning?(message: string): void;
+  /** Every decision as it is made or counted again (a Pod's resolver prints them for the runtime). */
+  onDecision?(decision: DnsDecision): void;
 }
 
 export interface DnsDecision {
@@ -66,27 +68,27 @@ export class Resolver {
 
   constructor(private readonly options: ResolverOptions) {}
 
-  /** Listens on `address` (UDP and TCP, the same free port); returns the port. */
-  async listen(address: string): Promise<number> {
+  /** Listens on `address` (UDP and TCP, the same port: `port`, or a free one); returns the port. */
+  async listen(address: string, port = 0): Promise<number> {
     let lastError: unknown;
     for (let attempt = 0; attempt < 5; attempt++) {
       const udp = dgram.createSocket('udp4');
       try {
         await new Promise<void>((resolve, reject) => {
           udp.once('error', reject);
-          udp.bind(0, address, () => resolve());
+          udp.bind(port, address, () => resolve());
         });
-        const port = udp.address().port;
+        const bound = udp.address().port;
         const tcp = net.createServer((s) => this.serveTcp(s));
         await new Promise<void>((resolve, reject) => {
           tcp.once('error', reject);
-          tcp.listen(port, address, () => resolve());
+          tcp.listen(bound, address, () => resolve());
         });
         udp.on('message', (msg, rinfo) => void this.serveUdp(udp, msg, rinfo));
         udp.on('error', (err) => this.options.onWarning?.(`resolver UDP socket: ${err.message}`));
         this.udp = udp;
         this.tcp = tcp;
-        return port;
+        return bound;
       } catch (err) {
         lastError = err;
         udp.close();
@@ -211,6 +213,7 @@ export class Resolver {
     } else {
       this.decisions.set(key, { name, type, verdict, forwarded, addresses, count: 1, first: now, last: now });
     }
+    this.options.onDecision?.(this.decisions.get(key)!);
   }
 
   private async serveUdp(socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): Promise<void> {

@@ -54,7 +54,11 @@ export async function dockerOk(args: string[], options: DockerCallOptions = {}):
   return result.stdout;
 }
 
+/** The last line of docker's stderr that says something: not its "Run 'docker run --help' ..." hint. */
 export function lastLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(See|Run) 'docker [^']*--help'/.test(l));
   return lines[lines.length - 1] ?? '';
 }

@@ -15,6 +15,11 @@ export interface RulesetInput {
   gateways: string[];
   /** buildfence's resolver on the host, where every DNS packet is sent. */
   resolver: { address: string; port: number };
+  /**
+   * In a Pod the resolver runs beside the build, in its namespace, as its own user: that user's
+   * packets (and no one else's) may reach the upstreams, and the nat rule leaves them alone.
+   */
+  resolverUser?: { uid: number; upstreams: Array<{ address: string; port: number }> };
 }
 
 export interface Ruleset {
@@ -65,7 +70,7 @@ export function renderRuleset(input: RulesetInput): Ruleset {
     ipset: renderIpset(sets),
     v4: renderFilter(4, input, of(input.allow, 4), gateways(4)),
     v6: renderFilter(6, input, of(input.allow, 6), gateways(6)),
-    nat4: renderNat(input.resolver),
+    nat4: renderNat(input.resolver, input.resolverUser?.uid),
     resolvConf: `nameserver ${input.resolver.address}\noptions ndots:0\n`,
   };
 }
@@ -158,6 +163,13 @@ function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[]
   // mode. Before loopback, which would otherwise let it through.
   if (family === 4) rules.push(out(`-d ${DOCKER_DNS} -j BF-REJECT`));
   rules.push(out('-o lo -j ACCEPT'));
+  // Before the guards: an upstream may be a node-local cache on a link-local address.
+  for (const u of input.resolverUser?.upstreams ?? []) {
+    if (ipaddr.parse(u.address).kind() !== (family === 4 ? 'ipv4' : 'ipv6')) continue;
+    for (const proto of ['udp', 'tcp']) {
+      rules.push(out(`-d ${hostCidr(u.address)} -p ${proto} -m owner --uid-owner ${input.resolverUser!.uid} -m ${proto} --dport ${u.port} -j ACCEPT`));
+    }
+  }
   if (family === 4) {
     // Where the nat table sends DNS. The resolver is on the Docker host, which is guarded below.
     const r = `-d ${input.resolver.address}/32`;
@@ -212,13 +224,15 @@ export const NAT_CHAIN = 'BF-DNS';
 
 // Loaded with --noflush: Docker's nat chains for 127.0.0.11 stay; ours goes first in OUTPUT.
 // Loopback destinations are left alone, so the embedded resolver stays refused by the filter.
-function renderNat(resolver: RulesetInput['resolver']): string {
+function renderNat(resolver: RulesetInput['resolver'], resolverUid?: number): string {
   const to = `--to-destination ${resolver.address}:${resolver.port}`;
   return [
     '*nat',
     `:${NAT_CHAIN} - [0:0]`,
     `-I OUTPUT 1 -j ${NAT_CHAIN}`,
     `-A ${NAT_CHAIN} -d 127.0.0.0/8 -j RETURN`,
+    // The resolver's own queries go to the upstream, not back to itself.
+    ...(resolverUid === undefined ? [] : [`-A ${NAT_CHAIN} -m owner --uid-owner ${resolverUid} -j RETURN`]),
     `-A ${NAT_CHAIN} -p udp -m udp --dport 53 -j DNAT ${to}`,
     `-A ${NAT_CHAIN} -p tcp -m tcp --dport 53 -j DNAT ${to}`,
     'COMMIT',

@@ -35607,7 +35607,7 @@ async function dockerOk(args, options = {}) {
   return result.stdout;
 }
 function lastLine(text) {
-  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !/^(See|Run) 'docker [^']*--help'/.test(l));
   return lines[lines.length - 1] ?? "";
 }
 
@@ -35699,7 +35699,7 @@ function renderRuleset(input) {
     ipset: renderIpset(sets),
     v4: renderFilter(4, input, of(input.allow, 4), gateways(4)),
     v6: renderFilter(6, input, of(input.allow, 6), gateways(6)),
-    nat4: renderNat(input.resolver),
+    nat4: renderNat(input.resolver, input.resolverUser?.uid),
     resolvConf: `nameserver ${input.resolver.address}
 options ndots:0
 `
@@ -35765,6 +35765,12 @@ function renderFilter(family, input, allow, gateways) {
   const rules = [out("-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")];
   if (family === 4) rules.push(out(`-d ${DOCKER_DNS} -j BF-REJECT`));
   rules.push(out("-o lo -j ACCEPT"));
+  for (const u of input.resolverUser?.upstreams ?? []) {
+    if (import_ipaddr4.default.parse(u.address).kind() !== (family === 4 ? "ipv4" : "ipv6")) continue;
+    for (const proto of ["udp", "tcp"]) {
+      rules.push(out(`-d ${hostCidr(u.address)} -p ${proto} -m owner --uid-owner ${input.resolverUser.uid} -m ${proto} --dport ${u.port} -j ACCEPT`));
+    }
+  }
   if (family === 4) {
     const r = `-d ${input.resolver.address}/32`;
     rules.push(out(`${r} -p udp -m udp --dport ${input.resolver.port} -j ACCEPT`));
@@ -35805,13 +35811,15 @@ function renderFilter(family, input, allow, gateways) {
   ].join("\n");
 }
 var NAT_CHAIN = "BF-DNS";
-function renderNat(resolver) {
+function renderNat(resolver, resolverUid) {
   const to = `--to-destination ${resolver.address}:${resolver.port}`;
   return [
     "*nat",
     `:${NAT_CHAIN} - [0:0]`,
     `-I OUTPUT 1 -j ${NAT_CHAIN}`,
     `-A ${NAT_CHAIN} -d 127.0.0.0/8 -j RETURN`,
+    // The resolver's own queries go to the upstream, not back to itself.
+    ...resolverUid === void 0 ? [] : [`-A ${NAT_CHAIN} -m owner --uid-owner ${resolverUid} -j RETURN`],
     `-A ${NAT_CHAIN} -p udp -m udp --dport 53 -j DNAT ${to}`,
     `-A ${NAT_CHAIN} -p tcp -m tcp --dport 53 -j DNAT ${to}`,
     "COMMIT",
@@ -35841,21 +35849,19 @@ function unique(xs) {
 
 // src/dns/feed.ts
 var SetFeed = class {
-  child;
+  channel;
   pending = [];
   counter = 0;
   buffer = "";
   ended;
-  constructor(holder) {
-    this.child = spawn2("docker", ["exec", "-i", holder, "sh", "-c", "exec ipset - 2>&1 >/dev/null"], {
-      stdio: ["pipe", "pipe", "pipe"]
-    });
-    this.child.stdout.setEncoding("utf8");
-    this.child.stdout.on("data", (chunk) => this.read(chunk));
-    this.child.stderr.resume();
-    this.child.stdin.on("error", () => void 0);
-    this.child.on("error", (err) => this.fail(new Error(`cannot start the set feed: ${err.message}`)));
-    this.child.on("close", () => this.fail(new Error("the set feed into the holder ended (is the holder gone?)")));
+  /** A holder container's name (Docker: `docker exec`), or a channel to an `ipset -` elsewhere (a Pod's FIFOs). */
+  constructor(target) {
+    this.channel = typeof target === "string" ? execChannel(target, (err) => this.fail(err)) : target;
+    this.channel.output.setEncoding("utf8");
+    this.channel.output.on("data", (chunk) => this.read(chunk));
+    this.channel.input.on("error", () => void 0);
+    this.channel.output.on("error", (err) => this.fail(new Error(`the set feed failed: ${err.message}`)));
+    this.channel.output.on("close", () => this.fail(new Error("the set feed into the holder ended (is the holder gone?)")));
   }
   /** Resolves once the kernel holds every element (with its new timeout). */
   add(members) {
@@ -35867,13 +35873,13 @@ var SetFeed = class {
 `).join("");
     return new Promise((resolve4, reject) => {
       this.pending.push({ marker, errors: [], resolve: resolve4, reject });
-      this.child.stdin.write(`${lines}test ${setName(4, "tcp")} ${marker}
+      this.channel.input.write(`${lines}test ${setName(4, "tcp")} ${marker}
 `);
     });
   }
   close() {
-    this.child.stdin.end();
-    this.child.kill();
+    this.channel.input.end();
+    this.channel.close();
   }
   read(chunk) {
     this.buffer += chunk;
@@ -35897,6 +35903,12 @@ var SetFeed = class {
     for (const batch of this.pending.splice(0)) batch.reject(err);
   }
 };
+function execChannel(holder, fail) {
+  const child2 = spawn2("docker", ["exec", "-i", holder, "sh", "-c", "exec ipset - 2>&1 >/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+  child2.stderr.resume();
+  child2.on("error", (err) => fail(new Error(`cannot start the set feed: ${err.message}`)));
+  return { input: child2.stdin, output: child2.stdout, close: () => child2.kill() };
+}
 
 // src/dns/resolver.ts
 import * as dgram2 from "node:dgram";
@@ -36017,27 +36029,27 @@ var Resolver = class {
   udp;
   tcp;
   sockets = /* @__PURE__ */ new Set();
-  /** Listens on `address` (UDP and TCP, the same free port); returns the port. */
-  async listen(address) {
+  /** Listens on `address` (UDP and TCP, the same port: `port`, or a free one); returns the port. */
+  async listen(address, port = 0) {
     let lastError;
     for (let attempt = 0; attempt < 5; attempt++) {
       const udp = dgram2.createSocket("udp4");
       try {
         await new Promise((resolve4, reject) => {
           udp.once("error", reject);
-          udp.bind(0, address, () => resolve4());
+          udp.bind(port, address, () => resolve4());
         });
-        const port = udp.address().port;
+        const bound = udp.address().port;
         const tcp = net2.createServer((s) => this.serveTcp(s));
         await new Promise((resolve4, reject) => {
           tcp.once("error", reject);
-          tcp.listen(port, address, () => resolve4());
+          tcp.listen(bound, address, () => resolve4());
         });
         udp.on("message", (msg, rinfo) => void this.serveUdp(udp, msg, rinfo));
         udp.on("error", (err) => this.options.onWarning?.(`resolver UDP socket: ${err.message}`));
         this.udp = udp;
         this.tcp = tcp;
-        return port;
+        return bound;
       } catch (err) {
         lastError = err;
         udp.close();
@@ -36150,6 +36162,7 @@ var Resolver = class {
     } else {
       this.decisions.set(key, { name, type: type2, verdict, forwarded, addresses, count: 1, first: now, last: now });
     }
+    this.options.onDecision?.(this.decisions.get(key));
   }
   async serveUdp(socket, msg, rinfo) {
     if (!this.clients.has(rinfo.address)) return;
@@ -36633,15 +36646,26 @@ export {
   warning,
   saveState,
   getState,
+  require_ipaddr,
   PRESET_PREFIX,
   formatEntry,
+  yaml,
   PolicyError,
   DEFAULT_POLICY,
   loadPolicy,
   require_shell_quote,
+  resolvConfServers,
+  Forwarder,
   readRunSpec,
   actionLog,
   terminalLog,
+  LABEL,
+  LABEL_RUN,
+  LABEL_PID,
+  LABEL_HOST,
+  SCRIPT_MOUNT,
+  RULES_MOUNT,
+  shellCommand,
   removeRun,
   buildRecord,
   renderSummary,
@@ -36649,5 +36673,14 @@ export {
   textSummary,
   writeRecord,
   verdictOf,
+  NFLOG_GROUP,
+  renderRuleset,
+  staticMembers,
+  SetFeed,
+  Resolver,
+  compareRules,
+  RULE_FILES,
+  LOAD_SCRIPT,
+  parseReadback,
   runSandbox
 };

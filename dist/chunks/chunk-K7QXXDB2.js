@@ -17,7 +17,7 @@ import {
   verdictOf,
   warning,
   writeRecord
-} from "./chunk-MTC7SU6M.js";
+} from "./chunk-WEERDOOH.js";
 
 // src/action.ts
 import * as os from "node:os";

@@ -1,0 +1,71 @@
+// What runs inside a rendered Pod from buildfence's agent image (node and the bundled CLI):
+// `pod-verify` in an init container, `pod-resolver` beside the build. Hidden CLI commands.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SetFeed } from '../dns/feed.js';
+import { Resolver } from '../dns/resolver.js';
+import { Forwarder } from '../dns/upstream.js';
+import { parseReadback } from '../firewall/load.js';
+import type { Ruleset } from '../firewall/ruleset.js';
+import { compareRules } from '../firewall/verify.js';
+import { AGENT_ENV, POD_PATHS, type ResolverConfig } from './pod.js';
+
+/** Compares the holder's read-back with the rendered rules; 0 when equal, 1 (and every difference) when not. */
+export function podVerify(readbackFile: string, env: NodeJS.ProcessEnv = process.env): number {
+  const rules = JSON.parse(requireEnv(env, AGENT_ENV.rules)) as Ruleset;
+  const diffs = compareRules(rules, parseReadback(fs.readFileSync(readbackFile, 'utf8')));
+  if (diffs.length === 0) {
+    process.stdout.write('buildfence: the rules read back from the holder equal the rules rendered.\n');
+    return 0;
+  }
+  process.stderr.write(`buildfence: the rules read back from the holder differ from the rules rendered, so the build is not started:\n  ${diffs.join('\n  ')}\n`);
+  return 1;
+}
+
+/** One line of the resolver's log: a DNS decision as it stands now (the last line per name, type and verdict wins). */
+export const DECISION_PREFIX = 'buildfence-dns ';
+
+/** Runs the resolver until SIGTERM: the nat rule sends every DNS packet of the Pod here. */
+export async function podResolver(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const config = JSON.parse(requireEnv(env, AGENT_ENV.resolver)) as ResolverConfig;
+  const forwarder = new Forwarder(config.upstreams);
+  const resolver = new Resolver({
+    mode: config.mode,
+    allow: config.allow,
+    deny: config.deny,
+    ttlMin: config.ttlMin,
+    ttlMax: config.ttlMax,
+    forwarder,
+    onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+    onDecision: (d) => process.stdout.write(`${DECISION_PREFIX}${JSON.stringify(d)}\n`),
+  });
+  await resolver.listen(config.listen.address, config.listen.port);
+  // Opening a FIFO waits for its other end: the fence container's `ipset -`.
+  const input = fs.createWriteStream(path.join(POD_PATHS.feed, 'in'));
+  const output = fs.createReadStream(path.join(POD_PATHS.feed, 'out'));
+  await Promise.all([opened(input), opened(output)]);
+  const feed = new SetFeed({ input, output, close: () => output.destroy() });
+  // Every address of this network namespace: the build's queries come from the Pod's own addresses.
+  const own = Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+  resolver.serve(own, feed, new Set(config.staticElements));
+  fs.writeFileSync(path.join(POD_PATHS.ready, 'resolver'), '');
+  process.stderr.write(`buildfence resolver: listening on ${config.listen.address}:${config.listen.port}, upstreams ${config.upstreams.map((u) => `${u.address}:${u.port}`).join(', ')}\n`);
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  feed.close();
+  await resolver.close();
+  forwarder.close();
+}
+
+function opened(stream: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', reject);
+  });
+}
+
+function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set: this command runs inside a Pod that buildfence rendered.`);
+  return value;
+}

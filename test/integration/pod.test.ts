@@ -1,0 +1,198 @@
+// The rendered Pod, run for real by `podman kube play` (podman 4.3): init containers first,
+// capabilities, allowPrivilegeEscalation, the shared network namespace, exit codes. Every probe
+// targets a server on an --internal podman network created here. scripts/setup-podman prepares
+// podman and copies the images into its store.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import yaml from 'js-yaml';
+import type { V1Pod } from '@kubernetes/client-node';
+import { readRunSpec } from '../../src/inputs.js';
+import { CONTAINER, RESOLVER_UID, renderPod } from '../../src/kubernetes/pod.js';
+import { DECISION_PREFIX } from '../../src/kubernetes/agent.js';
+import { parseNflogLine } from '../../src/report/nflog.js';
+import { ROOT, verdicts } from './harness.js';
+
+const exec = promisify(execFile);
+const env = { ...process.env, CONTAINERS_CONF: path.join(ROOT, '.cache/podman/containers.conf') };
+const IMAGES = { holder: 'localhost/buildfence/holder:0.1.0', agent: 'localhost/buildfence/agent:0.1.0', probe: 'localhost/buildfence-test/probe:latest' };
+
+async function podman(args: string[]): Promise<string> {
+  const { stdout } = await exec('podman', args, { env, maxBuffer: 16 * 1024 * 1024 });
+  return stdout.trim();
+}
+
+/** stdout and stderr together, as the container wrote them; '' when the container is gone. */
+async function logs(name: string): Promise<string> {
+  const { stdout, stderr } = await exec('podman', ['logs', name], { env }).catch(() => ({ stdout: '', stderr: '' }));
+  return stdout + stderr;
+}
+
+let net = '';
+let servers: string[] = [];
+let tmp = '';
+
+before(async () => {
+  try {
+    await fs.access(env.CONTAINERS_CONF);
+    for (const image of Object.values(IMAGES)) await podman(['image', 'exists', image]);
+  } catch {
+    throw new Error('podman is not ready: run scripts/build-agent-image and scripts/setup-podman.');
+  }
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'bf-pod-'));
+  net = `bftest-pod-${randomBytes(4).toString('hex')}`;
+  await podman(['network', 'create', '--internal', '--label', 'buildfence-test=1', net]);
+  for (let i = 0; i < 2; i++) {
+    const name = `${net}-srv${i}`;
+    // Port 53 plays the DNS upstream: it logs every datagram and connection it receives.
+    await podman(['run', '--detach', '--name', name, '--network', net, '--label', 'buildfence-test=1', IMAGES.probe, 'sh', '-c', 'probe serve 8080 & probe serve 53 & wait']);
+    servers.push(await podman(['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, name]));
+  }
+});
+
+after(async () => {
+  await exec('podman', ['rm', '--force', '--time', '0', `${net}-srv0`, `${net}-srv1`], { env }).catch(() => undefined);
+  await exec('podman', ['network', 'rm', '--force', net], { env }).catch(() => undefined);
+  if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+});
+
+interface Played {
+  name: string;
+  build: string;
+  exitCode?: number;
+  log(container: string): Promise<string>;
+}
+
+/**
+ * Renders a Pod (regular sidecars: podman 4.3 ignores native ones), lets `patch` change it, plays
+ * it, and waits for the build to end or for `waitFor` (another container) when the build may never
+ * start. The Pod is removed at the end of `use`.
+ */
+async function play(inputs: Record<string, string>, use: (p: Played) => Promise<void>, patch?: (pod: V1Pod) => void, waitFor: string = CONTAINER.build): Promise<void> {
+  const all: Record<string, string> = { 'holder-image': IMAGES.holder, image: IMAGES.probe, pull: 'never', shell: 'sh', ...inputs };
+  const spec = readRunSpec((n) => all[n] ?? '', { workspace: tmp, allowlistSource: '--allow' });
+  const runId = randomBytes(6).toString('hex');
+  const { pod } = renderPod({ spec, id: { runId }, upstreams: [{ address: servers[1], port: 53 }], agentImage: IMAGES.agent, sidecars: 'regular' });
+  patch?.(pod);
+  const file = path.join(tmp, `${runId}.yaml`);
+  await fs.writeFile(file, yaml.dump(pod));
+  const name = pod.metadata!.name!;
+  const played: Played = { name, build: `${name}-${CONTAINER.build}`, log: (c) => logs(`${name}-${c}`) };
+  try {
+    await exec('podman', ['kube', 'play', '--network', net, file], { env }).catch((err: { stderr?: string }) => {
+      // kube play reports a failed init container; its log stays with the container.
+      played.log = async (c) => `${String(err.stderr)}${await logs(`${name}-${c}`)}`;
+    });
+    const waited = await exec('podman', ['wait', `${name}-${waitFor}`], { env, timeout: 60_000 }).catch(() => undefined);
+    if (waited && waitFor === CONTAINER.build) played.exitCode = Number(waited.stdout.trim());
+    await use(played);
+  } finally {
+    await exec('podman', ['pod', 'rm', '--force', '--time', '0', name], { env }).catch(() => undefined);
+  }
+}
+
+describe('the rendered Pod under podman kube play', () => {
+  it('release: the allowed destination answers, others are refused and recorded, DNS only reaches the resolver', async () => {
+    const [s0, s1] = servers;
+    const script = [
+      `probe tcp ${s0} 8080`,
+      `probe tcp ${s1} 8080`,
+      `probe udp ${s0} 8080`,
+      // Straight to the upstream, as root: the nat rule hands it to buildfence's resolver.
+      `probe dns ${s1} blocked.example`,
+      `probe dns ${s1} blocked.example A tcp`,
+      // The resolver's user is out of reach: no SETUID.
+      `setpriv --reuid ${RESOLVER_UID} probe udp ${s1} 53; echo "setpriv=$?"`,
+      'exit 7',
+    ].join('\n');
+    await play({ grade: 'release', allowlist: `${s0}:8080`, run: script }, async (p) => {
+      const out = await p.log(CONTAINER.build);
+      assert.equal(p.exitCode, 7, out);
+      const v = verdicts(out);
+      assert.equal(v.get(`tcp ${s0}:8080`), 'ok', out);
+      assert.equal(v.get(`tcp ${s1}:8080`), 'refused', out);
+      assert.equal(v.get(`udp ${s0}:8080`), 'refused', out);
+      assert.equal((out.match(/rcode=3 answers=/g) ?? []).length, 2, out);
+      assert.match(out, /setpriv=(?!0)\d+/);
+      // The upstream never saw a packet from the Pod.
+      assert.doesNotMatch(await logs(`${net}-srv1`), /(udp|tcp) from/);
+      // Evidence: the fence's log holds the denied attempts, the resolver's the refused name.
+      const denied = (await p.log(CONTAINER.fence)).split('\n').map(parseNflogLine).filter((x) => x !== undefined);
+      assert.ok(denied.some((d) => d.address === s1 && d.port === 8080 && d.protocol === 'tcp' && d.enforced), JSON.stringify(denied));
+      assert.ok(denied.some((d) => d.address === s0 && d.port === 8080 && d.protocol === 'udp'), JSON.stringify(denied));
+      const decisions = (await p.log(CONTAINER.resolver)).split('\n').filter((l) => l.startsWith(DECISION_PREFIX)).map((l) => JSON.parse(l.slice(DECISION_PREFIX.length)));
+      assert.ok(decisions.some((d) => d.name === 'blocked.example' && d.verdict === 'refused' && d.forwarded === false && d.count === 2), JSON.stringify(decisions));
+    });
+  });
+
+  it('the build cannot change the rules: iptables -F and ipset flush fail, and the fence holds', async () => {
+    const s1 = servers[1];
+    const script = ['iptables -F; echo "flush4=$?"', 'ip6tables -F; echo "flush6=$?"', 'ipset flush; echo "ipset=$?"', `nc -w 2 ${s1} 8080 </dev/null; echo "nc=$?"`].join('\n');
+    await play({ grade: 'release', image: IMAGES.holder, run: script }, async (p) => {
+      const out = await p.log(CONTAINER.build);
+      assert.equal(p.exitCode, 0, out);
+      for (const word of ['flush4', 'flush6', 'ipset', 'nc']) assert.match(out, new RegExp(`${word}=[1-9]`), out);
+      const denied = (await p.log(CONTAINER.fence)).split('\n').map(parseNflogLine).filter((x) => x !== undefined);
+      assert.ok(denied.some((d) => d.address === s1 && d.port === 8080), JSON.stringify(denied));
+    });
+  });
+
+  it('a packet socket cannot be opened in the build; a control container with NET_RAW can', async () => {
+    await play(
+      { grade: 'release', run: 'probe packet; echo "packet=$?"; probe raw; echo "raw=$?"' },
+      async (p) => {
+        const out = await p.log(CONTAINER.build);
+        assert.match(out, /packet=1/, out);
+        assert.match(out, /raw=1/, out);
+        await exec('podman', ['wait', `${p.name}-control`], { env, timeout: 30_000 });
+        assert.match(await p.log('control'), /packet=0/);
+      },
+      (pod) => {
+        pod.spec!.containers.push({
+          name: 'control',
+          image: IMAGES.probe,
+          imagePullPolicy: 'Never',
+          command: ['sh', '-c', 'probe packet; echo "packet=$?"'],
+          securityContext: { capabilities: { add: ['NET_RAW'] } },
+        });
+      },
+    );
+  });
+
+  it('a holder image that cannot load the rules keeps the build from starting', async () => {
+    await play(
+      { grade: 'release', 'holder-image': IMAGES.probe, run: 'echo started' },
+      async (p) => {
+        assert.match(await p.log(CONTAINER.holder), /the holder image has no ipset/);
+        assert.doesNotMatch(await p.log(CONTAINER.build), /started/);
+        assert.notEqual(await podman(['inspect', '--format', '{{.State.Status}}', p.build]).catch(() => 'absent'), 'exited');
+      },
+      undefined,
+      CONTAINER.holder,
+    );
+  });
+
+  it('rules read back different from the rendered ones stop the Pod at the verifier', async () => {
+    await play(
+      { grade: 'release', run: 'echo started' },
+      async (p) => {
+        assert.match(await p.log(CONTAINER.verify), /differ from the rules rendered/);
+        assert.doesNotMatch(await p.log(CONTAINER.build), /started/);
+        assert.notEqual(await podman(['inspect', '--format', '{{.State.Status}}', p.build]).catch(() => 'absent'), 'exited');
+      },
+      (pod) => {
+        // The verifier expects one rule more than the holder loads.
+        const verify = pod.spec!.initContainers!.find((c) => c.name === CONTAINER.verify)!;
+        const rules = JSON.parse(verify.env![0].value!);
+        rules.v4 = rules.v4.replace('COMMIT', '-A OUTPUT -j ACCEPT\nCOMMIT');
+        verify.env![0].value = JSON.stringify(rules);
+      },
+      CONTAINER.verify,
+    );
+  });
+});
