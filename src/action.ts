@@ -8,7 +8,8 @@ import { removeRun } from './docker/resources.js';
 import { buildRecord } from './report/record.js';
 import { annotations, renderSummary } from './report/summary.js';
 import { verdictOf, writeRecord } from './report/outcome.js';
-import { runSandbox } from './sandbox.js';
+import { deleteRunPod } from './kubernetes/cluster.js';
+import { runFenced } from './runtime.js';
 import { saveRun, savedRun } from './state.js';
 
 export async function runAction(): Promise<void> {
@@ -16,7 +17,7 @@ export async function runAction(): Promise<void> {
     workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
     allowlistSource: "input 'allowlist'",
   });
-  const result = await runSandbox(spec, actionLog(), { onStart: saveRun });
+  const result = await runFenced(spec, actionLog(), { onStart: saveRun });
   const record = buildRecord(spec, result);
   const reportPath = path.join(process.env.RUNNER_TEMP || os.tmpdir(), `buildfence-report-${result.runId}.json`);
   await writeRecord(record, reportPath);
@@ -32,5 +33,9 @@ export async function runAction(): Promise<void> {
 export async function cleanupAction(): Promise<void> {
   const run = savedRun();
   if (!run) return;
-  for (const problem of await removeRun(run.runId, run.ownNetwork)) core.warning(`buildfence cleanup: ${problem}`);
+  const problems =
+    run.runtime === 'kubernetes'
+      ? [await deleteRunPod(run.runId, run.namespace ?? 'default')].filter((p): p is string => p !== undefined)
+      : await removeRun(run.runId, run.ownNetwork);
+  for (const problem of problems) core.warning(`buildfence cleanup: ${problem}`);
 }

@@ -12,7 +12,7 @@ import { PolicyError } from './policy/policy.js';
 import { buildRecord } from './report/record.js';
 import { verdictOf, writeRecord } from './report/outcome.js';
 import { textSummary } from './report/summary.js';
-import { runSandbox } from './sandbox.js';
+import { runFenced } from './runtime.js';
 import { podResolver, podVerify } from './kubernetes/agent.js';
 import { renderPodManifest } from './kubernetes/render.js';
 
@@ -31,6 +31,8 @@ const VALUE_FLAGS = [
   'dns-upstream',
   'dns-ttl-min',
   'dns-ttl-max',
+  'runtime',
+  'agent-image',
 ] as const;
 
 const USAGE = `Usage: buildfence run [options] -- COMMAND [ARGS...]
@@ -41,7 +43,6 @@ run: runs COMMAND in a build container whose outbound network is fenced.
 render-pod: prints the same fence as a Kubernetes Pod (YAML, for kubectl apply), without running
   it; takes the options of run (not --network, --docker-options, --report), and:
   --networkpolicy            also print an egress NetworkPolicy for the address entries
-  --agent-image IMAGE        image of the Pod's verifier and resolver (default buildfence/agent:0.1.0)
   --sidecars native|regular  fence and resolver as native sidecars (Kubernetes 1.29+, the
                              default) or as regular containers
   --namespace NAME           the Pod's namespace (default: kubectl's)
@@ -66,6 +67,8 @@ Options of run (each mirrors the action input of the same name):
   --dns-upstream LIST        resolvers for allowed names (default: the host's own)
   --dns-ttl-min SECONDS      floor for how long a learned address stays open (default 60)
   --dns-ttl-max SECONDS      ceiling for the same (default 3600)
+  --runtime auto|docker|kubernetes  where the fence runs (default auto)
+  --agent-image IMAGE        the kubernetes runtime's verifier and resolver image
   --fail-on-denied           fail (exit 1) when anything was denied, even if the build passed
   --report FILE              write the JSON evidence record to FILE
   --verbose                  print debug messages
@@ -91,7 +94,6 @@ async function main(argv: string[]): Promise<number> {
       env: { type: 'string', multiple: true },
       verbose: { type: 'boolean' },
       networkpolicy: { type: 'boolean' },
-      'agent-image': { type: 'string' },
       sidecars: { type: 'string' },
       namespace: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -124,14 +126,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(
       await renderPodManifest(spec, {
         networkPolicy: Boolean(flag.networkpolicy),
-        agentImage: flag['agent-image'] as string | undefined,
         sidecars,
         namespace: flag.namespace as string | undefined,
       }),
     );
     return 0;
   }
-  const result = await runSandbox(spec, terminalLog({ verbose: Boolean(values.verbose) }));
+  const result = await runFenced(spec, terminalLog({ verbose: Boolean(values.verbose) }));
   const record = buildRecord(spec, result);
   if (typeof flag.report === 'string') await writeRecord(record, flag.report);
   process.stderr.write(textSummary(record));

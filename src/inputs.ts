@@ -8,6 +8,7 @@ import { checkDockerOptions, parseDockerOptions } from './docker/options-guard.j
 import { splitWords } from './words.js';
 import type { RunSpec } from './spec.js';
 import { parseUpstreams } from './dns/upstream.js';
+import { DEFAULT_AGENT_IMAGE } from './kubernetes/pod.js';
 import type { Mode } from './types.js';
 
 export const DEFAULT_HOLDER_IMAGE = 'buildfence/holder:0.1.0';
@@ -18,6 +19,8 @@ export const INPUT_DEFAULTS = {
   shell: 'sh -e',
   'holder-image': DEFAULT_HOLDER_IMAGE,
   pull: 'missing',
+  runtime: 'auto',
+  'agent-image': DEFAULT_AGENT_IMAGE,
 } as const;
 
 export class InputError extends Error {
@@ -70,6 +73,8 @@ export function readRunSpec(read: InputReader, ctx: InputContext): RunSpec {
     network,
     dockerOptions,
     pull: readPull(get('pull')),
+    runtime: readRuntime(get('runtime')),
+    agentImage: get('agent-image'),
     dns: readDns(read),
   };
 }
@@ -136,6 +141,11 @@ function readEnv(value: string): Array<[string, string]> {
     pairs.push([key, line.slice(eq + 1)]);
   }
   return pairs;
+}
+
+function readRuntime(value: string): RunSpec['runtime'] {
+  if (value === 'auto' || value === 'docker' || value === 'kubernetes') return value;
+  throw new InputError(`Input 'runtime' has invalid value '${value}'. Expected 'auto', 'docker' or 'kubernetes'.`);
 }
 
 function readPull(value: string): RunSpec['pull'] {

@@ -18,7 +18,7 @@ import { SetFeed } from './dns/feed.js';
 import { Resolver } from './dns/resolver.js';
 import { DeniedReader } from './report/reader.js';
 import type { RunFacts } from './report/record.js';
-import { Forwarder, resolvConfServers, type Upstream } from './dns/upstream.js';
+import { Forwarder, hostResolvers } from './dns/upstream.js';
 import { findLeftovers, processAlive, removeLeftovers, removeRun } from './docker/resources.js';
 import { loadAndVerify, writeRuleFiles } from './firewall/load.js';
 import { renderRuleset, staticMembers } from './firewall/ruleset.js';
@@ -30,6 +30,9 @@ export interface RunHandle {
   runId: string;
   /** True when the run creates its own network (and so must remove it). */
   ownNetwork: boolean;
+  /** Where the run's resources live: Docker (the default) or a Pod in a namespace. */
+  runtime?: 'docker' | 'kubernetes';
+  namespace?: string;
 }
 
 export interface SandboxHooks {
@@ -121,14 +124,6 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
     await down();
     cancellation.dispose();
   }
-}
-
-async function hostResolvers(): Promise<Upstream[]> {
-  const servers = resolvConfServers(await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
-  if (servers.length === 0) {
-    throw new Error("The host's /etc/resolv.conf names no resolver to forward allowed names to. Set input 'dns-upstream'.");
-  }
-  return servers;
 }
 
 async function sweep(id: RunIdentity, log: Log): Promise<void> {

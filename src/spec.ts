@@ -25,6 +25,10 @@ export interface RunSpec {
   network?: string;
   dockerOptions: string[];
   pull: 'missing' | 'never';
+  /** Where the fence runs: `auto` picks kubernetes on a Kubernetes-mode runner without Docker. */
+  runtime: 'auto' | 'docker' | 'kubernetes';
+  /** The kubernetes runtime's verifier and resolver image. */
+  agentImage: string;
   dns: {
     /** Where allowed names are resolved; absent means the host's own resolvers. */
     upstreams?: Upstream[];

@@ -1,6 +1,7 @@
 // Forwarding queries to the upstream resolvers: one UDP socket per family shared by every query
 // (ids are remapped), TCP when an answer comes back truncated.
 import * as dgram from 'node:dgram';
+import * as fs from 'node:fs/promises';
 import * as net from 'node:net';
 import { randomInt } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
@@ -37,6 +38,15 @@ export function resolvConfServers(text: string): Upstream[] {
     const m = /^\s*nameserver\s+(\S+)/.exec(line);
     const host = m?.[1].replace(/%.*$/, '');
     if (host && ipaddr.isValid(host)) servers.push({ address: ipaddr.parse(host).toString(), port: 53 });
+  }
+  return servers;
+}
+
+/** The resolvers this machine uses: the default upstream. */
+export async function hostResolvers(): Promise<Upstream[]> {
+  const servers = resolvConfServers(await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
+  if (servers.length === 0) {
+    throw new UpstreamError("The host's /etc/resolv.conf names no resolver to forward allowed names to. Set input 'dns-upstream'.");
   }
   return servers;
 }

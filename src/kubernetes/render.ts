@@ -1,26 +1,25 @@
 // `buildfence render-pod`: the Pod (and optionally the NetworkPolicy) as YAML for kubectl apply.
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs/promises';
 import yaml from 'js-yaml';
-import { resolvConfServers, type Upstream } from '../dns/upstream.js';
+import { hostResolvers } from '../dns/upstream.js';
 import type { RunSpec } from '../spec.js';
-import { DEFAULT_AGENT_IMAGE, renderNetworkPolicy, renderPod } from './pod.js';
+import { renderNetworkPolicy, renderPod } from './pod.js';
 
 export interface RenderOptions {
   networkPolicy: boolean;
-  agentImage?: string;
   sidecars: 'native' | 'regular';
   namespace?: string;
 }
 
 export async function renderPodManifest(spec: RunSpec, options: RenderOptions, runId = randomBytes(6).toString('hex')): Promise<string> {
+  // The default upstream, as on Docker; renderPod refuses loopback ones with a hint to --dns-upstream.
   const upstreams = spec.dns.upstreams ?? (await hostResolvers());
   const id = { runId };
   const { pod } = renderPod({
     spec,
     id,
     upstreams,
-    agentImage: options.agentImage ?? DEFAULT_AGENT_IMAGE,
+    agentImage: spec.agentImage,
     sidecars: options.sidecars,
     namespace: options.namespace,
   });
@@ -31,9 +30,4 @@ export async function renderPodManifest(spec: RunSpec, options: RenderOptions, r
 
 export function toYaml(object: object): string {
   return yaml.dump(object, { lineWidth: -1, noRefs: true });
-}
-
-// The default upstream, as on Docker; renderPod refuses loopback ones with a hint to --dns-upstream.
-async function hostResolvers(): Promise<Upstream[]> {
-  return resolvConfServers(await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
 }

@@ -7,7 +7,7 @@ const id = { runId: 'abcdef012345', pid: 4242, host: 'runner-1' };
 const spec: RunSpec = {
   grade: 'release', mode: 'block', allow: [], deny: [], failOnDenied: false, run: 'make', image: 'ubuntu:24.04', shell: ['sh', '-e'],
   workspace: '/home/runner/work/app', workingDirectory: '/home/runner/work/app/sub', env: [['A', '1']],
-  holderImage: 'buildfence/holder:0.1.0', dockerOptions: ['--memory', '2g', '--cpus=2'], pull: 'never', dns: { ttlMin: 60, ttlMax: 3600 },
+  holderImage: 'buildfence/holder:0.1.0', dockerOptions: ['--memory', '2g', '--cpus=2'], pull: 'never', runtime: 'docker', agentImage: 'buildfence/agent:0.1.0', dns: { ttlMin: 60, ttlMax: 3600 },
 };
 
 function valueOf(args: string[], flag: string): string[] {

@@ -13,6 +13,8 @@ import type { Log } from '../../src/log.js';
 import { DECISION_PREFIX } from '../../src/kubernetes/agent.js';
 import { NOT_READY_EXIT, renderPod } from '../../src/kubernetes/pod.js';
 import { deletePod, runPod, type PodApi } from '../../src/kubernetes/runtime.js';
+import { runInCluster } from '../../src/kubernetes/cluster.js';
+import { chooseRuntime } from '../../src/runtime.js';
 
 const spec = readRunSpec((n) => ({ run: 'make', grade: 'release', allowlist: 'example.com:443' })[n] ?? '', { workspace: os.tmpdir(), allowlistSource: '--allow' });
 const rendered = renderPod({ spec, id: { runId: 'r1' }, upstreams: [{ address: '10.96.0.10', port: 53 }], agentImage: 'buildfence/agent:0.1.0', sidecars: 'native' });
@@ -206,4 +208,42 @@ describe('the client-node adapter', { skip: major < 22 || (major === 22 && minor
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('the kubernetes runtime, end to end against the fake API', () => {
+  const podSpec = { ...spec, dns: { ...spec.dns, upstreams: [{ address: '10.96.0.10', port: 53 }] } };
+  it('reports the run before creating anything, and deletes the Pod after a build that failed', async () => {
+    const started: string[] = [];
+    const api = new FakeApi([
+      podWith([ok, verified], [status('build', { running: {} })]),
+      podWith([ok, verified], [status('build', { terminated: { exitCode: 3 } as never })]),
+    ]);
+    const result = await runInCluster(podSpec, fakeLog(), { onStart: (h) => started.push(`${h.runtime} ${h.namespace} ${h.runId}`) }, api, FAST);
+    assert.equal(result.exitCode, 3);
+    assert.equal(result.runtime, 'kubernetes');
+    assert.match(started[0], /^kubernetes default [0-9a-f]{12}$/);
+    assert.deepEqual(api.calls, [`create default/buildfence-${result.runId}`, `delete default/buildfence-${result.runId}`]);
+  });
+
+  it('deletes the Pod when creating it was refused, and names the RBAC rule', async () => {
+    const api = new FakeApi([podWith([], [])]);
+    api.failures.createPod = forbidden;
+    await assert.rejects(runInCluster(podSpec, fakeLog(), {}, api, FAST), /verbs: \[create\]/);
+    assert.equal(api.calls.filter((c) => c.startsWith('delete')).length, 1);
+  });
+});
+
+describe('chooseRuntime', () => {
+  const yes = async () => true;
+  const no = async () => false;
+  const cases: Array<[string, 'auto' | 'docker' | 'kubernetes', NodeJS.ProcessEnv, () => Promise<boolean>, string]> = [
+    ['explicit docker', 'docker', { ACTIONS_RUNNER_POD_NAME: 'r' }, no, 'docker'],
+    ['explicit kubernetes', 'kubernetes', {}, yes, 'kubernetes'],
+    ['auto on an ordinary runner', 'auto', {}, no, 'docker'],
+    ['auto on a Kubernetes-mode runner without Docker', 'auto', { ACTIONS_RUNNER_POD_NAME: 'r' }, no, 'kubernetes'],
+    ['auto on a Kubernetes-mode runner with Docker (dind)', 'auto', { ACTIONS_RUNNER_POD_NAME: 'r' }, yes, 'docker'],
+  ];
+  for (const [what, value, env, answers, expected] of cases) {
+    it(what, async () => assert.equal(await chooseRuntime(value, env, answers), expected));
+  }
 });

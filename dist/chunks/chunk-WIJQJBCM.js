@@ -1,40 +1,40 @@
 #!/usr/bin/env node
 import { createRequire as __bfCreateRequire } from 'node:module'; const require = __bfCreateRequire(import.meta.url);
-var __create = Object.create;
-var __defProp = Object.defineProperty;
-var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
-var __getOwnPropNames = Object.getOwnPropertyNames;
-var __getProtoOf = Object.getPrototypeOf;
-var __hasOwnProp = Object.prototype.hasOwnProperty;
-var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x, {
-  get: (a, b) => (typeof require !== "undefined" ? require : a)[b]
-}) : x)(function(x) {
-  if (typeof require !== "undefined") return require.apply(this, arguments);
-  throw Error('Dynamic require of "' + x + '" is not supported');
-});
-var __commonJS = (cb, mod) => function __require2() {
-  try {
-    return mod || (0, cb[__getOwnPropNames(cb)[0]])((mod = { exports: {} }).exports, mod), mod.exports;
-  } catch (e) {
-    throw mod = 0, e;
-  }
-};
-var __copyProps = (to, from, except, desc) => {
-  if (from && typeof from === "object" || typeof from === "function") {
-    for (let key of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key) && key !== except)
-        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
-  }
-  return to;
-};
-var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
-  // If the importer is in node compatibility mode or this is not an ESM
-  // file that has been converted to a CommonJS file using a Babel-
-  // compatible transform (i.e. "__esModule" has not been set), then set
-  // "default" to the CommonJS "module.exports" for node compatibility.
-  isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
-  mod
-));
+import {
+  AGENT_ENV,
+  CONTAINER,
+  DEFAULT_AGENT_IMAGE,
+  LABEL,
+  LABEL_HOST,
+  LABEL_PID,
+  LABEL_RUN,
+  NFLOG_GROUP,
+  NOT_READY_EXIT,
+  POD_PATHS,
+  buildCreateArgs,
+  compareRules,
+  docker,
+  dockerOk,
+  holderRunArgs,
+  lastLine,
+  loadAndVerify,
+  networkCreateArgs,
+  parseReadback,
+  renderPod,
+  renderRuleset,
+  require_ipaddr,
+  resourceNames,
+  runnerEnvNames,
+  setMembers,
+  setName,
+  staticMembers,
+  writeRuleFiles
+} from "./chunk-RFD47U6Q.js";
+import {
+  __commonJS,
+  __require,
+  __toESM
+} from "./chunk-5CBOWLYC.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -44,7 +44,7 @@ var require_tunnel = __commonJS({
     var tls = __require("tls");
     var http = __require("http");
     var https = __require("https");
-    var events2 = __require("events");
+    var events = __require("events");
     var assert = __require("assert");
     var util = __require("util");
     exports.httpOverHttp = httpOverHttp2;
@@ -96,7 +96,7 @@ var require_tunnel = __commonJS({
         self.removeSocket(socket);
       });
     }
-    util.inherits(TunnelingAgent, events2.EventEmitter);
+    util.inherits(TunnelingAgent, events.EventEmitter);
     TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
       var self = this;
       var options = mergeOptions({ request: req }, self.options, toOptions(host, port, localAddress));
@@ -416,14 +416,14 @@ var require_errors = __commonJS({
     };
     var kResponseStatusCodeError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE_STATUS_CODE");
     var ResponseStatusCodeError = class extends UndiciError {
-      constructor(message, statusCode, headers, body) {
+      constructor(message, statusCode2, headers, body) {
         super(message);
         this.name = "ResponseStatusCodeError";
         this.message = message || "Response Status Code Error";
         this.code = "UND_ERR_RESPONSE_STATUS_CODE";
         this.body = body;
-        this.status = statusCode;
-        this.statusCode = statusCode;
+        this.status = statusCode2;
+        this.statusCode = statusCode2;
         this.headers = headers;
       }
       static [Symbol.hasInstance](instance) {
@@ -1075,14 +1075,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path9 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path6 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path9 && path9[0] !== "/") {
-          path9 = `/${path9}`;
+        if (path6 && path6[0] !== "/") {
+          path6 = `/${path6}`;
         }
-        return new URL(`${origin}${path9}`);
+        return new URL(`${origin}${path6}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1533,39 +1533,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin }
+          request: { method, path: path6, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path9);
+        debuglog("sending request to %s %s/%s", method, origin, path6);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin },
-          response: { statusCode }
+          request: { method, path: path6, origin },
+          response: { statusCode: statusCode2 }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path9,
-          statusCode
+          path6,
+          statusCode2
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin }
+          request: { method, path: path6, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path9);
+        debuglog("trailers received from %s %s/%s", method, origin, path6);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin },
+          request: { method, path: path6, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path9,
+          path6,
           error2.message
         );
       });
@@ -1614,9 +1614,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path9, origin }
+            request: { method, path: path6, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path9);
+          debuglog("sending request to %s %s/%s", method, origin, path6);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1679,7 +1679,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path9,
+        path: path6,
         method,
         body,
         headers,
@@ -1694,11 +1694,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path9 !== "string") {
+        if (typeof path6 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path9[0] !== "/" && !(path9.startsWith("http://") || path9.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path6[0] !== "/" && !(path6.startsWith("http://") || path6.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path9)) {
+        } else if (invalidPathRegex.test(path6)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1764,7 +1764,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path9, query) : path9;
+        this.path = query ? buildURL(path6, query) : path6;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -1839,14 +1839,14 @@ var require_request = __commonJS({
       onResponseStarted() {
         return this[kHandler].onResponseStarted?.();
       }
-      onHeaders(statusCode, headers, resume, statusText) {
+      onHeaders(statusCode2, headers, resume, statusText) {
         assert(!this.aborted);
         assert(!this.completed);
         if (channels.headers.hasSubscribers) {
-          channels.headers.publish({ request: this, response: { statusCode, headers, statusText } });
+          channels.headers.publish({ request: this, response: { statusCode: statusCode2, headers, statusText } });
         }
         try {
-          return this[kHandler].onHeaders(statusCode, headers, resume, statusText);
+          return this[kHandler].onHeaders(statusCode2, headers, resume, statusText);
         } catch (err) {
           this.abort(err);
         }
@@ -1867,17 +1867,17 @@ var require_request = __commonJS({
        * @param {import('node:stream').Duplex} socket
        * @param {string} [statusText]
        */
-      onUpgrade(statusCode, headers, socket, statusText = "") {
+      onUpgrade(statusCode2, headers, socket, statusText = "") {
         this.onFinally();
         assert(!this.aborted);
         assert(!this.completed);
-        if (statusCode !== null) {
-          this.#publishUpgradeHeaders(statusCode, headers, statusText);
+        if (statusCode2 !== null) {
+          this.#publishUpgradeHeaders(statusCode2, headers, statusText);
         }
-        const result = this[kHandler].onUpgrade(statusCode, headers, socket);
+        const result = this[kHandler].onUpgrade(statusCode2, headers, socket);
         if (!this.aborted) {
           this.completed = true;
-          if (statusCode !== null) {
+          if (statusCode2 !== null) {
             this.#publishUpgradeTrailers();
           }
         }
@@ -1889,11 +1889,11 @@ var require_request = __commonJS({
        * @param {(headers: import('node:http2').IncomingHttpHeaders) => Buffer[]} parseHeaders
        * @param {string} [statusText]
        */
-      onUpgradeResponse(statusCode, headers, parseHeaders, statusText = "") {
+      onUpgradeResponse(statusCode2, headers, parseHeaders, statusText = "") {
         assert(!this.aborted);
         assert(this.completed);
         if (channels.headers.hasSubscribers) {
-          this.#publishUpgradeHeaders(statusCode, parseHeaders(headers), statusText);
+          this.#publishUpgradeHeaders(statusCode2, parseHeaders(headers), statusText);
         }
         this.#publishUpgradeTrailers();
       }
@@ -1912,9 +1912,9 @@ var require_request = __commonJS({
        * @param {Buffer[]} headers
        * @param {string} statusText
        */
-      #publishUpgradeHeaders(statusCode, headers, statusText) {
+      #publishUpgradeHeaders(statusCode2, headers, statusText) {
         if (channels.headers.hasSubscribers) {
-          channels.headers.publish({ request: this, response: { statusCode, headers, statusText } });
+          channels.headers.publish({ request: this, response: { statusCode: statusCode2, headers, statusText } });
         }
       }
       #publishUpgradeTrailers() {
@@ -2050,8 +2050,8 @@ var require_request = __commonJS({
 var require_dispatcher = __commonJS({
   "node_modules/undici/lib/dispatcher/dispatcher.js"(exports, module) {
     "use strict";
-    var EventEmitter2 = __require("node:events");
-    var Dispatcher = class extends EventEmitter2 {
+    var EventEmitter = __require("node:events");
+    var Dispatcher = class extends EventEmitter {
       dispatch() {
         throw new Error("not implemented");
       }
@@ -2161,9 +2161,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve4, reject) => {
+          return new Promise((resolve3, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve4(data);
+              return err ? reject(err) : resolve3(data);
             });
           });
         }
@@ -2201,12 +2201,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve4, reject) => {
+          return new Promise((resolve3, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve4(data);
+              ) : resolve3(data);
             });
           });
         }
@@ -2578,14 +2578,14 @@ var require_connect = __commonJS({
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : false;
-      return function connect2({ hostname: hostname2, host, protocol, port, servername, localAddress, httpSocket }, callback) {
+      return function connect2({ hostname: hostname3, host, protocol, port, servername, localAddress, httpSocket }, callback) {
         let socket;
         if (protocol === "https:") {
           if (!tls) {
             tls = __require("node:tls");
           }
           servername = servername || options.servername || util.getServerName(host) || null;
-          const sessionKey = servername || hostname2;
+          const sessionKey = servername || hostname3;
           assert(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
           port = port || 443;
@@ -2601,7 +2601,7 @@ var require_connect = __commonJS({
             socket: httpSocket,
             // upgrade socket connection
             port,
-            host: hostname2
+            host: hostname3
           });
           socket.on("session", function(session2) {
             sessionCache.set(sessionKey, session2);
@@ -2615,14 +2615,14 @@ var require_connect = __commonJS({
             ...options,
             localAddress,
             port,
-            host: hostname2
+            host: hostname3
           });
         }
         if (options.keepAlive == null || options.keepAlive) {
           const keepAliveInitialDelay = options.keepAliveInitialDelay === void 0 ? 6e4 : options.keepAliveInitialDelay;
           socket.setKeepAlive(true, keepAliveInitialDelay);
         }
-        const clearConnectTimeout = setupConnectTimeout(new WeakRef(socket), { timeout, hostname: hostname2, port });
+        const clearConnectTimeout = setupConnectTimeout(new WeakRef(socket), { timeout, hostname: hostname3, port });
         socket.setNoDelay(true).once(protocol === "https:" ? "secureConnect" : "connect", function() {
           queueMicrotask(clearConnectTimeout);
           if (callback) {
@@ -4473,8 +4473,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve4, reject) => {
-        res = resolve4;
+      const promise = new Promise((resolve3, reject) => {
+        res = resolve3;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -5786,7 +5786,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants2 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5828,9 +5828,9 @@ var require_client_h1 = __commonJS({
             const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderValue(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
-          wasm_on_headers_complete: (p, statusCode, upgrade, shouldKeepAlive) => {
+          wasm_on_headers_complete: (p, statusCode2, upgrade, shouldKeepAlive) => {
             assert(currentParser.ptr === p);
-            return currentParser.onHeadersComplete(statusCode, Boolean(upgrade), Boolean(shouldKeepAlive)) || 0;
+            return currentParser.onHeadersComplete(statusCode2, Boolean(upgrade), Boolean(shouldKeepAlive)) || 0;
           },
           wasm_on_body: (p, at2, len) => {
             assert(currentParser.ptr === p);
@@ -5861,7 +5861,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants2.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5956,11 +5956,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants2.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants2.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants2.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5983,10 +5983,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants2.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants2.ERROR.PAUSED || ret === constants2.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6003,7 +6003,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants2.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6071,7 +6071,7 @@ var require_client_h1 = __commonJS({
         }
       }
       onUpgrade(head) {
-        const { upgrade, client, socket, headers, statusCode, statusText } = this;
+        const { upgrade, client, socket, headers, statusCode: statusCode2, statusText } = this;
         assert(upgrade);
         assert(client[kSocket] === socket);
         assert(!socket.destroyed);
@@ -6096,14 +6096,14 @@ var require_client_h1 = __commonJS({
         client[kQueue][client[kRunningIdx]++] = null;
         client.emit("disconnect", client[kUrl], [client], new InformationalError("upgrade"));
         try {
-          request.onUpgrade(statusCode, headers, socket, statusText);
+          request.onUpgrade(statusCode2, headers, socket, statusText);
         } catch (error2) {
           util.errorRequest(client, request, error2);
           util.destroy(socket, error2);
         }
         client[kResume]();
       }
-      onHeadersComplete(statusCode, upgrade, shouldKeepAlive) {
+      onHeadersComplete(statusCode2, upgrade, shouldKeepAlive) {
         const { client, socket, headers, statusText } = this;
         if (socket.destroyed) {
           return -1;
@@ -6118,7 +6118,7 @@ var require_client_h1 = __commonJS({
         }
         assert(!this.upgrade);
         assert(this.statusCode < 200);
-        if (statusCode === 100) {
+        if (statusCode2 === 100) {
           util.destroy(socket, new SocketError("bad response", util.getSocketInfo(socket)));
           return -1;
         }
@@ -6127,7 +6127,7 @@ var require_client_h1 = __commonJS({
           return -1;
         }
         assert(this.timeoutType === TIMEOUT_HEADERS);
-        this.statusCode = statusCode;
+        this.statusCode = statusCode2;
         this.shouldKeepAlive = shouldKeepAlive || // Override llhttp value which does not allow keepAlive for HEAD.
         request.method === "HEAD" && !socket[kReset] && this.connection.toLowerCase() === "keep-alive";
         if (this.statusCode >= 200) {
@@ -6169,24 +6169,24 @@ var require_client_h1 = __commonJS({
         } else {
           socket[kReset] = true;
         }
-        const pause = request.onHeaders(statusCode, headers, this.resume, statusText) === false;
+        const pause = request.onHeaders(statusCode2, headers, this.resume, statusText) === false;
         if (request.aborted) {
           return -1;
         }
         if (request.method === "HEAD") {
           return 1;
         }
-        if (statusCode < 200) {
+        if (statusCode2 < 200) {
           return 1;
         }
         if (socket[kBlocking]) {
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants2.ERROR.PAUSED : 0;
       }
       onBody(buf) {
-        const { client, socket, statusCode, maxResponseSize } = this;
+        const { client, socket, statusCode: statusCode2, maxResponseSize } = this;
         if (socket.destroyed) {
           return -1;
         }
@@ -6198,25 +6198,25 @@ var require_client_h1 = __commonJS({
             this.timeout.refresh();
           }
         }
-        assert(statusCode >= 200);
+        assert(statusCode2 >= 200);
         if (maxResponseSize > -1 && this.bytesRead + buf.length > maxResponseSize) {
           util.destroy(socket, new ResponseExceededMaxSizeError());
           return -1;
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants2.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
-        const { client, socket, statusCode, upgrade, headers, contentLength, bytesRead, shouldKeepAlive } = this;
-        if (socket.destroyed && (!statusCode || shouldKeepAlive)) {
+        const { client, socket, statusCode: statusCode2, upgrade, headers, contentLength, bytesRead, shouldKeepAlive } = this;
+        if (socket.destroyed && (!statusCode2 || shouldKeepAlive)) {
           return -1;
         }
         if (upgrade) {
           return;
         }
-        assert(statusCode >= 100);
+        assert(statusCode2 >= 100);
         assert((this.headers.length & 1) === 0);
         const request = client[kQueue][client[kRunningIdx]];
         assert(request);
@@ -6228,7 +6228,7 @@ var require_client_h1 = __commonJS({
         this.connection = "";
         this.headers = [];
         this.headersSize = 0;
-        if (statusCode < 200) {
+        if (statusCode2 < 200) {
           return;
         }
         if (request.method !== "HEAD" && contentLength && bytesRead !== parseInt(contentLength, 10)) {
@@ -6241,13 +6241,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants2.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants2.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants2.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -6457,7 +6457,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path9, host, upgrade, blocking, reset } = request;
+      const { method, path: path6, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6538,7 +6538,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path9} HTTP/1.1\r
+      let header = `${method} ${path6} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -6725,12 +6725,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve4, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve4;
+          callback = resolve3;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7067,7 +7067,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path9, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path6, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7090,8 +7090,8 @@ var require_client_h2 = __commonJS({
         }
       }
       let stream;
-      const { hostname: hostname2, port } = client[kUrl];
-      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname2}${port ? `:${port}` : ""}`;
+      const { hostname: hostname3, port } = client[kUrl];
+      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname3}${port ? `:${port}` : ""}`;
       headers[HTTP2_HEADER_METHOD] = method;
       const abort = (error2) => {
         if (request.aborted) {
@@ -7164,7 +7164,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path9;
+      headers[HTTP2_HEADER_PATH] = path6;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7210,7 +7210,7 @@ var require_client_h2 = __commonJS({
       }
       ++session[kOpenStreams];
       stream.once("response", (headers2) => {
-        const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
+        const { [HTTP2_HEADER_STATUS]: statusCode2, ...realHeaders } = headers2;
         request.onResponseStarted();
         if (request.aborted) {
           const err = new RequestAbortedError();
@@ -7218,7 +7218,7 @@ var require_client_h2 = __commonJS({
           util.destroy(stream, err);
           return;
         }
-        if (request.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream.resume.bind(stream), "") === false) {
+        if (request.onHeaders(Number(statusCode2), parseH2Headers(realHeaders), stream.resume.bind(stream), "") === false) {
           stream.pause();
         }
         stream.on("data", (chunk) => {
@@ -7400,12 +7400,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve4, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve4;
+          callback = resolve3;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7494,14 +7494,14 @@ var require_redirect_handler = __commonJS({
         this.abort = abort;
         this.handler.onConnect(abort, { history: this.history });
       }
-      onUpgrade(statusCode, headers, socket) {
-        this.handler.onUpgrade(statusCode, headers, socket);
+      onUpgrade(statusCode2, headers, socket) {
+        this.handler.onUpgrade(statusCode2, headers, socket);
       }
       onError(error2) {
         this.handler.onError(error2);
       }
-      onHeaders(statusCode, headers, resume, statusText) {
-        this.location = this.history.length >= this.maxRedirections || util.isDisturbed(this.opts.body) ? null : parseLocation(statusCode, headers);
+      onHeaders(statusCode2, headers, resume, statusText) {
+        this.location = this.history.length >= this.maxRedirections || util.isDisturbed(this.opts.body) ? null : parseLocation(statusCode2, headers);
         if (this.opts.throwOnMaxRedirect && this.history.length >= this.maxRedirections) {
           if (this.request) {
             this.request.abort(new Error("max redirects"));
@@ -7514,16 +7514,16 @@ var require_redirect_handler = __commonJS({
           this.history.push(new URL(this.opts.path, this.opts.origin));
         }
         if (!this.location) {
-          return this.handler.onHeaders(statusCode, headers, resume, statusText);
+          return this.handler.onHeaders(statusCode2, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path9 = search ? `${pathname}${search}` : pathname;
-        this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path9;
+        const path6 = search ? `${pathname}${search}` : pathname;
+        this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode2 === 303, this.opts.origin !== origin);
+        this.opts.path = path6;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
-        if (statusCode === 303 && this.opts.method !== "HEAD") {
+        if (statusCode2 === 303 && this.opts.method !== "HEAD") {
           this.opts.method = "GET";
           this.opts.body = null;
         }
@@ -7549,8 +7549,8 @@ var require_redirect_handler = __commonJS({
         }
       }
     };
-    function parseLocation(statusCode, headers) {
-      if (redirectableStatusCodes.indexOf(statusCode) === -1) {
+    function parseLocation(statusCode2, headers) {
+      if (redirectableStatusCodes.indexOf(statusCode2) === -1) {
         return null;
       }
       for (let i = 0; i < headers.length; i += 2) {
@@ -7884,16 +7884,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve4) => {
+        return new Promise((resolve3) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve4;
+            this[kClosedResolve] = resolve3;
           } else {
-            resolve4(null);
+            resolve3(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve4) => {
+        return new Promise((resolve3) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -7904,7 +7904,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve4(null);
+            resolve3(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7931,20 +7931,20 @@ var require_client = __commonJS({
     async function connect2(client) {
       assert(!client[kConnecting]);
       assert(!client[kHTTPContext]);
-      let { host, hostname: hostname2, protocol, port } = client[kUrl];
-      if (hostname2[0] === "[") {
-        const idx = hostname2.indexOf("]");
+      let { host, hostname: hostname3, protocol, port } = client[kUrl];
+      if (hostname3[0] === "[") {
+        const idx = hostname3.indexOf("]");
         assert(idx !== -1);
-        const ip = hostname2.substring(1, idx);
+        const ip = hostname3.substring(1, idx);
         assert(net3.isIP(ip));
-        hostname2 = ip;
+        hostname3 = ip;
       }
       client[kConnecting] = true;
       if (channels.beforeConnect.hasSubscribers) {
         channels.beforeConnect.publish({
           connectParams: {
             host,
-            hostname: hostname2,
+            hostname: hostname3,
             protocol,
             port,
             version: client[kHTTPContext]?.version,
@@ -7955,10 +7955,10 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve4, reject) => {
+        const socket = await new Promise((resolve3, reject) => {
           client[kConnector]({
             host,
-            hostname: hostname2,
+            hostname: hostname3,
             protocol,
             port,
             servername: client[kServerName],
@@ -7967,7 +7967,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve4(socket2);
+              resolve3(socket2);
             }
           });
         });
@@ -7991,7 +7991,7 @@ var require_client = __commonJS({
           channels.connected.publish({
             connectParams: {
               host,
-              hostname: hostname2,
+              hostname: hostname3,
               protocol,
               port,
               version: client[kHTTPContext]?.version,
@@ -8012,7 +8012,7 @@ var require_client = __commonJS({
           channels.connectError.publish({
             connectParams: {
               host,
-              hostname: hostname2,
+              hostname: hostname3,
               protocol,
               port,
               version: client[kHTTPContext]?.version,
@@ -8303,8 +8303,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve4) => {
-            this[kClosedResolve] = resolve4;
+          await new Promise((resolve3) => {
+            this[kClosedResolve] = resolve3;
           });
         }
       }
@@ -8747,21 +8747,21 @@ var require_proxy_agent = __commonJS({
       }
       [kDispatch](opts, handler) {
         const onHeaders = handler.onHeaders;
-        handler.onHeaders = function(statusCode, data, resume) {
-          if (statusCode === 407) {
+        handler.onHeaders = function(statusCode2, data, resume) {
+          if (statusCode2 === 407) {
             if (typeof handler.onError === "function") {
               handler.onError(new InvalidArgumentError("Proxy Authentication Required (407)"));
             }
             return;
           }
-          if (onHeaders) onHeaders.call(this, statusCode, data, resume);
+          if (onHeaders) onHeaders.call(this, statusCode2, data, resume);
         };
         const {
           origin,
-          path: path9 = "/",
+          path: path6 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path9;
+        opts.path = origin + path6;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -8828,7 +8828,7 @@ var require_proxy_agent = __commonJS({
               requestedPath += `:${defaultProtocolPort(opts2.protocol)}`;
             }
             try {
-              const { socket, statusCode } = await this[kClient].connect({
+              const { socket, statusCode: statusCode2 } = await this[kClient].connect({
                 origin,
                 port,
                 path: requestedPath,
@@ -8839,9 +8839,9 @@ var require_proxy_agent = __commonJS({
                 },
                 servername: this[kProxyTls]?.servername || proxyHostname
               });
-              if (statusCode !== 200) {
+              if (statusCode2 !== 200) {
                 socket.on("error", noop).destroy();
-                callback(new RequestAbortedError(`Proxy response (${statusCode}) !== 200 when HTTP Tunneling`));
+                callback(new RequestAbortedError(`Proxy response (${statusCode2}) !== 200 when HTTP Tunneling`));
               }
               if (opts2.protocol !== "https:") {
                 callback(null, socket);
@@ -8987,10 +8987,10 @@ var require_env_http_proxy_agent = __commonJS({
         }
       }
       #getProxyAgentForUrl(url) {
-        let { protocol, host: hostname2, port } = url;
-        hostname2 = hostname2.replace(/:\d*$/, "").toLowerCase();
+        let { protocol, host: hostname3, port } = url;
+        hostname3 = hostname3.replace(/:\d*$/, "").toLowerCase();
         port = Number.parseInt(port, 10) || DEFAULT_PORTS[protocol] || 0;
-        if (!this.#shouldProxy(hostname2, port)) {
+        if (!this.#shouldProxy(hostname3, port)) {
           return this[kNoProxyAgent];
         }
         if (protocol === "https:") {
@@ -8998,7 +8998,7 @@ var require_env_http_proxy_agent = __commonJS({
         }
         return this[kHttpProxyAgent];
       }
-      #shouldProxy(hostname2, port) {
+      #shouldProxy(hostname3, port) {
         if (this.#noProxyChanged) {
           this.#parseNoProxy();
         }
@@ -9014,11 +9014,11 @@ var require_env_http_proxy_agent = __commonJS({
             continue;
           }
           if (!/^[.*]/.test(entry.hostname)) {
-            if (hostname2 === entry.hostname) {
+            if (hostname3 === entry.hostname) {
               return false;
             }
           } else {
-            if (hostname2.endsWith(entry.hostname.replace(/^\*/, ""))) {
+            if (hostname3.endsWith(entry.hostname.replace(/^\*/, ""))) {
               return false;
             }
           }
@@ -9074,7 +9074,7 @@ var require_retry_handler = __commonJS({
       const current = Date.now();
       return new Date(retryAfter).getTime() - current;
     }
-    function validatePartialResponseContentLength(headers, range, statusCode, retryCount) {
+    function validatePartialResponseContentLength(headers, range, statusCode2, retryCount) {
       const contentLength = headers["content-length"];
       if (contentLength == null) {
         return null;
@@ -9085,7 +9085,7 @@ var require_retry_handler = __commonJS({
       const length = Number(contentLength);
       const expectedLength = range.end - range.start + 1;
       if (!Number.isFinite(length) || length !== expectedLength) {
-        return new RequestRetryError("Content-Length mismatch", statusCode, {
+        return new RequestRetryError("Content-Length mismatch", statusCode2, {
           headers,
           data: { count: retryCount }
         });
@@ -9171,9 +9171,9 @@ var require_retry_handler = __commonJS({
           this.handler.onRequestSent();
         }
       }
-      onUpgrade(statusCode, headers, socket) {
+      onUpgrade(statusCode2, headers, socket) {
         if (this.handler.onUpgrade) {
-          this.handler.onUpgrade(statusCode, headers, socket);
+          this.handler.onUpgrade(statusCode2, headers, socket);
         }
       }
       onConnect(abort) {
@@ -9187,7 +9187,7 @@ var require_retry_handler = __commonJS({
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
       static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
-        const { statusCode, code: code2, headers } = err;
+        const { statusCode: statusCode2, code: code2, headers } = err;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -9207,7 +9207,7 @@ var require_retry_handler = __commonJS({
           cb(err);
           return;
         }
-        if (statusCode != null && Array.isArray(statusCodes) && !statusCodes.includes(statusCode)) {
+        if (statusCode2 != null && Array.isArray(statusCodes) && !statusCodes.includes(statusCode2)) {
           cb(err);
           return;
         }
@@ -9223,22 +9223,22 @@ var require_retry_handler = __commonJS({
         const retryTimeout = retryAfterHeader > 0 ? Math.min(retryAfterHeader, maxTimeout) : Math.min(minTimeout * timeoutFactor ** (counter - 1), maxTimeout);
         setTimeout(() => cb(null), retryTimeout);
       }
-      onHeaders(statusCode, rawHeaders, resume, statusMessage) {
+      onHeaders(statusCode2, rawHeaders, resume, statusMessage) {
         const headers = parseHeaders(rawHeaders);
         this.retryCount += 1;
-        if (statusCode >= 300) {
-          if (!this.headersSent && this.retryOpts.statusCodes.includes(statusCode) === false) {
+        if (statusCode2 >= 300) {
+          if (!this.headersSent && this.retryOpts.statusCodes.includes(statusCode2) === false) {
             this.headersSent = true;
             this.checkpointResponseEnd(headers, resume);
             return this.handler.onHeaders(
-              statusCode,
+              statusCode2,
               rawHeaders,
               resume,
               statusMessage
             );
           } else {
             this.abort(
-              new RequestRetryError("Request failed", statusCode, {
+              new RequestRetryError("Request failed", statusCode2, {
                 headers,
                 data: {
                   count: this.retryCount
@@ -9250,9 +9250,9 @@ var require_retry_handler = __commonJS({
         }
         if (this.resume != null) {
           this.resume = null;
-          if (statusCode !== 206 && (this.start > 0 || statusCode !== 200)) {
+          if (statusCode2 !== 206 && (this.start > 0 || statusCode2 !== 200)) {
             this.abort(
-              new RequestRetryError("server does not support the range header and the payload was partially consumed", statusCode, {
+              new RequestRetryError("server does not support the range header and the payload was partially consumed", statusCode2, {
                 headers,
                 data: { count: this.retryCount }
               })
@@ -9262,7 +9262,7 @@ var require_retry_handler = __commonJS({
           const contentRange = parseRangeHeader(headers["content-range"]);
           if (!contentRange) {
             this.abort(
-              new RequestRetryError("Content-Range mismatch", statusCode, {
+              new RequestRetryError("Content-Range mismatch", statusCode2, {
                 headers,
                 data: { count: this.retryCount }
               })
@@ -9271,14 +9271,14 @@ var require_retry_handler = __commonJS({
           }
           if (this.etag != null && this.etag !== headers.etag) {
             this.abort(
-              new RequestRetryError("ETag mismatch", statusCode, {
+              new RequestRetryError("ETag mismatch", statusCode2, {
                 headers,
                 data: { count: this.retryCount }
               })
             );
             return false;
           }
-          const contentLengthError = validatePartialResponseContentLength(headers, contentRange, statusCode, this.retryCount);
+          const contentLengthError = validatePartialResponseContentLength(headers, contentRange, statusCode2, this.retryCount);
           if (contentLengthError != null) {
             this.abort(contentLengthError);
             return false;
@@ -9286,7 +9286,7 @@ var require_retry_handler = __commonJS({
           const { start, size, end = size - 1 } = contentRange;
           if (this.start !== start || this.end != null && this.end !== end) {
             this.abort(
-              new RequestRetryError("Content-Range mismatch", statusCode, {
+              new RequestRetryError("Content-Range mismatch", statusCode2, {
                 headers,
                 data: { count: this.retryCount }
               })
@@ -9297,18 +9297,18 @@ var require_retry_handler = __commonJS({
           return true;
         }
         if (this.end == null) {
-          if (statusCode === 206) {
+          if (statusCode2 === 206) {
             const range = parseRangeHeader(headers["content-range"]);
             if (range == null) {
               this.headersSent = true;
               return this.handler.onHeaders(
-                statusCode,
+                statusCode2,
                 rawHeaders,
                 resume,
                 statusMessage
               );
             }
-            const contentLengthError = validatePartialResponseContentLength(headers, range, statusCode, this.retryCount);
+            const contentLengthError = validatePartialResponseContentLength(headers, range, statusCode2, this.retryCount);
             if (contentLengthError != null) {
               this.abort(contentLengthError);
               return false;
@@ -9338,13 +9338,13 @@ var require_retry_handler = __commonJS({
             this.etag = null;
           }
           return this.handler.onHeaders(
-            statusCode,
+            statusCode2,
             rawHeaders,
             resume,
             statusMessage
           );
         }
-        const err = new RequestRetryError("Request failed", statusCode, {
+        const err = new RequestRetryError("Request failed", statusCode2, {
           headers,
           data: { count: this.retryCount }
         });
@@ -9573,7 +9573,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve4, reject) => {
+        return await new Promise((resolve3, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9586,7 +9586,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve4(null);
+              resolve3(null);
             }
           }).on("error", noop).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9605,7 +9605,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type2) {
       assert(!stream[kConsume]);
-      return new Promise((resolve4, reject) => {
+      return new Promise((resolve3, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9622,7 +9622,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type: type2,
               stream,
-              resolve: resolve4,
+              resolve: resolve3,
               reject,
               length: 0,
               body: []
@@ -9692,18 +9692,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type: type2, body, resolve: resolve4, stream, length } = consume2;
+      const { type: type2, body, resolve: resolve3, stream, length } = consume2;
       try {
         if (type2 === "text") {
-          resolve4(chunksDecode(body, length));
+          resolve3(chunksDecode(body, length));
         } else if (type2 === "json") {
-          resolve4(JSON.parse(chunksDecode(body, length)));
+          resolve3(JSON.parse(chunksDecode(body, length)));
         } else if (type2 === "arrayBuffer") {
-          resolve4(chunksConcat(body, length).buffer);
+          resolve3(chunksConcat(body, length).buffer);
         } else if (type2 === "blob") {
-          resolve4(new Blob(body, { type: stream[kContentType] }));
+          resolve3(new Blob(body, { type: stream[kContentType] }));
         } else if (type2 === "bytes") {
-          resolve4(chunksConcat(body, length));
+          resolve3(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9743,7 +9743,7 @@ var require_util3 = __commonJS({
     } = require_errors();
     var { chunksDecode } = require_readable();
     var CHUNK_LIMIT = 128 * 1024;
-    async function getResolveErrorBodyCallback({ callback, body, contentType, statusCode, statusMessage, headers }) {
+    async function getResolveErrorBodyCallback({ callback, body, contentType, statusCode: statusCode2, statusMessage, headers }) {
       assert(body);
       let chunks = [];
       let length = 0;
@@ -9761,9 +9761,9 @@ var require_util3 = __commonJS({
         chunks = [];
         length = 0;
       }
-      const message = `Response status code ${statusCode}${statusMessage ? `: ${statusMessage}` : ""}`;
-      if (statusCode === 204 || !contentType || !length) {
-        queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers)));
+      const message = `Response status code ${statusCode2}${statusMessage ? `: ${statusMessage}` : ""}`;
+      if (statusCode2 === 204 || !contentType || !length) {
+        queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode2, headers)));
         return;
       }
       const stackTraceLimit = Error.stackTraceLimit;
@@ -9779,7 +9779,7 @@ var require_util3 = __commonJS({
       } finally {
         Error.stackTraceLimit = stackTraceLimit;
       }
-      queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers, payload)));
+      queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode2, headers, payload)));
     }
     var isContentTypeApplicationJson = (contentType) => {
       return contentType.length > 15 && contentType[11] === "/" && contentType[0] === "a" && contentType[1] === "p" && contentType[2] === "p" && contentType[3] === "l" && contentType[4] === "i" && contentType[5] === "c" && contentType[6] === "a" && contentType[7] === "t" && contentType[8] === "i" && contentType[9] === "o" && contentType[10] === "n" && contentType[12] === "j" && contentType[13] === "s" && contentType[14] === "o" && contentType[15] === "n";
@@ -9883,12 +9883,12 @@ var require_api_request = __commonJS({
         this.abort = abort;
         this.context = context;
       }
-      onHeaders(statusCode, rawHeaders, resume, statusMessage) {
+      onHeaders(statusCode2, rawHeaders, resume, statusMessage) {
         const { callback, opaque, abort, context, responseHeaders, highWaterMark } = this;
         const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
-        if (statusCode < 200) {
+        if (statusCode2 < 200) {
           if (this.onInfo) {
-            this.onInfo({ statusCode, headers });
+            this.onInfo({ statusCode: statusCode2, headers });
           }
           return;
         }
@@ -9908,15 +9908,15 @@ var require_api_request = __commonJS({
         this.callback = null;
         this.res = res;
         if (callback !== null) {
-          if (this.throwOnError && statusCode >= 400) {
+          if (this.throwOnError && statusCode2 >= 400) {
             this.runInAsyncScope(
               getResolveErrorBodyCallback,
               null,
-              { callback, body: res, contentType, statusCode, statusMessage, headers }
+              { callback, body: res, contentType, statusCode: statusCode2, statusMessage, headers }
             );
           } else {
             this.runInAsyncScope(callback, null, null, {
-              statusCode,
+              statusCode: statusCode2,
               headers,
               trailers: this.trailers,
               opaque,
@@ -9960,9 +9960,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve3, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10099,18 +10099,18 @@ var require_api_stream = __commonJS({
         this.abort = abort;
         this.context = context;
       }
-      onHeaders(statusCode, rawHeaders, resume, statusMessage) {
+      onHeaders(statusCode2, rawHeaders, resume, statusMessage) {
         const { factory, opaque, context, callback, responseHeaders } = this;
         const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
-        if (statusCode < 200) {
+        if (statusCode2 < 200) {
           if (this.onInfo) {
-            this.onInfo({ statusCode, headers });
+            this.onInfo({ statusCode: statusCode2, headers });
           }
           return;
         }
         this.factory = null;
         let res;
-        if (this.throwOnError && statusCode >= 400) {
+        if (this.throwOnError && statusCode2 >= 400) {
           const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
           const contentType = parsedHeaders["content-type"];
           res = new PassThrough();
@@ -10118,14 +10118,14 @@ var require_api_stream = __commonJS({
           this.runInAsyncScope(
             getResolveErrorBodyCallback,
             null,
-            { callback, body: res, contentType, statusCode, statusMessage, headers }
+            { callback, body: res, contentType, statusCode: statusCode2, statusMessage, headers }
           );
         } else {
           if (factory === null) {
             return;
           }
           res = this.runInAsyncScope(factory, null, {
-            statusCode,
+            statusCode: statusCode2,
             headers,
             opaque,
             context
@@ -10185,9 +10185,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve3, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10331,12 +10331,12 @@ var require_api_pipeline = __commonJS({
         this.abort = abort;
         this.context = context;
       }
-      onHeaders(statusCode, rawHeaders, resume) {
+      onHeaders(statusCode2, rawHeaders, resume) {
         const { opaque, handler, context } = this;
-        if (statusCode < 200) {
+        if (statusCode2 < 200) {
           if (this.onInfo) {
             const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
-            this.onInfo({ statusCode, headers });
+            this.onInfo({ statusCode: statusCode2, headers });
           }
           return;
         }
@@ -10346,7 +10346,7 @@ var require_api_pipeline = __commonJS({
           this.handler = null;
           const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
           body = this.runInAsyncScope(handler, null, {
-            statusCode,
+            statusCode: statusCode2,
             headers,
             opaque,
             body: this.res,
@@ -10446,8 +10446,8 @@ var require_api_upgrade = __commonJS({
       onHeaders() {
         throw new SocketError("bad upgrade", null);
       }
-      onUpgrade(statusCode, rawHeaders, socket) {
-        assert(statusCode === 101);
+      onUpgrade(statusCode2, rawHeaders, socket) {
+        assert(statusCode2 === 101);
         const { callback, opaque, context } = this;
         removeSignal(this);
         this.callback = null;
@@ -10472,9 +10472,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve3, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10537,7 +10537,7 @@ var require_api_connect = __commonJS({
       onHeaders() {
         throw new SocketError("bad connect", null);
       }
-      onUpgrade(statusCode, rawHeaders, socket) {
+      onUpgrade(statusCode2, rawHeaders, socket) {
         const { callback, opaque, context } = this;
         removeSignal(this);
         this.callback = null;
@@ -10546,7 +10546,7 @@ var require_api_connect = __commonJS({
           headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         }
         this.runInAsyncScope(callback, null, null, {
-          statusCode,
+          statusCode: statusCode2,
           headers,
           socket,
           opaque,
@@ -10566,9 +10566,9 @@ var require_api_connect = __commonJS({
     };
     function connect2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve3, reject) => {
           connect2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10733,20 +10733,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path9) {
-      if (typeof path9 !== "string") {
-        return path9;
+    function safeUrl(path6) {
+      if (typeof path6 !== "string") {
+        return path6;
       }
-      const pathSegments = path9.split("?");
+      const pathSegments = path6.split("?");
       if (pathSegments.length !== 2) {
-        return path9;
+        return path6;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path9, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path9);
+    function matchKey(mockDispatch2, { path: path6, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path6);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10768,7 +10768,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path9 }) => matchValue(safeUrl(path9), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path6 }) => matchValue(safeUrl(path6), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10806,9 +10806,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path9, method, body, headers, query } = opts;
+      const { path: path6, method, body, headers, query } = opts;
       return {
-        path: path9,
+        path: path6,
         method,
         body,
         headers,
@@ -10832,8 +10832,8 @@ var require_mock_utils = __commonJS({
       }
       return result;
     }
-    function getStatusText(statusCode) {
-      return STATUS_CODES[statusCode] || "unknown";
+    function getStatusText(statusCode2) {
+      return STATUS_CODES[statusCode2] || "unknown";
     }
     async function getResponse(body) {
       const buffers = [];
@@ -10849,7 +10849,7 @@ var require_mock_utils = __commonJS({
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
       }
-      const { data: { statusCode, data, headers, trailers, error: error2 }, delay, persist } = mockDispatch2;
+      const { data: { statusCode: statusCode2, data, headers, trailers, error: error2 }, delay, persist } = mockDispatch2;
       const { timesInvoked, times } = mockDispatch2;
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
@@ -10876,7 +10876,7 @@ var require_mock_utils = __commonJS({
         const responseHeaders = generateKeyValues(headers);
         const responseTrailers = generateKeyValues(trailers);
         handler.onConnect?.((err) => handler.onError(err), null);
-        handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
+        handler.onHeaders?.(statusCode2, responseHeaders, resume, getStatusText(statusCode2));
         handler.onData?.(Buffer.from(responseData));
         handler.onComplete?.(responseTrailers);
         deleteMockDispatch(mockDispatches, key);
@@ -11023,12 +11023,12 @@ var require_mock_interceptor = __commonJS({
         this[kDefaultTrailers] = {};
         this[kContentLength] = false;
       }
-      createMockScopeDispatchData({ statusCode, data, responseOptions }) {
+      createMockScopeDispatchData({ statusCode: statusCode2, data, responseOptions }) {
         const responseData = getResponseData(data);
         const contentLength = this[kContentLength] ? { "content-length": responseData.length } : {};
         const headers = { ...this[kDefaultHeaders], ...contentLength, ...responseOptions.headers };
         const trailers = { ...this[kDefaultTrailers], ...responseOptions.trailers };
-        return { statusCode, data, headers, trailers };
+        return { statusCode: statusCode2, data, headers, trailers };
       }
       validateReplyParameters(replyParameters) {
         if (typeof replyParameters.statusCode === "undefined") {
@@ -11271,11 +11271,11 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path9, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path6, data: { statusCode: statusCode2 }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path9,
-            "Status code": statusCode,
+            Path: path6,
+            "Status code": statusCode2,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
             Remaining: persist ? Infinity : times - timesInvoked
@@ -11571,7 +11571,7 @@ var require_dump = __commonJS({
         this.#reason = reason;
       }
       // TODO: will require adjustment after new hooks are out
-      onHeaders(statusCode, rawHeaders, resume, statusMessage) {
+      onHeaders(statusCode2, rawHeaders, resume, statusMessage) {
         const headers = util.parseHeaders(rawHeaders);
         const contentLength = headers["content-length"];
         if (contentLength != null && contentLength > this.#maxSize) {
@@ -11583,7 +11583,7 @@ var require_dump = __commonJS({
           return true;
         }
         return this.#handler.onHeaders(
-          statusCode,
+          statusCode2,
           rawHeaders,
           resume,
           statusMessage
@@ -12035,12 +12035,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists2 = this[kHeadersMap].get(lowercaseName);
-        if (exists2) {
-          const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
+        const exists = this[kHeadersMap].get(lowercaseName);
+        if (exists) {
+          const delimiter = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists2.name,
-            value: `${exists2.value}${delimiter2}${value}`
+            name: exists.name,
+            value: `${exists.value}${delimiter}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -14431,7 +14431,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve4, reject) => agent.dispatch(
+        return new Promise((resolve3, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14507,7 +14507,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve4({
+              resolve3({
                 status,
                 statusText,
                 headersList,
@@ -14550,7 +14550,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve4({
+              resolve3({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -14955,7 +14955,7 @@ var require_util4 = __commonJS({
     var { getEncoding } = require_encoding();
     var { serializeAMimeType, parseMIMEType } = require_data_url();
     var { types: types2 } = __require("node:util");
-    var { StringDecoder: StringDecoder2 } = __require("string_decoder");
+    var { StringDecoder } = __require("string_decoder");
     var { btoa } = __require("node:buffer");
     var staticPropertyDescriptors = {
       enumerable: true,
@@ -15046,7 +15046,7 @@ var require_util4 = __commonJS({
             dataURL += serializeAMimeType(parsed);
           }
           dataURL += ";base64,";
-          const decoder = new StringDecoder2("latin1");
+          const decoder = new StringDecoder("latin1");
           for (const chunk of bytes) {
             dataURL += btoa(decoder.write(chunk));
           }
@@ -15075,7 +15075,7 @@ var require_util4 = __commonJS({
         }
         case "BinaryString": {
           let binaryString = "";
-          const decoder = new StringDecoder2("latin1");
+          const decoder = new StringDecoder("latin1");
           for (const chunk of bytes) {
             binaryString += decoder.write(chunk);
           }
@@ -16153,9 +16153,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path9) {
-      for (let i = 0; i < path9.length; ++i) {
-        const code2 = path9.charCodeAt(i);
+    function validateCookiePath(path6) {
+      for (let i = 0; i < path6.length; ++i) {
+        const code2 = path6.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -18291,8 +18291,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve4) => {
-        setTimeout(resolve4, ms).unref();
+      return new Promise((resolve3) => {
+        setTimeout(resolve3, ms).unref();
       });
     }
     module.exports = {
@@ -19075,11 +19075,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path9 = opts.path;
+          let path6 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path9 = `/${path9}`;
+            path6 = `/${path6}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path9);
+          url = new URL(util.parseOrigin(url).origin + path6);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -19147,817 +19147,6 @@ var require_undici = __commonJS({
     module.exports.mockErrors = mockErrors;
     var { EventSource } = require_eventsource();
     module.exports.EventSource = EventSource;
-  }
-});
-
-// node_modules/ipaddr.js/lib/ipaddr.js
-var require_ipaddr = __commonJS({
-  "node_modules/ipaddr.js/lib/ipaddr.js"(exports, module) {
-    (function(root) {
-      "use strict";
-      const ipv4Part = "(0?\\d+|0x[a-f0-9]+)";
-      const ipv4Regexes = {
-        fourOctet: new RegExp(`^${ipv4Part}\\.${ipv4Part}\\.${ipv4Part}\\.${ipv4Part}$`, "i"),
-        threeOctet: new RegExp(`^${ipv4Part}\\.${ipv4Part}\\.${ipv4Part}$`, "i"),
-        twoOctet: new RegExp(`^${ipv4Part}\\.${ipv4Part}$`, "i"),
-        longValue: new RegExp(`^${ipv4Part}$`, "i")
-      };
-      const octalRegex = new RegExp(`^0[0-7]+$`, "i");
-      const hexRegex = new RegExp(`^0x[a-f0-9]+$`, "i");
-      const zoneIndex = "%[0-9a-z]{1,}";
-      const ipv6Part = "(?:[0-9a-f]+::?)+";
-      const ipv6Regexes = {
-        zoneIndex: new RegExp(zoneIndex, "i"),
-        "native": new RegExp(`^(::)?(${ipv6Part})?([0-9a-f]+)?(::)?(${zoneIndex})?$`, "i"),
-        deprecatedTransitional: new RegExp(`^(?:::)(${ipv4Part}\\.${ipv4Part}\\.${ipv4Part}\\.${ipv4Part}(${zoneIndex})?)$`, "i"),
-        transitional: new RegExp(`^((?:${ipv6Part})|(?:::)(?:${ipv6Part})?)${ipv4Part}\\.${ipv4Part}\\.${ipv4Part}\\.${ipv4Part}(${zoneIndex})?$`, "i")
-      };
-      function expandIPv6(string, parts) {
-        if (string.indexOf("::") !== string.lastIndexOf("::")) {
-          return null;
-        }
-        let colonCount = 0;
-        let lastColon = -1;
-        let zoneId = (string.match(ipv6Regexes.zoneIndex) || [])[0];
-        let replacement, replacementCount;
-        if (zoneId) {
-          zoneId = zoneId.substring(1);
-          string = string.replace(/%.+$/, "");
-        }
-        while ((lastColon = string.indexOf(":", lastColon + 1)) >= 0) {
-          colonCount++;
-        }
-        if (string.substr(0, 2) === "::") {
-          colonCount--;
-        }
-        if (string.substr(-2, 2) === "::") {
-          colonCount--;
-        }
-        if (colonCount >= parts) {
-          return null;
-        }
-        replacementCount = parts - colonCount;
-        replacement = ":";
-        while (replacementCount--) {
-          replacement += "0:";
-        }
-        string = string.replace("::", replacement);
-        if (string[0] === ":") {
-          string = string.slice(1);
-        }
-        if (string[string.length - 1] === ":") {
-          string = string.slice(0, -1);
-        }
-        parts = (function() {
-          const ref = string.split(":");
-          const results = [];
-          for (let i = 0; i < ref.length; i++) {
-            results.push(ref[i].length > 4 ? NaN : parseInt(ref[i], 16));
-          }
-          return results;
-        })();
-        return {
-          parts,
-          zoneId
-        };
-      }
-      function matchCIDR(first, second, partSize, cidrBits) {
-        if (first.length !== second.length) {
-          throw new Error("ipaddr: cannot match CIDR for objects with different lengths");
-        }
-        let part = 0;
-        let shift;
-        while (cidrBits > 0) {
-          shift = partSize - cidrBits;
-          if (shift < 0) {
-            shift = 0;
-          }
-          if (first[part] >> shift !== second[part] >> shift) {
-            return false;
-          }
-          cidrBits -= partSize;
-          part += 1;
-        }
-        return true;
-      }
-      function parseIntAuto(string) {
-        if (hexRegex.test(string)) {
-          return parseInt(string, 16);
-        }
-        if (string[0] === "0" && !isNaN(parseInt(string[1], 10))) {
-          if (octalRegex.test(string)) {
-            return parseInt(string, 8);
-          }
-          throw new Error(`ipaddr: cannot parse ${string} as octal`);
-        }
-        return parseInt(string, 10);
-      }
-      function padPart(part, length) {
-        while (part.length < length) {
-          part = `0${part}`;
-        }
-        return part;
-      }
-      const ipaddr6 = {};
-      ipaddr6.IPv4 = (function() {
-        function IPv4(octets) {
-          if (octets.length !== 4) {
-            throw new Error("ipaddr: ipv4 octet count should be 4");
-          }
-          let i, octet;
-          for (i = 0; i < octets.length; i++) {
-            octet = octets[i];
-            if (!(0 <= octet && octet <= 255)) {
-              throw new Error("ipaddr: ipv4 octet should fit in 8 bits");
-            }
-          }
-          this.octets = octets;
-        }
-        IPv4.prototype.SpecialRanges = {
-          unspecified: [[new IPv4([0, 0, 0, 0]), 8]],
-          broadcast: [[new IPv4([255, 255, 255, 255]), 32]],
-          // RFC3171
-          multicast: [[new IPv4([224, 0, 0, 0]), 4]],
-          // RFC3927
-          linkLocal: [[new IPv4([169, 254, 0, 0]), 16]],
-          // RFC5735
-          loopback: [[new IPv4([127, 0, 0, 0]), 8]],
-          // RFC6598
-          carrierGradeNat: [[new IPv4([100, 64, 0, 0]), 10]],
-          // RFC1918
-          "private": [
-            [new IPv4([10, 0, 0, 0]), 8],
-            [new IPv4([172, 16, 0, 0]), 12],
-            [new IPv4([192, 168, 0, 0]), 16]
-          ],
-          // Reserved and testing-only ranges; RFCs 5735, 5737, 2544, 1700
-          reserved: [
-            [new IPv4([192, 0, 0, 0]), 24],
-            [new IPv4([192, 0, 2, 0]), 24],
-            [new IPv4([192, 88, 99, 0]), 24],
-            [new IPv4([198, 18, 0, 0]), 15],
-            [new IPv4([198, 51, 100, 0]), 24],
-            [new IPv4([203, 0, 113, 0]), 24],
-            [new IPv4([240, 0, 0, 0]), 4]
-          ],
-          // RFC7534, RFC7535
-          as112: [
-            [new IPv4([192, 175, 48, 0]), 24],
-            [new IPv4([192, 31, 196, 0]), 24]
-          ],
-          // RFC7450
-          amt: [
-            [new IPv4([192, 52, 193, 0]), 24]
-          ]
-        };
-        IPv4.prototype.kind = function() {
-          return "ipv4";
-        };
-        IPv4.prototype.match = function(other, cidrRange) {
-          let ref;
-          if (cidrRange === void 0) {
-            ref = other;
-            other = ref[0];
-            cidrRange = ref[1];
-          }
-          if (other.kind() !== "ipv4") {
-            throw new Error("ipaddr: cannot match ipv4 address with non-ipv4 one");
-          }
-          return matchCIDR(this.octets, other.octets, 8, cidrRange);
-        };
-        IPv4.prototype.prefixLengthFromSubnetMask = function() {
-          let cidr = 0;
-          let stop = false;
-          const zerotable = {
-            0: 8,
-            128: 7,
-            192: 6,
-            224: 5,
-            240: 4,
-            248: 3,
-            252: 2,
-            254: 1,
-            255: 0
-          };
-          let i, octet, zeros;
-          for (i = 3; i >= 0; i -= 1) {
-            octet = this.octets[i];
-            if (octet in zerotable) {
-              zeros = zerotable[octet];
-              if (stop && zeros !== 0) {
-                return null;
-              }
-              if (zeros !== 8) {
-                stop = true;
-              }
-              cidr += zeros;
-            } else {
-              return null;
-            }
-          }
-          return 32 - cidr;
-        };
-        IPv4.prototype.range = function() {
-          return ipaddr6.subnetMatch(this, this.SpecialRanges);
-        };
-        IPv4.prototype.toByteArray = function() {
-          return this.octets.slice(0);
-        };
-        IPv4.prototype.toIPv4MappedAddress = function() {
-          return ipaddr6.IPv6.parse(`::ffff:${this.toString()}`);
-        };
-        IPv4.prototype.toNormalizedString = function() {
-          return this.toString();
-        };
-        IPv4.prototype.toString = function() {
-          return this.octets.join(".");
-        };
-        return IPv4;
-      })();
-      ipaddr6.IPv4.broadcastAddressFromCIDR = function(string) {
-        try {
-          const cidr = this.parseCIDR(string);
-          const ipInterfaceOctets = cidr[0].toByteArray();
-          const subnetMaskOctets = this.subnetMaskFromPrefixLength(cidr[1]).toByteArray();
-          const octets = [];
-          let i = 0;
-          while (i < 4) {
-            octets.push(parseInt(ipInterfaceOctets[i], 10) | parseInt(subnetMaskOctets[i], 10) ^ 255);
-            i++;
-          }
-          return new this(octets);
-        } catch (e) {
-          throw new Error("ipaddr: the address does not have IPv4 CIDR format", { cause: e });
-        }
-      };
-      ipaddr6.IPv4.isIPv4 = function(string) {
-        return this.parser(string) !== null;
-      };
-      ipaddr6.IPv4.isValid = function(string) {
-        try {
-          new this(this.parser(string));
-          return true;
-        } catch {
-          return false;
-        }
-      };
-      ipaddr6.IPv4.isValidCIDR = function(string) {
-        try {
-          this.parseCIDR(string);
-          return true;
-        } catch {
-          return false;
-        }
-      };
-      ipaddr6.IPv4.isValidFourPartDecimal = function(string) {
-        if (ipaddr6.IPv4.isValid(string) && string.match(/^(0|[1-9]\d*)(\.(0|[1-9]\d*)){3}$/)) {
-          return true;
-        } else {
-          return false;
-        }
-      };
-      ipaddr6.IPv4.isValidCIDRFourPartDecimal = function(string) {
-        const match = string.match(/^(.+)\/(\d+)$/);
-        if (!ipaddr6.IPv4.isValidCIDR(string) || !match) {
-          return false;
-        }
-        return ipaddr6.IPv4.isValidFourPartDecimal(match[1]);
-      };
-      ipaddr6.IPv4.networkAddressFromCIDR = function(string) {
-        let cidr, i, ipInterfaceOctets, octets, subnetMaskOctets;
-        try {
-          cidr = this.parseCIDR(string);
-          ipInterfaceOctets = cidr[0].toByteArray();
-          subnetMaskOctets = this.subnetMaskFromPrefixLength(cidr[1]).toByteArray();
-          octets = [];
-          i = 0;
-          while (i < 4) {
-            octets.push(parseInt(ipInterfaceOctets[i], 10) & parseInt(subnetMaskOctets[i], 10));
-            i++;
-          }
-          return new this(octets);
-        } catch (e) {
-          throw new Error("ipaddr: the address does not have IPv4 CIDR format", { cause: e });
-        }
-      };
-      ipaddr6.IPv4.parse = function(string) {
-        const parts = this.parser(string);
-        if (parts === null) {
-          throw new Error("ipaddr: string is not formatted like an IPv4 Address");
-        }
-        return new this(parts);
-      };
-      ipaddr6.IPv4.parseCIDR = function(string) {
-        let match;
-        if (match = string.match(/^(.+)\/(\d+)$/)) {
-          const maskLength = parseInt(match[2]);
-          if (maskLength >= 0 && maskLength <= 32) {
-            const parsed = [this.parse(match[1]), maskLength];
-            Object.defineProperty(parsed, "toString", {
-              value: function() {
-                return this.join("/");
-              }
-            });
-            return parsed;
-          }
-        }
-        throw new Error("ipaddr: string is not formatted like an IPv4 CIDR range");
-      };
-      ipaddr6.IPv4.parser = function(string) {
-        let match, part, value;
-        if (match = string.match(ipv4Regexes.fourOctet)) {
-          return (function() {
-            const ref = match.slice(1, 6);
-            const results = [];
-            for (let i = 0; i < ref.length; i++) {
-              part = ref[i];
-              results.push(parseIntAuto(part));
-            }
-            return results;
-          })();
-        } else if (match = string.match(ipv4Regexes.longValue)) {
-          value = parseIntAuto(match[1]);
-          if (value > 4294967295 || value < 0) {
-            throw new Error("ipaddr: address outside defined range");
-          }
-          return (function() {
-            const results = [];
-            let shift;
-            for (shift = 0; shift <= 24; shift += 8) {
-              results.push(value >> shift & 255);
-            }
-            return results;
-          })().reverse();
-        } else if (match = string.match(ipv4Regexes.twoOctet)) {
-          return (function() {
-            const ref = match.slice(1, 4);
-            const results = [];
-            value = parseIntAuto(ref[1]);
-            if (value > 16777215 || value < 0) {
-              throw new Error("ipaddr: address outside defined range");
-            }
-            results.push(parseIntAuto(ref[0]));
-            results.push(value >> 16 & 255);
-            results.push(value >> 8 & 255);
-            results.push(value & 255);
-            return results;
-          })();
-        } else if (match = string.match(ipv4Regexes.threeOctet)) {
-          return (function() {
-            const ref = match.slice(1, 5);
-            const results = [];
-            value = parseIntAuto(ref[2]);
-            if (value > 65535 || value < 0) {
-              throw new Error("ipaddr: address outside defined range");
-            }
-            results.push(parseIntAuto(ref[0]));
-            results.push(parseIntAuto(ref[1]));
-            results.push(value >> 8 & 255);
-            results.push(value & 255);
-            return results;
-          })();
-        } else {
-          return null;
-        }
-      };
-      ipaddr6.IPv4.subnetMaskFromPrefixLength = function(prefix) {
-        prefix = parseInt(prefix);
-        if (Number.isNaN(prefix) || prefix < 0 || prefix > 32) {
-          throw new Error("ipaddr: invalid IPv4 prefix length");
-        }
-        const octets = [0, 0, 0, 0];
-        let j = 0;
-        const filledOctetCount = Math.floor(prefix / 8);
-        while (j < filledOctetCount) {
-          octets[j] = 255;
-          j++;
-        }
-        if (filledOctetCount < 4) {
-          octets[filledOctetCount] = Math.pow(2, prefix % 8) - 1 << 8 - prefix % 8;
-        }
-        return new this(octets);
-      };
-      ipaddr6.IPv6 = (function() {
-        function IPv6(parts, zoneId) {
-          let i, part;
-          if (parts.length === 16) {
-            this.parts = [];
-            for (i = 0; i <= 14; i += 2) {
-              this.parts.push(parts[i] << 8 | parts[i + 1]);
-            }
-          } else if (parts.length === 8) {
-            this.parts = parts;
-          } else {
-            throw new Error("ipaddr: ipv6 part count should be 8 or 16");
-          }
-          for (i = 0; i < this.parts.length; i++) {
-            part = this.parts[i];
-            if (!(0 <= part && part <= 65535)) {
-              throw new Error("ipaddr: ipv6 part should fit in 16 bits");
-            }
-          }
-          if (zoneId) {
-            this.zoneId = zoneId;
-          }
-        }
-        IPv6.prototype.SpecialRanges = {
-          // RFC4291, here and after
-          unspecified: [new IPv6([0, 0, 0, 0, 0, 0, 0, 0]), 128],
-          linkLocal: [new IPv6([65152, 0, 0, 0, 0, 0, 0, 0]), 10],
-          multicast: [new IPv6([65280, 0, 0, 0, 0, 0, 0, 0]), 8],
-          loopback: [new IPv6([0, 0, 0, 0, 0, 0, 0, 1]), 128],
-          uniqueLocal: [new IPv6([64512, 0, 0, 0, 0, 0, 0, 0]), 7],
-          ipv4Mapped: [new IPv6([0, 0, 0, 0, 0, 65535, 0, 0]), 96],
-          // RFC3879
-          deprecatedSiteLocal: [new IPv6([65216, 0, 0, 0, 0, 0, 0, 0]), 10],
-          // RFC6666
-          discard: [new IPv6([256, 0, 0, 0, 0, 0, 0, 0]), 64],
-          // RFC6145
-          rfc6145: [new IPv6([0, 0, 0, 0, 65535, 0, 0, 0]), 96],
-          rfc6052: [
-            // RFC6052
-            [new IPv6([100, 65435, 0, 0, 0, 0, 0, 0]), 96],
-            // RFC8215
-            [new IPv6([100, 65435, 1, 0, 0, 0, 0, 0]), 48]
-          ],
-          // RFC3056
-          "6to4": [new IPv6([8194, 0, 0, 0, 0, 0, 0, 0]), 16],
-          // RFC6052, RFC6146
-          teredo: [new IPv6([8193, 0, 0, 0, 0, 0, 0, 0]), 32],
-          // RFC5180
-          benchmarking: [new IPv6([8193, 2, 0, 0, 0, 0, 0, 0]), 48],
-          // RFC7450
-          amt: [new IPv6([8193, 3, 0, 0, 0, 0, 0, 0]), 32],
-          as112v6: [
-            // RFC7535
-            [new IPv6([8193, 4, 274, 0, 0, 0, 0, 0]), 48],
-            // RFC7534
-            [new IPv6([9760, 79, 32768, 0, 0, 0, 0, 0]), 48]
-          ],
-          // RFC4843
-          deprecatedOrchid: [new IPv6([8193, 16, 0, 0, 0, 0, 0, 0]), 28],
-          // RFC7343
-          orchid2: [new IPv6([8193, 32, 0, 0, 0, 0, 0, 0]), 28],
-          // RFC9374
-          droneRemoteIdProtocolEntityTags: [new IPv6([8193, 48, 0, 0, 0, 0, 0, 0]), 28],
-          // RFC9602
-          segmentRouting: [new IPv6([24320, 0, 0, 0, 0, 0, 0, 0]), 16],
-          reserved: [
-            // RFC3849
-            [new IPv6([8193, 0, 0, 0, 0, 0, 0, 0]), 23],
-            // RFC2928
-            [new IPv6([8193, 3512, 0, 0, 0, 0, 0, 0]), 32],
-            // RFC9637
-            [new IPv6([16383, 0, 0, 0, 0, 0, 0, 0]), 20]
-          ]
-        };
-        IPv6.prototype.isIPv4MappedAddress = function() {
-          return this.range() === "ipv4Mapped";
-        };
-        IPv6.prototype.kind = function() {
-          return "ipv6";
-        };
-        IPv6.prototype.match = function(other, cidrRange) {
-          let ref;
-          if (cidrRange === void 0) {
-            ref = other;
-            other = ref[0];
-            cidrRange = ref[1];
-          }
-          if (other.kind() !== "ipv6") {
-            throw new Error("ipaddr: cannot match ipv6 address with non-ipv6 one");
-          }
-          return matchCIDR(this.parts, other.parts, 16, cidrRange);
-        };
-        IPv6.prototype.prefixLengthFromSubnetMask = function() {
-          let cidr = 0;
-          let stop = false;
-          const zerotable = {
-            0: 16,
-            32768: 15,
-            49152: 14,
-            57344: 13,
-            61440: 12,
-            63488: 11,
-            64512: 10,
-            65024: 9,
-            65280: 8,
-            65408: 7,
-            65472: 6,
-            65504: 5,
-            65520: 4,
-            65528: 3,
-            65532: 2,
-            65534: 1,
-            65535: 0
-          };
-          let part, zeros;
-          for (let i = 7; i >= 0; i -= 1) {
-            part = this.parts[i];
-            if (part in zerotable) {
-              zeros = zerotable[part];
-              if (stop && zeros !== 0) {
-                return null;
-              }
-              if (zeros !== 16) {
-                stop = true;
-              }
-              cidr += zeros;
-            } else {
-              return null;
-            }
-          }
-          return 128 - cidr;
-        };
-        IPv6.prototype.range = function() {
-          return ipaddr6.subnetMatch(this, this.SpecialRanges);
-        };
-        IPv6.prototype.toByteArray = function() {
-          let part;
-          const bytes = [];
-          const ref = this.parts;
-          for (let i = 0; i < ref.length; i++) {
-            part = ref[i];
-            bytes.push(part >> 8);
-            bytes.push(part & 255);
-          }
-          return bytes;
-        };
-        IPv6.prototype.toFixedLengthString = function() {
-          const addr = (function() {
-            const results = [];
-            for (let i = 0; i < this.parts.length; i++) {
-              results.push(padPart(this.parts[i].toString(16), 4));
-            }
-            return results;
-          }).call(this).join(":");
-          let suffix = "";
-          if (this.zoneId) {
-            suffix = `%${this.zoneId}`;
-          }
-          return addr + suffix;
-        };
-        IPv6.prototype.toIPv4Address = function() {
-          if (!this.isIPv4MappedAddress()) {
-            throw new Error("ipaddr: trying to convert a generic ipv6 address to ipv4");
-          }
-          const ref = this.parts.slice(-2);
-          const high = ref[0];
-          const low = ref[1];
-          return new ipaddr6.IPv4([high >> 8, high & 255, low >> 8, low & 255]);
-        };
-        IPv6.prototype.toNormalizedString = function() {
-          const addr = (function() {
-            const results = [];
-            for (let i = 0; i < this.parts.length; i++) {
-              results.push(this.parts[i].toString(16));
-            }
-            return results;
-          }).call(this).join(":");
-          let suffix = "";
-          if (this.zoneId) {
-            suffix = `%${this.zoneId}`;
-          }
-          return addr + suffix;
-        };
-        IPv6.prototype.toRFC5952String = function() {
-          const regex = /((^|:)(0(:|$)){2,})/g;
-          let suffix = "";
-          if (this.zoneId) {
-            suffix = `%${this.zoneId}`;
-          }
-          const normalized = this.toNormalizedString();
-          const string = normalized.slice(0, normalized.length - suffix.length);
-          let bestMatchIndex = 0;
-          let bestMatchLength = -1;
-          let bestMatchGroups = -1;
-          let match;
-          while (match = regex.exec(string)) {
-            const groups = (match[0].match(/0/g) || []).length;
-            if (groups > bestMatchGroups) {
-              bestMatchGroups = groups;
-              bestMatchIndex = match.index;
-              bestMatchLength = match[0].length;
-            }
-          }
-          if (bestMatchLength < 0) {
-            return string + suffix;
-          }
-          return `${string.substring(0, bestMatchIndex)}::${string.substring(bestMatchIndex + bestMatchLength)}${suffix}`;
-        };
-        IPv6.prototype.toString = function() {
-          return this.toRFC5952String();
-        };
-        return IPv6;
-      })();
-      ipaddr6.IPv6.broadcastAddressFromCIDR = function(string) {
-        try {
-          const cidr = this.parseCIDR(string);
-          const ipInterfaceOctets = cidr[0].toByteArray();
-          const subnetMaskOctets = this.subnetMaskFromPrefixLength(cidr[1]).toByteArray();
-          const octets = [];
-          let i = 0;
-          while (i < 16) {
-            octets.push(parseInt(ipInterfaceOctets[i], 10) | parseInt(subnetMaskOctets[i], 10) ^ 255);
-            i++;
-          }
-          return new this(octets);
-        } catch (e) {
-          throw new Error("ipaddr: the address does not have IPv6 CIDR format", { cause: e });
-        }
-      };
-      ipaddr6.IPv6.isIPv6 = function(string) {
-        return this.parser(string) !== null;
-      };
-      ipaddr6.IPv6.isValid = function(string) {
-        if (typeof string === "string" && string.indexOf(":") === -1) {
-          return false;
-        }
-        try {
-          const addr = this.parser(string);
-          new this(addr.parts, addr.zoneId);
-          return true;
-        } catch {
-          return false;
-        }
-      };
-      ipaddr6.IPv6.isValidCIDR = function(string) {
-        if (typeof string === "string" && string.indexOf(":") === -1) {
-          return false;
-        }
-        try {
-          this.parseCIDR(string);
-          return true;
-        } catch {
-          return false;
-        }
-      };
-      ipaddr6.IPv6.networkAddressFromCIDR = function(string) {
-        let cidr, i, ipInterfaceOctets, octets, subnetMaskOctets;
-        try {
-          cidr = this.parseCIDR(string);
-          ipInterfaceOctets = cidr[0].toByteArray();
-          subnetMaskOctets = this.subnetMaskFromPrefixLength(cidr[1]).toByteArray();
-          octets = [];
-          i = 0;
-          while (i < 16) {
-            octets.push(parseInt(ipInterfaceOctets[i], 10) & parseInt(subnetMaskOctets[i], 10));
-            i++;
-          }
-          return new this(octets);
-        } catch (e) {
-          throw new Error("ipaddr: the address does not have IPv6 CIDR format", { cause: e });
-        }
-      };
-      ipaddr6.IPv6.parse = function(string) {
-        const addr = this.parser(string);
-        if (addr === null) {
-          throw new Error("ipaddr: string is not formatted like an IPv6 Address");
-        }
-        return new this(addr.parts, addr.zoneId);
-      };
-      ipaddr6.IPv6.parseCIDR = function(string) {
-        let maskLength, match, parsed;
-        if (match = string.match(/^(.+)\/(\d+)$/)) {
-          maskLength = parseInt(match[2]);
-          if (maskLength >= 0 && maskLength <= 128) {
-            parsed = [this.parse(match[1]), maskLength];
-            Object.defineProperty(parsed, "toString", {
-              value: function() {
-                return this.join("/");
-              }
-            });
-            return parsed;
-          }
-        }
-        throw new Error("ipaddr: string is not formatted like an IPv6 CIDR range");
-      };
-      ipaddr6.IPv6.parser = function(string) {
-        let addr, i, match, octet, octets, zoneId;
-        if (match = string.match(ipv6Regexes.deprecatedTransitional)) {
-          return this.parser(`::ffff:${match[1]}`);
-        }
-        if (ipv6Regexes.native.test(string)) {
-          return expandIPv6(string, 8);
-        }
-        if (match = string.match(ipv6Regexes.transitional)) {
-          zoneId = match[6] || "";
-          addr = match[1];
-          if (!match[1].endsWith("::")) {
-            addr = addr.slice(0, -1);
-          }
-          addr = expandIPv6(addr + zoneId, 6);
-          if (addr && addr.parts) {
-            octets = [
-              parseInt(match[2]),
-              parseInt(match[3]),
-              parseInt(match[4]),
-              parseInt(match[5])
-            ];
-            for (i = 0; i < octets.length; i++) {
-              octet = octets[i];
-              if (!(0 <= octet && octet <= 255)) {
-                return null;
-              }
-            }
-            addr.parts.push(octets[0] << 8 | octets[1]);
-            addr.parts.push(octets[2] << 8 | octets[3]);
-            return {
-              parts: addr.parts,
-              zoneId: addr.zoneId
-            };
-          }
-        }
-        return null;
-      };
-      ipaddr6.IPv6.subnetMaskFromPrefixLength = function(prefix) {
-        prefix = parseInt(prefix);
-        if (Number.isNaN(prefix) || prefix < 0 || prefix > 128) {
-          throw new Error("ipaddr: invalid IPv6 prefix length");
-        }
-        const octets = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-        let j = 0;
-        const filledOctetCount = Math.floor(prefix / 8);
-        while (j < filledOctetCount) {
-          octets[j] = 255;
-          j++;
-        }
-        if (filledOctetCount < 16) {
-          octets[filledOctetCount] = Math.pow(2, prefix % 8) - 1 << 8 - prefix % 8;
-        }
-        return new this(octets);
-      };
-      ipaddr6.fromByteArray = function(bytes) {
-        const length = bytes.length;
-        if (length === 4) {
-          return new ipaddr6.IPv4(bytes);
-        } else if (length === 16) {
-          return new ipaddr6.IPv6(bytes);
-        } else {
-          throw new Error("ipaddr: the binary input is neither an IPv6 nor IPv4 address");
-        }
-      };
-      ipaddr6.isValid = function(string) {
-        return ipaddr6.IPv6.isValid(string) || ipaddr6.IPv4.isValid(string);
-      };
-      ipaddr6.isValidCIDR = function(string) {
-        return ipaddr6.IPv6.isValidCIDR(string) || ipaddr6.IPv4.isValidCIDR(string);
-      };
-      ipaddr6.parse = function(string) {
-        if (ipaddr6.IPv6.isValid(string)) {
-          return ipaddr6.IPv6.parse(string);
-        } else if (ipaddr6.IPv4.isValid(string)) {
-          return ipaddr6.IPv4.parse(string);
-        } else {
-          throw new Error("ipaddr: the address has neither IPv6 nor IPv4 format");
-        }
-      };
-      ipaddr6.parseCIDR = function(string) {
-        try {
-          return ipaddr6.IPv6.parseCIDR(string);
-        } catch {
-          try {
-            return ipaddr6.IPv4.parseCIDR(string);
-          } catch (e) {
-            throw new Error("ipaddr: the address has neither IPv6 nor IPv4 CIDR format", { cause: e });
-          }
-        }
-      };
-      ipaddr6.process = function(string) {
-        const addr = this.parse(string);
-        if (addr.kind() === "ipv6" && addr.isIPv4MappedAddress()) {
-          return addr.toIPv4Address();
-        } else {
-          return addr;
-        }
-      };
-      ipaddr6.subnetMatch = function(address, rangeList, defaultName) {
-        let i, rangeName, rangeSubnets, subnet;
-        if (defaultName === void 0 || defaultName === null) {
-          defaultName = "unicast";
-        }
-        for (rangeName in rangeList) {
-          if (Object.prototype.hasOwnProperty.call(rangeList, rangeName)) {
-            rangeSubnets = rangeList[rangeName];
-            if (rangeSubnets[0] && !(rangeSubnets[0] instanceof Array)) {
-              rangeSubnets = [rangeSubnets];
-            }
-            for (i = 0; i < rangeSubnets.length; i++) {
-              subnet = rangeSubnets[i];
-              if (address.kind() === subnet[0].kind() && address.match.apply(address, subnet)) {
-                return rangeName;
-              }
-            }
-          }
-        }
-        return defaultName;
-      };
-      if (typeof module !== "undefined" && module.exports) {
-        module.exports = ipaddr6;
-      } else {
-        root.ipaddr = ipaddr6;
-      }
-    })(exports);
   }
 });
 
@@ -20338,11 +19527,11 @@ var require_codegen = __commonJS({
         const rhs = this.rhs === void 0 ? "" : ` = ${this.rhs}`;
         return `${varKind} ${this.name}${rhs};` + _n;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants2) {
         if (!names[this.name.str])
           return;
         if (this.rhs)
-          this.rhs = optimizeExpr(this.rhs, names, constants3);
+          this.rhs = optimizeExpr(this.rhs, names, constants2);
         return this;
       }
       get names() {
@@ -20359,10 +19548,10 @@ var require_codegen = __commonJS({
       render({ _n }) {
         return `${this.lhs} = ${this.rhs};` + _n;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants2) {
         if (this.lhs instanceof code_1.Name && !names[this.lhs.str] && !this.sideEffects)
           return;
-        this.rhs = optimizeExpr(this.rhs, names, constants3);
+        this.rhs = optimizeExpr(this.rhs, names, constants2);
         return this;
       }
       get names() {
@@ -20423,8 +19612,8 @@ var require_codegen = __commonJS({
       optimizeNodes() {
         return `${this.code}` ? this : void 0;
       }
-      optimizeNames(names, constants3) {
-        this.code = optimizeExpr(this.code, names, constants3);
+      optimizeNames(names, constants2) {
+        this.code = optimizeExpr(this.code, names, constants2);
         return this;
       }
       get names() {
@@ -20453,12 +19642,12 @@ var require_codegen = __commonJS({
         }
         return nodes.length > 0 ? this : void 0;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants2) {
         const { nodes } = this;
         let i = nodes.length;
         while (i--) {
           const n = nodes[i];
-          if (n.optimizeNames(names, constants3))
+          if (n.optimizeNames(names, constants2))
             continue;
           subtractNames(names, n.names);
           nodes.splice(i, 1);
@@ -20511,12 +19700,12 @@ var require_codegen = __commonJS({
           return void 0;
         return this;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants2) {
         var _a;
-        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants3);
-        if (!(super.optimizeNames(names, constants3) || this.else))
+        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants2);
+        if (!(super.optimizeNames(names, constants2) || this.else))
           return;
-        this.condition = optimizeExpr(this.condition, names, constants3);
+        this.condition = optimizeExpr(this.condition, names, constants2);
         return this;
       }
       get names() {
@@ -20539,10 +19728,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.iteration})` + super.render(opts);
       }
-      optimizeNames(names, constants3) {
-        if (!super.optimizeNames(names, constants3))
+      optimizeNames(names, constants2) {
+        if (!super.optimizeNames(names, constants2))
           return;
-        this.iteration = optimizeExpr(this.iteration, names, constants3);
+        this.iteration = optimizeExpr(this.iteration, names, constants2);
         return this;
       }
       get names() {
@@ -20578,10 +19767,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
       }
-      optimizeNames(names, constants3) {
-        if (!super.optimizeNames(names, constants3))
+      optimizeNames(names, constants2) {
+        if (!super.optimizeNames(names, constants2))
           return;
-        this.iterable = optimizeExpr(this.iterable, names, constants3);
+        this.iterable = optimizeExpr(this.iterable, names, constants2);
         return this;
       }
       get names() {
@@ -20623,11 +19812,11 @@ var require_codegen = __commonJS({
         (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
         return this;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants2) {
         var _a, _b;
-        super.optimizeNames(names, constants3);
-        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants3);
-        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants3);
+        super.optimizeNames(names, constants2);
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants2);
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants2);
         return this;
       }
       get names() {
@@ -20928,7 +20117,7 @@ var require_codegen = __commonJS({
     function addExprNames(names, from) {
       return from instanceof code_1._CodeOrName ? addNames(names, from.names) : names;
     }
-    function optimizeExpr(expr, names, constants3) {
+    function optimizeExpr(expr, names, constants2) {
       if (expr instanceof code_1.Name)
         return replaceName(expr);
       if (!canOptimize(expr))
@@ -20943,14 +20132,14 @@ var require_codegen = __commonJS({
         return items;
       }, []));
       function replaceName(n) {
-        const c = constants3[n.str];
+        const c = constants2[n.str];
         if (c === void 0 || names[n.str] !== 1)
           return n;
         delete names[n.str];
         return c;
       }
       function canOptimize(e) {
-        return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants3[c.str] !== void 0);
+        return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants2[c.str] !== void 0);
       }
     }
     function subtractNames(names, from) {
@@ -22912,7 +22101,7 @@ var require_compile = __commonJS({
       const schOrFunc = root.refs[ref];
       if (schOrFunc)
         return schOrFunc;
-      let _sch = resolve4.call(this, root, ref);
+      let _sch = resolve3.call(this, root, ref);
       if (_sch === void 0) {
         const schema2 = (_a = root.localRefs) === null || _a === void 0 ? void 0 : _a[ref];
         const { schemaId } = this.opts;
@@ -22939,7 +22128,7 @@ var require_compile = __commonJS({
     function sameSchemaEnv(s1, s2) {
       return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
     }
-    function resolve4(root, ref) {
+    function resolve3(root, ref) {
       let sch;
       while (typeof (sch = this.refs[ref]) == "string")
         ref = sch;
@@ -23190,8 +22379,8 @@ var require_utils2 = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path9) {
-      let input = path9;
+    function removeDotSegments(path6) {
+      let input = path6;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -23265,11 +22454,11 @@ var require_utils2 = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path9) {
-      if (path9 === "" || path9[0] === "/") {
-        return removeDotSegments(path9);
+    function removeDotSegmentsRelative(path6) {
+      if (path6 === "" || path6[0] === "/") {
+        return removeDotSegments(path6);
       }
-      const segments = path9.split("/");
+      const segments = path6.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -23632,8 +22821,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path9 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path9 && path9 !== "/" ? path9 : void 0;
+        const path6 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path6 && path6 !== "/" ? path6 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -23803,7 +22992,7 @@ var require_fast_uri = __commonJS({
       }
       return uri;
     }
-    function resolve4(baseURI, relativeURI, options) {
+    function resolve3(baseURI, relativeURI, options) {
       const schemelessOptions = options ? Object.assign({ scheme: "null" }, options) : { scheme: "null" };
       const {
         parsed: baseParsed,
@@ -23839,50 +23028,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative2, options, skipNormalization) {
+    function resolveComponent(base, relative, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse3(serialize(base, options), options);
-        relative2 = parse3(serialize(relative2, options), options);
+        relative = parse3(serialize(relative, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative2.scheme) {
-        target.scheme = relative2.scheme;
-        target.userinfo = relative2.userinfo;
-        target.host = relative2.host;
-        target.port = relative2.port;
-        target.path = removeDotSegments(relative2.path || "");
-        target.query = relative2.query;
+      if (!options.tolerant && relative.scheme) {
+        target.scheme = relative.scheme;
+        target.userinfo = relative.userinfo;
+        target.host = relative.host;
+        target.port = relative.port;
+        target.path = removeDotSegments(relative.path || "");
+        target.query = relative.query;
       } else {
-        if (relative2.userinfo !== void 0 || relative2.host !== void 0 || relative2.port !== void 0) {
-          target.userinfo = relative2.userinfo;
-          target.host = relative2.host;
-          target.port = relative2.port;
-          target.path = removeDotSegments(relative2.path || "");
-          target.query = relative2.query;
+        if (relative.userinfo !== void 0 || relative.host !== void 0 || relative.port !== void 0) {
+          target.userinfo = relative.userinfo;
+          target.host = relative.host;
+          target.port = relative.port;
+          target.path = removeDotSegments(relative.path || "");
+          target.query = relative.query;
         } else {
-          if (!relative2.path) {
+          if (!relative.path) {
             target.path = base.path;
-            if (relative2.query !== void 0) {
-              target.query = relative2.query;
+            if (relative.query !== void 0) {
+              target.query = relative.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative2.path[0] === "/") {
-              target.path = removeDotSegments(relative2.path);
+            if (relative.path[0] === "/") {
+              target.path = removeDotSegments(relative.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative2.path;
+                target.path = "/" + relative.path;
               } else if (!base.path) {
-                target.path = relative2.path;
+                target.path = relative.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative2.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative2.query;
+            target.query = relative.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -23890,7 +23079,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative2.fragment;
+      target.fragment = relative.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -24194,7 +23383,7 @@ var require_fast_uri = __commonJS({
     var fastUri = {
       SCHEMES,
       normalize,
-      resolve: resolve4,
+      resolve: resolve3,
       resolveComponent,
       equal,
       serialize,
@@ -29537,19 +28726,19 @@ function issueFileCommand(command, message) {
   });
 }
 function prepareKeyValueMessage(key, value) {
-  const delimiter2 = `ghadelimiter_${crypto.randomUUID()}`;
+  const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key.includes(delimiter2)) {
-    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter2}"`);
+  if (key.includes(delimiter)) {
+    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
   }
-  if (convertedValue.includes(delimiter2)) {
-    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter2}"`);
+  if (convertedValue.includes(delimiter)) {
+    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
   }
-  return `${key}<<${delimiter2}${os2.EOL}${convertedValue}${os2.EOL}${delimiter2}`;
+  return `${key}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
 }
 
 // node_modules/@actions/core/lib/core.js
-import * as os5 from "os";
+import * as os4 from "os";
 
 // node_modules/@actions/http-client/lib/index.js
 var tunnel = __toESM(require_tunnel2(), 1);
@@ -29611,11 +28800,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve4) {
-      resolve4(value);
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve4, reject) {
+  return new (P || (P = Promise))(function(resolve3, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -29631,7 +28820,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -29892,770 +29081,18 @@ var _summary = new Summary();
 var summary = _summary;
 
 // node_modules/@actions/core/lib/platform.js
-import os4 from "os";
-
-// node_modules/@actions/exec/lib/exec.js
-import { StringDecoder } from "string_decoder";
-
-// node_modules/@actions/exec/lib/toolrunner.js
-import * as os3 from "os";
-import * as events from "events";
-import * as child from "child_process";
-import * as path3 from "path";
-
-// node_modules/@actions/io/lib/io.js
-import * as path2 from "path";
-
-// node_modules/@actions/io/lib/io-util.js
-import * as fs2 from "fs";
-import * as path from "path";
-var __awaiter2 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve4) {
-      resolve4(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve4, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs2.promises;
-var IS_WINDOWS = process.platform === "win32";
-var READONLY = fs2.constants.O_RDONLY;
-function exists(fsPath) {
-  return __awaiter2(this, void 0, void 0, function* () {
-    try {
-      yield stat(fsPath);
-    } catch (err) {
-      if (err.code === "ENOENT") {
-        return false;
-      }
-      throw err;
-    }
-    return true;
-  });
-}
-function isRooted(p) {
-  p = normalizeSeparators(p);
-  if (!p) {
-    throw new Error('isRooted() parameter "p" cannot be empty');
-  }
-  if (IS_WINDOWS) {
-    return p.startsWith("\\") || /^[A-Z]:/i.test(p);
-  }
-  return p.startsWith("/");
-}
-function tryGetExecutablePath(filePath, extensions) {
-  return __awaiter2(this, void 0, void 0, function* () {
-    let stats = void 0;
-    try {
-      stats = yield stat(filePath);
-    } catch (err) {
-      if (err.code !== "ENOENT") {
-        console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-      }
-    }
-    if (stats && stats.isFile()) {
-      if (IS_WINDOWS) {
-        const upperExt = path.extname(filePath).toUpperCase();
-        if (extensions.some((validExt) => validExt.toUpperCase() === upperExt)) {
-          return filePath;
-        }
-      } else {
-        if (isUnixExecutable(stats)) {
-          return filePath;
-        }
-      }
-    }
-    const originalFilePath = filePath;
-    for (const extension of extensions) {
-      filePath = originalFilePath + extension;
-      stats = void 0;
-      try {
-        stats = yield stat(filePath);
-      } catch (err) {
-        if (err.code !== "ENOENT") {
-          console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-        }
-      }
-      if (stats && stats.isFile()) {
-        if (IS_WINDOWS) {
-          try {
-            const directory = path.dirname(filePath);
-            const upperName = path.basename(filePath).toUpperCase();
-            for (const actualName of yield readdir(directory)) {
-              if (upperName === actualName.toUpperCase()) {
-                filePath = path.join(directory, actualName);
-                break;
-              }
-            }
-          } catch (err) {
-            console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-          }
-          return filePath;
-        } else {
-          if (isUnixExecutable(stats)) {
-            return filePath;
-          }
-        }
-      }
-    }
-    return "";
-  });
-}
-function normalizeSeparators(p) {
-  p = p || "";
-  if (IS_WINDOWS) {
-    p = p.replace(/\//g, "\\");
-    return p.replace(/\\\\+/g, "\\");
-  }
-  return p.replace(/\/\/+/g, "/");
-}
-function isUnixExecutable(stats) {
-  return (stats.mode & 1) > 0 || (stats.mode & 8) > 0 && process.getgid !== void 0 && stats.gid === process.getgid() || (stats.mode & 64) > 0 && process.getuid !== void 0 && stats.uid === process.getuid();
-}
-
-// node_modules/@actions/io/lib/io.js
-var __awaiter3 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve4) {
-      resolve4(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve4, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-function which(tool, check) {
-  return __awaiter3(this, void 0, void 0, function* () {
-    if (!tool) {
-      throw new Error("parameter 'tool' is required");
-    }
-    if (check) {
-      const result = yield which(tool, false);
-      if (!result) {
-        if (IS_WINDOWS) {
-          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-        } else {
-          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-        }
-      }
-      return result;
-    }
-    const matches = yield findInPath(tool);
-    if (matches && matches.length > 0) {
-      return matches[0];
-    }
-    return "";
-  });
-}
-function findInPath(tool) {
-  return __awaiter3(this, void 0, void 0, function* () {
-    if (!tool) {
-      throw new Error("parameter 'tool' is required");
-    }
-    const extensions = [];
-    if (IS_WINDOWS && process.env["PATHEXT"]) {
-      for (const extension of process.env["PATHEXT"].split(path2.delimiter)) {
-        if (extension) {
-          extensions.push(extension);
-        }
-      }
-    }
-    if (isRooted(tool)) {
-      const filePath = yield tryGetExecutablePath(tool, extensions);
-      if (filePath) {
-        return [filePath];
-      }
-      return [];
-    }
-    if (tool.includes(path2.sep)) {
-      return [];
-    }
-    const directories = [];
-    if (process.env.PATH) {
-      for (const p of process.env.PATH.split(path2.delimiter)) {
-        if (p) {
-          directories.push(p);
-        }
-      }
-    }
-    const matches = [];
-    for (const directory of directories) {
-      const filePath = yield tryGetExecutablePath(path2.join(directory, tool), extensions);
-      if (filePath) {
-        matches.push(filePath);
-      }
-    }
-    return matches;
-  });
-}
-
-// node_modules/@actions/exec/lib/toolrunner.js
-import { setTimeout as setTimeout2 } from "timers";
-var __awaiter4 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve4) {
-      resolve4(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve4, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-var IS_WINDOWS2 = process.platform === "win32";
-var ToolRunner = class extends events.EventEmitter {
-  constructor(toolPath, args, options) {
-    super();
-    if (!toolPath) {
-      throw new Error("Parameter 'toolPath' cannot be null or empty.");
-    }
-    this.toolPath = toolPath;
-    this.args = args || [];
-    this.options = options || {};
-  }
-  _debug(message) {
-    if (this.options.listeners && this.options.listeners.debug) {
-      this.options.listeners.debug(message);
-    }
-  }
-  _getCommandString(options, noPrefix) {
-    const toolPath = this._getSpawnFileName();
-    const args = this._getSpawnArgs(options);
-    let cmd = noPrefix ? "" : "[command]";
-    if (IS_WINDOWS2) {
-      if (this._isCmdFile()) {
-        cmd += toolPath;
-        for (const a of args) {
-          cmd += ` ${a}`;
-        }
-      } else if (options.windowsVerbatimArguments) {
-        cmd += `"${toolPath}"`;
-        for (const a of args) {
-          cmd += ` ${a}`;
-        }
-      } else {
-        cmd += this._windowsQuoteCmdArg(toolPath);
-        for (const a of args) {
-          cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-        }
-      }
-    } else {
-      cmd += toolPath;
-      for (const a of args) {
-        cmd += ` ${a}`;
-      }
-    }
-    return cmd;
-  }
-  _processLineBuffer(data, strBuffer, onLine) {
-    try {
-      let s = strBuffer + data.toString();
-      let n = s.indexOf(os3.EOL);
-      while (n > -1) {
-        const line = s.substring(0, n);
-        onLine(line);
-        s = s.substring(n + os3.EOL.length);
-        n = s.indexOf(os3.EOL);
-      }
-      return s;
-    } catch (err) {
-      this._debug(`error processing line. Failed with error ${err}`);
-      return "";
-    }
-  }
-  _getSpawnFileName() {
-    if (IS_WINDOWS2) {
-      if (this._isCmdFile()) {
-        return process.env["COMSPEC"] || "cmd.exe";
-      }
-    }
-    return this.toolPath;
-  }
-  _getSpawnArgs(options) {
-    if (IS_WINDOWS2) {
-      if (this._isCmdFile()) {
-        let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-        for (const a of this.args) {
-          argline += " ";
-          argline += options.windowsVerbatimArguments ? a : this._windowsQuoteCmdArg(a);
-        }
-        argline += '"';
-        return [argline];
-      }
-    }
-    return this.args;
-  }
-  _endsWith(str2, end) {
-    return str2.endsWith(end);
-  }
-  _isCmdFile() {
-    const upperToolPath = this.toolPath.toUpperCase();
-    return this._endsWith(upperToolPath, ".CMD") || this._endsWith(upperToolPath, ".BAT");
-  }
-  _windowsQuoteCmdArg(arg) {
-    if (!this._isCmdFile()) {
-      return this._uvQuoteCmdArg(arg);
-    }
-    if (!arg) {
-      return '""';
-    }
-    const cmdSpecialChars = [
-      " ",
-      "	",
-      "&",
-      "(",
-      ")",
-      "[",
-      "]",
-      "{",
-      "}",
-      "^",
-      "=",
-      ";",
-      "!",
-      "'",
-      "+",
-      ",",
-      "`",
-      "~",
-      "|",
-      "<",
-      ">",
-      '"'
-    ];
-    let needsQuotes = false;
-    for (const char of arg) {
-      if (cmdSpecialChars.some((x) => x === char)) {
-        needsQuotes = true;
-        break;
-      }
-    }
-    if (!needsQuotes) {
-      return arg;
-    }
-    let reverse = '"';
-    let quoteHit = true;
-    for (let i = arg.length; i > 0; i--) {
-      reverse += arg[i - 1];
-      if (quoteHit && arg[i - 1] === "\\") {
-        reverse += "\\";
-      } else if (arg[i - 1] === '"') {
-        quoteHit = true;
-        reverse += '"';
-      } else {
-        quoteHit = false;
-      }
-    }
-    reverse += '"';
-    return reverse.split("").reverse().join("");
-  }
-  _uvQuoteCmdArg(arg) {
-    if (!arg) {
-      return '""';
-    }
-    if (!arg.includes(" ") && !arg.includes("	") && !arg.includes('"')) {
-      return arg;
-    }
-    if (!arg.includes('"') && !arg.includes("\\")) {
-      return `"${arg}"`;
-    }
-    let reverse = '"';
-    let quoteHit = true;
-    for (let i = arg.length; i > 0; i--) {
-      reverse += arg[i - 1];
-      if (quoteHit && arg[i - 1] === "\\") {
-        reverse += "\\";
-      } else if (arg[i - 1] === '"') {
-        quoteHit = true;
-        reverse += "\\";
-      } else {
-        quoteHit = false;
-      }
-    }
-    reverse += '"';
-    return reverse.split("").reverse().join("");
-  }
-  _cloneExecOptions(options) {
-    options = options || {};
-    const result = {
-      cwd: options.cwd || process.cwd(),
-      env: options.env || process.env,
-      silent: options.silent || false,
-      windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-      failOnStdErr: options.failOnStdErr || false,
-      ignoreReturnCode: options.ignoreReturnCode || false,
-      delay: options.delay || 1e4
-    };
-    result.outStream = options.outStream || process.stdout;
-    result.errStream = options.errStream || process.stderr;
-    return result;
-  }
-  _getSpawnOptions(options, toolPath) {
-    options = options || {};
-    const result = {};
-    result.cwd = options.cwd;
-    result.env = options.env;
-    result["windowsVerbatimArguments"] = options.windowsVerbatimArguments || this._isCmdFile();
-    if (options.windowsVerbatimArguments) {
-      result.argv0 = `"${toolPath}"`;
-    }
-    return result;
-  }
-  /**
-   * Exec a tool.
-   * Output will be streamed to the live console.
-   * Returns promise with return code
-   *
-   * @param     tool     path to tool to exec
-   * @param     options  optional exec options.  See ExecOptions
-   * @returns   number
-   */
-  exec() {
-    return __awaiter4(this, void 0, void 0, function* () {
-      if (!isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS2 && this.toolPath.includes("\\"))) {
-        this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-      }
-      this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve4, reject) => __awaiter4(this, void 0, void 0, function* () {
-        this._debug(`exec tool: ${this.toolPath}`);
-        this._debug("arguments:");
-        for (const arg of this.args) {
-          this._debug(`   ${arg}`);
-        }
-        const optionsNonNull = this._cloneExecOptions(this.options);
-        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-          optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os3.EOL);
-        }
-        const state = new ExecState(optionsNonNull, this.toolPath);
-        state.on("debug", (message) => {
-          this._debug(message);
-        });
-        if (this.options.cwd && !(yield exists(this.options.cwd))) {
-          return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-        }
-        const fileName = this._getSpawnFileName();
-        const cp = child.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-        let stdbuffer = "";
-        if (cp.stdout) {
-          cp.stdout.on("data", (data) => {
-            if (this.options.listeners && this.options.listeners.stdout) {
-              this.options.listeners.stdout(data);
-            }
-            if (!optionsNonNull.silent && optionsNonNull.outStream) {
-              optionsNonNull.outStream.write(data);
-            }
-            stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-              if (this.options.listeners && this.options.listeners.stdline) {
-                this.options.listeners.stdline(line);
-              }
-            });
-          });
-        }
-        let errbuffer = "";
-        if (cp.stderr) {
-          cp.stderr.on("data", (data) => {
-            state.processStderr = true;
-            if (this.options.listeners && this.options.listeners.stderr) {
-              this.options.listeners.stderr(data);
-            }
-            if (!optionsNonNull.silent && optionsNonNull.errStream && optionsNonNull.outStream) {
-              const s = optionsNonNull.failOnStdErr ? optionsNonNull.errStream : optionsNonNull.outStream;
-              s.write(data);
-            }
-            errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-              if (this.options.listeners && this.options.listeners.errline) {
-                this.options.listeners.errline(line);
-              }
-            });
-          });
-        }
-        cp.on("error", (err) => {
-          state.processError = err.message;
-          state.processExited = true;
-          state.processClosed = true;
-          state.CheckComplete();
-        });
-        cp.on("exit", (code2) => {
-          state.processExitCode = code2;
-          state.processExited = true;
-          this._debug(`Exit code ${code2} received from tool '${this.toolPath}'`);
-          state.CheckComplete();
-        });
-        cp.on("close", (code2) => {
-          state.processExitCode = code2;
-          state.processExited = true;
-          state.processClosed = true;
-          this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-          state.CheckComplete();
-        });
-        state.on("done", (error2, exitCode) => {
-          if (stdbuffer.length > 0) {
-            this.emit("stdline", stdbuffer);
-          }
-          if (errbuffer.length > 0) {
-            this.emit("errline", errbuffer);
-          }
-          cp.removeAllListeners();
-          if (error2) {
-            reject(error2);
-          } else {
-            resolve4(exitCode);
-          }
-        });
-        if (this.options.input) {
-          if (!cp.stdin) {
-            throw new Error("child process missing stdin");
-          }
-          cp.stdin.end(this.options.input);
-        }
-      }));
-    });
-  }
-};
-function argStringToArray(argString) {
-  const args = [];
-  let inQuotes = false;
-  let escaped = false;
-  let arg = "";
-  function append(c) {
-    if (escaped && c !== '"') {
-      arg += "\\";
-    }
-    arg += c;
-    escaped = false;
-  }
-  for (let i = 0; i < argString.length; i++) {
-    const c = argString.charAt(i);
-    if (c === '"') {
-      if (!escaped) {
-        inQuotes = !inQuotes;
-      } else {
-        append(c);
-      }
-      continue;
-    }
-    if (c === "\\" && escaped) {
-      append(c);
-      continue;
-    }
-    if (c === "\\" && inQuotes) {
-      escaped = true;
-      continue;
-    }
-    if (c === " " && !inQuotes) {
-      if (arg.length > 0) {
-        args.push(arg);
-        arg = "";
-      }
-      continue;
-    }
-    append(c);
-  }
-  if (arg.length > 0) {
-    args.push(arg.trim());
-  }
-  return args;
-}
-var ExecState = class _ExecState extends events.EventEmitter {
-  constructor(options, toolPath) {
-    super();
-    this.processClosed = false;
-    this.processError = "";
-    this.processExitCode = 0;
-    this.processExited = false;
-    this.processStderr = false;
-    this.delay = 1e4;
-    this.done = false;
-    this.timeout = null;
-    if (!toolPath) {
-      throw new Error("toolPath must not be empty");
-    }
-    this.options = options;
-    this.toolPath = toolPath;
-    if (options.delay) {
-      this.delay = options.delay;
-    }
-  }
-  CheckComplete() {
-    if (this.done) {
-      return;
-    }
-    if (this.processClosed) {
-      this._setResult();
-    } else if (this.processExited) {
-      this.timeout = setTimeout2(_ExecState.HandleTimeout, this.delay, this);
-    }
-  }
-  _debug(message) {
-    this.emit("debug", message);
-  }
-  _setResult() {
-    let error2;
-    if (this.processExited) {
-      if (this.processError) {
-        error2 = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-      } else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-        error2 = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-      } else if (this.processStderr && this.options.failOnStdErr) {
-        error2 = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-      }
-    }
-    if (this.timeout) {
-      clearTimeout(this.timeout);
-      this.timeout = null;
-    }
-    this.done = true;
-    this.emit("done", error2, this.processExitCode);
-  }
-  static HandleTimeout(state) {
-    if (state.done) {
-      return;
-    }
-    if (!state.processClosed && state.processExited) {
-      const message = `The STDIO streams did not close within ${state.delay / 1e3} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-      state._debug(message);
-    }
-    state._setResult();
-  }
-};
-
-// node_modules/@actions/exec/lib/exec.js
-var __awaiter5 = function(thisArg, _arguments, P, generator) {
-  function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve4) {
-      resolve4(value);
-    });
-  }
-  return new (P || (P = Promise))(function(resolve4, reject) {
-    function fulfilled(value) {
-      try {
-        step(generator.next(value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function rejected(value) {
-      try {
-        step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
-      }
-    }
-    function step(result) {
-      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
-    }
-    step((generator = generator.apply(thisArg, _arguments || [])).next());
-  });
-};
-function exec(commandLine, args, options) {
-  return __awaiter5(this, void 0, void 0, function* () {
-    const commandArgs = argStringToArray(commandLine);
-    if (commandArgs.length === 0) {
-      throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-    }
-    const toolPath = commandArgs[0];
-    args = commandArgs.slice(1).concat(args || []);
-    const runner = new ToolRunner(toolPath, args, options);
-    return runner.exec();
-  });
-}
-function getExecOutput(commandLine, args, options) {
-  return __awaiter5(this, void 0, void 0, function* () {
-    var _a, _b;
-    let stdout = "";
-    let stderr = "";
-    const stdoutDecoder = new StringDecoder("utf8");
-    const stderrDecoder = new StringDecoder("utf8");
-    const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-    const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-    const stdErrListener = (data) => {
-      stderr += stderrDecoder.write(data);
-      if (originalStdErrListener) {
-        originalStdErrListener(data);
-      }
-    };
-    const stdOutListener = (data) => {
-      stdout += stdoutDecoder.write(data);
-      if (originalStdoutListener) {
-        originalStdoutListener(data);
-      }
-    };
-    const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-    const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-    stdout += stdoutDecoder.end();
-    stderr += stderrDecoder.end();
-    return {
-      exitCode,
-      stdout,
-      stderr
-    };
-  });
-}
-
-// node_modules/@actions/core/lib/platform.js
-var platform = os4.platform();
-var arch = os4.arch();
+import os3 from "os";
+var platform = os3.platform();
+var arch = os3.arch();
 
 // node_modules/@actions/core/lib/core.js
-var __awaiter6 = function(thisArg, _arguments, P, generator) {
+var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve4) {
-      resolve4(value);
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve4, reject) {
+  return new (P || (P = Promise))(function(resolve3, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -30671,7 +29108,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -30696,7 +29133,7 @@ function setOutput(name, value) {
   if (filePath) {
     return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value));
   }
-  process.stdout.write(os5.EOL);
+  process.stdout.write(os4.EOL);
   issueCommand("set-output", { name }, toCommandValue(value));
 }
 function setFailed(message) {
@@ -30713,7 +29150,7 @@ function warning(message, properties = {}) {
   issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 function info(message) {
-  process.stdout.write(message + os5.EOL);
+  process.stdout.write(message + os4.EOL);
 }
 function startGroup(name) {
   issue("group", name);
@@ -30722,7 +29159,7 @@ function endGroup() {
   issue("endgroup");
 }
 function group(name, fn) {
-  return __awaiter6(this, void 0, void 0, function* () {
+  return __awaiter2(this, void 0, void 0, function* () {
     startGroup(name);
     let result;
     try {
@@ -31206,8 +29643,8 @@ function schemaProblems(value, locate) {
   const seen = /* @__PURE__ */ new Set();
   for (const error2 of validator.errors ?? []) {
     if (error2.propertyName !== void 0) continue;
-    const path9 = pathOf(error2.instancePath, value);
-    const problem2 = describe(error2, path9, locate);
+    const path6 = pathOf(error2.instancePath, value);
+    const problem2 = describe(error2, path6, locate);
     const id = `${problem2.key}
 ${problem2.message}`;
     if (seen.has(id)) continue;
@@ -31216,63 +29653,63 @@ ${problem2.message}`;
   }
   return problems;
 }
-function describe(error2, path9, locate) {
+function describe(error2, path6, locate) {
   const params = error2.params;
   switch (error2.keyword) {
     case "additionalProperties": {
       const name = String(params.additionalProperty);
       const known = Object.keys(error2.parentSchema.properties ?? {});
       return {
-        position: locate([...path9, name], true),
-        key: keyPath([...path9, name]),
+        position: locate([...path6, name], true),
+        key: keyPath([...path6, name]),
         message: `unknown key '${name}'; expected one of: ${known.join(", ")}`
       };
     }
     case "propertyNames": {
       const name = String(params.propertyName);
       return {
-        position: locate([...path9, name], true),
-        key: keyPath([...path9, name]),
+        position: locate([...path6, name], true),
+        key: keyPath([...path6, name]),
         message: `'${name}' is not a grade name; expected letters, digits, '-' and '_', starting with a letter or digit`
       };
     }
     case "required":
       return {
-        position: locate(path9),
-        key: keyPath(path9),
-        message: `missing key '${String(params.missingProperty)}'${path9.length === 0 ? "; expected 'grades:' with one or more grades" : ""}`
+        position: locate(path6),
+        key: keyPath(path6),
+        message: `missing key '${String(params.missingProperty)}'${path6.length === 0 ? "; expected 'grades:' with one or more grades" : ""}`
       };
     case "type":
-      return { position: locate(path9), key: keyPath(path9), message: `expected ${typeName(String(params.type))}, found ${found(error2.data)}` };
+      return { position: locate(path6), key: keyPath(path6), message: `expected ${typeName(String(params.type))}, found ${found(error2.data)}` };
     case "enum":
       return {
-        position: locate(path9),
-        key: keyPath(path9),
+        position: locate(path6),
+        key: keyPath(path6),
         message: `expected one of ${params.allowedValues.map((v) => `'${String(v)}'`).join(", ")}, found ${found(error2.data)}`
       };
     case "pattern":
-      return { position: locate(path9), key: keyPath(path9), message: `expected a grade name (letters, digits, '-' and '_'), found ${found(error2.data)}` };
+      return { position: locate(path6), key: keyPath(path6), message: `expected a grade name (letters, digits, '-' and '_'), found ${found(error2.data)}` };
     case "minLength":
-      return { position: locate(path9), key: keyPath(path9), message: "expected an entry, found an empty string" };
+      return { position: locate(path6), key: keyPath(path6), message: "expected an entry, found an empty string" };
     default:
-      return { position: locate(path9), key: keyPath(path9), message: error2.message ?? error2.keyword };
+      return { position: locate(path6), key: keyPath(path6), message: error2.message ?? error2.keyword };
   }
 }
 function pathOf(pointer, root) {
   if (pointer === "") return [];
-  const path9 = [];
+  const path6 = [];
   let node = root;
   for (const raw of pointer.slice(1).split("/")) {
     const segment = raw.replace(/~1/g, "/").replace(/~0/g, "~");
     const index = Array.isArray(node) ? Number(segment) : void 0;
-    path9.push(index ?? segment);
+    path6.push(index ?? segment);
     node = node?.[index ?? segment];
   }
-  return path9;
+  return path6;
 }
-function keyPath(path9) {
-  if (path9.length === 0) return "(top level)";
-  return path9.map((s, i) => typeof s === "number" ? `[${s}]` : /^[A-Za-z0-9_-]+$/.test(s) ? `${i === 0 ? "" : "."}${s}` : `[${JSON.stringify(s)}]`).join("");
+function keyPath(path6) {
+  if (path6.length === 0) return "(top level)";
+  return path6.map((s, i) => typeof s === "number" ? `[${s}]` : /^[A-Za-z0-9_-]+$/.test(s) ? `${i === 0 ? "" : "."}${s}` : `[${JSON.stringify(s)}]`).join("");
 }
 function typeName(type2) {
   const names = { object: "a mapping (key: value lines)", array: "a list", string: "a string", boolean: "true or false" };
@@ -34393,8 +32830,8 @@ function loadYaml(source) {
   const root = roots[0];
   return {
     value,
-    locate(path9, key = false) {
-      return at(lines, root ? find(unwrap(root), path9, key).start : 0);
+    locate(path6, key = false) {
+      return at(lines, root ? find(unwrap(root), path6, key).start : 0);
     }
   };
 }
@@ -34408,13 +32845,13 @@ function at(lines, offset) {
   }
   return { line: lo + 1, column: offset - lines[lo] + 1 };
 }
-function find(node, path9, key) {
-  if (path9.length === 0) return node;
-  const [segment, ...rest] = path9;
+function find(node, path6, key) {
+  if (path6.length === 0) return node;
+  const [segment, ...rest] = path6;
   const result = node.result;
   if (Array.isArray(result) && typeof segment === "number") {
-    const child2 = elements(node)[segment];
-    return child2 ? find(child2, rest, key) : node;
+    const child = elements(node)[segment];
+    return child ? find(child, rest, key) : node;
   }
   if (result !== null && typeof result === "object" && !Array.isArray(result)) {
     const pair = pairs2(node).find((p) => p.name === String(segment));
@@ -34434,9 +32871,9 @@ function elements(node) {
   const out = [];
   let next = 0;
   for (const item of items) {
-    const child2 = node.children[next];
-    if (child2 && Object.is(child2.result, item)) {
-      out.push(unwrap(child2));
+    const child = node.children[next];
+    if (child && Object.is(child.result, item)) {
+      out.push(unwrap(child));
       next++;
     } else {
       out.push(void 0);
@@ -34515,8 +32952,8 @@ function parsePolicy(text, file) {
         return parseItem(item);
       } catch (err) {
         if (!(err instanceof AllowlistError)) throw err;
-        const path9 = ["grades", name, field, i];
-        report(doc.locate(path9), keyPath(path9), err.message);
+        const path6 = ["grades", name, field, i];
+        report(doc.locate(path6), keyPath(path6), err.message);
         return [];
       }
     });
@@ -34531,8 +32968,8 @@ function parsePolicy(text, file) {
   }
   const { grades, problems: chainProblems } = resolveGrades(specs);
   for (const p of chainProblems) {
-    const path9 = ["grades", p.grade, "extends"];
-    report(doc.locate(path9), keyPath(path9), p.message);
+    const path6 = ["grades", p.grade, "extends"];
+    report(doc.locate(path6), keyPath(path6), p.message);
   }
   if (problems.length > 0) throw fail();
   return { file, grades };
@@ -34546,15 +32983,15 @@ function gradeOf(policy, name) {
 }
 
 // src/policy/load.ts
-import * as fs3 from "node:fs";
-import * as path4 from "node:path";
+import * as fs2 from "node:fs";
+import * as path from "node:path";
 var DEFAULT_POLICY = ".github/buildfence.yml";
 function loadPolicy(named, dir, source) {
   const shown = named || DEFAULT_POLICY;
-  const file = path4.resolve(dir, shown);
+  const file = path.resolve(dir, shown);
   let text;
   try {
-    text = fs3.readFileSync(file, "utf8");
+    text = fs2.readFileSync(file, "utf8");
   } catch (err) {
     const code2 = err.code;
     if (code2 === "ENOENT" && named === "") return builtinPolicy();
@@ -34568,7 +33005,7 @@ function loadPolicy(named, dir, source) {
 }
 
 // src/inputs.ts
-import * as path5 from "node:path";
+import * as path2 from "node:path";
 
 // src/words.ts
 var import_shell_quote = __toESM(require_shell_quote(), 1);
@@ -34946,12 +33383,12 @@ function socketExposure(source) {
       return { reason: "a relative path that climbs with '..' could reach the Docker socket", fix: "Write the absolute path instead." };
     } else resolved.pop();
   }
-  const path9 = `${absolute ? "/" : "./"}${resolved.join("/")}`.replace(/^\/var\/run(?=\/|$)/, "/run");
-  if (SOCKET_NAMES.some((name) => path9.endsWith(name))) return { reason: SOCKET_REASON };
-  if (SOCKET_DIRS.has(path9) || /^\/run\/user\/[^/]+$/.test(path9)) {
+  const path6 = `${absolute ? "/" : "./"}${resolved.join("/")}`.replace(/^\/var\/run(?=\/|$)/, "/run");
+  if (SOCKET_NAMES.some((name) => path6.endsWith(name))) return { reason: SOCKET_REASON };
+  if (SOCKET_DIRS.has(path6) || /^\/run\/user\/[^/]+$/.test(path6)) {
     return { reason: `${source} holds the Docker socket, which would let the build start containers outside the fence` };
   }
-  if (path9 === "/proc" || path9.startsWith("/proc/")) return { reason: `${source} leads to the host's files, the Docker socket among them` };
+  if (path6 === "/proc" || path6.startsWith("/proc/")) return { reason: `${source} leads to the host's files, the Docker socket among them` };
   return void 0;
 }
 function mountFields(value) {
@@ -34986,6 +33423,7 @@ function splitOnce(text, separator) {
 // src/dns/upstream.ts
 var import_ipaddr2 = __toESM(require_ipaddr(), 1);
 import * as dgram from "node:dgram";
+import * as fs3 from "node:fs/promises";
 import * as net from "node:net";
 import { randomInt } from "node:crypto";
 var UpstreamError = class extends Error {
@@ -35009,6 +33447,13 @@ function resolvConfServers(text) {
     const m = /^\s*nameserver\s+(\S+)/.exec(line);
     const host = m?.[1].replace(/%.*$/, "");
     if (host && import_ipaddr2.default.isValid(host)) servers.push({ address: import_ipaddr2.default.parse(host).toString(), port: 53 });
+  }
+  return servers;
+}
+async function hostResolvers() {
+  const servers = resolvConfServers(await fs3.readFile("/etc/resolv.conf", "utf8").catch(() => ""));
+  if (servers.length === 0) {
+    throw new UpstreamError("The host's /etc/resolv.conf names no resolver to forward allowed names to. Set input 'dns-upstream'.");
   }
   return servers;
 }
@@ -35072,17 +33517,17 @@ var Forwarder = class {
     while (this.pending.has(id));
     const out = Buffer.from(query);
     out.writeUInt16BE(id, 0);
-    return new Promise((resolve4) => {
+    return new Promise((resolve3) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        resolve4(void 0);
+        resolve3(void 0);
       }, this.timeoutMs);
       this.pending.set(id, {
         upstream,
         timer,
         resolve: (reply) => {
           reply.writeUInt16BE(originalId, 0);
-          resolve4(reply);
+          resolve3(reply);
         }
       });
       const family = import_ipaddr2.default.parse(upstream.address).kind() === "ipv4" ? 4 : 6;
@@ -35090,7 +33535,7 @@ var Forwarder = class {
     });
   }
   tcp(upstream, query) {
-    return new Promise((resolve4, reject) => {
+    return new Promise((resolve3, reject) => {
       const sock = net.connect({ host: upstream.address, port: upstream.port });
       const chunks = [];
       sock.setTimeout(this.timeoutMs, () => sock.destroy(new UpstreamError("TCP timeout")));
@@ -35104,7 +33549,7 @@ var Forwarder = class {
       sock.on("close", () => {
         const all = Buffer.concat(chunks);
         if (all.length < 2 || all.length < 2 + all.readUInt16BE(0)) return reject(new UpstreamError("short TCP reply"));
-        resolve4(all.subarray(2, 2 + all.readUInt16BE(0)));
+        resolve3(all.subarray(2, 2 + all.readUInt16BE(0)));
       });
     });
   }
@@ -35117,7 +33562,9 @@ var INPUT_DEFAULTS = {
   image: "ubuntu:24.04",
   shell: "sh -e",
   "holder-image": DEFAULT_HOLDER_IMAGE,
-  pull: "missing"
+  pull: "missing",
+  runtime: "auto",
+  "agent-image": DEFAULT_AGENT_IMAGE
 };
 var InputError = class extends Error {
   constructor(message) {
@@ -35127,7 +33574,7 @@ var InputError = class extends Error {
 };
 function readRunSpec(read, ctx) {
   const get = (name) => read(name).trim() || INPUT_DEFAULTS[name];
-  const workspace = checkWorkspace(path5.resolve(ctx.workspace));
+  const workspace = checkWorkspace(path2.resolve(ctx.workspace));
   const policy = guarded(() => loadPolicy(read("policy").trim(), workspace, "Input 'policy'"));
   const grade = guarded(() => gradeOf(policy, get("grade")));
   const mode = readMode(read("mode").trim(), grade.mode);
@@ -35149,12 +33596,14 @@ function readRunSpec(read, ctx) {
     image: get("image"),
     shell: readShell(get("shell")),
     workspace,
-    workingDirectory: path5.resolve(workspace, read("working-directory").trim() || "."),
+    workingDirectory: path2.resolve(workspace, read("working-directory").trim() || "."),
     env: readEnv(read("env")),
     holderImage: get("holder-image"),
     network,
     dockerOptions,
     pull: readPull(get("pull")),
+    runtime: readRuntime(get("runtime")),
+    agentImage: get("agent-image"),
     dns: readDns(read)
   };
 }
@@ -35211,6 +33660,10 @@ function readEnv(value) {
     pairs3.push([key, line.slice(eq + 1)]);
   }
   return pairs3;
+}
+function readRuntime(value) {
+  if (value === "auto" || value === "docker" || value === "kubernetes") return value;
+  throw new InputError(`Input 'runtime' has invalid value '${value}'. Expected 'auto', 'docker' or 'kubernetes'.`);
 }
 function readPull(value) {
   if (value === "missing" || value === "never") return value;
@@ -35287,7 +33740,7 @@ function terminalLog(options) {
 import { createHash } from "node:crypto";
 
 // src/report/evidence.ts
-function aggregateDenied(packets, namesOf) {
+function aggregateDenied(packets, namesOf2) {
   const byKey = /* @__PURE__ */ new Map();
   for (const p of packets) {
     const key = `${p.enforced} ${p.protocol} ${p.address} ${p.port ?? ""}`;
@@ -35303,7 +33756,7 @@ function aggregateDenied(packets, namesOf) {
       protocol: p.protocol,
       address: p.address,
       ...p.port !== void 0 ? { port: p.port } : {},
-      names: [...namesOf.get(p.address) ?? []].sort(),
+      names: [...namesOf2.get(p.address) ?? []].sort(),
       enforced: p.enforced,
       count: 1,
       first: at2,
@@ -35464,390 +33917,13 @@ function verdictOf(record, failOnDenied) {
   return reasons.length > 0 ? reasons.join(" ") : void 0;
 }
 
-// src/sandbox.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
-import * as fs7 from "node:fs/promises";
-import * as os6 from "node:os";
-import * as path8 from "node:path";
-
-// src/docker/args.ts
-var LABEL = "buildfence";
-var LABEL_RUN = "buildfence.run";
-var LABEL_PID = "buildfence.pid";
-var LABEL_HOST = "buildfence.host";
-var SCRIPT_MOUNT = "/__buildfence";
-var RULES_MOUNT = "/__buildfence";
-function resourceNames(runId) {
-  return {
-    network: `buildfence-${runId}`,
-    holder: `buildfence-${runId}-holder`,
-    build: `buildfence-${runId}-build`
-  };
-}
-function labelArgs(id) {
-  return [
-    "--label",
-    `${LABEL}=1`,
-    "--label",
-    `${LABEL_RUN}=${id.runId}`,
-    "--label",
-    `${LABEL_PID}=${id.pid}`,
-    "--label",
-    `${LABEL_HOST}=${id.host}`
-  ];
-}
-function networkCreateArgs(id) {
-  return ["network", "create", ...labelArgs(id), resourceNames(id.runId).network];
-}
-function holderRunArgs(a) {
-  return [
-    "run",
-    "--detach",
-    "--name",
-    resourceNames(a.id.runId).holder,
-    ...labelArgs(a.id),
-    "--network",
-    a.network,
-    "--pull",
-    a.pull,
-    // NET_ADMIN for iptables, ipset and the NFLOG reader; NET_RAW because iptables' set match asks
-    // ipset for set names over a raw socket; SETUID and SETGID because tcpdump (the reader) drops
-    // to its own user. Nothing else. The build shares the namespace, not these capabilities.
-    "--cap-drop",
-    "ALL",
-    "--cap-add",
-    "NET_ADMIN",
-    "--cap-add",
-    "NET_RAW",
-    "--cap-add",
-    "SETUID",
-    "--cap-add",
-    "SETGID",
-    "--security-opt",
-    "no-new-privileges",
-    "--volume",
-    `${a.rulesDir}:${RULES_MOUNT}:ro`,
-    "--entrypoint",
-    "sleep",
-    a.image,
-    "2147483647"
-  ];
-}
-function buildCreateArgs(a) {
-  const names = resourceNames(a.id.runId);
-  const script = `${SCRIPT_MOUNT}/${a.scriptName}`;
-  const [shell, ...shellArgs] = shellCommand(a.spec.shell, script);
-  return [
-    "create",
-    "--name",
-    names.build,
-    ...labelArgs(a.id),
-    "--pull",
-    a.spec.pull,
-    "--volume",
-    `${a.spec.workspace}:${a.spec.workspace}`,
-    "--volume",
-    `${a.scriptDir}:${SCRIPT_MOUNT}:ro`,
-    "--workdir",
-    a.spec.workingDirectory,
-    ...a.passedEnv.flatMap((name) => ["--env", name]),
-    "--env-file",
-    a.envFile,
-    // The user's options come first so that the fence's own flags below always have the last word.
-    ...a.spec.dockerOptions,
-    "--network",
-    `container:${names.holder}`,
-    "--cap-drop",
-    "NET_ADMIN",
-    "--cap-drop",
-    "NET_RAW",
-    "--security-opt",
-    "no-new-privileges",
-    "--entrypoint",
-    shell,
-    a.spec.image,
-    ...shellArgs
-  ];
-}
-function shellCommand(shell, script) {
-  return shell.includes("{0}") ? shell.map((w) => w.replaceAll("{0}", script)) : [...shell, script];
-}
-function runnerEnvNames(env) {
-  return Object.keys(env).filter((k) => /^(GITHUB|RUNNER)_/.test(k)).sort();
-}
-
-// src/docker/cli.ts
-var DockerError = class extends Error {
-  constructor(message, result) {
-    super(message);
-    this.result = result;
-    this.name = "DockerError";
-  }
-  result;
-};
-async function docker(args, options = {}) {
-  const base = { ignoreReturnCode: true, silent: true, input: options.input, env: options.env };
-  try {
-    if (options.onStdout || options.onStderr) {
-      const listeners = { stdout: options.onStdout, stderr: options.onStderr };
-      return { exitCode: await exec("docker", args, { ...base, listeners }), stdout: "", stderr: "" };
-    }
-    return await getExecOutput("docker", args, base);
-  } catch (err) {
-    throw new DockerError(
-      `Cannot run the docker CLI (${err instanceof Error ? err.message : String(err)}). Install Docker and make sure \`docker\` is on PATH.`
-    );
-  }
-}
-async function dockerOk(args, options = {}) {
-  const result = await docker(args, options);
-  if (result.exitCode !== 0) {
-    throw new DockerError(`docker ${args[0]} failed: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}`, result);
-  }
-  return result.stdout;
-}
-function lastLine(text) {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !/^(See|Run) 'docker [^']*--help'/.test(l));
-  return lines[lines.length - 1] ?? "";
-}
-
-// src/docker/holder-image.ts
+// src/kubernetes/agent.ts
 import * as fs5 from "node:fs";
-import * as path6 from "node:path";
-import { fileURLToPath } from "node:url";
-function projectRoot() {
-  let dir = path6.dirname(fileURLToPath(import.meta.url));
-  while (!fs5.existsSync(path6.join(dir, "holder", "Dockerfile"))) {
-    const parent = path6.dirname(dir);
-    if (parent === dir) throw new Error("Cannot find buildfence's holder/Dockerfile next to the running code.");
-    dir = parent;
-  }
-  return dir;
-}
-async function imageExists(image) {
-  return (await docker(["image", "inspect", "--format", "{{.Id}}", image])).exitCode === 0;
-}
-async function ensureHolderImage(image, log) {
-  if (image !== DEFAULT_HOLDER_IMAGE || await imageExists(image)) return;
-  const root = projectRoot();
-  log.info(`Holder image ${image} is missing; building it from holder/Dockerfile.`);
-  const built = await docker(["build", "--tag", image, path6.join(root, "holder")]);
-  if (built.exitCode === 0) return;
-  throw new Error(
-    `Cannot build the holder image ${image} from holder/Dockerfile: ${lastLine(built.stderr) || "docker build failed"}. On a machine without a registry, assemble it from the host's packages with 'sudo ${path6.join(root, "scripts", "build-holder-image")}', or set input 'holder-image' to an image with iptables, ip6tables and ipset.`
-  );
-}
-
-// src/docker/network.ts
-var import_ipaddr3 = __toESM(require_ipaddr(), 1);
-async function inspectGateways(network) {
-  const result = await docker(["network", "inspect", "--format", "{{json .}}", network]);
-  if (result.exitCode !== 0) {
-    throw new Error(`Input 'network': cannot inspect Docker network '${network}': ${lastLine(result.stderr)}. Create it first or leave the input empty.`);
-  }
-  return parseGateways(JSON.parse(result.stdout));
-}
-function parseGateways(net3) {
-  if (net3.Driver === "host" || net3.Driver === "null") {
-    throw new Error(`Input 'network': '${net3.Name}' uses the ${net3.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`);
-  }
-  const gateways = [];
-  for (const config of net3.IPAM?.Config ?? []) {
-    if (config.Gateway) {
-      gateways.push(import_ipaddr3.default.parse(config.Gateway).toString());
-    } else if (config.Subnet) {
-      gateways.push(firstHost(config.Subnet));
-    }
-  }
-  return gateways;
-}
-function firstHost(subnet) {
-  const [addr] = import_ipaddr3.default.parseCIDR(subnet);
-  const bytes = addr.toByteArray();
-  bytes[bytes.length - 1] += 1;
-  return import_ipaddr3.default.fromByteArray(bytes).toString();
-}
-async function containerAddresses(container) {
-  const format = "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.GlobalIPv6Address}} {{end}}";
-  const result = await docker(["inspect", "--format", format, container]);
-  if (result.exitCode !== 0) throw new Error(`Cannot inspect container ${container}: ${lastLine(result.stderr)}`);
-  return result.stdout.split(/\s+/).filter(Boolean).map((a) => import_ipaddr3.default.parse(a).toString());
-}
+import * as os5 from "node:os";
+import * as path3 from "node:path";
 
 // src/dns/feed.ts
-import { spawn as spawn2 } from "node:child_process";
-
-// src/firewall/ruleset.ts
-var import_ipaddr4 = __toESM(require_ipaddr(), 1);
-var GUARDED = {
-  // Link-local (cloud metadata at 169.254.169.254) and Azure's wire server.
-  4: ["169.254.0.0/16", "168.63.129.16/32"],
-  // Link-local and AWS's IPv6 metadata endpoint.
-  6: ["fe80::/10", "fd00:ec2::254/128"]
-};
-var NFLOG_GROUP = { denied: 5, audit: 6 };
-var DOCKER_DNS = "127.0.0.11/32";
-var MAX_ELEMENTS_FLOOR = 65536;
-function setName(family, kind, prefix = "") {
-  return `bf${family}-${prefix}${kind}`;
-}
-function renderRuleset(input) {
-  const of = (entries, f) => entries.filter((e) => e.family === f);
-  const gateways = (f) => input.gateways.filter((g) => import_ipaddr4.default.parse(g).kind() === (f === 4 ? "ipv4" : "ipv6")).map((g) => hostCidr(g));
-  const sets = [4, 6].flatMap((f) => [...setContents(of(input.allow, f), f, ""), ...setContents(of(input.deny, f), f, "deny-")]);
-  return {
-    ipset: renderIpset(sets),
-    v4: renderFilter(4, input, of(input.allow, 4), gateways(4)),
-    v6: renderFilter(6, input, of(input.allow, 6), gateways(6)),
-    nat4: renderNat(input.resolver, input.resolverUser?.uid),
-    resolvConf: `nameserver ${input.resolver.address}
-options ndots:0
-`
-  };
-}
-function staticMembers(rules) {
-  const members = /* @__PURE__ */ new Set();
-  for (const line of rules.ipset.split("\n")) {
-    const [verb, set2, element] = line.split(" ");
-    if (verb === "add") members.add(`${set2} ${element}`);
-  }
-  return members;
-}
-function setContents(entries, family, prefix) {
-  const members = { tcp: [], udp: [], port: [] };
-  for (const e of entries) {
-    for (const net3 of splitForHashNet(e.cidr)) {
-      for (const m of setMembers(family, net3, e.protocols, e.ports)) members[m.kind].push(m.element);
-    }
-  }
-  return ["tcp", "udp", "port"].map((kind) => ({
-    name: setName(family, kind, prefix),
-    type: kind === "port" ? "hash:net,port" : "hash:net",
-    family,
-    elements: unique(members[kind])
-  }));
-}
-function setMembers(family, net3, protocols, ports) {
-  const members = [];
-  for (const proto of protocols) {
-    if (!ports) {
-      members.push({ kind: proto, set: setName(family, proto), element: net3 });
-      continue;
-    }
-    for (let p = ports.from; p <= ports.to; p++) {
-      members.push({ kind: "port", set: setName(family, "port"), element: `${net3},${proto}:${p}` });
-    }
-  }
-  return members;
-}
-function splitForHashNet(cidr) {
-  if (cidr === "0.0.0.0/0") return ["0.0.0.0/1", "128.0.0.0/1"];
-  if (cidr === "::/0") return ["::/1", "8000::/1"];
-  return [cidr];
-}
-function renderIpset(sets) {
-  const lines = [];
-  for (const s of sets) {
-    const max = Math.max(MAX_ELEMENTS_FLOOR, s.elements.length * 2);
-    lines.push(`create ${s.name} ${s.type} family ${s.family === 4 ? "inet" : "inet6"} timeout 0 maxelem ${max}`);
-  }
-  for (const s of sets) for (const el of s.elements) lines.push(`add ${s.name} ${el} timeout 0`);
-  return lines.join("\n") + "\n";
-}
-function renderFilter(family, input, allow, gateways) {
-  const rejectIcmp = family === 4 ? "icmp-port-unreachable" : "icmp6-port-unreachable";
-  const out = (rule) => `-A OUTPUT ${rule}`;
-  const sets = (prefix, target) => [
-    out(`-p tcp -m set --match-set ${setName(family, "tcp", prefix)} dst -j ${target}`),
-    out(`-p udp -m set --match-set ${setName(family, "udp", prefix)} dst -j ${target}`),
-    out(`-m set --match-set ${setName(family, "port", prefix)} dst,dst -j ${target}`)
-  ];
-  const rules = [out("-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")];
-  if (family === 4) rules.push(out(`-d ${DOCKER_DNS} -j BF-REJECT`));
-  rules.push(out("-o lo -j ACCEPT"));
-  for (const u of input.resolverUser?.upstreams ?? []) {
-    if (import_ipaddr4.default.parse(u.address).kind() !== (family === 4 ? "ipv4" : "ipv6")) continue;
-    for (const proto of ["udp", "tcp"]) {
-      rules.push(out(`-d ${hostCidr(u.address)} -p ${proto} -m owner --uid-owner ${input.resolverUser.uid} -m ${proto} --dport ${u.port} -j ACCEPT`));
-    }
-  }
-  if (family === 4) {
-    const r = `-d ${input.resolver.address}/32`;
-    rules.push(out(`${r} -p udp -m udp --dport ${input.resolver.port} -j ACCEPT`));
-    rules.push(out(`${r} -p tcp -m tcp --dport ${input.resolver.port} -j ACCEPT`));
-  } else {
-    for (const type2 of [133, 135, 136]) {
-      rules.push(out(`-p ipv6-icmp -m icmp6 --icmpv6-type ${type2} -m hl --hl-eq 255 -j ACCEPT`));
-    }
-    rules.push(out("-d ff02::16/128 -p ipv6-icmp -m icmp6 --icmpv6-type 143 -m hl --hl-eq 1 -j ACCEPT"));
-    rules.push(out("-p udp -m udp --dport 53 -j BF-REJECT"));
-    rules.push(out("-p tcp -m tcp --dport 53 -j BF-REJECT"));
-  }
-  const guarded2 = unique([...GUARDED[family], ...gateways]);
-  for (const g of guarded2) rules.push(out(`-d ${g} -j BF-GUARD`));
-  rules.push(...sets("deny-", "BF-DENY"), ...sets("", "ACCEPT"));
-  rules.push(out("-p tcp -m tcp --dport 853 -j BF-REJECT"));
-  rules.push(out("-j BF-DENY"));
-  if (input.mode === "block") rules.push("-A BF-DENY -j BF-REJECT");
-  else rules.push(`-A BF-DENY -j NFLOG --nflog-prefix bf-audit --nflog-group ${NFLOG_GROUP.audit} --nflog-threshold 1`, "-A BF-DENY -j ACCEPT");
-  for (const e of allow.filter((x) => namesGuardedHost(x, guarded2))) {
-    for (const proto of e.protocols) rules.push(`-A BF-GUARD -d ${e.cidr} ${protoMatch(proto, e)}-j ACCEPT`);
-  }
-  rules.push("-A BF-GUARD -j BF-REJECT");
-  rules.push(`-A BF-REJECT -j NFLOG --nflog-prefix bf-deny --nflog-group ${NFLOG_GROUP.denied} --nflog-threshold 1`);
-  rules.push("-A BF-REJECT -p tcp -j REJECT --reject-with tcp-reset");
-  rules.push(`-A BF-REJECT -j REJECT --reject-with ${rejectIcmp}`);
-  return [
-    "*filter",
-    ":INPUT ACCEPT [0:0]",
-    ":FORWARD DROP [0:0]",
-    ":OUTPUT DROP [0:0]",
-    ":BF-DENY - [0:0]",
-    ":BF-GUARD - [0:0]",
-    ":BF-REJECT - [0:0]",
-    ...rules,
-    "COMMIT",
-    ""
-  ].join("\n");
-}
-var NAT_CHAIN = "BF-DNS";
-function renderNat(resolver, resolverUid) {
-  const to = `--to-destination ${resolver.address}:${resolver.port}`;
-  return [
-    "*nat",
-    `:${NAT_CHAIN} - [0:0]`,
-    `-I OUTPUT 1 -j ${NAT_CHAIN}`,
-    `-A ${NAT_CHAIN} -d 127.0.0.0/8 -j RETURN`,
-    // The resolver's own queries go to the upstream, not back to itself.
-    ...resolverUid === void 0 ? [] : [`-A ${NAT_CHAIN} -m owner --uid-owner ${resolverUid} -j RETURN`],
-    `-A ${NAT_CHAIN} -p udp -m udp --dport 53 -j DNAT ${to}`,
-    `-A ${NAT_CHAIN} -p tcp -m tcp --dport 53 -j DNAT ${to}`,
-    "COMMIT",
-    ""
-  ].join("\n");
-}
-function namesGuardedHost(e, guarded2) {
-  const [addr, prefix] = import_ipaddr4.default.parseCIDR(e.cidr);
-  if (prefix !== (e.family === 4 ? 32 : 128)) return false;
-  return guarded2.some((g) => {
-    const range = import_ipaddr4.default.parseCIDR(g);
-    return addr.kind() === range[0].kind() && addr.match(range);
-  });
-}
-function protoMatch(proto, e) {
-  if (!e.ports) return `-p ${proto} `;
-  const ports = e.ports.from === e.ports.to ? `${e.ports.from}` : `${e.ports.from}:${e.ports.to}`;
-  return `-p ${proto} -m ${proto} --dport ${ports} `;
-}
-function hostCidr(address) {
-  const a = import_ipaddr4.default.parse(address);
-  return `${a.toString()}/${a.kind() === "ipv4" ? 32 : 128}`;
-}
-function unique(xs) {
-  return [...new Set(xs)];
-}
-
-// src/dns/feed.ts
+import { spawn } from "node:child_process";
 var SetFeed = class {
   channel;
   pending = [];
@@ -35871,8 +33947,8 @@ var SetFeed = class {
     const marker = `0.${this.counter >> 16 & 255}.${this.counter >> 8 & 255}.${this.counter & 255}`;
     const lines = members.map((m) => `add ${m.set} ${m.element} timeout ${m.timeout} -exist
 `).join("");
-    return new Promise((resolve4, reject) => {
-      this.pending.push({ marker, errors: [], resolve: resolve4, reject });
+    return new Promise((resolve3, reject) => {
+      this.pending.push({ marker, errors: [], resolve: resolve3, reject });
       this.channel.input.write(`${lines}test ${setName(4, "tcp")} ${marker}
 `);
     });
@@ -35904,10 +33980,10 @@ var SetFeed = class {
   }
 };
 function execChannel(holder, fail) {
-  const child2 = spawn2("docker", ["exec", "-i", holder, "sh", "-c", "exec ipset - 2>&1 >/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
-  child2.stderr.resume();
-  child2.on("error", (err) => fail(new Error(`cannot start the set feed: ${err.message}`)));
-  return { input: child2.stdin, output: child2.stdout, close: () => child2.kill() };
+  const child = spawn("docker", ["exec", "-i", holder, "sh", "-c", "exec ipset - 2>&1 >/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+  child.stderr.resume();
+  child.on("error", (err) => fail(new Error(`cannot start the set feed: ${err.message}`)));
+  return { input: child.stdin, output: child.stdout, close: () => child.kill() };
 }
 
 // src/dns/resolver.ts
@@ -36035,15 +34111,15 @@ var Resolver = class {
     for (let attempt = 0; attempt < 5; attempt++) {
       const udp = dgram2.createSocket("udp4");
       try {
-        await new Promise((resolve4, reject) => {
+        await new Promise((resolve3, reject) => {
           udp.once("error", reject);
-          udp.bind(port, address, () => resolve4());
+          udp.bind(port, address, () => resolve3());
         });
         const bound = udp.address().port;
         const tcp = net2.createServer((s) => this.serveTcp(s));
-        await new Promise((resolve4, reject) => {
+        await new Promise((resolve3, reject) => {
           tcp.once("error", reject);
-          tcp.listen(bound, address, () => resolve4());
+          tcp.listen(bound, address, () => resolve3());
         });
         udp.on("message", (msg, rinfo) => void this.serveUdp(udp, msg, rinfo));
         udp.on("error", (err) => this.options.onWarning?.(`resolver UDP socket: ${err.message}`));
@@ -36195,11 +34271,69 @@ var Resolver = class {
   }
 };
 
-// src/report/reader.ts
-import { spawn as spawn3 } from "node:child_process";
+// src/kubernetes/agent.ts
+function podVerify(readbackFile, env = process.env) {
+  const rules = JSON.parse(requireEnv(env, AGENT_ENV.rules));
+  const diffs = compareRules(rules, parseReadback(fs5.readFileSync(readbackFile, "utf8")));
+  if (diffs.length === 0) {
+    process.stdout.write("buildfence: the rules read back from the holder equal the rules rendered.\n");
+    return 0;
+  }
+  process.stderr.write(`buildfence: the rules read back from the holder differ from the rules rendered, so the build is not started:
+  ${diffs.join("\n  ")}
+`);
+  return 1;
+}
+var DECISION_PREFIX = "buildfence-dns ";
+async function podResolver(env = process.env) {
+  const config = JSON.parse(requireEnv(env, AGENT_ENV.resolver));
+  const forwarder = new Forwarder(config.upstreams);
+  const resolver = new Resolver({
+    mode: config.mode,
+    allow: config.allow,
+    deny: config.deny,
+    ttlMin: config.ttlMin,
+    ttlMax: config.ttlMax,
+    forwarder,
+    onWarning: (m) => process.stderr.write(`warning: ${m}
+`),
+    onDecision: (d) => process.stdout.write(`${DECISION_PREFIX}${JSON.stringify(d)}
+`)
+  });
+  await resolver.listen(config.listen.address, config.listen.port);
+  const input = fs5.createWriteStream(path3.join(POD_PATHS.feed, "in"));
+  const output = fs5.createReadStream(path3.join(POD_PATHS.feed, "out"));
+  await Promise.all([opened(input), opened(output)]);
+  const feed = new SetFeed({ input, output, close: () => output.destroy() });
+  const own = Object.values(os5.networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+  resolver.serve(own, feed, new Set(config.staticElements));
+  fs5.writeFileSync(path3.join(POD_PATHS.ready, "resolver"), "");
+  process.stderr.write(`buildfence resolver: listening on ${config.listen.address}:${config.listen.port}, upstreams ${config.upstreams.map((u) => `${u.address}:${u.port}`).join(", ")}
+`);
+  await new Promise((resolve3) => process.once("SIGTERM", () => resolve3()));
+  feed.close();
+  await resolver.close();
+  forwarder.close();
+}
+function opened(stream) {
+  return new Promise((resolve3, reject) => {
+    stream.once("open", () => resolve3());
+    stream.once("error", reject);
+  });
+}
+function requireEnv(env, name) {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set: this command runs inside a Pod that buildfence rendered.`);
+  return value;
+}
+
+// src/kubernetes/cluster.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+import * as fs6 from "node:fs/promises";
+import * as os6 from "node:os";
 
 // src/report/nflog.ts
-var import_ipaddr5 = __toESM(require_ipaddr(), 1);
+var import_ipaddr3 = __toESM(require_ipaddr(), 1);
 var LINE = /^(\d+(?:\.\d+)?) version \d+, resource ID (\d+), (IPv4|IPv6), length \d+: (\S+) > (\S+?): (.*)$/;
 function parseNflogLine(line) {
   const m = LINE.exec(line.trim());
@@ -36215,18 +34349,299 @@ function parseNflogLine(line) {
     port = Number(address.slice(dot + 1));
     address = address.slice(0, dot);
   }
-  if (!import_ipaddr5.default.isValid(address)) return void 0;
+  if (!import_ipaddr3.default.isValid(address)) return void 0;
   return {
     time: Number(m[1]),
     enforced: group2 === NFLOG_GROUP.denied,
     family: m[3] === "IPv4" ? 4 : 6,
     protocol,
-    address: import_ipaddr5.default.parse(address).toString(),
+    address: import_ipaddr3.default.parse(address).toString(),
     ...port !== void 0 ? { port } : {}
   };
 }
 
+// src/kubernetes/runtime.ts
+var KubernetesError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "KubernetesError";
+  }
+};
+var RBAC_RULES = {
+  create: "apiGroups: [''], resources: [pods], verbs: [create]",
+  get: "apiGroups: [''], resources: [pods], verbs: [get]",
+  delete: "apiGroups: [''], resources: [pods], verbs: [delete]",
+  log: "apiGroups: [''], resources: [pods/log], verbs: [get]"
+};
+var IMAGE_ERRORS = /* @__PURE__ */ new Set(["ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName"]);
+async function runPod(api, namespace, rendered, log, options = { pollMs: 1e3, startTimeoutMs: 6e5 }) {
+  const name = rendered.pod.metadata.name;
+  await call(() => api.createPod(namespace, rendered.pod), "create", namespace, `create Pod ${name}`);
+  log.info(`Pod ${namespace}/${name} created; waiting for the fence.`);
+  const deadline = Date.now() + options.startTimeoutMs;
+  for (; ; ) {
+    const pod = await call(() => api.readPod(namespace, name), "get", namespace, `read Pod ${name}`);
+    await checkPod(api, namespace, pod);
+    const build = statusOf(pod, CONTAINER.build);
+    if (build?.state?.running || build?.state?.terminated) break;
+    if (Date.now() > deadline) throw new KubernetesError(`Pod ${name} did not start its build within ${options.startTimeoutMs / 1e3} s (phase ${pod.status?.phase ?? "unknown"}).`);
+    await sleep(options.pollMs);
+  }
+  await log.untrusted((write) => call(() => api.followLog(namespace, name, CONTAINER.build, (d) => write(d, "stdout")), "log", namespace, "read the build log"));
+  let terminated;
+  for (; ; ) {
+    const pod = await call(() => api.readPod(namespace, name), "get", namespace, `read Pod ${name}`);
+    await checkPod(api, namespace, pod);
+    terminated = statusOf(pod, CONTAINER.build)?.state?.terminated;
+    if (terminated) break;
+    await sleep(options.pollMs);
+  }
+  if (terminated.exitCode === NOT_READY_EXIT) {
+    const why = await tails(api, namespace, name, [CONTAINER.fence, CONTAINER.resolver]);
+    throw new KubernetesError(`The fence or the resolver of Pod ${name} did not get ready, so the build was not run.${why}`);
+  }
+  const [fence, resolver, final] = await Promise.all([
+    call(() => api.readLog(namespace, name, CONTAINER.fence), "log", namespace, "read the denied attempts"),
+    call(() => api.readLog(namespace, name, CONTAINER.resolver), "log", namespace, "read the resolver's decisions"),
+    call(() => api.readPod(namespace, name), "get", namespace, `read Pod ${name}`)
+  ]);
+  const decisions = readDecisions(resolver);
+  return {
+    exitCode: terminated.exitCode,
+    images: {
+      holder: { name: imageOf(rendered.pod, CONTAINER.holder), id: statusOf(final, CONTAINER.holder)?.imageID ?? "" },
+      build: { name: imageOf(rendered.pod, CONTAINER.build), id: statusOf(final, CONTAINER.build)?.imageID ?? "" }
+    },
+    rules: rendered.rules,
+    packets: fence.split("\n").map(parseNflogLine).filter((p) => p !== void 0),
+    dns: decisions,
+    namesOf: namesOf(decisions)
+  };
+}
+async function deletePod(api, namespace, name) {
+  try {
+    await api.deletePod(namespace, name);
+    return void 0;
+  } catch (err) {
+    if (statusCode(err) === 404) return void 0;
+    return describe2(err, "delete", namespace, `delete Pod ${name}`).message;
+  }
+}
+function readDecisions(logText) {
+  const byKey = /* @__PURE__ */ new Map();
+  for (const line of logText.split("\n")) {
+    if (!line.startsWith(DECISION_PREFIX)) continue;
+    const d = JSON.parse(line.slice(DECISION_PREFIX.length));
+    byKey.set(`${d.verdict} ${d.type} ${d.name}`, d);
+  }
+  return [...byKey.values()];
+}
+function namesOf(decisions) {
+  const map2 = /* @__PURE__ */ new Map();
+  for (const d of decisions) {
+    if (d.verdict !== "allowed") continue;
+    for (const a of d.addresses) map2.set(a, /* @__PURE__ */ new Set([...map2.get(a) ?? [], d.name]));
+  }
+  return map2;
+}
+async function checkPod(api, namespace, pod) {
+  const name = pod.metadata.name;
+  if (pod.status?.reason === "Evicted") {
+    throw new KubernetesError(`Pod ${name} was evicted: ${pod.status.message ?? "no message"}. The build did not finish.`);
+  }
+  for (const s of [...pod.status?.initContainerStatuses ?? [], ...pod.status?.containerStatuses ?? []]) {
+    const waiting = s.state?.waiting;
+    if (waiting?.reason && IMAGE_ERRORS.has(waiting.reason)) {
+      throw new KubernetesError(`Image ${s.image} of container ${s.name} cannot be pulled (${waiting.reason}): ${waiting.message ?? ""}`.trim());
+    }
+  }
+  for (const init of [CONTAINER.holder, CONTAINER.verify]) {
+    const done = statusOf(pod, init)?.state?.terminated;
+    if (done && done.exitCode !== 0) {
+      const tail = await tails(api, namespace, name, [init]);
+      const what = init === CONTAINER.holder ? "loading the rules" : "verifying the rules read back";
+      throw new KubernetesError(`Init container ${init} of Pod ${name} failed ${what} (exit code ${done.exitCode}), so the build was not started.${tail}`);
+    }
+  }
+  if (pod.status?.phase === "Failed" && !statusOf(pod, CONTAINER.build)?.state?.terminated) {
+    throw new KubernetesError(`Pod ${name} failed: ${pod.status.reason ?? ""} ${pod.status.message ?? ""}`.trim());
+  }
+}
+async function tails(api, namespace, name, containers) {
+  const parts = await Promise.all(
+    containers.map(async (c) => {
+      const text = await api.readLog(namespace, name, c).catch(() => "");
+      const lines = text.trim().split("\n").filter(Boolean).slice(-10);
+      return lines.length > 0 ? `
+${c}: ${lines.join(`
+${c}: `)}` : "";
+    })
+  );
+  return parts.join("");
+}
+function statusOf(pod, container) {
+  return [...pod.status?.initContainerStatuses ?? [], ...pod.status?.containerStatuses ?? []].find((s) => s.name === container);
+}
+function imageOf(pod, container) {
+  return [...pod.spec?.initContainers ?? [], ...pod.spec?.containers ?? []].find((c) => c.name === container)?.image ?? "";
+}
+async function call(fn, rule, namespace, what) {
+  try {
+    return await fn();
+  } catch (err) {
+    throw describe2(err, rule, namespace, what);
+  }
+}
+function describe2(err, rule, namespace, what) {
+  const status = statusCode(err);
+  const detail = err instanceof Error ? err.message : String(err);
+  if (status === 403) {
+    return new KubernetesError(
+      `Kubernetes refused to ${what} in namespace ${namespace}: the service account lacks the Role rule {${RBAC_RULES[rule]}}. Add it to the runner's Role (README: Kubernetes, RBAC).`
+    );
+  }
+  if (status === 401) return new KubernetesError(`Kubernetes did not accept the credentials to ${what}: ${detail}`);
+  return new KubernetesError(`Cannot ${what} in namespace ${namespace}${status ? ` (HTTP ${status})` : ""}: ${detail}`);
+}
+function statusCode(err) {
+  if (typeof err !== "object" || err === null) return void 0;
+  const code2 = err.code ?? err.statusCode;
+  return typeof code2 === "number" ? code2 : void 0;
+}
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// src/kubernetes/cluster.ts
+var SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+async function clusterNamespace() {
+  return (await fs6.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
+}
+async function loadApi() {
+  try {
+    const { kubernetesApi } = await import("./client-7R7IONJK.js");
+    return await kubernetesApi();
+  } catch (err) {
+    throw new KubernetesError(
+      `Cannot load the Kubernetes client (${err instanceof Error ? err.message : String(err)}). The kubernetes runtime needs Node 22.19 or later (the action runs on node24) and an in-cluster config or KUBECONFIG.`
+    );
+  }
+}
+async function runInCluster(spec, log, hooks = {}, api, wait) {
+  const runId = randomBytes2(6).toString("hex");
+  const namespace = await clusterNamespace();
+  hooks.onStart?.({ runId, ownNetwork: false, runtime: "kubernetes", namespace });
+  const started = (/* @__PURE__ */ new Date()).toISOString();
+  const client = api ?? await loadApi();
+  const claimName = process.env.ACTIONS_RUNNER_CLAIM_NAME || void 0;
+  const runnerPod = process.env.ACTIONS_RUNNER_POD_NAME;
+  const nodeName = claimName && runnerPod ? (await client.readPod(namespace, runnerPod)).spec?.nodeName : void 0;
+  const rendered = renderPod({
+    spec,
+    id: { runId, pid: process.pid, host: os6.hostname() },
+    upstreams: spec.dns.upstreams ?? await hostResolvers(),
+    agentImage: spec.agentImage,
+    sidecars: "native",
+    namespace,
+    claimName,
+    nodeName,
+    runnerEnv: runnerEnvNames(process.env).map((name2) => [name2, process.env[name2] ?? ""])
+  });
+  const name = rendered.pod.metadata.name;
+  let deleted;
+  const remove = () => deleted ??= deletePod(client, namespace, name);
+  const onSignal = (signal) => {
+    log.warning(`Received ${signal}: deleting Pod ${namespace}/${name}.`);
+    void remove().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const facts = await runPod(client, namespace, rendered, log, wait);
+    return { runId, ownNetwork: false, runtime: "kubernetes", namespace, started, ended: (/* @__PURE__ */ new Date()).toISOString(), ...facts };
+  } finally {
+    const problem2 = await remove();
+    if (problem2) log.warning(problem2);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+async function deleteRunPod(runId, namespace) {
+  const { podName } = await import("./pod-R7SJT2VM.js");
+  return deletePod(await loadApi(), namespace, podName(runId));
+}
+
+// src/sandbox.ts
+import { randomBytes as randomBytes3 } from "node:crypto";
+import * as fs8 from "node:fs/promises";
+import * as os7 from "node:os";
+import * as path5 from "node:path";
+
+// src/docker/holder-image.ts
+import * as fs7 from "node:fs";
+import * as path4 from "node:path";
+import { fileURLToPath } from "node:url";
+function projectRoot() {
+  let dir = path4.dirname(fileURLToPath(import.meta.url));
+  while (!fs7.existsSync(path4.join(dir, "holder", "Dockerfile"))) {
+    const parent = path4.dirname(dir);
+    if (parent === dir) throw new Error("Cannot find buildfence's holder/Dockerfile next to the running code.");
+    dir = parent;
+  }
+  return dir;
+}
+async function imageExists(image) {
+  return (await docker(["image", "inspect", "--format", "{{.Id}}", image])).exitCode === 0;
+}
+async function ensureHolderImage(image, log) {
+  if (image !== DEFAULT_HOLDER_IMAGE || await imageExists(image)) return;
+  const root = projectRoot();
+  log.info(`Holder image ${image} is missing; building it from holder/Dockerfile.`);
+  const built = await docker(["build", "--tag", image, path4.join(root, "holder")]);
+  if (built.exitCode === 0) return;
+  throw new Error(
+    `Cannot build the holder image ${image} from holder/Dockerfile: ${lastLine(built.stderr) || "docker build failed"}. On a machine without a registry, assemble it from the host's packages with 'sudo ${path4.join(root, "scripts", "build-holder-image")}', or set input 'holder-image' to an image with iptables, ip6tables and ipset.`
+  );
+}
+
+// src/docker/network.ts
+var import_ipaddr4 = __toESM(require_ipaddr(), 1);
+async function inspectGateways(network) {
+  const result = await docker(["network", "inspect", "--format", "{{json .}}", network]);
+  if (result.exitCode !== 0) {
+    throw new Error(`Input 'network': cannot inspect Docker network '${network}': ${lastLine(result.stderr)}. Create it first or leave the input empty.`);
+  }
+  return parseGateways(JSON.parse(result.stdout));
+}
+function parseGateways(net3) {
+  if (net3.Driver === "host" || net3.Driver === "null") {
+    throw new Error(`Input 'network': '${net3.Name}' uses the ${net3.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`);
+  }
+  const gateways = [];
+  for (const config of net3.IPAM?.Config ?? []) {
+    if (config.Gateway) {
+      gateways.push(import_ipaddr4.default.parse(config.Gateway).toString());
+    } else if (config.Subnet) {
+      gateways.push(firstHost(config.Subnet));
+    }
+  }
+  return gateways;
+}
+function firstHost(subnet) {
+  const [addr] = import_ipaddr4.default.parseCIDR(subnet);
+  const bytes = addr.toByteArray();
+  bytes[bytes.length - 1] += 1;
+  return import_ipaddr4.default.fromByteArray(bytes).toString();
+}
+async function containerAddresses(container) {
+  const format = "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.GlobalIPv6Address}} {{end}}";
+  const result = await docker(["inspect", "--format", format, container]);
+  if (result.exitCode !== 0) throw new Error(`Cannot inspect container ${container}: ${lastLine(result.stderr)}`);
+  return result.stdout.split(/\s+/).filter(Boolean).map((a) => import_ipaddr4.default.parse(a).toString());
+}
+
 // src/report/reader.ts
+import { spawn as spawn2 } from "node:child_process";
 var READY_TIMEOUT_MS = 1e4;
 var DRAIN_MS = 200;
 var DeniedReader = class _DeniedReader {
@@ -36240,12 +34655,12 @@ var DeniedReader = class _DeniedReader {
   lost;
   constructor(holder) {
     const iface = `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit}`;
-    this.child = spawn3("docker", ["exec", holder, "tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", iface], {
+    this.child = spawn2("docker", ["exec", holder, "tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", iface], {
       stdio: ["pipe", "pipe", "pipe"]
     });
     this.child.stdin.end();
     let lost = () => void 0;
-    this.lost = new Promise((resolve4) => lost = resolve4);
+    this.lost = new Promise((resolve3) => lost = resolve3);
     this.child.on("close", () => {
       this.closed = true;
       if (!this.stopping) lost();
@@ -36264,7 +34679,7 @@ var DeniedReader = class _DeniedReader {
   /** Resolves once tcpdump listens; throws (naming tcpdump's complaint) if it does not. */
   static async start(holder) {
     const reader = new _DeniedReader(holder);
-    await new Promise((resolve4, reject) => {
+    await new Promise((resolve3, reject) => {
       const fail = (why) => {
         clearTimeout(timer);
         reject(
@@ -36279,7 +34694,7 @@ var DeniedReader = class _DeniedReader {
         reader.stderr += chunk;
         if (/listening on/.test(reader.stderr)) {
           clearTimeout(timer);
-          resolve4();
+          resolve3();
         }
       });
       reader.child.on("error", (err) => fail(err.message));
@@ -36307,8 +34722,8 @@ async function removeRun(runId, ownNetwork) {
   if (labelled.exitCode !== 0) return [`cannot list containers: ${lastLine(labelled.stderr)}`];
   const ids = labelled.stdout.split("\n").map((s) => s.trim()).filter(Boolean);
   if (ids.length > 0) {
-    const rm3 = await docker(["rm", "--force", "--volumes", ...ids]);
-    for (const line of rm3.stderr.split("\n")) {
+    const rm2 = await docker(["rm", "--force", "--volumes", ...ids]);
+    for (const line of rm2.stderr.split("\n")) {
       if (line.trim() && !/no such container|already in progress/i.test(line)) problems.push(`container: ${line.trim()}`);
     }
   }
@@ -36344,133 +34759,14 @@ function processAlive(pid) {
   }
 }
 
-// src/firewall/load.ts
-import * as fs6 from "node:fs/promises";
-import * as path7 from "node:path";
-
-// src/firewall/verify.ts
-function compareRules(expected, saved) {
-  return [
-    ...diffLines("iptables (IPv4)", normalizeFilter(expected.v4), normalizeFilter(saved.v4), true),
-    ...diffLines("ip6tables (IPv6)", normalizeFilter(expected.v6), normalizeFilter(saved.v6), true),
-    ...diffLines("ipset", normalizeIpset(expected.ipset), normalizeIpset(saved.ipset), false),
-    ...diffLines("iptables nat (IPv4)", ourNat(normalizeFilter(expected.nat4)), ourNat(normalizeFilter(saved.nat4)), true),
-    ...diffLines("resolv.conf", expected.resolvConf.split("\n"), saved.resolvConf.split("\n"), true)
-  ];
-}
-function ourNat(lines) {
-  const firstOutput = lines.find((l) => l.startsWith("-A OUTPUT ") || l.startsWith("-I OUTPUT "));
-  return [
-    ...lines.filter((l) => l.startsWith(`:${NAT_CHAIN} `)),
-    `first OUTPUT rule: ${firstOutput?.replace(/^-I OUTPUT 1 /, "-A OUTPUT ") ?? "none"}`,
-    ...lines.filter((l) => l.startsWith(`-A ${NAT_CHAIN} `))
-  ];
-}
-function normalizeFilter(text) {
-  return text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.startsWith(":") ? l.replace(/\s+\[\d+:\d+\]$/, "") : l);
-}
-function normalizeIpset(text) {
-  const creates = [];
-  const adds = [];
-  for (const raw of text.split("\n")) {
-    const words = raw.trim().split(/\s+/);
-    if (words[0] === "create") creates.push(words.slice(0, 5).join(" "));
-    if (words[0] === "add") adds.push(`add ${words[1]} ${hostWithoutPrefix(words[2] ?? "")}`);
-  }
-  return [...creates.sort(), ...adds.sort()];
-}
-function hostWithoutPrefix(element) {
-  return element.replace(/\/(32|128)(?=,|$)/, "");
-}
-function diffLines(what, expected, actual, ordered) {
-  const diffs = [];
-  if (ordered) {
-    const n = Math.max(expected.length, actual.length);
-    for (let i = 0; i < n; i++) {
-      if (expected[i] !== actual[i]) {
-        diffs.push(`${what} line ${i + 1}: expected ${show(expected[i])}, found ${show(actual[i])}`);
-      }
-    }
-    return diffs;
-  }
-  const have = new Set(actual);
-  const want = new Set(expected);
-  for (const l of expected) if (!have.has(l)) diffs.push(`${what}: missing ${l}`);
-  for (const l of actual) if (!want.has(l)) diffs.push(`${what}: unexpected ${l}`);
-  return diffs;
-}
-function show(line) {
-  return line === void 0 ? "nothing" : `'${line}'`;
-}
-
-// src/firewall/load.ts
-var RULE_FILES = { ipset: "rules.ipset", v4: "rules.v4", v6: "rules.v6", resolvConf: "resolv.conf" };
-var MARK = "---buildfence-readback---";
-var LOAD_SCRIPT = [
-  "set -e",
-  "for tool in ipset iptables-restore ip6tables-restore iptables-save ip6tables-save; do",
-  '  command -v "$tool" >/dev/null 2>&1 || { echo "the holder image has no $tool" >&2; exit 127; }',
-  "done",
-  `ipset restore < ${RULES_MOUNT}/${RULE_FILES.ipset}`,
-  `iptables-restore --noflush < ${RULES_MOUNT}/${RULE_FILES.v4}`,
-  `ip6tables-restore < ${RULES_MOUNT}/${RULE_FILES.v6}`,
-  `cat ${RULES_MOUNT}/${RULE_FILES.resolvConf} > /etc/resolv.conf`,
-  `echo ${MARK}; ipset save`,
-  `echo ${MARK}; iptables-save -t filter`,
-  `echo ${MARK}; ip6tables-save -t filter`,
-  `echo ${MARK}; iptables-save -t nat`,
-  `echo ${MARK}; cat /etc/resolv.conf`
-].join("\n");
-var FenceError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "FenceError";
-  }
-};
-async function writeRuleFiles(dir, rules) {
-  const files = {
-    ipset: rules.ipset,
-    v4: rules.v4 + rules.nat4,
-    v6: rules.v6,
-    resolvConf: rules.resolvConf
-  };
-  await Promise.all(
-    Object.keys(files).map(
-      (k) => fs6.writeFile(path7.join(dir, RULE_FILES[k]), files[k], { mode: 420 })
-    )
-  );
-}
-async function loadAndVerify(holder, holderImage, rules) {
-  const result = await docker(["exec", holder, "sh", "-c", LOAD_SCRIPT]);
-  if (result.exitCode !== 0) {
-    throw new FenceError(
-      `Loading the fence into the holder (image ${holderImage}) failed: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); buildfence's own image has them (scripts/build-holder-image).`
-    );
-  }
-  const diffs = compareRules(rules, parseReadback(result.stdout));
-  if (diffs.length > 0) {
-    throw new FenceError(
-      `The rules read back from the holder differ from the rules loaded, so the build was not started:
-  ${diffs.slice(0, 20).join("\n  ")}` + (diffs.length > 20 ? `
-  ... and ${diffs.length - 20} more` : "")
-    );
-  }
-}
-function parseReadback(stdout) {
-  const parts = stdout.split(`${MARK}
-`);
-  if (parts.length !== 6) throw new FenceError("The holder did not print its rules back; the build was not started.");
-  return { ipset: parts[1], v4: parts[2], v6: parts[3], nat4: parts[4], resolvConf: parts[5] };
-}
-
 // src/sandbox.ts
 var SCRIPT_NAME = "script.sh";
 async function runSandbox(spec, log, hooks = {}) {
-  const id = { runId: randomBytes2(6).toString("hex"), pid: process.pid, host: os6.hostname() };
+  const id = { runId: randomBytes3(6).toString("hex"), pid: process.pid, host: os7.hostname() };
   const handle = { runId: id.runId, ownNetwork: spec.network === void 0 };
   const names = resourceNames(id.runId);
   hooks.onStart?.(handle);
-  const tmp = await fs7.mkdtemp(path8.join(process.env.RUNNER_TEMP || os6.tmpdir(), `buildfence-${id.runId}-`));
+  const tmp = await fs8.mkdtemp(path5.join(process.env.RUNNER_TEMP || os7.tmpdir(), `buildfence-${id.runId}-`));
   const started = (/* @__PURE__ */ new Date()).toISOString();
   const dns = {};
   let teardown;
@@ -36542,13 +34838,6 @@ async function runSandbox(spec, log, hooks = {}) {
     cancellation.dispose();
   }
 }
-async function hostResolvers() {
-  const servers = resolvConfServers(await fs7.readFile("/etc/resolv.conf", "utf8").catch(() => ""));
-  if (servers.length === 0) {
-    throw new Error("The host's /etc/resolv.conf names no resolver to forward allowed names to. Set input 'dns-upstream'.");
-  }
-  return servers;
-}
 async function sweep(id, log) {
   const leftovers = await findLeftovers(id, processAlive);
   if (leftovers.length === 0) return;
@@ -36557,14 +34846,14 @@ async function sweep(id, log) {
   await removeLeftovers(leftovers);
 }
 async function prepareDirs(tmp, spec) {
-  const rules = path8.join(tmp, "rules");
-  const script = path8.join(tmp, "script");
-  await fs7.mkdir(rules, { mode: 493 });
-  await fs7.mkdir(script, { mode: 493 });
-  await fs7.writeFile(path8.join(script, SCRIPT_NAME), spec.run.endsWith("\n") ? spec.run : `${spec.run}
+  const rules = path5.join(tmp, "rules");
+  const script = path5.join(tmp, "script");
+  await fs8.mkdir(rules, { mode: 493 });
+  await fs8.mkdir(script, { mode: 493 });
+  await fs8.writeFile(path5.join(script, SCRIPT_NAME), spec.run.endsWith("\n") ? spec.run : `${spec.run}
 `, { mode: 420 });
-  const envFile = path8.join(tmp, "env");
-  await fs7.writeFile(envFile, spec.env.map(([k, v]) => `${k}=${v}
+  const envFile = path5.join(tmp, "env");
+  await fs8.writeFile(envFile, spec.env.map(([k, v]) => `${k}=${v}
 `).join(""), { mode: 384 });
   return { rules, script, envFile };
 }
@@ -36583,9 +34872,9 @@ async function runBuild(spec, id, tmp, log, holderLost) {
     buildCreateArgs({
       id,
       spec,
-      scriptDir: path8.join(tmp, "script"),
+      scriptDir: path5.join(tmp, "script"),
       scriptName: SCRIPT_NAME,
-      envFile: path8.join(tmp, "env"),
+      envFile: path5.join(tmp, "env"),
       passedEnv: runnerEnvNames(process.env)
     })
   );
@@ -36617,7 +34906,7 @@ async function runBuild(spec, id, tmp, log, holderLost) {
 async function tearDown(handle, tmp, log) {
   const problems = await removeRun(handle.runId, handle.ownNetwork);
   for (const p of problems) log.warning(`Teardown of run ${handle.runId}: ${p}`);
-  await fs7.rm(tmp, { recursive: true, force: true });
+  await fs8.rm(tmp, { recursive: true, force: true });
 }
 function onCancel(log, down) {
   const handler = (signal) => {
@@ -36637,8 +34926,22 @@ function addressEntries(entries) {
   return entries.filter((e) => e.kind === "address");
 }
 
+// src/runtime.ts
+async function chooseRuntime(value, env, dockerAnswers) {
+  if (value !== "auto") return value;
+  if (!env.ACTIONS_RUNNER_POD_NAME) return "docker";
+  return await dockerAnswers() ? "docker" : "kubernetes";
+}
+async function engineAnswers() {
+  return (await docker(["info", "--format", "{{.ServerVersion}}"]).catch(() => ({ exitCode: 1 }))).exitCode === 0;
+}
+async function runFenced(spec, log, hooks = {}) {
+  const runtime = await chooseRuntime(spec.runtime, process.env, engineAnswers);
+  if (runtime === "kubernetes") log.info("Runtime: kubernetes (the fence is a Pod).");
+  return runtime === "kubernetes" ? runInCluster(spec, log, hooks) : runSandbox(spec, log, hooks);
+}
+
 export {
-  __toESM,
   summary,
   getInput,
   setOutput,
@@ -36646,7 +34949,6 @@ export {
   warning,
   saveState,
   getState,
-  require_ipaddr,
   PRESET_PREFIX,
   formatEntry,
   yaml,
@@ -36654,18 +34956,10 @@ export {
   DEFAULT_POLICY,
   loadPolicy,
   require_shell_quote,
-  resolvConfServers,
-  Forwarder,
+  hostResolvers,
   readRunSpec,
   actionLog,
   terminalLog,
-  LABEL,
-  LABEL_RUN,
-  LABEL_PID,
-  LABEL_HOST,
-  SCRIPT_MOUNT,
-  RULES_MOUNT,
-  shellCommand,
   removeRun,
   buildRecord,
   renderSummary,
@@ -36673,14 +34967,8 @@ export {
   textSummary,
   writeRecord,
   verdictOf,
-  NFLOG_GROUP,
-  renderRuleset,
-  staticMembers,
-  SetFeed,
-  Resolver,
-  compareRules,
-  RULE_FILES,
-  LOAD_SCRIPT,
-  parseReadback,
-  runSandbox
+  podVerify,
+  podResolver,
+  deleteRunPod,
+  runFenced
 };

@@ -4,12 +4,13 @@ import {
   actionLog,
   annotations,
   buildRecord,
+  deleteRunPod,
   getInput,
   getState,
   readRunSpec,
   removeRun,
   renderSummary,
-  runSandbox,
+  runFenced,
   saveState,
   setFailed,
   setOutput,
@@ -17,7 +18,7 @@ import {
   verdictOf,
   warning,
   writeRecord
-} from "./chunk-WEERDOOH.js";
+} from "./chunk-WIJQJBCM.js";
 
 // src/action.ts
 import * as os from "node:os";
@@ -26,14 +27,23 @@ import * as path from "node:path";
 // src/state.ts
 var RUN_ID = "run-id";
 var OWN_NETWORK = "own-network";
+var RUNTIME = "runtime";
+var NAMESPACE = "namespace";
 function saveRun(run) {
   saveState(RUN_ID, run.runId);
   saveState(OWN_NETWORK, String(run.ownNetwork));
+  saveState(RUNTIME, run.runtime ?? "docker");
+  if (run.namespace) saveState(NAMESPACE, run.namespace);
 }
 function savedRun() {
   const runId = getState(RUN_ID);
   if (!/^[0-9a-f]{12}$/.test(runId)) return void 0;
-  return { runId, ownNetwork: getState(OWN_NETWORK) === "true" };
+  return {
+    runId,
+    ownNetwork: getState(OWN_NETWORK) === "true",
+    runtime: getState(RUNTIME) === "kubernetes" ? "kubernetes" : "docker",
+    namespace: getState(NAMESPACE) || void 0
+  };
 }
 
 // src/action.ts
@@ -42,7 +52,7 @@ async function runAction() {
     workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
     allowlistSource: "input 'allowlist'"
   });
-  const result = await runSandbox(spec, actionLog(), { onStart: saveRun });
+  const result = await runFenced(spec, actionLog(), { onStart: saveRun });
   const record = buildRecord(spec, result);
   const reportPath = path.join(process.env.RUNNER_TEMP || os.tmpdir(), `buildfence-report-${result.runId}.json`);
   await writeRecord(record, reportPath);
@@ -57,7 +67,8 @@ async function runAction() {
 async function cleanupAction() {
   const run = savedRun();
   if (!run) return;
-  for (const problem of await removeRun(run.runId, run.ownNetwork)) warning(`buildfence cleanup: ${problem}`);
+  const problems = run.runtime === "kubernetes" ? [await deleteRunPod(run.runId, run.namespace ?? "default")].filter((p) => p !== void 0) : await removeRun(run.runId, run.ownNetwork);
+  for (const problem of problems) warning(`buildfence cleanup: ${problem}`);
 }
 
 export {

@@ -1,0 +1,2331 @@
+#!/usr/bin/env node
+import { createRequire as __bfCreateRequire } from 'node:module'; const require = __bfCreateRequire(import.meta.url);
+import {
+  __commonJS,
+  __toESM
+} from "./chunk-5CBOWLYC.js";
+
+// node_modules/ipaddr.js/lib/ipaddr.js
+var require_ipaddr = __commonJS({
+  "node_modules/ipaddr.js/lib/ipaddr.js"(exports, module) {
+    (function(root) {
+      "use strict";
+      const ipv4Part = "(0?\\d+|0x[a-f0-9]+)";
+      const ipv4Regexes = {
+        fourOctet: new RegExp(`^${ipv4Part}\\.${ipv4Part}\\.${ipv4Part}\\.${ipv4Part}$`, "i"),
+        threeOctet: new RegExp(`^${ipv4Part}\\.${ipv4Part}\\.${ipv4Part}$`, "i"),
+        twoOctet: new RegExp(`^${ipv4Part}\\.${ipv4Part}$`, "i"),
+        longValue: new RegExp(`^${ipv4Part}$`, "i")
+      };
+      const octalRegex = new RegExp(`^0[0-7]+$`, "i");
+      const hexRegex = new RegExp(`^0x[a-f0-9]+$`, "i");
+      const zoneIndex = "%[0-9a-z]{1,}";
+      const ipv6Part = "(?:[0-9a-f]+::?)+";
+      const ipv6Regexes = {
+        zoneIndex: new RegExp(zoneIndex, "i"),
+        "native": new RegExp(`^(::)?(${ipv6Part})?([0-9a-f]+)?(::)?(${zoneIndex})?$`, "i"),
+        deprecatedTransitional: new RegExp(`^(?:::)(${ipv4Part}\\.${ipv4Part}\\.${ipv4Part}\\.${ipv4Part}(${zoneIndex})?)$`, "i"),
+        transitional: new RegExp(`^((?:${ipv6Part})|(?:::)(?:${ipv6Part})?)${ipv4Part}\\.${ipv4Part}\\.${ipv4Part}\\.${ipv4Part}(${zoneIndex})?$`, "i")
+      };
+      function expandIPv6(string, parts) {
+        if (string.indexOf("::") !== string.lastIndexOf("::")) {
+          return null;
+        }
+        let colonCount = 0;
+        let lastColon = -1;
+        let zoneId = (string.match(ipv6Regexes.zoneIndex) || [])[0];
+        let replacement, replacementCount;
+        if (zoneId) {
+          zoneId = zoneId.substring(1);
+          string = string.replace(/%.+$/, "");
+        }
+        while ((lastColon = string.indexOf(":", lastColon + 1)) >= 0) {
+          colonCount++;
+        }
+        if (string.substr(0, 2) === "::") {
+          colonCount--;
+        }
+        if (string.substr(-2, 2) === "::") {
+          colonCount--;
+        }
+        if (colonCount >= parts) {
+          return null;
+        }
+        replacementCount = parts - colonCount;
+        replacement = ":";
+        while (replacementCount--) {
+          replacement += "0:";
+        }
+        string = string.replace("::", replacement);
+        if (string[0] === ":") {
+          string = string.slice(1);
+        }
+        if (string[string.length - 1] === ":") {
+          string = string.slice(0, -1);
+        }
+        parts = (function() {
+          const ref = string.split(":");
+          const results = [];
+          for (let i = 0; i < ref.length; i++) {
+            results.push(ref[i].length > 4 ? NaN : parseInt(ref[i], 16));
+          }
+          return results;
+        })();
+        return {
+          parts,
+          zoneId
+        };
+      }
+      function matchCIDR(first, second, partSize, cidrBits) {
+        if (first.length !== second.length) {
+          throw new Error("ipaddr: cannot match CIDR for objects with different lengths");
+        }
+        let part = 0;
+        let shift;
+        while (cidrBits > 0) {
+          shift = partSize - cidrBits;
+          if (shift < 0) {
+            shift = 0;
+          }
+          if (first[part] >> shift !== second[part] >> shift) {
+            return false;
+          }
+          cidrBits -= partSize;
+          part += 1;
+        }
+        return true;
+      }
+      function parseIntAuto(string) {
+        if (hexRegex.test(string)) {
+          return parseInt(string, 16);
+        }
+        if (string[0] === "0" && !isNaN(parseInt(string[1], 10))) {
+          if (octalRegex.test(string)) {
+            return parseInt(string, 8);
+          }
+          throw new Error(`ipaddr: cannot parse ${string} as octal`);
+        }
+        return parseInt(string, 10);
+      }
+      function padPart(part, length) {
+        while (part.length < length) {
+          part = `0${part}`;
+        }
+        return part;
+      }
+      const ipaddr3 = {};
+      ipaddr3.IPv4 = (function() {
+        function IPv4(octets) {
+          if (octets.length !== 4) {
+            throw new Error("ipaddr: ipv4 octet count should be 4");
+          }
+          let i, octet;
+          for (i = 0; i < octets.length; i++) {
+            octet = octets[i];
+            if (!(0 <= octet && octet <= 255)) {
+              throw new Error("ipaddr: ipv4 octet should fit in 8 bits");
+            }
+          }
+          this.octets = octets;
+        }
+        IPv4.prototype.SpecialRanges = {
+          unspecified: [[new IPv4([0, 0, 0, 0]), 8]],
+          broadcast: [[new IPv4([255, 255, 255, 255]), 32]],
+          // RFC3171
+          multicast: [[new IPv4([224, 0, 0, 0]), 4]],
+          // RFC3927
+          linkLocal: [[new IPv4([169, 254, 0, 0]), 16]],
+          // RFC5735
+          loopback: [[new IPv4([127, 0, 0, 0]), 8]],
+          // RFC6598
+          carrierGradeNat: [[new IPv4([100, 64, 0, 0]), 10]],
+          // RFC1918
+          "private": [
+            [new IPv4([10, 0, 0, 0]), 8],
+            [new IPv4([172, 16, 0, 0]), 12],
+            [new IPv4([192, 168, 0, 0]), 16]
+          ],
+          // Reserved and testing-only ranges; RFCs 5735, 5737, 2544, 1700
+          reserved: [
+            [new IPv4([192, 0, 0, 0]), 24],
+            [new IPv4([192, 0, 2, 0]), 24],
+            [new IPv4([192, 88, 99, 0]), 24],
+            [new IPv4([198, 18, 0, 0]), 15],
+            [new IPv4([198, 51, 100, 0]), 24],
+            [new IPv4([203, 0, 113, 0]), 24],
+            [new IPv4([240, 0, 0, 0]), 4]
+          ],
+          // RFC7534, RFC7535
+          as112: [
+            [new IPv4([192, 175, 48, 0]), 24],
+            [new IPv4([192, 31, 196, 0]), 24]
+          ],
+          // RFC7450
+          amt: [
+            [new IPv4([192, 52, 193, 0]), 24]
+          ]
+        };
+        IPv4.prototype.kind = function() {
+          return "ipv4";
+        };
+        IPv4.prototype.match = function(other, cidrRange) {
+          let ref;
+          if (cidrRange === void 0) {
+            ref = other;
+            other = ref[0];
+            cidrRange = ref[1];
+          }
+          if (other.kind() !== "ipv4") {
+            throw new Error("ipaddr: cannot match ipv4 address with non-ipv4 one");
+          }
+          return matchCIDR(this.octets, other.octets, 8, cidrRange);
+        };
+        IPv4.prototype.prefixLengthFromSubnetMask = function() {
+          let cidr = 0;
+          let stop = false;
+          const zerotable = {
+            0: 8,
+            128: 7,
+            192: 6,
+            224: 5,
+            240: 4,
+            248: 3,
+            252: 2,
+            254: 1,
+            255: 0
+          };
+          let i, octet, zeros;
+          for (i = 3; i >= 0; i -= 1) {
+            octet = this.octets[i];
+            if (octet in zerotable) {
+              zeros = zerotable[octet];
+              if (stop && zeros !== 0) {
+                return null;
+              }
+              if (zeros !== 8) {
+                stop = true;
+              }
+              cidr += zeros;
+            } else {
+              return null;
+            }
+          }
+          return 32 - cidr;
+        };
+        IPv4.prototype.range = function() {
+          return ipaddr3.subnetMatch(this, this.SpecialRanges);
+        };
+        IPv4.prototype.toByteArray = function() {
+          return this.octets.slice(0);
+        };
+        IPv4.prototype.toIPv4MappedAddress = function() {
+          return ipaddr3.IPv6.parse(`::ffff:${this.toString()}`);
+        };
+        IPv4.prototype.toNormalizedString = function() {
+          return this.toString();
+        };
+        IPv4.prototype.toString = function() {
+          return this.octets.join(".");
+        };
+        return IPv4;
+      })();
+      ipaddr3.IPv4.broadcastAddressFromCIDR = function(string) {
+        try {
+          const cidr = this.parseCIDR(string);
+          const ipInterfaceOctets = cidr[0].toByteArray();
+          const subnetMaskOctets = this.subnetMaskFromPrefixLength(cidr[1]).toByteArray();
+          const octets = [];
+          let i = 0;
+          while (i < 4) {
+            octets.push(parseInt(ipInterfaceOctets[i], 10) | parseInt(subnetMaskOctets[i], 10) ^ 255);
+            i++;
+          }
+          return new this(octets);
+        } catch (e) {
+          throw new Error("ipaddr: the address does not have IPv4 CIDR format", { cause: e });
+        }
+      };
+      ipaddr3.IPv4.isIPv4 = function(string) {
+        return this.parser(string) !== null;
+      };
+      ipaddr3.IPv4.isValid = function(string) {
+        try {
+          new this(this.parser(string));
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      ipaddr3.IPv4.isValidCIDR = function(string) {
+        try {
+          this.parseCIDR(string);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      ipaddr3.IPv4.isValidFourPartDecimal = function(string) {
+        if (ipaddr3.IPv4.isValid(string) && string.match(/^(0|[1-9]\d*)(\.(0|[1-9]\d*)){3}$/)) {
+          return true;
+        } else {
+          return false;
+        }
+      };
+      ipaddr3.IPv4.isValidCIDRFourPartDecimal = function(string) {
+        const match = string.match(/^(.+)\/(\d+)$/);
+        if (!ipaddr3.IPv4.isValidCIDR(string) || !match) {
+          return false;
+        }
+        return ipaddr3.IPv4.isValidFourPartDecimal(match[1]);
+      };
+      ipaddr3.IPv4.networkAddressFromCIDR = function(string) {
+        let cidr, i, ipInterfaceOctets, octets, subnetMaskOctets;
+        try {
+          cidr = this.parseCIDR(string);
+          ipInterfaceOctets = cidr[0].toByteArray();
+          subnetMaskOctets = this.subnetMaskFromPrefixLength(cidr[1]).toByteArray();
+          octets = [];
+          i = 0;
+          while (i < 4) {
+            octets.push(parseInt(ipInterfaceOctets[i], 10) & parseInt(subnetMaskOctets[i], 10));
+            i++;
+          }
+          return new this(octets);
+        } catch (e) {
+          throw new Error("ipaddr: the address does not have IPv4 CIDR format", { cause: e });
+        }
+      };
+      ipaddr3.IPv4.parse = function(string) {
+        const parts = this.parser(string);
+        if (parts === null) {
+          throw new Error("ipaddr: string is not formatted like an IPv4 Address");
+        }
+        return new this(parts);
+      };
+      ipaddr3.IPv4.parseCIDR = function(string) {
+        let match;
+        if (match = string.match(/^(.+)\/(\d+)$/)) {
+          const maskLength = parseInt(match[2]);
+          if (maskLength >= 0 && maskLength <= 32) {
+            const parsed = [this.parse(match[1]), maskLength];
+            Object.defineProperty(parsed, "toString", {
+              value: function() {
+                return this.join("/");
+              }
+            });
+            return parsed;
+          }
+        }
+        throw new Error("ipaddr: string is not formatted like an IPv4 CIDR range");
+      };
+      ipaddr3.IPv4.parser = function(string) {
+        let match, part, value;
+        if (match = string.match(ipv4Regexes.fourOctet)) {
+          return (function() {
+            const ref = match.slice(1, 6);
+            const results = [];
+            for (let i = 0; i < ref.length; i++) {
+              part = ref[i];
+              results.push(parseIntAuto(part));
+            }
+            return results;
+          })();
+        } else if (match = string.match(ipv4Regexes.longValue)) {
+          value = parseIntAuto(match[1]);
+          if (value > 4294967295 || value < 0) {
+            throw new Error("ipaddr: address outside defined range");
+          }
+          return (function() {
+            const results = [];
+            let shift;
+            for (shift = 0; shift <= 24; shift += 8) {
+              results.push(value >> shift & 255);
+            }
+            return results;
+          })().reverse();
+        } else if (match = string.match(ipv4Regexes.twoOctet)) {
+          return (function() {
+            const ref = match.slice(1, 4);
+            const results = [];
+            value = parseIntAuto(ref[1]);
+            if (value > 16777215 || value < 0) {
+              throw new Error("ipaddr: address outside defined range");
+            }
+            results.push(parseIntAuto(ref[0]));
+            results.push(value >> 16 & 255);
+            results.push(value >> 8 & 255);
+            results.push(value & 255);
+            return results;
+          })();
+        } else if (match = string.match(ipv4Regexes.threeOctet)) {
+          return (function() {
+            const ref = match.slice(1, 5);
+            const results = [];
+            value = parseIntAuto(ref[2]);
+            if (value > 65535 || value < 0) {
+              throw new Error("ipaddr: address outside defined range");
+            }
+            results.push(parseIntAuto(ref[0]));
+            results.push(parseIntAuto(ref[1]));
+            results.push(value >> 8 & 255);
+            results.push(value & 255);
+            return results;
+          })();
+        } else {
+          return null;
+        }
+      };
+      ipaddr3.IPv4.subnetMaskFromPrefixLength = function(prefix) {
+        prefix = parseInt(prefix);
+        if (Number.isNaN(prefix) || prefix < 0 || prefix > 32) {
+          throw new Error("ipaddr: invalid IPv4 prefix length");
+        }
+        const octets = [0, 0, 0, 0];
+        let j = 0;
+        const filledOctetCount = Math.floor(prefix / 8);
+        while (j < filledOctetCount) {
+          octets[j] = 255;
+          j++;
+        }
+        if (filledOctetCount < 4) {
+          octets[filledOctetCount] = Math.pow(2, prefix % 8) - 1 << 8 - prefix % 8;
+        }
+        return new this(octets);
+      };
+      ipaddr3.IPv6 = (function() {
+        function IPv6(parts, zoneId) {
+          let i, part;
+          if (parts.length === 16) {
+            this.parts = [];
+            for (i = 0; i <= 14; i += 2) {
+              this.parts.push(parts[i] << 8 | parts[i + 1]);
+            }
+          } else if (parts.length === 8) {
+            this.parts = parts;
+          } else {
+            throw new Error("ipaddr: ipv6 part count should be 8 or 16");
+          }
+          for (i = 0; i < this.parts.length; i++) {
+            part = this.parts[i];
+            if (!(0 <= part && part <= 65535)) {
+              throw new Error("ipaddr: ipv6 part should fit in 16 bits");
+            }
+          }
+          if (zoneId) {
+            this.zoneId = zoneId;
+          }
+        }
+        IPv6.prototype.SpecialRanges = {
+          // RFC4291, here and after
+          unspecified: [new IPv6([0, 0, 0, 0, 0, 0, 0, 0]), 128],
+          linkLocal: [new IPv6([65152, 0, 0, 0, 0, 0, 0, 0]), 10],
+          multicast: [new IPv6([65280, 0, 0, 0, 0, 0, 0, 0]), 8],
+          loopback: [new IPv6([0, 0, 0, 0, 0, 0, 0, 1]), 128],
+          uniqueLocal: [new IPv6([64512, 0, 0, 0, 0, 0, 0, 0]), 7],
+          ipv4Mapped: [new IPv6([0, 0, 0, 0, 0, 65535, 0, 0]), 96],
+          // RFC3879
+          deprecatedSiteLocal: [new IPv6([65216, 0, 0, 0, 0, 0, 0, 0]), 10],
+          // RFC6666
+          discard: [new IPv6([256, 0, 0, 0, 0, 0, 0, 0]), 64],
+          // RFC6145
+          rfc6145: [new IPv6([0, 0, 0, 0, 65535, 0, 0, 0]), 96],
+          rfc6052: [
+            // RFC6052
+            [new IPv6([100, 65435, 0, 0, 0, 0, 0, 0]), 96],
+            // RFC8215
+            [new IPv6([100, 65435, 1, 0, 0, 0, 0, 0]), 48]
+          ],
+          // RFC3056
+          "6to4": [new IPv6([8194, 0, 0, 0, 0, 0, 0, 0]), 16],
+          // RFC6052, RFC6146
+          teredo: [new IPv6([8193, 0, 0, 0, 0, 0, 0, 0]), 32],
+          // RFC5180
+          benchmarking: [new IPv6([8193, 2, 0, 0, 0, 0, 0, 0]), 48],
+          // RFC7450
+          amt: [new IPv6([8193, 3, 0, 0, 0, 0, 0, 0]), 32],
+          as112v6: [
+            // RFC7535
+            [new IPv6([8193, 4, 274, 0, 0, 0, 0, 0]), 48],
+            // RFC7534
+            [new IPv6([9760, 79, 32768, 0, 0, 0, 0, 0]), 48]
+          ],
+          // RFC4843
+          deprecatedOrchid: [new IPv6([8193, 16, 0, 0, 0, 0, 0, 0]), 28],
+          // RFC7343
+          orchid2: [new IPv6([8193, 32, 0, 0, 0, 0, 0, 0]), 28],
+          // RFC9374
+          droneRemoteIdProtocolEntityTags: [new IPv6([8193, 48, 0, 0, 0, 0, 0, 0]), 28],
+          // RFC9602
+          segmentRouting: [new IPv6([24320, 0, 0, 0, 0, 0, 0, 0]), 16],
+          reserved: [
+            // RFC3849
+            [new IPv6([8193, 0, 0, 0, 0, 0, 0, 0]), 23],
+            // RFC2928
+            [new IPv6([8193, 3512, 0, 0, 0, 0, 0, 0]), 32],
+            // RFC9637
+            [new IPv6([16383, 0, 0, 0, 0, 0, 0, 0]), 20]
+          ]
+        };
+        IPv6.prototype.isIPv4MappedAddress = function() {
+          return this.range() === "ipv4Mapped";
+        };
+        IPv6.prototype.kind = function() {
+          return "ipv6";
+        };
+        IPv6.prototype.match = function(other, cidrRange) {
+          let ref;
+          if (cidrRange === void 0) {
+            ref = other;
+            other = ref[0];
+            cidrRange = ref[1];
+          }
+          if (other.kind() !== "ipv6") {
+            throw new Error("ipaddr: cannot match ipv6 address with non-ipv6 one");
+          }
+          return matchCIDR(this.parts, other.parts, 16, cidrRange);
+        };
+        IPv6.prototype.prefixLengthFromSubnetMask = function() {
+          let cidr = 0;
+          let stop = false;
+          const zerotable = {
+            0: 16,
+            32768: 15,
+            49152: 14,
+            57344: 13,
+            61440: 12,
+            63488: 11,
+            64512: 10,
+            65024: 9,
+            65280: 8,
+            65408: 7,
+            65472: 6,
+            65504: 5,
+            65520: 4,
+            65528: 3,
+            65532: 2,
+            65534: 1,
+            65535: 0
+          };
+          let part, zeros;
+          for (let i = 7; i >= 0; i -= 1) {
+            part = this.parts[i];
+            if (part in zerotable) {
+              zeros = zerotable[part];
+              if (stop && zeros !== 0) {
+                return null;
+              }
+              if (zeros !== 16) {
+                stop = true;
+              }
+              cidr += zeros;
+            } else {
+              return null;
+            }
+          }
+          return 128 - cidr;
+        };
+        IPv6.prototype.range = function() {
+          return ipaddr3.subnetMatch(this, this.SpecialRanges);
+        };
+        IPv6.prototype.toByteArray = function() {
+          let part;
+          const bytes = [];
+          const ref = this.parts;
+          for (let i = 0; i < ref.length; i++) {
+            part = ref[i];
+            bytes.push(part >> 8);
+            bytes.push(part & 255);
+          }
+          return bytes;
+        };
+        IPv6.prototype.toFixedLengthString = function() {
+          const addr = (function() {
+            const results = [];
+            for (let i = 0; i < this.parts.length; i++) {
+              results.push(padPart(this.parts[i].toString(16), 4));
+            }
+            return results;
+          }).call(this).join(":");
+          let suffix = "";
+          if (this.zoneId) {
+            suffix = `%${this.zoneId}`;
+          }
+          return addr + suffix;
+        };
+        IPv6.prototype.toIPv4Address = function() {
+          if (!this.isIPv4MappedAddress()) {
+            throw new Error("ipaddr: trying to convert a generic ipv6 address to ipv4");
+          }
+          const ref = this.parts.slice(-2);
+          const high = ref[0];
+          const low = ref[1];
+          return new ipaddr3.IPv4([high >> 8, high & 255, low >> 8, low & 255]);
+        };
+        IPv6.prototype.toNormalizedString = function() {
+          const addr = (function() {
+            const results = [];
+            for (let i = 0; i < this.parts.length; i++) {
+              results.push(this.parts[i].toString(16));
+            }
+            return results;
+          }).call(this).join(":");
+          let suffix = "";
+          if (this.zoneId) {
+            suffix = `%${this.zoneId}`;
+          }
+          return addr + suffix;
+        };
+        IPv6.prototype.toRFC5952String = function() {
+          const regex = /((^|:)(0(:|$)){2,})/g;
+          let suffix = "";
+          if (this.zoneId) {
+            suffix = `%${this.zoneId}`;
+          }
+          const normalized = this.toNormalizedString();
+          const string = normalized.slice(0, normalized.length - suffix.length);
+          let bestMatchIndex = 0;
+          let bestMatchLength = -1;
+          let bestMatchGroups = -1;
+          let match;
+          while (match = regex.exec(string)) {
+            const groups = (match[0].match(/0/g) || []).length;
+            if (groups > bestMatchGroups) {
+              bestMatchGroups = groups;
+              bestMatchIndex = match.index;
+              bestMatchLength = match[0].length;
+            }
+          }
+          if (bestMatchLength < 0) {
+            return string + suffix;
+          }
+          return `${string.substring(0, bestMatchIndex)}::${string.substring(bestMatchIndex + bestMatchLength)}${suffix}`;
+        };
+        IPv6.prototype.toString = function() {
+          return this.toRFC5952String();
+        };
+        return IPv6;
+      })();
+      ipaddr3.IPv6.broadcastAddressFromCIDR = function(string) {
+        try {
+          const cidr = this.parseCIDR(string);
+          const ipInterfaceOctets = cidr[0].toByteArray();
+          const subnetMaskOctets = this.subnetMaskFromPrefixLength(cidr[1]).toByteArray();
+          const octets = [];
+          let i = 0;
+          while (i < 16) {
+            octets.push(parseInt(ipInterfaceOctets[i], 10) | parseInt(subnetMaskOctets[i], 10) ^ 255);
+            i++;
+          }
+          return new this(octets);
+        } catch (e) {
+          throw new Error("ipaddr: the address does not have IPv6 CIDR format", { cause: e });
+        }
+      };
+      ipaddr3.IPv6.isIPv6 = function(string) {
+        return this.parser(string) !== null;
+      };
+      ipaddr3.IPv6.isValid = function(string) {
+        if (typeof string === "string" && string.indexOf(":") === -1) {
+          return false;
+        }
+        try {
+          const addr = this.parser(string);
+          new this(addr.parts, addr.zoneId);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      ipaddr3.IPv6.isValidCIDR = function(string) {
+        if (typeof string === "string" && string.indexOf(":") === -1) {
+          return false;
+        }
+        try {
+          this.parseCIDR(string);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      ipaddr3.IPv6.networkAddressFromCIDR = function(string) {
+        let cidr, i, ipInterfaceOctets, octets, subnetMaskOctets;
+        try {
+          cidr = this.parseCIDR(string);
+          ipInterfaceOctets = cidr[0].toByteArray();
+          subnetMaskOctets = this.subnetMaskFromPrefixLength(cidr[1]).toByteArray();
+          octets = [];
+          i = 0;
+          while (i < 16) {
+            octets.push(parseInt(ipInterfaceOctets[i], 10) & parseInt(subnetMaskOctets[i], 10));
+            i++;
+          }
+          return new this(octets);
+        } catch (e) {
+          throw new Error("ipaddr: the address does not have IPv6 CIDR format", { cause: e });
+        }
+      };
+      ipaddr3.IPv6.parse = function(string) {
+        const addr = this.parser(string);
+        if (addr === null) {
+          throw new Error("ipaddr: string is not formatted like an IPv6 Address");
+        }
+        return new this(addr.parts, addr.zoneId);
+      };
+      ipaddr3.IPv6.parseCIDR = function(string) {
+        let maskLength, match, parsed;
+        if (match = string.match(/^(.+)\/(\d+)$/)) {
+          maskLength = parseInt(match[2]);
+          if (maskLength >= 0 && maskLength <= 128) {
+            parsed = [this.parse(match[1]), maskLength];
+            Object.defineProperty(parsed, "toString", {
+              value: function() {
+                return this.join("/");
+              }
+            });
+            return parsed;
+          }
+        }
+        throw new Error("ipaddr: string is not formatted like an IPv6 CIDR range");
+      };
+      ipaddr3.IPv6.parser = function(string) {
+        let addr, i, match, octet, octets, zoneId;
+        if (match = string.match(ipv6Regexes.deprecatedTransitional)) {
+          return this.parser(`::ffff:${match[1]}`);
+        }
+        if (ipv6Regexes.native.test(string)) {
+          return expandIPv6(string, 8);
+        }
+        if (match = string.match(ipv6Regexes.transitional)) {
+          zoneId = match[6] || "";
+          addr = match[1];
+          if (!match[1].endsWith("::")) {
+            addr = addr.slice(0, -1);
+          }
+          addr = expandIPv6(addr + zoneId, 6);
+          if (addr && addr.parts) {
+            octets = [
+              parseInt(match[2]),
+              parseInt(match[3]),
+              parseInt(match[4]),
+              parseInt(match[5])
+            ];
+            for (i = 0; i < octets.length; i++) {
+              octet = octets[i];
+              if (!(0 <= octet && octet <= 255)) {
+                return null;
+              }
+            }
+            addr.parts.push(octets[0] << 8 | octets[1]);
+            addr.parts.push(octets[2] << 8 | octets[3]);
+            return {
+              parts: addr.parts,
+              zoneId: addr.zoneId
+            };
+          }
+        }
+        return null;
+      };
+      ipaddr3.IPv6.subnetMaskFromPrefixLength = function(prefix) {
+        prefix = parseInt(prefix);
+        if (Number.isNaN(prefix) || prefix < 0 || prefix > 128) {
+          throw new Error("ipaddr: invalid IPv6 prefix length");
+        }
+        const octets = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        let j = 0;
+        const filledOctetCount = Math.floor(prefix / 8);
+        while (j < filledOctetCount) {
+          octets[j] = 255;
+          j++;
+        }
+        if (filledOctetCount < 16) {
+          octets[filledOctetCount] = Math.pow(2, prefix % 8) - 1 << 8 - prefix % 8;
+        }
+        return new this(octets);
+      };
+      ipaddr3.fromByteArray = function(bytes) {
+        const length = bytes.length;
+        if (length === 4) {
+          return new ipaddr3.IPv4(bytes);
+        } else if (length === 16) {
+          return new ipaddr3.IPv6(bytes);
+        } else {
+          throw new Error("ipaddr: the binary input is neither an IPv6 nor IPv4 address");
+        }
+      };
+      ipaddr3.isValid = function(string) {
+        return ipaddr3.IPv6.isValid(string) || ipaddr3.IPv4.isValid(string);
+      };
+      ipaddr3.isValidCIDR = function(string) {
+        return ipaddr3.IPv6.isValidCIDR(string) || ipaddr3.IPv4.isValidCIDR(string);
+      };
+      ipaddr3.parse = function(string) {
+        if (ipaddr3.IPv6.isValid(string)) {
+          return ipaddr3.IPv6.parse(string);
+        } else if (ipaddr3.IPv4.isValid(string)) {
+          return ipaddr3.IPv4.parse(string);
+        } else {
+          throw new Error("ipaddr: the address has neither IPv6 nor IPv4 format");
+        }
+      };
+      ipaddr3.parseCIDR = function(string) {
+        try {
+          return ipaddr3.IPv6.parseCIDR(string);
+        } catch {
+          try {
+            return ipaddr3.IPv4.parseCIDR(string);
+          } catch (e) {
+            throw new Error("ipaddr: the address has neither IPv6 nor IPv4 CIDR format", { cause: e });
+          }
+        }
+      };
+      ipaddr3.process = function(string) {
+        const addr = this.parse(string);
+        if (addr.kind() === "ipv6" && addr.isIPv4MappedAddress()) {
+          return addr.toIPv4Address();
+        } else {
+          return addr;
+        }
+      };
+      ipaddr3.subnetMatch = function(address, rangeList, defaultName) {
+        let i, rangeName, rangeSubnets, subnet;
+        if (defaultName === void 0 || defaultName === null) {
+          defaultName = "unicast";
+        }
+        for (rangeName in rangeList) {
+          if (Object.prototype.hasOwnProperty.call(rangeList, rangeName)) {
+            rangeSubnets = rangeList[rangeName];
+            if (rangeSubnets[0] && !(rangeSubnets[0] instanceof Array)) {
+              rangeSubnets = [rangeSubnets];
+            }
+            for (i = 0; i < rangeSubnets.length; i++) {
+              subnet = rangeSubnets[i];
+              if (address.kind() === subnet[0].kind() && address.match.apply(address, subnet)) {
+                return rangeName;
+              }
+            }
+          }
+        }
+        return defaultName;
+      };
+      if (typeof module !== "undefined" && module.exports) {
+        module.exports = ipaddr3;
+      } else {
+        root.ipaddr = ipaddr3;
+      }
+    })(exports);
+  }
+});
+
+// src/kubernetes/pod.ts
+var import_ipaddr2 = __toESM(require_ipaddr(), 1);
+
+// src/docker/args.ts
+var LABEL = "buildfence";
+var LABEL_RUN = "buildfence.run";
+var LABEL_PID = "buildfence.pid";
+var LABEL_HOST = "buildfence.host";
+var SCRIPT_MOUNT = "/__buildfence";
+var RULES_MOUNT = "/__buildfence";
+function resourceNames(runId) {
+  return {
+    network: `buildfence-${runId}`,
+    holder: `buildfence-${runId}-holder`,
+    build: `buildfence-${runId}-build`
+  };
+}
+function labelArgs(id) {
+  return [
+    "--label",
+    `${LABEL}=1`,
+    "--label",
+    `${LABEL_RUN}=${id.runId}`,
+    "--label",
+    `${LABEL_PID}=${id.pid}`,
+    "--label",
+    `${LABEL_HOST}=${id.host}`
+  ];
+}
+function networkCreateArgs(id) {
+  return ["network", "create", ...labelArgs(id), resourceNames(id.runId).network];
+}
+function holderRunArgs(a) {
+  return [
+    "run",
+    "--detach",
+    "--name",
+    resourceNames(a.id.runId).holder,
+    ...labelArgs(a.id),
+    "--network",
+    a.network,
+    "--pull",
+    a.pull,
+    // NET_ADMIN for iptables, ipset and the NFLOG reader; NET_RAW because iptables' set match asks
+    // ipset for set names over a raw socket; SETUID and SETGID because tcpdump (the reader) drops
+    // to its own user. Nothing else. The build shares the namespace, not these capabilities.
+    "--cap-drop",
+    "ALL",
+    "--cap-add",
+    "NET_ADMIN",
+    "--cap-add",
+    "NET_RAW",
+    "--cap-add",
+    "SETUID",
+    "--cap-add",
+    "SETGID",
+    "--security-opt",
+    "no-new-privileges",
+    "--volume",
+    `${a.rulesDir}:${RULES_MOUNT}:ro`,
+    "--entrypoint",
+    "sleep",
+    a.image,
+    "2147483647"
+  ];
+}
+function buildCreateArgs(a) {
+  const names = resourceNames(a.id.runId);
+  const script = `${SCRIPT_MOUNT}/${a.scriptName}`;
+  const [shell, ...shellArgs] = shellCommand(a.spec.shell, script);
+  return [
+    "create",
+    "--name",
+    names.build,
+    ...labelArgs(a.id),
+    "--pull",
+    a.spec.pull,
+    "--volume",
+    `${a.spec.workspace}:${a.spec.workspace}`,
+    "--volume",
+    `${a.scriptDir}:${SCRIPT_MOUNT}:ro`,
+    "--workdir",
+    a.spec.workingDirectory,
+    ...a.passedEnv.flatMap((name) => ["--env", name]),
+    "--env-file",
+    a.envFile,
+    // The user's options come first so that the fence's own flags below always have the last word.
+    ...a.spec.dockerOptions,
+    "--network",
+    `container:${names.holder}`,
+    "--cap-drop",
+    "NET_ADMIN",
+    "--cap-drop",
+    "NET_RAW",
+    "--security-opt",
+    "no-new-privileges",
+    "--entrypoint",
+    shell,
+    a.spec.image,
+    ...shellArgs
+  ];
+}
+function shellCommand(shell, script) {
+  return shell.includes("{0}") ? shell.map((w) => w.replaceAll("{0}", script)) : [...shell, script];
+}
+function runnerEnvNames(env) {
+  return Object.keys(env).filter((k) => /^(GITHUB|RUNNER)_/.test(k)).sort();
+}
+
+// src/firewall/load.ts
+import * as fs2 from "node:fs/promises";
+import * as path4 from "node:path";
+
+// node_modules/@actions/exec/lib/exec.js
+import { StringDecoder } from "string_decoder";
+
+// node_modules/@actions/exec/lib/toolrunner.js
+import * as os from "os";
+import * as events from "events";
+import * as child from "child_process";
+import * as path3 from "path";
+
+// node_modules/@actions/io/lib/io.js
+import * as path2 from "path";
+
+// node_modules/@actions/io/lib/io-util.js
+import * as fs from "fs";
+import * as path from "path";
+var __awaiter = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve2) {
+      resolve2(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve2, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs.promises;
+var IS_WINDOWS = process.platform === "win32";
+var READONLY = fs.constants.O_RDONLY;
+function exists(fsPath) {
+  return __awaiter(this, void 0, void 0, function* () {
+    try {
+      yield stat(fsPath);
+    } catch (err) {
+      if (err.code === "ENOENT") {
+        return false;
+      }
+      throw err;
+    }
+    return true;
+  });
+}
+function isRooted(p) {
+  p = normalizeSeparators(p);
+  if (!p) {
+    throw new Error('isRooted() parameter "p" cannot be empty');
+  }
+  if (IS_WINDOWS) {
+    return p.startsWith("\\") || /^[A-Z]:/i.test(p);
+  }
+  return p.startsWith("/");
+}
+function tryGetExecutablePath(filePath, extensions) {
+  return __awaiter(this, void 0, void 0, function* () {
+    let stats = void 0;
+    try {
+      stats = yield stat(filePath);
+    } catch (err) {
+      if (err.code !== "ENOENT") {
+        console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+      }
+    }
+    if (stats && stats.isFile()) {
+      if (IS_WINDOWS) {
+        const upperExt = path.extname(filePath).toUpperCase();
+        if (extensions.some((validExt) => validExt.toUpperCase() === upperExt)) {
+          return filePath;
+        }
+      } else {
+        if (isUnixExecutable(stats)) {
+          return filePath;
+        }
+      }
+    }
+    const originalFilePath = filePath;
+    for (const extension of extensions) {
+      filePath = originalFilePath + extension;
+      stats = void 0;
+      try {
+        stats = yield stat(filePath);
+      } catch (err) {
+        if (err.code !== "ENOENT") {
+          console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+        }
+      }
+      if (stats && stats.isFile()) {
+        if (IS_WINDOWS) {
+          try {
+            const directory = path.dirname(filePath);
+            const upperName = path.basename(filePath).toUpperCase();
+            for (const actualName of yield readdir(directory)) {
+              if (upperName === actualName.toUpperCase()) {
+                filePath = path.join(directory, actualName);
+                break;
+              }
+            }
+          } catch (err) {
+            console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+          }
+          return filePath;
+        } else {
+          if (isUnixExecutable(stats)) {
+            return filePath;
+          }
+        }
+      }
+    }
+    return "";
+  });
+}
+function normalizeSeparators(p) {
+  p = p || "";
+  if (IS_WINDOWS) {
+    p = p.replace(/\//g, "\\");
+    return p.replace(/\\\\+/g, "\\");
+  }
+  return p.replace(/\/\/+/g, "/");
+}
+function isUnixExecutable(stats) {
+  return (stats.mode & 1) > 0 || (stats.mode & 8) > 0 && process.getgid !== void 0 && stats.gid === process.getgid() || (stats.mode & 64) > 0 && process.getuid !== void 0 && stats.uid === process.getuid();
+}
+
+// node_modules/@actions/io/lib/io.js
+var __awaiter2 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve2) {
+      resolve2(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve2, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+function which(tool, check) {
+  return __awaiter2(this, void 0, void 0, function* () {
+    if (!tool) {
+      throw new Error("parameter 'tool' is required");
+    }
+    if (check) {
+      const result = yield which(tool, false);
+      if (!result) {
+        if (IS_WINDOWS) {
+          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+        } else {
+          throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+        }
+      }
+      return result;
+    }
+    const matches = yield findInPath(tool);
+    if (matches && matches.length > 0) {
+      return matches[0];
+    }
+    return "";
+  });
+}
+function findInPath(tool) {
+  return __awaiter2(this, void 0, void 0, function* () {
+    if (!tool) {
+      throw new Error("parameter 'tool' is required");
+    }
+    const extensions = [];
+    if (IS_WINDOWS && process.env["PATHEXT"]) {
+      for (const extension of process.env["PATHEXT"].split(path2.delimiter)) {
+        if (extension) {
+          extensions.push(extension);
+        }
+      }
+    }
+    if (isRooted(tool)) {
+      const filePath = yield tryGetExecutablePath(tool, extensions);
+      if (filePath) {
+        return [filePath];
+      }
+      return [];
+    }
+    if (tool.includes(path2.sep)) {
+      return [];
+    }
+    const directories = [];
+    if (process.env.PATH) {
+      for (const p of process.env.PATH.split(path2.delimiter)) {
+        if (p) {
+          directories.push(p);
+        }
+      }
+    }
+    const matches = [];
+    for (const directory of directories) {
+      const filePath = yield tryGetExecutablePath(path2.join(directory, tool), extensions);
+      if (filePath) {
+        matches.push(filePath);
+      }
+    }
+    return matches;
+  });
+}
+
+// node_modules/@actions/exec/lib/toolrunner.js
+import { setTimeout } from "timers";
+var __awaiter3 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve2) {
+      resolve2(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve2, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var IS_WINDOWS2 = process.platform === "win32";
+var ToolRunner = class extends events.EventEmitter {
+  constructor(toolPath, args, options) {
+    super();
+    if (!toolPath) {
+      throw new Error("Parameter 'toolPath' cannot be null or empty.");
+    }
+    this.toolPath = toolPath;
+    this.args = args || [];
+    this.options = options || {};
+  }
+  _debug(message) {
+    if (this.options.listeners && this.options.listeners.debug) {
+      this.options.listeners.debug(message);
+    }
+  }
+  _getCommandString(options, noPrefix) {
+    const toolPath = this._getSpawnFileName();
+    const args = this._getSpawnArgs(options);
+    let cmd = noPrefix ? "" : "[command]";
+    if (IS_WINDOWS2) {
+      if (this._isCmdFile()) {
+        cmd += toolPath;
+        for (const a of args) {
+          cmd += ` ${a}`;
+        }
+      } else if (options.windowsVerbatimArguments) {
+        cmd += `"${toolPath}"`;
+        for (const a of args) {
+          cmd += ` ${a}`;
+        }
+      } else {
+        cmd += this._windowsQuoteCmdArg(toolPath);
+        for (const a of args) {
+          cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+        }
+      }
+    } else {
+      cmd += toolPath;
+      for (const a of args) {
+        cmd += ` ${a}`;
+      }
+    }
+    return cmd;
+  }
+  _processLineBuffer(data, strBuffer, onLine) {
+    try {
+      let s = strBuffer + data.toString();
+      let n = s.indexOf(os.EOL);
+      while (n > -1) {
+        const line = s.substring(0, n);
+        onLine(line);
+        s = s.substring(n + os.EOL.length);
+        n = s.indexOf(os.EOL);
+      }
+      return s;
+    } catch (err) {
+      this._debug(`error processing line. Failed with error ${err}`);
+      return "";
+    }
+  }
+  _getSpawnFileName() {
+    if (IS_WINDOWS2) {
+      if (this._isCmdFile()) {
+        return process.env["COMSPEC"] || "cmd.exe";
+      }
+    }
+    return this.toolPath;
+  }
+  _getSpawnArgs(options) {
+    if (IS_WINDOWS2) {
+      if (this._isCmdFile()) {
+        let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+        for (const a of this.args) {
+          argline += " ";
+          argline += options.windowsVerbatimArguments ? a : this._windowsQuoteCmdArg(a);
+        }
+        argline += '"';
+        return [argline];
+      }
+    }
+    return this.args;
+  }
+  _endsWith(str, end) {
+    return str.endsWith(end);
+  }
+  _isCmdFile() {
+    const upperToolPath = this.toolPath.toUpperCase();
+    return this._endsWith(upperToolPath, ".CMD") || this._endsWith(upperToolPath, ".BAT");
+  }
+  _windowsQuoteCmdArg(arg) {
+    if (!this._isCmdFile()) {
+      return this._uvQuoteCmdArg(arg);
+    }
+    if (!arg) {
+      return '""';
+    }
+    const cmdSpecialChars = [
+      " ",
+      "	",
+      "&",
+      "(",
+      ")",
+      "[",
+      "]",
+      "{",
+      "}",
+      "^",
+      "=",
+      ";",
+      "!",
+      "'",
+      "+",
+      ",",
+      "`",
+      "~",
+      "|",
+      "<",
+      ">",
+      '"'
+    ];
+    let needsQuotes = false;
+    for (const char of arg) {
+      if (cmdSpecialChars.some((x) => x === char)) {
+        needsQuotes = true;
+        break;
+      }
+    }
+    if (!needsQuotes) {
+      return arg;
+    }
+    let reverse = '"';
+    let quoteHit = true;
+    for (let i = arg.length; i > 0; i--) {
+      reverse += arg[i - 1];
+      if (quoteHit && arg[i - 1] === "\\") {
+        reverse += "\\";
+      } else if (arg[i - 1] === '"') {
+        quoteHit = true;
+        reverse += '"';
+      } else {
+        quoteHit = false;
+      }
+    }
+    reverse += '"';
+    return reverse.split("").reverse().join("");
+  }
+  _uvQuoteCmdArg(arg) {
+    if (!arg) {
+      return '""';
+    }
+    if (!arg.includes(" ") && !arg.includes("	") && !arg.includes('"')) {
+      return arg;
+    }
+    if (!arg.includes('"') && !arg.includes("\\")) {
+      return `"${arg}"`;
+    }
+    let reverse = '"';
+    let quoteHit = true;
+    for (let i = arg.length; i > 0; i--) {
+      reverse += arg[i - 1];
+      if (quoteHit && arg[i - 1] === "\\") {
+        reverse += "\\";
+      } else if (arg[i - 1] === '"') {
+        quoteHit = true;
+        reverse += "\\";
+      } else {
+        quoteHit = false;
+      }
+    }
+    reverse += '"';
+    return reverse.split("").reverse().join("");
+  }
+  _cloneExecOptions(options) {
+    options = options || {};
+    const result = {
+      cwd: options.cwd || process.cwd(),
+      env: options.env || process.env,
+      silent: options.silent || false,
+      windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+      failOnStdErr: options.failOnStdErr || false,
+      ignoreReturnCode: options.ignoreReturnCode || false,
+      delay: options.delay || 1e4
+    };
+    result.outStream = options.outStream || process.stdout;
+    result.errStream = options.errStream || process.stderr;
+    return result;
+  }
+  _getSpawnOptions(options, toolPath) {
+    options = options || {};
+    const result = {};
+    result.cwd = options.cwd;
+    result.env = options.env;
+    result["windowsVerbatimArguments"] = options.windowsVerbatimArguments || this._isCmdFile();
+    if (options.windowsVerbatimArguments) {
+      result.argv0 = `"${toolPath}"`;
+    }
+    return result;
+  }
+  /**
+   * Exec a tool.
+   * Output will be streamed to the live console.
+   * Returns promise with return code
+   *
+   * @param     tool     path to tool to exec
+   * @param     options  optional exec options.  See ExecOptions
+   * @returns   number
+   */
+  exec() {
+    return __awaiter3(this, void 0, void 0, function* () {
+      if (!isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS2 && this.toolPath.includes("\\"))) {
+        this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+      }
+      this.toolPath = yield which(this.toolPath, true);
+      return new Promise((resolve2, reject) => __awaiter3(this, void 0, void 0, function* () {
+        this._debug(`exec tool: ${this.toolPath}`);
+        this._debug("arguments:");
+        for (const arg of this.args) {
+          this._debug(`   ${arg}`);
+        }
+        const optionsNonNull = this._cloneExecOptions(this.options);
+        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+          optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os.EOL);
+        }
+        const state = new ExecState(optionsNonNull, this.toolPath);
+        state.on("debug", (message) => {
+          this._debug(message);
+        });
+        if (this.options.cwd && !(yield exists(this.options.cwd))) {
+          return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+        }
+        const fileName = this._getSpawnFileName();
+        const cp = child.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+        let stdbuffer = "";
+        if (cp.stdout) {
+          cp.stdout.on("data", (data) => {
+            if (this.options.listeners && this.options.listeners.stdout) {
+              this.options.listeners.stdout(data);
+            }
+            if (!optionsNonNull.silent && optionsNonNull.outStream) {
+              optionsNonNull.outStream.write(data);
+            }
+            stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+              if (this.options.listeners && this.options.listeners.stdline) {
+                this.options.listeners.stdline(line);
+              }
+            });
+          });
+        }
+        let errbuffer = "";
+        if (cp.stderr) {
+          cp.stderr.on("data", (data) => {
+            state.processStderr = true;
+            if (this.options.listeners && this.options.listeners.stderr) {
+              this.options.listeners.stderr(data);
+            }
+            if (!optionsNonNull.silent && optionsNonNull.errStream && optionsNonNull.outStream) {
+              const s = optionsNonNull.failOnStdErr ? optionsNonNull.errStream : optionsNonNull.outStream;
+              s.write(data);
+            }
+            errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+              if (this.options.listeners && this.options.listeners.errline) {
+                this.options.listeners.errline(line);
+              }
+            });
+          });
+        }
+        cp.on("error", (err) => {
+          state.processError = err.message;
+          state.processExited = true;
+          state.processClosed = true;
+          state.CheckComplete();
+        });
+        cp.on("exit", (code) => {
+          state.processExitCode = code;
+          state.processExited = true;
+          this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+          state.CheckComplete();
+        });
+        cp.on("close", (code) => {
+          state.processExitCode = code;
+          state.processExited = true;
+          state.processClosed = true;
+          this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+          state.CheckComplete();
+        });
+        state.on("done", (error, exitCode) => {
+          if (stdbuffer.length > 0) {
+            this.emit("stdline", stdbuffer);
+          }
+          if (errbuffer.length > 0) {
+            this.emit("errline", errbuffer);
+          }
+          cp.removeAllListeners();
+          if (error) {
+            reject(error);
+          } else {
+            resolve2(exitCode);
+          }
+        });
+        if (this.options.input) {
+          if (!cp.stdin) {
+            throw new Error("child process missing stdin");
+          }
+          cp.stdin.end(this.options.input);
+        }
+      }));
+    });
+  }
+};
+function argStringToArray(argString) {
+  const args = [];
+  let inQuotes = false;
+  let escaped = false;
+  let arg = "";
+  function append(c) {
+    if (escaped && c !== '"') {
+      arg += "\\";
+    }
+    arg += c;
+    escaped = false;
+  }
+  for (let i = 0; i < argString.length; i++) {
+    const c = argString.charAt(i);
+    if (c === '"') {
+      if (!escaped) {
+        inQuotes = !inQuotes;
+      } else {
+        append(c);
+      }
+      continue;
+    }
+    if (c === "\\" && escaped) {
+      append(c);
+      continue;
+    }
+    if (c === "\\" && inQuotes) {
+      escaped = true;
+      continue;
+    }
+    if (c === " " && !inQuotes) {
+      if (arg.length > 0) {
+        args.push(arg);
+        arg = "";
+      }
+      continue;
+    }
+    append(c);
+  }
+  if (arg.length > 0) {
+    args.push(arg.trim());
+  }
+  return args;
+}
+var ExecState = class _ExecState extends events.EventEmitter {
+  constructor(options, toolPath) {
+    super();
+    this.processClosed = false;
+    this.processError = "";
+    this.processExitCode = 0;
+    this.processExited = false;
+    this.processStderr = false;
+    this.delay = 1e4;
+    this.done = false;
+    this.timeout = null;
+    if (!toolPath) {
+      throw new Error("toolPath must not be empty");
+    }
+    this.options = options;
+    this.toolPath = toolPath;
+    if (options.delay) {
+      this.delay = options.delay;
+    }
+  }
+  CheckComplete() {
+    if (this.done) {
+      return;
+    }
+    if (this.processClosed) {
+      this._setResult();
+    } else if (this.processExited) {
+      this.timeout = setTimeout(_ExecState.HandleTimeout, this.delay, this);
+    }
+  }
+  _debug(message) {
+    this.emit("debug", message);
+  }
+  _setResult() {
+    let error;
+    if (this.processExited) {
+      if (this.processError) {
+        error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+      } else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+        error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+      } else if (this.processStderr && this.options.failOnStdErr) {
+        error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+      }
+    }
+    if (this.timeout) {
+      clearTimeout(this.timeout);
+      this.timeout = null;
+    }
+    this.done = true;
+    this.emit("done", error, this.processExitCode);
+  }
+  static HandleTimeout(state) {
+    if (state.done) {
+      return;
+    }
+    if (!state.processClosed && state.processExited) {
+      const message = `The STDIO streams did not close within ${state.delay / 1e3} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+      state._debug(message);
+    }
+    state._setResult();
+  }
+};
+
+// node_modules/@actions/exec/lib/exec.js
+var __awaiter4 = function(thisArg, _arguments, P, generator) {
+  function adopt(value) {
+    return value instanceof P ? value : new P(function(resolve2) {
+      resolve2(value);
+    });
+  }
+  return new (P || (P = Promise))(function(resolve2, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+function exec(commandLine, args, options) {
+  return __awaiter4(this, void 0, void 0, function* () {
+    const commandArgs = argStringToArray(commandLine);
+    if (commandArgs.length === 0) {
+      throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+    }
+    const toolPath = commandArgs[0];
+    args = commandArgs.slice(1).concat(args || []);
+    const runner = new ToolRunner(toolPath, args, options);
+    return runner.exec();
+  });
+}
+function getExecOutput(commandLine, args, options) {
+  return __awaiter4(this, void 0, void 0, function* () {
+    var _a, _b;
+    let stdout = "";
+    let stderr = "";
+    const stdoutDecoder = new StringDecoder("utf8");
+    const stderrDecoder = new StringDecoder("utf8");
+    const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+    const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+    const stdErrListener = (data) => {
+      stderr += stderrDecoder.write(data);
+      if (originalStdErrListener) {
+        originalStdErrListener(data);
+      }
+    };
+    const stdOutListener = (data) => {
+      stdout += stdoutDecoder.write(data);
+      if (originalStdoutListener) {
+        originalStdoutListener(data);
+      }
+    };
+    const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+    const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+    stdout += stdoutDecoder.end();
+    stderr += stderrDecoder.end();
+    return {
+      exitCode,
+      stdout,
+      stderr
+    };
+  });
+}
+
+// src/docker/cli.ts
+var DockerError = class extends Error {
+  constructor(message, result) {
+    super(message);
+    this.result = result;
+    this.name = "DockerError";
+  }
+  result;
+};
+async function docker(args, options = {}) {
+  const base = { ignoreReturnCode: true, silent: true, input: options.input, env: options.env };
+  try {
+    if (options.onStdout || options.onStderr) {
+      const listeners = { stdout: options.onStdout, stderr: options.onStderr };
+      return { exitCode: await exec("docker", args, { ...base, listeners }), stdout: "", stderr: "" };
+    }
+    return await getExecOutput("docker", args, base);
+  } catch (err) {
+    throw new DockerError(
+      `Cannot run the docker CLI (${err instanceof Error ? err.message : String(err)}). Install Docker and make sure \`docker\` is on PATH.`
+    );
+  }
+}
+async function dockerOk(args, options = {}) {
+  const result = await docker(args, options);
+  if (result.exitCode !== 0) {
+    throw new DockerError(`docker ${args[0]} failed: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}`, result);
+  }
+  return result.stdout;
+}
+function lastLine(text) {
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !/^(See|Run) 'docker [^']*--help'/.test(l));
+  return lines[lines.length - 1] ?? "";
+}
+
+// src/firewall/ruleset.ts
+var import_ipaddr = __toESM(require_ipaddr(), 1);
+var GUARDED = {
+  // Link-local (cloud metadata at 169.254.169.254) and Azure's wire server.
+  4: ["169.254.0.0/16", "168.63.129.16/32"],
+  // Link-local and AWS's IPv6 metadata endpoint.
+  6: ["fe80::/10", "fd00:ec2::254/128"]
+};
+var NFLOG_GROUP = { denied: 5, audit: 6 };
+var DOCKER_DNS = "127.0.0.11/32";
+var MAX_ELEMENTS_FLOOR = 65536;
+function setName(family, kind, prefix = "") {
+  return `bf${family}-${prefix}${kind}`;
+}
+function renderRuleset(input) {
+  const of = (entries, f) => entries.filter((e) => e.family === f);
+  const gateways = (f) => input.gateways.filter((g) => import_ipaddr.default.parse(g).kind() === (f === 4 ? "ipv4" : "ipv6")).map((g) => hostCidr(g));
+  const sets = [4, 6].flatMap((f) => [...setContents(of(input.allow, f), f, ""), ...setContents(of(input.deny, f), f, "deny-")]);
+  return {
+    ipset: renderIpset(sets),
+    v4: renderFilter(4, input, of(input.allow, 4), gateways(4)),
+    v6: renderFilter(6, input, of(input.allow, 6), gateways(6)),
+    nat4: renderNat(input.resolver, input.resolverUser?.uid),
+    resolvConf: `nameserver ${input.resolver.address}
+options ndots:0
+`
+  };
+}
+function staticMembers(rules) {
+  const members = /* @__PURE__ */ new Set();
+  for (const line of rules.ipset.split("\n")) {
+    const [verb, set, element] = line.split(" ");
+    if (verb === "add") members.add(`${set} ${element}`);
+  }
+  return members;
+}
+function setContents(entries, family, prefix) {
+  const members = { tcp: [], udp: [], port: [] };
+  for (const e of entries) {
+    for (const net of splitForHashNet(e.cidr)) {
+      for (const m of setMembers(family, net, e.protocols, e.ports)) members[m.kind].push(m.element);
+    }
+  }
+  return ["tcp", "udp", "port"].map((kind) => ({
+    name: setName(family, kind, prefix),
+    type: kind === "port" ? "hash:net,port" : "hash:net",
+    family,
+    elements: unique(members[kind])
+  }));
+}
+function setMembers(family, net, protocols, ports) {
+  const members = [];
+  for (const proto of protocols) {
+    if (!ports) {
+      members.push({ kind: proto, set: setName(family, proto), element: net });
+      continue;
+    }
+    for (let p = ports.from; p <= ports.to; p++) {
+      members.push({ kind: "port", set: setName(family, "port"), element: `${net},${proto}:${p}` });
+    }
+  }
+  return members;
+}
+function splitForHashNet(cidr) {
+  if (cidr === "0.0.0.0/0") return ["0.0.0.0/1", "128.0.0.0/1"];
+  if (cidr === "::/0") return ["::/1", "8000::/1"];
+  return [cidr];
+}
+function renderIpset(sets) {
+  const lines = [];
+  for (const s of sets) {
+    const max = Math.max(MAX_ELEMENTS_FLOOR, s.elements.length * 2);
+    lines.push(`create ${s.name} ${s.type} family ${s.family === 4 ? "inet" : "inet6"} timeout 0 maxelem ${max}`);
+  }
+  for (const s of sets) for (const el of s.elements) lines.push(`add ${s.name} ${el} timeout 0`);
+  return lines.join("\n") + "\n";
+}
+function renderFilter(family, input, allow, gateways) {
+  const rejectIcmp = family === 4 ? "icmp-port-unreachable" : "icmp6-port-unreachable";
+  const out = (rule) => `-A OUTPUT ${rule}`;
+  const sets = (prefix, target) => [
+    out(`-p tcp -m set --match-set ${setName(family, "tcp", prefix)} dst -j ${target}`),
+    out(`-p udp -m set --match-set ${setName(family, "udp", prefix)} dst -j ${target}`),
+    out(`-m set --match-set ${setName(family, "port", prefix)} dst,dst -j ${target}`)
+  ];
+  const rules = [out("-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")];
+  if (family === 4) rules.push(out(`-d ${DOCKER_DNS} -j BF-REJECT`));
+  rules.push(out("-o lo -j ACCEPT"));
+  for (const u of input.resolverUser?.upstreams ?? []) {
+    if (import_ipaddr.default.parse(u.address).kind() !== (family === 4 ? "ipv4" : "ipv6")) continue;
+    for (const proto of ["udp", "tcp"]) {
+      rules.push(out(`-d ${hostCidr(u.address)} -p ${proto} -m owner --uid-owner ${input.resolverUser.uid} -m ${proto} --dport ${u.port} -j ACCEPT`));
+    }
+  }
+  if (family === 4) {
+    const r = `-d ${input.resolver.address}/32`;
+    rules.push(out(`${r} -p udp -m udp --dport ${input.resolver.port} -j ACCEPT`));
+    rules.push(out(`${r} -p tcp -m tcp --dport ${input.resolver.port} -j ACCEPT`));
+  } else {
+    for (const type of [133, 135, 136]) {
+      rules.push(out(`-p ipv6-icmp -m icmp6 --icmpv6-type ${type} -m hl --hl-eq 255 -j ACCEPT`));
+    }
+    rules.push(out("-d ff02::16/128 -p ipv6-icmp -m icmp6 --icmpv6-type 143 -m hl --hl-eq 1 -j ACCEPT"));
+    rules.push(out("-p udp -m udp --dport 53 -j BF-REJECT"));
+    rules.push(out("-p tcp -m tcp --dport 53 -j BF-REJECT"));
+  }
+  const guarded = unique([...GUARDED[family], ...gateways]);
+  for (const g of guarded) rules.push(out(`-d ${g} -j BF-GUARD`));
+  rules.push(...sets("deny-", "BF-DENY"), ...sets("", "ACCEPT"));
+  rules.push(out("-p tcp -m tcp --dport 853 -j BF-REJECT"));
+  rules.push(out("-j BF-DENY"));
+  if (input.mode === "block") rules.push("-A BF-DENY -j BF-REJECT");
+  else rules.push(`-A BF-DENY -j NFLOG --nflog-prefix bf-audit --nflog-group ${NFLOG_GROUP.audit} --nflog-threshold 1`, "-A BF-DENY -j ACCEPT");
+  for (const e of allow.filter((x) => namesGuardedHost(x, guarded))) {
+    for (const proto of e.protocols) rules.push(`-A BF-GUARD -d ${e.cidr} ${protoMatch(proto, e)}-j ACCEPT`);
+  }
+  rules.push("-A BF-GUARD -j BF-REJECT");
+  rules.push(`-A BF-REJECT -j NFLOG --nflog-prefix bf-deny --nflog-group ${NFLOG_GROUP.denied} --nflog-threshold 1`);
+  rules.push("-A BF-REJECT -p tcp -j REJECT --reject-with tcp-reset");
+  rules.push(`-A BF-REJECT -j REJECT --reject-with ${rejectIcmp}`);
+  return [
+    "*filter",
+    ":INPUT ACCEPT [0:0]",
+    ":FORWARD DROP [0:0]",
+    ":OUTPUT DROP [0:0]",
+    ":BF-DENY - [0:0]",
+    ":BF-GUARD - [0:0]",
+    ":BF-REJECT - [0:0]",
+    ...rules,
+    "COMMIT",
+    ""
+  ].join("\n");
+}
+var NAT_CHAIN = "BF-DNS";
+function renderNat(resolver, resolverUid) {
+  const to = `--to-destination ${resolver.address}:${resolver.port}`;
+  return [
+    "*nat",
+    `:${NAT_CHAIN} - [0:0]`,
+    `-I OUTPUT 1 -j ${NAT_CHAIN}`,
+    `-A ${NAT_CHAIN} -d 127.0.0.0/8 -j RETURN`,
+    // The resolver's own queries go to the upstream, not back to itself.
+    ...resolverUid === void 0 ? [] : [`-A ${NAT_CHAIN} -m owner --uid-owner ${resolverUid} -j RETURN`],
+    `-A ${NAT_CHAIN} -p udp -m udp --dport 53 -j DNAT ${to}`,
+    `-A ${NAT_CHAIN} -p tcp -m tcp --dport 53 -j DNAT ${to}`,
+    "COMMIT",
+    ""
+  ].join("\n");
+}
+function namesGuardedHost(e, guarded) {
+  const [addr, prefix] = import_ipaddr.default.parseCIDR(e.cidr);
+  if (prefix !== (e.family === 4 ? 32 : 128)) return false;
+  return guarded.some((g) => {
+    const range = import_ipaddr.default.parseCIDR(g);
+    return addr.kind() === range[0].kind() && addr.match(range);
+  });
+}
+function protoMatch(proto, e) {
+  if (!e.ports) return `-p ${proto} `;
+  const ports = e.ports.from === e.ports.to ? `${e.ports.from}` : `${e.ports.from}:${e.ports.to}`;
+  return `-p ${proto} -m ${proto} --dport ${ports} `;
+}
+function hostCidr(address) {
+  const a = import_ipaddr.default.parse(address);
+  return `${a.toString()}/${a.kind() === "ipv4" ? 32 : 128}`;
+}
+function unique(xs) {
+  return [...new Set(xs)];
+}
+
+// src/firewall/verify.ts
+function compareRules(expected, saved) {
+  return [
+    ...diffLines("iptables (IPv4)", normalizeFilter(expected.v4), normalizeFilter(saved.v4), true),
+    ...diffLines("ip6tables (IPv6)", normalizeFilter(expected.v6), normalizeFilter(saved.v6), true),
+    ...diffLines("ipset", normalizeIpset(expected.ipset), normalizeIpset(saved.ipset), false),
+    ...diffLines("iptables nat (IPv4)", ourNat(normalizeFilter(expected.nat4)), ourNat(normalizeFilter(saved.nat4)), true),
+    ...diffLines("resolv.conf", expected.resolvConf.split("\n"), saved.resolvConf.split("\n"), true)
+  ];
+}
+function ourNat(lines) {
+  const firstOutput = lines.find((l) => l.startsWith("-A OUTPUT ") || l.startsWith("-I OUTPUT "));
+  return [
+    ...lines.filter((l) => l.startsWith(`:${NAT_CHAIN} `)),
+    `first OUTPUT rule: ${firstOutput?.replace(/^-I OUTPUT 1 /, "-A OUTPUT ") ?? "none"}`,
+    ...lines.filter((l) => l.startsWith(`-A ${NAT_CHAIN} `))
+  ];
+}
+function normalizeFilter(text) {
+  return text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.startsWith(":") ? l.replace(/\s+\[\d+:\d+\]$/, "") : l);
+}
+function normalizeIpset(text) {
+  const creates = [];
+  const adds = [];
+  for (const raw of text.split("\n")) {
+    const words = raw.trim().split(/\s+/);
+    if (words[0] === "create") creates.push(words.slice(0, 5).join(" "));
+    if (words[0] === "add") adds.push(`add ${words[1]} ${hostWithoutPrefix(words[2] ?? "")}`);
+  }
+  return [...creates.sort(), ...adds.sort()];
+}
+function hostWithoutPrefix(element) {
+  return element.replace(/\/(32|128)(?=,|$)/, "");
+}
+function diffLines(what, expected, actual, ordered) {
+  const diffs = [];
+  if (ordered) {
+    const n = Math.max(expected.length, actual.length);
+    for (let i = 0; i < n; i++) {
+      if (expected[i] !== actual[i]) {
+        diffs.push(`${what} line ${i + 1}: expected ${show(expected[i])}, found ${show(actual[i])}`);
+      }
+    }
+    return diffs;
+  }
+  const have = new Set(actual);
+  const want = new Set(expected);
+  for (const l of expected) if (!have.has(l)) diffs.push(`${what}: missing ${l}`);
+  for (const l of actual) if (!want.has(l)) diffs.push(`${what}: unexpected ${l}`);
+  return diffs;
+}
+function show(line) {
+  return line === void 0 ? "nothing" : `'${line}'`;
+}
+
+// src/firewall/load.ts
+var RULE_FILES = { ipset: "rules.ipset", v4: "rules.v4", v6: "rules.v6", resolvConf: "resolv.conf" };
+var MARK = "---buildfence-readback---";
+var LOAD_SCRIPT = [
+  "set -e",
+  "for tool in ipset iptables-restore ip6tables-restore iptables-save ip6tables-save; do",
+  '  command -v "$tool" >/dev/null 2>&1 || { echo "the holder image has no $tool" >&2; exit 127; }',
+  "done",
+  `ipset restore < ${RULES_MOUNT}/${RULE_FILES.ipset}`,
+  `iptables-restore --noflush < ${RULES_MOUNT}/${RULE_FILES.v4}`,
+  `ip6tables-restore < ${RULES_MOUNT}/${RULE_FILES.v6}`,
+  `cat ${RULES_MOUNT}/${RULE_FILES.resolvConf} > /etc/resolv.conf`,
+  `echo ${MARK}; ipset save`,
+  `echo ${MARK}; iptables-save -t filter`,
+  `echo ${MARK}; ip6tables-save -t filter`,
+  `echo ${MARK}; iptables-save -t nat`,
+  `echo ${MARK}; cat /etc/resolv.conf`
+].join("\n");
+var FenceError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "FenceError";
+  }
+};
+async function writeRuleFiles(dir, rules) {
+  const files = {
+    ipset: rules.ipset,
+    v4: rules.v4 + rules.nat4,
+    v6: rules.v6,
+    resolvConf: rules.resolvConf
+  };
+  await Promise.all(
+    Object.keys(files).map(
+      (k) => fs2.writeFile(path4.join(dir, RULE_FILES[k]), files[k], { mode: 420 })
+    )
+  );
+}
+async function loadAndVerify(holder, holderImage, rules) {
+  const result = await docker(["exec", holder, "sh", "-c", LOAD_SCRIPT]);
+  if (result.exitCode !== 0) {
+    throw new FenceError(
+      `Loading the fence into the holder (image ${holderImage}) failed: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); buildfence's own image has them (scripts/build-holder-image).`
+    );
+  }
+  const diffs = compareRules(rules, parseReadback(result.stdout));
+  if (diffs.length > 0) {
+    throw new FenceError(
+      `The rules read back from the holder differ from the rules loaded, so the build was not started:
+  ${diffs.slice(0, 20).join("\n  ")}` + (diffs.length > 20 ? `
+  ... and ${diffs.length - 20} more` : "")
+    );
+  }
+}
+function parseReadback(stdout) {
+  const parts = stdout.split(`${MARK}
+`);
+  if (parts.length !== 6) throw new FenceError("The holder did not print its rules back; the build was not started.");
+  return { ipset: parts[1], v4: parts[2], v6: parts[3], nat4: parts[4], resolvConf: parts[5] };
+}
+
+// src/kubernetes/pod.ts
+var DEFAULT_AGENT_IMAGE = "buildfence/agent:0.1.0";
+var RESOLVER_UID = 53053;
+var RESOLVER_LISTEN = { address: "127.0.0.53", port: 5353 };
+var CONTAINER = { holder: "holder", verify: "verify", fence: "fence", resolver: "resolver", build: "build" };
+var POD_PATHS = {
+  readback: `${RULES_MOUNT}/readback`,
+  script: "script.sh",
+  /** Where the holder writes the script (the build sees the same volume at SCRIPT_MOUNT). */
+  holderScript: "/__buildfence-script",
+  feed: "/__buildfence-feed",
+  ready: "/__buildfence-ready",
+  agent: "/opt/buildfence/cli.js",
+  node: "/usr/local/bin/node"
+};
+var AGENT_ENV = { rules: "BUILDFENCE_RULES", resolver: "BUILDFENCE_RESOLVER" };
+var READY_WAIT_TENTHS = 600;
+var NOT_READY_EXIT = 125;
+var PodRenderError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "PodRenderError";
+  }
+};
+function podName(runId) {
+  return `buildfence-${runId}`;
+}
+function podLabels(id) {
+  return {
+    [LABEL]: "1",
+    [LABEL_RUN]: id.runId,
+    ...id.pid !== void 0 ? { [LABEL_PID]: String(id.pid) } : {},
+    ...id.host !== void 0 ? { [LABEL_HOST]: id.host } : {}
+  };
+}
+function podRuleset(spec, upstreams) {
+  checkUpstreams(upstreams);
+  const rules = renderRuleset({
+    mode: spec.mode,
+    allow: addressEntries(spec.allow),
+    deny: addressEntries(spec.deny),
+    gateways: [],
+    resolver: RESOLVER_LISTEN,
+    resolverUser: { uid: RESOLVER_UID, upstreams }
+  });
+  return { ...rules, resolvConf: `nameserver ${podNameserver(upstreams)}
+options ndots:0
+` };
+}
+function podNameserver(upstreams) {
+  return upstreams.find((u) => import_ipaddr2.default.parse(u.address).kind() === "ipv4").address;
+}
+function renderPod(input) {
+  const { spec } = input;
+  if (spec.dockerOptions.length > 0) {
+    throw new PodRenderError("Input 'docker-options' has no meaning on Kubernetes (the build is a container of a Pod). Remove it.");
+  }
+  if (spec.network !== void 0) {
+    throw new PodRenderError("Input 'network' has no meaning on Kubernetes (the Pod has its own network namespace). Remove it.");
+  }
+  const rules = podRuleset(spec, input.upstreams);
+  const pull = spec.pull === "never" ? "Never" : "IfNotPresent";
+  const resolver = {
+    staticElements: [...staticMembers(rules)],
+    mode: spec.mode,
+    allow: spec.allow,
+    deny: spec.deny,
+    ttlMin: spec.dns.ttlMin,
+    ttlMax: spec.dns.ttlMax,
+    upstreams: input.upstreams,
+    listen: RESOLVER_LISTEN
+  };
+  const mounts = {
+    rules: { name: "bf-rules", mountPath: RULES_MOUNT },
+    script: { name: "bf-script", mountPath: SCRIPT_MOUNT },
+    feed: { name: "bf-feed", mountPath: POD_PATHS.feed },
+    ready: { name: "bf-ready", mountPath: POD_PATHS.ready }
+  };
+  const holderScript = [
+    "set -e",
+    `printf %s "$BF_IPSET" > ${RULES_MOUNT}/${RULE_FILES.ipset}`,
+    `printf %s "$BF_V4" > ${RULES_MOUNT}/${RULE_FILES.v4}`,
+    `printf %s "$BF_V6" > ${RULES_MOUNT}/${RULE_FILES.v6}`,
+    `printf %s "$BF_RESOLV" > ${RULES_MOUNT}/${RULE_FILES.resolvConf}`,
+    // base64: Kubernetes expands $(NAME) in env values, which a script may well contain.
+    `printf %s "$BF_SCRIPT" | base64 -d > ${POD_PATHS.holderScript}/${POD_PATHS.script}`,
+    `chmod 0644 ${POD_PATHS.holderScript}/${POD_PATHS.script}`,
+    // The resolver's user owns the FIFOs; the fence's root (without DAC_OVERRIDE) opens them as group 0.
+    `mkfifo -m 0660 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out`,
+    `chown ${RESOLVER_UID}:0 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out`,
+    `chmod 0777 ${POD_PATHS.ready}`,
+    // The load script prints the read-back; init containers' logs may vanish, a file does not.
+    `(
+${LOAD_SCRIPT}
+) > ${POD_PATHS.readback}`
+  ].join("\n");
+  const holder = {
+    name: CONTAINER.holder,
+    image: spec.holderImage,
+    imagePullPolicy: pull,
+    command: ["sh", "-c", holderScript],
+    env: [
+      { name: "BF_IPSET", value: rules.ipset },
+      { name: "BF_V4", value: rules.v4 + rules.nat4 },
+      { name: "BF_V6", value: rules.v6 },
+      { name: "BF_RESOLV", value: rules.resolvConf },
+      { name: "BF_SCRIPT", value: Buffer.from(spec.run.endsWith("\n") ? spec.run : `${spec.run}
+`).toString("base64") }
+    ],
+    volumeMounts: [mounts.rules, { ...mounts.script, mountPath: POD_PATHS.holderScript }, mounts.feed, mounts.ready],
+    // NET_ADMIN for iptables and ipset; NET_RAW because the set match asks ipset over a raw
+    // socket; CHOWN for the FIFOs the resolver owns.
+    securityContext: rootWith(["NET_ADMIN", "NET_RAW", "CHOWN"])
+  };
+  const verify = {
+    name: CONTAINER.verify,
+    image: input.agentImage,
+    imagePullPolicy: pull,
+    command: [POD_PATHS.node, POD_PATHS.agent, "pod-verify", POD_PATHS.readback],
+    env: [{ name: AGENT_ENV.rules, value: JSON.stringify(rules) }],
+    volumeMounts: [{ ...mounts.rules, readOnly: true }],
+    securityContext: unprivileged(RESOLVER_UID)
+  };
+  const iface = `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit}`;
+  const fenceScript = [
+    // The log of this container is the evidence: one tcpdump line per denied attempt.
+    `tcpdump -tt -q -n -l -e -i ${iface} 2>/tmp/tcpdump.err &`,
+    "pid=$!",
+    `until grep -q 'listening on' /tmp/tcpdump.err; do kill -0 $pid 2>/dev/null || { cat /tmp/tcpdump.err >&2; exit 1; }; sleep 0.1; done`,
+    `touch ${POD_PATHS.ready}/fence`,
+    `exec ipset - < ${POD_PATHS.feed}/in 2> ${POD_PATHS.feed}/out > /dev/null`
+  ].join("\n");
+  const native = input.sidecars === "native";
+  const sidecar = (c, ready) => native ? { ...c, restartPolicy: "Always", startupProbe: { exec: { command: ready === "fence" ? ["test", "-e", `${POD_PATHS.ready}/fence`] : [POD_PATHS.node, "-e", `require('fs').accessSync('${POD_PATHS.ready}/${ready}')`] }, periodSeconds: 1, failureThreshold: 60 } } : c;
+  const fence = sidecar(
+    {
+      name: CONTAINER.fence,
+      image: spec.holderImage,
+      imagePullPolicy: pull,
+      command: ["sh", "-c", fenceScript],
+      volumeMounts: [mounts.feed, mounts.ready],
+      // SETUID and SETGID: tcpdump drops to its own user once it listens.
+      securityContext: rootWith(["NET_ADMIN", "NET_RAW", "SETUID", "SETGID"])
+    },
+    "fence"
+  );
+  const resolverContainer = sidecar(
+    {
+      name: CONTAINER.resolver,
+      image: input.agentImage,
+      imagePullPolicy: pull,
+      command: [POD_PATHS.node, POD_PATHS.agent, "pod-resolver"],
+      env: [{ name: AGENT_ENV.resolver, value: JSON.stringify(resolver) }],
+      volumeMounts: [mounts.feed, mounts.ready],
+      securityContext: unprivileged(RESOLVER_UID)
+    },
+    "resolver"
+  );
+  const script = `${SCRIPT_MOUNT}/${POD_PATHS.script}`;
+  const waitReady = [
+    `i=0; while [ ! -e ${POD_PATHS.ready}/fence ] || [ ! -e ${POD_PATHS.ready}/resolver ]; do`,
+    `  i=$((i+1)); [ $i -le ${READY_WAIT_TENTHS} ] || { echo 'buildfence: the fence or the resolver did not start; the build was not run' >&2; exit ${NOT_READY_EXIT}; }`,
+    "  sleep 0.1",
+    "done",
+    'exec "$@"'
+  ].join("\n");
+  const build = {
+    name: CONTAINER.build,
+    image: spec.image,
+    imagePullPolicy: pull,
+    command: ["sh", "-c", waitReady, "sh", ...shellCommand(spec.shell, script)],
+    // Without the runner's claim there is no workspace here: the image's own directory.
+    ...input.claimName ? { workingDir: spec.workingDirectory } : {},
+    env: [...input.runnerEnv ?? [], ...spec.env].map(([name, value]) => ({ name, value: escapeDollars(value) })),
+    volumeMounts: [
+      { ...mounts.script, readOnly: true },
+      { ...mounts.ready, readOnly: true },
+      ...input.claimName ? [{ name: "workspace", mountPath: spec.workspace }] : []
+    ],
+    securityContext: {
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      // SETUID: with it a root build could take the resolver's uid, and with it the way upstream.
+      capabilities: { drop: ["NET_ADMIN", "NET_RAW", "SETUID"] }
+    }
+  };
+  const volumes = [
+    { name: "bf-rules", emptyDir: {} },
+    { name: "bf-script", emptyDir: {} },
+    { name: "bf-feed", emptyDir: {} },
+    { name: "bf-ready", emptyDir: {} },
+    ...input.claimName ? [{ name: "workspace", persistentVolumeClaim: { claimName: input.claimName } }] : []
+  ];
+  const pod = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: podName(input.id.runId),
+      ...input.namespace ? { namespace: input.namespace } : {},
+      labels: podLabels(input.id),
+      annotations: { "buildfence/grade": spec.grade, "buildfence/mode": spec.mode }
+    },
+    spec: {
+      restartPolicy: "Never",
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      hostNetwork: false,
+      hostPID: false,
+      hostIPC: false,
+      shareProcessNamespace: false,
+      ...input.nodeName ? { nodeName: input.nodeName } : {},
+      // Any DNS packet is sent to the resolver by the nat rule; naming an upstream here keeps
+      // resolv.conf what a build expects to see, and the packet never reaches it.
+      dnsPolicy: "None",
+      dnsConfig: { nameservers: [podNameserver(input.upstreams)], options: [{ name: "ndots", value: "0" }] },
+      initContainers: [holder, verify, ...native ? [fence, resolverContainer] : []],
+      containers: [...native ? [] : [fence, resolverContainer], build],
+      volumes
+    }
+  };
+  return { pod, rules };
+}
+function renderNetworkPolicy(spec, id, upstreams, namespace) {
+  if (spec.mode !== "block") {
+    throw new PodRenderError(`Grade '${spec.grade}' runs in audit mode, which lets everything through: a NetworkPolicy would block what audit only records. Leave out --networkpolicy.`);
+  }
+  const names = spec.allow.filter((e) => e.kind === "name");
+  if (names.length > 0) {
+    throw new PodRenderError(
+      `A NetworkPolicy cannot name hosts, so it would block the addresses of ${names.map((e) => `'${e.text}'`).join(", ")}. Use --networkpolicy only with address entries (the Pod alone fences names).`
+    );
+  }
+  const deny = addressEntries(spec.deny);
+  const egress = addressEntries(spec.allow).map((e) => ({
+    to: [{ ipBlock: { cidr: e.cidr, ...exceptions(e, deny) } }],
+    ports: e.protocols.map((p) => ({
+      protocol: p.toUpperCase(),
+      ...e.ports ? { port: e.ports.from, ...e.ports.to !== e.ports.from ? { endPort: e.ports.to } : {} } : {}
+    }))
+  }));
+  for (const u of upstreams) {
+    const cidr = `${u.address}/${import_ipaddr2.default.parse(u.address).kind() === "ipv4" ? 32 : 128}`;
+    egress.push({ to: [{ ipBlock: { cidr } }], ports: ["UDP", "TCP"].map((protocol) => ({ protocol, port: u.port })) });
+  }
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: podName(id.runId), ...namespace ? { namespace } : {}, labels: podLabels(id) },
+    spec: { podSelector: { matchLabels: { [LABEL_RUN]: id.runId } }, policyTypes: ["Egress"], egress }
+  };
+}
+function checkUpstreams(upstreams) {
+  if (upstreams.length === 0) throw new PodRenderError("The Pod needs a DNS upstream: set input 'dns-upstream' (--dns-upstream).");
+  for (const u of upstreams) {
+    if (import_ipaddr2.default.parse(u.address).range() === "loopback") {
+      throw new PodRenderError(
+        `DNS upstream ${u.address} is a loopback address, which a Pod cannot reach. Set input 'dns-upstream' (--dns-upstream) to the cluster's DNS service (kubectl -n kube-system get service kube-dns).`
+      );
+    }
+  }
+  if (!upstreams.some((u) => import_ipaddr2.default.parse(u.address).kind() === "ipv4")) {
+    throw new PodRenderError("The Pod needs an IPv4 DNS upstream (DNS is answered over IPv4 only): add one to input 'dns-upstream'.");
+  }
+}
+function exceptions(allow, deny) {
+  const [net, prefix] = import_ipaddr2.default.parseCIDR(allow.cidr);
+  const inside = deny.filter((d) => d.family === allow.family).filter((d) => {
+    const [addr, p] = import_ipaddr2.default.parseCIDR(d.cidr);
+    return p > prefix && addr.match(net, prefix);
+  }).map((d) => d.cidr);
+  return inside.length > 0 ? { except: [...new Set(inside)] } : {};
+}
+function rootWith(caps) {
+  return { runAsUser: 0, runAsNonRoot: false, privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: caps } };
+}
+function unprivileged(uid) {
+  return {
+    runAsUser: uid,
+    runAsGroup: uid,
+    runAsNonRoot: true,
+    privileged: false,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ["ALL"] }
+  };
+}
+function escapeDollars(value) {
+  return value.replace(/\$/g, () => "$$");
+}
+function addressEntries(entries) {
+  return entries.filter((e) => e.kind === "address");
+}
+
+export {
+  require_ipaddr,
+  LABEL,
+  LABEL_RUN,
+  LABEL_PID,
+  LABEL_HOST,
+  resourceNames,
+  networkCreateArgs,
+  holderRunArgs,
+  buildCreateArgs,
+  runnerEnvNames,
+  docker,
+  dockerOk,
+  lastLine,
+  NFLOG_GROUP,
+  setName,
+  renderRuleset,
+  staticMembers,
+  setMembers,
+  compareRules,
+  writeRuleFiles,
+  loadAndVerify,
+  parseReadback,
+  DEFAULT_AGENT_IMAGE,
+  RESOLVER_UID,
+  RESOLVER_LISTEN,
+  CONTAINER,
+  POD_PATHS,
+  AGENT_ENV,
+  NOT_READY_EXIT,
+  PodRenderError,
+  podName,
+  podLabels,
+  podRuleset,
+  renderPod,
+  renderNetworkPolicy
+};

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+import { createRequire as __bfCreateRequire } from 'node:module'; const require = __bfCreateRequire(import.meta.url);
+import "./chunk-5CBOWLYC.js";
+
+// src/kubernetes/client.ts
+import { Writable } from "node:stream";
+var DELETE_GRACE_SECONDS = 1;
+async function kubernetesApi() {
+  const k8s = await import("./dist-2U6OWJUM.js");
+  const config = new k8s.KubeConfig();
+  config.loadFromDefault();
+  const core = config.makeApiClient(k8s.CoreV1Api);
+  const logs = new k8s.Log(config);
+  return {
+    createPod: async (namespace, body) => {
+      await core.createNamespacedPod({ namespace, body });
+    },
+    readPod: (namespace, name) => core.readNamespacedPod({ namespace, name }),
+    readLog: (namespace, name, container) => core.readNamespacedPodLog({ namespace, name, container }),
+    followLog: (namespace, name, container, write) => new Promise((resolve, reject) => {
+      const sink = new Writable({
+        write(chunk, _encoding, callback) {
+          write(chunk);
+          callback();
+        }
+      });
+      logs.log(namespace, name, container, sink, (err) => err ? reject(err) : resolve(), { follow: true }).catch(reject);
+    }),
+    deletePod: async (namespace, name) => {
+      await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: DELETE_GRACE_SECONDS });
+    }
+  };
+}
+export {
+  kubernetesApi
+};

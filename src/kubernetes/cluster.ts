@@ -1,0 +1,79 @@
+// The kubernetes runtime end to end: the rendered Pod stands where the holder and build
+// containers stand on Docker. Same RunSpec in, same facts out, so the report is the same.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import { hostResolvers } from '../dns/upstream.js';
+import { runnerEnvNames } from '../docker/args.js';
+import type { Log } from '../log.js';
+import type { RunResult, SandboxHooks } from '../sandbox.js';
+import type { RunSpec } from '../spec.js';
+import { renderPod } from './pod.js';
+import { deletePod, KubernetesError, runPod, type PodApi, type WaitOptions } from './runtime.js';
+
+const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** The runner pod's namespace (the Pod goes beside it), else `default`. */
+export async function clusterNamespace(): Promise<string> {
+  return (await fs.readFile(SERVICE_ACCOUNT_NAMESPACE, 'utf8').catch(() => '')).trim() || 'default';
+}
+
+async function loadApi(): Promise<PodApi> {
+  try {
+    const { kubernetesApi } = await import('./client.js');
+    return await kubernetesApi();
+  } catch (err) {
+    throw new KubernetesError(
+      `Cannot load the Kubernetes client (${err instanceof Error ? err.message : String(err)}). ` +
+        'The kubernetes runtime needs Node 22.19 or later (the action runs on node24) and an in-cluster config or KUBECONFIG.',
+    );
+  }
+}
+
+/** `api` and `wait` are for tests: the real client and the default polling otherwise. */
+export async function runInCluster(spec: RunSpec, log: Log, hooks: SandboxHooks = {}, api?: PodApi, wait?: WaitOptions): Promise<RunResult> {
+  const runId = randomBytes(6).toString('hex');
+  const namespace = await clusterNamespace();
+  hooks.onStart?.({ runId, ownNetwork: false, runtime: 'kubernetes', namespace });
+  const started = new Date().toISOString();
+  const client = api ?? (await loadApi());
+  const claimName = process.env.ACTIONS_RUNNER_CLAIM_NAME || undefined;
+  const runnerPod = process.env.ACTIONS_RUNNER_POD_NAME;
+  // The workspace claim is mounted on the runner's node: the build must run there too.
+  const nodeName = claimName && runnerPod ? (await client.readPod(namespace, runnerPod)).spec?.nodeName : undefined;
+  const rendered = renderPod({
+    spec,
+    id: { runId, pid: process.pid, host: os.hostname() },
+    upstreams: spec.dns.upstreams ?? (await hostResolvers()),
+    agentImage: spec.agentImage,
+    sidecars: 'native',
+    namespace,
+    claimName,
+    nodeName,
+    runnerEnv: runnerEnvNames(process.env).map((name) => [name, process.env[name] ?? '']),
+  });
+  const name = rendered.pod.metadata!.name!;
+  let deleted: Promise<string | undefined> | undefined;
+  const remove = () => (deleted ??= deletePod(client, namespace, name));
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.warning(`Received ${signal}: deleting Pod ${namespace}/${name}.`);
+    void remove().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const facts = await runPod(client, namespace, rendered, log, wait);
+    return { runId, ownNetwork: false, runtime: 'kubernetes', namespace, started, ended: new Date().toISOString(), ...facts };
+  } finally {
+    const problem = await remove();
+    if (problem) log.warning(problem);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** What the post step does for a kubernetes run: delete its Pod, whatever state it is in. */
+export async function deleteRunPod(runId: string, namespace: string): Promise<string | undefined> {
+  const { podName } = await import('./pod.js');
+  return deletePod(await loadApi(), namespace, podName(runId));
+}
