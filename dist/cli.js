@@ -18,11 +18,11 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-WIJQJBCM.js";
+} from "./chunks/chunk-QXZCZMAO.js";
 import {
   renderNetworkPolicy,
   renderPod
-} from "./chunks/chunk-RFD47U6Q.js";
+} from "./chunks/chunk-RCICVK4R.js";
 import {
   __toESM
 } from "./chunks/chunk-5CBOWLYC.js";

@@ -2,11 +2,11 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; const require = __bfCreateRequire(import.meta.url);
 import {
   runAction
-} from "./chunks/chunk-MJWVW6C5.js";
+} from "./chunks/chunk-6YFXFIGJ.js";
 import {
   setFailed
-} from "./chunks/chunk-WIJQJBCM.js";
-import "./chunks/chunk-RFD47U6Q.js";
+} from "./chunks/chunk-QXZCZMAO.js";
+import "./chunks/chunk-RCICVK4R.js";
 import "./chunks/chunk-5CBOWLYC.js";
 
 // src/main.ts

@@ -44,7 +44,11 @@ export interface RunResult extends RunHandle, RunFacts {}
 
 const SCRIPT_NAME = 'script.sh';
 
+/** An engine that does not answer this quickly fails the step before anything is created. */
+const ENGINE_TIMEOUT_MS = 10_000;
+
 export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = {}): Promise<RunResult> {
+  await checkEngine();
   const id: RunIdentity = { runId: randomBytes(6).toString('hex'), pid: process.pid, host: os.hostname() };
   const handle: RunHandle = { runId: id.runId, ownNetwork: spec.network === undefined };
   const names = resourceNames(id.runId);
@@ -62,14 +66,19 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
       dns.forwarder?.close();
       await tearDown(handle, tmp, log);
     })());
-  const cancellation = onCancel(log, down);
+  const cancel = onCancel(log, names.build);
+  // Each step that creates something first checks that the run was not cancelled meanwhile.
+  const step = async <T>(fn: () => Promise<T>): Promise<T> => {
+    cancel.check();
+    return fn();
+  };
   try {
     const rules = await log.group('Fence up', async () => {
       await sweep(id, log);
-      await ensureHolderImage(spec.holderImage, log);
+      await step(() => ensureHolderImage(spec.holderImage, log));
       const dirs = await prepareDirs(tmp, spec);
       const network = spec.network ?? names.network;
-      if (handle.ownNetwork) await dockerOk(networkCreateArgs(id));
+      if (handle.ownNetwork) await step(() => dockerOk(networkCreateArgs(id)));
       const gateways = await inspectGateways(network);
       const gateway4 = gateways.find((g) => !g.includes(':'));
       if (!gateway4) throw new Error(`Docker network '${network}' has no IPv4 gateway, where buildfence's resolver must listen.`);
@@ -89,11 +98,12 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
         mode: spec.mode,
         allow: addressEntries(spec.allow),
         deny: addressEntries(spec.deny),
-        gateways,
+        // The Docker host is the network's gateway, and every other address the runner has.
+        gateways: [...gateways, ...hostAddresses()],
         resolver: { address: gateway4, port },
       });
       await writeRuleFiles(dirs.rules, rules);
-      await startHolder(holderRunArgs({ id, image: spec.holderImage, network, rulesDir: dirs.rules, pull: spec.pull }), spec.holderImage);
+      await step(() => startHolder(holderRunArgs({ id, image: spec.holderImage, network, rulesDir: dirs.rules, pull: spec.pull }), spec.holderImage));
       await loadAndVerify(names.holder, spec.holderImage, rules);
       dns.feed = new SetFeed(names.holder);
       resolver.serve(await containerAddresses(names.holder), dns.feed, staticMembers(rules));
@@ -104,7 +114,7 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
       );
       return rules;
     });
-    const build = await runBuild(spec, id, tmp, log, dns.reader!.lost);
+    const build = await step(() => runBuild(spec, id, tmp, log, dns.reader!.lost));
     const packets = await dns.reader!.stop();
     for (const e of dns.resolver!.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
@@ -122,8 +132,21 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
     };
   } finally {
     await down();
-    cancellation.dispose();
+    cancel.done();
   }
+}
+
+async function checkEngine(): Promise<void> {
+  const result = await docker(['version', '--format', '{{.Server.Version}}'], { timeoutMs: ENGINE_TIMEOUT_MS });
+  if (result.exitCode !== 0) throw new Error(`The Docker engine cannot be reached: ${lastLine(result.stderr)}. Start it, or check DOCKER_HOST.`);
+}
+
+/** The runner's own addresses (loopback aside): guarded like the gateway, so the build cannot reach the host's services. */
+function hostAddresses(): string[] {
+  return Object.values(os.networkInterfaces())
+    .flat()
+    .filter((i) => i !== undefined && !i.internal && !i.address.startsWith('fe80:'))
+    .map((i) => i!.address.replace(/%.*$/, ''));
 }
 
 async function sweep(id: RunIdentity, log: Log): Promise<void> {
@@ -146,7 +169,8 @@ async function prepareDirs(tmp: string, spec: RunSpec): Promise<{ rules: string;
 }
 
 async function startHolder(args: string[], image: string): Promise<void> {
-  const result = await docker(args);
+  // No deadline: the image may be pulled.
+  const result = await docker(args, { timeoutMs: 0 });
   if (result.exitCode !== 0) {
     throw new Error(`Cannot start the holder container from image ${image}: ${lastLine(result.stderr)}. The build was not started.`);
   }
@@ -177,6 +201,8 @@ async function runBuild(
       envFile: path.join(tmp, 'env'),
       passedEnv: runnerEnvNames(process.env),
     }),
+    // No deadline: the image may be pulled.
+    { timeoutMs: 0 },
   );
   if (created.exitCode !== 0) {
     throw new Error(`Cannot create the build container from image ${spec.image}: ${lastLine(created.stderr)}`);
@@ -189,6 +215,7 @@ async function runBuild(
   });
   await log.untrusted((write) =>
     docker(['start', '--attach', names.build], {
+      timeoutMs: 0,
       onStdout: (d) => write(d, 'stdout'),
       onStderr: (d) => write(d, 'stderr'),
     }),
@@ -211,18 +238,37 @@ async function tearDown(handle: RunHandle, tmp: string, log: Log): Promise<void>
   await fs.rm(tmp, { recursive: true, force: true });
 }
 
-// A cancelled job gets SIGINT, then SIGTERM: stop the build and remove everything, then exit.
-function onCancel(log: Log, down: () => Promise<void>): { dispose(): void } {
+/** Signals end the run within this time even if the engine does not answer the teardown. */
+const CANCEL_DEADLINE_MS = 9_000;
+
+/**
+ * A cancelled job gets SIGINT, then SIGTERM. The run is not torn down beside the set-up (a docker
+ * command in flight would create something after the teardown): the build is stopped, the next
+ * step refuses to start, and the run unwinds through its own teardown; then the process exits.
+ */
+function onCancel(log: Log, build: string): { check(): void; done(): void } {
+  let signalled: NodeJS.Signals | undefined;
+  let finished = false;
+  const code = () => (signalled === 'SIGINT' ? 130 : 143);
   const handler = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = signal;
     log.warning(`Received ${signal}: stopping the build and removing the fence.`);
-    void down().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    void docker(['kill', build], { timeoutMs: CANCEL_DEADLINE_MS }).catch(() => undefined);
+    setTimeout(() => process.exit(code()), CANCEL_DEADLINE_MS).unref();
+    if (finished) process.exit(code());
   };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
   return {
-    dispose() {
+    check() {
+      if (signalled) throw new Error(`Cancelled by ${signalled}.`);
+    },
+    done() {
+      finished = true;
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);
+      if (signalled) process.exit(code());
     },
   };
 }

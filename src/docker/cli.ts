@@ -1,6 +1,7 @@
 // The one place that runs the docker CLI. Callers get exit code and output; errors carry the
-// tail of docker's stderr, which is where docker says what went wrong.
-import * as exec from '@actions/exec';
+// tail of docker's stderr, which is where docker says what went wrong. Every call has a deadline
+// unless it may pull an image or runs the build: an engine that hangs must not hang the step.
+import { spawn } from 'node:child_process';
 
 export interface DockerResult {
   exitCode: number;
@@ -8,14 +9,15 @@ export interface DockerResult {
   stderr: string;
 }
 
+/** How long a call that neither pulls nor runs the build may take. */
+export const DOCKER_TIMEOUT_MS = 60_000;
+
 export interface DockerCallOptions {
-  /** Bytes for docker's stdin. */
-  input?: Buffer;
-  /** Environment for the docker process (defaults to this process's). */
-  env?: Record<string, string>;
   /** Receives output as it arrives; the output is then not collected (a build log can be large). */
   onStdout?: (data: Buffer) => void;
   onStderr?: (data: Buffer) => void;
+  /** Milliseconds before the call is killed and fails; 0 for none. */
+  timeoutMs?: number;
 }
 
 export class DockerError extends Error {
@@ -29,20 +31,30 @@ export class DockerError extends Error {
 }
 
 /** Runs `docker ARGS` and returns what it did, whatever its exit code. */
-export async function docker(args: string[], options: DockerCallOptions = {}): Promise<DockerResult> {
-  const base = { ignoreReturnCode: true, silent: true, input: options.input, env: options.env };
-  try {
-    if (options.onStdout || options.onStderr) {
-      const listeners = { stdout: options.onStdout, stderr: options.onStderr };
-      return { exitCode: await exec.exec('docker', args, { ...base, listeners }), stdout: '', stderr: '' };
-    }
-    return await exec.getExecOutput('docker', args, base);
-  } catch (err) {
-    throw new DockerError(
-      `Cannot run the docker CLI (${err instanceof Error ? err.message : String(err)}). ` +
-        'Install Docker and make sure `docker` is on PATH.',
-    );
-  }
+export function docker(args: string[], options: DockerCallOptions = {}): Promise<DockerResult> {
+  const timeoutMs = options.timeoutMs ?? DOCKER_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    const child = spawn('docker', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => (options.onStdout ? options.onStdout(d) : out.push(d)));
+    child.stderr.on('data', (d: Buffer) => (options.onStderr ? options.onStderr(d) : err.push(d)));
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            child.kill('SIGKILL');
+            reject(new DockerError(`docker ${args[0]} did not answer within ${timeoutMs / 1000} s: is the Docker engine hung? Check it, or DOCKER_HOST.`));
+          }, timeoutMs)
+        : undefined;
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new DockerError(`Cannot run the docker CLI (${e.message}). Install Docker and make sure \`docker\` is on PATH.`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ exitCode: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
+  });
 }
 
 /** Runs `docker ARGS` and throws `docker <verb> failed: <last stderr line>` unless it exits 0. */

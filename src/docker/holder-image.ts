@@ -30,7 +30,7 @@ export async function ensureHolderImage(image: string, log: Log): Promise<void> 
   if (image !== DEFAULT_HOLDER_IMAGE || (await imageExists(image))) return;
   const root = projectRoot();
   log.info(`Holder image ${image} is missing; building it from holder/Dockerfile.`);
-  const built = await docker(['build', '--tag', image, path.join(root, 'holder')]);
+  const built = await docker(['build', '--tag', image, path.join(root, 'holder')], { timeoutMs: 0 });
   if (built.exitCode === 0) return;
   throw new Error(
     `Cannot build the holder image ${image} from holder/Dockerfile: ${lastLine(built.stderr) || 'docker build failed'}. ` +

@@ -13,12 +13,33 @@
  *       2 timeout (default 3000 ms; for tcp also "connected, no reply in time")
  *       3 anything else (bad arguments, closed without a reply, ...)
  *   probe serve PORT                   answer every TCP connection and UDP datagram on
- *                                      [::]:PORT (IPv4 too) with "pong PORT\n"; logs peers
+ *                                      [::]:PORT (IPv4 too) with "pong PORT\n"; logs peers.
+ *                                      A TCP client whose first line is "hold" gets a reply
+ *                                      to every line until it closes (idle limit 120 s)
+ *   probe hold HOST PORT SECONDS       one TCP connection to a server: "hold\n", a reply
+ *                                      ("hold ADDR open (...)"), SECONDS (0-600) of sleep,
+ *                                      then "hold\n" again on the same connection and one
+ *                                      more reply ("hold ADDR ok (...)"); exit codes as for tcp
+ *   probe ping HOST [TIMEOUT_MS]       one ICMP (or ICMPv6) echo request on a ping socket
+ *                                      (SOCK_DGRAM: no NET_RAW needed, only the group in
+ *                                      net.ipv4.ping_group_range); prints "icmp ADDR ok";
+ *                                      exit codes as for tcp
  *   probe packet                       0 if socket(AF_PACKET, SOCK_RAW) opens, else 1
  *   probe raw                          0 if socket(AF_INET, SOCK_RAW, ICMP) opens, else 1
  *   probe dns SERVER NAME [TYPE] [tcp] one query to SERVER:53; prints "rcode=N answers=a,b"
  *                                      (A/AAAA addresses); 0 reply, 1 rejected, 2 timeout
  *                                      (3 s), 3 other
+ *
+ * For the benchmarks (bench/):
+ *   probe source PORT                  TCP only, on [::]:PORT, no log per connection: a client
+ *                                      that sends "bulk N\n" gets N bytes, then EOF; any other
+ *                                      line gets "pong PORT\n", then EOF
+ *   probe rate HOST PORT SECONDS       sequential connect, "ping\n", read the reply, close, for
+ *                                      SECONDS (1-60); prints "rate N conn/s (M connections in
+ *                                      S s)"; exit codes as for tcp, from the first failure
+ *   probe bulk HOST PORT BYTES         reads BYTES from a source; prints "bulk N bytes in S s =
+ *                                      X MB/s" (MB = 10^6 bytes); 0 when all BYTES arrived,
+ *                                      2 when 3 s pass without data, 1 and 3 as for tcp
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -44,8 +65,13 @@ static void usage(void) {
   fprintf(stderr,
           "usage: probe tcp|udp HOST PORT [TIMEOUT_MS]\n"
           "       probe serve PORT\n"
+          "       probe hold HOST PORT SECONDS\n"
+          "       probe ping HOST [TIMEOUT_MS]\n"
           "       probe packet | probe raw\n"
-          "       probe dns SERVER NAME [A|AAAA|TXT|NUMBER] [tcp]\n");
+          "       probe dns SERVER NAME [A|AAAA|TXT|NUMBER] [tcp]\n"
+          "       probe source PORT\n"
+          "       probe rate HOST PORT SECONDS\n"
+          "       probe bulk HOST PORT BYTES\n");
   exit(OTHER);
 }
 
@@ -180,35 +206,175 @@ static int read_line(int fd, char *buf, size_t size, long deadline) {
   return (int)len;
 }
 
-static int cmd_tcp(const char *host, int port, long timeout_ms) {
-  struct sockaddr_storage ss;
-  socklen_t sl = parse_addr(host, port, &ss);
-  long deadline = now_ms() + timeout_ms;
-  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  if (fd < 0) return report_errno("tcp", &ss, errno);
-  if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)
-    return report_errno("tcp", &ss, errno);
+/* Non-blocking connect, waited for until the deadline. Returns the connected socket or the
+ * exit code after saying what went wrong (as a negative number). */
+static int tcp_connect(const struct sockaddr_storage *ss, socklen_t sl, long deadline) {
+  int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -report_errno("tcp", ss, errno);
+  if (connect(fd, (const struct sockaddr *)ss, sl) < 0 && errno != EINPROGRESS)
+    return -report_errno("tcp", ss, errno);
   if (!wait_fd(fd, POLLOUT, deadline)) {
-    say("tcp %s timeout", addr_str(&ss));
-    return TIMEOUT;
+    say("tcp %s timeout", addr_str(ss));
+    return -TIMEOUT;
   }
   int err = 0;
   socklen_t el = sizeof err;
   getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
-  if (err) return report_errno("tcp", &ss, err);
-  if (send(fd, "ping\n", 5, MSG_NOSIGNAL) < 0) return report_errno("tcp", &ss, errno);
-  char reply[256];
-  int n = read_line(fd, reply, sizeof reply, deadline);
+  if (err) return -report_errno("tcp", ss, err);
+  return fd;
+}
+
+/* Connects, sends "ping\n" and reads one reply line into `reply`. Returns the open socket or
+ * the exit code after saying what went wrong (as a negative number). */
+static int tcp_ping(const struct sockaddr_storage *ss, socklen_t sl, long deadline, char *reply, size_t size) {
+  int fd = tcp_connect(ss, sl, deadline);
+  if (fd < 0) return fd;
+  if (send(fd, "ping\n", 5, MSG_NOSIGNAL) < 0) return -report_errno("tcp", ss, errno);
+  int n = read_line(fd, reply, size, deadline);
   if (n == -1) {
-    say("tcp %s timeout (connected, no reply)", addr_str(&ss));
-    return TIMEOUT;
+    say("tcp %s timeout (connected, no reply)", addr_str(ss));
+    return -TIMEOUT;
   }
-  if (n == -2) return report_errno("tcp", &ss, errno);
+  if (n == -2) return -report_errno("tcp", ss, errno);
   if (n == 0) {
-    say("tcp %s closed (connected, no reply)", addr_str(&ss));
+    say("tcp %s closed (connected, no reply)", addr_str(ss));
+    return -OTHER;
+  }
+  return fd;
+}
+
+static int cmd_tcp(const char *host, int port, long timeout_ms) {
+  struct sockaddr_storage ss;
+  socklen_t sl = parse_addr(host, port, &ss);
+  char reply[256];
+  int fd = tcp_ping(&ss, sl, now_ms() + timeout_ms, reply, sizeof reply);
+  if (fd < 0) return -fd;
+  say("tcp %s ok (%s)", addr_str(&ss), reply);
+  close(fd);
+  return OK;
+}
+
+/* Keeps one connection across a sleep: the fence may expire the address meanwhile, and an
+ * established connection must survive that. */
+static int cmd_hold(const char *host, int port, long seconds) {
+  struct sockaddr_storage ss;
+  socklen_t sl = parse_addr(host, port, &ss);
+  char reply[256];
+  int fd = tcp_connect(&ss, sl, now_ms() + 3000);
+  if (fd < 0) return -fd;
+  for (int round = 0; round < 2; round++) {
+    if (round == 1) sleep((unsigned)seconds);
+    if (send(fd, "hold\n", 5, MSG_NOSIGNAL) < 0) return report_errno("hold", &ss, errno);
+    int n = read_line(fd, reply, sizeof reply, now_ms() + 3000);
+    if (n == -1) {
+      say("hold %s timeout (%s)", addr_str(&ss), round ? "after the sleep" : "no first reply");
+      return TIMEOUT;
+    }
+    if (n == -2) return report_errno("hold", &ss, errno);
+    if (n == 0) {
+      say("hold %s closed (%s)", addr_str(&ss), round ? "after the sleep" : "no first reply");
+      return OTHER;
+    }
+    say("hold %s %s (%s)", addr_str(&ss), round ? "ok" : "open", reply);
+  }
+  close(fd);
+  return OK;
+}
+
+/* The address alone, without the port addr_str adds. */
+static const char *host_str(const struct sockaddr_storage *ss) {
+  char *s = (char *)addr_str(ss), *colon = strrchr(s, ':');
+  if (colon) *colon = '\0';
+  if (s[0] == '[') {
+    s[strlen(s) - 1] = '\0';
+    return s + 1;
+  }
+  return s;
+}
+
+static int ping_errno(const struct sockaddr_storage *ss, int err) {
+  const char *word;
+  int code = classify(err, &word);
+  say("icmp %s %s (%s)", host_str(ss), word, strerror(err));
+  return code;
+}
+
+/* Echo request and reply on a ping socket; the kernel sets the identifier and the checksum. */
+static int cmd_ping(const char *host, long timeout_ms) {
+  struct sockaddr_storage ss;
+  socklen_t sl = parse_addr(host, 0, &ss);
+  int v6 = ss.ss_family == AF_INET6;
+  long deadline = now_ms() + timeout_ms;
+  int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+  if (fd < 0) return ping_errno(&ss, errno);
+  if (connect(fd, (struct sockaddr *)&ss, sl) < 0) return ping_errno(&ss, errno);
+  uint8_t echo[12] = {v6 ? 128 : 8, 0, 0, 0, 0, 0, 0, 1, 'p', 'i', 'n', 'g'};
+  if (send(fd, echo, sizeof echo, 0) < 0) return ping_errno(&ss, errno);
+  uint8_t reply[512];
+  for (;;) {
+    if (!wait_fd(fd, POLLIN, deadline)) {
+      say("icmp %s timeout", host_str(&ss));
+      return TIMEOUT;
+    }
+    ssize_t n = recv(fd, reply, sizeof reply, 0);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) return ping_errno(&ss, errno);
+    if (n >= 1 && reply[0] == (v6 ? 129 : 0)) {
+      say("icmp %s ok (echo reply)", host_str(&ss));
+      return OK;
+    }
+  }
+}
+
+static int cmd_rate(const char *host, int port, long seconds) {
+  struct sockaddr_storage ss;
+  socklen_t sl = parse_addr(host, port, &ss);
+  /* Closing with a reset leaves no TIME_WAIT socket or conntrack entry behind: thousands of
+   * connections per second would otherwise use up the ephemeral ports and the conntrack table. */
+  struct linger reset = {.l_onoff = 1, .l_linger = 0};
+  long start = now_ms(), end = start + seconds * 1000, count = 0, t;
+  while ((t = now_ms()) < end) {
+    char reply[64];
+    int fd = tcp_ping(&ss, sl, t + 3000, reply, sizeof reply);
+    if (fd < 0) return -fd;
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    close(fd);
+    count++;
+  }
+  double secs = (now_ms() - start) / 1000.0;
+  say("rate %.0f conn/s (%ld connections in %.2f s)", count / secs, count, secs);
+  return OK;
+}
+
+static int cmd_bulk(const char *host, int port, long long bytes) {
+  struct sockaddr_storage ss;
+  socklen_t sl = parse_addr(host, port, &ss);
+  int fd = tcp_connect(&ss, sl, now_ms() + 3000);
+  if (fd < 0) return -fd;
+  char request[32];
+  int len = snprintf(request, sizeof request, "bulk %lld\n", bytes);
+  long start = now_ms();
+  if (send(fd, request, len, MSG_NOSIGNAL) < 0) return report_errno("tcp", &ss, errno);
+  static char buf[1 << 18];
+  long long got = 0;
+  for (;;) {
+    if (!wait_fd(fd, POLLIN, now_ms() + 3000)) {
+      say("bulk %lld bytes, then nothing for 3 s", got);
+      return TIMEOUT;
+    }
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n < 0) return report_errno("tcp", &ss, errno);
+    if (n == 0) break;
+    got += n;
+  }
+  double secs = (now_ms() - start) / 1000.0;
+  if (secs < 0.001) secs = 0.001;
+  say("bulk %lld bytes in %.3f s = %.1f MB/s", got, secs, got / secs / 1e6);
+  if (got != bytes) {
+    say("bulk: expected %lld bytes", bytes);
     return OTHER;
   }
-  say("tcp %s ok (%s)", addr_str(&ss), reply);
   close(fd);
   return OK;
 }
@@ -255,6 +421,12 @@ static void serve_tcp_client(int c, int port) {
     if (memchr(buf, '\n', got)) break;
   }
   dprintf(c, "pong %d\n", port);
+  if (got >= 4 && !memcmp(buf, "hold", 4)) {
+    /* A held connection: one reply per chunk received, until the client closes. */
+    tv.tv_sec = 120;
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while (recv(c, buf, sizeof buf, 0) > 0) dprintf(c, "pong %d\n", port);
+  }
   shutdown(c, SHUT_WR);
   while (recv(c, buf, sizeof buf, 0) > 0) {}
   close(c);
@@ -316,6 +488,70 @@ static int cmd_serve(int port) {
         sendto(fds[1], reply, len, 0, (struct sockaddr *)&peer, pl);
       }
     }
+  }
+}
+
+static void send_bulk(int c, long long n) {
+  static const char zeros[1 << 18];
+  struct timeval tv = {.tv_sec = 3};
+  setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  while (n > 0) {
+    ssize_t w = send(c, zeros, n < (long long)sizeof zeros ? (size_t)n : sizeof zeros, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) break;
+    n -= w;
+  }
+  close(c);
+}
+
+/* Answers inline, so that a connection rate measures the path to the server rather than a fork
+ * and a log line per connection; a bulk transfer gets a child, so it blocks no one. */
+static int cmd_source(int port) {
+  signal(SIGTERM, on_term);
+  signal(SIGINT, on_term);
+  signal(SIGCHLD, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  struct sockaddr_in6 any = {.sin6_family = AF_INET6, .sin6_port = htons(port),
+                             .sin6_addr = IN6ADDR_ANY_INIT};
+  int one = 1, zero = 0, fd = socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0) {
+    say("source: socket: %s", strerror(errno));
+    return OTHER;
+  }
+  setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(fd, (struct sockaddr *)&any, sizeof any) < 0 || listen(fd, 1024) < 0) {
+    say("source: bind or listen on tcp port %d: %s", port, strerror(errno));
+    return OTHER;
+  }
+  say("source listening on tcp port %d", port);
+  for (;;) {
+    int c = accept(fd, NULL, NULL);
+    if (c < 0) continue;
+    /* A client that sends nothing holds the loop for at most this long. */
+    struct timeval tv = {.tv_sec = 2};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char line[64];
+    ssize_t got = 0, n;
+    while (got < (ssize_t)sizeof line - 1 && (n = recv(c, line + got, sizeof line - 1 - got, 0)) > 0) {
+      got += n;
+      if (memchr(line, '\n', got)) break;
+    }
+    line[got] = '\0';
+    long long want;
+    if (sscanf(line, "bulk %lld", &want) == 1 && want > 0) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        close(fd);
+        send_bulk(c, want);
+        _exit(0);
+      }
+      if (pid < 0) send_bulk(c, want);
+      else close(c);
+      continue;
+    }
+    dprintf(c, "pong %d\n", port);
+    close(c);
   }
 }
 
@@ -466,7 +702,16 @@ int main(int argc, char **argv) {
     long timeout = argc == 5 ? parse_num(argv[4], 1, 3600000, "timeout") : 3000;
     return cmd[0] == 't' ? cmd_tcp(argv[2], port, timeout) : cmd_udp(argv[2], port, timeout);
   }
+  if (!strcmp(cmd, "ping") && (argc == 3 || argc == 4))
+    return cmd_ping(argv[2], argc == 4 ? parse_num(argv[3], 1, 3600000, "timeout") : 3000);
+  if (!strcmp(cmd, "hold") && argc == 5)
+    return cmd_hold(argv[2], (int)parse_num(argv[3], 1, 65535, "port"), parse_num(argv[4], 0, 600, "seconds"));
   if (!strcmp(cmd, "serve") && argc == 3) return cmd_serve((int)parse_num(argv[2], 1, 65535, "port"));
+  if (!strcmp(cmd, "source") && argc == 3) return cmd_source((int)parse_num(argv[2], 1, 65535, "port"));
+  if (!strcmp(cmd, "rate") && argc == 5)
+    return cmd_rate(argv[2], (int)parse_num(argv[3], 1, 65535, "port"), parse_num(argv[4], 1, 60, "seconds"));
+  if (!strcmp(cmd, "bulk") && argc == 5)
+    return cmd_bulk(argv[2], (int)parse_num(argv[3], 1, 65535, "port"), parse_num(argv[4], 1, 1000000000000L, "byte count"));
   if (!strcmp(cmd, "packet") && argc == 2)
     return cmd_socket("packet", AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
   if (!strcmp(cmd, "raw") && argc == 2) return cmd_socket("raw", AF_INET, SOCK_RAW, IPPROTO_ICMP);

@@ -1,25 +1,13 @@
 // The bundled action, run the way the runner runs it: node dist/main.js with INPUT_* variables,
 // then node dist/post.js with the state main saved.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { LOOPBACK_UPSTREAM, PROBE_IMAGE, ROOT, internalNet, requireEngine, resourcesOf, verdicts, workspace, type TestNet } from './harness.js';
+import { LOOPBACK_UPSTREAM, PROBE_IMAGE, ROOT, fixture, resourcesOf, verdicts } from './harness.js';
 
-let net: TestNet;
-let ws: string;
-
-before(async () => {
-  await requireEngine();
-  net = await internalNet(1);
-  ws = await workspace();
-});
-
-after(async () => {
-  await net?.remove();
-  if (ws) await fs.rm(ws, { recursive: true, force: true });
-});
+const fx = fixture({ servers: 1 });
 
 interface Step {
   code: number | null;
@@ -31,17 +19,17 @@ interface Step {
 function runEntry(entry: 'main' | 'post', inputs: Record<string, string>, extraEnv: Record<string, string> = {}, onStdout?: (all: string, kill: () => void) => void): Promise<Step> {
   return (async () => {
     const files = {
-      output: path.join(ws, `output-${Math.random()}`),
-      state: path.join(ws, `state-${Math.random()}`),
-      summary: path.join(ws, `summary-${Math.random()}`),
+      output: path.join(fx.ws, `output-${Math.random()}`),
+      state: path.join(fx.ws, `state-${Math.random()}`),
+      summary: path.join(fx.ws, `summary-${Math.random()}`),
     };
     for (const f of Object.values(files)) await fs.writeFile(f, '');
     const env: NodeJS.ProcessEnv = {
-      ...process.env, GITHUB_WORKSPACE: ws, RUNNER_TEMP: ws, GITHUB_OUTPUT: files.output, GITHUB_STATE: files.state,
+      ...process.env, GITHUB_WORKSPACE: fx.ws, RUNNER_TEMP: fx.ws, GITHUB_OUTPUT: files.output, GITHUB_STATE: files.state,
       GITHUB_STEP_SUMMARY: files.summary, ...extraEnv,
     };
     for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', `${entry}.js`)], { env, cwd: ws, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', `${entry}.js`)], { env, cwd: fx.ws, stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.on('data', (d) => {
       stdout += d;
@@ -61,7 +49,7 @@ function runEntry(entry: 'main' | 'post', inputs: Record<string, string>, extraE
   })();
 }
 
-const common = () => ({ network: net.name, pull: 'never', image: PROBE_IMAGE, shell: 'sh', 'dns-upstream': LOOPBACK_UPSTREAM });
+const common = () => ({ network: fx.net.name, pull: 'never', image: PROBE_IMAGE, shell: 'sh', 'dns-upstream': LOOPBACK_UPSTREAM });
 
 /** Reads `name<<DELIM\nvalue\nDELIM` records that @actions/core writes to GITHUB_OUTPUT and GITHUB_STATE. */
 function fileCommands(text: string): Record<string, string> {
@@ -72,7 +60,7 @@ function fileCommands(text: string): Record<string, string> {
 
 describe('the action (dist/)', () => {
   it('runs a release build, sets exit-code, and the build cannot issue workflow commands', async () => {
-    const s = net.servers[0];
+    const s = fx.net.servers[0];
     const step = await runEntry('main', {
       ...common(),
       grade: 'release',
@@ -103,7 +91,7 @@ describe('the action (dist/)', () => {
   });
 
   it('fail-on-denied fails a passing build', async () => {
-    const s = net.servers[0];
+    const s = fx.net.servers[0];
     const step = await runEntry('main', { ...common(), grade: 'release', 'fail-on-denied': 'true', run: `probe tcp ${s.ipv4} 8080; true` });
     assert.equal(step.code, 1);
     assert.match(step.stdout, /^::error::fail-on-denied is set and 1 attempt\(s\) were denied: tcp /m);

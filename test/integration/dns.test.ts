@@ -1,35 +1,21 @@
 // Names in the allowlist, through buildfence's resolver. The upstream is a DNS server on loopback
 // (test/integration/upstream.ts) whose query log shows what left the resolver.
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs/promises';
-import { PROBE_IMAGE, cli, internalNet, requireEngine, verdicts, workspace, type TestNet } from './harness.js';
-import { TestUpstream } from './upstream.js';
+import { PROBE_IMAGE, cli, fixture, verdicts } from './harness.js';
 
-let net: TestNet;
-let ws: string;
-let upstream: TestUpstream;
+const fx = fixture({ servers: 2, upstream: true });
 
-before(async () => {
-  await requireEngine();
-  [net, ws, upstream] = await Promise.all([internalNet(2), workspace(), new TestUpstream().start()]);
-});
-
-after(async () => {
-  await net?.remove();
-  await upstream?.stop();
-  if (ws) await fs.rm(ws, { recursive: true, force: true });
-});
-
-beforeEach(() => {
-  upstream.zone.clear();
-  upstream.log.length = 0;
+beforeEach(async () => {
+  await fx.ready;
+  fx.upstream.zone.clear();
+  fx.upstream.log.length = 0;
 });
 
 const run = (grade: string, allow: string[], script: string[], extra: string[] = []) =>
   cli([
-    'run', '--network', net.name, '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh',
-    '--grade', grade, '--dns-upstream', upstream.address, ...extra,
+    'run', '--network', fx.net.name, '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh',
+    '--grade', grade, '--dns-upstream', fx.upstream.address, ...extra,
     ...allow.flatMap((a) => ['--allow', a]),
     // $ns: the resolver the build was given; lookup NAME [TYPE]: the first address of the answer.
     '--', [
@@ -37,7 +23,7 @@ const run = (grade: string, allow: string[], script: string[], extra: string[] =
       "lookup() { probe dns \"$ns\" \"$1\" \"${2:-A}\" | sed -n 's/^rcode=0 answers=\\([^,]*\\).*/\\1/p'; }",
       ...script,
     ].join('\n'),
-  ], ws);
+  ], fx.ws);
 
 /** `rcode=N answers=...` lines of `probe dns`, keyed by what the script echoed before each. */
 function dnsResults(stdout: string): Map<string, string> {
@@ -53,9 +39,9 @@ function dnsResults(stdout: string): Map<string, string> {
 
 describe('names in the allowlist', () => {
   it('an allowed name resolves and connects on its port; an unlisted name is NXDOMAIN and never leaves the machine', async () => {
-    const [s0] = net.servers;
-    upstream.zone.set('api.test', { A: [s0.ipv4] });
-    upstream.zone.set('other.test', { A: [s0.ipv4] });
+    const [s0] = fx.net.servers;
+    fx.upstream.zone.set('api.test', { A: [s0.ipv4] });
+    fx.upstream.zone.set('other.test', { A: [s0.ipv4] });
     const exfil = `${'a1b2c3d4e5'.repeat(5)}.secret.evil.test`;
     const r = await run('release', ['api.test:8080'], [
       'echo "== api"; probe dns "$ns" api.test',
@@ -70,14 +56,14 @@ describe('names in the allowlist', () => {
     const v = verdicts(r.stdout);
     assert.equal(v.get(`tcp ${s0.ipv4}:8080`), 'ok');
     assert.equal(v.get(`tcp ${s0.ipv4}:9090`), 'refused');
-    assert.ok(upstream.asked('api.test'));
-    assert.ok(!upstream.asked('other.test'), 'an unlisted name reached the upstream');
-    assert.ok(!upstream.log.some((q) => q.name.includes('evil.test')), 'the exfiltration name reached the upstream');
+    assert.ok(fx.upstream.asked('api.test'));
+    assert.ok(!fx.upstream.asked('other.test'), 'an unlisted name reached the upstream');
+    assert.ok(!fx.upstream.log.some((q) => q.name.includes('evil.test')), 'the exfiltration name reached the upstream');
   });
 
   it('*.name matches subdomains at any depth, never the apex', async () => {
-    const [s0] = net.servers;
-    for (const n of ['wild.test', 'a.wild.test', 'b.a.wild.test']) upstream.zone.set(n, { A: [s0.ipv4] });
+    const [s0] = fx.net.servers;
+    for (const n of ['wild.test', 'a.wild.test', 'b.a.wild.test']) fx.upstream.zone.set(n, { A: [s0.ipv4] });
     const r = await run('release', ['*.wild.test'], [
       'echo "== apex"; probe dns "$ns" wild.test',
       'echo "== sub"; probe dns "$ns" a.wild.test',
@@ -87,15 +73,15 @@ describe('names in the allowlist', () => {
     assert.equal(dns.get('apex'), 'rcode=3 answers=');
     assert.equal(dns.get('sub'), `rcode=0 answers=${s0.ipv4}`);
     assert.equal(dns.get('subsub'), `rcode=0 answers=${s0.ipv4}`);
-    assert.ok(!upstream.asked('wild.test'));
+    assert.ok(!fx.upstream.asked('wild.test'));
   });
 
   it('a CNAME chain of three counts for the name asked; round-robin names open every address', async () => {
-    const [s0, s1] = net.servers;
-    upstream.zone.set('start.test', { CNAME: 'middle.cdn.test' });
-    upstream.zone.set('middle.cdn.test', { CNAME: 'edge.cdn.test' });
-    upstream.zone.set('edge.cdn.test', { A: [s1.ipv4] });
-    upstream.zone.set('rr.test', { A: [s0.ipv4, s1.ipv4] });
+    const [s0, s1] = fx.net.servers;
+    fx.upstream.zone.set('start.test', { CNAME: 'middle.cdn.test' });
+    fx.upstream.zone.set('middle.cdn.test', { CNAME: 'edge.cdn.test' });
+    fx.upstream.zone.set('edge.cdn.test', { A: [s1.ipv4] });
+    fx.upstream.zone.set('rr.test', { A: [s0.ipv4, s1.ipv4] });
     const r = await run('release', ['start.test:8080', 'rr.test:9090'], [
       'probe tcp $(lookup start.test) 8080',
       'lookup rr.test >/dev/null',
@@ -111,8 +97,8 @@ describe('names in the allowlist', () => {
   });
 
   it("an allowed name's address is refused until the name is asked, and AAAA answers are fenced like A", async () => {
-    const [s0] = net.servers;
-    upstream.zone.set('api.test', { A: [s0.ipv4], AAAA: [s0.ipv6] });
+    const [s0] = fx.net.servers;
+    fx.upstream.zone.set('api.test', { A: [s0.ipv4], AAAA: [s0.ipv6] });
     const r = await run('release', ['api.test:8080'], [
       `probe tcp ${s0.ipv4} 8080`,
       `probe tcp ${s0.ipv6} 8080`,
@@ -130,9 +116,9 @@ describe('names in the allowlist', () => {
   });
 
   it('every DNS path ends at buildfence or is refused: TCP, another address, 127.0.0.11, IPv6, rewritten resolv.conf, DoT', async () => {
-    const [s0, s1] = net.servers;
-    upstream.zone.set('api.test', { A: [s0.ipv4] });
-    upstream.zone.set('leak.test', { A: [s0.ipv4] });
+    const [s0, s1] = fx.net.servers;
+    fx.upstream.zone.set('api.test', { A: [s0.ipv4] });
+    fx.upstream.zone.set('leak.test', { A: [s0.ipv4] });
     const r = await run('dev', [], [
       'echo "== tcp"; probe dns "$ns" api.test A tcp',
       `echo "== other-address"; probe dns ${s1.ipv4} api.test`,
@@ -154,27 +140,27 @@ describe('names in the allowlist', () => {
     for (const label of ['embedded', 'embedded-tcp', 'ipv6']) {
       assert.doesNotMatch(dns.get(label) ?? '', /^rcode=/, `${label} got an answer: ${r.stdout}`);
     }
-    assert.ok(!upstream.asked('leak.test'), 'a query that should have been refused reached the upstream');
+    assert.ok(!fx.upstream.asked('leak.test'), 'a query that should have been refused reached the upstream');
     const v = verdicts(r.stdout);
     assert.equal(v.get(`tcp ${s1.ipv4}:853`), 'refused', 'DNS over TLS is refused in audit mode');
     assert.equal(v.get(`tcp ${s1.ipv4}:8080`), 'ok', 'audit mode lets other traffic through');
   });
 
   it('audit: every name is resolved and forwarded, whatever the allowlist', async () => {
-    upstream.zone.set('anything.test', { A: [net.servers[0].ipv4] });
+    fx.upstream.zone.set('anything.test', { A: [fx.net.servers[0].ipv4] });
     const r = await run('dev', [], ['echo "== any"; probe dns "$ns" anything.test']);
-    assert.equal(dnsResults(r.stdout).get('any'), `rcode=0 answers=${net.servers[0].ipv4}`);
-    assert.ok(upstream.asked('anything.test'));
+    assert.equal(dnsResults(r.stdout).get('any'), `rcode=0 answers=${fx.net.servers[0].ipv4}`);
+    assert.ok(fx.upstream.asked('anything.test'));
   });
 
   it('rotation: the new address works after the name is asked again, the old one closes for new connections', async () => {
-    const [s0, s1] = net.servers;
-    upstream.zone.set('rot.test', { A: [s0.ipv4], ttl: 1 });
+    const [s0, s1] = fx.net.servers;
+    fx.upstream.zone.set('rot.test', { A: [s0.ipv4], ttl: 1 });
     // The upstream moves the name as soon as it has answered once.
     const moved = new Promise<void>((resolve) => {
       const timer = setInterval(() => {
-        if (upstream.asked('rot.test')) {
-          upstream.zone.set('rot.test', { A: [s1.ipv4], ttl: 1 });
+        if (fx.upstream.asked('rot.test')) {
+          fx.upstream.zone.set('rot.test', { A: [s1.ipv4], ttl: 1 });
           clearInterval(timer);
           resolve();
         }

@@ -1,33 +1,23 @@
 // What was denied and what was asked, as the record and the CLI's summary tell it.
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { PROBE_IMAGE, ROOT, cli, internalNet, requireEngine, workspace, type TestNet } from './harness.js';
-import { TestUpstream } from './upstream.js';
+import { PROBE_IMAGE, ROOT, cli, fixture } from './harness.js';
 import type { EvidenceRecord } from '../../src/report/record.js';
 
-let net: TestNet;
-let ws: string;
-let upstream: TestUpstream;
+const fx = fixture({ servers: 2, upstream: true });
 
 before(async () => {
-  await requireEngine();
-  [net, ws, upstream] = await Promise.all([internalNet(2), workspace(), new TestUpstream().start()]);
-  upstream.zone.set('api.test', { A: [net.servers[0].ipv4] });
-});
-
-after(async () => {
-  await net?.remove();
-  await upstream?.stop();
-  if (ws) await fs.rm(ws, { recursive: true, force: true });
+  await fx.ready;
+  fx.upstream.zone.set('api.test', { A: [fx.net.servers[0].ipv4] });
 });
 
 /** The same build in every test: allowed and denied destinations, by address and by name. */
 function script(): string {
-  const [s0, s1] = net.servers;
+  const [s0, s1] = fx.net.servers;
   return [
     // The very first thing the build does is denied: the reader is already running.
     `probe tcp ${s1.ipv4} 8080`,
@@ -44,11 +34,11 @@ function script(): string {
 }
 
 async function run(grade: string, extra: string[] = []): Promise<{ code: number | null; stderr: string; record: EvidenceRecord }> {
-  const report = path.join(ws, `report-${grade}-${Date.now()}.json`);
+  const report = path.join(fx.ws, `report-${grade}-${Date.now()}.json`);
   const r = await cli([
-    'run', '--network', net.name, '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh', '--grade', grade,
-    '--dns-upstream', upstream.address, '--allow', 'api.test:8080', '--report', report, ...extra, '--', script(),
-  ], ws);
+    'run', '--network', fx.net.name, '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh', '--grade', grade,
+    '--dns-upstream', fx.upstream.address, '--allow', 'api.test:8080', '--report', report, ...extra, '--', script(),
+  ], fx.ws);
   return { code: r.code, stderr: r.stderr, record: JSON.parse(await fs.readFile(report, 'utf8')) as EvidenceRecord };
 }
 
@@ -56,7 +46,7 @@ const rows = (r: EvidenceRecord) => r.denied.map((d) => `${d.enforced ? 'denied'
 
 describe('evidence', () => {
   it('release: records exactly the denied attempts with their counts and names, and the refused name', async () => {
-    const [s0, s1] = net.servers;
+    const [s0, s1] = fx.net.servers;
     const { code, stderr, record } = await run('release');
     assert.equal(code, 0, stderr);
     assert.deepEqual(rows(record), [
@@ -80,7 +70,7 @@ describe('evidence', () => {
   });
 
   it('audit: lets everything through, records what block mode would deny, and suggests the allowlist', async () => {
-    const [s0, s1] = net.servers;
+    const [s0, s1] = fx.net.servers;
     const { code, stderr, record } = await run('dev');
     assert.equal(code, 0, stderr);
     assert.deepEqual(rows(record), [

@@ -1,31 +1,19 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { HOLDER_IMAGE, LOOPBACK_UPSTREAM, PROBE_IMAGE, cli, dockerText, internalNet, requireEngine, resourcesOf, startCli, verdicts, workspace, type TestNet } from './harness.js';
+import { HOLDER_IMAGE, LOOPBACK_UPSTREAM, PROBE_IMAGE, cli, dockerText, fixture, resourcesOf, startCli, until, verdicts } from './harness.js';
 
-let net: TestNet;
-let ws: string;
-
-before(async () => {
-  await requireEngine();
-  net = await internalNet(2);
-  ws = await workspace();
-});
-
-after(async () => {
-  await net?.remove();
-  if (ws) await fs.rm(ws, { recursive: true, force: true });
-});
+const fx = fixture({ servers: 2 });
 
 // `sh` without -e, so that a refused probe does not end the script before the next one. DNS
 // upstream on a closed loopback port: nothing a test resolves may leave the machine.
-const base = () => ['run', '--network', net.name, '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh', '--dns-upstream', LOOPBACK_UPSTREAM];
+const base = () => ['run', '--network', fx.net.name, '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh', '--dns-upstream', LOOPBACK_UPSTREAM];
 const probes = (...lines: string[]) => ['--', lines.join('\n')];
 
 describe('the fenced build step', () => {
   it('release: reaches the allowed address and port, and is refused another port, protocol, address and IPv6', async () => {
-    const [s0, s1] = net.servers;
+    const [s0, s1] = fx.net.servers;
     const r = await cli([...base(), '--grade', 'release', '--allow', `${s0.ipv4}:8080`, ...probes(
       `probe tcp ${s0.ipv4} 8080`,
       `probe tcp ${s0.ipv4} 9090`,
@@ -33,7 +21,7 @@ describe('the fenced build step', () => {
       `probe tcp ${s1.ipv4} 8080`,
       `probe tcp ${s0.ipv6} 8080`,
       'true',
-    )], ws);
+    )], fx.ws);
     assert.equal(r.code, 0, r.stderr);
     const v = verdicts(r.stdout);
     assert.equal(v.get(`tcp ${s0.ipv4}:8080`), 'ok');
@@ -44,7 +32,7 @@ describe('the fenced build step', () => {
   });
 
   it('release: a bare address opens TCP and UDP on every port; an IPv6 entry opens IPv6 alone', async () => {
-    const [s0, s1] = net.servers;
+    const [s0, s1] = fx.net.servers;
     const r = await cli([...base(), '--grade', 'release', '--allow', s0.ipv4, '--allow', `[${s1.ipv6}]:8080`, ...probes(
       `probe tcp ${s0.ipv4} 9090`,
       `probe udp ${s0.ipv4} 8080`,
@@ -52,7 +40,7 @@ describe('the fenced build step', () => {
       `probe tcp ${s1.ipv4} 8080`,
       `probe tcp ${s1.ipv6} 9090`,
       'true',
-    )], ws);
+    )], fx.ws);
     assert.equal(r.code, 0, r.stderr);
     const v = verdicts(r.stdout);
     assert.equal(v.get(`tcp ${s0.ipv4}:9090`), 'ok');
@@ -63,14 +51,14 @@ describe('the fenced build step', () => {
   });
 
   it('dev: audit mode lets everything through', async () => {
-    const [s0, s1] = net.servers;
-    const r = await cli([...base(), '--grade', 'dev', ...probes(`probe tcp ${s1.ipv4} 9090`, `probe udp ${s0.ipv4} 8080`, `probe tcp ${s0.ipv6} 8080`)], ws);
+    const [s0, s1] = fx.net.servers;
+    const r = await cli([...base(), '--grade', 'dev', ...probes(`probe tcp ${s1.ipv4} 9090`, `probe udp ${s0.ipv4} 8080`, `probe tcp ${s0.ipv6} 8080`)], fx.ws);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual([...verdicts(r.stdout).values()], ['ok', 'ok', 'ok']);
   });
 
   it('the build cannot change the rules: iptables -F, ip6tables -F and ipset flush fail, and the fence holds', async () => {
-    const s1 = net.servers[1];
+    const s1 = fx.net.servers[1];
     const r = await cli([...base(), '--image', HOLDER_IMAGE, '--grade', 'release', ...probes(
       'iptables -F; echo "flush4=$?"',
       'ip6tables -F; echo "flush6=$?"',
@@ -78,7 +66,7 @@ describe('the fenced build step', () => {
       'iptables -P OUTPUT ACCEPT; echo "policy=$?"',
       `./probe tcp ${s1.ipv4} 8080`,
       'true',
-    )], ws);
+    )], fx.ws);
     assert.equal(r.code, 0, r.stderr);
     for (const what of ['flush4', 'flush6', 'ipset', 'policy']) {
       assert.match(r.stdout, new RegExp(`^${what}=[1-9]`, 'm'), `${what} should have failed`);
@@ -87,7 +75,7 @@ describe('the fenced build step', () => {
   });
 
   it('the build cannot open a packet socket or a raw socket', async () => {
-    const r = await cli([...base(), '--grade', 'dev', ...probes('probe packet; echo "packet=$?"', 'probe raw; echo "raw=$?"')], ws);
+    const r = await cli([...base(), '--grade', 'dev', ...probes('probe packet; echo "packet=$?"', 'probe raw; echo "raw=$?"')], fx.ws);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^packet=1$/m);
     assert.match(r.stdout, /^raw=1$/m);
@@ -95,39 +83,39 @@ describe('the fenced build step', () => {
   });
 
   it("passes the build's exit code through", async () => {
-    const r = await cli([...base(), '--grade', 'release', '--shell', 'sh -e', '--', 'false; exit 0'], ws);
+    const r = await cli([...base(), '--grade', 'release', '--shell', 'sh -e', '--', 'false; exit 0'], fx.ws);
     assert.equal(r.code, 1, r.stderr);
-    const seven = await cli([...base(), '--grade', 'release', '--', 'exit 7'], ws);
+    const seven = await cli([...base(), '--grade', 'release', '--', 'exit 7'], fx.ws);
     assert.equal(seven.code, 7, seven.stderr);
   });
 
   it('fails closed: a holder image without iptables fails the step and the build never starts', async () => {
-    const r = await cli([...base(), '--grade', 'release', '--holder-image', PROBE_IMAGE, '--', 'touch started-anyway'], ws);
+    const r = await cli([...base(), '--grade', 'release', '--holder-image', PROBE_IMAGE, '--', 'touch started-anyway'], fx.ws);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /Loading the fence into the holder \(image buildfence-test\/probe:latest\) failed: the holder image has no ipset/);
     assert.match(r.stderr, /The build was not started/);
-    await assert.rejects(fs.access(path.join(ws, 'started-anyway')));
+    await assert.rejects(fs.access(path.join(fx.ws, 'started-anyway')));
     assert.deepEqual(await resourcesOf(r.pid), []);
   });
 
   it('refuses docker options that would weaken the fence, before creating anything', async () => {
-    const r = await cli([...base(), '--grade', 'release', '--docker-options=--cap-add NET_ADMIN', '--', 'true'], ws);
+    const r = await cli([...base(), '--grade', 'release', '--docker-options=--cap-add NET_ADMIN', '--', 'true'], fx.ws);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /docker-options.*NET_ADMIN/);
     assert.deepEqual(await resourcesOf(r.pid), []);
   });
 
   it('removes its containers and its own network after success and after failure', async () => {
-    const ok = await cli(['run', '--pull', 'never', '--image', PROBE_IMAGE, '--grade', 'release', '--dns-upstream', LOOPBACK_UPSTREAM, '--', 'true'], ws);
+    const ok = await cli(['run', '--pull', 'never', '--image', PROBE_IMAGE, '--grade', 'release', '--dns-upstream', LOOPBACK_UPSTREAM, '--', 'true'], fx.ws);
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(await resourcesOf(ok.pid), []);
-    const failed = await cli([...base(), '--grade', 'release', '--', 'exit 3'], ws);
+    const failed = await cli([...base(), '--grade', 'release', '--', 'exit 3'], fx.ws);
     assert.equal(failed.code, 3);
     assert.deepEqual(await resourcesOf(failed.pid), []);
   });
 
   it('SIGTERM stops the build and removes everything within 10 seconds', async () => {
-    const { child, done } = startCli([...base(), '--grade', 'release', '--', 'echo started; sleep 60'], ws);
+    const { child, done } = startCli([...base(), '--grade', 'release', '--', 'echo started; sleep 60'], fx.ws);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     await until(() => out.includes('started'), 30_000);
@@ -141,7 +129,7 @@ describe('the fenced build step', () => {
   });
 
   it('the holder removed during the build stops the build and fails the step, leaving nothing', async () => {
-    const { child, done } = startCli([...base(), '--grade', 'release', '--', 'echo started; sleep 60'], ws);
+    const { child, done } = startCli([...base(), '--grade', 'release', '--', 'echo started; sleep 60'], fx.ws);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     await until(() => out.includes('started'), 30_000);
@@ -157,11 +145,11 @@ describe('the fenced build step', () => {
   });
 
   it('two runs at once each see only their own rules', async () => {
-    const [s0, s1] = net.servers;
+    const [s0, s1] = fx.net.servers;
     const both = (mine: string) => probes(`sleep 1`, `probe tcp ${s0.ipv4} 8080`, `probe tcp ${s1.ipv4} 8080`, `echo ${mine}`);
     const [a, b] = await Promise.all([
-      cli([...base(), '--grade', 'release', '--allow', `${s0.ipv4}:8080`, ...both('a')], ws),
-      cli([...base(), '--grade', 'release', '--allow', `${s1.ipv4}:8080`, ...both('b')], ws),
+      cli([...base(), '--grade', 'release', '--allow', `${s0.ipv4}:8080`, ...both('a')], fx.ws),
+      cli([...base(), '--grade', 'release', '--allow', `${s1.ipv4}:8080`, ...both('b')], fx.ws),
     ]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
@@ -169,11 +157,3 @@ describe('the fenced build step', () => {
     assert.deepEqual([...verdicts(b.stdout).values()], ['refused', 'ok']);
   });
 });
-
-async function until(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -5,8 +5,10 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { TestUpstream } from './upstream.js';
 
 const run = promisify(execFile);
 
@@ -56,18 +58,20 @@ export async function internalNet(count: number, ports: number[] = [8080, 9090])
   const name = `bftest-${tag}`;
   const v6 = `fd00:bf${tag.slice(0, 2)}:${tag.slice(2, 6)}::/64`;
   await dockerText(['network', 'create', '--internal', '--ipv6', '--subnet', v6, '--label', TEST_LABEL, name]);
-  const servers: Server[] = [];
-  for (let i = 0; i < count; i++) {
-    const server = `${name}-srv${i}`;
-    await dockerText([
-      'run', '--detach', '--name', server, '--network', name, '--label', TEST_LABEL, PROBE_IMAGE,
-      'sh', '-c', ports.map((p) => `probe serve ${p} &`).join(' ') + ' wait',
-    ]);
-    const [ipv4, ipv6] = (
-      await dockerText(['inspect', '--format', `{{(index .NetworkSettings.Networks "${name}").IPAddress}} {{(index .NetworkSettings.Networks "${name}").GlobalIPv6Address}}`, server])
-    ).split(' ');
-    servers.push({ name: server, ipv4, ipv6 });
-  }
+  // Started side by side; servers[i] is named -srv<i>, its addresses are whatever docker gave it.
+  const servers: Server[] = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const server = `${name}-srv${i}`;
+      await dockerText([
+        'run', '--detach', '--name', server, '--network', name, '--label', TEST_LABEL, PROBE_IMAGE,
+        'sh', '-c', ports.map((p) => `probe serve ${p} &`).join(' ') + ' wait',
+      ]);
+      const [ipv4, ipv6] = (
+        await dockerText(['inspect', '--format', `{{(index .NetworkSettings.Networks "${name}").IPAddress}} {{(index .NetworkSettings.Networks "${name}").GlobalIPv6Address}}`, server])
+      ).split(' ');
+      return { name: server, ipv4, ipv6 };
+    }),
+  );
   return {
     name,
     servers,
@@ -76,6 +80,52 @@ export async function internalNet(count: number, ports: number[] = [8080, 9090])
       await run('docker', ['network', 'rm', name]).catch(() => undefined);
     },
   };
+}
+
+export interface Fixture {
+  net: TestNet;
+  /** The workspace (the CLI's cwd), holding the probe binary. */
+  ws: string;
+  /** Set only when asked for with `upstream: true`. */
+  upstream: TestUpstream;
+  /**
+   * Settles when the `before` hook has filled the fields. A file's own hooks await it: Node 20
+   * may run top-level hooks side by side.
+   */
+  ready: Promise<void>;
+}
+
+/**
+ * The set-up most integration files share, registered as before/after hooks of the calling file:
+ * the engine checked, an internal network with `servers` probe servers, a workspace, and with
+ * `upstream` a loopback DNS upstream. The fields are filled in when the `before` hook has run.
+ */
+export function fixture(opts: { servers?: number; ports?: number[]; upstream?: boolean } = {}): Fixture {
+  let settle!: (err?: unknown) => void;
+  const fx = { ready: new Promise<void>((ok, fail) => (settle = (err) => (err ? fail(err) : ok()))) } as Fixture;
+  fx.ready.catch(() => undefined);
+  before(async () => {
+    try {
+      await requireEngine();
+      const [net, ws, upstream] = await Promise.all([
+        internalNet(opts.servers ?? 2, opts.ports),
+        workspace(),
+        opts.upstream ? new TestUpstream().start() : undefined,
+      ]);
+      Object.assign(fx, { net, ws, upstream });
+      settle();
+    } catch (err) {
+      settle(err);
+      throw err;
+    }
+  });
+  after(async () => {
+    await fx.ready.catch(() => undefined);
+    await fx.net?.remove();
+    await fx.upstream?.stop();
+    if (fx.ws) await fs.rm(fx.ws, { recursive: true, force: true });
+  });
+  return fx;
 }
 
 /** A workspace directory holding the static probe binary, so any image can run it. */
@@ -112,8 +162,48 @@ export function startCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {
   return { child, done };
 }
 
-export function cli(args: string[], cwd: string): Promise<CliResult> {
-  return startCli(args, cwd).done;
+export function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return startCli(args, cwd, env).done;
+}
+
+/**
+ * Starts the CLI and waits until its stdout or stderr shows `marker` (within `ms`). Throws with
+ * what it printed when the marker does not come, or the CLI ends first; `output()` is everything
+ * printed so far.
+ */
+export async function startCliUntil(
+  args: string[],
+  cwd: string,
+  marker: string | RegExp,
+  { env = {}, ms = 60_000 }: { env?: NodeJS.ProcessEnv; ms?: number } = {},
+): Promise<{ child: ChildProcess; done: Promise<CliResult>; output(): string }> {
+  const { child, done } = startCli(args, cwd, env);
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  let ended = false;
+  void done.then(() => (ended = true));
+  const seen = () => (typeof marker === 'string' ? out.includes(marker) : marker.test(out));
+  await until(() => seen() || ended, ms).catch(() => undefined);
+  if (!seen()) {
+    child.kill('SIGKILL');
+    // What the killed run created, removed here rather than left for the next run's sweep.
+    const { pid } = await done;
+    for (const name of await resourcesOf(pid)) {
+      await run('docker', ['rm', '--force', name]).catch(() => run('docker', ['network', 'rm', name])).catch(() => undefined);
+    }
+    throw new Error(`The CLI ${ended ? 'ended' : `did not print ${String(marker)} within ${ms} ms`}; it printed:\n${out}`);
+  }
+  return { child, done, output: () => out };
+}
+
+/** Polls `cond` every 100 ms until it holds; throws after `ms`. */
+export async function until(cond: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Containers and networks labelled with a buildfence run started by process `pid`. */
@@ -137,4 +227,22 @@ export function verdicts(output: string): Map<string, string> {
     map.set(`${m[1]} ${m[2]}`, word);
   }
   return map;
+}
+
+/** One line of a truth table: what a probe should see, and what it saw. */
+export interface TruthRow {
+  case: string;
+  probe: string;
+  expect: string;
+  observed: string;
+}
+
+/** The rows as aligned columns (case, probe, expected, observed), each differing row marked ✗. */
+export function truthTable(rows: TruthRow[]): string {
+  const head = { case: 'case', probe: 'probe', expect: 'expected', observed: 'observed' };
+  const all = [head, ...rows];
+  const w = (k: keyof typeof head) => Math.max(...all.map((r) => r[k].length));
+  return all
+    .map((r, i) => `${i > 0 && r.expect !== r.observed ? '✗' : ' '} ${r.case.padEnd(w('case'))}  ${r.probe.padEnd(w('probe'))}  ${r.expect.padEnd(w('expect'))}  ${r.observed}`)
+    .join('\n');
 }

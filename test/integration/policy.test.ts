@@ -1,27 +1,24 @@
 // A policy file end to end, against the real engine: its grades decide what the build reaches.
 // Addresses of the test servers only, on an --internal network this test creates.
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { LOOPBACK_UPSTREAM, PROBE_IMAGE, cli, dockerText, internalNet, requireEngine, verdicts, workspace, type TestNet } from './harness.js';
+import { LOOPBACK_UPSTREAM, PROBE_IMAGE, cli, dockerText, fixture, verdicts } from './harness.js';
 
-let net: TestNet;
-let ws: string;
+const fx = fixture({ servers: 2 });
 
 before(async () => {
-  await requireEngine();
-  net = await internalNet(2);
-  ws = await workspace();
-  const subnet = (await dockerText(['network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Subnet}} {{end}}', net.name]))
+  await fx.ready;
+  const subnet = (await dockerText(['network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Subnet}} {{end}}', fx.net.name]))
     .split(' ')
     .find((s) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(s));
   assert.ok(subnet, 'the test network has no IPv4 subnet');
-  const [s0, s1] = net.servers;
+  const [s0, s1] = fx.net.servers;
   // The whole test network on 8080 is allowed; the release grade denies s1 inside it.
-  await fs.mkdir(path.join(ws, 'policies'));
+  await fs.mkdir(path.join(fx.ws, 'policies'));
   await fs.writeFile(
-    path.join(ws, 'policies/fence.yml'),
+    path.join(fx.ws, 'policies/fence.yml'),
     [
       'grades:',
       '  base:',
@@ -37,18 +34,13 @@ before(async () => {
   );
 });
 
-after(async () => {
-  await net?.remove();
-  if (ws) await fs.rm(ws, { recursive: true, force: true });
-});
-
 // `sh` without -e, so that a refused probe does not end the script before the next one.
 const run = (...args: string[]) =>
-  cli(['run', '--policy', 'policies/fence.yml', '--network', net.name, '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh', '--dns-upstream', LOOPBACK_UPSTREAM, ...args], ws);
+  cli(['run', '--policy', 'policies/fence.yml', '--network', fx.net.name, '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh', '--dns-upstream', LOOPBACK_UPSTREAM, ...args], fx.ws);
 
 describe('a policy file, end to end', () => {
   it("release: the grade's allow reaches one server, its deny refuses the other, even when the allowlist input adds it", async () => {
-    const [s0, s1] = net.servers;
+    const [s0, s1] = fx.net.servers;
     const r = await run('--grade', 'release', '--allow', `${s1.ipv4}:8080`, '--', [
       `./probe tcp ${s0.ipv4} 8080`,
       `./probe tcp ${s1.ipv4} 8080`,
@@ -63,7 +55,7 @@ describe('a policy file, end to end', () => {
   });
 
   it('a custom grade from the file: extends base and adds its own entry, blocking by default', async () => {
-    const [s0, s1] = net.servers;
+    const [s0, s1] = fx.net.servers;
     const r = await run('--grade', 'qa', '--', [`./probe tcp ${s0.ipv4} 9090`, `./probe tcp ${s1.ipv4} 8080`, `./probe tcp ${s1.ipv4} 9090`, 'true'].join('\n'));
     assert.equal(r.code, 0, r.stderr);
     const v = verdicts(r.stdout);

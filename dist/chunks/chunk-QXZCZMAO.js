@@ -29,7 +29,7 @@ import {
   setName,
   staticMembers,
   writeRuleFiles
-} from "./chunk-RFD47U6Q.js";
+} from "./chunk-RCICVK4R.js";
 import {
   __commonJS,
   __require,
@@ -5786,7 +5786,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants2 = require_constants2();
+    var constants3 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5861,7 +5861,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants2.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5956,11 +5956,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants2.ERROR.OK) {
+          if (ret !== constants3.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants2.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants2.ERROR.PAUSED) {
+            } else if (ret === constants3.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5983,10 +5983,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants2.ERROR.OK) {
+        if (ret === constants3.ERROR.OK) {
           return null;
         }
-        if (ret === constants2.ERROR.PAUSED || ret === constants2.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6003,7 +6003,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants2.ERROR[ret], data);
+        return new HTTPParserError(message, constants3.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6183,7 +6183,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants2.ERROR.PAUSED : 0;
+        return pause ? constants3.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode: statusCode2, maxResponseSize } = this;
@@ -6205,7 +6205,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants2.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6241,13 +6241,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants2.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants2.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants2.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -12035,12 +12035,12 @@ var require_headers = __commonJS({
       append(name, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists = this[kHeadersMap].get(lowercaseName);
-        if (exists) {
+        const exists2 = this[kHeadersMap].get(lowercaseName);
+        if (exists2) {
           const delimiter = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists.name,
-            value: `${exists.value}${delimiter}${value}`
+            name: exists2.name,
+            value: `${exists2.value}${delimiter}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -19527,11 +19527,11 @@ var require_codegen = __commonJS({
         const rhs = this.rhs === void 0 ? "" : ` = ${this.rhs}`;
         return `${varKind} ${this.name}${rhs};` + _n;
       }
-      optimizeNames(names, constants2) {
+      optimizeNames(names, constants3) {
         if (!names[this.name.str])
           return;
         if (this.rhs)
-          this.rhs = optimizeExpr(this.rhs, names, constants2);
+          this.rhs = optimizeExpr(this.rhs, names, constants3);
         return this;
       }
       get names() {
@@ -19548,10 +19548,10 @@ var require_codegen = __commonJS({
       render({ _n }) {
         return `${this.lhs} = ${this.rhs};` + _n;
       }
-      optimizeNames(names, constants2) {
+      optimizeNames(names, constants3) {
         if (this.lhs instanceof code_1.Name && !names[this.lhs.str] && !this.sideEffects)
           return;
-        this.rhs = optimizeExpr(this.rhs, names, constants2);
+        this.rhs = optimizeExpr(this.rhs, names, constants3);
         return this;
       }
       get names() {
@@ -19612,8 +19612,8 @@ var require_codegen = __commonJS({
       optimizeNodes() {
         return `${this.code}` ? this : void 0;
       }
-      optimizeNames(names, constants2) {
-        this.code = optimizeExpr(this.code, names, constants2);
+      optimizeNames(names, constants3) {
+        this.code = optimizeExpr(this.code, names, constants3);
         return this;
       }
       get names() {
@@ -19642,12 +19642,12 @@ var require_codegen = __commonJS({
         }
         return nodes.length > 0 ? this : void 0;
       }
-      optimizeNames(names, constants2) {
+      optimizeNames(names, constants3) {
         const { nodes } = this;
         let i = nodes.length;
         while (i--) {
           const n = nodes[i];
-          if (n.optimizeNames(names, constants2))
+          if (n.optimizeNames(names, constants3))
             continue;
           subtractNames(names, n.names);
           nodes.splice(i, 1);
@@ -19700,12 +19700,12 @@ var require_codegen = __commonJS({
           return void 0;
         return this;
       }
-      optimizeNames(names, constants2) {
+      optimizeNames(names, constants3) {
         var _a;
-        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants2);
-        if (!(super.optimizeNames(names, constants2) || this.else))
+        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants3);
+        if (!(super.optimizeNames(names, constants3) || this.else))
           return;
-        this.condition = optimizeExpr(this.condition, names, constants2);
+        this.condition = optimizeExpr(this.condition, names, constants3);
         return this;
       }
       get names() {
@@ -19728,10 +19728,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.iteration})` + super.render(opts);
       }
-      optimizeNames(names, constants2) {
-        if (!super.optimizeNames(names, constants2))
+      optimizeNames(names, constants3) {
+        if (!super.optimizeNames(names, constants3))
           return;
-        this.iteration = optimizeExpr(this.iteration, names, constants2);
+        this.iteration = optimizeExpr(this.iteration, names, constants3);
         return this;
       }
       get names() {
@@ -19767,10 +19767,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
       }
-      optimizeNames(names, constants2) {
-        if (!super.optimizeNames(names, constants2))
+      optimizeNames(names, constants3) {
+        if (!super.optimizeNames(names, constants3))
           return;
-        this.iterable = optimizeExpr(this.iterable, names, constants2);
+        this.iterable = optimizeExpr(this.iterable, names, constants3);
         return this;
       }
       get names() {
@@ -19812,11 +19812,11 @@ var require_codegen = __commonJS({
         (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
         return this;
       }
-      optimizeNames(names, constants2) {
+      optimizeNames(names, constants3) {
         var _a, _b;
-        super.optimizeNames(names, constants2);
-        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants2);
-        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants2);
+        super.optimizeNames(names, constants3);
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants3);
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants3);
         return this;
       }
       get names() {
@@ -20117,7 +20117,7 @@ var require_codegen = __commonJS({
     function addExprNames(names, from) {
       return from instanceof code_1._CodeOrName ? addNames(names, from.names) : names;
     }
-    function optimizeExpr(expr, names, constants2) {
+    function optimizeExpr(expr, names, constants3) {
       if (expr instanceof code_1.Name)
         return replaceName(expr);
       if (!canOptimize(expr))
@@ -20132,14 +20132,14 @@ var require_codegen = __commonJS({
         return items;
       }, []));
       function replaceName(n) {
-        const c = constants2[n.str];
+        const c = constants3[n.str];
         if (c === void 0 || names[n.str] !== 1)
           return n;
         delete names[n.str];
         return c;
       }
       function canOptimize(e) {
-        return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants2[c.str] !== void 0);
+        return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants3[c.str] !== void 0);
       }
     }
     function subtractNames(names, from) {
@@ -29082,6 +29082,17 @@ var summary = _summary;
 
 // node_modules/@actions/core/lib/platform.js
 import os3 from "os";
+
+// node_modules/@actions/io/lib/io-util.js
+import * as fs2 from "fs";
+var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs2.promises;
+var IS_WINDOWS = process.platform === "win32";
+var READONLY = fs2.constants.O_RDONLY;
+
+// node_modules/@actions/exec/lib/toolrunner.js
+var IS_WINDOWS2 = process.platform === "win32";
+
+// node_modules/@actions/core/lib/platform.js
 var platform = os3.platform();
 var arch = os3.arch();
 
@@ -32983,7 +32994,7 @@ function gradeOf(policy, name) {
 }
 
 // src/policy/load.ts
-import * as fs2 from "node:fs";
+import * as fs3 from "node:fs";
 import * as path from "node:path";
 var DEFAULT_POLICY = ".github/buildfence.yml";
 function loadPolicy(named, dir, source) {
@@ -32991,7 +33002,7 @@ function loadPolicy(named, dir, source) {
   const file = path.resolve(dir, shown);
   let text;
   try {
-    text = fs2.readFileSync(file, "utf8");
+    text = fs3.readFileSync(file, "utf8");
   } catch (err) {
     const code2 = err.code;
     if (code2 === "ENOENT" && named === "") return builtinPolicy();
@@ -33423,7 +33434,7 @@ function splitOnce(text, separator) {
 // src/dns/upstream.ts
 var import_ipaddr2 = __toESM(require_ipaddr(), 1);
 import * as dgram from "node:dgram";
-import * as fs3 from "node:fs/promises";
+import * as fs4 from "node:fs/promises";
 import * as net from "node:net";
 import { randomInt } from "node:crypto";
 var UpstreamError = class extends Error {
@@ -33451,7 +33462,7 @@ function resolvConfServers(text) {
   return servers;
 }
 async function hostResolvers() {
-  const servers = resolvConfServers(await fs3.readFile("/etc/resolv.conf", "utf8").catch(() => ""));
+  const servers = resolvConfServers(await fs4.readFile("/etc/resolv.conf", "utf8").catch(() => ""));
   if (servers.length === 0) {
     throw new UpstreamError("The host's /etc/resolv.conf names no resolver to forward allowed names to. Set input 'dns-upstream'.");
   }
@@ -33900,9 +33911,9 @@ function textSummary(r) {
 }
 
 // src/report/outcome.ts
-import * as fs4 from "node:fs/promises";
+import * as fs5 from "node:fs/promises";
 async function writeRecord(record, file) {
-  await fs4.writeFile(file, `${JSON.stringify(record, null, 2)}
+  await fs5.writeFile(file, `${JSON.stringify(record, null, 2)}
 `, { mode: 420 });
 }
 function verdictOf(record, failOnDenied) {
@@ -33918,7 +33929,7 @@ function verdictOf(record, failOnDenied) {
 }
 
 // src/kubernetes/agent.ts
-import * as fs5 from "node:fs";
+import * as fs6 from "node:fs";
 import * as os5 from "node:os";
 import * as path3 from "node:path";
 
@@ -34274,7 +34285,7 @@ var Resolver = class {
 // src/kubernetes/agent.ts
 function podVerify(readbackFile, env = process.env) {
   const rules = JSON.parse(requireEnv(env, AGENT_ENV.rules));
-  const diffs = compareRules(rules, parseReadback(fs5.readFileSync(readbackFile, "utf8")));
+  const diffs = compareRules(rules, parseReadback(fs6.readFileSync(readbackFile, "utf8")));
   if (diffs.length === 0) {
     process.stdout.write("buildfence: the rules read back from the holder equal the rules rendered.\n");
     return 0;
@@ -34301,13 +34312,13 @@ async function podResolver(env = process.env) {
 `)
   });
   await resolver.listen(config.listen.address, config.listen.port);
-  const input = fs5.createWriteStream(path3.join(POD_PATHS.feed, "in"));
-  const output = fs5.createReadStream(path3.join(POD_PATHS.feed, "out"));
+  const input = fs6.createWriteStream(path3.join(POD_PATHS.feed, "in"));
+  const output = fs6.createReadStream(path3.join(POD_PATHS.feed, "out"));
   await Promise.all([opened(input), opened(output)]);
   const feed = new SetFeed({ input, output, close: () => output.destroy() });
   const own = Object.values(os5.networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
   resolver.serve(own, feed, new Set(config.staticElements));
-  fs5.writeFileSync(path3.join(POD_PATHS.ready, "resolver"), "");
+  fs6.writeFileSync(path3.join(POD_PATHS.ready, "resolver"), "");
   process.stderr.write(`buildfence resolver: listening on ${config.listen.address}:${config.listen.port}, upstreams ${config.upstreams.map((u) => `${u.address}:${u.port}`).join(", ")}
 `);
   await new Promise((resolve3) => process.once("SIGTERM", () => resolve3()));
@@ -34329,7 +34340,7 @@ function requireEnv(env, name) {
 
 // src/kubernetes/cluster.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import * as fs6 from "node:fs/promises";
+import * as fs7 from "node:fs/promises";
 import * as os6 from "node:os";
 
 // src/report/nflog.ts
@@ -34515,7 +34526,7 @@ function sleep(ms) {
 // src/kubernetes/cluster.ts
 var SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 async function clusterNamespace() {
-  return (await fs6.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
+  return (await fs7.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
 }
 async function loadApi() {
   try {
@@ -34567,23 +34578,23 @@ async function runInCluster(spec, log, hooks = {}, api, wait) {
   }
 }
 async function deleteRunPod(runId, namespace) {
-  const { podName } = await import("./pod-R7SJT2VM.js");
+  const { podName } = await import("./pod-KKMVBGO5.js");
   return deletePod(await loadApi(), namespace, podName(runId));
 }
 
 // src/sandbox.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
-import * as fs8 from "node:fs/promises";
+import * as fs9 from "node:fs/promises";
 import * as os7 from "node:os";
 import * as path5 from "node:path";
 
 // src/docker/holder-image.ts
-import * as fs7 from "node:fs";
+import * as fs8 from "node:fs";
 import * as path4 from "node:path";
 import { fileURLToPath } from "node:url";
 function projectRoot() {
   let dir = path4.dirname(fileURLToPath(import.meta.url));
-  while (!fs7.existsSync(path4.join(dir, "holder", "Dockerfile"))) {
+  while (!fs8.existsSync(path4.join(dir, "holder", "Dockerfile"))) {
     const parent = path4.dirname(dir);
     if (parent === dir) throw new Error("Cannot find buildfence's holder/Dockerfile next to the running code.");
     dir = parent;
@@ -34597,7 +34608,7 @@ async function ensureHolderImage(image, log) {
   if (image !== DEFAULT_HOLDER_IMAGE || await imageExists(image)) return;
   const root = projectRoot();
   log.info(`Holder image ${image} is missing; building it from holder/Dockerfile.`);
-  const built = await docker(["build", "--tag", image, path4.join(root, "holder")]);
+  const built = await docker(["build", "--tag", image, path4.join(root, "holder")], { timeoutMs: 0 });
   if (built.exitCode === 0) return;
   throw new Error(
     `Cannot build the holder image ${image} from holder/Dockerfile: ${lastLine(built.stderr) || "docker build failed"}. On a machine without a registry, assemble it from the host's packages with 'sudo ${path4.join(root, "scripts", "build-holder-image")}', or set input 'holder-image' to an image with iptables, ip6tables and ipset.`
@@ -34722,8 +34733,8 @@ async function removeRun(runId, ownNetwork) {
   if (labelled.exitCode !== 0) return [`cannot list containers: ${lastLine(labelled.stderr)}`];
   const ids = labelled.stdout.split("\n").map((s) => s.trim()).filter(Boolean);
   if (ids.length > 0) {
-    const rm2 = await docker(["rm", "--force", "--volumes", ...ids]);
-    for (const line of rm2.stderr.split("\n")) {
+    const rm3 = await docker(["rm", "--force", "--volumes", ...ids]);
+    for (const line of rm3.stderr.split("\n")) {
       if (line.trim() && !/no such container|already in progress/i.test(line)) problems.push(`container: ${line.trim()}`);
     }
   }
@@ -34761,12 +34772,14 @@ function processAlive(pid) {
 
 // src/sandbox.ts
 var SCRIPT_NAME = "script.sh";
+var ENGINE_TIMEOUT_MS = 1e4;
 async function runSandbox(spec, log, hooks = {}) {
+  await checkEngine();
   const id = { runId: randomBytes3(6).toString("hex"), pid: process.pid, host: os7.hostname() };
   const handle = { runId: id.runId, ownNetwork: spec.network === void 0 };
   const names = resourceNames(id.runId);
   hooks.onStart?.(handle);
-  const tmp = await fs8.mkdtemp(path5.join(process.env.RUNNER_TEMP || os7.tmpdir(), `buildfence-${id.runId}-`));
+  const tmp = await fs9.mkdtemp(path5.join(process.env.RUNNER_TEMP || os7.tmpdir(), `buildfence-${id.runId}-`));
   const started = (/* @__PURE__ */ new Date()).toISOString();
   const dns = {};
   let teardown;
@@ -34777,14 +34790,18 @@ async function runSandbox(spec, log, hooks = {}) {
     dns.forwarder?.close();
     await tearDown(handle, tmp, log);
   })();
-  const cancellation = onCancel(log, down);
+  const cancel = onCancel(log, names.build);
+  const step = async (fn) => {
+    cancel.check();
+    return fn();
+  };
   try {
     const rules = await log.group("Fence up", async () => {
       await sweep(id, log);
-      await ensureHolderImage(spec.holderImage, log);
+      await step(() => ensureHolderImage(spec.holderImage, log));
       const dirs = await prepareDirs(tmp, spec);
       const network = spec.network ?? names.network;
-      if (handle.ownNetwork) await dockerOk(networkCreateArgs(id));
+      if (handle.ownNetwork) await step(() => dockerOk(networkCreateArgs(id)));
       const gateways = await inspectGateways(network);
       const gateway4 = gateways.find((g) => !g.includes(":"));
       if (!gateway4) throw new Error(`Docker network '${network}' has no IPv4 gateway, where buildfence's resolver must listen.`);
@@ -34803,11 +34820,12 @@ async function runSandbox(spec, log, hooks = {}) {
         mode: spec.mode,
         allow: addressEntries(spec.allow),
         deny: addressEntries(spec.deny),
-        gateways,
+        // The Docker host is the network's gateway, and every other address the runner has.
+        gateways: [...gateways, ...hostAddresses()],
         resolver: { address: gateway4, port }
       });
       await writeRuleFiles(dirs.rules, rules2);
-      await startHolder(holderRunArgs({ id, image: spec.holderImage, network, rulesDir: dirs.rules, pull: spec.pull }), spec.holderImage);
+      await step(() => startHolder(holderRunArgs({ id, image: spec.holderImage, network, rulesDir: dirs.rules, pull: spec.pull }), spec.holderImage));
       await loadAndVerify(names.holder, spec.holderImage, rules2);
       dns.feed = new SetFeed(names.holder);
       resolver.serve(await containerAddresses(names.holder), dns.feed, staticMembers(rules2));
@@ -34817,7 +34835,7 @@ async function runSandbox(spec, log, hooks = {}) {
       );
       return rules2;
     });
-    const build = await runBuild(spec, id, tmp, log, dns.reader.lost);
+    const build = await step(() => runBuild(spec, id, tmp, log, dns.reader.lost));
     const packets = await dns.reader.stop();
     for (const e of dns.resolver.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
@@ -34835,8 +34853,15 @@ async function runSandbox(spec, log, hooks = {}) {
     };
   } finally {
     await down();
-    cancellation.dispose();
+    cancel.done();
   }
+}
+async function checkEngine() {
+  const result = await docker(["version", "--format", "{{.Server.Version}}"], { timeoutMs: ENGINE_TIMEOUT_MS });
+  if (result.exitCode !== 0) throw new Error(`The Docker engine cannot be reached: ${lastLine(result.stderr)}. Start it, or check DOCKER_HOST.`);
+}
+function hostAddresses() {
+  return Object.values(os7.networkInterfaces()).flat().filter((i) => i !== void 0 && !i.internal && !i.address.startsWith("fe80:")).map((i) => i.address.replace(/%.*$/, ""));
 }
 async function sweep(id, log) {
   const leftovers = await findLeftovers(id, processAlive);
@@ -34848,17 +34873,17 @@ async function sweep(id, log) {
 async function prepareDirs(tmp, spec) {
   const rules = path5.join(tmp, "rules");
   const script = path5.join(tmp, "script");
-  await fs8.mkdir(rules, { mode: 493 });
-  await fs8.mkdir(script, { mode: 493 });
-  await fs8.writeFile(path5.join(script, SCRIPT_NAME), spec.run.endsWith("\n") ? spec.run : `${spec.run}
+  await fs9.mkdir(rules, { mode: 493 });
+  await fs9.mkdir(script, { mode: 493 });
+  await fs9.writeFile(path5.join(script, SCRIPT_NAME), spec.run.endsWith("\n") ? spec.run : `${spec.run}
 `, { mode: 420 });
   const envFile = path5.join(tmp, "env");
-  await fs8.writeFile(envFile, spec.env.map(([k, v]) => `${k}=${v}
+  await fs9.writeFile(envFile, spec.env.map(([k, v]) => `${k}=${v}
 `).join(""), { mode: 384 });
   return { rules, script, envFile };
 }
 async function startHolder(args, image) {
-  const result = await docker(args);
+  const result = await docker(args, { timeoutMs: 0 });
   if (result.exitCode !== 0) {
     throw new Error(`Cannot start the holder container from image ${image}: ${lastLine(result.stderr)}. The build was not started.`);
   }
@@ -34876,7 +34901,9 @@ async function runBuild(spec, id, tmp, log, holderLost) {
       scriptName: SCRIPT_NAME,
       envFile: path5.join(tmp, "env"),
       passedEnv: runnerEnvNames(process.env)
-    })
+    }),
+    // No deadline: the image may be pulled.
+    { timeoutMs: 0 }
   );
   if (created.exitCode !== 0) {
     throw new Error(`Cannot create the build container from image ${spec.image}: ${lastLine(created.stderr)}`);
@@ -34889,6 +34916,7 @@ async function runBuild(spec, id, tmp, log, holderLost) {
   });
   await log.untrusted(
     (write) => docker(["start", "--attach", names.build], {
+      timeoutMs: 0,
       onStdout: (d) => write(d, "stdout"),
       onStderr: (d) => write(d, "stderr")
     })
@@ -34906,19 +34934,32 @@ async function runBuild(spec, id, tmp, log, holderLost) {
 async function tearDown(handle, tmp, log) {
   const problems = await removeRun(handle.runId, handle.ownNetwork);
   for (const p of problems) log.warning(`Teardown of run ${handle.runId}: ${p}`);
-  await fs8.rm(tmp, { recursive: true, force: true });
+  await fs9.rm(tmp, { recursive: true, force: true });
 }
-function onCancel(log, down) {
+var CANCEL_DEADLINE_MS = 9e3;
+function onCancel(log, build) {
+  let signalled;
+  let finished = false;
+  const code2 = () => signalled === "SIGINT" ? 130 : 143;
   const handler = (signal) => {
+    if (signalled) return;
+    signalled = signal;
     log.warning(`Received ${signal}: stopping the build and removing the fence.`);
-    void down().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    void docker(["kill", build], { timeoutMs: CANCEL_DEADLINE_MS }).catch(() => void 0);
+    setTimeout(() => process.exit(code2()), CANCEL_DEADLINE_MS).unref();
+    if (finished) process.exit(code2());
   };
-  process.once("SIGINT", handler);
-  process.once("SIGTERM", handler);
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
   return {
-    dispose() {
+    check() {
+      if (signalled) throw new Error(`Cancelled by ${signalled}.`);
+    },
+    done() {
+      finished = true;
       process.off("SIGINT", handler);
       process.off("SIGTERM", handler);
+      if (signalled) process.exit(code2());
     }
   };
 }

@@ -14,7 +14,7 @@ import {
   podRuleset,
   renderNetworkPolicy,
   renderPod
-} from "./chunk-RFD47U6Q.js";
+} from "./chunk-RCICVK4R.js";
 import "./chunk-5CBOWLYC.js";
 export {
   AGENT_ENV,

@@ -18,7 +18,7 @@ import {
   verdictOf,
   warning,
   writeRecord
-} from "./chunk-WIJQJBCM.js";
+} from "./chunk-QXZCZMAO.js";
 
 // src/action.ts
 import * as os from "node:os";
