@@ -1,0 +1,340 @@
+// What the benchmarks share: timed processes, the CLI under test, an internal network with a
+// probe source, strace-based phase timing, medians. Every byte of benchmark traffic goes to a
+// container on an --internal network created here; allowlist entries beyond it are rules only.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const HOLDER_IMAGE = 'buildfence/holder:0.1.0';
+/** The test image built under a tag of the benchmarks' own (see buildProbeImage). */
+export const PROBE_IMAGE = 'buildfence-bench/probe:latest';
+/** On everything the benchmarks create themselves (the CLI labels its own resources). */
+export const BENCH_LABEL = 'buildfence-bench=1';
+/** Long enough for a 10,000-entry run; a hung step is killed rather than waited for. */
+const STEP_TIMEOUT_MS = 120_000;
+
+export interface Result {
+  ms: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+/** Runs a command to its end and times it from spawn to exit. */
+export function timed(command: string, args: string[], options: RunOptions = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const { timeoutMs = STEP_TIMEOUT_MS, ...spawnOptions } = options;
+    const child = spawn(command, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ ms: Number(process.hrtime.bigint() - start) / 1e6, code, stdout, stderr }));
+  });
+}
+
+/** Like timed, but a non-zero exit is an error that shows the command's output. */
+export async function must(command: string, args: string[], options: RunOptions = {}): Promise<Result> {
+  const r = await timed(command, args, options);
+  if (r.code !== 0) {
+    throw new Error(`${command} ${args.slice(0, 4).join(' ')} ... exited with ${r.code}:\n${(r.stdout + r.stderr).trim().slice(-2000)}`);
+  }
+  return r;
+}
+
+export async function docker(args: string[]): Promise<string> {
+  return (await must('docker', args)).stdout.trim();
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/**
+ * The median of per-round ratios a[i] / b[i]. A round runs every variant back to back, so both
+ * sides of each ratio saw about the same load from whatever else shares the machine.
+ */
+export function pairedRatio(a: number[], b: number[]): number {
+  return median(a.map((x, i) => x / b[i]));
+}
+
+export const fmtMs = (ms: number) => `${Math.round(ms)} ms`;
+export const fmtDeltaMs = (ms: number) => `${ms < 0 ? '-' : '+'}${Math.abs(Math.round(ms))} ms`;
+export const fmtRatio = (r: number) => `${r.toFixed(2)}x`;
+export const fmtPct = (r: number) => `${(r * 100).toFixed(1)} %`;
+
+/** Runs `fn` once per variant per repetition, rotating the order so that no variant always goes first. */
+export async function interleave<K extends string, T>(variants: K[], reps: number, fn: (variant: K) => Promise<T>): Promise<Record<K, T[]>> {
+  const out = Object.fromEntries(variants.map((v) => [v, [] as T[]])) as Record<K, T[]>;
+  for (let rep = 0; rep < reps; rep++) {
+    for (let i = 0; i < variants.length; i++) {
+      const v = variants[(i + rep) % variants.length];
+      out[v].push(await fn(v));
+    }
+  }
+  return out;
+}
+
+/**
+ * The probe test image (scripts/build-test-images) under the benchmarks' own tag: other
+ * checkouts on this engine rebuild buildfence-test/probe:latest from their own probe.c, which
+ * may lack the benchmark subcommands.
+ */
+export async function buildProbeImage(): Promise<{ remove(): Promise<void> }> {
+  await must('bash', [path.join(ROOT, 'scripts/build-test-images')], { env: { ...process.env, BUILDFENCE_PROBE_TAG: PROBE_IMAGE } });
+  return { remove: async () => void (await timed('docker', ['image', 'rm', PROBE_IMAGE])) };
+}
+
+/** The buildfence CLI as a command line: through tsx from src/, or a fresh bundle of src/. */
+export interface Cli {
+  name: string;
+  argv: string[];
+}
+
+export interface Clis {
+  tsx: Cli;
+  bundle: Cli;
+  /** Whether dist/ equals the fresh bundle, i.e. whether the bundle measured is what dist/cli.js is. */
+  distCurrent: boolean;
+  workspace: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * dist/ may lag src/, so the bundled CLI measured is a fresh bundle of src/ in a temporary
+ * directory (scripts/bundle.mjs, as the dist test does); it equals dist/cli.js when dist/ is current.
+ */
+export async function prepareClis(): Promise<Clis> {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'bfbench-'));
+  const bundleDir = path.join(tmp, 'bundle');
+  const workspace = path.join(tmp, 'workspace');
+  await fs.mkdir(workspace);
+  await must(process.execPath, ['scripts/bundle.mjs', bundleDir], { cwd: ROOT });
+  return {
+    tsx: { name: 'src/cli.ts via tsx', argv: [process.execPath, '--import', import.meta.resolve('tsx'), path.join(ROOT, 'src/cli.ts')] },
+    bundle: { name: 'bundled cli.js', argv: [process.execPath, path.join(bundleDir, 'cli.js')] },
+    distCurrent: await sameTree(bundleDir, path.join(ROOT, 'dist')),
+    workspace,
+    remove: () => fs.rm(tmp, { recursive: true, force: true }),
+  };
+}
+
+async function sameTree(a: string, b: string): Promise<boolean> {
+  const files = async (dir: string) => {
+    const names = await fs.readdir(dir, { recursive: true });
+    const isFile = await Promise.all(names.map(async (n) => (await fs.stat(path.join(dir, n))).isFile()));
+    return names.filter((_, i) => isFile[i]).sort();
+  };
+  try {
+    const [fa, fb] = [await files(a), await files(b)];
+    if (fa.join('\n') !== fb.join('\n')) return false;
+    for (const f of fa) {
+      if (!(await fs.readFile(path.join(a, f))).equals(await fs.readFile(path.join(b, f)))) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `buildfence run` arguments for a release build of `script` in the probe image. */
+export function runArgs(allow: string[], script: string, network?: string, dockerOptions?: string): string[] {
+  return [
+    'run', '--grade', 'release',
+    ...allow.flatMap((a) => ['--allow', a]),
+    ...(network ? ['--network', network] : []),
+    ...(dockerOptions ? [`--docker-options=${dockerOptions}`] : []),
+    '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh',
+    '--', script,
+  ];
+}
+
+export interface BenchNet {
+  name: string;
+  /** The probe source's IPv4 address and port. */
+  server: string;
+  port: number;
+  remove(): Promise<void>;
+}
+
+/** An --internal network (no route off the machine) with one `probe source` container. */
+export async function benchNet(port = 7000): Promise<BenchNet> {
+  const name = `bfbench-${randomBytes(4).toString('hex')}`;
+  const container = `${name}-source`;
+  await docker(['network', 'create', '--internal', '--label', BENCH_LABEL, name]);
+  const remove = async () => {
+    await timed('docker', ['rm', '--force', container]);
+    await timed('docker', ['network', 'rm', name]);
+  };
+  try {
+    await docker(['run', '--detach', '--name', container, '--network', name, '--label', BENCH_LABEL, PROBE_IMAGE, 'probe', 'source', String(port)]);
+    const server = await docker(['inspect', '--format', `{{(index .NetworkSettings.Networks "${name}").IPAddress}}`, container]);
+    return { name, server, port, remove };
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+}
+
+/**
+ * A container that stays up while the benchmark runs probes in it with docker exec, so that
+ * fenced and unfenced measurements can alternate second by second, under the same load.
+ */
+export interface Session {
+  probe(args: string[]): Promise<string>;
+  /** Ends the session; a fenced one returns the trace of its CLI run. */
+  stop(): Promise<Trace | undefined>;
+}
+
+const STOP_FILE = '/tmp/bfbench-stop';
+/** The fenced build waits for the stop file, for 10 minutes at most. */
+const WAIT_SCRIPT = `i=0; while [ ! -e ${STOP_FILE} ] && [ $i -lt 3000 ]; do sleep 0.2; i=$((i+1)); done`;
+/** The session's CLI outlives a step: the build's 10 minutes, then its teardown. */
+const SESSION_TIMEOUT_MS = 600_000 + STEP_TIMEOUT_MS;
+
+/** A release build through the CLI (traced), waiting while probes run in it. */
+export async function fencedSession(cli: Cli, allow: string[], net: BenchNet, cwd: string): Promise<Session> {
+  const tag = randomBytes(4).toString('hex');
+  let ended = false;
+  const run = traced([...cli.argv, ...runArgs(allow, WAIT_SCRIPT, net.name, `--label=bfbench.session=${tag}`)], cwd, SESSION_TIMEOUT_MS).finally(
+    () => (ended = true),
+  );
+  run.catch(() => undefined); // awaited in stop(), or reported below if the build never comes up
+  const deadline = Date.now() + STEP_TIMEOUT_MS;
+  let id = '';
+  while (!id) {
+    if (ended) await run;
+    if (Date.now() > deadline) throw new Error('the fenced build did not come up');
+    await new Promise((r) => setTimeout(r, 200));
+    id = await docker(['ps', '--quiet', '--filter', `label=bfbench.session=${tag}`, '--filter', 'status=running']);
+  }
+  return {
+    probe: async (args) => (await must('docker', ['exec', id, 'probe', ...args])).stdout,
+    stop: async () => {
+      await timed('docker', ['exec', id, 'touch', STOP_FILE]);
+      return run;
+    },
+  };
+}
+
+/** The probe image on the same internal network, without buildfence. */
+export async function unfencedSession(net: BenchNet): Promise<Session> {
+  const id = await docker(['run', '--detach', '--network', net.name, '--label', BENCH_LABEL, PROBE_IMAGE, 'sleep', '600']);
+  return {
+    probe: async (args) => (await must('docker', ['exec', id, 'probe', ...args])).stdout,
+    stop: async () => {
+      await timed('docker', ['rm', '--force', id]);
+      return undefined;
+    },
+  };
+}
+
+/** One process the traced CLI started, from its execve to its exit. */
+export interface Phase {
+  argv: string[];
+  start: number;
+  end: number;
+}
+
+export interface Trace {
+  /** Wall time of the traced command, from its execve to its exit (ms). */
+  totalMs: number;
+  /** The docker calls, in order, with times in ms from the command's start. */
+  docker: Phase[];
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command under `strace -f -e trace=execve`, which stops the tracee only at exec and
+ * exit, and returns when each docker call started and ended. buildfence prints no timings, so
+ * this is how the setup is broken down without changing it.
+ */
+export async function traced(argv: string[], cwd: string, timeoutMs?: number): Promise<Trace> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bfbench-strace-'));
+  try {
+    const out = path.join(dir, 'trace');
+    const r = await timed('strace', ['-f', '--seccomp-bpf', '-q', '-e', 'trace=execve', '-e', 'signal=none', '-ttt', '-s', '64', '-o', out, ...argv], { cwd, timeoutMs });
+    if (r.code !== 0) throw new Error(`traced run exited with ${r.code}:\n${(r.stdout + r.stderr).trim().slice(-2000)}`);
+    return { ...parseTrace(await fs.readFile(out, 'utf8')), stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+function parseTrace(text: string): Omit<Trace, 'stdout' | 'stderr'> {
+  const procs = new Map<number, Phase>();
+  let root: number | undefined;
+  for (const line of text.split('\n')) {
+    const exec = /^(\d+) +(\d+\.\d+) execve\("[^"]*", \[(.*?)\](?:, 0x| <unfinished)/.exec(line);
+    if (exec) {
+      const pid = Number(exec[1]);
+      root ??= pid;
+      const argv = [...exec[3].matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]);
+      procs.set(pid, { argv, start: procs.get(pid)?.start ?? Number(exec[2]) * 1000, end: NaN });
+      continue;
+    }
+    const exit = /^(\d+) +(\d+\.\d+) \+\+\+ (?:exited|killed)/.exec(line);
+    const proc = exit && procs.get(Number(exit[1]));
+    if (proc) proc.end = Number(exit![2]) * 1000;
+  }
+  const top = root === undefined ? undefined : procs.get(root);
+  if (!top || Number.isNaN(top.end)) throw new Error('strace output has no start or end of the traced command');
+  const rel = (p: Phase): Phase => ({ argv: p.argv, start: p.start - top.start, end: p.end - top.start });
+  return {
+    totalMs: top.end - top.start,
+    docker: [...procs.values()].filter((p) => p !== top && /(^|\/)docker$/.test(p.argv[0] ?? '')).map(rel).sort((a, b) => a.start - b.start),
+  };
+}
+
+/** `docker network create`, `docker exec tcpdump`: a docker call's verb (and what an exec runs), for the breakdown. */
+export function dockerVerb(argv: string[]): string {
+  const words = argv.slice(1);
+  if (words[0] === 'exec') {
+    // docker exec [OPTIONS] CONTAINER COMMAND: the command is the second word that is not an option.
+    const [, command] = words.slice(1).filter((w) => !w.startsWith('-'));
+    return `docker exec ${command ?? ''}`.trim();
+  }
+  return ['network', 'image', 'container', 'volume'].includes(words[0]) ? `docker ${words[0]} ${words[1]}` : `docker ${words[0]}`;
+}
+
+export async function describeMachine(): Promise<string> {
+  const [server, client] = (await docker(['version', '--format', '{{.Server.Version}} {{.Client.Version}}'])).split(' ');
+  const commit = await timed('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']);
+  const dirty = await timed('git', ['-C', ROOT, 'status', '--porcelain', 'src']);
+  const others = (await docker(['ps', '--quiet'])).split('\n').filter(Boolean).length;
+  const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const code = commit.code === 0 ? `commit ${commit.stdout.trim()}${dirty.stdout.trim() ? ' with uncommitted changes in src/' : ''}` : 'not a git checkout';
+  return (
+    `${code}; ${os.availableParallelism()} CPUs (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
+    `kernel ${os.release()}, Docker engine ${server} (client ${client}), Node ${process.version}; ` +
+    `${others} other container(s) running at the start`
+  );
+}
+
+/** "load average 0.31 before, 1.52 after (1 min)": the machine is shared, so say how busy it was. */
+export function loadNote(before: number): string {
+  return `load average ${before.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after (1 min)`;
+}
+
+/** Removes what a killed benchmark run left (the CLI sweeps its own leftovers at its next start). */
+export async function sweepBench(): Promise<void> {
+  const containers = (await docker(['ps', '--all', '--quiet', '--filter', `label=${BENCH_LABEL}`])).split('\n').filter(Boolean);
+  if (containers.length) await timed('docker', ['rm', '--force', ...containers]);
+  const networks = (await docker(['network', 'ls', '--quiet', '--filter', `label=${BENCH_LABEL}`])).split('\n').filter(Boolean);
+  if (networks.length) await timed('docker', ['network', 'rm', ...networks]);
+}
