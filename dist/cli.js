@@ -18,7 +18,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-QXZCZMAO.js";
+} from "./chunks/chunk-XDX6YX26.js";
 import {
   renderNetworkPolicy,
   renderPod

@@ -2,10 +2,10 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; const require = __bfCreateRequire(import.meta.url);
 import {
   cleanupAction
-} from "./chunks/chunk-6YFXFIGJ.js";
+} from "./chunks/chunk-5GKBWLWB.js";
 import {
   warning
-} from "./chunks/chunk-QXZCZMAO.js";
+} from "./chunks/chunk-XDX6YX26.js";
 import "./chunks/chunk-RCICVK4R.js";
 import "./chunks/chunk-5CBOWLYC.js";
 

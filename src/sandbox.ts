@@ -9,6 +9,7 @@ import {
   networkCreateArgs,
   resourceNames,
   runnerEnvNames,
+  type ResourceNames,
   type RunIdentity,
 } from './docker/args.js';
 import { docker, dockerOk, lastLine } from './docker/cli.js';
@@ -73,12 +74,17 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
     return fn();
   };
   try {
+    let holderImageId: string | undefined;
     const rules = await log.group('Fence up', async () => {
-      await sweep(id, log);
-      await step(() => ensureHolderImage(spec.holderImage, log));
-      const dirs = await prepareDirs(tmp, spec);
       const network = spec.network ?? names.network;
-      if (handle.ownNetwork) await step(() => dockerOk(networkCreateArgs(id)));
+      // Independent steps side by side; each one ends before the run goes on (or unwinds).
+      const [, imageId, dirs] = await settled([
+        sweep(id, log),
+        step(() => ensureHolderImage(spec.holderImage, log)),
+        prepareDirs(tmp, spec),
+        handle.ownNetwork ? step(() => dockerOk(networkCreateArgs(id))) : Promise.resolve(''),
+      ] as const);
+      holderImageId = imageId;
       const gateways = await inspectGateways(network);
       const gateway4 = gateways.find((g) => !g.includes(':'));
       if (!gateway4) throw new Error(`Docker network '${network}' has no IPv4 gateway, where buildfence's resolver must listen.`);
@@ -106,16 +112,22 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
       await step(() => startHolder(holderRunArgs({ id, image: spec.holderImage, network, rulesDir: dirs.rules, pull: spec.pull }), spec.holderImage));
       await loadAndVerify(names.holder, spec.holderImage, rules);
       dns.feed = new SetFeed(names.holder);
-      resolver.serve(await containerAddresses(names.holder), dns.feed, staticMembers(rules));
-      dns.reader = await DeniedReader.start(names.holder);
+      const [clients, reader] = await settled([containerAddresses(names.holder), DeniedReader.start(names.holder), step(() => createBuild(spec, id, tmp))] as const);
+      resolver.serve(clients, dns.feed, staticMembers(rules));
+      dns.reader = reader;
       log.info(
         `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? 'y' : 'ies'}; ` +
           `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}.`,
       );
       return rules;
     });
-    const build = await step(() => runBuild(spec, id, tmp, log, dns.reader!.lost));
-    const packets = await dns.reader!.stop();
+    log.info(`Running the build in ${spec.image} (${names.build}).`);
+    await step(() => runBuild(names, log, dns.reader!.lost));
+    const [build, packets, holderId] = await Promise.all([
+      inspectBuild(names.build, log),
+      dns.reader!.stop(),
+      holderImageId ?? imageId(spec.holderImage),
+    ]);
     for (const e of dns.resolver!.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
     }
@@ -124,7 +136,7 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
       started,
       ended: new Date().toISOString(),
       exitCode: build.exitCode,
-      images: { holder: { name: spec.holderImage, id: await imageId(spec.holderImage) }, build: { name: spec.image, id: build.imageId } },
+      images: { holder: { name: spec.holderImage, id: holderId }, build: { name: spec.image, id: build.imageId } },
       rules,
       packets,
       dns: dns.resolver!.decisionLog(),
@@ -180,18 +192,7 @@ async function imageId(image: string): Promise<string> {
   return (await dockerOk(['image', 'inspect', '--format', '{{.Id}}', image])).trim();
 }
 
-/**
- * Runs the build to its end. If the holder goes away meanwhile (its reader ends on its own), the
- * evidence can no longer be complete: the build is stopped and the run fails.
- */
-async function runBuild(
-  spec: RunSpec,
-  id: RunIdentity,
-  tmp: string,
-  log: Log,
-  holderLost: Promise<void>,
-): Promise<{ exitCode: number; imageId: string }> {
-  const names = resourceNames(id.runId);
+async function createBuild(spec: RunSpec, id: RunIdentity, tmp: string): Promise<void> {
   const created = await docker(
     buildCreateArgs({
       id,
@@ -207,7 +208,13 @@ async function runBuild(
   if (created.exitCode !== 0) {
     throw new Error(`Cannot create the build container from image ${spec.image}: ${lastLine(created.stderr)}`);
   }
-  log.info(`Running the build in ${spec.image} (${names.build}).`);
+}
+
+/**
+ * Runs the build to its end. If the holder goes away meanwhile (its reader ends on its own), the
+ * evidence can no longer be complete: the build is stopped and the run fails.
+ */
+async function runBuild(names: ResourceNames, log: Log, holderLost: Promise<void>): Promise<void> {
   let lost = false;
   void holderLost.then(async () => {
     lost = true;
@@ -226,10 +233,21 @@ async function runBuild(
         'The build was stopped and the step fails. Did something remove the container?',
     );
   }
-  const state = await dockerOk(['inspect', '--format', '{{.State.ExitCode}} {{.Image}} {{.State.Error}}', names.build]);
+}
+
+async function inspectBuild(build: string, log: Log): Promise<{ exitCode: number; imageId: string }> {
+  const state = await dockerOk(['inspect', '--format', '{{.State.ExitCode}} {{.Image}} {{.State.Error}}', build]);
   const [code, image, ...error] = state.trim().split(' ');
   if (error.join(' ').trim()) log.warning(`The build container reported: ${error.join(' ').trim()}`);
   return { exitCode: Number(code), imageId: image };
+}
+
+/** Like Promise.all, but waits for every step to end before failing: nothing runs on unseen. */
+async function settled<T extends readonly unknown[]>(steps: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 async function tearDown(handle: RunHandle, tmp: string, log: Log): Promise<void> {

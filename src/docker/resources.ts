@@ -7,18 +7,15 @@ import { LABEL, LABEL_HOST, LABEL_PID, LABEL_RUN, resourceNames, type RunIdentit
  * already gone is not an error. Returns what could not be removed, for the caller to warn about.
  */
 export async function removeRun(runId: string, ownNetwork: boolean): Promise<string[]> {
+  const names = resourceNames(runId);
   const problems: string[] = [];
-  const labelled = await docker(['ps', '--all', '--quiet', '--filter', `label=${LABEL_RUN}=${runId}`]);
-  if (labelled.exitCode !== 0) return [`cannot list containers: ${lastLine(labelled.stderr)}`];
-  const ids = labelled.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
-  if (ids.length > 0) {
-    const rm = await docker(['rm', '--force', '--volumes', ...ids]);
-    for (const line of rm.stderr.split('\n')) {
-      if (line.trim() && !/no such container|already in progress/i.test(line)) problems.push(`container: ${line.trim()}`);
-    }
+  // By name: every container of a run is named from its id (the label sweep catches the rest).
+  const rm = await docker(['rm', '--force', '--volumes', names.build, names.holder]);
+  for (const line of rm.stderr.split('\n')) {
+    if (line.trim() && !/no such container|already in progress/i.test(line)) problems.push(`container: ${line.trim()}`);
   }
   if (ownNetwork) {
-    const network = resourceNames(runId).network;
+    const network = names.network;
     const net = await docker(['network', 'rm', network]);
     if (net.exitCode !== 0 && !/not found|no such network/i.test(net.stderr)) {
       problems.push(`network ${network}: ${lastLine(net.stderr)}`);

@@ -34601,15 +34601,17 @@ function projectRoot() {
   }
   return dir;
 }
-async function imageExists(image) {
-  return (await docker(["image", "inspect", "--format", "{{.Id}}", image])).exitCode === 0;
+async function localImageId(image) {
+  const result = await docker(["image", "inspect", "--format", "{{.Id}}", image]);
+  return result.exitCode === 0 ? result.stdout.trim() : void 0;
 }
 async function ensureHolderImage(image, log) {
-  if (image !== DEFAULT_HOLDER_IMAGE || await imageExists(image)) return;
+  const id = await localImageId(image);
+  if (id || image !== DEFAULT_HOLDER_IMAGE) return id;
   const root = projectRoot();
   log.info(`Holder image ${image} is missing; building it from holder/Dockerfile.`);
   const built = await docker(["build", "--tag", image, path4.join(root, "holder")], { timeoutMs: 0 });
-  if (built.exitCode === 0) return;
+  if (built.exitCode === 0) return localImageId(image);
   throw new Error(
     `Cannot build the holder image ${image} from holder/Dockerfile: ${lastLine(built.stderr) || "docker build failed"}. On a machine without a registry, assemble it from the host's packages with 'sudo ${path4.join(root, "scripts", "build-holder-image")}', or set input 'holder-image' to an image with iptables, ip6tables and ipset.`
   );
@@ -34728,18 +34730,14 @@ var DeniedReader = class _DeniedReader {
 
 // src/docker/resources.ts
 async function removeRun(runId, ownNetwork) {
+  const names = resourceNames(runId);
   const problems = [];
-  const labelled = await docker(["ps", "--all", "--quiet", "--filter", `label=${LABEL_RUN}=${runId}`]);
-  if (labelled.exitCode !== 0) return [`cannot list containers: ${lastLine(labelled.stderr)}`];
-  const ids = labelled.stdout.split("\n").map((s) => s.trim()).filter(Boolean);
-  if (ids.length > 0) {
-    const rm3 = await docker(["rm", "--force", "--volumes", ...ids]);
-    for (const line of rm3.stderr.split("\n")) {
-      if (line.trim() && !/no such container|already in progress/i.test(line)) problems.push(`container: ${line.trim()}`);
-    }
+  const rm3 = await docker(["rm", "--force", "--volumes", names.build, names.holder]);
+  for (const line of rm3.stderr.split("\n")) {
+    if (line.trim() && !/no such container|already in progress/i.test(line)) problems.push(`container: ${line.trim()}`);
   }
   if (ownNetwork) {
-    const network = resourceNames(runId).network;
+    const network = names.network;
     const net3 = await docker(["network", "rm", network]);
     if (net3.exitCode !== 0 && !/not found|no such network/i.test(net3.stderr)) {
       problems.push(`network ${network}: ${lastLine(net3.stderr)}`);
@@ -34796,12 +34794,16 @@ async function runSandbox(spec, log, hooks = {}) {
     return fn();
   };
   try {
+    let holderImageId;
     const rules = await log.group("Fence up", async () => {
-      await sweep(id, log);
-      await step(() => ensureHolderImage(spec.holderImage, log));
-      const dirs = await prepareDirs(tmp, spec);
       const network = spec.network ?? names.network;
-      if (handle.ownNetwork) await step(() => dockerOk(networkCreateArgs(id)));
+      const [, imageId2, dirs] = await settled([
+        sweep(id, log),
+        step(() => ensureHolderImage(spec.holderImage, log)),
+        prepareDirs(tmp, spec),
+        handle.ownNetwork ? step(() => dockerOk(networkCreateArgs(id))) : Promise.resolve("")
+      ]);
+      holderImageId = imageId2;
       const gateways = await inspectGateways(network);
       const gateway4 = gateways.find((g) => !g.includes(":"));
       if (!gateway4) throw new Error(`Docker network '${network}' has no IPv4 gateway, where buildfence's resolver must listen.`);
@@ -34828,15 +34830,21 @@ async function runSandbox(spec, log, hooks = {}) {
       await step(() => startHolder(holderRunArgs({ id, image: spec.holderImage, network, rulesDir: dirs.rules, pull: spec.pull }), spec.holderImage));
       await loadAndVerify(names.holder, spec.holderImage, rules2);
       dns.feed = new SetFeed(names.holder);
-      resolver.serve(await containerAddresses(names.holder), dns.feed, staticMembers(rules2));
-      dns.reader = await DeniedReader.start(names.holder);
+      const [clients, reader] = await settled([containerAddresses(names.holder), DeniedReader.start(names.holder), step(() => createBuild(spec, id, tmp))]);
+      resolver.serve(clients, dns.feed, staticMembers(rules2));
+      dns.reader = reader;
       log.info(
         `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}.`
       );
       return rules2;
     });
-    const build = await step(() => runBuild(spec, id, tmp, log, dns.reader.lost));
-    const packets = await dns.reader.stop();
+    log.info(`Running the build in ${spec.image} (${names.build}).`);
+    await step(() => runBuild(names, log, dns.reader.lost));
+    const [build, packets, holderId] = await Promise.all([
+      inspectBuild(names.build, log),
+      dns.reader.stop(),
+      holderImageId ?? imageId(spec.holderImage)
+    ]);
     for (const e of dns.resolver.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
     }
@@ -34845,7 +34853,7 @@ async function runSandbox(spec, log, hooks = {}) {
       started,
       ended: (/* @__PURE__ */ new Date()).toISOString(),
       exitCode: build.exitCode,
-      images: { holder: { name: spec.holderImage, id: await imageId(spec.holderImage) }, build: { name: spec.image, id: build.imageId } },
+      images: { holder: { name: spec.holderImage, id: holderId }, build: { name: spec.image, id: build.imageId } },
       rules,
       packets,
       dns: dns.resolver.decisionLog(),
@@ -34891,8 +34899,7 @@ async function startHolder(args, image) {
 async function imageId(image) {
   return (await dockerOk(["image", "inspect", "--format", "{{.Id}}", image])).trim();
 }
-async function runBuild(spec, id, tmp, log, holderLost) {
-  const names = resourceNames(id.runId);
+async function createBuild(spec, id, tmp) {
   const created = await docker(
     buildCreateArgs({
       id,
@@ -34908,7 +34915,8 @@ async function runBuild(spec, id, tmp, log, holderLost) {
   if (created.exitCode !== 0) {
     throw new Error(`Cannot create the build container from image ${spec.image}: ${lastLine(created.stderr)}`);
   }
-  log.info(`Running the build in ${spec.image} (${names.build}).`);
+}
+async function runBuild(names, log, holderLost) {
   let lost = false;
   void holderLost.then(async () => {
     lost = true;
@@ -34926,10 +34934,18 @@ async function runBuild(spec, id, tmp, log, holderLost) {
       `The holder container ${names.holder} stopped during the build, so its denied attempts could no longer be recorded. The build was stopped and the step fails. Did something remove the container?`
     );
   }
-  const state = await dockerOk(["inspect", "--format", "{{.State.ExitCode}} {{.Image}} {{.State.Error}}", names.build]);
+}
+async function inspectBuild(build, log) {
+  const state = await dockerOk(["inspect", "--format", "{{.State.ExitCode}} {{.Image}} {{.State.Error}}", build]);
   const [code2, image, ...error2] = state.trim().split(" ");
   if (error2.join(" ").trim()) log.warning(`The build container reported: ${error2.join(" ").trim()}`);
   return { exitCode: Number(code2), imageId: image };
+}
+async function settled(steps) {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => r.value);
 }
 async function tearDown(handle, tmp, log) {
   const problems = await removeRun(handle.runId, handle.ownNetwork);

@@ -18,7 +18,7 @@ import {
   verdictOf,
   warning,
   writeRecord
-} from "./chunk-QXZCZMAO.js";
+} from "./chunk-XDX6YX26.js";
 
 // src/action.ts
 import * as os from "node:os";
