@@ -18,11 +18,11 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-XDX6YX26.js";
+} from "./chunks/chunk-YBXC6F3L.js";
 import {
   renderNetworkPolicy,
   renderPod
-} from "./chunks/chunk-RCICVK4R.js";
+} from "./chunks/chunk-KRGBTQFY.js";
 import {
   __toESM
 } from "./chunks/chunk-5CBOWLYC.js";

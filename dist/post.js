@@ -2,11 +2,11 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; const require = __bfCreateRequire(import.meta.url);
 import {
   cleanupAction
-} from "./chunks/chunk-5GKBWLWB.js";
+} from "./chunks/chunk-LK5YZACT.js";
 import {
   warning
-} from "./chunks/chunk-XDX6YX26.js";
-import "./chunks/chunk-RCICVK4R.js";
+} from "./chunks/chunk-YBXC6F3L.js";
+import "./chunks/chunk-KRGBTQFY.js";
 import "./chunks/chunk-5CBOWLYC.js";
 
 // src/post.ts

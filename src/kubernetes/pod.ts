@@ -48,7 +48,7 @@ export const POD_PATHS = {
 export const AGENT_ENV = { rules: 'BUILDFENCE_RULES', resolver: 'BUILDFENCE_RESOLVER' } as const;
 
 /** How long the build waits for the fence and the resolver, in tenths of a second. */
-const READY_WAIT_TENTHS = 600;
+const READY_WAIT_TENTHS = 1800;
 /** The build's exit code when they never got ready. */
 export const NOT_READY_EXIT = 125;
 

@@ -53,7 +53,7 @@ describe('evidence', () => {
       `denied tcp ${s0.ipv4}:9090 x1 api.test`,
       `denied tcp ${s1.ipv4}:8080 x2 `,
       `denied udp ${s0.ipv4}:8080 x1 api.test`,
-    ]);
+    ].sort());
     assert.equal(record.deniedTotal, 4);
     assert.deepEqual(record.dns.map((d) => [d.name, d.verdict, d.forwarded]).sort(), [['api.test', 'allowed', true], ['refused.test', 'refused', false]]);
     assert.deepEqual(record.suggestedAllowlist, []);
@@ -77,7 +77,7 @@ describe('evidence', () => {
       `audit tcp ${s0.ipv4}:9090 x1 api.test`,
       `audit tcp ${s1.ipv4}:8080 x2 `,
       `audit udp ${s0.ipv4}:8080 x1 api.test`,
-    ]);
+    ].sort());
     assert.deepEqual(record.suggestedAllowlist, [`${s1.ipv4}:8080`, 'api.test:9090', 'udp://api.test:8080']);
     assert.deepEqual(record.dns.find((d) => d.name === 'refused.test')?.forwarded, true);
   });

@@ -88,7 +88,7 @@ async function play(inputs: Record<string, string>, use: (p: Played) => Promise<
       // kube play reports a failed init container; its log stays with the container.
       played.log = async (c) => `${String(err.stderr)}${await logs(`${name}-${c}`)}`;
     });
-    const waited = await exec('podman', ['wait', `${name}-${waitFor}`], { env, timeout: 180_000 }).catch(() => undefined);
+    const waited = await exec('podman', ['wait', `${name}-${waitFor}`], { env, timeout: 300_000 }).catch(() => undefined);
     if (waited && waitFor === CONTAINER.build) played.exitCode = Number(waited.stdout.trim());
     await use(played);
   } finally {

@@ -18,7 +18,7 @@ import {
   verdictOf,
   warning,
   writeRecord
-} from "./chunk-XDX6YX26.js";
+} from "./chunk-YBXC6F3L.js";
 
 // src/action.ts
 import * as os from "node:os";

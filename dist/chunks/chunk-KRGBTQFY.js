@@ -1275,7 +1275,7 @@ var POD_PATHS = {
   node: "/usr/local/bin/node"
 };
 var AGENT_ENV = { rules: "BUILDFENCE_RULES", resolver: "BUILDFENCE_RESOLVER" };
-var READY_WAIT_TENTHS = 600;
+var READY_WAIT_TENTHS = 1800;
 var NOT_READY_EXIT = 125;
 var PodRenderError = class extends Error {
   constructor(message) {

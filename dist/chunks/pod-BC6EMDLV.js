@@ -14,7 +14,7 @@ import {
   podRuleset,
   renderNetworkPolicy,
   renderPod
-} from "./chunk-RCICVK4R.js";
+} from "./chunk-KRGBTQFY.js";
 import "./chunk-5CBOWLYC.js";
 export {
   AGENT_ENV,

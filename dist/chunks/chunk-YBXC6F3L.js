@@ -29,7 +29,7 @@ import {
   setName,
   staticMembers,
   writeRuleFiles
-} from "./chunk-RCICVK4R.js";
+} from "./chunk-KRGBTQFY.js";
 import {
   __commonJS,
   __require,
@@ -34578,7 +34578,7 @@ async function runInCluster(spec, log, hooks = {}, api, wait) {
   }
 }
 async function deleteRunPod(runId, namespace) {
-  const { podName } = await import("./pod-KKMVBGO5.js");
+  const { podName } = await import("./pod-BC6EMDLV.js");
   return deletePod(await loadApi(), namespace, podName(runId));
 }
 
