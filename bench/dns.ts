@@ -1,7 +1,7 @@
 // The resolver as a forwarder, side by side with dnsmasq forwarding to the same upstream (a
 // second dnsmasq answering every *.bench.test name). Throughput from dnsperf (its own C load,
 // 20 s in all); latency p50/p99 from sequential queries. All on loopback.
-//   node --import tsx bench/dns.ts [--reps N]
+// Run through bench/run.ts (`npm run bench -- dns`), which writes the result into BENCHMARKS.md.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs/promises';
@@ -151,12 +151,4 @@ export async function dnsBench(reps: number): Promise<string[]> {
     await docker(['rm', '--force', holder]).catch(() => undefined);
     await fs.rm(dir, { recursive: true, force: true });
   }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const reps = Number(process.argv[process.argv.indexOf('--reps') + 1] ?? 3) || 3;
-  dnsBench(reps).then((lines) => console.log(lines.join('\n')), (err) => {
-    console.error(err);
-    process.exit(1);
-  });
 }

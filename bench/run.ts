@@ -1,6 +1,6 @@
 // Runs the benchmarks and writes their results, with the machine, into BENCHMARKS.md.
 //
-//   node --import tsx bench/run.ts [setup] [scale] [throughput] [--reps N] [--quick] [--no-write]
+//   node --import tsx bench/run.ts [setup] [scale] [throughput] [dns] [--reps N] [--quick] [--no-write]
 //
 // Needs the Docker engine, strace, gcc and busybox-static (the probe image is built here, under
 // a tag of its own) and the holder image of scripts/build-holder-image. --quick is a smoke test
@@ -13,6 +13,7 @@ import { ROOT, buildProbeImage, describeMachine, loadNote, prepareClis, sweepBen
 import { scaleBench } from './scale.js';
 import { setupBench } from './setup.js';
 import { throughputBench } from './throughput.js';
+import { dnsBench } from './dns.js';
 
 interface Settings {
   reps: number;
@@ -24,6 +25,7 @@ const BENCHMARKS: Record<string, { title: string; run: (clis: Clis, s: Settings)
   setup: { title: 'Setup overhead', run: (c, s) => setupBench(c, s.reps) },
   scale: { title: 'Allowlist scale', run: (c, s) => scaleBench(c, s.reps, s.rateSeconds) },
   throughput: { title: 'Throughput', run: (c, s) => throughputBench(c, s.reps, s.bulkBytes) },
+  dns: { title: 'Resolver vs dnsmasq', run: (_c, s) => dnsBench(s.reps) },
 };
 
 const RESULTS_FILE = path.join(ROOT, 'BENCHMARKS.md');

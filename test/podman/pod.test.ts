@@ -16,7 +16,7 @@ import { readRunSpec } from '../../src/inputs.js';
 import { CONTAINER, RESOLVER_UID, renderPod } from '../../src/kubernetes/pod.js';
 import { DECISION_PREFIX } from '../../src/kubernetes/agent.js';
 import { parseNflogLine } from '../../src/report/nflog.js';
-import { ROOT, verdicts } from './harness.js';
+import { ROOT, verdicts } from '../integration/harness.js';
 
 const exec = promisify(execFile);
 const env = { ...process.env, CONTAINERS_CONF: path.join(ROOT, '.cache/podman/containers.conf') };
