@@ -17,6 +17,6 @@ const resolver = new Resolver({
   forwarder: new Forwarder([{ address: '127.0.0.1', port: Number(upstreamPort) }]),
 });
 const port = await resolver.listen('127.0.0.1');
-resolver.serve(['127.0.0.1'], holder ? new SetFeed(holder) : { add: async () => undefined }, new Set());
+resolver.serve(['127.0.0.1'], holder ? await SetFeed.open(holder) : { add: async () => undefined }, new Set());
 process.stdout.write(`${port}\n`);
 process.on('SIGTERM', () => process.exit(0));

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createRequire as __bfCreateRequire } from 'node:module'; const require = __bfCreateRequire(import.meta.url);
+import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   DEFAULT_POLICY,
   PRESET_PREFIX,
@@ -18,14 +18,15 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-YBXC6F3L.js";
+} from "./chunks/chunk-LAEN4M7Q.js";
 import {
   renderNetworkPolicy,
   renderPod
-} from "./chunks/chunk-KRGBTQFY.js";
+} from "./chunks/chunk-77QF375A.js";
+import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM
-} from "./chunks/chunk-5CBOWLYC.js";
+} from "./chunks/chunk-UND5B5GE.js";
 
 // src/cli.ts
 var import_shell_quote = __toESM(require_shell_quote(), 1);

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-import { createRequire as __bfCreateRequire } from 'node:module'; const require = __bfCreateRequire(import.meta.url);
+import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   runAction
-} from "./chunks/chunk-LK5YZACT.js";
+} from "./chunks/chunk-M6VHLS2D.js";
 import {
   setFailed
-} from "./chunks/chunk-YBXC6F3L.js";
-import "./chunks/chunk-KRGBTQFY.js";
-import "./chunks/chunk-5CBOWLYC.js";
+} from "./chunks/chunk-LAEN4M7Q.js";
+import "./chunks/chunk-77QF375A.js";
+import "./chunks/chunk-VWKEGHXX.js";
+import "./chunks/chunk-UND5B5GE.js";
 
 // src/main.ts
 runAction().catch((err) => setFailed(err instanceof Error ? err.message : String(err)));

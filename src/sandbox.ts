@@ -3,16 +3,9 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  buildCreateArgs,
-  holderRunArgs,
-  networkCreateArgs,
-  resourceNames,
-  runnerEnvNames,
-  type ResourceNames,
-  type RunIdentity,
-} from './docker/args.js';
-import { docker, dockerOk, lastLine } from './docker/cli.js';
+import { buildCreateArgs, holderConfig, labels, resourceNames, runnerEnvNames, type ResourceNames, type RunIdentity } from './docker/args.js';
+import { docker, lastLine } from './docker/cli.js';
+import { attach, createContainer, createNetwork, inspectContainer, killContainer, ping, startContainer, waitExit } from './docker/engine.js';
 import { ensureHolderImage } from './docker/holder-image.js';
 import { containerAddresses, inspectGateways } from './docker/network.js';
 import { SetFeed } from './dns/feed.js';
@@ -74,15 +67,15 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
     return fn();
   };
   try {
-    let holderImageId: string | undefined;
+    let holderImageId = '';
     const rules = await log.group('Fence up', async () => {
       const network = spec.network ?? names.network;
       // Independent steps side by side; each one ends before the run goes on (or unwinds).
       const [, imageId, dirs] = await settled([
         sweep(id, log),
-        step(() => ensureHolderImage(spec.holderImage, log)),
+        step(() => ensureHolderImage(spec.holderImage, spec.pull, log)),
         prepareDirs(tmp, spec),
-        handle.ownNetwork ? step(() => dockerOk(networkCreateArgs(id))) : Promise.resolve(''),
+        handle.ownNetwork ? step(() => createNetwork(names.network, labels(id))) : Promise.resolve(),
       ] as const);
       holderImageId = imageId;
       const gateways = await inspectGateways(network);
@@ -109,12 +102,22 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
         resolver: { address: gateway4, port },
       });
       await writeRuleFiles(dirs.rules, rules);
-      await step(() => startHolder(holderRunArgs({ id, image: spec.holderImage, network, rulesDir: dirs.rules, pull: spec.pull }), spec.holderImage));
-      await loadAndVerify(names.holder, spec.holderImage, rules);
-      dns.feed = new SetFeed(names.holder);
-      const [clients, reader] = await settled([containerAddresses(names.holder), DeniedReader.start(names.holder), step(() => createBuild(spec, id, tmp))] as const);
-      resolver.serve(clients, dns.feed, staticMembers(rules));
-      dns.reader = reader;
+      await step(() => holderStep(spec.holderImage, () => createContainer(names.holder, holderConfig({ id, image: imageId, network, rulesDir: dirs.rules }))));
+      // The build is only created here (it joins the holder's namespace, which exists now); it
+      // starts once the rules are verified. The reader and the feed start beside the rule load:
+      // they use the holder's namespace, not its rules.
+      const [[clients]] = await settled([
+        step(() => holderStep(spec.holderImage, () => startContainer(names.holder))).then(() =>
+          settled([
+            containerAddresses(names.holder),
+            loadAndVerify(names.holder, spec.holderImage, rules),
+            DeniedReader.start(names.holder).then((r) => (dns.reader = r)),
+            SetFeed.open(names.holder).then((f) => (dns.feed = f)),
+          ] as const),
+        ),
+        step(() => createBuild(spec, id, tmp)),
+      ] as const);
+      resolver.serve(clients, dns.feed!, staticMembers(rules));
       log.info(
         `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? 'y' : 'ies'}; ` +
           `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}.`,
@@ -122,12 +125,8 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
       return rules;
     });
     log.info(`Running the build in ${spec.image} (${names.build}).`);
-    await step(() => runBuild(names, log, dns.reader!.lost));
-    const [build, packets, holderId] = await Promise.all([
-      inspectBuild(names.build, log),
-      dns.reader!.stop(),
-      holderImageId ?? imageId(spec.holderImage),
-    ]);
+    const build = await step(() => runBuild(names, log, dns.reader!.lost));
+    const packets = await dns.reader!.stop();
     for (const e of dns.resolver!.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
     }
@@ -136,7 +135,7 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
       started,
       ended: new Date().toISOString(),
       exitCode: build.exitCode,
-      images: { holder: { name: spec.holderImage, id: holderId }, build: { name: spec.image, id: build.imageId } },
+      images: { holder: { name: spec.holderImage, id: holderImageId }, build: { name: spec.image, id: build.imageId } },
       rules,
       packets,
       dns: dns.resolver!.decisionLog(),
@@ -149,8 +148,7 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
 }
 
 async function checkEngine(): Promise<void> {
-  const result = await docker(['version', '--format', '{{.Server.Version}}'], { timeoutMs: ENGINE_TIMEOUT_MS });
-  if (result.exitCode !== 0) throw new Error(`The Docker engine cannot be reached: ${lastLine(result.stderr)}. Start it, or check DOCKER_HOST.`);
+  await ping(ENGINE_TIMEOUT_MS);
 }
 
 /** The runner's own addresses (loopback aside): guarded like the gateway, so the build cannot reach the host's services. */
@@ -180,16 +178,10 @@ async function prepareDirs(tmp: string, spec: RunSpec): Promise<{ rules: string;
   return { rules, script, envFile };
 }
 
-async function startHolder(args: string[], image: string): Promise<void> {
-  // No deadline: the image may be pulled.
-  const result = await docker(args, { timeoutMs: 0 });
-  if (result.exitCode !== 0) {
-    throw new Error(`Cannot start the holder container from image ${image}: ${lastLine(result.stderr)}. The build was not started.`);
-  }
-}
-
-async function imageId(image: string): Promise<string> {
-  return (await dockerOk(['image', 'inspect', '--format', '{{.Id}}', image])).trim();
+async function holderStep(image: string, fn: () => Promise<unknown>): Promise<void> {
+  await fn().catch((err: Error) => {
+    throw new Error(`Cannot start the holder container from image ${image}: ${err.message}. The build was not started.`);
+  });
 }
 
 async function createBuild(spec: RunSpec, id: RunIdentity, tmp: string): Promise<void> {
@@ -211,35 +203,44 @@ async function createBuild(spec: RunSpec, id: RunIdentity, tmp: string): Promise
 }
 
 /**
- * Runs the build to its end. If the holder goes away meanwhile (its reader ends on its own), the
- * evidence can no longer be complete: the build is stopped and the run fails.
+ * Runs the build to its end, its output streamed as it comes. If the holder goes away meanwhile
+ * (its reader ends on its own), the evidence can no longer be complete: the build is stopped and
+ * the run fails.
  */
-async function runBuild(names: ResourceNames, log: Log, holderLost: Promise<void>): Promise<void> {
+async function runBuild(names: ResourceNames, log: Log, holderLost: Promise<void>): Promise<{ exitCode: number; imageId: string }> {
+  const info = await inspectContainer(names.build);
   let lost = false;
   void holderLost.then(async () => {
     lost = true;
-    await docker(['kill', names.build]);
+    await killContainer(names.build).catch(() => undefined);
   });
-  await log.untrusted((write) =>
-    docker(['start', '--attach', names.build], {
-      timeoutMs: 0,
-      onStdout: (d) => write(d, 'stdout'),
-      onStderr: (d) => write(d, 'stderr'),
-    }),
-  );
+  // Attached before the start, so that not a byte of the output is missed.
+  const output = await attach(names.build, info.Config.Tty === true);
+  await log.untrusted(async (write) => {
+    const ends = (['stdout', 'stderr'] as const).map(
+      (name) =>
+        new Promise<void>((resolve) => {
+          output[name].on('data', (d: Buffer) => write(d, name));
+          output[name].on('end', resolve);
+        }),
+    );
+    try {
+      await startContainer(names.build);
+    } catch (err) {
+      output.close();
+      throw new Error(`Cannot start the build container: ${(err as Error).message}`);
+    }
+    await Promise.all(ends);
+  });
+  const exit = await waitExit(names.build);
+  if (exit.error) log.warning(`The build container reported: ${exit.error}`);
   if (lost) {
     throw new Error(
       `The holder container ${names.holder} stopped during the build, so its denied attempts could no longer be recorded. ` +
         'The build was stopped and the step fails. Did something remove the container?',
     );
   }
-}
-
-async function inspectBuild(build: string, log: Log): Promise<{ exitCode: number; imageId: string }> {
-  const state = await dockerOk(['inspect', '--format', '{{.State.ExitCode}} {{.Image}} {{.State.Error}}', build]);
-  const [code, image, ...error] = state.trim().split(' ');
-  if (error.join(' ').trim()) log.warning(`The build container reported: ${error.join(' ').trim()}`);
-  return { exitCode: Number(code), imageId: image };
+  return { exitCode: exit.exitCode, imageId: info.Image };
 }
 
 /** Like Promise.all, but waits for every step to end before failing: nothing runs on unseen. */
@@ -272,7 +273,7 @@ function onCancel(log: Log, build: string): { check(): void; done(): void } {
     if (signalled) return;
     signalled = signal;
     log.warning(`Received ${signal}: stopping the build and removing the fence.`);
-    void docker(['kill', build], { timeoutMs: CANCEL_DEADLINE_MS }).catch(() => undefined);
+    void killContainer(build, CANCEL_DEADLINE_MS).catch(() => undefined);
     setTimeout(() => process.exit(code()), CANCEL_DEADLINE_MS).unref();
     if (finished) process.exit(code());
   };

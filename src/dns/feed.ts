@@ -2,8 +2,8 @@
 // `ipset -` inside the holder. ipset's prompt is not flushed on a pipe, so each batch ends with a
 // `test` of a marker address, whose answer (on unbuffered stderr) says the batch is done; errors
 // of the batch arrive before it, in order.
-import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { execStream } from '../docker/engine.js';
 import { setName, type SetMember } from '../firewall/ruleset.js';
 
 export interface TimedMember extends SetMember {
@@ -32,14 +32,23 @@ export class SetFeed {
   private buffer = '';
   private ended?: Error;
 
-  /** A holder container's name (Docker: `docker exec`), or a channel to an `ipset -` elsewhere (a Pod's FIFOs). */
-  constructor(target: string | FeedChannel) {
-    this.channel = typeof target === 'string' ? execChannel(target, (err) => this.fail(err)) : target;
+  /** A channel to an `ipset -`: an exec in the holder container (`open`), or a Pod's FIFOs. */
+  constructor(channel: FeedChannel) {
+    this.channel = channel;
     this.channel.output.setEncoding('utf8');
     this.channel.output.on('data', (chunk: string) => this.read(chunk));
     this.channel.input.on('error', () => undefined);
     this.channel.output.on('error', (err) => this.fail(new Error(`the set feed failed: ${err.message}`)));
     this.channel.output.on('close', () => this.fail(new Error('the set feed into the holder ended (is the holder gone?)')));
+  }
+
+  /** Opens the feed into a holder container: `ipset -` run by the engine, its stdin and output streamed. */
+  static async open(holder: string): Promise<SetFeed> {
+    const stream = await execStream(holder, ['sh', '-c', 'exec ipset - 2>&1 >/dev/null'], { stdin: true }).catch((err: Error) => {
+      throw new Error(`Cannot start the set feed in the holder: ${err.message}`);
+    });
+    stream.stderr.resume();
+    return new SetFeed({ input: stream.stdin!, output: stream.stdout, close: () => stream.close() });
   }
 
   /** Resolves once the kernel holds every element (with its new timeout). */
@@ -82,11 +91,4 @@ export class SetFeed {
     this.ended ??= err;
     for (const batch of this.pending.splice(0)) batch.reject(err);
   }
-}
-
-function execChannel(holder: string, fail: (err: Error) => void): FeedChannel {
-  const child = spawn('docker', ['exec', '-i', holder, 'sh', '-c', 'exec ipset - 2>&1 >/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stderr.resume();
-  child.on('error', (err) => fail(new Error(`cannot start the set feed: ${err.message}`)));
-  return { input: child.stdin, output: child.stdout, close: () => child.kill() };
 }

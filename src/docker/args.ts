@@ -1,4 +1,5 @@
-// Pure builders of docker argument lists: what the holder, the build and the network get.
+// Pure builders of what the holder, the build and the network get: Engine API bodies for
+// buildfence's own containers, docker CLI arguments for the build (it takes the user's docker options).
 import type { RunSpec } from '../spec.js';
 
 export const LABEL = 'buildfence';
@@ -31,17 +32,12 @@ export function resourceNames(runId: string): ResourceNames {
   };
 }
 
-export function labelArgs(id: RunIdentity): string[] {
-  return [
-    '--label', `${LABEL}=1`,
-    '--label', `${LABEL_RUN}=${id.runId}`,
-    '--label', `${LABEL_PID}=${id.pid}`,
-    '--label', `${LABEL_HOST}=${id.host}`,
-  ];
+export function labels(id: RunIdentity): Record<string, string> {
+  return { [LABEL]: '1', [LABEL_RUN]: id.runId, [LABEL_PID]: String(id.pid), [LABEL_HOST]: id.host };
 }
 
-export function networkCreateArgs(id: RunIdentity): string[] {
-  return ['network', 'create', ...labelArgs(id), resourceNames(id.runId).network];
+export function labelArgs(id: RunIdentity): string[] {
+  return Object.entries(labels(id)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
 }
 
 export interface HolderArgs {
@@ -49,30 +45,26 @@ export interface HolderArgs {
   image: string;
   network: string;
   rulesDir: string;
-  pull: RunSpec['pull'];
 }
 
-export function holderRunArgs(a: HolderArgs): string[] {
-  return [
-    'run', '--detach',
-    '--name', resourceNames(a.id.runId).holder,
-    ...labelArgs(a.id),
-    '--network', a.network,
-    '--pull', a.pull,
-    // NET_ADMIN for iptables, ipset and the NFLOG reader; NET_RAW because iptables' set match asks
-    // ipset for set names over a raw socket; SETUID and SETGID because tcpdump (the reader) drops
-    // to its own user. Nothing else. The build shares the namespace, not these capabilities.
-    '--cap-drop', 'ALL',
-    '--cap-add', 'NET_ADMIN',
-    '--cap-add', 'NET_RAW',
-    '--cap-add', 'SETUID',
-    '--cap-add', 'SETGID',
-    '--security-opt', 'no-new-privileges',
-    '--volume', `${a.rulesDir}:${RULES_MOUNT}:ro`,
-    '--entrypoint', 'sleep',
-    a.image,
-    '2147483647',
-  ];
+/** The holder's container configuration, as the Engine API's create takes it. */
+export function holderConfig(a: HolderArgs): object {
+  return {
+    Image: a.image,
+    Entrypoint: ['sleep'],
+    Cmd: ['2147483647'],
+    Labels: labels(a.id),
+    HostConfig: {
+      NetworkMode: a.network,
+      // NET_ADMIN for iptables, ipset and the NFLOG reader; NET_RAW because iptables' set match asks
+      // ipset for set names over a raw socket; SETUID and SETGID because tcpdump (the reader) drops
+      // to its own user. Nothing else. The build shares the namespace, not these capabilities.
+      CapDrop: ['ALL'],
+      CapAdd: ['NET_ADMIN', 'NET_RAW', 'SETUID', 'SETGID'],
+      SecurityOpt: ['no-new-privileges'],
+      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`],
+    },
+  };
 }
 
 export interface BuildArgs {

@@ -1,19 +1,12 @@
 // What the fence needs to know about the sandbox network: its gateways, which are the Docker host.
 import ipaddr from 'ipaddr.js';
-import { docker, lastLine } from './cli.js';
-
-interface NetworkInspect {
-  Name: string;
-  Driver: string;
-  IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> | null };
-}
+import { inspectContainer, inspectNetwork, type NetworkInspect } from './engine.js';
 
 export async function inspectGateways(network: string): Promise<string[]> {
-  const result = await docker(['network', 'inspect', '--format', '{{json .}}', network]);
-  if (result.exitCode !== 0) {
-    throw new Error(`Input 'network': cannot inspect Docker network '${network}': ${lastLine(result.stderr)}. Create it first or leave the input empty.`);
-  }
-  return parseGateways(JSON.parse(result.stdout) as NetworkInspect);
+  const found = await inspectNetwork(network).catch((err: Error) => {
+    throw new Error(`Input 'network': cannot inspect Docker network '${network}': ${err.message}. Create it first or leave the input empty.`);
+  });
+  return parseGateways(found);
 }
 
 /** Gateway addresses of every subnet; Docker's default (the subnet's first host) where none is set. */
@@ -41,8 +34,11 @@ function firstHost(subnet: string): string {
 
 /** The IPv4 and IPv6 addresses a container has on its networks. */
 export async function containerAddresses(container: string): Promise<string[]> {
-  const format = '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.GlobalIPv6Address}} {{end}}';
-  const result = await docker(['inspect', '--format', format, container]);
-  if (result.exitCode !== 0) throw new Error(`Cannot inspect container ${container}: ${lastLine(result.stderr)}`);
-  return result.stdout.split(/\s+/).filter(Boolean).map((a) => ipaddr.parse(a).toString());
+  const found = await inspectContainer(container).catch((err: Error) => {
+    throw new Error(`Cannot inspect container ${container}: ${err.message}`);
+  });
+  return Object.values(found.NetworkSettings.Networks ?? {})
+    .flatMap((n) => [n.IPAddress, n.GlobalIPv6Address])
+    .filter((a): a is string => Boolean(a))
+    .map((a) => ipaddr.parse(a).toString());
 }

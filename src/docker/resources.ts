@@ -1,6 +1,6 @@
 // Creating and removing what a run owns, and sweeping what killed runs left behind.
-import { docker, dockerOk, lastLine } from './cli.js';
 import { LABEL, LABEL_HOST, LABEL_PID, LABEL_RUN, resourceNames, type RunIdentity } from './args.js';
+import { listContainers, listNetworks, removeContainer, removeNetwork, type Labelled } from './engine.js';
 
 /**
  * Removes the run's containers and its network (when it created one). Idempotent: what is
@@ -10,16 +10,15 @@ export async function removeRun(runId: string, ownNetwork: boolean): Promise<str
   const names = resourceNames(runId);
   const problems: string[] = [];
   // By name: every container of a run is named from its id (the label sweep catches the rest).
-  const rm = await docker(['rm', '--force', '--volumes', names.build, names.holder]);
-  for (const line of rm.stderr.split('\n')) {
-    if (line.trim() && !/no such container|already in progress/i.test(line)) problems.push(`container: ${line.trim()}`);
-  }
+  await Promise.all(
+    [names.build, names.holder].map((name) =>
+      removeContainer(name).catch((err: Error) => {
+        if (!/already in progress/i.test(err.message)) problems.push(`container ${name}: ${err.message}`);
+      }),
+    ),
+  );
   if (ownNetwork) {
-    const network = names.network;
-    const net = await docker(['network', 'rm', network]);
-    if (net.exitCode !== 0 && !/not found|no such network/i.test(net.stderr)) {
-      problems.push(`network ${network}: ${lastLine(net.stderr)}`);
-    }
+    await removeNetwork(names.network).catch((err: Error) => problems.push(`network ${names.network}: ${err.message}`));
   }
   return problems;
 }
@@ -32,23 +31,20 @@ export interface Leftover {
 }
 
 export async function findLeftovers(self: RunIdentity, isAlive: (pid: number) => boolean): Promise<Leftover[]> {
-  const format = `{{.ID}} {{.Label "${LABEL_RUN}"}} {{.Label "${LABEL_PID}"}} {{.Label "${LABEL_HOST}"}}`;
-  const containers = await dockerOk(['ps', '--all', '--filter', `label=${LABEL}`, '--format', format]);
-  const networks = await dockerOk(['network', 'ls', '--filter', `label=${LABEL}`, '--format', format]);
-  const parse = (text: string, kind: Leftover['kind']): Leftover[] =>
-    text
-      .split('\n')
-      .map((l) => l.trim().split(' '))
-      .filter(([id, runId, pid, host]) => id && runId && runId !== self.runId && host === self.host && !isAlive(Number(pid)))
-      .map(([id, runId]) => ({ runId, kind, id }));
+  const [containers, networks] = await Promise.all([listContainers(LABEL), listNetworks(LABEL)]);
+  const parse = (found: Labelled[], kind: Leftover['kind']): Leftover[] =>
+    found
+      .map((r) => ({ id: r.Id, labels: r.Labels ?? {} }))
+      .filter(({ labels: l }) => l[LABEL_RUN] && l[LABEL_RUN] !== self.runId && l[LABEL_HOST] === self.host && !isAlive(Number(l[LABEL_PID])))
+      .map(({ id, labels: l }) => ({ runId: l[LABEL_RUN], kind, id }));
   return [...parse(containers, 'container'), ...parse(networks, 'network')];
 }
 
+/** Removes the leftovers: containers first (a network in use cannot go), each one best effort. */
 export async function removeLeftovers(leftovers: Leftover[]): Promise<void> {
-  const containers = leftovers.filter((l) => l.kind === 'container').map((l) => l.id);
-  const networks = leftovers.filter((l) => l.kind === 'network').map((l) => l.id);
-  if (containers.length > 0) await docker(['rm', '--force', '--volumes', ...containers]);
-  if (networks.length > 0) await docker(['network', 'rm', ...networks]);
+  const ignore = () => undefined;
+  await Promise.all(leftovers.filter((l) => l.kind === 'container').map((l) => removeContainer(l.id).catch(ignore)));
+  await Promise.all(leftovers.filter((l) => l.kind === 'network').map((l) => removeNetwork(l.id).catch(ignore)));
 }
 
 export function processAlive(pid: number): boolean {

@@ -1,7 +1,8 @@
-// Loads the rendered rules into the holder in one docker exec and reads them back.
+// Loads the rendered rules into the holder in one exec and reads them back.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { docker, lastLine } from '../docker/cli.js';
+import { lastLine } from '../docker/cli.js';
+import { exec } from '../docker/engine.js';
 import { RULES_MOUNT } from '../docker/args.js';
 import { compareRules, type SavedRules } from './verify.js';
 import type { Ruleset } from './ruleset.js';
@@ -54,7 +55,7 @@ export async function writeRuleFiles(dir: string, rules: Ruleset): Promise<void>
 
 /** Loads the rules and throws unless what the kernel holds equals what was rendered. */
 export async function loadAndVerify(holder: string, holderImage: string, rules: Ruleset): Promise<void> {
-  const result = await docker(['exec', holder, 'sh', '-c', LOAD_SCRIPT]);
+  const result = await exec(holder, ['sh', '-c', LOAD_SCRIPT]);
   if (result.exitCode !== 0) {
     throw new FenceError(
       `Loading the fence into the holder (image ${holderImage}) failed: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}. ` +

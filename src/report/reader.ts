@@ -1,6 +1,6 @@
 // The denied-attempt reader: tcpdump on the holder's NFLOG groups, started before the build so
 // that its first packet is seen too.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execStream, type ExecStream } from '../docker/engine.js';
 import { NFLOG_GROUP } from '../firewall/ruleset.js';
 import { parseNflogLine, type LoggedPacket } from './nflog.js';
 
@@ -10,28 +10,25 @@ const DRAIN_MS = 200;
 
 export class DeniedReader {
   readonly packets: LoggedPacket[] = [];
-  private readonly child: ChildProcessWithoutNullStreams;
   private buffer = '';
-  private stderr = '';
   private closed = false;
   private stopping = false;
+  private readonly ended: Promise<void>;
   /** Resolves if the reader ends on its own, before stop(): the holder is gone. */
   readonly lost: Promise<void>;
 
-  private constructor(holder: string) {
-    const iface = `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit}`;
-    this.child = spawn('docker', ['exec', holder, 'tcpdump', '-tt', '-q', '-n', '-l', '-e', '-i', iface], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    this.child.stdin.end();
+  private constructor(private readonly stream: ExecStream) {
     let lost: () => void = () => undefined;
     this.lost = new Promise<void>((resolve) => (lost = resolve));
-    this.child.on('close', () => {
-      this.closed = true;
-      if (!this.stopping) lost();
-    });
-    this.child.stdout.setEncoding('utf8');
-    this.child.stdout.on('data', (chunk: string) => {
+    this.ended = new Promise<void>((resolve) =>
+      stream.stdout.once('end', () => {
+        this.closed = true;
+        if (!this.stopping) lost();
+        resolve();
+      }),
+    );
+    stream.stdout.setEncoding('utf8');
+    stream.stdout.on('data', (chunk: string) => {
       this.buffer += chunk;
       const lines = this.buffer.split('\n');
       this.buffer = lines.pop() ?? '';
@@ -44,29 +41,37 @@ export class DeniedReader {
 
   /** Resolves once tcpdump listens; throws (naming tcpdump's complaint) if it does not. */
   static async start(holder: string): Promise<DeniedReader> {
-    const reader = new DeniedReader(holder);
-    await new Promise<void>((resolve, reject) => {
-      const fail = (why: string) => {
-        clearTimeout(timer);
-        reject(
-          new Error(
-            `Cannot start the denied-attempt reader in the holder: ${why}. The build was not started. ` +
-              "The holder image needs tcpdump (buildfence's own image has it).",
-          ),
-        );
-      };
-      const timer = setTimeout(() => fail('tcpdump did not start listening in time'), READY_TIMEOUT_MS);
-      reader.child.stderr.setEncoding('utf8');
-      reader.child.stderr.on('data', (chunk: string) => {
-        reader.stderr += chunk;
-        if (/listening on/.test(reader.stderr)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      reader.child.on('error', (err) => fail(err.message));
-      reader.child.on('close', () => fail(reader.stderr.trim().split('\n').pop() || 'tcpdump exited'));
+    const fail = (why: string) =>
+      new Error(
+        `Cannot start the denied-attempt reader in the holder: ${why}. The build was not started. ` +
+          "The holder image needs tcpdump (buildfence's own image has it).",
+      );
+    const iface = `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit}`;
+    const stream = await execStream(holder, ['tcpdump', '-tt', '-q', '-n', '-l', '-e', '-i', iface]).catch((err: Error) => {
+      throw fail(err.message);
     });
+    const reader = new DeniedReader(stream);
+    let stderr = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(fail('tcpdump did not start listening in time')), READY_TIMEOUT_MS);
+        stream.stderr.setEncoding('utf8');
+        stream.stderr.on('data', (chunk: string) => {
+          stderr += chunk;
+          if (/listening on/.test(stderr)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        stream.stderr.once('end', () => {
+          clearTimeout(timer);
+          reject(fail(stderr.trim().split('\n').pop() || 'tcpdump exited'));
+        });
+      });
+    } catch (err) {
+      stream.close();
+      throw err;
+    }
     return reader;
   }
 
@@ -75,9 +80,8 @@ export class DeniedReader {
     this.stopping = true;
     if (!this.closed) {
       await new Promise((r) => setTimeout(r, DRAIN_MS));
-      const closed = new Promise((r) => this.child.once('close', r));
-      this.child.kill();
-      await closed;
+      this.stream.close();
+      await this.ended;
     }
     return this.packets;
   }

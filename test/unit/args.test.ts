@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildCreateArgs, holderRunArgs, runnerEnvNames, shellCommand } from '../../src/docker/args.js';
+import { buildCreateArgs, holderConfig, runnerEnvNames, shellCommand } from '../../src/docker/args.js';
 import type { RunSpec } from '../../src/spec.js';
 
 const id = { runId: 'abcdef012345', pid: 4242, host: 'runner-1' };
@@ -14,18 +14,21 @@ function valueOf(args: string[], flag: string): string[] {
   return args.flatMap((a, i) => (a === flag ? [args[i + 1]] : []));
 }
 
-describe('holderRunArgs', () => {
-  const args = holderRunArgs({ id, image: 'buildfence/holder:0.1.0', network: 'net1', rulesDir: '/tmp/r', pull: 'never' });
+describe('holderConfig', () => {
+  const config = holderConfig({ id, image: 'buildfence/holder:0.1.0', network: 'net1', rulesDir: '/tmp/r' }) as {
+    Labels: Record<string, string>;
+    HostConfig: { CapDrop: string[]; CapAdd: string[]; Privileged?: boolean; NetworkMode: string; Binds: string[]; SecurityOpt: string[] };
+  };
   it('gives the holder NET_ADMIN, NET_RAW, SETUID and SETGID, and nothing else', () => {
-    assert.deepEqual(valueOf(args, '--cap-drop'), ['ALL']);
-    assert.deepEqual(valueOf(args, '--cap-add'), ['NET_ADMIN', 'NET_RAW', 'SETUID', 'SETGID']);
-    assert.ok(!args.includes('--privileged'));
+    assert.deepEqual(config.HostConfig.CapDrop, ['ALL']);
+    assert.deepEqual(config.HostConfig.CapAdd, ['NET_ADMIN', 'NET_RAW', 'SETUID', 'SETGID']);
+    assert.deepEqual(config.HostConfig.SecurityOpt, ['no-new-privileges']);
+    assert.equal(config.HostConfig.Privileged, undefined);
   });
-  it('names and labels it for this run', () => {
-    assert.deepEqual(valueOf(args, '--name'), ['buildfence-abcdef012345-holder']);
-    assert.deepEqual(valueOf(args, '--label'), ['buildfence=1', 'buildfence.run=abcdef012345', 'buildfence.pid=4242', 'buildfence.host=runner-1']);
-    assert.deepEqual(valueOf(args, '--network'), ['net1']);
-    assert.deepEqual(valueOf(args, '--volume'), ['/tmp/r:/__buildfence:ro']);
+  it('labels it for this run, on its network, with the rules read-only', () => {
+    assert.deepEqual(config.Labels, { buildfence: '1', 'buildfence.run': 'abcdef012345', 'buildfence.pid': '4242', 'buildfence.host': 'runner-1' });
+    assert.equal(config.HostConfig.NetworkMode, 'net1');
+    assert.deepEqual(config.HostConfig.Binds, ['/tmp/r:/__buildfence:ro']);
   });
 });
 

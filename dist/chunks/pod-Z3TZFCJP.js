@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createRequire as __bfCreateRequire } from 'node:module'; const require = __bfCreateRequire(import.meta.url);
+import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   AGENT_ENV,
   CONTAINER,
@@ -14,8 +14,9 @@ import {
   podRuleset,
   renderNetworkPolicy,
   renderPod
-} from "./chunk-KRGBTQFY.js";
-import "./chunk-5CBOWLYC.js";
+} from "./chunk-77QF375A.js";
+import "./chunk-VWKEGHXX.js";
+import "./chunk-UND5B5GE.js";
 export {
   AGENT_ENV,
   CONTAINER,

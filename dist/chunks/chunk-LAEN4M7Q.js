@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createRequire as __bfCreateRequire } from 'node:module'; const require = __bfCreateRequire(import.meta.url);
+import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   AGENT_ENV,
   CONTAINER,
@@ -11,15 +11,27 @@ import {
   NFLOG_GROUP,
   NOT_READY_EXIT,
   POD_PATHS,
+  attach,
   buildCreateArgs,
   compareRules,
+  createContainer,
+  createNetwork,
   docker,
-  dockerOk,
-  holderRunArgs,
+  execStream,
+  holderConfig,
+  imageId,
+  inspectContainer,
+  inspectNetwork,
+  killContainer,
+  labels,
   lastLine,
+  listContainers,
+  listNetworks,
   loadAndVerify,
-  networkCreateArgs,
   parseReadback,
+  ping,
+  removeContainer,
+  removeNetwork,
   renderPod,
   renderRuleset,
   require_ipaddr,
@@ -27,14 +39,16 @@ import {
   runnerEnvNames,
   setMembers,
   setName,
+  startContainer,
   staticMembers,
+  waitExit,
   writeRuleFiles
-} from "./chunk-KRGBTQFY.js";
+} from "./chunk-77QF375A.js";
 import {
   __commonJS,
   __require,
   __toESM
-} from "./chunk-5CBOWLYC.js";
+} from "./chunk-UND5B5GE.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -29484,17 +29498,17 @@ function parseName(host) {
   const wildcard = name.startsWith("*.");
   if (wildcard) name = name.slice(2);
   if (name.includes("*")) refuse("'*' is allowed only as the whole leftmost label, as in *.example.com");
-  const labels = name.split(".");
-  if (wildcard && labels.length < 2) {
+  const labels2 = name.split(".");
+  if (wildcard && labels2.length < 2) {
     refuse("a wildcard needs at least two labels after '*.', as in *.example.com, so that it cannot open a whole top-level domain");
   }
-  for (const label of labels) {
+  for (const label of labels2) {
     if (label === "") refuse("the name has an empty label (a leading dot or two dots in a row)");
     if (label.length > 63) refuse(`the label '${label.slice(0, 16)}...' is longer than 63 characters`);
     if (!/^[A-Za-z0-9_-]+$/.test(label)) refuse(`the label '${label}' may hold only letters, digits, '-' and '_'`);
     if (label.startsWith("-") || label.endsWith("-")) refuse(`the label '${label}' starts or ends with '-'`);
   }
-  if (/^[0-9]+$/.test(labels[labels.length - 1])) {
+  if (/^[0-9]+$/.test(labels2[labels2.length - 1])) {
     refuse("the last label is all digits, so this is neither a name nor an IPv4 address");
   }
   if (name.length > 253) refuse("the name is longer than 253 characters");
@@ -33934,21 +33948,28 @@ import * as os5 from "node:os";
 import * as path3 from "node:path";
 
 // src/dns/feed.ts
-import { spawn } from "node:child_process";
-var SetFeed = class {
+var SetFeed = class _SetFeed {
   channel;
   pending = [];
   counter = 0;
   buffer = "";
   ended;
-  /** A holder container's name (Docker: `docker exec`), or a channel to an `ipset -` elsewhere (a Pod's FIFOs). */
-  constructor(target) {
-    this.channel = typeof target === "string" ? execChannel(target, (err) => this.fail(err)) : target;
+  /** A channel to an `ipset -`: an exec in the holder container (`open`), or a Pod's FIFOs. */
+  constructor(channel) {
+    this.channel = channel;
     this.channel.output.setEncoding("utf8");
     this.channel.output.on("data", (chunk) => this.read(chunk));
     this.channel.input.on("error", () => void 0);
     this.channel.output.on("error", (err) => this.fail(new Error(`the set feed failed: ${err.message}`)));
     this.channel.output.on("close", () => this.fail(new Error("the set feed into the holder ended (is the holder gone?)")));
+  }
+  /** Opens the feed into a holder container: `ipset -` run by the engine, its stdin and output streamed. */
+  static async open(holder) {
+    const stream = await execStream(holder, ["sh", "-c", "exec ipset - 2>&1 >/dev/null"], { stdin: true }).catch((err) => {
+      throw new Error(`Cannot start the set feed in the holder: ${err.message}`);
+    });
+    stream.stderr.resume();
+    return new _SetFeed({ input: stream.stdin, output: stream.stdout, close: () => stream.close() });
   }
   /** Resolves once the kernel holds every element (with its new timeout). */
   add(members) {
@@ -33990,12 +34011,6 @@ var SetFeed = class {
     for (const batch of this.pending.splice(0)) batch.reject(err);
   }
 };
-function execChannel(holder, fail) {
-  const child = spawn("docker", ["exec", "-i", holder, "sh", "-c", "exec ipset - 2>&1 >/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
-  child.stderr.resume();
-  child.on("error", (err) => fail(new Error(`cannot start the set feed: ${err.message}`)));
-  return { input: child.stdin, output: child.stdout, close: () => child.kill() };
-}
 
 // src/dns/resolver.ts
 import * as dgram2 from "node:dgram";
@@ -34530,7 +34545,7 @@ async function clusterNamespace() {
 }
 async function loadApi() {
   try {
-    const { kubernetesApi } = await import("./client-7R7IONJK.js");
+    const { kubernetesApi } = await import("./client-QB2EUUM7.js");
     return await kubernetesApi();
   } catch (err) {
     throw new KubernetesError(
@@ -34578,7 +34593,7 @@ async function runInCluster(spec, log, hooks = {}, api, wait) {
   }
 }
 async function deleteRunPod(runId, namespace) {
-  const { podName } = await import("./pod-BC6EMDLV.js");
+  const { podName } = await import("./pod-Z3TZFCJP.js");
   return deletePod(await loadApi(), namespace, podName(runId));
 }
 
@@ -34601,30 +34616,37 @@ function projectRoot() {
   }
   return dir;
 }
-async function localImageId(image) {
-  const result = await docker(["image", "inspect", "--format", "{{.Id}}", image]);
-  return result.exitCode === 0 ? result.stdout.trim() : void 0;
-}
-async function ensureHolderImage(image, log) {
-  const id = await localImageId(image);
-  if (id || image !== DEFAULT_HOLDER_IMAGE) return id;
+async function ensureHolderImage(image, pull, log) {
+  const id = await imageId(image);
+  if (id) return id;
+  if (image !== DEFAULT_HOLDER_IMAGE) {
+    if (pull === "never") throw new Error(`Holder image ${image} is not on the Docker engine and input 'pull' is 'never'. Pull or build it first, or set 'pull' to 'missing'.`);
+    log.info(`Holder image ${image} is missing; pulling it.`);
+    const pulled = await docker(["pull", "--quiet", image], { timeoutMs: 0 });
+    if (pulled.exitCode !== 0) throw new Error(`Cannot pull the holder image ${image}: ${lastLine(pulled.stderr) || "docker pull failed"}. The build was not started.`);
+    return present(image);
+  }
   const root = projectRoot();
   log.info(`Holder image ${image} is missing; building it from holder/Dockerfile.`);
   const built = await docker(["build", "--tag", image, path4.join(root, "holder")], { timeoutMs: 0 });
-  if (built.exitCode === 0) return localImageId(image);
+  if (built.exitCode === 0) return present(image);
   throw new Error(
     `Cannot build the holder image ${image} from holder/Dockerfile: ${lastLine(built.stderr) || "docker build failed"}. On a machine without a registry, assemble it from the host's packages with 'sudo ${path4.join(root, "scripts", "build-holder-image")}', or set input 'holder-image' to an image with iptables, ip6tables and ipset.`
   );
+}
+async function present(image) {
+  const id = await imageId(image);
+  if (!id) throw new Error(`The holder image ${image} is still missing after it was fetched; is another job removing images?`);
+  return id;
 }
 
 // src/docker/network.ts
 var import_ipaddr4 = __toESM(require_ipaddr(), 1);
 async function inspectGateways(network) {
-  const result = await docker(["network", "inspect", "--format", "{{json .}}", network]);
-  if (result.exitCode !== 0) {
-    throw new Error(`Input 'network': cannot inspect Docker network '${network}': ${lastLine(result.stderr)}. Create it first or leave the input empty.`);
-  }
-  return parseGateways(JSON.parse(result.stdout));
+  const found2 = await inspectNetwork(network).catch((err) => {
+    throw new Error(`Input 'network': cannot inspect Docker network '${network}': ${err.message}. Create it first or leave the input empty.`);
+  });
+  return parseGateways(found2);
 }
 function parseGateways(net3) {
   if (net3.Driver === "host" || net3.Driver === "null") {
@@ -34647,39 +34669,29 @@ function firstHost(subnet) {
   return import_ipaddr4.default.fromByteArray(bytes).toString();
 }
 async function containerAddresses(container) {
-  const format = "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.GlobalIPv6Address}} {{end}}";
-  const result = await docker(["inspect", "--format", format, container]);
-  if (result.exitCode !== 0) throw new Error(`Cannot inspect container ${container}: ${lastLine(result.stderr)}`);
-  return result.stdout.split(/\s+/).filter(Boolean).map((a) => import_ipaddr4.default.parse(a).toString());
+  const found2 = await inspectContainer(container).catch((err) => {
+    throw new Error(`Cannot inspect container ${container}: ${err.message}`);
+  });
+  return Object.values(found2.NetworkSettings.Networks ?? {}).flatMap((n) => [n.IPAddress, n.GlobalIPv6Address]).filter((a) => Boolean(a)).map((a) => import_ipaddr4.default.parse(a).toString());
 }
 
 // src/report/reader.ts
-import { spawn as spawn2 } from "node:child_process";
 var READY_TIMEOUT_MS = 1e4;
 var DRAIN_MS = 200;
 var DeniedReader = class _DeniedReader {
-  packets = [];
-  child;
-  buffer = "";
-  stderr = "";
-  closed = false;
-  stopping = false;
-  /** Resolves if the reader ends on its own, before stop(): the holder is gone. */
-  lost;
-  constructor(holder) {
-    const iface = `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit}`;
-    this.child = spawn2("docker", ["exec", holder, "tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", iface], {
-      stdio: ["pipe", "pipe", "pipe"]
-    });
-    this.child.stdin.end();
+  constructor(stream) {
+    this.stream = stream;
     let lost = () => void 0;
     this.lost = new Promise((resolve3) => lost = resolve3);
-    this.child.on("close", () => {
-      this.closed = true;
-      if (!this.stopping) lost();
-    });
-    this.child.stdout.setEncoding("utf8");
-    this.child.stdout.on("data", (chunk) => {
+    this.ended = new Promise(
+      (resolve3) => stream.stdout.once("end", () => {
+        this.closed = true;
+        if (!this.stopping) lost();
+        resolve3();
+      })
+    );
+    stream.stdout.setEncoding("utf8");
+    stream.stdout.on("data", (chunk) => {
       this.buffer += chunk;
       const lines = this.buffer.split("\n");
       this.buffer = lines.pop() ?? "";
@@ -34689,30 +34701,45 @@ var DeniedReader = class _DeniedReader {
       }
     });
   }
+  stream;
+  packets = [];
+  buffer = "";
+  closed = false;
+  stopping = false;
+  ended;
+  /** Resolves if the reader ends on its own, before stop(): the holder is gone. */
+  lost;
   /** Resolves once tcpdump listens; throws (naming tcpdump's complaint) if it does not. */
   static async start(holder) {
-    const reader = new _DeniedReader(holder);
-    await new Promise((resolve3, reject) => {
-      const fail = (why) => {
-        clearTimeout(timer);
-        reject(
-          new Error(
-            `Cannot start the denied-attempt reader in the holder: ${why}. The build was not started. The holder image needs tcpdump (buildfence's own image has it).`
-          )
-        );
-      };
-      const timer = setTimeout(() => fail("tcpdump did not start listening in time"), READY_TIMEOUT_MS);
-      reader.child.stderr.setEncoding("utf8");
-      reader.child.stderr.on("data", (chunk) => {
-        reader.stderr += chunk;
-        if (/listening on/.test(reader.stderr)) {
-          clearTimeout(timer);
-          resolve3();
-        }
-      });
-      reader.child.on("error", (err) => fail(err.message));
-      reader.child.on("close", () => fail(reader.stderr.trim().split("\n").pop() || "tcpdump exited"));
+    const fail = (why) => new Error(
+      `Cannot start the denied-attempt reader in the holder: ${why}. The build was not started. The holder image needs tcpdump (buildfence's own image has it).`
+    );
+    const iface = `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit}`;
+    const stream = await execStream(holder, ["tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", iface]).catch((err) => {
+      throw fail(err.message);
     });
+    const reader = new _DeniedReader(stream);
+    let stderr = "";
+    try {
+      await new Promise((resolve3, reject) => {
+        const timer = setTimeout(() => reject(fail("tcpdump did not start listening in time")), READY_TIMEOUT_MS);
+        stream.stderr.setEncoding("utf8");
+        stream.stderr.on("data", (chunk) => {
+          stderr += chunk;
+          if (/listening on/.test(stderr)) {
+            clearTimeout(timer);
+            resolve3();
+          }
+        });
+        stream.stderr.once("end", () => {
+          clearTimeout(timer);
+          reject(fail(stderr.trim().split("\n").pop() || "tcpdump exited"));
+        });
+      });
+    } catch (err) {
+      stream.close();
+      throw err;
+    }
     return reader;
   }
   /** Stops reading after a short drain, and returns every packet seen. */
@@ -34720,9 +34747,8 @@ var DeniedReader = class _DeniedReader {
     this.stopping = true;
     if (!this.closed) {
       await new Promise((r) => setTimeout(r, DRAIN_MS));
-      const closed = new Promise((r) => this.child.once("close", r));
-      this.child.kill();
-      await closed;
+      this.stream.close();
+      await this.ended;
     }
     return this.packets;
   }
@@ -34732,31 +34758,27 @@ var DeniedReader = class _DeniedReader {
 async function removeRun(runId, ownNetwork) {
   const names = resourceNames(runId);
   const problems = [];
-  const rm3 = await docker(["rm", "--force", "--volumes", names.build, names.holder]);
-  for (const line of rm3.stderr.split("\n")) {
-    if (line.trim() && !/no such container|already in progress/i.test(line)) problems.push(`container: ${line.trim()}`);
-  }
+  await Promise.all(
+    [names.build, names.holder].map(
+      (name) => removeContainer(name).catch((err) => {
+        if (!/already in progress/i.test(err.message)) problems.push(`container ${name}: ${err.message}`);
+      })
+    )
+  );
   if (ownNetwork) {
-    const network = names.network;
-    const net3 = await docker(["network", "rm", network]);
-    if (net3.exitCode !== 0 && !/not found|no such network/i.test(net3.stderr)) {
-      problems.push(`network ${network}: ${lastLine(net3.stderr)}`);
-    }
+    await removeNetwork(names.network).catch((err) => problems.push(`network ${names.network}: ${err.message}`));
   }
   return problems;
 }
 async function findLeftovers(self, isAlive) {
-  const format = `{{.ID}} {{.Label "${LABEL_RUN}"}} {{.Label "${LABEL_PID}"}} {{.Label "${LABEL_HOST}"}}`;
-  const containers = await dockerOk(["ps", "--all", "--filter", `label=${LABEL}`, "--format", format]);
-  const networks = await dockerOk(["network", "ls", "--filter", `label=${LABEL}`, "--format", format]);
-  const parse3 = (text, kind) => text.split("\n").map((l) => l.trim().split(" ")).filter(([id, runId, pid, host]) => id && runId && runId !== self.runId && host === self.host && !isAlive(Number(pid))).map(([id, runId]) => ({ runId, kind, id }));
+  const [containers, networks] = await Promise.all([listContainers(LABEL), listNetworks(LABEL)]);
+  const parse3 = (found2, kind) => found2.map((r) => ({ id: r.Id, labels: r.Labels ?? {} })).filter(({ labels: l }) => l[LABEL_RUN] && l[LABEL_RUN] !== self.runId && l[LABEL_HOST] === self.host && !isAlive(Number(l[LABEL_PID]))).map(({ id, labels: l }) => ({ runId: l[LABEL_RUN], kind, id }));
   return [...parse3(containers, "container"), ...parse3(networks, "network")];
 }
 async function removeLeftovers(leftovers) {
-  const containers = leftovers.filter((l) => l.kind === "container").map((l) => l.id);
-  const networks = leftovers.filter((l) => l.kind === "network").map((l) => l.id);
-  if (containers.length > 0) await docker(["rm", "--force", "--volumes", ...containers]);
-  if (networks.length > 0) await docker(["network", "rm", ...networks]);
+  const ignore = () => void 0;
+  await Promise.all(leftovers.filter((l) => l.kind === "container").map((l) => removeContainer(l.id).catch(ignore)));
+  await Promise.all(leftovers.filter((l) => l.kind === "network").map((l) => removeNetwork(l.id).catch(ignore)));
 }
 function processAlive(pid) {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -34794,14 +34816,14 @@ async function runSandbox(spec, log, hooks = {}) {
     return fn();
   };
   try {
-    let holderImageId;
+    let holderImageId = "";
     const rules = await log.group("Fence up", async () => {
       const network = spec.network ?? names.network;
       const [, imageId2, dirs] = await settled([
         sweep(id, log),
-        step(() => ensureHolderImage(spec.holderImage, log)),
+        step(() => ensureHolderImage(spec.holderImage, spec.pull, log)),
         prepareDirs(tmp, spec),
-        handle.ownNetwork ? step(() => dockerOk(networkCreateArgs(id))) : Promise.resolve("")
+        handle.ownNetwork ? step(() => createNetwork(names.network, labels(id))) : Promise.resolve()
       ]);
       holderImageId = imageId2;
       const gateways = await inspectGateways(network);
@@ -34827,24 +34849,27 @@ async function runSandbox(spec, log, hooks = {}) {
         resolver: { address: gateway4, port }
       });
       await writeRuleFiles(dirs.rules, rules2);
-      await step(() => startHolder(holderRunArgs({ id, image: spec.holderImage, network, rulesDir: dirs.rules, pull: spec.pull }), spec.holderImage));
-      await loadAndVerify(names.holder, spec.holderImage, rules2);
-      dns.feed = new SetFeed(names.holder);
-      const [clients, reader] = await settled([containerAddresses(names.holder), DeniedReader.start(names.holder), step(() => createBuild(spec, id, tmp))]);
+      await step(() => holderStep(spec.holderImage, () => createContainer(names.holder, holderConfig({ id, image: imageId2, network, rulesDir: dirs.rules }))));
+      const [[clients]] = await settled([
+        step(() => holderStep(spec.holderImage, () => startContainer(names.holder))).then(
+          () => settled([
+            containerAddresses(names.holder),
+            loadAndVerify(names.holder, spec.holderImage, rules2),
+            DeniedReader.start(names.holder).then((r) => dns.reader = r),
+            SetFeed.open(names.holder).then((f) => dns.feed = f)
+          ])
+        ),
+        step(() => createBuild(spec, id, tmp))
+      ]);
       resolver.serve(clients, dns.feed, staticMembers(rules2));
-      dns.reader = reader;
       log.info(
         `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}.`
       );
       return rules2;
     });
     log.info(`Running the build in ${spec.image} (${names.build}).`);
-    await step(() => runBuild(names, log, dns.reader.lost));
-    const [build, packets, holderId] = await Promise.all([
-      inspectBuild(names.build, log),
-      dns.reader.stop(),
-      holderImageId ?? imageId(spec.holderImage)
-    ]);
+    const build = await step(() => runBuild(names, log, dns.reader.lost));
+    const packets = await dns.reader.stop();
     for (const e of dns.resolver.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
     }
@@ -34853,7 +34878,7 @@ async function runSandbox(spec, log, hooks = {}) {
       started,
       ended: (/* @__PURE__ */ new Date()).toISOString(),
       exitCode: build.exitCode,
-      images: { holder: { name: spec.holderImage, id: holderId }, build: { name: spec.image, id: build.imageId } },
+      images: { holder: { name: spec.holderImage, id: holderImageId }, build: { name: spec.image, id: build.imageId } },
       rules,
       packets,
       dns: dns.resolver.decisionLog(),
@@ -34865,8 +34890,7 @@ async function runSandbox(spec, log, hooks = {}) {
   }
 }
 async function checkEngine() {
-  const result = await docker(["version", "--format", "{{.Server.Version}}"], { timeoutMs: ENGINE_TIMEOUT_MS });
-  if (result.exitCode !== 0) throw new Error(`The Docker engine cannot be reached: ${lastLine(result.stderr)}. Start it, or check DOCKER_HOST.`);
+  await ping(ENGINE_TIMEOUT_MS);
 }
 function hostAddresses() {
   return Object.values(os7.networkInterfaces()).flat().filter((i) => i !== void 0 && !i.internal && !i.address.startsWith("fe80:")).map((i) => i.address.replace(/%.*$/, ""));
@@ -34890,14 +34914,10 @@ async function prepareDirs(tmp, spec) {
 `).join(""), { mode: 384 });
   return { rules, script, envFile };
 }
-async function startHolder(args, image) {
-  const result = await docker(args, { timeoutMs: 0 });
-  if (result.exitCode !== 0) {
-    throw new Error(`Cannot start the holder container from image ${image}: ${lastLine(result.stderr)}. The build was not started.`);
-  }
-}
-async function imageId(image) {
-  return (await dockerOk(["image", "inspect", "--format", "{{.Id}}", image])).trim();
+async function holderStep(image, fn) {
+  await fn().catch((err) => {
+    throw new Error(`Cannot start the holder container from image ${image}: ${err.message}. The build was not started.`);
+  });
 }
 async function createBuild(spec, id, tmp) {
   const created = await docker(
@@ -34917,29 +34937,36 @@ async function createBuild(spec, id, tmp) {
   }
 }
 async function runBuild(names, log, holderLost) {
+  const info2 = await inspectContainer(names.build);
   let lost = false;
   void holderLost.then(async () => {
     lost = true;
-    await docker(["kill", names.build]);
+    await killContainer(names.build).catch(() => void 0);
   });
-  await log.untrusted(
-    (write) => docker(["start", "--attach", names.build], {
-      timeoutMs: 0,
-      onStdout: (d) => write(d, "stdout"),
-      onStderr: (d) => write(d, "stderr")
-    })
-  );
+  const output = await attach(names.build, info2.Config.Tty === true);
+  await log.untrusted(async (write) => {
+    const ends = ["stdout", "stderr"].map(
+      (name) => new Promise((resolve3) => {
+        output[name].on("data", (d) => write(d, name));
+        output[name].on("end", resolve3);
+      })
+    );
+    try {
+      await startContainer(names.build);
+    } catch (err) {
+      output.close();
+      throw new Error(`Cannot start the build container: ${err.message}`);
+    }
+    await Promise.all(ends);
+  });
+  const exit = await waitExit(names.build);
+  if (exit.error) log.warning(`The build container reported: ${exit.error}`);
   if (lost) {
     throw new Error(
       `The holder container ${names.holder} stopped during the build, so its denied attempts could no longer be recorded. The build was stopped and the step fails. Did something remove the container?`
     );
   }
-}
-async function inspectBuild(build, log) {
-  const state = await dockerOk(["inspect", "--format", "{{.State.ExitCode}} {{.Image}} {{.State.Error}}", build]);
-  const [code2, image, ...error2] = state.trim().split(" ");
-  if (error2.join(" ").trim()) log.warning(`The build container reported: ${error2.join(" ").trim()}`);
-  return { exitCode: Number(code2), imageId: image };
+  return { exitCode: exit.exitCode, imageId: info2.Image };
 }
 async function settled(steps) {
   const results = await Promise.allSettled(steps);
@@ -34961,7 +34988,7 @@ function onCancel(log, build) {
     if (signalled) return;
     signalled = signal;
     log.warning(`Received ${signal}: stopping the build and removing the fence.`);
-    void docker(["kill", build], { timeoutMs: CANCEL_DEADLINE_MS }).catch(() => void 0);
+    void killContainer(build, CANCEL_DEADLINE_MS).catch(() => void 0);
     setTimeout(() => process.exit(code2()), CANCEL_DEADLINE_MS).unref();
     if (finished) process.exit(code2());
   };

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-import { createRequire as __bfCreateRequire } from 'node:module'; const require = __bfCreateRequire(import.meta.url);
-import "./chunk-5CBOWLYC.js";
+import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
+import "./chunk-UND5B5GE.js";
 
 // src/kubernetes/client.ts
 import { Writable } from "node:stream";
 var DELETE_GRACE_SECONDS = 1;
 async function kubernetesApi() {
-  const k8s = await import("./dist-2U6OWJUM.js");
+  const k8s = await import("./dist-G7YDTCWF.js");
   const config = new k8s.KubeConfig();
   config.loadFromDefault();
   const core = config.makeApiClient(k8s.CoreV1Api);

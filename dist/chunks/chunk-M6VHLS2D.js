@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { createRequire as __bfCreateRequire } from 'node:module'; const require = __bfCreateRequire(import.meta.url);
+import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   actionLog,
   annotations,
@@ -18,7 +18,7 @@ import {
   verdictOf,
   warning,
   writeRecord
-} from "./chunk-YBXC6F3L.js";
+} from "./chunk-LAEN4M7Q.js";
 
 // src/action.ts
 import * as os from "node:os";
