@@ -11,18 +11,17 @@ import {
   podResolver,
   podVerify,
   readRunSpec,
-  require_shell_quote,
   runFenced,
-  terminalLog,
   textSummary,
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-LAEN4M7Q.js";
+} from "./chunks/chunk-N43C54IN.js";
 import {
   renderNetworkPolicy,
-  renderPod
-} from "./chunks/chunk-77QF375A.js";
+  renderPod,
+  require_shell_quote
+} from "./chunks/chunk-3FCMPLTA.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM
@@ -31,6 +30,26 @@ import {
 // src/cli.ts
 var import_shell_quote = __toESM(require_shell_quote(), 1);
 import { parseArgs } from "node:util";
+
+// src/log.ts
+function terminalLog(options) {
+  return {
+    info: (m) => process.stderr.write(`${m}
+`),
+    warning: (m) => process.stderr.write(`warning: ${m}
+`),
+    debug: (m) => {
+      if (options.verbose) process.stderr.write(`debug: ${m}
+`);
+    },
+    group: async (name, fn) => {
+      process.stderr.write(`== ${name}
+`);
+      return fn();
+    },
+    untrusted: (fn) => fn((data, stream) => process[stream].write(data))
+  };
+}
 
 // src/policy/describe.ts
 function describePolicy(policy) {

@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
-  runAction
-} from "./chunks/chunk-M6VHLS2D.js";
-import {
+  runAction,
   setFailed
-} from "./chunks/chunk-LAEN4M7Q.js";
-import "./chunks/chunk-77QF375A.js";
+} from "./chunks/chunk-PHLFO2PH.js";
+import "./chunks/chunk-N43C54IN.js";
+import "./chunks/chunk-3FCMPLTA.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

@@ -1,6 +1,7 @@
 // Bundles each entry into dist/ (or the directory given) with its dependencies, as GitHub runs
 // actions without node_modules.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
 import { build } from 'esbuild';
 
 const outdir = process.argv[2] ?? 'dist';
@@ -16,6 +17,25 @@ const banner = [
   'const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));',
 ].join(' ');
 
+// docker-modem loads its ssh transport (ssh2, a large library) on start, for DOCKER_HOST=ssh://
+// alone. Every run pays that load before its first request: load it on first use instead.
+const lazySsh = {
+  name: 'lazy-ssh',
+  setup(b) {
+    b.onLoad({ filter: /docker-modem[\\/]lib[\\/]ssh\.js$/, namespace: 'file' }, (args) => ({
+      contents: `module.exports = function (options) { return require(${JSON.stringify(`${args.path}?eager`)})(options); };`,
+      loader: 'js',
+      resolveDir: path.dirname(args.path),
+    }));
+    b.onResolve({ filter: /\?eager$/ }, (args) => ({ path: args.path.slice(0, -'?eager'.length), namespace: 'eager' }));
+    b.onLoad({ filter: /.*/, namespace: 'eager' }, (args) => ({
+      contents: readFileSync(args.path, 'utf8'),
+      loader: 'js',
+      resolveDir: path.dirname(args.path),
+    }));
+  },
+};
+
 await build({
   entryPoints: { main: 'src/main.ts', post: 'src/post.ts', cli: 'src/cli.ts' },
   outdir,
@@ -30,6 +50,7 @@ await build({
   // ssh2 (docker-modem's DOCKER_HOST=ssh://) tries an optional native addon and falls back to
   // JavaScript when it is absent, as it is here.
   external: ['*.node'],
+  plugins: [lazySsh],
   legalComments: 'none',
   logLevel: 'warning',
 });

@@ -3,7 +3,7 @@ import * as core from '@actions/core';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readRunSpec } from './inputs.js';
-import { actionLog } from './log.js';
+import { actionLog } from './action-log.js';
 import { removeRun } from './docker/resources.js';
 import { buildRecord } from './report/record.js';
 import { annotations, renderSummary } from './report/summary.js';

@@ -1,6 +1,5 @@
-// Where progress and the build's output go: the workflow log (action) or a terminal (CLI).
-import { randomBytes } from 'node:crypto';
-import * as core from '@actions/core';
+// Where progress and the build's output go: the workflow log (action-log.ts) or a terminal (CLI).
+// This module stays free of @actions/core, so the CLI does not load it.
 
 export interface Log {
   info(message: string): void;
@@ -12,29 +11,6 @@ export interface Log {
 }
 
 export type OutputWriter = (data: Buffer, stream: 'stdout' | 'stderr') => void;
-
-export function actionLog(): Log {
-  return {
-    info: (m) => core.info(m),
-    warning: (m) => core.warning(m),
-    debug: (m) => core.debug(m),
-    group: (name, fn) => core.group(name, fn),
-    untrusted: async (fn) => {
-      // Both streams go to stdout, inside the pause. A fresh token per run: the build cannot guess it, so it cannot end the pause itself.
-      const token = randomBytes(16).toString('hex');
-      process.stdout.write(`::stop-commands::${token}\n`);
-      let endsWithNewline = true;
-      try {
-        return await fn((data) => {
-          if (data.length > 0) endsWithNewline = data[data.length - 1] === 0x0a;
-          process.stdout.write(data);
-        });
-      } finally {
-        process.stdout.write(`${endsWithNewline ? '' : '\n'}::${token}::\n`);
-      }
-    },
-  };
-}
 
 export function terminalLog(options: { verbose: boolean }): Log {
   return {

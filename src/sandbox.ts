@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCreateArgs, holderConfig, labels, resourceNames, runnerEnvNames, type ResourceNames, type RunIdentity } from './docker/args.js';
 import { docker, lastLine } from './docker/cli.js';
-import { attach, createContainer, createNetwork, inspectContainer, killContainer, ping, startContainer, waitExit } from './docker/engine.js';
+import { attach, createContainer, createNetwork, inspectContainer, killContainer, ping, removeContainer, startContainer, waitExit } from './docker/engine.js';
 import { ensureHolderImage } from './docker/holder-image.js';
 import { containerAddresses, inspectGateways } from './docker/network.js';
 import { SetFeed } from './dns/feed.js';
@@ -14,7 +14,8 @@ import { DeniedReader } from './report/reader.js';
 import type { RunFacts } from './report/record.js';
 import { Forwarder, hostResolvers } from './dns/upstream.js';
 import { findLeftovers, processAlive, removeLeftovers, removeRun } from './docker/resources.js';
-import { loadAndVerify, writeRuleFiles } from './firewall/load.js';
+import { verifyReadback, writeRuleFiles } from './firewall/load.js';
+import { HolderOutput, holderCommand } from './docker/holder.js';
 import { renderRuleset, staticMembers } from './firewall/ruleset.js';
 import type { Log } from './log.js';
 import type { RunSpec } from './spec.js';
@@ -50,12 +51,13 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
 
   const tmp = await fs.mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), `buildfence-${id.runId}-`));
   const started = new Date().toISOString();
-  const dns: { forwarder?: Forwarder; resolver?: Resolver; feed?: SetFeed; reader?: DeniedReader } = {};
+  const dns: { forwarder?: Forwarder; resolver?: Resolver; feed?: SetFeed; reader?: DeniedReader; holderOutput?: { close(): void } } = {};
   let teardown: Promise<void> | undefined;
   const down = () =>
     (teardown ??= (async () => {
       dns.feed?.close();
       await dns.reader?.stop();
+      dns.holderOutput?.close();
       await dns.resolver?.close();
       dns.forwarder?.close();
       await tearDown(handle, tmp, log);
@@ -102,19 +104,28 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
         resolver: { address: gateway4, port },
       });
       await writeRuleFiles(dirs.rules, rules);
-      await step(() => holderStep(spec.holderImage, () => createContainer(names.holder, holderConfig({ id, image: imageId, network, rulesDir: dirs.rules }))));
+      await step(() => holderStep(spec.holderImage, () => createContainer(names.holder, holderConfig({ id, image: imageId, network, rulesDir: dirs.rules, command: holderCommand() }))));
+      // Attached before it starts: the holder prints the read-back, then becomes the reader.
+      const holder = await HolderOutput.attach(names.holder, spec.holderImage);
+      dns.holderOutput = holder.reader;
+      const reader = DeniedReader.start(holder.reader).then((r) => (dns.reader = r));
       // The build is only created here (it joins the holder's namespace, which exists now); it
-      // starts once the rules are verified. The reader and the feed start beside the rule load:
-      // they use the holder's namespace, not its rules.
+      // starts once the rules are verified. The feed starts beside the rule load: it needs the
+      // holder's namespace, not its rules.
       const [[clients]] = await settled([
-        step(() => holderStep(spec.holderImage, () => startContainer(names.holder))).then(() =>
-          settled([
-            containerAddresses(names.holder),
-            loadAndVerify(names.holder, spec.holderImage, rules),
-            DeniedReader.start(names.holder).then((r) => (dns.reader = r)),
-            SetFeed.open(names.holder).then((f) => (dns.feed = f)),
-          ] as const),
-        ),
+        step(() => holderStep(spec.holderImage, () => startContainer(names.holder)))
+          .catch((err: unknown) => {
+            holder.reader.close();
+            throw err;
+          })
+          .then(() =>
+            settled([
+              containerAddresses(names.holder),
+              holder.loaded.then((readback) => verifyReadback(rules, readback)),
+              reader,
+              SetFeed.open(names.holder).then((f) => (dns.feed = f)),
+            ] as const),
+          ),
         step(() => createBuild(spec, id, tmp)),
       ] as const);
       resolver.serve(clients, dns.feed!, staticMembers(rules));
@@ -126,7 +137,9 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
     });
     log.info(`Running the build in ${spec.image} (${names.build}).`);
     const build = await step(() => runBuild(names, log, dns.reader!.lost));
-    const packets = await dns.reader!.stop();
+    // The reader's drain and the build's removal overlap (the teardown removes the rest, and
+    // retries the build and reports if this removal failed).
+    const [packets] = await Promise.all([dns.reader!.stop(), removeContainer(names.build).catch(() => undefined)]);
     for (const e of dns.resolver!.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
     }

@@ -45,14 +45,16 @@ export interface HolderArgs {
   image: string;
   network: string;
   rulesDir: string;
+  /** What the holder runs: it loads the rules, then stays as the reader (docker/holder.ts). */
+  command: { entrypoint: string[]; cmd: string[] };
 }
 
 /** The holder's container configuration, as the Engine API's create takes it. */
 export function holderConfig(a: HolderArgs): object {
   return {
     Image: a.image,
-    Entrypoint: ['sleep'],
-    Cmd: ['2147483647'],
+    Entrypoint: a.command.entrypoint,
+    Cmd: a.command.cmd,
     Labels: labels(a.id),
     HostConfig: {
       NetworkMode: a.network,

@@ -1,8 +1,9 @@
-// Loads the rendered rules into the holder in one exec and reads them back.
+// Loading the rendered rules into the holder and reading them back: the script that does both,
+// and the check of what it printed.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { quote } from 'shell-quote';
 import { lastLine } from '../docker/cli.js';
-import { exec } from '../docker/engine.js';
 import { RULES_MOUNT } from '../docker/args.js';
 import { compareRules, type SavedRules } from './verify.js';
 import type { Ruleset } from './ruleset.js';
@@ -10,6 +11,8 @@ import type { Ruleset } from './ruleset.js';
 export const RULE_FILES = { ipset: 'rules.ipset', v4: 'rules.v4', v6: 'rules.v6', resolvConf: 'resolv.conf' } as const;
 
 const MARK = '---buildfence-readback---';
+/** Printed once the read-back is complete. */
+export const LOADED_MARK = '---buildfence-loaded---';
 
 // Runs inside the holder with its own sh: one restore per family (atomic), and any failure stops
 // the script before the read-back, so the caller never sees a half fence as whole. The IPv4 file
@@ -53,17 +56,26 @@ export async function writeRuleFiles(dir: string, rules: Ruleset): Promise<void>
   );
 }
 
-/** Loads the rules and throws unless what the kernel holds equals what was rendered. */
-export async function loadAndVerify(holder: string, holderImage: string, rules: Ruleset): Promise<void> {
-  const result = await exec(holder, ['sh', '-c', LOAD_SCRIPT]);
-  if (result.exitCode !== 0) {
-    throw new FenceError(
-      `Loading the fence into the holder (image ${holderImage}) failed: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}. ` +
-        'The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); ' +
-        "buildfence's own image has them (scripts/build-holder-image).",
-    );
-  }
-  const diffs = compareRules(rules, parseReadback(result.stdout));
+/**
+ * The holder container's command: the load and the read-back, a marker, then `then` becomes
+ * the holder's process for the rest of the run. A failed load ends the script, and so the holder.
+ */
+export function holderScript(then: string[]): string {
+  return `${LOAD_SCRIPT}\necho ${LOADED_MARK}\nexec ${quote(then)}`;
+}
+
+/** Why the load ended before its read-back: what the holder said last, or its exit code. */
+export function loadFailure(holderImage: string, stderr: string, exitCode: number | undefined): FenceError {
+  return new FenceError(
+    `Loading the fence into the holder (image ${holderImage}) failed: ${lastLine(stderr) || `exit code ${exitCode ?? 'unknown'}`}. ` +
+      'The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); ' +
+      "buildfence's own image has them (scripts/build-holder-image).",
+  );
+}
+
+/** Throws unless what the kernel holds (the read-back) equals what was rendered. */
+export function verifyReadback(rules: Ruleset, readback: string): void {
+  const diffs = compareRules(rules, parseReadback(readback));
   if (diffs.length > 0) {
     throw new FenceError(
       `The rules read back from the holder differ from the rules loaded, so the build was not started:\n  ${diffs.slice(0, 20).join('\n  ')}` +

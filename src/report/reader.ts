@@ -1,12 +1,19 @@
-// The denied-attempt reader: tcpdump on the holder's NFLOG groups, started before the build so
-// that its first packet is seen too.
-import { execStream, type ExecStream } from '../docker/engine.js';
-import { NFLOG_GROUP } from '../firewall/ruleset.js';
+// The denied-attempt reader: tcpdump on the holder's NFLOG groups (the holder's own process
+// after the rule load, see docker/holder.ts), listening before the build starts so that its
+// first packet is seen too.
+import type { Readable } from 'node:stream';
 import { parseNflogLine, type LoggedPacket } from './nflog.js';
 
 const READY_TIMEOUT_MS = 10_000;
 /** How long after the build ends the reader may take to hand over its last lines. */
 const DRAIN_MS = 200;
+
+/** tcpdump's output, and a way to stop reading it. */
+export interface ReaderOutput {
+  stdout: Readable;
+  stderr: Readable;
+  close(): void;
+}
 
 export class DeniedReader {
   readonly packets: LoggedPacket[] = [];
@@ -17,18 +24,18 @@ export class DeniedReader {
   /** Resolves if the reader ends on its own, before stop(): the holder is gone. */
   readonly lost: Promise<void>;
 
-  private constructor(private readonly stream: ExecStream) {
+  private constructor(private readonly output: ReaderOutput) {
     let lost: () => void = () => undefined;
     this.lost = new Promise<void>((resolve) => (lost = resolve));
     this.ended = new Promise<void>((resolve) =>
-      stream.stdout.once('end', () => {
+      output.stdout.once('end', () => {
         this.closed = true;
         if (!this.stopping) lost();
         resolve();
       }),
     );
-    stream.stdout.setEncoding('utf8');
-    stream.stdout.on('data', (chunk: string) => {
+    output.stdout.setEncoding('utf8');
+    output.stdout.on('data', (chunk: string) => {
       this.buffer += chunk;
       const lines = this.buffer.split('\n');
       this.buffer = lines.pop() ?? '';
@@ -40,38 +47,28 @@ export class DeniedReader {
   }
 
   /** Resolves once tcpdump listens; throws (naming tcpdump's complaint) if it does not. */
-  static async start(holder: string): Promise<DeniedReader> {
+  static async start(output: ReaderOutput): Promise<DeniedReader> {
     const fail = (why: string) =>
       new Error(
         `Cannot start the denied-attempt reader in the holder: ${why}. The build was not started. ` +
           "The holder image needs tcpdump (buildfence's own image has it).",
       );
-    const iface = `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit}`;
-    const stream = await execStream(holder, ['tcpdump', '-tt', '-q', '-n', '-l', '-e', '-i', iface]).catch((err: Error) => {
-      throw fail(err.message);
-    });
-    const reader = new DeniedReader(stream);
+    const reader = new DeniedReader(output);
     let stderr = '';
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(fail('tcpdump did not start listening in time')), READY_TIMEOUT_MS);
-        stream.stderr.setEncoding('utf8');
-        stream.stderr.on('data', (chunk: string) => {
-          stderr += chunk;
-          if (/listening on/.test(stderr)) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        stream.stderr.once('end', () => {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(fail('tcpdump did not start listening in time')), READY_TIMEOUT_MS);
+      output.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/listening on/.test(stderr)) {
           clearTimeout(timer);
-          reject(fail(stderr.trim().split('\n').pop() || 'tcpdump exited'));
-        });
+          resolve();
+        }
       });
-    } catch (err) {
-      stream.close();
-      throw err;
-    }
+      output.stderr.once('end', () => {
+        clearTimeout(timer);
+        reject(fail(stderr.trim().split('\n').pop() || 'tcpdump exited'));
+      });
+    });
     return reader;
   }
 
@@ -80,7 +77,7 @@ export class DeniedReader {
     this.stopping = true;
     if (!this.closed) {
       await new Promise((r) => setTimeout(r, DRAIN_MS));
-      this.stream.close();
+      this.output.close();
       await this.ended;
     }
     return this.packets;

@@ -15,7 +15,7 @@ function valueOf(args: string[], flag: string): string[] {
 }
 
 describe('holderConfig', () => {
-  const config = holderConfig({ id, image: 'buildfence/holder:0.1.0', network: 'net1', rulesDir: '/tmp/r' }) as {
+  const config = holderConfig({ id, image: 'buildfence/holder:0.1.0', network: 'net1', rulesDir: '/tmp/r', command: { entrypoint: ['sh', '-c'], cmd: ['x'] } }) as {
     Labels: Record<string, string>;
     HostConfig: { CapDrop: string[]; CapAdd: string[]; Privileged?: boolean; NetworkMode: string; Binds: string[]; SecurityOpt: string[] };
   };

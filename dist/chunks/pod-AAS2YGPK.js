@@ -14,8 +14,7 @@ import {
   podRuleset,
   renderNetworkPolicy,
   renderPod
-} from "./chunk-77QF375A.js";
-import "./chunk-VWKEGHXX.js";
+} from "./chunk-3FCMPLTA.js";
 import "./chunk-UND5B5GE.js";
 export {
   AGENT_ENV,

@@ -1,0 +1,64 @@
+// The holder's one process, watched from outside: it loads the rules and prints them back, then
+// becomes the denied-attempt reader (tcpdump on the NFLOG groups) for the rest of the run. Its
+// output is attached before it starts, so the read-back and every logged packet arrive here.
+import { PassThrough, type Readable } from 'node:stream';
+import { LOADED_MARK, holderScript, loadFailure } from '../firewall/load.js';
+import { NFLOG_GROUP } from '../firewall/ruleset.js';
+import { attach, waitExit } from './engine.js';
+
+/** tcpdump on both NFLOG groups, one line per packet, as soon as it is seen. */
+export const READER_COMMAND = ['tcpdump', '-tt', '-q', '-n', '-l', '-e', '-i', `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit}`];
+
+/** The holder container's entrypoint and command. */
+export function holderCommand(): { entrypoint: string[]; cmd: string[] } {
+  return { entrypoint: ['sh', '-c'], cmd: [holderScript(READER_COMMAND)] };
+}
+
+export class HolderOutput {
+  /** The read-back; rejects with the reason when the load fails (the holder then exits). */
+  readonly loaded: Promise<string>;
+  /** What the holder prints after the read-back: the reader's packets and its messages. */
+  readonly reader: { stdout: Readable; stderr: Readable; close(): void };
+
+  private constructor(
+    holder: string,
+    holderImage: string,
+    output: { stdout: Readable; stderr: Readable; close(): void },
+  ) {
+    const after = new PassThrough();
+    this.reader = { stdout: after, stderr: output.stderr, close: () => output.close() };
+    let stderr = '';
+    output.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4096)));
+    this.loaded = new Promise<string>((resolve, reject) => {
+      let text = '';
+      let done = false;
+      const marker = `${LOADED_MARK}\n`;
+      output.stdout.on('data', (d: Buffer) => {
+        if (done) return void after.write(d);
+        text += d.toString();
+        const at = text.indexOf(marker);
+        if (at < 0) return;
+        done = true;
+        resolve(text.slice(0, at));
+        const rest = text.slice(at + marker.length);
+        if (rest) after.write(rest);
+      });
+      output.stdout.on('end', () => {
+        after.end();
+        if (!done) {
+          void waitExit(holder).then(
+            (exit) => reject(loadFailure(holderImage, stderr, exit.exitCode)),
+            () => reject(loadFailure(holderImage, stderr, undefined)),
+          );
+        }
+      });
+    });
+    // Whoever needs the load's outcome awaits it; teardown must not see an unhandled rejection.
+    this.loaded.catch(() => undefined);
+  }
+
+  /** Attaches to a created holder; call before starting it. */
+  static async attach(holder: string, holderImage: string): Promise<HolderOutput> {
+    return new HolderOutput(holder, holderImage, await attach(holder, false));
+  }
+}
