@@ -16,7 +16,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-N43C54IN.js";
+} from "./chunks/chunk-KRB3SZM7.js";
 import {
   renderNetworkPolicy,
   renderPod,

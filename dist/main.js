@@ -3,8 +3,8 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   runAction,
   setFailed
-} from "./chunks/chunk-PHLFO2PH.js";
-import "./chunks/chunk-N43C54IN.js";
+} from "./chunks/chunk-3IW2KYMT.js";
+import "./chunks/chunk-KRB3SZM7.js";
 import "./chunks/chunk-3FCMPLTA.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";

@@ -23,15 +23,19 @@ const lazySsh = {
   name: 'lazy-ssh',
   setup(b) {
     b.onLoad({ filter: /docker-modem[\\/]lib[\\/]ssh\.js$/, namespace: 'file' }, (args) => ({
-      contents: `module.exports = function (options) { return require(${JSON.stringify(`${args.path}?eager`)})(options); };`,
+      contents: 'module.exports = function (options) { return require("./ssh.js?eager")(options); };',
       loader: 'js',
       resolveDir: path.dirname(args.path),
     }));
-    b.onResolve({ filter: /\?eager$/ }, (args) => ({ path: args.path.slice(0, -'?eager'.length), namespace: 'eager' }));
+    // Relative to the checkout, so the bundle is the same wherever it is built.
+    b.onResolve({ filter: /\?eager$/ }, (args) => ({
+      path: path.relative(process.cwd(), path.join(args.resolveDir, args.path.slice(0, -'?eager'.length))),
+      namespace: 'eager',
+    }));
     b.onLoad({ filter: /.*/, namespace: 'eager' }, (args) => ({
       contents: readFileSync(args.path, 'utf8'),
       loader: 'js',
-      resolveDir: path.dirname(args.path),
+      resolveDir: path.dirname(path.resolve(args.path)),
     }));
   },
 };

@@ -27177,9 +27177,9 @@ var require_lib3 = __commonJS({
   }
 });
 
-// eager:/work/main/node_modules/docker-modem/lib/ssh.js
+// eager:node_modules/docker-modem/lib/ssh.js
 var require_ssh = __commonJS({
-  "eager:/work/main/node_modules/docker-modem/lib/ssh.js"(exports, module) {
+  "eager:node_modules/docker-modem/lib/ssh.js"(exports, module) {
     var Client = require_lib3().Client;
     var http = __require("http");
     module.exports = function(opt) {

@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-N43C54IN.js";
+} from "./chunk-KRB3SZM7.js";
 import {
   __commonJS,
   __require,
