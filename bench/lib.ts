@@ -1,8 +1,9 @@
 // What the benchmarks share: timed processes, the CLI under test, an internal network with a
-// probe source, strace-based phase timing, medians. Every byte of benchmark traffic goes to a
+// probe source, phase timing (strace for processes, a recording proxy for Engine API calls), medians. Every byte of benchmark traffic goes to a
 // container on an --internal network created here; allowlist entries beyond it are rules only.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import * as net from 'node:net';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -243,8 +244,9 @@ export async function unfencedSession(net: BenchNet): Promise<Session> {
   };
 }
 
-/** One process the traced CLI started, from its execve to its exit. */
+/** One process the traced CLI started (from its execve to its exit), or one Engine API call. */
 export interface Phase {
+  /** A process's argv, or `['api', METHOD, PATH]` with run-specific names replaced. */
   argv: string[];
   start: number;
   end: number;
@@ -253,30 +255,114 @@ export interface Phase {
 export interface Trace {
   /** Wall time of the traced command, from its execve to its exit (ms). */
   totalMs: number;
-  /** The docker calls, in order, with times in ms from the command's start. */
+  /** The docker processes and Engine API calls, in order of their start, in ms from the command's start. */
   docker: Phase[];
+  /** When the holder's process began the load, and printed the end of its read-back, in ms from the start. */
+  loadingAt?: number;
+  loadedAt?: number;
+  listeningAt?: number;
   stdout: string;
   stderr: string;
 }
 
+/** Printed by the holder before its load and after its read-back (src/firewall/load.ts). */
+const LOADING_MARK = '---buildfence-loading---';
+const LOADED_MARK = '---buildfence-loaded---';
+
 /**
  * Runs a command under `strace -f -e trace=execve`, which stops the tracee only at exec and
- * exit, and returns when each docker call started and ended. buildfence prints no timings, so
- * this is how the setup is broken down without changing it.
+ * exit, with DOCKER_HOST pointing at a proxy in front of the engine that notes when each API
+ * request starts and when its last answer byte passes (a stream's end for attach and exec).
+ * buildfence prints no timings, so this is how the setup is broken down without changing it.
  */
 export async function traced(argv: string[], cwd: string, timeoutMs?: number): Promise<Trace> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bfbench-strace-'));
+  const recorder = await engineRecorder(path.join(dir, 'engine.sock'));
   try {
     const out = path.join(dir, 'trace');
-    const r = await timed('strace', ['-f', '--seccomp-bpf', '-q', '-e', 'trace=execve', '-e', 'signal=none', '-ttt', '-s', '64', '-o', out, ...argv], { cwd, timeoutMs });
+    const r = await timed('strace', ['-f', '--seccomp-bpf', '-q', '-e', 'trace=execve', '-e', 'signal=none', '-ttt', '-s', '64', '-o', out, ...argv], {
+      cwd,
+      timeoutMs,
+      env: { ...process.env, DOCKER_HOST: `unix://${recorder.socket}` },
+    });
     if (r.code !== 0) throw new Error(`traced run exited with ${r.code}:\n${(r.stdout + r.stderr).trim().slice(-2000)}`);
-    return { ...parseTrace(await fs.readFile(out, 'utf8')), stdout: r.stdout, stderr: r.stderr };
+    const trace = parseTrace(await fs.readFile(out, 'utf8'));
+    const rel = (t: number) => t - trace.startedAt;
+    const api = recorder.calls.map((c) => ({ argv: ['api', c.method, c.path], start: rel(c.start), end: rel(c.end) }));
+    return {
+      totalMs: trace.totalMs,
+      docker: [...trace.docker, ...api].sort((x, y) => x.start - y.start),
+      loadingAt: recorder.marks.get(LOADING_MARK) === undefined ? undefined : rel(recorder.marks.get(LOADING_MARK)!),
+      loadedAt: recorder.marks.get(LOADED_MARK) === undefined ? undefined : rel(recorder.marks.get(LOADED_MARK)!),
+      listeningAt: recorder.marks.get('listening on') === undefined ? undefined : rel(recorder.marks.get('listening on')!),
+      stdout: r.stdout,
+      stderr: r.stderr,
+    };
   } finally {
+    await recorder.close();
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
 
-function parseTrace(text: string): Omit<Trace, 'stdout' | 'stderr'> {
+interface ApiCall {
+  method: string;
+  path: string;
+  start: number;
+  end: number;
+}
+
+/** A unix socket that passes every byte to the engine's and notes each request's start and last answer byte. */
+async function engineRecorder(socket: string): Promise<{ socket: string; calls: ApiCall[]; marks: Map<string, number>; close(): Promise<void> }> {
+  const now = () => performance.timeOrigin + performance.now();
+  const engine = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
+  const recorder = { socket, calls: [] as ApiCall[], marks: new Map<string, number>(), close: async () => undefined };
+  const conns = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(engine);
+    conns.add(client).add(upstream);
+    let current: ApiCall | undefined;
+    client.on('data', (d: Buffer) => {
+      // A request's first chunk starts with its request line (HTTP/1.1, one request at a time).
+      const line = /^(GET|POST|DELETE|PUT|HEAD) (\S+) HTTP\/1\.1/.exec(d.toString('latin1', 0, Math.min(d.length, 2048)));
+      if (line) {
+        current = { method: line[1], path: apiPath(line[2]), start: now(), end: now() };
+        if (current.path === '/containers/create') current.path += /[?&]name=buildfence-[0-9a-f]{12}-holder/.test(line[2]) ? ' (holder)' : ' (build)';
+        recorder.calls.push(current);
+      }
+      upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => {
+      if (current) current.end = now();
+      for (const mark of [LOADING_MARK, LOADED_MARK, 'listening on']) if (!recorder.marks.has(mark) && d.includes(mark)) recorder.marks.set(mark, now());
+      client.write(d);
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  recorder.close = async () => {
+    for (const c of conns) c.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  };
+  return recorder;
+}
+
+/** `/containers/buildfence-0a1b…-holder/start?x=1` as `/containers/{holder}/start`: the same call in every run. */
+export function apiPath(raw: string): string {
+  return raw
+    .replace(/\?.*$/, '')
+    .replace(/^\/v\d+\.\d+/, '')
+    .replace(/buildfence-[0-9a-f]{12}-(holder|build)/, '{$1}')
+    .replace(/buildfence-[0-9a-f]{12}/, '{network}')
+    .replace(/\/exec\/[0-9a-f]{64}/, '/exec/{id}')
+    .replace(/^\/images\/.+\/json$/, '/images/{image}/json');
+}
+
+function parseTrace(text: string): { totalMs: number; startedAt: number; docker: Phase[] } {
   const procs = new Map<number, Phase>();
   let root: number | undefined;
   for (const line of text.split('\n')) {
@@ -297,12 +383,14 @@ function parseTrace(text: string): Omit<Trace, 'stdout' | 'stderr'> {
   const rel = (p: Phase): Phase => ({ argv: p.argv, start: p.start - top.start, end: p.end - top.start });
   return {
     totalMs: top.end - top.start,
+    startedAt: top.start,
     docker: [...procs.values()].filter((p) => p !== top && /(^|\/)docker$/.test(p.argv[0] ?? '')).map(rel).sort((a, b) => a.start - b.start),
   };
 }
 
 /** `docker network create`, `docker exec tcpdump`: a docker call's verb (and what an exec runs), for the breakdown. */
 export function dockerVerb(argv: string[]): string {
+  if (argv[0] === 'api') return `${argv[1]} ${argv[2]}`;
   const words = argv.slice(1);
   if (words[0] === 'exec') {
     // docker exec [OPTIONS] CONTAINER COMMAND: the command is the second word that is not an option.

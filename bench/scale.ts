@@ -2,7 +2,7 @@
 // how many new TCP connections per second pass the fence to the one server the build may reach.
 import { phases, type Phases } from './setup.js';
 import {
-  BENCH_LABEL, HOLDER_IMAGE, benchNet, fencedSession, fmtDeltaMs, fmtMs, fmtPct, interleave, median, must, pairedRatio, runArgs, timed,
+  benchNet, fencedSession, fmtDeltaMs, fmtMs, fmtPct, interleave, median, pairedRatio, runArgs,
   traced, unfencedSession, type Clis, type Session, type Trace,
 } from './lib.js';
 
@@ -27,11 +27,11 @@ export function scaleEntries(n: number, server: string): string[] {
 }
 
 interface Load {
-  /** The docker exec that loads the rules and prints them back. */
+  /** The holder's process, from its first line to the end of its read-back: the load, and the rules printed back. */
   loadMs: number;
-  /** From that exec's end to the next docker call: parsing the read-back and comparing it. */
+  /** From the read-back to the build's start: parsing and comparing it (the reader and the feed start meanwhile). */
   verifyMs: number;
-  /** The CLI's whole run less the build's (docker start --attach): setup and teardown. */
+  /** The CLI's whole run less the build's (its start to the end of its output): setup and teardown. */
   overheadMs: number;
   phases: Phases;
 }
@@ -45,7 +45,6 @@ export async function scaleBench(clis: Clis, reps: number, seconds: number): Pro
   try {
     const target = `${net.server}:${net.port}`;
     const lists = new Map(SIZE_KEYS.map((k) => [k, scaleEntries(Number(k), target)]));
-    const execFloor = await dockerExecFloor(reps);
 
     // Load: whole runs of `true`, traced.
     const loads = await interleave(SIZE_KEYS, reps, async (k) =>
@@ -86,15 +85,15 @@ export async function scaleBench(clis: Clis, reps: number, seconds: number): Pro
         'medians; ratios and differences are medians of the per-round ones. Entries: the server\'s `IP:PORT` plus, in ' +
         'thirds, /32 hosts, /24 networks and /32 hosts with `:443`, all in 10.0.0.0/8 (rules only).',
       '',
-      'Load: release runs of `true` through the bundled CLI with `--network` set to an internal network, traced with ' +
-        'strace: the `docker exec` that restores and reads back the rules, then node\'s comparison up to the next ' +
-        `docker call. For scale, \`docker exec\` of \`true\` into an idle holder takes ${fmtMs(execFloor)}.`,
+      'Load: release runs of `true` through the bundled CLI with `--network` set to an internal network, traced ' +
+        '(bench/lib.ts `traced`): the holder\'s process restores the rules and prints them back between two marks on ' +
+        'its output, then node compares them up to the build\'s start.',
       '',
       `Rate: one fenced build per size and one unfenced container (the probe image on the same network) stay up ` +
         `together; in turn, \`probe rate\` runs in each with \`docker exec\` for ${seconds} s against one \`probe source\` ` +
         '(sequential connect, "ping", reply, close with a reset).',
       '',
-      '| allowlist entries | load + read-back (`docker exec`) | node after it (compare) | load and verify | CLI time less the build (vs 1 entry) | new TCP conn/s (range) | vs 1 entry | vs unfenced |',
+      '| allowlist entries | load + read-back (in the holder) | read-back to build start (compare) | load and verify | CLI time less the build (vs 1 entry) | new TCP conn/s (range) | vs 1 entry | vs unfenced |',
       '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...stats.map(
         (s) =>
@@ -123,13 +122,14 @@ export async function scaleBench(clis: Clis, reps: number, seconds: number): Pro
 }
 
 function load(t: Trace): Load {
-  const i = t.docker.findIndex((p) => p.argv[1] === 'exec' && p.argv.some((a) => a.includes('iptables-restore')));
-  const build = t.docker.find((p) => p.argv[1] === 'start');
-  if (i < 0 || !build || !t.docker[i + 1]) throw new Error('the traced run has no rule load or no build');
+  const api = (method: string, p: string) => t.docker.find((x) => x.argv[0] === 'api' && x.argv[1] === method && x.argv[2] === p);
+  const buildStart = api('POST', '/containers/{build}/start');
+  const build = api('POST', '/containers/{build}/attach');
+  if (!buildStart || !build || t.loadingAt === undefined || t.loadedAt === undefined) throw new Error('the traced run has no rule load or no build');
   return {
-    loadMs: t.docker[i].end - t.docker[i].start,
-    verifyMs: t.docker[i + 1].start - t.docker[i].end,
-    overheadMs: t.totalMs - (build.end - build.start),
+    loadMs: t.loadedAt - t.loadingAt,
+    verifyMs: buildStart.start - t.loadedAt,
+    overheadMs: t.totalMs - (build.end - buildStart.start),
     phases: phases(t),
   };
 }
@@ -138,16 +138,4 @@ function rateOf(stdout: string): number {
   const m = /^rate (\d+) conn\/s/m.exec(stdout);
   if (!m) throw new Error(`no "rate" line in the probe's output:\n${stdout.slice(-1000)}`);
   return Number(m[1]);
-}
-
-/** What a docker exec costs by itself: `true` in an idle holder. */
-async function dockerExecFloor(reps: number): Promise<number> {
-  const holder = (await must('docker', ['run', '--detach', '--network', 'none', '--label', BENCH_LABEL, HOLDER_IMAGE])).stdout.trim();
-  try {
-    const times: number[] = [];
-    for (let i = 0; i < reps; i++) times.push((await must('docker', ['exec', holder, 'true'])).ms);
-    return median(times);
-  } finally {
-    await timed('docker', ['rm', '--force', holder]);
-  }
 }

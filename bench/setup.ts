@@ -1,6 +1,6 @@
 // Setup overhead: a release build of `true` with 20 allowlist entries, against a plain
 // `docker run --rm` of the same image and against the same fence made by hand; then where
-// buildfence's time goes, call by call.
+// buildfence's time goes, process by process and request by request.
 import { randomBytes } from 'node:crypto';
 import {
   BENCH_LABEL, HOLDER_IMAGE, PROBE_IMAGE, dockerVerb, fmtMs, fmtRatio, interleave, median, must, pairedRatio, runArgs, timed, traced,
@@ -11,26 +11,32 @@ import {
 const ENTRIES = Array.from({ length: 20 }, (_, i) => (i % 2 ? `198.51.100.${i + 1}:443` : `198.51.100.${i + 1}`));
 const GOAL = 2.5;
 
-/** What a docker call of a run is for, read from its arguments. */
+/** What a docker process or Engine API call of a run is for. */
 function purpose(argv: string[]): string {
   const a = argv.slice(1).join(' ');
   const rules: Array<[RegExp, string]> = [
-    [/^ps .*label=buildfence\.run=/, "teardown: the run's containers"],
-    [/^ps /, 'sweep: containers of killed runs'],
-    [/^network ls /, 'sweep: networks of killed runs'],
-    [/^image inspect /, 'the holder image: present? its id'],
-    [/^network create /, "the run's own network"],
-    [/^network inspect /, 'gateways (the Docker host)'],
-    [/^network rm /, 'teardown: the network'],
-    [/^run --detach /, 'holder up, detached'],
-    [/^exec .*iptables-restore/, 'rules loaded and read back'],
-    [/^exec .*ipset -/, 'set feed, open while the build runs'],
-    [/^exec .*tcpdump/, 'capture of denied packets, open while the build runs'],
-    [/^create /, 'build container created'],
-    [/^start --attach /, 'build runs `true`, attached'],
-    [/^inspect .*State\.ExitCode/, "build's exit code"],
-    [/^inspect /, 'container details'],
-    [/^rm /, 'teardown: containers removed'],
+    [/^GET \/_ping$/, 'the engine answers'],
+    [/^GET \/containers\/json$/, 'sweep: containers of killed runs'],
+    [/^GET \/networks$/, 'sweep: networks of killed runs'],
+    [/^GET \/images\//, 'the holder image: present? its id'],
+    [/^POST \/networks\/create$/, "the run's own network"],
+    [/^GET \/networks\//, 'gateways (the Docker host)'],
+    [/^POST \/containers\/create \(holder\)$/, 'holder created'],
+    [/^POST \/containers\/create \(build\)$/, "build created, the CLI's request"],
+    [/^HEAD \/_ping$/, "the CLI's own check of the engine"],
+    [/^POST \/containers\/\{holder\}\/attach$/, "holder's output: the read-back, then the reader's packets (open while the build runs)"],
+    [/^POST \/containers\/\{holder\}\/start$/, 'holder started; it loads the rules and prints them back'],
+    [/^GET \/containers\/\{holder\}\/json$/, "holder's addresses"],
+    [/^POST \/containers\/\{holder\}\/exec$/, 'set feed created'],
+    [/^POST \/exec\/\{id\}\/start$/, 'set feed (`ipset -`), open while the build runs'],
+    [/^create /, 'build container created: the CLI, as it takes the docker options'],
+    [/^GET \/containers\/\{build\}\/json$/, "build's tty and image"],
+    [/^POST \/containers\/\{build\}\/attach$/, 'build output, to its end: the build runs `true`'],
+    [/^POST \/containers\/\{build\}\/start$/, 'build started'],
+    [/^POST \/containers\/\{build\}\/wait$/, "build's exit code"],
+    [/^DELETE \/containers\/\{build\}$/, 'build removed (beside the reader\'s drain, then again in the teardown)'],
+    [/^DELETE \/containers\/\{holder\}$/, 'teardown: holder removed'],
+    [/^DELETE \/networks\//, 'teardown: the network'],
   ];
   return rules.find(([re]) => re.test(a))?.[1] ?? '';
 }
@@ -90,8 +96,9 @@ export async function setupBench(clis: Clis, reps: number): Promise<string[]> {
       `${fmtRatio(pairedRatio(times.bundle, times.manual))} bundled, ${fmtRatio(pairedRatio(times.tsx, times.manual))} via tsx.`,
     '',
     `Where the time goes: ${reps} runs of each CLI under \`strace -f -e trace=execve\` (start and exit of every ` +
-      'process, nothing else is stopped), medians per phase. "node" rows are the CLI\'s own time: start-up, ' +
-      'spawning docker, rendering and comparing rules.',
+      'process, nothing else is stopped) with DOCKER_HOST pointing at a proxy in front of the engine that notes when ' +
+      'each API request starts and when its last answer byte passes (for attach and exec: the stream\'s end), medians ' +
+      'per phase. "node" rows are the CLI\'s own time: start-up, rendering and comparing rules, waiting on nothing.',
     '',
     '| phase | for | bundled | tsx |',
     '| --- | --- | ---: | ---: |',
@@ -146,7 +153,7 @@ export type Phases = Map<string, { ms: number; argv?: string[] }>;
 export function phases(t: Trace): Phases {
   const out: Phases = new Map();
   const seen = new Map<string, number>();
-  out.set('node: start to first docker call', { ms: t.docker[0]?.start ?? t.totalMs });
+  out.set('node: start to first docker call or request', { ms: t.docker[0]?.start ?? t.totalMs });
   for (const p of t.docker) {
     const verb = dockerVerb(p.argv);
     const n = (seen.get(verb) ?? 0) + 1;
@@ -161,13 +168,18 @@ export function phases(t: Trace): Phases {
   }
   const first = t.docker[0]?.start ?? t.totalMs;
   const last = t.docker.length ? reach : t.totalMs;
-  // The steps between the fence and the build (the set feed, the capture, ...) are on the critical path.
-  const load = t.docker.find((p) => p.argv.some((a) => a.includes('iptables-restore')));
-  const create = t.docker.find((p) => p.argv[1] === 'create');
-  if (load && create) out.set('from rule load done to build create (critical path)', { ms: create.start - load.end });
-  out.set('node alone, between docker calls', { ms: last - first - busy });
-  out.set('node: last docker call to exit', { ms: t.totalMs - last });
-  out.set('docker calls running (wall time)', { ms: busy });
+  const call = (method: string, p: string) => t.docker.find((x) => x.argv[0] === 'api' && x.argv[1] === method && x.argv[2] === p);
+  const holderStart = call('POST', '/containers/{holder}/start');
+  const buildStart = call('POST', '/containers/{build}/start');
+  if (holderStart && t.loadingAt !== undefined && t.loadedAt !== undefined) {
+    out.set("holder start asked to its process's first line", { ms: t.loadingAt - holderStart.start });
+    out.set("holder's process: rules loaded and printed back", { ms: t.loadedAt - t.loadingAt });
+    // Between the read-back and the build: the comparison, and the reader and the feed if they are not up yet.
+    if (buildStart) out.set('rules printed back to build start (critical path)', { ms: buildStart.start - t.loadedAt });
+  }
+  out.set('node alone, between docker calls and requests', { ms: last - first - busy });
+  out.set('node: last docker call or request to exit', { ms: t.totalMs - last });
+  out.set('docker calls and requests running (wall time)', { ms: busy });
   out.set('total (traced)', { ms: t.totalMs });
   return out;
 }

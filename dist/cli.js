@@ -16,12 +16,12 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-KRB3SZM7.js";
+} from "./chunks/chunk-56GHIZKE.js";
 import {
   renderNetworkPolicy,
   renderPod,
   require_shell_quote
-} from "./chunks/chunk-3FCMPLTA.js";
+} from "./chunks/chunk-SUB5TXHH.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

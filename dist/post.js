@@ -3,9 +3,9 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   cleanupAction,
   warning
-} from "./chunks/chunk-3IW2KYMT.js";
-import "./chunks/chunk-KRB3SZM7.js";
-import "./chunks/chunk-3FCMPLTA.js";
+} from "./chunks/chunk-IFWZRD2X.js";
+import "./chunks/chunk-56GHIZKE.js";
+import "./chunks/chunk-SUB5TXHH.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

@@ -1,6 +1,7 @@
-// The holder's one process, watched from outside: it loads the rules and prints them back, then
-// becomes the denied-attempt reader (tcpdump on the NFLOG groups) for the rest of the run. Its
-// output is attached before it starts, so the read-back and every logged packet arrive here.
+// The holder's process, watched from outside: it starts the denied-attempt reader (tcpdump on the
+// NFLOG groups), loads the rules and prints them back, then passes the reader's lines on for the
+// rest of the run (firewall/load.ts holderScript). Its output is attached before it starts, so
+// the read-back and every logged packet arrive here.
 import { PassThrough, type Readable } from 'node:stream';
 import { LOADED_MARK, holderScript, loadFailure } from '../firewall/load.js';
 import { NFLOG_GROUP } from '../firewall/ruleset.js';
@@ -20,10 +21,11 @@ export class HolderOutput {
   /** What the holder prints after the read-back: the reader's packets and its messages. */
   readonly reader: { stdout: Readable; stderr: Readable; close(): void };
 
-  private constructor(
-    holder: string,
-    holderImage: string,
+  /** `exitCode` is asked only when the output ends before the read-back: the load failed. */
+  constructor(
     output: { stdout: Readable; stderr: Readable; close(): void },
+    holderImage: string,
+    exitCode: () => Promise<number>,
   ) {
     const after = new PassThrough();
     this.reader = { stdout: after, stderr: output.stderr, close: () => output.close() };
@@ -46,8 +48,8 @@ export class HolderOutput {
       output.stdout.on('end', () => {
         after.end();
         if (!done) {
-          void waitExit(holder).then(
-            (exit) => reject(loadFailure(holderImage, stderr, exit.exitCode)),
+          void exitCode().then(
+            (code) => reject(loadFailure(holderImage, stderr, code)),
             () => reject(loadFailure(holderImage, stderr, undefined)),
           );
         }
@@ -59,6 +61,6 @@ export class HolderOutput {
 
   /** Attaches to a created holder; call before starting it. */
   static async attach(holder: string, holderImage: string): Promise<HolderOutput> {
-    return new HolderOutput(holder, holderImage, await attach(holder, false));
+    return new HolderOutput(await attach(holder, false), holderImage, async () => (await waitExit(holder)).exitCode);
   }
 }

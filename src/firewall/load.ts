@@ -11,7 +11,8 @@ import type { Ruleset } from './ruleset.js';
 export const RULE_FILES = { ipset: 'rules.ipset', v4: 'rules.v4', v6: 'rules.v6', resolvConf: 'resolv.conf' } as const;
 
 const MARK = '---buildfence-readback---';
-/** Printed once the read-back is complete. */
+/** Printed first, and once the read-back is complete: the load's time is between them (bench/). */
+export const LOADING_MARK = '---buildfence-loading---';
 export const LOADED_MARK = '---buildfence-loaded---';
 
 // Runs inside the holder with its own sh: one restore per family (atomic), and any failure stops
@@ -19,11 +20,13 @@ export const LOADED_MARK = '---buildfence-loaded---';
 // holds the filter and the nat table; --noflush keeps Docker's nat chains for 127.0.0.11 (the
 // filter table of a new namespace is empty, and the read-back would show anything else in it).
 // resolv.conf is shared with the build, which joins this container's network.
-export const LOAD_SCRIPT = [
+const TOOLS_CHECK = [
   'set -e',
   'for tool in ipset iptables-restore ip6tables-restore iptables-save ip6tables-save; do',
   '  command -v "$tool" >/dev/null 2>&1 || { echo "the holder image has no $tool" >&2; exit 127; }',
   'done',
+];
+const LOAD_AND_READ_BACK = [
   `ipset restore < ${RULES_MOUNT}/${RULE_FILES.ipset}`,
   `iptables-restore --noflush < ${RULES_MOUNT}/${RULE_FILES.v4}`,
   `ip6tables-restore < ${RULES_MOUNT}/${RULE_FILES.v6}`,
@@ -33,7 +36,31 @@ export const LOAD_SCRIPT = [
   `echo ${MARK}; ip6tables-save -t filter`,
   `echo ${MARK}; iptables-save -t nat`,
   `echo ${MARK}; cat /etc/resolv.conf`,
-].join('\n');
+];
+export const LOAD_SCRIPT = [...TOOLS_CHECK, ...LOAD_AND_READ_BACK].join('\n');
+
+/** Where the reader's lines wait, in the holder, until the read-back is out. */
+const READER_FIFO = '/tmp/buildfence-reader';
+
+/**
+ * The holder container's command. It starts `reader` first (tcpdump takes longer to listen than
+ * the load takes, and both must be done before the build starts), loads the rules and prints them
+ * back between two marks, then passes the reader's lines on for the rest of the run. Until then
+ * they wait in a FIFO, held open by fd 3 so that the reader does not block on it. The holder ends
+ * when the reader does (cat sees the FIFO's end), and a failed load ends it before the marks.
+ */
+export function holderScript(reader: string[]): string {
+  return [
+    `echo ${LOADING_MARK}`,
+    ...TOOLS_CHECK,
+    `mkfifo ${READER_FIFO}`,
+    `exec 3<>${READER_FIFO}`,
+    `${quote(reader)} > ${READER_FIFO} &`,
+    ...LOAD_AND_READ_BACK,
+    `echo ${LOADED_MARK}`,
+    `exec cat < ${READER_FIFO} 3<&-`,
+  ].join('\n');
+}
 
 export class FenceError extends Error {
   constructor(message: string) {
@@ -56,18 +83,12 @@ export async function writeRuleFiles(dir: string, rules: Ruleset): Promise<void>
   );
 }
 
-/**
- * The holder container's command: the load and the read-back, a marker, then `then` becomes
- * the holder's process for the rest of the run. A failed load ends the script, and so the holder.
- */
-export function holderScript(then: string[]): string {
-  return `${LOAD_SCRIPT}\necho ${LOADED_MARK}\nexec ${quote(then)}`;
-}
-
 /** Why the load ended before its read-back: what the holder said last, or its exit code. */
 export function loadFailure(holderImage: string, stderr: string, exitCode: number | undefined): FenceError {
+  // The reader started beside the load and may have spoken since: its lines are not the reason.
+  const said = lastLine(stderr.split('\n').filter((l) => !/^(tcpdump: |listening on )/.test(l)).join('\n'));
   return new FenceError(
-    `Loading the fence into the holder (image ${holderImage}) failed: ${lastLine(stderr) || `exit code ${exitCode ?? 'unknown'}`}. ` +
+    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? 'unknown'}`}. ` +
       'The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); ' +
       "buildfence's own image has them (scripts/build-holder-image).",
   );

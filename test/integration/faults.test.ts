@@ -17,8 +17,9 @@ const fx = fixture({ servers: 0 });
 const tag = randomBytes(3).toString('hex');
 
 // Holder images that look right from the outside: sh, sleep and the tools by name, each one
-// a script. Assembled with `docker import`, like every test image.
+// a script, and a reader that says it listens. Assembled with `docker import`, like every test image.
 const OK = '#!/bin/sh\nexit 0\n';
+const READER = '#!/bin/sh\necho "listening on nflog (a stub)" >&2\nexec sleep 2147483647\n';
 const HOLDERS = {
   brokenIpset: {
     ipset: '#!/bin/sh\necho "ipset v7.17: Kernel error received: set type not supported (broken on purpose)" >&2\nexit 1\n',
@@ -38,8 +39,8 @@ async function importHolder(kind: HolderKind, busybox: string): Promise<void> {
     for (const dir of ['bin', 'usr/sbin', 'etc', 'tmp']) await fs.mkdir(path.join(root, dir), { recursive: true });
     await fs.copyFile(busybox, path.join(root, 'bin/busybox'));
     await fs.chmod(path.join(root, 'bin/busybox'), 0o755);
-    for (const applet of ['sh', 'sleep', 'cat', 'echo']) await fs.symlink('busybox', path.join(root, 'bin', applet));
-    for (const [tool, text] of Object.entries(HOLDERS[kind])) {
+    for (const applet of ['sh', 'sleep', 'cat', 'echo', 'mkfifo']) await fs.symlink('busybox', path.join(root, 'bin', applet));
+    for (const [tool, text] of Object.entries({ ...HOLDERS[kind], tcpdump: READER })) {
       await fs.writeFile(path.join(root, 'usr/sbin', tool), text, { mode: 0o755 });
     }
     const tarball = `${root}.tar`;

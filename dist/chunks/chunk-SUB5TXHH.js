@@ -1641,12 +1641,15 @@ function show(line) {
 // src/firewall/load.ts
 var RULE_FILES = { ipset: "rules.ipset", v4: "rules.v4", v6: "rules.v6", resolvConf: "resolv.conf" };
 var MARK = "---buildfence-readback---";
+var LOADING_MARK = "---buildfence-loading---";
 var LOADED_MARK = "---buildfence-loaded---";
-var LOAD_SCRIPT = [
+var TOOLS_CHECK = [
   "set -e",
   "for tool in ipset iptables-restore ip6tables-restore iptables-save ip6tables-save; do",
   '  command -v "$tool" >/dev/null 2>&1 || { echo "the holder image has no $tool" >&2; exit 127; }',
-  "done",
+  "done"
+];
+var LOAD_AND_READ_BACK = [
   `ipset restore < ${RULES_MOUNT}/${RULE_FILES.ipset}`,
   `iptables-restore --noflush < ${RULES_MOUNT}/${RULE_FILES.v4}`,
   `ip6tables-restore < ${RULES_MOUNT}/${RULE_FILES.v6}`,
@@ -1656,7 +1659,21 @@ var LOAD_SCRIPT = [
   `echo ${MARK}; ip6tables-save -t filter`,
   `echo ${MARK}; iptables-save -t nat`,
   `echo ${MARK}; cat /etc/resolv.conf`
-].join("\n");
+];
+var LOAD_SCRIPT = [...TOOLS_CHECK, ...LOAD_AND_READ_BACK].join("\n");
+var READER_FIFO = "/tmp/buildfence-reader";
+function holderScript(reader) {
+  return [
+    `echo ${LOADING_MARK}`,
+    ...TOOLS_CHECK,
+    `mkfifo ${READER_FIFO}`,
+    `exec 3<>${READER_FIFO}`,
+    `${(0, import_shell_quote.quote)(reader)} > ${READER_FIFO} &`,
+    ...LOAD_AND_READ_BACK,
+    `echo ${LOADED_MARK}`,
+    `exec cat < ${READER_FIFO} 3<&-`
+  ].join("\n");
+}
 var FenceError = class extends Error {
   constructor(message) {
     super(message);
@@ -1676,14 +1693,10 @@ async function writeRuleFiles(dir, rules) {
     )
   );
 }
-function holderScript(then) {
-  return `${LOAD_SCRIPT}
-echo ${LOADED_MARK}
-exec ${(0, import_shell_quote.quote)(then)}`;
-}
 function loadFailure(holderImage, stderr, exitCode) {
+  const said = lastLine(stderr.split("\n").filter((l) => !/^(tcpdump: |listening on )/.test(l)).join("\n"));
   return new FenceError(
-    `Loading the fence into the holder (image ${holderImage}) failed: ${lastLine(stderr) || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); buildfence's own image has them (scripts/build-holder-image).`
+    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); buildfence's own image has them (scripts/build-holder-image).`
   );
 }
 function verifyReadback(rules, readback) {
@@ -2018,8 +2031,8 @@ export {
   setMembers,
   compareRules,
   LOADED_MARK,
-  writeRuleFiles,
   holderScript,
+  writeRuleFiles,
   loadFailure,
   verifyReadback,
   parseReadback,

@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-KRB3SZM7.js";
+} from "./chunk-56GHIZKE.js";
 import {
   __commonJS,
   __require,

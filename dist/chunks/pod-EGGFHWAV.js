@@ -14,7 +14,7 @@ import {
   podRuleset,
   renderNetworkPolicy,
   renderPod
-} from "./chunk-3FCMPLTA.js";
+} from "./chunk-SUB5TXHH.js";
 import "./chunk-UND5B5GE.js";
 export {
   AGENT_ENV,

@@ -33,7 +33,7 @@ import {
   staticMembers,
   verifyReadback,
   writeRuleFiles
-} from "./chunk-3FCMPLTA.js";
+} from "./chunk-SUB5TXHH.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -38182,7 +38182,7 @@ async function runInCluster(spec, log, hooks = {}, api2, wait) {
   }
 }
 async function deleteRunPod(runId, namespace) {
-  const { podName } = await import("./pod-AAS2YGPK.js");
+  const { podName } = await import("./pod-EGGFHWAV.js");
   return deletePod(await loadApi(), namespace, podName(runId));
 }
 
@@ -38380,7 +38380,8 @@ var HolderOutput = class _HolderOutput {
   loaded;
   /** What the holder prints after the read-back: the reader's packets and its messages. */
   reader;
-  constructor(holder, holderImage, output) {
+  /** `exitCode` is asked only when the output ends before the read-back: the load failed. */
+  constructor(output, holderImage, exitCode) {
     const after = new PassThrough2();
     this.reader = { stdout: after, stderr: output.stderr, close: () => output.close() };
     let stderr = "";
@@ -38403,8 +38404,8 @@ var HolderOutput = class _HolderOutput {
       output.stdout.on("end", () => {
         after.end();
         if (!done) {
-          void waitExit(holder).then(
-            (exit) => reject(loadFailure(holderImage, stderr, exit.exitCode)),
+          void exitCode().then(
+            (code2) => reject(loadFailure(holderImage, stderr, code2)),
             () => reject(loadFailure(holderImage, stderr, void 0))
           );
         }
@@ -38414,7 +38415,7 @@ var HolderOutput = class _HolderOutput {
   }
   /** Attaches to a created holder; call before starting it. */
   static async attach(holder, holderImage) {
-    return new _HolderOutput(holder, holderImage, await attach(holder, false));
+    return new _HolderOutput(await attach(holder, false), holderImage, async () => (await waitExit(holder)).exitCode);
   }
 };
 
