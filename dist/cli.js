@@ -16,7 +16,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-56GHIZKE.js";
+} from "./chunks/chunk-B25B5HJV.js";
 import {
   renderNetworkPolicy,
   renderPod,

@@ -51,13 +51,12 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
 
   const tmp = await fs.mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), `buildfence-${id.runId}-`));
   const started = new Date().toISOString();
-  const dns: { forwarder?: Forwarder; resolver?: Resolver; feed?: SetFeed; reader?: DeniedReader; holderOutput?: { close(): void } } = {};
+  const dns: { forwarder?: Forwarder; resolver?: Resolver; feed?: SetFeed; reader?: DeniedReader } = {};
   let teardown: Promise<void> | undefined;
   const down = () =>
     (teardown ??= (async () => {
       dns.feed?.close();
       await dns.reader?.stop();
-      dns.holderOutput?.close();
       await dns.resolver?.close();
       dns.forwarder?.close();
       await tearDown(handle, tmp, log);
@@ -107,8 +106,7 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
       await step(() => holderStep(spec.holderImage, () => createContainer(names.holder, holderConfig({ id, image: imageId, network, rulesDir: dirs.rules, command: holderCommand() }))));
       // Attached before it starts: the holder prints the read-back, then becomes the reader.
       const holder = await HolderOutput.attach(names.holder, spec.holderImage);
-      dns.holderOutput = holder.reader;
-      const reader = DeniedReader.start(holder.reader).then((r) => (dns.reader = r));
+      const reader = (dns.reader = DeniedReader.watch(holder.reader));
       // The build is only created here (it joins the holder's namespace, which exists now); it
       // starts once the rules are verified. The feed starts beside the rule load: it needs the
       // holder's namespace, not its rules.
@@ -122,7 +120,7 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
             settled([
               containerAddresses(names.holder),
               holder.loaded.then((readback) => verifyReadback(rules, readback)),
-              reader,
+              reader.listening(),
               SetFeed.open(names.holder).then((f) => (dns.feed = f)),
             ] as const),
           ),

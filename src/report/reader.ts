@@ -20,6 +20,8 @@ export class DeniedReader {
   private buffer = '';
   private closed = false;
   private stopping = false;
+  private stderr = '';
+  private stderrEnded = false;
   private readonly ended: Promise<void>;
   /** Resolves if the reader ends on its own, before stop(): the holder is gone. */
   readonly lost: Promise<void>;
@@ -46,30 +48,43 @@ export class DeniedReader {
     });
   }
 
-  /** Resolves once tcpdump listens; throws (naming tcpdump's complaint) if it does not. */
-  static async start(output: ReaderOutput): Promise<DeniedReader> {
+  /** Starts watching the reader's output: call before the holder starts, so that no line is missed. */
+  static watch(output: ReaderOutput): DeniedReader {
+    const reader = new DeniedReader(output);
+    output.stderr.on('data', (chunk: Buffer) => (reader.stderr = (reader.stderr + chunk.toString()).slice(-4096)));
+    output.stderr.once('end', () => (reader.stderrEnded = true));
+    return reader;
+  }
+
+  /**
+   * Resolves once tcpdump listens; throws (naming tcpdump's complaint) if it does not. Call once
+   * the holder runs: the deadline counts from here, not from a slow container start.
+   */
+  async listening(): Promise<void> {
     const fail = (why: string) =>
       new Error(
         `Cannot start the denied-attempt reader in the holder: ${why}. The build was not started. ` +
           "The holder image needs tcpdump (buildfence's own image has it).",
       );
-    const reader = new DeniedReader(output);
-    let stderr = '';
+    const stderr = this.output.stderr;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(fail('tcpdump did not start listening in time')), READY_TIMEOUT_MS);
-      output.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (/listening on/.test(stderr)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      output.stderr.once('end', () => {
+      const check = () => {
+        if (/listening on/.test(this.stderr)) done(resolve);
+        else if (this.stderrEnded) done(() => reject(fail(this.stderr.trim().split('\n').pop() || 'tcpdump exited')));
+      };
+      const timer = setTimeout(() => done(() => reject(fail('tcpdump did not start listening in time'))), READY_TIMEOUT_MS);
+      const done = (settle: () => void) => {
         clearTimeout(timer);
-        reject(fail(stderr.trim().split('\n').pop() || 'tcpdump exited'));
-      });
+        stderr.off('data', later);
+        stderr.off('end', later);
+        settle();
+      };
+      // After the listeners of watch(), which keep this.stderr.
+      const later = () => setImmediate(check);
+      stderr.on('data', later);
+      stderr.on('end', later);
+      check();
     });
-    return reader;
   }
 
   /** Stops reading after a short drain, and returns every packet seen. */

@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-56GHIZKE.js";
+} from "./chunk-B25B5HJV.js";
 import {
   __commonJS,
   __require,

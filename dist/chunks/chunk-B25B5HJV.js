@@ -38295,31 +38295,44 @@ var DeniedReader = class _DeniedReader {
   buffer = "";
   closed = false;
   stopping = false;
+  stderr = "";
+  stderrEnded = false;
   ended;
   /** Resolves if the reader ends on its own, before stop(): the holder is gone. */
   lost;
-  /** Resolves once tcpdump listens; throws (naming tcpdump's complaint) if it does not. */
-  static async start(output) {
+  /** Starts watching the reader's output: call before the holder starts, so that no line is missed. */
+  static watch(output) {
+    const reader = new _DeniedReader(output);
+    output.stderr.on("data", (chunk) => reader.stderr = (reader.stderr + chunk.toString()).slice(-4096));
+    output.stderr.once("end", () => reader.stderrEnded = true);
+    return reader;
+  }
+  /**
+   * Resolves once tcpdump listens; throws (naming tcpdump's complaint) if it does not. Call once
+   * the holder runs: the deadline counts from here, not from a slow container start.
+   */
+  async listening() {
     const fail = (why) => new Error(
       `Cannot start the denied-attempt reader in the holder: ${why}. The build was not started. The holder image needs tcpdump (buildfence's own image has it).`
     );
-    const reader = new _DeniedReader(output);
-    let stderr = "";
+    const stderr = this.output.stderr;
     await new Promise((resolve3, reject) => {
-      const timer = setTimeout(() => reject(fail("tcpdump did not start listening in time")), READY_TIMEOUT_MS);
-      output.stderr.on("data", (chunk) => {
-        stderr += chunk.toString();
-        if (/listening on/.test(stderr)) {
-          clearTimeout(timer);
-          resolve3();
-        }
-      });
-      output.stderr.once("end", () => {
+      const check = () => {
+        if (/listening on/.test(this.stderr)) done(resolve3);
+        else if (this.stderrEnded) done(() => reject(fail(this.stderr.trim().split("\n").pop() || "tcpdump exited")));
+      };
+      const timer = setTimeout(() => done(() => reject(fail("tcpdump did not start listening in time"))), READY_TIMEOUT_MS);
+      const done = (settle) => {
         clearTimeout(timer);
-        reject(fail(stderr.trim().split("\n").pop() || "tcpdump exited"));
-      });
+        stderr.off("data", later);
+        stderr.off("end", later);
+        settle();
+      };
+      const later = () => setImmediate(check);
+      stderr.on("data", later);
+      stderr.on("end", later);
+      check();
     });
-    return reader;
   }
   /** Stops reading after a short drain, and returns every packet seen. */
   async stop() {
@@ -38435,7 +38448,6 @@ async function runSandbox(spec, log, hooks = {}) {
   const down = () => teardown ??= (async () => {
     dns.feed?.close();
     await dns.reader?.stop();
-    dns.holderOutput?.close();
     await dns.resolver?.close();
     dns.forwarder?.close();
     await tearDown(handle, tmp, log);
@@ -38481,8 +38493,7 @@ async function runSandbox(spec, log, hooks = {}) {
       await writeRuleFiles(dirs.rules, rules2);
       await step(() => holderStep(spec.holderImage, () => createContainer(names.holder, holderConfig({ id, image: imageId2, network, rulesDir: dirs.rules, command: holderCommand() }))));
       const holder = await HolderOutput.attach(names.holder, spec.holderImage);
-      dns.holderOutput = holder.reader;
-      const reader = DeniedReader.start(holder.reader).then((r) => dns.reader = r);
+      const reader = dns.reader = DeniedReader.watch(holder.reader);
       const [[clients]] = await settled([
         step(() => holderStep(spec.holderImage, () => startContainer(names.holder))).catch((err) => {
           holder.reader.close();
@@ -38491,7 +38502,7 @@ async function runSandbox(spec, log, hooks = {}) {
           () => settled([
             containerAddresses(names.holder),
             holder.loaded.then((readback) => verifyReadback(rules2, readback)),
-            reader,
+            reader.listening(),
             SetFeed.open(names.holder).then((f) => dns.feed = f)
           ])
         ),

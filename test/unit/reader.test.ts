@@ -1,0 +1,52 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { DeniedReader } from '../../src/report/reader.js';
+
+function output() {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  return { stdout, stderr, close: () => stdout.end() };
+}
+
+const LINE = '1700000000.5 version 0, resource ID 5, IPv4, length 60: 10.0.0.9.40000 > 192.0.2.7.80: tcp 0\n';
+
+describe('DeniedReader', () => {
+  it('sees "listening on" printed before anyone waits for it, and counts packets split across chunks', async () => {
+    const out = output();
+    const reader = DeniedReader.watch(out);
+    out.stderr.write('tcpdump: verbose output suppressed\nlistening on nflog:5,6, link-type NFLOG\n');
+    await new Promise((r) => setImmediate(r));
+    await reader.listening();
+    out.stdout.write(LINE.slice(0, 20));
+    out.stdout.write(LINE.slice(20) + LINE);
+    const packets = await reader.stop();
+    assert.equal(packets.length, 2);
+    assert.deepEqual([packets[0].address, packets[0].port, packets[0].enforced], ['192.0.2.7', 80, true]);
+  });
+
+  it('waits for "listening on" that comes later', async () => {
+    const out = output();
+    const reader = DeniedReader.watch(out);
+    const ready = reader.listening();
+    setTimeout(() => out.stderr.write('listening on nflog:5,6\n'), 20);
+    await ready;
+  });
+
+  it('a reader that ends before listening fails with what it said last', async () => {
+    const out = output();
+    const reader = DeniedReader.watch(out);
+    out.stderr.end('sh: tcpdump: not found\n');
+    await assert.rejects(reader.listening(), /Cannot start the denied-attempt reader in the holder: sh: tcpdump: not found\. The build was not started\./);
+  });
+
+  it('output that ends before stop() means the holder is gone', async () => {
+    const out = output();
+    const reader = DeniedReader.watch(out);
+    let lost = false;
+    void reader.lost.then(() => (lost = true));
+    out.stdout.end();
+    await new Promise((r) => setImmediate(r));
+    assert.ok(lost);
+  });
+});
