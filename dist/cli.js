@@ -16,7 +16,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-B25B5HJV.js";
+} from "./chunks/chunk-TMPSS7H2.js";
 import {
   renderNetworkPolicy,
   renderPod,

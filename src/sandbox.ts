@@ -18,6 +18,7 @@ import { verifyReadback, writeRuleFiles } from './firewall/load.js';
 import { HolderOutput, holderCommand } from './docker/holder.js';
 import { renderRuleset, staticMembers } from './firewall/ruleset.js';
 import type { Log } from './log.js';
+import { CANCEL_DEADLINE_MS, onCancel } from './cancel.js';
 import type { RunSpec } from './spec.js';
 import type { AddressEntry, Entry } from './types.js';
 
@@ -61,7 +62,7 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
       dns.forwarder?.close();
       await tearDown(handle, tmp, log);
     })());
-  const cancel = onCancel(log, names.build);
+  const cancel = onCancel(log, 'stopping the build and removing the fence', () => killContainer(names.build, CANCEL_DEADLINE_MS));
   // Each step that creates something first checks that the run was not cancelled meanwhile.
   const step = async <T>(fn: () => Promise<T>): Promise<T> => {
     cancel.check();
@@ -266,41 +267,6 @@ async function tearDown(handle: RunHandle, tmp: string, log: Log): Promise<void>
   const problems = await removeRun(handle.runId, handle.ownNetwork);
   for (const p of problems) log.warning(`Teardown of run ${handle.runId}: ${p}`);
   await fs.rm(tmp, { recursive: true, force: true });
-}
-
-/** Signals end the run within this time even if the engine does not answer the teardown. */
-const CANCEL_DEADLINE_MS = 9_000;
-
-/**
- * A cancelled job gets SIGINT, then SIGTERM. The run is not torn down beside the set-up (a docker
- * command in flight would create something after the teardown): the build is stopped, the next
- * step refuses to start, and the run unwinds through its own teardown; then the process exits.
- */
-function onCancel(log: Log, build: string): { check(): void; done(): void } {
-  let signalled: NodeJS.Signals | undefined;
-  let finished = false;
-  const code = () => (signalled === 'SIGINT' ? 130 : 143);
-  const handler = (signal: NodeJS.Signals) => {
-    if (signalled) return;
-    signalled = signal;
-    log.warning(`Received ${signal}: stopping the build and removing the fence.`);
-    void killContainer(build, CANCEL_DEADLINE_MS).catch(() => undefined);
-    setTimeout(() => process.exit(code()), CANCEL_DEADLINE_MS).unref();
-    if (finished) process.exit(code());
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return {
-    check() {
-      if (signalled) throw new Error(`Cancelled by ${signalled}.`);
-    },
-    done() {
-      finished = true;
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-      if (signalled) process.exit(code());
-    },
-  };
 }
 
 function addressEntries(entries: Entry[]): AddressEntry[] {

@@ -5,6 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import { hostResolvers } from '../dns/upstream.js';
 import { runnerEnvNames } from '../docker/args.js';
+import { onCancel } from '../cancel.js';
 import type { Log } from '../log.js';
 import type { RunResult, SandboxHooks } from '../sandbox.js';
 import type { RunSpec } from '../spec.js';
@@ -55,20 +56,14 @@ export async function runInCluster(spec: RunSpec, log: Log, hooks: SandboxHooks 
   const name = rendered.pod.metadata!.name!;
   let deleted: Promise<string | undefined> | undefined;
   const remove = () => (deleted ??= deletePod(client, namespace, name));
-  const onSignal = (signal: NodeJS.Signals) => {
-    log.warning(`Received ${signal}: deleting Pod ${namespace}/${name}.`);
-    void remove().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const cancel = onCancel(log, `deleting Pod ${namespace}/${name}`, remove);
   try {
     const facts = await runPod(client, namespace, rendered, log, wait);
     return { runId, ownNetwork: false, runtime: 'kubernetes', namespace, started, ended: new Date().toISOString(), ...facts };
   } finally {
     const problem = await remove();
     if (problem) log.warning(problem);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    cancel.done();
   }
 }
 

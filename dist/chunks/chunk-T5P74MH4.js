@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-B25B5HJV.js";
+} from "./chunk-TMPSS7H2.js";
 import {
   __commonJS,
   __require,

@@ -37947,6 +37947,35 @@ import { randomBytes } from "node:crypto";
 import * as fs6 from "node:fs/promises";
 import * as os3 from "node:os";
 
+// src/cancel.ts
+var CANCEL_DEADLINE_MS = 9e3;
+function onCancel(log, doing, stop) {
+  let signalled;
+  let finished = false;
+  const code2 = () => signalled === "SIGINT" ? 130 : 143;
+  const handler = (signal) => {
+    if (signalled) return;
+    signalled = signal;
+    log.warning(`Received ${signal}: ${doing}.`);
+    void stop().catch(() => void 0);
+    setTimeout(() => process.exit(code2()), CANCEL_DEADLINE_MS).unref();
+    if (finished) process.exit(code2());
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return {
+    check() {
+      if (signalled) throw new Error(`Cancelled by ${signalled}.`);
+    },
+    done() {
+      finished = true;
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+      if (signalled) process.exit(code2());
+    }
+  };
+}
+
 // src/report/nflog.ts
 var import_ipaddr3 = __toESM(require_ipaddr(), 1);
 var LINE = /^(\d+(?:\.\d+)?) version \d+, resource ID (\d+), (IPv4|IPv6), length \d+: (\S+) > (\S+?): (.*)$/;
@@ -38165,20 +38194,14 @@ async function runInCluster(spec, log, hooks = {}, api2, wait) {
   const name = rendered.pod.metadata.name;
   let deleted;
   const remove = () => deleted ??= deletePod(client, namespace, name);
-  const onSignal = (signal) => {
-    log.warning(`Received ${signal}: deleting Pod ${namespace}/${name}.`);
-    void remove().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const cancel = onCancel(log, `deleting Pod ${namespace}/${name}`, remove);
   try {
     const facts = await runPod(client, namespace, rendered, log, wait);
     return { runId, ownNetwork: false, runtime: "kubernetes", namespace, started, ended: (/* @__PURE__ */ new Date()).toISOString(), ...facts };
   } finally {
     const problem2 = await remove();
     if (problem2) log.warning(problem2);
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    cancel.done();
   }
 }
 async function deleteRunPod(runId, namespace) {
@@ -38452,7 +38475,7 @@ async function runSandbox(spec, log, hooks = {}) {
     dns.forwarder?.close();
     await tearDown(handle, tmp, log);
   })();
-  const cancel = onCancel(log, names.build);
+  const cancel = onCancel(log, "stopping the build and removing the fence", () => killContainer(names.build, CANCEL_DEADLINE_MS));
   const step = async (fn) => {
     cancel.check();
     return fn();
@@ -38625,33 +38648,6 @@ async function tearDown(handle, tmp, log) {
   const problems = await removeRun(handle.runId, handle.ownNetwork);
   for (const p of problems) log.warning(`Teardown of run ${handle.runId}: ${p}`);
   await fs8.rm(tmp, { recursive: true, force: true });
-}
-var CANCEL_DEADLINE_MS = 9e3;
-function onCancel(log, build) {
-  let signalled;
-  let finished = false;
-  const code2 = () => signalled === "SIGINT" ? 130 : 143;
-  const handler = (signal) => {
-    if (signalled) return;
-    signalled = signal;
-    log.warning(`Received ${signal}: stopping the build and removing the fence.`);
-    void killContainer(build, CANCEL_DEADLINE_MS).catch(() => void 0);
-    setTimeout(() => process.exit(code2()), CANCEL_DEADLINE_MS).unref();
-    if (finished) process.exit(code2());
-  };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
-  return {
-    check() {
-      if (signalled) throw new Error(`Cancelled by ${signalled}.`);
-    },
-    done() {
-      finished = true;
-      process.off("SIGINT", handler);
-      process.off("SIGTERM", handler);
-      if (signalled) process.exit(code2());
-    }
-  };
 }
 function addressEntries(entries) {
   return entries.filter((e) => e.kind === "address");
