@@ -16,7 +16,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-TMPSS7H2.js";
+} from "./chunks/chunk-XSNSVQEJ.js";
 import {
   renderNetworkPolicy,
   renderPod,

@@ -3,8 +3,8 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   cleanupAction,
   warning
-} from "./chunks/chunk-T5P74MH4.js";
-import "./chunks/chunk-TMPSS7H2.js";
+} from "./chunks/chunk-PG4MHTEA.js";
+import "./chunks/chunk-XSNSVQEJ.js";
 import "./chunks/chunk-SUB5TXHH.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";

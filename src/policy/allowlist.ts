@@ -231,14 +231,22 @@ function parseIPv4(host: string): Target {
   return { kind: 'address', family: 4, cidr: `${network}/${prefix}` };
 }
 
+function hexGroups(v4: string): string {
+  const [a, b, c, d] = ipaddr.IPv4.parse(v4).octets;
+  return `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+}
+
 function parseIPv6(host: string, bracketed: boolean): Target {
   if (host.includes('%')) refuse("zone ids ('%eth0') are not allowed; a zone only means something on one machine");
-  const { address, prefix: prefixText } = splitPrefix(host);
+  const { address: written, prefix: prefixText } = splitPrefix(host);
   // ipaddr.js reads an embedded `010.0.0.1` as decimal; refuse what other tools read as octal.
-  const dotted = /:([^:]*\.[^:]*)$/.exec(address);
+  const dotted = /:([^:]*\.[^:]*)$/.exec(written);
   if (dotted && !ipaddr.IPv4.isValidFourPartDecimal(dotted[1])) {
-    refuse(`'${dotted[1]}' inside '${address}' is not an IPv4 address in four decimal parts`);
+    refuse(`'${dotted[1]}' inside '${written}' is not an IPv4 address in four decimal parts`);
   }
+  // ipaddr.js also reads any embedded dotted quad as IPv4-mapped (`::10.0.0.1` as
+  // `::ffff:10.0.0.1`); the kernel reads the bits as written. Two hex groups say the same bits.
+  const address = dotted ? written.slice(0, -dotted[1].length) + hexGroups(dotted[1]) : written;
   if (!ipaddr.IPv6.isValid(address)) {
     refuse(
       bracketed

@@ -32,11 +32,9 @@ function decimalV4(s: string): bigint | null {
 
 /**
  * RFC 4291 text: hex groups, at most one `::` standing for one or more zero groups, an optional
- * dotted IPv4 tail. Except `::a.b.c.d`, the deprecated IPv4-compatible spelling: ipaddr.js reads
- * it as `::ffff:a.b.c.d`, so the grammar refuses it (as IPv4-mapped, or for host bits).
+ * dotted IPv4 tail (its bits as written, `::a.b.c.d` included).
  */
 function parseV6(s: string): bigint | null {
-  if (/^::[0-9]+(\.[0-9]+){3}$/.test(s)) return null;
   let text = s;
   const tail = s.slice(s.lastIndexOf(':') + 1);
   if (tail.includes('.')) {
@@ -278,7 +276,7 @@ const v6Arb: fc.Arbitrary<Generated> = fc
     const expected = expectedEntry(text, { kind: 'address', family: 6, cidr: `${rfc5952(network)}/${prefix}` }, scheme, ports);
     return { text, expected, refused: parseV6(spelled) === null || (prefix >= 96 && network >> 32n === 0xffffn) };
   })
-  // IPv4-mapped networks of /96 or longer and the `::a.b.c.d` spelling are refused: see below.
+  // IPv4-mapped networks of /96 or longer are refused: see below.
   .filter((g) => !g.refused)
   .map(({ text, expected }) => ({ text, expected }));
 
@@ -419,9 +417,14 @@ describe('allowlist grammar, generated entries', () => {
 });
 
 describe('allowlist grammar, IPv4-compatible spelling', () => {
-  // ipaddr.js reads `::a.b.c.d` as `::ffff:a.b.c.d`: refused, never read as another address.
-  for (const text of ['::1.2.3.4', '::0.0.0.0/0', '[::10.0.0.0/120]:443']) {
-    it(`refuses ${text}`, () => assert.throws(() => parseEntry(text), (err: unknown) => (assertRefusal(err, text), true)));
+  // ipaddr.js alone reads `::a.b.c.d` as `::ffff:a.b.c.d`; the grammar reads the bits as written.
+  const cases: Array<[string, string]> = [
+    ['::1.2.3.4', '::102:304/128'],
+    ['::0.0.0.0/0', '::/0'],
+    ['[::10.0.0.0/120]:443', '::a00:0/120'],
+  ];
+  for (const [text, cidr] of cases) {
+    it(`reads ${text} as ${cidr}`, () => assert.equal((parseEntry(text) as { cidr: string }).cidr, cidr));
   }
 });
 

@@ -32887,13 +32887,18 @@ function parseIPv4(host) {
   if (network !== import_ipaddr.default.IPv4.parse(address).toString()) refuse(`host bits are set; did you mean ${network}/${prefix}?`);
   return { kind: "address", family: 4, cidr: `${network}/${prefix}` };
 }
+function hexGroups(v4) {
+  const [a, b, c, d] = import_ipaddr.default.IPv4.parse(v4).octets;
+  return `${(a << 8 | b).toString(16)}:${(c << 8 | d).toString(16)}`;
+}
 function parseIPv6(host, bracketed) {
   if (host.includes("%")) refuse("zone ids ('%eth0') are not allowed; a zone only means something on one machine");
-  const { address, prefix: prefixText } = splitPrefix(host);
-  const dotted = /:([^:]*\.[^:]*)$/.exec(address);
+  const { address: written, prefix: prefixText } = splitPrefix(host);
+  const dotted = /:([^:]*\.[^:]*)$/.exec(written);
   if (dotted && !import_ipaddr.default.IPv4.isValidFourPartDecimal(dotted[1])) {
-    refuse(`'${dotted[1]}' inside '${address}' is not an IPv4 address in four decimal parts`);
+    refuse(`'${dotted[1]}' inside '${written}' is not an IPv4 address in four decimal parts`);
   }
+  const address = dotted ? written.slice(0, -dotted[1].length) + hexGroups(dotted[1]) : written;
   if (!import_ipaddr.default.IPv6.isValid(address)) {
     refuse(
       bracketed ? `'${address}' is not an IPv6 address` : `'${address}' is not an IPv6 address (with more than one ':' and no brackets an entry is read as IPv6; a port after an IPv6 address needs brackets: [2001:db8::1]:443)`

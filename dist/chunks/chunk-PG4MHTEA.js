@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-TMPSS7H2.js";
+} from "./chunk-XSNSVQEJ.js";
 import {
   __commonJS,
   __require,
