@@ -16,12 +16,12 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-XSNSVQEJ.js";
+} from "./chunks/chunk-LAJ5BT5M.js";
 import {
   renderNetworkPolicy,
   renderPod,
   require_shell_quote
-} from "./chunks/chunk-SUB5TXHH.js";
+} from "./chunks/chunk-SRUMS4QD.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

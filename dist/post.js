@@ -3,9 +3,9 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   cleanupAction,
   warning
-} from "./chunks/chunk-PG4MHTEA.js";
-import "./chunks/chunk-XSNSVQEJ.js";
-import "./chunks/chunk-SUB5TXHH.js";
+} from "./chunks/chunk-CDYKD45J.js";
+import "./chunks/chunk-LAJ5BT5M.js";
+import "./chunks/chunk-SRUMS4QD.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

@@ -197,7 +197,8 @@ function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[]
   // Audit mode records what block mode would refuse, and lets it through.
   if (input.mode === 'block') rules.push('-A BF-DENY -j BF-REJECT');
   else rules.push(`-A BF-DENY -j NFLOG --nflog-prefix bf-audit --nflog-group ${NFLOG_GROUP.audit} --nflog-threshold 1`, '-A BF-DENY -j ACCEPT');
-  for (const e of allow.filter((x) => namesGuardedHost(x, guarded))) {
+  const guardedRanges = guarded.map((g) => ipaddr.parseCIDR(g));
+  for (const e of allow.filter((x) => namesGuardedHost(x, guardedRanges))) {
     for (const proto of e.protocols) rules.push(`-A BF-GUARD -d ${e.cidr} ${protoMatch(proto, e)}-j ACCEPT`);
   }
   rules.push('-A BF-GUARD -j BF-REJECT');
@@ -241,13 +242,12 @@ function renderNat(resolver: RulesetInput['resolver'], resolverUid?: number): st
 }
 
 // Only an entry for one exact host opens a guarded address: a CIDR that merely contains it does not.
-function namesGuardedHost(e: AddressEntry, guarded: string[]): boolean {
-  const [addr, prefix] = ipaddr.parseCIDR(e.cidr);
-  if (prefix !== (e.family === 4 ? 32 : 128)) return false;
-  return guarded.some((g) => {
-    const range = ipaddr.parseCIDR(g);
-    return addr.kind() === range[0].kind() && addr.match(range);
-  });
+// Read from the canonical text: most entries are networks and are decided without parsing.
+function namesGuardedHost(e: AddressEntry, guarded: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>): boolean {
+  const slash = e.cidr.indexOf('/');
+  if (e.cidr.slice(slash + 1) !== (e.family === 4 ? '32' : '128')) return false;
+  const addr = e.family === 4 ? ipaddr.IPv4.parse(e.cidr.slice(0, slash)) : ipaddr.IPv6.parse(e.cidr.slice(0, slash));
+  return guarded.some((range) => addr.kind() === range[0].kind() && addr.match(range));
 }
 
 function protoMatch(proto: Protocol, e: AddressEntry): string {

@@ -1526,7 +1526,8 @@ function renderFilter(family, input, allow, gateways) {
   rules.push(out("-j BF-DENY"));
   if (input.mode === "block") rules.push("-A BF-DENY -j BF-REJECT");
   else rules.push(`-A BF-DENY -j NFLOG --nflog-prefix bf-audit --nflog-group ${NFLOG_GROUP.audit} --nflog-threshold 1`, "-A BF-DENY -j ACCEPT");
-  for (const e of allow.filter((x) => namesGuardedHost(x, guarded))) {
+  const guardedRanges = guarded.map((g) => import_ipaddr.default.parseCIDR(g));
+  for (const e of allow.filter((x) => namesGuardedHost(x, guardedRanges))) {
     for (const proto of e.protocols) rules.push(`-A BF-GUARD -d ${e.cidr} ${protoMatch(proto, e)}-j ACCEPT`);
   }
   rules.push("-A BF-GUARD -j BF-REJECT");
@@ -1563,12 +1564,10 @@ function renderNat(resolver, resolverUid) {
   ].join("\n");
 }
 function namesGuardedHost(e, guarded) {
-  const [addr, prefix] = import_ipaddr.default.parseCIDR(e.cidr);
-  if (prefix !== (e.family === 4 ? 32 : 128)) return false;
-  return guarded.some((g) => {
-    const range = import_ipaddr.default.parseCIDR(g);
-    return addr.kind() === range[0].kind() && addr.match(range);
-  });
+  const slash = e.cidr.indexOf("/");
+  if (e.cidr.slice(slash + 1) !== (e.family === 4 ? "32" : "128")) return false;
+  const addr = e.family === 4 ? import_ipaddr.default.IPv4.parse(e.cidr.slice(0, slash)) : import_ipaddr.default.IPv6.parse(e.cidr.slice(0, slash));
+  return guarded.some((range) => addr.kind() === range[0].kind() && addr.match(range));
 }
 function protoMatch(proto, e) {
   if (!e.ports) return `-p ${proto} `;

@@ -33,7 +33,7 @@ import {
   staticMembers,
   verifyReadback,
   writeRuleFiles
-} from "./chunk-SUB5TXHH.js";
+} from "./chunk-SRUMS4QD.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -38210,7 +38210,7 @@ async function runInCluster(spec, log, hooks = {}, api2, wait) {
   }
 }
 async function deleteRunPod(runId, namespace) {
-  const { podName } = await import("./pod-EGGFHWAV.js");
+  const { podName } = await import("./pod-ER46HOXA.js");
   return deletePod(await loadApi(), namespace, podName(runId));
 }
 

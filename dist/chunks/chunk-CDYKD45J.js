@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-XSNSVQEJ.js";
+} from "./chunk-LAJ5BT5M.js";
 import {
   __commonJS,
   __require,

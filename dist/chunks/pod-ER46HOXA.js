@@ -14,7 +14,7 @@ import {
   podRuleset,
   renderNetworkPolicy,
   renderPod
-} from "./chunk-SUB5TXHH.js";
+} from "./chunk-SRUMS4QD.js";
 import "./chunk-UND5B5GE.js";
 export {
   AGENT_ENV,
