@@ -50,8 +50,9 @@ interface Asked {
   wireName: string;
   allowedBy: NameEntry[];
   permitted: boolean;
-  /** The decision log key. */
+  /** The decision log key, and its entry once there is one. */
   decision: string;
+  tally?: Tally;
 }
 
 interface CacheEntry {
@@ -312,14 +313,14 @@ export class Resolver {
   }
 
   private record(asked: Asked, now: number, addresses: Learned[]): void {
-    let t = this.decisions.get(asked.decision);
+    let t = (asked.tally ??= this.decisions.get(asked.decision));
     if (t) {
       t.count++;
       t.last = now;
     } else {
       const verdict = asked.permitted ? 'allowed' : 'refused';
       const forwarded = asked.permitted || this.options.mode !== 'block';
-      t = { name: asked.name, type: asked.type, verdict, forwarded, addresses: new Set(), count: 1, first: now, last: now };
+      t = asked.tally = { name: asked.name, type: asked.type, verdict, forwarded, addresses: new Set(), count: 1, first: now, last: now };
       this.decisions.set(asked.decision, t);
     }
     for (const a of addresses) t.addresses.add(a.address);
