@@ -151,7 +151,8 @@ export function storeReply(buf: Buffer): StoredReply {
  */
 export function replayReply(stored: StoredReply, query: Buffer, elapsed: number): Buffer {
   const reply = Buffer.from(stored.bytes);
-  query.copy(reply, 0, 0, 2);
+  reply[0] = query[0];
+  reply[1] = query[1];
   query.copy(reply, HEADER_BYTES, HEADER_BYTES, HEADER_BYTES + stored.wireName.length);
   for (const { offset, ttl } of stored.ttls) reply.writeUInt32BE(Math.max(0, ttl - elapsed), offset);
   return reply;
