@@ -1,11 +1,24 @@
-// DNS messages: reading queries, building refusals, reading answers. Pure, on dns-packet.
+// DNS messages: reading queries, building refusals, reading answers, replaying cached ones.
+// Pure, on dns-packet.
 import * as dnsPacket from 'dns-packet';
 import { normalizeName } from './match.js';
+
+/** dns-packet's record-level decoders, which its type definitions leave out; `bytes` is the length just read. */
+type Decoder = ((buf: Buffer, offset: number) => unknown) & { bytes: number };
+const records = dnsPacket as unknown as Record<'name' | 'question' | 'answer', { decode: Decoder }>;
+
+const HEADER_BYTES = 12;
+const OPT = 41;
 
 export interface Query {
   id: number;
   name: string;
   type: string;
+  /**
+   * The question's name as sent (its wire bytes, as latin1, lower case). Equal for two messages
+   * only when their names have the same labels at the same offsets, whatever their case.
+   */
+  wireName: string;
 }
 
 export class MalformedQuery extends Error {}
@@ -23,7 +36,12 @@ export function parseQuery(buf: Buffer): Query {
   if (packet.type !== 'query' || questions.length !== 1 || opcode !== 0) {
     throw new MalformedQuery('not a standard query with one question');
   }
-  return { id: packet.id ?? 0, name: normalizeName(questions[0].name), type: String(questions[0].type) };
+  return { id: packet.id ?? 0, name: normalizeName(questions[0].name), type: String(questions[0].type), wireName: wireName(buf) };
+}
+
+function wireName(buf: Buffer): string {
+  records.name.decode(buf, HEADER_BYTES);
+  return buf.toString('latin1', HEADER_BYTES, HEADER_BYTES + records.name.decode.bytes).toLowerCase();
 }
 
 const RCODE = { FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as const;
@@ -95,21 +113,47 @@ export function readAnswer(buf: Buffer, name: string): Answer {
   };
 }
 
-/** The same response for another query id, with every TTL lowered by `elapsed` seconds (from a cache). */
-export function replayAnswer(buf: Buffer, id: number, elapsed: number): Buffer {
-  if (elapsed <= 0) {
-    const copy = Buffer.from(buf);
-    copy.writeUInt16BE(id, 0);
-    return copy;
+/**
+ * A reply kept for later queries of the same question: replayed by patching its bytes (the id,
+ * the question's case, the TTLs), so the upstream's reply goes out as it came, never re-encoded.
+ */
+export interface StoredReply {
+  bytes: Buffer;
+  /** The question's name, as in `Query.wireName` ('' when the reply has no question). */
+  wireName: string;
+  /** Where each record's TTL is and what it was (OPT has none: that field holds EDNS flags). */
+  ttls: Array<{ offset: number; ttl: number }>;
+}
+
+/** Finds the TTLs of a reply dns-packet decodes, walking it with its decoders (which give lengths, not offsets). */
+export function storeReply(buf: Buffer): StoredReply {
+  let offset = HEADER_BYTES;
+  const questions = buf.readUInt16BE(4);
+  for (let i = 0; i < questions; i++) {
+    records.question.decode(buf, offset);
+    offset += records.question.decode.bytes;
   }
-  const packet = dnsPacket.decode(buf);
-  const age = (records: dnsPacket.Answer[] | undefined) =>
-    records?.map((r) => (r.type === 'OPT' ? r : { ...r, ttl: Math.max(0, ((r as { ttl?: number }).ttl ?? 0) - elapsed) }));
-  return dnsPacket.encode({
-    ...packet,
-    id,
-    answers: age(packet.answers),
-    authorities: age(packet.authorities),
-    additionals: age(packet.additionals),
-  } as dnsPacket.Packet);
+  const ttls: StoredReply['ttls'] = [];
+  const count = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
+  for (let i = 0; i < count; i++) {
+    records.name.decode(buf, offset);
+    const type = offset + records.name.decode.bytes;
+    if (buf.readUInt16BE(type) !== OPT) ttls.push({ offset: type + 4, ttl: buf.readUInt32BE(type + 4) });
+    records.answer.decode(buf, offset);
+    offset += records.answer.decode.bytes;
+  }
+  return { bytes: buf, wireName: questions > 0 ? wireName(buf) : '', ttls };
+}
+
+/**
+ * The stored reply for `query`, whose question's `wireName` is the stored one: with the query's
+ * id and the case of its question (a client may check both), every TTL lowered by `elapsed` seconds.
+ */
+export function replayReply(stored: StoredReply, query: Buffer, elapsed: number): Buffer {
+  const reply = Buffer.from(stored.bytes);
+  reply[0] = query[0];
+  reply[1] = query[1];
+  query.copy(reply, HEADER_BYTES, HEADER_BYTES, HEADER_BYTES + stored.wireName.length);
+  for (const { offset, ttl } of stored.ttls) reply.writeUInt32BE(Math.max(0, ttl - elapsed), offset);
+  return reply;
 }

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as dnsPacket from 'dns-packet';
 import { matchingEntries, nameMatches } from '../../src/dns/match.js';
-import { errorReply, parseQuery, readAnswer, replayAnswer } from '../../src/dns/message.js';
+import { errorReply, parseQuery, readAnswer, replayReply, storeReply } from '../../src/dns/message.js';
 import { Resolver } from '../../src/dns/resolver.js';
 import { parseUpstreams, resolvConfServers, type Forwarder } from '../../src/dns/upstream.js';
 import type { TimedMember } from '../../src/dns/feed.js';
@@ -36,7 +36,7 @@ describe('name matching', () => {
 
 describe('DNS messages', () => {
   it('reads the one question of a query', () => {
-    assert.deepEqual(parseQuery(query('API.Example.com.', 'AAAA', 99)), { id: 99, name: 'api.example.com', type: 'AAAA' });
+    assert.deepEqual(parseQuery(query('API.Example.com.', 'AAAA', 99)), { id: 99, name: 'api.example.com', type: 'AAAA', wireName: '\x03api\x07example\x03com\x00' });
   });
   it('refuses garbage and multi-question queries', () => {
     assert.throws(() => parseQuery(Buffer.from('nonsense')));
@@ -70,11 +70,43 @@ describe('DNS messages', () => {
     ]);
     assert.deepEqual(readAnswer(r, 'a.test').addresses, []);
   });
-  it('replays a cached answer with the new id and aged TTLs', () => {
-    const r = response(query('a.test'), [{ type: 'A', name: 'a.test', ttl: 100, data: '192.0.2.1' }]);
-    const replay = dnsPacket.decode(replayAnswer(r, 555, 40));
-    assert.equal(replay.id, 555);
-    assert.equal((replay.answers![0] as { ttl: number }).ttl, 60);
+  it('replays a stored reply with the query id and question case, every TTL aged, the bytes otherwise as they came', () => {
+    const r = dnsPacket.encode({
+      type: 'response',
+      id: 1,
+      flags: dnsPacket.RECURSION_AVAILABLE,
+      questions: [{ type: 'A', name: 'www.a.test' }],
+      answers: [
+        { type: 'CNAME', name: 'www.a.test', ttl: 300, data: 'a.test' },
+        { type: 'A', name: 'a.test', ttl: 100, data: '192.0.2.1' },
+      ],
+      authorities: [{ type: 'NS', name: 'a.test', ttl: 30, data: 'ns.a.test' }],
+      additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: dnsPacket.DNSSEC_OK, flag_do: true, options: [] }],
+    });
+    const stored = storeReply(r);
+    assert.deepEqual(stored.ttls.map((t) => t.ttl), [300, 100, 30]);
+    const replay = replayReply(stored, query('WwW.A.test', 'A', 555), 40);
+    const decoded = dnsPacket.decode(replay);
+    assert.equal(decoded.id, 555);
+    assert.equal(decoded.questions![0].name, 'WwW.A.test');
+    assert.deepEqual(decoded.answers!.map((a) => (a as { ttl: number }).ttl), [260, 60]);
+    assert.equal((decoded.authorities![0] as { ttl: number }).ttl, 0);
+    assert.deepEqual(decoded.additionals![0], dnsPacket.decode(r).additionals![0]);
+    assert.deepEqual(replay.subarray(2, 12), r.subarray(2, 12));
+    assert.equal(replay.length, r.length);
+  });
+  it('finds the TTLs behind compressed names', () => {
+    // www.a.test A 192.0.2.1 with its owner name a pointer to the question, TTL 0x00000e10 (3600).
+    const q = query('www.a.test', 'A', 9);
+    const r = Buffer.concat([
+      Buffer.from([0, 9, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]),
+      q.subarray(12),
+      Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 192, 0, 2, 1]),
+    ]);
+    const stored = storeReply(r);
+    assert.deepEqual(stored.ttls, [{ offset: r.length - 10, ttl: 3600 }]);
+    const replay = dnsPacket.decode(replayReply(stored, query('WWW.a.test', 'A', 10), 5));
+    assert.deepEqual(replay.answers, [{ name: 'WWW.a.test', type: 'A', class: 'IN', flush: false, ttl: 3595, data: '192.0.2.1' }]);
   });
 });
 
@@ -197,8 +229,81 @@ describe('the resolver', () => {
     assert.deepEqual(h.resolver.unresolvedEntries().map((e) => e.text), ['unused.test']);
   });
 
-  it('answers malformed queries with FORMERR', async () => {
-    const h = harness('block', '');
+  it('answers malformed queries with FORMERR, every time they come', async () => {
+    const h = harness('block', 'api.test');
     assert.equal(rcode(await h.resolver.answer(Buffer.from([0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), 'udp')), 'FORMERR');
+    // A readable question, but an additional record announced and missing.
+    const broken = query('api.test');
+    broken[11] = 1;
+    assert.equal(rcode(await h.resolver.answer(broken, 'udp')), 'FORMERR');
+    assert.equal(rcode(await h.resolver.answer(broken, 'udp')), 'FORMERR');
+    assert.deepEqual(h.forwarded, []);
+    assert.equal(rcode(await h.resolver.answer(query('api.test'), 'udp')), 'NOERROR');
+    assert.equal(rcode(await h.resolver.answer(broken, 'udp')), 'FORMERR');
+  });
+
+  it('replays a cached answer at once, with the query id, its question case and the TTLs aged', async (t) => {
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    t.mock.method(Date, 'now', () => clock);
+    const h = harness('block', 'v6.test');
+    await h.resolver.answer(query('v6.test', 'AAAA', 1), 'udp');
+    clock += 40_500;
+    const again = h.resolver.answer(query('V6.Test', 'AAAA', 2), 'udp');
+    assert.ok(Buffer.isBuffer(again), 'answered without waiting');
+    const reply = dnsPacket.decode(again);
+    assert.equal(reply.id, 2);
+    assert.equal(reply.questions![0].name, 'V6.Test');
+    assert.deepEqual(reply.answers!.map((a) => [a.name, (a as { ttl: number }).ttl]), [['v6.test', 60]]);
+    assert.deepEqual(h.forwarded, ['v6.test']);
+    assert.deepEqual(h.fed.length, 1);
+    const [d] = h.resolver.decisionLog();
+    assert.deepEqual([d.count, d.first, d.last, d.addresses], [2, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:40.500Z', ['2001:db8::10']]);
+  });
+
+  it('refreshes set timeouts from cache when they would end before the replayed TTLs, and only then', async (t) => {
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    t.mock.method(Date, 'now', () => clock);
+    const h = harness('block', 'long.test', '', { ttlMin: 20, ttlMax: 60 });
+    await h.resolver.answer(query('long.test'), 'udp');
+    clock += 500;
+    assert.ok(Buffer.isBuffer(h.resolver.answer(query('long.test'), 'udp')));
+    assert.equal(h.fed.length, 1);
+    // The ceiling counts from the last answer: 2 s on, the elements would end 2 s too early.
+    clock += 1500;
+    const refreshed = h.resolver.answer(query('long.test'), 'udp');
+    assert.ok(!Buffer.isBuffer(refreshed));
+    assert.equal(rcode(await refreshed), 'NOERROR');
+    assert.deepEqual(h.fed.map((batch) => batch.map((m) => m.timeout)), [[60, 60], [60, 60]]);
+    assert.ok(Buffer.isBuffer(h.resolver.answer(query('long.test'), 'udp')));
+    assert.equal(h.fed.length, 2);
+  });
+
+  it('answers no query before the holder holds its addresses, also one that finds them cached meanwhile', async () => {
+    const h = harness('block', 'api.test:443');
+    const batches: TimedMember[][] = [];
+    let acknowledge = () => {};
+    h.resolver.serve([], { add: (m) => new Promise<void>((resolve) => { batches.push(m); acknowledge = resolve; }) }, new Set());
+    const answered: number[] = [];
+    const first = Promise.resolve(h.resolver.answer(query('api.test', 'A', 1), 'udp')).then(() => answered.push(1));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(batches.length, 1);
+    const second = Promise.resolve(h.resolver.answer(query('api.test', 'A', 2), 'udp')).then(() => answered.push(2));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(answered, []);
+    assert.equal(batches.length, 1, 'the batch under way is not sent twice');
+    acknowledge();
+    await Promise.all([first, second]);
+    assert.deepEqual(answered.sort(), [1, 2]);
+  });
+
+  it('sends the addresses again after the holder refused them', async () => {
+    const h = harness('block', 'api.test:443');
+    let refuse = true;
+    const batches: TimedMember[][] = [];
+    h.resolver.serve([], { add: async (m) => { batches.push(m); if (refuse) throw new Error('ipset refused'); } }, new Set());
+    assert.equal(rcode(await h.resolver.answer(query('api.test'), 'udp')), 'SERVFAIL');
+    refuse = false;
+    assert.equal(rcode(await h.resolver.answer(query('api.test'), 'udp')), 'NOERROR');
+    assert.equal(batches.length, 2);
   });
 });
