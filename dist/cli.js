@@ -16,7 +16,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-LAJ5BT5M.js";
+} from "./chunks/chunk-FM5N7H6A.js";
 import {
   renderNetworkPolicy,
   renderPod,

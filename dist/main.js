@@ -3,8 +3,8 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   runAction,
   setFailed
-} from "./chunks/chunk-CDYKD45J.js";
-import "./chunks/chunk-LAJ5BT5M.js";
+} from "./chunks/chunk-6L7VPOE6.js";
+import "./chunks/chunk-FM5N7H6A.js";
 import "./chunks/chunk-SRUMS4QD.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";

@@ -37624,6 +37624,9 @@ function matchingEntries(entries, name) {
 
 // src/dns/message.ts
 var dnsPacket = __toESM(require_dns_packet(), 1);
+var records = dnsPacket;
+var HEADER_BYTES = 12;
+var OPT = 41;
 var MalformedQuery = class extends Error {
 };
 function parseQuery(buf) {
@@ -37638,7 +37641,11 @@ function parseQuery(buf) {
   if (packet.type !== "query" || questions.length !== 1 || opcode !== 0) {
     throw new MalformedQuery("not a standard query with one question");
   }
-  return { id: packet.id ?? 0, name: normalizeName(questions[0].name), type: String(questions[0].type) };
+  return { id: packet.id ?? 0, name: normalizeName(questions[0].name), type: String(questions[0].type), wireName: wireName(buf) };
+}
+function wireName(buf) {
+  records.name.decode(buf, HEADER_BYTES);
+  return buf.toString("latin1", HEADER_BYTES, HEADER_BYTES + records.name.decode.bytes).toLowerCase();
 }
 var RCODE = { FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 };
 function errorReply(query, rcode) {
@@ -37686,21 +37693,31 @@ function readAnswer(buf, name) {
     minTtl: ttls.length > 0 ? Math.min(...ttls) : 0
   };
 }
-function replayAnswer(buf, id, elapsed) {
-  if (elapsed <= 0) {
-    const copy = Buffer.from(buf);
-    copy.writeUInt16BE(id, 0);
-    return copy;
+function storeReply(buf) {
+  let offset = HEADER_BYTES;
+  const questions = buf.readUInt16BE(4);
+  for (let i = 0; i < questions; i++) {
+    records.question.decode(buf, offset);
+    offset += records.question.decode.bytes;
   }
-  const packet = dnsPacket.decode(buf);
-  const age = (records) => records?.map((r) => r.type === "OPT" ? r : { ...r, ttl: Math.max(0, (r.ttl ?? 0) - elapsed) });
-  return dnsPacket.encode({
-    ...packet,
-    id,
-    answers: age(packet.answers),
-    authorities: age(packet.authorities),
-    additionals: age(packet.additionals)
-  });
+  const ttls = [];
+  const count = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
+  for (let i = 0; i < count; i++) {
+    records.name.decode(buf, offset);
+    const type2 = offset + records.name.decode.bytes;
+    if (buf.readUInt16BE(type2) !== OPT) ttls.push({ offset: type2 + 4, ttl: buf.readUInt32BE(type2 + 4) });
+    records.answer.decode(buf, offset);
+    offset += records.answer.decode.bytes;
+  }
+  return { bytes: buf, wireName: questions > 0 ? wireName(buf) : "", ttls };
+}
+function replayReply(stored, query, elapsed) {
+  const reply = Buffer.from(stored.bytes);
+  reply[0] = query[0];
+  reply[1] = query[1];
+  query.copy(reply, HEADER_BYTES, HEADER_BYTES, HEADER_BYTES + stored.wireName.length);
+  for (const { offset, ttl } of stored.ttls) reply.writeUInt32BE(Math.max(0, ttl - elapsed), offset);
+  return reply;
 }
 
 // src/dns/resolver.ts
@@ -37712,9 +37729,10 @@ var Resolver = class {
   }
   options;
   decisions = /* @__PURE__ */ new Map();
+  asked = /* @__PURE__ */ new Map();
   cache = /* @__PURE__ */ new Map();
-  /** When each learned set element expires in the kernel (ms), so unneeded refreshes are skipped. */
-  expiry = /* @__PURE__ */ new Map();
+  /** Learned set elements, so refreshes that would not extend them are skipped. */
+  elements = /* @__PURE__ */ new Map();
   /** Names each learned address was given for: the report shows a denied address's name. */
   namesOf = /* @__PURE__ */ new Map();
   resolved = /* @__PURE__ */ new Set();
@@ -37729,7 +37747,7 @@ var Resolver = class {
   async listen(address, port = 0) {
     let lastError;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const udp = dgram2.createSocket("udp4");
+      const udp = dgram2.createSocket({ type: "udp4", lookup: (host, _family, callback) => callback(null, host, 4) });
       try {
         await new Promise((resolve3, reject) => {
           udp.once("error", reject);
@@ -37741,7 +37759,7 @@ var Resolver = class {
           tcp.once("error", reject);
           tcp.listen(bound, address, () => resolve3());
         });
-        udp.on("message", (msg, rinfo) => void this.serveUdp(udp, msg, rinfo));
+        udp.on("message", (msg, rinfo) => this.serveUdp(udp, msg, rinfo));
         udp.on("error", (err) => this.options.onWarning?.(`resolver UDP socket: ${err.message}`));
         this.udp = udp;
         this.tcp = tcp;
@@ -37767,103 +37785,173 @@ var Resolver = class {
     ]);
   }
   decisionLog() {
-    return [...this.decisions.values()];
+    return [...this.decisions.values()].map(asDecision);
   }
   /** Name entries no query matched during the run. */
   unresolvedEntries() {
     return this.options.allow.filter((e) => e.kind === "name" && !this.resolved.has(e));
   }
-  /** Answers one query that came over `transport`. */
-  async answer(query, transport) {
+  /**
+   * Answers one query that came over `transport`. A cached answer whose addresses the holder's sets
+   * already hold long enough is answered at once, not in a later tick.
+   */
+  answer(query, transport) {
+    const asked = this.read(query);
+    if (!asked) return errorReply(query, "FORMERR");
+    const now = Date.now();
+    if (!asked.permitted && this.options.mode === "block") {
+      this.record(asked, now, []);
+      return errorReply(query, "NXDOMAIN");
+    }
+    const cached = this.cache.get(asked.key);
+    const age = cached ? Math.floor((now - cached.storedAt) / 1e3) : 0;
+    if (!cached || age >= cached.answer.minTtl) return this.forward(query, transport, asked, now);
+    if (asked.permitted && cached.fedUntil < now + this.timeout(cached.addressTtl - age) * 1e3 - 1e3) {
+      return this.refresh(query, asked, cached, age);
+    }
+    this.record(asked, now, cached.answer.addresses);
+    return replayReply(cached.reply, query, age);
+  }
+  /** The question and verdict of `query`, decoded in full the first time its bytes (after the id) are seen; undefined when malformed. */
+  read(query) {
+    const bytes = query.toString("latin1", 2);
+    const known = this.asked.get(bytes);
+    if (known) return known;
     let q;
     try {
       q = parseQuery(query);
     } catch (err) {
-      if (err instanceof MalformedQuery) return errorReply(query, "FORMERR");
+      if (err instanceof MalformedQuery) return void 0;
       throw err;
     }
     const allowedBy = matchingEntries(this.options.allow, q.name);
     const permitted = allowedBy.length > 0 && matchingEntries(this.options.deny, q.name).length === 0;
-    if (!permitted && this.options.mode === "block") {
-      this.record(q.name, q.type, "refused", false, []);
-      return errorReply(query, "NXDOMAIN");
-    }
-    for (const e of allowedBy) this.resolved.add(e);
-    const key = `${q.type} ${q.name}`;
-    const now = Date.now();
-    const cached = this.cache.get(key);
-    const age = cached ? Math.floor((now - cached.storedAt) / 1e3) : 0;
+    if (permitted || this.options.mode !== "block") for (const e of allowedBy) this.resolved.add(e);
+    const verdict = permitted ? "allowed" : "refused";
+    const asked = {
+      name: q.name,
+      type: q.type,
+      key: `${q.type} ${q.wireName}`,
+      wireName: q.wireName,
+      allowedBy,
+      permitted,
+      decision: `${verdict} ${q.type} ${q.name}`
+    };
+    bounded(this.asked, bytes, asked);
+    return asked;
+  }
+  async forward(query, transport, asked, now) {
     let reply;
     let answer;
-    if (cached && age < cached.answer.minTtl) {
-      reply = replayAnswer(cached.reply, q.id, age);
-      answer = { ...cached.answer, addresses: cached.answer.addresses.map((a) => ({ ...a, ttl: a.ttl - age })) };
-    } else {
+    let entry;
+    try {
+      reply = await this.options.forwarder.forward(query, transport);
+      answer = readAnswer(reply, asked.name);
+      if (answer.minTtl > 0 && !answer.truncated) {
+        const stored = storeReply(reply);
+        if (stored.wireName === asked.wireName) {
+          const addressTtl = Math.max(0, ...answer.addresses.map((a) => a.ttl));
+          entry = { reply: stored, answer, storedAt: now, addressTtl, fedUntil: 0 };
+          bounded(this.cache, asked.key, entry);
+        }
+      }
+    } catch (err) {
+      this.options.onWarning?.(`DNS ${asked.type} ${asked.name}: ${err instanceof Error ? err.message : String(err)}`);
+      return errorReply(query, "SERVFAIL");
+    }
+    if (asked.permitted) {
       try {
-        reply = await this.options.forwarder.forward(query, transport);
-        answer = readAnswer(reply, q.name);
+        const fedUntil = await this.learn(asked.allowedBy, answer.addresses, 0, asked.name);
+        if (entry) entry.fedUntil = Math.max(entry.fedUntil, fedUntil);
       } catch (err) {
-        this.options.onWarning?.(`DNS ${q.type} ${q.name}: ${err instanceof Error ? err.message : String(err)}`);
+        this.options.onWarning?.(`DNS ${asked.type} ${asked.name}: ${err instanceof Error ? err.message : String(err)}`);
         return errorReply(query, "SERVFAIL");
       }
-      if (answer.minTtl > 0 && !answer.truncated) this.store(key, { reply, answer, storedAt: now });
     }
-    if (permitted) {
-      try {
-        await this.learn(allowedBy, answer.addresses, q.name);
-      } catch (err) {
-        this.options.onWarning?.(`DNS ${q.type} ${q.name}: ${err instanceof Error ? err.message : String(err)}`);
-        return errorReply(query, "SERVFAIL");
-      }
-    }
-    this.record(q.name, q.type, permitted ? "allowed" : "refused", true, answer.addresses.map((a) => a.address));
+    this.record(asked, Date.now(), answer.addresses);
     return reply;
   }
-  async learn(entries, addresses, name) {
+  /** A replay whose addresses must be fed again first. */
+  async refresh(query, asked, cached, age) {
+    try {
+      const fedUntil = await this.learn(asked.allowedBy, cached.answer.addresses, age, asked.name);
+      cached.fedUntil = Math.max(cached.fedUntil, fedUntil);
+    } catch (err) {
+      this.options.onWarning?.(`DNS ${asked.type} ${asked.name}: ${err instanceof Error ? err.message : String(err)}`);
+      return errorReply(query, "SERVFAIL");
+    }
+    this.record(asked, Date.now(), cached.answer.addresses);
+    return replayReply(cached.reply, query, age);
+  }
+  /** The set timeout for a TTL: clamped to the floor and the ceiling. */
+  timeout(ttl) {
+    return Math.min(this.options.ttlMax, Math.max(this.options.ttlMin, ttl));
+  }
+  /**
+   * Feeds the addresses (their TTLs lowered by `elapsed` seconds) into the sets of `entries`;
+   * resolves once the kernel holds every element, also those another query is feeding, with the
+   * earliest time (ms) one of them expires.
+   */
+  async learn(entries, addresses, elapsed, name) {
     const now = Date.now();
     const members = [];
+    const fresh = [];
+    const waits = /* @__PURE__ */ new Set();
+    let fedUntil = Infinity;
     for (const addr of addresses) {
       const names = this.namesOf.get(addr.address) ?? /* @__PURE__ */ new Set();
       names.add(name);
       this.namesOf.set(addr.address, names);
-      const timeout = Math.min(this.options.ttlMax, Math.max(this.options.ttlMin, addr.ttl));
+      const timeout = this.timeout(addr.ttl - elapsed);
+      const expires = now + timeout * 1e3;
       const net3 = `${addr.address}/${addr.family === 4 ? 32 : 128}`;
       for (const entry of entries) {
         for (const m of setMembers(addr.family, net3, entry.protocols, entry.ports)) {
           const key = `${m.set} ${m.element}`;
           if (this.staticElements.has(key)) continue;
-          const expires = now + timeout * 1e3;
-          if ((this.expiry.get(key) ?? 0) >= expires - 1e3) continue;
-          this.expiry.set(key, expires);
+          const known = this.elements.get(key);
+          if (known && known.expires >= expires - 1e3) {
+            waits.add(known.added);
+            fedUntil = Math.min(fedUntil, known.expires);
+            continue;
+          }
           members.push({ ...m, timeout });
+          fresh.push([key, expires]);
+          fedUntil = Math.min(fedUntil, expires);
         }
       }
     }
-    if (members.length === 0) return;
-    if (!this.feed) throw new Error("no set feed into the holder");
-    await this.feed.add(members);
-  }
-  store(key, entry) {
-    if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value);
-    this.cache.set(key, entry);
-  }
-  record(name, type2, verdict, forwarded, addresses) {
-    const key = `${verdict} ${type2} ${name}`;
-    const now = (/* @__PURE__ */ new Date()).toISOString();
-    const d = this.decisions.get(key);
-    if (d) {
-      d.count++;
-      d.last = now;
-      d.addresses = [.../* @__PURE__ */ new Set([...d.addresses, ...addresses])];
-    } else {
-      this.decisions.set(key, { name, type: type2, verdict, forwarded, addresses, count: 1, first: now, last: now });
+    if (members.length > 0) {
+      if (!this.feed) throw new Error("no set feed into the holder");
+      const added = this.feed.add(members);
+      for (const [key, expires] of fresh) this.elements.set(key, { expires, added });
+      added.catch(() => {
+        for (const [key] of fresh) if (this.elements.get(key)?.added === added) this.elements.delete(key);
+      });
+      waits.add(added);
     }
-    this.options.onDecision?.(this.decisions.get(key));
+    await Promise.all(waits);
+    return fedUntil;
   }
-  async serveUdp(socket, msg, rinfo) {
+  record(asked, now, addresses) {
+    let t = asked.tally ??= this.decisions.get(asked.decision);
+    if (t) {
+      t.count++;
+      t.last = now;
+    } else {
+      const verdict = asked.permitted ? "allowed" : "refused";
+      const forwarded = asked.permitted || this.options.mode !== "block";
+      t = asked.tally = { name: asked.name, type: asked.type, verdict, forwarded, addresses: /* @__PURE__ */ new Set(), count: 1, first: now, last: now };
+      this.decisions.set(asked.decision, t);
+    }
+    for (const a of addresses) t.addresses.add(a.address);
+    this.options.onDecision?.(asDecision(t));
+  }
+  serveUdp(socket, msg, rinfo) {
     if (!this.clients.has(rinfo.address)) return;
-    const reply = await this.answer(msg, "udp");
-    socket.send(reply, rinfo.port, rinfo.address);
+    const reply = this.answer(msg, "udp");
+    if (Buffer.isBuffer(reply)) socket.send(reply, rinfo.port, rinfo.address);
+    else void reply.then((r) => socket.send(r, rinfo.port, rinfo.address));
   }
   serveTcp(socket) {
     const remote = socket.remoteAddress?.replace(/^::ffff:/, "") ?? "";
@@ -37881,7 +37969,7 @@ var Resolver = class {
       while (buffer.length >= 2 && buffer.length >= 2 + buffer.readUInt16BE(0)) {
         const query = buffer.subarray(2, 2 + buffer.readUInt16BE(0));
         buffer = buffer.subarray(2 + query.length);
-        void this.answer(Buffer.from(query), "tcp").then((reply) => {
+        void Promise.resolve(this.answer(Buffer.from(query), "tcp")).then((reply) => {
           const len = Buffer.alloc(2);
           len.writeUInt16BE(reply.length);
           if (!socket.destroyed) socket.write(Buffer.concat([len, reply]));
@@ -37890,6 +37978,28 @@ var Resolver = class {
     });
   }
 };
+function asDecision(t) {
+  return {
+    name: t.name,
+    type: t.type,
+    verdict: t.verdict,
+    forwarded: t.forwarded,
+    addresses: [...t.addresses],
+    count: t.count,
+    first: new Date(t.first).toISOString(),
+    last: new Date(t.last).toISOString()
+  };
+}
+function bounded(map2, key, value) {
+  if (map2.size >= CACHE_LIMIT && !map2.has(key)) {
+    let forget = CACHE_LIMIT / 10;
+    for (const old of map2.keys()) {
+      map2.delete(old);
+      if (--forget === 0) break;
+    }
+  }
+  map2.set(key, value);
+}
 
 // src/kubernetes/agent.ts
 function podVerify(readbackFile, env = process.env) {

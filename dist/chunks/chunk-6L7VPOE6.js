@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-LAJ5BT5M.js";
+} from "./chunk-FM5N7H6A.js";
 import {
   __commonJS,
   __require,
