@@ -9,11 +9,12 @@
 //   resolver       buildfence's resolver as its own user, the only user the rules let reach the
 //                  upstreams; every DNS packet of the build is sent to it by the nat rule
 //   build          no NET_ADMIN, NET_RAW or SETUID (it cannot become the resolver's user), no
-//                  privilege escalation; starts once the fence and the resolver are ready
+//                  privilege escalation; starts once the fence and the resolver are ready, and
+//                  ends at once (exit 125) with a sidecar's reason when one cannot start
 //
 // fence and resolver are native sidecars (init containers with restartPolicy Always, Kubernetes
 // 1.29+) or, for clusters and engines without them, regular containers; the build waits for
-// their ready files either way.
+// their ready files (or their `.failed` files) either way.
 import type { V1Container, V1EnvVar, V1NetworkPolicy, V1NetworkPolicyPort, V1Pod, V1Volume } from '@kubernetes/client-node';
 import ipaddr from 'ipaddr.js';
 import { LABEL, LABEL_HOST, LABEL_PID, LABEL_RUN, RULES_MOUNT, SCRIPT_MOUNT, shellCommand } from '../docker/args.js';
