@@ -9,7 +9,7 @@ import { Forwarder } from '../dns/upstream.js';
 import { parseReadback } from '../firewall/load.js';
 import type { Ruleset } from '../firewall/ruleset.js';
 import { compareRules } from '../firewall/verify.js';
-import { AGENT_ENV, POD_PATHS, type ResolverConfig } from './pod.js';
+import { AGENT_ENV, failedFile, POD_PATHS, type ResolverConfig } from './pod.js';
 
 /** Compares the holder's read-back with the rendered rules; 0 when equal, 1 (and every difference) when not. */
 export function podVerify(readbackFile: string, env: NodeJS.ProcessEnv = process.env): number {
@@ -26,8 +26,33 @@ export function podVerify(readbackFile: string, env: NodeJS.ProcessEnv = process
 /** One line of the resolver's log: a DNS decision as it stands now (the last line per name, type and verdict wins). */
 export const DECISION_PREFIX = 'buildfence-dns ';
 
-/** Runs the resolver until SIGTERM: the nat rule sends every DNS packet of the Pod here. */
+/**
+ * Runs the resolver until SIGTERM: the nat rule sends every DNS packet of the Pod here. When it
+ * cannot start, it writes why to its `.failed` file, so the build ends at once with that reason.
+ */
 export async function podResolver(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const failed = failedFile('resolver');
+  let started: Awaited<ReturnType<typeof startResolver>>;
+  try {
+    // A restarted sidecar (native sidecars restart) starts without its old failure.
+    fs.rmSync(failed, { force: true });
+    started = await startResolver(env);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    try {
+      fs.writeFileSync(failed, `${reason}\n`);
+    } catch {
+      // The reason still goes to this container's log (the CLI prints it).
+    }
+    throw err;
+  }
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  started.feed.close();
+  await started.resolver.close();
+  started.forwarder.close();
+}
+
+async function startResolver(env: NodeJS.ProcessEnv): Promise<{ resolver: Resolver; forwarder: Forwarder; feed: SetFeed }> {
   const config = JSON.parse(requireEnv(env, AGENT_ENV.resolver)) as ResolverConfig;
   const forwarder = new Forwarder(config.upstreams);
   const resolver = new Resolver({
@@ -51,10 +76,7 @@ export async function podResolver(env: NodeJS.ProcessEnv = process.env): Promise
   resolver.serve(own, feed, new Set(config.staticElements));
   fs.writeFileSync(path.join(POD_PATHS.ready, 'resolver'), '');
   process.stderr.write(`buildfence resolver: listening on ${config.listen.address}:${config.listen.port}, upstreams ${config.upstreams.map((u) => `${u.address}:${u.port}`).join(', ')}\n`);
-  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
-  feed.close();
-  await resolver.close();
-  forwarder.close();
+  return { resolver, forwarder, feed };
 }
 
 function opened(stream: NodeJS.EventEmitter): Promise<void> {

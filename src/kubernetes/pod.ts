@@ -9,11 +9,12 @@
 //   resolver       buildfence's resolver as its own user, the only user the rules let reach the
 //                  upstreams; every DNS packet of the build is sent to it by the nat rule
 //   build          no NET_ADMIN, NET_RAW or SETUID (it cannot become the resolver's user), no
-//                  privilege escalation; starts once the fence and the resolver are ready
+//                  privilege escalation; starts once the fence and the resolver are ready, and
+//                  ends at once (exit 125) with a sidecar's reason when one cannot start
 //
 // fence and resolver are native sidecars (init containers with restartPolicy Always, Kubernetes
 // 1.29+) or, for clusters and engines without them, regular containers; the build waits for
-// their ready files either way.
+// their ready files (or their `.failed` files) either way.
 import type { V1Container, V1EnvVar, V1NetworkPolicy, V1NetworkPolicyPort, V1Pod, V1Volume } from '@kubernetes/client-node';
 import ipaddr from 'ipaddr.js';
 import { LABEL, LABEL_HOST, LABEL_PID, LABEL_RUN, RULES_MOUNT, SCRIPT_MOUNT, shellCommand } from '../docker/args.js';
@@ -47,10 +48,17 @@ export const POD_PATHS = {
 /** Environment variables the agent reads (set by the renderer). */
 export const AGENT_ENV = { rules: 'BUILDFENCE_RULES', resolver: 'BUILDFENCE_RESOLVER' } as const;
 
-/** How long the build waits for the fence and the resolver, in tenths of a second. */
-const READY_WAIT_TENTHS = 1800;
+/**
+ * How long the build waits for the fence and the resolver, in tenths of a second. A sidecar that
+ * fails says so at once (its `.failed` file), so this bounds only one that hangs or was killed.
+ */
+const READY_WAIT_TENTHS = 600;
 /** The build's exit code when they never got ready. */
 export const NOT_READY_EXIT = 125;
+/** The file a sidecar writes into the ready volume, with its reason, when it cannot start. */
+export function failedFile(sidecar: 'fence' | 'resolver'): string {
+  return `${POD_PATHS.ready}/${sidecar}.failed`;
+}
 
 export interface PodIdentity {
   runId: string;
@@ -101,6 +109,16 @@ export class PodRenderError extends Error {
 
 export function podName(runId: string): string {
   return `buildfence-${runId}`;
+}
+
+/**
+ * The Pod's emptyDir volumes, named after the run. On a cluster a volume's name is the Pod's
+ * own; podman (4.3) makes each emptyDir a host-wide named volume of that name, reused by any
+ * Pod that names it and left behind by removed init containers, so two Pods with the same names
+ * would share their FIFOs and ready files.
+ */
+export function volumeNames(runId: string): { rules: string; script: string; feed: string; ready: string } {
+  return { rules: `bf-rules-${runId}`, script: `bf-script-${runId}`, feed: `bf-feed-${runId}`, ready: `bf-ready-${runId}` };
 }
 
 export function podLabels(id: PodIdentity): Record<string, string> {
@@ -154,11 +172,12 @@ export function renderPod(input: PodInput): RenderedPod {
     upstreams: input.upstreams,
     listen: RESOLVER_LISTEN,
   };
+  const vol = volumeNames(input.id.runId);
   const mounts = {
-    rules: { name: 'bf-rules', mountPath: RULES_MOUNT },
-    script: { name: 'bf-script', mountPath: SCRIPT_MOUNT },
-    feed: { name: 'bf-feed', mountPath: POD_PATHS.feed },
-    ready: { name: 'bf-ready', mountPath: POD_PATHS.ready },
+    rules: { name: vol.rules, mountPath: RULES_MOUNT },
+    script: { name: vol.script, mountPath: SCRIPT_MOUNT },
+    feed: { name: vol.feed, mountPath: POD_PATHS.feed },
+    ready: { name: vol.ready, mountPath: POD_PATHS.ready },
   };
   const holderScript = [
     'set -e',
@@ -204,10 +223,17 @@ export function renderPod(input: PodInput): RenderedPod {
   };
   const iface = `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit}`;
   const fenceScript = [
-    // The log of this container is the evidence: one tcpdump line per denied attempt.
-    `tcpdump -tt -q -n -l -e -i ${iface} 2>/tmp/tcpdump.err &`,
-    'pid=$!',
-    `until grep -q 'listening on' /tmp/tcpdump.err; do kill -0 $pid 2>/dev/null || { cat /tmp/tcpdump.err >&2; exit 1; }; sleep 0.1; done`,
+    // A restarted sidecar (native sidecars restart) starts without its old failure.
+    `rm -f ${failedFile('fence')}`,
+    `fail() { printf '%s\\n' "$1" > ${failedFile('fence')}; echo "buildfence fence: $1" >&2; exit 1; }`,
+    // The log of this container is the evidence: one tcpdump line per denied attempt. tcpdump
+    // drops to its own user before it says it listens, and this root holds no CAP_KILL, so not
+    // even `kill -0` reaches it then (issue 7): its end is told by the file its subshell writes.
+    `( tcpdump -tt -q -n -l -e -i ${iface} 2>/tmp/tcpdump.err; echo $? > /tmp/tcpdump.exit ) &`,
+    `until grep -q 'listening on' /tmp/tcpdump.err 2>/dev/null; do`,
+    `  [ ! -e /tmp/tcpdump.exit ] || fail "tcpdump ended (exit $(cat /tmp/tcpdump.exit)) before it listened: $(tail -n 3 /tmp/tcpdump.err)"`,
+    '  sleep 0.1',
+    'done',
     `touch ${POD_PATHS.ready}/fence`,
     `exec ipset - < ${POD_PATHS.feed}/in 2> ${POD_PATHS.feed}/out > /dev/null`,
   ].join('\n');
@@ -241,9 +267,18 @@ export function renderPod(input: PodInput): RenderedPod {
     'resolver',
   );
   const script = `${SCRIPT_MOUNT}/${POD_PATHS.script}`;
+  // Ready files first (a native sidecar may have failed once and been restarted), then the
+  // failures a sidecar reports, so the build ends at once with the sidecar's own reason.
+  const r = POD_PATHS.ready;
   const waitReady = [
-    `i=0; while [ ! -e ${POD_PATHS.ready}/fence ] || [ ! -e ${POD_PATHS.ready}/resolver ]; do`,
-    `  i=$((i+1)); [ $i -le ${READY_WAIT_TENTHS} ] || { echo 'buildfence: the fence or the resolver did not start; the build was not run' >&2; exit ${NOT_READY_EXIT}; }`,
+    `i=0; while [ ! -e ${r}/fence ] || [ ! -e ${r}/resolver ]; do`,
+    '  for s in fence resolver; do',
+    `    [ ! -e ${r}/$s.failed ] || { echo "buildfence: the $s failed, so the build was not run: $(cat ${r}/$s.failed)" >&2; exit ${NOT_READY_EXIT}; }`,
+    '  done',
+    `  i=$((i+1)); [ $i -le ${READY_WAIT_TENTHS} ] || {`,
+    `    echo "buildfence: the$([ -e ${r}/fence ] || echo ' fence')$([ -e ${r}/fence ] || [ -e ${r}/resolver ] || echo ' and the')$([ -e ${r}/resolver ] || echo ' resolver') did not get ready in ${READY_WAIT_TENTHS / 10} s, so the build was not run" >&2`,
+    `    exit ${NOT_READY_EXIT}`,
+    '  }',
     '  sleep 0.1',
     'done',
     'exec "$@"',
@@ -269,10 +304,10 @@ export function renderPod(input: PodInput): RenderedPod {
     },
   };
   const volumes: V1Volume[] = [
-    { name: 'bf-rules', emptyDir: {} },
-    { name: 'bf-script', emptyDir: {} },
-    { name: 'bf-feed', emptyDir: {} },
-    { name: 'bf-ready', emptyDir: {} },
+    { name: vol.rules, emptyDir: {} },
+    { name: vol.script, emptyDir: {} },
+    { name: vol.feed, emptyDir: {} },
+    { name: vol.ready, emptyDir: {} },
     ...(input.claimName ? [{ name: 'workspace', persistentVolumeClaim: { claimName: input.claimName } }] : []),
   ];
   const pod: V1Pod = {

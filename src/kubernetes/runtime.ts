@@ -72,7 +72,8 @@ export async function runPod(
     await sleep(options.pollMs);
   }
   if (terminated.exitCode === NOT_READY_EXIT) {
-    const why = await tails(api, namespace, name, [CONTAINER.fence, CONTAINER.resolver]);
+    // The build's last line names the sidecar that failed and its reason (or the one that hung).
+    const why = await tails(api, namespace, name, [CONTAINER.build, CONTAINER.fence, CONTAINER.resolver]);
     throw new KubernetesError(`The fence or the resolver of Pod ${name} did not get ready, so the build was not run.${why}`);
   }
   const [fence, resolver, final] = await Promise.all([

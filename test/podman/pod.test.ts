@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import yaml from 'js-yaml';
 import type { V1Pod } from '@kubernetes/client-node';
 import { readRunSpec } from '../../src/inputs.js';
-import { CONTAINER, RESOLVER_UID, renderPod } from '../../src/kubernetes/pod.js';
+import { CONTAINER, NOT_READY_EXIT, RESOLVER_UID, renderPod } from '../../src/kubernetes/pod.js';
 import { DECISION_PREFIX } from '../../src/kubernetes/agent.js';
 import { parseNflogLine } from '../../src/report/nflog.js';
 import { ROOT, verdicts } from '../integration/harness.js';
@@ -65,6 +65,8 @@ interface Played {
   name: string;
   build: string;
   exitCode?: number;
+  /** Seconds from the end of `kube play` to the end of the wait. */
+  waited: number;
   log(container: string): Promise<string>;
 }
 
@@ -82,18 +84,59 @@ async function play(inputs: Record<string, string>, use: (p: Played) => Promise<
   const file = path.join(tmp, `${runId}.yaml`);
   await fs.writeFile(file, yaml.dump(pod));
   const name = pod.metadata!.name!;
-  const played: Played = { name, build: `${name}-${CONTAINER.build}`, log: (c) => logs(`${name}-${c}`) };
+  const played: Played = { name, build: `${name}-${CONTAINER.build}`, waited: 0, log: (c) => logs(`${name}-${c}`) };
   try {
     await exec('podman', ['kube', 'play', '--network', net, file], { env }).catch((err: { stderr?: string }) => {
       // kube play reports a failed init container; its log stays with the container.
       played.log = async (c) => `${String(err.stderr)}${await logs(`${name}-${c}`)}`;
     });
-    const waited = await exec('podman', ['wait', `${name}-${waitFor}`], { env, timeout: 300_000 }).catch(() => undefined);
+    const start = Date.now();
+    // The build gives up on its sidecars after 60 s; this bound is only for a Pod that hangs.
+    const waited = await exec('podman', ['wait', `${name}-${waitFor}`], { env, timeout: 150_000 }).catch(() => undefined);
+    played.waited = (Date.now() - start) / 1000;
     if (waited && waitFor === CONTAINER.build) played.exitCode = Number(waited.stdout.trim());
-    await use(played);
+    try {
+      await use(played);
+      if (process.env.BUILDFENCE_POD_DIAGNOSE) process.stderr.write(await diagnose(name));
+    } catch (err) {
+      // Every container's state and log, and what the volumes held: a failure explains itself.
+      process.stderr.write(await diagnose(name));
+      throw err;
+    }
   } finally {
     await exec('podman', ['pod', 'rm', '--force', '--time', '0', name], { env }).catch(() => undefined);
+    // podman keeps an emptyDir as a named volume, and leaves it behind when only removed init
+    // containers used it (bf-rules-*).
+    const volumes = (pod.spec!.volumes ?? []).filter((v) => v.emptyDir).map((v) => v.name);
+    await exec('podman', ['volume', 'rm', '--force', ...volumes], { env }).catch(() => undefined);
   }
+}
+
+/** Prepends shell to a sidecar's script (`sh -c SCRIPT`), to stand in for one of its tools. */
+function prependScript(pod: V1Pod, container: string, shell: string): void {
+  const c = pod.spec!.containers.find((x) => x.name === container)!;
+  assert.deepEqual(c.command!.slice(0, 2), ['sh', '-c']);
+  c.command![2] = `${shell}\n${c.command![2]}`;
+}
+
+/** The state and log of every container of a Pod, and the files of its emptyDir volumes. */
+async function diagnose(pod: string): Promise<string> {
+  const out: string[] = [`---- diagnostics of pod ${pod} ----`];
+  const names = (await podman(['ps', '--all', '--filter', `pod=${pod}`, '--format', '{{.Names}}']).catch((e) => `(ps failed: ${e})`)).split('\n').filter(Boolean);
+  const volumes = new Map<string, string>();
+  for (const c of names) {
+    const inspect = await podman(['inspect', c]).catch(() => '[]');
+    const [info] = JSON.parse(inspect) as Array<{ State?: Record<string, unknown>; Mounts?: Array<{ Destination: string; Source: string }> }>;
+    const st = info?.State ?? {};
+    out.push(`== ${c}: ${st.Status} exit=${st.ExitCode} started=${st.StartedAt} finished=${st.FinishedAt} oom=${st.OOMKilled} error=${st.Error ?? ''}`);
+    for (const m of info?.Mounts ?? []) volumes.set(m.Destination, m.Source);
+    out.push((await logs(c)).trimEnd().split('\n').map((l) => `   | ${l}`).join('\n'));
+  }
+  for (const [dest, source] of volumes) {
+    const list = await exec('ls', ['-la', '--time-style=full-iso', source]).then((r) => r.stdout, (e) => String(e));
+    out.push(`== volume ${dest} (${source}):\n${list.trimEnd()}`);
+  }
+  return `${out.join('\n')}\n---- end of diagnostics ----\n`;
 }
 
 describe('the rendered Pod under podman kube play', () => {
@@ -193,6 +236,60 @@ describe('the rendered Pod under podman kube play', () => {
         verify.env![0].value = JSON.stringify(rules);
       },
       CONTAINER.verify,
+    );
+  });
+
+  // Issue 7: tcpdump drops to its own user before it prints 'listening on'. The fence used to
+  // probe it with `kill -0`, which fails for a root without CAP_KILL once tcpdump has switched
+  // users: a fence that looked in that window took tcpdump for dead and exited, the resolver
+  // waited forever for its FIFO, and the build gave up after its wait. A stand-in for tcpdump
+  // makes the window two seconds long, so the old fence failed this test every time.
+  it('the fence gets ready when tcpdump drops its privileges before it says it listens', async () => {
+    await play(
+      { grade: 'release', run: 'echo built' },
+      async (p) => {
+        const out = await p.log(CONTAINER.build);
+        assert.equal(p.exitCode, 0, out);
+        assert.match(out, /^built$/m);
+        assert.equal(await podman(['inspect', '--format', '{{.State.Status}}', `${p.name}-${CONTAINER.fence}`]), 'running');
+      },
+      (pod) =>
+        prependScript(
+          pod,
+          CONTAINER.fence,
+          `tcpdump() { exec su -s /bin/sh tcpdump -c 'sleep 2; echo "stand-in listening on nflog" >&2; exec sleep 100000'; }`,
+        ),
+    );
+  });
+
+  it('a fence that fails ends the build at once, with the reason', async () => {
+    await play(
+      { grade: 'release', run: 'echo started' },
+      async (p) => {
+        const out = await p.log(CONTAINER.build);
+        assert.equal(p.exitCode, NOT_READY_EXIT, out);
+        assert.match(out, /buildfence: the fence failed, so the build was not run: tcpdump ended \(exit 1\) before it listened: tcpdump: nflog:5,6: No such device/);
+        assert.doesNotMatch(out, /started/);
+        assert.ok(p.waited < 30, `the build waited ${p.waited} s`);
+      },
+      (pod) => prependScript(pod, CONTAINER.fence, `tcpdump() { echo 'tcpdump: nflog:5,6: No such device' >&2; return 1; }`),
+    );
+  });
+
+  it('a resolver that fails ends the build at once, with the reason', async () => {
+    await play(
+      { grade: 'release', run: 'echo started' },
+      async (p) => {
+        const out = await p.log(CONTAINER.build);
+        assert.equal(p.exitCode, NOT_READY_EXIT, out);
+        assert.match(out, /buildfence: the resolver failed, so the build was not run: BUILDFENCE_RESOLVER is not set/);
+        assert.doesNotMatch(out, /started/);
+        assert.ok(p.waited < 30, `the build waited ${p.waited} s`);
+      },
+      (pod) => {
+        // Without its configuration the resolver cannot start (and sends nothing anywhere).
+        pod.spec!.containers.find((c) => c.name === CONTAINER.resolver)!.env![0].value = '';
+      },
     );
   });
 });
