@@ -16,12 +16,12 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-FM5N7H6A.js";
+} from "./chunks/chunk-TOBZZKUJ.js";
 import {
   renderNetworkPolicy,
   renderPod,
   require_shell_quote
-} from "./chunks/chunk-SRUMS4QD.js";
+} from "./chunks/chunk-WW6VVKHL.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

@@ -3,9 +3,9 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   cleanupAction,
   warning
-} from "./chunks/chunk-6L7VPOE6.js";
-import "./chunks/chunk-FM5N7H6A.js";
-import "./chunks/chunk-SRUMS4QD.js";
+} from "./chunks/chunk-ICBCDBIH.js";
+import "./chunks/chunk-TOBZZKUJ.js";
+import "./chunks/chunk-WW6VVKHL.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-FM5N7H6A.js";
+} from "./chunk-TOBZZKUJ.js";
 import {
   __commonJS,
   __require,

@@ -9,12 +9,14 @@ import {
   PodRenderError,
   RESOLVER_LISTEN,
   RESOLVER_UID,
+  failedFile,
   podLabels,
   podName,
   podRuleset,
   renderNetworkPolicy,
-  renderPod
-} from "./chunk-SRUMS4QD.js";
+  renderPod,
+  volumeNames
+} from "./chunk-WW6VVKHL.js";
 import "./chunk-UND5B5GE.js";
 export {
   AGENT_ENV,
@@ -25,9 +27,11 @@ export {
   PodRenderError,
   RESOLVER_LISTEN,
   RESOLVER_UID,
+  failedFile,
   podLabels,
   podName,
   podRuleset,
   renderNetworkPolicy,
-  renderPod
+  renderPod,
+  volumeNames
 };

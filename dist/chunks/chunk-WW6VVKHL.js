@@ -1731,8 +1731,11 @@ var POD_PATHS = {
   node: "/usr/local/bin/node"
 };
 var AGENT_ENV = { rules: "BUILDFENCE_RULES", resolver: "BUILDFENCE_RESOLVER" };
-var READY_WAIT_TENTHS = 1800;
+var READY_WAIT_TENTHS = 600;
 var NOT_READY_EXIT = 125;
+function failedFile(sidecar) {
+  return `${POD_PATHS.ready}/${sidecar}.failed`;
+}
 var PodRenderError = class extends Error {
   constructor(message) {
     super(message);
@@ -1741,6 +1744,9 @@ var PodRenderError = class extends Error {
 };
 function podName(runId) {
   return `buildfence-${runId}`;
+}
+function volumeNames(runId) {
+  return { rules: `bf-rules-${runId}`, script: `bf-script-${runId}`, feed: `bf-feed-${runId}`, ready: `bf-ready-${runId}` };
 }
 function podLabels(id) {
   return {
@@ -1787,11 +1793,12 @@ function renderPod(input) {
     upstreams: input.upstreams,
     listen: RESOLVER_LISTEN
   };
+  const vol = volumeNames(input.id.runId);
   const mounts = {
-    rules: { name: "bf-rules", mountPath: RULES_MOUNT },
-    script: { name: "bf-script", mountPath: SCRIPT_MOUNT },
-    feed: { name: "bf-feed", mountPath: POD_PATHS.feed },
-    ready: { name: "bf-ready", mountPath: POD_PATHS.ready }
+    rules: { name: vol.rules, mountPath: RULES_MOUNT },
+    script: { name: vol.script, mountPath: SCRIPT_MOUNT },
+    feed: { name: vol.feed, mountPath: POD_PATHS.feed },
+    ready: { name: vol.ready, mountPath: POD_PATHS.ready }
   };
   const holderScript2 = [
     "set -e",
@@ -1840,10 +1847,17 @@ ${LOAD_SCRIPT}
   };
   const iface = `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit}`;
   const fenceScript = [
-    // The log of this container is the evidence: one tcpdump line per denied attempt.
-    `tcpdump -tt -q -n -l -e -i ${iface} 2>/tmp/tcpdump.err &`,
-    "pid=$!",
-    `until grep -q 'listening on' /tmp/tcpdump.err; do kill -0 $pid 2>/dev/null || { cat /tmp/tcpdump.err >&2; exit 1; }; sleep 0.1; done`,
+    // A restarted sidecar (native sidecars restart) starts without its old failure.
+    `rm -f ${failedFile("fence")}`,
+    `fail() { printf '%s\\n' "$1" > ${failedFile("fence")}; echo "buildfence fence: $1" >&2; exit 1; }`,
+    // The log of this container is the evidence: one tcpdump line per denied attempt. tcpdump
+    // drops to its own user before it says it listens, and this root holds no CAP_KILL, so not
+    // even `kill -0` reaches it then (issue 7): its end is told by the file its subshell writes.
+    `( tcpdump -tt -q -n -l -e -i ${iface} 2>/tmp/tcpdump.err; echo $? > /tmp/tcpdump.exit ) &`,
+    `until grep -q 'listening on' /tmp/tcpdump.err 2>/dev/null; do`,
+    `  [ ! -e /tmp/tcpdump.exit ] || fail "tcpdump ended (exit $(cat /tmp/tcpdump.exit)) before it listened: $(tail -n 3 /tmp/tcpdump.err)"`,
+    "  sleep 0.1",
+    "done",
     `touch ${POD_PATHS.ready}/fence`,
     `exec ipset - < ${POD_PATHS.feed}/in 2> ${POD_PATHS.feed}/out > /dev/null`
   ].join("\n");
@@ -1874,9 +1888,16 @@ ${LOAD_SCRIPT}
     "resolver"
   );
   const script = `${SCRIPT_MOUNT}/${POD_PATHS.script}`;
+  const r = POD_PATHS.ready;
   const waitReady = [
-    `i=0; while [ ! -e ${POD_PATHS.ready}/fence ] || [ ! -e ${POD_PATHS.ready}/resolver ]; do`,
-    `  i=$((i+1)); [ $i -le ${READY_WAIT_TENTHS} ] || { echo 'buildfence: the fence or the resolver did not start; the build was not run' >&2; exit ${NOT_READY_EXIT}; }`,
+    `i=0; while [ ! -e ${r}/fence ] || [ ! -e ${r}/resolver ]; do`,
+    "  for s in fence resolver; do",
+    `    [ ! -e ${r}/$s.failed ] || { echo "buildfence: the $s failed, so the build was not run: $(cat ${r}/$s.failed)" >&2; exit ${NOT_READY_EXIT}; }`,
+    "  done",
+    `  i=$((i+1)); [ $i -le ${READY_WAIT_TENTHS} ] || {`,
+    `    echo "buildfence: the$([ -e ${r}/fence ] || echo ' fence')$([ -e ${r}/fence ] || [ -e ${r}/resolver ] || echo ' and the')$([ -e ${r}/resolver ] || echo ' resolver') did not get ready in ${READY_WAIT_TENTHS / 10} s, so the build was not run" >&2`,
+    `    exit ${NOT_READY_EXIT}`,
+    "  }",
     "  sleep 0.1",
     "done",
     'exec "$@"'
@@ -1902,10 +1923,10 @@ ${LOAD_SCRIPT}
     }
   };
   const volumes = [
-    { name: "bf-rules", emptyDir: {} },
-    { name: "bf-script", emptyDir: {} },
-    { name: "bf-feed", emptyDir: {} },
-    { name: "bf-ready", emptyDir: {} },
+    { name: vol.rules, emptyDir: {} },
+    { name: vol.script, emptyDir: {} },
+    { name: vol.feed, emptyDir: {} },
+    { name: vol.ready, emptyDir: {} },
     ...input.claimName ? [{ name: "workspace", persistentVolumeClaim: { claimName: input.claimName } }] : []
   ];
   const pod = {
@@ -2042,8 +2063,10 @@ export {
   POD_PATHS,
   AGENT_ENV,
   NOT_READY_EXIT,
+  failedFile,
   PodRenderError,
   podName,
+  volumeNames,
   podLabels,
   podRuleset,
   renderPod,

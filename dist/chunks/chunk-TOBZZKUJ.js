@@ -16,6 +16,7 @@ import {
   buildCreateArgs,
   compareRules,
   docker,
+  failedFile,
   holderConfig,
   holderScript,
   labels,
@@ -33,7 +34,7 @@ import {
   staticMembers,
   verifyReadback,
   writeRuleFiles
-} from "./chunk-SRUMS4QD.js";
+} from "./chunk-WW6VVKHL.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -38016,6 +38017,26 @@ function podVerify(readbackFile, env = process.env) {
 }
 var DECISION_PREFIX = "buildfence-dns ";
 async function podResolver(env = process.env) {
+  const failed = failedFile("resolver");
+  let started;
+  try {
+    fs5.rmSync(failed, { force: true });
+    started = await startResolver(env);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    try {
+      fs5.writeFileSync(failed, `${reason}
+`);
+    } catch {
+    }
+    throw err;
+  }
+  await new Promise((resolve3) => process.once("SIGTERM", () => resolve3()));
+  started.feed.close();
+  await started.resolver.close();
+  started.forwarder.close();
+}
+async function startResolver(env) {
   const config = JSON.parse(requireEnv(env, AGENT_ENV.resolver));
   const forwarder = new Forwarder(config.upstreams);
   const resolver = new Resolver({
@@ -38040,10 +38061,7 @@ async function podResolver(env = process.env) {
   fs5.writeFileSync(path4.join(POD_PATHS.ready, "resolver"), "");
   process.stderr.write(`buildfence resolver: listening on ${config.listen.address}:${config.listen.port}, upstreams ${config.upstreams.map((u) => `${u.address}:${u.port}`).join(", ")}
 `);
-  await new Promise((resolve3) => process.once("SIGTERM", () => resolve3()));
-  feed.close();
-  await resolver.close();
-  forwarder.close();
+  return { resolver, forwarder, feed };
 }
 function opened(stream) {
   return new Promise((resolve3, reject) => {
@@ -38156,7 +38174,7 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
     await sleep(options.pollMs);
   }
   if (terminated.exitCode === NOT_READY_EXIT) {
-    const why = await tails(api2, namespace, name, [CONTAINER.fence, CONTAINER.resolver]);
+    const why = await tails(api2, namespace, name, [CONTAINER.build, CONTAINER.fence, CONTAINER.resolver]);
     throw new KubernetesError(`The fence or the resolver of Pod ${name} did not get ready, so the build was not run.${why}`);
   }
   const [fence, resolver, final] = await Promise.all([
@@ -38320,7 +38338,7 @@ async function runInCluster(spec, log, hooks = {}, api2, wait) {
   }
 }
 async function deleteRunPod(runId, namespace) {
-  const { podName } = await import("./pod-ER46HOXA.js");
+  const { podName } = await import("./pod-R3DC3W7W.js");
   return deletePod(await loadApi(), namespace, podName(runId));
 }
 
