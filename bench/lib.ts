@@ -260,7 +260,6 @@ export interface Trace {
   /** When the holder's process began the load, and printed the end of its read-back, in ms from the start. */
   loadingAt?: number;
   loadedAt?: number;
-  listeningAt?: number;
   stdout: string;
   stderr: string;
 }
@@ -294,7 +293,6 @@ export async function traced(argv: string[], cwd: string, timeoutMs?: number): P
       docker: [...trace.docker, ...api].sort((x, y) => x.start - y.start),
       loadingAt: recorder.marks.get(LOADING_MARK) === undefined ? undefined : rel(recorder.marks.get(LOADING_MARK)!),
       loadedAt: recorder.marks.get(LOADED_MARK) === undefined ? undefined : rel(recorder.marks.get(LOADED_MARK)!),
-      listeningAt: recorder.marks.get('listening on') === undefined ? undefined : rel(recorder.marks.get('listening on')!),
       stdout: r.stdout,
       stderr: r.stderr,
     };
@@ -333,7 +331,10 @@ async function engineRecorder(socket: string): Promise<{ socket: string; calls: 
     });
     upstream.on('data', (d: Buffer) => {
       if (current) current.end = now();
-      for (const mark of [LOADING_MARK, LOADED_MARK, 'listening on']) if (!recorder.marks.has(mark) && d.includes(mark)) recorder.marks.set(mark, now());
+      // The holder's output only: an inspect of the holder also shows the marks, in its command.
+      if (current?.path === '/containers/{holder}/attach') {
+        for (const mark of [LOADING_MARK, LOADED_MARK]) if (!recorder.marks.has(mark) && d.includes(mark)) recorder.marks.set(mark, now());
+      }
       client.write(d);
     });
     const end = () => {
