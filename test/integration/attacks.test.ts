@@ -166,8 +166,10 @@ async function roles(): Promise<Roles> {
   const v6 = config.find((x) => x.Subnet.includes(':'));
   const gateway4 = config.find((x) => !x.Subnet.includes(':'))?.Gateway;
   // For a subnet given without a gateway, docker takes its first address and does not say so.
-  const gateway6 = v6?.Gateway || (v6 && /^[0-9a-f:]+::\/64$/.test(v6.Subnet) ? v6.Subnet.replace('::/64', '::1') : undefined);
-  assert.ok(gateway4 && gateway6, `unexpected IPAM config of ${fx.net.name}: ${JSON.stringify(config)}`);
+  const written6 = v6?.Gateway || (v6 && /^[0-9a-f:]+::\/64$/.test(v6.Subnet) ? v6.Subnet.replace('::/64', '::1') : undefined);
+  assert.ok(gateway4 && written6, `unexpected IPAM config of ${fx.net.name}: ${JSON.stringify(config)}`);
+  // As the rules print it: the subnet's text may carry leading zeros (fd00:bf01:0086::).
+  const gateway6 = ipaddr.IPv6.parse(written6).toRFC5952String();
   return { a, b, c, d, block, prefix: `${block[0].ipv4}/30`, below: at.get(start - 1)!, above: at.get(start + 4)!, gateway4, gateway6 };
 }
 
