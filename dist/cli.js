@@ -16,7 +16,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-TOBZZKUJ.js";
+} from "./chunks/chunk-44BCA5GI.js";
 import {
   renderNetworkPolicy,
   renderPod,

@@ -3,8 +3,8 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   runAction,
   setFailed
-} from "./chunks/chunk-ICBCDBIH.js";
-import "./chunks/chunk-TOBZZKUJ.js";
+} from "./chunks/chunk-MYUEHELI.js";
+import "./chunks/chunk-44BCA5GI.js";
 import "./chunks/chunk-WW6VVKHL.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";

@@ -171,7 +171,8 @@ export class Resolver {
       this.record(asked, now, []);
       return errorReply(query, 'NXDOMAIN');
     }
-    const cached = this.cache.get(asked.key);
+    // Per transport: an answer fetched over TCP may be too large to replay to a UDP client.
+    const cached = this.cache.get(`${transport} ${asked.key}`);
     const age = cached ? Math.floor((now - cached.storedAt) / 1000) : 0;
     if (!cached || age >= cached.answer.minTtl) return this.forward(query, transport, asked, now);
     // A replay refreshes the set timeouts only when they would otherwise end before the TTLs it hands out.
@@ -224,7 +225,7 @@ export class Resolver {
         if (stored.wireName === asked.wireName) {
           const addressTtl = Math.max(0, ...answer.addresses.map((a) => a.ttl));
           entry = { reply: stored, answer, storedAt: now, addressTtl, fedUntil: 0 };
-          bounded(this.cache, asked.key, entry);
+          bounded(this.cache, `${transport} ${asked.key}`, entry);
         }
       }
     } catch (err) {

@@ -211,6 +211,15 @@ describe('the resolver', () => {
     assert.equal(h.resolver.decisionLog()[0].count, 2);
   });
 
+  it('keeps UDP and TCP answers apart: one fetched over TCP is never replayed to a UDP client', async () => {
+    const h = harness('block', 'api.test:443');
+    await h.resolver.answer(query('api.test', 'A', 1), 'tcp');
+    await h.resolver.answer(query('api.test', 'A', 2), 'udp');
+    await h.resolver.answer(query('api.test', 'A', 3), 'udp');
+    await h.resolver.answer(query('api.test', 'A', 4), 'tcp');
+    assert.deepEqual(h.forwarded, ['api.test', 'api.test']);
+  });
+
   it('never puts a timeout on an element the rules hold permanently', async () => {
     const h = harness('block', 'api.test:22');
     await h.resolver.answer(query('api.test'), 'udp');

@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-TOBZZKUJ.js";
+} from "./chunk-44BCA5GI.js";
 import {
   __commonJS,
   __require,

@@ -37804,7 +37804,7 @@ var Resolver = class {
       this.record(asked, now, []);
       return errorReply(query, "NXDOMAIN");
     }
-    const cached = this.cache.get(asked.key);
+    const cached = this.cache.get(`${transport} ${asked.key}`);
     const age = cached ? Math.floor((now - cached.storedAt) / 1e3) : 0;
     if (!cached || age >= cached.answer.minTtl) return this.forward(query, transport, asked, now);
     if (asked.permitted && cached.fedUntil < now + this.timeout(cached.addressTtl - age) * 1e3 - 1e3) {
@@ -37853,7 +37853,7 @@ var Resolver = class {
         if (stored.wireName === asked.wireName) {
           const addressTtl = Math.max(0, ...answer.addresses.map((a) => a.ttl));
           entry = { reply: stored, answer, storedAt: now, addressTtl, fedUntil: 0 };
-          bounded(this.cache, asked.key, entry);
+          bounded(this.cache, `${transport} ${asked.key}`, entry);
         }
       }
     } catch (err) {
