@@ -16,12 +16,12 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-44BCA5GI.js";
+} from "./chunks/chunk-E6LDMP6Q.js";
 import {
   renderNetworkPolicy,
   renderPod,
   require_shell_quote
-} from "./chunks/chunk-WW6VVKHL.js";
+} from "./chunks/chunk-M3PXZXA5.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

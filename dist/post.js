@@ -3,9 +3,9 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   cleanupAction,
   warning
-} from "./chunks/chunk-MYUEHELI.js";
-import "./chunks/chunk-44BCA5GI.js";
-import "./chunks/chunk-WW6VVKHL.js";
+} from "./chunks/chunk-R6SRPV4E.js";
+import "./chunks/chunk-E6LDMP6Q.js";
+import "./chunks/chunk-M3PXZXA5.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

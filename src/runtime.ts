@@ -1,5 +1,5 @@
 // Which engine carries the fence: Docker (holder and build containers) or Kubernetes (a Pod).
-import { docker } from './docker/cli.js';
+import { ping } from './docker/engine.js';
 import { runInCluster } from './kubernetes/cluster.js';
 import type { Log } from './log.js';
 import { runSandbox, type RunResult, type SandboxHooks } from './sandbox.js';
@@ -18,7 +18,10 @@ export async function chooseRuntime(value: RunSpec['runtime'], env: NodeJS.Proce
 }
 
 export async function engineAnswers(): Promise<boolean> {
-  return (await docker(['info', '--format', '{{.ServerVersion}}']).catch(() => ({ exitCode: 1 }))).exitCode === 0;
+  return ping().then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The fenced run on the chosen runtime: what the action and the CLI call. */

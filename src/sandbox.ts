@@ -40,11 +40,8 @@ export interface RunResult extends RunHandle, RunFacts {}
 
 const SCRIPT_NAME = 'script.sh';
 
-/** An engine that does not answer this quickly fails the step before anything is created. */
-const ENGINE_TIMEOUT_MS = 10_000;
-
 export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = {}): Promise<RunResult> {
-  await checkEngine();
+  await ping();
   const id: RunIdentity = { runId: randomBytes(6).toString('hex'), pid: process.pid, host: os.hostname() };
   const handle: RunHandle = { runId: id.runId, ownNetwork: spec.network === undefined };
   const names = resourceNames(id.runId);
@@ -157,10 +154,6 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
     await down();
     cancel.done();
   }
-}
-
-async function checkEngine(): Promise<void> {
-  await ping(ENGINE_TIMEOUT_MS);
 }
 
 /** The runner's own addresses (loopback aside): guarded like the gateway, so the build cannot reach the host's services. */

@@ -21,10 +21,7 @@ export interface DockerCallOptions {
 }
 
 export class DockerError extends Error {
-  constructor(
-    message: string,
-    readonly result?: DockerResult,
-  ) {
+  constructor(message: string) {
     super(message);
     this.name = 'DockerError';
   }
@@ -55,15 +52,6 @@ export function docker(args: string[], options: DockerCallOptions = {}): Promise
       resolve({ exitCode: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
     });
   });
-}
-
-/** Runs `docker ARGS` and throws `docker <verb> failed: <last stderr line>` unless it exits 0. */
-export async function dockerOk(args: string[], options: DockerCallOptions = {}): Promise<string> {
-  const result = await docker(args, options);
-  if (result.exitCode !== 0) {
-    throw new DockerError(`docker ${args[0]} failed: ${lastLine(result.stderr) || `exit code ${result.exitCode}`}`, result);
-  }
-  return result.stdout;
 }
 
 /** The last line of docker's stderr that says something: not its "Run 'docker run --help' ..." hint. */

@@ -130,8 +130,11 @@ function demux(socket: NodeJS.ReadableStream, tty: boolean): { stdout: PassThrou
   return { stdout, stderr };
 }
 
-export async function ping(timeoutMs: number): Promise<void> {
-  await api('GET', '/_ping', { timeoutMs });
+/** An engine that does not answer its first contact this quickly fails the step before anything is created. */
+export const ENGINE_TIMEOUT_MS = 10_000;
+
+export async function ping(): Promise<void> {
+  await api('GET', '/_ping', { timeoutMs: ENGINE_TIMEOUT_MS });
 }
 
 export interface Labelled {
@@ -167,7 +170,7 @@ export async function createNetwork(name: string, labels: Record<string, string>
   await api('POST', '/networks/create', { body: { Name: name, Labels: labels } });
 }
 
-/** True when removed or already gone. */
+/** Removes a network; one already gone is not an error. */
 export async function removeNetwork(network: string): Promise<void> {
   await api('DELETE', `/networks/${seg(network)}`, { accept: [404] });
 }
@@ -203,38 +206,11 @@ export async function removeContainer(container: string): Promise<void> {
   await api('DELETE', `/containers/${seg(container)}`, { query: { force: true, v: true }, accept: [404] });
 }
 
-export interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command in a running container to its end and returns what it printed. */
-export async function exec(container: string, cmd: string[], timeoutMs = DOCKER_TIMEOUT_MS): Promise<ExecResult> {
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const run = execStream(container, cmd).then(async (s) => {
-    const [stdout, stderr] = await Promise.all([collect(s.stdout), collect(s.stderr)]);
-    return { exitCode: await s.exitCode(), stdout, stderr };
-  });
-  const expired = new Promise<never>((_, reject) =>
-    deadline.addEventListener('abort', () => reject(new EngineError(`\`${cmd[0]}\` in container ${container} did not end within ${timeoutMs / 1000} s.`))),
-  );
-  return Promise.race([run, expired]);
-}
-
-function collect(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  stream.on('data', (d: Buffer) => chunks.push(d));
-  return new Promise((resolve) => stream.on('end', () => resolve(Buffer.concat(chunks).toString())));
-}
-
 export interface ExecStream {
   stdout: Readable;
   stderr: Readable;
   /** Present when started with `stdin`; ending it closes the command's stdin. */
   stdin?: Writable;
-  /** The command's exit code, once its output has ended. */
-  exitCode(): Promise<number>;
   /** Drops the connection (the command itself ends with its container). */
   close(): void;
 }
@@ -251,7 +227,6 @@ export async function execStream(container: string, cmd: string[], options: { st
     stdout,
     stderr,
     stdin: stdin ? (socket as unknown as Writable) : undefined,
-    exitCode: async () => (await api<{ ExitCode: number | null }>('GET', `/exec/${created.Id}/json`)).ExitCode ?? -1,
     close: () => socket.destroy(),
   };
 }

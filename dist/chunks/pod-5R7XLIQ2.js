@@ -16,7 +16,7 @@ import {
   renderNetworkPolicy,
   renderPod,
   volumeNames
-} from "./chunk-WW6VVKHL.js";
+} from "./chunk-M3PXZXA5.js";
 import "./chunk-UND5B5GE.js";
 export {
   AGENT_ENV,

@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-44BCA5GI.js";
+} from "./chunk-E6LDMP6Q.js";
 import {
   __commonJS,
   __require,

@@ -1379,12 +1379,10 @@ import * as path from "node:path";
 import { spawn } from "node:child_process";
 var DOCKER_TIMEOUT_MS = 6e4;
 var DockerError = class extends Error {
-  constructor(message, result) {
+  constructor(message) {
     super(message);
-    this.result = result;
     this.name = "DockerError";
   }
-  result;
 };
 function docker(args, options = {}) {
   const timeoutMs = options.timeoutMs ?? DOCKER_TIMEOUT_MS;

@@ -34,7 +34,7 @@ import {
   staticMembers,
   verifyReadback,
   writeRuleFiles
-} from "./chunk-WW6VVKHL.js";
+} from "./chunk-M3PXZXA5.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -37477,8 +37477,9 @@ function demux(socket, tty) {
   socket.on("error", end);
   return { stdout, stderr };
 }
-async function ping(timeoutMs) {
-  await api("GET", "/_ping", { timeoutMs });
+var ENGINE_TIMEOUT_MS = 1e4;
+async function ping() {
+  await api("GET", "/_ping", { timeoutMs: ENGINE_TIMEOUT_MS });
 }
 async function listContainers(label) {
   return api("GET", "/containers/json", { query: { all: true, filters: JSON.stringify({ label: [label] }) } });
@@ -37526,7 +37527,6 @@ async function execStream(container, cmd, options = {}) {
     stdout,
     stderr,
     stdin: stdin ? socket : void 0,
-    exitCode: async () => (await api("GET", `/exec/${created.Id}/json`)).ExitCode ?? -1,
     close: () => socket.destroy()
   };
 }
@@ -38338,7 +38338,7 @@ async function runInCluster(spec, log, hooks = {}, api2, wait) {
   }
 }
 async function deleteRunPod(runId, namespace) {
-  const { podName } = await import("./pod-R3DC3W7W.js");
+  const { podName } = await import("./pod-5R7XLIQ2.js");
   return deletePod(await loadApi(), namespace, podName(runId));
 }
 
@@ -38590,9 +38590,8 @@ var HolderOutput = class _HolderOutput {
 
 // src/sandbox.ts
 var SCRIPT_NAME = "script.sh";
-var ENGINE_TIMEOUT_MS = 1e4;
 async function runSandbox(spec, log, hooks = {}) {
-  await checkEngine();
+  await ping();
   const id = { runId: randomBytes2(6).toString("hex"), pid: process.pid, host: os4.hostname() };
   const handle = { runId: id.runId, ownNetwork: spec.network === void 0 };
   const names = resourceNames(id.runId);
@@ -38692,9 +38691,6 @@ async function runSandbox(spec, log, hooks = {}) {
     cancel.done();
   }
 }
-async function checkEngine() {
-  await ping(ENGINE_TIMEOUT_MS);
-}
 function hostAddresses() {
   return Object.values(os4.networkInterfaces()).flat().filter((i) => i !== void 0 && !i.internal && !i.address.startsWith("fe80:")).map((i) => i.address.replace(/%.*$/, ""));
 }
@@ -38793,7 +38789,10 @@ async function chooseRuntime(value, env, dockerAnswers) {
   return await dockerAnswers() ? "docker" : "kubernetes";
 }
 async function engineAnswers() {
-  return (await docker(["info", "--format", "{{.ServerVersion}}"]).catch(() => ({ exitCode: 1 }))).exitCode === 0;
+  return ping().then(
+    () => true,
+    () => false
+  );
 }
 async function runFenced(spec, log, hooks = {}) {
   const runtime = await chooseRuntime(spec.runtime, process.env, engineAnswers);
