@@ -17,10 +17,8 @@ function purpose(argv: string[]): string {
   const rules: Array<[RegExp, string]> = [
     [/^GET \/_ping$/, 'the engine answers'],
     [/^GET \/containers\/json$/, 'sweep: containers of killed runs'],
-    [/^GET \/networks$/, 'sweep: networks of killed runs'],
     [/^GET \/images\//, 'the holder image: present? its id'],
-    [/^POST \/networks\/create$/, "the run's own network"],
-    [/^GET \/networks\//, 'gateways (the Docker host)'],
+    [/^GET \/networks\//, 'the sandbox network: gateways (the Docker host) and subnets'],
     [/^POST \/containers\/create \(holder\)$/, 'holder created'],
     [/^POST \/containers\/create \(build\)$/, "build created, the CLI's request"],
     [/^HEAD \/_ping$/, "the CLI's own check of the engine"],
@@ -36,7 +34,6 @@ function purpose(argv: string[]): string {
     [/^POST \/containers\/\{build\}\/wait$/, "build's exit code"],
     [/^DELETE \/containers\/\{build\}$/, 'build removed (beside the reader\'s drain, then again in the teardown)'],
     [/^DELETE \/containers\/\{holder\}$/, 'teardown: holder removed'],
-    [/^DELETE \/networks\//, 'teardown: the network'],
   ];
   return rules.find(([re]) => re.test(a))?.[1] ?? '';
 }
@@ -44,7 +41,7 @@ function purpose(argv: string[]): string {
 type Variant = 'plain' | 'manual' | 'bundle' | 'bundleNet' | 'tsx' | 'dockerCall' | 'node' | 'bundleHelp' | 'tsxHelp';
 
 export async function setupBench(clis: Clis, reps: number): Promise<string[]> {
-  // A network made once, as a job would for all its fenced steps (the `network` input).
+  // A user-defined network made once, as a job would for all its fenced steps (the `network` input).
   const network = `bfbench-setup-${randomBytes(4).toString('hex')}`;
   await must('docker', ['network', 'create', '--internal', '--label', BENCH_LABEL, network]);
   try {
@@ -91,7 +88,7 @@ async function measure(clis: Clis, reps: number, network: string): Promise<strin
     `${reps} rounds after one warm-up round; each round runs every variant once, in an order that rotates. ` +
       'Times are medians; ratios are medians of the per-round ratios.',
     `The buildfence run is \`run --grade release\` with ${ENTRIES.length} allowlist entries in 198.51.100.0/24 ` +
-      '(rules only; no packet is sent) and its own network, the default; the build runs `true` in ' +
+      "(rules only; no packet is sent) on Docker's default bridge, the default; the build runs `true` in " +
       `\`${PROBE_IMAGE}\`. The bundled CLI is a fresh bundle of src/ (scripts/bundle.mjs), ` +
       `${clis.distCurrent ? 'identical to dist/ (dist/ is current)' : 'which differs from dist/ (dist/ is stale)'}.`,
     '',
@@ -100,7 +97,7 @@ async function measure(clis: Clis, reps: number, network: string): Promise<strin
     `| plain \`docker run --rm\` of the image, running \`true\` | ${fmtMs(med.plain)} | 1.00x |`,
     `| by hand: \`docker run -d\` holder with NET_ADMIN, one \`iptables\` rule via \`docker exec\`, \`docker run --rm --network container:\`, \`docker rm -f\` | ${fmtMs(med.manual)} | ${fmtRatio(vsPlain('manual'))} |`,
     `| **buildfence, bundled cli.js** | ${fmtMs(med.bundle)} | **${fmtRatio(vsPlain('bundle'))}** |`,
-    `| buildfence, bundled cli.js, on a network made once (\`--network\`, as a job's steps could share one) | ${fmtMs(med.bundleNet)} | ${fmtRatio(vsPlain('bundleNet'))} |`,
+    `| buildfence, bundled cli.js, on a user-defined network made once (\`--network\`) | ${fmtMs(med.bundleNet)} | ${fmtRatio(vsPlain('bundleNet'))} |`,
     `| buildfence, src/cli.ts via tsx | ${fmtMs(med.tsx)} | ${fmtRatio(vsPlain('tsx'))} |`,
     `| one docker CLI call (\`docker version\`), for scale | ${fmtMs(med.dockerCall)} | |`,
     `| node start, \`node -e 0\` | ${fmtMs(med.node)} | |`,
@@ -108,7 +105,7 @@ async function measure(clis: Clis, reps: number, network: string): Promise<strin
     `| node start, \`src/cli.ts --help\` via tsx | ${fmtMs(med.tsxHelp)} | |`,
     '',
     `Goal: at most ${GOAL}x the plain run. Bundled: ${fmtRatio(vsPlain('bundle'))}, ${verdict('bundle')}; ` +
-      `on a network made once: ${fmtRatio(vsPlain('bundleNet'))}, ${verdict('bundleNet')}; ` +
+      `on a user-defined network: ${fmtRatio(vsPlain('bundleNet'))}, ${verdict('bundleNet')}; ` +
       `via tsx: ${fmtRatio(vsPlain('tsx'))}, ${verdict('tsx')}. buildfence vs the hand-made sequence: ` +
       `${fmtRatio(pairedRatio(times.bundle, times.manual))} bundled, ${fmtRatio(pairedRatio(times.tsx, times.manual))} via tsx.`,
     '',

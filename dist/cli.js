@@ -16,12 +16,12 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-E6LDMP6Q.js";
+} from "./chunks/chunk-27FKVKUF.js";
 import {
   renderNetworkPolicy,
   renderPod,
   require_shell_quote
-} from "./chunks/chunk-M3PXZXA5.js";
+} from "./chunks/chunk-OJIZYDSP.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM
@@ -148,7 +148,8 @@ Options of run (each mirrors the action input of the same name):
   --env KEY=VALUE            variable for the build; repeatable
   --mode block|audit         override the grade's mode
   --holder-image IMAGE       holder image (default buildfence's own)
-  --network NAME             existing Docker network for the holder (default: a fresh one)
+  --network NAME             existing Docker network for the holder (default: Docker's default
+                             bridge, where the build may not reach other containers)
   --docker-options OPTS      extra docker run options for the build container
   --pull missing|never       whether docker may pull missing images (default missing)
   --dns-upstream LIST        resolvers for allowed names (default: the host's own)

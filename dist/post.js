@@ -3,9 +3,9 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   cleanupAction,
   warning
-} from "./chunks/chunk-R6SRPV4E.js";
-import "./chunks/chunk-E6LDMP6Q.js";
-import "./chunks/chunk-M3PXZXA5.js";
+} from "./chunks/chunk-TICA2VTL.js";
+import "./chunks/chunk-27FKVKUF.js";
+import "./chunks/chunk-OJIZYDSP.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

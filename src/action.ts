@@ -36,6 +36,6 @@ export async function cleanupAction(): Promise<void> {
   const problems =
     run.runtime === 'kubernetes'
       ? [await deleteRunPod(run.runId, run.namespace ?? 'default')].filter((p): p is string => p !== undefined)
-      : await removeRun(run.runId, run.ownNetwork);
+      : await removeRun(run.runId);
   for (const problem of problems) core.warning(`buildfence cleanup: ${problem}`);
 }

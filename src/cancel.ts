@@ -35,9 +35,11 @@ export function onCancel(log: Log, doing: string, stop: () => Promise<unknown>):
     },
     done() {
       finished = true;
+      // Signalled: exit with the handlers still on, so that the job's next signal, landing while
+      // the process exits (which can take a moment), does not end it by the signal instead.
+      if (signalled) process.exit(code());
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);
-      if (signalled) process.exit(code());
     },
   };
 }

@@ -61,7 +61,8 @@ Options of run (each mirrors the action input of the same name):
   --env KEY=VALUE            variable for the build; repeatable
   --mode block|audit         override the grade's mode
   --holder-image IMAGE       holder image (default buildfence's own)
-  --network NAME             existing Docker network for the holder (default: a fresh one)
+  --network NAME             existing Docker network for the holder (default: Docker's default
+                             bridge, where the build may not reach other containers)
   --docker-options OPTS      extra docker run options for the build container
   --pull missing|never       whether docker may pull missing images (default missing)
   --dns-upstream LIST        resolvers for allowed names (default: the host's own)

@@ -168,7 +168,7 @@ function checkNetwork(network: string): void {
   if (network === 'host' || network === 'none' || network.startsWith('container:')) {
     throw new InputError(
       `Input 'network' cannot be '${network}': the holder needs a network namespace of its own ` +
-        '(with host it would rewrite the runner\'s firewall). Name a bridge network, or leave it empty for a fresh one.',
+        '(with host it would rewrite the runner\'s firewall). Name a bridge network, or leave it empty for Docker\'s default bridge.',
     );
   }
 }

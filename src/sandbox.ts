@@ -3,14 +3,15 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildCreateArgs, holderConfig, labels, resourceNames, runnerEnvNames, type ResourceNames, type RunIdentity } from './docker/args.js';
+import { buildCreateArgs, holderConfig, resourceNames, runnerEnvNames, type ResourceNames, type RunIdentity } from './docker/args.js';
 import { docker, lastLine } from './docker/cli.js';
-import { attach, createContainer, createNetwork, inspectContainer, killContainer, ping, removeContainer, startContainer, waitExit } from './docker/engine.js';
+import { attach, createContainer, inspectContainer, killContainer, ping, removeContainer, startContainer, waitExit } from './docker/engine.js';
 import { ensureHolderImage } from './docker/holder-image.js';
-import { containerAddresses, inspectGateways } from './docker/network.js';
+import { DEFAULT_NETWORK, containerAddresses, inspectSandboxNetwork } from './docker/network.js';
 import { SetFeed } from './dns/feed.js';
 import { Resolver } from './dns/resolver.js';
 import { DeniedReader } from './report/reader.js';
+import { drainMark, pickMarkPort, type DrainMark } from './report/drain-mark.js';
 import type { RunFacts } from './report/record.js';
 import { Forwarder, hostResolvers } from './dns/upstream.js';
 import { findLeftovers, processAlive, removeLeftovers, removeRun } from './docker/resources.js';
@@ -24,8 +25,6 @@ import type { AddressEntry, Entry } from './types.js';
 
 export interface RunHandle {
   runId: string;
-  /** True when the run creates its own network (and so must remove it). */
-  ownNetwork: boolean;
   /** Where the run's resources live: Docker (the default) or a Pod in a namespace. */
   runtime?: 'docker' | 'kubernetes';
   namespace?: string;
@@ -43,7 +42,7 @@ const SCRIPT_NAME = 'script.sh';
 export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = {}): Promise<RunResult> {
   await ping();
   const id: RunIdentity = { runId: randomBytes(6).toString('hex'), pid: process.pid, host: os.hostname() };
-  const handle: RunHandle = { runId: id.runId, ownNetwork: spec.network === undefined };
+  const handle: RunHandle = { runId: id.runId };
   const names = resourceNames(id.runId);
   hooks.onStart?.(handle);
 
@@ -67,17 +66,17 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
   };
   try {
     let holderImageId = '';
+    let mark: DrainMark | undefined;
     const rules = await log.group('Fence up', async () => {
-      const network = spec.network ?? names.network;
+      const network = spec.network ?? DEFAULT_NETWORK;
       // Independent steps side by side; each one ends before the run goes on (or unwinds).
-      const [, imageId, dirs] = await settled([
+      const [, imageId, dirs, { gateways, subnets }] = await settled([
         sweep(id, log),
         step(() => ensureHolderImage(spec.holderImage, spec.pull, log)),
         prepareDirs(tmp, spec),
-        handle.ownNetwork ? step(() => createNetwork(names.network, labels(id))) : Promise.resolve(),
+        inspectSandboxNetwork(spec.network),
       ] as const);
       holderImageId = imageId;
-      const gateways = await inspectGateways(network);
       const gateway4 = gateways.find((g) => !g.includes(':'));
       if (!gateway4) throw new Error(`Docker network '${network}' has no IPv4 gateway, where buildfence's resolver must listen.`);
 
@@ -92,13 +91,17 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
       });
       dns.resolver = resolver;
       const port = await resolver.listen(gateway4);
+      const markPort = pickMarkPort();
       const rules = renderRuleset({
         mode: spec.mode,
         allow: addressEntries(spec.allow),
         deny: addressEntries(spec.deny),
         // The Docker host is the network's gateway, and every other address the runner has.
         gateways: [...gateways, ...hostAddresses()],
+        // The default bridge is every plain container's network: the build must not reach them.
+        guardedNetworks: spec.network === undefined ? subnets : [],
         resolver: { address: gateway4, port },
+        drainMark: { from: gateway4, port: markPort },
       });
       await writeRuleFiles(dirs.rules, rules);
       await step(() => holderStep(spec.holderImage, () => createContainer(names.holder, holderConfig({ id, image: imageId, network, rulesDir: dirs.rules, command: holderCommand() }))));
@@ -125,6 +128,8 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
         step(() => createBuild(spec, id, tmp)),
       ] as const);
       resolver.serve(clients, dns.feed!, staticMembers(rules));
+      const holder4 = clients.find((a) => !a.includes(':'));
+      if (holder4) mark = drainMark(holder4, markPort);
       log.info(
         `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? 'y' : 'ies'}; ` +
           `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}.`,
@@ -135,7 +140,7 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
     const build = await step(() => runBuild(names, log, dns.reader!.lost));
     // The reader's drain and the build's removal overlap (the teardown removes the rest, and
     // retries the build and reports if this removal failed).
-    const [packets] = await Promise.all([dns.reader!.stop(), removeContainer(names.build).catch(() => undefined)]);
+    const [packets] = await Promise.all([dns.reader!.stop(mark), removeContainer(names.build).catch(() => undefined)]);
     for (const e of dns.resolver!.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
     }
@@ -257,7 +262,7 @@ async function settled<T extends readonly unknown[]>(steps: { [K in keyof T]: Pr
 }
 
 async function tearDown(handle: RunHandle, tmp: string, log: Log): Promise<void> {
-  const problems = await removeRun(handle.runId, handle.ownNetwork);
+  const problems = await removeRun(handle.runId);
   for (const p of problems) log.warning(`Teardown of run ${handle.runId}: ${p}`);
   await fs.rm(tmp, { recursive: true, force: true });
 }

@@ -21,7 +21,7 @@ export interface RunSpec {
   workingDirectory: string;
   env: Array<[string, string]>;
   holderImage: string;
-  /** An existing network to attach the holder to; absent means a fresh network for the run. */
+  /** An existing network to attach the holder to; absent means Docker's default bridge, its other addresses guarded. */
   network?: string;
   dockerOptions: string[];
   pull: 'missing' | 'never';

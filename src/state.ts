@@ -3,13 +3,11 @@ import * as core from '@actions/core';
 import type { RunHandle } from './sandbox.js';
 
 const RUN_ID = 'run-id';
-const OWN_NETWORK = 'own-network';
 const RUNTIME = 'runtime';
 const NAMESPACE = 'namespace';
 
 export function saveRun(run: RunHandle): void {
   core.saveState(RUN_ID, run.runId);
-  core.saveState(OWN_NETWORK, String(run.ownNetwork));
   core.saveState(RUNTIME, run.runtime ?? 'docker');
   if (run.namespace) core.saveState(NAMESPACE, run.namespace);
 }
@@ -20,7 +18,6 @@ export function savedRun(): RunHandle | undefined {
   if (!/^[0-9a-f]{12}$/.test(runId)) return undefined;
   return {
     runId,
-    ownNetwork: core.getState(OWN_NETWORK) === 'true',
     runtime: core.getState(RUNTIME) === 'kubernetes' ? 'kubernetes' : 'docker',
     namespace: core.getState(NAMESPACE) || undefined,
   };

@@ -1,4 +1,4 @@
-// Pure builders of what the holder, the build and the network get: Engine API bodies for
+// Pure builders of what the holder and the build get: Engine API bodies for
 // buildfence's own containers, docker CLI arguments for the build (it takes the user's docker options).
 import type { RunSpec } from '../spec.js';
 
@@ -19,14 +19,12 @@ export interface RunIdentity {
 }
 
 export interface ResourceNames {
-  network: string;
   holder: string;
   build: string;
 }
 
 export function resourceNames(runId: string): ResourceNames {
   return {
-    network: `buildfence-${runId}`,
     holder: `buildfence-${runId}-holder`,
     build: `buildfence-${runId}-build`,
   };

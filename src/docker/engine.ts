@@ -146,10 +146,6 @@ export async function listContainers(label: string): Promise<Labelled[]> {
   return api('GET', '/containers/json', { query: { all: true, filters: JSON.stringify({ label: [label] }) } });
 }
 
-export async function listNetworks(label: string): Promise<Labelled[]> {
-  return api('GET', '/networks', { query: { filters: JSON.stringify({ label: [label] }) } });
-}
-
 /** The local image's ID, or undefined when the engine does not have it. */
 export async function imageId(image: string): Promise<string | undefined> {
   const found = await api<{ Id: string } | undefined>('GET', `/images/${seg(image)}/json`, { accept: [404] });
@@ -162,17 +158,9 @@ export interface NetworkInspect {
   IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> | null };
 }
 
-export async function inspectNetwork(network: string): Promise<NetworkInspect> {
-  return api('GET', `/networks/${seg(network)}`);
-}
-
-export async function createNetwork(name: string, labels: Record<string, string>): Promise<void> {
-  await api('POST', '/networks/create', { body: { Name: name, Labels: labels } });
-}
-
-/** Removes a network; one already gone is not an error. */
-export async function removeNetwork(network: string): Promise<void> {
-  await api('DELETE', `/networks/${seg(network)}`, { accept: [404] });
+/** The network, or undefined when the engine has none of that name. */
+export async function inspectNetwork(network: string): Promise<NetworkInspect | undefined> {
+  return api<NetworkInspect | undefined>('GET', `/networks/${seg(network)}`, { accept: [404] });
 }
 
 export async function createContainer(name: string, config: object): Promise<string> {

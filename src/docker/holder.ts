@@ -8,7 +8,7 @@ import { NFLOG_GROUP } from '../firewall/ruleset.js';
 import { attach, waitExit } from './engine.js';
 
 /** tcpdump on both NFLOG groups, one line per packet, as soon as it is seen. */
-export const READER_COMMAND = ['tcpdump', '-tt', '-q', '-n', '-l', '-e', '-i', `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit}`];
+export const READER_COMMAND = ['tcpdump', '-tt', '-q', '-n', '-l', '-e', '-i', `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit},${NFLOG_GROUP.mark}`];
 
 /** The holder container's entrypoint and command. */
 export function holderCommand(): { entrypoint: string[]; cmd: string[] } {

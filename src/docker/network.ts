@@ -1,12 +1,42 @@
-// What the fence needs to know about the sandbox network: its gateways, which are the Docker host.
+// What the fence needs to know about the sandbox network: its gateways, which are the Docker host,
+// and its subnets.
 import ipaddr from 'ipaddr.js';
 import { inspectContainer, inspectNetwork, type NetworkInspect } from './engine.js';
 
-export async function inspectGateways(network: string): Promise<string[]> {
-  const found = await inspectNetwork(network).catch((err: Error) => {
-    throw new Error(`Input 'network': cannot inspect Docker network '${network}': ${err.message}. Create it first or leave the input empty.`);
+/** Docker's default bridge: the network of a plain `docker run`, and buildfence's unless one is named. */
+export const DEFAULT_NETWORK = 'bridge';
+
+export interface SandboxNetwork {
+  gateways: string[];
+  subnets: string[];
+}
+
+/** `network` is the input's value, or undefined for Docker's default bridge. */
+export async function inspectSandboxNetwork(network: string | undefined): Promise<SandboxNetwork> {
+  const name = network ?? DEFAULT_NETWORK;
+  const found = await inspectNetwork(name).catch((err: Error) => {
+    throw new Error(`Input 'network': cannot inspect Docker network '${name}': ${err.message}.`);
   });
-  return parseGateways(found);
+  if (!found) {
+    throw new Error(
+      network === undefined
+        ? `Input 'network': the Docker engine has no default bridge network ('${DEFAULT_NETWORK}'; is it started with "bridge": "none"?). ` +
+            'Create a bridge network (docker network create NAME) and name it in the input.'
+        : `Input 'network': the Docker engine has no network '${network}'. Create it first (docker network create ${network}) or leave the input empty.`,
+    );
+  }
+  return { gateways: parseGateways(found), subnets: parseSubnets(found) };
+}
+
+/** The subnets of every IPAM entry, as canonical CIDRs. */
+export function parseSubnets(net: NetworkInspect): string[] {
+  return (net.IPAM?.Config ?? [])
+    .filter((c): c is { Subnet: string } => Boolean(c.Subnet))
+    .map((c) => {
+      const [addr, bits] = ipaddr.parseCIDR(c.Subnet);
+      const base = addr.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(c.Subnet) : ipaddr.IPv6.networkAddressFromCIDR(c.Subnet);
+      return `${base.toString()}/${bits}`;
+    });
 }
 
 /** Gateway addresses of every subnet; Docker's default (the subnet's first host) where none is set. */

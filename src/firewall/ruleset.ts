@@ -13,6 +13,11 @@ export interface RulesetInput {
   deny: AddressEntry[];
   /** Gateway addresses of the sandbox network: the Docker host, guarded like metadata. */
   gateways: string[];
+  /**
+   * Networks guarded like the gateway (canonical CIDRs): the subnets of Docker's default bridge,
+   * which the build shares with every container started without a network.
+   */
+  guardedNetworks?: string[];
   /** buildfence's resolver on the host, where every DNS packet is sent. */
   resolver: { address: string; port: number };
   /**
@@ -20,6 +25,12 @@ export interface RulesetInput {
    * packets (and no one else's) may reach the upstreams, and the nat rule leaves them alone.
    */
   resolverUser?: { uid: number; upstreams: Array<{ address: string; port: number }> };
+  /**
+   * The end-of-run mark: a UDP packet from the Docker host to this port, arriving on the holder's
+   * own interface, is logged (and dropped) after every packet of the build, so the reader knows
+   * when it has them all (report/drain-mark.ts).
+   */
+  drainMark?: { from: string; port: number };
 }
 
 export interface Ruleset {
@@ -44,11 +55,11 @@ export const GUARDED: Record<Family, string[]> = {
 };
 
 /**
- * NFLOG groups the holder's reader listens on: packets refused, and packets audit mode let through.
- * The rules set a queue threshold of 1: the kernel's default batches up to 100 packets for up to a
+ * NFLOG groups the holder's reader listens on: packets refused, packets audit mode let through,
+ * and the end-of-run mark (never a packet of the build). The rules set a queue threshold of 1: the kernel's default batches up to 100 packets for up to a
  * second, and the last packets of a build would arrive after the reader stopped.
  */
-export const NFLOG_GROUP = { denied: 5, audit: 6 } as const;
+export const NFLOG_GROUP = { denied: 5, audit: 6, mark: 7 } as const;
 
 /** Docker's embedded resolver: it forwards any name to the host's resolvers, so it is an exit. */
 export const DOCKER_DNS = '127.0.0.11/32';
@@ -63,13 +74,17 @@ export function setName(family: Family, kind: SetKind, prefix: '' | 'deny-' = ''
 
 export function renderRuleset(input: RulesetInput): Ruleset {
   const of = (entries: AddressEntry[], f: Family) => entries.filter((e) => e.family === f);
-  const gateways = (f: Family) =>
-    input.gateways.filter((g) => ipaddr.parse(g).kind() === (f === 4 ? 'ipv4' : 'ipv6')).map((g) => hostCidr(g));
+  const kind = (f: Family) => (f === 4 ? 'ipv4' : 'ipv6');
+  // The gateways (the Docker host) and the networks this run must not reach.
+  const networkGuards = (f: Family) => [
+    ...input.gateways.filter((g) => ipaddr.parse(g).kind() === kind(f)).map((g) => hostCidr(g)),
+    ...(input.guardedNetworks ?? []).filter((n) => ipaddr.parseCIDR(n)[0].kind() === kind(f)),
+  ];
   const sets = ([4, 6] as const).flatMap((f) => [...setContents(of(input.allow, f), f, ''), ...setContents(of(input.deny, f), f, 'deny-')]);
   return {
     ipset: renderIpset(sets),
-    v4: renderFilter(4, input, of(input.allow, 4), gateways(4)),
-    v6: renderFilter(6, input, of(input.allow, 6), gateways(6)),
+    v4: renderFilter(4, input, of(input.allow, 4), networkGuards(4)),
+    v6: renderFilter(6, input, of(input.allow, 6), networkGuards(6)),
     nat4: renderNat(input.resolver, input.resolverUser?.uid),
     resolvConf: `nameserver ${input.resolver.address}\noptions ndots:0\n`,
   };
@@ -150,7 +165,7 @@ function renderIpset(sets: SetContent[]): string {
   return lines.join('\n') + '\n';
 }
 
-function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[], gateways: string[]): string {
+function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[], networkGuards: string[]): string {
   const rejectIcmp = family === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable';
   const out = (rule: string) => `-A OUTPUT ${rule}`;
   const sets = (prefix: '' | 'deny-', target: string) => [
@@ -158,7 +173,13 @@ function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[]
     out(`-p udp -m set --match-set ${setName(family, 'udp', prefix)} dst -j ${target}`),
     out(`-m set --match-set ${setName(family, 'port', prefix)} dst,dst -j ${target}`),
   ];
-  const rules: string[] = [out('-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT')];
+  const rules: string[] = [];
+  if (family === 4 && input.drainMark) {
+    // Only the host's address on eth0 matches: the build, in this namespace, reaches it over lo.
+    const mark = `-A INPUT -s ${hostCidr(input.drainMark.from)} -i eth0 -p udp -m udp --dport ${input.drainMark.port}`;
+    rules.push(`${mark} -j NFLOG --nflog-prefix bf-mark --nflog-group ${NFLOG_GROUP.mark} --nflog-threshold 1`, `${mark} -j DROP`);
+  }
+  rules.push(out('-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT'));
   // Docker's embedded resolver forwards any name to the host's resolvers: an exit, in every
   // mode. Before loopback, which would otherwise let it through.
   if (family === 4) rules.push(out(`-d ${DOCKER_DNS} -j BF-REJECT`));
@@ -187,7 +208,7 @@ function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[]
     rules.push(out('-p udp -m udp --dport 53 -j BF-REJECT'));
     rules.push(out('-p tcp -m tcp --dport 53 -j BF-REJECT'));
   }
-  const guarded = unique([...GUARDED[family], ...gateways]);
+  const guarded = unique([...GUARDED[family], ...networkGuards]);
   for (const g of guarded) rules.push(out(`-d ${g} -j BF-GUARD`));
   rules.push(...sets('deny-', 'BF-DENY'), ...sets('', 'ACCEPT'));
   // DNS over TLS, reachable only where an entry allows the address (the sets above).

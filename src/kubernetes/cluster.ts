@@ -35,7 +35,7 @@ async function loadApi(): Promise<PodApi> {
 export async function runInCluster(spec: RunSpec, log: Log, hooks: SandboxHooks = {}, api?: PodApi, wait?: WaitOptions): Promise<RunResult> {
   const runId = randomBytes(6).toString('hex');
   const namespace = await clusterNamespace();
-  hooks.onStart?.({ runId, ownNetwork: false, runtime: 'kubernetes', namespace });
+  hooks.onStart?.({ runId, runtime: 'kubernetes', namespace });
   const started = new Date().toISOString();
   const client = api ?? (await loadApi());
   const claimName = process.env.ACTIONS_RUNNER_CLAIM_NAME || undefined;
@@ -59,7 +59,7 @@ export async function runInCluster(spec: RunSpec, log: Log, hooks: SandboxHooks 
   const cancel = onCancel(log, `deleting Pod ${namespace}/${name}`, remove);
   try {
     const facts = await runPod(client, namespace, rendered, log, wait);
-    return { runId, ownNetwork: false, runtime: 'kubernetes', namespace, started, ended: new Date().toISOString(), ...facts };
+    return { runId, runtime: 'kubernetes', namespace, started, ended: new Date().toISOString(), ...facts };
   } finally {
     const problem = await remove();
     if (problem) log.warning(problem);

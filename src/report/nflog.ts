@@ -41,3 +41,10 @@ export function parseNflogLine(line: string): LoggedPacket | undefined {
     ...(port !== undefined ? { port } : {}),
   };
 }
+
+/** The destination port of an end-of-run mark's line (the mark group), or undefined for any other line. */
+export function parseMarkLine(line: string): number | undefined {
+  const m = LINE.exec(line.trim());
+  if (!m || Number(m[2]) !== NFLOG_GROUP.mark || !/^UDP\b/.test(m[6])) return undefined;
+  return Number(m[5].slice(m[5].lastIndexOf('.') + 1));
+}

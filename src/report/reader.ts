@@ -2,11 +2,12 @@
 // after the rule load, see docker/holder.ts), listening before the build starts so that its
 // first packet is seen too.
 import type { Readable } from 'node:stream';
-import { parseNflogLine, type LoggedPacket } from './nflog.js';
+import type { DrainMark } from './drain-mark.js';
+import { parseMarkLine, parseNflogLine, type LoggedPacket } from './nflog.js';
 
 const READY_TIMEOUT_MS = 10_000;
-/** How long after the build ends the reader may take to hand over its last lines. */
-const DRAIN_MS = 200;
+/** How long after the build ends the reader may take to hand over its last lines, without a mark. */
+export const DRAIN_MS = 200;
 
 /** tcpdump's output, and a way to stop reading it. */
 export interface ReaderOutput {
@@ -22,6 +23,8 @@ export class DeniedReader {
   private stopping = false;
   private stderr = '';
   private stderrEnded = false;
+  private markPort?: number;
+  private marked: () => void = () => undefined;
   private readonly ended: Promise<void>;
   /** Resolves if the reader ends on its own, before stop(): the holder is gone. */
   readonly lost: Promise<void>;
@@ -44,6 +47,7 @@ export class DeniedReader {
       for (const line of lines) {
         const packet = parseNflogLine(line);
         if (packet) this.packets.push(packet);
+        else if (this.markPort !== undefined && parseMarkLine(line) === this.markPort) this.marked();
       }
     });
   }
@@ -87,11 +91,28 @@ export class DeniedReader {
     });
   }
 
-  /** Stops reading after a short drain, and returns every packet seen. */
-  async stop(): Promise<LoggedPacket[]> {
+  /**
+   * Stops reading once the build's last packets are through, and returns every packet seen:
+   * when `mark`'s line comes back (sent now, so logged after all of them), else after DRAIN_MS.
+   */
+  async stop(mark?: DrainMark): Promise<LoggedPacket[]> {
     this.stopping = true;
     if (!this.closed) {
-      await new Promise((r) => setTimeout(r, DRAIN_MS));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, DRAIN_MS);
+        void this.ended.then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        if (!mark) return;
+        this.markPort = mark.port;
+        this.marked = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        // A mark that cannot be sent leaves the fixed drain.
+        mark.send().catch(() => undefined);
+      });
       this.output.close();
       await this.ended;
     }

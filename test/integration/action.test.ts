@@ -119,7 +119,7 @@ describe('the action (dist/)', () => {
     assert.notDeepEqual(await resourcesOf(main.pid), [], 'a killed main leaves its containers');
     const runId = fileCommands(main.files.state)['run-id'];
     assert.match(runId, /^[0-9a-f]{12}$/);
-    const post = await runEntry('post', {}, { 'STATE_run-id': runId, 'STATE_own-network': 'false' });
+    const post = await runEntry('post', {}, { 'STATE_run-id': runId });
     assert.equal(post.code, 0);
     assert.deepEqual(await resourcesOf(main.pid), []);
     const empty = await runEntry('post', {});

@@ -87,4 +87,19 @@ describe('evidence', () => {
     assert.equal(code, 1);
     assert.match(stderr, /fail-on-denied is set and 4 attempt\(s\) were denied: tcp /);
   });
+
+  it("records every attempt up to the build's very last", async () => {
+    // The build's last act: 30 denied datagrams, then it exits. The reader must see each one:
+    // the holder logs the end-of-run mark after them, and the reader stops on its line.
+    const s1 = fx.net.servers[1];
+    const report = path.join(fx.ws, `report-last-${Date.now()}.json`);
+    const r = await cli([
+      'run', '--network', fx.net.name, '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh', '--grade', 'release',
+      '--dns-upstream', fx.upstream.address, '--allow', 'api.test:8080', '--report', report,
+      '--', `i=0; while [ $i -lt 30 ]; do probe udp ${s1.ipv4} 9090 100 >/dev/null; i=$((i+1)); done`,
+    ], fx.ws);
+    assert.equal(r.code, 0, r.stderr);
+    const record = JSON.parse(await fs.readFile(report, 'utf8')) as EvidenceRecord;
+    assert.deepEqual(rows(record), [`denied udp ${s1.ipv4}:9090 x30 `]);
+  });
 });

@@ -86,9 +86,7 @@ async function bounded(args: string[], ms: number, env: NodeJS.ProcessEnv = {}):
 }
 
 async function leftoversOfRun(runId: string): Promise<string[]> {
-  const containers = await dockerText(['ps', '--all', '--filter', `label=buildfence.run=${runId}`, '--format', '{{.Names}}']);
-  const networks = await dockerText(['network', 'ls', '--filter', `label=buildfence.run=${runId}`, '--format', '{{.Name}}']);
-  return [...containers.split('\n'), ...networks.split('\n')].filter(Boolean);
+  return (await dockerText(['ps', '--all', '--filter', `label=buildfence.run=${runId}`, '--format', '{{.Names}}'])).split('\n').filter(Boolean);
 }
 
 const marker = (name: string) => path.join(fx.ws, name);
@@ -179,7 +177,7 @@ describe('faults', { timeout: 240_000 }, () => {
     const { child, done } = await startCliUntil([...base(), '--', 'echo started; sleep 120'], fx.ws, /^started$/m);
     const t0 = Date.now();
     const before = await resourcesOf(child.pid!);
-    assert.equal(before.length, 3, `holder, build and network while running: ${before.join(' ')}`);
+    assert.equal(before.length, 2, `holder and build while running: ${before.join(' ')}`);
     child.kill('SIGINT');
     const term = setTimeout(() => child.kill('SIGTERM'), 500);
     const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -209,7 +207,7 @@ describe('faults', { timeout: 240_000 }, () => {
       const left = await leftoversOfRun(runId);
       const r = await next;
       assert.equal(r.code, 0, r.stderr);
-      assert.ok(left.length >= 2, `the killed run should have left its holder, build and network: ${left.join(' ')}`);
+      assert.ok(left.length >= 2, `the killed run should have left its holder and build: ${left.join(' ')}`);
       const said = new RegExp(`Removing \\d+ resource\\(s\\) left by ended run\\(s\\) [0-9a-f, ]*${runId}`).test(r.stderr);
       assert.deepEqual(await leftoversOfRun(runId), []);
       assert.deepEqual(await resourcesOf(r.pid), []);
@@ -220,19 +218,26 @@ describe('faults', { timeout: 240_000 }, () => {
   });
 
   it(
-    'cancelled while the set-up creates its network: nothing left',
+    'cancelled while the set-up creates the holder: nothing left',
     async () => {
-      // The engine behind a proxy that holds every network create for 2 s, so that the signal
+      // The engine behind a proxy that holds every container create for 2 s, so that the signal
       // lands while the request is in flight, every time.
       const shim = await fs.mkdtemp(path.join(os.tmpdir(), 'bftest-shim-'));
       const net = await import('node:net');
+      const open = new Set<import('node:net').Socket>();
       const proxy = net.createServer((client) => {
         const engine = net.connect('/var/run/docker.sock');
+        // An attach outlives the CLI until the engine ends it: closed with the proxy, so that
+        // nothing keeps this test's process alive.
+        for (const s of [client, engine]) {
+          open.add(s);
+          s.on('close', () => open.delete(s));
+        }
         client.on('error', () => engine.destroy());
         engine.on('error', () => client.destroy());
         engine.pipe(client);
         client.on('data', (chunk: Buffer) => {
-          if (!/^POST \S*\/networks\/create/.test(chunk.toString('latin1'))) return void engine.write(chunk);
+          if (!/^POST \S*\/containers\/create/.test(chunk.toString('latin1'))) return void engine.write(chunk);
           client.pause();
           void fs.writeFile(path.join(shim, 'in-flight'), '');
           setTimeout(() => {
@@ -259,6 +264,7 @@ describe('faults', { timeout: 240_000 }, () => {
       } finally {
         // Leave the engine clean whatever the verdict.
         if (r) for (const n of await resourcesOf(r.pid)) await run('docker', ['rm', '--force', n]).catch(() => run('docker', ['network', 'rm', n])).catch(() => undefined);
+        for (const s of open) s.destroy();
         await new Promise((ok) => proxy.close(ok));
         await fs.rm(shim, { recursive: true, force: true });
       }

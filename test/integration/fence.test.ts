@@ -105,10 +105,16 @@ describe('the fenced build step', () => {
     assert.deepEqual(await resourcesOf(r.pid), []);
   });
 
-  it('removes its containers and its own network after success and after failure', async () => {
-    const ok = await cli(['run', '--pull', 'never', '--image', PROBE_IMAGE, '--grade', 'release', '--dns-upstream', LOOPBACK_UPSTREAM, '--', 'true'], fx.ws);
+  it("on Docker's default bridge, guards the bridge's other addresses; removes its containers after success and after failure", async () => {
+    const report = path.join(fx.ws, `report-bridge-${Date.now()}.json`);
+    const ok = await cli(['run', '--pull', 'never', '--image', PROBE_IMAGE, '--grade', 'release', '--dns-upstream', LOOPBACK_UPSTREAM, '--report', report, '--', 'true'], fx.ws);
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(await resourcesOf(ok.pid), []);
+    // The rules as loaded and read back: every subnet of the default bridge is guarded like the gateway.
+    const subnets = (await dockerText(['network', 'inspect', 'bridge', '--format', '{{range .IPAM.Config}}{{.Subnet}} {{end}}'])).split(' ').filter(Boolean);
+    const rules = (JSON.parse(await fs.readFile(report, 'utf8')) as { rules: { iptables: string; ip6tables: string } }).rules;
+    for (const subnet of subnets) assert.match(`${rules.iptables}${rules.ip6tables}`, new RegExp(`^-A OUTPUT -d ${subnet.replaceAll('.', '\\.')} -j BF-GUARD$`, 'm'));
+    assert.ok(subnets.length > 0);
     const failed = await cli([...base(), '--grade', 'release', '--', 'exit 3'], fx.ws);
     assert.equal(failed.code, 3);
     assert.deepEqual(await resourcesOf(failed.pid), []);

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { DeniedReader } from '../../src/report/reader.js';
+import { DRAIN_MS, DeniedReader } from '../../src/report/reader.js';
 
 function output() {
   const stdout = new PassThrough();
@@ -48,5 +48,37 @@ describe('DeniedReader', () => {
     out.stdout.end();
     await new Promise((r) => setImmediate(r));
     assert.ok(lost);
+  });
+
+  const markLine = (port: number) => `1700000001.5 version 0, resource ID 7, IPv4, length 49: 172.30.0.1.41000 > 172.30.0.2.${port}: UDP, length 21\n`;
+
+  it("stops as soon as its mark's line is through, with every packet logged before it", async () => {
+    const out = output();
+    const reader = DeniedReader.watch(out);
+    // A mark seen before stop() (or with another port) does not end the drain.
+    out.stdout.write(markLine(41234));
+    const begun = Date.now();
+    const packets = await reader.stop({
+      port: 41234,
+      send: async () => {
+        setTimeout(() => out.stdout.write(LINE + markLine(40000) + LINE), 5);
+        setTimeout(() => out.stdout.write(markLine(41234)), 30);
+      },
+    });
+    const took = Date.now() - begun;
+    assert.ok(took >= 25 && took < DRAIN_MS - 50, `took ${took} ms`);
+    assert.equal(packets.length, 2);
+  });
+
+  it('waits the fixed drain when the mark cannot be sent or never comes back', async () => {
+    for (const send of [async () => Promise.reject(new Error('EHOSTUNREACH')), async () => undefined]) {
+      const out = output();
+      const reader = DeniedReader.watch(out);
+      const begun = Date.now();
+      setTimeout(() => out.stdout.write(LINE), DRAIN_MS - 60);
+      const packets = await reader.stop({ port: 41234, send });
+      assert.ok(Date.now() - begun >= DRAIN_MS - 5);
+      assert.equal(packets.length, 1);
+    }
   });
 });

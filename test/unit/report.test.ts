@@ -7,7 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { renderRuleset } from '../../src/firewall/ruleset.js';
 import { aggregateDenied, suggestAllowlist } from '../../src/report/evidence.js';
-import { parseNflogLine, type LoggedPacket } from '../../src/report/nflog.js';
+import { parseMarkLine, parseNflogLine, type LoggedPacket } from '../../src/report/nflog.js';
 import { verdictOf } from '../../src/report/outcome.js';
 import { buildRecord, type RunFacts } from '../../src/report/record.js';
 import { annotations, renderSummary, textSummary } from '../../src/report/summary.js';
@@ -30,6 +30,8 @@ describe('NFLOG lines', () => {
       { family: 6, protocol: 'icmp', address: 'fd00:bf77::3' }],
     ['listening on nflog:5,6, link-type NFLOG (Linux netfilter log messages), snapshot length 262144 bytes', undefined],
     ['1795785199.3 version 0, resource ID 7, IPv4, length 88: 1.2.3.4.5 > 5.6.7.8.9: tcp 0', undefined],
+    // The end-of-run mark (group 7) is never a packet of the build.
+    ['1795785199.4 version 0, resource ID 7, IPv4, length 49: 172.30.0.1.41000 > 172.30.0.2.41234: UDP, length 21', undefined],
   ];
   for (const [line, expected] of cases) {
     it(line.slice(0, 70), () => {
@@ -39,6 +41,15 @@ describe('NFLOG lines', () => {
       for (const [k, v] of Object.entries(expected)) assert.equal(p[k as keyof LoggedPacket], v, k);
     });
   }
+});
+
+describe('parseMarkLine', () => {
+  it("reads the mark's port from its group only, and only for UDP", () => {
+    assert.equal(parseMarkLine('1795785199.4 version 0, resource ID 7, IPv4, length 49: 172.30.0.1.41000 > 172.30.0.2.41234: UDP, length 21'), 41234);
+    assert.equal(parseMarkLine('1795785199.4 version 0, resource ID 5, IPv4, length 49: 172.30.0.1.41000 > 172.30.0.2.41234: UDP, length 21'), undefined);
+    assert.equal(parseMarkLine('1795785199.4 version 0, resource ID 7, IPv4, length 60: 172.30.0.1.41000 > 172.30.0.2.41234: tcp 0'), undefined);
+    assert.equal(parseMarkLine('listening on nflog:5,6,7'), undefined);
+  });
 });
 
 const packet = (address: string, port: number | undefined, enforced = true, protocol: LoggedPacket['protocol'] = 'tcp', time = 1795785199): LoggedPacket => ({

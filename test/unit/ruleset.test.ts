@@ -148,4 +148,35 @@ describe('renderRuleset', () => {
     assert.doesNotMatch(r.v4, /fd00|2001:db8/);
     assert.doesNotMatch(r.v6, /172\.18|10\.0\.0/);
   });
+
+  it("guards the default bridge's subnets like the gateway; only an entry naming exactly one host opens it", () => {
+    const r = renderRuleset({
+      ...base,
+      mode: 'audit',
+      gateways: ['172.17.0.1', 'fd00:d0c::1'],
+      guardedNetworks: ['172.17.0.0/16', 'fd00:d0c::/64'],
+      allow: [v4('172.16.0.0/12'), v4('172.17.0.9/32', { protocols: ['tcp'], ports: { from: 5432, to: 5432 } })],
+    });
+    const out4 = lines(r.v4).filter((l) => / -j BF-GUARD$/.test(l));
+    assert.deepEqual(out4.slice(-2), ['-A OUTPUT -d 172.17.0.1/32 -j BF-GUARD', '-A OUTPUT -d 172.17.0.0/16 -j BF-GUARD']);
+    assert.ok(lines(r.v6).includes('-A OUTPUT -d fd00:d0c::/64 -j BF-GUARD'));
+    assert.deepEqual(lines(r.v4).filter((l) => l.startsWith('-A BF-GUARD')), [
+      '-A BF-GUARD -d 172.17.0.9/32 -p tcp -m tcp --dport 5432 -j ACCEPT',
+      '-A BF-GUARD -j BF-REJECT',
+    ]);
+    // The guards come before the allow sets and audit mode's pass-through.
+    const at = (re: RegExp) => lines(r.v4).findIndex((l) => re.test(l));
+    assert.ok(at(/-d 172\.17\.0\.0\/16 -j BF-GUARD/) < at(/--match-set bf4-tcp dst -j ACCEPT/));
+    assert.ok(at(/-d 172\.17\.0\.0\/16 -j BF-GUARD/) < at(/-j BF-DENY$/));
+  });
+
+  it('logs the end-of-run mark only from the Docker host, on eth0, to its port, and only in IPv4', () => {
+    const r = renderRuleset({ ...base, mode: 'block', gateways: ['172.18.0.1'], allow: [], drainMark: { from: '172.18.0.1', port: 41234 } });
+    assert.deepEqual(lines(r.v4).filter((l) => l.startsWith('-A INPUT')), [
+      '-A INPUT -s 172.18.0.1/32 -i eth0 -p udp -m udp --dport 41234 -j NFLOG --nflog-prefix bf-mark --nflog-group 7 --nflog-threshold 1',
+      '-A INPUT -s 172.18.0.1/32 -i eth0 -p udp -m udp --dport 41234 -j DROP',
+    ]);
+    assert.doesNotMatch(r.v6, /INPUT -|bf-mark/);
+    assert.doesNotMatch(renderRuleset({ ...base, mode: 'block', gateways: ['172.18.0.1'], allow: [] }).v4, /-A INPUT/);
+  });
 });

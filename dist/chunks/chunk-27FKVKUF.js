@@ -19,7 +19,6 @@ import {
   failedFile,
   holderConfig,
   holderScript,
-  labels,
   lastLine,
   loadFailure,
   parseReadback,
@@ -34,7 +33,7 @@ import {
   staticMembers,
   verifyReadback,
   writeRuleFiles
-} from "./chunk-M3PXZXA5.js";
+} from "./chunk-OJIZYDSP.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -32921,17 +32920,17 @@ function parseName(host) {
   const wildcard = name.startsWith("*.");
   if (wildcard) name = name.slice(2);
   if (name.includes("*")) refuse("'*' is allowed only as the whole leftmost label, as in *.example.com");
-  const labels2 = name.split(".");
-  if (wildcard && labels2.length < 2) {
+  const labels = name.split(".");
+  if (wildcard && labels.length < 2) {
     refuse("a wildcard needs at least two labels after '*.', as in *.example.com, so that it cannot open a whole top-level domain");
   }
-  for (const label of labels2) {
+  for (const label of labels) {
     if (label === "") refuse("the name has an empty label (a leading dot or two dots in a row)");
     if (label.length > 63) refuse(`the label '${label.slice(0, 16)}...' is longer than 63 characters`);
     if (!/^[A-Za-z0-9_-]+$/.test(label)) refuse(`the label '${label}' may hold only letters, digits, '-' and '_'`);
     if (label.startsWith("-") || label.endsWith("-")) refuse(`the label '${label}' starts or ends with '-'`);
   }
-  if (/^[0-9]+$/.test(labels2[labels2.length - 1])) {
+  if (/^[0-9]+$/.test(labels[labels.length - 1])) {
     refuse("the last label is all digits, so this is neither a name nor an IPv4 address");
   }
   if (name.length > 253) refuse("the name is longer than 253 characters");
@@ -37127,7 +37126,7 @@ function checkWorkspace(dir) {
 function checkNetwork(network) {
   if (network === "host" || network === "none" || network.startsWith("container:")) {
     throw new InputError(
-      `Input 'network' cannot be '${network}': the holder needs a network namespace of its own (with host it would rewrite the runner's firewall). Name a bridge network, or leave it empty for a fresh one.`
+      `Input 'network' cannot be '${network}': the holder needs a network namespace of its own (with host it would rewrite the runner's firewall). Name a bridge network, or leave it empty for Docker's default bridge.`
     );
   }
 }
@@ -37484,21 +37483,12 @@ async function ping() {
 async function listContainers(label) {
   return api("GET", "/containers/json", { query: { all: true, filters: JSON.stringify({ label: [label] }) } });
 }
-async function listNetworks(label) {
-  return api("GET", "/networks", { query: { filters: JSON.stringify({ label: [label] }) } });
-}
 async function imageId(image) {
   const found2 = await api("GET", `/images/${seg(image)}/json`, { accept: [404] });
   return found2?.Id;
 }
 async function inspectNetwork(network) {
-  return api("GET", `/networks/${seg(network)}`);
-}
-async function createNetwork(name, labels2) {
-  await api("POST", "/networks/create", { body: { Name: name, Labels: labels2 } });
-}
-async function removeNetwork(network) {
-  await api("DELETE", `/networks/${seg(network)}`, { accept: [404] });
+  return api("GET", `/networks/${seg(network)}`, { accept: [404] });
 }
 async function createContainer(name, config) {
   const created = await api("POST", "/containers/create", { query: { name }, body: config });
@@ -38102,9 +38092,9 @@ function onCancel(log, doing, stop) {
     },
     done() {
       finished = true;
+      if (signalled) process.exit(code2());
       process.off("SIGINT", handler);
       process.off("SIGTERM", handler);
-      if (signalled) process.exit(code2());
     }
   };
 }
@@ -38135,6 +38125,11 @@ function parseNflogLine(line) {
     address: import_ipaddr3.default.parse(address).toString(),
     ...port !== void 0 ? { port } : {}
   };
+}
+function parseMarkLine(line) {
+  const m = LINE.exec(line.trim());
+  if (!m || Number(m[2]) !== NFLOG_GROUP.mark || !/^UDP\b/.test(m[6])) return void 0;
+  return Number(m[5].slice(m[5].lastIndexOf(".") + 1));
 }
 
 // src/kubernetes/runtime.ts
@@ -38307,7 +38302,7 @@ async function loadApi() {
 async function runInCluster(spec, log, hooks = {}, api2, wait) {
   const runId = randomBytes(6).toString("hex");
   const namespace = await clusterNamespace();
-  hooks.onStart?.({ runId, ownNetwork: false, runtime: "kubernetes", namespace });
+  hooks.onStart?.({ runId, runtime: "kubernetes", namespace });
   const started = (/* @__PURE__ */ new Date()).toISOString();
   const client = api2 ?? await loadApi();
   const claimName = process.env.ACTIONS_RUNNER_CLAIM_NAME || void 0;
@@ -38330,7 +38325,7 @@ async function runInCluster(spec, log, hooks = {}, api2, wait) {
   const cancel = onCancel(log, `deleting Pod ${namespace}/${name}`, remove);
   try {
     const facts = await runPod(client, namespace, rendered, log, wait);
-    return { runId, ownNetwork: false, runtime: "kubernetes", namespace, started, ended: (/* @__PURE__ */ new Date()).toISOString(), ...facts };
+    return { runId, runtime: "kubernetes", namespace, started, ended: (/* @__PURE__ */ new Date()).toISOString(), ...facts };
   } finally {
     const problem2 = await remove();
     if (problem2) log.warning(problem2);
@@ -38338,7 +38333,7 @@ async function runInCluster(spec, log, hooks = {}, api2, wait) {
   }
 }
 async function deleteRunPod(runId, namespace) {
-  const { podName } = await import("./pod-5R7XLIQ2.js");
+  const { podName } = await import("./pod-QPYHLUJP.js");
   return deletePod(await loadApi(), namespace, podName(runId));
 }
 
@@ -38387,11 +38382,25 @@ async function present(image) {
 
 // src/docker/network.ts
 var import_ipaddr4 = __toESM(require_ipaddr(), 1);
-async function inspectGateways(network) {
-  const found2 = await inspectNetwork(network).catch((err) => {
-    throw new Error(`Input 'network': cannot inspect Docker network '${network}': ${err.message}. Create it first or leave the input empty.`);
+var DEFAULT_NETWORK = "bridge";
+async function inspectSandboxNetwork(network) {
+  const name = network ?? DEFAULT_NETWORK;
+  const found2 = await inspectNetwork(name).catch((err) => {
+    throw new Error(`Input 'network': cannot inspect Docker network '${name}': ${err.message}.`);
   });
-  return parseGateways(found2);
+  if (!found2) {
+    throw new Error(
+      network === void 0 ? `Input 'network': the Docker engine has no default bridge network ('${DEFAULT_NETWORK}'; is it started with "bridge": "none"?). Create a bridge network (docker network create NAME) and name it in the input.` : `Input 'network': the Docker engine has no network '${network}'. Create it first (docker network create ${network}) or leave the input empty.`
+    );
+  }
+  return { gateways: parseGateways(found2), subnets: parseSubnets(found2) };
+}
+function parseSubnets(net3) {
+  return (net3.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
+    const [addr, bits] = import_ipaddr4.default.parseCIDR(c.Subnet);
+    const base = addr.kind() === "ipv4" ? import_ipaddr4.default.IPv4.networkAddressFromCIDR(c.Subnet) : import_ipaddr4.default.IPv6.networkAddressFromCIDR(c.Subnet);
+    return `${base.toString()}/${bits}`;
+  });
 }
 function parseGateways(net3) {
   if (net3.Driver === "host" || net3.Driver === "null") {
@@ -38443,6 +38452,7 @@ var DeniedReader = class _DeniedReader {
       for (const line of lines) {
         const packet = parseNflogLine(line);
         if (packet) this.packets.push(packet);
+        else if (this.markPort !== void 0 && parseMarkLine(line) === this.markPort) this.marked();
       }
     });
   }
@@ -38453,6 +38463,8 @@ var DeniedReader = class _DeniedReader {
   stopping = false;
   stderr = "";
   stderrEnded = false;
+  markPort;
+  marked = () => void 0;
   ended;
   /** Resolves if the reader ends on its own, before stop(): the holder is gone. */
   lost;
@@ -38490,11 +38502,27 @@ var DeniedReader = class _DeniedReader {
       check();
     });
   }
-  /** Stops reading after a short drain, and returns every packet seen. */
-  async stop() {
+  /**
+   * Stops reading once the build's last packets are through, and returns every packet seen:
+   * when `mark`'s line comes back (sent now, so logged after all of them), else after DRAIN_MS.
+   */
+  async stop(mark) {
     this.stopping = true;
     if (!this.closed) {
-      await new Promise((r) => setTimeout(r, DRAIN_MS));
+      await new Promise((resolve3) => {
+        const timer = setTimeout(resolve3, DRAIN_MS);
+        void this.ended.then(() => {
+          clearTimeout(timer);
+          resolve3();
+        });
+        if (!mark) return;
+        this.markPort = mark.port;
+        this.marked = () => {
+          clearTimeout(timer);
+          resolve3();
+        };
+        mark.send().catch(() => void 0);
+      });
       this.output.close();
       await this.ended;
     }
@@ -38502,8 +38530,32 @@ var DeniedReader = class _DeniedReader {
   }
 };
 
+// src/report/drain-mark.ts
+import { randomInt as randomInt2 } from "node:crypto";
+import * as dgram3 from "node:dgram";
+function pickMarkPort() {
+  return randomInt2(2e4, 6e4);
+}
+function drainMark(holder, port) {
+  return {
+    port,
+    send: () => new Promise((resolve3, reject) => {
+      const socket = dgram3.createSocket("udp4");
+      socket.once("error", (err) => {
+        socket.close();
+        reject(err);
+      });
+      socket.send("buildfence drain mark", port, holder, (err) => {
+        socket.close();
+        if (err) reject(err);
+        else resolve3();
+      });
+    })
+  };
+}
+
 // src/docker/resources.ts
-async function removeRun(runId, ownNetwork) {
+async function removeRun(runId) {
   const names = resourceNames(runId);
   const problems = [];
   await Promise.all(
@@ -38513,20 +38565,13 @@ async function removeRun(runId, ownNetwork) {
       })
     )
   );
-  if (ownNetwork) {
-    await removeNetwork(names.network).catch((err) => problems.push(`network ${names.network}: ${err.message}`));
-  }
   return problems;
 }
 async function findLeftovers(self2, isAlive) {
-  const [containers, networks] = await Promise.all([listContainers(LABEL), listNetworks(LABEL)]);
-  const parse3 = (found2, kind) => found2.map((r) => ({ id: r.Id, labels: r.Labels ?? {} })).filter(({ labels: l }) => l[LABEL_RUN] && l[LABEL_RUN] !== self2.runId && l[LABEL_HOST] === self2.host && !isAlive(Number(l[LABEL_PID]))).map(({ id, labels: l }) => ({ runId: l[LABEL_RUN], kind, id }));
-  return [...parse3(containers, "container"), ...parse3(networks, "network")];
+  return (await listContainers(LABEL)).map((r) => ({ id: r.Id, labels: r.Labels ?? {} })).filter(({ labels: l }) => l[LABEL_RUN] && l[LABEL_RUN] !== self2.runId && l[LABEL_HOST] === self2.host && !isAlive(Number(l[LABEL_PID]))).map(({ id, labels: l }) => ({ runId: l[LABEL_RUN], id }));
 }
 async function removeLeftovers(leftovers) {
-  const ignore = () => void 0;
-  await Promise.all(leftovers.filter((l) => l.kind === "container").map((l) => removeContainer(l.id).catch(ignore)));
-  await Promise.all(leftovers.filter((l) => l.kind === "network").map((l) => removeNetwork(l.id).catch(ignore)));
+  await Promise.all(leftovers.map((l) => removeContainer(l.id).catch(() => void 0)));
 }
 function processAlive(pid) {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -38540,7 +38585,7 @@ function processAlive(pid) {
 
 // src/docker/holder.ts
 import { PassThrough as PassThrough2 } from "node:stream";
-var READER_COMMAND = ["tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit}`];
+var READER_COMMAND = ["tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit},${NFLOG_GROUP.mark}`];
 function holderCommand() {
   return { entrypoint: ["sh", "-c"], cmd: [holderScript(READER_COMMAND)] };
 }
@@ -38593,7 +38638,7 @@ var SCRIPT_NAME = "script.sh";
 async function runSandbox(spec, log, hooks = {}) {
   await ping();
   const id = { runId: randomBytes2(6).toString("hex"), pid: process.pid, host: os4.hostname() };
-  const handle = { runId: id.runId, ownNetwork: spec.network === void 0 };
+  const handle = { runId: id.runId };
   const names = resourceNames(id.runId);
   hooks.onStart?.(handle);
   const tmp = await fs8.mkdtemp(path6.join(process.env.RUNNER_TEMP || os4.tmpdir(), `buildfence-${id.runId}-`));
@@ -38614,16 +38659,16 @@ async function runSandbox(spec, log, hooks = {}) {
   };
   try {
     let holderImageId = "";
+    let mark;
     const rules = await log.group("Fence up", async () => {
-      const network = spec.network ?? names.network;
-      const [, imageId2, dirs] = await settled([
+      const network = spec.network ?? DEFAULT_NETWORK;
+      const [, imageId2, dirs, { gateways, subnets }] = await settled([
         sweep(id, log),
         step(() => ensureHolderImage(spec.holderImage, spec.pull, log)),
         prepareDirs(tmp, spec),
-        handle.ownNetwork ? step(() => createNetwork(names.network, labels(id))) : Promise.resolve()
+        inspectSandboxNetwork(spec.network)
       ]);
       holderImageId = imageId2;
-      const gateways = await inspectGateways(network);
       const gateway4 = gateways.find((g) => !g.includes(":"));
       if (!gateway4) throw new Error(`Docker network '${network}' has no IPv4 gateway, where buildfence's resolver must listen.`);
       dns.forwarder = new Forwarder(spec.dns.upstreams ?? await hostResolvers());
@@ -38637,13 +38682,17 @@ async function runSandbox(spec, log, hooks = {}) {
       });
       dns.resolver = resolver;
       const port = await resolver.listen(gateway4);
+      const markPort = pickMarkPort();
       const rules2 = renderRuleset({
         mode: spec.mode,
         allow: addressEntries(spec.allow),
         deny: addressEntries(spec.deny),
         // The Docker host is the network's gateway, and every other address the runner has.
         gateways: [...gateways, ...hostAddresses()],
-        resolver: { address: gateway4, port }
+        // The default bridge is every plain container's network: the build must not reach them.
+        guardedNetworks: spec.network === void 0 ? subnets : [],
+        resolver: { address: gateway4, port },
+        drainMark: { from: gateway4, port: markPort }
       });
       await writeRuleFiles(dirs.rules, rules2);
       await step(() => holderStep(spec.holderImage, () => createContainer(names.holder, holderConfig({ id, image: imageId2, network, rulesDir: dirs.rules, command: holderCommand() }))));
@@ -38664,6 +38713,8 @@ async function runSandbox(spec, log, hooks = {}) {
         step(() => createBuild(spec, id, tmp))
       ]);
       resolver.serve(clients, dns.feed, staticMembers(rules2));
+      const holder4 = clients.find((a) => !a.includes(":"));
+      if (holder4) mark = drainMark(holder4, markPort);
       log.info(
         `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}.`
       );
@@ -38671,7 +38722,7 @@ async function runSandbox(spec, log, hooks = {}) {
     });
     log.info(`Running the build in ${spec.image} (${names.build}).`);
     const build = await step(() => runBuild(names, log, dns.reader.lost));
-    const [packets] = await Promise.all([dns.reader.stop(), removeContainer(names.build).catch(() => void 0)]);
+    const [packets] = await Promise.all([dns.reader.stop(mark), removeContainer(names.build).catch(() => void 0)]);
     for (const e of dns.resolver.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
     }
@@ -38774,7 +38825,7 @@ async function settled(steps) {
   return results.map((r) => r.value);
 }
 async function tearDown(handle, tmp, log) {
-  const problems = await removeRun(handle.runId, handle.ownNetwork);
+  const problems = await removeRun(handle.runId);
   for (const p of problems) log.warning(`Teardown of run ${handle.runId}: ${p}`);
   await fs8.rm(tmp, { recursive: true, force: true });
 }

@@ -1298,7 +1298,6 @@ var SCRIPT_MOUNT = "/__buildfence";
 var RULES_MOUNT = "/__buildfence";
 function resourceNames(runId) {
   return {
-    network: `buildfence-${runId}`,
     holder: `buildfence-${runId}-holder`,
     build: `buildfence-${runId}-build`
   };
@@ -1419,7 +1418,7 @@ var GUARDED = {
   // Link-local and AWS's IPv6 metadata endpoint.
   6: ["fe80::/10", "fd00:ec2::254/128"]
 };
-var NFLOG_GROUP = { denied: 5, audit: 6 };
+var NFLOG_GROUP = { denied: 5, audit: 6, mark: 7 };
 var DOCKER_DNS = "127.0.0.11/32";
 var MAX_ELEMENTS_FLOOR = 65536;
 function setName(family, kind, prefix = "") {
@@ -1427,12 +1426,16 @@ function setName(family, kind, prefix = "") {
 }
 function renderRuleset(input) {
   const of = (entries, f) => entries.filter((e) => e.family === f);
-  const gateways = (f) => input.gateways.filter((g) => import_ipaddr.default.parse(g).kind() === (f === 4 ? "ipv4" : "ipv6")).map((g) => hostCidr(g));
+  const kind = (f) => f === 4 ? "ipv4" : "ipv6";
+  const networkGuards = (f) => [
+    ...input.gateways.filter((g) => import_ipaddr.default.parse(g).kind() === kind(f)).map((g) => hostCidr(g)),
+    ...(input.guardedNetworks ?? []).filter((n) => import_ipaddr.default.parseCIDR(n)[0].kind() === kind(f))
+  ];
   const sets = [4, 6].flatMap((f) => [...setContents(of(input.allow, f), f, ""), ...setContents(of(input.deny, f), f, "deny-")]);
   return {
     ipset: renderIpset(sets),
-    v4: renderFilter(4, input, of(input.allow, 4), gateways(4)),
-    v6: renderFilter(6, input, of(input.allow, 6), gateways(6)),
+    v4: renderFilter(4, input, of(input.allow, 4), networkGuards(4)),
+    v6: renderFilter(6, input, of(input.allow, 6), networkGuards(6)),
     nat4: renderNat(input.resolver, input.resolverUser?.uid),
     resolvConf: `nameserver ${input.resolver.address}
 options ndots:0
@@ -1488,7 +1491,7 @@ function renderIpset(sets) {
   for (const s of sets) for (const el of s.elements) lines.push(`add ${s.name} ${el} timeout 0`);
   return lines.join("\n") + "\n";
 }
-function renderFilter(family, input, allow, gateways) {
+function renderFilter(family, input, allow, networkGuards) {
   const rejectIcmp = family === 4 ? "icmp-port-unreachable" : "icmp6-port-unreachable";
   const out = (rule) => `-A OUTPUT ${rule}`;
   const sets = (prefix, target) => [
@@ -1496,7 +1499,12 @@ function renderFilter(family, input, allow, gateways) {
     out(`-p udp -m set --match-set ${setName(family, "udp", prefix)} dst -j ${target}`),
     out(`-m set --match-set ${setName(family, "port", prefix)} dst,dst -j ${target}`)
   ];
-  const rules = [out("-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")];
+  const rules = [];
+  if (family === 4 && input.drainMark) {
+    const mark = `-A INPUT -s ${hostCidr(input.drainMark.from)} -i eth0 -p udp -m udp --dport ${input.drainMark.port}`;
+    rules.push(`${mark} -j NFLOG --nflog-prefix bf-mark --nflog-group ${NFLOG_GROUP.mark} --nflog-threshold 1`, `${mark} -j DROP`);
+  }
+  rules.push(out("-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"));
   if (family === 4) rules.push(out(`-d ${DOCKER_DNS} -j BF-REJECT`));
   rules.push(out("-o lo -j ACCEPT"));
   for (const u of input.resolverUser?.upstreams ?? []) {
@@ -1517,7 +1525,7 @@ function renderFilter(family, input, allow, gateways) {
     rules.push(out("-p udp -m udp --dport 53 -j BF-REJECT"));
     rules.push(out("-p tcp -m tcp --dport 53 -j BF-REJECT"));
   }
-  const guarded = unique([...GUARDED[family], ...gateways]);
+  const guarded = unique([...GUARDED[family], ...networkGuards]);
   for (const g of guarded) rules.push(out(`-d ${g} -j BF-GUARD`));
   rules.push(...sets("deny-", "BF-DENY"), ...sets("", "ACCEPT"));
   rules.push(out("-p tcp -m tcp --dport 853 -j BF-REJECT"));
@@ -2035,7 +2043,6 @@ export {
   LABEL_PID,
   LABEL_HOST,
   resourceNames,
-  labels,
   holderConfig,
   buildCreateArgs,
   runnerEnvNames,

@@ -16,7 +16,7 @@ import {
   renderNetworkPolicy,
   renderPod,
   volumeNames
-} from "./chunk-M3PXZXA5.js";
+} from "./chunk-OJIZYDSP.js";
 import "./chunk-UND5B5GE.js";
 export {
   AGENT_ENV,

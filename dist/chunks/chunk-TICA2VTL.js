@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-E6LDMP6Q.js";
+} from "./chunk-27FKVKUF.js";
 import {
   __commonJS,
   __require,
@@ -19720,12 +19720,10 @@ function actionLog() {
 
 // src/state.ts
 var RUN_ID = "run-id";
-var OWN_NETWORK = "own-network";
 var RUNTIME = "runtime";
 var NAMESPACE = "namespace";
 function saveRun(run) {
   saveState(RUN_ID, run.runId);
-  saveState(OWN_NETWORK, String(run.ownNetwork));
   saveState(RUNTIME, run.runtime ?? "docker");
   if (run.namespace) saveState(NAMESPACE, run.namespace);
 }
@@ -19734,7 +19732,6 @@ function savedRun() {
   if (!/^[0-9a-f]{12}$/.test(runId)) return void 0;
   return {
     runId,
-    ownNetwork: getState(OWN_NETWORK) === "true",
     runtime: getState(RUNTIME) === "kubernetes" ? "kubernetes" : "docker",
     namespace: getState(NAMESPACE) || void 0
   };
@@ -19761,7 +19758,7 @@ async function runAction() {
 async function cleanupAction() {
   const run = savedRun();
   if (!run) return;
-  const problems = run.runtime === "kubernetes" ? [await deleteRunPod(run.runId, run.namespace ?? "default")].filter((p) => p !== void 0) : await removeRun(run.runId, run.ownNetwork);
+  const problems = run.runtime === "kubernetes" ? [await deleteRunPod(run.runId, run.namespace ?? "default")].filter((p) => p !== void 0) : await removeRun(run.runId);
   for (const problem of problems) warning(`buildfence cleanup: ${problem}`);
 }
 

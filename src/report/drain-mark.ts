@@ -1,0 +1,35 @@
+// The end of the reader's drain: once the build has ended, one UDP packet from the Docker host
+// to the holder, which the holder logs (and drops) after every packet the build sent. When its
+// line comes through, the reader has everything; without it (an engine on another machine, a
+// runner in a container) the reader waits its fixed drain instead.
+import { randomInt } from 'node:crypto';
+import * as dgram from 'node:dgram';
+
+export interface DrainMark {
+  port: number;
+  send(): Promise<void>;
+}
+
+/** A port for the mark's rule, chosen before the holder (and so its address) exists. */
+export function pickMarkPort(): number {
+  return randomInt(20_000, 60_000);
+}
+
+export function drainMark(holder: string, port: number): DrainMark {
+  return {
+    port,
+    send: () =>
+      new Promise<void>((resolve, reject) => {
+        const socket = dgram.createSocket('udp4');
+        socket.once('error', (err) => {
+          socket.close();
+          reject(err);
+        });
+        socket.send('buildfence drain mark', port, holder, (err) => {
+          socket.close();
+          if (err) reject(err);
+          else resolve();
+        });
+      }),
+  };
+}
