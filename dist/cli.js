@@ -16,7 +16,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-27FKVKUF.js";
+} from "./chunks/chunk-MYY6A73M.js";
 import {
   renderNetworkPolicy,
   renderPod,

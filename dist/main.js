@@ -3,8 +3,8 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   runAction,
   setFailed
-} from "./chunks/chunk-TICA2VTL.js";
-import "./chunks/chunk-27FKVKUF.js";
+} from "./chunks/chunk-655NNSYD.js";
+import "./chunks/chunk-MYY6A73M.js";
 import "./chunks/chunk-OJIZYDSP.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";

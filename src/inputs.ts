@@ -1,10 +1,11 @@
 // Turns action inputs or CLI flags into a RunSpec. Every error names the input, the value and
 // the expected form; nothing is silently dropped or widened.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllowlist, uniqueEntries } from './policy/allowlist.js';
 import { loadPolicy } from './policy/load.js';
 import { gradeOf } from './policy/policy.js';
-import { checkDockerOptions, parseDockerOptions } from './docker/options-guard.js';
+import { checkDockerOptions, isHostPath, parseDockerOptions } from './docker/options-guard.js';
 import { splitWords } from './words.js';
 import type { RunSpec } from './spec.js';
 import { parseUpstreams } from './dns/upstream.js';
@@ -50,7 +51,7 @@ export function readRunSpec(read: InputReader, ctx: InputContext): RunSpec {
   if (run.trim() === '') throw new InputError("Input 'run' is required: the script to run in the build container.");
 
   const dockerOptions = guarded(() => parseDockerOptions(read('docker-options')));
-  guarded(() => checkDockerOptions(dockerOptions, mode));
+  guarded(() => checkDockerOptions(dockerOptions, mode, undefined, hostRealPath));
 
   const network = read('network').trim() || undefined;
   if (network !== undefined) checkNetwork(network);
@@ -182,3 +183,15 @@ function guarded<T>(fn: () => T): T {
   }
 }
 
+/**
+ * Where a mount source leads on this host, as the engine will mount it: the docker CLI that
+ * creates the build runs here, in this directory. Undefined when it does not exist (yet).
+ */
+function hostRealPath(source: string): string | undefined {
+  if (!isHostPath(source)) return undefined;
+  try {
+    return fs.realpathSync.native(path.resolve(source));
+  } catch {
+    return undefined;
+  }
+}

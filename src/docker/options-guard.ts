@@ -60,15 +60,19 @@ interface Option {
   written: string;
 }
 
+/** A host path as the engine will mount it (symlinks followed), or undefined when it cannot be told. */
+export type RealPath = (source: string) => string | undefined;
+
 /**
  * Throws a DockerOptionsError naming every refused option, why, and what to do. Some options are
  * refused in every mode because the fence depends on them; some only in block mode.
- * `grade` only names the grade in messages.
+ * `grade` only names the grade in messages; `realPath` lets a mount source that is a link be
+ * judged by where it leads.
  */
-export function checkDockerOptions(args: string[], mode: Mode, grade?: string): void {
+export function checkDockerOptions(args: string[], mode: Mode, grade?: string, realPath?: RealPath): void {
   const { options, problems } = readOptions(args);
   for (const option of options) {
-    for (const refusal of refusals(option, mode)) {
+    for (const refusal of refusals(option, mode, realPath)) {
       const fix = refusal.blockOnly
         ? ` is refused in block mode${grade === undefined ? '' : ` (grade ${grade})`}; use a dev grade if the build truly needs it.`
         : `. ${refusal.fix ?? 'Remove it.'}`;
@@ -161,7 +165,7 @@ const HOST_NAMESPACE: Record<string, string> = {
   userns: "'host' turns off user-namespace remapping",
 };
 
-function refusals(option: Option, mode: Mode): Refusal[] {
+function refusals(option: Option, mode: Mode, realPath?: RealPath): Refusal[] {
   const value = option.value ?? '';
   switch (option.name) {
     case 'privileged':
@@ -201,14 +205,14 @@ function refusals(option: Option, mode: Mode): Refusal[] {
     case 'volume': {
       // Only `source:target[:options]` names a host path; a lone path is an anonymous volume.
       const colon = value.indexOf(':');
-      return colon === -1 ? [] : mountSourceRefusals(value.slice(0, colon));
+      return colon === -1 ? [] : mountSourceRefusals(value.slice(0, colon), realPath);
     }
     case 'mount':
       return mountFields(value).flatMap(([key, val]) => {
-        if (key === 'source' || key === 'src') return mountSourceRefusals(val);
+        if (key === 'source' || key === 'src') return mountSourceRefusals(val, realPath);
         // The local volume driver bind-mounts a host directory named by `volume-opt=device=...`.
         const [optKey = '', device = ''] = splitOnce(val, '=');
-        return key === 'volume-opt' && optKey.trim().toLowerCase() === 'device' ? mountSourceRefusals(device) : [];
+        return key === 'volume-opt' && optKey.trim().toLowerCase() === 'device' ? mountSourceRefusals(device, realPath) : [];
       });
     case 'sysctl': {
       // runc also reads `net/ipv4/ip_forward` as `net.ipv4.ip_forward`.
@@ -272,9 +276,19 @@ function securityOptRefusals(opt: string, mode: Mode): Refusal[] {
   return LOWERED_CONFINEMENT.get(key)?.includes(value) ? inBlock(mode, `lowering confinement (${key} ${value})`) : [];
 }
 
-function mountSourceRefusals(source: string): Refusal[] {
-  const exposure = socketExposure(source.trim());
-  return exposure === undefined ? [] : always(exposure.reason, exposure.fix);
+function mountSourceRefusals(source: string, realPath?: RealPath): Refusal[] {
+  const written = source.trim();
+  const exposure = socketExposure(written);
+  if (exposure) return always(exposure.reason, exposure.fix);
+  // The engine follows links in a bind mount's source: what it mounts is where they lead.
+  const real = isHostPath(written) ? realPath?.(written) : undefined;
+  const through = real === undefined || real === written ? undefined : socketExposure(real);
+  return through ? always(`${written} leads to ${real}: ${through.reason}`, 'Mount the directory you mean by its own path.') : [];
+}
+
+/** docker reads a source that starts with '/' or '.' as a host path, anything else as a volume name. */
+export function isHostPath(source: string): boolean {
+  return source.startsWith('/') || source.startsWith('.');
 }
 
 const SOCKET_NAMES = ['docker.sock', 'containerd.sock', 'podman.sock'];
@@ -285,9 +299,8 @@ const SOCKET_REASON = 'the Docker socket would let the build start containers ou
 function socketExposure(source: string): { reason: string; fix?: string } | undefined {
   const lower = source.toLowerCase();
   const absolute = lower.startsWith('/');
-  // docker resolves a source that starts with '.' against its working directory; anything else
-  // without a leading '/' is a named volume.
-  if (!absolute && !lower.startsWith('.')) return undefined;
+  // docker resolves a source that starts with '.' against its working directory.
+  if (!isHostPath(lower)) return undefined;
   const resolved: string[] = [];
   for (const segment of lower.split('/')) {
     if (segment === '' || segment === '.') continue;

@@ -296,3 +296,26 @@ describe('checkDockerOptions reads values as docker does', () => {
     assert.match(lines[3]!, /--device \/dev\/kvm/);
   });
 });
+
+describe('checkDockerOptions follows links in mount sources', () => {
+  const links: Record<string, string> = { '/work/cache': '/run', './sock-dir': '/var/run/docker', '/work/data': '/srv/data', '/work/s': '/run/docker.sock' };
+  const realPath = (source: string) => links[source];
+  const check = (value: string) => {
+    try {
+      checkDockerOptions(parseDockerOptions(value), 'audit', undefined, realPath);
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+
+  for (const value of ['-v /work/cache:/cache', '--mount type=bind,src=./sock-dir,dst=/d', '-v /work/s:/s', '--mount type=volume,dst=/x,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/work/cache']) {
+    it(`refuses ${value}: it leads to the socket`, () => {
+      assert.match(check(value) ?? '', /leads to \/(var\/)?run.*Docker socket.*Mount the directory you mean by its own path\./);
+    });
+  }
+
+  it('passes a link to an ordinary directory, a path it cannot resolve, and a named volume', () => {
+    assert.equal(check('-v /work/data:/data -v /work/new:/new -v cache:/cache'), undefined);
+  });
+});

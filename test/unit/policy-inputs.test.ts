@@ -107,3 +107,17 @@ describe('readRunSpec with a policy file', () => {
     });
   });
 });
+
+describe('readRunSpec and links in docker-options mounts', () => {
+  it('refuses a workspace path that an earlier step turned into a link to the socket directory', () => {
+    // What a compromised earlier step could leave in the workspace for a fenced step to mount.
+    fs.symlinkSync('/var/run', path.join(ws, 'cache'));
+    fs.mkdirSync(path.join(ws, 'data'));
+    fs.symlinkSync(path.join(ws, 'data'), path.join(ws, 'data-link'));
+    assert.throws(() => spec({ grade: 'dev', 'docker-options': `-v ${ws}/cache:/cache` }), (err: Error) => {
+      assert.match(err.message, new RegExp(`refuses '-v ${ws}/cache:/cache': ${ws}/cache leads to /(var/)?run: .*Docker socket`));
+      return true;
+    });
+    assert.doesNotThrow(() => spec({ grade: 'dev', 'docker-options': `-v ${ws}/data-link:/data` }));
+  });
+});

@@ -20085,8 +20085,8 @@ var require_SFTP = __commonJS({
   "node_modules/ssh2/lib/protocol/SFTP.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events");
-    var fs9 = __require("fs");
-    var { constants } = fs9;
+    var fs10 = __require("fs");
+    var { constants } = fs10;
     var {
       Readable: ReadableStream,
       Writable: WritableStream
@@ -20515,12 +20515,12 @@ var require_SFTP = __commonJS({
       fastGet(remotePath, localPath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(this, fs9, remotePath, localPath, opts, cb);
+        fastXfer(this, fs10, remotePath, localPath, opts, cb);
       }
       fastPut(localPath, remotePath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(fs9, this, localPath, remotePath, opts, cb);
+        fastXfer(fs10, this, localPath, remotePath, opts, cb);
       }
       readFile(path7, options, callback_) {
         if (this.server)
@@ -21781,13 +21781,13 @@ var require_SFTP = __commonJS({
             if (--left === 0)
               cb(err);
           };
-          if (srcHandle && (src === fs9 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs10 || src.outgoing.state === "open"))
             ++left;
-          if (dstHandle && (dst === fs9 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs10 || dst.outgoing.state === "open"))
             ++left;
-          if (srcHandle && (src === fs9 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs10 || src.outgoing.state === "open"))
             src.close(srcHandle, cbfinal);
-          if (dstHandle && (dst === fs9 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs10 || dst.outgoing.state === "open"))
             dst.close(dstHandle, cbfinal);
         } else {
           cb(err);
@@ -21803,7 +21803,7 @@ var require_SFTP = __commonJS({
           tryStat(null, { size: fileSize });
         function tryStat(err2, attrs) {
           if (err2) {
-            if (src !== fs9) {
+            if (src !== fs10) {
               src.stat(srcPath, (err_, attrs_) => {
                 if (err_)
                   return onerror(err2);
@@ -30010,12 +30010,12 @@ var require_http_duplex = __commonJS({
 // node_modules/split-ca/index.js
 var require_split_ca = __commonJS({
   "node_modules/split-ca/index.js"(exports, module) {
-    var fs9 = __require("fs");
+    var fs10 = __require("fs");
     module.exports = function(filepath, split, encoding) {
       split = typeof split !== "undefined" ? split : "\n";
       encoding = typeof encoding !== "undefined" ? encoding : "utf8";
       var ca = [];
-      var chain = fs9.readFileSync(filepath, encoding);
+      var chain = fs10.readFileSync(filepath, encoding);
       if (chain.indexOf("-END CERTIFICATE-") < 0 || chain.indexOf("-BEGIN CERTIFICATE-") < 0) {
         throw Error("File does not contain 'BEGIN CERTIFICATE' or 'END CERTIFICATE'");
       }
@@ -30043,7 +30043,7 @@ var require_modem = __commonJS({
   "node_modules/docker-modem/lib/modem.js"(exports, module) {
     var querystring = __require("querystring");
     var http = require_http();
-    var fs9 = __require("fs");
+    var fs10 = __require("fs");
     var path7 = __require("path");
     var url = __require("url");
     var ssh = require_ssh2();
@@ -30094,8 +30094,8 @@ var require_modem = __commonJS({
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
           opts.ca = splitca(path7.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs9.readFileSync(path7.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs9.readFileSync(path7.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.cert = fs10.readFileSync(path7.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs10.readFileSync(path7.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -30106,7 +30106,7 @@ var require_modem = __commonJS({
     var findDefaultUnixSocket = function() {
       return new Promise(function(resolve3) {
         var userDockerSocket = path7.join(os5.homedir(), ".docker", "run", "docker.sock");
-        fs9.access(userDockerSocket, function(err) {
+        fs10.access(userDockerSocket, function(err) {
           if (err) resolve3("/var/run/docker.sock");
           else resolve3(userDockerSocket);
         });
@@ -30199,7 +30199,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs9.createReadStream(path7.resolve(options.file));
+          data = fs10.createReadStream(path7.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -36452,6 +36452,7 @@ function loadPolicy(named, dir, source) {
 }
 
 // src/inputs.ts
+import * as fs3 from "node:fs";
 import * as path2 from "node:path";
 
 // src/words.ts
@@ -36645,10 +36646,10 @@ var SHORT_FLAGS = new Map(Object.entries({
   v: "volume",
   w: "workdir"
 }));
-function checkDockerOptions(args, mode, grade) {
+function checkDockerOptions(args, mode, grade, realPath) {
   const { options, problems } = readOptions(args);
   for (const option of options) {
-    for (const refusal of refusals(option, mode)) {
+    for (const refusal of refusals(option, mode, realPath)) {
       const fix = refusal.blockOnly ? ` is refused in block mode${grade === void 0 ? "" : ` (grade ${grade})`}; use a dev grade if the build truly needs it.` : `. ${refusal.fix ?? "Remove it."}`;
       problems.push(`${INPUT} refuses '${option.written}': ${refusal.reason}${fix}`);
     }
@@ -36721,7 +36722,7 @@ var HOST_NAMESPACE = {
   uts: "the host's UTS namespace would let the build rename the runner",
   userns: "'host' turns off user-namespace remapping"
 };
-function refusals(option, mode) {
+function refusals(option, mode, realPath) {
   const value = option.value ?? "";
   switch (option.name) {
     case "privileged":
@@ -36758,13 +36759,13 @@ function refusals(option, mode) {
       return securityOptRefusals(value, mode);
     case "volume": {
       const colon = value.indexOf(":");
-      return colon === -1 ? [] : mountSourceRefusals(value.slice(0, colon));
+      return colon === -1 ? [] : mountSourceRefusals(value.slice(0, colon), realPath);
     }
     case "mount":
       return mountFields(value).flatMap(([key, val]) => {
-        if (key === "source" || key === "src") return mountSourceRefusals(val);
+        if (key === "source" || key === "src") return mountSourceRefusals(val, realPath);
         const [optKey = "", device = ""] = splitOnce(val, "=");
-        return key === "volume-opt" && optKey.trim().toLowerCase() === "device" ? mountSourceRefusals(device) : [];
+        return key === "volume-opt" && optKey.trim().toLowerCase() === "device" ? mountSourceRefusals(device, realPath) : [];
       });
     case "sysctl": {
       const key = splitOnce(value, "=")[0].trim().toLowerCase().replaceAll("/", ".");
@@ -36811,9 +36812,16 @@ function securityOptRefusals(opt, mode) {
   }
   return LOWERED_CONFINEMENT.get(key)?.includes(value) ? inBlock(mode, `lowering confinement (${key} ${value})`) : [];
 }
-function mountSourceRefusals(source) {
-  const exposure = socketExposure(source.trim());
-  return exposure === void 0 ? [] : always(exposure.reason, exposure.fix);
+function mountSourceRefusals(source, realPath) {
+  const written = source.trim();
+  const exposure = socketExposure(written);
+  if (exposure) return always(exposure.reason, exposure.fix);
+  const real = isHostPath(written) ? realPath?.(written) : void 0;
+  const through = real === void 0 || real === written ? void 0 : socketExposure(real);
+  return through ? always(`${written} leads to ${real}: ${through.reason}`, "Mount the directory you mean by its own path.") : [];
+}
+function isHostPath(source) {
+  return source.startsWith("/") || source.startsWith(".");
 }
 var SOCKET_NAMES = ["docker.sock", "containerd.sock", "podman.sock"];
 var SOCKET_DIRS = /* @__PURE__ */ new Set(["/", "/var", "/run", "/run/docker", "/run/containerd", "/run/podman", "/run/user"]);
@@ -36821,7 +36829,7 @@ var SOCKET_REASON = "the Docker socket would let the build start containers outs
 function socketExposure(source) {
   const lower = source.toLowerCase();
   const absolute = lower.startsWith("/");
-  if (!absolute && !lower.startsWith(".")) return void 0;
+  if (!isHostPath(lower)) return void 0;
   const resolved = [];
   for (const segment of lower.split("/")) {
     if (segment === "" || segment === ".") continue;
@@ -37028,7 +37036,7 @@ function readRunSpec(read, ctx) {
   const run = read("run");
   if (run.trim() === "") throw new InputError("Input 'run' is required: the script to run in the build container.");
   const dockerOptions = guarded(() => parseDockerOptions(read("docker-options")));
-  guarded(() => checkDockerOptions(dockerOptions, mode));
+  guarded(() => checkDockerOptions(dockerOptions, mode, void 0, hostRealPath));
   const network = read("network").trim() || void 0;
   if (network !== void 0) checkNetwork(network);
   return {
@@ -37136,6 +37144,14 @@ function guarded(fn) {
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw new InputError(err instanceof Error ? err.message : String(err));
+  }
+}
+function hostRealPath(source) {
+  if (!isHostPath(source)) return void 0;
+  try {
+    return fs3.realpathSync.native(path2.resolve(source));
+  } catch {
+    return void 0;
   }
 }
 
@@ -37303,9 +37319,9 @@ function textSummary(r) {
 }
 
 // src/report/outcome.ts
-import * as fs3 from "node:fs/promises";
+import * as fs4 from "node:fs/promises";
 async function writeRecord(record, file) {
-  await fs3.writeFile(file, `${JSON.stringify(record, null, 2)}
+  await fs4.writeFile(file, `${JSON.stringify(record, null, 2)}
 `, { mode: 420 });
 }
 function verdictOf(record, failOnDenied) {
@@ -37321,7 +37337,7 @@ function verdictOf(record, failOnDenied) {
 }
 
 // src/kubernetes/agent.ts
-import * as fs5 from "node:fs";
+import * as fs6 from "node:fs";
 import * as os2 from "node:os";
 import * as path4 from "node:path";
 
@@ -37331,18 +37347,18 @@ import { PassThrough } from "node:stream";
 
 // src/docker/endpoint.ts
 import { createHash as createHash2 } from "node:crypto";
-import * as fs4 from "node:fs";
+import * as fs5 from "node:fs";
 import * as os from "node:os";
 import * as path3 from "node:path";
 var disk = {
   read: (file) => {
     try {
-      return fs4.readFileSync(file, "utf8");
+      return fs5.readFileSync(file, "utf8");
     } catch {
       return void 0;
     }
   },
-  exists: (file) => fs4.existsSync(file)
+  exists: (file) => fs5.existsSync(file)
 };
 function contextEngine(env, files = disk) {
   if (env.DOCKER_HOST) return void 0;
@@ -37995,7 +38011,7 @@ function bounded(map2, key, value) {
 // src/kubernetes/agent.ts
 function podVerify(readbackFile, env = process.env) {
   const rules = JSON.parse(requireEnv(env, AGENT_ENV.rules));
-  const diffs = compareRules(rules, parseReadback(fs5.readFileSync(readbackFile, "utf8")));
+  const diffs = compareRules(rules, parseReadback(fs6.readFileSync(readbackFile, "utf8")));
   if (diffs.length === 0) {
     process.stdout.write("buildfence: the rules read back from the holder equal the rules rendered.\n");
     return 0;
@@ -38010,12 +38026,12 @@ async function podResolver(env = process.env) {
   const failed = failedFile("resolver");
   let started;
   try {
-    fs5.rmSync(failed, { force: true });
+    fs6.rmSync(failed, { force: true });
     started = await startResolver(env);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     try {
-      fs5.writeFileSync(failed, `${reason}
+      fs6.writeFileSync(failed, `${reason}
 `);
     } catch {
     }
@@ -38042,13 +38058,13 @@ async function startResolver(env) {
 `)
   });
   await resolver.listen(config.listen.address, config.listen.port);
-  const input = fs5.createWriteStream(path4.join(POD_PATHS.feed, "in"));
-  const output = fs5.createReadStream(path4.join(POD_PATHS.feed, "out"));
+  const input = fs6.createWriteStream(path4.join(POD_PATHS.feed, "in"));
+  const output = fs6.createReadStream(path4.join(POD_PATHS.feed, "out"));
   await Promise.all([opened(input), opened(output)]);
   const feed = new SetFeed({ input, output, close: () => output.destroy() });
   const own = Object.values(os2.networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
   resolver.serve(own, feed, new Set(config.staticElements));
-  fs5.writeFileSync(path4.join(POD_PATHS.ready, "resolver"), "");
+  fs6.writeFileSync(path4.join(POD_PATHS.ready, "resolver"), "");
   process.stderr.write(`buildfence resolver: listening on ${config.listen.address}:${config.listen.port}, upstreams ${config.upstreams.map((u) => `${u.address}:${u.port}`).join(", ")}
 `);
   return { resolver, forwarder, feed };
@@ -38067,7 +38083,7 @@ function requireEnv(env, name) {
 
 // src/kubernetes/cluster.ts
 import { randomBytes } from "node:crypto";
-import * as fs6 from "node:fs/promises";
+import * as fs7 from "node:fs/promises";
 import * as os3 from "node:os";
 
 // src/cancel.ts
@@ -38287,7 +38303,7 @@ function sleep(ms) {
 // src/kubernetes/cluster.ts
 var SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 async function clusterNamespace() {
-  return (await fs6.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
+  return (await fs7.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
 }
 async function loadApi() {
   try {
@@ -38339,17 +38355,17 @@ async function deleteRunPod(runId, namespace) {
 
 // src/sandbox.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
-import * as fs8 from "node:fs/promises";
+import * as fs9 from "node:fs/promises";
 import * as os4 from "node:os";
 import * as path6 from "node:path";
 
 // src/docker/holder-image.ts
-import * as fs7 from "node:fs";
+import * as fs8 from "node:fs";
 import * as path5 from "node:path";
 import { fileURLToPath } from "node:url";
 function projectRoot() {
   let dir = path5.dirname(fileURLToPath(import.meta.url));
-  while (!fs7.existsSync(path5.join(dir, "holder", "Dockerfile"))) {
+  while (!fs8.existsSync(path5.join(dir, "holder", "Dockerfile"))) {
     const parent = path5.dirname(dir);
     if (parent === dir) throw new Error("Cannot find buildfence's holder/Dockerfile next to the running code.");
     dir = parent;
@@ -38641,7 +38657,7 @@ async function runSandbox(spec, log, hooks = {}) {
   const handle = { runId: id.runId };
   const names = resourceNames(id.runId);
   hooks.onStart?.(handle);
-  const tmp = await fs8.mkdtemp(path6.join(process.env.RUNNER_TEMP || os4.tmpdir(), `buildfence-${id.runId}-`));
+  const tmp = await fs9.mkdtemp(path6.join(process.env.RUNNER_TEMP || os4.tmpdir(), `buildfence-${id.runId}-`));
   const started = (/* @__PURE__ */ new Date()).toISOString();
   const dns = {};
   let teardown;
@@ -38755,12 +38771,12 @@ async function sweep(id, log) {
 async function prepareDirs(tmp, spec) {
   const rules = path6.join(tmp, "rules");
   const script = path6.join(tmp, "script");
-  await fs8.mkdir(rules, { mode: 493 });
-  await fs8.mkdir(script, { mode: 493 });
-  await fs8.writeFile(path6.join(script, SCRIPT_NAME), spec.run.endsWith("\n") ? spec.run : `${spec.run}
+  await fs9.mkdir(rules, { mode: 493 });
+  await fs9.mkdir(script, { mode: 493 });
+  await fs9.writeFile(path6.join(script, SCRIPT_NAME), spec.run.endsWith("\n") ? spec.run : `${spec.run}
 `, { mode: 420 });
   const envFile = path6.join(tmp, "env");
-  await fs8.writeFile(envFile, spec.env.map(([k, v]) => `${k}=${v}
+  await fs9.writeFile(envFile, spec.env.map(([k, v]) => `${k}=${v}
 `).join(""), { mode: 384 });
   return { rules, script, envFile };
 }
@@ -38827,7 +38843,7 @@ async function settled(steps) {
 async function tearDown(handle, tmp, log) {
   const problems = await removeRun(handle.runId);
   for (const p of problems) log.warning(`Teardown of run ${handle.runId}: ${p}`);
-  await fs8.rm(tmp, { recursive: true, force: true });
+  await fs9.rm(tmp, { recursive: true, force: true });
 }
 function addressEntries(entries) {
   return entries.filter((e) => e.kind === "address");

@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-27FKVKUF.js";
+} from "./chunk-MYY6A73M.js";
 import {
   __commonJS,
   __require,
