@@ -16,12 +16,12 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-MYY6A73M.js";
+} from "./chunks/chunk-HRHKC6GP.js";
 import {
   renderNetworkPolicy,
   renderPod,
   require_shell_quote
-} from "./chunks/chunk-OJIZYDSP.js";
+} from "./chunks/chunk-NPLYQNLK.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

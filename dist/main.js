@@ -3,9 +3,9 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   runAction,
   setFailed
-} from "./chunks/chunk-655NNSYD.js";
-import "./chunks/chunk-MYY6A73M.js";
-import "./chunks/chunk-OJIZYDSP.js";
+} from "./chunks/chunk-5TPM5PQH.js";
+import "./chunks/chunk-HRHKC6GP.js";
+import "./chunks/chunk-NPLYQNLK.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

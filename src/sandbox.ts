@@ -21,7 +21,6 @@ import { renderRuleset, staticMembers } from './firewall/ruleset.js';
 import type { Log } from './log.js';
 import { CANCEL_DEADLINE_MS, onCancel } from './cancel.js';
 import type { RunSpec } from './spec.js';
-import type { AddressEntry, Entry } from './types.js';
 
 export interface RunHandle {
   runId: string;
@@ -94,8 +93,8 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
       const markPort = pickMarkPort();
       const rules = renderRuleset({
         mode: spec.mode,
-        allow: addressEntries(spec.allow),
-        deny: addressEntries(spec.deny),
+        allow: spec.allow,
+        deny: spec.deny,
         // The Docker host is the network's gateway, and every other address the runner has.
         gateways: [...gateways, ...hostAddresses()],
         // The default bridge is every plain container's network: the build must not reach them.
@@ -265,8 +264,4 @@ async function tearDown(handle: RunHandle, tmp: string, log: Log): Promise<void>
   const problems = await removeRun(handle.runId);
   for (const p of problems) log.warning(`Teardown of run ${handle.runId}: ${p}`);
   await fs.rm(tmp, { recursive: true, force: true });
-}
-
-function addressEntries(entries: Entry[]): AddressEntry[] {
-  return entries.filter((e): e is AddressEntry => e.kind === 'address');
 }

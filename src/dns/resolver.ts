@@ -302,7 +302,8 @@ export class Resolver {
     if (members.length > 0) {
       if (!this.feed) throw new Error('no set feed into the holder');
       const added = this.feed.add(members);
-      for (const [key, expires] of fresh) this.elements.set(key, { expires, added });
+      // Bounded like the cache: an element forgotten while it still holds is only fed again.
+      for (const [key, expires] of fresh) bounded(this.elements, key, { expires, added });
       // A batch that failed holds nothing: the next query for these elements sends them again.
       added.catch(() => {
         for (const [key] of fresh) if (this.elements.get(key)?.added === added) this.elements.delete(key);

@@ -3,14 +3,20 @@
 // The text is written in the exact form iptables-save prints, so that reading the rules back
 // can be compared line for line (see verify.ts).
 import ipaddr from 'ipaddr.js';
-import type { AddressEntry, Mode, PortRange, Protocol } from '../types.js';
+import type { AddressEntry, Entry, Mode, PortRange, Protocol } from '../types.js';
+
+/** What a port range needs to get its sets: name entries are known by these alone before their addresses are. */
+type Ports = { protocols: Protocol[]; ports?: PortRange };
 
 export interface RulesetInput {
   mode: Mode;
-  /** Address entries the build may reach. */
-  allow: AddressEntry[];
-  /** Address entries it may never reach, even where `allow` covers them. */
-  deny: AddressEntry[];
+  /**
+   * Entries the build may reach. Addresses go into the sets; names only give their port ranges
+   * sets of their own, for the addresses the resolver learns later.
+   */
+  allow: Entry[];
+  /** Address entries it may never reach, even where `allow` covers them (names are the resolver's). */
+  deny: Entry[];
   /** Gateway addresses of the sandbox network: the Docker host, guarded like metadata. */
   gateways: string[];
   /**
@@ -68,23 +74,35 @@ export const DOCKER_DNS = '127.0.0.11/32';
 // that addresses learned from names can be added later with a TTL.
 const MAX_ELEMENTS_FLOOR = 65536;
 
-export function setName(family: Family, kind: SetKind, prefix: '' | 'deny-' = ''): string {
+export function setName(family: Family, kind: 'tcp' | 'udp' | 'port', prefix: '' | 'deny-' = ''): string {
   return `bf${family}-${prefix}${kind}`;
 }
 
+/**
+ * The set of the addresses open on one protocol's port range (hash:net): the rule that matches
+ * it carries the range, so a range costs one element per address, not one per port.
+ */
+export function rangeSetName(family: Family, proto: Protocol, ports: PortRange, prefix: '' | 'deny-' = ''): string {
+  return `bf${family}-${prefix}${proto}-${ports.from}-${ports.to}`;
+}
+
 export function renderRuleset(input: RulesetInput): Ruleset {
-  const of = (entries: AddressEntry[], f: Family) => entries.filter((e) => e.family === f);
+  const of = (entries: Entry[], f: Family) => entries.filter((e): e is AddressEntry => e.kind === 'address' && e.family === f);
+  const names = input.allow.filter((e) => e.kind === 'name');
   const kind = (f: Family) => (f === 4 ? 'ipv4' : 'ipv6');
   // The gateways (the Docker host) and the networks this run must not reach.
   const networkGuards = (f: Family) => [
     ...input.gateways.filter((g) => ipaddr.parse(g).kind() === kind(f)).map((g) => hostCidr(g)),
     ...(input.guardedNetworks ?? []).filter((n) => ipaddr.parseCIDR(n)[0].kind() === kind(f)),
   ];
-  const sets = ([4, 6] as const).flatMap((f) => [...setContents(of(input.allow, f), f, ''), ...setContents(of(input.deny, f), f, 'deny-')]);
+  const sets = ([4, 6] as const).flatMap((f) => [
+    ...setContents(of(input.allow, f), f, '', names),
+    ...setContents(of(input.deny, f), f, 'deny-'),
+  ]);
   return {
     ipset: renderIpset(sets),
-    v4: renderFilter(4, input, of(input.allow, 4), networkGuards(4)),
-    v6: renderFilter(6, input, of(input.allow, 6), networkGuards(6)),
+    v4: renderFilter(4, input, of(input.allow, 4), names, of(input.deny, 4), networkGuards(4)),
+    v6: renderFilter(6, input, of(input.allow, 6), names, of(input.deny, 6), networkGuards(6)),
     nat4: renderNat(input.resolver, input.resolverUser?.uid),
     resolvConf: `nameserver ${input.resolver.address}\noptions ndots:0\n`,
   };
@@ -107,22 +125,31 @@ interface SetContent {
   elements: string[];
 }
 
-function setContents(entries: AddressEntry[], family: Family, prefix: '' | 'deny-'): SetContent[] {
-  const members: Record<SetKind, string[]> = { tcp: [], udp: [], port: [] };
+/** The three sets every fence has, then one per port range among `entries` and `names`. */
+function setContents(entries: AddressEntry[], family: Family, prefix: '' | 'deny-', names: Ports[] = []): SetContent[] {
+  const sets = new Map<string, SetContent>();
+  const add = (name: string, type: SetContent['type']) => sets.set(name, { name, type, family, elements: [] });
+  for (const kind of ['tcp', 'udp', 'port'] as const) add(setName(family, kind, prefix), kind === 'port' ? 'hash:net,port' : 'hash:net');
+  for (const r of portRanges([...entries, ...names])) add(rangeSetName(family, r.proto, r.ports, prefix), 'hash:net');
   for (const e of entries) {
     for (const net of splitForHashNet(e.cidr)) {
-      for (const m of setMembers(family, net, e.protocols, e.ports)) members[m.kind].push(m.element);
+      for (const m of setMembers(family, net, e.protocols, e.ports, prefix)) sets.get(m.set)!.elements.push(m.element);
     }
   }
-  return (['tcp', 'udp', 'port'] as const).map((kind) => ({
-    name: setName(family, kind, prefix),
-    type: kind === 'port' ? 'hash:net,port' : 'hash:net',
-    family,
-    elements: unique(members[kind]),
-  }));
+  return [...sets.values()].map((s) => ({ ...s, elements: unique(s.elements) }));
 }
 
-type SetKind = 'tcp' | 'udp' | 'port';
+/** Each protocol and port range (more than one port) the entries name, once, in their order. */
+function portRanges(entries: Ports[]): Array<{ proto: Protocol; ports: PortRange }> {
+  const seen = new Map<string, { proto: Protocol; ports: PortRange }>();
+  for (const e of entries) {
+    if (!e.ports || e.ports.from === e.ports.to) continue;
+    for (const proto of e.protocols) seen.set(`${proto} ${e.ports.from} ${e.ports.to}`, { proto, ports: e.ports });
+  }
+  return [...seen.values()];
+}
+
+type SetKind = 'tcp' | 'udp' | 'port' | 'range';
 
 export interface SetMember {
   kind: SetKind;
@@ -134,18 +161,12 @@ export interface SetMember {
  * The set elements that open `net` for the given protocols and ports: the one place that
  * decides how an allowance is stored, for static entries and for addresses learned from names.
  */
-export function setMembers(family: Family, net: string, protocols: Protocol[], ports?: PortRange): SetMember[] {
-  const members: SetMember[] = [];
-  for (const proto of protocols) {
-    if (!ports) {
-      members.push({ kind: proto, set: setName(family, proto), element: net });
-      continue;
-    }
-    for (let p = ports.from; p <= ports.to; p++) {
-      members.push({ kind: 'port', set: setName(family, 'port'), element: `${net},${proto}:${p}` });
-    }
-  }
-  return members;
+export function setMembers(family: Family, net: string, protocols: Protocol[], ports?: PortRange, prefix: '' | 'deny-' = ''): SetMember[] {
+  return protocols.map((proto): SetMember => {
+    if (!ports) return { kind: proto, set: setName(family, proto, prefix), element: net };
+    if (ports.from === ports.to) return { kind: 'port', set: setName(family, 'port', prefix), element: `${net},${proto}:${ports.from}` };
+    return { kind: 'range', set: rangeSetName(family, proto, ports, prefix), element: net };
+  });
 }
 
 // hash:net refuses a zero prefix, so "everything" is stored as its two halves.
@@ -165,13 +186,16 @@ function renderIpset(sets: SetContent[]): string {
   return lines.join('\n') + '\n';
 }
 
-function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[], networkGuards: string[]): string {
+function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[], names: Ports[], deny: AddressEntry[], networkGuards: string[]): string {
   const rejectIcmp = family === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable';
   const out = (rule: string) => `-A OUTPUT ${rule}`;
-  const sets = (prefix: '' | 'deny-', target: string) => [
+  const sets = (prefix: '' | 'deny-', target: string, ranged: Ports[]) => [
     out(`-p tcp -m set --match-set ${setName(family, 'tcp', prefix)} dst -j ${target}`),
     out(`-p udp -m set --match-set ${setName(family, 'udp', prefix)} dst -j ${target}`),
     out(`-m set --match-set ${setName(family, 'port', prefix)} dst,dst -j ${target}`),
+    ...portRanges(ranged).map(({ proto, ports }) =>
+      out(`-p ${proto} -m ${proto} --dport ${ports.from}:${ports.to} -m set --match-set ${rangeSetName(family, proto, ports, prefix)} dst -j ${target}`),
+    ),
   ];
   const rules: string[] = [];
   if (family === 4 && input.drainMark) {
@@ -210,7 +234,7 @@ function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[]
   }
   const guarded = unique([...GUARDED[family], ...networkGuards]);
   for (const g of guarded) rules.push(out(`-d ${g} -j BF-GUARD`));
-  rules.push(...sets('deny-', 'BF-DENY'), ...sets('', 'ACCEPT'));
+  rules.push(...sets('deny-', 'BF-DENY', deny), ...sets('', 'ACCEPT', [...allow, ...names]));
   // DNS over TLS, reachable only where an entry allows the address (the sets above).
   rules.push(out('-p tcp -m tcp --dport 853 -j BF-REJECT'));
   rules.push(out('-j BF-DENY'));

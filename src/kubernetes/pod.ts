@@ -139,8 +139,8 @@ export function podRuleset(spec: RunSpec, upstreams: Upstream[]): Ruleset {
   checkUpstreams(upstreams);
   const rules = renderRuleset({
     mode: spec.mode,
-    allow: addressEntries(spec.allow),
-    deny: addressEntries(spec.deny),
+    allow: spec.allow,
+    deny: spec.deny,
     gateways: [],
     resolver: RESOLVER_LISTEN,
     resolverUser: { uid: RESOLVER_UID, upstreams },

@@ -181,4 +181,22 @@ describe('names in the allowlist', () => {
     const lines = r.stdout.split('\n').filter((l) => /^tcp /.test(l)).map((l) => l.split(' ').slice(1, 3).join(' '));
     assert.deepEqual(lines, [`${s0.ipv4}:8080 ok`, `${s0.ipv4}:8080 refused`, `${s1.ipv4}:8080 ok`, `${s0.ipv4}:8080 refused`]);
   });
+
+  it('a port range opens every port in it and no other: for a name, and for an address', async () => {
+    // Each range is one set of addresses, matched with the range (not one element per port).
+    const [s0, s1] = fx.net.servers;
+    fx.upstream.zone.set('ranged.test', { A: [s0.ipv4] });
+    const r = await run('release', ['ranged.test:9000-9999', `udp://${s1.ipv4}:8000-8999`], [
+      'a=$(lookup ranged.test); probe tcp "$a" 9090; probe tcp "$a" 8080',
+      `probe udp ${s1.ipv4} 8080; probe udp ${s1.ipv4} 9090; probe tcp ${s1.ipv4} 8080`,
+      'true',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const v = verdicts(r.stdout);
+    assert.equal(v.get(`tcp ${s0.ipv4}:9090`), 'ok', r.stdout + r.stderr);
+    assert.equal(v.get(`tcp ${s0.ipv4}:8080`), 'refused');
+    assert.equal(v.get(`udp ${s1.ipv4}:8080`), 'ok');
+    assert.equal(v.get(`udp ${s1.ipv4}:9090`), 'refused');
+    assert.equal(v.get(`tcp ${s1.ipv4}:8080`), 'refused');
+  });
 });

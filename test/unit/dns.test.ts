@@ -151,7 +151,7 @@ function harness(mode: 'block' | 'audit', allow: string, deny = '', ttl = { ttlM
   } as unknown as Forwarder;
   const resolver = new Resolver({ mode, allow: parseAllowlist(allow, 'allow'), deny: parseAllowlist(deny, 'deny'), ...ttl, forwarder });
   resolver.serve([], { add: async (m) => void fed.push(m) }, new Set(['bf4-port 192.0.2.10/32,tcp:22']));
-  return { resolver, forwarded, fed };
+  return { resolver, forwarded, fed, zone };
 }
 
 const rcode = (b: Buffer) => (dnsPacket.decode(b) as { rcode?: string }).rcode;
@@ -314,5 +314,23 @@ describe('the resolver', () => {
     refuse = false;
     assert.equal(rcode(await h.resolver.answer(query('api.test'), 'udp')), 'NOERROR');
     assert.equal(batches.length, 2);
+  });
+
+  it('keeps at most 10,000 learned elements in memory; one forgotten is fed again when asked', async () => {
+    const h = harness('block', '*.many.test');
+    // 60 names of 100 addresses each, TCP and UDP: 12,000 elements.
+    for (let n = 0; n < 60; n++) {
+      h.zone[`n${n}.many.test`] = Array.from({ length: 100 }, (_, i) => ({ type: 'A' as const, name: `n${n}.many.test`, ttl: 300, data: `10.${n}.${i >> 8}.${i & 255}` }));
+      assert.equal(rcode(await h.resolver.answer(query(`n${n}.many.test`), 'tcp')), 'NOERROR');
+    }
+    const elements = (h.resolver as unknown as { elements: Map<string, unknown> }).elements;
+    assert.ok(elements.size <= 10_000, `${elements.size} elements kept`);
+    // The first name's elements were forgotten: another name with the same addresses feeds them
+    // again (a known element would be skipped; its kernel timeout is refreshed, nothing more).
+    h.zone['again.many.test'] = h.zone['n0.many.test'].map((a) => ({ ...a, name: 'again.many.test' }));
+    const before = h.fed.length;
+    assert.equal(rcode(await h.resolver.answer(query('again.many.test'), 'tcp')), 'NOERROR');
+    assert.equal(h.fed.length, before + 1);
+    assert.equal(h.fed.at(-1)!.length, 200);
   });
 });

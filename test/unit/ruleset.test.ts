@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderRuleset } from '../../src/firewall/ruleset.js';
-import type { AddressEntry } from '../../src/types.js';
+import { renderRuleset, setMembers } from '../../src/firewall/ruleset.js';
+import type { AddressEntry, Protocol } from '../../src/types.js';
 
 const base = { deny: [], resolver: { address: '172.18.0.1', port: 40000 } };
 
@@ -106,15 +106,47 @@ describe('renderRuleset', () => {
     const adds = lines(r.ipset).filter((l) => l.startsWith('add'));
     assert.deepEqual(adds.sort(), [
       'add bf4-port 203.0.113.7/32,tcp:443 timeout 0',
-      'add bf4-port 203.0.113.8/32,udp:5000 timeout 0',
-      'add bf4-port 203.0.113.8/32,udp:5001 timeout 0',
-      'add bf4-port 203.0.113.8/32,udp:5002 timeout 0',
       'add bf4-tcp 10.0.0.0/8 timeout 0',
       'add bf4-tcp 198.51.100.0/24 timeout 0',
       'add bf4-udp 10.0.0.0/8 timeout 0',
+      'add bf4-udp-5000-5002 203.0.113.8/32 timeout 0',
       'add bf6-port 2001:db8::/32,tcp:443 timeout 0',
-    ]);
+    ].sort());
     assert.match(r.ipset, /^create bf6-port hash:net,port family inet6 timeout 0 maxelem \d+$/m);
+  });
+
+  it('gives each port range a set of its own, matched with the range: one element per address, not per port', () => {
+    const wide = { protocols: ['tcp', 'udp'] as Protocol[], ports: { from: 1, to: 65535 } };
+    const r = renderRuleset({
+      ...base,
+      mode: 'block',
+      gateways: [],
+      allow: [
+        v4('203.0.113.0/24', wide),
+        v6('2001:db8::/32', { protocols: ['tcp'], ports: { from: 8000, to: 8100 } }),
+        // A name's range gets its sets in both families, empty until the resolver learns addresses.
+        { kind: 'name', text: 'ci.test:8000-8100', name: 'ci.test', wildcard: false, protocols: ['tcp'], ports: { from: 8000, to: 8100 } },
+      ],
+      deny: [v4('203.0.113.9/32', { protocols: ['tcp'], ports: { from: 20, to: 21 } })],
+    });
+    const adds = lines(r.ipset).filter((l) => l.startsWith('add'));
+    assert.deepEqual(adds.sort(), [
+      'add bf4-deny-tcp-20-21 203.0.113.9/32 timeout 0',
+      'add bf4-tcp-1-65535 203.0.113.0/24 timeout 0',
+      'add bf4-udp-1-65535 203.0.113.0/24 timeout 0',
+      'add bf6-tcp-8000-8100 2001:db8::/32 timeout 0',
+    ]);
+    for (const set of ['bf4-tcp-1-65535', 'bf4-udp-1-65535', 'bf4-tcp-8000-8100', 'bf6-tcp-8000-8100', 'bf4-deny-tcp-20-21']) {
+      assert.match(r.ipset, new RegExp(`^create ${set} hash:net family inet6? timeout 0 maxelem \\d+$`, 'm'), set);
+    }
+    const out4 = lines(r.v4).filter((l) => /--dport \d+:\d+ -m set/.test(l));
+    assert.deepEqual(out4, [
+      '-A OUTPUT -p tcp -m tcp --dport 20:21 -m set --match-set bf4-deny-tcp-20-21 dst -j BF-DENY',
+      '-A OUTPUT -p tcp -m tcp --dport 1:65535 -m set --match-set bf4-tcp-1-65535 dst -j ACCEPT',
+      '-A OUTPUT -p udp -m udp --dport 1:65535 -m set --match-set bf4-udp-1-65535 dst -j ACCEPT',
+      '-A OUTPUT -p tcp -m tcp --dport 8000:8100 -m set --match-set bf4-tcp-8000-8100 dst -j ACCEPT',
+    ]);
+    assert.deepEqual(setMembers(4, '192.0.2.1/32', ['tcp'], { from: 8000, to: 8100 }), [{ kind: 'range', set: 'bf4-tcp-8000-8100', element: '192.0.2.1/32' }]);
   });
 
   it('stores everything (/0) as two halves, which hash:net accepts', () => {

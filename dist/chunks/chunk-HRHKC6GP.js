@@ -33,7 +33,7 @@ import {
   staticMembers,
   verifyReadback,
   writeRuleFiles
-} from "./chunk-OJIZYDSP.js";
+} from "./chunk-NPLYQNLK.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -37931,7 +37931,7 @@ var Resolver = class {
     if (members.length > 0) {
       if (!this.feed) throw new Error("no set feed into the holder");
       const added = this.feed.add(members);
-      for (const [key, expires] of fresh) this.elements.set(key, { expires, added });
+      for (const [key, expires] of fresh) bounded(this.elements, key, { expires, added });
       added.catch(() => {
         for (const [key] of fresh) if (this.elements.get(key)?.added === added) this.elements.delete(key);
       });
@@ -38349,7 +38349,7 @@ async function runInCluster(spec, log, hooks = {}, api2, wait) {
   }
 }
 async function deleteRunPod(runId, namespace) {
-  const { podName } = await import("./pod-QPYHLUJP.js");
+  const { podName } = await import("./pod-2W4FARLD.js");
   return deletePod(await loadApi(), namespace, podName(runId));
 }
 
@@ -38701,8 +38701,8 @@ async function runSandbox(spec, log, hooks = {}) {
       const markPort = pickMarkPort();
       const rules2 = renderRuleset({
         mode: spec.mode,
-        allow: addressEntries(spec.allow),
-        deny: addressEntries(spec.deny),
+        allow: spec.allow,
+        deny: spec.deny,
         // The Docker host is the network's gateway, and every other address the runner has.
         gateways: [...gateways, ...hostAddresses()],
         // The default bridge is every plain container's network: the build must not reach them.
@@ -38844,9 +38844,6 @@ async function tearDown(handle, tmp, log) {
   const problems = await removeRun(handle.runId);
   for (const p of problems) log.warning(`Teardown of run ${handle.runId}: ${p}`);
   await fs9.rm(tmp, { recursive: true, force: true });
-}
-function addressEntries(entries) {
-  return entries.filter((e) => e.kind === "address");
 }
 
 // src/runtime.ts

@@ -16,7 +16,7 @@ import {
   renderNetworkPolicy,
   renderPod,
   volumeNames
-} from "./chunk-OJIZYDSP.js";
+} from "./chunk-NPLYQNLK.js";
 import "./chunk-UND5B5GE.js";
 export {
   AGENT_ENV,

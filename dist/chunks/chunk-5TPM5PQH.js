@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-MYY6A73M.js";
+} from "./chunk-HRHKC6GP.js";
 import {
   __commonJS,
   __require,

@@ -1424,18 +1424,25 @@ var MAX_ELEMENTS_FLOOR = 65536;
 function setName(family, kind, prefix = "") {
   return `bf${family}-${prefix}${kind}`;
 }
+function rangeSetName(family, proto, ports, prefix = "") {
+  return `bf${family}-${prefix}${proto}-${ports.from}-${ports.to}`;
+}
 function renderRuleset(input) {
-  const of = (entries, f) => entries.filter((e) => e.family === f);
+  const of = (entries, f) => entries.filter((e) => e.kind === "address" && e.family === f);
+  const names = input.allow.filter((e) => e.kind === "name");
   const kind = (f) => f === 4 ? "ipv4" : "ipv6";
   const networkGuards = (f) => [
     ...input.gateways.filter((g) => import_ipaddr.default.parse(g).kind() === kind(f)).map((g) => hostCidr(g)),
     ...(input.guardedNetworks ?? []).filter((n) => import_ipaddr.default.parseCIDR(n)[0].kind() === kind(f))
   ];
-  const sets = [4, 6].flatMap((f) => [...setContents(of(input.allow, f), f, ""), ...setContents(of(input.deny, f), f, "deny-")]);
+  const sets = [4, 6].flatMap((f) => [
+    ...setContents(of(input.allow, f), f, "", names),
+    ...setContents(of(input.deny, f), f, "deny-")
+  ]);
   return {
     ipset: renderIpset(sets),
-    v4: renderFilter(4, input, of(input.allow, 4), networkGuards(4)),
-    v6: renderFilter(6, input, of(input.allow, 6), networkGuards(6)),
+    v4: renderFilter(4, input, of(input.allow, 4), names, of(input.deny, 4), networkGuards(4)),
+    v6: renderFilter(6, input, of(input.allow, 6), names, of(input.deny, 6), networkGuards(6)),
     nat4: renderNat(input.resolver, input.resolverUser?.uid),
     resolvConf: `nameserver ${input.resolver.address}
 options ndots:0
@@ -1450,32 +1457,32 @@ function staticMembers(rules) {
   }
   return members;
 }
-function setContents(entries, family, prefix) {
-  const members = { tcp: [], udp: [], port: [] };
+function setContents(entries, family, prefix, names = []) {
+  const sets = /* @__PURE__ */ new Map();
+  const add = (name, type) => sets.set(name, { name, type, family, elements: [] });
+  for (const kind of ["tcp", "udp", "port"]) add(setName(family, kind, prefix), kind === "port" ? "hash:net,port" : "hash:net");
+  for (const r of portRanges([...entries, ...names])) add(rangeSetName(family, r.proto, r.ports, prefix), "hash:net");
   for (const e of entries) {
     for (const net of splitForHashNet(e.cidr)) {
-      for (const m of setMembers(family, net, e.protocols, e.ports)) members[m.kind].push(m.element);
+      for (const m of setMembers(family, net, e.protocols, e.ports, prefix)) sets.get(m.set).elements.push(m.element);
     }
   }
-  return ["tcp", "udp", "port"].map((kind) => ({
-    name: setName(family, kind, prefix),
-    type: kind === "port" ? "hash:net,port" : "hash:net",
-    family,
-    elements: unique(members[kind])
-  }));
+  return [...sets.values()].map((s) => ({ ...s, elements: unique(s.elements) }));
 }
-function setMembers(family, net, protocols, ports) {
-  const members = [];
-  for (const proto of protocols) {
-    if (!ports) {
-      members.push({ kind: proto, set: setName(family, proto), element: net });
-      continue;
-    }
-    for (let p = ports.from; p <= ports.to; p++) {
-      members.push({ kind: "port", set: setName(family, "port"), element: `${net},${proto}:${p}` });
-    }
+function portRanges(entries) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const e of entries) {
+    if (!e.ports || e.ports.from === e.ports.to) continue;
+    for (const proto of e.protocols) seen.set(`${proto} ${e.ports.from} ${e.ports.to}`, { proto, ports: e.ports });
   }
-  return members;
+  return [...seen.values()];
+}
+function setMembers(family, net, protocols, ports, prefix = "") {
+  return protocols.map((proto) => {
+    if (!ports) return { kind: proto, set: setName(family, proto, prefix), element: net };
+    if (ports.from === ports.to) return { kind: "port", set: setName(family, "port", prefix), element: `${net},${proto}:${ports.from}` };
+    return { kind: "range", set: rangeSetName(family, proto, ports, prefix), element: net };
+  });
 }
 function splitForHashNet(cidr) {
   if (cidr === "0.0.0.0/0") return ["0.0.0.0/1", "128.0.0.0/1"];
@@ -1491,13 +1498,16 @@ function renderIpset(sets) {
   for (const s of sets) for (const el of s.elements) lines.push(`add ${s.name} ${el} timeout 0`);
   return lines.join("\n") + "\n";
 }
-function renderFilter(family, input, allow, networkGuards) {
+function renderFilter(family, input, allow, names, deny, networkGuards) {
   const rejectIcmp = family === 4 ? "icmp-port-unreachable" : "icmp6-port-unreachable";
   const out = (rule) => `-A OUTPUT ${rule}`;
-  const sets = (prefix, target) => [
+  const sets = (prefix, target, ranged) => [
     out(`-p tcp -m set --match-set ${setName(family, "tcp", prefix)} dst -j ${target}`),
     out(`-p udp -m set --match-set ${setName(family, "udp", prefix)} dst -j ${target}`),
-    out(`-m set --match-set ${setName(family, "port", prefix)} dst,dst -j ${target}`)
+    out(`-m set --match-set ${setName(family, "port", prefix)} dst,dst -j ${target}`),
+    ...portRanges(ranged).map(
+      ({ proto, ports }) => out(`-p ${proto} -m ${proto} --dport ${ports.from}:${ports.to} -m set --match-set ${rangeSetName(family, proto, ports, prefix)} dst -j ${target}`)
+    )
   ];
   const rules = [];
   if (family === 4 && input.drainMark) {
@@ -1527,7 +1537,7 @@ function renderFilter(family, input, allow, networkGuards) {
   }
   const guarded = unique([...GUARDED[family], ...networkGuards]);
   for (const g of guarded) rules.push(out(`-d ${g} -j BF-GUARD`));
-  rules.push(...sets("deny-", "BF-DENY"), ...sets("", "ACCEPT"));
+  rules.push(...sets("deny-", "BF-DENY", deny), ...sets("", "ACCEPT", [...allow, ...names]));
   rules.push(out("-p tcp -m tcp --dport 853 -j BF-REJECT"));
   rules.push(out("-j BF-DENY"));
   if (input.mode === "block") rules.push("-A BF-DENY -j BF-REJECT");
@@ -1766,8 +1776,8 @@ function podRuleset(spec, upstreams) {
   checkUpstreams(upstreams);
   const rules = renderRuleset({
     mode: spec.mode,
-    allow: addressEntries(spec.allow),
-    deny: addressEntries(spec.deny),
+    allow: spec.allow,
+    deny: spec.deny,
     gateways: [],
     resolver: RESOLVER_LISTEN,
     resolverUser: { uid: RESOLVER_UID, upstreams }
