@@ -16,12 +16,12 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-HRHKC6GP.js";
+} from "./chunks/chunk-GCZ4QQK5.js";
 import {
   renderNetworkPolicy,
   renderPod,
   require_shell_quote
-} from "./chunks/chunk-NPLYQNLK.js";
+} from "./chunks/chunk-LUXMNGDU.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

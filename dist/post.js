@@ -3,9 +3,9 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   cleanupAction,
   warning
-} from "./chunks/chunk-5TPM5PQH.js";
-import "./chunks/chunk-HRHKC6GP.js";
-import "./chunks/chunk-NPLYQNLK.js";
+} from "./chunks/chunk-6GYV3B3L.js";
+import "./chunks/chunk-GCZ4QQK5.js";
+import "./chunks/chunk-LUXMNGDU.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

@@ -86,8 +86,10 @@ function opened(stream: NodeJS.EventEmitter): Promise<void> {
   });
 }
 
+/** A value the Pod carries in pieces (pod.ts envPieces), joined again. */
 function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`${name} is not set: this command runs inside a Pod that buildfence rendered.`);
+  let value = '';
+  for (let i = 0; env[`${name}_${i}`] !== undefined; i++) value += env[`${name}_${i}`];
+  if (!value) throw new Error(`${name}_0 is not set: this command runs inside a Pod that buildfence rendered.`);
   return value;
 }

@@ -152,6 +152,28 @@ function podNameserver(upstreams: Upstream[]): string {
   return upstreams.find((u) => ipaddr.parse(u.address).kind() === 'ipv4')!.address;
 }
 
+/**
+ * The most one env value holds: the kernel refuses to start a process when one env string
+ * exceeds 128 KiB, so a long value travels as NAME_0, NAME_1, ... joined again inside the Pod.
+ */
+export const ENV_PIECE = 96 * 1024;
+/** What all env values of a Pod may add up to: the API server refuses objects over about 1.5 MiB. */
+export const POD_ENV_BUDGET = 1024 * 1024;
+
+/** `value` as NAME_0, NAME_1, ..., each at most ENV_PIECE characters (one, possibly empty, at least). */
+export function envPieces(name: string, value: string): V1EnvVar[] {
+  const pieces: V1EnvVar[] = [];
+  for (let at = 0; at === 0 || at < value.length; at += ENV_PIECE) {
+    pieces.push({ name: `${name}_${pieces.length}`, value: value.slice(at, at + ENV_PIECE) });
+  }
+  return pieces;
+}
+
+/** The shell words that join the pieces again: "$NAME_0" "$NAME_1" ... (for printf %s). */
+function joined(pieces: V1EnvVar[]): string {
+  return pieces.map((p) => `"$${p.name}"`).join(' ');
+}
+
 export function renderPod(input: PodInput): RenderedPod {
   const { spec } = input;
   if (spec.dockerOptions.length > 0) {
@@ -179,14 +201,21 @@ export function renderPod(input: PodInput): RenderedPod {
     feed: { name: vol.feed, mountPath: POD_PATHS.feed },
     ready: { name: vol.ready, mountPath: POD_PATHS.ready },
   };
+  const holderEnv = {
+    ipset: envPieces('BF_IPSET', rules.ipset),
+    v4: envPieces('BF_V4', rules.v4 + rules.nat4),
+    v6: envPieces('BF_V6', rules.v6),
+    resolv: envPieces('BF_RESOLV', rules.resolvConf),
+    // base64: Kubernetes expands $(NAME) in env values, which a script may well contain.
+    script: envPieces('BF_SCRIPT', Buffer.from(spec.run.endsWith('\n') ? spec.run : `${spec.run}\n`).toString('base64')),
+  };
   const holderScript = [
     'set -e',
-    `printf %s "$BF_IPSET" > ${RULES_MOUNT}/${RULE_FILES.ipset}`,
-    `printf %s "$BF_V4" > ${RULES_MOUNT}/${RULE_FILES.v4}`,
-    `printf %s "$BF_V6" > ${RULES_MOUNT}/${RULE_FILES.v6}`,
-    `printf %s "$BF_RESOLV" > ${RULES_MOUNT}/${RULE_FILES.resolvConf}`,
-    // base64: Kubernetes expands $(NAME) in env values, which a script may well contain.
-    `printf %s "$BF_SCRIPT" | base64 -d > ${POD_PATHS.holderScript}/${POD_PATHS.script}`,
+    `printf %s ${joined(holderEnv.ipset)} > ${RULES_MOUNT}/${RULE_FILES.ipset}`,
+    `printf %s ${joined(holderEnv.v4)} > ${RULES_MOUNT}/${RULE_FILES.v4}`,
+    `printf %s ${joined(holderEnv.v6)} > ${RULES_MOUNT}/${RULE_FILES.v6}`,
+    `printf %s ${joined(holderEnv.resolv)} > ${RULES_MOUNT}/${RULE_FILES.resolvConf}`,
+    `printf %s ${joined(holderEnv.script)} | base64 -d > ${POD_PATHS.holderScript}/${POD_PATHS.script}`,
     `chmod 0644 ${POD_PATHS.holderScript}/${POD_PATHS.script}`,
     // The resolver's user owns the FIFOs; the fence's root (without DAC_OVERRIDE) opens them as group 0.
     `mkfifo -m 0660 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out`,
@@ -200,13 +229,7 @@ export function renderPod(input: PodInput): RenderedPod {
     image: spec.holderImage,
     imagePullPolicy: pull,
     command: ['sh', '-c', holderScript],
-    env: [
-      { name: 'BF_IPSET', value: rules.ipset },
-      { name: 'BF_V4', value: rules.v4 + rules.nat4 },
-      { name: 'BF_V6', value: rules.v6 },
-      { name: 'BF_RESOLV', value: rules.resolvConf },
-      { name: 'BF_SCRIPT', value: Buffer.from(spec.run.endsWith('\n') ? spec.run : `${spec.run}\n`).toString('base64') },
-    ],
+    env: Object.values(holderEnv).flat(),
     volumeMounts: [mounts.rules, { ...mounts.script, mountPath: POD_PATHS.holderScript }, mounts.feed, mounts.ready],
     // NET_ADMIN for iptables and ipset; NET_RAW because the set match asks ipset over a raw
     // socket; CHOWN for the FIFOs the resolver owns.
@@ -217,7 +240,7 @@ export function renderPod(input: PodInput): RenderedPod {
     image: input.agentImage,
     imagePullPolicy: pull,
     command: [POD_PATHS.node, POD_PATHS.agent, 'pod-verify', POD_PATHS.readback],
-    env: [{ name: AGENT_ENV.rules, value: JSON.stringify(rules) }],
+    env: envPieces(AGENT_ENV.rules, JSON.stringify(rules)),
     volumeMounts: [{ ...mounts.rules, readOnly: true }],
     securityContext: unprivileged(RESOLVER_UID),
   };
@@ -260,7 +283,7 @@ export function renderPod(input: PodInput): RenderedPod {
       image: input.agentImage,
       imagePullPolicy: pull,
       command: [POD_PATHS.node, POD_PATHS.agent, 'pod-resolver'],
-      env: [{ name: AGENT_ENV.resolver, value: JSON.stringify(resolver) }],
+      env: envPieces(AGENT_ENV.resolver, JSON.stringify(resolver)),
       volumeMounts: [mounts.feed, mounts.ready],
       securityContext: unprivileged(RESOLVER_UID),
     },
@@ -337,6 +360,16 @@ export function renderPod(input: PodInput): RenderedPod {
       volumes,
     },
   };
+  const envSize = [...(pod.spec!.initContainers ?? []), ...pod.spec!.containers]
+    .flatMap((c) => c.env ?? [])
+    .reduce((n, e) => n + (e.value?.length ?? 0), 0);
+  if (envSize > POD_ENV_BUDGET) {
+    throw new PodRenderError(
+      `The Pod would carry ${Math.ceil(envSize / 1024)} KiB of rules, script and settings, more than the ${POD_ENV_BUDGET / 1024} KiB ` +
+        `a Pod can hold (the Kubernetes API refuses objects over about 1.5 MiB). The allowlist has ${spec.allow.length} entries: ` +
+        'merge neighbouring addresses into networks, or name hosts instead of listing their addresses.',
+    );
+  }
   return { pod, rules };
 }
 

@@ -282,7 +282,7 @@ describe('the rendered Pod under podman kube play', () => {
       async (p) => {
         const out = await p.log(CONTAINER.build);
         assert.equal(p.exitCode, NOT_READY_EXIT, out);
-        assert.match(out, /buildfence: the resolver failed, so the build was not run: BUILDFENCE_RESOLVER is not set/);
+        assert.match(out, /buildfence: the resolver failed, so the build was not run: BUILDFENCE_RESOLVER_0 is not set/);
         assert.doesNotMatch(out, /started/);
         assert.ok(p.waited < 30, `the build waited ${p.waited} s`);
       },

@@ -5,13 +5,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import yaml from 'js-yaml';
 import { Pod } from 'kubernetes-models/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { readRunSpec } from '../../src/inputs.js';
 import { podVerify } from '../../src/kubernetes/agent.js';
-import { CONTAINER, PodRenderError, RESOLVER_UID, podRuleset, renderNetworkPolicy, renderPod, type PodInput } from '../../src/kubernetes/pod.js';
+import { CONTAINER, ENV_PIECE, PodRenderError, RESOLVER_UID, podRuleset, renderNetworkPolicy, renderPod, type PodInput } from '../../src/kubernetes/pod.js';
 import { renderPodManifest } from '../../src/kubernetes/render.js';
 
 let ws: string;
@@ -45,7 +46,11 @@ function container(pod: V1Pod, name: string): V1Container {
   return c;
 }
 
-const env = (c: V1Container, name: string) => c.env?.find((e) => e.name === name)?.value;
+/** A value the Pod carries in pieces (NAME_0, NAME_1, ...), joined. */
+const env = (c: V1Container, name: string) => {
+  const pieces = (c.env ?? []).filter((e) => new RegExp(`^${name}_\\d+$`).test(e.name));
+  return pieces.length ? pieces.map((e) => e.value).join('') : undefined;
+};
 
 const cases: Array<{ name: string; input: () => PodInput; init: string[]; containers: string[] }> = [
   {
@@ -227,7 +232,7 @@ describe('pod-verify', () => {
   const run = (text: string) => {
     const file = path.join(ws, 'readback');
     fs.writeFileSync(file, text);
-    return podVerify(file, { BUILDFENCE_RULES: JSON.stringify(rules) });
+    return podVerify(file, { BUILDFENCE_RULES_0: JSON.stringify(rules) });
   };
 
   it('passes when the kernel holds the rules rendered', () => {
@@ -236,5 +241,42 @@ describe('pod-verify', () => {
 
   it('fails when a rule is missing, so the build never starts', () => {
     assert.equal(run(readback(rules.v4.replace(/^-A OUTPUT -j BF-DENY\n/m, ''))), 1);
+  });
+});
+
+describe('a large allowlist in a Pod', () => {
+  const hosts = (n: number) => Array.from({ length: n }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.${1 + (i >> 16)}`).join('\n');
+
+  it('travels in env pieces under the kernel limit, which the holder script and the agent join again', () => {
+    const { pod, rules } = renderPod(input({ grade: 'release', allowlist: hosts(1500) }));
+    const holder = container(pod, CONTAINER.holder);
+    const pieces = holder.env!.filter((e) => /^BF_IPSET_\d+$/.test(e.name));
+    assert.ok(pieces.length > 1, `${pieces.length} piece(s)`);
+    for (const e of allContainers(pod).flatMap((c) => c.env ?? [])) assert.ok(e.value!.length <= ENV_PIECE, e.name);
+    // The holder's own shell line, run by a real sh with those variables, writes the file whole.
+    const dir = fs.mkdtempSync(path.join(ws, 'pieces-'));
+    const line = holder.command![2].split('\n').find((l) => l.startsWith('printf %s "$BF_IPSET_0"'))!;
+    execFileSync('sh', ['-c', line.replace(/> \S+$/, `> ${dir}/ipset`)], { env: Object.fromEntries(holder.env!.map((e) => [e.name, e.value!])) });
+    assert.equal(fs.readFileSync(path.join(dir, 'ipset'), 'utf8'), rules.ipset);
+    assert.deepEqual(JSON.parse(env(container(pod, CONTAINER.verify), 'BUILDFENCE_RULES')!), rules);
+    validPod(pod);
+  });
+
+  it('that would not fit in a Pod is refused before anything is created, saying what to do', () => {
+    assert.throws(
+      () => renderPod(input({ grade: 'release', allowlist: hosts(20_000) })),
+      (err: Error) =>
+        err instanceof PodRenderError &&
+        /^The Pod would carry \d+ KiB of rules, script and settings, more than the 1024 KiB a Pod can hold .*The allowlist has 20000 entries: merge neighbouring addresses into networks/.test(err.message),
+    );
+  });
+
+  it('pod-verify joins the rules from their pieces', () => {
+    const rules = podRuleset(spec({ grade: 'release', allowlist: '192.0.2.10:443' }), UPSTREAM);
+    const text = JSON.stringify(rules);
+    const file = path.join(ws, 'readback-pieces');
+    const mark = '---buildfence-readback---\n';
+    fs.writeFileSync(file, ['', rules.ipset, rules.v4, rules.v6, rules.nat4, rules.resolvConf].join(mark));
+    assert.equal(podVerify(file, { BUILDFENCE_RULES_0: text.slice(0, 100), BUILDFENCE_RULES_1: text.slice(100) }), 0);
   });
 });

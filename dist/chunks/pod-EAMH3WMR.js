@@ -4,11 +4,14 @@ import {
   AGENT_ENV,
   CONTAINER,
   DEFAULT_AGENT_IMAGE,
+  ENV_PIECE,
   NOT_READY_EXIT,
+  POD_ENV_BUDGET,
   POD_PATHS,
   PodRenderError,
   RESOLVER_LISTEN,
   RESOLVER_UID,
+  envPieces,
   failedFile,
   podLabels,
   podName,
@@ -16,17 +19,20 @@ import {
   renderNetworkPolicy,
   renderPod,
   volumeNames
-} from "./chunk-NPLYQNLK.js";
+} from "./chunk-LUXMNGDU.js";
 import "./chunk-UND5B5GE.js";
 export {
   AGENT_ENV,
   CONTAINER,
   DEFAULT_AGENT_IMAGE,
+  ENV_PIECE,
   NOT_READY_EXIT,
+  POD_ENV_BUDGET,
   POD_PATHS,
   PodRenderError,
   RESOLVER_LISTEN,
   RESOLVER_UID,
+  envPieces,
   failedFile,
   podLabels,
   podName,

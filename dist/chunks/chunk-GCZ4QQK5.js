@@ -33,7 +33,7 @@ import {
   staticMembers,
   verifyReadback,
   writeRuleFiles
-} from "./chunk-NPLYQNLK.js";
+} from "./chunk-LUXMNGDU.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -38076,8 +38076,9 @@ function opened(stream) {
   });
 }
 function requireEnv(env, name) {
-  const value = env[name];
-  if (!value) throw new Error(`${name} is not set: this command runs inside a Pod that buildfence rendered.`);
+  let value = "";
+  for (let i = 0; env[`${name}_${i}`] !== void 0; i++) value += env[`${name}_${i}`];
+  if (!value) throw new Error(`${name}_0 is not set: this command runs inside a Pod that buildfence rendered.`);
   return value;
 }
 
@@ -38349,7 +38350,7 @@ async function runInCluster(spec, log, hooks = {}, api2, wait) {
   }
 }
 async function deleteRunPod(runId, namespace) {
-  const { podName } = await import("./pod-2W4FARLD.js");
+  const { podName } = await import("./pod-EAMH3WMR.js");
   return deletePod(await loadApi(), namespace, podName(runId));
 }
 

@@ -1789,6 +1789,18 @@ options ndots:0
 function podNameserver(upstreams) {
   return upstreams.find((u) => import_ipaddr2.default.parse(u.address).kind() === "ipv4").address;
 }
+var ENV_PIECE = 96 * 1024;
+var POD_ENV_BUDGET = 1024 * 1024;
+function envPieces(name, value) {
+  const pieces = [];
+  for (let at = 0; at === 0 || at < value.length; at += ENV_PIECE) {
+    pieces.push({ name: `${name}_${pieces.length}`, value: value.slice(at, at + ENV_PIECE) });
+  }
+  return pieces;
+}
+function joined(pieces) {
+  return pieces.map((p) => `"$${p.name}"`).join(" ");
+}
 function renderPod(input) {
   const { spec } = input;
   if (spec.dockerOptions.length > 0) {
@@ -1816,14 +1828,22 @@ function renderPod(input) {
     feed: { name: vol.feed, mountPath: POD_PATHS.feed },
     ready: { name: vol.ready, mountPath: POD_PATHS.ready }
   };
+  const holderEnv = {
+    ipset: envPieces("BF_IPSET", rules.ipset),
+    v4: envPieces("BF_V4", rules.v4 + rules.nat4),
+    v6: envPieces("BF_V6", rules.v6),
+    resolv: envPieces("BF_RESOLV", rules.resolvConf),
+    // base64: Kubernetes expands $(NAME) in env values, which a script may well contain.
+    script: envPieces("BF_SCRIPT", Buffer.from(spec.run.endsWith("\n") ? spec.run : `${spec.run}
+`).toString("base64"))
+  };
   const holderScript2 = [
     "set -e",
-    `printf %s "$BF_IPSET" > ${RULES_MOUNT}/${RULE_FILES.ipset}`,
-    `printf %s "$BF_V4" > ${RULES_MOUNT}/${RULE_FILES.v4}`,
-    `printf %s "$BF_V6" > ${RULES_MOUNT}/${RULE_FILES.v6}`,
-    `printf %s "$BF_RESOLV" > ${RULES_MOUNT}/${RULE_FILES.resolvConf}`,
-    // base64: Kubernetes expands $(NAME) in env values, which a script may well contain.
-    `printf %s "$BF_SCRIPT" | base64 -d > ${POD_PATHS.holderScript}/${POD_PATHS.script}`,
+    `printf %s ${joined(holderEnv.ipset)} > ${RULES_MOUNT}/${RULE_FILES.ipset}`,
+    `printf %s ${joined(holderEnv.v4)} > ${RULES_MOUNT}/${RULE_FILES.v4}`,
+    `printf %s ${joined(holderEnv.v6)} > ${RULES_MOUNT}/${RULE_FILES.v6}`,
+    `printf %s ${joined(holderEnv.resolv)} > ${RULES_MOUNT}/${RULE_FILES.resolvConf}`,
+    `printf %s ${joined(holderEnv.script)} | base64 -d > ${POD_PATHS.holderScript}/${POD_PATHS.script}`,
     `chmod 0644 ${POD_PATHS.holderScript}/${POD_PATHS.script}`,
     // The resolver's user owns the FIFOs; the fence's root (without DAC_OVERRIDE) opens them as group 0.
     `mkfifo -m 0660 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out`,
@@ -1839,14 +1859,7 @@ ${LOAD_SCRIPT}
     image: spec.holderImage,
     imagePullPolicy: pull,
     command: ["sh", "-c", holderScript2],
-    env: [
-      { name: "BF_IPSET", value: rules.ipset },
-      { name: "BF_V4", value: rules.v4 + rules.nat4 },
-      { name: "BF_V6", value: rules.v6 },
-      { name: "BF_RESOLV", value: rules.resolvConf },
-      { name: "BF_SCRIPT", value: Buffer.from(spec.run.endsWith("\n") ? spec.run : `${spec.run}
-`).toString("base64") }
-    ],
+    env: Object.values(holderEnv).flat(),
     volumeMounts: [mounts.rules, { ...mounts.script, mountPath: POD_PATHS.holderScript }, mounts.feed, mounts.ready],
     // NET_ADMIN for iptables and ipset; NET_RAW because the set match asks ipset over a raw
     // socket; CHOWN for the FIFOs the resolver owns.
@@ -1857,7 +1870,7 @@ ${LOAD_SCRIPT}
     image: input.agentImage,
     imagePullPolicy: pull,
     command: [POD_PATHS.node, POD_PATHS.agent, "pod-verify", POD_PATHS.readback],
-    env: [{ name: AGENT_ENV.rules, value: JSON.stringify(rules) }],
+    env: envPieces(AGENT_ENV.rules, JSON.stringify(rules)),
     volumeMounts: [{ ...mounts.rules, readOnly: true }],
     securityContext: unprivileged(RESOLVER_UID)
   };
@@ -1897,7 +1910,7 @@ ${LOAD_SCRIPT}
       image: input.agentImage,
       imagePullPolicy: pull,
       command: [POD_PATHS.node, POD_PATHS.agent, "pod-resolver"],
-      env: [{ name: AGENT_ENV.resolver, value: JSON.stringify(resolver) }],
+      env: envPieces(AGENT_ENV.resolver, JSON.stringify(resolver)),
       volumeMounts: [mounts.feed, mounts.ready],
       securityContext: unprivileged(RESOLVER_UID)
     },
@@ -1972,6 +1985,12 @@ ${LOAD_SCRIPT}
       volumes
     }
   };
+  const envSize = [...pod.spec.initContainers ?? [], ...pod.spec.containers].flatMap((c) => c.env ?? []).reduce((n, e) => n + (e.value?.length ?? 0), 0);
+  if (envSize > POD_ENV_BUDGET) {
+    throw new PodRenderError(
+      `The Pod would carry ${Math.ceil(envSize / 1024)} KiB of rules, script and settings, more than the ${POD_ENV_BUDGET / 1024} KiB a Pod can hold (the Kubernetes API refuses objects over about 1.5 MiB). The allowlist has ${spec.allow.length} entries: merge neighbouring addresses into networks, or name hosts instead of listing their addresses.`
+    );
+  }
   return { pod, rules };
 }
 function renderNetworkPolicy(spec, id, upstreams, namespace) {
@@ -2084,6 +2103,9 @@ export {
   volumeNames,
   podLabels,
   podRuleset,
+  ENV_PIECE,
+  POD_ENV_BUDGET,
+  envPieces,
   renderPod,
   renderNetworkPolicy
 };

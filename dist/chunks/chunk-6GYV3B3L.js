@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-HRHKC6GP.js";
+} from "./chunk-GCZ4QQK5.js";
 import {
   __commonJS,
   __require,
