@@ -16,7 +16,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-GCZ4QQK5.js";
+} from "./chunks/chunk-5E4P2CVE.js";
 import {
   renderNetworkPolicy,
   renderPod,

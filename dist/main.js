@@ -3,8 +3,8 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   runAction,
   setFailed
-} from "./chunks/chunk-6GYV3B3L.js";
-import "./chunks/chunk-GCZ4QQK5.js";
+} from "./chunks/chunk-K23GBZPX.js";
+import "./chunks/chunk-5E4P2CVE.js";
 import "./chunks/chunk-LUXMNGDU.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";

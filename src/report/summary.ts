@@ -5,6 +5,18 @@ import type { EvidenceRecord } from './record.js';
 import type { DeniedDestination } from './evidence.js';
 
 const ANNOTATION_CAP = 10;
+/**
+ * Rows per table in the job summary, and lines per list in the CLI's closing lines: a build that
+ * scans ports or tunnels data through names would otherwise make them too long to read (GitHub
+ * drops a step summary over 1 MiB). The JSON record keeps every one.
+ */
+export const SUMMARY_CAP = 100;
+export const TEXT_CAP = 30;
+
+/** The most frequent first, then by name: the order in which capped lists are cut. */
+function refusedNamesOf(r: EvidenceRecord) {
+  return r.dns.filter((d) => d.verdict === 'refused').sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+}
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"'`|\\[\]*_~#!-]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -23,7 +35,9 @@ function table(head: string[], rows: string[][]): string {
 }
 
 export function renderSummary(r: EvidenceRecord): string {
-  const refusedNames = r.dns.filter((d) => d.verdict === 'refused');
+  const refusedNames = refusedNamesOf(r);
+  const more = (total: number, what: string) =>
+    total > SUMMARY_CAP ? `<p>${total - SUMMARY_CAP} more ${what}, the least frequent, are in the JSON report (output <code>report</code>).</p>\n` : '';
   const verb = r.mode === 'audit' ? 'would be denied in block mode' : 'denied';
   const out: string[] = [
     `<h2>buildfence: grade ${escapeHtml(r.grade)}, ${r.mode} mode</h2>\n`,
@@ -44,7 +58,7 @@ export function renderSummary(r: EvidenceRecord): string {
     out.push(
       table(
         ['Name', 'Address', 'Port', 'Protocol', 'Count', 'Verdict'],
-        r.denied.map((d) => [
+        r.denied.slice(0, SUMMARY_CAP).map((d) => [
           d.names.length > 0 ? d.names.map(code).join(' ') : '',
           code(d.address),
           d.port === undefined ? '' : String(d.port),
@@ -54,15 +68,17 @@ export function renderSummary(r: EvidenceRecord): string {
         ]),
       ),
     );
+    out.push(more(r.denied.length, 'denied destination(s)'));
   }
   if (refusedNames.length > 0) {
     out.push(`<h3>Names refused by the resolver</h3>\n`);
     out.push(
       table(
         ['Name', 'Type', 'Count', 'Forwarded'],
-        refusedNames.map((d) => [code(d.name), escapeHtml(d.type), String(d.count), d.forwarded ? 'yes (audit)' : 'no']),
+        refusedNames.slice(0, SUMMARY_CAP).map((d) => [code(d.name), escapeHtml(d.type), String(d.count), d.forwarded ? 'yes (audit)' : 'no']),
       ),
     );
+    out.push(more(refusedNames.length, 'refused name(s)'));
   }
   if (r.suggestedAllowlist.length > 0) {
     out.push(`<h3>Suggested allowlist</h3>\n<p>Entries a release build would need for what this run did:</p>\n`);
@@ -88,13 +104,17 @@ const printable = (text: string) => text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c
 /** The CLI's closing lines. */
 export function textSummary(r: EvidenceRecord): string {
   const lines = [`buildfence: grade ${r.grade}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
-  for (const d of r.denied) {
+  const more = (total: number, what: string) => (total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : []);
+  for (const d of r.denied.slice(0, TEXT_CAP)) {
     const names = d.names.length > 0 ? ` (${d.names.join(', ')})` : '';
     lines.push(`  ${d.enforced ? 'denied  ' : 'recorded'} ${destination(d)}${names} x${d.count}`);
   }
-  for (const d of r.dns.filter((x) => x.verdict === 'refused')) {
+  lines.push(...more(r.denied.length, 'denied destination(s)'));
+  const refused = refusedNamesOf(r);
+  for (const d of refused.slice(0, TEXT_CAP)) {
     lines.push(`  name refused: ${d.name} ${d.type} x${d.count}${d.forwarded ? ' (forwarded: audit)' : ''}`);
   }
+  lines.push(...more(refused.length, 'refused name(s)'));
   if (r.suggestedAllowlist.length > 0) lines.push('  suggested allowlist:', ...r.suggestedAllowlist.map((e) => `    ${e}`));
   return `${lines.map(printable).join('\n')}\n`;
 }

@@ -10,7 +10,7 @@ import { aggregateDenied, suggestAllowlist } from '../../src/report/evidence.js'
 import { parseMarkLine, parseNflogLine, type LoggedPacket } from '../../src/report/nflog.js';
 import { verdictOf } from '../../src/report/outcome.js';
 import { buildRecord, type RunFacts } from '../../src/report/record.js';
-import { annotations, renderSummary, textSummary } from '../../src/report/summary.js';
+import { SUMMARY_CAP, TEXT_CAP, annotations, renderSummary, textSummary } from '../../src/report/summary.js';
 import { parseAllowlist } from '../../src/policy/allowlist.js';
 import type { RunSpec } from '../../src/spec.js';
 
@@ -127,6 +127,29 @@ describe('the evidence record', () => {
     assert.equal(html.split('<table>').length, html.split('</table>').length);
     for (const a of annotations(record)) assert.ok(a.includes(evil), 'annotations carry the name; @actions/core escapes it');
     assert.doesNotMatch(textSummary({ ...record, dns: [{ ...record.dns[0], name: 'a\u001b[2Jb' }] }), /\u001b/);
+  });
+
+  it('a build that scans ports and tunnels through names cannot flood the summary: tables and lists are capped, the record keeps all', () => {
+    // 5,000 denied destinations and 5,000 refused names: the kind of run DNS tunnelling makes.
+    const scan = Array.from({ length: 5000 }, (_, i) => packet('192.0.2.9', 1 + i));
+    const names: Array<[string, string]> = Array.from({ length: 5000 }, (_, i) => [`c${i}.x.evil.test`, 'refused']);
+    const base = facts([...scan, packet('192.0.2.9', 9999), packet('192.0.2.9', 9999)], names);
+    const record = buildRecord(spec, { ...base, dns: base.dns.map((d, i) => (i === 4321 ? { ...d, count: 7 } : d)) });
+    assert.equal(record.denied.length, 5001);
+    assert.equal(record.dns.length, 5000);
+    const html = renderSummary(record);
+    assert.ok(html.length < 100_000, `${html.length} characters`);
+    // The run's own table (a header and 7 rows), then each capped table with its header.
+    assert.equal((html.match(/<tr>/g) ?? []).length, 8 + 2 * (1 + SUMMARY_CAP));
+    assert.match(html, /<p>4901 more denied destination\(s\), the least frequent, are in the JSON report \(output <code>report<\/code>\)\.<\/p>/);
+    assert.match(html, /4900 more refused name\(s\)/);
+    // The most frequent come first: the port tried twice, the name asked seven times.
+    assert.ok(html.indexOf('9999') < html.indexOf('<code>192.0.2.9</code></td><td>1</td>'));
+    assert.ok(html.indexOf('c4321.x.evil.test') < html.indexOf('c0.x.evil.test'));
+    const text = textSummary(record).split('\n');
+    assert.ok(text.length < 2 * TEXT_CAP + 10, `${text.length} lines`);
+    assert.ok(text.includes(`  ... and ${5001 - TEXT_CAP} more denied destination(s) (all in the JSON report: --report FILE)`));
+    assert.ok(text.includes(`  ... and ${5000 - TEXT_CAP} more refused name(s) (all in the JSON report: --report FILE)`));
   });
 
   it('caps annotations, the most frequent first', () => {

@@ -37226,6 +37226,11 @@ function rulesDigest(r) {
 
 // src/report/summary.ts
 var ANNOTATION_CAP = 10;
+var SUMMARY_CAP = 100;
+var TEXT_CAP = 30;
+function refusedNamesOf(r) {
+  return r.dns.filter((d) => d.verdict === "refused").sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+}
 function escapeHtml(text) {
   return text.replace(/[&<>"'`|\\[\]*_~#!-]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -37240,7 +37245,9 @@ function table(head, rows) {
 `;
 }
 function renderSummary(r) {
-  const refusedNames = r.dns.filter((d) => d.verdict === "refused");
+  const refusedNames = refusedNamesOf(r);
+  const more = (total, what) => total > SUMMARY_CAP ? `<p>${total - SUMMARY_CAP} more ${what}, the least frequent, are in the JSON report (output <code>report</code>).</p>
+` : "";
   const verb = r.mode === "audit" ? "would be denied in block mode" : "denied";
   const out = [
     `<h2>buildfence: grade ${escapeHtml(r.grade)}, ${r.mode} mode</h2>
@@ -37264,7 +37271,7 @@ function renderSummary(r) {
     out.push(
       table(
         ["Name", "Address", "Port", "Protocol", "Count", "Verdict"],
-        r.denied.map((d) => [
+        r.denied.slice(0, SUMMARY_CAP).map((d) => [
           d.names.length > 0 ? d.names.map(code).join(" ") : "",
           code(d.address),
           d.port === void 0 ? "" : String(d.port),
@@ -37274,6 +37281,7 @@ function renderSummary(r) {
         ])
       )
     );
+    out.push(more(r.denied.length, "denied destination(s)"));
   }
   if (refusedNames.length > 0) {
     out.push(`<h3>Names refused by the resolver</h3>
@@ -37281,9 +37289,10 @@ function renderSummary(r) {
     out.push(
       table(
         ["Name", "Type", "Count", "Forwarded"],
-        refusedNames.map((d) => [code(d.name), escapeHtml(d.type), String(d.count), d.forwarded ? "yes (audit)" : "no"])
+        refusedNames.slice(0, SUMMARY_CAP).map((d) => [code(d.name), escapeHtml(d.type), String(d.count), d.forwarded ? "yes (audit)" : "no"])
       )
     );
+    out.push(more(refusedNames.length, "refused name(s)"));
   }
   if (r.suggestedAllowlist.length > 0) {
     out.push(`<h3>Suggested allowlist</h3>
@@ -37306,13 +37315,17 @@ function annotations(r) {
 var printable = (text) => text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 function textSummary(r) {
   const lines = [`buildfence: grade ${r.grade}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
-  for (const d of r.denied) {
+  const more = (total, what) => total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
+  for (const d of r.denied.slice(0, TEXT_CAP)) {
     const names = d.names.length > 0 ? ` (${d.names.join(", ")})` : "";
     lines.push(`  ${d.enforced ? "denied  " : "recorded"} ${destination(d)}${names} x${d.count}`);
   }
-  for (const d of r.dns.filter((x) => x.verdict === "refused")) {
+  lines.push(...more(r.denied.length, "denied destination(s)"));
+  const refused = refusedNamesOf(r);
+  for (const d of refused.slice(0, TEXT_CAP)) {
     lines.push(`  name refused: ${d.name} ${d.type} x${d.count}${d.forwarded ? " (forwarded: audit)" : ""}`);
   }
+  lines.push(...more(refused.length, "refused name(s)"));
   if (r.suggestedAllowlist.length > 0) lines.push("  suggested allowlist:", ...r.suggestedAllowlist.map((e) => `    ${e}`));
   return `${lines.map(printable).join("\n")}
 `;

@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-GCZ4QQK5.js";
+} from "./chunk-5E4P2CVE.js";
 import {
   __commonJS,
   __require,
