@@ -16,12 +16,12 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-5E4P2CVE.js";
+} from "./chunks/chunk-C5Z3P66K.js";
 import {
   renderNetworkPolicy,
   renderPod,
   require_shell_quote
-} from "./chunks/chunk-LUXMNGDU.js";
+} from "./chunks/chunk-3DSTMJXS.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

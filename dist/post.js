@@ -3,9 +3,9 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   cleanupAction,
   warning
-} from "./chunks/chunk-K23GBZPX.js";
-import "./chunks/chunk-5E4P2CVE.js";
-import "./chunks/chunk-LUXMNGDU.js";
+} from "./chunks/chunk-NMOZF2HD.js";
+import "./chunks/chunk-C5Z3P66K.js";
+import "./chunks/chunk-3DSTMJXS.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

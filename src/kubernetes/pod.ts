@@ -184,11 +184,14 @@ export function renderPod(input: PodInput): RenderedPod {
   }
   const rules = podRuleset(spec, input.upstreams);
   const pull = spec.pull === 'never' ? 'Never' : 'IfNotPresent';
+  // What the resolver needs, and no more (it all travels in env values): name entries, and the
+  // permanent elements a learned address (always one host) could land on.
+  const names = (entries: Entry[]) => entries.filter((e) => e.kind === 'name');
   const resolver: ResolverConfig = {
-    staticElements: [...staticMembers(rules)],
+    staticElements: [...staticMembers(rules)].filter((m) => !m.includes('-deny-') && /\/(32|128)(,|$)/.test(m.split(' ')[1])),
     mode: spec.mode,
-    allow: spec.allow,
-    deny: spec.deny,
+    allow: names(spec.allow),
+    deny: names(spec.deny),
     ttlMin: spec.dns.ttlMin,
     ttlMax: spec.dns.ttlMax,
     upstreams: input.upstreams,

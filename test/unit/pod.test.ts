@@ -262,6 +262,14 @@ describe('a large allowlist in a Pod', () => {
     validPod(pod);
   });
 
+  it("gives the resolver its name entries and the permanent host elements a learned address could land on, nothing more", () => {
+    const { pod } = renderPod(input({ grade: 'release', allowlist: '10.0.0.0/8\n192.0.2.7:443\n198.51.100.9\napi.test:443' }));
+    const config = JSON.parse(env(container(pod, CONTAINER.resolver), 'BUILDFENCE_RESOLVER')!) as { allow: Array<{ text: string }>; deny: Array<{ text: string }>; staticElements: string[] };
+    assert.deepEqual(config.allow.map((e) => e.text), ['api.test:443']);
+    assert.deepEqual(config.deny, []);
+    assert.deepEqual(config.staticElements.sort(), ['bf4-port 192.0.2.7/32,tcp:443', 'bf4-tcp 198.51.100.9/32', 'bf4-udp 198.51.100.9/32']);
+  });
+
   it('that would not fit in a Pod is refused before anything is created, saying what to do', () => {
     assert.throws(
       () => renderPod(input({ grade: 'release', allowlist: hosts(20_000) })),

@@ -1811,11 +1811,12 @@ function renderPod(input) {
   }
   const rules = podRuleset(spec, input.upstreams);
   const pull = spec.pull === "never" ? "Never" : "IfNotPresent";
+  const names = (entries) => entries.filter((e) => e.kind === "name");
   const resolver = {
-    staticElements: [...staticMembers(rules)],
+    staticElements: [...staticMembers(rules)].filter((m) => !m.includes("-deny-") && /\/(32|128)(,|$)/.test(m.split(" ")[1])),
     mode: spec.mode,
-    allow: spec.allow,
-    deny: spec.deny,
+    allow: names(spec.allow),
+    deny: names(spec.deny),
     ttlMin: spec.dns.ttlMin,
     ttlMax: spec.dns.ttlMax,
     upstreams: input.upstreams,

@@ -33,7 +33,7 @@ import {
   staticMembers,
   verifyReadback,
   writeRuleFiles
-} from "./chunk-LUXMNGDU.js";
+} from "./chunk-3DSTMJXS.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -38363,7 +38363,7 @@ async function runInCluster(spec, log, hooks = {}, api2, wait) {
   }
 }
 async function deleteRunPod(runId, namespace) {
-  const { podName } = await import("./pod-EAMH3WMR.js");
+  const { podName } = await import("./pod-BXNIXLCT.js");
   return deletePod(await loadApi(), namespace, podName(runId));
 }
 

@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-5E4P2CVE.js";
+} from "./chunk-C5Z3P66K.js";
 import {
   __commonJS,
   __require,
