@@ -32,7 +32,7 @@ function purpose(argv: string[]): string {
     [/^POST \/containers\/\{build\}\/attach$/, 'build output, to its end: the build runs `true`'],
     [/^POST \/containers\/\{build\}\/start$/, 'build started'],
     [/^POST \/containers\/\{build\}\/wait$/, "build's exit code"],
-    [/^DELETE \/containers\/\{build\}$/, 'build removed (beside the reader\'s drain, then again in the teardown)'],
+    [/^DELETE \/containers\/\{build\}$/, 'teardown: build removed (beside the holder)'],
     [/^DELETE \/containers\/\{holder\}$/, 'teardown: holder removed'],
   ];
   return rules.find(([re]) => re.test(a))?.[1] ?? '';

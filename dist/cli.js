@@ -16,7 +16,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-C5Z3P66K.js";
+} from "./chunks/chunk-IMXV5BIJ.js";
 import {
   renderNetworkPolicy,
   renderPod,

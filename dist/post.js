@@ -3,8 +3,8 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   cleanupAction,
   warning
-} from "./chunks/chunk-NMOZF2HD.js";
-import "./chunks/chunk-C5Z3P66K.js";
+} from "./chunks/chunk-UJWII2LH.js";
+import "./chunks/chunk-IMXV5BIJ.js";
 import "./chunks/chunk-3DSTMJXS.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCreateArgs, holderConfig, resourceNames, runnerEnvNames, type ResourceNames, type RunIdentity } from './docker/args.js';
 import { docker, lastLine } from './docker/cli.js';
-import { attach, createContainer, inspectContainer, killContainer, ping, removeContainer, startContainer, waitExit } from './docker/engine.js';
+import { attach, createContainer, inspectContainer, killContainer, ping, startContainer, waitExit } from './docker/engine.js';
 import { ensureHolderImage } from './docker/holder-image.js';
 import { DEFAULT_NETWORK, containerAddresses, inspectSandboxNetwork } from './docker/network.js';
 import { SetFeed } from './dns/feed.js';
@@ -137,9 +137,8 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
     });
     log.info(`Running the build in ${spec.image} (${names.build}).`);
     const build = await step(() => runBuild(names, log, dns.reader!.lost));
-    // The reader's drain and the build's removal overlap (the teardown removes the rest, and
-    // retries the build and reports if this removal failed).
-    const [packets] = await Promise.all([dns.reader!.stop(mark), removeContainer(names.build).catch(() => undefined)]);
+    // The reader stops once the mark is through; the teardown then removes both containers.
+    const packets = await dns.reader!.stop(mark);
     for (const e of dns.resolver!.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
     }

@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-C5Z3P66K.js";
+} from "./chunk-IMXV5BIJ.js";
 import {
   __commonJS,
   __require,

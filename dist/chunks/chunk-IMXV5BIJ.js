@@ -38752,7 +38752,7 @@ async function runSandbox(spec, log, hooks = {}) {
     });
     log.info(`Running the build in ${spec.image} (${names.build}).`);
     const build = await step(() => runBuild(names, log, dns.reader.lost));
-    const [packets] = await Promise.all([dns.reader.stop(mark), removeContainer(names.build).catch(() => void 0)]);
+    const packets = await dns.reader.stop(mark);
     for (const e of dns.resolver.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
     }
