@@ -16,7 +16,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-IMXV5BIJ.js";
+} from "./chunks/chunk-K4DSJ6VD.js";
 import {
   renderNetworkPolicy,
   renderPod,

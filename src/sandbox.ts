@@ -10,7 +10,7 @@ import { ensureHolderImage } from './docker/holder-image.js';
 import { DEFAULT_NETWORK, containerAddresses, inspectSandboxNetwork } from './docker/network.js';
 import { SetFeed } from './dns/feed.js';
 import { Resolver } from './dns/resolver.js';
-import { DeniedReader } from './report/reader.js';
+import { DRAIN_MS, DeniedReader } from './report/reader.js';
 import { drainMark, pickMarkPort, type DrainMark } from './report/drain-mark.js';
 import type { RunFacts } from './report/record.js';
 import { Forwarder, hostResolvers } from './dns/upstream.js';
@@ -139,6 +139,9 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
     const build = await step(() => runBuild(names, log, dns.reader!.lost));
     // The reader stops once the mark is through; the teardown then removes both containers.
     const packets = await dns.reader!.stop(mark);
+    if (mark && !dns.reader!.markSeen) {
+      log.info(`The end-of-run mark did not reach the holder (is the engine on another machine?): the reader waited ${DRAIN_MS} ms for the last denied attempts instead.`);
+    }
     for (const e of dns.resolver!.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
     }

@@ -25,6 +25,8 @@ export class DeniedReader {
   private stderrEnded = false;
   private markPort?: number;
   private marked: () => void = () => undefined;
+  /** Whether stop()'s mark came back (false: the reader waited DRAIN_MS instead). */
+  markSeen = false;
   private readonly ended: Promise<void>;
   /** Resolves if the reader ends on its own, before stop(): the holder is gone. */
   readonly lost: Promise<void>;
@@ -107,6 +109,7 @@ export class DeniedReader {
         if (!mark) return;
         this.markPort = mark.port;
         this.marked = () => {
+          this.markSeen = true;
           clearTimeout(timer);
           resolve();
         };

@@ -101,5 +101,7 @@ describe('evidence', () => {
     assert.equal(r.code, 0, r.stderr);
     const record = JSON.parse(await fs.readFile(report, 'utf8')) as EvidenceRecord;
     assert.deepEqual(rows(record), [`denied udp ${s1.ipv4}:9090 x30 `]);
+    // The reader stopped on the mark, not on its fixed wait.
+    assert.doesNotMatch(r.stderr + r.stdout, /end-of-run mark did not reach the holder/);
   });
 });

@@ -68,6 +68,7 @@ describe('DeniedReader', () => {
     const took = Date.now() - begun;
     assert.ok(took >= 25 && took < DRAIN_MS - 50, `took ${took} ms`);
     assert.equal(packets.length, 2);
+    assert.equal(reader.markSeen, true);
   });
 
   it('waits the fixed drain when the mark cannot be sent or never comes back', async () => {
@@ -79,6 +80,7 @@ describe('DeniedReader', () => {
       const packets = await reader.stop({ port: 41234, send });
       assert.ok(Date.now() - begun >= DRAIN_MS - 5);
       assert.equal(packets.length, 1);
+      assert.equal(reader.markSeen, false);
     }
   });
 });

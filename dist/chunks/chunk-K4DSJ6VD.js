@@ -38495,6 +38495,8 @@ var DeniedReader = class _DeniedReader {
   stderrEnded = false;
   markPort;
   marked = () => void 0;
+  /** Whether stop()'s mark came back (false: the reader waited DRAIN_MS instead). */
+  markSeen = false;
   ended;
   /** Resolves if the reader ends on its own, before stop(): the holder is gone. */
   lost;
@@ -38548,6 +38550,7 @@ var DeniedReader = class _DeniedReader {
         if (!mark) return;
         this.markPort = mark.port;
         this.marked = () => {
+          this.markSeen = true;
           clearTimeout(timer);
           resolve3();
         };
@@ -38753,6 +38756,9 @@ async function runSandbox(spec, log, hooks = {}) {
     log.info(`Running the build in ${spec.image} (${names.build}).`);
     const build = await step(() => runBuild(names, log, dns.reader.lost));
     const packets = await dns.reader.stop(mark);
+    if (mark && !dns.reader.markSeen) {
+      log.info(`The end-of-run mark did not reach the holder (is the engine on another machine?): the reader waited ${DRAIN_MS} ms for the last denied attempts instead.`);
+    }
     for (const e of dns.resolver.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
     }

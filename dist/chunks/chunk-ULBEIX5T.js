@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-IMXV5BIJ.js";
+} from "./chunk-K4DSJ6VD.js";
 import {
   __commonJS,
   __require,
