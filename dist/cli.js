@@ -16,7 +16,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-K4DSJ6VD.js";
+} from "./chunks/chunk-CBX7TC2Q.js";
 import {
   renderNetworkPolicy,
   renderPod,

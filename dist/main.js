@@ -3,8 +3,8 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   runAction,
   setFailed
-} from "./chunks/chunk-ULBEIX5T.js";
-import "./chunks/chunk-K4DSJ6VD.js";
+} from "./chunks/chunk-QJLSY4EL.js";
+import "./chunks/chunk-CBX7TC2Q.js";
 import "./chunks/chunk-3DSTMJXS.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";

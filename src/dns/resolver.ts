@@ -39,6 +39,8 @@ export interface DnsDecision {
   count: number;
   first: string;
   last: string;
+  /** A row for many names: once the log is full, new names count under `*.` and their last two labels (then under `*`). */
+  folded?: true;
 }
 
 /** A query's bytes after its id, read once: the question and the policy's verdict on its name. */
@@ -75,6 +77,7 @@ interface Tally {
   count: number;
   first: number;
   last: number;
+  folded?: true;
 }
 
 /** A learned set element: when it expires in the kernel (ms), and the batch that puts it there. */
@@ -84,10 +87,18 @@ interface Element {
 }
 
 const CACHE_LIMIT = 10_000;
+/**
+ * Distinct names the decision log keeps one by one, then rows of folded names it keeps: a build
+ * that tunnels data through names asks millions, and the log is held in memory, written to the
+ * record and summarized. What is folded is still counted, under the domain it went to.
+ */
+export const DECISION_LIMIT = 10_000;
+export const FOLDED_LIMIT = 1_000;
 const TCP_IDLE_MS = 10_000;
 
 export class Resolver {
   private readonly decisions = new Map<string, Tally>();
+  private foldedRows = 0;
   private readonly asked = new Map<string, Asked>();
   private readonly cache = new Map<string, CacheEntry>();
   /** Learned set elements, so refreshes that would not extend them are skipped. */
@@ -315,18 +326,34 @@ export class Resolver {
   }
 
   private record(asked: Asked, now: number, addresses: Learned[]): void {
-    let t = (asked.tally ??= this.decisions.get(asked.decision));
-    if (t) {
-      t.count++;
-      t.last = now;
-    } else {
-      const verdict = asked.permitted ? 'allowed' : 'refused';
-      const forwarded = asked.permitted || this.options.mode !== 'block';
-      t = asked.tally = { name: asked.name, type: asked.type, verdict, forwarded, addresses: new Set(), count: 1, first: now, last: now };
-      this.decisions.set(asked.decision, t);
-    }
+    const t = (asked.tally ??= this.decisions.get(asked.decision) ?? this.tally(asked, now));
+    t.count++;
+    t.last = now;
     for (const a of addresses) t.addresses.add(a.address);
     this.options.onDecision?.(asDecision(t));
+  }
+
+  /** A new row for the asked name, or, once the log is full, the row its name folds into. */
+  private tally(asked: Asked, now: number): Tally {
+    const verdict = asked.permitted ? 'allowed' : 'refused';
+    const forwarded = asked.permitted || this.options.mode !== 'block';
+    const row = (name: string, folded: boolean): Tally => ({
+      name, type: asked.type, verdict, forwarded, addresses: new Set(), count: 0, first: now, last: now, ...(folded ? { folded: true as const } : {}),
+    });
+    if (this.decisions.size < DECISION_LIMIT) {
+      const t = row(asked.name, false);
+      this.decisions.set(asked.decision, t);
+      return t;
+    }
+    const folded = (domain: string) => `${verdict} ${asked.type} ${domain} folded`;
+    const domain = `*.${asked.name.split('.').slice(-2).join('.')}`;
+    const found = this.decisions.get(folded(domain)) ?? (this.foldedRows >= FOLDED_LIMIT ? this.decisions.get(folded('*')) : undefined);
+    if (found) return found;
+    const name = this.foldedRows < FOLDED_LIMIT ? domain : '*';
+    const t = row(name, true);
+    this.decisions.set(folded(name), t);
+    this.foldedRows++;
+    return t;
   }
 
   private serveUdp(socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -372,6 +399,7 @@ function asDecision(t: Tally): DnsDecision {
     count: t.count,
     first: new Date(t.first).toISOString(),
     last: new Date(t.last).toISOString(),
+    ...(t.folded ? { folded: true as const } : {}),
   };
 }
 

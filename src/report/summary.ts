@@ -75,7 +75,12 @@ export function renderSummary(r: EvidenceRecord): string {
     out.push(
       table(
         ['Name', 'Type', 'Count', 'Forwarded'],
-        refusedNames.slice(0, SUMMARY_CAP).map((d) => [code(d.name), escapeHtml(d.type), String(d.count), d.forwarded ? 'yes (audit)' : 'no']),
+        refusedNames.slice(0, SUMMARY_CAP).map((d) => [
+          `${code(d.name)}${d.folded ? ' (many names, folded: the log was full)' : ''}`,
+          escapeHtml(d.type),
+          String(d.count),
+          d.forwarded ? 'yes (audit)' : 'no',
+        ]),
       ),
     );
     out.push(more(refusedNames.length, 'refused name(s)'));
@@ -112,7 +117,7 @@ export function textSummary(r: EvidenceRecord): string {
   lines.push(...more(r.denied.length, 'denied destination(s)'));
   const refused = refusedNamesOf(r);
   for (const d of refused.slice(0, TEXT_CAP)) {
-    lines.push(`  name refused: ${d.name} ${d.type} x${d.count}${d.forwarded ? ' (forwarded: audit)' : ''}`);
+    lines.push(`  name refused: ${d.name} ${d.type} x${d.count}${d.folded ? ' (many names, folded)' : ''}${d.forwarded ? ' (forwarded: audit)' : ''}`);
   }
   lines.push(...more(refused.length, 'refused name(s)'));
   if (r.suggestedAllowlist.length > 0) lines.push('  suggested allowlist:', ...r.suggestedAllowlist.map((e) => `    ${e}`));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as dnsPacket from 'dns-packet';
 import { matchingEntries, nameMatches } from '../../src/dns/match.js';
 import { errorReply, parseQuery, readAnswer, replayReply, storeReply } from '../../src/dns/message.js';
-import { Resolver } from '../../src/dns/resolver.js';
+import { DECISION_LIMIT, FOLDED_LIMIT, Resolver } from '../../src/dns/resolver.js';
 import { parseUpstreams, resolvConfServers, type Forwarder } from '../../src/dns/upstream.js';
 import type { TimedMember } from '../../src/dns/feed.js';
 import { parseAllowlist } from '../../src/policy/allowlist.js';
@@ -332,5 +332,25 @@ describe('the resolver', () => {
     assert.equal(rcode(await h.resolver.answer(query('again.many.test'), 'tcp')), 'NOERROR');
     assert.equal(h.fed.length, before + 1);
     assert.equal(h.fed.at(-1)!.length, 200);
+  });
+
+  it('keeps the decision log bounded under DNS tunnelling: past its limit, new names count under their domain, then under *', async () => {
+    const h = harness('block', 'api.test');
+    const ask = async (name: string) => assert.equal(rcode(await h.resolver.answer(query(name), 'udp')), 'NXDOMAIN');
+    for (let i = 0; i < DECISION_LIMIT; i++) await ask(`c${i}.t.evil.test`);
+    // The log is full: more names under evil.test, and under other domains, fold.
+    for (let i = 0; i < 50; i++) await ask(`more${i}.t.evil.test`);
+    await ask('more0.t.evil.test');
+    for (let i = 0; i < FOLDED_LIMIT + 20; i++) await ask(`x.d${i}.test`);
+    const log = h.resolver.decisionLog();
+    assert.equal(log.length, DECISION_LIMIT + FOLDED_LIMIT + 1);
+    const evil = log.find((d) => d.name === '*.evil.test');
+    assert.deepEqual({ ...evil, first: undefined, last: undefined }, { name: '*.evil.test', type: 'A', verdict: 'refused', forwarded: false, addresses: [], count: 51, folded: true, first: undefined, last: undefined });
+    assert.equal(log.find((d) => d.name === '*.d0.test')?.count, 1);
+    // Past FOLDED_LIMIT rows, every new domain counts under '*'; a folded domain keeps its row.
+    assert.equal(log.find((d) => d.name === '*')?.count, 21);
+    await ask('y.d0.test');
+    assert.equal(h.resolver.decisionLog().find((d) => d.name === '*.d0.test')?.count, 2);
+    assert.equal(h.forwarded.length, 0);
   });
 });

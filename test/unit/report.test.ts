@@ -152,6 +152,14 @@ describe('the evidence record', () => {
     assert.ok(text.includes(`  ... and ${5000 - TEXT_CAP} more refused name(s) (all in the JSON report: --report FILE)`));
   });
 
+  it('shows a folded row of names as one, and the record with it still validates', () => {
+    const base = facts([], [['x.test', 'refused']]);
+    const record = buildRecord(spec, { ...base, dns: [{ ...base.dns[0], name: '*.evil.test', count: 90000, folded: true }] });
+    assert.ok(validate(JSON.parse(JSON.stringify(record))), JSON.stringify(validate.errors));
+    assert.match(renderSummary(record), /<code>&#42;\.evil\.test<\/code> \(many names, folded: the log was full\)<\/td><td>A<\/td><td>90000<\/td>/);
+    assert.match(textSummary(record), /name refused: \*\.evil\.test A x90000 \(many names, folded\)/);
+  });
+
   it('caps annotations, the most frequent first', () => {
     const many = Array.from({ length: 15 }, (_, i) => Array.from({ length: i + 1 }, () => packet(`192.0.2.${i}`, 80))).flat();
     const notes = annotations(buildRecord(spec, facts(many)));

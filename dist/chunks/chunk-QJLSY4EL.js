@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-K4DSJ6VD.js";
+} from "./chunk-CBX7TC2Q.js";
 import {
   __commonJS,
   __require,

@@ -37289,7 +37289,12 @@ function renderSummary(r) {
     out.push(
       table(
         ["Name", "Type", "Count", "Forwarded"],
-        refusedNames.slice(0, SUMMARY_CAP).map((d) => [code(d.name), escapeHtml(d.type), String(d.count), d.forwarded ? "yes (audit)" : "no"])
+        refusedNames.slice(0, SUMMARY_CAP).map((d) => [
+          `${code(d.name)}${d.folded ? " (many names, folded: the log was full)" : ""}`,
+          escapeHtml(d.type),
+          String(d.count),
+          d.forwarded ? "yes (audit)" : "no"
+        ])
       )
     );
     out.push(more(refusedNames.length, "refused name(s)"));
@@ -37323,7 +37328,7 @@ function textSummary(r) {
   lines.push(...more(r.denied.length, "denied destination(s)"));
   const refused = refusedNamesOf(r);
   for (const d of refused.slice(0, TEXT_CAP)) {
-    lines.push(`  name refused: ${d.name} ${d.type} x${d.count}${d.forwarded ? " (forwarded: audit)" : ""}`);
+    lines.push(`  name refused: ${d.name} ${d.type} x${d.count}${d.folded ? " (many names, folded)" : ""}${d.forwarded ? " (forwarded: audit)" : ""}`);
   }
   lines.push(...more(refused.length, "refused name(s)"));
   if (r.suggestedAllowlist.length > 0) lines.push("  suggested allowlist:", ...r.suggestedAllowlist.map((e) => `    ${e}`));
@@ -37742,6 +37747,8 @@ function replayReply(stored, query, elapsed) {
 
 // src/dns/resolver.ts
 var CACHE_LIMIT = 1e4;
+var DECISION_LIMIT = 1e4;
+var FOLDED_LIMIT = 1e3;
 var TCP_IDLE_MS = 1e4;
 var Resolver = class {
   constructor(options) {
@@ -37749,6 +37756,7 @@ var Resolver = class {
   }
   options;
   decisions = /* @__PURE__ */ new Map();
+  foldedRows = 0;
   asked = /* @__PURE__ */ new Map();
   cache = /* @__PURE__ */ new Map();
   /** Learned set elements, so refreshes that would not extend them are skipped. */
@@ -37954,18 +37962,41 @@ var Resolver = class {
     return fedUntil;
   }
   record(asked, now, addresses) {
-    let t = asked.tally ??= this.decisions.get(asked.decision);
-    if (t) {
-      t.count++;
-      t.last = now;
-    } else {
-      const verdict = asked.permitted ? "allowed" : "refused";
-      const forwarded = asked.permitted || this.options.mode !== "block";
-      t = asked.tally = { name: asked.name, type: asked.type, verdict, forwarded, addresses: /* @__PURE__ */ new Set(), count: 1, first: now, last: now };
-      this.decisions.set(asked.decision, t);
-    }
+    const t = asked.tally ??= this.decisions.get(asked.decision) ?? this.tally(asked, now);
+    t.count++;
+    t.last = now;
     for (const a of addresses) t.addresses.add(a.address);
     this.options.onDecision?.(asDecision(t));
+  }
+  /** A new row for the asked name, or, once the log is full, the row its name folds into. */
+  tally(asked, now) {
+    const verdict = asked.permitted ? "allowed" : "refused";
+    const forwarded = asked.permitted || this.options.mode !== "block";
+    const row = (name2, folded2) => ({
+      name: name2,
+      type: asked.type,
+      verdict,
+      forwarded,
+      addresses: /* @__PURE__ */ new Set(),
+      count: 0,
+      first: now,
+      last: now,
+      ...folded2 ? { folded: true } : {}
+    });
+    if (this.decisions.size < DECISION_LIMIT) {
+      const t2 = row(asked.name, false);
+      this.decisions.set(asked.decision, t2);
+      return t2;
+    }
+    const folded = (domain2) => `${verdict} ${asked.type} ${domain2} folded`;
+    const domain = `*.${asked.name.split(".").slice(-2).join(".")}`;
+    const found2 = this.decisions.get(folded(domain)) ?? (this.foldedRows >= FOLDED_LIMIT ? this.decisions.get(folded("*")) : void 0);
+    if (found2) return found2;
+    const name = this.foldedRows < FOLDED_LIMIT ? domain : "*";
+    const t = row(name, true);
+    this.decisions.set(folded(name), t);
+    this.foldedRows++;
+    return t;
   }
   serveUdp(socket, msg, rinfo) {
     if (!this.clients.has(rinfo.address)) return;
@@ -38007,7 +38038,8 @@ function asDecision(t) {
     addresses: [...t.addresses],
     count: t.count,
     first: new Date(t.first).toISOString(),
-    last: new Date(t.last).toISOString()
+    last: new Date(t.last).toISOString(),
+    ...t.folded ? { folded: true } : {}
   };
 }
 function bounded(map2, key, value) {
