@@ -16,12 +16,12 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-CBX7TC2Q.js";
+} from "./chunks/chunk-TIFNCIE2.js";
 import {
   renderNetworkPolicy,
   renderPod,
   require_shell_quote
-} from "./chunks/chunk-3DSTMJXS.js";
+} from "./chunks/chunk-RUICC7NY.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

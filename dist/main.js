@@ -3,9 +3,9 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   runAction,
   setFailed
-} from "./chunks/chunk-QJLSY4EL.js";
-import "./chunks/chunk-CBX7TC2Q.js";
-import "./chunks/chunk-3DSTMJXS.js";
+} from "./chunks/chunk-O5FJWIY6.js";
+import "./chunks/chunk-TIFNCIE2.js";
+import "./chunks/chunk-RUICC7NY.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

@@ -7,7 +7,7 @@ import { buildCreateArgs, holderConfig, resourceNames, runnerEnvNames, type Reso
 import { docker, lastLine } from './docker/cli.js';
 import { attach, createContainer, inspectContainer, killContainer, ping, startContainer, waitExit } from './docker/engine.js';
 import { ensureHolderImage } from './docker/holder-image.js';
-import { DEFAULT_NETWORK, containerAddresses, inspectSandboxNetwork } from './docker/network.js';
+import { containerAddresses, inspectSandboxNetwork } from './docker/network.js';
 import { SetFeed } from './dns/feed.js';
 import { Resolver } from './dns/resolver.js';
 import { DRAIN_MS, DeniedReader } from './report/reader.js';
@@ -67,9 +67,8 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
     let holderImageId = '';
     let mark: DrainMark | undefined;
     const rules = await log.group('Fence up', async () => {
-      const network = spec.network ?? DEFAULT_NETWORK;
       // Independent steps side by side; each one ends before the run goes on (or unwinds).
-      const [, imageId, dirs, { gateways, subnets }] = await settled([
+      const [, imageId, dirs, { name: network, gateways, subnets }] = await settled([
         sweep(id, log),
         step(() => ensureHolderImage(spec.holderImage, spec.pull, log)),
         prepareDirs(tmp, spec),

@@ -100,7 +100,8 @@ export class Resolver {
   private readonly decisions = new Map<string, Tally>();
   private foldedRows = 0;
   private readonly asked = new Map<string, Asked>();
-  private readonly cache = new Map<string, CacheEntry>();
+  /** Per transport: an answer fetched over TCP may be too large to replay to a UDP client. */
+  private readonly cache = { udp: new Map<string, CacheEntry>(), tcp: new Map<string, CacheEntry>() };
   /** Learned set elements, so refreshes that would not extend them are skipped. */
   private readonly elements = new Map<string, Element>();
   /** Names each learned address was given for: the report shows a denied address's name. */
@@ -182,8 +183,7 @@ export class Resolver {
       this.record(asked, now, []);
       return errorReply(query, 'NXDOMAIN');
     }
-    // Per transport: an answer fetched over TCP may be too large to replay to a UDP client.
-    const cached = this.cache.get(`${transport} ${asked.key}`);
+    const cached = this.cache[transport].get(asked.key);
     const age = cached ? Math.floor((now - cached.storedAt) / 1000) : 0;
     if (!cached || age >= cached.answer.minTtl) return this.forward(query, transport, asked, now);
     // A replay refreshes the set timeouts only when they would otherwise end before the TTLs it hands out.
@@ -236,7 +236,7 @@ export class Resolver {
         if (stored.wireName === asked.wireName) {
           const addressTtl = Math.max(0, ...answer.addresses.map((a) => a.ttl));
           entry = { reply: stored, answer, storedAt: now, addressTtl, fedUntil: 0 };
-          bounded(this.cache, `${transport} ${asked.key}`, entry);
+          bounded(this.cache[transport], asked.key, entry);
         }
       }
     } catch (err) {

@@ -4,9 +4,10 @@ import ipaddr from 'ipaddr.js';
 import { inspectContainer, inspectNetwork, type NetworkInspect } from './engine.js';
 
 /** Docker's default bridge: the network of a plain `docker run`, and buildfence's unless one is named. */
-export const DEFAULT_NETWORK = 'bridge';
+const DEFAULT_NETWORK = 'bridge';
 
 export interface SandboxNetwork {
+  name: string;
   gateways: string[];
   subnets: string[];
 }
@@ -25,7 +26,7 @@ export async function inspectSandboxNetwork(network: string | undefined): Promis
         : `Input 'network': the Docker engine has no network '${network}'. Create it first (docker network create ${network}) or leave the input empty.`,
     );
   }
-  return { gateways: parseGateways(found), subnets: parseSubnets(found) };
+  return { name, gateways: parseGateways(found), subnets: parseSubnets(found) };
 }
 
 /** The subnets of every IPAM entry, as canonical CIDRs. */

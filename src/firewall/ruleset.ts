@@ -62,8 +62,9 @@ export const GUARDED: Record<Family, string[]> = {
 
 /**
  * NFLOG groups the holder's reader listens on: packets refused, packets audit mode let through,
- * and the end-of-run mark (never a packet of the build). The rules set a queue threshold of 1: the kernel's default batches up to 100 packets for up to a
- * second, and the last packets of a build would arrive after the reader stopped.
+ * and the end-of-run mark (never a packet of the build). The rules set a queue threshold of 1:
+ * the kernel's default batches up to 100 packets for up to a second, and the last packets of a
+ * build would arrive after the reader stopped.
  */
 export const NFLOG_GROUP = { denied: 5, audit: 6, mark: 7 } as const;
 
@@ -95,14 +96,12 @@ export function renderRuleset(input: RulesetInput): Ruleset {
     ...input.gateways.filter((g) => ipaddr.parse(g).kind() === kind(f)).map((g) => hostCidr(g)),
     ...(input.guardedNetworks ?? []).filter((n) => ipaddr.parseCIDR(n)[0].kind() === kind(f)),
   ];
-  const sets = ([4, 6] as const).flatMap((f) => [
-    ...setContents(of(input.allow, f), f, '', names),
-    ...setContents(of(input.deny, f), f, 'deny-'),
-  ]);
+  const sets = (f: Family) => [...setContents(of(input.allow, f), f, '', names), ...setContents(of(input.deny, f), f, 'deny-')];
+  const [sets4, sets6] = [sets(4), sets(6)];
   return {
-    ipset: renderIpset(sets),
-    v4: renderFilter(4, input, of(input.allow, 4), names, of(input.deny, 4), networkGuards(4)),
-    v6: renderFilter(6, input, of(input.allow, 6), names, of(input.deny, 6), networkGuards(6)),
+    ipset: renderIpset([...sets4, ...sets6]),
+    v4: renderFilter(4, input, of(input.allow, 4), sets4, networkGuards(4)),
+    v6: renderFilter(6, input, of(input.allow, 6), sets6, networkGuards(6)),
     nat4: renderNat(input.resolver, input.resolverUser?.uid),
     resolvConf: `nameserver ${input.resolver.address}\noptions ndots:0\n`,
   };
@@ -122,15 +121,19 @@ interface SetContent {
   name: string;
   type: 'hash:net' | 'hash:net,port';
   family: Family;
+  prefix: '' | 'deny-';
+  /** A port range's set: the rule that matches it carries the range. */
+  range?: { proto: Protocol; ports: PortRange };
   elements: string[];
 }
 
 /** The three sets every fence has, then one per port range among `entries` and `names`. */
 function setContents(entries: AddressEntry[], family: Family, prefix: '' | 'deny-', names: Ports[] = []): SetContent[] {
   const sets = new Map<string, SetContent>();
-  const add = (name: string, type: SetContent['type']) => sets.set(name, { name, type, family, elements: [] });
+  const add = (name: string, type: SetContent['type'], range?: SetContent['range']) =>
+    sets.set(name, { name, type, family, prefix, ...(range ? { range } : {}), elements: [] });
   for (const kind of ['tcp', 'udp', 'port'] as const) add(setName(family, kind, prefix), kind === 'port' ? 'hash:net,port' : 'hash:net');
-  for (const r of portRanges([...entries, ...names])) add(rangeSetName(family, r.proto, r.ports, prefix), 'hash:net');
+  for (const r of portRanges([...entries, ...names])) add(rangeSetName(family, r.proto, r.ports, prefix), 'hash:net', r);
   for (const e of entries) {
     for (const net of splitForHashNet(e.cidr)) {
       for (const m of setMembers(family, net, e.protocols, e.ports, prefix)) sets.get(m.set)!.elements.push(m.element);
@@ -186,16 +189,16 @@ function renderIpset(sets: SetContent[]): string {
   return lines.join('\n') + '\n';
 }
 
-function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[], names: Ports[], deny: AddressEntry[], networkGuards: string[]): string {
+function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[], ipsets: SetContent[], networkGuards: string[]): string {
   const rejectIcmp = family === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable';
   const out = (rule: string) => `-A OUTPUT ${rule}`;
-  const sets = (prefix: '' | 'deny-', target: string, ranged: Ports[]) => [
+  const sets = (prefix: '' | 'deny-', target: string) => [
     out(`-p tcp -m set --match-set ${setName(family, 'tcp', prefix)} dst -j ${target}`),
     out(`-p udp -m set --match-set ${setName(family, 'udp', prefix)} dst -j ${target}`),
     out(`-m set --match-set ${setName(family, 'port', prefix)} dst,dst -j ${target}`),
-    ...portRanges(ranged).map(({ proto, ports }) =>
-      out(`-p ${proto} -m ${proto} --dport ${ports.from}:${ports.to} -m set --match-set ${rangeSetName(family, proto, ports, prefix)} dst -j ${target}`),
-    ),
+    ...ipsets
+      .filter((s): s is Required<SetContent> => s.prefix === prefix && s.range !== undefined)
+      .map(({ name, range: { proto, ports } }) => out(`-p ${proto} -m ${proto} --dport ${ports.from}:${ports.to} -m set --match-set ${name} dst -j ${target}`)),
   ];
   const rules: string[] = [];
   if (family === 4 && input.drainMark) {
@@ -234,7 +237,7 @@ function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[]
   }
   const guarded = unique([...GUARDED[family], ...networkGuards]);
   for (const g of guarded) rules.push(out(`-d ${g} -j BF-GUARD`));
-  rules.push(...sets('deny-', 'BF-DENY', deny), ...sets('', 'ACCEPT', [...allow, ...names]));
+  rules.push(...sets('deny-', 'BF-DENY'), ...sets('', 'ACCEPT'));
   // DNS over TLS, reachable only where an entry allows the address (the sets above).
   rules.push(out('-p tcp -m tcp --dport 853 -j BF-REJECT'));
   rules.push(out('-j BF-DENY'));

@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-CBX7TC2Q.js";
+} from "./chunk-TIFNCIE2.js";
 import {
   __commonJS,
   __require,

@@ -33,7 +33,7 @@ import {
   staticMembers,
   verifyReadback,
   writeRuleFiles
-} from "./chunk-3DSTMJXS.js";
+} from "./chunk-RUICC7NY.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -37758,7 +37758,8 @@ var Resolver = class {
   decisions = /* @__PURE__ */ new Map();
   foldedRows = 0;
   asked = /* @__PURE__ */ new Map();
-  cache = /* @__PURE__ */ new Map();
+  /** Per transport: an answer fetched over TCP may be too large to replay to a UDP client. */
+  cache = { udp: /* @__PURE__ */ new Map(), tcp: /* @__PURE__ */ new Map() };
   /** Learned set elements, so refreshes that would not extend them are skipped. */
   elements = /* @__PURE__ */ new Map();
   /** Names each learned address was given for: the report shows a denied address's name. */
@@ -37831,7 +37832,7 @@ var Resolver = class {
       this.record(asked, now, []);
       return errorReply(query, "NXDOMAIN");
     }
-    const cached = this.cache.get(`${transport} ${asked.key}`);
+    const cached = this.cache[transport].get(asked.key);
     const age = cached ? Math.floor((now - cached.storedAt) / 1e3) : 0;
     if (!cached || age >= cached.answer.minTtl) return this.forward(query, transport, asked, now);
     if (asked.permitted && cached.fedUntil < now + this.timeout(cached.addressTtl - age) * 1e3 - 1e3) {
@@ -37880,7 +37881,7 @@ var Resolver = class {
         if (stored.wireName === asked.wireName) {
           const addressTtl = Math.max(0, ...answer.addresses.map((a) => a.ttl));
           entry = { reply: stored, answer, storedAt: now, addressTtl, fedUntil: 0 };
-          bounded(this.cache, `${transport} ${asked.key}`, entry);
+          bounded(this.cache[transport], asked.key, entry);
         }
       }
     } catch (err) {
@@ -38395,7 +38396,7 @@ async function runInCluster(spec, log, hooks = {}, api2, wait) {
   }
 }
 async function deleteRunPod(runId, namespace) {
-  const { podName } = await import("./pod-BXNIXLCT.js");
+  const { podName } = await import("./pod-Z24TGNHF.js");
   return deletePod(await loadApi(), namespace, podName(runId));
 }
 
@@ -38455,7 +38456,7 @@ async function inspectSandboxNetwork(network) {
       network === void 0 ? `Input 'network': the Docker engine has no default bridge network ('${DEFAULT_NETWORK}'; is it started with "bridge": "none"?). Create a bridge network (docker network create NAME) and name it in the input.` : `Input 'network': the Docker engine has no network '${network}'. Create it first (docker network create ${network}) or leave the input empty.`
     );
   }
-  return { gateways: parseGateways(found2), subnets: parseSubnets(found2) };
+  return { name, gateways: parseGateways(found2), subnets: parseSubnets(found2) };
 }
 function parseSubnets(net3) {
   return (net3.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
@@ -38726,8 +38727,7 @@ async function runSandbox(spec, log, hooks = {}) {
     let holderImageId = "";
     let mark;
     const rules = await log.group("Fence up", async () => {
-      const network = spec.network ?? DEFAULT_NETWORK;
-      const [, imageId2, dirs, { gateways, subnets }] = await settled([
+      const [, imageId2, dirs, { name: network, gateways, subnets }] = await settled([
         sweep(id, log),
         step(() => ensureHolderImage(spec.holderImage, spec.pull, log)),
         prepareDirs(tmp, spec),

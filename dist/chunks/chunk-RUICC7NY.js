@@ -1435,14 +1435,12 @@ function renderRuleset(input) {
     ...input.gateways.filter((g) => import_ipaddr.default.parse(g).kind() === kind(f)).map((g) => hostCidr(g)),
     ...(input.guardedNetworks ?? []).filter((n) => import_ipaddr.default.parseCIDR(n)[0].kind() === kind(f))
   ];
-  const sets = [4, 6].flatMap((f) => [
-    ...setContents(of(input.allow, f), f, "", names),
-    ...setContents(of(input.deny, f), f, "deny-")
-  ]);
+  const sets = (f) => [...setContents(of(input.allow, f), f, "", names), ...setContents(of(input.deny, f), f, "deny-")];
+  const [sets4, sets6] = [sets(4), sets(6)];
   return {
-    ipset: renderIpset(sets),
-    v4: renderFilter(4, input, of(input.allow, 4), names, of(input.deny, 4), networkGuards(4)),
-    v6: renderFilter(6, input, of(input.allow, 6), names, of(input.deny, 6), networkGuards(6)),
+    ipset: renderIpset([...sets4, ...sets6]),
+    v4: renderFilter(4, input, of(input.allow, 4), sets4, networkGuards(4)),
+    v6: renderFilter(6, input, of(input.allow, 6), sets6, networkGuards(6)),
     nat4: renderNat(input.resolver, input.resolverUser?.uid),
     resolvConf: `nameserver ${input.resolver.address}
 options ndots:0
@@ -1459,9 +1457,9 @@ function staticMembers(rules) {
 }
 function setContents(entries, family, prefix, names = []) {
   const sets = /* @__PURE__ */ new Map();
-  const add = (name, type) => sets.set(name, { name, type, family, elements: [] });
+  const add = (name, type, range) => sets.set(name, { name, type, family, prefix, ...range ? { range } : {}, elements: [] });
   for (const kind of ["tcp", "udp", "port"]) add(setName(family, kind, prefix), kind === "port" ? "hash:net,port" : "hash:net");
-  for (const r of portRanges([...entries, ...names])) add(rangeSetName(family, r.proto, r.ports, prefix), "hash:net");
+  for (const r of portRanges([...entries, ...names])) add(rangeSetName(family, r.proto, r.ports, prefix), "hash:net", r);
   for (const e of entries) {
     for (const net of splitForHashNet(e.cidr)) {
       for (const m of setMembers(family, net, e.protocols, e.ports, prefix)) sets.get(m.set).elements.push(m.element);
@@ -1498,16 +1496,14 @@ function renderIpset(sets) {
   for (const s of sets) for (const el of s.elements) lines.push(`add ${s.name} ${el} timeout 0`);
   return lines.join("\n") + "\n";
 }
-function renderFilter(family, input, allow, names, deny, networkGuards) {
+function renderFilter(family, input, allow, ipsets, networkGuards) {
   const rejectIcmp = family === 4 ? "icmp-port-unreachable" : "icmp6-port-unreachable";
   const out = (rule) => `-A OUTPUT ${rule}`;
-  const sets = (prefix, target, ranged) => [
+  const sets = (prefix, target) => [
     out(`-p tcp -m set --match-set ${setName(family, "tcp", prefix)} dst -j ${target}`),
     out(`-p udp -m set --match-set ${setName(family, "udp", prefix)} dst -j ${target}`),
     out(`-m set --match-set ${setName(family, "port", prefix)} dst,dst -j ${target}`),
-    ...portRanges(ranged).map(
-      ({ proto, ports }) => out(`-p ${proto} -m ${proto} --dport ${ports.from}:${ports.to} -m set --match-set ${rangeSetName(family, proto, ports, prefix)} dst -j ${target}`)
-    )
+    ...ipsets.filter((s) => s.prefix === prefix && s.range !== void 0).map(({ name, range: { proto, ports } }) => out(`-p ${proto} -m ${proto} --dport ${ports.from}:${ports.to} -m set --match-set ${name} dst -j ${target}`))
   ];
   const rules = [];
   if (family === 4 && input.drainMark) {
@@ -1537,7 +1533,7 @@ function renderFilter(family, input, allow, names, deny, networkGuards) {
   }
   const guarded = unique([...GUARDED[family], ...networkGuards]);
   for (const g of guarded) rules.push(out(`-d ${g} -j BF-GUARD`));
-  rules.push(...sets("deny-", "BF-DENY", deny), ...sets("", "ACCEPT", [...allow, ...names]));
+  rules.push(...sets("deny-", "BF-DENY"), ...sets("", "ACCEPT"));
   rules.push(out("-p tcp -m tcp --dport 853 -j BF-REJECT"));
   rules.push(out("-j BF-DENY"));
   if (input.mode === "block") rules.push("-A BF-DENY -j BF-REJECT");

@@ -19,7 +19,7 @@ import {
   renderNetworkPolicy,
   renderPod,
   volumeNames
-} from "./chunk-3DSTMJXS.js";
+} from "./chunk-RUICC7NY.js";
 import "./chunk-UND5B5GE.js";
 export {
   AGENT_ENV,
