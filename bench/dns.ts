@@ -36,15 +36,30 @@ async function freePort(): Promise<number> {
 async function dnsmasq(name: string, args: string[]): Promise<Server> {
   const port = await freePort();
   const child = startProcess('dnsmasq', [
-    '--keep-in-foreground', '--no-daemon', '--conf-file=/dev/null', '--no-hosts', '--no-resolv', '--bind-interfaces',
-    '--listen-address=127.0.0.1', '--except-interface=nonexistent', `--port=${port}`, '--user=root', ...args,
+    '--keep-in-foreground',
+    '--no-daemon',
+    '--conf-file=/dev/null',
+    '--no-hosts',
+    '--no-resolv',
+    '--bind-interfaces',
+    '--listen-address=127.0.0.1',
+    '--except-interface=nonexistent',
+    `--port=${port}`,
+    '--user=root',
+    ...args,
   ]);
   await new Promise((r) => setTimeout(r, 300));
   return { name, port, child };
 }
 
 async function buildfence(upstreamPort: number, holder?: string): Promise<Server> {
-  const child = startProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/dns-resolver.ts'), String(upstreamPort), ...(holder ? [holder] : [])]);
+  const child = startProcess(process.execPath, [
+    '--import',
+    'tsx',
+    path.join(ROOT, 'bench/dns-resolver.ts'),
+    String(upstreamPort),
+    ...(holder ? [holder] : []),
+  ]);
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.once('data', (d) => resolve(Number(String(d).trim())));
     child.once('exit', (code) => reject(new Error(`resolver exited ${code}`)));
@@ -60,7 +75,11 @@ async function buildfence(upstreamPort: number, holder?: string): Promise<Server
 async function throughput(server: Server, file: string): Promise<{ rate: number; cpuUs: number }> {
   const cpu0 = await cpuSeconds(server.child.pid!);
   const out = await new Promise<string>((resolve) => {
-    const p = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(server.port), '-d', file, '-l', String(SECONDS), '-c', '4', '-q', '64', '-t', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(
+      'dnsperf',
+      ['-s', '127.0.0.1', '-p', String(server.port), '-d', file, '-l', String(SECONDS), '-c', '4', '-q', '64', '-t', '2'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let text = '';
     p.stdout.on('data', (d) => (text += d));
     p.on('close', () => resolve(text));
@@ -86,7 +105,12 @@ async function latency(port: number, names: string[]): Promise<number[]> {
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
   const times: number[] = [];
   for (let i = 0; i < names.length; i++) {
-    const q = dnsPacket.encode({ type: 'query', id: i & 0xffff, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: names[i] }] });
+    const q = dnsPacket.encode({
+      type: 'query',
+      id: i & 0xffff,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ type: 'A', name: names[i] }],
+    });
     const t0 = process.hrtime.bigint();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 2000);
@@ -114,7 +138,24 @@ export async function dnsBench(reps: number): Promise<string[]> {
   const servers: Server[] = [];
   try {
     // A holder with the sets the feed writes into, as in a real run (no network traffic).
-    await docker(['run', '--detach', '--name', holder, '--label', 'buildfence-bench-dns=1', '--network', 'none', '--cap-drop', 'ALL', '--cap-add', 'NET_ADMIN', '--entrypoint', 'sleep', 'buildfence/holder:0.1.0', '600']);
+    await docker([
+      'run',
+      '--detach',
+      '--name',
+      holder,
+      '--label',
+      'buildfence-bench-dns=1',
+      '--network',
+      'none',
+      '--cap-drop',
+      'ALL',
+      '--cap-add',
+      'NET_ADMIN',
+      '--entrypoint',
+      'sleep',
+      'buildfence/holder:0.1.0',
+      '600',
+    ]);
     await docker(['exec', holder, 'ipset', 'create', 'bf4-tcp', 'hash:net', 'family', 'inet', 'timeout', '0', 'maxelem', '1000000']);
     await docker(['exec', holder, 'ipset', 'create', 'bf4-udp', 'hash:net', 'family', 'inet', 'timeout', '0', 'maxelem', '1000000']);
     servers.push(
@@ -136,7 +177,10 @@ export async function dnsBench(reps: number): Promise<string[]> {
         const warm = await throughput(s, file);
         rows[s.name].warm.push(warm.rate);
         rows[s.name].cpu.push(warm.cpuUs);
-        const warmLatency = await latency(s.port, Array.from({ length: LATENCY_QUERIES }, (_, i) => names[i % NAMES]));
+        const warmLatency = await latency(
+          s.port,
+          Array.from({ length: LATENCY_QUERIES }, (_, i) => names[i % NAMES]),
+        );
         rows[s.name].p50.push(percentile(warmLatency, 50));
         rows[s.name].p99.push(percentile(warmLatency, 99));
       }
@@ -161,7 +205,7 @@ export async function dnsBench(reps: number): Promise<string[]> {
       `Goal: at least 80 % of dnsmasq's throughput and p50 within 0.5 ms of it. Measured: ${fmtPct(median(ours.warm) / median(base.warm))} of its cached throughput ` +
         `(CPU per cached query ${median(ours.cpu).toFixed(1)} µs against its ${median(base.cpu).toFixed(1)} µs), ` +
         `p50 ${(median(ours.p50) - median(base.p50)).toFixed(3)} ms from it cached and ${(median(ours.coldP50) - median(base.coldP50)).toFixed(3)} ms on a first (forwarded) answer. ` +
-        'The holder-feed row adds what a real run pays on a first answer: the addresses go into the holder\'s sets before the answer is returned.',
+        "The holder-feed row adds what a real run pays on a first answer: the addresses go into the holder's sets before the answer is returned.",
     );
     return lines;
   } finally {

@@ -79,7 +79,11 @@ export const fmtRatio = (r: number) => `${r.toFixed(2)}x`;
 export const fmtPct = (r: number) => `${(r * 100).toFixed(1)} %`;
 
 /** Runs `fn` once per variant per repetition, rotating the order so that no variant always goes first. */
-export async function interleave<K extends string, T>(variants: K[], reps: number, fn: (variant: K) => Promise<T>): Promise<Record<K, T[]>> {
+export async function interleave<K extends string, T>(
+  variants: K[],
+  reps: number,
+  fn: (variant: K) => Promise<T>,
+): Promise<Record<K, T[]>> {
   const out = Object.fromEntries(variants.map((v) => [v, [] as T[]])) as Record<K, T[]>;
   for (let rep = 0; rep < reps; rep++) {
     for (let i = 0; i < variants.length; i++) {
@@ -155,12 +159,20 @@ async function sameTree(a: string, b: string): Promise<boolean> {
 /** `buildfence run` arguments for a release build of `script` in the probe image. */
 export function runArgs(allow: string[], script: string, network?: string, dockerOptions?: string): string[] {
   return [
-    'run', '--grade', 'release',
+    'run',
+    '--grade',
+    'release',
     ...allow.flatMap((a) => ['--allow', a]),
     ...(network ? ['--network', network] : []),
     ...(dockerOptions ? [`--docker-options=${dockerOptions}`] : []),
-    '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh',
-    '--', script,
+    '--pull',
+    'never',
+    '--image',
+    PROBE_IMAGE,
+    '--shell',
+    'sh',
+    '--',
+    script,
   ];
 }
 
@@ -182,7 +194,20 @@ export async function benchNet(port = 7000): Promise<BenchNet> {
     await timed('docker', ['network', 'rm', name]);
   };
   try {
-    await docker(['run', '--detach', '--name', container, '--network', name, '--label', BENCH_LABEL, PROBE_IMAGE, 'probe', 'source', String(port)]);
+    await docker([
+      'run',
+      '--detach',
+      '--name',
+      container,
+      '--network',
+      name,
+      '--label',
+      BENCH_LABEL,
+      PROBE_IMAGE,
+      'probe',
+      'source',
+      String(port),
+    ]);
     const server = await docker(['inspect', '--format', `{{(index .NetworkSettings.Networks "${name}").IPAddress}}`, container]);
     return { name, server, port, remove };
   } catch (err) {
@@ -211,9 +236,11 @@ const SESSION_TIMEOUT_MS = 600_000 + STEP_TIMEOUT_MS;
 export async function fencedSession(cli: Cli, allow: string[], net: BenchNet, cwd: string): Promise<Session> {
   const tag = randomBytes(4).toString('hex');
   let ended = false;
-  const run = traced([...cli.argv, ...runArgs(allow, WAIT_SCRIPT, net.name, `--label=bfbench.session=${tag}`)], cwd, SESSION_TIMEOUT_MS).finally(
-    () => (ended = true),
-  );
+  const run = traced(
+    [...cli.argv, ...runArgs(allow, WAIT_SCRIPT, net.name, `--label=bfbench.session=${tag}`)],
+    cwd,
+    SESSION_TIMEOUT_MS,
+  ).finally(() => (ended = true));
   run.catch(() => undefined); // awaited in stop(), or reported below if the build never comes up
   const deadline = Date.now() + STEP_TIMEOUT_MS;
   let id = '';
@@ -279,11 +306,15 @@ export async function traced(argv: string[], cwd: string, timeoutMs?: number): P
   const recorder = await engineRecorder(path.join(dir, 'engine.sock'));
   try {
     const out = path.join(dir, 'trace');
-    const r = await timed('strace', ['-f', '--seccomp-bpf', '-q', '-e', 'trace=execve', '-e', 'signal=none', '-ttt', '-s', '64', '-o', out, ...argv], {
-      cwd,
-      timeoutMs,
-      env: { ...process.env, DOCKER_HOST: `unix://${recorder.socket}` },
-    });
+    const r = await timed(
+      'strace',
+      ['-f', '--seccomp-bpf', '-q', '-e', 'trace=execve', '-e', 'signal=none', '-ttt', '-s', '64', '-o', out, ...argv],
+      {
+        cwd,
+        timeoutMs,
+        env: { ...process.env, DOCKER_HOST: `unix://${recorder.socket}` },
+      },
+    );
     if (r.code !== 0) throw new Error(`traced run exited with ${r.code}:\n${(r.stdout + r.stderr).trim().slice(-2000)}`);
     const trace = parseTrace(await fs.readFile(out, 'utf8'));
     const rel = (t: number) => t - trace.startedAt;
@@ -310,7 +341,9 @@ interface ApiCall {
 }
 
 /** A unix socket that passes every byte to the engine's and notes each request's start and last answer byte. */
-async function engineRecorder(socket: string): Promise<{ socket: string; calls: ApiCall[]; marks: Map<string, number>; close(): Promise<void> }> {
+async function engineRecorder(
+  socket: string,
+): Promise<{ socket: string; calls: ApiCall[]; marks: Map<string, number>; close(): Promise<void> }> {
   const now = () => performance.timeOrigin + performance.now();
   const engine = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
   const recorder = { socket, calls: [] as ApiCall[], marks: new Map<string, number>(), close: async () => undefined };
@@ -324,7 +357,8 @@ async function engineRecorder(socket: string): Promise<{ socket: string; calls: 
       const line = /^(GET|POST|DELETE|PUT|HEAD) (\S+) HTTP\/1\.1/.exec(d.toString('latin1', 0, Math.min(d.length, 2048)));
       if (line) {
         current = { method: line[1], path: apiPath(line[2]), start: now(), end: now() };
-        if (current.path === '/containers/create') current.path += /[?&]name=buildfence-[0-9a-f]{12}-holder/.test(line[2]) ? ' (holder)' : ' (build)';
+        if (current.path === '/containers/create')
+          current.path += /[?&]name=buildfence-[0-9a-f]{12}-holder/.test(line[2]) ? ' (holder)' : ' (build)';
         recorder.calls.push(current);
       }
       upstream.write(d);
@@ -377,7 +411,7 @@ function parseTrace(text: string): { totalMs: number; startedAt: number; docker:
     }
     const exit = /^(\d+) +(\d+\.\d+) \+\+\+ (?:exited|killed)/.exec(line);
     const proc = exit && procs.get(Number(exit[1]));
-    if (proc) proc.end = Number(exit![2]) * 1000;
+    if (proc) proc.end = Number(exit[2]) * 1000;
   }
   const top = root === undefined ? undefined : procs.get(root);
   if (!top || Number.isNaN(top.end)) throw new Error('strace output has no start or end of the traced command');
@@ -385,7 +419,10 @@ function parseTrace(text: string): { totalMs: number; startedAt: number; docker:
   return {
     totalMs: top.end - top.start,
     startedAt: top.start,
-    docker: [...procs.values()].filter((p) => p !== top && /(^|\/)docker$/.test(p.argv[0] ?? '')).map(rel).sort((a, b) => a.start - b.start),
+    docker: [...procs.values()]
+      .filter((p) => p !== top && /(^|\/)docker$/.test(p.argv[0] ?? ''))
+      .map(rel)
+      .sort((a, b) => a.start - b.start),
   };
 }
 
@@ -407,7 +444,10 @@ export async function describeMachine(): Promise<string> {
   const dirty = await timed('git', ['-C', ROOT, 'status', '--porcelain', 'src']);
   const others = (await docker(['ps', '--quiet'])).split('\n').filter(Boolean).length;
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
-  const code = commit.code === 0 ? `commit ${commit.stdout.trim()}${dirty.stdout.trim() ? ' with uncommitted changes in src/' : ''}` : 'not a git checkout';
+  const code =
+    commit.code === 0
+      ? `commit ${commit.stdout.trim()}${dirty.stdout.trim() ? ' with uncommitted changes in src/' : ''}`
+      : 'not a git checkout';
   return (
     `${code}; ${os.availableParallelism()} CPUs (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
     `kernel ${os.release()}, Docker engine ${server} (client ${client}), Node ${process.version}; ` +

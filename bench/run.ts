@@ -61,7 +61,11 @@ async function main(): Promise<void> {
       console.log(`== ${title}`);
       const before = os.loadavg()[0];
       const body = await run(clis, settings);
-      const section = [`Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; ${loadNote(before)}.`, '', ...body];
+      const section = [
+        `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; ${loadNote(before)}.`,
+        '',
+        ...body,
+      ];
       console.log(section.join('\n'));
       if (write) await writeSection(name, title, section.join('\n'));
     }
@@ -80,7 +84,8 @@ async function writeSection(name: string, title: string, body: string): Promise<
   let text = await fs.readFile(RESULTS_FILE, 'utf8').catch(() => '# Benchmarks\n');
   const block = `${begin}\n${body}\n${end}`;
   const [from, to] = [text.indexOf(begin), text.indexOf(end)];
-  text = from >= 0 && to > from ? text.slice(0, from) + block + text.slice(to + end.length) : `${text.trimEnd()}\n\n## ${title}\n\n${block}\n`;
+  text =
+    from >= 0 && to > from ? text.slice(0, from) + block + text.slice(to + end.length) : `${text.trimEnd()}\n\n## ${title}\n\n${block}\n`;
   await fs.writeFile(RESULTS_FILE, text);
 }
 

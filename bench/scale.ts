@@ -2,8 +2,20 @@
 // how many new TCP connections per second pass the fence to the one server the build may reach.
 import { phases, type Phases } from './setup.js';
 import {
-  benchNet, fencedSession, fmtDeltaMs, fmtMs, fmtPct, interleave, median, pairedRatio, runArgs,
-  traced, unfencedSession, type Clis, type Session, type Trace,
+  benchNet,
+  fencedSession,
+  fmtDeltaMs,
+  fmtMs,
+  fmtPct,
+  interleave,
+  median,
+  pairedRatio,
+  runArgs,
+  traced,
+  unfencedSession,
+  type Clis,
+  type Session,
+  type Trace,
 } from './lib.js';
 
 const SIZES = [1, 100, 10_000] as const;
@@ -37,7 +49,7 @@ interface Load {
 }
 
 type Size = `${(typeof SIZES)[number]}`;
-const SIZE_KEYS = SIZES.map((n) => `${n}` as Size);
+const SIZE_KEYS = SIZES.map((n): Size => `${n}`);
 
 export async function scaleBench(clis: Clis, reps: number, seconds: number): Promise<string[]> {
   const net = await benchNet();
@@ -76,18 +88,20 @@ export async function scaleBench(clis: Clis, reps: number, seconds: number): Pro
     });
     const biggest = stats[stats.length - 1];
     for (const s of stats) {
-      console.log(`scale ${s.n}: load ${fmtMs(s.loadMs)} + verify ${fmtMs(s.verifyMs)}, ${Math.round(s.rate)} conn/s (${fmtPct(s.vsOne)} of 1 entry)`);
+      console.log(
+        `scale ${s.n}: load ${fmtMs(s.loadMs)} + verify ${fmtMs(s.verifyMs)}, ${Math.round(s.rate)} conn/s (${fmtPct(s.vsOne)} of 1 entry)`,
+      );
     }
     console.log(`scale unfenced: ${Math.round(median(rates.unfenced))} conn/s`);
     const range = (xs: number[]) => `${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))}`;
     return [
       `${reps} rounds of each measurement; each round runs every variant once, in an order that rotates. Values are ` +
-        'medians; ratios and differences are medians of the per-round ones. Entries: the server\'s `IP:PORT` plus, in ' +
+        "medians; ratios and differences are medians of the per-round ones. Entries: the server's `IP:PORT` plus, in " +
         'thirds, /32 hosts, /24 networks and /32 hosts with `:443`, all in 10.0.0.0/8 (rules only).',
       '',
       'Load: release runs of `true` through the bundled CLI with `--network` set to an internal network, traced ' +
-        '(bench/lib.ts `traced`): the holder\'s process restores the rules and prints them back between two marks on ' +
-        'its output, then node compares them up to the build\'s start.',
+        "(bench/lib.ts `traced`): the holder's process restores the rules and prints them back between two marks on " +
+        "its output, then node compares them up to the build's start.",
       '',
       `Rate: one fenced build per size and one unfenced container (the probe image on the same network) stay up ` +
         `together; in turn, \`probe rate\` runs in each with \`docker exec\` for ${seconds} s against one \`probe source\` ` +
@@ -125,7 +139,8 @@ function load(t: Trace): Load {
   const api = (method: string, p: string) => t.docker.find((x) => x.argv[0] === 'api' && x.argv[1] === method && x.argv[2] === p);
   const buildStart = api('POST', '/containers/{build}/start');
   const build = api('POST', '/containers/{build}/attach');
-  if (!buildStart || !build || t.loadingAt === undefined || t.loadedAt === undefined) throw new Error('the traced run has no rule load or no build');
+  if (!buildStart || !build || t.loadingAt === undefined || t.loadedAt === undefined)
+    throw new Error('the traced run has no rule load or no build');
   return {
     loadMs: t.loadedAt - t.loadingAt,
     verifyMs: buildStart.start - t.loadedAt,

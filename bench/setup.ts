@@ -3,8 +3,22 @@
 // buildfence's time goes, process by process and request by request.
 import { randomBytes } from 'node:crypto';
 import {
-  BENCH_LABEL, HOLDER_IMAGE, PROBE_IMAGE, dockerVerb, fmtMs, fmtRatio, interleave, median, must, pairedRatio, runArgs, timed, traced,
-  type Cli, type Clis, type Trace,
+  BENCH_LABEL,
+  HOLDER_IMAGE,
+  PROBE_IMAGE,
+  dockerVerb,
+  fmtMs,
+  fmtRatio,
+  interleave,
+  median,
+  must,
+  pairedRatio,
+  runArgs,
+  timed,
+  traced,
+  type Cli,
+  type Clis,
+  type Trace,
 } from './lib.js';
 
 /** TEST-NET-2 addresses, half of them with a port: rules only, no packet is sent to them. */
@@ -52,7 +66,8 @@ export async function setupBench(clis: Clis, reps: number): Promise<string[]> {
 }
 
 async function measure(clis: Clis, reps: number, network: string): Promise<string[]> {
-  const bf = (cli: Cli, net?: string) => () => must(cli.argv[0], [...cli.argv.slice(1), ...runArgs(ENTRIES, 'true', net)], { cwd: clis.workspace });
+  const bf = (cli: Cli, net?: string) => () =>
+    must(cli.argv[0], [...cli.argv.slice(1), ...runArgs(ENTRIES, 'true', net)], { cwd: clis.workspace });
   const run: Record<Variant, () => Promise<{ ms: number }>> = {
     plain: () => must('docker', ['run', '--rm', '--label', BENCH_LABEL, PROBE_IMAGE, 'true']),
     manual: handMade,
@@ -111,7 +126,7 @@ async function measure(clis: Clis, reps: number, network: string): Promise<strin
     '',
     `Where the time goes: ${reps} runs of each CLI under \`strace -f -e trace=execve\` (start and exit of every ` +
       'process, nothing else is stopped) with DOCKER_HOST pointing at a proxy in front of the engine that notes when ' +
-      'each API request starts and when its last answer byte passes (for attach and exec: the stream\'s end), medians ' +
+      "each API request starts and when its last answer byte passes (for attach and exec: the stream's end), medians " +
       'per phase. "node" rows are the CLI\'s own time: start-up, rendering and comparing rules, waiting on nothing.',
     '',
     '| phase | for | bundled | tsx |',

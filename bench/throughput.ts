@@ -12,7 +12,9 @@ export async function throughputBench(clis: Clis, reps: number, bytes: number): 
     const fenced = await fencedSession(clis.bundle, [`${net.server}:${net.port}`], net, clis.workspace);
     sessions.push(fenced);
     const probe = ['bulk', net.server, String(net.port), String(bytes)];
-    const runs = await interleave(['unfenced', 'fenced'] as const, reps, async (v) => mbps(await (v === 'fenced' ? fenced : unfenced).probe(probe)));
+    const runs = await interleave(['unfenced', 'fenced'] as const, reps, async (v) =>
+      mbps(await (v === 'fenced' ? fenced : unfenced).probe(probe)),
+    );
     const [u, f, ratio] = [median(runs.unfenced), median(runs.fenced), pairedRatio(runs.fenced, runs.unfenced)];
     console.log(`throughput: unfenced ${u.toFixed(0)} MB/s, fenced ${f.toFixed(0)} MB/s (${fmtPct(ratio)})`);
     const range = (xs: number[]) => `${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}`;

@@ -16,12 +16,12 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-TIFNCIE2.js";
+} from "./chunks/chunk-AIYFADI4.js";
 import {
   renderNetworkPolicy,
   renderPod,
   require_shell_quote
-} from "./chunks/chunk-RUICC7NY.js";
+} from "./chunks/chunk-XZP3OXPK.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM
@@ -194,7 +194,8 @@ async function main(argv) {
   if (positionals[0] === "pod-verify" && positionals.length === 2) return podVerify(positionals[1]);
   if (positionals[0] === "pod-resolver" && positionals.length === 1) return podResolver().then(() => 0);
   const verb = positionals[0];
-  if (verb !== "run" && verb !== "render-pod" || positionals.length !== 1) throw new Error(`expected 'run', 'render-pod' or 'check-policy'.
+  if (verb !== "run" && verb !== "render-pod" || positionals.length !== 1)
+    throw new Error(`expected 'run', 'render-pod' or 'check-policy'.
 
 ${USAGE}`);
   if (command.length === 0) throw new Error(`no command given after '--'.
@@ -211,7 +212,8 @@ ${USAGE}`);
   const spec = readRunSpec((name) => inputs[name] ?? "", { workspace: process.cwd(), allowlistSource: "--allow" });
   if (verb === "render-pod") {
     const sidecars = flag.sidecars ?? "native";
-    if (sidecars !== "native" && sidecars !== "regular") throw new Error(`--sidecars has invalid value '${sidecars}'. Expected 'native' or 'regular'.`);
+    if (sidecars !== "native" && sidecars !== "regular")
+      throw new Error(`--sidecars has invalid value '${sidecars}'. Expected 'native' or 'regular'.`);
     process.stdout.write(
       await renderPodManifest(spec, {
         networkPolicy: Boolean(flag.networkpolicy),
@@ -237,7 +239,8 @@ ${USAGE}`);
   const named = files[0] ?? policyFlag ?? "";
   try {
     const policy = loadPolicy(named, process.cwd(), "check-policy");
-    if (policy.file === void 0) throw new Error(`there is no ${DEFAULT_POLICY} here; name the policy file: buildfence check-policy FILE`);
+    if (policy.file === void 0)
+      throw new Error(`there is no ${DEFAULT_POLICY} here; name the policy file: buildfence check-policy FILE`);
     process.stdout.write(describePolicy(policy));
     return 0;
   } catch (err) {

@@ -3,9 +3,9 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   runAction,
   setFailed
-} from "./chunks/chunk-O5FJWIY6.js";
-import "./chunks/chunk-TIFNCIE2.js";
-import "./chunks/chunk-RUICC7NY.js";
+} from "./chunks/chunk-6E6AWO4J.js";
+import "./chunks/chunk-AIYFADI4.js";
+import "./chunks/chunk-XZP3OXPK.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

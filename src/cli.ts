@@ -109,7 +109,8 @@ async function main(argv: string[]): Promise<number> {
   if (positionals[0] === 'pod-verify' && positionals.length === 2) return podVerify(positionals[1]);
   if (positionals[0] === 'pod-resolver' && positionals.length === 1) return podResolver().then(() => 0);
   const verb = positionals[0];
-  if ((verb !== 'run' && verb !== 'render-pod') || positionals.length !== 1) throw new Error(`expected 'run', 'render-pod' or 'check-policy'.\n\n${USAGE}`);
+  if ((verb !== 'run' && verb !== 'render-pod') || positionals.length !== 1)
+    throw new Error(`expected 'run', 'render-pod' or 'check-policy'.\n\n${USAGE}`);
   if (command.length === 0) throw new Error(`no command given after '--'.\n\n${USAGE}`);
 
   const flag = values as Record<string, string | string[] | boolean | undefined>;
@@ -123,7 +124,8 @@ async function main(argv: string[]): Promise<number> {
   const spec = readRunSpec((name) => inputs[name] ?? '', { workspace: process.cwd(), allowlistSource: '--allow' });
   if (verb === 'render-pod') {
     const sidecars = (flag.sidecars as string | undefined) ?? 'native';
-    if (sidecars !== 'native' && sidecars !== 'regular') throw new Error(`--sidecars has invalid value '${sidecars}'. Expected 'native' or 'regular'.`);
+    if (sidecars !== 'native' && sidecars !== 'regular')
+      throw new Error(`--sidecars has invalid value '${sidecars}'. Expected 'native' or 'regular'.`);
     process.stdout.write(
       await renderPodManifest(spec, {
         networkPolicy: Boolean(flag.networkpolicy),
@@ -148,7 +150,8 @@ function checkPolicy(files: string[], policyFlag: string | undefined): number {
   const named = files[0] ?? policyFlag ?? '';
   try {
     const policy = loadPolicy(named, process.cwd(), 'check-policy');
-    if (policy.file === undefined) throw new Error(`there is no ${DEFAULT_POLICY} here; name the policy file: buildfence check-policy FILE`);
+    if (policy.file === undefined)
+      throw new Error(`there is no ${DEFAULT_POLICY} here; name the policy file: buildfence check-policy FILE`);
     process.stdout.write(describePolicy(policy));
     return 0;
   } catch (err) {

@@ -118,7 +118,9 @@ function readSeconds(value: string, input: string, fallback: number): number {
 function readMode(value: string, gradeMode: Mode): Mode {
   if (value === '') return gradeMode;
   if (value === 'block' || value === 'audit') return value;
-  throw new InputError(`Input 'mode' has invalid value '${value}'. Expected 'block' or 'audit' (or leave it empty to use the grade's mode).`);
+  throw new InputError(
+    `Input 'mode' has invalid value '${value}'. Expected 'block' or 'audit' (or leave it empty to use the grade's mode).`,
+  );
 }
 
 function readShell(value: string): string[] {
@@ -137,7 +139,9 @@ function readEnv(value: string): Array<[string, string]> {
     const eq = line.indexOf('=');
     const key = eq < 0 ? line.trim() : line.slice(0, eq).trim();
     if (eq < 0 || !ENV_NAME.test(key)) {
-      throw new InputError(`Input 'env' has invalid line '${line}'. Expected KEY=VALUE, one per line, KEY made of letters, digits and '_'.`);
+      throw new InputError(
+        `Input 'env' has invalid line '${line}'. Expected KEY=VALUE, one per line, KEY made of letters, digits and '_'.`,
+      );
     }
     pairs.push([key, line.slice(eq + 1)]);
   }
@@ -160,7 +164,9 @@ const SOCKET_PARENTS = ['/', '/var', '/run', '/var/run'];
 
 function checkWorkspace(dir: string): string {
   if (SOCKET_PARENTS.includes(dir)) {
-    throw new InputError(`The workspace '${dir}' would be mounted into the build and contains the Docker socket. Run from a project directory.`);
+    throw new InputError(
+      `The workspace '${dir}' would be mounted into the build and contains the Docker socket. Run from a project directory.`,
+    );
   }
   return dir;
 }
@@ -169,7 +175,7 @@ function checkNetwork(network: string): void {
   if (network === 'host' || network === 'none' || network.startsWith('container:')) {
     throw new InputError(
       `Input 'network' cannot be '${network}': the holder needs a network namespace of its own ` +
-        '(with host it would rewrite the runner\'s firewall). Name a bridge network, or leave it empty for Docker\'s default bridge.',
+        "(with host it would rewrite the runner's firewall). Name a bridge network, or leave it empty for Docker's default bridge.",
     );
   }
 }

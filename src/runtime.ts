@@ -11,7 +11,11 @@ export type Runtime = 'docker' | 'kubernetes';
  * `auto`: kubernetes on a Kubernetes-mode runner (ACTIONS_RUNNER_POD_NAME set) where no Docker
  * engine answers, docker otherwise.
  */
-export async function chooseRuntime(value: RunSpec['runtime'], env: NodeJS.ProcessEnv, dockerAnswers: () => Promise<boolean>): Promise<Runtime> {
+export async function chooseRuntime(
+  value: RunSpec['runtime'],
+  env: NodeJS.ProcessEnv,
+  dockerAnswers: () => Promise<boolean>,
+): Promise<Runtime> {
   if (value !== 'auto') return value;
   if (!env.ACTIONS_RUNNER_POD_NAME) return 'docker';
   return (await dockerAnswers()) ? 'docker' : 'kubernetes';

@@ -102,7 +102,11 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
         drainMark: { from: gateway4, port: markPort },
       });
       await writeRuleFiles(dirs.rules, rules);
-      await step(() => holderStep(spec.holderImage, () => createContainer(names.holder, holderConfig({ id, image: imageId, network, rulesDir: dirs.rules, command: holderCommand() }))));
+      await step(() =>
+        holderStep(spec.holderImage, () =>
+          createContainer(names.holder, holderConfig({ id, image: imageId, network, rulesDir: dirs.rules, command: holderCommand() })),
+        ),
+      );
       // Attached before it starts: the holder prints the read-back, then becomes the reader.
       const holder = await HolderOutput.attach(names.holder, spec.holderImage);
       const reader = (dns.reader = DeniedReader.watch(holder.reader));
@@ -139,7 +143,9 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
     // The reader stops once the mark is through; the teardown then removes both containers.
     const packets = await dns.reader!.stop(mark);
     if (mark && !dns.reader!.markSeen) {
-      log.info(`The end-of-run mark did not reach the holder (is the engine on another machine?): the reader waited ${DRAIN_MS} ms for the last denied attempts instead.`);
+      log.info(
+        `The end-of-run mark did not reach the holder (is the engine on another machine?): the reader waited ${DRAIN_MS} ms for the last denied attempts instead.`,
+      );
     }
     for (const e of dns.resolver!.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
@@ -238,7 +244,7 @@ async function runBuild(names: ResourceNames, log: Log, holderLost: Promise<void
       await startContainer(names.build);
     } catch (err) {
       output.close();
-      throw new Error(`Cannot start the build container: ${(err as Error).message}`);
+      throw new Error(`Cannot start the build container: ${(err as Error).message}`, { cause: err });
     }
     await Promise.all(ends);
   });

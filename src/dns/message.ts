@@ -92,7 +92,7 @@ export function readAnswer(buf: Buffer, name: string): Answer {
     const current = chain[chain.length - 1];
     const cname = answers.find((a) => a.type === 'CNAME' && normalizeName(a.name) === current);
     if (!cname) break;
-    const target = normalizeName(String(cname.data));
+    const target = normalizeName(cname.data as string);
     if (chain.includes(target)) break;
     chain.push(target);
   }

@@ -7,7 +7,17 @@ import * as net from 'node:net';
 import { setMembers } from '../firewall/ruleset.js';
 import type { Entry, Mode, NameEntry } from '../types.js';
 import { matchingEntries } from './match.js';
-import { errorReply, MalformedQuery, parseQuery, readAnswer, replayReply, storeReply, type Answer, type Learned, type StoredReply } from './message.js';
+import {
+  errorReply,
+  MalformedQuery,
+  parseQuery,
+  readAnswer,
+  replayReply,
+  storeReply,
+  type Answer,
+  type Learned,
+  type StoredReply,
+} from './message.js';
 import type { Forwarder } from './upstream.js';
 import type { TimedMember } from './feed.js';
 
@@ -338,7 +348,15 @@ export class Resolver {
     const verdict = asked.permitted ? 'allowed' : 'refused';
     const forwarded = asked.permitted || this.options.mode !== 'block';
     const row = (name: string, folded: boolean): Tally => ({
-      name, type: asked.type, verdict, forwarded, addresses: new Set(), count: 0, first: now, last: now, ...(folded ? { folded: true as const } : {}),
+      name,
+      type: asked.type,
+      verdict,
+      forwarded,
+      addresses: new Set(),
+      count: 0,
+      first: now,
+      last: now,
+      ...(folded ? { folded: true as const } : {}),
     });
     if (this.decisions.size < DECISION_LIMIT) {
       const t = row(asked.name, false);

@@ -18,7 +18,10 @@ export class UpstreamError extends Error {}
  * separated. Names are refused: the resolver must not need a resolver.
  */
 export function parseUpstreams(value: string, source: string): Upstream[] {
-  const items = value.split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
   return items.map((item) => {
     const m = /^\[([^\]]+)\]:(\d+)$/.exec(item) ?? /^([^:]+):(\d+)$/.exec(item);
     const [host, port] = m ? [m[1], Number(m[2])] : [item, 53];

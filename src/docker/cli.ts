@@ -40,7 +40,11 @@ export function docker(args: string[], options: DockerCallOptions = {}): Promise
       timeoutMs > 0
         ? setTimeout(() => {
             child.kill('SIGKILL');
-            reject(new DockerError(`docker ${args[0]} did not answer within ${timeoutMs / 1000} s: is the Docker engine hung? Check it, or DOCKER_HOST.`));
+            reject(
+              new DockerError(
+                `docker ${args[0]} did not answer within ${timeoutMs / 1000} s: is the Docker engine hung? Check it, or DOCKER_HOST.`,
+              ),
+            );
           }, timeoutMs)
         : undefined;
     child.on('error', (e) => {

@@ -42,7 +42,9 @@ export function contextEngine(env: NodeJS.ProcessEnv, files: Files = disk): Engi
     try {
       name = config ? (JSON.parse(config) as { currentContext?: string }).currentContext : undefined;
     } catch {
-      throw new Error(`${path.join(configDir, 'config.json')} is not valid JSON, so the Docker context cannot be read. Fix the file, or set DOCKER_HOST.`);
+      throw new Error(
+        `${path.join(configDir, 'config.json')} is not valid JSON, so the Docker context cannot be read. Fix the file, or set DOCKER_HOST.`,
+      );
     }
   }
   if (!name || name === 'default') return undefined;
@@ -51,12 +53,16 @@ export function contextEngine(env: NodeJS.ProcessEnv, files: Files = disk): Engi
   const meta = files.read(metaFile);
   let endpoint: { Host?: string; SkipTLSVerify?: boolean } | undefined;
   try {
-    endpoint = meta ? (JSON.parse(meta) as { Endpoints?: { docker?: { Host?: string; SkipTLSVerify?: boolean } } }).Endpoints?.docker : undefined;
+    endpoint = meta
+      ? (JSON.parse(meta) as { Endpoints?: { docker?: { Host?: string; SkipTLSVerify?: boolean } } }).Endpoints?.docker
+      : undefined;
   } catch {
     endpoint = undefined;
   }
   if (!endpoint?.Host) {
-    throw new Error(`Docker context '${name}' is selected, but ${metaFile} names no engine. Select another context (docker context use), or set DOCKER_HOST.`);
+    throw new Error(
+      `Docker context '${name}' is selected, but ${metaFile} names no engine. Select another context (docker context use), or set DOCKER_HOST.`,
+    );
   }
   const tls = path.join(configDir, 'contexts', 'tls', hash, 'docker');
   if (!files.exists(tls)) return { DOCKER_HOST: endpoint.Host };

@@ -55,7 +55,9 @@ function failure(what: string, err: unknown, timeoutMs: number): EngineError {
   }
   if (e.statusCode === undefined) {
     const at = process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
-    return new EngineError(`Cannot connect to the Docker engine at ${at} (${what}): ${e.message ?? String(err)}. Start it, or check DOCKER_HOST.`);
+    return new EngineError(
+      `Cannot connect to the Docker engine at ${at} (${what}): ${e.message ?? String(err)}. Start it, or check DOCKER_HOST.`,
+    );
   }
   const reason = e.json?.message ?? (e.message ?? '').replace(/^\(HTTP code \d+\) \S+ - /, '').trim();
   return new EngineError(reason, e.statusCode);
@@ -90,7 +92,12 @@ export function api<T = unknown>(method: 'GET' | 'POST' | 'DELETE', path: string
 }
 
 /** A hijacked connection (attach, exec start): the raw duplex socket. */
-function hijack(path: string, query: Record<string, unknown>, body?: unknown, stdin = false): Promise<NodeJS.ReadWriteStream & { destroy(): void }> {
+function hijack(
+  path: string,
+  query: Record<string, unknown>,
+  body?: unknown,
+  stdin = false,
+): Promise<NodeJS.ReadWriteStream & { destroy(): void }> {
   return new Promise((resolve, reject) => {
     const what = `POST ${path}`;
     try {
@@ -103,7 +110,8 @@ function hijack(path: string, query: Record<string, unknown>, body?: unknown, st
           openStdin: stdin,
           statusCodes: statusCodes([101]),
         },
-        (err, data) => (err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve(data as NodeJS.ReadWriteStream & { destroy(): void })),
+        (err, data) =>
+          err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve(data as NodeJS.ReadWriteStream & { destroy(): void }),
       );
     } catch (err) {
       reject(failure(what, err, DOCKER_TIMEOUT_MS));

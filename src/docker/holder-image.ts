@@ -13,7 +13,7 @@ export function projectRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!fs.existsSync(path.join(dir, 'holder', 'Dockerfile'))) {
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('Cannot find buildfence\'s holder/Dockerfile next to the running code.');
+    if (parent === dir) throw new Error("Cannot find buildfence's holder/Dockerfile next to the running code.");
     dir = parent;
   }
   return dir;
@@ -29,10 +29,16 @@ export async function ensureHolderImage(image: string, pull: RunSpec['pull'], lo
   const id = await imageId(image);
   if (id) return id;
   if (image !== DEFAULT_HOLDER_IMAGE) {
-    if (pull === 'never') throw new Error(`Holder image ${image} is not on the Docker engine and input 'pull' is 'never'. Pull or build it first, or set 'pull' to 'missing'.`);
+    if (pull === 'never')
+      throw new Error(
+        `Holder image ${image} is not on the Docker engine and input 'pull' is 'never'. Pull or build it first, or set 'pull' to 'missing'.`,
+      );
     log.info(`Holder image ${image} is missing; pulling it.`);
     const pulled = await docker(['pull', '--quiet', image], { timeoutMs: 0 });
-    if (pulled.exitCode !== 0) throw new Error(`Cannot pull the holder image ${image}: ${lastLine(pulled.stderr) || 'docker pull failed'}. The build was not started.`);
+    if (pulled.exitCode !== 0)
+      throw new Error(
+        `Cannot pull the holder image ${image}: ${lastLine(pulled.stderr) || 'docker pull failed'}. The build was not started.`,
+      );
     return present(image);
   }
   const root = projectRoot();

@@ -8,7 +8,16 @@ import { NFLOG_GROUP } from '../firewall/ruleset.js';
 import { attach, waitExit } from './engine.js';
 
 /** tcpdump on both NFLOG groups, one line per packet, as soon as it is seen. */
-export const READER_COMMAND = ['tcpdump', '-tt', '-q', '-n', '-l', '-e', '-i', `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit},${NFLOG_GROUP.mark}`];
+export const READER_COMMAND = [
+  'tcpdump',
+  '-tt',
+  '-q',
+  '-n',
+  '-l',
+  '-e',
+  '-i',
+  `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit},${NFLOG_GROUP.mark}`,
+];
 
 /** The holder container's entrypoint and command. */
 export function holderCommand(): { entrypoint: string[]; cmd: string[] } {
@@ -22,11 +31,7 @@ export class HolderOutput {
   readonly reader: { stdout: Readable; stderr: Readable; close(): void };
 
   /** `exitCode` is asked only when the output ends before the read-back: the load failed. */
-  constructor(
-    output: { stdout: Readable; stderr: Readable; close(): void },
-    holderImage: string,
-    exitCode: () => Promise<number>,
-  ) {
+  constructor(output: { stdout: Readable; stderr: Readable; close(): void }, holderImage: string, exitCode: () => Promise<number>) {
     const after = new PassThrough();
     this.reader = { stdout: after, stderr: output.stderr, close: () => output.close() };
     let stderr = '';

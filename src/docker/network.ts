@@ -43,7 +43,9 @@ export function parseSubnets(net: NetworkInspect): string[] {
 /** Gateway addresses of every subnet; Docker's default (the subnet's first host) where none is set. */
 export function parseGateways(net: NetworkInspect): string[] {
   if (net.Driver === 'host' || net.Driver === 'null') {
-    throw new Error(`Input 'network': '${net.Name}' uses the ${net.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`);
+    throw new Error(
+      `Input 'network': '${net.Name}' uses the ${net.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`,
+    );
   }
   const gateways: string[] = [];
   for (const config of net.IPAM?.Config ?? []) {

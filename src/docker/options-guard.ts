@@ -27,30 +27,139 @@ export function parseDockerOptions(value: string): string[] {
 // whatever that word looks like. A flag outside these lists is refused unless written with `=`,
 // because only then is it clear where its value ends.
 const BOOLEAN_FLAGS = new Set([
-  'detach', 'disable-content-trust', 'help', 'init', 'interactive', 'no-healthcheck', 'oom-kill-disable',
-  'privileged', 'publish-all', 'quiet', 'read-only', 'rm', 'sig-proxy', 'tty', 'use-api-socket',
+  'detach',
+  'disable-content-trust',
+  'help',
+  'init',
+  'interactive',
+  'no-healthcheck',
+  'oom-kill-disable',
+  'privileged',
+  'publish-all',
+  'quiet',
+  'read-only',
+  'rm',
+  'sig-proxy',
+  'tty',
+  'use-api-socket',
 ]);
 const VALUE_FLAGS = new Set([
-  'add-host', 'annotation', 'attach', 'blkio-weight', 'blkio-weight-device', 'cap-add', 'cap-drop', 'cgroup-parent',
-  'cgroupns', 'cidfile', 'cpu-count', 'cpu-percent', 'cpu-period', 'cpu-quota', 'cpu-rt-period', 'cpu-rt-runtime',
-  'cpu-shares', 'cpus', 'cpuset-cpus', 'cpuset-mems', 'detach-keys', 'device', 'device-cgroup-rule',
-  'device-read-bps', 'device-read-iops', 'device-write-bps', 'device-write-iops', 'dns', 'dns-option',
-  'dns-search', 'domainname', 'entrypoint', 'env', 'env-file', 'expose', 'gpus', 'group-add', 'health-cmd',
-  'health-interval', 'health-retries', 'health-start-interval', 'health-start-period', 'health-timeout', 'hostname',
-  'io-maxbandwidth', 'io-maxiops', 'ip', 'ip6', 'ipc', 'isolation', 'kernel-memory', 'label', 'label-file', 'link',
-  'link-local-ip', 'log-driver', 'log-opt', 'mac-address', 'memory', 'memory-reservation', 'memory-swap',
-  'memory-swappiness', 'mount', 'name', 'network', 'network-alias', 'oom-score-adj', 'pid', 'pids-limit',
-  'platform', 'publish', 'pull', 'restart', 'runtime', 'security-opt', 'shm-size', 'stop-signal', 'stop-timeout',
-  'storage-opt', 'sysctl', 'tmpfs', 'ulimit', 'user', 'userns', 'uts', 'volume', 'volume-driver', 'volumes-from',
+  'add-host',
+  'annotation',
+  'attach',
+  'blkio-weight',
+  'blkio-weight-device',
+  'cap-add',
+  'cap-drop',
+  'cgroup-parent',
+  'cgroupns',
+  'cidfile',
+  'cpu-count',
+  'cpu-percent',
+  'cpu-period',
+  'cpu-quota',
+  'cpu-rt-period',
+  'cpu-rt-runtime',
+  'cpu-shares',
+  'cpus',
+  'cpuset-cpus',
+  'cpuset-mems',
+  'detach-keys',
+  'device',
+  'device-cgroup-rule',
+  'device-read-bps',
+  'device-read-iops',
+  'device-write-bps',
+  'device-write-iops',
+  'dns',
+  'dns-option',
+  'dns-search',
+  'domainname',
+  'entrypoint',
+  'env',
+  'env-file',
+  'expose',
+  'gpus',
+  'group-add',
+  'health-cmd',
+  'health-interval',
+  'health-retries',
+  'health-start-interval',
+  'health-start-period',
+  'health-timeout',
+  'hostname',
+  'io-maxbandwidth',
+  'io-maxiops',
+  'ip',
+  'ip6',
+  'ipc',
+  'isolation',
+  'kernel-memory',
+  'label',
+  'label-file',
+  'link',
+  'link-local-ip',
+  'log-driver',
+  'log-opt',
+  'mac-address',
+  'memory',
+  'memory-reservation',
+  'memory-swap',
+  'memory-swappiness',
+  'mount',
+  'name',
+  'network',
+  'network-alias',
+  'oom-score-adj',
+  'pid',
+  'pids-limit',
+  'platform',
+  'publish',
+  'pull',
+  'restart',
+  'runtime',
+  'security-opt',
+  'shm-size',
+  'stop-signal',
+  'stop-timeout',
+  'storage-opt',
+  'sysctl',
+  'tmpfs',
+  'ulimit',
+  'user',
+  'userns',
+  'uts',
+  'volume',
+  'volume-driver',
+  'volumes-from',
   'workdir',
 ]);
 // Maps, not object literals: keys come from the user, and `constructor` is not a flag.
 /** Hidden spellings docker accepts for the same flag. */
-const ALIASES = new Map([['net', 'network'], ['net-alias', 'network-alias'], ['dns-opt', 'dns-option']]);
-const SHORT_FLAGS = new Map(Object.entries({
-  a: 'attach', c: 'cpu-shares', d: 'detach', e: 'env', h: 'hostname', i: 'interactive', l: 'label', m: 'memory',
-  p: 'publish', P: 'publish-all', q: 'quiet', t: 'tty', u: 'user', v: 'volume', w: 'workdir',
-}));
+const ALIASES = new Map([
+  ['net', 'network'],
+  ['net-alias', 'network-alias'],
+  ['dns-opt', 'dns-option'],
+]);
+const SHORT_FLAGS = new Map(
+  Object.entries({
+    a: 'attach',
+    c: 'cpu-shares',
+    d: 'detach',
+    e: 'env',
+    h: 'hostname',
+    i: 'interactive',
+    l: 'label',
+    m: 'memory',
+    p: 'publish',
+    P: 'publish-all',
+    q: 'quiet',
+    t: 'tty',
+    u: 'user',
+    v: 'volume',
+    w: 'workdir',
+  }),
+);
 
 interface Option {
   /** The long name, aliases resolved. */
@@ -85,8 +194,7 @@ export function checkDockerOptions(args: string[], mode: Mode, grade?: string, r
 function readOptions(args: string[]): { options: Option[]; problems: string[] } {
   const options: Option[] = [];
   const problems: string[] = [];
-  const missing = (written: string) =>
-    problems.push(`${INPUT} ends with '${written}', which needs a value. Give it one, or remove it.`);
+  const missing = (written: string) => problems.push(`${INPUT} ends with '${written}', which needs a value. Give it one, or remove it.`);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--' || arg === '-' || !arg.startsWith('-')) {
@@ -186,7 +294,7 @@ function refusals(option: Option, mode: Mode, realPath?: RealPath): Refusal[] {
     case 'restart':
       return always(LIFECYCLE);
     case 'help':
-      return always("docker would print its usage instead of running the build");
+      return always('docker would print its usage instead of running the build');
     case 'volumes-from':
       return always("another container's mounts could hand the build the Docker socket");
     case 'cgroupns':
@@ -195,9 +303,7 @@ function refusals(option: Option, mode: Mode, realPath?: RealPath): Refusal[] {
     case 'ipc':
     case 'uts':
     case 'userns':
-      return value.toLowerCase() === 'host'
-        ? always(HOST_NAMESPACE[option.name])
-        : inBlock(mode, `choosing the ${option.name} namespace`);
+      return value.toLowerCase() === 'host' ? always(HOST_NAMESPACE[option.name]) : inBlock(mode, `choosing the ${option.name} namespace`);
     case 'cap-add':
       return value.split(',').flatMap((cap) => capabilityRefusals(cap, mode));
     case 'security-opt':
@@ -217,9 +323,7 @@ function refusals(option: Option, mode: Mode, realPath?: RealPath): Refusal[] {
     case 'sysctl': {
       // runc also reads `net/ipv4/ip_forward` as `net.ipv4.ip_forward`.
       const key = splitOnce(value, '=')[0].trim().toLowerCase().replaceAll('/', '.');
-      return key.startsWith('net.')
-        ? always("the build shares the holder's network namespace, whose settings are the fence's")
-        : [];
+      return key.startsWith('net.') ? always("the build shares the holder's network namespace, whose settings are the fence's") : [];
     }
     case 'label':
       return /^buildfence/i.test(value.trim())
@@ -237,13 +341,15 @@ function refusals(option: Option, mode: Mode, realPath?: RealPath): Refusal[] {
 }
 
 // Adding one of these takes precedence over buildfence's --cap-drop, so they are refused outright.
-const FENCE_CAPABILITIES = new Map(Object.entries({
-  NET_ADMIN: 'the build must not hold NET_ADMIN (it could rewrite the fence)',
-  NET_RAW: 'the build must not hold NET_RAW (a raw packet socket bypasses the fence)',
-  SYS_ADMIN: 'the build must not hold SYS_ADMIN (it could leave the fenced namespaces)',
-  SYS_MODULE: 'the build must not hold SYS_MODULE (a kernel module could switch the fence off)',
-  ALL: 'ALL includes NET_ADMIN and NET_RAW, which would let the build rewrite or bypass the fence',
-}));
+const FENCE_CAPABILITIES = new Map(
+  Object.entries({
+    NET_ADMIN: 'the build must not hold NET_ADMIN (it could rewrite the fence)',
+    NET_RAW: 'the build must not hold NET_RAW (a raw packet socket bypasses the fence)',
+    SYS_ADMIN: 'the build must not hold SYS_ADMIN (it could leave the fenced namespaces)',
+    SYS_MODULE: 'the build must not hold SYS_MODULE (a kernel module could switch the fence off)',
+    ALL: 'ALL includes NET_ADMIN and NET_RAW, which would let the build rewrite or bypass the fence',
+  }),
+);
 
 function capabilityRefusals(cap: string, mode: Mode): Refusal[] {
   // Normalized as docker does: trimmed, upper case, CAP_ prefix optional.
@@ -307,8 +413,7 @@ function socketExposure(source: string): { reason: string; fix?: string } | unde
     if (segment !== '..') resolved.push(segment);
     else if (!absolute) {
       return { reason: "a relative path that climbs with '..' could reach the Docker socket", fix: 'Write the absolute path instead.' };
-    }
-    else resolved.pop();
+    } else resolved.pop();
   }
   const path = `${absolute ? '/' : './'}${resolved.join('/')}`.replace(/^\/var\/run(?=\/|$)/, '/run');
   if (SOCKET_NAMES.some((name) => path.endsWith(name))) return { reason: SOCKET_REASON };

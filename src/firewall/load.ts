@@ -86,7 +86,12 @@ export async function writeRuleFiles(dir: string, rules: Ruleset): Promise<void>
 /** Why the load ended before its read-back: what the holder said last, or its exit code. */
 export function loadFailure(holderImage: string, stderr: string, exitCode: number | undefined): FenceError {
   // The reader started beside the load and may have spoken since: its lines are not the reason.
-  const said = lastLine(stderr.split('\n').filter((l) => !/^(tcpdump: |listening on )/.test(l)).join('\n'));
+  const said = lastLine(
+    stderr
+      .split('\n')
+      .filter((l) => !/^(tcpdump: |listening on )/.test(l))
+      .join('\n'),
+  );
   return new FenceError(
     `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? 'unknown'}`}. ` +
       'The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); ' +

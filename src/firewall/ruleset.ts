@@ -198,7 +198,9 @@ function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[]
     out(`-m set --match-set ${setName(family, 'port', prefix)} dst,dst -j ${target}`),
     ...ipsets
       .filter((s): s is Required<SetContent> => s.prefix === prefix && s.range !== undefined)
-      .map(({ name, range: { proto, ports } }) => out(`-p ${proto} -m ${proto} --dport ${ports.from}:${ports.to} -m set --match-set ${name} dst -j ${target}`)),
+      .map(({ name, range: { proto, ports } }) =>
+        out(`-p ${proto} -m ${proto} --dport ${ports.from}:${ports.to} -m set --match-set ${name} dst -j ${target}`),
+      ),
   ];
   const rules: string[] = [];
   if (family === 4 && input.drainMark) {
@@ -215,7 +217,11 @@ function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[]
   for (const u of input.resolverUser?.upstreams ?? []) {
     if (ipaddr.parse(u.address).kind() !== (family === 4 ? 'ipv4' : 'ipv6')) continue;
     for (const proto of ['udp', 'tcp']) {
-      rules.push(out(`-d ${hostCidr(u.address)} -p ${proto} -m owner --uid-owner ${input.resolverUser!.uid} -m ${proto} --dport ${u.port} -j ACCEPT`));
+      rules.push(
+        out(
+          `-d ${hostCidr(u.address)} -p ${proto} -m owner --uid-owner ${input.resolverUser!.uid} -m ${proto} --dport ${u.port} -j ACCEPT`,
+        ),
+      );
     }
   }
   if (family === 4) {
@@ -244,7 +250,11 @@ function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[]
 
   // Audit mode records what block mode would refuse, and lets it through.
   if (input.mode === 'block') rules.push('-A BF-DENY -j BF-REJECT');
-  else rules.push(`-A BF-DENY -j NFLOG --nflog-prefix bf-audit --nflog-group ${NFLOG_GROUP.audit} --nflog-threshold 1`, '-A BF-DENY -j ACCEPT');
+  else
+    rules.push(
+      `-A BF-DENY -j NFLOG --nflog-prefix bf-audit --nflog-group ${NFLOG_GROUP.audit} --nflog-threshold 1`,
+      '-A BF-DENY -j ACCEPT',
+    );
   const guardedRanges = guarded.map((g) => ipaddr.parseCIDR(g));
   for (const e of allow.filter((x) => namesGuardedHost(x, guardedRanges))) {
     for (const proto of e.protocols) rules.push(`-A BF-GUARD -d ${e.cidr} ${protoMatch(proto, e)}-j ACCEPT`);

@@ -19,7 +19,9 @@ export function podVerify(readbackFile: string, env: NodeJS.ProcessEnv = process
     process.stdout.write('buildfence: the rules read back from the holder equal the rules rendered.\n');
     return 0;
   }
-  process.stderr.write(`buildfence: the rules read back from the holder differ from the rules rendered, so the build is not started:\n  ${diffs.join('\n  ')}\n`);
+  process.stderr.write(
+    `buildfence: the rules read back from the holder differ from the rules rendered, so the build is not started:\n  ${diffs.join('\n  ')}\n`,
+  );
   return 1;
 }
 
@@ -75,7 +77,9 @@ async function startResolver(env: NodeJS.ProcessEnv): Promise<{ resolver: Resolv
   const own = Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
   resolver.serve(own, feed, new Set(config.staticElements));
   fs.writeFileSync(path.join(POD_PATHS.ready, 'resolver'), '');
-  process.stderr.write(`buildfence resolver: listening on ${config.listen.address}:${config.listen.port}, upstreams ${config.upstreams.map((u) => `${u.address}:${u.port}`).join(', ')}\n`);
+  process.stderr.write(
+    `buildfence resolver: listening on ${config.listen.address}:${config.listen.port}, upstreams ${config.upstreams.map((u) => `${u.address}:${u.port}`).join(', ')}\n`,
+  );
   return { resolver, forwarder, feed };
 }
 

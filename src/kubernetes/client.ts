@@ -26,7 +26,16 @@ export async function kubernetesApi(): Promise<PodApi> {
             callback();
           },
         });
-        logs.log(namespace, name, container, sink, (err: unknown) => (err ? reject(err) : resolve()), { follow: true }).catch(reject);
+        logs
+          .log(
+            namespace,
+            name,
+            container,
+            sink,
+            (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(JSON.stringify(err))) : resolve()),
+            { follow: true },
+          )
+          .catch(reject);
       }),
     deletePod: async (namespace, name) => {
       await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: DELETE_GRACE_SECONDS });

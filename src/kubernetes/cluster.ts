@@ -32,7 +32,13 @@ async function loadApi(): Promise<PodApi> {
 }
 
 /** `api` and `wait` are for tests: the real client and the default polling otherwise. */
-export async function runInCluster(spec: RunSpec, log: Log, hooks: SandboxHooks = {}, api?: PodApi, wait?: WaitOptions): Promise<RunResult> {
+export async function runInCluster(
+  spec: RunSpec,
+  log: Log,
+  hooks: SandboxHooks = {},
+  api?: PodApi,
+  wait?: WaitOptions,
+): Promise<RunResult> {
   const runId = randomBytes(6).toString('hex');
   const namespace = await clusterNamespace();
   hooks.onStart?.({ runId, runtime: 'kubernetes', namespace });

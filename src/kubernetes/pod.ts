@@ -266,7 +266,20 @@ export function renderPod(input: PodInput): RenderedPod {
   const native = input.sidecars === 'native';
   const sidecar = (c: V1Container, ready: string): V1Container =>
     native
-      ? { ...c, restartPolicy: 'Always', startupProbe: { exec: { command: ready === 'fence' ? ['test', '-e', `${POD_PATHS.ready}/fence`] : [POD_PATHS.node, '-e', `require('fs').accessSync('${POD_PATHS.ready}/${ready}')`] }, periodSeconds: 1, failureThreshold: 60 } }
+      ? {
+          ...c,
+          restartPolicy: 'Always',
+          startupProbe: {
+            exec: {
+              command:
+                ready === 'fence'
+                  ? ['test', '-e', `${POD_PATHS.ready}/fence`]
+                  : [POD_PATHS.node, '-e', `require('fs').accessSync('${POD_PATHS.ready}/${ready}')`],
+            },
+            periodSeconds: 1,
+            failureThreshold: 60,
+          },
+        }
       : c;
   const fence = sidecar(
     {
@@ -382,7 +395,9 @@ export function renderPod(input: PodInput): RenderedPod {
  */
 export function renderNetworkPolicy(spec: RunSpec, id: PodIdentity, upstreams: Upstream[], namespace?: string): V1NetworkPolicy {
   if (spec.mode !== 'block') {
-    throw new PodRenderError(`Grade '${spec.grade}' runs in audit mode, which lets everything through: a NetworkPolicy would block what audit only records. Leave out --networkpolicy.`);
+    throw new PodRenderError(
+      `Grade '${spec.grade}' runs in audit mode, which lets everything through: a NetworkPolicy would block what audit only records. Leave out --networkpolicy.`,
+    );
   }
   const names = spec.allow.filter((e) => e.kind === 'name');
   if (names.length > 0) {
@@ -440,7 +455,13 @@ function exceptions(allow: AddressEntry, deny: AddressEntry[]): { except?: strin
 }
 
 function rootWith(caps: string[]): V1Container['securityContext'] {
-  return { runAsUser: 0, runAsNonRoot: false, privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: caps } };
+  return {
+    runAsUser: 0,
+    runAsNonRoot: false,
+    privileged: false,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'], add: caps },
+  };
 }
 
 function unprivileged(uid: number): V1Container['securityContext'] {

@@ -59,10 +59,15 @@ export async function runPod(
     await checkPod(api, namespace, pod);
     const build = statusOf(pod, CONTAINER.build);
     if (build?.state?.running || build?.state?.terminated) break;
-    if (Date.now() > deadline) throw new KubernetesError(`Pod ${name} did not start its build within ${options.startTimeoutMs / 1000} s (phase ${pod.status?.phase ?? 'unknown'}).`);
+    if (Date.now() > deadline)
+      throw new KubernetesError(
+        `Pod ${name} did not start its build within ${options.startTimeoutMs / 1000} s (phase ${pod.status?.phase ?? 'unknown'}).`,
+      );
     await sleep(options.pollMs);
   }
-  await log.untrusted((write) => call(() => api.followLog(namespace, name, CONTAINER.build, (d) => write(d, 'stdout')), 'log', namespace, 'read the build log'));
+  await log.untrusted((write) =>
+    call(() => api.followLog(namespace, name, CONTAINER.build, (d) => write(d, 'stdout')), 'log', namespace, 'read the build log'),
+  );
   let terminated;
   for (;;) {
     const pod = await call(() => api.readPod(namespace, name), 'get', namespace, `read Pod ${name}`);
@@ -89,7 +94,10 @@ export async function runPod(
       build: { name: imageOf(rendered.pod, CONTAINER.build), id: statusOf(final, CONTAINER.build)?.imageID ?? '' },
     },
     rules: rendered.rules,
-    packets: fence.split('\n').map(parseNflogLine).filter((p): p is LoggedPacket => p !== undefined),
+    packets: fence
+      .split('\n')
+      .map(parseNflogLine)
+      .filter((p): p is LoggedPacket => p !== undefined),
     dns: decisions,
     namesOf: namesOf(decisions),
   };
@@ -135,7 +143,9 @@ async function checkPod(api: PodApi, namespace: string, pod: V1Pod): Promise<voi
   for (const s of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
     const waiting = s.state?.waiting;
     if (waiting?.reason && IMAGE_ERRORS.has(waiting.reason)) {
-      throw new KubernetesError(`Image ${s.image} of container ${s.name} cannot be pulled (${waiting.reason}): ${waiting.message ?? ''}`.trim());
+      throw new KubernetesError(
+        `Image ${s.image} of container ${s.name} cannot be pulled (${waiting.reason}): ${waiting.message ?? ''}`.trim(),
+      );
     }
   }
   for (const init of [CONTAINER.holder, CONTAINER.verify]) {
@@ -143,7 +153,9 @@ async function checkPod(api: PodApi, namespace: string, pod: V1Pod): Promise<voi
     if (done && done.exitCode !== 0) {
       const tail = await tails(api, namespace, name, [init]);
       const what = init === CONTAINER.holder ? 'loading the rules' : 'verifying the rules read back';
-      throw new KubernetesError(`Init container ${init} of Pod ${name} failed ${what} (exit code ${done.exitCode}), so the build was not started.${tail}`);
+      throw new KubernetesError(
+        `Init container ${init} of Pod ${name} failed ${what} (exit code ${done.exitCode}), so the build was not started.${tail}`,
+      );
     }
   }
   if (pod.status?.phase === 'Failed' && !statusOf(pod, CONTAINER.build)?.state?.terminated) {

@@ -163,7 +163,11 @@ function splitHostPort(rest: string): { host: string; bracketed: boolean; port?:
     const after = rest.slice(close + 1);
     if (after === '') return { host, bracketed: true };
     if (!after.startsWith(':')) {
-      refuse(after.startsWith('/') ? 'a path is not allowed; a prefix goes inside the brackets: [2001:db8::/32]:443' : `unexpected '${after}' after ']'`);
+      refuse(
+        after.startsWith('/')
+          ? 'a path is not allowed; a prefix goes inside the brackets: [2001:db8::/32]:443'
+          : `unexpected '${after}' after ']'`,
+      );
     }
     return { host, bracketed: true, port: after.slice(1) };
   }

@@ -19,10 +19,14 @@ export function loadPolicy(named: string, dir: string, source: string): Policy {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && named === '') return builtinPolicy();
     if (code === 'ENOENT') {
-      throw new Error(`${source} names '${named}', which does not exist (${file}). Give a policy file's path relative to ${dir}, or leave it empty to use ${DEFAULT_POLICY} when it exists.`);
+      throw new Error(
+        `${source} names '${named}', which does not exist (${file}). Give a policy file's path relative to ${dir}, or leave it empty to use ${DEFAULT_POLICY} when it exists.`,
+        { cause: err },
+      );
     }
-    if (code === 'EISDIR') throw new Error(`${source}: '${shown}' is a directory (${file}). Expected a policy file (YAML).`);
-    throw new Error(`${source}: cannot read '${shown}' (${file}): ${(err as Error).message}`);
+    if (code === 'EISDIR')
+      throw new Error(`${source}: '${shown}' is a directory (${file}). Expected a policy file (YAML).`, { cause: err });
+    throw new Error(`${source}: cannot read '${shown}' (${file}): ${(err as Error).message}`, { cause: err });
   }
   return parsePolicy(text, shown);
 }

@@ -26,7 +26,10 @@ export class PolicyError extends Error {
 
 /** The document's shape once the schema has accepted it. */
 interface PolicyDocument {
-  grades: Record<string, { description?: string; extends?: string; mode?: Mode; 'fail-on-denied'?: boolean; allow?: string[]; deny?: string[] }>;
+  grades: Record<
+    string,
+    { description?: string; extends?: string; mode?: Mode; 'fail-on-denied'?: boolean; allow?: string[]; deny?: string[] }
+  >;
 }
 
 export function builtinPolicy(): Policy {
@@ -38,7 +41,8 @@ export function parsePolicy(text: string, file: string): Policy {
   try {
     doc = loadYaml(text);
   } catch (err) {
-    if (err instanceof YamlError) throw new PolicyError(file, [`${file}:${err.position.line}:${err.position.column}: invalid YAML: ${err.reason}.`]);
+    if (err instanceof YamlError)
+      throw new PolicyError(file, [`${file}:${err.position.line}:${err.position.column}: invalid YAML: ${err.reason}.`]);
     throw err;
   }
   const problems: Array<{ position: Position; text: string }> = [];
@@ -46,7 +50,10 @@ export function parsePolicy(text: string, file: string): Policy {
     problems.push({ position, text: `${file}:${position.line}:${position.column}: ${key}: ${message}${/[.?]$/.test(message) ? '' : '.'}` });
   const fail = () => {
     problems.sort((a, b) => a.position.line - b.position.line || a.position.column - b.position.column);
-    return new PolicyError(file, problems.map((p) => p.text));
+    return new PolicyError(
+      file,
+      problems.map((p) => p.text),
+    );
   };
 
   for (const p of schemaProblems(doc.value, doc.locate)) report(p.position, p.key, p.message);
@@ -88,6 +95,8 @@ export function gradeOf(policy: Policy, name: string): Grade {
   const grade = policy.grades.get(name);
   if (grade) return grade;
   const known = [...policy.grades.keys()].sort().join(', ');
-  const where = policy.file ? `the policy file ${policy.file} and the built-in grades` : 'built in; a policy file (.github/buildfence.yml) can add more';
+  const where = policy.file
+    ? `the policy file ${policy.file} and the built-in grades`
+    : 'built in; a policy file (.github/buildfence.yml) can add more';
   throw new Error(`Input 'grade' has unknown grade '${name}'. Known grades: ${known} (${where}).`);
 }

@@ -36,7 +36,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
   pypi: {
     description: 'the Python Package Index',
     entries: [
-      { entry: 'pypi.org:443', why: "the package index pip, uv and Poetry read (https://pypi.org/simple)" },
+      { entry: 'pypi.org:443', why: 'the package index pip, uv and Poetry read (https://pypi.org/simple)' },
       { entry: 'files.pythonhosted.org:443', why: 'wheels and source distributions are served from here' },
     ],
   },
@@ -75,7 +75,10 @@ export const PRESETS: Readonly<Record<string, Preset>> = {
   ubuntu: {
     description: "Ubuntu's package archive for apt",
     entries: [
-      { entry: 'archive.ubuntu.com:80', why: "the default archive in Ubuntu images' apt sources (amd64), over plain HTTP (apt checks signatures)" },
+      {
+        entry: 'archive.ubuntu.com:80',
+        why: "the default archive in Ubuntu images' apt sources (amd64), over plain HTTP (apt checks signatures)",
+      },
       { entry: 'security.ubuntu.com:80', why: 'security updates (amd64)' },
       { entry: 'ports.ubuntu.com:80', why: 'the archive and security updates for arm64 and other non-x86 architectures' },
     ],

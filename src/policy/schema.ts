@@ -60,7 +60,11 @@ function describe(error: ErrorObject, path: Path, locate: (path: Path, key?: boo
         message: `missing key '${String(params.missingProperty)}'${path.length === 0 ? "; expected 'grades:' with one or more grades" : ''}`,
       };
     case 'type':
-      return { position: locate(path), key: keyPath(path), message: `expected ${typeName(String(params.type))}, found ${found(error.data)}` };
+      return {
+        position: locate(path),
+        key: keyPath(path),
+        message: `expected ${typeName(String(params.type))}, found ${found(error.data)}`,
+      };
     case 'enum':
       return {
         position: locate(path),
@@ -68,7 +72,11 @@ function describe(error: ErrorObject, path: Path, locate: (path: Path, key?: boo
         message: `expected one of ${(params.allowedValues as unknown[]).map((v) => `'${String(v)}'`).join(', ')}, found ${found(error.data)}`,
       };
     case 'pattern':
-      return { position: locate(path), key: keyPath(path), message: `expected a grade name (letters, digits, '-' and '_'), found ${found(error.data)}` };
+      return {
+        position: locate(path),
+        key: keyPath(path),
+        message: `expected a grade name (letters, digits, '-' and '_'), found ${found(error.data)}`,
+      };
     case 'minLength':
       return { position: locate(path), key: keyPath(path), message: 'expected an entry, found an empty string' };
     default:
@@ -99,7 +107,12 @@ export function keyPath(path: Path): string {
 }
 
 function typeName(type: string): string {
-  const names: Record<string, string> = { object: 'a mapping (key: value lines)', array: 'a list', string: 'a string', boolean: 'true or false' };
+  const names: Record<string, string> = {
+    object: 'a mapping (key: value lines)',
+    array: 'a list',
+    string: 'a string',
+    boolean: 'true or false',
+  };
   return names[type] ?? type;
 }
 
@@ -108,5 +121,5 @@ function found(data: unknown): string {
   if (Array.isArray(data)) return 'a list';
   if (typeof data === 'object') return 'a mapping';
   if (typeof data === 'string') return `'${data.length > 60 ? `${data.slice(0, 57)}...` : data}'`;
-  return `${typeof data} ${String(data)}`;
+  return `${typeof data} ${JSON.stringify(data)}`;
 }

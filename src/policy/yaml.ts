@@ -17,7 +17,7 @@ export interface LoadedYaml {
    * Where the node at `path` starts, or its key when `key` is set. A path that leaves the tree
    * (a merge key, an alias, an empty value) gives the nearest node on the way.
    */
-  locate(path: Path, key?: boolean): Position;
+  locate(this: void, path: Path, key?: boolean): Position;
 }
 
 export class YamlError extends Error {

@@ -13,7 +13,9 @@ export function verdictOf(record: EvidenceRecord, failOnDenied: boolean): string
   if (failOnDenied && record.deniedTotal > 0) {
     const top = record.denied
       .slice(0, 3)
-      .map((d) => `${d.protocol} ${d.address}${d.port !== undefined ? `:${d.port}` : ''}${d.names.length ? ` (${d.names.join(', ')})` : ''}`);
+      .map(
+        (d) => `${d.protocol} ${d.address}${d.port !== undefined ? `:${d.port}` : ''}${d.names.length ? ` (${d.names.join(', ')})` : ''}`,
+      );
     reasons.push(
       `fail-on-denied is set and ${record.deniedTotal} attempt(s) were denied: ${top.join('; ')}${record.denied.length > 3 ? '; ...' : ''}. ` +
         'See the job summary or the report; allow what the build needs, or remove what it should not reach.',

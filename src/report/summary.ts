@@ -37,35 +37,42 @@ function table(head: string[], rows: string[][]): string {
 export function renderSummary(r: EvidenceRecord): string {
   const refusedNames = refusedNamesOf(r);
   const more = (total: number, what: string) =>
-    total > SUMMARY_CAP ? `<p>${total - SUMMARY_CAP} more ${what}, the least frequent, are in the JSON report (output <code>report</code>).</p>\n` : '';
+    total > SUMMARY_CAP
+      ? `<p>${total - SUMMARY_CAP} more ${what}, the least frequent, are in the JSON report (output <code>report</code>).</p>\n`
+      : '';
   const verb = r.mode === 'audit' ? 'would be denied in block mode' : 'denied';
   const out: string[] = [
     `<h2>buildfence: grade ${escapeHtml(r.grade)}, ${r.mode} mode</h2>\n`,
     `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) refused by the resolver.</p>\n`,
-    table(['', ''], [
-      ['Grade', code(r.grade)],
-      ['Mode', r.mode],
-      ['Build image', `${code(r.images.build.name)} ${code(r.images.build.id)}`],
-      ['Holder image', `${code(r.images.holder.name)} ${code(r.images.holder.id)}`],
-      ['Allowlist', r.allowlist.length > 0 ? r.allowlist.map(code).join(' ') : 'empty'],
-      ...(r.deny.length > 0 ? [['Deny', r.deny.map(code).join(' ')]] : []),
-      ['Rules (sha256)', code(r.rules.sha256)],
-      ['Run', `${code(r.runId)} ${escapeHtml(r.started)} to ${escapeHtml(r.ended)}`],
-    ]),
+    table(
+      ['', ''],
+      [
+        ['Grade', code(r.grade)],
+        ['Mode', r.mode],
+        ['Build image', `${code(r.images.build.name)} ${code(r.images.build.id)}`],
+        ['Holder image', `${code(r.images.holder.name)} ${code(r.images.holder.id)}`],
+        ['Allowlist', r.allowlist.length > 0 ? r.allowlist.map(code).join(' ') : 'empty'],
+        ...(r.deny.length > 0 ? [['Deny', r.deny.map(code).join(' ')]] : []),
+        ['Rules (sha256)', code(r.rules.sha256)],
+        ['Run', `${code(r.runId)} ${escapeHtml(r.started)} to ${escapeHtml(r.ended)}`],
+      ],
+    ),
   ];
   if (r.denied.length > 0) {
     out.push(`<h3>Denied destinations</h3>\n`);
     out.push(
       table(
         ['Name', 'Address', 'Port', 'Protocol', 'Count', 'Verdict'],
-        r.denied.slice(0, SUMMARY_CAP).map((d) => [
-          d.names.length > 0 ? d.names.map(code).join(' ') : '',
-          code(d.address),
-          d.port === undefined ? '' : String(d.port),
-          d.protocol,
-          String(d.count),
-          d.enforced ? 'refused' : 'recorded (audit)',
-        ]),
+        r.denied
+          .slice(0, SUMMARY_CAP)
+          .map((d) => [
+            d.names.length > 0 ? d.names.map(code).join(' ') : '',
+            code(d.address),
+            d.port === undefined ? '' : String(d.port),
+            d.protocol,
+            String(d.count),
+            d.enforced ? 'refused' : 'recorded (audit)',
+          ]),
       ),
     );
     out.push(more(r.denied.length, 'denied destination(s)'));
@@ -75,12 +82,14 @@ export function renderSummary(r: EvidenceRecord): string {
     out.push(
       table(
         ['Name', 'Type', 'Count', 'Forwarded'],
-        refusedNames.slice(0, SUMMARY_CAP).map((d) => [
-          `${code(d.name)}${d.folded ? ' (many names, folded: the log was full)' : ''}`,
-          escapeHtml(d.type),
-          String(d.count),
-          d.forwarded ? 'yes (audit)' : 'no',
-        ]),
+        refusedNames
+          .slice(0, SUMMARY_CAP)
+          .map((d) => [
+            `${code(d.name)}${d.folded ? ' (many names, folded: the log was full)' : ''}`,
+            escapeHtml(d.type),
+            String(d.count),
+            d.forwarded ? 'yes (audit)' : 'no',
+          ]),
       ),
     );
     out.push(more(refusedNames.length, 'refused name(s)'));
@@ -99,7 +108,8 @@ export function annotations(r: EvidenceRecord): string[] {
     const what = d.enforced ? 'denied' : 'recorded a connection block mode would deny to';
     return `buildfence ${what} ${destination(d)}${names}, ${d.count} time(s).`;
   });
-  if (r.denied.length > ANNOTATION_CAP) lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
+  if (r.denied.length > ANNOTATION_CAP)
+    lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
   return lines;
 }
 
@@ -109,7 +119,8 @@ const printable = (text: string) => text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c
 /** The CLI's closing lines. */
 export function textSummary(r: EvidenceRecord): string {
   const lines = [`buildfence: grade ${r.grade}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
-  const more = (total: number, what: string) => (total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : []);
+  const more = (total: number, what: string) =>
+    total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {
     const names = d.names.length > 0 ? ` (${d.names.join(', ')})` : '';
     lines.push(`  ${d.enforced ? 'denied  ' : 'recorded'} ${destination(d)}${names} x${d.count}`);
@@ -117,7 +128,9 @@ export function textSummary(r: EvidenceRecord): string {
   lines.push(...more(r.denied.length, 'denied destination(s)'));
   const refused = refusedNamesOf(r);
   for (const d of refused.slice(0, TEXT_CAP)) {
-    lines.push(`  name refused: ${d.name} ${d.type} x${d.count}${d.folded ? ' (many names, folded)' : ''}${d.forwarded ? ' (forwarded: audit)' : ''}`);
+    lines.push(
+      `  name refused: ${d.name} ${d.type} x${d.count}${d.folded ? ' (many names, folded)' : ''}${d.forwarded ? ' (forwarded: audit)' : ''}`,
+    );
   }
   lines.push(...more(refused.length, 'refused name(s)'));
   if (r.suggestedAllowlist.length > 0) lines.push('  suggested allowlist:', ...r.suggestedAllowlist.map((e) => `    ${e}`));

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { LOOPBACK_UPSTREAM, PROBE_IMAGE, ROOT, fixture, resourcesOf, verdicts } from './harness.js';
+import type { EvidenceRecord } from '../../src/report/record.js';
 
 const fx = fixture({ servers: 1 });
 
@@ -16,7 +17,12 @@ interface Step {
   pid: number;
 }
 
-function runEntry(entry: 'main' | 'post', inputs: Record<string, string>, extraEnv: Record<string, string> = {}, onStdout?: (all: string, kill: () => void) => void): Promise<Step> {
+function runEntry(
+  entry: 'main' | 'post',
+  inputs: Record<string, string>,
+  extraEnv: Record<string, string> = {},
+  onStdout?: (all: string, kill: () => void) => void,
+): Promise<Step> {
   return (async () => {
     const files = {
       output: path.join(fx.ws, `output-${Math.random()}`),
@@ -25,11 +31,20 @@ function runEntry(entry: 'main' | 'post', inputs: Record<string, string>, extraE
     };
     for (const f of Object.values(files)) await fs.writeFile(f, '');
     const env: NodeJS.ProcessEnv = {
-      ...process.env, GITHUB_WORKSPACE: fx.ws, RUNNER_TEMP: fx.ws, GITHUB_OUTPUT: files.output, GITHUB_STATE: files.state,
-      GITHUB_STEP_SUMMARY: files.summary, ...extraEnv,
+      ...process.env,
+      GITHUB_WORKSPACE: fx.ws,
+      RUNNER_TEMP: fx.ws,
+      GITHUB_OUTPUT: files.output,
+      GITHUB_STATE: files.state,
+      GITHUB_STEP_SUMMARY: files.summary,
+      ...extraEnv,
     };
     for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', `${entry}.js`)], { env, cwd: fx.ws, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', `${entry}.js`)], {
+      env,
+      cwd: fx.ws,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let stdout = '';
     child.stdout.on('data', (d) => {
       stdout += d;
@@ -81,12 +96,18 @@ describe('the action (dist/)', () => {
     // The evidence: outputs, one annotation per denied destination (after the pause), the summary.
     const outputs = fileCommands(step.files.output);
     assert.equal(outputs.denied, '1');
-    const record = JSON.parse(await fs.readFile(outputs.report, 'utf8'));
+    const record = JSON.parse(await fs.readFile(outputs.report, 'utf8')) as EvidenceRecord;
     assert.equal(record.format, 'buildfence-report/1');
     assert.equal(record.denied[0].port, 9090);
-    assert.match(step.stdout.slice(step.stdout.indexOf(`::${token}::`)), new RegExp(`^::warning title=buildfence::buildfence denied tcp ${s.ipv4.replaceAll('.', '\\.')}:9090, 1 time`, 'm'));
+    assert.match(
+      step.stdout.slice(step.stdout.indexOf(`::${token}::`)),
+      new RegExp(`^::warning title=buildfence::buildfence denied tcp ${s.ipv4.replaceAll('.', '\\.')}:9090, 1 time`, 'm'),
+    );
     assert.match(step.files.summary, /<h2>buildfence: grade release, block mode<\/h2>/);
-    assert.match(step.files.summary, new RegExp(`<code>${s.ipv4.replaceAll('.', '\\.')}</code></td><td>9090</td><td>tcp</td><td>1</td><td>refused</td>`));
+    assert.match(
+      step.files.summary,
+      new RegExp(`<code>${s.ipv4.replaceAll('.', '\\.')}</code></td><td>9090</td><td>tcp</td><td>1</td><td>refused</td>`),
+    );
     assert.ok(!step.files.summary.includes('forged'), 'build output never reaches the summary');
   });
 

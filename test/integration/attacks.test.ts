@@ -20,7 +20,18 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import ipaddr from 'ipaddr.js';
-import { HOLDER_IMAGE, PROBE_IMAGE, cli, dockerText, fixture, resourcesOf, truthTable, type CliResult, type Server, type TruthRow } from './harness.js';
+import {
+  HOLDER_IMAGE,
+  PROBE_IMAGE,
+  cli,
+  dockerText,
+  fixture,
+  resourcesOf,
+  truthTable,
+  type CliResult,
+  type Server,
+  type TruthRow,
+} from './harness.js';
 import type { EvidenceRecord } from '../../src/report/record.js';
 
 // Ten servers: an aligned /30 with one neighbour on each side needs six consecutive addresses.
@@ -117,7 +128,9 @@ function check(t: TestContext, title: string, rows: Row[], r: CliResult): void {
     return;
   }
   const details = wrong.map((x) => `  ${x.case} / ${x.probe}: ${x.detail ?? ''}`).join('\n');
-  assert.fail(`${wrong.length} of ${rows.length} verdicts differ (✗):\n${text}\n\nprobe output of the rows that differ:\n${details}\n\nCLI stderr:\n${r.stderr}`);
+  assert.fail(
+    `${wrong.length} of ${rows.length} verdicts differ (✗):\n${text}\n\nprobe output of the rows that differ:\n${details}\n\nCLI stderr:\n${r.stderr}`,
+  );
 }
 
 /** A row the test checks itself, outside the build (the upstream's log, the record). */
@@ -148,7 +161,10 @@ interface Roles {
 }
 
 async function roles(): Promise<Roles> {
-  const num = (s: Server) => ipaddr.IPv4.parse(s.ipv4).toByteArray().reduce((n, b) => n * 256 + b, 0);
+  const num = (s: Server) =>
+    ipaddr.IPv4.parse(s.ipv4)
+      .toByteArray()
+      .reduce((n, b) => n * 256 + b, 0);
   const sorted = [...fx.net.servers].sort((x, y) => num(x) - num(y));
   const at = new Map(sorted.map((s) => [num(s), s]));
   let start = -1;
@@ -162,7 +178,10 @@ async function roles(): Promise<Roles> {
   assert.ok(start >= 0, `no aligned /30 with both neighbours among the servers: ${sorted.map((s) => s.ipv4).join(' ')}`);
   const block = [0, 1, 2, 3].map((k) => at.get(start + k)!);
   const [a, b, c, d] = sorted.filter((s) => Math.abs(num(s) - start - 1.5) > 3);
-  const config = JSON.parse(await dockerText(['network', 'inspect', '--format', '{{json .IPAM.Config}}', fx.net.name])) as Array<{ Subnet: string; Gateway?: string }>;
+  const config = JSON.parse(await dockerText(['network', 'inspect', '--format', '{{json .IPAM.Config}}', fx.net.name])) as Array<{
+    Subnet: string;
+    Gateway?: string;
+  }>;
   const v6 = config.find((x) => x.Subnet.includes(':'));
   const gateway4 = config.find((x) => !x.Subnet.includes(':'))?.Gateway;
   // For a subnet given without a gateway, docker takes its first address and does not say so.
@@ -205,18 +224,29 @@ function mainBuild(): Build {
   return {
     title: 'release: addresses, names, rules, namespaces, sockets, DNS',
     args: [
-      '--grade', 'release',
-      '--allow', `${a.ipv4}:8080`,
-      '--allow', `[${a.ipv6}]:8080`,
-      '--allow', `udp://${b.ipv4}:9090`,
-      '--allow', `tcp://${c.ipv4}`,
-      '--allow', R.prefix,
-      '--allow', 'api.test:8080',
-      '--allow', '*.pkg.test',
+      '--grade',
+      'release',
+      '--allow',
+      `${a.ipv4}:8080`,
+      '--allow',
+      `[${a.ipv6}]:8080`,
+      '--allow',
+      `udp://${b.ipv4}:9090`,
+      '--allow',
+      `tcp://${c.ipv4}`,
+      '--allow',
+      R.prefix,
+      '--allow',
+      'api.test:8080',
+      '--allow',
+      '*.pkg.test',
       // Networks that contain a guarded address do not open it (checked in the rules, never probed).
-      '--allow', '169.254.0.0/16',
-      '--allow', `${R.gateway4.replace(/\.\d+$/, '.0')}/31`,
-      '--allow', `${R.gateway6.replace(/::1$/, '::')}/127`,
+      '--allow',
+      '169.254.0.0/16',
+      '--allow',
+      `${R.gateway4.replace(/\.\d+$/, '.0')}/31`,
+      '--allow',
+      `${R.gateway6.replace(/::1$/, '::')}/127`,
     ],
     cases: [
       {
@@ -384,7 +414,10 @@ function expiryBuild(): Build {
           net('new connection before asking', `tcp ${x.ipv4} 8080`, 'refused'),
           dns('A exp.test', '"$ns" exp.test', `answer:${x.ipv4}`),
           // Opened now, used again after the address expired.
-          { ...net('connection opened before expiry, used after (8 s)', `hold ${x.ipv4} 8080 8`, 'ok'), run: `t probe hold ${x.ipv4} 8080 8 &` },
+          {
+            ...net('connection opened before expiry, used after (8 s)', `hold ${x.ipv4} 8080 8`, 'ok'),
+            run: `t probe hold ${x.ipv4} 8080 8 &`,
+          },
           net('new connection right after asking', `tcp ${x.ipv4} 8080`, 'ok'),
           line('sleep 5'),
           net('new connection after expiry', `tcp ${x.ipv4} 8080`, 'refused'),
@@ -444,13 +477,33 @@ async function runBuild(b: Build): Promise<Outcome> {
   const { text, rows } = script(b.cases);
   const report = path.join(fx.ws, `report-${randomBytes(4).toString('hex')}.json`);
   const t0 = Date.now();
-  const result = await cli([
-    'run', '--network', fx.net.name, '--pull', 'never', '--image', HOLDER_IMAGE, '--shell', 'sh',
-    '--dns-upstream', fx.upstream.address, '--report', report, ...b.args, '--', text,
-  ], fx.ws);
+  const result = await cli(
+    [
+      'run',
+      '--network',
+      fx.net.name,
+      '--pull',
+      'never',
+      '--image',
+      HOLDER_IMAGE,
+      '--shell',
+      'sh',
+      '--dns-upstream',
+      fx.upstream.address,
+      '--report',
+      report,
+      ...b.args,
+      '--',
+      text,
+    ],
+    fx.ws,
+  );
   const seconds = (Date.now() - t0) / 1000;
   fill(rows, result.stdout);
-  const record = await fs.readFile(report, 'utf8').then((t) => JSON.parse(t) as EvidenceRecord, () => undefined);
+  const record = await fs.readFile(report, 'utf8').then(
+    (t) => JSON.parse(t) as EvidenceRecord,
+    () => undefined,
+  );
   return { build: b, rows: [...rows.values()], result, record, seconds };
 }
 
@@ -460,8 +513,15 @@ before(async () => {
   await fx.ready;
   // The probe binary must know hold and ping (test/images/probe.c): an image built from an older
   // probe.c would make every such row an "error".
-  const usage = await promisify(execFile)(path.join(fx.ws, 'probe')).then(() => '', (e: { stderr?: string }) => e.stderr ?? '');
-  assert.match(usage, /probe hold .*\n[\s\S]*probe ping /, `${PROBE_IMAGE} lacks 'probe hold' or 'probe ping': run scripts/build-test-images`);
+  const usage = await promisify(execFile)(path.join(fx.ws, 'probe')).then(
+    () => '',
+    (e: { stderr?: string }) => e.stderr ?? '',
+  );
+  assert.match(
+    usage,
+    /probe hold .*\n[\s\S]*probe ping /,
+    `${PROBE_IMAGE} lacks 'probe hold' or 'probe ping': run scripts/build-test-images`,
+  );
   R = await roles();
   const { d, above } = R;
   fx.upstream.zone.set('api.test', { A: [d.ipv4], AAAA: [d.ipv6] });
@@ -486,17 +546,36 @@ function guardRows(record: EvidenceRecord | undefined, caseName: string): Row[] 
   const guardAccepts = (text: string) => text.split('\n').filter((l) => l.startsWith('-A BF-GUARD') && !l.endsWith('-j BF-REJECT'));
   const gw4Accepts = v4.split('\n').filter((l) => l.includes(` -d ${R.gateway4}/32 `) && l.endsWith('-j ACCEPT'));
   const rows: Row[] = [
-    fact({ case: caseName, probe: `Docker host ${R.gateway4}/32 guarded before the allow sets`, expect: 'guarded' }, before(v4, `-A OUTPUT -d ${R.gateway4}/32 -j BF-GUARD`)),
-    fact({ case: caseName, probe: `Docker host ${R.gateway6}/128 guarded before the allow sets`, expect: 'guarded' }, before(v6, `-A OUTPUT -d ${R.gateway6}/128 -j BF-GUARD`)),
-    fact({ case: caseName, probe: 'metadata 169.254.0.0/16 guarded before the allow sets', expect: 'guarded' }, before(v4, '-A OUTPUT -d 169.254.0.0/16 -j BF-GUARD')),
-    fact({ case: caseName, probe: 'Azure wire server 168.63.129.16 guarded', expect: 'guarded' }, before(v4, '-A OUTPUT -d 168.63.129.16/32 -j BF-GUARD')),
-    fact({ case: caseName, probe: 'IPv6 link-local fe80::/10 guarded', expect: 'guarded' }, before(v6, '-A OUTPUT -d fe80::/10 -j BF-GUARD')),
-    fact({ case: caseName, probe: 'AWS IPv6 metadata fd00:ec2::254 guarded', expect: 'guarded' }, before(v6, '-A OUTPUT -d fd00:ec2::254/128 -j BF-GUARD')),
+    fact(
+      { case: caseName, probe: `Docker host ${R.gateway4}/32 guarded before the allow sets`, expect: 'guarded' },
+      before(v4, `-A OUTPUT -d ${R.gateway4}/32 -j BF-GUARD`),
+    ),
+    fact(
+      { case: caseName, probe: `Docker host ${R.gateway6}/128 guarded before the allow sets`, expect: 'guarded' },
+      before(v6, `-A OUTPUT -d ${R.gateway6}/128 -j BF-GUARD`),
+    ),
+    fact(
+      { case: caseName, probe: 'metadata 169.254.0.0/16 guarded before the allow sets', expect: 'guarded' },
+      before(v4, '-A OUTPUT -d 169.254.0.0/16 -j BF-GUARD'),
+    ),
+    fact(
+      { case: caseName, probe: 'Azure wire server 168.63.129.16 guarded', expect: 'guarded' },
+      before(v4, '-A OUTPUT -d 168.63.129.16/32 -j BF-GUARD'),
+    ),
+    fact(
+      { case: caseName, probe: 'IPv6 link-local fe80::/10 guarded', expect: 'guarded' },
+      before(v6, '-A OUTPUT -d fe80::/10 -j BF-GUARD'),
+    ),
+    fact(
+      { case: caseName, probe: 'AWS IPv6 metadata fd00:ec2::254 guarded', expect: 'guarded' },
+      before(v6, '-A OUTPUT -d fd00:ec2::254/128 -j BF-GUARD'),
+    ),
     {
       case: caseName,
       probe: 'BF-GUARD opens nothing (no entry names a guarded host)',
       expect: 'only BF-REJECT',
-      observed: guardAccepts(v4).length + guardAccepts(v6).length === 0 ? 'only BF-REJECT' : [...guardAccepts(v4), ...guardAccepts(v6)].join('; '),
+      observed:
+        guardAccepts(v4).length + guardAccepts(v6).length === 0 ? 'only BF-REJECT' : [...guardAccepts(v4), ...guardAccepts(v6)].join('; '),
     },
     {
       case: caseName,
@@ -504,7 +583,10 @@ function guardRows(record: EvidenceRecord | undefined, caseName: string): Row[] 
       expect: 'udp,tcp',
       observed: gw4Accepts.map((l) => / -p (\w+) /.exec(l)?.[1] ?? l).join(',') || 'none',
     },
-    fact({ case: caseName, probe: 'OUTPUT policy DROP (IPv4 and IPv6)', expect: 'DROP' }, v4.includes(':OUTPUT DROP') && v6.includes(':OUTPUT DROP')),
+    fact(
+      { case: caseName, probe: 'OUTPUT policy DROP (IPv4 and IPv6)', expect: 'DROP' },
+      v4.includes(':OUTPUT DROP') && v6.includes(':OUTPUT DROP'),
+    ),
   ];
   return rows;
 }
@@ -516,7 +598,12 @@ describe('attacks on the fence', { timeout: 240_000 }, () => {
     const decision = (n: string) => o.record?.dns.find((x) => x.name === n.toLowerCase());
     const hostRows: Row[] = [
       ...Object.entries(tunnels).map(([k, n]) =>
-        fact({ case: 'tunnelling data in query names', probe: `upstream log: ${k} name`, expect: 'absent' }, !asked(n), 'absent', 'ASKED UPSTREAM'),
+        fact(
+          { case: 'tunnelling data in query names', probe: `upstream log: ${k} name`, expect: 'absent' },
+          !asked(n),
+          'absent',
+          'ASKED UPSTREAM',
+        ),
       ),
       ...Object.entries(tunnels).map(([k, n]) => ({
         case: 'tunnelling data in query names',
@@ -524,9 +611,24 @@ describe('attacks on the fence', { timeout: 240_000 }, () => {
         expect: 'refused, not forwarded',
         observed: decision(n) ? `${decision(n)!.verdict}, ${decision(n)!.forwarded ? 'forwarded' : 'not forwarded'}` : 'not recorded',
       })),
-      fact({ case: 'tunnelling data in query names', probe: 'upstream log: control under *.pkg.test', expect: 'present' }, asked(allowedTunnel), 'present', 'absent'),
-      fact({ case: 'DNS to other resolvers', probe: 'upstream log: names sent to 127.0.0.11', expect: 'absent' }, !asked(`leak-${tag}.test`), 'absent', 'ASKED UPSTREAM'),
-      fact({ case: 'DNS to other resolvers', probe: 'upstream log: api.test (control)', expect: 'present' }, asked('api.test'), 'present', 'absent'),
+      fact(
+        { case: 'tunnelling data in query names', probe: 'upstream log: control under *.pkg.test', expect: 'present' },
+        asked(allowedTunnel),
+        'present',
+        'absent',
+      ),
+      fact(
+        { case: 'DNS to other resolvers', probe: 'upstream log: names sent to 127.0.0.11', expect: 'absent' },
+        !asked(`leak-${tag}.test`),
+        'absent',
+        'ASKED UPSTREAM',
+      ),
+      fact(
+        { case: 'DNS to other resolvers', probe: 'upstream log: api.test (control)', expect: 'present' },
+        asked('api.test'),
+        'present',
+        'absent',
+      ),
       ...guardRows(o.record, 'Docker host and metadata (rules, not probed)'),
       fact(
         { case: 'evidence', probe: `denied tcp ${R.below.ipv4}:8080 recorded as enforced`, expect: 'recorded' },
@@ -547,7 +649,12 @@ describe('attacks on the fence', { timeout: 240_000 }, () => {
   it('dev: audit lets other traffic through; DNS exits, packet sockets, unshare and rule changes stay refused', async (t) => {
     const o = await outcomes.dev;
     const hostRows: Row[] = [
-      fact({ case: 'refused in every mode', probe: 'upstream log: names sent to 127.0.0.11 or over IPv6', expect: 'absent' }, !fx.upstream.log.some((q) => q.name === `leak-dev-${tag}.test`), 'absent', 'ASKED UPSTREAM'),
+      fact(
+        { case: 'refused in every mode', probe: 'upstream log: names sent to 127.0.0.11 or over IPv6', expect: 'absent' },
+        !fx.upstream.log.some((q) => q.name === `leak-dev-${tag}.test`),
+        'absent',
+        'ASKED UPSTREAM',
+      ),
       ...guardRows(o.record, 'Docker host and metadata (rules, not probed)'),
     ];
     assert.equal(o.result.code, 0, o.result.stderr);

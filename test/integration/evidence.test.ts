@@ -23,7 +23,7 @@ function script(): string {
     `probe tcp ${s1.ipv4} 8080`,
     `probe tcp ${s1.ipv4} 8080`,
     "ns=$(awk '/^nameserver/{print $2; exit}' /etc/resolv.conf)",
-    "a=$(probe dns \"$ns\" api.test | sed -n 's/^rcode=0 answers=\\([^,]*\\).*/\\1/p')",
+    'a=$(probe dns "$ns" api.test | sed -n \'s/^rcode=0 answers=\\([^,]*\\).*/\\1/p\')',
     'probe tcp "$a" 8080',
     'probe tcp "$a" 8080',
     'probe tcp "$a" 9090',
@@ -35,27 +35,51 @@ function script(): string {
 
 async function run(grade: string, extra: string[] = []): Promise<{ code: number | null; stderr: string; record: EvidenceRecord }> {
   const report = path.join(fx.ws, `report-${grade}-${Date.now()}.json`);
-  const r = await cli([
-    'run', '--network', fx.net.name, '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh', '--grade', grade,
-    '--dns-upstream', fx.upstream.address, '--allow', 'api.test:8080', '--report', report, ...extra, '--', script(),
-  ], fx.ws);
+  const r = await cli(
+    [
+      'run',
+      '--network',
+      fx.net.name,
+      '--pull',
+      'never',
+      '--image',
+      PROBE_IMAGE,
+      '--shell',
+      'sh',
+      '--grade',
+      grade,
+      '--dns-upstream',
+      fx.upstream.address,
+      '--allow',
+      'api.test:8080',
+      '--report',
+      report,
+      ...extra,
+      '--',
+      script(),
+    ],
+    fx.ws,
+  );
   return { code: r.code, stderr: r.stderr, record: JSON.parse(await fs.readFile(report, 'utf8')) as EvidenceRecord };
 }
 
-const rows = (r: EvidenceRecord) => r.denied.map((d) => `${d.enforced ? 'denied' : 'audit'} ${d.protocol} ${d.address}:${d.port} x${d.count} ${d.names.join(',')}`).sort();
+const rows = (r: EvidenceRecord) =>
+  r.denied.map((d) => `${d.enforced ? 'denied' : 'audit'} ${d.protocol} ${d.address}:${d.port} x${d.count} ${d.names.join(',')}`).sort();
 
 describe('evidence', () => {
   it('release: records exactly the denied attempts with their counts and names, and the refused name', async () => {
     const [s0, s1] = fx.net.servers;
     const { code, stderr, record } = await run('release');
     assert.equal(code, 0, stderr);
-    assert.deepEqual(rows(record), [
-      `denied tcp ${s0.ipv4}:9090 x1 api.test`,
-      `denied tcp ${s1.ipv4}:8080 x2 `,
-      `denied udp ${s0.ipv4}:8080 x1 api.test`,
-    ].sort());
+    assert.deepEqual(
+      rows(record),
+      [`denied tcp ${s0.ipv4}:9090 x1 api.test`, `denied tcp ${s1.ipv4}:8080 x2 `, `denied udp ${s0.ipv4}:8080 x1 api.test`].sort(),
+    );
     assert.equal(record.deniedTotal, 4);
-    assert.deepEqual(record.dns.map((d) => [d.name, d.verdict, d.forwarded]).sort(), [['api.test', 'allowed', true], ['refused.test', 'refused', false]]);
+    assert.deepEqual(record.dns.map((d) => [d.name, d.verdict, d.forwarded]).sort(), [
+      ['api.test', 'allowed', true],
+      ['refused.test', 'refused', false],
+    ]);
     assert.deepEqual(record.suggestedAllowlist, []);
     assert.match(stderr, /4 denied attempt\(s\)/);
     assert.match(stderr, new RegExp(`denied +tcp ${s1.ipv4.replaceAll('.', '\\.')}:8080 x2`));
@@ -63,7 +87,7 @@ describe('evidence', () => {
 
     const ajv = new Ajv2020({ strict: true, allErrors: true });
     addFormats.default(ajv);
-    const schema = JSON.parse(await fs.readFile(path.join(ROOT, 'schema/buildfence-report.schema.json'), 'utf8'));
+    const schema = JSON.parse(await fs.readFile(path.join(ROOT, 'schema/buildfence-report.schema.json'), 'utf8')) as object;
     assert.ok(ajv.validate(schema, record), JSON.stringify(ajv.errors));
     assert.match(record.images.build.id, /^sha256:[0-9a-f]{64}$/);
     assert.match(record.images.holder.id, /^sha256:[0-9a-f]{64}$/);
@@ -73,11 +97,10 @@ describe('evidence', () => {
     const [s0, s1] = fx.net.servers;
     const { code, stderr, record } = await run('dev');
     assert.equal(code, 0, stderr);
-    assert.deepEqual(rows(record), [
-      `audit tcp ${s0.ipv4}:9090 x1 api.test`,
-      `audit tcp ${s1.ipv4}:8080 x2 `,
-      `audit udp ${s0.ipv4}:8080 x1 api.test`,
-    ].sort());
+    assert.deepEqual(
+      rows(record),
+      [`audit tcp ${s0.ipv4}:9090 x1 api.test`, `audit tcp ${s1.ipv4}:8080 x2 `, `audit udp ${s0.ipv4}:8080 x1 api.test`].sort(),
+    );
     assert.deepEqual(record.suggestedAllowlist, [`${s1.ipv4}:8080`, 'api.test:9090', 'udp://api.test:8080']);
     assert.deepEqual(record.dns.find((d) => d.name === 'refused.test')?.forwarded, true);
   });
@@ -93,11 +116,30 @@ describe('evidence', () => {
     // the holder logs the end-of-run mark after them, and the reader stops on its line.
     const s1 = fx.net.servers[1];
     const report = path.join(fx.ws, `report-last-${Date.now()}.json`);
-    const r = await cli([
-      'run', '--network', fx.net.name, '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh', '--grade', 'release',
-      '--dns-upstream', fx.upstream.address, '--allow', 'api.test:8080', '--report', report,
-      '--', `i=0; while [ $i -lt 30 ]; do probe udp ${s1.ipv4} 9090 100 >/dev/null; i=$((i+1)); done`,
-    ], fx.ws);
+    const r = await cli(
+      [
+        'run',
+        '--network',
+        fx.net.name,
+        '--pull',
+        'never',
+        '--image',
+        PROBE_IMAGE,
+        '--shell',
+        'sh',
+        '--grade',
+        'release',
+        '--dns-upstream',
+        fx.upstream.address,
+        '--allow',
+        'api.test:8080',
+        '--report',
+        report,
+        '--',
+        `i=0; while [ $i -lt 30 ]; do probe udp ${s1.ipv4} 9090 100 >/dev/null; i=$((i+1)); done`,
+      ],
+      fx.ws,
+    );
     assert.equal(r.code, 0, r.stderr);
     const record = JSON.parse(await fs.readFile(report, 'utf8')) as EvidenceRecord;
     assert.deepEqual(rows(record), [`denied udp ${s1.ipv4}:9090 x30 `]);

@@ -10,7 +10,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { LOOPBACK_UPSTREAM, PROBE_IMAGE, cli, dockerText, fixture, resourcesOf, startCli, startCliUntil, until, type CliResult } from './harness.js';
+import {
+  LOOPBACK_UPSTREAM,
+  PROBE_IMAGE,
+  cli,
+  dockerText,
+  fixture,
+  resourcesOf,
+  startCli,
+  startCliUntil,
+  until,
+  type CliResult,
+} from './harness.js';
 
 const run = promisify(execFile);
 const fx = fixture({ servers: 0 });
@@ -23,7 +34,10 @@ const READER = '#!/bin/sh\necho "listening on nflog (a stub)" >&2\nexec sleep 21
 const HOLDERS = {
   brokenIpset: {
     ipset: '#!/bin/sh\necho "ipset v7.17: Kernel error received: set type not supported (broken on purpose)" >&2\nexit 1\n',
-    'iptables-restore': OK, 'ip6tables-restore': OK, 'iptables-save': OK, 'ip6tables-save': OK,
+    'iptables-restore': OK,
+    'ip6tables-restore': OK,
+    'iptables-save': OK,
+    'ip6tables-save': OK,
   },
   // Every tool "succeeds" and loads nothing: only the read-back can tell.
   silent: { ipset: OK, 'iptables-restore': OK, 'ip6tables-restore': OK, 'iptables-save': OK, 'ip6tables-save': OK },
@@ -71,7 +85,20 @@ after(async () => {
   for (const k of Object.keys(HOLDERS) as HolderKind[]) await run('docker', ['image', 'rm', holderTag(k)]).catch(() => undefined);
 });
 
-const base = (...extra: string[]) => ['run', '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh', '--grade', 'release', '--dns-upstream', LOOPBACK_UPSTREAM, ...extra];
+const base = (...extra: string[]) => [
+  'run',
+  '--pull',
+  'never',
+  '--image',
+  PROBE_IMAGE,
+  '--shell',
+  'sh',
+  '--grade',
+  'release',
+  '--dns-upstream',
+  LOOPBACK_UPSTREAM,
+  ...extra,
+];
 
 /** Runs the CLI and kills it if it has not ended after `ms`: nothing may hang. */
 async function bounded(args: string[], ms: number, env: NodeJS.ProcessEnv = {}): Promise<CliResult & { seconds: number }> {
@@ -86,7 +113,9 @@ async function bounded(args: string[], ms: number, env: NodeJS.ProcessEnv = {}):
 }
 
 async function leftoversOfRun(runId: string): Promise<string[]> {
-  return (await dockerText(['ps', '--all', '--filter', `label=buildfence.run=${runId}`, '--format', '{{.Names}}'])).split('\n').filter(Boolean);
+  return (await dockerText(['ps', '--all', '--filter', `label=buildfence.run=${runId}`, '--format', '{{.Names}}']))
+    .split('\n')
+    .filter(Boolean);
 }
 
 const marker = (name: string) => path.join(fx.ws, name);
@@ -94,13 +123,18 @@ const marker = (name: string) => path.join(fx.ws, name);
 describe('faults', { timeout: 240_000 }, () => {
   it('rules that fail to load, or load as something else, fail the step with the reason; the build never starts', async () => {
     const cases: Array<[HolderKind, RegExp]> = [
-      ['brokenIpset', /Loading the fence into the holder \(image [^)]*holder-brokenipset[^)]*\) failed: ipset v7\.17: Kernel error received: set type not supported \(broken on purpose\)\. The build was not started\./],
+      [
+        'brokenIpset',
+        /Loading the fence into the holder \(image [^)]*holder-brokenipset[^)]*\) failed: ipset v7\.17: Kernel error received: set type not supported \(broken on purpose\)\. The build was not started\./,
+      ],
       ['silent', /The rules read back from the holder differ from the rules loaded, so the build was not started:\n {2}\S/],
       ['noIptables', /failed: the holder image has no iptables-restore\. The build was not started\./],
       ['noIpset', /failed: the holder image has no ipset\. The build was not started\./],
     ];
     const results = await Promise.all(
-      cases.map(([kind]) => bounded([...base('--network', fx.net.name, '--holder-image', holderTag(kind)), '--', `touch started-${kind}`], 60_000)),
+      cases.map(([kind]) =>
+        bounded([...base('--network', fx.net.name, '--holder-image', holderTag(kind)), '--', `touch started-${kind}`], 60_000),
+      ),
     );
     for (const [i, [kind, reason]] of cases.entries()) {
       const r = results[i];
@@ -115,7 +149,10 @@ describe('faults', { timeout: 240_000 }, () => {
   it('the Docker engine unreachable, or no docker CLI: a clear error, exit 2, quickly', async () => {
     const unreachable = await bounded([...base(), '--', 'true'], 30_000, { DOCKER_HOST: 'unix:///nonexistent.sock' });
     assert.equal(unreachable.code, 2, unreachable.stderr);
-    assert.match(unreachable.stderr, /^buildfence: Cannot connect to the Docker engine at unix:\/\/\/nonexistent\.sock .*Start it, or check DOCKER_HOST\./m);
+    assert.match(
+      unreachable.stderr,
+      /^buildfence: Cannot connect to the Docker engine at unix:\/\/\/nonexistent\.sock .*Start it, or check DOCKER_HOST\./m,
+    );
     // Generous: a loaded 2-core machine takes seconds just to start node; the point is that nothing hangs.
     assert.ok(unreachable.seconds < 20, `took ${unreachable.seconds} s`);
     assert.deepEqual(await resourcesOf(unreachable.pid), []);
@@ -126,37 +163,37 @@ describe('faults', { timeout: 240_000 }, () => {
     assert.ok(noCli.seconds < 20, `took ${noCli.seconds} s`);
   });
 
-  it(
-    'an engine that accepts connections and never answers: the step fails in bounded time, and SIGTERM still ends it',
-    async () => {
-      // A "daemon" on loopback that accepts and says nothing, like a hung dockerd.
-      const sockets = new Set<import('node:net').Socket>();
-      const server = (await import('node:net')).createServer((s) => {
-        sockets.add(s);
-        s.on('error', () => undefined);
-      });
-      await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-      const port = (server.address() as import('node:net').AddressInfo).port;
-      try {
-        const t0 = Date.now();
-        const { child, done } = startCli([...base(), '--', 'true'], fx.ws, { DOCKER_HOST: `tcp://127.0.0.1:${port}` });
-        let ended = false;
-        void done.then(() => (ended = true));
-        await until(() => ended, 15_000).catch(() => undefined);
-        const hung = !ended;
-        if (hung) child.kill('SIGTERM');
-        await until(() => ended, 5_000).catch(() => child.kill('SIGKILL'));
-        const r = await done;
-        assert.ok(!hung, `no answer from the engine: still running after 15 s; after SIGTERM it ${r.signal === 'SIGKILL' ? 'had to be killed (SIGKILL)' : `exited ${r.code}`}`);
-        assert.equal(r.code, 2, r.stderr);
-        assert.ok(Date.now() - t0 < 15_000);
-      } finally {
-        // The docker commands the CLI left behind end when their connections close.
-        for (const s of sockets) s.destroy();
-        await new Promise((ok) => server.close(ok));
-      }
-    },
-  );
+  it('an engine that accepts connections and never answers: the step fails in bounded time, and SIGTERM still ends it', async () => {
+    // A "daemon" on loopback that accepts and says nothing, like a hung dockerd.
+    const sockets = new Set<import('node:net').Socket>();
+    const server = (await import('node:net')).createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    try {
+      const t0 = Date.now();
+      const { child, done } = startCli([...base(), '--', 'true'], fx.ws, { DOCKER_HOST: `tcp://127.0.0.1:${port}` });
+      let ended = false;
+      void done.then(() => (ended = true));
+      await until(() => ended, 15_000).catch(() => undefined);
+      const hung = !ended;
+      if (hung) child.kill('SIGTERM');
+      await until(() => ended, 5_000).catch(() => child.kill('SIGKILL'));
+      const r = await done;
+      assert.ok(
+        !hung,
+        `no answer from the engine: still running after 15 s; after SIGTERM it ${r.signal === 'SIGKILL' ? 'had to be killed (SIGKILL)' : `exited ${r.code}`}`,
+      );
+      assert.equal(r.code, 2, r.stderr);
+      assert.ok(Date.now() - t0 < 15_000);
+    } finally {
+      // The docker commands the CLI left behind end when their connections close.
+      for (const s of sockets) s.destroy();
+      await new Promise((ok) => server.close(ok));
+    }
+  });
 
   it('an image that does not exist (--pull never): a clear error naming it, and nothing left', async () => {
     const missing = `buildfence-test/does-not-exist:${tag}`;
@@ -165,10 +202,19 @@ describe('faults', { timeout: 240_000 }, () => {
       bounded([...base('--network', fx.net.name), '--holder-image', missing, '--', 'touch started-missing-holder'], 60_000),
     ]);
     assert.equal(build.code, 2, build.stderr);
-    assert.match(build.stderr, new RegExp(`^buildfence: Cannot create the build container from image ${missing}: .*No such image: ${missing}`, 'm'));
+    assert.match(
+      build.stderr,
+      new RegExp(`^buildfence: Cannot create the build container from image ${missing}: .*No such image: ${missing}`, 'm'),
+    );
     assert.deepEqual(await resourcesOf(build.pid), []);
     assert.equal(holder.code, 2, holder.stderr);
-    assert.match(holder.stderr, new RegExp(`^buildfence: Holder image ${missing} is not on the Docker engine and input 'pull' is 'never'\\. Pull or build it first`, 'm'));
+    assert.match(
+      holder.stderr,
+      new RegExp(
+        `^buildfence: Holder image ${missing} is not on the Docker engine and input 'pull' is 'never'\\. Pull or build it first`,
+        'm',
+      ),
+    );
     await assert.rejects(fs.access(marker('started-missing-holder')));
     assert.deepEqual(await resourcesOf(holder.pid), []);
   });
@@ -217,57 +263,65 @@ describe('faults', { timeout: 240_000 }, () => {
     }
   });
 
-  it(
-    'cancelled while the set-up creates the holder: nothing left',
-    async () => {
-      // The engine behind a proxy that holds every container create for 2 s, so that the signal
-      // lands while the request is in flight, every time.
-      const shim = await fs.mkdtemp(path.join(os.tmpdir(), 'bftest-shim-'));
-      const net = await import('node:net');
-      const open = new Set<import('node:net').Socket>();
-      const proxy = net.createServer((client) => {
-        const engine = net.connect('/var/run/docker.sock');
-        // An attach outlives the CLI until the engine ends it: closed with the proxy, so that
-        // nothing keeps this test's process alive.
-        for (const s of [client, engine]) {
-          open.add(s);
-          s.on('close', () => open.delete(s));
-        }
-        client.on('error', () => engine.destroy());
-        engine.on('error', () => client.destroy());
-        engine.pipe(client);
-        client.on('data', (chunk: Buffer) => {
-          if (!/^POST \S*\/containers\/create/.test(chunk.toString('latin1'))) return void engine.write(chunk);
-          client.pause();
-          void fs.writeFile(path.join(shim, 'in-flight'), '');
-          setTimeout(() => {
-            engine.write(chunk);
-            client.resume();
-          }, 2000);
-        });
-        client.on('end', () => engine.end());
-      });
-      const socket = path.join(shim, 'engine.sock');
-      await new Promise<void>((ok) => proxy.listen(socket, ok));
-      let r: CliResult | undefined;
-      try {
-        const { child, done } = startCli([...base(), '--', 'true'], fx.ws, { DOCKER_HOST: `unix://${socket}` });
-        const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
-        await until(() => fs.access(path.join(shim, 'in-flight')).then(() => true, () => false), 30_000);
-        child.kill('SIGINT');
-        r = await done;
-        clearTimeout(kill);
-        // The command in flight finishes after the CLI has ended.
-        await new Promise((ok) => setTimeout(ok, 4000));
-        const left = await resourcesOf(r.pid);
-        assert.deepEqual(left, [], `left after a SIGINT during set-up (exit ${r.code}):\n${r.stderr}`);
-      } finally {
-        // Leave the engine clean whatever the verdict.
-        if (r) for (const n of await resourcesOf(r.pid)) await run('docker', ['rm', '--force', n]).catch(() => run('docker', ['network', 'rm', n])).catch(() => undefined);
-        for (const s of open) s.destroy();
-        await new Promise((ok) => proxy.close(ok));
-        await fs.rm(shim, { recursive: true, force: true });
+  it('cancelled while the set-up creates the holder: nothing left', async () => {
+    // The engine behind a proxy that holds every container create for 2 s, so that the signal
+    // lands while the request is in flight, every time.
+    const shim = await fs.mkdtemp(path.join(os.tmpdir(), 'bftest-shim-'));
+    const net = await import('node:net');
+    const open = new Set<import('node:net').Socket>();
+    const proxy = net.createServer((client) => {
+      const engine = net.connect('/var/run/docker.sock');
+      // An attach outlives the CLI until the engine ends it: closed with the proxy, so that
+      // nothing keeps this test's process alive.
+      for (const s of [client, engine]) {
+        open.add(s);
+        s.on('close', () => open.delete(s));
       }
-    },
-  );
+      client.on('error', () => engine.destroy());
+      engine.on('error', () => client.destroy());
+      engine.pipe(client);
+      client.on('data', (chunk: Buffer) => {
+        if (!/^POST \S*\/containers\/create/.test(chunk.toString('latin1'))) return void engine.write(chunk);
+        client.pause();
+        void fs.writeFile(path.join(shim, 'in-flight'), '');
+        setTimeout(() => {
+          engine.write(chunk);
+          client.resume();
+        }, 2000);
+      });
+      client.on('end', () => engine.end());
+    });
+    const socket = path.join(shim, 'engine.sock');
+    await new Promise<void>((ok) => proxy.listen(socket, ok));
+    let r: CliResult | undefined;
+    try {
+      const { child, done } = startCli([...base(), '--', 'true'], fx.ws, { DOCKER_HOST: `unix://${socket}` });
+      const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      await until(
+        () =>
+          fs.access(path.join(shim, 'in-flight')).then(
+            () => true,
+            () => false,
+          ),
+        30_000,
+      );
+      child.kill('SIGINT');
+      r = await done;
+      clearTimeout(kill);
+      // The command in flight finishes after the CLI has ended.
+      await new Promise((ok) => setTimeout(ok, 4000));
+      const left = await resourcesOf(r.pid);
+      assert.deepEqual(left, [], `left after a SIGINT during set-up (exit ${r.code}):\n${r.stderr}`);
+    } finally {
+      // Leave the engine clean whatever the verdict.
+      if (r)
+        for (const n of await resourcesOf(r.pid))
+          await run('docker', ['rm', '--force', n])
+            .catch(() => run('docker', ['network', 'rm', n]))
+            .catch(() => undefined);
+      for (const s of open) s.destroy();
+      await new Promise((ok) => proxy.close(ok));
+      await fs.rm(shim, { recursive: true, force: true });
+    }
+  });
 });

@@ -2,26 +2,59 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { HOLDER_IMAGE, LOOPBACK_UPSTREAM, PROBE_IMAGE, cli, dockerText, fixture, resourcesOf, startCli, until, verdicts } from './harness.js';
+import {
+  HOLDER_IMAGE,
+  LOOPBACK_UPSTREAM,
+  PROBE_IMAGE,
+  cli,
+  dockerText,
+  fixture,
+  resourcesOf,
+  startCli,
+  until,
+  verdicts,
+} from './harness.js';
 
 const fx = fixture({ servers: 2 });
 
 // `sh` without -e, so that a refused probe does not end the script before the next one. DNS
 // upstream on a closed loopback port: nothing a test resolves may leave the machine.
-const base = () => ['run', '--network', fx.net.name, '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh', '--dns-upstream', LOOPBACK_UPSTREAM];
+const base = () => [
+  'run',
+  '--network',
+  fx.net.name,
+  '--pull',
+  'never',
+  '--image',
+  PROBE_IMAGE,
+  '--shell',
+  'sh',
+  '--dns-upstream',
+  LOOPBACK_UPSTREAM,
+];
 const probes = (...lines: string[]) => ['--', lines.join('\n')];
 
 describe('the fenced build step', () => {
   it('release: reaches the allowed address and port, and is refused another port, protocol, address and IPv6', async () => {
     const [s0, s1] = fx.net.servers;
-    const r = await cli([...base(), '--grade', 'release', '--allow', `${s0.ipv4}:8080`, ...probes(
-      `probe tcp ${s0.ipv4} 8080`,
-      `probe tcp ${s0.ipv4} 9090`,
-      `probe udp ${s0.ipv4} 8080`,
-      `probe tcp ${s1.ipv4} 8080`,
-      `probe tcp ${s0.ipv6} 8080`,
-      'true',
-    )], fx.ws);
+    const r = await cli(
+      [
+        ...base(),
+        '--grade',
+        'release',
+        '--allow',
+        `${s0.ipv4}:8080`,
+        ...probes(
+          `probe tcp ${s0.ipv4} 8080`,
+          `probe tcp ${s0.ipv4} 9090`,
+          `probe udp ${s0.ipv4} 8080`,
+          `probe tcp ${s1.ipv4} 8080`,
+          `probe tcp ${s0.ipv6} 8080`,
+          'true',
+        ),
+      ],
+      fx.ws,
+    );
     assert.equal(r.code, 0, r.stderr);
     const v = verdicts(r.stdout);
     assert.equal(v.get(`tcp ${s0.ipv4}:8080`), 'ok');
@@ -33,14 +66,26 @@ describe('the fenced build step', () => {
 
   it('release: a bare address opens TCP and UDP on every port; an IPv6 entry opens IPv6 alone', async () => {
     const [s0, s1] = fx.net.servers;
-    const r = await cli([...base(), '--grade', 'release', '--allow', s0.ipv4, '--allow', `[${s1.ipv6}]:8080`, ...probes(
-      `probe tcp ${s0.ipv4} 9090`,
-      `probe udp ${s0.ipv4} 8080`,
-      `probe tcp ${s1.ipv6} 8080`,
-      `probe tcp ${s1.ipv4} 8080`,
-      `probe tcp ${s1.ipv6} 9090`,
-      'true',
-    )], fx.ws);
+    const r = await cli(
+      [
+        ...base(),
+        '--grade',
+        'release',
+        '--allow',
+        s0.ipv4,
+        '--allow',
+        `[${s1.ipv6}]:8080`,
+        ...probes(
+          `probe tcp ${s0.ipv4} 9090`,
+          `probe udp ${s0.ipv4} 8080`,
+          `probe tcp ${s1.ipv6} 8080`,
+          `probe tcp ${s1.ipv4} 8080`,
+          `probe tcp ${s1.ipv6} 9090`,
+          'true',
+        ),
+      ],
+      fx.ws,
+    );
     assert.equal(r.code, 0, r.stderr);
     const v = verdicts(r.stdout);
     assert.equal(v.get(`tcp ${s0.ipv4}:9090`), 'ok');
@@ -52,21 +97,34 @@ describe('the fenced build step', () => {
 
   it('dev: audit mode lets everything through', async () => {
     const [s0, s1] = fx.net.servers;
-    const r = await cli([...base(), '--grade', 'dev', ...probes(`probe tcp ${s1.ipv4} 9090`, `probe udp ${s0.ipv4} 8080`, `probe tcp ${s0.ipv6} 8080`)], fx.ws);
+    const r = await cli(
+      [...base(), '--grade', 'dev', ...probes(`probe tcp ${s1.ipv4} 9090`, `probe udp ${s0.ipv4} 8080`, `probe tcp ${s0.ipv6} 8080`)],
+      fx.ws,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual([...verdicts(r.stdout).values()], ['ok', 'ok', 'ok']);
   });
 
   it('the build cannot change the rules: iptables -F, ip6tables -F and ipset flush fail, and the fence holds', async () => {
     const s1 = fx.net.servers[1];
-    const r = await cli([...base(), '--image', HOLDER_IMAGE, '--grade', 'release', ...probes(
-      'iptables -F; echo "flush4=$?"',
-      'ip6tables -F; echo "flush6=$?"',
-      'ipset flush; echo "ipset=$?"',
-      'iptables -P OUTPUT ACCEPT; echo "policy=$?"',
-      `./probe tcp ${s1.ipv4} 8080`,
-      'true',
-    )], fx.ws);
+    const r = await cli(
+      [
+        ...base(),
+        '--image',
+        HOLDER_IMAGE,
+        '--grade',
+        'release',
+        ...probes(
+          'iptables -F; echo "flush4=$?"',
+          'ip6tables -F; echo "flush6=$?"',
+          'ipset flush; echo "ipset=$?"',
+          'iptables -P OUTPUT ACCEPT; echo "policy=$?"',
+          `./probe tcp ${s1.ipv4} 8080`,
+          'true',
+        ),
+      ],
+      fx.ws,
+    );
     assert.equal(r.code, 0, r.stderr);
     for (const what of ['flush4', 'flush6', 'ipset', 'policy']) {
       assert.match(r.stdout, new RegExp(`^${what}=[1-9]`, 'm'), `${what} should have failed`);
@@ -92,7 +150,10 @@ describe('the fenced build step', () => {
   it('fails closed: a holder image without iptables fails the step and the build never starts', async () => {
     const r = await cli([...base(), '--grade', 'release', '--holder-image', PROBE_IMAGE, '--', 'touch started-anyway'], fx.ws);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /Loading the fence into the holder \(image buildfence-test\/probe:latest\) failed: the holder image has no ipset/);
+    assert.match(
+      r.stderr,
+      /Loading the fence into the holder \(image buildfence-test\/probe:latest\) failed: the holder image has no ipset/,
+    );
     assert.match(r.stderr, /The build was not started/);
     await assert.rejects(fs.access(path.join(fx.ws, 'started-anyway')));
     assert.deepEqual(await resourcesOf(r.pid), []);
@@ -107,13 +168,33 @@ describe('the fenced build step', () => {
 
   it("on Docker's default bridge, guards the bridge's other addresses; removes its containers after success and after failure", async () => {
     const report = path.join(fx.ws, `report-bridge-${Date.now()}.json`);
-    const ok = await cli(['run', '--pull', 'never', '--image', PROBE_IMAGE, '--grade', 'release', '--dns-upstream', LOOPBACK_UPSTREAM, '--report', report, '--', 'true'], fx.ws);
+    const ok = await cli(
+      [
+        'run',
+        '--pull',
+        'never',
+        '--image',
+        PROBE_IMAGE,
+        '--grade',
+        'release',
+        '--dns-upstream',
+        LOOPBACK_UPSTREAM,
+        '--report',
+        report,
+        '--',
+        'true',
+      ],
+      fx.ws,
+    );
     assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(await resourcesOf(ok.pid), []);
     // The rules as loaded and read back: every subnet of the default bridge is guarded like the gateway.
-    const subnets = (await dockerText(['network', 'inspect', 'bridge', '--format', '{{range .IPAM.Config}}{{.Subnet}} {{end}}'])).split(' ').filter(Boolean);
+    const subnets = (await dockerText(['network', 'inspect', 'bridge', '--format', '{{range .IPAM.Config}}{{.Subnet}} {{end}}']))
+      .split(' ')
+      .filter(Boolean);
     const rules = (JSON.parse(await fs.readFile(report, 'utf8')) as { rules: { iptables: string; ip6tables: string } }).rules;
-    for (const subnet of subnets) assert.match(`${rules.iptables}${rules.ip6tables}`, new RegExp(`^-A OUTPUT -d ${subnet.replaceAll('.', '\\.')} -j BF-GUARD$`, 'm'));
+    for (const subnet of subnets)
+      assert.match(`${rules.iptables}${rules.ip6tables}`, new RegExp(`^-A OUTPUT -d ${subnet.replaceAll('.', '\\.')} -j BF-GUARD$`, 'm'));
     assert.ok(subnets.length > 0);
     const failed = await cli([...base(), '--grade', 'release', '--', 'exit 3'], fx.ws);
     assert.equal(failed.code, 3);

@@ -63,11 +63,26 @@ export async function internalNet(count: number, ports: number[] = [8080, 9090])
     Array.from({ length: count }, async (_, i) => {
       const server = `${name}-srv${i}`;
       await dockerText([
-        'run', '--detach', '--name', server, '--network', name, '--label', TEST_LABEL, PROBE_IMAGE,
-        'sh', '-c', ports.map((p) => `probe serve ${p} &`).join(' ') + ' wait',
+        'run',
+        '--detach',
+        '--name',
+        server,
+        '--network',
+        name,
+        '--label',
+        TEST_LABEL,
+        PROBE_IMAGE,
+        'sh',
+        '-c',
+        ports.map((p) => `probe serve ${p} &`).join(' ') + ' wait',
       ]);
       const [ipv4, ipv6] = (
-        await dockerText(['inspect', '--format', `{{(index .NetworkSettings.Networks "${name}").IPAddress}} {{(index .NetworkSettings.Networks "${name}").GlobalIPv6Address}}`, server])
+        await dockerText([
+          'inspect',
+          '--format',
+          `{{(index .NetworkSettings.Networks "${name}").IPAddress}} {{(index .NetworkSettings.Networks "${name}").GlobalIPv6Address}}`,
+          server,
+        ])
       ).split(' ');
       return { name: server, ipv4, ipv6 };
     }),
@@ -102,7 +117,11 @@ export interface Fixture {
  */
 export function fixture(opts: { servers?: number; ports?: number[]; upstream?: boolean } = {}): Fixture {
   let settle!: (err?: unknown) => void;
-  const fx = { ready: new Promise<void>((ok, fail) => (settle = (err) => (err ? fail(err) : ok()))) } as Fixture;
+  const fx = {
+    ready: new Promise<void>(
+      (ok, fail) => (settle = (err) => (err ? fail(err instanceof Error ? err : new Error(JSON.stringify(err))) : ok())),
+    ),
+  } as Fixture;
   fx.ready.catch(() => undefined);
   before(async () => {
     try {
@@ -154,8 +173,8 @@ export function startCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
   const done = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, pid: child.pid! }));
   });
@@ -190,7 +209,9 @@ export async function startCliUntil(
     // What the killed run created, removed here rather than left for the next run's sweep.
     const { pid } = await done;
     for (const name of await resourcesOf(pid)) {
-      await run('docker', ['rm', '--force', name]).catch(() => run('docker', ['network', 'rm', name])).catch(() => undefined);
+      await run('docker', ['rm', '--force', name])
+        .catch(() => run('docker', ['network', 'rm', name]))
+        .catch(() => undefined);
     }
     throw new Error(`The CLI ${ended ? 'ended' : `did not print ${String(marker)} within ${ms} ms`}; it printed:\n${out}`);
   }
@@ -243,6 +264,9 @@ export function truthTable(rows: TruthRow[]): string {
   const all = [head, ...rows];
   const w = (k: keyof typeof head) => Math.max(...all.map((r) => r[k].length));
   return all
-    .map((r, i) => `${i > 0 && r.expect !== r.observed ? '✗' : ' '} ${r.case.padEnd(w('case'))}  ${r.probe.padEnd(w('probe'))}  ${r.expect.padEnd(w('expect'))}  ${r.observed}`)
+    .map(
+      (r, i) =>
+        `${i > 0 && r.expect !== r.observed ? '✗' : ' '} ${r.case.padEnd(w('case'))}  ${r.probe.padEnd(w('probe'))}  ${r.expect.padEnd(w('expect'))}  ${r.observed}`,
+    )
     .join('\n');
 }

@@ -36,17 +36,37 @@ before(async () => {
 
 // `sh` without -e, so that a refused probe does not end the script before the next one.
 const run = (...args: string[]) =>
-  cli(['run', '--policy', 'policies/fence.yml', '--network', fx.net.name, '--pull', 'never', '--image', PROBE_IMAGE, '--shell', 'sh', '--dns-upstream', LOOPBACK_UPSTREAM, ...args], fx.ws);
+  cli(
+    [
+      'run',
+      '--policy',
+      'policies/fence.yml',
+      '--network',
+      fx.net.name,
+      '--pull',
+      'never',
+      '--image',
+      PROBE_IMAGE,
+      '--shell',
+      'sh',
+      '--dns-upstream',
+      LOOPBACK_UPSTREAM,
+      ...args,
+    ],
+    fx.ws,
+  );
 
 describe('a policy file, end to end', () => {
   it("release: the grade's allow reaches one server, its deny refuses the other, even when the allowlist input adds it", async () => {
     const [s0, s1] = fx.net.servers;
-    const r = await run('--grade', 'release', '--allow', `${s1.ipv4}:8080`, '--', [
-      `./probe tcp ${s0.ipv4} 8080`,
-      `./probe tcp ${s1.ipv4} 8080`,
-      `./probe tcp ${s0.ipv4} 9090`,
-      'true',
-    ].join('\n'));
+    const r = await run(
+      '--grade',
+      'release',
+      '--allow',
+      `${s1.ipv4}:8080`,
+      '--',
+      [`./probe tcp ${s0.ipv4} 8080`, `./probe tcp ${s1.ipv4} 8080`, `./probe tcp ${s0.ipv4} 9090`, 'true'].join('\n'),
+    );
     assert.equal(r.code, 0, r.stderr);
     const v = verdicts(r.stdout);
     assert.equal(v.get(`tcp ${s0.ipv4}:8080`), 'ok', 'allowed by the policy');
@@ -56,7 +76,12 @@ describe('a policy file, end to end', () => {
 
   it('a custom grade from the file: extends base and adds its own entry, blocking by default', async () => {
     const [s0, s1] = fx.net.servers;
-    const r = await run('--grade', 'qa', '--', [`./probe tcp ${s0.ipv4} 9090`, `./probe tcp ${s1.ipv4} 8080`, `./probe tcp ${s1.ipv4} 9090`, 'true'].join('\n'));
+    const r = await run(
+      '--grade',
+      'qa',
+      '--',
+      [`./probe tcp ${s0.ipv4} 9090`, `./probe tcp ${s1.ipv4} 8080`, `./probe tcp ${s1.ipv4} 9090`, 'true'].join('\n'),
+    );
     assert.equal(r.code, 0, r.stderr);
     const v = verdicts(r.stdout);
     assert.equal(v.get(`tcp ${s0.ipv4}:9090`), 'ok');

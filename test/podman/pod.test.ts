@@ -17,10 +17,16 @@ import { CONTAINER, NOT_READY_EXIT, RESOLVER_UID, renderPod } from '../../src/ku
 import { DECISION_PREFIX } from '../../src/kubernetes/agent.js';
 import { parseNflogLine } from '../../src/report/nflog.js';
 import { ROOT, verdicts } from '../integration/harness.js';
+import type { DnsDecision } from '../../src/dns/resolver.js';
+import type { Ruleset } from '../../src/firewall/ruleset.js';
 
 const exec = promisify(execFile);
 const env = { ...process.env, CONTAINERS_CONF: path.join(ROOT, '.cache/podman/containers.conf') };
-const IMAGES = { holder: 'localhost/buildfence/holder:0.1.0', agent: 'localhost/buildfence/agent:0.1.0', probe: 'localhost/buildfence-test/probe:latest' };
+const IMAGES = {
+  holder: 'localhost/buildfence/holder:0.1.0',
+  agent: 'localhost/buildfence/agent:0.1.0',
+  probe: 'localhost/buildfence-test/probe:latest',
+};
 
 async function podman(args: string[]): Promise<string> {
   const { stdout } = await exec('podman', args, { env, maxBuffer: 16 * 1024 * 1024 });
@@ -34,7 +40,7 @@ async function logs(name: string): Promise<string> {
 }
 
 let net = '';
-let servers: string[] = [];
+const servers: string[] = [];
 let tmp = '';
 
 before(async () => {
@@ -50,7 +56,20 @@ before(async () => {
   for (let i = 0; i < 2; i++) {
     const name = `${net}-srv${i}`;
     // Port 53 plays the DNS upstream: it logs every datagram and connection it receives.
-    await podman(['run', '--detach', '--name', name, '--network', net, '--label', 'buildfence-test=1', IMAGES.probe, 'sh', '-c', 'probe serve 8080 & probe serve 53 & wait']);
+    await podman([
+      'run',
+      '--detach',
+      '--name',
+      name,
+      '--network',
+      net,
+      '--label',
+      'buildfence-test=1',
+      IMAGES.probe,
+      'sh',
+      '-c',
+      'probe serve 8080 & probe serve 53 & wait',
+    ]);
     servers.push(await podman(['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, name]));
   }
 });
@@ -75,11 +94,22 @@ interface Played {
  * it, and waits for the build to end or for `waitFor` (another container) when the build may never
  * start. The Pod is removed at the end of `use`.
  */
-async function play(inputs: Record<string, string>, use: (p: Played) => Promise<void>, patch?: (pod: V1Pod) => void, waitFor: string = CONTAINER.build): Promise<void> {
+async function play(
+  inputs: Record<string, string>,
+  use: (p: Played) => Promise<void>,
+  patch?: (pod: V1Pod) => void,
+  waitFor: string = CONTAINER.build,
+): Promise<void> {
   const all: Record<string, string> = { 'holder-image': IMAGES.holder, image: IMAGES.probe, pull: 'never', shell: 'sh', ...inputs };
   const spec = readRunSpec((n) => all[n] ?? '', { workspace: tmp, allowlistSource: '--allow' });
   const runId = randomBytes(6).toString('hex');
-  const { pod } = renderPod({ spec, id: { runId }, upstreams: [{ address: servers[1], port: 53 }], agentImage: IMAGES.agent, sidecars: 'regular' });
+  const { pod } = renderPod({
+    spec,
+    id: { runId },
+    upstreams: [{ address: servers[1], port: 53 }],
+    agentImage: IMAGES.agent,
+    sidecars: 'regular',
+  });
   patch?.(pod);
   const file = path.join(tmp, `${runId}.yaml`);
   await fs.writeFile(file, yaml.dump(pod));
@@ -122,18 +152,34 @@ function prependScript(pod: V1Pod, container: string, shell: string): void {
 /** The state and log of every container of a Pod, and the files of its emptyDir volumes. */
 async function diagnose(pod: string): Promise<string> {
   const out: string[] = [`---- diagnostics of pod ${pod} ----`];
-  const names = (await podman(['ps', '--all', '--filter', `pod=${pod}`, '--format', '{{.Names}}']).catch((e) => `(ps failed: ${e})`)).split('\n').filter(Boolean);
+  const names = (await podman(['ps', '--all', '--filter', `pod=${pod}`, '--format', '{{.Names}}']).catch((e) => `(ps failed: ${e})`))
+    .split('\n')
+    .filter(Boolean);
   const volumes = new Map<string, string>();
   for (const c of names) {
     const inspect = await podman(['inspect', c]).catch(() => '[]');
-    const [info] = JSON.parse(inspect) as Array<{ State?: Record<string, unknown>; Mounts?: Array<{ Destination: string; Source: string }> }>;
+    const [info] = JSON.parse(inspect) as Array<{
+      State?: Record<string, string | number | boolean | undefined>;
+      Mounts?: Array<{ Destination: string; Source: string }>;
+    }>;
     const st = info?.State ?? {};
-    out.push(`== ${c}: ${st.Status} exit=${st.ExitCode} started=${st.StartedAt} finished=${st.FinishedAt} oom=${st.OOMKilled} error=${st.Error ?? ''}`);
+    out.push(
+      `== ${c}: ${st.Status} exit=${st.ExitCode} started=${st.StartedAt} finished=${st.FinishedAt} oom=${st.OOMKilled} error=${st.Error ?? ''}`,
+    );
     for (const m of info?.Mounts ?? []) volumes.set(m.Destination, m.Source);
-    out.push((await logs(c)).trimEnd().split('\n').map((l) => `   | ${l}`).join('\n'));
+    out.push(
+      (await logs(c))
+        .trimEnd()
+        .split('\n')
+        .map((l) => `   | ${l}`)
+        .join('\n'),
+    );
   }
   for (const [dest, source] of volumes) {
-    const list = await exec('ls', ['-la', '--time-style=full-iso', source]).then((r) => r.stdout, (e) => String(e));
+    const list = await exec('ls', ['-la', '--time-style=full-iso', source]).then(
+      (r) => r.stdout,
+      (e) => String(e),
+    );
     out.push(`== volume ${dest} (${source}):\n${list.trimEnd()}`);
   }
   return `${out.join('\n')}\n---- end of diagnostics ----\n`;
@@ -165,23 +211,49 @@ describe('the rendered Pod under podman kube play', () => {
       // The upstream never saw a packet from the Pod.
       assert.doesNotMatch(await logs(`${net}-srv1`), /(udp|tcp) from/);
       // Evidence: the fence's log holds the denied attempts, the resolver's the refused name.
-      const denied = (await p.log(CONTAINER.fence)).split('\n').map(parseNflogLine).filter((x) => x !== undefined);
-      assert.ok(denied.some((d) => d.address === s1 && d.port === 8080 && d.protocol === 'tcp' && d.enforced), JSON.stringify(denied));
-      assert.ok(denied.some((d) => d.address === s0 && d.port === 8080 && d.protocol === 'udp'), JSON.stringify(denied));
-      const decisions = (await p.log(CONTAINER.resolver)).split('\n').filter((l) => l.startsWith(DECISION_PREFIX)).map((l) => JSON.parse(l.slice(DECISION_PREFIX.length)));
-      assert.ok(decisions.some((d) => d.name === 'blocked.example' && d.verdict === 'refused' && d.forwarded === false && d.count === 2), JSON.stringify(decisions));
+      const denied = (await p.log(CONTAINER.fence))
+        .split('\n')
+        .map(parseNflogLine)
+        .filter((x) => x !== undefined);
+      assert.ok(
+        denied.some((d) => d.address === s1 && d.port === 8080 && d.protocol === 'tcp' && d.enforced),
+        JSON.stringify(denied),
+      );
+      assert.ok(
+        denied.some((d) => d.address === s0 && d.port === 8080 && d.protocol === 'udp'),
+        JSON.stringify(denied),
+      );
+      const decisions = (await p.log(CONTAINER.resolver))
+        .split('\n')
+        .filter((l) => l.startsWith(DECISION_PREFIX))
+        .map((l) => JSON.parse(l.slice(DECISION_PREFIX.length)) as DnsDecision);
+      assert.ok(
+        decisions.some((d) => d.name === 'blocked.example' && d.verdict === 'refused' && d.forwarded === false && d.count === 2),
+        JSON.stringify(decisions),
+      );
     });
   });
 
   it('the build cannot change the rules: iptables -F and ipset flush fail, and the fence holds', async () => {
     const s1 = servers[1];
-    const script = ['iptables -F; echo "flush4=$?"', 'ip6tables -F; echo "flush6=$?"', 'ipset flush; echo "ipset=$?"', `nc -w 2 ${s1} 8080 </dev/null; echo "nc=$?"`].join('\n');
+    const script = [
+      'iptables -F; echo "flush4=$?"',
+      'ip6tables -F; echo "flush6=$?"',
+      'ipset flush; echo "ipset=$?"',
+      `nc -w 2 ${s1} 8080 </dev/null; echo "nc=$?"`,
+    ].join('\n');
     await play({ grade: 'release', image: IMAGES.holder, run: script }, async (p) => {
       const out = await p.log(CONTAINER.build);
       assert.equal(p.exitCode, 0, out);
       for (const word of ['flush4', 'flush6', 'ipset', 'nc']) assert.match(out, new RegExp(`${word}=[1-9]`), out);
-      const denied = (await p.log(CONTAINER.fence)).split('\n').map(parseNflogLine).filter((x) => x !== undefined);
-      assert.ok(denied.some((d) => d.address === s1 && d.port === 8080), JSON.stringify(denied));
+      const denied = (await p.log(CONTAINER.fence))
+        .split('\n')
+        .map(parseNflogLine)
+        .filter((x) => x !== undefined);
+      assert.ok(
+        denied.some((d) => d.address === s1 && d.port === 8080),
+        JSON.stringify(denied),
+      );
     });
   });
 
@@ -231,7 +303,7 @@ describe('the rendered Pod under podman kube play', () => {
       (pod) => {
         // The verifier expects one rule more than the holder loads.
         const verify = pod.spec!.initContainers!.find((c) => c.name === CONTAINER.verify)!;
-        const rules = JSON.parse(verify.env![0].value!);
+        const rules = JSON.parse(verify.env![0].value!) as Ruleset;
         rules.v4 = rules.v4.replace('COMMIT', '-A OUTPUT -j ACCEPT\nCOMMIT');
         verify.env![0].value = JSON.stringify(rules);
       },
@@ -268,7 +340,10 @@ describe('the rendered Pod under podman kube play', () => {
       async (p) => {
         const out = await p.log(CONTAINER.build);
         assert.equal(p.exitCode, NOT_READY_EXIT, out);
-        assert.match(out, /buildfence: the fence failed, so the build was not run: tcpdump ended \(exit 1\) before it listened: tcpdump: nflog:5,6: No such device/);
+        assert.match(
+          out,
+          /buildfence: the fence failed, so the build was not run: tcpdump ended \(exit 1\) before it listened: tcpdump: nflog:5,6: No such device/,
+        );
         assert.doesNotMatch(out, /started/);
         assert.ok(p.waited < 30, `the build waited ${p.waited} s`);
       },

@@ -49,7 +49,7 @@ function parseV6(s: string): bigint | null {
   const all = [...head, ...rest];
   if (!all.every((g) => /^[0-9a-f]{1,4}$/i.test(g))) return null;
   if (halves.length === 2 ? all.length > 7 : all.length !== 8) return null;
-  const full = [...head, ...Array(8 - all.length).fill('0'), ...rest];
+  const full = [...head, ...Array<string>(8 - all.length).fill('0'), ...rest];
   return full.reduce((n, g) => (n << 16n) | BigInt(`0x${g}`), 0n);
 }
 
@@ -202,7 +202,9 @@ function agrees(text: string): void {
 const portsArb: fc.Arbitrary<Ports | undefined> = fc.option(
   fc.oneof(
     fc.integer({ min: 1, max: 65535 }).map((p) => ({ from: p, to: p })),
-    fc.tuple(fc.integer({ min: 1, max: 65535 }), fc.integer({ min: 1, max: 65535 })).map(([a, b]) => ({ from: Math.min(a, b), to: Math.max(a, b) })),
+    fc
+      .tuple(fc.integer({ min: 1, max: 65535 }), fc.integer({ min: 1, max: 65535 }))
+      .map(([a, b]) => ({ from: Math.min(a, b), to: Math.max(a, b) })),
     fc.constantFrom({ from: 1, to: 65535 }, { from: 65535, to: 65535 }, { from: 1, to: 1 }),
   ),
   { nil: undefined },
@@ -216,7 +218,12 @@ interface Generated {
   expected: Entry;
 }
 
-function expectedEntry(text: string, host: Pick<Entry, 'kind'> & Record<string, unknown>, scheme: string | undefined, ports: Ports | undefined): Entry {
+function expectedEntry(
+  text: string,
+  host: Pick<Entry, 'kind'> & Record<string, unknown>,
+  scheme: string | undefined,
+  ports: Ports | undefined,
+): Entry {
   const protocols: Protocol[] = scheme ? [scheme.toLowerCase() as Protocol] : ports ? ['tcp'] : ['tcp', 'udp'];
   return { ...host, text, protocols, ...(ports ? { ports } : {}) } as Entry;
 }
@@ -240,7 +247,10 @@ const v4Arb: fc.Arbitrary<Generated> = fc
 /** Any valid RFC 4291 spelling of n: `::` over any zero run or none, case, leading zeros, a dotted tail. */
 function v6Text(n: bigint, choice: { compress: number; upper: boolean; pad: boolean; dottedTail: boolean }): string {
   const g = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn));
-  const words = g.map((x) => x.toString(16)).map((w) => (choice.pad ? w.padStart(4, '0') : w)).map((w) => (choice.upper ? w.toUpperCase() : w));
+  const words = g
+    .map((x) => x.toString(16))
+    .map((w) => (choice.pad ? w.padStart(4, '0') : w))
+    .map((w) => (choice.upper ? w.toUpperCase() : w));
   const tail = choice.dottedTail ? [dotted(n & V4_MAX)] : [];
   const hexWords = choice.dottedTail ? words.slice(0, 6) : words;
   const runs: Array<[number, number]> = [];
@@ -304,7 +314,21 @@ const entryArb = fc.oneof(v4Arb, v6Arb, nameArb);
 /** Characters that matter to the grammar, and some that must never pass as one of them. */
 const interesting = fc.constantFrom(
   ...'0123456789abcdefxX.:/-[]*,%@?#_ '.split(''),
-  '::', '://', '0x', '/0', ':0', '-0', '\t', '\n', '\u200b', '\u202e', '\u00a0', '\uff14', '\u0661', 'ﬀ', 'K',
+  '::',
+  '://',
+  '0x',
+  '/0',
+  ':0',
+  '-0',
+  '\t',
+  '\n',
+  '\u200b',
+  '\u202e',
+  '\u00a0',
+  '\uff14',
+  '\u0661',
+  'ﬀ',
+  'K',
 );
 const mutation = fc.oneof(
   fc.record({ op: fc.constant('insert' as const), at: fc.nat(), s: interesting }),
@@ -331,7 +355,11 @@ const RUNS = 3000;
 // ---- properties ----
 
 describe('allowlist grammar, generated entries', () => {
-  for (const [kind, arb] of [['IPv4', v4Arb], ['IPv6', v6Arb], ['name', nameArb]] as const) {
+  for (const [kind, arb] of [
+    ['IPv4', v4Arb],
+    ['IPv6', v6Arb],
+    ['name', nameArb],
+  ] as const) {
     it(`reads every generated ${kind} entry as exactly the network, ports and protocols it was made from`, () => {
       fc.assert(
         fc.property(arb, ({ text, expected }) => {
@@ -383,11 +411,14 @@ describe('allowlist grammar, generated entries', () => {
       fc.property(arb, ({ v6, p, address, network }) => {
         const text = `${v6 ? rfc5952(address) : dotted(address)}/${p}`;
         const want = `${v6 ? rfc5952(network) : dotted(network)}/${p}`;
-        assert.throws(() => parseEntry(text), (err: unknown) => {
-          assertRefusal(err, text);
-          assert.ok((err as Error).message.includes(`host bits are set; did you mean ${want}?`), (err as Error).message);
-          return true;
-        });
+        assert.throws(
+          () => parseEntry(text),
+          (err: unknown) => {
+            assertRefusal(err, text);
+            assert.ok((err as Error).message.includes(`host bits are set; did you mean ${want}?`), (err as Error).message);
+            return true;
+          },
+        );
         const suggested = parseEntry(want);
         assert.ok(suggested.kind === 'address' && suggested.cidr === want);
       }),
@@ -405,11 +436,14 @@ describe('allowlist grammar, generated entries', () => {
       fc.property(arb, ({ v4, prefix, spelling }) => {
         const network = ((0xffffn << 32n) | BigInt(v4)) & (V6_MAX ^ hostMask(128, prefix));
         const text = `${v6Text(network, spelling)}/${prefix}`;
-        assert.throws(() => parseEntry(text), (err: unknown) => {
-          assertRefusal(err, text);
-          assert.match((err as Error).message, /IPv4-mapped IPv6 addresses are not accepted/);
-          return true;
-        });
+        assert.throws(
+          () => parseEntry(text),
+          (err: unknown) => {
+            assertRefusal(err, text);
+            assert.match((err as Error).message, /IPv4-mapped IPv6 addresses are not accepted/);
+            return true;
+          },
+        );
       }),
       { numRuns: RUNS },
     );
@@ -442,7 +476,10 @@ describe('allowlist grammar, mutated and random entries', () => {
       fc.string({ unit: 'grapheme-ascii', maxLength: 40 }),
       fc.string({ unit: 'binary', maxLength: 20 }),
     );
-    fc.assert(fc.property(arb, (text) => agrees(text)), { numRuns: RUNS });
+    fc.assert(
+      fc.property(arb, (text) => agrees(text)),
+      { numRuns: RUNS },
+    );
   });
 
   it('refuses a list with bad entries by naming each of them once, and otherwise keeps every good entry', () => {

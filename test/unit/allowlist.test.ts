@@ -4,15 +4,33 @@ import { AllowlistError, formatEntry, parseAllowlist, parseEntry } from '../../s
 import type { Entry } from '../../src/types.js';
 
 const BOTH = ['tcp', 'udp'];
-const v4 = (cidr: string, text: string, protocols = BOTH, ports?: [number, number]): Entry => ({
-  kind: 'address', family: 4, cidr, text, protocols, ...(ports ? { ports: { from: ports[0], to: ports[1] } } : {}),
-} as Entry);
-const v6 = (cidr: string, text: string, protocols = BOTH, ports?: [number, number]): Entry => ({
-  kind: 'address', family: 6, cidr, text, protocols, ...(ports ? { ports: { from: ports[0], to: ports[1] } } : {}),
-} as Entry);
-const name = (n: string, wildcard: boolean, text: string, protocols = BOTH, ports?: [number, number]): Entry => ({
-  kind: 'name', name: n, wildcard, text, protocols, ...(ports ? { ports: { from: ports[0], to: ports[1] } } : {}),
-} as Entry);
+const v4 = (cidr: string, text: string, protocols = BOTH, ports?: [number, number]): Entry =>
+  ({
+    kind: 'address',
+    family: 4,
+    cidr,
+    text,
+    protocols,
+    ...(ports ? { ports: { from: ports[0], to: ports[1] } } : {}),
+  }) as Entry;
+const v6 = (cidr: string, text: string, protocols = BOTH, ports?: [number, number]): Entry =>
+  ({
+    kind: 'address',
+    family: 6,
+    cidr,
+    text,
+    protocols,
+    ...(ports ? { ports: { from: ports[0], to: ports[1] } } : {}),
+  }) as Entry;
+const name = (n: string, wildcard: boolean, text: string, protocols = BOTH, ports?: [number, number]): Entry =>
+  ({
+    kind: 'name',
+    name: n,
+    wildcard,
+    text,
+    protocols,
+    ...(ports ? { ports: { from: ports[0], to: ports[1] } } : {}),
+  }) as Entry;
 
 describe('parseEntry accepts', () => {
   const cases: Array<[string, Entry]> = [
@@ -143,25 +161,25 @@ describe('parseEntry refuses', () => {
   ];
   for (const [text, pattern] of cases) {
     it(JSON.stringify(text), () => {
-      assert.throws(() => parseEntry(text), (err: unknown) => {
-        assert.ok(err instanceof AllowlistError);
-        assert.match(err.message, pattern);
-        return true;
-      });
+      assert.throws(
+        () => parseEntry(text),
+        (err: unknown) => {
+          assert.ok(err instanceof AllowlistError);
+          assert.match(err.message, pattern);
+          return true;
+        },
+      );
     });
   }
 
   it('names the source, quotes the entry and lists the accepted forms', () => {
-    assert.throws(
-      () => parseEntry('10.1.2.3/8', "input 'allowlist'"),
-      {
-        name: 'AllowlistError',
-        message:
-          "Invalid entry '10.1.2.3/8' in input 'allowlist': host bits are set; did you mean 10.0.0.0/8? " +
-          'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, ' +
-          'udp://203.0.113.7:5000, example.com, *.example.com:443, preset:npm.',
-      },
-    );
+    assert.throws(() => parseEntry('10.1.2.3/8', "input 'allowlist'"), {
+      name: 'AllowlistError',
+      message:
+        "Invalid entry '10.1.2.3/8' in input 'allowlist': host bits are set; did you mean 10.0.0.0/8? " +
+        'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, ' +
+        'udp://203.0.113.7:5000, example.com, *.example.com:443, preset:npm.',
+    });
   });
 
   it('shows invisible characters in the message', () => {
@@ -172,9 +190,10 @@ describe('parseEntry refuses', () => {
 describe('parseAllowlist', () => {
   it('splits on newlines and commas, trims, skips blanks and comments', () => {
     const value = '# release hosts\n203.0.113.7:443, 10.0.0.0/8\r\n\n  example.com  # docs\n,,\n\t*.example.org\t\n';
-    assert.deepEqual(parseAllowlist(value, "input 'allowlist'").map((e) => e.text), [
-      '203.0.113.7:443', '10.0.0.0/8', 'example.com', '*.example.org',
-    ]);
+    assert.deepEqual(
+      parseAllowlist(value, "input 'allowlist'").map((e) => e.text),
+      ['203.0.113.7:443', '10.0.0.0/8', 'example.com', '*.example.org'],
+    );
   });
 
   it('reads two entries on one line', () => {
@@ -198,19 +217,24 @@ describe('parseAllowlist', () => {
       '1.2.3.4, 1.2.3.4/32\ntcp://1.2.3.4:443, 1.2.3.4:443\nExample.com, example.com.\n*.example.com, example.com:443',
       '--allow',
     );
-    assert.deepEqual(entries.map((e) => e.text), ['1.2.3.4', 'tcp://1.2.3.4:443', 'Example.com', '*.example.com', 'example.com:443']);
+    assert.deepEqual(
+      entries.map((e) => e.text),
+      ['1.2.3.4', 'tcp://1.2.3.4:443', 'Example.com', '*.example.com', 'example.com:443'],
+    );
   });
 
   it('keeps entries that differ in protocol, port or wildcard', () => {
-    const entries = parseAllowlist('1.2.3.4, tcp://1.2.3.4, udp://1.2.3.4, 1.2.3.4:443, 1.2.3.4:444, example.com, *.example.com', '--allow');
+    const entries = parseAllowlist(
+      '1.2.3.4, tcp://1.2.3.4, udp://1.2.3.4, 1.2.3.4:443, 1.2.3.4:444, example.com, *.example.com',
+      '--allow',
+    );
     assert.equal(entries.length, 7);
   });
 
   it('reports one bad entry with the accepted forms', () => {
-    assert.throws(
-      () => parseAllowlist('1.2.3.4\n10.1.2.3/8', '--allow'),
-      { message: /^Invalid entry '10\.1\.2\.3\/8' in --allow: host bits are set; did you mean 10\.0\.0\.0\/8\? Accepted forms: / },
-    );
+    assert.throws(() => parseAllowlist('1.2.3.4\n10.1.2.3/8', '--allow'), {
+      message: /^Invalid entry '10\.1\.2\.3\/8' in --allow: host bits are set; did you mean 10\.0\.0\.0\/8\? Accepted forms: /,
+    });
   });
 
   it('reports every bad entry together, one line each', () => {
@@ -221,17 +245,20 @@ describe('parseAllowlist', () => {
         const lines = err.message.split('\n');
         assert.equal(lines.length, 5);
         assert.equal(lines[0], "3 invalid entries in input 'allowlist':");
-        assert.match(lines[1]!, /^Invalid entry '10\.1\.2\.3\/8' in input 'allowlist': host bits/);
-        assert.match(lines[2]!, /^Invalid entry 'http:\/\/x\.com' in input 'allowlist': unknown scheme/);
-        assert.match(lines[3]!, /^Invalid entry '\*\.com' in input 'allowlist': a wildcard/);
-        assert.match(lines[4]!, /^Accepted forms: /);
+        assert.match(lines[1], /^Invalid entry '10\.1\.2\.3\/8' in input 'allowlist': host bits/);
+        assert.match(lines[2], /^Invalid entry 'http:\/\/x\.com' in input 'allowlist': unknown scheme/);
+        assert.match(lines[3], /^Invalid entry '\*\.com' in input 'allowlist': a wildcard/);
+        assert.match(lines[4], /^Accepted forms: /);
         return true;
       },
     );
   });
 
   it('treats # as a comment even inside an entry', () => {
-    assert.deepEqual(parseAllowlist('example.com#frag', '--allow').map((e) => e.text), ['example.com']);
+    assert.deepEqual(
+      parseAllowlist('example.com#frag', '--allow').map((e) => e.text),
+      ['example.com'],
+    );
   });
 });
 
@@ -257,8 +284,18 @@ describe('formatEntry', () => {
   }
 
   it('writes both protocols on some ports as one entry per protocol', () => {
-    const entry: Entry = { kind: 'address', family: 4, cidr: '1.2.3.4/32', text: 'x', protocols: ['udp', 'tcp'], ports: { from: 53, to: 53 } };
+    const entry: Entry = {
+      kind: 'address',
+      family: 4,
+      cidr: '1.2.3.4/32',
+      text: 'x',
+      protocols: ['udp', 'tcp'],
+      ports: { from: 53, to: 53 },
+    };
     assert.equal(formatEntry(entry), 'tcp://1.2.3.4/32:53, udp://1.2.3.4/32:53');
-    assert.deepEqual(parseAllowlist(formatEntry(entry), '--allow').map((e) => e.protocols), [['tcp'], ['udp']]);
+    assert.deepEqual(
+      parseAllowlist(formatEntry(entry), '--allow').map((e) => e.protocols),
+      [['tcp'], ['udp']],
+    );
   });
 });

@@ -5,9 +5,23 @@ import type { RunSpec } from '../../src/spec.js';
 
 const id = { runId: 'abcdef012345', pid: 4242, host: 'runner-1' };
 const spec: RunSpec = {
-  grade: 'release', mode: 'block', allow: [], deny: [], failOnDenied: false, run: 'make', image: 'ubuntu:24.04', shell: ['sh', '-e'],
-  workspace: '/home/runner/work/app', workingDirectory: '/home/runner/work/app/sub', env: [['A', '1']],
-  holderImage: 'buildfence/holder:0.1.0', dockerOptions: ['--memory', '2g', '--cpus=2'], pull: 'never', runtime: 'docker', agentImage: 'buildfence/agent:0.1.0', dns: { ttlMin: 60, ttlMax: 3600 },
+  grade: 'release',
+  mode: 'block',
+  allow: [],
+  deny: [],
+  failOnDenied: false,
+  run: 'make',
+  image: 'ubuntu:24.04',
+  shell: ['sh', '-e'],
+  workspace: '/home/runner/work/app',
+  workingDirectory: '/home/runner/work/app/sub',
+  env: [['A', '1']],
+  holderImage: 'buildfence/holder:0.1.0',
+  dockerOptions: ['--memory', '2g', '--cpus=2'],
+  pull: 'never',
+  runtime: 'docker',
+  agentImage: 'buildfence/agent:0.1.0',
+  dns: { ttlMin: 60, ttlMax: 3600 },
 };
 
 function valueOf(args: string[], flag: string): string[] {
@@ -15,7 +29,13 @@ function valueOf(args: string[], flag: string): string[] {
 }
 
 describe('holderConfig', () => {
-  const config = holderConfig({ id, image: 'buildfence/holder:0.1.0', network: 'net1', rulesDir: '/tmp/r', command: { entrypoint: ['sh', '-c'], cmd: ['x'] } }) as {
+  const config = holderConfig({
+    id,
+    image: 'buildfence/holder:0.1.0',
+    network: 'net1',
+    rulesDir: '/tmp/r',
+    command: { entrypoint: ['sh', '-c'], cmd: ['x'] },
+  }) as {
     Labels: Record<string, string>;
     HostConfig: { CapDrop: string[]; CapAdd: string[]; Privileged?: boolean; NetworkMode: string; Binds: string[]; SecurityOpt: string[] };
   };
@@ -26,7 +46,12 @@ describe('holderConfig', () => {
     assert.equal(config.HostConfig.Privileged, undefined);
   });
   it('labels it for this run, on its network, with the rules read-only', () => {
-    assert.deepEqual(config.Labels, { buildfence: '1', 'buildfence.run': 'abcdef012345', 'buildfence.pid': '4242', 'buildfence.host': 'runner-1' });
+    assert.deepEqual(config.Labels, {
+      buildfence: '1',
+      'buildfence.run': 'abcdef012345',
+      'buildfence.pid': '4242',
+      'buildfence.host': 'runner-1',
+    });
     assert.equal(config.HostConfig.NetworkMode, 'net1');
     assert.deepEqual(config.HostConfig.Binds, ['/tmp/r:/__buildfence:ro']);
   });
@@ -59,9 +84,18 @@ describe('buildCreateArgs', () => {
 
 describe('shellCommand', () => {
   const cases: Array<[string[], string[]]> = [
-    [['sh', '-e'], ['sh', '-e', '/s.sh']],
-    [['bash', '-e', '{0}'], ['bash', '-e', '/s.sh']],
-    [['python3', '{0}', '--flag'], ['python3', '/s.sh', '--flag']],
+    [
+      ['sh', '-e'],
+      ['sh', '-e', '/s.sh'],
+    ],
+    [
+      ['bash', '-e', '{0}'],
+      ['bash', '-e', '/s.sh'],
+    ],
+    [
+      ['python3', '{0}', '--flag'],
+      ['python3', '/s.sh', '--flag'],
+    ],
   ];
   for (const [shell, expected] of cases) {
     it(shell.join(' '), () => assert.deepEqual(shellCommand(shell, '/s.sh'), expected));
@@ -70,6 +104,9 @@ describe('shellCommand', () => {
 
 describe('runnerEnvNames', () => {
   it('passes GITHUB_* and RUNNER_* only', () => {
-    assert.deepEqual(runnerEnvNames({ GITHUB_SHA: 'x', RUNNER_OS: 'Linux', HOME: '/root', ACTIONS_RUNTIME_TOKEN: 't', MY_GITHUB_X: 'y' }), ['GITHUB_SHA', 'RUNNER_OS']);
+    assert.deepEqual(runnerEnvNames({ GITHUB_SHA: 'x', RUNNER_OS: 'Linux', HOME: '/root', ACTIONS_RUNTIME_TOKEN: 't', MY_GITHUB_X: 'y' }), [
+      'GITHUB_SHA',
+      'RUNNER_OS',
+    ]);
   });
 });

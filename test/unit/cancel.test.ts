@@ -38,7 +38,10 @@ describe('onCancel', () => {
   });
 
   it('SIGINT exits 130; a run that never unwinds (a hung engine) still ends at the deadline', { timeout: 20_000 }, async () => {
-    const r = await child(`onCancel(log, 'deleting the Pod', () => new Promise(() => undefined)); setInterval(() => undefined, 1000);`, 'SIGINT');
+    const r = await child(
+      `onCancel(log, 'deleting the Pod', () => new Promise(() => undefined)); setInterval(() => undefined, 1000);`,
+      'SIGINT',
+    );
     assert.equal(r.code, 130, r.stderr);
     assert.ok(r.ms > 8_000 && r.ms < 10_000, `ended after ${r.ms} ms`);
   });

@@ -67,8 +67,14 @@ describe('check-policy output', () => {
     const printed = yaml.load(EXPECTED) as Record<string, { allow: string[]; deny: string[] }>;
     assert.deepEqual(Object.keys(printed), [...policy.grades.keys()]);
     for (const [name, g] of Object.entries(printed)) {
-      assert.deepEqual(g.allow.map((t) => formatEntry(parseEntry(t))), gradeOf(policy, name).allow.map(formatEntry));
-      assert.deepEqual(g.deny.map((t) => formatEntry(parseEntry(t))), gradeOf(policy, name).deny.map(formatEntry));
+      assert.deepEqual(
+        g.allow.map((t) => formatEntry(parseEntry(t))),
+        gradeOf(policy, name).allow.map(formatEntry),
+      );
+      assert.deepEqual(
+        g.deny.map((t) => formatEntry(parseEntry(t))),
+        gradeOf(policy, name).deny.map(formatEntry),
+      );
     }
   });
 
@@ -80,7 +86,11 @@ describe('check-policy output', () => {
 describe('buildfence check-policy', () => {
   let dir: string;
   const cli = (...args: string[]) =>
-    spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(root, 'src/cli.ts'), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(root, 'src/cli.ts'), ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
 
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bf-check-'));

@@ -30,17 +30,32 @@ describe('name matching', () => {
     it(`${pattern} ${expected ? 'matches' : 'does not match'} ${name}`, () => assert.equal(nameMatches(entry(pattern), name), expected));
   }
   it('ignores address entries', () => {
-    assert.deepEqual(matchingEntries(parseAllowlist('10.0.0.0/8, a.test', 'test'), 'a.test').map((e) => e.text), ['a.test']);
+    assert.deepEqual(
+      matchingEntries(parseAllowlist('10.0.0.0/8, a.test', 'test'), 'a.test').map((e) => e.text),
+      ['a.test'],
+    );
   });
 });
 
 describe('DNS messages', () => {
   it('reads the one question of a query', () => {
-    assert.deepEqual(parseQuery(query('API.Example.com.', 'AAAA', 99)), { id: 99, name: 'api.example.com', type: 'AAAA', wireName: '\x03api\x07example\x03com\x00' });
+    assert.deepEqual(parseQuery(query('API.Example.com.', 'AAAA', 99)), {
+      id: 99,
+      name: 'api.example.com',
+      type: 'AAAA',
+      wireName: '\x03api\x07example\x03com\x00',
+    });
   });
   it('refuses garbage and multi-question queries', () => {
     assert.throws(() => parseQuery(Buffer.from('nonsense')));
-    const two = dnsPacket.encode({ type: 'query', id: 1, questions: [{ type: 'A', name: 'a' }, { type: 'A', name: 'b' }] });
+    const two = dnsPacket.encode({
+      type: 'query',
+      id: 1,
+      questions: [
+        { type: 'A', name: 'a' },
+        { type: 'A', name: 'b' },
+      ],
+    });
     assert.throws(() => parseQuery(two));
   });
   it('builds NXDOMAIN with the query id and question', () => {
@@ -81,15 +96,32 @@ describe('DNS messages', () => {
         { type: 'A', name: 'a.test', ttl: 100, data: '192.0.2.1' },
       ],
       authorities: [{ type: 'NS', name: 'a.test', ttl: 30, data: 'ns.a.test' }],
-      additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: dnsPacket.DNSSEC_OK, flag_do: true, options: [] }],
+      additionals: [
+        {
+          type: 'OPT',
+          name: '.',
+          udpPayloadSize: 1232,
+          extendedRcode: 0,
+          ednsVersion: 0,
+          flags: dnsPacket.DNSSEC_OK,
+          flag_do: true,
+          options: [],
+        },
+      ],
     });
     const stored = storeReply(r);
-    assert.deepEqual(stored.ttls.map((t) => t.ttl), [300, 100, 30]);
+    assert.deepEqual(
+      stored.ttls.map((t) => t.ttl),
+      [300, 100, 30],
+    );
     const replay = replayReply(stored, query('WwW.A.test', 'A', 555), 40);
     const decoded = dnsPacket.decode(replay);
     assert.equal(decoded.id, 555);
     assert.equal(decoded.questions![0].name, 'WwW.A.test');
-    assert.deepEqual(decoded.answers!.map((a) => (a as { ttl: number }).ttl), [260, 60]);
+    assert.deepEqual(
+      decoded.answers!.map((a) => (a as { ttl: number }).ttl),
+      [260, 60],
+    );
     assert.equal((decoded.authorities![0] as { ttl: number }).ttl, 0);
     assert.deepEqual(decoded.additionals![0], dnsPacket.decode(r).additionals![0]);
     assert.deepEqual(replay.subarray(2, 12), r.subarray(2, 12));
@@ -120,7 +152,10 @@ describe('upstream addresses', () => {
     ]);
   });
   it('refuses names and bad ports, naming the input', () => {
-    assert.throws(() => parseUpstreams('dns.example.com', "Input 'dns-upstream'"), /Input 'dns-upstream' has invalid resolver 'dns.example.com'/);
+    assert.throws(
+      () => parseUpstreams('dns.example.com', "Input 'dns-upstream'"),
+      /Input 'dns-upstream' has invalid resolver 'dns.example.com'/,
+    );
     assert.throws(() => parseUpstreams('192.0.2.1:0', 'x'), /invalid resolver/);
   });
   it('reads nameservers from resolv.conf', () => {
@@ -175,15 +210,24 @@ describe('the resolver', () => {
     const h = harness('block', 'api.test, long.test', '', { ttlMin: 20, ttlMax: 60 });
     await h.resolver.answer(query('api.test'), 'udp');
     await h.resolver.answer(query('long.test'), 'udp');
-    assert.deepEqual(h.fed.flat().map((m) => [m.element, m.timeout]), [
-      ['192.0.2.10/32', 20], ['192.0.2.10/32', 20], ['192.0.2.11/32', 60], ['192.0.2.11/32', 60],
-    ]);
+    assert.deepEqual(
+      h.fed.flat().map((m) => [m.element, m.timeout]),
+      [
+        ['192.0.2.10/32', 20],
+        ['192.0.2.10/32', 20],
+        ['192.0.2.11/32', 60],
+        ['192.0.2.11/32', 60],
+      ],
+    );
   });
 
   it('fences AAAA answers like A answers', async () => {
     const h = harness('block', 'v6.test:443');
     await h.resolver.answer(query('v6.test', 'AAAA'), 'udp');
-    assert.deepEqual(h.fed.flat().map((m) => `${m.set} ${m.element}`), ['bf6-port 2001:db8::10/128,tcp:443']);
+    assert.deepEqual(
+      h.fed.flat().map((m) => `${m.set} ${m.element}`),
+      ['bf6-port 2001:db8::10/128,tcp:443'],
+    );
   });
 
   it('deny beats allow for names', async () => {
@@ -198,7 +242,10 @@ describe('the resolver', () => {
     assert.equal(rcode(await h.resolver.answer(query('api.test'), 'udp')), 'NOERROR');
     assert.deepEqual(h.forwarded, ['api.test']);
     assert.deepEqual(h.fed, []);
-    assert.deepEqual(h.resolver.decisionLog().map((d) => [d.name, d.verdict, d.forwarded, d.addresses]), [['api.test', 'refused', true, ['192.0.2.10']]]);
+    assert.deepEqual(
+      h.resolver.decisionLog().map((d) => [d.name, d.verdict, d.forwarded, d.addresses]),
+      [['api.test', 'refused', true, ['192.0.2.10']]],
+    );
   });
 
   it('answers repeats from its cache without forwarding or refeeding', async () => {
@@ -228,14 +275,25 @@ describe('the resolver', () => {
 
   it('fails the lookup (SERVFAIL) when the fence cannot be opened for the answer', async () => {
     const h = harness('block', 'api.test:443');
-    h.resolver.serve([], { add: async () => { throw new Error('holder gone'); } }, new Set());
+    h.resolver.serve(
+      [],
+      {
+        add: async () => {
+          throw new Error('holder gone');
+        },
+      },
+      new Set(),
+    );
     assert.equal(rcode(await h.resolver.answer(query('api.test'), 'udp')), 'SERVFAIL');
   });
 
   it('reports name entries that were never resolved', async () => {
     const h = harness('block', 'api.test, unused.test');
     await h.resolver.answer(query('api.test'), 'udp');
-    assert.deepEqual(h.resolver.unresolvedEntries().map((e) => e.text), ['unused.test']);
+    assert.deepEqual(
+      h.resolver.unresolvedEntries().map((e) => e.text),
+      ['unused.test'],
+    );
   });
 
   it('answers malformed queries with FORMERR, every time they come', async () => {
@@ -262,11 +320,17 @@ describe('the resolver', () => {
     const reply = dnsPacket.decode(again);
     assert.equal(reply.id, 2);
     assert.equal(reply.questions![0].name, 'V6.Test');
-    assert.deepEqual(reply.answers!.map((a) => [a.name, (a as { ttl: number }).ttl]), [['v6.test', 60]]);
+    assert.deepEqual(
+      reply.answers!.map((a) => [a.name, (a as { ttl: number }).ttl]),
+      [['v6.test', 60]],
+    );
     assert.deepEqual(h.forwarded, ['v6.test']);
     assert.deepEqual(h.fed.length, 1);
     const [d] = h.resolver.decisionLog();
-    assert.deepEqual([d.count, d.first, d.last, d.addresses], [2, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:40.500Z', ['2001:db8::10']]);
+    assert.deepEqual(
+      [d.count, d.first, d.last, d.addresses],
+      [2, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:40.500Z', ['2001:db8::10']],
+    );
   });
 
   it('refreshes set timeouts from cache when they would end before the replayed TTLs, and only then', async (t) => {
@@ -282,7 +346,13 @@ describe('the resolver', () => {
     const refreshed = h.resolver.answer(query('long.test'), 'udp');
     assert.ok(!Buffer.isBuffer(refreshed));
     assert.equal(rcode(await refreshed), 'NOERROR');
-    assert.deepEqual(h.fed.map((batch) => batch.map((m) => m.timeout)), [[60, 60], [60, 60]]);
+    assert.deepEqual(
+      h.fed.map((batch) => batch.map((m) => m.timeout)),
+      [
+        [60, 60],
+        [60, 60],
+      ],
+    );
     assert.ok(Buffer.isBuffer(h.resolver.answer(query('long.test'), 'udp')));
     assert.equal(h.fed.length, 2);
   });
@@ -291,7 +361,17 @@ describe('the resolver', () => {
     const h = harness('block', 'api.test:443');
     const batches: TimedMember[][] = [];
     let acknowledge = () => {};
-    h.resolver.serve([], { add: (m) => new Promise<void>((resolve) => { batches.push(m); acknowledge = resolve; }) }, new Set());
+    h.resolver.serve(
+      [],
+      {
+        add: (m) =>
+          new Promise<void>((resolve) => {
+            batches.push(m);
+            acknowledge = resolve;
+          }),
+      },
+      new Set(),
+    );
     const answered: number[] = [];
     const first = Promise.resolve(h.resolver.answer(query('api.test', 'A', 1), 'udp')).then(() => answered.push(1));
     await new Promise((r) => setImmediate(r));
@@ -309,7 +389,16 @@ describe('the resolver', () => {
     const h = harness('block', 'api.test:443');
     let refuse = true;
     const batches: TimedMember[][] = [];
-    h.resolver.serve([], { add: async (m) => { batches.push(m); if (refuse) throw new Error('ipset refused'); } }, new Set());
+    h.resolver.serve(
+      [],
+      {
+        add: async (m) => {
+          batches.push(m);
+          if (refuse) throw new Error('ipset refused');
+        },
+      },
+      new Set(),
+    );
     assert.equal(rcode(await h.resolver.answer(query('api.test'), 'udp')), 'SERVFAIL');
     refuse = false;
     assert.equal(rcode(await h.resolver.answer(query('api.test'), 'udp')), 'NOERROR');
@@ -320,7 +409,12 @@ describe('the resolver', () => {
     const h = harness('block', '*.many.test');
     // 60 names of 100 addresses each, TCP and UDP: 12,000 elements.
     for (let n = 0; n < 60; n++) {
-      h.zone[`n${n}.many.test`] = Array.from({ length: 100 }, (_, i) => ({ type: 'A' as const, name: `n${n}.many.test`, ttl: 300, data: `10.${n}.${i >> 8}.${i & 255}` }));
+      h.zone[`n${n}.many.test`] = Array.from({ length: 100 }, (_, i) => ({
+        type: 'A' as const,
+        name: `n${n}.many.test`,
+        ttl: 300,
+        data: `10.${n}.${i >> 8}.${i & 255}`,
+      }));
       assert.equal(rcode(await h.resolver.answer(query(`n${n}.many.test`), 'tcp')), 'NOERROR');
     }
     const elements = (h.resolver as unknown as { elements: Map<string, unknown> }).elements;
@@ -345,7 +439,20 @@ describe('the resolver', () => {
     const log = h.resolver.decisionLog();
     assert.equal(log.length, DECISION_LIMIT + FOLDED_LIMIT + 1);
     const evil = log.find((d) => d.name === '*.evil.test');
-    assert.deepEqual({ ...evil, first: undefined, last: undefined }, { name: '*.evil.test', type: 'A', verdict: 'refused', forwarded: false, addresses: [], count: 51, folded: true, first: undefined, last: undefined });
+    assert.deepEqual(
+      { ...evil, first: undefined, last: undefined },
+      {
+        name: '*.evil.test',
+        type: 'A',
+        verdict: 'refused',
+        forwarded: false,
+        addresses: [],
+        count: 51,
+        folded: true,
+        first: undefined,
+        last: undefined,
+      },
+    );
     assert.equal(log.find((d) => d.name === '*.d0.test')?.count, 1);
     // Past FOLDED_LIMIT rows, every new domain counts under '*'; a folded domain keeps its row.
     assert.equal(log.find((d) => d.name === '*')?.count, 21);

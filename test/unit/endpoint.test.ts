@@ -33,13 +33,26 @@ describe('contextEngine', () => {
   it("uses DOCKER_CONFIG, and the context's TLS material with verification unless the context skips it", () => {
     const tls = `/c/contexts/tls/${hash('secure')}/docker`;
     const fs = files({ [`/c/contexts/meta/${hash('secure')}/meta.json`]: meta('secure', 'tcp://h:2376') }, [tls]);
-    assert.deepEqual(contextEngine({ DOCKER_CONFIG: '/c', DOCKER_CONTEXT: 'secure' }, fs), { DOCKER_HOST: 'tcp://h:2376', DOCKER_CERT_PATH: tls, DOCKER_TLS_VERIFY: '1' });
+    assert.deepEqual(contextEngine({ DOCKER_CONFIG: '/c', DOCKER_CONTEXT: 'secure' }, fs), {
+      DOCKER_HOST: 'tcp://h:2376',
+      DOCKER_CERT_PATH: tls,
+      DOCKER_TLS_VERIFY: '1',
+    });
     const skip = files({ [`/c/contexts/meta/${hash('secure')}/meta.json`]: meta('secure', 'tcp://h:2376', true) }, [tls]);
-    assert.deepEqual(contextEngine({ DOCKER_CONFIG: '/c', DOCKER_CONTEXT: 'secure' }, skip), { DOCKER_HOST: 'tcp://h:2376', DOCKER_CERT_PATH: tls });
+    assert.deepEqual(contextEngine({ DOCKER_CONFIG: '/c', DOCKER_CONTEXT: 'secure' }, skip), {
+      DOCKER_HOST: 'tcp://h:2376',
+      DOCKER_CERT_PATH: tls,
+    });
   });
 
   it('refuses a selected context it cannot read, naming the fix', () => {
-    assert.throws(() => contextEngine({ HOME: '/h', DOCKER_CONTEXT: 'gone' }, files({})), /Docker context 'gone' is selected, but .*meta\.json names no engine\. .*set DOCKER_HOST/);
-    assert.throws(() => contextEngine({ HOME: '/h' }, files({ '/h/.docker/config.json': '{' })), /config\.json is not valid JSON.*set DOCKER_HOST/);
+    assert.throws(
+      () => contextEngine({ HOME: '/h', DOCKER_CONTEXT: 'gone' }, files({})),
+      /Docker context 'gone' is selected, but .*meta\.json names no engine\. .*set DOCKER_HOST/,
+    );
+    assert.throws(
+      () => contextEngine({ HOME: '/h' }, files({ '/h/.docker/config.json': '{' })),
+      /config\.json is not valid JSON.*set DOCKER_HOST/,
+    );
   });
 });

@@ -33,7 +33,10 @@ describe('holderCommand', () => {
     assert.ok(at(/^exec 3<>\/tmp\/buildfence-reader$/) < reader);
     assert.equal(lines.at(-1), 'exec cat < /tmp/buildfence-reader 3<&-');
     // Everything the Pod's holder runs, in the same order.
-    assert.deepEqual(lines.filter((l) => LOAD_SCRIPT.split('\n').includes(l)), LOAD_SCRIPT.split('\n'));
+    assert.deepEqual(
+      lines.filter((l) => LOAD_SCRIPT.split('\n').includes(l)),
+      LOAD_SCRIPT.split('\n'),
+    );
   });
 });
 
@@ -62,10 +65,15 @@ describe('HolderOutput', () => {
     const said = holder();
     said.stderr.write('loading\nipset v7.17: Kernel error received: set type not supported\n');
     said.stdout.end('half a read-back\n');
-    await assert.rejects(said.output.loaded, /Loading the fence into the holder \(image img:1\) failed: ipset v7\.17: Kernel error received: set type not supported\. The build was not started\./);
+    await assert.rejects(
+      said.output.loaded,
+      /Loading the fence into the holder \(image img:1\) failed: ipset v7\.17: Kernel error received: set type not supported\. The build was not started\./,
+    );
 
     const reader = holder();
-    reader.stderr.write('the holder image has no ipset\ntcpdump: verbose output suppressed, use -v[v]... for full protocol decode\nlistening on nflog:5,6, link-type NFLOG\n');
+    reader.stderr.write(
+      'the holder image has no ipset\ntcpdump: verbose output suppressed, use -v[v]... for full protocol decode\nlistening on nflog:5,6, link-type NFLOG\n',
+    );
     reader.stdout.end();
     await assert.rejects(reader.output.loaded, /failed: the holder image has no ipset\. The build/);
 

@@ -16,20 +16,35 @@ import { deletePod, runPod, type PodApi } from '../../src/kubernetes/runtime.js'
 import { runInCluster } from '../../src/kubernetes/cluster.js';
 import { chooseRuntime } from '../../src/runtime.js';
 
-const spec = readRunSpec((n) => ({ run: 'make', grade: 'release', allowlist: 'example.com:443' })[n] ?? '', { workspace: os.tmpdir(), allowlistSource: '--allow' });
-const rendered = renderPod({ spec, id: { runId: 'r1' }, upstreams: [{ address: '10.96.0.10', port: 53 }], agentImage: 'buildfence/agent:0.1.0', sidecars: 'native' });
+const spec = readRunSpec((n) => ({ run: 'make', grade: 'release', allowlist: 'example.com:443' })[n] ?? '', {
+  workspace: os.tmpdir(),
+  allowlistSource: '--allow',
+});
+const rendered = renderPod({
+  spec,
+  id: { runId: 'r1' },
+  upstreams: [{ address: '10.96.0.10', port: 53 }],
+  agentImage: 'buildfence/agent:0.1.0',
+  sidecars: 'native',
+});
 const NAME = 'buildfence-r1';
 const FAST = { pollMs: 1, startTimeoutMs: 1000 };
 
-const status = (name: string, state: V1ContainerStatus['state']): V1ContainerStatus =>
-  ({ name, state, image: name === 'build' ? 'ubuntu:24.04' : 'buildfence/holder:0.1.0', imageID: `sha256:${name}`, ready: false, restartCount: 0 }) as unknown as V1ContainerStatus;
+const status = (name: string, state: V1ContainerStatus['state']): V1ContainerStatus => ({
+  name,
+  state,
+  image: name === 'build' ? 'ubuntu:24.04' : 'buildfence/holder:0.1.0',
+  imageID: `sha256:${name}`,
+  ready: false,
+  restartCount: 0,
+});
 
 function podWith(init: V1ContainerStatus[], containers: V1ContainerStatus[], extra: Partial<V1Pod['status']> = {}): V1Pod {
   return { metadata: { name: NAME }, status: { phase: 'Pending', initContainerStatuses: init, containerStatuses: containers, ...extra } };
 }
 
-const ok = status('holder', { terminated: { exitCode: 0 } as never });
-const verified = status('verify', { terminated: { exitCode: 0 } as never });
+const ok = status('holder', { terminated: { exitCode: 0 } });
+const verified = status('verify', { terminated: { exitCode: 0 } });
 
 class FakeApi implements PodApi {
   calls: string[] = [];
@@ -37,6 +52,8 @@ class FakeApi implements PodApi {
   failures: Partial<Record<keyof PodApi, unknown>> = {};
   constructor(private readonly pods: V1Pod[]) {}
   private fail(what: keyof PodApi) {
+    // The client throws ApiException-like objects ({ code: 403 }), not always Errors.
+    // eslint-disable-next-line @typescript-eslint/only-throw-error
     if (this.failures[what]) throw this.failures[what];
   }
   async createPod(namespace: string, pod: V1Pod) {
@@ -80,12 +97,23 @@ describe('runPod', () => {
     const api = new FakeApi([
       podWith([status('holder', { running: {} })], []),
       podWith([ok, verified], [status('build', { running: {} })]),
-      podWith([ok, verified], [status('build', { terminated: { exitCode: 3 } as never })]),
+      podWith([ok, verified], [status('build', { terminated: { exitCode: 3 } })]),
     ]);
-    const decision = (count: number) => JSON.stringify({ name: 'example.com', type: 'A', verdict: 'allowed', forwarded: true, addresses: ['192.0.2.7'], count, first: 't', last: 't' });
+    const decision = (count: number) =>
+      JSON.stringify({
+        name: 'example.com',
+        type: 'A',
+        verdict: 'allowed',
+        forwarded: true,
+        addresses: ['192.0.2.7'],
+        count,
+        first: 't',
+        last: 't',
+      });
     api.logs = {
       build: 'hello from the build\n',
-      fence: 'tcpdump: listening on nflog:5,6\n1700000000.5 version 0, resource ID 5, IPv4, length 60: 10.0.0.9.40000 > 192.0.2.7.80: tcp 0\n',
+      fence:
+        'tcpdump: listening on nflog:5,6\n1700000000.5 version 0, resource ID 5, IPv4, length 60: 10.0.0.9.40000 > 192.0.2.7.80: tcp 0\n',
       resolver: `warning: x\n${DECISION_PREFIX}${decision(1)}\n${DECISION_PREFIX}${decision(2)}\n`,
     };
     const log = fakeLog();
@@ -109,35 +137,41 @@ describe('runPod', () => {
     },
     {
       name: 'no permission to read logs names pods/log',
-      api: () => Object.assign(new FakeApi([podWith([ok, verified], [status('build', { running: {} })])]), { failures: { followLog: forbidden } }),
+      api: () =>
+        Object.assign(new FakeApi([podWith([ok, verified], [status('build', { running: {} })])]), { failures: { followLog: forbidden } }),
       message: /resources: \[pods\/log\], verbs: \[get\]/,
     },
     {
       name: 'a holder that fails its rules, with its log',
       api: () =>
-        Object.assign(new FakeApi([podWith([status('holder', { terminated: { exitCode: 127 } as never })], [])]), {
+        Object.assign(new FakeApi([podWith([status('holder', { terminated: { exitCode: 127 } })], [])]), {
           logs: { holder: 'the holder image has no ipset\n' },
         }),
-      message: /Init container holder .* failed loading the rules \(exit code 127\), so the build was not started\.\nholder: the holder image has no ipset/,
+      message:
+        /Init container holder .* failed loading the rules \(exit code 127\), so the build was not started\.\nholder: the holder image has no ipset/,
     },
     {
       name: 'a read-back that differs',
-      api: () => new FakeApi([podWith([ok, status('verify', { terminated: { exitCode: 1 } as never })], [])]),
+      api: () => new FakeApi([podWith([ok, status('verify', { terminated: { exitCode: 1 } })], [])]),
       message: /Init container verify .* failed verifying the rules read back/,
     },
     {
       name: 'an image that cannot be pulled',
-      api: () => new FakeApi([podWith([ok, verified], [status('build', { waiting: { reason: 'ImagePullBackOff', message: 'not found' } })])]),
+      api: () =>
+        new FakeApi([podWith([ok, verified], [status('build', { waiting: { reason: 'ImagePullBackOff', message: 'not found' } })])]),
       message: /Image ubuntu:24.04 of container build cannot be pulled \(ImagePullBackOff\): not found/,
     },
     {
       name: 'an evicted Pod',
-      api: () => new FakeApi([podWith([ok, verified], [status('build', { running: {} })], { phase: 'Failed', reason: 'Evicted', message: 'low on memory' })]),
+      api: () =>
+        new FakeApi([
+          podWith([ok, verified], [status('build', { running: {} })], { phase: 'Failed', reason: 'Evicted', message: 'low on memory' }),
+        ]),
       message: /evicted: low on memory/,
     },
     {
       name: 'a fence that never got ready',
-      api: () => new FakeApi([podWith([ok, verified], [status('build', { terminated: { exitCode: NOT_READY_EXIT } as never })])]),
+      api: () => new FakeApi([podWith([ok, verified], [status('build', { terminated: { exitCode: NOT_READY_EXIT } })])]),
       message: /did not get ready, so the build was not run/,
     },
     {
@@ -198,9 +232,16 @@ describe('the client-node adapter', { skip: major < 22 || (major === 22 && minor
       await api.createPod('ci', rendered.pod);
       assert.equal((await api.readPod('ci', NAME)).metadata!.name, NAME);
       assert.equal(await deletePod(api, 'ci', NAME), undefined);
-      assert.deepEqual(seen, [`POST /api/v1/namespaces/ci/pods`, `GET /api/v1/namespaces/ci/pods/${NAME}`, `DELETE /api/v1/namespaces/ci/pods/${NAME}`]);
+      assert.deepEqual(seen, [
+        `POST /api/v1/namespaces/ci/pods`,
+        `GET /api/v1/namespaces/ci/pods/${NAME}`,
+        `DELETE /api/v1/namespaces/ci/pods/${NAME}`,
+      ]);
       allowCreate = false;
-      await assert.rejects(runPod(api, 'ci', rendered, fakeLog(), FAST), /lacks the Role rule \{apiGroups: \[''\], resources: \[pods\], verbs: \[create\]\}/);
+      await assert.rejects(
+        runPod(api, 'ci', rendered, fakeLog(), FAST),
+        /lacks the Role rule \{apiGroups: \[''\], resources: \[pods\], verbs: \[create\]\}/,
+      );
     } finally {
       if (saved === undefined) delete process.env.KUBECONFIG;
       else process.env.KUBECONFIG = saved;
@@ -216,9 +257,15 @@ describe('the kubernetes runtime, end to end against the fake API', () => {
     const started: string[] = [];
     const api = new FakeApi([
       podWith([ok, verified], [status('build', { running: {} })]),
-      podWith([ok, verified], [status('build', { terminated: { exitCode: 3 } as never })]),
+      podWith([ok, verified], [status('build', { terminated: { exitCode: 3 } })]),
     ]);
-    const result = await runInCluster(podSpec, fakeLog(), { onStart: (h) => started.push(`${h.runtime} ${h.namespace} ${h.runId}`) }, api, FAST);
+    const result = await runInCluster(
+      podSpec,
+      fakeLog(),
+      { onStart: (h) => started.push(`${h.runtime} ${h.namespace} ${h.runId}`) },
+      api,
+      FAST,
+    );
     assert.equal(result.exitCode, 3);
     assert.equal(result.runtime, 'kubernetes');
     assert.match(started[0], /^kubernetes default [0-9a-f]{12}$/);

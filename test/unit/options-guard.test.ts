@@ -52,29 +52,41 @@ describe('parseDockerOptions', () => {
   ];
   for (const [value, pattern] of refused) {
     it(`refuses ${JSON.stringify(value)}`, () => {
-      assert.throws(() => parseDockerOptions(value), (err: unknown) => {
-        assert.ok(err instanceof DockerOptionsError);
-        assert.match(err.message, /Input 'docker-options'/);
-        assert.match(err.message, pattern);
-        return true;
-      });
+      assert.throws(
+        () => parseDockerOptions(value),
+        (err: unknown) => {
+          assert.ok(err instanceof DockerOptionsError);
+          assert.match(err.message, /Input 'docker-options'/);
+          assert.match(err.message, pattern);
+          return true;
+        },
+      );
     });
   }
 
   it('reports a backtick inside double quotes once, not as an open quote', () => {
-    assert.throws(() => parseDockerOptions('-e "X=`id`"'), (err: unknown) => {
-      assert.ok(err instanceof DockerOptionsError);
-      assert.equal(err.message.split('\n').length, 1);
-      return true;
-    });
+    assert.throws(
+      () => parseDockerOptions('-e "X=`id`"'),
+      (err: unknown) => {
+        assert.ok(err instanceof DockerOptionsError);
+        assert.equal(err.message.split('\n').length, 1);
+        return true;
+      },
+    );
   });
 
   it('reports every variable, one line each', () => {
-    assert.throws(() => parseDockerOptions('-e A=$X -e B=$Y'), (err: unknown) => {
-      assert.ok(err instanceof DockerOptionsError);
-      assert.deepEqual(err.message.split('\n').map((l) => /refuses '([^']*)'/.exec(l)?.[1]), ['$X', '$Y']);
-      return true;
-    });
+    assert.throws(
+      () => parseDockerOptions('-e A=$X -e B=$Y'),
+      (err: unknown) => {
+        assert.ok(err instanceof DockerOptionsError);
+        assert.deepEqual(
+          err.message.split('\n').map((l) => /refuses '([^']*)'/.exec(l)?.[1]),
+          ['$X', '$Y'],
+        );
+        return true;
+      },
+    );
   });
 });
 
@@ -88,7 +100,10 @@ describe('checkDockerOptions refuses in every mode', () => {
     ['--network=bridge', /holder's network/],
     ['--net host', /refuses '--net host'/],
     ['--net=container:other', /holder's network/],
-    ['--cap-add NET_ADMIN', /^Input 'docker-options' refuses '--cap-add NET_ADMIN': the build must not hold NET_ADMIN \(it could rewrite the fence\)\. Remove it\.$/],
+    [
+      '--cap-add NET_ADMIN',
+      /^Input 'docker-options' refuses '--cap-add NET_ADMIN': the build must not hold NET_ADMIN \(it could rewrite the fence\)\. Remove it\.$/,
+    ],
     ['--cap-add=net_admin', /refuses '--cap-add=net_admin': the build must not hold NET_ADMIN/],
     ['--cap-add CAP_NET_RAW', /NET_RAW \(a raw packet socket bypasses the fence\)/],
     ['--cap-add cap_net_raw', /NET_RAW/],
@@ -119,7 +134,10 @@ describe('checkDockerOptions refuses in every mode', () => {
     ['-v ../../../../var/run/docker.sock:/x', /climbs with '\.\.' .* Write the absolute path instead\./],
     ['-v ./docker.sock:/x', /Docker socket/],
     ['-v /proc/1/root:/host', /leads to the host's files/],
-    ['--mount type=bind,source=/var/run/docker.sock,target=/x', /refuses '--mount type=bind,source=\/var\/run\/docker\.sock,target=\/x': the Docker socket/],
+    [
+      '--mount type=bind,source=/var/run/docker.sock,target=/x',
+      /refuses '--mount type=bind,source=\/var\/run\/docker\.sock,target=\/x': the Docker socket/,
+    ],
     ['--mount type=bind,src=/,dst=/host', /\/ holds the Docker socket/],
     ['--mount=type=bind,SOURCE=/run,target=/x', /holds the Docker socket/],
     ['--mount \'"source=/var/run/docker.sock",target=/x\'', /Docker socket/],
@@ -293,12 +311,17 @@ describe('checkDockerOptions reads values as docker does', () => {
     const lines = message.split('\n');
     assert.equal(lines.length, 4);
     assert.ok(lines.every((l) => l.startsWith("Input 'docker-options' refuses '")));
-    assert.match(lines[3]!, /--device \/dev\/kvm/);
+    assert.match(lines[3], /--device \/dev\/kvm/);
   });
 });
 
 describe('checkDockerOptions follows links in mount sources', () => {
-  const links: Record<string, string> = { '/work/cache': '/run', './sock-dir': '/var/run/docker', '/work/data': '/srv/data', '/work/s': '/run/docker.sock' };
+  const links: Record<string, string> = {
+    '/work/cache': '/run',
+    './sock-dir': '/var/run/docker',
+    '/work/data': '/srv/data',
+    '/work/s': '/run/docker.sock',
+  };
   const realPath = (source: string) => links[source];
   const check = (value: string) => {
     try {
@@ -309,7 +332,12 @@ describe('checkDockerOptions follows links in mount sources', () => {
     }
   };
 
-  for (const value of ['-v /work/cache:/cache', '--mount type=bind,src=./sock-dir,dst=/d', '-v /work/s:/s', '--mount type=volume,dst=/x,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/work/cache']) {
+  for (const value of [
+    '-v /work/cache:/cache',
+    '--mount type=bind,src=./sock-dir,dst=/d',
+    '-v /work/s:/s',
+    '--mount type=volume,dst=/x,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/work/cache',
+  ]) {
     it(`refuses ${value}: it leads to the socket`, () => {
       assert.match(check(value) ?? '', /leads to \/(var\/)?run.*Docker socket.*Mount the directory you mean by its own path\./);
     });

@@ -12,7 +12,16 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { readRunSpec } from '../../src/inputs.js';
 import { podVerify } from '../../src/kubernetes/agent.js';
-import { CONTAINER, ENV_PIECE, PodRenderError, RESOLVER_UID, podRuleset, renderNetworkPolicy, renderPod, type PodInput } from '../../src/kubernetes/pod.js';
+import {
+  CONTAINER,
+  ENV_PIECE,
+  PodRenderError,
+  RESOLVER_UID,
+  podRuleset,
+  renderNetworkPolicy,
+  renderPod,
+  type PodInput,
+} from '../../src/kubernetes/pod.js';
 import { renderPodManifest } from '../../src/kubernetes/render.js';
 
 let ws: string;
@@ -29,7 +38,14 @@ function spec(inputs: Record<string, string>) {
 const UPSTREAM = [{ address: '10.96.0.10', port: 53 }];
 
 function input(inputs: Record<string, string>, extra: Partial<PodInput> = {}): PodInput {
-  return { spec: spec(inputs), id: { runId: 'abc123' }, upstreams: UPSTREAM, agentImage: 'buildfence/agent:0.1.0', sidecars: 'regular', ...extra };
+  return {
+    spec: spec(inputs),
+    id: { runId: 'abc123' },
+    upstreams: UPSTREAM,
+    agentImage: 'buildfence/agent:0.1.0',
+    sidecars: 'regular',
+    ...extra,
+  };
 }
 
 function validPod(pod: V1Pod): void {
@@ -70,14 +86,21 @@ const cases: Array<{ name: string; input: () => PodInput; init: string[]; contai
     input: () =>
       input(
         { grade: 'dev', allowlist: '*.example.com', env: 'A=$(HOME)\nB=plain', 'working-directory': 'sub', shell: 'bash -e {0}' },
-        { claimName: 'runner-work', nodeName: 'node-7', runnerEnv: [['GITHUB_SHA', 'f00']], id: { runId: 'abc123', pid: 42, host: 'runner-0' }, namespace: 'ci' },
+        {
+          claimName: 'runner-work',
+          nodeName: 'node-7',
+          runnerEnv: [['GITHUB_SHA', 'f00']],
+          id: { runId: 'abc123', pid: 42, host: 'runner-0' },
+          namespace: 'ci',
+        },
       ),
     init: ['holder', 'verify'],
     containers: ['fence', 'resolver', 'build'],
   },
   {
     name: 'release with an IPv6 upstream beside the IPv4 one',
-    input: () => input({ grade: 'release', allowlist: '[2001:db8::1]:443' }, { upstreams: [...UPSTREAM, { address: 'fd00::53', port: 5353 }] }),
+    input: () =>
+      input({ grade: 'release', allowlist: '[2001:db8::1]:443' }, { upstreams: [...UPSTREAM, { address: 'fd00::53', port: 5353 }] }),
     init: ['holder', 'verify'],
     containers: ['fence', 'resolver', 'build'],
   },
@@ -89,8 +112,14 @@ describe('renderPod', () => {
       const i = c.input();
       const { pod, rules } = renderPod(i);
       validPod(pod);
-      assert.deepEqual(pod.spec!.initContainers!.map((x) => x.name), c.init);
-      assert.deepEqual(pod.spec!.containers.map((x) => x.name), c.containers);
+      assert.deepEqual(
+        pod.spec!.initContainers!.map((x) => x.name),
+        c.init,
+      );
+      assert.deepEqual(
+        pod.spec!.containers.map((x) => x.name),
+        c.containers,
+      );
       const s = pod.spec!;
       assert.equal(s.restartPolicy, 'Never');
       assert.equal(s.automountServiceAccountToken, false);
@@ -142,7 +171,12 @@ describe('renderPod', () => {
     const { pod } = renderPod(i);
     assert.equal(pod.spec!.nodeName, 'node-7');
     assert.equal(pod.metadata!.namespace, 'ci');
-    assert.deepEqual(pod.metadata!.labels, { buildfence: '1', 'buildfence.run': 'abc123', 'buildfence.pid': '42', 'buildfence.host': 'runner-0' });
+    assert.deepEqual(pod.metadata!.labels, {
+      buildfence: '1',
+      'buildfence.run': 'abc123',
+      'buildfence.pid': '42',
+      'buildfence.host': 'runner-0',
+    });
     assert.deepEqual(pod.spec!.volumes!.find((v) => v.name === 'workspace')!.persistentVolumeClaim, { claimName: 'runner-work' });
     const build = container(pod, CONTAINER.build);
     assert.ok(build.volumeMounts!.some((m) => m.name === 'workspace' && m.mountPath === ws));
@@ -158,36 +192,61 @@ describe('renderPod', () => {
 
   it('without a claim there is no workspace volume and no working directory', () => {
     const { pod } = renderPod(cases[0].input());
-    assert.equal(pod.spec!.volumes!.some((v) => v.name === 'workspace'), false);
+    assert.equal(
+      pod.spec!.volumes!.some((v) => v.name === 'workspace'),
+      false,
+    );
     assert.equal(container(pod, CONTAINER.build).workingDir, undefined);
   });
 
   const refusals: Array<{ name: string; input: () => PodInput; message: RegExp }> = [
-    { name: 'a loopback upstream', input: () => input({ grade: 'release' }, { upstreams: [{ address: '127.0.0.53', port: 53 }] }), message: /loopback.*--dns-upstream.*kube-dns/ },
+    {
+      name: 'a loopback upstream',
+      input: () => input({ grade: 'release' }, { upstreams: [{ address: '127.0.0.53', port: 53 }] }),
+      message: /loopback.*--dns-upstream.*kube-dns/,
+    },
     { name: 'no upstream', input: () => input({ grade: 'release' }, { upstreams: [] }), message: /needs a DNS upstream/ },
-    { name: 'only IPv6 upstreams', input: () => input({ grade: 'release' }, { upstreams: [{ address: 'fd00::53', port: 53 }] }), message: /IPv4 DNS upstream/ },
+    {
+      name: 'only IPv6 upstreams',
+      input: () => input({ grade: 'release' }, { upstreams: [{ address: 'fd00::53', port: 53 }] }),
+      message: /IPv4 DNS upstream/,
+    },
     { name: 'docker-options', input: () => input({ grade: 'release', 'docker-options': '--memory=1g' }), message: /docker-options/ },
     { name: 'network', input: () => input({ grade: 'release', network: 'bridge' }), message: /'network'/ },
   ];
   for (const r of refusals) {
     it(`refuses ${r.name}`, () => {
-      assert.throws(() => renderPod(r.input()), (err: Error) => err instanceof PodRenderError && r.message.test(err.message));
+      assert.throws(
+        () => renderPod(r.input()),
+        (err: Error) => err instanceof PodRenderError && r.message.test(err.message),
+      );
     });
   }
 });
 
 describe('the Pod rules', () => {
   it('only the resolver user reaches the upstream, before the guards, and the nat rule leaves it alone', () => {
-    const rules = podRuleset(spec({ grade: 'release' }), [{ address: '169.254.20.10', port: 53 }, { address: 'fd00::53', port: 5353 }]);
+    const rules = podRuleset(spec({ grade: 'release' }), [
+      { address: '169.254.20.10', port: 53 },
+      { address: 'fd00::53', port: 5353 },
+    ]);
     const v4 = rules.v4.split('\n');
     const own = v4.indexOf(`-A OUTPUT -d 169.254.20.10/32 -p udp -m owner --uid-owner ${RESOLVER_UID} -m udp --dport 53 -j ACCEPT`);
     assert.ok(own > 0);
     assert.ok(own < v4.indexOf('-A OUTPUT -d 169.254.0.0/16 -j BF-GUARD'));
     assert.ok(rules.v6.includes(`-A OUTPUT -d fd00::53/128 -p tcp -m owner --uid-owner ${RESOLVER_UID} -m tcp --dport 5353 -j ACCEPT`));
     assert.ok(rules.v6.indexOf('--uid-owner') < rules.v6.indexOf('-A OUTPUT -p udp -m udp --dport 53 -j BF-REJECT'));
-    assert.match(rules.nat4, new RegExp(`-A BF-DNS -m owner --uid-owner ${RESOLVER_UID} -j RETURN\\n-A BF-DNS -p udp -m udp --dport 53 -j DNAT --to-destination 127.0.0.53:5353`));
+    assert.match(
+      rules.nat4,
+      new RegExp(
+        `-A BF-DNS -m owner --uid-owner ${RESOLVER_UID} -j RETURN\\n-A BF-DNS -p udp -m udp --dport 53 -j DNAT --to-destination 127.0.0.53:5353`,
+      ),
+    );
     // No Docker host in a Pod: only the metadata guards.
-    assert.deepEqual(v4.filter((l) => l.endsWith('-j BF-GUARD')), ['-A OUTPUT -d 169.254.0.0/16 -j BF-GUARD', '-A OUTPUT -d 168.63.129.16/32 -j BF-GUARD']);
+    assert.deepEqual(
+      v4.filter((l) => l.endsWith('-j BF-GUARD')),
+      ['-A OUTPUT -d 169.254.0.0/16 -j BF-GUARD', '-A OUTPUT -d 168.63.129.16/32 -j BF-GUARD'],
+    );
   });
 });
 
@@ -205,22 +264,38 @@ describe('renderNetworkPolicy', () => {
       // 10.1.0.0/16 is not inside 10.20.0.0/16: no exception there.
       { to: [{ ipBlock: { cidr: '10.20.0.0/16' } }], ports: [{ protocol: 'TCP', port: 8000, endPort: 8100 }] },
       { to: [{ ipBlock: { cidr: '2001:db8::1/128' } }], ports: [{ protocol: 'UDP', port: 53 }] },
-      { to: [{ ipBlock: { cidr: '10.96.0.10/32' } }], ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
+      {
+        to: [{ ipBlock: { cidr: '10.96.0.10/32' } }],
+        ports: [
+          { protocol: 'UDP', port: 53 },
+          { protocol: 'TCP', port: 53 },
+        ],
+      },
     ]);
   });
 
   it('refuses names and audit mode, saying why', () => {
-    assert.throws(() => renderNetworkPolicy(spec({ grade: 'release', allowlist: 'example.com:443' }), { runId: 'x' }, UPSTREAM), /cannot name hosts.*'example.com:443'/);
+    assert.throws(
+      () => renderNetworkPolicy(spec({ grade: 'release', allowlist: 'example.com:443' }), { runId: 'x' }, UPSTREAM),
+      /cannot name hosts.*'example.com:443'/,
+    );
     assert.throws(() => renderNetworkPolicy(spec({ grade: 'dev' }), { runId: 'x' }, UPSTREAM), /audit mode/);
   });
 });
 
 describe('render-pod output', () => {
   it('is YAML whose every document is a valid object, the NetworkPolicy after the Pod', async () => {
-    const text = await renderPodManifest(spec({ grade: 'release', allowlist: '192.0.2.10:443', 'dns-upstream': '10.96.0.10' }), { networkPolicy: true, sidecars: 'native' }, 'abc123');
+    const text = await renderPodManifest(
+      spec({ grade: 'release', allowlist: '192.0.2.10:443', 'dns-upstream': '10.96.0.10' }),
+      { networkPolicy: true, sidecars: 'native' },
+      'abc123',
+    );
     const docs = yaml.loadAll(text) as Array<{ kind: string }>;
-    assert.deepEqual(docs.map((d) => d.kind), ['Pod', 'NetworkPolicy']);
-    validPod(docs[0] as V1Pod);
+    assert.deepEqual(
+      docs.map((d) => d.kind),
+      ['Pod', 'NetworkPolicy'],
+    );
+    validPod(docs[0]);
     new NetworkPolicy(docs[1] as ConstructorParameters<typeof NetworkPolicy>[0]).validate();
   });
 });
@@ -256,16 +331,25 @@ describe('a large allowlist in a Pod', () => {
     // The holder's own shell line, run by a real sh with those variables, writes the file whole.
     const dir = fs.mkdtempSync(path.join(ws, 'pieces-'));
     const line = holder.command![2].split('\n').find((l) => l.startsWith('printf %s "$BF_IPSET_0"'))!;
-    execFileSync('sh', ['-c', line.replace(/> \S+$/, `> ${dir}/ipset`)], { env: Object.fromEntries(holder.env!.map((e) => [e.name, e.value!])) });
+    execFileSync('sh', ['-c', line.replace(/> \S+$/, `> ${dir}/ipset`)], {
+      env: Object.fromEntries(holder.env!.map((e) => [e.name, e.value!])),
+    });
     assert.equal(fs.readFileSync(path.join(dir, 'ipset'), 'utf8'), rules.ipset);
     assert.deepEqual(JSON.parse(env(container(pod, CONTAINER.verify), 'BUILDFENCE_RULES')!), rules);
     validPod(pod);
   });
 
-  it("gives the resolver its name entries and the permanent host elements a learned address could land on, nothing more", () => {
+  it('gives the resolver its name entries and the permanent host elements a learned address could land on, nothing more', () => {
     const { pod } = renderPod(input({ grade: 'release', allowlist: '10.0.0.0/8\n192.0.2.7:443\n198.51.100.9\napi.test:443' }));
-    const config = JSON.parse(env(container(pod, CONTAINER.resolver), 'BUILDFENCE_RESOLVER')!) as { allow: Array<{ text: string }>; deny: Array<{ text: string }>; staticElements: string[] };
-    assert.deepEqual(config.allow.map((e) => e.text), ['api.test:443']);
+    const config = JSON.parse(env(container(pod, CONTAINER.resolver), 'BUILDFENCE_RESOLVER')!) as {
+      allow: Array<{ text: string }>;
+      deny: Array<{ text: string }>;
+      staticElements: string[];
+    };
+    assert.deepEqual(
+      config.allow.map((e) => e.text),
+      ['api.test:443'],
+    );
     assert.deepEqual(config.deny, []);
     assert.deepEqual(config.staticElements.sort(), ['bf4-port 192.0.2.7/32,tcp:443', 'bf4-tcp 198.51.100.9/32', 'bf4-udp 198.51.100.9/32']);
   });
@@ -275,7 +359,9 @@ describe('a large allowlist in a Pod', () => {
       () => renderPod(input({ grade: 'release', allowlist: hosts(20_000) })),
       (err: Error) =>
         err instanceof PodRenderError &&
-        /^The Pod would carry \d+ KiB of rules, script and settings, more than the 1024 KiB a Pod can hold .*The allowlist has 20000 entries: merge neighbouring addresses into networks/.test(err.message),
+        /^The Pod would carry \d+ KiB of rules, script and settings, more than the 1024 KiB a Pod can hold .*The allowlist has 20000 entries: merge neighbouring addresses into networks/.test(
+          err.message,
+        ),
     );
   });
 

@@ -52,7 +52,13 @@ describe('readRunSpec with a policy file', () => {
     try {
       const s = spec({ grade: 'release', allowlist: '10.3.0.1, preset:npm' });
       assert.deepEqual([s.grade, s.mode, s.failOnDenied], ['release', 'block', true]);
-      assert.deepEqual(s.allow.map(formatEntry), ['tcp://10.1.0.1/32:443', '10.2.0.0/16', '10.3.0.1/32', 'tcp://registry.npmjs.org:443', 'tcp://registry.yarnpkg.com:443']);
+      assert.deepEqual(s.allow.map(formatEntry), [
+        'tcp://10.1.0.1/32:443',
+        '10.2.0.0/16',
+        '10.3.0.1/32',
+        'tcp://registry.npmjs.org:443',
+        'tcp://registry.yarnpkg.com:443',
+      ]);
       assert.deepEqual(s.deny.map(formatEntry), ['10.1.0.9/32']);
     } finally {
       fs.rmSync(path.join(ws, '.github'), { recursive: true });
@@ -87,24 +93,31 @@ describe('readRunSpec with a policy file', () => {
 
   it('refuses a directory', () => {
     fs.mkdirSync(path.join(ws, 'dir'), { recursive: true });
-    assert.throws(() => spec({ policy: 'dir' }), { name: 'InputError', message: `Input 'policy': 'dir' is a directory (${path.join(ws, 'dir')}). Expected a policy file (YAML).` });
+    assert.throws(() => spec({ policy: 'dir' }), {
+      name: 'InputError',
+      message: `Input 'policy': 'dir' is a directory (${path.join(ws, 'dir')}). Expected a policy file (YAML).`,
+    });
   });
 
   it('refuses an unknown grade, listing the known ones', () => {
     writePolicy('policies/ci.yml', POLICY);
     assert.throws(() => spec({ policy: 'policies/ci.yml', grade: 'relaese' }), {
       name: 'InputError',
-      message: "Input 'grade' has unknown grade 'relaese'. Known grades: base, dev, nightly, release (the policy file policies/ci.yml and the built-in grades).",
+      message:
+        "Input 'grade' has unknown grade 'relaese'. Known grades: base, dev, nightly, release (the policy file policies/ci.yml and the built-in grades).",
     });
   });
 
   it('fails the step on a broken policy, whatever the grade, with file, line and column', () => {
     writePolicy('policies/bad.yml', 'grades:\n  release:\n    mode: blok\n');
-    assert.throws(() => spec({ policy: 'policies/bad.yml', grade: 'dev' }), (err: unknown) => {
-      assert.ok(err instanceof InputError);
-      assert.equal(err.message, "policies/bad.yml:3:11: grades.release.mode: expected one of 'block', 'audit', found 'blok'.");
-      return true;
-    });
+    assert.throws(
+      () => spec({ policy: 'policies/bad.yml', grade: 'dev' }),
+      (err: unknown) => {
+        assert.ok(err instanceof InputError);
+        assert.equal(err.message, "policies/bad.yml:3:11: grades.release.mode: expected one of 'block', 'audit', found 'blok'.");
+        return true;
+      },
+    );
   });
 });
 
@@ -114,10 +127,13 @@ describe('readRunSpec and links in docker-options mounts', () => {
     fs.symlinkSync('/var/run', path.join(ws, 'cache'));
     fs.mkdirSync(path.join(ws, 'data'));
     fs.symlinkSync(path.join(ws, 'data'), path.join(ws, 'data-link'));
-    assert.throws(() => spec({ grade: 'dev', 'docker-options': `-v ${ws}/cache:/cache` }), (err: Error) => {
-      assert.match(err.message, new RegExp(`refuses '-v ${ws}/cache:/cache': ${ws}/cache leads to /(var/)?run: .*Docker socket`));
-      return true;
-    });
+    assert.throws(
+      () => spec({ grade: 'dev', 'docker-options': `-v ${ws}/cache:/cache` }),
+      (err: Error) => {
+        assert.match(err.message, new RegExp(`refuses '-v ${ws}/cache:/cache': ${ws}/cache leads to /(var/)?run: .*Docker socket`));
+        return true;
+      },
+    );
     assert.doesNotThrow(() => spec({ grade: 'dev', 'docker-options': `-v ${ws}/data-link:/data` }));
   });
 });

@@ -68,7 +68,10 @@ describe('policy file: grades and extends', () => {
   });
 
   it('keeps deny beside allow, even for the same destination: deny beats allow where the rules are made', () => {
-    const p = parsePolicy(lines('grades:', '  g:', '    allow: [10.0.0.0/8, "203.0.113.7:443"]', '    deny: ["203.0.113.7:443", 10.9.0.0/16]'), F);
+    const p = parsePolicy(
+      lines('grades:', '  g:', '    allow: [10.0.0.0/8, "203.0.113.7:443"]', '    deny: ["203.0.113.7:443", 10.9.0.0/16]'),
+      F,
+    );
     assert.deepEqual(allow(p, 'g'), ['10.0.0.0/8', 'tcp://203.0.113.7/32:443']);
     assert.deepEqual(deny(p, 'g'), ['tcp://203.0.113.7/32:443', '10.9.0.0/16']);
   });
@@ -99,7 +102,10 @@ describe('policy file: grades and extends', () => {
   });
 
   it('keeps the built-in grades the file does not define, also as extends targets', () => {
-    const p = parsePolicy(lines('grades:', '  nightly:', '    extends: dev', '  hardened:', '    extends: release', '    fail-on-denied: true'), F);
+    const p = parsePolicy(
+      lines('grades:', '  nightly:', '    extends: dev', '  hardened:', '    extends: release', '    fail-on-denied: true'),
+      F,
+    );
     assert.deepEqual([...p.grades.keys()], ['nightly', 'hardened', 'dev', 'release']);
     assert.equal(grade(p, 'nightly').mode, 'audit');
     assert.equal(grade(p, 'hardened').mode, 'block');
@@ -117,10 +123,13 @@ describe('policy file: grades and extends', () => {
   it('without a file, has the built-in dev (audit) and release (block)', () => {
     const p = builtinPolicy();
     assert.equal(p.file, undefined);
-    assert.deepEqual([...p.grades.values()].map((g) => [g.name, g.mode, g.builtIn, g.allow.length, g.deny.length]), [
-      ['dev', 'audit', true, 0, 0],
-      ['release', 'block', true, 0, 0],
-    ]);
+    assert.deepEqual(
+      [...p.grades.values()].map((g) => [g.name, g.mode, g.builtIn, g.allow.length, g.deny.length]),
+      [
+        ['dev', 'audit', true, 0, 0],
+        ['release', 'block', true, 0, 0],
+      ],
+    );
   });
 
   it('accepts an empty grade and an empty grades mapping', () => {
@@ -129,9 +138,15 @@ describe('policy file: grades and extends', () => {
   });
 
   it('expands presets in allow and deny, each entry keeping the preset as its text, once', () => {
-    const p = parsePolicy(lines('grades:', '  g:', '    allow: [preset:pypi, "files.pythonhosted.org:443", PRESET:PyPI]', '    deny: [preset:go-proxy]'), F);
+    const p = parsePolicy(
+      lines('grades:', '  g:', '    allow: [preset:pypi, "files.pythonhosted.org:443", PRESET:PyPI]', '    deny: [preset:go-proxy]'),
+      F,
+    );
     assert.deepEqual(allow(p, 'g'), ['tcp://pypi.org:443', 'tcp://files.pythonhosted.org:443']);
-    assert.deepEqual(grade(p, 'g').allow.map((e) => e.text), ['preset:pypi', 'preset:pypi']);
+    assert.deepEqual(
+      grade(p, 'g').allow.map((e) => e.text),
+      ['preset:pypi', 'preset:pypi'],
+    );
     assert.deepEqual(deny(p, 'g'), ['tcp://proxy.golang.org:443', 'tcp://sum.golang.org:443']);
   });
 
@@ -141,7 +156,8 @@ describe('policy file: grades and extends', () => {
       message: `Input 'grade' has unknown grade 'relase'. Known grades: base, dev, release (the policy file ${F} and the built-in grades).`,
     });
     assert.throws(() => gradeOf(builtinPolicy(), 'base'), {
-      message: "Input 'grade' has unknown grade 'base'. Known grades: dev, release (built in; a policy file (.github/buildfence.yml) can add more).",
+      message:
+        "Input 'grade' has unknown grade 'base'. Known grades: dev, release (built in; a policy file (.github/buildfence.yml) can add more).",
     });
   });
 });
@@ -150,48 +166,108 @@ describe('policy file: every error names file, line, column, key and what was ex
   const cases: Array<[string, string, string[]]> = [
     ['an empty file', '', [`${F}:1:1: (top level): expected a mapping (key: value lines), found nothing.`]],
     ['a list at the top', '- a\n', [`${F}:1:1: (top level): expected a mapping (key: value lines), found a list.`]],
-    ['no grades', 'grade: {}\n', [
-      `${F}:1:1: (top level): missing key 'grades'; expected 'grades:' with one or more grades.`,
-      `${F}:1:1: grade: unknown key 'grade'; expected one of: grades.`,
-    ]],
+    [
+      'no grades',
+      'grade: {}\n',
+      [
+        `${F}:1:1: (top level): missing key 'grades'; expected 'grades:' with one or more grades.`,
+        `${F}:1:1: grade: unknown key 'grade'; expected one of: grades.`,
+      ],
+    ],
     ['grades as a list', 'grades:\n  - dev\n', [`${F}:2:3: grades: expected a mapping (key: value lines), found a list.`]],
-    ['an empty grade, at its key', 'grades:\n  dev:\n  ci: {}\n', [`${F}:2:3: grades.dev: expected a mapping (key: value lines), found nothing.`]],
-    ['a misspelt key, at the key', lines('grades:', '  base:', '    mode: audit', '    alow: [10.0.0.1]'), [
-      `${F}:4:5: grades.base.alow: unknown key 'alow'; expected one of: description, extends, mode, fail-on-denied, allow, deny.`,
-    ]],
-    ['a bad mode', lines('grades:', '  release: {mode: blok}'), [`${F}:2:19: grades.release.mode: expected one of 'block', 'audit', found 'blok'.`]],
-    ['fail-on-denied as a word', lines('grades:', '  r:', '    fail-on-denied: yes'), [`${F}:3:21: grades.r.fail-on-denied: expected true or false, found 'yes'.`]],
+    [
+      'an empty grade, at its key',
+      'grades:\n  dev:\n  ci: {}\n',
+      [`${F}:2:3: grades.dev: expected a mapping (key: value lines), found nothing.`],
+    ],
+    [
+      'a misspelt key, at the key',
+      lines('grades:', '  base:', '    mode: audit', '    alow: [10.0.0.1]'),
+      [`${F}:4:5: grades.base.alow: unknown key 'alow'; expected one of: description, extends, mode, fail-on-denied, allow, deny.`],
+    ],
+    [
+      'a bad mode',
+      lines('grades:', '  release: {mode: blok}'),
+      [`${F}:2:19: grades.release.mode: expected one of 'block', 'audit', found 'blok'.`],
+    ],
+    [
+      'fail-on-denied as a word',
+      lines('grades:', '  r:', '    fail-on-denied: yes'),
+      [`${F}:3:21: grades.r.fail-on-denied: expected true or false, found 'yes'.`],
+    ],
     ['allow as a string', lines('grades:', '  r:', '    allow: github'), [`${F}:3:12: grades.r.allow: expected a list, found 'github'.`]],
-    ['an entry that is a number', lines('grades:', '  r:', '    deny:', '      - 10.0.0.1', '      - 443'), [`${F}:5:9: grades.r.deny[1]: expected a string, found number 443.`]],
-    ['an empty entry', lines('grades:', '  r:', '    allow: ["10.0.0.1", ""]'), [`${F}:3:25: grades.r.allow[1]: expected an entry, found an empty string.`]],
-    ['a grade name with a space', lines('grades:', '  "my grade": {}'), [
-      `${F}:2:3: grades["my grade"]: 'my grade' is not a grade name; expected letters, digits, '-' and '_', starting with a letter or digit.`,
-    ]],
-    ['extends that is not a name', lines('grades:', '  a:', '    extends: "b c"'), [`${F}:3:14: grades.a.extends: expected a grade name (letters, digits, '-' and '_'), found 'b c'.`]],
+    [
+      'an entry that is a number',
+      lines('grades:', '  r:', '    deny:', '      - 10.0.0.1', '      - 443'),
+      [`${F}:5:9: grades.r.deny[1]: expected a string, found number 443.`],
+    ],
+    [
+      'an empty entry',
+      lines('grades:', '  r:', '    allow: ["10.0.0.1", ""]'),
+      [`${F}:3:25: grades.r.allow[1]: expected an entry, found an empty string.`],
+    ],
+    [
+      'a grade name with a space',
+      lines('grades:', '  "my grade": {}'),
+      [
+        `${F}:2:3: grades["my grade"]: 'my grade' is not a grade name; expected letters, digits, '-' and '_', starting with a letter or digit.`,
+      ],
+    ],
+    [
+      'extends that is not a name',
+      lines('grades:', '  a:', '    extends: "b c"'),
+      [`${F}:3:14: grades.a.extends: expected a grade name (letters, digits, '-' and '_'), found 'b c'.`],
+    ],
     ['extends a list', lines('grades:', '  a:', '    extends: [b]'), [`${F}:3:14: grades.a.extends: expected a string, found a list.`]],
-    ['extends an unknown grade', lines('grades:', '  base: {}', '  ci:', '    extends: bsae'), [
-      `${F}:4:14: grades.ci.extends: unknown grade 'bsae'; expected one of: base, ci, dev, release.`,
-    ]],
-    ['a grade extending itself', lines('grades:', '  a:', '    extends: a'), [
-      `${F}:3:14: grades.a.extends: extends loops: a -> a; expected a chain that ends at a grade without 'extends'.`,
-    ]],
-    ['a loop of three, reported once, and a grade leading into it', lines('grades:', '  x: {extends: a}', '  a: {extends: b}', '  b: {extends: c}', '  c: {extends: a}'), [
-      `${F}:3:16: grades.a.extends: extends loops: a -> b -> c -> a; expected a chain that ends at a grade without 'extends'.`,
-    ]],
-    ['a loop through a built-in name the file redefines', lines('grades:', '  release: {extends: base}', '  base: {extends: release}'), [
-      `${F}:2:22: grades.release.extends: extends loops: release -> base -> release; expected a chain that ends at a grade without 'extends'.`,
-    ]],
-    ['a bad entry', lines('grades:', '  r:', '    allow:', '      - 10.0.0.1', '      - 10.1.2.3/8   # typo'), [
-      `${F}:5:9: grades.r.allow[1]: Invalid entry '10.1.2.3/8': host bits are set; did you mean 10.0.0.0/8? ` +
-        'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, preset:npm.',
-    ]],
-    ['an unknown preset', lines('grades:', '  r:', '    deny: [preset:nmp]'), [
-      `${F}:3:12: grades.r.deny[0]: Invalid entry 'preset:nmp': unknown preset 'nmp'; known presets: crates, debian, docker-hub, github, go-proxy, gradle, maven-central, npm, pypi, rubygems, ubuntu. ` +
-        'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, preset:npm.',
-    ]],
-    ['YAML that does not parse', lines('grades:', '  r:', '    allow: [10.0.0.1', '  s: {}'), [`${F}:4:3: invalid YAML: missed comma between flow collection entries.`]],
+    [
+      'extends an unknown grade',
+      lines('grades:', '  base: {}', '  ci:', '    extends: bsae'),
+      [`${F}:4:14: grades.ci.extends: unknown grade 'bsae'; expected one of: base, ci, dev, release.`],
+    ],
+    [
+      'a grade extending itself',
+      lines('grades:', '  a:', '    extends: a'),
+      [`${F}:3:14: grades.a.extends: extends loops: a -> a; expected a chain that ends at a grade without 'extends'.`],
+    ],
+    [
+      'a loop of three, reported once, and a grade leading into it',
+      lines('grades:', '  x: {extends: a}', '  a: {extends: b}', '  b: {extends: c}', '  c: {extends: a}'),
+      [`${F}:3:16: grades.a.extends: extends loops: a -> b -> c -> a; expected a chain that ends at a grade without 'extends'.`],
+    ],
+    [
+      'a loop through a built-in name the file redefines',
+      lines('grades:', '  release: {extends: base}', '  base: {extends: release}'),
+      [
+        `${F}:2:22: grades.release.extends: extends loops: release -> base -> release; expected a chain that ends at a grade without 'extends'.`,
+      ],
+    ],
+    [
+      'a bad entry',
+      lines('grades:', '  r:', '    allow:', '      - 10.0.0.1', '      - 10.1.2.3/8   # typo'),
+      [
+        `${F}:5:9: grades.r.allow[1]: Invalid entry '10.1.2.3/8': host bits are set; did you mean 10.0.0.0/8? ` +
+          'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, preset:npm.',
+      ],
+    ],
+    [
+      'an unknown preset',
+      lines('grades:', '  r:', '    deny: [preset:nmp]'),
+      [
+        `${F}:3:12: grades.r.deny[0]: Invalid entry 'preset:nmp': unknown preset 'nmp'; known presets: crates, debian, docker-hub, github, go-proxy, gradle, maven-central, npm, pypi, rubygems, ubuntu. ` +
+          'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, preset:npm.',
+      ],
+    ],
+    [
+      'YAML that does not parse',
+      lines('grades:', '  r:', '    allow: [10.0.0.1', '  s: {}'),
+      [`${F}:4:3: invalid YAML: missed comma between flow collection entries.`],
+    ],
     ['a duplicated key', lines('grades:', '  r: {}', '  r: {}'), [`${F}:3:3: invalid YAML: duplicated mapping key.`]],
-    ['two documents', 'grades: {}\n---\ngrades: {}\n', [`${F}:3:1: invalid YAML: expected a single document in the stream, but found more.`]],
+    [
+      'two documents',
+      'grades: {}\n---\ngrades: {}\n',
+      [`${F}:3:1: invalid YAML: expected a single document in the stream, but found more.`],
+    ],
   ];
   for (const [what, text, expected] of cases) it(what, () => assert.deepEqual(problems(text), expected));
 
@@ -208,10 +284,10 @@ describe('policy file: every error names file, line, column, key and what was ex
   });
 
   it('reports entry and extends problems together once the shape is right', () => {
-    assert.deepEqual(problems(lines('grades:', '  a: {extends: nope, allow: ["x:0"]}')).map((p) => p.split(': ').slice(0, 2).join(': ')), [
-      `${F}:2:16: grades.a.extends`,
-      `${F}:2:30: grades.a.allow[0]`,
-    ]);
+    assert.deepEqual(
+      problems(lines('grades:', '  a: {extends: nope, allow: ["x:0"]}')).map((p) => p.split(': ').slice(0, 2).join(': ')),
+      [`${F}:2:16: grades.a.extends`, `${F}:2:30: grades.a.allow[0]`],
+    );
   });
 });
 
@@ -268,11 +344,14 @@ describe('YAML positions', () => {
   });
 
   it('reports a syntax error with its line and column', () => {
-    assert.throws(() => loadYaml('a: 1\n  b: 2\n'), (err: unknown) => {
-      assert.ok(err instanceof YamlError);
-      assert.deepEqual([err.reason, err.position], ['bad indentation of a mapping entry', { line: 2, column: 4 }]);
-      return true;
-    });
+    assert.throws(
+      () => loadYaml('a: 1\n  b: 2\n'),
+      (err: unknown) => {
+        assert.ok(err instanceof YamlError);
+        assert.deepEqual([err.reason, err.position], ['bad indentation of a mapping entry', { line: 2, column: 4 }]);
+        return true;
+      },
+    );
   });
 
   it('reads YAML 1.2 core: no dates, yes is a string', () => {
@@ -284,25 +363,32 @@ describe('extends resolution (property)', () => {
   it('every grade resolves to a chain ending at a root, or its chain has a reported problem', () => {
     const names = ['a', 'b', 'c', 'd', 'e'];
     fc.assert(
-      fc.property(fc.dictionary(fc.constantFrom(...names), fc.option(fc.constantFrom(...names, 'dev', 'release', 'zz'), { nil: undefined })), (graph) => {
-        const specs: Record<string, GradeSpec> = {};
-        for (const [name, parent] of Object.entries(graph)) specs[name] = { allow: [], deny: [], ...(parent ? { extends: parent } : {}) };
-        const { grades, problems } = resolveGrades(specs);
-        const all: Record<string, string | undefined> = { dev: undefined, release: undefined, ...graph };
-        for (const name of Object.keys(all)) {
-          // Walk by hand: does this grade reach a root?
-          const seen: string[] = [];
-          let g: string | undefined = name;
-          while (g !== undefined && Object.hasOwn(all, g) && !seen.includes(g)) {
-            seen.push(g);
-            g = all[g];
+      fc.property(
+        fc.dictionary(fc.constantFrom(...names), fc.option(fc.constantFrom(...names, 'dev', 'release', 'zz'), { nil: undefined })),
+        (graph) => {
+          const specs: Record<string, GradeSpec> = {};
+          for (const [name, parent] of Object.entries(graph)) specs[name] = { allow: [], deny: [], ...(parent ? { extends: parent } : {}) };
+          const { grades, problems } = resolveGrades(specs);
+          const all: Record<string, string | undefined> = { dev: undefined, release: undefined, ...graph };
+          for (const name of Object.keys(all)) {
+            // Walk by hand: does this grade reach a root?
+            const seen: string[] = [];
+            let g: string | undefined = name;
+            while (g !== undefined && Object.hasOwn(all, g) && !seen.includes(g)) {
+              seen.push(g);
+              g = all[g];
+            }
+            const ok = g === undefined;
+            assert.equal(grades.has(name), ok, name);
+            if (ok) assert.deepEqual(grades.get(name)!.chain, seen);
+            else
+              assert.ok(
+                problems.some((p) => seen.includes(p.grade)),
+                `${name}: no problem reported on its chain`,
+              );
           }
-          const ok = g === undefined;
-          assert.equal(grades.has(name), ok, name);
-          if (ok) assert.deepEqual(grades.get(name)!.chain, seen);
-          else assert.ok(problems.some((p) => seen.includes(p.grade)), `${name}: no problem reported on its chain`);
-        }
-      }),
+        },
+      ),
     );
   });
 });

@@ -22,7 +22,10 @@ describe('presets', () => {
       for (const { entry, why } of preset.entries) {
         const parsed = parseEntry(entry);
         assert.equal(parsed.kind, 'name', `${entry} is not a name`);
-        assert.ok(parsed.ports && parsed.ports.from === parsed.ports.to && [80, 443].includes(parsed.ports.from), `${entry}: port 80 or 443`);
+        assert.ok(
+          parsed.ports && parsed.ports.from === parsed.ports.to && [80, 443].includes(parsed.ports.from),
+          `${entry}: port 80 or 443`,
+        );
         assert.ok(why.length > 10, `${entry} has no reason`);
       }
       const texts = preset.entries.map((e) => formatEntry(parseEntry(e.entry)));
@@ -40,11 +43,17 @@ describe('presets', () => {
       'tcp://proxy.golang.org:443',
       'tcp://sum.golang.org:443',
     ]);
-    assert.deepEqual(entries.map((e) => e.text), ['10.0.0.1', 'preset:crates', 'preset:crates', 'preset:crates', 'preset:go-proxy', 'preset:go-proxy']);
+    assert.deepEqual(
+      entries.map((e) => e.text),
+      ['10.0.0.1', 'preset:crates', 'preset:crates', 'preset:crates', 'preset:go-proxy', 'preset:go-proxy'],
+    );
   });
 
   it('keep an entry once when a preset and an entry overlap', () => {
-    assert.deepEqual(parseAllowlist('registry.npmjs.org:443, preset:npm', '--allow').map((e) => e.text), ['registry.npmjs.org:443', 'preset:npm']);
+    assert.deepEqual(
+      parseAllowlist('registry.npmjs.org:443, preset:npm', '--allow').map((e) => e.text),
+      ['registry.npmjs.org:443', 'preset:npm'],
+    );
   });
 
   it('an unknown preset is an error that lists the known ones, in the input too', () => {
@@ -76,6 +85,9 @@ describe('presets', () => {
   });
 
   it("the schema offers every preset to editors' completion", () => {
-    assert.deepEqual(schema.definitions.entry.examples, presetNames().map((n) => `preset:${n}`));
+    assert.deepEqual(
+      schema.definitions.entry.examples,
+      presetNames().map((n) => `preset:${n}`),
+    );
   });
 });

@@ -37,7 +37,10 @@ describe('DeniedReader', () => {
     const out = output();
     const reader = DeniedReader.watch(out);
     out.stderr.end('sh: tcpdump: not found\n');
-    await assert.rejects(reader.listening(), /Cannot start the denied-attempt reader in the holder: sh: tcpdump: not found\. The build was not started\./);
+    await assert.rejects(
+      reader.listening(),
+      /Cannot start the denied-attempt reader in the holder: sh: tcpdump: not found\. The build was not started\./,
+    );
   });
 
   it('output that ends before stop() means the holder is gone', async () => {
@@ -50,7 +53,8 @@ describe('DeniedReader', () => {
     assert.ok(lost);
   });
 
-  const markLine = (port: number) => `1700000001.5 version 0, resource ID 7, IPv4, length 49: 172.30.0.1.41000 > 172.30.0.2.${port}: UDP, length 21\n`;
+  const markLine = (port: number) =>
+    `1700000001.5 version 0, resource ID 7, IPv4, length 49: 172.30.0.1.41000 > 172.30.0.2.${port}: UDP, length 21\n`;
 
   it("stops as soon as its mark's line is through, with every packet logged before it", async () => {
     const out = output();

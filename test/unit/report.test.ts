@@ -18,16 +18,26 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 describe('NFLOG lines', () => {
   const cases: Array<[string, Partial<LoggedPacket> | undefined]> = [
-    ['1795785199.272203 version 0, resource ID 5, IPv4, length 112: 172.30.0.2.58670 > 172.30.0.3.9090: tcp 0',
-      { enforced: true, family: 4, protocol: 'tcp', address: '172.30.0.3', port: 9090 }],
-    ['1795785199.272680 version 0, resource ID 5, IPv4, length 88: 172.30.0.2.52891 > 172.30.0.3.8080: UDP, length 5',
-      { protocol: 'udp', address: '172.30.0.3', port: 8080 }],
-    ['1795785199.272710 version 0, resource ID 5, IPv4, length 136: 172.30.0.2 > 172.30.0.3: ICMP echo request, id 11, seq 0, length 64',
-      { protocol: 'icmp', address: '172.30.0.3', port: undefined }],
-    ['1795785199.306341 version 0, resource ID 6, IPv6, length 136: fd00:bf77::2.53850 > fd00:bf77::3.9090: tcp 0',
-      { enforced: false, family: 6, protocol: 'tcp', address: 'fd00:bf77::3', port: 9090 }],
-    ['1795785199.306499 version 0, resource ID 6, IPv6, length 160: fd00:bf77::2 > fd00:bf77::3: ICMP6, echo request, id 1, seq 0, length 64',
-      { family: 6, protocol: 'icmp', address: 'fd00:bf77::3' }],
+    [
+      '1795785199.272203 version 0, resource ID 5, IPv4, length 112: 172.30.0.2.58670 > 172.30.0.3.9090: tcp 0',
+      { enforced: true, family: 4, protocol: 'tcp', address: '172.30.0.3', port: 9090 },
+    ],
+    [
+      '1795785199.272680 version 0, resource ID 5, IPv4, length 88: 172.30.0.2.52891 > 172.30.0.3.8080: UDP, length 5',
+      { protocol: 'udp', address: '172.30.0.3', port: 8080 },
+    ],
+    [
+      '1795785199.272710 version 0, resource ID 5, IPv4, length 136: 172.30.0.2 > 172.30.0.3: ICMP echo request, id 11, seq 0, length 64',
+      { protocol: 'icmp', address: '172.30.0.3', port: undefined },
+    ],
+    [
+      '1795785199.306341 version 0, resource ID 6, IPv6, length 136: fd00:bf77::2.53850 > fd00:bf77::3.9090: tcp 0',
+      { enforced: false, family: 6, protocol: 'tcp', address: 'fd00:bf77::3', port: 9090 },
+    ],
+    [
+      '1795785199.306499 version 0, resource ID 6, IPv6, length 160: fd00:bf77::2 > fd00:bf77::3: ICMP6, echo request, id 1, seq 0, length 64',
+      { family: 6, protocol: 'icmp', address: 'fd00:bf77::3' },
+    ],
     ['listening on nflog:5,6, link-type NFLOG (Linux netfilter log messages), snapshot length 262144 bytes', undefined],
     ['1795785199.3 version 0, resource ID 7, IPv4, length 88: 1.2.3.4.5 > 5.6.7.8.9: tcp 0', undefined],
     // The end-of-run mark (group 7) is never a packet of the build.
@@ -45,35 +55,69 @@ describe('NFLOG lines', () => {
 
 describe('parseMarkLine', () => {
   it("reads the mark's port from its group only, and only for UDP", () => {
-    assert.equal(parseMarkLine('1795785199.4 version 0, resource ID 7, IPv4, length 49: 172.30.0.1.41000 > 172.30.0.2.41234: UDP, length 21'), 41234);
-    assert.equal(parseMarkLine('1795785199.4 version 0, resource ID 5, IPv4, length 49: 172.30.0.1.41000 > 172.30.0.2.41234: UDP, length 21'), undefined);
-    assert.equal(parseMarkLine('1795785199.4 version 0, resource ID 7, IPv4, length 60: 172.30.0.1.41000 > 172.30.0.2.41234: tcp 0'), undefined);
+    assert.equal(
+      parseMarkLine('1795785199.4 version 0, resource ID 7, IPv4, length 49: 172.30.0.1.41000 > 172.30.0.2.41234: UDP, length 21'),
+      41234,
+    );
+    assert.equal(
+      parseMarkLine('1795785199.4 version 0, resource ID 5, IPv4, length 49: 172.30.0.1.41000 > 172.30.0.2.41234: UDP, length 21'),
+      undefined,
+    );
+    assert.equal(
+      parseMarkLine('1795785199.4 version 0, resource ID 7, IPv4, length 60: 172.30.0.1.41000 > 172.30.0.2.41234: tcp 0'),
+      undefined,
+    );
     assert.equal(parseMarkLine('listening on nflog:5,6,7'), undefined);
   });
 });
 
-const packet = (address: string, port: number | undefined, enforced = true, protocol: LoggedPacket['protocol'] = 'tcp', time = 1795785199): LoggedPacket => ({
-  time, enforced, family: address.includes(':') ? 6 : 4, protocol, address, ...(port === undefined ? {} : { port }),
+const packet = (
+  address: string,
+  port: number | undefined,
+  enforced = true,
+  protocol: LoggedPacket['protocol'] = 'tcp',
+  time = 1795785199,
+): LoggedPacket => ({
+  time,
+  enforced,
+  family: address.includes(':') ? 6 : 4,
+  protocol,
+  address,
+  ...(port === undefined ? {} : { port }),
 });
 
 describe('evidence', () => {
   it('counts attempts per destination, with the names they came from', () => {
     const denied = aggregateDenied(
-      [packet('192.0.2.1', 443), packet('192.0.2.1', 443, true, 'tcp', 1795785200), packet('192.0.2.1', 80), packet('192.0.2.1', 443, true, 'udp')],
+      [
+        packet('192.0.2.1', 443),
+        packet('192.0.2.1', 443, true, 'tcp', 1795785200),
+        packet('192.0.2.1', 80),
+        packet('192.0.2.1', 443, true, 'udp'),
+      ],
       new Map([['192.0.2.1', new Set(['b.test', 'a.test'])]]),
     );
-    assert.deepEqual(denied.map((d) => [d.protocol, d.port, d.count, d.names]), [
-      ['tcp', 443, 2, ['a.test', 'b.test']],
-      ['tcp', 80, 1, ['a.test', 'b.test']],
-      ['udp', 443, 1, ['a.test', 'b.test']],
-    ]);
+    assert.deepEqual(
+      denied.map((d) => [d.protocol, d.port, d.count, d.names]),
+      [
+        ['tcp', 443, 2, ['a.test', 'b.test']],
+        ['tcp', 80, 1, ['a.test', 'b.test']],
+        ['udp', 443, 1, ['a.test', 'b.test']],
+      ],
+    );
     assert.equal(denied[0].first, '2026-11-27T13:13:19.000Z');
     assert.equal(denied[0].last, '2026-11-27T13:13:20.000Z');
   });
 
   it('suggests names where a name was used, addresses where none was, only for what audit let through', () => {
     const denied = aggregateDenied(
-      [packet('192.0.2.1', 443, false), packet('192.0.2.2', 8080, false), packet('2001:db8::1', 53, false, 'udp'), packet('192.0.2.3', 22, true), packet('192.0.2.4', undefined, false, 'icmp')],
+      [
+        packet('192.0.2.1', 443, false),
+        packet('192.0.2.2', 8080, false),
+        packet('2001:db8::1', 53, false, 'udp'),
+        packet('192.0.2.3', 22, true),
+        packet('192.0.2.4', undefined, false, 'icmp'),
+      ],
       new Map([['192.0.2.1', new Set(['api.test'])]]),
     );
     assert.deepEqual(suggestAllowlist(denied), ['192.0.2.2:8080', 'api.test:443', 'udp://[2001:db8::1]:53']);
@@ -82,8 +126,13 @@ describe('evidence', () => {
 });
 
 const spec = {
-  grade: 'release', mode: 'block', allow: parseAllowlist('api.test:443, 10.0.0.0/8', 'x'), deny: [], failOnDenied: false,
-  image: 'ubuntu:24.04', holderImage: 'buildfence/holder:0.1.0',
+  grade: 'release',
+  mode: 'block',
+  allow: parseAllowlist('api.test:443, 10.0.0.0/8', 'x'),
+  deny: [],
+  failOnDenied: false,
+  image: 'ubuntu:24.04',
+  holderImage: 'buildfence/holder:0.1.0',
 } as unknown as RunSpec;
 const facts = (packets: LoggedPacket[], names: Array<[string, string]> = []): RunFacts => ({
   runId: '0123456789ab',
@@ -93,7 +142,16 @@ const facts = (packets: LoggedPacket[], names: Array<[string, string]> = []): Ru
   images: { holder: { name: 'buildfence/holder:0.1.0', id: 'sha256:aa' }, build: { name: 'ubuntu:24.04', id: 'sha256:bb' } },
   rules: renderRuleset({ mode: 'block', allow: [], deny: [], gateways: ['172.18.0.1'], resolver: { address: '172.18.0.1', port: 40000 } }),
   packets,
-  dns: names.map(([name, verdict]) => ({ name, type: 'A', verdict: verdict as 'allowed' | 'refused', forwarded: verdict === 'allowed', addresses: [], count: 1, first: '2026-11-27T10:00:01.000Z', last: '2026-11-27T10:00:01.000Z' })),
+  dns: names.map(([name, verdict]) => ({
+    name,
+    type: 'A',
+    verdict: verdict as 'allowed' | 'refused',
+    forwarded: verdict === 'allowed',
+    addresses: [],
+    count: 1,
+    first: '2026-11-27T10:00:01.000Z',
+    last: '2026-11-27T10:00:01.000Z',
+  })),
   namesOf: new Map(),
 });
 
@@ -103,7 +161,16 @@ describe('the evidence record', () => {
   const validate = ajv.compile(JSON.parse(fs.readFileSync(path.join(root, 'schema/buildfence-report.schema.json'), 'utf8')));
 
   it('validates against its schema', () => {
-    const record = buildRecord(spec, facts([packet('192.0.2.9', 22), packet('192.0.2.9', undefined, true, 'icmp')], [['a.test', 'allowed'], ['x.test', 'refused']]));
+    const record = buildRecord(
+      spec,
+      facts(
+        [packet('192.0.2.9', 22), packet('192.0.2.9', undefined, true, 'icmp')],
+        [
+          ['a.test', 'allowed'],
+          ['x.test', 'refused'],
+        ],
+      ),
+    );
     assert.ok(validate(JSON.parse(JSON.stringify(record))), JSON.stringify(validate.errors));
     assert.equal(record.deniedTotal, 2);
     assert.match(record.rules.sha256, /^[0-9a-f]{64}$/);
@@ -119,14 +186,20 @@ describe('the evidence record', () => {
 
   it('cannot be forged through names the build queried', () => {
     const evil = 'x</code></td></tr></table>\n## Approved|`[ok](https://evil)`<img src=x>';
-    const record = buildRecord(spec, { ...facts([packet('192.0.2.9', 22)], [[evil, 'refused']]), namesOf: new Map([['192.0.2.9', new Set([evil])]]) });
+    const record = buildRecord(spec, {
+      ...facts([packet('192.0.2.9', 22)], [[evil, 'refused']]),
+      namesOf: new Map([['192.0.2.9', new Set([evil])]]),
+    });
     const html = renderSummary(record);
     assert.ok(!html.includes('<img'), html);
     assert.ok(!html.includes('</table>\n## Approved'));
     assert.ok(!html.includes('[ok](https'));
     assert.equal(html.split('<table>').length, html.split('</table>').length);
     for (const a of annotations(record)) assert.ok(a.includes(evil), 'annotations carry the name; @actions/core escapes it');
-    assert.doesNotMatch(textSummary({ ...record, dns: [{ ...record.dns[0], name: 'a\u001b[2Jb' }] }), /\u001b/);
+    assert.doesNotMatch(
+      textSummary({ ...record, dns: [{ ...record.dns[0], name: 'a\u001b[2Jb' }] }),
+      new RegExp(String.fromCharCode(0x1b)),
+    );
   });
 
   it('a build that scans ports and tunnels through names cannot flood the summary: tables and lists are capped, the record keeps all', () => {
@@ -141,7 +214,10 @@ describe('the evidence record', () => {
     assert.ok(html.length < 100_000, `${html.length} characters`);
     // The run's own table (a header and 7 rows), then each capped table with its header.
     assert.equal((html.match(/<tr>/g) ?? []).length, 8 + 2 * (1 + SUMMARY_CAP));
-    assert.match(html, /<p>4901 more denied destination\(s\), the least frequent, are in the JSON report \(output <code>report<\/code>\)\.<\/p>/);
+    assert.match(
+      html,
+      /<p>4901 more denied destination\(s\), the least frequent, are in the JSON report \(output <code>report<\/code>\)\.<\/p>/,
+    );
     assert.match(html, /4900 more refused name\(s\)/);
     // The most frequent come first: the port tried twice, the name asked seven times.
     assert.ok(html.indexOf('9999') < html.indexOf('<code>192.0.2.9</code></td><td>1</td>'));
@@ -156,7 +232,10 @@ describe('the evidence record', () => {
     const base = facts([], [['x.test', 'refused']]);
     const record = buildRecord(spec, { ...base, dns: [{ ...base.dns[0], name: '*.evil.test', count: 90000, folded: true }] });
     assert.ok(validate(JSON.parse(JSON.stringify(record))), JSON.stringify(validate.errors));
-    assert.match(renderSummary(record), /<code>&#42;\.evil\.test<\/code> \(many names, folded: the log was full\)<\/td><td>A<\/td><td>90000<\/td>/);
+    assert.match(
+      renderSummary(record),
+      /<code>&#42;\.evil\.test<\/code> \(many names, folded: the log was full\)<\/td><td>A<\/td><td>90000<\/td>/,
+    );
     assert.match(textSummary(record), /name refused: \*\.evil\.test A x90000 \(many names, folded\)/);
   });
 

@@ -6,10 +6,20 @@ import type { AddressEntry, Protocol } from '../../src/types.js';
 const base = { deny: [], resolver: { address: '172.18.0.1', port: 40000 } };
 
 const v4 = (cidr: string, rest: Partial<AddressEntry> = {}): AddressEntry => ({
-  kind: 'address', text: cidr, family: 4, cidr, protocols: ['tcp', 'udp'], ...rest,
+  kind: 'address',
+  text: cidr,
+  family: 4,
+  cidr,
+  protocols: ['tcp', 'udp'],
+  ...rest,
 });
 const v6 = (cidr: string, rest: Partial<AddressEntry> = {}): AddressEntry => ({
-  kind: 'address', text: cidr, family: 6, cidr, protocols: ['tcp', 'udp'], ...rest,
+  kind: 'address',
+  text: cidr,
+  family: 6,
+  cidr,
+  protocols: ['tcp', 'udp'],
+  ...rest,
 });
 const lines = (text: string) => text.split('\n');
 
@@ -18,23 +28,41 @@ describe('renderRuleset', () => {
     const r = renderRuleset({ ...base, mode: 'block', allow: [], gateways: ['172.18.0.1'] });
     for (const text of [r.v4, r.v6]) {
       assert.ok(lines(text).includes(':OUTPUT DROP [0:0]'));
-      assert.equal(lines(text).filter((l) => l.startsWith('-A OUTPUT')).at(-1), '-A OUTPUT -j BF-DENY');
+      assert.equal(
+        lines(text)
+          .filter((l) => l.startsWith('-A OUTPUT'))
+          .at(-1),
+        '-A OUTPUT -j BF-DENY',
+      );
       assert.ok(lines(text).includes('-A BF-DENY -j BF-REJECT'));
-      assert.deepEqual(lines(text).filter((l) => l.startsWith('-A BF-REJECT')).slice(0, 2), [
-        '-A BF-REJECT -j NFLOG --nflog-prefix bf-deny --nflog-group 5 --nflog-threshold 1',
-        '-A BF-REJECT -p tcp -j REJECT --reject-with tcp-reset',
-      ]);
+      assert.deepEqual(
+        lines(text)
+          .filter((l) => l.startsWith('-A BF-REJECT'))
+          .slice(0, 2),
+        [
+          '-A BF-REJECT -j NFLOG --nflog-prefix bf-deny --nflog-group 5 --nflog-threshold 1',
+          '-A BF-REJECT -p tcp -j REJECT --reject-with tcp-reset',
+        ],
+      );
     }
   });
 
   it('lets audit mode through but still guards metadata and the Docker host', () => {
     const r = renderRuleset({ ...base, mode: 'audit', allow: [], gateways: ['172.18.0.1', 'fd00:1::1'] });
-    assert.deepEqual(lines(r.v4).filter((l) => l.startsWith('-A BF-DENY')), ['-A BF-DENY -j NFLOG --nflog-prefix bf-audit --nflog-group 6 --nflog-threshold 1', '-A BF-DENY -j ACCEPT']);
+    assert.deepEqual(
+      lines(r.v4).filter((l) => l.startsWith('-A BF-DENY')),
+      ['-A BF-DENY -j NFLOG --nflog-prefix bf-audit --nflog-group 6 --nflog-threshold 1', '-A BF-DENY -j ACCEPT'],
+    );
     assert.ok(lines(r.v4).includes('-A OUTPUT -d 169.254.0.0/16 -j BF-GUARD'));
     assert.ok(lines(r.v4).includes('-A OUTPUT -d 172.18.0.1/32 -j BF-GUARD'));
     assert.ok(lines(r.v6).includes('-A OUTPUT -d fd00:1::1/128 -j BF-GUARD'));
     assert.ok(lines(r.v6).includes('-A OUTPUT -d fe80::/10 -j BF-GUARD'));
-    assert.equal(lines(r.v4).filter((l) => l.startsWith('-A BF-GUARD')).join('\n'), '-A BF-GUARD -j BF-REJECT');
+    assert.equal(
+      lines(r.v4)
+        .filter((l) => l.startsWith('-A BF-GUARD'))
+        .join('\n'),
+      '-A BF-GUARD -j BF-REJECT',
+    );
   });
 
   it('puts rules in a fixed order: established, embedded DNS, loopback, resolver, guards, deny, allow, DoT, deny', () => {
@@ -65,21 +93,35 @@ describe('renderRuleset', () => {
     assert.ok(lines(r.v6).includes('-A OUTPUT -p udp -m udp --dport 53 -j BF-REJECT'));
     assert.ok(lines(r.v6).includes('-A OUTPUT -p tcp -m tcp --dport 53 -j BF-REJECT'));
     assert.ok(lines(r.v4).includes('-A OUTPUT -d 127.0.0.11/32 -j BF-REJECT'));
-    assert.deepEqual(lines(r.nat4).filter((l) => l.includes('BF-DNS')).slice(1), [
-      '-I OUTPUT 1 -j BF-DNS',
-      '-A BF-DNS -d 127.0.0.0/8 -j RETURN',
-      '-A BF-DNS -p udp -m udp --dport 53 -j DNAT --to-destination 172.18.0.1:40000',
-      '-A BF-DNS -p tcp -m tcp --dport 53 -j DNAT --to-destination 172.18.0.1:40000',
-    ]);
+    assert.deepEqual(
+      lines(r.nat4)
+        .filter((l) => l.includes('BF-DNS'))
+        .slice(1),
+      [
+        '-I OUTPUT 1 -j BF-DNS',
+        '-A BF-DNS -d 127.0.0.0/8 -j RETURN',
+        '-A BF-DNS -p udp -m udp --dport 53 -j DNAT --to-destination 172.18.0.1:40000',
+        '-A BF-DNS -p tcp -m tcp --dport 53 -j DNAT --to-destination 172.18.0.1:40000',
+      ],
+    );
     assert.equal(r.resolvConf, 'nameserver 172.18.0.1\noptions ndots:0\n');
   });
 
   it('puts deny entries in sets of their own, checked before the allow sets', () => {
-    const r = renderRuleset({ ...base, mode: 'block', gateways: [], allow: [v4('10.0.0.0/8')], deny: [v4('10.1.0.0/16', { protocols: ['tcp'], ports: { from: 22, to: 22 } })] });
+    const r = renderRuleset({
+      ...base,
+      mode: 'block',
+      gateways: [],
+      allow: [v4('10.0.0.0/8')],
+      deny: [v4('10.1.0.0/16', { protocols: ['tcp'], ports: { from: 22, to: 22 } })],
+    });
     assert.ok(r.ipset.includes('add bf4-deny-port 10.1.0.0/16,tcp:22 timeout 0'));
     assert.ok(r.ipset.includes('add bf4-tcp 10.0.0.0/8 timeout 0'));
     const out = lines(r.v4);
-    assert.ok(out.indexOf('-A OUTPUT -m set --match-set bf4-deny-port dst,dst -j BF-DENY') < out.indexOf('-A OUTPUT -p tcp -m set --match-set bf4-tcp dst -j ACCEPT'));
+    assert.ok(
+      out.indexOf('-A OUTPUT -m set --match-set bf4-deny-port dst,dst -j BF-DENY') <
+        out.indexOf('-A OUTPUT -p tcp -m set --match-set bf4-tcp dst -j ACCEPT'),
+    );
   });
 
   it('lets IPv6 neighbour discovery out, only with hop limit 255', () => {
@@ -104,14 +146,17 @@ describe('renderRuleset', () => {
       ],
     });
     const adds = lines(r.ipset).filter((l) => l.startsWith('add'));
-    assert.deepEqual(adds.sort(), [
-      'add bf4-port 203.0.113.7/32,tcp:443 timeout 0',
-      'add bf4-tcp 10.0.0.0/8 timeout 0',
-      'add bf4-tcp 198.51.100.0/24 timeout 0',
-      'add bf4-udp 10.0.0.0/8 timeout 0',
-      'add bf4-udp-5000-5002 203.0.113.8/32 timeout 0',
-      'add bf6-port 2001:db8::/32,tcp:443 timeout 0',
-    ].sort());
+    assert.deepEqual(
+      adds.sort(),
+      [
+        'add bf4-port 203.0.113.7/32,tcp:443 timeout 0',
+        'add bf4-tcp 10.0.0.0/8 timeout 0',
+        'add bf4-tcp 198.51.100.0/24 timeout 0',
+        'add bf4-udp 10.0.0.0/8 timeout 0',
+        'add bf4-udp-5000-5002 203.0.113.8/32 timeout 0',
+        'add bf6-port 2001:db8::/32,tcp:443 timeout 0',
+      ].sort(),
+    );
     assert.match(r.ipset, /^create bf6-port hash:net,port family inet6 timeout 0 maxelem \d+$/m);
   });
 
@@ -146,7 +191,9 @@ describe('renderRuleset', () => {
       '-A OUTPUT -p udp -m udp --dport 1:65535 -m set --match-set bf4-udp-1-65535 dst -j ACCEPT',
       '-A OUTPUT -p tcp -m tcp --dport 8000:8100 -m set --match-set bf4-tcp-8000-8100 dst -j ACCEPT',
     ]);
-    assert.deepEqual(setMembers(4, '192.0.2.1/32', ['tcp'], { from: 8000, to: 8100 }), [{ kind: 'range', set: 'bf4-tcp-8000-8100', element: '192.0.2.1/32' }]);
+    assert.deepEqual(setMembers(4, '192.0.2.1/32', ['tcp'], { from: 8000, to: 8100 }), [
+      { kind: 'range', set: 'bf4-tcp-8000-8100', element: '192.0.2.1/32' },
+    ]);
   });
 
   it('stores everything (/0) as two halves, which hash:net accepts', () => {
@@ -168,15 +215,23 @@ describe('renderRuleset', () => {
         v4('172.18.0.1/32', { protocols: ['tcp'], ports: { from: 8000, to: 8100 } }),
       ],
     });
-    assert.deepEqual(lines(r.v4).filter((l) => l.startsWith('-A BF-GUARD')), [
-      '-A BF-GUARD -d 169.254.169.254/32 -p tcp -m tcp --dport 80 -j ACCEPT',
-      '-A BF-GUARD -d 172.18.0.1/32 -p tcp -m tcp --dport 8000:8100 -j ACCEPT',
-      '-A BF-GUARD -j BF-REJECT',
-    ]);
+    assert.deepEqual(
+      lines(r.v4).filter((l) => l.startsWith('-A BF-GUARD')),
+      [
+        '-A BF-GUARD -d 169.254.169.254/32 -p tcp -m tcp --dport 80 -j ACCEPT',
+        '-A BF-GUARD -d 172.18.0.1/32 -p tcp -m tcp --dport 8000:8100 -j ACCEPT',
+        '-A BF-GUARD -j BF-REJECT',
+      ],
+    );
   });
 
   it('keeps each family to its own addresses', () => {
-    const r = renderRuleset({ ...base, mode: 'block', gateways: ['172.18.0.1', 'fd00::1'], allow: [v4('10.0.0.0/8'), v6('2001:db8::/32')] });
+    const r = renderRuleset({
+      ...base,
+      mode: 'block',
+      gateways: ['172.18.0.1', 'fd00::1'],
+      allow: [v4('10.0.0.0/8'), v6('2001:db8::/32')],
+    });
     assert.doesNotMatch(r.v4, /fd00|2001:db8/);
     assert.doesNotMatch(r.v6, /172\.18|10\.0\.0/);
   });
@@ -192,10 +247,10 @@ describe('renderRuleset', () => {
     const out4 = lines(r.v4).filter((l) => / -j BF-GUARD$/.test(l));
     assert.deepEqual(out4.slice(-2), ['-A OUTPUT -d 172.17.0.1/32 -j BF-GUARD', '-A OUTPUT -d 172.17.0.0/16 -j BF-GUARD']);
     assert.ok(lines(r.v6).includes('-A OUTPUT -d fd00:d0c::/64 -j BF-GUARD'));
-    assert.deepEqual(lines(r.v4).filter((l) => l.startsWith('-A BF-GUARD')), [
-      '-A BF-GUARD -d 172.17.0.9/32 -p tcp -m tcp --dport 5432 -j ACCEPT',
-      '-A BF-GUARD -j BF-REJECT',
-    ]);
+    assert.deepEqual(
+      lines(r.v4).filter((l) => l.startsWith('-A BF-GUARD')),
+      ['-A BF-GUARD -d 172.17.0.9/32 -p tcp -m tcp --dport 5432 -j ACCEPT', '-A BF-GUARD -j BF-REJECT'],
+    );
     // The guards come before the allow sets and audit mode's pass-through.
     const at = (re: RegExp) => lines(r.v4).findIndex((l) => re.test(l));
     assert.ok(at(/-d 172\.17\.0\.0\/16 -j BF-GUARD/) < at(/--match-set bf4-tcp dst -j ACCEPT/));
@@ -203,11 +258,20 @@ describe('renderRuleset', () => {
   });
 
   it('logs the end-of-run mark only from the Docker host, on eth0, to its port, and only in IPv4', () => {
-    const r = renderRuleset({ ...base, mode: 'block', gateways: ['172.18.0.1'], allow: [], drainMark: { from: '172.18.0.1', port: 41234 } });
-    assert.deepEqual(lines(r.v4).filter((l) => l.startsWith('-A INPUT')), [
-      '-A INPUT -s 172.18.0.1/32 -i eth0 -p udp -m udp --dport 41234 -j NFLOG --nflog-prefix bf-mark --nflog-group 7 --nflog-threshold 1',
-      '-A INPUT -s 172.18.0.1/32 -i eth0 -p udp -m udp --dport 41234 -j DROP',
-    ]);
+    const r = renderRuleset({
+      ...base,
+      mode: 'block',
+      gateways: ['172.18.0.1'],
+      allow: [],
+      drainMark: { from: '172.18.0.1', port: 41234 },
+    });
+    assert.deepEqual(
+      lines(r.v4).filter((l) => l.startsWith('-A INPUT')),
+      [
+        '-A INPUT -s 172.18.0.1/32 -i eth0 -p udp -m udp --dport 41234 -j NFLOG --nflog-prefix bf-mark --nflog-group 7 --nflog-threshold 1',
+        '-A INPUT -s 172.18.0.1/32 -i eth0 -p udp -m udp --dport 41234 -j DROP',
+      ],
+    );
     assert.doesNotMatch(r.v6, /INPUT -|bf-mark/);
     assert.doesNotMatch(renderRuleset({ ...base, mode: 'block', gateways: ['172.18.0.1'], allow: [] }).v4, /-A INPUT/);
   });

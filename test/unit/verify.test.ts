@@ -6,7 +6,9 @@ import { compareRules } from '../../src/firewall/verify.js';
 const rules = renderRuleset({
   mode: 'block',
   gateways: ['172.18.0.1'],
-  allow: [{ kind: 'address', text: '203.0.113.7:443', family: 4, cidr: '203.0.113.7/32', protocols: ['tcp'], ports: { from: 443, to: 443 } }],
+  allow: [
+    { kind: 'address', text: '203.0.113.7:443', family: 4, cidr: '203.0.113.7/32', protocols: ['tcp'], ports: { from: 443, to: 443 } },
+  ],
   deny: [],
   resolver: { address: '172.18.0.1', port: 40000 },
 });
@@ -64,7 +66,10 @@ describe('compareRules', () => {
   });
 
   it('notices DNS not sent to the resolver first, or sent elsewhere', () => {
-    const late = saved.nat4.replace('-A OUTPUT -j BF-DNS\n-A OUTPUT -d 127.0.0.11/32 -j DOCKER_OUTPUT', '-A OUTPUT -d 127.0.0.11/32 -j DOCKER_OUTPUT\n-A OUTPUT -j BF-DNS');
+    const late = saved.nat4.replace(
+      '-A OUTPUT -j BF-DNS\n-A OUTPUT -d 127.0.0.11/32 -j DOCKER_OUTPUT',
+      '-A OUTPUT -d 127.0.0.11/32 -j DOCKER_OUTPUT\n-A OUTPUT -j BF-DNS',
+    );
     assert.match(compareRules(rules, { ...saved, nat4: late }).join('\n'), /nat.*first OUTPUT rule/);
     const elsewhere = saved.nat4.replaceAll('172.18.0.1:40000', '172.18.0.1:53');
     assert.notDeepEqual(compareRules(rules, { ...saved, nat4: elsewhere }), []);

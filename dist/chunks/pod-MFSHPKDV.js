@@ -19,7 +19,7 @@ import {
   renderNetworkPolicy,
   renderPod,
   volumeNames
-} from "./chunk-RUICC7NY.js";
+} from "./chunk-XZP3OXPK.js";
 import "./chunk-UND5B5GE.js";
 export {
   AGENT_ENV,

@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-TIFNCIE2.js";
+} from "./chunk-AIYFADI4.js";
 import {
   __commonJS,
   __require,

@@ -24,7 +24,14 @@ async function kubernetesApi() {
           callback();
         }
       });
-      logs.log(namespace, name, container, sink, (err) => err ? reject(err) : resolve(), { follow: true }).catch(reject);
+      logs.log(
+        namespace,
+        name,
+        container,
+        sink,
+        (err) => err ? reject(err instanceof Error ? err : new Error(JSON.stringify(err))) : resolve(),
+        { follow: true }
+      ).catch(reject);
     }),
     deletePod: async (namespace, name) => {
       await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: DELETE_GRACE_SECONDS });

@@ -1393,7 +1393,11 @@ function docker(args, options = {}) {
     child.stderr.on("data", (d) => options.onStderr ? options.onStderr(d) : err.push(d));
     const timer = timeoutMs > 0 ? setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new DockerError(`docker ${args[0]} did not answer within ${timeoutMs / 1e3} s: is the Docker engine hung? Check it, or DOCKER_HOST.`));
+      reject(
+        new DockerError(
+          `docker ${args[0]} did not answer within ${timeoutMs / 1e3} s: is the Docker engine hung? Check it, or DOCKER_HOST.`
+        )
+      );
     }, timeoutMs) : void 0;
     child.on("error", (e) => {
       clearTimeout(timer);
@@ -1503,7 +1507,9 @@ function renderFilter(family, input, allow, ipsets, networkGuards) {
     out(`-p tcp -m set --match-set ${setName(family, "tcp", prefix)} dst -j ${target}`),
     out(`-p udp -m set --match-set ${setName(family, "udp", prefix)} dst -j ${target}`),
     out(`-m set --match-set ${setName(family, "port", prefix)} dst,dst -j ${target}`),
-    ...ipsets.filter((s) => s.prefix === prefix && s.range !== void 0).map(({ name, range: { proto, ports } }) => out(`-p ${proto} -m ${proto} --dport ${ports.from}:${ports.to} -m set --match-set ${name} dst -j ${target}`))
+    ...ipsets.filter((s) => s.prefix === prefix && s.range !== void 0).map(
+      ({ name, range: { proto, ports } }) => out(`-p ${proto} -m ${proto} --dport ${ports.from}:${ports.to} -m set --match-set ${name} dst -j ${target}`)
+    )
   ];
   const rules = [];
   if (family === 4 && input.drainMark) {
@@ -1516,7 +1522,11 @@ function renderFilter(family, input, allow, ipsets, networkGuards) {
   for (const u of input.resolverUser?.upstreams ?? []) {
     if (import_ipaddr.default.parse(u.address).kind() !== (family === 4 ? "ipv4" : "ipv6")) continue;
     for (const proto of ["udp", "tcp"]) {
-      rules.push(out(`-d ${hostCidr(u.address)} -p ${proto} -m owner --uid-owner ${input.resolverUser.uid} -m ${proto} --dport ${u.port} -j ACCEPT`));
+      rules.push(
+        out(
+          `-d ${hostCidr(u.address)} -p ${proto} -m owner --uid-owner ${input.resolverUser.uid} -m ${proto} --dport ${u.port} -j ACCEPT`
+        )
+      );
     }
   }
   if (family === 4) {
@@ -1537,7 +1547,11 @@ function renderFilter(family, input, allow, ipsets, networkGuards) {
   rules.push(out("-p tcp -m tcp --dport 853 -j BF-REJECT"));
   rules.push(out("-j BF-DENY"));
   if (input.mode === "block") rules.push("-A BF-DENY -j BF-REJECT");
-  else rules.push(`-A BF-DENY -j NFLOG --nflog-prefix bf-audit --nflog-group ${NFLOG_GROUP.audit} --nflog-threshold 1`, "-A BF-DENY -j ACCEPT");
+  else
+    rules.push(
+      `-A BF-DENY -j NFLOG --nflog-prefix bf-audit --nflog-group ${NFLOG_GROUP.audit} --nflog-threshold 1`,
+      "-A BF-DENY -j ACCEPT"
+    );
   const guardedRanges = guarded.map((g) => import_ipaddr.default.parseCIDR(g));
   for (const e of allow.filter((x) => namesGuardedHost(x, guardedRanges))) {
     for (const proto of e.protocols) rules.push(`-A BF-GUARD -d ${e.cidr} ${protoMatch(proto, e)}-j ACCEPT`);
@@ -1705,7 +1719,9 @@ async function writeRuleFiles(dir, rules) {
   );
 }
 function loadFailure(holderImage, stderr, exitCode) {
-  const said = lastLine(stderr.split("\n").filter((l) => !/^(tcpdump: |listening on )/.test(l)).join("\n"));
+  const said = lastLine(
+    stderr.split("\n").filter((l) => !/^(tcpdump: |listening on )/.test(l)).join("\n")
+  );
   return new FenceError(
     `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); buildfence's own image has them (scripts/build-holder-image).`
   );
@@ -1888,7 +1904,17 @@ ${LOAD_SCRIPT}
     `exec ipset - < ${POD_PATHS.feed}/in 2> ${POD_PATHS.feed}/out > /dev/null`
   ].join("\n");
   const native = input.sidecars === "native";
-  const sidecar = (c, ready) => native ? { ...c, restartPolicy: "Always", startupProbe: { exec: { command: ready === "fence" ? ["test", "-e", `${POD_PATHS.ready}/fence`] : [POD_PATHS.node, "-e", `require('fs').accessSync('${POD_PATHS.ready}/${ready}')`] }, periodSeconds: 1, failureThreshold: 60 } } : c;
+  const sidecar = (c, ready) => native ? {
+    ...c,
+    restartPolicy: "Always",
+    startupProbe: {
+      exec: {
+        command: ready === "fence" ? ["test", "-e", `${POD_PATHS.ready}/fence`] : [POD_PATHS.node, "-e", `require('fs').accessSync('${POD_PATHS.ready}/${ready}')`]
+      },
+      periodSeconds: 1,
+      failureThreshold: 60
+    }
+  } : c;
   const fence = sidecar(
     {
       name: CONTAINER.fence,
@@ -1992,7 +2018,9 @@ ${LOAD_SCRIPT}
 }
 function renderNetworkPolicy(spec, id, upstreams, namespace) {
   if (spec.mode !== "block") {
-    throw new PodRenderError(`Grade '${spec.grade}' runs in audit mode, which lets everything through: a NetworkPolicy would block what audit only records. Leave out --networkpolicy.`);
+    throw new PodRenderError(
+      `Grade '${spec.grade}' runs in audit mode, which lets everything through: a NetworkPolicy would block what audit only records. Leave out --networkpolicy.`
+    );
   }
   const names = spec.allow.filter((e) => e.kind === "name");
   if (names.length > 0) {
@@ -2041,7 +2069,13 @@ function exceptions(allow, deny) {
   return inside.length > 0 ? { except: [...new Set(inside)] } : {};
 }
 function rootWith(caps) {
-  return { runAsUser: 0, runAsNonRoot: false, privileged: false, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: caps } };
+  return {
+    runAsUser: 0,
+    runAsNonRoot: false,
+    privileged: false,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"], add: caps }
+  };
 }
 function unprivileged(uid) {
   return {

@@ -33,7 +33,7 @@ import {
   staticMembers,
   verifyReadback,
   writeRuleFiles
-} from "./chunk-RUICC7NY.js";
+} from "./chunk-XZP3OXPK.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -32688,7 +32688,10 @@ var PRESETS = {
   ubuntu: {
     description: "Ubuntu's package archive for apt",
     entries: [
-      { entry: "archive.ubuntu.com:80", why: "the default archive in Ubuntu images' apt sources (amd64), over plain HTTP (apt checks signatures)" },
+      {
+        entry: "archive.ubuntu.com:80",
+        why: "the default archive in Ubuntu images' apt sources (amd64), over plain HTTP (apt checks signatures)"
+      },
       { entry: "security.ubuntu.com:80", why: "security updates (amd64)" },
       { entry: "ports.ubuntu.com:80", why: "the archive and security updates for arm64 and other non-x86 architectures" }
     ]
@@ -32830,7 +32833,9 @@ function splitHostPort(rest) {
     const after = rest.slice(close + 1);
     if (after === "") return { host, bracketed: true };
     if (!after.startsWith(":")) {
-      refuse(after.startsWith("/") ? "a path is not allowed; a prefix goes inside the brackets: [2001:db8::/32]:443" : `unexpected '${after}' after ']'`);
+      refuse(
+        after.startsWith("/") ? "a path is not allowed; a prefix goes inside the brackets: [2001:db8::/32]:443" : `unexpected '${after}' after ']'`
+      );
     }
     return { host, bracketed: true, port: after.slice(1) };
   }
@@ -33127,7 +33132,11 @@ function describe(error, path7, locate) {
         message: `missing key '${String(params.missingProperty)}'${path7.length === 0 ? "; expected 'grades:' with one or more grades" : ""}`
       };
     case "type":
-      return { position: locate(path7), key: keyPath(path7), message: `expected ${typeName(String(params.type))}, found ${found(error.data)}` };
+      return {
+        position: locate(path7),
+        key: keyPath(path7),
+        message: `expected ${typeName(String(params.type))}, found ${found(error.data)}`
+      };
     case "enum":
       return {
         position: locate(path7),
@@ -33135,7 +33144,11 @@ function describe(error, path7, locate) {
         message: `expected one of ${params.allowedValues.map((v) => `'${String(v)}'`).join(", ")}, found ${found(error.data)}`
       };
     case "pattern":
-      return { position: locate(path7), key: keyPath(path7), message: `expected a grade name (letters, digits, '-' and '_'), found ${found(error.data)}` };
+      return {
+        position: locate(path7),
+        key: keyPath(path7),
+        message: `expected a grade name (letters, digits, '-' and '_'), found ${found(error.data)}`
+      };
     case "minLength":
       return { position: locate(path7), key: keyPath(path7), message: "expected an entry, found an empty string" };
     default:
@@ -33159,7 +33172,12 @@ function keyPath(path7) {
   return path7.map((s, i) => typeof s === "number" ? `[${s}]` : /^[A-Za-z0-9_-]+$/.test(s) ? `${i === 0 ? "" : "."}${s}` : `[${JSON.stringify(s)}]`).join("");
 }
 function typeName(type2) {
-  const names = { object: "a mapping (key: value lines)", array: "a list", string: "a string", boolean: "true or false" };
+  const names = {
+    object: "a mapping (key: value lines)",
+    array: "a list",
+    string: "a string",
+    boolean: "true or false"
+  };
   return names[type2] ?? type2;
 }
 function found(data) {
@@ -33167,7 +33185,7 @@ function found(data) {
   if (Array.isArray(data)) return "a list";
   if (typeof data === "object") return "a mapping";
   if (typeof data === "string") return `'${data.length > 60 ? `${data.slice(0, 57)}...` : data}'`;
-  return `${typeof data} ${String(data)}`;
+  return `${typeof data} ${JSON.stringify(data)}`;
 }
 
 // node_modules/js-yaml/dist/js-yaml.mjs
@@ -36381,14 +36399,18 @@ function parsePolicy(text, file) {
   try {
     doc = loadYaml(text);
   } catch (err) {
-    if (err instanceof YamlError) throw new PolicyError(file, [`${file}:${err.position.line}:${err.position.column}: invalid YAML: ${err.reason}.`]);
+    if (err instanceof YamlError)
+      throw new PolicyError(file, [`${file}:${err.position.line}:${err.position.column}: invalid YAML: ${err.reason}.`]);
     throw err;
   }
   const problems = [];
   const report = (position, key, message) => problems.push({ position, text: `${file}:${position.line}:${position.column}: ${key}: ${message}${/[.?]$/.test(message) ? "" : "."}` });
   const fail = () => {
     problems.sort((a, b) => a.position.line - b.position.line || a.position.column - b.position.column);
-    return new PolicyError(file, problems.map((p) => p.text));
+    return new PolicyError(
+      file,
+      problems.map((p) => p.text)
+    );
   };
   for (const p of schemaProblems(doc.value, doc.locate)) report(p.position, p.key, p.message);
   if (problems.length > 0) throw fail();
@@ -36443,10 +36465,14 @@ function loadPolicy(named, dir, source) {
     const code2 = err.code;
     if (code2 === "ENOENT" && named === "") return builtinPolicy();
     if (code2 === "ENOENT") {
-      throw new Error(`${source} names '${named}', which does not exist (${file}). Give a policy file's path relative to ${dir}, or leave it empty to use ${DEFAULT_POLICY} when it exists.`);
+      throw new Error(
+        `${source} names '${named}', which does not exist (${file}). Give a policy file's path relative to ${dir}, or leave it empty to use ${DEFAULT_POLICY} when it exists.`,
+        { cause: err }
+      );
     }
-    if (code2 === "EISDIR") throw new Error(`${source}: '${shown}' is a directory (${file}). Expected a policy file (YAML).`);
-    throw new Error(`${source}: cannot read '${shown}' (${file}): ${err.message}`);
+    if (code2 === "EISDIR")
+      throw new Error(`${source}: '${shown}' is a directory (${file}). Expected a policy file (YAML).`, { cause: err });
+    throw new Error(`${source}: cannot read '${shown}' (${file}): ${err.message}`, { cause: err });
   }
   return parsePolicy(text, shown);
 }
@@ -36628,24 +36654,30 @@ var VALUE_FLAGS = /* @__PURE__ */ new Set([
   "volumes-from",
   "workdir"
 ]);
-var ALIASES = /* @__PURE__ */ new Map([["net", "network"], ["net-alias", "network-alias"], ["dns-opt", "dns-option"]]);
-var SHORT_FLAGS = new Map(Object.entries({
-  a: "attach",
-  c: "cpu-shares",
-  d: "detach",
-  e: "env",
-  h: "hostname",
-  i: "interactive",
-  l: "label",
-  m: "memory",
-  p: "publish",
-  P: "publish-all",
-  q: "quiet",
-  t: "tty",
-  u: "user",
-  v: "volume",
-  w: "workdir"
-}));
+var ALIASES = /* @__PURE__ */ new Map([
+  ["net", "network"],
+  ["net-alias", "network-alias"],
+  ["dns-opt", "dns-option"]
+]);
+var SHORT_FLAGS = new Map(
+  Object.entries({
+    a: "attach",
+    c: "cpu-shares",
+    d: "detach",
+    e: "env",
+    h: "hostname",
+    i: "interactive",
+    l: "label",
+    m: "memory",
+    p: "publish",
+    P: "publish-all",
+    q: "quiet",
+    t: "tty",
+    u: "user",
+    v: "volume",
+    w: "workdir"
+  })
+);
 function checkDockerOptions(args, mode, grade, realPath) {
   const { options, problems } = readOptions(args);
   for (const option of options) {
@@ -36783,13 +36815,15 @@ function refusals(option, mode, realPath) {
       return [];
   }
 }
-var FENCE_CAPABILITIES = new Map(Object.entries({
-  NET_ADMIN: "the build must not hold NET_ADMIN (it could rewrite the fence)",
-  NET_RAW: "the build must not hold NET_RAW (a raw packet socket bypasses the fence)",
-  SYS_ADMIN: "the build must not hold SYS_ADMIN (it could leave the fenced namespaces)",
-  SYS_MODULE: "the build must not hold SYS_MODULE (a kernel module could switch the fence off)",
-  ALL: "ALL includes NET_ADMIN and NET_RAW, which would let the build rewrite or bypass the fence"
-}));
+var FENCE_CAPABILITIES = new Map(
+  Object.entries({
+    NET_ADMIN: "the build must not hold NET_ADMIN (it could rewrite the fence)",
+    NET_RAW: "the build must not hold NET_RAW (a raw packet socket bypasses the fence)",
+    SYS_ADMIN: "the build must not hold SYS_ADMIN (it could leave the fenced namespaces)",
+    SYS_MODULE: "the build must not hold SYS_MODULE (a kernel module could switch the fence off)",
+    ALL: "ALL includes NET_ADMIN and NET_RAW, which would let the build rewrite or bypass the fence"
+  })
+);
 function capabilityRefusals(cap, mode) {
   const name = cap.trim().toUpperCase().replace(/^CAP_/, "");
   const reason = FENCE_CAPABILITIES.get(name);
@@ -37094,7 +37128,9 @@ function readSeconds(value, input, fallback) {
 function readMode(value, gradeMode) {
   if (value === "") return gradeMode;
   if (value === "block" || value === "audit") return value;
-  throw new InputError(`Input 'mode' has invalid value '${value}'. Expected 'block' or 'audit' (or leave it empty to use the grade's mode).`);
+  throw new InputError(
+    `Input 'mode' has invalid value '${value}'. Expected 'block' or 'audit' (or leave it empty to use the grade's mode).`
+  );
 }
 function readShell(value) {
   const words = guarded(() => splitWords(value, "shell"));
@@ -37110,7 +37146,9 @@ function readEnv(value) {
     const eq = line.indexOf("=");
     const key = eq < 0 ? line.trim() : line.slice(0, eq).trim();
     if (eq < 0 || !ENV_NAME.test(key)) {
-      throw new InputError(`Input 'env' has invalid line '${line}'. Expected KEY=VALUE, one per line, KEY made of letters, digits and '_'.`);
+      throw new InputError(
+        `Input 'env' has invalid line '${line}'. Expected KEY=VALUE, one per line, KEY made of letters, digits and '_'.`
+      );
     }
     pairs3.push([key, line.slice(eq + 1)]);
   }
@@ -37127,7 +37165,9 @@ function readPull(value) {
 var SOCKET_PARENTS = ["/", "/var", "/run", "/var/run"];
 function checkWorkspace(dir) {
   if (SOCKET_PARENTS.includes(dir)) {
-    throw new InputError(`The workspace '${dir}' would be mounted into the build and contains the Docker socket. Run from a project directory.`);
+    throw new InputError(
+      `The workspace '${dir}' would be mounted into the build and contains the Docker socket. Run from a project directory.`
+    );
   }
   return dir;
 }
@@ -37254,16 +37294,19 @@ function renderSummary(r) {
 `,
     `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) refused by the resolver.</p>
 `,
-    table(["", ""], [
-      ["Grade", code(r.grade)],
-      ["Mode", r.mode],
-      ["Build image", `${code(r.images.build.name)} ${code(r.images.build.id)}`],
-      ["Holder image", `${code(r.images.holder.name)} ${code(r.images.holder.id)}`],
-      ["Allowlist", r.allowlist.length > 0 ? r.allowlist.map(code).join(" ") : "empty"],
-      ...r.deny.length > 0 ? [["Deny", r.deny.map(code).join(" ")]] : [],
-      ["Rules (sha256)", code(r.rules.sha256)],
-      ["Run", `${code(r.runId)} ${escapeHtml(r.started)} to ${escapeHtml(r.ended)}`]
-    ])
+    table(
+      ["", ""],
+      [
+        ["Grade", code(r.grade)],
+        ["Mode", r.mode],
+        ["Build image", `${code(r.images.build.name)} ${code(r.images.build.id)}`],
+        ["Holder image", `${code(r.images.holder.name)} ${code(r.images.holder.id)}`],
+        ["Allowlist", r.allowlist.length > 0 ? r.allowlist.map(code).join(" ") : "empty"],
+        ...r.deny.length > 0 ? [["Deny", r.deny.map(code).join(" ")]] : [],
+        ["Rules (sha256)", code(r.rules.sha256)],
+        ["Run", `${code(r.runId)} ${escapeHtml(r.started)} to ${escapeHtml(r.ended)}`]
+      ]
+    )
   ];
   if (r.denied.length > 0) {
     out.push(`<h3>Denied destinations</h3>
@@ -37314,7 +37357,8 @@ function annotations(r) {
     const what = d.enforced ? "denied" : "recorded a connection block mode would deny to";
     return `buildfence ${what} ${destination(d)}${names}, ${d.count} time(s).`;
   });
-  if (r.denied.length > ANNOTATION_CAP) lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
+  if (r.denied.length > ANNOTATION_CAP)
+    lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
   return lines;
 }
 var printable = (text) => text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
@@ -37328,7 +37372,9 @@ function textSummary(r) {
   lines.push(...more(r.denied.length, "denied destination(s)"));
   const refused = refusedNamesOf(r);
   for (const d of refused.slice(0, TEXT_CAP)) {
-    lines.push(`  name refused: ${d.name} ${d.type} x${d.count}${d.folded ? " (many names, folded)" : ""}${d.forwarded ? " (forwarded: audit)" : ""}`);
+    lines.push(
+      `  name refused: ${d.name} ${d.type} x${d.count}${d.folded ? " (many names, folded)" : ""}${d.forwarded ? " (forwarded: audit)" : ""}`
+    );
   }
   lines.push(...more(refused.length, "refused name(s)"));
   if (r.suggestedAllowlist.length > 0) lines.push("  suggested allowlist:", ...r.suggestedAllowlist.map((e) => `    ${e}`));
@@ -37346,7 +37392,9 @@ function verdictOf(record, failOnDenied) {
   const reasons = [];
   if (record.exitCode !== 0) reasons.push(`The build exited with code ${record.exitCode}.`);
   if (failOnDenied && record.deniedTotal > 0) {
-    const top = record.denied.slice(0, 3).map((d) => `${d.protocol} ${d.address}${d.port !== void 0 ? `:${d.port}` : ""}${d.names.length ? ` (${d.names.join(", ")})` : ""}`);
+    const top = record.denied.slice(0, 3).map(
+      (d) => `${d.protocol} ${d.address}${d.port !== void 0 ? `:${d.port}` : ""}${d.names.length ? ` (${d.names.join(", ")})` : ""}`
+    );
     reasons.push(
       `fail-on-denied is set and ${record.deniedTotal} attempt(s) were denied: ${top.join("; ")}${record.denied.length > 3 ? "; ..." : ""}. See the job summary or the report; allow what the build needs, or remove what it should not reach.`
     );
@@ -37387,7 +37435,9 @@ function contextEngine(env, files = disk) {
     try {
       name = config ? JSON.parse(config).currentContext : void 0;
     } catch {
-      throw new Error(`${path3.join(configDir, "config.json")} is not valid JSON, so the Docker context cannot be read. Fix the file, or set DOCKER_HOST.`);
+      throw new Error(
+        `${path3.join(configDir, "config.json")} is not valid JSON, so the Docker context cannot be read. Fix the file, or set DOCKER_HOST.`
+      );
     }
   }
   if (!name || name === "default") return void 0;
@@ -37401,7 +37451,9 @@ function contextEngine(env, files = disk) {
     endpoint = void 0;
   }
   if (!endpoint?.Host) {
-    throw new Error(`Docker context '${name}' is selected, but ${metaFile} names no engine. Select another context (docker context use), or set DOCKER_HOST.`);
+    throw new Error(
+      `Docker context '${name}' is selected, but ${metaFile} names no engine. Select another context (docker context use), or set DOCKER_HOST.`
+    );
   }
   const tls = path3.join(configDir, "contexts", "tls", hash, "docker");
   if (!files.exists(tls)) return { DOCKER_HOST: endpoint.Host };
@@ -37443,7 +37495,9 @@ function failure(what, err, timeoutMs) {
   }
   if (e.statusCode === void 0) {
     const at2 = process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
-    return new EngineError(`Cannot connect to the Docker engine at ${at2} (${what}): ${e.message ?? String(err)}. Start it, or check DOCKER_HOST.`);
+    return new EngineError(
+      `Cannot connect to the Docker engine at ${at2} (${what}): ${e.message ?? String(err)}. Start it, or check DOCKER_HOST.`
+    );
   }
   const reason = e.json?.message ?? (e.message ?? "").replace(/^\(HTTP code \d+\) \S+ - /, "").trim();
   return new EngineError(reason, e.statusCode);
@@ -37698,7 +37752,7 @@ function readAnswer(buf, name) {
     const current = chain[chain.length - 1];
     const cname = answers.find((a) => a.type === "CNAME" && normalizeName(a.name) === current);
     if (!cname) break;
-    const target = normalizeName(String(cname.data));
+    const target = normalizeName(cname.data);
     if (chain.includes(target)) break;
     chain.push(target);
   }
@@ -38062,9 +38116,11 @@ function podVerify(readbackFile, env = process.env) {
     process.stdout.write("buildfence: the rules read back from the holder equal the rules rendered.\n");
     return 0;
   }
-  process.stderr.write(`buildfence: the rules read back from the holder differ from the rules rendered, so the build is not started:
+  process.stderr.write(
+    `buildfence: the rules read back from the holder differ from the rules rendered, so the build is not started:
   ${diffs.join("\n  ")}
-`);
+`
+  );
   return 1;
 }
 var DECISION_PREFIX = "buildfence-dns ";
@@ -38111,8 +38167,10 @@ async function startResolver(env) {
   const own = Object.values(os2.networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
   resolver.serve(own, feed, new Set(config.staticElements));
   fs6.writeFileSync(path4.join(POD_PATHS.ready, "resolver"), "");
-  process.stderr.write(`buildfence resolver: listening on ${config.listen.address}:${config.listen.port}, upstreams ${config.upstreams.map((u) => `${u.address}:${u.port}`).join(", ")}
-`);
+  process.stderr.write(
+    `buildfence resolver: listening on ${config.listen.address}:${config.listen.port}, upstreams ${config.upstreams.map((u) => `${u.address}:${u.port}`).join(", ")}
+`
+  );
   return { resolver, forwarder, feed };
 }
 function opened(stream) {
@@ -38219,10 +38277,15 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
     await checkPod(api2, namespace, pod);
     const build = statusOf(pod, CONTAINER.build);
     if (build?.state?.running || build?.state?.terminated) break;
-    if (Date.now() > deadline) throw new KubernetesError(`Pod ${name} did not start its build within ${options.startTimeoutMs / 1e3} s (phase ${pod.status?.phase ?? "unknown"}).`);
+    if (Date.now() > deadline)
+      throw new KubernetesError(
+        `Pod ${name} did not start its build within ${options.startTimeoutMs / 1e3} s (phase ${pod.status?.phase ?? "unknown"}).`
+      );
     await sleep(options.pollMs);
   }
-  await log.untrusted((write) => call(() => api2.followLog(namespace, name, CONTAINER.build, (d) => write(d, "stdout")), "log", namespace, "read the build log"));
+  await log.untrusted(
+    (write) => call(() => api2.followLog(namespace, name, CONTAINER.build, (d) => write(d, "stdout")), "log", namespace, "read the build log")
+  );
   let terminated;
   for (; ; ) {
     const pod = await call(() => api2.readPod(namespace, name), "get", namespace, `read Pod ${name}`);
@@ -38287,7 +38350,9 @@ async function checkPod(api2, namespace, pod) {
   for (const s of [...pod.status?.initContainerStatuses ?? [], ...pod.status?.containerStatuses ?? []]) {
     const waiting = s.state?.waiting;
     if (waiting?.reason && IMAGE_ERRORS.has(waiting.reason)) {
-      throw new KubernetesError(`Image ${s.image} of container ${s.name} cannot be pulled (${waiting.reason}): ${waiting.message ?? ""}`.trim());
+      throw new KubernetesError(
+        `Image ${s.image} of container ${s.name} cannot be pulled (${waiting.reason}): ${waiting.message ?? ""}`.trim()
+      );
     }
   }
   for (const init of [CONTAINER.holder, CONTAINER.verify]) {
@@ -38295,7 +38360,9 @@ async function checkPod(api2, namespace, pod) {
     if (done && done.exitCode !== 0) {
       const tail = await tails(api2, namespace, name, [init]);
       const what = init === CONTAINER.holder ? "loading the rules" : "verifying the rules read back";
-      throw new KubernetesError(`Init container ${init} of Pod ${name} failed ${what} (exit code ${done.exitCode}), so the build was not started.${tail}`);
+      throw new KubernetesError(
+        `Init container ${init} of Pod ${name} failed ${what} (exit code ${done.exitCode}), so the build was not started.${tail}`
+      );
     }
   }
   if (pod.status?.phase === "Failed" && !statusOf(pod, CONTAINER.build)?.state?.terminated) {
@@ -38354,7 +38421,7 @@ async function clusterNamespace() {
 }
 async function loadApi() {
   try {
-    const { kubernetesApi } = await import("./client-QB2EUUM7.js");
+    const { kubernetesApi } = await import("./client-KOVEJGWN.js");
     return await kubernetesApi();
   } catch (err) {
     throw new KubernetesError(
@@ -38396,7 +38463,7 @@ async function runInCluster(spec, log, hooks = {}, api2, wait) {
   }
 }
 async function deleteRunPod(runId, namespace) {
-  const { podName } = await import("./pod-Z24TGNHF.js");
+  const { podName } = await import("./pod-MFSHPKDV.js");
   return deletePod(await loadApi(), namespace, podName(runId));
 }
 
@@ -38423,10 +38490,16 @@ async function ensureHolderImage(image, pull, log) {
   const id = await imageId(image);
   if (id) return id;
   if (image !== DEFAULT_HOLDER_IMAGE) {
-    if (pull === "never") throw new Error(`Holder image ${image} is not on the Docker engine and input 'pull' is 'never'. Pull or build it first, or set 'pull' to 'missing'.`);
+    if (pull === "never")
+      throw new Error(
+        `Holder image ${image} is not on the Docker engine and input 'pull' is 'never'. Pull or build it first, or set 'pull' to 'missing'.`
+      );
     log.info(`Holder image ${image} is missing; pulling it.`);
     const pulled = await docker(["pull", "--quiet", image], { timeoutMs: 0 });
-    if (pulled.exitCode !== 0) throw new Error(`Cannot pull the holder image ${image}: ${lastLine(pulled.stderr) || "docker pull failed"}. The build was not started.`);
+    if (pulled.exitCode !== 0)
+      throw new Error(
+        `Cannot pull the holder image ${image}: ${lastLine(pulled.stderr) || "docker pull failed"}. The build was not started.`
+      );
     return present(image);
   }
   const root = projectRoot();
@@ -38467,7 +38540,9 @@ function parseSubnets(net3) {
 }
 function parseGateways(net3) {
   if (net3.Driver === "host" || net3.Driver === "null") {
-    throw new Error(`Input 'network': '${net3.Name}' uses the ${net3.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`);
+    throw new Error(
+      `Input 'network': '${net3.Name}' uses the ${net3.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`
+    );
   }
   const gateways = [];
   for (const config of net3.IPAM?.Config ?? []) {
@@ -38651,7 +38726,16 @@ function processAlive(pid) {
 
 // src/docker/holder.ts
 import { PassThrough as PassThrough2 } from "node:stream";
-var READER_COMMAND = ["tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit},${NFLOG_GROUP.mark}`];
+var READER_COMMAND = [
+  "tcpdump",
+  "-tt",
+  "-q",
+  "-n",
+  "-l",
+  "-e",
+  "-i",
+  `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit},${NFLOG_GROUP.mark}`
+];
 function holderCommand() {
   return { entrypoint: ["sh", "-c"], cmd: [holderScript(READER_COMMAND)] };
 }
@@ -38760,7 +38844,12 @@ async function runSandbox(spec, log, hooks = {}) {
         drainMark: { from: gateway4, port: markPort }
       });
       await writeRuleFiles(dirs.rules, rules2);
-      await step(() => holderStep(spec.holderImage, () => createContainer(names.holder, holderConfig({ id, image: imageId2, network, rulesDir: dirs.rules, command: holderCommand() }))));
+      await step(
+        () => holderStep(
+          spec.holderImage,
+          () => createContainer(names.holder, holderConfig({ id, image: imageId2, network, rulesDir: dirs.rules, command: holderCommand() }))
+        )
+      );
       const holder = await HolderOutput.attach(names.holder, spec.holderImage);
       const reader = dns.reader = DeniedReader.watch(holder.reader);
       const [[clients]] = await settled([
@@ -38789,7 +38878,9 @@ async function runSandbox(spec, log, hooks = {}) {
     const build = await step(() => runBuild(names, log, dns.reader.lost));
     const packets = await dns.reader.stop(mark);
     if (mark && !dns.reader.markSeen) {
-      log.info(`The end-of-run mark did not reach the holder (is the engine on another machine?): the reader waited ${DRAIN_MS} ms for the last denied attempts instead.`);
+      log.info(
+        `The end-of-run mark did not reach the holder (is the engine on another machine?): the reader waited ${DRAIN_MS} ms for the last denied attempts instead.`
+      );
     }
     for (const e of dns.resolver.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
@@ -38873,7 +38964,7 @@ async function runBuild(names, log, holderLost) {
       await startContainer(names.build);
     } catch (err) {
       output.close();
-      throw new Error(`Cannot start the build container: ${err.message}`);
+      throw new Error(`Cannot start the build container: ${err.message}`, { cause: err });
     }
     await Promise.all(ends);
   });
