@@ -35,6 +35,7 @@ export default tseslint.config(
   },
   // Fakes in tests and benchmarks implement async interfaces without awaiting anything.
   { files: ['test/**', 'bench/**'], rules: { '@typescript-eslint/require-await': 'off' } },
-  { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.mjs', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' } },
   prettier,
 );

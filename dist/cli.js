@@ -1,27 +1,29 @@
 #!/usr/bin/env node
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
-  DEFAULT_POLICY,
+  LABEL_RUN,
+  POLICY_FILE,
   PRESET_PREFIX,
   PolicyError,
   buildRecord,
   formatEntry,
-  hostResolvers,
   loadPolicy,
+  newRunId,
+  podName,
   podResolver,
   podVerify,
   readRunSpec,
+  renderPod,
+  require_ipaddr,
+  require_shell_quote,
   runFenced,
+  runLabels,
   textSummary,
+  upstreamsFor,
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-AIYFADI4.js";
-import {
-  renderNetworkPolicy,
-  renderPod,
-  require_shell_quote
-} from "./chunks/chunk-XZP3OXPK.js";
+} from "./chunks/chunk-JNQJKAXH.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM
@@ -31,7 +33,7 @@ import {
 var import_shell_quote = __toESM(require_shell_quote(), 1);
 import { parseArgs } from "node:util";
 
-// src/log.ts
+// src/terminal-log.ts
 function terminalLog(options) {
   return {
     info: (m) => process.stderr.write(`${m}
@@ -83,10 +85,54 @@ function list(key, entries) {
   ];
 }
 
+// src/kubernetes/network-policy.ts
+var import_ipaddr = __toESM(require_ipaddr(), 1);
+function renderNetworkPolicy(spec, id, upstreams, namespace) {
+  if (spec.mode !== "block") {
+    throw new Error(
+      `Grade '${spec.grade}' runs in audit mode, which lets everything through: a NetworkPolicy would block what audit only records. Leave out --networkpolicy.`
+    );
+  }
+  const names = spec.allow.filter((e) => e.kind === "name");
+  if (names.length > 0) {
+    throw new Error(
+      `A NetworkPolicy cannot name hosts, so it would block the addresses of ${names.map((e) => `'${e.text}'`).join(", ")}. Use --networkpolicy only with address entries (the Pod alone fences names).`
+    );
+  }
+  const deny = addressEntries(spec.deny);
+  const egress = addressEntries(spec.allow).map((e) => ({
+    to: [{ ipBlock: { cidr: e.cidr, ...exceptions(e, deny) } }],
+    ports: e.protocols.map((p) => ({
+      protocol: p.toUpperCase(),
+      ...e.ports ? { port: e.ports.from, ...e.ports.to !== e.ports.from ? { endPort: e.ports.to } : {} } : {}
+    }))
+  }));
+  for (const u of upstreams) {
+    const cidr = `${u.address}/${import_ipaddr.default.parse(u.address).kind() === "ipv4" ? 32 : 128}`;
+    egress.push({ to: [{ ipBlock: { cidr } }], ports: ["UDP", "TCP"].map((protocol) => ({ protocol, port: u.port })) });
+  }
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: podName(id.runId), ...namespace ? { namespace } : {}, labels: runLabels(id) },
+    spec: { podSelector: { matchLabels: { [LABEL_RUN]: id.runId } }, policyTypes: ["Egress"], egress }
+  };
+}
+function exceptions(allow, deny) {
+  const [net, prefix] = import_ipaddr.default.parseCIDR(allow.cidr);
+  const inside = deny.filter((d) => d.family === allow.family).filter((d) => {
+    const [addr, p] = import_ipaddr.default.parseCIDR(d.cidr);
+    return p > prefix && addr.match(net, prefix);
+  }).map((d) => d.cidr);
+  return inside.length > 0 ? { except: [...new Set(inside)] } : {};
+}
+function addressEntries(entries) {
+  return entries.filter((e) => e.kind === "address");
+}
+
 // src/kubernetes/render.ts
-import { randomBytes } from "node:crypto";
-async function renderPodManifest(spec, options, runId = randomBytes(6).toString("hex")) {
-  const upstreams = spec.dns.upstreams ?? await hostResolvers();
+async function renderPodManifest(spec, options, runId = newRunId()) {
+  const upstreams = await upstreamsFor(spec);
   const id = { runId };
   const { pod } = renderPod({
     spec,
@@ -133,11 +179,11 @@ render-pod: prints the same fence as a Kubernetes Pod (YAML, for kubectl apply),
   --sidecars native|regular  fence and resolver as native sidecars (Kubernetes 1.29+, the
                              default) or as regular containers
   --namespace NAME           the Pod's namespace (default: kubectl's)
-check-policy: validates a policy file (default ${DEFAULT_POLICY}) and prints, per grade, the
+check-policy: validates a policy file (default ${POLICY_FILE}) and prints, per grade, the
   mode, fail-on-denied and the effective allow and deny lists, presets expanded.
 
 Options of run (each mirrors the action input of the same name):
-  --policy FILE              policy file with the grades (default ${DEFAULT_POLICY} when it exists)
+  --policy FILE              policy file with the grades (default ${POLICY_FILE} when it exists)
   --grade NAME               a grade of the policy file, or the built-in dev (audit, the default)
                              or release (block)
   --allow ENTRY              allowlist entry or preset; repeatable (203.0.113.7, 10.0.0.0/8:443,
@@ -209,7 +255,7 @@ ${USAGE}`);
     run: command.length === 1 ? command[0] : (0, import_shell_quote.quote)(command),
     "fail-on-denied": flag["fail-on-denied"] ? "true" : ""
   };
-  const spec = readRunSpec((name) => inputs[name] ?? "", { workspace: process.cwd(), allowlistSource: "--allow" });
+  const spec = readRunSpec((name) => inputs[name] ?? "", { workspace: process.cwd(), via: "cli" });
   if (verb === "render-pod") {
     const sidecars = flag.sidecars ?? "native";
     if (sidecars !== "native" && sidecars !== "regular")
@@ -239,8 +285,7 @@ ${USAGE}`);
   const named = files[0] ?? policyFlag ?? "";
   try {
     const policy = loadPolicy(named, process.cwd(), "check-policy");
-    if (policy.file === void 0)
-      throw new Error(`there is no ${DEFAULT_POLICY} here; name the policy file: buildfence check-policy FILE`);
+    if (policy.file === void 0) throw new Error(`there is no ${POLICY_FILE} here; name the policy file: buildfence check-policy FILE`);
     process.stdout.write(describePolicy(policy));
     return 0;
   } catch (err) {

@@ -3,9 +3,8 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   runAction,
   setFailed
-} from "./chunks/chunk-6E6AWO4J.js";
-import "./chunks/chunk-AIYFADI4.js";
-import "./chunks/chunk-XZP3OXPK.js";
+} from "./chunks/chunk-G5QG6WEA.js";
+import "./chunks/chunk-JNQJKAXH.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

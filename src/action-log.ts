@@ -1,7 +1,7 @@
 // The workflow log: groups, annotations, and the build's output with workflow commands paused.
 import { randomBytes } from 'node:crypto';
 import * as core from '@actions/core';
-import type { Log } from './log.js';
+import type { Log } from './run/log.js';
 
 export function actionLog(): Log {
   return {

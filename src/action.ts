@@ -1,41 +1,76 @@
 // The action's two entries: main runs the fenced build, post removes what main may have left.
+// Both take what they use of @actions/core and of the runtimes as arguments, so that a unit test
+// can drive them with fakes (test/unit/action.test.ts).
 import * as core from '@actions/core';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readRunSpec } from './inputs.js';
 import { actionLog } from './action-log.js';
-import { removeRun } from './docker/resources.js';
+import { cleanupRun, runFenced } from './choose-runtime.js';
+import { readRunSpec } from './inputs.js';
 import { buildRecord } from './report/record.js';
 import { annotations, renderSummary } from './report/summary.js';
-import { verdictOf, writeRecord } from './report/outcome.js';
-import { deleteRunPod } from './kubernetes/cluster.js';
-import { runFenced } from './runtime.js';
+import { verdictOf } from './report/verdict.js';
+import { writeRecord } from './report/write-record.js';
+import type { Log } from './run/log.js';
 import { saveRun, savedRun } from './state.js';
 
-export async function runAction(): Promise<void> {
-  const spec = readRunSpec((name) => core.getInput(name), {
-    workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
-    allowlistSource: "input 'allowlist'",
-  });
-  const result = await runFenced(spec, actionLog(), { onStart: saveRun });
-  const record = buildRecord(spec, result);
-  const reportPath = path.join(process.env.RUNNER_TEMP || os.tmpdir(), `buildfence-report-${result.runId}.json`);
-  await writeRecord(record, reportPath);
-  core.setOutput('exit-code', String(record.exitCode));
-  core.setOutput('denied', String(record.deniedTotal));
-  core.setOutput('report', reportPath);
-  for (const message of annotations(record)) core.warning(message, { title: 'buildfence' });
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderSummary(record)).write();
-  const failure = verdictOf(record, spec.failOnDenied);
-  if (failure) core.setFailed(failure);
+/** What the entries use of @actions/core. */
+export interface ActionCore {
+  getInput(name: string): string;
+  setOutput(name: string, value: string): void;
+  warning(message: string, properties?: { title?: string }): void;
+  setFailed(message: string): void;
+  saveState(name: string, value: string): void;
+  getState(name: string): string;
+  /** Appends to the job summary (GITHUB_STEP_SUMMARY); absent when the runner has none. */
+  writeSummary?(html: string): Promise<void>;
 }
 
-export async function cleanupAction(): Promise<void> {
-  const run = savedRun();
+export interface ActionDeps {
+  core: ActionCore;
+  log: Log;
+  run: typeof runFenced;
+  cleanup: typeof cleanupRun;
+  env: NodeJS.ProcessEnv;
+}
+
+function realDeps(): ActionDeps {
+  return {
+    core: {
+      getInput: (name) => core.getInput(name),
+      setOutput: (name, value) => core.setOutput(name, value),
+      warning: (message, properties) => core.warning(message, properties),
+      setFailed: (message) => core.setFailed(message),
+      saveState: (name, value) => core.saveState(name, value),
+      getState: (name) => core.getState(name),
+      ...(process.env.GITHUB_STEP_SUMMARY ? { writeSummary: async (html: string) => void (await core.summary.addRaw(html).write()) } : {}),
+    },
+    log: actionLog(),
+    run: runFenced,
+    cleanup: cleanupRun,
+    env: process.env,
+  };
+}
+
+export async function runAction(deps: ActionDeps = realDeps()): Promise<void> {
+  const { core: c, env } = deps;
+  const spec = readRunSpec((name) => c.getInput(name), { workspace: env.GITHUB_WORKSPACE || process.cwd(), via: 'action' });
+  const result = await deps.run(spec, deps.log, { onStart: (run) => saveRun(c, run) });
+  const record = buildRecord(spec, result);
+  const reportPath = path.join(env.RUNNER_TEMP || os.tmpdir(), `buildfence-report-${result.runId}.json`);
+  await writeRecord(record, reportPath);
+  c.setOutput('exit-code', String(record.exitCode));
+  c.setOutput('denied', String(record.deniedTotal));
+  c.setOutput('report', reportPath);
+  for (const message of annotations(record)) c.warning(message, { title: 'buildfence' });
+  await c.writeSummary?.(renderSummary(record));
+  const failure = verdictOf(record, spec.failOnDenied);
+  if (failure) c.setFailed(failure);
+}
+
+/** Post never fails a job: whatever it cannot remove is a warning. */
+export async function cleanupAction(deps: ActionDeps = realDeps()): Promise<void> {
+  const run = savedRun(deps.core);
   if (!run) return;
-  const problems =
-    run.runtime === 'kubernetes'
-      ? [await deleteRunPod(run.runId, run.namespace ?? 'default')].filter((p): p is string => p !== undefined)
-      : await removeRun(run.runId);
-  for (const problem of problems) core.warning(`buildfence cleanup: ${problem}`);
+  for (const problem of await deps.cleanup(run)) deps.core.warning(`buildfence cleanup: ${problem}`);
 }

@@ -1,18 +1,20 @@
-// buildfence from a terminal: the same sandbox as the action, and the policy checker.
+// buildfence from a terminal: the same fenced run as the action, and the policy checker.
 //   buildfence run --grade release --allow 192.0.2.10:443 --image ubuntu:24.04 -- ./build.sh
 //   buildfence check-policy .github/buildfence.yml
 //   buildfence render-pod --grade release --allow 192.0.2.10:443 --image ubuntu:24.04 -- ./build.sh
 import { parseArgs } from 'node:util';
 import { quote } from 'shell-quote';
 import { readRunSpec } from './inputs.js';
-import { terminalLog } from './log.js';
+import { terminalLog } from './terminal-log.js';
 import { describePolicy } from './policy/describe.js';
-import { DEFAULT_POLICY, loadPolicy } from './policy/load.js';
+import { loadPolicy } from './policy/load.js';
+import { POLICY_FILE } from './run/defaults.js';
 import { PolicyError } from './policy/policy.js';
 import { buildRecord } from './report/record.js';
-import { verdictOf, writeRecord } from './report/outcome.js';
+import { verdictOf } from './report/verdict.js';
+import { writeRecord } from './report/write-record.js';
 import { textSummary } from './report/summary.js';
-import { runFenced } from './runtime.js';
+import { runFenced } from './choose-runtime.js';
 import { podResolver, podVerify } from './kubernetes/agent.js';
 import { renderPodManifest } from './kubernetes/render.js';
 
@@ -46,11 +48,11 @@ render-pod: prints the same fence as a Kubernetes Pod (YAML, for kubectl apply),
   --sidecars native|regular  fence and resolver as native sidecars (Kubernetes 1.29+, the
                              default) or as regular containers
   --namespace NAME           the Pod's namespace (default: kubectl's)
-check-policy: validates a policy file (default ${DEFAULT_POLICY}) and prints, per grade, the
+check-policy: validates a policy file (default ${POLICY_FILE}) and prints, per grade, the
   mode, fail-on-denied and the effective allow and deny lists, presets expanded.
 
 Options of run (each mirrors the action input of the same name):
-  --policy FILE              policy file with the grades (default ${DEFAULT_POLICY} when it exists)
+  --policy FILE              policy file with the grades (default ${POLICY_FILE} when it exists)
   --grade NAME               a grade of the policy file, or the built-in dev (audit, the default)
                              or release (block)
   --allow ENTRY              allowlist entry or preset; repeatable (203.0.113.7, 10.0.0.0/8:443,
@@ -121,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
     run: command.length === 1 ? command[0] : quote(command),
     'fail-on-denied': flag['fail-on-denied'] ? 'true' : '',
   };
-  const spec = readRunSpec((name) => inputs[name] ?? '', { workspace: process.cwd(), allowlistSource: '--allow' });
+  const spec = readRunSpec((name) => inputs[name] ?? '', { workspace: process.cwd(), via: 'cli' });
   if (verb === 'render-pod') {
     const sidecars = (flag.sidecars as string | undefined) ?? 'native';
     if (sidecars !== 'native' && sidecars !== 'regular')
@@ -150,8 +152,7 @@ function checkPolicy(files: string[], policyFlag: string | undefined): number {
   const named = files[0] ?? policyFlag ?? '';
   try {
     const policy = loadPolicy(named, process.cwd(), 'check-policy');
-    if (policy.file === undefined)
-      throw new Error(`there is no ${DEFAULT_POLICY} here; name the policy file: buildfence check-policy FILE`);
+    if (policy.file === undefined) throw new Error(`there is no ${POLICY_FILE} here; name the policy file: buildfence check-policy FILE`);
     process.stdout.write(describePolicy(policy));
     return 0;
   } catch (err) {

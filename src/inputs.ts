@@ -1,192 +1,214 @@
-// Turns action inputs or CLI flags into a RunSpec. Every error names the input, the value and
-// the expected form; nothing is silently dropped or widened.
+// Action inputs or CLI flags to a RunSpec, in two steps: getInputs reads every input into one
+// typed Inputs, each value checked on its own; toRunSpec combines them with the policy file and
+// checks what depends on more than one. Every error names the input (the flag in the CLI), the
+// value and the expected form; nothing is silently dropped or widened.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseUpstreams } from './dns/upstream.js';
+import { checkDockerOptions, isHostPath, parseDockerOptions } from './docker/options-guard.js';
 import { parseAllowlist, uniqueEntries } from './policy/allowlist.js';
 import { loadPolicy } from './policy/load.js';
 import { gradeOf } from './policy/policy.js';
-import { checkDockerOptions, isHostPath, parseDockerOptions } from './docker/options-guard.js';
-import { splitWords } from './words.js';
-import type { RunSpec } from './spec.js';
-import { parseUpstreams } from './dns/upstream.js';
-import { DEFAULT_AGENT_IMAGE } from './kubernetes/pod.js';
-import type { Mode } from './types.js';
-
-export const DEFAULT_HOLDER_IMAGE = 'buildfence/holder:0.1.0';
-
-export const INPUT_DEFAULTS = {
-  grade: 'dev',
-  image: 'ubuntu:24.04',
-  shell: 'sh -e',
-  'holder-image': DEFAULT_HOLDER_IMAGE,
-  pull: 'missing',
-  runtime: 'auto',
-  'agent-image': DEFAULT_AGENT_IMAGE,
-} as const;
-
-export class InputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InputError';
-  }
-}
+import { DNS_TTL, INPUT_DEFAULTS, type DefaultedInput } from './run/defaults.js';
+import type { Mode } from './run/entry.js';
+import { splitWords } from './run/shell-words.js';
+import { inputLabel, type InputVia, type RunSpec, type RuntimeChoice, type Upstream } from './run/spec.js';
 
 /** Reads one input by its action.yml name; returns '' when unset. */
 export type InputReader = (name: string) => string;
 
-export interface InputContext {
-  /** The directory mounted into the build: GITHUB_WORKSPACE, or the CLI's current directory. */
-  workspace: string;
-  /** How the allowlist was given, for messages: `input 'allowlist'` or `--allow`. */
-  allowlistSource: string;
+/** Every input, read and checked one by one; what depends on the policy file is toRunSpec's. */
+export interface Inputs {
+  grade: string;
+  /** The policy file as named, relative to the workspace; '' for the default file when it exists. */
+  policy: string;
+  /** Allowlist entries and preset references, one item each, as written. */
+  allowlist: string[];
+  run: string;
+  image: string;
+  shell: string[];
+  /** Relative to the workspace; '' for the workspace itself. */
+  workingDirectory: string;
+  env: Array<[string, string]>;
+  /** Absent: the grade's. */
+  mode?: Mode;
+  holderImage: string;
+  /** Absent: Docker's default bridge. */
+  network?: string;
+  /** Unparsed docker run options as words; they are judged with the mode in toRunSpec. */
+  dockerOptions: string[];
+  pull: 'missing' | 'never';
+  /** Absent: the grade's. */
+  failOnDenied?: boolean;
+  /** Absent: the host's resolvers. */
+  dnsUpstream?: Upstream[];
+  dnsTtlMin: number;
+  dnsTtlMax: number;
+  runtime: RuntimeChoice;
+  agentImage: string;
 }
 
-export function readRunSpec(read: InputReader, ctx: InputContext): RunSpec {
-  const get = (name: keyof typeof INPUT_DEFAULTS) => read(name).trim() || INPUT_DEFAULTS[name];
-  const workspace = checkWorkspace(path.resolve(ctx.workspace));
-  const policy = guarded(() => loadPolicy(read('policy').trim(), workspace, "Input 'policy'"));
-  const grade = guarded(() => gradeOf(policy, get('grade')));
-  const mode = readMode(read('mode').trim(), grade.mode);
-  const run = read('run');
-  if (run.trim() === '') throw new InputError("Input 'run' is required: the script to run in the build container.");
-
-  const dockerOptions = guarded(() => parseDockerOptions(read('docker-options')));
-  guarded(() => checkDockerOptions(dockerOptions, mode, undefined, hostRealPath));
-
-  const network = read('network').trim() || undefined;
-  if (network !== undefined) checkNetwork(network);
-
-  return {
-    grade: grade.name,
-    mode,
-    // The allowlist input adds to the grade's allow list; the grade's deny list beats both.
-    allow: uniqueEntries([...grade.allow, ...guarded(() => parseAllowlist(read('allowlist'), ctx.allowlistSource))]),
-    deny: grade.deny,
-    // The input when it is set, else the grade's.
-    failOnDenied: readBoolean(read('fail-on-denied'), 'fail-on-denied') ?? grade.failOnDenied,
-    run,
-    image: get('image'),
-    shell: readShell(get('shell')),
-    workspace,
-    workingDirectory: path.resolve(workspace, read('working-directory').trim() || '.'),
-    env: readEnv(read('env')),
-    holderImage: get('holder-image'),
-    network,
-    dockerOptions,
-    pull: readPull(get('pull')),
-    runtime: readRuntime(get('runtime')),
-    agentImage: get('agent-image'),
-    dns: readDns(read),
-  };
-}
-
-export const DNS_TTL_DEFAULTS = { min: 60, max: 3600 } as const;
 // ipset's largest timeout.
 const TTL_LIMIT = 2147483;
 
-function readDns(read: InputReader): RunSpec['dns'] {
-  const upstream = read('dns-upstream').trim();
-  const ttlMin = readSeconds(read('dns-ttl-min'), 'dns-ttl-min', DNS_TTL_DEFAULTS.min);
-  const ttlMax = readSeconds(read('dns-ttl-max'), 'dns-ttl-max', DNS_TTL_DEFAULTS.max);
-  if (ttlMax < ttlMin) {
-    throw new InputError(`Input 'dns-ttl-max' (${ttlMax}) is below 'dns-ttl-min' (${ttlMin}). The ceiling must be at least the floor.`);
+export function getInputs(read: InputReader, via: InputVia): Inputs {
+  const label = (name: string) => inputLabel(via, name);
+  const get = (name: DefaultedInput) => read(name).trim() || INPUT_DEFAULTS[name];
+  const run = read('run');
+  if (run.trim() === '') throw new Error(`${label('run')} is required: the script to run in the build container.`);
+  const upstream = listInput(read('dns-upstream'), { commas: true });
+  const inputs: Inputs = {
+    grade: get('grade'),
+    policy: read('policy').trim(),
+    allowlist: listInput(read('allowlist'), { commas: true, comments: true }),
+    run,
+    image: get('image'),
+    shell: readShell(get('shell'), label('shell')),
+    workingDirectory: read('working-directory').trim(),
+    env: readEnv(listInput(read('env')), label('env')),
+    mode: readMode(read('mode').trim(), label('mode')),
+    holderImage: get('holder-image'),
+    network: readNetwork(read('network').trim(), label('network')),
+    dockerOptions: parseDockerOptions(read('docker-options'), label('docker-options')),
+    pull: readChoice(get('pull'), label('pull'), ['missing', 'never'], "'missing' (pull images that are not present) or 'never'"),
+    failOnDenied: readBoolean(read('fail-on-denied'), label('fail-on-denied')),
+    dnsUpstream: upstream.length === 0 ? undefined : parseUpstreams(upstream, label('dns-upstream')),
+    dnsTtlMin: readSeconds(read('dns-ttl-min'), label('dns-ttl-min'), DNS_TTL.min),
+    dnsTtlMax: readSeconds(read('dns-ttl-max'), label('dns-ttl-max'), DNS_TTL.max),
+    runtime: readChoice(get('runtime'), label('runtime'), ['auto', 'docker', 'kubernetes'], "'auto', 'docker' or 'kubernetes'"),
+    agentImage: get('agent-image'),
+  };
+  if (inputs.dnsTtlMax < inputs.dnsTtlMin) {
+    throw new Error(
+      `${label('dns-ttl-max')} (${inputs.dnsTtlMax}) is below ${label('dns-ttl-min')} (${inputs.dnsTtlMin}). The ceiling must be at least the floor.`,
+    );
   }
+  return inputs;
+}
+
+export interface SpecContext {
+  /** The directory mounted into the build: GITHUB_WORKSPACE, or the CLI's current directory. */
+  workspace: string;
+  via: InputVia;
+}
+
+export function toRunSpec(inputs: Inputs, ctx: SpecContext): RunSpec {
+  const label = (name: string) => inputLabel(ctx.via, name);
+  const workspace = checkWorkspace(path.resolve(ctx.workspace));
+  const policy = loadPolicy(inputs.policy, workspace, label('policy'));
+  const grade = gradeOf(policy, inputs.grade, label('grade'));
+  const mode = inputs.mode ?? grade.mode;
+  checkDockerOptions(inputs.dockerOptions, mode, { label: label('docker-options'), grade: grade.name, realPath: hostRealPath });
   return {
-    upstreams: upstream === '' ? undefined : guarded(() => parseUpstreams(upstream, "Input 'dns-upstream'")),
-    ttlMin,
-    ttlMax,
+    via: ctx.via,
+    grade: grade.name,
+    mode,
+    // The allowlist input adds to the grade's allow list; the grade's deny list beats both.
+    allow: uniqueEntries([...grade.allow, ...parseAllowlist(inputs.allowlist, inputLabel(ctx.via, 'allowlist', true))]),
+    deny: grade.deny,
+    failOnDenied: inputs.failOnDenied ?? grade.failOnDenied,
+    run: inputs.run,
+    image: inputs.image,
+    shell: inputs.shell,
+    workspace,
+    workingDirectory: path.resolve(workspace, inputs.workingDirectory || '.'),
+    env: inputs.env,
+    holderImage: inputs.holderImage,
+    network: inputs.network,
+    dockerOptions: inputs.dockerOptions,
+    pull: inputs.pull,
+    runtime: inputs.runtime,
+    agentImage: inputs.agentImage,
+    dns: { upstreams: inputs.dnsUpstream, ttlMin: inputs.dnsTtlMin, ttlMax: inputs.dnsTtlMax },
   };
 }
 
+/** Both steps: what the action and the CLI call. */
+export function readRunSpec(read: InputReader, ctx: SpecContext): RunSpec {
+  return toRunSpec(getInputs(read, ctx.via), ctx);
+}
+
+/**
+ * A list input's items: one per line, or (`commas`) also comma-separated; with `comments`, `#`
+ * starts a comment that runs to the end of the line. Items are trimmed; empty ones are dropped.
+ */
+export function listInput(value: string, options: { commas?: boolean; comments?: boolean } = {}): string[] {
+  return value
+    .split(/\r\n|\n|\r/)
+    .map((line) => (options.comments && line.includes('#') ? line.slice(0, line.indexOf('#')) : line))
+    .flatMap((line) => (options.commas ? line.split(',') : [line]))
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
 /** `true` or `false` as GitHub writes booleans; '' means unset (the policy decides). */
-function readBoolean(value: string, input: string): boolean | undefined {
+export function readBoolean(value: string, label: string): boolean | undefined {
   const text = value.trim().toLowerCase();
   if (text === '') return undefined;
   if (text === 'true' || text === 'false') return text === 'true';
-  throw new InputError(`Input '${input}' has invalid value '${value.trim()}'. Expected 'true' or 'false'.`);
+  throw new Error(`${label} has invalid value '${value.trim()}'. Expected 'true' or 'false'.`);
 }
 
-function readSeconds(value: string, input: string, fallback: number): number {
+export function readSeconds(value: string, label: string, fallback: number): number {
   const text = value.trim();
   if (text === '') return fallback;
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > TTL_LIMIT) {
-    throw new InputError(`Input '${input}' has invalid value '${text}'. Expected whole seconds from 1 to ${TTL_LIMIT}.`);
+    throw new Error(`${label} has invalid value '${text}'. Expected whole seconds from 1 to ${TTL_LIMIT}.`);
   }
   return Number(text);
 }
 
-function readMode(value: string, gradeMode: Mode): Mode {
-  if (value === '') return gradeMode;
+export function readMode(value: string, label: string): Mode | undefined {
+  if (value === '') return undefined;
   if (value === 'block' || value === 'audit') return value;
-  throw new InputError(
-    `Input 'mode' has invalid value '${value}'. Expected 'block' or 'audit' (or leave it empty to use the grade's mode).`,
-  );
+  throw new Error(`${label} has invalid value '${value}'. Expected 'block' or 'audit' (or leave it empty to use the grade's mode).`);
 }
 
-function readShell(value: string): string[] {
-  const words = guarded(() => splitWords(value, 'shell'));
-  if (words.length === 0) throw new InputError("Input 'shell' is empty. Expected a command such as 'sh -e' or 'bash -e {0}'.");
+export function readChoice<T extends string>(value: string, label: string, choices: readonly T[], expected: string): T {
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw new Error(`${label} has invalid value '${value}'. Expected ${expected}.`);
+}
+
+export function readShell(value: string, label: string): string[] {
+  const words = splitWords(value, label);
+  if (words.length === 0) throw new Error(`${label} is empty. Expected a command such as 'sh -e' or 'bash -e {0}'.`);
   return words;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-function readEnv(value: string): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
-  for (const raw of value.split('\n')) {
-    const line = raw.replace(/\r$/, '');
-    if (line.trim() === '') continue;
+/** `KEY=VALUE` lines; the value is kept as written (spaces, '=' and '#' included). */
+export function readEnv(lines: string[], label: string): Array<[string, string]> {
+  return lines.map((line) => {
     const eq = line.indexOf('=');
-    const key = eq < 0 ? line.trim() : line.slice(0, eq).trim();
+    const key = eq < 0 ? line : line.slice(0, eq).trim();
     if (eq < 0 || !ENV_NAME.test(key)) {
-      throw new InputError(
-        `Input 'env' has invalid line '${line}'. Expected KEY=VALUE, one per line, KEY made of letters, digits and '_'.`,
-      );
+      throw new Error(`${label} has invalid line '${line}'. Expected KEY=VALUE, one per line, KEY made of letters, digits and '_'.`);
     }
-    pairs.push([key, line.slice(eq + 1)]);
+    return [key, line.slice(eq + 1)];
+  });
+}
+
+export function readNetwork(value: string, label: string): string | undefined {
+  if (value === '') return undefined;
+  if (value === 'host' || value === 'none' || value.startsWith('container:')) {
+    throw new Error(
+      `${label} cannot be '${value}': the holder needs a network namespace of its own ` +
+        "(with host it would rewrite the runner's firewall). Name a bridge network, or leave it empty for Docker's default bridge.",
+    );
   }
-  return pairs;
-}
-
-function readRuntime(value: string): RunSpec['runtime'] {
-  if (value === 'auto' || value === 'docker' || value === 'kubernetes') return value;
-  throw new InputError(`Input 'runtime' has invalid value '${value}'. Expected 'auto', 'docker' or 'kubernetes'.`);
-}
-
-function readPull(value: string): RunSpec['pull'] {
-  if (value === 'missing' || value === 'never') return value;
-  throw new InputError(`Input 'pull' has invalid value '${value}'. Expected 'missing' (pull images that are not present) or 'never'.`);
+  return value;
 }
 
 // The workspace is mounted into the build: a directory that holds the Docker socket would hand
 // the build the engine, and with it every other container.
 const SOCKET_PARENTS = ['/', '/var', '/run', '/var/run'];
 
-function checkWorkspace(dir: string): string {
+export function checkWorkspace(dir: string): string {
   if (SOCKET_PARENTS.includes(dir)) {
-    throw new InputError(
-      `The workspace '${dir}' would be mounted into the build and contains the Docker socket. Run from a project directory.`,
-    );
+    throw new Error(`The workspace '${dir}' would be mounted into the build and contains the Docker socket. Run from a project directory.`);
   }
   return dir;
-}
-
-function checkNetwork(network: string): void {
-  if (network === 'host' || network === 'none' || network.startsWith('container:')) {
-    throw new InputError(
-      `Input 'network' cannot be '${network}': the holder needs a network namespace of its own ` +
-        "(with host it would rewrite the runner's firewall). Name a bridge network, or leave it empty for Docker's default bridge.",
-    );
-  }
-}
-
-function guarded<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(err instanceof Error ? err.message : String(err));
-  }
 }
 
 /**

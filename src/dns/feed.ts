@@ -3,7 +3,6 @@
 // `test` of a marker address, whose answer (on unbuffered stderr) says the batch is done; errors
 // of the batch arrive before it, in order.
 import type { Readable, Writable } from 'node:stream';
-import { execStream } from '../docker/engine.js';
 import { setName, type SetMember } from '../firewall/ruleset.js';
 
 export interface TimedMember extends SetMember {
@@ -32,7 +31,7 @@ export class SetFeed {
   private buffer = '';
   private ended?: Error;
 
-  /** A channel to an `ipset -`: an exec in the holder container (`open`), or a Pod's FIFOs. */
+  /** A channel to an `ipset -`: an exec in the holder container (docker/set-feed.ts), or a Pod's FIFOs. */
   constructor(channel: FeedChannel) {
     this.channel = channel;
     this.channel.output.setEncoding('utf8');
@@ -40,15 +39,6 @@ export class SetFeed {
     this.channel.input.on('error', () => undefined);
     this.channel.output.on('error', (err) => this.fail(new Error(`the set feed failed: ${err.message}`)));
     this.channel.output.on('close', () => this.fail(new Error('the set feed into the holder ended (is the holder gone?)')));
-  }
-
-  /** Opens the feed into a holder container: `ipset -` run by the engine, its stdin and output streamed. */
-  static async open(holder: string): Promise<SetFeed> {
-    const stream = await execStream(holder, ['sh', '-c', 'exec ipset - 2>&1 >/dev/null'], { stdin: true }).catch((err: Error) => {
-      throw new Error(`Cannot start the set feed in the holder: ${err.message}`);
-    });
-    stream.stderr.resume();
-    return new SetFeed({ input: stream.stdin!, output: stream.stdout, close: () => stream.close() });
   }
 
   /** Resolves once the kernel holds every element (with its new timeout). */

@@ -1,5 +1,5 @@
 // Which allowlist (or denylist) entries a queried name falls under. Pure.
-import type { Entry, NameEntry } from '../types.js';
+import type { Entry, NameEntry } from '../run/entry.js';
 
 /** Lower case, no trailing dot: the form entries are stored in. */
 export function normalizeName(name: string): string {

@@ -5,7 +5,7 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { setMembers } from '../firewall/ruleset.js';
-import type { Entry, Mode, NameEntry } from '../types.js';
+import type { NameEntry } from '../run/entry.js';
 import { matchingEntries } from './match.js';
 import {
   errorReply,
@@ -18,6 +18,8 @@ import {
   type Learned,
   type StoredReply,
 } from './message.js';
+import { asDecision, DecisionLog, type Decided, type DnsDecision, type Tally } from './decision-log.js';
+import type { ResolverSettings } from './settings.js';
 import type { Forwarder } from './upstream.js';
 import type { TimedMember } from './feed.js';
 
@@ -26,31 +28,11 @@ export interface MemberSink {
   add(members: TimedMember[]): Promise<void>;
 }
 
-export interface ResolverOptions {
-  mode: Mode;
-  allow: Entry[];
-  deny: Entry[];
-  /** Clamp for the timeout of learned addresses, in seconds. */
-  ttlMin: number;
-  ttlMax: number;
+export interface ResolverOptions extends ResolverSettings {
   forwarder: Forwarder;
   onWarning?(message: string): void;
   /** Every decision as it is made or counted again (a Pod's resolver prints them for the runtime). */
   onDecision?(decision: DnsDecision): void;
-}
-
-export interface DnsDecision {
-  name: string;
-  type: string;
-  /** What the policy says; in audit mode a refused name is still forwarded. */
-  verdict: 'allowed' | 'refused';
-  forwarded: boolean;
-  addresses: string[];
-  count: number;
-  first: string;
-  last: string;
-  /** A row for many names: once the log is full, new names count under `*.` and their last two labels (then under `*`). */
-  folded?: true;
 }
 
 /** A query's bytes after its id, read once: the question and the policy's verdict on its name. */
@@ -62,8 +44,8 @@ interface Asked {
   wireName: string;
   allowedBy: NameEntry[];
   permitted: boolean;
-  /** The decision log key, and its entry once there is one. */
-  decision: string;
+  /** What the decision log counts it as, and its row once there is one. */
+  decided: Decided;
   tally?: Tally;
 }
 
@@ -77,19 +59,6 @@ interface CacheEntry {
   fedUntil: number;
 }
 
-/** A decision as it is counted; `DnsDecision` is what it reads as. */
-interface Tally {
-  name: string;
-  type: string;
-  verdict: DnsDecision['verdict'];
-  forwarded: boolean;
-  addresses: Set<string>;
-  count: number;
-  first: number;
-  last: number;
-  folded?: true;
-}
-
 /** A learned set element: when it expires in the kernel (ms), and the batch that puts it there. */
 interface Element {
   expires: number;
@@ -97,18 +66,10 @@ interface Element {
 }
 
 const CACHE_LIMIT = 10_000;
-/**
- * Distinct names the decision log keeps one by one, then rows of folded names it keeps: a build
- * that tunnels data through names asks millions, and the log is held in memory, written to the
- * record and summarized. What is folded is still counted, under the domain it went to.
- */
-export const DECISION_LIMIT = 10_000;
-export const FOLDED_LIMIT = 1_000;
 const TCP_IDLE_MS = 10_000;
 
 export class Resolver {
-  private readonly decisions = new Map<string, Tally>();
-  private foldedRows = 0;
+  private readonly log = new DecisionLog();
   private readonly asked = new Map<string, Asked>();
   /** Per transport: an answer fetched over TCP may be too large to replay to a UDP client. */
   private readonly cache = { udp: new Map<string, CacheEntry>(), tcp: new Map<string, CacheEntry>() };
@@ -173,7 +134,7 @@ export class Resolver {
   }
 
   decisionLog(): DnsDecision[] {
-    return [...this.decisions.values()].map(asDecision);
+    return this.log.decisions();
   }
 
   /** Name entries no query matched during the run. */
@@ -227,7 +188,7 @@ export class Resolver {
       wireName: q.wireName,
       allowedBy,
       permitted,
-      decision: `${verdict} ${q.type} ${q.name}`,
+      decided: { name: q.name, type: q.type, verdict, forwarded: permitted || this.options.mode !== 'block' },
     };
     bounded(this.asked, bytes, asked);
     return asked;
@@ -336,42 +297,9 @@ export class Resolver {
   }
 
   private record(asked: Asked, now: number, addresses: Learned[]): void {
-    const t = (asked.tally ??= this.decisions.get(asked.decision) ?? this.tally(asked, now));
-    t.count++;
-    t.last = now;
-    for (const a of addresses) t.addresses.add(a.address);
+    const t = (asked.tally ??= this.log.row(asked.decided, now));
+    this.log.count(t, now, addresses);
     this.options.onDecision?.(asDecision(t));
-  }
-
-  /** A new row for the asked name, or, once the log is full, the row its name folds into. */
-  private tally(asked: Asked, now: number): Tally {
-    const verdict = asked.permitted ? 'allowed' : 'refused';
-    const forwarded = asked.permitted || this.options.mode !== 'block';
-    const row = (name: string, folded: boolean): Tally => ({
-      name,
-      type: asked.type,
-      verdict,
-      forwarded,
-      addresses: new Set(),
-      count: 0,
-      first: now,
-      last: now,
-      ...(folded ? { folded: true as const } : {}),
-    });
-    if (this.decisions.size < DECISION_LIMIT) {
-      const t = row(asked.name, false);
-      this.decisions.set(asked.decision, t);
-      return t;
-    }
-    const folded = (domain: string) => `${verdict} ${asked.type} ${domain} folded`;
-    const domain = `*.${asked.name.split('.').slice(-2).join('.')}`;
-    const found = this.decisions.get(folded(domain)) ?? (this.foldedRows >= FOLDED_LIMIT ? this.decisions.get(folded('*')) : undefined);
-    if (found) return found;
-    const name = this.foldedRows < FOLDED_LIMIT ? domain : '*';
-    const t = row(name, true);
-    this.decisions.set(folded(name), t);
-    this.foldedRows++;
-    return t;
   }
 
   private serveUdp(socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -405,20 +333,6 @@ export class Resolver {
       }
     });
   }
-}
-
-function asDecision(t: Tally): DnsDecision {
-  return {
-    name: t.name,
-    type: t.type,
-    verdict: t.verdict,
-    forwarded: t.forwarded,
-    addresses: [...t.addresses],
-    count: t.count,
-    first: new Date(t.first).toISOString(),
-    last: new Date(t.last).toISOString(),
-    ...(t.folded ? { folded: true as const } : {}),
-  };
 }
 
 /**

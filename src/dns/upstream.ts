@@ -5,28 +5,18 @@ import * as fs from 'node:fs/promises';
 import * as net from 'node:net';
 import { randomInt } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
-
-export interface Upstream {
-  address: string;
-  port: number;
-}
-
-export class UpstreamError extends Error {}
+import { inputLabel, type RunSpec, type Upstream } from '../run/spec.js';
 
 /**
- * `192.0.2.53`, `192.0.2.53:5353`, `2001:db8::53`, `[2001:db8::53]:5353`, comma or newline
- * separated. Names are refused: the resolver must not need a resolver.
+ * `192.0.2.53`, `192.0.2.53:5353`, `2001:db8::53`, `[2001:db8::53]:5353`, one per item. Names
+ * are refused: the resolver must not need a resolver.
  */
-export function parseUpstreams(value: string, source: string): Upstream[] {
-  const items = value
-    .split(/[\n,]/)
-    .map((s) => s.trim())
-    .filter(Boolean);
+export function parseUpstreams(items: string[], source: string): Upstream[] {
   return items.map((item) => {
     const m = /^\[([^\]]+)\]:(\d+)$/.exec(item) ?? /^([^:]+):(\d+)$/.exec(item);
     const [host, port] = m ? [m[1], Number(m[2])] : [item, 53];
     if (!ipaddr.isValid(host) || !Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new UpstreamError(
+      throw new Error(
         `${source} has invalid resolver '${item}'. Expected an IP address with an optional port: 192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:53.`,
       );
     }
@@ -46,12 +36,17 @@ export function resolvConfServers(text: string): Upstream[] {
 }
 
 /** The resolvers this machine uses: the default upstream. */
-export async function hostResolvers(): Promise<Upstream[]> {
+export async function hostResolvers(label: string): Promise<Upstream[]> {
   const servers = resolvConfServers(await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
   if (servers.length === 0) {
-    throw new UpstreamError("The host's /etc/resolv.conf names no resolver to forward allowed names to. Set input 'dns-upstream'.");
+    throw new Error(`The host's /etc/resolv.conf names no resolver to forward allowed names to. Set ${label}.`);
   }
   return servers;
+}
+
+/** Where a run's allowed names are resolved: the upstreams it names, else the host's. */
+export async function upstreamsFor(spec: Pick<RunSpec, 'dns' | 'via'>): Promise<Upstream[]> {
+  return spec.dns.upstreams ?? hostResolvers(inputLabel(spec.via, 'dns-upstream'));
 }
 
 interface Pending {
@@ -68,7 +63,7 @@ export class Forwarder {
     private readonly upstreams: Upstream[],
     private readonly timeoutMs = 2000,
   ) {
-    if (upstreams.length === 0) throw new UpstreamError('No upstream resolver: set dns-upstream.');
+    if (upstreams.length === 0) throw new Error('No upstream resolver: set dns-upstream.');
   }
 
   /**
@@ -86,7 +81,7 @@ export class Forwarder {
       }
       return reply;
     }
-    throw new UpstreamError(`no upstream resolver answered (${this.upstreams.map((u) => `${u.address}:${u.port}`).join(', ')})`);
+    throw new Error(`no upstream resolver answered (${this.upstreams.map((u) => `${u.address}:${u.port}`).join(', ')})`);
   }
 
   close(): void {
@@ -147,7 +142,7 @@ export class Forwarder {
     return new Promise((resolve, reject) => {
       const sock = net.connect({ host: upstream.address, port: upstream.port });
       const chunks: Buffer[] = [];
-      sock.setTimeout(this.timeoutMs, () => sock.destroy(new UpstreamError('TCP timeout')));
+      sock.setTimeout(this.timeoutMs, () => sock.destroy(new Error('TCP timeout')));
       sock.on('connect', () => {
         const len = Buffer.alloc(2);
         len.writeUInt16BE(query.length);
@@ -157,7 +152,7 @@ export class Forwarder {
       sock.on('error', reject);
       sock.on('close', () => {
         const all = Buffer.concat(chunks);
-        if (all.length < 2 || all.length < 2 + all.readUInt16BE(0)) return reject(new UpstreamError('short TCP reply'));
+        if (all.length < 2 || all.length < 2 + all.readUInt16BE(0)) return reject(new Error('short TCP reply'));
         resolve(all.subarray(2, 2 + all.readUInt16BE(0)));
       });
     });

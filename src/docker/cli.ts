@@ -20,13 +20,6 @@ export interface DockerCallOptions {
   timeoutMs?: number;
 }
 
-export class DockerError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DockerError';
-  }
-}
-
 /** Runs `docker ARGS` and returns what it did, whatever its exit code. */
 export function docker(args: string[], options: DockerCallOptions = {}): Promise<DockerResult> {
   const timeoutMs = options.timeoutMs ?? DOCKER_TIMEOUT_MS;
@@ -41,7 +34,7 @@ export function docker(args: string[], options: DockerCallOptions = {}): Promise
         ? setTimeout(() => {
             child.kill('SIGKILL');
             reject(
-              new DockerError(
+              new Error(
                 `docker ${args[0]} did not answer within ${timeoutMs / 1000} s: is the Docker engine hung? Check it, or DOCKER_HOST.`,
               ),
             );
@@ -49,7 +42,7 @@ export function docker(args: string[], options: DockerCallOptions = {}): Promise
         : undefined;
     child.on('error', (e) => {
       clearTimeout(timer);
-      reject(new DockerError(`Cannot run the docker CLI (${e.message}). Install Docker and make sure \`docker\` is on PATH.`));
+      reject(new Error(`Cannot run the docker CLI (${e.message}). Install Docker and make sure \`docker\` is on PATH.`));
     });
     child.on('close', (code) => {
       clearTimeout(timer);

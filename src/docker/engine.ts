@@ -8,16 +8,6 @@ import Modem from 'docker-modem';
 import { DOCKER_TIMEOUT_MS } from './cli.js';
 import { pinEngine } from './endpoint.js';
 
-export class EngineError extends Error {
-  constructor(
-    message: string,
-    readonly statusCode?: number,
-  ) {
-    super(message);
-    this.name = 'EngineError';
-  }
-}
-
 let modem: Modem | undefined;
 
 function engine(): Modem {
@@ -48,19 +38,19 @@ function statusCodes(accept: number[] = []): Record<number, boolean> {
   return codes;
 }
 
-function failure(what: string, err: unknown, timeoutMs: number): EngineError {
+function failure(what: string, err: unknown, timeoutMs: number): Error {
   const e = err as { statusCode?: number; json?: { message?: string }; message?: string; name?: string; code?: string };
   if (e.name === 'AbortError' || e.code === 'ABORT_ERR') {
-    return new EngineError(`The Docker engine did not answer ${what} within ${timeoutMs / 1000} s: is it hung? Check it, or DOCKER_HOST.`);
+    return new Error(`The Docker engine did not answer ${what} within ${timeoutMs / 1000} s: is it hung? Check it, or DOCKER_HOST.`);
   }
   if (e.statusCode === undefined) {
     const at = process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
-    return new EngineError(
+    return new Error(
       `Cannot connect to the Docker engine at ${at} (${what}): ${e.message ?? String(err)}. Start it, or check DOCKER_HOST.`,
     );
   }
   const reason = e.json?.message ?? (e.message ?? '').replace(/^\(HTTP code \d+\) \S+ - /, '').trim();
-  return new EngineError(reason, e.statusCode);
+  return new Error(reason);
 }
 
 function dialOptions(method: string, path: string, call: Call, signal?: AbortSignal) {
@@ -74,7 +64,7 @@ function dialOptions(method: string, path: string, call: Call, signal?: AbortSig
   };
 }
 
-/** One request; resolves with the engine's JSON (or undefined for an empty reply), throws EngineError. */
+/** One request; resolves with the engine's JSON (or undefined for an empty reply), throws Error. */
 export function api<T = unknown>(method: 'GET' | 'POST' | 'DELETE', path: string, call: Call = {}): Promise<T> {
   const timeoutMs = call.timeoutMs ?? DOCKER_TIMEOUT_MS;
   const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;

@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { docker, lastLine } from './cli.js';
 import { imageId } from './engine.js';
-import { DEFAULT_HOLDER_IMAGE } from '../inputs.js';
-import type { Log } from '../log.js';
-import type { RunSpec } from '../spec.js';
+import { HOLDER_IMAGE } from '../run/defaults.js';
+import type { Log } from '../run/log.js';
+import { inputLabel, type RunSpec } from '../run/spec.js';
 
 /** The repository root, where holder/ and scripts/ live (dist/x.js and src/docker/x.ts alike). */
 export function projectRoot(): string {
@@ -25,13 +25,15 @@ export function projectRoot(): string {
  * host's packages. Other holder images are the user's to provide: pulled when missing, unless
  * `pull` is `never`. Returns the image's ID.
  */
-export async function ensureHolderImage(image: string, pull: RunSpec['pull'], log: Log): Promise<string> {
+export async function ensureHolderImage(spec: Pick<RunSpec, 'holderImage' | 'pull' | 'via'>, log: Log): Promise<string> {
+  const { holderImage: image, pull } = spec;
+  const label = (name: string) => inputLabel(spec.via, name);
   const id = await imageId(image);
   if (id) return id;
-  if (image !== DEFAULT_HOLDER_IMAGE) {
+  if (image !== HOLDER_IMAGE) {
     if (pull === 'never')
       throw new Error(
-        `Holder image ${image} is not on the Docker engine and input 'pull' is 'never'. Pull or build it first, or set 'pull' to 'missing'.`,
+        `Holder image ${image} is not on the Docker engine and ${label('pull')} is 'never'. Pull or build it first, or set it to 'missing'.`,
       );
     log.info(`Holder image ${image} is missing; pulling it.`);
     const pulled = await docker(['pull', '--quiet', image], { timeoutMs: 0 });
@@ -48,7 +50,7 @@ export async function ensureHolderImage(image: string, pull: RunSpec['pull'], lo
   throw new Error(
     `Cannot build the holder image ${image} from holder/Dockerfile: ${lastLine(built.stderr) || 'docker build failed'}. ` +
       `On a machine without a registry, assemble it from the host's packages with ` +
-      `'sudo ${path.join(root, 'scripts', 'build-holder-image')}', or set input 'holder-image' to an image with iptables, ip6tables and ipset.`,
+      `'sudo ${path.join(root, 'scripts', 'build-holder-image')}', or set ${label('holder-image')} to an image with iptables, ip6tables and ipset.`,
   );
 }
 

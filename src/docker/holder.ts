@@ -1,23 +1,16 @@
 // The holder's process, watched from outside: it starts the denied-attempt reader (tcpdump on the
 // NFLOG groups), loads the rules and prints them back, then passes the reader's lines on for the
-// rest of the run (firewall/load.ts holderScript). Its output is attached before it starts, so
+// rest of the run (firewall/holder-script.ts). Its output is attached before it starts, so
 // the read-back and every logged packet arrive here.
 import { PassThrough, type Readable } from 'node:stream';
-import { LOADED_MARK, holderScript, loadFailure } from '../firewall/load.js';
+import { LOADED_MARK, holderScript } from '../firewall/holder-script.js';
+import { readerCommand } from '../report/nflog.js';
+import { lastLine } from './cli.js';
 import { NFLOG_GROUP } from '../firewall/ruleset.js';
 import { attach, waitExit } from './engine.js';
 
-/** tcpdump on both NFLOG groups, one line per packet, as soon as it is seen. */
-export const READER_COMMAND = [
-  'tcpdump',
-  '-tt',
-  '-q',
-  '-n',
-  '-l',
-  '-e',
-  '-i',
-  `nflog:${NFLOG_GROUP.denied},${NFLOG_GROUP.audit},${NFLOG_GROUP.mark}`,
-];
+/** The denied-attempt reader: the refused, the audited and the end-of-run mark's groups. */
+export const READER_COMMAND = readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.mark]);
 
 /** The holder container's entrypoint and command. */
 export function holderCommand(): { entrypoint: string[]; cmd: string[] } {
@@ -68,4 +61,20 @@ export class HolderOutput {
   static async attach(holder: string, holderImage: string): Promise<HolderOutput> {
     return new HolderOutput(await attach(holder, false), holderImage, async () => (await waitExit(holder)).exitCode);
   }
+}
+
+/** Why the load ended before its read-back: what the holder said last, or its exit code. */
+export function loadFailure(holderImage: string, stderr: string, exitCode: number | undefined): Error {
+  // The reader started beside the load and may have spoken since: its lines are not the reason.
+  const said = lastLine(
+    stderr
+      .split('\n')
+      .filter((l) => !/^(tcpdump: |listening on )/.test(l))
+      .join('\n'),
+  );
+  return new Error(
+    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? 'unknown'}`}. ` +
+      'The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); ' +
+      "buildfence's own image has them (scripts/build-holder-image).",
+  );
 }

@@ -1,10 +1,8 @@
 // What the fence needs to know about the sandbox network: its gateways, which are the Docker host,
 // and its subnets.
 import ipaddr from 'ipaddr.js';
+import { DOCKER_NETWORK } from '../run/defaults.js';
 import { inspectContainer, inspectNetwork, type NetworkInspect } from './engine.js';
-
-/** Docker's default bridge: the network of a plain `docker run`, and buildfence's unless one is named. */
-const DEFAULT_NETWORK = 'bridge';
 
 export interface SandboxNetwork {
   name: string;
@@ -12,21 +10,21 @@ export interface SandboxNetwork {
   subnets: string[];
 }
 
-/** `network` is the input's value, or undefined for Docker's default bridge. */
-export async function inspectSandboxNetwork(network: string | undefined): Promise<SandboxNetwork> {
-  const name = network ?? DEFAULT_NETWORK;
+/** `network` is the input's value, or undefined for Docker's default bridge; `label` names the input in messages. */
+export async function inspectSandboxNetwork(network: string | undefined, label: string): Promise<SandboxNetwork> {
+  const name = network ?? DOCKER_NETWORK;
   const found = await inspectNetwork(name).catch((err: Error) => {
-    throw new Error(`Input 'network': cannot inspect Docker network '${name}': ${err.message}.`);
+    throw new Error(`${label}: cannot inspect Docker network '${name}': ${err.message}.`);
   });
   if (!found) {
     throw new Error(
       network === undefined
-        ? `Input 'network': the Docker engine has no default bridge network ('${DEFAULT_NETWORK}'; is it started with "bridge": "none"?). ` +
-            'Create a bridge network (docker network create NAME) and name it in the input.'
-        : `Input 'network': the Docker engine has no network '${network}'. Create it first (docker network create ${network}) or leave the input empty.`,
+        ? `${label}: the Docker engine has no default bridge network ('${DOCKER_NETWORK}'; is it started with "bridge": "none"?). ` +
+            `Create a bridge network (docker network create NAME) and name it in ${label}.`
+        : `${label}: the Docker engine has no network '${network}'. Create it first (docker network create ${network}) or leave it empty.`,
     );
   }
-  return { name, gateways: parseGateways(found), subnets: parseSubnets(found) };
+  return { name, gateways: parseGateways(found, label), subnets: parseSubnets(found) };
 }
 
 /** The subnets of every IPAM entry, as canonical CIDRs. */
@@ -41,10 +39,10 @@ export function parseSubnets(net: NetworkInspect): string[] {
 }
 
 /** Gateway addresses of every subnet; Docker's default (the subnet's first host) where none is set. */
-export function parseGateways(net: NetworkInspect): string[] {
+export function parseGateways(net: NetworkInspect, label: string): string[] {
   if (net.Driver === 'host' || net.Driver === 'null') {
     throw new Error(
-      `Input 'network': '${net.Name}' uses the ${net.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`,
+      `${label}: '${net.Name}' uses the ${net.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`,
     );
   }
   const gateways: string[] = [];

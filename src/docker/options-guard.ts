@@ -2,25 +2,13 @@
 // The options go on the build's `docker create` line before buildfence's own flags, so this
 // guard reads them exactly as docker's flag parser (pflag) does: a word misread as a value here
 // but as a flag by docker, or a stray word that docker takes for the image, would slip past it.
-import { splitWords } from '../words.js';
-import type { Mode } from '../types.js';
-
-export class DockerOptionsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DockerOptionsError';
-  }
-}
-
-const INPUT = "Input 'docker-options'";
+import { BUILD_DROPPED_CAPABILITIES, BUILD_REFUSED_CAPABILITIES } from '../run/build.js';
+import { splitWords } from '../run/shell-words.js';
+import type { Mode } from '../run/entry.js';
 
 /** Splits the input into words like a shell would, but expands and runs nothing. */
-export function parseDockerOptions(value: string): string[] {
-  try {
-    return splitWords(value, 'docker-options');
-  } catch (err) {
-    throw new DockerOptionsError((err as Error).message);
-  }
+export function parseDockerOptions(value: string, label: string): string[] {
+  return splitWords(value, label);
 }
 
 // docker run's flags (docker CLI 28). Booleans never take the next word; every other flag does,
@@ -172,36 +160,43 @@ interface Option {
 /** A host path as the engine will mount it (symlinks followed), or undefined when it cannot be told. */
 export type RealPath = (source: string) => string | undefined;
 
-/**
- * Throws a DockerOptionsError naming every refused option, why, and what to do. Some options are
- * refused in every mode because the fence depends on them; some only in block mode.
- * `grade` only names the grade in messages; `realPath` lets a mount source that is a link be
- * judged by where it leads.
- */
-export function checkDockerOptions(args: string[], mode: Mode, grade?: string, realPath?: RealPath): void {
-  const { options, problems } = readOptions(args);
-  for (const option of options) {
-    for (const refusal of refusals(option, mode, realPath)) {
-      const fix = refusal.blockOnly
-        ? ` is refused in block mode${grade === undefined ? '' : ` (grade ${grade})`}; use a dev grade if the build truly needs it.`
-        : `. ${refusal.fix ?? 'Remove it.'}`;
-      problems.push(`${INPUT} refuses '${option.written}': ${refusal.reason}${fix}`);
-    }
-  }
-  if (problems.length > 0) throw new DockerOptionsError(problems.join('\n'));
+export interface GuardContext {
+  /** How messages name the input: "Input 'docker-options'" or "--docker-options". */
+  label: string;
+  /** The grade, named in the message of an option refused in block mode. */
+  grade: string;
+  /** Where a host path leads (links followed), so that a mount source that is a link is judged by its target. */
+  realPath?: RealPath;
 }
 
-function readOptions(args: string[]): { options: Option[]; problems: string[] } {
+/**
+ * Throws an error naming every refused option, why, and what to do. Some options are refused in
+ * every mode because the fence depends on them; some only in block mode.
+ */
+export function checkDockerOptions(args: string[], mode: Mode, ctx: GuardContext): void {
+  const { options, problems } = readOptions(args, ctx.label);
+  for (const option of options) {
+    for (const refusal of refusals(option, mode, ctx.realPath)) {
+      const fix = refusal.blockOnly
+        ? ` is refused in block mode (grade ${ctx.grade}); use a dev grade if the build truly needs it.`
+        : `. ${refusal.fix ?? 'Remove it.'}`;
+      problems.push(`${ctx.label} refuses '${option.written}': ${refusal.reason}${fix}`);
+    }
+  }
+  if (problems.length > 0) throw new Error(problems.join('\n'));
+}
+
+function readOptions(args: string[], label: string): { options: Option[]; problems: string[] } {
   const options: Option[] = [];
   const problems: string[] = [];
-  const missing = (written: string) => problems.push(`${INPUT} ends with '${written}', which needs a value. Give it one, or remove it.`);
+  const missing = (written: string) => problems.push(`${label} ends with '${written}', which needs a value. Give it one, or remove it.`);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--' || arg === '-' || !arg.startsWith('-')) {
       // docker stops reading options at the first other word and takes it for the image, which
       // would turn buildfence's own flags after it into the build's command.
       problems.push(
-        `${INPUT} refuses '${arg}': only options are accepted here (the image and the command come from other inputs). ` +
+        `${label} refuses '${arg}': only options are accepted here (the image and the command come from other inputs). ` +
           'Remove it, or give it to the option it belongs to.',
       );
       continue;
@@ -211,7 +206,7 @@ function readOptions(args: string[]): { options: Option[]; problems: string[] } 
       const written = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
       const name = ALIASES.get(written) ?? written;
       if (eq !== -1) {
-        if (written === '' || written.startsWith('-')) problems.push(`${INPUT} refuses '${arg}': it is not an option. Remove it.`);
+        if (written === '' || written.startsWith('-')) problems.push(`${label} refuses '${arg}': it is not an option. Remove it.`);
         else options.push({ name, value: arg.slice(eq + 1), written: arg });
       } else if (BOOLEAN_FLAGS.has(name)) {
         options.push({ name, written: arg });
@@ -220,7 +215,7 @@ function readOptions(args: string[]): { options: Option[]; problems: string[] } 
         else options.push({ name, value: args[++i], written: `${arg} ${args[i]}` });
       } else {
         problems.push(
-          `${INPUT} refuses '${arg}': buildfence does not know this docker run option, so it cannot tell whether the next word ` +
+          `${label} refuses '${arg}': buildfence does not know this docker run option, so it cannot tell whether the next word ` +
             `is its value. Write it as ${arg}=VALUE (or ${arg}=true).`,
         );
       }
@@ -232,7 +227,7 @@ function readOptions(args: string[]): { options: Option[]; problems: string[] } 
       const letter = arg[j];
       const name = SHORT_FLAGS.get(letter);
       if (name === undefined) {
-        problems.push(`${INPUT} refuses '${arg}': '-${letter}' is not a docker run option. Remove it.`);
+        problems.push(`${label} refuses '${arg}': '-${letter}' is not a docker run option. Remove it.`);
         break;
       }
       const rest = arg.slice(j + 1);
@@ -341,20 +336,12 @@ function refusals(option: Option, mode: Mode, realPath?: RealPath): Refusal[] {
 }
 
 // Adding one of these takes precedence over buildfence's --cap-drop, so they are refused outright.
-const FENCE_CAPABILITIES = new Map(
-  Object.entries({
-    NET_ADMIN: 'the build must not hold NET_ADMIN (it could rewrite the fence)',
-    NET_RAW: 'the build must not hold NET_RAW (a raw packet socket bypasses the fence)',
-    SYS_ADMIN: 'the build must not hold SYS_ADMIN (it could leave the fenced namespaces)',
-    SYS_MODULE: 'the build must not hold SYS_MODULE (a kernel module could switch the fence off)',
-    ALL: 'ALL includes NET_ADMIN and NET_RAW, which would let the build rewrite or bypass the fence',
-  }),
-);
+const REFUSED_CAPABILITIES = new Map(Object.entries({ ...BUILD_DROPPED_CAPABILITIES, ...BUILD_REFUSED_CAPABILITIES }));
 
 function capabilityRefusals(cap: string, mode: Mode): Refusal[] {
   // Normalized as docker does: trimmed, upper case, CAP_ prefix optional.
   const name = cap.trim().toUpperCase().replace(/^CAP_/, '');
-  const reason = FENCE_CAPABILITIES.get(name);
+  const reason = REFUSED_CAPABILITIES.get(name);
   return reason !== undefined ? always(reason) : inBlock(mode, `adding a capability (${name})`);
 }
 

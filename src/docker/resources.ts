@@ -1,5 +1,6 @@
 // Removing what a run owns, and sweeping what killed runs left behind.
-import { LABEL, LABEL_HOST, LABEL_PID, LABEL_RUN, resourceNames, type RunIdentity } from './args.js';
+import { LABEL, LABEL_HOST, LABEL_PID, LABEL_RUN, type RunIdentity } from '../run/identity.js';
+import { resourceNames } from './containers.js';
 import { listContainers, removeContainer } from './engine.js';
 
 /**

@@ -3,7 +3,7 @@
 // The text is written in the exact form iptables-save prints, so that reading the rules back
 // can be compared line for line (see verify.ts).
 import ipaddr from 'ipaddr.js';
-import type { AddressEntry, Entry, Mode, PortRange, Protocol } from '../types.js';
+import type { AddressEntry, Entry, Mode, PortRange, Protocol } from '../run/entry.js';
 
 /** What a port range needs to get its sets: name entries are known by these alone before their addresses are. */
 type Ports = { protocols: Protocol[]; ports?: PortRange };
@@ -152,10 +152,7 @@ function portRanges(entries: Ports[]): Array<{ proto: Protocol; ports: PortRange
   return [...seen.values()];
 }
 
-type SetKind = 'tcp' | 'udp' | 'port' | 'range';
-
 export interface SetMember {
-  kind: SetKind;
   set: string;
   element: string;
 }
@@ -166,9 +163,9 @@ export interface SetMember {
  */
 export function setMembers(family: Family, net: string, protocols: Protocol[], ports?: PortRange, prefix: '' | 'deny-' = ''): SetMember[] {
   return protocols.map((proto): SetMember => {
-    if (!ports) return { kind: proto, set: setName(family, proto, prefix), element: net };
-    if (ports.from === ports.to) return { kind: 'port', set: setName(family, 'port', prefix), element: `${net},${proto}:${ports.from}` };
-    return { kind: 'range', set: rangeSetName(family, proto, ports, prefix), element: net };
+    if (!ports) return { set: setName(family, proto, prefix), element: net };
+    if (ports.from === ports.to) return { set: setName(family, 'port', prefix), element: `${net},${proto}:${ports.from}` };
+    return { set: rangeSetName(family, proto, ports, prefix), element: net };
   });
 }
 

@@ -1,4 +1,6 @@
-// Compares the rules read back from the holder with the rules rendered. Pure.
+// Reads the rules the holder printed back and compares them with the rules rendered. Pure; the
+// same check on Docker (the action's process) and in a Pod (the verify init container).
+import { READBACK_MARK } from './holder-script.js';
 import { NAT_CHAIN, type Ruleset } from './ruleset.js';
 
 export interface SavedRules {
@@ -8,6 +10,30 @@ export interface SavedRules {
   /** `iptables-save -t nat`: Docker's chains and ours. */
   nat4: string;
   resolvConf: string;
+}
+
+/** The read-back's parts, as the holder script prints them. */
+export function parseReadback(stdout: string): SavedRules | undefined {
+  const parts = stdout.split(`${READBACK_MARK}\n`);
+  if (parts.length !== 6) return undefined;
+  return { ipset: parts[1], v4: parts[2], v6: parts[3], nat4: parts[4], resolvConf: parts[5] };
+}
+
+/** Every difference between the rules rendered and the read-back; empty when they are equal. */
+export function readbackProblems(rules: Ruleset, readback: string): string[] {
+  const saved = parseReadback(readback);
+  return saved ? compareRules(rules, saved) : ['the holder did not print its rules back'];
+}
+
+/** Throws unless what the kernel holds (the read-back) equals what was rendered. */
+export function verifyReadback(rules: Ruleset, readback: string): void {
+  const diffs = readbackProblems(rules, readback);
+  if (diffs.length > 0) {
+    throw new Error(
+      `The rules read back from the holder differ from the rules loaded, so the build was not started:\n  ${diffs.slice(0, 20).join('\n  ')}` +
+        (diffs.length > 20 ? `\n  ... and ${diffs.length - 20} more` : ''),
+    );
+  }
 }
 
 /** Lists every difference between what was meant and what the kernel holds; empty when equal. */

@@ -6,15 +6,16 @@ import * as path from 'node:path';
 import { SetFeed } from '../dns/feed.js';
 import { Resolver } from '../dns/resolver.js';
 import { Forwarder } from '../dns/upstream.js';
-import { parseReadback } from '../firewall/load.js';
 import type { Ruleset } from '../firewall/ruleset.js';
-import { compareRules } from '../firewall/verify.js';
-import { AGENT_ENV, failedFile, POD_PATHS, type ResolverConfig } from './pod.js';
+import { readbackProblems } from '../firewall/verify.js';
+import { joinedFromEnv } from './env-pieces.js';
+import { AGENT_ENV, failedFile, POD_PATHS } from './pod-layout.js';
+import type { ResolverConfig } from './pod.js';
 
 /** Compares the holder's read-back with the rendered rules; 0 when equal, 1 (and every difference) when not. */
 export function podVerify(readbackFile: string, env: NodeJS.ProcessEnv = process.env): number {
   const rules = JSON.parse(requireEnv(env, AGENT_ENV.rules)) as Ruleset;
-  const diffs = compareRules(rules, parseReadback(fs.readFileSync(readbackFile, 'utf8')));
+  const diffs = readbackProblems(rules, fs.readFileSync(readbackFile, 'utf8'));
   if (diffs.length === 0) {
     process.stdout.write('buildfence: the rules read back from the holder equal the rules rendered.\n');
     return 0;
@@ -92,8 +93,7 @@ function opened(stream: NodeJS.EventEmitter): Promise<void> {
 
 /** A value the Pod carries in pieces (pod.ts envPieces), joined again. */
 function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
-  let value = '';
-  for (let i = 0; env[`${name}_${i}`] !== undefined; i++) value += env[`${name}_${i}`];
+  const value = joinedFromEnv(env, name);
   if (!value) throw new Error(`${name}_0 is not set: this command runs inside a Pod that buildfence rendered.`);
   return value;
 }

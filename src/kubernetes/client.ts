@@ -1,7 +1,7 @@
 // PodApi over @kubernetes/client-node (in-cluster config, or KUBECONFIG). Loaded on demand: the
 // 2.x client needs Node 22.19 or later, and the Docker path must not pay for it.
 import { Writable } from 'node:stream';
-import type { PodApi } from './runtime.js';
+import type { PodApi } from './pod-lifecycle.js';
 
 /** Seconds the kubelet gives the Pod's containers to stop: the fence's ipset ignores SIGTERM. */
 const DELETE_GRACE_SECONDS = 1;

@@ -1,9 +1,10 @@
 // `buildfence render-pod`: the Pod (and optionally the NetworkPolicy) as YAML for kubectl apply.
-import { randomBytes } from 'node:crypto';
 import yaml from 'js-yaml';
-import { hostResolvers } from '../dns/upstream.js';
-import type { RunSpec } from '../spec.js';
-import { renderNetworkPolicy, renderPod } from './pod.js';
+import { upstreamsFor } from '../dns/upstream.js';
+import { newRunId } from '../run/identity.js';
+import type { RunSpec } from '../run/spec.js';
+import { renderNetworkPolicy } from './network-policy.js';
+import { renderPod } from './pod.js';
 
 export interface RenderOptions {
   networkPolicy: boolean;
@@ -11,9 +12,9 @@ export interface RenderOptions {
   namespace?: string;
 }
 
-export async function renderPodManifest(spec: RunSpec, options: RenderOptions, runId = randomBytes(6).toString('hex')): Promise<string> {
+export async function renderPodManifest(spec: RunSpec, options: RenderOptions, runId = newRunId()): Promise<string> {
   // The default upstream, as on Docker; renderPod refuses loopback ones with a hint to --dns-upstream.
-  const upstreams = spec.dns.upstreams ?? (await hostResolvers());
+  const upstreams = await upstreamsFor(spec);
   const id = { runId };
   const { pod } = renderPod({
     spec,

@@ -1,215 +1,75 @@
-// The `kubernetes` runtime: creates the rendered Pod, waits for the fence, streams the build's
-// log, takes its exit code, collects the evidence from the fence's and the resolver's logs, and
-// deletes the Pod. The API is behind PodApi (client.ts adapts @kubernetes/client-node), so this
-// logic is tested with a fake.
-import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import type { DnsDecision } from '../dns/resolver.js';
-import type { Log } from '../log.js';
-import type { RunFacts } from '../report/record.js';
-import { parseNflogLine, type LoggedPacket } from '../report/nflog.js';
-import { DECISION_PREFIX } from './agent.js';
-import { CONTAINER, NOT_READY_EXIT, type RenderedPod } from './pod.js';
+// The kubernetes runtime end to end: the rendered Pod stands where the holder and build
+// containers stand on Docker. Same RunSpec in, same facts out, so the report is the same.
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import { upstreamsFor } from '../dns/upstream.js';
+import type { RunResult } from '../report/record.js';
+import { runnerEnvNames } from '../run/build.js';
+import { onCancel } from '../run/cancel.js';
+import { newRunId, type RunHooks } from '../run/identity.js';
+import type { Log } from '../run/log.js';
+import type { RunSpec } from '../run/spec.js';
+import { renderPod } from './pod.js';
+import { podName } from './pod-layout.js';
+import { deletePod, runPod, type PodApi, type WaitOptions } from './pod-lifecycle.js';
 
-export interface PodApi {
-  createPod(namespace: string, pod: V1Pod): Promise<void>;
-  readPod(namespace: string, name: string): Promise<V1Pod>;
-  /** Follows a container's log until the container ends. */
-  followLog(namespace: string, name: string, container: string, write: (data: Buffer) => void): Promise<void>;
-  readLog(namespace: string, name: string, container: string): Promise<string>;
-  deletePod(namespace: string, name: string): Promise<void>;
+const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** The runner pod's namespace (the Pod goes beside it), else `default`. */
+export async function clusterNamespace(): Promise<string> {
+  return (await fs.readFile(SERVICE_ACCOUNT_NAMESPACE, 'utf8').catch(() => '')).trim() || 'default';
 }
 
-export class KubernetesError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'KubernetesError';
-  }
-}
-
-/** The Role a runner's service account needs, as the README documents it. */
-export const RBAC_RULES = {
-  create: "apiGroups: [''], resources: [pods], verbs: [create]",
-  get: "apiGroups: [''], resources: [pods], verbs: [get]",
-  delete: "apiGroups: [''], resources: [pods], verbs: [delete]",
-  log: "apiGroups: [''], resources: [pods/log], verbs: [get]",
-} as const;
-
-const IMAGE_ERRORS = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName']);
-
-export interface WaitOptions {
-  pollMs: number;
-  /** How long the Pod may take to get its build running (scheduling, pulls, the fence). */
-  startTimeoutMs: number;
-}
-
-/** Runs the Pod to the end of its build; the caller deletes it (deletePod) in `finally`. */
-export async function runPod(
-  api: PodApi,
-  namespace: string,
-  rendered: RenderedPod,
-  log: Log,
-  options: WaitOptions = { pollMs: 1000, startTimeoutMs: 600_000 },
-): Promise<Omit<RunFacts, 'runId' | 'started' | 'ended'>> {
-  const name = rendered.pod.metadata!.name!;
-  await call(() => api.createPod(namespace, rendered.pod), 'create', namespace, `create Pod ${name}`);
-  log.info(`Pod ${namespace}/${name} created; waiting for the fence.`);
-  const deadline = Date.now() + options.startTimeoutMs;
-  for (;;) {
-    const pod = await call(() => api.readPod(namespace, name), 'get', namespace, `read Pod ${name}`);
-    await checkPod(api, namespace, pod);
-    const build = statusOf(pod, CONTAINER.build);
-    if (build?.state?.running || build?.state?.terminated) break;
-    if (Date.now() > deadline)
-      throw new KubernetesError(
-        `Pod ${name} did not start its build within ${options.startTimeoutMs / 1000} s (phase ${pod.status?.phase ?? 'unknown'}).`,
-      );
-    await sleep(options.pollMs);
-  }
-  await log.untrusted((write) =>
-    call(() => api.followLog(namespace, name, CONTAINER.build, (d) => write(d, 'stdout')), 'log', namespace, 'read the build log'),
-  );
-  let terminated;
-  for (;;) {
-    const pod = await call(() => api.readPod(namespace, name), 'get', namespace, `read Pod ${name}`);
-    await checkPod(api, namespace, pod);
-    terminated = statusOf(pod, CONTAINER.build)?.state?.terminated;
-    if (terminated) break;
-    await sleep(options.pollMs);
-  }
-  if (terminated.exitCode === NOT_READY_EXIT) {
-    // The build's last line names the sidecar that failed and its reason (or the one that hung).
-    const why = await tails(api, namespace, name, [CONTAINER.build, CONTAINER.fence, CONTAINER.resolver]);
-    throw new KubernetesError(`The fence or the resolver of Pod ${name} did not get ready, so the build was not run.${why}`);
-  }
-  const [fence, resolver, final] = await Promise.all([
-    call(() => api.readLog(namespace, name, CONTAINER.fence), 'log', namespace, 'read the denied attempts'),
-    call(() => api.readLog(namespace, name, CONTAINER.resolver), 'log', namespace, "read the resolver's decisions"),
-    call(() => api.readPod(namespace, name), 'get', namespace, `read Pod ${name}`),
-  ]);
-  const decisions = readDecisions(resolver);
-  return {
-    exitCode: terminated.exitCode,
-    images: {
-      holder: { name: imageOf(rendered.pod, CONTAINER.holder), id: statusOf(final, CONTAINER.holder)?.imageID ?? '' },
-      build: { name: imageOf(rendered.pod, CONTAINER.build), id: statusOf(final, CONTAINER.build)?.imageID ?? '' },
-    },
-    rules: rendered.rules,
-    packets: fence
-      .split('\n')
-      .map(parseNflogLine)
-      .filter((p): p is LoggedPacket => p !== undefined),
-    dns: decisions,
-    namesOf: namesOf(decisions),
-  };
-}
-
-/** Deletes the Pod; a Pod already gone is fine. Returns a problem to warn about, if any. */
-export async function deletePod(api: PodApi, namespace: string, name: string): Promise<string | undefined> {
+async function loadApi(): Promise<PodApi> {
   try {
-    await api.deletePod(namespace, name);
-    return undefined;
+    const { kubernetesApi } = await import('./client.js');
+    return await kubernetesApi();
   } catch (err) {
-    if (statusCode(err) === 404) return undefined;
-    return describe(err, 'delete', namespace, `delete Pod ${name}`).message;
-  }
-}
-
-/** The resolver prints each decision as it changes: the last line per name, type and verdict is the total. */
-export function readDecisions(logText: string): DnsDecision[] {
-  const byKey = new Map<string, DnsDecision>();
-  for (const line of logText.split('\n')) {
-    if (!line.startsWith(DECISION_PREFIX)) continue;
-    const d = JSON.parse(line.slice(DECISION_PREFIX.length)) as DnsDecision;
-    byKey.set(`${d.verdict} ${d.type} ${d.name}`, d);
-  }
-  return [...byKey.values()];
-}
-
-// The same map the resolver keeps on Docker: the names each learned (allowed) address was given for.
-function namesOf(decisions: DnsDecision[]): Map<string, Set<string>> {
-  const map = new Map<string, Set<string>>();
-  for (const d of decisions) {
-    if (d.verdict !== 'allowed') continue;
-    for (const a of d.addresses) map.set(a, new Set([...(map.get(a) ?? []), d.name]));
-  }
-  return map;
-}
-
-async function checkPod(api: PodApi, namespace: string, pod: V1Pod): Promise<void> {
-  const name = pod.metadata!.name!;
-  if (pod.status?.reason === 'Evicted') {
-    throw new KubernetesError(`Pod ${name} was evicted: ${pod.status.message ?? 'no message'}. The build did not finish.`);
-  }
-  for (const s of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
-    const waiting = s.state?.waiting;
-    if (waiting?.reason && IMAGE_ERRORS.has(waiting.reason)) {
-      throw new KubernetesError(
-        `Image ${s.image} of container ${s.name} cannot be pulled (${waiting.reason}): ${waiting.message ?? ''}`.trim(),
-      );
-    }
-  }
-  for (const init of [CONTAINER.holder, CONTAINER.verify]) {
-    const done = statusOf(pod, init)?.state?.terminated;
-    if (done && done.exitCode !== 0) {
-      const tail = await tails(api, namespace, name, [init]);
-      const what = init === CONTAINER.holder ? 'loading the rules' : 'verifying the rules read back';
-      throw new KubernetesError(
-        `Init container ${init} of Pod ${name} failed ${what} (exit code ${done.exitCode}), so the build was not started.${tail}`,
-      );
-    }
-  }
-  if (pod.status?.phase === 'Failed' && !statusOf(pod, CONTAINER.build)?.state?.terminated) {
-    throw new KubernetesError(`Pod ${name} failed: ${pod.status.reason ?? ''} ${pod.status.message ?? ''}`.trim());
-  }
-}
-
-async function tails(api: PodApi, namespace: string, name: string, containers: string[]): Promise<string> {
-  const parts = await Promise.all(
-    containers.map(async (c) => {
-      const text = await api.readLog(namespace, name, c).catch(() => '');
-      const lines = text.trim().split('\n').filter(Boolean).slice(-10);
-      return lines.length > 0 ? `\n${c}: ${lines.join(`\n${c}: `)}` : '';
-    }),
-  );
-  return parts.join('');
-}
-
-function statusOf(pod: V1Pod, container: string): V1ContainerStatus | undefined {
-  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find((s) => s.name === container);
-}
-
-function imageOf(pod: V1Pod, container: string): string {
-  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === container)?.image ?? '';
-}
-
-async function call<T>(fn: () => Promise<T>, rule: keyof typeof RBAC_RULES, namespace: string, what: string): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw describe(err, rule, namespace, what);
-  }
-}
-
-function describe(err: unknown, rule: keyof typeof RBAC_RULES, namespace: string, what: string): KubernetesError {
-  const status = statusCode(err);
-  const detail = err instanceof Error ? err.message : String(err);
-  if (status === 403) {
-    return new KubernetesError(
-      `Kubernetes refused to ${what} in namespace ${namespace}: the service account lacks the Role rule {${RBAC_RULES[rule]}}. ` +
-        "Add it to the runner's Role (README: Kubernetes, RBAC).",
+    throw new Error(
+      `Cannot load the Kubernetes client (${err instanceof Error ? err.message : String(err)}). ` +
+        'The kubernetes runtime needs Node 22.19 or later (the action runs on node24) and an in-cluster config or KUBECONFIG.',
+      { cause: err },
     );
   }
-  if (status === 401) return new KubernetesError(`Kubernetes did not accept the credentials to ${what}: ${detail}`);
-  return new KubernetesError(`Cannot ${what} in namespace ${namespace}${status ? ` (HTTP ${status})` : ''}: ${detail}`);
 }
 
-/** The HTTP status of an API error: client-node's ApiException has `code`. */
-export function statusCode(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const code = (err as { code?: unknown; statusCode?: unknown }).code ?? (err as { statusCode?: unknown }).statusCode;
-  return typeof code === 'number' ? code : undefined;
+/** `api` and `wait` are for tests: the real client and the default polling otherwise. */
+export async function runKubernetes(spec: RunSpec, log: Log, hooks: RunHooks = {}, api?: PodApi, wait?: WaitOptions): Promise<RunResult> {
+  const runId = newRunId();
+  const namespace = await clusterNamespace();
+  hooks.onStart?.({ runId, runtime: 'kubernetes', namespace });
+  const started = new Date().toISOString();
+  const client = api ?? (await loadApi());
+  const claimName = process.env.ACTIONS_RUNNER_CLAIM_NAME || undefined;
+  const runnerPod = process.env.ACTIONS_RUNNER_POD_NAME;
+  // The workspace claim is mounted on the runner's node: the build must run there too.
+  const nodeName = claimName && runnerPod ? (await client.readPod(namespace, runnerPod)).spec?.nodeName : undefined;
+  const rendered = renderPod({
+    spec,
+    id: { runId, pid: process.pid, host: os.hostname() },
+    upstreams: await upstreamsFor(spec),
+    agentImage: spec.agentImage,
+    sidecars: 'native',
+    namespace,
+    claimName,
+    nodeName,
+    runnerEnv: runnerEnvNames(process.env).map((name) => [name, process.env[name] ?? '']),
+  });
+  const name = rendered.pod.metadata!.name!;
+  let deleted: Promise<string | undefined> | undefined;
+  const remove = () => (deleted ??= deletePod(client, namespace, name));
+  const cancel = onCancel(log, `deleting Pod ${namespace}/${name}`, remove);
+  try {
+    const facts = await runPod(client, namespace, rendered, log, wait);
+    return { runId, runtime: 'kubernetes', namespace, started, ended: new Date().toISOString(), ...facts };
+  } finally {
+    const problem = await remove();
+    if (problem) log.warning(problem);
+    cancel.done();
+  }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/** What the post step does for a kubernetes run: delete its Pod, whatever state it is in. */
+export async function deleteRunPod(runId: string, namespace: string): Promise<string | undefined> {
+  return deletePod(await loadApi(), namespace, podName(runId));
 }

@@ -3,7 +3,7 @@
 // Refuses anything ambiguous instead of guessing, because a guess here widens the fence.
 import ipaddr from 'ipaddr.js';
 import { PRESETS, presetNames } from './presets.js';
-import type { Entry, PortRange, Protocol } from '../types.js';
+import type { Entry, PortRange, Protocol } from '../run/entry.js';
 
 export class AllowlistError extends Error {
   constructor(message: string) {
@@ -61,23 +61,18 @@ export function uniqueEntries(entries: Entry[]): Entry[] {
 }
 
 /**
- * Entries and preset references separated by newlines or commas; `#` starts a comment that runs
- * to the end of the line. Every bad entry is reported in one error, one line each. Identical entries are kept once.
+ * Entries and preset references, as the list input gives them (one item each). Every bad entry is
+ * reported in one error, one line each. Identical entries are kept once.
  */
-export function parseAllowlist(value: string, source: string): Entry[] {
+export function parseAllowlist(items: string[], source: string): Entry[] {
   const entries: Entry[] = [];
   const problems: string[] = [];
-  for (const line of value.split(/\r\n|\n|\r/)) {
-    const hash = line.indexOf('#');
-    for (const item of (hash === -1 ? line : line.slice(0, hash)).split(',')) {
-      const text = item.trim();
-      if (text === '') continue;
-      try {
-        entries.push(...parseOne(text));
-      } catch (err) {
-        if (!(err instanceof Refusal)) throw err;
-        problems.push(problem(text, err.message, source));
-      }
+  for (const text of items) {
+    try {
+      entries.push(...parseOne(text));
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      problems.push(problem(text, err.message, source));
     }
   }
   if (problems.length === 1) throw new AllowlistError(`${problems[0]} ${ACCEPTED_FORMS}`);

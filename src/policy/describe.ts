@@ -4,7 +4,7 @@
 import { formatEntry, PRESET_PREFIX } from './allowlist.js';
 import type { Grade } from './grades.js';
 import type { Policy } from './policy.js';
-import type { Entry } from '../types.js';
+import type { Entry } from '../run/entry.js';
 
 export function describePolicy(policy: Policy): string {
   const grades = [...policy.grades.values()];

@@ -1,6 +1,6 @@
 // Grades: the built-in ones, and resolving `extends` chains into what a grade finally allows.
 import { uniqueEntries } from './allowlist.js';
-import type { Entry, Mode } from '../types.js';
+import type { Entry, Mode } from '../run/entry.js';
 
 /** A grade as written: every field may be left to the grade it extends. */
 export interface GradeSpec {

@@ -1,16 +1,15 @@
 // Finds and reads the policy file: the one named, or .github/buildfence.yml when it exists.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { POLICY_FILE } from '../run/defaults.js';
 import { builtinPolicy, parsePolicy, type Policy } from './policy.js';
-
-export const DEFAULT_POLICY = '.github/buildfence.yml';
 
 /**
  * `named` is the path as given (relative to `dir`), or '' for the default. `source` names where
  * it was given, for messages: "Input 'policy'".
  */
 export function loadPolicy(named: string, dir: string, source: string): Policy {
-  const shown = named || DEFAULT_POLICY;
+  const shown = named || POLICY_FILE;
   const file = path.resolve(dir, shown);
   let text: string;
   try {
@@ -20,7 +19,7 @@ export function loadPolicy(named: string, dir: string, source: string): Policy {
     if (code === 'ENOENT' && named === '') return builtinPolicy();
     if (code === 'ENOENT') {
       throw new Error(
-        `${source} names '${named}', which does not exist (${file}). Give a policy file's path relative to ${dir}, or leave it empty to use ${DEFAULT_POLICY} when it exists.`,
+        `${source} names '${named}', which does not exist (${file}). Give a policy file's path relative to ${dir}, or leave it empty to use ${POLICY_FILE} when it exists.`,
         { cause: err },
       );
     }

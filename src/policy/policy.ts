@@ -5,7 +5,8 @@ import { AllowlistError, parseItem } from './allowlist.js';
 import { resolveGrades, type Grade, type GradeSpec } from './grades.js';
 import { keyPath, schemaProblems } from './schema.js';
 import { loadYaml, YamlError, type LoadedYaml, type Path, type Position } from './yaml.js';
-import type { Mode } from '../types.js';
+import { POLICY_FILE } from '../run/defaults.js';
+import type { Mode } from '../run/entry.js';
 
 export interface Policy {
   /** The file as named to the user; absent when only the built-in grades apply. */
@@ -90,13 +91,13 @@ export function parsePolicy(text: string, file: string): Policy {
   return { file, grades };
 }
 
-/** The named grade; an unknown name is an error that lists the known ones. */
-export function gradeOf(policy: Policy, name: string): Grade {
+/** The named grade; an unknown name is an error, naming `source` ("Input 'grade'", "--grade"), that lists the known ones. */
+export function gradeOf(policy: Policy, name: string, source: string): Grade {
   const grade = policy.grades.get(name);
   if (grade) return grade;
   const known = [...policy.grades.keys()].sort().join(', ');
   const where = policy.file
     ? `the policy file ${policy.file} and the built-in grades`
-    : 'built in; a policy file (.github/buildfence.yml) can add more';
-  throw new Error(`Input 'grade' has unknown grade '${name}'. Known grades: ${known} (${where}).`);
+    : `built in; a policy file (${POLICY_FILE}) can add more`;
+  throw new Error(`${source} has unknown grade '${name}'. Known grades: ${known} (${where}).`);
 }

@@ -13,6 +13,11 @@ export interface LoggedPacket {
   port?: number;
 }
 
+/** tcpdump on the given NFLOG groups, one line per packet as soon as it is seen, in the form parseNflogLine reads. */
+export function readerCommand(groups: number[]): string[] {
+  return ['tcpdump', '-tt', '-q', '-n', '-l', '-e', '-i', `nflog:${groups.join(',')}`];
+}
+
 const LINE = /^(\d+(?:\.\d+)?) version \d+, resource ID (\d+), (IPv4|IPv6), length \d+: (\S+) > (\S+?): (.*)$/;
 
 /** The packet a tcpdump line describes, or undefined for anything else (banners, other groups). */

@@ -2,10 +2,11 @@
 // schema/buildfence-report.schema.json.
 import { createHash } from 'node:crypto';
 import { formatEntry } from '../policy/allowlist.js';
-import type { DnsDecision } from '../dns/resolver.js';
+import type { DnsDecision } from '../dns/decision-log.js';
 import type { Ruleset } from '../firewall/ruleset.js';
-import type { Mode } from '../types.js';
-import type { RunSpec } from '../spec.js';
+import type { Mode } from '../run/entry.js';
+import type { RunHandle } from '../run/identity.js';
+import type { RunSpec } from '../run/spec.js';
 import { aggregateDenied, deniedTotal, suggestAllowlist, type DeniedDestination } from './evidence.js';
 import type { LoggedPacket } from './nflog.js';
 
@@ -16,7 +17,7 @@ export interface ImageRef {
   id: string;
 }
 
-/** What a run observed, as the sandbox returns it. */
+/** What a run observed, as a runtime returns it. */
 export interface RunFacts {
   runId: string;
   started: string;
@@ -28,6 +29,9 @@ export interface RunFacts {
   dns: DnsDecision[];
   namesOf: ReadonlyMap<string, ReadonlySet<string>>;
 }
+
+/** A runtime's result: the run's handle and what it observed. */
+export interface RunResult extends RunHandle, RunFacts {}
 
 export interface EvidenceRecord {
   format: typeof REPORT_FORMAT;

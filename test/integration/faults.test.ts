@@ -210,10 +210,7 @@ describe('faults', { timeout: 240_000 }, () => {
     assert.equal(holder.code, 2, holder.stderr);
     assert.match(
       holder.stderr,
-      new RegExp(
-        `^buildfence: Holder image ${missing} is not on the Docker engine and input 'pull' is 'never'\\. Pull or build it first`,
-        'm',
-      ),
+      new RegExp(`^buildfence: Holder image ${missing} is not on the Docker engine and --pull is 'never'\\. Pull or build it first`, 'm'),
     );
     await assert.rejects(fs.access(marker('started-missing-holder')));
     assert.deepEqual(await resourcesOf(holder.pid), []);

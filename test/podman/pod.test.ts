@@ -13,11 +13,12 @@ import { promisify } from 'node:util';
 import yaml from 'js-yaml';
 import type { V1Pod } from '@kubernetes/client-node';
 import { readRunSpec } from '../../src/inputs.js';
-import { CONTAINER, NOT_READY_EXIT, RESOLVER_UID, renderPod } from '../../src/kubernetes/pod.js';
+import { renderPod } from '../../src/kubernetes/pod.js';
+import { CONTAINER, NOT_READY_EXIT, RESOLVER_UID } from '../../src/kubernetes/pod-layout.js';
 import { DECISION_PREFIX } from '../../src/kubernetes/agent.js';
 import { parseNflogLine } from '../../src/report/nflog.js';
 import { ROOT, verdicts } from '../integration/harness.js';
-import type { DnsDecision } from '../../src/dns/resolver.js';
+import type { DnsDecision } from '../../src/dns/decision-log.js';
 import type { Ruleset } from '../../src/firewall/ruleset.js';
 
 const exec = promisify(execFile);
@@ -101,7 +102,7 @@ async function play(
   waitFor: string = CONTAINER.build,
 ): Promise<void> {
   const all: Record<string, string> = { 'holder-image': IMAGES.holder, image: IMAGES.probe, pull: 'never', shell: 'sh', ...inputs };
-  const spec = readRunSpec((n) => all[n] ?? '', { workspace: tmp, allowlistSource: '--allow' });
+  const spec = readRunSpec((n) => all[n] ?? '', { workspace: tmp, via: 'cli' });
   const runId = randomBytes(6).toString('hex');
   const { pod } = renderPod({
     spec,

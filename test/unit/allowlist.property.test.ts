@@ -7,7 +7,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { AllowlistError, formatEntry, parseAllowlist, parseEntry } from '../../src/policy/allowlist.js';
-import type { Entry, Protocol } from '../../src/types.js';
+import type { Entry, Protocol } from '../../src/run/entry.js';
+import { listInput } from '../../src/inputs.js';
+
+const allowItems = (value: string) => listInput(value, { commas: true, comments: true });
 
 // ---- the reference reading ----
 
@@ -375,7 +378,7 @@ describe('allowlist grammar, generated entries', () => {
     fc.assert(
       fc.property(entryArb, ({ expected }) => {
         const text = formatEntry(expected);
-        const [again, ...more] = parseAllowlist(text, '--allow');
+        const [again, ...more] = parseAllowlist(allowItems(text), '--allow');
         assert.equal(more.length, 0);
         assert.deepEqual({ ...again, text: '' }, { ...expected, text: '' });
         assert.equal(formatEntry(again), text);
@@ -388,7 +391,7 @@ describe('allowlist grammar, generated entries', () => {
     fc.assert(
       fc.property(entryArb, portsArb, ({ expected }, ports) => {
         const both = { ...expected, protocols: ['tcp', 'udp'] as Protocol[], ports: ports ?? { from: 443, to: 443 } } as Entry;
-        const read = parseAllowlist(formatEntry(both), '--allow');
+        const read = parseAllowlist(allowItems(formatEntry(both)), '--allow');
         assert.deepEqual(read.flatMap((e) => e.protocols).sort(), ['tcp', 'udp']);
         for (const e of read) assert.deepEqual({ ...e, protocols: both.protocols, text: '' }, { ...both, text: '' });
       }),
@@ -493,7 +496,7 @@ describe('allowlist grammar, mutated and random entries', () => {
       fc.property(fc.array(clean, { minLength: 1, maxLength: 8 }), fc.constantFrom(', ', '\n', ' # note\n'), (items, sep) => {
         const bad = items.filter((t) => !isAccepted(t));
         try {
-          const entries = parseAllowlist(items.join(sep), "input 'allowlist'");
+          const entries = parseAllowlist(allowItems(items.join(sep)), "input 'allowlist'");
           assert.equal(bad.length, 0, `accepted a list with bad entries ${JSON.stringify(bad)}`);
           const keys = [...new Set(items.map((t) => formatEntry(parseEntry(t))))];
           assert.deepEqual(entries.map(formatEntry), keys);

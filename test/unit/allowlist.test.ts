@@ -1,7 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AllowlistError, formatEntry, parseAllowlist, parseEntry } from '../../src/policy/allowlist.js';
-import type { Entry } from '../../src/types.js';
+import type { Entry } from '../../src/run/entry.js';
+import { listInput } from '../../src/inputs.js';
+
+const allowItems = (value: string) => listInput(value, { commas: true, comments: true });
 
 const BOTH = ['tcp', 'udp'];
 const v4 = (cidr: string, text: string, protocols = BOTH, ports?: [number, number]): Entry =>
@@ -191,30 +194,30 @@ describe('parseAllowlist', () => {
   it('splits on newlines and commas, trims, skips blanks and comments', () => {
     const value = '# release hosts\n203.0.113.7:443, 10.0.0.0/8\r\n\n  example.com  # docs\n,,\n\t*.example.org\t\n';
     assert.deepEqual(
-      parseAllowlist(value, "input 'allowlist'").map((e) => e.text),
+      parseAllowlist(allowItems(value), "input 'allowlist'").map((e) => e.text),
       ['203.0.113.7:443', '10.0.0.0/8', 'example.com', '*.example.org'],
     );
   });
 
   it('reads two entries on one line', () => {
-    assert.deepEqual(parseAllowlist('1.2.3.4:443,5.6.7.8', '--allow'), [
+    assert.deepEqual(parseAllowlist(allowItems('1.2.3.4:443,5.6.7.8'), '--allow'), [
       v4('1.2.3.4/32', '1.2.3.4:443', ['tcp'], [443, 443]),
       v4('5.6.7.8/32', '5.6.7.8'),
     ]);
   });
 
   it('trims a trailing tab', () => {
-    assert.deepEqual(parseAllowlist('10.0.0.0/8 \t', '--allow'), [v4('10.0.0.0/8', '10.0.0.0/8')]);
+    assert.deepEqual(parseAllowlist(allowItems('10.0.0.0/8 \t'), '--allow'), [v4('10.0.0.0/8', '10.0.0.0/8')]);
   });
 
   it('returns nothing for an empty or comment-only value', () => {
-    assert.deepEqual(parseAllowlist('', '--allow'), []);
-    assert.deepEqual(parseAllowlist(' \n# nothing, here\n , ', '--allow'), []);
+    assert.deepEqual(parseAllowlist(allowItems(''), '--allow'), []);
+    assert.deepEqual(parseAllowlist(allowItems(' \n# nothing, here\n , '), '--allow'), []);
   });
 
   it('keeps the first of identical entries', () => {
     const entries = parseAllowlist(
-      '1.2.3.4, 1.2.3.4/32\ntcp://1.2.3.4:443, 1.2.3.4:443\nExample.com, example.com.\n*.example.com, example.com:443',
+      allowItems('1.2.3.4, 1.2.3.4/32\ntcp://1.2.3.4:443, 1.2.3.4:443\nExample.com, example.com.\n*.example.com, example.com:443'),
       '--allow',
     );
     assert.deepEqual(
@@ -225,21 +228,21 @@ describe('parseAllowlist', () => {
 
   it('keeps entries that differ in protocol, port or wildcard', () => {
     const entries = parseAllowlist(
-      '1.2.3.4, tcp://1.2.3.4, udp://1.2.3.4, 1.2.3.4:443, 1.2.3.4:444, example.com, *.example.com',
+      allowItems('1.2.3.4, tcp://1.2.3.4, udp://1.2.3.4, 1.2.3.4:443, 1.2.3.4:444, example.com, *.example.com'),
       '--allow',
     );
     assert.equal(entries.length, 7);
   });
 
   it('reports one bad entry with the accepted forms', () => {
-    assert.throws(() => parseAllowlist('1.2.3.4\n10.1.2.3/8', '--allow'), {
+    assert.throws(() => parseAllowlist(allowItems('1.2.3.4\n10.1.2.3/8'), '--allow'), {
       message: /^Invalid entry '10\.1\.2\.3\/8' in --allow: host bits are set; did you mean 10\.0\.0\.0\/8\? Accepted forms: /,
     });
   });
 
   it('reports every bad entry together, one line each', () => {
     assert.throws(
-      () => parseAllowlist('10.1.2.3/8, 1.2.3.4\nhttp://x.com # comment\n*.com', "input 'allowlist'"),
+      () => parseAllowlist(allowItems('10.1.2.3/8, 1.2.3.4\nhttp://x.com # comment\n*.com'), "input 'allowlist'"),
       (err: unknown) => {
         assert.ok(err instanceof AllowlistError);
         const lines = err.message.split('\n');
@@ -256,7 +259,7 @@ describe('parseAllowlist', () => {
 
   it('treats # as a comment even inside an entry', () => {
     assert.deepEqual(
-      parseAllowlist('example.com#frag', '--allow').map((e) => e.text),
+      parseAllowlist(allowItems('example.com#frag'), '--allow').map((e) => e.text),
       ['example.com'],
     );
   });
@@ -294,7 +297,7 @@ describe('formatEntry', () => {
     };
     assert.equal(formatEntry(entry), 'tcp://1.2.3.4/32:53, udp://1.2.3.4/32:53');
     assert.deepEqual(
-      parseAllowlist(formatEntry(entry), '--allow').map((e) => e.protocols),
+      parseAllowlist(allowItems(formatEntry(entry)), '--allow').map((e) => e.protocols),
       [['tcp'], ['udp']],
     );
   });

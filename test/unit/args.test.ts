@@ -1,10 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildCreateArgs, holderConfig, runnerEnvNames, shellCommand } from '../../src/docker/args.js';
-import type { RunSpec } from '../../src/spec.js';
+import { buildCreateArgs, holderConfig } from '../../src/docker/containers.js';
+import { runnerEnvNames, shellCommand } from '../../src/run/build.js';
+import type { RunSpec } from '../../src/run/spec.js';
 
 const id = { runId: 'abcdef012345', pid: 4242, host: 'runner-1' };
 const spec: RunSpec = {
+  via: 'action',
   grade: 'release',
   mode: 'block',
   allow: [],
@@ -58,7 +60,7 @@ describe('holderConfig', () => {
 });
 
 describe('buildCreateArgs', () => {
-  const args = buildCreateArgs({ id, spec, scriptDir: '/tmp/s', scriptName: 'script.sh', envFile: '/tmp/env', passedEnv: ['GITHUB_SHA'] });
+  const args = buildCreateArgs({ id, spec, scriptDir: '/tmp/s', envFile: '/tmp/env', passedEnv: ['GITHUB_SHA'] });
   it("joins the holder's network namespace and drops what could change or bypass the rules", () => {
     assert.deepEqual(valueOf(args, '--network'), ['container:buildfence-abcdef012345-holder']);
     assert.deepEqual(valueOf(args, '--cap-drop'), ['NET_ADMIN', 'NET_RAW']);

@@ -9,7 +9,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 /** A process that runs `body` with onCancel set up; resolves with its exit, its stderr and when it ended. */
 function child(body: string, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string; ms: number }> {
   const script = `
-    import { onCancel } from './src/cancel.ts';
+    import { onCancel } from './src/run/cancel.ts';
     const log = { warning: (m) => process.stderr.write(m + '\\n') };
     ${body}
     process.stderr.write('ready\\n');`;

@@ -69,11 +69,11 @@ describe('check-policy output', () => {
     for (const [name, g] of Object.entries(printed)) {
       assert.deepEqual(
         g.allow.map((t) => formatEntry(parseEntry(t))),
-        gradeOf(policy, name).allow.map(formatEntry),
+        gradeOf(policy, name, 'grade').allow.map(formatEntry),
       );
       assert.deepEqual(
         g.deny.map((t) => formatEntry(parseEntry(t))),
-        gradeOf(policy, name).deny.map(formatEntry),
+        gradeOf(policy, name, 'grade').deny.map(formatEntry),
       );
     }
   });

@@ -2,14 +2,19 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as dnsPacket from 'dns-packet';
 import { matchingEntries, nameMatches } from '../../src/dns/match.js';
-import { errorReply, parseQuery, readAnswer, replayReply, storeReply } from '../../src/dns/message.js';
-import { DECISION_LIMIT, FOLDED_LIMIT, Resolver } from '../../src/dns/resolver.js';
+import { errorReply, MalformedQuery, parseQuery, readAnswer, replayReply, storeReply } from '../../src/dns/message.js';
+import { DECISION_LIMIT, FOLDED_LIMIT } from '../../src/dns/decision-log.js';
+import { Resolver } from '../../src/dns/resolver.js';
 import { parseUpstreams, resolvConfServers, type Forwarder } from '../../src/dns/upstream.js';
 import type { TimedMember } from '../../src/dns/feed.js';
 import { parseAllowlist } from '../../src/policy/allowlist.js';
-import type { NameEntry } from '../../src/types.js';
+import type { NameEntry } from '../../src/run/entry.js';
+import { listInput } from '../../src/inputs.js';
 
-const entry = (text: string) => parseAllowlist(text, 'test')[0] as NameEntry;
+const allowItems = (value: string) => listInput(value, { commas: true, comments: true });
+const upstreamItems = (value: string) => listInput(value, { commas: true });
+
+const entry = (text: string) => parseAllowlist(allowItems(text), 'test')[0] as NameEntry;
 const query = (name: string, type: 'A' | 'AAAA' | 'TXT' = 'A', id = 7) =>
   dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name }] });
 const response = (q: Buffer, answers: dnsPacket.Answer[], rcode = 0) =>
@@ -31,7 +36,7 @@ describe('name matching', () => {
   }
   it('ignores address entries', () => {
     assert.deepEqual(
-      matchingEntries(parseAllowlist('10.0.0.0/8, a.test', 'test'), 'a.test').map((e) => e.text),
+      matchingEntries(parseAllowlist(allowItems('10.0.0.0/8, a.test'), 'test'), 'a.test').map((e) => e.text),
       ['a.test'],
     );
   });
@@ -47,7 +52,7 @@ describe('DNS messages', () => {
     });
   });
   it('refuses garbage and multi-question queries', () => {
-    assert.throws(() => parseQuery(Buffer.from('nonsense')));
+    assert.throws(() => parseQuery(Buffer.from('nonsense')), MalformedQuery);
     const two = dnsPacket.encode({
       type: 'query',
       id: 1,
@@ -56,7 +61,10 @@ describe('DNS messages', () => {
         { type: 'A', name: 'b' },
       ],
     });
-    assert.throws(() => parseQuery(two));
+    assert.throws(
+      () => parseQuery(two),
+      (err: unknown) => err instanceof MalformedQuery && err.message === 'not a standard query with one question',
+    );
   });
   it('builds NXDOMAIN with the query id and question', () => {
     const reply = dnsPacket.decode(errorReply(query('x.test', 'A', 4242), 'NXDOMAIN'));
@@ -144,7 +152,7 @@ describe('DNS messages', () => {
 
 describe('upstream addresses', () => {
   it('parses addresses with and without ports', () => {
-    assert.deepEqual(parseUpstreams('192.0.2.53, 192.0.2.54:5353\n[2001:db8::53]:53,2001:db8::1', 'x'), [
+    assert.deepEqual(parseUpstreams(upstreamItems('192.0.2.53, 192.0.2.54:5353\n[2001:db8::53]:53,2001:db8::1'), 'x'), [
       { address: '192.0.2.53', port: 53 },
       { address: '192.0.2.54', port: 5353 },
       { address: '2001:db8::53', port: 53 },
@@ -153,10 +161,10 @@ describe('upstream addresses', () => {
   });
   it('refuses names and bad ports, naming the input', () => {
     assert.throws(
-      () => parseUpstreams('dns.example.com', "Input 'dns-upstream'"),
+      () => parseUpstreams(upstreamItems('dns.example.com'), "Input 'dns-upstream'"),
       /Input 'dns-upstream' has invalid resolver 'dns.example.com'/,
     );
-    assert.throws(() => parseUpstreams('192.0.2.1:0', 'x'), /invalid resolver/);
+    assert.throws(() => parseUpstreams(upstreamItems('192.0.2.1:0'), 'x'), /invalid resolver/);
   });
   it('reads nameservers from resolv.conf', () => {
     assert.deepEqual(resolvConfServers('# c\nsearch x\nnameserver 127.0.0.53\nnameserver fe80::1%eth0\noptions edns0\n'), [
@@ -184,7 +192,13 @@ function harness(mode: 'block' | 'audit', allow: string, deny = '', ttl = { ttlM
       return response(q, zone[name] ?? [], zone[name] ? 0 : 3);
     },
   } as unknown as Forwarder;
-  const resolver = new Resolver({ mode, allow: parseAllowlist(allow, 'allow'), deny: parseAllowlist(deny, 'deny'), ...ttl, forwarder });
+  const resolver = new Resolver({
+    mode,
+    allow: parseAllowlist(allowItems(allow), 'allow'),
+    deny: parseAllowlist(allowItems(deny), 'deny'),
+    ...ttl,
+    forwarder,
+  });
   resolver.serve([], { add: async (m) => void fed.push(m) }, new Set(['bf4-port 192.0.2.10/32,tcp:22']));
   return { resolver, forwarded, fed, zone };
 }
@@ -203,7 +217,7 @@ describe('the resolver', () => {
     const h = harness('block', 'api.test:443');
     const reply = await h.resolver.answer(query('api.test'), 'udp');
     assert.equal(rcode(reply), 'NOERROR');
-    assert.deepEqual(h.fed, [[{ kind: 'port', set: 'bf4-port', element: '192.0.2.10/32,tcp:443', timeout: 30 }]]);
+    assert.deepEqual(h.fed, [[{ set: 'bf4-port', element: '192.0.2.10/32,tcp:443', timeout: 30 }]]);
   });
 
   it('clamps the timeout to the floor and the ceiling', async () => {

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
+import { INPUT_DEFAULTS } from '../../src/run/defaults.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const action = yaml.load(fs.readFileSync(path.join(root, 'action.yml'), 'utf8')) as {
@@ -28,6 +29,16 @@ describe('docs', () => {
   it('the README documents every input and output, and no other', () => {
     assert.deepEqual(tableNames('Inputs'), Object.keys(action.inputs));
     assert.deepEqual(tableNames('Outputs'), Object.keys(action.outputs));
+  });
+
+  it("action.yml's defaults are the code's (src/run/defaults.ts), input for input", () => {
+    const written = Object.fromEntries(
+      Object.entries(action.inputs)
+        .filter(([name]) => name !== 'run')
+        .map(([name, input]) => [name, input.default ?? '']),
+    );
+    assert.deepEqual(written, INPUT_DEFAULTS);
+    assert.equal(action.inputs.run.required, true);
   });
 
   it('the CLI has a flag for every input', () => {

@@ -9,16 +9,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { readRunSpec } from '../../src/inputs.js';
-import type { Log } from '../../src/log.js';
+import type { Log } from '../../src/run/log.js';
 import { DECISION_PREFIX } from '../../src/kubernetes/agent.js';
-import { NOT_READY_EXIT, renderPod } from '../../src/kubernetes/pod.js';
-import { deletePod, runPod, type PodApi } from '../../src/kubernetes/runtime.js';
-import { runInCluster } from '../../src/kubernetes/cluster.js';
-import { chooseRuntime } from '../../src/runtime.js';
+import { renderPod } from '../../src/kubernetes/pod.js';
+import { NOT_READY_EXIT } from '../../src/kubernetes/pod-layout.js';
+import { deletePod, runPod, type PodApi } from '../../src/kubernetes/pod-lifecycle.js';
+import { runKubernetes } from '../../src/kubernetes/runtime.js';
+import { chooseRuntime } from '../../src/choose-runtime.js';
 
 const spec = readRunSpec((n) => ({ run: 'make', grade: 'release', allowlist: 'example.com:443' })[n] ?? '', {
   workspace: os.tmpdir(),
-  allowlistSource: '--allow',
+  via: 'cli',
 });
 const rendered = renderPod({
   spec,
@@ -259,7 +260,7 @@ describe('the kubernetes runtime, end to end against the fake API', () => {
       podWith([ok, verified], [status('build', { running: {} })]),
       podWith([ok, verified], [status('build', { terminated: { exitCode: 3 } })]),
     ]);
-    const result = await runInCluster(
+    const result = await runKubernetes(
       podSpec,
       fakeLog(),
       { onStart: (h) => started.push(`${h.runtime} ${h.namespace} ${h.runId}`) },
@@ -275,7 +276,7 @@ describe('the kubernetes runtime, end to end against the fake API', () => {
   it('deletes the Pod when creating it was refused, and names the RBAC rule', async () => {
     const api = new FakeApi([podWith([], [])]);
     api.failures.createPod = forbidden;
-    await assert.rejects(runInCluster(podSpec, fakeLog(), {}, api, FAST), /verbs: \[create\]/);
+    await assert.rejects(runKubernetes(podSpec, fakeLog(), {}, api, FAST), /verbs: \[create\]/);
     assert.equal(api.calls.filter((c) => c.startsWith('delete')).length, 1);
   });
 });

@@ -11,12 +11,15 @@ describe('sandbox network', () => {
 
   it('reads the subnets as the rules print them, and a gateway for each', () => {
     assert.deepEqual(parseSubnets(bridge), ['172.17.0.0/16', 'fd00:d0c::/64']);
-    assert.deepEqual(parseGateways(bridge), ['172.17.0.1', 'fd00:d0c::1']);
+    assert.deepEqual(parseGateways(bridge, "Input 'network'"), ['172.17.0.1', 'fd00:d0c::1']);
     assert.deepEqual(parseSubnets({ ...bridge, IPAM: { Config: [{ Subnet: '10.9.8.7/24' }] } }), ['10.9.8.0/24']);
     assert.deepEqual(parseSubnets({ ...bridge, IPAM: { Config: null } }), []);
   });
 
   it('refuses a network without a namespace of its own', () => {
-    assert.throws(() => parseGateways({ ...bridge, Name: 'host', Driver: 'host' }), /Input 'network': 'host' uses the host driver/);
+    assert.throws(
+      () => parseGateways({ ...bridge, Name: 'host', Driver: 'host' }, "Input 'network'"),
+      /Input 'network': 'host' uses the host driver/,
+    );
   });
 });

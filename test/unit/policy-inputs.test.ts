@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatEntry } from '../../src/policy/allowlist.js';
-import { InputError, readRunSpec } from '../../src/inputs.js';
+import { readRunSpec } from '../../src/inputs.js';
 
 let ws: string;
 
@@ -23,7 +23,7 @@ function writePolicy(rel: string, text: string): void {
 
 function spec(inputs: Record<string, string>) {
   const all: Record<string, string> = { run: 'make', ...inputs };
-  return readRunSpec((name) => all[name] ?? '', { workspace: ws, allowlistSource: "input 'allowlist'" });
+  return readRunSpec((name) => all[name] ?? '', { workspace: ws, via: 'action' });
 }
 
 const POLICY = [
@@ -86,7 +86,6 @@ describe('readRunSpec with a policy file', () => {
 
   it('refuses a named file that does not exist', () => {
     assert.throws(() => spec({ policy: 'nope.yml' }), {
-      name: 'InputError',
       message: `Input 'policy' names 'nope.yml', which does not exist (${path.join(ws, 'nope.yml')}). Give a policy file's path relative to ${ws}, or leave it empty to use .github/buildfence.yml when it exists.`,
     });
   });
@@ -94,7 +93,6 @@ describe('readRunSpec with a policy file', () => {
   it('refuses a directory', () => {
     fs.mkdirSync(path.join(ws, 'dir'), { recursive: true });
     assert.throws(() => spec({ policy: 'dir' }), {
-      name: 'InputError',
       message: `Input 'policy': 'dir' is a directory (${path.join(ws, 'dir')}). Expected a policy file (YAML).`,
     });
   });
@@ -102,7 +100,6 @@ describe('readRunSpec with a policy file', () => {
   it('refuses an unknown grade, listing the known ones', () => {
     writePolicy('policies/ci.yml', POLICY);
     assert.throws(() => spec({ policy: 'policies/ci.yml', grade: 'relaese' }), {
-      name: 'InputError',
       message:
         "Input 'grade' has unknown grade 'relaese'. Known grades: base, dev, nightly, release (the policy file policies/ci.yml and the built-in grades).",
     });
@@ -113,7 +110,7 @@ describe('readRunSpec with a policy file', () => {
     assert.throws(
       () => spec({ policy: 'policies/bad.yml', grade: 'dev' }),
       (err: unknown) => {
-        assert.ok(err instanceof InputError);
+        assert.ok(err instanceof Error);
         assert.equal(err.message, "policies/bad.yml:3:11: grades.release.mode: expected one of 'block', 'audit', found 'blok'.");
         return true;
       },

@@ -13,7 +13,7 @@ import { loadYaml, YamlError } from '../../src/policy/yaml.js';
 
 const F = '.github/buildfence.yml';
 const lines = (...l: string[]) => l.join('\n') + '\n';
-const grade = (policy: Policy, name: string) => gradeOf(policy, name);
+const grade = (policy: Policy, name: string) => gradeOf(policy, name, "Input 'grade'");
 const allow = (policy: Policy, name: string) => grade(policy, name).allow.map(formatEntry);
 const deny = (policy: Policy, name: string) => grade(policy, name).deny.map(formatEntry);
 
@@ -152,12 +152,12 @@ describe('policy file: grades and extends', () => {
 
   it('an unknown grade is an error that lists the known ones', () => {
     const p = parsePolicy(ISSUE_EXAMPLE, F);
-    assert.throws(() => gradeOf(p, 'relase'), {
+    assert.throws(() => gradeOf(p, 'relase', "Input 'grade'"), {
       message: `Input 'grade' has unknown grade 'relase'. Known grades: base, dev, release (the policy file ${F} and the built-in grades).`,
     });
-    assert.throws(() => gradeOf(builtinPolicy(), 'base'), {
+    assert.throws(() => gradeOf(builtinPolicy(), 'base', '--grade'), {
       message:
-        "Input 'grade' has unknown grade 'base'. Known grades: dev, release (built in; a policy file (.github/buildfence.yml) can add more).",
+        "--grade has unknown grade 'base'. Known grades: dev, release (built in; a policy file (.github/buildfence.yml) can add more).",
     });
   });
 });

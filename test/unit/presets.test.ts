@@ -6,6 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { AllowlistError, formatEntry, parseAllowlist, parseEntry, parseItem } from '../../src/policy/allowlist.js';
 import { PRESETS, presetNames } from '../../src/policy/presets.js';
 import schema from '../../schema/buildfence-policy.schema.json' with { type: 'json' };
+import { listInput } from '../../src/inputs.js';
+
+const allowItems = (value: string) => listInput(value, { commas: true, comments: true });
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const REQUIRED = ['github', 'npm', 'pypi', 'maven-central', 'gradle', 'docker-hub', 'debian', 'ubuntu', 'rubygems', 'crates', 'go-proxy'];
@@ -34,7 +37,7 @@ describe('presets', () => {
   }
 
   it('are written preset:NAME in the allowlist input, case-insensitively, and expanded in place', () => {
-    const entries = parseAllowlist('10.0.0.1\npreset:crates, PRESET:Go-Proxy # tools', "input 'allowlist'");
+    const entries = parseAllowlist(allowItems('10.0.0.1\npreset:crates, PRESET:Go-Proxy # tools'), "input 'allowlist'");
     assert.deepEqual(entries.map(formatEntry), [
       '10.0.0.1/32',
       'tcp://index.crates.io:443',
@@ -51,13 +54,13 @@ describe('presets', () => {
 
   it('keep an entry once when a preset and an entry overlap', () => {
     assert.deepEqual(
-      parseAllowlist('registry.npmjs.org:443, preset:npm', '--allow').map((e) => e.text),
+      parseAllowlist(allowItems('registry.npmjs.org:443, preset:npm'), '--allow').map((e) => e.text),
       ['registry.npmjs.org:443', 'preset:npm'],
     );
   });
 
   it('an unknown preset is an error that lists the known ones, in the input too', () => {
-    assert.throws(() => parseAllowlist('preset:maven', "input 'allowlist'"), {
+    assert.throws(() => parseAllowlist(allowItems('preset:maven'), "input 'allowlist'"), {
       name: 'AllowlistError',
       message:
         "Invalid entry 'preset:maven' in input 'allowlist': unknown preset 'maven'; known presets: crates, debian, docker-hub, github, go-proxy, gradle, maven-central, npm, pypi, rubygems, ubuntu. " +

@@ -8,11 +8,14 @@ import addFormats from 'ajv-formats';
 import { renderRuleset } from '../../src/firewall/ruleset.js';
 import { aggregateDenied, suggestAllowlist } from '../../src/report/evidence.js';
 import { parseMarkLine, parseNflogLine, type LoggedPacket } from '../../src/report/nflog.js';
-import { verdictOf } from '../../src/report/outcome.js';
+import { verdictOf } from '../../src/report/verdict.js';
 import { buildRecord, type RunFacts } from '../../src/report/record.js';
 import { SUMMARY_CAP, TEXT_CAP, annotations, renderSummary, textSummary } from '../../src/report/summary.js';
 import { parseAllowlist } from '../../src/policy/allowlist.js';
-import type { RunSpec } from '../../src/spec.js';
+import type { RunSpec } from '../../src/run/spec.js';
+import { listInput } from '../../src/inputs.js';
+
+const allowItems = (value: string) => listInput(value, { commas: true, comments: true });
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -121,14 +124,14 @@ describe('evidence', () => {
       new Map([['192.0.2.1', new Set(['api.test'])]]),
     );
     assert.deepEqual(suggestAllowlist(denied), ['192.0.2.2:8080', 'api.test:443', 'udp://[2001:db8::1]:53']);
-    for (const entry of suggestAllowlist(denied)) assert.doesNotThrow(() => parseAllowlist(entry, 'suggestion'));
+    for (const entry of suggestAllowlist(denied)) assert.doesNotThrow(() => parseAllowlist(allowItems(entry), 'suggestion'));
   });
 });
 
 const spec = {
   grade: 'release',
   mode: 'block',
-  allow: parseAllowlist('api.test:443, 10.0.0.0/8', 'x'),
+  allow: parseAllowlist(allowItems('api.test:443, 10.0.0.0/8'), 'x'),
   deny: [],
   failOnDenied: false,
   image: 'ubuntu:24.04',

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderRuleset, setMembers } from '../../src/firewall/ruleset.js';
-import type { AddressEntry, Protocol } from '../../src/types.js';
+import type { AddressEntry, Protocol } from '../../src/run/entry.js';
 
 const base = { deny: [], resolver: { address: '172.18.0.1', port: 40000 } };
 
@@ -192,7 +192,7 @@ describe('renderRuleset', () => {
       '-A OUTPUT -p tcp -m tcp --dport 8000:8100 -m set --match-set bf4-tcp-8000-8100 dst -j ACCEPT',
     ]);
     assert.deepEqual(setMembers(4, '192.0.2.1/32', ['tcp'], { from: 8000, to: 8100 }), [
-      { kind: 'range', set: 'bf4-tcp-8000-8100', element: '192.0.2.1/32' },
+      { set: 'bf4-tcp-8000-8100', element: '192.0.2.1/32' },
     ]);
   });
 

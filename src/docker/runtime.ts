@@ -1,47 +1,36 @@
-// The one orchestration behind the action and the CLI: up, seal, verify, run, down.
-import { randomBytes } from 'node:crypto';
+// The Docker runtime: up, seal, verify, run, down. The holder and the build are containers; the
+// resolver, the set feed and the denied-attempt reader run in this process.
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildCreateArgs, holderConfig, resourceNames, runnerEnvNames, type ResourceNames, type RunIdentity } from './docker/args.js';
-import { docker, lastLine } from './docker/cli.js';
-import { attach, createContainer, inspectContainer, killContainer, ping, startContainer, waitExit } from './docker/engine.js';
-import { ensureHolderImage } from './docker/holder-image.js';
-import { containerAddresses, inspectSandboxNetwork } from './docker/network.js';
-import { SetFeed } from './dns/feed.js';
-import { Resolver } from './dns/resolver.js';
-import { DRAIN_MS, DeniedReader } from './report/reader.js';
-import { drainMark, pickMarkPort, type DrainMark } from './report/drain-mark.js';
-import type { RunFacts } from './report/record.js';
-import { Forwarder, hostResolvers } from './dns/upstream.js';
-import { findLeftovers, processAlive, removeLeftovers, removeRun } from './docker/resources.js';
-import { verifyReadback, writeRuleFiles } from './firewall/load.js';
-import { HolderOutput, holderCommand } from './docker/holder.js';
-import { renderRuleset, staticMembers } from './firewall/ruleset.js';
-import type { Log } from './log.js';
-import { CANCEL_DEADLINE_MS, onCancel } from './cancel.js';
-import type { RunSpec } from './spec.js';
+import { buildCreateArgs, holderConfig, resourceNames, type ResourceNames } from './containers.js';
+import { docker, lastLine } from './cli.js';
+import { attach, createContainer, inspectContainer, killContainer, ping, startContainer, waitExit } from './engine.js';
+import { ensureHolderImage } from './holder-image.js';
+import { containerAddresses, inspectSandboxNetwork } from './network.js';
+import { openSetFeed } from './set-feed.js';
+import type { SetFeed } from '../dns/feed.js';
+import { Resolver } from '../dns/resolver.js';
+import { resolverSettings } from '../dns/settings.js';
+import { DRAIN_MS, DeniedReader } from '../report/reader.js';
+import { drainMark, pickMarkPort, type DrainMark } from '../report/drain-mark.js';
+import type { RunResult } from '../report/record.js';
+import { Forwarder, upstreamsFor } from '../dns/upstream.js';
+import { findLeftovers, processAlive, removeLeftovers, removeRun } from './resources.js';
+import { ruleFileTexts, RULE_FILES } from '../firewall/rule-files.js';
+import { verifyReadback } from '../firewall/verify.js';
+import { HolderOutput, holderCommand } from './holder.js';
+import { renderRuleset, staticMembers, type Ruleset } from '../firewall/ruleset.js';
+import { runnerEnvNames, SCRIPT_NAME, scriptText } from '../run/build.js';
+import { newRunId, type RunHandle, type RunHooks, type RunIdentity } from '../run/identity.js';
+import type { Log } from '../run/log.js';
+import { CANCEL_DEADLINE_MS, onCancel } from '../run/cancel.js';
+import { inputLabel, type RunSpec } from '../run/spec.js';
 
-export interface RunHandle {
-  runId: string;
-  /** Where the run's resources live: Docker (the default) or a Pod in a namespace. */
-  runtime?: 'docker' | 'kubernetes';
-  namespace?: string;
-}
-
-export interface SandboxHooks {
-  /** Called before anything is created, so a post step can clean up even if this process dies. */
-  onStart?(run: RunHandle): void;
-}
-
-export interface RunResult extends RunHandle, RunFacts {}
-
-const SCRIPT_NAME = 'script.sh';
-
-export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = {}): Promise<RunResult> {
+export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): Promise<RunResult> {
   await ping();
-  const id: RunIdentity = { runId: randomBytes(6).toString('hex'), pid: process.pid, host: os.hostname() };
-  const handle: RunHandle = { runId: id.runId };
+  const id: RunIdentity = { runId: newRunId(), pid: process.pid, host: os.hostname() };
+  const handle: RunHandle = { runId: id.runId, runtime: 'docker' };
   const names = resourceNames(id.runId);
   hooks.onStart?.(handle);
 
@@ -70,20 +59,17 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
       // Independent steps side by side; each one ends before the run goes on (or unwinds).
       const [, imageId, dirs, { name: network, gateways, subnets }] = await settled([
         sweep(id, log),
-        step(() => ensureHolderImage(spec.holderImage, spec.pull, log)),
+        step(() => ensureHolderImage(spec, log)),
         prepareDirs(tmp, spec),
-        inspectSandboxNetwork(spec.network),
+        inspectSandboxNetwork(spec.network, inputLabel(spec.via, 'network')),
       ] as const);
       holderImageId = imageId;
       const gateway4 = gateways.find((g) => !g.includes(':'));
       if (!gateway4) throw new Error(`Docker network '${network}' has no IPv4 gateway, where buildfence's resolver must listen.`);
 
-      dns.forwarder = new Forwarder(spec.dns.upstreams ?? (await hostResolvers()));
+      dns.forwarder = new Forwarder(await upstreamsFor(spec));
       const resolver = new Resolver({
-        ...spec.dns,
-        mode: spec.mode,
-        allow: spec.allow,
-        deny: spec.deny,
+        ...resolverSettings(spec),
         forwarder: dns.forwarder,
         onWarning: (m) => log.warning(m),
       });
@@ -124,7 +110,7 @@ export async function runSandbox(spec: RunSpec, log: Log, hooks: SandboxHooks = 
               containerAddresses(names.holder),
               holder.loaded.then((readback) => verifyReadback(rules, readback)),
               reader.listening(),
-              SetFeed.open(names.holder).then((f) => (dns.feed = f)),
+              openSetFeed(names.holder).then((f) => (dns.feed = f)),
             ] as const),
           ),
         step(() => createBuild(spec, id, tmp)),
@@ -188,10 +174,19 @@ async function prepareDirs(tmp: string, spec: RunSpec): Promise<{ rules: string;
   const script = path.join(tmp, 'script');
   await fs.mkdir(rules, { mode: 0o755 });
   await fs.mkdir(script, { mode: 0o755 });
-  await fs.writeFile(path.join(script, SCRIPT_NAME), spec.run.endsWith('\n') ? spec.run : `${spec.run}\n`, { mode: 0o644 });
+  await fs.writeFile(path.join(script, SCRIPT_NAME), scriptText(spec.run), { mode: 0o644 });
   const envFile = path.join(tmp, 'env');
   await fs.writeFile(envFile, spec.env.map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
   return { rules, script, envFile };
+}
+
+async function writeRuleFiles(dir: string, rules: Ruleset): Promise<void> {
+  const texts = ruleFileTexts(rules);
+  await Promise.all(
+    (Object.keys(RULE_FILES) as Array<keyof typeof RULE_FILES>).map((k) =>
+      fs.writeFile(path.join(dir, RULE_FILES[k]), texts[k], { mode: 0o644 }),
+    ),
+  );
 }
 
 async function holderStep(image: string, fn: () => Promise<unknown>): Promise<void> {
@@ -206,7 +201,6 @@ async function createBuild(spec: RunSpec, id: RunIdentity, tmp: string): Promise
       id,
       spec,
       scriptDir: path.join(tmp, 'script'),
-      scriptName: SCRIPT_NAME,
       envFile: path.join(tmp, 'env'),
       passedEnv: runnerEnvNames(process.env),
     }),

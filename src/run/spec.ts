@@ -1,8 +1,33 @@
 // The validated description of one fenced run, built from action inputs or CLI flags.
-import type { Upstream } from './dns/upstream.js';
-import type { Entry, Mode } from './types.js';
+import type { Entry, Mode } from './entry.js';
+
+/** The runtimes that carry a fence; `auto` picks one (src/choose-runtime.ts). */
+export type RuntimeName = 'docker' | 'kubernetes';
+export type RuntimeChoice = 'auto' | RuntimeName;
+
+/** A DNS server: where allowed names are resolved. */
+export interface Upstream {
+  address: string;
+  port: number;
+}
+
+/** Where the run's settings came from: action inputs, or the CLI's flags. */
+export type InputVia = 'action' | 'cli';
+
+/** CLI flags whose name differs from the action input's. */
+const FLAG_OF: Record<string, string> = { allowlist: '--allow', run: "the command after '--'" };
+
+/**
+ * How a message names an input: "Input 'network'" in the action ("input 'network'" inside a
+ * sentence), "--network" in the CLI.
+ */
+export function inputLabel(via: InputVia, name: string, inSentence = false): string {
+  return via === 'action' ? `${inSentence ? 'input' : 'Input'} '${name}'` : (FLAG_OF[name] ?? `--${name}`);
+}
 
 export interface RunSpec {
+  /** For messages: they name the input in the action and the flag in the CLI. */
+  via: InputVia;
   grade: string;
   mode: Mode;
   /** What the build may reach: the grade's policy (when there is one) plus the allowlist input. */
@@ -26,7 +51,7 @@ export interface RunSpec {
   dockerOptions: string[];
   pull: 'missing' | 'never';
   /** Where the fence runs: `auto` picks kubernetes on a Kubernetes-mode runner without Docker. */
-  runtime: 'auto' | 'docker' | 'kubernetes';
+  runtime: RuntimeChoice;
   /** The kubernetes runtime's verifier and resolver image. */
   agentImage: string;
   dns: {

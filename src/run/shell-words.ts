@@ -9,9 +9,8 @@ interface Variable {
 
 const isVariable = (word: object): word is Variable => 'variable' in word;
 
-/** Every problem is reported, not just the first; `input` is the input's name, for messages. */
-export function splitWords(value: string, input: string): string[] {
-  const label = `Input '${input}'`;
+/** Every problem is reported, not just the first; `label` names the input or flag in messages. */
+export function splitWords(value: string, label: string): string[] {
   const problems = scanQuotes(value, label);
   const words: string[] = [];
   for (const word of parse(value, (name): Variable => ({ variable: name }))) {

@@ -1,10 +1,5 @@
-// Whether a run passes, and where its record goes: shared by the action and the CLI.
-import * as fs from 'node:fs/promises';
+// Whether a run passes: shared by the action and the CLI. Pure.
 import type { EvidenceRecord } from './record.js';
-
-export async function writeRecord(record: EvidenceRecord, file: string): Promise<void> {
-  await fs.writeFile(file, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
-}
 
 /** Why the step fails, or undefined when it passes. */
 export function verdictOf(record: EvidenceRecord, failOnDenied: boolean): string | undefined {

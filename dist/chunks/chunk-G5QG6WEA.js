@@ -3,14 +3,14 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   annotations,
   buildRecord,
-  deleteRunPod,
+  cleanupRun,
+  isRunId,
   readRunSpec,
-  removeRun,
   renderSummary,
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-AIYFADI4.js";
+} from "./chunk-JNQJKAXH.js";
 import {
   __commonJS,
   __require,
@@ -19722,44 +19722,58 @@ function actionLog() {
 var RUN_ID = "run-id";
 var RUNTIME = "runtime";
 var NAMESPACE = "namespace";
-function saveRun(run) {
-  saveState(RUN_ID, run.runId);
-  saveState(RUNTIME, run.runtime ?? "docker");
-  if (run.namespace) saveState(NAMESPACE, run.namespace);
+function saveRun(store, run) {
+  store.saveState(RUN_ID, run.runId);
+  store.saveState(RUNTIME, run.runtime);
+  if (run.namespace) store.saveState(NAMESPACE, run.namespace);
 }
-function savedRun() {
-  const runId = getState(RUN_ID);
-  if (!/^[0-9a-f]{12}$/.test(runId)) return void 0;
+function savedRun(store) {
+  const runId = store.getState(RUN_ID);
+  if (!isRunId(runId)) return void 0;
   return {
     runId,
-    runtime: getState(RUNTIME) === "kubernetes" ? "kubernetes" : "docker",
-    namespace: getState(NAMESPACE) || void 0
+    runtime: store.getState(RUNTIME) === "kubernetes" ? "kubernetes" : "docker",
+    namespace: store.getState(NAMESPACE) || void 0
   };
 }
 
 // src/action.ts
-async function runAction() {
-  const spec = readRunSpec((name) => getInput(name), {
-    workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
-    allowlistSource: "input 'allowlist'"
-  });
-  const result = await runFenced(spec, actionLog(), { onStart: saveRun });
-  const record = buildRecord(spec, result);
-  const reportPath = path.join(process.env.RUNNER_TEMP || os5.tmpdir(), `buildfence-report-${result.runId}.json`);
-  await writeRecord(record, reportPath);
-  setOutput("exit-code", String(record.exitCode));
-  setOutput("denied", String(record.deniedTotal));
-  setOutput("report", reportPath);
-  for (const message of annotations(record)) warning(message, { title: "buildfence" });
-  if (process.env.GITHUB_STEP_SUMMARY) await summary.addRaw(renderSummary(record)).write();
-  const failure = verdictOf(record, spec.failOnDenied);
-  if (failure) setFailed(failure);
+function realDeps() {
+  return {
+    core: {
+      getInput: (name) => getInput(name),
+      setOutput: (name, value) => setOutput(name, value),
+      warning: (message, properties) => warning(message, properties),
+      setFailed: (message) => setFailed(message),
+      saveState: (name, value) => saveState(name, value),
+      getState: (name) => getState(name),
+      ...process.env.GITHUB_STEP_SUMMARY ? { writeSummary: async (html) => void await summary.addRaw(html).write() } : {}
+    },
+    log: actionLog(),
+    run: runFenced,
+    cleanup: cleanupRun,
+    env: process.env
+  };
 }
-async function cleanupAction() {
-  const run = savedRun();
+async function runAction(deps = realDeps()) {
+  const { core: c, env } = deps;
+  const spec = readRunSpec((name) => c.getInput(name), { workspace: env.GITHUB_WORKSPACE || process.cwd(), via: "action" });
+  const result = await deps.run(spec, deps.log, { onStart: (run) => saveRun(c, run) });
+  const record = buildRecord(spec, result);
+  const reportPath = path.join(env.RUNNER_TEMP || os5.tmpdir(), `buildfence-report-${result.runId}.json`);
+  await writeRecord(record, reportPath);
+  c.setOutput("exit-code", String(record.exitCode));
+  c.setOutput("denied", String(record.deniedTotal));
+  c.setOutput("report", reportPath);
+  for (const message of annotations(record)) c.warning(message, { title: "buildfence" });
+  await c.writeSummary?.(renderSummary(record));
+  const failure = verdictOf(record, spec.failOnDenied);
+  if (failure) c.setFailed(failure);
+}
+async function cleanupAction(deps = realDeps()) {
+  const run = savedRun(deps.core);
   if (!run) return;
-  const problems = run.runtime === "kubernetes" ? [await deleteRunPod(run.runId, run.namespace ?? "default")].filter((p) => p !== void 0) : await removeRun(run.runId);
-  for (const problem of problems) warning(`buildfence cleanup: ${problem}`);
+  for (const problem of await deps.cleanup(run)) deps.core.warning(`buildfence cleanup: ${problem}`);
 }
 
 export {

@@ -1,0 +1,107 @@
+// The resolver's evidence: every DNS decision counted, per name, type and verdict, in bounded
+// memory. Past DECISION_LIMIT names, new names count in folded rows under their domain.
+
+export interface DnsDecision {
+  name: string;
+  type: string;
+  /** What the policy says; in audit mode a refused name is still forwarded. */
+  verdict: 'allowed' | 'refused';
+  forwarded: boolean;
+  addresses: string[];
+  count: number;
+  first: string;
+  last: string;
+  /** A row for many names: once the log is full, new names count under `*.` and their last two labels (then under `*`). */
+  folded?: true;
+}
+
+/** The decision one query got: what a row is keyed and described by. */
+export interface Decided {
+  name: string;
+  type: string;
+  verdict: DnsDecision['verdict'];
+  forwarded: boolean;
+}
+
+/** A decision as it is counted; `DnsDecision` is what it reads as. */
+export interface Tally extends Decided {
+  addresses: Set<string>;
+  count: number;
+  first: number;
+  last: number;
+  folded?: true;
+}
+
+/**
+ * Distinct names the decision log keeps one by one, then rows of folded names it keeps: a build
+ * that tunnels data through names asks millions, and the log is held in memory, written to the
+ * record and summarized. What is folded is still counted, under the domain it went to.
+ */
+export const DECISION_LIMIT = 10_000;
+export const FOLDED_LIMIT = 1_000;
+
+export class DecisionLog {
+  private readonly rows = new Map<string, Tally>();
+  private foldedRows = 0;
+
+  /** The row `decided` counts in, made on first use; callers may keep it for the next query of the same bytes. */
+  row(decided: Decided, now: number): Tally {
+    return this.rows.get(keyOf(decided, decided.name)) ?? this.newRow(decided, now);
+  }
+
+  /** Counts one more query in `row`, with the addresses it was answered with. */
+  count(row: Tally, now: number, addresses: ReadonlyArray<{ address: string }>): void {
+    row.count++;
+    row.last = now;
+    for (const a of addresses) row.addresses.add(a.address);
+  }
+
+  decisions(): DnsDecision[] {
+    return [...this.rows.values()].map(asDecision);
+  }
+
+  /** A new row for the name, or, once the log is full, the row its name folds into. */
+  private newRow(decided: Decided, now: number): Tally {
+    const row = (name: string, folded: boolean): Tally => ({
+      ...decided,
+      name,
+      addresses: new Set(),
+      count: 0,
+      first: now,
+      last: now,
+      ...(folded ? { folded: true as const } : {}),
+    });
+    if (this.rows.size < DECISION_LIMIT) {
+      const t = row(decided.name, false);
+      this.rows.set(keyOf(decided, decided.name), t);
+      return t;
+    }
+    const folded = (domain: string) => `${keyOf(decided, domain)} folded`;
+    const domain = `*.${decided.name.split('.').slice(-2).join('.')}`;
+    const found = this.rows.get(folded(domain)) ?? (this.foldedRows >= FOLDED_LIMIT ? this.rows.get(folded('*')) : undefined);
+    if (found) return found;
+    const name = this.foldedRows < FOLDED_LIMIT ? domain : '*';
+    const t = row(name, true);
+    this.rows.set(folded(name), t);
+    this.foldedRows++;
+    return t;
+  }
+}
+
+function keyOf(d: Decided, name: string): string {
+  return `${d.verdict} ${d.type} ${name}`;
+}
+
+export function asDecision(t: Tally): DnsDecision {
+  return {
+    name: t.name,
+    type: t.type,
+    verdict: t.verdict,
+    forwarded: t.forwarded,
+    addresses: [...t.addresses],
+    count: t.count,
+    first: new Date(t.first).toISOString(),
+    last: new Date(t.last).toISOString(),
+    ...(t.folded ? { folded: true as const } : {}),
+  };
+}
