@@ -1,0 +1,219 @@
+// The name checker: the nat rule sends every TCP connection to an address that only a name entry
+// opened here. It reads the connection's first bytes (a TLS ClientHello, HTTP request heads),
+// lets it through only when the name they carry is allowed on its port, and then connects to the
+// connection's original destination itself and relays. It runs outside the build's network
+// namespace (Docker: on the host, beside the resolver; a Pod: as the resolver's user), so the
+// build cannot reach the checker's own way out.
+import * as net from 'node:net';
+import type { Mode } from '../types.js';
+import { ConnectionCheck, type NamePolicy, type WireReason } from './check.js';
+import { WireDecisionLog, type WireDecision } from './decision-log.js';
+import type { Destination, DestinationBook } from './destinations.js';
+
+export interface CheckerOptions {
+  mode: Mode;
+  allows: NamePolicy;
+  /** Where each connection was going (the NFLOG lines of their first packets). */
+  destinations: DestinationBook;
+  /** The names the resolver gave an address for (the report shows them beside a refusal). */
+  namesOf(address: string): Iterable<string>;
+  /** Addresses the checker never connects to (metadata, the Docker host): the nat rule leaves them to the filter. */
+  guarded(address: string): boolean;
+  /** How long a connection may stay silent before it is refused as opaque (ms). */
+  firstBytesMs?: number;
+  /** How long to wait for a connection's destination line (ms). */
+  destinationMs?: number;
+  /** Connections still being checked, at most; past it the oldest is refused to make room. */
+  maxPending?: number;
+  /** How the checker reaches a destination (tests replace it). */
+  connect?(destination: Destination): net.Socket;
+  onWarning?(message: string): void;
+  /** Every refusal as it is counted (a Pod's resolver prints them for the runtime). */
+  onDecision?(decision: WireDecision): void;
+}
+
+export const FIRST_BYTES_MS = 5_000;
+const DESTINATION_MS = 2_000;
+const MAX_PENDING = 512;
+const CONNECT_MS = 30_000;
+
+interface Pending {
+  socket: net.Socket;
+  refuse(reason: WireReason, detail: string): void;
+}
+
+export class Checker {
+  private readonly log = new WireDecisionLog();
+  private readonly servers: net.Server[] = [];
+  private readonly sockets = new Set<net.Socket>();
+  /** Connections not decided yet, oldest first. */
+  private readonly pending = new Set<Pending>();
+  private clients = new Set<string>();
+  private serving = false;
+
+  constructor(private readonly options: CheckerOptions) {}
+
+  /** Listens on every address (one port for all: `port`, or a free one); returns the port. */
+  async listen(addresses: string[], port = 0): Promise<number> {
+    let bound = port;
+    for (const address of addresses) {
+      const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (err) => reject(new Error(`Cannot start the name checker on ${address}: ${err.message}`)));
+        server.listen(bound, address, () => resolve());
+      });
+      server.on('error', (err) => this.options.onWarning?.(`name checker: ${err.message}`));
+      this.servers.push(server);
+      bound = (server.address() as net.AddressInfo).port;
+    }
+    return bound;
+  }
+
+  /** Starts checking: only connections from the holder's addresses are served. */
+  serve(clients: string[]): void {
+    this.clients = new Set(clients);
+    this.serving = true;
+  }
+
+  decisionLog(): WireDecision[] {
+    return this.log.decisions();
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+
+  private accept(client: net.Socket): void {
+    const source = (client.remoteAddress ?? '').replace(/^::ffff:/, '');
+    if (!this.serving || !this.clients.has(source)) {
+      client.destroy();
+      return;
+    }
+    this.track(client);
+    const sourcePort = client.remotePort ?? 0;
+    const block = this.options.mode === 'block';
+    let destination: Destination | undefined;
+    let decided = false;
+    const held: Buffer[] = [];
+    const settle = () => {
+      decided = true;
+      clearTimeout(firstBytes);
+      this.pending.delete(pending);
+    };
+    const refuse = (reason: WireReason, detail: string, name?: string) => {
+      if (decided) return;
+      settle();
+      if (!destination) return void client.resetAndDestroy();
+      this.record({ reason, detail, name, ...destination }, block);
+      if (block) return void client.resetAndDestroy();
+      // Audit mode: recorded, and let through unchecked from here on.
+      client.removeAllListeners('data');
+      this.relay(client, destination, Buffer.concat(held), true);
+    };
+    const firstBytes = setTimeout(
+      () => refuse('opaque', 'the client sent nothing to read a name from'),
+      this.options.firstBytesMs ?? FIRST_BYTES_MS,
+    );
+    const pending: Pending = { socket: client, refuse };
+    this.admit(pending);
+    client.on('end', () => refuse('opaque', 'the client closed before sending a name'));
+
+    void this.options.destinations.take(source, sourcePort, this.options.destinationMs ?? DESTINATION_MS).then((d) => {
+      if (decided) return;
+      if (!d || this.options.guarded(d.address)) {
+        settle();
+        this.options.onWarning?.(
+          d
+            ? `name checker: a connection to guarded address ${d.address} reached the checker; refused`
+            : `name checker: no destination was logged for the connection from port ${sourcePort}; refused`,
+        );
+        return void client.resetAndDestroy();
+      }
+      destination = d;
+      const check = new ConnectionCheck(d.port, this.options.allows);
+      const first = (chunk: Buffer) => {
+        held.push(chunk);
+        const step = check.push(chunk);
+        if (step.kind === 'more') return;
+        if (step.kind === 'refused') return refuse(step.reason, step.detail, step.name);
+        settle();
+        client.off('data', first);
+        const upstream = this.relay(client, d, step.forward, false);
+        // TLS: the rest is encrypted and passes as it is; HTTP: every further request head is checked.
+        client.on('data', (more: Buffer) => this.further(client, upstream, check, d, more));
+      };
+      client.on('data', first);
+      client.resume();
+    });
+  }
+
+  /** Bytes after the first pass: what the check lets through goes on, a refused request ends the connection (block). */
+  private further(client: net.Socket, upstream: net.Socket, check: ConnectionCheck, d: Destination, chunk: Buffer): void {
+    const step = check.push(chunk);
+    if (step.kind === 'more') return;
+    if (step.kind === 'pass') {
+      if (step.forward.length > 0 && !upstream.write(step.forward)) {
+        client.pause();
+        upstream.once('drain', () => client.resume());
+      }
+      return;
+    }
+    this.record({ reason: step.reason, detail: step.detail, name: step.name, ...d }, this.options.mode === 'block');
+    client.removeAllListeners('data');
+    if (this.options.mode === 'block') {
+      client.resetAndDestroy();
+      upstream.destroy();
+      return;
+    }
+    upstream.write(chunk);
+    client.pipe(upstream);
+  }
+
+  /** Connects to the destination, sends what the check let through, and relays both ways. */
+  private relay(client: net.Socket, destination: Destination, first: Buffer, unchecked: boolean): net.Socket {
+    const upstream =
+      this.options.connect?.(destination) ?? net.connect({ host: destination.address, port: destination.port, noDelay: true });
+    this.track(upstream);
+    upstream.setTimeout(CONNECT_MS, () => upstream.destroy());
+    upstream.once('connect', () => upstream.setTimeout(0));
+    if (first.length > 0) upstream.write(first);
+    upstream.pipe(client);
+    if (unchecked) client.pipe(upstream);
+    client.on('end', () => upstream.end());
+    upstream.on('error', () => client.resetAndDestroy());
+    client.on('error', () => upstream.destroy());
+    client.on('close', () => upstream.destroy());
+    client.resume();
+    return upstream;
+  }
+
+  private record(d: { reason: WireReason; detail: string; name?: string; address: string; port: number }, enforced: boolean): void {
+    const row = this.log.record({
+      ...(d.name !== undefined ? { name: d.name } : {}),
+      address: d.address,
+      port: d.port,
+      learnedFor: d.address ? [...this.options.namesOf(d.address)] : [],
+      reason: d.reason,
+      detail: d.detail,
+      enforced,
+    });
+    this.options.onDecision?.(row);
+  }
+
+  /** A new connection to check; past the bound the oldest undecided one is refused, so a flood of silent ones cannot crowd out the rest. */
+  private admit(p: Pending): void {
+    const limit = this.options.maxPending ?? MAX_PENDING;
+    while (this.pending.size >= limit) {
+      const oldest = this.pending.values().next().value as Pending;
+      oldest.refuse('opaque', 'the client sent nothing while newer connections waited');
+    }
+    this.pending.add(p);
+  }
+
+  private track(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => undefined);
+  }
+}
