@@ -5,7 +5,7 @@
 // namespace (Docker: on the host, beside the resolver; a Pod: as the resolver's user), so the
 // build cannot reach the checker's own way out.
 import * as net from 'node:net';
-import type { Mode } from '../types.js';
+import type { Mode } from '../run/entry.js';
 import { ConnectionCheck, type NamePolicy, type WireReason } from './check.js';
 import { WireDecisionLog, type WireDecision } from './decision-log.js';
 import type { Destination, DestinationBook } from './destinations.js';

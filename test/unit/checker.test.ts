@@ -43,7 +43,7 @@ async function startChecker(entries: string, options: Partial<CheckerOptions> = 
   const warnings: string[] = [];
   const checker = new Checker({
     mode: 'block',
-    allows: namePolicy(parseAllowlist(entries, 'test'), []),
+    allows: namePolicy(parseAllowlist([entries], 'test'), []),
     destinations: book,
     namesOf: () => ['npm.registry.test'],
     guarded: () => false,
