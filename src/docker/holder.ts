@@ -10,7 +10,7 @@ import { NFLOG_GROUP } from '../firewall/ruleset.js';
 import { attach, waitExit } from './engine.js';
 
 /** The denied-attempt reader: the refused, the audited and the end-of-run mark's groups. */
-export const READER_COMMAND = readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.mark]);
+export const READER_COMMAND = readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.mark, NFLOG_GROUP.wire]);
 
 /** The holder container's entrypoint and command. */
 export function holderCommand(): { entrypoint: string[]; cmd: string[] } {

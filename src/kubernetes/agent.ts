@@ -28,6 +28,8 @@ export function podVerify(readbackFile: string, env: NodeJS.ProcessEnv = process
 
 /** One line of the resolver's log: a DNS decision as it stands now (the last line per name, type and verdict wins). */
 export const DECISION_PREFIX = 'buildfence-dns ';
+/** One line of the resolver's log: a name check refusal as it stands now (the last line per row wins). */
+export const WIRE_PREFIX = 'buildfence-wire ';
 
 /**
  * Runs the resolver until SIGTERM: the nat rule sends every DNS packet of the Pod here. When it

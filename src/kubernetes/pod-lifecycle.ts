@@ -3,11 +3,12 @@
 // deletes the Pod. The API is behind PodApi (client.ts adapts @kubernetes/client-node), so this
 // logic is tested with a fake.
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import type { WireDecision } from '../wire/decision-log.js';
 import type { DnsDecision } from '../dns/decision-log.js';
 import type { Log } from '../run/log.js';
 import type { RunFacts } from '../report/record.js';
 import { parseNflogLine, type LoggedPacket } from '../report/nflog.js';
-import { DECISION_PREFIX } from './agent.js';
+import { DECISION_PREFIX, WIRE_PREFIX } from './agent.js';
 import { CONTAINER, NOT_READY_EXIT } from './pod-layout.js';
 import type { RenderedPod } from './pod.js';
 
@@ -94,6 +95,7 @@ export async function runPod(
       .filter((p): p is LoggedPacket => p !== undefined),
     dns: decisions,
     namesOf: namesOf(decisions),
+    wire: readWireDecisions(resolver),
   };
 }
 
@@ -115,6 +117,17 @@ export function readDecisions(logText: string): DnsDecision[] {
     if (!line.startsWith(DECISION_PREFIX)) continue;
     const d = JSON.parse(line.slice(DECISION_PREFIX.length)) as DnsDecision;
     byKey.set(`${d.verdict} ${d.type} ${d.name}`, d);
+  }
+  return [...byKey.values()];
+}
+
+/** The name checker's refusals from the resolver's log: the last line of each row wins. */
+export function readWireDecisions(logText: string): WireDecision[] {
+  const byKey = new Map<string, WireDecision>();
+  for (const line of logText.split('\n')) {
+    if (!line.startsWith(WIRE_PREFIX)) continue;
+    const d = JSON.parse(line.slice(WIRE_PREFIX.length)) as WireDecision;
+    byKey.set(`${d.enforced} ${d.reason} ${d.address} ${d.port} ${d.name ?? ''}`, d);
   }
   return [...byKey.values()];
 }

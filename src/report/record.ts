@@ -2,6 +2,7 @@
 // schema/buildfence-report.schema.json.
 import { createHash } from 'node:crypto';
 import { formatEntry } from '../policy/allowlist.js';
+import type { WireDecision } from '../wire/decision-log.js';
 import type { DnsDecision } from '../dns/decision-log.js';
 import type { Ruleset } from '../firewall/ruleset.js';
 import type { Mode } from '../run/entry.js';
@@ -28,6 +29,8 @@ export interface RunFacts {
   packets: LoggedPacket[];
   dns: DnsDecision[];
   namesOf: ReadonlyMap<string, ReadonlySet<string>>;
+  /** What the name checker refused (audit: would have refused). */
+  wire: WireDecision[];
 }
 
 /** A runtime's result: the run's handle and what it observed. */
@@ -42,7 +45,15 @@ export interface EvidenceRecord {
   ended: string;
   exitCode: number;
   images: { holder: ImageRef; build: ImageRef };
-  rules: { ipset: string; iptables: string; ip6tables: string; iptablesNat: string; resolvConf: string; sha256: string };
+  rules: {
+    ipset: string;
+    iptables: string;
+    ip6tables: string;
+    iptablesNat: string;
+    ip6tablesNat: string;
+    resolvConf: string;
+    sha256: string;
+  };
   allowlist: string[];
   deny: string[];
   denied: DeniedDestination[];
@@ -64,7 +75,15 @@ export function buildRecord(spec: RunSpec, facts: RunFacts): EvidenceRecord {
     ended: facts.ended,
     exitCode: facts.exitCode,
     images: facts.images,
-    rules: { ipset: r.ipset, iptables: r.v4, ip6tables: r.v6, iptablesNat: r.nat4, resolvConf: r.resolvConf, sha256: rulesDigest(r) },
+    rules: {
+      ipset: r.ipset,
+      iptables: r.v4,
+      ip6tables: r.v6,
+      iptablesNat: r.nat4,
+      ip6tablesNat: r.nat6,
+      resolvConf: r.resolvConf,
+      sha256: rulesDigest(r),
+    },
     allowlist: spec.allow.map(formatEntry),
     deny: spec.deny.map(formatEntry),
     denied,
@@ -76,5 +95,5 @@ export function buildRecord(spec: RunSpec, facts: RunFacts): EvidenceRecord {
 
 /** sha256 over the rules exactly as loaded, in load order. */
 export function rulesDigest(r: Ruleset): string {
-  return createHash('sha256').update(r.ipset).update(r.v4).update(r.nat4).update(r.v6).update(r.resolvConf).digest('hex');
+  return createHash('sha256').update(r.ipset).update(r.v4).update(r.nat4).update(r.v6).update(r.nat6).update(r.resolvConf).digest('hex');
 }

@@ -72,6 +72,7 @@ function result(spec: RunSpec, over: Partial<RunResult> = {}): RunResult {
     packets: [],
     dns: [],
     namesOf: new Map(),
+    wire: [],
     ...over,
   };
 }

@@ -297,7 +297,7 @@ describe('render-pod output', () => {
 describe('pod-verify', () => {
   const rules = podRuleset(spec({ grade: 'release', allowlist: '192.0.2.10:443' }), UPSTREAM);
   const mark = '---buildfence-readback---\n';
-  const readback = (v4: string) => ['', rules.ipset, v4, rules.v6, rules.nat4, rules.resolvConf].join(mark);
+  const readback = (v4: string) => ['', rules.ipset, v4, rules.v6, rules.nat4, rules.resolvConf, rules.nat6].join(mark);
   const run = (text: string) => {
     const file = path.join(ws, 'readback');
     fs.writeFileSync(file, text);
@@ -364,7 +364,7 @@ describe('a large allowlist in a Pod', () => {
     const text = JSON.stringify(rules);
     const file = path.join(ws, 'readback-pieces');
     const mark = '---buildfence-readback---\n';
-    fs.writeFileSync(file, ['', rules.ipset, rules.v4, rules.v6, rules.nat4, rules.resolvConf].join(mark));
+    fs.writeFileSync(file, ['', rules.ipset, rules.v4, rules.v6, rules.nat4, rules.resolvConf, rules.nat6].join(mark));
     assert.equal(podVerify(file, { BUILDFENCE_RULES_0: text.slice(0, 100), BUILDFENCE_RULES_1: text.slice(100) }), 0);
   });
 });

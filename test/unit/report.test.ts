@@ -156,6 +156,7 @@ const facts = (packets: LoggedPacket[], names: Array<[string, string]> = []): Ru
     last: '2026-11-27T10:00:01.000Z',
   })),
   namesOf: new Map(),
+  wire: [],
 });
 
 describe('the evidence record', () => {

@@ -162,16 +162,16 @@ var require_parse = __commonJS({
       /** @type {const} */
       "$"
     );
-    var TOKEN = "";
+    var TOKEN2 = "";
     var mult = (
       /** @type {const} */
       4294967296
     );
     for (i = 0; i < 4; i++) {
-      TOKEN += (mult * Math.random()).toString(16);
+      TOKEN2 += (mult * Math.random()).toString(16);
     }
     var i;
-    var startsWithToken = new RegExp("^" + TOKEN);
+    var startsWithToken = new RegExp("^" + TOKEN2);
     function matchAll(s, r) {
       var origIndex = r.lastIndex;
       var matches = [];
@@ -193,7 +193,7 @@ var require_parse = __commonJS({
         r = "$";
       }
       if (typeof r === "object") {
-        return pre + TOKEN + JSON.stringify(r) + TOKEN;
+        return pre + TOKEN2 + JSON.stringify(r) + TOKEN2;
       }
       return pre + r;
     }
@@ -453,13 +453,13 @@ var require_parse = __commonJS({
             acc[acc.length] = s2;
             return acc;
           }
-          var xs = s2.split(RegExp("(" + TOKEN + ".*?" + TOKEN + ")", "g"));
+          var xs = s2.split(RegExp("(" + TOKEN2 + ".*?" + TOKEN2 + ")", "g"));
           if (xs.length === 1) {
             acc[acc.length] = xs[0];
             return acc;
           }
           xs.filter(Boolean).forEach(function(x) {
-            acc[acc.length] = startsWithToken.test(x) ? JSON.parse(x.split(TOKEN)[1]) : x;
+            acc[acc.length] = startsWithToken.test(x) ? JSON.parse(x.split(TOKEN2)[1]) : x;
           });
           return acc;
         },
@@ -33910,7 +33910,7 @@ var GUARDED = {
   // Link-local and AWS's IPv6 metadata endpoint.
   6: ["fe80::/10", "fd00:ec2::254/128"]
 };
-var NFLOG_GROUP = { denied: 5, audit: 6, mark: 7 };
+var NFLOG_GROUP = { denied: 5, audit: 6, mark: 7, wire: 8 };
 var DOCKER_DNS = "127.0.0.11/32";
 var MAX_ELEMENTS_FLOOR = 65536;
 function setName(family, kind, prefix = "") {
@@ -33919,24 +33919,48 @@ function setName(family, kind, prefix = "") {
 function rangeSetName(family, proto, ports, prefix = "") {
   return `bf${family}-${prefix}${proto}-${ports.from}-${ports.to}`;
 }
+function checkedName(e) {
+  return e.kind === "name" && !e.opaque;
+}
+function learnedPrefix(e) {
+  return e.opaque ? "" : "name-";
+}
 function renderRuleset(input) {
   const of = (entries, f) => entries.filter((e) => e.kind === "address" && e.family === f);
   const names = input.allow.filter((e) => e.kind === "name");
+  const checked = names.filter(checkedName);
+  const opaque = names.filter((e) => !checkedName(e));
   const kind = (f) => f === 4 ? "ipv4" : "ipv6";
   const networkGuards = (f) => [
     ...input.gateways.filter((g) => import_ipaddr.default.parse(g).kind() === kind(f)).map((g) => hostCidr(g)),
     ...(input.guardedNetworks ?? []).filter((n) => import_ipaddr.default.parseCIDR(n)[0].kind() === kind(f))
   ];
-  const sets = (f) => [...setContents(of(input.allow, f), f, "", names), ...setContents(of(input.deny, f), f, "deny-")];
+  const sets = (f) => [
+    ...setContents(of(input.allow, f), f, "", opaque),
+    ...checked.length > 0 ? setContents([], f, "name-", checked) : [],
+    ...setContents(of(input.deny, f), f, "deny-")
+  ];
   const [sets4, sets6] = [sets(4), sets(6)];
+  const guards = (f) => unique([...GUARDED[f], ...networkGuards(f)]);
+  const wire = (f, s) => input.checker && checked.length > 0 ? renderWire(f, input.checker, s, guards(f)) : void 0;
+  const [wire4, wire6] = [wire(4, sets4), wire(6, sets6)];
   return {
     ipset: renderIpset([...sets4, ...sets6]),
-    v4: renderFilter(4, input, of(input.allow, 4), sets4, networkGuards(4)),
-    v6: renderFilter(6, input, of(input.allow, 6), sets6, networkGuards(6)),
-    nat4: renderNat(input.resolver, input.resolverUser?.uid),
+    v4: renderFilter(4, input, of(input.allow, 4), sets4, networkGuards(4), wire4 !== void 0),
+    v6: renderFilter(6, input, of(input.allow, 6), sets6, networkGuards(6), wire6 !== void 0),
+    nat4: renderNat(input.resolver, input.resolverUser?.uid, wire4),
+    nat6: wire6 ? ["*nat", ...wire6.declarations, ...wire6.rules, "COMMIT", ""].join("\n") : "",
     resolvConf: `nameserver ${input.resolver.address}
 options ndots:0
 `
+  };
+}
+function guardedBy(gateways, networks) {
+  const ranges = [...GUARDED[4], ...GUARDED[6], ...networks].map((n) => import_ipaddr.default.parseCIDR(n));
+  const hosts = new Set(gateways.map((g) => import_ipaddr.default.parse(g).toString()));
+  return (address) => {
+    const a = import_ipaddr.default.parse(address);
+    return hosts.has(a.toString()) || ranges.some((r) => a.kind() === r[0].kind() && a.match(r));
   };
 }
 function staticMembers(rules) {
@@ -33953,8 +33977,8 @@ function setContents(entries, family, prefix, names = []) {
   for (const kind of ["tcp", "udp", "port"]) add(setName(family, kind, prefix), kind === "port" ? "hash:net,port" : "hash:net");
   for (const r of portRanges([...entries, ...names])) add(rangeSetName(family, r.proto, r.ports, prefix), "hash:net", r);
   for (const e of entries) {
-    for (const net3 of splitForHashNet(e.cidr)) {
-      for (const m of setMembers(family, net3, e.protocols, e.ports, prefix)) sets.get(m.set).elements.push(m.element);
+    for (const net4 of splitForHashNet(e.cidr)) {
+      for (const m of setMembers(family, net4, e.protocols, e.ports, prefix)) sets.get(m.set).elements.push(m.element);
     }
   }
   return [...sets.values()].map((s) => ({ ...s, elements: unique(s.elements) }));
@@ -33967,11 +33991,11 @@ function portRanges(entries) {
   }
   return [...seen.values()];
 }
-function setMembers(family, net3, protocols, ports, prefix = "") {
+function setMembers(family, net4, protocols, ports, prefix = "") {
   return protocols.map((proto) => {
-    if (!ports) return { set: setName(family, proto, prefix), element: net3 };
-    if (ports.from === ports.to) return { set: setName(family, "port", prefix), element: `${net3},${proto}:${ports.from}` };
-    return { set: rangeSetName(family, proto, ports, prefix), element: net3 };
+    if (!ports) return { set: setName(family, proto, prefix), element: net4 };
+    if (ports.from === ports.to) return { set: setName(family, "port", prefix), element: `${net4},${proto}:${ports.from}` };
+    return { set: rangeSetName(family, proto, ports, prefix), element: net4 };
   });
 }
 function splitForHashNet(cidr) {
@@ -33988,7 +34012,7 @@ function renderIpset(sets) {
   for (const s of sets) for (const el of s.elements) lines.push(`add ${s.name} ${el} timeout 0`);
   return lines.join("\n") + "\n";
 }
-function renderFilter(family, input, allow, ipsets, networkGuards) {
+function renderFilter(family, input, allow, ipsets, networkGuards, wired) {
   const rejectIcmp = family === 4 ? "icmp-port-unreachable" : "icmp6-port-unreachable";
   const out = (rule) => `-A OUTPUT ${rule}`;
   const sets = (prefix, target) => [
@@ -34029,9 +34053,14 @@ function renderFilter(family, input, allow, ipsets, networkGuards) {
     rules.push(out("-p udp -m udp --dport 53 -j BF-REJECT"));
     rules.push(out("-p tcp -m tcp --dport 53 -j BF-REJECT"));
   }
+  const checker = family === 4 ? input.checker?.address4 : input.checker?.address6;
+  if (wired && checker !== void 0 && input.checker?.uid === void 0) {
+    rules.push(out(`-d ${hostCidr(checker)} -p tcp -m tcp --dport ${input.checker.port} -m conntrack --ctstate DNAT -j ACCEPT`));
+  }
   const guarded = unique([...GUARDED[family], ...networkGuards]);
   for (const g of guarded) rules.push(out(`-d ${g} -j BF-GUARD`));
   rules.push(...sets("deny-", "BF-DENY"), ...sets("", "ACCEPT"));
+  rules.push(...nameSetRules(family, ipsets, input.checker?.uid));
   rules.push(out("-p tcp -m tcp --dport 853 -j BF-REJECT"));
   rules.push(out("-j BF-DENY"));
   if (input.mode === "block") rules.push("-A BF-DENY -j BF-REJECT");
@@ -34061,18 +34090,67 @@ function renderFilter(family, input, allow, ipsets, networkGuards) {
     ""
   ].join("\n");
 }
+function nameSetRules(family, ipsets, checkerUid) {
+  if (!ipsets.some((s) => s.prefix === "name-")) return [];
+  const ranges = ipsets.filter((s) => s.prefix === "name-" && s.range !== void 0);
+  const rules = [
+    `-A OUTPUT -p udp -m set --match-set ${setName(family, "udp", "name-")} dst -j ACCEPT`,
+    `-A OUTPUT -p udp -m set --match-set ${setName(family, "port", "name-")} dst,dst -j ACCEPT`,
+    ...ranges.filter((r) => r.range.proto === "udp").map((r) => `-A OUTPUT -p udp -m udp --dport ${r.range.ports.from}:${r.range.ports.to} -m set --match-set ${r.name} dst -j ACCEPT`)
+  ];
+  if (checkerUid === void 0) return rules;
+  const owner = `-p tcp -m owner --uid-owner ${checkerUid}`;
+  return [
+    ...rules,
+    `-A OUTPUT ${owner} -m set --match-set ${setName(family, "tcp", "name-")} dst -j ACCEPT`,
+    `-A OUTPUT ${owner} -m set --match-set ${setName(family, "port", "name-")} dst,dst -j ACCEPT`,
+    ...ranges.filter((r) => r.range.proto === "tcp").map((r) => `-A OUTPUT ${owner} -m tcp --dport ${r.range.ports.from}:${r.range.ports.to} -m set --match-set ${r.name} dst -j ACCEPT`)
+  ];
+}
 var NAT_CHAIN = "BF-DNS";
-function renderNat(resolver, resolverUid) {
+var WIRE_CHAIN = "BF-WIRE";
+var WIRE_TO_CHAIN = "BF-WIRE-TO";
+function renderWire(family, checker, ipsets, guards) {
+  const address = family === 4 ? checker.address4 : checker.address6;
+  if (address === void 0) return void 0;
+  const w = (rule) => `-A ${WIRE_CHAIN} ${rule}`;
+  const tcpSets = (prefix, target) => [
+    w(`-m set --match-set ${setName(family, "tcp", prefix)} dst -j ${target}`),
+    w(`-m set --match-set ${setName(family, "port", prefix)} dst,dst -j ${target}`),
+    ...ipsets.filter((s) => s.prefix === prefix && s.range?.proto === "tcp").map((s) => w(`-p tcp -m tcp --dport ${s.range.ports.from}:${s.range.ports.to} -m set --match-set ${s.name} dst -j ${target}`))
+  ];
+  const to = family === 4 ? `${address}:${checker.port}` : `[${import_ipaddr.default.parse(address).toString()}]:${checker.port}`;
+  return {
+    declarations: [`:${WIRE_CHAIN} - [0:0]`, `:${WIRE_TO_CHAIN} - [0:0]`],
+    rules: [
+      `-I OUTPUT ${family === 4 ? 2 : 1} -p tcp -j ${WIRE_CHAIN}`,
+      w(`-d ${family === 4 ? "127.0.0.0/8" : "::1/128"} -j RETURN`),
+      // The checker's own connections (a Pod's: it shares the namespace) go where they were sent.
+      ...checker.uid === void 0 ? [] : [w(`-m owner --uid-owner ${checker.uid} -j RETURN`)],
+      ...guards.map((g) => w(`-d ${g} -j RETURN`)),
+      ...tcpSets("deny-", "RETURN"),
+      ...tcpSets("", "RETURN"),
+      ...tcpSets("name-", WIRE_TO_CHAIN),
+      `-A ${WIRE_TO_CHAIN} -j NFLOG --nflog-prefix bf-wire --nflog-group ${NFLOG_GROUP.wire} --nflog-threshold 1`,
+      `-A ${WIRE_TO_CHAIN} -p tcp -j DNAT --to-destination ${to}`
+    ]
+  };
+}
+function renderNat(resolver, resolverUid, wire) {
   const to = `--to-destination ${resolver.address}:${resolver.port}`;
+  const jumps = (wire?.rules ?? []).filter((r) => r.startsWith("-I "));
   return [
     "*nat",
     `:${NAT_CHAIN} - [0:0]`,
+    ...wire?.declarations ?? [],
     `-I OUTPUT 1 -j ${NAT_CHAIN}`,
+    ...jumps,
     `-A ${NAT_CHAIN} -d 127.0.0.0/8 -j RETURN`,
     // The resolver's own queries go to the upstream, not back to itself.
     ...resolverUid === void 0 ? [] : [`-A ${NAT_CHAIN} -m owner --uid-owner ${resolverUid} -j RETURN`],
     `-A ${NAT_CHAIN} -p udp -m udp --dport 53 -j DNAT ${to}`,
     `-A ${NAT_CHAIN} -p tcp -m tcp --dport 53 -j DNAT ${to}`,
+    ...(wire?.rules ?? []).filter((r) => !r.startsWith("-I ")),
     "COMMIT",
     ""
   ].join("\n");
@@ -34515,9 +34593,9 @@ var Resolver = class {
       this.namesOf.set(addr.address, names);
       const timeout = this.timeout(addr.ttl - elapsed);
       const expires = now + timeout * 1e3;
-      const net3 = `${addr.address}/${addr.family === 4 ? 32 : 128}`;
+      const net4 = `${addr.address}/${addr.family === 4 ? 32 : 128}`;
       for (const entry of entries) {
-        for (const m of setMembers(addr.family, net3, entry.protocols, entry.ports)) {
+        for (const m of setMembers(addr.family, net4, entry.protocols, entry.ports, learnedPrefix(entry))) {
           const key = `${m.set} ${m.element}`;
           if (this.staticElements.has(key)) continue;
           const known = this.elements.get(key);
@@ -34769,7 +34847,7 @@ function runnerEnvNames(env) {
 // src/firewall/rule-files.ts
 var RULE_FILES = { ipset: "rules.ipset", v4: "rules.v4", v6: "rules.v6", resolvConf: "resolv.conf" };
 function ruleFileTexts(rules) {
-  return { ipset: rules.ipset, v4: rules.v4 + rules.nat4, v6: rules.v6, resolvConf: rules.resolvConf };
+  return { ipset: rules.ipset, v4: rules.v4 + rules.nat4, v6: rules.v6 + rules.nat6, resolvConf: rules.resolvConf };
 }
 
 // src/firewall/holder-script.ts
@@ -34791,7 +34869,9 @@ var LOAD_AND_READ_BACK = [
   `echo ${READBACK_MARK}; iptables-save -t filter`,
   `echo ${READBACK_MARK}; ip6tables-save -t filter`,
   `echo ${READBACK_MARK}; iptables-save -t nat`,
-  `echo ${READBACK_MARK}; cat /etc/resolv.conf`
+  `echo ${READBACK_MARK}; cat /etc/resolv.conf`,
+  // Last, and allowed to fail: a kernel without IPv6 nat has no such table, and then no rules were meant for it.
+  `echo ${READBACK_MARK}; ip6tables-save -t nat 2>/dev/null || true`
 ];
 var LOAD_SCRIPT = [...TOOLS_CHECK, ...LOAD_AND_READ_BACK].join("\n");
 var READER_FIFO = "/tmp/buildfence-reader";
@@ -34812,8 +34892,8 @@ function holderScript(reader) {
 function parseReadback(stdout) {
   const parts = stdout.split(`${READBACK_MARK}
 `);
-  if (parts.length !== 6) return void 0;
-  return { ipset: parts[1], v4: parts[2], v6: parts[3], nat4: parts[4], resolvConf: parts[5] };
+  if (parts.length !== 7) return void 0;
+  return { ipset: parts[1], v4: parts[2], v6: parts[3], nat4: parts[4], resolvConf: parts[5], nat6: parts[6] };
 }
 function readbackProblems(rules, readback) {
   const saved = parseReadback(readback);
@@ -34834,17 +34914,21 @@ function compareRules(expected, saved) {
     ...diffLines("iptables (IPv4)", normalizeFilter(expected.v4), normalizeFilter(saved.v4), true),
     ...diffLines("ip6tables (IPv6)", normalizeFilter(expected.v6), normalizeFilter(saved.v6), true),
     ...diffLines("ipset", normalizeIpset(expected.ipset), normalizeIpset(saved.ipset), false),
-    ...diffLines("iptables nat (IPv4)", ourNat(normalizeFilter(expected.nat4)), ourNat(normalizeFilter(saved.nat4)), true),
+    ...natDiffs("iptables nat (IPv4)", expected.nat4, saved.nat4),
+    ...natDiffs("ip6tables nat (IPv6)", expected.nat6, saved.nat6),
     ...diffLines("resolv.conf", expected.resolvConf.split("\n"), saved.resolvConf.split("\n"), true)
   ];
 }
-function ourNat(lines) {
-  const firstOutput = lines.find((l) => l.startsWith("-A OUTPUT ") || l.startsWith("-I OUTPUT "));
-  return [
-    ...lines.filter((l) => l.startsWith(`:${NAT_CHAIN} `)),
-    `first OUTPUT rule: ${firstOutput?.replace(/^-I OUTPUT 1 /, "-A OUTPUT ") ?? "none"}`,
-    ...lines.filter((l) => l.startsWith(`-A ${NAT_CHAIN} `))
+function natDiffs(what, expected, saved) {
+  const want = normalizeFilter(expected);
+  const chains = want.filter((l) => l.startsWith(":")).map((l) => l.slice(1).split(" ")[0]);
+  const jumps = want.filter((l) => l.startsWith("-I OUTPUT ")).length;
+  const ours = (lines) => [
+    ...lines.filter((l) => chains.some((c) => l.startsWith(`:${c} `))),
+    ...lines.filter((l) => l.startsWith("-A OUTPUT ") || l.startsWith("-I OUTPUT ")).slice(0, jumps).map((l, i) => `OUTPUT rule ${i + 1}: ${l.replace(/^-I OUTPUT \d+ /, "-A OUTPUT ")}`),
+    ...lines.filter((l) => chains.some((c) => l.startsWith(`-A ${c} `)))
   ];
+  return diffLines(what, ours(want), ours(normalizeFilter(saved)), true);
 }
 function normalizeFilter(text) {
   return text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.startsWith(":") ? l.replace(/\s+\[\d+:\d+\]$/, "") : l);
@@ -34943,6 +35027,7 @@ function podVerify(readbackFile, env = process.env) {
   return 1;
 }
 var DECISION_PREFIX = "buildfence-dns ";
+var WIRE_PREFIX = "buildfence-wire ";
 async function podResolver(env = process.env) {
   const failed = failedFile("resolver");
   let started;
@@ -35418,21 +35503,21 @@ async function inspectSandboxNetwork(network, label) {
   }
   return { name, gateways: parseGateways(found2, label), subnets: parseSubnets(found2) };
 }
-function parseSubnets(net3) {
-  return (net3.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
+function parseSubnets(net4) {
+  return (net4.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
     const [addr, bits] = import_ipaddr3.default.parseCIDR(c.Subnet);
     const base = addr.kind() === "ipv4" ? import_ipaddr3.default.IPv4.networkAddressFromCIDR(c.Subnet) : import_ipaddr3.default.IPv6.networkAddressFromCIDR(c.Subnet);
     return `${base.toString()}/${bits}`;
   });
 }
-function parseGateways(net3, label) {
-  if (net3.Driver === "host" || net3.Driver === "null") {
+function parseGateways(net4, label) {
+  if (net4.Driver === "host" || net4.Driver === "null") {
     throw new Error(
-      `${label}: '${net3.Name}' uses the ${net3.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`
+      `${label}: '${net4.Name}' uses the ${net4.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`
     );
   }
   const gateways = [];
-  for (const config of net3.IPAM?.Config ?? []) {
+  for (const config of net4.IPAM?.Config ?? []) {
     if (config.Gateway) {
       gateways.push(import_ipaddr3.default.parse(config.Gateway).toString());
     } else if (config.Subnet) {
@@ -35461,6 +35546,677 @@ async function openSetFeed(holder) {
   });
   stream.stderr.resume();
   return new SetFeed({ input: stream.stdin, output: stream.stdout, close: () => stream.close() });
+}
+
+// src/wire/checker.ts
+import * as net3 from "node:net";
+
+// src/wire/host-name.ts
+var LABEL2 = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
+function readHostName(text) {
+  const name = (text.endsWith(".") ? text.slice(0, -1) : text).toLowerCase();
+  if (name.length === 0 || name.length > 253) return void 0;
+  const labels = name.split(".");
+  if (!labels.every((l) => LABEL2.test(l))) return void 0;
+  if (/^[0-9]+$/.test(labels[labels.length - 1])) return void 0;
+  return name;
+}
+function clipped(text) {
+  return text.length > 80 ? `${text.slice(0, 80)}...` : text;
+}
+
+// src/wire/client-hello.ts
+var CLIENT_HELLO_LIMIT = 16 * 1024;
+var RECORD_HEADER = 5;
+var CONTENT_HANDSHAKE = 22;
+var HANDSHAKE_CLIENT_HELLO = 1;
+var EXT_SERVER_NAME = 0;
+var NAME_TYPE_HOST = 0;
+var EXT_ECH = 65037;
+var RECORD_LIMIT = 16 * 1024;
+var Malformed = class extends Error {
+};
+var ClientHelloReader = class {
+  pending = Buffer.alloc(0);
+  fragments = [];
+  handshakeBytes = 0;
+  /** The handshake message's length, once its header has arrived. */
+  size;
+  verdict;
+  push(chunk) {
+    if (this.verdict) return this.verdict;
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    try {
+      const message = this.records();
+      if (!message) return { kind: "more" };
+      this.verdict = { kind: "name", name: serverName(message) };
+    } catch (err) {
+      if (!(err instanceof Malformed)) throw err;
+      this.verdict = { kind: "refused", reason: "no-sni", detail: err.message };
+    }
+    return this.verdict;
+  }
+  /** Takes every complete record; returns the ClientHello's body once all of it has arrived. */
+  records() {
+    while (this.pending.length >= RECORD_HEADER) {
+      const type2 = this.pending[0];
+      const length = this.pending.readUInt16BE(3);
+      if (type2 !== CONTENT_HANDSHAKE) throw new Malformed(`a TLS record of type ${type2} came before the ClientHello was complete`);
+      if (this.pending[1] !== 3) throw new Malformed(`the TLS record's version ${this.pending[1]}.${this.pending[2]} is not TLS`);
+      if (length === 0 || length > RECORD_LIMIT) throw new Malformed(`a TLS record of ${length} bytes`);
+      if (this.pending.length < RECORD_HEADER + length) return void 0;
+      this.fragments.push(this.pending.subarray(RECORD_HEADER, RECORD_HEADER + length));
+      this.handshakeBytes += length;
+      this.pending = this.pending.subarray(RECORD_HEADER + length);
+      if (this.size === void 0 && this.handshakeBytes >= 4) {
+        const head = Buffer.concat(this.fragments).subarray(0, 4);
+        if (head[0] !== HANDSHAKE_CLIENT_HELLO) throw new Malformed(`the first handshake message is of type ${head[0]}, not a ClientHello`);
+        this.size = head.readUIntBE(1, 3);
+        if (this.size > CLIENT_HELLO_LIMIT)
+          throw new Malformed(`a ClientHello of ${this.size} bytes (at most ${CLIENT_HELLO_LIMIT} are read)`);
+      }
+      if (this.size === void 0) continue;
+      if (this.handshakeBytes > 4 + this.size) throw new Malformed("bytes follow the ClientHello in its record");
+      if (this.handshakeBytes === 4 + this.size) return Buffer.concat(this.fragments).subarray(4);
+    }
+    return void 0;
+  }
+};
+function serverName(body) {
+  const r = new Cursor(body);
+  const major = r.u8();
+  r.u8();
+  if (major !== 3) throw new Malformed(`the ClientHello's version ${major} is not TLS`);
+  r.skip(32);
+  if (r.vector(1).length > 32) throw new Malformed("a session id longer than 32 bytes");
+  const suites = r.vector(2);
+  if (suites.length === 0 || suites.length % 2 !== 0) throw new Malformed("a malformed cipher suite list");
+  if (r.vector(1).length === 0) throw new Malformed("no compression methods");
+  if (r.done()) throw new Malformed("the ClientHello has no extensions, so no server_name");
+  const extensions = new Cursor(r.vector(2));
+  if (!r.done()) throw new Malformed("bytes follow the extensions");
+  const seen = /* @__PURE__ */ new Set();
+  let name;
+  while (!extensions.done()) {
+    const type2 = extensions.u16();
+    const data = extensions.vector(2);
+    if (seen.has(type2)) throw new Malformed(`extension ${type2} appears twice`);
+    seen.add(type2);
+    if (type2 === EXT_ECH) throw new Malformed("an encrypted ClientHello (ECH) hides the name the connection is for");
+    if (type2 === EXT_SERVER_NAME) name = hostName(data);
+  }
+  if (name === void 0) throw new Malformed("the ClientHello has no server_name");
+  return name;
+}
+function hostName(data) {
+  const ext = new Cursor(data);
+  const list = new Cursor(ext.vector(2));
+  if (!ext.done()) throw new Malformed("bytes follow the server_name list");
+  const names = [];
+  while (!list.done()) {
+    const type2 = list.u8();
+    const value = list.vector(2);
+    if (type2 !== NAME_TYPE_HOST) throw new Malformed(`a server_name of type ${type2}, not host_name`);
+    names.push(value.toString("latin1"));
+  }
+  if (names.length !== 1) throw new Malformed(`the server_name extension holds ${names.length} names, not one`);
+  const name = readHostName(names[0]);
+  if (name === void 0 || names[0].endsWith(".")) throw new Malformed(`the server_name '${clipped(names[0])}' is not a host name`);
+  return name;
+}
+var Cursor = class {
+  constructor(buf) {
+    this.buf = buf;
+  }
+  buf;
+  at = 0;
+  done() {
+    return this.at === this.buf.length;
+  }
+  skip(n) {
+    if (this.at + n > this.buf.length) throw new Malformed("the ClientHello ends inside a field");
+    this.at += n;
+  }
+  u8() {
+    this.skip(1);
+    return this.buf[this.at - 1];
+  }
+  u16() {
+    this.skip(2);
+    return this.buf.readUInt16BE(this.at - 2);
+  }
+  vector(lengthBytes) {
+    const n = lengthBytes === 1 ? this.u8() : this.u16();
+    this.skip(n);
+    return this.buf.subarray(this.at - n, this.at);
+  }
+};
+
+// src/wire/http-request.ts
+var HEAD_LIMIT = 64 * 1024;
+var LINE_LIMIT = 4096;
+var Refusal = class extends Error {
+  constructor(reason, message, host) {
+    super(message);
+    this.reason = reason;
+    this.host = host;
+  }
+  reason;
+  host;
+};
+var TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+var FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+var CHUNK_SIZE = /^([0-9A-Fa-f]{1,15})(?:[\t ]*;[\t\x20-\x7e]*)?$/;
+var HttpRequestReader = class {
+  state = { at: "head" };
+  /** Bytes of an incomplete head, chunk-size line or trailer section. */
+  held = Buffer.alloc(0);
+  refused;
+  push(chunk) {
+    if (this.refused) return this.refused;
+    const heads = [];
+    const ready = [];
+    let buf = this.held.length === 0 ? chunk : Buffer.concat([this.held, chunk]);
+    this.held = Buffer.alloc(0);
+    try {
+      while (buf.length > 0) {
+        const used = this.step(buf, heads);
+        if (used === 0) {
+          this.held = buf;
+          break;
+        }
+        ready.push(buf.subarray(0, used));
+        buf = buf.subarray(used);
+      }
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      this.refused = { kind: "refused", reason: err.reason, detail: err.message, ...err.host !== void 0 ? { host: err.host } : {} };
+      return this.refused;
+    }
+    return { kind: "ok", heads, ready: ready.length === 1 ? ready[0] : Buffer.concat(ready) };
+  }
+  /** Consumes one framing unit from the start of `buf`; 0 when it is not complete yet. */
+  step(buf, heads) {
+    const s = this.state;
+    switch (s.at) {
+      case "head": {
+        if (buf[0] === 13) {
+          if (buf.length < 2) return 0;
+          if (buf[1] !== 10) throw new Refusal("host", "a CR without LF between requests");
+          return 2;
+        }
+        const end = buf.indexOf("\r\n\r\n", 0, "latin1");
+        if (end < 0) {
+          if (buf.length > HEAD_LIMIT) throw new Refusal("host", `a request head longer than ${HEAD_LIMIT} bytes`);
+          if (!looksLikeRequest(buf)) throw new Refusal("opaque", "the bytes are not an HTTP/1.x request");
+          return 0;
+        }
+        if (end + 4 > HEAD_LIMIT) throw new Refusal("host", `a request head longer than ${HEAD_LIMIT} bytes`);
+        const { head, body } = readHead(buf.toString("latin1", 0, end));
+        heads.push(head);
+        this.state = body === "chunked" ? { at: "chunk-size" } : body > 0 ? { at: "body", left: body } : { at: "head" };
+        return end + 4;
+      }
+      case "body":
+      case "chunk-data": {
+        const n = Math.min(s.left, buf.length);
+        s.left -= n;
+        if (s.left === 0) this.state = s.at === "body" ? { at: "head" } : { at: "chunk-end" };
+        return n;
+      }
+      case "chunk-end":
+        if (buf.length < 2) return 0;
+        if (buf[0] !== 13 || buf[1] !== 10) throw new Refusal("host", "a chunk does not end with CRLF");
+        this.state = { at: "chunk-size" };
+        return 2;
+      case "chunk-size": {
+        const line = this.line(buf, "a chunk-size line");
+        if (line === void 0) return 0;
+        const m = CHUNK_SIZE.exec(line);
+        if (!m) throw new Refusal("host", `a malformed chunk size '${clipped(line)}'`);
+        const size = parseInt(m[1], 16);
+        this.state = size === 0 ? { at: "trailers" } : { at: "chunk-data", left: size };
+        return line.length + 2;
+      }
+      case "trailers": {
+        if (buf.length < 2) return 0;
+        if (buf[0] === 13 && buf[1] === 10) {
+          this.state = { at: "head" };
+          return 2;
+        }
+        const end = buf.indexOf("\r\n\r\n", 0, "latin1");
+        if (end < 0 || end + 4 > LINE_LIMIT) {
+          if (buf.length > LINE_LIMIT) throw new Refusal("host", `a trailer section longer than ${LINE_LIMIT} bytes`);
+          return 0;
+        }
+        for (const field of buf.toString("latin1", 0, end).split("\r\n")) {
+          if (/[\r\n]/.test(field)) throw new Refusal("host", "a trailer holds a bare CR or LF");
+          readField(field);
+        }
+        this.state = { at: "head" };
+        return end + 4;
+      }
+    }
+  }
+  /** A CRLF-terminated line at the start of `buf`, without the CRLF; undefined while incomplete. */
+  line(buf, what) {
+    const end = buf.indexOf("\r\n", 0, "latin1");
+    if (end < 0) {
+      if (buf.length > LINE_LIMIT) throw new Refusal("host", `${what} longer than ${LINE_LIMIT} bytes`);
+      return void 0;
+    }
+    const line = buf.toString("latin1", 0, end);
+    if (/[\r\n]/.test(line)) throw new Refusal("host", `${what} holds a bare CR or LF`);
+    return line;
+  }
+};
+function looksLikeRequest(buf) {
+  const text = buf.toString("latin1", 0, Math.min(buf.length, 32));
+  const space = text.indexOf(" ");
+  const method = space < 0 ? text : text.slice(0, space);
+  return method.length <= 20 && (method.length === 0 || TOKEN.test(method)) && (space >= 0 || text.length <= 20);
+}
+function readHead(text) {
+  const lines = text.split("\r\n");
+  if (lines.some((l) => /[\r\n]/.test(l))) throw new Refusal("host", "the request head holds a bare CR or LF");
+  const requestLine = /^([^ ]+) ([^ ]+) HTTP\/1\.([01])$/.exec(lines[0]);
+  if (!requestLine || !TOKEN.test(requestLine[1])) {
+    throw new Refusal("opaque", `'${clipped(lines[0])}' is not an HTTP/1.0 or 1.1 request line`);
+  }
+  const [, method, target, minor] = requestLine;
+  if (!/^[\x21-\x7e]+$/.test(target)) throw new Refusal("host", `the request target '${clipped(target)}' holds characters a target cannot`);
+  const fields = /* @__PURE__ */ new Map();
+  for (const line of lines.slice(1)) {
+    const [name, value] = readField(line);
+    fields.set(name, [...fields.get(name) ?? [], value]);
+  }
+  const hosts = fields.get("host") ?? [];
+  if (hosts.length !== 1) throw new Refusal("host", hosts.length === 0 ? "the request has no Host" : "the request has more than one Host");
+  const { host, port } = readAuthority(hosts[0], "Host");
+  if (method === "CONNECT") throw new Refusal("opaque", `CONNECT ${clipped(target)}: a tunnel's bytes are not HTTP requests`, host);
+  if (fields.has("upgrade"))
+    throw new Refusal("opaque", `an Upgrade to '${clipped(fields.get("upgrade").join(", "))}': what follows is not HTTP requests`, host);
+  checkTarget(method, target, host);
+  return { head: { method, target, host, ...port !== void 0 ? { port } : {} }, body: bodyLength(fields, minor === "0", host) };
+}
+function readField(line) {
+  if (line.startsWith(" ") || line.startsWith("	")) throw new Refusal("host", "a folded header line (obsolete line folding)");
+  const colon = line.indexOf(":");
+  const name = colon < 0 ? "" : line.slice(0, colon);
+  if (!TOKEN.test(name)) throw new Refusal("host", `a malformed header line '${clipped(line)}'`);
+  const value = line.slice(colon + 1).replace(/^[\t ]+|[\t ]+$/g, "");
+  if (!FIELD_VALUE.test(value)) throw new Refusal("host", `the header ${clipped(name)} holds a control character`);
+  return [name.toLowerCase(), value];
+}
+function readAuthority(text, what) {
+  const m = /^([^:@[\]]*)(?::([0-9]{1,5}))?$/.exec(text);
+  const host = m ? readHostName(m[1]) : void 0;
+  if (!m || host === void 0) throw new Refusal("host", `the ${what} '${clipped(text)}' is not a host name (and port)`);
+  const port = m[2] === void 0 ? void 0 : Number(m[2]);
+  if (port !== void 0 && (port === 0 || port > 65535)) throw new Refusal("host", `the ${what} '${clipped(text)}' has port ${port}`);
+  return { host, ...port !== void 0 ? { port } : {} };
+}
+function checkTarget(method, target, host) {
+  if (target.startsWith("/")) return;
+  if (target === "*" && method === "OPTIONS") return;
+  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(target);
+  if (!m) throw new Refusal("host", `the request target '${clipped(target)}' is neither a path nor an absolute URL`, host);
+  const authority = readAuthority(m[1], "request target host");
+  if (authority.host !== host) {
+    throw new Refusal("host", `the request target names ${authority.host}, its Host ${host}`, authority.host);
+  }
+}
+function bodyLength(fields, http10, host) {
+  const te = fields.get("transfer-encoding");
+  const cl = fields.get("content-length");
+  if (te) {
+    if (cl) throw new Refusal("host", "both Transfer-Encoding and Content-Length: the body cannot be framed unambiguously", host);
+    if (http10) throw new Refusal("host", "Transfer-Encoding in an HTTP/1.0 request", host);
+    if (te.length !== 1 || te[0].toLowerCase() !== "chunked") {
+      throw new Refusal("host", `Transfer-Encoding '${clipped(te.join(", "))}': only 'chunked' alone is framed`, host);
+    }
+    return "chunked";
+  }
+  if (!cl) return 0;
+  if (cl.length !== 1 || !/^[0-9]{1,15}$/.test(cl[0])) throw new Refusal("host", `Content-Length '${clipped(cl.join(", "))}'`, host);
+  return Number(cl[0]);
+}
+
+// src/wire/check.ts
+var TLS_HANDSHAKE = 22;
+var ConnectionCheck = class {
+  constructor(port, allows) {
+    this.port = port;
+    this.allows = allows;
+  }
+  port;
+  allows;
+  tls;
+  http;
+  /** Once the ClientHello is allowed, the rest is TLS records the check cannot read: passed as they come. */
+  through = false;
+  held = [];
+  ended;
+  push(chunk) {
+    if (this.ended) return this.ended;
+    if (this.through) return { kind: "pass", forward: chunk, names: [] };
+    if (!this.tls && !this.http) {
+      if (chunk.length === 0) return { kind: "more" };
+      if (chunk[0] === TLS_HANDSHAKE) this.tls = new ClientHelloReader();
+      else this.http = new HttpRequestReader();
+    }
+    return this.tls ? this.hello(chunk) : this.requests(chunk);
+  }
+  hello(chunk) {
+    this.held.push(chunk);
+    const verdict = this.tls.push(chunk);
+    if (verdict.kind === "more") return verdict;
+    if (verdict.kind === "refused") return this.refuse({ kind: "refused", reason: verdict.reason, detail: verdict.detail });
+    if (!this.allows(verdict.name, this.port)) {
+      return this.refuse({
+        kind: "refused",
+        reason: "sni",
+        name: verdict.name,
+        detail: `no entry allows ${verdict.name} on TCP port ${this.port}`
+      });
+    }
+    this.through = true;
+    const forward = Buffer.concat(this.held);
+    this.held = [];
+    return { kind: "pass", forward, names: [verdict.name] };
+  }
+  requests(chunk) {
+    const step = this.http.push(chunk);
+    if (step.kind === "refused") {
+      return this.refuse({
+        kind: "refused",
+        reason: step.reason,
+        detail: step.detail,
+        ...step.host !== void 0 ? { name: step.host } : {}
+      });
+    }
+    for (const head of step.heads) {
+      if (!this.allows(head.host, this.port)) {
+        return this.refuse({
+          kind: "refused",
+          reason: "host",
+          name: head.host,
+          detail: `no entry allows ${head.host} on TCP port ${this.port}`
+        });
+      }
+    }
+    return { kind: "pass", forward: step.ready, names: step.heads.map((h) => h.host) };
+  }
+  refuse(step) {
+    this.ended = step;
+    this.held = [];
+    return step;
+  }
+};
+
+// src/wire/decision-log.ts
+var WIRE_LOG_LIMIT = 1e4;
+var WireDecisionLog = class {
+  rows = /* @__PURE__ */ new Map();
+  record(d, at2 = /* @__PURE__ */ new Date()) {
+    const time = at2.toISOString();
+    const key = `${d.enforced} ${d.reason} ${d.address} ${d.port} ${d.name ?? ""}`;
+    const folded = `${d.enforced} ${d.reason} ${d.address} ${d.port} *`;
+    let row = this.rows.get(key) ?? this.rows.get(folded);
+    if (!row) {
+      const fold = this.rows.size >= WIRE_LOG_LIMIT;
+      row = {
+        ...d,
+        learnedFor: [...d.learnedFor],
+        ...fold ? { name: "*", folded: true } : {},
+        count: 0,
+        first: time,
+        last: time
+      };
+      this.rows.set(fold ? folded : key, row);
+    }
+    row.count++;
+    row.last = time;
+    for (const n of d.learnedFor) if (!row.learnedFor.includes(n)) row.learnedFor.push(n);
+    return row;
+  }
+  decisions() {
+    return [...this.rows.values()].map((r) => ({ ...r, learnedFor: [...r.learnedFor].sort() }));
+  }
+};
+
+// src/wire/checker.ts
+var FIRST_BYTES_MS = 5e3;
+var DESTINATION_MS = 2e3;
+var MAX_PENDING = 512;
+var CONNECT_MS = 3e4;
+var RELAY_BUFFER = 256 * 1024;
+var Checker = class {
+  constructor(options) {
+    this.options = options;
+  }
+  options;
+  log = new WireDecisionLog();
+  servers = [];
+  sockets = /* @__PURE__ */ new Set();
+  /** Connections not decided yet, oldest first. */
+  pending = /* @__PURE__ */ new Set();
+  clients = /* @__PURE__ */ new Set();
+  serving = false;
+  /** Listens on every address (one port for all: `port`, or a free one); returns the port. */
+  async listen(addresses, port = 0) {
+    let bound = port;
+    for (const address of addresses) {
+      const server = net3.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
+      await new Promise((resolve3, reject) => {
+        server.once("error", (err) => reject(new Error(`Cannot start the name checker on ${address}: ${err.message}`)));
+        server.listen(bound, address, () => resolve3());
+      });
+      server.on("error", (err) => this.options.onWarning?.(`name checker: ${err.message}`));
+      this.servers.push(server);
+      bound = server.address().port;
+    }
+    return bound;
+  }
+  /** Starts checking: only connections from the holder's addresses are served. */
+  serve(clients) {
+    this.clients = new Set(clients);
+    this.serving = true;
+  }
+  decisionLog() {
+    return this.log.decisions();
+  }
+  async close() {
+    for (const s of this.sockets) s.destroy();
+    await Promise.all(this.servers.map((s) => new Promise((r) => s.close(() => r()))));
+  }
+  accept(client) {
+    const source = (client.remoteAddress ?? "").replace(/^::ffff:/, "");
+    if (!this.serving || !this.clients.has(source)) {
+      client.destroy();
+      return;
+    }
+    this.track(client);
+    const sourcePort = client.remotePort ?? 0;
+    const block = this.options.mode === "block";
+    let destination2;
+    let decided = false;
+    const held = [];
+    const settle = () => {
+      decided = true;
+      clearTimeout(firstBytes);
+      this.pending.delete(pending);
+    };
+    const refuse2 = (reason, detail, name) => {
+      if (decided) return;
+      settle();
+      if (!destination2) return void client.resetAndDestroy();
+      this.record({ reason, detail, name, ...destination2 }, block);
+      if (block) return void client.resetAndDestroy();
+      client.removeAllListeners("data");
+      this.relay(client, destination2, Buffer.concat(held), true);
+    };
+    const firstBytes = setTimeout(
+      () => refuse2("opaque", "the client sent nothing to read a name from"),
+      this.options.firstBytesMs ?? FIRST_BYTES_MS
+    );
+    const pending = { socket: client, refuse: refuse2 };
+    this.admit(pending);
+    client.on("end", () => refuse2("opaque", "the client closed before sending a name"));
+    void this.options.destinations.take(source, sourcePort, this.options.destinationMs ?? DESTINATION_MS).then((d) => {
+      if (decided) return;
+      if (!d || this.options.guarded(d.address)) {
+        settle();
+        this.options.onWarning?.(
+          d ? `name checker: a connection to guarded address ${d.address} reached the checker; refused` : `name checker: no destination was logged for the connection from port ${sourcePort}; refused`
+        );
+        return void client.resetAndDestroy();
+      }
+      destination2 = d;
+      const check = new ConnectionCheck(d.port, this.options.allows);
+      const first = (chunk) => {
+        held.push(chunk);
+        const step = check.push(chunk);
+        if (step.kind === "more") return;
+        if (step.kind === "refused") return refuse2(step.reason, step.detail, step.name);
+        settle();
+        client.off("data", first);
+        const upstream = this.relay(client, d, step.forward, false);
+        client.on("data", (more) => this.further(client, upstream, check, d, more));
+      };
+      client.on("data", first);
+      client.resume();
+    });
+  }
+  /** Bytes after the first pass: what the check lets through goes on, a refused request ends the connection (block). */
+  further(client, upstream, check, d, chunk) {
+    const step = check.push(chunk);
+    if (step.kind === "more") return;
+    if (step.kind === "pass") {
+      if (step.forward.length > 0 && !upstream.write(step.forward)) {
+        client.pause();
+        upstream.once("drain", () => client.resume());
+      }
+      return;
+    }
+    this.record({ reason: step.reason, detail: step.detail, name: step.name, ...d }, this.options.mode === "block");
+    client.removeAllListeners("data");
+    if (this.options.mode === "block") {
+      client.resetAndDestroy();
+      upstream.destroy();
+      return;
+    }
+    upstream.write(chunk);
+    client.pipe(upstream);
+  }
+  /** Connects to the destination, sends what the check let through, and relays both ways. */
+  relay(client, destination2, first, unchecked) {
+    const buffer = Buffer.allocUnsafe(RELAY_BUFFER);
+    const upstream = net3.connect({
+      host: destination2.address,
+      port: destination2.port,
+      noDelay: true,
+      onread: {
+        buffer,
+        callback: (n, b) => {
+          client.write(b.subarray(0, n), () => upstream.resume());
+          return false;
+        }
+      }
+    });
+    upstream.on("end", () => client.end());
+    this.track(upstream);
+    upstream.setTimeout(CONNECT_MS, () => upstream.destroy());
+    upstream.once("connect", () => upstream.setTimeout(0));
+    if (first.length > 0) upstream.write(first);
+    if (unchecked) client.pipe(upstream);
+    client.on("end", () => upstream.end());
+    upstream.on("error", () => client.resetAndDestroy());
+    client.on("error", () => upstream.destroy());
+    client.on("close", () => upstream.destroy());
+    client.resume();
+    return upstream;
+  }
+  record(d, enforced) {
+    const row = this.log.record({
+      ...d.name !== void 0 ? { name: d.name } : {},
+      address: d.address,
+      port: d.port,
+      learnedFor: d.address ? [...this.options.namesOf(d.address)] : [],
+      reason: d.reason,
+      detail: d.detail,
+      enforced
+    });
+    this.options.onDecision?.(row);
+  }
+  /** A new connection to check; past the bound the oldest undecided one is refused, so a flood of silent ones cannot crowd out the rest. */
+  admit(p) {
+    const limit = this.options.maxPending ?? MAX_PENDING;
+    while (this.pending.size >= limit) {
+      const oldest = this.pending.values().next().value;
+      oldest.refuse("opaque", "the client sent nothing while newer connections waited");
+    }
+    this.pending.add(p);
+  }
+  track(socket) {
+    this.sockets.add(socket);
+    socket.on("close", () => this.sockets.delete(socket));
+    socket.on("error", () => void 0);
+  }
+};
+
+// src/wire/destinations.ts
+var LIMIT = 4096;
+var DestinationBook = class {
+  noted = /* @__PURE__ */ new Map();
+  waiting = /* @__PURE__ */ new Map();
+  size = 0;
+  /** A logged first packet: `source`:`sourcePort` was going to `destination`. */
+  note(source, sourcePort, destination2) {
+    const key = `${source} ${sourcePort}`;
+    const waiter = this.waiting.get(key);
+    if (waiter) {
+      this.waiting.delete(key);
+      waiter(destination2);
+      return;
+    }
+    if (this.size >= LIMIT) this.forgetOldest();
+    this.noted.set(key, [...this.noted.get(key) ?? [], destination2]);
+    this.size++;
+  }
+  /** The destination of the connection from `source`:`sourcePort`; undefined when no line came within `timeoutMs`. */
+  take(source, sourcePort, timeoutMs) {
+    const key = `${source} ${sourcePort}`;
+    const queue = this.noted.get(key);
+    if (queue) {
+      const d = queue.shift();
+      this.size--;
+      if (queue.length === 0) this.noted.delete(key);
+      return Promise.resolve(d);
+    }
+    return new Promise((resolve3) => {
+      const timer = setTimeout(() => {
+        if (this.waiting.get(key) === done) this.waiting.delete(key);
+        resolve3(void 0);
+      }, timeoutMs);
+      const done = (d) => {
+        clearTimeout(timer);
+        resolve3(d);
+      };
+      this.waiting.set(key, done);
+    });
+  }
+  forgetOldest() {
+    const [key, queue] = this.noted.entries().next().value;
+    queue.shift();
+    this.size--;
+    if (queue.length === 0) this.noted.delete(key);
+  }
+};
+
+// src/wire/policy.ts
+function namePolicy(allow, deny) {
+  return (name, port) => matchingEntries(deny, name).length === 0 && matchingEntries(allow, name).some((e) => e.protocols.includes("tcp") && (!e.ports || e.ports.from <= port && port <= e.ports.to));
 }
 
 // src/dns/settings.ts
@@ -35504,12 +36260,24 @@ function parseMarkLine(line) {
   if (!m || Number(m[2]) !== NFLOG_GROUP.mark || !/^UDP\b/.test(m[6])) return void 0;
   return Number(m[5].slice(m[5].lastIndexOf(".") + 1));
 }
+function parseWireLine(line) {
+  const m = LINE.exec(line.trim());
+  if (!m || Number(m[2]) !== NFLOG_GROUP.wire || !/^tcp\b/.test(m[6])) return void 0;
+  const [source, sourcePort] = hostPort(m[4]);
+  const [address, port] = hostPort(m[5]);
+  if (!import_ipaddr4.default.isValid(source) || !import_ipaddr4.default.isValid(address)) return void 0;
+  return { source: import_ipaddr4.default.parse(source).toString(), sourcePort, address: import_ipaddr4.default.parse(address).toString(), port };
+}
+function hostPort(text) {
+  const dot = text.lastIndexOf(".");
+  return [text.slice(0, dot), Number(text.slice(dot + 1))];
+}
 
 // src/report/reader.ts
 var READY_TIMEOUT_MS = 1e4;
 var DRAIN_MS = 200;
 var DeniedReader = class _DeniedReader {
-  constructor(output) {
+  constructor(output, onWire) {
     this.output = output;
     let lost = () => void 0;
     this.lost = new Promise((resolve3) => lost = resolve3);
@@ -35527,7 +36295,12 @@ var DeniedReader = class _DeniedReader {
       this.buffer = lines.pop() ?? "";
       for (const line of lines) {
         const packet = parseNflogLine(line);
-        if (packet) this.packets.push(packet);
+        if (packet) {
+          this.packets.push(packet);
+          continue;
+        }
+        const wire = onWire && parseWireLine(line);
+        if (wire) onWire(wire);
         else if (this.markPort !== void 0 && parseMarkLine(line) === this.markPort) this.marked();
       }
     });
@@ -35546,9 +36319,12 @@ var DeniedReader = class _DeniedReader {
   ended;
   /** Resolves if the reader ends on its own, before stop(): the holder is gone. */
   lost;
-  /** Starts watching the reader's output: call before the holder starts, so that no line is missed. */
-  static watch(output) {
-    const reader = new _DeniedReader(output);
+  /**
+   * Starts watching the reader's output: call before the holder starts, so that no line is missed.
+   * `onWire` gets each checked connection's first packet (where the name checker learns its destination).
+   */
+  static watch(output, onWire) {
+    const reader = new _DeniedReader(output, onWire);
     output.stderr.on("data", (chunk) => reader.stderr = (reader.stderr + chunk.toString()).slice(-4096));
     output.stderr.once("end", () => reader.stderrEnded = true);
     return reader;
@@ -35635,7 +36411,7 @@ function drainMark(holder, port) {
 
 // src/docker/holder.ts
 import { PassThrough as PassThrough2 } from "node:stream";
-var READER_COMMAND = readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.mark]);
+var READER_COMMAND = readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.mark, NFLOG_GROUP.wire]);
 function holderCommand() {
   return { entrypoint: ["sh", "-c"], cmd: [holderScript(READER_COMMAND)] };
 }
@@ -35735,6 +36511,7 @@ async function runDocker(spec, log, hooks = {}) {
     dns.feed?.close();
     await dns.reader?.stop();
     await dns.resolver?.close();
+    await dns.checker?.close();
     dns.forwarder?.close();
     await tearDown(handle, tmp, log);
   })();
@@ -35765,16 +36542,33 @@ async function runDocker(spec, log, hooks = {}) {
       dns.resolver = resolver;
       const port = await resolver.listen(gateway4);
       const markPort = pickMarkPort();
+      const guards = { gateways: [...gateways, ...hostAddresses()], networks: spec.network === void 0 ? subnets : [] };
+      const book = new DestinationBook();
+      let checker;
+      if (spec.allow.some(checkedName)) {
+        const gateway6 = gateways.find((g) => g.includes(":"));
+        dns.checker = new Checker({
+          mode: spec.mode,
+          allows: namePolicy(spec.allow, spec.deny),
+          destinations: book,
+          namesOf: (a) => resolver.namesOf.get(a) ?? [],
+          guarded: guardedBy(guards.gateways, guards.networks),
+          onWarning: (m) => log.warning(m)
+        });
+        const checkerPort = await dns.checker.listen(gateway6 ? [gateway4, gateway6] : [gateway4]);
+        checker = { address4: gateway4, ...gateway6 ? { address6: gateway6 } : {}, port: checkerPort };
+      }
       const rules2 = renderRuleset({
         mode: spec.mode,
         allow: spec.allow,
         deny: spec.deny,
         // The Docker host is the network's gateway, and every other address the runner has.
-        gateways: [...gateways, ...hostAddresses()],
+        gateways: guards.gateways,
         // The default bridge is every plain container's network: the build must not reach them.
-        guardedNetworks: spec.network === void 0 ? subnets : [],
+        guardedNetworks: guards.networks,
         resolver: { address: gateway4, port },
-        drainMark: { from: gateway4, port: markPort }
+        drainMark: { from: gateway4, port: markPort },
+        ...checker ? { checker } : {}
       });
       await writeRuleFiles(dirs.rules, rules2);
       await step(
@@ -35784,7 +36578,7 @@ async function runDocker(spec, log, hooks = {}) {
         )
       );
       const holder = await HolderOutput.attach(names.holder, spec.holderImage);
-      const reader = dns.reader = DeniedReader.watch(holder.reader);
+      const reader = dns.reader = DeniedReader.watch(holder.reader, (l) => book.note(l.source, l.sourcePort, l));
       const [[clients]] = await settled([
         step(() => holderStep(spec.holderImage, () => startContainer(names.holder))).catch((err) => {
           holder.reader.close();
@@ -35800,10 +36594,11 @@ async function runDocker(spec, log, hooks = {}) {
         step(() => createBuild(spec, id, tmp))
       ]);
       resolver.serve(clients, dns.feed, staticMembers(rules2));
+      dns.checker?.serve(clients);
       const holder4 = clients.find((a) => !a.includes(":"));
       if (holder4) mark = drainMark(holder4, markPort);
       log.info(
-        `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}.`
+        `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}` + (checker ? `; names checked on the wire at port ${checker.port}.` : ".")
       );
       return rules2;
     });
@@ -35827,7 +36622,8 @@ async function runDocker(spec, log, hooks = {}) {
       rules,
       packets,
       dns: dns.resolver.decisionLog(),
-      namesOf: dns.resolver.namesOf
+      namesOf: dns.resolver.namesOf,
+      wire: dns.checker?.decisionLog() ?? []
     };
   } finally {
     await down();
@@ -36249,7 +37045,8 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
     rules: rendered.rules,
     packets: fence.split("\n").map(parseNflogLine).filter((p) => p !== void 0),
     dns: decisions,
-    namesOf: namesOf(decisions)
+    namesOf: namesOf(decisions),
+    wire: readWireDecisions(resolver)
   };
 }
 async function deletePod(api2, namespace, name) {
@@ -36267,6 +37064,15 @@ function readDecisions(logText) {
     if (!line.startsWith(DECISION_PREFIX)) continue;
     const d = JSON.parse(line.slice(DECISION_PREFIX.length));
     byKey.set(`${d.verdict} ${d.type} ${d.name}`, d);
+  }
+  return [...byKey.values()];
+}
+function readWireDecisions(logText) {
+  const byKey = /* @__PURE__ */ new Map();
+  for (const line of logText.split("\n")) {
+    if (!line.startsWith(WIRE_PREFIX)) continue;
+    const d = JSON.parse(line.slice(WIRE_PREFIX.length));
+    byKey.set(`${d.enforced} ${d.reason} ${d.address} ${d.port} ${d.name ?? ""}`, d);
   }
   return [...byKey.values()];
 }
@@ -36531,18 +37337,18 @@ var AllowlistError = class extends Error {
     this.name = "AllowlistError";
   }
 };
-var ACCEPTED_FORMS = "Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, preset:npm.";
+var ACCEPTED_FORMS = "Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, opaque://git.example.com:22, preset:npm.";
 var PRESET_PREFIX = "preset:";
-var Refusal = class extends Error {
+var Refusal2 = class extends Error {
 };
 function refuse(reason) {
-  throw new Refusal(reason);
+  throw new Refusal2(reason);
 }
 function parseItem(text) {
   try {
     return parseOne(text);
   } catch (err) {
-    if (err instanceof Refusal) throw new AllowlistError(`${problem(text, err.message)} ${ACCEPTED_FORMS}`);
+    if (err instanceof Refusal2) throw new AllowlistError(`${problem(text, err.message)} ${ACCEPTED_FORMS}`);
     throw err;
   }
 }
@@ -36562,7 +37368,7 @@ function parseAllowlist(items, source) {
     try {
       entries.push(...parseOne(text));
     } catch (err) {
-      if (!(err instanceof Refusal)) throw err;
+      if (!(err instanceof Refusal2)) throw err;
       problems.push(problem(text, err.message, source));
     }
   }
@@ -36574,6 +37380,8 @@ function parseAllowlist(items, source) {
 }
 function formatEntry(e) {
   const host = e.kind === "name" ? `${e.wildcard ? "*." : ""}${e.name}` : e.cidr;
+  if (e.kind === "name" && e.opaque)
+    return `opaque://${host}${e.ports ? `:${e.ports.from}${e.ports.from === e.ports.to ? "" : `-${e.ports.to}`}` : ""}`;
   const protocols = [...new Set(e.protocols)].sort();
   if (!e.ports && protocols.length === 2) return host;
   if (!e.ports) return protocols.map((p) => `${p}://${host}`).join(", ");
@@ -36610,16 +37418,24 @@ function parse(text) {
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text);
   if (m) {
     const name = m[1].toLowerCase();
-    if (name !== "tcp" && name !== "udp") refuse(`unknown scheme '${m[1]}://'; only tcp:// and udp:// are accepted`);
+    if (name !== "tcp" && name !== "udp" && name !== "opaque") {
+      refuse(`unknown scheme '${m[1]}://'; only tcp://, udp:// and opaque:// are accepted`);
+    }
     scheme = name;
     rest = text.slice(m[0].length);
   } else if (text.includes("://")) {
-    refuse("'://' needs a scheme before it: tcp:// or udp://");
+    refuse("'://' needs a scheme before it: tcp://, udp:// or opaque://");
   }
   const { host, bracketed, port } = splitHostPort(rest);
   const ports = port === void 0 ? void 0 : parsePorts(port);
+  const target = parseHost(host, bracketed);
+  if (scheme === "opaque") {
+    if (target.kind !== "name")
+      refuse("opaque:// is for names (their TCP is then not checked on the wire); an address entry is never checked");
+    return { ...target, text, protocols: ["tcp"], opaque: true, ...ports ? { ports } : {} };
+  }
   const protocols = scheme ? [scheme] : ports ? ["tcp"] : ["tcp", "udp"];
-  return { ...parseHost(host, bracketed), text, protocols, ...ports ? { ports } : {} };
+  return { ...target, text, protocols, ...ports ? { ports } : {} };
 }
 function splitHostPort(rest) {
   if (rest.startsWith("[")) {
@@ -40876,7 +41692,15 @@ function buildRecord(spec, facts) {
     ended: facts.ended,
     exitCode: facts.exitCode,
     images: facts.images,
-    rules: { ipset: r.ipset, iptables: r.v4, ip6tables: r.v6, iptablesNat: r.nat4, resolvConf: r.resolvConf, sha256: rulesDigest(r) },
+    rules: {
+      ipset: r.ipset,
+      iptables: r.v4,
+      ip6tables: r.v6,
+      iptablesNat: r.nat4,
+      ip6tablesNat: r.nat6,
+      resolvConf: r.resolvConf,
+      sha256: rulesDigest(r)
+    },
     allowlist: spec.allow.map(formatEntry),
     deny: spec.deny.map(formatEntry),
     denied,
@@ -40886,7 +41710,7 @@ function buildRecord(spec, facts) {
   };
 }
 function rulesDigest(r) {
-  return createHash2("sha256").update(r.ipset).update(r.v4).update(r.nat4).update(r.v6).update(r.resolvConf).digest("hex");
+  return createHash2("sha256").update(r.ipset).update(r.v4).update(r.nat4).update(r.v6).update(r.nat6).update(r.resolvConf).digest("hex");
 }
 
 // src/report/summary.ts
