@@ -23,7 +23,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-EXKDEICA.js";
+} from "./chunks/chunk-MRRL43AL.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

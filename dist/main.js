@@ -3,8 +3,8 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   runAction,
   setFailed
-} from "./chunks/chunk-4OMGF7HO.js";
-import "./chunks/chunk-EXKDEICA.js";
+} from "./chunks/chunk-GIZQHJT3.js";
+import "./chunks/chunk-MRRL43AL.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

@@ -1,5 +1,7 @@
 // From raw packets and DNS decisions to what a person reads: denied destinations with counts and
 // names, and for audit runs the allowlist that block mode would need. Pure.
+import type { WireReason } from '../wire/check.js';
+import type { WireDecision } from '../wire/decision-log.js';
 import type { LoggedPacket } from './nflog.js';
 
 export interface DeniedDestination {
@@ -13,6 +15,42 @@ export interface DeniedDestination {
   count: number;
   first: string;
   last: string;
+  /** Refused by the name check (an address a name entry opened): why, in a word. */
+  reason?: WireReason;
+  /** The name the connection carried (TLS server_name or HTTP Host), when it carried one. */
+  asked?: string;
+  /** The name check's reason in words, for the first such connection. */
+  detail?: string;
+}
+
+/** The name check's refusals as denied destinations, beside the packets the rules refused. */
+export function wireDenied(decisions: WireDecision[]): DeniedDestination[] {
+  return decisions.map((d) => ({
+    protocol: 'tcp',
+    address: d.address,
+    port: d.port,
+    names: d.learnedFor,
+    enforced: d.enforced,
+    count: d.count,
+    first: d.first,
+    last: d.last,
+    reason: d.reason,
+    ...(d.name !== undefined ? { asked: d.name } : {}),
+    detail: d.detail,
+  }));
+}
+
+/** Every denied destination, the most frequent first. */
+export function allDenied(
+  packets: LoggedPacket[],
+  namesOf: ReadonlyMap<string, ReadonlySet<string>>,
+  wire: WireDecision[],
+): DeniedDestination[] {
+  return [...aggregateDenied(packets, namesOf), ...wireDenied(wire)].sort(byCount);
+}
+
+function byCount(a: DeniedDestination, b: DeniedDestination): number {
+  return b.count - a.count || a.address.localeCompare(b.address) || (a.port ?? 0) - (b.port ?? 0);
 }
 
 export function aggregateDenied(packets: LoggedPacket[], namesOf: ReadonlyMap<string, ReadonlySet<string>>): DeniedDestination[] {
@@ -38,7 +76,7 @@ export function aggregateDenied(packets: LoggedPacket[], namesOf: ReadonlyMap<st
       last: at,
     });
   }
-  return [...byKey.values()].sort((a, b) => b.count - a.count || a.address.localeCompare(b.address) || (a.port ?? 0) - (b.port ?? 0));
+  return [...byKey.values()].sort(byCount);
 }
 
 /**
@@ -49,6 +87,12 @@ export function suggestAllowlist(denied: DeniedDestination[]): string[] {
   const entries = new Set<string>();
   for (const d of denied) {
     if (d.enforced || d.port === undefined || (d.protocol !== 'tcp' && d.protocol !== 'udp')) continue;
+    // The name check: the name the connection carried, or, where it carried none, the learned name opted out.
+    if (d.reason !== undefined) {
+      if (d.asked !== undefined && d.asked !== '*') entries.add(`${d.asked}:${d.port}`);
+      else for (const n of d.names) entries.add(`opaque://${n}:${d.port}`);
+      continue;
+    }
     const hosts = d.names.length > 0 ? d.names : [d.address.includes(':') ? `[${d.address}]` : d.address];
     for (const host of hosts) entries.add(d.protocol === 'tcp' ? `${host}:${d.port}` : `udp://${host}:${d.port}`);
   }

@@ -8,10 +8,10 @@ import type { Ruleset } from '../firewall/ruleset.js';
 import type { Mode } from '../run/entry.js';
 import type { RunHandle } from '../run/identity.js';
 import type { RunSpec } from '../run/spec.js';
-import { aggregateDenied, deniedTotal, suggestAllowlist, type DeniedDestination } from './evidence.js';
+import { allDenied, deniedTotal, suggestAllowlist, type DeniedDestination } from './evidence.js';
 import type { LoggedPacket } from './nflog.js';
 
-export const REPORT_FORMAT = 'buildfence-report/1';
+export const REPORT_FORMAT = 'buildfence-report/2';
 
 export interface ImageRef {
   name: string;
@@ -64,7 +64,7 @@ export interface EvidenceRecord {
 }
 
 export function buildRecord(spec: RunSpec, facts: RunFacts): EvidenceRecord {
-  const denied = aggregateDenied(facts.packets, facts.namesOf);
+  const denied = allDenied(facts.packets, facts.namesOf, facts.wire);
   const r = facts.rules;
   return {
     format: REPORT_FORMAT,

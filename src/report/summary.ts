@@ -29,6 +29,12 @@ function destination(d: DeniedDestination): string {
   return `${d.protocol} ${host}${d.port !== undefined ? `:${d.port}` : ''}`;
 }
 
+/** What refused it: the address rules, or the name check with its reason and the name asked for. */
+function why(d: DeniedDestination): string {
+  if (d.reason === undefined) return 'address';
+  return d.asked !== undefined ? `${d.reason}: asked for ${d.asked}` : d.reason;
+}
+
 function table(head: string[], rows: string[][]): string {
   const tr = (cells: string[], tag: 'th' | 'td') => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
   return `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>\n`;
@@ -62,7 +68,7 @@ export function renderSummary(r: EvidenceRecord): string {
     out.push(`<h3>Denied destinations</h3>\n`);
     out.push(
       table(
-        ['Name', 'Address', 'Port', 'Protocol', 'Count', 'Verdict'],
+        ['Name', 'Address', 'Port', 'Protocol', 'Count', 'Verdict', 'Why'],
         r.denied
           .slice(0, SUMMARY_CAP)
           .map((d) => [
@@ -72,6 +78,7 @@ export function renderSummary(r: EvidenceRecord): string {
             d.protocol,
             String(d.count),
             d.enforced ? 'refused' : 'recorded (audit)',
+            d.reason === undefined ? 'address' : `${d.reason}${d.asked !== undefined ? `: asked for ${code(d.asked)}` : ''}`,
           ]),
       ),
     );
@@ -106,7 +113,8 @@ export function annotations(r: EvidenceRecord): string[] {
   const lines = r.denied.slice(0, ANNOTATION_CAP).map((d) => {
     const names = d.names.length > 0 ? ` (${d.names.join(', ')})` : '';
     const what = d.enforced ? 'denied' : 'recorded a connection block mode would deny to';
-    return `buildfence ${what} ${destination(d)}${names}, ${d.count} time(s).`;
+    const check = d.reason === undefined ? '' : ` by the name check (${why(d)})`;
+    return `buildfence ${what} ${destination(d)}${names}${check}, ${d.count} time(s).`;
   });
   if (r.denied.length > ANNOTATION_CAP)
     lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
@@ -123,7 +131,8 @@ export function textSummary(r: EvidenceRecord): string {
     total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {
     const names = d.names.length > 0 ? ` (${d.names.join(', ')})` : '';
-    lines.push(`  ${d.enforced ? 'denied  ' : 'recorded'} ${destination(d)}${names} x${d.count}`);
+    const check = d.reason === undefined ? '' : ` [${why(d)}]`;
+    lines.push(`  ${d.enforced ? 'denied  ' : 'recorded'} ${destination(d)}${names}${check} x${d.count}`);
   }
   lines.push(...more(r.denied.length, 'denied destination(s)'));
   const refused = refusedNamesOf(r);

@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-EXKDEICA.js";
+} from "./chunk-MRRL43AL.js";
 import {
   __commonJS,
   __require,

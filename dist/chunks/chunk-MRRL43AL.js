@@ -36334,8 +36334,8 @@ var DeniedReader = class _DeniedReader {
    * the holder runs: the deadline counts from here, not from a slow container start.
    */
   async listening() {
-    const fail = (why) => new Error(
-      `Cannot start the denied-attempt reader in the holder: ${why}. The build was not started. The holder image needs tcpdump (buildfence's own image has it).`
+    const fail = (why2) => new Error(
+      `Cannot start the denied-attempt reader in the holder: ${why2}. The build was not started. The holder image needs tcpdump (buildfence's own image has it).`
     );
     const stderr = this.output.stderr;
     await new Promise((resolve3, reject) => {
@@ -36806,11 +36806,11 @@ function podNameserver(upstreams) {
 }
 function renderPod(input) {
   const { spec } = input;
-  for (const [name, set2, why] of [
+  for (const [name, set2, why2] of [
     ["docker-options", spec.dockerOptions.length > 0, "the build is a container of a Pod"],
     ["network", spec.network !== void 0, "the Pod has its own network namespace"]
   ]) {
-    if (set2) throw new Error(`${inputLabel(spec.via, name)} has no meaning on Kubernetes (${why}). Remove it.`);
+    if (set2) throw new Error(`${inputLabel(spec.via, name)} has no meaning on Kubernetes (${why2}). Remove it.`);
   }
   const rules = podRuleset(spec, input.upstreams);
   const pull = spec.pull === "never" ? "Never" : "IfNotPresent";
@@ -37027,8 +37027,8 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
     await sleep(options.pollMs);
   }
   if (terminated.exitCode === NOT_READY_EXIT) {
-    const why = await tails(api2, namespace, name, [CONTAINER.build, CONTAINER.fence, CONTAINER.resolver]);
-    throw new Error(`The fence or the resolver of Pod ${name} did not get ready, so the build was not run.${why}`);
+    const why2 = await tails(api2, namespace, name, [CONTAINER.build, CONTAINER.fence, CONTAINER.resolver]);
+    throw new Error(`The fence or the resolver of Pod ${name} did not get ready, so the build was not run.${why2}`);
   }
   const [fence, resolver, final] = await Promise.all([
     call(() => api2.readLog(namespace, name, CONTAINER.fence), "log", namespace, "read the denied attempts"),
@@ -41640,6 +41640,27 @@ function hostRealPath(source) {
 import { createHash as createHash2 } from "node:crypto";
 
 // src/report/evidence.ts
+function wireDenied(decisions) {
+  return decisions.map((d) => ({
+    protocol: "tcp",
+    address: d.address,
+    port: d.port,
+    names: d.learnedFor,
+    enforced: d.enforced,
+    count: d.count,
+    first: d.first,
+    last: d.last,
+    reason: d.reason,
+    ...d.name !== void 0 ? { asked: d.name } : {},
+    detail: d.detail
+  }));
+}
+function allDenied(packets, namesOf2, wire) {
+  return [...aggregateDenied(packets, namesOf2), ...wireDenied(wire)].sort(byCount);
+}
+function byCount(a, b) {
+  return b.count - a.count || a.address.localeCompare(b.address) || (a.port ?? 0) - (b.port ?? 0);
+}
 function aggregateDenied(packets, namesOf2) {
   const byKey = /* @__PURE__ */ new Map();
   for (const p of packets) {
@@ -41663,12 +41684,17 @@ function aggregateDenied(packets, namesOf2) {
       last: at2
     });
   }
-  return [...byKey.values()].sort((a, b) => b.count - a.count || a.address.localeCompare(b.address) || (a.port ?? 0) - (b.port ?? 0));
+  return [...byKey.values()].sort(byCount);
 }
 function suggestAllowlist(denied) {
   const entries = /* @__PURE__ */ new Set();
   for (const d of denied) {
     if (d.enforced || d.port === void 0 || d.protocol !== "tcp" && d.protocol !== "udp") continue;
+    if (d.reason !== void 0) {
+      if (d.asked !== void 0 && d.asked !== "*") entries.add(`${d.asked}:${d.port}`);
+      else for (const n of d.names) entries.add(`opaque://${n}:${d.port}`);
+      continue;
+    }
     const hosts = d.names.length > 0 ? d.names : [d.address.includes(":") ? `[${d.address}]` : d.address];
     for (const host of hosts) entries.add(d.protocol === "tcp" ? `${host}:${d.port}` : `udp://${host}:${d.port}`);
   }
@@ -41679,9 +41705,9 @@ function deniedTotal(denied) {
 }
 
 // src/report/record.ts
-var REPORT_FORMAT = "buildfence-report/1";
+var REPORT_FORMAT = "buildfence-report/2";
 function buildRecord(spec, facts) {
-  const denied = aggregateDenied(facts.packets, facts.namesOf);
+  const denied = allDenied(facts.packets, facts.namesOf, facts.wire);
   const r = facts.rules;
   return {
     format: REPORT_FORMAT,
@@ -41728,6 +41754,10 @@ function destination(d) {
   const host = d.address.includes(":") && d.port !== void 0 ? `[${d.address}]` : d.address;
   return `${d.protocol} ${host}${d.port !== void 0 ? `:${d.port}` : ""}`;
 }
+function why(d) {
+  if (d.reason === void 0) return "address";
+  return d.asked !== void 0 ? `${d.reason}: asked for ${d.asked}` : d.reason;
+}
 function table(head, rows) {
   const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join("")}</tr>`;
   return `<table>${tr(head, "th")}${rows.map((r) => tr(r, "td")).join("")}</table>
@@ -41762,14 +41792,15 @@ function renderSummary(r) {
 `);
     out.push(
       table(
-        ["Name", "Address", "Port", "Protocol", "Count", "Verdict"],
+        ["Name", "Address", "Port", "Protocol", "Count", "Verdict", "Why"],
         r.denied.slice(0, SUMMARY_CAP).map((d) => [
           d.names.length > 0 ? d.names.map(code).join(" ") : "",
           code(d.address),
           d.port === void 0 ? "" : String(d.port),
           d.protocol,
           String(d.count),
-          d.enforced ? "refused" : "recorded (audit)"
+          d.enforced ? "refused" : "recorded (audit)",
+          d.reason === void 0 ? "address" : `${d.reason}${d.asked !== void 0 ? `: asked for ${code(d.asked)}` : ""}`
         ])
       )
     );
@@ -41804,7 +41835,8 @@ function annotations(r) {
   const lines = r.denied.slice(0, ANNOTATION_CAP).map((d) => {
     const names = d.names.length > 0 ? ` (${d.names.join(", ")})` : "";
     const what = d.enforced ? "denied" : "recorded a connection block mode would deny to";
-    return `buildfence ${what} ${destination(d)}${names}, ${d.count} time(s).`;
+    const check = d.reason === void 0 ? "" : ` by the name check (${why(d)})`;
+    return `buildfence ${what} ${destination(d)}${names}${check}, ${d.count} time(s).`;
   });
   if (r.denied.length > ANNOTATION_CAP)
     lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
@@ -41816,7 +41848,8 @@ function textSummary(r) {
   const more = (total, what) => total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {
     const names = d.names.length > 0 ? ` (${d.names.join(", ")})` : "";
-    lines.push(`  ${d.enforced ? "denied  " : "recorded"} ${destination(d)}${names} x${d.count}`);
+    const check = d.reason === void 0 ? "" : ` [${why(d)}]`;
+    lines.push(`  ${d.enforced ? "denied  " : "recorded"} ${destination(d)}${names}${check} x${d.count}`);
   }
   lines.push(...more(r.denied.length, "denied destination(s)"));
   const refused = refusedNamesOf(r);
