@@ -8,6 +8,8 @@ import addFormats from 'ajv-formats';
 import { PROBE_IMAGE, ROOT, cli, fixture } from './harness.js';
 import type { EvidenceRecord } from '../../src/report/record.js';
 
+// The probe speaks neither TLS nor HTTP, so the names it connects to are opaque:// entries, which
+// open their addresses as before; wire.test.ts tests the name check with real clients.
 const fx = fixture({ servers: 2, upstream: true });
 
 before(async () => {
@@ -51,7 +53,7 @@ async function run(grade: string, extra: string[] = []): Promise<{ code: number 
       '--dns-upstream',
       fx.upstream.address,
       '--allow',
-      'api.test:8080',
+      'opaque://api.test:8080',
       '--report',
       report,
       ...extra,
@@ -132,7 +134,7 @@ describe('evidence', () => {
         '--dns-upstream',
         fx.upstream.address,
         '--allow',
-        'api.test:8080',
+        'opaque://api.test:8080',
         '--report',
         report,
         '--',

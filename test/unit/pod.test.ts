@@ -141,7 +141,7 @@ describe('renderPod', () => {
       // The same rules the verifier compares with, and the same as podRuleset renders.
       const holder = container(pod, CONTAINER.holder);
       assert.equal(env(holder, 'BF_V4'), rules.v4 + rules.nat4);
-      assert.equal(env(holder, 'BF_V6'), rules.v6);
+      assert.equal(env(holder, 'BF_V6'), rules.v6 + rules.nat6);
       assert.equal(env(holder, 'BF_IPSET'), rules.ipset);
       assert.deepEqual(JSON.parse(env(container(pod, CONTAINER.verify), 'BUILDFENCE_RULES')!), rules);
       assert.deepEqual(rules, podRuleset(i.spec, i.upstreams));
