@@ -23,7 +23,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-MRRL43AL.js";
+} from "./chunks/chunk-CKIDC5OY.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

@@ -3,8 +3,8 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   cleanupAction,
   warning
-} from "./chunks/chunk-GIZQHJT3.js";
-import "./chunks/chunk-MRRL43AL.js";
+} from "./chunks/chunk-L3PZO2RU.js";
+import "./chunks/chunk-CKIDC5OY.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

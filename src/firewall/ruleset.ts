@@ -293,9 +293,10 @@ function renderFilter(
     rules.push(out('-p udp -m udp --dport 53 -j BF-REJECT'));
     rules.push(out('-p tcp -m tcp --dport 53 -j BF-REJECT'));
   }
-  // Connections the nat rules sent to the checker on the Docker host (a Pod's checker is on loopback).
+  // Connections the nat rules sent to the checker (on the Docker host, or a Pod's loopback, which
+  // `-o lo` does not match: the filter sees the interface the packet was routed to before the nat rule).
   const checker = family === 4 ? input.checker?.address4 : input.checker?.address6;
-  if (wired && checker !== undefined && input.checker?.uid === undefined) {
+  if (wired && checker !== undefined) {
     rules.push(out(`-d ${hostCidr(checker)} -p tcp -m tcp --dport ${input.checker!.port} -m conntrack --ctstate DNAT -j ACCEPT`));
   }
   const guarded = unique([...GUARDED[family], ...networkGuards]);

@@ -33901,6 +33901,7 @@ var INPUT_DEFAULTS = {
 import * as fs2 from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as readline from "node:readline";
 
 // src/firewall/ruleset.ts
 var import_ipaddr = __toESM(require_ipaddr(), 1);
@@ -34054,7 +34055,7 @@ function renderFilter(family, input, allow, ipsets, networkGuards, wired) {
     rules.push(out("-p tcp -m tcp --dport 53 -j BF-REJECT"));
   }
   const checker = family === 4 ? input.checker?.address4 : input.checker?.address6;
-  if (wired && checker !== void 0 && input.checker?.uid === void 0) {
+  if (wired && checker !== void 0) {
     rules.push(out(`-d ${hostCidr(checker)} -p tcp -m tcp --dport ${input.checker.port} -m conntrack --ctstate DNAT -j ACCEPT`));
   }
   const guarded = unique([...GUARDED[family], ...networkGuards]);
@@ -34669,895 +34670,64 @@ function bounded(map2, key, value) {
   map2.set(key, value);
 }
 
-// src/dns/upstream.ts
+// src/report/nflog.ts
 var import_ipaddr2 = __toESM(require_ipaddr(), 1);
-import * as dgram2 from "node:dgram";
-import * as fs from "node:fs/promises";
-import * as net2 from "node:net";
-import { randomInt } from "node:crypto";
-
-// src/run/spec.ts
-var FLAG_OF = { allowlist: "--allow", run: "the command after '--'" };
-function inputLabel(via, name, inSentence = false) {
-  return via === "action" ? `${inSentence ? "input" : "Input"} '${name}'` : FLAG_OF[name] ?? `--${name}`;
+function readerCommand(groups) {
+  return ["tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", `nflog:${groups.join(",")}`];
 }
-
-// src/dns/upstream.ts
-function parseUpstreams(items, source) {
-  return items.map((item) => {
-    const m = /^\[([^\]]+)\]:(\d+)$/.exec(item) ?? /^([^:]+):(\d+)$/.exec(item);
-    const [host, port] = m ? [m[1], Number(m[2])] : [item, 53];
-    if (!import_ipaddr2.default.isValid(host) || !Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new Error(
-        `${source} has invalid resolver '${item}'. Expected an IP address with an optional port: 192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:53.`
-      );
-    }
-    return { address: import_ipaddr2.default.parse(host).toString(), port };
-  });
-}
-function resolvConfServers(text) {
-  const servers = [];
-  for (const line of text.split("\n")) {
-    const m = /^\s*nameserver\s+(\S+)/.exec(line);
-    const host = m?.[1].replace(/%.*$/, "");
-    if (host && import_ipaddr2.default.isValid(host)) servers.push({ address: import_ipaddr2.default.parse(host).toString(), port: 53 });
+var LINE = /^(\d+(?:\.\d+)?) version \d+, resource ID (\d+), (IPv4|IPv6), length \d+: (\S+) > (\S+?): (.*)$/;
+function parseNflogLine(line) {
+  const m = LINE.exec(line.trim());
+  if (!m) return void 0;
+  const group = Number(m[2]);
+  if (group !== NFLOG_GROUP.denied && group !== NFLOG_GROUP.audit) return void 0;
+  const rest = m[6];
+  const protocol = /^tcp\b/.test(rest) ? "tcp" : /^UDP\b/.test(rest) ? "udp" : /^ICMP6?\b/.test(rest) ? "icmp" : "other";
+  let address = m[5];
+  let port;
+  if (protocol === "tcp" || protocol === "udp") {
+    const dot = address.lastIndexOf(".");
+    port = Number(address.slice(dot + 1));
+    address = address.slice(0, dot);
   }
-  return servers;
-}
-async function hostResolvers(label) {
-  const servers = resolvConfServers(await fs.readFile("/etc/resolv.conf", "utf8").catch(() => ""));
-  if (servers.length === 0) {
-    throw new Error(`The host's /etc/resolv.conf names no resolver to forward allowed names to. Set ${label}.`);
-  }
-  return servers;
-}
-async function upstreamsFor(spec) {
-  return spec.dns.upstreams ?? hostResolvers(inputLabel(spec.via, "dns-upstream"));
-}
-var Forwarder = class {
-  constructor(upstreams, timeoutMs = 2e3) {
-    this.upstreams = upstreams;
-    this.timeoutMs = timeoutMs;
-    if (upstreams.length === 0) throw new Error("No upstream resolver: set dns-upstream.");
-  }
-  upstreams;
-  timeoutMs;
-  sockets = /* @__PURE__ */ new Map();
-  pending = /* @__PURE__ */ new Map();
-  /**
-   * The upstream's reply to `query` (with the query's own id), from the first upstream that
-   * answers. A truncated UDP answer is fetched whole over TCP only for a client that asked over
-   * TCP; a UDP client gets the truncated answer and retries over TCP itself.
-   */
-  async forward(query, transport) {
-    for (const upstream of this.upstreams) {
-      const reply = await this.udp(upstream, query);
-      if (!reply) continue;
-      if (transport === "tcp" && reply.length >= 3 && (reply[2] & 2) !== 0) {
-        const full = await this.tcp(upstream, query).catch(() => void 0);
-        if (full) return full;
-      }
-      return reply;
-    }
-    throw new Error(`no upstream resolver answered (${this.upstreams.map((u) => `${u.address}:${u.port}`).join(", ")})`);
-  }
-  close() {
-    for (const p of this.pending.values()) clearTimeout(p.timer);
-    this.pending.clear();
-    for (const s of this.sockets.values()) s.close();
-    this.sockets.clear();
-  }
-  socket(family) {
-    let s = this.sockets.get(family);
-    if (!s) {
-      s = dgram2.createSocket(family === 4 ? "udp4" : "udp6");
-      s.on("message", (msg, rinfo) => this.onReply(msg, rinfo));
-      s.on("error", () => void 0);
-      s.unref();
-      this.sockets.set(family, s);
-    }
-    return s;
-  }
-  onReply(msg, rinfo) {
-    if (msg.length < 12) return;
-    const p = this.pending.get(msg.readUInt16BE(0));
-    if (!p || import_ipaddr2.default.parse(rinfo.address).toString() !== p.upstream.address || rinfo.port !== p.upstream.port) return;
-    this.pending.delete(msg.readUInt16BE(0));
-    clearTimeout(p.timer);
-    p.resolve(msg);
-  }
-  udp(upstream, query) {
-    const originalId = query.readUInt16BE(0);
-    let id;
-    do
-      id = randomInt(0, 65536);
-    while (this.pending.has(id));
-    const out = Buffer.from(query);
-    out.writeUInt16BE(id, 0);
-    return new Promise((resolve3) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        resolve3(void 0);
-      }, this.timeoutMs);
-      this.pending.set(id, {
-        upstream,
-        timer,
-        resolve: (reply) => {
-          reply.writeUInt16BE(originalId, 0);
-          resolve3(reply);
-        }
-      });
-      const family = import_ipaddr2.default.parse(upstream.address).kind() === "ipv4" ? 4 : 6;
-      this.socket(family).send(out, upstream.port, upstream.address);
-    });
-  }
-  tcp(upstream, query) {
-    return new Promise((resolve3, reject) => {
-      const sock = net2.connect({ host: upstream.address, port: upstream.port });
-      const chunks = [];
-      sock.setTimeout(this.timeoutMs, () => sock.destroy(new Error("TCP timeout")));
-      sock.on("connect", () => {
-        const len = Buffer.alloc(2);
-        len.writeUInt16BE(query.length);
-        sock.end(Buffer.concat([len, query]));
-      });
-      sock.on("data", (d) => chunks.push(d));
-      sock.on("error", reject);
-      sock.on("close", () => {
-        const all = Buffer.concat(chunks);
-        if (all.length < 2 || all.length < 2 + all.readUInt16BE(0)) return reject(new Error("short TCP reply"));
-        resolve3(all.subarray(2, 2 + all.readUInt16BE(0)));
-      });
-    });
-  }
-};
-
-// src/firewall/holder-script.ts
-var import_shell_quote = __toESM(require_shell_quote(), 1);
-
-// src/run/build.ts
-var BUILD_DROPPED_CAPABILITIES = {
-  NET_ADMIN: "the build must not hold NET_ADMIN (it could rewrite the fence)",
-  NET_RAW: "the build must not hold NET_RAW (a raw packet socket bypasses the fence)"
-};
-var BUILD_REFUSED_CAPABILITIES = {
-  SYS_ADMIN: "the build must not hold SYS_ADMIN (it could leave the fenced namespaces)",
-  SYS_MODULE: "the build must not hold SYS_MODULE (a kernel module could switch the fence off)",
-  ALL: "ALL includes NET_ADMIN and NET_RAW, which would let the build rewrite or bypass the fence"
-};
-var POD_BUILD_DROPPED_CAPABILITIES = {
-  SETUID: "with it a root build could take the resolver's uid, and with it the way upstream"
-};
-var FENCE_CAPABILITIES = ["NET_ADMIN", "NET_RAW"];
-var READER_CAPABILITIES = ["SETUID", "SETGID"];
-var SCRIPT_MOUNT = "/__buildfence";
-var RULES_MOUNT = "/__buildfence";
-var SCRIPT_NAME = "script.sh";
-function scriptText(run) {
-  return run.endsWith("\n") ? run : `${run}
-`;
-}
-function shellCommand(shell, script) {
-  return shell.includes("{0}") ? shell.map((w) => w.replaceAll("{0}", script)) : [...shell, script];
-}
-function runnerEnvNames(env) {
-  return Object.keys(env).filter((k) => /^(GITHUB|RUNNER)_/.test(k)).sort();
-}
-
-// src/firewall/rule-files.ts
-var RULE_FILES = { ipset: "rules.ipset", v4: "rules.v4", v6: "rules.v6", resolvConf: "resolv.conf" };
-function ruleFileTexts(rules) {
-  return { ipset: rules.ipset, v4: rules.v4 + rules.nat4, v6: rules.v6 + rules.nat6, resolvConf: rules.resolvConf };
-}
-
-// src/firewall/holder-script.ts
-var READBACK_MARK = "---buildfence-readback---";
-var LOADING_MARK = "---buildfence-loading---";
-var LOADED_MARK = "---buildfence-loaded---";
-var TOOLS_CHECK = [
-  "set -e",
-  "for tool in ipset iptables-restore ip6tables-restore iptables-save ip6tables-save; do",
-  '  command -v "$tool" >/dev/null 2>&1 || { echo "the holder image has no $tool" >&2; exit 127; }',
-  "done"
-];
-var LOAD_AND_READ_BACK = [
-  `ipset restore < ${RULES_MOUNT}/${RULE_FILES.ipset}`,
-  `iptables-restore --noflush < ${RULES_MOUNT}/${RULE_FILES.v4}`,
-  `ip6tables-restore < ${RULES_MOUNT}/${RULE_FILES.v6}`,
-  `cat ${RULES_MOUNT}/${RULE_FILES.resolvConf} > /etc/resolv.conf`,
-  `echo ${READBACK_MARK}; ipset save`,
-  `echo ${READBACK_MARK}; iptables-save -t filter`,
-  `echo ${READBACK_MARK}; ip6tables-save -t filter`,
-  `echo ${READBACK_MARK}; iptables-save -t nat`,
-  `echo ${READBACK_MARK}; cat /etc/resolv.conf`,
-  // Last, and allowed to fail: a kernel without IPv6 nat has no such table, and then no rules were meant for it.
-  `echo ${READBACK_MARK}; ip6tables-save -t nat 2>/dev/null || true`
-];
-var LOAD_SCRIPT = [...TOOLS_CHECK, ...LOAD_AND_READ_BACK].join("\n");
-var READER_FIFO = "/tmp/buildfence-reader";
-function holderScript(reader) {
-  return [
-    `echo ${LOADING_MARK}`,
-    ...TOOLS_CHECK,
-    `mkfifo ${READER_FIFO}`,
-    `exec 3<>${READER_FIFO}`,
-    `${(0, import_shell_quote.quote)(reader)} > ${READER_FIFO} &`,
-    ...LOAD_AND_READ_BACK,
-    `echo ${LOADED_MARK}`,
-    `exec cat < ${READER_FIFO} 3<&-`
-  ].join("\n");
-}
-
-// src/firewall/verify.ts
-function parseReadback(stdout) {
-  const parts = stdout.split(`${READBACK_MARK}
-`);
-  if (parts.length !== 7) return void 0;
-  return { ipset: parts[1], v4: parts[2], v6: parts[3], nat4: parts[4], resolvConf: parts[5], nat6: parts[6] };
-}
-function readbackProblems(rules, readback) {
-  const saved = parseReadback(readback);
-  return saved ? compareRules(rules, saved) : ["the holder did not print its rules back"];
-}
-function verifyReadback(rules, readback) {
-  const diffs = readbackProblems(rules, readback);
-  if (diffs.length > 0) {
-    throw new Error(
-      `The rules read back from the holder differ from the rules loaded, so the build was not started:
-  ${diffs.slice(0, 20).join("\n  ")}` + (diffs.length > 20 ? `
-  ... and ${diffs.length - 20} more` : "")
-    );
-  }
-}
-function compareRules(expected, saved) {
-  return [
-    ...diffLines("iptables (IPv4)", normalizeFilter(expected.v4), normalizeFilter(saved.v4), true),
-    ...diffLines("ip6tables (IPv6)", normalizeFilter(expected.v6), normalizeFilter(saved.v6), true),
-    ...diffLines("ipset", normalizeIpset(expected.ipset), normalizeIpset(saved.ipset), false),
-    ...natDiffs("iptables nat (IPv4)", expected.nat4, saved.nat4),
-    ...natDiffs("ip6tables nat (IPv6)", expected.nat6, saved.nat6),
-    ...diffLines("resolv.conf", expected.resolvConf.split("\n"), saved.resolvConf.split("\n"), true)
-  ];
-}
-function natDiffs(what, expected, saved) {
-  const want = normalizeFilter(expected);
-  const chains = want.filter((l) => l.startsWith(":")).map((l) => l.slice(1).split(" ")[0]);
-  const jumps = want.filter((l) => l.startsWith("-I OUTPUT ")).length;
-  const ours = (lines) => [
-    ...lines.filter((l) => chains.some((c) => l.startsWith(`:${c} `))),
-    ...lines.filter((l) => l.startsWith("-A OUTPUT ") || l.startsWith("-I OUTPUT ")).slice(0, jumps).map((l, i) => `OUTPUT rule ${i + 1}: ${l.replace(/^-I OUTPUT \d+ /, "-A OUTPUT ")}`),
-    ...lines.filter((l) => chains.some((c) => l.startsWith(`-A ${c} `)))
-  ];
-  return diffLines(what, ours(want), ours(normalizeFilter(saved)), true);
-}
-function normalizeFilter(text) {
-  return text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.startsWith(":") ? l.replace(/\s+\[\d+:\d+\]$/, "") : l);
-}
-function normalizeIpset(text) {
-  const creates = [];
-  const adds = [];
-  for (const raw of text.split("\n")) {
-    const words = raw.trim().split(/\s+/);
-    if (words[0] === "create") creates.push(words.slice(0, 5).join(" "));
-    if (words[0] === "add") adds.push(`add ${words[1]} ${hostWithoutPrefix(words[2] ?? "")}`);
-  }
-  return [...creates.sort(), ...adds.sort()];
-}
-function hostWithoutPrefix(element) {
-  return element.replace(/\/(32|128)(?=,|$)/, "");
-}
-function diffLines(what, expected, actual, ordered) {
-  const diffs = [];
-  if (ordered) {
-    const n = Math.max(expected.length, actual.length);
-    for (let i = 0; i < n; i++) {
-      if (expected[i] !== actual[i]) {
-        diffs.push(`${what} line ${i + 1}: expected ${show(expected[i])}, found ${show(actual[i])}`);
-      }
-    }
-    return diffs;
-  }
-  const have = new Set(actual);
-  const want = new Set(expected);
-  for (const l of expected) if (!have.has(l)) diffs.push(`${what}: missing ${l}`);
-  for (const l of actual) if (!want.has(l)) diffs.push(`${what}: unexpected ${l}`);
-  return diffs;
-}
-function show(line) {
-  return line === void 0 ? "nothing" : `'${line}'`;
-}
-
-// src/kubernetes/env-pieces.ts
-var ENV_PIECE = 96 * 1024;
-var POD_ENV_BUDGET = 1024 * 1024;
-function envPieces(name, value) {
-  const pieces = [];
-  for (let at2 = 0; at2 === 0 || at2 < value.length; at2 += ENV_PIECE) {
-    pieces.push({ name: `${name}_${pieces.length}`, value: value.slice(at2, at2 + ENV_PIECE) });
-  }
-  return pieces;
-}
-function joinedInShell(pieces) {
-  return pieces.map((p) => `"$${p.name}"`).join(" ");
-}
-function joinedFromEnv(env, name) {
-  let value = "";
-  for (let i = 0; env[`${name}_${i}`] !== void 0; i++) value += env[`${name}_${i}`];
-  return value;
-}
-
-// src/kubernetes/pod-layout.ts
-var RESOLVER_UID = 53053;
-var RESOLVER_LISTEN = { address: "127.0.0.53", port: 5353 };
-var CONTAINER = { holder: "holder", verify: "verify", fence: "fence", resolver: "resolver", build: "build" };
-var POD_PATHS = {
-  readback: `${RULES_MOUNT}/readback`,
-  /** Where the holder writes the script (the build sees the same volume at SCRIPT_MOUNT). */
-  holderScript: "/__buildfence-script",
-  feed: "/__buildfence-feed",
-  ready: "/__buildfence-ready",
-  agent: "/opt/buildfence/cli.js",
-  node: "/usr/local/bin/node"
-};
-var AGENT_ENV = { rules: "BUILDFENCE_RULES", resolver: "BUILDFENCE_RESOLVER" };
-var NOT_READY_EXIT = 125;
-function failedFile(sidecar) {
-  return `${POD_PATHS.ready}/${sidecar}.failed`;
-}
-function podName(runId) {
-  return `buildfence-${runId}`;
-}
-function volumeNames(runId) {
-  return { rules: `bf-rules-${runId}`, script: `bf-script-${runId}`, feed: `bf-feed-${runId}`, ready: `bf-ready-${runId}` };
-}
-
-// src/kubernetes/agent.ts
-function podVerify(readbackFile, env = process.env) {
-  const rules = JSON.parse(requireEnv(env, AGENT_ENV.rules));
-  const diffs = readbackProblems(rules, fs2.readFileSync(readbackFile, "utf8"));
-  if (diffs.length === 0) {
-    process.stdout.write("buildfence: the rules read back from the holder equal the rules rendered.\n");
-    return 0;
-  }
-  process.stderr.write(
-    `buildfence: the rules read back from the holder differ from the rules rendered, so the build is not started:
-  ${diffs.join("\n  ")}
-`
-  );
-  return 1;
-}
-var DECISION_PREFIX = "buildfence-dns ";
-var WIRE_PREFIX = "buildfence-wire ";
-async function podResolver(env = process.env) {
-  const failed = failedFile("resolver");
-  let started;
-  try {
-    fs2.rmSync(failed, { force: true });
-    started = await startResolver(env);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    try {
-      fs2.writeFileSync(failed, `${reason}
-`);
-    } catch {
-    }
-    throw err;
-  }
-  await new Promise((resolve3) => process.once("SIGTERM", () => resolve3()));
-  started.feed.close();
-  await started.resolver.close();
-  started.forwarder.close();
-}
-async function startResolver(env) {
-  const config = JSON.parse(requireEnv(env, AGENT_ENV.resolver));
-  const forwarder = new Forwarder(config.upstreams);
-  const resolver = new Resolver({
-    mode: config.mode,
-    allow: config.allow,
-    deny: config.deny,
-    ttlMin: config.ttlMin,
-    ttlMax: config.ttlMax,
-    forwarder,
-    onWarning: (m) => process.stderr.write(`warning: ${m}
-`),
-    onDecision: (d) => process.stdout.write(`${DECISION_PREFIX}${JSON.stringify(d)}
-`)
-  });
-  await resolver.listen(config.listen.address, config.listen.port);
-  const input = fs2.createWriteStream(path.join(POD_PATHS.feed, "in"));
-  const output = fs2.createReadStream(path.join(POD_PATHS.feed, "out"));
-  await Promise.all([opened(input), opened(output)]);
-  const feed = new SetFeed({ input, output, close: () => output.destroy() });
-  const own = Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
-  resolver.serve(own, feed, new Set(config.staticElements));
-  fs2.writeFileSync(path.join(POD_PATHS.ready, "resolver"), "");
-  process.stderr.write(
-    `buildfence resolver: listening on ${config.listen.address}:${config.listen.port}, upstreams ${config.upstreams.map((u) => `${u.address}:${u.port}`).join(", ")}
-`
-  );
-  return { resolver, forwarder, feed };
-}
-function opened(stream) {
-  return new Promise((resolve3, reject) => {
-    stream.once("open", () => resolve3());
-    stream.once("error", reject);
-  });
-}
-function requireEnv(env, name) {
-  const value = joinedFromEnv(env, name);
-  if (!value) throw new Error(`${name}_0 is not set: this command runs inside a Pod that buildfence rendered.`);
-  return value;
-}
-
-// src/docker/engine.ts
-var import_docker_modem = __toESM(require_modem(), 1);
-import { PassThrough } from "node:stream";
-
-// src/docker/cli.ts
-import { spawn } from "node:child_process";
-var DOCKER_TIMEOUT_MS = 6e4;
-function docker(args, options = {}) {
-  const timeoutMs = options.timeoutMs ?? DOCKER_TIMEOUT_MS;
-  return new Promise((resolve3, reject) => {
-    const child = spawn("docker", args, { stdio: ["ignore", "pipe", "pipe"] });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (d) => options.onStdout ? options.onStdout(d) : out.push(d));
-    child.stderr.on("data", (d) => options.onStderr ? options.onStderr(d) : err.push(d));
-    const timer = timeoutMs > 0 ? setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(
-        new Error(
-          `docker ${args[0]} did not answer within ${timeoutMs / 1e3} s: is the Docker engine hung? Check it, or DOCKER_HOST.`
-        )
-      );
-    }, timeoutMs) : void 0;
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(new Error(`Cannot run the docker CLI (${e.message}). Install Docker and make sure \`docker\` is on PATH.`));
-    });
-    child.on("close", (code2) => {
-      clearTimeout(timer);
-      resolve3({ exitCode: code2 ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
-    });
-  });
-}
-function lastLine(text) {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !/^(See|Run) 'docker [^']*--help'/.test(l));
-  return lines[lines.length - 1] ?? "";
-}
-
-// src/docker/endpoint.ts
-import { createHash } from "node:crypto";
-import * as fs3 from "node:fs";
-import * as os2 from "node:os";
-import * as path2 from "node:path";
-var disk = {
-  read: (file) => {
-    try {
-      return fs3.readFileSync(file, "utf8");
-    } catch {
-      return void 0;
-    }
-  },
-  exists: (file) => fs3.existsSync(file)
-};
-function contextEngine(env, files = disk) {
-  if (env.DOCKER_HOST) return void 0;
-  const configDir = env.DOCKER_CONFIG || path2.join(env.HOME || os2.homedir(), ".docker");
-  let name = env.DOCKER_CONTEXT;
-  if (!name) {
-    const config = files.read(path2.join(configDir, "config.json"));
-    try {
-      name = config ? JSON.parse(config).currentContext : void 0;
-    } catch {
-      throw new Error(
-        `${path2.join(configDir, "config.json")} is not valid JSON, so the Docker context cannot be read. Fix the file, or set DOCKER_HOST.`
-      );
-    }
-  }
-  if (!name || name === "default") return void 0;
-  const hash = createHash("sha256").update(name).digest("hex");
-  const metaFile = path2.join(configDir, "contexts", "meta", hash, "meta.json");
-  const meta = files.read(metaFile);
-  let endpoint;
-  try {
-    endpoint = meta ? JSON.parse(meta).Endpoints?.docker : void 0;
-  } catch {
-    endpoint = void 0;
-  }
-  if (!endpoint?.Host) {
-    throw new Error(
-      `Docker context '${name}' is selected, but ${metaFile} names no engine. Select another context (docker context use), or set DOCKER_HOST.`
-    );
-  }
-  const tls = path2.join(configDir, "contexts", "tls", hash, "docker");
-  if (!files.exists(tls)) return { DOCKER_HOST: endpoint.Host };
-  return { DOCKER_HOST: endpoint.Host, DOCKER_CERT_PATH: tls, ...endpoint.SkipTLSVerify ? {} : { DOCKER_TLS_VERIFY: "1" } };
-}
-function pinEngine(env) {
-  Object.assign(env, contextEngine(env));
-}
-
-// src/docker/engine.ts
-var modem;
-function engine() {
-  if (!modem) {
-    pinEngine(process.env);
-    modem = new import_docker_modem.default();
-  }
-  return modem;
-}
-function seg(name) {
-  return encodeURIComponent(name).replace(/%2F/g, "/").replace(/%3A/gi, ":").replace(/%40/g, "@");
-}
-function statusCodes(accept = []) {
-  const codes = { 200: true, 201: true, 204: true, 304: true };
-  for (const code2 of accept) codes[code2] = true;
-  return codes;
-}
-function failure(what, err, timeoutMs) {
-  const e = err;
-  if (e.name === "AbortError" || e.code === "ABORT_ERR") {
-    return new Error(`The Docker engine did not answer ${what} within ${timeoutMs / 1e3} s: is it hung? Check it, or DOCKER_HOST.`);
-  }
-  if (e.statusCode === void 0) {
-    const at2 = process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
-    return new Error(
-      `Cannot connect to the Docker engine at ${at2} (${what}): ${e.message ?? String(err)}. Start it, or check DOCKER_HOST.`
-    );
-  }
-  const reason = e.json?.message ?? (e.message ?? "").replace(/^\(HTTP code \d+\) \S+ - /, "").trim();
-  return new Error(reason);
-}
-function dialOptions(method, path7, call2, signal) {
-  const hasQuery = call2.query !== void 0;
+  if (!import_ipaddr2.default.isValid(address)) return void 0;
   return {
-    path: hasQuery ? `${path7}?` : path7,
-    method,
-    options: method === "POST" ? { _query: call2.query ?? {}, _body: call2.body ?? {} } : call2.query,
-    statusCodes: statusCodes(call2.accept),
-    abortSignal: signal
+    time: Number(m[1]),
+    enforced: group === NFLOG_GROUP.denied,
+    family: m[3] === "IPv4" ? 4 : 6,
+    protocol,
+    address: import_ipaddr2.default.parse(address).toString(),
+    ...port !== void 0 ? { port } : {}
   };
 }
-function api(method, path7, call2 = {}) {
-  const timeoutMs = call2.timeoutMs ?? DOCKER_TIMEOUT_MS;
-  const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : void 0;
-  const what = `${method} ${path7}`;
-  return new Promise((resolve3, reject) => {
-    try {
-      engine().dial(dialOptions(method, path7, call2, signal), (err, data) => {
-        if (err) reject(failure(what, err, timeoutMs));
-        else resolve3(Buffer.isBuffer(data) && data.length === 0 ? void 0 : data);
-      });
-    } catch (err) {
-      reject(failure(what, err, timeoutMs));
-    }
-  });
+function parseMarkLine(line) {
+  const m = LINE.exec(line.trim());
+  if (!m || Number(m[2]) !== NFLOG_GROUP.mark || !/^UDP\b/.test(m[6])) return void 0;
+  return Number(m[5].slice(m[5].lastIndexOf(".") + 1));
 }
-function hijack(path7, query, body, stdin = false) {
-  return new Promise((resolve3, reject) => {
-    const what = `POST ${path7}`;
-    try {
-      engine().dial(
-        {
-          path: `${path7}?`,
-          method: "POST",
-          options: { _query: query, _body: body ?? {} },
-          hijack: true,
-          openStdin: stdin,
-          statusCodes: statusCodes([101])
-        },
-        (err, data) => err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve3(data)
-      );
-    } catch (err) {
-      reject(failure(what, err, DOCKER_TIMEOUT_MS));
-    }
-  });
+function parseWireLine(line) {
+  const m = LINE.exec(line.trim());
+  if (!m || Number(m[2]) !== NFLOG_GROUP.wire || !/^tcp\b/.test(m[6])) return void 0;
+  const [source, sourcePort] = hostPort(m[4]);
+  const [address, port] = hostPort(m[5]);
+  if (!import_ipaddr2.default.isValid(source) || !import_ipaddr2.default.isValid(address)) return void 0;
+  return { source: import_ipaddr2.default.parse(source).toString(), sourcePort, address: import_ipaddr2.default.parse(address).toString(), port };
 }
-function demux(socket, tty) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  if (tty) socket.on("data", (d) => stdout.write(d));
-  else engine().demuxStream(socket, stdout, stderr);
-  let ended = false;
-  const end = () => {
-    if (ended) return;
-    ended = true;
-    stdout.end();
-    stderr.end();
-  };
-  socket.on("end", end);
-  socket.on("close", end);
-  socket.on("error", end);
-  return { stdout, stderr };
-}
-var ENGINE_TIMEOUT_MS = 1e4;
-async function ping() {
-  await api("GET", "/_ping", { timeoutMs: ENGINE_TIMEOUT_MS });
-}
-async function listContainers(label) {
-  return api("GET", "/containers/json", { query: { all: true, filters: JSON.stringify({ label: [label] }) } });
-}
-async function imageId(image) {
-  const found2 = await api("GET", `/images/${seg(image)}/json`, { accept: [404] });
-  return found2?.Id;
-}
-async function inspectNetwork(network) {
-  return api("GET", `/networks/${seg(network)}`, { accept: [404] });
-}
-async function createContainer(name, config) {
-  const created = await api("POST", "/containers/create", { query: { name }, body: config });
-  return created.Id;
-}
-async function startContainer(container) {
-  await api("POST", `/containers/${seg(container)}/start`);
-}
-async function inspectContainer(container) {
-  return api("GET", `/containers/${seg(container)}/json`);
-}
-async function killContainer(container, timeoutMs = DOCKER_TIMEOUT_MS) {
-  await api("POST", `/containers/${seg(container)}/kill`, { accept: [404, 409], timeoutMs });
-}
-async function removeContainer(container) {
-  await api("DELETE", `/containers/${seg(container)}`, { query: { force: true, v: true }, accept: [404] });
-}
-async function execStream(container, cmd, options = {}) {
-  const stdin = options.stdin === true;
-  const created = await api("POST", `/containers/${seg(container)}/exec`, {
-    body: { Cmd: cmd, AttachStdin: stdin, AttachStdout: true, AttachStderr: true, Tty: false }
-  });
-  const socket = await hijack(`/exec/${created.Id}/start`, {}, { Detach: false, Tty: false }, stdin);
-  const { stdout, stderr } = demux(socket, false);
-  return {
-    stdout,
-    stderr,
-    stdin: stdin ? socket : void 0,
-    close: () => socket.destroy()
-  };
-}
-async function attach(container, tty) {
-  const socket = await hijack(`/containers/${seg(container)}/attach`, { stream: true, stdout: true, stderr: true });
-  return { ...demux(socket, tty), close: () => socket.destroy() };
-}
-async function waitExit(container) {
-  const result = await api("POST", `/containers/${seg(container)}/wait`, {
-    query: { condition: "not-running" },
-    timeoutMs: 0
-  });
-  return { exitCode: result.StatusCode, error: result.Error?.Message || void 0 };
-}
-
-// src/run/identity.ts
-import { randomBytes } from "node:crypto";
-var LABEL = "buildfence";
-var LABEL_RUN = "buildfence.run";
-var LABEL_PID = "buildfence.pid";
-var LABEL_HOST = "buildfence.host";
-function newRunId() {
-  return randomBytes(6).toString("hex");
-}
-function isRunId(text) {
-  return /^[0-9a-f]{12}$/.test(text);
-}
-function runLabels(id) {
-  return {
-    [LABEL]: "1",
-    [LABEL_RUN]: id.runId,
-    ...id.pid !== void 0 ? { [LABEL_PID]: String(id.pid) } : {},
-    ...id.host !== void 0 ? { [LABEL_HOST]: id.host } : {}
-  };
-}
-
-// src/docker/containers.ts
-function resourceNames(runId) {
-  return {
-    holder: `buildfence-${runId}-holder`,
-    build: `buildfence-${runId}-build`
-  };
-}
-function labelArgs(id) {
-  return Object.entries(runLabels(id)).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
-}
-function holderConfig(a) {
-  return {
-    Image: a.image,
-    Entrypoint: a.command.entrypoint,
-    Cmd: a.command.cmd,
-    Labels: runLabels(a.id),
-    HostConfig: {
-      NetworkMode: a.network,
-      // The fence's and the reader's capabilities, nothing else (run/build.ts says why each). The
-      // build shares the namespace, not these capabilities.
-      CapDrop: ["ALL"],
-      CapAdd: [...FENCE_CAPABILITIES, ...READER_CAPABILITIES],
-      SecurityOpt: ["no-new-privileges"],
-      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`]
-    }
-  };
-}
-function buildCreateArgs(a) {
-  const names = resourceNames(a.id.runId);
-  const script = `${SCRIPT_MOUNT}/${SCRIPT_NAME}`;
-  const [shell, ...shellArgs] = shellCommand(a.spec.shell, script);
-  return [
-    "create",
-    "--name",
-    names.build,
-    ...labelArgs(a.id),
-    "--pull",
-    a.spec.pull,
-    "--volume",
-    `${a.spec.workspace}:${a.spec.workspace}`,
-    "--volume",
-    `${a.scriptDir}:${SCRIPT_MOUNT}:ro`,
-    "--workdir",
-    a.spec.workingDirectory,
-    ...a.passedEnv.flatMap((name) => ["--env", name]),
-    "--env-file",
-    a.envFile,
-    // The user's options come first so that the fence's own flags below always have the last word.
-    ...a.spec.dockerOptions,
-    "--network",
-    `container:${names.holder}`,
-    ...Object.keys(BUILD_DROPPED_CAPABILITIES).flatMap((cap) => ["--cap-drop", cap]),
-    "--security-opt",
-    "no-new-privileges",
-    "--entrypoint",
-    shell,
-    a.spec.image,
-    ...shellArgs
-  ];
-}
-
-// src/docker/resources.ts
-async function removeRun(runId) {
-  const names = resourceNames(runId);
-  const problems = [];
-  await Promise.all(
-    [names.build, names.holder].map(
-      (name) => removeContainer(name).catch((err) => {
-        if (!/already in progress/i.test(err.message)) problems.push(`container ${name}: ${err.message}`);
-      })
-    )
-  );
-  return problems;
-}
-async function findLeftovers(self2, isAlive) {
-  return (await listContainers(LABEL)).map((r) => ({ id: r.Id, labels: r.Labels ?? {} })).filter(({ labels: l }) => l[LABEL_RUN] && l[LABEL_RUN] !== self2.runId && l[LABEL_HOST] === self2.host && !isAlive(Number(l[LABEL_PID]))).map(({ id, labels: l }) => ({ runId: l[LABEL_RUN], id }));
-}
-async function removeLeftovers(leftovers) {
-  await Promise.all(leftovers.map((l) => removeContainer(l.id).catch(() => void 0)));
-}
-function processAlive(pid) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === "EPERM";
-  }
-}
-
-// src/docker/runtime.ts
-import * as fs5 from "node:fs/promises";
-import * as os3 from "node:os";
-import * as path4 from "node:path";
-
-// src/docker/holder-image.ts
-import * as fs4 from "node:fs";
-import * as path3 from "node:path";
-import { fileURLToPath } from "node:url";
-function projectRoot() {
-  let dir = path3.dirname(fileURLToPath(import.meta.url));
-  while (!fs4.existsSync(path3.join(dir, "holder", "Dockerfile"))) {
-    const parent = path3.dirname(dir);
-    if (parent === dir) throw new Error("Cannot find buildfence's holder/Dockerfile next to the running code.");
-    dir = parent;
-  }
-  return dir;
-}
-async function ensureHolderImage(spec, log) {
-  const { holderImage: image, pull } = spec;
-  const label = (name) => inputLabel(spec.via, name);
-  const id = await imageId(image);
-  if (id) return id;
-  if (image !== HOLDER_IMAGE) {
-    if (pull === "never")
-      throw new Error(
-        `Holder image ${image} is not on the Docker engine and ${label("pull")} is 'never'. Pull or build it first, or set it to 'missing'.`
-      );
-    log.info(`Holder image ${image} is missing; pulling it.`);
-    const pulled = await docker(["pull", "--quiet", image], { timeoutMs: 0 });
-    if (pulled.exitCode !== 0)
-      throw new Error(
-        `Cannot pull the holder image ${image}: ${lastLine(pulled.stderr) || "docker pull failed"}. The build was not started.`
-      );
-    return present(image);
-  }
-  const root = projectRoot();
-  log.info(`Holder image ${image} is missing; building it from holder/Dockerfile.`);
-  const built = await docker(["build", "--tag", image, path3.join(root, "holder")], { timeoutMs: 0 });
-  if (built.exitCode === 0) return present(image);
-  throw new Error(
-    `Cannot build the holder image ${image} from holder/Dockerfile: ${lastLine(built.stderr) || "docker build failed"}. On a machine without a registry, assemble it from the host's packages with 'sudo ${path3.join(root, "scripts", "build-holder-image")}', or set ${label("holder-image")} to an image with iptables, ip6tables and ipset.`
-  );
-}
-async function present(image) {
-  const id = await imageId(image);
-  if (!id) throw new Error(`The holder image ${image} is still missing after it was fetched; is another job removing images?`);
-  return id;
-}
-
-// src/docker/network.ts
-var import_ipaddr3 = __toESM(require_ipaddr(), 1);
-async function inspectSandboxNetwork(network, label) {
-  const name = network ?? DOCKER_NETWORK;
-  const found2 = await inspectNetwork(name).catch((err) => {
-    throw new Error(`${label}: cannot inspect Docker network '${name}': ${err.message}.`);
-  });
-  if (!found2) {
-    throw new Error(
-      network === void 0 ? `${label}: the Docker engine has no default bridge network ('${DOCKER_NETWORK}'; is it started with "bridge": "none"?). Create a bridge network (docker network create NAME) and name it in ${label}.` : `${label}: the Docker engine has no network '${network}'. Create it first (docker network create ${network}) or leave it empty.`
-    );
-  }
-  return { name, gateways: parseGateways(found2, label), subnets: parseSubnets(found2) };
-}
-function parseSubnets(net4) {
-  return (net4.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
-    const [addr, bits] = import_ipaddr3.default.parseCIDR(c.Subnet);
-    const base = addr.kind() === "ipv4" ? import_ipaddr3.default.IPv4.networkAddressFromCIDR(c.Subnet) : import_ipaddr3.default.IPv6.networkAddressFromCIDR(c.Subnet);
-    return `${base.toString()}/${bits}`;
-  });
-}
-function parseGateways(net4, label) {
-  if (net4.Driver === "host" || net4.Driver === "null") {
-    throw new Error(
-      `${label}: '${net4.Name}' uses the ${net4.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`
-    );
-  }
-  const gateways = [];
-  for (const config of net4.IPAM?.Config ?? []) {
-    if (config.Gateway) {
-      gateways.push(import_ipaddr3.default.parse(config.Gateway).toString());
-    } else if (config.Subnet) {
-      gateways.push(firstHost(config.Subnet));
-    }
-  }
-  return gateways;
-}
-function firstHost(subnet) {
-  const [addr] = import_ipaddr3.default.parseCIDR(subnet);
-  const bytes = addr.toByteArray();
-  bytes[bytes.length - 1] += 1;
-  return import_ipaddr3.default.fromByteArray(bytes).toString();
-}
-async function containerAddresses(container) {
-  const found2 = await inspectContainer(container).catch((err) => {
-    throw new Error(`Cannot inspect container ${container}: ${err.message}`);
-  });
-  return Object.values(found2.NetworkSettings.Networks ?? {}).flatMap((n) => [n.IPAddress, n.GlobalIPv6Address]).filter((a) => Boolean(a)).map((a) => import_ipaddr3.default.parse(a).toString());
-}
-
-// src/docker/set-feed.ts
-async function openSetFeed(holder) {
-  const stream = await execStream(holder, ["sh", "-c", "exec ipset - 2>&1 >/dev/null"], { stdin: true }).catch((err) => {
-    throw new Error(`Cannot start the set feed in the holder: ${err.message}`, { cause: err });
-  });
-  stream.stderr.resume();
-  return new SetFeed({ input: stream.stdin, output: stream.stdout, close: () => stream.close() });
+function hostPort(text) {
+  const dot = text.lastIndexOf(".");
+  return [text.slice(0, dot), Number(text.slice(dot + 1))];
 }
 
 // src/wire/checker.ts
-import * as net3 from "node:net";
+import * as net2 from "node:net";
 
 // src/wire/host-name.ts
-var LABEL2 = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
+var LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 function readHostName(text) {
   const name = (text.endsWith(".") ? text.slice(0, -1) : text).toLowerCase();
   if (name.length === 0 || name.length > 253) return void 0;
   const labels = name.split(".");
-  if (!labels.every((l) => LABEL2.test(l))) return void 0;
+  if (!labels.every((l) => LABEL.test(l))) return void 0;
   if (/^[0-9]+$/.test(labels[labels.length - 1])) return void 0;
   return name;
 }
@@ -36007,7 +35177,7 @@ var Checker = class {
   async listen(addresses, port = 0) {
     let bound = port;
     for (const address of addresses) {
-      const server = net3.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
+      const server = net2.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
       await new Promise((resolve3, reject) => {
         server.once("error", (err) => reject(new Error(`Cannot start the name checker on ${address}: ${err.message}`)));
         server.listen(bound, address, () => resolve3());
@@ -36112,7 +35282,7 @@ var Checker = class {
   /** Connects to the destination, sends what the check let through, and relays both ways. */
   relay(client, destination2, first, unchecked) {
     const buffer = Buffer.allocUnsafe(RELAY_BUFFER);
-    const upstream = net3.connect({
+    const upstream = net2.connect({
       host: destination2.address,
       port: destination2.port,
       noDelay: true,
@@ -36219,58 +35389,917 @@ function namePolicy(allow, deny) {
   return (name, port) => matchingEntries(deny, name).length === 0 && matchingEntries(allow, name).some((e) => e.protocols.includes("tcp") && (!e.ports || e.ports.from <= port && port <= e.ports.to));
 }
 
+// src/dns/upstream.ts
+var import_ipaddr3 = __toESM(require_ipaddr(), 1);
+import * as dgram2 from "node:dgram";
+import * as fs from "node:fs/promises";
+import * as net3 from "node:net";
+import { randomInt } from "node:crypto";
+
+// src/run/spec.ts
+var FLAG_OF = { allowlist: "--allow", run: "the command after '--'" };
+function inputLabel(via, name, inSentence = false) {
+  return via === "action" ? `${inSentence ? "input" : "Input"} '${name}'` : FLAG_OF[name] ?? `--${name}`;
+}
+
+// src/dns/upstream.ts
+function parseUpstreams(items, source) {
+  return items.map((item) => {
+    const m = /^\[([^\]]+)\]:(\d+)$/.exec(item) ?? /^([^:]+):(\d+)$/.exec(item);
+    const [host, port] = m ? [m[1], Number(m[2])] : [item, 53];
+    if (!import_ipaddr3.default.isValid(host) || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new Error(
+        `${source} has invalid resolver '${item}'. Expected an IP address with an optional port: 192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:53.`
+      );
+    }
+    return { address: import_ipaddr3.default.parse(host).toString(), port };
+  });
+}
+function resolvConfServers(text) {
+  const servers = [];
+  for (const line of text.split("\n")) {
+    const m = /^\s*nameserver\s+(\S+)/.exec(line);
+    const host = m?.[1].replace(/%.*$/, "");
+    if (host && import_ipaddr3.default.isValid(host)) servers.push({ address: import_ipaddr3.default.parse(host).toString(), port: 53 });
+  }
+  return servers;
+}
+async function hostResolvers(label) {
+  const servers = resolvConfServers(await fs.readFile("/etc/resolv.conf", "utf8").catch(() => ""));
+  if (servers.length === 0) {
+    throw new Error(`The host's /etc/resolv.conf names no resolver to forward allowed names to. Set ${label}.`);
+  }
+  return servers;
+}
+async function upstreamsFor(spec) {
+  return spec.dns.upstreams ?? hostResolvers(inputLabel(spec.via, "dns-upstream"));
+}
+var Forwarder = class {
+  constructor(upstreams, timeoutMs = 2e3) {
+    this.upstreams = upstreams;
+    this.timeoutMs = timeoutMs;
+    if (upstreams.length === 0) throw new Error("No upstream resolver: set dns-upstream.");
+  }
+  upstreams;
+  timeoutMs;
+  sockets = /* @__PURE__ */ new Map();
+  pending = /* @__PURE__ */ new Map();
+  /**
+   * The upstream's reply to `query` (with the query's own id), from the first upstream that
+   * answers. A truncated UDP answer is fetched whole over TCP only for a client that asked over
+   * TCP; a UDP client gets the truncated answer and retries over TCP itself.
+   */
+  async forward(query, transport) {
+    for (const upstream of this.upstreams) {
+      const reply = await this.udp(upstream, query);
+      if (!reply) continue;
+      if (transport === "tcp" && reply.length >= 3 && (reply[2] & 2) !== 0) {
+        const full = await this.tcp(upstream, query).catch(() => void 0);
+        if (full) return full;
+      }
+      return reply;
+    }
+    throw new Error(`no upstream resolver answered (${this.upstreams.map((u) => `${u.address}:${u.port}`).join(", ")})`);
+  }
+  close() {
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+    for (const s of this.sockets.values()) s.close();
+    this.sockets.clear();
+  }
+  socket(family) {
+    let s = this.sockets.get(family);
+    if (!s) {
+      s = dgram2.createSocket(family === 4 ? "udp4" : "udp6");
+      s.on("message", (msg, rinfo) => this.onReply(msg, rinfo));
+      s.on("error", () => void 0);
+      s.unref();
+      this.sockets.set(family, s);
+    }
+    return s;
+  }
+  onReply(msg, rinfo) {
+    if (msg.length < 12) return;
+    const p = this.pending.get(msg.readUInt16BE(0));
+    if (!p || import_ipaddr3.default.parse(rinfo.address).toString() !== p.upstream.address || rinfo.port !== p.upstream.port) return;
+    this.pending.delete(msg.readUInt16BE(0));
+    clearTimeout(p.timer);
+    p.resolve(msg);
+  }
+  udp(upstream, query) {
+    const originalId = query.readUInt16BE(0);
+    let id;
+    do
+      id = randomInt(0, 65536);
+    while (this.pending.has(id));
+    const out = Buffer.from(query);
+    out.writeUInt16BE(id, 0);
+    return new Promise((resolve3) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve3(void 0);
+      }, this.timeoutMs);
+      this.pending.set(id, {
+        upstream,
+        timer,
+        resolve: (reply) => {
+          reply.writeUInt16BE(originalId, 0);
+          resolve3(reply);
+        }
+      });
+      const family = import_ipaddr3.default.parse(upstream.address).kind() === "ipv4" ? 4 : 6;
+      this.socket(family).send(out, upstream.port, upstream.address);
+    });
+  }
+  tcp(upstream, query) {
+    return new Promise((resolve3, reject) => {
+      const sock = net3.connect({ host: upstream.address, port: upstream.port });
+      const chunks = [];
+      sock.setTimeout(this.timeoutMs, () => sock.destroy(new Error("TCP timeout")));
+      sock.on("connect", () => {
+        const len = Buffer.alloc(2);
+        len.writeUInt16BE(query.length);
+        sock.end(Buffer.concat([len, query]));
+      });
+      sock.on("data", (d) => chunks.push(d));
+      sock.on("error", reject);
+      sock.on("close", () => {
+        const all = Buffer.concat(chunks);
+        if (all.length < 2 || all.length < 2 + all.readUInt16BE(0)) return reject(new Error("short TCP reply"));
+        resolve3(all.subarray(2, 2 + all.readUInt16BE(0)));
+      });
+    });
+  }
+};
+
+// src/firewall/holder-script.ts
+var import_shell_quote = __toESM(require_shell_quote(), 1);
+
+// src/run/build.ts
+var BUILD_DROPPED_CAPABILITIES = {
+  NET_ADMIN: "the build must not hold NET_ADMIN (it could rewrite the fence)",
+  NET_RAW: "the build must not hold NET_RAW (a raw packet socket bypasses the fence)"
+};
+var BUILD_REFUSED_CAPABILITIES = {
+  SYS_ADMIN: "the build must not hold SYS_ADMIN (it could leave the fenced namespaces)",
+  SYS_MODULE: "the build must not hold SYS_MODULE (a kernel module could switch the fence off)",
+  ALL: "ALL includes NET_ADMIN and NET_RAW, which would let the build rewrite or bypass the fence"
+};
+var POD_BUILD_DROPPED_CAPABILITIES = {
+  SETUID: "with it a root build could take the resolver's uid, and with it the way upstream"
+};
+var FENCE_CAPABILITIES = ["NET_ADMIN", "NET_RAW"];
+var READER_CAPABILITIES = ["SETUID", "SETGID"];
+var SCRIPT_MOUNT = "/__buildfence";
+var RULES_MOUNT = "/__buildfence";
+var SCRIPT_NAME = "script.sh";
+function scriptText(run) {
+  return run.endsWith("\n") ? run : `${run}
+`;
+}
+function shellCommand(shell, script) {
+  return shell.includes("{0}") ? shell.map((w) => w.replaceAll("{0}", script)) : [...shell, script];
+}
+function runnerEnvNames(env) {
+  return Object.keys(env).filter((k) => /^(GITHUB|RUNNER)_/.test(k)).sort();
+}
+
+// src/firewall/rule-files.ts
+var RULE_FILES = { ipset: "rules.ipset", v4: "rules.v4", v6: "rules.v6", resolvConf: "resolv.conf" };
+function ruleFileTexts(rules) {
+  return { ipset: rules.ipset, v4: rules.v4 + rules.nat4, v6: rules.v6 + rules.nat6, resolvConf: rules.resolvConf };
+}
+
+// src/firewall/holder-script.ts
+var READBACK_MARK = "---buildfence-readback---";
+var LOADING_MARK = "---buildfence-loading---";
+var LOADED_MARK = "---buildfence-loaded---";
+var TOOLS_CHECK = [
+  "set -e",
+  "for tool in ipset iptables-restore ip6tables-restore iptables-save ip6tables-save; do",
+  '  command -v "$tool" >/dev/null 2>&1 || { echo "the holder image has no $tool" >&2; exit 127; }',
+  "done"
+];
+var LOAD_AND_READ_BACK = [
+  `ipset restore < ${RULES_MOUNT}/${RULE_FILES.ipset}`,
+  `iptables-restore --noflush < ${RULES_MOUNT}/${RULE_FILES.v4}`,
+  `ip6tables-restore < ${RULES_MOUNT}/${RULE_FILES.v6}`,
+  `cat ${RULES_MOUNT}/${RULE_FILES.resolvConf} > /etc/resolv.conf`,
+  `echo ${READBACK_MARK}; ipset save`,
+  `echo ${READBACK_MARK}; iptables-save -t filter`,
+  `echo ${READBACK_MARK}; ip6tables-save -t filter`,
+  `echo ${READBACK_MARK}; iptables-save -t nat`,
+  `echo ${READBACK_MARK}; cat /etc/resolv.conf`,
+  // Last, and allowed to fail: a kernel without IPv6 nat has no such table, and then no rules were meant for it.
+  `echo ${READBACK_MARK}; ip6tables-save -t nat 2>/dev/null || true`
+];
+var LOAD_SCRIPT = [...TOOLS_CHECK, ...LOAD_AND_READ_BACK].join("\n");
+var READER_FIFO = "/tmp/buildfence-reader";
+function holderScript(reader) {
+  return [
+    `echo ${LOADING_MARK}`,
+    ...TOOLS_CHECK,
+    `mkfifo ${READER_FIFO}`,
+    `exec 3<>${READER_FIFO}`,
+    `${(0, import_shell_quote.quote)(reader)} > ${READER_FIFO} &`,
+    ...LOAD_AND_READ_BACK,
+    `echo ${LOADED_MARK}`,
+    `exec cat < ${READER_FIFO} 3<&-`
+  ].join("\n");
+}
+
+// src/firewall/verify.ts
+function parseReadback(stdout) {
+  const parts = stdout.split(`${READBACK_MARK}
+`);
+  if (parts.length !== 7) return void 0;
+  return { ipset: parts[1], v4: parts[2], v6: parts[3], nat4: parts[4], resolvConf: parts[5], nat6: parts[6] };
+}
+function readbackProblems(rules, readback) {
+  const saved = parseReadback(readback);
+  return saved ? compareRules(rules, saved) : ["the holder did not print its rules back"];
+}
+function verifyReadback(rules, readback) {
+  const diffs = readbackProblems(rules, readback);
+  if (diffs.length > 0) {
+    throw new Error(
+      `The rules read back from the holder differ from the rules loaded, so the build was not started:
+  ${diffs.slice(0, 20).join("\n  ")}` + (diffs.length > 20 ? `
+  ... and ${diffs.length - 20} more` : "")
+    );
+  }
+}
+function compareRules(expected, saved) {
+  return [
+    ...diffLines("iptables (IPv4)", normalizeFilter(expected.v4), normalizeFilter(saved.v4), true),
+    ...diffLines("ip6tables (IPv6)", normalizeFilter(expected.v6), normalizeFilter(saved.v6), true),
+    ...diffLines("ipset", normalizeIpset(expected.ipset), normalizeIpset(saved.ipset), false),
+    ...natDiffs("iptables nat (IPv4)", expected.nat4, saved.nat4),
+    ...natDiffs("ip6tables nat (IPv6)", expected.nat6, saved.nat6),
+    ...diffLines("resolv.conf", expected.resolvConf.split("\n"), saved.resolvConf.split("\n"), true)
+  ];
+}
+function natDiffs(what, expected, saved) {
+  const want = normalizeFilter(expected);
+  const chains = want.filter((l) => l.startsWith(":")).map((l) => l.slice(1).split(" ")[0]);
+  const jumps = want.filter((l) => l.startsWith("-I OUTPUT ")).length;
+  const ours = (lines) => [
+    ...lines.filter((l) => chains.some((c) => l.startsWith(`:${c} `))),
+    ...lines.filter((l) => l.startsWith("-A OUTPUT ") || l.startsWith("-I OUTPUT ")).slice(0, jumps).map((l, i) => `OUTPUT rule ${i + 1}: ${l.replace(/^-I OUTPUT \d+ /, "-A OUTPUT ")}`),
+    ...lines.filter((l) => chains.some((c) => l.startsWith(`-A ${c} `)))
+  ];
+  return diffLines(what, ours(want), ours(normalizeFilter(saved)), true);
+}
+function normalizeFilter(text) {
+  return text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.startsWith(":") ? l.replace(/\s+\[\d+:\d+\]$/, "") : l);
+}
+function normalizeIpset(text) {
+  const creates = [];
+  const adds = [];
+  for (const raw of text.split("\n")) {
+    const words = raw.trim().split(/\s+/);
+    if (words[0] === "create") creates.push(words.slice(0, 5).join(" "));
+    if (words[0] === "add") adds.push(`add ${words[1]} ${hostWithoutPrefix(words[2] ?? "")}`);
+  }
+  return [...creates.sort(), ...adds.sort()];
+}
+function hostWithoutPrefix(element) {
+  return element.replace(/\/(32|128)(?=,|$)/, "");
+}
+function diffLines(what, expected, actual, ordered) {
+  const diffs = [];
+  if (ordered) {
+    const n = Math.max(expected.length, actual.length);
+    for (let i = 0; i < n; i++) {
+      if (expected[i] !== actual[i]) {
+        diffs.push(`${what} line ${i + 1}: expected ${show(expected[i])}, found ${show(actual[i])}`);
+      }
+    }
+    return diffs;
+  }
+  const have = new Set(actual);
+  const want = new Set(expected);
+  for (const l of expected) if (!have.has(l)) diffs.push(`${what}: missing ${l}`);
+  for (const l of actual) if (!want.has(l)) diffs.push(`${what}: unexpected ${l}`);
+  return diffs;
+}
+function show(line) {
+  return line === void 0 ? "nothing" : `'${line}'`;
+}
+
+// src/kubernetes/env-pieces.ts
+var ENV_PIECE = 96 * 1024;
+var POD_ENV_BUDGET = 1024 * 1024;
+function envPieces(name, value) {
+  const pieces = [];
+  for (let at2 = 0; at2 === 0 || at2 < value.length; at2 += ENV_PIECE) {
+    pieces.push({ name: `${name}_${pieces.length}`, value: value.slice(at2, at2 + ENV_PIECE) });
+  }
+  return pieces;
+}
+function joinedInShell(pieces) {
+  return pieces.map((p) => `"$${p.name}"`).join(" ");
+}
+function joinedFromEnv(env, name) {
+  let value = "";
+  for (let i = 0; env[`${name}_${i}`] !== void 0; i++) value += env[`${name}_${i}`];
+  return value;
+}
+
+// src/kubernetes/pod-layout.ts
+var RESOLVER_UID = 53053;
+var RESOLVER_LISTEN = { address: "127.0.0.53", port: 5353 };
+var CHECKER_LISTEN = { address4: "127.0.0.53", address6: "::1", port: 5380 };
+var CONTAINER = { holder: "holder", verify: "verify", fence: "fence", resolver: "resolver", build: "build" };
+var POD_PATHS = {
+  readback: `${RULES_MOUNT}/readback`,
+  /** Where the holder writes the script (the build sees the same volume at SCRIPT_MOUNT). */
+  holderScript: "/__buildfence-script",
+  /** The set feed's FIFOs (`in`, `out`) and `wire`, where the fence's second reader writes the checked connections' first packets. */
+  feed: "/__buildfence-feed",
+  ready: "/__buildfence-ready",
+  agent: "/opt/buildfence/cli.js",
+  node: "/usr/local/bin/node"
+};
+var AGENT_ENV = { rules: "BUILDFENCE_RULES", resolver: "BUILDFENCE_RESOLVER" };
+var NOT_READY_EXIT = 125;
+function failedFile(sidecar) {
+  return `${POD_PATHS.ready}/${sidecar}.failed`;
+}
+function podName(runId) {
+  return `buildfence-${runId}`;
+}
+function volumeNames(runId) {
+  return { rules: `bf-rules-${runId}`, script: `bf-script-${runId}`, feed: `bf-feed-${runId}`, ready: `bf-ready-${runId}` };
+}
+
+// src/kubernetes/agent.ts
+function podVerify(readbackFile, env = process.env) {
+  const rules = JSON.parse(requireEnv(env, AGENT_ENV.rules));
+  const diffs = readbackProblems(rules, fs2.readFileSync(readbackFile, "utf8"));
+  if (diffs.length === 0) {
+    process.stdout.write("buildfence: the rules read back from the holder equal the rules rendered.\n");
+    return 0;
+  }
+  process.stderr.write(
+    `buildfence: the rules read back from the holder differ from the rules rendered, so the build is not started:
+  ${diffs.join("\n  ")}
+`
+  );
+  return 1;
+}
+var DECISION_PREFIX = "buildfence-dns ";
+var WIRE_PREFIX = "buildfence-wire ";
+async function podResolver(env = process.env) {
+  const failed = failedFile("resolver");
+  let started;
+  try {
+    fs2.rmSync(failed, { force: true });
+    started = await startResolver(env);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    try {
+      fs2.writeFileSync(failed, `${reason}
+`);
+    } catch {
+    }
+    throw err;
+  }
+  await new Promise((resolve3) => process.once("SIGTERM", () => resolve3()));
+  started.feed.close();
+  await started.resolver.close();
+  await started.checker?.close();
+  started.forwarder.close();
+}
+async function startResolver(env) {
+  const config = JSON.parse(requireEnv(env, AGENT_ENV.resolver));
+  const forwarder = new Forwarder(config.upstreams);
+  const resolver = new Resolver({
+    mode: config.mode,
+    allow: config.allow,
+    deny: config.deny,
+    ttlMin: config.ttlMin,
+    ttlMax: config.ttlMax,
+    forwarder,
+    onWarning: (m) => process.stderr.write(`warning: ${m}
+`),
+    onDecision: (d) => process.stdout.write(`${DECISION_PREFIX}${JSON.stringify(d)}
+`)
+  });
+  await resolver.listen(config.listen.address, config.listen.port);
+  const input = fs2.createWriteStream(path.join(POD_PATHS.feed, "in"));
+  const output = fs2.createReadStream(path.join(POD_PATHS.feed, "out"));
+  await Promise.all([opened(input), opened(output)]);
+  const feed = new SetFeed({ input, output, close: () => output.destroy() });
+  const own = Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+  resolver.serve(own, feed, new Set(config.staticElements));
+  const checker = config.checker ? await startChecker(config, config.checker.port, resolver, own) : void 0;
+  fs2.writeFileSync(path.join(POD_PATHS.ready, "resolver"), "");
+  process.stderr.write(
+    `buildfence resolver: listening on ${config.listen.address}:${config.listen.port}, upstreams ${config.upstreams.map((u) => `${u.address}:${u.port}`).join(", ")}` + (checker ? `; names checked on the wire at port ${config.checker.port}
+` : "\n")
+  );
+  return { resolver, forwarder, feed, ...checker ? { checker } : {} };
+}
+async function startChecker(config, port, resolver, own) {
+  const book = new DestinationBook();
+  const lines = readline.createInterface({ input: fs2.createReadStream(path.join(POD_PATHS.feed, "wire")) });
+  lines.on("line", (line) => {
+    const w = parseWireLine(line);
+    if (w) book.note(w.source, w.sourcePort, w);
+  });
+  const checker = new Checker({
+    mode: config.mode,
+    allows: namePolicy(config.allow, config.deny),
+    destinations: book,
+    namesOf: (a) => resolver.namesOf.get(a) ?? [],
+    guarded: guardedBy([], []),
+    onWarning: (m) => process.stderr.write(`warning: ${m}
+`),
+    onDecision: (d) => process.stdout.write(`${WIRE_PREFIX}${JSON.stringify(d)}
+`)
+  });
+  await checker.listen([CHECKER_LISTEN.address4], port);
+  await checker.listen([CHECKER_LISTEN.address6], port).catch((err) => process.stderr.write(`buildfence resolver: ${err.message}
+`));
+  checker.serve(own);
+  return checker;
+}
+function opened(stream) {
+  return new Promise((resolve3, reject) => {
+    stream.once("open", () => resolve3());
+    stream.once("error", reject);
+  });
+}
+function requireEnv(env, name) {
+  const value = joinedFromEnv(env, name);
+  if (!value) throw new Error(`${name}_0 is not set: this command runs inside a Pod that buildfence rendered.`);
+  return value;
+}
+
+// src/docker/engine.ts
+var import_docker_modem = __toESM(require_modem(), 1);
+import { PassThrough } from "node:stream";
+
+// src/docker/cli.ts
+import { spawn } from "node:child_process";
+var DOCKER_TIMEOUT_MS = 6e4;
+function docker(args, options = {}) {
+  const timeoutMs = options.timeoutMs ?? DOCKER_TIMEOUT_MS;
+  return new Promise((resolve3, reject) => {
+    const child = spawn("docker", args, { stdio: ["ignore", "pipe", "pipe"] });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (d) => options.onStdout ? options.onStdout(d) : out.push(d));
+    child.stderr.on("data", (d) => options.onStderr ? options.onStderr(d) : err.push(d));
+    const timer = timeoutMs > 0 ? setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(
+        new Error(
+          `docker ${args[0]} did not answer within ${timeoutMs / 1e3} s: is the Docker engine hung? Check it, or DOCKER_HOST.`
+        )
+      );
+    }, timeoutMs) : void 0;
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(new Error(`Cannot run the docker CLI (${e.message}). Install Docker and make sure \`docker\` is on PATH.`));
+    });
+    child.on("close", (code2) => {
+      clearTimeout(timer);
+      resolve3({ exitCode: code2 ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
+  });
+}
+function lastLine(text) {
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !/^(See|Run) 'docker [^']*--help'/.test(l));
+  return lines[lines.length - 1] ?? "";
+}
+
+// src/docker/endpoint.ts
+import { createHash } from "node:crypto";
+import * as fs3 from "node:fs";
+import * as os2 from "node:os";
+import * as path2 from "node:path";
+var disk = {
+  read: (file) => {
+    try {
+      return fs3.readFileSync(file, "utf8");
+    } catch {
+      return void 0;
+    }
+  },
+  exists: (file) => fs3.existsSync(file)
+};
+function contextEngine(env, files = disk) {
+  if (env.DOCKER_HOST) return void 0;
+  const configDir = env.DOCKER_CONFIG || path2.join(env.HOME || os2.homedir(), ".docker");
+  let name = env.DOCKER_CONTEXT;
+  if (!name) {
+    const config = files.read(path2.join(configDir, "config.json"));
+    try {
+      name = config ? JSON.parse(config).currentContext : void 0;
+    } catch {
+      throw new Error(
+        `${path2.join(configDir, "config.json")} is not valid JSON, so the Docker context cannot be read. Fix the file, or set DOCKER_HOST.`
+      );
+    }
+  }
+  if (!name || name === "default") return void 0;
+  const hash = createHash("sha256").update(name).digest("hex");
+  const metaFile = path2.join(configDir, "contexts", "meta", hash, "meta.json");
+  const meta = files.read(metaFile);
+  let endpoint;
+  try {
+    endpoint = meta ? JSON.parse(meta).Endpoints?.docker : void 0;
+  } catch {
+    endpoint = void 0;
+  }
+  if (!endpoint?.Host) {
+    throw new Error(
+      `Docker context '${name}' is selected, but ${metaFile} names no engine. Select another context (docker context use), or set DOCKER_HOST.`
+    );
+  }
+  const tls = path2.join(configDir, "contexts", "tls", hash, "docker");
+  if (!files.exists(tls)) return { DOCKER_HOST: endpoint.Host };
+  return { DOCKER_HOST: endpoint.Host, DOCKER_CERT_PATH: tls, ...endpoint.SkipTLSVerify ? {} : { DOCKER_TLS_VERIFY: "1" } };
+}
+function pinEngine(env) {
+  Object.assign(env, contextEngine(env));
+}
+
+// src/docker/engine.ts
+var modem;
+function engine() {
+  if (!modem) {
+    pinEngine(process.env);
+    modem = new import_docker_modem.default();
+  }
+  return modem;
+}
+function seg(name) {
+  return encodeURIComponent(name).replace(/%2F/g, "/").replace(/%3A/gi, ":").replace(/%40/g, "@");
+}
+function statusCodes(accept = []) {
+  const codes = { 200: true, 201: true, 204: true, 304: true };
+  for (const code2 of accept) codes[code2] = true;
+  return codes;
+}
+function failure(what, err, timeoutMs) {
+  const e = err;
+  if (e.name === "AbortError" || e.code === "ABORT_ERR") {
+    return new Error(`The Docker engine did not answer ${what} within ${timeoutMs / 1e3} s: is it hung? Check it, or DOCKER_HOST.`);
+  }
+  if (e.statusCode === void 0) {
+    const at2 = process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
+    return new Error(
+      `Cannot connect to the Docker engine at ${at2} (${what}): ${e.message ?? String(err)}. Start it, or check DOCKER_HOST.`
+    );
+  }
+  const reason = e.json?.message ?? (e.message ?? "").replace(/^\(HTTP code \d+\) \S+ - /, "").trim();
+  return new Error(reason);
+}
+function dialOptions(method, path7, call2, signal) {
+  const hasQuery = call2.query !== void 0;
+  return {
+    path: hasQuery ? `${path7}?` : path7,
+    method,
+    options: method === "POST" ? { _query: call2.query ?? {}, _body: call2.body ?? {} } : call2.query,
+    statusCodes: statusCodes(call2.accept),
+    abortSignal: signal
+  };
+}
+function api(method, path7, call2 = {}) {
+  const timeoutMs = call2.timeoutMs ?? DOCKER_TIMEOUT_MS;
+  const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : void 0;
+  const what = `${method} ${path7}`;
+  return new Promise((resolve3, reject) => {
+    try {
+      engine().dial(dialOptions(method, path7, call2, signal), (err, data) => {
+        if (err) reject(failure(what, err, timeoutMs));
+        else resolve3(Buffer.isBuffer(data) && data.length === 0 ? void 0 : data);
+      });
+    } catch (err) {
+      reject(failure(what, err, timeoutMs));
+    }
+  });
+}
+function hijack(path7, query, body, stdin = false) {
+  return new Promise((resolve3, reject) => {
+    const what = `POST ${path7}`;
+    try {
+      engine().dial(
+        {
+          path: `${path7}?`,
+          method: "POST",
+          options: { _query: query, _body: body ?? {} },
+          hijack: true,
+          openStdin: stdin,
+          statusCodes: statusCodes([101])
+        },
+        (err, data) => err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve3(data)
+      );
+    } catch (err) {
+      reject(failure(what, err, DOCKER_TIMEOUT_MS));
+    }
+  });
+}
+function demux(socket, tty) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  if (tty) socket.on("data", (d) => stdout.write(d));
+  else engine().demuxStream(socket, stdout, stderr);
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    stdout.end();
+    stderr.end();
+  };
+  socket.on("end", end);
+  socket.on("close", end);
+  socket.on("error", end);
+  return { stdout, stderr };
+}
+var ENGINE_TIMEOUT_MS = 1e4;
+async function ping() {
+  await api("GET", "/_ping", { timeoutMs: ENGINE_TIMEOUT_MS });
+}
+async function listContainers(label) {
+  return api("GET", "/containers/json", { query: { all: true, filters: JSON.stringify({ label: [label] }) } });
+}
+async function imageId(image) {
+  const found2 = await api("GET", `/images/${seg(image)}/json`, { accept: [404] });
+  return found2?.Id;
+}
+async function inspectNetwork(network) {
+  return api("GET", `/networks/${seg(network)}`, { accept: [404] });
+}
+async function createContainer(name, config) {
+  const created = await api("POST", "/containers/create", { query: { name }, body: config });
+  return created.Id;
+}
+async function startContainer(container) {
+  await api("POST", `/containers/${seg(container)}/start`);
+}
+async function inspectContainer(container) {
+  return api("GET", `/containers/${seg(container)}/json`);
+}
+async function killContainer(container, timeoutMs = DOCKER_TIMEOUT_MS) {
+  await api("POST", `/containers/${seg(container)}/kill`, { accept: [404, 409], timeoutMs });
+}
+async function removeContainer(container) {
+  await api("DELETE", `/containers/${seg(container)}`, { query: { force: true, v: true }, accept: [404] });
+}
+async function execStream(container, cmd, options = {}) {
+  const stdin = options.stdin === true;
+  const created = await api("POST", `/containers/${seg(container)}/exec`, {
+    body: { Cmd: cmd, AttachStdin: stdin, AttachStdout: true, AttachStderr: true, Tty: false }
+  });
+  const socket = await hijack(`/exec/${created.Id}/start`, {}, { Detach: false, Tty: false }, stdin);
+  const { stdout, stderr } = demux(socket, false);
+  return {
+    stdout,
+    stderr,
+    stdin: stdin ? socket : void 0,
+    close: () => socket.destroy()
+  };
+}
+async function attach(container, tty) {
+  const socket = await hijack(`/containers/${seg(container)}/attach`, { stream: true, stdout: true, stderr: true });
+  return { ...demux(socket, tty), close: () => socket.destroy() };
+}
+async function waitExit(container) {
+  const result = await api("POST", `/containers/${seg(container)}/wait`, {
+    query: { condition: "not-running" },
+    timeoutMs: 0
+  });
+  return { exitCode: result.StatusCode, error: result.Error?.Message || void 0 };
+}
+
+// src/run/identity.ts
+import { randomBytes } from "node:crypto";
+var LABEL2 = "buildfence";
+var LABEL_RUN = "buildfence.run";
+var LABEL_PID = "buildfence.pid";
+var LABEL_HOST = "buildfence.host";
+function newRunId() {
+  return randomBytes(6).toString("hex");
+}
+function isRunId(text) {
+  return /^[0-9a-f]{12}$/.test(text);
+}
+function runLabels(id) {
+  return {
+    [LABEL2]: "1",
+    [LABEL_RUN]: id.runId,
+    ...id.pid !== void 0 ? { [LABEL_PID]: String(id.pid) } : {},
+    ...id.host !== void 0 ? { [LABEL_HOST]: id.host } : {}
+  };
+}
+
+// src/docker/containers.ts
+function resourceNames(runId) {
+  return {
+    holder: `buildfence-${runId}-holder`,
+    build: `buildfence-${runId}-build`
+  };
+}
+function labelArgs(id) {
+  return Object.entries(runLabels(id)).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
+}
+function holderConfig(a) {
+  return {
+    Image: a.image,
+    Entrypoint: a.command.entrypoint,
+    Cmd: a.command.cmd,
+    Labels: runLabels(a.id),
+    HostConfig: {
+      NetworkMode: a.network,
+      // The fence's and the reader's capabilities, nothing else (run/build.ts says why each). The
+      // build shares the namespace, not these capabilities.
+      CapDrop: ["ALL"],
+      CapAdd: [...FENCE_CAPABILITIES, ...READER_CAPABILITIES],
+      SecurityOpt: ["no-new-privileges"],
+      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`]
+    }
+  };
+}
+function buildCreateArgs(a) {
+  const names = resourceNames(a.id.runId);
+  const script = `${SCRIPT_MOUNT}/${SCRIPT_NAME}`;
+  const [shell, ...shellArgs] = shellCommand(a.spec.shell, script);
+  return [
+    "create",
+    "--name",
+    names.build,
+    ...labelArgs(a.id),
+    "--pull",
+    a.spec.pull,
+    "--volume",
+    `${a.spec.workspace}:${a.spec.workspace}`,
+    "--volume",
+    `${a.scriptDir}:${SCRIPT_MOUNT}:ro`,
+    "--workdir",
+    a.spec.workingDirectory,
+    ...a.passedEnv.flatMap((name) => ["--env", name]),
+    "--env-file",
+    a.envFile,
+    // The user's options come first so that the fence's own flags below always have the last word.
+    ...a.spec.dockerOptions,
+    "--network",
+    `container:${names.holder}`,
+    ...Object.keys(BUILD_DROPPED_CAPABILITIES).flatMap((cap) => ["--cap-drop", cap]),
+    "--security-opt",
+    "no-new-privileges",
+    "--entrypoint",
+    shell,
+    a.spec.image,
+    ...shellArgs
+  ];
+}
+
+// src/docker/resources.ts
+async function removeRun(runId) {
+  const names = resourceNames(runId);
+  const problems = [];
+  await Promise.all(
+    [names.build, names.holder].map(
+      (name) => removeContainer(name).catch((err) => {
+        if (!/already in progress/i.test(err.message)) problems.push(`container ${name}: ${err.message}`);
+      })
+    )
+  );
+  return problems;
+}
+async function findLeftovers(self2, isAlive) {
+  return (await listContainers(LABEL2)).map((r) => ({ id: r.Id, labels: r.Labels ?? {} })).filter(({ labels: l }) => l[LABEL_RUN] && l[LABEL_RUN] !== self2.runId && l[LABEL_HOST] === self2.host && !isAlive(Number(l[LABEL_PID]))).map(({ id, labels: l }) => ({ runId: l[LABEL_RUN], id }));
+}
+async function removeLeftovers(leftovers) {
+  await Promise.all(leftovers.map((l) => removeContainer(l.id).catch(() => void 0)));
+}
+function processAlive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+}
+
+// src/docker/runtime.ts
+import * as fs5 from "node:fs/promises";
+import * as os3 from "node:os";
+import * as path4 from "node:path";
+
+// src/docker/holder-image.ts
+import * as fs4 from "node:fs";
+import * as path3 from "node:path";
+import { fileURLToPath } from "node:url";
+function projectRoot() {
+  let dir = path3.dirname(fileURLToPath(import.meta.url));
+  while (!fs4.existsSync(path3.join(dir, "holder", "Dockerfile"))) {
+    const parent = path3.dirname(dir);
+    if (parent === dir) throw new Error("Cannot find buildfence's holder/Dockerfile next to the running code.");
+    dir = parent;
+  }
+  return dir;
+}
+async function ensureHolderImage(spec, log) {
+  const { holderImage: image, pull } = spec;
+  const label = (name) => inputLabel(spec.via, name);
+  const id = await imageId(image);
+  if (id) return id;
+  if (image !== HOLDER_IMAGE) {
+    if (pull === "never")
+      throw new Error(
+        `Holder image ${image} is not on the Docker engine and ${label("pull")} is 'never'. Pull or build it first, or set it to 'missing'.`
+      );
+    log.info(`Holder image ${image} is missing; pulling it.`);
+    const pulled = await docker(["pull", "--quiet", image], { timeoutMs: 0 });
+    if (pulled.exitCode !== 0)
+      throw new Error(
+        `Cannot pull the holder image ${image}: ${lastLine(pulled.stderr) || "docker pull failed"}. The build was not started.`
+      );
+    return present(image);
+  }
+  const root = projectRoot();
+  log.info(`Holder image ${image} is missing; building it from holder/Dockerfile.`);
+  const built = await docker(["build", "--tag", image, path3.join(root, "holder")], { timeoutMs: 0 });
+  if (built.exitCode === 0) return present(image);
+  throw new Error(
+    `Cannot build the holder image ${image} from holder/Dockerfile: ${lastLine(built.stderr) || "docker build failed"}. On a machine without a registry, assemble it from the host's packages with 'sudo ${path3.join(root, "scripts", "build-holder-image")}', or set ${label("holder-image")} to an image with iptables, ip6tables and ipset.`
+  );
+}
+async function present(image) {
+  const id = await imageId(image);
+  if (!id) throw new Error(`The holder image ${image} is still missing after it was fetched; is another job removing images?`);
+  return id;
+}
+
+// src/docker/network.ts
+var import_ipaddr4 = __toESM(require_ipaddr(), 1);
+async function inspectSandboxNetwork(network, label) {
+  const name = network ?? DOCKER_NETWORK;
+  const found2 = await inspectNetwork(name).catch((err) => {
+    throw new Error(`${label}: cannot inspect Docker network '${name}': ${err.message}.`);
+  });
+  if (!found2) {
+    throw new Error(
+      network === void 0 ? `${label}: the Docker engine has no default bridge network ('${DOCKER_NETWORK}'; is it started with "bridge": "none"?). Create a bridge network (docker network create NAME) and name it in ${label}.` : `${label}: the Docker engine has no network '${network}'. Create it first (docker network create ${network}) or leave it empty.`
+    );
+  }
+  return { name, gateways: parseGateways(found2, label), subnets: parseSubnets(found2) };
+}
+function parseSubnets(net4) {
+  return (net4.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
+    const [addr, bits] = import_ipaddr4.default.parseCIDR(c.Subnet);
+    const base = addr.kind() === "ipv4" ? import_ipaddr4.default.IPv4.networkAddressFromCIDR(c.Subnet) : import_ipaddr4.default.IPv6.networkAddressFromCIDR(c.Subnet);
+    return `${base.toString()}/${bits}`;
+  });
+}
+function parseGateways(net4, label) {
+  if (net4.Driver === "host" || net4.Driver === "null") {
+    throw new Error(
+      `${label}: '${net4.Name}' uses the ${net4.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`
+    );
+  }
+  const gateways = [];
+  for (const config of net4.IPAM?.Config ?? []) {
+    if (config.Gateway) {
+      gateways.push(import_ipaddr4.default.parse(config.Gateway).toString());
+    } else if (config.Subnet) {
+      gateways.push(firstHost(config.Subnet));
+    }
+  }
+  return gateways;
+}
+function firstHost(subnet) {
+  const [addr] = import_ipaddr4.default.parseCIDR(subnet);
+  const bytes = addr.toByteArray();
+  bytes[bytes.length - 1] += 1;
+  return import_ipaddr4.default.fromByteArray(bytes).toString();
+}
+async function containerAddresses(container) {
+  const found2 = await inspectContainer(container).catch((err) => {
+    throw new Error(`Cannot inspect container ${container}: ${err.message}`);
+  });
+  return Object.values(found2.NetworkSettings.Networks ?? {}).flatMap((n) => [n.IPAddress, n.GlobalIPv6Address]).filter((a) => Boolean(a)).map((a) => import_ipaddr4.default.parse(a).toString());
+}
+
+// src/docker/set-feed.ts
+async function openSetFeed(holder) {
+  const stream = await execStream(holder, ["sh", "-c", "exec ipset - 2>&1 >/dev/null"], { stdin: true }).catch((err) => {
+    throw new Error(`Cannot start the set feed in the holder: ${err.message}`, { cause: err });
+  });
+  stream.stderr.resume();
+  return new SetFeed({ input: stream.stdin, output: stream.stdout, close: () => stream.close() });
+}
+
 // src/dns/settings.ts
 function resolverSettings(spec) {
   const names = (entries) => entries.filter((e) => e.kind === "name");
   return { mode: spec.mode, allow: names(spec.allow), deny: names(spec.deny), ttlMin: spec.dns.ttlMin, ttlMax: spec.dns.ttlMax };
-}
-
-// src/report/nflog.ts
-var import_ipaddr4 = __toESM(require_ipaddr(), 1);
-function readerCommand(groups) {
-  return ["tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", `nflog:${groups.join(",")}`];
-}
-var LINE = /^(\d+(?:\.\d+)?) version \d+, resource ID (\d+), (IPv4|IPv6), length \d+: (\S+) > (\S+?): (.*)$/;
-function parseNflogLine(line) {
-  const m = LINE.exec(line.trim());
-  if (!m) return void 0;
-  const group = Number(m[2]);
-  if (group !== NFLOG_GROUP.denied && group !== NFLOG_GROUP.audit) return void 0;
-  const rest = m[6];
-  const protocol = /^tcp\b/.test(rest) ? "tcp" : /^UDP\b/.test(rest) ? "udp" : /^ICMP6?\b/.test(rest) ? "icmp" : "other";
-  let address = m[5];
-  let port;
-  if (protocol === "tcp" || protocol === "udp") {
-    const dot = address.lastIndexOf(".");
-    port = Number(address.slice(dot + 1));
-    address = address.slice(0, dot);
-  }
-  if (!import_ipaddr4.default.isValid(address)) return void 0;
-  return {
-    time: Number(m[1]),
-    enforced: group === NFLOG_GROUP.denied,
-    family: m[3] === "IPv4" ? 4 : 6,
-    protocol,
-    address: import_ipaddr4.default.parse(address).toString(),
-    ...port !== void 0 ? { port } : {}
-  };
-}
-function parseMarkLine(line) {
-  const m = LINE.exec(line.trim());
-  if (!m || Number(m[2]) !== NFLOG_GROUP.mark || !/^UDP\b/.test(m[6])) return void 0;
-  return Number(m[5].slice(m[5].lastIndexOf(".") + 1));
-}
-function parseWireLine(line) {
-  const m = LINE.exec(line.trim());
-  if (!m || Number(m[2]) !== NFLOG_GROUP.wire || !/^tcp\b/.test(m[6])) return void 0;
-  const [source, sourcePort] = hostPort(m[4]);
-  const [address, port] = hostPort(m[5]);
-  if (!import_ipaddr4.default.isValid(source) || !import_ipaddr4.default.isValid(address)) return void 0;
-  return { source: import_ipaddr4.default.parse(source).toString(), sourcePort, address: import_ipaddr4.default.parse(address).toString(), port };
-}
-function hostPort(text) {
-  const dot = text.lastIndexOf(".");
-  return [text.slice(0, dot), Number(text.slice(dot + 1))];
 }
 
 // src/report/reader.ts
@@ -36744,8 +36773,8 @@ function holderInitScript(env) {
     `printf %s ${joinedInShell(env.script)} | base64 -d > ${POD_PATHS.holderScript}/${SCRIPT_NAME}`,
     `chmod 0644 ${POD_PATHS.holderScript}/${SCRIPT_NAME}`,
     // The resolver's user owns the FIFOs; the fence's root (without DAC_OVERRIDE) opens them as group 0.
-    `mkfifo -m 0660 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out`,
-    `chown ${RESOLVER_UID}:0 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out`,
+    `mkfifo -m 0660 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out ${POD_PATHS.feed}/wire`,
+    `chown ${RESOLVER_UID}:0 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out ${POD_PATHS.feed}/wire`,
     `chmod 0777 ${POD_PATHS.ready}`,
     `(
 ${LOAD_SCRIPT}
@@ -36754,17 +36783,23 @@ ${LOAD_SCRIPT}
 }
 function fenceScript() {
   const reader = (0, import_shell_quote2.quote)(readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit]));
+  const wire = (0, import_shell_quote2.quote)(readerCommand([NFLOG_GROUP.wire]));
+  const started = (name, what) => [
+    `until grep -q 'listening on' /tmp/${name}.err 2>/dev/null; do`,
+    `  [ ! -e /tmp/${name}.exit ] || fail "${what} ended (exit $(cat /tmp/${name}.exit)) before it listened: $(tail -n 3 /tmp/${name}.err)"`,
+    "  sleep 0.1",
+    "done"
+  ];
   return [
     // A restarted sidecar (native sidecars restart) starts without its old failure.
     `rm -f ${failedFile("fence")}`,
     `fail() { printf '%s\\n' "$1" > ${failedFile("fence")}; echo "buildfence fence: $1" >&2; exit 1; }`,
-    // tcpdump drops to its own user before it says it listens, and this root holds no CAP_KILL,
-    // so not even `kill -0` reaches it then (issue 7): its end is told by the file its subshell writes.
     `( ${reader} 2>/tmp/tcpdump.err; echo $? > /tmp/tcpdump.exit ) &`,
-    `until grep -q 'listening on' /tmp/tcpdump.err 2>/dev/null; do`,
-    `  [ ! -e /tmp/tcpdump.exit ] || fail "tcpdump ended (exit $(cat /tmp/tcpdump.exit)) before it listened: $(tail -n 3 /tmp/tcpdump.err)"`,
-    "  sleep 0.1",
-    "done",
+    // The name checker's lines (each checked connection's first packet) go to the resolver's
+    // sidecar through a FIFO, opened read-write so that neither side waits for the other.
+    `( ${wire} 2>/tmp/wire.err 1<>${POD_PATHS.feed}/wire; echo $? > /tmp/wire.exit ) &`,
+    ...started("tcpdump", "tcpdump"),
+    ...started("wire", "the name checker's tcpdump"),
     `touch ${POD_PATHS.ready}/fence`,
     `exec ipset - < ${POD_PATHS.feed}/in 2> ${POD_PATHS.feed}/out > /dev/null`
   ].join("\n");
@@ -36795,7 +36830,9 @@ function podRuleset(spec, upstreams) {
     deny: spec.deny,
     gateways: [],
     resolver: RESOLVER_LISTEN,
-    resolverUser: { uid: RESOLVER_UID, upstreams }
+    resolverUser: { uid: RESOLVER_UID, upstreams },
+    // The checker is the resolver's user too: its own connections leave the Pod unchanged.
+    checker: { ...CHECKER_LISTEN, uid: RESOLVER_UID }
   });
   return { ...rules, resolvConf: `nameserver ${podNameserver(upstreams)}
 options ndots:0
@@ -36818,7 +36855,8 @@ function renderPod(input) {
     ...resolverSettings(spec),
     staticElements: [...staticMembers(rules)].filter((m) => !m.includes("-deny-") && /\/(32|128)(,|$)/.test(m.split(" ")[1])),
     upstreams: input.upstreams,
-    listen: RESOLVER_LISTEN
+    listen: RESOLVER_LISTEN,
+    ...spec.allow.some(checkedName) ? { checker: { port: CHECKER_LISTEN.port } } : {}
   };
   const vol = volumeNames(input.id.runId);
   const mounts = {

@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-MRRL43AL.js";
+} from "./chunk-CKIDC5OY.js";
 import {
   __commonJS,
   __require,
