@@ -156,8 +156,14 @@ async function sameTree(a: string, b: string): Promise<boolean> {
   }
 }
 
-/** `buildfence run` arguments for a release build of `script` in the probe image. */
-export function runArgs(allow: string[], script: string, network?: string, dockerOptions?: string): string[] {
+/** `buildfence run` arguments for a release build of `script` in the probe image (or `image`, with `extra` arguments). */
+export function runArgs(
+  allow: string[],
+  script: string,
+  network?: string,
+  dockerOptions?: string,
+  { image = PROBE_IMAGE, extra = [] }: { image?: string; extra?: string[] } = {},
+): string[] {
   return [
     'run',
     '--grade',
@@ -165,10 +171,11 @@ export function runArgs(allow: string[], script: string, network?: string, docke
     ...allow.flatMap((a) => ['--allow', a]),
     ...(network ? ['--network', network] : []),
     ...(dockerOptions ? [`--docker-options=${dockerOptions}`] : []),
+    ...extra,
     '--pull',
     'never',
     '--image',
-    PROBE_IMAGE,
+    image,
     '--shell',
     'sh',
     '--',
@@ -222,6 +229,8 @@ export async function benchNet(port = 7000): Promise<BenchNet> {
  */
 export interface Session {
   probe(args: string[]): Promise<string>;
+  /** Any command in the session's container; its stdout. */
+  exec(argv: string[]): Promise<string>;
   /** Ends the session; a fenced one returns the trace of its CLI run. */
   stop(): Promise<Trace | undefined>;
 }
@@ -233,11 +242,17 @@ const WAIT_SCRIPT = `i=0; while [ ! -e ${STOP_FILE} ] && [ $i -lt 3000 ]; do sle
 const SESSION_TIMEOUT_MS = 600_000 + STEP_TIMEOUT_MS;
 
 /** A release build through the CLI (traced), waiting while probes run in it. */
-export async function fencedSession(cli: Cli, allow: string[], net: BenchNet, cwd: string): Promise<Session> {
+export async function fencedSession(
+  cli: Cli,
+  allow: string[],
+  net: { name: string },
+  cwd: string,
+  options: { image?: string; extra?: string[] } = {},
+): Promise<Session> {
   const tag = randomBytes(4).toString('hex');
   let ended = false;
   const run = traced(
-    [...cli.argv, ...runArgs(allow, WAIT_SCRIPT, net.name, `--label=bfbench.session=${tag}`)],
+    [...cli.argv, ...runArgs(allow, WAIT_SCRIPT, net.name, `--label=bfbench.session=${tag}`, options)],
     cwd,
     SESSION_TIMEOUT_MS,
   ).finally(() => (ended = true));
@@ -252,6 +267,7 @@ export async function fencedSession(cli: Cli, allow: string[], net: BenchNet, cw
   }
   return {
     probe: async (args) => (await must('docker', ['exec', id, 'probe', ...args])).stdout,
+    exec: async (argv) => (await must('docker', ['exec', id, ...argv])).stdout,
     stop: async () => {
       await timed('docker', ['exec', id, 'touch', STOP_FILE]);
       return run;
@@ -259,11 +275,12 @@ export async function fencedSession(cli: Cli, allow: string[], net: BenchNet, cw
   };
 }
 
-/** The probe image on the same internal network, without buildfence. */
-export async function unfencedSession(net: BenchNet): Promise<Session> {
-  const id = await docker(['run', '--detach', '--network', net.name, '--label', BENCH_LABEL, PROBE_IMAGE, 'sleep', '600']);
+/** The probe image (or `image`, with `runOptions` for docker run) on the same internal network, without buildfence. */
+export async function unfencedSession(net: { name: string }, image = PROBE_IMAGE, runOptions: string[] = []): Promise<Session> {
+  const id = await docker(['run', '--detach', '--network', net.name, '--label', BENCH_LABEL, ...runOptions, image, 'sleep', '600']);
   return {
     probe: async (args) => (await must('docker', ['exec', id, 'probe', ...args])).stdout,
+    exec: async (argv) => (await must('docker', ['exec', id, ...argv])).stdout,
     stop: async () => {
       await timed('docker', ['rm', '--force', id]);
       return undefined;
