@@ -35,6 +35,7 @@ const DESTINATION_MS = 2_000;
 const MAX_PENDING = 512;
 const CONNECT_MS = 30_000;
 const RELAY_BUFFER = 256 * 1024;
+const ADDRESS_WAIT_MS = 5_000;
 
 interface Pending {
   socket: net.Socket;
@@ -57,10 +58,21 @@ export class Checker {
     let bound = port;
     for (const address of addresses) {
       const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', (err) => reject(new Error(`Cannot start the name checker on ${address}: ${err.message}`)));
-        server.listen(bound, address, () => resolve());
-      });
+      // A network made moments ago may still be checking its new IPv6 address (duplicate address
+      // detection): it cannot be bound until then, for a second or two.
+      for (let waited = 0; ; waited += 100) {
+        const err = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+          server.once('error', resolve);
+          server.listen(bound, address, () => {
+            server.off('error', resolve);
+            resolve(undefined);
+          });
+        });
+        if (!err) break;
+        if (err.code !== 'EADDRNOTAVAIL' || waited >= ADDRESS_WAIT_MS)
+          throw new Error(`Cannot start the name checker on ${address}: ${err.message}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
       server.on('error', (err) => this.options.onWarning?.(`name checker: ${err.message}`));
       this.servers.push(server);
       bound = (server.address() as net.AddressInfo).port;

@@ -18,6 +18,7 @@ let net: TestNet;
 let ws: string;
 let upstream: TestUpstream;
 let site: { name: string; ipv4: string; ipv6: string };
+let registry: { name: string; ipv4: string; ipv6: string };
 
 /** The build's helpers: `c LABEL ARGS...` runs curl and prints `LABEL ok: BODY` or `LABEL failed`. */
 const PRELUDE = [
@@ -93,9 +94,10 @@ before(async () => {
     throw new Error(`Image ${CLIENT_IMAGE} is missing. Run scripts/build-client-image.`);
   });
   [net, ws, upstream] = await Promise.all([internalNet(0), workspace(), new TestUpstream().start()]);
-  site = await startSite(net.name);
+  [site, registry] = await Promise.all([startSite(net.name), startSite(net.name, 'registry.mjs')]);
   for (const name of ['npm.registry.test', 'api.registry.test', 'evil.test'])
     upstream.zone.set(name, { A: [site.ipv4], AAAA: [site.ipv6] });
+  upstream.zone.set('packages.registry.test', { A: [registry.ipv4], AAAA: [registry.ipv6] });
   await fs.copyFile(path.join(TLS_DIR, 'ca.pem'), path.join(ws, 'ca.pem'));
   await Promise.all([
     fs.writeFile(path.join(ws, 'keepalive.mjs'), KEEPALIVE),
@@ -105,15 +107,15 @@ before(async () => {
 });
 
 after(async () => {
-  if (site) await dockerText(['rm', '--force', site.name]).catch(() => undefined);
+  for (const c of [site, registry]) if (c) await dockerText(['rm', '--force', c.name]).catch(() => undefined);
   await net?.remove();
   await upstream?.stop();
   if (ws) await fs.rm(ws, { recursive: true, force: true });
 });
 
-/** The two-site server: test/images/site.mjs in the client image, with the test CA's certificate. */
-export async function startSite(network: string): Promise<{ name: string; ipv4: string; ipv6: string }> {
-  const name = `${network}-site`;
+/** The two-site server: test/images/site.mjs (or another of its scripts) in the client image, with the test CA's certificate. */
+export async function startSite(network: string, script = 'site.mjs'): Promise<{ name: string; ipv4: string; ipv6: string }> {
+  const name = `${network}-${script.replace(/\.mjs$/, '')}`;
   await dockerText([
     'run',
     '--detach',
@@ -124,12 +126,12 @@ export async function startSite(network: string): Promise<{ name: string; ipv4: 
     '--label',
     'buildfence-test=1',
     '--volume',
-    `${path.join(ROOT, 'test/images/site.mjs')}:/site.mjs:ro`,
+    `${path.join(ROOT, 'test/images', script)}:/${script}:ro`,
     '--volume',
     `${TLS_DIR}:/tls:ro`,
     CLIENT_IMAGE,
     'node',
-    '/site.mjs',
+    `/${script}`,
   ]);
   const [ipv4, ipv6] = (
     await dockerText([
@@ -290,5 +292,20 @@ describe('names checked on the wire', () => {
     assert.ok(other < 3000, `the other connection took ${other} ms: ${out.get('other')}`);
     const opaque = record.denied.find((d) => d.reason === 'opaque');
     assert.equal(opaque?.count, 50);
+  });
+
+  it('npm ci of 70 packages through a name entry', async () => {
+    const r = 'https://packages.registry.test';
+    const { out, record } = await run(
+      ['packages.registry.test:443'],
+      [
+        'mkdir -p /tmp/project && cd /tmp/project && cp "$OLDPWD/ca.pem" .',
+        `c pkg -o package.json ${r}/-/package.json`,
+        `c lock -o package-lock.json ${r}/-/package-lock.json`,
+        `if npm ci --registry ${r}/ --cafile ca.pem --cache /tmp/npm-cache --no-audit --no-fund >/tmp/npm.log 2>&1; then echo "npm ok: $(ls node_modules | wc -l)"; else echo "npm failed: $(grep -i error /tmp/npm.log | head -n 12 | tr "\n" " ")"; fi`,
+      ],
+    );
+    assert.equal(out.get('npm'), 'ok: 70', out.get('npm'));
+    assert.equal(record.deniedTotal, 0);
   });
 });
