@@ -135,7 +135,7 @@ export async function wireBench(clis: Clis, reps: number, bytes: number): Promis
     return [
       `${reps} rounds, each running both once, in an order that rotates; medians, ratios the median of the per-round ratios. ` +
         `Both clients run in buildfence-test/client with \`docker exec\`, in two containers that stay up on one internal network: ` +
-        `the build of a release run through the bundled CLI whose only entry is \`${NAME}:80\` (every connection goes through the ` +
+        `the build of a release run through the bundled CLI whose entries are \`${NAME}:80\` and \`${REGISTRY}:443\` (every connection goes through the ` +
         `name check), and the same image beside it without buildfence. The server is test/images/site.mjs (node). ` +
         `Bulk: \`curl\` reads ${(bytes / 1e9).toFixed(1)} GB over HTTP on one connection. Latency: ${REQUESTS} sequential ` +
         'HTTP requests from node, each on a new connection, timed from connect to the last byte of the answer. MB = 10^6 bytes.',
