@@ -178,6 +178,30 @@ describe('name checker', () => {
     await g.checker.close();
   });
 
+  it('relays a large answer byte for byte (one buffer per connection, reused between reads)', async () => {
+    const body = Buffer.from(Array.from({ length: 20 * 1024 * 1024 }, (_, i) => (i * 7919) % 251));
+    const big = http.createServer((_req, res) => res.end(body));
+    const port = await new Promise<number>((r) => big.listen(0, HOST, () => r((big.address() as net.AddressInfo).port)));
+    const { checker, connect } = await startChecker(`npm.registry.test:${port}`);
+    const got = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const socket = connect(port);
+      // A slow reader: the relay must wait for it, never overwrite what it has not sent yet.
+      socket.on('data', (d: Buffer) => {
+        chunks.push(Buffer.from(d));
+        socket.pause();
+        setTimeout(() => socket.resume(), 1);
+      });
+      socket.on('end', () => resolve(Buffer.concat(chunks)));
+      socket.on('error', reject);
+      socket.write('GET / HTTP/1.1\r\nHost: npm.registry.test\r\nConnection: close\r\n\r\n');
+    });
+    const start = got.indexOf('\r\n\r\n') + 4;
+    assert.ok(got.subarray(start).equals(body));
+    await checker.close();
+    big.close();
+  });
+
   it('serves only the holder’s addresses', async () => {
     const { checker, connect } = await startChecker(`npm.registry.test:${ports.http}`);
     checker.serve(['192.0.2.1']);
