@@ -247,14 +247,22 @@ export async function fencedSession(
   allow: string[],
   net: { name: string },
   cwd: string,
-  options: { image?: string; extra?: string[] } = {},
+  options: { image?: string; extra?: string[]; untraced?: boolean } = {},
 ): Promise<Session> {
   const tag = randomBytes(4).toString('hex');
   let ended = false;
-  const run = traced(
-    [...cli.argv, ...runArgs(allow, WAIT_SCRIPT, net.name, `--label=bfbench.session=${tag}`, options)],
-    cwd,
-    SESSION_TIMEOUT_MS,
+  const argv = [...cli.argv, ...runArgs(allow, WAIT_SCRIPT, net.name, `--label=bfbench.session=${tag}`, options)];
+  // Untraced: no strace, no recorder in front of the engine (whose stream then carries the
+  // name check's NFLOG lines through this process too), only the CLI's output.
+  const run = (
+    options.untraced
+      ? timed(argv[0], argv.slice(1), { cwd, timeoutMs: SESSION_TIMEOUT_MS }).then((r): Trace => ({
+          totalMs: r.ms,
+          docker: [],
+          stdout: r.stdout,
+          stderr: r.stderr,
+        }))
+      : traced(argv, cwd, SESSION_TIMEOUT_MS)
   ).finally(() => (ended = true));
   run.catch(() => undefined); // awaited in stop(), or reported below if the build never comes up
   const deadline = Date.now() + STEP_TIMEOUT_MS;

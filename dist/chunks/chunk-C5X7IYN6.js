@@ -35161,6 +35161,7 @@ var DESTINATION_MS = 2e3;
 var MAX_PENDING = 512;
 var CONNECT_MS = 3e4;
 var RELAY_BUFFER = 256 * 1024;
+var ADDRESS_WAIT_MS = 5e3;
 var Checker = class {
   constructor(options) {
     this.options = options;
@@ -35178,10 +35179,19 @@ var Checker = class {
     let bound = port;
     for (const address of addresses) {
       const server = net2.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
-      await new Promise((resolve3, reject) => {
-        server.once("error", (err) => reject(new Error(`Cannot start the name checker on ${address}: ${err.message}`)));
-        server.listen(bound, address, () => resolve3());
-      });
+      for (let waited = 0; ; waited += 100) {
+        const err = await new Promise((resolve3) => {
+          server.once("error", resolve3);
+          server.listen(bound, address, () => {
+            server.off("error", resolve3);
+            resolve3(void 0);
+          });
+        });
+        if (!err) break;
+        if (err.code !== "EADDRNOTAVAIL" || waited >= ADDRESS_WAIT_MS)
+          throw new Error(`Cannot start the name checker on ${address}: ${err.message}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
       server.on("error", (err) => this.options.onWarning?.(`name checker: ${err.message}`));
       this.servers.push(server);
       bound = server.address().port;

@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-CKIDC5OY.js";
+} from "./chunk-C5X7IYN6.js";
 import {
   __commonJS,
   __require,
