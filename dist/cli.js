@@ -23,7 +23,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-C5X7IYN6.js";
+} from "./chunks/chunk-UCBFKJRE.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

@@ -3,8 +3,8 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   cleanupAction,
   warning
-} from "./chunks/chunk-KNRRE4YW.js";
-import "./chunks/chunk-C5X7IYN6.js";
+} from "./chunks/chunk-UEAVZSXE.js";
+import "./chunks/chunk-UCBFKJRE.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

@@ -128,7 +128,15 @@ export class Checker {
     );
     const pending: Pending = { socket: client, refuse };
     this.admit(pending);
-    client.on('end', () => refuse('opaque', 'the client closed before sending a name'));
+    client.on('end', () => {
+      // A connection closed before it sent a byte tried to reach nothing (happy eyeballs closes
+      // the attempts it does not use): not an attempt to record. One closed mid-way is.
+      if (held.length === 0 && !decided) {
+        settle();
+        return void client.destroy();
+      }
+      refuse('opaque', 'the client closed before its name could be read');
+    });
 
     void this.options.destinations.take(source, sourcePort, this.options.destinationMs ?? DESTINATION_MS).then((d) => {
       if (decided) return;

@@ -3,7 +3,12 @@
 // answer for other types. No dependencies: the query's question is read by hand.
 import * as dgram from 'node:dgram';
 
-const zone = new Map((process.env.ZONE ?? '').split(',').filter(Boolean).map((kv) => kv.split('=')));
+const zone = new Map(
+  (process.env.ZONE ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => kv.split('=')),
+);
 const socket = dgram.createSocket('udp4');
 socket.on('message', (q, rinfo) => {
   let at = 12;

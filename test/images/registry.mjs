@@ -47,7 +47,11 @@ for (let i = 0; i < count; i++) {
   packages.set(name, { manifest, tarball, integrity, shasum, url });
 }
 
-const project = { name: 'fenced-project', version: '1.0.0', dependencies: Object.fromEntries([...packages.keys()].map((n) => [n, '1.0.0'])) };
+const project = {
+  name: 'fenced-project',
+  version: '1.0.0',
+  dependencies: Object.fromEntries([...packages.keys()].map((n) => [n, '1.0.0'])),
+};
 const lock = {
   name: project.name,
   version: project.version,
@@ -55,7 +59,9 @@ const lock = {
   requires: true,
   packages: {
     '': project,
-    ...Object.fromEntries([...packages].map(([n, p]) => [`node_modules/${n}`, { version: '1.0.0', resolved: p.url, integrity: p.integrity }])),
+    ...Object.fromEntries(
+      [...packages].map(([n, p]) => [`node_modules/${n}`, { version: '1.0.0', resolved: p.url, integrity: p.integrity }]),
+    ),
   },
 };
 

@@ -188,7 +188,7 @@ const rows = (record: EvidenceRecord) =>
     .sort();
 
 describe('names checked on the wire', () => {
-  it('block: the allowed name works over TLS and HTTP, IPv4 and IPv6; the co-tenant on its address is refused every way, and recorded', async () => {
+  it('block: the allowed name works over TLS and HTTP, IPv4 and IPv6; the co-tenant on its address is refused every way, and recorded; QUIC stays shut', async () => {
     const { ipv4: a4, ipv6: a6 } = site;
     const { out, record } = await run(
       ['npm.registry.test:443', 'npm.registry.test:80'],
@@ -205,6 +205,8 @@ describe('names checked on the wire', () => {
         `node keepalive.mjs ${a4} npm.registry.test evil.test`,
         `node segments.mjs ${a4} npm.registry.test`,
         `node segments.mjs ${a4} evil.test`,
+        // QUIC's port over UDP: a TCP entry does not open it.
+        `./probe udp ${a4} 443 500 || true`,
       ],
     );
     for (const ok of ['tls4', 'tls6', 'http4', 'http6']) assert.equal(out.get(ok), 'ok: site npm.registry.test', ok);
@@ -220,6 +222,8 @@ describe('names checked on the wire', () => {
       `refused sni evil.test ${a4}:443 for npm.registry.test`,
       `refused sni evil.test ${a6}:443 for npm.registry.test`,
     ]);
+    const quic = record.denied.find((d) => d.protocol === 'udp' && d.port === 443);
+    assert.deepEqual(quic && [quic.address, quic.enforced, quic.reason, quic.names], [a4, true, undefined, ['npm.registry.test']]);
     // curl's Host, keepalive's second request, and the one-byte ClientHello: counted in their rows.
     assert.equal(record.denied.find((d) => d.reason === 'host')?.count, 2);
     assert.equal(record.denied.find((d) => d.reason === 'sni' && d.address === a4)?.count, 2);
@@ -306,6 +310,6 @@ describe('names checked on the wire', () => {
       ],
     );
     assert.equal(out.get('npm'), 'ok: 70', out.get('npm'));
-    assert.equal(record.deniedTotal, 0);
+    assert.equal(record.deniedTotal, 0, JSON.stringify(record.denied));
   });
 });

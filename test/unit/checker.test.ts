@@ -145,6 +145,17 @@ describe('name checker', () => {
     await checker.close();
   });
 
+  it('records nothing for a connection closed before it sent a byte (an unused happy-eyeballs attempt)', async () => {
+    const { checker, connect } = await startChecker(`npm.registry.test:${ports.http}`);
+    const socket = connect(ports.http);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    await new Promise((r) => setTimeout(r, 50));
+    socket.end();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(checker.decisionLog(), []);
+    await checker.close();
+  });
+
   it('keeps serving while a flood of silent connections waits', async () => {
     const { checker, connect } = await startChecker(`npm.registry.test:${ports.https}`, { maxPending: 20 });
     const silent = Array.from({ length: 200 }, () => connect(ports.https).on('error', () => undefined));

@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-C5X7IYN6.js";
+} from "./chunk-UCBFKJRE.js";
 import {
   __commonJS,
   __require,

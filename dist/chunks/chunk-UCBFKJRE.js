@@ -35242,7 +35242,13 @@ var Checker = class {
     );
     const pending = { socket: client, refuse: refuse2 };
     this.admit(pending);
-    client.on("end", () => refuse2("opaque", "the client closed before sending a name"));
+    client.on("end", () => {
+      if (held.length === 0 && !decided) {
+        settle();
+        return void client.destroy();
+      }
+      refuse2("opaque", "the client closed before its name could be read");
+    });
     void this.options.destinations.take(source, sourcePort, this.options.destinationMs ?? DESTINATION_MS).then((d) => {
       if (decided) return;
       if (!d || this.options.guarded(d.address)) {
