@@ -23,7 +23,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-JNQJKAXH.js";
+} from "./chunks/chunk-ETV7E6A4.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

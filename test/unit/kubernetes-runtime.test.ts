@@ -122,7 +122,9 @@ describe('runPod', () => {
     assert.deepEqual(api.calls, [`create ci/${NAME}`]);
     assert.equal(log.output, 'hello from the build\n');
     assert.equal(facts.exitCode, 3);
-    assert.deepEqual(facts.packets, [{ time: 1700000000.5, enforced: true, family: 4, protocol: 'tcp', address: '192.0.2.7', port: 80 }]);
+    assert.deepEqual(facts.denied, [
+      { protocol: 'tcp', address: '192.0.2.7', port: 80, enforced: true, count: 1, first: 1700000000.5, last: 1700000000.5 },
+    ]);
     assert.equal(facts.dns.length, 1);
     assert.equal(facts.dns[0].count, 2);
     assert.deepEqual([...facts.namesOf.get('192.0.2.7')!], ['example.com']);

@@ -31613,7 +31613,7 @@ var require_core = __commonJS({
       errorsText(errors = this.errors, { separator = ", ", dataVar = "data" } = {}) {
         if (!errors || errors.length === 0)
           return "No errors";
-        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text, msg) => text + separator + msg);
+        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text2, msg) => text2 + separator + msg);
       }
       $dataMetaSchema(metaSchema, keywordsJsonPointers) {
         const rules = this.RULES.all;
@@ -34035,17 +34035,13 @@ function renderFilter(family, input, allow, ipsets, networkGuards) {
   rules.push(out("-p tcp -m tcp --dport 853 -j BF-REJECT"));
   rules.push(out("-j BF-DENY"));
   if (input.mode === "block") rules.push("-A BF-DENY -j BF-REJECT");
-  else
-    rules.push(
-      `-A BF-DENY -j NFLOG --nflog-prefix bf-audit --nflog-group ${NFLOG_GROUP.audit} --nflog-threshold 1`,
-      "-A BF-DENY -j ACCEPT"
-    );
+  else rules.push(...countedLog("BF-DENY", "audited"), "-A BF-DENY -j ACCEPT");
   const guardedRanges = guarded.map((g) => import_ipaddr.default.parseCIDR(g));
   for (const e of allow.filter((x) => namesGuardedHost(x, guardedRanges))) {
     for (const proto of e.protocols) rules.push(`-A BF-GUARD -d ${e.cidr} ${protoMatch(proto, e)}-j ACCEPT`);
   }
   rules.push("-A BF-GUARD -j BF-REJECT");
-  rules.push(`-A BF-REJECT -j NFLOG --nflog-prefix bf-deny --nflog-group ${NFLOG_GROUP.denied} --nflog-threshold 1`);
+  rules.push(...countedLog("BF-REJECT", "refused"));
   rules.push("-A BF-REJECT -p tcp -j REJECT --reject-with tcp-reset");
   rules.push(`-A BF-REJECT -j REJECT --reject-with ${rejectIcmp}`);
   return [
@@ -34060,6 +34056,17 @@ function renderFilter(family, input, allow, ipsets, networkGuards) {
     "COMMIT",
     ""
   ].join("\n");
+}
+var LOG_LIMIT = { burst: 5, perSecond: 1, tracked: 65536, expireMs: 2e3 };
+var COUNTER_RULES = {
+  refused: "-A BF-REJECT -m comment --comment bf-refused",
+  audited: "-A BF-DENY -m comment --comment bf-audited"
+};
+function countedLog(chain, what) {
+  const [prefix, group] = what === "refused" ? ["bf-deny", NFLOG_GROUP.denied] : ["bf-audit", NFLOG_GROUP.audit];
+  const l = LOG_LIMIT;
+  const limit = `-m hashlimit --hashlimit-upto ${l.perSecond}/sec --hashlimit-burst ${l.burst} --hashlimit-mode dstip,dstport --hashlimit-name bf-${what} --hashlimit-htable-max ${l.tracked} --hashlimit-htable-expire ${l.expireMs}`;
+  return [COUNTER_RULES[what], `-A ${chain} ${limit} -j NFLOG --nflog-prefix ${prefix} --nflog-group ${group} --nflog-threshold 1`];
 }
 var NAT_CHAIN = "BF-DNS";
 function renderNat(resolver, resolverUid) {
@@ -34167,6 +34174,18 @@ function nameMatches(entry, name) {
 }
 function matchingEntries(entries, name) {
   return entries.filter((e) => e.kind === "name" && nameMatches(e, name));
+}
+
+// src/dns/presentation.ts
+var LITERAL = /^[A-Za-z0-9\-._:/*[\]@]*$/;
+function presented(text2) {
+  if (LITERAL.test(text2)) return text2;
+  let out = "";
+  for (const byte of Buffer.from(text2, "utf8")) {
+    const c = String.fromCharCode(byte);
+    out += byte < 128 && LITERAL.test(c) ? c : `\\${String(byte).padStart(3, "0")}`;
+  }
+  return out;
 }
 
 // src/dns/message.ts
@@ -34467,7 +34486,7 @@ var Resolver = class {
         }
       }
     } catch (err) {
-      this.options.onWarning?.(`DNS ${asked.type} ${asked.name}: ${err instanceof Error ? err.message : String(err)}`);
+      this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
       return errorReply(query, "SERVFAIL");
     }
     if (asked.permitted) {
@@ -34475,7 +34494,7 @@ var Resolver = class {
         const fedUntil = await this.learn(asked.allowedBy, answer.addresses, 0, asked.name);
         if (entry) entry.fedUntil = Math.max(entry.fedUntil, fedUntil);
       } catch (err) {
-        this.options.onWarning?.(`DNS ${asked.type} ${asked.name}: ${err instanceof Error ? err.message : String(err)}`);
+        this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
         return errorReply(query, "SERVFAIL");
       }
     }
@@ -34488,7 +34507,7 @@ var Resolver = class {
       const fedUntil = await this.learn(asked.allowedBy, cached.answer.addresses, age, asked.name);
       cached.fedUntil = Math.max(cached.fedUntil, fedUntil);
     } catch (err) {
-      this.options.onWarning?.(`DNS ${asked.type} ${asked.name}: ${err instanceof Error ? err.message : String(err)}`);
+      this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
       return errorReply(query, "SERVFAIL");
     }
     this.record(asked, Date.now(), cached.answer.addresses);
@@ -34617,9 +34636,9 @@ function parseUpstreams(items, source) {
     return { address: import_ipaddr2.default.parse(host).toString(), port };
   });
 }
-function resolvConfServers(text) {
+function resolvConfServers(text2) {
   const servers = [];
-  for (const line of text.split("\n")) {
+  for (const line of text2.split("\n")) {
     const m = /^\s*nameserver\s+(\S+)/.exec(line);
     const host = m?.[1].replace(/%.*$/, "");
     if (host && import_ipaddr2.default.isValid(host)) servers.push({ address: import_ipaddr2.default.parse(host).toString(), port: 53 });
@@ -34846,13 +34865,13 @@ function ourNat(lines) {
     ...lines.filter((l) => l.startsWith(`-A ${NAT_CHAIN} `))
   ];
 }
-function normalizeFilter(text) {
-  return text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.startsWith(":") ? l.replace(/\s+\[\d+:\d+\]$/, "") : l);
+function normalizeFilter(text2) {
+  return text2.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.startsWith(":") ? l.replace(/\s+\[\d+:\d+\]$/, "") : l);
 }
-function normalizeIpset(text) {
+function normalizeIpset(text2) {
   const creates = [];
   const adds = [];
-  for (const raw of text.split("\n")) {
+  for (const raw of text2.split("\n")) {
     const words = raw.trim().split(/\s+/);
     if (words[0] === "create") creates.push(words.slice(0, 5).join(" "));
     if (words[0] === "add") adds.push(`add ${words[1]} ${hostWithoutPrefix(words[2] ?? "")}`);
@@ -35037,8 +35056,8 @@ function docker(args, options = {}) {
     });
   });
 }
-function lastLine(text) {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !/^(See|Run) 'docker [^']*--help'/.test(l));
+function lastLine(text2) {
+  const lines = text2.split("\n").map((l) => l.trim()).filter((l) => l && !/^(See|Run) 'docker [^']*--help'/.test(l));
   return lines[lines.length - 1] ?? "";
 }
 
@@ -35252,8 +35271,8 @@ var LABEL_HOST = "buildfence.host";
 function newRunId() {
   return randomBytes(6).toString("hex");
 }
-function isRunId(text) {
-  return /^[0-9a-f]{12}$/.test(text);
+function isRunId(text2) {
+  return /^[0-9a-f]{12}$/.test(text2);
 }
 function runLabels(id) {
   return {
@@ -35469,6 +35488,94 @@ function resolverSettings(spec) {
   return { mode: spec.mode, allow: names(spec.allow), deny: names(spec.deny), ttlMin: spec.dns.ttlMin, ttlMax: spec.dns.ttlMax };
 }
 
+// src/report/evidence.ts
+var DESTINATION_LIMIT = 1e4;
+var FOLDED_DESTINATION_LIMIT = 1e3;
+var NAMES_PER_ROW = 10;
+var NAMES_PER_RECORD = 1e3;
+var DeniedLog = class _DeniedLog {
+  rows = /* @__PURE__ */ new Map();
+  foldedRows = 0;
+  static of(packets) {
+    const log = new _DeniedLog();
+    for (const p of packets) log.add(p);
+    return log;
+  }
+  add(p) {
+    const row = this.row(p);
+    row.count++;
+    row.first = Math.min(row.first, p.time);
+    row.last = Math.max(row.last, p.time);
+  }
+  tallies() {
+    return [...this.rows.values()].map((t) => ({ ...t }));
+  }
+  row(p) {
+    const key = `${p.enforced} ${p.protocol} ${p.address} ${p.port ?? ""}`;
+    const found2 = this.rows.get(key);
+    if (found2) return found2;
+    const fresh = (address2, port, folded2) => ({
+      protocol: p.protocol,
+      address: address2,
+      ...port !== void 0 ? { port } : {},
+      enforced: p.enforced,
+      count: 0,
+      first: p.time,
+      last: p.time,
+      ...folded2 ? { folded: true } : {}
+    });
+    if (this.rows.size < DESTINATION_LIMIT) {
+      const t2 = fresh(p.address, p.port, false);
+      this.rows.set(key, t2);
+      return t2;
+    }
+    const folded = (address2) => `${p.enforced} ${p.protocol} ${address2} folded`;
+    const byAddress = this.rows.get(folded(p.address)) ?? (this.foldedRows >= FOLDED_DESTINATION_LIMIT ? this.rows.get(folded("*")) : void 0);
+    if (byAddress) return byAddress;
+    const address = this.foldedRows < FOLDED_DESTINATION_LIMIT ? p.address : "*";
+    const t = fresh(address, void 0, true);
+    this.rows.set(folded(address), t);
+    this.foldedRows++;
+    return t;
+  }
+};
+function deniedDestinations(tallies, namesOf3) {
+  const sorted = [...tallies].sort(
+    (a, b) => b.count - a.count || a.address.localeCompare(b.address) || (a.port ?? 0) - (b.port ?? 0) || Number(b.enforced) - Number(a.enforced)
+  );
+  let budget = NAMES_PER_RECORD;
+  return sorted.map((t) => {
+    const all = [...namesOf3.get(t.address) ?? []].sort();
+    const names = all.slice(0, Math.min(NAMES_PER_ROW, budget));
+    budget -= names.length;
+    return {
+      protocol: t.protocol,
+      address: t.address,
+      ...t.port !== void 0 ? { port: t.port } : {},
+      names,
+      ...all.length > names.length ? { moreNames: all.length - names.length } : {},
+      enforced: t.enforced,
+      count: t.count,
+      first: new Date(t.first * 1e3).toISOString(),
+      last: new Date(t.last * 1e3).toISOString(),
+      ...t.folded ? { folded: true } : {}
+    };
+  });
+}
+function suggestAllowlist(denied) {
+  const entries = /* @__PURE__ */ new Set();
+  for (const d of denied) {
+    if (d.enforced || d.folded || d.port === void 0 || d.protocol !== "tcp" && d.protocol !== "udp") continue;
+    const unnamed = d.names.length === 0 && !d.moreNames;
+    const hosts = unnamed ? [d.address.includes(":") ? `[${d.address}]` : d.address] : d.names;
+    for (const host of hosts) entries.add(d.protocol === "tcp" ? `${host}:${d.port}` : `udp://${host}:${d.port}`);
+  }
+  return [...entries].sort();
+}
+function loggedTotal(denied) {
+  return denied.reduce((sum, d) => sum + d.count, 0);
+}
+
 // src/report/nflog.ts
 var import_ipaddr4 = __toESM(require_ipaddr(), 1);
 function readerCommand(groups) {
@@ -35527,13 +35634,14 @@ var DeniedReader = class _DeniedReader {
       this.buffer = lines.pop() ?? "";
       for (const line of lines) {
         const packet = parseNflogLine(line);
-        if (packet) this.packets.push(packet);
+        if (packet) this.log.add(packet);
         else if (this.markPort !== void 0 && parseMarkLine(line) === this.markPort) this.marked();
       }
     });
   }
   output;
-  packets = [];
+  /** Counted per destination as they come, in bounded memory: a flood of them may come. */
+  log = new DeniedLog();
   buffer = "";
   closed = false;
   stopping = false;
@@ -35581,8 +35689,9 @@ var DeniedReader = class _DeniedReader {
     });
   }
   /**
-   * Stops reading once the build's last packets are through, and returns every packet seen:
-   * when `mark`'s line comes back (sent now, so logged after all of them), else after DRAIN_MS.
+   * Stops reading once the build's last packets are through, and returns what the log held, per
+   * destination: when `mark`'s line comes back (sent now, so logged after all of them), else
+   * after DRAIN_MS.
    */
   async stop(mark) {
     this.stopping = true;
@@ -35605,7 +35714,7 @@ var DeniedReader = class _DeniedReader {
       this.output.close();
       await this.ended;
     }
-    return this.packets;
+    return this.log.tallies();
   }
 };
 
@@ -35651,18 +35760,18 @@ var HolderOutput = class _HolderOutput {
     let stderr = "";
     output.stderr.on("data", (d) => stderr = (stderr + d.toString()).slice(-4096));
     this.loaded = new Promise((resolve3, reject) => {
-      let text = "";
+      let text2 = "";
       let done = false;
       const marker = `${LOADED_MARK}
 `;
       output.stdout.on("data", (d) => {
         if (done) return void after.write(d);
-        text += d.toString();
-        const at2 = text.indexOf(marker);
+        text2 += d.toString();
+        const at2 = text2.indexOf(marker);
         if (at2 < 0) return;
         done = true;
-        resolve3(text.slice(0, at2));
-        const rest = text.slice(at2 + marker.length);
+        resolve3(text2.slice(0, at2));
+        const rest = text2.slice(at2 + marker.length);
         if (rest) after.write(rest);
       });
       output.stdout.on("end", () => {
@@ -35689,6 +35798,57 @@ function loadFailure(holderImage, stderr, exitCode) {
   return new Error(
     `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); buildfence's own image has them (scripts/build-holder-image).`
   );
+}
+
+// src/firewall/counters.ts
+var FAMILY_MARK = "---buildfence-counters-v6---";
+var COUNTERS_SCRIPT = `iptables-save -c -t filter && echo ${FAMILY_MARK} && ip6tables-save -c -t filter`;
+var COUNTED = /^\[(\d+):\d+\] (-A .*)$/;
+var LOGGED = new RegExp(`-j NFLOG .*--nflog-group (${NFLOG_GROUP.denied}|${NFLOG_GROUP.audit})( |$)`);
+function parseCounters(text2) {
+  const families = text2.split(FAMILY_MARK);
+  if (families.length !== 2 || !families.every((f) => f.includes(COUNTER_RULES.refused))) return void 0;
+  const counts = { refused: 0, audited: 0, logged: 0 };
+  for (const line of text2.split("\n")) {
+    const m = COUNTED.exec(line.trim());
+    if (!m) continue;
+    const packets = Number(m[1]);
+    if (m[2] === COUNTER_RULES.refused) counts.refused += packets;
+    else if (m[2] === COUNTER_RULES.audited) counts.audited += packets;
+    else if (LOGGED.test(m[2])) counts.logged += packets;
+  }
+  return counts;
+}
+var COUNTERS_LINE_PREFIX = "buildfence-counters";
+var COUNTERS_LINE_SCRIPT = `printf '%s %s %s\\n' ${COUNTERS_LINE_PREFIX} "$(date +%s)" "$( (${COUNTERS_SCRIPT}) | grep -e '^${FAMILY_MARK}$' -e ' --comment bf-' -e ' -j NFLOG ' | tr '\\n' '|')"`;
+function parseCountersLine(line) {
+  const m = new RegExp(`^${COUNTERS_LINE_PREFIX} (\\d+) (.*)$`).exec(line.trim());
+  const counts = m ? parseCounters(m[2].replaceAll("|", "\n")) : void 0;
+  return m && counts ? { time: Number(m[1]), counts } : void 0;
+}
+
+// src/docker/kernel-counts.ts
+var DEADLINE_MS = 1e4;
+async function readKernelCounts(holder) {
+  const exec = await execStream(holder, ["sh", "-c", COUNTERS_SCRIPT]);
+  let timer;
+  const [stdout, stderr] = await Promise.race([
+    Promise.all([text(exec.stdout), text(exec.stderr)]),
+    new Promise((_, reject) => timer = setTimeout(() => reject(new Error(`no answer within ${DEADLINE_MS / 1e3} s`)), DEADLINE_MS))
+  ]).finally(() => {
+    clearTimeout(timer);
+    exec.close();
+  });
+  const counts = parseCounters(stdout);
+  if (!counts) throw new Error(`the holder printed no counters${stderr.trim() ? `: ${stderr.trim().split("\n").pop()}` : ""}`);
+  return counts;
+}
+function text(stream) {
+  return new Promise((resolve3) => {
+    let out = "";
+    stream.on("data", (d) => out += d.toString());
+    stream.on("end", () => resolve3(out));
+  });
 }
 
 // src/run/cancel.ts
@@ -35809,7 +35969,11 @@ async function runDocker(spec, log, hooks = {}) {
     });
     log.info(`Running the build in ${spec.image} (${names.build}).`);
     const build = await step(() => runBuild(names, log, dns.reader.lost));
-    const packets = await dns.reader.stop(mark);
+    const kernel = await readKernelCounts(names.holder).catch((err) => {
+      log.warning(`Cannot read the fence's counters in holder ${names.holder} (${err.message}): the totals are the log's.`);
+      return void 0;
+    });
+    const denied = await dns.reader.stop(mark);
     if (mark && !dns.reader.markSeen) {
       log.info(
         `The end-of-run mark did not reach the holder (is the engine on another machine?): the reader waited ${DRAIN_MS} ms for the last denied attempts instead.`
@@ -35825,7 +35989,8 @@ async function runDocker(spec, log, hooks = {}) {
       exitCode: build.exitCode,
       images: { holder: { name: spec.holderImage, id: holderImageId }, build: { name: spec.image, id: build.imageId } },
       rules,
-      packets,
+      denied,
+      kernel,
       dns: dns.resolver.decisionLog(),
       namesOf: dns.resolver.namesOf
     };
@@ -35970,7 +36135,11 @@ function fenceScript() {
     "  sleep 0.1",
     "done",
     `touch ${POD_PATHS.ready}/fence`,
-    `exec ipset - < ${POD_PATHS.feed}/in 2> ${POD_PATHS.feed}/out > /dev/null`
+    `counters() { ${COUNTERS_LINE_SCRIPT}; }`,
+    "trap 'counters; exit 0' TERM",
+    "( while :; do counters; sleep 1; done ) &",
+    `ipset - < ${POD_PATHS.feed}/in 2> ${POD_PATHS.feed}/out > /dev/null &`,
+    "wait $!"
   ].join("\n");
 }
 function waitReadyScript() {
@@ -36234,11 +36403,16 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
     const why = await tails(api2, namespace, name, [CONTAINER.build, CONTAINER.fence, CONTAINER.resolver]);
     throw new Error(`The fence or the resolver of Pod ${name} did not get ready, so the build was not run.${why}`);
   }
-  const [fence, resolver, final] = await Promise.all([
-    call(() => api2.readLog(namespace, name, CONTAINER.fence), "log", namespace, "read the denied attempts"),
+  const [{ fence, kernel }, resolver, final] = await Promise.all([
+    fenceEvidence(api2, namespace, name, terminated.finishedAt, options),
     call(() => api2.readLog(namespace, name, CONTAINER.resolver), "log", namespace, "read the resolver's decisions"),
     call(() => api2.readPod(namespace, name), "get", namespace, `read Pod ${name}`)
   ]);
+  if (!kernel) {
+    log.warning(
+      `The fence of Pod ${name} printed no counters after the build ended (within ${(options.countersTimeoutMs ?? COUNTERS_TIMEOUT_MS) / 1e3} s): the totals are the log's.`
+    );
+  }
   const decisions = readDecisions(resolver);
   return {
     exitCode: terminated.exitCode,
@@ -36247,10 +36421,25 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
       build: { name: imageOf(rendered.pod, CONTAINER.build), id: statusOf(final, CONTAINER.build)?.imageID ?? "" }
     },
     rules: rendered.rules,
-    packets: fence.split("\n").map(parseNflogLine).filter((p) => p !== void 0),
+    denied: DeniedLog.of(
+      fence.split("\n").map(parseNflogLine).filter((p) => p !== void 0)
+    ).tallies(),
+    ...kernel ? { kernel } : {},
     dns: decisions,
     namesOf: namesOf(decisions)
   };
+}
+var COUNTERS_TIMEOUT_MS = 15e3;
+async function fenceEvidence(api2, namespace, name, finishedAt, options) {
+  const after = Math.floor(new Date(finishedAt ?? 0).getTime() / 1e3) + 1;
+  const deadline = Date.now() + (options.countersTimeoutMs ?? COUNTERS_TIMEOUT_MS);
+  for (; ; ) {
+    const fence = await call(() => api2.readLog(namespace, name, CONTAINER.fence), "log", namespace, "read the denied attempts");
+    const printed = fence.split("\n").map(parseCountersLine).filter((c) => c !== void 0);
+    if (printed.some((c) => c.time >= after)) return { fence, kernel: printed[printed.length - 1].counts };
+    if (Date.now() > deadline) return { fence };
+    await sleep(options.pollMs);
+  }
 }
 async function deletePod(api2, namespace, name) {
   try {
@@ -36306,8 +36495,8 @@ async function checkPod(api2, namespace, pod) {
 async function tails(api2, namespace, name, containers) {
   const parts = await Promise.all(
     containers.map(async (c) => {
-      const text = await api2.readLog(namespace, name, c).catch(() => "");
-      const lines = text.trim().split("\n").filter(Boolean).slice(-10);
+      const text2 = await api2.readLog(namespace, name, c).catch(() => "");
+      const lines = text2.trim().split("\n").filter(Boolean).slice(-10);
       return lines.length > 0 ? `
 ${c}: ${lines.join(`
 ${c}: `)}` : "";
@@ -36538,11 +36727,11 @@ var Refusal = class extends Error {
 function refuse(reason) {
   throw new Refusal(reason);
 }
-function parseItem(text) {
+function parseItem(text2) {
   try {
-    return parseOne(text);
+    return parseOne(text2);
   } catch (err) {
-    if (err instanceof Refusal) throw new AllowlistError(`${problem(text, err.message)} ${ACCEPTED_FORMS}`);
+    if (err instanceof Refusal) throw new AllowlistError(`${problem(text2, err.message)} ${ACCEPTED_FORMS}`);
     throw err;
   }
 }
@@ -36558,12 +36747,12 @@ function uniqueEntries(entries) {
 function parseAllowlist(items, source) {
   const entries = [];
   const problems = [];
-  for (const text of items) {
+  for (const text2 of items) {
     try {
-      entries.push(...parseOne(text));
+      entries.push(...parseOne(text2));
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
-      problems.push(problem(text, err.message, source));
+      problems.push(problem(text2, err.message, source));
     }
   }
   if (problems.length === 1) throw new AllowlistError(`${problems[0]} ${ACCEPTED_FORMS}`);
@@ -36581,45 +36770,45 @@ function formatEntry(e) {
   const ports = e.ports.from === e.ports.to ? `${e.ports.from}` : `${e.ports.from}-${e.ports.to}`;
   return protocols.map((p) => `${p}://${bracketed}:${ports}`).join(", ");
 }
-function problem(text, reason, source) {
+function problem(text2, reason, source) {
   const where = source === void 0 ? "" : ` in ${source}`;
-  return `Invalid entry '${visible(text)}'${where}: ${reason}${/[.?]$/.test(reason) ? "" : "."}`;
+  return `Invalid entry '${visible(text2)}'${where}: ${reason}${/[.?]$/.test(reason) ? "" : "."}`;
 }
-function visible(text) {
-  return text.replace(/[\p{Cc}\p{Cf}]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+function visible(text2) {
+  return text2.replace(/[\p{Cc}\p{Cf}]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
 }
-function parseOne(text) {
-  if (!text.toLowerCase().startsWith(PRESET_PREFIX)) return [parse(text)];
-  const name = text.slice(PRESET_PREFIX.length).toLowerCase();
+function parseOne(text2) {
+  if (!text2.toLowerCase().startsWith(PRESET_PREFIX)) return [parse(text2)];
+  const name = text2.slice(PRESET_PREFIX.length).toLowerCase();
   const preset = Object.hasOwn(PRESETS, name) ? PRESETS[name] : void 0;
   if (!preset) refuse(`unknown preset '${visible(name)}'; known presets: ${presetNames().join(", ")}`);
   return preset.entries.map((p) => ({ ...parse(p.entry), text: `${PRESET_PREFIX}${name}` }));
 }
-function parse(text) {
-  if (text === "") refuse("the entry is empty");
-  if (/\s/u.test(text)) refuse("whitespace inside an entry; separate entries with commas or newlines");
-  const foreign = /[^\x21-\x7e]/u.exec(text);
+function parse(text2) {
+  if (text2 === "") refuse("the entry is empty");
+  if (/\s/u.test(text2)) refuse("whitespace inside an entry; separate entries with commas or newlines");
+  const foreign = /[^\x21-\x7e]/u.exec(text2);
   if (foreign) {
     const code2 = foreign[0].codePointAt(0).toString(16).toUpperCase().padStart(4, "0");
     refuse(`only ASCII letters, digits and punctuation are allowed (found U+${code2}); write an internationalized name in its xn-- form`);
   }
-  if (text.includes("@")) refuse("user info ('name@') is not allowed; an entry names a host, not a URL");
-  if (/[?#]/.test(text)) refuse("a query or fragment is not allowed; an entry names a host, not a URL");
-  let rest = text;
+  if (text2.includes("@")) refuse("user info ('name@') is not allowed; an entry names a host, not a URL");
+  if (/[?#]/.test(text2)) refuse("a query or fragment is not allowed; an entry names a host, not a URL");
+  let rest = text2;
   let scheme;
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text);
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text2);
   if (m) {
     const name = m[1].toLowerCase();
     if (name !== "tcp" && name !== "udp") refuse(`unknown scheme '${m[1]}://'; only tcp:// and udp:// are accepted`);
     scheme = name;
-    rest = text.slice(m[0].length);
-  } else if (text.includes("://")) {
+    rest = text2.slice(m[0].length);
+  } else if (text2.includes("://")) {
     refuse("'://' needs a scheme before it: tcp:// or udp://");
   }
   const { host, bracketed, port } = splitHostPort(rest);
   const ports = port === void 0 ? void 0 : parsePorts(port);
   const protocols = scheme ? [scheme] : ports ? ["tcp"] : ["tcp", "udp"];
-  return { ...parseHost(host, bracketed), text, protocols, ...ports ? { ports } : {} };
+  return { ...parseHost(host, bracketed), text: text2, protocols, ...ports ? { ports } : {} };
 }
 function splitHostPort(rest) {
   if (rest.startsWith("[")) {
@@ -36641,22 +36830,22 @@ function splitHostPort(rest) {
   const colon = rest.indexOf(":");
   return { host: rest.slice(0, colon), bracketed: false, port: rest.slice(colon + 1) };
 }
-function parsePorts(text) {
-  if (text === "") refuse("the port after ':' is empty");
-  if (text.includes("/")) refuse("a path is not allowed; an entry names a host, not a URL");
-  const parts = text.split("-");
-  if (parts.length > 2 || parts.includes("")) refuse(`'${text}' is not a port (1-65535) or a range of ports (8000-8100)`);
+function parsePorts(text2) {
+  if (text2 === "") refuse("the port after ':' is empty");
+  if (text2.includes("/")) refuse("a path is not allowed; an entry names a host, not a URL");
+  const parts = text2.split("-");
+  if (parts.length > 2 || parts.includes("")) refuse(`'${text2}' is not a port (1-65535) or a range of ports (8000-8100)`);
   const from = parsePort(parts[0]);
   const to = parts[1] === void 0 ? from : parsePort(parts[1]);
-  if (from > to) refuse(`the port range ${text} runs backwards; write ${to}-${from}`);
+  if (from > to) refuse(`the port range ${text2} runs backwards; write ${to}-${from}`);
   return { from, to };
 }
-function parsePort(text) {
-  if (!/^[0-9]+$/.test(text)) refuse(`port '${text}' is not a number from 1 to 65535`);
-  if (text.length > 1 && text.startsWith("0")) refuse(`port '${text}' has a leading zero; write ${Number(text)}`);
-  const port = Number(text);
+function parsePort(text2) {
+  if (!/^[0-9]+$/.test(text2)) refuse(`port '${text2}' is not a number from 1 to 65535`);
+  if (text2.length > 1 && text2.startsWith("0")) refuse(`port '${text2}' has a leading zero; write ${Number(text2)}`);
+  const port = Number(text2);
   if (port === 0) refuse("port 0 is not a port; ports are 1 to 65535 (leave the port out to allow every port)");
-  if (port > 65535) refuse(`port ${text} is above 65535`);
+  if (port > 65535) refuse(`port ${text2} is above 65535`);
   return port;
 }
 function parseHost(host, bracketed) {
@@ -36672,11 +36861,11 @@ function splitPrefix(host) {
   if (extra.length > 0) refuse("a path is not allowed; an entry names a host, not a URL");
   return { address, prefix };
 }
-function parsePrefix(text, max) {
-  if (!/^(0|[1-9][0-9]*)$/.test(text) || Number(text) > max) {
-    refuse(`the prefix length '/${text}' must be a number from 0 to ${max}`);
+function parsePrefix(text2, max) {
+  if (!/^(0|[1-9][0-9]*)$/.test(text2) || Number(text2) > max) {
+    refuse(`the prefix length '/${text2}' must be a number from 0 to ${max}`);
   }
-  return Number(text);
+  return Number(text2);
 }
 function parseIPv4(host) {
   const { address, prefix: prefixText } = splitPrefix(host);
@@ -40062,18 +40251,18 @@ var YamlError = class extends Error {
   position;
 };
 function loadYaml(source) {
-  const text = source.replace(/^\uFEFF/, "");
-  const lines = lineStarts(text);
+  const text2 = source.replace(/^\uFEFF/, "");
+  const lines = lineStarts(text2);
   const stack = [];
   const roots = [];
   let value;
   try {
-    value = yaml.load(text, {
+    value = yaml.load(text2, {
       // YAML 1.2 core: no timestamps or binary, so a value is what it looks like.
       schema: yaml.CORE_SCHEMA,
       listener(event, state) {
         if (event === "open") {
-          stack.push({ start: skipBlank(text, state.position), result: void 0, empty: false, children: [] });
+          stack.push({ start: skipBlank(text2, state.position), result: void 0, empty: false, children: [] });
           return;
         }
         const node = stack.pop();
@@ -40160,19 +40349,19 @@ function pairs2(node) {
   }
   return out;
 }
-function skipBlank(text, from) {
+function skipBlank(text2, from) {
   let i = from;
-  while (i < text.length) {
-    const c = text[i];
+  while (i < text2.length) {
+    const c = text2[i];
     if (c === " " || c === "	" || c === "\n" || c === "\r") i++;
-    else if (c === "#") while (i < text.length && text[i] !== "\n" && text[i] !== "\r") i++;
+    else if (c === "#") while (i < text2.length && text2[i] !== "\n" && text2[i] !== "\r") i++;
     else break;
   }
   return i;
 }
-function lineStarts(text) {
+function lineStarts(text2) {
   const starts = [0];
-  for (const m of text.matchAll(/\r\n|\r|\n/g)) starts.push(m.index + m[0].length);
+  for (const m of text2.matchAll(/\r\n|\r|\n/g)) starts.push(m.index + m[0].length);
   return starts;
 }
 
@@ -40190,10 +40379,10 @@ var PolicyError = class extends Error {
 function builtinPolicy() {
   return { grades: resolveGrades({}).grades };
 }
-function parsePolicy(text, file) {
+function parsePolicy(text2, file) {
   let doc;
   try {
-    doc = loadYaml(text);
+    doc = loadYaml(text2);
   } catch (err) {
     if (err instanceof YamlError)
       throw new PolicyError(file, [`${file}:${err.position.line}:${err.position.column}: invalid YAML: ${err.reason}.`]);
@@ -40251,11 +40440,11 @@ function gradeOf(policy, name, source) {
 import * as fs7 from "node:fs";
 import * as path5 from "node:path";
 function loadPolicy(named, dir, source) {
-  const shown = named || POLICY_FILE;
-  const file = path5.resolve(dir, shown);
-  let text;
+  const shown2 = named || POLICY_FILE;
+  const file = path5.resolve(dir, shown2);
+  let text2;
   try {
-    text = fs7.readFileSync(file, "utf8");
+    text2 = fs7.readFileSync(file, "utf8");
   } catch (err) {
     const code2 = err.code;
     if (code2 === "ENOENT" && named === "") return builtinPolicy();
@@ -40266,10 +40455,10 @@ function loadPolicy(named, dir, source) {
       );
     }
     if (code2 === "EISDIR")
-      throw new Error(`${source}: '${shown}' is a directory (${file}). Expected a policy file (YAML).`, { cause: err });
-    throw new Error(`${source}: cannot read '${shown}' (${file}): ${err.message}`, { cause: err });
+      throw new Error(`${source}: '${shown2}' is a directory (${file}). Expected a policy file (YAML).`, { cause: err });
+    throw new Error(`${source}: cannot read '${shown2}' (${file}): ${err.message}`, { cause: err });
   }
-  return parsePolicy(text, shown);
+  return parsePolicy(text2, shown2);
 }
 
 // src/inputs.ts
@@ -40286,9 +40475,9 @@ function splitWords(value, label) {
     if (typeof word === "string") words.push(word);
     else if (isVariable(word)) {
       const name = word.variable;
-      const shown = name === "" ? "$" : /^\w+$/.test(name) ? `$${name}` : `\${${name}}`;
+      const shown2 = name === "" ? "$" : /^\w+$/.test(name) ? `$${name}` : `\${${name}}`;
       problems.push(
-        `${label} refuses '${shown}': variables and command substitutions are not expanded (no shell reads this input). Write the value itself, or put a literal '$' in single quotes.`
+        `${label} refuses '${shown2}': variables and command substitutions are not expanded (no shell reads this input). Write the value itself, or put a literal '$' in single quotes.`
       );
     } else if ("comment" in word) {
       problems.push(`${label} refuses '#${word.comment}': comments are not allowed here. Remove it.`);
@@ -40679,9 +40868,9 @@ function mountFields(value) {
     return [key.trim().toLowerCase(), val];
   });
 }
-function splitOnce(text, separator) {
-  const at2 = text.indexOf(separator);
-  return at2 === -1 ? [text] : [text.slice(0, at2), text.slice(at2 + separator.length)];
+function splitOnce(text2, separator) {
+  const at2 = text2.indexOf(separator);
+  return at2 === -1 ? [text2] : [text2.slice(0, at2), text2.slice(at2 + separator.length)];
 }
 
 // src/inputs.ts
@@ -40757,18 +40946,18 @@ function listInput(value, options = {}) {
   return value.split(/\r\n|\n|\r/).map((line) => options.comments && line.includes("#") ? line.slice(0, line.indexOf("#")) : line).flatMap((line) => options.commas ? line.split(",") : [line]).map((item) => item.trim()).filter((item) => item !== "");
 }
 function readBoolean(value, label) {
-  const text = value.trim().toLowerCase();
-  if (text === "") return void 0;
-  if (text === "true" || text === "false") return text === "true";
+  const text2 = value.trim().toLowerCase();
+  if (text2 === "") return void 0;
+  if (text2 === "true" || text2 === "false") return text2 === "true";
   throw new Error(`${label} has invalid value '${value.trim()}'. Expected 'true' or 'false'.`);
 }
 function readSeconds(value, label, fallback) {
-  const text = value.trim();
-  if (text === "") return fallback;
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > TTL_LIMIT) {
-    throw new Error(`${label} has invalid value '${text}'. Expected whole seconds from 1 to ${TTL_LIMIT}.`);
+  const text2 = value.trim();
+  if (text2 === "") return fallback;
+  if (!/^\d+$/.test(text2) || Number(text2) < 1 || Number(text2) > TTL_LIMIT) {
+    throw new Error(`${label} has invalid value '${text2}'. Expected whole seconds from 1 to ${TTL_LIMIT}.`);
   }
-  return Number(text);
+  return Number(text2);
 }
 function readMode(value, label) {
   if (value === "") return void 0;
@@ -40822,50 +41011,12 @@ function hostRealPath(source) {
 
 // src/report/record.ts
 import { createHash as createHash2 } from "node:crypto";
-
-// src/report/evidence.ts
-function aggregateDenied(packets, namesOf2) {
-  const byKey = /* @__PURE__ */ new Map();
-  for (const p of packets) {
-    const key = `${p.enforced} ${p.protocol} ${p.address} ${p.port ?? ""}`;
-    const at2 = new Date(p.time * 1e3).toISOString();
-    const d = byKey.get(key);
-    if (d) {
-      d.count++;
-      if (at2 < d.first) d.first = at2;
-      if (at2 > d.last) d.last = at2;
-      continue;
-    }
-    byKey.set(key, {
-      protocol: p.protocol,
-      address: p.address,
-      ...p.port !== void 0 ? { port: p.port } : {},
-      names: [...namesOf2.get(p.address) ?? []].sort(),
-      enforced: p.enforced,
-      count: 1,
-      first: at2,
-      last: at2
-    });
-  }
-  return [...byKey.values()].sort((a, b) => b.count - a.count || a.address.localeCompare(b.address) || (a.port ?? 0) - (b.port ?? 0));
-}
-function suggestAllowlist(denied) {
-  const entries = /* @__PURE__ */ new Set();
-  for (const d of denied) {
-    if (d.enforced || d.port === void 0 || d.protocol !== "tcp" && d.protocol !== "udp") continue;
-    const hosts = d.names.length > 0 ? d.names : [d.address.includes(":") ? `[${d.address}]` : d.address];
-    for (const host of hosts) entries.add(d.protocol === "tcp" ? `${host}:${d.port}` : `udp://${host}:${d.port}`);
-  }
-  return [...entries].sort();
-}
-function deniedTotal(denied) {
-  return denied.reduce((sum, d) => sum + d.count, 0);
-}
-
-// src/report/record.ts
 var REPORT_FORMAT = "buildfence-report/1";
+var ADDRESSES_PER_ROW = 100;
+var ADDRESSES_PER_RECORD = 1e5;
 function buildRecord(spec, facts) {
-  const denied = aggregateDenied(facts.packets, facts.namesOf);
+  const denied = deniedDestinations(facts.denied, facts.namesOf);
+  const counts = countsOf(facts.denied, facts.kernel);
   const r = facts.rules;
   return {
     format: REPORT_FORMAT,
@@ -40880,10 +41031,27 @@ function buildRecord(spec, facts) {
     allowlist: spec.allow.map(formatEntry),
     deny: spec.deny.map(formatEntry),
     denied,
-    deniedTotal: deniedTotal(denied),
-    dns: facts.dns,
+    deniedTotal: counts.refused + counts.audited,
+    counts,
+    dns: boundedDecisions(facts.dns),
     suggestedAllowlist: spec.mode === "audit" ? suggestAllowlist(denied) : []
   };
+}
+function countsOf(denied, kernel) {
+  const read = loggedTotal(denied);
+  if (!kernel) {
+    const refused = loggedTotal(denied.filter((d) => d.enforced));
+    return { source: "log", refused, audited: read - refused, logged: read, read, lost: 0 };
+  }
+  return { source: "kernel", ...kernel, read, lost: Math.max(0, kernel.logged - read) };
+}
+function boundedDecisions(dns) {
+  let budget = ADDRESSES_PER_RECORD;
+  return dns.map((d) => {
+    const addresses = d.addresses.slice(0, Math.min(ADDRESSES_PER_ROW, budget));
+    budget -= addresses.length;
+    return addresses.length < d.addresses.length ? { ...d, addresses, moreAddresses: d.addresses.length - addresses.length } : d;
+  });
 }
 function rulesDigest(r) {
   return createHash2("sha256").update(r.ipset).update(r.v4).update(r.nat4).update(r.v6).update(r.resolvConf).digest("hex");
@@ -40893,31 +41061,65 @@ function rulesDigest(r) {
 var ANNOTATION_CAP = 10;
 var SUMMARY_CAP = 100;
 var TEXT_CAP = 30;
+var NAMES_SHOWN = 10;
+var SHOWN_LENGTH = 256;
+function shown(text2) {
+  const p = presented(text2);
+  if (p.length <= SHOWN_LENGTH) return p;
+  let cut = SHOWN_LENGTH;
+  const escape2 = p.lastIndexOf("\\", cut);
+  if (escape2 > cut - 4) cut = escape2;
+  return `${p.slice(0, cut)}...(${Buffer.byteLength(text2) - Buffer.byteLength(unescaped(p.slice(0, cut)))} more bytes)`;
+}
+function unescaped(p) {
+  return Buffer.from(p.replace(/\\(\d{3})/g, (_, d) => String.fromCharCode(Number(d))), "latin1");
+}
 function refusedNamesOf(r) {
   return r.dns.filter((d) => d.verdict === "refused").sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
 }
-function escapeHtml(text) {
-  return text.replace(/[&<>"'`|\\[\]*_~#!-]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-var code = (text) => `<code>${escapeHtml(text)}</code>`;
+var code = (text2) => `<code>${shown(text2)}</code>`;
 function destination(d) {
   const host = d.address.includes(":") && d.port !== void 0 ? `[${d.address}]` : d.address;
-  return `${d.protocol} ${host}${d.port !== void 0 ? `:${d.port}` : ""}`;
+  return `${d.protocol} ${shown(host)}${d.port !== void 0 ? `:${d.port}` : d.folded ? " (many ports)" : ""}`;
+}
+function namesOf2(d, show2, separator) {
+  const more = d.names.length - NAMES_SHOWN + (d.moreNames ?? 0);
+  const names = d.names.slice(0, NAMES_SHOWN).map(show2);
+  return [...names, ...more > 0 ? [`and ${more} more`] : []].join(separator);
 }
 function table(head, rows) {
   const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join("")}</tr>`;
   return `<table>${tr(head, "th")}${rows.map((r) => tr(r, "td")).join("")}</table>
 `;
 }
+function countsNote(r) {
+  const c = r.counts;
+  if (c.source === "log") return "The fence's counters could not be read: the totals are the log's, and may be short.";
+  const parts = [];
+  if (c.lost > 0)
+    parts.push(`${c.lost} log entr${c.lost === 1 ? "y was" : "ies were"} lost (the log queue overflowed): destinations may be missing below.`);
+  const unlogged = r.deniedTotal - c.logged;
+  if (unlogged > 0)
+    parts.push(
+      `${unlogged} attempt(s) past the log's limit per destination (the first ${LOG_LIMIT.burst}, then ${LOG_LIMIT.perSecond} a second) are in the total only: the counts below are the log's.`
+    );
+  return parts.join(" ");
+}
+function lostWarning(r) {
+  if (r.counts.lost === 0) return void 0;
+  return `buildfence: ${r.counts.lost} of ${r.counts.logged} denied-attempt log entries were lost (the kernel's log queue overflowed, as under a flood of many destinations): the record and the summary may miss destinations. The total, ${r.deniedTotal}, is the kernel's count.`;
+}
 function renderSummary(r) {
   const refusedNames = refusedNamesOf(r);
   const more = (total, what) => total > SUMMARY_CAP ? `<p>${total - SUMMARY_CAP} more ${what}, the least frequent, are in the JSON report (output <code>report</code>).</p>
 ` : "";
+  const entries = (list) => list.length === 0 ? "empty" : list.slice(0, SUMMARY_CAP).map(code).join(" ") + (list.length > SUMMARY_CAP ? ` and ${list.length - SUMMARY_CAP} more (in the report)` : "");
   const verb = r.mode === "audit" ? "would be denied in block mode" : "denied";
+  const note = countsNote(r);
   const out = [
-    `<h2>buildfence: grade ${escapeHtml(r.grade)}, ${r.mode} mode</h2>
+    `<h2>buildfence: grade ${shown(r.grade)}, ${r.mode} mode</h2>
 `,
-    `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) refused by the resolver.</p>
+    `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) refused by the resolver.${note ? ` ${note}` : ""}</p>
 `,
     table(
       ["", ""],
@@ -40926,10 +41128,10 @@ function renderSummary(r) {
         ["Mode", r.mode],
         ["Build image", `${code(r.images.build.name)} ${code(r.images.build.id)}`],
         ["Holder image", `${code(r.images.holder.name)} ${code(r.images.holder.id)}`],
-        ["Allowlist", r.allowlist.length > 0 ? r.allowlist.map(code).join(" ") : "empty"],
-        ...r.deny.length > 0 ? [["Deny", r.deny.map(code).join(" ")]] : [],
+        ["Allowlist", entries(r.allowlist)],
+        ...r.deny.length > 0 ? [["Deny", entries(r.deny)]] : [],
         ["Rules (sha256)", code(r.rules.sha256)],
-        ["Run", `${code(r.runId)} ${escapeHtml(r.started)} to ${escapeHtml(r.ended)}`]
+        ["Run", `${code(r.runId)} ${shown(r.started)} to ${shown(r.ended)}`]
       ]
     )
   ];
@@ -40940,9 +41142,9 @@ function renderSummary(r) {
       table(
         ["Name", "Address", "Port", "Protocol", "Count", "Verdict"],
         r.denied.slice(0, SUMMARY_CAP).map((d) => [
-          d.names.length > 0 ? d.names.map(code).join(" ") : "",
+          namesOf2(d, code, " "),
           code(d.address),
-          d.port === void 0 ? "" : String(d.port),
+          d.port === void 0 ? d.folded ? "many (folded: the log was full)" : "" : String(d.port),
           d.protocol,
           String(d.count),
           d.enforced ? "refused" : "recorded (audit)"
@@ -40959,7 +41161,7 @@ function renderSummary(r) {
         ["Name", "Type", "Count", "Forwarded"],
         refusedNames.slice(0, SUMMARY_CAP).map((d) => [
           `${code(d.name)}${d.folded ? " (many names, folded: the log was full)" : ""}`,
-          escapeHtml(d.type),
+          shown(d.type),
           String(d.count),
           d.forwarded ? "yes (audit)" : "no"
         ])
@@ -40971,39 +41173,47 @@ function renderSummary(r) {
     out.push(`<h3>Suggested allowlist</h3>
 <p>Entries a release build would need for what this run did:</p>
 `);
-    out.push(`<pre>${r.suggestedAllowlist.map(escapeHtml).join("\n")}</pre>
+    out.push(`<pre>${r.suggestedAllowlist.slice(0, SUMMARY_CAP).map(shown).join("\n")}</pre>
 `);
+    out.push(more(r.suggestedAllowlist.length, "suggested entries"));
   }
   return out.join("");
 }
 function annotations(r) {
+  const lost = lostWarning(r);
   const lines = r.denied.slice(0, ANNOTATION_CAP).map((d) => {
-    const names = d.names.length > 0 ? ` (${d.names.join(", ")})` : "";
+    const names = d.names.length > 0 ? ` (${namesOf2(d, shown, ", ")})` : "";
     const what = d.enforced ? "denied" : "recorded a connection block mode would deny to";
     return `buildfence ${what} ${destination(d)}${names}, ${d.count} time(s).`;
   });
   if (r.denied.length > ANNOTATION_CAP)
     lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
-  return lines;
+  return lost ? [lost, ...lines] : lines;
 }
-var printable = (text) => text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 function textSummary(r) {
-  const lines = [`buildfence: grade ${r.grade}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
+  const lines = [
+    `buildfence: grade ${shown(r.grade)}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`
+  ];
+  const note = countsNote(r);
+  if (note) lines.push(`  ${note}`);
   const more = (total, what) => total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {
-    const names = d.names.length > 0 ? ` (${d.names.join(", ")})` : "";
+    const names = d.names.length > 0 ? ` (${namesOf2(d, shown, ", ")})` : "";
     lines.push(`  ${d.enforced ? "denied  " : "recorded"} ${destination(d)}${names} x${d.count}`);
   }
   lines.push(...more(r.denied.length, "denied destination(s)"));
   const refused = refusedNamesOf(r);
   for (const d of refused.slice(0, TEXT_CAP)) {
     lines.push(
-      `  name refused: ${d.name} ${d.type} x${d.count}${d.folded ? " (many names, folded)" : ""}${d.forwarded ? " (forwarded: audit)" : ""}`
+      `  name refused: ${shown(d.name)} ${shown(d.type)} x${d.count}${d.folded ? " (many names, folded)" : ""}${d.forwarded ? " (forwarded: audit)" : ""}`
     );
   }
   lines.push(...more(refused.length, "refused name(s)"));
-  if (r.suggestedAllowlist.length > 0) lines.push("  suggested allowlist:", ...r.suggestedAllowlist.map((e) => `    ${e}`));
-  return `${lines.map(printable).join("\n")}
+  if (r.suggestedAllowlist.length > 0) {
+    lines.push("  suggested allowlist:", ...r.suggestedAllowlist.slice(0, TEXT_CAP).map((e) => `    ${shown(e)}`));
+    lines.push(...more(r.suggestedAllowlist.length, "suggested entries"));
+  }
+  return `${lines.join("\n")}
 `;
 }
 
@@ -41013,7 +41223,7 @@ function verdictOf(record, failOnDenied) {
   if (record.exitCode !== 0) reasons.push(`The build exited with code ${record.exitCode}.`);
   if (failOnDenied && record.deniedTotal > 0) {
     const top = record.denied.slice(0, 3).map(
-      (d) => `${d.protocol} ${d.address}${d.port !== void 0 ? `:${d.port}` : ""}${d.names.length ? ` (${d.names.join(", ")})` : ""}`
+      (d) => `${d.protocol} ${shown(d.address)}${d.port !== void 0 ? `:${d.port}` : ""}${d.names.length ? ` (${d.names.slice(0, NAMES_SHOWN).map(shown).join(", ")})` : ""}`
     );
     reasons.push(
       `fail-on-denied is set and ${record.deniedTotal} attempt(s) were denied: ${top.join("; ")}${record.denied.length > 3 ? "; ..." : ""}. See the job summary or the report; allow what the build needs, or remove what it should not reach.`

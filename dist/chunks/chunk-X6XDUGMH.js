@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-JNQJKAXH.js";
+} from "./chunk-ETV7E6A4.js";
 import {
   __commonJS,
   __require,
