@@ -23,7 +23,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-ETV7E6A4.js";
+} from "./chunks/chunk-562UCZ52.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

@@ -3,8 +3,8 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   cleanupAction,
   warning
-} from "./chunks/chunk-X6XDUGMH.js";
-import "./chunks/chunk-ETV7E6A4.js";
+} from "./chunks/chunk-YT23ZY55.js";
+import "./chunks/chunk-562UCZ52.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

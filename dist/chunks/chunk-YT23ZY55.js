@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-ETV7E6A4.js";
+} from "./chunk-562UCZ52.js";
 import {
   __commonJS,
   __require,

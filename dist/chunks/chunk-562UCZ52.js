@@ -34307,9 +34307,9 @@ var DecisionLog = class {
   }
   /** A new row for the name, or, once the log is full, the row its name folds into. */
   newRow(decided, now) {
-    const row = (name2, folded2) => ({
+    const row = (name, folded2) => ({
       ...decided,
-      name: name2,
+      name,
       addresses: /* @__PURE__ */ new Set(),
       count: 0,
       first: now,
@@ -34323,11 +34323,16 @@ var DecisionLog = class {
     }
     const folded = (domain2) => `${keyOf(decided, domain2)} folded`;
     const domain = `*.${decided.name.split(".").slice(-2).join(".")}`;
-    const found2 = this.rows.get(folded(domain)) ?? (this.foldedRows >= FOLDED_LIMIT ? this.rows.get(folded("*")) : void 0);
+    const last = `${decided.verdict} * * folded`;
+    const found2 = this.rows.get(folded(domain)) ?? (this.foldedRows >= FOLDED_LIMIT ? this.rows.get(last) : void 0);
     if (found2) return found2;
-    const name = this.foldedRows < FOLDED_LIMIT ? domain : "*";
-    const t = row(name, true);
-    this.rows.set(folded(name), t);
+    if (this.foldedRows >= FOLDED_LIMIT) {
+      const t2 = { ...row("*", true), type: "*" };
+      this.rows.set(last, t2);
+      return t2;
+    }
+    const t = row(domain, true);
+    this.rows.set(folded(domain), t);
     this.foldedRows++;
     return t;
   }
@@ -35834,7 +35839,9 @@ async function readKernelCounts(holder) {
   let timer;
   const [stdout, stderr] = await Promise.race([
     Promise.all([text(exec.stdout), text(exec.stderr)]),
-    new Promise((_, reject) => timer = setTimeout(() => reject(new Error(`no answer within ${DEADLINE_MS / 1e3} s`)), DEADLINE_MS))
+    new Promise(
+      (_, reject) => timer = setTimeout(() => reject(new Error(`no answer within ${DEADLINE_MS / 1e3} s`)), DEADLINE_MS)
+    )
   ]).finally(() => {
     clearTimeout(timer);
     exec.close();
@@ -41072,7 +41079,10 @@ function shown(text2) {
   return `${p.slice(0, cut)}...(${Buffer.byteLength(text2) - Buffer.byteLength(unescaped(p.slice(0, cut)))} more bytes)`;
 }
 function unescaped(p) {
-  return Buffer.from(p.replace(/\\(\d{3})/g, (_, d) => String.fromCharCode(Number(d))), "latin1");
+  return Buffer.from(
+    p.replace(/\\(\d{3})/g, (_, d) => String.fromCharCode(Number(d))),
+    "latin1"
+  );
 }
 function refusedNamesOf(r) {
   return r.dns.filter((d) => d.verdict === "refused").sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
@@ -41097,7 +41107,9 @@ function countsNote(r) {
   if (c.source === "log") return "The fence's counters could not be read: the totals are the log's, and may be short.";
   const parts = [];
   if (c.lost > 0)
-    parts.push(`${c.lost} log entr${c.lost === 1 ? "y was" : "ies were"} lost (the log queue overflowed): destinations may be missing below.`);
+    parts.push(
+      `${c.lost} log entr${c.lost === 1 ? "y was" : "ies were"} lost (the log queue overflowed): destinations may be missing below.`
+    );
   const unlogged = r.deniedTotal - c.logged;
   if (unlogged > 0)
     parts.push(
@@ -41191,9 +41203,7 @@ function annotations(r) {
   return lost ? [lost, ...lines] : lines;
 }
 function textSummary(r) {
-  const lines = [
-    `buildfence: grade ${shown(r.grade)}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`
-  ];
+  const lines = [`buildfence: grade ${shown(r.grade)}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
   const note = countsNote(r);
   if (note) lines.push(`  ${note}`);
   const more = (total, what) => total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
