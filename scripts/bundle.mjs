@@ -41,7 +41,7 @@ const lazySsh = {
 };
 
 await build({
-  entryPoints: { main: 'src/main.ts', post: 'src/post.ts', cli: 'src/cli.ts' },
+  entryPoints: { main: 'src/main.ts', post: 'src/post.ts', cli: 'src/cli.ts', verify: 'src/verify-main.ts' },
   outdir,
   bundle: true,
   platform: 'node',

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { formatEntry } from '../policy/allowlist.js';
 import type { DnsDecision } from '../dns/decision-log.js';
+import type { GithubRun } from './github-run.js';
 import type { Ruleset } from '../firewall/ruleset.js';
 import type { Mode } from '../run/entry.js';
 import type { RunHandle } from '../run/identity.js';
@@ -14,7 +15,16 @@ export const REPORT_FORMAT = 'buildfence-report/1';
 
 export interface ImageRef {
   name: string;
+  /** The local image ID (sha256 of its configuration). */
   id: string;
+  /** Registry digests (name@sha256:...) the engine knows for it; empty for an image built or imported locally. */
+  repoDigests?: string[];
+}
+
+/** Who and what ran, beyond the spec: the run's place on GitHub, and buildfence's version. */
+export interface RunContext {
+  github?: GithubRun;
+  version: string;
 }
 
 /** What a run observed, as a runtime returns it. */
@@ -37,6 +47,8 @@ export interface EvidenceRecord {
   format: typeof REPORT_FORMAT;
   runId: string;
   grade: string;
+  /** The policy file the grade came from, as named, and the sha256 of its bytes; absent for a built-in grade without a file. */
+  policy?: { path: string; sha256: string };
   mode: Mode;
   started: string;
   ended: string;
@@ -50,15 +62,19 @@ export interface EvidenceRecord {
   dns: DnsDecision[];
   /** For audit runs: the entries block mode would need for what was recorded. */
   suggestedAllowlist: string[];
+  buildfence: { version: string };
+  /** The workflow run, when the step ran on GitHub Actions. */
+  github?: GithubRun;
 }
 
-export function buildRecord(spec: RunSpec, facts: RunFacts): EvidenceRecord {
+export function buildRecord(spec: RunSpec, facts: RunFacts, context: RunContext): EvidenceRecord {
   const denied = aggregateDenied(facts.packets, facts.namesOf);
   const r = facts.rules;
   return {
     format: REPORT_FORMAT,
     runId: facts.runId,
     grade: spec.grade,
+    ...(spec.policyFile ? { policy: spec.policyFile } : {}),
     mode: spec.mode,
     started: facts.started,
     ended: facts.ended,
@@ -71,6 +87,8 @@ export function buildRecord(spec: RunSpec, facts: RunFacts): EvidenceRecord {
     deniedTotal: deniedTotal(denied),
     dns: facts.dns,
     suggestedAllowlist: spec.mode === 'audit' ? suggestAllowlist(denied) : [],
+    buildfence: { version: context.version },
+    ...(context.github ? { github: context.github } : {}),
   };
 }
 
