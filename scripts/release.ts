@@ -71,7 +71,7 @@ export function pinImages(files: { actionYml: string; defaults: string }, images
       throw new Error(`The ${which} image '${images[which]}' is not REGISTRY/NAME:TAG@sha256:<64 hex digits>.`);
   let { actionYml, defaults } = files;
   actionYml = pinActionInput(pinActionInput(actionYml, 'holder-image', images.holder), 'agent-image', images.agent);
-  defaults = pinCodeDefault(pinCodeDefault(defaults, 'DEFAULT_HOLDER_IMAGE', images.holder), 'DEFAULT_AGENT_IMAGE', images.agent);
+  defaults = pinCodeDefault(pinCodeDefault(defaults, 'HOLDER_IMAGE', images.holder), 'AGENT_IMAGE', images.agent);
   return { actionYml, defaults };
 }
 

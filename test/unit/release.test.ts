@@ -70,9 +70,9 @@ describe('release: pinning the images by digest', () => {
   });
 
   it('rewrites the one literal a code default is assigned, and refuses zero or two', () => {
-    const code = "export const DEFAULT_HOLDER_IMAGE = 'buildfence/holder:0.1.0';\nexport const OTHER = 'x';\n";
-    assert.equal(pinCodeDefault(code, 'DEFAULT_HOLDER_IMAGE', 'r/h:1@x'), code.replace('buildfence/holder:0.1.0', 'r/h:1@x'));
-    assert.throws(() => pinCodeDefault(code, 'DEFAULT_AGENT_IMAGE', 'r'), /assigns DEFAULT_AGENT_IMAGE 0 times/);
-    assert.throws(() => pinCodeDefault(code + code, 'DEFAULT_HOLDER_IMAGE', 'r'), /2 times/);
+    const code = "export const HOLDER_IMAGE = 'buildfence/holder:0.1.0';\nexport const OTHER = 'x';\n";
+    assert.equal(pinCodeDefault(code, 'HOLDER_IMAGE', 'r/h:1@x'), code.replace('buildfence/holder:0.1.0', 'r/h:1@x'));
+    assert.throws(() => pinCodeDefault(code, 'AGENT_IMAGE', 'r'), /assigns AGENT_IMAGE 0 times/);
+    assert.throws(() => pinCodeDefault(code + code, 'HOLDER_IMAGE', 'r'), /2 times/);
   });
 });
