@@ -1,21 +1,24 @@
 // Where the holder image comes from (issue 17), against a local registry on loopback
 // (test/integration/registry.ts): a pinned image absent from the engine is pulled by digest,
 // never built; without a registry the default falls back to a build on the runner, which later
-// steps reuse; a failure says what was tried and how to provide the image offline; the pre
-// step's background pull leaves the image present. The fallback builds run a Dockerfile whose
-// base image is already on the engine, so no build reaches for a registry off the machine.
+// steps reuse; a failure says what was tried and how to provide the image offline; the pre step
+// (the bundled dist/pre.js) starts the pull in the background and leaves the image present. The
+// fallback builds run a Dockerfile whose base image is already on the engine, so no build
+// reaches for a registry off the machine.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { ensureHolderImage } from '../../src/docker/holder-image.js';
-import { startPrefetch } from '../../src/docker/prefetch.js';
 import type { Log } from '../../src/run/log.js';
-import { HOLDER_IMAGE, LOOPBACK_UPSTREAM, PROBE_IMAGE, cli, dockerText, requireEngine, until, workspace } from './harness.js';
+import { HOLDER_IMAGE, LOOPBACK_UPSTREAM, PROBE_IMAGE, ROOT, cli, dockerText, requireEngine, until, workspace } from './harness.js';
 import { startRegistry, uniqueCopy, type LocalRegistry } from './registry.js';
 
+const run = promisify(execFile);
 const LABEL = 'buildfence-test=1';
 const tag = randomBytes(4).toString('hex');
 
@@ -162,20 +165,31 @@ describe('the holder image: pulled by digest, built only as the fallback', () =>
     await assert.rejects(ensureHolderImage(holder(theirs, 'never'), recordingLog()), /input 'pull' is 'never'/);
   });
 
-  it("the pre step's background pull leaves the pinned image present", async () => {
+  it("the action's pre step (dist/pre.js) pulls the pinned holder image in the background and returns at once", async () => {
     const copy = `buildfence-test/holder-copy3:${tag}`;
     await uniqueCopy(HOLDER_IMAGE, copy);
     const ref = await registry.push(copy, `buildfence/holder3:${tag}`);
     removeAfter.push(ref);
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bf-prefetch-'));
-    dirs.push(dir);
-    const pid = startPrefetch(ref, path.join(dir, 'prefetch.log'));
-    assert.ok(pid);
+    const temp = await fs.mkdtemp(path.join(os.tmpdir(), 'bf-prefetch-'));
+    dirs.push(temp);
+    const env = { ...process.env, RUNNER_TEMP: temp, 'INPUT_HOLDER-IMAGE': ref, INPUT_PULL: 'missing', INPUT_RUNTIME: 'auto' };
+    const started = Date.now();
+    const { stdout } = await run(process.execPath, [path.join(ROOT, 'dist/pre.js')], { env });
+    assert.match(stdout, new RegExp(`Fetching the holder image ${ref.replace(/[.:/@]/g, '\\$&')} in the background`));
     await until(() => present(ref), 30_000);
-    // A step that comes while the pull is under way joins it; one that comes after finds the image.
+    const log = await fs.readFile(path.join(temp, 'buildfence-prefetch.log'), 'utf8');
+    assert.match(log, new RegExp(ref.slice(ref.indexOf('@') + 1)));
+    // A step that comes after finds the image; one that came during the pull would have joined it.
     assert.equal(
       await ensureHolderImage(holder(ref, 'missing'), recordingLog()),
       await dockerText(['image', 'inspect', '--format', '{{.Id}}', ref]),
     );
+    assert.ok(Date.now() - started < 30_000);
+
+    // Nothing is fetched for a holder image by tag alone, or with pull never.
+    for (const inputs of [{ 'INPUT_HOLDER-IMAGE': copy }, { INPUT_PULL: 'never' }]) {
+      const quiet = await run(process.execPath, [path.join(ROOT, 'dist/pre.js')], { env: { ...env, ...inputs } });
+      assert.equal(quiet.stdout, '');
+    }
   });
 });
