@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
-  runAction,
+  runAction
+} from "./chunks/chunk-HAFGKHZ5.js";
+import "./chunks/chunk-QZAB54IE.js";
+import "./chunks/chunk-R74MAOXW.js";
+import {
   setFailed
-} from "./chunks/chunk-YT23ZY55.js";
-import "./chunks/chunk-562UCZ52.js";
+} from "./chunks/chunk-P45E2RWN.js";
+import "./chunks/chunk-PBA7DI6C.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCreateArgs, holderConfig, resourceNames, type ResourceNames } from './containers.js';
 import { docker, lastLine } from './cli.js';
-import { attach, createContainer, inspectContainer, killContainer, ping, startContainer, waitExit } from './engine.js';
+import { attach, createContainer, inspectContainer, inspectImage, killContainer, ping, startContainer, waitExit } from './engine.js';
 import { ensureHolderImage } from './holder-image.js';
 import { containerAddresses, inspectSandboxNetwork } from './network.js';
 import { openSetFeed } from './set-feed.js';
@@ -14,7 +14,7 @@ import { Resolver } from '../dns/resolver.js';
 import { resolverSettings } from '../dns/settings.js';
 import { DRAIN_MS, DeniedReader } from '../report/reader.js';
 import { drainMark, pickMarkPort, type DrainMark } from '../report/drain-mark.js';
-import type { RunResult } from '../report/record.js';
+import type { ImageRef, RunResult } from '../report/record.js';
 import { Forwarder, upstreamsFor } from '../dns/upstream.js';
 import { findLeftovers, processAlive, removeLeftovers, removeRun } from './resources.js';
 import { ruleFileTexts, RULE_FILES } from '../firewall/rule-files.js';
@@ -147,7 +147,10 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
       started,
       ended: new Date().toISOString(),
       exitCode: build.exitCode,
-      images: { holder: { name: spec.holderImage, id: holderImageId }, build: { name: spec.image, id: build.imageId } },
+      images: await imageRefs([
+        [spec.holderImage, holderImageId],
+        [spec.image, build.imageId],
+      ]),
       rules,
       denied,
       kernel,
@@ -158,6 +161,16 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
     await down();
     cancel.done();
   }
+}
+
+/** Each image's name, local ID and registry digests, as the record binds them. */
+async function imageRefs([holder, build]: Array<[string, string]>): Promise<{ holder: ImageRef; build: ImageRef }> {
+  const ref = async ([name, id]: [string, string]): Promise<ImageRef> => {
+    const digests = (await inspectImage(id).catch(() => undefined))?.RepoDigests ?? [];
+    return { name, id, repoDigests: [...digests].sort() };
+  };
+  const [h, b] = await Promise.all([ref(holder), ref(build)]);
+  return { holder: h, build: b };
 }
 
 /** The runner's own addresses (loopback aside): guarded like the gateway, so the build cannot reach the host's services. */

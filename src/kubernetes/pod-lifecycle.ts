@@ -5,7 +5,7 @@
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { DnsDecision } from '../dns/decision-log.js';
 import type { Log } from '../run/log.js';
-import type { RunFacts } from '../report/record.js';
+import type { ImageRef, RunFacts } from '../report/record.js';
 import { parseCountersLine, type KernelCounts } from '../firewall/counters.js';
 import { DeniedLog } from '../report/evidence.js';
 import { parseNflogLine, type LoggedPacket } from '../report/nflog.js';
@@ -93,8 +93,8 @@ export async function runPod(
   return {
     exitCode: terminated.exitCode,
     images: {
-      holder: { name: imageOf(rendered.pod, CONTAINER.holder), id: statusOf(final, CONTAINER.holder)?.imageID ?? '' },
-      build: { name: imageOf(rendered.pod, CONTAINER.build), id: statusOf(final, CONTAINER.build)?.imageID ?? '' },
+      holder: imageRef(imageOf(rendered.pod, CONTAINER.holder), statusOf(final, CONTAINER.holder)?.imageID ?? ''),
+      build: imageRef(imageOf(rendered.pod, CONTAINER.build), statusOf(final, CONTAINER.build)?.imageID ?? ''),
     },
     rules: rendered.rules,
     denied: DeniedLog.of(
@@ -209,6 +209,12 @@ async function tails(api: PodApi, namespace: string, name: string, containers: s
 
 function statusOf(pod: V1Pod, container: string): V1ContainerStatus | undefined {
   return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find((s) => s.name === container);
+}
+
+/** The kubelet reports a pulled image as `[scheme://]repo@sha256:...`: that is its registry digest. */
+function imageRef(name: string, imageID: string): ImageRef {
+  const digest = imageID.replace(/^[a-z-]+:\/\//, '');
+  return { name, id: imageID, repoDigests: /@sha256:[0-9a-f]{64}$/.test(digest) ? [digest] : [] };
 }
 
 function imageOf(pod: V1Pod, container: string): string {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { formatEntry } from '../policy/allowlist.js';
 import type { DnsDecision } from '../dns/decision-log.js';
 import type { KernelCounts } from '../firewall/counters.js';
+import type { GithubRun } from './github-run.js';
 import type { Ruleset } from '../firewall/ruleset.js';
 import type { Mode } from '../run/entry.js';
 import type { RunHandle } from '../run/identity.js';
@@ -14,7 +15,16 @@ export const REPORT_FORMAT = 'buildfence-report/1';
 
 export interface ImageRef {
   name: string;
+  /** The local image ID (sha256 of its configuration). */
   id: string;
+  /** Registry digests (name@sha256:...) the engine knows for it; empty for an image built or imported locally. */
+  repoDigests?: string[];
+}
+
+/** Who and what ran, beyond the spec: the run's place on GitHub, and buildfence's version. */
+export interface RunContext {
+  github?: GithubRun;
+  version: string;
 }
 
 /** What a run observed, as a runtime returns it. */
@@ -40,6 +50,8 @@ export interface EvidenceRecord {
   format: typeof REPORT_FORMAT;
   runId: string;
   grade: string;
+  /** The policy file the grade came from, as named, and the sha256 of its bytes; absent for a built-in grade without a file. */
+  policy?: { path: string; sha256: string };
   mode: Mode;
   started: string;
   ended: string;
@@ -55,6 +67,9 @@ export interface EvidenceRecord {
   dns: RecordedDecision[];
   /** For audit runs: the entries block mode would need for what was recorded. */
   suggestedAllowlist: string[];
+  buildfence: { version: string };
+  /** The workflow run, when the step ran on GitHub Actions. */
+  github?: GithubRun;
 }
 
 /** Where the totals come from, and how much of the log the record holds. */
@@ -80,7 +95,7 @@ export interface RecordedDecision extends DnsDecision {
 export const ADDRESSES_PER_ROW = 100;
 export const ADDRESSES_PER_RECORD = 100_000;
 
-export function buildRecord(spec: RunSpec, facts: RunFacts): EvidenceRecord {
+export function buildRecord(spec: RunSpec, facts: RunFacts, context: RunContext): EvidenceRecord {
   const denied = deniedDestinations(facts.denied, facts.namesOf);
   const counts = countsOf(facts.denied, facts.kernel);
   const r = facts.rules;
@@ -88,6 +103,7 @@ export function buildRecord(spec: RunSpec, facts: RunFacts): EvidenceRecord {
     format: REPORT_FORMAT,
     runId: facts.runId,
     grade: spec.grade,
+    ...(spec.policyFile ? { policy: spec.policyFile } : {}),
     mode: spec.mode,
     started: facts.started,
     ended: facts.ended,
@@ -101,6 +117,8 @@ export function buildRecord(spec: RunSpec, facts: RunFacts): EvidenceRecord {
     counts,
     dns: boundedDecisions(facts.dns),
     suggestedAllowlist: spec.mode === 'audit' ? suggestAllowlist(denied) : [],
+    buildfence: { version: context.version },
+    ...(context.github ? { github: context.github } : {}),
   };
 }
 

@@ -83,17 +83,21 @@ describe('the summary, whatever names the build chose', () => {
     const anyText = fc.string({ unit: 'binary', minLength: 1, maxLength: 80 });
     fc.assert(
       fc.property(fc.array(anyText, { minLength: 1, maxLength: 4 }), anyText, (names, refused) => {
-        const record = buildRecord(spec, {
-          runId: '0123456789ab',
-          started: '2026-11-27T10:00:00.000Z',
-          ended: '2026-11-27T10:01:00.000Z',
-          exitCode: 0,
-          images: { holder: { name: 'h', id: 'sha256:aa' }, build: { name: 'b', id: 'sha256:bb' } },
-          rules,
-          denied: DeniedLog.of([{ time: 1, enforced: false, family: 4, protocol: 'tcp', address: '192.0.2.9', port: 443 }]).tallies(),
-          dns: [{ name: refused, type: 'A', verdict: 'refused', forwarded: true, addresses: [], count: 1, first: 't', last: 't' }],
-          namesOf: new Map([['192.0.2.9', new Set(names)]]),
-        });
+        const record = buildRecord(
+          spec,
+          {
+            runId: '0123456789ab',
+            started: '2026-11-27T10:00:00.000Z',
+            ended: '2026-11-27T10:01:00.000Z',
+            exitCode: 0,
+            images: { holder: { name: 'h', id: 'sha256:aa' }, build: { name: 'b', id: 'sha256:bb' } },
+            rules,
+            denied: DeniedLog.of([{ time: 1, enforced: false, family: 4, protocol: 'tcp', address: '192.0.2.9', port: 443 }]).tallies(),
+            dns: [{ name: refused, type: 'A', verdict: 'refused', forwarded: true, addresses: [], count: 1, first: 't', last: 't' }],
+            namesOf: new Map([['192.0.2.9', new Set(names)]]),
+          },
+          { version: '0.1.0' },
+        );
         const html = md.render(renderSummary(record));
         const headings = [...html.matchAll(/<h([1-6])>(.*?)<\/h\1>/g)].map((m) => m[2]);
         assert.deepEqual(headings, [

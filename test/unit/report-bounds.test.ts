@@ -80,7 +80,7 @@ describe('bounds', () => {
     }));
     const f = facts(s, { denied: DeniedLog.of(packets).tallies(), dns: resolver.decisionLog(), namesOf: resolver.namesOf });
     assert.equal(f.namesOf.get('192.0.2.50')?.size, 20_000);
-    const record = buildRecord(s, f);
+    const record = buildRecord(s, f, { version: '0.1.0' });
     assert.equal(record.denied.length, 20);
     for (const d of record.denied) {
       assert.equal(d.names.length, NAMES_PER_ROW);
@@ -123,7 +123,7 @@ describe('bounds', () => {
       folded: true,
     }));
     const f = facts(s, { denied: log.tallies(), dns, namesOf });
-    const record = buildRecord(s, f);
+    const record = buildRecord(s, f, { version: '0.1.0' });
     const size = recordSize(record) - rulesSize(f);
     assert.ok(size <= RECORD_BOUND, `${(size / 1024 / 1024).toFixed(1)} MiB beyond the rules`);
     const summary = renderSummary(record);

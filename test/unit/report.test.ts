@@ -15,6 +15,7 @@ import { SUMMARY_CAP, TEXT_CAP, annotations, renderSummary, textSummary } from '
 import { parseAllowlist } from '../../src/policy/allowlist.js';
 import type { RunSpec } from '../../src/run/spec.js';
 import { listInput } from '../../src/inputs.js';
+const CONTEXT = { version: '0.1.0' };
 
 const allowItems = (value: string) => listInput(value, { commas: true, comments: true });
 
@@ -174,6 +175,7 @@ describe('the evidence record', () => {
           ['x.test', 'refused'],
         ],
       ),
+      CONTEXT,
     );
     assert.ok(validate(JSON.parse(JSON.stringify(record))), JSON.stringify(validate.errors));
     assert.equal(record.deniedTotal, 2);
@@ -182,18 +184,22 @@ describe('the evidence record', () => {
   });
 
   it('fails a passing build under fail-on-denied, naming what was denied', () => {
-    const record = buildRecord(spec, facts([packet('192.0.2.9', 22)]));
+    const record = buildRecord(spec, facts([packet('192.0.2.9', 22)]), CONTEXT);
     assert.equal(verdictOf(record, false), undefined);
     assert.match(verdictOf(record, true) ?? '', /fail-on-denied is set and 1 attempt\(s\) were denied: tcp 192\.0\.2\.9:22/);
-    assert.equal(verdictOf(buildRecord(spec, facts([])), true), undefined);
+    assert.equal(verdictOf(buildRecord(spec, facts([]), CONTEXT), true), undefined);
   });
 
   it('cannot be forged through names the build queried', () => {
     const evil = 'x</code></td></tr></table>\n## Approved|`[ok](https://evil)`<img src=x>';
-    const record = buildRecord(spec, {
-      ...facts([packet('192.0.2.9', 22)], [[evil, 'refused']]),
-      namesOf: new Map([['192.0.2.9', new Set([evil])]]),
-    });
+    const record = buildRecord(
+      spec,
+      {
+        ...facts([packet('192.0.2.9', 22)], [[evil, 'refused']]),
+        namesOf: new Map([['192.0.2.9', new Set([evil])]]),
+      },
+      CONTEXT,
+    );
     const html = renderSummary(record);
     assert.ok(!html.includes('<img'), html);
     assert.ok(!html.includes('</table>\n## Approved'));
@@ -211,7 +217,7 @@ describe('the evidence record', () => {
     const scan = Array.from({ length: 5000 }, (_, i) => packet('192.0.2.9', 1 + i));
     const names: Array<[string, string]> = Array.from({ length: 5000 }, (_, i) => [`c${i}.x.evil.test`, 'refused']);
     const base = facts([...scan, packet('192.0.2.9', 9999), packet('192.0.2.9', 9999)], names);
-    const record = buildRecord(spec, { ...base, dns: base.dns.map((d, i) => (i === 4321 ? { ...d, count: 7 } : d)) });
+    const record = buildRecord(spec, { ...base, dns: base.dns.map((d, i) => (i === 4321 ? { ...d, count: 7 } : d)) }, CONTEXT);
     assert.equal(record.denied.length, 5001);
     assert.equal(record.dns.length, 5000);
     const html = renderSummary(record);
@@ -234,7 +240,7 @@ describe('the evidence record', () => {
 
   it('shows a folded row of names as one, and the record with it still validates', () => {
     const base = facts([], [['x.test', 'refused']]);
-    const record = buildRecord(spec, { ...base, dns: [{ ...base.dns[0], name: '*.evil.test', count: 90000, folded: true }] });
+    const record = buildRecord(spec, { ...base, dns: [{ ...base.dns[0], name: '*.evil.test', count: 90000, folded: true }] }, CONTEXT);
     assert.ok(validate(JSON.parse(JSON.stringify(record))), JSON.stringify(validate.errors));
     assert.match(
       renderSummary(record),
@@ -245,7 +251,7 @@ describe('the evidence record', () => {
 
   it('caps annotations, the most frequent first', () => {
     const many = Array.from({ length: 15 }, (_, i) => Array.from({ length: i + 1 }, () => packet(`192.0.2.${i}`, 80))).flat();
-    const notes = annotations(buildRecord(spec, facts(many)));
+    const notes = annotations(buildRecord(spec, facts(many), CONTEXT));
     assert.equal(notes.length, 11);
     assert.match(notes[0], /192\.0\.2\.14:80.*15 time/);
     assert.match(notes[10], /5 more denied destination/);
