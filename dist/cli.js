@@ -13,11 +13,11 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-QPCVXOSH.js";
+} from "./chunks/chunk-QZAB54IE.js";
 import "./chunks/chunk-R74MAOXW.js";
 import {
   verify
-} from "./chunks/chunk-RBM33IRL.js";
+} from "./chunks/chunk-ICXVJ2YF.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
@@ -30,7 +30,7 @@ import {
   textSummary,
   upstreamsFor,
   yaml
-} from "./chunks/chunk-JMX6VHOK.js";
+} from "./chunks/chunk-PBA7DI6C.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { renderRuleset } from '../../src/firewall/ruleset.js';
-import { aggregateDenied, suggestAllowlist } from '../../src/report/evidence.js';
+import { DeniedLog, deniedDestinations, suggestAllowlist } from '../../src/report/evidence.js';
 import { parseMarkLine, parseNflogLine, type LoggedPacket } from '../../src/report/nflog.js';
 import { verdictOf } from '../../src/report/verdict.js';
+import { presented } from '../../src/dns/presentation.js';
 import { buildRecord, type RunFacts } from '../../src/report/record.js';
 import { SUMMARY_CAP, TEXT_CAP, annotations, renderSummary, textSummary } from '../../src/report/summary.js';
 import { parseAllowlist } from '../../src/policy/allowlist.js';
@@ -92,13 +93,13 @@ const packet = (
 
 describe('evidence', () => {
   it('counts attempts per destination, with the names they came from', () => {
-    const denied = aggregateDenied(
-      [
+    const denied = deniedDestinations(
+      DeniedLog.of([
         packet('192.0.2.1', 443),
         packet('192.0.2.1', 443, true, 'tcp', 1795785200),
         packet('192.0.2.1', 80),
         packet('192.0.2.1', 443, true, 'udp'),
-      ],
+      ]).tallies(),
       new Map([['192.0.2.1', new Set(['b.test', 'a.test'])]]),
     );
     assert.deepEqual(
@@ -114,14 +115,14 @@ describe('evidence', () => {
   });
 
   it('suggests names where a name was used, addresses where none was, only for what audit let through', () => {
-    const denied = aggregateDenied(
-      [
+    const denied = deniedDestinations(
+      DeniedLog.of([
         packet('192.0.2.1', 443, false),
         packet('192.0.2.2', 8080, false),
         packet('2001:db8::1', 53, false, 'udp'),
         packet('192.0.2.3', 22, true),
         packet('192.0.2.4', undefined, false, 'icmp'),
-      ],
+      ]).tallies(),
       new Map([['192.0.2.1', new Set(['api.test'])]]),
     );
     assert.deepEqual(suggestAllowlist(denied), ['192.0.2.2:8080', 'api.test:443', 'udp://[2001:db8::1]:53']);
@@ -145,7 +146,7 @@ const facts = (packets: LoggedPacket[], names: Array<[string, string]> = []): Ru
   exitCode: 0,
   images: { holder: { name: 'buildfence/holder:0.1.0', id: 'sha256:aa' }, build: { name: 'ubuntu:24.04', id: 'sha256:bb' } },
   rules: renderRuleset({ mode: 'block', allow: [], deny: [], gateways: ['172.18.0.1'], resolver: { address: '172.18.0.1', port: 40000 } }),
-  packets,
+  denied: DeniedLog.of(packets).tallies(),
   dns: names.map(([name, verdict]) => ({
     name,
     type: 'A',
@@ -204,7 +205,7 @@ describe('the evidence record', () => {
     assert.ok(!html.includes('</table>\n## Approved'));
     assert.ok(!html.includes('[ok](https'));
     assert.equal(html.split('<table>').length, html.split('</table>').length);
-    for (const a of annotations(record)) assert.ok(a.includes(evil), 'annotations carry the name; @actions/core escapes it');
+    for (const a of annotations(record)) assert.ok(a.includes(presented(evil)) && !a.includes('\n'), a);
     assert.doesNotMatch(
       textSummary({ ...record, dns: [{ ...record.dns[0], name: 'a\u001b[2Jb' }] }),
       new RegExp(String.fromCharCode(0x1b)),
@@ -243,7 +244,7 @@ describe('the evidence record', () => {
     assert.ok(validate(JSON.parse(JSON.stringify(record))), JSON.stringify(validate.errors));
     assert.match(
       renderSummary(record),
-      /<code>&#42;\.evil\.test<\/code> \(many names, folded: the log was full\)<\/td><td>A<\/td><td>90000<\/td>/,
+      /<code>\*\.evil\.test<\/code> \(many names, folded: the log was full\)<\/td><td>A<\/td><td>90000<\/td>/,
     );
     assert.match(textSummary(record), /name refused: \*\.evil\.test A x90000 \(many names, folded\)/);
   });
