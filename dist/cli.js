@@ -13,11 +13,11 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-YOTLFF6P.js";
+} from "./chunks/chunk-BPKVFPJC.js";
 import "./chunks/chunk-R74MAOXW.js";
 import {
   verify
-} from "./chunks/chunk-AH47BMUC.js";
+} from "./chunks/chunk-4JU3754H.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
@@ -30,7 +30,7 @@ import {
   textSummary,
   upstreamsFor,
   yaml
-} from "./chunks/chunk-LTCOEZI2.js";
+} from "./chunks/chunk-GJKIMCJT.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

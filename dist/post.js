@@ -2,13 +2,13 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   cleanupAction
-} from "./chunks/chunk-4YOHQVS6.js";
-import "./chunks/chunk-YOTLFF6P.js";
+} from "./chunks/chunk-3BCESMEX.js";
+import "./chunks/chunk-BPKVFPJC.js";
 import "./chunks/chunk-R74MAOXW.js";
 import {
   warning
 } from "./chunks/chunk-P45E2RWN.js";
-import "./chunks/chunk-LTCOEZI2.js";
+import "./chunks/chunk-GJKIMCJT.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

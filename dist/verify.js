@@ -9,11 +9,11 @@ import {
 } from "./chunks/chunk-P45E2RWN.js";
 import {
   verify
-} from "./chunks/chunk-AH47BMUC.js";
+} from "./chunks/chunk-4JU3754H.js";
 import {
   listInput,
   readBoolean
-} from "./chunks/chunk-LTCOEZI2.js";
+} from "./chunks/chunk-GJKIMCJT.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/verify/action.ts

@@ -146,7 +146,15 @@ describe('evidence', () => {
     assert.equal(r.code, 0, r.stderr);
     const record = JSON.parse(await fs.readFile(report, 'utf8')) as EvidenceRecord;
     assert.deepEqual(rows(record), Array.from({ length: 30 }, (_, i) => `denied udp ${s1.ipv4}:${9000 + i} x1 `).sort());
-    assert.deepEqual(record.counts, { source: 'kernel', refused: 30, audited: 0, logged: 30, read: 30, lost: 0, nameCheck: { refused: 0, audited: 0 } });
+    assert.deepEqual(record.counts, {
+      source: 'kernel',
+      refused: 30,
+      audited: 0,
+      logged: 30,
+      read: 30,
+      lost: 0,
+      nameCheck: { refused: 0, audited: 0 },
+    });
     // The reader stopped on the mark, not on its fixed wait.
     assert.doesNotMatch(r.stderr + r.stdout, /end-of-run mark did not reach the holder/);
   });

@@ -8677,7 +8677,7 @@ var buildfence_policy_schema_default = {
     entry: {
       type: "string",
       minLength: 1,
-      description: "An allowlist entry (203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443) or a preset (preset:npm).",
+      description: "An allowlist entry (203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, opaque://git.example.com:22) or a preset (preset:npm).",
       examples: [
         "preset:crates",
         "preset:debian",

@@ -28,7 +28,7 @@ import {
   rulesDigest,
   sha256File,
   shown
-} from "./chunk-LTCOEZI2.js";
+} from "./chunk-GJKIMCJT.js";
 import {
   __commonJS,
   __toESM

@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-YOTLFF6P.js";
+} from "./chunk-BPKVFPJC.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-LTCOEZI2.js";
+} from "./chunk-GJKIMCJT.js";
 
 // src/action.ts
 import * as os from "node:os";

@@ -39,7 +39,7 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-LTCOEZI2.js";
+} from "./chunk-GJKIMCJT.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
