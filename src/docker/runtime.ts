@@ -5,7 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCreateArgs, holderConfig, resourceNames, type ResourceNames } from './containers.js';
 import { docker, lastLine } from './cli.js';
-import { attach, createContainer, inspectContainer, killContainer, ping, startContainer, waitExit } from './engine.js';
+import { attach, createContainer, inspectContainer, inspectVolume, killContainer, ping, startContainer, waitExit } from './engine.js';
+import { hostRealPath } from './host-path.js';
+import { checkNamedVolumes, namedVolumes } from './options-guard.js';
 import { ensureHolderImage } from './holder-image.js';
 import { containerAddresses, inspectSandboxNetwork } from './network.js';
 import { openSetFeed } from './set-feed.js';
@@ -29,6 +31,7 @@ import { inputLabel, type RunSpec } from '../run/spec.js';
 
 export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): Promise<RunResult> {
   await ping();
+  await checkVolumes(spec);
   const id: RunIdentity = { runId: newRunId(), pid: process.pid, host: os.hostname() };
   const handle: RunHandle = { runId: id.runId, runtime: 'docker' };
   const names = resourceNames(id.runId);
@@ -151,6 +154,15 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
     await down();
     cancel.done();
   }
+}
+
+/** The named volumes docker-options mount are judged by what they were made from, before anything is created. */
+async function checkVolumes(spec: RunSpec): Promise<void> {
+  const found = await Promise.all(namedVolumes(spec.dockerOptions).map(async (name) => ({ name, volume: await inspectVolume(name) })));
+  checkNamedVolumes(
+    found.flatMap(({ name, volume }) => (volume ? [{ name, driver: volume.Driver, options: volume.Options ?? {} }] : [])),
+    { label: inputLabel(spec.via, 'docker-options'), realPath: hostRealPath },
+  );
 }
 
 /** The runner's own addresses (loopback aside): guarded like the gateway, so the build cannot reach the host's services. */

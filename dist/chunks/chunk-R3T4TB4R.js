@@ -9986,7 +9986,7 @@ var require_crypto = __commonJS({
       MAC_INFO,
       bindingAvailable: !!binding,
       init: (() => {
-        return new Promise(async (resolve3, reject) => {
+        return new Promise(async (resolve4, reject) => {
           try {
             POLY1305_WASM_MODULE = await require_poly1305()();
             POLY1305_RESULT_MALLOC = POLY1305_WASM_MODULE._malloc(16);
@@ -9998,7 +9998,7 @@ var require_crypto = __commonJS({
           } catch (ex) {
             return reject(ex);
           }
-          resolve3();
+          resolve4();
         });
       })(),
       NullCipher,
@@ -11256,7 +11256,7 @@ var require_agent = __commonJS({
     "use strict";
     var { Socket } = __require("net");
     var { Duplex } = __require("stream");
-    var { resolve: resolve3 } = __require("path");
+    var { resolve: resolve4 } = __require("path");
     var { readFile: readFile3 } = __require("fs");
     var { execFile, spawn: spawn2 } = __require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
@@ -11392,7 +11392,7 @@ var require_agent = __commonJS({
       const RET_ERR_BINSTDIN = 13;
       const RET_ERR_BINSTDOUT = 14;
       const RET_ERR_BADLEN = 15;
-      const EXEPATH = resolve3(__dirname, "..", "util/pagent.exe");
+      const EXEPATH = resolve4(__dirname, "..", "util/pagent.exe");
       const ERROR = {
         [RET_ERR_BADARGS]: new Error("Invalid pagent.exe arguments"),
         [RET_ERR_UNAVAILABLE]: new Error("Pageant is not running"),
@@ -11558,11 +11558,11 @@ var require_agent = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path7) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path7)) {
-        return path7 === "pageant" ? new PageantAgent() : new CygwinAgent(path7);
+    function createAgent(path8) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path8)) {
+        return path8 === "pageant" ? new PageantAgent() : new CygwinAgent(path8);
       }
-      return new OpenSSHAgent(path7);
+      return new OpenSSHAgent(path8);
     }
     var AgentProtocol = (() => {
       const SSH_AGENTC_REQUEST_IDENTITIES = 11;
@@ -16806,17 +16806,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path7, options) {
+      createReadStream(path8, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path7, options);
+        return new ReadStream(this, path8, options);
       }
-      createWriteStream(path7, options) {
+      createWriteStream(path8, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path7, options);
+        return new WriteStream(this, path8, options);
       }
-      open(path7, flags_, attrs, cb) {
+      open(path8, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -16835,7 +16835,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16843,7 +16843,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -16974,7 +16974,7 @@ var require_SFTP = __commonJS({
           throw new Error("Client-only method called in server mode");
         fastXfer(fs10, this, localPath, remotePath, opts, cb);
       }
-      readFile(path7, options, callback_) {
+      readFile(path8, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -17047,13 +17047,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         };
-        this.open(path7, flag, 438, (er, handle_) => {
+        this.open(path8, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle = handle_;
           const tryStat = (er2, st) => {
             if (er2) {
-              this.stat(path7, (er_, st_) => {
+              this.stat(path8, (er_, st_) => {
                 if (er_) {
                   return this.close(handle, () => {
                     callback && callback(er2);
@@ -17074,7 +17074,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle, tryStat);
         });
       }
-      writeFile(path7, data, options, callback_) {
+      writeFile(path8, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -17093,7 +17093,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path7, flag, options.mode, (openErr, handle) => {
+        this.open(path8, flag, options.mode, (openErr, handle) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -17102,7 +17102,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = (er, st) => {
                 if (er) {
-                  this.stat(path7, (er_, st_) => {
+                  this.stat(path8, (er_, st_) => {
                     if (er_) {
                       return this.close(handle, () => {
                         callback && callback(er);
@@ -17121,7 +17121,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path7, data, options, callback_) {
+      appendFile(path8, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -17139,12 +17139,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path7, data, options, callback);
+        this.writeFile(path8, data, options, callback);
       }
-      exists(path7, cb) {
+      exists(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path7, (err) => {
+        this.stat(path8, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -17187,7 +17187,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path7, attrs, cb) {
+      mkdir(path8, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -17201,7 +17201,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -17209,7 +17209,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -17225,10 +17225,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path7, cb) {
+      rmdir(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -17236,7 +17236,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -17326,10 +17326,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path7, cb) {
+      stat(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -17337,17 +17337,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path7, cb) {
+      lstat(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -17355,17 +17355,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path7, cb) {
+      opendir(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -17373,14 +17373,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path7, attrs, cb) {
+      setstat(path8, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -17392,7 +17392,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -17400,7 +17400,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -17460,8 +17460,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path7, atime, mtime, cb) {
-        return this.setstat(path7, {
+      utimes(path8, atime, mtime, cb) {
+        return this.setstat(path8, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -17472,8 +17472,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path7, uid, gid, cb) {
-        return this.setstat(path7, {
+      chown(path8, uid, gid, cb) {
+        return this.setstat(path8, {
           uid,
           gid
         }, cb);
@@ -17483,15 +17483,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path7, mode, cb) {
-        return this.setstat(path7, {
+      chmod(path8, mode, cb) {
+        return this.setstat(path8, {
           mode
         }, cb);
       }
-      readlink(path7, cb) {
+      readlink(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -17499,7 +17499,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -17544,10 +17544,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path7, cb) {
+      realpath(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -17555,7 +17555,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -17600,13 +17600,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path7, cb) {
+      ext_openssh_statvfs(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -17616,7 +17616,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -17702,7 +17702,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path7, attrs, cb) {
+      ext_openssh_lsetstat(path8, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -17717,7 +17717,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -17727,7 +17727,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -17744,13 +17744,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path7, cb) {
+      ext_openssh_expandPath(path8, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path8);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -17760,7 +17760,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path8, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -19038,12 +19038,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path8 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path7)) {
+        if (!sftp.emit("LSTAT", reqID, path8)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -19062,13 +19062,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path7, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path8, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -19090,12 +19090,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path8 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path7)) {
+        if (!sftp.emit("OPENDIR", reqID, path8)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -19114,63 +19114,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path8 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path7)) {
+        if (!sftp.emit("REMOVE", reqID, path8)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path7, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path8, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path8 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path7)) {
+        if (!sftp.emit("RMDIR", reqID, path8)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path8 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path7)) {
+        if (!sftp.emit("REALPATH", reqID, path8)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path8 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path7)) {
+        if (!sftp.emit("STAT", reqID, path8)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -19190,14 +19190,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path8 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path8 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path7)) {
+        if (!sftp.emit("READLINK", reqID, path8)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -19268,7 +19268,7 @@ var require_SFTP = __commonJS({
     function roundUpToMultipleOf8(n) {
       return n + 7 & ~7;
     }
-    function ReadStream(sftp, path7, options) {
+    function ReadStream(sftp, path8, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -19282,7 +19282,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream.call(this, options);
-      this.path = path7;
+      this.path = path8;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -19413,7 +19413,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path7, options) {
+    function WriteStream(sftp, path8, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -19425,7 +19425,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path7;
+      this.path = path8;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -23815,7 +23815,7 @@ var require_buffer_list = __commonJS({
         }
       }, {
         key: "join",
-        value: function join5(s) {
+        value: function join6(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -25192,14 +25192,14 @@ var require_async_iterator = __commonJS({
       };
     }
     function readAndResolve(iter) {
-      var resolve3 = iter[kLastResolve];
-      if (resolve3 !== null) {
+      var resolve4 = iter[kLastResolve];
+      if (resolve4 !== null) {
         var data = iter[kStream].read();
         if (data !== null) {
           iter[kLastPromise] = null;
           iter[kLastResolve] = null;
           iter[kLastReject] = null;
-          resolve3(createIterResult(data, false));
+          resolve4(createIterResult(data, false));
         }
       }
     }
@@ -25207,13 +25207,13 @@ var require_async_iterator = __commonJS({
       process.nextTick(readAndResolve, iter);
     }
     function wrapForNext(lastPromise, iter) {
-      return function(resolve3, reject) {
+      return function(resolve4, reject) {
         lastPromise.then(function() {
           if (iter[kEnded]) {
-            resolve3(createIterResult(void 0, true));
+            resolve4(createIterResult(void 0, true));
             return;
           }
-          iter[kHandlePromise](resolve3, reject);
+          iter[kHandlePromise](resolve4, reject);
         }, reject);
       };
     }
@@ -25233,12 +25233,12 @@ var require_async_iterator = __commonJS({
           return Promise.resolve(createIterResult(void 0, true));
         }
         if (this[kStream].destroyed) {
-          return new Promise(function(resolve3, reject) {
+          return new Promise(function(resolve4, reject) {
             process.nextTick(function() {
               if (_this[kError]) {
                 reject(_this[kError]);
               } else {
-                resolve3(createIterResult(void 0, true));
+                resolve4(createIterResult(void 0, true));
               }
             });
           });
@@ -25261,13 +25261,13 @@ var require_async_iterator = __commonJS({
       return this;
     }), _defineProperty(_Object$setPrototypeO, "return", function _return() {
       var _this2 = this;
-      return new Promise(function(resolve3, reject) {
+      return new Promise(function(resolve4, reject) {
         _this2[kStream].destroy(null, function(err) {
           if (err) {
             reject(err);
             return;
           }
-          resolve3(createIterResult(void 0, true));
+          resolve4(createIterResult(void 0, true));
         });
       });
     }), _Object$setPrototypeO), AsyncIteratorPrototype);
@@ -25289,15 +25289,15 @@ var require_async_iterator = __commonJS({
         value: stream._readableState.endEmitted,
         writable: true
       }), _defineProperty(_Object$create, kHandlePromise, {
-        value: function value(resolve3, reject) {
+        value: function value(resolve4, reject) {
           var data = iterator[kStream].read();
           if (data) {
             iterator[kLastPromise] = null;
             iterator[kLastResolve] = null;
             iterator[kLastReject] = null;
-            resolve3(createIterResult(data, false));
+            resolve4(createIterResult(data, false));
           } else {
-            iterator[kLastResolve] = resolve3;
+            iterator[kLastResolve] = resolve4;
             iterator[kLastReject] = reject;
           }
         },
@@ -25316,12 +25316,12 @@ var require_async_iterator = __commonJS({
           iterator[kError] = err;
           return;
         }
-        var resolve3 = iterator[kLastResolve];
-        if (resolve3 !== null) {
+        var resolve4 = iterator[kLastResolve];
+        if (resolve4 !== null) {
           iterator[kLastPromise] = null;
           iterator[kLastResolve] = null;
           iterator[kLastReject] = null;
-          resolve3(createIterResult(void 0, true));
+          resolve4(createIterResult(void 0, true));
         }
         iterator[kEnded] = true;
       });
@@ -25336,7 +25336,7 @@ var require_async_iterator = __commonJS({
 var require_from = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/from.js"(exports, module) {
     "use strict";
-    function asyncGeneratorStep(gen, resolve3, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve4, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -25345,7 +25345,7 @@ var require_from = __commonJS({
         return;
       }
       if (info.done) {
-        resolve3(value);
+        resolve4(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -25353,13 +25353,13 @@ var require_from = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve3, reject) {
+        return new Promise(function(resolve4, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve3, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve4, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve3, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve4, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -26496,7 +26496,7 @@ var require_modem = __commonJS({
     var querystring = __require("querystring");
     var http = require_http();
     var fs10 = __require("fs");
-    var path7 = __require("path");
+    var path8 = __require("path");
     var url = __require("url");
     var ssh = require_ssh2();
     var HttpDuplex = require_http_duplex();
@@ -26545,9 +26545,9 @@ var require_modem = __commonJS({
         }
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
-          opts.ca = splitca(path7.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs10.readFileSync(path7.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs10.readFileSync(path7.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.ca = splitca(path8.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
+          opts.cert = fs10.readFileSync(path8.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs10.readFileSync(path8.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -26556,11 +26556,11 @@ var require_modem = __commonJS({
       return opts;
     };
     var findDefaultUnixSocket = function() {
-      return new Promise(function(resolve3) {
-        var userDockerSocket = path7.join(os5.homedir(), ".docker", "run", "docker.sock");
+      return new Promise(function(resolve4) {
+        var userDockerSocket = path8.join(os5.homedir(), ".docker", "run", "docker.sock");
         fs10.access(userDockerSocket, function(err) {
-          if (err) resolve3("/var/run/docker.sock");
-          else resolve3(userDockerSocket);
+          if (err) resolve4("/var/run/docker.sock");
+          else resolve4(userDockerSocket);
         });
       });
     };
@@ -26651,7 +26651,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs10.createReadStream(path7.resolve(options.file));
+          data = fs10.createReadStream(path8.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -29916,7 +29916,7 @@ var require_compile = __commonJS({
       const schOrFunc = root.refs[ref];
       if (schOrFunc)
         return schOrFunc;
-      let _sch = resolve3.call(this, root, ref);
+      let _sch = resolve4.call(this, root, ref);
       if (_sch === void 0) {
         const schema2 = (_a = root.localRefs) === null || _a === void 0 ? void 0 : _a[ref];
         const { schemaId } = this.opts;
@@ -29943,7 +29943,7 @@ var require_compile = __commonJS({
     function sameSchemaEnv(s1, s2) {
       return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
     }
-    function resolve3(root, ref) {
+    function resolve4(root, ref) {
       let sch;
       while (typeof (sch = this.refs[ref]) == "string")
         ref = sch;
@@ -30194,8 +30194,8 @@ var require_utils4 = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path7) {
-      let input = path7;
+    function removeDotSegments(path8) {
+      let input = path8;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -30269,11 +30269,11 @@ var require_utils4 = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path7) {
-      if (path7 === "" || path7[0] === "/") {
-        return removeDotSegments(path7);
+    function removeDotSegmentsRelative(path8) {
+      if (path8 === "" || path8[0] === "/") {
+        return removeDotSegments(path8);
       }
-      const segments = path7.split("/");
+      const segments = path8.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -30636,8 +30636,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path7 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path7 && path7 !== "/" ? path7 : void 0;
+        const path8 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path8 && path8 !== "/" ? path8 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -30807,7 +30807,7 @@ var require_fast_uri = __commonJS({
       }
       return uri;
     }
-    function resolve3(baseURI, relativeURI, options) {
+    function resolve4(baseURI, relativeURI, options) {
       const schemelessOptions = options ? Object.assign({ scheme: "null" }, options) : { scheme: "null" };
       const {
         parsed: baseParsed,
@@ -31198,7 +31198,7 @@ var require_fast_uri = __commonJS({
     var fastUri = {
       SCHEMES,
       normalize,
-      resolve: resolve3,
+      resolve: resolve4,
       resolveComponent,
       equal,
       serialize,
@@ -34120,8 +34120,8 @@ var SetFeed = class {
     const marker = `0.${this.counter >> 16 & 255}.${this.counter >> 8 & 255}.${this.counter & 255}`;
     const lines = members.map((m) => `add ${m.set} ${m.element} timeout ${m.timeout} -exist
 `).join("");
-    return new Promise((resolve3, reject) => {
-      this.pending.push({ marker, errors: [], resolve: resolve3, reject });
+    return new Promise((resolve4, reject) => {
+      this.pending.push({ marker, errors: [], resolve: resolve4, reject });
       this.channel.input.write(`${lines}test ${setName(4, "tcp")} ${marker}
 `);
     });
@@ -34360,15 +34360,15 @@ var Resolver = class {
     for (let attempt = 0; attempt < 5; attempt++) {
       const udp = dgram.createSocket({ type: "udp4", lookup: (host, _family, callback) => callback(null, host, 4) });
       try {
-        await new Promise((resolve3, reject) => {
+        await new Promise((resolve4, reject) => {
           udp.once("error", reject);
-          udp.bind(port, address, () => resolve3());
+          udp.bind(port, address, () => resolve4());
         });
         const bound = udp.address().port;
         const tcp = net.createServer((s) => this.serveTcp(s));
-        await new Promise((resolve3, reject) => {
+        await new Promise((resolve4, reject) => {
           tcp.once("error", reject);
-          tcp.listen(bound, address, () => resolve3());
+          tcp.listen(bound, address, () => resolve4());
         });
         udp.on("message", (msg, rinfo) => this.serveUdp(udp, msg, rinfo));
         udp.on("error", (err) => this.options.onWarning?.(`resolver UDP socket: ${err.message}`));
@@ -34696,17 +34696,17 @@ var Forwarder = class {
     while (this.pending.has(id));
     const out = Buffer.from(query);
     out.writeUInt16BE(id, 0);
-    return new Promise((resolve3) => {
+    return new Promise((resolve4) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        resolve3(void 0);
+        resolve4(void 0);
       }, this.timeoutMs);
       this.pending.set(id, {
         upstream,
         timer,
         resolve: (reply) => {
           reply.writeUInt16BE(originalId, 0);
-          resolve3(reply);
+          resolve4(reply);
         }
       });
       const family = import_ipaddr2.default.parse(upstream.address).kind() === "ipv4" ? 4 : 6;
@@ -34714,7 +34714,7 @@ var Forwarder = class {
     });
   }
   tcp(upstream, query) {
-    return new Promise((resolve3, reject) => {
+    return new Promise((resolve4, reject) => {
       const sock = net2.connect({ host: upstream.address, port: upstream.port });
       const chunks = [];
       sock.setTimeout(this.timeoutMs, () => sock.destroy(new Error("TCP timeout")));
@@ -34728,7 +34728,7 @@ var Forwarder = class {
       sock.on("close", () => {
         const all = Buffer.concat(chunks);
         if (all.length < 2 || all.length < 2 + all.readUInt16BE(0)) return reject(new Error("short TCP reply"));
-        resolve3(all.subarray(2, 2 + all.readUInt16BE(0)));
+        resolve4(all.subarray(2, 2 + all.readUInt16BE(0)));
       });
     });
   }
@@ -34958,7 +34958,7 @@ async function podResolver(env = process.env) {
     }
     throw err;
   }
-  await new Promise((resolve3) => process.once("SIGTERM", () => resolve3()));
+  await new Promise((resolve4) => process.once("SIGTERM", () => resolve4()));
   started.feed.close();
   await started.resolver.close();
   started.forwarder.close();
@@ -34993,8 +34993,8 @@ async function startResolver(env) {
   return { resolver, forwarder, feed };
 }
 function opened(stream) {
-  return new Promise((resolve3, reject) => {
-    stream.once("open", () => resolve3());
+  return new Promise((resolve4, reject) => {
+    stream.once("open", () => resolve4());
     stream.once("error", reject);
   });
 }
@@ -35013,7 +35013,7 @@ import { spawn } from "node:child_process";
 var DOCKER_TIMEOUT_MS = 6e4;
 function docker(args, options = {}) {
   const timeoutMs = options.timeoutMs ?? DOCKER_TIMEOUT_MS;
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     const child = spawn("docker", args, { stdio: ["ignore", "pipe", "pipe"] });
     const out = [];
     const err = [];
@@ -35033,7 +35033,7 @@ function docker(args, options = {}) {
     });
     child.on("close", (code2) => {
       clearTimeout(timer);
-      resolve3({ exitCode: code2 ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+      resolve4({ exitCode: code2 ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
     });
   });
 }
@@ -35125,45 +35125,45 @@ function failure(what, err, timeoutMs) {
   const reason = e.json?.message ?? (e.message ?? "").replace(/^\(HTTP code \d+\) \S+ - /, "").trim();
   return new Error(reason);
 }
-function dialOptions(method, path7, call2, signal) {
+function dialOptions(method, path8, call2, signal) {
   const hasQuery = call2.query !== void 0;
   return {
-    path: hasQuery ? `${path7}?` : path7,
+    path: hasQuery ? `${path8}?` : path8,
     method,
     options: method === "POST" ? { _query: call2.query ?? {}, _body: call2.body ?? {} } : call2.query,
     statusCodes: statusCodes(call2.accept),
     abortSignal: signal
   };
 }
-function api(method, path7, call2 = {}) {
+function api(method, path8, call2 = {}) {
   const timeoutMs = call2.timeoutMs ?? DOCKER_TIMEOUT_MS;
   const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : void 0;
-  const what = `${method} ${path7}`;
-  return new Promise((resolve3, reject) => {
+  const what = `${method} ${path8}`;
+  return new Promise((resolve4, reject) => {
     try {
-      engine().dial(dialOptions(method, path7, call2, signal), (err, data) => {
+      engine().dial(dialOptions(method, path8, call2, signal), (err, data) => {
         if (err) reject(failure(what, err, timeoutMs));
-        else resolve3(Buffer.isBuffer(data) && data.length === 0 ? void 0 : data);
+        else resolve4(Buffer.isBuffer(data) && data.length === 0 ? void 0 : data);
       });
     } catch (err) {
       reject(failure(what, err, timeoutMs));
     }
   });
 }
-function hijack(path7, query, body, stdin = false) {
-  return new Promise((resolve3, reject) => {
-    const what = `POST ${path7}`;
+function hijack(path8, query, body, stdin = false) {
+  return new Promise((resolve4, reject) => {
+    const what = `POST ${path8}`;
     try {
       engine().dial(
         {
-          path: `${path7}?`,
+          path: `${path8}?`,
           method: "POST",
           options: { _query: query, _body: body ?? {} },
           hijack: true,
           openStdin: stdin,
           statusCodes: statusCodes([101])
         },
-        (err, data) => err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve3(data)
+        (err, data) => err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve4(data)
       );
     } catch (err) {
       reject(failure(what, err, DOCKER_TIMEOUT_MS));
@@ -35200,6 +35200,9 @@ async function imageId(image) {
 }
 async function inspectNetwork(network) {
   return api("GET", `/networks/${seg(network)}`, { accept: [404] });
+}
+async function inspectVolume(volume) {
+  return api("GET", `/volumes/${seg(volume)}`, { accept: [404] });
 }
 async function createContainer(name, config) {
   const created = await api("POST", "/containers/create", { query: { name }, body: config });
@@ -35355,18 +35358,534 @@ function processAlive(pid) {
 }
 
 // src/docker/runtime.ts
-import * as fs5 from "node:fs/promises";
+import * as fs6 from "node:fs/promises";
 import * as os3 from "node:os";
-import * as path4 from "node:path";
+import * as path5 from "node:path";
 
-// src/docker/holder-image.ts
+// src/docker/host-path.ts
 import * as fs4 from "node:fs";
 import * as path3 from "node:path";
+
+// src/run/shell-words.ts
+var import_shell_quote2 = __toESM(require_shell_quote(), 1);
+var isVariable = (word) => "variable" in word;
+function splitWords(value, label) {
+  const problems = scanQuotes(value, label);
+  const words = [];
+  for (const word of (0, import_shell_quote2.parse)(value, (name) => ({ variable: name }))) {
+    if (typeof word === "string") words.push(word);
+    else if (isVariable(word)) {
+      const name = word.variable;
+      const shown = name === "" ? "$" : /^\w+$/.test(name) ? `$${name}` : `\${${name}}`;
+      problems.push(
+        `${label} refuses '${shown}': variables and command substitutions are not expanded (no shell reads this input). Write the value itself, or put a literal '$' in single quotes.`
+      );
+    } else if ("comment" in word) {
+      problems.push(`${label} refuses '#${word.comment}': comments are not allowed here. Remove it.`);
+    } else if (word.op === "glob") {
+      problems.push(`${label} refuses '${word.pattern}': glob patterns are not expanded. Quote it if you mean it literally.`);
+    } else {
+      problems.push(`${label} refuses '${word.op}': shell operators have no meaning here (no shell reads this input).`);
+    }
+  }
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+  return words;
+}
+function scanQuotes(value, label) {
+  const problems = [];
+  let quote3;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (quote3 === "'") {
+      if (c === "'") quote3 = void 0;
+    } else if (c === "\\") {
+      i++;
+    } else if (c === "`") {
+      problems.push(`${label} refuses '\`': command substitution is not run (no shell reads this input). Write the value itself.`);
+      return problems;
+    } else if (quote3 === '"') {
+      if (c === '"') quote3 = void 0;
+    } else if (c === "'" || c === '"') {
+      quote3 = c;
+    } else if (c === "#" && (i === 0 || /\s/.test(value[i - 1]))) {
+      break;
+    }
+  }
+  if (quote3 !== void 0) problems.push(`${label} has an unterminated ${quote3} quote. Close it.`);
+  return problems;
+}
+
+// src/docker/engine-paths.ts
+var ENGINE_PATHS = [
+  { path: "/run/docker.sock", what: "the Docker socket", kind: "socket" },
+  { path: "/run/docker", what: "Docker's run state: containerd's socket, runc's state, plugin sockets", kind: "socket" },
+  { path: "/var/lib/docker", what: "Docker's images, containers and volumes", kind: "state" },
+  { path: "/run/containerd", what: "containerd's sockets (containerd.sock, .ttrpc, the shims')", kind: "socket" },
+  { path: "/var/lib/containerd", what: "containerd's images and snapshots", kind: "state" },
+  { path: "/run/podman", what: "podman's API socket", kind: "socket" },
+  { path: "/run/libpod", what: "podman's run state", kind: "state" },
+  { path: "/run/containers", what: "podman's and CRI-O's container storage (run state)", kind: "state" },
+  { path: "/var/lib/containers", what: "podman's and CRI-O's images and containers", kind: "state" },
+  { path: "/run/crio", what: "CRI-O's socket", kind: "socket" },
+  { path: "/var/lib/crio", what: "CRI-O's state", kind: "state" },
+  { path: "/run/cri-dockerd.sock", what: "cri-dockerd's socket", kind: "socket" },
+  { path: "/run/buildkit", what: "BuildKit's socket", kind: "socket" },
+  { path: "/var/lib/buildkit", what: "BuildKit's state", kind: "state" },
+  { path: "/run/runc", what: "runc's container state", kind: "state" },
+  { path: "/run/crun", what: "crun's container state", kind: "state" },
+  { path: "/run/k3s", what: "k3s's containerd socket", kind: "socket" },
+  { path: "/var/lib/rancher", what: "k3s's and RKE2's state", kind: "state" },
+  { path: "/var/lib/kubelet", what: "the kubelet's sockets and its Pods' volumes and secrets", kind: "state" },
+  { path: "/var/lib/lxd", what: "LXD's socket", kind: "socket" },
+  { path: "/var/snap/lxd", what: "LXD's socket (snap)", kind: "socket" },
+  { path: "/var/snap/docker", what: "Docker's state (snap)", kind: "state" },
+  { path: "/var/lib/incus", what: "Incus's socket", kind: "socket" },
+  // Rootless engines keep their sockets in the user's runtime directory and their images in the
+  // user's home.
+  { path: "/run/user/*", what: "a user's runtime directory: rootless Docker's, podman's and BuildKit's sockets", kind: "socket" },
+  { path: "/home/*/.local/share/containers", what: "rootless podman's images and containers", kind: "state" },
+  { path: "/home/*/.local/share/docker", what: "rootless Docker's images and containers", kind: "state" },
+  { path: "/home/*/.local/share/buildkit", what: "rootless BuildKit's state", kind: "state" },
+  { path: "/root/.local/share/containers", what: "podman's images and containers (root's home)", kind: "state" },
+  { path: "/root/.local/share/docker", what: "Docker's images and containers (root's home)", kind: "state" },
+  // Not engines, but the same way out: systemd and its bus start services for a root client.
+  { path: "/run/systemd", what: "systemd's private socket", kind: "host" },
+  { path: "/run/dbus", what: "the system D-Bus socket", kind: "host" }
+];
+var SOCKET_NAMES = ["docker.sock", "containerd.sock", "containerd.sock.ttrpc", "podman.sock", "crio.sock", "buildkitd.sock"];
+var WHY = {
+  socket: "which would let the build enter the holder or start containers outside the fence",
+  state: "which would let the build change the images and containers the engine runs (the holder among them) or read their files",
+  host: "which would let the build start processes on the runner, outside the fence"
+};
+var SOCKET_REASON = `the Docker socket (or another engine's), ${WHY.socket}`;
+function engineExposure(source) {
+  const lower = source.trim().toLowerCase();
+  const absolute = lower.startsWith("/");
+  const segments = [];
+  for (const segment of lower.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment !== "..") segments.push(segment);
+    else if (!absolute) {
+      return { reason: "a relative path that climbs with '..' could reach an engine's socket", fix: "Write the absolute path instead." };
+    } else segments.pop();
+  }
+  if (!absolute) return SOCKET_NAMES.some((n) => segments.at(-1)?.endsWith(n)) ? { reason: SOCKET_REASON } : void 0;
+  if (segments[0] === "var" && segments[1] === "run") segments.splice(0, 2, "run");
+  const path8 = `/${segments.join("/")}`;
+  if (SOCKET_NAMES.some((n) => path8.endsWith(n))) return { reason: SOCKET_REASON };
+  if (segments[0] === "proc") return { reason: `${source} leads to the host's files, the Docker socket among them` };
+  for (const e of ENGINE_PATHS) {
+    const pattern = e.path.split("/").slice(1);
+    if (within(segments, pattern))
+      return { reason: `${source} is ${pattern.length === segments.length ? "" : "inside "}${e.what}, ${WHY[e.kind]}` };
+    if (within(pattern, segments)) return { reason: `${source} holds ${e.path} (${e.what}), ${WHY[e.kind]}` };
+  }
+  return void 0;
+}
+function within(path8, base) {
+  return base.length <= path8.length && base.every((s, i) => s === path8[i] || s === "*" || path8[i] === "*");
+}
+
+// src/docker/options-guard.ts
+function parseDockerOptions(value, label) {
+  return splitWords(value, label);
+}
+var BOOLEAN_FLAGS = /* @__PURE__ */ new Set([
+  "detach",
+  "disable-content-trust",
+  "help",
+  "init",
+  "interactive",
+  "no-healthcheck",
+  "oom-kill-disable",
+  "privileged",
+  "publish-all",
+  "quiet",
+  "read-only",
+  "rm",
+  "sig-proxy",
+  "tty",
+  "use-api-socket"
+]);
+var VALUE_FLAGS = /* @__PURE__ */ new Set([
+  "add-host",
+  "annotation",
+  "attach",
+  "blkio-weight",
+  "blkio-weight-device",
+  "cap-add",
+  "cap-drop",
+  "cgroup-parent",
+  "cgroupns",
+  "cidfile",
+  "cpu-count",
+  "cpu-percent",
+  "cpu-period",
+  "cpu-quota",
+  "cpu-rt-period",
+  "cpu-rt-runtime",
+  "cpu-shares",
+  "cpus",
+  "cpuset-cpus",
+  "cpuset-mems",
+  "detach-keys",
+  "device",
+  "device-cgroup-rule",
+  "device-read-bps",
+  "device-read-iops",
+  "device-write-bps",
+  "device-write-iops",
+  "dns",
+  "dns-option",
+  "dns-search",
+  "domainname",
+  "entrypoint",
+  "env",
+  "env-file",
+  "expose",
+  "gpus",
+  "group-add",
+  "health-cmd",
+  "health-interval",
+  "health-retries",
+  "health-start-interval",
+  "health-start-period",
+  "health-timeout",
+  "hostname",
+  "io-maxbandwidth",
+  "io-maxiops",
+  "ip",
+  "ip6",
+  "ipc",
+  "isolation",
+  "kernel-memory",
+  "label",
+  "label-file",
+  "link",
+  "link-local-ip",
+  "log-driver",
+  "log-opt",
+  "mac-address",
+  "memory",
+  "memory-reservation",
+  "memory-swap",
+  "memory-swappiness",
+  "mount",
+  "name",
+  "network",
+  "network-alias",
+  "oom-score-adj",
+  "pid",
+  "pids-limit",
+  "platform",
+  "publish",
+  "pull",
+  "restart",
+  "runtime",
+  "security-opt",
+  "shm-size",
+  "stop-signal",
+  "stop-timeout",
+  "storage-opt",
+  "sysctl",
+  "tmpfs",
+  "ulimit",
+  "user",
+  "userns",
+  "uts",
+  "volume",
+  "volume-driver",
+  "volumes-from",
+  "workdir"
+]);
+var ALIASES = /* @__PURE__ */ new Map([
+  ["net", "network"],
+  ["net-alias", "network-alias"],
+  ["dns-opt", "dns-option"]
+]);
+var SHORT_FLAGS = new Map(
+  Object.entries({
+    a: "attach",
+    c: "cpu-shares",
+    d: "detach",
+    e: "env",
+    h: "hostname",
+    i: "interactive",
+    l: "label",
+    m: "memory",
+    p: "publish",
+    P: "publish-all",
+    q: "quiet",
+    t: "tty",
+    u: "user",
+    v: "volume",
+    w: "workdir"
+  })
+);
+function checkDockerOptions(args, mode, ctx) {
+  const { options, problems } = readOptions(args, ctx.label);
+  for (const option of options) {
+    for (const refusal of refusals(option, mode, ctx.realPath)) {
+      const fix = refusal.blockOnly ? ` is refused in block mode (grade ${ctx.grade}); use a dev grade if the build truly needs it.` : `. ${refusal.fix ?? "Remove it."}`;
+      problems.push(`${ctx.label} refuses '${option.written}': ${refusal.reason}${fix}`);
+    }
+  }
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+}
+function readOptions(args, label) {
+  const options = [];
+  const problems = [];
+  const missing = (written) => problems.push(`${label} ends with '${written}', which needs a value. Give it one, or remove it.`);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--" || arg === "-" || !arg.startsWith("-")) {
+      problems.push(
+        `${label} refuses '${arg}': only options are accepted here (the image and the command come from other inputs). Remove it, or give it to the option it belongs to.`
+      );
+      continue;
+    }
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const written = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+      const name = ALIASES.get(written) ?? written;
+      if (eq !== -1) {
+        if (written === "" || written.startsWith("-")) problems.push(`${label} refuses '${arg}': it is not an option. Remove it.`);
+        else options.push({ name, value: arg.slice(eq + 1), written: arg });
+      } else if (BOOLEAN_FLAGS.has(name)) {
+        options.push({ name, written: arg });
+      } else if (VALUE_FLAGS.has(name)) {
+        if (i + 1 === args.length) missing(arg);
+        else options.push({ name, value: args[++i], written: `${arg} ${args[i]}` });
+      } else {
+        problems.push(
+          `${label} refuses '${arg}': buildfence does not know this docker run option, so it cannot tell whether the next word is its value. Write it as ${arg}=VALUE (or ${arg}=true).`
+        );
+      }
+      continue;
+    }
+    for (let j = 1; j < arg.length; j++) {
+      const letter = arg[j];
+      const name = SHORT_FLAGS.get(letter);
+      if (name === void 0) {
+        problems.push(`${label} refuses '${arg}': '-${letter}' is not a docker run option. Remove it.`);
+        break;
+      }
+      const rest = arg.slice(j + 1);
+      if (rest.length > 1 && rest.startsWith("=")) {
+        options.push({ name, value: rest.slice(1), written: arg });
+        break;
+      }
+      if (BOOLEAN_FLAGS.has(name)) {
+        options.push({ name, written: arg.length === 2 ? arg : `-${letter} (in ${arg})` });
+      } else if (rest !== "") {
+        options.push({ name, value: rest, written: arg });
+        break;
+      } else if (i + 1 === args.length) {
+        missing(arg);
+      } else {
+        options.push({ name, value: args[++i], written: `${arg} ${args[i]}` });
+      }
+    }
+  }
+  return { options, problems };
+}
+var always = (reason, fix) => [{ reason, blockOnly: false, ...fix ? { fix } : {} }];
+var inBlock = (mode, reason) => mode === "block" ? [{ reason, blockOnly: true }] : [];
+var LIFECYCLE = "buildfence creates, runs and removes the build container itself";
+var HOST_NAMESPACE = {
+  pid: "the host's PID namespace would let the build see and signal the runner's processes",
+  ipc: "the host's IPC namespace would let the build reach the runner's shared memory",
+  uts: "the host's UTS namespace would let the build rename the runner",
+  userns: "'host' turns off user-namespace remapping"
+};
+function refusals(option, mode, realPath) {
+  const value = option.value ?? "";
+  switch (option.name) {
+    case "privileged":
+      return always("a privileged build could rewrite the fence and reach the host");
+    case "use-api-socket":
+      return always("the Docker API socket would let the build start containers outside the fence");
+    case "network":
+      return always("the build joins the holder's network namespace; another network would bypass the fence");
+    case "dns":
+    case "dns-option":
+    case "dns-search":
+      return always("DNS is buildfence's: the build's resolver is the fence's own");
+    case "entrypoint":
+      return always("buildfence runs the build's shell as the entrypoint");
+    case "rm":
+    case "name":
+    case "detach":
+    case "restart":
+      return always(LIFECYCLE);
+    case "help":
+      return always("docker would print its usage instead of running the build");
+    case "volumes-from":
+      return always("another container's mounts could hand the build the Docker socket");
+    case "cgroupns":
+      return value.toLowerCase() === "host" ? always("the host's cgroup namespace exposes the runner's cgroups") : [];
+    case "pid":
+    case "ipc":
+    case "uts":
+    case "userns":
+      return value.toLowerCase() === "host" ? always(HOST_NAMESPACE[option.name]) : inBlock(mode, `choosing the ${option.name} namespace`);
+    case "cap-add":
+      return value.split(",").flatMap((cap) => capabilityRefusals(cap, mode));
+    case "security-opt":
+      return securityOptRefusals(value, mode);
+    case "volume": {
+      const parts = value.split(":");
+      if (parts.length === 1) return mountTargetRefusals(parts[0]);
+      return [...mountSourceRefusals(parts[0], realPath), ...mountTargetRefusals(parts[1])];
+    }
+    case "tmpfs":
+      return mountTargetRefusals(value.split(":")[0]);
+    case "mount":
+      return mountFields(value).flatMap(([key, val]) => {
+        if (key === "source" || key === "src") return mountSourceRefusals(val, realPath);
+        if (key === "target" || key === "dst" || key === "destination") return mountTargetRefusals(val);
+        const [optKey = "", device = ""] = splitOnce(val, "=");
+        return key === "volume-opt" && optKey.trim().toLowerCase() === "device" ? volumeDeviceRefusals(device, realPath) : [];
+      });
+    case "sysctl": {
+      const key = splitOnce(value, "=")[0].trim().toLowerCase().replaceAll("/", ".");
+      return key.startsWith("net.") ? always("the build shares the holder's network namespace, whose settings are the fence's") : [];
+    }
+    case "label":
+      return /^buildfence/i.test(value.trim()) ? always("labels under 'buildfence' are how buildfence finds and removes what it created") : [];
+    case "device":
+      return inBlock(mode, "a host device");
+    case "device-cgroup-rule":
+      return inBlock(mode, "a device cgroup rule");
+    case "cgroup-parent":
+      return inBlock(mode, "choosing the parent cgroup");
+    default:
+      return [];
+  }
+}
+var REFUSED_CAPABILITIES = new Map(Object.entries({ ...BUILD_DROPPED_CAPABILITIES, ...BUILD_REFUSED_CAPABILITIES }));
+function capabilityRefusals(cap, mode) {
+  const name = cap.trim().toUpperCase().replace(/^CAP_/, "");
+  const reason = REFUSED_CAPABILITIES.get(name);
+  return reason !== void 0 ? always(reason) : inBlock(mode, `adding a capability (${name})`);
+}
+var TRUE = ["1", "t", "true"];
+var PROFILE_DEFAULTS = /* @__PURE__ */ new Map([
+  ["seccomp", "builtin"],
+  ["apparmor", "docker-default"],
+  ["label", void 0]
+]);
+var LOWERED_CONFINEMENT = /* @__PURE__ */ new Map([
+  ["systempaths", ["unconfined"]],
+  ["writable-cgroups", TRUE]
+]);
+function securityOptRefusals(opt, mode) {
+  const [rawKey = "", rawValue] = opt.includes("=") ? splitOnce(opt, "=") : splitOnce(opt, ":");
+  const key = rawKey.trim().toLowerCase();
+  const value = (rawValue ?? "").trim().toLowerCase();
+  if (key === "no-new-privileges") {
+    return rawValue === void 0 || TRUE.includes(value) ? [] : always("the build must keep no-new-privileges, so that setuid programs cannot raise its privileges");
+  }
+  if (PROFILE_DEFAULTS.has(key)) {
+    return value === PROFILE_DEFAULTS.get(key) ? [] : inBlock(mode, `replacing the build's ${key} profile (${key} ${(rawValue ?? "").trim()})`);
+  }
+  return LOWERED_CONFINEMENT.get(key)?.includes(value) ? inBlock(mode, `lowering confinement (${key} ${value})`) : [];
+}
+function mountSourceRefusals(source, realPath) {
+  const written = source.trim();
+  if (!isHostPath(written)) return [];
+  const exposure = engineExposure(written);
+  if (exposure) return always(exposure.reason, exposure.fix);
+  const real = realPath?.(written);
+  const through = real === void 0 || real === written ? void 0 : engineExposure(real);
+  return through ? always(`${written} leads to ${real}: ${through.reason}`, "Mount the directory you mean by its own path.") : [];
+}
+function volumeDeviceRefusals(device, realPath) {
+  const path8 = device.trim();
+  if (/^\/+dev(\/|$)/i.test(path8)) return always(`${path8} is a host device, and a disk holds the engine's images and containers`);
+  return mountSourceRefusals(path8, realPath);
+}
+function namedVolumes(args) {
+  const names = /* @__PURE__ */ new Set();
+  for (const option of readOptions(args, "").options) {
+    const value = option.value ?? "";
+    if (option.name === "volume" && value.includes(":")) names.add(value.split(":")[0]);
+    if (option.name === "mount") {
+      const fields = new Map(mountFields(value));
+      const source = fields.get("source") ?? fields.get("src");
+      if ((fields.get("type") ?? "volume").trim().toLowerCase() === "volume" && source) names.add(source.trim());
+    }
+  }
+  return [...names].filter((n) => n !== "" && !isHostPath(n));
+}
+function checkNamedVolumes(volumes, ctx) {
+  const problems = volumes.flatMap((v) => {
+    const device = v.driver === "local" ? v.options.device : void 0;
+    return device === void 0 ? [] : volumeDeviceRefusals(device, ctx.realPath).map(
+      (r) => `${ctx.label} mounts volume '${v.name}', which the local driver makes from ${device.trim()}: ${r.reason}. Remove it.`
+    );
+  });
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+}
+function isHostPath(source) {
+  return source.startsWith("/") || source.startsWith(".");
+}
+function mountTargetRefusals(target) {
+  const path8 = `/${target.trim().split("/").filter((s) => s !== "" && s !== ".").join("/")}`;
+  return path8 === SCRIPT_MOUNT || path8.startsWith(`${SCRIPT_MOUNT}/`) ? always(`${SCRIPT_MOUNT} holds the build's script and buildfence's seccomp filter program`) : [];
+}
+function mountFields(value) {
+  const fields = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '"' && quoted && value[i + 1] === '"') {
+      field += '"';
+      i++;
+    } else if (c === '"') {
+      quoted = !quoted;
+    } else if (!quoted && (c === "," || c === "\n")) {
+      fields.push(field);
+      field = "";
+    } else {
+      field += c;
+    }
+  }
+  fields.push(field);
+  return fields.map((f) => {
+    const [key = "", val = ""] = splitOnce(f, "=");
+    return [key.trim().toLowerCase(), val];
+  });
+}
+function splitOnce(text, separator) {
+  const at2 = text.indexOf(separator);
+  return at2 === -1 ? [text] : [text.slice(0, at2), text.slice(at2 + separator.length)];
+}
+
+// src/docker/host-path.ts
+function hostRealPath(source) {
+  if (!isHostPath(source)) return void 0;
+  const rest = [];
+  for (let dir = path3.resolve(source); ; dir = path3.dirname(dir)) {
+    try {
+      return path3.join(fs4.realpathSync.native(dir), ...rest);
+    } catch {
+      if (dir === path3.dirname(dir)) return void 0;
+      rest.unshift(path3.basename(dir));
+    }
+  }
+}
+
+// src/docker/holder-image.ts
+import * as fs5 from "node:fs";
+import * as path4 from "node:path";
 import { fileURLToPath } from "node:url";
 function projectRoot() {
-  let dir = path3.dirname(fileURLToPath(import.meta.url));
-  while (!fs4.existsSync(path3.join(dir, "holder", "Dockerfile"))) {
-    const parent = path3.dirname(dir);
+  let dir = path4.dirname(fileURLToPath(import.meta.url));
+  while (!fs5.existsSync(path4.join(dir, "holder", "Dockerfile"))) {
+    const parent = path4.dirname(dir);
     if (parent === dir) throw new Error("Cannot find buildfence's holder/Dockerfile next to the running code.");
     dir = parent;
   }
@@ -35392,10 +35911,10 @@ async function ensureHolderImage(spec, log) {
   }
   const root = projectRoot();
   log.info(`Holder image ${image} is missing; building it from holder/Dockerfile.`);
-  const built = await docker(["build", "--tag", image, path3.join(root, "holder")], { timeoutMs: 0 });
+  const built = await docker(["build", "--tag", image, path4.join(root, "holder")], { timeoutMs: 0 });
   if (built.exitCode === 0) return present(image);
   throw new Error(
-    `Cannot build the holder image ${image} from holder/Dockerfile: ${lastLine(built.stderr) || "docker build failed"}. On a machine without a registry, assemble it from the host's packages with 'sudo ${path3.join(root, "scripts", "build-holder-image")}', or set ${label("holder-image")} to an image with iptables, ip6tables and ipset.`
+    `Cannot build the holder image ${image} from holder/Dockerfile: ${lastLine(built.stderr) || "docker build failed"}. On a machine without a registry, assemble it from the host's packages with 'sudo ${path4.join(root, "scripts", "build-holder-image")}', or set ${label("holder-image")} to an image with iptables, ip6tables and ipset.`
   );
 }
 async function present(image) {
@@ -35512,12 +36031,12 @@ var DeniedReader = class _DeniedReader {
   constructor(output) {
     this.output = output;
     let lost = () => void 0;
-    this.lost = new Promise((resolve3) => lost = resolve3);
+    this.lost = new Promise((resolve4) => lost = resolve4);
     this.ended = new Promise(
-      (resolve3) => output.stdout.once("end", () => {
+      (resolve4) => output.stdout.once("end", () => {
         this.closed = true;
         if (!this.stopping) lost();
-        resolve3();
+        resolve4();
       })
     );
     output.stdout.setEncoding("utf8");
@@ -35562,9 +36081,9 @@ var DeniedReader = class _DeniedReader {
       `Cannot start the denied-attempt reader in the holder: ${why}. The build was not started. The holder image needs tcpdump (buildfence's own image has it).`
     );
     const stderr = this.output.stderr;
-    await new Promise((resolve3, reject) => {
+    await new Promise((resolve4, reject) => {
       const check = () => {
-        if (/listening on/.test(this.stderr)) done(resolve3);
+        if (/listening on/.test(this.stderr)) done(resolve4);
         else if (this.stderrEnded) done(() => reject(fail(this.stderr.trim().split("\n").pop() || "tcpdump exited")));
       };
       const timer = setTimeout(() => done(() => reject(fail("tcpdump did not start listening in time"))), READY_TIMEOUT_MS);
@@ -35587,18 +36106,18 @@ var DeniedReader = class _DeniedReader {
   async stop(mark) {
     this.stopping = true;
     if (!this.closed) {
-      await new Promise((resolve3) => {
-        const timer = setTimeout(resolve3, DRAIN_MS);
+      await new Promise((resolve4) => {
+        const timer = setTimeout(resolve4, DRAIN_MS);
         void this.ended.then(() => {
           clearTimeout(timer);
-          resolve3();
+          resolve4();
         });
         if (!mark) return;
         this.markPort = mark.port;
         this.marked = () => {
           this.markSeen = true;
           clearTimeout(timer);
-          resolve3();
+          resolve4();
         };
         mark.send().catch(() => void 0);
       });
@@ -35618,7 +36137,7 @@ function pickMarkPort() {
 function drainMark(holder, port) {
   return {
     port,
-    send: () => new Promise((resolve3, reject) => {
+    send: () => new Promise((resolve4, reject) => {
       const socket = dgram3.createSocket("udp4");
       socket.once("error", (err) => {
         socket.close();
@@ -35627,7 +36146,7 @@ function drainMark(holder, port) {
       socket.send("buildfence drain mark", port, holder, (err) => {
         socket.close();
         if (err) reject(err);
-        else resolve3();
+        else resolve4();
       });
     })
   };
@@ -35650,7 +36169,7 @@ var HolderOutput = class _HolderOutput {
     this.reader = { stdout: after, stderr: output.stderr, close: () => output.close() };
     let stderr = "";
     output.stderr.on("data", (d) => stderr = (stderr + d.toString()).slice(-4096));
-    this.loaded = new Promise((resolve3, reject) => {
+    this.loaded = new Promise((resolve4, reject) => {
       let text = "";
       let done = false;
       const marker = `${LOADED_MARK}
@@ -35661,7 +36180,7 @@ var HolderOutput = class _HolderOutput {
         const at2 = text.indexOf(marker);
         if (at2 < 0) return;
         done = true;
-        resolve3(text.slice(0, at2));
+        resolve4(text.slice(0, at2));
         const rest = text.slice(at2 + marker.length);
         if (rest) after.write(rest);
       });
@@ -35723,11 +36242,12 @@ function onCancel(log, doing, stop) {
 // src/docker/runtime.ts
 async function runDocker(spec, log, hooks = {}) {
   await ping();
+  await checkVolumes(spec);
   const id = { runId: newRunId(), pid: process.pid, host: os3.hostname() };
   const handle = { runId: id.runId, runtime: "docker" };
   const names = resourceNames(id.runId);
   hooks.onStart?.(handle);
-  const tmp = await fs5.mkdtemp(path4.join(process.env.RUNNER_TEMP || os3.tmpdir(), `buildfence-${id.runId}-`));
+  const tmp = await fs6.mkdtemp(path5.join(process.env.RUNNER_TEMP || os3.tmpdir(), `buildfence-${id.runId}-`));
   const started = (/* @__PURE__ */ new Date()).toISOString();
   const dns = {};
   let teardown;
@@ -35834,6 +36354,13 @@ async function runDocker(spec, log, hooks = {}) {
     cancel.done();
   }
 }
+async function checkVolumes(spec) {
+  const found2 = await Promise.all(namedVolumes(spec.dockerOptions).map(async (name) => ({ name, volume: await inspectVolume(name) })));
+  checkNamedVolumes(
+    found2.flatMap(({ name, volume }) => volume ? [{ name, driver: volume.Driver, options: volume.Options ?? {} }] : []),
+    { label: inputLabel(spec.via, "docker-options"), realPath: hostRealPath }
+  );
+}
 function hostAddresses() {
   return Object.values(os3.networkInterfaces()).flat().filter((i) => i !== void 0 && !i.internal && !i.address.startsWith("fe80:")).map((i) => i.address.replace(/%.*$/, ""));
 }
@@ -35845,13 +36372,13 @@ async function sweep(id, log) {
   await removeLeftovers(leftovers);
 }
 async function prepareDirs(tmp, spec) {
-  const rules = path4.join(tmp, "rules");
-  const script = path4.join(tmp, "script");
-  await fs5.mkdir(rules, { mode: 493 });
-  await fs5.mkdir(script, { mode: 493 });
-  await fs5.writeFile(path4.join(script, SCRIPT_NAME), scriptText(spec.run), { mode: 420 });
-  const envFile = path4.join(tmp, "env");
-  await fs5.writeFile(envFile, spec.env.map(([k, v]) => `${k}=${v}
+  const rules = path5.join(tmp, "rules");
+  const script = path5.join(tmp, "script");
+  await fs6.mkdir(rules, { mode: 493 });
+  await fs6.mkdir(script, { mode: 493 });
+  await fs6.writeFile(path5.join(script, SCRIPT_NAME), scriptText(spec.run), { mode: 420 });
+  const envFile = path5.join(tmp, "env");
+  await fs6.writeFile(envFile, spec.env.map(([k, v]) => `${k}=${v}
 `).join(""), { mode: 384 });
   return { rules, script, envFile };
 }
@@ -35859,7 +36386,7 @@ async function writeRuleFiles(dir, rules) {
   const texts = ruleFileTexts(rules);
   await Promise.all(
     Object.keys(RULE_FILES).map(
-      (k) => fs5.writeFile(path4.join(dir, RULE_FILES[k]), texts[k], { mode: 420 })
+      (k) => fs6.writeFile(path5.join(dir, RULE_FILES[k]), texts[k], { mode: 420 })
     )
   );
 }
@@ -35873,8 +36400,8 @@ async function createBuild(spec, id, tmp) {
     buildCreateArgs({
       id,
       spec,
-      scriptDir: path4.join(tmp, "script"),
-      envFile: path4.join(tmp, "env"),
+      scriptDir: path5.join(tmp, "script"),
+      envFile: path5.join(tmp, "env"),
       passedEnv: runnerEnvNames(process.env)
     }),
     // No deadline: the image may be pulled.
@@ -35894,9 +36421,9 @@ async function runBuild(names, log, holderLost) {
   const output = await attach(names.build, info.Config.Tty === true);
   await log.untrusted(async (write) => {
     const ends = ["stdout", "stderr"].map(
-      (name) => new Promise((resolve3) => {
+      (name) => new Promise((resolve4) => {
         output[name].on("data", (d) => write(d, name));
-        output[name].on("end", resolve3);
+        output[name].on("end", resolve4);
       })
     );
     try {
@@ -35925,18 +36452,18 @@ async function settled(steps) {
 async function tearDown(handle, tmp, log) {
   const problems = await removeRun(handle.runId);
   for (const p of problems) log.warning(`Teardown of run ${handle.runId}: ${p}`);
-  await fs5.rm(tmp, { recursive: true, force: true });
+  await fs6.rm(tmp, { recursive: true, force: true });
 }
 
 // src/kubernetes/runtime.ts
-import * as fs6 from "node:fs/promises";
+import * as fs7 from "node:fs/promises";
 import * as os4 from "node:os";
 
 // src/kubernetes/pod.ts
 var import_ipaddr5 = __toESM(require_ipaddr(), 1);
 
 // src/kubernetes/pod-scripts.ts
-var import_shell_quote2 = __toESM(require_shell_quote(), 1);
+var import_shell_quote3 = __toESM(require_shell_quote(), 1);
 var READY_WAIT_TENTHS = 600;
 function holderInitScript(env) {
   const files = Object.keys(RULE_FILES).map(
@@ -35957,7 +36484,7 @@ ${LOAD_SCRIPT}
   ].join("\n");
 }
 function fenceScript() {
-  const reader = (0, import_shell_quote2.quote)(readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit]));
+  const reader = (0, import_shell_quote3.quote)(readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit]));
   return [
     // A restarted sidecar (native sidecars restart) starts without its old failure.
     `rm -f ${failedFile("fence")}`,
@@ -36351,7 +36878,7 @@ function sleep(ms) {
 // src/kubernetes/runtime.ts
 var SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 async function clusterNamespace() {
-  return (await fs6.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
+  return (await fs7.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
 }
 async function loadApi() {
   try {
@@ -36589,13 +37116,13 @@ function visible(text) {
   return text.replace(/[\p{Cc}\p{Cf}]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
 }
 function parseOne(text) {
-  if (!text.toLowerCase().startsWith(PRESET_PREFIX)) return [parse(text)];
+  if (!text.toLowerCase().startsWith(PRESET_PREFIX)) return [parse2(text)];
   const name = text.slice(PRESET_PREFIX.length).toLowerCase();
   const preset = Object.hasOwn(PRESETS, name) ? PRESETS[name] : void 0;
   if (!preset) refuse(`unknown preset '${visible(name)}'; known presets: ${presetNames().join(", ")}`);
-  return preset.entries.map((p) => ({ ...parse(p.entry), text: `${PRESET_PREFIX}${name}` }));
+  return preset.entries.map((p) => ({ ...parse2(p.entry), text: `${PRESET_PREFIX}${name}` }));
 }
-function parse(text) {
+function parse2(text) {
   if (text === "") refuse("the entry is empty");
   if (/\s/u.test(text)) refuse("whitespace inside an entry; separate entries with commas or newlines");
   const foreign = /[^\x21-\x7e]/u.exec(text);
@@ -36891,8 +37418,8 @@ function schemaProblems(value, locate) {
   const seen = /* @__PURE__ */ new Set();
   for (const error of validator.errors ?? []) {
     if (error.propertyName !== void 0) continue;
-    const path7 = pathOf(error.instancePath, value);
-    const problem2 = describe2(error, path7, locate);
+    const path8 = pathOf(error.instancePath, value);
+    const problem2 = describe2(error, path8, locate);
     const id = `${problem2.key}
 ${problem2.message}`;
     if (seen.has(id)) continue;
@@ -36901,71 +37428,71 @@ ${problem2.message}`;
   }
   return problems;
 }
-function describe2(error, path7, locate) {
+function describe2(error, path8, locate) {
   const params = error.params;
   switch (error.keyword) {
     case "additionalProperties": {
       const name = String(params.additionalProperty);
       const known = Object.keys(error.parentSchema.properties ?? {});
       return {
-        position: locate([...path7, name], true),
-        key: keyPath([...path7, name]),
+        position: locate([...path8, name], true),
+        key: keyPath([...path8, name]),
         message: `unknown key '${name}'; expected one of: ${known.join(", ")}`
       };
     }
     case "propertyNames": {
       const name = String(params.propertyName);
       return {
-        position: locate([...path7, name], true),
-        key: keyPath([...path7, name]),
+        position: locate([...path8, name], true),
+        key: keyPath([...path8, name]),
         message: `'${name}' is not a grade name; expected letters, digits, '-' and '_', starting with a letter or digit`
       };
     }
     case "required":
       return {
-        position: locate(path7),
-        key: keyPath(path7),
-        message: `missing key '${String(params.missingProperty)}'${path7.length === 0 ? "; expected 'grades:' with one or more grades" : ""}`
+        position: locate(path8),
+        key: keyPath(path8),
+        message: `missing key '${String(params.missingProperty)}'${path8.length === 0 ? "; expected 'grades:' with one or more grades" : ""}`
       };
     case "type":
       return {
-        position: locate(path7),
-        key: keyPath(path7),
+        position: locate(path8),
+        key: keyPath(path8),
         message: `expected ${typeName(String(params.type))}, found ${found(error.data)}`
       };
     case "enum":
       return {
-        position: locate(path7),
-        key: keyPath(path7),
+        position: locate(path8),
+        key: keyPath(path8),
         message: `expected one of ${params.allowedValues.map((v) => `'${String(v)}'`).join(", ")}, found ${found(error.data)}`
       };
     case "pattern":
       return {
-        position: locate(path7),
-        key: keyPath(path7),
+        position: locate(path8),
+        key: keyPath(path8),
         message: `expected a grade name (letters, digits, '-' and '_'), found ${found(error.data)}`
       };
     case "minLength":
-      return { position: locate(path7), key: keyPath(path7), message: "expected an entry, found an empty string" };
+      return { position: locate(path8), key: keyPath(path8), message: "expected an entry, found an empty string" };
     default:
-      return { position: locate(path7), key: keyPath(path7), message: error.message ?? error.keyword };
+      return { position: locate(path8), key: keyPath(path8), message: error.message ?? error.keyword };
   }
 }
 function pathOf(pointer, root) {
   if (pointer === "") return [];
-  const path7 = [];
+  const path8 = [];
   let node = root;
   for (const raw of pointer.slice(1).split("/")) {
     const segment = raw.replace(/~1/g, "/").replace(/~0/g, "~");
     const index = Array.isArray(node) ? Number(segment) : void 0;
-    path7.push(index ?? segment);
+    path8.push(index ?? segment);
     node = node?.[index ?? segment];
   }
-  return path7;
+  return path8;
 }
-function keyPath(path7) {
-  if (path7.length === 0) return "(top level)";
-  return path7.map((s, i) => typeof s === "number" ? `[${s}]` : /^[A-Za-z0-9_-]+$/.test(s) ? `${i === 0 ? "" : "."}${s}` : `[${JSON.stringify(s)}]`).join("");
+function keyPath(path8) {
+  if (path8.length === 0) return "(top level)";
+  return path8.map((s, i) => typeof s === "number" ? `[${s}]` : /^[A-Za-z0-9_-]+$/.test(s) ? `${i === 0 ? "" : "."}${s}` : `[${JSON.stringify(s)}]`).join("");
 }
 function typeName(type2) {
   const names = {
@@ -40091,8 +40618,8 @@ function loadYaml(source) {
   const root = roots[0];
   return {
     value,
-    locate(path7, key = false) {
-      return at(lines, root ? find(unwrap(root), path7, key).start : 0);
+    locate(path8, key = false) {
+      return at(lines, root ? find(unwrap(root), path8, key).start : 0);
     }
   };
 }
@@ -40106,9 +40633,9 @@ function at(lines, offset) {
   }
   return { line: lo + 1, column: offset - lines[lo] + 1 };
 }
-function find(node, path7, key) {
-  if (path7.length === 0) return node;
-  const [segment, ...rest] = path7;
+function find(node, path8, key) {
+  if (path8.length === 0) return node;
+  const [segment, ...rest] = path8;
   const result = node.result;
   if (Array.isArray(result) && typeof segment === "number") {
     const child = elements(node)[segment];
@@ -40217,8 +40744,8 @@ function parsePolicy(text, file) {
         return parseItem(item);
       } catch (err) {
         if (!(err instanceof AllowlistError)) throw err;
-        const path7 = ["grades", name, field, i];
-        report(doc.locate(path7), keyPath(path7), err.message);
+        const path8 = ["grades", name, field, i];
+        report(doc.locate(path8), keyPath(path8), err.message);
         return [];
       }
     });
@@ -40233,8 +40760,8 @@ function parsePolicy(text, file) {
   }
   const { grades, problems: chainProblems } = resolveGrades(specs);
   for (const p of chainProblems) {
-    const path7 = ["grades", p.grade, "extends"];
-    report(doc.locate(path7), keyPath(path7), p.message);
+    const path8 = ["grades", p.grade, "extends"];
+    report(doc.locate(path8), keyPath(path8), p.message);
   }
   if (problems.length > 0) throw fail();
   return { file, grades };
@@ -40248,14 +40775,14 @@ function gradeOf(policy, name, source) {
 }
 
 // src/policy/load.ts
-import * as fs7 from "node:fs";
-import * as path5 from "node:path";
+import * as fs8 from "node:fs";
+import * as path6 from "node:path";
 function loadPolicy(named, dir, source) {
   const shown = named || POLICY_FILE;
-  const file = path5.resolve(dir, shown);
+  const file = path6.resolve(dir, shown);
   let text;
   try {
-    text = fs7.readFileSync(file, "utf8");
+    text = fs8.readFileSync(file, "utf8");
   } catch (err) {
     const code2 = err.code;
     if (code2 === "ENOENT" && named === "") return builtinPolicy();
@@ -40273,418 +40800,7 @@ function loadPolicy(named, dir, source) {
 }
 
 // src/inputs.ts
-import * as fs8 from "node:fs";
-import * as path6 from "node:path";
-
-// src/run/shell-words.ts
-var import_shell_quote3 = __toESM(require_shell_quote(), 1);
-var isVariable = (word) => "variable" in word;
-function splitWords(value, label) {
-  const problems = scanQuotes(value, label);
-  const words = [];
-  for (const word of (0, import_shell_quote3.parse)(value, (name) => ({ variable: name }))) {
-    if (typeof word === "string") words.push(word);
-    else if (isVariable(word)) {
-      const name = word.variable;
-      const shown = name === "" ? "$" : /^\w+$/.test(name) ? `$${name}` : `\${${name}}`;
-      problems.push(
-        `${label} refuses '${shown}': variables and command substitutions are not expanded (no shell reads this input). Write the value itself, or put a literal '$' in single quotes.`
-      );
-    } else if ("comment" in word) {
-      problems.push(`${label} refuses '#${word.comment}': comments are not allowed here. Remove it.`);
-    } else if (word.op === "glob") {
-      problems.push(`${label} refuses '${word.pattern}': glob patterns are not expanded. Quote it if you mean it literally.`);
-    } else {
-      problems.push(`${label} refuses '${word.op}': shell operators have no meaning here (no shell reads this input).`);
-    }
-  }
-  if (problems.length > 0) throw new Error(problems.join("\n"));
-  return words;
-}
-function scanQuotes(value, label) {
-  const problems = [];
-  let quote3;
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i];
-    if (quote3 === "'") {
-      if (c === "'") quote3 = void 0;
-    } else if (c === "\\") {
-      i++;
-    } else if (c === "`") {
-      problems.push(`${label} refuses '\`': command substitution is not run (no shell reads this input). Write the value itself.`);
-      return problems;
-    } else if (quote3 === '"') {
-      if (c === '"') quote3 = void 0;
-    } else if (c === "'" || c === '"') {
-      quote3 = c;
-    } else if (c === "#" && (i === 0 || /\s/.test(value[i - 1]))) {
-      break;
-    }
-  }
-  if (quote3 !== void 0) problems.push(`${label} has an unterminated ${quote3} quote. Close it.`);
-  return problems;
-}
-
-// src/docker/options-guard.ts
-function parseDockerOptions(value, label) {
-  return splitWords(value, label);
-}
-var BOOLEAN_FLAGS = /* @__PURE__ */ new Set([
-  "detach",
-  "disable-content-trust",
-  "help",
-  "init",
-  "interactive",
-  "no-healthcheck",
-  "oom-kill-disable",
-  "privileged",
-  "publish-all",
-  "quiet",
-  "read-only",
-  "rm",
-  "sig-proxy",
-  "tty",
-  "use-api-socket"
-]);
-var VALUE_FLAGS = /* @__PURE__ */ new Set([
-  "add-host",
-  "annotation",
-  "attach",
-  "blkio-weight",
-  "blkio-weight-device",
-  "cap-add",
-  "cap-drop",
-  "cgroup-parent",
-  "cgroupns",
-  "cidfile",
-  "cpu-count",
-  "cpu-percent",
-  "cpu-period",
-  "cpu-quota",
-  "cpu-rt-period",
-  "cpu-rt-runtime",
-  "cpu-shares",
-  "cpus",
-  "cpuset-cpus",
-  "cpuset-mems",
-  "detach-keys",
-  "device",
-  "device-cgroup-rule",
-  "device-read-bps",
-  "device-read-iops",
-  "device-write-bps",
-  "device-write-iops",
-  "dns",
-  "dns-option",
-  "dns-search",
-  "domainname",
-  "entrypoint",
-  "env",
-  "env-file",
-  "expose",
-  "gpus",
-  "group-add",
-  "health-cmd",
-  "health-interval",
-  "health-retries",
-  "health-start-interval",
-  "health-start-period",
-  "health-timeout",
-  "hostname",
-  "io-maxbandwidth",
-  "io-maxiops",
-  "ip",
-  "ip6",
-  "ipc",
-  "isolation",
-  "kernel-memory",
-  "label",
-  "label-file",
-  "link",
-  "link-local-ip",
-  "log-driver",
-  "log-opt",
-  "mac-address",
-  "memory",
-  "memory-reservation",
-  "memory-swap",
-  "memory-swappiness",
-  "mount",
-  "name",
-  "network",
-  "network-alias",
-  "oom-score-adj",
-  "pid",
-  "pids-limit",
-  "platform",
-  "publish",
-  "pull",
-  "restart",
-  "runtime",
-  "security-opt",
-  "shm-size",
-  "stop-signal",
-  "stop-timeout",
-  "storage-opt",
-  "sysctl",
-  "tmpfs",
-  "ulimit",
-  "user",
-  "userns",
-  "uts",
-  "volume",
-  "volume-driver",
-  "volumes-from",
-  "workdir"
-]);
-var ALIASES = /* @__PURE__ */ new Map([
-  ["net", "network"],
-  ["net-alias", "network-alias"],
-  ["dns-opt", "dns-option"]
-]);
-var SHORT_FLAGS = new Map(
-  Object.entries({
-    a: "attach",
-    c: "cpu-shares",
-    d: "detach",
-    e: "env",
-    h: "hostname",
-    i: "interactive",
-    l: "label",
-    m: "memory",
-    p: "publish",
-    P: "publish-all",
-    q: "quiet",
-    t: "tty",
-    u: "user",
-    v: "volume",
-    w: "workdir"
-  })
-);
-function checkDockerOptions(args, mode, ctx) {
-  const { options, problems } = readOptions(args, ctx.label);
-  for (const option of options) {
-    for (const refusal of refusals(option, mode, ctx.realPath)) {
-      const fix = refusal.blockOnly ? ` is refused in block mode (grade ${ctx.grade}); use a dev grade if the build truly needs it.` : `. ${refusal.fix ?? "Remove it."}`;
-      problems.push(`${ctx.label} refuses '${option.written}': ${refusal.reason}${fix}`);
-    }
-  }
-  if (problems.length > 0) throw new Error(problems.join("\n"));
-}
-function readOptions(args, label) {
-  const options = [];
-  const problems = [];
-  const missing = (written) => problems.push(`${label} ends with '${written}', which needs a value. Give it one, or remove it.`);
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--" || arg === "-" || !arg.startsWith("-")) {
-      problems.push(
-        `${label} refuses '${arg}': only options are accepted here (the image and the command come from other inputs). Remove it, or give it to the option it belongs to.`
-      );
-      continue;
-    }
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const written = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-      const name = ALIASES.get(written) ?? written;
-      if (eq !== -1) {
-        if (written === "" || written.startsWith("-")) problems.push(`${label} refuses '${arg}': it is not an option. Remove it.`);
-        else options.push({ name, value: arg.slice(eq + 1), written: arg });
-      } else if (BOOLEAN_FLAGS.has(name)) {
-        options.push({ name, written: arg });
-      } else if (VALUE_FLAGS.has(name)) {
-        if (i + 1 === args.length) missing(arg);
-        else options.push({ name, value: args[++i], written: `${arg} ${args[i]}` });
-      } else {
-        problems.push(
-          `${label} refuses '${arg}': buildfence does not know this docker run option, so it cannot tell whether the next word is its value. Write it as ${arg}=VALUE (or ${arg}=true).`
-        );
-      }
-      continue;
-    }
-    for (let j = 1; j < arg.length; j++) {
-      const letter = arg[j];
-      const name = SHORT_FLAGS.get(letter);
-      if (name === void 0) {
-        problems.push(`${label} refuses '${arg}': '-${letter}' is not a docker run option. Remove it.`);
-        break;
-      }
-      const rest = arg.slice(j + 1);
-      if (rest.length > 1 && rest.startsWith("=")) {
-        options.push({ name, value: rest.slice(1), written: arg });
-        break;
-      }
-      if (BOOLEAN_FLAGS.has(name)) {
-        options.push({ name, written: arg.length === 2 ? arg : `-${letter} (in ${arg})` });
-      } else if (rest !== "") {
-        options.push({ name, value: rest, written: arg });
-        break;
-      } else if (i + 1 === args.length) {
-        missing(arg);
-      } else {
-        options.push({ name, value: args[++i], written: `${arg} ${args[i]}` });
-      }
-    }
-  }
-  return { options, problems };
-}
-var always = (reason, fix) => [{ reason, blockOnly: false, ...fix ? { fix } : {} }];
-var inBlock = (mode, reason) => mode === "block" ? [{ reason, blockOnly: true }] : [];
-var LIFECYCLE = "buildfence creates, runs and removes the build container itself";
-var HOST_NAMESPACE = {
-  pid: "the host's PID namespace would let the build see and signal the runner's processes",
-  ipc: "the host's IPC namespace would let the build reach the runner's shared memory",
-  uts: "the host's UTS namespace would let the build rename the runner",
-  userns: "'host' turns off user-namespace remapping"
-};
-function refusals(option, mode, realPath) {
-  const value = option.value ?? "";
-  switch (option.name) {
-    case "privileged":
-      return always("a privileged build could rewrite the fence and reach the host");
-    case "use-api-socket":
-      return always("the Docker API socket would let the build start containers outside the fence");
-    case "network":
-      return always("the build joins the holder's network namespace; another network would bypass the fence");
-    case "dns":
-    case "dns-option":
-    case "dns-search":
-      return always("DNS is buildfence's: the build's resolver is the fence's own");
-    case "entrypoint":
-      return always("buildfence runs the build's shell as the entrypoint");
-    case "rm":
-    case "name":
-    case "detach":
-    case "restart":
-      return always(LIFECYCLE);
-    case "help":
-      return always("docker would print its usage instead of running the build");
-    case "volumes-from":
-      return always("another container's mounts could hand the build the Docker socket");
-    case "cgroupns":
-      return value.toLowerCase() === "host" ? always("the host's cgroup namespace exposes the runner's cgroups") : [];
-    case "pid":
-    case "ipc":
-    case "uts":
-    case "userns":
-      return value.toLowerCase() === "host" ? always(HOST_NAMESPACE[option.name]) : inBlock(mode, `choosing the ${option.name} namespace`);
-    case "cap-add":
-      return value.split(",").flatMap((cap) => capabilityRefusals(cap, mode));
-    case "security-opt":
-      return securityOptRefusals(value, mode);
-    case "volume": {
-      const colon = value.indexOf(":");
-      return colon === -1 ? [] : mountSourceRefusals(value.slice(0, colon), realPath);
-    }
-    case "mount":
-      return mountFields(value).flatMap(([key, val]) => {
-        if (key === "source" || key === "src") return mountSourceRefusals(val, realPath);
-        const [optKey = "", device = ""] = splitOnce(val, "=");
-        return key === "volume-opt" && optKey.trim().toLowerCase() === "device" ? mountSourceRefusals(device, realPath) : [];
-      });
-    case "sysctl": {
-      const key = splitOnce(value, "=")[0].trim().toLowerCase().replaceAll("/", ".");
-      return key.startsWith("net.") ? always("the build shares the holder's network namespace, whose settings are the fence's") : [];
-    }
-    case "label":
-      return /^buildfence/i.test(value.trim()) ? always("labels under 'buildfence' are how buildfence finds and removes what it created") : [];
-    case "device":
-      return inBlock(mode, "a host device");
-    case "device-cgroup-rule":
-      return inBlock(mode, "a device cgroup rule");
-    case "cgroup-parent":
-      return inBlock(mode, "choosing the parent cgroup");
-    default:
-      return [];
-  }
-}
-var REFUSED_CAPABILITIES = new Map(Object.entries({ ...BUILD_DROPPED_CAPABILITIES, ...BUILD_REFUSED_CAPABILITIES }));
-function capabilityRefusals(cap, mode) {
-  const name = cap.trim().toUpperCase().replace(/^CAP_/, "");
-  const reason = REFUSED_CAPABILITIES.get(name);
-  return reason !== void 0 ? always(reason) : inBlock(mode, `adding a capability (${name})`);
-}
-var TRUE = ["1", "t", "true"];
-var LOWERED_CONFINEMENT = /* @__PURE__ */ new Map([
-  ["seccomp", ["unconfined"]],
-  ["apparmor", ["unconfined"]],
-  ["label", ["disable"]],
-  ["systempaths", ["unconfined"]],
-  ["writable-cgroups", TRUE]
-]);
-function securityOptRefusals(opt, mode) {
-  const [rawKey = "", rawValue] = opt.includes("=") ? splitOnce(opt, "=") : splitOnce(opt, ":");
-  const key = rawKey.trim().toLowerCase();
-  const value = (rawValue ?? "").trim().toLowerCase();
-  if (key === "no-new-privileges") {
-    return rawValue === void 0 || TRUE.includes(value) ? [] : always("the build must keep no-new-privileges, so that setuid programs cannot raise its privileges");
-  }
-  return LOWERED_CONFINEMENT.get(key)?.includes(value) ? inBlock(mode, `lowering confinement (${key} ${value})`) : [];
-}
-function mountSourceRefusals(source, realPath) {
-  const written = source.trim();
-  const exposure = socketExposure(written);
-  if (exposure) return always(exposure.reason, exposure.fix);
-  const real = isHostPath(written) ? realPath?.(written) : void 0;
-  const through = real === void 0 || real === written ? void 0 : socketExposure(real);
-  return through ? always(`${written} leads to ${real}: ${through.reason}`, "Mount the directory you mean by its own path.") : [];
-}
-function isHostPath(source) {
-  return source.startsWith("/") || source.startsWith(".");
-}
-var SOCKET_NAMES = ["docker.sock", "containerd.sock", "podman.sock"];
-var SOCKET_DIRS = /* @__PURE__ */ new Set(["/", "/var", "/run", "/run/docker", "/run/containerd", "/run/podman", "/run/user"]);
-var SOCKET_REASON = "the Docker socket would let the build start containers outside the fence";
-function socketExposure(source) {
-  const lower = source.toLowerCase();
-  const absolute = lower.startsWith("/");
-  if (!isHostPath(lower)) return void 0;
-  const resolved = [];
-  for (const segment of lower.split("/")) {
-    if (segment === "" || segment === ".") continue;
-    if (segment !== "..") resolved.push(segment);
-    else if (!absolute) {
-      return { reason: "a relative path that climbs with '..' could reach the Docker socket", fix: "Write the absolute path instead." };
-    } else resolved.pop();
-  }
-  const path7 = `${absolute ? "/" : "./"}${resolved.join("/")}`.replace(/^\/var\/run(?=\/|$)/, "/run");
-  if (SOCKET_NAMES.some((name) => path7.endsWith(name))) return { reason: SOCKET_REASON };
-  if (SOCKET_DIRS.has(path7) || /^\/run\/user\/[^/]+$/.test(path7)) {
-    return { reason: `${source} holds the Docker socket, which would let the build start containers outside the fence` };
-  }
-  if (path7 === "/proc" || path7.startsWith("/proc/")) return { reason: `${source} leads to the host's files, the Docker socket among them` };
-  return void 0;
-}
-function mountFields(value) {
-  const fields = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i];
-    if (c === '"' && quoted && value[i + 1] === '"') {
-      field += '"';
-      i++;
-    } else if (c === '"') {
-      quoted = !quoted;
-    } else if (!quoted && (c === "," || c === "\n")) {
-      fields.push(field);
-      field = "";
-    } else {
-      field += c;
-    }
-  }
-  fields.push(field);
-  return fields.map((f) => {
-    const [key = "", val = ""] = splitOnce(f, "=");
-    return [key.trim().toLowerCase(), val];
-  });
-}
-function splitOnce(text, separator) {
-  const at2 = text.indexOf(separator);
-  return at2 === -1 ? [text] : [text.slice(0, at2), text.slice(at2 + separator.length)];
-}
-
-// src/inputs.ts
+import * as path7 from "node:path";
 var TTL_LIMIT = 2147483;
 function getInputs(read, via) {
   const label = (name) => inputLabel(via, name);
@@ -40722,7 +40838,7 @@ function getInputs(read, via) {
 }
 function toRunSpec(inputs, ctx) {
   const label = (name) => inputLabel(ctx.via, name);
-  const workspace = checkWorkspace(path6.resolve(ctx.workspace));
+  const workspace = checkWorkspace(path7.resolve(ctx.workspace));
   const policy = loadPolicy(inputs.policy, workspace, label("policy"));
   const grade = gradeOf(policy, inputs.grade, label("grade"));
   const mode = inputs.mode ?? grade.mode;
@@ -40739,7 +40855,7 @@ function toRunSpec(inputs, ctx) {
     image: inputs.image,
     shell: inputs.shell,
     workspace,
-    workingDirectory: path6.resolve(workspace, inputs.workingDirectory || "."),
+    workingDirectory: path7.resolve(workspace, inputs.workingDirectory || "."),
     env: inputs.env,
     holderImage: inputs.holderImage,
     network: inputs.network,
@@ -40804,20 +40920,17 @@ function readNetwork(value, label) {
   }
   return value;
 }
-var SOCKET_PARENTS = ["/", "/var", "/run", "/var/run"];
-function checkWorkspace(dir) {
-  if (SOCKET_PARENTS.includes(dir)) {
-    throw new Error(`The workspace '${dir}' would be mounted into the build and contains the Docker socket. Run from a project directory.`);
+function checkWorkspace(dir, realPath = hostRealPath) {
+  for (const where of /* @__PURE__ */ new Set([dir, realPath(dir) ?? dir])) {
+    const exposure = engineExposure(where);
+    if (exposure) {
+      const through = where === dir ? "" : ` (it leads to ${where})`;
+      throw new Error(
+        `The workspace '${dir}' would be mounted into the build${through}: ${exposure.reason}. Run from a project directory.`
+      );
+    }
   }
   return dir;
-}
-function hostRealPath(source) {
-  if (!isHostPath(source)) return void 0;
-  try {
-    return fs8.realpathSync.native(path6.resolve(source));
-  } catch {
-    return void 0;
-  }
 }
 
 // src/report/record.ts
@@ -41034,10 +41147,10 @@ export {
   newRunId,
   isRunId,
   runLabels,
+  require_shell_quote,
   POLICY_FILE,
   require_ipaddr,
   upstreamsFor,
-  require_shell_quote,
   podName,
   renderPod,
   podVerify,

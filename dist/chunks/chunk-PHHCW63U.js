@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-JNQJKAXH.js";
+} from "./chunk-R3T4TB4R.js";
 import {
   __commonJS,
   __require,
