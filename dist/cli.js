@@ -23,7 +23,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-R3T4TB4R.js";
+} from "./chunks/chunk-FWW7L7UL.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

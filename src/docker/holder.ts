@@ -4,13 +4,13 @@
 // the read-back and every logged packet arrive here.
 import { PassThrough, type Readable } from 'node:stream';
 import { LOADED_MARK, holderScript } from '../firewall/holder-script.js';
-import { readerCommand } from '../report/nflog.js';
+import { readerCommand, RECORDED_GROUPS } from '../report/nflog.js';
 import { lastLine } from './cli.js';
 import { NFLOG_GROUP } from '../firewall/ruleset.js';
 import { attach, waitExit } from './engine.js';
 
 /** The denied-attempt reader: the refused, the audited and the end-of-run mark's groups. */
-export const READER_COMMAND = readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.mark]);
+export const READER_COMMAND = readerCommand([...RECORDED_GROUPS, NFLOG_GROUP.mark].sort((a, b) => a - b));
 
 /** The holder container's entrypoint and command. */
 export function holderCommand(): { entrypoint: string[]; cmd: string[] } {

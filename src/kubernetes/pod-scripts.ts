@@ -4,8 +4,7 @@ import type { V1EnvVar } from '@kubernetes/client-node';
 import { quote } from 'shell-quote';
 import { LOAD_SCRIPT } from '../firewall/holder-script.js';
 import { RULE_FILES } from '../firewall/rule-files.js';
-import { NFLOG_GROUP } from '../firewall/ruleset.js';
-import { readerCommand } from '../report/nflog.js';
+import { readerCommand, RECORDED_GROUPS } from '../report/nflog.js';
 import { RULES_MOUNT, SCRIPT_NAME } from '../run/build.js';
 import { joinedInShell } from './env-pieces.js';
 import { failedFile, NOT_READY_EXIT, POD_PATHS, RESOLVER_UID } from './pod-layout.js';
@@ -46,7 +45,7 @@ export function holderInitScript(env: HolderEnv): string {
  * resolver feeds through the FIFOs.
  */
 export function fenceScript(): string {
-  const reader = quote(readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit]));
+  const reader = quote(readerCommand(RECORDED_GROUPS));
   return [
     // A restarted sidecar (native sidecars restart) starts without its old failure.
     `rm -f ${failedFile('fence')}`,

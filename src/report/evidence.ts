@@ -10,6 +10,8 @@ export interface DeniedDestination {
   names: string[];
   /** True when the fence refused it; false when audit mode let it through. */
   enforced: boolean;
+  /** A connection or datagram to the build from outside: `address` is where it came from, `port` the build's. */
+  inbound?: true;
   count: number;
   first: string;
   last: string;
@@ -18,7 +20,7 @@ export interface DeniedDestination {
 export function aggregateDenied(packets: LoggedPacket[], namesOf: ReadonlyMap<string, ReadonlySet<string>>): DeniedDestination[] {
   const byKey = new Map<string, DeniedDestination>();
   for (const p of packets) {
-    const key = `${p.enforced} ${p.protocol} ${p.address} ${p.port ?? ''}`;
+    const key = `${p.enforced} ${p.inbound ?? false} ${p.protocol} ${p.address} ${p.port ?? ''}`;
     const at = new Date(p.time * 1000).toISOString();
     const d = byKey.get(key);
     if (d) {
@@ -33,6 +35,7 @@ export function aggregateDenied(packets: LoggedPacket[], namesOf: ReadonlyMap<st
       ...(p.port !== undefined ? { port: p.port } : {}),
       names: [...(namesOf.get(p.address) ?? [])].sort(),
       enforced: p.enforced,
+      ...(p.inbound ? { inbound: true as const } : {}),
       count: 1,
       first: at,
       last: at,
@@ -43,16 +46,24 @@ export function aggregateDenied(packets: LoggedPacket[], namesOf: ReadonlyMap<st
 
 /**
  * Entries that would let through what audit mode recorded: the name where the build used one,
- * the address only where it did not. ICMP and other protocols have no entry form and are left out.
+ * the address only where it did not. ICMP and other protocols have no entry form and are left out,
+ * and so are inbound attempts: the allowlist opens the build's way out, never a way in.
  */
 export function suggestAllowlist(denied: DeniedDestination[]): string[] {
   const entries = new Set<string>();
   for (const d of denied) {
-    if (d.enforced || d.port === undefined || (d.protocol !== 'tcp' && d.protocol !== 'udp')) continue;
+    if (d.enforced || d.inbound || d.port === undefined || (d.protocol !== 'tcp' && d.protocol !== 'udp')) continue;
     const hosts = d.names.length > 0 ? d.names : [d.address.includes(':') ? `[${d.address}]` : d.address];
     for (const host of hosts) entries.add(d.protocol === 'tcp' ? `${host}:${d.port}` : `udp://${host}:${d.port}`);
   }
   return [...entries].sort();
+}
+
+/** `tcp 192.0.2.1:443`, `tcp [2001:db8::1]:443`; inbound: `inbound tcp from 192.0.2.9 to port 8080`. */
+export function describeAttempt(d: Pick<DeniedDestination, 'protocol' | 'address' | 'port' | 'inbound'>): string {
+  if (d.inbound) return `inbound ${d.protocol} from ${d.address}${d.port !== undefined ? ` to port ${d.port}` : ''}`;
+  const host = d.address.includes(':') && d.port !== undefined ? `[${d.address}]` : d.address;
+  return `${d.protocol} ${host}${d.port !== undefined ? `:${d.port}` : ''}`;
 }
 
 export function deniedTotal(denied: DeniedDestination[]): number {

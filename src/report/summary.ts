@@ -2,7 +2,7 @@
 // Names and addresses come from the build (it chooses what to query), so every one is escaped:
 // the build must not be able to forge a line of the summary.
 import type { EvidenceRecord } from './record.js';
-import type { DeniedDestination } from './evidence.js';
+import { describeAttempt as destination, type DeniedDestination } from './evidence.js';
 
 const ANNOTATION_CAP = 10;
 /**
@@ -24,14 +24,15 @@ export function escapeHtml(text: string): string {
 
 const code = (text: string) => `<code>${escapeHtml(text)}</code>`;
 
-function destination(d: DeniedDestination): string {
-  const host = d.address.includes(':') && d.port !== undefined ? `[${d.address}]` : d.address;
-  return `${d.protocol} ${host}${d.port !== undefined ? `:${d.port}` : ''}`;
-}
-
 function table(head: string[], rows: string[][]): string {
   const tr = (cells: string[], tag: 'th' | 'td') => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
   return `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>\n`;
+}
+
+/** Inbound rows name where the attempt came from and the build's port it tried. */
+function verdictCell(d: DeniedDestination): string {
+  const verdict = d.enforced ? 'refused' : 'recorded (audit)';
+  return d.inbound ? `inbound from this address to the build's port: ${verdict}` : verdict;
 }
 
 export function renderSummary(r: EvidenceRecord): string {
@@ -71,7 +72,7 @@ export function renderSummary(r: EvidenceRecord): string {
             d.port === undefined ? '' : String(d.port),
             d.protocol,
             String(d.count),
-            d.enforced ? 'refused' : 'recorded (audit)',
+            verdictCell(d),
           ]),
       ),
     );
@@ -105,7 +106,11 @@ export function renderSummary(r: EvidenceRecord): string {
 export function annotations(r: EvidenceRecord): string[] {
   const lines = r.denied.slice(0, ANNOTATION_CAP).map((d) => {
     const names = d.names.length > 0 ? ` (${d.names.join(', ')})` : '';
-    const what = d.enforced ? 'denied' : 'recorded a connection block mode would deny to';
+    const what = d.enforced
+      ? 'denied'
+      : d.inbound
+        ? 'recorded what block mode would deny:'
+        : 'recorded a connection block mode would deny to';
     return `buildfence ${what} ${destination(d)}${names}, ${d.count} time(s).`;
   });
   if (r.denied.length > ANNOTATION_CAP)

@@ -93,13 +93,14 @@ interface Played {
 /**
  * Renders a Pod (regular sidecars: podman 4.3 ignores native ones), lets `patch` change it, plays
  * it, and waits for the build to end or for `waitFor` (another container) when the build may never
- * start. The Pod is removed at the end of `use`.
+ * start; `beside` runs meanwhile. The Pod is removed at the end of `use`.
  */
 async function play(
   inputs: Record<string, string>,
   use: (p: Played) => Promise<void>,
   patch?: (pod: V1Pod) => void,
   waitFor: string = CONTAINER.build,
+  beside?: (p: Played) => Promise<void>,
 ): Promise<void> {
   const all: Record<string, string> = { 'holder-image': IMAGES.holder, image: IMAGES.probe, pull: 'never', shell: 'sh', ...inputs };
   const spec = readRunSpec((n) => all[n] ?? '', { workspace: tmp, via: 'cli' });
@@ -122,8 +123,10 @@ async function play(
       played.log = async (c) => `${String(err.stderr)}${await logs(`${name}-${c}`)}`;
     });
     const start = Date.now();
+    const besides = beside?.(played);
     // The build gives up on its sidecars after 60 s; this bound is only for a Pod that hangs.
     const waited = await exec('podman', ['wait', `${name}-${waitFor}`], { env, timeout: 150_000 }).catch(() => undefined);
+    await besides;
     played.waited = (Date.now() - start) / 1000;
     if (waited && waitFor === CONTAINER.build) played.exitCode = Number(waited.stdout.trim());
     try {
@@ -256,6 +259,63 @@ describe('the rendered Pod under podman kube play', () => {
         JSON.stringify(denied),
       );
     });
+  });
+
+  // Issue 12, hole 7a: a peer on the Pod's network must not reach a listener in the build.
+  it('a peer on the network reaches no listener of the build, and the fence records each attempt', async () => {
+    const port = 7070;
+    let peer = '';
+    let peerAddress = '';
+    const script = [
+      `probe serve ${port} &`,
+      'sleep 0.5; echo BUILD-LISTENING',
+      'i=0; while [ ! -e /tmp/stop ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done',
+      `probe tcp ${servers[0]} 8080`,
+    ].join('\n');
+    await play(
+      { grade: 'release', allowlist: `${servers[0]}:8080`, run: script },
+      async (p) => {
+        const out = await p.log(CONTAINER.build);
+        assert.equal(p.exitCode, 0, out);
+        const v = verdicts(peer);
+        assert.equal(v.size, 2, peer);
+        for (const [probe, verdict] of v) assert.notEqual(verdict, 'ok', `${probe} reached the build`);
+        assert.doesNotMatch(out, /(tcp|udp) from/, 'the listener in the build saw a peer');
+        assert.match(out, new RegExp(`^tcp ${servers[0]}:8080 ok`, 'm'), 'the build lost its own connection');
+        const inbound = (await p.log(CONTAINER.fence))
+          .split('\n')
+          .map(parseNflogLine)
+          .filter((x) => x?.inbound);
+        for (const protocol of ['tcp', 'udp']) {
+          assert.ok(
+            inbound.some((d) => d?.protocol === protocol && d.address === peerAddress && d.port === port && d.enforced),
+            `no inbound ${protocol} attempt from ${peerAddress} recorded: ${JSON.stringify(inbound)}`,
+          );
+        }
+      },
+      undefined,
+      CONTAINER.build,
+      async (p) => {
+        const end = Date.now() + 60_000;
+        while (!/BUILD-LISTENING/.test(await p.log(CONTAINER.build)) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+        const infra = await podman(['pod', 'inspect', '--format', '{{.InfraContainerID}}', p.name]);
+        const address = await podman(['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, infra]);
+        peer = await podman([
+          'run',
+          '--rm',
+          '--network',
+          net,
+          '--label',
+          'buildfence-test=1',
+          IMAGES.probe,
+          'sh',
+          '-c',
+          `ip addr show eth0 | awk '$1 == "inet" { print $2 }'; probe tcp ${address} ${port} 1500; probe udp ${address} ${port} 1500; true`,
+        ]);
+        peerAddress = peer.split('\n')[0].replace(/\/\d+$/, '');
+        await podman(['exec', p.build, 'touch', '/tmp/stop']);
+      },
+    );
   });
 
   it('a packet socket cannot be opened in the build; a control container with NET_RAW can', async () => {

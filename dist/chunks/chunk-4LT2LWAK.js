@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-R3T4TB4R.js";
+} from "./chunk-FWW7L7UL.js";
 import {
   __commonJS,
   __require,

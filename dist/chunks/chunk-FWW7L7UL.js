@@ -33910,7 +33910,7 @@ var GUARDED = {
   // Link-local and AWS's IPv6 metadata endpoint.
   6: ["fe80::/10", "fd00:ec2::254/128"]
 };
-var NFLOG_GROUP = { denied: 5, audit: 6, mark: 7 };
+var NFLOG_GROUP = { denied: 5, audit: 6, mark: 7, inbound: 8, inboundAudit: 9 };
 var DOCKER_DNS = "127.0.0.11/32";
 var MAX_ELEMENTS_FLOOR = 65536;
 function setName(family, kind, prefix = "") {
@@ -33999,11 +33999,7 @@ function renderFilter(family, input, allow, ipsets, networkGuards) {
       ({ name, range: { proto, ports } }) => out(`-p ${proto} -m ${proto} --dport ${ports.from}:${ports.to} -m set --match-set ${name} dst -j ${target}`)
     )
   ];
-  const rules = [];
-  if (family === 4 && input.drainMark) {
-    const mark = `-A INPUT -s ${hostCidr(input.drainMark.from)} -i eth0 -p udp -m udp --dport ${input.drainMark.port}`;
-    rules.push(`${mark} -j NFLOG --nflog-prefix bf-mark --nflog-group ${NFLOG_GROUP.mark} --nflog-threshold 1`, `${mark} -j DROP`);
-  }
+  const rules = renderInput(family, input);
   rules.push(out("-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"));
   if (family === 4) rules.push(out(`-d ${DOCKER_DNS} -j BF-REJECT`));
   rules.push(out("-o lo -j ACCEPT"));
@@ -34022,9 +34018,7 @@ function renderFilter(family, input, allow, ipsets, networkGuards) {
     rules.push(out(`${r} -p udp -m udp --dport ${input.resolver.port} -j ACCEPT`));
     rules.push(out(`${r} -p tcp -m tcp --dport ${input.resolver.port} -j ACCEPT`));
   } else {
-    for (const type2 of [133, 135, 136]) {
-      rules.push(out(`-p ipv6-icmp -m icmp6 --icmpv6-type ${type2} -m hl --hl-eq 255 -j ACCEPT`));
-    }
+    for (const type2 of [133, 135, 136]) rules.push(out(neighbourDiscovery(type2)));
     rules.push(out("-d ff02::16/128 -p ipv6-icmp -m icmp6 --icmpv6-type 143 -m hl --hl-eq 1 -j ACCEPT"));
     rules.push(out("-p udp -m udp --dport 53 -j BF-REJECT"));
     rules.push(out("-p tcp -m tcp --dport 53 -j BF-REJECT"));
@@ -34045,21 +34039,52 @@ function renderFilter(family, input, allow, ipsets, networkGuards) {
     for (const proto of e.protocols) rules.push(`-A BF-GUARD -d ${e.cidr} ${protoMatch(proto, e)}-j ACCEPT`);
   }
   rules.push("-A BF-GUARD -j BF-REJECT");
+  rules.push(...renderInbound(input.mode));
   rules.push(`-A BF-REJECT -j NFLOG --nflog-prefix bf-deny --nflog-group ${NFLOG_GROUP.denied} --nflog-threshold 1`);
   rules.push("-A BF-REJECT -p tcp -j REJECT --reject-with tcp-reset");
   rules.push(`-A BF-REJECT -j REJECT --reject-with ${rejectIcmp}`);
   return [
     "*filter",
-    ":INPUT ACCEPT [0:0]",
+    ":INPUT DROP [0:0]",
     ":FORWARD DROP [0:0]",
     ":OUTPUT DROP [0:0]",
     ":BF-DENY - [0:0]",
     ":BF-GUARD - [0:0]",
+    `:${INBOUND_CHAIN} - [0:0]`,
     ":BF-REJECT - [0:0]",
     ...rules,
     "COMMIT",
     ""
   ].join("\n");
+}
+function neighbourDiscovery(type2) {
+  return `-p ipv6-icmp -m icmp6 --icmpv6-type ${type2} -m hl --hl-eq 255 -j ACCEPT`;
+}
+var INBOUND_CHAIN = "BF-INBOUND";
+function renderInput(family, input) {
+  const rules = [];
+  const rule = (r) => rules.push(`-A INPUT ${r}`);
+  if (family === 4 && input.drainMark) {
+    const mark = `-s ${hostCidr(input.drainMark.from)} -i eth0 -p udp -m udp --dport ${input.drainMark.port}`;
+    rule(`${mark} -j NFLOG --nflog-prefix bf-mark --nflog-group ${NFLOG_GROUP.mark} --nflog-threshold 1`);
+    rule(`${mark} -j DROP`);
+  }
+  rule("-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT");
+  rule("-i lo -j ACCEPT");
+  if (family === 6) {
+    for (const type2 of [133, 134, 135, 136]) rule(neighbourDiscovery(type2));
+    rule("-p ipv6-icmp -m icmp6 --icmpv6-type 130 -m hl --hl-eq 1 -j ACCEPT");
+  }
+  rule("-m conntrack --ctstate INVALID -j DROP");
+  rule(`-j ${INBOUND_CHAIN}`);
+  return rules;
+}
+function renderInbound(mode) {
+  const [group, prefix, verdict] = mode === "block" ? [NFLOG_GROUP.inbound, "bf-inbound", "DROP"] : [NFLOG_GROUP.inboundAudit, "bf-inbound-audit", "ACCEPT"];
+  return [
+    `-A ${INBOUND_CHAIN} -j NFLOG --nflog-prefix ${prefix} --nflog-group ${group} --nflog-threshold 1`,
+    `-A ${INBOUND_CHAIN} -j ${verdict}`
+  ];
 }
 var NAT_CHAIN = "BF-DNS";
 function renderNat(resolver, resolverUid) {
@@ -35990,6 +36015,13 @@ function resolverSettings(spec) {
 
 // src/report/nflog.ts
 var import_ipaddr4 = __toESM(require_ipaddr(), 1);
+var GROUPS = /* @__PURE__ */ new Map([
+  [NFLOG_GROUP.denied, { enforced: true, inbound: false }],
+  [NFLOG_GROUP.audit, { enforced: false, inbound: false }],
+  [NFLOG_GROUP.inbound, { enforced: true, inbound: true }],
+  [NFLOG_GROUP.inboundAudit, { enforced: false, inbound: true }]
+]);
+var RECORDED_GROUPS = [...GROUPS.keys()];
 function readerCommand(groups) {
   return ["tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", `nflog:${groups.join(",")}`];
 }
@@ -35997,25 +36029,26 @@ var LINE = /^(\d+(?:\.\d+)?) version \d+, resource ID (\d+), (IPv4|IPv6), length
 function parseNflogLine(line) {
   const m = LINE.exec(line.trim());
   if (!m) return void 0;
-  const group = Number(m[2]);
-  if (group !== NFLOG_GROUP.denied && group !== NFLOG_GROUP.audit) return void 0;
+  const group = GROUPS.get(Number(m[2]));
+  if (!group) return void 0;
   const rest = m[6];
   const protocol = /^tcp\b/.test(rest) ? "tcp" : /^UDP\b/.test(rest) ? "udp" : /^ICMP6?\b/.test(rest) ? "icmp" : "other";
-  let address = m[5];
-  let port;
-  if (protocol === "tcp" || protocol === "udp") {
-    const dot = address.lastIndexOf(".");
-    port = Number(address.slice(dot + 1));
-    address = address.slice(0, dot);
-  }
+  const split = (text) => {
+    if (protocol !== "tcp" && protocol !== "udp") return [text];
+    const dot = text.lastIndexOf(".");
+    return [text.slice(0, dot), Number(text.slice(dot + 1))];
+  };
+  const [destination, port] = split(m[5]);
+  const address = group.inbound ? split(m[4])[0] : destination;
   if (!import_ipaddr4.default.isValid(address)) return void 0;
   return {
     time: Number(m[1]),
-    enforced: group === NFLOG_GROUP.denied,
+    enforced: group.enforced,
     family: m[3] === "IPv4" ? 4 : 6,
     protocol,
     address: import_ipaddr4.default.parse(address).toString(),
-    ...port !== void 0 ? { port } : {}
+    ...port !== void 0 ? { port } : {},
+    ...group.inbound ? { inbound: true } : {}
   };
 }
 function parseMarkLine(line) {
@@ -36154,7 +36187,7 @@ function drainMark(holder, port) {
 
 // src/docker/holder.ts
 import { PassThrough as PassThrough2 } from "node:stream";
-var READER_COMMAND = readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.mark]);
+var READER_COMMAND = readerCommand([...RECORDED_GROUPS, NFLOG_GROUP.mark].sort((a, b) => a - b));
 function holderCommand() {
   return { entrypoint: ["sh", "-c"], cmd: [holderScript(READER_COMMAND)] };
 }
@@ -36484,7 +36517,7 @@ ${LOAD_SCRIPT}
   ].join("\n");
 }
 function fenceScript() {
-  const reader = (0, import_shell_quote3.quote)(readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit]));
+  const reader = (0, import_shell_quote3.quote)(readerCommand(RECORDED_GROUPS));
   return [
     // A restarted sidecar (native sidecars restart) starts without its old failure.
     `rm -f ${failedFile("fence")}`,
@@ -38795,7 +38828,7 @@ function requireLoader() {
       throwError(state, "merge keys exceeded maxTotalMergeKeys (" + state.maxTotalMergeKeys + ")");
     }
   }
-  function mergeMappings(state, destination2, source, overridableKeys) {
+  function mergeMappings(state, destination, source, overridableKeys) {
     if (!common2.isObject(source)) {
       throwError(state, "cannot merge mappings; the provided source object is unacceptable");
     }
@@ -38804,8 +38837,8 @@ function requireLoader() {
     for (let index = 0, quantity = sourceKeys.length; index < quantity; index += 1) {
       const key = sourceKeys[index];
       chargeMergeWork(state);
-      if (!_hasOwnProperty.call(destination2, key)) {
-        setProperty(destination2, key, source[key]);
+      if (!_hasOwnProperty.call(destination, key)) {
+        setProperty(destination, key, source[key]);
         overridableKeys[key] = true;
       }
     }
@@ -40940,7 +40973,7 @@ import { createHash as createHash2 } from "node:crypto";
 function aggregateDenied(packets, namesOf2) {
   const byKey = /* @__PURE__ */ new Map();
   for (const p of packets) {
-    const key = `${p.enforced} ${p.protocol} ${p.address} ${p.port ?? ""}`;
+    const key = `${p.enforced} ${p.inbound ?? false} ${p.protocol} ${p.address} ${p.port ?? ""}`;
     const at2 = new Date(p.time * 1e3).toISOString();
     const d = byKey.get(key);
     if (d) {
@@ -40955,6 +40988,7 @@ function aggregateDenied(packets, namesOf2) {
       ...p.port !== void 0 ? { port: p.port } : {},
       names: [...namesOf2.get(p.address) ?? []].sort(),
       enforced: p.enforced,
+      ...p.inbound ? { inbound: true } : {},
       count: 1,
       first: at2,
       last: at2
@@ -40965,11 +40999,16 @@ function aggregateDenied(packets, namesOf2) {
 function suggestAllowlist(denied) {
   const entries = /* @__PURE__ */ new Set();
   for (const d of denied) {
-    if (d.enforced || d.port === void 0 || d.protocol !== "tcp" && d.protocol !== "udp") continue;
+    if (d.enforced || d.inbound || d.port === void 0 || d.protocol !== "tcp" && d.protocol !== "udp") continue;
     const hosts = d.names.length > 0 ? d.names : [d.address.includes(":") ? `[${d.address}]` : d.address];
     for (const host of hosts) entries.add(d.protocol === "tcp" ? `${host}:${d.port}` : `udp://${host}:${d.port}`);
   }
   return [...entries].sort();
+}
+function describeAttempt(d) {
+  if (d.inbound) return `inbound ${d.protocol} from ${d.address}${d.port !== void 0 ? ` to port ${d.port}` : ""}`;
+  const host = d.address.includes(":") && d.port !== void 0 ? `[${d.address}]` : d.address;
+  return `${d.protocol} ${host}${d.port !== void 0 ? `:${d.port}` : ""}`;
 }
 function deniedTotal(denied) {
   return denied.reduce((sum, d) => sum + d.count, 0);
@@ -41013,14 +41052,14 @@ function escapeHtml(text) {
   return text.replace(/[&<>"'`|\\[\]*_~#!-]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 var code = (text) => `<code>${escapeHtml(text)}</code>`;
-function destination(d) {
-  const host = d.address.includes(":") && d.port !== void 0 ? `[${d.address}]` : d.address;
-  return `${d.protocol} ${host}${d.port !== void 0 ? `:${d.port}` : ""}`;
-}
 function table(head, rows) {
   const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join("")}</tr>`;
   return `<table>${tr(head, "th")}${rows.map((r) => tr(r, "td")).join("")}</table>
 `;
+}
+function verdictCell(d) {
+  const verdict = d.enforced ? "refused" : "recorded (audit)";
+  return d.inbound ? `inbound from this address to the build's port: ${verdict}` : verdict;
 }
 function renderSummary(r) {
   const refusedNames = refusedNamesOf(r);
@@ -41058,7 +41097,7 @@ function renderSummary(r) {
           d.port === void 0 ? "" : String(d.port),
           d.protocol,
           String(d.count),
-          d.enforced ? "refused" : "recorded (audit)"
+          verdictCell(d)
         ])
       )
     );
@@ -41092,8 +41131,8 @@ function renderSummary(r) {
 function annotations(r) {
   const lines = r.denied.slice(0, ANNOTATION_CAP).map((d) => {
     const names = d.names.length > 0 ? ` (${d.names.join(", ")})` : "";
-    const what = d.enforced ? "denied" : "recorded a connection block mode would deny to";
-    return `buildfence ${what} ${destination(d)}${names}, ${d.count} time(s).`;
+    const what = d.enforced ? "denied" : d.inbound ? "recorded what block mode would deny:" : "recorded a connection block mode would deny to";
+    return `buildfence ${what} ${describeAttempt(d)}${names}, ${d.count} time(s).`;
   });
   if (r.denied.length > ANNOTATION_CAP)
     lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
@@ -41105,7 +41144,7 @@ function textSummary(r) {
   const more = (total, what) => total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {
     const names = d.names.length > 0 ? ` (${d.names.join(", ")})` : "";
-    lines.push(`  ${d.enforced ? "denied  " : "recorded"} ${destination(d)}${names} x${d.count}`);
+    lines.push(`  ${d.enforced ? "denied  " : "recorded"} ${describeAttempt(d)}${names} x${d.count}`);
   }
   lines.push(...more(r.denied.length, "denied destination(s)"));
   const refused = refusedNamesOf(r);
@@ -41125,9 +41164,7 @@ function verdictOf(record, failOnDenied) {
   const reasons = [];
   if (record.exitCode !== 0) reasons.push(`The build exited with code ${record.exitCode}.`);
   if (failOnDenied && record.deniedTotal > 0) {
-    const top = record.denied.slice(0, 3).map(
-      (d) => `${d.protocol} ${d.address}${d.port !== void 0 ? `:${d.port}` : ""}${d.names.length ? ` (${d.names.join(", ")})` : ""}`
-    );
+    const top = record.denied.slice(0, 3).map((d) => `${describeAttempt(d)}${d.names.length ? ` (${d.names.join(", ")})` : ""}`);
     reasons.push(
       `fail-on-denied is set and ${record.deniedTotal} attempt(s) were denied: ${top.join("; ")}${record.denied.length > 3 ? "; ..." : ""}. See the job summary or the report; allow what the build needs, or remove what it should not reach.`
     );
