@@ -23,7 +23,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-FWW7L7UL.js";
+} from "./chunks/chunk-5J6RE6TQ.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

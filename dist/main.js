@@ -3,8 +3,8 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   runAction,
   setFailed
-} from "./chunks/chunk-4LT2LWAK.js";
-import "./chunks/chunk-FWW7L7UL.js";
+} from "./chunks/chunk-2XOR7TYJ.js";
+import "./chunks/chunk-5J6RE6TQ.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

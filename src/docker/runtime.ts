@@ -93,7 +93,10 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
       await writeRuleFiles(dirs.rules, rules);
       await step(() =>
         holderStep(spec.holderImage, () =>
-          createContainer(names.holder, holderConfig({ id, image: imageId, network, rulesDir: dirs.rules, command: holderCommand() })),
+          createContainer(
+            names.holder,
+            holderConfig({ id, image: imageId, network, rulesDir: dirs.rules, scriptDir: dirs.script, command: holderCommand() }),
+          ),
         ),
       );
       // Attached before it starts: the holder prints the read-back, then becomes the reader.

@@ -1,7 +1,7 @@
 // The shell that loads the rendered rules in the fence's namespace and prints them back (the
 // same text on Docker and in a Pod), and the holder container's whole program around it.
 import { quote } from 'shell-quote';
-import { RULES_MOUNT } from '../run/build.js';
+import { copyFilterProgram, RULES_MOUNT } from '../run/build.js';
 import { RULE_FILES } from './rule-files.js';
 
 /** Printed before each part of the read-back (verify.ts splits on it). */
@@ -38,7 +38,8 @@ export const LOAD_SCRIPT = [...TOOLS_CHECK, ...LOAD_AND_READ_BACK].join('\n');
 const READER_FIFO = '/tmp/buildfence-reader';
 
 /**
- * The holder container's command. It starts `reader` first (tcpdump takes longer to listen than
+ * The holder container's command. It puts the build's seccomp filter program beside its script,
+ * starts `reader` (tcpdump takes longer to listen than
  * the load takes, and both must be done before the build starts), loads the rules and prints them
  * back between two marks, then passes the reader's lines on for the rest of the run. Until then
  * they wait in a FIFO, held open by fd 3 so that the reader does not block on it. The holder ends
@@ -48,6 +49,7 @@ export function holderScript(reader: string[]): string {
   return [
     `echo ${LOADING_MARK}`,
     ...TOOLS_CHECK,
+    ...copyFilterProgram(),
     `mkfifo ${READER_FIFO}`,
     `exec 3<>${READER_FIFO}`,
     `${quote(reader)} > ${READER_FIFO} &`,

@@ -5,7 +5,7 @@ import { quote } from 'shell-quote';
 import { LOAD_SCRIPT } from '../firewall/holder-script.js';
 import { RULE_FILES } from '../firewall/rule-files.js';
 import { readerCommand, RECORDED_GROUPS } from '../report/nflog.js';
-import { RULES_MOUNT, SCRIPT_NAME } from '../run/build.js';
+import { copyFilterProgram, RULES_MOUNT, SCRIPT_NAME } from '../run/build.js';
 import { joinedInShell } from './env-pieces.js';
 import { failedFile, NOT_READY_EXIT, POD_PATHS, RESOLVER_UID } from './pod-layout.js';
 
@@ -19,7 +19,8 @@ const READY_WAIT_TENTHS = 600;
 export type HolderEnv = Record<keyof typeof RULE_FILES | 'script', V1EnvVar[]>;
 
 /**
- * The holder init container: writes the rule files and the script from its env, makes the
+ * The holder init container: writes the rule files and the script from its env, puts the build's
+ * seccomp filter program beside the script, makes the
  * resolver's FIFOs, loads the rules and writes the read-back (init containers' logs may vanish,
  * a file does not).
  */
@@ -37,6 +38,8 @@ export function holderInitScript(env: HolderEnv): string {
     `chown ${RESOLVER_UID}:0 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out`,
     `chmod 0777 ${POD_PATHS.ready}`,
     `(\n${LOAD_SCRIPT}\n) > ${POD_PATHS.readback}`,
+    // After the load, whose check of the tools speaks first for an image that is no holder.
+    ...copyFilterProgram(),
   ].join('\n');
 }
 

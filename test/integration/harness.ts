@@ -13,8 +13,9 @@ import { TestUpstream } from './upstream.js';
 const run = promisify(execFile);
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const HOLDER_IMAGE = 'buildfence/holder:0.1.0';
-export const PROBE_IMAGE = 'buildfence-test/probe:latest';
+export const HOLDER_IMAGE = 'buildfence/holder:0.2.0';
+/** scripts/build-test-images builds another tag with BUILDFENCE_PROBE_TAG; the tests then run that one. */
+export const PROBE_IMAGE = process.env.BUILDFENCE_PROBE_TAG || 'buildfence-test/probe:latest';
 const TEST_LABEL = 'buildfence-test=1';
 /** A closed loopback port as the DNS upstream, for tests that resolve nothing. */
 export const LOOPBACK_UPSTREAM = '127.0.0.1:9';

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import yaml from 'js-yaml';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1SecurityContext } from '@kubernetes/client-node';
 import { readRunSpec } from '../../src/inputs.js';
 import { renderPod } from '../../src/kubernetes/pod.js';
 import { CONTAINER, NOT_READY_EXIT, RESOLVER_UID } from '../../src/kubernetes/pod-layout.js';
@@ -24,9 +24,9 @@ import type { Ruleset } from '../../src/firewall/ruleset.js';
 const exec = promisify(execFile);
 const env = { ...process.env, CONTAINERS_CONF: path.join(ROOT, '.cache/podman/containers.conf') };
 const IMAGES = {
-  holder: 'localhost/buildfence/holder:0.1.0',
+  holder: 'localhost/buildfence/holder:0.2.0',
   agent: 'localhost/buildfence/agent:0.1.0',
-  probe: 'localhost/buildfence-test/probe:latest',
+  probe: `localhost/${process.env.BUILDFENCE_PROBE_TAG || 'buildfence-test/probe:latest'}`,
 };
 
 async function podman(args: string[]): Promise<string> {
@@ -151,6 +151,17 @@ function prependScript(pod: V1Pod, container: string, shell: string): void {
   const c = pod.spec!.containers.find((x) => x.name === container)!;
   assert.deepEqual(c.command!.slice(0, 2), ['sh', '-c']);
   c.command![2] = `${shell}\n${c.command![2]}`;
+}
+
+/** A container `control` in the Pod beside the build, outside buildfence's confinement: what it can do, the build could without the fence. */
+function addControl(pod: V1Pod, command: string[], securityContext?: V1SecurityContext): void {
+  pod.spec!.containers.push({
+    name: 'control',
+    image: IMAGES.probe,
+    imagePullPolicy: 'Never',
+    command,
+    ...(securityContext ? { securityContext } : {}),
+  });
 }
 
 /** The state and log of every container of a Pod, and the files of its emptyDir volumes. */
@@ -318,6 +329,24 @@ describe('the rendered Pod under podman kube play', () => {
     );
   });
 
+  // Issue 12, hole 7b: the build runs behind buildfence's seccomp filter in the Pod too.
+  it('AF_VSOCK, another non-IP family and io_uring fail with EPERM in the build; a control container without the filter opens them', async () => {
+    const script = ['vsock', 'bluetooth', 'unix', 'inet', 'netlink'].map((f) => `probe family ${f}; echo "${f}=$?"`).join('\n');
+    await play(
+      { grade: 'release', run: `${script}\nprobe uring; echo "uring=$?"` },
+      async (p) => {
+        const out = await p.log(CONTAINER.build);
+        assert.equal(p.exitCode, 0, out);
+        for (const refused of ['vsock', 'bluetooth', 'uring']) assert.match(out, new RegExp(`^${refused}=1$`, 'm'), out);
+        assert.match(out, /^family vsock refused \(Operation not permitted\)$/m, out);
+        for (const open of ['unix', 'inet', 'netlink']) assert.match(out, new RegExp(`^${open}=0$`, 'm'), out);
+        await exec('podman', ['wait', `${p.name}-control`], { env, timeout: 30_000 });
+        assert.match(await p.log('control'), /^family vsock open$/m);
+      },
+      (pod) => addControl(pod, ['probe', 'family', 'vsock']),
+    );
+  });
+
   it('a packet socket cannot be opened in the build; a control container with NET_RAW can', async () => {
     await play(
       { grade: 'release', run: 'probe packet; echo "packet=$?"; probe raw; echo "raw=$?"' },
@@ -328,15 +357,7 @@ describe('the rendered Pod under podman kube play', () => {
         await exec('podman', ['wait', `${p.name}-control`], { env, timeout: 30_000 });
         assert.match(await p.log('control'), /packet=0/);
       },
-      (pod) => {
-        pod.spec!.containers.push({
-          name: 'control',
-          image: IMAGES.probe,
-          imagePullPolicy: 'Never',
-          command: ['sh', '-c', 'probe packet; echo "packet=$?"'],
-          securityContext: { capabilities: { add: ['NET_RAW'] } },
-        });
-      },
+      (pod) => addControl(pod, ['sh', '-c', 'probe packet; echo "packet=$?"'], { capabilities: { add: ['NET_RAW'] } }),
     );
   });
 

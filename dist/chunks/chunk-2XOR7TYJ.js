@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-FWW7L7UL.js";
+} from "./chunk-5J6RE6TQ.js";
 import {
   __commonJS,
   __require,

@@ -33871,7 +33871,7 @@ var require_ajv = __commonJS({
 });
 
 // src/run/defaults.ts
-var HOLDER_IMAGE = "buildfence/holder:0.1.0";
+var HOLDER_IMAGE = "buildfence/holder:0.2.0";
 var AGENT_IMAGE = "buildfence/agent:0.1.0";
 var POLICY_FILE = ".github/buildfence.yml";
 var DOCKER_NETWORK = "bridge";
@@ -34778,6 +34778,18 @@ var POD_BUILD_DROPPED_CAPABILITIES = {
 var FENCE_CAPABILITIES = ["NET_ADMIN", "NET_RAW"];
 var READER_CAPABILITIES = ["SETUID", "SETGID"];
 var SCRIPT_MOUNT = "/__buildfence";
+var SCRIPT_MOUNT_IN_HOLDER = "/__buildfence-script";
+var SECCOMP_EXEC = { inHolderImage: "/usr/lib/buildfence/seccomp-exec", name: "seccomp-exec" };
+function filteredCommand(command) {
+  return [`${SCRIPT_MOUNT}/${SECCOMP_EXEC.name}`, ...command];
+}
+function copyFilterProgram() {
+  const { inHolderImage: from, name } = SECCOMP_EXEC;
+  return [
+    `[ -x ${from} ] || { echo "the holder image has no ${from} (buildfence's seccomp filter for the build)" >&2; exit 127; }`,
+    `cp ${from} ${SCRIPT_MOUNT_IN_HOLDER}/${name}`
+  ];
+}
 var RULES_MOUNT = "/__buildfence";
 var SCRIPT_NAME = "script.sh";
 function scriptText(run) {
@@ -34824,6 +34836,7 @@ function holderScript(reader) {
   return [
     `echo ${LOADING_MARK}`,
     ...TOOLS_CHECK,
+    ...copyFilterProgram(),
     `mkfifo ${READER_FIFO}`,
     `exec 3<>${READER_FIFO}`,
     `${(0, import_shell_quote.quote)(reader)} > ${READER_FIFO} &`,
@@ -34933,8 +34946,8 @@ var RESOLVER_LISTEN = { address: "127.0.0.53", port: 5353 };
 var CONTAINER = { holder: "holder", verify: "verify", fence: "fence", resolver: "resolver", build: "build" };
 var POD_PATHS = {
   readback: `${RULES_MOUNT}/readback`,
-  /** Where the holder writes the script (the build sees the same volume at SCRIPT_MOUNT). */
-  holderScript: "/__buildfence-script",
+  /** Where the holder writes the script and the filter program (the build sees the same volume at SCRIPT_MOUNT). */
+  holderScript: SCRIPT_MOUNT_IN_HOLDER,
   feed: "/__buildfence-feed",
   ready: "/__buildfence-ready",
   agent: "/opt/buildfence/cli.js",
@@ -35315,14 +35328,15 @@ function holderConfig(a) {
       CapDrop: ["ALL"],
       CapAdd: [...FENCE_CAPABILITIES, ...READER_CAPABILITIES],
       SecurityOpt: ["no-new-privileges"],
-      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`]
+      // The build's script directory, where the holder puts the seccomp filter program.
+      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`, `${a.scriptDir}:${SCRIPT_MOUNT_IN_HOLDER}`]
     }
   };
 }
 function buildCreateArgs(a) {
   const names = resourceNames(a.id.runId);
   const script = `${SCRIPT_MOUNT}/${SCRIPT_NAME}`;
-  const [shell, ...shellArgs] = shellCommand(a.spec.shell, script);
+  const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, script));
   return [
     "create",
     "--name",
@@ -35347,9 +35361,9 @@ function buildCreateArgs(a) {
     "--security-opt",
     "no-new-privileges",
     "--entrypoint",
-    shell,
+    entrypoint,
     a.spec.image,
-    ...shellArgs
+    ...command
   ];
 }
 
@@ -36239,7 +36253,7 @@ function loadFailure(holderImage, stderr, exitCode) {
     stderr.split("\n").filter((l) => !/^(tcpdump: |listening on )/.test(l)).join("\n")
   );
   return new Error(
-    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); buildfence's own image has them (scripts/build-holder-image).`
+    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore), tcpdump and buildfence's seccomp filter program at ${SECCOMP_EXEC.inHolderImage}; buildfence's own image has them (scripts/build-holder-image).`
   );
 }
 
@@ -36333,7 +36347,10 @@ async function runDocker(spec, log, hooks = {}) {
       await step(
         () => holderStep(
           spec.holderImage,
-          () => createContainer(names.holder, holderConfig({ id, image: imageId2, network, rulesDir: dirs.rules, command: holderCommand() }))
+          () => createContainer(
+            names.holder,
+            holderConfig({ id, image: imageId2, network, rulesDir: dirs.rules, scriptDir: dirs.script, command: holderCommand() })
+          )
         )
       );
       const holder = await HolderOutput.attach(names.holder, spec.holderImage);
@@ -36513,7 +36530,9 @@ function holderInitScript(env) {
     `chmod 0777 ${POD_PATHS.ready}`,
     `(
 ${LOAD_SCRIPT}
-) > ${POD_PATHS.readback}`
+) > ${POD_PATHS.readback}`,
+    // After the load, whose check of the tools speaks first for an image that is no holder.
+    ...copyFilterProgram()
   ].join("\n");
 }
 function fenceScript() {
@@ -36658,7 +36677,8 @@ function renderPod(input) {
     name: CONTAINER.build,
     image: spec.image,
     imagePullPolicy: pull,
-    command: ["sh", "-c", waitReadyScript(), "sh", ...shellCommand(spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`)],
+    // The seccomp filter first: nothing of the build's image runs without it.
+    command: filteredCommand(["sh", "-c", waitReadyScript(), "sh", ...shellCommand(spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`)]),
     // Without the runner's claim there is no workspace here: the image's own directory.
     ...input.claimName ? { workingDir: spec.workingDirectory } : {},
     env: [...input.runnerEnv ?? [], ...spec.env].map(([name, value]) => ({ name, value: escapeDollars(value) })),
@@ -36670,7 +36690,10 @@ function renderPod(input) {
     securityContext: {
       privileged: false,
       allowPrivilegeEscalation: false,
-      capabilities: { drop: Object.keys({ ...BUILD_DROPPED_CAPABILITIES, ...POD_BUILD_DROPPED_CAPABILITIES }) }
+      capabilities: { drop: Object.keys({ ...BUILD_DROPPED_CAPABILITIES, ...POD_BUILD_DROPPED_CAPABILITIES }) },
+      // Kubernetes runs a container unconfined unless asked (or SeccompDefault is on): the
+      // runtime's default profile, and buildfence's filter on top of it (seccomp-exec).
+      seccompProfile: { type: "RuntimeDefault" }
     }
   };
   const volumes = [
