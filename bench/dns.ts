@@ -153,7 +153,7 @@ export async function dnsBench(reps: number): Promise<string[]> {
       'NET_ADMIN',
       '--entrypoint',
       'sleep',
-      'buildfence/holder:0.2.0',
+      'buildfence/holder:0.1.0',
       '600',
     ]);
     await docker(['exec', holder, 'ipset', 'create', 'bf4-tcp', 'hash:net', 'family', 'inet', 'timeout', '0', 'maxelem', '1000000']);

@@ -5,7 +5,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCreateArgs, holderConfig, resourceNames, type ResourceNames } from './containers.js';
 import { docker, lastLine } from './cli.js';
-import { attach, createContainer, inspectContainer, inspectVolume, killContainer, ping, startContainer, waitExit } from './engine.js';
+import {
+  attach,
+  createContainer,
+  inspectContainer,
+  inspectImage,
+  inspectVolume,
+  killContainer,
+  ping,
+  startContainer,
+  waitExit,
+} from './engine.js';
 import { hostRealPath } from './host-path.js';
 import { checkNamedVolumes, namedVolumes } from './options-guard.js';
 import { ensureHolderImage } from './holder-image.js';
@@ -16,12 +26,13 @@ import { Resolver } from '../dns/resolver.js';
 import { resolverSettings } from '../dns/settings.js';
 import { DRAIN_MS, DeniedReader } from '../report/reader.js';
 import { drainMark, pickMarkPort, type DrainMark } from '../report/drain-mark.js';
-import type { RunResult } from '../report/record.js';
+import type { ImageRef, RunResult } from '../report/record.js';
 import { Forwarder, upstreamsFor } from '../dns/upstream.js';
 import { findLeftovers, processAlive, removeLeftovers, removeRun } from './resources.js';
 import { ruleFileTexts, RULE_FILES } from '../firewall/rule-files.js';
 import { verifyReadback } from '../firewall/verify.js';
 import { HolderOutput, holderCommand } from './holder.js';
+import { readKernelCounts } from './kernel-counts.js';
 import { renderRuleset, staticMembers, type Ruleset } from '../firewall/ruleset.js';
 import { runnerEnvNames, SCRIPT_NAME, scriptText } from '../run/build.js';
 import { newRunId, type RunHandle, type RunHooks, type RunIdentity } from '../run/identity.js';
@@ -132,8 +143,13 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
     });
     log.info(`Running the build in ${spec.image} (${names.build}).`);
     const build = await step(() => runBuild(names, log, dns.reader!.lost));
+    // The kernel's counts first, then the mark: every entry they count is logged before the mark.
+    const kernel = await readKernelCounts(names.holder).catch((err: Error) => {
+      log.warning(`Cannot read the fence's counters in holder ${names.holder} (${err.message}): the totals are the log's.`);
+      return undefined;
+    });
     // The reader stops once the mark is through; the teardown then removes both containers.
-    const packets = await dns.reader!.stop(mark);
+    const denied = await dns.reader!.stop(mark);
     if (mark && !dns.reader!.markSeen) {
       log.info(
         `The end-of-run mark did not reach the holder (is the engine on another machine?): the reader waited ${DRAIN_MS} ms for the last denied attempts instead.`,
@@ -147,9 +163,13 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
       started,
       ended: new Date().toISOString(),
       exitCode: build.exitCode,
-      images: { holder: { name: spec.holderImage, id: holderImageId }, build: { name: spec.image, id: build.imageId } },
+      images: await imageRefs([
+        [spec.holderImage, holderImageId],
+        [spec.image, build.imageId],
+      ]),
       rules,
-      packets,
+      denied,
+      kernel,
       dns: dns.resolver!.decisionLog(),
       namesOf: dns.resolver!.namesOf,
     };
@@ -166,6 +186,16 @@ async function checkVolumes(spec: RunSpec): Promise<void> {
     found.flatMap(({ name, volume }) => (volume ? [{ name, driver: volume.Driver, options: volume.Options ?? {} }] : [])),
     { label: inputLabel(spec.via, 'docker-options'), realPath: hostRealPath },
   );
+}
+
+/** Each image's name, local ID and registry digests, as the record binds them. */
+async function imageRefs([holder, build]: Array<[string, string]>): Promise<{ holder: ImageRef; build: ImageRef }> {
+  const ref = async ([name, id]: [string, string]): Promise<ImageRef> => {
+    const digests = (await inspectImage(id).catch(() => undefined))?.RepoDigests ?? [];
+    return { name, id, repoDigests: [...digests].sort() };
+  };
+  const [h, b] = await Promise.all([ref(holder), ref(build)]);
+  return { holder: h, build: b };
 }
 
 /** The runner's own addresses (loopback aside): guarded like the gateway, so the build cannot reach the host's services. */

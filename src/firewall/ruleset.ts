@@ -240,18 +240,14 @@ function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[]
 
   // Audit mode records what block mode would refuse, and lets it through.
   if (input.mode === 'block') rules.push('-A BF-DENY -j BF-REJECT');
-  else
-    rules.push(
-      `-A BF-DENY -j NFLOG --nflog-prefix bf-audit --nflog-group ${NFLOG_GROUP.audit} --nflog-threshold 1`,
-      '-A BF-DENY -j ACCEPT',
-    );
+  else rules.push(...countedLog('audited'), '-A BF-DENY -j ACCEPT');
   const guardedRanges = guarded.map((g) => ipaddr.parseCIDR(g));
   for (const e of allow.filter((x) => namesGuardedHost(x, guardedRanges))) {
     for (const proto of e.protocols) rules.push(`-A BF-GUARD -d ${e.cidr} ${protoMatch(proto, e)}-j ACCEPT`);
   }
   rules.push('-A BF-GUARD -j BF-REJECT');
   rules.push(...renderInbound(input.mode));
-  rules.push(`-A BF-REJECT -j NFLOG --nflog-prefix bf-deny --nflog-group ${NFLOG_GROUP.denied} --nflog-threshold 1`);
+  rules.push(...countedLog('refused'));
   rules.push('-A BF-REJECT -p tcp -j REJECT --reject-with tcp-reset');
   rules.push(`-A BF-REJECT -j REJECT --reject-with ${rejectIcmp}`);
 
@@ -308,13 +304,52 @@ function renderInput(family: Family, input: RulesetInput): string[] {
   return rules;
 }
 
+/**
+ * Per destination (address and port), the log takes the first `burst` attempts, then `perSecond`:
+ * a flood to one destination cannot crowd the others out of it. The kernel counts every attempt
+ * (COUNTER_RULES); past `tracked` destinations in a few seconds, new ones are dropped, not
+ * rejected, unlogged but counted.
+ */
+export const LOG_LIMIT = { burst: 5, perSecond: 1, tracked: 65536, expireMs: 2000 } as const;
+
+/**
+ * The rules whose kernel counters are the run's totals: every attempt refused, every one audit let
+ * through, and the same for inbound attempts (which count in those totals too).
+ */
+export const COUNTER_RULES = {
+  refused: '-A BF-REJECT -m comment --comment bf-refused',
+  audited: '-A BF-DENY -m comment --comment bf-audited',
+  inboundRefused: `-A ${INBOUND_CHAIN} -m comment --comment bf-in-refused`,
+  inboundAudited: `-A ${INBOUND_CHAIN} -m comment --comment bf-in-audited`,
+} as const;
+
+/**
+ * Each counted chain's log: its prefix and group, and what the limit counts per: the destination
+ * for the build's attempts, the sender and the build's port for inbound ones (a peer's flood
+ * cannot crowd the build's denials out of the log either). hashlimit names have 15 characters at most.
+ */
+const LOGS: Record<keyof typeof COUNTER_RULES, { prefix: string; group: number; per: string; name: string }> = {
+  refused: { prefix: 'bf-deny', group: NFLOG_GROUP.denied, per: 'dstip,dstport', name: 'bf-refused' },
+  audited: { prefix: 'bf-audit', group: NFLOG_GROUP.audit, per: 'dstip,dstport', name: 'bf-audited' },
+  inboundRefused: { prefix: 'bf-inbound', group: NFLOG_GROUP.inbound, per: 'srcip,dstport', name: 'bf-in-refused' },
+  inboundAudited: { prefix: 'bf-inbound-audit', group: NFLOG_GROUP.inboundAudit, per: 'srcip,dstport', name: 'bf-in-audited' },
+};
+
+// A chain's head: the counter, then the log within LOG_LIMIT.
+function countedLog(what: keyof typeof COUNTER_RULES): string[] {
+  const { prefix, group, per, name } = LOGS[what];
+  const chain = COUNTER_RULES[what].split(' ')[1];
+  const l = LOG_LIMIT;
+  const limit =
+    `-m hashlimit --hashlimit-upto ${l.perSecond}/sec --hashlimit-burst ${l.burst} --hashlimit-mode ${per} ` +
+    `--hashlimit-name ${name} --hashlimit-htable-max ${l.tracked} --hashlimit-htable-expire ${l.expireMs}`;
+  return [COUNTER_RULES[what], `-A ${chain} ${limit} -j NFLOG --nflog-prefix ${prefix} --nflog-group ${group} --nflog-threshold 1`];
+}
+
 function renderInbound(mode: Mode): string[] {
-  const [group, prefix, verdict] =
-    mode === 'block' ? [NFLOG_GROUP.inbound, 'bf-inbound', 'DROP'] : [NFLOG_GROUP.inboundAudit, 'bf-inbound-audit', 'ACCEPT'];
-  return [
-    `-A ${INBOUND_CHAIN} -j NFLOG --nflog-prefix ${prefix} --nflog-group ${group} --nflog-threshold 1`,
-    `-A ${INBOUND_CHAIN} -j ${verdict}`,
-  ];
+  return mode === 'block'
+    ? [...countedLog('inboundRefused'), `-A ${INBOUND_CHAIN} -j DROP`]
+    : [...countedLog('inboundAudited'), `-A ${INBOUND_CHAIN} -j ACCEPT`];
 }
 
 /** The chain that sends DNS to the resolver, whatever address it was sent to. */

@@ -1,7 +1,7 @@
 // Every default, in one place. A unit test (test/unit/docs.test.ts) fails when action.yml's
 // input defaults say otherwise.
 
-export const HOLDER_IMAGE = 'buildfence/holder:0.2.0';
+export const HOLDER_IMAGE = 'buildfence/holder:0.1.0';
 export const AGENT_IMAGE = 'buildfence/agent:0.1.0';
 /** The policy file read when the `policy` input is empty and the file exists. */
 export const POLICY_FILE = '.github/buildfence.yml';
@@ -34,6 +34,7 @@ export const INPUT_DEFAULTS = {
   'dns-ttl-max': String(DNS_TTL.max),
   runtime: 'auto',
   'agent-image': AGENT_IMAGE,
+  'subject-path': '',
 } as const;
 
 export type DefaultedInput = keyof typeof INPUT_DEFAULTS;

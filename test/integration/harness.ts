@@ -13,8 +13,8 @@ import { TestUpstream } from './upstream.js';
 const run = promisify(execFile);
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const HOLDER_IMAGE = 'buildfence/holder:0.2.0';
-/** scripts/build-test-images builds another tag with BUILDFENCE_PROBE_TAG; the tests then run that one. */
+export const HOLDER_IMAGE = 'buildfence/holder:0.1.0';
+/** BUILDFENCE_PROBE_TAG (as scripts/build-test-images reads it) runs the tests with a probe built under another tag. */
 export const PROBE_IMAGE = process.env.BUILDFENCE_PROBE_TAG || 'buildfence-test/probe:latest';
 const TEST_LABEL = 'buildfence-test=1';
 /** A closed loopback port as the DNS upstream, for tests that resolve nothing. */

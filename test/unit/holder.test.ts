@@ -31,9 +31,9 @@ describe('holderCommand', () => {
     const loaded = at(new RegExp(`^echo ${LOADED_MARK}$`));
     assert.ok(at(/^command -v/) < reader && reader < restore && restore < loaded, cmd[0]);
     assert.ok(at(/^exec 3<>\/tmp\/buildfence-reader$/) < reader);
-    // The build's seccomp filter program goes beside its script before anything else is started.
+    // The build's seccomp filter program goes beside its script after the load, before the mark that lets the build start.
     const copy = at(/^cp \/usr\/lib\/buildfence\/seccomp-exec \/__buildfence-script\/seccomp-exec$/);
-    assert.ok(at(/^\[ -x \/usr\/lib\/buildfence\/seccomp-exec \]/) === copy - 1 && copy < reader, cmd[0]);
+    assert.ok(at(/^\[ -x \/usr\/lib\/buildfence\/seccomp-exec \]/) === copy - 1 && restore < copy && copy === loaded - 1, cmd[0]);
     assert.equal(lines.at(-1), 'exec cat < /tmp/buildfence-reader 3<&-');
     // Everything the Pod's holder runs, in the same order.
     assert.deepEqual(
