@@ -37,6 +37,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -56,11 +57,13 @@
 #define CALL_SOCKETPAIR 8
 
 /* Syscall numbers per architecture: the native one, and the compat one the kernel also runs. */
+/* The native numbers come from the kernel's headers; the compat ones are written out, since the
+ * headers of one ABI do not carry the other's. */
+#define NATIVE_SOCKET __NR_socket
+#define NATIVE_SOCKETPAIR __NR_socketpair
+#define NATIVE_IO_URING_SETUP __NR_io_uring_setup
 #if defined(__x86_64__)
 #define NATIVE AUDIT_ARCH_X86_64
-#define NATIVE_SOCKET 41
-#define NATIVE_SOCKETPAIR 53
-#define NATIVE_IO_URING_SETUP 425
 /* x32 shares the x86-64 arch, its numbers carry this bit. */
 #define X32 0x40000000u
 #define COMPAT AUDIT_ARCH_I386
@@ -70,9 +73,6 @@
 #define COMPAT_IO_URING_SETUP 425
 #elif defined(__aarch64__)
 #define NATIVE AUDIT_ARCH_AARCH64
-#define NATIVE_SOCKET 198
-#define NATIVE_SOCKETPAIR 199
-#define NATIVE_IO_URING_SETUP 425
 #define X32 0u
 #define COMPAT AUDIT_ARCH_ARM
 /* 32-bit ARM (EABI) has no socketcall; a number no syscall has keeps the filter's shape. */
