@@ -88,6 +88,32 @@ export class DecisionLog {
   }
 }
 
+/** Which names were answered with an address, and when last (ms): a connection's names in the record. */
+export type NamesOf = ReadonlyMap<string, ReadonlyMap<string, number>>;
+
+/** Addresses the log remembers names for, and names per address: tunnelling through names cannot grow it without bound. */
+export const NAMED_ADDRESS_LIMIT = 10_000;
+export const NAMES_PER_ADDRESS = 64;
+
+/** The names each answered address was given for, in every mode (audit too), bounded. */
+export class AddressNames {
+  readonly map = new Map<string, Map<string, number>>();
+
+  note(addresses: ReadonlyArray<{ address: string }>, name: string, now: number): void {
+    for (const { address } of addresses) {
+      let names = this.map.get(address);
+      if (!names) {
+        // The oldest address goes first: its names matter least to what the build does next.
+        if (this.map.size >= NAMED_ADDRESS_LIMIT) this.map.delete(this.map.keys().next().value!);
+        this.map.set(address, (names = new Map()));
+      }
+      names.delete(name);
+      names.set(name, now);
+      if (names.size > NAMES_PER_ADDRESS) names.delete(names.keys().next().value!);
+    }
+  }
+}
+
 function keyOf(d: Decided, name: string): string {
   return `${d.verdict} ${d.type} ${name}`;
 }

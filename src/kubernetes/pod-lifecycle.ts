@@ -120,11 +120,10 @@ export function readDecisions(logText: string): DnsDecision[] {
 }
 
 // The same map the resolver keeps on Docker: the names each learned (allowed) address was given for.
-function namesOf(decisions: DnsDecision[]): Map<string, Set<string>> {
-  const map = new Map<string, Set<string>>();
+function namesOf(decisions: DnsDecision[]): Map<string, Map<string, number>> {
+  const map = new Map<string, Map<string, number>>();
   for (const d of decisions) {
-    if (d.verdict !== 'allowed') continue;
-    for (const a of d.addresses) map.set(a, new Set([...(map.get(a) ?? []), d.name]));
+    for (const a of d.addresses) map.set(a, new Map([...(map.get(a) ?? []), [d.name, Date.parse(d.last)]]));
   }
   return map;
 }

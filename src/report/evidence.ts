@@ -1,13 +1,16 @@
 // From raw packets and DNS decisions to what a person reads: denied destinations with counts and
 // names, and for audit runs the allowlist that block mode would need. Pure.
+import type { NamesOf } from '../dns/decision-log.js';
 import type { LoggedPacket } from './nflog.js';
 
 export interface DeniedDestination {
   protocol: LoggedPacket['protocol'];
   address: string;
   port?: number;
-  /** Names the resolver answered with this address during the run. */
+  /** Names the resolver answered with this address during the run (in audit mode too). */
   names: string[];
+  /** Of those, the one asked last before the first attempt: the name that most likely led here. */
+  name?: string;
   /** True when the fence refused it; false when audit mode let it through. */
   enforced: boolean;
   count: number;
@@ -15,7 +18,7 @@ export interface DeniedDestination {
   last: string;
 }
 
-export function aggregateDenied(packets: LoggedPacket[], namesOf: ReadonlyMap<string, ReadonlySet<string>>): DeniedDestination[] {
+export function aggregateDenied(packets: LoggedPacket[], namesOf: NamesOf): DeniedDestination[] {
   const byKey = new Map<string, DeniedDestination>();
   for (const p of packets) {
     const key = `${p.enforced} ${p.protocol} ${p.address} ${p.port ?? ''}`;
@@ -31,7 +34,7 @@ export function aggregateDenied(packets: LoggedPacket[], namesOf: ReadonlyMap<st
       protocol: p.protocol,
       address: p.address,
       ...(p.port !== undefined ? { port: p.port } : {}),
-      names: [...(namesOf.get(p.address) ?? [])].sort(),
+      ...namesBefore(namesOf.get(p.address), p.time * 1000),
       enforced: p.enforced,
       count: 1,
       first: at,
@@ -57,4 +60,12 @@ export function suggestAllowlist(denied: DeniedDestination[]): string[] {
 
 export function deniedTotal(denied: DeniedDestination[]): number {
   return denied.reduce((sum, d) => sum + d.count, 0);
+}
+
+/** The names answered with an address, and the one answered last before `at` (ms), if any. */
+function namesBefore(names: ReadonlyMap<string, number> | undefined, at: number): { names: string[]; name?: string } {
+  if (!names) return { names: [] };
+  let last: [string, number] | undefined;
+  for (const [name, time] of names) if (time <= at && (!last || time >= last[1])) last = [name, time];
+  return { names: [...names.keys()].sort(), ...(last ? { name: last[0] } : {}) };
 }

@@ -2,7 +2,7 @@
 // schema/buildfence-report.schema.json.
 import { createHash } from 'node:crypto';
 import { formatEntry } from '../policy/allowlist.js';
-import type { DnsDecision } from '../dns/decision-log.js';
+import type { DnsDecision, NamesOf } from '../dns/decision-log.js';
 import type { GithubRun } from './github-run.js';
 import type { Ruleset } from '../firewall/ruleset.js';
 import type { Mode } from '../run/entry.js';
@@ -37,7 +37,7 @@ export interface RunFacts {
   rules: Ruleset;
   packets: LoggedPacket[];
   dns: DnsDecision[];
-  namesOf: ReadonlyMap<string, ReadonlySet<string>>;
+  namesOf: NamesOf;
 }
 
 /** A runtime's result: the run's handle and what it observed. */
