@@ -13,10 +13,11 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-GYQCM2RF.js";
+} from "./chunks/chunk-QPCVXOSH.js";
+import "./chunks/chunk-R74MAOXW.js";
 import {
   verify
-} from "./chunks/chunk-BAJQXGDD.js";
+} from "./chunks/chunk-RBM33IRL.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
@@ -29,8 +30,8 @@ import {
   textSummary,
   upstreamsFor,
   yaml
-} from "./chunks/chunk-CGYFVSMH.js";
-import "./chunks/chunk-BX36OKGZ.js";
+} from "./chunks/chunk-JMX6VHOK.js";
+import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM
 } from "./chunks/chunk-UND5B5GE.js";
@@ -224,6 +225,7 @@ Options of run (each mirrors the action input of the same name):
   --attestation FILE         write the in-toto Statement (the record as its predicate) to FILE
   --verbose                  print debug messages
   -h, --help                 this text
+  --version                  buildfence's version
 
 The exit status of run is the build's when it failed, 1 when only fail-on-denied failed it,
 2 when buildfence itself fails. check-policy exits
@@ -249,11 +251,17 @@ async function main(argv) {
       networkpolicy: { type: "boolean" },
       sidecars: { type: "string" },
       namespace: { type: "string" },
-      help: { type: "boolean", short: "h" }
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean" }
     }
   });
   if (values.help) {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`buildfence ${VERSION}
+`);
     return 0;
   }
   if (positionals[0] === "verify") return verifyCommand(positionals.slice(1), values);

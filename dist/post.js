@@ -2,13 +2,14 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   cleanupAction
-} from "./chunks/chunk-4AYUMJHK.js";
-import "./chunks/chunk-GYQCM2RF.js";
+} from "./chunks/chunk-SUFUSHTM.js";
+import "./chunks/chunk-QPCVXOSH.js";
+import "./chunks/chunk-R74MAOXW.js";
 import {
   warning
-} from "./chunks/chunk-V5LW6WI3.js";
-import "./chunks/chunk-CGYFVSMH.js";
-import "./chunks/chunk-BX36OKGZ.js";
+} from "./chunks/chunk-P45E2RWN.js";
+import "./chunks/chunk-JMX6VHOK.js";
+import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/post.ts

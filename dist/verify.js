@@ -6,15 +6,15 @@ import {
   setFailed,
   setOutput,
   summary
-} from "./chunks/chunk-V5LW6WI3.js";
+} from "./chunks/chunk-P45E2RWN.js";
 import {
   verify
-} from "./chunks/chunk-BAJQXGDD.js";
+} from "./chunks/chunk-RBM33IRL.js";
 import {
   escapeHtml,
   listInput,
   readBoolean
-} from "./chunks/chunk-CGYFVSMH.js";
+} from "./chunks/chunk-JMX6VHOK.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/verify/action.ts

@@ -89,6 +89,7 @@ Options of run (each mirrors the action input of the same name):
   --attestation FILE         write the in-toto Statement (the record as its predicate) to FILE
   --verbose                  print debug messages
   -h, --help                 this text
+  --version                  buildfence's version
 
 The exit status of run is the build's when it failed, 1 when only fail-on-denied failed it,
 2 when buildfence itself fails. check-policy exits
@@ -116,10 +117,15 @@ async function main(argv: string[]): Promise<number> {
       sidecars: { type: 'string' },
       namespace: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
     },
   });
   if (values.help) {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`buildfence ${VERSION}\n`);
     return 0;
   }
   if (positionals[0] === 'verify') return verifyCommand(positionals.slice(1), values);

@@ -256,7 +256,7 @@ describe('buildfence verify: each check', () => {
 });
 
 describe('buildfence verify: bad input is exit 2 with a plain reason', () => {
-  const bad: Array<[string, () => Promise<unknown> | unknown, RegExp]> = [
+  const bad: Array<[string, () => unknown, RegExp]> = [
     ['truncated', async () => JSON.stringify(await statement()).slice(0, 200), /is not JSON \(.*\); is it truncated\?/],
     ['not JSON', () => 'hello', /is not JSON/],
     ['empty', () => '', /is empty/],

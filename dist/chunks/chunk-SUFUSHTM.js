@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-GYQCM2RF.js";
+} from "./chunk-QPCVXOSH.js";
 import {
   debug,
   getInput,
@@ -20,12 +20,12 @@ import {
   setOutput,
   summary,
   warning
-} from "./chunk-V5LW6WI3.js";
+} from "./chunk-P45E2RWN.js";
 import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-CGYFVSMH.js";
+} from "./chunk-JMX6VHOK.js";
 
 // src/action.ts
 import * as os from "node:os";
