@@ -9,12 +9,12 @@ import {
 } from "./chunks/chunk-P45E2RWN.js";
 import {
   verify
-} from "./chunks/chunk-RBM33IRL.js";
+} from "./chunks/chunk-2QNLTQWQ.js";
 import {
   escapeHtml,
   listInput,
   readBoolean
-} from "./chunks/chunk-JMX6VHOK.js";
+} from "./chunks/chunk-UABH63LB.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/verify/action.ts

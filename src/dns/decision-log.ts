@@ -4,8 +4,11 @@
 export interface DnsDecision {
   name: string;
   type: string;
-  /** What the policy says; in audit mode a refused name is still forwarded. */
-  verdict: 'allowed' | 'refused';
+  /**
+   * What happened: allowed (an entry allows the name), refused (block mode: NXDOMAIN, never sent
+   * upstream) or audited (audit mode: no entry allows it, forwarded anyway; block mode would refuse it).
+   */
+  verdict: 'allowed' | 'refused' | 'audited';
   forwarded: boolean;
   addresses: string[];
   count: number;
@@ -105,7 +108,7 @@ export class AddressNames {
       if (!names) {
         // The oldest address goes first: its names matter least to what the build does next.
         if (this.map.size >= NAMED_ADDRESS_LIMIT) this.map.delete(this.map.keys().next().value!);
-        this.map.set(address, (names = new Map()));
+        this.map.set(address, (names = new Map<string, number>()));
       }
       names.delete(name);
       names.set(name, now);

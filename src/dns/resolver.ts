@@ -181,7 +181,7 @@ export class Resolver {
     const allowedBy = matchingEntries(this.options.allow, q.name);
     const permitted = allowedBy.length > 0 && matchingEntries(this.options.deny, q.name).length === 0;
     if (permitted || this.options.mode !== 'block') for (const e of allowedBy) this.resolved.add(e);
-    const verdict = permitted ? 'allowed' : 'refused';
+    const verdict = permitted ? 'allowed' : this.options.mode === 'block' ? 'refused' : 'audited';
     const asked: Asked = {
       name: q.name,
       type: q.type,

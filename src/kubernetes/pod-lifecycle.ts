@@ -119,7 +119,7 @@ export function readDecisions(logText: string): DnsDecision[] {
   return [...byKey.values()];
 }
 
-// The same map the resolver keeps on Docker: the names each learned (allowed) address was given for.
+// The same map the resolver keeps on Docker: the names each answered address was given for, and when last.
 function namesOf(decisions: DnsDecision[]): Map<string, Map<string, number>> {
   const map = new Map<string, Map<string, number>>();
   for (const d of decisions) {

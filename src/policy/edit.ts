@@ -36,7 +36,7 @@ export function writeGrade(existing: string | undefined, name: string, grade: Gr
   key.commentBefore = ` ${header}`;
   // Replace in place (its position kept), or add at the end.
   const at = grades.items.findIndex((pair) => (pair.key as Scalar | undefined)?.value === name);
-  if (at >= 0) grades.items[at] = doc.createPair(key, node) as (typeof grades.items)[number];
-  else grades.items.push(doc.createPair(key, node) as (typeof grades.items)[number]);
+  if (at >= 0) grades.items[at] = doc.createPair(key, node);
+  else grades.items.push(doc.createPair(key, node));
   return doc.toString({ lineWidth: 0 });
 }

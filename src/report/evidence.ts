@@ -44,20 +44,6 @@ export function aggregateDenied(packets: LoggedPacket[], namesOf: NamesOf): Deni
   return [...byKey.values()].sort((a, b) => b.count - a.count || a.address.localeCompare(b.address) || (a.port ?? 0) - (b.port ?? 0));
 }
 
-/**
- * Entries that would let through what audit mode recorded: the name where the build used one,
- * the address only where it did not. ICMP and other protocols have no entry form and are left out.
- */
-export function suggestAllowlist(denied: DeniedDestination[]): string[] {
-  const entries = new Set<string>();
-  for (const d of denied) {
-    if (d.enforced || d.port === undefined || (d.protocol !== 'tcp' && d.protocol !== 'udp')) continue;
-    const hosts = d.names.length > 0 ? d.names : [d.address.includes(':') ? `[${d.address}]` : d.address];
-    for (const host of hosts) entries.add(d.protocol === 'tcp' ? `${host}:${d.port}` : `udp://${host}:${d.port}`);
-  }
-  return [...entries].sort();
-}
-
 export function deniedTotal(denied: DeniedDestination[]): number {
   return denied.reduce((sum, d) => sum + d.count, 0);
 }

@@ -8,10 +8,11 @@ import type { Ruleset } from '../firewall/ruleset.js';
 import type { Mode } from '../run/entry.js';
 import type { RunHandle } from '../run/identity.js';
 import type { RunSpec } from '../run/spec.js';
-import { aggregateDenied, deniedTotal, suggestAllowlist, type DeniedDestination } from './evidence.js';
+import { aggregateDenied, deniedTotal, type DeniedDestination } from './evidence.js';
+import { suggestEntries } from './suggest.js';
 import type { LoggedPacket } from './nflog.js';
 
-export const REPORT_FORMAT = 'buildfence-report/1';
+export const REPORT_FORMAT = 'buildfence-report/2';
 
 export interface ImageRef {
   name: string;
@@ -69,6 +70,7 @@ export interface EvidenceRecord {
 
 export function buildRecord(spec: RunSpec, facts: RunFacts, context: RunContext): EvidenceRecord {
   const denied = aggregateDenied(facts.packets, facts.namesOf);
+  const allowlist = spec.allow.map(formatEntry);
   const r = facts.rules;
   return {
     format: REPORT_FORMAT,
@@ -81,12 +83,12 @@ export function buildRecord(spec: RunSpec, facts: RunFacts, context: RunContext)
     exitCode: facts.exitCode,
     images: facts.images,
     rules: { ipset: r.ipset, iptables: r.v4, ip6tables: r.v6, iptablesNat: r.nat4, resolvConf: r.resolvConf, sha256: rulesDigest(r) },
-    allowlist: spec.allow.map(formatEntry),
+    allowlist,
     deny: spec.deny.map(formatEntry),
     denied,
     deniedTotal: deniedTotal(denied),
     dns: facts.dns,
-    suggestedAllowlist: spec.mode === 'audit' ? suggestAllowlist(denied) : [],
+    suggestedAllowlist: spec.mode === 'audit' ? suggestEntries([{ allowlist, denied, dns: facts.dns }]).map((s) => s.entry) : [],
     buildfence: { version: context.version },
     ...(context.github ? { github: context.github } : {}),
   };

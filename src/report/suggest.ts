@@ -8,7 +8,15 @@ import { covers } from '../policy/coverage.js';
 import { PRESET_PREFIX } from '../policy/allowlist.js';
 import { PRESETS } from '../policy/presets.js';
 import type { Entry, Protocol } from '../run/entry.js';
-import type { EvidenceRecord } from './record.js';
+import type { DnsDecision } from '../dns/decision-log.js';
+import type { DeniedDestination } from './evidence.js';
+
+/** What a suggestion reads of a record. */
+export interface Recorded {
+  allowlist: string[];
+  denied: DeniedDestination[];
+  dns: DnsDecision[];
+}
 
 /** How many distinct subdomains of one registrable domain, on one port, make a wildcard. */
 export const WILDCARD_MIN = 3;
@@ -35,17 +43,20 @@ interface Use {
 }
 
 /** The grade's allow list that would let the recorded builds through, and nothing they did not use. */
-export function suggestEntries(records: EvidenceRecord[]): Suggestion[] {
+export function suggestEntries(records: Recorded[]): Suggestion[] {
   const total = records.length;
   const uses = new Map<string, Use>();
   const kept = new Map<string, { runs: Set<number>; attempts: number }>();
   records.forEach((record, run) => {
     for (const d of record.denied) {
       if (d.enforced || d.port === undefined || (d.protocol !== 'tcp' && d.protocol !== 'udp')) continue;
-      const hosts = d.name !== undefined ? [d.name] : d.names.length > 0 ? d.names : [d.address];
+      const { protocol, port } = { protocol: d.protocol, port: d.port };
+      // A name the grammar cannot take (the build chooses what it asks) leaves the address.
+      const named = (d.name !== undefined ? [d.name] : d.names).filter((n) => isEntryName(n, protocol, port));
+      const hosts = named.length > 0 ? named : [d.address];
       for (const host of hosts) {
         const key = `${d.protocol} ${host} ${d.port}`;
-        const use = uses.get(key) ?? { host, byName: host !== d.address, protocol: d.protocol, port: d.port, runs: new Set(), attempts: 0 };
+        const use = uses.get(key) ?? { host, byName: host !== d.address, protocol, port, runs: new Set(), attempts: 0 };
         use.runs.add(run);
         use.attempts += d.count;
         uses.set(key, use);
@@ -60,7 +71,11 @@ export function suggestEntries(records: EvidenceRecord[]): Suggestion[] {
   });
   const out: Suggestion[] = [];
   const remaining = new Set(uses.values());
-  const stats = (group: Use[]) => ({ runs: new Set(group.flatMap((u) => [...u.runs])).size, totalRuns: total, attempts: group.reduce((n, u) => n + u.attempts, 0) });
+  const stats = (group: Use[]) => ({
+    runs: new Set(group.flatMap((u) => [...u.runs])).size,
+    totalRuns: total,
+    attempts: group.reduce((n, u) => n + u.attempts, 0),
+  });
 
   for (const [name, preset] of Object.entries(PRESETS).sort(([a], [b]) => a.localeCompare(b))) {
     const entries = preset.entries.map((p) => parseEntry(p.entry));
@@ -72,12 +87,18 @@ export function suggestEntries(records: EvidenceRecord[]): Suggestion[] {
   }
 
   for (const group of wildcardGroups([...remaining])) {
-    out.push({ entry: formatUse(group.base, group.uses[0], true), kind: 'wildcard', ...stats(group.uses), names: group.uses.map((u) => u.host).sort() });
+    out.push({
+      entry: formatUse(group.base, group.uses[0], true),
+      kind: 'wildcard',
+      ...stats(group.uses),
+      names: group.uses.map((u) => u.host).sort(),
+    });
     for (const u of group.uses) remaining.delete(u);
   }
   for (const u of remaining) out.push({ entry: formatUse(u.host, u, false), kind: u.byName ? 'name' : 'address', ...stats([u]) });
   for (const [text, k] of kept) {
-    if (!out.some((s) => s.entry === text)) out.push({ entry: text, kind: 'kept', runs: k.runs.size, totalRuns: total, attempts: k.attempts });
+    if (!out.some((s) => s.entry === text))
+      out.push({ entry: text, kind: 'kept', runs: k.runs.size, totalRuns: total, attempts: k.attempts });
   }
   const order = ['preset', 'kept', 'name', 'wildcard', 'address'];
   return out.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || a.entry.localeCompare(b.entry));
@@ -89,7 +110,7 @@ export function suggestEntries(records: EvidenceRecord[]): Suggestion[] {
  * used or not (an allowed connection is not logged), so none is kept: what the build reached by
  * address shows among the destinations only when no entry allowed it.
  */
-function usedEntries(record: EvidenceRecord): Map<string, number> {
+function usedEntries(record: Recorded): Map<string, number> {
   const used = new Map<string, number>();
   const entries = record.allowlist.flatMap((text) => text.split(', ').map((t) => parseEntry(t)));
   for (const d of record.dns) {
@@ -139,13 +160,24 @@ function formatUse(host: string, u: Pick<Use, 'protocol' | 'port' | 'byName'>, w
   return u.protocol === 'tcp' ? `${shown}:${u.port}` : `udp://${shown}:${u.port}`;
 }
 
+function isEntryName(name: string, protocol: Protocol, port: number): boolean {
+  try {
+    return parseEntry(formatUse(name, { protocol, port, byName: true }, false)).kind === 'name';
+  } catch {
+    return false;
+  }
+}
+
 function useEntry(u: Use): Entry {
   return parseEntry(formatUse(u.host, u, false));
 }
 
 /** The comment a suggestion carries in the YAML: where it came from, and what a reviewer should know. */
 export function suggestionComment(s: Suggestion): string {
-  const runs = s.runs === s.totalRuns ? `${s.runs} of ${s.totalRuns} run${s.totalRuns === 1 ? '' : 's'}` : `only ${s.runs} of ${s.totalRuns} runs: review`;
+  const runs =
+    s.runs === s.totalRuns
+      ? `${s.runs} of ${s.totalRuns} run${s.totalRuns === 1 ? '' : 's'}`
+      : `only ${s.runs} of ${s.totalRuns} runs: review`;
   const what = `${runs}, ${s.attempts} attempt${s.attempts === 1 ? '' : 's'}`;
   switch (s.kind) {
     case 'preset':

@@ -2,7 +2,9 @@
 // Names and addresses come from the build (it chooses what to query), so every one is escaped:
 // the build must not be able to forge a line of the summary.
 import type { EvidenceRecord } from './record.js';
+import { writeGrade } from '../policy/edit.js';
 import type { DeniedDestination } from './evidence.js';
+import { suggestEntries, suggestionComment, type Recorded } from './suggest.js';
 
 const ANNOTATION_CAP = 10;
 /**
@@ -15,7 +17,7 @@ export const TEXT_CAP = 30;
 
 /** The most frequent first, then by name: the order in which capped lists are cut. */
 function refusedNamesOf(r: EvidenceRecord) {
-  return r.dns.filter((d) => d.verdict === 'refused').sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+  return r.dns.filter((d) => d.verdict !== 'allowed').sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
 }
 
 export function escapeHtml(text: string): string {
@@ -40,10 +42,12 @@ export function renderSummary(r: EvidenceRecord): string {
     total > SUMMARY_CAP
       ? `<p>${total - SUMMARY_CAP} more ${what}, the least frequent, are in the JSON report (output <code>report</code>).</p>\n`
       : '';
-  const verb = r.mode === 'audit' ? 'would be denied in block mode' : 'denied';
+  const audit = r.mode === 'audit';
+  const verb = audit ? 'let through that block mode would refuse' : 'denied';
+  const namesVerb = audit ? 'forwarded that block mode would refuse' : 'refused by the resolver';
   const out: string[] = [
     `<h2>buildfence: grade ${escapeHtml(r.grade)}, ${r.mode} mode</h2>\n`,
-    `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) refused by the resolver.</p>\n`,
+    `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) ${namesVerb}.</p>\n`,
     table(
       ['', ''],
       [
@@ -59,26 +63,30 @@ export function renderSummary(r: EvidenceRecord): string {
     ),
   ];
   if (r.denied.length > 0) {
-    out.push(`<h3>Denied destinations</h3>\n`);
+    out.push(audit ? `<h3>Connections block mode would refuse</h3>\n` : `<h3>Denied destinations</h3>\n`);
     out.push(
       table(
         ['Name', 'Address', 'Port', 'Protocol', 'Count', 'Verdict'],
         r.denied
           .slice(0, SUMMARY_CAP)
           .map((d) => [
-            d.names.length > 0 ? d.names.map(code).join(' ') : '',
+            d.names.length > 0 ? d.names.map((n) => (n === d.name ? `<b>${code(n)}</b>` : code(n))).join(' ') : '',
             code(d.address),
             d.port === undefined ? '' : String(d.port),
             d.protocol,
             String(d.count),
-            d.enforced ? 'refused' : 'recorded (audit)',
+            d.enforced ? 'refused' : 'let through, would be refused',
           ]),
       ),
     );
     out.push(more(r.denied.length, 'denied destination(s)'));
   }
   if (refusedNames.length > 0) {
-    out.push(`<h3>Names refused by the resolver</h3>\n`);
+    out.push(
+      audit
+        ? `<h3>Names outside the allowlist (forwarded, would be refused in block mode)</h3>\n`
+        : `<h3>Names refused by the resolver</h3>\n`,
+    );
     out.push(
       table(
         ['Name', 'Type', 'Count', 'Forwarded'],
@@ -88,24 +96,38 @@ export function renderSummary(r: EvidenceRecord): string {
             `${code(d.name)}${d.folded ? ' (many names, folded: the log was full)' : ''}`,
             escapeHtml(d.type),
             String(d.count),
-            d.forwarded ? 'yes (audit)' : 'no',
+            d.forwarded ? 'yes, would be refused in block mode' : 'no',
           ]),
       ),
     );
     out.push(more(refusedNames.length, 'refused name(s)'));
   }
-  if (r.suggestedAllowlist.length > 0) {
-    out.push(`<h3>Suggested allowlist</h3>\n<p>Entries a release build would need for what this run did:</p>\n`);
-    out.push(`<pre>${r.suggestedAllowlist.map(escapeHtml).join('\n')}</pre>\n`);
+  if (audit) {
+    out.push(
+      `<h3>Suggested grade</h3>\n<p>A release grade that would let this build through, ready to paste under <code>grades:</code> ` +
+        '(merge several runs with <code>buildfence suggest</code>); in bold above, the name each connection most likely used:</p>\n',
+    );
+    out.push(`<pre>${escapeHtml(suggestedGradeYaml([r]))}</pre>\n`);
   }
   return out.join('');
+}
+
+/** The release grade the records' builds would need, as YAML under `grades:`, each entry with its comment. */
+export function suggestedGradeYaml(records: Recorded[], grade = 'release'): string {
+  const allow = suggestEntries(records).map((s) => ({ entry: s.entry, comment: suggestionComment(s) }));
+  return writeGrade(
+    undefined,
+    grade,
+    { mode: 'block', allow },
+    `suggested by buildfence from ${records.length} run${records.length === 1 ? '' : 's'}`,
+  );
 }
 
 /** One warning per distinct destination, the most frequent first, capped. */
 export function annotations(r: EvidenceRecord): string[] {
   const lines = r.denied.slice(0, ANNOTATION_CAP).map((d) => {
     const names = d.names.length > 0 ? ` (${d.names.join(', ')})` : '';
-    const what = d.enforced ? 'denied' : 'recorded a connection block mode would deny to';
+    const what = d.enforced ? 'denied' : 'let through a connection block mode would refuse, to';
     return `buildfence ${what} ${destination(d)}${names}, ${d.count} time(s).`;
   });
   if (r.denied.length > ANNOTATION_CAP)
@@ -123,16 +145,23 @@ export function textSummary(r: EvidenceRecord): string {
     total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {
     const names = d.names.length > 0 ? ` (${d.names.join(', ')})` : '';
-    lines.push(`  ${d.enforced ? 'denied  ' : 'recorded'} ${destination(d)}${names} x${d.count}`);
+    lines.push(`  ${d.enforced ? 'denied' : 'let through, would be refused:'} ${destination(d)}${names} x${d.count}`);
   }
   lines.push(...more(r.denied.length, 'denied destination(s)'));
   const refused = refusedNamesOf(r);
   for (const d of refused.slice(0, TEXT_CAP)) {
     lines.push(
-      `  name refused: ${d.name} ${d.type} x${d.count}${d.folded ? ' (many names, folded)' : ''}${d.forwarded ? ' (forwarded: audit)' : ''}`,
+      `  ${d.verdict === 'audited' ? 'name forwarded, would be refused in block mode:' : 'name refused:'} ${d.name} ${d.type} x${d.count}${d.folded ? ' (many names, folded)' : ''}`,
     );
   }
   lines.push(...more(refused.length, 'refused name(s)'));
-  if (r.suggestedAllowlist.length > 0) lines.push('  suggested allowlist:', ...r.suggestedAllowlist.map((e) => `    ${e}`));
+  if (r.mode === 'audit')
+    lines.push(
+      '  suggested grade (buildfence suggest merges several runs):',
+      ...suggestedGradeYaml([r])
+        .trimEnd()
+        .split('\n')
+        .map((l) => `    ${l}`),
+    );
   return `${lines.map(printable).join('\n')}\n`;
 }

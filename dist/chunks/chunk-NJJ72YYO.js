@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-QPCVXOSH.js";
+} from "./chunk-Y3FHQ74L.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-JMX6VHOK.js";
+} from "./chunk-UABH63LB.js";
 
 // src/action.ts
 import * as os from "node:os";
