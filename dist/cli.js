@@ -13,12 +13,12 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-Y3FHQ74L.js";
+} from "./chunks/chunk-CT3YLHCA.js";
 import "./chunks/chunk-R74MAOXW.js";
 import {
   readEvidence,
   verify
-} from "./chunks/chunk-2QNLTQWQ.js";
+} from "./chunks/chunk-W6HEKARS.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
@@ -35,7 +35,7 @@ import {
   upstreamsFor,
   writeGrade,
   yaml
-} from "./chunks/chunk-UABH63LB.js";
+} from "./chunks/chunk-MKXYQLEZ.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

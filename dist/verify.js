@@ -9,12 +9,11 @@ import {
 } from "./chunks/chunk-P45E2RWN.js";
 import {
   verify
-} from "./chunks/chunk-2QNLTQWQ.js";
+} from "./chunks/chunk-W6HEKARS.js";
 import {
-  escapeHtml,
   listInput,
   readBoolean
-} from "./chunks/chunk-UABH63LB.js";
+} from "./chunks/chunk-MKXYQLEZ.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/verify/action.ts
@@ -37,7 +36,8 @@ async function runVerifyAction() {
         { data: "result", header: true },
         { data: "detail", header: true }
       ],
-      ...outcome.checks.map((c) => [c.name, c.pass ? "pass" : "FAIL", escapeHtml(c.detail)])
+      // Each value a detail takes from the record is shown(): the prose around it is buildfence's.
+      ...outcome.checks.map((c) => [c.name, c.pass ? "pass" : "FAIL", c.detail])
     ]).write();
   }
   if (outcome.exitCode !== 0) setFailed(outcome.text.trimEnd().split("\n").pop() ?? "buildfence verify failed");

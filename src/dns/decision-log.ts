@@ -14,7 +14,7 @@ export interface DnsDecision {
   count: number;
   first: string;
   last: string;
-  /** A row for many names: once the log is full, new names count under `*.` and their last two labels (then under `*`). */
+  /** A row for many names: once the log is full, new names count under `*.` and their last two labels (then under `*`, of type `*`). */
   folded?: true;
 }
 
@@ -81,18 +81,30 @@ export class DecisionLog {
     }
     const folded = (domain: string) => `${keyOf(decided, domain)} folded`;
     const domain = `*.${decided.name.split('.').slice(-2).join('.')}`;
-    const found = this.rows.get(folded(domain)) ?? (this.foldedRows >= FOLDED_LIMIT ? this.rows.get(folded('*')) : undefined);
+    // The last row takes any name of any type (one per verdict): types are the build's to choose.
+    const last = `${decided.verdict} * * folded`;
+    const found = this.rows.get(folded(domain)) ?? (this.foldedRows >= FOLDED_LIMIT ? this.rows.get(last) : undefined);
     if (found) return found;
-    const name = this.foldedRows < FOLDED_LIMIT ? domain : '*';
-    const t = row(name, true);
-    this.rows.set(folded(name), t);
+    if (this.foldedRows >= FOLDED_LIMIT) {
+      const t = { ...row('*', true), type: '*' };
+      this.rows.set(last, t);
+      return t;
+    }
+    const t = row(domain, true);
+    this.rows.set(folded(domain), t);
     this.foldedRows++;
     return t;
   }
 }
 
-/** Which names were answered with an address, and when last (ms): a connection's names in the record. */
-export type NamesOf = ReadonlyMap<string, ReadonlyMap<string, number>>;
+/** The names an address was answered for: the latest ones with when last (ms), and how many there were in all. */
+export interface Answered {
+  readonly names: ReadonlyMap<string, number>;
+  readonly total: number;
+}
+
+/** Which names were answered with each address: a connection's names in the record. */
+export type NamesOf = ReadonlyMap<string, Answered>;
 
 /** Addresses the log remembers names for, and names per address: tunnelling through names cannot grow it without bound. */
 export const NAMED_ADDRESS_LIMIT = 10_000;
@@ -100,19 +112,20 @@ export const NAMES_PER_ADDRESS = 64;
 
 /** The names each answered address was given for, in every mode (audit too), bounded. */
 export class AddressNames {
-  readonly map = new Map<string, Map<string, number>>();
+  readonly map = new Map<string, { names: Map<string, number>; total: number }>();
 
   note(addresses: ReadonlyArray<{ address: string }>, name: string, now: number): void {
     for (const { address } of addresses) {
-      let names = this.map.get(address);
-      if (!names) {
+      let answered = this.map.get(address);
+      if (!answered) {
         // The oldest address goes first: its names matter least to what the build does next.
         if (this.map.size >= NAMED_ADDRESS_LIMIT) this.map.delete(this.map.keys().next().value!);
-        this.map.set(address, (names = new Map<string, number>()));
+        this.map.set(address, (answered = { names: new Map<string, number>(), total: 0 }));
       }
-      names.delete(name);
-      names.set(name, now);
-      if (names.size > NAMES_PER_ADDRESS) names.delete(names.keys().next().value!);
+      // A name forgotten past NAMES_PER_ADDRESS and asked again counts again: `total` is at least the distinct names.
+      if (!answered.names.delete(name)) answered.total++;
+      answered.names.set(name, now);
+      if (answered.names.size > NAMES_PER_ADDRESS) answered.names.delete(answered.names.keys().next().value!);
     }
   }
 }

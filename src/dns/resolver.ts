@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import { setMembers } from '../firewall/ruleset.js';
 import type { NameEntry } from '../run/entry.js';
 import { matchingEntries } from './match.js';
+import { presented } from './presentation.js';
 import {
   errorReply,
   MalformedQuery,
@@ -212,7 +213,7 @@ export class Resolver {
         }
       }
     } catch (err) {
-      this.options.onWarning?.(`DNS ${asked.type} ${asked.name}: ${err instanceof Error ? err.message : String(err)}`);
+      this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
       return errorReply(query, 'SERVFAIL');
     }
     if (asked.permitted) {
@@ -221,7 +222,7 @@ export class Resolver {
         if (entry) entry.fedUntil = Math.max(entry.fedUntil, fedUntil);
       } catch (err) {
         // Answering would hand out an address the fence does not open: fail the lookup instead.
-        this.options.onWarning?.(`DNS ${asked.type} ${asked.name}: ${err instanceof Error ? err.message : String(err)}`);
+        this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
         return errorReply(query, 'SERVFAIL');
       }
     }
@@ -235,7 +236,7 @@ export class Resolver {
       const fedUntil = await this.learn(asked.allowedBy, cached.answer.addresses, age);
       cached.fedUntil = Math.max(cached.fedUntil, fedUntil);
     } catch (err) {
-      this.options.onWarning?.(`DNS ${asked.type} ${asked.name}: ${err instanceof Error ? err.message : String(err)}`);
+      this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
       return errorReply(query, 'SERVFAIL');
     }
     this.record(asked, Date.now(), cached.answer.addresses);

@@ -20,6 +20,7 @@ import { findLeftovers, processAlive, removeLeftovers, removeRun } from './resou
 import { ruleFileTexts, RULE_FILES } from '../firewall/rule-files.js';
 import { verifyReadback } from '../firewall/verify.js';
 import { HolderOutput, holderCommand } from './holder.js';
+import { readKernelCounts } from './kernel-counts.js';
 import { renderRuleset, staticMembers, type Ruleset } from '../firewall/ruleset.js';
 import { runnerEnvNames, SCRIPT_NAME, scriptText } from '../run/build.js';
 import { newRunId, type RunHandle, type RunHooks, type RunIdentity } from '../run/identity.js';
@@ -126,8 +127,13 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
     });
     log.info(`Running the build in ${spec.image} (${names.build}).`);
     const build = await step(() => runBuild(names, log, dns.reader!.lost));
+    // The kernel's counts first, then the mark: every entry they count is logged before the mark.
+    const kernel = await readKernelCounts(names.holder).catch((err: Error) => {
+      log.warning(`Cannot read the fence's counters in holder ${names.holder} (${err.message}): the totals are the log's.`);
+      return undefined;
+    });
     // The reader stops once the mark is through; the teardown then removes both containers.
-    const packets = await dns.reader!.stop(mark);
+    const denied = await dns.reader!.stop(mark);
     if (mark && !dns.reader!.markSeen) {
       log.info(
         `The end-of-run mark did not reach the holder (is the engine on another machine?): the reader waited ${DRAIN_MS} ms for the last denied attempts instead.`,
@@ -146,7 +152,8 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
         [spec.image, build.imageId],
       ]),
       rules,
-      packets,
+      denied,
+      kernel,
       dns: dns.resolver!.decisionLog(),
       namesOf: dns.resolver!.namesOf,
     };

@@ -3,14 +3,14 @@
 import { createHash } from 'node:crypto';
 import { formatEntry } from '../policy/allowlist.js';
 import type { DnsDecision, NamesOf } from '../dns/decision-log.js';
+import type { KernelCounts } from '../firewall/counters.js';
 import type { GithubRun } from './github-run.js';
 import type { Ruleset } from '../firewall/ruleset.js';
 import type { Mode } from '../run/entry.js';
 import type { RunHandle } from '../run/identity.js';
 import type { RunSpec } from '../run/spec.js';
-import { aggregateDenied, deniedTotal, type DeniedDestination } from './evidence.js';
+import { deniedDestinations, loggedTotal, type DeniedDestination, type DeniedTally } from './evidence.js';
 import { suggestEntries } from './suggest.js';
-import type { LoggedPacket } from './nflog.js';
 
 export const REPORT_FORMAT = 'buildfence-report/2';
 
@@ -36,7 +36,10 @@ export interface RunFacts {
   exitCode: number;
   images: { holder: ImageRef; build: ImageRef };
   rules: Ruleset;
-  packets: LoggedPacket[];
+  /** The denied-attempt log, per destination. */
+  denied: DeniedTally[];
+  /** The kernel's counters, read after the build; undefined when they could not be read (the step warns). */
+  kernel?: KernelCounts;
   dns: DnsDecision[];
   namesOf: NamesOf;
 }
@@ -59,8 +62,10 @@ export interface EvidenceRecord {
   allowlist: string[];
   deny: string[];
   denied: DeniedDestination[];
+  /** Every denied attempt (in audit mode: every one block mode would deny), as the kernel counted them. */
   deniedTotal: number;
-  dns: DnsDecision[];
+  counts: Counts;
+  dns: RecordedDecision[];
   /** For audit runs: the entries block mode would need for what was recorded. */
   suggestedAllowlist: string[];
   buildfence: { version: string };
@@ -68,9 +73,34 @@ export interface EvidenceRecord {
   github?: GithubRun;
 }
 
+/** Where the totals come from, and how much of the log the record holds. */
+export interface Counts {
+  /** `kernel`: the rules' counters; `log`: the counters could not be read, so the log's entries. */
+  source: 'kernel' | 'log';
+  refused: number;
+  audited: number;
+  /** Log entries the kernel wrote: per destination, LOG_LIMIT keeps a flood's first attempts, then a trickle. */
+  logged: number;
+  /** Log entries the record holds (the counts of `denied`). */
+  read: number;
+  /** Log entries written but never read (a full log queue): destinations may be missing from `denied`. */
+  lost: number;
+}
+
+/** A DNS decision as the record holds it: at most ADDRESSES_PER_ROW addresses. */
+export interface RecordedDecision extends DnsDecision {
+  moreAddresses?: number;
+}
+
+/** Addresses listed per DNS decision, and in all of a record's: one row may collect millions in audit mode. */
+export const ADDRESSES_PER_ROW = 100;
+export const ADDRESSES_PER_RECORD = 100_000;
+
 export function buildRecord(spec: RunSpec, facts: RunFacts, context: RunContext): EvidenceRecord {
-  const denied = aggregateDenied(facts.packets, facts.namesOf);
+  const denied = deniedDestinations(facts.denied, facts.namesOf);
+  const counts = countsOf(facts.denied, facts.kernel);
   const allowlist = spec.allow.map(formatEntry);
+  const dns = boundedDecisions(facts.dns);
   const r = facts.rules;
   return {
     format: REPORT_FORMAT,
@@ -86,12 +116,31 @@ export function buildRecord(spec: RunSpec, facts: RunFacts, context: RunContext)
     allowlist,
     deny: spec.deny.map(formatEntry),
     denied,
-    deniedTotal: deniedTotal(denied),
-    dns: facts.dns,
-    suggestedAllowlist: spec.mode === 'audit' ? suggestEntries([{ allowlist, denied, dns: facts.dns }]).map((s) => s.entry) : [],
+    deniedTotal: counts.refused + counts.audited,
+    counts,
+    dns,
+    suggestedAllowlist: spec.mode === 'audit' ? suggestEntries([{ allowlist, denied, dns }]).map((s) => s.entry) : [],
     buildfence: { version: context.version },
     ...(context.github ? { github: context.github } : {}),
   };
+}
+
+function countsOf(denied: DeniedTally[], kernel: KernelCounts | undefined): Counts {
+  const read = loggedTotal(denied);
+  if (!kernel) {
+    const refused = loggedTotal(denied.filter((d) => d.enforced));
+    return { source: 'log', refused, audited: read - refused, logged: read, read, lost: 0 };
+  }
+  return { source: 'kernel', ...kernel, read, lost: Math.max(0, kernel.logged - read) };
+}
+
+function boundedDecisions(dns: DnsDecision[]): RecordedDecision[] {
+  let budget = ADDRESSES_PER_RECORD;
+  return dns.map((d) => {
+    const addresses = d.addresses.slice(0, Math.min(ADDRESSES_PER_ROW, budget));
+    budget -= addresses.length;
+    return addresses.length < d.addresses.length ? { ...d, addresses, moreAddresses: d.addresses.length - addresses.length } : d;
+  });
 }
 
 /** sha256 over the rules exactly as loaded, in load order. */

@@ -1,6 +1,10 @@
 // What a person reads first: the job summary, annotations, and the CLI's closing lines. Pure.
-// Names and addresses come from the build (it chooses what to query), so every one is escaped:
-// the build must not be able to forge a line of the summary.
+// Names and addresses come from the build (it chooses what to query and where to send), so every
+// string is shown through `presented` (DNS presentation escapes): the build must not be able to
+// forge a line, a heading or a cell. Every list is capped, so that no run can bury the summary or
+// push it past GitHub's 1 MiB for a step summary.
+import { presented } from '../dns/presentation.js';
+import { LOG_LIMIT } from '../firewall/ruleset.js';
 import type { EvidenceRecord } from './record.js';
 import { writeGrade } from '../policy/edit.js';
 import type { DeniedDestination } from './evidence.js';
@@ -10,30 +14,81 @@ const ANNOTATION_CAP = 10;
 /**
  * Rows per table in the job summary, and lines per list in the CLI's closing lines: a build that
  * scans ports or tunnels data through names would otherwise make them too long to read (GitHub
- * drops a step summary over 1 MiB). The JSON record keeps every one.
+ * drops a step summary over 1 MiB). The JSON record keeps more (README: Evidence).
  */
 export const SUMMARY_CAP = 100;
 export const TEXT_CAP = 30;
+/** Names shown per denied destination. */
+export const NAMES_SHOWN = 10;
+/** Characters shown of one string, escapes included; past it, how many bytes more. */
+export const SHOWN_LENGTH = 256;
+
+/** A string as it may be shown anywhere: escaped, and cut to SHOWN_LENGTH at an escape's boundary. */
+export function shown(text: string): string {
+  const p = presented(text);
+  if (p.length <= SHOWN_LENGTH) return p;
+  let cut = SHOWN_LENGTH;
+  const escape = p.lastIndexOf('\\', cut);
+  if (escape > cut - 4) cut = escape;
+  return `${p.slice(0, cut)}...(${Buffer.byteLength(text) - Buffer.byteLength(unescaped(p.slice(0, cut)))} more bytes)`;
+}
+
+// The bytes a prefix of presented() text stands for.
+function unescaped(p: string): Buffer {
+  return Buffer.from(
+    p.replace(/\\(\d{3})/g, (_, d: string) => String.fromCharCode(Number(d))),
+    'latin1',
+  );
+}
 
 /** The most frequent first, then by name: the order in which capped lists are cut. */
 function refusedNamesOf(r: EvidenceRecord) {
   return r.dns.filter((d) => d.verdict !== 'allowed').sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`|\\[\]*_~#!-]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-const code = (text: string) => `<code>${escapeHtml(text)}</code>`;
+const code = (text: string) => `<code>${shown(text)}</code>`;
 
 function destination(d: DeniedDestination): string {
   const host = d.address.includes(':') && d.port !== undefined ? `[${d.address}]` : d.address;
-  return `${d.protocol} ${host}${d.port !== undefined ? `:${d.port}` : ''}`;
+  return `${d.protocol} ${shown(host)}${d.port !== undefined ? `:${d.port}` : d.folded ? ' (many ports)' : ''}`;
+}
+
+/** The names of a destination as a list: at most NAMES_SHOWN, then how many more. */
+function namesOf(d: DeniedDestination, show: (name: string) => string, separator: string): string {
+  const more = d.names.length - NAMES_SHOWN + (d.moreNames ?? 0);
+  const names = d.names.slice(0, NAMES_SHOWN).map(show);
+  return [...names, ...(more > 0 ? [`and ${more} more`] : [])].join(separator);
 }
 
 function table(head: string[], rows: string[][]): string {
   const tr = (cells: string[], tag: 'th' | 'td') => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
   return `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>\n`;
+}
+
+/** What the totals rest on, in a sentence, or '' when the log holds every attempt. */
+function countsNote(r: EvidenceRecord): string {
+  const c = r.counts;
+  if (c.source === 'log') return "The fence's counters could not be read: the totals are the log's, and may be short.";
+  const parts: string[] = [];
+  if (c.lost > 0)
+    parts.push(
+      `${c.lost} log entr${c.lost === 1 ? 'y was' : 'ies were'} lost (the log queue overflowed): destinations may be missing below.`,
+    );
+  const unlogged = r.deniedTotal - c.logged;
+  if (unlogged > 0)
+    parts.push(
+      `${unlogged} attempt(s) past the log's limit per destination (the first ${LOG_LIMIT.burst}, then ${LOG_LIMIT.perSecond} a second) are in the total only: the counts below are the log's.`,
+    );
+  return parts.join(' ');
+}
+
+/** A warning for the step when the log lost entries; undefined when it did not. */
+export function lostWarning(r: EvidenceRecord): string | undefined {
+  if (r.counts.lost === 0) return undefined;
+  return (
+    `buildfence: ${r.counts.lost} of ${r.counts.logged} denied-attempt log entries were lost (the kernel's log queue overflowed, ` +
+    `as under a flood of many destinations): the record and the summary may miss destinations. The total, ${r.deniedTotal}, is the kernel's count.`
+  );
 }
 
 export function renderSummary(r: EvidenceRecord): string {
@@ -42,12 +97,18 @@ export function renderSummary(r: EvidenceRecord): string {
     total > SUMMARY_CAP
       ? `<p>${total - SUMMARY_CAP} more ${what}, the least frequent, are in the JSON report (output <code>report</code>).</p>\n`
       : '';
+  const entries = (list: string[]) =>
+    list.length === 0
+      ? 'empty'
+      : list.slice(0, SUMMARY_CAP).map(code).join(' ') +
+        (list.length > SUMMARY_CAP ? ` and ${list.length - SUMMARY_CAP} more (in the report)` : '');
   const audit = r.mode === 'audit';
   const verb = audit ? 'let through that block mode would refuse' : 'denied';
   const namesVerb = audit ? 'forwarded that block mode would refuse' : 'refused by the resolver';
+  const note = countsNote(r);
   const out: string[] = [
-    `<h2>buildfence: grade ${escapeHtml(r.grade)}, ${r.mode} mode</h2>\n`,
-    `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) ${namesVerb}.</p>\n`,
+    `<h2>buildfence: grade ${shown(r.grade)}, ${r.mode} mode</h2>\n`,
+    `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) ${namesVerb}.${note ? ` ${note}` : ''}</p>\n`,
     table(
       ['', ''],
       [
@@ -55,10 +116,10 @@ export function renderSummary(r: EvidenceRecord): string {
         ['Mode', r.mode],
         ['Build image', `${code(r.images.build.name)} ${code(r.images.build.id)}`],
         ['Holder image', `${code(r.images.holder.name)} ${code(r.images.holder.id)}`],
-        ['Allowlist', r.allowlist.length > 0 ? r.allowlist.map(code).join(' ') : 'empty'],
-        ...(r.deny.length > 0 ? [['Deny', r.deny.map(code).join(' ')]] : []),
+        ['Allowlist', entries(r.allowlist)],
+        ...(r.deny.length > 0 ? [['Deny', entries(r.deny)]] : []),
         ['Rules (sha256)', code(r.rules.sha256)],
-        ['Run', `${code(r.runId)} ${escapeHtml(r.started)} to ${escapeHtml(r.ended)}`],
+        ['Run', `${code(r.runId)} ${shown(r.started)} to ${shown(r.ended)}`],
       ],
     ),
   ];
@@ -70,9 +131,9 @@ export function renderSummary(r: EvidenceRecord): string {
         r.denied
           .slice(0, SUMMARY_CAP)
           .map((d) => [
-            d.names.length > 0 ? d.names.map((n) => (n === d.name ? `<b>${code(n)}</b>` : code(n))).join(' ') : '',
+            namesOf(d, (n) => (n === d.name ? `<b>${code(n)}</b>` : code(n)), ' '),
             code(d.address),
-            d.port === undefined ? '' : String(d.port),
+            d.port === undefined ? (d.folded ? 'many (folded: the log was full)' : '') : String(d.port),
             d.protocol,
             String(d.count),
             d.enforced ? 'refused' : 'let through, would be refused',
@@ -94,7 +155,7 @@ export function renderSummary(r: EvidenceRecord): string {
           .slice(0, SUMMARY_CAP)
           .map((d) => [
             `${code(d.name)}${d.folded ? ' (many names, folded: the log was full)' : ''}`,
-            escapeHtml(d.type),
+            shown(d.type),
             String(d.count),
             d.forwarded ? 'yes, would be refused in block mode' : 'no',
           ]),
@@ -107,14 +168,21 @@ export function renderSummary(r: EvidenceRecord): string {
       `<h3>Suggested grade</h3>\n<p>A release grade that would let this build through, ready to paste under <code>grades:</code> ` +
         '(merge several runs with <code>buildfence suggest</code>); in bold above, the name each connection most likely used:</p>\n',
     );
-    out.push(`<pre>${escapeHtml(suggestedGradeYaml([r]))}</pre>\n`);
+    out.push(`<pre>${preText(suggestedGradeYaml([r], 'release', SUMMARY_CAP))}</pre>\n`);
+    out.push(more(r.suggestedAllowlist.length, 'suggested entries'));
   }
   return out.join('');
 }
 
-/** The release grade the records' builds would need, as YAML under `grades:`, each entry with its comment. */
-export function suggestedGradeYaml(records: Recorded[], grade = 'release'): string {
-  const allow = suggestEntries(records).map((s) => ({ entry: s.entry, comment: suggestionComment(s) }));
+/**
+ * The release grade the records' builds would need, as YAML under `grades:`, each entry with its
+ * comment; at most `cap` entries. Every name in it passed the allowlist grammar, so it holds
+ * nothing the build could use to forge a line.
+ */
+export function suggestedGradeYaml(records: Recorded[], grade = 'release', cap = Infinity): string {
+  const allow = suggestEntries(records)
+    .slice(0, cap)
+    .map((s) => ({ entry: s.entry, comment: suggestionComment(s) }));
   return writeGrade(
     undefined,
     grade,
@@ -123,45 +191,52 @@ export function suggestedGradeYaml(records: Recorded[], grade = 'release'): stri
   );
 }
 
-/** One warning per distinct destination, the most frequent first, capped. */
+/** Text for inside <pre>: HTML's specials as entities (the grammar already kept out everything else). */
+function preText(text: string): string {
+  return text.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** One warning per distinct destination, the most frequent first, capped; first, lost log entries. */
 export function annotations(r: EvidenceRecord): string[] {
+  const lost = lostWarning(r);
   const lines = r.denied.slice(0, ANNOTATION_CAP).map((d) => {
-    const names = d.names.length > 0 ? ` (${d.names.join(', ')})` : '';
+    const names = d.names.length > 0 ? ` (${namesOf(d, shown, ', ')})` : '';
     const what = d.enforced ? 'denied' : 'let through a connection block mode would refuse, to';
     return `buildfence ${what} ${destination(d)}${names}, ${d.count} time(s).`;
   });
   if (r.denied.length > ANNOTATION_CAP)
     lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
-  return lines;
+  return lost ? [lost, ...lines] : lines;
 }
-
-// A name may carry terminal control sequences: show them, do not send them.
-const printable = (text: string) => text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** The CLI's closing lines. */
 export function textSummary(r: EvidenceRecord): string {
-  const lines = [`buildfence: grade ${r.grade}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
+  const lines = [`buildfence: grade ${shown(r.grade)}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
+  const note = countsNote(r);
+  if (note) lines.push(`  ${note}`);
   const more = (total: number, what: string) =>
     total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {
-    const names = d.names.length > 0 ? ` (${d.names.join(', ')})` : '';
+    const names = d.names.length > 0 ? ` (${namesOf(d, shown, ', ')})` : '';
     lines.push(`  ${d.enforced ? 'denied' : 'let through, would be refused:'} ${destination(d)}${names} x${d.count}`);
   }
   lines.push(...more(r.denied.length, 'denied destination(s)'));
   const refused = refusedNamesOf(r);
   for (const d of refused.slice(0, TEXT_CAP)) {
     lines.push(
-      `  ${d.verdict === 'audited' ? 'name forwarded, would be refused in block mode:' : 'name refused:'} ${d.name} ${d.type} x${d.count}${d.folded ? ' (many names, folded)' : ''}`,
+      `  ${d.verdict === 'audited' ? 'name forwarded, would be refused in block mode:' : 'name refused:'} ${shown(d.name)} ${shown(d.type)} x${d.count}${d.folded ? ' (many names, folded)' : ''}`,
     );
   }
   lines.push(...more(refused.length, 'refused name(s)'));
-  if (r.mode === 'audit')
+  if (r.mode === 'audit') {
     lines.push(
       '  suggested grade (buildfence suggest merges several runs):',
-      ...suggestedGradeYaml([r])
+      ...suggestedGradeYaml([r], 'release', TEXT_CAP)
         .trimEnd()
         .split('\n')
         .map((l) => `    ${l}`),
     );
-  return `${lines.map(printable).join('\n')}\n`;
+    lines.push(...more(r.suggestedAllowlist.length, 'suggested entries'));
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -4,6 +4,7 @@ import { covers } from '../policy/coverage.js';
 import { formatEntry, parseEntry } from '../policy/allowlist.js';
 import type { Grade } from '../policy/grades.js';
 import { rulesDigest, type EvidenceRecord } from '../report/record.js';
+import { shown } from '../report/summary.js';
 import type { Statement } from '../report/statement.js';
 import type { Entry } from '../run/entry.js';
 
@@ -35,8 +36,8 @@ export function verifyRun(v: VerifyInput): Check[] {
   const r = v.record;
   return [
     r.grade === v.grade.name
-      ? pass('grade', `grade: ${r.grade}`)
-      : fail('grade', `grade: the run says '${r.grade}', the check asks for '${v.grade.name}'`),
+      ? pass('grade', `grade: ${shown(r.grade)}`)
+      : fail('grade', `grade: the run says '${shown(r.grade)}', the check asks for '${v.grade.name}'`),
     r.mode === 'block'
       ? pass('mode', 'mode: block')
       : fail('mode', `mode: ${r.mode}, which lets everything through and only records it; a release must run in block mode`),
@@ -65,10 +66,10 @@ function policyCheck(v: VerifyInput): Check {
   if (recorded.sha256 !== v.policy.sha256) {
     return fail(
       'policy',
-      `policy.sha256: the run's ${recorded.path} was ${recorded.sha256}, the given ${v.policy.path} is ${v.policy.sha256}`,
+      `policy.sha256: the run's ${shown(recorded.path)} was ${shown(recorded.sha256)}, the given ${v.policy.path} is ${v.policy.sha256}`,
     );
   }
-  return pass('policy', `policy.sha256: ${recorded.sha256} (${recorded.path}), equal to ${v.policy.path}`);
+  return pass('policy', `policy.sha256: ${recorded.sha256} (${shown(recorded.path)}), equal to ${v.policy.path}`);
 }
 
 /** The record's canonical entries, read back; an entry the grammar cannot read is the record's fault. */
@@ -87,7 +88,7 @@ function entries(texts: string[]): Array<{ text: string; entry?: Entry }> {
 function allowlistCheck(r: EvidenceRecord, grade: Grade): Check {
   const beyond = entries(r.allowlist)
     .filter(({ entry }) => !entry || !grade.allow.some((g) => covers(g, entry)))
-    .map(({ text }) => text);
+    .map(({ text }) => shown(text));
   return beyond.length === 0
     ? pass('allowlist', `allowlist: ${r.allowlist.length} entr${r.allowlist.length === 1 ? 'y' : 'ies'}, each within grade ${grade.name}`)
     : fail('allowlist', `allowlist: beyond grade ${grade.name}: ${beyond.join(', ')}`);
@@ -120,10 +121,10 @@ function subjectChecks(v: VerifyInput): Check[] {
   return v.subjects.map(({ file, sha256 }) => {
     const named = v.statement!.subject.find((s) => s.digest.sha256 === sha256);
     return named
-      ? pass('subject', `subject ${named.name}: sha256 ${sha256} equals ${file}`)
+      ? pass('subject', `subject ${shown(named.name)}: sha256 ${sha256} equals ${file}`)
       : fail(
           'subject',
-          `subject: ${file} (sha256 ${sha256}) is not among the attested artifacts (${v.statement!.subject.map((s) => s.name).join(', ')})`,
+          `subject: ${file} (sha256 ${sha256}) is not among the attested artifacts (${v.statement!.subject.map((s) => shown(s.name)).join(', ')})`,
         );
   });
 }

@@ -14,7 +14,8 @@ const run = promisify(execFile);
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const HOLDER_IMAGE = 'buildfence/holder:0.1.0';
-export const PROBE_IMAGE = 'buildfence-test/probe:latest';
+/** BUILDFENCE_PROBE_TAG (as scripts/build-test-images reads it) runs the tests with a probe built under another tag. */
+export const PROBE_IMAGE = process.env.BUILDFENCE_PROBE_TAG || 'buildfence-test/probe:latest';
 const TEST_LABEL = 'buildfence-test=1';
 /** A closed loopback port as the DNS upstream, for tests that resolve nothing. */
 export const LOOPBACK_UPSTREAM = '127.0.0.1:9';

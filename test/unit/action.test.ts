@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { cleanupAction, runAction, type ActionCore, type ActionDeps } from '../../src/action.js';
 import { renderRuleset } from '../../src/firewall/ruleset.js';
+import { DeniedLog } from '../../src/report/evidence.js';
 import type { EvidenceRecord, RunResult } from '../../src/report/record.js';
 import type { RunHandle } from '../../src/run/identity.js';
 import type { Log } from '../../src/run/log.js';
@@ -69,7 +70,7 @@ function result(spec: RunSpec, over: Partial<RunResult> = {}): RunResult {
     exitCode: 0,
     images: { holder: { name: 'h', id: 'sha256:h' }, build: { name: 'b', id: 'sha256:b' } },
     rules,
-    packets: [],
+    denied: [],
     dns: [],
     namesOf: new Map(),
     ...over,
@@ -89,7 +90,7 @@ describe('runAction', () => {
         hooks?.onStart?.({ runId: 'abcdef012345', runtime: 'docker' });
         stateAtStart = core.getState('run-id');
         return result(spec, {
-          packets: [{ time: 1, enforced: true, family: 4, protocol: 'tcp', address: '192.0.2.99', port: 9090 }],
+          denied: DeniedLog.of([{ time: 1, enforced: true, family: 4, protocol: 'tcp', address: '192.0.2.99', port: 9090 }]).tallies(),
         });
       }),
     );
@@ -119,7 +120,9 @@ describe('runAction', () => {
     const core = new FakeCore({ run: 'make', grade: 'release', 'fail-on-denied': 'true' });
     await runAction(
       deps(core, async (spec) =>
-        result(spec, { packets: [{ time: 1, enforced: true, family: 6, protocol: 'udp', address: '2001:db8::9', port: 53 }] }),
+        result(spec, {
+          denied: DeniedLog.of([{ time: 1, enforced: true, family: 6, protocol: 'udp', address: '2001:db8::9', port: 53 }]).tallies(),
+        }),
       ),
     );
     assert.equal(core.failed.length, 1);

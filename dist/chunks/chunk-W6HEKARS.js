@@ -26,8 +26,9 @@ import {
   require_validation,
   require_validation_error,
   rulesDigest,
-  sha256File
-} from "./chunk-UABH63LB.js";
+  sha256File,
+  shown
+} from "./chunk-MKXYQLEZ.js";
 import {
   __commonJS,
   __toESM
@@ -923,16 +924,32 @@ var buildfence_report_schema_default = {
           protocol: { enum: ["tcp", "udp", "icmp", "other"] },
           address: { type: "string" },
           port: { type: "integer", minimum: 0, maximum: 65535 },
-          names: { type: "array", items: { type: "string" }, description: "Names the resolver answered with this address, in every mode." },
-          name: { type: "string", description: "Of those, the one answered last before the first attempt: the name that most likely led here." },
+          names: { type: "array", maxItems: 10, items: { type: "string" }, description: "Names the resolver answered with this address, in every mode: at most 10 a destination and 1,000 in all of the record's destinations." },
+          name: { type: "string", description: "Of all its names, the one answered last before the first attempt: the name that most likely led here." },
+          moreNames: { type: "integer", minimum: 1, description: "How many more names the address was answered for (dns lists them)." },
           enforced: { type: "boolean" },
-          count: { type: "integer", minimum: 1 },
+          count: { type: "integer", minimum: 1, description: "Attempts the log holds for this destination: per destination it keeps the first 5, then 1 a second; the rest count in deniedTotal only." },
           first: { type: "string", format: "date-time" },
-          last: { type: "string", format: "date-time" }
+          last: { type: "string", format: "date-time", description: "The last attempt the log holds (within a second of the last one made)." },
+          folded: { const: true, description: "A row for many destinations: once the log holds 10,000, new ones count per address (port absent), past 1,000 such rows under address *." }
         }
       }
     },
-    deniedTotal: { type: "integer", minimum: 0 },
+    deniedTotal: { type: "integer", minimum: 0, description: "Every denied attempt (audit mode: every one block mode would deny): counts.refused + counts.audited, the kernel's own count unless counts.source is log." },
+    counts: {
+      type: "object",
+      additionalProperties: false,
+      required: ["source", "refused", "audited", "logged", "read", "lost"],
+      description: "Where the totals come from and how much of the denied-attempt log the record holds. Absent in records written before it existed.",
+      properties: {
+        source: { enum: ["kernel", "log"], description: "kernel: the fence's rule counters, read after the build; log: they could not be read (the step warned), so the log's entries." },
+        refused: { type: "integer", minimum: 0, description: "Attempts the fence refused." },
+        audited: { type: "integer", minimum: 0, description: "Attempts audit mode let through that block mode would refuse." },
+        logged: { type: "integer", minimum: 0, description: "Log entries the kernel wrote (within the limit per destination)." },
+        read: { type: "integer", minimum: 0, description: "Log entries the record holds: the sum of the denied counts." },
+        lost: { type: "integer", minimum: 0, description: "Entries written but never read (the log queue overflowed): destinations may be missing from denied. The step warns." }
+      }
+    },
     dns: {
       type: "array",
       description: "Every DNS decision: name, type, the policy's verdict, whether it was forwarded upstream, the addresses answered.",
@@ -945,7 +962,8 @@ var buildfence_report_schema_default = {
           type: { type: "string" },
           verdict: { enum: ["allowed", "refused", "audited"], description: "allowed: an entry allows the name; refused: block mode answered NXDOMAIN and sent nothing upstream; audited: audit mode forwarded a name no entry allows (block mode would refuse it)." },
           forwarded: { type: "boolean" },
-          addresses: { type: "array", items: { type: "string" } },
+          addresses: { type: "array", maxItems: 100, items: { type: "string" }, description: "At most 100 a decision and 100,000 in all." },
+          moreAddresses: { type: "integer", minimum: 1, description: "How many more addresses the name was answered with." },
           count: { type: "integer", minimum: 1 },
           first: { type: "string", format: "date-time" },
           last: { type: "string", format: "date-time" },
@@ -1092,7 +1110,7 @@ var fail = (name, detail) => ({ name, pass: false, detail });
 function verifyRun(v) {
   const r = v.record;
   return [
-    r.grade === v.grade.name ? pass("grade", `grade: ${r.grade}`) : fail("grade", `grade: the run says '${r.grade}', the check asks for '${v.grade.name}'`),
+    r.grade === v.grade.name ? pass("grade", `grade: ${shown(r.grade)}`) : fail("grade", `grade: the run says '${shown(r.grade)}', the check asks for '${v.grade.name}'`),
     r.mode === "block" ? pass("mode", "mode: block") : fail("mode", `mode: ${r.mode}, which lets everything through and only records it; a release must run in block mode`),
     policyCheck(v),
     allowlistCheck(r, v.grade),
@@ -1115,10 +1133,10 @@ function policyCheck(v) {
   if (recorded.sha256 !== v.policy.sha256) {
     return fail(
       "policy",
-      `policy.sha256: the run's ${recorded.path} was ${recorded.sha256}, the given ${v.policy.path} is ${v.policy.sha256}`
+      `policy.sha256: the run's ${shown(recorded.path)} was ${shown(recorded.sha256)}, the given ${v.policy.path} is ${v.policy.sha256}`
     );
   }
-  return pass("policy", `policy.sha256: ${recorded.sha256} (${recorded.path}), equal to ${v.policy.path}`);
+  return pass("policy", `policy.sha256: ${recorded.sha256} (${shown(recorded.path)}), equal to ${v.policy.path}`);
 }
 function entries(texts) {
   return texts.flatMap(
@@ -1132,7 +1150,7 @@ function entries(texts) {
   );
 }
 function allowlistCheck(r, grade) {
-  const beyond = entries(r.allowlist).filter(({ entry }) => !entry || !grade.allow.some((g) => covers(g, entry))).map(({ text }) => text);
+  const beyond = entries(r.allowlist).filter(({ entry }) => !entry || !grade.allow.some((g) => covers(g, entry))).map(({ text }) => shown(text));
   return beyond.length === 0 ? pass("allowlist", `allowlist: ${r.allowlist.length} entr${r.allowlist.length === 1 ? "y" : "ies"}, each within grade ${grade.name}`) : fail("allowlist", `allowlist: beyond grade ${grade.name}: ${beyond.join(", ")}`);
 }
 function denyCheck(r, grade) {
@@ -1155,9 +1173,9 @@ function subjectChecks(v) {
     return [fail("subject", "subject: a plain record names no artifact; check the attestation (statement or bundle) instead")];
   return v.subjects.map(({ file, sha256 }) => {
     const named = v.statement.subject.find((s) => s.digest.sha256 === sha256);
-    return named ? pass("subject", `subject ${named.name}: sha256 ${sha256} equals ${file}`) : fail(
+    return named ? pass("subject", `subject ${shown(named.name)}: sha256 ${sha256} equals ${file}`) : fail(
       "subject",
-      `subject: ${file} (sha256 ${sha256}) is not among the attested artifacts (${v.statement.subject.map((s) => s.name).join(", ")})`
+      `subject: ${file} (sha256 ${sha256}) is not among the attested artifacts (${v.statement.subject.map((s) => shown(s.name)).join(", ")})`
     );
   });
 }

@@ -584,8 +584,8 @@ var require_ipaddr = __commonJS({
         }
         return part;
       }
-      const ipaddr4 = {};
-      ipaddr4.IPv4 = (function() {
+      const ipaddr5 = {};
+      ipaddr5.IPv4 = (function() {
         function IPv4(octets) {
           if (octets.length !== 4) {
             throw new Error("ipaddr: ipv4 octet count should be 4");
@@ -684,13 +684,13 @@ var require_ipaddr = __commonJS({
           return 32 - cidr;
         };
         IPv4.prototype.range = function() {
-          return ipaddr4.subnetMatch(this, this.SpecialRanges);
+          return ipaddr5.subnetMatch(this, this.SpecialRanges);
         };
         IPv4.prototype.toByteArray = function() {
           return this.octets.slice(0);
         };
         IPv4.prototype.toIPv4MappedAddress = function() {
-          return ipaddr4.IPv6.parse(`::ffff:${this.toString()}`);
+          return ipaddr5.IPv6.parse(`::ffff:${this.toString()}`);
         };
         IPv4.prototype.toNormalizedString = function() {
           return this.toString();
@@ -700,7 +700,7 @@ var require_ipaddr = __commonJS({
         };
         return IPv4;
       })();
-      ipaddr4.IPv4.broadcastAddressFromCIDR = function(string) {
+      ipaddr5.IPv4.broadcastAddressFromCIDR = function(string) {
         try {
           const cidr = this.parseCIDR(string);
           const ipInterfaceOctets = cidr[0].toByteArray();
@@ -716,10 +716,10 @@ var require_ipaddr = __commonJS({
           throw new Error("ipaddr: the address does not have IPv4 CIDR format", { cause: e });
         }
       };
-      ipaddr4.IPv4.isIPv4 = function(string) {
+      ipaddr5.IPv4.isIPv4 = function(string) {
         return this.parser(string) !== null;
       };
-      ipaddr4.IPv4.isValid = function(string) {
+      ipaddr5.IPv4.isValid = function(string) {
         try {
           new this(this.parser(string));
           return true;
@@ -727,7 +727,7 @@ var require_ipaddr = __commonJS({
           return false;
         }
       };
-      ipaddr4.IPv4.isValidCIDR = function(string) {
+      ipaddr5.IPv4.isValidCIDR = function(string) {
         try {
           this.parseCIDR(string);
           return true;
@@ -735,21 +735,21 @@ var require_ipaddr = __commonJS({
           return false;
         }
       };
-      ipaddr4.IPv4.isValidFourPartDecimal = function(string) {
-        if (ipaddr4.IPv4.isValid(string) && string.match(/^(0|[1-9]\d*)(\.(0|[1-9]\d*)){3}$/)) {
+      ipaddr5.IPv4.isValidFourPartDecimal = function(string) {
+        if (ipaddr5.IPv4.isValid(string) && string.match(/^(0|[1-9]\d*)(\.(0|[1-9]\d*)){3}$/)) {
           return true;
         } else {
           return false;
         }
       };
-      ipaddr4.IPv4.isValidCIDRFourPartDecimal = function(string) {
+      ipaddr5.IPv4.isValidCIDRFourPartDecimal = function(string) {
         const match = string.match(/^(.+)\/(\d+)$/);
-        if (!ipaddr4.IPv4.isValidCIDR(string) || !match) {
+        if (!ipaddr5.IPv4.isValidCIDR(string) || !match) {
           return false;
         }
-        return ipaddr4.IPv4.isValidFourPartDecimal(match[1]);
+        return ipaddr5.IPv4.isValidFourPartDecimal(match[1]);
       };
-      ipaddr4.IPv4.networkAddressFromCIDR = function(string) {
+      ipaddr5.IPv4.networkAddressFromCIDR = function(string) {
         let cidr, i, ipInterfaceOctets, octets, subnetMaskOctets;
         try {
           cidr = this.parseCIDR(string);
@@ -766,14 +766,14 @@ var require_ipaddr = __commonJS({
           throw new Error("ipaddr: the address does not have IPv4 CIDR format", { cause: e });
         }
       };
-      ipaddr4.IPv4.parse = function(string) {
+      ipaddr5.IPv4.parse = function(string) {
         const parts = this.parser(string);
         if (parts === null) {
           throw new Error("ipaddr: string is not formatted like an IPv4 Address");
         }
         return new this(parts);
       };
-      ipaddr4.IPv4.parseCIDR = function(string) {
+      ipaddr5.IPv4.parseCIDR = function(string) {
         let match;
         if (match = string.match(/^(.+)\/(\d+)$/)) {
           const maskLength = parseInt(match[2]);
@@ -789,7 +789,7 @@ var require_ipaddr = __commonJS({
         }
         throw new Error("ipaddr: string is not formatted like an IPv4 CIDR range");
       };
-      ipaddr4.IPv4.parser = function(string) {
+      ipaddr5.IPv4.parser = function(string) {
         let match, part, value;
         if (match = string.match(ipv4Regexes.fourOctet)) {
           return (function() {
@@ -846,7 +846,7 @@ var require_ipaddr = __commonJS({
           return null;
         }
       };
-      ipaddr4.IPv4.subnetMaskFromPrefixLength = function(prefix) {
+      ipaddr5.IPv4.subnetMaskFromPrefixLength = function(prefix) {
         prefix = parseInt(prefix);
         if (Number.isNaN(prefix) || prefix < 0 || prefix > 32) {
           throw new Error("ipaddr: invalid IPv4 prefix length");
@@ -863,7 +863,7 @@ var require_ipaddr = __commonJS({
         }
         return new this(octets);
       };
-      ipaddr4.IPv6 = (function() {
+      ipaddr5.IPv6 = (function() {
         function IPv6(parts, zoneId) {
           let i, part;
           if (parts.length === 16) {
@@ -996,7 +996,7 @@ var require_ipaddr = __commonJS({
           return 128 - cidr;
         };
         IPv6.prototype.range = function() {
-          return ipaddr4.subnetMatch(this, this.SpecialRanges);
+          return ipaddr5.subnetMatch(this, this.SpecialRanges);
         };
         IPv6.prototype.toByteArray = function() {
           let part;
@@ -1030,7 +1030,7 @@ var require_ipaddr = __commonJS({
           const ref = this.parts.slice(-2);
           const high = ref[0];
           const low = ref[1];
-          return new ipaddr4.IPv4([high >> 8, high & 255, low >> 8, low & 255]);
+          return new ipaddr5.IPv4([high >> 8, high & 255, low >> 8, low & 255]);
         };
         IPv6.prototype.toNormalizedString = function() {
           const addr = (function() {
@@ -1076,7 +1076,7 @@ var require_ipaddr = __commonJS({
         };
         return IPv6;
       })();
-      ipaddr4.IPv6.broadcastAddressFromCIDR = function(string) {
+      ipaddr5.IPv6.broadcastAddressFromCIDR = function(string) {
         try {
           const cidr = this.parseCIDR(string);
           const ipInterfaceOctets = cidr[0].toByteArray();
@@ -1092,10 +1092,10 @@ var require_ipaddr = __commonJS({
           throw new Error("ipaddr: the address does not have IPv6 CIDR format", { cause: e });
         }
       };
-      ipaddr4.IPv6.isIPv6 = function(string) {
+      ipaddr5.IPv6.isIPv6 = function(string) {
         return this.parser(string) !== null;
       };
-      ipaddr4.IPv6.isValid = function(string) {
+      ipaddr5.IPv6.isValid = function(string) {
         if (typeof string === "string" && string.indexOf(":") === -1) {
           return false;
         }
@@ -1107,7 +1107,7 @@ var require_ipaddr = __commonJS({
           return false;
         }
       };
-      ipaddr4.IPv6.isValidCIDR = function(string) {
+      ipaddr5.IPv6.isValidCIDR = function(string) {
         if (typeof string === "string" && string.indexOf(":") === -1) {
           return false;
         }
@@ -1118,7 +1118,7 @@ var require_ipaddr = __commonJS({
           return false;
         }
       };
-      ipaddr4.IPv6.networkAddressFromCIDR = function(string) {
+      ipaddr5.IPv6.networkAddressFromCIDR = function(string) {
         let cidr, i, ipInterfaceOctets, octets, subnetMaskOctets;
         try {
           cidr = this.parseCIDR(string);
@@ -1135,14 +1135,14 @@ var require_ipaddr = __commonJS({
           throw new Error("ipaddr: the address does not have IPv6 CIDR format", { cause: e });
         }
       };
-      ipaddr4.IPv6.parse = function(string) {
+      ipaddr5.IPv6.parse = function(string) {
         const addr = this.parser(string);
         if (addr === null) {
           throw new Error("ipaddr: string is not formatted like an IPv6 Address");
         }
         return new this(addr.parts, addr.zoneId);
       };
-      ipaddr4.IPv6.parseCIDR = function(string) {
+      ipaddr5.IPv6.parseCIDR = function(string) {
         let maskLength, match, parsed;
         if (match = string.match(/^(.+)\/(\d+)$/)) {
           maskLength = parseInt(match[2]);
@@ -1158,7 +1158,7 @@ var require_ipaddr = __commonJS({
         }
         throw new Error("ipaddr: string is not formatted like an IPv6 CIDR range");
       };
-      ipaddr4.IPv6.parser = function(string) {
+      ipaddr5.IPv6.parser = function(string) {
         let addr, i, match, octet, octets, zoneId;
         if (match = string.match(ipv6Regexes.deprecatedTransitional)) {
           return this.parser(`::ffff:${match[1]}`);
@@ -1196,7 +1196,7 @@ var require_ipaddr = __commonJS({
         }
         return null;
       };
-      ipaddr4.IPv6.subnetMaskFromPrefixLength = function(prefix) {
+      ipaddr5.IPv6.subnetMaskFromPrefixLength = function(prefix) {
         prefix = parseInt(prefix);
         if (Number.isNaN(prefix) || prefix < 0 || prefix > 128) {
           throw new Error("ipaddr: invalid IPv6 prefix length");
@@ -1213,43 +1213,43 @@ var require_ipaddr = __commonJS({
         }
         return new this(octets);
       };
-      ipaddr4.fromByteArray = function(bytes) {
+      ipaddr5.fromByteArray = function(bytes) {
         const length = bytes.length;
         if (length === 4) {
-          return new ipaddr4.IPv4(bytes);
+          return new ipaddr5.IPv4(bytes);
         } else if (length === 16) {
-          return new ipaddr4.IPv6(bytes);
+          return new ipaddr5.IPv6(bytes);
         } else {
           throw new Error("ipaddr: the binary input is neither an IPv6 nor IPv4 address");
         }
       };
-      ipaddr4.isValid = function(string) {
-        return ipaddr4.IPv6.isValid(string) || ipaddr4.IPv4.isValid(string);
+      ipaddr5.isValid = function(string) {
+        return ipaddr5.IPv6.isValid(string) || ipaddr5.IPv4.isValid(string);
       };
-      ipaddr4.isValidCIDR = function(string) {
-        return ipaddr4.IPv6.isValidCIDR(string) || ipaddr4.IPv4.isValidCIDR(string);
+      ipaddr5.isValidCIDR = function(string) {
+        return ipaddr5.IPv6.isValidCIDR(string) || ipaddr5.IPv4.isValidCIDR(string);
       };
-      ipaddr4.parse = function(string) {
-        if (ipaddr4.IPv6.isValid(string)) {
-          return ipaddr4.IPv6.parse(string);
-        } else if (ipaddr4.IPv4.isValid(string)) {
-          return ipaddr4.IPv4.parse(string);
+      ipaddr5.parse = function(string) {
+        if (ipaddr5.IPv6.isValid(string)) {
+          return ipaddr5.IPv6.parse(string);
+        } else if (ipaddr5.IPv4.isValid(string)) {
+          return ipaddr5.IPv4.parse(string);
         } else {
           throw new Error("ipaddr: the address has neither IPv6 nor IPv4 format");
         }
       };
-      ipaddr4.parseCIDR = function(string) {
+      ipaddr5.parseCIDR = function(string) {
         try {
-          return ipaddr4.IPv6.parseCIDR(string);
+          return ipaddr5.IPv6.parseCIDR(string);
         } catch {
           try {
-            return ipaddr4.IPv4.parseCIDR(string);
+            return ipaddr5.IPv4.parseCIDR(string);
           } catch (e) {
             throw new Error("ipaddr: the address has neither IPv6 nor IPv4 CIDR format", { cause: e });
           }
         }
       };
-      ipaddr4.process = function(string) {
+      ipaddr5.process = function(string) {
         const addr = this.parse(string);
         if (addr.kind() === "ipv6" && addr.isIPv4MappedAddress()) {
           return addr.toIPv4Address();
@@ -1257,7 +1257,7 @@ var require_ipaddr = __commonJS({
           return addr;
         }
       };
-      ipaddr4.subnetMatch = function(address, rangeList, defaultName) {
+      ipaddr5.subnetMatch = function(address, rangeList, defaultName) {
         let i, rangeName, rangeSubnets, subnet;
         if (defaultName === void 0 || defaultName === null) {
           defaultName = "unicast";
@@ -1279,9 +1279,9 @@ var require_ipaddr = __commonJS({
         return defaultName;
       };
       if (typeof module !== "undefined" && module.exports) {
-        module.exports = ipaddr4;
+        module.exports = ipaddr5;
       } else {
-        root.ipaddr = ipaddr4;
+        root.ipaddr = ipaddr5;
       }
     })(exports);
   }
@@ -20534,8 +20534,8 @@ async function sha256File(file) {
 
 // src/policy/load.ts
 function loadPolicy(named, dir, source) {
-  const shown = named || POLICY_FILE;
-  const file = path.resolve(dir, shown);
+  const shown2 = named || POLICY_FILE;
+  const file = path.resolve(dir, shown2);
   let bytes;
   try {
     bytes = fs.readFileSync(file);
@@ -20549,10 +20549,10 @@ function loadPolicy(named, dir, source) {
       );
     }
     if (code2 === "EISDIR")
-      throw new Error(`${source}: '${shown}' is a directory (${file}). Expected a policy file (YAML).`, { cause: err });
-    throw new Error(`${source}: cannot read '${shown}' (${file}): ${err.message}`, { cause: err });
+      throw new Error(`${source}: '${shown2}' is a directory (${file}). Expected a policy file (YAML).`, { cause: err });
+    throw new Error(`${source}: cannot read '${shown2}' (${file}): ${err.message}`, { cause: err });
   }
-  return { ...parsePolicy(bytes.toString("utf8"), shown), sha256: sha256Text(bytes) };
+  return { ...parsePolicy(bytes.toString("utf8"), shown2), sha256: sha256Text(bytes) };
 }
 
 // src/inputs.ts
@@ -20741,9 +20741,9 @@ function splitWords(value, label) {
     if (typeof word === "string") words.push(word);
     else if (isVariable(word)) {
       const name = word.variable;
-      const shown = name === "" ? "$" : /^\w+$/.test(name) ? `$${name}` : `\${${name}}`;
+      const shown2 = name === "" ? "$" : /^\w+$/.test(name) ? `$${name}` : `\${${name}}`;
       problems.push(
-        `${label} refuses '${shown}': variables and command substitutions are not expanded (no shell reads this input). Write the value itself, or put a literal '$' in single quotes.`
+        `${label} refuses '${shown2}': variables and command substitutions are not expanded (no shell reads this input). Write the value itself, or put a literal '$' in single quotes.`
       );
     } else if ("comment" in word) {
       problems.push(`${label} refuses '#${word.comment}': comments are not allowed here. Remove it.`);
@@ -21349,7 +21349,7 @@ function suggestEntries(records) {
   const kept = /* @__PURE__ */ new Map();
   records.forEach((record, run) => {
     for (const d of record.denied) {
-      if (d.enforced || d.port === void 0 || d.protocol !== "tcp" && d.protocol !== "udp") continue;
+      if (d.enforced || d.folded || d.port === void 0 || d.protocol !== "tcp" && d.protocol !== "udp") continue;
       const { protocol, port } = { protocol: d.protocol, port: d.port };
       const named = (d.name !== void 0 ? [d.name] : d.names).filter((n) => isEntryName(n, protocol, port));
       const hosts = named.length > 0 ? named : [d.address];
@@ -21439,8 +21439,8 @@ function commonSuffix(names) {
   return shared.reverse().join(".");
 }
 function formatUse(host, u, wildcard) {
-  const shown = wildcard ? `*.${host}` : !u.byName && host.includes(":") ? `[${host}]` : host;
-  return u.protocol === "tcp" ? `${shown}:${u.port}` : `udp://${shown}:${u.port}`;
+  const shown2 = wildcard ? `*.${host}` : !u.byName && host.includes(":") ? `[${host}]` : host;
+  return u.protocol === "tcp" ? `${shown2}:${u.port}` : `udp://${shown2}:${u.port}`;
 }
 function isEntryName(name, protocol, port) {
   try {
@@ -21469,37 +21469,289 @@ function suggestionComment(s) {
   }
 }
 
+// src/dns/presentation.ts
+var LITERAL = /^[A-Za-z0-9\-._:/*[\]@]*$/;
+function presented(text) {
+  if (LITERAL.test(text)) return text;
+  let out = "";
+  for (const byte of Buffer.from(text, "utf8")) {
+    const c = String.fromCharCode(byte);
+    out += byte < 128 && LITERAL.test(c) ? c : `\\${String(byte).padStart(3, "0")}`;
+  }
+  return out;
+}
+
+// src/firewall/ruleset.ts
+var import_ipaddr4 = __toESM(require_ipaddr(), 1);
+var GUARDED = {
+  // Link-local (cloud metadata at 169.254.169.254) and Azure's wire server.
+  4: ["169.254.0.0/16", "168.63.129.16/32"],
+  // Link-local and AWS's IPv6 metadata endpoint.
+  6: ["fe80::/10", "fd00:ec2::254/128"]
+};
+var NFLOG_GROUP = { denied: 5, audit: 6, mark: 7 };
+var DOCKER_DNS = "127.0.0.11/32";
+var MAX_ELEMENTS_FLOOR = 65536;
+function setName(family, kind, prefix = "") {
+  return `bf${family}-${prefix}${kind}`;
+}
+function rangeSetName(family, proto, ports, prefix = "") {
+  return `bf${family}-${prefix}${proto}-${ports.from}-${ports.to}`;
+}
+function renderRuleset(input) {
+  const of = (entries, f) => entries.filter((e) => e.kind === "address" && e.family === f);
+  const names = input.allow.filter((e) => e.kind === "name");
+  const kind = (f) => f === 4 ? "ipv4" : "ipv6";
+  const networkGuards = (f) => [
+    ...input.gateways.filter((g) => import_ipaddr4.default.parse(g).kind() === kind(f)).map((g) => hostCidr(g)),
+    ...(input.guardedNetworks ?? []).filter((n) => import_ipaddr4.default.parseCIDR(n)[0].kind() === kind(f))
+  ];
+  const sets = (f) => [...setContents(of(input.allow, f), f, "", names), ...setContents(of(input.deny, f), f, "deny-")];
+  const [sets4, sets6] = [sets(4), sets(6)];
+  return {
+    ipset: renderIpset([...sets4, ...sets6]),
+    v4: renderFilter(4, input, of(input.allow, 4), sets4, networkGuards(4)),
+    v6: renderFilter(6, input, of(input.allow, 6), sets6, networkGuards(6)),
+    nat4: renderNat(input.resolver, input.resolverUser?.uid),
+    resolvConf: `nameserver ${input.resolver.address}
+options ndots:0
+`
+  };
+}
+function staticMembers(rules) {
+  const members = /* @__PURE__ */ new Set();
+  for (const line of rules.ipset.split("\n")) {
+    const [verb, set2, element] = line.split(" ");
+    if (verb === "add") members.add(`${set2} ${element}`);
+  }
+  return members;
+}
+function setContents(entries, family, prefix, names = []) {
+  const sets = /* @__PURE__ */ new Map();
+  const add = (name, type2, range) => sets.set(name, { name, type: type2, family, prefix, ...range ? { range } : {}, elements: [] });
+  for (const kind of ["tcp", "udp", "port"]) add(setName(family, kind, prefix), kind === "port" ? "hash:net,port" : "hash:net");
+  for (const r of portRanges([...entries, ...names])) add(rangeSetName(family, r.proto, r.ports, prefix), "hash:net", r);
+  for (const e of entries) {
+    for (const net2 of splitForHashNet(e.cidr)) {
+      for (const m of setMembers(family, net2, e.protocols, e.ports, prefix)) sets.get(m.set).elements.push(m.element);
+    }
+  }
+  return [...sets.values()].map((s) => ({ ...s, elements: unique(s.elements) }));
+}
+function portRanges(entries) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const e of entries) {
+    if (!e.ports || e.ports.from === e.ports.to) continue;
+    for (const proto of e.protocols) seen.set(`${proto} ${e.ports.from} ${e.ports.to}`, { proto, ports: e.ports });
+  }
+  return [...seen.values()];
+}
+function setMembers(family, net2, protocols, ports, prefix = "") {
+  return protocols.map((proto) => {
+    if (!ports) return { set: setName(family, proto, prefix), element: net2 };
+    if (ports.from === ports.to) return { set: setName(family, "port", prefix), element: `${net2},${proto}:${ports.from}` };
+    return { set: rangeSetName(family, proto, ports, prefix), element: net2 };
+  });
+}
+function splitForHashNet(cidr) {
+  if (cidr === "0.0.0.0/0") return ["0.0.0.0/1", "128.0.0.0/1"];
+  if (cidr === "::/0") return ["::/1", "8000::/1"];
+  return [cidr];
+}
+function renderIpset(sets) {
+  const lines = [];
+  for (const s of sets) {
+    const max = Math.max(MAX_ELEMENTS_FLOOR, s.elements.length * 2);
+    lines.push(`create ${s.name} ${s.type} family ${s.family === 4 ? "inet" : "inet6"} timeout 0 maxelem ${max}`);
+  }
+  for (const s of sets) for (const el of s.elements) lines.push(`add ${s.name} ${el} timeout 0`);
+  return lines.join("\n") + "\n";
+}
+function renderFilter(family, input, allow, ipsets, networkGuards) {
+  const rejectIcmp = family === 4 ? "icmp-port-unreachable" : "icmp6-port-unreachable";
+  const out = (rule) => `-A OUTPUT ${rule}`;
+  const sets = (prefix, target) => [
+    out(`-p tcp -m set --match-set ${setName(family, "tcp", prefix)} dst -j ${target}`),
+    out(`-p udp -m set --match-set ${setName(family, "udp", prefix)} dst -j ${target}`),
+    out(`-m set --match-set ${setName(family, "port", prefix)} dst,dst -j ${target}`),
+    ...ipsets.filter((s) => s.prefix === prefix && s.range !== void 0).map(
+      ({ name, range: { proto, ports } }) => out(`-p ${proto} -m ${proto} --dport ${ports.from}:${ports.to} -m set --match-set ${name} dst -j ${target}`)
+    )
+  ];
+  const rules = [];
+  if (family === 4 && input.drainMark) {
+    const mark = `-A INPUT -s ${hostCidr(input.drainMark.from)} -i eth0 -p udp -m udp --dport ${input.drainMark.port}`;
+    rules.push(`${mark} -j NFLOG --nflog-prefix bf-mark --nflog-group ${NFLOG_GROUP.mark} --nflog-threshold 1`, `${mark} -j DROP`);
+  }
+  rules.push(out("-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"));
+  if (family === 4) rules.push(out(`-d ${DOCKER_DNS} -j BF-REJECT`));
+  rules.push(out("-o lo -j ACCEPT"));
+  for (const u of input.resolverUser?.upstreams ?? []) {
+    if (import_ipaddr4.default.parse(u.address).kind() !== (family === 4 ? "ipv4" : "ipv6")) continue;
+    for (const proto of ["udp", "tcp"]) {
+      rules.push(
+        out(
+          `-d ${hostCidr(u.address)} -p ${proto} -m owner --uid-owner ${input.resolverUser.uid} -m ${proto} --dport ${u.port} -j ACCEPT`
+        )
+      );
+    }
+  }
+  if (family === 4) {
+    const r = `-d ${input.resolver.address}/32`;
+    rules.push(out(`${r} -p udp -m udp --dport ${input.resolver.port} -j ACCEPT`));
+    rules.push(out(`${r} -p tcp -m tcp --dport ${input.resolver.port} -j ACCEPT`));
+  } else {
+    for (const type2 of [133, 135, 136]) {
+      rules.push(out(`-p ipv6-icmp -m icmp6 --icmpv6-type ${type2} -m hl --hl-eq 255 -j ACCEPT`));
+    }
+    rules.push(out("-d ff02::16/128 -p ipv6-icmp -m icmp6 --icmpv6-type 143 -m hl --hl-eq 1 -j ACCEPT"));
+    rules.push(out("-p udp -m udp --dport 53 -j BF-REJECT"));
+    rules.push(out("-p tcp -m tcp --dport 53 -j BF-REJECT"));
+  }
+  const guarded = unique([...GUARDED[family], ...networkGuards]);
+  for (const g of guarded) rules.push(out(`-d ${g} -j BF-GUARD`));
+  rules.push(...sets("deny-", "BF-DENY"), ...sets("", "ACCEPT"));
+  rules.push(out("-p tcp -m tcp --dport 853 -j BF-REJECT"));
+  rules.push(out("-j BF-DENY"));
+  if (input.mode === "block") rules.push("-A BF-DENY -j BF-REJECT");
+  else rules.push(...countedLog("BF-DENY", "audited"), "-A BF-DENY -j ACCEPT");
+  const guardedRanges = guarded.map((g) => import_ipaddr4.default.parseCIDR(g));
+  for (const e of allow.filter((x) => namesGuardedHost(x, guardedRanges))) {
+    for (const proto of e.protocols) rules.push(`-A BF-GUARD -d ${e.cidr} ${protoMatch(proto, e)}-j ACCEPT`);
+  }
+  rules.push("-A BF-GUARD -j BF-REJECT");
+  rules.push(...countedLog("BF-REJECT", "refused"));
+  rules.push("-A BF-REJECT -p tcp -j REJECT --reject-with tcp-reset");
+  rules.push(`-A BF-REJECT -j REJECT --reject-with ${rejectIcmp}`);
+  return [
+    "*filter",
+    ":INPUT ACCEPT [0:0]",
+    ":FORWARD DROP [0:0]",
+    ":OUTPUT DROP [0:0]",
+    ":BF-DENY - [0:0]",
+    ":BF-GUARD - [0:0]",
+    ":BF-REJECT - [0:0]",
+    ...rules,
+    "COMMIT",
+    ""
+  ].join("\n");
+}
+var LOG_LIMIT = { burst: 5, perSecond: 1, tracked: 65536, expireMs: 2e3 };
+var COUNTER_RULES = {
+  refused: "-A BF-REJECT -m comment --comment bf-refused",
+  audited: "-A BF-DENY -m comment --comment bf-audited"
+};
+function countedLog(chain, what) {
+  const [prefix, group] = what === "refused" ? ["bf-deny", NFLOG_GROUP.denied] : ["bf-audit", NFLOG_GROUP.audit];
+  const l = LOG_LIMIT;
+  const limit = `-m hashlimit --hashlimit-upto ${l.perSecond}/sec --hashlimit-burst ${l.burst} --hashlimit-mode dstip,dstport --hashlimit-name bf-${what} --hashlimit-htable-max ${l.tracked} --hashlimit-htable-expire ${l.expireMs}`;
+  return [COUNTER_RULES[what], `-A ${chain} ${limit} -j NFLOG --nflog-prefix ${prefix} --nflog-group ${group} --nflog-threshold 1`];
+}
+var NAT_CHAIN = "BF-DNS";
+function renderNat(resolver, resolverUid) {
+  const to = `--to-destination ${resolver.address}:${resolver.port}`;
+  return [
+    "*nat",
+    `:${NAT_CHAIN} - [0:0]`,
+    `-I OUTPUT 1 -j ${NAT_CHAIN}`,
+    `-A ${NAT_CHAIN} -d 127.0.0.0/8 -j RETURN`,
+    // The resolver's own queries go to the upstream, not back to itself.
+    ...resolverUid === void 0 ? [] : [`-A ${NAT_CHAIN} -m owner --uid-owner ${resolverUid} -j RETURN`],
+    `-A ${NAT_CHAIN} -p udp -m udp --dport 53 -j DNAT ${to}`,
+    `-A ${NAT_CHAIN} -p tcp -m tcp --dport 53 -j DNAT ${to}`,
+    "COMMIT",
+    ""
+  ].join("\n");
+}
+function namesGuardedHost(e, guarded) {
+  const slash = e.cidr.indexOf("/");
+  if (e.cidr.slice(slash + 1) !== (e.family === 4 ? "32" : "128")) return false;
+  const addr = e.family === 4 ? import_ipaddr4.default.IPv4.parse(e.cidr.slice(0, slash)) : import_ipaddr4.default.IPv6.parse(e.cidr.slice(0, slash));
+  return guarded.some((range) => addr.kind() === range[0].kind() && addr.match(range));
+}
+function protoMatch(proto, e) {
+  if (!e.ports) return `-p ${proto} `;
+  const ports = e.ports.from === e.ports.to ? `${e.ports.from}` : `${e.ports.from}:${e.ports.to}`;
+  return `-p ${proto} -m ${proto} --dport ${ports} `;
+}
+function hostCidr(address) {
+  const a = import_ipaddr4.default.parse(address);
+  return `${a.toString()}/${a.kind() === "ipv4" ? 32 : 128}`;
+}
+function unique(xs) {
+  return [...new Set(xs)];
+}
+
 // src/report/summary.ts
 var ANNOTATION_CAP = 10;
 var SUMMARY_CAP = 100;
 var TEXT_CAP = 30;
+var NAMES_SHOWN = 10;
+var SHOWN_LENGTH = 256;
+function shown(text) {
+  const p = presented(text);
+  if (p.length <= SHOWN_LENGTH) return p;
+  let cut = SHOWN_LENGTH;
+  const escape2 = p.lastIndexOf("\\", cut);
+  if (escape2 > cut - 4) cut = escape2;
+  return `${p.slice(0, cut)}...(${Buffer.byteLength(text) - Buffer.byteLength(unescaped(p.slice(0, cut)))} more bytes)`;
+}
+function unescaped(p) {
+  return Buffer.from(
+    p.replace(/\\(\d{3})/g, (_, d) => String.fromCharCode(Number(d))),
+    "latin1"
+  );
+}
 function refusedNamesOf(r) {
   return r.dns.filter((d) => d.verdict !== "allowed").sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
 }
-function escapeHtml(text) {
-  return text.replace(/[&<>"'`|\\[\]*_~#!-]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-var code = (text) => `<code>${escapeHtml(text)}</code>`;
+var code = (text) => `<code>${shown(text)}</code>`;
 function destination(d) {
   const host = d.address.includes(":") && d.port !== void 0 ? `[${d.address}]` : d.address;
-  return `${d.protocol} ${host}${d.port !== void 0 ? `:${d.port}` : ""}`;
+  return `${d.protocol} ${shown(host)}${d.port !== void 0 ? `:${d.port}` : d.folded ? " (many ports)" : ""}`;
+}
+function namesOf(d, show, separator) {
+  const more = d.names.length - NAMES_SHOWN + (d.moreNames ?? 0);
+  const names = d.names.slice(0, NAMES_SHOWN).map(show);
+  return [...names, ...more > 0 ? [`and ${more} more`] : []].join(separator);
 }
 function table(head, rows) {
   const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join("")}</tr>`;
   return `<table>${tr(head, "th")}${rows.map((r) => tr(r, "td")).join("")}</table>
 `;
 }
+function countsNote(r) {
+  const c = r.counts;
+  if (c.source === "log") return "The fence's counters could not be read: the totals are the log's, and may be short.";
+  const parts = [];
+  if (c.lost > 0)
+    parts.push(
+      `${c.lost} log entr${c.lost === 1 ? "y was" : "ies were"} lost (the log queue overflowed): destinations may be missing below.`
+    );
+  const unlogged = r.deniedTotal - c.logged;
+  if (unlogged > 0)
+    parts.push(
+      `${unlogged} attempt(s) past the log's limit per destination (the first ${LOG_LIMIT.burst}, then ${LOG_LIMIT.perSecond} a second) are in the total only: the counts below are the log's.`
+    );
+  return parts.join(" ");
+}
+function lostWarning(r) {
+  if (r.counts.lost === 0) return void 0;
+  return `buildfence: ${r.counts.lost} of ${r.counts.logged} denied-attempt log entries were lost (the kernel's log queue overflowed, as under a flood of many destinations): the record and the summary may miss destinations. The total, ${r.deniedTotal}, is the kernel's count.`;
+}
 function renderSummary(r) {
   const refusedNames = refusedNamesOf(r);
   const more = (total, what) => total > SUMMARY_CAP ? `<p>${total - SUMMARY_CAP} more ${what}, the least frequent, are in the JSON report (output <code>report</code>).</p>
 ` : "";
+  const entries = (list) => list.length === 0 ? "empty" : list.slice(0, SUMMARY_CAP).map(code).join(" ") + (list.length > SUMMARY_CAP ? ` and ${list.length - SUMMARY_CAP} more (in the report)` : "");
   const audit = r.mode === "audit";
   const verb = audit ? "let through that block mode would refuse" : "denied";
   const namesVerb = audit ? "forwarded that block mode would refuse" : "refused by the resolver";
+  const note = countsNote(r);
   const out = [
-    `<h2>buildfence: grade ${escapeHtml(r.grade)}, ${r.mode} mode</h2>
+    `<h2>buildfence: grade ${shown(r.grade)}, ${r.mode} mode</h2>
 `,
-    `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) ${namesVerb}.</p>
+    `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) ${namesVerb}.${note ? ` ${note}` : ""}</p>
 `,
     table(
       ["", ""],
@@ -21508,10 +21760,10 @@ function renderSummary(r) {
         ["Mode", r.mode],
         ["Build image", `${code(r.images.build.name)} ${code(r.images.build.id)}`],
         ["Holder image", `${code(r.images.holder.name)} ${code(r.images.holder.id)}`],
-        ["Allowlist", r.allowlist.length > 0 ? r.allowlist.map(code).join(" ") : "empty"],
-        ...r.deny.length > 0 ? [["Deny", r.deny.map(code).join(" ")]] : [],
+        ["Allowlist", entries(r.allowlist)],
+        ...r.deny.length > 0 ? [["Deny", entries(r.deny)]] : [],
         ["Rules (sha256)", code(r.rules.sha256)],
-        ["Run", `${code(r.runId)} ${escapeHtml(r.started)} to ${escapeHtml(r.ended)}`]
+        ["Run", `${code(r.runId)} ${shown(r.started)} to ${shown(r.ended)}`]
       ]
     )
   ];
@@ -21523,9 +21775,9 @@ function renderSummary(r) {
       table(
         ["Name", "Address", "Port", "Protocol", "Count", "Verdict"],
         r.denied.slice(0, SUMMARY_CAP).map((d) => [
-          d.names.length > 0 ? d.names.map((n) => n === d.name ? `<b>${code(n)}</b>` : code(n)).join(" ") : "",
+          namesOf(d, (n) => n === d.name ? `<b>${code(n)}</b>` : code(n), " "),
           code(d.address),
-          d.port === void 0 ? "" : String(d.port),
+          d.port === void 0 ? d.folded ? "many (folded: the log was full)" : "" : String(d.port),
           d.protocol,
           String(d.count),
           d.enforced ? "refused" : "let through, would be refused"
@@ -21545,7 +21797,7 @@ function renderSummary(r) {
         ["Name", "Type", "Count", "Forwarded"],
         refusedNames.slice(0, SUMMARY_CAP).map((d) => [
           `${code(d.name)}${d.folded ? " (many names, folded: the log was full)" : ""}`,
-          escapeHtml(d.type),
+          shown(d.type),
           String(d.count),
           d.forwarded ? "yes, would be refused in block mode" : "no"
         ])
@@ -21559,13 +21811,14 @@ function renderSummary(r) {
 <p>A release grade that would let this build through, ready to paste under <code>grades:</code> (merge several runs with <code>buildfence suggest</code>); in bold above, the name each connection most likely used:</p>
 `
     );
-    out.push(`<pre>${escapeHtml(suggestedGradeYaml([r]))}</pre>
+    out.push(`<pre>${preText(suggestedGradeYaml([r], "release", SUMMARY_CAP))}</pre>
 `);
+    out.push(more(r.suggestedAllowlist.length, "suggested entries"));
   }
   return out.join("");
 }
-function suggestedGradeYaml(records, grade = "release") {
-  const allow = suggestEntries(records).map((s) => ({ entry: s.entry, comment: suggestionComment(s) }));
+function suggestedGradeYaml(records, grade = "release", cap = Infinity) {
+  const allow = suggestEntries(records).slice(0, cap).map((s) => ({ entry: s.entry, comment: suggestionComment(s) }));
   return writeGrade(
     void 0,
     grade,
@@ -21573,38 +21826,45 @@ function suggestedGradeYaml(records, grade = "release") {
     `suggested by buildfence from ${records.length} run${records.length === 1 ? "" : "s"}`
   );
 }
+function preText(text) {
+  return text.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
 function annotations(r) {
+  const lost = lostWarning(r);
   const lines = r.denied.slice(0, ANNOTATION_CAP).map((d) => {
-    const names = d.names.length > 0 ? ` (${d.names.join(", ")})` : "";
+    const names = d.names.length > 0 ? ` (${namesOf(d, shown, ", ")})` : "";
     const what = d.enforced ? "denied" : "let through a connection block mode would refuse, to";
     return `buildfence ${what} ${destination(d)}${names}, ${d.count} time(s).`;
   });
   if (r.denied.length > ANNOTATION_CAP)
     lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
-  return lines;
+  return lost ? [lost, ...lines] : lines;
 }
-var printable = (text) => text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 function textSummary(r) {
-  const lines = [`buildfence: grade ${r.grade}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
+  const lines = [`buildfence: grade ${shown(r.grade)}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
+  const note = countsNote(r);
+  if (note) lines.push(`  ${note}`);
   const more = (total, what) => total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {
-    const names = d.names.length > 0 ? ` (${d.names.join(", ")})` : "";
+    const names = d.names.length > 0 ? ` (${namesOf(d, shown, ", ")})` : "";
     lines.push(`  ${d.enforced ? "denied" : "let through, would be refused:"} ${destination(d)}${names} x${d.count}`);
   }
   lines.push(...more(r.denied.length, "denied destination(s)"));
   const refused = refusedNamesOf(r);
   for (const d of refused.slice(0, TEXT_CAP)) {
     lines.push(
-      `  ${d.verdict === "audited" ? "name forwarded, would be refused in block mode:" : "name refused:"} ${d.name} ${d.type} x${d.count}${d.folded ? " (many names, folded)" : ""}`
+      `  ${d.verdict === "audited" ? "name forwarded, would be refused in block mode:" : "name refused:"} ${shown(d.name)} ${shown(d.type)} x${d.count}${d.folded ? " (many names, folded)" : ""}`
     );
   }
   lines.push(...more(refused.length, "refused name(s)"));
-  if (r.mode === "audit")
+  if (r.mode === "audit") {
     lines.push(
       "  suggested grade (buildfence suggest merges several runs):",
-      ...suggestedGradeYaml([r]).trimEnd().split("\n").map((l) => `    ${l}`)
+      ...suggestedGradeYaml([r], "release", TEXT_CAP).trimEnd().split("\n").map((l) => `    ${l}`)
     );
-  return `${lines.map(printable).join("\n")}
+    lines.push(...more(r.suggestedAllowlist.length, "suggested entries"));
+  }
+  return `${lines.join("\n")}
 `;
 }
 
@@ -21612,46 +21872,101 @@ function textSummary(r) {
 import { createHash as createHash2 } from "node:crypto";
 
 // src/report/evidence.ts
-function aggregateDenied(packets, namesOf) {
-  const byKey = /* @__PURE__ */ new Map();
-  for (const p of packets) {
-    const key = `${p.enforced} ${p.protocol} ${p.address} ${p.port ?? ""}`;
-    const at2 = new Date(p.time * 1e3).toISOString();
-    const d = byKey.get(key);
-    if (d) {
-      d.count++;
-      if (at2 < d.first) d.first = at2;
-      if (at2 > d.last) d.last = at2;
-      continue;
-    }
-    byKey.set(key, {
-      protocol: p.protocol,
-      address: p.address,
-      ...p.port !== void 0 ? { port: p.port } : {},
-      ...namesBefore(namesOf.get(p.address), p.time * 1e3),
-      enforced: p.enforced,
-      count: 1,
-      first: at2,
-      last: at2
-    });
+var DESTINATION_LIMIT = 1e4;
+var FOLDED_DESTINATION_LIMIT = 1e3;
+var NAMES_PER_ROW = 10;
+var NAMES_PER_RECORD = 1e3;
+var DeniedLog = class _DeniedLog {
+  rows = /* @__PURE__ */ new Map();
+  foldedRows = 0;
+  static of(packets) {
+    const log = new _DeniedLog();
+    for (const p of packets) log.add(p);
+    return log;
   }
-  return [...byKey.values()].sort((a, b) => b.count - a.count || a.address.localeCompare(b.address) || (a.port ?? 0) - (b.port ?? 0));
+  add(p) {
+    const row = this.row(p);
+    row.count++;
+    row.first = Math.min(row.first, p.time);
+    row.last = Math.max(row.last, p.time);
+  }
+  tallies() {
+    return [...this.rows.values()].map((t) => ({ ...t }));
+  }
+  row(p) {
+    const key = `${p.enforced} ${p.protocol} ${p.address} ${p.port ?? ""}`;
+    const found2 = this.rows.get(key);
+    if (found2) return found2;
+    const fresh = (address2, port, folded2) => ({
+      protocol: p.protocol,
+      address: address2,
+      ...port !== void 0 ? { port } : {},
+      enforced: p.enforced,
+      count: 0,
+      first: p.time,
+      last: p.time,
+      ...folded2 ? { folded: true } : {}
+    });
+    if (this.rows.size < DESTINATION_LIMIT) {
+      const t2 = fresh(p.address, p.port, false);
+      this.rows.set(key, t2);
+      return t2;
+    }
+    const folded = (address2) => `${p.enforced} ${p.protocol} ${address2} folded`;
+    const byAddress = this.rows.get(folded(p.address)) ?? (this.foldedRows >= FOLDED_DESTINATION_LIMIT ? this.rows.get(folded("*")) : void 0);
+    if (byAddress) return byAddress;
+    const address = this.foldedRows < FOLDED_DESTINATION_LIMIT ? p.address : "*";
+    const t = fresh(address, void 0, true);
+    this.rows.set(folded(address), t);
+    this.foldedRows++;
+    return t;
+  }
+};
+function deniedDestinations(tallies, namesOf2) {
+  const sorted = [...tallies].sort(
+    (a, b) => b.count - a.count || a.address.localeCompare(b.address) || (a.port ?? 0) - (b.port ?? 0) || Number(b.enforced) - Number(a.enforced)
+  );
+  let budget = NAMES_PER_RECORD;
+  return sorted.map((t) => {
+    const answered = namesOf2.get(t.address);
+    const all = [...answered?.names.keys() ?? []].sort();
+    const latest = lastBefore(answered?.names, t.first * 1e3);
+    const names = all.slice(0, Math.min(NAMES_PER_ROW, budget));
+    budget -= names.length;
+    const led = latest !== void 0 && (names.includes(latest) || budget-- > 0) ? latest : void 0;
+    return {
+      protocol: t.protocol,
+      address: t.address,
+      ...t.port !== void 0 ? { port: t.port } : {},
+      names,
+      ...led !== void 0 ? { name: led } : {},
+      ...(answered?.total ?? 0) > names.length ? { moreNames: answered.total - names.length } : {},
+      enforced: t.enforced,
+      count: t.count,
+      first: new Date(t.first * 1e3).toISOString(),
+      last: new Date(t.last * 1e3).toISOString(),
+      ...t.folded ? { folded: true } : {}
+    };
+  });
 }
-function deniedTotal(denied) {
+function loggedTotal(denied) {
   return denied.reduce((sum, d) => sum + d.count, 0);
 }
-function namesBefore(names, at2) {
-  if (!names) return { names: [] };
+function lastBefore(names, at2) {
   let last;
-  for (const [name, time] of names) if (time <= at2 && (!last || time >= last[1])) last = [name, time];
-  return { names: [...names.keys()].sort(), ...last ? { name: last[0] } : {} };
+  for (const [name, time] of names ?? []) if (time <= at2 && (!last || time >= last[1])) last = [name, time];
+  return last?.[0];
 }
 
 // src/report/record.ts
 var REPORT_FORMAT = "buildfence-report/2";
+var ADDRESSES_PER_ROW = 100;
+var ADDRESSES_PER_RECORD = 1e5;
 function buildRecord(spec, facts, context) {
-  const denied = aggregateDenied(facts.packets, facts.namesOf);
+  const denied = deniedDestinations(facts.denied, facts.namesOf);
+  const counts = countsOf(facts.denied, facts.kernel);
   const allowlist = spec.allow.map(formatEntry);
+  const dns = boundedDecisions(facts.dns);
   const r = facts.rules;
   return {
     format: REPORT_FORMAT,
@@ -21667,12 +21982,29 @@ function buildRecord(spec, facts, context) {
     allowlist,
     deny: spec.deny.map(formatEntry),
     denied,
-    deniedTotal: deniedTotal(denied),
-    dns: facts.dns,
-    suggestedAllowlist: spec.mode === "audit" ? suggestEntries([{ allowlist, denied, dns: facts.dns }]).map((s) => s.entry) : [],
+    deniedTotal: counts.refused + counts.audited,
+    counts,
+    dns,
+    suggestedAllowlist: spec.mode === "audit" ? suggestEntries([{ allowlist, denied, dns }]).map((s) => s.entry) : [],
     buildfence: { version: context.version },
     ...context.github ? { github: context.github } : {}
   };
+}
+function countsOf(denied, kernel) {
+  const read = loggedTotal(denied);
+  if (!kernel) {
+    const refused = loggedTotal(denied.filter((d) => d.enforced));
+    return { source: "log", refused, audited: read - refused, logged: read, read, lost: 0 };
+  }
+  return { source: "kernel", ...kernel, read, lost: Math.max(0, kernel.logged - read) };
+}
+function boundedDecisions(dns) {
+  let budget = ADDRESSES_PER_RECORD;
+  return dns.map((d) => {
+    const addresses = d.addresses.slice(0, Math.min(ADDRESSES_PER_ROW, budget));
+    budget -= addresses.length;
+    return addresses.length < d.addresses.length ? { ...d, addresses, moreAddresses: d.addresses.length - addresses.length } : d;
+  });
 }
 function rulesDigest(r) {
   return createHash2("sha256").update(r.ipset).update(r.v4).update(r.nat4).update(r.v6).update(r.resolvConf).digest("hex");
@@ -21701,6 +22033,15 @@ export {
   DOCKER_NETWORK,
   inputLabel,
   require_ipaddr,
+  NFLOG_GROUP,
+  setName,
+  renderRuleset,
+  staticMembers,
+  setMembers,
+  COUNTER_RULES,
+  NAT_CHAIN,
+  presented,
+  DeniedLog,
   upstreamsFor,
   Forwarder,
   require_shell_quote,
@@ -21736,7 +22077,8 @@ export {
   covers,
   suggestEntries,
   suggestionComment,
-  escapeHtml,
+  NAMES_SHOWN,
+  shown,
   renderSummary,
   annotations,
   textSummary,

@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-Y3FHQ74L.js";
+} from "./chunk-CT3YLHCA.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-UABH63LB.js";
+} from "./chunk-MKXYQLEZ.js";
 
 // src/action.ts
 import * as os from "node:os";
