@@ -6,7 +6,9 @@
 import { presented } from '../dns/presentation.js';
 import { LOG_LIMIT } from '../firewall/ruleset.js';
 import type { EvidenceRecord } from './record.js';
+import { writeGrade } from '../policy/edit.js';
 import type { DeniedDestination } from './evidence.js';
+import { suggestEntries, suggestionComment, type Recorded } from './suggest.js';
 
 const ANNOTATION_CAP = 10;
 /**
@@ -41,7 +43,7 @@ function unescaped(p: string): Buffer {
 
 /** The most frequent first, then by name: the order in which capped lists are cut. */
 function refusedNamesOf(r: EvidenceRecord) {
-  return r.dns.filter((d) => d.verdict === 'refused').sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+  return r.dns.filter((d) => d.verdict !== 'allowed').sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
 }
 
 const code = (text: string) => `<code>${shown(text)}</code>`;
@@ -68,7 +70,7 @@ function table(head: string[], rows: string[][]): string {
 
 /** Inbound rows name where the attempt came from and the build's port it tried. */
 function verdictCell(d: DeniedDestination): string {
-  const verdict = d.enforced ? 'refused' : 'recorded (audit)';
+  const verdict = d.enforced ? 'refused' : 'let through, would be refused';
   return d.inbound ? `inbound from this address to the build's port: ${verdict}` : verdict;
 }
 
@@ -109,11 +111,13 @@ export function renderSummary(r: EvidenceRecord): string {
       ? 'empty'
       : list.slice(0, SUMMARY_CAP).map(code).join(' ') +
         (list.length > SUMMARY_CAP ? ` and ${list.length - SUMMARY_CAP} more (in the report)` : '');
-  const verb = r.mode === 'audit' ? 'would be denied in block mode' : 'denied';
+  const audit = r.mode === 'audit';
+  const verb = audit ? 'let through that block mode would refuse' : 'denied';
+  const namesVerb = audit ? 'forwarded that block mode would refuse' : 'refused by the resolver';
   const note = countsNote(r);
   const out: string[] = [
     `<h2>buildfence: grade ${shown(r.grade)}, ${r.mode} mode</h2>\n`,
-    `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) refused by the resolver.${note ? ` ${note}` : ''}</p>\n`,
+    `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) ${namesVerb}.${note ? ` ${note}` : ''}</p>\n`,
     table(
       ['', ''],
       [
@@ -129,14 +133,14 @@ export function renderSummary(r: EvidenceRecord): string {
     ),
   ];
   if (r.denied.length > 0) {
-    out.push(`<h3>Denied destinations</h3>\n`);
+    out.push(audit ? `<h3>Connections block mode would refuse</h3>\n` : `<h3>Denied destinations</h3>\n`);
     out.push(
       table(
         ['Name', 'Address', 'Port', 'Protocol', 'Count', 'Verdict'],
         r.denied
           .slice(0, SUMMARY_CAP)
           .map((d) => [
-            namesOf(d, code, ' '),
+            namesOf(d, (n) => (n === d.name ? `<b>${code(n)}</b>` : code(n)), ' '),
             code(d.address),
             d.port === undefined ? (d.folded ? 'many (folded: the log was full)' : '') : String(d.port),
             d.protocol,
@@ -148,7 +152,11 @@ export function renderSummary(r: EvidenceRecord): string {
     out.push(more(r.denied.length, 'denied destination(s)'));
   }
   if (refusedNames.length > 0) {
-    out.push(`<h3>Names refused by the resolver</h3>\n`);
+    out.push(
+      audit
+        ? `<h3>Names outside the allowlist (forwarded, would be refused in block mode)</h3>\n`
+        : `<h3>Names refused by the resolver</h3>\n`,
+    );
     out.push(
       table(
         ['Name', 'Type', 'Count', 'Forwarded'],
@@ -158,18 +166,43 @@ export function renderSummary(r: EvidenceRecord): string {
             `${code(d.name)}${d.folded ? ' (many names, folded: the log was full)' : ''}`,
             shown(d.type),
             String(d.count),
-            d.forwarded ? 'yes (audit)' : 'no',
+            d.forwarded ? 'yes, would be refused in block mode' : 'no',
           ]),
       ),
     );
     out.push(more(refusedNames.length, 'refused name(s)'));
   }
-  if (r.suggestedAllowlist.length > 0) {
-    out.push(`<h3>Suggested allowlist</h3>\n<p>Entries a release build would need for what this run did:</p>\n`);
-    out.push(`<pre>${r.suggestedAllowlist.slice(0, SUMMARY_CAP).map(shown).join('\n')}</pre>\n`);
+  if (audit) {
+    out.push(
+      `<h3>Suggested grade</h3>\n<p>A release grade that would let this build through, ready to paste under <code>grades:</code> ` +
+        '(merge several runs with <code>buildfence suggest</code>); in bold above, the name each connection most likely used:</p>\n',
+    );
+    out.push(`<pre>${preText(suggestedGradeYaml([r], 'release', SUMMARY_CAP))}</pre>\n`);
     out.push(more(r.suggestedAllowlist.length, 'suggested entries'));
   }
   return out.join('');
+}
+
+/**
+ * The release grade the records' builds would need, as YAML under `grades:`, each entry with its
+ * comment; at most `cap` entries. Every name in it passed the allowlist grammar, so it holds
+ * nothing the build could use to forge a line.
+ */
+export function suggestedGradeYaml(records: Recorded[], grade = 'release', cap = Infinity): string {
+  const allow = suggestEntries(records)
+    .slice(0, cap)
+    .map((s) => ({ entry: s.entry, comment: suggestionComment(s) }));
+  return writeGrade(
+    undefined,
+    grade,
+    { mode: 'block', allow },
+    `suggested by buildfence from ${records.length} run${records.length === 1 ? '' : 's'}`,
+  );
+}
+
+/** Text for inside <pre>: HTML's specials as entities (the grammar already kept out everything else). */
+function preText(text: string): string {
+  return text.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** One warning per distinct destination, the most frequent first, capped; first, lost log entries. */
@@ -180,8 +213,8 @@ export function annotations(r: EvidenceRecord): string[] {
     const what = d.enforced
       ? 'denied'
       : d.inbound
-        ? 'recorded what block mode would deny:'
-        : 'recorded a connection block mode would deny to';
+        ? 'let through what block mode would refuse:'
+        : 'let through a connection block mode would refuse, to';
     return `buildfence ${what} ${describeAttempt(d)}${names}, ${d.count} time(s).`;
   });
   if (r.denied.length > ANNOTATION_CAP)
@@ -198,18 +231,24 @@ export function textSummary(r: EvidenceRecord): string {
     total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {
     const names = d.names.length > 0 ? ` (${namesOf(d, shown, ', ')})` : '';
-    lines.push(`  ${d.enforced ? 'denied  ' : 'recorded'} ${describeAttempt(d)}${names} x${d.count}`);
+    lines.push(`  ${d.enforced ? 'denied' : 'let through, would be refused:'} ${describeAttempt(d)}${names} x${d.count}`);
   }
   lines.push(...more(r.denied.length, 'denied destination(s)'));
   const refused = refusedNamesOf(r);
   for (const d of refused.slice(0, TEXT_CAP)) {
     lines.push(
-      `  name refused: ${shown(d.name)} ${shown(d.type)} x${d.count}${d.folded ? ' (many names, folded)' : ''}${d.forwarded ? ' (forwarded: audit)' : ''}`,
+      `  ${d.verdict === 'audited' ? 'name forwarded, would be refused in block mode:' : 'name refused:'} ${shown(d.name)} ${shown(d.type)} x${d.count}${d.folded ? ' (many names, folded)' : ''}`,
     );
   }
   lines.push(...more(refused.length, 'refused name(s)'));
-  if (r.suggestedAllowlist.length > 0) {
-    lines.push('  suggested allowlist:', ...r.suggestedAllowlist.slice(0, TEXT_CAP).map((e) => `    ${shown(e)}`));
+  if (r.mode === 'audit') {
+    lines.push(
+      '  suggested grade (buildfence suggest merges several runs):',
+      ...suggestedGradeYaml([r], 'release', TEXT_CAP)
+        .trimEnd()
+        .split('\n')
+        .map((l) => `    ${l}`),
+    );
     lines.push(...more(r.suggestedAllowlist.length, 'suggested entries'));
   }
   return `${lines.join('\n')}\n`;

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { renderRuleset } from '../../src/firewall/ruleset.js';
-import { DeniedLog, deniedDestinations, suggestAllowlist } from '../../src/report/evidence.js';
+import { DeniedLog, deniedDestinations } from '../../src/report/evidence.js';
+import { suggestEntries } from '../../src/report/suggest.js';
 import { parseMarkLine, parseNflogLine, type LoggedPacket } from '../../src/report/nflog.js';
 import { verdictOf } from '../../src/report/verdict.js';
 import { presented } from '../../src/dns/presentation.js';
@@ -90,6 +91,10 @@ describe('parseMarkLine', () => {
   });
 });
 
+/** The names answered with an address, each with the time (seconds) it was last answered. */
+const answered = (address: string, ...names: Array<[string, number]>) =>
+  new Map([[address, { names: new Map(names.map(([n, t]) => [n, t * 1000])), total: names.length }]]);
+
 const packet = (
   address: string,
   port: number | undefined,
@@ -114,15 +119,16 @@ describe('evidence', () => {
         packet('192.0.2.1', 80),
         packet('192.0.2.1', 443, true, 'udp'),
       ]).tallies(),
-      new Map([['192.0.2.1', new Set(['b.test', 'a.test'])]]),
+      answered('192.0.2.1', ['b.test', 1795785190], ['a.test', 1795785198], ['c.test', 1795785300]),
     );
     assert.deepEqual(
-      denied.map((d) => [d.protocol, d.port, d.count, d.names]),
+      denied.map((d) => [d.protocol, d.port, d.count, d.names, d.name]),
       [
-        ['tcp', 443, 2, ['a.test', 'b.test']],
-        ['tcp', 80, 1, ['a.test', 'b.test']],
-        ['udp', 443, 1, ['a.test', 'b.test']],
+        ['tcp', 443, 2, ['a.test', 'b.test', 'c.test'], 'a.test'],
+        ['tcp', 80, 1, ['a.test', 'b.test', 'c.test'], 'a.test'],
+        ['udp', 443, 1, ['a.test', 'b.test', 'c.test'], 'a.test'],
       ],
+      'the name answered last before the first attempt (c.test came after it)',
     );
     assert.equal(denied[0].first, '2026-11-27T13:13:19.000Z');
     assert.equal(denied[0].last, '2026-11-27T13:13:20.000Z');
@@ -137,10 +143,11 @@ describe('evidence', () => {
         packet('192.0.2.3', 22, true),
         packet('192.0.2.4', undefined, false, 'icmp'),
       ]).tallies(),
-      new Map([['192.0.2.1', new Set(['api.test'])]]),
+      answered('192.0.2.1', ['api.test', 1795785000]),
     );
-    assert.deepEqual(suggestAllowlist(denied), ['192.0.2.2:8080', 'api.test:443', 'udp://[2001:db8::1]:53']);
-    for (const entry of suggestAllowlist(denied)) assert.doesNotThrow(() => parseAllowlist(allowItems(entry), 'suggestion'));
+    const entries = suggestEntries([{ allowlist: [], denied, dns: [] }]).map((s) => s.entry);
+    assert.deepEqual(entries, ['api.test:443', '192.0.2.2:8080', 'udp://[2001:db8::1]:53']);
+    for (const entry of entries) assert.doesNotThrow(() => parseAllowlist(allowItems(entry), 'suggestion'));
   });
 });
 
@@ -210,7 +217,7 @@ describe('the evidence record', () => {
       spec,
       {
         ...facts([packet('192.0.2.9', 22)], [[evil, 'refused']]),
-        namesOf: new Map([['192.0.2.9', new Set([evil])]]),
+        namesOf: answered('192.0.2.9', [evil, 1795785000]),
       },
       CONTEXT,
     );
@@ -287,8 +294,8 @@ describe('the evidence record', () => {
       renderSummary(record),
       /<td><code>172\.30\.0\.9<\/code><\/td><td>8080<\/td><td>tcp<\/td><td>2<\/td><td>inbound from this address to the build's port: refused<\/td>/,
     );
-    assert.match(textSummary(record), /^ {2}denied {3}inbound tcp from 172\.30\.0\.9 to port 8080 x2$/m);
-    assert.match(textSummary(record), /^ {2}denied {3}tcp 172\.30\.0\.9:8080 x1$/m);
+    assert.match(textSummary(record), /^ {2}denied inbound tcp from 172\.30\.0\.9 to port 8080 x2$/m);
+    assert.match(textSummary(record), /^ {2}denied tcp 172\.30\.0\.9:8080 x1$/m);
     assert.match(annotations(record)[0], /^buildfence denied inbound tcp from 172\.30\.0\.9 to port 8080, 2 time\(s\)\.$/);
     assert.match(
       verdictOf(record, true) ?? '',
@@ -298,7 +305,11 @@ describe('the evidence record', () => {
       DeniedLog.of([inbound('172.30.0.9', 8080, false), packet('192.0.2.1', 443, false)]).tallies(),
       new Map(),
     );
-    assert.deepEqual(suggestAllowlist(audit), ['192.0.2.1:443']);
+    assert.deepEqual(
+      suggestEntries([{ allowlist: [], denied: audit, dns: [] }]).map((x) => x.entry),
+      suggestEntries([{ allowlist: [], denied: audit.filter((d) => !d.inbound), dns: [] }]).map((x) => x.entry),
+    );
+    assert.equal(suggestEntries([{ allowlist: [], denied: audit, dns: [] }]).length, 1);
   });
 
   it('caps annotations, the most frequent first', () => {

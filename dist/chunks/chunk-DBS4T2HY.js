@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-JLNUCHUA.js";
+} from "./chunk-KY3N5WSN.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-F2P5QT26.js";
+} from "./chunk-PZ7RK5FF.js";
 
 // src/action.ts
 import * as os from "node:os";

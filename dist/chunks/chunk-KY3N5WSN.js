@@ -45,7 +45,7 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-F2P5QT26.js";
+} from "./chunk-PZ7RK5FF.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -25957,6 +25957,23 @@ var DecisionLog = class {
     return t;
   }
 };
+var NAMED_ADDRESS_LIMIT = 1e4;
+var NAMES_PER_ADDRESS = 64;
+var AddressNames = class {
+  map = /* @__PURE__ */ new Map();
+  note(addresses, name, now) {
+    for (const { address } of addresses) {
+      let answered = this.map.get(address);
+      if (!answered) {
+        if (this.map.size >= NAMED_ADDRESS_LIMIT) this.map.delete(this.map.keys().next().value);
+        this.map.set(address, answered = { names: /* @__PURE__ */ new Map(), total: 0 });
+      }
+      if (!answered.names.delete(name)) answered.total++;
+      answered.names.set(name, now);
+      if (answered.names.size > NAMES_PER_ADDRESS) answered.names.delete(answered.names.keys().next().value);
+    }
+  }
+};
 function keyOf(d, name) {
   return `${d.verdict} ${d.type} ${name}`;
 }
@@ -25988,8 +26005,9 @@ var Resolver = class {
   cache = { udp: /* @__PURE__ */ new Map(), tcp: /* @__PURE__ */ new Map() };
   /** Learned set elements, so refreshes that would not extend them are skipped. */
   elements = /* @__PURE__ */ new Map();
-  /** Names each learned address was given for: the report shows a denied address's name. */
-  namesOf = /* @__PURE__ */ new Map();
+  /** Names each answered address was given for (audit mode too): the report shows a connection's names. */
+  names = new AddressNames();
+  namesOf = this.names.map;
   resolved = /* @__PURE__ */ new Set();
   clients = /* @__PURE__ */ new Set();
   feed;
@@ -26082,7 +26100,7 @@ var Resolver = class {
     const allowedBy = matchingEntries(this.options.allow, q.name);
     const permitted = allowedBy.length > 0 && matchingEntries(this.options.deny, q.name).length === 0;
     if (permitted || this.options.mode !== "block") for (const e of allowedBy) this.resolved.add(e);
-    const verdict = permitted ? "allowed" : "refused";
+    const verdict = permitted ? "allowed" : this.options.mode === "block" ? "refused" : "audited";
     const asked = {
       name: q.name,
       type: q.type,
@@ -26116,7 +26134,7 @@ var Resolver = class {
     }
     if (asked.permitted) {
       try {
-        const fedUntil = await this.learn(asked.allowedBy, answer.addresses, 0, asked.name);
+        const fedUntil = await this.learn(asked.allowedBy, answer.addresses, 0);
         if (entry) entry.fedUntil = Math.max(entry.fedUntil, fedUntil);
       } catch (err) {
         this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
@@ -26129,7 +26147,7 @@ var Resolver = class {
   /** A replay whose addresses must be fed again first. */
   async refresh(query, asked, cached, age) {
     try {
-      const fedUntil = await this.learn(asked.allowedBy, cached.answer.addresses, age, asked.name);
+      const fedUntil = await this.learn(asked.allowedBy, cached.answer.addresses, age);
       cached.fedUntil = Math.max(cached.fedUntil, fedUntil);
     } catch (err) {
       this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
@@ -26147,16 +26165,13 @@ var Resolver = class {
    * resolves once the kernel holds every element, also those another query is feeding, with the
    * earliest time (ms) one of them expires.
    */
-  async learn(entries, addresses, elapsed, name) {
+  async learn(entries, addresses, elapsed) {
     const now = Date.now();
     const members = [];
     const fresh = [];
     const waits = /* @__PURE__ */ new Set();
     let fedUntil = Infinity;
     for (const addr of addresses) {
-      const names = this.namesOf.get(addr.address) ?? /* @__PURE__ */ new Set();
-      names.add(name);
-      this.namesOf.set(addr.address, names);
       const timeout = this.timeout(addr.ttl - elapsed);
       const expires = now + timeout * 1e3;
       const net2 = `${addr.address}/${addr.family === 4 ? 32 : 128}`;
@@ -26191,6 +26206,7 @@ var Resolver = class {
   record(asked, now, addresses) {
     const t = asked.tally ??= this.log.row(asked.decided, now);
     this.log.count(t, now, addresses);
+    this.names.note(addresses, asked.name, now);
     this.options.onDecision?.(asDecision(t));
   }
   serveUdp(socket, msg, rinfo) {
@@ -27893,10 +27909,9 @@ function readDecisions(logText) {
 function namesOf(decisions) {
   const map = /* @__PURE__ */ new Map();
   for (const d of decisions) {
-    if (d.verdict !== "allowed") continue;
-    for (const a of d.addresses) map.set(a, /* @__PURE__ */ new Set([...map.get(a) ?? [], d.name]));
+    for (const a of d.addresses) map.set(a, (map.get(a) ?? /* @__PURE__ */ new Map()).set(d.name, Date.parse(d.last)));
   }
-  return map;
+  return new Map([...map].map(([address, names]) => [address, { names, total: names.size }]));
 }
 async function checkPod(api2, namespace, pod) {
   const name = pod.metadata.name;
@@ -28162,7 +28177,9 @@ var package_default = {
     "docker-modem": "^5.0.7",
     "ipaddr.js": "^2.5.0",
     "js-yaml": "^4.3.2",
-    "shell-quote": "^1.12.0"
+    "shell-quote": "^1.12.0",
+    tldts: "^7.6.0",
+    yaml: "^2.9.1"
   },
   devDependencies: {
     "@actions/workflow-parser": "^0.3.61",
