@@ -13,12 +13,12 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-CT3YLHCA.js";
+} from "./chunks/chunk-KY3N5WSN.js";
 import "./chunks/chunk-R74MAOXW.js";
 import {
   readEvidence,
   verify
-} from "./chunks/chunk-W6HEKARS.js";
+} from "./chunks/chunk-ZXZZFBO5.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
@@ -35,7 +35,7 @@ import {
   upstreamsFor,
   writeGrade,
   yaml
-} from "./chunks/chunk-MKXYQLEZ.js";
+} from "./chunks/chunk-PZ7RK5FF.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

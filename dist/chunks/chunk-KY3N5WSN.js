@@ -20,10 +20,18 @@ import {
   READER_CAPABILITIES,
   RULES_MOUNT,
   SCRIPT_MOUNT,
+  SCRIPT_MOUNT_IN_HOLDER,
   SCRIPT_NAME,
+  SECCOMP_EXEC,
   buildRecord,
   buildStatement,
+  checkNamedVolumes,
+  copyFilterProgram,
+  describeAttempt,
+  filteredCommand,
+  hostRealPath,
   inputLabel,
+  namedVolumes,
   presented,
   renderRuleset,
   require_ipaddr,
@@ -37,7 +45,7 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-MKXYQLEZ.js";
+} from "./chunk-PZ7RK5FF.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -26283,6 +26291,9 @@ function holderScript(reader) {
     `exec 3<>${READER_FIFO}`,
     `${(0, import_shell_quote.quote)(reader)} > ${READER_FIFO} &`,
     ...LOAD_AND_READ_BACK,
+    // After the load (whose failures say more about an image that is no holder), before the mark
+    // that lets the build start.
+    ...copyFilterProgram(),
     `echo ${LOADED_MARK}`,
     `exec cat < ${READER_FIFO} 3<&-`
   ].join("\n");
@@ -26388,8 +26399,8 @@ var RESOLVER_LISTEN = { address: "127.0.0.53", port: 5353 };
 var CONTAINER = { holder: "holder", verify: "verify", fence: "fence", resolver: "resolver", build: "build" };
 var POD_PATHS = {
   readback: `${RULES_MOUNT}/readback`,
-  /** Where the holder writes the script (the build sees the same volume at SCRIPT_MOUNT). */
-  holderScript: "/__buildfence-script",
+  /** Where the holder writes the script and the filter program (the build sees the same volume at SCRIPT_MOUNT). */
+  holderScript: SCRIPT_MOUNT_IN_HOLDER,
   feed: "/__buildfence-feed",
   ready: "/__buildfence-ready",
   agent: "/opt/buildfence/cli.js",
@@ -26683,6 +26694,9 @@ async function inspectImage(image) {
 async function inspectNetwork(network) {
   return api("GET", `/networks/${seg(network)}`, { accept: [404] });
 }
+async function inspectVolume(volume) {
+  return api("GET", `/volumes/${seg(volume)}`, { accept: [404] });
+}
 async function createContainer(name, config) {
   const created = await api("POST", "/containers/create", { query: { name }, body: config });
   return created.Id;
@@ -26769,14 +26783,15 @@ function holderConfig(a) {
       CapDrop: ["ALL"],
       CapAdd: [...FENCE_CAPABILITIES, ...READER_CAPABILITIES],
       SecurityOpt: ["no-new-privileges"],
-      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`]
+      // The build's script directory, where the holder puts the seccomp filter program.
+      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`, `${a.scriptDir}:${SCRIPT_MOUNT_IN_HOLDER}`]
     }
   };
 }
 function buildCreateArgs(a) {
   const names = resourceNames(a.id.runId);
   const script = `${SCRIPT_MOUNT}/${SCRIPT_NAME}`;
-  const [shell, ...shellArgs] = shellCommand(a.spec.shell, script);
+  const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, script));
   return [
     "create",
     "--name",
@@ -26801,9 +26816,9 @@ function buildCreateArgs(a) {
     "--security-opt",
     "no-new-privileges",
     "--entrypoint",
-    shell,
+    entrypoint,
     a.spec.image,
-    ...shellArgs
+    ...command
   ];
 }
 
@@ -26970,6 +26985,13 @@ function resolverSettings(spec) {
 
 // src/report/nflog.ts
 var import_ipaddr2 = __toESM(require_ipaddr(), 1);
+var GROUPS = /* @__PURE__ */ new Map([
+  [NFLOG_GROUP.denied, { enforced: true, inbound: false }],
+  [NFLOG_GROUP.audit, { enforced: false, inbound: false }],
+  [NFLOG_GROUP.inbound, { enforced: true, inbound: true }],
+  [NFLOG_GROUP.inboundAudit, { enforced: false, inbound: true }]
+]);
+var RECORDED_GROUPS = [...GROUPS.keys()];
 function readerCommand(groups) {
   return ["tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", `nflog:${groups.join(",")}`];
 }
@@ -26977,25 +26999,26 @@ var LINE = /^(\d+(?:\.\d+)?) version \d+, resource ID (\d+), (IPv4|IPv6), length
 function parseNflogLine(line) {
   const m = LINE.exec(line.trim());
   if (!m) return void 0;
-  const group = Number(m[2]);
-  if (group !== NFLOG_GROUP.denied && group !== NFLOG_GROUP.audit) return void 0;
+  const group = GROUPS.get(Number(m[2]));
+  if (!group) return void 0;
   const rest = m[6];
   const protocol = /^tcp\b/.test(rest) ? "tcp" : /^UDP\b/.test(rest) ? "udp" : /^ICMP6?\b/.test(rest) ? "icmp" : "other";
-  let address = m[5];
-  let port;
-  if (protocol === "tcp" || protocol === "udp") {
-    const dot = address.lastIndexOf(".");
-    port = Number(address.slice(dot + 1));
-    address = address.slice(0, dot);
-  }
+  const split = (text2) => {
+    if (protocol !== "tcp" && protocol !== "udp") return [text2];
+    const dot = text2.lastIndexOf(".");
+    return [text2.slice(0, dot), Number(text2.slice(dot + 1))];
+  };
+  const [destination, port] = split(m[5]);
+  const address = group.inbound ? split(m[4])[0] : destination;
   if (!import_ipaddr2.default.isValid(address)) return void 0;
   return {
     time: Number(m[1]),
-    enforced: group === NFLOG_GROUP.denied,
+    enforced: group.enforced,
     family: m[3] === "IPv4" ? 4 : 6,
     protocol,
     address: import_ipaddr2.default.parse(address).toString(),
-    ...port !== void 0 ? { port } : {}
+    ...port !== void 0 ? { port } : {},
+    ...group.inbound ? { inbound: true } : {}
   };
 }
 function parseMarkLine(line) {
@@ -27136,7 +27159,7 @@ function drainMark(holder, port) {
 
 // src/docker/holder.ts
 import { PassThrough as PassThrough2 } from "node:stream";
-var READER_COMMAND = readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.mark]);
+var READER_COMMAND = readerCommand([...RECORDED_GROUPS, NFLOG_GROUP.mark].sort((a, b) => a - b));
 function holderCommand() {
   return { entrypoint: ["sh", "-c"], cmd: [holderScript(READER_COMMAND)] };
 }
@@ -27188,7 +27211,7 @@ function loadFailure(holderImage, stderr, exitCode) {
     stderr.split("\n").filter((l) => !/^(tcpdump: |listening on )/.test(l)).join("\n")
   );
   return new Error(
-    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); buildfence's own image has them (scripts/build-holder-image).`
+    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore), tcpdump and buildfence's seccomp filter program at ${SECCOMP_EXEC.inHolderImage}; buildfence's own image has them (scripts/build-holder-image).`
   );
 }
 
@@ -27196,7 +27219,9 @@ function loadFailure(holderImage, stderr, exitCode) {
 var FAMILY_MARK = "---buildfence-counters-v6---";
 var COUNTERS_SCRIPT = `iptables-save -c -t filter && echo ${FAMILY_MARK} && ip6tables-save -c -t filter`;
 var COUNTED = /^\[(\d+):\d+\] (-A .*)$/;
-var LOGGED = new RegExp(`-j NFLOG .*--nflog-group (${NFLOG_GROUP.denied}|${NFLOG_GROUP.audit})( |$)`);
+var LOGGED = new RegExp(
+  `-j NFLOG .*--nflog-group (${[NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.inbound, NFLOG_GROUP.inboundAudit].join("|")})( |$)`
+);
 function parseCounters(text2) {
   const families = text2.split(FAMILY_MARK);
   if (families.length !== 2 || !families.every((f) => f.includes(COUNTER_RULES.refused))) return void 0;
@@ -27205,8 +27230,8 @@ function parseCounters(text2) {
     const m = COUNTED.exec(line.trim());
     if (!m) continue;
     const packets = Number(m[1]);
-    if (m[2] === COUNTER_RULES.refused) counts.refused += packets;
-    else if (m[2] === COUNTER_RULES.audited) counts.audited += packets;
+    if (m[2] === COUNTER_RULES.refused || m[2] === COUNTER_RULES.inboundRefused) counts.refused += packets;
+    else if (m[2] === COUNTER_RULES.audited || m[2] === COUNTER_RULES.inboundAudited) counts.audited += packets;
     else if (LOGGED.test(m[2])) counts.logged += packets;
   }
   return counts;
@@ -27277,6 +27302,7 @@ function onCancel(log, doing, stop) {
 // src/docker/runtime.ts
 async function runDocker(spec, log, hooks = {}) {
   await ping();
+  await checkVolumes(spec);
   const id = { runId: newRunId(), pid: process.pid, host: os3.hostname() };
   const handle = { runId: id.runId, runtime: "docker" };
   const names = resourceNames(id.runId);
@@ -27334,7 +27360,10 @@ async function runDocker(spec, log, hooks = {}) {
       await step(
         () => holderStep(
           spec.holderImage,
-          () => createContainer(names.holder, holderConfig({ id, image: imageId2, network, rulesDir: dirs.rules, command: holderCommand() }))
+          () => createContainer(
+            names.holder,
+            holderConfig({ id, image: imageId2, network, rulesDir: dirs.rules, scriptDir: dirs.script, command: holderCommand() })
+          )
         )
       );
       const holder = await HolderOutput.attach(names.holder, spec.holderImage);
@@ -27395,6 +27424,13 @@ async function runDocker(spec, log, hooks = {}) {
     await down();
     cancel.done();
   }
+}
+async function checkVolumes(spec) {
+  const found = await Promise.all(namedVolumes(spec.dockerOptions).map(async (name) => ({ name, volume: await inspectVolume(name) })));
+  checkNamedVolumes(
+    found.flatMap(({ name, volume }) => volume ? [{ name, driver: volume.Driver, options: volume.Options ?? {} }] : []),
+    { label: inputLabel(spec.via, "docker-options"), realPath: hostRealPath }
+  );
 }
 async function imageRefs([holder, build]) {
   const ref = async ([name, id]) => {
@@ -27523,11 +27559,13 @@ function holderInitScript(env) {
     `chmod 0777 ${POD_PATHS.ready}`,
     `(
 ${LOAD_SCRIPT}
-) > ${POD_PATHS.readback}`
+) > ${POD_PATHS.readback}`,
+    // After the load, whose check of the tools speaks first for an image that is no holder.
+    ...copyFilterProgram()
   ].join("\n");
 }
 function fenceScript() {
-  const reader = (0, import_shell_quote2.quote)(readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit]));
+  const reader = (0, import_shell_quote2.quote)(readerCommand(RECORDED_GROUPS));
   return [
     // A restarted sidecar (native sidecars restart) starts without its old failure.
     `rm -f ${failedFile("fence")}`,
@@ -27672,7 +27710,8 @@ function renderPod(input) {
     name: CONTAINER.build,
     image: spec.image,
     imagePullPolicy: pull,
-    command: ["sh", "-c", waitReadyScript(), "sh", ...shellCommand(spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`)],
+    // The seccomp filter first: nothing of the build's image runs without it.
+    command: filteredCommand(["sh", "-c", waitReadyScript(), "sh", ...shellCommand(spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`)]),
     // Without the runner's claim there is no workspace here: the image's own directory.
     ...input.claimName ? { workingDir: spec.workingDirectory } : {},
     env: [...input.runnerEnv ?? [], ...spec.env].map(([name, value]) => ({ name, value: escapeDollars(value) })),
@@ -27684,7 +27723,10 @@ function renderPod(input) {
     securityContext: {
       privileged: false,
       allowPrivilegeEscalation: false,
-      capabilities: { drop: Object.keys({ ...BUILD_DROPPED_CAPABILITIES, ...POD_BUILD_DROPPED_CAPABILITIES }) }
+      capabilities: { drop: Object.keys({ ...BUILD_DROPPED_CAPABILITIES, ...POD_BUILD_DROPPED_CAPABILITIES }) },
+      // Kubernetes runs a container unconfined unless asked (or SeccompDefault is on): the
+      // runtime's default profile, and buildfence's filter on top of it (seccomp-exec).
+      seccompProfile: { type: "RuntimeDefault" }
     }
   };
   const volumes = [
@@ -28026,9 +28068,7 @@ function verdictOf(record, failOnDenied) {
   const reasons = [];
   if (record.exitCode !== 0) reasons.push(`The build exited with code ${record.exitCode}.`);
   if (failOnDenied && record.deniedTotal > 0) {
-    const top = record.denied.slice(0, 3).map(
-      (d) => `${d.protocol} ${shown(d.address)}${d.port !== void 0 ? `:${d.port}` : ""}${d.names.length ? ` (${d.names.slice(0, NAMES_SHOWN).map(shown).join(", ")})` : ""}`
-    );
+    const top = record.denied.slice(0, 3).map((d) => `${describeAttempt(d)}${d.names.length ? ` (${d.names.slice(0, NAMES_SHOWN).map(shown).join(", ")})` : ""}`);
     reasons.push(
       `fail-on-denied is set and ${record.deniedTotal} attempt(s) were denied: ${top.join("; ")}${record.denied.length > 3 ? "; ..." : ""}. See the job summary or the report; allow what the build needs, or remove what it should not reach.`
     );
