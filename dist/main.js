@@ -2,13 +2,13 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   runAction
-} from "./chunks/chunk-3BCESMEX.js";
-import "./chunks/chunk-BPKVFPJC.js";
+} from "./chunks/chunk-FBFYHIUD.js";
+import "./chunks/chunk-3FXG2XRY.js";
 import "./chunks/chunk-R74MAOXW.js";
 import {
   setFailed
 } from "./chunks/chunk-P45E2RWN.js";
-import "./chunks/chunk-GJKIMCJT.js";
+import "./chunks/chunk-PJFAVIQM.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

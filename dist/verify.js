@@ -9,11 +9,11 @@ import {
 } from "./chunks/chunk-P45E2RWN.js";
 import {
   verify
-} from "./chunks/chunk-4JU3754H.js";
+} from "./chunks/chunk-LABGGBPY.js";
 import {
   listInput,
   readBoolean
-} from "./chunks/chunk-GJKIMCJT.js";
+} from "./chunks/chunk-PJFAVIQM.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/verify/action.ts

@@ -113,7 +113,7 @@ async function startChecker(config: ResolverConfig, port: number, resolver: Reso
     mode: config.mode,
     allows: namePolicy(config.allow, config.deny),
     destinations: book,
-    namesOf: (a) => resolver.namesOf.get(a) ?? [],
+    namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
     guarded: guardedBy([], []),
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
     onDecision: (d) => process.stdout.write(`${WIRE_PREFIX}${JSON.stringify(d)}\n`),

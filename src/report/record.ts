@@ -3,14 +3,15 @@
 import { createHash } from 'node:crypto';
 import { formatEntry } from '../policy/allowlist.js';
 import type { WireDecision } from '../wire/decision-log.js';
-import type { DnsDecision } from '../dns/decision-log.js';
+import type { DnsDecision, NamesOf } from '../dns/decision-log.js';
 import type { KernelCounts } from '../firewall/counters.js';
 import type { GithubRun } from './github-run.js';
 import type { Ruleset } from '../firewall/ruleset.js';
 import type { Mode } from '../run/entry.js';
 import type { RunHandle } from '../run/identity.js';
 import type { RunSpec } from '../run/spec.js';
-import { allDenied, loggedTotal, suggestAllowlist, type DeniedDestination, type DeniedTally } from './evidence.js';
+import { allDenied, loggedTotal, type DeniedDestination, type DeniedTally } from './evidence.js';
+import { suggestEntries } from './suggest.js';
 
 export const REPORT_FORMAT = 'buildfence-report/2';
 
@@ -41,7 +42,7 @@ export interface RunFacts {
   /** The kernel's counters, read after the build; undefined when they could not be read (the step warns). */
   kernel?: KernelCounts;
   dns: DnsDecision[];
-  namesOf: ReadonlyMap<string, ReadonlySet<string>>;
+  namesOf: NamesOf;
   /** What the name checker refused (audit: would have refused); absent where no checker ran. */
   wire?: WireDecision[];
 }
@@ -111,6 +112,8 @@ export const ADDRESSES_PER_RECORD = 100_000;
 export function buildRecord(spec: RunSpec, facts: RunFacts, context: RunContext): EvidenceRecord {
   const denied = allDenied(facts.denied, facts.namesOf, facts.wire ?? []);
   const counts = countsOf(facts.denied, facts.kernel, facts.wire ?? []);
+  const allowlist = spec.allow.map(formatEntry);
+  const dns = boundedDecisions(facts.dns);
   const r = facts.rules;
   return {
     format: REPORT_FORMAT,
@@ -131,13 +134,13 @@ export function buildRecord(spec: RunSpec, facts: RunFacts, context: RunContext)
       resolvConf: r.resolvConf,
       sha256: rulesDigest(r),
     },
-    allowlist: spec.allow.map(formatEntry),
+    allowlist,
     deny: spec.deny.map(formatEntry),
     denied,
     deniedTotal: counts.refused + counts.audited + counts.nameCheck.refused + counts.nameCheck.audited,
     counts,
-    dns: boundedDecisions(facts.dns),
-    suggestedAllowlist: spec.mode === 'audit' ? suggestAllowlist(denied) : [],
+    dns,
+    suggestedAllowlist: spec.mode === 'audit' ? suggestEntries([{ allowlist, denied, dns }]).map((s) => s.entry) : [],
     buildfence: { version: context.version },
     ...(context.github ? { github: context.github } : {}),
   };

@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-BPKVFPJC.js";
+} from "./chunk-3FXG2XRY.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-GJKIMCJT.js";
+} from "./chunk-PJFAVIQM.js";
 
 // src/action.ts
 import * as os from "node:os";

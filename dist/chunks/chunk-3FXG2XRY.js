@@ -19,13 +19,21 @@ import {
   READER_CAPABILITIES,
   RULES_MOUNT,
   SCRIPT_MOUNT,
+  SCRIPT_MOUNT_IN_HOLDER,
   SCRIPT_NAME,
+  SECCOMP_EXEC,
   buildRecord,
   buildStatement,
+  checkNamedVolumes,
   checkedName,
+  copyFilterProgram,
+  describeAttempt,
+  filteredCommand,
   guardedBy,
+  hostRealPath,
   inputLabel,
   learnedPrefix,
+  namedVolumes,
   presented,
   renderRuleset,
   require_ipaddr,
@@ -39,7 +47,7 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-GJKIMCJT.js";
+} from "./chunk-PJFAVIQM.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -25952,6 +25960,23 @@ var DecisionLog = class {
     return t;
   }
 };
+var NAMED_ADDRESS_LIMIT = 1e4;
+var NAMES_PER_ADDRESS = 64;
+var AddressNames = class {
+  map = /* @__PURE__ */ new Map();
+  note(addresses, name, now) {
+    for (const { address } of addresses) {
+      let answered = this.map.get(address);
+      if (!answered) {
+        if (this.map.size >= NAMED_ADDRESS_LIMIT) this.map.delete(this.map.keys().next().value);
+        this.map.set(address, answered = { names: /* @__PURE__ */ new Map(), total: 0 });
+      }
+      if (!answered.names.delete(name)) answered.total++;
+      answered.names.set(name, now);
+      if (answered.names.size > NAMES_PER_ADDRESS) answered.names.delete(answered.names.keys().next().value);
+    }
+  }
+};
 function keyOf(d, name) {
   return `${d.verdict} ${d.type} ${name}`;
 }
@@ -25983,8 +26008,9 @@ var Resolver = class {
   cache = { udp: /* @__PURE__ */ new Map(), tcp: /* @__PURE__ */ new Map() };
   /** Learned set elements, so refreshes that would not extend them are skipped. */
   elements = /* @__PURE__ */ new Map();
-  /** Names each learned address was given for: the report shows a denied address's name. */
-  namesOf = /* @__PURE__ */ new Map();
+  /** Names each answered address was given for (audit mode too): the report shows a connection's names. */
+  names = new AddressNames();
+  namesOf = this.names.map;
   resolved = /* @__PURE__ */ new Set();
   clients = /* @__PURE__ */ new Set();
   feed;
@@ -26077,7 +26103,7 @@ var Resolver = class {
     const allowedBy = matchingEntries(this.options.allow, q.name);
     const permitted = allowedBy.length > 0 && matchingEntries(this.options.deny, q.name).length === 0;
     if (permitted || this.options.mode !== "block") for (const e of allowedBy) this.resolved.add(e);
-    const verdict = permitted ? "allowed" : "refused";
+    const verdict = permitted ? "allowed" : this.options.mode === "block" ? "refused" : "audited";
     const asked = {
       name: q.name,
       type: q.type,
@@ -26111,7 +26137,7 @@ var Resolver = class {
     }
     if (asked.permitted) {
       try {
-        const fedUntil = await this.learn(asked.allowedBy, answer.addresses, 0, asked.name);
+        const fedUntil = await this.learn(asked.allowedBy, answer.addresses, 0);
         if (entry) entry.fedUntil = Math.max(entry.fedUntil, fedUntil);
       } catch (err) {
         this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
@@ -26124,7 +26150,7 @@ var Resolver = class {
   /** A replay whose addresses must be fed again first. */
   async refresh(query, asked, cached, age) {
     try {
-      const fedUntil = await this.learn(asked.allowedBy, cached.answer.addresses, age, asked.name);
+      const fedUntil = await this.learn(asked.allowedBy, cached.answer.addresses, age);
       cached.fedUntil = Math.max(cached.fedUntil, fedUntil);
     } catch (err) {
       this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
@@ -26142,16 +26168,13 @@ var Resolver = class {
    * resolves once the kernel holds every element, also those another query is feeding, with the
    * earliest time (ms) one of them expires.
    */
-  async learn(entries, addresses, elapsed, name) {
+  async learn(entries, addresses, elapsed) {
     const now = Date.now();
     const members = [];
     const fresh = [];
     const waits = /* @__PURE__ */ new Set();
     let fedUntil = Infinity;
     for (const addr of addresses) {
-      const names = this.namesOf.get(addr.address) ?? /* @__PURE__ */ new Set();
-      names.add(name);
-      this.namesOf.set(addr.address, names);
       const timeout = this.timeout(addr.ttl - elapsed);
       const expires = now + timeout * 1e3;
       const net3 = `${addr.address}/${addr.family === 4 ? 32 : 128}`;
@@ -26186,6 +26209,7 @@ var Resolver = class {
   record(asked, now, addresses) {
     const t = asked.tally ??= this.log.row(asked.decided, now);
     this.log.count(t, now, addresses);
+    this.names.note(addresses, asked.name, now);
     this.options.onDecision?.(asDecision(t));
   }
   serveUdp(socket, msg, rinfo) {
@@ -26232,6 +26256,13 @@ function bounded(map, key, value) {
 
 // src/report/nflog.ts
 var import_ipaddr = __toESM(require_ipaddr(), 1);
+var GROUPS = /* @__PURE__ */ new Map([
+  [NFLOG_GROUP.denied, { enforced: true, inbound: false }],
+  [NFLOG_GROUP.audit, { enforced: false, inbound: false }],
+  [NFLOG_GROUP.inbound, { enforced: true, inbound: true }],
+  [NFLOG_GROUP.inboundAudit, { enforced: false, inbound: true }]
+]);
+var RECORDED_GROUPS = [...GROUPS.keys()];
 function readerCommand(groups) {
   return ["tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", `nflog:${groups.join(",")}`];
 }
@@ -26239,25 +26270,26 @@ var LINE = /^(\d+(?:\.\d+)?) version \d+, resource ID (\d+), (IPv4|IPv6), length
 function parseNflogLine(line) {
   const m = LINE.exec(line.trim());
   if (!m) return void 0;
-  const group = Number(m[2]);
-  if (group !== NFLOG_GROUP.denied && group !== NFLOG_GROUP.audit) return void 0;
+  const group = GROUPS.get(Number(m[2]));
+  if (!group) return void 0;
   const rest = m[6];
   const protocol = /^tcp\b/.test(rest) ? "tcp" : /^UDP\b/.test(rest) ? "udp" : /^ICMP6?\b/.test(rest) ? "icmp" : "other";
-  let address = m[5];
-  let port;
-  if (protocol === "tcp" || protocol === "udp") {
-    const dot = address.lastIndexOf(".");
-    port = Number(address.slice(dot + 1));
-    address = address.slice(0, dot);
-  }
+  const split = (text2) => {
+    if (protocol !== "tcp" && protocol !== "udp") return [text2];
+    const dot = text2.lastIndexOf(".");
+    return [text2.slice(0, dot), Number(text2.slice(dot + 1))];
+  };
+  const [destination, port] = split(m[5]);
+  const address = group.inbound ? split(m[4])[0] : destination;
   if (!import_ipaddr.default.isValid(address)) return void 0;
   return {
     time: Number(m[1]),
-    enforced: group === NFLOG_GROUP.denied,
+    enforced: group.enforced,
     family: m[3] === "IPv4" ? 4 : 6,
     protocol,
     address: import_ipaddr.default.parse(address).toString(),
-    ...port !== void 0 ? { port } : {}
+    ...port !== void 0 ? { port } : {},
+    ...group.inbound ? { inbound: true } : {}
   };
 }
 function parseMarkLine(line) {
@@ -27007,6 +27039,9 @@ function holderScript(reader) {
     `exec 3<>${READER_FIFO}`,
     `${(0, import_shell_quote.quote)(reader)} > ${READER_FIFO} &`,
     ...LOAD_AND_READ_BACK,
+    // After the load (whose failures say more about an image that is no holder), before the mark
+    // that lets the build start.
+    ...copyFilterProgram(),
     `echo ${LOADED_MARK}`,
     `exec cat < ${READER_FIFO} 3<&-`
   ].join("\n");
@@ -27117,8 +27152,8 @@ var CHECKER_LISTEN = { address4: "127.0.0.53", address6: "::1", port: 5380 };
 var CONTAINER = { holder: "holder", verify: "verify", fence: "fence", resolver: "resolver", build: "build" };
 var POD_PATHS = {
   readback: `${RULES_MOUNT}/readback`,
-  /** Where the holder writes the script (the build sees the same volume at SCRIPT_MOUNT). */
-  holderScript: "/__buildfence-script",
+  /** Where the holder writes the script and the filter program (the build sees the same volume at SCRIPT_MOUNT). */
+  holderScript: SCRIPT_MOUNT_IN_HOLDER,
   /** The set feed's FIFOs (`in`, `out`) and `wire`, where the fence's second reader writes the checked connections' first packets. */
   feed: "/__buildfence-feed",
   ready: "/__buildfence-ready",
@@ -27216,7 +27251,7 @@ async function startChecker(config, port, resolver, own) {
     mode: config.mode,
     allows: namePolicy(config.allow, config.deny),
     destinations: book,
-    namesOf: (a) => resolver.namesOf.get(a) ?? [],
+    namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
     guarded: guardedBy([], []),
     onWarning: (m) => process.stderr.write(`warning: ${m}
 `),
@@ -27440,6 +27475,9 @@ async function inspectImage(image) {
 async function inspectNetwork(network) {
   return api("GET", `/networks/${seg(network)}`, { accept: [404] });
 }
+async function inspectVolume(volume) {
+  return api("GET", `/volumes/${seg(volume)}`, { accept: [404] });
+}
 async function createContainer(name, config) {
   const created = await api("POST", "/containers/create", { query: { name }, body: config });
   return created.Id;
@@ -27526,14 +27564,15 @@ function holderConfig(a) {
       CapDrop: ["ALL"],
       CapAdd: [...FENCE_CAPABILITIES, ...READER_CAPABILITIES],
       SecurityOpt: ["no-new-privileges"],
-      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`]
+      // The build's script directory, where the holder puts the seccomp filter program.
+      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`, `${a.scriptDir}:${SCRIPT_MOUNT_IN_HOLDER}`]
     }
   };
 }
 function buildCreateArgs(a) {
   const names = resourceNames(a.id.runId);
   const script = `${SCRIPT_MOUNT}/${SCRIPT_NAME}`;
-  const [shell, ...shellArgs] = shellCommand(a.spec.shell, script);
+  const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, script));
   return [
     "create",
     "--name",
@@ -27558,9 +27597,9 @@ function buildCreateArgs(a) {
     "--security-opt",
     "no-new-privileges",
     "--entrypoint",
-    shell,
+    entrypoint,
     a.spec.image,
-    ...shellArgs
+    ...command
   ];
 }
 
@@ -27865,7 +27904,7 @@ function drainMark(holder, port) {
 
 // src/docker/holder.ts
 import { PassThrough as PassThrough2 } from "node:stream";
-var READER_COMMAND = readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.mark, NFLOG_GROUP.wire]);
+var READER_COMMAND = readerCommand([...RECORDED_GROUPS, NFLOG_GROUP.mark, NFLOG_GROUP.wire].sort((a, b) => a - b));
 function holderCommand() {
   return { entrypoint: ["sh", "-c"], cmd: [holderScript(READER_COMMAND)] };
 }
@@ -27917,7 +27956,7 @@ function loadFailure(holderImage, stderr, exitCode) {
     stderr.split("\n").filter((l) => !/^(tcpdump: |listening on )/.test(l)).join("\n")
   );
   return new Error(
-    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); buildfence's own image has them (scripts/build-holder-image).`
+    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore), tcpdump and buildfence's seccomp filter program at ${SECCOMP_EXEC.inHolderImage}; buildfence's own image has them (scripts/build-holder-image).`
   );
 }
 
@@ -27925,7 +27964,9 @@ function loadFailure(holderImage, stderr, exitCode) {
 var FAMILY_MARK = "---buildfence-counters-v6---";
 var COUNTERS_SCRIPT = `iptables-save -c -t filter && echo ${FAMILY_MARK} && ip6tables-save -c -t filter`;
 var COUNTED = /^\[(\d+):\d+\] (-A .*)$/;
-var LOGGED = new RegExp(`-j NFLOG .*--nflog-group (${NFLOG_GROUP.denied}|${NFLOG_GROUP.audit})( |$)`);
+var LOGGED = new RegExp(
+  `-j NFLOG .*--nflog-group (${[NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.inbound, NFLOG_GROUP.inboundAudit].join("|")})( |$)`
+);
 function parseCounters(text2) {
   const families = text2.split(FAMILY_MARK);
   if (families.length !== 2 || !families.every((f) => f.includes(COUNTER_RULES.refused))) return void 0;
@@ -27934,8 +27975,8 @@ function parseCounters(text2) {
     const m = COUNTED.exec(line.trim());
     if (!m) continue;
     const packets = Number(m[1]);
-    if (m[2] === COUNTER_RULES.refused) counts.refused += packets;
-    else if (m[2] === COUNTER_RULES.audited) counts.audited += packets;
+    if (m[2] === COUNTER_RULES.refused || m[2] === COUNTER_RULES.inboundRefused) counts.refused += packets;
+    else if (m[2] === COUNTER_RULES.audited || m[2] === COUNTER_RULES.inboundAudited) counts.audited += packets;
     else if (LOGGED.test(m[2])) counts.logged += packets;
   }
   return counts;
@@ -28006,6 +28047,7 @@ function onCancel(log, doing, stop) {
 // src/docker/runtime.ts
 async function runDocker(spec, log, hooks = {}) {
   await ping();
+  await checkVolumes(spec);
   const id = { runId: newRunId(), pid: process.pid, host: os3.hostname() };
   const handle = { runId: id.runId, runtime: "docker" };
   const names = resourceNames(id.runId);
@@ -28058,7 +28100,7 @@ async function runDocker(spec, log, hooks = {}) {
           mode: spec.mode,
           allows: namePolicy(spec.allow, spec.deny),
           destinations: book,
-          namesOf: (a) => resolver.namesOf.get(a) ?? [],
+          namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
           guarded: guardedBy(guards.gateways, guards.networks),
           onWarning: (m) => log.warning(m)
         });
@@ -28081,7 +28123,10 @@ async function runDocker(spec, log, hooks = {}) {
       await step(
         () => holderStep(
           spec.holderImage,
-          () => createContainer(names.holder, holderConfig({ id, image: imageId2, network, rulesDir: dirs.rules, command: holderCommand() }))
+          () => createContainer(
+            names.holder,
+            holderConfig({ id, image: imageId2, network, rulesDir: dirs.rules, scriptDir: dirs.script, command: holderCommand() })
+          )
         )
       );
       const holder = await HolderOutput.attach(names.holder, spec.holderImage);
@@ -28144,6 +28189,13 @@ async function runDocker(spec, log, hooks = {}) {
     await down();
     cancel.done();
   }
+}
+async function checkVolumes(spec) {
+  const found = await Promise.all(namedVolumes(spec.dockerOptions).map(async (name) => ({ name, volume: await inspectVolume(name) })));
+  checkNamedVolumes(
+    found.flatMap(({ name, volume }) => volume ? [{ name, driver: volume.Driver, options: volume.Options ?? {} }] : []),
+    { label: inputLabel(spec.via, "docker-options"), realPath: hostRealPath }
+  );
 }
 async function imageRefs([holder, build]) {
   const ref = async ([name, id]) => {
@@ -28272,11 +28324,13 @@ function holderInitScript(env) {
     `chmod 0777 ${POD_PATHS.ready}`,
     `(
 ${LOAD_SCRIPT}
-) > ${POD_PATHS.readback}`
+) > ${POD_PATHS.readback}`,
+    // After the load, whose check of the tools speaks first for an image that is no holder.
+    ...copyFilterProgram()
   ].join("\n");
 }
 function fenceScript() {
-  const reader = (0, import_shell_quote2.quote)(readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit]));
+  const reader = (0, import_shell_quote2.quote)(readerCommand(RECORDED_GROUPS));
   const wire = (0, import_shell_quote2.quote)(readerCommand([NFLOG_GROUP.wire]));
   const started = (name, what) => [
     `until grep -q 'listening on' /tmp/${name}.err 2>/dev/null; do`,
@@ -28430,7 +28484,8 @@ function renderPod(input) {
     name: CONTAINER.build,
     image: spec.image,
     imagePullPolicy: pull,
-    command: ["sh", "-c", waitReadyScript(), "sh", ...shellCommand(spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`)],
+    // The seccomp filter first: nothing of the build's image runs without it.
+    command: filteredCommand(["sh", "-c", waitReadyScript(), "sh", ...shellCommand(spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`)]),
     // Without the runner's claim there is no workspace here: the image's own directory.
     ...input.claimName ? { workingDir: spec.workingDirectory } : {},
     env: [...input.runnerEnv ?? [], ...spec.env].map(([name, value]) => ({ name, value: escapeDollars(value) })),
@@ -28442,7 +28497,10 @@ function renderPod(input) {
     securityContext: {
       privileged: false,
       allowPrivilegeEscalation: false,
-      capabilities: { drop: Object.keys({ ...BUILD_DROPPED_CAPABILITIES, ...POD_BUILD_DROPPED_CAPABILITIES }) }
+      capabilities: { drop: Object.keys({ ...BUILD_DROPPED_CAPABILITIES, ...POD_BUILD_DROPPED_CAPABILITIES }) },
+      // Kubernetes runs a container unconfined unless asked (or SeccompDefault is on): the
+      // runtime's default profile, and buildfence's filter on top of it (seccomp-exec).
+      seccompProfile: { type: "RuntimeDefault" }
     }
   };
   const volumes = [
@@ -28635,10 +28693,9 @@ function readWireDecisions(logText) {
 function namesOf(decisions) {
   const map = /* @__PURE__ */ new Map();
   for (const d of decisions) {
-    if (d.verdict !== "allowed") continue;
-    for (const a of d.addresses) map.set(a, /* @__PURE__ */ new Set([...map.get(a) ?? [], d.name]));
+    for (const a of d.addresses) map.set(a, (map.get(a) ?? /* @__PURE__ */ new Map()).set(d.name, Date.parse(d.last)));
   }
-  return map;
+  return new Map([...map].map(([address, names]) => [address, { names, total: names.size }]));
 }
 async function checkPod(api2, namespace, pod) {
   const name = pod.metadata.name;
@@ -28795,9 +28852,7 @@ function verdictOf(record, failOnDenied) {
   const reasons = [];
   if (record.exitCode !== 0) reasons.push(`The build exited with code ${record.exitCode}.`);
   if (failOnDenied && record.deniedTotal > 0) {
-    const top = record.denied.slice(0, 3).map(
-      (d) => `${d.protocol} ${shown(d.address)}${d.port !== void 0 ? `:${d.port}` : ""}${d.names.length ? ` (${d.names.slice(0, NAMES_SHOWN).map(shown).join(", ")})` : ""}`
-    );
+    const top = record.denied.slice(0, 3).map((d) => `${describeAttempt(d)}${d.names.length ? ` (${d.names.slice(0, NAMES_SHOWN).map(shown).join(", ")})` : ""}`);
     reasons.push(
       `fail-on-denied is set and ${record.deniedTotal} attempt(s) were denied: ${top.join("; ")}${record.denied.length > 3 ? "; ..." : ""}. See the job summary or the report; allow what the build needs, or remove what it should not reach.`
     );
@@ -28906,7 +28961,9 @@ var package_default = {
     "docker-modem": "^5.0.7",
     "ipaddr.js": "^2.5.0",
     "js-yaml": "^4.3.2",
-    "shell-quote": "^1.12.0"
+    "shell-quote": "^1.12.0",
+    tldts: "^7.6.0",
+    yaml: "^2.9.1"
   },
   devDependencies: {
     "@actions/workflow-parser": "^0.3.61",
