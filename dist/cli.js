@@ -13,7 +13,7 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-3FXG2XRY.js";
+} from "./chunks/chunk-LH6VEIUI.js";
 import "./chunks/chunk-R74MAOXW.js";
 import {
   readEvidence,

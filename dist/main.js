@@ -2,8 +2,8 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   runAction
-} from "./chunks/chunk-FBFYHIUD.js";
-import "./chunks/chunk-3FXG2XRY.js";
+} from "./chunks/chunk-DM7SSOOC.js";
+import "./chunks/chunk-LH6VEIUI.js";
 import "./chunks/chunk-R74MAOXW.js";
 import {
   setFailed

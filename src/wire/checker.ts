@@ -25,6 +25,9 @@ export interface CheckerOptions {
   destinationMs?: number;
   /** Connections still being checked, at most; past it the oldest is refused to make room. */
   maxPending?: number;
+  /** Connections relayed at once, at most (MAX_RELAYS), and how many of them with a buffer of their own (BUFFERED_RELAYS). */
+  maxRelays?: number;
+  bufferedRelays?: number;
   onWarning?(message: string): void;
   /** Every refusal as it is counted (a Pod's resolver prints them for the runtime). */
   onDecision?(decision: WireDecision): void;
@@ -34,7 +37,12 @@ export const FIRST_BYTES_MS = 5_000;
 const DESTINATION_MS = 2_000;
 const MAX_PENDING = 512;
 const CONNECT_MS = 30_000;
+/** Each buffered relay reads the destination's bytes into a buffer of this size, reused between reads. */
 const RELAY_BUFFER = 256 * 1024;
+/** Relays with a buffer of their own at once; past them a relay goes through streams (slower, no fixed memory). */
+export const BUFFERED_RELAYS = 64;
+/** Connections relayed at once, at most (each holds two sockets); past it a new connection is refused. */
+export const MAX_RELAYS = 4096;
 const ADDRESS_WAIT_MS = 5_000;
 
 interface Pending {
@@ -50,6 +58,11 @@ export class Checker {
   private readonly pending = new Set<Pending>();
   private clients = new Set<string>();
   private serving = false;
+  /** Connections being relayed, and how many of them hold a buffer; the buffers of ended ones, for the next. */
+  private relays = 0;
+  private buffered = 0;
+  private readonly spare: Buffer[] = [];
+  private refusedFull = 0;
 
   constructor(private readonly options: CheckerOptions) {}
 
@@ -99,6 +112,15 @@ export class Checker {
     const source = (client.remoteAddress ?? '').replace(/^::ffff:/, '');
     if (!this.serving || !this.clients.has(source)) {
       client.destroy();
+      return;
+    }
+    if (this.relays >= (this.options.maxRelays ?? MAX_RELAYS)) {
+      // Not a name refused: the checker is full. Said once; the build sees the connection reset.
+      if (this.refusedFull++ === 0)
+        this.options.onWarning?.(
+          `name checker: ${this.relays} connections are relayed at once, the most it holds; new ones are refused until some end`,
+        );
+      client.resetAndDestroy();
       return;
     }
     this.track(client);
@@ -191,21 +213,31 @@ export class Checker {
 
   /** Connects to the destination, sends what the check let through, and relays both ways. */
   private relay(client: net.Socket, destination: Destination, first: Buffer, unchecked: boolean): net.Socket {
-    // The destination's bytes are read into one buffer per connection and written out before the
-    // next read: no buffer per read to allocate and collect (measured: about 1.5x the rate of pipe()).
-    const buffer = Buffer.allocUnsafe(RELAY_BUFFER);
+    const buffer =
+      this.buffered < (this.options.bufferedRelays ?? BUFFERED_RELAYS)
+        ? (this.spare.pop() ?? Buffer.allocUnsafeSlow(RELAY_BUFFER))
+        : undefined;
     const upstream: net.Socket = net.connect({
       host: destination.address,
       port: destination.port,
       noDelay: true,
-      onread: {
-        buffer,
-        callback: (n: number, b: Buffer) => {
-          client.write(b.subarray(0, n), () => upstream.resume());
-          return false;
-        },
-      },
+      ...(buffer ? { onread: { buffer, callback: this.relayRead(client, () => upstream) } } : {}),
     });
+    if (!buffer) upstream.pipe(client, { end: false });
+    this.relays++;
+    if (buffer) this.buffered++;
+    let open = 2;
+    const ended = () => {
+      if (--open > 0) return;
+      // Both sockets are closed: no write still holds the buffer, the next relay may take it.
+      this.relays--;
+      if (buffer) {
+        this.buffered--;
+        this.spare.push(buffer);
+      }
+    };
+    client.once('close', ended);
+    upstream.once('close', ended);
     upstream.on('end', () => client.end());
     this.track(upstream);
     upstream.setTimeout(CONNECT_MS, () => upstream.destroy());
@@ -218,6 +250,27 @@ export class Checker {
     client.on('close', () => upstream.destroy());
     client.resume();
     return upstream;
+  }
+
+  /**
+   * The destination's bytes, read into the relay's buffer, written to the client: no buffer per
+   * read to allocate and collect (measured: about 1.5x the rate of pipe()). A write the kernel
+   * took at once (the usual case) frees the buffer for the next read; one it did not stops the
+   * reads until it is done, so nothing is overwritten before it was sent.
+   */
+  private relayRead(client: net.Socket, upstream: () => net.Socket): (n: number, b: Buffer) => boolean {
+    let waiting = false;
+    const written = () => {
+      if (!waiting) return;
+      waiting = false;
+      upstream().resume();
+    };
+    return (n, b) => {
+      client.write(b.subarray(0, n), written);
+      if (client.writableLength === 0) return true;
+      waiting = true;
+      return false;
+    };
   }
 
   private record(d: { reason: WireReason; detail: string; name?: string; address: string; port: number }, enforced: boolean): void {

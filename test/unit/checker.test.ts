@@ -189,28 +189,63 @@ describe('name checker', () => {
     await g.checker.close();
   });
 
-  it('relays a large answer byte for byte (one buffer per connection, reused between reads)', async () => {
+  describe('relays a large answer to a slow reader byte for byte', () => {
     const body = Buffer.from(Array.from({ length: 20 * 1024 * 1024 }, (_, i) => (i * 7919) % 251));
-    const big = http.createServer((_req, res) => res.end(body));
-    const port = await new Promise<number>((r) => big.listen(0, HOST, () => r((big.address() as net.AddressInfo).port)));
-    const { checker, connect } = await startChecker(`npm.registry.test:${port}`);
-    const got = await new Promise<Buffer>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      const socket = connect(port);
-      // A slow reader: the relay must wait for it, never overwrite what it has not sent yet.
-      socket.on('data', (d: Buffer) => {
-        chunks.push(Buffer.from(d));
-        socket.pause();
-        setTimeout(() => socket.resume(), 1);
-      });
-      socket.on('end', () => resolve(Buffer.concat(chunks)));
-      socket.on('error', reject);
-      socket.write('GET / HTTP/1.1\r\nHost: npm.registry.test\r\nConnection: close\r\n\r\n');
+    let big: http.Server;
+    let port: number;
+    before(async () => {
+      big = http.createServer((_req, res) => res.end(body));
+      port = await new Promise<number>((r) => big.listen(0, HOST, () => r((big.address() as net.AddressInfo).port)));
     });
-    const start = got.indexOf('\r\n\r\n') + 4;
-    assert.ok(got.subarray(start).equals(body));
+    after(() => big.close());
+    const fetchSlowly = (connect: (p: number) => net.Socket) =>
+      new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const socket = connect(port);
+        // A slow reader: the relay must wait for it, never overwrite what it has not sent yet.
+        socket.on('data', (d: Buffer) => {
+          chunks.push(Buffer.from(d));
+          socket.pause();
+          setTimeout(() => socket.resume(), 1);
+        });
+        socket.on('end', () => resolve(Buffer.concat(chunks)));
+        socket.on('error', reject);
+        socket.write('GET / HTTP/1.1\r\nHost: npm.registry.test\r\nConnection: close\r\n\r\n');
+      });
+    const answered = (got: Buffer) => got.subarray(got.indexOf('\r\n\r\n') + 4);
+
+    it('through a buffer of its own, reused between reads and by the next connection', async () => {
+      const { checker, connect } = await startChecker(`npm.registry.test:${port}`, { bufferedRelays: 1 });
+      const [a, b] = await Promise.all([fetchSlowly(connect), fetchSlowly(connect)]);
+      assert.ok(answered(a).equals(body));
+      assert.ok(answered(b).equals(body));
+      assert.ok(answered(await fetchSlowly(connect)).equals(body));
+      await checker.close();
+    });
+
+    it('through streams, past the connections that hold a buffer', async () => {
+      const { checker, connect } = await startChecker(`npm.registry.test:${port}`, { bufferedRelays: 0 });
+      assert.ok(answered(await fetchSlowly(connect)).equals(body));
+      await checker.close();
+    });
+  });
+
+  it('relays at most maxRelays connections at once: past them a new one is refused, with a warning said once', async () => {
+    const { checker, connect, warnings } = await startChecker(`npm.registry.test:${ports.http}`, { maxRelays: 1 });
+    const held = connect(ports.http);
+    const first = new Promise<string>((resolve) => held.once('data', (d: Buffer) => resolve(d.toString())));
+    held.write('GET / HTTP/1.1\r\nHost: npm.registry.test\r\n\r\n');
+    assert.match(await first, /site npm\.registry\.test/);
+    for (let i = 0; i < 2; i++) {
+      const got = await rawExchange(connect(ports.http), 'GET / HTTP/1.1\r\nHost: npm.registry.test\r\n\r\n');
+      assert.doesNotMatch(got, /site/);
+    }
+    assert.equal(warnings.filter((w) => /relayed at once/.test(w)).length, 1, warnings.join('\n'));
+    held.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const again = await rawExchange(connect(ports.http), 'GET / HTTP/1.1\r\nHost: npm.registry.test\r\nConnection: close\r\n\r\n');
+    assert.match(again, /site npm\.registry\.test/);
     await checker.close();
-    big.close();
   });
 
   it('serves only the holder’s addresses', async () => {

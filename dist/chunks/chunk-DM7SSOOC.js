@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-3FXG2XRY.js";
+} from "./chunk-LH6VEIUI.js";
 import {
   debug,
   getInput,

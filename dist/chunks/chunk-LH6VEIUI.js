@@ -26753,6 +26753,8 @@ var DESTINATION_MS = 2e3;
 var MAX_PENDING = 512;
 var CONNECT_MS = 3e4;
 var RELAY_BUFFER = 256 * 1024;
+var BUFFERED_RELAYS = 64;
+var MAX_RELAYS = 4096;
 var ADDRESS_WAIT_MS = 5e3;
 var Checker = class {
   constructor(options) {
@@ -26766,6 +26768,11 @@ var Checker = class {
   pending = /* @__PURE__ */ new Set();
   clients = /* @__PURE__ */ new Set();
   serving = false;
+  /** Connections being relayed, and how many of them hold a buffer; the buffers of ended ones, for the next. */
+  relays = 0;
+  buffered = 0;
+  spare = [];
+  refusedFull = 0;
   /** Listens on every address (one port for all: `port`, or a free one); returns the port. */
   async listen(addresses, port = 0) {
     let bound = port;
@@ -26806,6 +26813,14 @@ var Checker = class {
     const source = (client.remoteAddress ?? "").replace(/^::ffff:/, "");
     if (!this.serving || !this.clients.has(source)) {
       client.destroy();
+      return;
+    }
+    if (this.relays >= (this.options.maxRelays ?? MAX_RELAYS)) {
+      if (this.refusedFull++ === 0)
+        this.options.onWarning?.(
+          `name checker: ${this.relays} connections are relayed at once, the most it holds; new ones are refused until some end`
+        );
+      client.resetAndDestroy();
       return;
     }
     this.track(client);
@@ -26889,19 +26904,27 @@ var Checker = class {
   }
   /** Connects to the destination, sends what the check let through, and relays both ways. */
   relay(client, destination, first, unchecked) {
-    const buffer = Buffer.allocUnsafe(RELAY_BUFFER);
+    const buffer = this.buffered < (this.options.bufferedRelays ?? BUFFERED_RELAYS) ? this.spare.pop() ?? Buffer.allocUnsafeSlow(RELAY_BUFFER) : void 0;
     const upstream = net2.connect({
       host: destination.address,
       port: destination.port,
       noDelay: true,
-      onread: {
-        buffer,
-        callback: (n, b) => {
-          client.write(b.subarray(0, n), () => upstream.resume());
-          return false;
-        }
-      }
+      ...buffer ? { onread: { buffer, callback: this.relayRead(client, () => upstream) } } : {}
     });
+    if (!buffer) upstream.pipe(client, { end: false });
+    this.relays++;
+    if (buffer) this.buffered++;
+    let open = 2;
+    const ended = () => {
+      if (--open > 0) return;
+      this.relays--;
+      if (buffer) {
+        this.buffered--;
+        this.spare.push(buffer);
+      }
+    };
+    client.once("close", ended);
+    upstream.once("close", ended);
     upstream.on("end", () => client.end());
     this.track(upstream);
     upstream.setTimeout(CONNECT_MS, () => upstream.destroy());
@@ -26914,6 +26937,26 @@ var Checker = class {
     client.on("close", () => upstream.destroy());
     client.resume();
     return upstream;
+  }
+  /**
+   * The destination's bytes, read into the relay's buffer, written to the client: no buffer per
+   * read to allocate and collect (measured: about 1.5x the rate of pipe()). A write the kernel
+   * took at once (the usual case) frees the buffer for the next read; one it did not stops the
+   * reads until it is done, so nothing is overwritten before it was sent.
+   */
+  relayRead(client, upstream) {
+    let waiting = false;
+    const written = () => {
+      if (!waiting) return;
+      waiting = false;
+      upstream().resume();
+    };
+    return (n, b) => {
+      client.write(b.subarray(0, n), written);
+      if (client.writableLength === 0) return true;
+      waiting = true;
+      return false;
+    };
   }
   record(d, enforced) {
     const row = this.log.record({
