@@ -29,14 +29,17 @@ interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** Told the process id once it is spawned. */
+  onSpawn?: (pid: number) => void;
 }
 
 /** Runs a command to its end and times it from spawn to exit. */
 export function timed(command: string, args: string[], options: RunOptions = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const { timeoutMs = STEP_TIMEOUT_MS, ...spawnOptions } = options;
+    const { timeoutMs = STEP_TIMEOUT_MS, onSpawn, ...spawnOptions } = options;
     const child = spawn(command, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    if (child.pid !== undefined) onSpawn?.(child.pid);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -228,6 +231,10 @@ export async function benchNet(port = 7000): Promise<BenchNet> {
  * fenced and unfenced measurements can alternate second by second, under the same load.
  */
 export interface Session {
+  /** The container the session's commands run in. */
+  container: string;
+  /** The buildfence process of a fenced session that runs untraced. */
+  pid?: number;
   probe(args: string[]): Promise<string>;
   /** Any command in the session's container; its stdout. */
   exec(argv: string[]): Promise<string>;
@@ -254,9 +261,10 @@ export async function fencedSession(
   const argv = [...cli.argv, ...runArgs(allow, WAIT_SCRIPT, net.name, `--label=bfbench.session=${tag}`, options)];
   // Untraced: no strace, no recorder in front of the engine (whose stream then carries the
   // name check's NFLOG lines through this process too), only the CLI's output.
+  let pid: number | undefined;
   const run = (
     options.untraced
-      ? timed(argv[0], argv.slice(1), { cwd, timeoutMs: SESSION_TIMEOUT_MS }).then((r): Trace => ({
+      ? timed(argv[0], argv.slice(1), { cwd, timeoutMs: SESSION_TIMEOUT_MS, onSpawn: (p) => (pid = p) }).then((r): Trace => ({
           totalMs: r.ms,
           docker: [],
           stdout: r.stdout,
@@ -274,6 +282,8 @@ export async function fencedSession(
     id = await docker(['ps', '--quiet', '--filter', `label=bfbench.session=${tag}`, '--filter', 'status=running']);
   }
   return {
+    container: id,
+    pid,
     probe: async (args) => (await must('docker', ['exec', id, 'probe', ...args])).stdout,
     exec: async (argv) => (await must('docker', ['exec', id, ...argv])).stdout,
     stop: async () => {
@@ -287,6 +297,7 @@ export async function fencedSession(
 export async function unfencedSession(net: { name: string }, image = PROBE_IMAGE, runOptions: string[] = []): Promise<Session> {
   const id = await docker(['run', '--detach', '--network', net.name, '--label', BENCH_LABEL, ...runOptions, image, 'sleep', '600']);
   return {
+    container: id,
     probe: async (args) => (await must('docker', ['exec', id, 'probe', ...args])).stdout,
     exec: async (argv) => (await must('docker', ['exec', id, ...argv])).stdout,
     stop: async () => {

@@ -13,12 +13,12 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-LH6VEIUI.js";
+} from "./chunks/chunk-2RZ2YTDQ.js";
 import "./chunks/chunk-R74MAOXW.js";
 import {
   readEvidence,
   verify
-} from "./chunks/chunk-LABGGBPY.js";
+} from "./chunks/chunk-2UEZQSMF.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
@@ -35,7 +35,7 @@ import {
   upstreamsFor,
   writeGrade,
   yaml
-} from "./chunks/chunk-PJFAVIQM.js";
+} from "./chunks/chunk-TEEV5OBC.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

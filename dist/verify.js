@@ -9,11 +9,11 @@ import {
 } from "./chunks/chunk-P45E2RWN.js";
 import {
   verify
-} from "./chunks/chunk-LABGGBPY.js";
+} from "./chunks/chunk-2UEZQSMF.js";
 import {
   listInput,
   readBoolean
-} from "./chunks/chunk-PJFAVIQM.js";
+} from "./chunks/chunk-TEEV5OBC.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/verify/action.ts

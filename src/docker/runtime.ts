@@ -23,7 +23,7 @@ import { containerAddresses, inspectSandboxNetwork } from './network.js';
 import { openSetFeed } from './set-feed.js';
 import type { SetFeed } from '../dns/feed.js';
 import { Resolver } from '../dns/resolver.js';
-import { Checker } from '../wire/checker.js';
+import { Checker, CHECKER_PORTS } from '../wire/checker.js';
 import { DestinationBook } from '../wire/destinations.js';
 import { namePolicy } from '../wire/policy.js';
 import { resolverSettings } from '../dns/settings.js';
@@ -98,7 +98,7 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
       // The name check: TCP to addresses only name entries opened comes to the checker, beside the
       // resolver on the gateways; it learns each connection's destination from the reader's lines.
       const book = new DestinationBook();
-      let checker: { address4: string; address6?: string; port: number } | undefined;
+      let checker: { address4: string; address6?: string; port: number; ports: number } | undefined;
       if (spec.allow.some(checkedName)) {
         const gateway6 = gateways.find((g) => g.includes(':'));
         dns.checker = new Checker({
@@ -110,7 +110,7 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
           onWarning: (m) => log.warning(m),
         });
         const checkerPort = await dns.checker.listen(gateway6 ? [gateway4, gateway6] : [gateway4]);
-        checker = { address4: gateway4, ...(gateway6 ? { address6: gateway6 } : {}), port: checkerPort };
+        checker = { address4: gateway4, ...(gateway6 ? { address6: gateway6 } : {}), port: checkerPort, ports: CHECKER_PORTS };
       }
       const rules = renderRuleset({
         mode: spec.mode,
@@ -162,7 +162,7 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
       log.info(
         `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? 'y' : 'ies'}; ` +
           `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}` +
-          (checker ? `; names checked on the wire at port ${checker.port}.` : '.'),
+          (checker ? `; names checked on the wire at ports ${checker.port}-${checker.port + checker.ports - 1}.` : '.'),
       );
       return rules;
     });

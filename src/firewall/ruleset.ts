@@ -42,7 +42,7 @@ export interface RulesetInput {
    * only a name entry opened: Docker's gateway addresses on the host, or, in a Pod, loopback, with
    * the checker's user, whose own connections to those addresses go out unchanged.
    */
-  checker?: { address4: string; address6?: string; port: number; uid?: number };
+  checker?: { address4: string; address6?: string; port: number; ports: number; uid?: number };
 }
 
 export interface Ruleset {
@@ -290,7 +290,9 @@ function renderFilter(
   // `-o lo` does not match: the filter sees the interface the packet was routed to before the nat rule).
   const checker = family === 4 ? input.checker?.address4 : input.checker?.address6;
   if (wired && checker !== undefined) {
-    rules.push(out(`-d ${hostCidr(checker)} -p tcp -m tcp --dport ${input.checker!.port} -m conntrack --ctstate DNAT -j ACCEPT`));
+    const { port, ports } = input.checker!;
+    const dport = ports > 1 ? `${port}:${port + ports - 1}` : String(port);
+    rules.push(out(`-d ${hostCidr(checker)} -p tcp -m tcp --dport ${dport} -m conntrack --ctstate DNAT -j ACCEPT`));
   }
   const guarded = unique([...GUARDED[family], ...networkGuards]);
   for (const g of guarded) rules.push(out(`-d ${g} -j BF-GUARD`));
@@ -473,7 +475,9 @@ function renderWire(
       .filter((s): s is Required<SetContent> => s.prefix === prefix && s.range?.proto === 'tcp')
       .map((s) => w(`-p tcp -m tcp --dport ${s.range.ports.from}:${s.range.ports.to} -m set --match-set ${s.name} dst -j ${target}`)),
   ];
-  const to = family === 4 ? `${address}:${checker.port}` : `[${ipaddr.parse(address).toString()}]:${checker.port}`;
+  // A range of the checker's ports: where one would clash in conntrack, the next is taken (wire/checker.ts).
+  const ports = checker.ports > 1 ? `${checker.port}-${checker.port + checker.ports - 1}` : String(checker.port);
+  const to = family === 4 ? `${address}:${ports}` : `[${ipaddr.parse(address).toString()}]:${ports}`;
   return {
     declarations: [`:${WIRE_CHAIN} - [0:0]`, `:${WIRE_TO_CHAIN} - [0:0]`],
     rules: [

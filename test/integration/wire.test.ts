@@ -229,6 +229,22 @@ describe('names checked on the wire', () => {
     assert.equal(record.denied.find((d) => d.reason === 'sni' && d.address === a4)?.count, 2);
   });
 
+  it('one source port to two destinations: the second connection is still found (the checker has a range of ports)', async () => {
+    // Both go to the checker; on one port of it, their conntrack entries would clash and the
+    // kernel would give the second another source port, which its logged first packet does not carry.
+    const { out, stderr } = await run(
+      ['npm.registry.test:443', 'npm.registry.test:80'],
+      [
+        // The server closes first (Connection: close), so that the build can take its port again at once.
+        'c p80 -4 --local-port 40000 -H "Connection: close" http://npm.registry.test/',
+        'c p443 -4 --local-port 40000 -H "Connection: close" https://npm.registry.test/',
+      ],
+    );
+    assert.equal(out.get('p80'), 'ok: site npm.registry.test');
+    assert.equal(out.get('p443'), 'ok: site npm.registry.test', stderr);
+    assert.doesNotMatch(stderr, /no destination was logged/);
+  });
+
   it('an address entry reaches every name on its address, unchecked', async () => {
     const { out, record } = await run(
       [`${site.ipv4}:443`, `[${site.ipv6}]:443`],

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderRuleset, setMembers } from '../../src/firewall/ruleset.js';
+import { parseEntry } from '../../src/policy/allowlist.js';
 import type { AddressEntry, Protocol } from '../../src/run/entry.js';
 
 const base = { deny: [], resolver: { address: '172.18.0.1', port: 40000 } };
@@ -112,6 +113,22 @@ describe('renderRuleset', () => {
       ],
     );
     assert.equal(r.resolvConf, 'nameserver 172.18.0.1\noptions ndots:0\n');
+  });
+
+  it("sends TCP to a name entry's addresses to the checker's range of ports, which the filter accepts after the rewrite", () => {
+    const r = renderRuleset({
+      ...base,
+      mode: 'block',
+      gateways: ['172.18.0.1'],
+      allow: [parseEntry('npm.registry.test:443')],
+      checker: { address4: '172.18.0.1', address6: 'fd00::1', port: 40100, ports: 8 },
+    });
+    assert.ok(lines(r.nat4).includes('-A BF-WIRE-TO -p tcp -j DNAT --to-destination 172.18.0.1:40100-40107'), r.nat4);
+    assert.ok(lines(r.nat6).includes('-A BF-WIRE-TO -p tcp -j DNAT --to-destination [fd00::1]:40100-40107'), r.nat6);
+    assert.ok(
+      lines(r.v4).includes('-A OUTPUT -d 172.18.0.1/32 -p tcp -m tcp --dport 40100:40107 -m conntrack --ctstate DNAT -j ACCEPT'),
+      r.v4,
+    );
   });
 
   it('puts deny entries in sets of their own, checked before the allow sets', () => {

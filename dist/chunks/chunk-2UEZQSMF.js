@@ -28,7 +28,7 @@ import {
   rulesDigest,
   sha256File,
   shown
-} from "./chunk-PJFAVIQM.js";
+} from "./chunk-TEEV5OBC.js";
 import {
   __commonJS,
   __toESM

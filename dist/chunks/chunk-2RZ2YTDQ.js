@@ -47,7 +47,7 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-PJFAVIQM.js";
+} from "./chunk-TEEV5OBC.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -26756,6 +26756,8 @@ var RELAY_BUFFER = 256 * 1024;
 var BUFFERED_RELAYS = 64;
 var MAX_RELAYS = 4096;
 var ADDRESS_WAIT_MS = 5e3;
+var CHECKER_PORTS = 8;
+var LISTEN_ATTEMPTS = 20;
 var Checker = class {
   constructor(options) {
     this.options = options;
@@ -26773,29 +26775,50 @@ var Checker = class {
   buffered = 0;
   spare = [];
   refusedFull = 0;
-  /** Listens on every address (one port for all: `port`, or a free one); returns the port. */
+  /**
+   * Listens on CHECKER_PORTS consecutive ports from `port` (or from a free one) on every address;
+   * returns the first. The nat rule spreads connections over them only where one port would clash.
+   */
   async listen(addresses, port = 0) {
-    let bound = port;
-    for (const address of addresses) {
-      const server = net2.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
-      for (let waited = 0; ; waited += 100) {
-        const err = await new Promise((resolve2) => {
-          server.once("error", resolve2);
-          server.listen(bound, address, () => {
-            server.off("error", resolve2);
-            resolve2(void 0);
-          });
-        });
-        if (!err) break;
-        if (err.code !== "EADDRNOTAVAIL" || waited >= ADDRESS_WAIT_MS)
-          throw new Error(`Cannot start the name checker on ${address}: ${err.message}`);
-        await new Promise((r) => setTimeout(r, 100));
+    for (let attempt = 0; ; attempt++) {
+      const opened2 = [];
+      try {
+        let base = port;
+        for (const address of addresses) {
+          for (let i = 0; i < CHECKER_PORTS; i++) {
+            const server = await this.listenOne(address, base === 0 ? 0 : base + i);
+            opened2.push(server);
+            if (base === 0) base = server.address().port;
+          }
+        }
+        this.servers.push(...opened2);
+        return base;
+      } catch (err) {
+        await Promise.all(opened2.map((s) => new Promise((r) => s.close(r))));
+        const taken = err.code === "EADDRINUSE";
+        if (port !== 0 || !taken || attempt >= LISTEN_ATTEMPTS) throw err;
       }
-      server.on("error", (err) => this.options.onWarning?.(`name checker: ${err.message}`));
-      this.servers.push(server);
-      bound = server.address().port;
     }
-    return bound;
+  }
+  async listenOne(address, port) {
+    const server = net2.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
+    for (let waited = 0; ; waited += 100) {
+      const err = await new Promise((resolve2) => {
+        server.once("error", resolve2);
+        server.listen(port, address, () => {
+          server.off("error", resolve2);
+          resolve2(void 0);
+        });
+      });
+      if (!err) break;
+      if (err.code === "EADDRINUSE")
+        throw Object.assign(new Error(`Cannot start the name checker on ${address} port ${port}: ${err.message}`), { code: err.code });
+      if (err.code !== "EADDRNOTAVAIL" || waited >= ADDRESS_WAIT_MS)
+        throw new Error(`Cannot start the name checker on ${address}: ${err.message}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    server.on("error", (err) => this.options.onWarning?.(`name checker: ${err.message}`));
+    return server;
   }
   /** Starts checking: only connections from the holder's addresses are served. */
   serve(clients) {
@@ -27191,7 +27214,7 @@ function joinedFromEnv(env, name) {
 // src/kubernetes/pod-layout.ts
 var RESOLVER_UID = 53053;
 var RESOLVER_LISTEN = { address: "127.0.0.53", port: 5353 };
-var CHECKER_LISTEN = { address4: "127.0.0.53", address6: "::1", port: 5380 };
+var CHECKER_LISTEN = { address4: "127.0.0.53", address6: "::1", port: 5380, ports: CHECKER_PORTS };
 var CONTAINER = { holder: "holder", verify: "verify", fence: "fence", resolver: "resolver", build: "build" };
 var POD_PATHS = {
   readback: `${RULES_MOUNT}/readback`,
@@ -28148,7 +28171,7 @@ async function runDocker(spec, log, hooks = {}) {
           onWarning: (m) => log.warning(m)
         });
         const checkerPort = await dns.checker.listen(gateway6 ? [gateway4, gateway6] : [gateway4]);
-        checker = { address4: gateway4, ...gateway6 ? { address6: gateway6 } : {}, port: checkerPort };
+        checker = { address4: gateway4, ...gateway6 ? { address6: gateway6 } : {}, port: checkerPort, ports: CHECKER_PORTS };
       }
       const rules2 = renderRuleset({
         mode: spec.mode,
@@ -28193,7 +28216,7 @@ async function runDocker(spec, log, hooks = {}) {
       const holder4 = clients.find((a) => !a.includes(":"));
       if (holder4) mark = drainMark(holder4, markPort);
       log.info(
-        `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}` + (checker ? `; names checked on the wire at port ${checker.port}.` : ".")
+        `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}` + (checker ? `; names checked on the wire at ports ${checker.port}-${checker.port + checker.ports - 1}.` : ".")
       );
       return rules2;
     });

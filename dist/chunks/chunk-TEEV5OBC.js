@@ -21759,7 +21759,9 @@ function renderFilter(family, input, allow, ipsets, networkGuards, wired) {
   }
   const checker = family === 4 ? input.checker?.address4 : input.checker?.address6;
   if (wired && checker !== void 0) {
-    rules.push(out(`-d ${hostCidr(checker)} -p tcp -m tcp --dport ${input.checker.port} -m conntrack --ctstate DNAT -j ACCEPT`));
+    const { port, ports } = input.checker;
+    const dport = ports > 1 ? `${port}:${port + ports - 1}` : String(port);
+    rules.push(out(`-d ${hostCidr(checker)} -p tcp -m tcp --dport ${dport} -m conntrack --ctstate DNAT -j ACCEPT`));
   }
   const guarded = unique([...GUARDED[family], ...networkGuards]);
   for (const g of guarded) rules.push(out(`-d ${g} -j BF-GUARD`));
@@ -21866,7 +21868,8 @@ function renderWire(family, checker, ipsets, guards) {
     w(`-m set --match-set ${setName(family, "port", prefix)} dst,dst -j ${target}`),
     ...ipsets.filter((s) => s.prefix === prefix && s.range?.proto === "tcp").map((s) => w(`-p tcp -m tcp --dport ${s.range.ports.from}:${s.range.ports.to} -m set --match-set ${s.name} dst -j ${target}`))
   ];
-  const to = family === 4 ? `${address}:${checker.port}` : `[${import_ipaddr4.default.parse(address).toString()}]:${checker.port}`;
+  const ports = checker.ports > 1 ? `${checker.port}-${checker.port + checker.ports - 1}` : String(checker.port);
+  const to = family === 4 ? `${address}:${ports}` : `[${import_ipaddr4.default.parse(address).toString()}]:${ports}`;
   return {
     declarations: [`:${WIRE_CHAIN} - [0:0]`, `:${WIRE_TO_CHAIN} - [0:0]`],
     rules: [

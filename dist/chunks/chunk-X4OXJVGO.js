@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-LH6VEIUI.js";
+} from "./chunk-2RZ2YTDQ.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-PJFAVIQM.js";
+} from "./chunk-TEEV5OBC.js";
 
 // src/action.ts
 import * as os from "node:os";
