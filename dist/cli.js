@@ -23,7 +23,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-JNQJKAXH.js";
+} from "./chunks/chunk-3PLEQF56.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

@@ -3,8 +3,8 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   cleanupAction,
   warning
-} from "./chunks/chunk-G5QG6WEA.js";
-import "./chunks/chunk-JNQJKAXH.js";
+} from "./chunks/chunk-GV5F4LCT.js";
+import "./chunks/chunk-3PLEQF56.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

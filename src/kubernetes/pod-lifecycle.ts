@@ -3,7 +3,7 @@
 // deletes the Pod. The API is behind PodApi (client.ts adapts @kubernetes/client-node), so this
 // logic is tested with a fake.
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import type { DnsDecision } from '../dns/decision-log.js';
+import { decisionKey, type DnsDecision } from '../dns/decision-log.js';
 import type { Log } from '../run/log.js';
 import type { RunFacts } from '../report/record.js';
 import { parseNflogLine, type LoggedPacket } from '../report/nflog.js';
@@ -114,7 +114,7 @@ export function readDecisions(logText: string): DnsDecision[] {
   for (const line of logText.split('\n')) {
     if (!line.startsWith(DECISION_PREFIX)) continue;
     const d = JSON.parse(line.slice(DECISION_PREFIX.length)) as DnsDecision;
-    byKey.set(`${d.verdict} ${d.type} ${d.name}`, d);
+    byKey.set(decisionKey(d), d);
   }
   return [...byKey.values()];
 }

@@ -3,6 +3,7 @@
 // the build must not be able to forge a line of the summary.
 import type { EvidenceRecord } from './record.js';
 import type { DeniedDestination } from './evidence.js';
+import type { DnsDecision } from '../dns/decision-log.js';
 
 const ANNOTATION_CAP = 10;
 /**
@@ -23,6 +24,15 @@ export function escapeHtml(text: string): string {
 }
 
 const code = (text: string) => `<code>${escapeHtml(text)}</code>`;
+
+/** What a query answered here for its form got, and why. */
+const REASONS: Record<NonNullable<DnsDecision['reason']>, string> = {
+  malformed: 'malformed: FORMERR',
+  opcode: 'not a query: NOTIMP',
+  class: 'class not IN: REFUSED',
+  type: 'type not forwarded: REFUSED',
+};
+const typeOf = (d: DnsDecision) => `${d.type}${d.reason ? ` (${REASONS[d.reason]})` : ''}`;
 
 function destination(d: DeniedDestination): string {
   const host = d.address.includes(':') && d.port !== undefined ? `[${d.address}]` : d.address;
@@ -85,8 +95,8 @@ export function renderSummary(r: EvidenceRecord): string {
         refusedNames
           .slice(0, SUMMARY_CAP)
           .map((d) => [
-            `${code(d.name)}${d.folded ? ' (many names, folded: the log was full)' : ''}`,
-            escapeHtml(d.type),
+            `${d.name ? code(d.name) : 'unreadable'}${d.folded ? ' (many names, folded: the log was full)' : ''}`,
+            escapeHtml(typeOf(d)),
             String(d.count),
             d.forwarded ? 'yes (audit)' : 'no',
           ]),
@@ -129,7 +139,7 @@ export function textSummary(r: EvidenceRecord): string {
   const refused = refusedNamesOf(r);
   for (const d of refused.slice(0, TEXT_CAP)) {
     lines.push(
-      `  name refused: ${d.name} ${d.type} x${d.count}${d.folded ? ' (many names, folded)' : ''}${d.forwarded ? ' (forwarded: audit)' : ''}`,
+      `  name refused: ${d.name || 'unreadable'} ${typeOf(d)} x${d.count}${d.folded ? ' (many names, folded)' : ''}${d.forwarded ? ' (forwarded: audit)' : ''}`,
     );
   }
   lines.push(...more(refused.length, 'refused name(s)'));

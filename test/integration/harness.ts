@@ -15,6 +15,8 @@ const run = promisify(execFile);
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const HOLDER_IMAGE = 'buildfence/holder:0.1.0';
 export const PROBE_IMAGE = 'buildfence-test/probe:latest';
+/** buildfence's agent image: also a build image with node in it (no shell: `--shell node` runs the script). */
+export const AGENT_IMAGE = 'buildfence/agent:0.1.0';
 const TEST_LABEL = 'buildfence-test=1';
 /** A closed loopback port as the DNS upstream, for tests that resolve nothing. */
 export const LOOPBACK_UPSTREAM = '127.0.0.1:9';
@@ -22,6 +24,13 @@ export const LOOPBACK_UPSTREAM = '127.0.0.1:9';
 export async function dockerText(args: string[]): Promise<string> {
   const { stdout } = await run('docker', args, { maxBuffer: 64 * 1024 * 1024 });
   return stdout.trim();
+}
+
+/** Fails (never skips) when the agent image is missing: scripts/build-agent-image builds it. */
+export async function requireAgentImage(): Promise<void> {
+  await dockerText(['image', 'inspect', '--format', '{{.Id}}', AGENT_IMAGE]).catch(() => {
+    throw new Error(`Image ${AGENT_IMAGE} is missing. Run scripts/build-agent-image.`);
+  });
 }
 
 /** Fails (never skips) when the engine or an image is missing: .ci/run prepares them. */

@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-JNQJKAXH.js";
+} from "./chunk-3PLEQF56.js";
 import {
   __commonJS,
   __require,
