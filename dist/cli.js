@@ -23,7 +23,7 @@ import {
   verdictOf,
   writeRecord,
   yaml
-} from "./chunks/chunk-3PLEQF56.js";
+} from "./chunks/chunk-HP2D5BYO.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM
@@ -209,7 +209,8 @@ Options of run (each mirrors the action input of the same name):
   -h, --help                 this text
 
 The exit status of run is the build's when it failed, 1 when only fail-on-denied failed it,
-2 when buildfence itself fails. check-policy exits
+2 when buildfence itself fails (also during the build: the build is stopped, and --report still
+writes what was recorded until then). check-policy exits
 with 0 when the policy is valid, 1 when it is not, 2 on any other error.
 `;
 async function main(argv) {
@@ -276,6 +277,7 @@ ${USAGE}`);
   const failure = verdictOf(record, spec.failOnDenied);
   if (failure) process.stderr.write(`buildfence: ${failure}
 `);
+  if (record.failure !== void 0) return 2;
   return record.exitCode !== 0 ? record.exitCode : failure ? 1 : 0;
 }
 function checkPolicy(files, policyFlag) {

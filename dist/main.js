@@ -3,8 +3,8 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   runAction,
   setFailed
-} from "./chunks/chunk-GV5F4LCT.js";
-import "./chunks/chunk-3PLEQF56.js";
+} from "./chunks/chunk-CGX4LVNQ.js";
+import "./chunks/chunk-HP2D5BYO.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

@@ -7,7 +7,7 @@ import { decisionKey, type DnsDecision } from '../dns/decision-log.js';
 import type { Log } from '../run/log.js';
 import type { RunFacts } from '../report/record.js';
 import { parseNflogLine, type LoggedPacket } from '../report/nflog.js';
-import { DECISION_PREFIX } from './agent.js';
+import { DECISION_PREFIX, FAULT_PREFIX } from './agent.js';
 import { CONTAINER, NOT_READY_EXIT } from './pod-layout.js';
 import type { RenderedPod } from './pod.js';
 
@@ -81,6 +81,7 @@ export async function runPod(
     call(() => api.readPod(namespace, name), 'get', namespace, `read Pod ${name}`),
   ]);
   const decisions = readDecisions(resolver);
+  const faults = readFaults(resolver);
   return {
     exitCode: terminated.exitCode,
     images: {
@@ -94,7 +95,20 @@ export async function runPod(
       .filter((p): p is LoggedPacket => p !== undefined),
     dns: decisions,
     namesOf: namesOf(decisions),
+    ...(faults.length > 0
+      ? {
+          failure: `The resolver of Pod ${name} failed in its own process (${faults[0]}${faults.length > 1 ? `, and ${faults.length - 1} more time(s)` : ''}); it went on answering, and the step fails.`,
+        }
+      : {}),
   };
+}
+
+/** The faults the resolver printed: the messages of what it did not catch. */
+export function readFaults(logText: string): string[] {
+  return logText
+    .split('\n')
+    .filter((line) => line.startsWith(FAULT_PREFIX))
+    .map((line) => String(JSON.parse(line.slice(FAULT_PREFIX.length))));
 }
 
 /** Deletes the Pod; a Pod already gone is fine. Returns a problem to warn about, if any. */

@@ -28,6 +28,8 @@ export interface RunFacts {
   packets: LoggedPacket[];
   dns: DnsDecision[];
   namesOf: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Set when buildfence itself failed during the run (the build was stopped): why. The facts are what was recorded until then. */
+  failure?: string;
 }
 
 /** A runtime's result: the run's handle and what it observed. */
@@ -50,6 +52,8 @@ export interface EvidenceRecord {
   dns: DnsDecision[];
   /** For audit runs: the entries block mode would need for what was recorded. */
   suggestedAllowlist: string[];
+  /** Why buildfence itself failed during the run, when it did: the record holds what was recorded until then. */
+  failure?: string;
 }
 
 export function buildRecord(spec: RunSpec, facts: RunFacts): EvidenceRecord {
@@ -71,6 +75,7 @@ export function buildRecord(spec: RunSpec, facts: RunFacts): EvidenceRecord {
     deniedTotal: deniedTotal(denied),
     dns: facts.dns,
     suggestedAllowlist: spec.mode === 'audit' ? suggestAllowlist(denied) : [],
+    ...(facts.failure !== undefined ? { failure: facts.failure } : {}),
   };
 }
 

@@ -53,6 +53,7 @@ export function renderSummary(r: EvidenceRecord): string {
   const verb = r.mode === 'audit' ? 'would be denied in block mode' : 'denied';
   const out: string[] = [
     `<h2>buildfence: grade ${escapeHtml(r.grade)}, ${r.mode} mode</h2>\n`,
+    ...(r.failure !== undefined ? [`<p><strong>${escapeHtml(r.failure)}</strong></p>\n`] : []),
     `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) refused by the resolver.</p>\n`,
     table(
       ['', ''],
@@ -129,6 +130,7 @@ const printable = (text: string) => text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c
 /** The CLI's closing lines. */
 export function textSummary(r: EvidenceRecord): string {
   const lines = [`buildfence: grade ${r.grade}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
+  if (r.failure !== undefined) lines.push(`  ${r.failure}`);
   const more = (total: number, what: string) =>
     total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {

@@ -4,6 +4,7 @@ import type { EvidenceRecord } from './record.js';
 /** Why the step fails, or undefined when it passes. */
 export function verdictOf(record: EvidenceRecord, failOnDenied: boolean): string | undefined {
   const reasons: string[] = [];
+  if (record.failure !== undefined) reasons.push(record.failure);
   if (record.exitCode !== 0) reasons.push(`The build exited with code ${record.exitCode}.`);
   if (failOnDenied && record.deniedTotal > 0) {
     const top = record.denied

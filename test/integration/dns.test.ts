@@ -392,6 +392,7 @@ describe('the messages a build writes itself (issue 12)', () => {
         record.dns.filter((d) => d.reason).map((d) => [d.name, d.reason, d.count]),
         [['', 'malformed', 2]],
       );
+      assert.equal(record.failure, undefined);
       assert.deepEqual(await resourcesOf(r.pid), []);
     } finally {
       // Today's main dies on the attack and leaves its containers: not for the next test to find.

@@ -173,11 +173,11 @@ export interface CliResult {
   pid: number;
 }
 
-/** Starts the CLI from src/ (through tsx) in `cwd`. */
+/** Starts the CLI from src/ (through tsx) in `cwd`; NODE_OPTIONS only as `env` gives it. */
 export function startCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src/cli.ts'), ...args], {
     cwd,
-    env: { ...process.env, ...env, NODE_OPTIONS: '' },
+    env: { ...process.env, ...env, NODE_OPTIONS: env.NODE_OPTIONS ?? '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { readRunSpec } from '../../src/inputs.js';
 import type { Log } from '../../src/run/log.js';
-import { DECISION_PREFIX } from '../../src/kubernetes/agent.js';
+import { DECISION_PREFIX, FAULT_PREFIX } from '../../src/kubernetes/agent.js';
 import { renderPod } from '../../src/kubernetes/pod.js';
 import { NOT_READY_EXIT } from '../../src/kubernetes/pod-layout.js';
 import { deletePod, runPod, type PodApi } from '../../src/kubernetes/pod-lifecycle.js';
@@ -128,6 +128,34 @@ describe('runPod', () => {
     assert.deepEqual([...facts.namesOf.get('192.0.2.7')!], ['example.com']);
     assert.deepEqual(facts.images.build, { name: 'ubuntu:24.04', id: 'sha256:build' });
     assert.equal(facts.rules, rendered.rules);
+    assert.equal(facts.failure, undefined);
+  });
+
+  it('fails the run when the resolver reported a fault in its own process (it went on answering), with the evidence', async () => {
+    const api = new FakeApi([podWith([ok, verified], [status('build', { terminated: { exitCode: 0 } })])]);
+    const decision = JSON.stringify({
+      name: '',
+      type: '',
+      verdict: 'refused',
+      forwarded: false,
+      addresses: [],
+      count: 1,
+      first: 't',
+      last: 't',
+      reason: 'malformed',
+    });
+    api.logs = {
+      resolver: `${DECISION_PREFIX}${decision}\nbuildfence resolver: Error: boom\n${FAULT_PREFIX}"boom"\n${FAULT_PREFIX}"bang"\n`,
+    };
+    const facts = await runPod(api, 'ci', rendered, fakeLog(), FAST);
+    assert.equal(
+      facts.failure,
+      `The resolver of Pod ${NAME} failed in its own process (boom, and 1 more time(s)); it went on answering, and the step fails.`,
+    );
+    assert.deepEqual(
+      facts.dns.map((d) => d.reason),
+      ['malformed'],
+    );
   });
 
   const failures: Array<{ name: string; api: () => FakeApi; message: RegExp }> = [

@@ -35130,6 +35130,7 @@ function podVerify(readbackFile, env = process.env) {
   return 1;
 }
 var DECISION_PREFIX = "buildfence-dns ";
+var FAULT_PREFIX = "buildfence-fault ";
 async function podResolver(env = process.env) {
   const failed = failedFile("resolver");
   let started;
@@ -35145,10 +35146,18 @@ async function podResolver(env = process.env) {
     }
     throw err;
   }
+  process.on("uncaughtException", reportFault);
+  process.on("unhandledRejection", reportFault);
   await new Promise((resolve3) => process.once("SIGTERM", () => resolve3()));
   started.feed.close();
   await started.resolver.close();
   started.forwarder.close();
+}
+function reportFault(err) {
+  process.stderr.write(`buildfence resolver: ${err instanceof Error ? err.stack ?? err.message : String(err)}
+`);
+  process.stdout.write(`${FAULT_PREFIX}${JSON.stringify(err instanceof Error ? err.message : String(err))}
+`);
 }
 async function startResolver(env) {
   const config = JSON.parse(requireEnv(env, AGENT_ENV.resolver));
@@ -35162,6 +35171,7 @@ async function startResolver(env) {
     forwarder,
     onWarning: (m) => process.stderr.write(`warning: ${m}
 `),
+    onError: reportFault,
     onDecision: (d) => process.stdout.write(`${DECISION_PREFIX}${JSON.stringify(d)}
 `)
   });
@@ -35907,6 +35917,32 @@ function onCancel(log, doing, stop) {
   };
 }
 
+// src/run/fault.ts
+function onFault(log, stop) {
+  let reason;
+  const handler = (err) => {
+    const what = err instanceof Error ? err.message : String(err);
+    if (err instanceof Error && err.stack) log.debug(err.stack);
+    if (reason !== void 0) return;
+    reason = `buildfence failed in its own process (${what}), so the build was stopped; the evidence recorded until then is kept.`;
+    log.warning(reason);
+    void stop().catch(() => void 0);
+  };
+  process.on("uncaughtException", handler);
+  process.on("unhandledRejection", handler);
+  return {
+    fail: handler,
+    check() {
+      if (reason !== void 0) throw new Error(reason);
+    },
+    reason: () => reason,
+    done() {
+      process.off("uncaughtException", handler);
+      process.off("unhandledRejection", handler);
+    }
+  };
+}
+
 // src/docker/runtime.ts
 async function runDocker(spec, log, hooks = {}) {
   await ping();
@@ -35925,11 +35961,18 @@ async function runDocker(spec, log, hooks = {}) {
     dns.forwarder?.close();
     await tearDown(handle, tmp, log);
   })();
-  const cancel = onCancel(log, "stopping the build and removing the fence", () => killContainer(names.build, CANCEL_DEADLINE_MS));
-  const step = async (fn) => {
+  const stopBuild = () => killContainer(names.build, CANCEL_DEADLINE_MS);
+  const cancel = onCancel(log, "stopping the build and removing the fence", stopBuild);
+  const fault = onFault(log, stopBuild);
+  const check = () => {
     cancel.check();
+    fault.check();
+  };
+  const step = async (fn) => {
+    check();
     return fn();
   };
+  let result;
   try {
     let holderImageId = "";
     let mark;
@@ -35947,7 +35990,8 @@ async function runDocker(spec, log, hooks = {}) {
       const resolver = new Resolver({
         ...resolverSettings(spec),
         forwarder: dns.forwarder,
-        onWarning: (m) => log.warning(m)
+        onWarning: (m) => log.warning(m),
+        onError: (err) => fault.fail(err)
       });
       dns.resolver = resolver;
       const port = await resolver.listen(gateway4);
@@ -35995,7 +36039,7 @@ async function runDocker(spec, log, hooks = {}) {
       return rules2;
     });
     log.info(`Running the build in ${spec.image} (${names.build}).`);
-    const build = await step(() => runBuild(names, log, dns.reader.lost));
+    const build = await step(() => runBuild(names, log, dns.reader.lost, check));
     const packets = await dns.reader.stop(mark);
     if (mark && !dns.reader.markSeen) {
       log.info(
@@ -36005,7 +36049,7 @@ async function runDocker(spec, log, hooks = {}) {
     for (const e of dns.resolver.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
     }
-    return {
+    result = {
       ...handle,
       started,
       ended: (/* @__PURE__ */ new Date()).toISOString(),
@@ -36016,10 +36060,16 @@ async function runDocker(spec, log, hooks = {}) {
       dns: dns.resolver.decisionLog(),
       namesOf: dns.resolver.namesOf
     };
+  } catch (err) {
+    const reason2 = fault.reason();
+    throw reason2 === void 0 ? err : new Error(reason2, { cause: err });
   } finally {
     await down();
     cancel.done();
+    fault.done();
   }
+  const reason = fault.reason();
+  return reason === void 0 ? result : { ...result, failure: reason };
 }
 function hostAddresses() {
   return Object.values(os3.networkInterfaces()).flat().filter((i) => i !== void 0 && !i.internal && !i.address.startsWith("fe80:")).map((i) => i.address.replace(/%.*$/, ""));
@@ -36071,7 +36121,7 @@ async function createBuild(spec, id, tmp) {
     throw new Error(`Cannot create the build container from image ${spec.image}: ${lastLine(created.stderr)}`);
   }
 }
-async function runBuild(names, log, holderLost) {
+async function runBuild(names, log, holderLost, check) {
   const info = await inspectContainer(names.build);
   let lost = false;
   void holderLost.then(async () => {
@@ -36087,10 +36137,16 @@ async function runBuild(names, log, holderLost) {
       })
     );
     try {
+      check();
       await startContainer(names.build);
     } catch (err) {
       output.close();
       throw new Error(`Cannot start the build container: ${err.message}`, { cause: err });
+    }
+    try {
+      check();
+    } catch {
+      await killContainer(names.build).catch(() => void 0);
     }
     await Promise.all(ends);
   });
@@ -36427,6 +36483,7 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
     call(() => api2.readPod(namespace, name), "get", namespace, `read Pod ${name}`)
   ]);
   const decisions = readDecisions(resolver);
+  const faults = readFaults(resolver);
   return {
     exitCode: terminated.exitCode,
     images: {
@@ -36436,8 +36493,14 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
     rules: rendered.rules,
     packets: fence.split("\n").map(parseNflogLine).filter((p) => p !== void 0),
     dns: decisions,
-    namesOf: namesOf(decisions)
+    namesOf: namesOf(decisions),
+    ...faults.length > 0 ? {
+      failure: `The resolver of Pod ${name} failed in its own process (${faults[0]}${faults.length > 1 ? `, and ${faults.length - 1} more time(s)` : ""}); it went on answering, and the step fails.`
+    } : {}
   };
+}
+function readFaults(logText) {
+  return logText.split("\n").filter((line) => line.startsWith(FAULT_PREFIX)).map((line) => String(JSON.parse(line.slice(FAULT_PREFIX.length))));
 }
 async function deletePod(api2, namespace, name) {
   try {
@@ -41069,7 +41132,8 @@ function buildRecord(spec, facts) {
     denied,
     deniedTotal: deniedTotal(denied),
     dns: facts.dns,
-    suggestedAllowlist: spec.mode === "audit" ? suggestAllowlist(denied) : []
+    suggestedAllowlist: spec.mode === "audit" ? suggestAllowlist(denied) : [],
+    ...facts.failure !== void 0 ? { failure: facts.failure } : {}
   };
 }
 function rulesDigest(r) {
@@ -41111,6 +41175,8 @@ function renderSummary(r) {
   const out = [
     `<h2>buildfence: grade ${escapeHtml(r.grade)}, ${r.mode} mode</h2>
 `,
+    ...r.failure !== void 0 ? [`<p><strong>${escapeHtml(r.failure)}</strong></p>
+`] : [],
     `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) refused by the resolver.</p>
 `,
     table(
@@ -41183,6 +41249,7 @@ function annotations(r) {
 var printable = (text) => text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 function textSummary(r) {
   const lines = [`buildfence: grade ${r.grade}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
+  if (r.failure !== void 0) lines.push(`  ${r.failure}`);
   const more = (total, what) => total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {
     const names = d.names.length > 0 ? ` (${d.names.join(", ")})` : "";
@@ -41204,6 +41271,7 @@ function textSummary(r) {
 // src/report/verdict.ts
 function verdictOf(record, failOnDenied) {
   const reasons = [];
+  if (record.failure !== void 0) reasons.push(record.failure);
   if (record.exitCode !== 0) reasons.push(`The build exited with code ${record.exitCode}.`);
   if (failOnDenied && record.deniedTotal > 0) {
     const top = record.denied.slice(0, 3).map(

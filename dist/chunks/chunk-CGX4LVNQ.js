@@ -10,7 +10,7 @@ import {
   runFenced,
   verdictOf,
   writeRecord
-} from "./chunk-3PLEQF56.js";
+} from "./chunk-HP2D5BYO.js";
 import {
   __commonJS,
   __require,
