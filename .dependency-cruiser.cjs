@@ -2,7 +2,8 @@
 // runtimes never import each other; no cycles; every file of src/ belongs to a layer.
 // `npm run lint:deps` checks it (part of `npm run lint`).
 const LAYERS = [
-  ['entries', '^src/(main|post|cli|action|action-log|terminal-log|state)[.]ts$'],
+  ['entries', '^src/(main|pre|post|verify-main|cli|action|action-log|terminal-log|state)[.]ts$'],
+  ['verify', '^src/verify/'],
   ['inputs', '^src/inputs[.]ts$'],
   ['runtime choice', '^src/choose-runtime[.]ts$'],
   ['runtimes', '^src/(docker|kubernetes|host)/'],

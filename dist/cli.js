@@ -2,28 +2,35 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   LABEL_RUN,
-  POLICY_FILE,
-  PRESET_PREFIX,
-  PolicyError,
-  buildRecord,
-  formatEntry,
-  loadPolicy,
+  VERSION,
+  githubRun,
   newRunId,
   podName,
   podResolver,
   podVerify,
-  readRunSpec,
   renderPod,
-  require_ipaddr,
-  require_shell_quote,
   runFenced,
   runLabels,
+  verdictOf,
+  writeEvidence
+} from "./chunks/chunk-HJXWDALI.js";
+import "./chunks/chunk-R74MAOXW.js";
+import {
+  verify
+} from "./chunks/chunk-33VT4NOF.js";
+import {
+  POLICY_FILE,
+  PRESET_PREFIX,
+  PolicyError,
+  formatEntry,
+  loadPolicy,
+  readRunSpec,
+  require_ipaddr,
+  require_shell_quote,
   textSummary,
   upstreamsFor,
-  verdictOf,
-  writeRecord,
   yaml
-} from "./chunks/chunk-HP2D5BYO.js";
+} from "./chunks/chunk-JLKTFSK4.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM
@@ -166,11 +173,13 @@ var VALUE_FLAGS = [
   "dns-ttl-min",
   "dns-ttl-max",
   "runtime",
-  "agent-image"
+  "agent-image",
+  "subject-path"
 ];
 var USAGE = `Usage: buildfence run [options] -- COMMAND [ARGS...]
        buildfence render-pod [options] [--networkpolicy] -- COMMAND [ARGS...]
        buildfence check-policy [FILE]
+       buildfence verify RECORD_OR_ATTESTATION --policy FILE --grade NAME [--subject FILE]... [--allow-denied]
 
 run: runs COMMAND in a build container whose outbound network is fenced.
 render-pod: prints the same fence as a Kubernetes Pod (YAML, for kubectl apply), without running
@@ -179,6 +188,12 @@ render-pod: prints the same fence as a Kubernetes Pod (YAML, for kubectl apply),
   --sidecars native|regular  fence and resolver as native sidecars (Kubernetes 1.29+, the
                              default) or as regular containers
   --namespace NAME           the Pod's namespace (default: kubectl's)
+verify: checks, offline, that a recorded run (its JSON record, its in-toto statement, or the
+  attestation bundle gh attestation download writes) satisfies grade NAME of the policy FILE:
+  block mode, an allowlist within the grade's, its deny entries in force, the policy file's
+  digest, no denied attempt (unless --allow-denied), each --subject FILE among the attested
+  artifacts. One line per check; exits 0 when all pass, 1 when one fails, 2 when an input
+  cannot be read. Signatures are gh's to check (gh attestation verify).
 check-policy: validates a policy file (default ${POLICY_FILE}) and prints, per grade, the
   mode, fail-on-denied and the effective allow and deny lists, presets expanded.
 
@@ -205,8 +220,12 @@ Options of run (each mirrors the action input of the same name):
   --agent-image IMAGE        the kubernetes runtime's verifier and resolver image
   --fail-on-denied           fail (exit 1) when anything was denied, even if the build passed
   --report FILE              write the JSON evidence record to FILE
+  --subject-path LIST        artifacts the build makes (relative paths, comma-separated), named by
+                             the attestation with their sha256
+  --attestation FILE         write the in-toto Statement (the record as its predicate) to FILE
   --verbose                  print debug messages
   -h, --help                 this text
+  --version                  buildfence's version
 
 The exit status of run is the build's when it failed, 1 when only fail-on-denied failed it,
 2 when buildfence itself fails (also during the build: the build is stopped, and --report still
@@ -224,25 +243,35 @@ async function main(argv) {
       ...Object.fromEntries(VALUE_FLAGS.map((f) => [f, { type: "string" }])),
       allow: { type: "string", multiple: true },
       report: { type: "string" },
+      attestation: { type: "string" },
       "fail-on-denied": { type: "boolean" },
+      subject: { type: "string", multiple: true },
+      "allow-denied": { type: "boolean" },
       env: { type: "string", multiple: true },
       verbose: { type: "boolean" },
       networkpolicy: { type: "boolean" },
       sidecars: { type: "string" },
       namespace: { type: "string" },
-      help: { type: "boolean", short: "h" }
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean" }
     }
   });
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (values.version) {
+    process.stdout.write(`buildfence ${VERSION}
+`);
+    return 0;
+  }
+  if (positionals[0] === "verify") return verifyCommand(positionals.slice(1), values);
   if (positionals[0] === "check-policy") return checkPolicy(positionals.slice(1), values.policy);
   if (positionals[0] === "pod-verify" && positionals.length === 2) return podVerify(positionals[1]);
   if (positionals[0] === "pod-resolver" && positionals.length === 1) return podResolver().then(() => 0);
   const verb = positionals[0];
   if (verb !== "run" && verb !== "render-pod" || positionals.length !== 1)
-    throw new Error(`expected 'run', 'render-pod' or 'check-policy'.
+    throw new Error(`expected 'run', 'render-pod', 'check-policy' or 'verify'.
 
 ${USAGE}`);
   if (command.length === 0) throw new Error(`no command given after '--'.
@@ -270,15 +299,42 @@ ${USAGE}`);
     );
     return 0;
   }
+  const statementFile = flag.attestation;
+  if (spec.subjectPaths.length > 0 && statementFile === void 0) {
+    throw new Error("--subject-path names artifacts for an attestation: give --attestation FILE to write it.");
+  }
   const result = await runFenced(spec, terminalLog({ verbose: Boolean(values.verbose) }));
-  const record = buildRecord(spec, result);
-  if (typeof flag.report === "string") await writeRecord(record, flag.report);
+  const { record, problem } = await writeEvidence(
+    spec,
+    result,
+    { github: githubRun(process.env), version: VERSION },
+    { record: flag.report, statement: statementFile }
+  );
   process.stderr.write(textSummary(record));
-  const failure = verdictOf(record, spec.failOnDenied);
+  const failure = [verdictOf(record, spec.failOnDenied), problem].filter(Boolean).join(" ");
   if (failure) process.stderr.write(`buildfence: ${failure}
 `);
   if (record.failure !== void 0) return 2;
   return record.exitCode !== 0 ? record.exitCode : failure ? 1 : 0;
+}
+async function verifyCommand(files, flags) {
+  const policy = flags.policy;
+  const grade = flags.grade;
+  if (files.length !== 1 || !policy || !grade)
+    throw new Error(`verify takes one record or attestation, --policy FILE and --grade NAME.
+
+${USAGE}`);
+  const outcome = await verify({
+    evidence: files[0],
+    policy,
+    grade,
+    subjects: flags.subject ?? [],
+    allowDenied: Boolean(flags["allow-denied"]),
+    dir: process.cwd(),
+    label: (name) => name === "evidence" ? "the record or attestation" : `--${name}`
+  });
+  (outcome.exitCode === 2 ? process.stderr : process.stdout).write(outcome.text);
+  return outcome.exitCode;
 }
 function checkPolicy(files, policyFlag) {
   if (files.length + (policyFlag === void 0 ? 0 : 1) > 1) throw new Error(`check-policy takes one policy file.

@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
-  cleanupAction,
+  cleanupAction
+} from "./chunks/chunk-XVSODZIF.js";
+import "./chunks/chunk-HJXWDALI.js";
+import "./chunks/chunk-R74MAOXW.js";
+import {
   warning
-} from "./chunks/chunk-CGX4LVNQ.js";
-import "./chunks/chunk-HP2D5BYO.js";
+} from "./chunks/chunk-P45E2RWN.js";
+import "./chunks/chunk-JLKTFSK4.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

@@ -41,13 +41,13 @@ const lazySsh = {
 };
 
 await build({
-  entryPoints: { main: 'src/main.ts', post: 'src/post.ts', cli: 'src/cli.ts' },
+  entryPoints: { main: 'src/main.ts', pre: 'src/pre.ts', post: 'src/post.ts', cli: 'src/cli.ts', verify: 'src/verify-main.ts' },
   outdir,
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  // main, post and cli share most code: one chunk of it, not three copies.
+  // The entries share code: one chunk of it, not a copy in each.
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   banner: { js: `#!/usr/bin/env node\n${banner}` },

@@ -7,10 +7,11 @@ import * as path from 'node:path';
 import { actionLog } from './action-log.js';
 import { cleanupRun, runFenced } from './choose-runtime.js';
 import { readRunSpec } from './inputs.js';
-import { buildRecord } from './report/record.js';
 import { annotations, renderSummary } from './report/summary.js';
 import { verdictOf } from './report/verdict.js';
-import { writeRecord } from './report/write-record.js';
+import { githubRun } from './report/github-run.js';
+import { writeEvidence } from './report/write-record.js';
+import { VERSION } from './run/version.js';
 import type { Log } from './run/log.js';
 import { saveRun, savedRun } from './state.js';
 
@@ -56,15 +57,19 @@ export async function runAction(deps: ActionDeps = realDeps()): Promise<void> {
   const { core: c, env } = deps;
   const spec = readRunSpec((name) => c.getInput(name), { workspace: env.GITHUB_WORKSPACE || process.cwd(), via: 'action' });
   const result = await deps.run(spec, deps.log, { onStart: (run) => saveRun(c, run) });
-  const record = buildRecord(spec, result);
-  const reportPath = path.join(env.RUNNER_TEMP || os.tmpdir(), `buildfence-report-${result.runId}.json`);
-  await writeRecord(record, reportPath);
+  const dir = env.RUNNER_TEMP || os.tmpdir();
+  const files = {
+    record: path.join(dir, `buildfence-report-${result.runId}.json`),
+    statement: path.join(dir, `buildfence-attestation-${result.runId}.json`),
+  };
+  const { record, statement, problem } = await writeEvidence(spec, result, { github: githubRun(env), version: VERSION }, files);
   c.setOutput('exit-code', String(record.exitCode));
   c.setOutput('denied', String(record.deniedTotal));
-  c.setOutput('report', reportPath);
+  c.setOutput('report', files.record);
+  if (statement) c.setOutput('attestation', files.statement);
   for (const message of annotations(record)) c.warning(message, { title: 'buildfence' });
   await c.writeSummary?.(renderSummary(record));
-  const failure = verdictOf(record, spec.failOnDenied);
+  const failure = [verdictOf(record, spec.failOnDenied), problem].filter(Boolean).join(' ');
   if (failure) c.setFailed(failure);
 }
 

@@ -10,9 +10,11 @@ import { describePolicy } from './policy/describe.js';
 import { loadPolicy } from './policy/load.js';
 import { POLICY_FILE } from './run/defaults.js';
 import { PolicyError } from './policy/policy.js';
-import { buildRecord } from './report/record.js';
 import { verdictOf } from './report/verdict.js';
-import { writeRecord } from './report/write-record.js';
+import { githubRun } from './report/github-run.js';
+import { writeEvidence } from './report/write-record.js';
+import { VERSION } from './run/version.js';
+import { verify } from './verify/verify.js';
 import { textSummary } from './report/summary.js';
 import { runFenced } from './choose-runtime.js';
 import { podResolver, podVerify } from './kubernetes/agent.js';
@@ -35,11 +37,13 @@ const VALUE_FLAGS = [
   'dns-ttl-max',
   'runtime',
   'agent-image',
+  'subject-path',
 ] as const;
 
 const USAGE = `Usage: buildfence run [options] -- COMMAND [ARGS...]
        buildfence render-pod [options] [--networkpolicy] -- COMMAND [ARGS...]
        buildfence check-policy [FILE]
+       buildfence verify RECORD_OR_ATTESTATION --policy FILE --grade NAME [--subject FILE]... [--allow-denied]
 
 run: runs COMMAND in a build container whose outbound network is fenced.
 render-pod: prints the same fence as a Kubernetes Pod (YAML, for kubectl apply), without running
@@ -48,6 +52,12 @@ render-pod: prints the same fence as a Kubernetes Pod (YAML, for kubectl apply),
   --sidecars native|regular  fence and resolver as native sidecars (Kubernetes 1.29+, the
                              default) or as regular containers
   --namespace NAME           the Pod's namespace (default: kubectl's)
+verify: checks, offline, that a recorded run (its JSON record, its in-toto statement, or the
+  attestation bundle gh attestation download writes) satisfies grade NAME of the policy FILE:
+  block mode, an allowlist within the grade's, its deny entries in force, the policy file's
+  digest, no denied attempt (unless --allow-denied), each --subject FILE among the attested
+  artifacts. One line per check; exits 0 when all pass, 1 when one fails, 2 when an input
+  cannot be read. Signatures are gh's to check (gh attestation verify).
 check-policy: validates a policy file (default ${POLICY_FILE}) and prints, per grade, the
   mode, fail-on-denied and the effective allow and deny lists, presets expanded.
 
@@ -74,8 +84,12 @@ Options of run (each mirrors the action input of the same name):
   --agent-image IMAGE        the kubernetes runtime's verifier and resolver image
   --fail-on-denied           fail (exit 1) when anything was denied, even if the build passed
   --report FILE              write the JSON evidence record to FILE
+  --subject-path LIST        artifacts the build makes (relative paths, comma-separated), named by
+                             the attestation with their sha256
+  --attestation FILE         write the in-toto Statement (the record as its predicate) to FILE
   --verbose                  print debug messages
   -h, --help                 this text
+  --version                  buildfence's version
 
 The exit status of run is the build's when it failed, 1 when only fail-on-denied failed it,
 2 when buildfence itself fails (also during the build: the build is stopped, and --report still
@@ -94,26 +108,35 @@ async function main(argv: string[]): Promise<number> {
       ...Object.fromEntries(VALUE_FLAGS.map((f) => [f, { type: 'string' as const }])),
       allow: { type: 'string', multiple: true },
       report: { type: 'string' },
+      attestation: { type: 'string' },
       'fail-on-denied': { type: 'boolean' },
+      subject: { type: 'string', multiple: true },
+      'allow-denied': { type: 'boolean' },
       env: { type: 'string', multiple: true },
       verbose: { type: 'boolean' },
       networkpolicy: { type: 'boolean' },
       sidecars: { type: 'string' },
       namespace: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
     },
   });
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (values.version) {
+    process.stdout.write(`buildfence ${VERSION}\n`);
+    return 0;
+  }
+  if (positionals[0] === 'verify') return verifyCommand(positionals.slice(1), values);
   if (positionals[0] === 'check-policy') return checkPolicy(positionals.slice(1), (values as { policy?: string }).policy);
   // Inside a rendered Pod (the agent image), not for people: see src/kubernetes/agent.ts.
   if (positionals[0] === 'pod-verify' && positionals.length === 2) return podVerify(positionals[1]);
   if (positionals[0] === 'pod-resolver' && positionals.length === 1) return podResolver().then(() => 0);
   const verb = positionals[0];
   if ((verb !== 'run' && verb !== 'render-pod') || positionals.length !== 1)
-    throw new Error(`expected 'run', 'render-pod' or 'check-policy'.\n\n${USAGE}`);
+    throw new Error(`expected 'run', 'render-pod', 'check-policy' or 'verify'.\n\n${USAGE}`);
   if (command.length === 0) throw new Error(`no command given after '--'.\n\n${USAGE}`);
 
   const flag = values as Record<string, string | string[] | boolean | undefined>;
@@ -138,16 +161,43 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   }
+  const statementFile = flag.attestation as string | undefined;
+  if (spec.subjectPaths.length > 0 && statementFile === undefined) {
+    throw new Error('--subject-path names artifacts for an attestation: give --attestation FILE to write it.');
+  }
   const result = await runFenced(spec, terminalLog({ verbose: Boolean(values.verbose) }));
-  const record = buildRecord(spec, result);
-  if (typeof flag.report === 'string') await writeRecord(record, flag.report);
+  const { record, problem } = await writeEvidence(
+    spec,
+    result,
+    { github: githubRun(process.env), version: VERSION },
+    { record: flag.report as string | undefined, statement: statementFile },
+  );
   process.stderr.write(textSummary(record));
-  const failure = verdictOf(record, spec.failOnDenied);
+  const failure = [verdictOf(record, spec.failOnDenied), problem].filter(Boolean).join(' ');
   if (failure) process.stderr.write(`buildfence: ${failure}\n`);
   // 2 when buildfence itself failed during the run (the report holds what it recorded until
-  // then); else the build's own exit code when it failed; 1 when only fail-on-denied failed it.
+  // then); else the build's own exit code when it failed; 1 when only fail-on-denied (or the
+  // attestation) failed the run.
   if (record.failure !== undefined) return 2;
   return record.exitCode !== 0 ? record.exitCode : failure ? 1 : 0;
+}
+
+async function verifyCommand(files: string[], flags: Record<string, unknown>): Promise<number> {
+  const policy = flags.policy as string | undefined;
+  const grade = flags.grade as string | undefined;
+  if (files.length !== 1 || !policy || !grade)
+    throw new Error(`verify takes one record or attestation, --policy FILE and --grade NAME.\n\n${USAGE}`);
+  const outcome = await verify({
+    evidence: files[0],
+    policy,
+    grade,
+    subjects: (flags.subject as string[] | undefined) ?? [],
+    allowDenied: Boolean(flags['allow-denied']),
+    dir: process.cwd(),
+    label: (name) => (name === 'evidence' ? 'the record or attestation' : `--${name}`),
+  });
+  (outcome.exitCode === 2 ? process.stderr : process.stdout).write(outcome.text);
+  return outcome.exitCode;
 }
 
 function checkPolicy(files: string[], policyFlag: string | undefined): number {

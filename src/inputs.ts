@@ -46,6 +46,8 @@ export interface Inputs {
   dnsTtlMax: number;
   runtime: RuntimeChoice;
   agentImage: string;
+  /** Artifacts to attest, relative to the workspace. */
+  subjectPaths: string[];
 }
 
 // ipset's largest timeout.
@@ -77,6 +79,7 @@ export function getInputs(read: InputReader, via: InputVia): Inputs {
     dnsTtlMax: readSeconds(read('dns-ttl-max'), label('dns-ttl-max'), DNS_TTL.max),
     runtime: readChoice(get('runtime'), label('runtime'), ['auto', 'docker', 'kubernetes'], "'auto', 'docker' or 'kubernetes'"),
     agentImage: get('agent-image'),
+    subjectPaths: readSubjectPaths(listInput(read('subject-path'), { commas: true }), label('subject-path')),
   };
   if (inputs.dnsTtlMax < inputs.dnsTtlMin) {
     throw new Error(
@@ -102,6 +105,7 @@ export function toRunSpec(inputs: Inputs, ctx: SpecContext): RunSpec {
   return {
     via: ctx.via,
     grade: grade.name,
+    ...(policy.file !== undefined && policy.sha256 !== undefined ? { policyFile: { path: policy.file, sha256: policy.sha256 } } : {}),
     mode,
     // The allowlist input adds to the grade's allow list; the grade's deny list beats both.
     allow: uniqueEntries([...grade.allow, ...parseAllowlist(inputs.allowlist, inputLabel(ctx.via, 'allowlist', true))]),
@@ -119,6 +123,7 @@ export function toRunSpec(inputs: Inputs, ctx: SpecContext): RunSpec {
     pull: inputs.pull,
     runtime: inputs.runtime,
     agentImage: inputs.agentImage,
+    subjectPaths: inputs.subjectPaths,
     dns: { upstreams: inputs.dnsUpstream, ttlMin: inputs.dnsTtlMin, ttlMax: inputs.dnsTtlMax },
   };
 }
@@ -187,6 +192,19 @@ export function readEnv(lines: string[], label: string): Array<[string, string]>
     }
     return [key, line.slice(eq + 1)];
   });
+}
+
+/** Paths inside the workspace: an attestation names artifacts the build made, not the runner's files. */
+export function readSubjectPaths(items: string[], label: string): string[] {
+  for (const item of items) {
+    const normal = path.posix.normalize(item);
+    if (path.isAbsolute(item) || normal === '..' || normal.startsWith('../')) {
+      throw new Error(
+        `${label} has invalid path '${item}'. Expected a file inside the workspace, written relative to it (dist/app.tar.gz).`,
+      );
+    }
+  }
+  return items;
 }
 
 export function readNetwork(value: string, label: string): string | undefined {

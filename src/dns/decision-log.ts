@@ -12,7 +12,7 @@ export interface DnsDecision {
   count: number;
   first: string;
   last: string;
-  /** A row for many names: once the log is full, new names count under `*.` and their last two labels (then under `*`). */
+  /** A row for many names: once the log is full, new names count under `*.` and their last two labels (then under `*`, of type `*`). */
   folded?: true;
   /**
    * Set when the query was answered here for its form, whatever its name: `malformed` (FORMERR;
@@ -85,11 +85,18 @@ export class DecisionLog {
     }
     const folded = (domain: string) => `${keyOf(decided, domain)} folded`;
     const domain = `*.${decided.name.split('.').slice(-2).join('.')}`;
-    const found = this.rows.get(folded(domain)) ?? (this.foldedRows >= FOLDED_LIMIT ? this.rows.get(folded('*')) : undefined);
+    // The last row takes any name of any type (one per verdict): types are the build's to choose.
+    const last = `${decided.verdict} * * folded`;
+    const found = this.rows.get(folded(domain)) ?? (this.foldedRows >= FOLDED_LIMIT ? this.rows.get(last) : undefined);
     if (found) return found;
-    const name = this.foldedRows < FOLDED_LIMIT ? domain : '*';
-    const t = row(name, true);
-    this.rows.set(folded(name), t);
+    if (this.foldedRows >= FOLDED_LIMIT) {
+      // Of any reason too: the first query's does not name the row.
+      const t: Tally = { ...row('*', true), type: '*', reason: undefined };
+      this.rows.set(last, t);
+      return t;
+    }
+    const t = row(domain, true);
+    this.rows.set(folded(domain), t);
     this.foldedRows++;
     return t;
   }

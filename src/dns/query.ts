@@ -46,12 +46,14 @@ export type Rcode = keyof typeof RCODE;
 export type Unforwarded = 'malformed' | 'opcode' | 'class' | 'type';
 
 export interface Question {
-  /**
-   * Presentation form (RFC 1035 5.1), lower case, no trailing dot ('.' for the root): letters,
-   * digits, '-' and '_' as they are, every other byte as \DDD, so that a label holding a dot
-   * cannot pass for two labels, nor a byte for a character of an allowlist entry.
-   */
+  /** The name as the record and the decision log keep it: its labels as UTF-8, lower case, no trailing dot ('.' for the root). */
   name: string;
+  /**
+   * The name the policy judges: presentation form (RFC 1035 5.1), lower case, letters, digits,
+   * '-' and '_' as they are and every other byte as \DDD, so that a label holding a dot cannot
+   * pass for two labels, nor any byte for a character of an allowlist entry.
+   */
+  matchName: string;
   /** The type's mnemonic for the listed types, else RFC 3597's TYPEnnn. */
   type: string;
   qtype: number;
@@ -96,6 +98,7 @@ export function readQuery(buf: Buffer): Query {
 function readQuestion(buf: Buffer): Question | undefined {
   let offset = HEADER;
   const labels: string[] = [];
+  const texts: string[] = [];
   for (;;) {
     if (offset >= buf.length) return undefined;
     const len = buf[offset];
@@ -103,6 +106,7 @@ function readQuestion(buf: Buffer): Question | undefined {
     // 64 and up: a compression pointer or a reserved label type.
     if (len > 63 || offset + 1 + len >= buf.length || offset + 1 + len - HEADER >= NAME_MAX) return undefined;
     labels.push(presentLabel(buf, offset + 1, len));
+    texts.push(buf.toString('utf8', offset + 1, offset + 1 + len).toLowerCase());
     offset += 1 + len;
   }
   const end = offset + 1;
@@ -111,7 +115,8 @@ function readQuestion(buf: Buffer): Question | undefined {
   for (let i = 0; i < wire.length; i++) if (wire[i] >= 0x41 && wire[i] <= 0x5a) wire[i] |= 0x20;
   const qtype = buf.readUInt16BE(end);
   return {
-    name: labels.length > 0 ? labels.join('.') : '.',
+    name: texts.length > 0 ? texts.join('.') : '.',
+    matchName: labels.length > 0 ? labels.join('.') : '.',
     type: TYPE_NAMES.get(qtype) ?? `TYPE${qtype}`,
     qtype,
     wireName: wire.toString('latin1'),

@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import { setMembers } from '../firewall/ruleset.js';
 import type { NameEntry } from '../run/entry.js';
 import { matchingEntries } from './match.js';
+import { presented } from './presentation.js';
 import { readAnswer, replayReply, storeReply, type Answer, type Learned, type StoredReply } from './message.js';
 import { localReply, readQuery, replyLimit, upstreamQuery, type Query } from './query.js';
 import { asDecision, DecisionLog, type Decided, type DnsDecision, type Tally } from './decision-log.js';
@@ -190,8 +191,8 @@ export class Resolver {
         decided: { name, type, verdict: 'refused', forwarded: false, reason },
       };
     } else {
-      const allowedBy = matchingEntries(this.options.allow, name);
-      const permitted = allowedBy.length > 0 && matchingEntries(this.options.deny, name).length === 0;
+      const allowedBy = matchingEntries(this.options.allow, q.question.matchName);
+      const permitted = allowedBy.length > 0 && matchingEntries(this.options.deny, q.question.matchName).length === 0;
       if (permitted || this.options.mode !== 'block') for (const e of allowedBy) this.resolved.add(e);
       const dnssecOk = q.edns?.dnssecOk ?? false;
       const forwarded = permitted || this.options.mode !== 'block';
@@ -226,7 +227,7 @@ export class Resolver {
         bounded(this.cache[transport], asked.key, entry);
       }
     } catch (err) {
-      this.options.onWarning?.(`DNS ${asked.type} ${asked.name}: ${err instanceof Error ? err.message : String(err)}`);
+      this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
       return localReply(query, q, 'SERVFAIL');
     }
     if (asked.permitted) {
@@ -235,7 +236,7 @@ export class Resolver {
         if (entry) entry.fedUntil = Math.max(entry.fedUntil, fedUntil);
       } catch (err) {
         // Answering would hand out an address the fence does not open: fail the lookup instead.
-        this.options.onWarning?.(`DNS ${asked.type} ${asked.name}: ${err instanceof Error ? err.message : String(err)}`);
+        this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
         return localReply(query, q, 'SERVFAIL');
       }
     }
@@ -249,7 +250,7 @@ export class Resolver {
       const fedUntil = await this.learn(asked.allowedBy, cached.answer.addresses, age, asked.name);
       cached.fedUntil = Math.max(cached.fedUntil, fedUntil);
     } catch (err) {
-      this.options.onWarning?.(`DNS ${asked.type} ${asked.name}: ${err instanceof Error ? err.message : String(err)}`);
+      this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
       return localReply(query, asked.query, 'SERVFAIL');
     }
     this.record(asked, Date.now(), cached.answer.addresses);

@@ -146,8 +146,12 @@ export async function listContainers(label: string): Promise<Labelled[]> {
 
 /** The local image's ID, or undefined when the engine does not have it. */
 export async function imageId(image: string): Promise<string | undefined> {
-  const found = await api<{ Id: string } | undefined>('GET', `/images/${seg(image)}/json`, { accept: [404] });
-  return found?.Id;
+  return (await inspectImage(image))?.Id;
+}
+
+/** The local image's ID and the registry digests the engine knows for it; undefined when absent. */
+export async function inspectImage(image: string): Promise<{ Id: string; RepoDigests?: string[] | null } | undefined> {
+  return api<{ Id: string; RepoDigests?: string[] | null } | undefined>('GET', `/images/${seg(image)}/json`, { accept: [404] });
 }
 
 export interface NetworkInspect {

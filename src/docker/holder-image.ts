@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { docker, lastLine } from './cli.js';
 import { imageId } from './engine.js';
+import { holderSteps, isPinned, localTag } from './holder-source.js';
 import { HOLDER_IMAGE } from '../run/defaults.js';
 import type { Log } from '../run/log.js';
 import { inputLabel, type RunSpec } from '../run/spec.js';
@@ -19,38 +20,68 @@ export function projectRoot(): string {
   return dir;
 }
 
+export interface HolderImageOptions {
+  /** The image that counts as buildfence's default (the tests name one of their own). */
+  defaultImage?: string;
+  /** Where the default is built from when it cannot be pulled (holder/ beside the code). */
+  buildContext?: string;
+}
+
 /**
- * The default holder image is built when missing: from holder/Dockerfile where a registry is
- * reachable. Offline, that fails and the message names the script that assembles it from the
- * host's packages. Other holder images are the user's to provide: pulled when missing, unless
- * `pull` is `never`. Returns the image's ID.
+ * Makes the holder image present and returns its ID, trying the steps holderSteps chooses: the
+ * engine's copy; for the pinned default, a local build under its tag; a pull; for the default, a
+ * build from holder/Dockerfile (tagged without the digest, so later steps find it). A failure
+ * says what was tried and how to provide the image offline.
  */
-export async function ensureHolderImage(spec: Pick<RunSpec, 'holderImage' | 'pull' | 'via'>, log: Log): Promise<string> {
+export async function ensureHolderImage(
+  spec: Pick<RunSpec, 'holderImage' | 'pull' | 'via'>,
+  log: Log,
+  options: HolderImageOptions = {},
+): Promise<string> {
   const { holderImage: image, pull } = spec;
-  const label = (name: string) => inputLabel(spec.via, name);
-  const id = await imageId(image);
-  if (id) return id;
-  if (image !== HOLDER_IMAGE) {
-    if (pull === 'never')
-      throw new Error(
-        `Holder image ${image} is not on the Docker engine and ${label('pull')} is 'never'. Pull or build it first, or set it to 'missing'.`,
-      );
-    log.info(`Holder image ${image} is missing; pulling it.`);
-    const pulled = await docker(['pull', '--quiet', image], { timeoutMs: 0 });
-    if (pulled.exitCode !== 0)
-      throw new Error(
-        `Cannot pull the holder image ${image}: ${lastLine(pulled.stderr) || 'docker pull failed'}. The build was not started.`,
-      );
-    return present(image);
+  const label = (name: string, inSentence = false) => inputLabel(spec.via, name, inSentence);
+  const isDefault = image === (options.defaultImage ?? HOLDER_IMAGE);
+  const pinned = isPinned(image);
+  const tried: string[] = [];
+  for (const step of holderSteps(image, { pull, isDefault })) {
+    if (step === 'present') {
+      const id = await imageId(image);
+      if (id) return id;
+      tried.push(`it is not on the Docker engine${pinned ? ' by its digest' : ''}`);
+    } else if (step === 'local-build') {
+      const id = await imageId(localTag(image));
+      if (id) {
+        log.info(`Holder image ${image}: using ${localTag(image)}, built on this machine, in place of the published digest.`);
+        return id;
+      }
+      tried.push(`nor as ${localTag(image)}, the tag a build on this machine gets`);
+    } else if (step === 'pull') {
+      log.info(`Holder image ${image} is missing; pulling it${pinned ? ' by digest' : ''}.`);
+      const pulled = await docker(['pull', '--quiet', image], { timeoutMs: 0 });
+      if (pulled.exitCode === 0) return present(image);
+      const why = lastLine(pulled.stderr) || 'docker pull failed';
+      if (!isDefault) throw new Error(`Cannot pull the holder image ${image}: ${why}. The build was not started.`);
+      log.info(`Holder image ${image} could not be pulled (${why}).`);
+      tried.push(`docker pull failed: ${why}`);
+    } else {
+      const context = options.buildContext ?? path.join(projectRoot(), 'holder');
+      const target = localTag(image);
+      log.info(`Holder image ${image}: building it from ${path.join(context, 'Dockerfile')} as ${target}.`);
+      const built = await docker(['build', '--tag', target, context], { timeoutMs: 0 });
+      if (built.exitCode === 0) return present(target);
+      tried.push(`building it from ${path.join(context, 'Dockerfile')} failed: ${lastLine(built.stderr) || 'docker build failed'}`);
+    }
   }
-  const root = projectRoot();
-  log.info(`Holder image ${image} is missing; building it from holder/Dockerfile.`);
-  const built = await docker(['build', '--tag', image, path.join(root, 'holder')], { timeoutMs: 0 });
-  if (built.exitCode === 0) return present(image);
+  if (!isDefault)
+    throw new Error(
+      `Holder image ${image} is not on the Docker engine and ${label('pull', true)} is 'never'. Pull or build it first, or set it to 'missing'.`,
+    );
   throw new Error(
-    `Cannot build the holder image ${image} from holder/Dockerfile: ${lastLine(built.stderr) || 'docker build failed'}. ` +
-      `On a machine without a registry, assemble it from the host's packages with ` +
-      `'sudo ${path.join(root, 'scripts', 'build-holder-image')}', or set ${label('holder-image')} to an image with iptables, ip6tables and ipset.`,
+    `Cannot get the holder image ${image}: ${tried.join('; ')}. The build was not started. To provide it offline: ` +
+      `assemble it from the host's packages with 'sudo ${path.join(projectRoot(), 'scripts', 'build-holder-image')}' (it tags ${localTag(image)}), ` +
+      `or pull it where a registry answers, 'docker tag' it ${localTag(image)}, 'docker save' it and 'docker load' it here, ` +
+      `or set ${label('holder-image', true)} to a copy in a registry ` +
+      `this runner reaches (it needs sh, iptables, ip6tables and ipset).`,
   );
 }
 

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCreateArgs, holderConfig, resourceNames, type ResourceNames } from './containers.js';
 import { docker, lastLine } from './cli.js';
-import { attach, createContainer, inspectContainer, killContainer, ping, startContainer, waitExit } from './engine.js';
+import { attach, createContainer, inspectContainer, inspectImage, killContainer, ping, startContainer, waitExit } from './engine.js';
 import { ensureHolderImage } from './holder-image.js';
 import { containerAddresses, inspectSandboxNetwork } from './network.js';
 import { openSetFeed } from './set-feed.js';
@@ -14,12 +14,13 @@ import { Resolver } from '../dns/resolver.js';
 import { resolverSettings } from '../dns/settings.js';
 import { DRAIN_MS, DeniedReader } from '../report/reader.js';
 import { drainMark, pickMarkPort, type DrainMark } from '../report/drain-mark.js';
-import type { RunResult } from '../report/record.js';
+import type { ImageRef, RunResult } from '../report/record.js';
 import { Forwarder, upstreamsFor } from '../dns/upstream.js';
 import { findLeftovers, processAlive, removeLeftovers, removeRun } from './resources.js';
 import { ruleFileTexts, RULE_FILES } from '../firewall/rule-files.js';
 import { verifyReadback } from '../firewall/verify.js';
 import { HolderOutput, holderCommand } from './holder.js';
+import { readKernelCounts } from './kernel-counts.js';
 import { renderRuleset, staticMembers, type Ruleset } from '../firewall/ruleset.js';
 import { runnerEnvNames, SCRIPT_NAME, scriptText } from '../run/build.js';
 import { newRunId, type RunHandle, type RunHooks, type RunIdentity } from '../run/identity.js';
@@ -135,8 +136,13 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
     });
     log.info(`Running the build in ${spec.image} (${names.build}).`);
     const build = await step(() => runBuild(names, log, dns.reader!.lost, check));
+    // The kernel's counts first, then the mark: every entry they count is logged before the mark.
+    const kernel = await readKernelCounts(names.holder).catch((err: Error) => {
+      log.warning(`Cannot read the fence's counters in holder ${names.holder} (${err.message}): the totals are the log's.`);
+      return undefined;
+    });
     // The reader stops once the mark is through; the teardown then removes both containers.
-    const packets = await dns.reader!.stop(mark);
+    const denied = await dns.reader!.stop(mark);
     if (mark && !dns.reader!.markSeen) {
       log.info(
         `The end-of-run mark did not reach the holder (is the engine on another machine?): the reader waited ${DRAIN_MS} ms for the last denied attempts instead.`,
@@ -150,9 +156,13 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
       started,
       ended: new Date().toISOString(),
       exitCode: build.exitCode,
-      images: { holder: { name: spec.holderImage, id: holderImageId }, build: { name: spec.image, id: build.imageId } },
+      images: await imageRefs([
+        [spec.holderImage, holderImageId],
+        [spec.image, build.imageId],
+      ]),
       rules,
-      packets,
+      denied,
+      kernel,
       dns: dns.resolver!.decisionLog(),
       namesOf: dns.resolver!.namesOf,
     };
@@ -167,6 +177,16 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
   }
   const reason = fault.reason();
   return reason === undefined ? result : { ...result, failure: reason };
+}
+
+/** Each image's name, local ID and registry digests, as the record binds them. */
+async function imageRefs([holder, build]: Array<[string, string]>): Promise<{ holder: ImageRef; build: ImageRef }> {
+  const ref = async ([name, id]: [string, string]): Promise<ImageRef> => {
+    const digests = (await inspectImage(id).catch(() => undefined))?.RepoDigests ?? [];
+    return { name, id, repoDigests: [...digests].sort() };
+  };
+  const [h, b] = await Promise.all([ref(holder), ref(build)]);
+  return { holder: h, build: b };
 }
 
 /** The runner's own addresses (loopback aside): guarded like the gateway, so the build cannot reach the host's services. */

@@ -247,17 +247,13 @@ function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[]
 
   // Audit mode records what block mode would refuse, and lets it through.
   if (input.mode === 'block') rules.push('-A BF-DENY -j BF-REJECT');
-  else
-    rules.push(
-      `-A BF-DENY -j NFLOG --nflog-prefix bf-audit --nflog-group ${NFLOG_GROUP.audit} --nflog-threshold 1`,
-      '-A BF-DENY -j ACCEPT',
-    );
+  else rules.push(...countedLog('BF-DENY', 'audited'), '-A BF-DENY -j ACCEPT');
   const guardedRanges = guarded.map((g) => ipaddr.parseCIDR(g));
   for (const e of allow.filter((x) => namesGuardedHost(x, guardedRanges))) {
     for (const proto of e.protocols) rules.push(`-A BF-GUARD -d ${e.cidr} ${protoMatch(proto, e)}-j ACCEPT`);
   }
   rules.push('-A BF-GUARD -j BF-REJECT');
-  rules.push(`-A BF-REJECT -j NFLOG --nflog-prefix bf-deny --nflog-group ${NFLOG_GROUP.denied} --nflog-threshold 1`);
+  rules.push(...countedLog('BF-REJECT', 'refused'));
   rules.push('-A BF-REJECT -p tcp -j REJECT --reject-with tcp-reset');
   rules.push(`-A BF-REJECT -j REJECT --reject-with ${rejectIcmp}`);
 
@@ -273,6 +269,30 @@ function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[]
     'COMMIT',
     '',
   ].join('\n');
+}
+
+/**
+ * Per destination (address and port), the log takes the first `burst` attempts, then `perSecond`:
+ * a flood to one destination cannot crowd the others out of it. The kernel counts every attempt
+ * (COUNTER_RULES); past `tracked` destinations in a few seconds, new ones are dropped, not
+ * rejected, unlogged but counted.
+ */
+export const LOG_LIMIT = { burst: 5, perSecond: 1, tracked: 65536, expireMs: 2000 } as const;
+
+/** The rules whose kernel counters are the run's totals: every attempt refused, every one audit let through. */
+export const COUNTER_RULES = {
+  refused: '-A BF-REJECT -m comment --comment bf-refused',
+  audited: '-A BF-DENY -m comment --comment bf-audited',
+} as const;
+
+// A chain's head: the counter, then the log within LOG_LIMIT.
+function countedLog(chain: 'BF-REJECT' | 'BF-DENY', what: keyof typeof COUNTER_RULES): string[] {
+  const [prefix, group] = what === 'refused' ? ['bf-deny', NFLOG_GROUP.denied] : ['bf-audit', NFLOG_GROUP.audit];
+  const l = LOG_LIMIT;
+  const limit =
+    `-m hashlimit --hashlimit-upto ${l.perSecond}/sec --hashlimit-burst ${l.burst} --hashlimit-mode dstip,dstport ` +
+    `--hashlimit-name bf-${what} --hashlimit-htable-max ${l.tracked} --hashlimit-htable-expire ${l.expireMs}`;
+  return [COUNTER_RULES[what], `-A ${chain} ${limit} -j NFLOG --nflog-prefix ${prefix} --nflog-group ${group} --nflog-threshold 1`];
 }
 
 /** The chain that sends DNS to the resolver, whatever address it was sent to. */

@@ -5,7 +5,9 @@
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { decisionKey, type DnsDecision } from '../dns/decision-log.js';
 import type { Log } from '../run/log.js';
-import type { RunFacts } from '../report/record.js';
+import type { ImageRef, RunFacts } from '../report/record.js';
+import { parseCountersLine, type KernelCounts } from '../firewall/counters.js';
+import { DeniedLog } from '../report/evidence.js';
 import { parseNflogLine, type LoggedPacket } from '../report/nflog.js';
 import { DECISION_PREFIX, FAULT_PREFIX } from './agent.js';
 import { CONTAINER, NOT_READY_EXIT } from './pod-layout.js';
@@ -34,6 +36,8 @@ export interface WaitOptions {
   pollMs: number;
   /** How long the Pod may take to get its build running (scheduling, pulls, the fence). */
   startTimeoutMs: number;
+  /** How long to wait for the fence's counters once the build ended (default 15 s). */
+  countersTimeoutMs?: number;
 }
 
 /** Runs the Pod to the end of its build; the caller deletes it (deletePod) in `finally`. */
@@ -75,29 +79,37 @@ export async function runPod(
     const why = await tails(api, namespace, name, [CONTAINER.build, CONTAINER.fence, CONTAINER.resolver]);
     throw new Error(`The fence or the resolver of Pod ${name} did not get ready, so the build was not run.${why}`);
   }
-  const [fence, resolver, final] = await Promise.all([
-    call(() => api.readLog(namespace, name, CONTAINER.fence), 'log', namespace, 'read the denied attempts'),
+  const [{ fence, kernel }, resolver, final] = await Promise.all([
+    fenceEvidence(api, namespace, name, terminated.finishedAt, options),
     call(() => api.readLog(namespace, name, CONTAINER.resolver), 'log', namespace, "read the resolver's decisions"),
     call(() => api.readPod(namespace, name), 'get', namespace, `read Pod ${name}`),
   ]);
+  if (!kernel) {
+    log.warning(
+      `The fence of Pod ${name} printed no counters after the build ended (within ${(options.countersTimeoutMs ?? COUNTERS_TIMEOUT_MS) / 1000} s): the totals are the log's.`,
+    );
+  }
   const decisions = readDecisions(resolver);
   const faults = readFaults(resolver);
   return {
     exitCode: terminated.exitCode,
     images: {
-      holder: { name: imageOf(rendered.pod, CONTAINER.holder), id: statusOf(final, CONTAINER.holder)?.imageID ?? '' },
-      build: { name: imageOf(rendered.pod, CONTAINER.build), id: statusOf(final, CONTAINER.build)?.imageID ?? '' },
+      holder: imageRef(imageOf(rendered.pod, CONTAINER.holder), statusOf(final, CONTAINER.holder)?.imageID ?? ''),
+      build: imageRef(imageOf(rendered.pod, CONTAINER.build), statusOf(final, CONTAINER.build)?.imageID ?? ''),
     },
     rules: rendered.rules,
-    packets: fence
-      .split('\n')
-      .map(parseNflogLine)
-      .filter((p): p is LoggedPacket => p !== undefined),
+    denied: DeniedLog.of(
+      fence
+        .split('\n')
+        .map(parseNflogLine)
+        .filter((p): p is LoggedPacket => p !== undefined),
+    ).tallies(),
+    ...(kernel ? { kernel } : {}),
     dns: decisions,
     namesOf: namesOf(decisions),
     ...(faults.length > 0
       ? {
-          failure: `The resolver of Pod ${name} failed in its own process (${faults[0]}${faults.length > 1 ? `, and ${faults.length - 1} more time(s)` : ''}); it went on answering, and the step fails.`,
+          failure: `The resolver of Pod ${name} failed in its own process ${faults.length === 1 ? 'once' : `${faults.length} times`}, first: ${faults[0]}. It went on answering and the step fails.`,
         }
       : {}),
   };
@@ -109,6 +121,35 @@ export function readFaults(logText: string): string[] {
     .split('\n')
     .filter((line) => line.startsWith(FAULT_PREFIX))
     .map((line) => String(JSON.parse(line.slice(FAULT_PREFIX.length))));
+}
+
+/** How long after the build the runtime waits for the fence's counters (it prints them every second). */
+const COUNTERS_TIMEOUT_MS = 15_000;
+
+/**
+ * The fence's log once it holds a counters line printed after the build ended (no packet of the
+ * build can come after it), and the last counts in it; without one in time, the log as it is.
+ */
+async function fenceEvidence(
+  api: PodApi,
+  namespace: string,
+  name: string,
+  finishedAt: Date | string | undefined,
+  options: WaitOptions,
+): Promise<{ fence: string; kernel?: KernelCounts }> {
+  // finishedAt has whole seconds: a line from the next second on is surely later.
+  const after = Math.floor(new Date(finishedAt ?? 0).getTime() / 1000) + 1;
+  const deadline = Date.now() + (options.countersTimeoutMs ?? COUNTERS_TIMEOUT_MS);
+  for (;;) {
+    const fence = await call(() => api.readLog(namespace, name, CONTAINER.fence), 'log', namespace, 'read the denied attempts');
+    const printed = fence
+      .split('\n')
+      .map(parseCountersLine)
+      .filter((c) => c !== undefined);
+    if (printed.some((c) => c.time >= after)) return { fence, kernel: printed[printed.length - 1].counts };
+    if (Date.now() > deadline) return { fence };
+    await sleep(options.pollMs);
+  }
 }
 
 /** Deletes the Pod; a Pod already gone is fine. Returns a problem to warn about, if any. */
@@ -182,6 +223,12 @@ async function tails(api: PodApi, namespace: string, name: string, containers: s
 
 function statusOf(pod: V1Pod, container: string): V1ContainerStatus | undefined {
   return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find((s) => s.name === container);
+}
+
+/** The kubelet reports a pulled image as `[scheme://]repo@sha256:...`: that is its registry digest. */
+function imageRef(name: string, imageID: string): ImageRef {
+  const digest = imageID.replace(/^[a-z-]+:\/\//, '');
+  return { name, id: imageID, repoDigests: /@sha256:[0-9a-f]{64}$/.test(digest) ? [digest] : [] };
 }
 
 function imageOf(pod: V1Pod, container: string): string {

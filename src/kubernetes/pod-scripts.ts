@@ -2,6 +2,7 @@
 // the build's wait for its sidecars. Pure text.
 import type { V1EnvVar } from '@kubernetes/client-node';
 import { quote } from 'shell-quote';
+import { COUNTERS_LINE_SCRIPT } from '../firewall/counters.js';
 import { LOAD_SCRIPT } from '../firewall/holder-script.js';
 import { RULE_FILES } from '../firewall/rule-files.js';
 import { NFLOG_GROUP } from '../firewall/ruleset.js';
@@ -43,7 +44,8 @@ export function holderInitScript(env: HolderEnv): string {
 
 /**
  * The fence sidecar: the denied-attempt reader, whose log is the evidence, then the `ipset -` the
- * resolver feeds through the FIFOs.
+ * resolver feeds through the FIFOs. Beside them it prints the kernel's counters every second and
+ * once more when it is stopped: the runtime takes the first line printed after the build ended.
  */
 export function fenceScript(): string {
   const reader = quote(readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit]));
@@ -59,7 +61,11 @@ export function fenceScript(): string {
     '  sleep 0.1',
     'done',
     `touch ${POD_PATHS.ready}/fence`,
-    `exec ipset - < ${POD_PATHS.feed}/in 2> ${POD_PATHS.feed}/out > /dev/null`,
+    `counters() { ${COUNTERS_LINE_SCRIPT}; }`,
+    "trap 'counters; exit 0' TERM",
+    '( while :; do counters; sleep 1; done ) &',
+    `ipset - < ${POD_PATHS.feed}/in 2> ${POD_PATHS.feed}/out > /dev/null &`,
+    'wait $!',
   ].join('\n');
 }
 

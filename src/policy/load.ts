@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { POLICY_FILE } from '../run/defaults.js';
+import { sha256Text } from '../run/digest.js';
 import { builtinPolicy, parsePolicy, type Policy } from './policy.js';
 
 /**
@@ -11,9 +12,9 @@ import { builtinPolicy, parsePolicy, type Policy } from './policy.js';
 export function loadPolicy(named: string, dir: string, source: string): Policy {
   const shown = named || POLICY_FILE;
   const file = path.resolve(dir, shown);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    bytes = fs.readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && named === '') return builtinPolicy();
@@ -27,5 +28,5 @@ export function loadPolicy(named: string, dir: string, source: string): Policy {
       throw new Error(`${source}: '${shown}' is a directory (${file}). Expected a policy file (YAML).`, { cause: err });
     throw new Error(`${source}: cannot read '${shown}' (${file}): ${(err as Error).message}`, { cause: err });
   }
-  return parsePolicy(text, shown);
+  return { ...parsePolicy(bytes.toString('utf8'), shown), sha256: sha256Text(bytes) };
 }

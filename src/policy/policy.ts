@@ -11,6 +11,8 @@ import type { Mode } from '../run/entry.js';
 export interface Policy {
   /** The file as named to the user; absent when only the built-in grades apply. */
   file?: string;
+  /** sha256 of the file's bytes, which an attestation binds (set by load.ts). */
+  sha256?: string;
   /** Every grade: the file's in its order, then the built-in grades it does not replace. */
   grades: Map<string, Grade>;
 }

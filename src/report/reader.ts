@@ -3,7 +3,8 @@
 // first packet is seen too.
 import type { Readable } from 'node:stream';
 import type { DrainMark } from './drain-mark.js';
-import { parseMarkLine, parseNflogLine, type LoggedPacket } from './nflog.js';
+import { DeniedLog, type DeniedTally } from './evidence.js';
+import { parseMarkLine, parseNflogLine } from './nflog.js';
 
 const READY_TIMEOUT_MS = 10_000;
 /** How long after the build ends the reader may take to hand over its last lines, without a mark. */
@@ -17,7 +18,8 @@ export interface ReaderOutput {
 }
 
 export class DeniedReader {
-  readonly packets: LoggedPacket[] = [];
+  /** Counted per destination as they come, in bounded memory: a flood of them may come. */
+  readonly log = new DeniedLog();
   private buffer = '';
   private closed = false;
   private stopping = false;
@@ -48,7 +50,7 @@ export class DeniedReader {
       this.buffer = lines.pop() ?? '';
       for (const line of lines) {
         const packet = parseNflogLine(line);
-        if (packet) this.packets.push(packet);
+        if (packet) this.log.add(packet);
         else if (this.markPort !== undefined && parseMarkLine(line) === this.markPort) this.marked();
       }
     });
@@ -94,10 +96,11 @@ export class DeniedReader {
   }
 
   /**
-   * Stops reading once the build's last packets are through, and returns every packet seen:
-   * when `mark`'s line comes back (sent now, so logged after all of them), else after DRAIN_MS.
+   * Stops reading once the build's last packets are through, and returns what the log held, per
+   * destination: when `mark`'s line comes back (sent now, so logged after all of them), else
+   * after DRAIN_MS.
    */
-  async stop(mark?: DrainMark): Promise<LoggedPacket[]> {
+  async stop(mark?: DrainMark): Promise<DeniedTally[]> {
     this.stopping = true;
     if (!this.closed) {
       await new Promise<void>((resolve) => {
@@ -119,6 +122,6 @@ export class DeniedReader {
       this.output.close();
       await this.ended;
     }
-    return this.packets;
+    return this.log.tallies();
   }
 }

@@ -3,18 +3,28 @@
 import { createHash } from 'node:crypto';
 import { formatEntry } from '../policy/allowlist.js';
 import type { DnsDecision } from '../dns/decision-log.js';
+import type { KernelCounts } from '../firewall/counters.js';
+import type { GithubRun } from './github-run.js';
 import type { Ruleset } from '../firewall/ruleset.js';
 import type { Mode } from '../run/entry.js';
 import type { RunHandle } from '../run/identity.js';
 import type { RunSpec } from '../run/spec.js';
-import { aggregateDenied, deniedTotal, suggestAllowlist, type DeniedDestination } from './evidence.js';
-import type { LoggedPacket } from './nflog.js';
+import { deniedDestinations, loggedTotal, suggestAllowlist, type DeniedDestination, type DeniedTally } from './evidence.js';
 
 export const REPORT_FORMAT = 'buildfence-report/1';
 
 export interface ImageRef {
   name: string;
+  /** The local image ID (sha256 of its configuration). */
   id: string;
+  /** Registry digests (name@sha256:...) the engine knows for it; empty for an image built or imported locally. */
+  repoDigests?: string[];
+}
+
+/** Who and what ran, beyond the spec: the run's place on GitHub, and buildfence's version. */
+export interface RunContext {
+  github?: GithubRun;
+  version: string;
 }
 
 /** What a run observed, as a runtime returns it. */
@@ -25,7 +35,10 @@ export interface RunFacts {
   exitCode: number;
   images: { holder: ImageRef; build: ImageRef };
   rules: Ruleset;
-  packets: LoggedPacket[];
+  /** The denied-attempt log, per destination. */
+  denied: DeniedTally[];
+  /** The kernel's counters, read after the build; undefined when they could not be read (the step warns). */
+  kernel?: KernelCounts;
   dns: DnsDecision[];
   namesOf: ReadonlyMap<string, ReadonlySet<string>>;
   /** Set when buildfence itself failed during the run (the build was stopped): why. The facts are what was recorded until then. */
@@ -39,6 +52,8 @@ export interface EvidenceRecord {
   format: typeof REPORT_FORMAT;
   runId: string;
   grade: string;
+  /** The policy file the grade came from, as named, and the sha256 of its bytes; absent for a built-in grade without a file. */
+  policy?: { path: string; sha256: string };
   mode: Mode;
   started: string;
   ended: string;
@@ -48,21 +63,51 @@ export interface EvidenceRecord {
   allowlist: string[];
   deny: string[];
   denied: DeniedDestination[];
+  /** Every denied attempt (in audit mode: every one block mode would deny), as the kernel counted them. */
   deniedTotal: number;
-  dns: DnsDecision[];
+  counts: Counts;
+  dns: RecordedDecision[];
   /** For audit runs: the entries block mode would need for what was recorded. */
   suggestedAllowlist: string[];
+  buildfence: { version: string };
+  /** The workflow run, when the step ran on GitHub Actions. */
+  github?: GithubRun;
   /** Why buildfence itself failed during the run, when it did: the record holds what was recorded until then. */
   failure?: string;
 }
 
-export function buildRecord(spec: RunSpec, facts: RunFacts): EvidenceRecord {
-  const denied = aggregateDenied(facts.packets, facts.namesOf);
+/** Where the totals come from, and how much of the log the record holds. */
+export interface Counts {
+  /** `kernel`: the rules' counters; `log`: the counters could not be read, so the log's entries. */
+  source: 'kernel' | 'log';
+  refused: number;
+  audited: number;
+  /** Log entries the kernel wrote: per destination, LOG_LIMIT keeps a flood's first attempts, then a trickle. */
+  logged: number;
+  /** Log entries the record holds (the counts of `denied`). */
+  read: number;
+  /** Log entries written but never read (a full log queue): destinations may be missing from `denied`. */
+  lost: number;
+}
+
+/** A DNS decision as the record holds it: at most ADDRESSES_PER_ROW addresses. */
+export interface RecordedDecision extends DnsDecision {
+  moreAddresses?: number;
+}
+
+/** Addresses listed per DNS decision, and in all of a record's: one row may collect millions in audit mode. */
+export const ADDRESSES_PER_ROW = 100;
+export const ADDRESSES_PER_RECORD = 100_000;
+
+export function buildRecord(spec: RunSpec, facts: RunFacts, context: RunContext): EvidenceRecord {
+  const denied = deniedDestinations(facts.denied, facts.namesOf);
+  const counts = countsOf(facts.denied, facts.kernel);
   const r = facts.rules;
   return {
     format: REPORT_FORMAT,
     runId: facts.runId,
     grade: spec.grade,
+    ...(spec.policyFile ? { policy: spec.policyFile } : {}),
     mode: spec.mode,
     started: facts.started,
     ended: facts.ended,
@@ -72,11 +117,32 @@ export function buildRecord(spec: RunSpec, facts: RunFacts): EvidenceRecord {
     allowlist: spec.allow.map(formatEntry),
     deny: spec.deny.map(formatEntry),
     denied,
-    deniedTotal: deniedTotal(denied),
-    dns: facts.dns,
+    deniedTotal: counts.refused + counts.audited,
+    counts,
+    dns: boundedDecisions(facts.dns),
     suggestedAllowlist: spec.mode === 'audit' ? suggestAllowlist(denied) : [],
+    buildfence: { version: context.version },
+    ...(context.github ? { github: context.github } : {}),
     ...(facts.failure !== undefined ? { failure: facts.failure } : {}),
   };
+}
+
+function countsOf(denied: DeniedTally[], kernel: KernelCounts | undefined): Counts {
+  const read = loggedTotal(denied);
+  if (!kernel) {
+    const refused = loggedTotal(denied.filter((d) => d.enforced));
+    return { source: 'log', refused, audited: read - refused, logged: read, read, lost: 0 };
+  }
+  return { source: 'kernel', ...kernel, read, lost: Math.max(0, kernel.logged - read) };
+}
+
+function boundedDecisions(dns: DnsDecision[]): RecordedDecision[] {
+  let budget = ADDRESSES_PER_RECORD;
+  return dns.map((d) => {
+    const addresses = d.addresses.slice(0, Math.min(ADDRESSES_PER_ROW, budget));
+    budget -= addresses.length;
+    return addresses.length < d.addresses.length ? { ...d, addresses, moreAddresses: d.addresses.length - addresses.length } : d;
+  });
 }
 
 /** sha256 over the rules exactly as loaded, in load order. */

@@ -1,6 +1,10 @@
 // What a person reads first: the job summary, annotations, and the CLI's closing lines. Pure.
-// Names and addresses come from the build (it chooses what to query), so every one is escaped:
-// the build must not be able to forge a line of the summary.
+// Names and addresses come from the build (it chooses what to query and where to send), so every
+// string is shown through `presented` (DNS presentation escapes): the build must not be able to
+// forge a line, a heading or a cell. Every list is capped, so that no run can bury the summary or
+// push it past GitHub's 1 MiB for a step summary.
+import { presented } from '../dns/presentation.js';
+import { LOG_LIMIT } from '../firewall/ruleset.js';
 import type { EvidenceRecord } from './record.js';
 import type { DeniedDestination } from './evidence.js';
 import type { DnsDecision } from '../dns/decision-log.js';
@@ -9,21 +13,39 @@ const ANNOTATION_CAP = 10;
 /**
  * Rows per table in the job summary, and lines per list in the CLI's closing lines: a build that
  * scans ports or tunnels data through names would otherwise make them too long to read (GitHub
- * drops a step summary over 1 MiB). The JSON record keeps every one.
+ * drops a step summary over 1 MiB). The JSON record keeps more (README: Evidence).
  */
 export const SUMMARY_CAP = 100;
 export const TEXT_CAP = 30;
+/** Names shown per denied destination. */
+export const NAMES_SHOWN = 10;
+/** Characters shown of one string, escapes included; past it, how many bytes more. */
+export const SHOWN_LENGTH = 256;
+
+/** A string as it may be shown anywhere: escaped, and cut to SHOWN_LENGTH at an escape's boundary. */
+export function shown(text: string): string {
+  const p = presented(text);
+  if (p.length <= SHOWN_LENGTH) return p;
+  let cut = SHOWN_LENGTH;
+  const escape = p.lastIndexOf('\\', cut);
+  if (escape > cut - 4) cut = escape;
+  return `${p.slice(0, cut)}...(${Buffer.byteLength(text) - Buffer.byteLength(unescaped(p.slice(0, cut)))} more bytes)`;
+}
+
+// The bytes a prefix of presented() text stands for.
+function unescaped(p: string): Buffer {
+  return Buffer.from(
+    p.replace(/\\(\d{3})/g, (_, d: string) => String.fromCharCode(Number(d))),
+    'latin1',
+  );
+}
 
 /** The most frequent first, then by name: the order in which capped lists are cut. */
 function refusedNamesOf(r: EvidenceRecord) {
   return r.dns.filter((d) => d.verdict === 'refused').sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`|\\[\]*_~#!-]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-const code = (text: string) => `<code>${escapeHtml(text)}</code>`;
+const code = (text: string) => `<code>${shown(text)}</code>`;
 
 /** What a query answered here for its form got, and why. */
 const REASONS: Record<NonNullable<DnsDecision['reason']>, string> = {
@@ -32,16 +54,54 @@ const REASONS: Record<NonNullable<DnsDecision['reason']>, string> = {
   class: 'class not IN: REFUSED',
   type: 'type not forwarded: REFUSED',
 };
-const typeOf = (d: DnsDecision) => `${d.type}${d.reason ? ` (${REASONS[d.reason]})` : ''}`;
+const typeOf = (d: DnsDecision) => `${shown(d.type)}${d.reason ? ` (${REASONS[d.reason]})` : ''}`;
+
+/** Why buildfence failed, as shown: word by word, since the fault's own message may hold anything. */
+export function failureShown(failure: string): string {
+  return failure.split(' ').map(shown).join(' ');
+}
 
 function destination(d: DeniedDestination): string {
   const host = d.address.includes(':') && d.port !== undefined ? `[${d.address}]` : d.address;
-  return `${d.protocol} ${host}${d.port !== undefined ? `:${d.port}` : ''}`;
+  return `${d.protocol} ${shown(host)}${d.port !== undefined ? `:${d.port}` : d.folded ? ' (many ports)' : ''}`;
+}
+
+/** The names of a destination as a list: at most NAMES_SHOWN, then how many more. */
+function namesOf(d: DeniedDestination, show: (name: string) => string, separator: string): string {
+  const more = d.names.length - NAMES_SHOWN + (d.moreNames ?? 0);
+  const names = d.names.slice(0, NAMES_SHOWN).map(show);
+  return [...names, ...(more > 0 ? [`and ${more} more`] : [])].join(separator);
 }
 
 function table(head: string[], rows: string[][]): string {
   const tr = (cells: string[], tag: 'th' | 'td') => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
   return `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>\n`;
+}
+
+/** What the totals rest on, in a sentence, or '' when the log holds every attempt. */
+function countsNote(r: EvidenceRecord): string {
+  const c = r.counts;
+  if (c.source === 'log') return "The fence's counters could not be read: the totals are the log's, and may be short.";
+  const parts: string[] = [];
+  if (c.lost > 0)
+    parts.push(
+      `${c.lost} log entr${c.lost === 1 ? 'y was' : 'ies were'} lost (the log queue overflowed): destinations may be missing below.`,
+    );
+  const unlogged = r.deniedTotal - c.logged;
+  if (unlogged > 0)
+    parts.push(
+      `${unlogged} attempt(s) past the log's limit per destination (the first ${LOG_LIMIT.burst}, then ${LOG_LIMIT.perSecond} a second) are in the total only: the counts below are the log's.`,
+    );
+  return parts.join(' ');
+}
+
+/** A warning for the step when the log lost entries; undefined when it did not. */
+export function lostWarning(r: EvidenceRecord): string | undefined {
+  if (r.counts.lost === 0) return undefined;
+  return (
+    `buildfence: ${r.counts.lost} of ${r.counts.logged} denied-attempt log entries were lost (the kernel's log queue overflowed, ` +
+    `as under a flood of many destinations): the record and the summary may miss destinations. The total, ${r.deniedTotal}, is the kernel's count.`
+  );
 }
 
 export function renderSummary(r: EvidenceRecord): string {
@@ -50,11 +110,17 @@ export function renderSummary(r: EvidenceRecord): string {
     total > SUMMARY_CAP
       ? `<p>${total - SUMMARY_CAP} more ${what}, the least frequent, are in the JSON report (output <code>report</code>).</p>\n`
       : '';
+  const entries = (list: string[]) =>
+    list.length === 0
+      ? 'empty'
+      : list.slice(0, SUMMARY_CAP).map(code).join(' ') +
+        (list.length > SUMMARY_CAP ? ` and ${list.length - SUMMARY_CAP} more (in the report)` : '');
   const verb = r.mode === 'audit' ? 'would be denied in block mode' : 'denied';
+  const note = countsNote(r);
   const out: string[] = [
-    `<h2>buildfence: grade ${escapeHtml(r.grade)}, ${r.mode} mode</h2>\n`,
-    ...(r.failure !== undefined ? [`<p><strong>${escapeHtml(r.failure)}</strong></p>\n`] : []),
-    `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) refused by the resolver.</p>\n`,
+    `<h2>buildfence: grade ${shown(r.grade)}, ${r.mode} mode</h2>\n`,
+    ...(r.failure !== undefined ? [`<p><strong>${failureShown(r.failure)}</strong></p>\n`] : []),
+    `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) refused by the resolver.${note ? ` ${note}` : ''}</p>\n`,
     table(
       ['', ''],
       [
@@ -62,10 +128,10 @@ export function renderSummary(r: EvidenceRecord): string {
         ['Mode', r.mode],
         ['Build image', `${code(r.images.build.name)} ${code(r.images.build.id)}`],
         ['Holder image', `${code(r.images.holder.name)} ${code(r.images.holder.id)}`],
-        ['Allowlist', r.allowlist.length > 0 ? r.allowlist.map(code).join(' ') : 'empty'],
-        ...(r.deny.length > 0 ? [['Deny', r.deny.map(code).join(' ')]] : []),
+        ['Allowlist', entries(r.allowlist)],
+        ...(r.deny.length > 0 ? [['Deny', entries(r.deny)]] : []),
         ['Rules (sha256)', code(r.rules.sha256)],
-        ['Run', `${code(r.runId)} ${escapeHtml(r.started)} to ${escapeHtml(r.ended)}`],
+        ['Run', `${code(r.runId)} ${shown(r.started)} to ${shown(r.ended)}`],
       ],
     ),
   ];
@@ -77,9 +143,9 @@ export function renderSummary(r: EvidenceRecord): string {
         r.denied
           .slice(0, SUMMARY_CAP)
           .map((d) => [
-            d.names.length > 0 ? d.names.map(code).join(' ') : '',
+            namesOf(d, code, ' '),
             code(d.address),
-            d.port === undefined ? '' : String(d.port),
+            d.port === undefined ? (d.folded ? 'many (folded: the log was full)' : '') : String(d.port),
             d.protocol,
             String(d.count),
             d.enforced ? 'refused' : 'recorded (audit)',
@@ -97,7 +163,7 @@ export function renderSummary(r: EvidenceRecord): string {
           .slice(0, SUMMARY_CAP)
           .map((d) => [
             `${d.name ? code(d.name) : 'unreadable'}${d.folded ? ' (many names, folded: the log was full)' : ''}`,
-            escapeHtml(typeOf(d)),
+            typeOf(d),
             String(d.count),
             d.forwarded ? 'yes (audit)' : 'no',
           ]),
@@ -107,44 +173,48 @@ export function renderSummary(r: EvidenceRecord): string {
   }
   if (r.suggestedAllowlist.length > 0) {
     out.push(`<h3>Suggested allowlist</h3>\n<p>Entries a release build would need for what this run did:</p>\n`);
-    out.push(`<pre>${r.suggestedAllowlist.map(escapeHtml).join('\n')}</pre>\n`);
+    out.push(`<pre>${r.suggestedAllowlist.slice(0, SUMMARY_CAP).map(shown).join('\n')}</pre>\n`);
+    out.push(more(r.suggestedAllowlist.length, 'suggested entries'));
   }
   return out.join('');
 }
 
-/** One warning per distinct destination, the most frequent first, capped. */
+/** One warning per distinct destination, the most frequent first, capped; first, lost log entries. */
 export function annotations(r: EvidenceRecord): string[] {
+  const lost = lostWarning(r);
   const lines = r.denied.slice(0, ANNOTATION_CAP).map((d) => {
-    const names = d.names.length > 0 ? ` (${d.names.join(', ')})` : '';
+    const names = d.names.length > 0 ? ` (${namesOf(d, shown, ', ')})` : '';
     const what = d.enforced ? 'denied' : 'recorded a connection block mode would deny to';
     return `buildfence ${what} ${destination(d)}${names}, ${d.count} time(s).`;
   });
   if (r.denied.length > ANNOTATION_CAP)
     lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
-  return lines;
+  return lost ? [lost, ...lines] : lines;
 }
-
-// A name may carry terminal control sequences: show them, do not send them.
-const printable = (text: string) => text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** The CLI's closing lines. */
 export function textSummary(r: EvidenceRecord): string {
-  const lines = [`buildfence: grade ${r.grade}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
-  if (r.failure !== undefined) lines.push(`  ${r.failure}`);
+  const lines = [`buildfence: grade ${shown(r.grade)}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
+  if (r.failure !== undefined) lines.push(`  ${failureShown(r.failure)}`);
+  const note = countsNote(r);
+  if (note) lines.push(`  ${note}`);
   const more = (total: number, what: string) =>
     total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {
-    const names = d.names.length > 0 ? ` (${d.names.join(', ')})` : '';
+    const names = d.names.length > 0 ? ` (${namesOf(d, shown, ', ')})` : '';
     lines.push(`  ${d.enforced ? 'denied  ' : 'recorded'} ${destination(d)}${names} x${d.count}`);
   }
   lines.push(...more(r.denied.length, 'denied destination(s)'));
   const refused = refusedNamesOf(r);
   for (const d of refused.slice(0, TEXT_CAP)) {
     lines.push(
-      `  name refused: ${d.name || 'unreadable'} ${typeOf(d)} x${d.count}${d.folded ? ' (many names, folded)' : ''}${d.forwarded ? ' (forwarded: audit)' : ''}`,
+      `  name refused: ${d.name ? shown(d.name) : 'unreadable'} ${typeOf(d)} x${d.count}${d.folded ? ' (many names, folded)' : ''}${d.forwarded ? ' (forwarded: audit)' : ''}`,
     );
   }
   lines.push(...more(refused.length, 'refused name(s)'));
-  if (r.suggestedAllowlist.length > 0) lines.push('  suggested allowlist:', ...r.suggestedAllowlist.map((e) => `    ${e}`));
-  return `${lines.map(printable).join('\n')}\n`;
+  if (r.suggestedAllowlist.length > 0) {
+    lines.push('  suggested allowlist:', ...r.suggestedAllowlist.slice(0, TEXT_CAP).map((e) => `    ${shown(e)}`));
+    lines.push(...more(r.suggestedAllowlist.length, 'suggested entries'));
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -34,6 +34,7 @@ export const INPUT_DEFAULTS = {
   'dns-ttl-max': String(DNS_TTL.max),
   runtime: 'auto',
   'agent-image': AGENT_IMAGE,
+  'subject-path': '',
 } as const;
 
 export type DefaultedInput = keyof typeof INPUT_DEFAULTS;

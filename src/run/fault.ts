@@ -25,7 +25,7 @@ export function onFault(log: Log, stop: () => Promise<unknown>): FaultGuard {
     const what = err instanceof Error ? err.message : String(err);
     if (err instanceof Error && err.stack) log.debug(err.stack);
     if (reason !== undefined) return;
-    reason = `buildfence failed in its own process (${what}), so the build was stopped; the evidence recorded until then is kept.`;
+    reason = `buildfence failed in its own process: ${what}. The build was stopped and the evidence recorded until then is kept.`;
     log.warning(reason);
     void stop().catch(() => undefined);
   };

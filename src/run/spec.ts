@@ -29,6 +29,8 @@ export interface RunSpec {
   /** For messages: they name the input in the action and the flag in the CLI. */
   via: InputVia;
   grade: string;
+  /** The policy file the grade came from (path as named, relative to the workspace) and its digest; absent for built-in grades without a file. */
+  policyFile?: { path: string; sha256: string };
   mode: Mode;
   /** What the build may reach: the grade's policy (when there is one) plus the allowlist input. */
   allow: Entry[];
@@ -52,6 +54,8 @@ export interface RunSpec {
   pull: 'missing' | 'never';
   /** Where the fence runs: `auto` picks kubernetes on a Kubernetes-mode runner without Docker. */
   runtime: RuntimeChoice;
+  /** Artifacts the attestation names, relative to the workspace; hashed once the build has ended. */
+  subjectPaths: string[];
   /** The kubernetes runtime's verifier and resolver image. */
   agentImage: string;
   dns: {

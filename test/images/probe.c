@@ -71,7 +71,8 @@ static void usage(void) {
           "       probe dns SERVER NAME [A|AAAA|TXT|NUMBER] [tcp]\n"
           "       probe source PORT\n"
           "       probe rate HOST PORT SECONDS\n"
-          "       probe bulk HOST PORT BYTES\n");
+          "       probe bulk HOST PORT BYTES\n"
+          "       probe flood HOST PORT SECONDS\n");
   exit(OTHER);
 }
 
@@ -404,6 +405,26 @@ static int cmd_udp(const char *host, int port, long timeout_ms) {
   }
 }
 
+/* UDP datagrams as fast as one socket sends them, for SECONDS: the flood that tries to bury the
+ * denied-attempt log. "refused" counts the sends the fence refused (EPERM: each one passed its
+ * rules once), "failed" those that never got that far (a full buffer). */
+static int cmd_flood(const char *host, int port, long seconds) {
+  struct sockaddr_storage ss;
+  socklen_t sl = parse_addr(host, port, &ss);
+  int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+  if (fd < 0) return report_errno("udp", &ss, errno);
+  long end = now_ms() + seconds * 1000, sent = 0, refused = 0, failed = 0;
+  while (now_ms() < end) {
+    for (int i = 0; i < 256; i++) {
+      if (sendto(fd, "flood\n", 6, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) == 6) sent++;
+      else if (errno == EPERM) refused++;
+      else failed++;
+    }
+  }
+  say("flood %s sent %ld refused %ld failed %ld", addr_str(&ss), sent, refused, failed);
+  return OK;
+}
+
 static void on_term(int sig) {
   (void)sig;
   _exit(0);
@@ -712,6 +733,8 @@ int main(int argc, char **argv) {
     return cmd_rate(argv[2], (int)parse_num(argv[3], 1, 65535, "port"), parse_num(argv[4], 1, 60, "seconds"));
   if (!strcmp(cmd, "bulk") && argc == 5)
     return cmd_bulk(argv[2], (int)parse_num(argv[3], 1, 65535, "port"), parse_num(argv[4], 1, 1000000000000L, "byte count"));
+  if (!strcmp(cmd, "flood") && argc == 5)
+    return cmd_flood(argv[2], (int)parse_num(argv[3], 1, 65535, "port"), parse_num(argv[4], 1, 600, "seconds"));
   if (!strcmp(cmd, "packet") && argc == 2)
     return cmd_socket("packet", AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
   if (!strcmp(cmd, "raw") && argc == 2) return cmd_socket("raw", AF_INET, SOCK_RAW, IPPROTO_ICMP);

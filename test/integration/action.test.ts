@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import MarkdownIt from 'markdown-it';
 import { LOOPBACK_UPSTREAM, PROBE_IMAGE, ROOT, fixture, resourcesOf, verdicts } from './harness.js';
 import type { EvidenceRecord } from '../../src/report/record.js';
 
@@ -109,6 +110,35 @@ describe('the action (dist/)', () => {
       new RegExp(`<code>${s.ipv4.replaceAll('.', '\\.')}</code></td><td>9090</td><td>tcp</td><td>1</td><td>refused</td>`),
     );
     assert.ok(!step.files.summary.includes('forged'), 'build output never reaches the summary');
+  });
+
+  it('a queried name cannot forge the summary: no heading, list or HTML of its own (issue 12)', async () => {
+    // Labels with blank lines, a setext heading, a list item and HTML: today's summary ended its
+    // table there, and GitHub rendered "all clear" as a top-level heading.
+    const forged = [
+      'x',
+      '\\n\\nall clear: 0 attempts denied, 0 names refused\\n===\\n\\n',
+      '\\n+ verified by buildfence\\n\\n',
+      '</code></td></tr></table><h1>approved</h1>',
+      'evil',
+      'test',
+    ].join('.');
+    const step = await runEntry('main', {
+      ...common(),
+      grade: 'release',
+      run: ["ns=$(awk '/^nameserver/{print $2; exit}' /etc/resolv.conf)", `probe dns "$ns" "$(printf '${forged}')"`, 'true'].join('\n'),
+    });
+    assert.equal(step.code, 0, step.stdout);
+    const record = JSON.parse(await fs.readFile(fileCommands(step.files.output).report, 'utf8')) as EvidenceRecord;
+    assert.ok(
+      record.dns.some((d) => d.verdict === 'refused' && d.name.includes('\n\nall clear')),
+      'the resolver saw the name as sent',
+    );
+    const html = new MarkdownIt({ html: true }).render(step.files.summary);
+    const headings = [...html.matchAll(/<h([1-6])>(.*?)<\/h\1>/g)].map((m) => `h${m[1]} ${m[2]}`);
+    assert.deepEqual(headings, ['h2 buildfence: grade release, block mode', 'h3 Names refused by the resolver'], html);
+    assert.doesNotMatch(html, /<li>|<h1>|<ul>/, html);
+    assert.match(step.files.summary, /<code>x\.\\010\\010all\\032clear:\\0320\\032attempts/);
   });
 
   it('fail-on-denied fails a passing build', async () => {

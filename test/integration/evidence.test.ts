@@ -112,8 +112,9 @@ describe('evidence', () => {
   });
 
   it("records every attempt up to the build's very last", async () => {
-    // The build's last act: 30 denied datagrams, then it exits. The reader must see each one:
-    // the holder logs the end-of-run mark after them, and the reader stops on its line.
+    // The build's last act: 30 denied datagrams (to 30 ports, each within the log's limit per
+    // destination), then it exits. The reader must see each one: the holder logs the end-of-run
+    // mark after them, and the reader stops on its line.
     const s1 = fx.net.servers[1];
     const report = path.join(fx.ws, `report-last-${Date.now()}.json`);
     const r = await cli(
@@ -136,13 +137,14 @@ describe('evidence', () => {
         '--report',
         report,
         '--',
-        `i=0; while [ $i -lt 30 ]; do probe udp ${s1.ipv4} 9090 100 >/dev/null; i=$((i+1)); done`,
+        `i=0; while [ $i -lt 30 ]; do probe udp ${s1.ipv4} $((9000+i)) 100 >/dev/null; i=$((i+1)); done`,
       ],
       fx.ws,
     );
     assert.equal(r.code, 0, r.stderr);
     const record = JSON.parse(await fs.readFile(report, 'utf8')) as EvidenceRecord;
-    assert.deepEqual(rows(record), [`denied udp ${s1.ipv4}:9090 x30 `]);
+    assert.deepEqual(rows(record), Array.from({ length: 30 }, (_, i) => `denied udp ${s1.ipv4}:${9000 + i} x1 `).sort());
+    assert.deepEqual(record.counts, { source: 'kernel', refused: 30, audited: 0, logged: 30, read: 30, lost: 0 });
     // The reader stopped on the mark, not on its fixed wait.
     assert.doesNotMatch(r.stderr + r.stdout, /end-of-run mark did not reach the holder/);
   });

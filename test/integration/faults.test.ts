@@ -344,7 +344,7 @@ describe('faults', { timeout: 240_000 }, () => {
       try {
         assert.equal(r.code, 2, r.stderr);
         assert.ok(Date.now() - t0 < 60_000, 'the build was not stopped');
-        const reason = `buildfence failed in its own process (injected ${kind}), so the build was stopped; the evidence recorded until then is kept.`;
+        const reason = `buildfence failed in its own process: injected ${kind}. The build was stopped and the evidence recorded until then is kept.`;
         assert.ok(r.stderr.includes(`buildfence: ${reason}`), r.stderr);
         const record = JSON.parse(await fs.readFile(report, 'utf8')) as EvidenceRecord;
         assert.equal(record.failure, reason);

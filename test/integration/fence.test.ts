@@ -150,9 +150,9 @@ describe('the fenced build step', () => {
   it('fails closed: a holder image without iptables fails the step and the build never starts', async () => {
     const r = await cli([...base(), '--grade', 'release', '--holder-image', PROBE_IMAGE, '--', 'touch started-anyway'], fx.ws);
     assert.equal(r.code, 2);
-    assert.match(
+    assert.ok(
+      r.stderr.includes(`Loading the fence into the holder (image ${PROBE_IMAGE}) failed: the holder image has no ipset`),
       r.stderr,
-      /Loading the fence into the holder \(image buildfence-test\/probe:latest\) failed: the holder image has no ipset/,
     );
     assert.match(r.stderr, /The build was not started/);
     await assert.rejects(fs.access(path.join(fx.ws, 'started-anyway')));

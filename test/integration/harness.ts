@@ -14,7 +14,8 @@ const run = promisify(execFile);
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const HOLDER_IMAGE = 'buildfence/holder:0.1.0';
-export const PROBE_IMAGE = 'buildfence-test/probe:latest';
+/** BUILDFENCE_PROBE_TAG (as scripts/build-test-images reads it) runs the tests with a probe built under another tag. */
+export const PROBE_IMAGE = process.env.BUILDFENCE_PROBE_TAG || 'buildfence-test/probe:latest';
 /** buildfence's agent image: also a build image with node in it (no shell: `--shell node` runs the script). */
 export const AGENT_IMAGE = 'buildfence/agent:0.1.0';
 const TEST_LABEL = 'buildfence-test=1';

@@ -17,6 +17,7 @@ import { renderPod } from '../../src/kubernetes/pod.js';
 import { CONTAINER, NOT_READY_EXIT, RESOLVER_UID } from '../../src/kubernetes/pod-layout.js';
 import { DECISION_PREFIX } from '../../src/kubernetes/agent.js';
 import { parseNflogLine } from '../../src/report/nflog.js';
+import { parseCountersLine } from '../../src/firewall/counters.js';
 import { ROOT, verdicts } from '../integration/harness.js';
 import type { DnsDecision } from '../../src/dns/decision-log.js';
 import type { Ruleset } from '../../src/firewall/ruleset.js';
@@ -225,6 +226,23 @@ describe('the rendered Pod under podman kube play', () => {
         denied.some((d) => d.address === s0 && d.port === 8080 && d.protocol === 'udp'),
         JSON.stringify(denied),
       );
+      // The kernel's counters: the fence prints them every second; a line printed after the
+      // build ended (the runtime takes the first such) counts what the log holds.
+      const ended = Number(await podman(['inspect', '--format', '{{.State.FinishedAt.Unix}}', p.build]));
+      let counted: ReturnType<typeof parseCountersLine>;
+      for (let i = 0; i < 50 && !(counted && counted.time >= Math.floor(ended) + 1); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        const fence = (await p.log(CONTAINER.fence)).split('\n').map(parseCountersLine);
+        counted = fence.filter((c) => c !== undefined).at(-1);
+      }
+      assert.ok(counted && counted.time >= Math.floor(ended) + 1, 'a counters line after the build ended');
+      assert.deepEqual(counted.counts, { refused: denied.length, audited: 0, logged: denied.length }, JSON.stringify(denied));
+      // Stopped (as the kubelet stops a native sidecar once the build ended), it prints them once more and exits.
+      const fence = `${p.name}-${CONTAINER.fence}`;
+      await podman(['stop', '--time', '10', fence]);
+      assert.equal(await podman(['inspect', '--format', '{{.State.ExitCode}}', fence]), '0');
+      const last = (await p.log(CONTAINER.fence)).trimEnd().split('\n').at(-1)!;
+      assert.deepEqual(parseCountersLine(last)?.counts, counted.counts, last);
       const decisions = (await p.log(CONTAINER.resolver))
         .split('\n')
         .filter((l) => l.startsWith(DECISION_PREFIX))

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { cleanupAction, runAction, type ActionCore, type ActionDeps } from '../../src/action.js';
 import { renderRuleset } from '../../src/firewall/ruleset.js';
+import { DeniedLog } from '../../src/report/evidence.js';
 import type { EvidenceRecord, RunResult } from '../../src/report/record.js';
 import type { RunHandle } from '../../src/run/identity.js';
 import type { Log } from '../../src/run/log.js';
@@ -75,7 +76,7 @@ function result(spec: RunSpec, over: Partial<RunResult> = {}): RunResult {
     exitCode: 0,
     images: { holder: { name: 'h', id: 'sha256:h' }, build: { name: 'b', id: 'sha256:b' } },
     rules,
-    packets: [],
+    denied: [],
     dns: [],
     namesOf: new Map(),
     ...over,
@@ -95,7 +96,7 @@ describe('runAction', () => {
         hooks?.onStart?.({ runId: 'abcdef012345', runtime: 'docker' });
         stateAtStart = core.getState('run-id');
         return result(spec, {
-          packets: [{ time: 1, enforced: true, family: 4, protocol: 'tcp', address: '192.0.2.99', port: 9090 }],
+          denied: DeniedLog.of([{ time: 1, enforced: true, family: 4, protocol: 'tcp', address: '192.0.2.99', port: 9090 }]).tallies(),
         });
       }),
     );
@@ -123,13 +124,14 @@ describe('runAction', () => {
 
   it('a run that buildfence itself failed: the report, outputs, annotations and summary with what was recorded, then the step fails with why', async () => {
     const core = new FakeCore({ run: 'make', grade: 'release' });
-    const failure = 'buildfence failed in its own process (boom), so the build was stopped; the evidence recorded until then is kept.';
+    const failure =
+      'buildfence failed in its own process: <b>boom</b>. The build was stopped and the evidence recorded until then is kept.';
     await runAction(
       deps(core, async (spec) =>
         result(spec, {
           exitCode: 137,
           failure,
-          packets: [{ time: 1, enforced: true, family: 4, protocol: 'tcp', address: '192.0.2.99', port: 9090 }],
+          denied: DeniedLog.of([{ time: 1, enforced: true, family: 4, protocol: 'tcp', address: '192.0.2.99', port: 9090 }]).tallies(),
         }),
       ),
     );
@@ -137,19 +139,20 @@ describe('runAction', () => {
     const record = JSON.parse(fs.readFileSync(core.outputs.get('report')!, 'utf8')) as EvidenceRecord;
     assert.equal(record.failure, failure);
     assert.equal(record.deniedTotal, 1);
-    assert.ok(
-      core.summaries[0].includes(
-        `<p><strong>buildfence failed in its own process (boom), so the build was stopped; the evidence recorded until then is kept.</strong></p>`,
-      ),
-    );
-    assert.deepEqual(core.failed, [`${failure} The build exited with code 137.`]);
+    // The fault's message is shown as every name is: it may hold anything.
+    const shown =
+      'buildfence failed in its own process: \\060b\\062boom\\060/b\\062. The build was stopped and the evidence recorded until then is kept.';
+    assert.ok(core.summaries[0].includes(`<p><strong>${shown}</strong></p>`), core.summaries[0]);
+    assert.deepEqual(core.failed, [`${shown} The build exited with code 137.`]);
   });
 
   it('fails a passing build with fail-on-denied when anything was denied', async () => {
     const core = new FakeCore({ run: 'make', grade: 'release', 'fail-on-denied': 'true' });
     await runAction(
       deps(core, async (spec) =>
-        result(spec, { packets: [{ time: 1, enforced: true, family: 6, protocol: 'udp', address: '2001:db8::9', port: 53 }] }),
+        result(spec, {
+          denied: DeniedLog.of([{ time: 1, enforced: true, family: 6, protocol: 'udp', address: '2001:db8::9', port: 53 }]).tallies(),
+        }),
       ),
     );
     assert.equal(core.failed.length, 1);

@@ -23,6 +23,7 @@ const spec: RunSpec = {
   pull: 'never',
   runtime: 'docker',
   agentImage: 'buildfence/agent:0.1.0',
+  subjectPaths: [],
   dns: { ttlMin: 60, ttlMax: 3600 },
 };
 

@@ -19,7 +19,7 @@ const upstreamItems = (value: string) => listInput(value, { commas: true });
 
 const entry = (text: string) => parseAllowlist(allowItems(text), 'test')[0] as NameEntry;
 const HEADER_BYTES = 12;
-const query = (name: string, type: 'A' | 'AAAA' | 'TXT' = 'A', id = 7) =>
+const query = (name: string, type: dnsPacket.RecordType = 'A', id = 7) =>
   dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name }] });
 const response = (q: Buffer, answers: dnsPacket.Answer[], rcode = 0) =>
   dnsPacket.encode({ type: 'response', id: q.readUInt16BE(0), flags: rcode, questions: dnsPacket.decode(q).questions, answers });
@@ -49,9 +49,15 @@ describe('name matching', () => {
 const plainQuery = (name: Buffer, qtype = 1, id = 7) => Buffer.concat([header(id, 0x0100, [1, 0, 0, 0]), name, typeClass(qtype)]);
 
 describe("reading the build's queries", () => {
-  it('reads the one question of a query: its name lowered and escaped, its type, its EDNS', () => {
+  it('reads the one question of a query: its name lowered (escaped for the policy), its type, its EDNS', () => {
     assert.deepEqual(readQuery(query('API.Example.com.', 'AAAA', 99)), {
-      question: { name: 'api.example.com', type: 'AAAA', qtype: 28, wireName: '\x03api\x07example\x03com\x00' },
+      question: {
+        name: 'api.example.com',
+        matchName: 'api.example.com',
+        type: 'AAAA',
+        qtype: 28,
+        wireName: '\x03api\x07example\x03com\x00',
+      },
     });
     const q = Buffer.concat([
       header(1, 0x0100, [1, 0, 0, 1]),
@@ -60,7 +66,13 @@ describe("reading the build's queries", () => {
       opt(1400, { dnssecOk: true }),
     ]);
     assert.deepEqual(readQuery(q), {
-      question: { name: 'a\\046b.x\\000\\201._s-1.test', type: 'HTTPS', qtype: 65, wireName: '\x03a.b\x03x\x00\xc9\x04_s-1\x04test\x00' },
+      question: {
+        name: 'a.b.x\u0000\ufffd._s-1.test',
+        matchName: 'a\\046b.x\\000\\201._s-1.test',
+        type: 'HTTPS',
+        qtype: 65,
+        wireName: '\x03a.b\x03x\x00\xc9\x04_s-1\x04test\x00',
+      },
       edns: { payload: 1400, dnssecOk: true },
     });
     // A payload size under 512 counts as 512 (RFC 6891 6.2.5).
@@ -680,6 +692,15 @@ describe('the resolver', () => {
     assert.equal(log.find((d) => d.name === '*.d0.test')?.count, 1);
     // Past FOLDED_LIMIT rows, every new domain counts under '*'; a folded domain keeps its row.
     assert.equal(log.find((d) => d.name === '*')?.count, 21);
+    // The type is the build's to choose too: the last row takes every one, as type '*'.
+    for (const type of ['TXT', 'MX', 'SRV', 'CAA'] as const) await h.resolver.answer(query(`z.e${type}.test`, type), 'udp');
+    assert.deepEqual(
+      h.resolver
+        .decisionLog()
+        .filter((d) => d.name === '*')
+        .map((d) => [d.type, d.count]),
+      [['*', 25]],
+    );
     await ask('y.d0.test');
     assert.equal(h.resolver.decisionLog().find((d) => d.name === '*.d0.test')?.count, 2);
     assert.equal(h.forwarded.length, 0);
@@ -713,6 +734,16 @@ describe('the resolver', () => {
     const again = Buffer.concat([header(7, 0x0100, [1, 0, 0, 1]), wire('API', 'test'), typeClass(1), opt(1232, { dnssecOk: true })]);
     assert.equal(dnsPacket.decode(await h.resolver.answer(again, 'udp')).questions![0].name, 'API.test');
     assert.equal(h.sent.length, 1);
+  });
+
+  it('judges a name by its labels: one label holding a dot is not the allowed name it spells', async () => {
+    const h = harness('block', 'api.test, *.x.test');
+    const oneLabel = (text: string) => Buffer.concat([header(5, 0x0100, [1, 0, 0, 0]), wire(text), typeClass(1)]);
+    assert.equal(rcode(await h.resolver.answer(oneLabel('api.test'), 'udp')), 'NXDOMAIN');
+    assert.equal(rcode(await h.resolver.answer(oneLabel('data.x.test'), 'udp')), 'NXDOMAIN');
+    // (This upstream re-encodes the name it read as four labels: the reply is another question's, a SERVFAIL.)
+    await h.resolver.answer(Buffer.concat([header(6, 0x0100, [1, 0, 0, 0]), wire('a.b', 'x', 'test'), typeClass(1)]), 'udp');
+    assert.deepEqual(h.forwarded, ['a.b.x.test'], 'a dotted label under x.test is under x.test');
   });
 
   it('answers here, and records, what it does not forward: odd types, classes and opcodes, malformed messages', async () => {

@@ -31,7 +31,7 @@ describe('onFault', () => {
         process.exit(0);
       }, 150);`);
     assert.equal(r.code, 0, r.stderr);
-    const reason = 'buildfence failed in its own process (first), so the build was stopped; the evidence recorded until then is kept.';
+    const reason = 'buildfence failed in its own process: first. The build was stopped and the evidence recorded until then is kept.';
     assert.equal(r.stderr, `warning: ${reason}\nstopped\ncheck: ${reason}\nreason: ${reason}\n`);
   });
 

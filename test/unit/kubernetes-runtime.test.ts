@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { readRunSpec } from '../../src/inputs.js';
+import { COUNTERS_LINE_PREFIX } from '../../src/firewall/counters.js';
 import type { Log } from '../../src/run/log.js';
 import { DECISION_PREFIX, FAULT_PREFIX } from '../../src/kubernetes/agent.js';
 import { renderPod } from '../../src/kubernetes/pod.js';
@@ -29,7 +30,16 @@ const rendered = renderPod({
   sidecars: 'native',
 });
 const NAME = 'buildfence-r1';
-const FAST = { pollMs: 1, startTimeoutMs: 1000 };
+
+/** The counters output of a fence whose rules refused and logged `n` attempts. */
+const countersText = (n: number) =>
+  [
+    `[${n}:0] -A BF-REJECT -m comment --comment bf-refused`,
+    `[${n}:0] -A BF-REJECT -m hashlimit --hashlimit-name bf-refused -j NFLOG --nflog-prefix bf-deny --nflog-group 5 --nflog-threshold 1`,
+    '---buildfence-counters-v6---',
+    '[0:0] -A BF-REJECT -m comment --comment bf-refused',
+  ].join('\n');
+const FAST = { pollMs: 1, startTimeoutMs: 1000, countersTimeoutMs: 30 };
 
 const status = (name: string, state: V1ContainerStatus['state']): V1ContainerStatus => ({
   name,
@@ -78,12 +88,13 @@ class FakeApi implements PodApi {
   }
 }
 
-function fakeLog(): Log & { output: string; infos: string[] } {
+function fakeLog(): Log & { output: string; infos: string[]; warnings: string[] } {
   const log = {
     output: '',
     infos: [] as string[],
+    warnings: [] as string[],
     info: (m: string) => log.infos.push(m),
-    warning: () => undefined,
+    warning: (m: string) => log.warnings.push(m),
     debug: () => undefined,
     group: <T>(_n: string, fn: () => Promise<T>) => fn(),
     untrusted: <T>(fn: (w: (d: Buffer) => void) => Promise<T>) => fn((d) => (log.output += d.toString())),
@@ -122,11 +133,13 @@ describe('runPod', () => {
     assert.deepEqual(api.calls, [`create ci/${NAME}`]);
     assert.equal(log.output, 'hello from the build\n');
     assert.equal(facts.exitCode, 3);
-    assert.deepEqual(facts.packets, [{ time: 1700000000.5, enforced: true, family: 4, protocol: 'tcp', address: '192.0.2.7', port: 80 }]);
+    assert.deepEqual(facts.denied, [
+      { protocol: 'tcp', address: '192.0.2.7', port: 80, enforced: true, count: 1, first: 1700000000.5, last: 1700000000.5 },
+    ]);
     assert.equal(facts.dns.length, 1);
     assert.equal(facts.dns[0].count, 2);
     assert.deepEqual([...facts.namesOf.get('192.0.2.7')!], ['example.com']);
-    assert.deepEqual(facts.images.build, { name: 'ubuntu:24.04', id: 'sha256:build' });
+    assert.deepEqual(facts.images.build, { name: 'ubuntu:24.04', id: 'sha256:build', repoDigests: [] });
     assert.equal(facts.rules, rendered.rules);
     assert.equal(facts.failure, undefined);
   });
@@ -150,12 +163,31 @@ describe('runPod', () => {
     const facts = await runPod(api, 'ci', rendered, fakeLog(), FAST);
     assert.equal(
       facts.failure,
-      `The resolver of Pod ${NAME} failed in its own process (boom, and 1 more time(s)); it went on answering, and the step fails.`,
+      `The resolver of Pod ${NAME} failed in its own process 2 times, first: boom. It went on answering and the step fails.`,
     );
     assert.deepEqual(
       facts.dns.map((d) => d.reason),
       ['malformed'],
     );
+  });
+
+  it("takes the kernel's counters from the fence's first counters line printed after the build ended", async () => {
+    const end = '2026-11-27T10:00:05Z';
+    const at = (seconds: number) =>
+      `${COUNTERS_LINE_PREFIX} ${Date.parse(end) / 1000 + seconds} ${countersText(seconds + 10).replaceAll('\n', '|')}`;
+    const built = (fence: string) => {
+      const api = new FakeApi([podWith([ok, verified], [status('build', { terminated: { exitCode: 0, finishedAt: new Date(end) } })])]);
+      api.logs = { fence };
+      return api;
+    };
+    // Printed during the build and in its last second: they may miss its last attempts.
+    const early = built(`${at(-1)}\n${at(0)}\n`);
+    const log = fakeLog();
+    assert.equal((await runPod(early, 'ci', rendered, log, FAST)).kernel, undefined);
+    assert.match(log.warnings.join('\n'), /printed no counters after the build ended .*the totals are the log's/);
+    // The line of the next second is after the build's end: the last line of the log is taken.
+    const facts = await runPod(built(`${at(0)}\n${at(1)}\n${at(2)}\n`), 'ci', rendered, fakeLog(), FAST);
+    assert.deepEqual(facts.kernel, { refused: 12, audited: 0, logged: 12 });
   });
 
   const failures: Array<{ name: string; api: () => FakeApi; message: RegExp }> = [

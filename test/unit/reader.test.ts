@@ -20,9 +20,11 @@ describe('DeniedReader', () => {
     await reader.listening();
     out.stdout.write(LINE.slice(0, 20));
     out.stdout.write(LINE.slice(20) + LINE);
-    const packets = await reader.stop();
-    assert.equal(packets.length, 2);
-    assert.deepEqual([packets[0].address, packets[0].port, packets[0].enforced], ['192.0.2.7', 80, true]);
+    const denied = await reader.stop();
+    assert.deepEqual(
+      denied.map((d) => [d.address, d.port, d.enforced, d.count]),
+      [['192.0.2.7', 80, true, 2]],
+    );
   });
 
   it('waits for "listening on" that comes later', async () => {
@@ -62,7 +64,7 @@ describe('DeniedReader', () => {
     // A mark seen before stop() (or with another port) does not end the drain.
     out.stdout.write(markLine(41234));
     const begun = Date.now();
-    const packets = await reader.stop({
+    const denied = await reader.stop({
       port: 41234,
       send: async () => {
         setTimeout(() => out.stdout.write(LINE + markLine(40000) + LINE), 5);
@@ -71,7 +73,7 @@ describe('DeniedReader', () => {
     });
     const took = Date.now() - begun;
     assert.ok(took >= 25 && took < DRAIN_MS - 50, `took ${took} ms`);
-    assert.equal(packets.length, 2);
+    assert.equal(denied[0].count, 2);
     assert.equal(reader.markSeen, true);
   });
 
@@ -81,9 +83,9 @@ describe('DeniedReader', () => {
       const reader = DeniedReader.watch(out);
       const begun = Date.now();
       setTimeout(() => out.stdout.write(LINE), DRAIN_MS - 60);
-      const packets = await reader.stop({ port: 41234, send });
+      const denied = await reader.stop({ port: 41234, send });
       assert.ok(Date.now() - begun >= DRAIN_MS - 5);
-      assert.equal(packets.length, 1);
+      assert.equal(denied[0].count, 1);
       assert.equal(reader.markSeen, false);
     }
   });

@@ -6,14 +6,16 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { renderRuleset } from '../../src/firewall/ruleset.js';
-import { aggregateDenied, suggestAllowlist } from '../../src/report/evidence.js';
+import { DeniedLog, deniedDestinations, suggestAllowlist } from '../../src/report/evidence.js';
 import { parseMarkLine, parseNflogLine, type LoggedPacket } from '../../src/report/nflog.js';
 import { verdictOf } from '../../src/report/verdict.js';
+import { presented } from '../../src/dns/presentation.js';
 import { buildRecord, type RunFacts } from '../../src/report/record.js';
 import { SUMMARY_CAP, TEXT_CAP, annotations, renderSummary, textSummary } from '../../src/report/summary.js';
 import { parseAllowlist } from '../../src/policy/allowlist.js';
 import type { RunSpec } from '../../src/run/spec.js';
 import { listInput } from '../../src/inputs.js';
+const CONTEXT = { version: '0.1.0' };
 
 const allowItems = (value: string) => listInput(value, { commas: true, comments: true });
 
@@ -91,13 +93,13 @@ const packet = (
 
 describe('evidence', () => {
   it('counts attempts per destination, with the names they came from', () => {
-    const denied = aggregateDenied(
-      [
+    const denied = deniedDestinations(
+      DeniedLog.of([
         packet('192.0.2.1', 443),
         packet('192.0.2.1', 443, true, 'tcp', 1795785200),
         packet('192.0.2.1', 80),
         packet('192.0.2.1', 443, true, 'udp'),
-      ],
+      ]).tallies(),
       new Map([['192.0.2.1', new Set(['b.test', 'a.test'])]]),
     );
     assert.deepEqual(
@@ -113,14 +115,14 @@ describe('evidence', () => {
   });
 
   it('suggests names where a name was used, addresses where none was, only for what audit let through', () => {
-    const denied = aggregateDenied(
-      [
+    const denied = deniedDestinations(
+      DeniedLog.of([
         packet('192.0.2.1', 443, false),
         packet('192.0.2.2', 8080, false),
         packet('2001:db8::1', 53, false, 'udp'),
         packet('192.0.2.3', 22, true),
         packet('192.0.2.4', undefined, false, 'icmp'),
-      ],
+      ]).tallies(),
       new Map([['192.0.2.1', new Set(['api.test'])]]),
     );
     assert.deepEqual(suggestAllowlist(denied), ['192.0.2.2:8080', 'api.test:443', 'udp://[2001:db8::1]:53']);
@@ -144,7 +146,7 @@ const facts = (packets: LoggedPacket[], names: Array<[string, string]> = []): Ru
   exitCode: 0,
   images: { holder: { name: 'buildfence/holder:0.1.0', id: 'sha256:aa' }, build: { name: 'ubuntu:24.04', id: 'sha256:bb' } },
   rules: renderRuleset({ mode: 'block', allow: [], deny: [], gateways: ['172.18.0.1'], resolver: { address: '172.18.0.1', port: 40000 } }),
-  packets,
+  denied: DeniedLog.of(packets).tallies(),
   dns: names.map(([name, verdict]) => ({
     name,
     type: 'A',
@@ -173,6 +175,7 @@ describe('the evidence record', () => {
           ['x.test', 'refused'],
         ],
       ),
+      CONTEXT,
     );
     assert.ok(validate(JSON.parse(JSON.stringify(record))), JSON.stringify(validate.errors));
     assert.equal(record.deniedTotal, 2);
@@ -181,24 +184,28 @@ describe('the evidence record', () => {
   });
 
   it('fails a passing build under fail-on-denied, naming what was denied', () => {
-    const record = buildRecord(spec, facts([packet('192.0.2.9', 22)]));
+    const record = buildRecord(spec, facts([packet('192.0.2.9', 22)]), CONTEXT);
     assert.equal(verdictOf(record, false), undefined);
     assert.match(verdictOf(record, true) ?? '', /fail-on-denied is set and 1 attempt\(s\) were denied: tcp 192\.0\.2\.9:22/);
-    assert.equal(verdictOf(buildRecord(spec, facts([])), true), undefined);
+    assert.equal(verdictOf(buildRecord(spec, facts([]), CONTEXT), true), undefined);
   });
 
   it('cannot be forged through names the build queried', () => {
     const evil = 'x</code></td></tr></table>\n## Approved|`[ok](https://evil)`<img src=x>';
-    const record = buildRecord(spec, {
-      ...facts([packet('192.0.2.9', 22)], [[evil, 'refused']]),
-      namesOf: new Map([['192.0.2.9', new Set([evil])]]),
-    });
+    const record = buildRecord(
+      spec,
+      {
+        ...facts([packet('192.0.2.9', 22)], [[evil, 'refused']]),
+        namesOf: new Map([['192.0.2.9', new Set([evil])]]),
+      },
+      CONTEXT,
+    );
     const html = renderSummary(record);
     assert.ok(!html.includes('<img'), html);
     assert.ok(!html.includes('</table>\n## Approved'));
     assert.ok(!html.includes('[ok](https'));
     assert.equal(html.split('<table>').length, html.split('</table>').length);
-    for (const a of annotations(record)) assert.ok(a.includes(evil), 'annotations carry the name; @actions/core escapes it');
+    for (const a of annotations(record)) assert.ok(a.includes(presented(evil)) && !a.includes('\n'), a);
     assert.doesNotMatch(
       textSummary({ ...record, dns: [{ ...record.dns[0], name: 'a\u001b[2Jb' }] }),
       new RegExp(String.fromCharCode(0x1b)),
@@ -210,7 +217,7 @@ describe('the evidence record', () => {
     const scan = Array.from({ length: 5000 }, (_, i) => packet('192.0.2.9', 1 + i));
     const names: Array<[string, string]> = Array.from({ length: 5000 }, (_, i) => [`c${i}.x.evil.test`, 'refused']);
     const base = facts([...scan, packet('192.0.2.9', 9999), packet('192.0.2.9', 9999)], names);
-    const record = buildRecord(spec, { ...base, dns: base.dns.map((d, i) => (i === 4321 ? { ...d, count: 7 } : d)) });
+    const record = buildRecord(spec, { ...base, dns: base.dns.map((d, i) => (i === 4321 ? { ...d, count: 7 } : d)) }, CONTEXT);
     assert.equal(record.denied.length, 5001);
     assert.equal(record.dns.length, 5000);
     const html = renderSummary(record);
@@ -233,18 +240,18 @@ describe('the evidence record', () => {
 
   it('shows a folded row of names as one, and the record with it still validates', () => {
     const base = facts([], [['x.test', 'refused']]);
-    const record = buildRecord(spec, { ...base, dns: [{ ...base.dns[0], name: '*.evil.test', count: 90000, folded: true }] });
+    const record = buildRecord(spec, { ...base, dns: [{ ...base.dns[0], name: '*.evil.test', count: 90000, folded: true }] }, CONTEXT);
     assert.ok(validate(JSON.parse(JSON.stringify(record))), JSON.stringify(validate.errors));
     assert.match(
       renderSummary(record),
-      /<code>&#42;\.evil\.test<\/code> \(many names, folded: the log was full\)<\/td><td>A<\/td><td>90000<\/td>/,
+      /<code>\*\.evil\.test<\/code> \(many names, folded: the log was full\)<\/td><td>A<\/td><td>90000<\/td>/,
     );
     assert.match(textSummary(record), /name refused: \*\.evil\.test A x90000 \(many names, folded\)/);
   });
 
   it('caps annotations, the most frequent first', () => {
     const many = Array.from({ length: 15 }, (_, i) => Array.from({ length: i + 1 }, () => packet(`192.0.2.${i}`, 80))).flat();
-    const notes = annotations(buildRecord(spec, facts(many)));
+    const notes = annotations(buildRecord(spec, facts(many), CONTEXT));
     assert.equal(notes.length, 11);
     assert.match(notes[0], /192\.0\.2\.14:80.*15 time/);
     assert.match(notes[10], /5 more denied destination/);

@@ -35,13 +35,15 @@ describe('renderRuleset', () => {
         '-A OUTPUT -j BF-DENY',
       );
       assert.ok(lines(text).includes('-A BF-DENY -j BF-REJECT'));
+      // Counted, then logged within the limit per destination, then refused.
       assert.deepEqual(
-        lines(text)
-          .filter((l) => l.startsWith('-A BF-REJECT'))
-          .slice(0, 2),
+        lines(text).filter((l) => l.startsWith('-A BF-REJECT')),
         [
-          '-A BF-REJECT -j NFLOG --nflog-prefix bf-deny --nflog-group 5 --nflog-threshold 1',
+          '-A BF-REJECT -m comment --comment bf-refused',
+          '-A BF-REJECT -m hashlimit --hashlimit-upto 1/sec --hashlimit-burst 5 --hashlimit-mode dstip,dstport --hashlimit-name bf-refused ' +
+            '--hashlimit-htable-max 65536 --hashlimit-htable-expire 2000 -j NFLOG --nflog-prefix bf-deny --nflog-group 5 --nflog-threshold 1',
           '-A BF-REJECT -p tcp -j REJECT --reject-with tcp-reset',
+          `-A BF-REJECT -j REJECT --reject-with ${text === r.v4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable'}`,
         ],
       );
     }
@@ -51,7 +53,12 @@ describe('renderRuleset', () => {
     const r = renderRuleset({ ...base, mode: 'audit', allow: [], gateways: ['172.18.0.1', 'fd00:1::1'] });
     assert.deepEqual(
       lines(r.v4).filter((l) => l.startsWith('-A BF-DENY')),
-      ['-A BF-DENY -j NFLOG --nflog-prefix bf-audit --nflog-group 6 --nflog-threshold 1', '-A BF-DENY -j ACCEPT'],
+      [
+        '-A BF-DENY -m comment --comment bf-audited',
+        '-A BF-DENY -m hashlimit --hashlimit-upto 1/sec --hashlimit-burst 5 --hashlimit-mode dstip,dstport --hashlimit-name bf-audited ' +
+          '--hashlimit-htable-max 65536 --hashlimit-htable-expire 2000 -j NFLOG --nflog-prefix bf-audit --nflog-group 6 --nflog-threshold 1',
+        '-A BF-DENY -j ACCEPT',
+      ],
     );
     assert.ok(lines(r.v4).includes('-A OUTPUT -d 169.254.0.0/16 -j BF-GUARD'));
     assert.ok(lines(r.v4).includes('-A OUTPUT -d 172.18.0.1/32 -j BF-GUARD'));
