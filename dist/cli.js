@@ -13,24 +13,29 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-HJXWDALI.js";
+} from "./chunks/chunk-J25Y5SQO.js";
 import "./chunks/chunk-R74MAOXW.js";
 import {
+  readEvidence,
   verify
-} from "./chunks/chunk-33VT4NOF.js";
+} from "./chunks/chunk-F5R3N2A6.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
   PolicyError,
   formatEntry,
   loadPolicy,
+  parsePolicy,
   readRunSpec,
   require_ipaddr,
   require_shell_quote,
+  suggestEntries,
+  suggestionComment,
   textSummary,
   upstreamsFor,
+  writeGrade,
   yaml
-} from "./chunks/chunk-JLKTFSK4.js";
+} from "./chunks/chunk-W7LMCMPC.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM
@@ -38,6 +43,7 @@ import {
 
 // src/cli.ts
 var import_shell_quote = __toESM(require_shell_quote(), 1);
+import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 
 // src/terminal-log.ts
@@ -179,6 +185,7 @@ var VALUE_FLAGS = [
 var USAGE = `Usage: buildfence run [options] -- COMMAND [ARGS...]
        buildfence render-pod [options] [--networkpolicy] -- COMMAND [ARGS...]
        buildfence check-policy [FILE]
+       buildfence suggest RECORD... [--grade NAME] [--write FILE]
        buildfence verify RECORD_OR_ATTESTATION --policy FILE --grade NAME [--subject FILE]... [--allow-denied]
 
 run: runs COMMAND in a build container whose outbound network is fenced.
@@ -188,6 +195,13 @@ render-pod: prints the same fence as a Kubernetes Pod (YAML, for kubectl apply),
   --sidecars native|regular  fence and resolver as native sidecars (Kubernetes 1.29+, the
                              default) or as regular containers
   --namespace NAME           the Pod's namespace (default: kubectl's)
+suggest: merges the records of earlier runs (audit runs above all; records, statements or
+  bundles) into a grade that lets the same builds through, printed as YAML: presets that cover
+  every use of their names, exact names with their ports, a wildcard only where 3 or more
+  subdomains of one registrable domain were used (never over a public suffix), addresses last,
+  each with how many runs and attempts it came from. --grade NAME names it (default release);
+  --write FILE sets that grade in the policy file FILE (made when missing), keeping the rest of
+  the file and its comments. The result is checked as check-policy would.
 verify: checks, offline, that a recorded run (its JSON record, its in-toto statement, or the
   attestation bundle gh attestation download writes) satisfies grade NAME of the policy FILE:
   block mode, an allowlist within the grade's, its deny entries in force, the policy file's
@@ -247,6 +261,7 @@ async function main(argv) {
       "fail-on-denied": { type: "boolean" },
       subject: { type: "string", multiple: true },
       "allow-denied": { type: "boolean" },
+      write: { type: "string" },
       env: { type: "string", multiple: true },
       verbose: { type: "boolean" },
       networkpolicy: { type: "boolean" },
@@ -265,13 +280,14 @@ async function main(argv) {
 `);
     return 0;
   }
+  if (positionals[0] === "suggest") return suggestCommand(positionals.slice(1), values);
   if (positionals[0] === "verify") return verifyCommand(positionals.slice(1), values);
   if (positionals[0] === "check-policy") return checkPolicy(positionals.slice(1), values.policy);
   if (positionals[0] === "pod-verify" && positionals.length === 2) return podVerify(positionals[1]);
   if (positionals[0] === "pod-resolver" && positionals.length === 1) return podResolver().then(() => 0);
   const verb = positionals[0];
   if (verb !== "run" && verb !== "render-pod" || positionals.length !== 1)
-    throw new Error(`expected 'run', 'render-pod', 'check-policy' or 'verify'.
+    throw new Error(`expected 'run', 'render-pod', 'check-policy', 'suggest' or 'verify'.
 
 ${USAGE}`);
   if (command.length === 0) throw new Error(`no command given after '--'.
@@ -316,6 +332,33 @@ ${USAGE}`);
 `);
   if (record.failure !== void 0) return 2;
   return record.exitCode !== 0 ? record.exitCode : failure ? 1 : 0;
+}
+function suggestCommand(files, flags) {
+  if (files.length === 0) throw new Error(`suggest takes one or more records.
+
+${USAGE}`);
+  const grade = flags.grade ?? "release";
+  if (!/^[A-Za-z0-9_-]+$/.test(grade)) throw new Error(`--grade has invalid name '${grade}'. Expected letters, digits, '-' and '_'.`);
+  const records = files.map((file) => {
+    try {
+      return readEvidence(fs.readFileSync(file, "utf8"), file).record;
+    } catch (err) {
+      throw new Error(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  });
+  const target = flags.write;
+  const existing = target !== void 0 && fs.existsSync(target) ? fs.readFileSync(target, "utf8") : void 0;
+  const allow = suggestEntries(records).map((s) => ({ entry: s.entry, comment: suggestionComment(s) }));
+  const header = `suggested by buildfence suggest from ${records.length} run${records.length === 1 ? "" : "s"} (${records.filter((r) => r.mode === "audit").length} in audit mode)`;
+  const text = writeGrade(existing, grade, { mode: "block", allow }, header);
+  parsePolicy(text, target ?? "the suggestion");
+  if (target === void 0) process.stdout.write(text);
+  else {
+    fs.writeFileSync(target, text);
+    process.stderr.write(`buildfence suggest: grade ${grade} (${allow.length} entries) written to ${target}.
+`);
+  }
+  return 0;
 }
 async function verifyCommand(files, flags) {
   const policy = flags.policy;

@@ -2,6 +2,7 @@
 //   buildfence run --grade release --allow 192.0.2.10:443 --image ubuntu:24.04 -- ./build.sh
 //   buildfence check-policy .github/buildfence.yml
 //   buildfence render-pod --grade release --allow 192.0.2.10:443 --image ubuntu:24.04 -- ./build.sh
+import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { quote } from 'shell-quote';
 import { readRunSpec } from './inputs.js';
@@ -9,12 +10,15 @@ import { terminalLog } from './terminal-log.js';
 import { describePolicy } from './policy/describe.js';
 import { loadPolicy } from './policy/load.js';
 import { POLICY_FILE } from './run/defaults.js';
-import { PolicyError } from './policy/policy.js';
+import { parsePolicy, PolicyError } from './policy/policy.js';
 import { verdictOf } from './report/verdict.js';
 import { githubRun } from './report/github-run.js';
 import { writeEvidence } from './report/write-record.js';
 import { VERSION } from './run/version.js';
 import { verify } from './verify/verify.js';
+import { readEvidence } from './verify/evidence-input.js';
+import { writeGrade } from './policy/edit.js';
+import { suggestEntries, suggestionComment } from './report/suggest.js';
 import { textSummary } from './report/summary.js';
 import { runFenced } from './choose-runtime.js';
 import { podResolver, podVerify } from './kubernetes/agent.js';
@@ -43,6 +47,7 @@ const VALUE_FLAGS = [
 const USAGE = `Usage: buildfence run [options] -- COMMAND [ARGS...]
        buildfence render-pod [options] [--networkpolicy] -- COMMAND [ARGS...]
        buildfence check-policy [FILE]
+       buildfence suggest RECORD... [--grade NAME] [--write FILE]
        buildfence verify RECORD_OR_ATTESTATION --policy FILE --grade NAME [--subject FILE]... [--allow-denied]
 
 run: runs COMMAND in a build container whose outbound network is fenced.
@@ -52,6 +57,13 @@ render-pod: prints the same fence as a Kubernetes Pod (YAML, for kubectl apply),
   --sidecars native|regular  fence and resolver as native sidecars (Kubernetes 1.29+, the
                              default) or as regular containers
   --namespace NAME           the Pod's namespace (default: kubectl's)
+suggest: merges the records of earlier runs (audit runs above all; records, statements or
+  bundles) into a grade that lets the same builds through, printed as YAML: presets that cover
+  every use of their names, exact names with their ports, a wildcard only where 3 or more
+  subdomains of one registrable domain were used (never over a public suffix), addresses last,
+  each with how many runs and attempts it came from. --grade NAME names it (default release);
+  --write FILE sets that grade in the policy file FILE (made when missing), keeping the rest of
+  the file and its comments. The result is checked as check-policy would.
 verify: checks, offline, that a recorded run (its JSON record, its in-toto statement, or the
   attestation bundle gh attestation download writes) satisfies grade NAME of the policy FILE:
   block mode, an allowlist within the grade's, its deny entries in force, the policy file's
@@ -112,6 +124,7 @@ async function main(argv: string[]): Promise<number> {
       'fail-on-denied': { type: 'boolean' },
       subject: { type: 'string', multiple: true },
       'allow-denied': { type: 'boolean' },
+      write: { type: 'string' },
       env: { type: 'string', multiple: true },
       verbose: { type: 'boolean' },
       networkpolicy: { type: 'boolean' },
@@ -129,6 +142,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`buildfence ${VERSION}\n`);
     return 0;
   }
+  if (positionals[0] === 'suggest') return suggestCommand(positionals.slice(1), values);
   if (positionals[0] === 'verify') return verifyCommand(positionals.slice(1), values);
   if (positionals[0] === 'check-policy') return checkPolicy(positionals.slice(1), (values as { policy?: string }).policy);
   // Inside a rendered Pod (the agent image), not for people: see src/kubernetes/agent.ts.
@@ -136,7 +150,7 @@ async function main(argv: string[]): Promise<number> {
   if (positionals[0] === 'pod-resolver' && positionals.length === 1) return podResolver().then(() => 0);
   const verb = positionals[0];
   if ((verb !== 'run' && verb !== 'render-pod') || positionals.length !== 1)
-    throw new Error(`expected 'run', 'render-pod', 'check-policy' or 'verify'.\n\n${USAGE}`);
+    throw new Error(`expected 'run', 'render-pod', 'check-policy', 'suggest' or 'verify'.\n\n${USAGE}`);
   if (command.length === 0) throw new Error(`no command given after '--'.\n\n${USAGE}`);
 
   const flag = values as Record<string, string | string[] | boolean | undefined>;
@@ -180,6 +194,32 @@ async function main(argv: string[]): Promise<number> {
   // attestation) failed the run.
   if (record.failure !== undefined) return 2;
   return record.exitCode !== 0 ? record.exitCode : failure ? 1 : 0;
+}
+
+function suggestCommand(files: string[], flags: Record<string, unknown>): number {
+  if (files.length === 0) throw new Error(`suggest takes one or more records.\n\n${USAGE}`);
+  const grade = (flags.grade as string | undefined) ?? 'release';
+  if (!/^[A-Za-z0-9_-]+$/.test(grade)) throw new Error(`--grade has invalid name '${grade}'. Expected letters, digits, '-' and '_'.`);
+  const records = files.map((file) => {
+    try {
+      return readEvidence(fs.readFileSync(file, 'utf8'), file).record;
+    } catch (err) {
+      throw new Error(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  });
+  const target = flags.write as string | undefined;
+  const existing = target !== undefined && fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : undefined;
+  const allow = suggestEntries(records).map((s) => ({ entry: s.entry, comment: suggestionComment(s) }));
+  const header = `suggested by buildfence suggest from ${records.length} run${records.length === 1 ? '' : 's'} (${records.filter((r) => r.mode === 'audit').length} in audit mode)`;
+  const text = writeGrade(existing, grade, { mode: 'block', allow }, header);
+  // What it writes, check-policy accepts: a suggestion that would not load is a bug, not a file.
+  parsePolicy(text, target ?? 'the suggestion');
+  if (target === undefined) process.stdout.write(text);
+  else {
+    fs.writeFileSync(target, text);
+    process.stderr.write(`buildfence suggest: grade ${grade} (${allow.length} entries) written to ${target}.\n`);
+  }
+  return 0;
 }
 
 async function verifyCommand(files: string[], flags: Record<string, unknown>): Promise<number> {

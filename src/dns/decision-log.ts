@@ -5,8 +5,11 @@ import type { Unforwarded } from './query.js';
 export interface DnsDecision {
   name: string;
   type: string;
-  /** What the policy says; in audit mode a refused name is still forwarded. */
-  verdict: 'allowed' | 'refused';
+  /**
+   * What happened: allowed (an entry allows the name), refused (block mode: NXDOMAIN, never sent
+   * upstream) or audited (audit mode: no entry allows it, forwarded anyway; block mode would refuse it).
+   */
+  verdict: 'allowed' | 'refused' | 'audited';
   forwarded: boolean;
   addresses: string[];
   count: number;
@@ -99,6 +102,39 @@ export class DecisionLog {
     this.rows.set(folded(domain), t);
     this.foldedRows++;
     return t;
+  }
+}
+
+/** The names an address was answered for: the latest ones with when last (ms), and how many there were in all. */
+export interface Answered {
+  readonly names: ReadonlyMap<string, number>;
+  readonly total: number;
+}
+
+/** Which names were answered with each address: a connection's names in the record. */
+export type NamesOf = ReadonlyMap<string, Answered>;
+
+/** Addresses the log remembers names for, and names per address: tunnelling through names cannot grow it without bound. */
+export const NAMED_ADDRESS_LIMIT = 10_000;
+export const NAMES_PER_ADDRESS = 64;
+
+/** The names each answered address was given for, in every mode (audit too), bounded. */
+export class AddressNames {
+  readonly map = new Map<string, { names: Map<string, number>; total: number }>();
+
+  note(addresses: ReadonlyArray<{ address: string }>, name: string, now: number): void {
+    for (const { address } of addresses) {
+      let answered = this.map.get(address);
+      if (!answered) {
+        // The oldest address goes first: its names matter least to what the build does next.
+        if (this.map.size >= NAMED_ADDRESS_LIMIT) this.map.delete(this.map.keys().next().value!);
+        this.map.set(address, (answered = { names: new Map<string, number>(), total: 0 }));
+      }
+      // A name forgotten past NAMES_PER_ADDRESS and asked again counts again: `total` is at least the distinct names.
+      if (!answered.names.delete(name)) answered.total++;
+      answered.names.set(name, now);
+      if (answered.names.size > NAMES_PER_ADDRESS) answered.names.delete(answered.names.keys().next().value!);
+    }
   }
 }
 

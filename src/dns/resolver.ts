@@ -10,7 +10,7 @@ import { matchingEntries } from './match.js';
 import { presented } from './presentation.js';
 import { readAnswer, replayReply, storeReply, type Answer, type Learned, type StoredReply } from './message.js';
 import { localReply, readQuery, replyLimit, upstreamQuery, type Query } from './query.js';
-import { asDecision, DecisionLog, type Decided, type DnsDecision, type Tally } from './decision-log.js';
+import { AddressNames, asDecision, DecisionLog, type Decided, type DnsDecision, type NamesOf, type Tally } from './decision-log.js';
 import type { ResolverSettings } from './settings.js';
 import type { Forwarder } from './upstream.js';
 import type { TimedMember } from './feed.js';
@@ -76,8 +76,9 @@ export class Resolver {
   private readonly cache = { udp: new Map<string, CacheEntry>(), tcp: new Map<string, CacheEntry>() };
   /** Learned set elements, so refreshes that would not extend them are skipped. */
   private readonly elements = new Map<string, Element>();
-  /** Names each learned address was given for: the report shows a denied address's name. */
-  readonly namesOf = new Map<string, Set<string>>();
+  /** Names each answered address was given for (audit mode too): the report shows a connection's names. */
+  private readonly names = new AddressNames();
+  readonly namesOf: NamesOf = this.names.map;
   private readonly resolved = new Set<NameEntry>();
   private clients = new Set<string>();
   private feed?: MemberSink;
@@ -204,7 +205,7 @@ export class Resolver {
         ...(forwarded ? { upstream: upstreamQuery(q.question, dnssecOk) } : {}),
         allowedBy,
         permitted,
-        decided: { name, type, verdict: permitted ? 'allowed' : 'refused', forwarded },
+        decided: { name, type, verdict: permitted ? 'allowed' : this.options.mode === 'block' ? 'refused' : 'audited', forwarded },
       };
     }
     if (bytes !== undefined) bounded(this.asked, bytes, asked);
@@ -232,7 +233,7 @@ export class Resolver {
     }
     if (asked.permitted) {
       try {
-        const fedUntil = await this.learn(asked.allowedBy, answer.addresses, 0, asked.name);
+        const fedUntil = await this.learn(asked.allowedBy, answer.addresses, 0);
         if (entry) entry.fedUntil = Math.max(entry.fedUntil, fedUntil);
       } catch (err) {
         // Answering would hand out an address the fence does not open: fail the lookup instead.
@@ -247,7 +248,7 @@ export class Resolver {
   /** A replay whose addresses must be fed again first. */
   private async refresh(query: Buffer, transport: 'udp' | 'tcp', asked: Asked, cached: CacheEntry, age: number): Promise<Buffer> {
     try {
-      const fedUntil = await this.learn(asked.allowedBy, cached.answer.addresses, age, asked.name);
+      const fedUntil = await this.learn(asked.allowedBy, cached.answer.addresses, age);
       cached.fedUntil = Math.max(cached.fedUntil, fedUntil);
     } catch (err) {
       this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
@@ -267,16 +268,13 @@ export class Resolver {
    * resolves once the kernel holds every element, also those another query is feeding, with the
    * earliest time (ms) one of them expires.
    */
-  private async learn(entries: NameEntry[], addresses: Learned[], elapsed: number, name: string): Promise<number> {
+  private async learn(entries: NameEntry[], addresses: Learned[], elapsed: number): Promise<number> {
     const now = Date.now();
     const members: TimedMember[] = [];
     const fresh: Array<[string, number]> = [];
     const waits = new Set<Promise<void>>();
     let fedUntil = Infinity;
     for (const addr of addresses) {
-      const names = this.namesOf.get(addr.address) ?? new Set<string>();
-      names.add(name);
-      this.namesOf.set(addr.address, names);
       const timeout = this.timeout(addr.ttl - elapsed);
       const expires = now + timeout * 1000;
       const net = `${addr.address}/${addr.family === 4 ? 32 : 128}`;
@@ -315,6 +313,7 @@ export class Resolver {
   private record(asked: Asked, now: number, addresses: Learned[]): void {
     const t = (asked.tally ??= this.log.row(asked.decided, now));
     this.log.count(t, now, addresses);
+    this.names.note(addresses, asked.name, now);
     this.options.onDecision?.(asDecision(t));
   }
 

@@ -5,7 +5,19 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCreateArgs, holderConfig, resourceNames, type ResourceNames } from './containers.js';
 import { docker, lastLine } from './cli.js';
-import { attach, createContainer, inspectContainer, inspectImage, killContainer, ping, startContainer, waitExit } from './engine.js';
+import {
+  attach,
+  createContainer,
+  inspectContainer,
+  inspectImage,
+  inspectVolume,
+  killContainer,
+  ping,
+  startContainer,
+  waitExit,
+} from './engine.js';
+import { hostRealPath } from './host-path.js';
+import { checkNamedVolumes, namedVolumes } from './options-guard.js';
 import { ensureHolderImage } from './holder-image.js';
 import { containerAddresses, inspectSandboxNetwork } from './network.js';
 import { openSetFeed } from './set-feed.js';
@@ -31,6 +43,7 @@ import { inputLabel, type RunSpec } from '../run/spec.js';
 
 export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): Promise<RunResult> {
   await ping();
+  await checkVolumes(spec);
   const id: RunIdentity = { runId: newRunId(), pid: process.pid, host: os.hostname() };
   const handle: RunHandle = { runId: id.runId, runtime: 'docker' };
   const names = resourceNames(id.runId);
@@ -100,7 +113,10 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
       await writeRuleFiles(dirs.rules, rules);
       await step(() =>
         holderStep(spec.holderImage, () =>
-          createContainer(names.holder, holderConfig({ id, image: imageId, network, rulesDir: dirs.rules, command: holderCommand() })),
+          createContainer(
+            names.holder,
+            holderConfig({ id, image: imageId, network, rulesDir: dirs.rules, scriptDir: dirs.script, command: holderCommand() }),
+          ),
         ),
       );
       // Attached before it starts: the holder prints the read-back, then becomes the reader.
@@ -177,6 +193,15 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
   }
   const reason = fault.reason();
   return reason === undefined ? result : { ...result, failure: reason };
+}
+
+/** The named volumes docker-options mount are judged by what they were made from, before anything is created. */
+async function checkVolumes(spec: RunSpec): Promise<void> {
+  const found = await Promise.all(namedVolumes(spec.dockerOptions).map(async (name) => ({ name, volume: await inspectVolume(name) })));
+  checkNamedVolumes(
+    found.flatMap(({ name, volume }) => (volume ? [{ name, driver: volume.Driver, options: volume.Options ?? {} }] : [])),
+    { label: inputLabel(spec.via, 'docker-options'), realPath: hostRealPath },
+  );
 }
 
 /** Each image's name, local ID and registry digests, as the record binds them. */

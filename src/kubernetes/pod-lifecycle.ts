@@ -3,7 +3,7 @@
 // deletes the Pod. The API is behind PodApi (client.ts adapts @kubernetes/client-node), so this
 // logic is tested with a fake.
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import { decisionKey, type DnsDecision } from '../dns/decision-log.js';
+import { decisionKey, type DnsDecision, type NamesOf } from '../dns/decision-log.js';
 import type { Log } from '../run/log.js';
 import type { ImageRef, RunFacts } from '../report/record.js';
 import { parseCountersLine, type KernelCounts } from '../firewall/counters.js';
@@ -174,14 +174,13 @@ export function readDecisions(logText: string): DnsDecision[] {
   return [...byKey.values()];
 }
 
-// The same map the resolver keeps on Docker: the names each learned (allowed) address was given for.
-function namesOf(decisions: DnsDecision[]): Map<string, Set<string>> {
-  const map = new Map<string, Set<string>>();
+// The same map the resolver keeps on Docker: the names each answered address was given for, and when last.
+function namesOf(decisions: DnsDecision[]): NamesOf {
+  const map = new Map<string, Map<string, number>>();
   for (const d of decisions) {
-    if (d.verdict !== 'allowed') continue;
-    for (const a of d.addresses) map.set(a, new Set([...(map.get(a) ?? []), d.name]));
+    for (const a of d.addresses) map.set(a, (map.get(a) ?? new Map<string, number>()).set(d.name, Date.parse(d.last)));
   }
-  return map;
+  return new Map([...map].map(([address, names]) => [address, { names, total: names.size }]));
 }
 
 async function checkPod(api: PodApi, namespace: string, pod: V1Pod): Promise<void> {

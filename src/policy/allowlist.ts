@@ -2,6 +2,7 @@
 // and `preset:NAME` references to bundles of them.
 // Refuses anything ambiguous instead of guessing, because a guess here widens the fence.
 import ipaddr from 'ipaddr.js';
+import { parse as parseDomain } from 'tldts';
 import { PRESETS, presetNames } from './presets.js';
 import type { Entry, PortRange, Protocol } from '../run/entry.js';
 
@@ -194,6 +195,21 @@ function parsePort(text: string): number {
   return port;
 }
 
+/**
+ * A wildcard over a public suffix (the Public Suffix List, ICANN and private sections: co.uk,
+ * github.io, s3.amazonaws.com) opens a space anyone can register names in. An exact name under
+ * one (mybucket.s3.amazonaws.com) is fine.
+ */
+function refusePublicSuffix(base: string): void {
+  const parsed = parseDomain(base, { allowPrivateDomains: true });
+  if (parsed.publicSuffix !== base || parsed.domain !== null) return;
+  const section = parsed.isPrivate ? 'private section' : 'ICANN section';
+  refuse(
+    `'${base}' is a public suffix (Public Suffix List, ${section}): anyone can register a name under it, ` +
+      `so '*.${base}' would open hosts an attacker can create; name the exact hosts instead, such as myname.${base}`,
+  );
+}
+
 type Target = { kind: 'address'; family: 4 | 6; cidr: string } | { kind: 'name'; name: string; wildcard: boolean };
 
 function parseHost(host: string, bracketed: boolean): Target {
@@ -286,5 +302,6 @@ function parseName(host: string): Target {
     refuse('the last label is all digits, so this is neither a name nor an IPv4 address');
   }
   if (name.length > 253) refuse('the name is longer than 253 characters');
+  if (wildcard) refusePublicSuffix(name.toLowerCase());
   return { kind: 'name', name: name.toLowerCase(), wildcard };
 }

@@ -1,5 +1,6 @@
 // From logged packets and DNS decisions to what a person reads: denied destinations with counts
 // and names, and for audit runs the allowlist that block mode would need. Pure.
+import type { NamesOf } from '../dns/decision-log.js';
 import type { LoggedPacket } from './nflog.js';
 
 /** One destination as the log counted it (the reader keeps these, not the packets). */
@@ -10,6 +11,8 @@ export interface DeniedTally {
   port?: number;
   /** True when the fence refused it; false when audit mode let it through. */
   enforced: boolean;
+  /** A connection or datagram to the build from outside: `address` is where it came from, `port` the build's. */
+  inbound?: true;
   /** Attempts the log holds for it (per destination the log is limited, see LOG_LIMIT). */
   count: number;
   /** Seconds since the epoch. */
@@ -20,8 +23,10 @@ export interface DeniedTally {
 }
 
 export interface DeniedDestination extends Omit<DeniedTally, 'first' | 'last'> {
-  /** Names the resolver answered with this address during the run, at most NAMES_PER_ROW. */
+  /** Names the resolver answered with this address during the run (in audit mode too), at most NAMES_PER_ROW. */
   names: string[];
+  /** Of all its names, the one answered last before the first attempt: the name that most likely led here. */
+  name?: string;
   /** How many more names it was answered for (the DNS decisions list them). */
   moreNames?: number;
   first: string;
@@ -61,7 +66,7 @@ export class DeniedLog {
   }
 
   private row(p: LoggedPacket): DeniedTally {
-    const key = `${p.enforced} ${p.protocol} ${p.address} ${p.port ?? ''}`;
+    const key = `${p.enforced} ${p.inbound ?? false} ${p.protocol} ${p.address} ${p.port ?? ''}`;
     const found = this.rows.get(key);
     if (found) return found;
     const fresh = (address: string, port: number | undefined, folded: boolean): DeniedTally => ({
@@ -69,6 +74,7 @@ export class DeniedLog {
       address,
       ...(port !== undefined ? { port } : {}),
       enforced: p.enforced,
+      ...(p.inbound ? { inbound: true as const } : {}),
       count: 0,
       first: p.time,
       last: p.time,
@@ -79,7 +85,7 @@ export class DeniedLog {
       this.rows.set(key, t);
       return t;
     }
-    const folded = (address: string) => `${p.enforced} ${p.protocol} ${address} folded`;
+    const folded = (address: string) => `${p.enforced} ${p.inbound ?? false} ${p.protocol} ${address} folded`;
     const byAddress =
       this.rows.get(folded(p.address)) ?? (this.foldedRows >= FOLDED_DESTINATION_LIMIT ? this.rows.get(folded('*')) : undefined);
     if (byAddress) return byAddress;
@@ -95,23 +101,29 @@ export class DeniedLog {
  * The denied destinations of a record, the most frequent first, each with the names its address
  * was answered for: at most NAMES_PER_ROW a row and NAMES_PER_RECORD in all, with how many more.
  */
-export function deniedDestinations(tallies: DeniedTally[], namesOf: ReadonlyMap<string, ReadonlySet<string>>): DeniedDestination[] {
+export function deniedDestinations(tallies: DeniedTally[], namesOf: NamesOf): DeniedDestination[] {
   const sorted = [...tallies].sort(
     (a, b) =>
       b.count - a.count || a.address.localeCompare(b.address) || (a.port ?? 0) - (b.port ?? 0) || Number(b.enforced) - Number(a.enforced),
   );
   let budget = NAMES_PER_RECORD;
   return sorted.map((t) => {
-    const all = [...(namesOf.get(t.address) ?? [])].sort();
+    const answered = namesOf.get(t.address);
+    const all = [...(answered?.names.keys() ?? [])].sort();
+    const latest = lastBefore(answered?.names, t.first * 1000);
     const names = all.slice(0, Math.min(NAMES_PER_ROW, budget));
     budget -= names.length;
+    // The name that led here counts against the record's budget of names like the listed ones.
+    const led = latest !== undefined && (names.includes(latest) || budget-- > 0) ? latest : undefined;
     return {
       protocol: t.protocol,
       address: t.address,
       ...(t.port !== undefined ? { port: t.port } : {}),
       names,
-      ...(all.length > names.length ? { moreNames: all.length - names.length } : {}),
+      ...(led !== undefined ? { name: led } : {}),
+      ...((answered?.total ?? 0) > names.length ? { moreNames: answered!.total - names.length } : {}),
       enforced: t.enforced,
+      ...(t.inbound ? { inbound: true as const } : {}),
       count: t.count,
       first: new Date(t.first * 1000).toISOString(),
       last: new Date(t.last * 1000).toISOString(),
@@ -120,23 +132,14 @@ export function deniedDestinations(tallies: DeniedTally[], namesOf: ReadonlyMap<
   });
 }
 
-/**
- * Entries that would let through what audit mode recorded: the name where the build used one,
- * the address only where it did not. ICMP and other protocols have no entry form and are left out,
- * and so are folded rows (many ports) and names the record does not list.
- */
-export function suggestAllowlist(denied: DeniedDestination[]): string[] {
-  const entries = new Set<string>();
-  for (const d of denied) {
-    if (d.enforced || d.folded || d.port === undefined || (d.protocol !== 'tcp' && d.protocol !== 'udp')) continue;
-    const unnamed = d.names.length === 0 && !d.moreNames;
-    const hosts = unnamed ? [d.address.includes(':') ? `[${d.address}]` : d.address] : d.names;
-    for (const host of hosts) entries.add(d.protocol === 'tcp' ? `${host}:${d.port}` : `udp://${host}:${d.port}`);
-  }
-  return [...entries].sort();
-}
-
 /** Attempts the log holds, over all destinations. */
 export function loggedTotal(denied: ReadonlyArray<{ count: number }>): number {
   return denied.reduce((sum, d) => sum + d.count, 0);
+}
+
+/** The name answered last at or before `at` (ms), if any. */
+function lastBefore(names: ReadonlyMap<string, number> | undefined, at: number): string | undefined {
+  let last: [string, number] | undefined;
+  for (const [name, time] of names ?? []) if (time <= at && (!last || time >= last[1])) last = [name, time];
+  return last?.[0];
 }

@@ -2,16 +2,17 @@
 // schema/buildfence-report.schema.json.
 import { createHash } from 'node:crypto';
 import { formatEntry } from '../policy/allowlist.js';
-import type { DnsDecision } from '../dns/decision-log.js';
+import type { DnsDecision, NamesOf } from '../dns/decision-log.js';
 import type { KernelCounts } from '../firewall/counters.js';
 import type { GithubRun } from './github-run.js';
 import type { Ruleset } from '../firewall/ruleset.js';
 import type { Mode } from '../run/entry.js';
 import type { RunHandle } from '../run/identity.js';
 import type { RunSpec } from '../run/spec.js';
-import { deniedDestinations, loggedTotal, suggestAllowlist, type DeniedDestination, type DeniedTally } from './evidence.js';
+import { deniedDestinations, loggedTotal, type DeniedDestination, type DeniedTally } from './evidence.js';
+import { suggestEntries } from './suggest.js';
 
-export const REPORT_FORMAT = 'buildfence-report/1';
+export const REPORT_FORMAT = 'buildfence-report/2';
 
 export interface ImageRef {
   name: string;
@@ -40,7 +41,7 @@ export interface RunFacts {
   /** The kernel's counters, read after the build; undefined when they could not be read (the step warns). */
   kernel?: KernelCounts;
   dns: DnsDecision[];
-  namesOf: ReadonlyMap<string, ReadonlySet<string>>;
+  namesOf: NamesOf;
   /** Set when buildfence itself failed during the run (the build was stopped): why. The facts are what was recorded until then. */
   failure?: string;
 }
@@ -102,6 +103,8 @@ export const ADDRESSES_PER_RECORD = 100_000;
 export function buildRecord(spec: RunSpec, facts: RunFacts, context: RunContext): EvidenceRecord {
   const denied = deniedDestinations(facts.denied, facts.namesOf);
   const counts = countsOf(facts.denied, facts.kernel);
+  const allowlist = spec.allow.map(formatEntry);
+  const dns = boundedDecisions(facts.dns);
   const r = facts.rules;
   return {
     format: REPORT_FORMAT,
@@ -114,13 +117,13 @@ export function buildRecord(spec: RunSpec, facts: RunFacts, context: RunContext)
     exitCode: facts.exitCode,
     images: facts.images,
     rules: { ipset: r.ipset, iptables: r.v4, ip6tables: r.v6, iptablesNat: r.nat4, resolvConf: r.resolvConf, sha256: rulesDigest(r) },
-    allowlist: spec.allow.map(formatEntry),
+    allowlist,
     deny: spec.deny.map(formatEntry),
     denied,
     deniedTotal: counts.refused + counts.audited,
     counts,
-    dns: boundedDecisions(facts.dns),
-    suggestedAllowlist: spec.mode === 'audit' ? suggestAllowlist(denied) : [],
+    dns,
+    suggestedAllowlist: spec.mode === 'audit' ? suggestEntries([{ allowlist, denied, dns }]).map((s) => s.entry) : [],
     buildfence: { version: context.version },
     ...(context.github ? { github: context.github } : {}),
     ...(facts.failure !== undefined ? { failure: facts.failure } : {}),

@@ -6,8 +6,10 @@
 import { presented } from '../dns/presentation.js';
 import { LOG_LIMIT } from '../firewall/ruleset.js';
 import type { EvidenceRecord } from './record.js';
+import { writeGrade } from '../policy/edit.js';
 import type { DeniedDestination } from './evidence.js';
 import type { DnsDecision } from '../dns/decision-log.js';
+import { suggestEntries, suggestionComment, type Recorded } from './suggest.js';
 
 const ANNOTATION_CAP = 10;
 /**
@@ -42,7 +44,7 @@ function unescaped(p: string): Buffer {
 
 /** The most frequent first, then by name: the order in which capped lists are cut. */
 function refusedNamesOf(r: EvidenceRecord) {
-  return r.dns.filter((d) => d.verdict === 'refused').sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+  return r.dns.filter((d) => d.verdict !== 'allowed').sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
 }
 
 const code = (text: string) => `<code>${shown(text)}</code>`;
@@ -61,9 +63,12 @@ export function failureShown(failure: string): string {
   return failure.split(' ').map(shown).join(' ');
 }
 
-function destination(d: DeniedDestination): string {
+/** `tcp 192.0.2.1:443`, `tcp [2001:db8::1]:443`; inbound: `inbound tcp from 192.0.2.9 to port 8080`. */
+export function describeAttempt(d: DeniedDestination): string {
+  const ports = d.folded ? ' (many ports)' : '';
+  if (d.inbound) return `inbound ${d.protocol} from ${shown(d.address)}${d.port !== undefined ? ` to port ${d.port}` : ports}`;
   const host = d.address.includes(':') && d.port !== undefined ? `[${d.address}]` : d.address;
-  return `${d.protocol} ${shown(host)}${d.port !== undefined ? `:${d.port}` : d.folded ? ' (many ports)' : ''}`;
+  return `${d.protocol} ${shown(host)}${d.port !== undefined ? `:${d.port}` : ports}`;
 }
 
 /** The names of a destination as a list: at most NAMES_SHOWN, then how many more. */
@@ -76,6 +81,12 @@ function namesOf(d: DeniedDestination, show: (name: string) => string, separator
 function table(head: string[], rows: string[][]): string {
   const tr = (cells: string[], tag: 'th' | 'td') => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
   return `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>\n`;
+}
+
+/** Inbound rows name where the attempt came from and the build's port it tried. */
+function verdictCell(d: DeniedDestination): string {
+  const verdict = d.enforced ? 'refused' : 'let through, would be refused';
+  return d.inbound ? `inbound from this address to the build's port: ${verdict}` : verdict;
 }
 
 /** What the totals rest on, in a sentence, or '' when the log holds every attempt. */
@@ -115,12 +126,14 @@ export function renderSummary(r: EvidenceRecord): string {
       ? 'empty'
       : list.slice(0, SUMMARY_CAP).map(code).join(' ') +
         (list.length > SUMMARY_CAP ? ` and ${list.length - SUMMARY_CAP} more (in the report)` : '');
-  const verb = r.mode === 'audit' ? 'would be denied in block mode' : 'denied';
+  const audit = r.mode === 'audit';
+  const verb = audit ? 'let through that block mode would refuse' : 'denied';
+  const namesVerb = audit ? 'forwarded that block mode would refuse' : 'refused by the resolver';
   const note = countsNote(r);
   const out: string[] = [
     `<h2>buildfence: grade ${shown(r.grade)}, ${r.mode} mode</h2>\n`,
     ...(r.failure !== undefined ? [`<p><strong>${failureShown(r.failure)}</strong></p>\n`] : []),
-    `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) refused by the resolver.${note ? ` ${note}` : ''}</p>\n`,
+    `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) ${namesVerb}.${note ? ` ${note}` : ''}</p>\n`,
     table(
       ['', ''],
       [
@@ -136,26 +149,30 @@ export function renderSummary(r: EvidenceRecord): string {
     ),
   ];
   if (r.denied.length > 0) {
-    out.push(`<h3>Denied destinations</h3>\n`);
+    out.push(audit ? `<h3>Connections block mode would refuse</h3>\n` : `<h3>Denied destinations</h3>\n`);
     out.push(
       table(
         ['Name', 'Address', 'Port', 'Protocol', 'Count', 'Verdict'],
         r.denied
           .slice(0, SUMMARY_CAP)
           .map((d) => [
-            namesOf(d, code, ' '),
+            namesOf(d, (n) => (n === d.name ? `<b>${code(n)}</b>` : code(n)), ' '),
             code(d.address),
             d.port === undefined ? (d.folded ? 'many (folded: the log was full)' : '') : String(d.port),
             d.protocol,
             String(d.count),
-            d.enforced ? 'refused' : 'recorded (audit)',
+            verdictCell(d),
           ]),
       ),
     );
     out.push(more(r.denied.length, 'denied destination(s)'));
   }
   if (refusedNames.length > 0) {
-    out.push(`<h3>Names refused by the resolver</h3>\n`);
+    out.push(
+      audit
+        ? `<h3>Names outside the allowlist (forwarded, would be refused in block mode)</h3>\n`
+        : `<h3>Names refused by the resolver</h3>\n`,
+    );
     out.push(
       table(
         ['Name', 'Type', 'Count', 'Forwarded'],
@@ -165,18 +182,43 @@ export function renderSummary(r: EvidenceRecord): string {
             `${d.name ? code(d.name) : 'unreadable'}${d.folded ? ' (many names, folded: the log was full)' : ''}`,
             typeOf(d),
             String(d.count),
-            d.forwarded ? 'yes (audit)' : 'no',
+            d.forwarded ? 'yes, would be refused in block mode' : 'no',
           ]),
       ),
     );
     out.push(more(refusedNames.length, 'refused name(s)'));
   }
-  if (r.suggestedAllowlist.length > 0) {
-    out.push(`<h3>Suggested allowlist</h3>\n<p>Entries a release build would need for what this run did:</p>\n`);
-    out.push(`<pre>${r.suggestedAllowlist.slice(0, SUMMARY_CAP).map(shown).join('\n')}</pre>\n`);
+  if (audit) {
+    out.push(
+      `<h3>Suggested grade</h3>\n<p>A release grade that would let this build through, ready to paste under <code>grades:</code> ` +
+        '(merge several runs with <code>buildfence suggest</code>); in bold above, the name each connection most likely used:</p>\n',
+    );
+    out.push(`<pre>${preText(suggestedGradeYaml([r], 'release', SUMMARY_CAP))}</pre>\n`);
     out.push(more(r.suggestedAllowlist.length, 'suggested entries'));
   }
   return out.join('');
+}
+
+/**
+ * The release grade the records' builds would need, as YAML under `grades:`, each entry with its
+ * comment; at most `cap` entries. Every name in it passed the allowlist grammar, so it holds
+ * nothing the build could use to forge a line.
+ */
+export function suggestedGradeYaml(records: Recorded[], grade = 'release', cap = Infinity): string {
+  const allow = suggestEntries(records)
+    .slice(0, cap)
+    .map((s) => ({ entry: s.entry, comment: suggestionComment(s) }));
+  return writeGrade(
+    undefined,
+    grade,
+    { mode: 'block', allow },
+    `suggested by buildfence from ${records.length} run${records.length === 1 ? '' : 's'}`,
+  );
+}
+
+/** Text for inside <pre>: HTML's specials as entities (the grammar already kept out everything else). */
+function preText(text: string): string {
+  return text.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** One warning per distinct destination, the most frequent first, capped; first, lost log entries. */
@@ -184,8 +226,12 @@ export function annotations(r: EvidenceRecord): string[] {
   const lost = lostWarning(r);
   const lines = r.denied.slice(0, ANNOTATION_CAP).map((d) => {
     const names = d.names.length > 0 ? ` (${namesOf(d, shown, ', ')})` : '';
-    const what = d.enforced ? 'denied' : 'recorded a connection block mode would deny to';
-    return `buildfence ${what} ${destination(d)}${names}, ${d.count} time(s).`;
+    const what = d.enforced
+      ? 'denied'
+      : d.inbound
+        ? 'let through what block mode would refuse:'
+        : 'let through a connection block mode would refuse, to';
+    return `buildfence ${what} ${describeAttempt(d)}${names}, ${d.count} time(s).`;
   });
   if (r.denied.length > ANNOTATION_CAP)
     lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
@@ -202,18 +248,24 @@ export function textSummary(r: EvidenceRecord): string {
     total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {
     const names = d.names.length > 0 ? ` (${namesOf(d, shown, ', ')})` : '';
-    lines.push(`  ${d.enforced ? 'denied  ' : 'recorded'} ${destination(d)}${names} x${d.count}`);
+    lines.push(`  ${d.enforced ? 'denied' : 'let through, would be refused:'} ${describeAttempt(d)}${names} x${d.count}`);
   }
   lines.push(...more(r.denied.length, 'denied destination(s)'));
   const refused = refusedNamesOf(r);
   for (const d of refused.slice(0, TEXT_CAP)) {
     lines.push(
-      `  name refused: ${d.name ? shown(d.name) : 'unreadable'} ${typeOf(d)} x${d.count}${d.folded ? ' (many names, folded)' : ''}${d.forwarded ? ' (forwarded: audit)' : ''}`,
+      `  ${d.verdict === 'audited' ? 'name forwarded, would be refused in block mode:' : 'name refused:'} ${d.name ? shown(d.name) : 'unreadable'} ${typeOf(d)} x${d.count}${d.folded ? ' (many names, folded)' : ''}`,
     );
   }
   lines.push(...more(refused.length, 'refused name(s)'));
-  if (r.suggestedAllowlist.length > 0) {
-    lines.push('  suggested allowlist:', ...r.suggestedAllowlist.slice(0, TEXT_CAP).map((e) => `    ${shown(e)}`));
+  if (r.mode === 'audit') {
+    lines.push(
+      '  suggested grade (buildfence suggest merges several runs):',
+      ...suggestedGradeYaml([r], 'release', TEXT_CAP)
+        .trimEnd()
+        .split('\n')
+        .map((l) => `    ${l}`),
+    );
     lines.push(...more(r.suggestedAllowlist.length, 'suggested entries'));
   }
   return `${lines.join('\n')}\n`;

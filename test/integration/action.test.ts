@@ -98,7 +98,7 @@ describe('the action (dist/)', () => {
     const outputs = fileCommands(step.files.output);
     assert.equal(outputs.denied, '1');
     const record = JSON.parse(await fs.readFile(outputs.report, 'utf8')) as EvidenceRecord;
-    assert.equal(record.format, 'buildfence-report/1');
+    assert.equal(record.format, 'buildfence-report/2');
     assert.equal(record.denied[0].port, 9090);
     assert.match(
       step.stdout.slice(step.stdout.indexOf(`::${token}::`)),

@@ -101,7 +101,8 @@ describe('evidence', () => {
       rows(record),
       [`audit tcp ${s0.ipv4}:9090 x1 api.test`, `audit tcp ${s1.ipv4}:8080 x2 `, `audit udp ${s0.ipv4}:8080 x1 api.test`].sort(),
     );
-    assert.deepEqual(record.suggestedAllowlist, [`${s1.ipv4}:8080`, 'api.test:9090', 'udp://api.test:8080']);
+    // The audited grade's own entry the build used first, then names, then the address no name led to.
+    assert.deepEqual(record.suggestedAllowlist, ['tcp://api.test:8080', 'api.test:9090', 'udp://api.test:8080', `${s1.ipv4}:8080`]);
     assert.deepEqual(record.dns.find((d) => d.name === 'refused.test')?.forwarded, true);
   });
 

@@ -6,6 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { parse as parseDomain } from 'tldts';
 import { AllowlistError, formatEntry, parseAllowlist, parseEntry } from '../../src/policy/allowlist.js';
 import type { Entry, Protocol } from '../../src/run/entry.js';
 import { listInput } from '../../src/inputs.js';
@@ -73,6 +74,12 @@ function readPorts(text: string): Ports | null {
 /** Parts that C's inet_aton (and ipaddr.js) read as numbers: `10.1`, `0x0a.0.0.1`, `4294967295`. */
 const looksNumeric = (host: string) => /^[0-9.]+$/.test(host) || /^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$/i.test(host);
 
+/** co.uk, github.io, a.se: a wildcard over one of these is refused (the Public Suffix List, both sections). */
+function isPublicSuffix(name: string): boolean {
+  const parsed = parseDomain(name, { allowPrivateDomains: true });
+  return parsed.publicSuffix === name && parsed.domain === null;
+}
+
 function readName(host: string): { name: string; wildcard: boolean } | null {
   let name = host.endsWith('.') ? host.slice(0, -1) : host;
   const wildcard = name.startsWith('*.');
@@ -82,7 +89,7 @@ function readName(host: string): { name: string; wildcard: boolean } | null {
     labels.every((l) => /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(l)) &&
     !/^[0-9]+$/.test(labels[labels.length - 1]) &&
     name.length <= 253 &&
-    (!wildcard || labels.length >= 2);
+    (!wildcard || (labels.length >= 2 && !isPublicSuffix(name.toLowerCase())));
   return ok ? { name: name.toLowerCase(), wildcard } : null;
 }
 
@@ -305,7 +312,7 @@ const nameArb: fc.Arbitrary<Generated> = fc
     ports: portsArb,
     asRange: fc.boolean(),
   })
-  .filter(({ labels, wildcard }) => !wildcard || labels.length >= 1)
+  .filter(({ labels, tld, wildcard }) => !wildcard || (labels.length >= 1 && !isPublicSuffix([...labels, tld].join('.').toLowerCase())))
   .map(({ labels, tld, wildcard, dot, scheme, ports, asRange }) => {
     const name = [...labels, tld].join('.');
     const text = `${scheme ? `${scheme}://` : ''}${wildcard ? '*.' : ''}${name}${dot ? '.' : ''}${ports ? `:${portText(ports, asRange)}` : ''}`;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { AllowlistError, formatEntry, parseAllowlist, parseEntry } from '../../src/policy/allowlist.js';
 import type { Entry } from '../../src/run/entry.js';
 import { listInput } from '../../src/inputs.js';
+import { parsePolicy } from '../../src/policy/policy.js';
 
 const allowItems = (value: string) => listInput(value, { commas: true, comments: true });
 
@@ -300,5 +301,43 @@ describe('formatEntry', () => {
       parseAllowlist(allowItems(formatEntry(entry)), '--allow').map((e) => e.protocols),
       [['tcp'], ['udp']],
     );
+  });
+});
+
+describe('public suffixes', () => {
+  const refused: Array<[string, string, string]> = [
+    ['*.github.io', 'github.io', 'private'],
+    ['*.s3.amazonaws.com', 's3.amazonaws.com', 'private'],
+    ['*.cloudfront.net', 'cloudfront.net', 'private'],
+    ['*.azurewebsites.net', 'azurewebsites.net', 'private'],
+    ['*.pages.dev', 'pages.dev', 'private'],
+    ['*.co.uk', 'co.uk', 'ICANN'],
+    ['*.com.au:443', 'com.au', 'ICANN'],
+    ['udp://*.foo.ck:53', 'foo.ck', 'ICANN'],
+  ];
+  for (const [text, suffix, section] of refused) {
+    it(`refuses ${text}, naming the suffix and what to write instead`, () => {
+      assert.throws(() => parseEntry(text, "input 'allowlist'"), {
+        message: new RegExp(
+          `^Invalid entry '${text.replace(/[.*]/g, '\\$&')}' in input 'allowlist': '${suffix.replace(/\./g, '\\.')}' is a public suffix \\(Public Suffix List, ${section} section\\): ` +
+            `anyone can register a name under it, so '\\*\\.${suffix.replace(/\./g, '\\.')}' would open hosts an attacker can create; name the exact hosts instead, such as myname\\.${suffix.replace(/\./g, '\\.')}\\.`,
+        ),
+      });
+    });
+  }
+  for (const text of [
+    'mybucket.s3.amazonaws.com',
+    'owner.github.io:443',
+    '*.owner.github.io',
+    '*.example.co.uk',
+    '*.registry.test',
+    'co.uk',
+  ]) {
+    it(`accepts ${text}`, () => assert.doesNotThrow(() => parseEntry(text)));
+  }
+  it('the policy file refuses them too, with the line', () => {
+    assert.throws(() => parsePolicy('grades:\n  g:\n    allow: ["*.github.io"]\n', 'p.yml'), {
+      message: /^p\.yml:3:13: grades\.g\.allow\[0\]: Invalid entry '\*\.github\.io': 'github\.io' is a public suffix/,
+    });
   });
 });

@@ -264,7 +264,7 @@ describe('buildfence verify: bad input is exit 2 with a plain reason', () => {
     [
       'another format version',
       () => ({ ...record(), format: 'buildfence-report/0' }),
-      /has format 'buildfence-report\/0'; this buildfence reads buildfence-report\/1/,
+      /has format 'buildfence-report\/0'; this buildfence reads buildfence-report\/2/,
     ],
     [
       'another predicate type',

@@ -473,15 +473,16 @@ describe('the resolver', () => {
     assert.deepEqual(h.forwarded, ['api.x.test']);
   });
 
-  it('audit: forwards every name, records the policy verdict, opens nothing', async () => {
+  it('audit: forwards every name, records it as audited, opens nothing, and remembers which address it led to', async () => {
     const h = harness('audit', '');
     assert.equal(rcode(await h.resolver.answer(query('api.test'), 'udp')), 'NOERROR');
     assert.deepEqual(h.forwarded, ['api.test']);
     assert.deepEqual(h.fed, []);
     assert.deepEqual(
       h.resolver.decisionLog().map((d) => [d.name, d.verdict, d.forwarded, d.addresses]),
-      [['api.test', 'refused', true, ['192.0.2.10']]],
+      [['api.test', 'audited', true, ['192.0.2.10']]],
     );
+    assert.deepEqual([...(h.resolver.namesOf.get('192.0.2.10')?.names.keys() ?? [])], ['api.test']);
   });
 
   it('answers repeats from its cache without forwarding or refeeding', async () => {

@@ -138,7 +138,7 @@ describe('runPod', () => {
     ]);
     assert.equal(facts.dns.length, 1);
     assert.equal(facts.dns[0].count, 2);
-    assert.deepEqual([...facts.namesOf.get('192.0.2.7')!], ['example.com']);
+    assert.deepEqual([...facts.namesOf.get('192.0.2.7')!.names.keys()], ['example.com']);
     assert.deepEqual(facts.images.build, { name: 'ubuntu:24.04', id: 'sha256:build', repoDigests: [] });
     assert.equal(facts.rules, rendered.rules);
     assert.equal(facts.failure, undefined);

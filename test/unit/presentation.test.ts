@@ -94,7 +94,7 @@ describe('the summary, whatever names the build chose', () => {
             rules,
             denied: DeniedLog.of([{ time: 1, enforced: false, family: 4, protocol: 'tcp', address: '192.0.2.9', port: 443 }]).tallies(),
             dns: [{ name: refused, type: 'A', verdict: 'refused', forwarded: true, addresses: [], count: 1, first: 't', last: 't' }],
-            namesOf: new Map([['192.0.2.9', new Set(names)]]),
+            namesOf: new Map([['192.0.2.9', { names: new Map(names.map((n) => [n, 0])), total: names.length }]]),
           },
           { version: '0.1.0' },
         );
@@ -102,12 +102,12 @@ describe('the summary, whatever names the build chose', () => {
         const headings = [...html.matchAll(/<h([1-6])>(.*?)<\/h\1>/g)].map((m) => m[2]);
         assert.deepEqual(headings, [
           'buildfence: grade release, audit mode',
-          'Denied destinations',
-          'Names refused by the resolver',
-          'Suggested allowlist',
+          'Connections block mode would refuse',
+          'Names outside the allowlist (forwarded, would be refused in block mode)',
+          'Suggested grade',
         ]);
         const tags = new Set([...html.matchAll(/<([a-z0-9]+)[\s>]/g)].map((m) => m[1]));
-        assert.deepEqual([...tags].sort(), ['code', 'h2', 'h3', 'p', 'pre', 'table', 'td', 'th', 'tr']);
+        assert.deepEqual([...tags].sort(), ['b', 'code', 'h2', 'h3', 'p', 'pre', 'table', 'td', 'th', 'tr']);
         for (const line of [...annotations(record), ...textSummary(record).trimEnd().split('\n')]) assert.match(line, /^[\x20-\x7e]+$/);
       }),
       { numRuns: 300 },

@@ -79,7 +79,7 @@ describe('bounds', () => {
       port: 8000 + (i % 20),
     }));
     const f = facts(s, { denied: DeniedLog.of(packets).tallies(), dns: resolver.decisionLog(), namesOf: resolver.namesOf });
-    assert.equal(f.namesOf.get('192.0.2.50')?.size, 20_000);
+    assert.equal(f.namesOf.get('192.0.2.50')?.total, 20_000);
     const record = buildRecord(s, f, { version: '0.1.0' });
     assert.equal(record.denied.length, 20);
     for (const d of record.denied) {
@@ -108,8 +108,8 @@ describe('bounds', () => {
       log.add({ time: 1_800_000_000, enforced: false, family: 6, protocol: 'udp', address: v6(i), port: 65535 });
       log.add({ time: 1_800_000_000, enforced: true, family: 6, protocol: 'tcp', address: v6(i), port: 65535 });
     }
-    const names = new Set(Array.from({ length: 50 }, (_, i) => name(i)));
-    const namesOf = new Map(log.tallies().map((t) => [t.address, names]));
+    const names = new Map(Array.from({ length: 50 }, (_, i) => [name(i), 1_799_999_999_000]));
+    const namesOf = new Map(log.tallies().map((t) => [t.address, { names, total: names.size }]));
     const addresses = Array.from({ length: 500 }, (_, i) => v6(i));
     const dns: DnsDecision[] = Array.from({ length: DECISION_LIMIT + FOLDED_LIMIT + 2 }, (_, i) => ({
       name: name(i),

@@ -20,11 +20,19 @@ import {
   READER_CAPABILITIES,
   RULES_MOUNT,
   SCRIPT_MOUNT,
+  SCRIPT_MOUNT_IN_HOLDER,
   SCRIPT_NAME,
+  SECCOMP_EXEC,
   buildRecord,
   buildStatement,
+  checkNamedVolumes,
+  copyFilterProgram,
+  describeAttempt,
   failureShown,
+  filteredCommand,
+  hostRealPath,
   inputLabel,
+  namedVolumes,
   presented,
   renderRuleset,
   require_ipaddr,
@@ -38,7 +46,7 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-JLKTFSK4.js";
+} from "./chunk-W7LMCMPC.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -26081,6 +26089,23 @@ var DecisionLog = class {
     return t;
   }
 };
+var NAMED_ADDRESS_LIMIT = 1e4;
+var NAMES_PER_ADDRESS = 64;
+var AddressNames = class {
+  map = /* @__PURE__ */ new Map();
+  note(addresses, name, now) {
+    for (const { address } of addresses) {
+      let answered = this.map.get(address);
+      if (!answered) {
+        if (this.map.size >= NAMED_ADDRESS_LIMIT) this.map.delete(this.map.keys().next().value);
+        this.map.set(address, answered = { names: /* @__PURE__ */ new Map(), total: 0 });
+      }
+      if (!answered.names.delete(name)) answered.total++;
+      answered.names.set(name, now);
+      if (answered.names.size > NAMES_PER_ADDRESS) answered.names.delete(answered.names.keys().next().value);
+    }
+  }
+};
 function keyOf(d, name) {
   return `${d.verdict} ${d.type} ${name}${d.reason ? ` ${d.reason}` : ""}`;
 }
@@ -26117,8 +26142,9 @@ var Resolver = class {
   cache = { udp: /* @__PURE__ */ new Map(), tcp: /* @__PURE__ */ new Map() };
   /** Learned set elements, so refreshes that would not extend them are skipped. */
   elements = /* @__PURE__ */ new Map();
-  /** Names each learned address was given for: the report shows a denied address's name. */
-  namesOf = /* @__PURE__ */ new Map();
+  /** Names each answered address was given for (audit mode too): the report shows a connection's names. */
+  names = new AddressNames();
+  namesOf = this.names.map;
   resolved = /* @__PURE__ */ new Set();
   clients = /* @__PURE__ */ new Set();
   feed;
@@ -26234,7 +26260,7 @@ var Resolver = class {
         ...forwarded ? { upstream: upstreamQuery(q.question, dnssecOk) } : {},
         allowedBy,
         permitted,
-        decided: { name, type, verdict: permitted ? "allowed" : "refused", forwarded }
+        decided: { name, type, verdict: permitted ? "allowed" : this.options.mode === "block" ? "refused" : "audited", forwarded }
       };
     }
     if (bytes !== void 0) bounded(this.asked, bytes, asked);
@@ -26260,7 +26286,7 @@ var Resolver = class {
     }
     if (asked.permitted) {
       try {
-        const fedUntil = await this.learn(asked.allowedBy, answer.addresses, 0, asked.name);
+        const fedUntil = await this.learn(asked.allowedBy, answer.addresses, 0);
         if (entry) entry.fedUntil = Math.max(entry.fedUntil, fedUntil);
       } catch (err) {
         this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
@@ -26273,7 +26299,7 @@ var Resolver = class {
   /** A replay whose addresses must be fed again first. */
   async refresh(query, transport, asked, cached, age) {
     try {
-      const fedUntil = await this.learn(asked.allowedBy, cached.answer.addresses, age, asked.name);
+      const fedUntil = await this.learn(asked.allowedBy, cached.answer.addresses, age);
       cached.fedUntil = Math.max(cached.fedUntil, fedUntil);
     } catch (err) {
       this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
@@ -26291,16 +26317,13 @@ var Resolver = class {
    * resolves once the kernel holds every element, also those another query is feeding, with the
    * earliest time (ms) one of them expires.
    */
-  async learn(entries, addresses, elapsed, name) {
+  async learn(entries, addresses, elapsed) {
     const now = Date.now();
     const members = [];
     const fresh = [];
     const waits = /* @__PURE__ */ new Set();
     let fedUntil = Infinity;
     for (const addr of addresses) {
-      const names = this.namesOf.get(addr.address) ?? /* @__PURE__ */ new Set();
-      names.add(name);
-      this.namesOf.set(addr.address, names);
       const timeout = this.timeout(addr.ttl - elapsed);
       const expires = now + timeout * 1e3;
       const net2 = `${addr.address}/${addr.family === 4 ? 32 : 128}`;
@@ -26335,6 +26358,7 @@ var Resolver = class {
   record(asked, now, addresses) {
     const t = asked.tally ??= this.log.row(asked.decided, now);
     this.log.count(t, now, addresses);
+    this.names.note(addresses, asked.name, now);
     this.options.onDecision?.(asDecision(t));
   }
   /**
@@ -26453,6 +26477,9 @@ function holderScript(reader) {
     `exec 3<>${READER_FIFO}`,
     `${(0, import_shell_quote.quote)(reader)} > ${READER_FIFO} &`,
     ...LOAD_AND_READ_BACK,
+    // After the load (whose failures say more about an image that is no holder), before the mark
+    // that lets the build start.
+    ...copyFilterProgram(),
     `echo ${LOADED_MARK}`,
     `exec cat < ${READER_FIFO} 3<&-`
   ].join("\n");
@@ -26558,8 +26585,8 @@ var RESOLVER_LISTEN = { address: "127.0.0.53", port: 5353 };
 var CONTAINER = { holder: "holder", verify: "verify", fence: "fence", resolver: "resolver", build: "build" };
 var POD_PATHS = {
   readback: `${RULES_MOUNT}/readback`,
-  /** Where the holder writes the script (the build sees the same volume at SCRIPT_MOUNT). */
-  holderScript: "/__buildfence-script",
+  /** Where the holder writes the script and the filter program (the build sees the same volume at SCRIPT_MOUNT). */
+  holderScript: SCRIPT_MOUNT_IN_HOLDER,
   feed: "/__buildfence-feed",
   ready: "/__buildfence-ready",
   agent: "/opt/buildfence/cli.js",
@@ -26863,6 +26890,9 @@ async function inspectImage(image) {
 async function inspectNetwork(network) {
   return api("GET", `/networks/${seg(network)}`, { accept: [404] });
 }
+async function inspectVolume(volume) {
+  return api("GET", `/volumes/${seg(volume)}`, { accept: [404] });
+}
 async function createContainer(name, config) {
   const created = await api("POST", "/containers/create", { query: { name }, body: config });
   return created.Id;
@@ -26949,14 +26979,15 @@ function holderConfig(a) {
       CapDrop: ["ALL"],
       CapAdd: [...FENCE_CAPABILITIES, ...READER_CAPABILITIES],
       SecurityOpt: ["no-new-privileges"],
-      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`]
+      // The build's script directory, where the holder puts the seccomp filter program.
+      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`, `${a.scriptDir}:${SCRIPT_MOUNT_IN_HOLDER}`]
     }
   };
 }
 function buildCreateArgs(a) {
   const names = resourceNames(a.id.runId);
   const script = `${SCRIPT_MOUNT}/${SCRIPT_NAME}`;
-  const [shell, ...shellArgs] = shellCommand(a.spec.shell, script);
+  const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, script));
   return [
     "create",
     "--name",
@@ -26981,9 +27012,9 @@ function buildCreateArgs(a) {
     "--security-opt",
     "no-new-privileges",
     "--entrypoint",
-    shell,
+    entrypoint,
     a.spec.image,
-    ...shellArgs
+    ...command
   ];
 }
 
@@ -27150,6 +27181,13 @@ function resolverSettings(spec) {
 
 // src/report/nflog.ts
 var import_ipaddr2 = __toESM(require_ipaddr(), 1);
+var GROUPS = /* @__PURE__ */ new Map([
+  [NFLOG_GROUP.denied, { enforced: true, inbound: false }],
+  [NFLOG_GROUP.audit, { enforced: false, inbound: false }],
+  [NFLOG_GROUP.inbound, { enforced: true, inbound: true }],
+  [NFLOG_GROUP.inboundAudit, { enforced: false, inbound: true }]
+]);
+var RECORDED_GROUPS = [...GROUPS.keys()];
 function readerCommand(groups) {
   return ["tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", `nflog:${groups.join(",")}`];
 }
@@ -27157,25 +27195,26 @@ var LINE = /^(\d+(?:\.\d+)?) version \d+, resource ID (\d+), (IPv4|IPv6), length
 function parseNflogLine(line) {
   const m = LINE.exec(line.trim());
   if (!m) return void 0;
-  const group = Number(m[2]);
-  if (group !== NFLOG_GROUP.denied && group !== NFLOG_GROUP.audit) return void 0;
+  const group = GROUPS.get(Number(m[2]));
+  if (!group) return void 0;
   const rest = m[6];
   const protocol = /^tcp\b/.test(rest) ? "tcp" : /^UDP\b/.test(rest) ? "udp" : /^ICMP6?\b/.test(rest) ? "icmp" : "other";
-  let address = m[5];
-  let port;
-  if (protocol === "tcp" || protocol === "udp") {
-    const dot = address.lastIndexOf(".");
-    port = Number(address.slice(dot + 1));
-    address = address.slice(0, dot);
-  }
+  const split = (text2) => {
+    if (protocol !== "tcp" && protocol !== "udp") return [text2];
+    const dot = text2.lastIndexOf(".");
+    return [text2.slice(0, dot), Number(text2.slice(dot + 1))];
+  };
+  const [destination, port] = split(m[5]);
+  const address = group.inbound ? split(m[4])[0] : destination;
   if (!import_ipaddr2.default.isValid(address)) return void 0;
   return {
     time: Number(m[1]),
-    enforced: group === NFLOG_GROUP.denied,
+    enforced: group.enforced,
     family: m[3] === "IPv4" ? 4 : 6,
     protocol,
     address: import_ipaddr2.default.parse(address).toString(),
-    ...port !== void 0 ? { port } : {}
+    ...port !== void 0 ? { port } : {},
+    ...group.inbound ? { inbound: true } : {}
   };
 }
 function parseMarkLine(line) {
@@ -27316,7 +27355,7 @@ function drainMark(holder, port) {
 
 // src/docker/holder.ts
 import { PassThrough as PassThrough2 } from "node:stream";
-var READER_COMMAND = readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.mark]);
+var READER_COMMAND = readerCommand([...RECORDED_GROUPS, NFLOG_GROUP.mark].sort((a, b) => a - b));
 function holderCommand() {
   return { entrypoint: ["sh", "-c"], cmd: [holderScript(READER_COMMAND)] };
 }
@@ -27368,7 +27407,7 @@ function loadFailure(holderImage, stderr, exitCode) {
     stderr.split("\n").filter((l) => !/^(tcpdump: |listening on )/.test(l)).join("\n")
   );
   return new Error(
-    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); buildfence's own image has them (scripts/build-holder-image).`
+    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore), tcpdump and buildfence's seccomp filter program at ${SECCOMP_EXEC.inHolderImage}; buildfence's own image has them (scripts/build-holder-image).`
   );
 }
 
@@ -27376,7 +27415,9 @@ function loadFailure(holderImage, stderr, exitCode) {
 var FAMILY_MARK = "---buildfence-counters-v6---";
 var COUNTERS_SCRIPT = `iptables-save -c -t filter && echo ${FAMILY_MARK} && ip6tables-save -c -t filter`;
 var COUNTED = /^\[(\d+):\d+\] (-A .*)$/;
-var LOGGED = new RegExp(`-j NFLOG .*--nflog-group (${NFLOG_GROUP.denied}|${NFLOG_GROUP.audit})( |$)`);
+var LOGGED = new RegExp(
+  `-j NFLOG .*--nflog-group (${[NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.inbound, NFLOG_GROUP.inboundAudit].join("|")})( |$)`
+);
 function parseCounters(text2) {
   const families = text2.split(FAMILY_MARK);
   if (families.length !== 2 || !families.every((f) => f.includes(COUNTER_RULES.refused))) return void 0;
@@ -27385,8 +27426,8 @@ function parseCounters(text2) {
     const m = COUNTED.exec(line.trim());
     if (!m) continue;
     const packets = Number(m[1]);
-    if (m[2] === COUNTER_RULES.refused) counts.refused += packets;
-    else if (m[2] === COUNTER_RULES.audited) counts.audited += packets;
+    if (m[2] === COUNTER_RULES.refused || m[2] === COUNTER_RULES.inboundRefused) counts.refused += packets;
+    else if (m[2] === COUNTER_RULES.audited || m[2] === COUNTER_RULES.inboundAudited) counts.audited += packets;
     else if (LOGGED.test(m[2])) counts.logged += packets;
   }
   return counts;
@@ -27483,6 +27524,7 @@ function onFault(log, stop) {
 // src/docker/runtime.ts
 async function runDocker(spec, log, hooks = {}) {
   await ping();
+  await checkVolumes(spec);
   const id = { runId: newRunId(), pid: process.pid, host: os3.hostname() };
   const handle = { runId: id.runId, runtime: "docker" };
   const names = resourceNames(id.runId);
@@ -27548,7 +27590,10 @@ async function runDocker(spec, log, hooks = {}) {
       await step(
         () => holderStep(
           spec.holderImage,
-          () => createContainer(names.holder, holderConfig({ id, image: imageId2, network, rulesDir: dirs.rules, command: holderCommand() }))
+          () => createContainer(
+            names.holder,
+            holderConfig({ id, image: imageId2, network, rulesDir: dirs.rules, scriptDir: dirs.script, command: holderCommand() })
+          )
         )
       );
       const holder = await HolderOutput.attach(names.holder, spec.holderImage);
@@ -27615,6 +27660,13 @@ async function runDocker(spec, log, hooks = {}) {
   }
   const reason = fault.reason();
   return reason === void 0 ? result : { ...result, failure: reason };
+}
+async function checkVolumes(spec) {
+  const found = await Promise.all(namedVolumes(spec.dockerOptions).map(async (name) => ({ name, volume: await inspectVolume(name) })));
+  checkNamedVolumes(
+    found.flatMap(({ name, volume }) => volume ? [{ name, driver: volume.Driver, options: volume.Options ?? {} }] : []),
+    { label: inputLabel(spec.via, "docker-options"), realPath: hostRealPath }
+  );
 }
 async function imageRefs([holder, build]) {
   const ref = async ([name, id]) => {
@@ -27749,11 +27801,13 @@ function holderInitScript(env) {
     `chmod 0777 ${POD_PATHS.ready}`,
     `(
 ${LOAD_SCRIPT}
-) > ${POD_PATHS.readback}`
+) > ${POD_PATHS.readback}`,
+    // After the load, whose check of the tools speaks first for an image that is no holder.
+    ...copyFilterProgram()
   ].join("\n");
 }
 function fenceScript() {
-  const reader = (0, import_shell_quote2.quote)(readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit]));
+  const reader = (0, import_shell_quote2.quote)(readerCommand(RECORDED_GROUPS));
   return [
     // A restarted sidecar (native sidecars restart) starts without its old failure.
     `rm -f ${failedFile("fence")}`,
@@ -27898,7 +27952,8 @@ function renderPod(input) {
     name: CONTAINER.build,
     image: spec.image,
     imagePullPolicy: pull,
-    command: ["sh", "-c", waitReadyScript(), "sh", ...shellCommand(spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`)],
+    // The seccomp filter first: nothing of the build's image runs without it.
+    command: filteredCommand(["sh", "-c", waitReadyScript(), "sh", ...shellCommand(spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`)]),
     // Without the runner's claim there is no workspace here: the image's own directory.
     ...input.claimName ? { workingDir: spec.workingDirectory } : {},
     env: [...input.runnerEnv ?? [], ...spec.env].map(([name, value]) => ({ name, value: escapeDollars(value) })),
@@ -27910,7 +27965,10 @@ function renderPod(input) {
     securityContext: {
       privileged: false,
       allowPrivilegeEscalation: false,
-      capabilities: { drop: Object.keys({ ...BUILD_DROPPED_CAPABILITIES, ...POD_BUILD_DROPPED_CAPABILITIES }) }
+      capabilities: { drop: Object.keys({ ...BUILD_DROPPED_CAPABILITIES, ...POD_BUILD_DROPPED_CAPABILITIES }) },
+      // Kubernetes runs a container unconfined unless asked (or SeccompDefault is on): the
+      // runtime's default profile, and buildfence's filter on top of it (seccomp-exec).
+      seccompProfile: { type: "RuntimeDefault" }
     }
   };
   const volumes = [
@@ -28100,10 +28158,9 @@ function readDecisions(logText) {
 function namesOf(decisions) {
   const map = /* @__PURE__ */ new Map();
   for (const d of decisions) {
-    if (d.verdict !== "allowed") continue;
-    for (const a of d.addresses) map.set(a, /* @__PURE__ */ new Set([...map.get(a) ?? [], d.name]));
+    for (const a of d.addresses) map.set(a, (map.get(a) ?? /* @__PURE__ */ new Map()).set(d.name, Date.parse(d.last)));
   }
-  return map;
+  return new Map([...map].map(([address, names]) => [address, { names, total: names.size }]));
 }
 async function checkPod(api2, namespace, pod) {
   const name = pod.metadata.name;
@@ -28261,9 +28318,7 @@ function verdictOf(record, failOnDenied) {
   if (record.failure !== void 0) reasons.push(failureShown(record.failure));
   if (record.exitCode !== 0) reasons.push(`The build exited with code ${record.exitCode}.`);
   if (failOnDenied && record.deniedTotal > 0) {
-    const top = record.denied.slice(0, 3).map(
-      (d) => `${d.protocol} ${shown(d.address)}${d.port !== void 0 ? `:${d.port}` : ""}${d.names.length ? ` (${d.names.slice(0, NAMES_SHOWN).map(shown).join(", ")})` : ""}`
-    );
+    const top = record.denied.slice(0, 3).map((d) => `${describeAttempt(d)}${d.names.length ? ` (${d.names.slice(0, NAMES_SHOWN).map(shown).join(", ")})` : ""}`);
     reasons.push(
       `fail-on-denied is set and ${record.deniedTotal} attempt(s) were denied: ${top.join("; ")}${record.denied.length > 3 ? "; ..." : ""}. See the job summary or the report; allow what the build needs, or remove what it should not reach.`
     );
@@ -28372,7 +28427,9 @@ var package_default = {
     "docker-modem": "^5.0.7",
     "ipaddr.js": "^2.5.0",
     "js-yaml": "^4.3.2",
-    "shell-quote": "^1.12.0"
+    "shell-quote": "^1.12.0",
+    tldts: "^7.6.0",
+    yaml: "^2.9.1"
   },
   devDependencies: {
     "@actions/workflow-parser": "^0.3.61",

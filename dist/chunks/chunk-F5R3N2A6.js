@@ -4,6 +4,7 @@ import {
   PREDICATE_TYPE,
   REPORT_FORMAT,
   STATEMENT_TYPE,
+  covers,
   formatEntry,
   gradeOf,
   loadPolicy,
@@ -16,7 +17,6 @@ import {
   require_dependencies,
   require_discriminator,
   require_format,
-  require_ipaddr,
   require_metadata,
   require_names,
   require_ref,
@@ -28,7 +28,7 @@ import {
   rulesDigest,
   sha256File,
   shown
-} from "./chunk-JLKTFSK4.js";
+} from "./chunk-W7LMCMPC.js";
 import {
   __commonJS,
   __toESM
@@ -858,104 +858,6 @@ var require__ = __commonJS({
   }
 });
 
-// src/verify/verify.ts
-import * as fs from "node:fs";
-import * as path from "node:path";
-
-// src/policy/coverage.ts
-var import_ipaddr = __toESM(require_ipaddr(), 1);
-function covers(wide, narrow) {
-  if (!narrow.protocols.every((p) => wide.protocols.includes(p))) return false;
-  if (wide.ports && (!narrow.ports || narrow.ports.from < wide.ports.from || narrow.ports.to > wide.ports.to)) return false;
-  if (wide.kind === "address" && narrow.kind === "address") {
-    if (wide.family !== narrow.family) return false;
-    const [net, bits] = import_ipaddr.default.parseCIDR(wide.cidr);
-    const [addr, narrowBits] = import_ipaddr.default.parseCIDR(narrow.cidr);
-    return narrowBits >= bits && addr.match(net, bits);
-  }
-  if (wide.kind === "name" && narrow.kind === "name") {
-    if (!wide.wildcard) return !narrow.wildcard && narrow.name === wide.name;
-    return narrow.name.endsWith(`.${wide.name}`) || narrow.wildcard && narrow.name === wide.name;
-  }
-  return false;
-}
-
-// src/verify/checks.ts
-var pass = (name, detail) => ({ name, pass: true, detail });
-var fail = (name, detail) => ({ name, pass: false, detail });
-function verifyRun(v) {
-  const r = v.record;
-  return [
-    r.grade === v.grade.name ? pass("grade", `grade: ${shown(r.grade)}`) : fail("grade", `grade: the run says '${shown(r.grade)}', the check asks for '${v.grade.name}'`),
-    r.mode === "block" ? pass("mode", "mode: block") : fail("mode", `mode: ${r.mode}, which lets everything through and only records it; a release must run in block mode`),
-    policyCheck(v),
-    allowlistCheck(r, v.grade),
-    denyCheck(r, v.grade),
-    r.rules.sha256 === rulesDigest({
-      ipset: r.rules.ipset,
-      v4: r.rules.iptables,
-      v6: r.rules.ip6tables,
-      nat4: r.rules.iptablesNat,
-      resolvConf: r.rules.resolvConf
-    }) ? pass("rules", `rules.sha256: ${r.rules.sha256}, the digest of the rules the record holds`) : fail("rules", "rules.sha256: does not match the rules the record holds (the record was altered)"),
-    r.exitCode === 0 ? pass("exit code", "exitCode: 0") : fail("exit code", `exitCode: ${r.exitCode}: the build failed`),
-    deniedCheck(r, v.allowDenied),
-    ...subjectChecks(v)
-  ];
-}
-function policyCheck(v) {
-  const recorded = v.record.policy;
-  if (!recorded) return fail("policy", "policy: the run used no policy file (built-in grades only)");
-  if (recorded.sha256 !== v.policy.sha256) {
-    return fail(
-      "policy",
-      `policy.sha256: the run's ${shown(recorded.path)} was ${shown(recorded.sha256)}, the given ${v.policy.path} is ${v.policy.sha256}`
-    );
-  }
-  return pass("policy", `policy.sha256: ${recorded.sha256} (${shown(recorded.path)}), equal to ${v.policy.path}`);
-}
-function entries(texts) {
-  return texts.flatMap(
-    (text) => text.split(", ").map((part) => {
-      try {
-        return { text: part, entry: parseEntry(part) };
-      } catch {
-        return { text: part };
-      }
-    })
-  );
-}
-function allowlistCheck(r, grade) {
-  const beyond = entries(r.allowlist).filter(({ entry }) => !entry || !grade.allow.some((g) => covers(g, entry))).map(({ text }) => shown(text));
-  return beyond.length === 0 ? pass("allowlist", `allowlist: ${r.allowlist.length} entr${r.allowlist.length === 1 ? "y" : "ies"}, each within grade ${grade.name}`) : fail("allowlist", `allowlist: beyond grade ${grade.name}: ${beyond.join(", ")}`);
-}
-function denyCheck(r, grade) {
-  const recorded = entries(r.deny).flatMap(({ entry }) => entry ? [entry] : []);
-  const missing = grade.deny.filter((d) => !recorded.some((e) => covers(e, d))).map(formatEntry);
-  return missing.length === 0 ? pass(
-    "deny",
-    `deny: every one of grade ${grade.name}'s ${grade.deny.length} deny entr${grade.deny.length === 1 ? "y" : "ies"} was in force`
-  ) : fail("deny", `deny: not in force: ${missing.join(", ")}`);
-}
-function deniedCheck(r, allowDenied) {
-  const names = r.dns.filter((d) => d.verdict === "refused").reduce((n, d) => n + d.count, 0);
-  const what = `deniedTotal: ${r.deniedTotal}, names refused: ${names}`;
-  if (r.deniedTotal === 0 && names === 0) return pass("denied", what);
-  return allowDenied ? pass("denied", `${what} (accepted: --allow-denied)`) : fail("denied", `${what}: the build tried to reach what the grade refuses`);
-}
-function subjectChecks(v) {
-  if (v.subjects.length === 0) return [];
-  if (!v.statement)
-    return [fail("subject", "subject: a plain record names no artifact; check the attestation (statement or bundle) instead")];
-  return v.subjects.map(({ file, sha256 }) => {
-    const named = v.statement.subject.find((s) => s.digest.sha256 === sha256);
-    return named ? pass("subject", `subject ${shown(named.name)}: sha256 ${sha256} equals ${file}`) : fail(
-      "subject",
-      `subject: ${file} (sha256 ${sha256}) is not among the attested artifacts (${v.statement.subject.map((s) => shown(s.name)).join(", ")})`
-    );
-  });
-}
-
 // src/verify/evidence-input.ts
 var import__ = __toESM(require__(), 1);
 
@@ -969,7 +871,7 @@ var buildfence_report_schema_default = {
   additionalProperties: false,
   required: ["format", "runId", "grade", "mode", "started", "ended", "exitCode", "images", "rules", "allowlist", "deny", "denied", "deniedTotal", "dns", "suggestedAllowlist"],
   properties: {
-    format: { const: "buildfence-report/1", description: "Format and version of this record." },
+    format: { const: "buildfence-report/2", description: "Format and version of this record: 2 since the DNS verdict audited and the names that led to a denied destination." },
     runId: { type: "string", pattern: "^[0-9a-f]{12}$", description: "The run's id; its containers carried the label buildfence.run=<runId>." },
     grade: { type: "string", minLength: 1 },
     policy: {
@@ -1013,7 +915,7 @@ var buildfence_report_schema_default = {
     deny: { type: "array", items: { type: "string" }, description: "Denied entries in force (from the policy), canonical form." },
     denied: {
       type: "array",
-      description: "Every denied destination with its count. In audit mode, entries with enforced=false were let through and would be refused in block mode.",
+      description: "Every denied destination with its count, and every inbound attempt (inbound=true). In audit mode, entries with enforced=false were let through and would be refused in block mode.",
       items: {
         type: "object",
         additionalProperties: false,
@@ -1022,9 +924,11 @@ var buildfence_report_schema_default = {
           protocol: { enum: ["tcp", "udp", "icmp", "other"] },
           address: { type: "string" },
           port: { type: "integer", minimum: 0, maximum: 65535 },
-          names: { type: "array", maxItems: 10, items: { type: "string" }, description: "Names the resolver answered with this address: at most 10 a destination and 1,000 in all of the record's destinations." },
+          names: { type: "array", maxItems: 10, items: { type: "string" }, description: "Names the resolver answered with this address, in every mode: at most 10 a destination and 1,000 in all of the record's destinations." },
+          name: { type: "string", description: "Of all its names, the one answered last before the first attempt: the name that most likely led here." },
           moreNames: { type: "integer", minimum: 1, description: "How many more names the address was answered for (dns lists them)." },
           enforced: { type: "boolean" },
+          inbound: { const: true, description: "A new connection or datagram to the build from outside, refused by the holder's INPUT rules (enforced=false: audit let it through). address is where it came from, port the build's port it tried to reach. Absent for the build's own attempts." },
           count: { type: "integer", minimum: 1, description: "Attempts the log holds for this destination: per destination it keeps the first 5, then 1 a second; the rest count in deniedTotal only." },
           first: { type: "string", format: "date-time" },
           last: { type: "string", format: "date-time", description: "The last attempt the log holds (within a second of the last one made)." },
@@ -1040,8 +944,8 @@ var buildfence_report_schema_default = {
       description: "Where the totals come from and how much of the denied-attempt log the record holds. Absent in records written before it existed.",
       properties: {
         source: { enum: ["kernel", "log"], description: "kernel: the fence's rule counters, read after the build; log: they could not be read (the step warned), so the log's entries." },
-        refused: { type: "integer", minimum: 0, description: "Attempts the fence refused." },
-        audited: { type: "integer", minimum: 0, description: "Attempts audit mode let through that block mode would refuse." },
+        refused: { type: "integer", minimum: 0, description: "Attempts the fence refused, the build's and inbound ones (denied rows with inbound=true)." },
+        audited: { type: "integer", minimum: 0, description: "Attempts audit mode let through that block mode would refuse, the build's and inbound ones." },
         logged: { type: "integer", minimum: 0, description: "Log entries the kernel wrote (within the limit per destination)." },
         read: { type: "integer", minimum: 0, description: "Log entries the record holds: the sum of the denied counts." },
         lost: { type: "integer", minimum: 0, description: "Entries written but never read (the log queue overflowed): destinations may be missing from denied. The step warns." }
@@ -1057,7 +961,7 @@ var buildfence_report_schema_default = {
         properties: {
           name: { type: "string" },
           type: { type: "string" },
-          verdict: { enum: ["allowed", "refused"] },
+          verdict: { enum: ["allowed", "refused", "audited"], description: "allowed: an entry allows the name; refused: block mode answered NXDOMAIN and sent nothing upstream; audited: audit mode forwarded a name no entry allows (block mode would refuse it)." },
           forwarded: { type: "boolean" },
           addresses: { type: "array", maxItems: 100, items: { type: "string" }, description: "At most 100 a decision and 100,000 in all." },
           moreAddresses: { type: "integer", minimum: 1, description: "How many more addresses the name was answered with." },
@@ -1200,6 +1104,86 @@ function isObject(value) {
 }
 
 // src/verify/verify.ts
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+// src/verify/checks.ts
+var pass = (name, detail) => ({ name, pass: true, detail });
+var fail = (name, detail) => ({ name, pass: false, detail });
+function verifyRun(v) {
+  const r = v.record;
+  return [
+    r.grade === v.grade.name ? pass("grade", `grade: ${shown(r.grade)}`) : fail("grade", `grade: the run says '${shown(r.grade)}', the check asks for '${v.grade.name}'`),
+    r.mode === "block" ? pass("mode", "mode: block") : fail("mode", `mode: ${r.mode}, which lets everything through and only records it; a release must run in block mode`),
+    policyCheck(v),
+    allowlistCheck(r, v.grade),
+    denyCheck(r, v.grade),
+    r.rules.sha256 === rulesDigest({
+      ipset: r.rules.ipset,
+      v4: r.rules.iptables,
+      v6: r.rules.ip6tables,
+      nat4: r.rules.iptablesNat,
+      resolvConf: r.rules.resolvConf
+    }) ? pass("rules", `rules.sha256: ${r.rules.sha256}, the digest of the rules the record holds`) : fail("rules", "rules.sha256: does not match the rules the record holds (the record was altered)"),
+    r.exitCode === 0 ? pass("exit code", "exitCode: 0") : fail("exit code", `exitCode: ${r.exitCode}: the build failed`),
+    deniedCheck(r, v.allowDenied),
+    ...subjectChecks(v)
+  ];
+}
+function policyCheck(v) {
+  const recorded = v.record.policy;
+  if (!recorded) return fail("policy", "policy: the run used no policy file (built-in grades only)");
+  if (recorded.sha256 !== v.policy.sha256) {
+    return fail(
+      "policy",
+      `policy.sha256: the run's ${shown(recorded.path)} was ${shown(recorded.sha256)}, the given ${v.policy.path} is ${v.policy.sha256}`
+    );
+  }
+  return pass("policy", `policy.sha256: ${recorded.sha256} (${shown(recorded.path)}), equal to ${v.policy.path}`);
+}
+function entries(texts) {
+  return texts.flatMap(
+    (text) => text.split(", ").map((part) => {
+      try {
+        return { text: part, entry: parseEntry(part) };
+      } catch {
+        return { text: part };
+      }
+    })
+  );
+}
+function allowlistCheck(r, grade) {
+  const beyond = entries(r.allowlist).filter(({ entry }) => !entry || !grade.allow.some((g) => covers(g, entry))).map(({ text }) => shown(text));
+  return beyond.length === 0 ? pass("allowlist", `allowlist: ${r.allowlist.length} entr${r.allowlist.length === 1 ? "y" : "ies"}, each within grade ${grade.name}`) : fail("allowlist", `allowlist: beyond grade ${grade.name}: ${beyond.join(", ")}`);
+}
+function denyCheck(r, grade) {
+  const recorded = entries(r.deny).flatMap(({ entry }) => entry ? [entry] : []);
+  const missing = grade.deny.filter((d) => !recorded.some((e) => covers(e, d))).map(formatEntry);
+  return missing.length === 0 ? pass(
+    "deny",
+    `deny: every one of grade ${grade.name}'s ${grade.deny.length} deny entr${grade.deny.length === 1 ? "y" : "ies"} was in force`
+  ) : fail("deny", `deny: not in force: ${missing.join(", ")}`);
+}
+function deniedCheck(r, allowDenied) {
+  const names = r.dns.filter((d) => d.verdict === "refused").reduce((n, d) => n + d.count, 0);
+  const what = `deniedTotal: ${r.deniedTotal}, names refused: ${names}`;
+  if (r.deniedTotal === 0 && names === 0) return pass("denied", what);
+  return allowDenied ? pass("denied", `${what} (accepted: --allow-denied)`) : fail("denied", `${what}: the build tried to reach what the grade refuses`);
+}
+function subjectChecks(v) {
+  if (v.subjects.length === 0) return [];
+  if (!v.statement)
+    return [fail("subject", "subject: a plain record names no artifact; check the attestation (statement or bundle) instead")];
+  return v.subjects.map(({ file, sha256 }) => {
+    const named = v.statement.subject.find((s) => s.digest.sha256 === sha256);
+    return named ? pass("subject", `subject ${shown(named.name)}: sha256 ${sha256} equals ${file}`) : fail(
+      "subject",
+      `subject: ${file} (sha256 ${sha256}) is not among the attested artifacts (${v.statement.subject.map((s) => shown(s.name)).join(", ")})`
+    );
+  });
+}
+
+// src/verify/verify.ts
 async function verify(req) {
   try {
     const evidence = readEvidence(readFile(req.evidence, req.dir, req.label("evidence")), req.evidence);
@@ -1243,5 +1227,6 @@ function readFile(file, dir, label) {
 }
 
 export {
+  readEvidence,
   verify
 };
