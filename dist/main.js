@@ -2,13 +2,13 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   runAction
-} from "./chunks/chunk-DBS4T2HY.js";
-import "./chunks/chunk-KY3N5WSN.js";
+} from "./chunks/chunk-AIP37Z7R.js";
+import "./chunks/chunk-J25Y5SQO.js";
 import "./chunks/chunk-R74MAOXW.js";
 import {
   setFailed
 } from "./chunks/chunk-P45E2RWN.js";
-import "./chunks/chunk-PZ7RK5FF.js";
+import "./chunks/chunk-W7LMCMPC.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-KY3N5WSN.js";
+} from "./chunk-J25Y5SQO.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-PZ7RK5FF.js";
+} from "./chunk-W7LMCMPC.js";
 
 // src/action.ts
 import * as os from "node:os";
