@@ -2,13 +2,13 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   cleanupAction
-} from "./chunks/chunk-X4OXJVGO.js";
-import "./chunks/chunk-2RZ2YTDQ.js";
+} from "./chunks/chunk-HD7TML4Z.js";
+import "./chunks/chunk-DZI6IVCN.js";
 import "./chunks/chunk-R74MAOXW.js";
 import {
   warning
 } from "./chunks/chunk-P45E2RWN.js";
-import "./chunks/chunk-TEEV5OBC.js";
+import "./chunks/chunk-IG6746FW.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import "./chunks/chunk-UND5B5GE.js";
 

@@ -41,6 +41,7 @@ import { runnerEnvNames, SCRIPT_NAME, scriptText } from '../run/build.js';
 import { newRunId, type RunHandle, type RunHooks, type RunIdentity } from '../run/identity.js';
 import type { Log } from '../run/log.js';
 import { CANCEL_DEADLINE_MS, onCancel } from '../run/cancel.js';
+import { onFault } from '../run/fault.js';
 import { inputLabel, type RunSpec } from '../run/spec.js';
 
 export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): Promise<RunResult> {
@@ -64,12 +65,19 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
       dns.forwarder?.close();
       await tearDown(handle, tmp, log);
     })());
-  const cancel = onCancel(log, 'stopping the build and removing the fence', () => killContainer(names.build, CANCEL_DEADLINE_MS));
-  // Each step that creates something first checks that the run was not cancelled meanwhile.
-  const step = async <T>(fn: () => Promise<T>): Promise<T> => {
+  const stopBuild = () => killContainer(names.build, CANCEL_DEADLINE_MS);
+  const cancel = onCancel(log, 'stopping the build and removing the fence', stopBuild);
+  const fault = onFault(log, stopBuild);
+  // Each step that creates something first checks that the run was not cancelled, nor failed, meanwhile.
+  const check = () => {
     cancel.check();
+    fault.check();
+  };
+  const step = async <T>(fn: () => Promise<T>): Promise<T> => {
+    check();
     return fn();
   };
+  let result: RunResult;
   try {
     let holderImageId = '';
     let mark: DrainMark | undefined;
@@ -90,6 +98,7 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
         ...resolverSettings(spec),
         forwarder: dns.forwarder,
         onWarning: (m) => log.warning(m),
+        onError: (err) => fault.fail(err),
       });
       dns.resolver = resolver;
       const port = await resolver.listen(gateway4);
@@ -167,7 +176,7 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
       return rules;
     });
     log.info(`Running the build in ${spec.image} (${names.build}).`);
-    const build = await step(() => runBuild(names, log, dns.reader!.lost));
+    const build = await step(() => runBuild(names, log, dns.reader!.lost, check));
     // The kernel's counts first, then the mark: every entry they count is logged before the mark.
     const kernel = await readKernelCounts(names.holder).catch((err: Error) => {
       log.warning(`Cannot read the fence's counters in holder ${names.holder} (${err.message}): the totals are the log's.`);
@@ -183,7 +192,7 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
     for (const e of dns.resolver!.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
     }
-    return {
+    result = {
       ...handle,
       started,
       ended: new Date().toISOString(),
@@ -199,10 +208,17 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
       namesOf: dns.resolver!.namesOf,
       wire: dns.checker?.decisionLog() ?? [],
     };
+  } catch (err) {
+    // What failed after a fault is its consequence: the fault is the reason.
+    const reason = fault.reason();
+    throw reason === undefined ? err : new Error(reason, { cause: err });
   } finally {
     await down();
     cancel.done();
+    fault.done();
   }
+  const reason = fault.reason();
+  return reason === undefined ? result : { ...result, failure: reason };
 }
 
 /** The named volumes docker-options mount are judged by what they were made from, before anything is created. */
@@ -288,7 +304,12 @@ async function createBuild(spec: RunSpec, id: RunIdentity, tmp: string): Promise
  * (its reader ends on its own), the evidence can no longer be complete: the build is stopped and
  * the run fails.
  */
-async function runBuild(names: ResourceNames, log: Log, holderLost: Promise<void>): Promise<{ exitCode: number; imageId: string }> {
+async function runBuild(
+  names: ResourceNames,
+  log: Log,
+  holderLost: Promise<void>,
+  check: () => void,
+): Promise<{ exitCode: number; imageId: string }> {
   const info = await inspectContainer(names.build);
   let lost = false;
   void holderLost.then(async () => {
@@ -306,10 +327,18 @@ async function runBuild(names: ResourceNames, log: Log, holderLost: Promise<void
         }),
     );
     try {
+      // A stop that came while the build was being attached found nothing running to kill.
+      check();
       await startContainer(names.build);
     } catch (err) {
       output.close();
       throw new Error(`Cannot start the build container: ${(err as Error).message}`, { cause: err });
+    }
+    // Nor did one that came while it was being started.
+    try {
+      check();
+    } catch {
+      await killContainer(names.build).catch(() => undefined);
     }
     await Promise.all(ends);
   });

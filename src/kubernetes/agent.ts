@@ -36,6 +36,8 @@ export function podVerify(readbackFile: string, env: NodeJS.ProcessEnv = process
 export const DECISION_PREFIX = 'buildfence-dns ';
 /** One line of the resolver's log: a name check refusal as it stands now (the last line per row wins). */
 export const WIRE_PREFIX = 'buildfence-wire ';
+/** One line of the resolver's log: a fault in its own process (JSON string), after which it went on answering. */
+export const FAULT_PREFIX = 'buildfence-fault ';
 
 /**
  * Runs the resolver until SIGTERM: the nat rule sends every DNS packet of the Pod here. When it
@@ -57,11 +59,21 @@ export async function podResolver(env: NodeJS.ProcessEnv = process.env): Promise
     }
     throw err;
   }
+  // A fault must not end the resolver: the build would lose its DNS, and a restarted sidecar its
+  // decision log. It goes on answering (a query that fails gets SERVFAIL), and the run fails with the fault.
+  process.on('uncaughtException', reportFault);
+  process.on('unhandledRejection', reportFault);
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
   started.feed.close();
   await started.resolver.close();
   await started.checker?.close();
   started.forwarder.close();
+}
+
+/** Prints a fault for the runtime, which fails the run with it (pod-lifecycle.ts, readFaults). */
+function reportFault(err: unknown): void {
+  process.stderr.write(`buildfence resolver: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stdout.write(`${FAULT_PREFIX}${JSON.stringify(err instanceof Error ? err.message : String(err))}\n`);
 }
 
 async function startResolver(
@@ -77,6 +89,7 @@ async function startResolver(
     ttlMax: config.ttlMax,
     forwarder,
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+    onError: reportFault,
     onDecision: (d) => process.stdout.write(`${DECISION_PREFIX}${JSON.stringify(d)}\n`),
   });
   await resolver.listen(config.listen.address, config.listen.port);

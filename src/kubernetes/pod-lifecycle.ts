@@ -4,13 +4,13 @@
 // logic is tested with a fake.
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { WireDecision } from '../wire/decision-log.js';
-import type { DnsDecision, NamesOf } from '../dns/decision-log.js';
+import { decisionKey, type DnsDecision, type NamesOf } from '../dns/decision-log.js';
 import type { Log } from '../run/log.js';
 import type { ImageRef, RunFacts } from '../report/record.js';
 import { parseCountersLine, type KernelCounts } from '../firewall/counters.js';
 import { DeniedLog } from '../report/evidence.js';
 import { parseNflogLine, type LoggedPacket } from '../report/nflog.js';
-import { DECISION_PREFIX, WIRE_PREFIX } from './agent.js';
+import { DECISION_PREFIX, FAULT_PREFIX, WIRE_PREFIX } from './agent.js';
 import { CONTAINER, NOT_READY_EXIT } from './pod-layout.js';
 import type { RenderedPod } from './pod.js';
 
@@ -91,6 +91,7 @@ export async function runPod(
     );
   }
   const decisions = readDecisions(resolver);
+  const faults = readFaults(resolver);
   return {
     exitCode: terminated.exitCode,
     images: {
@@ -108,7 +109,20 @@ export async function runPod(
     dns: decisions,
     namesOf: namesOf(decisions),
     wire: readWireDecisions(resolver),
+    ...(faults.length > 0
+      ? {
+          failure: `The resolver of Pod ${name} failed in its own process ${faults.length === 1 ? 'once' : `${faults.length} times`}, first: ${faults[0]}. It went on answering and the step fails.`,
+        }
+      : {}),
   };
+}
+
+/** The faults the resolver printed: the messages of what it did not catch. */
+export function readFaults(logText: string): string[] {
+  return logText
+    .split('\n')
+    .filter((line) => line.startsWith(FAULT_PREFIX))
+    .map((line) => String(JSON.parse(line.slice(FAULT_PREFIX.length))));
 }
 
 /** How long after the build the runtime waits for the fence's counters (it prints them every second). */
@@ -157,7 +171,7 @@ export function readDecisions(logText: string): DnsDecision[] {
   for (const line of logText.split('\n')) {
     if (!line.startsWith(DECISION_PREFIX)) continue;
     const d = JSON.parse(line.slice(DECISION_PREFIX.length)) as DnsDecision;
-    byKey.set(`${d.verdict} ${d.type} ${d.name}`, d);
+    byKey.set(decisionKey(d), d);
   }
   return [...byKey.values()];
 }

@@ -45,6 +45,8 @@ export interface RunFacts {
   namesOf: NamesOf;
   /** What the name checker refused (audit: would have refused); absent where no checker ran. */
   wire?: WireDecision[];
+  /** Set when buildfence itself failed during the run (the build was stopped): why. The facts are what was recorded until then. */
+  failure?: string;
 }
 
 /** A runtime's result: the run's handle and what it observed. */
@@ -82,6 +84,8 @@ export interface EvidenceRecord {
   buildfence: { version: string };
   /** The workflow run, when the step ran on GitHub Actions. */
   github?: GithubRun;
+  /** Why buildfence itself failed during the run, when it did: the record holds what was recorded until then. */
+  failure?: string;
 }
 
 /** Where the totals come from, and how much of the log the record holds. */
@@ -143,6 +147,7 @@ export function buildRecord(spec: RunSpec, facts: RunFacts, context: RunContext)
     suggestedAllowlist: spec.mode === 'audit' ? suggestEntries([{ allowlist, denied, dns }]).map((s) => s.entry) : [],
     buildfence: { version: context.version },
     ...(context.github ? { github: context.github } : {}),
+    ...(facts.failure !== undefined ? { failure: facts.failure } : {}),
   };
 }
 

@@ -27,7 +27,7 @@ const exec = promisify(execFile);
 const env = { ...process.env, CONTAINERS_CONF: path.join(ROOT, '.cache/podman/containers.conf') };
 const IMAGES = {
   holder: 'localhost/buildfence/holder:0.1.0',
-  // A branch that changes the agent builds it under a tag of its own and names it here.
+  // Another tag (loaded into podman as localhost/NAME) tests an agent built from a branch beside the shared one.
   agent: process.env.BUILDFENCE_TEST_AGENT_IMAGE ?? 'localhost/buildfence/agent:0.1.0',
   probe: `localhost/${process.env.BUILDFENCE_PROBE_TAG || 'buildfence-test/probe:latest'}`,
   client: 'localhost/buildfence-test/client:latest',

@@ -28,7 +28,7 @@ import {
   rulesDigest,
   sha256File,
   shown
-} from "./chunk-TEEV5OBC.js";
+} from "./chunk-IG6746FW.js";
 import {
   __commonJS,
   __toESM
@@ -979,7 +979,8 @@ var buildfence_report_schema_default = {
           count: { type: "integer", minimum: 1 },
           first: { type: "string", format: "date-time" },
           last: { type: "string", format: "date-time" },
-          folded: { const: true, description: "A row for many names: once the log holds 10,000 names, new names count under * and their last two labels (past 1,000 such rows, under *); name is that pattern, count the queries." }
+          folded: { const: true, description: "A row for many names: once the log holds 10,000 names, new names count under * and their last two labels (past 1,000 such rows, under *); name is that pattern, count the queries." },
+          reason: { enum: ["malformed", "opcode", "class", "type"], description: "Set when the query was answered by buildfence for its form, whatever its name, and never forwarded: malformed (FORMERR; name and type empty when unreadable), opcode (NOTIMP), class or type (REFUSED: only class IN and the listed types are forwarded)." }
         }
       }
     },
@@ -1010,7 +1011,8 @@ var buildfence_report_schema_default = {
         runnerArch: { type: "string" },
         serverUrl: { type: "string" }
       }
-    }
+    },
+    failure: { type: "string", description: "Set when buildfence itself failed during the run (the build was stopped): why. The record holds what was recorded until then." }
   },
   $defs: {
     image: {
