@@ -13,12 +13,12 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-J25Y5SQO.js";
+} from "./chunks/chunk-DZI6IVCN.js";
 import "./chunks/chunk-R74MAOXW.js";
 import {
   readEvidence,
   verify
-} from "./chunks/chunk-F5R3N2A6.js";
+} from "./chunks/chunk-F2MXHCYY.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
@@ -35,7 +35,7 @@ import {
   upstreamsFor,
   writeGrade,
   yaml
-} from "./chunks/chunk-W7LMCMPC.js";
+} from "./chunks/chunk-IG6746FW.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

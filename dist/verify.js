@@ -9,11 +9,11 @@ import {
 } from "./chunks/chunk-P45E2RWN.js";
 import {
   verify
-} from "./chunks/chunk-F5R3N2A6.js";
+} from "./chunks/chunk-F2MXHCYY.js";
 import {
   listInput,
   readBoolean
-} from "./chunks/chunk-W7LMCMPC.js";
+} from "./chunks/chunk-IG6746FW.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/verify/action.ts

@@ -23,6 +23,9 @@ import { containerAddresses, inspectSandboxNetwork } from './network.js';
 import { openSetFeed } from './set-feed.js';
 import type { SetFeed } from '../dns/feed.js';
 import { Resolver } from '../dns/resolver.js';
+import { Checker, CHECKER_PORTS } from '../wire/checker.js';
+import { DestinationBook } from '../wire/destinations.js';
+import { namePolicy } from '../wire/policy.js';
 import { resolverSettings } from '../dns/settings.js';
 import { DRAIN_MS, DeniedReader } from '../report/reader.js';
 import { drainMark, pickMarkPort, type DrainMark } from '../report/drain-mark.js';
@@ -33,7 +36,7 @@ import { ruleFileTexts, RULE_FILES } from '../firewall/rule-files.js';
 import { verifyReadback } from '../firewall/verify.js';
 import { HolderOutput, holderCommand } from './holder.js';
 import { readKernelCounts } from './kernel-counts.js';
-import { renderRuleset, staticMembers, type Ruleset } from '../firewall/ruleset.js';
+import { checkedName, guardedBy, renderRuleset, staticMembers, type Ruleset } from '../firewall/ruleset.js';
 import { runnerEnvNames, SCRIPT_NAME, scriptText } from '../run/build.js';
 import { newRunId, type RunHandle, type RunHooks, type RunIdentity } from '../run/identity.js';
 import type { Log } from '../run/log.js';
@@ -51,13 +54,14 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
 
   const tmp = await fs.mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), `buildfence-${id.runId}-`));
   const started = new Date().toISOString();
-  const dns: { forwarder?: Forwarder; resolver?: Resolver; feed?: SetFeed; reader?: DeniedReader } = {};
+  const dns: { forwarder?: Forwarder; resolver?: Resolver; feed?: SetFeed; reader?: DeniedReader; checker?: Checker } = {};
   let teardown: Promise<void> | undefined;
   const down = () =>
     (teardown ??= (async () => {
       dns.feed?.close();
       await dns.reader?.stop();
       await dns.resolver?.close();
+      await dns.checker?.close();
       dns.forwarder?.close();
       await tearDown(handle, tmp, log);
     })());
@@ -99,16 +103,35 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
       dns.resolver = resolver;
       const port = await resolver.listen(gateway4);
       const markPort = pickMarkPort();
+      const guards = { gateways: [...gateways, ...hostAddresses()], networks: spec.network === undefined ? subnets : [] };
+      // The name check: TCP to addresses only name entries opened comes to the checker, beside the
+      // resolver on the gateways; it learns each connection's destination from the reader's lines.
+      const book = new DestinationBook();
+      let checker: { address4: string; address6?: string; port: number; ports: number } | undefined;
+      if (spec.allow.some(checkedName)) {
+        const gateway6 = gateways.find((g) => g.includes(':'));
+        dns.checker = new Checker({
+          mode: spec.mode,
+          allows: namePolicy(spec.allow, spec.deny),
+          destinations: book,
+          namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
+          guarded: guardedBy(guards.gateways, guards.networks),
+          onWarning: (m) => log.warning(m),
+        });
+        const checkerPort = await dns.checker.listen(gateway6 ? [gateway4, gateway6] : [gateway4]);
+        checker = { address4: gateway4, ...(gateway6 ? { address6: gateway6 } : {}), port: checkerPort, ports: CHECKER_PORTS };
+      }
       const rules = renderRuleset({
         mode: spec.mode,
         allow: spec.allow,
         deny: spec.deny,
         // The Docker host is the network's gateway, and every other address the runner has.
-        gateways: [...gateways, ...hostAddresses()],
+        gateways: guards.gateways,
         // The default bridge is every plain container's network: the build must not reach them.
-        guardedNetworks: spec.network === undefined ? subnets : [],
+        guardedNetworks: guards.networks,
         resolver: { address: gateway4, port },
         drainMark: { from: gateway4, port: markPort },
+        ...(checker ? { checker } : {}),
       });
       await writeRuleFiles(dirs.rules, rules);
       await step(() =>
@@ -121,7 +144,7 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
       );
       // Attached before it starts: the holder prints the read-back, then becomes the reader.
       const holder = await HolderOutput.attach(names.holder, spec.holderImage);
-      const reader = (dns.reader = DeniedReader.watch(holder.reader));
+      const reader = (dns.reader = DeniedReader.watch(holder.reader, (l) => book.note(l.source, l.sourcePort, l)));
       // The build is only created here (it joins the holder's namespace, which exists now); it
       // starts once the rules are verified. The feed starts beside the rule load: it needs the
       // holder's namespace, not its rules.
@@ -142,11 +165,13 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
         step(() => createBuild(spec, id, tmp)),
       ] as const);
       resolver.serve(clients, dns.feed!, staticMembers(rules));
+      dns.checker?.serve(clients);
       const holder4 = clients.find((a) => !a.includes(':'));
       if (holder4) mark = drainMark(holder4, markPort);
       log.info(
         `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? 'y' : 'ies'}; ` +
-          `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}.`,
+          `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}` +
+          (checker ? `; names checked on the wire at ports ${checker.port}-${checker.port + checker.ports - 1}.` : '.'),
       );
       return rules;
     });
@@ -181,6 +206,7 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
       kernel,
       dns: dns.resolver!.decisionLog(),
       namesOf: dns.resolver!.namesOf,
+      wire: dns.checker?.decisionLog() ?? [],
     };
   } catch (err) {
     // What failed after a fault is its consequence: the fault is the reason.

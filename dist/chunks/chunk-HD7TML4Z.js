@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-J25Y5SQO.js";
+} from "./chunk-DZI6IVCN.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-W7LMCMPC.js";
+} from "./chunk-IG6746FW.js";
 
 // src/action.ts
 import * as os from "node:os";
