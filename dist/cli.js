@@ -13,12 +13,12 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-DZI6IVCN.js";
+} from "./chunks/chunk-RMVHTJVE.js";
 import "./chunks/chunk-R74MAOXW.js";
 import {
   readEvidence,
   verify
-} from "./chunks/chunk-F2MXHCYY.js";
+} from "./chunks/chunk-FCFLTXJ7.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
@@ -35,7 +35,7 @@ import {
   upstreamsFor,
   writeGrade,
   yaml
-} from "./chunks/chunk-IG6746FW.js";
+} from "./chunks/chunk-CHIJJA4X.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

@@ -21,6 +21,9 @@ import { checkNamedVolumes, namedVolumes } from './options-guard.js';
 import { ensureHolderImage } from './holder-image.js';
 import { containerAddresses, inspectSandboxNetwork } from './network.js';
 import { openSetFeed } from './set-feed.js';
+import { openWireQueue } from './wire-queue.js';
+import type { WireQueue } from '../wire/queue.js';
+import { WireDecisionLog } from '../wire/decision-log.js';
 import type { SetFeed } from '../dns/feed.js';
 import { Resolver } from '../dns/resolver.js';
 import { Checker, CHECKER_PORTS } from '../wire/checker.js';
@@ -36,7 +39,7 @@ import { ruleFileTexts, RULE_FILES } from '../firewall/rule-files.js';
 import { verifyReadback } from '../firewall/verify.js';
 import { HolderOutput, holderCommand } from './holder.js';
 import { readKernelCounts } from './kernel-counts.js';
-import { checkedName, guardedBy, renderRuleset, staticMembers, type Ruleset } from '../firewall/ruleset.js';
+import { checkedName, guardedBy, renderRuleset, staticMembers, TLS_QUEUE, type Ruleset } from '../firewall/ruleset.js';
 import { runnerEnvNames, SCRIPT_NAME, scriptText } from '../run/build.js';
 import { newRunId, type RunHandle, type RunHooks, type RunIdentity } from '../run/identity.js';
 import type { Log } from '../run/log.js';
@@ -54,10 +57,13 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
 
   const tmp = await fs.mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), `buildfence-${id.runId}-`));
   const started = new Date().toISOString();
-  const dns: { forwarder?: Forwarder; resolver?: Resolver; feed?: SetFeed; reader?: DeniedReader; checker?: Checker } = {};
+  const dns: { forwarder?: Forwarder; resolver?: Resolver; feed?: SetFeed; reader?: DeniedReader; checker?: Checker; queue?: WireQueue } =
+    {};
+  const wireLog = new WireDecisionLog();
   let teardown: Promise<void> | undefined;
   const down = () =>
     (teardown ??= (async () => {
+      dns.queue?.close();
       dns.feed?.close();
       await dns.reader?.stop();
       await dns.resolver?.close();
@@ -112,6 +118,7 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
         const gateway6 = gateways.find((g) => g.includes(':'));
         dns.checker = new Checker({
           mode: spec.mode,
+          log: wireLog,
           allows: namePolicy(spec.allow, spec.deny),
           destinations: book,
           namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
@@ -131,14 +138,23 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
         guardedNetworks: guards.networks,
         resolver: { address: gateway4, port },
         drainMark: { from: gateway4, port: markPort },
-        ...(checker ? { checker } : {}),
+        // TLS to those addresses takes the fast path: to its destination, its ClientHello read from the holder's queue.
+        ...(checker ? { checker, tlsQueue: TLS_QUEUE } : {}),
       });
       await writeRuleFiles(dirs.rules, rules);
       await step(() =>
         holderStep(spec.holderImage, () =>
           createContainer(
             names.holder,
-            holderConfig({ id, image: imageId, network, rulesDir: dirs.rules, scriptDir: dirs.script, command: holderCommand() }),
+            holderConfig({
+              id,
+              image: imageId,
+              network,
+              rulesDir: dirs.rules,
+              scriptDir: dirs.script,
+              command: holderCommand(),
+              fastPath: checker !== undefined,
+            }),
           ),
         ),
       );
@@ -160,6 +176,21 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
               holder.loaded.then((readback) => verifyReadback(rules, readback)),
               reader.listening(),
               openSetFeed(names.holder).then((f) => (dns.feed = f)),
+              !checker
+                ? Promise.resolve()
+                : openWireQueue(names.holder, {
+                    mode: spec.mode,
+                    log: wireLog,
+                    allows: namePolicy(spec.allow, spec.deny),
+                    namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
+                    onWarning: (m) => log.warning(m),
+                  }).then((q) => {
+                    dns.queue = q;
+                    // Its packets are dropped from then on: the run cannot go on as fenced and checked.
+                    void q.ended.then((reason) =>
+                      fault.fail(new Error(`${reason}; TLS connections to name entries' addresses could no longer be checked`)),
+                    );
+                  }),
             ] as const),
           ),
         step(() => createBuild(spec, id, tmp)),
@@ -206,7 +237,7 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
       kernel,
       dns: dns.resolver!.decisionLog(),
       namesOf: dns.resolver!.namesOf,
-      wire: dns.checker?.decisionLog() ?? [],
+      wire: wireLog.decisions(),
     };
   } catch (err) {
     // What failed after a fault is its consequence: the fault is the reason.

@@ -28,7 +28,7 @@ import {
   rulesDigest,
   sha256File,
   shown
-} from "./chunk-IG6746FW.js";
+} from "./chunk-CHIJJA4X.js";
 import {
   __commonJS,
   __toESM

@@ -22,6 +22,8 @@ import {
   SCRIPT_MOUNT_IN_HOLDER,
   SCRIPT_NAME,
   SECCOMP_EXEC,
+  TLS_QUEUE,
+  WIRE_MARK,
   buildRecord,
   buildStatement,
   checkNamedVolumes,
@@ -48,7 +50,7 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-IG6746FW.js";
+} from "./chunk-CHIJJA4X.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -555,7 +557,7 @@ var require_ip_codec = __commonJS({
       Object.defineProperty(exports2, "__esModule", {
         value: true
       });
-      exports2.decode = decode2;
+      exports2.decode = decode3;
       exports2.encode = encode;
       exports2.familyOf = familyOf;
       exports2.name = void 0;
@@ -720,7 +722,7 @@ var require_ip_codec = __commonJS({
         }
         return v6.encode(ip, buff, offset);
       }
-      function decode2(buff, offset, length) {
+      function decode3(buff, offset, length) {
         offset = ~~offset;
         length = length || buff.length - offset;
         if (length === v4.size) {
@@ -1822,7 +1824,7 @@ var require_dns_packet = __commonJS({
       return buf;
     };
     rsshfp.encode.bytes = 0;
-    rsshfp.decode = function decode2(buf, offset) {
+    rsshfp.decode = function decode3(buf, offset) {
       if (!offset) offset = 0;
       const oldOffset = offset;
       const record = {};
@@ -26947,9 +26949,10 @@ var LISTEN_ATTEMPTS = 20;
 var Checker = class {
   constructor(options) {
     this.options = options;
+    this.log = options.log ?? new WireDecisionLog();
   }
   options;
-  log = new WireDecisionLog();
+  log;
   servers = [];
   sockets = /* @__PURE__ */ new Set();
   /** Connections not decided yet, oldest first. */
@@ -27282,6 +27285,7 @@ var LOAD_AND_READ_BACK = [
   `echo ${READBACK_MARK}; ip6tables-save -t nat 2>/dev/null || true`
 ];
 var LOAD_SCRIPT = [...TOOLS_CHECK, ...LOAD_AND_READ_BACK].join("\n");
+var WIRE_QUEUE_PROGRAM = "/usr/lib/buildfence/wire-queue";
 var READER_FIFO = "/tmp/buildfence-reader";
 function holderScript(reader) {
   return [
@@ -27826,6 +27830,11 @@ function holderConfig(a) {
       CapDrop: ["ALL"],
       CapAdd: [...FENCE_CAPABILITIES, ...READER_CAPABILITIES],
       SecurityOpt: ["no-new-privileges"],
+      // With the TLS fast path, a connection's first packets wait in the holder's queue until its
+      // ClientHello is read; the kernel counts them as still being sent and, with autocorking,
+      // holds the client's next small writes back until they are: a ClientHello written in
+      // pieces would never arrive whole. Only the namespace the build shares is changed.
+      ...a.fastPath ? { Sysctls: { "net.ipv4.tcp_autocorking": "0" } } : {},
       // The build's script directory, where the holder puts the seccomp filter program.
       Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`, `${a.scriptDir}:${SCRIPT_MOUNT_IN_HOLDER}`]
     }
@@ -28018,6 +28027,363 @@ async function openSetFeed(holder) {
   });
   stream.stderr.resume();
   return new SetFeed({ input: stream.stdin, output: stream.stdout, close: () => stream.close() });
+}
+
+// src/wire/reassembly.ts
+var HALF = 2 ** 31;
+var StreamAssembler = class {
+  /** `start`: the sequence number of the stream's first byte (the SYN's plus one); at most `limit` bytes are read. */
+  constructor(start, limit) {
+    this.start = start;
+    this.limit = limit;
+    this.data = Buffer.alloc(limit);
+    this.have = new Uint8Array(limit);
+  }
+  start;
+  limit;
+  data;
+  have;
+  /** The offset of the first byte not yet contiguous from the start. */
+  next = 0;
+  /** Whether the stream starts at `seq` (a retransmitted SYN's stream does; another connection's does not). */
+  startsAt(seq) {
+    return seq >>> 0 === this.start >>> 0;
+  }
+  /** The bytes contiguous from the start so far. */
+  get length() {
+    return this.next;
+  }
+  push(seq, payload) {
+    let offset = seq - this.start >>> 0;
+    let bytes = payload;
+    if (offset >= HALF) {
+      const before = 2 ** 32 - offset;
+      if (before >= bytes.length) return { kind: "ok", ready: Buffer.alloc(0) };
+      bytes = bytes.subarray(before);
+      offset = 0;
+    }
+    if (offset + bytes.length > this.limit) {
+      return { kind: "refused", detail: `the client sent more than ${this.limit} bytes before its first message could be read` };
+    }
+    for (let i = 0; i < bytes.length; i++) {
+      const at = offset + i;
+      if (this.have[at] === 1) {
+        if (this.data[at] !== bytes[i]) {
+          return { kind: "refused", detail: `two TCP segments disagree about byte ${at} of the stream` };
+        }
+        continue;
+      }
+      this.data[at] = bytes[i];
+      this.have[at] = 1;
+    }
+    const from = this.next;
+    while (this.next < this.limit && this.have[this.next] === 1) this.next++;
+    return { kind: "ok", ready: Buffer.from(this.data.subarray(from, this.next)) };
+  }
+};
+
+// src/wire/queue-frames.ts
+var import_ipaddr3 = __toESM(require_ipaddr(), 1);
+var TCP_FLAGS = { fin: 1, syn: 2, rst: 4 };
+var VERDICT = { drop: 0, accept: 1, repeat: 4, reset: 256 };
+var LENGTH = 4;
+var PACKET_HEADER = 47;
+var FRAME_LIMIT = PACKET_HEADER + 65536;
+function encodeVerdict(id, verdict, mark = 0) {
+  const b = Buffer.alloc(12);
+  b.writeUInt32BE(id, 0);
+  b.writeUInt32BE(verdict, 4);
+  b.writeUInt32BE(mark >>> 0, 8);
+  return b;
+}
+var QueueFrameReader = class {
+  pending = Buffer.alloc(0);
+  push(chunk) {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const frames = [];
+    let at = 0;
+    while (this.pending.length - at >= LENGTH) {
+      const length = this.pending.readUInt32BE(at);
+      if (length === 0 || length > FRAME_LIMIT) throw new Error(`the packet queue sent a frame of ${length} bytes`);
+      if (this.pending.length - at < LENGTH + length) break;
+      frames.push(decode2(this.pending.subarray(at + LENGTH, at + LENGTH + length)));
+      at += LENGTH + length;
+    }
+    this.pending = at === 0 ? this.pending : Buffer.from(this.pending.subarray(at));
+    return frames;
+  }
+};
+function decode2(f) {
+  const kind = String.fromCharCode(f[0]);
+  if (kind === "R" && f.length === 1) return { kind: "ready" };
+  if (kind !== "P" || f.length < PACKET_HEADER)
+    throw new Error(`the packet queue sent a frame it should not (kind ${f[0]}, ${f.length} bytes)`);
+  const family = f[5];
+  if (family !== 4 && family !== 6) throw new Error(`the packet queue sent a packet of IP version ${family}`);
+  const address = (at) => import_ipaddr3.default.fromByteArray([...f.subarray(at, at + (family === 4 ? 4 : 16))]).toString();
+  return {
+    kind: "packet",
+    id: f.readUInt32BE(1),
+    family,
+    flags: f[6],
+    sourcePort: f.readUInt16BE(7),
+    destinationPort: f.readUInt16BE(9),
+    seq: f.readUInt32BE(11),
+    source: address(15),
+    destination: address(31),
+    payload: f.subarray(PACKET_HEADER)
+  };
+}
+
+// src/wire/fast-path.ts
+var STREAM_LIMIT = CLIENT_HELLO_LIMIT + 4 * 1024;
+var MAX_CONNECTIONS = 1024;
+var MAX_HELD = 3072;
+var MAX_HELD_PER_CONNECTION = 128;
+var DECIDED_MS = 3e4;
+var DECIDED_LIMIT = 16384;
+var TLS_HANDSHAKE2 = 22;
+var FastPath = class {
+  constructor(options) {
+    this.options = options;
+  }
+  options;
+  /** Connections being read, oldest first. */
+  reading = /* @__PURE__ */ new Map();
+  /** Decided connections: their verdict and until when it is kept, oldest first. */
+  decided = /* @__PURE__ */ new Map();
+  held = 0;
+  warned = false;
+  /** Connections being read now. */
+  get pending() {
+    return this.reading.size;
+  }
+  /** Packets held now. */
+  get heldPackets() {
+    return this.held;
+  }
+  /** One packet (or notice) from the queue. */
+  packet(p) {
+    const key = `${p.source} ${p.sourcePort} ${p.destination} ${p.destinationPort}`;
+    let c = this.reading.get(key);
+    if (p.flags & TCP_FLAGS.syn) {
+      const start = p.seq + 1 >>> 0;
+      const done = this.decided.get(key);
+      if (done && done.start !== start) this.decided.delete(key);
+      if (!(c ? c.start === start : done?.start === start)) c = this.open(key, p, start);
+    }
+    if (p.id === 0) {
+      if (c && (p.flags & (TCP_FLAGS.fin | TCP_FLAGS.rst)) !== 0) {
+        if (c.held.length === 0) this.forget(c);
+        else this.refuse(c, "opaque", "the client closed before its name could be read");
+      }
+      return;
+    }
+    if (!c) {
+      const done = this.decided.get(key);
+      if (done && done.until >= Date.now()) return this.options.send(encodeVerdict(p.id, VERDICT.repeat, done.mark));
+      this.options.send(encodeVerdict(p.id, VERDICT.repeat, WIRE_MARK.refused));
+      this.record(
+        {
+          reason: "opaque",
+          detail: "the fence did not see the connection open, or forgot it",
+          address: p.destination,
+          port: p.destinationPort
+        },
+        true
+      );
+      return;
+    }
+    c.held.push(p.id);
+    this.held++;
+    if (c.silent) return this.refuse(c, "opaque", `the client sent nothing for ${this.helloMs / 1e3} s`);
+    const perConnection = this.options.maxHeldPerConnection ?? MAX_HELD_PER_CONNECTION;
+    if (c.held.length > perConnection) return this.refuse(c, "no-sni", `the ClientHello came in more than ${perConnection} segments`);
+    if (this.held > (this.options.maxHeld ?? MAX_HELD)) {
+      this.warnFull(`${this.held - 1} packets are held at once`);
+      return this.refuse(c, "opaque", "too many packets were held at once", true);
+    }
+    c.assembler ??= new StreamAssembler(c.start, STREAM_LIMIT);
+    c.reader ??= new ClientHelloReader();
+    const assembled = c.assembler.push(p.flags & TCP_FLAGS.syn ? p.seq + 1 >>> 0 : p.seq, p.payload);
+    if (assembled.kind === "refused") return this.refuse(c, "no-sni", assembled.detail);
+    if (assembled.ready.length === 0) return;
+    if (c.assembler.length === assembled.ready.length && assembled.ready[0] !== TLS_HANDSHAKE2) {
+      return this.refuse(
+        c,
+        "opaque",
+        `not TLS: port ${c.port} of a name entry's address is read as TLS, and this connection's first byte is ${assembled.ready[0]}`
+      );
+    }
+    const verdict = c.reader.push(assembled.ready);
+    if (verdict.kind === "more") return;
+    if (verdict.kind === "refused") return this.refuse(c, verdict.reason, verdict.detail);
+    if (!this.options.allows(verdict.name, c.port)) {
+      return this.refuse(c, "sni", `no entry allows ${verdict.name} on TCP port ${c.port}`, false, verdict.name);
+    }
+    this.release(c, WIRE_MARK.checked);
+  }
+  /** Every timer stopped (the run is over; the queue program ends with the holder). */
+  close() {
+    for (const c of this.reading.values()) clearTimeout(c.timer);
+    this.reading.clear();
+    this.decided.clear();
+  }
+  get helloMs() {
+    return this.options.helloMs ?? FIRST_BYTES_MS;
+  }
+  open(key, p, start) {
+    const old = this.reading.get(key);
+    if (old) this.forget(old);
+    const limit = this.options.maxConnections ?? MAX_CONNECTIONS;
+    for (const oldest of this.reading.values()) {
+      if (this.reading.size < limit) break;
+      this.warnFull(`${limit} connections are read at once`);
+      if (oldest.held.length > 0) this.refuse(oldest, "opaque", "too many connections waited for their names", true);
+      else this.forget(oldest);
+    }
+    const c = {
+      key,
+      destination: p.destination,
+      port: p.destinationPort,
+      start,
+      held: [],
+      silent: false,
+      timer: setTimeout(() => {
+        if (c.held.length === 0) return void (c.silent = true);
+        this.refuse(
+          c,
+          "no-sni",
+          `the ClientHello was not whole within ${this.helloMs / 1e3} s (a client that splits it into more segments than TCP sends before an acknowledgement cannot finish it)`
+        );
+      }, this.helloMs)
+    };
+    c.timer.unref();
+    this.reading.set(key, c);
+    return c;
+  }
+  /**
+   * Refused: the build's socket is destroyed (the destination gets a reset) and the first held
+   * packet goes back with the refused mark (the rules save it and reset the connection at every
+   * later packet); the others are dropped. Audit mode records the refusal and lets it all through,
+   * unless `always` (a bound, not a name).
+   */
+  refuse(c, reason, detail, always = false, name) {
+    const enforced = always || this.options.mode === "block";
+    this.record({ reason, detail, address: c.destination, port: c.port, ...name !== void 0 ? { name } : {} }, enforced);
+    this.release(c, enforced ? WIRE_MARK.refused : WIRE_MARK.checked);
+  }
+  /** Every held packet goes back with `mark` (refused: only the first, which resets the connection; the rest are dropped). */
+  release(c, mark) {
+    const verdicts = c.held.map(
+      (id, i) => mark !== WIRE_MARK.refused ? encodeVerdict(id, VERDICT.repeat, mark) : i === 0 ? encodeVerdict(id, VERDICT.reset, mark) : encodeVerdict(id, VERDICT.drop)
+    );
+    this.held -= c.held.length;
+    c.held = [];
+    this.forget(c);
+    if (verdicts.length > 0) this.options.send(Buffer.concat(verdicts));
+    this.decided.set(c.key, { mark, start: c.start, until: Date.now() + DECIDED_MS });
+    for (const key of this.decided.keys()) {
+      if (this.decided.size <= DECIDED_LIMIT) break;
+      this.decided.delete(key);
+    }
+  }
+  /** Stops reading `c`; a packet it still held is dropped, never left in the queue. */
+  forget(c) {
+    clearTimeout(c.timer);
+    if (c.held.length > 0) {
+      this.options.send(Buffer.concat(c.held.map((id) => encodeVerdict(id, VERDICT.drop))));
+      this.held -= c.held.length;
+      c.held = [];
+    }
+    if (this.reading.get(c.key) === c) this.reading.delete(c.key);
+  }
+  record(d, enforced) {
+    const row = this.options.log.record({
+      ...d.name !== void 0 ? { name: d.name } : {},
+      address: d.address,
+      port: d.port,
+      learnedFor: [...this.options.namesOf(d.address)],
+      reason: d.reason,
+      detail: d.detail,
+      enforced
+    });
+    this.options.onDecision?.(row);
+  }
+  warnFull(what) {
+    if (this.warned) return;
+    this.warned = true;
+    this.options.onWarning?.(`name check: ${what}, the most it holds; connections past that are refused`);
+  }
+};
+
+// src/wire/queue.ts
+var WireQueue = class {
+  constructor(channel, options) {
+    this.channel = channel;
+    this.fastPath = new FastPath({ ...options, send: (v) => void channel.input.write(v) });
+    const reader = new QueueFrameReader();
+    let errors = "";
+    channel.errors.setEncoding("utf8");
+    channel.errors.on("data", (d) => errors = (errors + d).slice(-2e3));
+    channel.input.on("error", () => void 0);
+    let markReady;
+    let end;
+    const ended = new Promise((resolve2) => end = resolve2);
+    this.ready = new Promise((resolve2, reject) => {
+      markReady = resolve2;
+      void ended.then((reason) => reject(new Error(reason)));
+    });
+    this.ready.catch(() => void 0);
+    const stop = (why) => {
+      if (this.closing) return;
+      const said = errors.trim().split("\n").pop();
+      end(`${why}${said ? `: ${said}` : ""}`);
+    };
+    channel.output.on("data", (chunk) => {
+      try {
+        for (const frame of reader.push(chunk)) {
+          if (frame.kind === "ready") markReady();
+          else this.fastPath.packet(frame);
+        }
+      } catch (err) {
+        stop(`the name check's packet queue sent what cannot be read (${err.message})`);
+        channel.close();
+      }
+    });
+    channel.output.on("error", (err) => stop(`the name check's packet queue failed (${err.message})`));
+    channel.output.on("close", () => setTimeout(() => stop("the name check's packet queue in the holder ended"), 50));
+    this.ended = ended;
+  }
+  channel;
+  fastPath;
+  /** Resolves once the program has bound the queue; rejects if it ends first. */
+  ready;
+  /** Resolves, with the reason, when the program ends or its output cannot be read; never while `close()` ends it. */
+  ended;
+  closing = false;
+  close() {
+    this.closing = true;
+    this.fastPath.close();
+    this.channel.input.end();
+    this.channel.close();
+  }
+};
+
+// src/docker/wire-queue.ts
+async function openWireQueue(holder, options) {
+  const stream = await execStream(holder, [WIRE_QUEUE_PROGRAM, String(TLS_QUEUE)], { stdin: true }).catch((err) => {
+    throw new Error(`Cannot start the name check's packet queue in the holder: ${err.message}`, { cause: err });
+  });
+  const queue = new WireQueue({ input: stream.stdin, output: stream.stdout, errors: stream.stderr, close: () => stream.close() }, options);
+  await queue.ready.catch((err) => {
+    queue.close();
+    throw new Error(
+      `The name check's packet queue did not start in the holder (${err.message}). The holder image needs ${WIRE_QUEUE_PROGRAM} (scripts/build-holder-image builds it).`,
+      { cause: err }
+    );
+  });
+  return queue;
 }
 
 // src/dns/settings.ts
@@ -28343,8 +28709,10 @@ async function runDocker(spec, log, hooks = {}) {
   const tmp = await fs4.mkdtemp(path4.join(process.env.RUNNER_TEMP || os3.tmpdir(), `buildfence-${id.runId}-`));
   const started = (/* @__PURE__ */ new Date()).toISOString();
   const dns = {};
+  const wireLog = new WireDecisionLog();
   let teardown;
   const down = () => teardown ??= (async () => {
+    dns.queue?.close();
     dns.feed?.close();
     await dns.reader?.stop();
     await dns.resolver?.close();
@@ -28394,6 +28762,7 @@ async function runDocker(spec, log, hooks = {}) {
         const gateway6 = gateways.find((g) => g.includes(":"));
         dns.checker = new Checker({
           mode: spec.mode,
+          log: wireLog,
           allows: namePolicy(spec.allow, spec.deny),
           destinations: book,
           namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
@@ -28413,7 +28782,8 @@ async function runDocker(spec, log, hooks = {}) {
         guardedNetworks: guards.networks,
         resolver: { address: gateway4, port },
         drainMark: { from: gateway4, port: markPort },
-        ...checker ? { checker } : {}
+        // TLS to those addresses takes the fast path: to its destination, its ClientHello read from the holder's queue.
+        ...checker ? { checker, tlsQueue: TLS_QUEUE } : {}
       });
       await writeRuleFiles(dirs.rules, rules2);
       await step(
@@ -28421,7 +28791,15 @@ async function runDocker(spec, log, hooks = {}) {
           spec.holderImage,
           () => createContainer(
             names.holder,
-            holderConfig({ id, image: imageId2, network, rulesDir: dirs.rules, scriptDir: dirs.script, command: holderCommand() })
+            holderConfig({
+              id,
+              image: imageId2,
+              network,
+              rulesDir: dirs.rules,
+              scriptDir: dirs.script,
+              command: holderCommand(),
+              fastPath: checker !== void 0
+            })
           )
         )
       );
@@ -28436,7 +28814,19 @@ async function runDocker(spec, log, hooks = {}) {
             containerAddresses(names.holder),
             holder.loaded.then((readback) => verifyReadback(rules2, readback)),
             reader.listening(),
-            openSetFeed(names.holder).then((f) => dns.feed = f)
+            openSetFeed(names.holder).then((f) => dns.feed = f),
+            !checker ? Promise.resolve() : openWireQueue(names.holder, {
+              mode: spec.mode,
+              log: wireLog,
+              allows: namePolicy(spec.allow, spec.deny),
+              namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
+              onWarning: (m) => log.warning(m)
+            }).then((q) => {
+              dns.queue = q;
+              void q.ended.then(
+                (reason2) => fault.fail(new Error(`${reason2}; TLS connections to name entries' addresses could no longer be checked`))
+              );
+            })
           ])
         ),
         step(() => createBuild(spec, id, tmp))
@@ -28479,7 +28869,7 @@ async function runDocker(spec, log, hooks = {}) {
       kernel,
       dns: dns.resolver.decisionLog(),
       namesOf: dns.resolver.namesOf,
-      wire: dns.checker?.decisionLog() ?? []
+      wire: wireLog.decisions()
     };
   } catch (err) {
     const reason2 = fault.reason();
@@ -28612,7 +29002,7 @@ import * as fs5 from "node:fs/promises";
 import * as os4 from "node:os";
 
 // src/kubernetes/pod.ts
-var import_ipaddr3 = __toESM(require_ipaddr(), 1);
+var import_ipaddr4 = __toESM(require_ipaddr(), 1);
 
 // src/kubernetes/pod-scripts.ts
 var import_shell_quote2 = __toESM(require_shell_quote(), 1);
@@ -28699,7 +29089,7 @@ options ndots:0
 ` };
 }
 function podNameserver(upstreams) {
-  return upstreams.find((u) => import_ipaddr3.default.parse(u.address).kind() === "ipv4").address;
+  return upstreams.find((u) => import_ipaddr4.default.parse(u.address).kind() === "ipv4").address;
 }
 function renderPod(input) {
   const { spec } = input;
@@ -28859,13 +29249,13 @@ function checkEnvBudget(pod, entries) {
 function checkUpstreams(upstreams, label) {
   if (upstreams.length === 0) throw new Error(`The Pod needs a DNS upstream: set ${label}.`);
   for (const u of upstreams) {
-    if (import_ipaddr3.default.parse(u.address).range() === "loopback") {
+    if (import_ipaddr4.default.parse(u.address).range() === "loopback") {
       throw new Error(
         `DNS upstream ${u.address} is a loopback address, which a Pod cannot reach. Set ${label} to the cluster's DNS service (kubectl -n kube-system get service kube-dns).`
       );
     }
   }
-  if (!upstreams.some((u) => import_ipaddr3.default.parse(u.address).kind() === "ipv4")) {
+  if (!upstreams.some((u) => import_ipaddr4.default.parse(u.address).kind() === "ipv4")) {
     throw new Error(`The Pod needs an IPv4 DNS upstream (DNS is answered over IPv4 only): add one to ${label}.`);
   }
 }

@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-DZI6IVCN.js";
+} from "./chunk-RMVHTJVE.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-IG6746FW.js";
+} from "./chunk-CHIJJA4X.js";
 
 // src/action.ts
 import * as os from "node:os";
