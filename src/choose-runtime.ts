@@ -1,7 +1,7 @@
 // Which runtime carries the fence: Docker (holder and build containers) or Kubernetes (a Pod).
 // The action and the CLI run, and the post step cleans up, through here.
-import { ping } from './docker/engine.js';
-import { removeRun } from './docker/resources.js';
+import { ping } from './engine/engine.js';
+import { removeRun } from './engine/resources.js';
 import { runDocker } from './docker/runtime.js';
 import { deleteRunPod, runKubernetes } from './kubernetes/runtime.js';
 import type { RunResult } from './report/record.js';

@@ -4,7 +4,7 @@ import {
   holderSteps,
   isPinned,
   localTag
-} from "./chunk-R74MAOXW.js";
+} from "./chunk-NCSVDVWH.js";
 import {
   BUILD_DROPPED_CAPABILITIES,
   COUNTER_RULES,
@@ -37,7 +37,7 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-MKXYQLEZ.js";
+} from "./chunk-NWXJICKP.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -10315,11 +10315,11 @@ var require_agent = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path6) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path6)) {
-        return path6 === "pageant" ? new PageantAgent() : new CygwinAgent(path6);
+    function createAgent(path7) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path7)) {
+        return path7 === "pageant" ? new PageantAgent() : new CygwinAgent(path7);
       }
-      return new OpenSSHAgent(path6);
+      return new OpenSSHAgent(path7);
     }
     var AgentProtocol = (() => {
       const SSH_AGENTC_REQUEST_IDENTITIES = 11;
@@ -15294,8 +15294,8 @@ var require_SFTP = __commonJS({
   "node_modules/ssh2/lib/protocol/SFTP.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events");
-    var fs8 = __require("fs");
-    var { constants } = fs8;
+    var fs9 = __require("fs");
+    var { constants } = fs9;
     var {
       Readable: ReadableStream,
       Writable: WritableStream
@@ -15563,17 +15563,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path6, options) {
+      createReadStream(path7, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path6, options);
+        return new ReadStream(this, path7, options);
       }
-      createWriteStream(path6, options) {
+      createWriteStream(path7, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path6, options);
+        return new WriteStream(this, path7, options);
       }
-      open(path6, flags_, attrs, cb) {
+      open(path7, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -15592,7 +15592,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -15600,7 +15600,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -15724,14 +15724,14 @@ var require_SFTP = __commonJS({
       fastGet(remotePath, localPath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(this, fs8, remotePath, localPath, opts, cb);
+        fastXfer(this, fs9, remotePath, localPath, opts, cb);
       }
       fastPut(localPath, remotePath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(fs8, this, localPath, remotePath, opts, cb);
+        fastXfer(fs9, this, localPath, remotePath, opts, cb);
       }
-      readFile(path6, options, callback_) {
+      readFile(path7, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15804,13 +15804,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         };
-        this.open(path6, flag, 438, (er, handle_) => {
+        this.open(path7, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle = handle_;
           const tryStat = (er2, st) => {
             if (er2) {
-              this.stat(path6, (er_, st_) => {
+              this.stat(path7, (er_, st_) => {
                 if (er_) {
                   return this.close(handle, () => {
                     callback && callback(er2);
@@ -15831,7 +15831,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle, tryStat);
         });
       }
-      writeFile(path6, data, options, callback_) {
+      writeFile(path7, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15850,7 +15850,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path6, flag, options.mode, (openErr, handle) => {
+        this.open(path7, flag, options.mode, (openErr, handle) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -15859,7 +15859,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = (er, st) => {
                 if (er) {
-                  this.stat(path6, (er_, st_) => {
+                  this.stat(path7, (er_, st_) => {
                     if (er_) {
                       return this.close(handle, () => {
                         callback && callback(er);
@@ -15878,7 +15878,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path6, data, options, callback_) {
+      appendFile(path7, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15896,12 +15896,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path6, data, options, callback);
+        this.writeFile(path7, data, options, callback);
       }
-      exists(path6, cb) {
+      exists(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path6, (err) => {
+        this.stat(path7, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -15944,7 +15944,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path6, attrs, cb) {
+      mkdir(path7, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -15958,7 +15958,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -15966,7 +15966,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -15982,10 +15982,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path6, cb) {
+      rmdir(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -15993,7 +15993,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -16083,10 +16083,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path6, cb) {
+      stat(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16094,17 +16094,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path6, cb) {
+      lstat(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16112,17 +16112,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path6, cb) {
+      opendir(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16130,14 +16130,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path6, attrs, cb) {
+      setstat(path7, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -16149,7 +16149,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16157,7 +16157,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -16217,8 +16217,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path6, atime, mtime, cb) {
-        return this.setstat(path6, {
+      utimes(path7, atime, mtime, cb) {
+        return this.setstat(path7, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -16229,8 +16229,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path6, uid, gid, cb) {
-        return this.setstat(path6, {
+      chown(path7, uid, gid, cb) {
+        return this.setstat(path7, {
           uid,
           gid
         }, cb);
@@ -16240,15 +16240,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path6, mode, cb) {
-        return this.setstat(path6, {
+      chmod(path7, mode, cb) {
+        return this.setstat(path7, {
           mode
         }, cb);
       }
-      readlink(path6, cb) {
+      readlink(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16256,7 +16256,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -16301,10 +16301,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path6, cb) {
+      realpath(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16312,7 +16312,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -16357,13 +16357,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path6, cb) {
+      ext_openssh_statvfs(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16373,7 +16373,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -16459,7 +16459,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path6, attrs, cb) {
+      ext_openssh_lsetstat(path7, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -16474,7 +16474,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16484,7 +16484,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -16501,13 +16501,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path6, cb) {
+      ext_openssh_expandPath(path7, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path7);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16517,7 +16517,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path7, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -16990,13 +16990,13 @@ var require_SFTP = __commonJS({
             if (--left === 0)
               cb(err);
           };
-          if (srcHandle && (src === fs8 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs9 || src.outgoing.state === "open"))
             ++left;
-          if (dstHandle && (dst === fs8 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs9 || dst.outgoing.state === "open"))
             ++left;
-          if (srcHandle && (src === fs8 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs9 || src.outgoing.state === "open"))
             src.close(srcHandle, cbfinal);
-          if (dstHandle && (dst === fs8 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs9 || dst.outgoing.state === "open"))
             dst.close(dstHandle, cbfinal);
         } else {
           cb(err);
@@ -17012,7 +17012,7 @@ var require_SFTP = __commonJS({
           tryStat(null, { size: fileSize });
         function tryStat(err2, attrs) {
           if (err2) {
-            if (src !== fs8) {
+            if (src !== fs9) {
               src.stat(srcPath, (err_, attrs_) => {
                 if (err_)
                   return onerror(err2);
@@ -17795,12 +17795,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path6 === void 0)
+        if (path7 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path6)) {
+        if (!sftp.emit("LSTAT", reqID, path7)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17819,13 +17819,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path6, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path7, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17847,12 +17847,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path6 === void 0)
+        if (path7 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path6)) {
+        if (!sftp.emit("OPENDIR", reqID, path7)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17871,63 +17871,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path6 === void 0)
+        if (path7 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path6)) {
+        if (!sftp.emit("REMOVE", reqID, path7)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path6, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path7, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path6 === void 0)
+        if (path7 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path6)) {
+        if (!sftp.emit("RMDIR", reqID, path7)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path6 === void 0)
+        if (path7 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path6)) {
+        if (!sftp.emit("REALPATH", reqID, path7)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path6 === void 0)
+        if (path7 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path6)) {
+        if (!sftp.emit("STAT", reqID, path7)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17947,14 +17947,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path7 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path6 === void 0)
+        if (path7 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path6)) {
+        if (!sftp.emit("READLINK", reqID, path7)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -18025,7 +18025,7 @@ var require_SFTP = __commonJS({
     function roundUpToMultipleOf8(n) {
       return n + 7 & ~7;
     }
-    function ReadStream(sftp, path6, options) {
+    function ReadStream(sftp, path7, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -18039,7 +18039,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream.call(this, options);
-      this.path = path6;
+      this.path = path7;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -18170,7 +18170,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path6, options) {
+    function WriteStream(sftp, path7, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -18182,7 +18182,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path6;
+      this.path = path7;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -22572,7 +22572,7 @@ var require_buffer_list = __commonJS({
         }
       }, {
         key: "join",
-        value: function join5(s) {
+        value: function join6(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -25219,12 +25219,12 @@ var require_http_duplex = __commonJS({
 // node_modules/split-ca/index.js
 var require_split_ca = __commonJS({
   "node_modules/split-ca/index.js"(exports, module) {
-    var fs8 = __require("fs");
+    var fs9 = __require("fs");
     module.exports = function(filepath, split, encoding) {
       split = typeof split !== "undefined" ? split : "\n";
       encoding = typeof encoding !== "undefined" ? encoding : "utf8";
       var ca = [];
-      var chain = fs8.readFileSync(filepath, encoding);
+      var chain = fs9.readFileSync(filepath, encoding);
       if (chain.indexOf("-END CERTIFICATE-") < 0 || chain.indexOf("-BEGIN CERTIFICATE-") < 0) {
         throw Error("File does not contain 'BEGIN CERTIFICATE' or 'END CERTIFICATE'");
       }
@@ -25252,8 +25252,8 @@ var require_modem = __commonJS({
   "node_modules/docker-modem/lib/modem.js"(exports, module) {
     var querystring = __require("querystring");
     var http = require_http();
-    var fs8 = __require("fs");
-    var path6 = __require("path");
+    var fs9 = __require("fs");
+    var path7 = __require("path");
     var url = __require("url");
     var ssh = require_ssh2();
     var HttpDuplex = require_http_duplex();
@@ -25261,8 +25261,8 @@ var require_modem = __commonJS({
     var utils = require_utils();
     var util = __require("util");
     var splitca = require_split_ca();
-    var os5 = __require("os");
-    var isWin = os5.type() === "Windows_NT";
+    var os6 = __require("os");
+    var isWin = os6.type() === "Windows_NT";
     var stream = __require("stream");
     var defaultOpts = function() {
       var host;
@@ -25302,9 +25302,9 @@ var require_modem = __commonJS({
         }
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
-          opts.ca = splitca(path6.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs8.readFileSync(path6.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs8.readFileSync(path6.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.ca = splitca(path7.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
+          opts.cert = fs9.readFileSync(path7.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs9.readFileSync(path7.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -25314,8 +25314,8 @@ var require_modem = __commonJS({
     };
     var findDefaultUnixSocket = function() {
       return new Promise(function(resolve2) {
-        var userDockerSocket = path6.join(os5.homedir(), ".docker", "run", "docker.sock");
-        fs8.access(userDockerSocket, function(err) {
+        var userDockerSocket = path7.join(os6.homedir(), ".docker", "run", "docker.sock");
+        fs9.access(userDockerSocket, function(err) {
           if (err) resolve2("/var/run/docker.sock");
           else resolve2(userDockerSocket);
         });
@@ -25408,7 +25408,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs8.createReadStream(path6.resolve(options.file));
+          data = fs9.createReadStream(path7.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -26484,11 +26484,11 @@ function requireEnv(env, name) {
   return value;
 }
 
-// src/docker/engine.ts
+// src/engine/engine.ts
 var import_docker_modem = __toESM(require_modem(), 1);
 import { PassThrough } from "node:stream";
 
-// src/docker/cli.ts
+// src/engine/cli.ts
 import { spawn } from "node:child_process";
 var DOCKER_TIMEOUT_MS = 6e4;
 function docker(args, options = {}) {
@@ -26522,7 +26522,7 @@ function lastLine(text2) {
   return lines[lines.length - 1] ?? "";
 }
 
-// src/docker/endpoint.ts
+// src/engine/endpoint.ts
 import { createHash } from "node:crypto";
 import * as fs2 from "node:fs";
 import * as os2 from "node:os";
@@ -26574,7 +26574,7 @@ function pinEngine(env) {
   Object.assign(env, contextEngine(env));
 }
 
-// src/docker/engine.ts
+// src/engine/engine.ts
 var modem;
 function engine() {
   if (!modem) {
@@ -26605,23 +26605,23 @@ function failure(what, err, timeoutMs) {
   const reason = e.json?.message ?? (e.message ?? "").replace(/^\(HTTP code \d+\) \S+ - /, "").trim();
   return new Error(reason);
 }
-function dialOptions(method, path6, call2, signal) {
+function dialOptions(method, path7, call2, signal) {
   const hasQuery = call2.query !== void 0;
   return {
-    path: hasQuery ? `${path6}?` : path6,
+    path: hasQuery ? `${path7}?` : path7,
     method,
     options: method === "POST" ? { _query: call2.query ?? {}, _body: call2.body ?? {} } : call2.query,
     statusCodes: statusCodes(call2.accept),
     abortSignal: signal
   };
 }
-function api(method, path6, call2 = {}) {
+function api(method, path7, call2 = {}) {
   const timeoutMs = call2.timeoutMs ?? DOCKER_TIMEOUT_MS;
   const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : void 0;
-  const what = `${method} ${path6}`;
+  const what = `${method} ${path7}`;
   return new Promise((resolve2, reject) => {
     try {
-      engine().dial(dialOptions(method, path6, call2, signal), (err, data) => {
+      engine().dial(dialOptions(method, path7, call2, signal), (err, data) => {
         if (err) reject(failure(what, err, timeoutMs));
         else resolve2(Buffer.isBuffer(data) && data.length === 0 ? void 0 : data);
       });
@@ -26630,13 +26630,13 @@ function api(method, path6, call2 = {}) {
     }
   });
 }
-function hijack(path6, query, body, stdin = false) {
+function hijack(path7, query, body, stdin = false) {
   return new Promise((resolve2, reject) => {
-    const what = `POST ${path6}`;
+    const what = `POST ${path7}`;
     try {
       engine().dial(
         {
-          path: `${path6}?`,
+          path: `${path7}?`,
           method: "POST",
           options: { _query: query, _body: body ?? {} },
           hijack: true,
@@ -26746,15 +26746,12 @@ function runLabels(id) {
   };
 }
 
-// src/docker/containers.ts
+// src/engine/containers.ts
 function resourceNames(runId) {
   return {
     holder: `buildfence-${runId}-holder`,
     build: `buildfence-${runId}-build`
   };
-}
-function labelArgs(id) {
-  return Object.entries(runLabels(id)).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
 }
 function holderConfig(a) {
   return {
@@ -26772,6 +26769,45 @@ function holderConfig(a) {
       Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`]
     }
   };
+}
+
+// src/engine/resources.ts
+async function removeRun(runId) {
+  const names = resourceNames(runId);
+  const problems = [];
+  await Promise.all(
+    [names.build, names.holder].map(
+      (name) => removeContainer(name).catch((err) => {
+        if (!/already in progress/i.test(err.message)) problems.push(`container ${name}: ${err.message}`);
+      })
+    )
+  );
+  return problems;
+}
+async function findLeftovers(self2, isAlive) {
+  return (await listContainers(LABEL)).map((r) => ({ id: r.Id, labels: r.Labels ?? {} })).filter(({ labels: l }) => l[LABEL_RUN] && l[LABEL_RUN] !== self2.runId && l[LABEL_HOST] === self2.host && !isAlive(Number(l[LABEL_PID]))).map(({ id, labels: l }) => ({ runId: l[LABEL_RUN], id }));
+}
+async function removeLeftovers(leftovers) {
+  await Promise.all(leftovers.map((l) => removeContainer(l.id).catch(() => void 0)));
+}
+function processAlive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+}
+
+// src/docker/runtime.ts
+import * as fs5 from "node:fs/promises";
+import * as os4 from "node:os";
+import * as path5 from "node:path";
+
+// src/docker/containers.ts
+function labelArgs(id) {
+  return Object.entries(runLabels(id)).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
 }
 function buildCreateArgs(a) {
   const names = resourceNames(a.id.runId);
@@ -26807,41 +26843,12 @@ function buildCreateArgs(a) {
   ];
 }
 
-// src/docker/resources.ts
-async function removeRun(runId) {
-  const names = resourceNames(runId);
-  const problems = [];
-  await Promise.all(
-    [names.build, names.holder].map(
-      (name) => removeContainer(name).catch((err) => {
-        if (!/already in progress/i.test(err.message)) problems.push(`container ${name}: ${err.message}`);
-      })
-    )
-  );
-  return problems;
-}
-async function findLeftovers(self2, isAlive) {
-  return (await listContainers(LABEL)).map((r) => ({ id: r.Id, labels: r.Labels ?? {} })).filter(({ labels: l }) => l[LABEL_RUN] && l[LABEL_RUN] !== self2.runId && l[LABEL_HOST] === self2.host && !isAlive(Number(l[LABEL_PID]))).map(({ id, labels: l }) => ({ runId: l[LABEL_RUN], id }));
-}
-async function removeLeftovers(leftovers) {
-  await Promise.all(leftovers.map((l) => removeContainer(l.id).catch(() => void 0)));
-}
-function processAlive(pid) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === "EPERM";
-  }
-}
-
-// src/docker/runtime.ts
+// src/engine/fence.ts
 import * as fs4 from "node:fs/promises";
 import * as os3 from "node:os";
 import * as path4 from "node:path";
 
-// src/docker/holder-image.ts
+// src/engine/holder-image.ts
 import * as fs3 from "node:fs";
 import * as path3 from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26903,73 +26910,11 @@ async function present(image) {
   return id;
 }
 
-// src/docker/network.ts
-var import_ipaddr = __toESM(require_ipaddr(), 1);
-async function inspectSandboxNetwork(network, label) {
-  const name = network ?? DOCKER_NETWORK;
-  const found = await inspectNetwork(name).catch((err) => {
-    throw new Error(`${label}: cannot inspect Docker network '${name}': ${err.message}.`);
-  });
-  if (!found) {
-    throw new Error(
-      network === void 0 ? `${label}: the Docker engine has no default bridge network ('${DOCKER_NETWORK}'; is it started with "bridge": "none"?). Create a bridge network (docker network create NAME) and name it in ${label}.` : `${label}: the Docker engine has no network '${network}'. Create it first (docker network create ${network}) or leave it empty.`
-    );
-  }
-  return { name, gateways: parseGateways(found, label), subnets: parseSubnets(found) };
-}
-function parseSubnets(net2) {
-  return (net2.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
-    const [addr, bits] = import_ipaddr.default.parseCIDR(c.Subnet);
-    const base = addr.kind() === "ipv4" ? import_ipaddr.default.IPv4.networkAddressFromCIDR(c.Subnet) : import_ipaddr.default.IPv6.networkAddressFromCIDR(c.Subnet);
-    return `${base.toString()}/${bits}`;
-  });
-}
-function parseGateways(net2, label) {
-  if (net2.Driver === "host" || net2.Driver === "null") {
-    throw new Error(
-      `${label}: '${net2.Name}' uses the ${net2.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`
-    );
-  }
-  const gateways = [];
-  for (const config of net2.IPAM?.Config ?? []) {
-    if (config.Gateway) {
-      gateways.push(import_ipaddr.default.parse(config.Gateway).toString());
-    } else if (config.Subnet) {
-      gateways.push(firstHost(config.Subnet));
-    }
-  }
-  return gateways;
-}
-function firstHost(subnet) {
-  const [addr] = import_ipaddr.default.parseCIDR(subnet);
-  const bytes = addr.toByteArray();
-  bytes[bytes.length - 1] += 1;
-  return import_ipaddr.default.fromByteArray(bytes).toString();
-}
-async function containerAddresses(container) {
-  const found = await inspectContainer(container).catch((err) => {
-    throw new Error(`Cannot inspect container ${container}: ${err.message}`);
-  });
-  return Object.values(found.NetworkSettings.Networks ?? {}).flatMap((n) => [n.IPAddress, n.GlobalIPv6Address]).filter((a) => Boolean(a)).map((a) => import_ipaddr.default.parse(a).toString());
-}
-
-// src/docker/set-feed.ts
-async function openSetFeed(holder) {
-  const stream = await execStream(holder, ["sh", "-c", "exec ipset - 2>&1 >/dev/null"], { stdin: true }).catch((err) => {
-    throw new Error(`Cannot start the set feed in the holder: ${err.message}`, { cause: err });
-  });
-  stream.stderr.resume();
-  return new SetFeed({ input: stream.stdin, output: stream.stdout, close: () => stream.close() });
-}
-
-// src/dns/settings.ts
-function resolverSettings(spec) {
-  const names = (entries) => entries.filter((e) => e.kind === "name");
-  return { mode: spec.mode, allow: names(spec.allow), deny: names(spec.deny), ttlMin: spec.dns.ttlMin, ttlMax: spec.dns.ttlMax };
-}
+// src/engine/holder.ts
+import { PassThrough as PassThrough2 } from "node:stream";
 
 // src/report/nflog.ts
-var import_ipaddr2 = __toESM(require_ipaddr(), 1);
+var import_ipaddr = __toESM(require_ipaddr(), 1);
 function readerCommand(groups) {
   return ["tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", `nflog:${groups.join(",")}`];
 }
@@ -26988,13 +26933,13 @@ function parseNflogLine(line) {
     port = Number(address.slice(dot + 1));
     address = address.slice(0, dot);
   }
-  if (!import_ipaddr2.default.isValid(address)) return void 0;
+  if (!import_ipaddr.default.isValid(address)) return void 0;
   return {
     time: Number(m[1]),
     enforced: group === NFLOG_GROUP.denied,
     family: m[3] === "IPv4" ? 4 : 6,
     protocol,
-    address: import_ipaddr2.default.parse(address).toString(),
+    address: import_ipaddr.default.parse(address).toString(),
     ...port !== void 0 ? { port } : {}
   };
 }
@@ -27002,6 +26947,181 @@ function parseMarkLine(line) {
   const m = LINE.exec(line.trim());
   if (!m || Number(m[2]) !== NFLOG_GROUP.mark || !/^UDP\b/.test(m[6])) return void 0;
   return Number(m[5].slice(m[5].lastIndexOf(".") + 1));
+}
+
+// src/engine/holder.ts
+var READER_COMMAND = readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.mark]);
+function holderCommand() {
+  return { entrypoint: ["sh", "-c"], cmd: [holderScript(READER_COMMAND)] };
+}
+var HolderOutput = class _HolderOutput {
+  /** The read-back; rejects with the reason when the load fails (the holder then exits). */
+  loaded;
+  /** What the holder prints after the read-back: the reader's packets and its messages. */
+  reader;
+  /** `exitCode` is asked only when the output ends before the read-back: the load failed. */
+  constructor(output, holderImage, exitCode) {
+    const after = new PassThrough2();
+    this.reader = { stdout: after, stderr: output.stderr, close: () => output.close() };
+    let stderr = "";
+    output.stderr.on("data", (d) => stderr = (stderr + d.toString()).slice(-4096));
+    this.loaded = new Promise((resolve2, reject) => {
+      let text2 = "";
+      let done = false;
+      const marker = `${LOADED_MARK}
+`;
+      output.stdout.on("data", (d) => {
+        if (done) return void after.write(d);
+        text2 += d.toString();
+        const at = text2.indexOf(marker);
+        if (at < 0) return;
+        done = true;
+        resolve2(text2.slice(0, at));
+        const rest = text2.slice(at + marker.length);
+        if (rest) after.write(rest);
+      });
+      output.stdout.on("end", () => {
+        after.end();
+        if (!done) {
+          void exitCode().then(
+            (code) => reject(loadFailure(holderImage, stderr, code)),
+            () => reject(loadFailure(holderImage, stderr, void 0))
+          );
+        }
+      });
+    });
+    this.loaded.catch(() => void 0);
+  }
+  /** Attaches to a created holder; call before starting it. */
+  static async attach(holder, holderImage) {
+    return new _HolderOutput(await attach(holder, false), holderImage, async () => (await waitExit(holder)).exitCode);
+  }
+};
+function loadFailure(holderImage, stderr, exitCode) {
+  const said = lastLine(
+    stderr.split("\n").filter((l) => !/^(tcpdump: |listening on )/.test(l)).join("\n")
+  );
+  return new Error(
+    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); buildfence's own image has them (scripts/build-holder-image).`
+  );
+}
+
+// src/firewall/counters.ts
+var FAMILY_MARK = "---buildfence-counters-v6---";
+var COUNTERS_SCRIPT = `iptables-save -c -t filter && echo ${FAMILY_MARK} && ip6tables-save -c -t filter`;
+var COUNTED = /^\[(\d+):\d+\] (-A .*)$/;
+var LOGGED = new RegExp(`-j NFLOG .*--nflog-group (${NFLOG_GROUP.denied}|${NFLOG_GROUP.audit})( |$)`);
+function parseCounters(text2) {
+  const families = text2.split(FAMILY_MARK);
+  if (families.length !== 2 || !families.every((f) => f.includes(COUNTER_RULES.refused))) return void 0;
+  const counts = { refused: 0, audited: 0, logged: 0 };
+  for (const line of text2.split("\n")) {
+    const m = COUNTED.exec(line.trim());
+    if (!m) continue;
+    const packets = Number(m[1]);
+    if (m[2] === COUNTER_RULES.refused) counts.refused += packets;
+    else if (m[2] === COUNTER_RULES.audited) counts.audited += packets;
+    else if (LOGGED.test(m[2])) counts.logged += packets;
+  }
+  return counts;
+}
+var COUNTERS_LINE_PREFIX = "buildfence-counters";
+var COUNTERS_LINE_SCRIPT = `printf '%s %s %s\\n' ${COUNTERS_LINE_PREFIX} "$(date +%s)" "$( (${COUNTERS_SCRIPT}) | grep -e '^${FAMILY_MARK}$' -e ' --comment bf-' -e ' -j NFLOG ' | tr '\\n' '|')"`;
+function parseCountersLine(line) {
+  const m = new RegExp(`^${COUNTERS_LINE_PREFIX} (\\d+) (.*)$`).exec(line.trim());
+  const counts = m ? parseCounters(m[2].replaceAll("|", "\n")) : void 0;
+  return m && counts ? { time: Number(m[1]), counts } : void 0;
+}
+
+// src/engine/kernel-counts.ts
+var DEADLINE_MS = 1e4;
+async function readKernelCounts(holder) {
+  const exec = await execStream(holder, ["sh", "-c", COUNTERS_SCRIPT]);
+  let timer;
+  const [stdout, stderr] = await Promise.race([
+    Promise.all([text(exec.stdout), text(exec.stderr)]),
+    new Promise(
+      (_, reject) => timer = setTimeout(() => reject(new Error(`no answer within ${DEADLINE_MS / 1e3} s`)), DEADLINE_MS)
+    )
+  ]).finally(() => {
+    clearTimeout(timer);
+    exec.close();
+  });
+  const counts = parseCounters(stdout);
+  if (!counts) throw new Error(`the holder printed no counters${stderr.trim() ? `: ${stderr.trim().split("\n").pop()}` : ""}`);
+  return counts;
+}
+function text(stream) {
+  return new Promise((resolve2) => {
+    let out = "";
+    stream.on("data", (d) => out += d.toString());
+    stream.on("end", () => resolve2(out));
+  });
+}
+
+// src/engine/network.ts
+var import_ipaddr2 = __toESM(require_ipaddr(), 1);
+async function inspectSandboxNetwork(network, label) {
+  const name = network ?? DOCKER_NETWORK;
+  const found = await inspectNetwork(name).catch((err) => {
+    throw new Error(`${label}: cannot inspect Docker network '${name}': ${err.message}.`);
+  });
+  if (!found) {
+    throw new Error(
+      network === void 0 ? `${label}: the Docker engine has no default bridge network ('${DOCKER_NETWORK}'; is it started with "bridge": "none"?). Create a bridge network (docker network create NAME) and name it in ${label}.` : `${label}: the Docker engine has no network '${network}'. Create it first (docker network create ${network}) or leave it empty.`
+    );
+  }
+  return { name, gateways: parseGateways(found, label), subnets: parseSubnets(found) };
+}
+function parseSubnets(net2) {
+  return (net2.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
+    const [addr, bits] = import_ipaddr2.default.parseCIDR(c.Subnet);
+    const base = addr.kind() === "ipv4" ? import_ipaddr2.default.IPv4.networkAddressFromCIDR(c.Subnet) : import_ipaddr2.default.IPv6.networkAddressFromCIDR(c.Subnet);
+    return `${base.toString()}/${bits}`;
+  });
+}
+function parseGateways(net2, label) {
+  if (net2.Driver === "host" || net2.Driver === "null") {
+    throw new Error(
+      `${label}: '${net2.Name}' uses the ${net2.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`
+    );
+  }
+  const gateways = [];
+  for (const config of net2.IPAM?.Config ?? []) {
+    if (config.Gateway) {
+      gateways.push(import_ipaddr2.default.parse(config.Gateway).toString());
+    } else if (config.Subnet) {
+      gateways.push(firstHost(config.Subnet));
+    }
+  }
+  return gateways;
+}
+function firstHost(subnet) {
+  const [addr] = import_ipaddr2.default.parseCIDR(subnet);
+  const bytes = addr.toByteArray();
+  bytes[bytes.length - 1] += 1;
+  return import_ipaddr2.default.fromByteArray(bytes).toString();
+}
+async function containerAddresses(container) {
+  const found = await inspectContainer(container).catch((err) => {
+    throw new Error(`Cannot inspect container ${container}: ${err.message}`);
+  });
+  return Object.values(found.NetworkSettings.Networks ?? {}).flatMap((n) => [n.IPAddress, n.GlobalIPv6Address]).filter((a) => Boolean(a)).map((a) => import_ipaddr2.default.parse(a).toString());
+}
+
+// src/engine/set-feed.ts
+async function openSetFeed(holder) {
+  const stream = await execStream(holder, ["sh", "-c", "exec ipset - 2>&1 >/dev/null"], { stdin: true }).catch((err) => {
+    throw new Error(`Cannot start the set feed in the holder: ${err.message}`, { cause: err });
+  });
+  stream.stderr.resume();
+  return new SetFeed({ input: stream.stdin, output: stream.stdout, close: () => stream.close() });
+}
+
+// src/dns/settings.ts
+function resolverSettings(spec) {
+  const names = (entries) => entries.filter((e) => e.kind === "name");
+  return { mode: spec.mode, allow: names(spec.allow), deny: names(spec.deny), ttlMin: spec.dns.ttlMin, ttlMax: spec.dns.ttlMax };
 }
 
 // src/report/reader.ts
@@ -27134,115 +27254,195 @@ function drainMark(holder, port) {
   };
 }
 
-// src/docker/holder.ts
-import { PassThrough as PassThrough2 } from "node:stream";
-var READER_COMMAND = readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.mark]);
-function holderCommand() {
-  return { entrypoint: ["sh", "-c"], cmd: [holderScript(READER_COMMAND)] };
-}
-var HolderOutput = class _HolderOutput {
-  /** The read-back; rejects with the reason when the load fails (the holder then exits). */
-  loaded;
-  /** What the holder prints after the read-back: the reader's packets and its messages. */
-  reader;
-  /** `exitCode` is asked only when the output ends before the read-back: the load failed. */
-  constructor(output, holderImage, exitCode) {
-    const after = new PassThrough2();
-    this.reader = { stdout: after, stderr: output.stderr, close: () => output.close() };
-    let stderr = "";
-    output.stderr.on("data", (d) => stderr = (stderr + d.toString()).slice(-4096));
-    this.loaded = new Promise((resolve2, reject) => {
-      let text2 = "";
-      let done = false;
-      const marker = `${LOADED_MARK}
-`;
-      output.stdout.on("data", (d) => {
-        if (done) return void after.write(d);
-        text2 += d.toString();
-        const at = text2.indexOf(marker);
-        if (at < 0) return;
-        done = true;
-        resolve2(text2.slice(0, at));
-        const rest = text2.slice(at + marker.length);
-        if (rest) after.write(rest);
-      });
-      output.stdout.on("end", () => {
-        after.end();
-        if (!done) {
-          void exitCode().then(
-            (code) => reject(loadFailure(holderImage, stderr, code)),
-            () => reject(loadFailure(holderImage, stderr, void 0))
-          );
-        }
-      });
-    });
-    this.loaded.catch(() => void 0);
+// src/engine/fence.ts
+var EngineFence = class {
+  constructor(spec, id, tmp, log) {
+    this.spec = spec;
+    this.id = id;
+    this.tmp = tmp;
+    this.log = log;
+    this.names = resourceNames(id.runId);
   }
-  /** Attaches to a created holder; call before starting it. */
-  static async attach(holder, holderImage) {
-    return new _HolderOutput(await attach(holder, false), holderImage, async () => (await waitExit(holder)).exitCode);
+  spec;
+  id;
+  tmp;
+  log;
+  names;
+  /** The holder image's local ID, once it is present. */
+  holderImageId = "";
+  rules;
+  mark;
+  forwarder;
+  resolver;
+  feed;
+  reader;
+  teardown;
+  /** Raises the fence, with the build's set-up beside it; throws, and the build never starts, unless every part is up. */
+  async up(step, build) {
+    const { spec, id, log, names } = this;
+    const [, imageId2, rulesDir, { name: network, gateways, subnets }] = await settled([
+      sweep(id, log),
+      step(() => ensureHolderImage(spec, log)),
+      prepareRulesDir(this.tmp),
+      inspectSandboxNetwork(spec.network, inputLabel(spec.via, "network")),
+      build.prepare()
+    ]);
+    this.holderImageId = imageId2;
+    const gateway4 = gateways.find((g) => !g.includes(":"));
+    if (!gateway4) throw new Error(`Docker network '${network}' has no IPv4 gateway, where buildfence's resolver must listen.`);
+    this.forwarder = new Forwarder(await upstreamsFor(spec));
+    const resolver = new Resolver({
+      ...resolverSettings(spec),
+      forwarder: this.forwarder,
+      onWarning: (m) => log.warning(m)
+    });
+    this.resolver = resolver;
+    const port = await resolver.listen(gateway4);
+    const markPort = pickMarkPort();
+    const rules = renderRuleset({
+      mode: spec.mode,
+      allow: spec.allow,
+      deny: spec.deny,
+      // The Docker host is the network's gateway, and every other address the runner has.
+      gateways: [...gateways, ...hostAddresses()],
+      // The default bridge is every plain container's network: the build must not reach them.
+      guardedNetworks: spec.network === void 0 ? subnets : [],
+      resolver: { address: gateway4, port },
+      drainMark: { from: gateway4, port: markPort }
+    });
+    this.rules = rules;
+    await writeRuleFiles(rulesDir, rules);
+    await step(
+      () => holderStep(
+        spec.holderImage,
+        () => createContainer(names.holder, holderConfig({ id, image: imageId2, network, rulesDir, command: holderCommand() }))
+      )
+    );
+    const holder = await HolderOutput.attach(names.holder, spec.holderImage);
+    const reader = this.reader = DeniedReader.watch(holder.reader);
+    const [[clients]] = await settled([
+      step(() => holderStep(spec.holderImage, () => startContainer(names.holder))).catch((err) => {
+        holder.reader.close();
+        throw err;
+      }).then(
+        () => settled([
+          containerAddresses(names.holder),
+          holder.loaded.then((readback) => verifyReadback(rules, readback)),
+          reader.listening(),
+          openSetFeed(names.holder).then((f) => this.feed = f)
+        ])
+      ),
+      step(() => build.create())
+    ]);
+    resolver.serve(clients, this.feed, staticMembers(rules));
+    const holder4 = clients.find((a) => !a.includes(":"));
+    if (holder4) this.mark = drainMark(holder4, markPort);
+    log.info(
+      `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}.`
+    );
+  }
+  /** Settles if the holder goes away during the run (its reader ends on its own): the evidence can no longer be complete. */
+  get lost() {
+    return this.reader.lost;
+  }
+  /** Once the build has ended: the kernel's counts, the reader read to the end-of-run mark, the resolver's log. */
+  async evidence() {
+    const { log, names } = this;
+    const kernel = await readKernelCounts(names.holder).catch((err) => {
+      log.warning(`Cannot read the fence's counters in holder ${names.holder} (${err.message}): the totals are the log's.`);
+      return void 0;
+    });
+    const denied = await this.reader.stop(this.mark);
+    if (this.mark && !this.reader.markSeen) {
+      log.info(
+        `The end-of-run mark did not reach the holder (is the engine on another machine?): the reader waited ${DRAIN_MS} ms for the last denied attempts instead.`
+      );
+    }
+    for (const e of this.resolver.unresolvedEntries()) {
+      log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
+    }
+    return { rules: this.rules, denied, kernel, dns: this.resolver.decisionLog(), namesOf: this.resolver.namesOf };
+  }
+  /** Ends what runs in this process, removes the run's containers and its directory. Idempotent. */
+  down() {
+    return this.teardown ??= (async () => {
+      this.feed?.close();
+      await this.reader?.stop();
+      await this.resolver?.close();
+      this.forwarder?.close();
+      const problems = await removeRun(this.id.runId);
+      for (const p of problems) this.log.warning(`Teardown of run ${this.id.runId}: ${p}`);
+      await fs4.rm(this.tmp, { recursive: true, force: true });
+    })();
   }
 };
-function loadFailure(holderImage, stderr, exitCode) {
-  const said = lastLine(
-    stderr.split("\n").filter((l) => !/^(tcpdump: |listening on )/.test(l)).join("\n")
-  );
-  return new Error(
-    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); buildfence's own image has them (scripts/build-holder-image).`
-  );
+function hostAddresses() {
+  return Object.values(os3.networkInterfaces()).flat().filter((i) => i !== void 0 && !i.internal && !i.address.startsWith("fe80:")).map((i) => i.address.replace(/%.*$/, ""));
 }
-
-// src/firewall/counters.ts
-var FAMILY_MARK = "---buildfence-counters-v6---";
-var COUNTERS_SCRIPT = `iptables-save -c -t filter && echo ${FAMILY_MARK} && ip6tables-save -c -t filter`;
-var COUNTED = /^\[(\d+):\d+\] (-A .*)$/;
-var LOGGED = new RegExp(`-j NFLOG .*--nflog-group (${NFLOG_GROUP.denied}|${NFLOG_GROUP.audit})( |$)`);
-function parseCounters(text2) {
-  const families = text2.split(FAMILY_MARK);
-  if (families.length !== 2 || !families.every((f) => f.includes(COUNTER_RULES.refused))) return void 0;
-  const counts = { refused: 0, audited: 0, logged: 0 };
-  for (const line of text2.split("\n")) {
-    const m = COUNTED.exec(line.trim());
-    if (!m) continue;
-    const packets = Number(m[1]);
-    if (m[2] === COUNTER_RULES.refused) counts.refused += packets;
-    else if (m[2] === COUNTER_RULES.audited) counts.audited += packets;
-    else if (LOGGED.test(m[2])) counts.logged += packets;
-  }
-  return counts;
+async function sweep(id, log) {
+  const leftovers = await findLeftovers(id, processAlive);
+  if (leftovers.length === 0) return;
+  const runs = [...new Set(leftovers.map((l) => l.runId))];
+  log.info(`Removing ${leftovers.length} resource(s) left by ended run(s) ${runs.join(", ")}.`);
+  await removeLeftovers(leftovers);
 }
-var COUNTERS_LINE_PREFIX = "buildfence-counters";
-var COUNTERS_LINE_SCRIPT = `printf '%s %s %s\\n' ${COUNTERS_LINE_PREFIX} "$(date +%s)" "$( (${COUNTERS_SCRIPT}) | grep -e '^${FAMILY_MARK}$' -e ' --comment bf-' -e ' -j NFLOG ' | tr '\\n' '|')"`;
-function parseCountersLine(line) {
-  const m = new RegExp(`^${COUNTERS_LINE_PREFIX} (\\d+) (.*)$`).exec(line.trim());
-  const counts = m ? parseCounters(m[2].replaceAll("|", "\n")) : void 0;
-  return m && counts ? { time: Number(m[1]), counts } : void 0;
+async function prepareRulesDir(tmp) {
+  const rules = path4.join(tmp, "rules");
+  await fs4.mkdir(rules, { mode: 493 });
+  return rules;
 }
-
-// src/docker/kernel-counts.ts
-var DEADLINE_MS = 1e4;
-async function readKernelCounts(holder) {
-  const exec = await execStream(holder, ["sh", "-c", COUNTERS_SCRIPT]);
-  let timer;
-  const [stdout, stderr] = await Promise.race([
-    Promise.all([text(exec.stdout), text(exec.stderr)]),
-    new Promise(
-      (_, reject) => timer = setTimeout(() => reject(new Error(`no answer within ${DEADLINE_MS / 1e3} s`)), DEADLINE_MS)
+async function writeRuleFiles(dir, rules) {
+  const texts = ruleFileTexts(rules);
+  await Promise.all(
+    Object.keys(RULE_FILES).map(
+      (k) => fs4.writeFile(path4.join(dir, RULE_FILES[k]), texts[k], { mode: 420 })
     )
-  ]).finally(() => {
-    clearTimeout(timer);
-    exec.close();
-  });
-  const counts = parseCounters(stdout);
-  if (!counts) throw new Error(`the holder printed no counters${stderr.trim() ? `: ${stderr.trim().split("\n").pop()}` : ""}`);
-  return counts;
+  );
 }
-function text(stream) {
-  return new Promise((resolve2) => {
-    let out = "";
-    stream.on("data", (d) => out += d.toString());
-    stream.on("end", () => resolve2(out));
+async function holderStep(image, fn) {
+  await fn().catch((err) => {
+    throw new Error(`Cannot start the holder container from image ${image}: ${err.message}. The build was not started.`);
   });
+}
+async function settled(steps) {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => r.value);
+}
+
+// src/engine/run-container.ts
+async function runContainer(names, log, holderLost) {
+  const info = await inspectContainer(names.build);
+  let lost = false;
+  void holderLost.then(async () => {
+    lost = true;
+    await killContainer(names.build).catch(() => void 0);
+  });
+  const output = await attach(names.build, info.Config.Tty === true);
+  await log.untrusted(async (write) => {
+    const ends = ["stdout", "stderr"].map(
+      (name) => new Promise((resolve2) => {
+        output[name].on("data", (d) => write(d, name));
+        output[name].on("end", resolve2);
+      })
+    );
+    try {
+      await startContainer(names.build);
+    } catch (err) {
+      output.close();
+      throw new Error(`Cannot start the build container: ${err.message}`, { cause: err });
+    }
+    await Promise.all(ends);
+  });
+  const exit = await waitExit(names.build);
+  if (exit.error) log.warning(`The build container reported: ${exit.error}`);
+  if (lost) {
+    throw new Error(
+      `The holder container ${names.holder} stopped during the build, so its denied attempts could no longer be recorded. The build was stopped and the step fails. Did something remove the container?`
+    );
+  }
+  return { exitCode: exit.exitCode, imageId: info.Image };
 }
 
 // src/run/cancel.ts
@@ -27277,122 +27477,42 @@ function onCancel(log, doing, stop) {
 // src/docker/runtime.ts
 async function runDocker(spec, log, hooks = {}) {
   await ping();
-  const id = { runId: newRunId(), pid: process.pid, host: os3.hostname() };
+  const id = { runId: newRunId(), pid: process.pid, host: os4.hostname() };
   const handle = { runId: id.runId, runtime: "docker" };
-  const names = resourceNames(id.runId);
   hooks.onStart?.(handle);
-  const tmp = await fs4.mkdtemp(path4.join(process.env.RUNNER_TEMP || os3.tmpdir(), `buildfence-${id.runId}-`));
+  const tmp = await fs5.mkdtemp(path5.join(process.env.RUNNER_TEMP || os4.tmpdir(), `buildfence-${id.runId}-`));
   const started = (/* @__PURE__ */ new Date()).toISOString();
-  const dns = {};
-  let teardown;
-  const down = () => teardown ??= (async () => {
-    dns.feed?.close();
-    await dns.reader?.stop();
-    await dns.resolver?.close();
-    dns.forwarder?.close();
-    await tearDown(handle, tmp, log);
-  })();
+  const fence = new EngineFence(spec, id, tmp, log);
+  const { names } = fence;
   const cancel = onCancel(log, "stopping the build and removing the fence", () => killContainer(names.build, CANCEL_DEADLINE_MS));
   const step = async (fn) => {
     cancel.check();
     return fn();
   };
   try {
-    let holderImageId = "";
-    let mark;
-    const rules = await log.group("Fence up", async () => {
-      const [, imageId2, dirs, { name: network, gateways, subnets }] = await settled([
-        sweep(id, log),
-        step(() => ensureHolderImage(spec, log)),
-        prepareDirs(tmp, spec),
-        inspectSandboxNetwork(spec.network, inputLabel(spec.via, "network"))
-      ]);
-      holderImageId = imageId2;
-      const gateway4 = gateways.find((g) => !g.includes(":"));
-      if (!gateway4) throw new Error(`Docker network '${network}' has no IPv4 gateway, where buildfence's resolver must listen.`);
-      dns.forwarder = new Forwarder(await upstreamsFor(spec));
-      const resolver = new Resolver({
-        ...resolverSettings(spec),
-        forwarder: dns.forwarder,
-        onWarning: (m) => log.warning(m)
-      });
-      dns.resolver = resolver;
-      const port = await resolver.listen(gateway4);
-      const markPort = pickMarkPort();
-      const rules2 = renderRuleset({
-        mode: spec.mode,
-        allow: spec.allow,
-        deny: spec.deny,
-        // The Docker host is the network's gateway, and every other address the runner has.
-        gateways: [...gateways, ...hostAddresses()],
-        // The default bridge is every plain container's network: the build must not reach them.
-        guardedNetworks: spec.network === void 0 ? subnets : [],
-        resolver: { address: gateway4, port },
-        drainMark: { from: gateway4, port: markPort }
-      });
-      await writeRuleFiles(dirs.rules, rules2);
-      await step(
-        () => holderStep(
-          spec.holderImage,
-          () => createContainer(names.holder, holderConfig({ id, image: imageId2, network, rulesDir: dirs.rules, command: holderCommand() }))
-        )
-      );
-      const holder = await HolderOutput.attach(names.holder, spec.holderImage);
-      const reader = dns.reader = DeniedReader.watch(holder.reader);
-      const [[clients]] = await settled([
-        step(() => holderStep(spec.holderImage, () => startContainer(names.holder))).catch((err) => {
-          holder.reader.close();
-          throw err;
-        }).then(
-          () => settled([
-            containerAddresses(names.holder),
-            holder.loaded.then((readback) => verifyReadback(rules2, readback)),
-            reader.listening(),
-            openSetFeed(names.holder).then((f) => dns.feed = f)
-          ])
-        ),
-        step(() => createBuild(spec, id, tmp))
-      ]);
-      resolver.serve(clients, dns.feed, staticMembers(rules2));
-      const holder4 = clients.find((a) => !a.includes(":"));
-      if (holder4) mark = drainMark(holder4, markPort);
-      log.info(
-        `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}.`
-      );
-      return rules2;
-    });
+    await log.group(
+      "Fence up",
+      () => fence.up(step, {
+        prepare: () => prepareDirs(tmp, spec),
+        create: () => createBuild(spec, id, tmp)
+      })
+    );
     log.info(`Running the build in ${spec.image} (${names.build}).`);
-    const build = await step(() => runBuild(names, log, dns.reader.lost));
-    const kernel = await readKernelCounts(names.holder).catch((err) => {
-      log.warning(`Cannot read the fence's counters in holder ${names.holder} (${err.message}): the totals are the log's.`);
-      return void 0;
-    });
-    const denied = await dns.reader.stop(mark);
-    if (mark && !dns.reader.markSeen) {
-      log.info(
-        `The end-of-run mark did not reach the holder (is the engine on another machine?): the reader waited ${DRAIN_MS} ms for the last denied attempts instead.`
-      );
-    }
-    for (const e of dns.resolver.unresolvedEntries()) {
-      log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
-    }
+    const build = await step(() => runContainer(names, log, fence.lost));
+    const facts = await fence.evidence();
     return {
       ...handle,
       started,
       ended: (/* @__PURE__ */ new Date()).toISOString(),
       exitCode: build.exitCode,
       images: await imageRefs([
-        [spec.holderImage, holderImageId],
+        [spec.holderImage, fence.holderImageId],
         [spec.image, build.imageId]
       ]),
-      rules,
-      denied,
-      kernel,
-      dns: dns.resolver.decisionLog(),
-      namesOf: dns.resolver.namesOf
+      ...facts
     };
   } finally {
-    await down();
+    await fence.down();
     cancel.done();
   }
 }
@@ -27404,47 +27524,20 @@ async function imageRefs([holder, build]) {
   const [h, b] = await Promise.all([ref(holder), ref(build)]);
   return { holder: h, build: b };
 }
-function hostAddresses() {
-  return Object.values(os3.networkInterfaces()).flat().filter((i) => i !== void 0 && !i.internal && !i.address.startsWith("fe80:")).map((i) => i.address.replace(/%.*$/, ""));
-}
-async function sweep(id, log) {
-  const leftovers = await findLeftovers(id, processAlive);
-  if (leftovers.length === 0) return;
-  const runs = [...new Set(leftovers.map((l) => l.runId))];
-  log.info(`Removing ${leftovers.length} resource(s) left by ended run(s) ${runs.join(", ")}.`);
-  await removeLeftovers(leftovers);
-}
 async function prepareDirs(tmp, spec) {
-  const rules = path4.join(tmp, "rules");
-  const script = path4.join(tmp, "script");
-  await fs4.mkdir(rules, { mode: 493 });
-  await fs4.mkdir(script, { mode: 493 });
-  await fs4.writeFile(path4.join(script, SCRIPT_NAME), scriptText(spec.run), { mode: 420 });
-  const envFile = path4.join(tmp, "env");
-  await fs4.writeFile(envFile, spec.env.map(([k, v]) => `${k}=${v}
+  const script = path5.join(tmp, "script");
+  await fs5.mkdir(script, { mode: 493 });
+  await fs5.writeFile(path5.join(script, SCRIPT_NAME), scriptText(spec.run), { mode: 420 });
+  await fs5.writeFile(path5.join(tmp, "env"), spec.env.map(([k, v]) => `${k}=${v}
 `).join(""), { mode: 384 });
-  return { rules, script, envFile };
-}
-async function writeRuleFiles(dir, rules) {
-  const texts = ruleFileTexts(rules);
-  await Promise.all(
-    Object.keys(RULE_FILES).map(
-      (k) => fs4.writeFile(path4.join(dir, RULE_FILES[k]), texts[k], { mode: 420 })
-    )
-  );
-}
-async function holderStep(image, fn) {
-  await fn().catch((err) => {
-    throw new Error(`Cannot start the holder container from image ${image}: ${err.message}. The build was not started.`);
-  });
 }
 async function createBuild(spec, id, tmp) {
   const created = await docker(
     buildCreateArgs({
       id,
       spec,
-      scriptDir: path4.join(tmp, "script"),
-      envFile: path4.join(tmp, "env"),
+      scriptDir: path5.join(tmp, "script"),
+      envFile: path5.join(tmp, "env"),
       passedEnv: runnerEnvNames(process.env)
     }),
     // No deadline: the image may be pulled.
@@ -27454,53 +27547,10 @@ async function createBuild(spec, id, tmp) {
     throw new Error(`Cannot create the build container from image ${spec.image}: ${lastLine(created.stderr)}`);
   }
 }
-async function runBuild(names, log, holderLost) {
-  const info = await inspectContainer(names.build);
-  let lost = false;
-  void holderLost.then(async () => {
-    lost = true;
-    await killContainer(names.build).catch(() => void 0);
-  });
-  const output = await attach(names.build, info.Config.Tty === true);
-  await log.untrusted(async (write) => {
-    const ends = ["stdout", "stderr"].map(
-      (name) => new Promise((resolve2) => {
-        output[name].on("data", (d) => write(d, name));
-        output[name].on("end", resolve2);
-      })
-    );
-    try {
-      await startContainer(names.build);
-    } catch (err) {
-      output.close();
-      throw new Error(`Cannot start the build container: ${err.message}`, { cause: err });
-    }
-    await Promise.all(ends);
-  });
-  const exit = await waitExit(names.build);
-  if (exit.error) log.warning(`The build container reported: ${exit.error}`);
-  if (lost) {
-    throw new Error(
-      `The holder container ${names.holder} stopped during the build, so its denied attempts could no longer be recorded. The build was stopped and the step fails. Did something remove the container?`
-    );
-  }
-  return { exitCode: exit.exitCode, imageId: info.Image };
-}
-async function settled(steps) {
-  const results = await Promise.allSettled(steps);
-  const failed = results.find((r) => r.status === "rejected");
-  if (failed) throw failed.reason;
-  return results.map((r) => r.value);
-}
-async function tearDown(handle, tmp, log) {
-  const problems = await removeRun(handle.runId);
-  for (const p of problems) log.warning(`Teardown of run ${handle.runId}: ${p}`);
-  await fs4.rm(tmp, { recursive: true, force: true });
-}
 
 // src/kubernetes/runtime.ts
-import * as fs5 from "node:fs/promises";
-import * as os4 from "node:os";
+import * as fs6 from "node:fs/promises";
+import * as os5 from "node:os";
 
 // src/kubernetes/pod.ts
 var import_ipaddr3 = __toESM(require_ipaddr(), 1);
@@ -27948,7 +27998,7 @@ function sleep(ms) {
 // src/kubernetes/runtime.ts
 var SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 async function clusterNamespace() {
-  return (await fs5.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
+  return (await fs6.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
 }
 async function loadApi() {
   try {
@@ -27972,7 +28022,7 @@ async function runKubernetes(spec, log, hooks = {}, api2, wait) {
   const nodeName = claimName && runnerPod ? (await client.readPod(namespace, runnerPod)).spec?.nodeName : void 0;
   const rendered = renderPod({
     spec,
-    id: { runId, pid: process.pid, host: os4.hostname() },
+    id: { runId, pid: process.pid, host: os5.hostname() },
     upstreams: await upstreamsFor(spec),
     agentImage: spec.agentImage,
     sidecars: "native",
@@ -28059,17 +28109,17 @@ function githubRun(env) {
 }
 
 // src/report/write-record.ts
-import * as fs7 from "node:fs/promises";
+import * as fs8 from "node:fs/promises";
 
 // src/report/subjects.ts
-import * as fs6 from "node:fs/promises";
-import * as path5 from "node:path";
+import * as fs7 from "node:fs/promises";
+import * as path6 from "node:path";
 async function hashSubjects(spec) {
   const problems = [];
   const subjects = [];
   for (const name of spec.subjectPaths) {
-    const file = path5.resolve(spec.workspace, name);
-    const stat2 = await fs6.stat(file).catch(() => void 0);
+    const file = path6.resolve(spec.workspace, name);
+    const stat2 = await fs7.stat(file).catch(() => void 0);
     if (!stat2?.isFile()) {
       problems.push(`'${name}' (${file}) ${stat2 ? "is not a regular file" : "does not exist"}`);
       continue;
@@ -28086,7 +28136,7 @@ async function hashSubjects(spec) {
 
 // src/report/write-record.ts
 async function writeJson(value, file) {
-  await fs7.writeFile(file, `${JSON.stringify(value, null, 2)}
+  await fs8.writeFile(file, `${JSON.stringify(value, null, 2)}
 `, { mode: 420 });
 }
 async function writeEvidence(spec, result, context, files) {
