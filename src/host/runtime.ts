@@ -1,0 +1,136 @@
+// The host runtime: the fence on the engine (engine/fence.ts) as for a container build, and the
+// build as a process tree on the runner itself, with the runner's files and tools, in the holder's
+// network namespace. The engine creates it, as a container whose filesystem is the runner's
+// (mounts.ts) and whose confinement is build-container.ts's; runner.ts refuses what it cannot
+// rely on before anything is created.
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { buildEnv, hostBuildConfig, ROOT_RUNNER_BUILD_ID } from './build-container.js';
+import { planMounts } from './mounts.js';
+import { handOver, takeBack } from './ownership.js';
+import { ensureRootImage } from './root-image.js';
+import { readRunner, type Runner } from './runner.js';
+import { createContainer, inspectImage, killContainer, ping } from '../engine/engine.js';
+import { EngineFence } from '../engine/fence.js';
+import { runContainer } from '../engine/run-container.js';
+import type { RunResult } from '../report/record.js';
+import { SCRIPT_NAME, scriptText } from '../run/build.js';
+import { newRunId, type RunHandle, type RunHooks, type RunIdentity } from '../run/identity.js';
+import type { Log } from '../run/log.js';
+import { CANCEL_DEADLINE_MS, onCancel } from '../run/cancel.js';
+import type { RunSpec } from '../run/spec.js';
+
+/** The build image's name in the record: there is none, the build ran on the runner. */
+export const HOST_IMAGE_NAME = 'host';
+
+export async function runHost(spec: RunSpec, log: Log, hooks: RunHooks = {}): Promise<RunResult> {
+  await ping();
+  const runner = await readRunner(process.env);
+  const id: RunIdentity = { runId: newRunId(), pid: process.pid, host: os.hostname() };
+  const handle: RunHandle = { runId: id.runId, runtime: 'host', ...(runner.asRoot ? { workspace: spec.workspace } : {}) };
+  hooks.onStart?.(handle);
+
+  const tmp = await fs.mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), `buildfence-${id.runId}-`));
+  const started = new Date().toISOString();
+  const fence = new EngineFence(spec, id, tmp, log);
+  const { names } = fence;
+  const cancel = onCancel(log, 'stopping the build and removing the fence', () => killContainer(names.build, CANCEL_DEADLINE_MS));
+  const step = async <T>(fn: () => Promise<T>): Promise<T> => {
+    cancel.check();
+    return fn();
+  };
+  let image = { name: '', id: '' };
+  let handedOver = false;
+  try {
+    await log.group('Fence up', () =>
+      fence.up(step, {
+        prepare: async () => {
+          [image] = await Promise.all([ensureRootImage(runner.rootLayout), prepareDirs(tmp, spec, runner)]);
+        },
+        create: async () => {
+          const home = await buildHome(runner);
+          if (runner.asRoot) {
+            handedOver = true;
+            await handOver(spec.workspace);
+          }
+          const mounts = planMounts({
+            ...runner.layout,
+            workspace: spec.workspace,
+            home,
+            // This run's rules and script are buildfence's; under /tmp they are out of sight already.
+            own: tmp.startsWith('/tmp/') ? [] : [tmp],
+            privateTmp: path.join(tmp, 'tmp'),
+            scriptDir: path.join(tmp, 'script'),
+          });
+          await createContainer(
+            names.build,
+            hostBuildConfig({
+              id,
+              spec,
+              image: image.id,
+              holder: names.holder,
+              user: runner.user,
+              env: buildEnv(process.env, spec, home),
+              mounts,
+              shmBytes: Math.floor(os.totalmem() / 2),
+            }),
+          ).catch((err: Error) => {
+            throw new Error(
+              `Cannot set up the build on the runner: the engine refused its sandbox (${err.message}). The build was not started.`,
+            );
+          });
+        },
+      }),
+    );
+    log.info(
+      `Running the build on the runner as uid ${runner.user.uid}, gid ${runner.user.gid} (${names.build}): ` +
+        "no capabilities, no_new_privs, Docker's default seccomp profile, its own PID and mount namespaces.",
+    );
+    const build = await step(() => runContainer(names, log, fence.lost));
+    const facts = await fence.evidence();
+    const digests = async (ref: string) => [...((await inspectImage(ref).catch(() => undefined))?.RepoDigests ?? [])].sort();
+    return {
+      ...handle,
+      started,
+      ended: new Date().toISOString(),
+      exitCode: build.exitCode,
+      images: {
+        holder: { name: spec.holderImage, id: fence.holderImageId, repoDigests: await digests(fence.holderImageId) },
+        build: { name: HOST_IMAGE_NAME, id: image.id, repoDigests: [] },
+      },
+      ...facts,
+    };
+  } finally {
+    // The build's container goes first: none of its processes outlives it.
+    await fence.down();
+    if (handedOver) {
+      const problem = await takeBack(spec.workspace);
+      if (problem) log.warning(`Teardown of run ${id.runId}: ${problem}`);
+    }
+    cancel.done();
+  }
+}
+
+async function prepareDirs(tmp: string, spec: RunSpec, runner: Runner): Promise<void> {
+  const script = path.join(tmp, 'script');
+  const privateTmp = path.join(tmp, 'tmp');
+  await Promise.all([fs.mkdir(script, { mode: 0o755 }), fs.mkdir(privateTmp)]);
+  // mkdir's mode passes the umask; /tmp is every user's, sticky.
+  await fs.chmod(privateTmp, 0o1777);
+  await fs.writeFile(path.join(script, SCRIPT_NAME), scriptText(spec.run), { mode: 0o644 });
+  if (runner.asRoot) await fs.chown(privateTmp, 0, 0);
+}
+
+/**
+ * The build's HOME: the runner user's; on a root runner, whose home is root's, one of the build
+ * user's own, kept for the job beside RUNNER_TEMP's other files (later fenced steps find their
+ * caches there).
+ */
+async function buildHome(runner: Runner): Promise<string> {
+  if (!runner.asRoot) return runner.home;
+  const home = path.join(process.env.RUNNER_TEMP || os.tmpdir(), `buildfence-home-${ROOT_RUNNER_BUILD_ID}`);
+  await fs.mkdir(home, { recursive: true, mode: 0o700 });
+  await fs.chown(home, ROOT_RUNNER_BUILD_ID, ROOT_RUNNER_BUILD_ID);
+  return home;
+}
