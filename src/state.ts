@@ -29,6 +29,6 @@ export function savedRun(store: StateStore): RunHandle | undefined {
     runId,
     runtime: RUNTIMES.includes(runtime) ? runtime : 'docker',
     namespace: store.getState(NAMESPACE) || undefined,
-    workspace: store.getState(WORKSPACE) || undefined,
+    ...(store.getState(WORKSPACE) ? { workspace: store.getState(WORKSPACE) } : {}),
   };
 }
