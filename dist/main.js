@@ -2,14 +2,14 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   runAction
-} from "./chunks/chunk-K6EL5VIZ.js";
-import "./chunks/chunk-2YLYNMR4.js";
+} from "./chunks/chunk-ACRP4YTI.js";
+import "./chunks/chunk-MSAYDNR7.js";
 import "./chunks/chunk-NCSVDVWH.js";
 import {
   setFailed
 } from "./chunks/chunk-P45E2RWN.js";
-import "./chunks/chunk-NWXJICKP.js";
-import "./chunks/chunk-VWKEGHXX.js";
+import "./chunks/chunk-M4CLWLJL.js";
+import "./chunks/chunk-L7Q7CW3I.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/main.ts

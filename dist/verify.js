@@ -9,11 +9,11 @@ import {
 } from "./chunks/chunk-P45E2RWN.js";
 import {
   verify
-} from "./chunks/chunk-7EQSQUEJ.js";
+} from "./chunks/chunk-YEK4GD3G.js";
 import {
   listInput,
   readBoolean
-} from "./chunks/chunk-NWXJICKP.js";
+} from "./chunks/chunk-M4CLWLJL.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/verify/action.ts

@@ -1,7 +1,7 @@
 // The Docker runtime's build container, as pure `docker create` arguments (the CLI, because it
 // reads the user's docker options as docker does). The holder's is engine/containers.ts.
 import { resourceNames } from '../engine/containers.js';
-import { BUILD_DROPPED_CAPABILITIES, SCRIPT_MOUNT, SCRIPT_NAME, shellCommand } from '../run/build.js';
+import { BUILD_DROPPED_CAPABILITIES, SCRIPT_MOUNT, SCRIPT_NAME, filteredCommand, shellCommand } from '../run/build.js';
 import { runLabels, type RunIdentity } from '../run/identity.js';
 import type { RunSpec } from '../run/spec.js';
 
@@ -21,7 +21,8 @@ export interface BuildArgs {
 export function buildCreateArgs(a: BuildArgs): string[] {
   const names = resourceNames(a.id.runId);
   const script = `${SCRIPT_MOUNT}/${SCRIPT_NAME}`;
-  const [shell, ...shellArgs] = shellCommand(a.spec.shell, script);
+  // The seccomp filter program is the entrypoint: it installs the filter, then runs the shell.
+  const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, script));
   return [
     'create',
     '--name',
@@ -46,8 +47,8 @@ export function buildCreateArgs(a: BuildArgs): string[] {
     '--security-opt',
     'no-new-privileges',
     '--entrypoint',
-    shell,
+    entrypoint,
     a.spec.image,
-    ...shellArgs,
+    ...command,
   ];
 }

@@ -4,19 +4,22 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCreateArgs } from './containers.js';
+import { hostRealPath } from './host-path.js';
+import { checkNamedVolumes, namedVolumes } from './options-guard.js';
 import { docker, lastLine } from '../engine/cli.js';
-import { inspectImage, killContainer, ping } from '../engine/engine.js';
+import { inspectImage, inspectVolume, killContainer, ping } from '../engine/engine.js';
 import { EngineFence } from '../engine/fence.js';
 import { runContainer } from '../engine/run-container.js';
 import type { ImageRef, RunResult } from '../report/record.js';
-import { runnerEnvNames, SCRIPT_NAME, scriptText } from '../run/build.js';
+import { runnerEnvNames } from '../run/build.js';
 import { newRunId, type RunHandle, type RunHooks, type RunIdentity } from '../run/identity.js';
 import type { Log } from '../run/log.js';
 import { CANCEL_DEADLINE_MS, onCancel } from '../run/cancel.js';
-import type { RunSpec } from '../run/spec.js';
+import { inputLabel, type RunSpec } from '../run/spec.js';
 
 export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): Promise<RunResult> {
   await ping();
+  await checkVolumes(spec);
   const id: RunIdentity = { runId: newRunId(), pid: process.pid, host: os.hostname() };
   const handle: RunHandle = { runId: id.runId, runtime: 'docker' };
   hooks.onStart?.(handle);
@@ -34,8 +37,8 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
   try {
     await log.group('Fence up', () =>
       fence.up(step, {
-        prepare: () => prepareDirs(tmp, spec),
-        create: () => createBuild(spec, id, tmp),
+        prepare: () => writeEnvFile(tmp, spec),
+        create: () => createBuild(spec, id, tmp, fence.scriptDir),
       }),
     );
     log.info(`Running the build in ${spec.image} (${names.build}).`);
@@ -58,6 +61,15 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
   }
 }
 
+/** The named volumes docker-options mount are judged by what they were made from, before anything is created. */
+async function checkVolumes(spec: RunSpec): Promise<void> {
+  const found = await Promise.all(namedVolumes(spec.dockerOptions).map(async (name) => ({ name, volume: await inspectVolume(name) })));
+  checkNamedVolumes(
+    found.flatMap(({ name, volume }) => (volume ? [{ name, driver: volume.Driver, options: volume.Options ?? {} }] : [])),
+    { label: inputLabel(spec.via, 'docker-options'), realPath: hostRealPath },
+  );
+}
+
 /** Each image's name, local ID and registry digests, as the record binds them. */
 async function imageRefs([holder, build]: Array<[string, string]>): Promise<{ holder: ImageRef; build: ImageRef }> {
   const ref = async ([name, id]: [string, string]): Promise<ImageRef> => {
@@ -68,19 +80,16 @@ async function imageRefs([holder, build]: Array<[string, string]>): Promise<{ ho
   return { holder: h, build: b };
 }
 
-async function prepareDirs(tmp: string, spec: RunSpec): Promise<void> {
-  const script = path.join(tmp, 'script');
-  await fs.mkdir(script, { mode: 0o755 });
-  await fs.writeFile(path.join(script, SCRIPT_NAME), scriptText(spec.run), { mode: 0o644 });
+async function writeEnvFile(tmp: string, spec: RunSpec): Promise<void> {
   await fs.writeFile(path.join(tmp, 'env'), spec.env.map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
 }
 
-async function createBuild(spec: RunSpec, id: RunIdentity, tmp: string): Promise<void> {
+async function createBuild(spec: RunSpec, id: RunIdentity, tmp: string, scriptDir: string): Promise<void> {
   const created = await docker(
     buildCreateArgs({
       id,
       spec,
-      scriptDir: path.join(tmp, 'script'),
+      scriptDir,
       envFile: path.join(tmp, 'env'),
       passedEnv: runnerEnvNames(process.env),
     }),

@@ -1,6 +1,6 @@
 // The names of a run's containers on the engine, and the holder's configuration as the Engine
 // API's create takes it (pure). The build's configuration is its runtime's.
-import { FENCE_CAPABILITIES, READER_CAPABILITIES, RULES_MOUNT } from '../run/build.js';
+import { FENCE_CAPABILITIES, READER_CAPABILITIES, RULES_MOUNT, SCRIPT_MOUNT_IN_HOLDER } from '../run/build.js';
 import { runLabels, type RunIdentity } from '../run/identity.js';
 
 export interface ResourceNames {
@@ -20,6 +20,7 @@ export interface HolderArgs {
   image: string;
   network: string;
   rulesDir: string;
+  scriptDir: string;
   /** What the holder runs: it loads the rules, then stays as the reader (engine/holder.ts). */
   command: { entrypoint: string[]; cmd: string[] };
 }
@@ -38,7 +39,8 @@ export function holderConfig(a: HolderArgs): object {
       CapDrop: ['ALL'],
       CapAdd: [...FENCE_CAPABILITIES, ...READER_CAPABILITIES],
       SecurityOpt: ['no-new-privileges'],
-      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`],
+      // The build's script directory, where the holder puts the seccomp filter program.
+      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`, `${a.scriptDir}:${SCRIPT_MOUNT_IN_HOLDER}`],
     },
   };
 }

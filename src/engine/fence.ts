@@ -23,6 +23,7 @@ import type { RunFacts } from '../report/record.js';
 import { ruleFileTexts, RULE_FILES } from '../firewall/rule-files.js';
 import { verifyReadback } from '../firewall/verify.js';
 import { renderRuleset, staticMembers, type Ruleset } from '../firewall/ruleset.js';
+import { SCRIPT_NAME, scriptText } from '../run/build.js';
 import type { RunIdentity } from '../run/identity.js';
 import type { Log } from '../run/log.js';
 import { inputLabel, type RunSpec } from '../run/spec.js';
@@ -32,7 +33,7 @@ export type Step = <T>(fn: () => Promise<T>) => Promise<T>;
 
 /** What the build's runtime does while the fence comes up. */
 export interface BuildSetup {
-  /** Beside the holder image and the network: files the build needs. */
+  /** Beside the holder image and the network: files the build needs besides its script (the fence writes that). */
   prepare(): Promise<void>;
   /** Beside the holder's start and rule load: the build is created (the holder's namespace exists by then). */
   create(): Promise<void>;
@@ -43,6 +44,8 @@ export type FenceFacts = Pick<RunFacts, 'rules' | 'denied' | 'kernel' | 'dns' | 
 
 export class EngineFence {
   readonly names: ResourceNames;
+  /** The build's script, where every runtime's build sees it at SCRIPT_MOUNT; the holder puts the seccomp filter program beside it. */
+  readonly scriptDir: string;
   /** The holder image's local ID, once it is present. */
   holderImageId = '';
   private rules?: Ruleset;
@@ -61,6 +64,7 @@ export class EngineFence {
     private readonly log: Log,
   ) {
     this.names = resourceNames(id.runId);
+    this.scriptDir = path.join(tmp, 'script');
   }
 
   /** Raises the fence, with the build's set-up beside it; throws, and the build never starts, unless every part is up. */
@@ -70,7 +74,7 @@ export class EngineFence {
     const [, imageId, rulesDir, { name: network, gateways, subnets }] = await settled([
       sweep(id, log),
       step(() => ensureHolderImage(spec, log)),
-      prepareRulesDir(this.tmp),
+      prepareDirs(this.tmp, this.scriptDir, spec),
       inspectSandboxNetwork(spec.network, inputLabel(spec.via, 'network')),
       build.prepare(),
     ] as const);
@@ -102,7 +106,10 @@ export class EngineFence {
     await writeRuleFiles(rulesDir, rules);
     await step(() =>
       holderStep(spec.holderImage, () =>
-        createContainer(names.holder, holderConfig({ id, image: imageId, network, rulesDir, command: holderCommand() })),
+        createContainer(
+          names.holder,
+          holderConfig({ id, image: imageId, network, rulesDir, scriptDir: this.scriptDir, command: holderCommand() }),
+        ),
       ),
     );
     // Attached before it starts: the holder prints the read-back, then becomes the reader.
@@ -192,9 +199,11 @@ async function sweep(id: RunIdentity, log: Log): Promise<void> {
   await removeLeftovers(leftovers);
 }
 
-async function prepareRulesDir(tmp: string): Promise<string> {
+/** The rules' directory (its path), and the script's with the script in it. */
+async function prepareDirs(tmp: string, scriptDir: string, spec: RunSpec): Promise<string> {
   const rules = path.join(tmp, 'rules');
-  await fs.mkdir(rules, { mode: 0o755 });
+  await Promise.all([fs.mkdir(rules, { mode: 0o755 }), fs.mkdir(scriptDir, { mode: 0o755 })]);
+  await fs.writeFile(path.join(scriptDir, SCRIPT_NAME), scriptText(spec.run), { mode: 0o644 });
   return rules;
 }
 

@@ -3,7 +3,7 @@
 // the engine's default seccomp profile, a PID, mount and IPC namespace of its own, and the
 // holder's network namespace; the environment a `run:` step would get.
 import { engineMounts, type Mount } from './mounts.js';
-import { SCRIPT_MOUNT, SCRIPT_NAME, shellCommand } from '../run/build.js';
+import { filteredCommand, SCRIPT_MOUNT, SCRIPT_NAME, shellCommand } from '../run/build.js';
 import { runLabels, type RunIdentity } from '../run/identity.js';
 import type { RunSpec } from '../run/spec.js';
 
@@ -64,11 +64,13 @@ export interface HostBuildArgs {
 }
 
 export function hostBuildConfig(a: HostBuildArgs): object {
-  const [shell, ...args] = shellCommand(a.spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`);
+  // The seccomp filter program (the holder puts it beside the script) installs buildfence's filter
+  // on top of the engine's, then runs the shell.
+  const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`));
   return {
     Image: a.image,
-    Entrypoint: [shell],
-    Cmd: args,
+    Entrypoint: [entrypoint],
+    Cmd: command,
     WorkingDir: a.spec.workingDirectory,
     // uid:gid names the group, so the engine adds no supplementary group from /etc/group.
     User: `${a.user.uid}:${a.user.gid}`,

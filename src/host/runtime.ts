@@ -15,7 +15,6 @@ import { createContainer, inspectImage, killContainer, ping } from '../engine/en
 import { EngineFence } from '../engine/fence.js';
 import { runContainer } from '../engine/run-container.js';
 import type { RunResult } from '../report/record.js';
-import { SCRIPT_NAME, scriptText } from '../run/build.js';
 import { newRunId, type RunHandle, type RunHooks, type RunIdentity } from '../run/identity.js';
 import type { Log } from '../run/log.js';
 import { CANCEL_DEADLINE_MS, onCancel } from '../run/cancel.js';
@@ -46,7 +45,7 @@ export async function runHost(spec: RunSpec, log: Log, hooks: RunHooks = {}): Pr
     await log.group('Fence up', () =>
       fence.up(step, {
         prepare: async () => {
-          [image] = await Promise.all([ensureRootImage(runner.rootLayout), prepareDirs(tmp, spec, runner)]);
+          [image] = await Promise.all([ensureRootImage(runner.rootLayout), preparePrivateTmp(tmp)]);
         },
         create: async () => {
           const home = await buildHome(runner);
@@ -61,7 +60,7 @@ export async function runHost(spec: RunSpec, log: Log, hooks: RunHooks = {}): Pr
             // This run's rules and script are buildfence's; under /tmp they are out of sight already.
             own: tmp.startsWith('/tmp/') ? [] : [tmp],
             privateTmp: path.join(tmp, 'tmp'),
-            scriptDir: path.join(tmp, 'script'),
+            scriptDir: fence.scriptDir,
           });
           await createContainer(
             names.build,
@@ -112,14 +111,11 @@ export async function runHost(spec: RunSpec, log: Log, hooks: RunHooks = {}): Pr
   }
 }
 
-async function prepareDirs(tmp: string, spec: RunSpec, runner: Runner): Promise<void> {
-  const script = path.join(tmp, 'script');
+/** The build's private /tmp: every user's, sticky (mkdir's mode would pass the umask). */
+async function preparePrivateTmp(tmp: string): Promise<void> {
   const privateTmp = path.join(tmp, 'tmp');
-  await Promise.all([fs.mkdir(script, { mode: 0o755 }), fs.mkdir(privateTmp)]);
-  // mkdir's mode passes the umask; /tmp is every user's, sticky.
+  await fs.mkdir(privateTmp);
   await fs.chmod(privateTmp, 0o1777);
-  await fs.writeFile(path.join(script, SCRIPT_NAME), scriptText(spec.run), { mode: 0o644 });
-  if (runner.asRoot) await fs.chown(privateTmp, 0, 0);
 }
 
 /**

@@ -20,10 +20,18 @@ import {
   READER_CAPABILITIES,
   RULES_MOUNT,
   SCRIPT_MOUNT,
+  SCRIPT_MOUNT_IN_HOLDER,
   SCRIPT_NAME,
+  SECCOMP_EXEC,
   buildRecord,
   buildStatement,
+  checkNamedVolumes,
+  copyFilterProgram,
+  describeAttempt,
+  filteredCommand,
+  hostRealPath,
   inputLabel,
+  namedVolumes,
   presented,
   renderRuleset,
   require_ipaddr,
@@ -37,10 +45,11 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-NWXJICKP.js";
+} from "./chunk-M4CLWLJL.js";
 import {
-  require_src
-} from "./chunk-VWKEGHXX.js";
+  require_src,
+  require_tar_stream
+} from "./chunk-L7Q7CW3I.js";
 import {
   __commonJS,
   __require,
@@ -4631,7 +4640,7 @@ var require_nacl_fast = __commonJS({
           sel25519(p[i], q[i], b);
         }
       }
-      function pack(r, p) {
+      function pack2(r, p) {
         var tx = gf(), ty = gf(), zi = gf();
         inv25519(zi, p[2]);
         M(tx, p[0], zi);
@@ -4671,7 +4680,7 @@ var require_nacl_fast = __commonJS({
         d[31] &= 127;
         d[31] |= 64;
         scalarbase(p, d);
-        pack(pk, p);
+        pack2(pk, p);
         for (i = 0; i < 32; i++) sk[i + 32] = pk[i];
         return 0;
       }
@@ -4720,7 +4729,7 @@ var require_nacl_fast = __commonJS({
         crypto_hash(r, sm.subarray(32), n + 32);
         reduce(r);
         scalarbase(p, r);
-        pack(sm, p);
+        pack2(sm, p);
         for (i = 32; i < 64; i++) sm[i] = sk[i];
         crypto_hash(h, sm, n + 64);
         reduce(h);
@@ -4776,7 +4785,7 @@ var require_nacl_fast = __commonJS({
         scalarmult(p, q, h);
         scalarbase(q, sm.subarray(32));
         add(p, q);
-        pack(t, p);
+        pack2(t, p);
         n -= 64;
         if (crypto_verify_32(sm, 0, t, 0)) {
           for (i = 0; i < n; i++) m[i] = 0;
@@ -8743,7 +8752,7 @@ var require_crypto = __commonJS({
       MAC_INFO,
       bindingAvailable: !!binding,
       init: (() => {
-        return new Promise(async (resolve2, reject) => {
+        return new Promise(async (resolve3, reject) => {
           try {
             POLY1305_WASM_MODULE = await require_poly1305()();
             POLY1305_RESULT_MALLOC = POLY1305_WASM_MODULE._malloc(16);
@@ -8755,7 +8764,7 @@ var require_crypto = __commonJS({
           } catch (ex) {
             return reject(ex);
           }
-          resolve2();
+          resolve3();
         });
       })(),
       NullCipher,
@@ -8773,7 +8782,7 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash: createHash2,
+      createHash: createHash3,
       createHmac,
       createSign,
       createVerify,
@@ -9461,11 +9470,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash2("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash3("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash2("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash3("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -9630,8 +9639,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash2("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash2("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash3("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash3("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -9671,7 +9680,7 @@ ${formatted}-----END ${type} KEY-----`;
           passphrase = EMPTY_PASSPHRASE;
         const calcMAC = createHmac(
           "sha1",
-          createHash2("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash3("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -10013,9 +10022,9 @@ var require_agent = __commonJS({
     "use strict";
     var { Socket } = __require("net");
     var { Duplex } = __require("stream");
-    var { resolve: resolve2 } = __require("path");
-    var { readFile: readFile2 } = __require("fs");
-    var { execFile, spawn: spawn2 } = __require("child_process");
+    var { resolve: resolve3 } = __require("path");
+    var { readFile: readFile3 } = __require("fs");
+    var { execFile: execFile2, spawn: spawn2 } = __require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
       makeBufferParser,
@@ -10149,7 +10158,7 @@ var require_agent = __commonJS({
       const RET_ERR_BINSTDIN = 13;
       const RET_ERR_BINSTDOUT = 14;
       const RET_ERR_BADLEN = 15;
-      const EXEPATH = resolve2(__dirname, "..", "util/pagent.exe");
+      const EXEPATH = resolve3(__dirname, "..", "util/pagent.exe");
       const ERROR = {
         [RET_ERR_BADARGS]: new Error("Invalid pagent.exe arguments"),
         [RET_ERR_UNAVAILABLE]: new Error("Pageant is not running"),
@@ -10232,16 +10241,16 @@ var require_agent = __commonJS({
           cb = once(cb);
           let socketPath = this.socketPath;
           let triedCygpath = false;
-          readFile2(socketPath, function readCygsocket(err, data) {
+          readFile3(socketPath, function readCygsocket(err, data) {
             if (err) {
               if (triedCygpath)
                 return cb(new Error("Invalid cygwin unix socket path"));
-              execFile("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
+              execFile2("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
                 if (err2 || stdout.length === 0)
                   return cb(new Error("Invalid cygwin unix socket path"));
                 triedCygpath = true;
                 socketPath = stdout.toString().replace(/[\r\n]/g, "");
-                readFile2(socketPath, readCygsocket);
+                readFile3(socketPath, readCygsocket);
               });
               return;
             }
@@ -10315,11 +10324,11 @@ var require_agent = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path7) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path7)) {
-        return path7 === "pageant" ? new PageantAgent() : new CygwinAgent(path7);
+    function createAgent(path10) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path10)) {
+        return path10 === "pageant" ? new PageantAgent() : new CygwinAgent(path10);
       }
-      return new OpenSSHAgent(path7);
+      return new OpenSSHAgent(path10);
     }
     var AgentProtocol = (() => {
       const SSH_AGENTC_REQUEST_IDENTITIES = 11;
@@ -11993,7 +12002,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash: createHash2,
+      createHash: createHash3,
       createPublicKey,
       diffieHellman,
       generateKeyPairSync,
@@ -12419,7 +12428,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash2(this.hashName);
+          const hash = createHash3(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -13427,9 +13436,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash2(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash3(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash2(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash3(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -14194,7 +14203,7 @@ var require_Protocol = __commonJS({
           sendPacket(this, this._packetRW.write.finalize(packet));
         });
       }
-      authHostbased(username, pubKey, hostname3, userlocal, keyAlgo, cbSign) {
+      authHostbased(username, pubKey, hostname4, userlocal, keyAlgo, cbSign) {
         if (this._server)
           throw new Error("Client-only method called in server mode");
         pubKey = parseKey(pubKey);
@@ -14213,7 +14222,7 @@ var require_Protocol = __commonJS({
         const pubKeyLen = pubKey.length;
         const sessionID = this._kex.sessionID;
         const sesLen = sessionID.length;
-        const hostnameLen = Buffer.byteLength(hostname3);
+        const hostnameLen = Buffer.byteLength(hostname4);
         const userlocalLen = Buffer.byteLength(userlocal);
         const data = Buffer.allocUnsafe(
           4 + sesLen + 1 + 4 + userLen + 4 + 14 + 4 + 9 + 4 + algoLen + 4 + pubKeyLen + 4 + hostnameLen + 4 + userlocalLen
@@ -14233,7 +14242,7 @@ var require_Protocol = __commonJS({
         writeUInt32BE(data, pubKeyLen, p += algoLen);
         data.set(pubKey, p += 4);
         writeUInt32BE(data, hostnameLen, p += pubKeyLen);
-        data.utf8Write(hostname3, p += 4, hostnameLen);
+        data.utf8Write(hostname4, p += 4, hostnameLen);
         writeUInt32BE(data, userlocalLen, p += hostnameLen);
         data.utf8Write(userlocal, p += 4, userlocalLen);
         cbSign(data, (signature) => {
@@ -15294,8 +15303,8 @@ var require_SFTP = __commonJS({
   "node_modules/ssh2/lib/protocol/SFTP.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events");
-    var fs9 = __require("fs");
-    var { constants } = fs9;
+    var fs11 = __require("fs");
+    var { constants } = fs11;
     var {
       Readable: ReadableStream,
       Writable: WritableStream
@@ -15563,17 +15572,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path7, options) {
+      createReadStream(path10, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path7, options);
+        return new ReadStream(this, path10, options);
       }
-      createWriteStream(path7, options) {
+      createWriteStream(path10, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path7, options);
+        return new WriteStream(this, path10, options);
       }
-      open(path7, flags_, attrs, cb) {
+      open(path10, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -15592,7 +15601,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -15600,7 +15609,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -15724,14 +15733,14 @@ var require_SFTP = __commonJS({
       fastGet(remotePath, localPath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(this, fs9, remotePath, localPath, opts, cb);
+        fastXfer(this, fs11, remotePath, localPath, opts, cb);
       }
       fastPut(localPath, remotePath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(fs9, this, localPath, remotePath, opts, cb);
+        fastXfer(fs11, this, localPath, remotePath, opts, cb);
       }
-      readFile(path7, options, callback_) {
+      readFile(path10, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15804,13 +15813,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         };
-        this.open(path7, flag, 438, (er, handle_) => {
+        this.open(path10, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle = handle_;
           const tryStat = (er2, st) => {
             if (er2) {
-              this.stat(path7, (er_, st_) => {
+              this.stat(path10, (er_, st_) => {
                 if (er_) {
                   return this.close(handle, () => {
                     callback && callback(er2);
@@ -15831,7 +15840,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle, tryStat);
         });
       }
-      writeFile(path7, data, options, callback_) {
+      writeFile(path10, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15850,7 +15859,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path7, flag, options.mode, (openErr, handle) => {
+        this.open(path10, flag, options.mode, (openErr, handle) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -15859,7 +15868,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = (er, st) => {
                 if (er) {
-                  this.stat(path7, (er_, st_) => {
+                  this.stat(path10, (er_, st_) => {
                     if (er_) {
                       return this.close(handle, () => {
                         callback && callback(er);
@@ -15878,7 +15887,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path7, data, options, callback_) {
+      appendFile(path10, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15896,12 +15905,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path7, data, options, callback);
+        this.writeFile(path10, data, options, callback);
       }
-      exists(path7, cb) {
+      exists(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path7, (err) => {
+        this.stat(path10, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -15944,7 +15953,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path7, attrs, cb) {
+      mkdir(path10, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -15958,7 +15967,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -15966,7 +15975,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -15982,10 +15991,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path7, cb) {
+      rmdir(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -15993,7 +16002,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -16083,10 +16092,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path7, cb) {
+      stat(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16094,17 +16103,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path7, cb) {
+      lstat(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16112,17 +16121,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path7, cb) {
+      opendir(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16130,14 +16139,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path7, attrs, cb) {
+      setstat(path10, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -16149,7 +16158,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16157,7 +16166,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -16217,8 +16226,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path7, atime, mtime, cb) {
-        return this.setstat(path7, {
+      utimes(path10, atime, mtime, cb) {
+        return this.setstat(path10, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -16229,8 +16238,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path7, uid, gid, cb) {
-        return this.setstat(path7, {
+      chown(path10, uid, gid, cb) {
+        return this.setstat(path10, {
           uid,
           gid
         }, cb);
@@ -16240,15 +16249,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path7, mode, cb) {
-        return this.setstat(path7, {
+      chmod(path10, mode, cb) {
+        return this.setstat(path10, {
           mode
         }, cb);
       }
-      readlink(path7, cb) {
+      readlink(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16256,7 +16265,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -16301,10 +16310,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path7, cb) {
+      realpath(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16312,7 +16321,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -16357,13 +16366,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path7, cb) {
+      ext_openssh_statvfs(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16373,7 +16382,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -16459,7 +16468,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path7, attrs, cb) {
+      ext_openssh_lsetstat(path10, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -16474,7 +16483,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16484,7 +16493,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -16501,13 +16510,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path7, cb) {
+      ext_openssh_expandPath(path10, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path7);
+        const pathLen = Buffer.byteLength(path10);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16517,7 +16526,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path7, p += 4, pathLen);
+        buf.utf8Write(path10, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -16990,13 +16999,13 @@ var require_SFTP = __commonJS({
             if (--left === 0)
               cb(err);
           };
-          if (srcHandle && (src === fs9 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs11 || src.outgoing.state === "open"))
             ++left;
-          if (dstHandle && (dst === fs9 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs11 || dst.outgoing.state === "open"))
             ++left;
-          if (srcHandle && (src === fs9 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs11 || src.outgoing.state === "open"))
             src.close(srcHandle, cbfinal);
-          if (dstHandle && (dst === fs9 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs11 || dst.outgoing.state === "open"))
             dst.close(dstHandle, cbfinal);
         } else {
           cb(err);
@@ -17012,7 +17021,7 @@ var require_SFTP = __commonJS({
           tryStat(null, { size: fileSize });
         function tryStat(err2, attrs) {
           if (err2) {
-            if (src !== fs9) {
+            if (src !== fs11) {
               src.stat(srcPath, (err_, attrs_) => {
                 if (err_)
                   return onerror(err2);
@@ -17795,12 +17804,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path7)) {
+        if (!sftp.emit("LSTAT", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17819,13 +17828,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path7, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path10, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17847,12 +17856,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path7)) {
+        if (!sftp.emit("OPENDIR", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17871,63 +17880,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path7)) {
+        if (!sftp.emit("REMOVE", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path7, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path10, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path7)) {
+        if (!sftp.emit("RMDIR", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path7)) {
+        if (!sftp.emit("REALPATH", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path7)) {
+        if (!sftp.emit("STAT", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17947,14 +17956,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path7 = bufferParser.readString(true);
+        const path10 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path7 === void 0)
+        if (path10 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path7)) {
+        if (!sftp.emit("READLINK", reqID, path10)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -18025,7 +18034,7 @@ var require_SFTP = __commonJS({
     function roundUpToMultipleOf8(n) {
       return n + 7 & ~7;
     }
-    function ReadStream(sftp, path7, options) {
+    function ReadStream(sftp, path10, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -18039,7 +18048,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream.call(this, options);
-      this.path = path7;
+      this.path = path10;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -18170,7 +18179,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path7, options) {
+    function WriteStream(sftp, path10, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -18182,7 +18191,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path7;
+      this.path = path10;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -18864,7 +18873,7 @@ var require_client = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports, module) {
     "use strict";
     var {
-      createHash: createHash2,
+      createHash: createHash3,
       getHashes,
       randomFillSync
     } = __require("crypto");
@@ -19086,7 +19095,7 @@ var require_client = __commonJS({
           }
           hostVerifier = (key, verify) => {
             if (hashAlgo)
-              key = createHash2(hashAlgo).update(key).digest("hex");
+              key = createHash3(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -22572,7 +22581,7 @@ var require_buffer_list = __commonJS({
         }
       }, {
         key: "join",
-        value: function join6(s) {
+        value: function join9(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -23949,14 +23958,14 @@ var require_async_iterator = __commonJS({
       };
     }
     function readAndResolve(iter) {
-      var resolve2 = iter[kLastResolve];
-      if (resolve2 !== null) {
+      var resolve3 = iter[kLastResolve];
+      if (resolve3 !== null) {
         var data = iter[kStream].read();
         if (data !== null) {
           iter[kLastPromise] = null;
           iter[kLastResolve] = null;
           iter[kLastReject] = null;
-          resolve2(createIterResult(data, false));
+          resolve3(createIterResult(data, false));
         }
       }
     }
@@ -23964,13 +23973,13 @@ var require_async_iterator = __commonJS({
       process.nextTick(readAndResolve, iter);
     }
     function wrapForNext(lastPromise, iter) {
-      return function(resolve2, reject) {
+      return function(resolve3, reject) {
         lastPromise.then(function() {
           if (iter[kEnded]) {
-            resolve2(createIterResult(void 0, true));
+            resolve3(createIterResult(void 0, true));
             return;
           }
-          iter[kHandlePromise](resolve2, reject);
+          iter[kHandlePromise](resolve3, reject);
         }, reject);
       };
     }
@@ -23990,12 +23999,12 @@ var require_async_iterator = __commonJS({
           return Promise.resolve(createIterResult(void 0, true));
         }
         if (this[kStream].destroyed) {
-          return new Promise(function(resolve2, reject) {
+          return new Promise(function(resolve3, reject) {
             process.nextTick(function() {
               if (_this[kError]) {
                 reject(_this[kError]);
               } else {
-                resolve2(createIterResult(void 0, true));
+                resolve3(createIterResult(void 0, true));
               }
             });
           });
@@ -24018,13 +24027,13 @@ var require_async_iterator = __commonJS({
       return this;
     }), _defineProperty(_Object$setPrototypeO, "return", function _return() {
       var _this2 = this;
-      return new Promise(function(resolve2, reject) {
+      return new Promise(function(resolve3, reject) {
         _this2[kStream].destroy(null, function(err) {
           if (err) {
             reject(err);
             return;
           }
-          resolve2(createIterResult(void 0, true));
+          resolve3(createIterResult(void 0, true));
         });
       });
     }), _Object$setPrototypeO), AsyncIteratorPrototype);
@@ -24046,15 +24055,15 @@ var require_async_iterator = __commonJS({
         value: stream._readableState.endEmitted,
         writable: true
       }), _defineProperty(_Object$create, kHandlePromise, {
-        value: function value(resolve2, reject) {
+        value: function value(resolve3, reject) {
           var data = iterator[kStream].read();
           if (data) {
             iterator[kLastPromise] = null;
             iterator[kLastResolve] = null;
             iterator[kLastReject] = null;
-            resolve2(createIterResult(data, false));
+            resolve3(createIterResult(data, false));
           } else {
-            iterator[kLastResolve] = resolve2;
+            iterator[kLastResolve] = resolve3;
             iterator[kLastReject] = reject;
           }
         },
@@ -24073,12 +24082,12 @@ var require_async_iterator = __commonJS({
           iterator[kError] = err;
           return;
         }
-        var resolve2 = iterator[kLastResolve];
-        if (resolve2 !== null) {
+        var resolve3 = iterator[kLastResolve];
+        if (resolve3 !== null) {
           iterator[kLastPromise] = null;
           iterator[kLastResolve] = null;
           iterator[kLastReject] = null;
-          resolve2(createIterResult(void 0, true));
+          resolve3(createIterResult(void 0, true));
         }
         iterator[kEnded] = true;
       });
@@ -24093,7 +24102,7 @@ var require_async_iterator = __commonJS({
 var require_from = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/from.js"(exports, module) {
     "use strict";
-    function asyncGeneratorStep(gen, resolve2, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve3, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -24102,7 +24111,7 @@ var require_from = __commonJS({
         return;
       }
       if (info.done) {
-        resolve2(value);
+        resolve3(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -24110,13 +24119,13 @@ var require_from = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve3, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve3, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve3, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -25219,12 +25228,12 @@ var require_http_duplex = __commonJS({
 // node_modules/split-ca/index.js
 var require_split_ca = __commonJS({
   "node_modules/split-ca/index.js"(exports, module) {
-    var fs9 = __require("fs");
+    var fs11 = __require("fs");
     module.exports = function(filepath, split, encoding) {
       split = typeof split !== "undefined" ? split : "\n";
       encoding = typeof encoding !== "undefined" ? encoding : "utf8";
       var ca = [];
-      var chain = fs9.readFileSync(filepath, encoding);
+      var chain = fs11.readFileSync(filepath, encoding);
       if (chain.indexOf("-END CERTIFICATE-") < 0 || chain.indexOf("-BEGIN CERTIFICATE-") < 0) {
         throw Error("File does not contain 'BEGIN CERTIFICATE' or 'END CERTIFICATE'");
       }
@@ -25252,8 +25261,8 @@ var require_modem = __commonJS({
   "node_modules/docker-modem/lib/modem.js"(exports, module) {
     var querystring = __require("querystring");
     var http = require_http();
-    var fs9 = __require("fs");
-    var path7 = __require("path");
+    var fs11 = __require("fs");
+    var path10 = __require("path");
     var url = __require("url");
     var ssh = require_ssh2();
     var HttpDuplex = require_http_duplex();
@@ -25261,8 +25270,8 @@ var require_modem = __commonJS({
     var utils = require_utils();
     var util = __require("util");
     var splitca = require_split_ca();
-    var os6 = __require("os");
-    var isWin = os6.type() === "Windows_NT";
+    var os8 = __require("os");
+    var isWin = os8.type() === "Windows_NT";
     var stream = __require("stream");
     var defaultOpts = function() {
       var host;
@@ -25302,9 +25311,9 @@ var require_modem = __commonJS({
         }
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
-          opts.ca = splitca(path7.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs9.readFileSync(path7.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs9.readFileSync(path7.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.ca = splitca(path10.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
+          opts.cert = fs11.readFileSync(path10.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs11.readFileSync(path10.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -25313,11 +25322,11 @@ var require_modem = __commonJS({
       return opts;
     };
     var findDefaultUnixSocket = function() {
-      return new Promise(function(resolve2) {
-        var userDockerSocket = path7.join(os6.homedir(), ".docker", "run", "docker.sock");
-        fs9.access(userDockerSocket, function(err) {
-          if (err) resolve2("/var/run/docker.sock");
-          else resolve2(userDockerSocket);
+      return new Promise(function(resolve3) {
+        var userDockerSocket = path10.join(os8.homedir(), ".docker", "run", "docker.sock");
+        fs11.access(userDockerSocket, function(err) {
+          if (err) resolve3("/var/run/docker.sock");
+          else resolve3(userDockerSocket);
         });
       });
     };
@@ -25408,7 +25417,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs9.createReadStream(path7.resolve(options.file));
+          data = fs11.createReadStream(path10.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -25751,8 +25760,8 @@ var SetFeed = class {
     const marker = `0.${this.counter >> 16 & 255}.${this.counter >> 8 & 255}.${this.counter & 255}`;
     const lines = members.map((m) => `add ${m.set} ${m.element} timeout ${m.timeout} -exist
 `).join("");
-    return new Promise((resolve2, reject) => {
-      this.pending.push({ marker, errors: [], resolve: resolve2, reject });
+    return new Promise((resolve3, reject) => {
+      this.pending.push({ marker, errors: [], resolve: resolve3, reject });
       this.channel.input.write(`${lines}test ${setName(4, "tcp")} ${marker}
 `);
     });
@@ -26014,15 +26023,15 @@ var Resolver = class {
     for (let attempt = 0; attempt < 5; attempt++) {
       const udp = dgram.createSocket({ type: "udp4", lookup: (host, _family, callback) => callback(null, host, 4) });
       try {
-        await new Promise((resolve2, reject) => {
+        await new Promise((resolve3, reject) => {
           udp.once("error", reject);
-          udp.bind(port, address, () => resolve2());
+          udp.bind(port, address, () => resolve3());
         });
         const bound = udp.address().port;
         const tcp = net.createServer((s) => this.serveTcp(s));
-        await new Promise((resolve2, reject) => {
+        await new Promise((resolve3, reject) => {
           tcp.once("error", reject);
-          tcp.listen(bound, address, () => resolve2());
+          tcp.listen(bound, address, () => resolve3());
         });
         udp.on("message", (msg, rinfo) => this.serveUdp(udp, msg, rinfo));
         udp.on("error", (err) => this.options.onWarning?.(`resolver UDP socket: ${err.message}`));
@@ -26283,6 +26292,9 @@ function holderScript(reader) {
     `exec 3<>${READER_FIFO}`,
     `${(0, import_shell_quote.quote)(reader)} > ${READER_FIFO} &`,
     ...LOAD_AND_READ_BACK,
+    // After the load (whose failures say more about an image that is no holder), before the mark
+    // that lets the build start.
+    ...copyFilterProgram(),
     `echo ${LOADED_MARK}`,
     `exec cat < ${READER_FIFO} 3<&-`
   ].join("\n");
@@ -26388,8 +26400,8 @@ var RESOLVER_LISTEN = { address: "127.0.0.53", port: 5353 };
 var CONTAINER = { holder: "holder", verify: "verify", fence: "fence", resolver: "resolver", build: "build" };
 var POD_PATHS = {
   readback: `${RULES_MOUNT}/readback`,
-  /** Where the holder writes the script (the build sees the same volume at SCRIPT_MOUNT). */
-  holderScript: "/__buildfence-script",
+  /** Where the holder writes the script and the filter program (the build sees the same volume at SCRIPT_MOUNT). */
+  holderScript: SCRIPT_MOUNT_IN_HOLDER,
   feed: "/__buildfence-feed",
   ready: "/__buildfence-ready",
   agent: "/opt/buildfence/cli.js",
@@ -26438,7 +26450,7 @@ async function podResolver(env = process.env) {
     }
     throw err;
   }
-  await new Promise((resolve2) => process.once("SIGTERM", () => resolve2()));
+  await new Promise((resolve3) => process.once("SIGTERM", () => resolve3()));
   started.feed.close();
   await started.resolver.close();
   started.forwarder.close();
@@ -26473,8 +26485,8 @@ async function startResolver(env) {
   return { resolver, forwarder, feed };
 }
 function opened(stream) {
-  return new Promise((resolve2, reject) => {
-    stream.once("open", () => resolve2());
+  return new Promise((resolve3, reject) => {
+    stream.once("open", () => resolve3());
     stream.once("error", reject);
   });
 }
@@ -26493,7 +26505,7 @@ import { spawn } from "node:child_process";
 var DOCKER_TIMEOUT_MS = 6e4;
 function docker(args, options = {}) {
   const timeoutMs = options.timeoutMs ?? DOCKER_TIMEOUT_MS;
-  return new Promise((resolve2, reject) => {
+  return new Promise((resolve3, reject) => {
     const child = spawn("docker", args, { stdio: ["ignore", "pipe", "pipe"] });
     const out = [];
     const err = [];
@@ -26513,7 +26525,7 @@ function docker(args, options = {}) {
     });
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolve2({ exitCode: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+      resolve3({ exitCode: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
     });
   });
 }
@@ -26605,45 +26617,45 @@ function failure(what, err, timeoutMs) {
   const reason = e.json?.message ?? (e.message ?? "").replace(/^\(HTTP code \d+\) \S+ - /, "").trim();
   return new Error(reason);
 }
-function dialOptions(method, path7, call2, signal) {
+function dialOptions(method, path10, call2, signal) {
   const hasQuery = call2.query !== void 0;
   return {
-    path: hasQuery ? `${path7}?` : path7,
+    path: hasQuery ? `${path10}?` : path10,
     method,
     options: method === "POST" ? { _query: call2.query ?? {}, _body: call2.body ?? {} } : call2.query,
     statusCodes: statusCodes(call2.accept),
     abortSignal: signal
   };
 }
-function api(method, path7, call2 = {}) {
+function api(method, path10, call2 = {}) {
   const timeoutMs = call2.timeoutMs ?? DOCKER_TIMEOUT_MS;
   const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : void 0;
-  const what = `${method} ${path7}`;
-  return new Promise((resolve2, reject) => {
+  const what = `${method} ${path10}`;
+  return new Promise((resolve3, reject) => {
     try {
-      engine().dial(dialOptions(method, path7, call2, signal), (err, data) => {
+      engine().dial(dialOptions(method, path10, call2, signal), (err, data) => {
         if (err) reject(failure(what, err, timeoutMs));
-        else resolve2(Buffer.isBuffer(data) && data.length === 0 ? void 0 : data);
+        else resolve3(Buffer.isBuffer(data) && data.length === 0 ? void 0 : data);
       });
     } catch (err) {
       reject(failure(what, err, timeoutMs));
     }
   });
 }
-function hijack(path7, query, body, stdin = false) {
-  return new Promise((resolve2, reject) => {
-    const what = `POST ${path7}`;
+function hijack(path10, query, body, stdin = false) {
+  return new Promise((resolve3, reject) => {
+    const what = `POST ${path10}`;
     try {
       engine().dial(
         {
-          path: `${path7}?`,
+          path: `${path10}?`,
           method: "POST",
           options: { _query: query, _body: body ?? {} },
           hijack: true,
           openStdin: stdin,
           statusCodes: statusCodes([101])
         },
-        (err, data) => err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve2(data)
+        (err, data) => err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve3(data)
       );
     } catch (err) {
       reject(failure(what, err, DOCKER_TIMEOUT_MS));
@@ -26671,6 +26683,28 @@ var ENGINE_TIMEOUT_MS = 1e4;
 async function ping() {
   await api("GET", "/_ping", { timeoutMs: ENGINE_TIMEOUT_MS });
 }
+async function engineInfo() {
+  return api("GET", "/info");
+}
+async function importImage(tar, repo, tag) {
+  await new Promise((resolve3, reject) => {
+    const what = "POST /images/create (import)";
+    engine().dial(
+      {
+        path: "/images/create?",
+        method: "POST",
+        options: { _query: { fromSrc: "-", repo, tag } },
+        file: tar,
+        statusCodes: statusCodes(),
+        abortSignal: AbortSignal.timeout(DOCKER_TIMEOUT_MS)
+      },
+      (err) => err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve3()
+    );
+  });
+  const id = await imageId(`${repo}:${tag}`);
+  if (!id) throw new Error(`the engine took the import of ${repo}:${tag} but has no such image`);
+  return id;
+}
 async function listContainers(label) {
   return api("GET", "/containers/json", { query: { all: true, filters: JSON.stringify({ label: [label] }) } });
 }
@@ -26682,6 +26716,9 @@ async function inspectImage(image) {
 }
 async function inspectNetwork(network) {
   return api("GET", `/networks/${seg(network)}`, { accept: [404] });
+}
+async function inspectVolume(volume) {
+  return api("GET", `/volumes/${seg(volume)}`, { accept: [404] });
 }
 async function createContainer(name, config) {
   const created = await api("POST", "/containers/create", { query: { name }, body: config });
@@ -26766,7 +26803,8 @@ function holderConfig(a) {
       CapDrop: ["ALL"],
       CapAdd: [...FENCE_CAPABILITIES, ...READER_CAPABILITIES],
       SecurityOpt: ["no-new-privileges"],
-      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`]
+      // The build's script directory, where the holder puts the seccomp filter program.
+      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`, `${a.scriptDir}:${SCRIPT_MOUNT_IN_HOLDER}`]
     }
   };
 }
@@ -26812,7 +26850,7 @@ function labelArgs(id) {
 function buildCreateArgs(a) {
   const names = resourceNames(a.id.runId);
   const script = `${SCRIPT_MOUNT}/${SCRIPT_NAME}`;
-  const [shell, ...shellArgs] = shellCommand(a.spec.shell, script);
+  const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, script));
   return [
     "create",
     "--name",
@@ -26837,9 +26875,9 @@ function buildCreateArgs(a) {
     "--security-opt",
     "no-new-privileges",
     "--entrypoint",
-    shell,
+    entrypoint,
     a.spec.image,
-    ...shellArgs
+    ...command
   ];
 }
 
@@ -26915,6 +26953,13 @@ import { PassThrough as PassThrough2 } from "node:stream";
 
 // src/report/nflog.ts
 var import_ipaddr = __toESM(require_ipaddr(), 1);
+var GROUPS = /* @__PURE__ */ new Map([
+  [NFLOG_GROUP.denied, { enforced: true, inbound: false }],
+  [NFLOG_GROUP.audit, { enforced: false, inbound: false }],
+  [NFLOG_GROUP.inbound, { enforced: true, inbound: true }],
+  [NFLOG_GROUP.inboundAudit, { enforced: false, inbound: true }]
+]);
+var RECORDED_GROUPS = [...GROUPS.keys()];
 function readerCommand(groups) {
   return ["tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", `nflog:${groups.join(",")}`];
 }
@@ -26922,25 +26967,26 @@ var LINE = /^(\d+(?:\.\d+)?) version \d+, resource ID (\d+), (IPv4|IPv6), length
 function parseNflogLine(line) {
   const m = LINE.exec(line.trim());
   if (!m) return void 0;
-  const group = Number(m[2]);
-  if (group !== NFLOG_GROUP.denied && group !== NFLOG_GROUP.audit) return void 0;
+  const group = GROUPS.get(Number(m[2]));
+  if (!group) return void 0;
   const rest = m[6];
   const protocol = /^tcp\b/.test(rest) ? "tcp" : /^UDP\b/.test(rest) ? "udp" : /^ICMP6?\b/.test(rest) ? "icmp" : "other";
-  let address = m[5];
-  let port;
-  if (protocol === "tcp" || protocol === "udp") {
-    const dot = address.lastIndexOf(".");
-    port = Number(address.slice(dot + 1));
-    address = address.slice(0, dot);
-  }
+  const split = (text2) => {
+    if (protocol !== "tcp" && protocol !== "udp") return [text2];
+    const dot = text2.lastIndexOf(".");
+    return [text2.slice(0, dot), Number(text2.slice(dot + 1))];
+  };
+  const [destination, port] = split(m[5]);
+  const address = group.inbound ? split(m[4])[0] : destination;
   if (!import_ipaddr.default.isValid(address)) return void 0;
   return {
     time: Number(m[1]),
-    enforced: group === NFLOG_GROUP.denied,
+    enforced: group.enforced,
     family: m[3] === "IPv4" ? 4 : 6,
     protocol,
     address: import_ipaddr.default.parse(address).toString(),
-    ...port !== void 0 ? { port } : {}
+    ...port !== void 0 ? { port } : {},
+    ...group.inbound ? { inbound: true } : {}
   };
 }
 function parseMarkLine(line) {
@@ -26950,7 +26996,7 @@ function parseMarkLine(line) {
 }
 
 // src/engine/holder.ts
-var READER_COMMAND = readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.mark]);
+var READER_COMMAND = readerCommand([...RECORDED_GROUPS, NFLOG_GROUP.mark].sort((a, b) => a - b));
 function holderCommand() {
   return { entrypoint: ["sh", "-c"], cmd: [holderScript(READER_COMMAND)] };
 }
@@ -26965,7 +27011,7 @@ var HolderOutput = class _HolderOutput {
     this.reader = { stdout: after, stderr: output.stderr, close: () => output.close() };
     let stderr = "";
     output.stderr.on("data", (d) => stderr = (stderr + d.toString()).slice(-4096));
-    this.loaded = new Promise((resolve2, reject) => {
+    this.loaded = new Promise((resolve3, reject) => {
       let text2 = "";
       let done = false;
       const marker = `${LOADED_MARK}
@@ -26976,7 +27022,7 @@ var HolderOutput = class _HolderOutput {
         const at = text2.indexOf(marker);
         if (at < 0) return;
         done = true;
-        resolve2(text2.slice(0, at));
+        resolve3(text2.slice(0, at));
         const rest = text2.slice(at + marker.length);
         if (rest) after.write(rest);
       });
@@ -27002,7 +27048,7 @@ function loadFailure(holderImage, stderr, exitCode) {
     stderr.split("\n").filter((l) => !/^(tcpdump: |listening on )/.test(l)).join("\n")
   );
   return new Error(
-    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); buildfence's own image has them (scripts/build-holder-image).`
+    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore), tcpdump and buildfence's seccomp filter program at ${SECCOMP_EXEC.inHolderImage}; buildfence's own image has them (scripts/build-holder-image).`
   );
 }
 
@@ -27010,7 +27056,9 @@ function loadFailure(holderImage, stderr, exitCode) {
 var FAMILY_MARK = "---buildfence-counters-v6---";
 var COUNTERS_SCRIPT = `iptables-save -c -t filter && echo ${FAMILY_MARK} && ip6tables-save -c -t filter`;
 var COUNTED = /^\[(\d+):\d+\] (-A .*)$/;
-var LOGGED = new RegExp(`-j NFLOG .*--nflog-group (${NFLOG_GROUP.denied}|${NFLOG_GROUP.audit})( |$)`);
+var LOGGED = new RegExp(
+  `-j NFLOG .*--nflog-group (${[NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.inbound, NFLOG_GROUP.inboundAudit].join("|")})( |$)`
+);
 function parseCounters(text2) {
   const families = text2.split(FAMILY_MARK);
   if (families.length !== 2 || !families.every((f) => f.includes(COUNTER_RULES.refused))) return void 0;
@@ -27019,8 +27067,8 @@ function parseCounters(text2) {
     const m = COUNTED.exec(line.trim());
     if (!m) continue;
     const packets = Number(m[1]);
-    if (m[2] === COUNTER_RULES.refused) counts.refused += packets;
-    else if (m[2] === COUNTER_RULES.audited) counts.audited += packets;
+    if (m[2] === COUNTER_RULES.refused || m[2] === COUNTER_RULES.inboundRefused) counts.refused += packets;
+    else if (m[2] === COUNTER_RULES.audited || m[2] === COUNTER_RULES.inboundAudited) counts.audited += packets;
     else if (LOGGED.test(m[2])) counts.logged += packets;
   }
   return counts;
@@ -27052,10 +27100,10 @@ async function readKernelCounts(holder) {
   return counts;
 }
 function text(stream) {
-  return new Promise((resolve2) => {
+  return new Promise((resolve3) => {
     let out = "";
     stream.on("data", (d) => out += d.toString());
-    stream.on("end", () => resolve2(out));
+    stream.on("end", () => resolve3(out));
   });
 }
 
@@ -27131,12 +27179,12 @@ var DeniedReader = class _DeniedReader {
   constructor(output) {
     this.output = output;
     let lost = () => void 0;
-    this.lost = new Promise((resolve2) => lost = resolve2);
+    this.lost = new Promise((resolve3) => lost = resolve3);
     this.ended = new Promise(
-      (resolve2) => output.stdout.once("end", () => {
+      (resolve3) => output.stdout.once("end", () => {
         this.closed = true;
         if (!this.stopping) lost();
-        resolve2();
+        resolve3();
       })
     );
     output.stdout.setEncoding("utf8");
@@ -27182,9 +27230,9 @@ var DeniedReader = class _DeniedReader {
       `Cannot start the denied-attempt reader in the holder: ${why}. The build was not started. The holder image needs tcpdump (buildfence's own image has it).`
     );
     const stderr = this.output.stderr;
-    await new Promise((resolve2, reject) => {
+    await new Promise((resolve3, reject) => {
       const check = () => {
-        if (/listening on/.test(this.stderr)) done(resolve2);
+        if (/listening on/.test(this.stderr)) done(resolve3);
         else if (this.stderrEnded) done(() => reject(fail(this.stderr.trim().split("\n").pop() || "tcpdump exited")));
       };
       const timer = setTimeout(() => done(() => reject(fail("tcpdump did not start listening in time"))), READY_TIMEOUT_MS);
@@ -27208,18 +27256,18 @@ var DeniedReader = class _DeniedReader {
   async stop(mark) {
     this.stopping = true;
     if (!this.closed) {
-      await new Promise((resolve2) => {
-        const timer = setTimeout(resolve2, DRAIN_MS);
+      await new Promise((resolve3) => {
+        const timer = setTimeout(resolve3, DRAIN_MS);
         void this.ended.then(() => {
           clearTimeout(timer);
-          resolve2();
+          resolve3();
         });
         if (!mark) return;
         this.markPort = mark.port;
         this.marked = () => {
           this.markSeen = true;
           clearTimeout(timer);
-          resolve2();
+          resolve3();
         };
         mark.send().catch(() => void 0);
       });
@@ -27239,7 +27287,7 @@ function pickMarkPort() {
 function drainMark(holder, port) {
   return {
     port,
-    send: () => new Promise((resolve2, reject) => {
+    send: () => new Promise((resolve3, reject) => {
       const socket = dgram2.createSocket("udp4");
       socket.once("error", (err) => {
         socket.close();
@@ -27248,7 +27296,7 @@ function drainMark(holder, port) {
       socket.send("buildfence drain mark", port, holder, (err) => {
         socket.close();
         if (err) reject(err);
-        else resolve2();
+        else resolve3();
       });
     })
   };
@@ -27262,12 +27310,15 @@ var EngineFence = class {
     this.tmp = tmp;
     this.log = log;
     this.names = resourceNames(id.runId);
+    this.scriptDir = path4.join(tmp, "script");
   }
   spec;
   id;
   tmp;
   log;
   names;
+  /** The build's script, where every runtime's build sees it at SCRIPT_MOUNT; the holder puts the seccomp filter program beside it. */
+  scriptDir;
   /** The holder image's local ID, once it is present. */
   holderImageId = "";
   rules;
@@ -27283,7 +27334,7 @@ var EngineFence = class {
     const [, imageId2, rulesDir, { name: network, gateways, subnets }] = await settled([
       sweep(id, log),
       step(() => ensureHolderImage(spec, log)),
-      prepareRulesDir(this.tmp),
+      prepareDirs(this.tmp, this.scriptDir, spec),
       inspectSandboxNetwork(spec.network, inputLabel(spec.via, "network")),
       build.prepare()
     ]);
@@ -27315,7 +27366,10 @@ var EngineFence = class {
     await step(
       () => holderStep(
         spec.holderImage,
-        () => createContainer(names.holder, holderConfig({ id, image: imageId2, network, rulesDir, command: holderCommand() }))
+        () => createContainer(
+          names.holder,
+          holderConfig({ id, image: imageId2, network, rulesDir, scriptDir: this.scriptDir, command: holderCommand() })
+        )
       )
     );
     const holder = await HolderOutput.attach(names.holder, spec.holderImage);
@@ -27386,9 +27440,10 @@ async function sweep(id, log) {
   log.info(`Removing ${leftovers.length} resource(s) left by ended run(s) ${runs.join(", ")}.`);
   await removeLeftovers(leftovers);
 }
-async function prepareRulesDir(tmp) {
+async function prepareDirs(tmp, scriptDir, spec) {
   const rules = path4.join(tmp, "rules");
-  await fs4.mkdir(rules, { mode: 493 });
+  await Promise.all([fs4.mkdir(rules, { mode: 493 }), fs4.mkdir(scriptDir, { mode: 493 })]);
+  await fs4.writeFile(path4.join(scriptDir, SCRIPT_NAME), scriptText(spec.run), { mode: 420 });
   return rules;
 }
 async function writeRuleFiles(dir, rules) {
@@ -27422,9 +27477,9 @@ async function runContainer(names, log, holderLost) {
   const output = await attach(names.build, info.Config.Tty === true);
   await log.untrusted(async (write) => {
     const ends = ["stdout", "stderr"].map(
-      (name) => new Promise((resolve2) => {
+      (name) => new Promise((resolve3) => {
         output[name].on("data", (d) => write(d, name));
-        output[name].on("end", resolve2);
+        output[name].on("end", resolve3);
       })
     );
     try {
@@ -27477,6 +27532,7 @@ function onCancel(log, doing, stop) {
 // src/docker/runtime.ts
 async function runDocker(spec, log, hooks = {}) {
   await ping();
+  await checkVolumes(spec);
   const id = { runId: newRunId(), pid: process.pid, host: os4.hostname() };
   const handle = { runId: id.runId, runtime: "docker" };
   hooks.onStart?.(handle);
@@ -27493,8 +27549,8 @@ async function runDocker(spec, log, hooks = {}) {
     await log.group(
       "Fence up",
       () => fence.up(step, {
-        prepare: () => prepareDirs(tmp, spec),
-        create: () => createBuild(spec, id, tmp)
+        prepare: () => writeEnvFile(tmp, spec),
+        create: () => createBuild(spec, id, tmp, fence.scriptDir)
       })
     );
     log.info(`Running the build in ${spec.image} (${names.build}).`);
@@ -27516,6 +27572,13 @@ async function runDocker(spec, log, hooks = {}) {
     cancel.done();
   }
 }
+async function checkVolumes(spec) {
+  const found = await Promise.all(namedVolumes(spec.dockerOptions).map(async (name) => ({ name, volume: await inspectVolume(name) })));
+  checkNamedVolumes(
+    found.flatMap(({ name, volume }) => volume ? [{ name, driver: volume.Driver, options: volume.Options ?? {} }] : []),
+    { label: inputLabel(spec.via, "docker-options"), realPath: hostRealPath }
+  );
+}
 async function imageRefs([holder, build]) {
   const ref = async ([name, id]) => {
     const digests = (await inspectImage(id).catch(() => void 0))?.RepoDigests ?? [];
@@ -27524,19 +27587,16 @@ async function imageRefs([holder, build]) {
   const [h, b] = await Promise.all([ref(holder), ref(build)]);
   return { holder: h, build: b };
 }
-async function prepareDirs(tmp, spec) {
-  const script = path5.join(tmp, "script");
-  await fs5.mkdir(script, { mode: 493 });
-  await fs5.writeFile(path5.join(script, SCRIPT_NAME), scriptText(spec.run), { mode: 420 });
+async function writeEnvFile(tmp, spec) {
   await fs5.writeFile(path5.join(tmp, "env"), spec.env.map(([k, v]) => `${k}=${v}
 `).join(""), { mode: 384 });
 }
-async function createBuild(spec, id, tmp) {
+async function createBuild(spec, id, tmp, scriptDir) {
   const created = await docker(
     buildCreateArgs({
       id,
       spec,
-      scriptDir: path5.join(tmp, "script"),
+      scriptDir,
       envFile: path5.join(tmp, "env"),
       passedEnv: runnerEnvNames(process.env)
     }),
@@ -27548,9 +27608,423 @@ async function createBuild(spec, id, tmp) {
   }
 }
 
-// src/kubernetes/runtime.ts
+// src/host/ownership.ts
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+// src/host/mounts.ts
+import * as path6 from "node:path";
+var OWN_TOP = ["proc", "sys", "dev", "run", "tmp"];
+var ENGINE_STATE = [
+  "/var/lib/docker",
+  "/var/lib/containerd",
+  "/var/lib/containers",
+  "/var/lib/buildkit",
+  "/var/lib/crio",
+  "/var/lib/kubelet",
+  "/var/lib/rancher",
+  "/var/lib/lxd",
+  "/var/lib/incus",
+  "/var/snap/docker",
+  "/var/snap/lxd"
+];
+var ENGINE_OWN = ["/etc/resolv.conf", "/etc/hosts", "/etc/hostname"];
+var HOME_ENGINE_STATE = [".local/share/docker", ".local/share/containers", ".local/share/buildkit"];
+function planMounts(l) {
+  const plan = /* @__PURE__ */ new Map();
+  const ro = (p) => plan.set(p, { type: "bind", source: p, target: p, readOnly: true });
+  const rw = (p) => plan.set(p, { type: "bind", source: p, target: p, readOnly: false });
+  const empty = (p) => plan.set(p, { type: "tmpfs", target: p });
+  const splitDirs = new Set(l.split.map((s) => s.dir));
+  const bindable = (p) => !splitDirs.has(p) && !l.engineState.includes(p);
+  for (const d of l.topDirs) if (!OWN_TOP.includes(d) && bindable(`/${d}`)) ro(`/${d}`);
+  for (const s of l.split) for (const c of [...s.dirs, ...s.files]) if (bindable(`${s.dir}/${c}`)) ro(`${s.dir}/${c}`);
+  empty("/run");
+  if (l.varRunIsDir) empty("/var/run");
+  for (const p of l.engineState) empty(p);
+  plan.set("/tmp", { type: "bind", source: l.privateTmp, target: "/tmp", readOnly: false });
+  if (l.runnerRoot) empty(l.runnerRoot);
+  if (l.workDir) ro(l.workDir);
+  rw(l.home);
+  for (const p of HOME_ENGINE_STATE) empty(path6.join(l.home, p));
+  for (const p of l.toolCaches) rw(p);
+  if (l.temp) rw(l.temp);
+  rw(l.workspace);
+  if (l.eventPath) ro(path6.dirname(l.eventPath));
+  for (const f of l.commandFiles) {
+    const dir = path6.dirname(f);
+    if (dir === l.temp || dir === l.workspace || dir === l.home)
+      plan.set(f, { type: "bind", source: "/dev/null", target: f, readOnly: true });
+    else empty(dir);
+  }
+  for (const p of l.own) empty(p);
+  plan.set(SCRIPT_MOUNT, { type: "bind", source: l.scriptDir, target: SCRIPT_MOUNT, readOnly: true });
+  for (const m of l.mountPoints) {
+    if (plan.has(m) || ENGINE_OWN.includes(m)) continue;
+    const cover = covering(plan, m);
+    if (cover?.type === "bind" && cover.readOnly && cover.source === cover.target && bindable(m)) ro(m);
+  }
+  return [...plan.values()].sort((a, b) => depth(a.target) - depth(b.target) || a.target.localeCompare(b.target));
+}
+function covering(plan, p) {
+  for (let at = p; ; at = path6.dirname(at)) {
+    const m = plan.get(at);
+    if (m) return m;
+    if (at === "/") return void 0;
+  }
+}
+function depth(p) {
+  return p.split("/").filter(Boolean).length;
+}
+function engineMounts(plan) {
+  return plan.map(
+    (m) => m.type === "bind" ? { Type: "bind", Source: m.source, Target: m.target, ReadOnly: m.readOnly, BindOptions: { Propagation: "rprivate" } } : { Type: "tmpfs", Target: m.target, TmpfsOptions: { Mode: 493, SizeBytes: 1024 * 1024 } }
+  );
+}
+
+// src/host/build-container.ts
+var ROOT_RUNNER_BUILD_ID = 65533;
+function buildUser(uid, gid, socketGroups) {
+  if (uid === 0) return { uid: ROOT_RUNNER_BUILD_ID, gid: ROOT_RUNNER_BUILD_ID };
+  return { uid, gid: gid === 0 || socketGroups.includes(gid) ? uid : gid };
+}
+var COMMAND_FILE_VARS = ["GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_STEP_SUMMARY"];
+var ACTION_ONLY = /^(INPUT_|STATE_)|^ACTIONS_(RUNTIME_TOKEN|RUNTIME_URL|CACHE_URL|CACHE_SERVICE_V2|RESULTS_URL)$/;
+function buildEnv(env, spec, home) {
+  const vars = /* @__PURE__ */ new Map();
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== void 0 && !ACTION_ONLY.test(k) && !COMMAND_FILE_VARS.includes(k)) vars.set(k, v);
+  }
+  vars.set("HOME", home);
+  for (const [k, v] of spec.env) vars.set(k, v);
+  return [...vars].map(([k, v]) => `${k}=${v}`);
+}
+function hostBuildConfig(a) {
+  const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`));
+  return {
+    Image: a.image,
+    Entrypoint: [entrypoint],
+    Cmd: command,
+    WorkingDir: a.spec.workingDirectory,
+    // uid:gid names the group, so the engine adds no supplementary group from /etc/group.
+    User: `${a.user.uid}:${a.user.gid}`,
+    Env: a.env,
+    Labels: runLabels(a.id),
+    Tty: false,
+    HostConfig: {
+      NetworkMode: `container:${a.holder}`,
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges"],
+      ReadonlyRootfs: true,
+      Mounts: engineMounts(a.mounts),
+      IpcMode: "private",
+      ShmSize: a.shmBytes,
+      Privileged: false
+    }
+  };
+}
+
+// src/host/ownership.ts
+var run = promisify(execFile);
+var ID = String(ROOT_RUNNER_BUILD_ID);
+async function chown(args, dir) {
+  await run("chown", ["-R", "-h", ...args, dir], { maxBuffer: 1024 * 1024 });
+}
+async function handOver(dir) {
+  await chown([`--from=0`, ID], dir).catch((err) => {
+    throw new Error(
+      `Cannot hand the workspace ${dir} to the build's uid ${ID}: ${(err.stderr || err.message).trim()}. The build was not started.`
+    );
+  });
+}
+async function takeBack(dir) {
+  try {
+    await chown([`--from=${ID}`, "0"], dir);
+    await chown([`--from=:${ID}`, ":0"], dir);
+    return void 0;
+  } catch (err) {
+    const e = err;
+    return `cannot give the workspace ${dir} back to root: ${(e.stderr || e.message).trim()}`;
+  }
+}
+
+// src/host/runtime.ts
+import * as fs7 from "node:fs/promises";
+import * as os6 from "node:os";
+import * as path8 from "node:path";
+
+// src/host/root-image.ts
+var import_tar_stream = __toESM(require_tar_stream(), 1);
+import { createHash as createHash2 } from "node:crypto";
+var ROOT_IMAGE_REPO = "buildfence/host-root";
+function sorted(entries) {
+  return [...entries].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+function rootImageTag(entries) {
+  return createHash2("sha256").update(JSON.stringify(sorted(entries))).digest("hex").slice(0, 16);
+}
+function rootImageTar(entries) {
+  const tar = (0, import_tar_stream.pack)();
+  const mtime = /* @__PURE__ */ new Date(0);
+  for (const e of sorted(entries)) {
+    if (e.link === void 0) tar.entry({ name: `${e.path}/`, type: "directory", mode: 493, uid: 0, gid: 0, mtime });
+    else tar.entry({ name: e.path, type: "symlink", linkname: e.link, mode: 511, uid: 0, gid: 0, mtime });
+  }
+  tar.finalize();
+  return new Promise((resolve3, reject) => {
+    const chunks = [];
+    tar.on("data", (c) => chunks.push(c));
+    tar.on("end", () => resolve3(Buffer.concat(chunks)));
+    tar.on("error", reject);
+  });
+}
+async function ensureRootImage(entries) {
+  const tag = rootImageTag(entries);
+  const name = `${ROOT_IMAGE_REPO}:${tag}`;
+  const present2 = await imageId(name);
+  if (present2) return { name, id: present2 };
+  const id = await importImage(await rootImageTar(entries), ROOT_IMAGE_REPO, tag).catch((err) => {
+    throw new Error(
+      `Cannot make the image the host runtime mounts the runner's directories in (${name}): ${err.message}. The build was not started.`
+    );
+  });
+  return { name, id };
+}
+
+// src/host/runner.ts
 import * as fs6 from "node:fs/promises";
 import * as os5 from "node:os";
+import * as path7 from "node:path";
+
+// src/host/mountinfo.ts
+function mountPoints(mountinfo) {
+  return mountinfo.split("\n").map((line) => line.split(" ")[4]).filter((p) => p !== void 0 && p.startsWith("/")).map((p) => p.replace(/\\([0-7]{3})/g, (_, oct) => String.fromCharCode(parseInt(oct, 8))));
+}
+
+// src/host/runner.ts
+var SETUP = "The host runtime cannot isolate the build here";
+var ENGINE_SOCKETS = ["/var/run/docker.sock", "/run/containerd/containerd.sock", "/run/podman/podman.sock"];
+function runnerRootOf(execPath) {
+  return /^(.+)\/externals\/node\d+\/bin\/node$/.exec(execPath)?.[1];
+}
+function checkEngine(dockerHost, securityOptions) {
+  if (dockerHost && !dockerHost.startsWith("unix://")) {
+    throw new Error(
+      `${SETUP}: DOCKER_HOST is ${dockerHost}, an engine that may be on another machine, whose files the build would see instead of this runner's. Use this machine's engine (a unix socket), or runtime docker.`
+    );
+  }
+  const names = securityOptions.map((o) => /(?:^|,)name=([^,]+)/.exec(o)?.[1]);
+  if (names.includes("rootless") || names.includes("userns")) {
+    throw new Error(
+      `${SETUP}: the Docker engine runs ${names.includes("rootless") ? "rootless" : "with user namespace remapping"}, so the build's uid would not be the runner's. Use a rootful engine without userns-remap, or runtime docker.`
+    );
+  }
+  const seccomp = securityOptions.find((o) => /(?:^|,)name=seccomp(,|$)/.test(o));
+  if (!seccomp || !/profile=(default|builtin)(,|$)/.test(seccomp)) {
+    throw new Error(
+      `${SETUP}: the Docker engine applies ${seccomp ? `a seccomp profile other than its default (${seccomp})` : "no seccomp profile"}; the build must run behind Docker's default one at least. Enable seccomp in the engine, or use runtime docker.`
+    );
+  }
+}
+function idTaken(passwd, group, id) {
+  const hit = (text2, field) => text2.split("\n").find((l) => l.split(":")[field] === String(id));
+  const user = hit(passwd, 2);
+  if (user) return `user ${user.split(":")[0]}`;
+  const g = hit(group, 2);
+  return g ? `group ${g.split(":")[0]}` : void 0;
+}
+async function readRunner(env) {
+  const info = await engineInfo();
+  checkEngine(env.DOCKER_HOST, info.SecurityOptions ?? []);
+  const uid = process.getuid();
+  const gid = process.getgid();
+  if (uid === 0) {
+    const [passwd, group] = await Promise.all(["/etc/passwd", "/etc/group"].map((f) => fs6.readFile(f, "utf8").catch(() => "")));
+    const taken = idTaken(passwd, group, ROOT_RUNNER_BUILD_ID);
+    if (taken) {
+      throw new Error(
+        `${SETUP}: on a runner that runs as root the build runs as uid and gid ${ROOT_RUNNER_BUILD_ID}, which ${taken} has here. Remove that account, or run the runner as a user of its own.`
+      );
+    }
+  }
+  const socketGroups = (await Promise.all(
+    ENGINE_SOCKETS.map(
+      (s) => fs6.stat(s).then(
+        (st) => st.gid,
+        () => void 0
+      )
+    )
+  )).filter((g) => g !== void 0);
+  const workDir = env.RUNNER_WORKSPACE ? path7.dirname(path7.resolve(env.RUNNER_WORKSPACE)) : void 0;
+  const engineRoot = path7.resolve(info.DockerRootDir || "/var/lib/docker");
+  const [top, mountinfo, engineState, varRun, commandFiles, toolCaches, [eventPath], [work], split] = await Promise.all([
+    listDir("/"),
+    fs6.readFile("/proc/self/mountinfo", "utf8"),
+    existing([.../* @__PURE__ */ new Set([...ENGINE_STATE, engineRoot])]),
+    fs6.lstat("/var/run").catch(() => void 0),
+    existing(COMMAND_FILE_VARS.map((v) => env[v]).filter((p) => Boolean(p))),
+    existing([env.RUNNER_TOOL_CACHE, env.AGENT_TOOLSDIRECTORY].filter((p) => Boolean(p))),
+    existing(env.GITHUB_EVENT_PATH ? [env.GITHUB_EVENT_PATH] : []),
+    existing(workDir && workDir !== "/" ? [workDir] : []),
+    Promise.all(ancestors(engineRoot).map(async (dir) => ({ dir, ...await listDir(dir) })))
+  ]);
+  const rel = (dir, name) => path7.join(dir, name).slice(1);
+  const rootLayout = [{ dir: "/", ...top }, ...split].flatMap(({ dir, dirs, links }) => [
+    ...dirs.map((n) => ({ path: rel(dir, n) })),
+    ...links.map((l) => ({ path: rel(dir, l.name), link: l.target }))
+  ]);
+  const runnerRoot = runnerRootOf(process.execPath);
+  return {
+    user: buildUser(uid, gid, socketGroups),
+    asRoot: uid === 0,
+    rootLayout,
+    home: env.HOME || os5.homedir(),
+    layout: {
+      topDirs: top.dirs,
+      split: split.map(({ dir, dirs, files }) => ({ dir, dirs, files })),
+      mountPoints: mountPoints(mountinfo),
+      engineState,
+      varRunIsDir: varRun?.isDirectory() ?? false,
+      temp: env.RUNNER_TEMP || void 0,
+      toolCaches: [...new Set(toolCaches)],
+      runnerRoot,
+      workDir: work,
+      commandFiles,
+      eventPath
+    }
+  };
+}
+function ancestors(p) {
+  const out = [];
+  for (let at = path7.dirname(p); at !== "/"; at = path7.dirname(at)) out.unshift(at);
+  return out;
+}
+async function listDir(dir) {
+  const entries = await fs6.readdir(dir, { withFileTypes: true });
+  const links = await Promise.all(
+    entries.filter((e) => e.isSymbolicLink()).map(async (e) => ({ name: e.name, target: await fs6.readlink(path7.join(dir, e.name)) }))
+  );
+  return {
+    dirs: entries.filter((e) => e.isDirectory()).map((e) => e.name),
+    files: entries.filter((e) => e.isFile()).map((e) => e.name),
+    links
+  };
+}
+async function existing(paths) {
+  const found = await Promise.all(
+    paths.map(
+      (p) => fs6.stat(p).then(
+        () => path7.resolve(p),
+        () => void 0
+      )
+    )
+  );
+  return found.filter((p) => p !== void 0);
+}
+
+// src/host/runtime.ts
+var HOST_IMAGE_NAME = "host";
+async function runHost(spec, log, hooks = {}) {
+  await ping();
+  const runner = await readRunner(process.env);
+  const id = { runId: newRunId(), pid: process.pid, host: os6.hostname() };
+  const handle = { runId: id.runId, runtime: "host", ...runner.asRoot ? { workspace: spec.workspace } : {} };
+  hooks.onStart?.(handle);
+  const tmp = await fs7.mkdtemp(path8.join(process.env.RUNNER_TEMP || os6.tmpdir(), `buildfence-${id.runId}-`));
+  const started = (/* @__PURE__ */ new Date()).toISOString();
+  const fence = new EngineFence(spec, id, tmp, log);
+  const { names } = fence;
+  const cancel = onCancel(log, "stopping the build and removing the fence", () => killContainer(names.build, CANCEL_DEADLINE_MS));
+  const step = async (fn) => {
+    cancel.check();
+    return fn();
+  };
+  let image = { name: "", id: "" };
+  let handedOver = false;
+  try {
+    await log.group(
+      "Fence up",
+      () => fence.up(step, {
+        prepare: async () => {
+          [image] = await Promise.all([ensureRootImage(runner.rootLayout), preparePrivateTmp(tmp)]);
+        },
+        create: async () => {
+          const home = await buildHome(runner);
+          if (runner.asRoot) {
+            handedOver = true;
+            await handOver(spec.workspace);
+          }
+          const mounts = planMounts({
+            ...runner.layout,
+            workspace: spec.workspace,
+            home,
+            // This run's rules and script are buildfence's; under /tmp they are out of sight already.
+            own: tmp.startsWith("/tmp/") ? [] : [tmp],
+            privateTmp: path8.join(tmp, "tmp"),
+            scriptDir: fence.scriptDir
+          });
+          await createContainer(
+            names.build,
+            hostBuildConfig({
+              id,
+              spec,
+              image: image.id,
+              holder: names.holder,
+              user: runner.user,
+              env: buildEnv(process.env, spec, home),
+              mounts,
+              shmBytes: Math.floor(os6.totalmem() / 2)
+            })
+          ).catch((err) => {
+            throw new Error(
+              `Cannot set up the build on the runner: the engine refused its sandbox (${err.message}). The build was not started.`
+            );
+          });
+        }
+      })
+    );
+    log.info(
+      `Running the build on the runner as uid ${runner.user.uid}, gid ${runner.user.gid} (${names.build}): no capabilities, no_new_privs, Docker's default seccomp profile, its own PID and mount namespaces.`
+    );
+    const build = await step(() => runContainer(names, log, fence.lost));
+    const facts = await fence.evidence();
+    const digests = async (ref) => [...(await inspectImage(ref).catch(() => void 0))?.RepoDigests ?? []].sort();
+    return {
+      ...handle,
+      started,
+      ended: (/* @__PURE__ */ new Date()).toISOString(),
+      exitCode: build.exitCode,
+      images: {
+        holder: { name: spec.holderImage, id: fence.holderImageId, repoDigests: await digests(fence.holderImageId) },
+        build: { name: HOST_IMAGE_NAME, id: image.id, repoDigests: [] }
+      },
+      ...facts
+    };
+  } finally {
+    await fence.down();
+    if (handedOver) {
+      const problem = await takeBack(spec.workspace);
+      if (problem) log.warning(`Teardown of run ${id.runId}: ${problem}`);
+    }
+    cancel.done();
+  }
+}
+async function preparePrivateTmp(tmp) {
+  const privateTmp = path8.join(tmp, "tmp");
+  await fs7.mkdir(privateTmp);
+  await fs7.chmod(privateTmp, 1023);
+}
+async function buildHome(runner) {
+  if (!runner.asRoot) return runner.home;
+  const home = path8.join(process.env.RUNNER_TEMP || os6.tmpdir(), `buildfence-home-${ROOT_RUNNER_BUILD_ID}`);
+  await fs7.mkdir(home, { recursive: true, mode: 448 });
+  await fs7.chown(home, ROOT_RUNNER_BUILD_ID, ROOT_RUNNER_BUILD_ID);
+  return home;
+}
+
+// src/kubernetes/runtime.ts
+import * as fs8 from "node:fs/promises";
+import * as os7 from "node:os";
 
 // src/kubernetes/pod.ts
 var import_ipaddr3 = __toESM(require_ipaddr(), 1);
@@ -27573,11 +28047,13 @@ function holderInitScript(env) {
     `chmod 0777 ${POD_PATHS.ready}`,
     `(
 ${LOAD_SCRIPT}
-) > ${POD_PATHS.readback}`
+) > ${POD_PATHS.readback}`,
+    // After the load, whose check of the tools speaks first for an image that is no holder.
+    ...copyFilterProgram()
   ].join("\n");
 }
 function fenceScript() {
-  const reader = (0, import_shell_quote2.quote)(readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit]));
+  const reader = (0, import_shell_quote2.quote)(readerCommand(RECORDED_GROUPS));
   return [
     // A restarted sidecar (native sidecars restart) starts without its old failure.
     `rm -f ${failedFile("fence")}`,
@@ -27722,7 +28198,8 @@ function renderPod(input) {
     name: CONTAINER.build,
     image: spec.image,
     imagePullPolicy: pull,
-    command: ["sh", "-c", waitReadyScript(), "sh", ...shellCommand(spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`)],
+    // The seccomp filter first: nothing of the build's image runs without it.
+    command: filteredCommand(["sh", "-c", waitReadyScript(), "sh", ...shellCommand(spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`)]),
     // Without the runner's claim there is no workspace here: the image's own directory.
     ...input.claimName ? { workingDir: spec.workingDirectory } : {},
     env: [...input.runnerEnv ?? [], ...spec.env].map(([name, value]) => ({ name, value: escapeDollars(value) })),
@@ -27734,7 +28211,10 @@ function renderPod(input) {
     securityContext: {
       privileged: false,
       allowPrivilegeEscalation: false,
-      capabilities: { drop: Object.keys({ ...BUILD_DROPPED_CAPABILITIES, ...POD_BUILD_DROPPED_CAPABILITIES }) }
+      capabilities: { drop: Object.keys({ ...BUILD_DROPPED_CAPABILITIES, ...POD_BUILD_DROPPED_CAPABILITIES }) },
+      // Kubernetes runs a container unconfined unless asked (or SeccompDefault is on): the
+      // runtime's default profile, and buildfence's filter on top of it (seccomp-exec).
+      seccompProfile: { type: "RuntimeDefault" }
     }
   };
   const volumes = [
@@ -27998,11 +28478,11 @@ function sleep(ms) {
 // src/kubernetes/runtime.ts
 var SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 async function clusterNamespace() {
-  return (await fs6.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
+  return (await fs8.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
 }
 async function loadApi() {
   try {
-    const { kubernetesApi } = await import("./client-KOVEJGWN.js");
+    const { kubernetesApi } = await import("./client-VLHOIMIO.js");
     return await kubernetesApi();
   } catch (err) {
     throw new Error(
@@ -28022,7 +28502,7 @@ async function runKubernetes(spec, log, hooks = {}, api2, wait) {
   const nodeName = claimName && runnerPod ? (await client.readPod(namespace, runnerPod)).spec?.nodeName : void 0;
   const rendered = renderPod({
     spec,
-    id: { runId, pid: process.pid, host: os5.hostname() },
+    id: { runId, pid: process.pid, host: os7.hostname() },
     upstreams: await upstreamsFor(spec),
     agentImage: spec.agentImage,
     sidecars: "native",
@@ -28063,11 +28543,18 @@ async function engineAnswers() {
 async function runFenced(spec, log, hooks = {}) {
   const runtime = await chooseRuntime(spec.runtime, process.env, engineAnswers);
   if (runtime === "kubernetes") log.info("Runtime: kubernetes (the fence is a Pod).");
-  return runtime === "kubernetes" ? runKubernetes(spec, log, hooks) : runDocker(spec, log, hooks);
+  if (runtime === "host") log.info("Runtime: host (the build runs on the runner, in the holder's network namespace).");
+  if (runtime === "kubernetes") return runKubernetes(spec, log, hooks);
+  return runtime === "host" ? runHost(spec, log, hooks) : runDocker(spec, log, hooks);
 }
-async function cleanupRun(run) {
-  if (run.runtime === "docker") return removeRun(run.runId);
-  const problem = await deleteRunPod(run.runId, run.namespace ?? "default");
+async function cleanupRun(run2) {
+  if (run2.runtime === "docker") return removeRun(run2.runId);
+  if (run2.runtime === "host") {
+    const problems = await removeRun(run2.runId);
+    const problem2 = run2.workspace === void 0 ? void 0 : await takeBack(run2.workspace);
+    return problem2 === void 0 ? problems : [...problems, problem2];
+  }
+  const problem = await deleteRunPod(run2.runId, run2.namespace ?? "default");
   return problem === void 0 ? [] : [problem];
 }
 
@@ -28076,9 +28563,7 @@ function verdictOf(record, failOnDenied) {
   const reasons = [];
   if (record.exitCode !== 0) reasons.push(`The build exited with code ${record.exitCode}.`);
   if (failOnDenied && record.deniedTotal > 0) {
-    const top = record.denied.slice(0, 3).map(
-      (d) => `${d.protocol} ${shown(d.address)}${d.port !== void 0 ? `:${d.port}` : ""}${d.names.length ? ` (${d.names.slice(0, NAMES_SHOWN).map(shown).join(", ")})` : ""}`
-    );
+    const top = record.denied.slice(0, 3).map((d) => `${describeAttempt(d)}${d.names.length ? ` (${d.names.slice(0, NAMES_SHOWN).map(shown).join(", ")})` : ""}`);
     reasons.push(
       `fail-on-denied is set and ${record.deniedTotal} attempt(s) were denied: ${top.join("; ")}${record.denied.length > 3 ? "; ..." : ""}. See the job summary or the report; allow what the build needs, or remove what it should not reach.`
     );
@@ -28101,27 +28586,27 @@ var FIELDS = {
 };
 function githubRun(env) {
   if (!env.GITHUB_ACTIONS || !env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID) return void 0;
-  const run = { repository: env.GITHUB_REPOSITORY, runId: env.GITHUB_RUN_ID };
+  const run2 = { repository: env.GITHUB_REPOSITORY, runId: env.GITHUB_RUN_ID };
   for (const [field, name] of Object.entries(FIELDS)) {
-    if (env[name]) run[field] = env[name];
+    if (env[name]) run2[field] = env[name];
   }
-  return run;
+  return run2;
 }
 
 // src/report/write-record.ts
-import * as fs8 from "node:fs/promises";
+import * as fs10 from "node:fs/promises";
 
 // src/report/subjects.ts
-import * as fs7 from "node:fs/promises";
-import * as path6 from "node:path";
+import * as fs9 from "node:fs/promises";
+import * as path9 from "node:path";
 async function hashSubjects(spec) {
   const problems = [];
   const subjects = [];
   for (const name of spec.subjectPaths) {
-    const file = path6.resolve(spec.workspace, name);
-    const stat2 = await fs7.stat(file).catch(() => void 0);
-    if (!stat2?.isFile()) {
-      problems.push(`'${name}' (${file}) ${stat2 ? "is not a regular file" : "does not exist"}`);
+    const file = path9.resolve(spec.workspace, name);
+    const stat3 = await fs9.stat(file).catch(() => void 0);
+    if (!stat3?.isFile()) {
+      problems.push(`'${name}' (${file}) ${stat3 ? "is not a regular file" : "does not exist"}`);
       continue;
     }
     subjects.push({ name, digest: { sha256: await sha256File(file) } });
@@ -28136,7 +28621,7 @@ async function hashSubjects(spec) {
 
 // src/report/write-record.ts
 async function writeJson(value, file) {
-  await fs8.writeFile(file, `${JSON.stringify(value, null, 2)}
+  await fs10.writeFile(file, `${JSON.stringify(value, null, 2)}
 `, { mode: 420 });
 }
 async function writeEvidence(spec, result, context, files) {
@@ -28188,6 +28673,7 @@ var package_default = {
     "ipaddr.js": "^2.5.0",
     "js-yaml": "^4.3.2",
     "shell-quote": "^1.12.0",
+    "tar-stream": "^3.2.2",
     tldts: "^7.6.0",
     yaml: "^2.9.1"
   },
@@ -28200,6 +28686,7 @@ var package_default = {
     "@types/markdown-it": "^14.2.0",
     "@types/node": "^20.19.43",
     "@types/shell-quote": "^1.7.5",
+    "@types/tar-stream": "^3.1.5",
     "ajv-formats": "^3.0.1",
     "dependency-cruiser": "^17.4.3",
     esbuild: "^0.28.2",
