@@ -13,7 +13,7 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-MSAYDNR7.js";
+} from "./chunks/chunk-JUGAHK5T.js";
 import "./chunks/chunk-NCSVDVWH.js";
 import {
   readEvidence,

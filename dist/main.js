@@ -2,8 +2,8 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   runAction
-} from "./chunks/chunk-ACRP4YTI.js";
-import "./chunks/chunk-MSAYDNR7.js";
+} from "./chunks/chunk-4BSW7DTL.js";
+import "./chunks/chunk-JUGAHK5T.js";
 import "./chunks/chunk-NCSVDVWH.js";
 import {
   setFailed

@@ -202,7 +202,11 @@ async function sweep(id: RunIdentity, log: Log): Promise<void> {
 /** The rules' directory (its path), and the script's with the script in it. */
 async function prepareDirs(tmp: string, scriptDir: string, spec: RunSpec): Promise<string> {
   const rules = path.join(tmp, 'rules');
-  await Promise.all([fs.mkdir(rules, { mode: 0o755 }), fs.mkdir(scriptDir, { mode: 0o755 })]);
+  await Promise.all([fs.mkdir(rules, { mode: 0o755 }), fs.mkdir(scriptDir)]);
+  // The holder writes the seccomp filter program into it as root without CAP_DAC_OVERRIDE, so a
+  // directory of a runner that is not root must let everyone write; the run's directory around it
+  // (mkdtemp: 0700) keeps the runner's other users out, and the build sees it read-only.
+  await fs.chmod(scriptDir, 0o777);
   await fs.writeFile(path.join(scriptDir, SCRIPT_NAME), scriptText(spec.run), { mode: 0o644 });
   return rules;
 }

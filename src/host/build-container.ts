@@ -59,7 +59,7 @@ export interface HostBuildArgs {
   user: BuildUser;
   env: string[];
   mounts: Mount[];
-  /** The size of /dev/shm, as the runner's own. */
+  /** The size of /dev/shm and of the private /tmp: half the runner's memory, as a tmpfs has by default. */
   shmBytes: number;
 }
 
@@ -82,7 +82,7 @@ export function hostBuildConfig(a: HostBuildArgs): object {
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
       ReadonlyRootfs: true,
-      Mounts: engineMounts(a.mounts),
+      ...engineMounts(a.mounts, a.shmBytes),
       IpcMode: 'private',
       ShmSize: a.shmBytes,
       Privileged: false,

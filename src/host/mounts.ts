@@ -8,7 +8,9 @@ import { SCRIPT_MOUNT } from '../run/build.js';
 export type Mount =
   | { type: 'bind'; source: string; target: string; readOnly: boolean }
   /** An empty directory that only root may write (mode 0755): nothing of the runner's is there. */
-  | { type: 'tmpfs'; target: string };
+  | { type: 'tmpfs'; target: string }
+  /** The build's private /tmp: everyone's, sticky, in memory, gone with the build. */
+  | { type: 'scratch'; target: string };
 
 /** The runner's filesystem and the paths a build uses, as runner.ts reads them. */
 export interface RunnerLayout {
@@ -23,7 +25,7 @@ export interface RunnerLayout {
   split: Array<{ dir: string; dirs: string[]; files: string[] }>;
   /** Every mount point on the runner, from /proc/self/mountinfo. */
   mountPoints: string[];
-  /** Which of ENGINE_STATE exist on the runner. */
+  /** Which of ENGINE_STATE, and of HOME_ENGINE_STATE in the build's HOME, exist on the runner. */
   engineState: string[];
   /** Whether /var/run is a directory of its own rather than a link to /run. */
   varRunIsDir: boolean;
@@ -44,8 +46,6 @@ export interface RunnerLayout {
   eventPath?: string;
   /** buildfence's own directories (this run's rules and script, its logs): not the build's. */
   own: string[];
-  /** The run's directory for the build's private /tmp. */
-  privateTmp: string;
   /** The directory holding the build's script. */
   scriptDir: string;
 }
@@ -75,7 +75,7 @@ export const ENGINE_STATE = [
 const ENGINE_OWN = ['/etc/resolv.conf', '/etc/hosts', '/etc/hostname'];
 
 /** The same in a user's home: rootless engines' images and containers. */
-const HOME_ENGINE_STATE = ['.local/share/docker', '.local/share/containers', '.local/share/buildkit'];
+export const HOME_ENGINE_STATE = ['.local/share/docker', '.local/share/containers', '.local/share/buildkit'];
 
 export function planMounts(l: RunnerLayout): Mount[] {
   const plan = new Map<string, Mount>();
@@ -90,11 +90,12 @@ export function planMounts(l: RunnerLayout): Mount[] {
   empty('/run');
   if (l.varRunIsDir) empty('/var/run');
   for (const p of l.engineState) empty(p);
-  plan.set('/tmp', { type: 'bind', source: l.privateTmp, target: '/tmp', readOnly: false });
+  plan.set('/tmp', { type: 'scratch', target: '/tmp' });
   if (l.runnerRoot) empty(l.runnerRoot);
   if (l.workDir) ro(l.workDir);
   rw(l.home);
-  for (const p of HOME_ENGINE_STATE) empty(path.join(l.home, p));
+  // Mounted after HOME (deeper), so that those inside it are emptied too.
+  for (const p of l.engineState) if (p.startsWith(`${l.home}/`)) empty(p);
   for (const p of l.toolCaches) rw(p);
   if (l.temp) rw(l.temp);
   rw(l.workspace);
@@ -133,11 +134,21 @@ function depth(p: string): number {
   return p.split('/').filter(Boolean).length;
 }
 
-/** The Engine API's form of the plan; mounts made on the runner later reach none of them (rprivate). */
-export function engineMounts(plan: Mount[]): object[] {
-  return plan.map((m) =>
-    m.type === 'bind'
-      ? { Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readOnly, BindOptions: { Propagation: 'rprivate' } }
-      : { Type: 'tmpfs', Target: m.target, TmpfsOptions: { Mode: 0o755, SizeBytes: 1024 * 1024 } },
-  );
+/**
+ * The Engine API's form of the plan: binds as `Mounts`, rprivate (mounts made on the runner later
+ * reach none of them), tmpfs as `Tmpfs`, whose options (exec for /tmp) the other form cannot
+ * give before Docker 27. The engine mounts both in one order, by depth.
+ */
+export function engineMounts(plan: Mount[], scratchBytes: number): { Mounts: object[]; Tmpfs: Record<string, string> } {
+  const Mounts: object[] = [];
+  const Tmpfs: Record<string, string> = {};
+  for (const m of plan) {
+    if (m.type === 'bind') {
+      Mounts.push({ Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readOnly, BindOptions: { Propagation: 'rprivate' } });
+    } else {
+      Tmpfs[m.target] =
+        m.type === 'scratch' ? `rw,exec,nosuid,nodev,mode=1777,size=${scratchBytes}` : 'rw,noexec,nosuid,nodev,mode=755,size=1m';
+    }
+  }
+  return { Mounts, Tmpfs };
 }

@@ -9,8 +9,8 @@ import { imageId, importImage } from '../engine/engine.js';
 
 export const ROOT_IMAGE_REPO = 'buildfence/host-root';
 
-/** A directory (a mount point) or a link of the layout; `path` is relative to /. */
-export type LayoutEntry = { path: string; link?: undefined } | { path: string; link: string };
+/** A directory (a mount point, with the runner's mode: /tmp's is 1777) or a link of the layout; `path` is relative to /. */
+export type LayoutEntry = { path: string; mode: number; link?: undefined } | { path: string; link: string };
 
 /** The entries in a canonical order: parents before children. Pure. */
 function sorted(entries: LayoutEntry[]): LayoutEntry[] {
@@ -30,7 +30,8 @@ export function rootImageTar(entries: LayoutEntry[]): Promise<Buffer> {
   const tar = pack();
   const mtime = new Date(0);
   for (const e of sorted(entries)) {
-    if (e.link === undefined) tar.entry({ name: `${e.path}/`, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime });
+    // A tmpfs mounted on a directory of the image takes its mode (the engine copies it up).
+    if (e.link === undefined) tar.entry({ name: `${e.path}/`, type: 'directory', mode: e.mode, uid: 0, gid: 0, mtime });
     else tar.entry({ name: e.path, type: 'symlink', linkname: e.link, mode: 0o777, uid: 0, gid: 0, mtime });
   }
   tar.finalize();

@@ -18,7 +18,7 @@ export interface Runner {
   asRoot: boolean;
   /** What the root image holds (root-image.ts). */
   rootLayout: LayoutEntry[];
-  layout: Omit<RunnerLayout, 'workspace' | 'home' | 'own' | 'privateTmp' | 'scriptDir'>;
+  layout: Omit<RunnerLayout, 'workspace' | 'home' | 'own' | 'scriptDir'>;
   /** The runner user's HOME. */
   home: string;
 }
@@ -33,14 +33,19 @@ export function runnerRootOf(execPath: string): string | undefined {
   return /^(.+)\/externals\/node\d+\/bin\/node$/.exec(execPath)?.[1];
 }
 
-/** Refuses an engine the host runtime cannot rely on; pure over what the engine said. */
-export function checkEngine(dockerHost: string | undefined, securityOptions: string[]): void {
+/** Refuses an engine that may be on another machine (its mounts would be that machine's files), before it is asked anything. */
+export function checkLocalEngine(dockerHost: string | undefined): void {
   if (dockerHost && !dockerHost.startsWith('unix://')) {
     throw new Error(
       `${SETUP}: DOCKER_HOST is ${dockerHost}, an engine that may be on another machine, whose files the build would see instead of this runner's. ` +
         "Use this machine's engine (a unix socket), or runtime docker.",
     );
   }
+}
+
+/** Refuses an engine the host runtime cannot rely on; pure over what the engine said. */
+export function checkEngine(dockerHost: string | undefined, securityOptions: string[]): void {
+  checkLocalEngine(dockerHost);
   const names = securityOptions.map((o) => /(?:^|,)name=([^,]+)/.exec(o)?.[1]);
   if (names.includes('rootless') || names.includes('userns')) {
     throw new Error(
@@ -93,7 +98,7 @@ export async function readRunner(env: NodeJS.ProcessEnv): Promise<Runner> {
   ).filter((g): g is number => g !== undefined);
   const workDir = env.RUNNER_WORKSPACE ? path.dirname(path.resolve(env.RUNNER_WORKSPACE)) : undefined;
   const engineRoot = path.resolve(info.DockerRootDir || '/var/lib/docker');
-  const [top, mountinfo, engineState, varRun, commandFiles, toolCaches, [eventPath], [work], split] = await Promise.all([
+  const [top, mountinfo, engineState, varRun, commandFiles, toolCaches, [eventPath], [work], split, [temp]] = await Promise.all([
     listDir('/'),
     fs.readFile('/proc/self/mountinfo', 'utf8'),
     existing([...new Set([...ENGINE_STATE, engineRoot])]),
@@ -103,10 +108,11 @@ export async function readRunner(env: NodeJS.ProcessEnv): Promise<Runner> {
     existing(env.GITHUB_EVENT_PATH ? [env.GITHUB_EVENT_PATH] : []),
     existing(workDir && workDir !== '/' ? [workDir] : []),
     Promise.all(ancestors(engineRoot).map(async (dir) => ({ dir, ...(await listDir(dir)) }))),
+    existing(env.RUNNER_TEMP ? [env.RUNNER_TEMP] : []),
   ]);
   const rel = (dir: string, name: string) => path.join(dir, name).slice(1);
   const rootLayout: LayoutEntry[] = [{ dir: '/', ...top }, ...split].flatMap(({ dir, dirs, links }) => [
-    ...dirs.map((n) => ({ path: rel(dir, n) })),
+    ...dirs.map((d) => ({ path: rel(dir, d.name), mode: d.mode })),
     ...links.map((l) => ({ path: rel(dir, l.name), link: l.target })),
   ]);
   const runnerRoot = runnerRootOf(process.execPath);
@@ -116,12 +122,12 @@ export async function readRunner(env: NodeJS.ProcessEnv): Promise<Runner> {
     rootLayout,
     home: env.HOME || os.homedir(),
     layout: {
-      topDirs: top.dirs,
-      split: split.map(({ dir, dirs, files }) => ({ dir, dirs, files })),
+      topDirs: top.dirs.map((d) => d.name),
+      split: split.map(({ dir, dirs, files }) => ({ dir, dirs: dirs.map((d) => d.name), files })),
       mountPoints: mountPoints(mountinfo),
       engineState,
       varRunIsDir: varRun?.isDirectory() ?? false,
-      temp: env.RUNNER_TEMP || undefined,
+      temp,
       toolCaches: [...new Set(toolCaches)],
       runnerRoot,
       workDir: work,
@@ -138,19 +144,31 @@ function ancestors(p: string): string[] {
   return out;
 }
 
-async function listDir(dir: string): Promise<{ dirs: string[]; files: string[]; links: Array<{ name: string; target: string }> }> {
+interface Listing {
+  dirs: Array<{ name: string; mode: number }>;
+  files: string[];
+  links: Array<{ name: string; target: string }>;
+}
+
+async function listDir(dir: string): Promise<Listing> {
   const entries = await fs.readdir(dir, { withFileTypes: true });
   const links = await Promise.all(
     entries.filter((e) => e.isSymbolicLink()).map(async (e) => ({ name: e.name, target: await fs.readlink(path.join(dir, e.name)) })),
   );
+  const dirs = await Promise.all(
+    entries
+      .filter((e) => e.isDirectory())
+      .map(async (e) => ({ name: e.name, mode: (await fs.lstat(path.join(dir, e.name))).mode & 0o7777 })),
+  );
   return {
-    dirs: entries.filter((e) => e.isDirectory()).map((e) => e.name),
+    dirs,
     files: entries.filter((e) => e.isFile()).map((e) => e.name),
     links,
   };
 }
 
-async function existing(paths: string[]): Promise<string[]> {
+/** Those of `paths` that exist, resolved. */
+export async function existing(paths: string[]): Promise<string[]> {
   const found = await Promise.all(
     paths.map((p) =>
       fs.stat(p).then(

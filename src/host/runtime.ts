@@ -7,10 +7,10 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildEnv, hostBuildConfig, ROOT_RUNNER_BUILD_ID } from './build-container.js';
-import { planMounts } from './mounts.js';
+import { HOME_ENGINE_STATE, planMounts } from './mounts.js';
 import { handOver, takeBack } from './ownership.js';
 import { ensureRootImage } from './root-image.js';
-import { readRunner, type Runner } from './runner.js';
+import { checkLocalEngine, existing, readRunner, type Runner } from './runner.js';
 import { createContainer, inspectImage, killContainer, ping } from '../engine/engine.js';
 import { EngineFence } from '../engine/fence.js';
 import { runContainer } from '../engine/run-container.js';
@@ -24,6 +24,7 @@ import type { RunSpec } from '../run/spec.js';
 export const HOST_IMAGE_NAME = 'host';
 
 export async function runHost(spec: RunSpec, log: Log, hooks: RunHooks = {}): Promise<RunResult> {
+  checkLocalEngine(process.env.DOCKER_HOST);
   await ping();
   const runner = await readRunner(process.env);
   const id: RunIdentity = { runId: newRunId(), pid: process.pid, host: os.hostname() };
@@ -45,7 +46,7 @@ export async function runHost(spec: RunSpec, log: Log, hooks: RunHooks = {}): Pr
     await log.group('Fence up', () =>
       fence.up(step, {
         prepare: async () => {
-          [image] = await Promise.all([ensureRootImage(runner.rootLayout), preparePrivateTmp(tmp)]);
+          image = await ensureRootImage(runner.rootLayout);
         },
         create: async () => {
           const home = await buildHome(runner);
@@ -57,9 +58,9 @@ export async function runHost(spec: RunSpec, log: Log, hooks: RunHooks = {}): Pr
             ...runner.layout,
             workspace: spec.workspace,
             home,
+            engineState: [...runner.layout.engineState, ...(await existing(HOME_ENGINE_STATE.map((p) => path.join(home, p))))],
             // This run's rules and script are buildfence's; under /tmp they are out of sight already.
             own: tmp.startsWith('/tmp/') ? [] : [tmp],
-            privateTmp: path.join(tmp, 'tmp'),
             scriptDir: fence.scriptDir,
           });
           await createContainer(
@@ -109,13 +110,6 @@ export async function runHost(spec: RunSpec, log: Log, hooks: RunHooks = {}): Pr
     }
     cancel.done();
   }
-}
-
-/** The build's private /tmp: every user's, sticky (mkdir's mode would pass the umask). */
-async function preparePrivateTmp(tmp: string): Promise<void> {
-  const privateTmp = path.join(tmp, 'tmp');
-  await fs.mkdir(privateTmp);
-  await fs.chmod(privateTmp, 0o1777);
 }
 
 /**

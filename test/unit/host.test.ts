@@ -33,7 +33,7 @@ const hosted: RunnerLayout = {
     '/home/runner/mounted',
     '/etc/resolv.conf',
   ],
-  engineState: ['/var/lib/docker', '/var/lib/containerd'],
+  engineState: ['/var/lib/docker', '/var/lib/containerd', '/home/runner/.local/share/docker'],
   varRunIsDir: false,
   workspace: '/home/runner/work/app/app',
   home: '/home/runner',
@@ -44,7 +44,6 @@ const hosted: RunnerLayout = {
   commandFiles: ['/home/runner/work/_temp/_runner_file_commands/set_env_1', '/home/runner/work/_temp/_runner_file_commands/add_path_1'],
   eventPath: '/home/runner/work/_temp/_github_workflow/event.json',
   own: ['/home/runner/work/_temp/buildfence-abc-x'],
-  privateTmp: '/home/runner/work/_temp/buildfence-abc-x/tmp',
   scriptDir: '/home/runner/work/_temp/buildfence-abc-x/script',
 };
 
@@ -53,6 +52,7 @@ function seen(plan: Mount[], p: string): string {
   const m = plan.filter((x) => p === x.target || p.startsWith(`${x.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
   if (!m) return 'the root image';
   if (m.type === 'tmpfs') return 'empty';
+  if (m.type === 'scratch') return 'private';
   if (m.source !== m.target) return `${m.readOnly ? 'ro' : 'rw'} from ${m.source}`;
   return m.readOnly ? 'ro' : 'rw';
 }
@@ -87,7 +87,7 @@ describe('planMounts: what the build sees of a GitHub-hosted runner', () => {
     ['/var/lib/dpkg/status', 'ro'],
     ['/var/lib/shells.state', 'ro'],
     ['/var/cache/apt', 'ro'],
-    ['/tmp/x', 'rw from /home/runner/work/_temp/buildfence-abc-x/tmp'],
+    ['/tmp/x', 'private'],
     ['/__buildfence/script.sh', 'ro from /home/runner/work/_temp/buildfence-abc-x/script'],
     ['/boot/efi/EFI', 'ro'],
     ['/mnt/swapfile', 'ro'],
@@ -138,16 +138,20 @@ describe('planMounts: what the build sees of a GitHub-hosted runner', () => {
     assert.equal(seen(p, '/actions-runner/_work/app/app/src'), 'rw');
   });
 
-  it('in the Engine API form: binds rprivate, empty places a small tmpfs only root may write', () => {
+  it('in the Engine API form: binds rprivate, empty places a small tmpfs only root may write, /tmp a large one for all', () => {
     assert.deepEqual(
-      engineMounts([
-        { type: 'bind', source: '/usr', target: '/usr', readOnly: true },
-        { type: 'tmpfs', target: '/run' },
-      ]),
-      [
-        { Type: 'bind', Source: '/usr', Target: '/usr', ReadOnly: true, BindOptions: { Propagation: 'rprivate' } },
-        { Type: 'tmpfs', Target: '/run', TmpfsOptions: { Mode: 0o755, SizeBytes: 1024 * 1024 } },
-      ],
+      engineMounts(
+        [
+          { type: 'bind', source: '/usr', target: '/usr', readOnly: true },
+          { type: 'tmpfs', target: '/run' },
+          { type: 'scratch', target: '/tmp' },
+        ],
+        4096,
+      ),
+      {
+        Mounts: [{ Type: 'bind', Source: '/usr', Target: '/usr', ReadOnly: true, BindOptions: { Propagation: 'rprivate' } }],
+        Tmpfs: { '/run': 'rw,noexec,nosuid,nodev,mode=755,size=1m', '/tmp': 'rw,exec,nosuid,nodev,mode=1777,size=4096' },
+      },
     );
   });
 });
@@ -285,18 +289,23 @@ describe('the runner check', () => {
 });
 
 describe('the root image', () => {
-  const layout = [{ path: 'usr' }, { path: 'bin', link: 'usr/bin' }, { path: 'var' }, { path: 'var/run', link: '/run' }];
+  const layout = [
+    { path: 'usr', mode: 0o755 },
+    { path: 'bin', link: 'usr/bin' },
+    { path: 'tmp', mode: 0o1777 },
+    { path: 'var/run', link: '/run' },
+  ];
   it('is named by its layout, whatever the order it was read in', () => {
     assert.equal(rootImageTag(layout), rootImageTag([...layout].reverse()));
     assert.notEqual(rootImageTag(layout), rootImageTag(layout.slice(1)));
   });
-  it('holds empty directories and the links, nothing else', async () => {
+  it("holds empty directories with the runner's modes and the links, nothing else", async () => {
     const tar = await rootImageTar(layout);
     const seenEntries: string[] = [];
     await new Promise<void>((resolve, reject) => {
       const x = extract();
       x.on('entry', (h, stream, next) => {
-        seenEntries.push(`${h.type} ${h.name}${h.linkname ? ` -> ${h.linkname}` : ''} ${h.size ?? 0}`);
+        seenEntries.push(`${h.type} ${h.name}${h.linkname ? ` -> ${h.linkname}` : ''} ${(h.mode ?? 0).toString(8)} ${h.size ?? 0}`);
         stream.resume();
         stream.on('end', next);
       });
@@ -304,7 +313,12 @@ describe('the root image', () => {
       x.on('error', reject);
       x.end(tar);
     });
-    assert.deepEqual(seenEntries, ['symlink bin -> usr/bin 0', 'directory usr/ 0', 'directory var/ 0', 'symlink var/run -> /run 0']);
+    assert.deepEqual(seenEntries, [
+      'symlink bin -> usr/bin 777 0',
+      'directory tmp/ 1777 0',
+      'directory usr/ 755 0',
+      'symlink var/run -> /run 777 0',
+    ]);
   });
 });
 

@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-MSAYDNR7.js";
+} from "./chunk-JUGAHK5T.js";
 import {
   debug,
   getInput,

@@ -22581,7 +22581,7 @@ var require_buffer_list = __commonJS({
         }
       }, {
         key: "join",
-        value: function join9(s) {
+        value: function join8(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -27442,7 +27442,8 @@ async function sweep(id, log) {
 }
 async function prepareDirs(tmp, scriptDir, spec) {
   const rules = path4.join(tmp, "rules");
-  await Promise.all([fs4.mkdir(rules, { mode: 493 }), fs4.mkdir(scriptDir, { mode: 493 })]);
+  await Promise.all([fs4.mkdir(rules, { mode: 493 }), fs4.mkdir(scriptDir)]);
+  await fs4.chmod(scriptDir, 511);
   await fs4.writeFile(path4.join(scriptDir, SCRIPT_NAME), scriptText(spec.run), { mode: 420 });
   return rules;
 }
@@ -27642,11 +27643,11 @@ function planMounts(l) {
   empty("/run");
   if (l.varRunIsDir) empty("/var/run");
   for (const p of l.engineState) empty(p);
-  plan.set("/tmp", { type: "bind", source: l.privateTmp, target: "/tmp", readOnly: false });
+  plan.set("/tmp", { type: "scratch", target: "/tmp" });
   if (l.runnerRoot) empty(l.runnerRoot);
   if (l.workDir) ro(l.workDir);
   rw(l.home);
-  for (const p of HOME_ENGINE_STATE) empty(path6.join(l.home, p));
+  for (const p of l.engineState) if (p.startsWith(`${l.home}/`)) empty(p);
   for (const p of l.toolCaches) rw(p);
   if (l.temp) rw(l.temp);
   rw(l.workspace);
@@ -27676,10 +27677,17 @@ function covering(plan, p) {
 function depth(p) {
   return p.split("/").filter(Boolean).length;
 }
-function engineMounts(plan) {
-  return plan.map(
-    (m) => m.type === "bind" ? { Type: "bind", Source: m.source, Target: m.target, ReadOnly: m.readOnly, BindOptions: { Propagation: "rprivate" } } : { Type: "tmpfs", Target: m.target, TmpfsOptions: { Mode: 493, SizeBytes: 1024 * 1024 } }
-  );
+function engineMounts(plan, scratchBytes) {
+  const Mounts = [];
+  const Tmpfs = {};
+  for (const m of plan) {
+    if (m.type === "bind") {
+      Mounts.push({ Type: "bind", Source: m.source, Target: m.target, ReadOnly: m.readOnly, BindOptions: { Propagation: "rprivate" } });
+    } else {
+      Tmpfs[m.target] = m.type === "scratch" ? `rw,exec,nosuid,nodev,mode=1777,size=${scratchBytes}` : "rw,noexec,nosuid,nodev,mode=755,size=1m";
+    }
+  }
+  return { Mounts, Tmpfs };
 }
 
 // src/host/build-container.ts
@@ -27716,7 +27724,7 @@ function hostBuildConfig(a) {
       CapDrop: ["ALL"],
       SecurityOpt: ["no-new-privileges"],
       ReadonlyRootfs: true,
-      Mounts: engineMounts(a.mounts),
+      ...engineMounts(a.mounts, a.shmBytes),
       IpcMode: "private",
       ShmSize: a.shmBytes,
       Privileged: false
@@ -27767,7 +27775,7 @@ function rootImageTar(entries) {
   const tar = (0, import_tar_stream.pack)();
   const mtime = /* @__PURE__ */ new Date(0);
   for (const e of sorted(entries)) {
-    if (e.link === void 0) tar.entry({ name: `${e.path}/`, type: "directory", mode: 493, uid: 0, gid: 0, mtime });
+    if (e.link === void 0) tar.entry({ name: `${e.path}/`, type: "directory", mode: e.mode, uid: 0, gid: 0, mtime });
     else tar.entry({ name: e.path, type: "symlink", linkname: e.link, mode: 511, uid: 0, gid: 0, mtime });
   }
   tar.finalize();
@@ -27807,12 +27815,15 @@ var ENGINE_SOCKETS = ["/var/run/docker.sock", "/run/containerd/containerd.sock",
 function runnerRootOf(execPath) {
   return /^(.+)\/externals\/node\d+\/bin\/node$/.exec(execPath)?.[1];
 }
-function checkEngine(dockerHost, securityOptions) {
+function checkLocalEngine(dockerHost) {
   if (dockerHost && !dockerHost.startsWith("unix://")) {
     throw new Error(
       `${SETUP}: DOCKER_HOST is ${dockerHost}, an engine that may be on another machine, whose files the build would see instead of this runner's. Use this machine's engine (a unix socket), or runtime docker.`
     );
   }
+}
+function checkEngine(dockerHost, securityOptions) {
+  checkLocalEngine(dockerHost);
   const names = securityOptions.map((o) => /(?:^|,)name=([^,]+)/.exec(o)?.[1]);
   if (names.includes("rootless") || names.includes("userns")) {
     throw new Error(
@@ -27857,7 +27868,7 @@ async function readRunner(env) {
   )).filter((g) => g !== void 0);
   const workDir = env.RUNNER_WORKSPACE ? path7.dirname(path7.resolve(env.RUNNER_WORKSPACE)) : void 0;
   const engineRoot = path7.resolve(info.DockerRootDir || "/var/lib/docker");
-  const [top, mountinfo, engineState, varRun, commandFiles, toolCaches, [eventPath], [work], split] = await Promise.all([
+  const [top, mountinfo, engineState, varRun, commandFiles, toolCaches, [eventPath], [work], split, [temp]] = await Promise.all([
     listDir("/"),
     fs6.readFile("/proc/self/mountinfo", "utf8"),
     existing([.../* @__PURE__ */ new Set([...ENGINE_STATE, engineRoot])]),
@@ -27866,11 +27877,12 @@ async function readRunner(env) {
     existing([env.RUNNER_TOOL_CACHE, env.AGENT_TOOLSDIRECTORY].filter((p) => Boolean(p))),
     existing(env.GITHUB_EVENT_PATH ? [env.GITHUB_EVENT_PATH] : []),
     existing(workDir && workDir !== "/" ? [workDir] : []),
-    Promise.all(ancestors(engineRoot).map(async (dir) => ({ dir, ...await listDir(dir) })))
+    Promise.all(ancestors(engineRoot).map(async (dir) => ({ dir, ...await listDir(dir) }))),
+    existing(env.RUNNER_TEMP ? [env.RUNNER_TEMP] : [])
   ]);
   const rel = (dir, name) => path7.join(dir, name).slice(1);
   const rootLayout = [{ dir: "/", ...top }, ...split].flatMap(({ dir, dirs, links }) => [
-    ...dirs.map((n) => ({ path: rel(dir, n) })),
+    ...dirs.map((d) => ({ path: rel(dir, d.name), mode: d.mode })),
     ...links.map((l) => ({ path: rel(dir, l.name), link: l.target }))
   ]);
   const runnerRoot = runnerRootOf(process.execPath);
@@ -27880,12 +27892,12 @@ async function readRunner(env) {
     rootLayout,
     home: env.HOME || os5.homedir(),
     layout: {
-      topDirs: top.dirs,
-      split: split.map(({ dir, dirs, files }) => ({ dir, dirs, files })),
+      topDirs: top.dirs.map((d) => d.name),
+      split: split.map(({ dir, dirs, files }) => ({ dir, dirs: dirs.map((d) => d.name), files })),
       mountPoints: mountPoints(mountinfo),
       engineState,
       varRunIsDir: varRun?.isDirectory() ?? false,
-      temp: env.RUNNER_TEMP || void 0,
+      temp,
       toolCaches: [...new Set(toolCaches)],
       runnerRoot,
       workDir: work,
@@ -27904,8 +27916,11 @@ async function listDir(dir) {
   const links = await Promise.all(
     entries.filter((e) => e.isSymbolicLink()).map(async (e) => ({ name: e.name, target: await fs6.readlink(path7.join(dir, e.name)) }))
   );
+  const dirs = await Promise.all(
+    entries.filter((e) => e.isDirectory()).map(async (e) => ({ name: e.name, mode: (await fs6.lstat(path7.join(dir, e.name))).mode & 4095 }))
+  );
   return {
-    dirs: entries.filter((e) => e.isDirectory()).map((e) => e.name),
+    dirs,
     files: entries.filter((e) => e.isFile()).map((e) => e.name),
     links
   };
@@ -27925,6 +27940,7 @@ async function existing(paths) {
 // src/host/runtime.ts
 var HOST_IMAGE_NAME = "host";
 async function runHost(spec, log, hooks = {}) {
+  checkLocalEngine(process.env.DOCKER_HOST);
   await ping();
   const runner = await readRunner(process.env);
   const id = { runId: newRunId(), pid: process.pid, host: os6.hostname() };
@@ -27946,7 +27962,7 @@ async function runHost(spec, log, hooks = {}) {
       "Fence up",
       () => fence.up(step, {
         prepare: async () => {
-          [image] = await Promise.all([ensureRootImage(runner.rootLayout), preparePrivateTmp(tmp)]);
+          image = await ensureRootImage(runner.rootLayout);
         },
         create: async () => {
           const home = await buildHome(runner);
@@ -27958,9 +27974,9 @@ async function runHost(spec, log, hooks = {}) {
             ...runner.layout,
             workspace: spec.workspace,
             home,
+            engineState: [...runner.layout.engineState, ...await existing(HOME_ENGINE_STATE.map((p) => path8.join(home, p)))],
             // This run's rules and script are buildfence's; under /tmp they are out of sight already.
             own: tmp.startsWith("/tmp/") ? [] : [tmp],
-            privateTmp: path8.join(tmp, "tmp"),
             scriptDir: fence.scriptDir
           });
           await createContainer(
@@ -28008,11 +28024,6 @@ async function runHost(spec, log, hooks = {}) {
     }
     cancel.done();
   }
-}
-async function preparePrivateTmp(tmp) {
-  const privateTmp = path8.join(tmp, "tmp");
-  await fs7.mkdir(privateTmp);
-  await fs7.chmod(privateTmp, 1023);
 }
 async function buildHome(runner) {
   if (!runner.asRoot) return runner.home;
