@@ -2,13 +2,13 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   cleanupAction
-} from "./chunks/chunk-4BSW7DTL.js";
-import "./chunks/chunk-JUGAHK5T.js";
+} from "./chunks/chunk-CG4GLDIL.js";
+import "./chunks/chunk-LHQAD5QQ.js";
 import "./chunks/chunk-NCSVDVWH.js";
 import {
   warning
 } from "./chunks/chunk-P45E2RWN.js";
-import "./chunks/chunk-M4CLWLJL.js";
+import "./chunks/chunk-C2AMJ5KN.js";
 import "./chunks/chunk-L7Q7CW3I.js";
 import "./chunks/chunk-UND5B5GE.js";
 

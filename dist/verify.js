@@ -9,11 +9,11 @@ import {
 } from "./chunks/chunk-P45E2RWN.js";
 import {
   verify
-} from "./chunks/chunk-YEK4GD3G.js";
+} from "./chunks/chunk-6H5W6AGP.js";
 import {
   listInput,
   readBoolean
-} from "./chunks/chunk-M4CLWLJL.js";
+} from "./chunks/chunk-C2AMJ5KN.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/verify/action.ts

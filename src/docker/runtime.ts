@@ -7,14 +7,14 @@ import { buildCreateArgs } from './containers.js';
 import { hostRealPath } from './host-path.js';
 import { checkNamedVolumes, namedVolumes } from './options-guard.js';
 import { docker, lastLine } from '../engine/cli.js';
-import { inspectImage, inspectVolume, killContainer, ping } from '../engine/engine.js';
+import { inspectImage, inspectVolume, ping } from '../engine/engine.js';
 import { EngineFence } from '../engine/fence.js';
 import { runContainer } from '../engine/run-container.js';
+import { guardRun } from '../engine/run-guard.js';
 import type { ImageRef, RunResult } from '../report/record.js';
 import { runnerEnvNames } from '../run/build.js';
 import { newRunId, type RunHandle, type RunHooks, type RunIdentity } from '../run/identity.js';
 import type { Log } from '../run/log.js';
-import { CANCEL_DEADLINE_MS, onCancel } from '../run/cancel.js';
 import { inputLabel, type RunSpec } from '../run/spec.js';
 
 export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): Promise<RunResult> {
@@ -28,23 +28,20 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
   const started = new Date().toISOString();
   const fence = new EngineFence(spec, id, tmp, log);
   const { names } = fence;
-  const cancel = onCancel(log, 'stopping the build and removing the fence', () => killContainer(names.build, CANCEL_DEADLINE_MS));
-  // Each step that creates something first checks that the run was not cancelled meanwhile.
-  const step = async <T>(fn: () => Promise<T>): Promise<T> => {
-    cancel.check();
-    return fn();
-  };
+  // Each step that creates something first checks that the run was not cancelled, nor failed, meanwhile.
+  const guard = guardRun(log, names.build);
+  let result: RunResult;
   try {
     await log.group('Fence up', () =>
-      fence.up(step, {
+      fence.up(guard, {
         prepare: () => writeEnvFile(tmp, spec),
         create: () => createBuild(spec, id, tmp, fence.scriptDir),
       }),
     );
     log.info(`Running the build in ${spec.image} (${names.build}).`);
-    const build = await step(() => runContainer(names, log, fence.lost));
+    const build = await guard.step(() => runContainer(names, log, fence.lost, guard));
     const facts = await fence.evidence();
-    return {
+    result = {
       ...handle,
       started,
       ended: new Date().toISOString(),
@@ -55,10 +52,14 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
       ]),
       ...facts,
     };
+  } catch (err) {
+    throw guard.explain(err);
   } finally {
     await fence.down();
-    cancel.done();
+    guard.done();
   }
+  const reason = guard.reason();
+  return reason === undefined ? result : { ...result, failure: reason };
 }
 
 /** The named volumes docker-options mount are judged by what they were made from, before anything is created. */

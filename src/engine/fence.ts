@@ -10,6 +10,7 @@ import { createContainer, startContainer } from './engine.js';
 import { ensureHolderImage } from './holder-image.js';
 import { HolderOutput, holderCommand } from './holder.js';
 import { readKernelCounts } from './kernel-counts.js';
+import type { RunGuard } from './run-guard.js';
 import { containerAddresses, inspectSandboxNetwork } from './network.js';
 import { findLeftovers, processAlive, removeLeftovers, removeRun } from './resources.js';
 import { openSetFeed } from './set-feed.js';
@@ -27,9 +28,6 @@ import { SCRIPT_NAME, scriptText } from '../run/build.js';
 import type { RunIdentity } from '../run/identity.js';
 import type { Log } from '../run/log.js';
 import { inputLabel, type RunSpec } from '../run/spec.js';
-
-/** Runs one set-up step, unless the run was cancelled meanwhile. */
-export type Step = <T>(fn: () => Promise<T>) => Promise<T>;
 
 /** What the build's runtime does while the fence comes up. */
 export interface BuildSetup {
@@ -68,8 +66,9 @@ export class EngineFence {
   }
 
   /** Raises the fence, with the build's set-up beside it; throws, and the build never starts, unless every part is up. */
-  async up(step: Step, build: BuildSetup): Promise<void> {
+  async up(guard: Pick<RunGuard, 'step' | 'fail'>, build: BuildSetup): Promise<void> {
     const { spec, id, log, names } = this;
+    const step = guard.step;
     // Independent steps side by side; each one ends before the run goes on (or unwinds).
     const [, imageId, rulesDir, { name: network, gateways, subnets }] = await settled([
       sweep(id, log),
@@ -87,6 +86,7 @@ export class EngineFence {
       ...resolverSettings(spec),
       forwarder: this.forwarder,
       onWarning: (m) => log.warning(m),
+      onError: (err) => guard.fail(err),
     });
     this.resolver = resolver;
     const port = await resolver.listen(gateway4);

@@ -1,16 +1,19 @@
 // A created build container run to its end, its output streamed as it comes: the docker and the
 // host runtimes' builds are both containers on the engine.
 import { attach, inspectContainer, killContainer, startContainer, waitExit } from './engine.js';
+import type { RunGuard } from './run-guard.js';
 import type { Log } from '../run/log.js';
 
 /**
  * Runs the build to its end. If the holder goes away meanwhile (`holderLost` settles: its reader
  * ended on its own), the evidence can no longer be complete: the build is stopped and the run fails.
+ * `guard` stops it too (a cancellation, a fault).
  */
 export async function runContainer(
   names: { build: string; holder: string },
   log: Log,
   holderLost: Promise<void>,
+  guard: Pick<RunGuard, 'check'>,
 ): Promise<{ exitCode: number; imageId: string }> {
   const info = await inspectContainer(names.build);
   let lost = false;
@@ -29,10 +32,18 @@ export async function runContainer(
         }),
     );
     try {
+      // A stop that came while the build was being attached found nothing running to kill.
+      guard.check();
       await startContainer(names.build);
     } catch (err) {
       output.close();
       throw new Error(`Cannot start the build container: ${(err as Error).message}`, { cause: err });
+    }
+    // Nor did one that came while it was being started.
+    try {
+      guard.check();
+    } catch {
+      await killContainer(names.build).catch(() => undefined);
     }
     await Promise.all(ends);
   });

@@ -11,13 +11,13 @@ import { HOME_ENGINE_STATE, planMounts } from './mounts.js';
 import { handOver, takeBack } from './ownership.js';
 import { ensureRootImage } from './root-image.js';
 import { checkLocalEngine, existing, readRunner, type Runner } from './runner.js';
-import { createContainer, inspectImage, killContainer, ping } from '../engine/engine.js';
+import { createContainer, inspectImage, ping } from '../engine/engine.js';
 import { EngineFence } from '../engine/fence.js';
 import { runContainer } from '../engine/run-container.js';
+import { guardRun } from '../engine/run-guard.js';
 import type { RunResult } from '../report/record.js';
 import { newRunId, type RunHandle, type RunHooks, type RunIdentity } from '../run/identity.js';
 import type { Log } from '../run/log.js';
-import { CANCEL_DEADLINE_MS, onCancel } from '../run/cancel.js';
 import type { RunSpec } from '../run/spec.js';
 
 /** The build image's name in the record: there is none, the build ran on the runner. */
@@ -35,16 +35,13 @@ export async function runHost(spec: RunSpec, log: Log, hooks: RunHooks = {}): Pr
   const started = new Date().toISOString();
   const fence = new EngineFence(spec, id, tmp, log);
   const { names } = fence;
-  const cancel = onCancel(log, 'stopping the build and removing the fence', () => killContainer(names.build, CANCEL_DEADLINE_MS));
-  const step = async <T>(fn: () => Promise<T>): Promise<T> => {
-    cancel.check();
-    return fn();
-  };
+  const guard = guardRun(log, names.build);
+  let result: RunResult;
   let image = { name: '', id: '' };
   let handedOver = false;
   try {
     await log.group('Fence up', () =>
-      fence.up(step, {
+      fence.up(guard, {
         prepare: async () => {
           image = await ensureRootImage(runner.rootLayout);
         },
@@ -87,10 +84,10 @@ export async function runHost(spec: RunSpec, log: Log, hooks: RunHooks = {}): Pr
       `Running the build on the runner as uid ${runner.user.uid}, gid ${runner.user.gid} (${names.build}): ` +
         "no capabilities, no_new_privs, Docker's default seccomp profile, its own PID and mount namespaces.",
     );
-    const build = await step(() => runContainer(names, log, fence.lost));
+    const build = await guard.step(() => runContainer(names, log, fence.lost, guard));
     const facts = await fence.evidence();
     const digests = async (ref: string) => [...((await inspectImage(ref).catch(() => undefined))?.RepoDigests ?? [])].sort();
-    return {
+    result = {
       ...handle,
       started,
       ended: new Date().toISOString(),
@@ -101,6 +98,8 @@ export async function runHost(spec: RunSpec, log: Log, hooks: RunHooks = {}): Pr
       },
       ...facts,
     };
+  } catch (err) {
+    throw guard.explain(err);
   } finally {
     // The build's container goes first: none of its processes outlives it.
     await fence.down();
@@ -108,8 +107,10 @@ export async function runHost(spec: RunSpec, log: Log, hooks: RunHooks = {}): Pr
       const problem = await takeBack(spec.workspace);
       if (problem) log.warning(`Teardown of run ${id.runId}: ${problem}`);
     }
-    cancel.done();
+    guard.done();
   }
+  const reason = guard.reason();
+  return reason === undefined ? result : { ...result, failure: reason };
 }
 
 /**

@@ -28,6 +28,8 @@ export function podVerify(readbackFile: string, env: NodeJS.ProcessEnv = process
 
 /** One line of the resolver's log: a DNS decision as it stands now (the last line per name, type and verdict wins). */
 export const DECISION_PREFIX = 'buildfence-dns ';
+/** One line of the resolver's log: a fault in its own process (JSON string), after which it went on answering. */
+export const FAULT_PREFIX = 'buildfence-fault ';
 
 /**
  * Runs the resolver until SIGTERM: the nat rule sends every DNS packet of the Pod here. When it
@@ -49,10 +51,20 @@ export async function podResolver(env: NodeJS.ProcessEnv = process.env): Promise
     }
     throw err;
   }
+  // A fault must not end the resolver: the build would lose its DNS, and a restarted sidecar its
+  // decision log. It goes on answering (a query that fails gets SERVFAIL), and the run fails with the fault.
+  process.on('uncaughtException', reportFault);
+  process.on('unhandledRejection', reportFault);
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
   started.feed.close();
   await started.resolver.close();
   started.forwarder.close();
+}
+
+/** Prints a fault for the runtime, which fails the run with it (pod-lifecycle.ts, readFaults). */
+function reportFault(err: unknown): void {
+  process.stderr.write(`buildfence resolver: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stdout.write(`${FAULT_PREFIX}${JSON.stringify(err instanceof Error ? err.message : String(err))}\n`);
 }
 
 async function startResolver(env: NodeJS.ProcessEnv): Promise<{ resolver: Resolver; forwarder: Forwarder; feed: SetFeed }> {
@@ -66,6 +78,7 @@ async function startResolver(env: NodeJS.ProcessEnv): Promise<{ resolver: Resolv
     ttlMax: config.ttlMax,
     forwarder,
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+    onError: reportFault,
     onDecision: (d) => process.stdout.write(`${DECISION_PREFIX}${JSON.stringify(d)}\n`),
   });
   await resolver.listen(config.listen.address, config.listen.port);

@@ -42,6 +42,8 @@ export interface RunFacts {
   kernel?: KernelCounts;
   dns: DnsDecision[];
   namesOf: NamesOf;
+  /** Set when buildfence itself failed during the run (the build was stopped): why. The facts are what was recorded until then. */
+  failure?: string;
 }
 
 /** A runtime's result: the run's handle and what it observed. */
@@ -71,6 +73,8 @@ export interface EvidenceRecord {
   buildfence: { version: string };
   /** The workflow run, when the step ran on GitHub Actions. */
   github?: GithubRun;
+  /** Why buildfence itself failed during the run, when it did: the record holds what was recorded until then. */
+  failure?: string;
 }
 
 /** Where the totals come from, and how much of the log the record holds. */
@@ -122,6 +126,7 @@ export function buildRecord(spec: RunSpec, facts: RunFacts, context: RunContext)
     suggestedAllowlist: spec.mode === 'audit' ? suggestEntries([{ allowlist, denied, dns }]).map((s) => s.entry) : [],
     buildfence: { version: context.version },
     ...(context.github ? { github: context.github } : {}),
+    ...(facts.failure !== undefined ? { failure: facts.failure } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import { LOG_LIMIT } from '../firewall/ruleset.js';
 import type { EvidenceRecord } from './record.js';
 import { writeGrade } from '../policy/edit.js';
 import type { DeniedDestination } from './evidence.js';
+import type { DnsDecision } from '../dns/decision-log.js';
 import { suggestEntries, suggestionComment, type Recorded } from './suggest.js';
 
 const ANNOTATION_CAP = 10;
@@ -47,6 +48,20 @@ function refusedNamesOf(r: EvidenceRecord) {
 }
 
 const code = (text: string) => `<code>${shown(text)}</code>`;
+
+/** What a query answered here for its form got, and why. */
+const REASONS: Record<NonNullable<DnsDecision['reason']>, string> = {
+  malformed: 'malformed: FORMERR',
+  opcode: 'not a query: NOTIMP',
+  class: 'class not IN: REFUSED',
+  type: 'type not forwarded: REFUSED',
+};
+const typeOf = (d: DnsDecision) => `${shown(d.type)}${d.reason ? ` (${REASONS[d.reason]})` : ''}`;
+
+/** Why buildfence failed, as shown: word by word, since the fault's own message may hold anything. */
+export function failureShown(failure: string): string {
+  return failure.split(' ').map(shown).join(' ');
+}
 
 /** `tcp 192.0.2.1:443`, `tcp [2001:db8::1]:443`; inbound: `inbound tcp from 192.0.2.9 to port 8080`. */
 export function describeAttempt(d: DeniedDestination): string {
@@ -117,6 +132,7 @@ export function renderSummary(r: EvidenceRecord): string {
   const note = countsNote(r);
   const out: string[] = [
     `<h2>buildfence: grade ${shown(r.grade)}, ${r.mode} mode</h2>\n`,
+    ...(r.failure !== undefined ? [`<p><strong>${failureShown(r.failure)}</strong></p>\n`] : []),
     `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) ${namesVerb}.${note ? ` ${note}` : ''}</p>\n`,
     table(
       ['', ''],
@@ -163,8 +179,8 @@ export function renderSummary(r: EvidenceRecord): string {
         refusedNames
           .slice(0, SUMMARY_CAP)
           .map((d) => [
-            `${code(d.name)}${d.folded ? ' (many names, folded: the log was full)' : ''}`,
-            shown(d.type),
+            `${d.name ? code(d.name) : 'unreadable'}${d.folded ? ' (many names, folded: the log was full)' : ''}`,
+            typeOf(d),
             String(d.count),
             d.forwarded ? 'yes, would be refused in block mode' : 'no',
           ]),
@@ -225,6 +241,7 @@ export function annotations(r: EvidenceRecord): string[] {
 /** The CLI's closing lines. */
 export function textSummary(r: EvidenceRecord): string {
   const lines = [`buildfence: grade ${shown(r.grade)}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
+  if (r.failure !== undefined) lines.push(`  ${failureShown(r.failure)}`);
   const note = countsNote(r);
   if (note) lines.push(`  ${note}`);
   const more = (total: number, what: string) =>
@@ -237,7 +254,7 @@ export function textSummary(r: EvidenceRecord): string {
   const refused = refusedNamesOf(r);
   for (const d of refused.slice(0, TEXT_CAP)) {
     lines.push(
-      `  ${d.verdict === 'audited' ? 'name forwarded, would be refused in block mode:' : 'name refused:'} ${shown(d.name)} ${shown(d.type)} x${d.count}${d.folded ? ' (many names, folded)' : ''}`,
+      `  ${d.verdict === 'audited' ? 'name forwarded, would be refused in block mode:' : 'name refused:'} ${d.name ? shown(d.name) : 'unreadable'} ${typeOf(d)} x${d.count}${d.folded ? ' (many names, folded)' : ''}`,
     );
   }
   lines.push(...more(refused.length, 'refused name(s)'));

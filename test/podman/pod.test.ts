@@ -26,7 +26,8 @@ const exec = promisify(execFile);
 const env = { ...process.env, CONTAINERS_CONF: path.join(ROOT, '.cache/podman/containers.conf') };
 const IMAGES = {
   holder: 'localhost/buildfence/holder:0.1.0',
-  agent: 'localhost/buildfence/agent:0.1.0',
+  // Another tag (loaded into podman as localhost/NAME) tests an agent built from a branch beside the shared one.
+  agent: process.env.BUILDFENCE_TEST_AGENT_IMAGE ?? 'localhost/buildfence/agent:0.1.0',
   probe: `localhost/${process.env.BUILDFENCE_PROBE_TAG || 'buildfence-test/probe:latest'}`,
 };
 

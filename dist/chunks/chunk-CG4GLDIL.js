@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-JUGAHK5T.js";
+} from "./chunk-LHQAD5QQ.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-M4CLWLJL.js";
+} from "./chunk-C2AMJ5KN.js";
 
 // src/action.ts
 import * as os from "node:os";

@@ -28,7 +28,7 @@ import {
   rulesDigest,
   sha256File,
   shown
-} from "./chunk-M4CLWLJL.js";
+} from "./chunk-C2AMJ5KN.js";
 import {
   __commonJS,
   __toESM
@@ -968,7 +968,8 @@ var buildfence_report_schema_default = {
           count: { type: "integer", minimum: 1 },
           first: { type: "string", format: "date-time" },
           last: { type: "string", format: "date-time" },
-          folded: { const: true, description: "A row for many names: once the log holds 10,000 names, new names count under * and their last two labels (past 1,000 such rows, under *); name is that pattern, count the queries." }
+          folded: { const: true, description: "A row for many names: once the log holds 10,000 names, new names count under * and their last two labels (past 1,000 such rows, under *); name is that pattern, count the queries." },
+          reason: { enum: ["malformed", "opcode", "class", "type"], description: "Set when the query was answered by buildfence for its form, whatever its name, and never forwarded: malformed (FORMERR; name and type empty when unreadable), opcode (NOTIMP), class or type (REFUSED: only class IN and the listed types are forwarded)." }
         }
       }
     },
@@ -999,7 +1000,8 @@ var buildfence_report_schema_default = {
         runnerArch: { type: "string" },
         serverUrl: { type: "string" }
       }
-    }
+    },
+    failure: { type: "string", description: "Set when buildfence itself failed during the run (the build was stopped): why. The record holds what was recorded until then." }
   },
   $defs: {
     image: {

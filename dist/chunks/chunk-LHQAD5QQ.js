@@ -28,6 +28,7 @@ import {
   checkNamedVolumes,
   copyFilterProgram,
   describeAttempt,
+  failureShown,
   filteredCommand,
   hostRealPath,
   inputLabel,
@@ -45,7 +46,7 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-M4CLWLJL.js";
+} from "./chunk-C2AMJ5KN.js";
 import {
   require_src,
   require_tar_stream
@@ -554,7 +555,7 @@ var require_ip_codec = __commonJS({
         value: true
       });
       exports2.decode = decode2;
-      exports2.encode = encode2;
+      exports2.encode = encode;
       exports2.familyOf = familyOf;
       exports2.name = void 0;
       exports2.sizeOf = sizeOf;
@@ -707,7 +708,7 @@ var require_ip_codec = __commonJS({
       function familyOf(string) {
         return sizeOf(string) === v4.size ? 1 : 2;
       }
-      function encode2(ip, buff, offset) {
+      function encode(ip, buff, offset) {
         offset = ~~offset;
         const size = sizeOf(ip);
         if (typeof buff === "function") {
@@ -1800,7 +1801,7 @@ var require_dns_packet = __commonJS({
           return 32;
       }
     };
-    rsshfp.encode = function encode2(record, buf, offset) {
+    rsshfp.encode = function encode(record, buf, offset) {
       if (!buf) buf = Buffer2.alloc(rsshfp.encodingLength(record));
       if (!offset) offset = 0;
       const oldOffset = offset;
@@ -25811,47 +25812,145 @@ function matchingEntries(entries, name) {
 
 // src/dns/message.ts
 var dnsPacket = __toESM(require_dns_packet(), 1);
-var records = dnsPacket;
-var HEADER_BYTES = 12;
+
+// src/dns/query.ts
+var HEADER = 12;
 var OPT = 41;
-var MalformedQuery = class extends Error {
+var OPT_BYTES = 11;
+var CLASS_IN = 1;
+var NAME_MAX = 255;
+var EDNS_PAYLOAD = 1232;
+var UDP_PLAIN_LIMIT = 512;
+var FORWARDED_TYPES = {
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  PTR: 12,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  SRV: 33,
+  DS: 43,
+  DNSKEY: 48,
+  SVCB: 64,
+  HTTPS: 65,
+  CAA: 257
 };
-function parseQuery(buf) {
-  let packet;
-  try {
-    packet = dnsPacket.decode(buf);
-  } catch {
-    throw new MalformedQuery("undecodable");
+var TYPE_NAMES = new Map(Object.entries(FORWARDED_TYPES).map(([name, code]) => [code, name]));
+var RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 };
+function readQuery(buf) {
+  const malformed = (question2) => ({ question: question2, local: { rcode: "FORMERR", reason: "malformed" } });
+  if (buf.length < HEADER || (buf[2] & 128) !== 0) return malformed();
+  const questions = buf.readUInt16BE(4);
+  const question = questions === 1 ? readQuestion(buf) : void 0;
+  if ((buf[2] >> 3 & 15) !== 0) return { question, local: { rcode: "NOTIMP", reason: "opcode" } };
+  if (!question) return malformed();
+  if (buf.readUInt16BE(6) !== 0 || buf.readUInt16BE(8) !== 0 || buf.readUInt16BE(10) > 1) return malformed(question);
+  let offset = HEADER + question.wireName.length + 4;
+  let edns;
+  if (buf.readUInt16BE(10) === 1) {
+    const opt = readOpt(buf, offset);
+    if (!opt) return malformed(question);
+    ({ edns, end: offset } = opt);
   }
-  const questions = packet.questions ?? [];
-  const opcode = (packet.flags ?? 0) >> 11 & 15;
-  if (packet.type !== "query" || questions.length !== 1 || opcode !== 0) {
-    throw new MalformedQuery("not a standard query with one question");
+  if (offset !== buf.length) return malformed(question);
+  const read = edns ? { question, edns } : { question };
+  if (buf.readUInt16BE(HEADER + question.wireName.length + 2) !== CLASS_IN)
+    return { ...read, local: { rcode: "REFUSED", reason: "class" } };
+  if (!TYPE_NAMES.has(question.qtype)) return { ...read, local: { rcode: "REFUSED", reason: "type" } };
+  return read;
+}
+function readQuestion(buf) {
+  let offset = HEADER;
+  const labels = [];
+  const texts = [];
+  for (; ; ) {
+    if (offset >= buf.length) return void 0;
+    const len = buf[offset];
+    if (len === 0) break;
+    if (len > 63 || offset + 1 + len >= buf.length || offset + 1 + len - HEADER >= NAME_MAX) return void 0;
+    labels.push(presentLabel(buf, offset + 1, len));
+    texts.push(buf.toString("utf8", offset + 1, offset + 1 + len).toLowerCase());
+    offset += 1 + len;
   }
-  return { id: packet.id ?? 0, name: normalizeName(questions[0].name), type: String(questions[0].type), wireName: wireName(buf) };
+  const end = offset + 1;
+  if (end + 4 > buf.length) return void 0;
+  const wire = Buffer.from(buf.subarray(HEADER, end));
+  for (let i = 0; i < wire.length; i++) if (wire[i] >= 65 && wire[i] <= 90) wire[i] |= 32;
+  const qtype = buf.readUInt16BE(end);
+  return {
+    name: texts.length > 0 ? texts.join(".") : ".",
+    matchName: labels.length > 0 ? labels.join(".") : ".",
+    type: TYPE_NAMES.get(qtype) ?? `TYPE${qtype}`,
+    qtype,
+    wireName: wire.toString("latin1")
+  };
 }
-function wireName(buf) {
-  records.name.decode(buf, HEADER_BYTES);
-  return buf.toString("latin1", HEADER_BYTES, HEADER_BYTES + records.name.decode.bytes).toLowerCase();
-}
-var RCODE = { FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 };
-function errorReply(query, rcode) {
-  const id = query.length >= 2 ? query.readUInt16BE(0) : 0;
-  let questions = [];
-  let rd = 0;
-  try {
-    const q = dnsPacket.decode(query);
-    questions = q.questions ?? [];
-    rd = (q.flags ?? 0) & dnsPacket.RECURSION_DESIRED;
-  } catch {
+function presentLabel(buf, start, len) {
+  let label = "";
+  for (let i = start; i < start + len; i++) {
+    const c = buf[i] >= 65 && buf[i] <= 90 ? buf[i] | 32 : buf[i];
+    const plain = c >= 97 && c <= 122 || c >= 48 && c <= 57 || c === 45 || c === 95;
+    label += plain ? String.fromCharCode(c) : `\\${String(c).padStart(3, "0")}`;
   }
-  return dnsPacket.encode({
-    type: "response",
-    id,
-    flags: rd | dnsPacket.RECURSION_AVAILABLE | RCODE[rcode],
-    questions
-  });
+  return label;
 }
+function readOpt(buf, offset) {
+  if (offset + OPT_BYTES > buf.length || buf[offset] !== 0 || buf.readUInt16BE(offset + 1) !== OPT) return void 0;
+  if (buf[offset + 6] !== 0) return void 0;
+  const end = offset + OPT_BYTES + buf.readUInt16BE(offset + 9);
+  if (end > buf.length) return void 0;
+  let option = offset + OPT_BYTES;
+  while (option + 4 <= end) option += 4 + buf.readUInt16BE(option + 2);
+  if (option !== end) return void 0;
+  const payload = Math.max(UDP_PLAIN_LIMIT, buf.readUInt16BE(offset + 3));
+  return { edns: { payload, dnssecOk: (buf[offset + 7] & 128) !== 0 }, end };
+}
+function upstreamQuery(question, dnssecOk) {
+  const nameEnd = HEADER + question.wireName.length;
+  const out = Buffer.alloc(nameEnd + 4 + OPT_BYTES);
+  out[2] = 1;
+  out.writeUInt16BE(1, 4);
+  out.writeUInt16BE(1, 10);
+  out.write(question.wireName, HEADER, "latin1");
+  out.writeUInt16BE(question.qtype, nameEnd);
+  out.writeUInt16BE(CLASS_IN, nameEnd + 2);
+  writeOpt(out, nameEnd + 4, dnssecOk);
+  return out;
+}
+function writeOpt(out, offset, dnssecOk) {
+  out[offset] = 0;
+  out.writeUInt16BE(OPT, offset + 1);
+  out.writeUInt16BE(EDNS_PAYLOAD, offset + 3);
+  out.writeUInt32BE(dnssecOk ? 32768 : 0, offset + 5);
+  out.writeUInt16BE(0, offset + 9);
+}
+function localReply(query, q, rcode, { tc = false } = {}) {
+  const echo = q.question ? q.question.wireName.length + 4 : 0;
+  const out = Buffer.alloc(HEADER + echo + (q.edns ? OPT_BYTES : 0));
+  query.copy(out, 0, 0, Math.min(2, query.length));
+  out[2] = 128 | (query.length > 2 ? query[2] : 0) & 121 | (tc ? 2 : 0);
+  out[3] = 128 | RCODE[rcode];
+  if (echo > 0) {
+    out.writeUInt16BE(1, 4);
+    query.copy(out, HEADER, HEADER, HEADER + echo);
+  }
+  if (q.edns) {
+    out.writeUInt16BE(1, 10);
+    writeOpt(out, HEADER + echo, q.edns.dnssecOk);
+  }
+  return out;
+}
+function replyLimit(q, transport) {
+  return transport === "tcp" ? 65535 : q.edns?.payload ?? UDP_PLAIN_LIMIT;
+}
+
+// src/dns/message.ts
+var records = dnsPacket;
+var HEADER2 = 12;
+var OPT2 = 41;
+var NEGATIVE_TTL_MAX = 300;
 function readAnswer(buf, name) {
   const packet = dnsPacket.decode(buf);
   const answers = (packet.answers ?? []).filter((a) => a.type !== "OPT");
@@ -25871,39 +25970,72 @@ function readAnswer(buf, name) {
       addresses.push({ family: a.type === "A" ? 4 : 6, address: String(a.data), ttl: a.ttl ?? 0 });
     }
   }
+  const rcode = packet.rcode ?? "NOERROR";
   const ttls = answers.map((a) => a.ttl ?? 0);
+  if (rcode === "NXDOMAIN" || rcode === "NOERROR" && answers.length === 0) {
+    const soa = (packet.authorities ?? []).find((a) => a.type === "SOA");
+    ttls.push(soa ? Math.min(NEGATIVE_TTL_MAX, soa.ttl ?? 0, soa.data.minimum ?? 0) : 0);
+  } else if (rcode !== "NOERROR") {
+    ttls.push(0);
+  }
   return {
-    rcode: packet.rcode ?? "NOERROR",
+    rcode,
     truncated: ((packet.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) !== 0,
     addresses,
     chain,
     minTtl: ttls.length > 0 ? Math.min(...ttls) : 0
   };
 }
-function storeReply(buf) {
-  let offset = HEADER_BYTES;
-  const questions = buf.readUInt16BE(4);
-  for (let i = 0; i < questions; i++) {
-    records.question.decode(buf, offset);
-    offset += records.question.decode.bytes;
-  }
+function storeReply(buf, question) {
+  const nameBytes = question.wireName.length;
+  const ours = buf.length >= HEADER2 + nameBytes + 4 && (buf[2] & 128) !== 0 && buf.readUInt16BE(4) === 1 && lower(buf.subarray(HEADER2, HEADER2 + nameBytes)) === question.wireName && buf.readUInt16BE(HEADER2 + nameBytes) === question.qtype;
+  if (!ours) throw new Error("the upstream answered another question");
+  let offset = HEADER2 + nameBytes + 4;
   const ttls = [];
+  let opt;
   const count = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
   for (let i = 0; i < count; i++) {
     records.name.decode(buf, offset);
     const type = offset + records.name.decode.bytes;
-    if (buf.readUInt16BE(type) !== OPT) ttls.push({ offset: type + 4, ttl: buf.readUInt32BE(type + 4) });
+    const isOpt = buf.readUInt16BE(type) === OPT2;
+    if (!isOpt) ttls.push({ offset: type + 4, ttl: buf.readUInt32BE(type + 4) });
     records.answer.decode(buf, offset);
+    if (isOpt) {
+      if (opt) throw new Error("the upstream sent two OPT records");
+      opt = { offset, length: records.answer.decode.bytes };
+    }
     offset += records.answer.decode.bytes;
   }
-  return { bytes: buf, wireName: questions > 0 ? wireName(buf) : "", ttls };
+  return { bytes: buf, nameBytes, ttls, ...opt ? { opt } : {} };
 }
-function replayReply(stored, query, elapsed) {
-  const reply = Buffer.from(stored.bytes);
+function lower(bytes) {
+  return bytes.toString("latin1").replace(/[A-Z]+/g, (s) => s.toLowerCase());
+}
+function replayReply(stored, query, q, elapsed, limit) {
+  const { bytes, opt } = stored;
+  const strip = opt !== void 0 && q.edns === void 0;
+  let reply;
+  if (strip) {
+    reply = Buffer.allocUnsafe(bytes.length - opt.length);
+    bytes.copy(reply, 0, 0, opt.offset);
+    bytes.copy(reply, opt.offset, opt.offset + opt.length);
+    reply.writeUInt16BE(reply.readUInt16BE(10) - 1, 10);
+  } else {
+    reply = Buffer.from(bytes);
+  }
   reply[0] = query[0];
   reply[1] = query[1];
-  query.copy(reply, HEADER_BYTES, HEADER_BYTES, HEADER_BYTES + stored.wireName.length);
-  for (const { offset, ttl } of stored.ttls) reply.writeUInt32BE(Math.max(0, ttl - elapsed), offset);
+  reply[2] = reply[2] & 254 | query[2] & 1;
+  query.copy(reply, HEADER2, HEADER2, HEADER2 + stored.nameBytes);
+  if (reply.length > limit) {
+    const truncated = localReply(query, q, "NOERROR", { tc: true });
+    truncated[2] |= reply[2] & 4;
+    truncated[3] = reply[3];
+    return truncated;
+  }
+  for (const { offset, ttl } of stored.ttls) {
+    reply.writeUInt32BE(Math.max(0, ttl - elapsed), strip && offset > opt.offset ? offset - opt.length : offset);
+  }
   return reply;
 }
 
@@ -25948,7 +26080,7 @@ var DecisionLog = class {
     const found = this.rows.get(folded(domain)) ?? (this.foldedRows >= FOLDED_LIMIT ? this.rows.get(last) : void 0);
     if (found) return found;
     if (this.foldedRows >= FOLDED_LIMIT) {
-      const t2 = { ...row("*", true), type: "*" };
+      const t2 = { ...row("*", true), type: "*", reason: void 0 };
       this.rows.set(last, t2);
       return t2;
     }
@@ -25976,7 +26108,10 @@ var AddressNames = class {
   }
 };
 function keyOf(d, name) {
-  return `${d.verdict} ${d.type} ${name}`;
+  return `${d.verdict} ${d.type} ${name}${d.reason ? ` ${d.reason}` : ""}`;
+}
+function decisionKey(d) {
+  return `${keyOf(d, d.name)}${d.folded ? " folded" : ""}`;
 }
 function asDecision(t) {
   return {
@@ -25988,12 +26123,14 @@ function asDecision(t) {
     count: t.count,
     first: new Date(t.first).toISOString(),
     last: new Date(t.last).toISOString(),
-    ...t.folded ? { folded: true } : {}
+    ...t.folded ? { folded: true } : {},
+    ...t.reason ? { reason: t.reason } : {}
   };
 }
 
 // src/dns/resolver.ts
 var CACHE_LIMIT = 1e4;
+var KEYED_QUERY_BYTES = 512;
 var TCP_IDLE_MS = 1e4;
 var Resolver = class {
   constructor(options) {
@@ -26071,67 +26208,82 @@ var Resolver = class {
    */
   answer(query, transport) {
     const asked = this.read(query);
-    if (!asked) return errorReply(query, "FORMERR");
     const now = Date.now();
+    const q = asked.query;
+    if (q.local) {
+      this.record(asked, now, []);
+      return localReply(query, q, q.local.rcode);
+    }
     if (!asked.permitted && this.options.mode === "block") {
       this.record(asked, now, []);
-      return errorReply(query, "NXDOMAIN");
+      return localReply(query, q, "NXDOMAIN");
     }
     const cached = this.cache[transport].get(asked.key);
     const age = cached ? Math.floor((now - cached.storedAt) / 1e3) : 0;
     if (!cached || age >= cached.answer.minTtl) return this.forward(query, transport, asked, now);
     if (asked.permitted && cached.fedUntil < now + this.timeout(cached.addressTtl - age) * 1e3 - 1e3) {
-      return this.refresh(query, asked, cached, age);
+      return this.refresh(query, transport, asked, cached, age);
     }
     this.record(asked, now, cached.answer.addresses);
-    return replayReply(cached.reply, query, age);
+    return replayReply(cached.reply, query, q, age, replyLimit(q, transport));
   }
-  /** The question and verdict of `query`, decoded in full the first time its bytes (after the id) are seen; undefined when malformed. */
+  /** The question and verdict of `query`, read the first time its bytes (after the id) are seen. */
   read(query) {
-    const bytes = query.toString("latin1", 2);
-    const known = this.asked.get(bytes);
+    const bytes = query.length <= KEYED_QUERY_BYTES ? query.toString("latin1", 2) : void 0;
+    const known = bytes === void 0 ? void 0 : this.asked.get(bytes);
     if (known) return known;
-    let q;
-    try {
-      q = parseQuery(query);
-    } catch (err) {
-      if (err instanceof MalformedQuery) return void 0;
-      throw err;
+    const q = readQuery(query);
+    const name = q.question?.name ?? "";
+    const type = q.question?.type ?? "";
+    let asked;
+    if (q.local || !q.question) {
+      const reason = q.local?.reason ?? "malformed";
+      asked = {
+        name,
+        type,
+        query: q,
+        key: "",
+        allowedBy: [],
+        permitted: false,
+        decided: { name, type, verdict: "refused", forwarded: false, reason }
+      };
+    } else {
+      const allowedBy = matchingEntries(this.options.allow, q.question.matchName);
+      const permitted = allowedBy.length > 0 && matchingEntries(this.options.deny, q.question.matchName).length === 0;
+      if (permitted || this.options.mode !== "block") for (const e of allowedBy) this.resolved.add(e);
+      const dnssecOk = q.edns?.dnssecOk ?? false;
+      const forwarded = permitted || this.options.mode !== "block";
+      asked = {
+        name,
+        type,
+        query: q,
+        key: `${type} ${dnssecOk ? "do" : "-"} ${q.question.wireName}`,
+        ...forwarded ? { upstream: upstreamQuery(q.question, dnssecOk) } : {},
+        allowedBy,
+        permitted,
+        decided: { name, type, verdict: permitted ? "allowed" : this.options.mode === "block" ? "refused" : "audited", forwarded }
+      };
     }
-    const allowedBy = matchingEntries(this.options.allow, q.name);
-    const permitted = allowedBy.length > 0 && matchingEntries(this.options.deny, q.name).length === 0;
-    if (permitted || this.options.mode !== "block") for (const e of allowedBy) this.resolved.add(e);
-    const verdict = permitted ? "allowed" : this.options.mode === "block" ? "refused" : "audited";
-    const asked = {
-      name: q.name,
-      type: q.type,
-      key: `${q.type} ${q.wireName}`,
-      wireName: q.wireName,
-      allowedBy,
-      permitted,
-      decided: { name: q.name, type: q.type, verdict, forwarded: permitted || this.options.mode !== "block" }
-    };
-    bounded(this.asked, bytes, asked);
+    if (bytes !== void 0) bounded(this.asked, bytes, asked);
     return asked;
   }
   async forward(query, transport, asked, now) {
-    let reply;
+    const q = asked.query;
+    let stored;
     let answer;
     let entry;
     try {
-      reply = await this.options.forwarder.forward(query, transport);
+      const reply = await this.options.forwarder.forward(asked.upstream, transport);
+      stored = storeReply(reply, q.question);
       answer = readAnswer(reply, asked.name);
       if (answer.minTtl > 0 && !answer.truncated) {
-        const stored = storeReply(reply);
-        if (stored.wireName === asked.wireName) {
-          const addressTtl = Math.max(0, ...answer.addresses.map((a) => a.ttl));
-          entry = { reply: stored, answer, storedAt: now, addressTtl, fedUntil: 0 };
-          bounded(this.cache[transport], asked.key, entry);
-        }
+        const addressTtl = Math.max(0, ...answer.addresses.map((a) => a.ttl));
+        entry = { reply: stored, answer, storedAt: now, addressTtl, fedUntil: 0 };
+        bounded(this.cache[transport], asked.key, entry);
       }
     } catch (err) {
       this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
-      return errorReply(query, "SERVFAIL");
+      return localReply(query, q, "SERVFAIL");
     }
     if (asked.permitted) {
       try {
@@ -26139,23 +26291,23 @@ var Resolver = class {
         if (entry) entry.fedUntil = Math.max(entry.fedUntil, fedUntil);
       } catch (err) {
         this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
-        return errorReply(query, "SERVFAIL");
+        return localReply(query, q, "SERVFAIL");
       }
     }
     this.record(asked, Date.now(), answer.addresses);
-    return reply;
+    return replayReply(stored, query, q, 0, replyLimit(q, transport));
   }
   /** A replay whose addresses must be fed again first. */
-  async refresh(query, asked, cached, age) {
+  async refresh(query, transport, asked, cached, age) {
     try {
       const fedUntil = await this.learn(asked.allowedBy, cached.answer.addresses, age);
       cached.fedUntil = Math.max(cached.fedUntil, fedUntil);
     } catch (err) {
       this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
-      return errorReply(query, "SERVFAIL");
+      return localReply(query, asked.query, "SERVFAIL");
     }
     this.record(asked, Date.now(), cached.answer.addresses);
-    return replayReply(cached.reply, query, age);
+    return replayReply(cached.reply, query, asked.query, age, replyLimit(asked.query, transport));
   }
   /** The set timeout for a TTL: clamped to the floor and the ceiling. */
   timeout(ttl) {
@@ -26210,11 +26362,37 @@ var Resolver = class {
     this.names.note(addresses, asked.name, now);
     this.options.onDecision?.(asDecision(t));
   }
+  /**
+   * The reply to one message, whatever happens on the way: an error while answering is a
+   * SERVFAIL and a warning, never an exception (one message must not end the resolver).
+   */
+  reply(msg, transport) {
+    const failed = (err) => {
+      if (this.options.onError) this.options.onError(err);
+      else
+        this.options.onWarning?.(
+          `The resolver failed to answer a query (answered SERVFAIL): ${err instanceof Error ? err.message : String(err)}`
+        );
+      return localReply(msg, readQuery(msg), "SERVFAIL");
+    };
+    try {
+      const reply = this.answer(msg, transport);
+      return Buffer.isBuffer(reply) ? reply : reply.catch(failed);
+    } catch (err) {
+      return failed(err);
+    }
+  }
   serveUdp(socket, msg, rinfo) {
     if (!this.clients.has(rinfo.address)) return;
-    const reply = this.answer(msg, "udp");
-    if (Buffer.isBuffer(reply)) socket.send(reply, rinfo.port, rinfo.address);
-    else void reply.then((r) => socket.send(r, rinfo.port, rinfo.address));
+    const send = (r) => {
+      try {
+        socket.send(r, rinfo.port, rinfo.address);
+      } catch {
+      }
+    };
+    const reply = this.reply(msg, "udp");
+    if (Buffer.isBuffer(reply)) send(reply);
+    else void reply.then(send);
   }
   serveTcp(socket) {
     const remote = socket.remoteAddress?.replace(/^::ffff:/, "") ?? "";
@@ -26226,13 +26404,21 @@ var Resolver = class {
     socket.on("close", () => this.sockets.delete(socket));
     socket.setTimeout(TCP_IDLE_MS, () => socket.destroy());
     socket.on("error", () => void 0);
-    let buffer = Buffer.alloc(0);
+    let chunks = [];
+    let size = 0;
     socket.on("data", (chunk) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      while (buffer.length >= 2 && buffer.length >= 2 + buffer.readUInt16BE(0)) {
-        const query = buffer.subarray(2, 2 + buffer.readUInt16BE(0));
-        buffer = buffer.subarray(2 + query.length);
-        void Promise.resolve(this.answer(Buffer.from(query), "tcp")).then((reply) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      for (; ; ) {
+        if (size < 2) return;
+        if (chunks[0].length < 2) chunks = [Buffer.concat(chunks, size)];
+        const end = 2 + chunks[0].readUInt16BE(0);
+        if (size < end) return;
+        const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+        const query = Buffer.from(all.subarray(2, end));
+        chunks = size > end ? [all.subarray(end)] : [];
+        size -= end;
+        void Promise.resolve(this.reply(query, "tcp")).then((reply) => {
           const len = Buffer.alloc(2);
           len.writeUInt16BE(reply.length);
           if (!socket.destroyed) socket.write(Buffer.concat([len, reply]));
@@ -26435,6 +26621,7 @@ function podVerify(readbackFile, env = process.env) {
   return 1;
 }
 var DECISION_PREFIX = "buildfence-dns ";
+var FAULT_PREFIX = "buildfence-fault ";
 async function podResolver(env = process.env) {
   const failed = failedFile("resolver");
   let started;
@@ -26450,10 +26637,18 @@ async function podResolver(env = process.env) {
     }
     throw err;
   }
+  process.on("uncaughtException", reportFault);
+  process.on("unhandledRejection", reportFault);
   await new Promise((resolve3) => process.once("SIGTERM", () => resolve3()));
   started.feed.close();
   await started.resolver.close();
   started.forwarder.close();
+}
+function reportFault(err) {
+  process.stderr.write(`buildfence resolver: ${err instanceof Error ? err.stack ?? err.message : String(err)}
+`);
+  process.stdout.write(`${FAULT_PREFIX}${JSON.stringify(err instanceof Error ? err.message : String(err))}
+`);
 }
 async function startResolver(env) {
   const config = JSON.parse(requireEnv(env, AGENT_ENV.resolver));
@@ -26467,6 +26662,7 @@ async function startResolver(env) {
     forwarder,
     onWarning: (m) => process.stderr.write(`warning: ${m}
 `),
+    onError: reportFault,
     onDecision: (d) => process.stdout.write(`${DECISION_PREFIX}${JSON.stringify(d)}
 `)
   });
@@ -27329,8 +27525,9 @@ var EngineFence = class {
   reader;
   teardown;
   /** Raises the fence, with the build's set-up beside it; throws, and the build never starts, unless every part is up. */
-  async up(step, build) {
+  async up(guard, build) {
     const { spec, id, log, names } = this;
+    const step = guard.step;
     const [, imageId2, rulesDir, { name: network, gateways, subnets }] = await settled([
       sweep(id, log),
       step(() => ensureHolderImage(spec, log)),
@@ -27345,7 +27542,8 @@ var EngineFence = class {
     const resolver = new Resolver({
       ...resolverSettings(spec),
       forwarder: this.forwarder,
-      onWarning: (m) => log.warning(m)
+      onWarning: (m) => log.warning(m),
+      onError: (err) => guard.fail(err)
     });
     this.resolver = resolver;
     const port = await resolver.listen(gateway4);
@@ -27468,7 +27666,7 @@ async function settled(steps) {
 }
 
 // src/engine/run-container.ts
-async function runContainer(names, log, holderLost) {
+async function runContainer(names, log, holderLost, guard) {
   const info = await inspectContainer(names.build);
   let lost = false;
   void holderLost.then(async () => {
@@ -27484,10 +27682,16 @@ async function runContainer(names, log, holderLost) {
       })
     );
     try {
+      guard.check();
       await startContainer(names.build);
     } catch (err) {
       output.close();
       throw new Error(`Cannot start the build container: ${err.message}`, { cause: err });
+    }
+    try {
+      guard.check();
+    } catch {
+      await killContainer(names.build).catch(() => void 0);
     }
     await Promise.all(ends);
   });
@@ -27530,6 +27734,60 @@ function onCancel(log, doing, stop) {
   };
 }
 
+// src/run/fault.ts
+function onFault(log, stop) {
+  let reason;
+  const handler = (err) => {
+    const what = err instanceof Error ? err.message : String(err);
+    if (err instanceof Error && err.stack) log.debug(err.stack);
+    if (reason !== void 0) return;
+    reason = `buildfence failed in its own process: ${what}. The build was stopped and the evidence recorded until then is kept.`;
+    log.warning(reason);
+    void stop().catch(() => void 0);
+  };
+  process.on("uncaughtException", handler);
+  process.on("unhandledRejection", handler);
+  return {
+    fail: handler,
+    check() {
+      if (reason !== void 0) throw new Error(reason);
+    },
+    reason: () => reason,
+    done() {
+      process.off("uncaughtException", handler);
+      process.off("unhandledRejection", handler);
+    }
+  };
+}
+
+// src/engine/run-guard.ts
+function guardRun(log, build) {
+  const stopBuild = () => killContainer(build, CANCEL_DEADLINE_MS);
+  const cancel = onCancel(log, "stopping the build and removing the fence", stopBuild);
+  const fault = onFault(log, stopBuild);
+  const check = () => {
+    cancel.check();
+    fault.check();
+  };
+  return {
+    check,
+    async step(fn) {
+      check();
+      return fn();
+    },
+    fail: (err) => fault.fail(err),
+    explain(err) {
+      const reason = fault.reason();
+      return reason === void 0 ? err : new Error(reason, { cause: err });
+    },
+    reason: () => fault.reason(),
+    done() {
+      cancel.done();
+      fault.done();
+    }
+  };
+}
+
 // src/docker/runtime.ts
 async function runDocker(spec, log, hooks = {}) {
   await ping();
@@ -27541,23 +27799,20 @@ async function runDocker(spec, log, hooks = {}) {
   const started = (/* @__PURE__ */ new Date()).toISOString();
   const fence = new EngineFence(spec, id, tmp, log);
   const { names } = fence;
-  const cancel = onCancel(log, "stopping the build and removing the fence", () => killContainer(names.build, CANCEL_DEADLINE_MS));
-  const step = async (fn) => {
-    cancel.check();
-    return fn();
-  };
+  const guard = guardRun(log, names.build);
+  let result;
   try {
     await log.group(
       "Fence up",
-      () => fence.up(step, {
+      () => fence.up(guard, {
         prepare: () => writeEnvFile(tmp, spec),
         create: () => createBuild(spec, id, tmp, fence.scriptDir)
       })
     );
     log.info(`Running the build in ${spec.image} (${names.build}).`);
-    const build = await step(() => runContainer(names, log, fence.lost));
+    const build = await guard.step(() => runContainer(names, log, fence.lost, guard));
     const facts = await fence.evidence();
-    return {
+    result = {
       ...handle,
       started,
       ended: (/* @__PURE__ */ new Date()).toISOString(),
@@ -27568,10 +27823,14 @@ async function runDocker(spec, log, hooks = {}) {
       ]),
       ...facts
     };
+  } catch (err) {
+    throw guard.explain(err);
   } finally {
     await fence.down();
-    cancel.done();
+    guard.done();
   }
+  const reason = guard.reason();
+  return reason === void 0 ? result : { ...result, failure: reason };
 }
 async function checkVolumes(spec) {
   const found = await Promise.all(namedVolumes(spec.dockerOptions).map(async (name) => ({ name, volume: await inspectVolume(name) })));
@@ -27950,17 +28209,14 @@ async function runHost(spec, log, hooks = {}) {
   const started = (/* @__PURE__ */ new Date()).toISOString();
   const fence = new EngineFence(spec, id, tmp, log);
   const { names } = fence;
-  const cancel = onCancel(log, "stopping the build and removing the fence", () => killContainer(names.build, CANCEL_DEADLINE_MS));
-  const step = async (fn) => {
-    cancel.check();
-    return fn();
-  };
+  const guard = guardRun(log, names.build);
+  let result;
   let image = { name: "", id: "" };
   let handedOver = false;
   try {
     await log.group(
       "Fence up",
-      () => fence.up(step, {
+      () => fence.up(guard, {
         prepare: async () => {
           image = await ensureRootImage(runner.rootLayout);
         },
@@ -28002,10 +28258,10 @@ async function runHost(spec, log, hooks = {}) {
     log.info(
       `Running the build on the runner as uid ${runner.user.uid}, gid ${runner.user.gid} (${names.build}): no capabilities, no_new_privs, Docker's default seccomp profile, its own PID and mount namespaces.`
     );
-    const build = await step(() => runContainer(names, log, fence.lost));
+    const build = await guard.step(() => runContainer(names, log, fence.lost, guard));
     const facts = await fence.evidence();
     const digests = async (ref) => [...(await inspectImage(ref).catch(() => void 0))?.RepoDigests ?? []].sort();
-    return {
+    result = {
       ...handle,
       started,
       ended: (/* @__PURE__ */ new Date()).toISOString(),
@@ -28016,14 +28272,18 @@ async function runHost(spec, log, hooks = {}) {
       },
       ...facts
     };
+  } catch (err) {
+    throw guard.explain(err);
   } finally {
     await fence.down();
     if (handedOver) {
       const problem = await takeBack(spec.workspace);
       if (problem) log.warning(`Teardown of run ${id.runId}: ${problem}`);
     }
-    cancel.done();
+    guard.done();
   }
+  const reason = guard.reason();
+  return reason === void 0 ? result : { ...result, failure: reason };
 }
 async function buildHome(runner) {
   if (!runner.asRoot) return runner.home;
@@ -28360,6 +28620,7 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
     );
   }
   const decisions = readDecisions(resolver);
+  const faults = readFaults(resolver);
   return {
     exitCode: terminated.exitCode,
     images: {
@@ -28372,8 +28633,14 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
     ).tallies(),
     ...kernel ? { kernel } : {},
     dns: decisions,
-    namesOf: namesOf(decisions)
+    namesOf: namesOf(decisions),
+    ...faults.length > 0 ? {
+      failure: `The resolver of Pod ${name} failed in its own process ${faults.length === 1 ? "once" : `${faults.length} times`}, first: ${faults[0]}. It went on answering and the step fails.`
+    } : {}
   };
+}
+function readFaults(logText) {
+  return logText.split("\n").filter((line) => line.startsWith(FAULT_PREFIX)).map((line) => String(JSON.parse(line.slice(FAULT_PREFIX.length))));
 }
 var COUNTERS_TIMEOUT_MS = 15e3;
 async function fenceEvidence(api2, namespace, name, finishedAt, options) {
@@ -28401,7 +28668,7 @@ function readDecisions(logText) {
   for (const line of logText.split("\n")) {
     if (!line.startsWith(DECISION_PREFIX)) continue;
     const d = JSON.parse(line.slice(DECISION_PREFIX.length));
-    byKey.set(`${d.verdict} ${d.type} ${d.name}`, d);
+    byKey.set(decisionKey(d), d);
   }
   return [...byKey.values()];
 }
@@ -28572,6 +28839,7 @@ async function cleanupRun(run2) {
 // src/report/verdict.ts
 function verdictOf(record, failOnDenied) {
   const reasons = [];
+  if (record.failure !== void 0) reasons.push(failureShown(record.failure));
   if (record.exitCode !== 0) reasons.push(`The build exited with code ${record.exitCode}.`);
   if (failOnDenied && record.deniedTotal > 0) {
     const top = record.denied.slice(0, 3).map((d) => `${describeAttempt(d)}${d.names.length ? ` (${d.names.slice(0, NAMES_SHOWN).map(shown).join(", ")})` : ""}`);

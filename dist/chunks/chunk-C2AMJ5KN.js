@@ -20616,8 +20616,8 @@ var Forwarder = class {
   sockets = /* @__PURE__ */ new Map();
   pending = /* @__PURE__ */ new Map();
   /**
-   * The upstream's reply to `query` (with the query's own id), from the first upstream that
-   * answers. A truncated UDP answer is fetched whole over TCP only for a client that asked over
+   * The upstream's reply to `query` (with the query's own id; upstream, each attempt has a fresh
+   * random one), from the first upstream that answers. A truncated UDP answer is fetched whole over TCP only for a client that asked over
    * TCP; a UDP client gets the truncated answer and retries over TCP itself.
    */
   async forward(query, transport) {
@@ -20683,21 +20683,26 @@ var Forwarder = class {
     });
   }
   tcp(upstream, query) {
+    const originalId = query.readUInt16BE(0);
+    const id = randomInt(0, 65536);
+    const out = Buffer.alloc(2 + query.length);
+    out.writeUInt16BE(query.length, 0);
+    query.copy(out, 2);
+    out.writeUInt16BE(id, 2);
     return new Promise((resolve4, reject) => {
       const sock = net.connect({ host: upstream.address, port: upstream.port });
       const chunks = [];
       sock.setTimeout(this.timeoutMs, () => sock.destroy(new Error("TCP timeout")));
-      sock.on("connect", () => {
-        const len = Buffer.alloc(2);
-        len.writeUInt16BE(query.length);
-        sock.end(Buffer.concat([len, query]));
-      });
+      sock.on("connect", () => sock.end(out));
       sock.on("data", (d) => chunks.push(d));
       sock.on("error", reject);
       sock.on("close", () => {
         const all = Buffer.concat(chunks);
-        if (all.length < 2 || all.length < 2 + all.readUInt16BE(0)) return reject(new Error("short TCP reply"));
-        resolve4(all.subarray(2, 2 + all.readUInt16BE(0)));
+        if (all.length < 14 || all.length < 2 + all.readUInt16BE(0)) return reject(new Error("short TCP reply"));
+        if (all.readUInt16BE(2) !== id) return reject(new Error("TCP reply with another id"));
+        const reply = Buffer.from(all.subarray(2, 2 + all.readUInt16BE(0)));
+        reply.writeUInt16BE(originalId, 0);
+        resolve4(reply);
       });
     });
   }
@@ -21868,6 +21873,16 @@ function refusedNamesOf(r) {
   return r.dns.filter((d) => d.verdict !== "allowed").sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
 }
 var code = (text) => `<code>${shown(text)}</code>`;
+var REASONS = {
+  malformed: "malformed: FORMERR",
+  opcode: "not a query: NOTIMP",
+  class: "class not IN: REFUSED",
+  type: "type not forwarded: REFUSED"
+};
+var typeOf = (d) => `${shown(d.type)}${d.reason ? ` (${REASONS[d.reason]})` : ""}`;
+function failureShown(failure) {
+  return failure.split(" ").map(shown).join(" ");
+}
 function describeAttempt(d) {
   const ports = d.folded ? " (many ports)" : "";
   if (d.inbound) return `inbound ${d.protocol} from ${shown(d.address)}${d.port !== void 0 ? ` to port ${d.port}` : ports}`;
@@ -21919,6 +21934,8 @@ function renderSummary(r) {
   const out = [
     `<h2>buildfence: grade ${shown(r.grade)}, ${r.mode} mode</h2>
 `,
+    ...r.failure !== void 0 ? [`<p><strong>${failureShown(r.failure)}</strong></p>
+`] : [],
     `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) ${namesVerb}.${note ? ` ${note}` : ""}</p>
 `,
     table(
@@ -21964,8 +21981,8 @@ function renderSummary(r) {
       table(
         ["Name", "Type", "Count", "Forwarded"],
         refusedNames.slice(0, SUMMARY_CAP).map((d) => [
-          `${code(d.name)}${d.folded ? " (many names, folded: the log was full)" : ""}`,
-          shown(d.type),
+          `${d.name ? code(d.name) : "unreadable"}${d.folded ? " (many names, folded: the log was full)" : ""}`,
+          typeOf(d),
           String(d.count),
           d.forwarded ? "yes, would be refused in block mode" : "no"
         ])
@@ -22010,6 +22027,7 @@ function annotations(r) {
 }
 function textSummary(r) {
   const lines = [`buildfence: grade ${shown(r.grade)}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
+  if (r.failure !== void 0) lines.push(`  ${failureShown(r.failure)}`);
   const note = countsNote(r);
   if (note) lines.push(`  ${note}`);
   const more = (total, what) => total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
@@ -22021,7 +22039,7 @@ function textSummary(r) {
   const refused = refusedNamesOf(r);
   for (const d of refused.slice(0, TEXT_CAP)) {
     lines.push(
-      `  ${d.verdict === "audited" ? "name forwarded, would be refused in block mode:" : "name refused:"} ${shown(d.name)} ${shown(d.type)} x${d.count}${d.folded ? " (many names, folded)" : ""}`
+      `  ${d.verdict === "audited" ? "name forwarded, would be refused in block mode:" : "name refused:"} ${d.name ? shown(d.name) : "unreadable"} ${typeOf(d)} x${d.count}${d.folded ? " (many names, folded)" : ""}`
     );
   }
   lines.push(...more(refused.length, "refused name(s)"));
@@ -22157,7 +22175,8 @@ function buildRecord(spec, facts, context) {
     dns,
     suggestedAllowlist: spec.mode === "audit" ? suggestEntries([{ allowlist, denied, dns }]).map((s) => s.entry) : [],
     buildfence: { version: context.version },
-    ...context.github ? { github: context.github } : {}
+    ...context.github ? { github: context.github } : {},
+    ...facts.failure !== void 0 ? { failure: facts.failure } : {}
   };
 }
 function countsOf(denied, kernel) {
@@ -22256,6 +22275,7 @@ export {
   suggestionComment,
   NAMES_SHOWN,
   shown,
+  failureShown,
   describeAttempt,
   renderSummary,
   annotations,
