@@ -17,6 +17,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
@@ -136,7 +137,7 @@ function hostCli(
   const [file, ...argv] = opts.user
     ? ['setpriv', `--reuid=${opts.user.uid}`, `--regid=${opts.user.gid}`, '--init-groups', '--', ...command]
     : command;
-  const env: NodeJS.ProcessEnv = { ...process.env, ...f.env, ...opts.env, NODE_OPTIONS: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...f.env, ...opts.env, NODE_OPTIONS: opts.env?.NODE_OPTIONS ?? '' };
   for (const k of Object.keys(env)) if (/^(INPUT_|GITHUB_OUTPUT|GITHUB_STATE|GITHUB_STEP_SUMMARY)/.test(k)) delete env[k];
   const child = spawn(file, argv, { cwd: f.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -368,6 +369,37 @@ describe('runtime host, on a runner that runs as root', { timeout: 240_000 }, ()
     assert.deepEqual(await processesWith(`.${marker}`), []);
     assert.deepEqual(await resourcesOf(r.pid), []);
     assert.equal((await fs.stat(f.workspace)).uid, 0, 'the workspace is given back after a cancel too');
+  });
+
+  it("a fault in buildfence's process during the build stops it, keeps the evidence, leaves nothing, exit 2", async () => {
+    const f = await fakeRunner();
+    removers.push(() => fs.rm(f.root, { recursive: true, force: true }));
+    const marker = `${Date.now() % 100000}`;
+    const report = path.join(f.root, 'fault.json');
+    const inject = pathToFileURL(path.join(ROOT, 'test/integration/inject-fault.mjs')).href;
+    const { child, done } = hostCli(
+      f,
+      [...release(), '--report', report, '--', `./probe tcp ${b.ipv4} 8080; echo fault-now; sleep 6661.${marker}`],
+      { env: { NODE_OPTIONS: `--import ${inject}`, BUILDFENCE_TEST_FAULT: 'exception' } },
+    );
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    await until(() => out.includes('fault-now'), 60_000);
+    child.kill('SIGUSR2');
+    const r = await done;
+    assert.equal(r.code, 2, r.stderr);
+    const reason =
+      'buildfence failed in its own process: injected exception. The build was stopped and the evidence recorded until then is kept.';
+    assert.ok(r.stderr.includes(reason), r.stderr);
+    const record = JSON.parse(await fs.readFile(report, 'utf8')) as { failure?: string; denied: Array<{ address: string }> };
+    assert.equal(record.failure, reason);
+    assert.deepEqual(
+      record.denied.map((d) => d.address),
+      [b.ipv4],
+    );
+    assert.deepEqual(await processesWith(`6661.${marker}`), []);
+    assert.deepEqual(await resourcesOf(r.pid), []);
+    assert.equal((await fs.stat(f.workspace)).uid, 0);
   });
 });
 
