@@ -94,7 +94,9 @@ async function fakeRunner(owner?: { uid: number; gid: number; home: string }): P
   await fs.writeFile(f.event, '{"action":"opened"}\n');
   // setup-node's layout: TOOL_CACHE/node/VERSION/ARCH/bin with node and npm, that bin first on PATH.
   await fs.copyFile(process.execPath, f.toolNode);
-  await fs.symlink(await fs.realpath('/usr/bin/npm'), path.join(toolBin, 'npm'));
+  // npm's own script, wherever this machine's npm is (Debian's /usr/bin, a hosted runner's /usr/local/bin).
+  const npm = (await run('sh', ['-c', 'command -v npm'])).stdout.trim();
+  await fs.symlink(await fs.realpath(npm), path.join(toolBin, 'npm'));
   await fs.copyFile(path.join(fx.ws, 'probe'), path.join(f.workspace, 'probe'));
   if (owner) {
     for (const p of [work, toolCache, f.home]) await run('chown', ['-R', `${owner.uid}:${owner.gid}`, p]);
@@ -138,7 +140,8 @@ function hostCli(
     ? ['setpriv', `--reuid=${opts.user.uid}`, `--regid=${opts.user.gid}`, '--init-groups', '--', ...command]
     : command;
   const env: NodeJS.ProcessEnv = { ...process.env, ...f.env, ...opts.env, NODE_OPTIONS: opts.env?.NODE_OPTIONS ?? '' };
-  for (const k of Object.keys(env)) if (/^(INPUT_|GITHUB_OUTPUT|GITHUB_STATE|GITHUB_STEP_SUMMARY)/.test(k)) delete env[k];
+  // Not a runner's: `npm run` gives its children npm_config_cache (root's ~/.npm) and the like.
+  for (const k of Object.keys(env)) if (/^(INPUT_|GITHUB_OUTPUT|GITHUB_STATE|GITHUB_STEP_SUMMARY|npm_)/i.test(k)) delete env[k];
   const child = spawn(file, argv, { cwd: f.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
