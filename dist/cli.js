@@ -13,12 +13,12 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-LHQAD5QQ.js";
+} from "./chunks/chunk-Y4ECAOHP.js";
 import "./chunks/chunk-NCSVDVWH.js";
 import {
   readEvidence,
   verify
-} from "./chunks/chunk-6H5W6AGP.js";
+} from "./chunks/chunk-BP4KK2PU.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
@@ -35,7 +35,7 @@ import {
   upstreamsFor,
   writeGrade,
   yaml
-} from "./chunks/chunk-C2AMJ5KN.js";
+} from "./chunks/chunk-S2IPFDY6.js";
 import "./chunks/chunk-L7Q7CW3I.js";
 import {
   __toESM

@@ -9,11 +9,11 @@ import {
 } from "./chunks/chunk-P45E2RWN.js";
 import {
   verify
-} from "./chunks/chunk-6H5W6AGP.js";
+} from "./chunks/chunk-BP4KK2PU.js";
 import {
   listInput,
   readBoolean
-} from "./chunks/chunk-C2AMJ5KN.js";
+} from "./chunks/chunk-S2IPFDY6.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/verify/action.ts

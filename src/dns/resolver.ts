@@ -4,7 +4,7 @@
 // the answer is returned.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { setMembers } from '../firewall/ruleset.js';
+import { learnedPrefix, setMembers } from '../firewall/ruleset.js';
 import type { NameEntry } from '../run/entry.js';
 import { matchingEntries } from './match.js';
 import { presented } from './presentation.js';
@@ -279,7 +279,7 @@ export class Resolver {
       const expires = now + timeout * 1000;
       const net = `${addr.address}/${addr.family === 4 ? 32 : 128}`;
       for (const entry of entries) {
-        for (const m of setMembers(addr.family, net, entry.protocols, entry.ports)) {
+        for (const m of setMembers(addr.family, net, entry.protocols, entry.ports, learnedPrefix(entry))) {
           const key = `${m.set} ${m.element}`;
           if (this.staticElements.has(key)) continue;
           const known = this.elements.get(key);

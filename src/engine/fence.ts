@@ -18,12 +18,15 @@ import type { SetFeed } from '../dns/feed.js';
 import { Resolver } from '../dns/resolver.js';
 import { resolverSettings } from '../dns/settings.js';
 import { Forwarder, upstreamsFor } from '../dns/upstream.js';
+import { Checker, CHECKER_PORTS } from '../wire/checker.js';
+import { DestinationBook } from '../wire/destinations.js';
+import { namePolicy } from '../wire/policy.js';
 import { DRAIN_MS, DeniedReader } from '../report/reader.js';
 import { drainMark, pickMarkPort, type DrainMark } from '../report/drain-mark.js';
 import type { RunFacts } from '../report/record.js';
 import { ruleFileTexts, RULE_FILES } from '../firewall/rule-files.js';
 import { verifyReadback } from '../firewall/verify.js';
-import { renderRuleset, staticMembers, type Ruleset } from '../firewall/ruleset.js';
+import { checkedName, guardedBy, renderRuleset, staticMembers, type Ruleset } from '../firewall/ruleset.js';
 import { SCRIPT_NAME, scriptText } from '../run/build.js';
 import type { RunIdentity } from '../run/identity.js';
 import type { Log } from '../run/log.js';
@@ -38,7 +41,7 @@ export interface BuildSetup {
 }
 
 /** What the fence observed, for the run's result. */
-export type FenceFacts = Pick<RunFacts, 'rules' | 'denied' | 'kernel' | 'dns' | 'namesOf'>;
+export type FenceFacts = Pick<RunFacts, 'rules' | 'denied' | 'kernel' | 'dns' | 'namesOf' | 'wire'>;
 
 export class EngineFence {
   readonly names: ResourceNames;
@@ -50,6 +53,7 @@ export class EngineFence {
   private mark?: DrainMark;
   private forwarder?: Forwarder;
   private resolver?: Resolver;
+  private checker?: Checker;
   private feed?: SetFeed;
   private reader?: DeniedReader;
   private teardown?: Promise<void>;
@@ -91,16 +95,35 @@ export class EngineFence {
     this.resolver = resolver;
     const port = await resolver.listen(gateway4);
     const markPort = pickMarkPort();
+    // The Docker host is the network's gateway, and every other address the runner has. The
+    // default bridge is every plain container's network: the build must not reach them.
+    const guards = { gateways: [...gateways, ...hostAddresses()], networks: spec.network === undefined ? subnets : [] };
+    // The name check: TCP to addresses only name entries opened comes to the checker, beside the
+    // resolver on the gateways; it learns each connection's destination from the reader's lines.
+    const book = new DestinationBook();
+    let checker: { address4: string; address6?: string; port: number; ports: number } | undefined;
+    if (spec.allow.some(checkedName)) {
+      const gateway6 = gateways.find((g) => g.includes(':'));
+      this.checker = new Checker({
+        mode: spec.mode,
+        allows: namePolicy(spec.allow, spec.deny),
+        destinations: book,
+        namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
+        guarded: guardedBy(guards.gateways, guards.networks),
+        onWarning: (m) => log.warning(m),
+      });
+      const checkerPort = await this.checker.listen(gateway6 ? [gateway4, gateway6] : [gateway4]);
+      checker = { address4: gateway4, ...(gateway6 ? { address6: gateway6 } : {}), port: checkerPort, ports: CHECKER_PORTS };
+    }
     const rules = renderRuleset({
       mode: spec.mode,
       allow: spec.allow,
       deny: spec.deny,
-      // The Docker host is the network's gateway, and every other address the runner has.
-      gateways: [...gateways, ...hostAddresses()],
-      // The default bridge is every plain container's network: the build must not reach them.
-      guardedNetworks: spec.network === undefined ? subnets : [],
+      gateways: guards.gateways,
+      guardedNetworks: guards.networks,
       resolver: { address: gateway4, port },
       drainMark: { from: gateway4, port: markPort },
+      ...(checker ? { checker } : {}),
     });
     this.rules = rules;
     await writeRuleFiles(rulesDir, rules);
@@ -114,7 +137,7 @@ export class EngineFence {
     );
     // Attached before it starts: the holder prints the read-back, then becomes the reader.
     const holder = await HolderOutput.attach(names.holder, spec.holderImage);
-    const reader = (this.reader = DeniedReader.watch(holder.reader));
+    const reader = (this.reader = DeniedReader.watch(holder.reader, (l) => book.note(l.source, l.sourcePort, l)));
     // The build is only created here (it joins the holder's namespace, which exists now); it
     // starts once the rules are verified. The feed starts beside the rule load: it needs the
     // holder's namespace, not its rules.
@@ -135,11 +158,13 @@ export class EngineFence {
       step(() => build.create()),
     ] as const);
     resolver.serve(clients, this.feed!, staticMembers(rules));
+    this.checker?.serve(clients);
     const holder4 = clients.find((a) => !a.includes(':'));
     if (holder4) this.mark = drainMark(holder4, markPort);
     log.info(
       `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? 'y' : 'ies'}; ` +
-        `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}.`,
+        `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}` +
+        (checker ? `; names checked on the wire at ports ${checker.port}-${checker.port + checker.ports - 1}.` : '.'),
     );
   }
 
@@ -166,7 +191,14 @@ export class EngineFence {
     for (const e of this.resolver!.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
     }
-    return { rules: this.rules!, denied, kernel, dns: this.resolver!.decisionLog(), namesOf: this.resolver!.namesOf };
+    return {
+      rules: this.rules!,
+      denied,
+      kernel,
+      dns: this.resolver!.decisionLog(),
+      namesOf: this.resolver!.namesOf,
+      wire: this.checker?.decisionLog() ?? [],
+    };
   }
 
   /** Ends what runs in this process, removes the run's containers and its directory. Idempotent. */
@@ -175,6 +207,7 @@ export class EngineFence {
       this.feed?.close();
       await this.reader?.stop();
       await this.resolver?.close();
+      await this.checker?.close();
       this.forwarder?.close();
       const problems = await removeRun(this.id.runId);
       for (const p of problems) this.log.warning(`Teardown of run ${this.id.runId}: ${p}`);

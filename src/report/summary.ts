@@ -78,6 +78,12 @@ function namesOf(d: DeniedDestination, show: (name: string) => string, separator
   return [...names, ...(more > 0 ? [`and ${more} more`] : [])].join(separator);
 }
 
+/** What refused it: the address rules, or the name check with its reason and the name asked for. */
+function why(d: DeniedDestination, show: (name: string) => string = shown): string {
+  if (d.reason === undefined) return d.inbound ? 'inbound' : 'address';
+  return d.asked !== undefined ? `${d.reason}: asked for ${show(d.asked)}` : d.reason;
+}
+
 function table(head: string[], rows: string[][]): string {
   const tr = (cells: string[], tag: 'th' | 'td') => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
   return `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>\n`;
@@ -152,7 +158,7 @@ export function renderSummary(r: EvidenceRecord): string {
     out.push(audit ? `<h3>Connections block mode would refuse</h3>\n` : `<h3>Denied destinations</h3>\n`);
     out.push(
       table(
-        ['Name', 'Address', 'Port', 'Protocol', 'Count', 'Verdict'],
+        ['Name', 'Address', 'Port', 'Protocol', 'Count', 'Verdict', 'Why'],
         r.denied
           .slice(0, SUMMARY_CAP)
           .map((d) => [
@@ -162,6 +168,7 @@ export function renderSummary(r: EvidenceRecord): string {
             d.protocol,
             String(d.count),
             verdictCell(d),
+            why(d, code),
           ]),
       ),
     );
@@ -231,7 +238,8 @@ export function annotations(r: EvidenceRecord): string[] {
       : d.inbound
         ? 'let through what block mode would refuse:'
         : 'let through a connection block mode would refuse, to';
-    return `buildfence ${what} ${describeAttempt(d)}${names}, ${d.count} time(s).`;
+    const check = d.reason === undefined ? '' : ` by the name check (${why(d)})`;
+    return `buildfence ${what} ${describeAttempt(d)}${names}${check}, ${d.count} time(s).`;
   });
   if (r.denied.length > ANNOTATION_CAP)
     lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
@@ -248,7 +256,8 @@ export function textSummary(r: EvidenceRecord): string {
     total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {
     const names = d.names.length > 0 ? ` (${namesOf(d, shown, ', ')})` : '';
-    lines.push(`  ${d.enforced ? 'denied' : 'let through, would be refused:'} ${describeAttempt(d)}${names} x${d.count}`);
+    const check = d.reason === undefined ? '' : ` [${why(d)}]`;
+    lines.push(`  ${d.enforced ? 'denied' : 'let through, would be refused:'} ${describeAttempt(d)}${names}${check} x${d.count}`);
   }
   lines.push(...more(r.denied.length, 'denied destination(s)'));
   const refused = refusedNamesOf(r);

@@ -9,6 +9,8 @@ import { AGENT_IMAGE, PROBE_IMAGE, cli, dockerText, fixture, requireAgentImage, 
 import type { EvidenceRecord } from '../../src/report/record.js';
 import { header, opt, typeClass, wire } from '../unit/dns-wire.js';
 
+// The probe speaks neither TLS nor HTTP, so the names it connects to are opaque:// entries, which
+// open their addresses as before; wire.test.ts tests the name check with real clients.
 const fx = fixture({ servers: 2, upstream: true });
 
 beforeEach(async () => {
@@ -71,7 +73,7 @@ describe('names in the allowlist', () => {
     const exfil = `${'a1b2c3d4e5'.repeat(5)}.secret.evil.test`;
     const r = await run(
       'release',
-      ['api.test:8080'],
+      ['opaque://api.test:8080'],
       [
         'echo "== api"; probe dns "$ns" api.test',
         'a=$(lookup api.test); probe tcp "$a" 8080; probe tcp "$a" 9090',
@@ -118,7 +120,7 @@ describe('names in the allowlist', () => {
     fx.upstream.zone.set('rr.test', { A: [s0.ipv4, s1.ipv4] });
     const r = await run(
       'release',
-      ['start.test:8080', 'rr.test:9090'],
+      ['opaque://start.test:8080', 'opaque://rr.test:9090'],
       [
         'probe tcp $(lookup start.test) 8080',
         'lookup rr.test >/dev/null',
@@ -139,7 +141,7 @@ describe('names in the allowlist', () => {
     fx.upstream.zone.set('api.test', { A: [s0.ipv4], AAAA: [s0.ipv6] });
     const r = await run(
       'release',
-      ['api.test:8080'],
+      ['opaque://api.test:8080'],
       [
         `probe tcp ${s0.ipv4} 8080`,
         `probe tcp ${s0.ipv6} 8080`,
@@ -216,7 +218,7 @@ describe('names in the allowlist', () => {
     });
     const r = await run(
       'release',
-      ['rot.test:8080'],
+      ['opaque://rot.test:8080'],
       [
         'echo "first=$(lookup rot.test)"',
         `probe tcp ${s0.ipv4} 8080`,
@@ -244,7 +246,7 @@ describe('names in the allowlist', () => {
     fx.upstream.zone.set('ranged.test', { A: [s0.ipv4] });
     const r = await run(
       'release',
-      ['ranged.test:9000-9999', `udp://${s1.ipv4}:8000-8999`],
+      ['opaque://ranged.test:9000-9999', `udp://${s1.ipv4}:8000-8999`],
       [
         'a=$(lookup ranged.test); probe tcp "$a" 9090; probe tcp "$a" 8080',
         `probe udp ${s1.ipv4} 8080; probe udp ${s1.ipv4} 9090; probe tcp ${s1.ipv4} 8080`,

@@ -79,6 +79,7 @@ function result(spec: RunSpec, over: Partial<RunResult> = {}): RunResult {
     denied: [],
     dns: [],
     namesOf: new Map(),
+    wire: [],
     ...over,
   };
 }

@@ -439,7 +439,7 @@ describe('the resolver', () => {
     const h = harness('block', 'api.test:443');
     const reply = await h.resolver.answer(query('api.test'), 'udp');
     assert.equal(rcode(reply), 'NOERROR');
-    assert.deepEqual(h.fed, [[{ set: 'bf4-port', element: '192.0.2.10/32,tcp:443', timeout: 30 }]]);
+    assert.deepEqual(h.fed, [[{ set: 'bf4-name-port', element: '192.0.2.10/32,tcp:443', timeout: 30 }]]);
   });
 
   it('clamps the timeout to the floor and the ceiling', async () => {
@@ -462,7 +462,7 @@ describe('the resolver', () => {
     await h.resolver.answer(query('v6.test', 'AAAA'), 'udp');
     assert.deepEqual(
       h.fed.flat().map((m) => `${m.set} ${m.element}`),
-      ['bf6-port 2001:db8::10/128,tcp:443'],
+      ['bf6-name-port 2001:db8::10/128,tcp:443'],
     );
   });
 
@@ -505,7 +505,8 @@ describe('the resolver', () => {
   });
 
   it('never puts a timeout on an element the rules hold permanently', async () => {
-    const h = harness('block', 'api.test:22');
+    // An opaque name's addresses go into the sets address entries use, where one may already be.
+    const h = harness('block', 'opaque://api.test:22');
     await h.resolver.answer(query('api.test'), 'udp');
     assert.deepEqual(h.fed, []);
   });

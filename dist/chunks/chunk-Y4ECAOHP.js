@@ -14,7 +14,6 @@ import {
   Forwarder,
   HOLDER_IMAGE,
   NAMES_SHOWN,
-  NAT_CHAIN,
   NFLOG_GROUP,
   POD_BUILD_DROPPED_CAPABILITIES,
   READER_CAPABILITIES,
@@ -26,12 +25,15 @@ import {
   buildRecord,
   buildStatement,
   checkNamedVolumes,
+  checkedName,
   copyFilterProgram,
   describeAttempt,
   failureShown,
   filteredCommand,
+  guardedBy,
   hostRealPath,
   inputLabel,
+  learnedPrefix,
   namedVolumes,
   presented,
   renderRuleset,
@@ -46,7 +48,7 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-C2AMJ5KN.js";
+} from "./chunk-S2IPFDY6.js";
 import {
   require_src,
   require_tar_stream
@@ -25736,6 +25738,7 @@ var require_modem = __commonJS({
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as readline from "node:readline";
 
 // src/dns/feed.ts
 var SetFeed = class {
@@ -26327,9 +26330,9 @@ var Resolver = class {
     for (const addr of addresses) {
       const timeout = this.timeout(addr.ttl - elapsed);
       const expires = now + timeout * 1e3;
-      const net2 = `${addr.address}/${addr.family === 4 ? 32 : 128}`;
+      const net3 = `${addr.address}/${addr.family === 4 ? 32 : 128}`;
       for (const entry of entries) {
-        for (const m of setMembers(addr.family, net2, entry.protocols, entry.ports)) {
+        for (const m of setMembers(addr.family, net3, entry.protocols, entry.ports, learnedPrefix(entry))) {
           const key = `${m.set} ${m.element}`;
           if (this.staticElements.has(key)) continue;
           const known = this.elements.get(key);
@@ -26438,13 +26441,822 @@ function bounded(map, key, value) {
   map.set(key, value);
 }
 
+// src/report/nflog.ts
+var import_ipaddr = __toESM(require_ipaddr(), 1);
+var GROUPS = /* @__PURE__ */ new Map([
+  [NFLOG_GROUP.denied, { enforced: true, inbound: false }],
+  [NFLOG_GROUP.audit, { enforced: false, inbound: false }],
+  [NFLOG_GROUP.inbound, { enforced: true, inbound: true }],
+  [NFLOG_GROUP.inboundAudit, { enforced: false, inbound: true }]
+]);
+var RECORDED_GROUPS = [...GROUPS.keys()];
+function readerCommand(groups) {
+  return ["tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", `nflog:${groups.join(",")}`];
+}
+var LINE = /^(\d+(?:\.\d+)?) version \d+, resource ID (\d+), (IPv4|IPv6), length \d+: (\S+) > (\S+?): (.*)$/;
+function parseNflogLine(line) {
+  const m = LINE.exec(line.trim());
+  if (!m) return void 0;
+  const group = GROUPS.get(Number(m[2]));
+  if (!group) return void 0;
+  const rest = m[6];
+  const protocol = /^tcp\b/.test(rest) ? "tcp" : /^UDP\b/.test(rest) ? "udp" : /^ICMP6?\b/.test(rest) ? "icmp" : "other";
+  const split = (text2) => {
+    if (protocol !== "tcp" && protocol !== "udp") return [text2];
+    const dot = text2.lastIndexOf(".");
+    return [text2.slice(0, dot), Number(text2.slice(dot + 1))];
+  };
+  const [destination, port] = split(m[5]);
+  const address = group.inbound ? split(m[4])[0] : destination;
+  if (!import_ipaddr.default.isValid(address)) return void 0;
+  return {
+    time: Number(m[1]),
+    enforced: group.enforced,
+    family: m[3] === "IPv4" ? 4 : 6,
+    protocol,
+    address: import_ipaddr.default.parse(address).toString(),
+    ...port !== void 0 ? { port } : {},
+    ...group.inbound ? { inbound: true } : {}
+  };
+}
+function parseMarkLine(line) {
+  const m = LINE.exec(line.trim());
+  if (!m || Number(m[2]) !== NFLOG_GROUP.mark || !/^UDP\b/.test(m[6])) return void 0;
+  return Number(m[5].slice(m[5].lastIndexOf(".") + 1));
+}
+function parseWireLine(line) {
+  const m = LINE.exec(line.trim());
+  if (!m || Number(m[2]) !== NFLOG_GROUP.wire || !/^tcp\b/.test(m[6])) return void 0;
+  const [source, sourcePort] = hostPort(m[4]);
+  const [address, port] = hostPort(m[5]);
+  if (!import_ipaddr.default.isValid(source) || !import_ipaddr.default.isValid(address)) return void 0;
+  return { source: import_ipaddr.default.parse(source).toString(), sourcePort, address: import_ipaddr.default.parse(address).toString(), port };
+}
+function hostPort(text2) {
+  const dot = text2.lastIndexOf(".");
+  return [text2.slice(0, dot), Number(text2.slice(dot + 1))];
+}
+
+// src/wire/checker.ts
+import * as net2 from "node:net";
+
+// src/wire/host-name.ts
+var LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
+function readHostName(text2) {
+  const name = (text2.endsWith(".") ? text2.slice(0, -1) : text2).toLowerCase();
+  if (name.length === 0 || name.length > 253) return void 0;
+  const labels = name.split(".");
+  if (!labels.every((l) => LABEL.test(l))) return void 0;
+  if (/^[0-9]+$/.test(labels[labels.length - 1])) return void 0;
+  return name;
+}
+function clipped(text2) {
+  return text2.length > 80 ? `${text2.slice(0, 80)}...` : text2;
+}
+
+// src/wire/client-hello.ts
+var CLIENT_HELLO_LIMIT = 16 * 1024;
+var RECORD_HEADER = 5;
+var CONTENT_HANDSHAKE = 22;
+var HANDSHAKE_CLIENT_HELLO = 1;
+var EXT_SERVER_NAME = 0;
+var NAME_TYPE_HOST = 0;
+var EXT_ECH = 65037;
+var RECORD_LIMIT = 16 * 1024;
+var Malformed = class extends Error {
+};
+var ClientHelloReader = class {
+  pending = Buffer.alloc(0);
+  fragments = [];
+  handshakeBytes = 0;
+  /** The handshake message's length, once its header has arrived. */
+  size;
+  verdict;
+  push(chunk) {
+    if (this.verdict) return this.verdict;
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    try {
+      const message = this.records();
+      if (!message) return { kind: "more" };
+      this.verdict = { kind: "name", name: serverName(message) };
+    } catch (err) {
+      if (!(err instanceof Malformed)) throw err;
+      this.verdict = { kind: "refused", reason: "no-sni", detail: err.message };
+    }
+    return this.verdict;
+  }
+  /** Takes every complete record; returns the ClientHello's body once all of it has arrived. */
+  records() {
+    while (this.pending.length >= RECORD_HEADER) {
+      const type = this.pending[0];
+      const length = this.pending.readUInt16BE(3);
+      if (type !== CONTENT_HANDSHAKE) throw new Malformed(`a TLS record of type ${type} came before the ClientHello was complete`);
+      if (this.pending[1] !== 3) throw new Malformed(`the TLS record's version ${this.pending[1]}.${this.pending[2]} is not TLS`);
+      if (length === 0 || length > RECORD_LIMIT) throw new Malformed(`a TLS record of ${length} bytes`);
+      if (this.pending.length < RECORD_HEADER + length) return void 0;
+      this.fragments.push(this.pending.subarray(RECORD_HEADER, RECORD_HEADER + length));
+      this.handshakeBytes += length;
+      this.pending = this.pending.subarray(RECORD_HEADER + length);
+      if (this.size === void 0 && this.handshakeBytes >= 4) {
+        const head = Buffer.concat(this.fragments).subarray(0, 4);
+        if (head[0] !== HANDSHAKE_CLIENT_HELLO) throw new Malformed(`the first handshake message is of type ${head[0]}, not a ClientHello`);
+        this.size = head.readUIntBE(1, 3);
+        if (this.size > CLIENT_HELLO_LIMIT)
+          throw new Malformed(`a ClientHello of ${this.size} bytes (at most ${CLIENT_HELLO_LIMIT} are read)`);
+      }
+      if (this.size === void 0) continue;
+      if (this.handshakeBytes > 4 + this.size) throw new Malformed("bytes follow the ClientHello in its record");
+      if (this.handshakeBytes === 4 + this.size) return Buffer.concat(this.fragments).subarray(4);
+    }
+    return void 0;
+  }
+};
+function serverName(body) {
+  const r = new Cursor(body);
+  const major = r.u8();
+  r.u8();
+  if (major !== 3) throw new Malformed(`the ClientHello's version ${major} is not TLS`);
+  r.skip(32);
+  if (r.vector(1).length > 32) throw new Malformed("a session id longer than 32 bytes");
+  const suites = r.vector(2);
+  if (suites.length === 0 || suites.length % 2 !== 0) throw new Malformed("a malformed cipher suite list");
+  if (r.vector(1).length === 0) throw new Malformed("no compression methods");
+  if (r.done()) throw new Malformed("the ClientHello has no extensions, so no server_name");
+  const extensions = new Cursor(r.vector(2));
+  if (!r.done()) throw new Malformed("bytes follow the extensions");
+  const seen = /* @__PURE__ */ new Set();
+  let name;
+  while (!extensions.done()) {
+    const type = extensions.u16();
+    const data = extensions.vector(2);
+    if (seen.has(type)) throw new Malformed(`extension ${type} appears twice`);
+    seen.add(type);
+    if (type === EXT_ECH) throw new Malformed("an encrypted ClientHello (ECH) hides the name the connection is for");
+    if (type === EXT_SERVER_NAME) name = hostName(data);
+  }
+  if (name === void 0) throw new Malformed("the ClientHello has no server_name");
+  return name;
+}
+function hostName(data) {
+  const ext = new Cursor(data);
+  const list = new Cursor(ext.vector(2));
+  if (!ext.done()) throw new Malformed("bytes follow the server_name list");
+  const names = [];
+  while (!list.done()) {
+    const type = list.u8();
+    const value = list.vector(2);
+    if (type !== NAME_TYPE_HOST) throw new Malformed(`a server_name of type ${type}, not host_name`);
+    names.push(value.toString("latin1"));
+  }
+  if (names.length !== 1) throw new Malformed(`the server_name extension holds ${names.length} names, not one`);
+  const name = readHostName(names[0]);
+  if (name === void 0 || names[0].endsWith(".")) throw new Malformed(`the server_name '${clipped(names[0])}' is not a host name`);
+  return name;
+}
+var Cursor = class {
+  constructor(buf) {
+    this.buf = buf;
+  }
+  buf;
+  at = 0;
+  done() {
+    return this.at === this.buf.length;
+  }
+  skip(n) {
+    if (this.at + n > this.buf.length) throw new Malformed("the ClientHello ends inside a field");
+    this.at += n;
+  }
+  u8() {
+    this.skip(1);
+    return this.buf[this.at - 1];
+  }
+  u16() {
+    this.skip(2);
+    return this.buf.readUInt16BE(this.at - 2);
+  }
+  vector(lengthBytes) {
+    const n = lengthBytes === 1 ? this.u8() : this.u16();
+    this.skip(n);
+    return this.buf.subarray(this.at - n, this.at);
+  }
+};
+
+// src/wire/http-request.ts
+var HEAD_LIMIT = 64 * 1024;
+var LINE_LIMIT = 4096;
+var Refusal = class extends Error {
+  constructor(reason, message, host) {
+    super(message);
+    this.reason = reason;
+    this.host = host;
+  }
+  reason;
+  host;
+};
+var TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+var FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+var CHUNK_SIZE = /^([0-9A-Fa-f]{1,15})(?:[\t ]*;[\t\x20-\x7e]*)?$/;
+var HttpRequestReader = class {
+  state = { at: "head" };
+  /** Bytes of an incomplete head, chunk-size line or trailer section. */
+  held = Buffer.alloc(0);
+  refused;
+  push(chunk) {
+    if (this.refused) return this.refused;
+    const heads = [];
+    const ready = [];
+    let buf = this.held.length === 0 ? chunk : Buffer.concat([this.held, chunk]);
+    this.held = Buffer.alloc(0);
+    try {
+      while (buf.length > 0) {
+        const used = this.step(buf, heads);
+        if (used === 0) {
+          this.held = buf;
+          break;
+        }
+        ready.push(buf.subarray(0, used));
+        buf = buf.subarray(used);
+      }
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      this.refused = { kind: "refused", reason: err.reason, detail: err.message, ...err.host !== void 0 ? { host: err.host } : {} };
+      return this.refused;
+    }
+    return { kind: "ok", heads, ready: ready.length === 1 ? ready[0] : Buffer.concat(ready) };
+  }
+  /** Consumes one framing unit from the start of `buf`; 0 when it is not complete yet. */
+  step(buf, heads) {
+    const s = this.state;
+    switch (s.at) {
+      case "head": {
+        if (buf[0] === 13) {
+          if (buf.length < 2) return 0;
+          if (buf[1] !== 10) throw new Refusal("host", "a CR without LF between requests");
+          return 2;
+        }
+        const end = buf.indexOf("\r\n\r\n", 0, "latin1");
+        if (end < 0) {
+          if (buf.length > HEAD_LIMIT) throw new Refusal("host", `a request head longer than ${HEAD_LIMIT} bytes`);
+          if (!looksLikeRequest(buf)) throw new Refusal("opaque", "the bytes are not an HTTP/1.x request");
+          return 0;
+        }
+        if (end + 4 > HEAD_LIMIT) throw new Refusal("host", `a request head longer than ${HEAD_LIMIT} bytes`);
+        const { head, body } = readHead(buf.toString("latin1", 0, end));
+        heads.push(head);
+        this.state = body === "chunked" ? { at: "chunk-size" } : body > 0 ? { at: "body", left: body } : { at: "head" };
+        return end + 4;
+      }
+      case "body":
+      case "chunk-data": {
+        const n = Math.min(s.left, buf.length);
+        s.left -= n;
+        if (s.left === 0) this.state = s.at === "body" ? { at: "head" } : { at: "chunk-end" };
+        return n;
+      }
+      case "chunk-end":
+        if (buf.length < 2) return 0;
+        if (buf[0] !== 13 || buf[1] !== 10) throw new Refusal("host", "a chunk does not end with CRLF");
+        this.state = { at: "chunk-size" };
+        return 2;
+      case "chunk-size": {
+        const line = this.line(buf, "a chunk-size line");
+        if (line === void 0) return 0;
+        const m = CHUNK_SIZE.exec(line);
+        if (!m) throw new Refusal("host", `a malformed chunk size '${clipped(line)}'`);
+        const size = parseInt(m[1], 16);
+        this.state = size === 0 ? { at: "trailers" } : { at: "chunk-data", left: size };
+        return line.length + 2;
+      }
+      case "trailers": {
+        if (buf.length < 2) return 0;
+        if (buf[0] === 13 && buf[1] === 10) {
+          this.state = { at: "head" };
+          return 2;
+        }
+        const end = buf.indexOf("\r\n\r\n", 0, "latin1");
+        if (end < 0 || end + 4 > LINE_LIMIT) {
+          if (buf.length > LINE_LIMIT) throw new Refusal("host", `a trailer section longer than ${LINE_LIMIT} bytes`);
+          return 0;
+        }
+        for (const field of buf.toString("latin1", 0, end).split("\r\n")) {
+          if (/[\r\n]/.test(field)) throw new Refusal("host", "a trailer holds a bare CR or LF");
+          readField(field);
+        }
+        this.state = { at: "head" };
+        return end + 4;
+      }
+    }
+  }
+  /** A CRLF-terminated line at the start of `buf`, without the CRLF; undefined while incomplete. */
+  line(buf, what) {
+    const end = buf.indexOf("\r\n", 0, "latin1");
+    if (end < 0) {
+      if (buf.length > LINE_LIMIT) throw new Refusal("host", `${what} longer than ${LINE_LIMIT} bytes`);
+      return void 0;
+    }
+    const line = buf.toString("latin1", 0, end);
+    if (/[\r\n]/.test(line)) throw new Refusal("host", `${what} holds a bare CR or LF`);
+    return line;
+  }
+};
+function looksLikeRequest(buf) {
+  const text2 = buf.toString("latin1", 0, Math.min(buf.length, 32));
+  const space = text2.indexOf(" ");
+  const method = space < 0 ? text2 : text2.slice(0, space);
+  return method.length <= 20 && (method.length === 0 || TOKEN.test(method)) && (space >= 0 || text2.length <= 20);
+}
+function readHead(text2) {
+  const lines = text2.split("\r\n");
+  if (lines.some((l) => /[\r\n]/.test(l))) throw new Refusal("host", "the request head holds a bare CR or LF");
+  const requestLine = /^([^ ]+) ([^ ]+) HTTP\/1\.([01])$/.exec(lines[0]);
+  if (!requestLine || !TOKEN.test(requestLine[1])) {
+    throw new Refusal("opaque", `'${clipped(lines[0])}' is not an HTTP/1.0 or 1.1 request line`);
+  }
+  const [, method, target, minor] = requestLine;
+  if (!/^[\x21-\x7e]+$/.test(target)) throw new Refusal("host", `the request target '${clipped(target)}' holds characters a target cannot`);
+  const fields = /* @__PURE__ */ new Map();
+  for (const line of lines.slice(1)) {
+    const [name, value] = readField(line);
+    fields.set(name, [...fields.get(name) ?? [], value]);
+  }
+  const hosts = fields.get("host") ?? [];
+  if (hosts.length !== 1) throw new Refusal("host", hosts.length === 0 ? "the request has no Host" : "the request has more than one Host");
+  const { host, port } = readAuthority(hosts[0], "Host");
+  if (method === "CONNECT") throw new Refusal("opaque", `CONNECT ${clipped(target)}: a tunnel's bytes are not HTTP requests`, host);
+  if (fields.has("upgrade"))
+    throw new Refusal("opaque", `an Upgrade to '${clipped(fields.get("upgrade").join(", "))}': what follows is not HTTP requests`, host);
+  checkTarget(method, target, host);
+  return { head: { method, target, host, ...port !== void 0 ? { port } : {} }, body: bodyLength(fields, minor === "0", host) };
+}
+function readField(line) {
+  if (line.startsWith(" ") || line.startsWith("	")) throw new Refusal("host", "a folded header line (obsolete line folding)");
+  const colon = line.indexOf(":");
+  const name = colon < 0 ? "" : line.slice(0, colon);
+  if (!TOKEN.test(name)) throw new Refusal("host", `a malformed header line '${clipped(line)}'`);
+  const value = line.slice(colon + 1).replace(/^[\t ]+|[\t ]+$/g, "");
+  if (!FIELD_VALUE.test(value)) throw new Refusal("host", `the header ${clipped(name)} holds a control character`);
+  return [name.toLowerCase(), value];
+}
+function readAuthority(text2, what) {
+  const m = /^([^:@[\]]*)(?::([0-9]{1,5}))?$/.exec(text2);
+  const host = m ? readHostName(m[1]) : void 0;
+  if (!m || host === void 0) throw new Refusal("host", `the ${what} '${clipped(text2)}' is not a host name (and port)`);
+  const port = m[2] === void 0 ? void 0 : Number(m[2]);
+  if (port !== void 0 && (port === 0 || port > 65535)) throw new Refusal("host", `the ${what} '${clipped(text2)}' has port ${port}`);
+  return { host, ...port !== void 0 ? { port } : {} };
+}
+function checkTarget(method, target, host) {
+  if (target.startsWith("/")) return;
+  if (target === "*" && method === "OPTIONS") return;
+  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(target);
+  if (!m) throw new Refusal("host", `the request target '${clipped(target)}' is neither a path nor an absolute URL`, host);
+  const authority = readAuthority(m[1], "request target host");
+  if (authority.host !== host) {
+    throw new Refusal("host", `the request target names ${authority.host}, its Host ${host}`, authority.host);
+  }
+}
+function bodyLength(fields, http10, host) {
+  const te = fields.get("transfer-encoding");
+  const cl = fields.get("content-length");
+  if (te) {
+    if (cl) throw new Refusal("host", "both Transfer-Encoding and Content-Length: the body cannot be framed unambiguously", host);
+    if (http10) throw new Refusal("host", "Transfer-Encoding in an HTTP/1.0 request", host);
+    if (te.length !== 1 || te[0].toLowerCase() !== "chunked") {
+      throw new Refusal("host", `Transfer-Encoding '${clipped(te.join(", "))}': only 'chunked' alone is framed`, host);
+    }
+    return "chunked";
+  }
+  if (!cl) return 0;
+  if (cl.length !== 1 || !/^[0-9]{1,15}$/.test(cl[0])) throw new Refusal("host", `Content-Length '${clipped(cl.join(", "))}'`, host);
+  return Number(cl[0]);
+}
+
+// src/wire/check.ts
+var TLS_HANDSHAKE = 22;
+var ConnectionCheck = class {
+  constructor(port, allows) {
+    this.port = port;
+    this.allows = allows;
+  }
+  port;
+  allows;
+  tls;
+  http;
+  /** Once the ClientHello is allowed, the rest is TLS records the check cannot read: passed as they come. */
+  through = false;
+  held = [];
+  ended;
+  push(chunk) {
+    if (this.ended) return this.ended;
+    if (this.through) return { kind: "pass", forward: chunk, names: [] };
+    if (!this.tls && !this.http) {
+      if (chunk.length === 0) return { kind: "more" };
+      if (chunk[0] === TLS_HANDSHAKE) this.tls = new ClientHelloReader();
+      else this.http = new HttpRequestReader();
+    }
+    return this.tls ? this.hello(chunk) : this.requests(chunk);
+  }
+  hello(chunk) {
+    this.held.push(chunk);
+    const verdict = this.tls.push(chunk);
+    if (verdict.kind === "more") return verdict;
+    if (verdict.kind === "refused") return this.refuse({ kind: "refused", reason: verdict.reason, detail: verdict.detail });
+    if (!this.allows(verdict.name, this.port)) {
+      return this.refuse({
+        kind: "refused",
+        reason: "sni",
+        name: verdict.name,
+        detail: `no entry allows ${verdict.name} on TCP port ${this.port}`
+      });
+    }
+    this.through = true;
+    const forward = Buffer.concat(this.held);
+    this.held = [];
+    return { kind: "pass", forward, names: [verdict.name] };
+  }
+  requests(chunk) {
+    const step = this.http.push(chunk);
+    if (step.kind === "refused") {
+      return this.refuse({
+        kind: "refused",
+        reason: step.reason,
+        detail: step.detail,
+        ...step.host !== void 0 ? { name: step.host } : {}
+      });
+    }
+    for (const head of step.heads) {
+      if (!this.allows(head.host, this.port)) {
+        return this.refuse({
+          kind: "refused",
+          reason: "host",
+          name: head.host,
+          detail: `no entry allows ${head.host} on TCP port ${this.port}`
+        });
+      }
+    }
+    return { kind: "pass", forward: step.ready, names: step.heads.map((h) => h.host) };
+  }
+  refuse(step) {
+    this.ended = step;
+    this.held = [];
+    return step;
+  }
+};
+
+// src/wire/decision-log.ts
+var WIRE_LOG_LIMIT = 1e4;
+var WireDecisionLog = class {
+  rows = /* @__PURE__ */ new Map();
+  record(d, at = /* @__PURE__ */ new Date()) {
+    const time = at.toISOString();
+    const key = `${d.enforced} ${d.reason} ${d.address} ${d.port} ${d.name ?? ""}`;
+    const folded = `${d.enforced} ${d.reason} ${d.address} ${d.port} *`;
+    let row = this.rows.get(key) ?? this.rows.get(folded);
+    if (!row) {
+      const fold = this.rows.size >= WIRE_LOG_LIMIT;
+      row = {
+        ...d,
+        learnedFor: [...d.learnedFor],
+        ...fold ? { name: "*", folded: true } : {},
+        count: 0,
+        first: time,
+        last: time
+      };
+      this.rows.set(fold ? folded : key, row);
+    }
+    row.count++;
+    row.last = time;
+    for (const n of d.learnedFor) if (!row.learnedFor.includes(n)) row.learnedFor.push(n);
+    return row;
+  }
+  decisions() {
+    return [...this.rows.values()].map((r) => ({ ...r, learnedFor: [...r.learnedFor].sort() }));
+  }
+};
+
+// src/wire/checker.ts
+var FIRST_BYTES_MS = 5e3;
+var DESTINATION_MS = 2e3;
+var MAX_PENDING = 512;
+var CONNECT_MS = 3e4;
+var RELAY_BUFFER = 256 * 1024;
+var BUFFERED_RELAYS = 64;
+var MAX_RELAYS = 4096;
+var ADDRESS_WAIT_MS = 5e3;
+var CHECKER_PORTS = 8;
+var LISTEN_ATTEMPTS = 20;
+var Checker = class {
+  constructor(options) {
+    this.options = options;
+  }
+  options;
+  log = new WireDecisionLog();
+  servers = [];
+  sockets = /* @__PURE__ */ new Set();
+  /** Connections not decided yet, oldest first. */
+  pending = /* @__PURE__ */ new Set();
+  clients = /* @__PURE__ */ new Set();
+  serving = false;
+  /** Connections being relayed, and how many of them hold a buffer; the buffers of ended ones, for the next. */
+  relays = 0;
+  buffered = 0;
+  spare = [];
+  refusedFull = 0;
+  /**
+   * Listens on CHECKER_PORTS consecutive ports from `port` (or from a free one) on every address;
+   * returns the first. The nat rule spreads connections over them only where one port would clash.
+   */
+  async listen(addresses, port = 0) {
+    for (let attempt = 0; ; attempt++) {
+      const opened2 = [];
+      try {
+        let base = port;
+        for (const address of addresses) {
+          for (let i = 0; i < CHECKER_PORTS; i++) {
+            const server = await this.listenOne(address, base === 0 ? 0 : base + i);
+            opened2.push(server);
+            if (base === 0) base = server.address().port;
+          }
+        }
+        this.servers.push(...opened2);
+        return base;
+      } catch (err) {
+        await Promise.all(opened2.map((s) => new Promise((r) => s.close(r))));
+        const taken = err.code === "EADDRINUSE";
+        if (port !== 0 || !taken || attempt >= LISTEN_ATTEMPTS) throw err;
+      }
+    }
+  }
+  async listenOne(address, port) {
+    const server = net2.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
+    for (let waited = 0; ; waited += 100) {
+      const err = await new Promise((resolve3) => {
+        server.once("error", resolve3);
+        server.listen(port, address, () => {
+          server.off("error", resolve3);
+          resolve3(void 0);
+        });
+      });
+      if (!err) break;
+      if (err.code === "EADDRINUSE")
+        throw Object.assign(new Error(`Cannot start the name checker on ${address} port ${port}: ${err.message}`), { code: err.code });
+      if (err.code !== "EADDRNOTAVAIL" || waited >= ADDRESS_WAIT_MS)
+        throw new Error(`Cannot start the name checker on ${address}: ${err.message}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    server.on("error", (err) => this.options.onWarning?.(`name checker: ${err.message}`));
+    return server;
+  }
+  /** Starts checking: only connections from the holder's addresses are served. */
+  serve(clients) {
+    this.clients = new Set(clients);
+    this.serving = true;
+  }
+  decisionLog() {
+    return this.log.decisions();
+  }
+  async close() {
+    for (const s of this.sockets) s.destroy();
+    await Promise.all(this.servers.map((s) => new Promise((r) => s.close(() => r()))));
+  }
+  accept(client) {
+    const source = (client.remoteAddress ?? "").replace(/^::ffff:/, "");
+    if (!this.serving || !this.clients.has(source)) {
+      client.destroy();
+      return;
+    }
+    if (this.relays >= (this.options.maxRelays ?? MAX_RELAYS)) {
+      if (this.refusedFull++ === 0)
+        this.options.onWarning?.(
+          `name checker: ${this.relays} connections are relayed at once, the most it holds; new ones are refused until some end`
+        );
+      client.resetAndDestroy();
+      return;
+    }
+    this.track(client);
+    const sourcePort = client.remotePort ?? 0;
+    const block = this.options.mode === "block";
+    let destination;
+    let decided = false;
+    const held = [];
+    const settle = () => {
+      decided = true;
+      clearTimeout(firstBytes);
+      this.pending.delete(pending);
+    };
+    const refuse = (reason, detail, name) => {
+      if (decided) return;
+      settle();
+      if (!destination) return void client.resetAndDestroy();
+      this.record({ reason, detail, name, ...destination }, block);
+      if (block) return void client.resetAndDestroy();
+      client.removeAllListeners("data");
+      this.relay(client, destination, Buffer.concat(held), true);
+    };
+    const firstBytes = setTimeout(
+      () => refuse("opaque", "the client sent nothing to read a name from"),
+      this.options.firstBytesMs ?? FIRST_BYTES_MS
+    );
+    const pending = { socket: client, refuse };
+    this.admit(pending);
+    client.on("end", () => {
+      if (held.length === 0 && !decided) {
+        settle();
+        return void client.destroy();
+      }
+      refuse("opaque", "the client closed before its name could be read");
+    });
+    void this.options.destinations.take(source, sourcePort, this.options.destinationMs ?? DESTINATION_MS).then((d) => {
+      if (decided) return;
+      if (!d || this.options.guarded(d.address)) {
+        settle();
+        this.options.onWarning?.(
+          d ? `name checker: a connection to guarded address ${d.address} reached the checker; refused` : `name checker: no destination was logged for the connection from port ${sourcePort}; refused`
+        );
+        return void client.resetAndDestroy();
+      }
+      destination = d;
+      const check = new ConnectionCheck(d.port, this.options.allows);
+      const first = (chunk) => {
+        held.push(chunk);
+        const step = check.push(chunk);
+        if (step.kind === "more") return;
+        if (step.kind === "refused") return refuse(step.reason, step.detail, step.name);
+        settle();
+        client.off("data", first);
+        const upstream = this.relay(client, d, step.forward, false);
+        client.on("data", (more) => this.further(client, upstream, check, d, more));
+      };
+      client.on("data", first);
+      client.resume();
+    });
+  }
+  /** Bytes after the first pass: what the check lets through goes on, a refused request ends the connection (block). */
+  further(client, upstream, check, d, chunk) {
+    const step = check.push(chunk);
+    if (step.kind === "more") return;
+    if (step.kind === "pass") {
+      if (step.forward.length > 0 && !upstream.write(step.forward)) {
+        client.pause();
+        upstream.once("drain", () => client.resume());
+      }
+      return;
+    }
+    this.record({ reason: step.reason, detail: step.detail, name: step.name, ...d }, this.options.mode === "block");
+    client.removeAllListeners("data");
+    if (this.options.mode === "block") {
+      client.resetAndDestroy();
+      upstream.destroy();
+      return;
+    }
+    upstream.write(chunk);
+    client.pipe(upstream);
+  }
+  /** Connects to the destination, sends what the check let through, and relays both ways. */
+  relay(client, destination, first, unchecked) {
+    const buffer = this.buffered < (this.options.bufferedRelays ?? BUFFERED_RELAYS) ? this.spare.pop() ?? Buffer.allocUnsafeSlow(RELAY_BUFFER) : void 0;
+    const upstream = net2.connect({
+      host: destination.address,
+      port: destination.port,
+      noDelay: true,
+      ...buffer ? { onread: { buffer, callback: this.relayRead(client, () => upstream) } } : {}
+    });
+    if (!buffer) upstream.pipe(client, { end: false });
+    this.relays++;
+    if (buffer) this.buffered++;
+    let open = 2;
+    const ended = () => {
+      if (--open > 0) return;
+      this.relays--;
+      if (buffer) {
+        this.buffered--;
+        this.spare.push(buffer);
+      }
+    };
+    client.once("close", ended);
+    upstream.once("close", ended);
+    upstream.on("end", () => client.end());
+    this.track(upstream);
+    upstream.setTimeout(CONNECT_MS, () => upstream.destroy());
+    upstream.once("connect", () => upstream.setTimeout(0));
+    if (first.length > 0) upstream.write(first);
+    if (unchecked) client.pipe(upstream);
+    client.on("end", () => upstream.end());
+    upstream.on("error", () => client.resetAndDestroy());
+    client.on("error", () => upstream.destroy());
+    client.on("close", () => upstream.destroy());
+    client.resume();
+    return upstream;
+  }
+  /**
+   * The destination's bytes, read into the relay's buffer, written to the client: no buffer per
+   * read to allocate and collect (measured: about 1.5x the rate of pipe()). A write the kernel
+   * took at once (the usual case) frees the buffer for the next read; one it did not stops the
+   * reads until it is done, so nothing is overwritten before it was sent.
+   */
+  relayRead(client, upstream) {
+    let waiting = false;
+    const written = () => {
+      if (!waiting) return;
+      waiting = false;
+      upstream().resume();
+    };
+    return (n, b) => {
+      client.write(b.subarray(0, n), written);
+      if (client.writableLength === 0) return true;
+      waiting = true;
+      return false;
+    };
+  }
+  record(d, enforced) {
+    const row = this.log.record({
+      ...d.name !== void 0 ? { name: d.name } : {},
+      address: d.address,
+      port: d.port,
+      learnedFor: d.address ? [...this.options.namesOf(d.address)] : [],
+      reason: d.reason,
+      detail: d.detail,
+      enforced
+    });
+    this.options.onDecision?.(row);
+  }
+  /** A new connection to check; past the bound the oldest undecided one is refused, so a flood of silent ones cannot crowd out the rest. */
+  admit(p) {
+    const limit = this.options.maxPending ?? MAX_PENDING;
+    while (this.pending.size >= limit) {
+      const oldest = this.pending.values().next().value;
+      oldest.refuse("opaque", "the client sent nothing while newer connections waited");
+    }
+    this.pending.add(p);
+  }
+  track(socket) {
+    this.sockets.add(socket);
+    socket.on("close", () => this.sockets.delete(socket));
+    socket.on("error", () => void 0);
+  }
+};
+
+// src/wire/destinations.ts
+var LIMIT = 4096;
+var DestinationBook = class {
+  noted = /* @__PURE__ */ new Map();
+  waiting = /* @__PURE__ */ new Map();
+  size = 0;
+  /** A logged first packet: `source`:`sourcePort` was going to `destination`. */
+  note(source, sourcePort, destination) {
+    const key = `${source} ${sourcePort}`;
+    const waiter = this.waiting.get(key);
+    if (waiter) {
+      this.waiting.delete(key);
+      waiter(destination);
+      return;
+    }
+    if (this.size >= LIMIT) this.forgetOldest();
+    this.noted.set(key, [...this.noted.get(key) ?? [], destination]);
+    this.size++;
+  }
+  /** The destination of the connection from `source`:`sourcePort`; undefined when no line came within `timeoutMs`. */
+  take(source, sourcePort, timeoutMs) {
+    const key = `${source} ${sourcePort}`;
+    const queue = this.noted.get(key);
+    if (queue) {
+      const d = queue.shift();
+      this.size--;
+      if (queue.length === 0) this.noted.delete(key);
+      return Promise.resolve(d);
+    }
+    return new Promise((resolve3) => {
+      const timer = setTimeout(() => {
+        if (this.waiting.get(key) === done) this.waiting.delete(key);
+        resolve3(void 0);
+      }, timeoutMs);
+      const done = (d) => {
+        clearTimeout(timer);
+        resolve3(d);
+      };
+      this.waiting.set(key, done);
+    });
+  }
+  forgetOldest() {
+    const [key, queue] = this.noted.entries().next().value;
+    queue.shift();
+    this.size--;
+    if (queue.length === 0) this.noted.delete(key);
+  }
+};
+
+// src/wire/policy.ts
+function namePolicy(allow, deny) {
+  return (name, port) => matchingEntries(deny, name).length === 0 && matchingEntries(allow, name).some((e) => e.protocols.includes("tcp") && (!e.ports || e.ports.from <= port && port <= e.ports.to));
+}
+
 // src/firewall/holder-script.ts
 var import_shell_quote = __toESM(require_shell_quote(), 1);
 
 // src/firewall/rule-files.ts
 var RULE_FILES = { ipset: "rules.ipset", v4: "rules.v4", v6: "rules.v6", resolvConf: "resolv.conf" };
 function ruleFileTexts(rules) {
-  return { ipset: rules.ipset, v4: rules.v4 + rules.nat4, v6: rules.v6, resolvConf: rules.resolvConf };
+  return { ipset: rules.ipset, v4: rules.v4 + rules.nat4, v6: rules.v6 + rules.nat6, resolvConf: rules.resolvConf };
 }
 
 // src/firewall/holder-script.ts
@@ -26466,7 +27278,9 @@ var LOAD_AND_READ_BACK = [
   `echo ${READBACK_MARK}; iptables-save -t filter`,
   `echo ${READBACK_MARK}; ip6tables-save -t filter`,
   `echo ${READBACK_MARK}; iptables-save -t nat`,
-  `echo ${READBACK_MARK}; cat /etc/resolv.conf`
+  `echo ${READBACK_MARK}; cat /etc/resolv.conf`,
+  // Last, and allowed to fail: a kernel without IPv6 nat has no such table, and then no rules were meant for it.
+  `echo ${READBACK_MARK}; ip6tables-save -t nat 2>/dev/null || true`
 ];
 var LOAD_SCRIPT = [...TOOLS_CHECK, ...LOAD_AND_READ_BACK].join("\n");
 var READER_FIFO = "/tmp/buildfence-reader";
@@ -26490,8 +27304,8 @@ function holderScript(reader) {
 function parseReadback(stdout) {
   const parts = stdout.split(`${READBACK_MARK}
 `);
-  if (parts.length !== 6) return void 0;
-  return { ipset: parts[1], v4: parts[2], v6: parts[3], nat4: parts[4], resolvConf: parts[5] };
+  if (parts.length !== 7) return void 0;
+  return { ipset: parts[1], v4: parts[2], v6: parts[3], nat4: parts[4], resolvConf: parts[5], nat6: parts[6] };
 }
 function readbackProblems(rules, readback) {
   const saved = parseReadback(readback);
@@ -26512,17 +27326,21 @@ function compareRules(expected, saved) {
     ...diffLines("iptables (IPv4)", normalizeFilter(expected.v4), normalizeFilter(saved.v4), true),
     ...diffLines("ip6tables (IPv6)", normalizeFilter(expected.v6), normalizeFilter(saved.v6), true),
     ...diffLines("ipset", normalizeIpset(expected.ipset), normalizeIpset(saved.ipset), false),
-    ...diffLines("iptables nat (IPv4)", ourNat(normalizeFilter(expected.nat4)), ourNat(normalizeFilter(saved.nat4)), true),
+    ...natDiffs("iptables nat (IPv4)", expected.nat4, saved.nat4),
+    ...natDiffs("ip6tables nat (IPv6)", expected.nat6, saved.nat6),
     ...diffLines("resolv.conf", expected.resolvConf.split("\n"), saved.resolvConf.split("\n"), true)
   ];
 }
-function ourNat(lines) {
-  const firstOutput = lines.find((l) => l.startsWith("-A OUTPUT ") || l.startsWith("-I OUTPUT "));
-  return [
-    ...lines.filter((l) => l.startsWith(`:${NAT_CHAIN} `)),
-    `first OUTPUT rule: ${firstOutput?.replace(/^-I OUTPUT 1 /, "-A OUTPUT ") ?? "none"}`,
-    ...lines.filter((l) => l.startsWith(`-A ${NAT_CHAIN} `))
+function natDiffs(what, expected, saved) {
+  const want = normalizeFilter(expected);
+  const chains = want.filter((l) => l.startsWith(":")).map((l) => l.slice(1).split(" ")[0]);
+  const jumps = want.filter((l) => l.startsWith("-I OUTPUT ")).length;
+  const ours = (lines) => [
+    ...lines.filter((l) => chains.some((c) => l.startsWith(`:${c} `))),
+    ...lines.filter((l) => l.startsWith("-A OUTPUT ") || l.startsWith("-I OUTPUT ")).slice(0, jumps).map((l, i) => `OUTPUT rule ${i + 1}: ${l.replace(/^-I OUTPUT \d+ /, "-A OUTPUT ")}`),
+    ...lines.filter((l) => chains.some((c) => l.startsWith(`-A ${c} `)))
   ];
+  return diffLines(what, ours(want), ours(normalizeFilter(saved)), true);
 }
 function normalizeFilter(text2) {
   return text2.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.startsWith(":") ? l.replace(/\s+\[\d+:\d+\]$/, "") : l);
@@ -26583,11 +27401,13 @@ function joinedFromEnv(env, name) {
 // src/kubernetes/pod-layout.ts
 var RESOLVER_UID = 53053;
 var RESOLVER_LISTEN = { address: "127.0.0.53", port: 5353 };
+var CHECKER_LISTEN = { address4: "127.0.0.53", address6: "::1", port: 5380, ports: CHECKER_PORTS };
 var CONTAINER = { holder: "holder", verify: "verify", fence: "fence", resolver: "resolver", build: "build" };
 var POD_PATHS = {
   readback: `${RULES_MOUNT}/readback`,
   /** Where the holder writes the script and the filter program (the build sees the same volume at SCRIPT_MOUNT). */
   holderScript: SCRIPT_MOUNT_IN_HOLDER,
+  /** The set feed's FIFOs (`in`, `out`) and `wire`, where the fence's second reader writes the checked connections' first packets. */
   feed: "/__buildfence-feed",
   ready: "/__buildfence-ready",
   agent: "/opt/buildfence/cli.js",
@@ -26621,6 +27441,7 @@ function podVerify(readbackFile, env = process.env) {
   return 1;
 }
 var DECISION_PREFIX = "buildfence-dns ";
+var WIRE_PREFIX = "buildfence-wire ";
 var FAULT_PREFIX = "buildfence-fault ";
 async function podResolver(env = process.env) {
   const failed = failedFile("resolver");
@@ -26642,6 +27463,7 @@ async function podResolver(env = process.env) {
   await new Promise((resolve3) => process.once("SIGTERM", () => resolve3()));
   started.feed.close();
   await started.resolver.close();
+  await started.checker?.close();
   started.forwarder.close();
 }
 function reportFault(err) {
@@ -26673,12 +27495,37 @@ async function startResolver(env) {
   const feed = new SetFeed({ input, output, close: () => output.destroy() });
   const own = Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
   resolver.serve(own, feed, new Set(config.staticElements));
+  const checker = config.checker ? await startChecker(config, config.checker.port, resolver, own) : void 0;
   fs.writeFileSync(path.join(POD_PATHS.ready, "resolver"), "");
   process.stderr.write(
-    `buildfence resolver: listening on ${config.listen.address}:${config.listen.port}, upstreams ${config.upstreams.map((u) => `${u.address}:${u.port}`).join(", ")}
-`
+    `buildfence resolver: listening on ${config.listen.address}:${config.listen.port}, upstreams ${config.upstreams.map((u) => `${u.address}:${u.port}`).join(", ")}` + (checker ? `; names checked on the wire at port ${config.checker.port}
+` : "\n")
   );
-  return { resolver, forwarder, feed };
+  return { resolver, forwarder, feed, ...checker ? { checker } : {} };
+}
+async function startChecker(config, port, resolver, own) {
+  const book = new DestinationBook();
+  const lines = readline.createInterface({ input: fs.createReadStream(path.join(POD_PATHS.feed, "wire")) });
+  lines.on("line", (line) => {
+    const w = parseWireLine(line);
+    if (w) book.note(w.source, w.sourcePort, w);
+  });
+  const checker = new Checker({
+    mode: config.mode,
+    allows: namePolicy(config.allow, config.deny),
+    destinations: book,
+    namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
+    guarded: guardedBy([], []),
+    onWarning: (m) => process.stderr.write(`warning: ${m}
+`),
+    onDecision: (d) => process.stdout.write(`${WIRE_PREFIX}${JSON.stringify(d)}
+`)
+  });
+  await checker.listen([CHECKER_LISTEN.address4], port);
+  await checker.listen([CHECKER_LISTEN.address6], port).catch((err) => process.stderr.write(`buildfence resolver: ${err.message}
+`));
+  checker.serve(own);
+  return checker;
 }
 function opened(stream) {
   return new Promise((resolve3, reject) => {
@@ -26960,7 +27807,7 @@ async function waitExit(container) {
 
 // src/run/identity.ts
 import { randomBytes } from "node:crypto";
-var LABEL = "buildfence";
+var LABEL2 = "buildfence";
 var LABEL_RUN = "buildfence.run";
 var LABEL_PID = "buildfence.pid";
 var LABEL_HOST = "buildfence.host";
@@ -26972,7 +27819,7 @@ function isRunId(text2) {
 }
 function runLabels(id) {
   return {
-    [LABEL]: "1",
+    [LABEL2]: "1",
     [LABEL_RUN]: id.runId,
     ...id.pid !== void 0 ? { [LABEL_PID]: String(id.pid) } : {},
     ...id.host !== void 0 ? { [LABEL_HOST]: id.host } : {}
@@ -27019,7 +27866,7 @@ async function removeRun(runId) {
   return problems;
 }
 async function findLeftovers(self2, isAlive) {
-  return (await listContainers(LABEL)).map((r) => ({ id: r.Id, labels: r.Labels ?? {} })).filter(({ labels: l }) => l[LABEL_RUN] && l[LABEL_RUN] !== self2.runId && l[LABEL_HOST] === self2.host && !isAlive(Number(l[LABEL_PID]))).map(({ id, labels: l }) => ({ runId: l[LABEL_RUN], id }));
+  return (await listContainers(LABEL2)).map((r) => ({ id: r.Id, labels: r.Labels ?? {} })).filter(({ labels: l }) => l[LABEL_RUN] && l[LABEL_RUN] !== self2.runId && l[LABEL_HOST] === self2.host && !isAlive(Number(l[LABEL_PID]))).map(({ id, labels: l }) => ({ runId: l[LABEL_RUN], id }));
 }
 async function removeLeftovers(leftovers) {
   await Promise.all(leftovers.map((l) => removeContainer(l.id).catch(() => void 0)));
@@ -27146,53 +27993,7 @@ async function present(image) {
 
 // src/engine/holder.ts
 import { PassThrough as PassThrough2 } from "node:stream";
-
-// src/report/nflog.ts
-var import_ipaddr = __toESM(require_ipaddr(), 1);
-var GROUPS = /* @__PURE__ */ new Map([
-  [NFLOG_GROUP.denied, { enforced: true, inbound: false }],
-  [NFLOG_GROUP.audit, { enforced: false, inbound: false }],
-  [NFLOG_GROUP.inbound, { enforced: true, inbound: true }],
-  [NFLOG_GROUP.inboundAudit, { enforced: false, inbound: true }]
-]);
-var RECORDED_GROUPS = [...GROUPS.keys()];
-function readerCommand(groups) {
-  return ["tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", `nflog:${groups.join(",")}`];
-}
-var LINE = /^(\d+(?:\.\d+)?) version \d+, resource ID (\d+), (IPv4|IPv6), length \d+: (\S+) > (\S+?): (.*)$/;
-function parseNflogLine(line) {
-  const m = LINE.exec(line.trim());
-  if (!m) return void 0;
-  const group = GROUPS.get(Number(m[2]));
-  if (!group) return void 0;
-  const rest = m[6];
-  const protocol = /^tcp\b/.test(rest) ? "tcp" : /^UDP\b/.test(rest) ? "udp" : /^ICMP6?\b/.test(rest) ? "icmp" : "other";
-  const split = (text2) => {
-    if (protocol !== "tcp" && protocol !== "udp") return [text2];
-    const dot = text2.lastIndexOf(".");
-    return [text2.slice(0, dot), Number(text2.slice(dot + 1))];
-  };
-  const [destination, port] = split(m[5]);
-  const address = group.inbound ? split(m[4])[0] : destination;
-  if (!import_ipaddr.default.isValid(address)) return void 0;
-  return {
-    time: Number(m[1]),
-    enforced: group.enforced,
-    family: m[3] === "IPv4" ? 4 : 6,
-    protocol,
-    address: import_ipaddr.default.parse(address).toString(),
-    ...port !== void 0 ? { port } : {},
-    ...group.inbound ? { inbound: true } : {}
-  };
-}
-function parseMarkLine(line) {
-  const m = LINE.exec(line.trim());
-  if (!m || Number(m[2]) !== NFLOG_GROUP.mark || !/^UDP\b/.test(m[6])) return void 0;
-  return Number(m[5].slice(m[5].lastIndexOf(".") + 1));
-}
-
-// src/engine/holder.ts
-var READER_COMMAND = readerCommand([...RECORDED_GROUPS, NFLOG_GROUP.mark].sort((a, b) => a - b));
+var READER_COMMAND = readerCommand([...RECORDED_GROUPS, NFLOG_GROUP.mark, NFLOG_GROUP.wire].sort((a, b) => a - b));
 function holderCommand() {
   return { entrypoint: ["sh", "-c"], cmd: [holderScript(READER_COMMAND)] };
 }
@@ -27317,21 +28118,21 @@ async function inspectSandboxNetwork(network, label) {
   }
   return { name, gateways: parseGateways(found, label), subnets: parseSubnets(found) };
 }
-function parseSubnets(net2) {
-  return (net2.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
+function parseSubnets(net3) {
+  return (net3.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
     const [addr, bits] = import_ipaddr2.default.parseCIDR(c.Subnet);
     const base = addr.kind() === "ipv4" ? import_ipaddr2.default.IPv4.networkAddressFromCIDR(c.Subnet) : import_ipaddr2.default.IPv6.networkAddressFromCIDR(c.Subnet);
     return `${base.toString()}/${bits}`;
   });
 }
-function parseGateways(net2, label) {
-  if (net2.Driver === "host" || net2.Driver === "null") {
+function parseGateways(net3, label) {
+  if (net3.Driver === "host" || net3.Driver === "null") {
     throw new Error(
-      `${label}: '${net2.Name}' uses the ${net2.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`
+      `${label}: '${net3.Name}' uses the ${net3.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`
     );
   }
   const gateways = [];
-  for (const config of net2.IPAM?.Config ?? []) {
+  for (const config of net3.IPAM?.Config ?? []) {
     if (config.Gateway) {
       gateways.push(import_ipaddr2.default.parse(config.Gateway).toString());
     } else if (config.Subnet) {
@@ -27372,7 +28173,7 @@ function resolverSettings(spec) {
 var READY_TIMEOUT_MS = 1e4;
 var DRAIN_MS = 200;
 var DeniedReader = class _DeniedReader {
-  constructor(output) {
+  constructor(output, onWire) {
     this.output = output;
     let lost = () => void 0;
     this.lost = new Promise((resolve3) => lost = resolve3);
@@ -27390,7 +28191,12 @@ var DeniedReader = class _DeniedReader {
       this.buffer = lines.pop() ?? "";
       for (const line of lines) {
         const packet = parseNflogLine(line);
-        if (packet) this.log.add(packet);
+        if (packet) {
+          this.log.add(packet);
+          continue;
+        }
+        const wire = onWire && parseWireLine(line);
+        if (wire) onWire(wire);
         else if (this.markPort !== void 0 && parseMarkLine(line) === this.markPort) this.marked();
       }
     });
@@ -27410,9 +28216,12 @@ var DeniedReader = class _DeniedReader {
   ended;
   /** Resolves if the reader ends on its own, before stop(): the holder is gone. */
   lost;
-  /** Starts watching the reader's output: call before the holder starts, so that no line is missed. */
-  static watch(output) {
-    const reader = new _DeniedReader(output);
+  /**
+   * Starts watching the reader's output: call before the holder starts, so that no line is missed.
+   * `onWire` gets each checked connection's first packet (where the name checker learns its destination).
+   */
+  static watch(output, onWire) {
+    const reader = new _DeniedReader(output, onWire);
     output.stderr.on("data", (chunk) => reader.stderr = (reader.stderr + chunk.toString()).slice(-4096));
     output.stderr.once("end", () => reader.stderrEnded = true);
     return reader;
@@ -27521,6 +28330,7 @@ var EngineFence = class {
   mark;
   forwarder;
   resolver;
+  checker;
   feed;
   reader;
   teardown;
@@ -27548,16 +28358,31 @@ var EngineFence = class {
     this.resolver = resolver;
     const port = await resolver.listen(gateway4);
     const markPort = pickMarkPort();
+    const guards = { gateways: [...gateways, ...hostAddresses()], networks: spec.network === void 0 ? subnets : [] };
+    const book = new DestinationBook();
+    let checker;
+    if (spec.allow.some(checkedName)) {
+      const gateway6 = gateways.find((g) => g.includes(":"));
+      this.checker = new Checker({
+        mode: spec.mode,
+        allows: namePolicy(spec.allow, spec.deny),
+        destinations: book,
+        namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
+        guarded: guardedBy(guards.gateways, guards.networks),
+        onWarning: (m) => log.warning(m)
+      });
+      const checkerPort = await this.checker.listen(gateway6 ? [gateway4, gateway6] : [gateway4]);
+      checker = { address4: gateway4, ...gateway6 ? { address6: gateway6 } : {}, port: checkerPort, ports: CHECKER_PORTS };
+    }
     const rules = renderRuleset({
       mode: spec.mode,
       allow: spec.allow,
       deny: spec.deny,
-      // The Docker host is the network's gateway, and every other address the runner has.
-      gateways: [...gateways, ...hostAddresses()],
-      // The default bridge is every plain container's network: the build must not reach them.
-      guardedNetworks: spec.network === void 0 ? subnets : [],
+      gateways: guards.gateways,
+      guardedNetworks: guards.networks,
       resolver: { address: gateway4, port },
-      drainMark: { from: gateway4, port: markPort }
+      drainMark: { from: gateway4, port: markPort },
+      ...checker ? { checker } : {}
     });
     this.rules = rules;
     await writeRuleFiles(rulesDir, rules);
@@ -27571,7 +28396,7 @@ var EngineFence = class {
       )
     );
     const holder = await HolderOutput.attach(names.holder, spec.holderImage);
-    const reader = this.reader = DeniedReader.watch(holder.reader);
+    const reader = this.reader = DeniedReader.watch(holder.reader, (l) => book.note(l.source, l.sourcePort, l));
     const [[clients]] = await settled([
       step(() => holderStep(spec.holderImage, () => startContainer(names.holder))).catch((err) => {
         holder.reader.close();
@@ -27587,10 +28412,11 @@ var EngineFence = class {
       step(() => build.create())
     ]);
     resolver.serve(clients, this.feed, staticMembers(rules));
+    this.checker?.serve(clients);
     const holder4 = clients.find((a) => !a.includes(":"));
     if (holder4) this.mark = drainMark(holder4, markPort);
     log.info(
-      `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}.`
+      `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}` + (checker ? `; names checked on the wire at ports ${checker.port}-${checker.port + checker.ports - 1}.` : ".")
     );
   }
   /** Settles if the holder goes away during the run (its reader ends on its own): the evidence can no longer be complete. */
@@ -27613,7 +28439,14 @@ var EngineFence = class {
     for (const e of this.resolver.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
     }
-    return { rules: this.rules, denied, kernel, dns: this.resolver.decisionLog(), namesOf: this.resolver.namesOf };
+    return {
+      rules: this.rules,
+      denied,
+      kernel,
+      dns: this.resolver.decisionLog(),
+      namesOf: this.resolver.namesOf,
+      wire: this.checker?.decisionLog() ?? []
+    };
   }
   /** Ends what runs in this process, removes the run's containers and its directory. Idempotent. */
   down() {
@@ -27621,6 +28454,7 @@ var EngineFence = class {
       this.feed?.close();
       await this.reader?.stop();
       await this.resolver?.close();
+      await this.checker?.close();
       this.forwarder?.close();
       const problems = await removeRun(this.id.runId);
       for (const p of problems) this.log.warning(`Teardown of run ${this.id.runId}: ${p}`);
@@ -28313,8 +29147,8 @@ function holderInitScript(env) {
     `printf %s ${joinedInShell(env.script)} | base64 -d > ${POD_PATHS.holderScript}/${SCRIPT_NAME}`,
     `chmod 0644 ${POD_PATHS.holderScript}/${SCRIPT_NAME}`,
     // The resolver's user owns the FIFOs; the fence's root (without DAC_OVERRIDE) opens them as group 0.
-    `mkfifo -m 0660 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out`,
-    `chown ${RESOLVER_UID}:0 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out`,
+    `mkfifo -m 0660 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out ${POD_PATHS.feed}/wire`,
+    `chown ${RESOLVER_UID}:0 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out ${POD_PATHS.feed}/wire`,
     `chmod 0777 ${POD_PATHS.ready}`,
     `(
 ${LOAD_SCRIPT}
@@ -28325,17 +29159,23 @@ ${LOAD_SCRIPT}
 }
 function fenceScript() {
   const reader = (0, import_shell_quote2.quote)(readerCommand(RECORDED_GROUPS));
+  const wire = (0, import_shell_quote2.quote)(readerCommand([NFLOG_GROUP.wire]));
+  const started = (name, what) => [
+    `until grep -q 'listening on' /tmp/${name}.err 2>/dev/null; do`,
+    `  [ ! -e /tmp/${name}.exit ] || fail "${what} ended (exit $(cat /tmp/${name}.exit)) before it listened: $(tail -n 3 /tmp/${name}.err)"`,
+    "  sleep 0.1",
+    "done"
+  ];
   return [
     // A restarted sidecar (native sidecars restart) starts without its old failure.
     `rm -f ${failedFile("fence")}`,
     `fail() { printf '%s\\n' "$1" > ${failedFile("fence")}; echo "buildfence fence: $1" >&2; exit 1; }`,
-    // tcpdump drops to its own user before it says it listens, and this root holds no CAP_KILL,
-    // so not even `kill -0` reaches it then (issue 7): its end is told by the file its subshell writes.
     `( ${reader} 2>/tmp/tcpdump.err; echo $? > /tmp/tcpdump.exit ) &`,
-    `until grep -q 'listening on' /tmp/tcpdump.err 2>/dev/null; do`,
-    `  [ ! -e /tmp/tcpdump.exit ] || fail "tcpdump ended (exit $(cat /tmp/tcpdump.exit)) before it listened: $(tail -n 3 /tmp/tcpdump.err)"`,
-    "  sleep 0.1",
-    "done",
+    // The name checker's lines (each checked connection's first packet) go to the resolver's
+    // sidecar through a FIFO, opened read-write so that neither side waits for the other.
+    `( ${wire} 2>/tmp/wire.err 1<>${POD_PATHS.feed}/wire; echo $? > /tmp/wire.exit ) &`,
+    ...started("tcpdump", "tcpdump"),
+    ...started("wire", "the name checker's tcpdump"),
     `touch ${POD_PATHS.ready}/fence`,
     `counters() { ${COUNTERS_LINE_SCRIPT}; }`,
     "trap 'counters; exit 0' TERM",
@@ -28370,7 +29210,9 @@ function podRuleset(spec, upstreams) {
     deny: spec.deny,
     gateways: [],
     resolver: RESOLVER_LISTEN,
-    resolverUser: { uid: RESOLVER_UID, upstreams }
+    resolverUser: { uid: RESOLVER_UID, upstreams },
+    // The checker is the resolver's user too: its own connections leave the Pod unchanged.
+    checker: { ...CHECKER_LISTEN, uid: RESOLVER_UID }
   });
   return { ...rules, resolvConf: `nameserver ${podNameserver(upstreams)}
 options ndots:0
@@ -28393,7 +29235,8 @@ function renderPod(input) {
     ...resolverSettings(spec),
     staticElements: [...staticMembers(rules)].filter((m) => !m.includes("-deny-") && /\/(32|128)(,|$)/.test(m.split(" ")[1])),
     upstreams: input.upstreams,
-    listen: RESOLVER_LISTEN
+    listen: RESOLVER_LISTEN,
+    ...spec.allow.some(checkedName) ? { checker: { port: CHECKER_LISTEN.port } } : {}
   };
   const vol = volumeNames(input.id.runId);
   const mounts = {
@@ -28634,6 +29477,7 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
     ...kernel ? { kernel } : {},
     dns: decisions,
     namesOf: namesOf(decisions),
+    wire: readWireDecisions(resolver),
     ...faults.length > 0 ? {
       failure: `The resolver of Pod ${name} failed in its own process ${faults.length === 1 ? "once" : `${faults.length} times`}, first: ${faults[0]}. It went on answering and the step fails.`
     } : {}
@@ -28669,6 +29513,15 @@ function readDecisions(logText) {
     if (!line.startsWith(DECISION_PREFIX)) continue;
     const d = JSON.parse(line.slice(DECISION_PREFIX.length));
     byKey.set(decisionKey(d), d);
+  }
+  return [...byKey.values()];
+}
+function readWireDecisions(logText) {
+  const byKey = /* @__PURE__ */ new Map();
+  for (const line of logText.split("\n")) {
+    if (!line.startsWith(WIRE_PREFIX)) continue;
+    const d = JSON.parse(line.slice(WIRE_PREFIX.length));
+    byKey.set(`${d.enforced} ${d.reason} ${d.address} ${d.port} ${d.name ?? ""}`, d);
   }
   return [...byKey.values()];
 }

@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-LHQAD5QQ.js";
+} from "./chunk-Y4ECAOHP.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-C2AMJ5KN.js";
+} from "./chunk-S2IPFDY6.js";
 
 // src/action.ts
 import * as os from "node:os";
