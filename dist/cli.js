@@ -13,12 +13,12 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-CT3YLHCA.js";
-import "./chunks/chunk-R74MAOXW.js";
+} from "./chunks/chunk-WR3XG3CW.js";
+import "./chunks/chunk-BESYKCQE.js";
 import {
   readEvidence,
   verify
-} from "./chunks/chunk-W6HEKARS.js";
+} from "./chunks/chunk-SMWL2JFW.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
@@ -35,7 +35,7 @@ import {
   upstreamsFor,
   writeGrade,
   yaml
-} from "./chunks/chunk-MKXYQLEZ.js";
+} from "./chunks/chunk-HBRZJXJT.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

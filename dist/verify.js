@@ -9,11 +9,11 @@ import {
 } from "./chunks/chunk-P45E2RWN.js";
 import {
   verify
-} from "./chunks/chunk-W6HEKARS.js";
+} from "./chunks/chunk-SMWL2JFW.js";
 import {
   listInput,
   readBoolean
-} from "./chunks/chunk-MKXYQLEZ.js";
+} from "./chunks/chunk-HBRZJXJT.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/verify/action.ts

@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import { setMembers } from '../firewall/ruleset.js';
 import type { NameEntry } from '../run/entry.js';
 import { matchingEntries } from './match.js';
+import { networkAnswer, networkReply, type NetworkNames } from './network-names.js';
 import { presented } from './presentation.js';
 import {
   errorReply,
@@ -34,6 +35,8 @@ export interface ResolverOptions extends ResolverSettings {
   onWarning?(message: string): void;
   /** Every decision as it is made or counted again (a Pod's resolver prints them for the runtime). */
   onDecision?(decision: DnsDecision): void;
+  /** The sandbox network's container names (service containers), answered from this table and never forwarded. */
+  networkNames?: NetworkNames;
 }
 
 /** A query's bytes after its id, read once: the question and the policy's verdict on its name. */
@@ -45,6 +48,8 @@ interface Asked {
   wireName: string;
   allowedBy: NameEntry[];
   permitted: boolean;
+  /** A container's name on the sandbox network: its addresses there. */
+  network?: string[];
   /** What the decision log counts it as, and its row once there is one. */
   decided: Decided;
   tally?: Tally;
@@ -156,6 +161,11 @@ export class Resolver {
       this.record(asked, now, []);
       return errorReply(query, 'NXDOMAIN');
     }
+    if (asked.network) {
+      const answers = networkAnswer(asked.network, asked.type);
+      this.record(asked, now, answers);
+      return networkReply(query, answers);
+    }
     const cached = this.cache[transport].get(asked.key);
     const age = cached ? Math.floor((now - cached.storedAt) / 1000) : 0;
     if (!cached || age >= cached.answer.minTtl) return this.forward(query, transport, asked, now);
@@ -183,6 +193,7 @@ export class Resolver {
     const permitted = allowedBy.length > 0 && matchingEntries(this.options.deny, q.name).length === 0;
     if (permitted || this.options.mode !== 'block') for (const e of allowedBy) this.resolved.add(e);
     const verdict = permitted ? 'allowed' : this.options.mode === 'block' ? 'refused' : 'audited';
+    const network = this.options.networkNames?.lookup(q.name);
     const asked: Asked = {
       name: q.name,
       type: q.type,
@@ -190,7 +201,8 @@ export class Resolver {
       wireName: q.wireName,
       allowedBy,
       permitted,
-      decided: { name: q.name, type: q.type, verdict, forwarded: permitted || this.options.mode !== 'block' },
+      ...(network ? { network } : {}),
+      decided: { name: q.name, type: q.type, verdict, forwarded: !network && (permitted || this.options.mode !== 'block') },
     };
     bounded(this.asked, bytes, asked);
     return asked;

@@ -4,10 +4,13 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCreateArgs, holderConfig, resourceNames, type ResourceNames } from './containers.js';
-import { docker, lastLine } from './cli.js';
+import { buildRequest, checkFenced, createBuild } from './build-container.js';
+import type { CreateRequest } from './create-body.js';
 import { attach, createContainer, inspectContainer, inspectImage, killContainer, ping, startContainer, waitExit } from './engine.js';
 import { ensureHolderImage } from './holder-image.js';
-import { containerAddresses, inspectSandboxNetwork } from './network.js';
+import { jobContainerHint } from './job-container.js';
+import { containerAddresses } from './network.js';
+import { buildPaths, hostPathOf, site, TEMP_FIX, whereabouts } from './site.js';
 import { openSetFeed } from './set-feed.js';
 import type { SetFeed } from '../dns/feed.js';
 import { Resolver } from '../dns/resolver.js';
@@ -29,7 +32,9 @@ import { CANCEL_DEADLINE_MS, onCancel } from '../run/cancel.js';
 import { inputLabel, type RunSpec } from '../run/spec.js';
 
 export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): Promise<RunResult> {
-  await ping();
+  await ping().catch((err: Error) => {
+    throw new Error(`${err.message}${jobContainerHint(process.env)}`, { cause: err });
+  });
   const id: RunIdentity = { runId: newRunId(), pid: process.pid, host: os.hostname() };
   const handle: RunHandle = { runId: id.runId, runtime: 'docker' };
   const names = resourceNames(id.runId);
@@ -56,42 +61,65 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
   try {
     let holderImageId = '';
     let mark: DrainMark | undefined;
+    let request: CreateRequest | undefined;
     const rules = await log.group('Fence up', async () => {
       // Independent steps side by side; each one ends before the run goes on (or unwinds).
-      const [, imageId, dirs, { name: network, gateways, subnets }] = await settled([
+      const [, imageId, dirs, where] = await settled([
         sweep(id, log),
         step(() => ensureHolderImage(spec, log)),
         prepareDirs(tmp, spec),
-        inspectSandboxNetwork(spec.network, inputLabel(spec.via, 'network')),
+        whereabouts(log),
       ] as const);
       holderImageId = imageId;
-      const gateway4 = gateways.find((g) => !g.includes(':'));
-      if (!gateway4) throw new Error(`Docker network '${network}' has no IPv4 gateway, where buildfence's resolver must listen.`);
+      const { placement, services, networkNames } = await step(() => site(spec, where, imageId, id, names.hostView));
+      // Read (and refused, when an option cannot be translated) before anything of the fence exists.
+      request = buildRequest(
+        buildCreateArgs({
+          id,
+          spec,
+          scriptDir: path.join(tmp, 'script'),
+          envFile: path.join(tmp, 'env'),
+          passedEnv: runnerEnvNames(process.env),
+        }),
+        { label: inputLabel(spec.via, 'docker-options'), apiVersion: where.apiVersion, ...buildPaths(where, spec.workspace, tmp) },
+      );
+      checkFenced(request.body, names.holder);
 
       dns.forwarder = new Forwarder(await upstreamsFor(spec));
       const resolver = new Resolver({
         ...resolverSettings(spec),
         forwarder: dns.forwarder,
         onWarning: (m) => log.warning(m),
+        ...(networkNames ? { networkNames } : {}),
       });
       dns.resolver = resolver;
-      const port = await resolver.listen(gateway4);
+      const listen = placement.listen;
+      const port = await resolver.listen(listen);
       const markPort = pickMarkPort();
       const rules = renderRuleset({
         mode: spec.mode,
-        allow: spec.allow,
+        // The allowlist's service containers, by their addresses on the network, beside the entries.
+        allow: [...spec.allow, ...services],
         deny: spec.deny,
-        // The Docker host is the network's gateway, and every other address the runner has.
-        gateways: [...gateways, ...hostAddresses()],
-        // The default bridge is every plain container's network: the build must not reach them.
-        guardedNetworks: spec.network === undefined ? subnets : [],
-        resolver: { address: gateway4, port },
-        drainMark: { from: gateway4, port: markPort },
+        // The Docker host (the network's gateways, every address the runner has) and this process's own addresses.
+        gateways: placement.guarded,
+        guardedNetworks: placement.guardedNetworks,
+        resolver: { address: listen, port },
+        drainMark: { from: listen, port: markPort },
       });
       await writeRuleFiles(dirs.rules, rules);
       await step(() =>
         holderStep(spec.holderImage, () =>
-          createContainer(names.holder, holderConfig({ id, image: imageId, network, rulesDir: dirs.rules, command: holderCommand() })),
+          createContainer(
+            names.holder,
+            holderConfig({
+              id,
+              image: imageId,
+              network: placement.network,
+              rulesDir: hostPathOf(where, dirs.rules, "buildfence's rules directory", TEMP_FIX),
+              command: holderCommand(),
+            }),
+          ),
         ),
       );
       // Attached before it starts: the holder prints the read-back, then becomes the reader.
@@ -114,14 +142,14 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
               openSetFeed(names.holder).then((f) => (dns.feed = f)),
             ] as const),
           ),
-        step(() => createBuild(spec, id, tmp)),
+        step(() => createBuild(names.build, request!, log)),
       ] as const);
       resolver.serve(clients, dns.feed!, staticMembers(rules));
       const holder4 = clients.find((a) => !a.includes(':'));
-      if (holder4) mark = drainMark(holder4, markPort);
+      if (holder4) mark = drainMark(holder4, markPort, listen);
       log.info(
         `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? 'y' : 'ies'}; ` +
-          `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}.`,
+          `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${listen}:${port}.`,
       );
       return rules;
     });
@@ -173,14 +201,6 @@ async function imageRefs([holder, build]: Array<[string, string]>): Promise<{ ho
   return { holder: h, build: b };
 }
 
-/** The runner's own addresses (loopback aside): guarded like the gateway, so the build cannot reach the host's services. */
-function hostAddresses(): string[] {
-  return Object.values(os.networkInterfaces())
-    .flat()
-    .filter((i) => i !== undefined && !i.internal && !i.address.startsWith('fe80:'))
-    .map((i) => i!.address.replace(/%.*$/, ''));
-}
-
 async function sweep(id: RunIdentity, log: Log): Promise<void> {
   const leftovers = await findLeftovers(id, processAlive);
   if (leftovers.length === 0) return;
@@ -213,23 +233,6 @@ async function holderStep(image: string, fn: () => Promise<unknown>): Promise<vo
   await fn().catch((err: Error) => {
     throw new Error(`Cannot start the holder container from image ${image}: ${err.message}. The build was not started.`);
   });
-}
-
-async function createBuild(spec: RunSpec, id: RunIdentity, tmp: string): Promise<void> {
-  const created = await docker(
-    buildCreateArgs({
-      id,
-      spec,
-      scriptDir: path.join(tmp, 'script'),
-      envFile: path.join(tmp, 'env'),
-      passedEnv: runnerEnvNames(process.env),
-    }),
-    // No deadline: the image may be pulled.
-    { timeoutMs: 0 },
-  );
-  if (created.exitCode !== 0) {
-    throw new Error(`Cannot create the build container from image ${spec.image}: ${lastLine(created.stderr)}`);
-  }
 }
 
 /**

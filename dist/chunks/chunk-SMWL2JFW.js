@@ -28,7 +28,7 @@ import {
   rulesDigest,
   sha256File,
   shown
-} from "./chunk-MKXYQLEZ.js";
+} from "./chunk-HBRZJXJT.js";
 import {
   __commonJS,
   __toESM

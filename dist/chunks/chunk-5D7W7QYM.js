@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-CT3YLHCA.js";
+} from "./chunk-WR3XG3CW.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-MKXYQLEZ.js";
+} from "./chunk-HBRZJXJT.js";
 
 // src/action.ts
 import * as os from "node:os";
