@@ -13,12 +13,12 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-WR3XG3CW.js";
+} from "./chunks/chunk-PI45ULKZ.js";
 import "./chunks/chunk-BESYKCQE.js";
 import {
   readEvidence,
   verify
-} from "./chunks/chunk-SMWL2JFW.js";
+} from "./chunks/chunk-C5KQDQIB.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
@@ -35,7 +35,7 @@ import {
   upstreamsFor,
   writeGrade,
   yaml
-} from "./chunks/chunk-HBRZJXJT.js";
+} from "./chunks/chunk-MXTTWRHT.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

@@ -9,11 +9,11 @@ import {
 } from "./chunks/chunk-P45E2RWN.js";
 import {
   verify
-} from "./chunks/chunk-SMWL2JFW.js";
+} from "./chunks/chunk-C5KQDQIB.js";
 import {
   listInput,
   readBoolean
-} from "./chunks/chunk-HBRZJXJT.js";
+} from "./chunks/chunk-MXTTWRHT.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/verify/action.ts

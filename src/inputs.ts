@@ -2,10 +2,11 @@
 // typed Inputs, each value checked on its own; toRunSpec combines them with the policy file and
 // checks what depends on more than one. Every error names the input (the flag in the CLI), the
 // value and the expected form; nothing is silently dropped or widened.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseUpstreams } from './dns/upstream.js';
-import { checkDockerOptions, isHostPath, parseDockerOptions } from './docker/options-guard.js';
+import { engineExposure } from './docker/engine-paths.js';
+import { hostRealPath } from './docker/host-path.js';
+import { checkDockerOptions, parseDockerOptions, type RealPath } from './docker/options-guard.js';
 import { parseAllowlist, uniqueEntries } from './policy/allowlist.js';
 import { loadPolicy } from './policy/load.js';
 import { gradeOf } from './policy/policy.js';
@@ -218,26 +219,20 @@ export function readNetwork(value: string, label: string): string | undefined {
   return value;
 }
 
-// The workspace is mounted into the build: a directory that holds the Docker socket would hand
-// the build the engine, and with it every other container.
-const SOCKET_PARENTS = ['/', '/var', '/run', '/var/run'];
-
-export function checkWorkspace(dir: string): string {
-  if (SOCKET_PARENTS.includes(dir)) {
-    throw new Error(`The workspace '${dir}' would be mounted into the build and contains the Docker socket. Run from a project directory.`);
+/**
+ * The workspace is mounted into the build: one that is, holds or lies inside an engine's socket
+ * or state (judged as written and where its links lead) would hand the build the engine, and
+ * with it every other container.
+ */
+export function checkWorkspace(dir: string, realPath: RealPath = hostRealPath): string {
+  for (const where of new Set([dir, realPath(dir) ?? dir])) {
+    const exposure = engineExposure(where);
+    if (exposure) {
+      const through = where === dir ? '' : ` (it leads to ${where})`;
+      throw new Error(
+        `The workspace '${dir}' would be mounted into the build${through}: ${exposure.reason}. Run from a project directory.`,
+      );
+    }
   }
   return dir;
-}
-
-/**
- * Where a mount source leads on this host, as the engine will mount it: the docker CLI that
- * creates the build runs here, in this directory. Undefined when it does not exist (yet).
- */
-function hostRealPath(source: string): string | undefined {
-  if (!isHostPath(source)) return undefined;
-  try {
-    return fs.realpathSync.native(path.resolve(source));
-  } catch {
-    return undefined;
-  }
 }

@@ -7,7 +7,9 @@ import {
   READER_CAPABILITIES,
   RULES_MOUNT,
   SCRIPT_MOUNT,
+  SCRIPT_MOUNT_IN_HOLDER,
   SCRIPT_NAME,
+  filteredCommand,
   shellCommand,
 } from '../run/build.js';
 import type { CreateCommand } from './create-body.js';
@@ -38,6 +40,7 @@ export interface HolderArgs {
   image: string;
   network: string;
   rulesDir: string;
+  scriptDir: string;
   /** What the holder runs: it loads the rules, then stays as the reader (docker/holder.ts). */
   command: { entrypoint: string[]; cmd: string[] };
 }
@@ -56,7 +59,8 @@ export function holderConfig(a: HolderArgs): object {
       CapDrop: ['ALL'],
       CapAdd: [...FENCE_CAPABILITIES, ...READER_CAPABILITIES],
       SecurityOpt: ['no-new-privileges'],
-      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`],
+      // The build's script directory, where the holder puts the seccomp filter program.
+      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`, `${a.scriptDir}:${SCRIPT_MOUNT_IN_HOLDER}`],
     },
   };
 }
@@ -73,7 +77,8 @@ export interface BuildArgs {
 export function buildCreateArgs(a: BuildArgs): CreateCommand {
   const names = resourceNames(a.id.runId);
   const script = `${SCRIPT_MOUNT}/${SCRIPT_NAME}`;
-  const [shell, ...shellArgs] = shellCommand(a.spec.shell, script);
+  // The seccomp filter program is the entrypoint: it installs the filter, then runs the shell.
+  const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, script));
   const options = [
     '--name',
     names.build,
@@ -97,7 +102,7 @@ export function buildCreateArgs(a: BuildArgs): CreateCommand {
     '--security-opt',
     'no-new-privileges',
     '--entrypoint',
-    shell,
+    entrypoint,
   ];
-  return { options, image: a.spec.image, command: shellArgs };
+  return { options, image: a.spec.image, command };
 }

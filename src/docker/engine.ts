@@ -177,6 +177,16 @@ export async function inspectNetwork(network: string): Promise<NetworkInspect | 
   return api<NetworkInspect | undefined>('GET', `/networks/${seg(network)}`, { accept: [404] });
 }
 
+export interface VolumeInspect {
+  Driver: string;
+  Options?: Record<string, string> | null;
+}
+
+/** The volume, or undefined when the engine has none of that name (docker creates it then). */
+export async function inspectVolume(volume: string): Promise<VolumeInspect | undefined> {
+  return api<VolumeInspect | undefined>('GET', `/volumes/${seg(volume)}`, { accept: [404] });
+}
+
 export async function createContainer(name: string, config: object, platform?: string): Promise<string> {
   const created = await api<{ Id: string }>('POST', '/containers/create', {
     query: { name, ...(platform ? { platform } : {}) },

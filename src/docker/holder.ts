@@ -4,13 +4,14 @@
 // the read-back and every logged packet arrive here.
 import { PassThrough, type Readable } from 'node:stream';
 import { LOADED_MARK, holderScript } from '../firewall/holder-script.js';
-import { readerCommand } from '../report/nflog.js';
+import { readerCommand, RECORDED_GROUPS } from '../report/nflog.js';
 import { lastLine } from './cli.js';
 import { NFLOG_GROUP } from '../firewall/ruleset.js';
 import { attach, waitExit } from './engine.js';
+import { SECCOMP_EXEC } from '../run/build.js';
 
 /** The denied-attempt reader: the refused, the audited and the end-of-run mark's groups. */
-export const READER_COMMAND = readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.mark]);
+export const READER_COMMAND = readerCommand([...RECORDED_GROUPS, NFLOG_GROUP.mark].sort((a, b) => a - b));
 
 /** The holder container's entrypoint and command. */
 export function holderCommand(): { entrypoint: string[]; cmd: string[] } {
@@ -74,7 +75,7 @@ export function loadFailure(holderImage: string, stderr: string, exitCode: numbe
   );
   return new Error(
     `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? 'unknown'}`}. ` +
-      'The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); ' +
-      "buildfence's own image has them (scripts/build-holder-image).",
+      'The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore), ' +
+      `tcpdump and buildfence's seccomp filter program at ${SECCOMP_EXEC.inHolderImage}; buildfence's own image has them (scripts/build-holder-image).`,
   );
 }

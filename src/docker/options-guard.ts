@@ -2,9 +2,10 @@
 // The options go on the build's `docker create` line before buildfence's own flags, so this
 // guard reads them exactly as docker's flag parser (pflag) does: a word misread as a value here
 // but as a flag by docker, or a stray word that docker takes for the image, would slip past it.
-import { BUILD_DROPPED_CAPABILITIES, BUILD_REFUSED_CAPABILITIES } from '../run/build.js';
+import { BUILD_DROPPED_CAPABILITIES, BUILD_REFUSED_CAPABILITIES, SCRIPT_MOUNT } from '../run/build.js';
 import { splitWords } from '../run/shell-words.js';
 import type { Mode } from '../run/entry.js';
+import { engineExposure } from './engine-paths.js';
 
 /** Splits the input into words like a shell would, but expands and runs nothing. */
 export function parseDockerOptions(value: string, label: string): string[] {
@@ -306,15 +307,18 @@ function refusals(option: Option, mode: Mode, realPath?: RealPath): Refusal[] {
       return securityOptRefusals(value, mode);
     case 'volume': {
       // Only `source:target[:options]` names a host path; a lone path is an anonymous volume.
-      const colon = value.indexOf(':');
-      return colon === -1 ? [] : mountSourceRefusals(value.slice(0, colon), realPath);
+      const parts = value.split(':');
+      if (parts.length === 1) return mountTargetRefusals(parts[0]);
+      return [...mountSourceRefusals(parts[0], realPath), ...mountTargetRefusals(parts[1])];
     }
+    case 'tmpfs':
+      return mountTargetRefusals(value.split(':')[0]);
     case 'mount':
       return mountFields(value).flatMap(([key, val]) => {
         if (key === 'source' || key === 'src') return mountSourceRefusals(val, realPath);
-        // The local volume driver bind-mounts a host directory named by `volume-opt=device=...`.
+        if (key === 'target' || key === 'dst' || key === 'destination') return mountTargetRefusals(val);
         const [optKey = '', device = ''] = splitOnce(val, '=');
-        return key === 'volume-opt' && optKey.trim().toLowerCase() === 'device' ? mountSourceRefusals(device, realPath) : [];
+        return key === 'volume-opt' && optKey.trim().toLowerCase() === 'device' ? volumeDeviceRefusals(device, realPath) : [];
       });
     case 'sysctl': {
       // runc also reads `net/ipv4/ip_forward` as `net.ipv4.ip_forward`.
@@ -348,11 +352,16 @@ function capabilityRefusals(cap: string, mode: Mode): Refusal[] {
 
 /** Go's strconv.ParseBool spellings of true, lower-cased; anything else is false or an error. */
 const TRUE = ['1', 't', 'true'];
-/** Security options and the values that lower the build's confinement. */
+/**
+ * Security options that lower the build's confinement, with the one value of each that keeps the
+ * default (none for SELinux labels: any label chooses the build's domain, unconfined among them).
+ */
+const PROFILE_DEFAULTS = new Map<string, string | undefined>([
+  ['seccomp', 'builtin'],
+  ['apparmor', 'docker-default'],
+  ['label', undefined],
+]);
 const LOWERED_CONFINEMENT = new Map([
-  ['seccomp', ['unconfined']],
-  ['apparmor', ['unconfined']],
-  ['label', ['disable']],
   ['systempaths', ['unconfined']],
   ['writable-cgroups', TRUE],
 ]);
@@ -367,17 +376,73 @@ function securityOptRefusals(opt: string, mode: Mode): Refusal[] {
       ? []
       : always('the build must keep no-new-privileges, so that setuid programs cannot raise its privileges');
   }
+  if (PROFILE_DEFAULTS.has(key)) {
+    // A profile of the user's own may allow what the default refuses; only the default is reviewed.
+    return value === PROFILE_DEFAULTS.get(key)
+      ? []
+      : inBlock(mode, `replacing the build's ${key} profile (${key} ${(rawValue ?? '').trim()})`);
+  }
   return LOWERED_CONFINEMENT.get(key)?.includes(value) ? inBlock(mode, `lowering confinement (${key} ${value})`) : [];
 }
 
 function mountSourceRefusals(source: string, realPath?: RealPath): Refusal[] {
   const written = source.trim();
-  const exposure = socketExposure(written);
+  if (!isHostPath(written)) return [];
+  const exposure = engineExposure(written);
   if (exposure) return always(exposure.reason, exposure.fix);
   // The engine follows links in a bind mount's source: what it mounts is where they lead.
-  const real = isHostPath(written) ? realPath?.(written) : undefined;
-  const through = real === undefined || real === written ? undefined : socketExposure(real);
+  const real = realPath?.(written);
+  const through = real === undefined || real === written ? undefined : engineExposure(real);
   return through ? always(`${written} leads to ${real}: ${through.reason}`, 'Mount the directory you mean by its own path.') : [];
+}
+
+/**
+ * The local volume driver mounts `device`: a host directory with `o=bind`, or a block device,
+ * which may hold the engine's state (/var/lib/docker) whatever directory it is.
+ */
+function volumeDeviceRefusals(device: string, realPath?: RealPath): Refusal[] {
+  const path = device.trim();
+  if (/^\/+dev(\/|$)/i.test(path)) return always(`${path} is a host device, and a disk holds the engine's images and containers`);
+  return mountSourceRefusals(path, realPath);
+}
+
+/** A named volume that the options mount, and the options it was created with (`docker volume inspect`). */
+export interface NamedVolume {
+  name: string;
+  driver: string;
+  options: Record<string, string>;
+}
+
+/** The names of the volumes the options mount (`-v NAME:/x`, `--mount type=volume,src=NAME`), each once. */
+export function namedVolumes(args: string[]): string[] {
+  const names = new Set<string>();
+  for (const option of readOptions(args, '').options) {
+    const value = option.value ?? '';
+    if (option.name === 'volume' && value.includes(':')) names.add(value.split(':')[0]);
+    if (option.name === 'mount') {
+      const fields = new Map(mountFields(value));
+      const source = fields.get('source') ?? fields.get('src');
+      if ((fields.get('type') ?? 'volume').trim().toLowerCase() === 'volume' && source) names.add(source.trim());
+    }
+  }
+  return [...names].filter((n) => n !== '' && !isHostPath(n));
+}
+
+/**
+ * Throws when a named volume the options mount was made by the local driver from a host path
+ * (`docker volume create -o type=none -o o=bind -o device=/run/docker`) or a host device that
+ * the guard would refuse as a mount source, in every mode, naming the volume and the path.
+ */
+export function checkNamedVolumes(volumes: NamedVolume[], ctx: Pick<GuardContext, 'label' | 'realPath'>): void {
+  const problems = volumes.flatMap((v) => {
+    const device = v.driver === 'local' ? v.options.device : undefined;
+    return device === undefined
+      ? []
+      : volumeDeviceRefusals(device, ctx.realPath).map(
+          (r) => `${ctx.label} mounts volume '${v.name}', which the local driver makes from ${device.trim()}: ${r.reason}. Remove it.`,
+        );
+  });
+  if (problems.length > 0) throw new Error(problems.join('\n'));
 }
 
 /** docker reads a source that starts with '/' or '.' as a host path, anything else as a volume name. */
@@ -385,32 +450,16 @@ export function isHostPath(source: string): boolean {
   return source.startsWith('/') || source.startsWith('.');
 }
 
-const SOCKET_NAMES = ['docker.sock', 'containerd.sock', 'podman.sock'];
-/** Directories that hold an engine socket (with /var/run read as /run). */
-const SOCKET_DIRS = new Set(['/', '/var', '/run', '/run/docker', '/run/containerd', '/run/podman', '/run/user']);
-const SOCKET_REASON = 'the Docker socket would let the build start containers outside the fence';
-
-function socketExposure(source: string): { reason: string; fix?: string } | undefined {
-  const lower = source.toLowerCase();
-  const absolute = lower.startsWith('/');
-  // docker resolves a source that starts with '.' against its working directory.
-  if (!isHostPath(lower)) return undefined;
-  const resolved: string[] = [];
-  for (const segment of lower.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment !== '..') resolved.push(segment);
-    else if (!absolute) {
-      return { reason: "a relative path that climbs with '..' could reach the Docker socket", fix: 'Write the absolute path instead.' };
-    } else resolved.pop();
-  }
-  const path = `${absolute ? '/' : './'}${resolved.join('/')}`.replace(/^\/var\/run(?=\/|$)/, '/run');
-  if (SOCKET_NAMES.some((name) => path.endsWith(name))) return { reason: SOCKET_REASON };
-  if (SOCKET_DIRS.has(path) || /^\/run\/user\/[^/]+$/.test(path)) {
-    return { reason: `${source} holds the Docker socket, which would let the build start containers outside the fence` };
-  }
-  // /proc/<pid>/root and /proc/<pid>/fd lead to the host's files, the Docker socket among them.
-  if (path === '/proc' || path.startsWith('/proc/')) return { reason: `${source} leads to the host's files, the Docker socket among them` };
-  return undefined;
+/** A mount over buildfence's own files in the build would replace its script or its seccomp filter program. */
+function mountTargetRefusals(target: string): Refusal[] {
+  const path = `/${target
+    .trim()
+    .split('/')
+    .filter((s) => s !== '' && s !== '.')
+    .join('/')}`;
+  return path === SCRIPT_MOUNT || path.startsWith(`${SCRIPT_MOUNT}/`)
+    ? always(`${SCRIPT_MOUNT} holds the build's script and buildfence's seccomp filter program`)
+    : [];
 }
 
 /** `--mount` is one CSV record of key=value fields; keys are case-insensitive, as docker reads them. */

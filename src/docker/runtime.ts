@@ -6,7 +6,19 @@ import * as path from 'node:path';
 import { buildCreateArgs, holderConfig, resourceNames, type ResourceNames } from './containers.js';
 import { buildRequest, checkFenced, createBuild } from './build-container.js';
 import type { CreateRequest } from './create-body.js';
-import { attach, createContainer, inspectContainer, inspectImage, killContainer, ping, startContainer, waitExit } from './engine.js';
+import {
+  attach,
+  createContainer,
+  inspectContainer,
+  inspectImage,
+  inspectVolume,
+  killContainer,
+  ping,
+  startContainer,
+  waitExit,
+} from './engine.js';
+import { hostRealPath } from './host-path.js';
+import { checkNamedVolumes, namedVolumes } from './options-guard.js';
 import { ensureHolderImage } from './holder-image.js';
 import { jobContainerHint } from './job-container.js';
 import { containerAddresses } from './network.js';
@@ -35,6 +47,7 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
   await ping().catch((err: Error) => {
     throw new Error(`${err.message}${jobContainerHint(process.env)}`, { cause: err });
   });
+  await checkVolumes(spec);
   const id: RunIdentity = { runId: newRunId(), pid: process.pid, host: os.hostname() };
   const handle: RunHandle = { runId: id.runId, runtime: 'docker' };
   const names = resourceNames(id.runId);
@@ -117,6 +130,7 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
               image: imageId,
               network: placement.network,
               rulesDir: hostPathOf(where, dirs.rules, "buildfence's rules directory", TEMP_FIX),
+              scriptDir: hostPathOf(where, dirs.script, "buildfence's script directory", TEMP_FIX),
               command: holderCommand(),
             }),
           ),
@@ -189,6 +203,15 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
     await down();
     cancel.done();
   }
+}
+
+/** The named volumes docker-options mount are judged by what they were made from, before anything is created. */
+async function checkVolumes(spec: RunSpec): Promise<void> {
+  const found = await Promise.all(namedVolumes(spec.dockerOptions).map(async (name) => ({ name, volume: await inspectVolume(name) })));
+  checkNamedVolumes(
+    found.flatMap(({ name, volume }) => (volume ? [{ name, driver: volume.Driver, options: volume.Options ?? {} }] : [])),
+    { label: inputLabel(spec.via, 'docker-options'), realPath: hostRealPath },
+  );
 }
 
 /** Each image's name, local ID and registry digests, as the record binds them. */

@@ -4,9 +4,9 @@
 import { NFLOG_GROUP, COUNTER_RULES } from './ruleset.js';
 
 export interface KernelCounts {
-  /** Attempts the fence refused (both families). */
+  /** Attempts the fence refused (both families), the build's and inbound ones. */
   refused: number;
-  /** Attempts audit mode let through that block mode would refuse. */
+  /** Attempts audit mode let through that block mode would refuse, the build's and inbound ones. */
   audited: number;
   /** Of these, how many the kernel put into the log (the rest were past LOG_LIMIT). */
   logged: number;
@@ -18,7 +18,9 @@ const FAMILY_MARK = '---buildfence-counters-v6---';
 export const COUNTERS_SCRIPT = `iptables-save -c -t filter && echo ${FAMILY_MARK} && ip6tables-save -c -t filter`;
 
 const COUNTED = /^\[(\d+):\d+\] (-A .*)$/;
-const LOGGED = new RegExp(`-j NFLOG .*--nflog-group (${NFLOG_GROUP.denied}|${NFLOG_GROUP.audit})( |$)`);
+const LOGGED = new RegExp(
+  `-j NFLOG .*--nflog-group (${[NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.inbound, NFLOG_GROUP.inboundAudit].join('|')})( |$)`,
+);
 
 /** The counts in COUNTERS_SCRIPT's output (or the lines of it that carry counters); undefined when a family is missing. */
 export function parseCounters(text: string): KernelCounts | undefined {
@@ -29,8 +31,8 @@ export function parseCounters(text: string): KernelCounts | undefined {
     const m = COUNTED.exec(line.trim());
     if (!m) continue;
     const packets = Number(m[1]);
-    if (m[2] === COUNTER_RULES.refused) counts.refused += packets;
-    else if (m[2] === COUNTER_RULES.audited) counts.audited += packets;
+    if (m[2] === COUNTER_RULES.refused || m[2] === COUNTER_RULES.inboundRefused) counts.refused += packets;
+    else if (m[2] === COUNTER_RULES.audited || m[2] === COUNTER_RULES.inboundAudited) counts.audited += packets;
     else if (LOGGED.test(m[2])) counts.logged += packets;
   }
   return counts;

@@ -1,7 +1,7 @@
 // The shell that loads the rendered rules in the fence's namespace and prints them back (the
 // same text on Docker and in a Pod), and the holder container's whole program around it.
 import { quote } from 'shell-quote';
-import { RULES_MOUNT } from '../run/build.js';
+import { copyFilterProgram, RULES_MOUNT } from '../run/build.js';
 import { RULE_FILES } from './rule-files.js';
 
 /** Printed before each part of the read-back (verify.ts splits on it). */
@@ -40,7 +40,8 @@ const READER_FIFO = '/tmp/buildfence-reader';
 /**
  * The holder container's command. It starts `reader` first (tcpdump takes longer to listen than
  * the load takes, and both must be done before the build starts), loads the rules and prints them
- * back between two marks, then passes the reader's lines on for the rest of the run. Until then
+ * back between two marks (before the second it puts the build's seccomp filter program beside the
+ * build's script), then passes the reader's lines on for the rest of the run. Until then
  * they wait in a FIFO, held open by fd 3 so that the reader does not block on it. The holder ends
  * when the reader does (cat sees the FIFO's end), and a failed load ends it before the marks.
  */
@@ -52,6 +53,9 @@ export function holderScript(reader: string[]): string {
     `exec 3<>${READER_FIFO}`,
     `${quote(reader)} > ${READER_FIFO} &`,
     ...LOAD_AND_READ_BACK,
+    // After the load (whose failures say more about an image that is no holder), before the mark
+    // that lets the build start.
+    ...copyFilterProgram(),
     `echo ${LOADED_MARK}`,
     `exec cat < ${READER_FIFO} 3<&-`,
   ].join('\n');

@@ -62,11 +62,12 @@ export const GUARDED: Record<Family, string[]> = {
 
 /**
  * NFLOG groups the holder's reader listens on: packets refused, packets audit mode let through,
- * and the end-of-run mark (never a packet of the build). The rules set a queue threshold of 1:
+ * the end-of-run mark (never a packet of the build), and new inbound connections and datagrams
+ * to the build, refused or (audit) let through. The rules set a queue threshold of 1:
  * the kernel's default batches up to 100 packets for up to a second, and the last packets of a
  * build would arrive after the reader stopped.
  */
-export const NFLOG_GROUP = { denied: 5, audit: 6, mark: 7 } as const;
+export const NFLOG_GROUP = { denied: 5, audit: 6, mark: 7, inbound: 8, inboundAudit: 9 } as const;
 
 /** Docker's embedded resolver: it forwards any name to the host's resolvers, so it is an exit. */
 export const DOCKER_DNS = '127.0.0.11/32';
@@ -199,12 +200,7 @@ function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[]
         out(`-p ${proto} -m ${proto} --dport ${ports.from}:${ports.to} -m set --match-set ${name} dst -j ${target}`),
       ),
   ];
-  const rules: string[] = [];
-  if (family === 4 && input.drainMark) {
-    // Only the host's address on eth0 matches: the build, in this namespace, reaches it over lo.
-    const mark = `-A INPUT -s ${hostCidr(input.drainMark.from)} -i eth0 -p udp -m udp --dport ${input.drainMark.port}`;
-    rules.push(`${mark} -j NFLOG --nflog-prefix bf-mark --nflog-group ${NFLOG_GROUP.mark} --nflog-threshold 1`, `${mark} -j DROP`);
-  }
+  const rules = renderInput(family, input);
   rules.push(out('-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT'));
   // Docker's embedded resolver forwards any name to the host's resolvers: an exit, in every
   // mode. Before loopback, which would otherwise let it through.
@@ -227,11 +223,8 @@ function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[]
     rules.push(out(`${r} -p udp -m udp --dport ${input.resolver.port} -j ACCEPT`));
     rules.push(out(`${r} -p tcp -m tcp --dport ${input.resolver.port} -j ACCEPT`));
   } else {
-    // Neighbour discovery: router and neighbour solicitations, advertisements. Hop limit 255
-    // is what RFC 4861 requires, so nothing routed can pass as discovery.
-    for (const type of [133, 135, 136]) {
-      rules.push(out(`-p ipv6-icmp -m icmp6 --icmpv6-type ${type} -m hl --hl-eq 255 -j ACCEPT`));
-    }
+    // Neighbour discovery out: router and neighbour solicitations, advertisements.
+    for (const type of [133, 135, 136]) rules.push(out(neighbourDiscovery(type)));
     // The kernel's own multicast listener reports (MLDv2), which never leave the link (hop limit 1).
     rules.push(out('-d ff02::16/128 -p ipv6-icmp -m icmp6 --icmpv6-type 143 -m hl --hl-eq 1 -j ACCEPT'));
     // DNS goes to the resolver over IPv4 only; DNS over IPv6 is refused, never forwarded.
@@ -247,28 +240,68 @@ function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[]
 
   // Audit mode records what block mode would refuse, and lets it through.
   if (input.mode === 'block') rules.push('-A BF-DENY -j BF-REJECT');
-  else rules.push(...countedLog('BF-DENY', 'audited'), '-A BF-DENY -j ACCEPT');
+  else rules.push(...countedLog('audited'), '-A BF-DENY -j ACCEPT');
   const guardedRanges = guarded.map((g) => ipaddr.parseCIDR(g));
   for (const e of allow.filter((x) => namesGuardedHost(x, guardedRanges))) {
     for (const proto of e.protocols) rules.push(`-A BF-GUARD -d ${e.cidr} ${protoMatch(proto, e)}-j ACCEPT`);
   }
   rules.push('-A BF-GUARD -j BF-REJECT');
-  rules.push(...countedLog('BF-REJECT', 'refused'));
+  rules.push(...renderInbound(input.mode));
+  rules.push(...countedLog('refused'));
   rules.push('-A BF-REJECT -p tcp -j REJECT --reject-with tcp-reset');
   rules.push(`-A BF-REJECT -j REJECT --reject-with ${rejectIcmp}`);
 
   return [
     '*filter',
-    ':INPUT ACCEPT [0:0]',
+    ':INPUT DROP [0:0]',
     ':FORWARD DROP [0:0]',
     ':OUTPUT DROP [0:0]',
     ':BF-DENY - [0:0]',
     ':BF-GUARD - [0:0]',
+    `:${INBOUND_CHAIN} - [0:0]`,
     ':BF-REJECT - [0:0]',
     ...rules,
     'COMMIT',
     '',
   ].join('\n');
+}
+
+/** Router and neighbour solicitations, advertisements, with the hop limit 255 that RFC 4861 requires: nothing routed passes as discovery. */
+function neighbourDiscovery(type: number): string {
+  return `-p ipv6-icmp -m icmp6 --icmpv6-type ${type} -m hl --hl-eq 255 -j ACCEPT`;
+}
+
+/** Where new inbound connections and datagrams to the build end: logged, then dropped (audit: let through). */
+export const INBOUND_CHAIN = 'BF-INBOUND';
+
+/**
+ * The holder's INPUT: nothing may open a connection to the build or send it a datagram (a peer
+ * on the network would otherwise reach a listener of the build and be answered, as replies
+ * pass OUTPUT as established). Replies to the build's own connections, loopback (where the Pod's
+ * resolver listens), the end-of-run mark and IPv6 neighbour discovery pass.
+ */
+function renderInput(family: Family, input: RulesetInput): string[] {
+  const rules: string[] = [];
+  const rule = (r: string) => rules.push(`-A INPUT ${r}`);
+  if (family === 4 && input.drainMark) {
+    // Only the host's address on eth0 matches: the build, in this namespace, reaches it over lo.
+    const mark = `-s ${hostCidr(input.drainMark.from)} -i eth0 -p udp -m udp --dport ${input.drainMark.port}`;
+    rule(`${mark} -j NFLOG --nflog-prefix bf-mark --nflog-group ${NFLOG_GROUP.mark} --nflog-threshold 1`);
+    rule(`${mark} -j DROP`);
+  }
+  rule('-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
+  rule('-i lo -j ACCEPT');
+  if (family === 6) {
+    // Solicitations come in for the holder's addresses (the gateway asks before it delivers a
+    // reply); advertisements answer its own. The multicast listener query (hop limit 1) keeps
+    // the bridge's snooping table, where one runs, delivering those solicitations.
+    for (const type of [133, 134, 135, 136]) rule(neighbourDiscovery(type));
+    rule('-p ipv6-icmp -m icmp6 --icmpv6-type 130 -m hl --hl-eq 1 -j ACCEPT');
+  }
+  // Stray packets of connections conntrack no longer knows are no one's attempt: dropped unlogged.
+  rule('-m conntrack --ctstate INVALID -j DROP');
+  rule(`-j ${INBOUND_CHAIN}`);
+  return rules;
 }
 
 /**
@@ -279,20 +312,44 @@ function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[]
  */
 export const LOG_LIMIT = { burst: 5, perSecond: 1, tracked: 65536, expireMs: 2000 } as const;
 
-/** The rules whose kernel counters are the run's totals: every attempt refused, every one audit let through. */
+/**
+ * The rules whose kernel counters are the run's totals: every attempt refused, every one audit let
+ * through, and the same for inbound attempts (which count in those totals too).
+ */
 export const COUNTER_RULES = {
   refused: '-A BF-REJECT -m comment --comment bf-refused',
   audited: '-A BF-DENY -m comment --comment bf-audited',
+  inboundRefused: `-A ${INBOUND_CHAIN} -m comment --comment bf-in-refused`,
+  inboundAudited: `-A ${INBOUND_CHAIN} -m comment --comment bf-in-audited`,
 } as const;
 
+/**
+ * Each counted chain's log: its prefix and group, and what the limit counts per: the destination
+ * for the build's attempts, the sender and the build's port for inbound ones (a peer's flood
+ * cannot crowd the build's denials out of the log either). hashlimit names have 15 characters at most.
+ */
+const LOGS: Record<keyof typeof COUNTER_RULES, { prefix: string; group: number; per: string; name: string }> = {
+  refused: { prefix: 'bf-deny', group: NFLOG_GROUP.denied, per: 'dstip,dstport', name: 'bf-refused' },
+  audited: { prefix: 'bf-audit', group: NFLOG_GROUP.audit, per: 'dstip,dstport', name: 'bf-audited' },
+  inboundRefused: { prefix: 'bf-inbound', group: NFLOG_GROUP.inbound, per: 'srcip,dstport', name: 'bf-in-refused' },
+  inboundAudited: { prefix: 'bf-inbound-audit', group: NFLOG_GROUP.inboundAudit, per: 'srcip,dstport', name: 'bf-in-audited' },
+};
+
 // A chain's head: the counter, then the log within LOG_LIMIT.
-function countedLog(chain: 'BF-REJECT' | 'BF-DENY', what: keyof typeof COUNTER_RULES): string[] {
-  const [prefix, group] = what === 'refused' ? ['bf-deny', NFLOG_GROUP.denied] : ['bf-audit', NFLOG_GROUP.audit];
+function countedLog(what: keyof typeof COUNTER_RULES): string[] {
+  const { prefix, group, per, name } = LOGS[what];
+  const chain = COUNTER_RULES[what].split(' ')[1];
   const l = LOG_LIMIT;
   const limit =
-    `-m hashlimit --hashlimit-upto ${l.perSecond}/sec --hashlimit-burst ${l.burst} --hashlimit-mode dstip,dstport ` +
-    `--hashlimit-name bf-${what} --hashlimit-htable-max ${l.tracked} --hashlimit-htable-expire ${l.expireMs}`;
+    `-m hashlimit --hashlimit-upto ${l.perSecond}/sec --hashlimit-burst ${l.burst} --hashlimit-mode ${per} ` +
+    `--hashlimit-name ${name} --hashlimit-htable-max ${l.tracked} --hashlimit-htable-expire ${l.expireMs}`;
   return [COUNTER_RULES[what], `-A ${chain} ${limit} -j NFLOG --nflog-prefix ${prefix} --nflog-group ${group} --nflog-threshold 1`];
+}
+
+function renderInbound(mode: Mode): string[] {
+  return mode === 'block'
+    ? [...countedLog('inboundRefused'), `-A ${INBOUND_CHAIN} -j DROP`]
+    : [...countedLog('inboundAudited'), `-A ${INBOUND_CHAIN} -j ACCEPT`];
 }
 
 /** The chain that sends DNS to the resolver, whatever address it was sent to. */

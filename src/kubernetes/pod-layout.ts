@@ -1,6 +1,6 @@
 // Where things are in a rendered Pod: its containers, paths, the resolver's user and address,
 // the env names the agent reads. Shared by the renderer, the Pod's scripts and the agent.
-import { RULES_MOUNT } from '../run/build.js';
+import { RULES_MOUNT, SCRIPT_MOUNT_IN_HOLDER } from '../run/build.js';
 
 /** The resolver's user: the rules let only this uid reach the upstreams. */
 export const RESOLVER_UID = 53053;
@@ -12,8 +12,8 @@ export const CONTAINER = { holder: 'holder', verify: 'verify', fence: 'fence', r
 /** Paths inside the containers. */
 export const POD_PATHS = {
   readback: `${RULES_MOUNT}/readback`,
-  /** Where the holder writes the script (the build sees the same volume at SCRIPT_MOUNT). */
-  holderScript: '/__buildfence-script',
+  /** Where the holder writes the script and the filter program (the build sees the same volume at SCRIPT_MOUNT). */
+  holderScript: SCRIPT_MOUNT_IN_HOLDER,
   feed: '/__buildfence-feed',
   ready: '/__buildfence-ready',
   agent: '/opt/buildfence/cli.js',

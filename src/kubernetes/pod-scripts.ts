@@ -5,9 +5,8 @@ import { quote } from 'shell-quote';
 import { COUNTERS_LINE_SCRIPT } from '../firewall/counters.js';
 import { LOAD_SCRIPT } from '../firewall/holder-script.js';
 import { RULE_FILES } from '../firewall/rule-files.js';
-import { NFLOG_GROUP } from '../firewall/ruleset.js';
-import { readerCommand } from '../report/nflog.js';
-import { RULES_MOUNT, SCRIPT_NAME } from '../run/build.js';
+import { readerCommand, RECORDED_GROUPS } from '../report/nflog.js';
+import { copyFilterProgram, RULES_MOUNT, SCRIPT_NAME } from '../run/build.js';
 import { joinedInShell } from './env-pieces.js';
 import { failedFile, NOT_READY_EXIT, POD_PATHS, RESOLVER_UID } from './pod-layout.js';
 
@@ -21,7 +20,8 @@ const READY_WAIT_TENTHS = 600;
 export type HolderEnv = Record<keyof typeof RULE_FILES | 'script', V1EnvVar[]>;
 
 /**
- * The holder init container: writes the rule files and the script from its env, makes the
+ * The holder init container: writes the rule files and the script from its env, puts the build's
+ * seccomp filter program beside the script, makes the
  * resolver's FIFOs, loads the rules and writes the read-back (init containers' logs may vanish,
  * a file does not).
  */
@@ -39,6 +39,8 @@ export function holderInitScript(env: HolderEnv): string {
     `chown ${RESOLVER_UID}:0 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out`,
     `chmod 0777 ${POD_PATHS.ready}`,
     `(\n${LOAD_SCRIPT}\n) > ${POD_PATHS.readback}`,
+    // After the load, whose check of the tools speaks first for an image that is no holder.
+    ...copyFilterProgram(),
   ].join('\n');
 }
 
@@ -48,7 +50,7 @@ export function holderInitScript(env: HolderEnv): string {
  * once more when it is stopped: the runtime takes the first line printed after the build ended.
  */
 export function fenceScript(): string {
-  const reader = quote(readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit]));
+  const reader = quote(readerCommand(RECORDED_GROUPS));
   return [
     // A restarted sidecar (native sidecars restart) starts without its old failure.
     `rm -f ${failedFile('fence')}`,

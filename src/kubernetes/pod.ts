@@ -28,6 +28,7 @@ import {
   RULES_MOUNT,
   SCRIPT_MOUNT,
   SCRIPT_NAME,
+  filteredCommand,
   scriptText,
   shellCommand,
 } from '../run/build.js';
@@ -197,7 +198,8 @@ export function renderPod(input: PodInput): RenderedPod {
     name: CONTAINER.build,
     image: spec.image,
     imagePullPolicy: pull,
-    command: ['sh', '-c', waitReadyScript(), 'sh', ...shellCommand(spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`)],
+    // The seccomp filter first: nothing of the build's image runs without it.
+    command: filteredCommand(['sh', '-c', waitReadyScript(), 'sh', ...shellCommand(spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`)]),
     // Without the runner's claim there is no workspace here: the image's own directory.
     ...(input.claimName ? { workingDir: spec.workingDirectory } : {}),
     env: [...(input.runnerEnv ?? []), ...spec.env].map(([name, value]): V1EnvVar => ({ name, value: escapeDollars(value) })),
@@ -210,6 +212,9 @@ export function renderPod(input: PodInput): RenderedPod {
       privileged: false,
       allowPrivilegeEscalation: false,
       capabilities: { drop: Object.keys({ ...BUILD_DROPPED_CAPABILITIES, ...POD_BUILD_DROPPED_CAPABILITIES }) },
+      // Kubernetes runs a container unconfined unless asked (or SeccompDefault is on): the
+      // runtime's default profile, and buildfence's filter on top of it (seccomp-exec).
+      seccompProfile: { type: 'RuntimeDefault' },
     },
   };
   const volumes: V1Volume[] = [

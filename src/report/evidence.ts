@@ -11,6 +11,8 @@ export interface DeniedTally {
   port?: number;
   /** True when the fence refused it; false when audit mode let it through. */
   enforced: boolean;
+  /** A connection or datagram to the build from outside: `address` is where it came from, `port` the build's. */
+  inbound?: true;
   /** Attempts the log holds for it (per destination the log is limited, see LOG_LIMIT). */
   count: number;
   /** Seconds since the epoch. */
@@ -64,7 +66,7 @@ export class DeniedLog {
   }
 
   private row(p: LoggedPacket): DeniedTally {
-    const key = `${p.enforced} ${p.protocol} ${p.address} ${p.port ?? ''}`;
+    const key = `${p.enforced} ${p.inbound ?? false} ${p.protocol} ${p.address} ${p.port ?? ''}`;
     const found = this.rows.get(key);
     if (found) return found;
     const fresh = (address: string, port: number | undefined, folded: boolean): DeniedTally => ({
@@ -72,6 +74,7 @@ export class DeniedLog {
       address,
       ...(port !== undefined ? { port } : {}),
       enforced: p.enforced,
+      ...(p.inbound ? { inbound: true as const } : {}),
       count: 0,
       first: p.time,
       last: p.time,
@@ -82,7 +85,7 @@ export class DeniedLog {
       this.rows.set(key, t);
       return t;
     }
-    const folded = (address: string) => `${p.enforced} ${p.protocol} ${address} folded`;
+    const folded = (address: string) => `${p.enforced} ${p.inbound ?? false} ${p.protocol} ${address} folded`;
     const byAddress =
       this.rows.get(folded(p.address)) ?? (this.foldedRows >= FOLDED_DESTINATION_LIMIT ? this.rows.get(folded('*')) : undefined);
     if (byAddress) return byAddress;
@@ -120,6 +123,7 @@ export function deniedDestinations(tallies: DeniedTally[], namesOf: NamesOf): De
       ...(led !== undefined ? { name: led } : {}),
       ...((answered?.total ?? 0) > names.length ? { moreNames: answered!.total - names.length } : {}),
       enforced: t.enforced,
+      ...(t.inbound ? { inbound: true as const } : {}),
       count: t.count,
       first: new Date(t.first * 1000).toISOString(),
       last: new Date(t.last * 1000).toISOString(),

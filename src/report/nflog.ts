@@ -9,9 +9,24 @@ export interface LoggedPacket {
   enforced: boolean;
   family: 4 | 6;
   protocol: 'tcp' | 'udp' | 'icmp' | 'other';
+  /** Where the build tried to go; for an inbound attempt, where it came from. */
   address: string;
+  /** The destination port; for an inbound attempt, the build's port it tried to reach. */
   port?: number;
+  /** A new connection or datagram to the build, from outside. */
+  inbound?: true;
 }
+
+/** The groups of the build's packets and of inbound attempts, and what each means. */
+const GROUPS = new Map<number, { enforced: boolean; inbound: boolean }>([
+  [NFLOG_GROUP.denied, { enforced: true, inbound: false }],
+  [NFLOG_GROUP.audit, { enforced: false, inbound: false }],
+  [NFLOG_GROUP.inbound, { enforced: true, inbound: true }],
+  [NFLOG_GROUP.inboundAudit, { enforced: false, inbound: true }],
+]);
+
+/** Every group the reader listens on for packets it records. */
+export const RECORDED_GROUPS = [...GROUPS.keys()];
 
 /** tcpdump on the given NFLOG groups, one line per packet as soon as it is seen, in the form parseNflogLine reads. */
 export function readerCommand(groups: number[]): string[] {
@@ -24,26 +39,27 @@ const LINE = /^(\d+(?:\.\d+)?) version \d+, resource ID (\d+), (IPv4|IPv6), leng
 export function parseNflogLine(line: string): LoggedPacket | undefined {
   const m = LINE.exec(line.trim());
   if (!m) return undefined;
-  const group = Number(m[2]);
-  if (group !== NFLOG_GROUP.denied && group !== NFLOG_GROUP.audit) return undefined;
+  const group = GROUPS.get(Number(m[2]));
+  if (!group) return undefined;
   const rest = m[6];
   const protocol = /^tcp\b/.test(rest) ? 'tcp' : /^UDP\b/.test(rest) ? 'udp' : /^ICMP6?\b/.test(rest) ? 'icmp' : 'other';
-  let address = m[5];
-  let port: number | undefined;
   // tcpdump writes address.port for TCP and UDP only.
-  if (protocol === 'tcp' || protocol === 'udp') {
-    const dot = address.lastIndexOf('.');
-    port = Number(address.slice(dot + 1));
-    address = address.slice(0, dot);
-  }
+  const split = (text: string): [string, number?] => {
+    if (protocol !== 'tcp' && protocol !== 'udp') return [text];
+    const dot = text.lastIndexOf('.');
+    return [text.slice(0, dot), Number(text.slice(dot + 1))];
+  };
+  const [destination, port] = split(m[5]);
+  const address = group.inbound ? split(m[4])[0] : destination;
   if (!ipaddr.isValid(address)) return undefined;
   return {
     time: Number(m[1]),
-    enforced: group === NFLOG_GROUP.denied,
+    enforced: group.enforced,
     family: m[3] === 'IPv4' ? 4 : 6,
     protocol,
     address: ipaddr.parse(address).toString(),
     ...(port !== undefined ? { port } : {}),
+    ...(group.inbound ? { inbound: true as const } : {}),
   };
 }
 

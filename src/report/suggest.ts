@@ -49,8 +49,9 @@ export function suggestEntries(records: Recorded[]): Suggestion[] {
   const kept = new Map<string, { runs: Set<number>; attempts: number }>();
   records.forEach((record, run) => {
     for (const d of record.denied) {
-      // Folded rows stand for many ports: no entry form says what they were.
-      if (d.enforced || d.folded || d.port === undefined || (d.protocol !== 'tcp' && d.protocol !== 'udp')) continue;
+      // Folded rows stand for many ports: no entry form says what they were. Inbound attempts
+      // are no way out of the build, which is all an allowlist opens.
+      if (d.enforced || d.folded || d.inbound || d.port === undefined || (d.protocol !== 'tcp' && d.protocol !== 'udp')) continue;
       const { protocol, port } = { protocol: d.protocol, port: d.port };
       // A name the grammar cannot take (the build chooses what it asks) leaves the address.
       const named = (d.name !== undefined ? [d.name] : d.names).filter((n) => isEntryName(n, protocol, port));

@@ -48,9 +48,12 @@ function refusedNamesOf(r: EvidenceRecord) {
 
 const code = (text: string) => `<code>${shown(text)}</code>`;
 
-function destination(d: DeniedDestination): string {
+/** `tcp 192.0.2.1:443`, `tcp [2001:db8::1]:443`; inbound: `inbound tcp from 192.0.2.9 to port 8080`. */
+export function describeAttempt(d: DeniedDestination): string {
+  const ports = d.folded ? ' (many ports)' : '';
+  if (d.inbound) return `inbound ${d.protocol} from ${shown(d.address)}${d.port !== undefined ? ` to port ${d.port}` : ports}`;
   const host = d.address.includes(':') && d.port !== undefined ? `[${d.address}]` : d.address;
-  return `${d.protocol} ${shown(host)}${d.port !== undefined ? `:${d.port}` : d.folded ? ' (many ports)' : ''}`;
+  return `${d.protocol} ${shown(host)}${d.port !== undefined ? `:${d.port}` : ports}`;
 }
 
 /** The names of a destination as a list: at most NAMES_SHOWN, then how many more. */
@@ -63,6 +66,12 @@ function namesOf(d: DeniedDestination, show: (name: string) => string, separator
 function table(head: string[], rows: string[][]): string {
   const tr = (cells: string[], tag: 'th' | 'td') => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join('')}</tr>`;
   return `<table>${tr(head, 'th')}${rows.map((r) => tr(r, 'td')).join('')}</table>\n`;
+}
+
+/** Inbound rows name where the attempt came from and the build's port it tried. */
+function verdictCell(d: DeniedDestination): string {
+  const verdict = d.enforced ? 'refused' : 'let through, would be refused';
+  return d.inbound ? `inbound from this address to the build's port: ${verdict}` : verdict;
 }
 
 /** What the totals rest on, in a sentence, or '' when the log holds every attempt. */
@@ -136,7 +145,7 @@ export function renderSummary(r: EvidenceRecord): string {
             d.port === undefined ? (d.folded ? 'many (folded: the log was full)' : '') : String(d.port),
             d.protocol,
             String(d.count),
-            d.enforced ? 'refused' : 'let through, would be refused',
+            verdictCell(d),
           ]),
       ),
     );
@@ -201,8 +210,12 @@ export function annotations(r: EvidenceRecord): string[] {
   const lost = lostWarning(r);
   const lines = r.denied.slice(0, ANNOTATION_CAP).map((d) => {
     const names = d.names.length > 0 ? ` (${namesOf(d, shown, ', ')})` : '';
-    const what = d.enforced ? 'denied' : 'let through a connection block mode would refuse, to';
-    return `buildfence ${what} ${destination(d)}${names}, ${d.count} time(s).`;
+    const what = d.enforced
+      ? 'denied'
+      : d.inbound
+        ? 'let through what block mode would refuse:'
+        : 'let through a connection block mode would refuse, to';
+    return `buildfence ${what} ${describeAttempt(d)}${names}, ${d.count} time(s).`;
   });
   if (r.denied.length > ANNOTATION_CAP)
     lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
@@ -218,7 +231,7 @@ export function textSummary(r: EvidenceRecord): string {
     total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {
     const names = d.names.length > 0 ? ` (${namesOf(d, shown, ', ')})` : '';
-    lines.push(`  ${d.enforced ? 'denied' : 'let through, would be refused:'} ${destination(d)}${names} x${d.count}`);
+    lines.push(`  ${d.enforced ? 'denied' : 'let through, would be refused:'} ${describeAttempt(d)}${names} x${d.count}`);
   }
   lines.push(...more(r.denied.length, 'denied destination(s)'));
   const refused = refusedNamesOf(r);

@@ -1,6 +1,6 @@
 // Whether a run passes: shared by the action and the CLI. Pure.
 import type { EvidenceRecord } from './record.js';
-import { NAMES_SHOWN, shown } from './summary.js';
+import { describeAttempt, NAMES_SHOWN, shown } from './summary.js';
 
 /** Why the step fails, or undefined when it passes. */
 export function verdictOf(record: EvidenceRecord, failOnDenied: boolean): string | undefined {
@@ -9,10 +9,7 @@ export function verdictOf(record: EvidenceRecord, failOnDenied: boolean): string
   if (failOnDenied && record.deniedTotal > 0) {
     const top = record.denied
       .slice(0, 3)
-      .map(
-        (d) =>
-          `${d.protocol} ${shown(d.address)}${d.port !== undefined ? `:${d.port}` : ''}${d.names.length ? ` (${d.names.slice(0, NAMES_SHOWN).map(shown).join(', ')})` : ''}`,
-      );
+      .map((d) => `${describeAttempt(d)}${d.names.length ? ` (${d.names.slice(0, NAMES_SHOWN).map(shown).join(', ')})` : ''}`);
     reasons.push(
       `fail-on-denied is set and ${record.deniedTotal} attempt(s) were denied: ${top.join('; ')}${record.denied.length > 3 ? '; ...' : ''}. ` +
         'See the job summary or the report; allow what the build needs, or remove what it should not reach.',

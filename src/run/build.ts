@@ -29,6 +29,29 @@ export const READER_CAPABILITIES = ['SETUID', 'SETGID'] as const;
 
 /** Where the build sees the directory holding its script. */
 export const SCRIPT_MOUNT = '/__buildfence';
+/** Where the holder sees the same directory: it writes the seccomp filter program into it. */
+export const SCRIPT_MOUNT_IN_HOLDER = '/__buildfence-script';
+
+/**
+ * buildfence's seccomp filter for the build (holder/seccomp-exec.c): where the holder image keeps
+ * it, and its name beside the build's script. On every runtime the build's command starts with
+ * it: it installs the filter, then runs the rest.
+ */
+export const SECCOMP_EXEC = { inHolderImage: '/usr/lib/buildfence/seccomp-exec', name: 'seccomp-exec' } as const;
+
+/** The build's command: the seccomp filter program first, which then runs `command`. */
+export function filteredCommand(command: string[]): string[] {
+  return [`${SCRIPT_MOUNT}/${SECCOMP_EXEC.name}`, ...command];
+}
+
+/** Shell lines for the holder: copy the filter program next to the build's script, or fail (under `set -e`). */
+export function copyFilterProgram(): string[] {
+  const { inHolderImage: from, name } = SECCOMP_EXEC;
+  return [
+    `[ -x ${from} ] || { echo "the holder image has no ${from} (buildfence's seccomp filter for the build)" >&2; exit 127; }`,
+    `cp ${from} ${SCRIPT_MOUNT_IN_HOLDER}/${name}`,
+  ];
+}
 /** Where the fence's containers see the directory holding the rules. */
 export const RULES_MOUNT = '/__buildfence';
 export const SCRIPT_NAME = 'script.sh';

@@ -26,6 +26,12 @@
  *                                      exit codes as for tcp
  *   probe packet                       0 if socket(AF_PACKET, SOCK_RAW) opens, else 1
  *   probe raw                          0 if socket(AF_INET, SOCK_RAW, ICMP) opens, else 1
+ *   probe family FAMILY                0 if a socket of FAMILY opens (stream, datagram, seqpacket
+ *                                      or raw, the first it has), 1 refused (EPERM or EACCES: the
+ *                                      seccomp filter), 3 otherwise (the kernel lacks the family);
+ *                                      FAMILY: unix inet inet6 netlink packet vsock alg bluetooth
+ *                                      tipc, or a number; prints "family NAME open|refused|error"
+ *   probe uring                        io_uring_setup(): 0 opens, 1 refused, 3 otherwise
  *   probe dns SERVER NAME [TYPE] [tcp] one query to SERVER:53; prints "rcode=N answers=a,b"
  *                                      (A/AAAA addresses); 0 reply, 1 rejected, 2 timeout
  *                                      (3 s), 3 other
@@ -55,6 +61,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,7 +74,7 @@ static void usage(void) {
           "       probe serve PORT\n"
           "       probe hold HOST PORT SECONDS\n"
           "       probe ping HOST [TIMEOUT_MS]\n"
-          "       probe packet | probe raw\n"
+          "       probe packet | probe raw | probe family FAMILY | probe uring\n"
           "       probe dns SERVER NAME [A|AAAA|TXT|NUMBER] [tcp]\n"
           "       probe source PORT\n"
           "       probe rate HOST PORT SECONDS\n"
@@ -587,6 +594,49 @@ static int cmd_socket(const char *what, int domain, int type, int proto) {
   return OK;
 }
 
+static int open_or_refused(const char *what, int err) {
+  int refused = err == EPERM || err == EACCES;
+  say("%s %s (%s)", what, refused ? "refused" : "error", strerror(err));
+  return refused ? REJECTED : OTHER;
+}
+
+static int cmd_family(const char *name) {
+  static const struct { const char *name; int family; } families[] = {
+      {"unix", AF_UNIX}, {"inet", AF_INET}, {"inet6", AF_INET6}, {"netlink", AF_NETLINK}, {"packet", AF_PACKET},
+      {"vsock", AF_VSOCK}, {"alg", AF_ALG}, {"bluetooth", AF_BLUETOOTH}, {"tipc", AF_TIPC},
+  };
+  int family = -1;
+  for (size_t i = 0; i < sizeof families / sizeof families[0]; i++)
+    if (!strcmp(name, families[i].name)) family = families[i].family;
+  if (family < 0) family = (int)parse_num(name, 0, AF_MAX, "family");
+  char what[64];
+  snprintf(what, sizeof what, "family %s", name);
+  int err = 0;
+  for (int type = SOCK_STREAM; type <= SOCK_SEQPACKET; type++) {
+    int fd = socket(family, type, 0);
+    if (fd >= 0) {
+      say("%s open", what);
+      close(fd);
+      return OK;
+    }
+    err = errno;
+    /* A refusal, or the family missing, says it all; a type the family lacks says nothing. */
+    if (err != ESOCKTNOSUPPORT && err != EPROTONOSUPPORT && err != EINVAL && err != EPROTOTYPE) break;
+  }
+  return open_or_refused(what, err);
+}
+
+static int cmd_uring(void) {
+  unsigned char params[120] = {0}; /* struct io_uring_params, zeroed */
+  long fd = syscall(SYS_io_uring_setup, 1, params);
+  if (fd >= 0) {
+    say("uring open");
+    close((int)fd);
+    return OK;
+  }
+  return open_or_refused("uring", errno);
+}
+
 /* ---- dns: one hand-built query (RFC 1035 section 4) ---- */
 
 static int qtype_of(const char *s) {
@@ -738,6 +788,8 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "packet") && argc == 2)
     return cmd_socket("packet", AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
   if (!strcmp(cmd, "raw") && argc == 2) return cmd_socket("raw", AF_INET, SOCK_RAW, IPPROTO_ICMP);
+  if (!strcmp(cmd, "family") && argc == 3) return cmd_family(argv[2]);
+  if (!strcmp(cmd, "uring") && argc == 2) return cmd_uring();
   if (!strcmp(cmd, "dns") && argc >= 4 && argc <= 6) {
     int qtype = argc >= 5 && strcmp(argv[4], "tcp") ? qtype_of(argv[4]) : 1;
     int use_tcp = !strcmp(argv[argc - 1], "tcp") && argc >= 5;

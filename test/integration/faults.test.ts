@@ -50,10 +50,12 @@ const holderTag = (kind: HolderKind) => `buildfence-test/holder-${kind.toLowerCa
 async function importHolder(kind: HolderKind, busybox: string): Promise<void> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'bftest-holder-'));
   try {
-    for (const dir of ['bin', 'usr/sbin', 'etc', 'tmp']) await fs.mkdir(path.join(root, dir), { recursive: true });
+    for (const dir of ['bin', 'usr/sbin', 'usr/lib/buildfence', 'etc', 'tmp']) await fs.mkdir(path.join(root, dir), { recursive: true });
     await fs.copyFile(busybox, path.join(root, 'bin/busybox'));
     await fs.chmod(path.join(root, 'bin/busybox'), 0o755);
-    for (const applet of ['sh', 'sleep', 'cat', 'echo', 'mkfifo']) await fs.symlink('busybox', path.join(root, 'bin', applet));
+    for (const applet of ['sh', 'sleep', 'cat', 'echo', 'mkfifo', 'cp']) await fs.symlink('busybox', path.join(root, 'bin', applet));
+    // The build's seccomp filter program, which the holder copies beside the build's script.
+    await fs.writeFile(path.join(root, 'usr/lib/buildfence/seccomp-exec'), OK, { mode: 0o755 });
     for (const [tool, text] of Object.entries({ ...HOLDERS[kind], tcpdump: READER })) {
       await fs.writeFile(path.join(root, 'usr/sbin', tool), text, { mode: 0o755 });
     }

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import yaml from 'js-yaml';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1SecurityContext } from '@kubernetes/client-node';
 import { readRunSpec } from '../../src/inputs.js';
 import { renderPod } from '../../src/kubernetes/pod.js';
 import { CONTAINER, NOT_READY_EXIT, RESOLVER_UID } from '../../src/kubernetes/pod-layout.js';
@@ -27,7 +27,7 @@ const env = { ...process.env, CONTAINERS_CONF: path.join(ROOT, '.cache/podman/co
 const IMAGES = {
   holder: 'localhost/buildfence/holder:0.1.0',
   agent: 'localhost/buildfence/agent:0.1.0',
-  probe: 'localhost/buildfence-test/probe:latest',
+  probe: `localhost/${process.env.BUILDFENCE_PROBE_TAG || 'buildfence-test/probe:latest'}`,
 };
 
 async function podman(args: string[]): Promise<string> {
@@ -94,13 +94,14 @@ interface Played {
 /**
  * Renders a Pod (regular sidecars: podman 4.3 ignores native ones), lets `patch` change it, plays
  * it, and waits for the build to end or for `waitFor` (another container) when the build may never
- * start. The Pod is removed at the end of `use`.
+ * start; `beside` runs meanwhile. The Pod is removed at the end of `use`.
  */
 async function play(
   inputs: Record<string, string>,
   use: (p: Played) => Promise<void>,
   patch?: (pod: V1Pod) => void,
   waitFor: string = CONTAINER.build,
+  beside?: (p: Played) => Promise<void>,
 ): Promise<void> {
   const all: Record<string, string> = { 'holder-image': IMAGES.holder, image: IMAGES.probe, pull: 'never', shell: 'sh', ...inputs };
   const spec = readRunSpec((n) => all[n] ?? '', { workspace: tmp, via: 'cli' });
@@ -123,8 +124,10 @@ async function play(
       played.log = async (c) => `${String(err.stderr)}${await logs(`${name}-${c}`)}`;
     });
     const start = Date.now();
+    const besides = beside?.(played);
     // The build gives up on its sidecars after 60 s; this bound is only for a Pod that hangs.
     const waited = await exec('podman', ['wait', `${name}-${waitFor}`], { env, timeout: 150_000 }).catch(() => undefined);
+    await besides;
     played.waited = (Date.now() - start) / 1000;
     if (waited && waitFor === CONTAINER.build) played.exitCode = Number(waited.stdout.trim());
     try {
@@ -149,6 +152,17 @@ function prependScript(pod: V1Pod, container: string, shell: string): void {
   const c = pod.spec!.containers.find((x) => x.name === container)!;
   assert.deepEqual(c.command!.slice(0, 2), ['sh', '-c']);
   c.command![2] = `${shell}\n${c.command![2]}`;
+}
+
+/** A container `control` in the Pod beside the build, outside buildfence's confinement: what it can do, the build could without the fence. */
+function addControl(pod: V1Pod, command: string[], securityContext?: V1SecurityContext): void {
+  pod.spec!.containers.push({
+    name: 'control',
+    image: IMAGES.probe,
+    imagePullPolicy: 'Never',
+    command,
+    ...(securityContext ? { securityContext } : {}),
+  });
 }
 
 /** The state and log of every container of a Pod, and the files of its emptyDir volumes. */
@@ -276,6 +290,81 @@ describe('the rendered Pod under podman kube play', () => {
     });
   });
 
+  // Issue 12, hole 7a: a peer on the Pod's network must not reach a listener in the build.
+  it('a peer on the network reaches no listener of the build, and the fence records each attempt', async () => {
+    const port = 7070;
+    let peer = '';
+    let peerAddress = '';
+    const script = [
+      `probe serve ${port} &`,
+      'sleep 0.5; echo BUILD-LISTENING',
+      'i=0; while [ ! -e /tmp/stop ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done',
+      `probe tcp ${servers[0]} 8080`,
+    ].join('\n');
+    await play(
+      { grade: 'release', allowlist: `${servers[0]}:8080`, run: script },
+      async (p) => {
+        const out = await p.log(CONTAINER.build);
+        assert.equal(p.exitCode, 0, out);
+        const v = verdicts(peer);
+        assert.equal(v.size, 2, peer);
+        for (const [probe, verdict] of v) assert.notEqual(verdict, 'ok', `${probe} reached the build`);
+        assert.doesNotMatch(out, /(tcp|udp) from/, 'the listener in the build saw a peer');
+        assert.match(out, new RegExp(`^tcp ${servers[0]}:8080 ok`, 'm'), 'the build lost its own connection');
+        const inbound = (await p.log(CONTAINER.fence))
+          .split('\n')
+          .map(parseNflogLine)
+          .filter((x) => x?.inbound);
+        for (const protocol of ['tcp', 'udp']) {
+          assert.ok(
+            inbound.some((d) => d?.protocol === protocol && d.address === peerAddress && d.port === port && d.enforced),
+            `no inbound ${protocol} attempt from ${peerAddress} recorded: ${JSON.stringify(inbound)}`,
+          );
+        }
+      },
+      undefined,
+      CONTAINER.build,
+      async (p) => {
+        const end = Date.now() + 60_000;
+        while (!/BUILD-LISTENING/.test(await p.log(CONTAINER.build)) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+        const infra = await podman(['pod', 'inspect', '--format', '{{.InfraContainerID}}', p.name]);
+        const address = await podman(['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, infra]);
+        peer = await podman([
+          'run',
+          '--rm',
+          '--network',
+          net,
+          '--label',
+          'buildfence-test=1',
+          IMAGES.probe,
+          'sh',
+          '-c',
+          `ip addr show eth0 | awk '$1 == "inet" { print $2 }'; probe tcp ${address} ${port} 1500; probe udp ${address} ${port} 1500; true`,
+        ]);
+        peerAddress = peer.split('\n')[0].replace(/\/\d+$/, '');
+        await podman(['exec', p.build, 'touch', '/tmp/stop']);
+      },
+    );
+  });
+
+  // Issue 12, hole 7b: the build runs behind buildfence's seccomp filter in the Pod too.
+  it('AF_VSOCK, another non-IP family and io_uring fail with EPERM in the build; a control container without the filter opens them', async () => {
+    const script = ['vsock', 'bluetooth', 'unix', 'inet', 'netlink'].map((f) => `probe family ${f}; echo "${f}=$?"`).join('\n');
+    await play(
+      { grade: 'release', run: `${script}\nprobe uring; echo "uring=$?"` },
+      async (p) => {
+        const out = await p.log(CONTAINER.build);
+        assert.equal(p.exitCode, 0, out);
+        for (const refused of ['vsock', 'bluetooth', 'uring']) assert.match(out, new RegExp(`^${refused}=1$`, 'm'), out);
+        assert.match(out, /^family vsock refused \(Operation not permitted\)$/m, out);
+        for (const open of ['unix', 'inet', 'netlink']) assert.match(out, new RegExp(`^${open}=0$`, 'm'), out);
+        await exec('podman', ['wait', `${p.name}-control`], { env, timeout: 30_000 });
+        assert.match(await p.log('control'), /^family vsock open$/m);
+      },
+      (pod) => addControl(pod, ['probe', 'family', 'vsock']),
+    );
+  });
+
   it('a packet socket cannot be opened in the build; a control container with NET_RAW can', async () => {
     await play(
       { grade: 'release', run: 'probe packet; echo "packet=$?"; probe raw; echo "raw=$?"' },
@@ -286,15 +375,7 @@ describe('the rendered Pod under podman kube play', () => {
         await exec('podman', ['wait', `${p.name}-control`], { env, timeout: 30_000 });
         assert.match(await p.log('control'), /packet=0/);
       },
-      (pod) => {
-        pod.spec!.containers.push({
-          name: 'control',
-          image: IMAGES.probe,
-          imagePullPolicy: 'Never',
-          command: ['sh', '-c', 'probe packet; echo "packet=$?"'],
-          securityContext: { capabilities: { add: ['NET_RAW'] } },
-        });
-      },
+      (pod) => addControl(pod, ['sh', '-c', 'probe packet; echo "packet=$?"'], { capabilities: { add: ['NET_RAW'] } }),
     );
   });
 

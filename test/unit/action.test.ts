@@ -126,7 +126,7 @@ describe('runAction', () => {
       ),
     );
     assert.equal(core.failed.length, 1);
-    assert.match(core.failed[0], /^fail-on-denied is set and 1 attempt\(s\) were denied: udp 2001:db8::9:53/);
+    assert.match(core.failed[0], /^fail-on-denied is set and 1 attempt\(s\) were denied: udp \[2001:db8::9\]:53/);
   });
 
   it('an invalid input rejects before any runtime is called, naming the input', async () => {

@@ -37,6 +37,7 @@ describe('holderConfig', () => {
     image: 'buildfence/holder:0.1.0',
     network: 'net1',
     rulesDir: '/tmp/r',
+    scriptDir: '/tmp/s',
     command: { entrypoint: ['sh', '-c'], cmd: ['x'] },
   }) as {
     Labels: Record<string, string>;
@@ -48,7 +49,7 @@ describe('holderConfig', () => {
     assert.deepEqual(config.HostConfig.SecurityOpt, ['no-new-privileges']);
     assert.equal(config.HostConfig.Privileged, undefined);
   });
-  it('labels it for this run, on its network, with the rules read-only', () => {
+  it("labels it for this run, on its network, with the rules read-only and the build's script directory, for the filter program", () => {
     assert.deepEqual(config.Labels, {
       buildfence: '1',
       'buildfence.run': 'abcdef012345',
@@ -56,7 +57,7 @@ describe('holderConfig', () => {
       'buildfence.host': 'runner-1',
     });
     assert.equal(config.HostConfig.NetworkMode, 'net1');
-    assert.deepEqual(config.HostConfig.Binds, ['/tmp/r:/__buildfence:ro']);
+    assert.deepEqual(config.HostConfig.Binds, ['/tmp/r:/__buildfence:ro', '/tmp/s:/__buildfence-script']);
   });
 });
 
@@ -74,11 +75,11 @@ describe('buildCreateArgs', () => {
     assert.ok(user > 0 && user < args.indexOf('--network') && user < args.indexOf('--cap-drop'));
     assert.ok(args.includes('--cpus=2'));
   });
-  it('mounts the workspace at the same path and runs the script with the shell', () => {
+  it('mounts the workspace at the same path and runs the script with the shell, behind the seccomp filter program', () => {
     assert.deepEqual(valueOf(args, '--volume'), ['/home/runner/work/app:/home/runner/work/app', '/tmp/s:/__buildfence:ro']);
     assert.deepEqual(valueOf(args, '--workdir'), ['/home/runner/work/app/sub']);
-    assert.deepEqual(args.slice(args.indexOf('--entrypoint')), ['--entrypoint', 'sh']);
-    assert.deepEqual([cmd.image, ...cmd.command], ['ubuntu:24.04', '-e', '/__buildfence/script.sh']);
+    assert.deepEqual(args.slice(args.indexOf('--entrypoint')), ['--entrypoint', '/__buildfence/seccomp-exec']);
+    assert.deepEqual([cmd.image, ...cmd.command], ['ubuntu:24.04', 'sh', '-e', '/__buildfence/script.sh']);
   });
   it('passes variables by name, never their values', () => {
     assert.deepEqual(valueOf(args, '--env'), ['GITHUB_SHA']);

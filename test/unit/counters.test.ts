@@ -30,6 +30,32 @@ describe('parseCounters', () => {
     assert.deepEqual(parseCounters(output), { refused: 9, audited: 1000, logged: 47 });
   });
 
+  it('counts inbound attempts in the same totals, and their log entries as logged', () => {
+    const block = renderRuleset({
+      mode: 'block',
+      allow: [],
+      deny: [],
+      gateways: ['172.18.0.1'],
+      resolver: { address: '172.18.0.1', port: 1 },
+    });
+    const b4 = saved(block.v4, {
+      '-A BF-REJECT -m comment --comment bf-refused': 3,
+      '-A BF-INBOUND -m comment --comment bf-in-refused': 20,
+      [ruleWith(block.v4, '--nflog-prefix bf-deny')]: 3,
+      [ruleWith(block.v4, '--nflog-prefix bf-inbound ')]: 5,
+    });
+    const b6 = saved(block.v6, {
+      '-A BF-INBOUND -m comment --comment bf-in-refused': 1,
+      [ruleWith(block.v6, '--nflog-prefix bf-inbound ')]: 1,
+    });
+    assert.deepEqual(parseCounters(`${b4}\n---buildfence-counters-v6---\n${b6}`), { refused: 24, audited: 0, logged: 9 });
+    const a4 = saved(rules.v4, {
+      '-A BF-INBOUND -m comment --comment bf-in-audited': 4,
+      [ruleWith(rules.v4, '--nflog-prefix bf-inbound-audit')]: 4,
+    });
+    assert.deepEqual(parseCounters(`${a4}\n---buildfence-counters-v6---\n${rules.v6}`), { refused: 0, audited: 4, logged: 4 });
+  });
+
   it('refuses output without both families', () => {
     assert.equal(parseCounters(v4), undefined);
     assert.equal(parseCounters(`${v4}\n---buildfence-counters-v6---\n`), undefined);

@@ -97,9 +97,21 @@ describe('validators', () => {
       assert.throws(() => readNetwork(bad, L), new RegExp(`Input 'x' cannot be '${bad}'`));
   });
 
-  it('checkWorkspace: refuses the directories that hold the Docker socket', () => {
+  it("checkWorkspace: refuses a directory that is, holds or lies inside an engine's socket or state", () => {
     assert.equal(checkWorkspace('/home/runner/work/app'), '/home/runner/work/app');
-    for (const dir of ['/', '/var', '/run', '/var/run']) assert.throws(() => checkWorkspace(dir), /contains the Docker socket/);
+    for (const dir of ['/', '/var', '/run', '/var/run', '/home/runner', '/var/lib/docker/volumes/ws/_data', '/run/containerd/s']) {
+      assert.throws(
+        () => checkWorkspace(dir),
+        new RegExp(`^Error: The workspace '${dir}' would be mounted into the build: .*Run from a project directory\\.$`),
+      );
+    }
+  });
+
+  it('checkWorkspace: judges where a workspace link leads', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bf-ws-link-'));
+    fs.symlinkSync('/run', path.join(tmp, 'ws'));
+    assert.throws(() => checkWorkspace(path.join(tmp, 'ws')), /\(it leads to \/run\): \/run holds \/run\/docker\.sock/);
+    fs.rmSync(tmp, { recursive: true });
   });
 });
 
@@ -179,6 +191,22 @@ describe('toRunSpec', () => {
       () => spec({ grade: 'release', 'docker-options': '--device /dev/kvm' }, 'cli'),
       /^Error: --docker-options refuses '--device \/dev\/kvm'/,
     );
+  });
+
+  it('follows links in a mount source as docker will: cleaned, and as far as the path exists', () => {
+    // ws/run -> /run; ws/docker -> /run/docker. A part that does not exist yet is created by
+    // docker where the links lead.
+    fs.symlinkSync('/run', path.join(ws, 'run'));
+    fs.symlinkSync('/run/docker', path.join(ws, 'docker'));
+    for (const source of [`${ws}/run`, `${ws}/run/containerd/s`, `${ws}/docker/new/dir`, `${ws}/run/new/../docker`]) {
+      assert.throws(
+        () => spec({ 'docker-options': `-v ${source}:/x` }),
+        /leads to \/run(\/docker)?(\/new\/dir|\/containerd\/s)?: .*Mount the directory you mean by its own path\./,
+        source,
+      );
+    }
+    assert.equal(spec({ 'docker-options': `-v ${ws}/new/dir:/x` }).dockerOptions.length, 2);
+    for (const link of ['run', 'docker']) fs.rmSync(path.join(ws, link));
   });
 
   it('names the allowlist input inside the entry message', () => {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkDockerOptions, parseDockerOptions as parseWith } from '../../src/docker/options-guard.js';
+import { checkDockerOptions, checkNamedVolumes, namedVolumes, parseDockerOptions as parseWith } from '../../src/docker/options-guard.js';
 
 const LABEL = "Input 'docker-options'";
 const parseDockerOptions = (value: string) => parseWith(value, LABEL);
@@ -123,17 +123,20 @@ describe('checkDockerOptions refuses in every mode', () => {
     ['--volume=/home/runner/.docker/run/docker.sock:/s', /Docker socket/],
     ['-v /run/containerd/containerd.sock:/c', /Docker socket/],
     ['-v /run/podman/podman.sock:/p', /Docker socket/],
-    ['-v /:/host', /refuses '-v \/:\/host': \/ holds the Docker socket/],
-    ['-v /var/run:/r', /holds the Docker socket/],
-    ['-v /var/run/:/r', /holds the Docker socket/],
-    ['-v /run:/r', /holds the Docker socket/],
-    ['-v /var:/r', /holds the Docker socket/],
-    ['-v /var/run/docker:/r', /holds the Docker socket/],
-    ['-v /run/containerd:/r', /holds the Docker socket/],
-    ['-v /run/user/1000:/r', /holds the Docker socket/],
-    ['-v //var//run/./:/r', /holds the Docker socket/],
-    ['-v /tmp/../var/run:/r', /holds the Docker socket/],
-    ['-v /var/run/docker.sock/..:/r', /holds the Docker socket/],
+    [
+      '-v /:/host',
+      /refuses '-v \/:\/host': \/ holds \/run\/docker\.sock \(the Docker socket\), which would let the build enter the holder/,
+    ],
+    ['-v /var/run:/r', /\/var\/run holds \/run\/docker\.sock/],
+    ['-v /var/run/:/r', /holds \/run\/docker\.sock/],
+    ['-v /run:/r', /holds \/run\/docker\.sock/],
+    ['-v /var:/r', /\/var holds \/var\/lib\/docker \(Docker's images, containers and volumes\)/],
+    ['-v /var/run/docker:/r', /\/var\/run\/docker is Docker's run state: containerd's socket/],
+    ['-v /run/containerd:/r', /is containerd's sockets/],
+    ['-v /run/user/1000:/r', /is a user's runtime directory: rootless Docker's/],
+    ['-v //var//run/./:/r', /holds \/run\/docker\.sock/],
+    ['-v /tmp/../var/run:/r', /holds \/run\/docker\.sock/],
+    ['-v /var/run/docker.sock/..:/r', /holds \/run\/docker\.sock/],
     ['-v ../../../../var/run/docker.sock:/x', /climbs with '\.\.' .* Write the absolute path instead\./],
     ['-v ./docker.sock:/x', /Docker socket/],
     ['-v /proc/1/root:/host', /leads to the host's files/],
@@ -141,10 +144,13 @@ describe('checkDockerOptions refuses in every mode', () => {
       '--mount type=bind,source=/var/run/docker.sock,target=/x',
       /refuses '--mount type=bind,source=\/var\/run\/docker\.sock,target=\/x': the Docker socket/,
     ],
-    ['--mount type=bind,src=/,dst=/host', /\/ holds the Docker socket/],
-    ['--mount=type=bind,SOURCE=/run,target=/x', /holds the Docker socket/],
+    ['--mount type=bind,src=/,dst=/host', /\/ holds \/run\/docker\.sock/],
+    ['--mount=type=bind,SOURCE=/run,target=/x', /\/run holds \/run\/docker\.sock/],
     ['--mount \'"source=/var/run/docker.sock",target=/x\'', /Docker socket/],
-    ['--mount type=volume,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/var/run,dst=/x', /\/var\/run holds the Docker socket/],
+    [
+      '--mount type=volume,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/var/run,dst=/x',
+      /\/var\/run holds \/run\/docker\.sock/,
+    ],
     ['--security-opt no-new-privileges=false', /refuses '--security-opt no-new-privileges=false': the build must keep no-new-privileges/],
     ['--security-opt no-new-privileges:false', /no-new-privileges/],
     ['--security-opt=no-new-privileges=0', /no-new-privileges/],
@@ -189,12 +195,17 @@ describe('checkDockerOptions refuses in block mode only', () => {
   const cases: Array<[string, RegExp]> = [
     ['--cap-add SYS_PTRACE', /adding a capability \(SYS_PTRACE\)/],
     ['--cap-add=cap_chown', /adding a capability \(CHOWN\)/],
-    ['--security-opt seccomp=unconfined', /lowering confinement \(seccomp unconfined\)/],
+    ['--security-opt seccomp=unconfined', /replacing the build's seccomp profile \(seccomp unconfined\)/],
     ['--security-opt seccomp:unconfined', /seccomp unconfined/],
     ['--security-opt apparmor=unconfined', /apparmor unconfined/],
     ['--security-opt apparmor:unconfined', /apparmor unconfined/],
     ['--security-opt label=disable', /label disable/],
     ['--security-opt label:disable', /label disable/],
+    ['--security-opt seccomp=/path/profile.json', /replacing the build's seccomp profile \(seccomp \/path\/profile\.json\)/],
+    ['--security-opt seccomp=default', /seccomp profile \(seccomp default\)/],
+    ['--security-opt apparmor=my-profile', /replacing the build's apparmor profile \(apparmor my-profile\)/],
+    ['--security-opt label=type:spc_t', /replacing the build's label profile \(label type:spc_t\)/],
+    ['--security-opt label=level:s0:c100,c200', /label profile/],
     ['--security-opt systempaths=unconfined', /systempaths unconfined/],
     ['--security-opt systempaths:unconfined', /systempaths unconfined/],
     ['--security-opt writable-cgroups=true', /writable-cgroups true/],
@@ -232,8 +243,10 @@ describe('checkDockerOptions passes through', () => {
     '--read-only',
     '--cap-drop ALL',
     '--cap-drop=NET_ADMIN',
-    '--security-opt seccomp=/path/profile.json',
     '--security-opt no-new-privileges',
+    '--security-opt seccomp=builtin',
+    '--security-opt apparmor=docker-default',
+    '--security-opt=apparmor:docker-default',
     '--security-opt no-new-privileges=true',
     '--security-opt=no-new-privileges:1',
     '--init -it --workdir /src -m 1g -c 512 -h host -l k=v -p 80:80 -u 1000 -w /x',
@@ -338,11 +351,227 @@ describe('checkDockerOptions follows links in mount sources', () => {
     '--mount type=volume,dst=/x,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/work/cache',
   ]) {
     it(`refuses ${value}: it leads to the socket`, () => {
-      assert.match(check(value) ?? '', /leads to \/(var\/)?run.*Docker socket.*Mount the directory you mean by its own path\./);
+      assert.match(
+        check(value) ?? '',
+        /leads to \/(var\/)?run.*(Docker socket|Docker's run state).*Mount the directory you mean by its own path\./,
+      );
     });
   }
 
   it('passes a link to an ordinary directory, a path it cannot resolve, and a named volume', () => {
     assert.equal(check('-v /work/data:/data -v /work/new:/new -v cache:/cache'), undefined);
+  });
+});
+
+// Every engine and runtime path, in each relation: the path itself, a path inside it, a directory
+// that holds it. Judged in every mode, as written and where links lead.
+const ENGINE_CASES: Array<[string, RegExp]> = [
+  // Docker
+  ['/var/run/docker.sock', /Docker socket/],
+  ['/run/docker', /is Docker's run state/],
+  ['/run/docker/containerd', /is inside Docker's run state: containerd's socket/],
+  ['/run/docker/containerd/containerd.sock', /Docker socket \(or another engine's\)/],
+  ['/run/docker/containerd/containerd.sock.ttrpc', /Docker socket \(or another engine's\)/],
+  ['/run/docker/containerd/containerd-debug.sock', /is inside Docker's run state/],
+  ['/run/docker/runtime-runc/moby', /is inside Docker's run state/],
+  ['/run/docker/plugins', /is inside Docker's run state/],
+  ['/var/lib/docker', /is Docker's images, containers and volumes, which would let the build change the images/],
+  ['/var/lib/docker/volumes/cache/_data', /is inside Docker's images/],
+  ['/var/lib', /\/var\/lib holds \/var\/lib\/docker/],
+  // containerd, its shims and its runc
+  ['/run/containerd', /is containerd's sockets/],
+  ['/run/containerd/containerd.sock.ttrpc', /Docker socket \(or another engine's\)/],
+  ['/run/containerd/s', /is inside containerd's sockets \(containerd\.sock, \.ttrpc, the shims'\)/],
+  ['/run/containerd/runc/k8s.io', /is inside containerd's sockets/],
+  ['/var/lib/containerd', /is containerd's images and snapshots/],
+  ['/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs', /is inside containerd's images/],
+  // podman
+  ['/run/podman', /is podman's API socket/],
+  ['/run/podman/podman.sock', /Docker socket \(or another engine's\)/],
+  ['/run/libpod', /is podman's run state/],
+  ['/run/containers/storage', /is inside podman's and CRI-O's container storage/],
+  ['/var/lib/containers', /is podman's and CRI-O's images and containers/],
+  ['/var/lib/containers/storage/overlay', /is inside podman's and CRI-O's images/],
+  ['/run/user/1000/podman/podman.sock', /Docker socket \(or another engine's\)/],
+  ['/run/user/1000/podman', /is inside a user's runtime directory/],
+  ['/run/user', /\/run\/user holds \/run\/user\/\* \(a user's runtime directory/],
+  ['/home/runner/.local/share/containers', /is rootless podman's images and containers/],
+  ['/home/runner/.local/share/containers/storage', /is inside rootless podman's/],
+  ['/home/runner/.local', /holds \/home\/\*\/\.local\/share\/containers/],
+  ['/home/runner', /holds \/home\/\*\/\.local\/share\/containers/],
+  ['/home', /holds \/home\/\*\/\.local\/share\/containers/],
+  ['/root/.local/share/containers', /is podman's images and containers \(root's home\)/],
+  ['/root', /holds \/root\/\.local\/share\/containers/],
+  // CRI-O
+  ['/var/run/crio', /is CRI-O's socket/],
+  ['/var/run/crio/crio.sock', /Docker socket \(or another engine's\)/],
+  ['/var/lib/crio', /is CRI-O's state/],
+  ['/run/cri-dockerd.sock', /is cri-dockerd's socket/],
+  // BuildKit
+  ['/run/buildkit', /is BuildKit's socket/],
+  ['/run/buildkit/buildkitd.sock', /Docker socket \(or another engine's\)/],
+  ['/var/lib/buildkit', /is BuildKit's state/],
+  ['/run/user/1001/buildkit', /is inside a user's runtime directory/],
+  ['/home/ci/.local/share/buildkit', /is rootless BuildKit's state/],
+  // runc, crun
+  ['/run/runc', /is runc's container state/],
+  ['/run/runc/abc', /is inside runc's container state/],
+  ['/run/crun', /is crun's container state/],
+  // rootless Docker, k3s, the kubelet, LXD, Incus, snaps
+  ['/run/user/1000/docker.sock', /Docker socket/],
+  ['/home/runner/.local/share/docker', /is rootless Docker's images/],
+  ['/home/runner/.docker/run/docker.sock', /Docker socket/],
+  ['/run/k3s/containerd', /is inside k3s's containerd socket/],
+  ['/var/lib/rancher/k3s', /is inside k3s's and RKE2's state/],
+  ['/var/lib/kubelet/pod-resources', /is inside the kubelet's sockets/],
+  ['/var/lib/lxd/unix.socket', /is inside LXD's socket/],
+  ['/var/snap/lxd/common/lxd', /is inside LXD's socket \(snap\)/],
+  ['/var/snap', /holds \/var\/snap\/lxd/],
+  ['/var/lib/incus', /is Incus's socket/],
+  // the host's service manager
+  ['/run/systemd', /is systemd's private socket, which would let the build start processes on the runner/],
+  ['/run/systemd/private', /is inside systemd's private socket/],
+  ['/var/run/dbus/system_bus_socket', /is inside the system D-Bus socket/],
+  // the host's files
+  ['/proc/1/root', /leads to the host's files/],
+  ['/', /\/ holds \/run\/docker\.sock/],
+  ['/run', /\/run holds \/run\/docker\.sock/],
+  ['/var/run', /\/var\/run holds \/run\/docker\.sock/],
+  // spelled otherwise
+  ['/RUN/Containerd/s', /is inside containerd's sockets/],
+  ['//run//containerd/./s/', /is inside containerd's sockets/],
+  ['/tmp/../run/containerd', /is containerd's sockets/],
+];
+
+describe('checkDockerOptions refuses engine sockets and state in every mode', () => {
+  const forms = (source: string) => [
+    `-v ${source}:/x`,
+    `--volume=${source}:/x:ro`,
+    `--mount type=bind,source=${source},target=/x`,
+    `--mount type=volume,dst=/x,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=${source}`,
+  ];
+  for (const [source, pattern] of ENGINE_CASES) {
+    it(source, () => {
+      for (const value of forms(source)) {
+        for (const mode of MODES) {
+          const message = refusal(value, mode);
+          assert.ok(message, `${value} (${mode}) was accepted`);
+          assert.match(message, pattern, value);
+          assert.match(message, /\. Remove it\.$/, value);
+        }
+      }
+    });
+  }
+
+  it('through links: a source that leads to any of them is refused', () => {
+    for (const [target, pattern] of ENGINE_CASES.filter(([t]) => !t.includes('..'))) {
+      const realPath = (source: string) => (source === '/work/innocent' ? target : undefined);
+      for (const mode of MODES) {
+        assert.throws(
+          () => checkDockerOptions(parseDockerOptions('-v /work/innocent:/x'), mode, { label: LABEL, grade: 'release', realPath }),
+          (err: unknown) => {
+            assert.ok(err instanceof Error);
+            assert.match(err.message, new RegExp(`leads to ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+            assert.match(err.message, pattern);
+            assert.match(err.message, /Mount the directory you mean by its own path\.$/);
+            return true;
+          },
+          `${target} (${mode})`,
+        );
+      }
+    }
+  });
+
+  it('passes the neighbours of those paths', () => {
+    for (const source of [
+      '/run/dockerd-data',
+      '/var/lib/dockerfiles',
+      '/var/lib/apt/lists',
+      '/home/runner/work/repo',
+      '/home/runner/.cache',
+      '/home/runner/.local/share/pnpm',
+      '/run/users',
+      '/var/cache/containers',
+      '/srv/containerd-notes',
+    ]) {
+      for (const mode of MODES) assert.equal(refusal(`-v ${source}:/x`, mode), undefined, source);
+    }
+  });
+});
+
+describe("checkDockerOptions refuses mounts over buildfence's own files", () => {
+  for (const value of [
+    '-v /work/fake:/__buildfence',
+    '-v /work/fake-exec:/__buildfence/seccomp-exec:ro',
+    '-v /__buildfence/x',
+    '--mount type=bind,src=/work/fake,dst=/__buildfence//seccomp-exec',
+    '--mount type=tmpfs,destination=/__buildfence',
+    '--tmpfs /__buildfence',
+    '--tmpfs /__buildfence/./:size=1m',
+  ]) {
+    for (const mode of MODES) {
+      it(`${value} (${mode})`, () =>
+        assert.match(refusal(value, mode) ?? '', /\/__buildfence holds the build's script and buildfence's seccomp filter/));
+    }
+  }
+  it('passes a mount beside them', () =>
+    assert.equal(refusal('-v /work/x:/__buildfence-cache --tmpfs /__buildfenced', 'block'), undefined));
+});
+
+describe('named volumes, judged by what they were made from', () => {
+  it('lists the volumes the options mount, each once, host paths and tmpfs aside', () => {
+    const args = parseDockerOptions(
+      '-v cache:/c -v /host:/h -v anon --mount type=volume,src=data,dst=/d --mount source=cache,target=/c2 ' +
+        '--mount type=bind,src=/x,dst=/x --mount type=tmpfs,dst=/t -e V=x:/y',
+    );
+    assert.deepEqual(namedVolumes(args), ['cache', 'data']);
+  });
+
+  const bind = (device: string) => ({ type: 'none', o: 'bind', device });
+  const check = (options: Record<string, string>, driver = 'local', realPath?: (s: string) => string | undefined) => {
+    try {
+      checkNamedVolumes([{ name: 'v', driver, options }], { label: LABEL, realPath });
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+
+  it("refuses a volume bound to an engine's socket or state, or made from a host device", () => {
+    for (const [options, pattern] of [
+      [
+        bind('/run/docker/containerd'),
+        /mounts volume 'v', which the local driver makes from \/run\/docker\/containerd: .* is inside Docker's run state/,
+      ],
+      [bind('/var/run'), /\/var\/run holds \/run\/docker\.sock/],
+      [bind('/var/lib/docker/volumes'), /is inside Docker's images/],
+      [{ type: 'ext4', device: '/dev/vda1' }, /\/dev\/vda1 is a host device, and a disk holds the engine's images and containers/],
+    ] as const) {
+      assert.match(check(options) ?? '', pattern);
+      assert.match(check(options) ?? '', /\. Remove it\.$/);
+    }
+  });
+
+  it('follows links in the device', () => {
+    assert.match(
+      check(bind('/work/link'), 'local', (s) => (s === '/work/link' ? '/run/containerd' : undefined)) ?? '',
+      /leads to \/run\/containerd/,
+    );
+  });
+
+  it('passes plain volumes, binds of ordinary directories, NFS and other drivers', () => {
+    assert.equal(check({}), undefined);
+    assert.equal(check(bind('/srv/cache')), undefined);
+    assert.equal(check({ type: 'nfs', o: 'addr=10.0.0.1', device: ':/export' }), undefined);
+    assert.equal(check({ device: '/run/docker' }, 'some-plugin'), undefined);
+  });
+
+  it('--mount volume-opt=device of a host device is refused in every mode', () => {
+    for (const mode of MODES) {
+      assert.match(
+        refusal('--mount type=volume,dst=/x,volume-opt=type=ext4,volume-opt=device=/dev/vda1', mode) ?? '',
+        /\/dev\/vda1 is a host device/,
+      );
+    }
   });
 });

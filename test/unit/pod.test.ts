@@ -133,6 +133,12 @@ describe('renderPod', () => {
       }
       const build = container(pod, CONTAINER.build);
       assert.deepEqual(build.securityContext!.capabilities, { drop: ['NET_ADMIN', 'NET_RAW', 'SETUID'] });
+      // The runtime's default seccomp profile, and buildfence's filter on top, before anything else runs.
+      assert.deepEqual(build.securityContext!.seccompProfile, { type: 'RuntimeDefault' });
+      assert.deepEqual(build.command!.slice(0, 3), ['/__buildfence/seccomp-exec', 'sh', '-c']);
+      const init = container(pod, CONTAINER.holder).command![2].split('\n');
+      assert.equal(init.at(-1), 'cp /usr/lib/buildfence/seccomp-exec /__buildfence-script/seccomp-exec');
+      assert.match(init.at(-2)!, /^\[ -x \/usr\/lib\/buildfence\/seccomp-exec \] \|\| \{ echo "the holder image has no/);
       assert.equal(build.securityContext!.runAsUser, undefined);
       // The resolver runs as its own user, with nothing.
       const resolver = container(pod, CONTAINER.resolver);

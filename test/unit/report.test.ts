@@ -44,6 +44,20 @@ describe('NFLOG lines', () => {
       '1795785199.306499 version 0, resource ID 6, IPv6, length 160: fd00:bf77::2 > fd00:bf77::3: ICMP6, echo request, id 1, seq 0, length 64',
       { family: 6, protocol: 'icmp', address: 'fd00:bf77::3' },
     ],
+    // Inbound attempts (groups 8 and 9): where they came from, and the build's port they tried.
+    [
+      '1795785199.4 version 0, resource ID 8, IPv4, length 60: 172.30.0.9.41000 > 172.30.0.2.8080: tcp 0',
+      { enforced: true, inbound: true, family: 4, protocol: 'tcp', address: '172.30.0.9', port: 8080 },
+    ],
+    [
+      '1795785199.4 version 0, resource ID 8, IPv6, length 88: fd00:bf77::9.41000 > fd00:bf77::2.9090: UDP, length 5',
+      { enforced: true, inbound: true, family: 6, protocol: 'udp', address: 'fd00:bf77::9', port: 9090 },
+    ],
+    [
+      '1795785199.4 version 0, resource ID 9, IPv4, length 84: 172.30.0.9 > 172.30.0.2: ICMP echo request, id 1, seq 0, length 64',
+      { enforced: false, inbound: true, protocol: 'icmp', address: '172.30.0.9', port: undefined },
+    ],
+    ['1795785199.272203 version 0, resource ID 5, IPv4, length 112: 172.30.0.2.58670 > 172.30.0.3.9090: tcp 0', { inbound: undefined }],
     ['listening on nflog:5,6, link-type NFLOG (Linux netfilter log messages), snapshot length 262144 bytes', undefined],
     ['1795785199.3 version 0, resource ID 7, IPv4, length 88: 1.2.3.4.5 > 5.6.7.8.9: tcp 0', undefined],
     // The end-of-run mark (group 7) is never a packet of the build.
@@ -254,6 +268,48 @@ describe('the evidence record', () => {
       /<code>\*\.evil\.test<\/code> \(many names, folded: the log was full\)<\/td><td>A<\/td><td>90000<\/td>/,
     );
     assert.match(textSummary(record), /name refused: \*\.evil\.test A x90000 \(many names, folded\)/);
+  });
+
+  it("records inbound attempts apart from the build's own, and never suggests them", () => {
+    const inbound = (address: string, port: number, enforced = true): LoggedPacket => ({
+      ...packet(address, port, enforced),
+      inbound: true,
+    });
+    const record = buildRecord(
+      spec,
+      facts([inbound('172.30.0.9', 8080), inbound('172.30.0.9', 8080), packet('172.30.0.9', 8080), inbound('fd00:bf77::9', 9090)]),
+      CONTEXT,
+    );
+    assert.ok(validate(JSON.parse(JSON.stringify(record))), JSON.stringify(validate.errors));
+    assert.deepEqual(
+      record.denied.map((d) => [d.inbound ?? false, d.address, d.port, d.count]),
+      [
+        [true, '172.30.0.9', 8080, 2],
+        [false, '172.30.0.9', 8080, 1],
+        [true, 'fd00:bf77::9', 9090, 1],
+      ],
+    );
+    assert.equal(record.deniedTotal, 4);
+    assert.match(
+      renderSummary(record),
+      /<td><code>172\.30\.0\.9<\/code><\/td><td>8080<\/td><td>tcp<\/td><td>2<\/td><td>inbound from this address to the build's port: refused<\/td>/,
+    );
+    assert.match(textSummary(record), /^ {2}denied inbound tcp from 172\.30\.0\.9 to port 8080 x2$/m);
+    assert.match(textSummary(record), /^ {2}denied tcp 172\.30\.0\.9:8080 x1$/m);
+    assert.match(annotations(record)[0], /^buildfence denied inbound tcp from 172\.30\.0\.9 to port 8080, 2 time\(s\)\.$/);
+    assert.match(
+      verdictOf(record, true) ?? '',
+      /were denied: inbound tcp from 172\.30\.0\.9 to port 8080; tcp 172\.30\.0\.9:8080; inbound tcp from fd00:bf77::9 to port 9090\./,
+    );
+    const audit = deniedDestinations(
+      DeniedLog.of([inbound('172.30.0.9', 8080, false), packet('192.0.2.1', 443, false)]).tallies(),
+      new Map(),
+    );
+    assert.deepEqual(
+      suggestEntries([{ allowlist: [], denied: audit, dns: [] }]).map((x) => x.entry),
+      suggestEntries([{ allowlist: [], denied: audit.filter((d) => !d.inbound), dns: [] }]).map((x) => x.entry),
+    );
+    assert.equal(suggestEntries([{ allowlist: [], denied: audit, dns: [] }]).length, 1);
   });
 
   it('caps annotations, the most frequent first', () => {

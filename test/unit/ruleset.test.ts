@@ -133,7 +133,7 @@ describe('renderRuleset', () => {
 
   it('lets IPv6 neighbour discovery out, only with hop limit 255', () => {
     const r = renderRuleset({ ...base, mode: 'block', allow: [], gateways: [] });
-    const icmp = lines(r.v6).filter((l) => l.includes('ipv6-icmp'));
+    const icmp = lines(r.v6).filter((l) => l.includes('ipv6-icmp') && l.startsWith('-A OUTPUT'));
     assert.equal(icmp.length, 4);
     for (const l of icmp.slice(0, 3)) assert.match(l, /--icmpv6-type 13[356] -m hl --hl-eq 255 -j ACCEPT$/);
     assert.equal(icmp[3], '-A OUTPUT -d ff02::16/128 -p ipv6-icmp -m icmp6 --icmpv6-type 143 -m hl --hl-eq 1 -j ACCEPT');
@@ -273,13 +273,47 @@ describe('renderRuleset', () => {
       drainMark: { from: '172.18.0.1', port: 41234 },
     });
     assert.deepEqual(
-      lines(r.v4).filter((l) => l.startsWith('-A INPUT')),
+      lines(r.v4)
+        .filter((l) => l.startsWith('-A INPUT'))
+        .slice(0, 2),
       [
         '-A INPUT -s 172.18.0.1/32 -i eth0 -p udp -m udp --dport 41234 -j NFLOG --nflog-prefix bf-mark --nflog-group 7 --nflog-threshold 1',
         '-A INPUT -s 172.18.0.1/32 -i eth0 -p udp -m udp --dport 41234 -j DROP',
       ],
     );
-    assert.doesNotMatch(r.v6, /INPUT -|bf-mark/);
-    assert.doesNotMatch(renderRuleset({ ...base, mode: 'block', gateways: ['172.18.0.1'], allow: [] }).v4, /-A INPUT/);
+    assert.doesNotMatch(r.v6, /bf-mark/);
+    assert.doesNotMatch(renderRuleset({ ...base, mode: 'block', gateways: ['172.18.0.1'], allow: [] }).v4, /bf-mark/);
+  });
+
+  it('refuses and records new inbound connections and datagrams, in both families (issue 12, hole 7)', () => {
+    const input = (text: string) => lines(text).filter((l) => l.startsWith('-A INPUT') || l.startsWith('-A BF-INBOUND'));
+    const common = ['-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', '-A INPUT -i lo -j ACCEPT'];
+    const tail = ['-A INPUT -m conntrack --ctstate INVALID -j DROP', '-A INPUT -j BF-INBOUND'];
+    const discovery = [
+      ...[133, 134, 135, 136].map((t) => `-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type ${t} -m hl --hl-eq 255 -j ACCEPT`),
+      '-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 130 -m hl --hl-eq 1 -j ACCEPT',
+    ];
+    const block = renderRuleset({ ...base, mode: 'block', gateways: [], allow: [] });
+    // Counted, then logged within the limit per sender and port of the build, then dropped.
+    const limit = (name: string) =>
+      `-m hashlimit --hashlimit-upto 1/sec --hashlimit-burst 5 --hashlimit-mode srcip,dstport --hashlimit-name ${name} ` +
+      '--hashlimit-htable-max 65536 --hashlimit-htable-expire 2000';
+    const refused = [
+      '-A BF-INBOUND -m comment --comment bf-in-refused',
+      `-A BF-INBOUND ${limit('bf-in-refused')} -j NFLOG --nflog-prefix bf-inbound --nflog-group 8 --nflog-threshold 1`,
+      '-A BF-INBOUND -j DROP',
+    ];
+    assert.deepEqual(input(block.v4), [...common, ...tail, ...refused]);
+    assert.deepEqual(input(block.v6), [...common, ...discovery, ...tail, ...refused]);
+    const audit = renderRuleset({ ...base, mode: 'audit', gateways: [], allow: [] });
+    const recorded = [
+      '-A BF-INBOUND -m comment --comment bf-in-audited',
+      `-A BF-INBOUND ${limit('bf-in-audited')} -j NFLOG --nflog-prefix bf-inbound-audit --nflog-group 9 --nflog-threshold 1`,
+      '-A BF-INBOUND -j ACCEPT',
+    ];
+    assert.deepEqual(input(audit.v4), [...common, ...tail, ...recorded]);
+    assert.deepEqual(input(audit.v6), [...common, ...discovery, ...tail, ...recorded]);
+    // Fail closed: the chain's policy drops whatever the rules did not decide.
+    for (const text of [block.v4, block.v6, audit.v4, audit.v6]) assert.ok(lines(text).includes(':INPUT DROP [0:0]'));
   });
 });

@@ -28,7 +28,7 @@ import {
   rulesDigest,
   sha256File,
   shown
-} from "./chunk-HBRZJXJT.js";
+} from "./chunk-MXTTWRHT.js";
 import {
   __commonJS,
   __toESM
@@ -915,7 +915,7 @@ var buildfence_report_schema_default = {
     deny: { type: "array", items: { type: "string" }, description: "Denied entries in force (from the policy), canonical form." },
     denied: {
       type: "array",
-      description: "Every denied destination with its count. In audit mode, entries with enforced=false were let through and would be refused in block mode.",
+      description: "Every denied destination with its count, and every inbound attempt (inbound=true). In audit mode, entries with enforced=false were let through and would be refused in block mode.",
       items: {
         type: "object",
         additionalProperties: false,
@@ -928,6 +928,7 @@ var buildfence_report_schema_default = {
           name: { type: "string", description: "Of all its names, the one answered last before the first attempt: the name that most likely led here." },
           moreNames: { type: "integer", minimum: 1, description: "How many more names the address was answered for (dns lists them)." },
           enforced: { type: "boolean" },
+          inbound: { const: true, description: "A new connection or datagram to the build from outside, refused by the holder's INPUT rules (enforced=false: audit let it through). address is where it came from, port the build's port it tried to reach. Absent for the build's own attempts." },
           count: { type: "integer", minimum: 1, description: "Attempts the log holds for this destination: per destination it keeps the first 5, then 1 a second; the rest count in deniedTotal only." },
           first: { type: "string", format: "date-time" },
           last: { type: "string", format: "date-time", description: "The last attempt the log holds (within a second of the last one made)." },
@@ -943,8 +944,8 @@ var buildfence_report_schema_default = {
       description: "Where the totals come from and how much of the denied-attempt log the record holds. Absent in records written before it existed.",
       properties: {
         source: { enum: ["kernel", "log"], description: "kernel: the fence's rule counters, read after the build; log: they could not be read (the step warned), so the log's entries." },
-        refused: { type: "integer", minimum: 0, description: "Attempts the fence refused." },
-        audited: { type: "integer", minimum: 0, description: "Attempts audit mode let through that block mode would refuse." },
+        refused: { type: "integer", minimum: 0, description: "Attempts the fence refused, the build's and inbound ones (denied rows with inbound=true)." },
+        audited: { type: "integer", minimum: 0, description: "Attempts audit mode let through that block mode would refuse, the build's and inbound ones." },
         logged: { type: "integer", minimum: 0, description: "Log entries the kernel wrote (within the limit per destination)." },
         read: { type: "integer", minimum: 0, description: "Log entries the record holds: the sum of the denied counts." },
         lost: { type: "integer", minimum: 0, description: "Entries written but never read (the log queue overflowed): destinations may be missing from denied. The step warns." }

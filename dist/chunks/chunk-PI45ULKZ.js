@@ -21,10 +21,18 @@ import {
   READER_CAPABILITIES,
   RULES_MOUNT,
   SCRIPT_MOUNT,
+  SCRIPT_MOUNT_IN_HOLDER,
   SCRIPT_NAME,
+  SECCOMP_EXEC,
   buildRecord,
   buildStatement,
+  checkNamedVolumes,
+  copyFilterProgram,
+  describeAttempt,
+  filteredCommand,
+  hostRealPath,
   inputLabel,
+  namedVolumes,
   presented,
   readOptions,
   renderRuleset,
@@ -39,7 +47,7 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-HBRZJXJT.js";
+} from "./chunk-MXTTWRHT.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -26329,6 +26337,9 @@ function holderScript(reader) {
     `exec 3<>${READER_FIFO}`,
     `${(0, import_shell_quote.quote)(reader)} > ${READER_FIFO} &`,
     ...LOAD_AND_READ_BACK,
+    // After the load (whose failures say more about an image that is no holder), before the mark
+    // that lets the build start.
+    ...copyFilterProgram(),
     `echo ${LOADED_MARK}`,
     `exec cat < ${READER_FIFO} 3<&-`
   ].join("\n");
@@ -26434,8 +26445,8 @@ var RESOLVER_LISTEN = { address: "127.0.0.53", port: 5353 };
 var CONTAINER = { holder: "holder", verify: "verify", fence: "fence", resolver: "resolver", build: "build" };
 var POD_PATHS = {
   readback: `${RULES_MOUNT}/readback`,
-  /** Where the holder writes the script (the build sees the same volume at SCRIPT_MOUNT). */
-  holderScript: "/__buildfence-script",
+  /** Where the holder writes the script and the filter program (the build sees the same volume at SCRIPT_MOUNT). */
+  holderScript: SCRIPT_MOUNT_IN_HOLDER,
   feed: "/__buildfence-feed",
   ready: "/__buildfence-ready",
   agent: "/opt/buildfence/cli.js",
@@ -26747,6 +26758,9 @@ async function inspectImage(image) {
 async function inspectNetwork(network) {
   return api("GET", `/networks/${seg(network)}`, { accept: [404] });
 }
+async function inspectVolume(volume) {
+  return api("GET", `/volumes/${seg(volume)}`, { accept: [404] });
+}
 async function createContainer(name, config, platform) {
   const created = await api("POST", "/containers/create", {
     query: { name, ...platform ? { platform } : {} },
@@ -26863,14 +26877,15 @@ function holderConfig(a) {
       CapDrop: ["ALL"],
       CapAdd: [...FENCE_CAPABILITIES, ...READER_CAPABILITIES],
       SecurityOpt: ["no-new-privileges"],
-      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`]
+      // The build's script directory, where the holder puts the seccomp filter program.
+      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`, `${a.scriptDir}:${SCRIPT_MOUNT_IN_HOLDER}`]
     }
   };
 }
 function buildCreateArgs(a) {
   const names = resourceNames(a.id.runId);
   const script = `${SCRIPT_MOUNT}/${SCRIPT_NAME}`;
-  const [shell, ...shellArgs] = shellCommand(a.spec.shell, script);
+  const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, script));
   const options = [
     "--name",
     names.build,
@@ -26894,9 +26909,9 @@ function buildCreateArgs(a) {
     "--security-opt",
     "no-new-privileges",
     "--entrypoint",
-    shell
+    entrypoint
   ];
-  return { options, image: a.spec.image, command: shellArgs };
+  return { options, image: a.spec.image, command };
 }
 
 // src/docker/resources.ts
@@ -28367,6 +28382,13 @@ function resolverSettings(spec) {
 
 // src/report/nflog.ts
 var import_ipaddr5 = __toESM(require_ipaddr(), 1);
+var GROUPS = /* @__PURE__ */ new Map([
+  [NFLOG_GROUP.denied, { enforced: true, inbound: false }],
+  [NFLOG_GROUP.audit, { enforced: false, inbound: false }],
+  [NFLOG_GROUP.inbound, { enforced: true, inbound: true }],
+  [NFLOG_GROUP.inboundAudit, { enforced: false, inbound: true }]
+]);
+var RECORDED_GROUPS = [...GROUPS.keys()];
 function readerCommand(groups) {
   return ["tcpdump", "-tt", "-q", "-n", "-l", "-e", "-i", `nflog:${groups.join(",")}`];
 }
@@ -28374,25 +28396,26 @@ var LINE = /^(\d+(?:\.\d+)?) version \d+, resource ID (\d+), (IPv4|IPv6), length
 function parseNflogLine(line) {
   const m = LINE.exec(line.trim());
   if (!m) return void 0;
-  const group = Number(m[2]);
-  if (group !== NFLOG_GROUP.denied && group !== NFLOG_GROUP.audit) return void 0;
+  const group = GROUPS.get(Number(m[2]));
+  if (!group) return void 0;
   const rest = m[6];
   const protocol = /^tcp\b/.test(rest) ? "tcp" : /^UDP\b/.test(rest) ? "udp" : /^ICMP6?\b/.test(rest) ? "icmp" : "other";
-  let address = m[5];
-  let port;
-  if (protocol === "tcp" || protocol === "udp") {
-    const dot = address.lastIndexOf(".");
-    port = Number(address.slice(dot + 1));
-    address = address.slice(0, dot);
-  }
+  const split = (text2) => {
+    if (protocol !== "tcp" && protocol !== "udp") return [text2];
+    const dot = text2.lastIndexOf(".");
+    return [text2.slice(0, dot), Number(text2.slice(dot + 1))];
+  };
+  const [destination, port] = split(m[5]);
+  const address = group.inbound ? split(m[4])[0] : destination;
   if (!import_ipaddr5.default.isValid(address)) return void 0;
   return {
     time: Number(m[1]),
-    enforced: group === NFLOG_GROUP.denied,
+    enforced: group.enforced,
     family: m[3] === "IPv4" ? 4 : 6,
     protocol,
     address: import_ipaddr5.default.parse(address).toString(),
-    ...port !== void 0 ? { port } : {}
+    ...port !== void 0 ? { port } : {},
+    ...group.inbound ? { inbound: true } : {}
   };
 }
 function parseMarkLine(line) {
@@ -28535,7 +28558,7 @@ function drainMark(holder, port, from) {
 
 // src/docker/holder.ts
 import { PassThrough as PassThrough2 } from "node:stream";
-var READER_COMMAND = readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.mark]);
+var READER_COMMAND = readerCommand([...RECORDED_GROUPS, NFLOG_GROUP.mark].sort((a, b) => a - b));
 function holderCommand() {
   return { entrypoint: ["sh", "-c"], cmd: [holderScript(READER_COMMAND)] };
 }
@@ -28587,7 +28610,7 @@ function loadFailure(holderImage, stderr, exitCode) {
     stderr.split("\n").filter((l) => !/^(tcpdump: |listening on )/.test(l)).join("\n")
   );
   return new Error(
-    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore); buildfence's own image has them (scripts/build-holder-image).`
+    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore), tcpdump and buildfence's seccomp filter program at ${SECCOMP_EXEC.inHolderImage}; buildfence's own image has them (scripts/build-holder-image).`
   );
 }
 
@@ -28595,7 +28618,9 @@ function loadFailure(holderImage, stderr, exitCode) {
 var FAMILY_MARK = "---buildfence-counters-v6---";
 var COUNTERS_SCRIPT = `iptables-save -c -t filter && echo ${FAMILY_MARK} && ip6tables-save -c -t filter`;
 var COUNTED = /^\[(\d+):\d+\] (-A .*)$/;
-var LOGGED = new RegExp(`-j NFLOG .*--nflog-group (${NFLOG_GROUP.denied}|${NFLOG_GROUP.audit})( |$)`);
+var LOGGED = new RegExp(
+  `-j NFLOG .*--nflog-group (${[NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.inbound, NFLOG_GROUP.inboundAudit].join("|")})( |$)`
+);
 function parseCounters(text2) {
   const families = text2.split(FAMILY_MARK);
   if (families.length !== 2 || !families.every((f) => f.includes(COUNTER_RULES.refused))) return void 0;
@@ -28604,8 +28629,8 @@ function parseCounters(text2) {
     const m = COUNTED.exec(line.trim());
     if (!m) continue;
     const packets = Number(m[1]);
-    if (m[2] === COUNTER_RULES.refused) counts.refused += packets;
-    else if (m[2] === COUNTER_RULES.audited) counts.audited += packets;
+    if (m[2] === COUNTER_RULES.refused || m[2] === COUNTER_RULES.inboundRefused) counts.refused += packets;
+    else if (m[2] === COUNTER_RULES.audited || m[2] === COUNTER_RULES.inboundAudited) counts.audited += packets;
     else if (LOGGED.test(m[2])) counts.logged += packets;
   }
   return counts;
@@ -28678,6 +28703,7 @@ async function runDocker(spec, log, hooks = {}) {
   await ping().catch((err) => {
     throw new Error(`${err.message}${jobContainerHint(process.env)}`, { cause: err });
   });
+  await checkVolumes(spec);
   const id = { runId: newRunId(), pid: process.pid, host: os5.hostname() };
   const handle = { runId: id.runId, runtime: "docker" };
   const names = resourceNames(id.runId);
@@ -28755,6 +28781,7 @@ async function runDocker(spec, log, hooks = {}) {
               image: imageId2,
               network: placement2.network,
               rulesDir: hostPathOf(where, dirs.rules, "buildfence's rules directory", TEMP_FIX),
+              scriptDir: hostPathOf(where, dirs.script, "buildfence's script directory", TEMP_FIX),
               command: holderCommand()
             })
           )
@@ -28818,6 +28845,13 @@ async function runDocker(spec, log, hooks = {}) {
     await down();
     cancel.done();
   }
+}
+async function checkVolumes(spec) {
+  const found = await Promise.all(namedVolumes(spec.dockerOptions).map(async (name) => ({ name, volume: await inspectVolume(name) })));
+  checkNamedVolumes(
+    found.flatMap(({ name, volume }) => volume ? [{ name, driver: volume.Driver, options: volume.Options ?? {} }] : []),
+    { label: inputLabel(spec.via, "docker-options"), realPath: hostRealPath }
+  );
 }
 async function imageRefs([holder, build2]) {
   const ref = async ([name, id]) => {
@@ -28927,11 +28961,13 @@ function holderInitScript(env) {
     `chmod 0777 ${POD_PATHS.ready}`,
     `(
 ${LOAD_SCRIPT}
-) > ${POD_PATHS.readback}`
+) > ${POD_PATHS.readback}`,
+    // After the load, whose check of the tools speaks first for an image that is no holder.
+    ...copyFilterProgram()
   ].join("\n");
 }
 function fenceScript() {
-  const reader = (0, import_shell_quote2.quote)(readerCommand([NFLOG_GROUP.denied, NFLOG_GROUP.audit]));
+  const reader = (0, import_shell_quote2.quote)(readerCommand(RECORDED_GROUPS));
   return [
     // A restarted sidecar (native sidecars restart) starts without its old failure.
     `rm -f ${failedFile("fence")}`,
@@ -29083,7 +29119,8 @@ function renderPod(input) {
     name: CONTAINER.build,
     image: spec.image,
     imagePullPolicy: pull,
-    command: ["sh", "-c", waitReadyScript(), "sh", ...shellCommand(spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`)],
+    // The seccomp filter first: nothing of the build's image runs without it.
+    command: filteredCommand(["sh", "-c", waitReadyScript(), "sh", ...shellCommand(spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`)]),
     // Without the runner's claim there is no workspace here: the image's own directory.
     ...input.claimName ? { workingDir: spec.workingDirectory } : {},
     env: [...input.runnerEnv ?? [], ...spec.env].map(([name, value]) => ({ name, value: escapeDollars(value) })),
@@ -29095,7 +29132,10 @@ function renderPod(input) {
     securityContext: {
       privileged: false,
       allowPrivilegeEscalation: false,
-      capabilities: { drop: Object.keys({ ...BUILD_DROPPED_CAPABILITIES, ...POD_BUILD_DROPPED_CAPABILITIES }) }
+      capabilities: { drop: Object.keys({ ...BUILD_DROPPED_CAPABILITIES, ...POD_BUILD_DROPPED_CAPABILITIES }) },
+      // Kubernetes runs a container unconfined unless asked (or SeccompDefault is on): the
+      // runtime's default profile, and buildfence's filter on top of it (seccomp-exec).
+      seccompProfile: { type: "RuntimeDefault" }
     }
   };
   const volumes = [
@@ -29437,9 +29477,7 @@ function verdictOf(record, failOnDenied) {
   const reasons = [];
   if (record.exitCode !== 0) reasons.push(`The build exited with code ${record.exitCode}.`);
   if (failOnDenied && record.deniedTotal > 0) {
-    const top = record.denied.slice(0, 3).map(
-      (d) => `${d.protocol} ${shown(d.address)}${d.port !== void 0 ? `:${d.port}` : ""}${d.names.length ? ` (${d.names.slice(0, NAMES_SHOWN).map(shown).join(", ")})` : ""}`
-    );
+    const top = record.denied.slice(0, 3).map((d) => `${describeAttempt(d)}${d.names.length ? ` (${d.names.slice(0, NAMES_SHOWN).map(shown).join(", ")})` : ""}`);
     reasons.push(
       `fail-on-denied is set and ${record.deniedTotal} attempt(s) were denied: ${top.join("; ")}${record.denied.length > 3 ? "; ..." : ""}. See the job summary or the report; allow what the build needs, or remove what it should not reach.`
     );

@@ -5363,7 +5363,7 @@ var require_compile = __commonJS({
       const schOrFunc = root.refs[ref];
       if (schOrFunc)
         return schOrFunc;
-      let _sch = resolve3.call(this, root, ref);
+      let _sch = resolve4.call(this, root, ref);
       if (_sch === void 0) {
         const schema2 = (_a = root.localRefs) === null || _a === void 0 ? void 0 : _a[ref];
         const { schemaId } = this.opts;
@@ -5390,7 +5390,7 @@ var require_compile = __commonJS({
     function sameSchemaEnv(s1, s2) {
       return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
     }
-    function resolve3(root, ref) {
+    function resolve4(root, ref) {
       let sch;
       while (typeof (sch = this.refs[ref]) == "string")
         ref = sch;
@@ -5641,8 +5641,8 @@ var require_utils = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path3) {
-      let input = path3;
+    function removeDotSegments(path4) {
+      let input = path4;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -5716,11 +5716,11 @@ var require_utils = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path3) {
-      if (path3 === "" || path3[0] === "/") {
-        return removeDotSegments(path3);
+    function removeDotSegmentsRelative(path4) {
+      if (path4 === "" || path4[0] === "/") {
+        return removeDotSegments(path4);
       }
-      const segments = path3.split("/");
+      const segments = path4.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -6083,8 +6083,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path3 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path3 && path3 !== "/" ? path3 : void 0;
+        const path4 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path4 && path4 !== "/" ? path4 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -6254,7 +6254,7 @@ var require_fast_uri = __commonJS({
       }
       return uri;
     }
-    function resolve3(baseURI, relativeURI, options) {
+    function resolve4(baseURI, relativeURI, options) {
       const schemelessOptions = options ? Object.assign({ scheme: "null" }, options) : { scheme: "null" };
       const {
         parsed: baseParsed,
@@ -6645,7 +6645,7 @@ var require_fast_uri = __commonJS({
     var fastUri = {
       SCHEMES,
       normalize,
-      resolve: resolve3,
+      resolve: resolve4,
       resolveComponent,
       equal,
       serialize,
@@ -9394,17 +9394,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path3) {
-      const ctrl = callVisitor(key, node, visitor, path3);
+    function visit_(key, node, visitor, path4) {
+      const ctrl = callVisitor(key, node, visitor, path4);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path3, ctrl);
-        return visit_(key, ctrl, visitor, path3);
+        replaceNode(key, path4, ctrl);
+        return visit_(key, ctrl, visitor, path4);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path3 = Object.freeze(path3.concat(node));
+          path4 = Object.freeze(path4.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path3);
+            const ci = visit_(i, node.items[i], visitor, path4);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -9415,13 +9415,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path3 = Object.freeze(path3.concat(node));
-          const ck = visit_("key", node.key, visitor, path3);
+          path4 = Object.freeze(path4.concat(node));
+          const ck = visit_("key", node.key, visitor, path4);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path3);
+          const cv = visit_("value", node.value, visitor, path4);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -9442,17 +9442,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path3) {
-      const ctrl = await callVisitor(key, node, visitor, path3);
+    async function visitAsync_(key, node, visitor, path4) {
+      const ctrl = await callVisitor(key, node, visitor, path4);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path3, ctrl);
-        return visitAsync_(key, ctrl, visitor, path3);
+        replaceNode(key, path4, ctrl);
+        return visitAsync_(key, ctrl, visitor, path4);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path3 = Object.freeze(path3.concat(node));
+          path4 = Object.freeze(path4.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path3);
+            const ci = await visitAsync_(i, node.items[i], visitor, path4);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -9463,13 +9463,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path3 = Object.freeze(path3.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path3);
+          path4 = Object.freeze(path4.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path4);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path3);
+          const cv = await visitAsync_("value", node.value, visitor, path4);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -9496,23 +9496,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path3) {
+    function callVisitor(key, node, visitor, path4) {
       if (typeof visitor === "function")
-        return visitor(key, node, path3);
+        return visitor(key, node, path4);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path3);
+        return visitor.Map?.(key, node, path4);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path3);
+        return visitor.Seq?.(key, node, path4);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path3);
+        return visitor.Pair?.(key, node, path4);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path3);
+        return visitor.Scalar?.(key, node, path4);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path3);
+        return visitor.Alias?.(key, node, path4);
       return void 0;
     }
-    function replaceNode(key, path3, node) {
-      const parent = path3[path3.length - 1];
+    function replaceNode(key, path4, node) {
+      const parent = path4[path4.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -10124,10 +10124,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema2, path3, value) {
+    function collectionFromPath(schema2, path4, value) {
       let v = value;
-      for (let i = path3.length - 1; i >= 0; --i) {
-        const k = path3[i];
+      for (let i = path4.length - 1; i >= 0; --i) {
+        const k = path4[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -10146,7 +10146,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path3) => path3 == null || typeof path3 === "object" && !!path3[Symbol.iterator]().next().done;
+    var isEmptyPath = (path4) => path4 == null || typeof path4 === "object" && !!path4[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type2, schema2) {
         super(type2);
@@ -10176,11 +10176,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path3, value) {
-        if (isEmptyPath(path3))
+      addIn(path4, value) {
+        if (isEmptyPath(path4))
           this.add(value);
         else {
-          const [key, ...rest] = path3;
+          const [key, ...rest] = path4;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -10194,8 +10194,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path3) {
-        const [key, ...rest] = path3;
+      deleteIn(path4) {
+        const [key, ...rest] = path4;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -10209,8 +10209,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path3, keepScalar) {
-        const [key, ...rest] = path3;
+      getIn(path4, keepScalar) {
+        const [key, ...rest] = path4;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -10228,8 +10228,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path3) {
-        const [key, ...rest] = path3;
+      hasIn(path4) {
+        const [key, ...rest] = path4;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -10239,8 +10239,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path3, value) {
-        const [key, ...rest] = path3;
+      setIn(path4, value) {
+        const [key, ...rest] = path4;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -12755,9 +12755,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path3, value) {
+      addIn(path4, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path3, value);
+          this.contents.addIn(path4, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -12832,14 +12832,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path3) {
-        if (Collection.isEmptyPath(path3)) {
+      deleteIn(path4) {
+        if (Collection.isEmptyPath(path4)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path3) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path4) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -12854,10 +12854,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path3, keepScalar) {
-        if (Collection.isEmptyPath(path3))
+      getIn(path4, keepScalar) {
+        if (Collection.isEmptyPath(path4))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path3, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path4, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -12868,10 +12868,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path3) {
-        if (Collection.isEmptyPath(path3))
+      hasIn(path4) {
+        if (Collection.isEmptyPath(path4))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path3) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path4) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -12888,13 +12888,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path3, value) {
-        if (Collection.isEmptyPath(path3)) {
+      setIn(path4, value) {
+        if (Collection.isEmptyPath(path4)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path3), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path4), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path3, value);
+          this.contents.setIn(path4, value);
         }
       }
       /**
@@ -14855,9 +14855,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path3) => {
+    visit.itemAtPath = (cst, path4) => {
       let item = cst;
-      for (const [field, index] of path3) {
+      for (const [field, index] of path4) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -14866,23 +14866,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path3) => {
-      const parent = visit.itemAtPath(cst, path3.slice(0, -1));
-      const field = path3[path3.length - 1][0];
+    visit.parentCollection = (cst, path4) => {
+      const parent = visit.itemAtPath(cst, path4.slice(0, -1));
+      const field = path4[path4.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path3, item, visitor) {
-      let ctrl = visitor(item, path3);
+    function _visit(path4, item, visitor) {
+      let ctrl = visitor(item, path4);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path3.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path4.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -14893,10 +14893,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path3);
+            ctrl = ctrl(item, path4);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path3) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path4) : ctrl;
     }
     exports.visit = visit;
   }
@@ -17160,8 +17160,8 @@ function schemaProblems(value, locate) {
   const seen = /* @__PURE__ */ new Set();
   for (const error of validator.errors ?? []) {
     if (error.propertyName !== void 0) continue;
-    const path3 = pathOf(error.instancePath, value);
-    const problem2 = describe(error, path3, locate);
+    const path4 = pathOf(error.instancePath, value);
+    const problem2 = describe(error, path4, locate);
     const id = `${problem2.key}
 ${problem2.message}`;
     if (seen.has(id)) continue;
@@ -17170,71 +17170,71 @@ ${problem2.message}`;
   }
   return problems;
 }
-function describe(error, path3, locate) {
+function describe(error, path4, locate) {
   const params = error.params;
   switch (error.keyword) {
     case "additionalProperties": {
       const name = String(params.additionalProperty);
       const known = Object.keys(error.parentSchema.properties ?? {});
       return {
-        position: locate([...path3, name], true),
-        key: keyPath([...path3, name]),
+        position: locate([...path4, name], true),
+        key: keyPath([...path4, name]),
         message: `unknown key '${name}'; expected one of: ${known.join(", ")}`
       };
     }
     case "propertyNames": {
       const name = String(params.propertyName);
       return {
-        position: locate([...path3, name], true),
-        key: keyPath([...path3, name]),
+        position: locate([...path4, name], true),
+        key: keyPath([...path4, name]),
         message: `'${name}' is not a grade name; expected letters, digits, '-' and '_', starting with a letter or digit`
       };
     }
     case "required":
       return {
-        position: locate(path3),
-        key: keyPath(path3),
-        message: `missing key '${String(params.missingProperty)}'${path3.length === 0 ? "; expected 'grades:' with one or more grades" : ""}`
+        position: locate(path4),
+        key: keyPath(path4),
+        message: `missing key '${String(params.missingProperty)}'${path4.length === 0 ? "; expected 'grades:' with one or more grades" : ""}`
       };
     case "type":
       return {
-        position: locate(path3),
-        key: keyPath(path3),
+        position: locate(path4),
+        key: keyPath(path4),
         message: `expected ${typeName(String(params.type))}, found ${found(error.data)}`
       };
     case "enum":
       return {
-        position: locate(path3),
-        key: keyPath(path3),
+        position: locate(path4),
+        key: keyPath(path4),
         message: `expected one of ${params.allowedValues.map((v) => `'${String(v)}'`).join(", ")}, found ${found(error.data)}`
       };
     case "pattern":
       return {
-        position: locate(path3),
-        key: keyPath(path3),
+        position: locate(path4),
+        key: keyPath(path4),
         message: `expected a grade name (letters, digits, '-' and '_'), found ${found(error.data)}`
       };
     case "minLength":
-      return { position: locate(path3), key: keyPath(path3), message: "expected an entry, found an empty string" };
+      return { position: locate(path4), key: keyPath(path4), message: "expected an entry, found an empty string" };
     default:
-      return { position: locate(path3), key: keyPath(path3), message: error.message ?? error.keyword };
+      return { position: locate(path4), key: keyPath(path4), message: error.message ?? error.keyword };
   }
 }
 function pathOf(pointer, root) {
   if (pointer === "") return [];
-  const path3 = [];
+  const path4 = [];
   let node = root;
   for (const raw of pointer.slice(1).split("/")) {
     const segment = raw.replace(/~1/g, "/").replace(/~0/g, "~");
     const index = Array.isArray(node) ? Number(segment) : void 0;
-    path3.push(index ?? segment);
+    path4.push(index ?? segment);
     node = node?.[index ?? segment];
   }
-  return path3;
+  return path4;
 }
-function keyPath(path3) {
-  if (path3.length === 0) return "(top level)";
-  return path3.map((s, i) => typeof s === "number" ? `[${s}]` : /^[A-Za-z0-9_-]+$/.test(s) ? `${i === 0 ? "" : "."}${s}` : `[${JSON.stringify(s)}]`).join("");
+function keyPath(path4) {
+  if (path4.length === 0) return "(top level)";
+  return path4.map((s, i) => typeof s === "number" ? `[${s}]` : /^[A-Za-z0-9_-]+$/.test(s) ? `${i === 0 ? "" : "."}${s}` : `[${JSON.stringify(s)}]`).join("");
 }
 function typeName(type2) {
   const names = {
@@ -18537,7 +18537,7 @@ function requireLoader() {
       throwError(state, "merge keys exceeded maxTotalMergeKeys (" + state.maxTotalMergeKeys + ")");
     }
   }
-  function mergeMappings(state, destination2, source, overridableKeys) {
+  function mergeMappings(state, destination, source, overridableKeys) {
     if (!common2.isObject(source)) {
       throwError(state, "cannot merge mappings; the provided source object is unacceptable");
     }
@@ -18546,8 +18546,8 @@ function requireLoader() {
     for (let index = 0, quantity = sourceKeys.length; index < quantity; index += 1) {
       const key = sourceKeys[index];
       chargeMergeWork(state);
-      if (!_hasOwnProperty.call(destination2, key)) {
-        setProperty(destination2, key, source[key]);
+      if (!_hasOwnProperty.call(destination, key)) {
+        setProperty(destination, key, source[key]);
         overridableKeys[key] = true;
       }
     }
@@ -20360,8 +20360,8 @@ function loadYaml(source) {
   const root = roots[0];
   return {
     value,
-    locate(path3, key = false) {
-      return at(lines, root ? find(unwrap(root), path3, key).start : 0);
+    locate(path4, key = false) {
+      return at(lines, root ? find(unwrap(root), path4, key).start : 0);
     }
   };
 }
@@ -20375,9 +20375,9 @@ function at(lines, offset) {
   }
   return { line: lo + 1, column: offset - lines[lo] + 1 };
 }
-function find(node, path3, key) {
-  if (path3.length === 0) return node;
-  const [segment, ...rest] = path3;
+function find(node, path4, key) {
+  if (path4.length === 0) return node;
+  const [segment, ...rest] = path4;
   const result = node.result;
   if (Array.isArray(result) && typeof segment === "number") {
     const child = elements(node)[segment];
@@ -20486,8 +20486,8 @@ function parsePolicy(text, file) {
         return parseItem(item);
       } catch (err) {
         if (!(err instanceof AllowlistError)) throw err;
-        const path3 = ["grades", name, field, i];
-        report(doc.locate(path3), keyPath(path3), err.message);
+        const path4 = ["grades", name, field, i];
+        report(doc.locate(path4), keyPath(path4), err.message);
         return [];
       }
     });
@@ -20502,8 +20502,8 @@ function parsePolicy(text, file) {
   }
   const { grades, problems: chainProblems } = resolveGrades(specs);
   for (const p of chainProblems) {
-    const path3 = ["grades", p.grade, "extends"];
-    report(doc.locate(path3), keyPath(path3), p.message);
+    const path4 = ["grades", p.grade, "extends"];
+    report(doc.locate(path4), keyPath(path4), p.message);
   }
   if (problems.length > 0) throw fail();
   return { file, grades };
@@ -20556,8 +20556,7 @@ function loadPolicy(named, dir, source) {
 }
 
 // src/inputs.ts
-import * as fs3 from "node:fs";
-import * as path2 from "node:path";
+import * as path3 from "node:path";
 
 // src/dns/upstream.ts
 var import_ipaddr2 = __toESM(require_ipaddr(), 1);
@@ -20664,17 +20663,17 @@ var Forwarder = class {
     while (this.pending.has(id));
     const out = Buffer.from(query);
     out.writeUInt16BE(id, 0);
-    return new Promise((resolve3) => {
+    return new Promise((resolve4) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        resolve3(void 0);
+        resolve4(void 0);
       }, this.timeoutMs);
       this.pending.set(id, {
         upstream,
         timer,
         resolve: (reply) => {
           reply.writeUInt16BE(originalId, 0);
-          resolve3(reply);
+          resolve4(reply);
         }
       });
       const family = import_ipaddr2.default.parse(upstream.address).kind() === "ipv4" ? 4 : 6;
@@ -20682,7 +20681,7 @@ var Forwarder = class {
     });
   }
   tcp(upstream, query) {
-    return new Promise((resolve3, reject) => {
+    return new Promise((resolve4, reject) => {
       const sock = net.connect({ host: upstream.address, port: upstream.port });
       const chunks = [];
       sock.setTimeout(this.timeoutMs, () => sock.destroy(new Error("TCP timeout")));
@@ -20696,11 +20695,87 @@ var Forwarder = class {
       sock.on("close", () => {
         const all = Buffer.concat(chunks);
         if (all.length < 2 || all.length < 2 + all.readUInt16BE(0)) return reject(new Error("short TCP reply"));
-        resolve3(all.subarray(2, 2 + all.readUInt16BE(0)));
+        resolve4(all.subarray(2, 2 + all.readUInt16BE(0)));
       });
     });
   }
 };
+
+// src/docker/engine-paths.ts
+var ENGINE_PATHS = [
+  { path: "/run/docker.sock", what: "the Docker socket", kind: "socket" },
+  { path: "/run/docker", what: "Docker's run state: containerd's socket, runc's state, plugin sockets", kind: "socket" },
+  { path: "/var/lib/docker", what: "Docker's images, containers and volumes", kind: "state" },
+  { path: "/run/containerd", what: "containerd's sockets (containerd.sock, .ttrpc, the shims')", kind: "socket" },
+  { path: "/var/lib/containerd", what: "containerd's images and snapshots", kind: "state" },
+  { path: "/run/podman", what: "podman's API socket", kind: "socket" },
+  { path: "/run/libpod", what: "podman's run state", kind: "state" },
+  { path: "/run/containers", what: "podman's and CRI-O's container storage (run state)", kind: "state" },
+  { path: "/var/lib/containers", what: "podman's and CRI-O's images and containers", kind: "state" },
+  { path: "/run/crio", what: "CRI-O's socket", kind: "socket" },
+  { path: "/var/lib/crio", what: "CRI-O's state", kind: "state" },
+  { path: "/run/cri-dockerd.sock", what: "cri-dockerd's socket", kind: "socket" },
+  { path: "/run/buildkit", what: "BuildKit's socket", kind: "socket" },
+  { path: "/var/lib/buildkit", what: "BuildKit's state", kind: "state" },
+  { path: "/run/runc", what: "runc's container state", kind: "state" },
+  { path: "/run/crun", what: "crun's container state", kind: "state" },
+  { path: "/run/k3s", what: "k3s's containerd socket", kind: "socket" },
+  { path: "/var/lib/rancher", what: "k3s's and RKE2's state", kind: "state" },
+  { path: "/var/lib/kubelet", what: "the kubelet's sockets and its Pods' volumes and secrets", kind: "state" },
+  { path: "/var/lib/lxd", what: "LXD's socket", kind: "socket" },
+  { path: "/var/snap/lxd", what: "LXD's socket (snap)", kind: "socket" },
+  { path: "/var/snap/docker", what: "Docker's state (snap)", kind: "state" },
+  { path: "/var/lib/incus", what: "Incus's socket", kind: "socket" },
+  // Rootless engines keep their sockets in the user's runtime directory and their images in the
+  // user's home.
+  { path: "/run/user/*", what: "a user's runtime directory: rootless Docker's, podman's and BuildKit's sockets", kind: "socket" },
+  { path: "/home/*/.local/share/containers", what: "rootless podman's images and containers", kind: "state" },
+  { path: "/home/*/.local/share/docker", what: "rootless Docker's images and containers", kind: "state" },
+  { path: "/home/*/.local/share/buildkit", what: "rootless BuildKit's state", kind: "state" },
+  { path: "/root/.local/share/containers", what: "podman's images and containers (root's home)", kind: "state" },
+  { path: "/root/.local/share/docker", what: "Docker's images and containers (root's home)", kind: "state" },
+  // Not engines, but the same way out: systemd and its bus start services for a root client.
+  { path: "/run/systemd", what: "systemd's private socket", kind: "host" },
+  { path: "/run/dbus", what: "the system D-Bus socket", kind: "host" }
+];
+var SOCKET_NAMES = ["docker.sock", "containerd.sock", "containerd.sock.ttrpc", "podman.sock", "crio.sock", "buildkitd.sock"];
+var WHY = {
+  socket: "which would let the build enter the holder or start containers outside the fence",
+  state: "which would let the build change the images and containers the engine runs (the holder among them) or read their files",
+  host: "which would let the build start processes on the runner, outside the fence"
+};
+var SOCKET_REASON = `the Docker socket (or another engine's), ${WHY.socket}`;
+function engineExposure(source) {
+  const lower = source.trim().toLowerCase();
+  const absolute = lower.startsWith("/");
+  const segments = [];
+  for (const segment of lower.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment !== "..") segments.push(segment);
+    else if (!absolute) {
+      return { reason: "a relative path that climbs with '..' could reach an engine's socket", fix: "Write the absolute path instead." };
+    } else segments.pop();
+  }
+  if (!absolute) return SOCKET_NAMES.some((n) => segments.at(-1)?.endsWith(n)) ? { reason: SOCKET_REASON } : void 0;
+  if (segments[0] === "var" && segments[1] === "run") segments.splice(0, 2, "run");
+  const path4 = `/${segments.join("/")}`;
+  if (SOCKET_NAMES.some((n) => path4.endsWith(n))) return { reason: SOCKET_REASON };
+  if (segments[0] === "proc") return { reason: `${source} leads to the host's files, the Docker socket among them` };
+  for (const e of ENGINE_PATHS) {
+    const pattern = e.path.split("/").slice(1);
+    if (within(segments, pattern))
+      return { reason: `${source} is ${pattern.length === segments.length ? "" : "inside "}${e.what}, ${WHY[e.kind]}` };
+    if (within(pattern, segments)) return { reason: `${source} holds ${e.path} (${e.what}), ${WHY[e.kind]}` };
+  }
+  return void 0;
+}
+function within(path4, base) {
+  return base.length <= path4.length && base.every((s, i) => s === path4[i] || s === "*" || path4[i] === "*");
+}
+
+// src/docker/host-path.ts
+import * as fs3 from "node:fs";
+import * as path2 from "node:path";
 
 // src/run/build.ts
 var BUILD_DROPPED_CAPABILITIES = {
@@ -20718,6 +20793,18 @@ var POD_BUILD_DROPPED_CAPABILITIES = {
 var FENCE_CAPABILITIES = ["NET_ADMIN", "NET_RAW"];
 var READER_CAPABILITIES = ["SETUID", "SETGID"];
 var SCRIPT_MOUNT = "/__buildfence";
+var SCRIPT_MOUNT_IN_HOLDER = "/__buildfence-script";
+var SECCOMP_EXEC = { inHolderImage: "/usr/lib/buildfence/seccomp-exec", name: "seccomp-exec" };
+function filteredCommand(command) {
+  return [`${SCRIPT_MOUNT}/${SECCOMP_EXEC.name}`, ...command];
+}
+function copyFilterProgram() {
+  const { inHolderImage: from, name } = SECCOMP_EXEC;
+  return [
+    `[ -x ${from} ] || { echo "the holder image has no ${from} (buildfence's seccomp filter for the build)" >&2; exit 127; }`,
+    `cp ${from} ${SCRIPT_MOUNT_IN_HOLDER}/${name}`
+  ];
+}
 var RULES_MOUNT = "/__buildfence";
 var SCRIPT_NAME = "script.sh";
 function scriptText(run) {
@@ -21028,14 +21115,18 @@ function refusals(option, mode, realPath) {
     case "security-opt":
       return securityOptRefusals(value, mode);
     case "volume": {
-      const colon = value.indexOf(":");
-      return colon === -1 ? [] : mountSourceRefusals(value.slice(0, colon), realPath);
+      const parts = value.split(":");
+      if (parts.length === 1) return mountTargetRefusals(parts[0]);
+      return [...mountSourceRefusals(parts[0], realPath), ...mountTargetRefusals(parts[1])];
     }
+    case "tmpfs":
+      return mountTargetRefusals(value.split(":")[0]);
     case "mount":
       return mountFields(value).flatMap(([key, val]) => {
         if (key === "source" || key === "src") return mountSourceRefusals(val, realPath);
+        if (key === "target" || key === "dst" || key === "destination") return mountTargetRefusals(val);
         const [optKey = "", device = ""] = splitOnce(val, "=");
-        return key === "volume-opt" && optKey.trim().toLowerCase() === "device" ? mountSourceRefusals(device, realPath) : [];
+        return key === "volume-opt" && optKey.trim().toLowerCase() === "device" ? volumeDeviceRefusals(device, realPath) : [];
       });
     case "sysctl": {
       const key = splitOnce(value, "=")[0].trim().toLowerCase().replaceAll("/", ".");
@@ -21060,10 +21151,12 @@ function capabilityRefusals(cap, mode) {
   return reason !== void 0 ? always(reason) : inBlock(mode, `adding a capability (${name})`);
 }
 var TRUE = ["1", "t", "true"];
+var PROFILE_DEFAULTS = /* @__PURE__ */ new Map([
+  ["seccomp", "builtin"],
+  ["apparmor", "docker-default"],
+  ["label", void 0]
+]);
 var LOWERED_CONFINEMENT = /* @__PURE__ */ new Map([
-  ["seccomp", ["unconfined"]],
-  ["apparmor", ["unconfined"]],
-  ["label", ["disable"]],
   ["systempaths", ["unconfined"]],
   ["writable-cgroups", TRUE]
 ]);
@@ -21074,41 +21167,53 @@ function securityOptRefusals(opt, mode) {
   if (key === "no-new-privileges") {
     return rawValue === void 0 || TRUE.includes(value) ? [] : always("the build must keep no-new-privileges, so that setuid programs cannot raise its privileges");
   }
+  if (PROFILE_DEFAULTS.has(key)) {
+    return value === PROFILE_DEFAULTS.get(key) ? [] : inBlock(mode, `replacing the build's ${key} profile (${key} ${(rawValue ?? "").trim()})`);
+  }
   return LOWERED_CONFINEMENT.get(key)?.includes(value) ? inBlock(mode, `lowering confinement (${key} ${value})`) : [];
 }
 function mountSourceRefusals(source, realPath) {
   const written = source.trim();
-  const exposure = socketExposure(written);
+  if (!isHostPath(written)) return [];
+  const exposure = engineExposure(written);
   if (exposure) return always(exposure.reason, exposure.fix);
-  const real = isHostPath(written) ? realPath?.(written) : void 0;
-  const through = real === void 0 || real === written ? void 0 : socketExposure(real);
+  const real = realPath?.(written);
+  const through = real === void 0 || real === written ? void 0 : engineExposure(real);
   return through ? always(`${written} leads to ${real}: ${through.reason}`, "Mount the directory you mean by its own path.") : [];
+}
+function volumeDeviceRefusals(device, realPath) {
+  const path4 = device.trim();
+  if (/^\/+dev(\/|$)/i.test(path4)) return always(`${path4} is a host device, and a disk holds the engine's images and containers`);
+  return mountSourceRefusals(path4, realPath);
+}
+function namedVolumes(args) {
+  const names = /* @__PURE__ */ new Set();
+  for (const option of readOptions(args, "").options) {
+    const value = option.value ?? "";
+    if (option.name === "volume" && value.includes(":")) names.add(value.split(":")[0]);
+    if (option.name === "mount") {
+      const fields = new Map(mountFields(value));
+      const source = fields.get("source") ?? fields.get("src");
+      if ((fields.get("type") ?? "volume").trim().toLowerCase() === "volume" && source) names.add(source.trim());
+    }
+  }
+  return [...names].filter((n) => n !== "" && !isHostPath(n));
+}
+function checkNamedVolumes(volumes, ctx) {
+  const problems = volumes.flatMap((v) => {
+    const device = v.driver === "local" ? v.options.device : void 0;
+    return device === void 0 ? [] : volumeDeviceRefusals(device, ctx.realPath).map(
+      (r) => `${ctx.label} mounts volume '${v.name}', which the local driver makes from ${device.trim()}: ${r.reason}. Remove it.`
+    );
+  });
+  if (problems.length > 0) throw new Error(problems.join("\n"));
 }
 function isHostPath(source) {
   return source.startsWith("/") || source.startsWith(".");
 }
-var SOCKET_NAMES = ["docker.sock", "containerd.sock", "podman.sock"];
-var SOCKET_DIRS = /* @__PURE__ */ new Set(["/", "/var", "/run", "/run/docker", "/run/containerd", "/run/podman", "/run/user"]);
-var SOCKET_REASON = "the Docker socket would let the build start containers outside the fence";
-function socketExposure(source) {
-  const lower = source.toLowerCase();
-  const absolute = lower.startsWith("/");
-  if (!isHostPath(lower)) return void 0;
-  const resolved = [];
-  for (const segment of lower.split("/")) {
-    if (segment === "" || segment === ".") continue;
-    if (segment !== "..") resolved.push(segment);
-    else if (!absolute) {
-      return { reason: "a relative path that climbs with '..' could reach the Docker socket", fix: "Write the absolute path instead." };
-    } else resolved.pop();
-  }
-  const path3 = `${absolute ? "/" : "./"}${resolved.join("/")}`.replace(/^\/var\/run(?=\/|$)/, "/run");
-  if (SOCKET_NAMES.some((name) => path3.endsWith(name))) return { reason: SOCKET_REASON };
-  if (SOCKET_DIRS.has(path3) || /^\/run\/user\/[^/]+$/.test(path3)) {
-    return { reason: `${source} holds the Docker socket, which would let the build start containers outside the fence` };
-  }
-  if (path3 === "/proc" || path3.startsWith("/proc/")) return { reason: `${source} leads to the host's files, the Docker socket among them` };
-  return void 0;
+function mountTargetRefusals(target) {
+  const path4 = `/${target.trim().split("/").filter((s) => s !== "" && s !== ".").join("/")}`;
+  return path4 === SCRIPT_MOUNT || path4.startsWith(`${SCRIPT_MOUNT}/`) ? always(`${SCRIPT_MOUNT} holds the build's script and buildfence's seccomp filter program`) : [];
 }
 function mountFields(value) {
   const fields = [];
@@ -21137,6 +21242,20 @@ function mountFields(value) {
 function splitOnce(text, separator) {
   const at2 = text.indexOf(separator);
   return at2 === -1 ? [text] : [text.slice(0, at2), text.slice(at2 + separator.length)];
+}
+
+// src/docker/host-path.ts
+function hostRealPath(source) {
+  if (!isHostPath(source)) return void 0;
+  const rest = [];
+  for (let dir = path2.resolve(source); ; dir = path2.dirname(dir)) {
+    try {
+      return path2.join(fs3.realpathSync.native(dir), ...rest);
+    } catch {
+      if (dir === path2.dirname(dir)) return void 0;
+      rest.unshift(path2.basename(dir));
+    }
+  }
 }
 
 // src/inputs.ts
@@ -21178,7 +21297,7 @@ function getInputs(read, via) {
 }
 function toRunSpec(inputs, ctx) {
   const label = (name) => inputLabel(ctx.via, name);
-  const workspace = checkWorkspace(path2.resolve(ctx.workspace));
+  const workspace = checkWorkspace(path3.resolve(ctx.workspace));
   const policy = loadPolicy(inputs.policy, workspace, label("policy"));
   const grade = gradeOf(policy, inputs.grade, label("grade"));
   const mode = inputs.mode ?? grade.mode;
@@ -21196,7 +21315,7 @@ function toRunSpec(inputs, ctx) {
     image: inputs.image,
     shell: inputs.shell,
     workspace,
-    workingDirectory: path2.resolve(workspace, inputs.workingDirectory || "."),
+    workingDirectory: path3.resolve(workspace, inputs.workingDirectory || "."),
     env: inputs.env,
     holderImage: inputs.holderImage,
     network: inputs.network,
@@ -21255,8 +21374,8 @@ function readEnv(lines, label) {
 }
 function readSubjectPaths(items, label) {
   for (const item of items) {
-    const normal = path2.posix.normalize(item);
-    if (path2.isAbsolute(item) || normal === ".." || normal.startsWith("../")) {
+    const normal = path3.posix.normalize(item);
+    if (path3.isAbsolute(item) || normal === ".." || normal.startsWith("../")) {
       throw new Error(
         `${label} has invalid path '${item}'. Expected a file inside the workspace, written relative to it (dist/app.tar.gz).`
       );
@@ -21273,20 +21392,17 @@ function readNetwork(value, label) {
   }
   return value;
 }
-var SOCKET_PARENTS = ["/", "/var", "/run", "/var/run"];
-function checkWorkspace(dir) {
-  if (SOCKET_PARENTS.includes(dir)) {
-    throw new Error(`The workspace '${dir}' would be mounted into the build and contains the Docker socket. Run from a project directory.`);
+function checkWorkspace(dir, realPath = hostRealPath) {
+  for (const where of /* @__PURE__ */ new Set([dir, realPath(dir) ?? dir])) {
+    const exposure = engineExposure(where);
+    if (exposure) {
+      const through = where === dir ? "" : ` (it leads to ${where})`;
+      throw new Error(
+        `The workspace '${dir}' would be mounted into the build${through}: ${exposure.reason}. Run from a project directory.`
+      );
+    }
   }
   return dir;
-}
-function hostRealPath(source) {
-  if (!isHostPath(source)) return void 0;
-  try {
-    return fs3.realpathSync.native(path2.resolve(source));
-  } catch {
-    return void 0;
-  }
 }
 
 // src/policy/edit.ts
@@ -21349,7 +21465,7 @@ function suggestEntries(records) {
   const kept = /* @__PURE__ */ new Map();
   records.forEach((record, run) => {
     for (const d of record.denied) {
-      if (d.enforced || d.folded || d.port === void 0 || d.protocol !== "tcp" && d.protocol !== "udp") continue;
+      if (d.enforced || d.folded || d.inbound || d.port === void 0 || d.protocol !== "tcp" && d.protocol !== "udp") continue;
       const { protocol, port } = { protocol: d.protocol, port: d.port };
       const named = (d.name !== void 0 ? [d.name] : d.names).filter((n) => isEntryName(n, protocol, port));
       const hosts = named.length > 0 ? named : [d.address];
@@ -21489,7 +21605,7 @@ var GUARDED = {
   // Link-local and AWS's IPv6 metadata endpoint.
   6: ["fe80::/10", "fd00:ec2::254/128"]
 };
-var NFLOG_GROUP = { denied: 5, audit: 6, mark: 7 };
+var NFLOG_GROUP = { denied: 5, audit: 6, mark: 7, inbound: 8, inboundAudit: 9 };
 var DOCKER_DNS = "127.0.0.11/32";
 var MAX_ELEMENTS_FLOOR = 65536;
 function setName(family, kind, prefix = "") {
@@ -21578,11 +21694,7 @@ function renderFilter(family, input, allow, ipsets, networkGuards) {
       ({ name, range: { proto, ports } }) => out(`-p ${proto} -m ${proto} --dport ${ports.from}:${ports.to} -m set --match-set ${name} dst -j ${target}`)
     )
   ];
-  const rules = [];
-  if (family === 4 && input.drainMark) {
-    const mark = `-A INPUT -s ${hostCidr(input.drainMark.from)} -i eth0 -p udp -m udp --dport ${input.drainMark.port}`;
-    rules.push(`${mark} -j NFLOG --nflog-prefix bf-mark --nflog-group ${NFLOG_GROUP.mark} --nflog-threshold 1`, `${mark} -j DROP`);
-  }
+  const rules = renderInput(family, input);
   rules.push(out("-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"));
   if (family === 4) rules.push(out(`-d ${DOCKER_DNS} -j BF-REJECT`));
   rules.push(out("-o lo -j ACCEPT"));
@@ -21601,9 +21713,7 @@ function renderFilter(family, input, allow, ipsets, networkGuards) {
     rules.push(out(`${r} -p udp -m udp --dport ${input.resolver.port} -j ACCEPT`));
     rules.push(out(`${r} -p tcp -m tcp --dport ${input.resolver.port} -j ACCEPT`));
   } else {
-    for (const type2 of [133, 135, 136]) {
-      rules.push(out(`-p ipv6-icmp -m icmp6 --icmpv6-type ${type2} -m hl --hl-eq 255 -j ACCEPT`));
-    }
+    for (const type2 of [133, 135, 136]) rules.push(out(neighbourDiscovery(type2)));
     rules.push(out("-d ff02::16/128 -p ipv6-icmp -m icmp6 --icmpv6-type 143 -m hl --hl-eq 1 -j ACCEPT"));
     rules.push(out("-p udp -m udp --dport 53 -j BF-REJECT"));
     rules.push(out("-p tcp -m tcp --dport 53 -j BF-REJECT"));
@@ -21614,38 +21724,74 @@ function renderFilter(family, input, allow, ipsets, networkGuards) {
   rules.push(out("-p tcp -m tcp --dport 853 -j BF-REJECT"));
   rules.push(out("-j BF-DENY"));
   if (input.mode === "block") rules.push("-A BF-DENY -j BF-REJECT");
-  else rules.push(...countedLog("BF-DENY", "audited"), "-A BF-DENY -j ACCEPT");
+  else rules.push(...countedLog("audited"), "-A BF-DENY -j ACCEPT");
   const guardedRanges = guarded.map((g) => import_ipaddr4.default.parseCIDR(g));
   for (const e of allow.filter((x) => namesGuardedHost(x, guardedRanges))) {
     for (const proto of e.protocols) rules.push(`-A BF-GUARD -d ${e.cidr} ${protoMatch(proto, e)}-j ACCEPT`);
   }
   rules.push("-A BF-GUARD -j BF-REJECT");
-  rules.push(...countedLog("BF-REJECT", "refused"));
+  rules.push(...renderInbound(input.mode));
+  rules.push(...countedLog("refused"));
   rules.push("-A BF-REJECT -p tcp -j REJECT --reject-with tcp-reset");
   rules.push(`-A BF-REJECT -j REJECT --reject-with ${rejectIcmp}`);
   return [
     "*filter",
-    ":INPUT ACCEPT [0:0]",
+    ":INPUT DROP [0:0]",
     ":FORWARD DROP [0:0]",
     ":OUTPUT DROP [0:0]",
     ":BF-DENY - [0:0]",
     ":BF-GUARD - [0:0]",
+    `:${INBOUND_CHAIN} - [0:0]`,
     ":BF-REJECT - [0:0]",
     ...rules,
     "COMMIT",
     ""
   ].join("\n");
 }
+function neighbourDiscovery(type2) {
+  return `-p ipv6-icmp -m icmp6 --icmpv6-type ${type2} -m hl --hl-eq 255 -j ACCEPT`;
+}
+var INBOUND_CHAIN = "BF-INBOUND";
+function renderInput(family, input) {
+  const rules = [];
+  const rule = (r) => rules.push(`-A INPUT ${r}`);
+  if (family === 4 && input.drainMark) {
+    const mark = `-s ${hostCidr(input.drainMark.from)} -i eth0 -p udp -m udp --dport ${input.drainMark.port}`;
+    rule(`${mark} -j NFLOG --nflog-prefix bf-mark --nflog-group ${NFLOG_GROUP.mark} --nflog-threshold 1`);
+    rule(`${mark} -j DROP`);
+  }
+  rule("-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT");
+  rule("-i lo -j ACCEPT");
+  if (family === 6) {
+    for (const type2 of [133, 134, 135, 136]) rule(neighbourDiscovery(type2));
+    rule("-p ipv6-icmp -m icmp6 --icmpv6-type 130 -m hl --hl-eq 1 -j ACCEPT");
+  }
+  rule("-m conntrack --ctstate INVALID -j DROP");
+  rule(`-j ${INBOUND_CHAIN}`);
+  return rules;
+}
 var LOG_LIMIT = { burst: 5, perSecond: 1, tracked: 65536, expireMs: 2e3 };
 var COUNTER_RULES = {
   refused: "-A BF-REJECT -m comment --comment bf-refused",
-  audited: "-A BF-DENY -m comment --comment bf-audited"
+  audited: "-A BF-DENY -m comment --comment bf-audited",
+  inboundRefused: `-A ${INBOUND_CHAIN} -m comment --comment bf-in-refused`,
+  inboundAudited: `-A ${INBOUND_CHAIN} -m comment --comment bf-in-audited`
 };
-function countedLog(chain, what) {
-  const [prefix, group] = what === "refused" ? ["bf-deny", NFLOG_GROUP.denied] : ["bf-audit", NFLOG_GROUP.audit];
+var LOGS = {
+  refused: { prefix: "bf-deny", group: NFLOG_GROUP.denied, per: "dstip,dstport", name: "bf-refused" },
+  audited: { prefix: "bf-audit", group: NFLOG_GROUP.audit, per: "dstip,dstport", name: "bf-audited" },
+  inboundRefused: { prefix: "bf-inbound", group: NFLOG_GROUP.inbound, per: "srcip,dstport", name: "bf-in-refused" },
+  inboundAudited: { prefix: "bf-inbound-audit", group: NFLOG_GROUP.inboundAudit, per: "srcip,dstport", name: "bf-in-audited" }
+};
+function countedLog(what) {
+  const { prefix, group, per, name } = LOGS[what];
+  const chain = COUNTER_RULES[what].split(" ")[1];
   const l = LOG_LIMIT;
-  const limit = `-m hashlimit --hashlimit-upto ${l.perSecond}/sec --hashlimit-burst ${l.burst} --hashlimit-mode dstip,dstport --hashlimit-name bf-${what} --hashlimit-htable-max ${l.tracked} --hashlimit-htable-expire ${l.expireMs}`;
+  const limit = `-m hashlimit --hashlimit-upto ${l.perSecond}/sec --hashlimit-burst ${l.burst} --hashlimit-mode ${per} --hashlimit-name ${name} --hashlimit-htable-max ${l.tracked} --hashlimit-htable-expire ${l.expireMs}`;
   return [COUNTER_RULES[what], `-A ${chain} ${limit} -j NFLOG --nflog-prefix ${prefix} --nflog-group ${group} --nflog-threshold 1`];
+}
+function renderInbound(mode) {
+  return mode === "block" ? [...countedLog("inboundRefused"), `-A ${INBOUND_CHAIN} -j DROP`] : [...countedLog("inboundAudited"), `-A ${INBOUND_CHAIN} -j ACCEPT`];
 }
 var NAT_CHAIN = "BF-DNS";
 function renderNat(resolver, resolverUid) {
@@ -21706,9 +21852,11 @@ function refusedNamesOf(r) {
   return r.dns.filter((d) => d.verdict !== "allowed").sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
 }
 var code = (text) => `<code>${shown(text)}</code>`;
-function destination(d) {
+function describeAttempt(d) {
+  const ports = d.folded ? " (many ports)" : "";
+  if (d.inbound) return `inbound ${d.protocol} from ${shown(d.address)}${d.port !== void 0 ? ` to port ${d.port}` : ports}`;
   const host = d.address.includes(":") && d.port !== void 0 ? `[${d.address}]` : d.address;
-  return `${d.protocol} ${shown(host)}${d.port !== void 0 ? `:${d.port}` : d.folded ? " (many ports)" : ""}`;
+  return `${d.protocol} ${shown(host)}${d.port !== void 0 ? `:${d.port}` : ports}`;
 }
 function namesOf(d, show, separator) {
   const more = d.names.length - NAMES_SHOWN + (d.moreNames ?? 0);
@@ -21719,6 +21867,10 @@ function table(head, rows) {
   const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join("")}</tr>`;
   return `<table>${tr(head, "th")}${rows.map((r) => tr(r, "td")).join("")}</table>
 `;
+}
+function verdictCell(d) {
+  const verdict = d.enforced ? "refused" : "let through, would be refused";
+  return d.inbound ? `inbound from this address to the build's port: ${verdict}` : verdict;
 }
 function countsNote(r) {
   const c = r.counts;
@@ -21780,7 +21932,7 @@ function renderSummary(r) {
           d.port === void 0 ? d.folded ? "many (folded: the log was full)" : "" : String(d.port),
           d.protocol,
           String(d.count),
-          d.enforced ? "refused" : "let through, would be refused"
+          verdictCell(d)
         ])
       )
     );
@@ -21833,8 +21985,8 @@ function annotations(r) {
   const lost = lostWarning(r);
   const lines = r.denied.slice(0, ANNOTATION_CAP).map((d) => {
     const names = d.names.length > 0 ? ` (${namesOf(d, shown, ", ")})` : "";
-    const what = d.enforced ? "denied" : "let through a connection block mode would refuse, to";
-    return `buildfence ${what} ${destination(d)}${names}, ${d.count} time(s).`;
+    const what = d.enforced ? "denied" : d.inbound ? "let through what block mode would refuse:" : "let through a connection block mode would refuse, to";
+    return `buildfence ${what} ${describeAttempt(d)}${names}, ${d.count} time(s).`;
   });
   if (r.denied.length > ANNOTATION_CAP)
     lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
@@ -21847,7 +21999,7 @@ function textSummary(r) {
   const more = (total, what) => total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {
     const names = d.names.length > 0 ? ` (${namesOf(d, shown, ", ")})` : "";
-    lines.push(`  ${d.enforced ? "denied" : "let through, would be refused:"} ${destination(d)}${names} x${d.count}`);
+    lines.push(`  ${d.enforced ? "denied" : "let through, would be refused:"} ${describeAttempt(d)}${names} x${d.count}`);
   }
   lines.push(...more(r.denied.length, "denied destination(s)"));
   const refused = refusedNamesOf(r);
@@ -21894,7 +22046,7 @@ var DeniedLog = class _DeniedLog {
     return [...this.rows.values()].map((t) => ({ ...t }));
   }
   row(p) {
-    const key = `${p.enforced} ${p.protocol} ${p.address} ${p.port ?? ""}`;
+    const key = `${p.enforced} ${p.inbound ?? false} ${p.protocol} ${p.address} ${p.port ?? ""}`;
     const found2 = this.rows.get(key);
     if (found2) return found2;
     const fresh = (address2, port, folded2) => ({
@@ -21902,6 +22054,7 @@ var DeniedLog = class _DeniedLog {
       address: address2,
       ...port !== void 0 ? { port } : {},
       enforced: p.enforced,
+      ...p.inbound ? { inbound: true } : {},
       count: 0,
       first: p.time,
       last: p.time,
@@ -21912,7 +22065,7 @@ var DeniedLog = class _DeniedLog {
       this.rows.set(key, t2);
       return t2;
     }
-    const folded = (address2) => `${p.enforced} ${p.protocol} ${address2} folded`;
+    const folded = (address2) => `${p.enforced} ${p.inbound ?? false} ${p.protocol} ${address2} folded`;
     const byAddress = this.rows.get(folded(p.address)) ?? (this.foldedRows >= FOLDED_DESTINATION_LIMIT ? this.rows.get(folded("*")) : void 0);
     if (byAddress) return byAddress;
     const address = this.foldedRows < FOLDED_DESTINATION_LIMIT ? p.address : "*";
@@ -21942,6 +22095,7 @@ function deniedDestinations(tallies, namesOf2) {
       ...led !== void 0 ? { name: led } : {},
       ...(answered?.total ?? 0) > names.length ? { moreNames: answered.total - names.length } : {},
       enforced: t.enforced,
+      ...t.inbound ? { inbound: true } : {},
       count: t.count,
       first: new Date(t.first * 1e3).toISOString(),
       last: new Date(t.last * 1e3).toISOString(),
@@ -22023,6 +22177,10 @@ export {
   FENCE_CAPABILITIES,
   READER_CAPABILITIES,
   SCRIPT_MOUNT,
+  SCRIPT_MOUNT_IN_HOLDER,
+  SECCOMP_EXEC,
+  filteredCommand,
+  copyFilterProgram,
   RULES_MOUNT,
   SCRIPT_NAME,
   scriptText,
@@ -22030,6 +22188,9 @@ export {
   runnerEnvNames,
   require_shell_quote,
   readOptions,
+  namedVolumes,
+  checkNamedVolumes,
+  hostRealPath,
   HOLDER_IMAGE,
   POLICY_FILE,
   DOCKER_NETWORK,
@@ -22080,6 +22241,7 @@ export {
   suggestionComment,
   NAMES_SHOWN,
   shown,
+  describeAttempt,
   renderSummary,
   annotations,
   textSummary,

@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-WR3XG3CW.js";
+} from "./chunk-PI45ULKZ.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-HBRZJXJT.js";
+} from "./chunk-MXTTWRHT.js";
 
 // src/action.ts
 import * as os from "node:os";
