@@ -13,12 +13,12 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-PI45ULKZ.js";
+} from "./chunks/chunk-ZOVVDPRE.js";
 import "./chunks/chunk-BESYKCQE.js";
 import {
   readEvidence,
   verify
-} from "./chunks/chunk-C5KQDQIB.js";
+} from "./chunks/chunk-YZHZSCJE.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
@@ -35,7 +35,7 @@ import {
   upstreamsFor,
   writeGrade,
   yaml
-} from "./chunks/chunk-MXTTWRHT.js";
+} from "./chunks/chunk-JH7OBML3.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

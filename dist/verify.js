@@ -9,11 +9,11 @@ import {
 } from "./chunks/chunk-P45E2RWN.js";
 import {
   verify
-} from "./chunks/chunk-C5KQDQIB.js";
+} from "./chunks/chunk-YZHZSCJE.js";
 import {
   listInput,
   readBoolean
-} from "./chunks/chunk-MXTTWRHT.js";
+} from "./chunks/chunk-JH7OBML3.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/verify/action.ts

@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { goBool } from './cli-values.js';
 import { createRequest, type CreateBody, type CreateCommand, type CreateRequest, type ProxySettings } from './create-body.js';
 import { createContainer, statusOf } from './engine.js';
+import { engineExposure } from './engine-paths.js';
+import type { HostFile } from './job-container.js';
 import { pullImage } from './pull.js';
 import { BUILD_DROPPED_CAPABILITIES } from '../run/build.js';
 import type { Log } from '../run/log.js';
@@ -16,13 +18,18 @@ export interface BuildRequestOptions {
   label: string;
   apiVersion: string;
   /** A path in this process's filesystem to the engine host's; undefined when it has no host path. Absent: the same paths. */
-  toHost?: (file: string) => string | undefined;
+  toHost?: (file: string) => HostFile | undefined;
   /** Says which container the paths belong to, for messages. */
   where?: string;
 }
 
+export interface BuildRequest extends CreateRequest {
+  /** The job container's named volumes that translated mounts lie in: what each was made from is the caller's to check. */
+  throughVolumes: string[];
+}
+
 /** The create request, paths translated; throws naming every option that cannot be translated. */
-export function buildRequest(cmd: CreateCommand, o: BuildRequestOptions, env: NodeJS.ProcessEnv = process.env): CreateRequest {
+export function buildRequest(cmd: CreateCommand, o: BuildRequestOptions, env: NodeJS.ProcessEnv = process.env): BuildRequest {
   const req = createRequest(cmd, {
     label: o.label,
     cwd: process.cwd(),
@@ -32,8 +39,7 @@ export function buildRequest(cmd: CreateCommand, o: BuildRequestOptions, env: No
     proxies: proxySettings(env),
     contentTrust: ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(env.DOCKER_CONTENT_TRUST ?? ''),
   });
-  if (o.toHost) translatePaths(req.body, o.toHost, o);
-  return req;
+  return { ...req, throughVolumes: o.toHost ? translatePaths(req.body, o.toHost, o) : [] };
 }
 
 /** The docker CLI's config.json `proxies` for this engine (its own entry, else `default`), which it passes to every container. */
@@ -51,10 +57,14 @@ function proxySettings(env: NodeJS.ProcessEnv): ProxySettings | undefined {
 
 /**
  * Bind mount sources, which name this process's files, become the engine host's: a source that
- * exists only inside the job container cannot be mounted, and says so.
+ * exists only inside the job container cannot be mounted, and says so. The host's path is judged
+ * again as the options guard judged the written one: a directory the job container has from the
+ * host may be an engine's socket or state there (`-v /var/run:/host-run` on the job container).
+ * Returns the named volumes the sources lie in.
  */
-function translatePaths(body: CreateBody, toHost: (file: string) => string | undefined, o: BuildRequestOptions): void {
+function translatePaths(body: CreateBody, toHost: (file: string) => HostFile | undefined, o: BuildRequestOptions): string[] {
   const problems: string[] = [];
+  const volumes = new Set<string>();
   const host = (source: string, written: string) => {
     let real = source;
     try {
@@ -68,8 +78,18 @@ function translatePaths(body: CreateBody, toHost: (file: string) => string | und
         `${o.label}: '${written}' mounts ${source}, which is not on any mount of ${o.where ?? 'this container'}, so the engine ` +
           'cannot find it on its host. Mount a directory the job container has from the host (the workspace, $RUNNER_TEMP), or a named volume.',
       );
+      return source;
     }
-    return found ?? source;
+    // A volume's files lie under the engine's state directory, but are the volume's own.
+    const exposure = found.volume === undefined ? engineExposure(found.path) : undefined;
+    if (found.volume !== undefined) volumes.add(found.volume);
+    if (exposure) {
+      problems.push(
+        `${o.label}: '${written}' mounts ${source}, which is ${found.path} on the engine's host: ${exposure.reason}. ` +
+          `${exposure.fix ?? `Remove it, or mount a directory of ${o.where ?? 'this container'} that is not the engine's.`}`,
+      );
+    }
+    return found.path;
   };
   body.HostConfig.Binds = body.HostConfig.Binds?.map((bind) => {
     const [source, ...rest] = bind.split(':');
@@ -79,6 +99,7 @@ function translatePaths(body: CreateBody, toHost: (file: string) => string | und
     if (m.Type === 'bind' && m.Source) m.Source = host(m.Source, `type=bind,source=${m.Source}`);
   }
   if (problems.length > 0) throw new Error(problems.join('\n'));
+  return [...volumes];
 }
 
 /** What the fence relies on, checked in the body that goes to the engine (the options guard read the options already). */

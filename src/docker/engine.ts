@@ -210,6 +210,8 @@ export interface EndpointInspect {
 
 export interface MountInspect {
   Type: string;
+  /** A volume's name. */
+  Name?: string;
   Source: string;
   Destination: string;
   Driver?: string;

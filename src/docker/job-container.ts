@@ -92,12 +92,19 @@ export function jobContainerHint(env: NodeJS.ProcessEnv): string {
   );
 }
 
+/** A job container's path on the engine's host. */
+export interface HostFile {
+  path: string;
+  /** The named volume it lies in: the volume's own files, under the engine's state directory but not the engine's. */
+  volume?: string;
+}
+
 /**
  * Where `file` (a path in the job container) is on the engine's host: through the deepest mount
  * that holds it (a bind's source, a local volume's directory). Undefined when no mount holds it:
  * it exists only in the container's own filesystem, which a bind mount cannot reach.
  */
-export function hostPath(mounts: MountInspect[], file: string): string | undefined {
+export function hostFile(mounts: MountInspect[], file: string): HostFile | undefined {
   let best: MountInspect | undefined;
   for (const m of mounts) {
     if ((m.Type !== 'bind' && !(m.Type === 'volume' && (m.Driver ?? 'local') === 'local')) || !m.Source) continue;
@@ -106,5 +113,10 @@ export function hostPath(mounts: MountInspect[], file: string): string | undefin
   }
   if (!best) return undefined;
   const rest = file.slice(best.Destination.length).replace(/^\/+/, '');
-  return rest === '' ? best.Source : `${best.Source.replace(/\/+$/, '')}/${rest}`;
+  const found = rest === '' ? best.Source : `${best.Source.replace(/\/+$/, '')}/${rest}`;
+  return best.Type === 'volume' && best.Name ? { path: found, volume: best.Name } : { path: found };
+}
+
+export function hostPath(mounts: MountInspect[], file: string): string | undefined {
+  return hostFile(mounts, file)?.path;
 }

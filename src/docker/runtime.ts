@@ -4,8 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCreateArgs, holderConfig, resourceNames, type ResourceNames } from './containers.js';
-import { buildRequest, checkFenced, createBuild } from './build-container.js';
-import type { CreateRequest } from './create-body.js';
+import { buildRequest, checkFenced, createBuild, type BuildRequest } from './build-container.js';
 import {
   attach,
   createContainer,
@@ -47,7 +46,7 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
   await ping().catch((err: Error) => {
     throw new Error(`${err.message}${jobContainerHint(process.env)}`, { cause: err });
   });
-  await checkVolumes(spec);
+  await checkVolumes(namedVolumes(spec.dockerOptions), inputLabel(spec.via, 'docker-options'));
   const id: RunIdentity = { runId: newRunId(), pid: process.pid, host: os.hostname() };
   const handle: RunHandle = { runId: id.runId, runtime: 'docker' };
   const names = resourceNames(id.runId);
@@ -74,7 +73,7 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
   try {
     let holderImageId = '';
     let mark: DrainMark | undefined;
-    let request: CreateRequest | undefined;
+    let request: BuildRequest | undefined;
     const rules = await log.group('Fence up', async () => {
       // Independent steps side by side; each one ends before the run goes on (or unwinds).
       const [, imageId, dirs, where] = await settled([
@@ -97,6 +96,7 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
         { label: inputLabel(spec.via, 'docker-options'), apiVersion: where.apiVersion, ...buildPaths(where, spec.workspace, tmp) },
       );
       checkFenced(request.body, names.holder);
+      if (where.job) await checkVolumes(request.throughVolumes, `Job container ${where.job.name}`);
 
       dns.forwarder = new Forwarder(await upstreamsFor(spec));
       const resolver = new Resolver({
@@ -205,12 +205,15 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
   }
 }
 
-/** The named volumes docker-options mount are judged by what they were made from, before anything is created. */
-async function checkVolumes(spec: RunSpec): Promise<void> {
-  const found = await Promise.all(namedVolumes(spec.dockerOptions).map(async (name) => ({ name, volume: await inspectVolume(name) })));
+/**
+ * The named volumes the build mounts (docker-options' own, and a job container's that its mounts
+ * lie in) are judged by what they were made from, before anything is created.
+ */
+async function checkVolumes(names: string[], label: string): Promise<void> {
+  const found = await Promise.all(names.map(async (name) => ({ name, volume: await inspectVolume(name) })));
   checkNamedVolumes(
     found.flatMap(({ name, volume }) => (volume ? [{ name, driver: volume.Driver, options: volume.Options ?? {} }] : [])),
-    { label: inputLabel(spec.via, 'docker-options'), realPath: hostRealPath },
+    { label, realPath: hostRealPath },
   );
 }
 

@@ -5,7 +5,7 @@
 import type { BuildRequestOptions } from './build-container.js';
 import { apiVersion } from './engine.js';
 import { dockerHostAddresses } from './host-view.js';
-import { findJobContainer, hostPath, type JobContainer } from './job-container.js';
+import { findJobContainer, hostFile, hostPath, type JobContainer } from './job-container.js';
 import { inspectSandboxNetwork } from './network.js';
 import { holderNetwork, placement, type Placement } from './placement.js';
 import { networkNames, serviceEntries } from './services.js';
@@ -73,5 +73,5 @@ export function buildPaths(w: Whereabouts, workspace: string, tmp: string): Pick
   if (!job) return {};
   hostPathOf(w, workspace, 'The workspace', 'Check out into the workspace the runner mounts ($GITHUB_WORKSPACE, under /__w).');
   hostPathOf(w, tmp, "buildfence's temporary directory", TEMP_FIX);
-  return { toHost: (file) => hostPath(job.mounts, file), where: `job container ${job.name}` };
+  return { toHost: (file) => hostFile(job.mounts, file), where: `job container ${job.name}` };
 }

@@ -120,8 +120,15 @@ after(async () => {
   if (fx.probeDir) await fs.rm(fx.probeDir, { recursive: true, force: true });
 });
 
-/** Starts a job container as the runner does (`tail -f /dev/null` as its process); `socket: false` leaves the engine's socket out. */
-async function jobContainer(socket = true): Promise<string> {
+interface JobOptions {
+  /** The engine's socket mounted at /var/run/docker.sock, as the runner mounts it (default). */
+  socket?: boolean;
+  /** More `docker run` options (the job's `container: options:`). */
+  options?: string[];
+}
+
+/** Starts a job container as the runner does (`tail -f /dev/null` as its process). */
+async function jobContainer({ socket = true, options = [] }: JobOptions = {}): Promise<string> {
   const name = `bftest-${tag}-job-${randomBytes(2).toString('hex')}`;
   const mount = (host: string, inside: string, ro = false) => ['-v', `${host}:${inside}${ro ? ':ro' : ''}`];
   await detached(name, [
@@ -140,6 +147,7 @@ async function jobContainer(socket = true): Promise<string> {
     ...mount(path.join(fx.work, '_actions'), '/__w/_actions'),
     ...mount(path.join(fx.work, '_temp/_github_home'), '/github/home'),
     ...mount(path.join(fx.work, '_temp/_github_workflow'), '/github/workflow'),
+    ...options,
     '--entrypoint',
     'tail',
     fx.image,
@@ -147,6 +155,21 @@ async function jobContainer(socket = true): Promise<string> {
     '/dev/null',
   ]);
   return name;
+}
+
+/**
+ * A job container that the engine behind its socket did not start (a rootless engine's job, with
+ * the system engine's socket mounted): the engine's per-container files it shows the kernel name
+ * a container ID the engine does not know, and its cgroups name none.
+ */
+async function strangerJobContainer(): Promise<string> {
+  const files = path.join(fx.work, '_temp', `containers/${randomBytes(32).toString('hex')}`);
+  await fs.mkdir(files, { recursive: true });
+  await fs.writeFile(path.join(files, 'hostname'), 'stranger\n');
+  await fs.writeFile(path.join(files, 'hosts'), '127.0.0.1 localhost\n');
+  await fs.writeFile(path.join(files, 'resolv.conf'), 'nameserver 127.0.0.11\n');
+  const over = ['hostname', 'hosts', 'resolv.conf'].flatMap((f) => ['-v', `${path.join(files, f)}:/etc/${f}`]);
+  return jobContainer({ options: ['--cgroupns', 'private', ...over] });
 }
 
 interface Step {
@@ -291,13 +314,14 @@ describe('job shapes', { timeout: 180_000 }, () => {
     }
   });
 
-  it("a container job: a network that is not the job's, and a job container without the engine's socket, fail with what to set", async () => {
-    const [job, noSocket] = await Promise.all([jobContainer(), jobContainer(false)]);
+  it("a container job: a network that is not the job's, no engine socket, a container the engine does not know: each says what to set", async () => {
+    const [job, noSocket, stranger] = await Promise.all([jobContainer(), jobContainer({ socket: false }), strangerJobContainer()]);
     try {
       const inputs = { image: fx.image, pull: 'never', 'dns-upstream': fx.upstream.address, run: 'true' };
-      const [other, unreachable] = await Promise.all([
+      const [other, unreachable, unknown] = await Promise.all([
         actionStep(job, 'main', { ...inputs, network: 'bridge' }),
         actionStep(noSocket, 'main', inputs),
+        actionStep(stranger, 'main', inputs),
       ]);
       assert.notEqual(other.code, 0);
       assert.match(
@@ -308,8 +332,49 @@ describe('job shapes', { timeout: 180_000 }, () => {
       assert.notEqual(unreachable.code, 0);
       assert.match(unreachable.stdout, /Cannot connect to the Docker engine at unix:\/\/\/var\/run\/docker\.sock/);
       assert.match(unreachable.stdout, /the runner mounts the engine's socket at \/var\/run\/docker\.sock/);
+      assert.notEqual(unknown.code, 0);
+      assert.match(
+        unknown.stdout,
+        /This step runs in job container [0-9a-f]{12} \(from \/proc\/self\/mountinfo\), which the Docker engine at unix:\/\/\/var\/run\/docker\.sock does not know/,
+      );
+      assert.match(
+        unknown.stdout,
+        /mount its socket into the job container \(container: options: -v \/run\/user\/UID\/docker\.sock:\/var\/run\/docker\.sock\)/,
+      );
+      for (const r of [other, unreachable, unknown]) assert.doesNotMatch(r.stdout, /Running the build/);
     } finally {
-      await run('docker', ['rm', '--force', job, noSocket]);
+      await run('docker', ['rm', '--force', job, noSocket, stranger]);
+    }
+  });
+
+  it("a container job: a mount that is the engine's socket or state on the host is refused, however the job container names it", async () => {
+    // The job's `container: options: -v /var/run:/host-run -v /var/lib:/host-lib`.
+    const job = await jobContainer({ options: ['-v', '/var/run:/host-run:ro', '-v', '/var/lib:/host-lib:ro'] });
+    try {
+      const hostname = await dockerText(['exec', job, 'hostname']);
+      const inputs = { image: fx.image, pull: 'never', 'dns-upstream': fx.upstream.address, run: 'true' };
+      const steps = await Promise.all(
+        ['-v /host-run/docker:/x', '--mount type=bind,src=/host-lib/docker,dst=/x,readonly', '-v /host-run:/x:ro'].map((o) =>
+          actionStep(job, 'main', { ...inputs, 'docker-options': o }),
+        ),
+      );
+      const [run0, lib, runDir] = steps;
+      assert.match(
+        run0.stdout,
+        /'\/host-run\/docker:\/x' mounts \/host-run\/docker, which is \/var\/run\/docker on the engine's host: .*Docker's run state/,
+      );
+      assert.match(
+        lib.stdout,
+        /mounts \/host-lib\/docker, which is \/var\/lib\/docker on the engine's host: .*Docker's images, containers and volumes/,
+      );
+      assert.match(runDir.stdout, /which is \/var\/run on the engine's host: \/var\/run holds \/run\/docker\.sock/);
+      for (const r of steps) {
+        assert.notEqual(r.code, 0, r.stdout);
+        assert.doesNotMatch(r.stdout, /Running the build/);
+      }
+      assert.deepEqual(await leftovers(`buildfence.host=${hostname}`), []);
+    } finally {
+      await run('docker', ['rm', '--force', job]);
     }
   });
 

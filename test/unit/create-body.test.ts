@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildRequest, checkFenced, type BuildRequestOptions } from '../../src/docker/build-container.js';
+import type { MountInspect } from '../../src/docker/engine.js';
+import { hostFile } from '../../src/docker/job-container.js';
 import { createRequest, NOT_FOR_THE_BUILD, NOT_TRANSLATED, TRANSLATED, type CreateContext } from '../../src/docker/create-body.js';
 import { BOOLEAN_FLAGS, VALUE_FLAGS } from '../../src/docker/options-guard.js';
 import { pullQuery } from '../../src/docker/pull.js';
@@ -161,7 +163,7 @@ describe('the build container, as it goes to the engine', () => {
   });
 
   it("in a job container, mounts the host's paths; a path only the job container has is refused, with what to mount", () => {
-    const toHost = (file: string) => (file.startsWith('/__w/') ? `/home/runner/work/${file.slice(5)}` : undefined);
+    const toHost = (file: string) => (file.startsWith('/__w/') ? { path: `/home/runner/work/${file.slice(5)}` } : undefined);
     const req = buildRequest(
       {
         options: ['-v', '/__w/repo/repo:/__w/repo/repo', '-v', 'cache:/cache', '--mount', 'type=bind,src=/__w/_temp/x,dst=/x,readonly'],
@@ -182,5 +184,38 @@ describe('the build container, as it goes to the engine', () => {
         ),
       /Input 'docker-options': '\/opt\/data:\/data' mounts \/opt\/data, which is not on any mount of job container j.*Mount a directory the job container has from the host/,
     );
+  });
+
+  it("in a job container, a source that is an engine's socket or state on the host is refused; a volume's files are the volume's", () => {
+    const mounts: MountInspect[] = [
+      { Type: 'bind', Source: '/home/runner/work', Destination: '/__w' },
+      { Type: 'bind', Source: '/var/run', Destination: '/host-run' },
+      { Type: 'bind', Source: '/var/lib', Destination: '/host-lib' },
+      { Type: 'volume', Name: 'cache', Source: '/var/lib/docker/volumes/cache/_data', Destination: '/cache', Driver: 'local' },
+    ];
+    const job = opts({ toHost: (file) => hostFile(mounts, file), where: 'job container j' });
+    const request = (options: string[]) => buildRequest({ options, image: 'img:1', command: [] }, job, NO_CONFIG);
+    const refusals: Array<[string[], RegExp]> = [
+      [
+        ['-v', '/host-run/docker:/x'],
+        /'\/host-run\/docker:\/x' mounts \/host-run\/docker, which is \/var\/run\/docker on the engine's host: .*Docker's run state/,
+      ],
+      [['-v', '/host-run:/x:ro'], /which is \/var\/run on the engine's host: \/var\/run holds \/run\/docker\.sock/],
+      [
+        ['--mount', 'type=bind,src=/host-lib/docker/overlay2,dst=/x'],
+        /which is \/var\/lib\/docker\/overlay2 on the engine's host: .*inside Docker's images/,
+      ],
+      [['-v', '/host-lib/containerd:/x'], /containerd's images and snapshots/],
+    ];
+    for (const [options, message] of refusals) {
+      assert.throws(
+        () => request(options),
+        (err: Error) => message.test(err.message) && /Remove it/.test(err.message),
+        options.join(' '),
+      );
+    }
+    const ok = request(['-v', '/cache/npm:/root/.npm', '-v', '/host-lib/apt:/apt']);
+    assert.deepEqual(ok.body.HostConfig.Binds, ['/var/lib/docker/volumes/cache/_data/npm:/root/.npm', '/var/lib/apt:/apt']);
+    assert.deepEqual(ok.throughVolumes, ['cache']);
   });
 });

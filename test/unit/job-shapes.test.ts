@@ -5,7 +5,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as dnsPacket from 'dns-packet';
 import type * as os from 'node:os';
-import { containerIds, hostPath, inRunnerJobContainer, jobContainerHint, type JobContainer } from '../../src/docker/job-container.js';
+import {
+  containerIds,
+  hostFile,
+  hostPath,
+  inRunnerJobContainer,
+  jobContainerHint,
+  type JobContainer,
+} from '../../src/docker/job-container.js';
 import { holderNetwork, placement } from '../../src/docker/placement.js';
 import { localAddresses } from '../../src/docker/host-view.js';
 import { serviceEntries } from '../../src/docker/services.js';
@@ -29,7 +36,7 @@ const RUNNER_MOUNTS = [
   { Type: 'bind', Source: '/opt/hostedtoolcache', Destination: '/__t' },
   { Type: 'bind', Source: '/home/runner/work/_temp/_github_home', Destination: '/github/home' },
   { Type: 'bind', Source: '/home/runner/work/_temp/_github_workflow', Destination: '/github/workflow' },
-  { Type: 'volume', Source: '/var/lib/docker/volumes/cache/_data', Destination: '/cache', Driver: 'local' },
+  { Type: 'volume', Name: 'cache', Source: '/var/lib/docker/volumes/cache/_data', Destination: '/cache', Driver: 'local' },
   { Type: 'volume', Source: '', Destination: '/remote', Driver: 'nfs-plugin' },
 ];
 
@@ -77,6 +84,9 @@ describe('the job container', () => {
       ['/remote/x', undefined],
     ];
     for (const [inside, outside] of cases) assert.equal(hostPath(RUNNER_MOUNTS, inside), outside, inside);
+    // A volume's files are said to be the volume's (the translated-path guard judges the volume by what it was made from).
+    assert.deepEqual(hostFile(RUNNER_MOUNTS, '/cache/npm'), { path: '/var/lib/docker/volumes/cache/_data/npm', volume: 'cache' });
+    assert.deepEqual(hostFile(RUNNER_MOUNTS, '/__w/repo'), { path: '/home/runner/work/repo' });
   });
 });
 

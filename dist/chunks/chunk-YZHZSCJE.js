@@ -28,7 +28,7 @@ import {
   rulesDigest,
   sha256File,
   shown
-} from "./chunk-MXTTWRHT.js";
+} from "./chunk-JH7OBML3.js";
 import {
   __commonJS,
   __toESM

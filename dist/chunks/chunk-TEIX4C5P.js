@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-PI45ULKZ.js";
+} from "./chunk-ZOVVDPRE.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-MXTTWRHT.js";
+} from "./chunk-JH7OBML3.js";
 
 // src/action.ts
 import * as os from "node:os";

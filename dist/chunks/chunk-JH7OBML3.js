@@ -22187,6 +22187,7 @@ export {
   shellCommand,
   runnerEnvNames,
   require_shell_quote,
+  engineExposure,
   readOptions,
   namedVolumes,
   checkNamedVolumes,

@@ -29,6 +29,7 @@ import {
   checkNamedVolumes,
   copyFilterProgram,
   describeAttempt,
+  engineExposure,
   filteredCommand,
   hostRealPath,
   inputLabel,
@@ -47,7 +48,7 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-MXTTWRHT.js";
+} from "./chunk-JH7OBML3.js";
 import {
   require_src
 } from "./chunk-VWKEGHXX.js";
@@ -27908,8 +27909,7 @@ function buildRequest(cmd, o, env = process.env) {
     proxies: proxySettings(env),
     contentTrust: ["1", "t", "T", "TRUE", "true", "True"].includes(env.DOCKER_CONTENT_TRUST ?? "")
   });
-  if (o.toHost) translatePaths(req.body, o.toHost, o);
-  return req;
+  return { ...req, throughVolumes: o.toHost ? translatePaths(req.body, o.toHost, o) : [] };
 }
 function proxySettings(env) {
   const dir = env.DOCKER_CONFIG || path5.join(env.HOME || os3.homedir(), ".docker");
@@ -27924,6 +27924,7 @@ function proxySettings(env) {
 }
 function translatePaths(body, toHost, o) {
   const problems = [];
+  const volumes = /* @__PURE__ */ new Set();
   const host = (source, written) => {
     let real = source;
     try {
@@ -27935,8 +27936,16 @@ function translatePaths(body, toHost, o) {
       problems.push(
         `${o.label}: '${written}' mounts ${source}, which is not on any mount of ${o.where ?? "this container"}, so the engine cannot find it on its host. Mount a directory the job container has from the host (the workspace, $RUNNER_TEMP), or a named volume.`
       );
+      return source;
     }
-    return found ?? source;
+    const exposure = found.volume === void 0 ? engineExposure(found.path) : void 0;
+    if (found.volume !== void 0) volumes.add(found.volume);
+    if (exposure) {
+      problems.push(
+        `${o.label}: '${written}' mounts ${source}, which is ${found.path} on the engine's host: ${exposure.reason}. ${exposure.fix ?? `Remove it, or mount a directory of ${o.where ?? "this container"} that is not the engine's.`}`
+      );
+    }
+    return found.path;
   };
   body.HostConfig.Binds = body.HostConfig.Binds?.map((bind) => {
     const [source, ...rest] = bind.split(":");
@@ -27946,6 +27955,7 @@ function translatePaths(body, toHost, o) {
     if (m.Type === "bind" && m.Source) m.Source = host(m.Source, `type=bind,source=${m.Source}`);
   }
   if (problems.length > 0) throw new Error(problems.join("\n"));
+  return [...volumes];
 }
 function checkFenced(body, holder) {
   const h = body.HostConfig;
@@ -28109,7 +28119,7 @@ function jobContainerHint(env) {
   if (!inRunnerJobContainer(env)) return "";
   return " This step runs in a job container: the runner mounts the engine's socket at /var/run/docker.sock in it. With a rootless engine, or an engine elsewhere, mount that engine's socket there (container: options: -v /run/user/UID/docker.sock:/var/run/docker.sock).";
 }
-function hostPath(mounts, file) {
+function hostFile(mounts, file) {
   let best;
   for (const m of mounts) {
     if (m.Type !== "bind" && !(m.Type === "volume" && (m.Driver ?? "local") === "local") || !m.Source) continue;
@@ -28118,7 +28128,11 @@ function hostPath(mounts, file) {
   }
   if (!best) return void 0;
   const rest = file.slice(best.Destination.length).replace(/^\/+/, "");
-  return rest === "" ? best.Source : `${best.Source.replace(/\/+$/, "")}/${rest}`;
+  const found = rest === "" ? best.Source : `${best.Source.replace(/\/+$/, "")}/${rest}`;
+  return best.Type === "volume" && best.Name ? { path: found, volume: best.Name } : { path: found };
+}
+function hostPath(mounts, file) {
+  return hostFile(mounts, file)?.path;
 }
 
 // src/docker/network.ts
@@ -28362,7 +28376,7 @@ function buildPaths(w, workspace, tmp) {
   if (!job) return {};
   hostPathOf(w, workspace, "The workspace", "Check out into the workspace the runner mounts ($GITHUB_WORKSPACE, under /__w).");
   hostPathOf(w, tmp, "buildfence's temporary directory", TEMP_FIX);
-  return { toHost: (file) => hostPath(job.mounts, file), where: `job container ${job.name}` };
+  return { toHost: (file) => hostFile(job.mounts, file), where: `job container ${job.name}` };
 }
 
 // src/docker/set-feed.ts
@@ -28703,7 +28717,7 @@ async function runDocker(spec, log, hooks = {}) {
   await ping().catch((err) => {
     throw new Error(`${err.message}${jobContainerHint(process.env)}`, { cause: err });
   });
-  await checkVolumes(spec);
+  await checkVolumes(namedVolumes(spec.dockerOptions), inputLabel(spec.via, "docker-options"));
   const id = { runId: newRunId(), pid: process.pid, host: os5.hostname() };
   const handle = { runId: id.runId, runtime: "docker" };
   const names = resourceNames(id.runId);
@@ -28748,6 +28762,7 @@ async function runDocker(spec, log, hooks = {}) {
         { label: inputLabel(spec.via, "docker-options"), apiVersion: where.apiVersion, ...buildPaths(where, spec.workspace, tmp) }
       );
       checkFenced(request.body, names.holder);
+      if (where.job) await checkVolumes(request.throughVolumes, `Job container ${where.job.name}`);
       dns.forwarder = new Forwarder(await upstreamsFor(spec));
       const resolver = new Resolver({
         ...resolverSettings(spec),
@@ -28846,11 +28861,11 @@ async function runDocker(spec, log, hooks = {}) {
     cancel.done();
   }
 }
-async function checkVolumes(spec) {
-  const found = await Promise.all(namedVolumes(spec.dockerOptions).map(async (name) => ({ name, volume: await inspectVolume(name) })));
+async function checkVolumes(names, label) {
+  const found = await Promise.all(names.map(async (name) => ({ name, volume: await inspectVolume(name) })));
   checkNamedVolumes(
     found.flatMap(({ name, volume }) => volume ? [{ name, driver: volume.Driver, options: volume.Options ?? {} }] : []),
-    { label: inputLabel(spec.via, "docker-options"), realPath: hostRealPath }
+    { label, realPath: hostRealPath }
   );
 }
 async function imageRefs([holder, build2]) {
