@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -310,6 +311,74 @@ describe('job shapes', { timeout: 180_000 }, () => {
         'a temporary directory of the run was left',
       );
     } finally {
+      await run('docker', ['rm', '--force', job]);
+    }
+  });
+
+  it("a container job: an allowlisted range over the job's network leaves the Docker host and the job container closed", async () => {
+    const job = await jobContainer();
+    // The Docker host on the job's network (its gateway), and a listener beside buildfence's process in the job container.
+    const host = net.createServer((s) => s.end('host\n'));
+    await new Promise<void>((resolve) => host.listen(0, fx.gateway, resolve));
+    const hostPort = (host.address() as net.AddressInfo).port;
+    try {
+      const hostname = await dockerText(['exec', job, 'hostname']);
+      const jobAddress = await dockerText(['inspect', '--format', `{{(index .NetworkSettings.Networks "${fx.net.name}").IPAddress}}`, job]);
+      const subnet = await dockerText(['network', 'inspect', '--format', '{{(index .IPAM.Config 0).Subnet}}', fx.net.name]);
+      await run('docker', [
+        'exec',
+        '--detach',
+        job,
+        `/__e/${fx.nodeDir}/bin/node`,
+        '-e',
+        "require('net').createServer((s) => s.end('job\\n')).listen(7777)",
+      ]);
+      const [s0] = fx.net.servers;
+      const targets = [`${s0.ipv4} 8080`, `${fx.gateway} ${hostPort}`, `${jobAddress} 7777`];
+      // Without the fence, both answer (a plain container on the job's network).
+      const control = await dockerText([
+        'run',
+        '--rm',
+        '--label',
+        TEST_LABEL,
+        '--network',
+        fx.net.name,
+        PROBE_IMAGE,
+        'sh',
+        '-c',
+        `sleep 1; ${targets.map((t) => `probe tcp ${t}`).join('; ')}`,
+      ]);
+      const seenControl = verdicts(control);
+      assert.deepEqual(
+        [seenControl.get(`tcp ${fx.gateway}:${hostPort}`), seenControl.get(`tcp ${jobAddress}:7777`)],
+        ['ok', 'ok'],
+        control,
+      );
+      const main = await actionStep(job, 'main', {
+        grade: 'release',
+        allowlist: subnet,
+        image: fx.image,
+        pull: 'never',
+        shell: 'sh',
+        'dns-upstream': fx.upstream.address,
+        run: [...targets.map((t) => `./probe tcp ${t}`), 'true'].join('\n'),
+      });
+      assert.equal(main.code, 0, main.stdout);
+      const seen = verdicts(main.stdout);
+      assert.deepEqual(
+        {
+          inRange: seen.get(`tcp ${s0.ipv4}:8080`),
+          dockerHost: seen.get(`tcp ${fx.gateway}:${hostPort}`),
+          jobContainer: seen.get(`tcp ${jobAddress}:7777`),
+        },
+        { inRange: 'ok', dockerHost: 'refused', jobContainer: 'refused' },
+        main.stdout,
+      );
+      const post = await actionStep(job, 'post', {}, main.state);
+      assert.equal(post.code, 0, post.stdout);
+      assert.deepEqual(await leftovers(`buildfence.host=${hostname}`), []);
+    } finally {
+      host.close();
       await run('docker', ['rm', '--force', job]);
     }
   });
