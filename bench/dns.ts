@@ -3,6 +3,8 @@
 // 20 s in all), with each server's CPU time per query; latency p50/p99 from sequential queries.
 // All on loopback.
 // Run through bench/run.ts (`npm run bench -- dns`), which writes the result into BENCHMARKS.md.
+// BENCH_DNS_BASELINE=DIR adds the resolver of another checkout (with its node_modules), say the
+// main branch before a change, interleaved with the others: a change's cost, side by side.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs/promises';
@@ -52,19 +54,21 @@ async function dnsmasq(name: string, args: string[]): Promise<Server> {
   return { name, port, child };
 }
 
-async function buildfence(upstreamPort: number, holder?: string): Promise<Server> {
-  const child = startProcess(process.execPath, [
-    '--import',
-    'tsx',
-    path.join(ROOT, 'bench/dns-resolver.ts'),
-    String(upstreamPort),
-    ...(holder ? [holder] : []),
-  ]);
+async function buildfence(upstreamPort: number, holder?: string, tree = ROOT): Promise<Server> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(tree, 'bench/dns-resolver.ts'), String(upstreamPort), ...(holder ? [holder] : [])],
+    {
+      cwd: tree,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once('data', (d) => resolve(Number(String(d).trim())));
+    child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
     child.once('exit', (code) => reject(new Error(`resolver exited ${code}`)));
   });
-  return { name: holder ? 'buildfence (holder feed)' : 'buildfence', port, child };
+  const name = tree !== ROOT ? `buildfence at ${path.basename(tree)} (baseline)` : holder ? 'buildfence (holder feed)' : 'buildfence';
+  return { name, port, child };
 }
 
 /**
@@ -163,6 +167,8 @@ export async function dnsBench(reps: number): Promise<string[]> {
       await buildfence(upstream.port),
       await buildfence(upstream.port, holder),
     );
+    const baseline = process.env.BENCH_DNS_BASELINE;
+    if (baseline) servers.push(await buildfence(upstream.port, undefined, path.resolve(baseline)));
     const rows: Record<string, { cold: number[]; warm: number[]; cpu: number[]; p50: number[]; p99: number[]; coldP50: number[] }> = {};
     for (const s of servers) rows[s.name] = { cold: [], warm: [], cpu: [], p50: [], p99: [], coldP50: [] };
     for (let rep = 0; rep < reps; rep++) {

@@ -29,14 +29,17 @@ interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** Told the process id once it is spawned. */
+  onSpawn?: (pid: number) => void;
 }
 
 /** Runs a command to its end and times it from spawn to exit. */
 export function timed(command: string, args: string[], options: RunOptions = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const { timeoutMs = STEP_TIMEOUT_MS, ...spawnOptions } = options;
+    const { timeoutMs = STEP_TIMEOUT_MS, onSpawn, ...spawnOptions } = options;
     const child = spawn(command, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    if (child.pid !== undefined) onSpawn?.(child.pid);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -156,8 +159,14 @@ async function sameTree(a: string, b: string): Promise<boolean> {
   }
 }
 
-/** `buildfence run` arguments for a release build of `script` in the probe image. */
-export function runArgs(allow: string[], script: string, network?: string, dockerOptions?: string): string[] {
+/** `buildfence run` arguments for a release build of `script` in the probe image (or `image`, with `extra` arguments). */
+export function runArgs(
+  allow: string[],
+  script: string,
+  network?: string,
+  dockerOptions?: string,
+  { image = PROBE_IMAGE, extra = [] }: { image?: string; extra?: string[] } = {},
+): string[] {
   return [
     'run',
     '--grade',
@@ -165,10 +174,11 @@ export function runArgs(allow: string[], script: string, network?: string, docke
     ...allow.flatMap((a) => ['--allow', a]),
     ...(network ? ['--network', network] : []),
     ...(dockerOptions ? [`--docker-options=${dockerOptions}`] : []),
+    ...extra,
     '--pull',
     'never',
     '--image',
-    PROBE_IMAGE,
+    image,
     '--shell',
     'sh',
     '--',
@@ -221,7 +231,13 @@ export async function benchNet(port = 7000): Promise<BenchNet> {
  * fenced and unfenced measurements can alternate second by second, under the same load.
  */
 export interface Session {
+  /** The container the session's commands run in. */
+  container: string;
+  /** The buildfence process of a fenced session that runs untraced. */
+  pid?: number;
   probe(args: string[]): Promise<string>;
+  /** Any command in the session's container; its stdout. */
+  exec(argv: string[]): Promise<string>;
   /** Ends the session; a fenced one returns the trace of its CLI run. */
   stop(): Promise<Trace | undefined>;
 }
@@ -233,13 +249,28 @@ const WAIT_SCRIPT = `i=0; while [ ! -e ${STOP_FILE} ] && [ $i -lt 3000 ]; do sle
 const SESSION_TIMEOUT_MS = 600_000 + STEP_TIMEOUT_MS;
 
 /** A release build through the CLI (traced), waiting while probes run in it. */
-export async function fencedSession(cli: Cli, allow: string[], net: BenchNet, cwd: string): Promise<Session> {
+export async function fencedSession(
+  cli: Cli,
+  allow: string[],
+  net: { name: string },
+  cwd: string,
+  options: { image?: string; extra?: string[]; untraced?: boolean } = {},
+): Promise<Session> {
   const tag = randomBytes(4).toString('hex');
   let ended = false;
-  const run = traced(
-    [...cli.argv, ...runArgs(allow, WAIT_SCRIPT, net.name, `--label=bfbench.session=${tag}`)],
-    cwd,
-    SESSION_TIMEOUT_MS,
+  const argv = [...cli.argv, ...runArgs(allow, WAIT_SCRIPT, net.name, `--label=bfbench.session=${tag}`, options)];
+  // Untraced: no strace, no recorder in front of the engine (whose stream then carries the
+  // name check's NFLOG lines through this process too), only the CLI's output.
+  let pid: number | undefined;
+  const run = (
+    options.untraced
+      ? timed(argv[0], argv.slice(1), { cwd, timeoutMs: SESSION_TIMEOUT_MS, onSpawn: (p) => (pid = p) }).then((r): Trace => ({
+          totalMs: r.ms,
+          docker: [],
+          stdout: r.stdout,
+          stderr: r.stderr,
+        }))
+      : traced(argv, cwd, SESSION_TIMEOUT_MS)
   ).finally(() => (ended = true));
   run.catch(() => undefined); // awaited in stop(), or reported below if the build never comes up
   const deadline = Date.now() + STEP_TIMEOUT_MS;
@@ -251,7 +282,10 @@ export async function fencedSession(cli: Cli, allow: string[], net: BenchNet, cw
     id = await docker(['ps', '--quiet', '--filter', `label=bfbench.session=${tag}`, '--filter', 'status=running']);
   }
   return {
+    container: id,
+    pid,
     probe: async (args) => (await must('docker', ['exec', id, 'probe', ...args])).stdout,
+    exec: async (argv) => (await must('docker', ['exec', id, ...argv])).stdout,
     stop: async () => {
       await timed('docker', ['exec', id, 'touch', STOP_FILE]);
       return run;
@@ -259,11 +293,13 @@ export async function fencedSession(cli: Cli, allow: string[], net: BenchNet, cw
   };
 }
 
-/** The probe image on the same internal network, without buildfence. */
-export async function unfencedSession(net: BenchNet): Promise<Session> {
-  const id = await docker(['run', '--detach', '--network', net.name, '--label', BENCH_LABEL, PROBE_IMAGE, 'sleep', '600']);
+/** The probe image (or `image`, with `runOptions` for docker run) on the same internal network, without buildfence. */
+export async function unfencedSession(net: { name: string }, image = PROBE_IMAGE, runOptions: string[] = []): Promise<Session> {
+  const id = await docker(['run', '--detach', '--network', net.name, '--label', BENCH_LABEL, ...runOptions, image, 'sleep', '600']);
   return {
+    container: id,
     probe: async (args) => (await must('docker', ['exec', id, 'probe', ...args])).stdout,
+    exec: async (argv) => (await must('docker', ['exec', id, ...argv])).stdout,
     stop: async () => {
       await timed('docker', ['rm', '--force', id]);
       return undefined;

@@ -1,6 +1,6 @@
 // Runs the benchmarks and writes their results, with the machine, into BENCHMARKS.md.
 //
-//   node --import tsx bench/run.ts [setup] [scale] [throughput] [dns] [first-step] [--reps N] [--quick] [--no-write]
+//   node --import tsx bench/run.ts [setup] [scale] [throughput] [dns] [first-step] [wire] [--reps N] [--quick] [--no-write]
 //
 // Needs the Docker engine, strace, gcc and busybox-static (the probe image is built here, under
 // a tag of its own) and the holder image of scripts/build-holder-image. --quick is a smoke test
@@ -15,6 +15,7 @@ import { setupBench } from './setup.js';
 import { throughputBench } from './throughput.js';
 import { dnsBench } from './dns.js';
 import { firstStepBench } from './first-step.js';
+import { wireBench } from './wire.js';
 
 interface Settings {
   reps: number;
@@ -28,6 +29,7 @@ const BENCHMARKS: Record<string, { title: string; run: (clis: Clis, s: Settings)
   throughput: { title: 'Throughput', run: (c, s) => throughputBench(c, s.reps, s.bulkBytes) },
   dns: { title: 'Resolver vs dnsmasq', run: (_c, s) => dnsBench(s.reps) },
   'first-step': { title: 'First step of a job: pull or build the holder', run: (c, s) => firstStepBench(c, Math.min(s.reps, 5)) },
+  wire: { title: 'Names checked on the wire', run: (c, s) => wireBench(c, s.reps, s.bulkBytes) },
 };
 
 const RESULTS_FILE = path.join(ROOT, 'BENCHMARKS.md');

@@ -13,12 +13,12 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-ZOVVDPRE.js";
+} from "./chunks/chunk-SZQWY6WY.js";
 import "./chunks/chunk-BESYKCQE.js";
 import {
   readEvidence,
   verify
-} from "./chunks/chunk-YZHZSCJE.js";
+} from "./chunks/chunk-XPXULUQ6.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
@@ -35,7 +35,7 @@ import {
   upstreamsFor,
   writeGrade,
   yaml
-} from "./chunks/chunk-JH7OBML3.js";
+} from "./chunks/chunk-3PAUTSQF.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM
@@ -242,7 +242,8 @@ Options of run (each mirrors the action input of the same name):
   --version                  buildfence's version
 
 The exit status of run is the build's when it failed, 1 when only fail-on-denied failed it,
-2 when buildfence itself fails. check-policy exits
+2 when buildfence itself fails (also during the build: the build is stopped, and --report still
+writes what was recorded until then). check-policy exits
 with 0 when the policy is valid, 1 when it is not, 2 on any other error.
 `;
 async function main(argv) {
@@ -329,6 +330,7 @@ ${USAGE}`);
   const failure = [verdictOf(record, spec.failOnDenied), problem].filter(Boolean).join(" ");
   if (failure) process.stderr.write(`buildfence: ${failure}
 `);
+  if (record.failure !== void 0) return 2;
   return record.exitCode !== 0 ? record.exitCode : failure ? 1 : 0;
 }
 function suggestCommand(files, flags) {

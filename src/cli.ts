@@ -104,7 +104,8 @@ Options of run (each mirrors the action input of the same name):
   --version                  buildfence's version
 
 The exit status of run is the build's when it failed, 1 when only fail-on-denied failed it,
-2 when buildfence itself fails. check-policy exits
+2 when buildfence itself fails (also during the build: the build is stopped, and --report still
+writes what was recorded until then). check-policy exits
 with 0 when the policy is valid, 1 when it is not, 2 on any other error.
 `;
 
@@ -188,7 +189,10 @@ async function main(argv: string[]): Promise<number> {
   process.stderr.write(textSummary(record));
   const failure = [verdictOf(record, spec.failOnDenied), problem].filter(Boolean).join(' ');
   if (failure) process.stderr.write(`buildfence: ${failure}\n`);
-  // The build's own exit code when it failed; 1 when only fail-on-denied (or the attestation) failed the run.
+  // 2 when buildfence itself failed during the run (the report holds what it recorded until
+  // then); else the build's own exit code when it failed; 1 when only fail-on-denied (or the
+  // attestation) failed the run.
+  if (record.failure !== undefined) return 2;
   return record.exitCode !== 0 ? record.exitCode : failure ? 1 : 0;
 }
 

@@ -1,5 +1,6 @@
 // The resolver's evidence: every DNS decision counted, per name, type and verdict, in bounded
 // memory. Past DECISION_LIMIT names, new names count in folded rows under their domain.
+import type { Unforwarded } from './query.js';
 
 export interface DnsDecision {
   name: string;
@@ -16,6 +17,11 @@ export interface DnsDecision {
   last: string;
   /** A row for many names: once the log is full, new names count under `*.` and their last two labels (then under `*`, of type `*`). */
   folded?: true;
+  /**
+   * Set when the query was answered here for its form, whatever its name: `malformed` (FORMERR;
+   * name and type are empty when unreadable), `opcode` (NOTIMP), `class` or `type` (REFUSED).
+   */
+  reason?: Unforwarded;
 }
 
 /** The decision one query got: what a row is keyed and described by. */
@@ -24,6 +30,7 @@ export interface Decided {
   type: string;
   verdict: DnsDecision['verdict'];
   forwarded: boolean;
+  reason?: Unforwarded;
 }
 
 /** A decision as it is counted; `DnsDecision` is what it reads as. */
@@ -86,7 +93,8 @@ export class DecisionLog {
     const found = this.rows.get(folded(domain)) ?? (this.foldedRows >= FOLDED_LIMIT ? this.rows.get(last) : undefined);
     if (found) return found;
     if (this.foldedRows >= FOLDED_LIMIT) {
-      const t = { ...row('*', true), type: '*' };
+      // Of any reason too: the first query's does not name the row.
+      const t: Tally = { ...row('*', true), type: '*', reason: undefined };
       this.rows.set(last, t);
       return t;
     }
@@ -131,7 +139,12 @@ export class AddressNames {
 }
 
 function keyOf(d: Decided, name: string): string {
-  return `${d.verdict} ${d.type} ${name}`;
+  return `${d.verdict} ${d.type} ${name}${d.reason ? ` ${d.reason}` : ''}`;
+}
+
+/** What tells one row from another: a row printed again (a Pod's resolver prints each change) replaces the one before. */
+export function decisionKey(d: DnsDecision): string {
+  return `${keyOf(d, d.name)}${d.folded ? ' folded' : ''}`;
 }
 
 export function asDecision(t: Tally): DnsDecision {
@@ -145,5 +158,6 @@ export function asDecision(t: Tally): DnsDecision {
     first: new Date(t.first).toISOString(),
     last: new Date(t.last).toISOString(),
     ...(t.folded ? { folded: true as const } : {}),
+    ...(t.reason ? { reason: t.reason } : {}),
   };
 }

@@ -1,70 +1,18 @@
-// DNS messages: reading queries, building refusals, reading answers, replaying cached ones.
+// The upstream's replies: reading their answers, keeping them, replaying them to the build.
 // Pure, on dns-packet.
 import * as dnsPacket from 'dns-packet';
 import { normalizeName } from './match.js';
+import { localReply, type Query, type Question } from './query.js';
 
 /** dns-packet's record-level decoders, which its type definitions leave out; `bytes` is the length just read. */
 type Decoder = ((buf: Buffer, offset: number) => unknown) & { bytes: number };
 const records = dnsPacket as unknown as Record<'name' | 'question' | 'answer', { decode: Decoder }>;
 
-const HEADER_BYTES = 12;
+const HEADER = 12;
 const OPT = 41;
 
-export interface Query {
-  id: number;
-  name: string;
-  type: string;
-  /**
-   * The question's name as sent (its wire bytes, as latin1, lower case). Equal for two messages
-   * only when their names have the same labels at the same offsets, whatever their case.
-   */
-  wireName: string;
-}
-
-export class MalformedQuery extends Error {}
-
-/** The one question of a standard query; anything else is malformed. */
-export function parseQuery(buf: Buffer): Query {
-  let packet: dnsPacket.DecodedPacket;
-  try {
-    packet = dnsPacket.decode(buf);
-  } catch {
-    throw new MalformedQuery('undecodable');
-  }
-  const questions = packet.questions ?? [];
-  const opcode = ((packet.flags ?? 0) >> 11) & 0xf;
-  if (packet.type !== 'query' || questions.length !== 1 || opcode !== 0) {
-    throw new MalformedQuery('not a standard query with one question');
-  }
-  return { id: packet.id ?? 0, name: normalizeName(questions[0].name), type: String(questions[0].type), wireName: wireName(buf) };
-}
-
-function wireName(buf: Buffer): string {
-  records.name.decode(buf, HEADER_BYTES);
-  return buf.toString('latin1', HEADER_BYTES, HEADER_BYTES + records.name.decode.bytes).toLowerCase();
-}
-
-const RCODE = { FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as const;
-
-/** A reply carrying only a response code, echoing the question when there was a readable one. */
-export function errorReply(query: Buffer, rcode: keyof typeof RCODE): Buffer {
-  const id = query.length >= 2 ? query.readUInt16BE(0) : 0;
-  let questions: dnsPacket.Question[] = [];
-  let rd = 0;
-  try {
-    const q = dnsPacket.decode(query);
-    questions = q.questions ?? [];
-    rd = (q.flags ?? 0) & dnsPacket.RECURSION_DESIRED;
-  } catch {
-    // An undecodable query gets a reply without a question section.
-  }
-  return dnsPacket.encode({
-    type: 'response',
-    id,
-    flags: rd | dnsPacket.RECURSION_AVAILABLE | RCODE[rcode],
-    questions,
-  });
-}
+/** RFC 2308 5: how long an answer without records may be kept, at most (its SOA says how long otherwise). */
+export const NEGATIVE_TTL_MAX = 300;
 
 export interface Learned {
   family: 4 | 6;
@@ -79,7 +27,11 @@ export interface Answer {
   addresses: Learned[];
   /** The names the chain passed through, queried name first. */
   chain: string[];
-  /** The smallest TTL in the answer section (how long the whole answer may be cached). */
+  /**
+   * How long the whole reply may be kept (s): the smallest TTL in its answer section; for an
+   * answer without records (NXDOMAIN, or NOERROR with an empty answer section) also its SOA's
+   * negative TTL, at most NEGATIVE_TTL_MAX, and 0 without an SOA (RFC 2308 5). 0 for other rcodes.
+   */
   minTtl: number;
 }
 
@@ -103,9 +55,16 @@ export function readAnswer(buf: Buffer, name: string): Answer {
       addresses.push({ family: a.type === 'A' ? 4 : 6, address: String(a.data), ttl: a.ttl ?? 0 });
     }
   }
+  const rcode = (packet as { rcode?: string }).rcode ?? 'NOERROR';
   const ttls = answers.map((a) => a.ttl ?? 0);
+  if (rcode === 'NXDOMAIN' || (rcode === 'NOERROR' && answers.length === 0)) {
+    const soa = (packet.authorities ?? []).find((a): a is dnsPacket.SoaAnswer => a.type === 'SOA');
+    ttls.push(soa ? Math.min(NEGATIVE_TTL_MAX, soa.ttl ?? 0, soa.data.minimum ?? 0) : 0);
+  } else if (rcode !== 'NOERROR') {
+    ttls.push(0);
+  }
   return {
-    rcode: (packet as { rcode?: string }).rcode ?? 'NOERROR',
+    rcode,
     truncated: ((packet.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) !== 0,
     addresses,
     chain,
@@ -115,45 +74,87 @@ export function readAnswer(buf: Buffer, name: string): Answer {
 
 /**
  * A reply kept for later queries of the same question: replayed by patching its bytes (the id,
- * the question's case, the TTLs), so the upstream's reply goes out as it came, never re-encoded.
+ * RD, the question's case, the TTLs; its OPT left out for a client that sent none), so the
+ * upstream's reply goes out as it came, never re-encoded.
  */
 export interface StoredReply {
   bytes: Buffer;
-  /** The question's name, as in `Query.wireName` ('' when the reply has no question). */
-  wireName: string;
+  /** Length of the question's name, which the replay overwrites with the query's. */
+  nameBytes: number;
   /** Where each record's TTL is and what it was (OPT has none: that field holds EDNS flags). */
   ttls: Array<{ offset: number; ttl: number }>;
+  /** Where its OPT record is, if it has one. */
+  opt?: { offset: number; length: number };
 }
 
-/** Finds the TTLs of a reply dns-packet decodes, walking it with its decoders (which give lengths, not offsets). */
-export function storeReply(buf: Buffer): StoredReply {
-  let offset = HEADER_BYTES;
-  const questions = buf.readUInt16BE(4);
-  for (let i = 0; i < questions; i++) {
-    records.question.decode(buf, offset);
-    offset += records.question.decode.bytes;
-  }
+/**
+ * Finds the TTLs and the OPT of a reply to `question`, walking it with dns-packet's decoders
+ * (which give lengths, not offsets). Throws unless it is a response whose one question is
+ * `question` (in any case), with at most one OPT.
+ */
+export function storeReply(buf: Buffer, question: Question): StoredReply {
+  const nameBytes = question.wireName.length;
+  const ours =
+    buf.length >= HEADER + nameBytes + 4 &&
+    (buf[2] & 0x80) !== 0 &&
+    buf.readUInt16BE(4) === 1 &&
+    lower(buf.subarray(HEADER, HEADER + nameBytes)) === question.wireName &&
+    buf.readUInt16BE(HEADER + nameBytes) === question.qtype;
+  if (!ours) throw new Error('the upstream answered another question');
+  let offset = HEADER + nameBytes + 4;
   const ttls: StoredReply['ttls'] = [];
+  let opt: StoredReply['opt'];
   const count = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
   for (let i = 0; i < count; i++) {
     records.name.decode(buf, offset);
     const type = offset + records.name.decode.bytes;
-    if (buf.readUInt16BE(type) !== OPT) ttls.push({ offset: type + 4, ttl: buf.readUInt32BE(type + 4) });
+    const isOpt = buf.readUInt16BE(type) === OPT;
+    if (!isOpt) ttls.push({ offset: type + 4, ttl: buf.readUInt32BE(type + 4) });
     records.answer.decode(buf, offset);
+    if (isOpt) {
+      if (opt) throw new Error('the upstream sent two OPT records');
+      opt = { offset, length: records.answer.decode.bytes };
+    }
     offset += records.answer.decode.bytes;
   }
-  return { bytes: buf, wireName: questions > 0 ? wireName(buf) : '', ttls };
+  return { bytes: buf, nameBytes, ttls, ...(opt ? { opt } : {}) };
+}
+
+/** The bytes with A-Z lowered, as latin1 (a name's case is ASCII only). */
+function lower(bytes: Buffer): string {
+  return bytes.toString('latin1').replace(/[A-Z]+/g, (s) => s.toLowerCase());
 }
 
 /**
- * The stored reply for `query`, whose question's `wireName` is the stored one: with the query's
- * id and the case of its question (a client may check both), every TTL lowered by `elapsed` seconds.
+ * The stored reply for `query` (whose question is the stored one, in any case), read as `q`:
+ * with the query's id, RD and the case of its question (a client may check all three), every
+ * TTL lowered by `elapsed` seconds, without the OPT for a client that sent none; and when it
+ * holds more than `limit` bytes, only its header and question, marked truncated (TC).
  */
-export function replayReply(stored: StoredReply, query: Buffer, elapsed: number): Buffer {
-  const reply = Buffer.from(stored.bytes);
+export function replayReply(stored: StoredReply, query: Buffer, q: Query, elapsed: number, limit: number): Buffer {
+  const { bytes, opt } = stored;
+  const strip = opt !== undefined && q.edns === undefined;
+  let reply: Buffer;
+  if (strip) {
+    reply = Buffer.allocUnsafe(bytes.length - opt.length);
+    bytes.copy(reply, 0, 0, opt.offset);
+    bytes.copy(reply, opt.offset, opt.offset + opt.length);
+    reply.writeUInt16BE(reply.readUInt16BE(10) - 1, 10);
+  } else {
+    reply = Buffer.from(bytes);
+  }
   reply[0] = query[0];
   reply[1] = query[1];
-  query.copy(reply, HEADER_BYTES, HEADER_BYTES, HEADER_BYTES + stored.wireName.length);
-  for (const { offset, ttl } of stored.ttls) reply.writeUInt32BE(Math.max(0, ttl - elapsed), offset);
+  reply[2] = (reply[2] & 0xfe) | (query[2] & 0x01);
+  query.copy(reply, HEADER, HEADER, HEADER + stored.nameBytes);
+  if (reply.length > limit) {
+    const truncated = localReply(query, q, 'NOERROR', { tc: true });
+    truncated[2] |= reply[2] & 0x04;
+    truncated[3] = reply[3];
+    return truncated;
+  }
+  for (const { offset, ttl } of stored.ttls) {
+    reply.writeUInt32BE(Math.max(0, ttl - elapsed), strip && offset > opt.offset ? offset - opt.length : offset);
+  }
   return reply;
 }

@@ -2,7 +2,6 @@
 // service container's key, `postgres`), as the engine reported them when the fence went up.
 // buildfence's resolver answers these names itself, from this table: they are never forwarded
 // upstream, and the build never reaches Docker's embedded resolver. Pure.
-import * as dnsPacket from 'dns-packet';
 import { normalizeName } from './match.js';
 import type { Learned } from './message.js';
 
@@ -45,17 +44,4 @@ export function networkAnswer(addresses: string[], type: string): Learned[] {
   return addresses
     .filter((a) => (a.includes(':') ? 6 : 4) === family)
     .map((address) => ({ family: family!, address, ttl: NETWORK_NAME_TTL }));
-}
-
-/** The reply to `query` carrying `answers`, its id, question and recursion-desired flag echoed. */
-export function networkReply(query: Buffer, answers: Learned[]): Buffer {
-  const q = dnsPacket.decode(query);
-  const question = q.questions![0];
-  return dnsPacket.encode({
-    type: 'response',
-    id: q.id ?? 0,
-    flags: ((q.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | dnsPacket.RECURSION_AVAILABLE | dnsPacket.AUTHORITATIVE_ANSWER,
-    questions: [question],
-    answers: answers.map((a) => ({ type: a.family === 4 ? 'A' : 'AAAA', name: question.name, ttl: a.ttl, data: a.address })),
-  });
 }

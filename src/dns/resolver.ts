@@ -4,22 +4,13 @@
 // the answer is returned.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { setMembers } from '../firewall/ruleset.js';
+import { learnedPrefix, setMembers } from '../firewall/ruleset.js';
 import type { NameEntry } from '../run/entry.js';
 import { matchingEntries } from './match.js';
-import { networkAnswer, networkReply, type NetworkNames } from './network-names.js';
+import { networkAnswer, type NetworkNames } from './network-names.js';
 import { presented } from './presentation.js';
-import {
-  errorReply,
-  MalformedQuery,
-  parseQuery,
-  readAnswer,
-  replayReply,
-  storeReply,
-  type Answer,
-  type Learned,
-  type StoredReply,
-} from './message.js';
+import { readAnswer, replayReply, storeReply, type Answer, type Learned, type StoredReply } from './message.js';
+import { addressReply, localReply, readQuery, replyLimit, upstreamQuery, type Query } from './query.js';
 import { AddressNames, asDecision, DecisionLog, type Decided, type DnsDecision, type NamesOf, type Tally } from './decision-log.js';
 import type { ResolverSettings } from './settings.js';
 import type { Forwarder } from './upstream.js';
@@ -33,6 +24,11 @@ export interface MemberSink {
 export interface ResolverOptions extends ResolverSettings {
   forwarder: Forwarder;
   onWarning?(message: string): void;
+  /**
+   * An error while answering a query: a bug, which the query survives as a SERVFAIL and the run
+   * should not (a warning when absent).
+   */
+  onError?(err: unknown): void;
   /** Every decision as it is made or counted again (a Pod's resolver prints them for the runtime). */
   onDecision?(decision: DnsDecision): void;
   /** The sandbox network's container names (service containers), answered from this table and never forwarded. */
@@ -43,9 +39,11 @@ export interface ResolverOptions extends ResolverSettings {
 interface Asked {
   name: string;
   type: string;
-  /** The cache key: the type and the name as sent, so a cached reply's question takes the query's case. */
+  query: Query;
+  /** The cache key: type, DO bit and the name in lower case; a replay takes each query's own case. */
   key: string;
-  wireName: string;
+  /** What is sent upstream for it (a forwarded query is rebuilt, never relayed). */
+  upstream?: Buffer;
   allowedBy: NameEntry[];
   permitted: boolean;
   /** A container's name on the sandbox network: its addresses there. */
@@ -72,6 +70,8 @@ interface Element {
 }
 
 const CACHE_LIMIT = 10_000;
+/** Queries up to this size are read once per distinct bytes; larger ones (never a forwarded query) every time. */
+const KEYED_QUERY_BYTES = 512;
 const TCP_IDLE_MS = 10_000;
 
 export class Resolver {
@@ -155,78 +155,94 @@ export class Resolver {
    */
   answer(query: Buffer, transport: 'udp' | 'tcp'): Buffer | Promise<Buffer> {
     const asked = this.read(query);
-    if (!asked) return errorReply(query, 'FORMERR');
     const now = Date.now();
+    const q = asked.query;
+    if (q.local) {
+      this.record(asked, now, []);
+      return localReply(query, q, q.local.rcode);
+    }
     if (!asked.permitted && this.options.mode === 'block') {
       this.record(asked, now, []);
-      return errorReply(query, 'NXDOMAIN');
+      return localReply(query, q, 'NXDOMAIN');
     }
     if (asked.network) {
       const answers = networkAnswer(asked.network, asked.type);
       this.record(asked, now, answers);
-      return networkReply(query, answers);
+      return addressReply(query, q, answers, replyLimit(q, transport));
     }
     const cached = this.cache[transport].get(asked.key);
     const age = cached ? Math.floor((now - cached.storedAt) / 1000) : 0;
     if (!cached || age >= cached.answer.minTtl) return this.forward(query, transport, asked, now);
     // A replay refreshes the set timeouts only when they would otherwise end before the TTLs it hands out.
     if (asked.permitted && cached.fedUntil < now + this.timeout(cached.addressTtl - age) * 1000 - 1000) {
-      return this.refresh(query, asked, cached, age);
+      return this.refresh(query, transport, asked, cached, age);
     }
     this.record(asked, now, cached.answer.addresses);
-    return replayReply(cached.reply, query, age);
+    return replayReply(cached.reply, query, q, age, replyLimit(q, transport));
   }
 
-  /** The question and verdict of `query`, decoded in full the first time its bytes (after the id) are seen; undefined when malformed. */
-  private read(query: Buffer): Asked | undefined {
-    const bytes = query.toString('latin1', 2);
-    const known = this.asked.get(bytes);
+  /** The question and verdict of `query`, read the first time its bytes (after the id) are seen. */
+  private read(query: Buffer): Asked {
+    const bytes = query.length <= KEYED_QUERY_BYTES ? query.toString('latin1', 2) : undefined;
+    const known = bytes === undefined ? undefined : this.asked.get(bytes);
     if (known) return known;
-    let q;
-    try {
-      q = parseQuery(query);
-    } catch (err) {
-      if (err instanceof MalformedQuery) return undefined;
-      throw err;
+    const q = readQuery(query);
+    const name = q.question?.name ?? '';
+    const type = q.question?.type ?? '';
+    let asked: Asked;
+    if (q.local || !q.question) {
+      const reason = q.local?.reason ?? 'malformed';
+      asked = {
+        name,
+        type,
+        query: q,
+        key: '',
+        allowedBy: [],
+        permitted: false,
+        decided: { name, type, verdict: 'refused', forwarded: false, reason },
+      };
+    } else {
+      const allowedBy = matchingEntries(this.options.allow, q.question.matchName);
+      const permitted = allowedBy.length > 0 && matchingEntries(this.options.deny, q.question.matchName).length === 0;
+      if (permitted || this.options.mode !== 'block') for (const e of allowedBy) this.resolved.add(e);
+      const dnssecOk = q.edns?.dnssecOk ?? false;
+      // A container's name on the network is answered from the engine's view of it, never upstream.
+      const network = this.options.networkNames?.lookup(q.question.matchName);
+      const forwarded = !network && (permitted || this.options.mode !== 'block');
+      asked = {
+        name,
+        type,
+        query: q,
+        key: `${type} ${dnssecOk ? 'do' : '-'} ${q.question.wireName}`,
+        ...(forwarded ? { upstream: upstreamQuery(q.question, dnssecOk) } : {}),
+        allowedBy,
+        permitted,
+        ...(network ? { network } : {}),
+        decided: { name, type, verdict: permitted ? 'allowed' : this.options.mode === 'block' ? 'refused' : 'audited', forwarded },
+      };
     }
-    const allowedBy = matchingEntries(this.options.allow, q.name);
-    const permitted = allowedBy.length > 0 && matchingEntries(this.options.deny, q.name).length === 0;
-    if (permitted || this.options.mode !== 'block') for (const e of allowedBy) this.resolved.add(e);
-    const verdict = permitted ? 'allowed' : this.options.mode === 'block' ? 'refused' : 'audited';
-    const network = this.options.networkNames?.lookup(q.name);
-    const asked: Asked = {
-      name: q.name,
-      type: q.type,
-      key: `${q.type} ${q.wireName}`,
-      wireName: q.wireName,
-      allowedBy,
-      permitted,
-      ...(network ? { network } : {}),
-      decided: { name: q.name, type: q.type, verdict, forwarded: !network && (permitted || this.options.mode !== 'block') },
-    };
-    bounded(this.asked, bytes, asked);
+    if (bytes !== undefined) bounded(this.asked, bytes, asked);
     return asked;
   }
 
   private async forward(query: Buffer, transport: 'udp' | 'tcp', asked: Asked, now: number): Promise<Buffer> {
-    let reply: Buffer;
+    const q = asked.query;
+    let stored: StoredReply;
     let answer: Answer;
     let entry: CacheEntry | undefined;
     try {
-      reply = await this.options.forwarder.forward(query, transport);
+      const reply = await this.options.forwarder.forward(asked.upstream!, transport);
+      // Throws unless the reply answers the question sent: the query's case is patched into it.
+      stored = storeReply(reply, q.question!);
       answer = readAnswer(reply, asked.name);
       if (answer.minTtl > 0 && !answer.truncated) {
-        const stored = storeReply(reply);
-        // A reply whose question is not the one asked is passed on, not replayed to others.
-        if (stored.wireName === asked.wireName) {
-          const addressTtl = Math.max(0, ...answer.addresses.map((a) => a.ttl));
-          entry = { reply: stored, answer, storedAt: now, addressTtl, fedUntil: 0 };
-          bounded(this.cache[transport], asked.key, entry);
-        }
+        const addressTtl = Math.max(0, ...answer.addresses.map((a) => a.ttl));
+        entry = { reply: stored, answer, storedAt: now, addressTtl, fedUntil: 0 };
+        bounded(this.cache[transport], asked.key, entry);
       }
     } catch (err) {
       this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
-      return errorReply(query, 'SERVFAIL');
+      return localReply(query, q, 'SERVFAIL');
     }
     if (asked.permitted) {
       try {
@@ -235,24 +251,24 @@ export class Resolver {
       } catch (err) {
         // Answering would hand out an address the fence does not open: fail the lookup instead.
         this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
-        return errorReply(query, 'SERVFAIL');
+        return localReply(query, q, 'SERVFAIL');
       }
     }
     this.record(asked, Date.now(), answer.addresses);
-    return reply;
+    return replayReply(stored, query, q, 0, replyLimit(q, transport));
   }
 
   /** A replay whose addresses must be fed again first. */
-  private async refresh(query: Buffer, asked: Asked, cached: CacheEntry, age: number): Promise<Buffer> {
+  private async refresh(query: Buffer, transport: 'udp' | 'tcp', asked: Asked, cached: CacheEntry, age: number): Promise<Buffer> {
     try {
       const fedUntil = await this.learn(asked.allowedBy, cached.answer.addresses, age);
       cached.fedUntil = Math.max(cached.fedUntil, fedUntil);
     } catch (err) {
       this.options.onWarning?.(`DNS ${asked.type} ${presented(asked.name)}: ${err instanceof Error ? err.message : String(err)}`);
-      return errorReply(query, 'SERVFAIL');
+      return localReply(query, asked.query, 'SERVFAIL');
     }
     this.record(asked, Date.now(), cached.answer.addresses);
-    return replayReply(cached.reply, query, age);
+    return replayReply(cached.reply, query, asked.query, age, replyLimit(asked.query, transport));
   }
 
   /** The set timeout for a TTL: clamped to the floor and the ceiling. */
@@ -276,7 +292,7 @@ export class Resolver {
       const expires = now + timeout * 1000;
       const net = `${addr.address}/${addr.family === 4 ? 32 : 128}`;
       for (const entry of entries) {
-        for (const m of setMembers(addr.family, net, entry.protocols, entry.ports)) {
+        for (const m of setMembers(addr.family, net, entry.protocols, entry.ports, learnedPrefix(entry))) {
           const key = `${m.set} ${m.element}`;
           if (this.staticElements.has(key)) continue;
           const known = this.elements.get(key);
@@ -314,11 +330,40 @@ export class Resolver {
     this.options.onDecision?.(asDecision(t));
   }
 
+  /**
+   * The reply to one message, whatever happens on the way: an error while answering is a
+   * SERVFAIL and a warning, never an exception (one message must not end the resolver).
+   */
+  private reply(msg: Buffer, transport: 'udp' | 'tcp'): Buffer | Promise<Buffer> {
+    const failed = (err: unknown) => {
+      if (this.options.onError) this.options.onError(err);
+      else
+        this.options.onWarning?.(
+          `The resolver failed to answer a query (answered SERVFAIL): ${err instanceof Error ? err.message : String(err)}`,
+        );
+      return localReply(msg, readQuery(msg), 'SERVFAIL');
+    };
+    try {
+      const reply = this.answer(msg, transport);
+      return Buffer.isBuffer(reply) ? reply : reply.catch(failed);
+    } catch (err) {
+      return failed(err);
+    }
+  }
+
   private serveUdp(socket: dgram.Socket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     if (!this.clients.has(rinfo.address)) return;
-    const reply = this.answer(msg, 'udp');
-    if (Buffer.isBuffer(reply)) socket.send(reply, rinfo.port, rinfo.address);
-    else void reply.then((r) => socket.send(r, rinfo.port, rinfo.address));
+    // send() throws once the socket is closed (a reply still under way at the teardown).
+    const send = (r: Buffer) => {
+      try {
+        socket.send(r, rinfo.port, rinfo.address);
+      } catch {
+        // The run is over; nobody waits for this reply.
+      }
+    };
+    const reply = this.reply(msg, 'udp');
+    if (Buffer.isBuffer(reply)) send(reply);
+    else void reply.then(send);
   }
 
   private serveTcp(socket: net.Socket): void {
@@ -331,13 +376,23 @@ export class Resolver {
     socket.on('close', () => this.sockets.delete(socket));
     socket.setTimeout(TCP_IDLE_MS, () => socket.destroy());
     socket.on('error', () => undefined);
-    let buffer = Buffer.alloc(0);
+    // Chunks are joined only once a whole message is in: a message sent a byte at a time costs no more.
+    let chunks: Buffer[] = [];
+    let size = 0;
     socket.on('data', (chunk) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      while (buffer.length >= 2 && buffer.length >= 2 + buffer.readUInt16BE(0)) {
-        const query = buffer.subarray(2, 2 + buffer.readUInt16BE(0));
-        buffer = buffer.subarray(2 + query.length);
-        void Promise.resolve(this.answer(Buffer.from(query), 'tcp')).then((reply) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      for (;;) {
+        if (size < 2) return;
+        if (chunks[0].length < 2) chunks = [Buffer.concat(chunks, size)];
+        const end = 2 + chunks[0].readUInt16BE(0);
+        if (size < end) return;
+        const all = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+        const query = Buffer.from(all.subarray(2, end));
+        chunks = size > end ? [all.subarray(end)] : [];
+        size -= end;
+        // Every reply fits a frame: replies made here hold at most 282 bytes, replays are cut to 65,535 (replyLimit).
+        void Promise.resolve(this.reply(query, 'tcp')).then((reply) => {
           const len = Buffer.alloc(2);
           len.writeUInt16BE(reply.length);
           if (!socket.destroyed) socket.write(Buffer.concat([len, reply]));

@@ -67,8 +67,8 @@ export class Forwarder {
   }
 
   /**
-   * The upstream's reply to `query` (with the query's own id), from the first upstream that
-   * answers. A truncated UDP answer is fetched whole over TCP only for a client that asked over
+   * The upstream's reply to `query` (with the query's own id; upstream, each attempt has a fresh
+   * random one), from the first upstream that answers. A truncated UDP answer is fetched whole over TCP only for a client that asked over
    * TCP; a UDP client gets the truncated answer and retries over TCP itself.
    */
   async forward(query: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer> {
@@ -139,21 +139,26 @@ export class Forwarder {
   }
 
   private tcp(upstream: Upstream, query: Buffer): Promise<Buffer> {
+    const originalId = query.readUInt16BE(0);
+    const id = randomInt(0, 65536);
+    const out = Buffer.alloc(2 + query.length);
+    out.writeUInt16BE(query.length, 0);
+    query.copy(out, 2);
+    out.writeUInt16BE(id, 2);
     return new Promise((resolve, reject) => {
       const sock = net.connect({ host: upstream.address, port: upstream.port });
       const chunks: Buffer[] = [];
       sock.setTimeout(this.timeoutMs, () => sock.destroy(new Error('TCP timeout')));
-      sock.on('connect', () => {
-        const len = Buffer.alloc(2);
-        len.writeUInt16BE(query.length);
-        sock.end(Buffer.concat([len, query]));
-      });
+      sock.on('connect', () => sock.end(out));
       sock.on('data', (d) => chunks.push(d));
       sock.on('error', reject);
       sock.on('close', () => {
         const all = Buffer.concat(chunks);
-        if (all.length < 2 || all.length < 2 + all.readUInt16BE(0)) return reject(new Error('short TCP reply'));
-        resolve(all.subarray(2, 2 + all.readUInt16BE(0)));
+        if (all.length < 14 || all.length < 2 + all.readUInt16BE(0)) return reject(new Error('short TCP reply'));
+        if (all.readUInt16BE(2) !== id) return reject(new Error('TCP reply with another id'));
+        const reply = Buffer.from(all.subarray(2, 2 + all.readUInt16BE(0)));
+        reply.writeUInt16BE(originalId, 0);
+        resolve(reply);
       });
     });
   }

@@ -11,7 +11,7 @@ import { attach, waitExit } from './engine.js';
 import { SECCOMP_EXEC } from '../run/build.js';
 
 /** The denied-attempt reader: the refused, the audited and the end-of-run mark's groups. */
-export const READER_COMMAND = readerCommand([...RECORDED_GROUPS, NFLOG_GROUP.mark].sort((a, b) => a - b));
+export const READER_COMMAND = readerCommand([...RECORDED_GROUPS, NFLOG_GROUP.mark, NFLOG_GROUP.wire].sort((a, b) => a - b));
 
 /** The holder container's entrypoint and command. */
 export function holderCommand(): { entrypoint: string[]; cmd: string[] } {

@@ -25,6 +25,9 @@ import { buildPaths, hostPathOf, site, TEMP_FIX, whereabouts } from './site.js';
 import { openSetFeed } from './set-feed.js';
 import type { SetFeed } from '../dns/feed.js';
 import { Resolver } from '../dns/resolver.js';
+import { Checker, CHECKER_PORTS } from '../wire/checker.js';
+import { DestinationBook } from '../wire/destinations.js';
+import { namePolicy } from '../wire/policy.js';
 import { resolverSettings } from '../dns/settings.js';
 import { DRAIN_MS, DeniedReader } from '../report/reader.js';
 import { drainMark, pickMarkPort, type DrainMark } from '../report/drain-mark.js';
@@ -35,11 +38,12 @@ import { ruleFileTexts, RULE_FILES } from '../firewall/rule-files.js';
 import { verifyReadback } from '../firewall/verify.js';
 import { HolderOutput, holderCommand } from './holder.js';
 import { readKernelCounts } from './kernel-counts.js';
-import { renderRuleset, staticMembers, type Ruleset } from '../firewall/ruleset.js';
+import { checkedName, guardedBy, renderRuleset, staticMembers, type Ruleset } from '../firewall/ruleset.js';
 import { runnerEnvNames, SCRIPT_NAME, scriptText } from '../run/build.js';
 import { newRunId, type RunHandle, type RunHooks, type RunIdentity } from '../run/identity.js';
 import type { Log } from '../run/log.js';
 import { CANCEL_DEADLINE_MS, onCancel } from '../run/cancel.js';
+import { onFault } from '../run/fault.js';
 import { inputLabel, type RunSpec } from '../run/spec.js';
 
 export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): Promise<RunResult> {
@@ -54,22 +58,30 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
 
   const tmp = await fs.mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), `buildfence-${id.runId}-`));
   const started = new Date().toISOString();
-  const dns: { forwarder?: Forwarder; resolver?: Resolver; feed?: SetFeed; reader?: DeniedReader } = {};
+  const dns: { forwarder?: Forwarder; resolver?: Resolver; feed?: SetFeed; reader?: DeniedReader; checker?: Checker } = {};
   let teardown: Promise<void> | undefined;
   const down = () =>
     (teardown ??= (async () => {
       dns.feed?.close();
       await dns.reader?.stop();
       await dns.resolver?.close();
+      await dns.checker?.close();
       dns.forwarder?.close();
       await tearDown(handle, tmp, log);
     })());
-  const cancel = onCancel(log, 'stopping the build and removing the fence', () => killContainer(names.build, CANCEL_DEADLINE_MS));
-  // Each step that creates something first checks that the run was not cancelled meanwhile.
-  const step = async <T>(fn: () => Promise<T>): Promise<T> => {
+  const stopBuild = () => killContainer(names.build, CANCEL_DEADLINE_MS);
+  const cancel = onCancel(log, 'stopping the build and removing the fence', stopBuild);
+  const fault = onFault(log, stopBuild);
+  // Each step that creates something first checks that the run was not cancelled, nor failed, meanwhile.
+  const check = () => {
     cancel.check();
+    fault.check();
+  };
+  const step = async <T>(fn: () => Promise<T>): Promise<T> => {
+    check();
     return fn();
   };
+  let result: RunResult;
   try {
     let holderImageId = '';
     let mark: DrainMark | undefined;
@@ -103,12 +115,30 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
         ...resolverSettings(spec),
         forwarder: dns.forwarder,
         onWarning: (m) => log.warning(m),
+        onError: (err) => fault.fail(err),
         ...(networkNames ? { networkNames } : {}),
       });
       dns.resolver = resolver;
       const listen = placement.listen;
       const port = await resolver.listen(listen);
       const markPort = pickMarkPort();
+      // The name check: TCP to addresses only name entries opened comes to the checker, beside the
+      // resolver; it learns each connection's destination from the reader's lines.
+      const book = new DestinationBook();
+      let checker: { address4: string; address6?: string; port: number; ports: number } | undefined;
+      if (spec.allow.some(checkedName)) {
+        const listen6 = placement.listen6;
+        dns.checker = new Checker({
+          mode: spec.mode,
+          allows: namePolicy(spec.allow, spec.deny),
+          destinations: book,
+          namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
+          guarded: guardedBy(placement.guarded, placement.guardedNetworks),
+          onWarning: (m) => log.warning(m),
+        });
+        const checkerPort = await dns.checker.listen(listen6 ? [listen, listen6] : [listen]);
+        checker = { address4: listen, ...(listen6 ? { address6: listen6 } : {}), port: checkerPort, ports: CHECKER_PORTS };
+      }
       const rules = renderRuleset({
         mode: spec.mode,
         // The allowlist's service containers, by their addresses on the network, beside the entries.
@@ -116,9 +146,11 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
         deny: spec.deny,
         // The Docker host (the network's gateways, every address the runner has) and this process's own addresses.
         gateways: placement.guarded,
+        // On the default bridge, every plain container's network: the build must not reach them.
         guardedNetworks: placement.guardedNetworks,
         resolver: { address: listen, port },
         drainMark: { from: listen, port: markPort },
+        ...(checker ? { checker } : {}),
       });
       await writeRuleFiles(dirs.rules, rules);
       await step(() =>
@@ -138,7 +170,7 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
       );
       // Attached before it starts: the holder prints the read-back, then becomes the reader.
       const holder = await HolderOutput.attach(names.holder, spec.holderImage);
-      const reader = (dns.reader = DeniedReader.watch(holder.reader));
+      const reader = (dns.reader = DeniedReader.watch(holder.reader, (l) => book.note(l.source, l.sourcePort, l)));
       // The build is only created here (it joins the holder's namespace, which exists now); it
       // starts once the rules are verified. The feed starts beside the rule load: it needs the
       // holder's namespace, not its rules.
@@ -159,16 +191,18 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
         step(() => createBuild(names.build, request!, log)),
       ] as const);
       resolver.serve(clients, dns.feed!, staticMembers(rules));
+      dns.checker?.serve(clients);
       const holder4 = clients.find((a) => !a.includes(':'));
       if (holder4) mark = drainMark(holder4, markPort, listen);
       log.info(
         `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? 'y' : 'ies'}; ` +
-          `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${listen}:${port}.`,
+          `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${listen}:${port}` +
+          (checker ? `; names checked on the wire at ports ${checker.port}-${checker.port + checker.ports - 1}.` : '.'),
       );
       return rules;
     });
     log.info(`Running the build in ${spec.image} (${names.build}).`);
-    const build = await step(() => runBuild(names, log, dns.reader!.lost));
+    const build = await step(() => runBuild(names, log, dns.reader!.lost, check));
     // The kernel's counts first, then the mark: every entry they count is logged before the mark.
     const kernel = await readKernelCounts(names.holder).catch((err: Error) => {
       log.warning(`Cannot read the fence's counters in holder ${names.holder} (${err.message}): the totals are the log's.`);
@@ -184,7 +218,7 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
     for (const e of dns.resolver!.unresolvedEntries()) {
       log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
     }
-    return {
+    result = {
       ...handle,
       started,
       ended: new Date().toISOString(),
@@ -198,11 +232,19 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
       kernel,
       dns: dns.resolver!.decisionLog(),
       namesOf: dns.resolver!.namesOf,
+      wire: dns.checker?.decisionLog() ?? [],
     };
+  } catch (err) {
+    // What failed after a fault is its consequence: the fault is the reason.
+    const reason = fault.reason();
+    throw reason === undefined ? err : new Error(reason, { cause: err });
   } finally {
     await down();
     cancel.done();
+    fault.done();
   }
+  const reason = fault.reason();
+  return reason === undefined ? result : { ...result, failure: reason };
 }
 
 /**
@@ -266,7 +308,12 @@ async function holderStep(image: string, fn: () => Promise<unknown>): Promise<vo
  * (its reader ends on its own), the evidence can no longer be complete: the build is stopped and
  * the run fails.
  */
-async function runBuild(names: ResourceNames, log: Log, holderLost: Promise<void>): Promise<{ exitCode: number; imageId: string }> {
+async function runBuild(
+  names: ResourceNames,
+  log: Log,
+  holderLost: Promise<void>,
+  check: () => void,
+): Promise<{ exitCode: number; imageId: string }> {
   const info = await inspectContainer(names.build);
   let lost = false;
   void holderLost.then(async () => {
@@ -284,10 +331,18 @@ async function runBuild(names: ResourceNames, log: Log, holderLost: Promise<void
         }),
     );
     try {
+      // A stop that came while the build was being attached found nothing running to kill.
+      check();
       await startContainer(names.build);
     } catch (err) {
       output.close();
       throw new Error(`Cannot start the build container: ${(err as Error).message}`, { cause: err });
+    }
+    // Nor did one that came while it was being started.
+    try {
+      check();
+    } catch {
+      await killContainer(names.build).catch(() => undefined);
     }
     await Promise.all(ends);
   });

@@ -3,7 +3,7 @@
 // The text is written in the exact form iptables-save prints, so that reading the rules back
 // can be compared line for line (see verify.ts).
 import ipaddr from 'ipaddr.js';
-import type { AddressEntry, Entry, Mode, PortRange, Protocol } from '../run/entry.js';
+import type { AddressEntry, Entry, Mode, NameEntry, PortRange, Protocol } from '../run/entry.js';
 
 /** What a port range needs to get its sets: name entries are known by these alone before their addresses are. */
 type Ports = { protocols: Protocol[]; ports?: PortRange };
@@ -37,6 +37,12 @@ export interface RulesetInput {
    * when it has them all (report/drain-mark.ts).
    */
   drainMark?: { from: string; port: number };
+  /**
+   * The name checker (issue 14), where the nat rules send every TCP connection to an address that
+   * only a name entry opened: Docker's gateway addresses on the host, or, in a Pod, loopback, with
+   * the checker's user, whose own connections to those addresses go out unchanged.
+   */
+  checker?: { address4: string; address6?: string; port: number; ports: number; uid?: number };
 }
 
 export interface Ruleset {
@@ -44,8 +50,10 @@ export interface Ruleset {
   /** The filter table, IPv4 and IPv6. */
   v4: string;
   v6: string;
-  /** IPv4 nat rules that send DNS to the resolver, added beside Docker's own nat chains. */
+  /** IPv4 nat rules that send DNS to the resolver and checked TCP to the checker, added beside Docker's own nat chains. */
   nat4: string;
+  /** IPv6 nat rules that send checked TCP to the checker (empty without one). */
+  nat6: string;
   /** The holder's resolv.conf (the build shares it). */
   resolvConf: string;
 }
@@ -67,7 +75,7 @@ export const GUARDED: Record<Family, string[]> = {
  * the kernel's default batches up to 100 packets for up to a second, and the last packets of a
  * build would arrive after the reader stopped.
  */
-export const NFLOG_GROUP = { denied: 5, audit: 6, mark: 7, inbound: 8, inboundAudit: 9 } as const;
+export const NFLOG_GROUP = { denied: 5, audit: 6, mark: 7, inbound: 8, inboundAudit: 9, wire: 10 } as const;
 
 /** Docker's embedded resolver: it forwards any name to the host's resolvers, so it is an exit. */
 export const DOCKER_DNS = '127.0.0.11/32';
@@ -76,7 +84,13 @@ export const DOCKER_DNS = '127.0.0.11/32';
 // that addresses learned from names can be added later with a TTL.
 const MAX_ELEMENTS_FLOOR = 65536;
 
-export function setName(family: Family, kind: 'tcp' | 'udp' | 'port', prefix: '' | 'deny-' = ''): string {
+/**
+ * Which sets: '' holds what is open by address (address entries, opaque names' learned addresses),
+ * 'deny-' what deny entries close, 'name-' what name entries opened (TCP there goes to the checker).
+ */
+export type SetPrefix = '' | 'deny-' | 'name-';
+
+export function setName(family: Family, kind: 'tcp' | 'udp' | 'port', prefix: SetPrefix = ''): string {
   return `bf${family}-${prefix}${kind}`;
 }
 
@@ -84,27 +98,61 @@ export function setName(family: Family, kind: 'tcp' | 'udp' | 'port', prefix: ''
  * The set of the addresses open on one protocol's port range (hash:net): the rule that matches
  * it carries the range, so a range costs one element per address, not one per port.
  */
-export function rangeSetName(family: Family, proto: Protocol, ports: PortRange, prefix: '' | 'deny-' = ''): string {
+export function rangeSetName(family: Family, proto: Protocol, ports: PortRange, prefix: SetPrefix = ''): string {
   return `bf${family}-${prefix}${proto}-${ports.from}-${ports.to}`;
+}
+
+/** A name entry's learned addresses go to the checker, unless the entry opts out (opaque://). */
+export function checkedName(e: Entry): e is NameEntry {
+  return e.kind === 'name' && !e.opaque;
+}
+
+/** The sets a name entry's learned addresses go into. */
+export function learnedPrefix(e: NameEntry): SetPrefix {
+  return e.opaque ? '' : 'name-';
 }
 
 export function renderRuleset(input: RulesetInput): Ruleset {
   const of = (entries: Entry[], f: Family) => entries.filter((e): e is AddressEntry => e.kind === 'address' && e.family === f);
-  const names = input.allow.filter((e) => e.kind === 'name');
+  const names = input.allow.filter((e): e is NameEntry => e.kind === 'name');
+  const checked = names.filter(checkedName);
+  const opaque = names.filter((e) => !checkedName(e));
   const kind = (f: Family) => (f === 4 ? 'ipv4' : 'ipv6');
   // The gateways (the Docker host) and the networks this run must not reach.
   const networkGuards = (f: Family) => [
     ...input.gateways.filter((g) => ipaddr.parse(g).kind() === kind(f)).map((g) => hostCidr(g)),
     ...(input.guardedNetworks ?? []).filter((n) => ipaddr.parseCIDR(n)[0].kind() === kind(f)),
   ];
-  const sets = (f: Family) => [...setContents(of(input.allow, f), f, '', names), ...setContents(of(input.deny, f), f, 'deny-')];
+  const sets = (f: Family) => [
+    ...setContents(of(input.allow, f), f, '', opaque),
+    ...(checked.length > 0 ? setContents([], f, 'name-', checked) : []),
+    ...setContents(of(input.deny, f), f, 'deny-'),
+  ];
   const [sets4, sets6] = [sets(4), sets(6)];
+  const guards = (f: Family) => unique([...GUARDED[f], ...networkGuards(f)]);
+  const wire = (f: Family, s: SetContent[]) =>
+    input.checker && checked.length > 0 ? renderWire(f, input.checker, s, guards(f)) : undefined;
+  const [wire4, wire6] = [wire(4, sets4), wire(6, sets6)];
   return {
     ipset: renderIpset([...sets4, ...sets6]),
-    v4: renderFilter(4, input, of(input.allow, 4), sets4, networkGuards(4)),
-    v6: renderFilter(6, input, of(input.allow, 6), sets6, networkGuards(6)),
-    nat4: renderNat(input.resolver, input.resolverUser?.uid),
+    v4: renderFilter(4, input, of(input.allow, 4), sets4, networkGuards(4), wire4 !== undefined),
+    v6: renderFilter(6, input, of(input.allow, 6), sets6, networkGuards(6), wire6 !== undefined),
+    nat4: renderNat(input.resolver, input.resolverUser?.uid, wire4),
+    nat6: wire6 ? ['*nat', ...wire6.declarations, ...wire6.rules, 'COMMIT', ''].join('\n') : '',
     resolvConf: `nameserver ${input.resolver.address}\noptions ndots:0\n`,
+  };
+}
+
+/**
+ * Whether an address is guarded (metadata, link-local, the Docker host's `gateways`, the guarded
+ * `networks`): the name checker never connects to one, whatever name a connection carries.
+ */
+export function guardedBy(gateways: string[], networks: string[]): (address: string) => boolean {
+  const ranges = [...GUARDED[4], ...GUARDED[6], ...networks].map((n) => ipaddr.parseCIDR(n));
+  const hosts = new Set(gateways.map((g) => ipaddr.parse(g).toString()));
+  return (address) => {
+    const a = ipaddr.parse(address);
+    return hosts.has(a.toString()) || ranges.some((r) => a.kind() === r[0].kind() && a.match(r));
   };
 }
 
@@ -122,14 +170,14 @@ interface SetContent {
   name: string;
   type: 'hash:net' | 'hash:net,port';
   family: Family;
-  prefix: '' | 'deny-';
+  prefix: SetPrefix;
   /** A port range's set: the rule that matches it carries the range. */
   range?: { proto: Protocol; ports: PortRange };
   elements: string[];
 }
 
 /** The three sets every fence has, then one per port range among `entries` and `names`. */
-function setContents(entries: AddressEntry[], family: Family, prefix: '' | 'deny-', names: Ports[] = []): SetContent[] {
+function setContents(entries: AddressEntry[], family: Family, prefix: SetPrefix, names: Ports[] = []): SetContent[] {
   const sets = new Map<string, SetContent>();
   const add = (name: string, type: SetContent['type'], range?: SetContent['range']) =>
     sets.set(name, { name, type, family, prefix, ...(range ? { range } : {}), elements: [] });
@@ -162,7 +210,7 @@ export interface SetMember {
  * The set elements that open `net` for the given protocols and ports: the one place that
  * decides how an allowance is stored, for static entries and for addresses learned from names.
  */
-export function setMembers(family: Family, net: string, protocols: Protocol[], ports?: PortRange, prefix: '' | 'deny-' = ''): SetMember[] {
+export function setMembers(family: Family, net: string, protocols: Protocol[], ports?: PortRange, prefix: SetPrefix = ''): SetMember[] {
   return protocols.map((proto): SetMember => {
     if (!ports) return { set: setName(family, proto, prefix), element: net };
     if (ports.from === ports.to) return { set: setName(family, 'port', prefix), element: `${net},${proto}:${ports.from}` };
@@ -187,10 +235,17 @@ function renderIpset(sets: SetContent[]): string {
   return lines.join('\n') + '\n';
 }
 
-function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[], ipsets: SetContent[], networkGuards: string[]): string {
+function renderFilter(
+  family: Family,
+  input: RulesetInput,
+  allow: AddressEntry[],
+  ipsets: SetContent[],
+  networkGuards: string[],
+  wired: boolean,
+): string {
   const rejectIcmp = family === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable';
   const out = (rule: string) => `-A OUTPUT ${rule}`;
-  const sets = (prefix: '' | 'deny-', target: string) => [
+  const sets = (prefix: SetPrefix, target: string) => [
     out(`-p tcp -m set --match-set ${setName(family, 'tcp', prefix)} dst -j ${target}`),
     out(`-p udp -m set --match-set ${setName(family, 'udp', prefix)} dst -j ${target}`),
     out(`-m set --match-set ${setName(family, 'port', prefix)} dst,dst -j ${target}`),
@@ -231,9 +286,18 @@ function renderFilter(family: Family, input: RulesetInput, allow: AddressEntry[]
     rules.push(out('-p udp -m udp --dport 53 -j BF-REJECT'));
     rules.push(out('-p tcp -m tcp --dport 53 -j BF-REJECT'));
   }
+  // Connections the nat rules sent to the checker (on the Docker host, or a Pod's loopback, which
+  // `-o lo` does not match: the filter sees the interface the packet was routed to before the nat rule).
+  const checker = family === 4 ? input.checker?.address4 : input.checker?.address6;
+  if (wired && checker !== undefined) {
+    const { port, ports } = input.checker!;
+    const dport = ports > 1 ? `${port}:${port + ports - 1}` : String(port);
+    rules.push(out(`-d ${hostCidr(checker)} -p tcp -m tcp --dport ${dport} -m conntrack --ctstate DNAT -j ACCEPT`));
+  }
   const guarded = unique([...GUARDED[family], ...networkGuards]);
   for (const g of guarded) rules.push(out(`-d ${g} -j BF-GUARD`));
   rules.push(...sets('deny-', 'BF-DENY'), ...sets('', 'ACCEPT'));
+  rules.push(...nameSetRules(family, ipsets, input.checker?.uid));
   // DNS over TLS, reachable only where an entry allows the address (the sets above).
   rules.push(out('-p tcp -m tcp --dport 853 -j BF-REJECT'));
   rules.push(out('-j BF-DENY'));
@@ -305,6 +369,32 @@ function renderInput(family: Family, input: RulesetInput): string[] {
 }
 
 /**
+ * What name entries opened, in the filter: UDP goes out (it is checked by address only); TCP goes
+ * to the checker by the nat rules, and only the checker's own user (a Pod's) reaches it directly.
+ */
+function nameSetRules(family: Family, ipsets: SetContent[], checkerUid?: number): string[] {
+  if (!ipsets.some((s) => s.prefix === 'name-')) return [];
+  const ranges = ipsets.filter((s): s is Required<SetContent> => s.prefix === 'name-' && s.range !== undefined);
+  const rules = [
+    `-A OUTPUT -p udp -m set --match-set ${setName(family, 'udp', 'name-')} dst -j ACCEPT`,
+    `-A OUTPUT -p udp -m set --match-set ${setName(family, 'port', 'name-')} dst,dst -j ACCEPT`,
+    ...ranges
+      .filter((r) => r.range.proto === 'udp')
+      .map((r) => `-A OUTPUT -p udp -m udp --dport ${r.range.ports.from}:${r.range.ports.to} -m set --match-set ${r.name} dst -j ACCEPT`),
+  ];
+  if (checkerUid === undefined) return rules;
+  const owner = `-p tcp -m owner --uid-owner ${checkerUid}`;
+  return [
+    ...rules,
+    `-A OUTPUT ${owner} -m set --match-set ${setName(family, 'tcp', 'name-')} dst -j ACCEPT`,
+    `-A OUTPUT ${owner} -m set --match-set ${setName(family, 'port', 'name-')} dst,dst -j ACCEPT`,
+    ...ranges
+      .filter((r) => r.range.proto === 'tcp')
+      .map((r) => `-A OUTPUT ${owner} -m tcp --dport ${r.range.ports.from}:${r.range.ports.to} -m set --match-set ${r.name} dst -j ACCEPT`),
+  ];
+}
+
+/**
  * Per destination (address and port), the log takes the first `burst` attempts, then `perSecond`:
  * a flood to one destination cannot crowd the others out of it. The kernel counts every attempt
  * (COUNTER_RULES); past `tracked` destinations in a few seconds, new ones are dropped, not
@@ -354,20 +444,74 @@ function renderInbound(mode: Mode): string[] {
 
 /** The chain that sends DNS to the resolver, whatever address it was sent to. */
 export const NAT_CHAIN = 'BF-DNS';
+/** The chains that send TCP to addresses only name entries opened to the checker, logging each first packet. */
+export const WIRE_CHAIN = 'BF-WIRE';
+export const WIRE_TO_CHAIN = 'BF-WIRE-TO';
 
-// Loaded with --noflush: Docker's nat chains for 127.0.0.11 stay; ours goes first in OUTPUT.
+interface NatPart {
+  declarations: string[];
+  /** The jumps from OUTPUT (`-I OUTPUT n`), then the chains' rules. */
+  rules: string[];
+}
+
+/**
+ * The name check's nat rules for one family. What is open by address, closed by a deny entry,
+ * guarded, or loopback is left to the filter; TCP to what only a name entry opened is logged
+ * (its first packet, with its original destination, which the checker reads) and sent to the checker.
+ */
+function renderWire(
+  family: Family,
+  checker: NonNullable<RulesetInput['checker']>,
+  ipsets: SetContent[],
+  guards: string[],
+): NatPart | undefined {
+  const address = family === 4 ? checker.address4 : checker.address6;
+  if (address === undefined) return undefined;
+  const w = (rule: string) => `-A ${WIRE_CHAIN} ${rule}`;
+  const tcpSets = (prefix: SetPrefix, target: string) => [
+    w(`-m set --match-set ${setName(family, 'tcp', prefix)} dst -j ${target}`),
+    w(`-m set --match-set ${setName(family, 'port', prefix)} dst,dst -j ${target}`),
+    ...ipsets
+      .filter((s): s is Required<SetContent> => s.prefix === prefix && s.range?.proto === 'tcp')
+      .map((s) => w(`-p tcp -m tcp --dport ${s.range.ports.from}:${s.range.ports.to} -m set --match-set ${s.name} dst -j ${target}`)),
+  ];
+  // A range of the checker's ports: where one would clash in conntrack, the next is taken (wire/checker.ts).
+  const ports = checker.ports > 1 ? `${checker.port}-${checker.port + checker.ports - 1}` : String(checker.port);
+  const to = family === 4 ? `${address}:${ports}` : `[${ipaddr.parse(address).toString()}]:${ports}`;
+  return {
+    declarations: [`:${WIRE_CHAIN} - [0:0]`, `:${WIRE_TO_CHAIN} - [0:0]`],
+    rules: [
+      `-I OUTPUT ${family === 4 ? 2 : 1} -p tcp -j ${WIRE_CHAIN}`,
+      w(`-d ${family === 4 ? '127.0.0.0/8' : '::1/128'} -j RETURN`),
+      // The checker's own connections (a Pod's: it shares the namespace) go where they were sent.
+      ...(checker.uid === undefined ? [] : [w(`-m owner --uid-owner ${checker.uid} -j RETURN`)]),
+      ...guards.map((g) => w(`-d ${g} -j RETURN`)),
+      ...tcpSets('deny-', 'RETURN'),
+      ...tcpSets('', 'RETURN'),
+      ...tcpSets('name-', WIRE_TO_CHAIN),
+      `-A ${WIRE_TO_CHAIN} -j NFLOG --nflog-prefix bf-wire --nflog-group ${NFLOG_GROUP.wire} --nflog-threshold 1`,
+      `-A ${WIRE_TO_CHAIN} -p tcp -j DNAT --to-destination ${to}`,
+    ],
+  };
+}
+
+// Loaded with --noflush: Docker's nat chains for 127.0.0.11 stay; ours go first in OUTPUT.
 // Loopback destinations are left alone, so the embedded resolver stays refused by the filter.
-function renderNat(resolver: RulesetInput['resolver'], resolverUid?: number): string {
+function renderNat(resolver: RulesetInput['resolver'], resolverUid: number | undefined, wire: NatPart | undefined): string {
   const to = `--to-destination ${resolver.address}:${resolver.port}`;
+  const jumps = (wire?.rules ?? []).filter((r) => r.startsWith('-I '));
   return [
     '*nat',
     `:${NAT_CHAIN} - [0:0]`,
+    ...(wire?.declarations ?? []),
     `-I OUTPUT 1 -j ${NAT_CHAIN}`,
+    ...jumps,
     `-A ${NAT_CHAIN} -d 127.0.0.0/8 -j RETURN`,
     // The resolver's own queries go to the upstream, not back to itself.
     ...(resolverUid === undefined ? [] : [`-A ${NAT_CHAIN} -m owner --uid-owner ${resolverUid} -j RETURN`]),
     `-A ${NAT_CHAIN} -p udp -m udp --dport 53 -j DNAT ${to}`,
     `-A ${NAT_CHAIN} -p tcp -m tcp --dport 53 -j DNAT ${to}`,
+    ...(wire?.rules ?? []).filter((r) => !r.startsWith('-I ')),
     'COMMIT',
     '',
   ].join('\n');

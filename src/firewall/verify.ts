@@ -1,7 +1,7 @@
 // Reads the rules the holder printed back and compares them with the rules rendered. Pure; the
 // same check on Docker (the action's process) and in a Pod (the verify init container).
 import { READBACK_MARK } from './holder-script.js';
-import { NAT_CHAIN, type Ruleset } from './ruleset.js';
+import type { Ruleset } from './ruleset.js';
 
 export interface SavedRules {
   ipset: string;
@@ -10,13 +10,15 @@ export interface SavedRules {
   /** `iptables-save -t nat`: Docker's chains and ours. */
   nat4: string;
   resolvConf: string;
+  /** `ip6tables-save -t nat`: the name check's chains, when it has them. */
+  nat6: string;
 }
 
 /** The read-back's parts, as the holder script prints them. */
 export function parseReadback(stdout: string): SavedRules | undefined {
   const parts = stdout.split(`${READBACK_MARK}\n`);
-  if (parts.length !== 6) return undefined;
-  return { ipset: parts[1], v4: parts[2], v6: parts[3], nat4: parts[4], resolvConf: parts[5] };
+  if (parts.length !== 7) return undefined;
+  return { ipset: parts[1], v4: parts[2], v6: parts[3], nat4: parts[4], resolvConf: parts[5], nat6: parts[6] };
 }
 
 /** Every difference between the rules rendered and the read-back; empty when they are equal. */
@@ -42,20 +44,27 @@ export function compareRules(expected: Ruleset, saved: SavedRules): string[] {
     ...diffLines('iptables (IPv4)', normalizeFilter(expected.v4), normalizeFilter(saved.v4), true),
     ...diffLines('ip6tables (IPv6)', normalizeFilter(expected.v6), normalizeFilter(saved.v6), true),
     ...diffLines('ipset', normalizeIpset(expected.ipset), normalizeIpset(saved.ipset), false),
-    ...diffLines('iptables nat (IPv4)', ourNat(normalizeFilter(expected.nat4)), ourNat(normalizeFilter(saved.nat4)), true),
+    ...natDiffs('iptables nat (IPv4)', expected.nat4, saved.nat4),
+    ...natDiffs('ip6tables nat (IPv6)', expected.nat6, saved.nat6),
     ...diffLines('resolv.conf', expected.resolvConf.split('\n'), saved.resolvConf.split('\n'), true),
   ];
 }
 
 // Docker keeps its own nat chains for 127.0.0.11 in the namespace: what must hold is that our
-// chain exists with exactly our rules, and that OUTPUT jumps to it before anything else.
-function ourNat(lines: string[]): string[] {
-  const firstOutput = lines.find((l) => l.startsWith('-A OUTPUT ') || l.startsWith('-I OUTPUT '));
-  return [
-    ...lines.filter((l) => l.startsWith(`:${NAT_CHAIN} `)),
-    `first OUTPUT rule: ${firstOutput?.replace(/^-I OUTPUT 1 /, '-A OUTPUT ') ?? 'none'}`,
-    ...lines.filter((l) => l.startsWith(`-A ${NAT_CHAIN} `)),
+// chains exist with exactly our rules, and that OUTPUT jumps to them before anything else.
+function natDiffs(what: string, expected: string, saved: string): string[] {
+  const want = normalizeFilter(expected);
+  const chains = want.filter((l) => l.startsWith(':')).map((l) => l.slice(1).split(' ')[0]);
+  const jumps = want.filter((l) => l.startsWith('-I OUTPUT ')).length;
+  const ours = (lines: string[]) => [
+    ...lines.filter((l) => chains.some((c) => l.startsWith(`:${c} `))),
+    ...lines
+      .filter((l) => l.startsWith('-A OUTPUT ') || l.startsWith('-I OUTPUT '))
+      .slice(0, jumps)
+      .map((l, i) => `OUTPUT rule ${i + 1}: ${l.replace(/^-I OUTPUT \d+ /, '-A OUTPUT ')}`),
+    ...lines.filter((l) => chains.some((c) => l.startsWith(`-A ${c} `))),
   ];
+  return diffLines(what, ours(want), ours(normalizeFilter(saved)), true);
 }
 
 // iptables-save adds comments and packet counters; the rules themselves must match in order.

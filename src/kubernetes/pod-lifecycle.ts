@@ -3,13 +3,14 @@
 // deletes the Pod. The API is behind PodApi (client.ts adapts @kubernetes/client-node), so this
 // logic is tested with a fake.
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import type { DnsDecision, NamesOf } from '../dns/decision-log.js';
+import type { WireDecision } from '../wire/decision-log.js';
+import { decisionKey, type DnsDecision, type NamesOf } from '../dns/decision-log.js';
 import type { Log } from '../run/log.js';
 import type { ImageRef, RunFacts } from '../report/record.js';
 import { parseCountersLine, type KernelCounts } from '../firewall/counters.js';
 import { DeniedLog } from '../report/evidence.js';
 import { parseNflogLine, type LoggedPacket } from '../report/nflog.js';
-import { DECISION_PREFIX } from './agent.js';
+import { DECISION_PREFIX, FAULT_PREFIX, WIRE_PREFIX } from './agent.js';
 import { CONTAINER, NOT_READY_EXIT } from './pod-layout.js';
 import type { RenderedPod } from './pod.js';
 
@@ -90,6 +91,7 @@ export async function runPod(
     );
   }
   const decisions = readDecisions(resolver);
+  const faults = readFaults(resolver);
   return {
     exitCode: terminated.exitCode,
     images: {
@@ -106,7 +108,21 @@ export async function runPod(
     ...(kernel ? { kernel } : {}),
     dns: decisions,
     namesOf: namesOf(decisions),
+    wire: readWireDecisions(resolver),
+    ...(faults.length > 0
+      ? {
+          failure: `The resolver of Pod ${name} failed in its own process ${faults.length === 1 ? 'once' : `${faults.length} times`}, first: ${faults[0]}. It went on answering and the step fails.`,
+        }
+      : {}),
   };
+}
+
+/** The faults the resolver printed: the messages of what it did not catch. */
+export function readFaults(logText: string): string[] {
+  return logText
+    .split('\n')
+    .filter((line) => line.startsWith(FAULT_PREFIX))
+    .map((line) => String(JSON.parse(line.slice(FAULT_PREFIX.length))));
 }
 
 /** How long after the build the runtime waits for the fence's counters (it prints them every second). */
@@ -155,7 +171,18 @@ export function readDecisions(logText: string): DnsDecision[] {
   for (const line of logText.split('\n')) {
     if (!line.startsWith(DECISION_PREFIX)) continue;
     const d = JSON.parse(line.slice(DECISION_PREFIX.length)) as DnsDecision;
-    byKey.set(`${d.verdict} ${d.type} ${d.name}`, d);
+    byKey.set(decisionKey(d), d);
+  }
+  return [...byKey.values()];
+}
+
+/** The name checker's refusals from the resolver's log: the last line of each row wins. */
+export function readWireDecisions(logText: string): WireDecision[] {
+  const byKey = new Map<string, WireDecision>();
+  for (const line of logText.split('\n')) {
+    if (!line.startsWith(WIRE_PREFIX)) continue;
+    const d = JSON.parse(line.slice(WIRE_PREFIX.length)) as WireDecision;
+    byKey.set(`${d.enforced} ${d.reason} ${d.address} ${d.port} ${d.name ?? ''}`, d);
   }
   return [...byKey.values()];
 }

@@ -5,6 +5,7 @@ import { quote } from 'shell-quote';
 import { COUNTERS_LINE_SCRIPT } from '../firewall/counters.js';
 import { LOAD_SCRIPT } from '../firewall/holder-script.js';
 import { RULE_FILES } from '../firewall/rule-files.js';
+import { NFLOG_GROUP } from '../firewall/ruleset.js';
 import { readerCommand, RECORDED_GROUPS } from '../report/nflog.js';
 import { copyFilterProgram, RULES_MOUNT, SCRIPT_NAME } from '../run/build.js';
 import { joinedInShell } from './env-pieces.js';
@@ -35,8 +36,8 @@ export function holderInitScript(env: HolderEnv): string {
     `printf %s ${joinedInShell(env.script)} | base64 -d > ${POD_PATHS.holderScript}/${SCRIPT_NAME}`,
     `chmod 0644 ${POD_PATHS.holderScript}/${SCRIPT_NAME}`,
     // The resolver's user owns the FIFOs; the fence's root (without DAC_OVERRIDE) opens them as group 0.
-    `mkfifo -m 0660 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out`,
-    `chown ${RESOLVER_UID}:0 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out`,
+    `mkfifo -m 0660 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out ${POD_PATHS.feed}/wire`,
+    `chown ${RESOLVER_UID}:0 ${POD_PATHS.feed}/in ${POD_PATHS.feed}/out ${POD_PATHS.feed}/wire`,
     `chmod 0777 ${POD_PATHS.ready}`,
     `(\n${LOAD_SCRIPT}\n) > ${POD_PATHS.readback}`,
     // After the load, whose check of the tools speaks first for an image that is no holder.
@@ -51,17 +52,25 @@ export function holderInitScript(env: HolderEnv): string {
  */
 export function fenceScript(): string {
   const reader = quote(readerCommand(RECORDED_GROUPS));
+  const wire = quote(readerCommand([NFLOG_GROUP.wire]));
+  // tcpdump drops to its own user before it says it listens, and this root holds no CAP_KILL,
+  // so not even `kill -0` reaches it then (issue 7): its end is told by the file its subshell writes.
+  const started = (name: string, what: string) => [
+    `until grep -q 'listening on' /tmp/${name}.err 2>/dev/null; do`,
+    `  [ ! -e /tmp/${name}.exit ] || fail "${what} ended (exit $(cat /tmp/${name}.exit)) before it listened: $(tail -n 3 /tmp/${name}.err)"`,
+    '  sleep 0.1',
+    'done',
+  ];
   return [
     // A restarted sidecar (native sidecars restart) starts without its old failure.
     `rm -f ${failedFile('fence')}`,
     `fail() { printf '%s\\n' "$1" > ${failedFile('fence')}; echo "buildfence fence: $1" >&2; exit 1; }`,
-    // tcpdump drops to its own user before it says it listens, and this root holds no CAP_KILL,
-    // so not even `kill -0` reaches it then (issue 7): its end is told by the file its subshell writes.
     `( ${reader} 2>/tmp/tcpdump.err; echo $? > /tmp/tcpdump.exit ) &`,
-    `until grep -q 'listening on' /tmp/tcpdump.err 2>/dev/null; do`,
-    `  [ ! -e /tmp/tcpdump.exit ] || fail "tcpdump ended (exit $(cat /tmp/tcpdump.exit)) before it listened: $(tail -n 3 /tmp/tcpdump.err)"`,
-    '  sleep 0.1',
-    'done',
+    // The name checker's lines (each checked connection's first packet) go to the resolver's
+    // sidecar through a FIFO, opened read-write so that neither side waits for the other.
+    `( ${wire} 2>/tmp/wire.err 1<>${POD_PATHS.feed}/wire; echo $? > /tmp/wire.exit ) &`,
+    ...started('tcpdump', 'tcpdump'),
+    ...started('wire', "the name checker's tcpdump"),
     `touch ${POD_PATHS.ready}/fence`,
     `counters() { ${COUNTERS_LINE_SCRIPT}; }`,
     "trap 'counters; exit 0' TERM",

@@ -19,7 +19,7 @@ import type { V1Container, V1EnvVar, V1Pod, V1Volume } from '@kubernetes/client-
 import ipaddr from 'ipaddr.js';
 import { resolverSettings, type ResolverSettings } from '../dns/settings.js';
 import { ruleFileTexts } from '../firewall/rule-files.js';
-import { renderRuleset, staticMembers, type Ruleset } from '../firewall/ruleset.js';
+import { checkedName, renderRuleset, staticMembers, type Ruleset } from '../firewall/ruleset.js';
 import {
   BUILD_DROPPED_CAPABILITIES,
   FENCE_CAPABILITIES,
@@ -35,7 +35,7 @@ import {
 import { runLabels, type RunIdentity } from '../run/identity.js';
 import { inputLabel, type RunSpec, type Upstream } from '../run/spec.js';
 import { envPieces, POD_ENV_BUDGET } from './env-pieces.js';
-import { AGENT_ENV, CONTAINER, POD_PATHS, podName, RESOLVER_LISTEN, RESOLVER_UID, volumeNames } from './pod-layout.js';
+import { AGENT_ENV, CHECKER_LISTEN, CONTAINER, POD_PATHS, podName, RESOLVER_LISTEN, RESOLVER_UID, volumeNames } from './pod-layout.js';
 import { fenceScript, holderInitScript, waitReadyScript, type HolderEnv } from './pod-scripts.js';
 
 export interface PodInput {
@@ -61,6 +61,8 @@ export interface ResolverConfig extends ResolverSettings {
   listen: { address: string; port: number };
   /** `set element` of every element the rules load permanently: a learned address never gives them a timeout. */
   staticElements: string[];
+  /** The name checker beside the resolver, when a name entry is checked on the wire. */
+  checker?: { port: number };
 }
 
 export interface RenderedPod {
@@ -82,6 +84,8 @@ export function podRuleset(spec: RunSpec, upstreams: Upstream[]): Ruleset {
     gateways: [],
     resolver: RESOLVER_LISTEN,
     resolverUser: { uid: RESOLVER_UID, upstreams },
+    // The checker is the resolver's user too: its own connections leave the Pod unchanged.
+    checker: { ...CHECKER_LISTEN, uid: RESOLVER_UID },
   });
   return { ...rules, resolvConf: `nameserver ${podNameserver(upstreams)}\noptions ndots:0\n` };
 }
@@ -117,6 +121,7 @@ export function renderPod(input: PodInput): RenderedPod {
     staticElements: [...staticMembers(rules)].filter((m) => !m.includes('-deny-') && /\/(32|128)(,|$)/.test(m.split(' ')[1])),
     upstreams: input.upstreams,
     listen: RESOLVER_LISTEN,
+    ...(spec.allow.some(checkedName) ? { checker: { port: CHECKER_LISTEN.port } } : {}),
   };
   const vol = volumeNames(input.id.runId);
   const mounts = {

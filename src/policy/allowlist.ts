@@ -15,7 +15,7 @@ export class AllowlistError extends Error {
 
 const ACCEPTED_FORMS =
   'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, ' +
-  'udp://203.0.113.7:5000, example.com, *.example.com:443, preset:npm.';
+  'udp://203.0.113.7:5000, example.com, *.example.com:443, opaque://git.example.com:22, preset:npm.';
 
 /** Written before a preset's name; a hostname cannot contain ':' without a numeric port after it. */
 export const PRESET_PREFIX = 'preset:';
@@ -95,6 +95,8 @@ export function parseAllowlist(items: string[], source: string): Entry[] {
  */
 export function formatEntry(e: Entry): string {
   const host = e.kind === 'name' ? `${e.wildcard ? '*.' : ''}${e.name}` : e.cidr;
+  if (e.kind === 'name' && e.opaque)
+    return `opaque://${host}${e.ports ? `:${e.ports.from}${e.ports.from === e.ports.to ? '' : `-${e.ports.to}`}` : ''}`;
   const protocols = [...new Set(e.protocols)].sort();
   if (!e.ports && protocols.length === 2) return host;
   if (!e.ports) return protocols.map((p) => `${p}://${host}`).join(', ');
@@ -133,22 +135,31 @@ function parse(text: string): Entry {
   if (/[?#]/.test(text)) refuse('a query or fragment is not allowed; an entry names a host, not a URL');
 
   let rest = text;
-  let scheme: Protocol | undefined;
+  let scheme: Protocol | 'opaque' | undefined;
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text);
   if (m) {
     const name = m[1].toLowerCase();
-    if (name !== 'tcp' && name !== 'udp') refuse(`unknown scheme '${m[1]}://'; only tcp:// and udp:// are accepted`);
+    if (name !== 'tcp' && name !== 'udp' && name !== 'opaque') {
+      refuse(`unknown scheme '${m[1]}://'; only tcp://, udp:// and opaque:// are accepted`);
+    }
     scheme = name;
     rest = text.slice(m[0].length);
   } else if (text.includes('://')) {
-    refuse("'://' needs a scheme before it: tcp:// or udp://");
+    refuse("'://' needs a scheme before it: tcp://, udp:// or opaque://");
   }
 
   const { host, bracketed, port } = splitHostPort(rest);
   const ports = port === undefined ? undefined : parsePorts(port);
+  const target = parseHost(host, bracketed);
+  if (scheme === 'opaque') {
+    // The check reads names off the wire; an address entry is never checked, so opaque:// means nothing there.
+    if (target.kind !== 'name')
+      refuse('opaque:// is for names (their TCP is then not checked on the wire); an address entry is never checked');
+    return { ...target, text, protocols: ['tcp'], opaque: true, ...(ports ? { ports } : {}) };
+  }
   // A bare `host:port` means TCP, as in most allowlists; UDP must be asked for by name.
   const protocols: Protocol[] = scheme ? [scheme] : ports ? ['tcp'] : ['tcp', 'udp'];
-  return { ...parseHost(host, bracketed), text, protocols, ...(ports ? { ports } : {}) };
+  return { ...target, text, protocols, ...(ports ? { ports } : {}) };
 }
 
 function splitHostPort(rest: string): { host: string; bracketed: boolean; port?: string } {

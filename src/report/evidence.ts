@@ -1,6 +1,8 @@
 // From logged packets and DNS decisions to what a person reads: denied destinations with counts
 // and names, and for audit runs the allowlist that block mode would need. Pure.
 import type { NamesOf } from '../dns/decision-log.js';
+import type { WireReason } from '../wire/check.js';
+import type { WireDecision } from '../wire/decision-log.js';
 import type { LoggedPacket } from './nflog.js';
 
 /** One destination as the log counted it (the reader keeps these, not the packets). */
@@ -31,6 +33,37 @@ export interface DeniedDestination extends Omit<DeniedTally, 'first' | 'last'> {
   moreNames?: number;
   first: string;
   last: string;
+  /** Refused by the name check (an address a name entry opened): why, in a word. */
+  reason?: WireReason;
+  /** The name the connection carried (TLS server_name or HTTP Host), when it carried one. */
+  asked?: string;
+  /** The name check's reason in words, for the first such connection. */
+  detail?: string;
+}
+
+/** The name check's refusals as denied destinations, beside the packets the rules refused. */
+export function wireDenied(decisions: WireDecision[]): DeniedDestination[] {
+  return decisions.map((d) => ({
+    protocol: 'tcp',
+    address: d.address,
+    port: d.port,
+    names: d.learnedFor.slice(0, NAMES_PER_ROW),
+    ...(d.learnedFor.length > NAMES_PER_ROW ? { moreNames: d.learnedFor.length - NAMES_PER_ROW } : {}),
+    enforced: d.enforced,
+    count: d.count,
+    first: d.first,
+    last: d.last,
+    reason: d.reason,
+    ...(d.name !== undefined ? { asked: d.name } : {}),
+    detail: d.detail,
+  }));
+}
+
+/** Every denied destination, the name check's beside the log's, the most frequent first. */
+export function allDenied(tallies: DeniedTally[], namesOf: NamesOf, wire: WireDecision[]): DeniedDestination[] {
+  return [...deniedDestinations(tallies, namesOf), ...wireDenied(wire)].sort(
+    (a, b) => b.count - a.count || a.address.localeCompare(b.address) || (a.port ?? 0) - (b.port ?? 0),
+  );
 }
 
 /**

@@ -69,3 +69,27 @@ export function parseMarkLine(line: string): number | undefined {
   if (!m || Number(m[2]) !== NFLOG_GROUP.mark || !/^UDP\b/.test(m[6])) return undefined;
   return Number(m[5].slice(m[5].lastIndexOf('.') + 1));
 }
+
+/** A connection the nat rules sent to the name checker: from where, and where it was going. */
+export interface WireLine {
+  source: string;
+  sourcePort: number;
+  address: string;
+  port: number;
+}
+
+/** The first packet of a checked connection (the wire group), logged before its destination was rewritten. */
+export function parseWireLine(line: string): WireLine | undefined {
+  const m = LINE.exec(line.trim());
+  if (!m || Number(m[2]) !== NFLOG_GROUP.wire || !/^tcp\b/.test(m[6])) return undefined;
+  const [source, sourcePort] = hostPort(m[4]);
+  const [address, port] = hostPort(m[5]);
+  if (!ipaddr.isValid(source) || !ipaddr.isValid(address)) return undefined;
+  return { source: ipaddr.parse(source).toString(), sourcePort, address: ipaddr.parse(address).toString(), port };
+}
+
+/** tcpdump's `address.port`. */
+function hostPort(text: string): [string, number] {
+  const dot = text.lastIndexOf('.');
+  return [text.slice(0, dot), Number(text.slice(dot + 1))];
+}

@@ -4,7 +4,7 @@
 import type { Readable } from 'node:stream';
 import type { DrainMark } from './drain-mark.js';
 import { DeniedLog, type DeniedTally } from './evidence.js';
-import { parseMarkLine, parseNflogLine } from './nflog.js';
+import { parseMarkLine, parseNflogLine, parseWireLine, type WireLine } from './nflog.js';
 
 const READY_TIMEOUT_MS = 10_000;
 /** How long after the build ends the reader may take to hand over its last lines, without a mark. */
@@ -33,7 +33,10 @@ export class DeniedReader {
   /** Resolves if the reader ends on its own, before stop(): the holder is gone. */
   readonly lost: Promise<void>;
 
-  private constructor(private readonly output: ReaderOutput) {
+  private constructor(
+    private readonly output: ReaderOutput,
+    onWire?: (line: WireLine) => void,
+  ) {
     let lost: () => void = () => undefined;
     this.lost = new Promise<void>((resolve) => (lost = resolve));
     this.ended = new Promise<void>((resolve) =>
@@ -50,15 +53,23 @@ export class DeniedReader {
       this.buffer = lines.pop() ?? '';
       for (const line of lines) {
         const packet = parseNflogLine(line);
-        if (packet) this.log.add(packet);
+        if (packet) {
+          this.log.add(packet);
+          continue;
+        }
+        const wire = onWire && parseWireLine(line);
+        if (wire) onWire(wire);
         else if (this.markPort !== undefined && parseMarkLine(line) === this.markPort) this.marked();
       }
     });
   }
 
-  /** Starts watching the reader's output: call before the holder starts, so that no line is missed. */
-  static watch(output: ReaderOutput): DeniedReader {
-    const reader = new DeniedReader(output);
+  /**
+   * Starts watching the reader's output: call before the holder starts, so that no line is missed.
+   * `onWire` gets each checked connection's first packet (where the name checker learns its destination).
+   */
+  static watch(output: ReaderOutput, onWire?: (line: WireLine) => void): DeniedReader {
+    const reader = new DeniedReader(output, onWire);
     output.stderr.on('data', (chunk: Buffer) => (reader.stderr = (reader.stderr + chunk.toString()).slice(-4096)));
     output.stderr.once('end', () => (reader.stderrEnded = true));
     return reader;

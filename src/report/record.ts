@@ -2,6 +2,7 @@
 // schema/buildfence-report.schema.json.
 import { createHash } from 'node:crypto';
 import { formatEntry } from '../policy/allowlist.js';
+import type { WireDecision } from '../wire/decision-log.js';
 import type { DnsDecision, NamesOf } from '../dns/decision-log.js';
 import type { KernelCounts } from '../firewall/counters.js';
 import type { GithubRun } from './github-run.js';
@@ -9,7 +10,7 @@ import type { Ruleset } from '../firewall/ruleset.js';
 import type { Mode } from '../run/entry.js';
 import type { RunHandle } from '../run/identity.js';
 import type { RunSpec } from '../run/spec.js';
-import { deniedDestinations, loggedTotal, type DeniedDestination, type DeniedTally } from './evidence.js';
+import { allDenied, loggedTotal, type DeniedDestination, type DeniedTally } from './evidence.js';
 import { suggestEntries } from './suggest.js';
 
 export const REPORT_FORMAT = 'buildfence-report/2';
@@ -42,6 +43,10 @@ export interface RunFacts {
   kernel?: KernelCounts;
   dns: DnsDecision[];
   namesOf: NamesOf;
+  /** What the name checker refused (audit: would have refused); absent where no checker ran. */
+  wire?: WireDecision[];
+  /** Set when buildfence itself failed during the run (the build was stopped): why. The facts are what was recorded until then. */
+  failure?: string;
 }
 
 /** A runtime's result: the run's handle and what it observed. */
@@ -58,7 +63,15 @@ export interface EvidenceRecord {
   ended: string;
   exitCode: number;
   images: { holder: ImageRef; build: ImageRef };
-  rules: { ipset: string; iptables: string; ip6tables: string; iptablesNat: string; resolvConf: string; sha256: string };
+  rules: {
+    ipset: string;
+    iptables: string;
+    ip6tables: string;
+    iptablesNat: string;
+    ip6tablesNat: string;
+    resolvConf: string;
+    sha256: string;
+  };
   allowlist: string[];
   deny: string[];
   denied: DeniedDestination[];
@@ -71,6 +84,8 @@ export interface EvidenceRecord {
   buildfence: { version: string };
   /** The workflow run, when the step ran on GitHub Actions. */
   github?: GithubRun;
+  /** Why buildfence itself failed during the run, when it did: the record holds what was recorded until then. */
+  failure?: string;
 }
 
 /** Where the totals come from, and how much of the log the record holds. */
@@ -85,6 +100,8 @@ export interface Counts {
   read: number;
   /** Log entries written but never read (a full log queue): destinations may be missing from `denied`. */
   lost: number;
+  /** Connections the name checker refused, and (audit) would have refused: it counts them, not the kernel. */
+  nameCheck: { refused: number; audited: number };
 }
 
 /** A DNS decision as the record holds it: at most ADDRESSES_PER_ROW addresses. */
@@ -97,8 +114,8 @@ export const ADDRESSES_PER_ROW = 100;
 export const ADDRESSES_PER_RECORD = 100_000;
 
 export function buildRecord(spec: RunSpec, facts: RunFacts, context: RunContext): EvidenceRecord {
-  const denied = deniedDestinations(facts.denied, facts.namesOf);
-  const counts = countsOf(facts.denied, facts.kernel);
+  const denied = allDenied(facts.denied, facts.namesOf, facts.wire ?? []);
+  const counts = countsOf(facts.denied, facts.kernel, facts.wire ?? []);
   const allowlist = spec.allow.map(formatEntry);
   const dns = boundedDecisions(facts.dns);
   const r = facts.rules;
@@ -112,26 +129,37 @@ export function buildRecord(spec: RunSpec, facts: RunFacts, context: RunContext)
     ended: facts.ended,
     exitCode: facts.exitCode,
     images: facts.images,
-    rules: { ipset: r.ipset, iptables: r.v4, ip6tables: r.v6, iptablesNat: r.nat4, resolvConf: r.resolvConf, sha256: rulesDigest(r) },
+    rules: {
+      ipset: r.ipset,
+      iptables: r.v4,
+      ip6tables: r.v6,
+      iptablesNat: r.nat4,
+      ip6tablesNat: r.nat6,
+      resolvConf: r.resolvConf,
+      sha256: rulesDigest(r),
+    },
     allowlist,
     deny: spec.deny.map(formatEntry),
     denied,
-    deniedTotal: counts.refused + counts.audited,
+    deniedTotal: counts.refused + counts.audited + counts.nameCheck.refused + counts.nameCheck.audited,
     counts,
     dns,
     suggestedAllowlist: spec.mode === 'audit' ? suggestEntries([{ allowlist, denied, dns }]).map((s) => s.entry) : [],
     buildfence: { version: context.version },
     ...(context.github ? { github: context.github } : {}),
+    ...(facts.failure !== undefined ? { failure: facts.failure } : {}),
   };
 }
 
-function countsOf(denied: DeniedTally[], kernel: KernelCounts | undefined): Counts {
+function countsOf(denied: DeniedTally[], kernel: KernelCounts | undefined, wire: WireDecision[]): Counts {
   const read = loggedTotal(denied);
+  const sum = (rows: WireDecision[]) => rows.reduce((n, d) => n + d.count, 0);
+  const nameCheck = { refused: sum(wire.filter((d) => d.enforced)), audited: sum(wire.filter((d) => !d.enforced)) };
   if (!kernel) {
     const refused = loggedTotal(denied.filter((d) => d.enforced));
-    return { source: 'log', refused, audited: read - refused, logged: read, read, lost: 0 };
+    return { source: 'log', refused, audited: read - refused, logged: read, read, lost: 0, nameCheck };
   }
-  return { source: 'kernel', ...kernel, read, lost: Math.max(0, kernel.logged - read) };
+  return { source: 'kernel', ...kernel, read, lost: Math.max(0, kernel.logged - read), nameCheck };
 }
 
 function boundedDecisions(dns: DnsDecision[]): RecordedDecision[] {
@@ -145,5 +173,5 @@ function boundedDecisions(dns: DnsDecision[]): RecordedDecision[] {
 
 /** sha256 over the rules exactly as loaded, in load order. */
 export function rulesDigest(r: Ruleset): string {
-  return createHash('sha256').update(r.ipset).update(r.v4).update(r.nat4).update(r.v6).update(r.resolvConf).digest('hex');
+  return createHash('sha256').update(r.ipset).update(r.v4).update(r.nat4).update(r.v6).update(r.nat6).update(r.resolvConf).digest('hex');
 }

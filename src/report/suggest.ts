@@ -36,6 +36,8 @@ export interface Suggestion {
 interface Use {
   host: string;
   byName: boolean;
+  /** The name opted out of the name check (`opaque://`): its connections carried no name. */
+  opaque: boolean;
   protocol: Protocol;
   port: number;
   runs: Set<number>;
@@ -53,12 +55,19 @@ export function suggestEntries(records: Recorded[]): Suggestion[] {
       // are no way out of the build, which is all an allowlist opens.
       if (d.enforced || d.folded || d.inbound || d.port === undefined || (d.protocol !== 'tcp' && d.protocol !== 'udp')) continue;
       const { protocol, port } = { protocol: d.protocol, port: d.port };
+      // The name check's rows: the name the connection carried, or, where it carried none, the
+      // learned names opted out of the check. Never the address: that would open every co-tenant.
+      // A row of many names folded (`*`) says no one name.
+      const checked = d.reason !== undefined;
+      if (checked && d.asked === '*') continue;
+      const opaque = checked && d.asked === undefined;
+      const candidates = checked && !opaque ? [d.asked!] : d.name !== undefined ? [d.name] : d.names;
       // A name the grammar cannot take (the build chooses what it asks) leaves the address.
-      const named = (d.name !== undefined ? [d.name] : d.names).filter((n) => isEntryName(n, protocol, port));
-      const hosts = named.length > 0 ? named : [d.address];
+      const named = candidates.filter((n) => isEntryName(n, protocol, port));
+      const hosts = named.length > 0 || checked ? named : [d.address];
       for (const host of hosts) {
-        const key = `${d.protocol} ${host} ${d.port}`;
-        const use = uses.get(key) ?? { host, byName: host !== d.address, protocol, port, runs: new Set(), attempts: 0 };
+        const key = `${d.protocol} ${opaque ? 'opaque ' : ''}${host} ${d.port}`;
+        const use = uses.get(key) ?? { host, byName: host !== d.address, opaque, protocol, port, runs: new Set(), attempts: 0 };
         use.runs.add(run);
         use.attempts += d.count;
         uses.set(key, use);
@@ -82,7 +91,7 @@ export function suggestEntries(records: Recorded[]): Suggestion[] {
   for (const [name, preset] of Object.entries(PRESETS).sort(([a], [b]) => a.localeCompare(b))) {
     const entries = preset.entries.map((p) => parseEntry(p.entry));
     const names = new Set(entries.flatMap((e) => (e.kind === 'name' ? [e.name] : [])));
-    const mine = [...remaining].filter((u) => u.byName && names.has(u.host));
+    const mine = [...remaining].filter((u) => u.byName && !u.opaque && names.has(u.host));
     if (mine.length === 0 || !mine.every((u) => entries.some((e) => covers(e, useEntry(u))))) continue;
     out.push({ entry: `${PRESET_PREFIX}${name}`, kind: 'preset', ...stats(mine), names: [...new Set(mine.map((u) => u.host))].sort() });
     for (const u of mine) remaining.delete(u);
@@ -131,7 +140,7 @@ function usedEntries(record: Recorded): Map<string, number> {
 function wildcardGroups(uses: Use[]): Array<{ base: string; uses: Use[] }> {
   const groups = new Map<string, Use[]>();
   for (const u of uses) {
-    if (!u.byName) continue;
+    if (!u.byName || u.opaque) continue;
     const domain = getDomain(u.host, { allowPrivateDomains: true });
     // The registrable domain itself, or a name without one, is never folded.
     if (!domain || domain === u.host) continue;
@@ -157,14 +166,15 @@ function commonSuffix(names: string[]): string {
   return shared.reverse().join('.');
 }
 
-function formatUse(host: string, u: Pick<Use, 'protocol' | 'port' | 'byName'>, wildcard: boolean): string {
+function formatUse(host: string, u: Pick<Use, 'protocol' | 'port' | 'byName' | 'opaque'>, wildcard: boolean): string {
   const shown = wildcard ? `*.${host}` : !u.byName && host.includes(':') ? `[${host}]` : host;
+  if (u.opaque) return `opaque://${shown}:${u.port}`;
   return u.protocol === 'tcp' ? `${shown}:${u.port}` : `udp://${shown}:${u.port}`;
 }
 
 function isEntryName(name: string, protocol: Protocol, port: number): boolean {
   try {
-    return parseEntry(formatUse(name, { protocol, port, byName: true }, false)).kind === 'name';
+    return parseEntry(formatUse(name, { protocol, port, byName: true, opaque: false }, false)).kind === 'name';
   } catch {
     return false;
   }

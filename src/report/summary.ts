@@ -8,6 +8,7 @@ import { LOG_LIMIT } from '../firewall/ruleset.js';
 import type { EvidenceRecord } from './record.js';
 import { writeGrade } from '../policy/edit.js';
 import type { DeniedDestination } from './evidence.js';
+import type { DnsDecision } from '../dns/decision-log.js';
 import { suggestEntries, suggestionComment, type Recorded } from './suggest.js';
 
 const ANNOTATION_CAP = 10;
@@ -48,6 +49,20 @@ function refusedNamesOf(r: EvidenceRecord) {
 
 const code = (text: string) => `<code>${shown(text)}</code>`;
 
+/** What a query answered here for its form got, and why. */
+const REASONS: Record<NonNullable<DnsDecision['reason']>, string> = {
+  malformed: 'malformed: FORMERR',
+  opcode: 'not a query: NOTIMP',
+  class: 'class not IN: REFUSED',
+  type: 'type not forwarded: REFUSED',
+};
+const typeOf = (d: DnsDecision) => `${shown(d.type)}${d.reason ? ` (${REASONS[d.reason]})` : ''}`;
+
+/** Why buildfence failed, as shown: word by word, since the fault's own message may hold anything. */
+export function failureShown(failure: string): string {
+  return failure.split(' ').map(shown).join(' ');
+}
+
 /** `tcp 192.0.2.1:443`, `tcp [2001:db8::1]:443`; inbound: `inbound tcp from 192.0.2.9 to port 8080`. */
 export function describeAttempt(d: DeniedDestination): string {
   const ports = d.folded ? ' (many ports)' : '';
@@ -61,6 +76,12 @@ function namesOf(d: DeniedDestination, show: (name: string) => string, separator
   const more = d.names.length - NAMES_SHOWN + (d.moreNames ?? 0);
   const names = d.names.slice(0, NAMES_SHOWN).map(show);
   return [...names, ...(more > 0 ? [`and ${more} more`] : [])].join(separator);
+}
+
+/** What refused it: the address rules, or the name check with its reason and the name asked for. */
+function why(d: DeniedDestination, show: (name: string) => string = shown): string {
+  if (d.reason === undefined) return d.inbound ? 'inbound' : 'address';
+  return d.asked !== undefined ? `${d.reason}: asked for ${show(d.asked)}` : d.reason;
 }
 
 function table(head: string[], rows: string[][]): string {
@@ -117,6 +138,7 @@ export function renderSummary(r: EvidenceRecord): string {
   const note = countsNote(r);
   const out: string[] = [
     `<h2>buildfence: grade ${shown(r.grade)}, ${r.mode} mode</h2>\n`,
+    ...(r.failure !== undefined ? [`<p><strong>${failureShown(r.failure)}</strong></p>\n`] : []),
     `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) ${namesVerb}.${note ? ` ${note}` : ''}</p>\n`,
     table(
       ['', ''],
@@ -136,7 +158,7 @@ export function renderSummary(r: EvidenceRecord): string {
     out.push(audit ? `<h3>Connections block mode would refuse</h3>\n` : `<h3>Denied destinations</h3>\n`);
     out.push(
       table(
-        ['Name', 'Address', 'Port', 'Protocol', 'Count', 'Verdict'],
+        ['Name', 'Address', 'Port', 'Protocol', 'Count', 'Verdict', 'Why'],
         r.denied
           .slice(0, SUMMARY_CAP)
           .map((d) => [
@@ -146,6 +168,7 @@ export function renderSummary(r: EvidenceRecord): string {
             d.protocol,
             String(d.count),
             verdictCell(d),
+            why(d, code),
           ]),
       ),
     );
@@ -163,8 +186,8 @@ export function renderSummary(r: EvidenceRecord): string {
         refusedNames
           .slice(0, SUMMARY_CAP)
           .map((d) => [
-            `${code(d.name)}${d.folded ? ' (many names, folded: the log was full)' : ''}`,
-            shown(d.type),
+            `${d.name ? code(d.name) : 'unreadable'}${d.folded ? ' (many names, folded: the log was full)' : ''}`,
+            typeOf(d),
             String(d.count),
             d.forwarded ? 'yes, would be refused in block mode' : 'no',
           ]),
@@ -215,7 +238,8 @@ export function annotations(r: EvidenceRecord): string[] {
       : d.inbound
         ? 'let through what block mode would refuse:'
         : 'let through a connection block mode would refuse, to';
-    return `buildfence ${what} ${describeAttempt(d)}${names}, ${d.count} time(s).`;
+    const check = d.reason === undefined ? '' : ` by the name check (${why(d)})`;
+    return `buildfence ${what} ${describeAttempt(d)}${names}${check}, ${d.count} time(s).`;
   });
   if (r.denied.length > ANNOTATION_CAP)
     lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
@@ -225,19 +249,21 @@ export function annotations(r: EvidenceRecord): string[] {
 /** The CLI's closing lines. */
 export function textSummary(r: EvidenceRecord): string {
   const lines = [`buildfence: grade ${shown(r.grade)}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
+  if (r.failure !== undefined) lines.push(`  ${failureShown(r.failure)}`);
   const note = countsNote(r);
   if (note) lines.push(`  ${note}`);
   const more = (total: number, what: string) =>
     total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {
     const names = d.names.length > 0 ? ` (${namesOf(d, shown, ', ')})` : '';
-    lines.push(`  ${d.enforced ? 'denied' : 'let through, would be refused:'} ${describeAttempt(d)}${names} x${d.count}`);
+    const check = d.reason === undefined ? '' : ` [${why(d)}]`;
+    lines.push(`  ${d.enforced ? 'denied' : 'let through, would be refused:'} ${describeAttempt(d)}${names}${check} x${d.count}`);
   }
   lines.push(...more(r.denied.length, 'denied destination(s)'));
   const refused = refusedNamesOf(r);
   for (const d of refused.slice(0, TEXT_CAP)) {
     lines.push(
-      `  ${d.verdict === 'audited' ? 'name forwarded, would be refused in block mode:' : 'name refused:'} ${shown(d.name)} ${shown(d.type)} x${d.count}${d.folded ? ' (many names, folded)' : ''}`,
+      `  ${d.verdict === 'audited' ? 'name forwarded, would be refused in block mode:' : 'name refused:'} ${d.name ? shown(d.name) : 'unreadable'} ${typeOf(d)} x${d.count}${d.folded ? ' (many names, folded)' : ''}`,
     );
   }
   lines.push(...more(refused.length, 'refused name(s)'));

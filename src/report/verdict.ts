@@ -1,10 +1,11 @@
 // Whether a run passes: shared by the action and the CLI. Pure.
 import type { EvidenceRecord } from './record.js';
-import { describeAttempt, NAMES_SHOWN, shown } from './summary.js';
+import { describeAttempt, failureShown, NAMES_SHOWN, shown } from './summary.js';
 
 /** Why the step fails, or undefined when it passes. */
 export function verdictOf(record: EvidenceRecord, failOnDenied: boolean): string | undefined {
   const reasons: string[] = [];
+  if (record.failure !== undefined) reasons.push(failureShown(record.failure));
   if (record.exitCode !== 0) reasons.push(`The build exited with code ${record.exitCode}.`);
   if (failOnDenied && record.deniedTotal > 0) {
     const top = record.denied

@@ -30,6 +30,11 @@ export interface NameEntry extends EntryBase {
   name: string;
   /** `*.example.com`: any subdomain at any depth, never the apex. */
   wildcard: boolean;
+  /**
+   * `opaque://`: TCP to the name's addresses is not checked on the wire (no TLS server_name or HTTP
+   * Host to read, as for SSH); the entry then opens those addresses, as an address entry would.
+   */
+  opaque?: true;
 }
 
 export type Entry = AddressEntry | NameEntry;

@@ -50,6 +50,7 @@ export function verifyRun(v: VerifyInput): Check[] {
       v4: r.rules.iptables,
       v6: r.rules.ip6tables,
       nat4: r.rules.iptablesNat,
+      nat6: r.rules.ip6tablesNat,
       resolvConf: r.rules.resolvConf,
     })
       ? pass('rules', `rules.sha256: ${r.rules.sha256}, the digest of the rules the record holds`)

@@ -34,6 +34,8 @@ import {
 } from './harness.js';
 import type { EvidenceRecord } from '../../src/report/record.js';
 
+// The probe speaks neither TLS nor HTTP, so the names it connects to are opaque:// entries, which
+// open their addresses as before; wire.test.ts tests the name check with real clients.
 // Ten servers: an aligned /30 with one neighbour on each side needs six consecutive addresses.
 // Each answers TCP and UDP on 8080 and 9090, and on 853, so that a refused DoT probe is the
 // fence's doing, not a closed port.
@@ -237,7 +239,7 @@ function mainBuild(): Build {
       '--allow',
       R.prefix,
       '--allow',
-      'api.test:8080',
+      'opaque://api.test:8080',
       '--allow',
       '*.pkg.test',
       // Networks that contain a guarded address do not open it (checked in the rules, never probed).
@@ -406,7 +408,7 @@ function expiryBuild(): Build {
   const x = R.above;
   return {
     title: 'release, learned addresses expire (--dns-ttl-min 1 --dns-ttl-max 3, TTL 3)',
-    args: ['--grade', 'release', '--allow', 'exp.test:8080', '--dns-ttl-min', '1', '--dns-ttl-max', '3'],
+    args: ['--grade', 'release', '--allow', 'opaque://exp.test:8080', '--dns-ttl-min', '1', '--dns-ttl-max', '3'],
     cases: [
       {
         name: 'expiry of a learned address',
@@ -579,9 +581,11 @@ function guardRows(record: EvidenceRecord | undefined, caseName: string): Row[] 
     },
     {
       case: caseName,
-      probe: 'the only ACCEPTs to the gateway: the resolver (udp, tcp)',
-      expect: 'udp,tcp',
-      observed: gw4Accepts.map((l) => / -p (\w+) /.exec(l)?.[1] ?? l).join(',') || 'none',
+      probe:
+        'the only ACCEPTs to the gateway: the resolver (udp, tcp), the name checker where a name is checked (tcp, only what the nat rules sent it)',
+      expect: (record?.rules.iptablesNat ?? '').includes(':BF-WIRE ') ? 'udp,tcp,tcp DNAT' : 'udp,tcp',
+      observed:
+        gw4Accepts.map((l) => `${/ -p (\w+) /.exec(l)?.[1] ?? l}${l.includes('--ctstate DNAT') ? ' DNAT' : ''}`).join(',') || 'none',
     },
     fact(
       { case: caseName, probe: 'OUTPUT policy DROP (IPv4 and IPv6)', expect: 'DROP' },

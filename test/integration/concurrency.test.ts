@@ -42,7 +42,7 @@ function policy(i: number): { args: string[]; reach: (server: 'A' | 'B', port: n
   const mine = kind === 'release-A' ? a : b;
   // Its server on 8080 by address, on 9090 through its own name.
   return {
-    args: ['--grade', 'release', '--allow', `${mine.ipv4}:8080`, '--allow', `${own(i)}:9090`],
+    args: ['--grade', 'release', '--allow', `${mine.ipv4}:8080`, '--allow', `opaque://${own(i)}:9090`],
     reach: (server) => server === kind.slice(-1),
   };
 }

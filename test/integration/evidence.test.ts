@@ -8,6 +8,8 @@ import addFormats from 'ajv-formats';
 import { PROBE_IMAGE, ROOT, cli, fixture } from './harness.js';
 import type { EvidenceRecord } from '../../src/report/record.js';
 
+// The probe speaks neither TLS nor HTTP, so the names it connects to are opaque:// entries, which
+// open their addresses as before; wire.test.ts tests the name check with real clients.
 const fx = fixture({ servers: 2, upstream: true });
 
 before(async () => {
@@ -51,7 +53,7 @@ async function run(grade: string, extra: string[] = []): Promise<{ code: number 
       '--dns-upstream',
       fx.upstream.address,
       '--allow',
-      'api.test:8080',
+      'opaque://api.test:8080',
       '--report',
       report,
       ...extra,
@@ -102,7 +104,7 @@ describe('evidence', () => {
       [`audit tcp ${s0.ipv4}:9090 x1 api.test`, `audit tcp ${s1.ipv4}:8080 x2 `, `audit udp ${s0.ipv4}:8080 x1 api.test`].sort(),
     );
     // The audited grade's own entry the build used first, then names, then the address no name led to.
-    assert.deepEqual(record.suggestedAllowlist, ['tcp://api.test:8080', 'api.test:9090', 'udp://api.test:8080', `${s1.ipv4}:8080`]);
+    assert.deepEqual(record.suggestedAllowlist, ['opaque://api.test:8080', 'api.test:9090', 'udp://api.test:8080', `${s1.ipv4}:8080`]);
     assert.deepEqual(record.dns.find((d) => d.name === 'refused.test')?.forwarded, true);
   });
 
@@ -134,7 +136,7 @@ describe('evidence', () => {
         '--dns-upstream',
         fx.upstream.address,
         '--allow',
-        'api.test:8080',
+        'opaque://api.test:8080',
         '--report',
         report,
         '--',
@@ -145,7 +147,15 @@ describe('evidence', () => {
     assert.equal(r.code, 0, r.stderr);
     const record = JSON.parse(await fs.readFile(report, 'utf8')) as EvidenceRecord;
     assert.deepEqual(rows(record), Array.from({ length: 30 }, (_, i) => `denied udp ${s1.ipv4}:${9000 + i} x1 `).sort());
-    assert.deepEqual(record.counts, { source: 'kernel', refused: 30, audited: 0, logged: 30, read: 30, lost: 0 });
+    assert.deepEqual(record.counts, {
+      source: 'kernel',
+      refused: 30,
+      audited: 0,
+      logged: 30,
+      read: 30,
+      lost: 0,
+      nameCheck: { refused: 0, audited: 0 },
+    });
     // The reader stopped on the mark, not on its fixed wait.
     assert.doesNotMatch(r.stderr + r.stdout, /end-of-run mark did not reach the holder/);
   });

@@ -1,13 +1,15 @@
 // Fault injection (issue 6): what the step does when something breaks. Rules that do not load,
 // holder images without the tools, an engine that does not answer, images that do not exist,
-// a cancelled runner, a killed one. Each time: a clear error, a bounded exit, nothing left.
-// (The holder removed during the build is in fence.test.ts.)
+// a cancelled runner, a killed one, a fault in buildfence's own process during the build. Each
+// time: a clear error, a bounded exit, nothing left. (The holder removed during the build is in
+// fence.test.ts.)
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import {
@@ -22,9 +24,10 @@ import {
   until,
   type CliResult,
 } from './harness.js';
+import type { EvidenceRecord } from '../../src/report/record.js';
 
 const run = promisify(execFile);
-const fx = fixture({ servers: 0 });
+const fx = fixture({ servers: 1 });
 const tag = randomBytes(3).toString('hex');
 
 // Holder images that look right from the outside: sh, sleep and the tools by name, each one
@@ -329,4 +332,39 @@ describe('faults', { timeout: 240_000 }, () => {
       await fs.rm(shim, { recursive: true, force: true });
     }
   });
+
+  for (const kind of ['exception', 'rejection'] as const) {
+    it(`an uncaught ${kind} in buildfence's process during the build: the build is stopped, the report keeps what was recorded, nothing left, exit 2`, async () => {
+      const [s0] = fx.net.servers;
+      const report = path.join(fx.ws, `fault-${kind}.json`);
+      const inject = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), 'inject-fault.mjs')).href;
+      const t0 = Date.now();
+      const { child, done } = await startCliUntil(
+        [...base('--network', fx.net.name, '--report', report), '--', `probe tcp ${s0.ipv4} 8080; echo fault-now; sleep 120`],
+        fx.ws,
+        'fault-now',
+        { env: { NODE_OPTIONS: `--import ${inject}`, BUILDFENCE_TEST_FAULT: kind } },
+      );
+      const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.kill('SIGUSR2');
+      const r = await done;
+      clearTimeout(kill);
+      try {
+        assert.equal(r.code, 2, r.stderr);
+        assert.ok(Date.now() - t0 < 60_000, 'the build was not stopped');
+        const reason = `buildfence failed in its own process: injected ${kind}. The build was stopped and the evidence recorded until then is kept.`;
+        assert.ok(r.stderr.includes(`buildfence: ${reason}`), r.stderr);
+        const record = JSON.parse(await fs.readFile(report, 'utf8')) as EvidenceRecord;
+        assert.equal(record.failure, reason);
+        assert.notEqual(record.exitCode, 0);
+        assert.deepEqual(
+          record.denied.map((d) => `${d.protocol} ${d.address}:${d.port}`),
+          [`tcp ${s0.ipv4}:8080`],
+        );
+        assert.deepEqual(await resourcesOf(r.pid), []);
+      } finally {
+        for (const n of await resourcesOf(r.pid)) await run('docker', ['rm', '--force', n]).catch(() => undefined);
+      }
+    });
+  }
 });

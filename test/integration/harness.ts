@@ -16,6 +16,8 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const HOLDER_IMAGE = 'buildfence/holder:0.1.0';
 /** BUILDFENCE_PROBE_TAG (as scripts/build-test-images reads it) runs the tests with a probe built under another tag. */
 export const PROBE_IMAGE = process.env.BUILDFENCE_PROBE_TAG || 'buildfence-test/probe:latest';
+/** buildfence's agent image: also a build image with node in it (no shell: `--shell node` runs the script). */
+export const AGENT_IMAGE = 'buildfence/agent:0.1.0';
 const TEST_LABEL = 'buildfence-test=1';
 /** A closed loopback port as the DNS upstream, for tests that resolve nothing. */
 export const LOOPBACK_UPSTREAM = '127.0.0.1:9';
@@ -23,6 +25,13 @@ export const LOOPBACK_UPSTREAM = '127.0.0.1:9';
 export async function dockerText(args: string[]): Promise<string> {
   const { stdout } = await run('docker', args, { maxBuffer: 64 * 1024 * 1024 });
   return stdout.trim();
+}
+
+/** Fails (never skips) when the agent image is missing: scripts/build-agent-image builds it. */
+export async function requireAgentImage(): Promise<void> {
+  await dockerText(['image', 'inspect', '--format', '{{.Id}}', AGENT_IMAGE]).catch(() => {
+    throw new Error(`Image ${AGENT_IMAGE} is missing. Run scripts/build-agent-image.`);
+  });
 }
 
 /** Fails (never skips) when the engine or an image is missing: .ci/run prepares them. */
@@ -165,11 +174,11 @@ export interface CliResult {
   pid: number;
 }
 
-/** Starts the CLI from src/ (through tsx) in `cwd`. */
+/** Starts the CLI from src/ (through tsx) in `cwd`; NODE_OPTIONS only as `env` gives it. */
 export function startCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src/cli.ts'), ...args], {
     cwd,
-    env: { ...process.env, ...env, NODE_OPTIONS: '' },
+    env: { ...process.env, ...env, NODE_OPTIONS: env.NODE_OPTIONS ?? '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

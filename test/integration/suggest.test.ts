@@ -21,7 +21,11 @@ before(async () => {
 const build = (extra: string[] = []) => [
   "ns=$(awk '/^nameserver/{print $2; exit}' /etc/resolv.conf)",
   'a=$(probe dns "$ns" pkg.registry.test | sed -n \'s/^rcode=0 answers=\\([^,]*\\).*/\\1/p\')',
-  'probe tcp "$a" 8080',
+  // An HTTP request, whose Host the name check reads in the release run (the probe's own TCP
+  // carries no name: a name entry would refuse it unless it were opaque://).
+  // nc ends at the end of its input: the input stays open until the answer came and the server closed.
+  `out=$( (printf 'GET / HTTP/1.1\\r\\nHost: pkg.registry.test\\r\\n\\r\\n'; sleep 2) | timeout 3 nc "$a" 8080)`,
+  'case "$out" in *pong*) echo "tcp $a:8080 ok" ;; *) echo "tcp $a:8080 refused" ;; esac',
   `probe udp ${fx.net.servers[1].ipv4} 9090`,
   ...extra,
 ];

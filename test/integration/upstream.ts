@@ -1,5 +1,6 @@
 // A DNS server on loopback that plays the upstream resolver in tests: answers from a zone the
-// test controls (and can change), and logs every query that reaches it.
+// test controls (and can change), and logs every message that reaches it, bytes and all. Like
+// a recursive resolver, it gives answers without records (NXDOMAIN, NODATA) an SOA.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import * as dnsPacket from 'dns-packet';
@@ -11,9 +12,24 @@ export interface ZoneRecord {
   ttl?: number;
 }
 
+/** One message as it arrived; `name` and `type` are its first question's ('' when it has none or is undecodable). */
+export interface Received {
+  name: string;
+  type: string;
+  bytes: Buffer;
+}
+
+/** The SOA of every answer without records: negative TTL 30 s. */
+const SOA: dnsPacket.Answer = {
+  type: 'SOA',
+  name: 'test',
+  ttl: 30,
+  data: { mname: 'ns.test', rname: 'hostmaster.test', serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: 30 },
+};
+
 export class TestUpstream {
   readonly zone = new Map<string, ZoneRecord>();
-  readonly log: Array<{ name: string; type: string }> = [];
+  readonly log: Received[] = [];
   private udp = dgram.createSocket('udp4');
   private tcp = net.createServer((s) => this.serveTcp(s));
   port = 0;
@@ -42,11 +58,29 @@ export class TestUpstream {
     await new Promise<void>((r) => this.tcp.close(() => r()));
   }
 
+  /** The reply to any message: what it cannot read or answer gets a bare FORMERR. */
   private reply(msg: Buffer): Buffer {
-    const query = dnsPacket.decode(msg);
-    const q = query.questions![0];
+    let query: dnsPacket.Packet | undefined;
+    try {
+      query = dnsPacket.decode(msg);
+    } catch {
+      // Logged below without a question.
+    }
+    const q = query?.questions?.[0];
+    this.log.push({ name: q?.name.toLowerCase() ?? '', type: q ? String(q.type) : '', bytes: Buffer.from(msg) });
+    try {
+      if (query && q) return this.answer(query, q);
+    } catch {
+      // As below.
+    }
+    const formerr = Buffer.alloc(12);
+    msg.copy(formerr, 0, 0, Math.min(2, msg.length));
+    formerr.writeUInt16BE(0x8181, 2);
+    return formerr;
+  }
+
+  private answer(query: dnsPacket.Packet, q: dnsPacket.Question): Buffer {
     const name = q.name.toLowerCase();
-    this.log.push({ name, type: q.type });
     const answers: dnsPacket.Answer[] = [];
     let current = name;
     for (let hops = 0; hops < 10; hops++) {
@@ -69,6 +103,7 @@ export class TestUpstream {
       flags: dnsPacket.RECURSION_AVAILABLE | (known ? 0 : 3),
       questions: query.questions,
       answers,
+      authorities: answers.some((a) => a.type === q.type) ? [] : [SOA],
     });
   }
 

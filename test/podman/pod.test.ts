@@ -15,7 +15,8 @@ import type { V1Pod, V1SecurityContext } from '@kubernetes/client-node';
 import { readRunSpec } from '../../src/inputs.js';
 import { renderPod } from '../../src/kubernetes/pod.js';
 import { CONTAINER, NOT_READY_EXIT, RESOLVER_UID } from '../../src/kubernetes/pod-layout.js';
-import { DECISION_PREFIX } from '../../src/kubernetes/agent.js';
+import { DECISION_PREFIX, WIRE_PREFIX } from '../../src/kubernetes/agent.js';
+import type { WireDecision } from '../../src/wire/decision-log.js';
 import { parseNflogLine } from '../../src/report/nflog.js';
 import { parseCountersLine } from '../../src/firewall/counters.js';
 import { ROOT, verdicts } from '../integration/harness.js';
@@ -26,8 +27,10 @@ const exec = promisify(execFile);
 const env = { ...process.env, CONTAINERS_CONF: path.join(ROOT, '.cache/podman/containers.conf') };
 const IMAGES = {
   holder: 'localhost/buildfence/holder:0.1.0',
-  agent: 'localhost/buildfence/agent:0.1.0',
+  // Another tag (loaded into podman as localhost/NAME) tests an agent built from a branch beside the shared one.
+  agent: process.env.BUILDFENCE_TEST_AGENT_IMAGE ?? 'localhost/buildfence/agent:0.1.0',
   probe: `localhost/${process.env.BUILDFENCE_PROBE_TAG || 'buildfence-test/probe:latest'}`,
+  client: 'localhost/buildfence-test/client:latest',
 };
 
 async function podman(args: string[]): Promise<string> {
@@ -94,7 +97,7 @@ interface Played {
 /**
  * Renders a Pod (regular sidecars: podman 4.3 ignores native ones), lets `patch` change it, plays
  * it, and waits for the build to end or for `waitFor` (another container) when the build may never
- * start; `beside` runs meanwhile. The Pod is removed at the end of `use`.
+ * start; `beside` runs meanwhile; `upstream` is the resolver's. The Pod is removed at the end of `use`.
  */
 async function play(
   inputs: Record<string, string>,
@@ -102,6 +105,7 @@ async function play(
   patch?: (pod: V1Pod) => void,
   waitFor: string = CONTAINER.build,
   beside?: (p: Played) => Promise<void>,
+  upstream = servers[1],
 ): Promise<void> {
   const all: Record<string, string> = { 'holder-image': IMAGES.holder, image: IMAGES.probe, pull: 'never', shell: 'sh', ...inputs };
   const spec = readRunSpec((n) => all[n] ?? '', { workspace: tmp, via: 'cli' });
@@ -109,7 +113,7 @@ async function play(
   const { pod } = renderPod({
     spec,
     id: { runId },
-    upstreams: [{ address: servers[1], port: 53 }],
+    upstreams: [{ address: upstream, port: 53 }],
     agentImage: IMAGES.agent,
     sidecars: 'regular',
   });
@@ -466,5 +470,65 @@ describe('the rendered Pod under podman kube play', () => {
         pod.spec!.containers.find((c) => c.name === CONTAINER.resolver)!.env![0].value = '';
       },
     );
+  });
+
+  describe('names checked on the wire', () => {
+    let site = '';
+    let dns = '';
+    const started = async (name: string, args: string[]) => {
+      await podman(['run', '--detach', '--name', name, '--network', net, '--label', 'buildfence-test=1', ...args]);
+      for (let i = 0; i < 50 && !(await logs(name)).includes('listening'); i++) await new Promise((r) => setTimeout(r, 100));
+      return podman(['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, name]);
+    };
+    before(async () => {
+      const tls = path.join(ROOT, 'test/fixtures/tls');
+      const mount = (f: string) => ['--volume', `${path.join(ROOT, 'test/images', f)}:/${f}:ro`];
+      site = await started(`${net}-site`, [...mount('site.mjs'), '--volume', `${tls}:/tls:ro`, IMAGES.client, 'node', '/site.mjs']);
+      dns = await started(`${net}-dns`, [
+        ...mount('dns-zone.mjs'),
+        '--env',
+        `ZONE=npm.registry.test=${site},evil.test=${site}`,
+        IMAGES.client,
+        'node',
+        '/dns-zone.mjs',
+      ]);
+    });
+    after(async () => {
+      await exec('podman', ['rm', '--force', '--time', '0', `${net}-site`, `${net}-dns`], { env }).catch(() => undefined);
+    });
+
+    it('the allowed name works; the co-tenant on its address is refused by SNI and by Host, and recorded', async () => {
+      const script = [
+        'c() { label=$1; shift; if out=$(curl -sSk --max-time 15 "$@" 2>/tmp/err); then echo "$label ok: $out"; else echo "$label failed: $(cat /tmp/err)"; fi; }',
+        'c tls https://npm.registry.test/',
+        'c http http://npm.registry.test/',
+        `c sni --resolve evil.test:443:${site} https://evil.test/`,
+        'c host -H "Host: evil.test" http://npm.registry.test/',
+      ].join('\n');
+      await play(
+        { grade: 'release', allowlist: 'npm.registry.test:443, npm.registry.test:80', image: IMAGES.client, run: script },
+        async (p) => {
+          const out = await p.log(CONTAINER.build);
+          assert.equal(p.exitCode, 0, out);
+          assert.match(out, /^tls ok: site npm\.registry\.test$/m);
+          assert.match(out, /^http ok: site npm\.registry\.test$/m);
+          assert.match(out, /^sni failed/m);
+          assert.match(out, /^host failed/m);
+          const rows = (await p.log(CONTAINER.resolver))
+            .split('\n')
+            .filter((l) => l.startsWith(WIRE_PREFIX))
+            .map((l) => JSON.parse(l.slice(WIRE_PREFIX.length)) as WireDecision)
+            .map((d) => `${d.reason} ${d.name} ${d.address}:${d.port} for ${d.learnedFor.join(',')} enforced=${d.enforced}`);
+          assert.deepEqual([...new Set(rows)].sort(), [
+            `host evil.test ${site}:80 for npm.registry.test enforced=true`,
+            `sni evil.test ${site}:443 for npm.registry.test enforced=true`,
+          ]);
+        },
+        undefined,
+        CONTAINER.build,
+        undefined,
+        dns,
+      );
+    });
   });
 });

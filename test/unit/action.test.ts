@@ -20,18 +20,23 @@ class FakeCore implements ActionCore {
   warnings: string[] = [];
   failed: string[] = [];
   summaries: string[] = [];
+  /** What was set, in order: `output NAME`, `warning`, `summary`, `failed`. */
+  events: string[] = [];
   constructor(private readonly inputs: Record<string, string>) {}
   getInput(name: string): string {
     return this.inputs[name] ?? '';
   }
   setOutput(name: string, value: string): void {
     this.outputs.set(name, value);
+    this.events.push(`output ${name}`);
   }
   warning(message: string): void {
     this.warnings.push(message);
+    this.events.push('warning');
   }
   setFailed(message: string): void {
     this.failed.push(message);
+    this.events.push('failed');
   }
   saveState(name: string, value: string): void {
     this.state.set(name, value);
@@ -41,6 +46,7 @@ class FakeCore implements ActionCore {
   }
   async writeSummary(html: string): Promise<void> {
     this.summaries.push(html);
+    this.events.push('summary');
   }
 }
 
@@ -73,6 +79,7 @@ function result(spec: RunSpec, over: Partial<RunResult> = {}): RunResult {
     denied: [],
     dns: [],
     namesOf: new Map(),
+    wire: [],
     ...over,
   };
 }
@@ -114,6 +121,30 @@ describe('runAction', () => {
     await runAction(deps(core, async (spec) => result(spec, { exitCode: 3 })));
     assert.equal(core.outputs.get('exit-code'), '3');
     assert.deepEqual(core.failed, ['The build exited with code 3.']);
+  });
+
+  it('a run that buildfence itself failed: the report, outputs, annotations and summary with what was recorded, then the step fails with why', async () => {
+    const core = new FakeCore({ run: 'make', grade: 'release' });
+    const failure =
+      'buildfence failed in its own process: <b>boom</b>. The build was stopped and the evidence recorded until then is kept.';
+    await runAction(
+      deps(core, async (spec) =>
+        result(spec, {
+          exitCode: 137,
+          failure,
+          denied: DeniedLog.of([{ time: 1, enforced: true, family: 4, protocol: 'tcp', address: '192.0.2.99', port: 9090 }]).tallies(),
+        }),
+      ),
+    );
+    assert.deepEqual(core.events, ['output exit-code', 'output denied', 'output report', 'warning', 'summary', 'failed']);
+    const record = JSON.parse(fs.readFileSync(core.outputs.get('report')!, 'utf8')) as EvidenceRecord;
+    assert.equal(record.failure, failure);
+    assert.equal(record.deniedTotal, 1);
+    // The fault's message is shown as every name is: it may hold anything.
+    const shown =
+      'buildfence failed in its own process: \\060b\\062boom\\060/b\\062. The build was stopped and the evidence recorded until then is kept.';
+    assert.ok(core.summaries[0].includes(`<p><strong>${shown}</strong></p>`), core.summaries[0]);
+    assert.deepEqual(core.failed, [`${shown} The build exited with code 137.`]);
   });
 
   it('fails a passing build with fail-on-denied when anything was denied', async () => {

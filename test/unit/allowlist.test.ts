@@ -131,7 +131,7 @@ describe('parseEntry refuses', () => {
     ['1.2.3.4:', /the port after ':' is empty/],
     [':443', /the host is empty/],
     ['tcp://', /the host is empty/],
-    ['http://example.com', /unknown scheme 'http:\/\/'; only tcp:\/\/ and udp:\/\//],
+    ['http://example.com', /unknown scheme 'http:\/\/'; only tcp:\/\/, udp:\/\/ and opaque:\/\//],
     ['icmp://1.2.3.4', /unknown scheme 'icmp:\/\/'/],
     ['://1.2.3.4', /needs a scheme/],
     ['example.com/x', /a path is not allowed/],
@@ -182,7 +182,7 @@ describe('parseEntry refuses', () => {
       message:
         "Invalid entry '10.1.2.3/8' in input 'allowlist': host bits are set; did you mean 10.0.0.0/8? " +
         'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, ' +
-        'udp://203.0.113.7:5000, example.com, *.example.com:443, preset:npm.',
+        'udp://203.0.113.7:5000, example.com, *.example.com:443, opaque://git.example.com:22, preset:npm.',
     });
   });
 

@@ -116,7 +116,7 @@ describe('buildfence check-policy', () => {
         '2 problems in policy file bad.yml:',
         "bad.yml:2:16: grades.a.extends: extends loops: a -> b -> a; expected a chain that ends at a grade without 'extends'.",
         "bad.yml:4:15: grades.c.allow[0]: Invalid entry '10.1.2.3/8': host bits are set; did you mean 10.0.0.0/8? " +
-          'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, preset:npm.',
+          'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, opaque://git.example.com:22, preset:npm.',
         '',
       ].join('\n'),
     );

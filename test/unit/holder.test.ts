@@ -19,14 +19,14 @@ function text(stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 describe('holderCommand', () => {
-  it('starts tcpdump on its NFLOG groups (denied, audit, mark, inbound, inbound audit) into a FIFO, loads the rules between the marks, then passes the FIFO on', () => {
+  it('starts tcpdump on its NFLOG groups (denied, audit, mark, inbound, inbound audit, wire) into a FIFO, loads the rules between the marks, then passes the FIFO on', () => {
     const { entrypoint, cmd } = holderCommand();
     assert.deepEqual(entrypoint, ['sh', '-c']);
     const lines = cmd[0].split('\n');
     const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
     assert.equal(lines[0], `echo ${LOADING_MARK}`);
     assert.equal(lines[1], 'set -e');
-    const reader = at(/^tcpdump -tt -q -n -l -e -i nflog\\:5\\,6\\,7\\,8\\,9 > \/tmp\/buildfence-reader &$/);
+    const reader = at(/^tcpdump -tt -q -n -l -e -i nflog\\:5\\,6\\,7\\,8\\,9\\,10 > \/tmp\/buildfence-reader &$/);
     const restore = at(/^ipset restore/);
     const loaded = at(new RegExp(`^echo ${LOADED_MARK}$`));
     assert.ok(at(/^command -v/) < reader && reader < restore && restore < loaded, cmd[0]);

@@ -16,9 +16,9 @@ import {
 import { holderNetwork, placement } from '../../src/docker/placement.js';
 import { localAddresses } from '../../src/docker/host-view.js';
 import { serviceEntries } from '../../src/docker/services.js';
-import { NetworkNames, networkReply, networkAnswer } from '../../src/dns/network-names.js';
+import { NetworkNames, networkAnswer } from '../../src/dns/network-names.js';
+import { addressReply, readQuery } from '../../src/dns/query.js';
 import { Resolver } from '../../src/dns/resolver.js';
-import { parseQuery } from '../../src/dns/message.js';
 import type { Forwarder } from '../../src/dns/upstream.js';
 import { parseAllowlist } from '../../src/policy/allowlist.js';
 import { listInput } from '../../src/inputs.js';
@@ -198,15 +198,39 @@ describe('service containers by name', () => {
     assert.deepEqual(serviceEntries(entries('registry.test:443, *.example.com, localhost'), [], undefined, where), []);
   });
 
-  it("are answered with the network's addresses for the question's type", () => {
+  it("are answered with the network's addresses for the question's type, the question echoed as sent", () => {
     const query = dnsPacket.encode({ type: 'query', id: 9, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'AAAA', name: 'DB' }] });
-    const reply = dnsPacket.decode(networkReply(query, networkAnswer(names.lookup('db')!, 'AAAA')));
+    const reply = dnsPacket.decode(addressReply(query, readQuery(query), networkAnswer(names.lookup('db')!, 'AAAA'), 512));
     assert.equal(reply.id, 9);
+    assert.equal(reply.flags! & dnsPacket.RECURSION_DESIRED, dnsPacket.RECURSION_DESIRED);
+    assert.deepEqual(reply.questions, [{ type: 'AAAA', name: 'DB', class: 'IN' }]);
     assert.deepEqual(
       reply.answers?.map((a) => [a.type, a.name, (a as { data: string }).data, (a as { ttl: number }).ttl]),
       [['AAAA', 'DB', 'fd00::3', 600]],
     );
     assert.deepEqual(networkAnswer(names.lookup('db')!, 'MX'), []);
+  });
+
+  it('answer with the EDNS the query had, and truncated when the records do not fit', () => {
+    const many = Array.from({ length: 40 }, (_, i) => ({ address: `172.18.1.${i + 1}`, ttl: 600 }));
+    const plain = dnsPacket.encode({ type: 'query', id: 3, questions: [{ type: 'A', name: 'db' }] });
+    const edns = dnsPacket.encode({
+      type: 'query',
+      id: 4,
+      questions: [{ type: 'A', name: 'db' }],
+      additionals: [
+        { type: 'OPT', name: '.', udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] },
+      ],
+    });
+    const truncated = dnsPacket.decode(addressReply(plain, readQuery(plain), many, 512));
+    assert.equal(truncated.flags! & dnsPacket.TRUNCATED_RESPONSE, dnsPacket.TRUNCATED_RESPONSE);
+    assert.deepEqual(truncated.answers, []);
+    const whole = dnsPacket.decode(addressReply(edns, readQuery(edns), many, 1232));
+    assert.equal(whole.answers?.length, 40);
+    assert.deepEqual(
+      whole.additionals?.map((a) => a.type),
+      ['OPT'],
+    );
   });
 });
 
@@ -215,7 +239,7 @@ describe("the resolver and the network's names", () => {
     const forwarded: string[] = [];
     const forwarder = {
       async forward(q: Buffer) {
-        forwarded.push(parseQuery(q).name);
+        forwarded.push(readQuery(q).question?.name ?? '');
         return Buffer.alloc(0);
       },
     } as unknown as Forwarder;

@@ -11,7 +11,7 @@ import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { readRunSpec } from '../../src/inputs.js';
 import { COUNTERS_LINE_PREFIX } from '../../src/firewall/counters.js';
 import type { Log } from '../../src/run/log.js';
-import { DECISION_PREFIX } from '../../src/kubernetes/agent.js';
+import { DECISION_PREFIX, FAULT_PREFIX } from '../../src/kubernetes/agent.js';
 import { renderPod } from '../../src/kubernetes/pod.js';
 import { NOT_READY_EXIT } from '../../src/kubernetes/pod-layout.js';
 import { deletePod, runPod, type PodApi } from '../../src/kubernetes/pod-lifecycle.js';
@@ -141,6 +141,34 @@ describe('runPod', () => {
     assert.deepEqual([...facts.namesOf.get('192.0.2.7')!.names.keys()], ['example.com']);
     assert.deepEqual(facts.images.build, { name: 'ubuntu:24.04', id: 'sha256:build', repoDigests: [] });
     assert.equal(facts.rules, rendered.rules);
+    assert.equal(facts.failure, undefined);
+  });
+
+  it('fails the run when the resolver reported a fault in its own process (it went on answering), with the evidence', async () => {
+    const api = new FakeApi([podWith([ok, verified], [status('build', { terminated: { exitCode: 0 } })])]);
+    const decision = JSON.stringify({
+      name: '',
+      type: '',
+      verdict: 'refused',
+      forwarded: false,
+      addresses: [],
+      count: 1,
+      first: 't',
+      last: 't',
+      reason: 'malformed',
+    });
+    api.logs = {
+      resolver: `${DECISION_PREFIX}${decision}\nbuildfence resolver: Error: boom\n${FAULT_PREFIX}"boom"\n${FAULT_PREFIX}"bang"\n`,
+    };
+    const facts = await runPod(api, 'ci', rendered, fakeLog(), FAST);
+    assert.equal(
+      facts.failure,
+      `The resolver of Pod ${NAME} failed in its own process 2 times, first: boom. It went on answering and the step fails.`,
+    );
+    assert.deepEqual(
+      facts.dns.map((d) => d.reason),
+      ['malformed'],
+    );
   });
 
   it("takes the kernel's counters from the fence's first counters line printed after the build ended", async () => {

@@ -147,7 +147,7 @@ describe('renderPod', () => {
       // The same rules the verifier compares with, and the same as podRuleset renders.
       const holder = container(pod, CONTAINER.holder);
       assert.equal(env(holder, 'BF_V4'), rules.v4 + rules.nat4);
-      assert.equal(env(holder, 'BF_V6'), rules.v6);
+      assert.equal(env(holder, 'BF_V6'), rules.v6 + rules.nat6);
       assert.equal(env(holder, 'BF_IPSET'), rules.ipset);
       assert.deepEqual(JSON.parse(env(container(pod, CONTAINER.verify), 'BUILDFENCE_RULES')!), rules);
       assert.deepEqual(rules, podRuleset(i.spec, i.upstreams));
@@ -308,7 +308,7 @@ describe('render-pod output', () => {
 describe('pod-verify', () => {
   const rules = podRuleset(spec({ grade: 'release', allowlist: '192.0.2.10:443' }), UPSTREAM);
   const mark = '---buildfence-readback---\n';
-  const readback = (v4: string) => ['', rules.ipset, v4, rules.v6, rules.nat4, rules.resolvConf].join(mark);
+  const readback = (v4: string) => ['', rules.ipset, v4, rules.v6, rules.nat4, rules.resolvConf, rules.nat6].join(mark);
   const run = (text: string) => {
     const file = path.join(ws, 'readback');
     fs.writeFileSync(file, text);
@@ -375,7 +375,7 @@ describe('a large allowlist in a Pod', () => {
     const text = JSON.stringify(rules);
     const file = path.join(ws, 'readback-pieces');
     const mark = '---buildfence-readback---\n';
-    fs.writeFileSync(file, ['', rules.ipset, rules.v4, rules.v6, rules.nat4, rules.resolvConf].join(mark));
+    fs.writeFileSync(file, ['', rules.ipset, rules.v4, rules.v6, rules.nat4, rules.resolvConf, rules.nat6].join(mark));
     assert.equal(podVerify(file, { BUILDFENCE_RULES_0: text.slice(0, 100), BUILDFENCE_RULES_1: text.slice(100) }), 0);
   });
 });

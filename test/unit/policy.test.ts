@@ -246,7 +246,7 @@ describe('policy file: every error names file, line, column, key and what was ex
       lines('grades:', '  r:', '    allow:', '      - 10.0.0.1', '      - 10.1.2.3/8   # typo'),
       [
         `${F}:5:9: grades.r.allow[1]: Invalid entry '10.1.2.3/8': host bits are set; did you mean 10.0.0.0/8? ` +
-          'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, preset:npm.',
+          'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, opaque://git.example.com:22, preset:npm.',
       ],
     ],
     [
@@ -254,7 +254,7 @@ describe('policy file: every error names file, line, column, key and what was ex
       lines('grades:', '  r:', '    deny: [preset:nmp]'),
       [
         `${F}:3:12: grades.r.deny[0]: Invalid entry 'preset:nmp': unknown preset 'nmp'; known presets: crates, debian, docker-hub, github, go-proxy, gradle, maven-central, npm, pypi, rubygems, ubuntu. ` +
-          'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, preset:npm.',
+          'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, opaque://git.example.com:22, preset:npm.',
       ],
     ],
     [

@@ -64,7 +64,7 @@ describe('presets', () => {
       name: 'AllowlistError',
       message:
         "Invalid entry 'preset:maven' in input 'allowlist': unknown preset 'maven'; known presets: crates, debian, docker-hub, github, go-proxy, gradle, maven-central, npm, pypi, rubygems, ubuntu. " +
-        'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, preset:npm.',
+        'Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, opaque://git.example.com:22, preset:npm.',
     });
     assert.throws(() => parseItem('preset:'), AllowlistError);
     assert.throws(() => parseItem('preset:toString'), /unknown preset 'tostring'/);

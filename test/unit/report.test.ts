@@ -179,6 +179,7 @@ const facts = (packets: LoggedPacket[], names: Array<[string, string]> = []): Ru
     last: '2026-11-27T10:00:01.000Z',
   })),
   namesOf: new Map(),
+  wire: [],
 });
 
 describe('the evidence record', () => {
@@ -202,6 +203,50 @@ describe('the evidence record', () => {
     assert.equal(record.deniedTotal, 2);
     assert.match(record.rules.sha256, /^[0-9a-f]{64}$/);
     assert.deepEqual(record.allowlist, ['tcp://api.test:443', '10.0.0.0/8']);
+  });
+
+  it("records the name check's refusals beside the packets: asked name, address, port, the name it was learned for, reason", () => {
+    const wire = (name: string | undefined, reason: 'sni' | 'no-sni' | 'host' | 'opaque', enforced = true) => ({
+      ...(name !== undefined ? { name } : {}),
+      address: '192.0.2.20',
+      port: 443,
+      learnedFor: ['npm.registry.test'],
+      reason,
+      detail: `no entry allows ${name} on TCP port 443`,
+      enforced,
+      count: 2,
+      first: '2026-11-27T10:00:02.000Z',
+      last: '2026-11-27T10:00:03.000Z',
+    });
+    const record = buildRecord(
+      spec,
+      { ...facts([packet('192.0.2.9', 22)]), wire: [wire('evil.test', 'sni'), wire(undefined, 'no-sni')] },
+      CONTEXT,
+    );
+    assert.ok(validate(JSON.parse(JSON.stringify(record))), JSON.stringify(validate.errors));
+    assert.equal(record.format, 'buildfence-report/2');
+    assert.equal(record.deniedTotal, 5);
+    assert.deepEqual(
+      record.denied.map((d) => [d.address, d.port, d.names, d.reason, d.asked]),
+      [
+        ['192.0.2.20', 443, ['npm.registry.test'], 'sni', 'evil.test'],
+        ['192.0.2.20', 443, ['npm.registry.test'], 'no-sni', undefined],
+        ['192.0.2.9', 22, [], undefined, undefined],
+      ],
+    );
+    assert.match(renderSummary(record), /sni: asked for <code>evil\.test<\/code>/);
+    assert.match(
+      annotations(record)[0],
+      /denied tcp 192\.0\.2\.20:443 \(npm\.registry\.test\) by the name check \(sni: asked for evil\.test\), 2 time/,
+    );
+    assert.match(textSummary(record), /denied tcp 192\.0\.2\.20:443 \(npm\.registry\.test\) \[no-sni\] x2/);
+    // Audit: what the name check would refuse is suggested by the name the build asked for.
+    const audit = buildRecord(
+      { ...spec, mode: 'audit' },
+      { ...facts([]), wire: [wire('evil.test', 'sni', false), wire(undefined, 'opaque', false)] },
+      CONTEXT,
+    );
+    assert.deepEqual(audit.suggestedAllowlist, ['evil.test:443', 'opaque://npm.registry.test:443']);
   });
 
   it('fails a passing build under fail-on-denied, naming what was denied', () => {

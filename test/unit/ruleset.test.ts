@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderRuleset, setMembers } from '../../src/firewall/ruleset.js';
+import { parseEntry } from '../../src/policy/allowlist.js';
 import type { AddressEntry, Protocol } from '../../src/run/entry.js';
 
 const base = { deny: [], resolver: { address: '172.18.0.1', port: 40000 } };
@@ -114,6 +115,22 @@ describe('renderRuleset', () => {
     assert.equal(r.resolvConf, 'nameserver 172.18.0.1\noptions ndots:0\n');
   });
 
+  it("sends TCP to a name entry's addresses to the checker's range of ports, which the filter accepts after the rewrite", () => {
+    const r = renderRuleset({
+      ...base,
+      mode: 'block',
+      gateways: ['172.18.0.1'],
+      allow: [parseEntry('npm.registry.test:443')],
+      checker: { address4: '172.18.0.1', address6: 'fd00::1', port: 40100, ports: 8 },
+    });
+    assert.ok(lines(r.nat4).includes('-A BF-WIRE-TO -p tcp -j DNAT --to-destination 172.18.0.1:40100-40107'), r.nat4);
+    assert.ok(lines(r.nat6).includes('-A BF-WIRE-TO -p tcp -j DNAT --to-destination [fd00::1]:40100-40107'), r.nat6);
+    assert.ok(
+      lines(r.v4).includes('-A OUTPUT -d 172.18.0.1/32 -p tcp -m tcp --dport 40100:40107 -m conntrack --ctstate DNAT -j ACCEPT'),
+      r.v4,
+    );
+  });
+
   it('puts deny entries in sets of their own, checked before the allow sets', () => {
     const r = renderRuleset({
       ...base,
@@ -188,7 +205,15 @@ describe('renderRuleset', () => {
       'add bf4-udp-1-65535 203.0.113.0/24 timeout 0',
       'add bf6-tcp-8000-8100 2001:db8::/32 timeout 0',
     ]);
-    for (const set of ['bf4-tcp-1-65535', 'bf4-udp-1-65535', 'bf4-tcp-8000-8100', 'bf6-tcp-8000-8100', 'bf4-deny-tcp-20-21']) {
+    // The name's range sets are the name check's: its addresses' TCP goes to the checker.
+    for (const set of [
+      'bf4-tcp-1-65535',
+      'bf4-udp-1-65535',
+      'bf4-name-tcp-8000-8100',
+      'bf6-tcp-8000-8100',
+      'bf6-name-tcp-8000-8100',
+      'bf4-deny-tcp-20-21',
+    ]) {
       assert.match(r.ipset, new RegExp(`^create ${set} hash:net family inet6? timeout 0 maxelem \\d+$`, 'm'), set);
     }
     const out4 = lines(r.v4).filter((l) => /--dport \d+:\d+ -m set/.test(l));
@@ -196,7 +221,6 @@ describe('renderRuleset', () => {
       '-A OUTPUT -p tcp -m tcp --dport 20:21 -m set --match-set bf4-deny-tcp-20-21 dst -j BF-DENY',
       '-A OUTPUT -p tcp -m tcp --dport 1:65535 -m set --match-set bf4-tcp-1-65535 dst -j ACCEPT',
       '-A OUTPUT -p udp -m udp --dport 1:65535 -m set --match-set bf4-udp-1-65535 dst -j ACCEPT',
-      '-A OUTPUT -p tcp -m tcp --dport 8000:8100 -m set --match-set bf4-tcp-8000-8100 dst -j ACCEPT',
     ]);
     assert.deepEqual(setMembers(4, '192.0.2.1/32', ['tcp'], { from: 8000, to: 8100 }), [
       { set: 'bf4-tcp-8000-8100', element: '192.0.2.1/32' },

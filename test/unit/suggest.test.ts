@@ -35,6 +35,26 @@ describe('suggestEntries', () => {
     assert.deepEqual(entries([run(shared)]), ['b.cdn.test:443']);
   });
 
+  it("the name check's rows: the name the connection carried, opaque:// for the learned name where it carried none, never the address", () => {
+    const checked = (asked: string | undefined, reason: DeniedDestination['reason'], names = ['npm.registry.test']): DeniedDestination => ({
+      ...row('192.0.2.20', 443),
+      names,
+      reason,
+      ...(asked !== undefined ? { asked } : {}),
+    });
+    assert.deepEqual(entries([run(checked('a.evil.test', 'sni'), checked(undefined, 'no-sni'), checked('*', 'host'))]), [
+      'a.evil.test:443',
+      'opaque://npm.registry.test:443',
+    ]);
+    // Three opted-out names under one domain stay three: a wildcard has no opaque:// form.
+    const opaque = ['a', 'b', 'c'].map((l) => checked(undefined, 'opaque', [`${l}.pkg.cdn.test`]));
+    assert.deepEqual(entries([run(...opaque)]), [
+      'opaque://a.pkg.cdn.test:443',
+      'opaque://b.pkg.cdn.test:443',
+      'opaque://c.pkg.cdn.test:443',
+    ]);
+  });
+
   it('leaves out what block mode refused, ICMP, and rows without a port', () => {
     const refused = { ...row('192.0.2.9', 22, ['x.test']), enforced: true };
     const icmp: DeniedDestination = { protocol: 'icmp', address: '192.0.2.8', names: [], enforced: false, count: 1, first: at, last: at };

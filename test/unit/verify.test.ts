@@ -42,6 +42,7 @@ const saved = {
     'COMMIT',
   ].join('\n'),
   resolvConf: rules.resolvConf,
+  nat6: '',
 };
 
 describe('compareRules', () => {
@@ -70,7 +71,7 @@ describe('compareRules', () => {
       '-A OUTPUT -j BF-DNS\n-A OUTPUT -d 127.0.0.11/32 -j DOCKER_OUTPUT',
       '-A OUTPUT -d 127.0.0.11/32 -j DOCKER_OUTPUT\n-A OUTPUT -j BF-DNS',
     );
-    assert.match(compareRules(rules, { ...saved, nat4: late }).join('\n'), /nat.*first OUTPUT rule/);
+    assert.match(compareRules(rules, { ...saved, nat4: late }).join('\n'), /nat.*OUTPUT rule 1/);
     const elsewhere = saved.nat4.replaceAll('172.18.0.1:40000', '172.18.0.1:53');
     assert.notDeepEqual(compareRules(rules, { ...saved, nat4: elsewhere }), []);
   });

@@ -16783,7 +16783,7 @@ var AllowlistError = class extends Error {
     this.name = "AllowlistError";
   }
 };
-var ACCEPTED_FORMS = "Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, preset:npm.";
+var ACCEPTED_FORMS = "Accepted forms: 203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, opaque://git.example.com:22, preset:npm.";
 var PRESET_PREFIX = "preset:";
 var Refusal = class extends Error {
 };
@@ -16834,6 +16834,8 @@ function parseAllowlist(items, source) {
 }
 function formatEntry(e) {
   const host = e.kind === "name" ? `${e.wildcard ? "*." : ""}${e.name}` : e.cidr;
+  if (e.kind === "name" && e.opaque)
+    return `opaque://${host}${e.ports ? `:${e.ports.from}${e.ports.from === e.ports.to ? "" : `-${e.ports.to}`}` : ""}`;
   const protocols = [...new Set(e.protocols)].sort();
   if (!e.ports && protocols.length === 2) return host;
   if (!e.ports) return protocols.map((p) => `${p}://${host}`).join(", ");
@@ -16870,16 +16872,24 @@ function parse(text) {
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text);
   if (m) {
     const name = m[1].toLowerCase();
-    if (name !== "tcp" && name !== "udp") refuse(`unknown scheme '${m[1]}://'; only tcp:// and udp:// are accepted`);
+    if (name !== "tcp" && name !== "udp" && name !== "opaque") {
+      refuse(`unknown scheme '${m[1]}://'; only tcp://, udp:// and opaque:// are accepted`);
+    }
     scheme = name;
     rest = text.slice(m[0].length);
   } else if (text.includes("://")) {
-    refuse("'://' needs a scheme before it: tcp:// or udp://");
+    refuse("'://' needs a scheme before it: tcp://, udp:// or opaque://");
   }
   const { host, bracketed, port } = splitHostPort(rest);
   const ports = port === void 0 ? void 0 : parsePorts(port);
+  const target = parseHost(host, bracketed);
+  if (scheme === "opaque") {
+    if (target.kind !== "name")
+      refuse("opaque:// is for names (their TCP is then not checked on the wire); an address entry is never checked");
+    return { ...target, text, protocols: ["tcp"], opaque: true, ...ports ? { ports } : {} };
+  }
   const protocols = scheme ? [scheme] : ports ? ["tcp"] : ["tcp", "udp"];
-  return { ...parseHost(host, bracketed), text, protocols, ...ports ? { ports } : {} };
+  return { ...target, text, protocols, ...ports ? { ports } : {} };
 }
 function splitHostPort(rest) {
   if (rest.startsWith("[")) {
@@ -17133,7 +17143,7 @@ var buildfence_policy_schema_default = {
     entry: {
       type: "string",
       minLength: 1,
-      description: "An allowlist entry (203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443) or a preset (preset:npm).",
+      description: "An allowlist entry (203.0.113.7, 10.0.0.0/8, [2001:db8::1]:443, 10.0.0.0/8:8000-8100, udp://203.0.113.7:5000, example.com, *.example.com:443, opaque://git.example.com:22) or a preset (preset:npm).",
       examples: [
         "preset:crates",
         "preset:debian",
@@ -20614,8 +20624,8 @@ var Forwarder = class {
   sockets = /* @__PURE__ */ new Map();
   pending = /* @__PURE__ */ new Map();
   /**
-   * The upstream's reply to `query` (with the query's own id), from the first upstream that
-   * answers. A truncated UDP answer is fetched whole over TCP only for a client that asked over
+   * The upstream's reply to `query` (with the query's own id; upstream, each attempt has a fresh
+   * random one), from the first upstream that answers. A truncated UDP answer is fetched whole over TCP only for a client that asked over
    * TCP; a UDP client gets the truncated answer and retries over TCP itself.
    */
   async forward(query, transport) {
@@ -20681,21 +20691,26 @@ var Forwarder = class {
     });
   }
   tcp(upstream, query) {
+    const originalId = query.readUInt16BE(0);
+    const id = randomInt(0, 65536);
+    const out = Buffer.alloc(2 + query.length);
+    out.writeUInt16BE(query.length, 0);
+    query.copy(out, 2);
+    out.writeUInt16BE(id, 2);
     return new Promise((resolve4, reject) => {
       const sock = net.connect({ host: upstream.address, port: upstream.port });
       const chunks = [];
       sock.setTimeout(this.timeoutMs, () => sock.destroy(new Error("TCP timeout")));
-      sock.on("connect", () => {
-        const len = Buffer.alloc(2);
-        len.writeUInt16BE(query.length);
-        sock.end(Buffer.concat([len, query]));
-      });
+      sock.on("connect", () => sock.end(out));
       sock.on("data", (d) => chunks.push(d));
       sock.on("error", reject);
       sock.on("close", () => {
         const all = Buffer.concat(chunks);
-        if (all.length < 2 || all.length < 2 + all.readUInt16BE(0)) return reject(new Error("short TCP reply"));
-        resolve4(all.subarray(2, 2 + all.readUInt16BE(0)));
+        if (all.length < 14 || all.length < 2 + all.readUInt16BE(0)) return reject(new Error("short TCP reply"));
+        if (all.readUInt16BE(2) !== id) return reject(new Error("TCP reply with another id"));
+        const reply = Buffer.from(all.subarray(2, 2 + all.readUInt16BE(0)));
+        reply.writeUInt16BE(originalId, 0);
+        resolve4(reply);
       });
     });
   }
@@ -21467,11 +21482,15 @@ function suggestEntries(records) {
     for (const d of record.denied) {
       if (d.enforced || d.folded || d.inbound || d.port === void 0 || d.protocol !== "tcp" && d.protocol !== "udp") continue;
       const { protocol, port } = { protocol: d.protocol, port: d.port };
-      const named = (d.name !== void 0 ? [d.name] : d.names).filter((n) => isEntryName(n, protocol, port));
-      const hosts = named.length > 0 ? named : [d.address];
+      const checked = d.reason !== void 0;
+      if (checked && d.asked === "*") continue;
+      const opaque = checked && d.asked === void 0;
+      const candidates = checked && !opaque ? [d.asked] : d.name !== void 0 ? [d.name] : d.names;
+      const named = candidates.filter((n) => isEntryName(n, protocol, port));
+      const hosts = named.length > 0 || checked ? named : [d.address];
       for (const host of hosts) {
-        const key = `${d.protocol} ${host} ${d.port}`;
-        const use = uses.get(key) ?? { host, byName: host !== d.address, protocol, port, runs: /* @__PURE__ */ new Set(), attempts: 0 };
+        const key = `${d.protocol} ${opaque ? "opaque " : ""}${host} ${d.port}`;
+        const use = uses.get(key) ?? { host, byName: host !== d.address, opaque, protocol, port, runs: /* @__PURE__ */ new Set(), attempts: 0 };
         use.runs.add(run);
         use.attempts += d.count;
         uses.set(key, use);
@@ -21494,7 +21513,7 @@ function suggestEntries(records) {
   for (const [name, preset] of Object.entries(PRESETS).sort(([a], [b]) => a.localeCompare(b))) {
     const entries = preset.entries.map((p) => parseEntry(p.entry));
     const names = new Set(entries.flatMap((e) => e.kind === "name" ? [e.name] : []));
-    const mine = [...remaining].filter((u) => u.byName && names.has(u.host));
+    const mine = [...remaining].filter((u) => u.byName && !u.opaque && names.has(u.host));
     if (mine.length === 0 || !mine.every((u) => entries.some((e) => covers(e, useEntry(u))))) continue;
     out.push({ entry: `${PRESET_PREFIX}${name}`, kind: "preset", ...stats(mine), names: [...new Set(mine.map((u) => u.host))].sort() });
     for (const u of mine) remaining.delete(u);
@@ -21533,7 +21552,7 @@ function usedEntries(record) {
 function wildcardGroups(uses) {
   const groups = /* @__PURE__ */ new Map();
   for (const u of uses) {
-    if (!u.byName) continue;
+    if (!u.byName || u.opaque) continue;
     const domain = (0, import_tldts2.getDomain)(u.host, { allowPrivateDomains: true });
     if (!domain || domain === u.host) continue;
     const key = `${u.protocol} ${u.port} ${domain}`;
@@ -21556,11 +21575,12 @@ function commonSuffix(names) {
 }
 function formatUse(host, u, wildcard) {
   const shown2 = wildcard ? `*.${host}` : !u.byName && host.includes(":") ? `[${host}]` : host;
+  if (u.opaque) return `opaque://${shown2}:${u.port}`;
   return u.protocol === "tcp" ? `${shown2}:${u.port}` : `udp://${shown2}:${u.port}`;
 }
 function isEntryName(name, protocol, port) {
   try {
-    return parseEntry(formatUse(name, { protocol, port, byName: true }, false)).kind === "name";
+    return parseEntry(formatUse(name, { protocol, port, byName: true, opaque: false }, false)).kind === "name";
   } catch {
     return false;
   }
@@ -21605,7 +21625,7 @@ var GUARDED = {
   // Link-local and AWS's IPv6 metadata endpoint.
   6: ["fe80::/10", "fd00:ec2::254/128"]
 };
-var NFLOG_GROUP = { denied: 5, audit: 6, mark: 7, inbound: 8, inboundAudit: 9 };
+var NFLOG_GROUP = { denied: 5, audit: 6, mark: 7, inbound: 8, inboundAudit: 9, wire: 10 };
 var DOCKER_DNS = "127.0.0.11/32";
 var MAX_ELEMENTS_FLOOR = 65536;
 function setName(family, kind, prefix = "") {
@@ -21614,24 +21634,48 @@ function setName(family, kind, prefix = "") {
 function rangeSetName(family, proto, ports, prefix = "") {
   return `bf${family}-${prefix}${proto}-${ports.from}-${ports.to}`;
 }
+function checkedName(e) {
+  return e.kind === "name" && !e.opaque;
+}
+function learnedPrefix(e) {
+  return e.opaque ? "" : "name-";
+}
 function renderRuleset(input) {
   const of = (entries, f) => entries.filter((e) => e.kind === "address" && e.family === f);
   const names = input.allow.filter((e) => e.kind === "name");
+  const checked = names.filter(checkedName);
+  const opaque = names.filter((e) => !checkedName(e));
   const kind = (f) => f === 4 ? "ipv4" : "ipv6";
   const networkGuards = (f) => [
     ...input.gateways.filter((g) => import_ipaddr4.default.parse(g).kind() === kind(f)).map((g) => hostCidr(g)),
     ...(input.guardedNetworks ?? []).filter((n) => import_ipaddr4.default.parseCIDR(n)[0].kind() === kind(f))
   ];
-  const sets = (f) => [...setContents(of(input.allow, f), f, "", names), ...setContents(of(input.deny, f), f, "deny-")];
+  const sets = (f) => [
+    ...setContents(of(input.allow, f), f, "", opaque),
+    ...checked.length > 0 ? setContents([], f, "name-", checked) : [],
+    ...setContents(of(input.deny, f), f, "deny-")
+  ];
   const [sets4, sets6] = [sets(4), sets(6)];
+  const guards = (f) => unique([...GUARDED[f], ...networkGuards(f)]);
+  const wire = (f, s) => input.checker && checked.length > 0 ? renderWire(f, input.checker, s, guards(f)) : void 0;
+  const [wire4, wire6] = [wire(4, sets4), wire(6, sets6)];
   return {
     ipset: renderIpset([...sets4, ...sets6]),
-    v4: renderFilter(4, input, of(input.allow, 4), sets4, networkGuards(4)),
-    v6: renderFilter(6, input, of(input.allow, 6), sets6, networkGuards(6)),
-    nat4: renderNat(input.resolver, input.resolverUser?.uid),
+    v4: renderFilter(4, input, of(input.allow, 4), sets4, networkGuards(4), wire4 !== void 0),
+    v6: renderFilter(6, input, of(input.allow, 6), sets6, networkGuards(6), wire6 !== void 0),
+    nat4: renderNat(input.resolver, input.resolverUser?.uid, wire4),
+    nat6: wire6 ? ["*nat", ...wire6.declarations, ...wire6.rules, "COMMIT", ""].join("\n") : "",
     resolvConf: `nameserver ${input.resolver.address}
 options ndots:0
 `
+  };
+}
+function guardedBy(gateways, networks) {
+  const ranges = [...GUARDED[4], ...GUARDED[6], ...networks].map((n) => import_ipaddr4.default.parseCIDR(n));
+  const hosts = new Set(gateways.map((g) => import_ipaddr4.default.parse(g).toString()));
+  return (address) => {
+    const a = import_ipaddr4.default.parse(address);
+    return hosts.has(a.toString()) || ranges.some((r) => a.kind() === r[0].kind() && a.match(r));
   };
 }
 function staticMembers(rules) {
@@ -21683,7 +21727,7 @@ function renderIpset(sets) {
   for (const s of sets) for (const el of s.elements) lines.push(`add ${s.name} ${el} timeout 0`);
   return lines.join("\n") + "\n";
 }
-function renderFilter(family, input, allow, ipsets, networkGuards) {
+function renderFilter(family, input, allow, ipsets, networkGuards, wired) {
   const rejectIcmp = family === 4 ? "icmp-port-unreachable" : "icmp6-port-unreachable";
   const out = (rule) => `-A OUTPUT ${rule}`;
   const sets = (prefix, target) => [
@@ -21718,9 +21762,16 @@ function renderFilter(family, input, allow, ipsets, networkGuards) {
     rules.push(out("-p udp -m udp --dport 53 -j BF-REJECT"));
     rules.push(out("-p tcp -m tcp --dport 53 -j BF-REJECT"));
   }
+  const checker = family === 4 ? input.checker?.address4 : input.checker?.address6;
+  if (wired && checker !== void 0) {
+    const { port, ports } = input.checker;
+    const dport = ports > 1 ? `${port}:${port + ports - 1}` : String(port);
+    rules.push(out(`-d ${hostCidr(checker)} -p tcp -m tcp --dport ${dport} -m conntrack --ctstate DNAT -j ACCEPT`));
+  }
   const guarded = unique([...GUARDED[family], ...networkGuards]);
   for (const g of guarded) rules.push(out(`-d ${g} -j BF-GUARD`));
   rules.push(...sets("deny-", "BF-DENY"), ...sets("", "ACCEPT"));
+  rules.push(...nameSetRules(family, ipsets, input.checker?.uid));
   rules.push(out("-p tcp -m tcp --dport 853 -j BF-REJECT"));
   rules.push(out("-j BF-DENY"));
   if (input.mode === "block") rules.push("-A BF-DENY -j BF-REJECT");
@@ -21770,6 +21821,23 @@ function renderInput(family, input) {
   rule(`-j ${INBOUND_CHAIN}`);
   return rules;
 }
+function nameSetRules(family, ipsets, checkerUid) {
+  if (!ipsets.some((s) => s.prefix === "name-")) return [];
+  const ranges = ipsets.filter((s) => s.prefix === "name-" && s.range !== void 0);
+  const rules = [
+    `-A OUTPUT -p udp -m set --match-set ${setName(family, "udp", "name-")} dst -j ACCEPT`,
+    `-A OUTPUT -p udp -m set --match-set ${setName(family, "port", "name-")} dst,dst -j ACCEPT`,
+    ...ranges.filter((r) => r.range.proto === "udp").map((r) => `-A OUTPUT -p udp -m udp --dport ${r.range.ports.from}:${r.range.ports.to} -m set --match-set ${r.name} dst -j ACCEPT`)
+  ];
+  if (checkerUid === void 0) return rules;
+  const owner = `-p tcp -m owner --uid-owner ${checkerUid}`;
+  return [
+    ...rules,
+    `-A OUTPUT ${owner} -m set --match-set ${setName(family, "tcp", "name-")} dst -j ACCEPT`,
+    `-A OUTPUT ${owner} -m set --match-set ${setName(family, "port", "name-")} dst,dst -j ACCEPT`,
+    ...ranges.filter((r) => r.range.proto === "tcp").map((r) => `-A OUTPUT ${owner} -m tcp --dport ${r.range.ports.from}:${r.range.ports.to} -m set --match-set ${r.name} dst -j ACCEPT`)
+  ];
+}
 var LOG_LIMIT = { burst: 5, perSecond: 1, tracked: 65536, expireMs: 2e3 };
 var COUNTER_RULES = {
   refused: "-A BF-REJECT -m comment --comment bf-refused",
@@ -21794,17 +21862,50 @@ function renderInbound(mode) {
   return mode === "block" ? [...countedLog("inboundRefused"), `-A ${INBOUND_CHAIN} -j DROP`] : [...countedLog("inboundAudited"), `-A ${INBOUND_CHAIN} -j ACCEPT`];
 }
 var NAT_CHAIN = "BF-DNS";
-function renderNat(resolver, resolverUid) {
+var WIRE_CHAIN = "BF-WIRE";
+var WIRE_TO_CHAIN = "BF-WIRE-TO";
+function renderWire(family, checker, ipsets, guards) {
+  const address = family === 4 ? checker.address4 : checker.address6;
+  if (address === void 0) return void 0;
+  const w = (rule) => `-A ${WIRE_CHAIN} ${rule}`;
+  const tcpSets = (prefix, target) => [
+    w(`-m set --match-set ${setName(family, "tcp", prefix)} dst -j ${target}`),
+    w(`-m set --match-set ${setName(family, "port", prefix)} dst,dst -j ${target}`),
+    ...ipsets.filter((s) => s.prefix === prefix && s.range?.proto === "tcp").map((s) => w(`-p tcp -m tcp --dport ${s.range.ports.from}:${s.range.ports.to} -m set --match-set ${s.name} dst -j ${target}`))
+  ];
+  const ports = checker.ports > 1 ? `${checker.port}-${checker.port + checker.ports - 1}` : String(checker.port);
+  const to = family === 4 ? `${address}:${ports}` : `[${import_ipaddr4.default.parse(address).toString()}]:${ports}`;
+  return {
+    declarations: [`:${WIRE_CHAIN} - [0:0]`, `:${WIRE_TO_CHAIN} - [0:0]`],
+    rules: [
+      `-I OUTPUT ${family === 4 ? 2 : 1} -p tcp -j ${WIRE_CHAIN}`,
+      w(`-d ${family === 4 ? "127.0.0.0/8" : "::1/128"} -j RETURN`),
+      // The checker's own connections (a Pod's: it shares the namespace) go where they were sent.
+      ...checker.uid === void 0 ? [] : [w(`-m owner --uid-owner ${checker.uid} -j RETURN`)],
+      ...guards.map((g) => w(`-d ${g} -j RETURN`)),
+      ...tcpSets("deny-", "RETURN"),
+      ...tcpSets("", "RETURN"),
+      ...tcpSets("name-", WIRE_TO_CHAIN),
+      `-A ${WIRE_TO_CHAIN} -j NFLOG --nflog-prefix bf-wire --nflog-group ${NFLOG_GROUP.wire} --nflog-threshold 1`,
+      `-A ${WIRE_TO_CHAIN} -p tcp -j DNAT --to-destination ${to}`
+    ]
+  };
+}
+function renderNat(resolver, resolverUid, wire) {
   const to = `--to-destination ${resolver.address}:${resolver.port}`;
+  const jumps = (wire?.rules ?? []).filter((r) => r.startsWith("-I "));
   return [
     "*nat",
     `:${NAT_CHAIN} - [0:0]`,
+    ...wire?.declarations ?? [],
     `-I OUTPUT 1 -j ${NAT_CHAIN}`,
+    ...jumps,
     `-A ${NAT_CHAIN} -d 127.0.0.0/8 -j RETURN`,
     // The resolver's own queries go to the upstream, not back to itself.
     ...resolverUid === void 0 ? [] : [`-A ${NAT_CHAIN} -m owner --uid-owner ${resolverUid} -j RETURN`],
     `-A ${NAT_CHAIN} -p udp -m udp --dport 53 -j DNAT ${to}`,
     `-A ${NAT_CHAIN} -p tcp -m tcp --dport 53 -j DNAT ${to}`,
+    ...(wire?.rules ?? []).filter((r) => !r.startsWith("-I ")),
     "COMMIT",
     ""
   ].join("\n");
@@ -21852,6 +21953,16 @@ function refusedNamesOf(r) {
   return r.dns.filter((d) => d.verdict !== "allowed").sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
 }
 var code = (text) => `<code>${shown(text)}</code>`;
+var REASONS = {
+  malformed: "malformed: FORMERR",
+  opcode: "not a query: NOTIMP",
+  class: "class not IN: REFUSED",
+  type: "type not forwarded: REFUSED"
+};
+var typeOf = (d) => `${shown(d.type)}${d.reason ? ` (${REASONS[d.reason]})` : ""}`;
+function failureShown(failure) {
+  return failure.split(" ").map(shown).join(" ");
+}
 function describeAttempt(d) {
   const ports = d.folded ? " (many ports)" : "";
   if (d.inbound) return `inbound ${d.protocol} from ${shown(d.address)}${d.port !== void 0 ? ` to port ${d.port}` : ports}`;
@@ -21862,6 +21973,10 @@ function namesOf(d, show, separator) {
   const more = d.names.length - NAMES_SHOWN + (d.moreNames ?? 0);
   const names = d.names.slice(0, NAMES_SHOWN).map(show);
   return [...names, ...more > 0 ? [`and ${more} more`] : []].join(separator);
+}
+function why(d, show = shown) {
+  if (d.reason === void 0) return d.inbound ? "inbound" : "address";
+  return d.asked !== void 0 ? `${d.reason}: asked for ${show(d.asked)}` : d.reason;
 }
 function table(head, rows) {
   const tr = (cells, tag) => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join("")}</tr>`;
@@ -21903,6 +22018,8 @@ function renderSummary(r) {
   const out = [
     `<h2>buildfence: grade ${shown(r.grade)}, ${r.mode} mode</h2>
 `,
+    ...r.failure !== void 0 ? [`<p><strong>${failureShown(r.failure)}</strong></p>
+`] : [],
     `<p>The build exited with code ${r.exitCode}. ${r.deniedTotal} attempt(s) ${verb}; ${refusedNames.length} name(s) ${namesVerb}.${note ? ` ${note}` : ""}</p>
 `,
     table(
@@ -21925,14 +22042,15 @@ function renderSummary(r) {
 `);
     out.push(
       table(
-        ["Name", "Address", "Port", "Protocol", "Count", "Verdict"],
+        ["Name", "Address", "Port", "Protocol", "Count", "Verdict", "Why"],
         r.denied.slice(0, SUMMARY_CAP).map((d) => [
           namesOf(d, (n) => n === d.name ? `<b>${code(n)}</b>` : code(n), " "),
           code(d.address),
           d.port === void 0 ? d.folded ? "many (folded: the log was full)" : "" : String(d.port),
           d.protocol,
           String(d.count),
-          verdictCell(d)
+          verdictCell(d),
+          why(d, code)
         ])
       )
     );
@@ -21948,8 +22066,8 @@ function renderSummary(r) {
       table(
         ["Name", "Type", "Count", "Forwarded"],
         refusedNames.slice(0, SUMMARY_CAP).map((d) => [
-          `${code(d.name)}${d.folded ? " (many names, folded: the log was full)" : ""}`,
-          shown(d.type),
+          `${d.name ? code(d.name) : "unreadable"}${d.folded ? " (many names, folded: the log was full)" : ""}`,
+          typeOf(d),
           String(d.count),
           d.forwarded ? "yes, would be refused in block mode" : "no"
         ])
@@ -21986,7 +22104,8 @@ function annotations(r) {
   const lines = r.denied.slice(0, ANNOTATION_CAP).map((d) => {
     const names = d.names.length > 0 ? ` (${namesOf(d, shown, ", ")})` : "";
     const what = d.enforced ? "denied" : d.inbound ? "let through what block mode would refuse:" : "let through a connection block mode would refuse, to";
-    return `buildfence ${what} ${describeAttempt(d)}${names}, ${d.count} time(s).`;
+    const check = d.reason === void 0 ? "" : ` by the name check (${why(d)})`;
+    return `buildfence ${what} ${describeAttempt(d)}${names}${check}, ${d.count} time(s).`;
   });
   if (r.denied.length > ANNOTATION_CAP)
     lines.push(`buildfence: ${r.denied.length - ANNOTATION_CAP} more denied destination(s) in the job summary and the report.`);
@@ -21994,18 +22113,20 @@ function annotations(r) {
 }
 function textSummary(r) {
   const lines = [`buildfence: grade ${shown(r.grade)}, ${r.mode} mode, build exit code ${r.exitCode}, ${r.deniedTotal} denied attempt(s).`];
+  if (r.failure !== void 0) lines.push(`  ${failureShown(r.failure)}`);
   const note = countsNote(r);
   if (note) lines.push(`  ${note}`);
   const more = (total, what) => total > TEXT_CAP ? [`  ... and ${total - TEXT_CAP} more ${what} (all in the JSON report: --report FILE)`] : [];
   for (const d of r.denied.slice(0, TEXT_CAP)) {
     const names = d.names.length > 0 ? ` (${namesOf(d, shown, ", ")})` : "";
-    lines.push(`  ${d.enforced ? "denied" : "let through, would be refused:"} ${describeAttempt(d)}${names} x${d.count}`);
+    const check = d.reason === void 0 ? "" : ` [${why(d)}]`;
+    lines.push(`  ${d.enforced ? "denied" : "let through, would be refused:"} ${describeAttempt(d)}${names}${check} x${d.count}`);
   }
   lines.push(...more(r.denied.length, "denied destination(s)"));
   const refused = refusedNamesOf(r);
   for (const d of refused.slice(0, TEXT_CAP)) {
     lines.push(
-      `  ${d.verdict === "audited" ? "name forwarded, would be refused in block mode:" : "name refused:"} ${shown(d.name)} ${shown(d.type)} x${d.count}${d.folded ? " (many names, folded)" : ""}`
+      `  ${d.verdict === "audited" ? "name forwarded, would be refused in block mode:" : "name refused:"} ${d.name ? shown(d.name) : "unreadable"} ${typeOf(d)} x${d.count}${d.folded ? " (many names, folded)" : ""}`
     );
   }
   lines.push(...more(refused.length, "refused name(s)"));
@@ -22024,6 +22145,27 @@ function textSummary(r) {
 import { createHash as createHash2 } from "node:crypto";
 
 // src/report/evidence.ts
+function wireDenied(decisions) {
+  return decisions.map((d) => ({
+    protocol: "tcp",
+    address: d.address,
+    port: d.port,
+    names: d.learnedFor.slice(0, NAMES_PER_ROW),
+    ...d.learnedFor.length > NAMES_PER_ROW ? { moreNames: d.learnedFor.length - NAMES_PER_ROW } : {},
+    enforced: d.enforced,
+    count: d.count,
+    first: d.first,
+    last: d.last,
+    reason: d.reason,
+    ...d.name !== void 0 ? { asked: d.name } : {},
+    detail: d.detail
+  }));
+}
+function allDenied(tallies, namesOf2, wire) {
+  return [...deniedDestinations(tallies, namesOf2), ...wireDenied(wire)].sort(
+    (a, b) => b.count - a.count || a.address.localeCompare(b.address) || (a.port ?? 0) - (b.port ?? 0)
+  );
+}
 var DESTINATION_LIMIT = 1e4;
 var FOLDED_DESTINATION_LIMIT = 1e3;
 var NAMES_PER_ROW = 10;
@@ -22117,8 +22259,8 @@ var REPORT_FORMAT = "buildfence-report/2";
 var ADDRESSES_PER_ROW = 100;
 var ADDRESSES_PER_RECORD = 1e5;
 function buildRecord(spec, facts, context) {
-  const denied = deniedDestinations(facts.denied, facts.namesOf);
-  const counts = countsOf(facts.denied, facts.kernel);
+  const denied = allDenied(facts.denied, facts.namesOf, facts.wire ?? []);
+  const counts = countsOf(facts.denied, facts.kernel, facts.wire ?? []);
   const allowlist = spec.allow.map(formatEntry);
   const dns = boundedDecisions(facts.dns);
   const r = facts.rules;
@@ -22132,25 +22274,36 @@ function buildRecord(spec, facts, context) {
     ended: facts.ended,
     exitCode: facts.exitCode,
     images: facts.images,
-    rules: { ipset: r.ipset, iptables: r.v4, ip6tables: r.v6, iptablesNat: r.nat4, resolvConf: r.resolvConf, sha256: rulesDigest(r) },
+    rules: {
+      ipset: r.ipset,
+      iptables: r.v4,
+      ip6tables: r.v6,
+      iptablesNat: r.nat4,
+      ip6tablesNat: r.nat6,
+      resolvConf: r.resolvConf,
+      sha256: rulesDigest(r)
+    },
     allowlist,
     deny: spec.deny.map(formatEntry),
     denied,
-    deniedTotal: counts.refused + counts.audited,
+    deniedTotal: counts.refused + counts.audited + counts.nameCheck.refused + counts.nameCheck.audited,
     counts,
     dns,
     suggestedAllowlist: spec.mode === "audit" ? suggestEntries([{ allowlist, denied, dns }]).map((s) => s.entry) : [],
     buildfence: { version: context.version },
-    ...context.github ? { github: context.github } : {}
+    ...context.github ? { github: context.github } : {},
+    ...facts.failure !== void 0 ? { failure: facts.failure } : {}
   };
 }
-function countsOf(denied, kernel) {
+function countsOf(denied, kernel, wire) {
   const read = loggedTotal(denied);
+  const sum = (rows) => rows.reduce((n, d) => n + d.count, 0);
+  const nameCheck = { refused: sum(wire.filter((d) => d.enforced)), audited: sum(wire.filter((d) => !d.enforced)) };
   if (!kernel) {
     const refused = loggedTotal(denied.filter((d) => d.enforced));
-    return { source: "log", refused, audited: read - refused, logged: read, read, lost: 0 };
+    return { source: "log", refused, audited: read - refused, logged: read, read, lost: 0, nameCheck };
   }
-  return { source: "kernel", ...kernel, read, lost: Math.max(0, kernel.logged - read) };
+  return { source: "kernel", ...kernel, read, lost: Math.max(0, kernel.logged - read), nameCheck };
 }
 function boundedDecisions(dns) {
   let budget = ADDRESSES_PER_RECORD;
@@ -22161,7 +22314,7 @@ function boundedDecisions(dns) {
   });
 }
 function rulesDigest(r) {
-  return createHash2("sha256").update(r.ipset).update(r.v4).update(r.nat4).update(r.v6).update(r.resolvConf).digest("hex");
+  return createHash2("sha256").update(r.ipset).update(r.v4).update(r.nat4).update(r.v6).update(r.nat6).update(r.resolvConf).digest("hex");
 }
 
 // src/report/statement.ts
@@ -22199,11 +22352,13 @@ export {
   require_ipaddr,
   NFLOG_GROUP,
   setName,
+  checkedName,
+  learnedPrefix,
   renderRuleset,
+  guardedBy,
   staticMembers,
   setMembers,
   COUNTER_RULES,
-  NAT_CHAIN,
   presented,
   DeniedLog,
   upstreamsFor,
@@ -22242,6 +22397,7 @@ export {
   suggestionComment,
   NAMES_SHOWN,
   shown,
+  failureShown,
   describeAttempt,
   renderSummary,
   annotations,

@@ -28,7 +28,7 @@ import {
   rulesDigest,
   sha256File,
   shown
-} from "./chunk-JH7OBML3.js";
+} from "./chunk-3PAUTSQF.js";
 import {
   __commonJS,
   __toESM
@@ -871,7 +871,7 @@ var buildfence_report_schema_default = {
   additionalProperties: false,
   required: ["format", "runId", "grade", "mode", "started", "ended", "exitCode", "images", "rules", "allowlist", "deny", "denied", "deniedTotal", "dns", "suggestedAllowlist"],
   properties: {
-    format: { const: "buildfence-report/2", description: "Format and version of this record: 2 since the DNS verdict audited and the names that led to a denied destination." },
+    format: { const: "buildfence-report/2", description: "Format and version of this record: 2 since the DNS verdict audited, the names that led to a denied destination, the name check's refusals in denied (with reason, asked and detail) and rules.ip6tablesNat." },
     runId: { type: "string", pattern: "^[0-9a-f]{12}$", description: "The run's id; its containers carried the label buildfence.run=<runId>." },
     grade: { type: "string", minLength: 1 },
     policy: {
@@ -900,15 +900,16 @@ var buildfence_report_schema_default = {
     rules: {
       type: "object",
       additionalProperties: false,
-      required: ["ipset", "iptables", "ip6tables", "iptablesNat", "resolvConf", "sha256"],
+      required: ["ipset", "iptables", "ip6tables", "iptablesNat", "ip6tablesNat", "resolvConf", "sha256"],
       description: "The rules exactly as loaded into the holder (and read back equal before the build started).",
       properties: {
         ipset: { type: "string", description: "ipset restore input." },
         iptables: { type: "string", description: "iptables-restore input, filter table." },
         ip6tables: { type: "string", description: "ip6tables-restore input, filter table." },
-        iptablesNat: { type: "string", description: "iptables-restore input, nat table (DNS to the resolver)." },
+        iptablesNat: { type: "string", description: "iptables-restore input, nat table (DNS to the resolver, checked TCP to the name checker)." },
+        ip6tablesNat: { type: "string", description: "ip6tables-restore input, nat table (checked TCP to the name checker); empty without one." },
         resolvConf: { type: "string", description: "The build's resolv.conf." },
-        sha256: { type: "string", pattern: "^[0-9a-f]{64}$", description: "sha256 of ipset, iptables, iptablesNat, ip6tables and resolvConf, concatenated in that order." }
+        sha256: { type: "string", pattern: "^[0-9a-f]{64}$", description: "sha256 of ipset, iptables, iptablesNat, ip6tables, ip6tablesNat and resolvConf, concatenated in that order." }
       }
     },
     allowlist: { type: "array", items: { type: "string" }, description: "Entries in force, canonical form." },
@@ -932,15 +933,18 @@ var buildfence_report_schema_default = {
           count: { type: "integer", minimum: 1, description: "Attempts the log holds for this destination: per destination it keeps the first 5, then 1 a second; the rest count in deniedTotal only." },
           first: { type: "string", format: "date-time" },
           last: { type: "string", format: "date-time", description: "The last attempt the log holds (within a second of the last one made)." },
-          folded: { const: true, description: "A row for many destinations: once the log holds 10,000, new ones count per address (port absent), past 1,000 such rows under address *." }
+          folded: { const: true, description: "A row for many destinations: once the log holds 10,000, new ones count per address (port absent), past 1,000 such rows under address *." },
+          reason: { enum: ["sni", "no-sni", "host", "opaque"], description: "Refused by the name check (TCP to an address a name entry opened): the TLS server_name is not allowed on this port (sni), the ClientHello carries no single readable one (no-sni), an HTTP request's Host is not allowed or cannot be read (host), or the bytes are neither TLS nor HTTP/1.x, or none came (opaque). Absent: refused by the address rules." },
+          asked: { type: "string", description: "The name the connection carried (server_name or Host); '*' for a row of many names folded once the log was full." },
+          detail: { type: "string", description: "The name check's reason in words, for the first connection counted in this row." }
         }
       }
     },
-    deniedTotal: { type: "integer", minimum: 0, description: "Every denied attempt (audit mode: every one block mode would deny): counts.refused + counts.audited, the kernel's own count unless counts.source is log." },
+    deniedTotal: { type: "integer", minimum: 0, description: "Every denied attempt (audit mode: every one block mode would deny): counts.refused + counts.audited (the kernel's own count unless counts.source is log) + counts.nameCheck.refused + counts.nameCheck.audited." },
     counts: {
       type: "object",
       additionalProperties: false,
-      required: ["source", "refused", "audited", "logged", "read", "lost"],
+      required: ["source", "refused", "audited", "logged", "read", "lost", "nameCheck"],
       description: "Where the totals come from and how much of the denied-attempt log the record holds. Absent in records written before it existed.",
       properties: {
         source: { enum: ["kernel", "log"], description: "kernel: the fence's rule counters, read after the build; log: they could not be read (the step warned), so the log's entries." },
@@ -948,7 +952,14 @@ var buildfence_report_schema_default = {
         audited: { type: "integer", minimum: 0, description: "Attempts audit mode let through that block mode would refuse, the build's and inbound ones." },
         logged: { type: "integer", minimum: 0, description: "Log entries the kernel wrote (within the limit per destination)." },
         read: { type: "integer", minimum: 0, description: "Log entries the record holds: the sum of the denied counts." },
-        lost: { type: "integer", minimum: 0, description: "Entries written but never read (the log queue overflowed): destinations may be missing from denied. The step warns." }
+        lost: { type: "integer", minimum: 0, description: "Entries written but never read (the log queue overflowed): destinations may be missing from denied. The step warns." },
+        nameCheck: {
+          type: "object",
+          additionalProperties: false,
+          required: ["refused", "audited"],
+          description: "Connections the name checker refused, and those audit mode let through that it would refuse: it counts them (every one is in denied, with a reason), not the kernel; deniedTotal includes them.",
+          properties: { refused: { type: "integer", minimum: 0 }, audited: { type: "integer", minimum: 0 } }
+        }
       }
     },
     dns: {
@@ -968,7 +979,8 @@ var buildfence_report_schema_default = {
           count: { type: "integer", minimum: 1 },
           first: { type: "string", format: "date-time" },
           last: { type: "string", format: "date-time" },
-          folded: { const: true, description: "A row for many names: once the log holds 10,000 names, new names count under * and their last two labels (past 1,000 such rows, under *); name is that pattern, count the queries." }
+          folded: { const: true, description: "A row for many names: once the log holds 10,000 names, new names count under * and their last two labels (past 1,000 such rows, under *); name is that pattern, count the queries." },
+          reason: { enum: ["malformed", "opcode", "class", "type"], description: "Set when the query was answered by buildfence for its form, whatever its name, and never forwarded: malformed (FORMERR; name and type empty when unreadable), opcode (NOTIMP), class or type (REFUSED: only class IN and the listed types are forwarded)." }
         }
       }
     },
@@ -999,7 +1011,8 @@ var buildfence_report_schema_default = {
         runnerArch: { type: "string" },
         serverUrl: { type: "string" }
       }
-    }
+    },
+    failure: { type: "string", description: "Set when buildfence itself failed during the run (the build was stopped): why. The record holds what was recorded until then." }
   },
   $defs: {
     image: {
@@ -1121,6 +1134,7 @@ function verifyRun(v) {
       v4: r.rules.iptables,
       v6: r.rules.ip6tables,
       nat4: r.rules.iptablesNat,
+      nat6: r.rules.ip6tablesNat,
       resolvConf: r.rules.resolvConf
     }) ? pass("rules", `rules.sha256: ${r.rules.sha256}, the digest of the rules the record holds`) : fail("rules", "rules.sha256: does not match the rules the record holds (the record was altered)"),
     r.exitCode === 0 ? pass("exit code", "exitCode: 0") : fail("exit code", `exitCode: ${r.exitCode}: the build failed`),
