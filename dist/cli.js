@@ -13,12 +13,12 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-DZI6IVCN.js";
-import "./chunks/chunk-R74MAOXW.js";
+} from "./chunks/chunk-SZQWY6WY.js";
+import "./chunks/chunk-BESYKCQE.js";
 import {
   readEvidence,
   verify
-} from "./chunks/chunk-F2MXHCYY.js";
+} from "./chunks/chunk-XPXULUQ6.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
@@ -35,7 +35,7 @@ import {
   upstreamsFor,
   writeGrade,
   yaml
-} from "./chunks/chunk-IG6746FW.js";
+} from "./chunks/chunk-3PAUTSQF.js";
 import "./chunks/chunk-VWKEGHXX.js";
 import {
   __toESM

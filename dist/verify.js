@@ -9,11 +9,11 @@ import {
 } from "./chunks/chunk-P45E2RWN.js";
 import {
   verify
-} from "./chunks/chunk-F2MXHCYY.js";
+} from "./chunks/chunk-XPXULUQ6.js";
 import {
   listInput,
   readBoolean
-} from "./chunks/chunk-IG6746FW.js";
+} from "./chunks/chunk-3PAUTSQF.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/verify/action.ts

@@ -1,5 +1,6 @@
 // Pure builders of the Docker runtime's containers: the holder's Engine API body, and the build's
-// `docker create` arguments (the CLI, because it reads the user's docker options as docker does).
+// `docker create` command line (the user's docker options read as docker reads them: create-body.ts
+// turns it into the Engine API's request).
 import {
   BUILD_DROPPED_CAPABILITIES,
   FENCE_CAPABILITIES,
@@ -11,18 +12,22 @@ import {
   filteredCommand,
   shellCommand,
 } from '../run/build.js';
+import type { CreateCommand } from './create-body.js';
 import { runLabels, type RunIdentity } from '../run/identity.js';
 import type { RunSpec } from '../run/spec.js';
 
 export interface ResourceNames {
   holder: string;
   build: string;
+  /** In a job container: the short-lived container that reads the Docker host's addresses. */
+  hostView: string;
 }
 
 export function resourceNames(runId: string): ResourceNames {
   return {
     holder: `buildfence-${runId}-holder`,
     build: `buildfence-${runId}-build`,
+    hostView: `buildfence-${runId}-hostview`,
   };
 }
 
@@ -69,13 +74,12 @@ export interface BuildArgs {
   passedEnv: string[];
 }
 
-export function buildCreateArgs(a: BuildArgs): string[] {
+export function buildCreateArgs(a: BuildArgs): CreateCommand {
   const names = resourceNames(a.id.runId);
   const script = `${SCRIPT_MOUNT}/${SCRIPT_NAME}`;
   // The seccomp filter program is the entrypoint: it installs the filter, then runs the shell.
   const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, script));
-  return [
-    'create',
+  const options = [
     '--name',
     names.build,
     ...labelArgs(a.id),
@@ -99,7 +103,6 @@ export function buildCreateArgs(a: BuildArgs): string[] {
     'no-new-privileges',
     '--entrypoint',
     entrypoint,
-    a.spec.image,
-    ...command,
   ];
+  return { options, image: a.spec.image, command };
 }

@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCreateArgs, holderConfig, resourceNames, type ResourceNames } from './containers.js';
-import { docker, lastLine } from './cli.js';
+import { buildRequest, checkFenced, createBuild, type BuildRequest } from './build-container.js';
 import {
   attach,
   createContainer,
@@ -19,7 +19,9 @@ import {
 import { hostRealPath } from './host-path.js';
 import { checkNamedVolumes, namedVolumes } from './options-guard.js';
 import { ensureHolderImage } from './holder-image.js';
-import { containerAddresses, inspectSandboxNetwork } from './network.js';
+import { jobContainerHint } from './job-container.js';
+import { containerAddresses } from './network.js';
+import { buildPaths, hostPathOf, site, TEMP_FIX, whereabouts } from './site.js';
 import { openSetFeed } from './set-feed.js';
 import type { SetFeed } from '../dns/feed.js';
 import { Resolver } from '../dns/resolver.js';
@@ -45,8 +47,10 @@ import { onFault } from '../run/fault.js';
 import { inputLabel, type RunSpec } from '../run/spec.js';
 
 export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): Promise<RunResult> {
-  await ping();
-  await checkVolumes(spec);
+  await ping().catch((err: Error) => {
+    throw new Error(`${err.message}${jobContainerHint(process.env)}`, { cause: err });
+  });
+  await checkVolumes(namedVolumes(spec.dockerOptions), inputLabel(spec.via, 'docker-options'));
   const id: RunIdentity = { runId: newRunId(), pid: process.pid, host: os.hostname() };
   const handle: RunHandle = { runId: id.runId, runtime: 'docker' };
   const names = resourceNames(id.runId);
@@ -81,17 +85,30 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
   try {
     let holderImageId = '';
     let mark: DrainMark | undefined;
+    let request: BuildRequest | undefined;
     const rules = await log.group('Fence up', async () => {
       // Independent steps side by side; each one ends before the run goes on (or unwinds).
-      const [, imageId, dirs, { name: network, gateways, subnets }] = await settled([
+      const [, imageId, dirs, where] = await settled([
         sweep(id, log),
         step(() => ensureHolderImage(spec, log)),
         prepareDirs(tmp, spec),
-        inspectSandboxNetwork(spec.network, inputLabel(spec.via, 'network')),
+        whereabouts(log),
       ] as const);
       holderImageId = imageId;
-      const gateway4 = gateways.find((g) => !g.includes(':'));
-      if (!gateway4) throw new Error(`Docker network '${network}' has no IPv4 gateway, where buildfence's resolver must listen.`);
+      const { placement, services, networkNames } = await step(() => site(spec, where, imageId, id, names.hostView));
+      // Read (and refused, when an option cannot be translated) before anything of the fence exists.
+      request = buildRequest(
+        buildCreateArgs({
+          id,
+          spec,
+          scriptDir: path.join(tmp, 'script'),
+          envFile: path.join(tmp, 'env'),
+          passedEnv: runnerEnvNames(process.env),
+        }),
+        { label: inputLabel(spec.via, 'docker-options'), apiVersion: where.apiVersion, ...buildPaths(where, spec.workspace, tmp) },
+      );
+      checkFenced(request.body, names.holder);
+      if (where.job) await checkVolumes(request.throughVolumes, `Job container ${where.job.name}`);
 
       dns.forwarder = new Forwarder(await upstreamsFor(spec));
       const resolver = new Resolver({
@@ -99,38 +116,40 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
         forwarder: dns.forwarder,
         onWarning: (m) => log.warning(m),
         onError: (err) => fault.fail(err),
+        ...(networkNames ? { networkNames } : {}),
       });
       dns.resolver = resolver;
-      const port = await resolver.listen(gateway4);
+      const listen = placement.listen;
+      const port = await resolver.listen(listen);
       const markPort = pickMarkPort();
-      const guards = { gateways: [...gateways, ...hostAddresses()], networks: spec.network === undefined ? subnets : [] };
       // The name check: TCP to addresses only name entries opened comes to the checker, beside the
-      // resolver on the gateways; it learns each connection's destination from the reader's lines.
+      // resolver; it learns each connection's destination from the reader's lines.
       const book = new DestinationBook();
       let checker: { address4: string; address6?: string; port: number; ports: number } | undefined;
       if (spec.allow.some(checkedName)) {
-        const gateway6 = gateways.find((g) => g.includes(':'));
+        const listen6 = placement.listen6;
         dns.checker = new Checker({
           mode: spec.mode,
           allows: namePolicy(spec.allow, spec.deny),
           destinations: book,
           namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
-          guarded: guardedBy(guards.gateways, guards.networks),
+          guarded: guardedBy(placement.guarded, placement.guardedNetworks),
           onWarning: (m) => log.warning(m),
         });
-        const checkerPort = await dns.checker.listen(gateway6 ? [gateway4, gateway6] : [gateway4]);
-        checker = { address4: gateway4, ...(gateway6 ? { address6: gateway6 } : {}), port: checkerPort, ports: CHECKER_PORTS };
+        const checkerPort = await dns.checker.listen(listen6 ? [listen, listen6] : [listen]);
+        checker = { address4: listen, ...(listen6 ? { address6: listen6 } : {}), port: checkerPort, ports: CHECKER_PORTS };
       }
       const rules = renderRuleset({
         mode: spec.mode,
-        allow: spec.allow,
+        // The allowlist's service containers, by their addresses on the network, beside the entries.
+        allow: [...spec.allow, ...services],
         deny: spec.deny,
-        // The Docker host is the network's gateway, and every other address the runner has.
-        gateways: guards.gateways,
-        // The default bridge is every plain container's network: the build must not reach them.
-        guardedNetworks: guards.networks,
-        resolver: { address: gateway4, port },
-        drainMark: { from: gateway4, port: markPort },
+        // The Docker host (the network's gateways, every address the runner has) and this process's own addresses.
+        gateways: placement.guarded,
+        // On the default bridge, every plain container's network: the build must not reach them.
+        guardedNetworks: placement.guardedNetworks,
+        resolver: { address: listen, port },
+        drainMark: { from: listen, port: markPort },
         ...(checker ? { checker } : {}),
       });
       await writeRuleFiles(dirs.rules, rules);
@@ -138,7 +157,14 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
         holderStep(spec.holderImage, () =>
           createContainer(
             names.holder,
-            holderConfig({ id, image: imageId, network, rulesDir: dirs.rules, scriptDir: dirs.script, command: holderCommand() }),
+            holderConfig({
+              id,
+              image: imageId,
+              network: placement.network,
+              rulesDir: hostPathOf(where, dirs.rules, "buildfence's rules directory", TEMP_FIX),
+              scriptDir: hostPathOf(where, dirs.script, "buildfence's script directory", TEMP_FIX),
+              command: holderCommand(),
+            }),
           ),
         ),
       );
@@ -162,15 +188,15 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
               openSetFeed(names.holder).then((f) => (dns.feed = f)),
             ] as const),
           ),
-        step(() => createBuild(spec, id, tmp)),
+        step(() => createBuild(names.build, request!, log)),
       ] as const);
       resolver.serve(clients, dns.feed!, staticMembers(rules));
       dns.checker?.serve(clients);
       const holder4 = clients.find((a) => !a.includes(':'));
-      if (holder4) mark = drainMark(holder4, markPort);
+      if (holder4) mark = drainMark(holder4, markPort, listen);
       log.info(
         `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? 'y' : 'ies'}; ` +
-          `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}` +
+          `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${listen}:${port}` +
           (checker ? `; names checked on the wire at ports ${checker.port}-${checker.port + checker.ports - 1}.` : '.'),
       );
       return rules;
@@ -221,12 +247,15 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
   return reason === undefined ? result : { ...result, failure: reason };
 }
 
-/** The named volumes docker-options mount are judged by what they were made from, before anything is created. */
-async function checkVolumes(spec: RunSpec): Promise<void> {
-  const found = await Promise.all(namedVolumes(spec.dockerOptions).map(async (name) => ({ name, volume: await inspectVolume(name) })));
+/**
+ * The named volumes the build mounts (docker-options' own, and a job container's that its mounts
+ * lie in) are judged by what they were made from, before anything is created.
+ */
+async function checkVolumes(names: string[], label: string): Promise<void> {
+  const found = await Promise.all(names.map(async (name) => ({ name, volume: await inspectVolume(name) })));
   checkNamedVolumes(
     found.flatMap(({ name, volume }) => (volume ? [{ name, driver: volume.Driver, options: volume.Options ?? {} }] : [])),
-    { label: inputLabel(spec.via, 'docker-options'), realPath: hostRealPath },
+    { label, realPath: hostRealPath },
   );
 }
 
@@ -238,14 +267,6 @@ async function imageRefs([holder, build]: Array<[string, string]>): Promise<{ ho
   };
   const [h, b] = await Promise.all([ref(holder), ref(build)]);
   return { holder: h, build: b };
-}
-
-/** The runner's own addresses (loopback aside): guarded like the gateway, so the build cannot reach the host's services. */
-function hostAddresses(): string[] {
-  return Object.values(os.networkInterfaces())
-    .flat()
-    .filter((i) => i !== undefined && !i.internal && !i.address.startsWith('fe80:'))
-    .map((i) => i!.address.replace(/%.*$/, ''));
 }
 
 async function sweep(id: RunIdentity, log: Log): Promise<void> {
@@ -280,23 +301,6 @@ async function holderStep(image: string, fn: () => Promise<unknown>): Promise<vo
   await fn().catch((err: Error) => {
     throw new Error(`Cannot start the holder container from image ${image}: ${err.message}. The build was not started.`);
   });
-}
-
-async function createBuild(spec: RunSpec, id: RunIdentity, tmp: string): Promise<void> {
-  const created = await docker(
-    buildCreateArgs({
-      id,
-      spec,
-      scriptDir: path.join(tmp, 'script'),
-      envFile: path.join(tmp, 'env'),
-      passedEnv: runnerEnvNames(process.env),
-    }),
-    // No deadline: the image may be pulled.
-    { timeoutMs: 0 },
-  );
-  if (created.exitCode !== 0) {
-    throw new Error(`Cannot create the build container from image ${spec.image}: ${lastLine(created.stderr)}`);
-  }
 }
 
 /**

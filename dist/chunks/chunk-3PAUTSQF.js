@@ -22340,6 +22340,8 @@ export {
   shellCommand,
   runnerEnvNames,
   require_shell_quote,
+  engineExposure,
+  readOptions,
   namedVolumes,
   checkNamedVolumes,
   hostRealPath,

@@ -28,7 +28,7 @@ import {
   rulesDigest,
   sha256File,
   shown
-} from "./chunk-IG6746FW.js";
+} from "./chunk-3PAUTSQF.js";
 import {
   __commonJS,
   __toESM

@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-DZI6IVCN.js";
+} from "./chunk-SZQWY6WY.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-IG6746FW.js";
+} from "./chunk-3PAUTSQF.js";
 
 // src/action.ts
 import * as os from "node:os";
