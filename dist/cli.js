@@ -13,12 +13,12 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-Y4ECAOHP.js";
-import "./chunks/chunk-NCSVDVWH.js";
+} from "./chunks/chunk-XVZQN3UG.js";
+import "./chunks/chunk-YHHHWQTV.js";
 import {
   readEvidence,
   verify
-} from "./chunks/chunk-BP4KK2PU.js";
+} from "./chunks/chunk-VYS45V2U.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
@@ -35,7 +35,7 @@ import {
   upstreamsFor,
   writeGrade,
   yaml
-} from "./chunks/chunk-S2IPFDY6.js";
+} from "./chunks/chunk-QDW2KIM4.js";
 import "./chunks/chunk-L7Q7CW3I.js";
 import {
   __toESM

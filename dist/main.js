@@ -2,13 +2,13 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   runAction
-} from "./chunks/chunk-QWE3P5W2.js";
-import "./chunks/chunk-Y4ECAOHP.js";
-import "./chunks/chunk-NCSVDVWH.js";
+} from "./chunks/chunk-2RZHSEOR.js";
+import "./chunks/chunk-XVZQN3UG.js";
+import "./chunks/chunk-YHHHWQTV.js";
 import {
   setFailed
 } from "./chunks/chunk-P45E2RWN.js";
-import "./chunks/chunk-S2IPFDY6.js";
+import "./chunks/chunk-QDW2KIM4.js";
 import "./chunks/chunk-L7Q7CW3I.js";
 import "./chunks/chunk-UND5B5GE.js";
 

@@ -1,7 +1,9 @@
-// The Docker runtime's build container, as pure `docker create` arguments (the CLI, because it
-// reads the user's docker options as docker does). The holder's is engine/containers.ts.
+// The Docker runtime's build container, as a `docker create` command line: the user's docker
+// options read as docker reads them (create-body.ts turns it into the Engine API's request). The
+// holder's is engine/containers.ts.
 import { resourceNames } from '../engine/containers.js';
 import { BUILD_DROPPED_CAPABILITIES, SCRIPT_MOUNT, SCRIPT_NAME, filteredCommand, shellCommand } from '../run/build.js';
+import type { CreateCommand } from './create-body.js';
 import { runLabels, type RunIdentity } from '../run/identity.js';
 import type { RunSpec } from '../run/spec.js';
 
@@ -18,13 +20,12 @@ export interface BuildArgs {
   passedEnv: string[];
 }
 
-export function buildCreateArgs(a: BuildArgs): string[] {
+export function buildCreateArgs(a: BuildArgs): CreateCommand {
   const names = resourceNames(a.id.runId);
   const script = `${SCRIPT_MOUNT}/${SCRIPT_NAME}`;
   // The seccomp filter program is the entrypoint: it installs the filter, then runs the shell.
   const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, script));
-  return [
-    'create',
+  const options = [
     '--name',
     names.build,
     ...labelArgs(a.id),
@@ -48,7 +49,6 @@ export function buildCreateArgs(a: BuildArgs): string[] {
     'no-new-privileges',
     '--entrypoint',
     entrypoint,
-    a.spec.image,
-    ...command,
   ];
+  return { options, image: a.spec.image, command };
 }

@@ -4,11 +4,13 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCreateArgs } from './containers.js';
+import { buildPaths, buildRequest, checkFenced, createBuild, type BuildRequest } from './build-container.js';
 import { hostRealPath } from './host-path.js';
 import { checkNamedVolumes, namedVolumes } from './options-guard.js';
-import { docker, lastLine } from '../engine/cli.js';
 import { inspectImage, inspectVolume, ping } from '../engine/engine.js';
 import { EngineFence } from '../engine/fence.js';
+import { jobContainerHint } from '../engine/job-container.js';
+import type { Whereabouts } from '../engine/site.js';
 import { runContainer } from '../engine/run-container.js';
 import { guardRun } from '../engine/run-guard.js';
 import type { ImageRef, RunResult } from '../report/record.js';
@@ -18,8 +20,10 @@ import type { Log } from '../run/log.js';
 import { inputLabel, type RunSpec } from '../run/spec.js';
 
 export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): Promise<RunResult> {
-  await ping();
-  await checkVolumes(spec);
+  await ping().catch((err: Error) => {
+    throw new Error(`${err.message}${jobContainerHint(process.env)}`, { cause: err });
+  });
+  await checkVolumes(namedVolumes(spec.dockerOptions), inputLabel(spec.via, 'docker-options'));
   const id: RunIdentity = { runId: newRunId(), pid: process.pid, host: os.hostname() };
   const handle: RunHandle = { runId: id.runId, runtime: 'docker' };
   hooks.onStart?.(handle);
@@ -31,11 +35,23 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
   // Each step that creates something first checks that the run was not cancelled, nor failed, meanwhile.
   const guard = guardRun(log, names.build);
   let result: RunResult;
+  let request: BuildRequest | undefined;
+  // Read (and refused, when an option cannot be translated) once the fence knows where it runs,
+  // before anything of it exists.
+  const check = async (where: Whereabouts) => {
+    request = buildRequest(
+      buildCreateArgs({ id, spec, scriptDir: fence.scriptDir, envFile: path.join(tmp, 'env'), passedEnv: runnerEnvNames(process.env) }),
+      { label: inputLabel(spec.via, 'docker-options'), apiVersion: where.apiVersion, ...buildPaths(where, spec.workspace, tmp) },
+    );
+    checkFenced(request.body, names.holder);
+    if (where.job) await checkVolumes(request.throughVolumes, `Job container ${where.job.name}`);
+  };
   try {
     await log.group('Fence up', () =>
       fence.up(guard, {
         prepare: () => writeEnvFile(tmp, spec),
-        create: () => createBuild(spec, id, tmp, fence.scriptDir),
+        check,
+        create: () => createBuild(names.build, request!, log),
       }),
     );
     log.info(`Running the build in ${spec.image} (${names.build}).`);
@@ -62,12 +78,15 @@ export async function runDocker(spec: RunSpec, log: Log, hooks: RunHooks = {}): 
   return reason === undefined ? result : { ...result, failure: reason };
 }
 
-/** The named volumes docker-options mount are judged by what they were made from, before anything is created. */
-async function checkVolumes(spec: RunSpec): Promise<void> {
-  const found = await Promise.all(namedVolumes(spec.dockerOptions).map(async (name) => ({ name, volume: await inspectVolume(name) })));
+/**
+ * The named volumes the build mounts (docker-options' own, and a job container's that its mounts
+ * lie in) are judged by what they were made from, before anything is created.
+ */
+async function checkVolumes(names: string[], label: string): Promise<void> {
+  const found = await Promise.all(names.map(async (name) => ({ name, volume: await inspectVolume(name) })));
   checkNamedVolumes(
     found.flatMap(({ name, volume }) => (volume ? [{ name, driver: volume.Driver, options: volume.Options ?? {} }] : [])),
-    { label: inputLabel(spec.via, 'docker-options'), realPath: hostRealPath },
+    { label, realPath: hostRealPath },
   );
 }
 
@@ -83,21 +102,4 @@ async function imageRefs([holder, build]: Array<[string, string]>): Promise<{ ho
 
 async function writeEnvFile(tmp: string, spec: RunSpec): Promise<void> {
   await fs.writeFile(path.join(tmp, 'env'), spec.env.map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
-}
-
-async function createBuild(spec: RunSpec, id: RunIdentity, tmp: string, scriptDir: string): Promise<void> {
-  const created = await docker(
-    buildCreateArgs({
-      id,
-      spec,
-      scriptDir,
-      envFile: path.join(tmp, 'env'),
-      passedEnv: runnerEnvNames(process.env),
-    }),
-    // No deadline: the image may be pulled.
-    { timeoutMs: 0 },
-  );
-  if (created.exitCode !== 0) {
-    throw new Error(`Cannot create the build container from image ${spec.image}: ${lastLine(created.stderr)}`);
-  }
 }

@@ -6,12 +6,15 @@ import { runLabels, type RunIdentity } from '../run/identity.js';
 export interface ResourceNames {
   holder: string;
   build: string;
+  /** In a job container: the short-lived container that reads the Docker host's addresses. */
+  hostView: string;
 }
 
 export function resourceNames(runId: string): ResourceNames {
   return {
     holder: `buildfence-${runId}-holder`,
     build: `buildfence-${runId}-build`,
+    hostView: `buildfence-${runId}-hostview`,
   };
 }
 

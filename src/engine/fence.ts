@@ -3,7 +3,6 @@
 // resolver, the set feed and the denied-attempt reader in this process; after the build, the
 // evidence; then everything down. The build itself is the runtime's.
 import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { holderConfig, resourceNames, type ResourceNames } from './containers.js';
 import { createContainer, startContainer } from './engine.js';
@@ -11,9 +10,10 @@ import { ensureHolderImage } from './holder-image.js';
 import { HolderOutput, holderCommand } from './holder.js';
 import { readKernelCounts } from './kernel-counts.js';
 import type { RunGuard } from './run-guard.js';
-import { containerAddresses, inspectSandboxNetwork } from './network.js';
+import { containerAddresses } from './network.js';
 import { findLeftovers, processAlive, removeLeftovers, removeRun } from './resources.js';
 import { openSetFeed } from './set-feed.js';
+import { hostPathOf, site, TEMP_FIX, whereabouts, type Whereabouts } from './site.js';
 import type { SetFeed } from '../dns/feed.js';
 import { Resolver } from '../dns/resolver.js';
 import { resolverSettings } from '../dns/settings.js';
@@ -30,12 +30,14 @@ import { checkedName, guardedBy, renderRuleset, staticMembers, type Ruleset } fr
 import { SCRIPT_NAME, scriptText } from '../run/build.js';
 import type { RunIdentity } from '../run/identity.js';
 import type { Log } from '../run/log.js';
-import { inputLabel, type RunSpec } from '../run/spec.js';
+import type { RunSpec } from '../run/spec.js';
 
 /** What the build's runtime does while the fence comes up. */
 export interface BuildSetup {
   /** Beside the holder image and the network: files the build needs besides its script (the fence writes that). */
   prepare(): Promise<void>;
+  /** Once the fence knows where it runs (a job container or the runner), before anything of it exists: the build's configuration is read, and refused here. */
+  check(where: Whereabouts): Promise<void>;
   /** Beside the holder's start and rule load: the build is created (the holder's namespace exists by then). */
   create(): Promise<void>;
 }
@@ -74,16 +76,16 @@ export class EngineFence {
     const { spec, id, log, names } = this;
     const step = guard.step;
     // Independent steps side by side; each one ends before the run goes on (or unwinds).
-    const [, imageId, rulesDir, { name: network, gateways, subnets }] = await settled([
+    const [, imageId, rulesDir, where] = await settled([
       sweep(id, log),
       step(() => ensureHolderImage(spec, log)),
       prepareDirs(this.tmp, this.scriptDir, spec),
-      inspectSandboxNetwork(spec.network, inputLabel(spec.via, 'network')),
+      whereabouts(log),
       build.prepare(),
     ] as const);
     this.holderImageId = imageId;
-    const gateway4 = gateways.find((g) => !g.includes(':'));
-    if (!gateway4) throw new Error(`Docker network '${network}' has no IPv4 gateway, where buildfence's resolver must listen.`);
+    const { placement, services, networkNames } = await step(() => site(spec, where, imageId, id, names.hostView));
+    await build.check(where);
 
     this.forwarder = new Forwarder(await upstreamsFor(spec));
     const resolver = new Resolver({
@@ -91,38 +93,40 @@ export class EngineFence {
       forwarder: this.forwarder,
       onWarning: (m) => log.warning(m),
       onError: (err) => guard.fail(err),
+      ...(networkNames ? { networkNames } : {}),
     });
     this.resolver = resolver;
-    const port = await resolver.listen(gateway4);
+    const listen = placement.listen;
+    const port = await resolver.listen(listen);
     const markPort = pickMarkPort();
-    // The Docker host is the network's gateway, and every other address the runner has. The
-    // default bridge is every plain container's network: the build must not reach them.
-    const guards = { gateways: [...gateways, ...hostAddresses()], networks: spec.network === undefined ? subnets : [] };
     // The name check: TCP to addresses only name entries opened comes to the checker, beside the
-    // resolver on the gateways; it learns each connection's destination from the reader's lines.
+    // resolver; it learns each connection's destination from the reader's lines.
     const book = new DestinationBook();
     let checker: { address4: string; address6?: string; port: number; ports: number } | undefined;
     if (spec.allow.some(checkedName)) {
-      const gateway6 = gateways.find((g) => g.includes(':'));
+      const listen6 = placement.listen6;
       this.checker = new Checker({
         mode: spec.mode,
         allows: namePolicy(spec.allow, spec.deny),
         destinations: book,
         namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
-        guarded: guardedBy(guards.gateways, guards.networks),
+        guarded: guardedBy(placement.guarded, placement.guardedNetworks),
         onWarning: (m) => log.warning(m),
       });
-      const checkerPort = await this.checker.listen(gateway6 ? [gateway4, gateway6] : [gateway4]);
-      checker = { address4: gateway4, ...(gateway6 ? { address6: gateway6 } : {}), port: checkerPort, ports: CHECKER_PORTS };
+      const checkerPort = await this.checker.listen(listen6 ? [listen, listen6] : [listen]);
+      checker = { address4: listen, ...(listen6 ? { address6: listen6 } : {}), port: checkerPort, ports: CHECKER_PORTS };
     }
     const rules = renderRuleset({
       mode: spec.mode,
-      allow: spec.allow,
+      // The allowlist's service containers, by their addresses on the network, beside the entries.
+      allow: [...spec.allow, ...services],
       deny: spec.deny,
-      gateways: guards.gateways,
-      guardedNetworks: guards.networks,
-      resolver: { address: gateway4, port },
-      drainMark: { from: gateway4, port: markPort },
+      // The Docker host (the network's gateways, every address the runner has) and this process's own addresses.
+      gateways: placement.guarded,
+      // On the default bridge, every plain container's network: the build must not reach them.
+      guardedNetworks: placement.guardedNetworks,
+      resolver: { address: listen, port },
+      drainMark: { from: listen, port: markPort },
       ...(checker ? { checker } : {}),
     });
     this.rules = rules;
@@ -131,7 +135,14 @@ export class EngineFence {
       holderStep(spec.holderImage, () =>
         createContainer(
           names.holder,
-          holderConfig({ id, image: imageId, network, rulesDir, scriptDir: this.scriptDir, command: holderCommand() }),
+          holderConfig({
+            id,
+            image: imageId,
+            network: placement.network,
+            rulesDir: hostPathOf(where, rulesDir, "buildfence's rules directory", TEMP_FIX),
+            scriptDir: hostPathOf(where, this.scriptDir, "buildfence's script directory", TEMP_FIX),
+            command: holderCommand(),
+          }),
         ),
       ),
     );
@@ -160,10 +171,10 @@ export class EngineFence {
     resolver.serve(clients, this.feed!, staticMembers(rules));
     this.checker?.serve(clients);
     const holder4 = clients.find((a) => !a.includes(':'));
-    if (holder4) this.mark = drainMark(holder4, markPort);
+    if (holder4) this.mark = drainMark(holder4, markPort, listen);
     log.info(
       `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? 'y' : 'ies'}; ` +
-        `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}` +
+        `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${listen}:${port}` +
         (checker ? `; names checked on the wire at ports ${checker.port}-${checker.port + checker.ports - 1}.` : '.'),
     );
   }
@@ -214,14 +225,6 @@ export class EngineFence {
       await fs.rm(this.tmp, { recursive: true, force: true });
     })());
   }
-}
-
-/** The runner's own addresses (loopback aside): guarded like the gateway, so the build cannot reach the host's services. */
-function hostAddresses(): string[] {
-  return Object.values(os.networkInterfaces())
-    .flat()
-    .filter((i) => i !== undefined && !i.internal && !i.address.startsWith('fe80:'))
-    .map((i) => i!.address.replace(/%.*$/, ''));
 }
 
 async function sweep(id: RunIdentity, log: Log): Promise<void> {

@@ -18,7 +18,7 @@ import { guardRun } from '../engine/run-guard.js';
 import type { RunResult } from '../report/record.js';
 import { newRunId, type RunHandle, type RunHooks, type RunIdentity } from '../run/identity.js';
 import type { Log } from '../run/log.js';
-import type { RunSpec } from '../run/spec.js';
+import { inputLabel, type RunSpec } from '../run/spec.js';
 
 /** The build image's name in the record: there is none, the build ran on the runner. */
 export const HOST_IMAGE_NAME = 'host';
@@ -44,6 +44,16 @@ export async function runHost(spec: RunSpec, log: Log, hooks: RunHooks = {}): Pr
       fence.up(guard, {
         prepare: async () => {
           image = await ensureRootImage(runner.rootLayout);
+        },
+        // In a container job the runner's tools are outside this process's filesystem, and the steps' are the job image's.
+        check: (where) => {
+          if (where.job) {
+            throw new Error(
+              `${inputLabel(spec.via, 'runtime')} is host, but buildfence runs in job container ${where.job.name}, whose steps use the job image's tools, not the runner's. ` +
+                "Set runtime to docker with that image (image: the job's container image), or run the fenced step in a job without container:.",
+            );
+          }
+          return Promise.resolve();
         },
         create: async () => {
           const home = await buildHome(runner);

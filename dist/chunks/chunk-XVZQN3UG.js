@@ -3,8 +3,9 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   holderSteps,
   isPinned,
-  localTag
-} from "./chunk-NCSVDVWH.js";
+  localTag,
+  parseImageRef
+} from "./chunk-YHHHWQTV.js";
 import {
   BUILD_DROPPED_CAPABILITIES,
   COUNTER_RULES,
@@ -28,6 +29,7 @@ import {
   checkedName,
   copyFilterProgram,
   describeAttempt,
+  engineExposure,
   failureShown,
   filteredCommand,
   guardedBy,
@@ -36,6 +38,7 @@ import {
   learnedPrefix,
   namedVolumes,
   presented,
+  readOptions,
   renderRuleset,
   require_ipaddr,
   require_shell_quote,
@@ -48,7 +51,7 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-S2IPFDY6.js";
+} from "./chunk-QDW2KIM4.js";
 import {
   require_src,
   require_tar_stream
@@ -8755,7 +8758,7 @@ var require_crypto = __commonJS({
       MAC_INFO,
       bindingAvailable: !!binding,
       init: (() => {
-        return new Promise(async (resolve3, reject) => {
+        return new Promise(async (resolve4, reject) => {
           try {
             POLY1305_WASM_MODULE = await require_poly1305()();
             POLY1305_RESULT_MALLOC = POLY1305_WASM_MODULE._malloc(16);
@@ -8767,7 +8770,7 @@ var require_crypto = __commonJS({
           } catch (ex) {
             return reject(ex);
           }
-          resolve3();
+          resolve4();
         });
       })(),
       NullCipher,
@@ -10025,8 +10028,8 @@ var require_agent = __commonJS({
     "use strict";
     var { Socket } = __require("net");
     var { Duplex } = __require("stream");
-    var { resolve: resolve3 } = __require("path");
-    var { readFile: readFile3 } = __require("fs");
+    var { resolve: resolve4 } = __require("path");
+    var { readFile: readFile4 } = __require("fs");
     var { execFile: execFile2, spawn: spawn2 } = __require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
@@ -10161,7 +10164,7 @@ var require_agent = __commonJS({
       const RET_ERR_BINSTDIN = 13;
       const RET_ERR_BINSTDOUT = 14;
       const RET_ERR_BADLEN = 15;
-      const EXEPATH = resolve3(__dirname, "..", "util/pagent.exe");
+      const EXEPATH = resolve4(__dirname, "..", "util/pagent.exe");
       const ERROR = {
         [RET_ERR_BADARGS]: new Error("Invalid pagent.exe arguments"),
         [RET_ERR_UNAVAILABLE]: new Error("Pageant is not running"),
@@ -10244,7 +10247,7 @@ var require_agent = __commonJS({
           cb = once(cb);
           let socketPath = this.socketPath;
           let triedCygpath = false;
-          readFile3(socketPath, function readCygsocket(err, data) {
+          readFile4(socketPath, function readCygsocket(err, data) {
             if (err) {
               if (triedCygpath)
                 return cb(new Error("Invalid cygwin unix socket path"));
@@ -10253,7 +10256,7 @@ var require_agent = __commonJS({
                   return cb(new Error("Invalid cygwin unix socket path"));
                 triedCygpath = true;
                 socketPath = stdout.toString().replace(/[\r\n]/g, "");
-                readFile3(socketPath, readCygsocket);
+                readFile4(socketPath, readCygsocket);
               });
               return;
             }
@@ -10327,11 +10330,11 @@ var require_agent = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path10) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path10)) {
-        return path10 === "pageant" ? new PageantAgent() : new CygwinAgent(path10);
+    function createAgent(path13) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path13)) {
+        return path13 === "pageant" ? new PageantAgent() : new CygwinAgent(path13);
       }
-      return new OpenSSHAgent(path10);
+      return new OpenSSHAgent(path13);
     }
     var AgentProtocol = (() => {
       const SSH_AGENTC_REQUEST_IDENTITIES = 11;
@@ -15306,8 +15309,8 @@ var require_SFTP = __commonJS({
   "node_modules/ssh2/lib/protocol/SFTP.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events");
-    var fs11 = __require("fs");
-    var { constants } = fs11;
+    var fs14 = __require("fs");
+    var { constants: constants2 } = fs14;
     var {
       Readable: ReadableStream,
       Writable: WritableStream
@@ -15575,17 +15578,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path10, options) {
+      createReadStream(path13, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path10, options);
+        return new ReadStream(this, path13, options);
       }
-      createWriteStream(path10, options) {
+      createWriteStream(path13, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path10, options);
+        return new WriteStream(this, path13, options);
       }
-      open(path10, flags_, attrs, cb) {
+      open(path13, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -15604,7 +15607,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -15612,7 +15615,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -15736,14 +15739,14 @@ var require_SFTP = __commonJS({
       fastGet(remotePath, localPath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(this, fs11, remotePath, localPath, opts, cb);
+        fastXfer(this, fs14, remotePath, localPath, opts, cb);
       }
       fastPut(localPath, remotePath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(fs11, this, localPath, remotePath, opts, cb);
+        fastXfer(fs14, this, localPath, remotePath, opts, cb);
       }
-      readFile(path10, options, callback_) {
+      readFile(path13, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15769,7 +15772,7 @@ var require_SFTP = __commonJS({
         let handle;
         let bytesRead = 0;
         const flag = options.flag || "r";
-        const read = () => {
+        const read2 = () => {
           if (size === 0) {
             buffer = Buffer.allocUnsafe(8192);
             this.read(handle, buffer, 0, 8192, bytesRead, afterRead);
@@ -15797,10 +15800,10 @@ var require_SFTP = __commonJS({
             if (pos === size)
               close();
             else
-              read();
+              read2();
           } else {
             buffers.push(bufferSlice(buffer, 0, nbytes));
-            read();
+            read2();
           }
         };
         afterRead._wantEOFError = true;
@@ -15816,13 +15819,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         };
-        this.open(path10, flag, 438, (er, handle_) => {
+        this.open(path13, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle = handle_;
           const tryStat = (er2, st) => {
             if (er2) {
-              this.stat(path10, (er_, st_) => {
+              this.stat(path13, (er_, st_) => {
                 if (er_) {
                   return this.close(handle, () => {
                     callback && callback(er2);
@@ -15835,15 +15838,15 @@ var require_SFTP = __commonJS({
             size = st.size || 0;
             if (size === 0) {
               buffers = [];
-              return read();
+              return read2();
             }
             buffer = Buffer.allocUnsafe(size);
-            read();
+            read2();
           };
           this.fstat(handle, tryStat);
         });
       }
-      writeFile(path10, data, options, callback_) {
+      writeFile(path13, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15862,7 +15865,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path10, flag, options.mode, (openErr, handle) => {
+        this.open(path13, flag, options.mode, (openErr, handle) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -15871,7 +15874,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = (er, st) => {
                 if (er) {
-                  this.stat(path10, (er_, st_) => {
+                  this.stat(path13, (er_, st_) => {
                     if (er_) {
                       return this.close(handle, () => {
                         callback && callback(er);
@@ -15890,7 +15893,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path10, data, options, callback_) {
+      appendFile(path13, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15908,12 +15911,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path10, data, options, callback);
+        this.writeFile(path13, data, options, callback);
       }
-      exists(path10, cb) {
+      exists(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path10, (err) => {
+        this.stat(path13, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -15956,7 +15959,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path10, attrs, cb) {
+      mkdir(path13, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -15970,7 +15973,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -15978,7 +15981,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -15994,10 +15997,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path10, cb) {
+      rmdir(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16005,7 +16008,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -16095,10 +16098,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path10, cb) {
+      stat(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16106,17 +16109,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path10, cb) {
+      lstat(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16124,17 +16127,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path10, cb) {
+      opendir(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16142,14 +16145,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path10, attrs, cb) {
+      setstat(path13, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -16161,7 +16164,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16169,7 +16172,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -16229,8 +16232,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path10, atime, mtime, cb) {
-        return this.setstat(path10, {
+      utimes(path13, atime, mtime, cb) {
+        return this.setstat(path13, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -16241,8 +16244,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path10, uid, gid, cb) {
-        return this.setstat(path10, {
+      chown(path13, uid, gid, cb) {
+        return this.setstat(path13, {
           uid,
           gid
         }, cb);
@@ -16252,15 +16255,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path10, mode, cb) {
-        return this.setstat(path10, {
+      chmod(path13, mode, cb) {
+        return this.setstat(path13, {
           mode
         }, cb);
       }
-      readlink(path10, cb) {
+      readlink(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16268,7 +16271,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -16313,10 +16316,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path10, cb) {
+      realpath(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16324,7 +16327,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -16369,13 +16372,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path10, cb) {
+      ext_openssh_statvfs(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16385,7 +16388,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -16471,7 +16474,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path10, attrs, cb) {
+      ext_openssh_lsetstat(path13, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -16486,7 +16489,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16496,7 +16499,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -16513,13 +16516,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path10, cb) {
+      ext_openssh_expandPath(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path10);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16529,7 +16532,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path10, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -17002,13 +17005,13 @@ var require_SFTP = __commonJS({
             if (--left === 0)
               cb(err);
           };
-          if (srcHandle && (src === fs11 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs14 || src.outgoing.state === "open"))
             ++left;
-          if (dstHandle && (dst === fs11 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs14 || dst.outgoing.state === "open"))
             ++left;
-          if (srcHandle && (src === fs11 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs14 || src.outgoing.state === "open"))
             src.close(srcHandle, cbfinal);
-          if (dstHandle && (dst === fs11 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs14 || dst.outgoing.state === "open"))
             dst.close(dstHandle, cbfinal);
         } else {
           cb(err);
@@ -17024,7 +17027,7 @@ var require_SFTP = __commonJS({
           tryStat(null, { size: fileSize });
         function tryStat(err2, attrs) {
           if (err2) {
-            if (src !== fs11) {
+            if (src !== fs14) {
               src.stat(srcPath, (err_, attrs_) => {
                 if (err_)
                   return onerror(err2);
@@ -17162,25 +17165,25 @@ var require_SFTP = __commonJS({
         this.extended = initial && initial.extended;
       }
       isDirectory() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFDIR;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFDIR;
       }
       isFile() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFREG;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFREG;
       }
       isBlockDevice() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFBLK;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFBLK;
       }
       isCharacterDevice() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFCHR;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFCHR;
       }
       isSymbolicLink() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFLNK;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFLNK;
       }
       isFIFO() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFIFO;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFIFO;
       }
       isSocket() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFSOCK;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFSOCK;
       }
     };
     function attrsToBytes(attrs) {
@@ -17807,12 +17810,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path10 === void 0)
+        if (path13 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path10)) {
+        if (!sftp.emit("LSTAT", reqID, path13)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17831,13 +17834,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path10, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path13, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17859,12 +17862,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path10 === void 0)
+        if (path13 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path10)) {
+        if (!sftp.emit("OPENDIR", reqID, path13)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17883,63 +17886,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path10 === void 0)
+        if (path13 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path10)) {
+        if (!sftp.emit("REMOVE", reqID, path13)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path10, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path13, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path10 === void 0)
+        if (path13 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path10)) {
+        if (!sftp.emit("RMDIR", reqID, path13)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path10 === void 0)
+        if (path13 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path10)) {
+        if (!sftp.emit("REALPATH", reqID, path13)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path10 === void 0)
+        if (path13 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path10)) {
+        if (!sftp.emit("STAT", reqID, path13)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17959,14 +17962,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path10 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path10 === void 0)
+        if (path13 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path10)) {
+        if (!sftp.emit("READLINK", reqID, path13)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -18037,7 +18040,7 @@ var require_SFTP = __commonJS({
     function roundUpToMultipleOf8(n) {
       return n + 7 & ~7;
     }
-    function ReadStream(sftp, path10, options) {
+    function ReadStream(sftp, path13, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -18051,7 +18054,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream.call(this, options);
-      this.path = path10;
+      this.path = path13;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -18182,7 +18185,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path10, options) {
+    function WriteStream(sftp, path13, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -18194,7 +18197,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path10;
+      this.path = path13;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -22584,7 +22587,7 @@ var require_buffer_list = __commonJS({
         }
       }, {
         key: "join",
-        value: function join8(s) {
+        value: function join10(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -23961,14 +23964,14 @@ var require_async_iterator = __commonJS({
       };
     }
     function readAndResolve(iter) {
-      var resolve3 = iter[kLastResolve];
-      if (resolve3 !== null) {
+      var resolve4 = iter[kLastResolve];
+      if (resolve4 !== null) {
         var data = iter[kStream].read();
         if (data !== null) {
           iter[kLastPromise] = null;
           iter[kLastResolve] = null;
           iter[kLastReject] = null;
-          resolve3(createIterResult(data, false));
+          resolve4(createIterResult(data, false));
         }
       }
     }
@@ -23976,13 +23979,13 @@ var require_async_iterator = __commonJS({
       process.nextTick(readAndResolve, iter);
     }
     function wrapForNext(lastPromise, iter) {
-      return function(resolve3, reject) {
+      return function(resolve4, reject) {
         lastPromise.then(function() {
           if (iter[kEnded]) {
-            resolve3(createIterResult(void 0, true));
+            resolve4(createIterResult(void 0, true));
             return;
           }
-          iter[kHandlePromise](resolve3, reject);
+          iter[kHandlePromise](resolve4, reject);
         }, reject);
       };
     }
@@ -24002,12 +24005,12 @@ var require_async_iterator = __commonJS({
           return Promise.resolve(createIterResult(void 0, true));
         }
         if (this[kStream].destroyed) {
-          return new Promise(function(resolve3, reject) {
+          return new Promise(function(resolve4, reject) {
             process.nextTick(function() {
               if (_this[kError]) {
                 reject(_this[kError]);
               } else {
-                resolve3(createIterResult(void 0, true));
+                resolve4(createIterResult(void 0, true));
               }
             });
           });
@@ -24030,13 +24033,13 @@ var require_async_iterator = __commonJS({
       return this;
     }), _defineProperty(_Object$setPrototypeO, "return", function _return() {
       var _this2 = this;
-      return new Promise(function(resolve3, reject) {
+      return new Promise(function(resolve4, reject) {
         _this2[kStream].destroy(null, function(err) {
           if (err) {
             reject(err);
             return;
           }
-          resolve3(createIterResult(void 0, true));
+          resolve4(createIterResult(void 0, true));
         });
       });
     }), _Object$setPrototypeO), AsyncIteratorPrototype);
@@ -24058,15 +24061,15 @@ var require_async_iterator = __commonJS({
         value: stream._readableState.endEmitted,
         writable: true
       }), _defineProperty(_Object$create, kHandlePromise, {
-        value: function value(resolve3, reject) {
+        value: function value(resolve4, reject) {
           var data = iterator[kStream].read();
           if (data) {
             iterator[kLastPromise] = null;
             iterator[kLastResolve] = null;
             iterator[kLastReject] = null;
-            resolve3(createIterResult(data, false));
+            resolve4(createIterResult(data, false));
           } else {
-            iterator[kLastResolve] = resolve3;
+            iterator[kLastResolve] = resolve4;
             iterator[kLastReject] = reject;
           }
         },
@@ -24085,12 +24088,12 @@ var require_async_iterator = __commonJS({
           iterator[kError] = err;
           return;
         }
-        var resolve3 = iterator[kLastResolve];
-        if (resolve3 !== null) {
+        var resolve4 = iterator[kLastResolve];
+        if (resolve4 !== null) {
           iterator[kLastPromise] = null;
           iterator[kLastResolve] = null;
           iterator[kLastReject] = null;
-          resolve3(createIterResult(void 0, true));
+          resolve4(createIterResult(void 0, true));
         }
         iterator[kEnded] = true;
       });
@@ -24105,7 +24108,7 @@ var require_async_iterator = __commonJS({
 var require_from = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/from.js"(exports, module) {
     "use strict";
-    function asyncGeneratorStep(gen, resolve3, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve4, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -24114,7 +24117,7 @@ var require_from = __commonJS({
         return;
       }
       if (info.done) {
-        resolve3(value);
+        resolve4(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -24122,13 +24125,13 @@ var require_from = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve3, reject) {
+        return new Promise(function(resolve4, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve3, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve4, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve3, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve4, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -25231,12 +25234,12 @@ var require_http_duplex = __commonJS({
 // node_modules/split-ca/index.js
 var require_split_ca = __commonJS({
   "node_modules/split-ca/index.js"(exports, module) {
-    var fs11 = __require("fs");
+    var fs14 = __require("fs");
     module.exports = function(filepath, split, encoding) {
       split = typeof split !== "undefined" ? split : "\n";
       encoding = typeof encoding !== "undefined" ? encoding : "utf8";
       var ca = [];
-      var chain = fs11.readFileSync(filepath, encoding);
+      var chain = fs14.readFileSync(filepath, encoding);
       if (chain.indexOf("-END CERTIFICATE-") < 0 || chain.indexOf("-BEGIN CERTIFICATE-") < 0) {
         throw Error("File does not contain 'BEGIN CERTIFICATE' or 'END CERTIFICATE'");
       }
@@ -25264,8 +25267,8 @@ var require_modem = __commonJS({
   "node_modules/docker-modem/lib/modem.js"(exports, module) {
     var querystring = __require("querystring");
     var http = require_http();
-    var fs11 = __require("fs");
-    var path10 = __require("path");
+    var fs14 = __require("fs");
+    var path13 = __require("path");
     var url = __require("url");
     var ssh = require_ssh2();
     var HttpDuplex = require_http_duplex();
@@ -25273,8 +25276,8 @@ var require_modem = __commonJS({
     var utils = require_utils();
     var util = __require("util");
     var splitca = require_split_ca();
-    var os8 = __require("os");
-    var isWin = os8.type() === "Windows_NT";
+    var os9 = __require("os");
+    var isWin = os9.type() === "Windows_NT";
     var stream = __require("stream");
     var defaultOpts = function() {
       var host;
@@ -25314,9 +25317,9 @@ var require_modem = __commonJS({
         }
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
-          opts.ca = splitca(path10.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs11.readFileSync(path10.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs11.readFileSync(path10.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.ca = splitca(path13.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
+          opts.cert = fs14.readFileSync(path13.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs14.readFileSync(path13.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -25325,11 +25328,11 @@ var require_modem = __commonJS({
       return opts;
     };
     var findDefaultUnixSocket = function() {
-      return new Promise(function(resolve3) {
-        var userDockerSocket = path10.join(os8.homedir(), ".docker", "run", "docker.sock");
-        fs11.access(userDockerSocket, function(err) {
-          if (err) resolve3("/var/run/docker.sock");
-          else resolve3(userDockerSocket);
+      return new Promise(function(resolve4) {
+        var userDockerSocket = path13.join(os9.homedir(), ".docker", "run", "docker.sock");
+        fs14.access(userDockerSocket, function(err) {
+          if (err) resolve4("/var/run/docker.sock");
+          else resolve4(userDockerSocket);
         });
       });
     };
@@ -25420,7 +25423,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs11.createReadStream(path10.resolve(options.file));
+          data = fs14.createReadStream(path13.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -25764,8 +25767,8 @@ var SetFeed = class {
     const marker = `0.${this.counter >> 16 & 255}.${this.counter >> 8 & 255}.${this.counter & 255}`;
     const lines = members.map((m) => `add ${m.set} ${m.element} timeout ${m.timeout} -exist
 `).join("");
-    return new Promise((resolve3, reject) => {
-      this.pending.push({ marker, errors: [], resolve: resolve3, reject });
+    return new Promise((resolve4, reject) => {
+      this.pending.push({ marker, errors: [], resolve: resolve4, reject });
       this.channel.input.write(`${lines}test ${setName(4, "tcp")} ${marker}
 `);
     });
@@ -25813,10 +25816,36 @@ function matchingEntries(entries, name) {
   return entries.filter((e) => e.kind === "name" && nameMatches(e, name));
 }
 
+// src/dns/network-names.ts
+var NETWORK_NAME_TTL = 600;
+var NetworkNames = class {
+  constructor(network, names) {
+    this.network = network;
+    for (const n of names) {
+      const key = normalizeName(n.name);
+      this.table.set(key, [.../* @__PURE__ */ new Set([...this.table.get(key) ?? [], ...n.addresses])]);
+    }
+  }
+  network;
+  table = /* @__PURE__ */ new Map();
+  /** The addresses a name is answered with on this network, or undefined when no container has it. */
+  lookup(name) {
+    return this.table.get(normalizeName(name));
+  }
+  names() {
+    return [...this.table.keys()];
+  }
+};
+function networkAnswer(addresses, type) {
+  const family = type === "A" ? 4 : type === "AAAA" ? 6 : void 0;
+  return addresses.filter((a) => (a.includes(":") ? 6 : 4) === family).map((address) => ({ family, address, ttl: NETWORK_NAME_TTL }));
+}
+
 // src/dns/message.ts
 var dnsPacket = __toESM(require_dns_packet(), 1);
 
 // src/dns/query.ts
+var import_ipaddr = __toESM(require_ipaddr(), 1);
 var HEADER = 12;
 var OPT = 41;
 var OPT_BYTES = 11;
@@ -25858,11 +25887,11 @@ function readQuery(buf) {
     ({ edns, end: offset } = opt);
   }
   if (offset !== buf.length) return malformed(question);
-  const read = edns ? { question, edns } : { question };
+  const read2 = edns ? { question, edns } : { question };
   if (buf.readUInt16BE(HEADER + question.wireName.length + 2) !== CLASS_IN)
-    return { ...read, local: { rcode: "REFUSED", reason: "class" } };
-  if (!TYPE_NAMES.has(question.qtype)) return { ...read, local: { rcode: "REFUSED", reason: "type" } };
-  return read;
+    return { ...read2, local: { rcode: "REFUSED", reason: "class" } };
+  if (!TYPE_NAMES.has(question.qtype)) return { ...read2, local: { rcode: "REFUSED", reason: "type" } };
+  return read2;
 }
 function readQuestion(buf) {
   let offset = HEADER;
@@ -25947,6 +25976,30 @@ function localReply(query, q, rcode, { tc = false } = {}) {
 }
 function replyLimit(q, transport) {
   return transport === "tcp" ? 65535 : q.edns?.payload ?? UDP_PLAIN_LIMIT;
+}
+var QUESTION_POINTER = 49152 | HEADER;
+function addressReply(query, q, records2, limit) {
+  const rrs = records2.map((r) => {
+    const data = Buffer.from(import_ipaddr.default.parse(r.address).toByteArray());
+    const rr = Buffer.alloc(12 + data.length);
+    rr.writeUInt16BE(QUESTION_POINTER, 0);
+    rr.writeUInt16BE(data.length === 4 ? 1 : 28, 2);
+    rr.writeUInt16BE(CLASS_IN, 4);
+    rr.writeUInt32BE(r.ttl, 6);
+    rr.writeUInt16BE(data.length, 10);
+    data.copy(rr, 12);
+    return rr;
+  });
+  const head = localReply(query, { ...q, edns: void 0 }, "NOERROR");
+  const opt = q.edns ? OPT_BYTES : 0;
+  if (head.length + rrs.reduce((n, rr) => n + rr.length, 0) + opt > limit) return localReply(query, q, "NOERROR", { tc: true });
+  const out = Buffer.concat([head, ...rrs, Buffer.alloc(opt)]);
+  out.writeUInt16BE(rrs.length, 6);
+  if (q.edns) {
+    out.writeUInt16BE(1, 10);
+    writeOpt(out, out.length - OPT_BYTES, q.edns.dnssecOk);
+  }
+  return out;
 }
 
 // src/dns/message.ts
@@ -26163,15 +26216,15 @@ var Resolver = class {
     for (let attempt = 0; attempt < 5; attempt++) {
       const udp = dgram.createSocket({ type: "udp4", lookup: (host, _family, callback) => callback(null, host, 4) });
       try {
-        await new Promise((resolve3, reject) => {
+        await new Promise((resolve4, reject) => {
           udp.once("error", reject);
-          udp.bind(port, address, () => resolve3());
+          udp.bind(port, address, () => resolve4());
         });
         const bound = udp.address().port;
         const tcp = net.createServer((s) => this.serveTcp(s));
-        await new Promise((resolve3, reject) => {
+        await new Promise((resolve4, reject) => {
           tcp.once("error", reject);
-          tcp.listen(bound, address, () => resolve3());
+          tcp.listen(bound, address, () => resolve4());
         });
         udp.on("message", (msg, rinfo) => this.serveUdp(udp, msg, rinfo));
         udp.on("error", (err) => this.options.onWarning?.(`resolver UDP socket: ${err.message}`));
@@ -26221,6 +26274,11 @@ var Resolver = class {
       this.record(asked, now, []);
       return localReply(query, q, "NXDOMAIN");
     }
+    if (asked.network) {
+      const answers = networkAnswer(asked.network, asked.type);
+      this.record(asked, now, answers);
+      return addressReply(query, q, answers, replyLimit(q, transport));
+    }
     const cached = this.cache[transport].get(asked.key);
     const age = cached ? Math.floor((now - cached.storedAt) / 1e3) : 0;
     if (!cached || age >= cached.answer.minTtl) return this.forward(query, transport, asked, now);
@@ -26255,7 +26313,8 @@ var Resolver = class {
       const permitted = allowedBy.length > 0 && matchingEntries(this.options.deny, q.question.matchName).length === 0;
       if (permitted || this.options.mode !== "block") for (const e of allowedBy) this.resolved.add(e);
       const dnssecOk = q.edns?.dnssecOk ?? false;
-      const forwarded = permitted || this.options.mode !== "block";
+      const network = this.options.networkNames?.lookup(q.question.matchName);
+      const forwarded = !network && (permitted || this.options.mode !== "block");
       asked = {
         name,
         type,
@@ -26264,6 +26323,7 @@ var Resolver = class {
         ...forwarded ? { upstream: upstreamQuery(q.question, dnssecOk) } : {},
         allowedBy,
         permitted,
+        ...network ? { network } : {},
         decided: { name, type, verdict: permitted ? "allowed" : this.options.mode === "block" ? "refused" : "audited", forwarded }
       };
     }
@@ -26442,7 +26502,7 @@ function bounded(map, key, value) {
 }
 
 // src/report/nflog.ts
-var import_ipaddr = __toESM(require_ipaddr(), 1);
+var import_ipaddr2 = __toESM(require_ipaddr(), 1);
 var GROUPS = /* @__PURE__ */ new Map([
   [NFLOG_GROUP.denied, { enforced: true, inbound: false }],
   [NFLOG_GROUP.audit, { enforced: false, inbound: false }],
@@ -26468,13 +26528,13 @@ function parseNflogLine(line) {
   };
   const [destination, port] = split(m[5]);
   const address = group.inbound ? split(m[4])[0] : destination;
-  if (!import_ipaddr.default.isValid(address)) return void 0;
+  if (!import_ipaddr2.default.isValid(address)) return void 0;
   return {
     time: Number(m[1]),
     enforced: group.enforced,
     family: m[3] === "IPv4" ? 4 : 6,
     protocol,
-    address: import_ipaddr.default.parse(address).toString(),
+    address: import_ipaddr2.default.parse(address).toString(),
     ...port !== void 0 ? { port } : {},
     ...group.inbound ? { inbound: true } : {}
   };
@@ -26489,8 +26549,8 @@ function parseWireLine(line) {
   if (!m || Number(m[2]) !== NFLOG_GROUP.wire || !/^tcp\b/.test(m[6])) return void 0;
   const [source, sourcePort] = hostPort(m[4]);
   const [address, port] = hostPort(m[5]);
-  if (!import_ipaddr.default.isValid(source) || !import_ipaddr.default.isValid(address)) return void 0;
-  return { source: import_ipaddr.default.parse(source).toString(), sourcePort, address: import_ipaddr.default.parse(address).toString(), port };
+  if (!import_ipaddr2.default.isValid(source) || !import_ipaddr2.default.isValid(address)) return void 0;
+  return { source: import_ipaddr2.default.parse(source).toString(), sourcePort, address: import_ipaddr2.default.parse(address).toString(), port };
 }
 function hostPort(text2) {
   const dot = text2.lastIndexOf(".");
@@ -26990,11 +27050,11 @@ var Checker = class {
   async listenOne(address, port) {
     const server = net2.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
     for (let waited = 0; ; waited += 100) {
-      const err = await new Promise((resolve3) => {
-        server.once("error", resolve3);
+      const err = await new Promise((resolve4) => {
+        server.once("error", resolve4);
         server.listen(port, address, () => {
-          server.off("error", resolve3);
-          resolve3(void 0);
+          server.off("error", resolve4);
+          resolve4(void 0);
         });
       });
       if (!err) break;
@@ -27225,14 +27285,14 @@ var DestinationBook = class {
       if (queue.length === 0) this.noted.delete(key);
       return Promise.resolve(d);
     }
-    return new Promise((resolve3) => {
+    return new Promise((resolve4) => {
       const timer = setTimeout(() => {
         if (this.waiting.get(key) === done) this.waiting.delete(key);
-        resolve3(void 0);
+        resolve4(void 0);
       }, timeoutMs);
       const done = (d) => {
         clearTimeout(timer);
-        resolve3(d);
+        resolve4(d);
       };
       this.waiting.set(key, done);
     });
@@ -27460,7 +27520,7 @@ async function podResolver(env = process.env) {
   }
   process.on("uncaughtException", reportFault);
   process.on("unhandledRejection", reportFault);
-  await new Promise((resolve3) => process.once("SIGTERM", () => resolve3()));
+  await new Promise((resolve4) => process.once("SIGTERM", () => resolve4()));
   started.feed.close();
   await started.resolver.close();
   await started.checker?.close();
@@ -27528,8 +27588,8 @@ async function startChecker(config, port, resolver, own) {
   return checker;
 }
 function opened(stream) {
-  return new Promise((resolve3, reject) => {
-    stream.once("open", () => resolve3());
+  return new Promise((resolve4, reject) => {
+    stream.once("open", () => resolve4());
     stream.once("error", reject);
   });
 }
@@ -27545,10 +27605,12 @@ import { PassThrough } from "node:stream";
 
 // src/engine/cli.ts
 import { spawn } from "node:child_process";
+import * as fs2 from "node:fs";
+import * as path2 from "node:path";
 var DOCKER_TIMEOUT_MS = 6e4;
 function docker(args, options = {}) {
   const timeoutMs = options.timeoutMs ?? DOCKER_TIMEOUT_MS;
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     const child = spawn("docker", args, { stdio: ["ignore", "pipe", "pipe"] });
     const out = [];
     const err = [];
@@ -27568,8 +27630,18 @@ function docker(args, options = {}) {
     });
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolve3({ exitCode: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+      resolve4({ exitCode: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
     });
+  });
+}
+function hasDockerCli(env = process.env) {
+  return (env.PATH ?? "").split(path2.delimiter).some((dir) => {
+    try {
+      fs2.accessSync(path2.join(dir || ".", "docker"), fs2.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
   });
 }
 function lastLine(text2) {
@@ -27579,36 +27651,36 @@ function lastLine(text2) {
 
 // src/engine/endpoint.ts
 import { createHash } from "node:crypto";
-import * as fs2 from "node:fs";
+import * as fs3 from "node:fs";
 import * as os2 from "node:os";
-import * as path2 from "node:path";
+import * as path3 from "node:path";
 var disk = {
   read: (file) => {
     try {
-      return fs2.readFileSync(file, "utf8");
+      return fs3.readFileSync(file, "utf8");
     } catch {
       return void 0;
     }
   },
-  exists: (file) => fs2.existsSync(file)
+  exists: (file) => fs3.existsSync(file)
 };
 function contextEngine(env, files = disk) {
   if (env.DOCKER_HOST) return void 0;
-  const configDir = env.DOCKER_CONFIG || path2.join(env.HOME || os2.homedir(), ".docker");
+  const configDir = env.DOCKER_CONFIG || path3.join(env.HOME || os2.homedir(), ".docker");
   let name = env.DOCKER_CONTEXT;
   if (!name) {
-    const config = files.read(path2.join(configDir, "config.json"));
+    const config = files.read(path3.join(configDir, "config.json"));
     try {
       name = config ? JSON.parse(config).currentContext : void 0;
     } catch {
       throw new Error(
-        `${path2.join(configDir, "config.json")} is not valid JSON, so the Docker context cannot be read. Fix the file, or set DOCKER_HOST.`
+        `${path3.join(configDir, "config.json")} is not valid JSON, so the Docker context cannot be read. Fix the file, or set DOCKER_HOST.`
       );
     }
   }
   if (!name || name === "default") return void 0;
   const hash = createHash("sha256").update(name).digest("hex");
-  const metaFile = path2.join(configDir, "contexts", "meta", hash, "meta.json");
+  const metaFile = path3.join(configDir, "contexts", "meta", hash, "meta.json");
   const meta = files.read(metaFile);
   let endpoint;
   try {
@@ -27621,7 +27693,7 @@ function contextEngine(env, files = disk) {
       `Docker context '${name}' is selected, but ${metaFile} names no engine. Select another context (docker context use), or set DOCKER_HOST.`
     );
   }
-  const tls = path2.join(configDir, "contexts", "tls", hash, "docker");
+  const tls = path3.join(configDir, "contexts", "tls", hash, "docker");
   if (!files.exists(tls)) return { DOCKER_HOST: endpoint.Host };
   return { DOCKER_HOST: endpoint.Host, DOCKER_CERT_PATH: tls, ...endpoint.SkipTLSVerify ? {} : { DOCKER_TLS_VERIFY: "1" } };
 }
@@ -27658,47 +27730,50 @@ function failure(what, err, timeoutMs) {
     );
   }
   const reason = e.json?.message ?? (e.message ?? "").replace(/^\(HTTP code \d+\) \S+ - /, "").trim();
-  return new Error(reason);
+  return Object.assign(new Error(reason), { statusCode: e.statusCode });
 }
-function dialOptions(method, path10, call2, signal) {
+function statusOf(err) {
+  return err.statusCode;
+}
+function dialOptions(method, path13, call2, signal) {
   const hasQuery = call2.query !== void 0;
   return {
-    path: hasQuery ? `${path10}?` : path10,
+    path: hasQuery ? `${path13}?` : path13,
     method,
     options: method === "POST" ? { _query: call2.query ?? {}, _body: call2.body ?? {} } : call2.query,
     statusCodes: statusCodes(call2.accept),
     abortSignal: signal
   };
 }
-function api(method, path10, call2 = {}) {
+function api(method, path13, call2 = {}) {
   const timeoutMs = call2.timeoutMs ?? DOCKER_TIMEOUT_MS;
   const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : void 0;
-  const what = `${method} ${path10}`;
-  return new Promise((resolve3, reject) => {
+  const what = `${method} ${path13}`;
+  return new Promise((resolve4, reject) => {
     try {
-      engine().dial(dialOptions(method, path10, call2, signal), (err, data) => {
+      engine().dial(dialOptions(method, path13, call2, signal), (err, data) => {
         if (err) reject(failure(what, err, timeoutMs));
-        else resolve3(Buffer.isBuffer(data) && data.length === 0 ? void 0 : data);
+        else resolve4(Buffer.isBuffer(data) && data.length === 0 ? void 0 : data);
       });
     } catch (err) {
       reject(failure(what, err, timeoutMs));
     }
   });
 }
-function hijack(path10, query, body, stdin = false) {
-  return new Promise((resolve3, reject) => {
-    const what = `POST ${path10}`;
+function hijack(path13, query, body, stdin = false) {
+  return new Promise((resolve4, reject) => {
+    const what = `POST ${path13}`;
     try {
       engine().dial(
         {
-          path: `${path10}?`,
+          path: `${path13}?`,
           method: "POST",
           options: { _query: query, _body: body ?? {} },
           hijack: true,
           openStdin: stdin,
           statusCodes: statusCodes([101])
         },
-        (err, data) => err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve3(data)
+        (err, data) => err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve4(data)
       );
     } catch (err) {
       reject(failure(what, err, DOCKER_TIMEOUT_MS));
@@ -27730,7 +27805,7 @@ async function engineInfo() {
   return api("GET", "/info");
 }
 async function importImage(tar, repo, tag) {
-  await new Promise((resolve3, reject) => {
+  await new Promise((resolve4, reject) => {
     const what = "POST /images/create (import)";
     engine().dial(
       {
@@ -27741,12 +27816,15 @@ async function importImage(tar, repo, tag) {
         statusCodes: statusCodes(),
         abortSignal: AbortSignal.timeout(DOCKER_TIMEOUT_MS)
       },
-      (err) => err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve3()
+      (err) => err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve4()
     );
   });
   const id = await imageId(`${repo}:${tag}`);
   if (!id) throw new Error(`the engine took the import of ${repo}:${tag} but has no such image`);
   return id;
+}
+async function apiVersion() {
+  return (await api("GET", "/version")).ApiVersion;
 }
 async function listContainers(label) {
   return api("GET", "/containers/json", { query: { all: true, filters: JSON.stringify({ label: [label] }) } });
@@ -27763,8 +27841,11 @@ async function inspectNetwork(network) {
 async function inspectVolume(volume) {
   return api("GET", `/volumes/${seg(volume)}`, { accept: [404] });
 }
-async function createContainer(name, config) {
-  const created = await api("POST", "/containers/create", { query: { name }, body: config });
+async function createContainer(name, config, platform) {
+  const created = await api("POST", "/containers/create", {
+    query: { name, ...platform ? { platform } : {} },
+    body: config
+  });
   return created.Id;
 }
 async function startContainer(container) {
@@ -27772,6 +27853,32 @@ async function startContainer(container) {
 }
 async function inspectContainer(container) {
   return api("GET", `/containers/${seg(container)}/json`);
+}
+async function pullImage(query) {
+  const stream = await new Promise((resolve4, reject) => {
+    const what = "POST /images/create";
+    try {
+      engine().dial(
+        { path: "/images/create?", method: "POST", options: { _query: query, _body: {} }, isStream: true, statusCodes: statusCodes() },
+        (err, data) => err ? reject(failure(what, err, 0)) : resolve4(data)
+      );
+    } catch (err) {
+      reject(failure(what, err, 0));
+    }
+  });
+  let rest = "";
+  let error;
+  for await (const chunk of stream) {
+    const lines = (rest + chunk.toString()).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) {
+      try {
+        error ??= JSON.parse(line).error;
+      } catch {
+      }
+    }
+  }
+  if (error) throw new Error(error);
 }
 async function killContainer(container, timeoutMs = DOCKER_TIMEOUT_MS) {
   await api("POST", `/containers/${seg(container)}/kill`, { accept: [404, 409], timeoutMs });
@@ -27830,7 +27937,8 @@ function runLabels(id) {
 function resourceNames(runId) {
   return {
     holder: `buildfence-${runId}-holder`,
-    build: `buildfence-${runId}-build`
+    build: `buildfence-${runId}-build`,
+    hostView: `buildfence-${runId}-hostview`
   };
 }
 function holderConfig(a) {
@@ -27857,7 +27965,7 @@ async function removeRun(runId) {
   const names = resourceNames(runId);
   const problems = [];
   await Promise.all(
-    [names.build, names.holder].map(
+    [names.build, names.holder, names.hostView].map(
       (name) => removeContainer(name).catch((err) => {
         if (!/already in progress/i.test(err.message)) problems.push(`container ${name}: ${err.message}`);
       })
@@ -27882,9 +27990,9 @@ function processAlive(pid) {
 }
 
 // src/docker/runtime.ts
-import * as fs5 from "node:fs/promises";
-import * as os4 from "node:os";
-import * as path5 from "node:path";
+import * as fs8 from "node:fs/promises";
+import * as os5 from "node:os";
+import * as path8 from "node:path";
 
 // src/docker/containers.ts
 function labelArgs(id) {
@@ -27894,8 +28002,7 @@ function buildCreateArgs(a) {
   const names = resourceNames(a.id.runId);
   const script = `${SCRIPT_MOUNT}/${SCRIPT_NAME}`;
   const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, script));
-  return [
-    "create",
+  const options = [
     "--name",
     names.build,
     ...labelArgs(a.id),
@@ -27918,25 +28025,1387 @@ function buildCreateArgs(a) {
     "--security-opt",
     "no-new-privileges",
     "--entrypoint",
-    entrypoint,
-    a.spec.image,
-    ...command
+    entrypoint
   ];
+  return { options, image: a.spec.image, command };
+}
+
+// src/docker/build-container.ts
+import * as fs5 from "node:fs";
+import * as os4 from "node:os";
+import * as path5 from "node:path";
+
+// src/docker/cli-values.ts
+var ValueError = class extends Error {
+};
+function fail(message) {
+  throw new ValueError(message);
+}
+function goInt(text2, bits = 64, signed = true) {
+  const sign = /^[+-]/.test(text2) && signed ? text2[0] : "";
+  let s = text2.slice(sign.length);
+  let base = 10;
+  if (s.length > 1 && s[0] === "0") {
+    const p = s[1].toLowerCase();
+    [base, s] = s.length >= 3 && (p === "b" || p === "o" || p === "x") ? [{ b: 2, o: 8, x: 16 }[p], s.slice(2)] : [8, s.slice(1)];
+  }
+  let n = 0n;
+  for (const c of s) {
+    if (c === "_") continue;
+    const d = parseInt(c, 36);
+    if (Number.isNaN(d) || d >= base) fail(`'${text2}' is not an integer`);
+    n = n * BigInt(base) + BigInt(d);
+  }
+  if (s === "" && base !== 8) fail(`'${text2}' is not an integer`);
+  if (text2.includes("_") && !underscoresOk(text2.slice(sign.length))) fail(`'${text2}' is not an integer`);
+  if (sign === "-") n = -n;
+  const max = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
+  const min = signed ? -(1n << BigInt(bits - 1)) : 0n;
+  if (n > max || n < min) fail(`${text2} is out of range (${min} to ${max})`);
+  return Number(n);
+}
+function underscoresOk(s) {
+  let saw = "^";
+  let i = 0;
+  if (s.length >= 2 && s[0] === "0" && "bBoOxX".includes(s[1])) {
+    i = 2;
+    saw = "0";
+  }
+  for (; i < s.length; i++) {
+    if (/[0-9a-fA-F]/.test(s[i])) saw = "0";
+    else if (s[i] === "_") {
+      if (saw !== "0") return false;
+      saw = "_";
+    } else saw = "!";
+  }
+  return saw !== "_";
+}
+function decimalInt(text2) {
+  if (!/^[+-]?[0-9]+$/.test(text2)) fail(`'${text2}' is not a decimal integer`);
+  return goInt(text2.replace(/^([+-]?)0+(?=\d)/, "$1"));
+}
+function goBool(text2) {
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(text2)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(text2)) return false;
+  return fail(`'${text2}' is not a boolean (true or false)`);
+}
+var DURATION_UNITS = { ns: 1, us: 1e3, \u00B5s: 1e3, \u03BCs: 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 36e11 };
+function goDuration(text2) {
+  const m = /^([+-]?)(.*)$/.exec(text2);
+  if (m[2] === "0") return 0;
+  if (m[2] === "") fail(`'${text2}' is not a duration (such as 30s, 1m30s, 500ms)`);
+  let total = 0;
+  const part = /^(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
+  for (let rest = m[2]; rest !== ""; ) {
+    const p = part.exec(rest);
+    if (!p)
+      fail(
+        /^[\d.]+$/.test(rest) ? `'${text2}' has a number without a unit (ns, us, ms, s, m, h)` : `'${text2}' is not a duration (such as 30s, 1m30s, 500ms)`
+      );
+    total += Number(p[1]) * DURATION_UNITS[p[2]];
+    rest = rest.slice(p[0].length);
+  }
+  return Math.round(m[1] === "-" ? -total : total);
+}
+var BINARY = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+function ramInBytes(text2) {
+  let sep = -1;
+  for (let i = text2.length - 1; i >= 0; i--) {
+    if ("0123456789. ".includes(text2[i])) {
+      sep = i;
+      break;
+    }
+  }
+  if (sep === -1) fail(`'${text2}' is not a size (such as 512m, 2g)`);
+  const [num, suffix] = text2[sep] === " " ? [text2.slice(0, sep), text2.slice(sep + 1)] : [text2.slice(0, sep + 1), text2.slice(sep + 1)];
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(num)) fail(`'${text2}' is not a size (such as 512m, 2g)`);
+  let size = Number(num);
+  if (size < 0) fail(`'${text2}' is not a size: it is negative`);
+  const sfx = suffix.toLowerCase();
+  if (sfx !== "") {
+    const unit = BINARY[sfx[0]];
+    const ok = sfx === "b" || unit !== void 0 && (sfx.length === 1 || sfx.slice(1) === "b" || sfx.slice(1) === "ib");
+    if (!ok) fail(`'${text2}' has an unknown unit '${suffix}' (b, k, m, g, t, p)`);
+    if (unit !== void 0) size *= unit;
+  }
+  return Math.trunc(size);
+}
+function nanoCpus(text2) {
+  const fraction = /^([+-]?\d+)\/(\d+)$/.exec(text2);
+  const decimal = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text2);
+  let num;
+  let den;
+  if (fraction && BigInt(fraction[2]) !== 0n) {
+    [num, den] = [BigInt(fraction[1]), BigInt(fraction[2])];
+  } else if (decimal && (decimal[2] !== "" || (decimal[3] ?? "") !== "")) {
+    const frac = decimal[3] ?? "";
+    const exp = Number(decimal[4] ?? "0") - frac.length;
+    num = BigInt(`${decimal[1]}${decimal[2]}${frac}` || "0");
+    den = 1n;
+    if (exp >= 0) num *= 10n ** BigInt(exp);
+    else den = 10n ** BigInt(-exp);
+  } else {
+    return fail(`'${text2}' is not a number of CPUs (such as 1.5)`);
+  }
+  const nano = num * 1000000000n;
+  if (nano % den !== 0n) fail(`'${text2}' is too precise (at most 9 decimals)`);
+  return Number(nano / den);
+}
+var ULIMITS = /* @__PURE__ */ new Set([
+  "core",
+  "cpu",
+  "data",
+  "fsize",
+  "locks",
+  "memlock",
+  "msgqueue",
+  "nice",
+  "nofile",
+  "nproc",
+  "rss",
+  "rtprio",
+  "rttime",
+  "sigpending",
+  "stack"
+]);
+function ulimit(text2) {
+  const eq = text2.indexOf("=");
+  if (eq === -1) fail(`'${text2}' is not a ulimit (name=soft[:hard])`);
+  const name = text2.slice(0, eq);
+  if (!ULIMITS.has(name)) fail(`'${name}' is not a ulimit (one of ${[...ULIMITS].join(", ")})`);
+  const [softText, hardText] = splitOnce(text2.slice(eq + 1), ":");
+  const soft = decimalInt(softText);
+  const hard = hardText === void 0 ? soft : decimalInt(hardText);
+  if (hard !== -1 && (soft === -1 || soft > hard)) fail(`the soft limit ${soft} of '${text2}' is above the hard one`);
+  return { Name: name, Hard: hard, Soft: soft };
+}
+function csvRecord(text2) {
+  const fields = [];
+  let i = 0;
+  for (; ; ) {
+    let field = "";
+    if (text2[i] === '"') {
+      for (i++; ; i++) {
+        if (i >= text2.length) fail(`'${text2}' has a quote that is not closed`);
+        if (text2[i] === '"' && text2[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else if (text2[i] === '"') {
+          i++;
+          break;
+        } else field += text2[i];
+      }
+      if (i < text2.length && text2[i] !== "," && text2[i] !== "\n") fail(`'${text2}' has text after a closing quote`);
+    } else {
+      for (; i < text2.length && text2[i] !== "," && text2[i] !== "\n"; i++) {
+        if (text2[i] === '"') fail(`'${text2}' has a quote inside a field that does not start with one`);
+        field += text2[i];
+      }
+    }
+    fields.push(field.replace(/\r$/, ""));
+    if (i >= text2.length || text2[i] === "\n") return fields;
+    i++;
+  }
+}
+function splitOnce(text2, separator) {
+  const at = text2.indexOf(separator);
+  return at === -1 ? [text2] : [text2.slice(0, at), text2.slice(at + separator.length)];
+}
+function apiAtLeast(version, wanted) {
+  const [a, b] = [version, wanted].map((v) => v.split(".").map(Number));
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  }
+  return true;
+}
+
+// src/docker/create-body.ts
+import * as path4 from "node:path";
+var NOT_TRANSLATED = {
+  ...Object.fromEntries(
+    ["publish", "publish-all", "expose", "link", "ip", "ip6", "link-local-ip", "mac-address", "network-alias"].map((f) => [
+      f,
+      "the build joins the holder's network namespace, where buildfence's rules decide what it reaches: it has no ports, addresses, links or aliases of its own (docker refuses them with a shared namespace too). Remove it; a service the build needs goes in the allowlist"
+    ])
+  ),
+  cidfile: "buildfence creates the build container through the Engine API and writes no container ID file (the log names the container). Remove it",
+  "detach-keys": "it belongs to an attached `docker run` terminal, which the build has none of. Remove it",
+  "sig-proxy": "it belongs to an attached `docker run` terminal, which the build has none of. Remove it",
+  ...Object.fromEntries(
+    ["cpu-count", "cpu-percent", "io-maxbandwidth", "io-maxiops"].map((f) => [
+      f,
+      "it applies to Windows containers only, and the build is a Linux container (docker refuses it too). Remove it"
+    ])
+  )
+};
+var NOT_FOR_THE_BUILD = /* @__PURE__ */ new Set([
+  "privileged",
+  "use-api-socket",
+  "dns",
+  "dns-option",
+  "dns-search",
+  "rm",
+  "restart",
+  "detach",
+  "help",
+  "volumes-from"
+]);
+var TRANSLATED = /* @__PURE__ */ new Set([
+  "add-host",
+  "annotation",
+  "attach",
+  "blkio-weight",
+  "blkio-weight-device",
+  "cap-add",
+  "cap-drop",
+  "cgroup-parent",
+  "cgroupns",
+  "cpu-period",
+  "cpu-quota",
+  "cpu-rt-period",
+  "cpu-rt-runtime",
+  "cpu-shares",
+  "cpus",
+  "cpuset-cpus",
+  "cpuset-mems",
+  "device",
+  "device-cgroup-rule",
+  "device-read-bps",
+  "device-read-iops",
+  "device-write-bps",
+  "device-write-iops",
+  "disable-content-trust",
+  "domainname",
+  "entrypoint",
+  "env",
+  "env-file",
+  "gpus",
+  "group-add",
+  "health-cmd",
+  "health-interval",
+  "health-retries",
+  "health-start-interval",
+  "health-start-period",
+  "health-timeout",
+  "hostname",
+  "init",
+  "interactive",
+  "ipc",
+  "isolation",
+  "kernel-memory",
+  "label",
+  "label-file",
+  "log-driver",
+  "log-opt",
+  "memory",
+  "memory-reservation",
+  "memory-swap",
+  "memory-swappiness",
+  "mount",
+  "name",
+  "network",
+  "no-healthcheck",
+  "oom-kill-disable",
+  "oom-score-adj",
+  "pid",
+  "pids-limit",
+  "platform",
+  "pull",
+  // Read, and of no effect: buildfence logs one line for a pull either way.
+  "quiet",
+  "read-only",
+  "runtime",
+  "security-opt",
+  "shm-size",
+  "stop-signal",
+  "stop-timeout",
+  "storage-opt",
+  "sysctl",
+  "tmpfs",
+  "tty",
+  "ulimit",
+  "user",
+  "userns",
+  "uts",
+  "volume",
+  "volume-driver",
+  "workdir"
+]);
+var Given = class {
+  constructor(options, label) {
+    this.label = label;
+    for (const o of options) this.byName.set(o.name, [...this.byName.get(o.name) ?? [], o]);
+  }
+  label;
+  byName = /* @__PURE__ */ new Map();
+  problems = [];
+  has(name) {
+    return this.byName.has(name);
+  }
+  all(name) {
+    return this.byName.get(name) ?? [];
+  }
+  /** The last occurrence's value, as pflag keeps it for a flag that takes one value. */
+  last(name) {
+    const all = this.all(name);
+    return all[all.length - 1];
+  }
+  refuse(option, reason) {
+    const written = typeof option === "string" ? option : option.written;
+    this.problems.push(`${this.label} refuses '${written}': ${reason}.`);
+  }
+  /** Each occurrence read by `read`; one that cannot be read is a problem, and is left out. */
+  each(name, read2) {
+    const out = [];
+    for (const o of this.all(name)) {
+      try {
+        out.push(read2(o.value ?? "", o));
+      } catch (err) {
+        if (!(err instanceof ValueError)) throw err;
+        this.refuse(o, err.message);
+      }
+    }
+    return out;
+  }
+  /** The last occurrence read by `read` (every occurrence must be readable, as pflag sets each). */
+  one(name, read2) {
+    const values = this.each(name, read2);
+    return values.length === this.all(name).length ? values[values.length - 1] : void 0;
+  }
+  str(name) {
+    return this.last(name)?.value;
+  }
+  bool(name) {
+    return this.has(name) ? this.one(name, (v, o) => o.value === void 0 ? true : goBool(v)) : void 0;
+  }
+  flag(name) {
+    return this.bool(name) ?? false;
+  }
+};
+function createRequest(cmd, ctx) {
+  const { options, problems } = readOptions(cmd.options, ctx.label);
+  const g = new Given(options, ctx.label);
+  g.problems.push(...problems);
+  for (const o of options) {
+    if (NOT_TRANSLATED[o.name]) g.refuse(o, NOT_TRANSLATED[o.name]);
+    else if (NOT_FOR_THE_BUILD.has(o.name)) g.refuse(o, "the build container is buildfence\u2019s to run; remove it");
+    else if (!TRANSLATED.has(o.name))
+      g.refuse(o, `buildfence does not translate docker's '--${o.name}' into the Engine API, so it would be lost. Remove it`);
+  }
+  const versioned = [
+    ["annotation", "1.43"],
+    ["health-start-interval", "1.44"]
+  ];
+  for (const [flag, version] of versioned) {
+    if (g.has(flag) && !apiAtLeast(ctx.apiVersion, version)) {
+      g.refuse(
+        g.last(flag),
+        `it needs Docker Engine API ${version}, and this engine speaks ${ctx.apiVersion}. Remove it, or use a newer engine`
+      );
+    }
+  }
+  const request = build(g, cmd, ctx);
+  if (g.problems.length > 0) throw new Error(g.problems.join("\n"));
+  return request;
+}
+function build(g, cmd, ctx) {
+  const pull = g.str("pull") ?? "missing";
+  if (!["always", "missing", "never", ""].includes(pull))
+    g.refuse(g.last("pull"), "the pull policy is one of 'always', 'missing' or 'never'");
+  if (ctx.contentTrust && !g.flag("disable-content-trust") && !cmd.image.includes("@")) {
+    g.refuse(
+      "DOCKER_CONTENT_TRUST",
+      "it asks the docker CLI to verify the build image's signature, which buildfence, creating the build through the Engine API, does not do: name the image by digest (IMAGE@sha256:...), or unset DOCKER_CONTENT_TRUST"
+    );
+  }
+  const attach2 = g.each("attach", (v) => {
+    const s = v.toLowerCase();
+    if (!["stdin", "stdout", "stderr"].includes(s)) throw new ValueError("the streams are STDIN, STDOUT and STDERR");
+    return s;
+  });
+  const stdin = g.flag("interactive");
+  const openStdin = stdin;
+  const attachStdin = attach2.includes("stdin") || stdin;
+  const swappiness = g.one("memory-swappiness", (v) => goInt(v)) ?? -1;
+  if (swappiness !== -1 && (swappiness < 0 || swappiness > 100)) g.refuse(g.last("memory-swappiness"), "the swappiness is from 0 to 100");
+  const { binds, volumes } = volumeSpecs(g, ctx.cwd);
+  const entrypointGiven = g.last("entrypoint");
+  const health = healthcheck(g);
+  const { devices, cdi } = deviceMappings(g);
+  const gpus = g.each("gpus", gpuRequest);
+  const deviceRequests = [...gpus, ...cdi.length > 0 ? [{ Driver: "cdi", DeviceIDs: cdi }] : []];
+  const [securityOpt, systemPaths] = securityOptions(g, ctx);
+  const resources = {
+    CgroupParent: g.str("cgroup-parent"),
+    Memory: g.one("memory", ramInBytes),
+    MemoryReservation: g.one("memory-reservation", ramInBytes),
+    MemorySwap: g.one("memory-swap", (v) => v === "-1" ? -1 : ramInBytes(v)),
+    MemorySwappiness: swappiness,
+    // Newer engines have no kernel memory limit; the CLI leaves it out for them.
+    KernelMemory: apiAtLeast(ctx.apiVersion, "1.42") ? void 0 : g.one("kernel-memory", ramInBytes),
+    OomKillDisable: g.bool("oom-kill-disable"),
+    NanoCpus: g.one("cpus", nanoCpus),
+    CpuShares: g.one("cpu-shares", (v) => goInt(v)),
+    CpuPeriod: g.one("cpu-period", (v) => goInt(v)),
+    CpuQuota: g.one("cpu-quota", (v) => goInt(v)),
+    CpuRealtimePeriod: g.one("cpu-rt-period", (v) => goInt(v)),
+    CpuRealtimeRuntime: g.one("cpu-rt-runtime", (v) => goInt(v)),
+    CpusetCpus: g.str("cpuset-cpus"),
+    CpusetMems: g.str("cpuset-mems"),
+    PidsLimit: g.one("pids-limit", (v) => goInt(v)),
+    BlkioWeight: g.one("blkio-weight", (v) => goInt(v, 16, false)),
+    BlkioWeightDevice: g.each("blkio-weight-device", weightDevice),
+    BlkioDeviceReadBps: g.each("device-read-bps", (v) => throttleDevice(v, ramInBytes)),
+    BlkioDeviceWriteBps: g.each("device-write-bps", (v) => throttleDevice(v, ramInBytes)),
+    BlkioDeviceReadIOps: g.each("device-read-iops", (v) => throttleDevice(v, (r) => goUint10(r))),
+    BlkioDeviceWriteIOps: g.each("device-write-iops", (v) => throttleDevice(v, (r) => goUint10(r))),
+    Ulimits: ulimits(g),
+    DeviceCgroupRules: g.each("device-cgroup-rule", (v) => {
+      if (!/^[acb] ([0-9]+|\*):([0-9]+|\*) [rwm]{1,3}$/.test(v))
+        throw new ValueError(`'${v}' is not a device cgroup rule (type major:minor mode, as 'c 10:229 rwm')`);
+      return v;
+    }),
+    Devices: devices,
+    DeviceRequests: deviceRequests
+  };
+  for (const [flag, mode] of [
+    ["pid", g.str("pid")],
+    ["uts", g.str("uts")],
+    ["userns", g.str("userns")],
+    ["cgroupns", g.str("cgroupns")]
+  ]) {
+    if (mode !== void 0 && !namespaceModeValid(flag, mode)) g.refuse(g.last(flag), `'${mode}' is not a ${flag} mode docker knows`);
+  }
+  if (g.last("log-driver")?.value === "none" && g.has("log-opt")) g.refuse(g.last("log-opt"), "the 'none' log driver takes no options");
+  const body = {
+    Hostname: g.str("hostname"),
+    Domainname: g.str("domainname"),
+    User: g.str("user"),
+    AttachStdin: attachStdin,
+    AttachStdout: attach2.length === 0 || attach2.includes("stdout"),
+    AttachStderr: attach2.length === 0 || attach2.includes("stderr"),
+    Tty: g.flag("tty"),
+    OpenStdin: openStdin,
+    StdinOnce: openStdin && attachStdin,
+    Env: environment(g, ctx),
+    Cmd: cmd.command.length > 0 ? cmd.command : void 0,
+    Image: cmd.image,
+    Volumes: volumes,
+    WorkingDir: g.str("workdir"),
+    Entrypoint: entrypointGiven === void 0 ? void 0 : [entrypointGiven.value ?? ""],
+    Labels: keyValues(g, "label", "label-file", ctx),
+    StopSignal: g.str("stop-signal"),
+    StopTimeout: g.one("stop-timeout", (v) => goInt(v)),
+    Healthcheck: health,
+    HostConfig: {
+      Binds: binds,
+      LogConfig: { Type: g.str("log-driver") ?? "", Config: kvMap(g.each("log-opt", (v) => v)) },
+      NetworkMode: g.str("network") ?? "default",
+      VolumeDriver: g.str("volume-driver"),
+      CapAdd: capabilities(g.each("cap-add", (v) => v)),
+      CapDrop: capabilities(g.each("cap-drop", (v) => v)),
+      CgroupnsMode: g.str("cgroupns"),
+      Dns: [],
+      DnsOptions: [],
+      DnsSearch: [],
+      ExtraHosts: g.each("add-host", extraHost),
+      GroupAdd: g.each("group-add", (v) => v),
+      IpcMode: g.str("ipc"),
+      OomScoreAdj: g.one("oom-score-adj", (v) => goInt(v)),
+      PidMode: g.str("pid"),
+      ReadonlyRootfs: g.flag("read-only"),
+      SecurityOpt: securityOpt,
+      StorageOpt: storageOptions(g),
+      UTSMode: g.str("uts"),
+      UsernsMode: g.str("userns"),
+      ShmSize: g.one("shm-size", ramInBytes),
+      Isolation: g.str("isolation"),
+      ...resources,
+      Tmpfs: Object.fromEntries(
+        g.each("tmpfs", (v) => {
+          const [where, options = ""] = splitOnce(v, ":");
+          return [where, options];
+        })
+      ),
+      Sysctls: Object.fromEntries(g.each("sysctl", sysctl)),
+      Runtime: g.str("runtime"),
+      Mounts: g.each("mount", (v) => mountSpec(v, ctx)),
+      ...systemPaths,
+      Init: g.bool("init"),
+      Annotations: g.has("annotation") ? kvMap(g.each("annotation", (v) => v)) : void 0
+    },
+    NetworkingConfig: { EndpointsConfig: {} }
+  };
+  return {
+    name: g.str("name"),
+    platform: g.str("platform")?.toLowerCase(),
+    pull: pull === "" ? "never" : pull,
+    body: dropUndefined(body)
+  };
+}
+function volumeSpecs(g, cwd) {
+  const binds = [];
+  const volumes = {};
+  for (const spec of new Set(g.each("volume", (v) => v))) {
+    let parsed;
+    try {
+      parsed = parseVolume(spec);
+    } catch (err) {
+      if (!(err instanceof ValueError)) throw err;
+      g.refuse(`--volume ${spec}`, err.message);
+      continue;
+    }
+    if (parsed.source === "") {
+      volumes[spec] = {};
+      continue;
+    }
+    const [host, target] = splitOnce(spec, ":");
+    binds.push(parsed.bind && target !== void 0 && host.startsWith(".") ? `${path4.resolve(cwd, host)}:${target}` : spec);
+  }
+  return { binds: binds.length > 0 ? binds : void 0, volumes: Object.keys(volumes).length > 0 ? volumes : void 0 };
+}
+function parseVolume(spec) {
+  if (spec === "") throw new ValueError("the volume is empty");
+  if (spec.length <= 2) return { source: "", bind: false };
+  let source = "";
+  let target = "";
+  let buffer = "";
+  for (const c of [...spec, ""]) {
+    if (c === ":" && buffer.length === 1 && new RegExp("\\p{L}", "u").test(buffer)) {
+      buffer += c;
+    } else if (c === ":" || c === "") {
+      if (buffer === "") throw new ValueError(`'${spec}' has an empty part between colons`);
+      if (source === "" && c === "") target = buffer;
+      else if (source === "") source = buffer;
+      else if (target === "") target = buffer;
+      else if (c === ":") throw new ValueError(`'${spec}' has too many colons`);
+      buffer = "";
+    } else buffer += c;
+  }
+  const bind = source !== "" && ("./~".includes(source[0]) || source.startsWith("\\\\") || new RegExp("^\\p{L}:", "u").test(source));
+  return { source, bind };
+}
+function mountSpec(value, ctx) {
+  const mount = { Type: "volume", Target: "" };
+  const volume = () => mount.VolumeOptions ??= { Labels: {}, DriverConfig: {} };
+  const bind = () => mount.BindOptions ??= {};
+  const tmpfs = () => mount.TmpfsOptions ??= {};
+  const setOn = (map, kv) => {
+    const [k, v = ""] = splitOnce(kv, "=");
+    if (k !== "") map[k] = v;
+  };
+  let target = "";
+  for (const field of csvRecord(value)) {
+    const [rawKey, val] = splitOnce(field, "=");
+    const key = rawKey.toLowerCase();
+    if (val === void 0) {
+      if (key === "readonly" || key === "ro") mount.ReadOnly = true;
+      else if (key === "volume-nocopy") volume().NoCopy = true;
+      else if (key === "bind-nonrecursive") bind().NonRecursive = true;
+      else throw new ValueError(`'${field}' must be a key=value pair`);
+      continue;
+    }
+    switch (key) {
+      case "type":
+        mount.Type = val.toLowerCase();
+        break;
+      case "source":
+      case "src":
+        mount.Source = !path4.isAbsolute(val) && val.startsWith(".") ? path4.resolve(ctx.cwd, val) : val;
+        break;
+      case "target":
+      case "dst":
+      case "destination":
+        target = val;
+        break;
+      case "readonly":
+      case "ro":
+        mount.ReadOnly = goBool(val);
+        break;
+      case "consistency":
+        mount.Consistency = val.toLowerCase();
+        break;
+      case "bind-propagation":
+        bind().Propagation = val.toLowerCase();
+        break;
+      case "bind-nonrecursive":
+        bind().NonRecursive = goBool(val);
+        break;
+      case "bind-recursive":
+        if (val === "disabled") bind().NonRecursive = true;
+        else if (val === "writable") bind().ReadOnlyNonRecursive = true;
+        else if (val === "readonly") bind().ReadOnlyForceRecursive = true;
+        else if (val !== "enabled") throw new ValueError(`bind-recursive is one of enabled, disabled, writable, readonly, not '${val}'`);
+        break;
+      case "volume-subpath":
+        volume().Subpath = val;
+        break;
+      case "volume-nocopy":
+        volume().NoCopy = goBool(val);
+        break;
+      case "volume-label":
+        setOn(volume().Labels, val);
+        break;
+      case "volume-driver":
+        volume().DriverConfig.Name = val;
+        break;
+      case "volume-opt":
+        setOn(volume().DriverConfig.Options ??= {}, val);
+        break;
+      case "image-subpath":
+        (mount.ImageOptions ??= {}).Subpath = val;
+        break;
+      case "tmpfs-size":
+        tmpfs().SizeBytes = ramInBytes(val);
+        break;
+      case "tmpfs-mode":
+        if (!/^[0-7]+$/.test(val) || Number.parseInt(val, 8) > 4294967295)
+          throw new ValueError(`tmpfs-mode is an octal mode, not '${val}'`);
+        tmpfs().Mode = Number.parseInt(val, 8);
+        break;
+      default:
+        throw new ValueError(`'${key}' is not a mount field (type, source, target, readonly, bind-*, volume-*, image-subpath, tmpfs-*)`);
+    }
+  }
+  if (target === "") throw new ValueError("a mount needs a target");
+  mount.Target = target;
+  for (const [options, type] of [
+    [mount.VolumeOptions, "volume"],
+    [mount.BindOptions, "bind"],
+    [mount.TmpfsOptions, "tmpfs"],
+    [mount.ImageOptions, "image"]
+  ]) {
+    if (options && mount.Type !== type) throw new ValueError(`'${type}-*' fields do not go with a mount of type '${mount.Type}'`);
+  }
+  const b = mount.BindOptions;
+  if ((b?.ReadOnlyNonRecursive || b?.ReadOnlyForceRecursive) && !mount.ReadOnly)
+    throw new ValueError("bind-recursive=writable or readonly needs readonly too");
+  if (b?.ReadOnlyForceRecursive && b.Propagation !== "rprivate")
+    throw new ValueError("bind-recursive=readonly needs bind-propagation=rprivate");
+  if (b?.ReadOnlyForceRecursive && !apiAtLeast(ctx.apiVersion, "1.44"))
+    throw new ValueError("bind-recursive=readonly needs Engine API 1.44");
+  return mount;
+}
+function environment(g, ctx) {
+  const fromFiles = g.each("env-file", (file) => kvFile(file, ctx, (name) => ctx.env[name]));
+  const flags = /* @__PURE__ */ new Map();
+  for (const v of g.each("env", (e) => {
+    const [k, val] = splitOnce(e, "=");
+    if (k === "") throw new ValueError(`'${e}' is not a variable (NAME=VALUE, or NAME to pass it on)`);
+    return [k, val ?? ctx.env[k]];
+  })) {
+    flags.delete(v[0]);
+    flags.set(v[0], v[1]);
+  }
+  const proxies = ctx.proxies ?? {};
+  for (const [name, value] of [
+    ["HTTP_PROXY", proxies.httpProxy],
+    ["HTTPS_PROXY", proxies.httpsProxy],
+    ["NO_PROXY", proxies.noProxy],
+    ["FTP_PROXY", proxies.ftpProxy],
+    ["ALL_PROXY", proxies.allProxy]
+  ]) {
+    if (!value) continue;
+    for (const n of [name, name.toLowerCase()]) if (!flags.has(n)) flags.set(n, value);
+  }
+  const env = [...fromFiles.flat(), ...[...flags].map(([k, v]) => v === void 0 ? k : `${k}=${v}`)];
+  return env.length > 0 ? env : void 0;
+}
+function keyValues(g, flag, fileFlag, ctx) {
+  const fromFiles = g.each(fileFlag, (file) => kvFile(file, ctx));
+  const given = g.each(flag, (v) => {
+    const key = splitOnce(v, "=")[0].replace(/^[ \t]+/, "");
+    if (key === "" || /[ \t]/.test(key)) throw new ValueError(`'${v}' is not a label (NAME=VALUE, without blanks in the name)`);
+    return v;
+  });
+  const all = [...fromFiles.flat(), ...given];
+  return all.length > 0 ? kvMap(all) : void 0;
+}
+function kvFile(file, ctx, lookup) {
+  let text2;
+  try {
+    text2 = ctx.readFile(file);
+  } catch (err) {
+    throw new ValueError(`cannot read ${file}: ${err.message}`);
+  }
+  const out = [];
+  for (const [i, raw] of text2.replace(/^\ufeff/, "").split("\n").entries()) {
+    const line = raw.replace(/\r$/, "").replace(/^\s+/u, "");
+    if (line === "" || line.startsWith("#")) continue;
+    if (line.length > 65536) throw new ValueError(`line ${i + 1} of ${file} is longer than 64 KiB`);
+    const [key, value] = splitOnce(line, "=");
+    if (key === "") throw new ValueError(`line ${i + 1} of ${file} has no variable name`);
+    if (/[ \t]/.test(key)) throw new ValueError(`the name '${key}' on line ${i + 1} of ${file} has blanks in it`);
+    if (value !== void 0) out.push(line);
+    else if (lookup) {
+      const found = lookup(line);
+      if (found !== void 0) out.push(`${key}=${found}`);
+    }
+  }
+  return out;
+}
+function kvMap(values) {
+  const map = {};
+  for (const v of values) {
+    const [k, val = ""] = splitOnce(v, "=");
+    map[k] = val;
+  }
+  return map;
+}
+function capabilities(caps) {
+  const normalized = [
+    ...new Set(caps.map((c) => c.toUpperCase()).map((c) => c === "ALL" || c.startsWith("CAP_") ? c : `CAP_${c}`))
+  ].sort();
+  return normalized.length > 0 ? normalized : void 0;
+}
+function securityOptions(g, ctx) {
+  const opts = g.each("security-opt", (opt) => {
+    let [k, v] = splitOnce(opt, "=");
+    if (v === void 0 && k !== "no-new-privileges") [k, v] = splitOnce(opt, ":");
+    if ((v === void 0 || v === "") && k !== "no-new-privileges") throw new ValueError(`'${opt}' needs a value (key=value)`);
+    if (k !== "seccomp" || v === "builtin" || v === "unconfined") return opt;
+    let profile;
+    try {
+      profile = ctx.readFile(v);
+      JSON.parse(profile);
+    } catch (err) {
+      throw new ValueError(`the seccomp profile ${v} cannot be read as JSON: ${err.message}`);
+    }
+    return `seccomp=${compactJson(profile)}`;
+  });
+  const unconfined = opts.includes("systempaths=unconfined");
+  const rest = opts.filter((o) => o !== "systempaths=unconfined");
+  return [rest.length > 0 ? rest : void 0, unconfined ? { MaskedPaths: [], ReadonlyPaths: [] } : {}];
+}
+function compactJson(text2) {
+  let out = "";
+  let inString = false;
+  for (let i = 0; i < text2.length; i++) {
+    const c = text2[i];
+    if (inString) {
+      out += c;
+      if (c === "\\") out += text2[++i];
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (!" 	\n\r".includes(c)) out += c;
+  }
+  return out;
+}
+function storageOptions(g) {
+  const opts = g.each("storage-opt", (v) => {
+    if (!v.includes("=")) throw new ValueError(`'${v}' is not a storage option (key=value)`);
+    return v;
+  });
+  return opts.length > 0 ? kvMap(opts) : void 0;
+}
+var NAMESPACED_SYSCTLS = /* @__PURE__ */ new Set([
+  "kernel.msgmax",
+  "kernel.msgmnb",
+  "kernel.msgmni",
+  "kernel.sem",
+  "kernel.shmall",
+  "kernel.shmmax",
+  "kernel.shmmni",
+  "kernel.shm_rmid_forced"
+]);
+function sysctl(v) {
+  const [k, val] = splitOnce(v, "=");
+  if (val === void 0 || k === "" || !(NAMESPACED_SYSCTLS.has(k) || k.startsWith("net.") || k.startsWith("fs.mqueue."))) {
+    throw new ValueError(`sysctl '${v}' is not one docker lets a container set`);
+  }
+  return [k, val];
+}
+function ulimits(g) {
+  const byName = /* @__PURE__ */ new Map();
+  for (const u of g.each("ulimit", ulimit)) byName.set(u.Name, u);
+  return [...byName.values()].sort((a, b) => a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0);
+}
+function extraHost(v) {
+  let [k, ip] = splitOnce(v, "=");
+  if (ip === void 0) [k, ip] = splitOnce(v, ":");
+  if (ip === void 0 || k === "" || k.includes(":")) throw new ValueError(`'${v}' is not a host entry (NAME:IP or NAME=IP)`);
+  if (ip !== "host-gateway") {
+    if (ip.length > 2 && ip.startsWith("[") && ip.endsWith("]")) ip = ip.slice(1, -1);
+    if (!isIp(ip.trim())) throw new ValueError(`'${ip}' in '${v}' is not an IP address`);
+  }
+  return `${k}:${ip}`;
+}
+function isIp(text2) {
+  return /^(\d{1,3})(\.\d{1,3}){3}$/.test(text2) ? text2.split(".").every((o) => Number(o) <= 255 && !/^0\d/.test(o)) : isIpv6(text2);
+}
+function isIpv6(text2) {
+  const [head, tail] = splitOnce(text2, "::");
+  if (tail?.includes("::")) return false;
+  const groups = (s) => s === "" ? [] : s.split(":");
+  const parts = [...groups(head), ...tail === void 0 ? [] : groups(tail)];
+  const last = parts[parts.length - 1] ?? "";
+  const v4 = last.includes(".") ? isIp(last) && !last.includes(":") : false;
+  const hex = v4 ? parts.slice(0, -1) : parts;
+  const count = hex.length + (v4 ? 2 : 0);
+  return hex.every((p) => /^[0-9a-fA-F]{1,4}$/.test(p)) && (last.includes(".") ? v4 : true) && (tail === void 0 ? count === 8 : count < 8);
+}
+function weightDevice(v) {
+  const [k, w] = splitOnce(v, ":");
+  if (w === void 0 || k === "" || !k.startsWith("/dev/")) throw new ValueError(`'${v}' is not DEVICE:WEIGHT with a device under /dev/`);
+  const weight = /^[0-9]+$/.test(w) ? Number(w) : NaN;
+  if (!(weight <= 65535) || weight > 0 && (weight < 10 || weight > 1e3))
+    throw new ValueError(`the weight in '${v}' is 0 or from 10 to 1000`);
+  return { Path: k, Weight: weight };
+}
+function throttleDevice(v, rate) {
+  const [k, r] = splitOnce(v, ":");
+  if (r === void 0 || k === "" || !k.startsWith("/dev/")) throw new ValueError(`'${v}' is not DEVICE:RATE with a device under /dev/`);
+  return { Path: k, Rate: rate(r) };
+}
+function goUint10(text2) {
+  if (!/^[0-9]+$/.test(text2)) throw new ValueError(`'${text2}' is not a whole number`);
+  return decimalInt(text2);
+}
+function deviceMappings(g) {
+  const devices = [];
+  const cdi = [];
+  g.each("device", (v) => {
+    if (/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\.[a-z0-9]+(?:[._-][a-z0-9]+)*)*\/[a-zA-Z0-9]+(?:[._-][a-zA-Z0-9]+)*=[a-zA-Z0-9_.:-]+$/.test(v)) {
+      cdi.push(v);
+      return;
+    }
+    const split = v.split(":");
+    if (split.length > 3 || split[0] === "") throw new ValueError(`'${v}' is not HOST[:CONTAINER][:rwm]`);
+    let [src, dst, perms] = [clean(split[0]), clean(split[0]), "rwm"];
+    if (split.length === 2 && deviceMode(split[1])) perms = split[1];
+    else if (split.length === 2) [src, dst] = [split[0], clean(split[1])];
+    else if (split.length === 3) {
+      if (!deviceMode(split[2])) throw new ValueError(`'${split[2]}' in '${v}' is not a device mode (r, w, m)`);
+      [src, dst, perms] = [split[0], split[1], split[2]];
+    }
+    const container = split.length === 1 || deviceMode(split[1] ?? "") ? split[0] : split[1];
+    if (!container.startsWith("/")) throw new ValueError(`${container} in '${v}' is not an absolute path`);
+    devices.push({ PathOnHost: src, PathInContainer: dst, CgroupPermissions: perms });
+  });
+  return { devices, cdi };
+}
+function clean(p) {
+  const normal = path4.posix.normalize(p);
+  return normal.length > 1 ? normal.replace(/\/$/, "") : normal;
+}
+function deviceMode(mode) {
+  return mode !== "" && [...mode].every((c, i) => "rwm".includes(c) && mode.indexOf(c) === i);
+}
+function healthcheck(g) {
+  const cmd = g.str("health-cmd") ?? "";
+  const durations = Object.fromEntries(
+    ["interval", "timeout", "start-period", "start-interval"].map((k) => [k, g.one(`health-${k}`, goDuration) ?? 0])
+  );
+  const retries = g.one("health-retries", (v) => goInt(v)) ?? 0;
+  const any = cmd !== "" || retries !== 0 || Object.values(durations).some((d) => d !== 0);
+  if (g.flag("no-healthcheck")) {
+    if (any) g.refuse(g.last("no-healthcheck"), "--no-healthcheck and the --health-* options contradict each other");
+    return { Test: ["NONE"] };
+  }
+  if (!any) return void 0;
+  for (const [k, d] of Object.entries(durations)) if (d < 0) g.refuse(g.last(`health-${k}`), "a duration cannot be negative");
+  if (retries < 0) g.refuse(g.last("health-retries"), "the retries cannot be negative");
+  return {
+    Test: cmd !== "" ? ["CMD-SHELL", cmd] : void 0,
+    Interval: durations.interval,
+    Timeout: durations.timeout,
+    StartPeriod: durations["start-period"],
+    StartInterval: durations["start-interval"],
+    Retries: retries
+  };
+}
+function gpuRequest(value) {
+  const req = {};
+  const seen = /* @__PURE__ */ new Set();
+  const count = (s) => {
+    if (s === "all") return -1;
+    if (!/^[+-]?[0-9]+$/.test(s)) throw new ValueError(`'${s}' is not a GPU count ("all" or a number)`);
+    return Number(s);
+  };
+  for (const field of csvRecord(value)) {
+    const [key, val] = splitOnce(field, "=");
+    if (seen.has(key)) throw new ValueError(`the GPU field '${key}' is given twice`);
+    seen.add(key);
+    if (val === void 0) {
+      seen.add("count");
+      req.Count = count(key);
+      continue;
+    }
+    if (key === "driver") req.Driver = val;
+    else if (key === "count") req.Count = count(val);
+    else if (key === "device") req.DeviceIDs = val.split(",");
+    else if (key === "capabilities") req.Capabilities = [[...val.split(","), "gpu"]];
+    else if (key === "options") req.Options = kvMap(csvRecord(val));
+    else throw new ValueError(`'${key}' is not a GPU field (count, device, driver, capabilities, options)`);
+  }
+  if (!seen.has("count") && req.DeviceIDs === void 0) req.Count = 1;
+  return { ...req, Options: req.Options ?? {}, Capabilities: req.Capabilities ?? [["gpu"]] };
+}
+function namespaceModeValid(flag, mode) {
+  if (mode === "" || mode === "host") return true;
+  if (flag === "cgroupns") return mode === "private";
+  if (flag === "pid") return /^container:[^:]+$/.test(mode);
+  return false;
+}
+function dropUndefined(value) {
+  if (Array.isArray(value)) return value.map(dropUndefined);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== void 0).map(([k, v]) => [k, dropUndefined(v)])
+  );
+}
+
+// src/engine/job-container.ts
+import * as fs4 from "node:fs/promises";
+function containerIds(mountinfo, cgroup) {
+  const ids = [];
+  for (const line of mountinfo.split("\n")) {
+    const [, , , root, point] = line.split(" ");
+    const m = /\/containers\/([0-9a-f]{64})\/(?:userdata\/)?(?:hostname|hosts|resolv\.conf)$/.exec(root ?? "");
+    if (m && ["/etc/hostname", "/etc/hosts", "/etc/resolv.conf"].includes(point)) ids.push(m[1]);
+  }
+  for (const m of cgroup.matchAll(/(?:docker[-/]|libpod-)([0-9a-f]{64})/g)) ids.push(m[1]);
+  return [...new Set(ids)];
+}
+function inRunnerJobContainer(env) {
+  return (env.GITHUB_WORKSPACE ?? "").startsWith("/__w/");
+}
+var read = (file) => fs4.readFile(file, "utf8").catch(() => "");
+async function findJobContainer(env, log) {
+  const ids = containerIds(await read("/proc/self/mountinfo"), await read("/proc/self/cgroup"));
+  const jobLayout = inRunnerJobContainer(env);
+  if (ids.length === 0) {
+    if (!jobLayout) return void 0;
+    throw new Error(
+      `This step runs in a job container (GITHUB_WORKSPACE is ${env.GITHUB_WORKSPACE}), but /proc/self/mountinfo names no container ID, so buildfence cannot ask the Docker engine for the container's mounts and networks. Run the fenced step in a job without 'container:', or report the container runtime this job uses.`
+    );
+  }
+  for (const id of ids) {
+    const found = await inspectContainer(id).catch((err) => {
+      if (statusOf(err) === 404) return void 0;
+      throw err;
+    });
+    if (found) {
+      return {
+        id: found.Id,
+        name: (found.Name ?? found.Id).replace(/^\//, ""),
+        mounts: found.Mounts ?? [],
+        networkMode: found.HostConfig?.NetworkMode ?? "default",
+        networks: found.NetworkSettings.Networks ?? {}
+      };
+    }
+  }
+  const at = env.DOCKER_HOST || "unix:///var/run/docker.sock";
+  if (!jobLayout) {
+    log.info(
+      `buildfence runs in container ${ids[0].slice(0, 12)}, which the Docker engine at ${at} does not know: paths are taken as the engine's own.`
+    );
+    return void 0;
+  }
+  throw new Error(
+    `This step runs in job container ${ids[0].slice(0, 12)} (from /proc/self/mountinfo), which the Docker engine at ${at} does not know, so buildfence cannot find where the workspace is on the engine's host, nor the job's network. The engine that started the job container must be the one buildfence talks to: with a rootless engine, mount its socket into the job container (container: options: -v /run/user/UID/docker.sock:/var/run/docker.sock) rather than another engine's, and leave DOCKER_HOST unset.`
+  );
+}
+function jobContainerHint(env) {
+  if (!inRunnerJobContainer(env)) return "";
+  return " This step runs in a job container: the runner mounts the engine's socket at /var/run/docker.sock in it. With a rootless engine, or an engine elsewhere, mount that engine's socket there (container: options: -v /run/user/UID/docker.sock:/var/run/docker.sock).";
+}
+function hostFile(mounts, file) {
+  let best;
+  for (const m of mounts) {
+    if (m.Type !== "bind" && !(m.Type === "volume" && (m.Driver ?? "local") === "local") || !m.Source) continue;
+    const inside = file === m.Destination || file.startsWith(m.Destination.endsWith("/") ? m.Destination : `${m.Destination}/`);
+    if (inside && (!best || m.Destination.length > best.Destination.length)) best = m;
+  }
+  if (!best) return void 0;
+  const rest = file.slice(best.Destination.length).replace(/^\/+/, "");
+  const found = rest === "" ? best.Source : `${best.Source.replace(/\/+$/, "")}/${rest}`;
+  return best.Type === "volume" && best.Name ? { path: found, volume: best.Name } : { path: found };
+}
+function hostPath(mounts, file) {
+  return hostFile(mounts, file)?.path;
+}
+
+// src/engine/host-view.ts
+var import_ipaddr3 = __toESM(require_ipaddr(), 1);
+var SCRIPT = 'while IFS= read -r l; do printf "%s\\n" "$l"; done </proc/net/fib_trie; echo ---; while IFS= read -r l; do printf "%s\\n" "$l"; done </proc/net/if_inet6';
+function hostViewConfig(id, image) {
+  return {
+    Image: image,
+    Entrypoint: ["sh", "-c"],
+    Cmd: [SCRIPT],
+    Labels: runLabels(id),
+    HostConfig: { NetworkMode: "host", CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges"], ReadonlyRootfs: true }
+  };
+}
+function localAddresses(text2) {
+  const [trie, inet6 = ""] = text2.split("\n---\n");
+  const out = /* @__PURE__ */ new Set();
+  let leaf;
+  for (const line of trie.split("\n")) {
+    const node = /^\s*\|-- (\S+)$/.exec(line);
+    if (node) leaf = node[1];
+    else if (leaf && /^\s*\/32 host LOCAL$/.test(line) && !leaf.startsWith("127.")) out.add(leaf);
+  }
+  for (const line of inet6.split("\n")) {
+    const hex = /^([0-9a-f]{32})\s/.exec(line)?.[1];
+    if (!hex) continue;
+    const address = import_ipaddr3.default.fromByteArray([...Buffer.from(hex, "hex")]).toString();
+    if (address !== "::1" && !address.startsWith("fe80:")) out.add(address);
+  }
+  return [...out];
+}
+async function dockerHostAddresses(id, name, image) {
+  try {
+    await createContainer(name, hostViewConfig(id, image));
+    const output = await attach(name, false);
+    const chunks = [];
+    output.stdout.on("data", (d) => chunks.push(d));
+    const ended = new Promise((resolve4) => output.stdout.on("end", resolve4));
+    await startContainer(name);
+    const exit = await waitExit(name);
+    await ended;
+    if (exit.exitCode !== 0) throw new Error(`it exited with ${exit.exitCode}`);
+    const addresses = localAddresses(Buffer.concat(chunks).toString());
+    if (addresses.length === 0) throw new Error("it found no address");
+    return addresses;
+  } catch (err) {
+    throw new Error(
+      `Cannot read the Docker host's addresses (a container on the host's network, from image ${image}): ${err.message}. They are guarded from the build in a container job; the build was not started.`,
+      { cause: err }
+    );
+  } finally {
+    await removeContainer(name).catch(() => void 0);
+  }
+}
+
+// src/engine/network.ts
+var import_ipaddr4 = __toESM(require_ipaddr(), 1);
+async function inspectSandboxNetwork(network, label) {
+  const name = network ?? DOCKER_NETWORK;
+  const found = await inspectNetwork(name).catch((err) => {
+    throw new Error(`${label}: cannot inspect Docker network '${name}': ${err.message}.`);
+  });
+  if (!found) {
+    throw new Error(
+      network === void 0 ? `${label}: the Docker engine has no default bridge network ('${DOCKER_NETWORK}'; is it started with "bridge": "none"?). Create a bridge network (docker network create NAME) and name it in ${label}.` : `${label}: the Docker engine has no network '${network}'. Create it first (docker network create ${network}) or leave it empty.`
+    );
+  }
+  return { name, gateways: parseGateways(found, label), subnets: parseSubnets(found) };
+}
+function parseSubnets(net3) {
+  return (net3.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
+    const [addr, bits] = import_ipaddr4.default.parseCIDR(c.Subnet);
+    const base = addr.kind() === "ipv4" ? import_ipaddr4.default.IPv4.networkAddressFromCIDR(c.Subnet) : import_ipaddr4.default.IPv6.networkAddressFromCIDR(c.Subnet);
+    return `${base.toString()}/${bits}`;
+  });
+}
+function parseGateways(net3, label) {
+  if (net3.Driver === "host" || net3.Driver === "null") {
+    throw new Error(
+      `${label}: '${net3.Name}' uses the ${net3.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`
+    );
+  }
+  const gateways = [];
+  for (const config of net3.IPAM?.Config ?? []) {
+    if (config.Gateway) {
+      gateways.push(import_ipaddr4.default.parse(config.Gateway).toString());
+    } else if (config.Subnet) {
+      gateways.push(firstHost(config.Subnet));
+    }
+  }
+  return gateways;
+}
+function firstHost(subnet) {
+  const [addr] = import_ipaddr4.default.parseCIDR(subnet);
+  const bytes = addr.toByteArray();
+  bytes[bytes.length - 1] += 1;
+  return import_ipaddr4.default.fromByteArray(bytes).toString();
+}
+async function containerAddresses(container) {
+  const found = await inspectContainer(container).catch((err) => {
+    throw new Error(`Cannot inspect container ${container}: ${err.message}`);
+  });
+  return Object.values(found.NetworkSettings.Networks ?? {}).flatMap((n) => [n.IPAddress, n.GlobalIPv6Address]).filter((a) => Boolean(a)).map((a) => import_ipaddr4.default.parse(a).toString());
+}
+
+// src/engine/placement.ts
+var import_ipaddr5 = __toESM(require_ipaddr(), 1);
+import * as os3 from "node:os";
+function holderNetwork(job, network, label) {
+  if (!job || job.networkMode === "host") return network ?? DOCKER_NETWORK;
+  const own = Object.keys(job.networks);
+  if (own.length === 0) {
+    throw new Error(
+      `Job container ${job.name} has network mode '${job.networkMode}', so the build would have no way to reach buildfence's resolver in it. Give the job container a network (the runner's default), not 'none' or another container's.`
+    );
+  }
+  if (network !== void 0) {
+    if (own.includes(network)) return network;
+    throw new Error(
+      `${label} is '${network}', which is not a network of job container ${job.name} (it is on ${own.join(", ")}). In a container job the holder joins the job's network, where buildfence's resolver listens: leave ${label} empty, or set it to the job container's network (network: \${{ job.container.network }}).`
+    );
+  }
+  if (own.length > 1) {
+    throw new Error(
+      `Job container ${job.name} is on several networks (${own.join(", ")}): set ${label} to the one the build should join (network: \${{ job.container.network }} for the job's).`
+    );
+  }
+  return own[0];
+}
+function placement(f) {
+  const own = ownAddresses(f.interfaces ?? os3.networkInterfaces());
+  const inContainerNetwork = f.job !== void 0 && f.job.networkMode !== "host";
+  let listen;
+  if (inContainerNetwork) {
+    listen = f.job.networks[f.net.name]?.IPAddress || void 0;
+    if (!listen) {
+      throw new Error(
+        `Job container ${f.job.name} has no IPv4 address on network '${f.net.name}', where buildfence's resolver must listen for the build.`
+      );
+    }
+  } else {
+    listen = f.net.gateways.find((g) => !g.includes(":"));
+    if (!listen) throw new Error(`Docker network '${f.net.name}' has no IPv4 gateway, where buildfence's resolver must listen.`);
+  }
+  const listen6 = inContainerNetwork ? f.job.networks[f.net.name]?.GlobalIPv6Address : f.net.gateways.find((g) => g.includes(":"));
+  return {
+    network: f.net.name,
+    listen: import_ipaddr5.default.parse(listen).toString(),
+    ...listen6 ? { listen6: import_ipaddr5.default.parse(listen6).toString() } : {},
+    // The network's gateways are the Docker host; so is every other address the runner has.
+    guarded: [.../* @__PURE__ */ new Set([...f.net.gateways, ...inContainerNetwork ? f.dockerHost ?? [] : [], ...own])],
+    guardedNetworks: f.net.name === DOCKER_NETWORK && f.requested === void 0 ? f.net.subnets : [],
+    named: f.net.name !== DOCKER_NETWORK
+  };
+}
+function ownAddresses(interfaces) {
+  return Object.values(interfaces).flat().filter((i) => i !== void 0 && !i.internal && !i.address.startsWith("fe80:")).map((i) => i.address.replace(/%.*$/, ""));
+}
+
+// src/engine/services.ts
+var import_ipaddr6 = __toESM(require_ipaddr(), 1);
+async function networkNames(network, self2) {
+  const net3 = await inspectNetwork(network);
+  const members = Object.entries(net3?.Containers ?? {}).filter(([id]) => id !== self2);
+  const names = await Promise.all(
+    members.map(async ([id, member]) => {
+      const c = await inspectContainer(id).catch(() => void 0);
+      if (!c || Object.keys(c.Config.Labels ?? {}).includes(LABEL2)) return [];
+      const endpoint = c.NetworkSettings.Networks?.[network];
+      const addresses = [member.IPv4Address, member.IPv6Address, endpoint?.IPAddress, endpoint?.GlobalIPv6Address].filter((a) => Boolean(a)).map((a) => import_ipaddr6.default.parse(a.replace(/\/\d+$/, "")).toString());
+      const given = [member.Name, ...endpoint?.Aliases ?? [], ...endpoint?.DNSNames ?? []];
+      return [...new Set(given.filter(Boolean))].map((name) => ({ name, addresses: [...new Set(addresses)] }));
+    })
+  );
+  return new NetworkNames(network, names.flat());
+}
+function serviceEntries(allow, deny, names, where) {
+  const entries = [];
+  for (const name of names?.names() ?? []) {
+    if (matchingEntries(deny, name).length > 0) continue;
+    for (const e of matchingEntries(allow, name)) {
+      for (const address of names.lookup(name)) {
+        const family = address.includes(":") ? 6 : 4;
+        entries.push({
+          kind: "address",
+          family,
+          cidr: `${address}/${family === 4 ? 32 : 128}`,
+          protocols: e.protocols,
+          ...e.ports ? { ports: e.ports } : {},
+          text: e.text
+        });
+      }
+    }
+  }
+  const missing = allow.filter((e) => e.kind === "name" && !e.wildcard && !e.name.includes(".") && e.name !== "localhost");
+  const problems = missing.filter((e) => !names?.lookup(e.name)).map((e) => missingService(e, names, where));
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+  return entries;
+}
+function missingService(e, names, where) {
+  const setNetwork = `set ${where.label} to the job's network (network: \${{ job.services.${e.name}.network }})`;
+  const elsewhere = "A host outside Docker is named with its domain (db.example.com).";
+  if (!names) {
+    return `Allowlist entry '${e.text}' is a single-label name, which only a container on a user-defined Docker network answers to (a service container), and the build is on Docker's default bridge, where containers have no names: ${setNetwork}. ${elsewhere}`;
+  }
+  const found = names.names().filter((n) => !/^[0-9a-f]{12}$/.test(n));
+  const fix = where.jobContainer ? "check the name (the job container is on the job's network already)" : `check the name, or ${setNetwork}`;
+  return `Allowlist entry '${e.text}' names no container on network '${names.network}' (${found.length > 0 ? `its containers answer to ${found.join(", ")}` : "no other container is on it"}). A service container answers to its key under jobs.<job>.services: ${fix}. ${elsewhere}`;
+}
+
+// src/engine/site.ts
+async function whereabouts(log) {
+  const [job, version] = await Promise.all([findJobContainer(process.env, log), apiVersion()]);
+  return { job, apiVersion: version };
+}
+async function site(spec, w, holderImage, id, hostViewName) {
+  const label = inputLabel(spec.via, "network");
+  const network = holderNetwork(w.job, spec.network, label);
+  const inNetwork = w.job !== void 0 && w.job.networkMode !== "host";
+  const [net3, dockerHost] = await Promise.all([
+    // On the default bridge, its messages speak of the input as unset.
+    inspectSandboxNetwork(spec.network === void 0 && network === DOCKER_NETWORK ? void 0 : network, label),
+    inNetwork ? dockerHostAddresses(id, hostViewName, holderImage) : void 0
+  ]);
+  const placed = placement({ job: w.job, requested: spec.network, net: net3, dockerHost });
+  const names = placed.named ? await networkNames(placed.network, w.job?.id) : void 0;
+  const services = serviceEntries(spec.allow, spec.deny, names, { label, jobContainer: inNetwork });
+  return { placement: placed, services, ...names ? { networkNames: names } : {} };
+}
+function hostPathOf(w, file, what, fix) {
+  if (!w.job) return file;
+  const found = hostPath(w.job.mounts, file);
+  if (found === void 0) {
+    throw new Error(
+      `${what} ${file} is not on a mount of job container ${w.job.name}, so the engine cannot mount it into the fence's containers. ${fix}`
+    );
+  }
+  return found;
+}
+var TEMP_FIX = "Set RUNNER_TEMP to a directory the job container mounts from the host (the runner sets /__w/_temp).";
+
+// src/engine/pull.ts
+function pullQuery(image, platform) {
+  const { name, tag, digest } = parseImageRef(image);
+  const first = name.split("/")[0];
+  const registry = name.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
+  const full = registry ? name : name.includes("/") ? `docker.io/${name}` : `docker.io/library/${name}`;
+  return { fromImage: full, tag: digest ?? tag ?? "latest", ...platform ? { platform } : {} };
+}
+async function pullImage2(image, options = {}) {
+  if (hasDockerCli()) {
+    const args = ["pull", ...options.platform ? ["--platform", options.platform] : [], "--quiet", image];
+    const pulled = await docker(args, { timeoutMs: 0 });
+    if (pulled.exitCode !== 0) throw new Error(lastLine(pulled.stderr) || "docker pull failed");
+    return;
+  }
+  await pullImage(pullQuery(image, options.platform)).catch((err) => {
+    throw new Error(
+      `${err.message} (pulled through the Engine API without registry credentials, since no docker CLI is on PATH: pull the image in an earlier step, or put the docker CLI in the job image)`
+    );
+  });
+}
+
+// src/docker/build-container.ts
+function buildRequest(cmd, o, env = process.env) {
+  const req = createRequest(cmd, {
+    label: o.label,
+    cwd: process.cwd(),
+    env,
+    readFile: (file) => fs5.readFileSync(file, "utf8"),
+    apiVersion: o.apiVersion,
+    proxies: proxySettings(env),
+    contentTrust: ["1", "t", "T", "TRUE", "true", "True"].includes(env.DOCKER_CONTENT_TRUST ?? "")
+  });
+  return { ...req, throughVolumes: o.toHost ? translatePaths(req.body, o.toHost, o) : [] };
+}
+function proxySettings(env) {
+  const dir = env.DOCKER_CONFIG || path5.join(env.HOME || os4.homedir(), ".docker");
+  let config;
+  try {
+    config = JSON.parse(fs5.readFileSync(path5.join(dir, "config.json"), "utf8"));
+  } catch {
+    return void 0;
+  }
+  const host = env.DOCKER_HOST || "unix:///var/run/docker.sock";
+  return config.proxies?.[host] ?? config.proxies?.default;
+}
+function translatePaths(body, toHost, o) {
+  const problems = [];
+  const volumes = /* @__PURE__ */ new Set();
+  const host = (source, written) => {
+    let real = source;
+    try {
+      real = fs5.realpathSync(source);
+    } catch {
+    }
+    const found = toHost(real);
+    if (found === void 0) {
+      problems.push(
+        `${o.label}: '${written}' mounts ${source}, which is not on any mount of ${o.where ?? "this container"}, so the engine cannot find it on its host. Mount a directory the job container has from the host (the workspace, $RUNNER_TEMP), or a named volume.`
+      );
+      return source;
+    }
+    const exposure = found.volume === void 0 ? engineExposure(found.path) : void 0;
+    if (found.volume !== void 0) volumes.add(found.volume);
+    if (exposure) {
+      problems.push(
+        `${o.label}: '${written}' mounts ${source}, which is ${found.path} on the engine's host: ${exposure.reason}. ${exposure.fix ?? `Remove it, or mount a directory of ${o.where ?? "this container"} that is not the engine's.`}`
+      );
+    }
+    return found.path;
+  };
+  body.HostConfig.Binds = body.HostConfig.Binds?.map((bind) => {
+    const [source, ...rest] = bind.split(":");
+    return source.startsWith("/") && rest.length > 0 ? [host(source, bind), ...rest].join(":") : bind;
+  });
+  for (const m of body.HostConfig.Mounts ?? []) {
+    if (m.Type === "bind" && m.Source) m.Source = host(m.Source, `type=bind,source=${m.Source}`);
+  }
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+  return [...volumes];
+}
+function checkFenced(body, holder) {
+  const h = body.HostConfig;
+  const dropped = new Set(h.CapDrop ?? []);
+  const problems = [
+    h.NetworkMode !== `container:${holder}` && `its network mode is '${h.NetworkMode}', not the holder's namespace`,
+    h.Privileged === true && "it is privileged",
+    ...Object.keys(BUILD_DROPPED_CAPABILITIES).map((cap) => !dropped.has("ALL") && !dropped.has(`CAP_${cap}`) && `it keeps ${cap}`),
+    ...(h.CapAdd ?? []).filter((cap) => cap === "ALL" || Object.keys(BUILD_DROPPED_CAPABILITIES).includes(cap.replace(/^CAP_/, ""))).map((cap) => `it adds ${cap}`),
+    !(h.SecurityOpt ?? []).some((o) => o === "no-new-privileges" || /^no-new-privileges[=:]/.test(o) && safeBool(o)) && "it lacks no-new-privileges"
+  ].filter((p) => typeof p === "string");
+  if (problems.length > 0)
+    throw new Error(`The build container's configuration would not be fenced: ${problems.join("; ")}. The build was not started.`);
+}
+function safeBool(opt) {
+  try {
+    return goBool(opt.slice("no-new-privileges=".length));
+  } catch {
+    return false;
+  }
+}
+async function createBuild(name, req, log) {
+  const image = req.body.Image;
+  const pull = async () => {
+    log.info(`Pulling the build image ${image}.`);
+    await pullImage2(image, { platform: req.platform });
+  };
+  const create = () => createContainer(name, req.body, req.platform);
+  try {
+    if (req.pull === "always") await pull();
+    await create().catch(async (err) => {
+      if (statusOf(err) !== 404 || req.pull !== "missing" || !/no such image/i.test(err.message)) throw err;
+      await pull();
+      await create();
+    });
+  } catch (err) {
+    throw new Error(`Cannot create the build container from image ${image}: ${err.message}`, { cause: err });
+  }
+}
+function buildPaths(w, workspace, tmp) {
+  const job = w.job;
+  if (!job) return {};
+  hostPathOf(w, workspace, "The workspace", "Check out into the workspace the runner mounts ($GITHUB_WORKSPACE, under /__w).");
+  hostPathOf(w, tmp, "buildfence's temporary directory", TEMP_FIX);
+  return { toHost: (file) => hostFile(job.mounts, file), where: `job container ${job.name}` };
 }
 
 // src/engine/fence.ts
-import * as fs4 from "node:fs/promises";
-import * as os3 from "node:os";
-import * as path4 from "node:path";
+import * as fs7 from "node:fs/promises";
+import * as path7 from "node:path";
 
 // src/engine/holder-image.ts
-import * as fs3 from "node:fs";
-import * as path3 from "node:path";
+import * as fs6 from "node:fs";
+import * as path6 from "node:path";
 import { fileURLToPath } from "node:url";
 function projectRoot() {
-  let dir = path3.dirname(fileURLToPath(import.meta.url));
-  while (!fs3.existsSync(path3.join(dir, "holder", "Dockerfile"))) {
-    const parent = path3.dirname(dir);
+  let dir = path6.dirname(fileURLToPath(import.meta.url));
+  while (!fs6.existsSync(path6.join(dir, "holder", "Dockerfile"))) {
+    const parent = path6.dirname(dir);
     if (parent === dir) throw new Error("Cannot find buildfence's holder/Dockerfile next to the running code.");
     dir = parent;
   }
@@ -27962,19 +29431,25 @@ async function ensureHolderImage(spec, log, options = {}) {
       tried.push(`nor as ${localTag(image)}, the tag a build on this machine gets`);
     } else if (step === "pull") {
       log.info(`Holder image ${image} is missing; pulling it${pinned ? " by digest" : ""}.`);
-      const pulled = await docker(["pull", "--quiet", image], { timeoutMs: 0 });
-      if (pulled.exitCode === 0) return present(image);
-      const why = lastLine(pulled.stderr) || "docker pull failed";
+      const why = await pullImage2(image).then(
+        () => void 0,
+        (err) => err.message
+      );
+      if (why === void 0) return present(image);
       if (!isDefault) throw new Error(`Cannot pull the holder image ${image}: ${why}. The build was not started.`);
       log.info(`Holder image ${image} could not be pulled (${why}).`);
       tried.push(`docker pull failed: ${why}`);
     } else {
-      const context = options.buildContext ?? path3.join(projectRoot(), "holder");
+      const context = options.buildContext ?? path6.join(projectRoot(), "holder");
       const target = localTag(image);
-      log.info(`Holder image ${image}: building it from ${path3.join(context, "Dockerfile")} as ${target}.`);
+      if (!hasDockerCli()) {
+        tried.push(`building it from ${path6.join(context, "Dockerfile")} needs the docker CLI, and none is on PATH`);
+        continue;
+      }
+      log.info(`Holder image ${image}: building it from ${path6.join(context, "Dockerfile")} as ${target}.`);
       const built = await docker(["build", "--tag", target, context], { timeoutMs: 0 });
       if (built.exitCode === 0) return present(target);
-      tried.push(`building it from ${path3.join(context, "Dockerfile")} failed: ${lastLine(built.stderr) || "docker build failed"}`);
+      tried.push(`building it from ${path6.join(context, "Dockerfile")} failed: ${lastLine(built.stderr) || "docker build failed"}`);
     }
   }
   if (!isDefault)
@@ -27982,7 +29457,7 @@ async function ensureHolderImage(spec, log, options = {}) {
       `Holder image ${image} is not on the Docker engine and ${label("pull", true)} is 'never'. Pull or build it first, or set it to 'missing'.`
     );
   throw new Error(
-    `Cannot get the holder image ${image}: ${tried.join("; ")}. The build was not started. To provide it offline: assemble it from the host's packages with 'sudo ${path3.join(projectRoot(), "scripts", "build-holder-image")}' (it tags ${localTag(image)}), or pull it where a registry answers, 'docker tag' it ${localTag(image)}, 'docker save' it and 'docker load' it here, or set ${label("holder-image", true)} to a copy in a registry this runner reaches (it needs sh, iptables, ip6tables and ipset).`
+    `Cannot get the holder image ${image}: ${tried.join("; ")}. The build was not started. To provide it offline: assemble it from the host's packages with 'sudo ${path6.join(projectRoot(), "scripts", "build-holder-image")}' (it tags ${localTag(image)}), or pull it where a registry answers, 'docker tag' it ${localTag(image)}, 'docker save' it and 'docker load' it here, or set ${label("holder-image", true)} to a copy in a registry this runner reaches (it needs sh, iptables, ip6tables and ipset).`
   );
 }
 async function present(image) {
@@ -28008,7 +29483,7 @@ var HolderOutput = class _HolderOutput {
     this.reader = { stdout: after, stderr: output.stderr, close: () => output.close() };
     let stderr = "";
     output.stderr.on("data", (d) => stderr = (stderr + d.toString()).slice(-4096));
-    this.loaded = new Promise((resolve3, reject) => {
+    this.loaded = new Promise((resolve4, reject) => {
       let text2 = "";
       let done = false;
       const marker = `${LOADED_MARK}
@@ -28019,7 +29494,7 @@ var HolderOutput = class _HolderOutput {
         const at = text2.indexOf(marker);
         if (at < 0) return;
         done = true;
-        resolve3(text2.slice(0, at));
+        resolve4(text2.slice(0, at));
         const rest = text2.slice(at + marker.length);
         if (rest) after.write(rest);
       });
@@ -28097,61 +29572,11 @@ async function readKernelCounts(holder) {
   return counts;
 }
 function text(stream) {
-  return new Promise((resolve3) => {
+  return new Promise((resolve4) => {
     let out = "";
     stream.on("data", (d) => out += d.toString());
-    stream.on("end", () => resolve3(out));
+    stream.on("end", () => resolve4(out));
   });
-}
-
-// src/engine/network.ts
-var import_ipaddr2 = __toESM(require_ipaddr(), 1);
-async function inspectSandboxNetwork(network, label) {
-  const name = network ?? DOCKER_NETWORK;
-  const found = await inspectNetwork(name).catch((err) => {
-    throw new Error(`${label}: cannot inspect Docker network '${name}': ${err.message}.`);
-  });
-  if (!found) {
-    throw new Error(
-      network === void 0 ? `${label}: the Docker engine has no default bridge network ('${DOCKER_NETWORK}'; is it started with "bridge": "none"?). Create a bridge network (docker network create NAME) and name it in ${label}.` : `${label}: the Docker engine has no network '${network}'. Create it first (docker network create ${network}) or leave it empty.`
-    );
-  }
-  return { name, gateways: parseGateways(found, label), subnets: parseSubnets(found) };
-}
-function parseSubnets(net3) {
-  return (net3.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
-    const [addr, bits] = import_ipaddr2.default.parseCIDR(c.Subnet);
-    const base = addr.kind() === "ipv4" ? import_ipaddr2.default.IPv4.networkAddressFromCIDR(c.Subnet) : import_ipaddr2.default.IPv6.networkAddressFromCIDR(c.Subnet);
-    return `${base.toString()}/${bits}`;
-  });
-}
-function parseGateways(net3, label) {
-  if (net3.Driver === "host" || net3.Driver === "null") {
-    throw new Error(
-      `${label}: '${net3.Name}' uses the ${net3.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`
-    );
-  }
-  const gateways = [];
-  for (const config of net3.IPAM?.Config ?? []) {
-    if (config.Gateway) {
-      gateways.push(import_ipaddr2.default.parse(config.Gateway).toString());
-    } else if (config.Subnet) {
-      gateways.push(firstHost(config.Subnet));
-    }
-  }
-  return gateways;
-}
-function firstHost(subnet) {
-  const [addr] = import_ipaddr2.default.parseCIDR(subnet);
-  const bytes = addr.toByteArray();
-  bytes[bytes.length - 1] += 1;
-  return import_ipaddr2.default.fromByteArray(bytes).toString();
-}
-async function containerAddresses(container) {
-  const found = await inspectContainer(container).catch((err) => {
-    throw new Error(`Cannot inspect container ${container}: ${err.message}`);
-  });
-  return Object.values(found.NetworkSettings.Networks ?? {}).flatMap((n) => [n.IPAddress, n.GlobalIPv6Address]).filter((a) => Boolean(a)).map((a) => import_ipaddr2.default.parse(a).toString());
 }
 
 // src/engine/set-feed.ts
@@ -28176,12 +29601,12 @@ var DeniedReader = class _DeniedReader {
   constructor(output, onWire) {
     this.output = output;
     let lost = () => void 0;
-    this.lost = new Promise((resolve3) => lost = resolve3);
+    this.lost = new Promise((resolve4) => lost = resolve4);
     this.ended = new Promise(
-      (resolve3) => output.stdout.once("end", () => {
+      (resolve4) => output.stdout.once("end", () => {
         this.closed = true;
         if (!this.stopping) lost();
-        resolve3();
+        resolve4();
       })
     );
     output.stdout.setEncoding("utf8");
@@ -28231,16 +29656,16 @@ var DeniedReader = class _DeniedReader {
    * the holder runs: the deadline counts from here, not from a slow container start.
    */
   async listening() {
-    const fail = (why) => new Error(
+    const fail2 = (why) => new Error(
       `Cannot start the denied-attempt reader in the holder: ${why}. The build was not started. The holder image needs tcpdump (buildfence's own image has it).`
     );
     const stderr = this.output.stderr;
-    await new Promise((resolve3, reject) => {
+    await new Promise((resolve4, reject) => {
       const check = () => {
-        if (/listening on/.test(this.stderr)) done(resolve3);
-        else if (this.stderrEnded) done(() => reject(fail(this.stderr.trim().split("\n").pop() || "tcpdump exited")));
+        if (/listening on/.test(this.stderr)) done(resolve4);
+        else if (this.stderrEnded) done(() => reject(fail2(this.stderr.trim().split("\n").pop() || "tcpdump exited")));
       };
-      const timer = setTimeout(() => done(() => reject(fail("tcpdump did not start listening in time"))), READY_TIMEOUT_MS);
+      const timer = setTimeout(() => done(() => reject(fail2("tcpdump did not start listening in time"))), READY_TIMEOUT_MS);
       const done = (settle) => {
         clearTimeout(timer);
         stderr.off("data", later);
@@ -28261,18 +29686,18 @@ var DeniedReader = class _DeniedReader {
   async stop(mark) {
     this.stopping = true;
     if (!this.closed) {
-      await new Promise((resolve3) => {
-        const timer = setTimeout(resolve3, DRAIN_MS);
+      await new Promise((resolve4) => {
+        const timer = setTimeout(resolve4, DRAIN_MS);
         void this.ended.then(() => {
           clearTimeout(timer);
-          resolve3();
+          resolve4();
         });
         if (!mark) return;
         this.markPort = mark.port;
         this.marked = () => {
           this.markSeen = true;
           clearTimeout(timer);
-          resolve3();
+          resolve4();
         };
         mark.send().catch(() => void 0);
       });
@@ -28289,20 +29714,22 @@ import * as dgram2 from "node:dgram";
 function pickMarkPort() {
   return randomInt(2e4, 6e4);
 }
-function drainMark(holder, port) {
+function drainMark(holder, port, from) {
   return {
     port,
-    send: () => new Promise((resolve3, reject) => {
+    send: () => new Promise((resolve4, reject) => {
       const socket = dgram2.createSocket("udp4");
       socket.once("error", (err) => {
         socket.close();
         reject(err);
       });
-      socket.send("buildfence drain mark", port, holder, (err) => {
+      const send = () => socket.send("buildfence drain mark", port, holder, (err) => {
         socket.close();
         if (err) reject(err);
-        else resolve3();
+        else resolve4();
       });
+      if (from) socket.bind({ address: from }, send);
+      else send();
     })
   };
 }
@@ -28315,7 +29742,7 @@ var EngineFence = class {
     this.tmp = tmp;
     this.log = log;
     this.names = resourceNames(id.runId);
-    this.scriptDir = path4.join(tmp, "script");
+    this.scriptDir = path7.join(tmp, "script");
   }
   spec;
   id;
@@ -28335,53 +29762,57 @@ var EngineFence = class {
   reader;
   teardown;
   /** Raises the fence, with the build's set-up beside it; throws, and the build never starts, unless every part is up. */
-  async up(guard, build) {
+  async up(guard, build2) {
     const { spec, id, log, names } = this;
     const step = guard.step;
-    const [, imageId2, rulesDir, { name: network, gateways, subnets }] = await settled([
+    const [, imageId2, rulesDir, where] = await settled([
       sweep(id, log),
       step(() => ensureHolderImage(spec, log)),
       prepareDirs(this.tmp, this.scriptDir, spec),
-      inspectSandboxNetwork(spec.network, inputLabel(spec.via, "network")),
-      build.prepare()
+      whereabouts(log),
+      build2.prepare()
     ]);
     this.holderImageId = imageId2;
-    const gateway4 = gateways.find((g) => !g.includes(":"));
-    if (!gateway4) throw new Error(`Docker network '${network}' has no IPv4 gateway, where buildfence's resolver must listen.`);
+    const { placement: placement2, services, networkNames: networkNames2 } = await step(() => site(spec, where, imageId2, id, names.hostView));
+    await build2.check(where);
     this.forwarder = new Forwarder(await upstreamsFor(spec));
     const resolver = new Resolver({
       ...resolverSettings(spec),
       forwarder: this.forwarder,
       onWarning: (m) => log.warning(m),
-      onError: (err) => guard.fail(err)
+      onError: (err) => guard.fail(err),
+      ...networkNames2 ? { networkNames: networkNames2 } : {}
     });
     this.resolver = resolver;
-    const port = await resolver.listen(gateway4);
+    const listen = placement2.listen;
+    const port = await resolver.listen(listen);
     const markPort = pickMarkPort();
-    const guards = { gateways: [...gateways, ...hostAddresses()], networks: spec.network === void 0 ? subnets : [] };
     const book = new DestinationBook();
     let checker;
     if (spec.allow.some(checkedName)) {
-      const gateway6 = gateways.find((g) => g.includes(":"));
+      const listen6 = placement2.listen6;
       this.checker = new Checker({
         mode: spec.mode,
         allows: namePolicy(spec.allow, spec.deny),
         destinations: book,
         namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
-        guarded: guardedBy(guards.gateways, guards.networks),
+        guarded: guardedBy(placement2.guarded, placement2.guardedNetworks),
         onWarning: (m) => log.warning(m)
       });
-      const checkerPort = await this.checker.listen(gateway6 ? [gateway4, gateway6] : [gateway4]);
-      checker = { address4: gateway4, ...gateway6 ? { address6: gateway6 } : {}, port: checkerPort, ports: CHECKER_PORTS };
+      const checkerPort = await this.checker.listen(listen6 ? [listen, listen6] : [listen]);
+      checker = { address4: listen, ...listen6 ? { address6: listen6 } : {}, port: checkerPort, ports: CHECKER_PORTS };
     }
     const rules = renderRuleset({
       mode: spec.mode,
-      allow: spec.allow,
+      // The allowlist's service containers, by their addresses on the network, beside the entries.
+      allow: [...spec.allow, ...services],
       deny: spec.deny,
-      gateways: guards.gateways,
-      guardedNetworks: guards.networks,
-      resolver: { address: gateway4, port },
-      drainMark: { from: gateway4, port: markPort },
+      // The Docker host (the network's gateways, every address the runner has) and this process's own addresses.
+      gateways: placement2.guarded,
+      // On the default bridge, every plain container's network: the build must not reach them.
+      guardedNetworks: placement2.guardedNetworks,
+      resolver: { address: listen, port },
+      drainMark: { from: listen, port: markPort },
       ...checker ? { checker } : {}
     });
     this.rules = rules;
@@ -28391,7 +29822,14 @@ var EngineFence = class {
         spec.holderImage,
         () => createContainer(
           names.holder,
-          holderConfig({ id, image: imageId2, network, rulesDir, scriptDir: this.scriptDir, command: holderCommand() })
+          holderConfig({
+            id,
+            image: imageId2,
+            network: placement2.network,
+            rulesDir: hostPathOf(where, rulesDir, "buildfence's rules directory", TEMP_FIX),
+            scriptDir: hostPathOf(where, this.scriptDir, "buildfence's script directory", TEMP_FIX),
+            command: holderCommand()
+          })
         )
       )
     );
@@ -28409,14 +29847,14 @@ var EngineFence = class {
           openSetFeed(names.holder).then((f) => this.feed = f)
         ])
       ),
-      step(() => build.create())
+      step(() => build2.create())
     ]);
     resolver.serve(clients, this.feed, staticMembers(rules));
     this.checker?.serve(clients);
     const holder4 = clients.find((a) => !a.includes(":"));
-    if (holder4) this.mark = drainMark(holder4, markPort);
+    if (holder4) this.mark = drainMark(holder4, markPort, listen);
     log.info(
-      `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}` + (checker ? `; names checked on the wire at ports ${checker.port}-${checker.port + checker.ports - 1}.` : ".")
+      `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${listen}:${port}` + (checker ? `; names checked on the wire at ports ${checker.port}-${checker.port + checker.ports - 1}.` : ".")
     );
   }
   /** Settles if the holder goes away during the run (its reader ends on its own): the evidence can no longer be complete. */
@@ -28458,13 +29896,10 @@ var EngineFence = class {
       this.forwarder?.close();
       const problems = await removeRun(this.id.runId);
       for (const p of problems) this.log.warning(`Teardown of run ${this.id.runId}: ${p}`);
-      await fs4.rm(this.tmp, { recursive: true, force: true });
+      await fs7.rm(this.tmp, { recursive: true, force: true });
     })();
   }
 };
-function hostAddresses() {
-  return Object.values(os3.networkInterfaces()).flat().filter((i) => i !== void 0 && !i.internal && !i.address.startsWith("fe80:")).map((i) => i.address.replace(/%.*$/, ""));
-}
 async function sweep(id, log) {
   const leftovers = await findLeftovers(id, processAlive);
   if (leftovers.length === 0) return;
@@ -28473,17 +29908,17 @@ async function sweep(id, log) {
   await removeLeftovers(leftovers);
 }
 async function prepareDirs(tmp, scriptDir, spec) {
-  const rules = path4.join(tmp, "rules");
-  await Promise.all([fs4.mkdir(rules, { mode: 493 }), fs4.mkdir(scriptDir)]);
-  await fs4.chmod(scriptDir, 511);
-  await fs4.writeFile(path4.join(scriptDir, SCRIPT_NAME), scriptText(spec.run), { mode: 420 });
+  const rules = path7.join(tmp, "rules");
+  await Promise.all([fs7.mkdir(rules, { mode: 493 }), fs7.mkdir(scriptDir)]);
+  await fs7.chmod(scriptDir, 511);
+  await fs7.writeFile(path7.join(scriptDir, SCRIPT_NAME), scriptText(spec.run), { mode: 420 });
   return rules;
 }
 async function writeRuleFiles(dir, rules) {
   const texts = ruleFileTexts(rules);
   await Promise.all(
     Object.keys(RULE_FILES).map(
-      (k) => fs4.writeFile(path4.join(dir, RULE_FILES[k]), texts[k], { mode: 420 })
+      (k) => fs7.writeFile(path7.join(dir, RULE_FILES[k]), texts[k], { mode: 420 })
     )
   );
 }
@@ -28510,9 +29945,9 @@ async function runContainer(names, log, holderLost, guard) {
   const output = await attach(names.build, info.Config.Tty === true);
   await log.untrusted(async (write) => {
     const ends = ["stdout", "stderr"].map(
-      (name) => new Promise((resolve3) => {
+      (name) => new Promise((resolve4) => {
         output[name].on("data", (d) => write(d, name));
-        output[name].on("end", resolve3);
+        output[name].on("end", resolve4);
       })
     );
     try {
@@ -28595,8 +30030,8 @@ function onFault(log, stop) {
 }
 
 // src/engine/run-guard.ts
-function guardRun(log, build) {
-  const stopBuild = () => killContainer(build, CANCEL_DEADLINE_MS);
+function guardRun(log, build2) {
+  const stopBuild = () => killContainer(build2, CANCEL_DEADLINE_MS);
   const cancel = onCancel(log, "stopping the build and removing the fence", stopBuild);
   const fault = onFault(log, stopBuild);
   const check = () => {
@@ -28624,36 +30059,48 @@ function guardRun(log, build) {
 
 // src/docker/runtime.ts
 async function runDocker(spec, log, hooks = {}) {
-  await ping();
-  await checkVolumes(spec);
-  const id = { runId: newRunId(), pid: process.pid, host: os4.hostname() };
+  await ping().catch((err) => {
+    throw new Error(`${err.message}${jobContainerHint(process.env)}`, { cause: err });
+  });
+  await checkVolumes(namedVolumes(spec.dockerOptions), inputLabel(spec.via, "docker-options"));
+  const id = { runId: newRunId(), pid: process.pid, host: os5.hostname() };
   const handle = { runId: id.runId, runtime: "docker" };
   hooks.onStart?.(handle);
-  const tmp = await fs5.mkdtemp(path5.join(process.env.RUNNER_TEMP || os4.tmpdir(), `buildfence-${id.runId}-`));
+  const tmp = await fs8.mkdtemp(path8.join(process.env.RUNNER_TEMP || os5.tmpdir(), `buildfence-${id.runId}-`));
   const started = (/* @__PURE__ */ new Date()).toISOString();
   const fence = new EngineFence(spec, id, tmp, log);
   const { names } = fence;
   const guard = guardRun(log, names.build);
   let result;
+  let request;
+  const check = async (where) => {
+    request = buildRequest(
+      buildCreateArgs({ id, spec, scriptDir: fence.scriptDir, envFile: path8.join(tmp, "env"), passedEnv: runnerEnvNames(process.env) }),
+      { label: inputLabel(spec.via, "docker-options"), apiVersion: where.apiVersion, ...buildPaths(where, spec.workspace, tmp) }
+    );
+    checkFenced(request.body, names.holder);
+    if (where.job) await checkVolumes(request.throughVolumes, `Job container ${where.job.name}`);
+  };
   try {
     await log.group(
       "Fence up",
       () => fence.up(guard, {
         prepare: () => writeEnvFile(tmp, spec),
-        create: () => createBuild(spec, id, tmp, fence.scriptDir)
+        check,
+        create: () => createBuild(names.build, request, log)
       })
     );
     log.info(`Running the build in ${spec.image} (${names.build}).`);
-    const build = await guard.step(() => runContainer(names, log, fence.lost, guard));
+    const build2 = await guard.step(() => runContainer(names, log, fence.lost, guard));
     const facts = await fence.evidence();
     result = {
       ...handle,
       started,
       ended: (/* @__PURE__ */ new Date()).toISOString(),
-      exitCode: build.exitCode,
+      exitCode: build2.exitCode,
       images: await imageRefs([
         [spec.holderImage, fence.holderImageId],
-        [spec.image, build.imageId]
+        [spec.image, build2.imageId]
       ]),
       ...facts
     };
@@ -28666,40 +30113,24 @@ async function runDocker(spec, log, hooks = {}) {
   const reason = guard.reason();
   return reason === void 0 ? result : { ...result, failure: reason };
 }
-async function checkVolumes(spec) {
-  const found = await Promise.all(namedVolumes(spec.dockerOptions).map(async (name) => ({ name, volume: await inspectVolume(name) })));
+async function checkVolumes(names, label) {
+  const found = await Promise.all(names.map(async (name) => ({ name, volume: await inspectVolume(name) })));
   checkNamedVolumes(
     found.flatMap(({ name, volume }) => volume ? [{ name, driver: volume.Driver, options: volume.Options ?? {} }] : []),
-    { label: inputLabel(spec.via, "docker-options"), realPath: hostRealPath }
+    { label, realPath: hostRealPath }
   );
 }
-async function imageRefs([holder, build]) {
+async function imageRefs([holder, build2]) {
   const ref = async ([name, id]) => {
     const digests = (await inspectImage(id).catch(() => void 0))?.RepoDigests ?? [];
     return { name, id, repoDigests: [...digests].sort() };
   };
-  const [h, b] = await Promise.all([ref(holder), ref(build)]);
+  const [h, b] = await Promise.all([ref(holder), ref(build2)]);
   return { holder: h, build: b };
 }
 async function writeEnvFile(tmp, spec) {
-  await fs5.writeFile(path5.join(tmp, "env"), spec.env.map(([k, v]) => `${k}=${v}
+  await fs8.writeFile(path8.join(tmp, "env"), spec.env.map(([k, v]) => `${k}=${v}
 `).join(""), { mode: 384 });
-}
-async function createBuild(spec, id, tmp, scriptDir) {
-  const created = await docker(
-    buildCreateArgs({
-      id,
-      spec,
-      scriptDir,
-      envFile: path5.join(tmp, "env"),
-      passedEnv: runnerEnvNames(process.env)
-    }),
-    // No deadline: the image may be pulled.
-    { timeoutMs: 0 }
-  );
-  if (created.exitCode !== 0) {
-    throw new Error(`Cannot create the build container from image ${spec.image}: ${lastLine(created.stderr)}`);
-  }
 }
 
 // src/host/ownership.ts
@@ -28707,7 +30138,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 
 // src/host/mounts.ts
-import * as path6 from "node:path";
+import * as path9 from "node:path";
 var OWN_TOP = ["proc", "sys", "dev", "run", "tmp"];
 var ENGINE_STATE = [
   "/var/lib/docker",
@@ -28744,9 +30175,9 @@ function planMounts(l) {
   for (const p of l.toolCaches) rw(p);
   if (l.temp) rw(l.temp);
   rw(l.workspace);
-  if (l.eventPath) ro(path6.dirname(l.eventPath));
+  if (l.eventPath) ro(path9.dirname(l.eventPath));
   for (const f of l.commandFiles) {
-    const dir = path6.dirname(f);
+    const dir = path9.dirname(f);
     if (dir === l.temp || dir === l.workspace || dir === l.home)
       plan.set(f, { type: "bind", source: "/dev/null", target: f, readOnly: true });
     else empty(dir);
@@ -28761,7 +30192,7 @@ function planMounts(l) {
   return [...plan.values()].sort((a, b) => depth(a.target) - depth(b.target) || a.target.localeCompare(b.target));
 }
 function covering(plan, p) {
-  for (let at = p; ; at = path6.dirname(at)) {
+  for (let at = p; ; at = path9.dirname(at)) {
     const m = plan.get(at);
     if (m) return m;
     if (at === "/") return void 0;
@@ -28850,9 +30281,9 @@ async function takeBack(dir) {
 }
 
 // src/host/runtime.ts
-import * as fs7 from "node:fs/promises";
-import * as os6 from "node:os";
-import * as path8 from "node:path";
+import * as fs10 from "node:fs/promises";
+import * as os7 from "node:os";
+import * as path11 from "node:path";
 
 // src/host/root-image.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
@@ -28872,10 +30303,10 @@ function rootImageTar(entries) {
     else tar.entry({ name: e.path, type: "symlink", linkname: e.link, mode: 511, uid: 0, gid: 0, mtime });
   }
   tar.finalize();
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     const chunks = [];
     tar.on("data", (c) => chunks.push(c));
-    tar.on("end", () => resolve3(Buffer.concat(chunks)));
+    tar.on("end", () => resolve4(Buffer.concat(chunks)));
     tar.on("error", reject);
   });
 }
@@ -28893,9 +30324,9 @@ async function ensureRootImage(entries) {
 }
 
 // src/host/runner.ts
-import * as fs6 from "node:fs/promises";
-import * as os5 from "node:os";
-import * as path7 from "node:path";
+import * as fs9 from "node:fs/promises";
+import * as os6 from "node:os";
+import * as path10 from "node:path";
 
 // src/host/mountinfo.ts
 function mountPoints(mountinfo) {
@@ -28915,15 +30346,15 @@ function checkLocalEngine(dockerHost) {
     );
   }
 }
-function checkEngine(dockerHost, securityOptions) {
+function checkEngine(dockerHost, securityOptions2) {
   checkLocalEngine(dockerHost);
-  const names = securityOptions.map((o) => /(?:^|,)name=([^,]+)/.exec(o)?.[1]);
+  const names = securityOptions2.map((o) => /(?:^|,)name=([^,]+)/.exec(o)?.[1]);
   if (names.includes("rootless") || names.includes("userns")) {
     throw new Error(
       `${SETUP}: the Docker engine runs ${names.includes("rootless") ? "rootless" : "with user namespace remapping"}, so the build's uid would not be the runner's. Use a rootful engine without userns-remap, or runtime docker.`
     );
   }
-  const seccomp = securityOptions.find((o) => /(?:^|,)name=seccomp(,|$)/.test(o));
+  const seccomp = securityOptions2.find((o) => /(?:^|,)name=seccomp(,|$)/.test(o));
   if (!seccomp || !/profile=(default|builtin)(,|$)/.test(seccomp)) {
     throw new Error(
       `${SETUP}: the Docker engine applies ${seccomp ? `a seccomp profile other than its default (${seccomp})` : "no seccomp profile"}; the build must run behind Docker's default one at least. Enable seccomp in the engine, or use runtime docker.`
@@ -28943,7 +30374,7 @@ async function readRunner(env) {
   const uid = process.getuid();
   const gid = process.getgid();
   if (uid === 0) {
-    const [passwd, group] = await Promise.all(["/etc/passwd", "/etc/group"].map((f) => fs6.readFile(f, "utf8").catch(() => "")));
+    const [passwd, group] = await Promise.all(["/etc/passwd", "/etc/group"].map((f) => fs9.readFile(f, "utf8").catch(() => "")));
     const taken = idTaken(passwd, group, ROOT_RUNNER_BUILD_ID);
     if (taken) {
       throw new Error(
@@ -28953,19 +30384,19 @@ async function readRunner(env) {
   }
   const socketGroups = (await Promise.all(
     ENGINE_SOCKETS.map(
-      (s) => fs6.stat(s).then(
+      (s) => fs9.stat(s).then(
         (st) => st.gid,
         () => void 0
       )
     )
   )).filter((g) => g !== void 0);
-  const workDir = env.RUNNER_WORKSPACE ? path7.dirname(path7.resolve(env.RUNNER_WORKSPACE)) : void 0;
-  const engineRoot = path7.resolve(info.DockerRootDir || "/var/lib/docker");
+  const workDir = env.RUNNER_WORKSPACE ? path10.dirname(path10.resolve(env.RUNNER_WORKSPACE)) : void 0;
+  const engineRoot = path10.resolve(info.DockerRootDir || "/var/lib/docker");
   const [top, mountinfo, engineState, varRun, commandFiles, toolCaches, [eventPath], [work], split, [temp]] = await Promise.all([
     listDir("/"),
-    fs6.readFile("/proc/self/mountinfo", "utf8"),
+    fs9.readFile("/proc/self/mountinfo", "utf8"),
     existing([.../* @__PURE__ */ new Set([...ENGINE_STATE, engineRoot])]),
-    fs6.lstat("/var/run").catch(() => void 0),
+    fs9.lstat("/var/run").catch(() => void 0),
     existing(COMMAND_FILE_VARS.map((v) => env[v]).filter((p) => Boolean(p))),
     existing([env.RUNNER_TOOL_CACHE, env.AGENT_TOOLSDIRECTORY].filter((p) => Boolean(p))),
     existing(env.GITHUB_EVENT_PATH ? [env.GITHUB_EVENT_PATH] : []),
@@ -28973,7 +30404,7 @@ async function readRunner(env) {
     Promise.all(ancestors(engineRoot).map(async (dir) => ({ dir, ...await listDir(dir) }))),
     existing(env.RUNNER_TEMP ? [env.RUNNER_TEMP] : [])
   ]);
-  const rel = (dir, name) => path7.join(dir, name).slice(1);
+  const rel = (dir, name) => path10.join(dir, name).slice(1);
   const rootLayout = [{ dir: "/", ...top }, ...split].flatMap(({ dir, dirs, links }) => [
     ...dirs.map((d) => ({ path: rel(dir, d.name), mode: d.mode })),
     ...links.map((l) => ({ path: rel(dir, l.name), link: l.target }))
@@ -28983,7 +30414,7 @@ async function readRunner(env) {
     user: buildUser(uid, gid, socketGroups),
     asRoot: uid === 0,
     rootLayout,
-    home: env.HOME || os5.homedir(),
+    home: env.HOME || os6.homedir(),
     layout: {
       topDirs: top.dirs.map((d) => d.name),
       split: split.map(({ dir, dirs, files }) => ({ dir, dirs: dirs.map((d) => d.name), files })),
@@ -29001,16 +30432,16 @@ async function readRunner(env) {
 }
 function ancestors(p) {
   const out = [];
-  for (let at = path7.dirname(p); at !== "/"; at = path7.dirname(at)) out.unshift(at);
+  for (let at = path10.dirname(p); at !== "/"; at = path10.dirname(at)) out.unshift(at);
   return out;
 }
 async function listDir(dir) {
-  const entries = await fs6.readdir(dir, { withFileTypes: true });
+  const entries = await fs9.readdir(dir, { withFileTypes: true });
   const links = await Promise.all(
-    entries.filter((e) => e.isSymbolicLink()).map(async (e) => ({ name: e.name, target: await fs6.readlink(path7.join(dir, e.name)) }))
+    entries.filter((e) => e.isSymbolicLink()).map(async (e) => ({ name: e.name, target: await fs9.readlink(path10.join(dir, e.name)) }))
   );
   const dirs = await Promise.all(
-    entries.filter((e) => e.isDirectory()).map(async (e) => ({ name: e.name, mode: (await fs6.lstat(path7.join(dir, e.name))).mode & 4095 }))
+    entries.filter((e) => e.isDirectory()).map(async (e) => ({ name: e.name, mode: (await fs9.lstat(path10.join(dir, e.name))).mode & 4095 }))
   );
   return {
     dirs,
@@ -29021,8 +30452,8 @@ async function listDir(dir) {
 async function existing(paths) {
   const found = await Promise.all(
     paths.map(
-      (p) => fs6.stat(p).then(
-        () => path7.resolve(p),
+      (p) => fs9.stat(p).then(
+        () => path10.resolve(p),
         () => void 0
       )
     )
@@ -29036,10 +30467,10 @@ async function runHost(spec, log, hooks = {}) {
   checkLocalEngine(process.env.DOCKER_HOST);
   await ping();
   const runner = await readRunner(process.env);
-  const id = { runId: newRunId(), pid: process.pid, host: os6.hostname() };
+  const id = { runId: newRunId(), pid: process.pid, host: os7.hostname() };
   const handle = { runId: id.runId, runtime: "host", ...runner.asRoot ? { workspace: spec.workspace } : {} };
   hooks.onStart?.(handle);
-  const tmp = await fs7.mkdtemp(path8.join(process.env.RUNNER_TEMP || os6.tmpdir(), `buildfence-${id.runId}-`));
+  const tmp = await fs10.mkdtemp(path11.join(process.env.RUNNER_TEMP || os7.tmpdir(), `buildfence-${id.runId}-`));
   const started = (/* @__PURE__ */ new Date()).toISOString();
   const fence = new EngineFence(spec, id, tmp, log);
   const { names } = fence;
@@ -29054,6 +30485,15 @@ async function runHost(spec, log, hooks = {}) {
         prepare: async () => {
           image = await ensureRootImage(runner.rootLayout);
         },
+        // In a container job the runner's tools are outside this process's filesystem, and the steps' are the job image's.
+        check: (where) => {
+          if (where.job) {
+            throw new Error(
+              `${inputLabel(spec.via, "runtime")} is host, but buildfence runs in job container ${where.job.name}, whose steps use the job image's tools, not the runner's. Set runtime to docker with that image (image: the job's container image), or run the fenced step in a job without container:.`
+            );
+          }
+          return Promise.resolve();
+        },
         create: async () => {
           const home = await buildHome(runner);
           if (runner.asRoot) {
@@ -29064,7 +30504,7 @@ async function runHost(spec, log, hooks = {}) {
             ...runner.layout,
             workspace: spec.workspace,
             home,
-            engineState: [...runner.layout.engineState, ...await existing(HOME_ENGINE_STATE.map((p) => path8.join(home, p)))],
+            engineState: [...runner.layout.engineState, ...await existing(HOME_ENGINE_STATE.map((p) => path11.join(home, p)))],
             // This run's rules and script are buildfence's; under /tmp they are out of sight already.
             own: tmp.startsWith("/tmp/") ? [] : [tmp],
             scriptDir: fence.scriptDir
@@ -29079,7 +30519,7 @@ async function runHost(spec, log, hooks = {}) {
               user: runner.user,
               env: buildEnv(process.env, spec, home),
               mounts,
-              shmBytes: Math.floor(os6.totalmem() / 2)
+              shmBytes: Math.floor(os7.totalmem() / 2)
             })
           ).catch((err) => {
             throw new Error(
@@ -29092,14 +30532,14 @@ async function runHost(spec, log, hooks = {}) {
     log.info(
       `Running the build on the runner as uid ${runner.user.uid}, gid ${runner.user.gid} (${names.build}): no capabilities, no_new_privs, Docker's default seccomp profile, its own PID and mount namespaces.`
     );
-    const build = await guard.step(() => runContainer(names, log, fence.lost, guard));
+    const build2 = await guard.step(() => runContainer(names, log, fence.lost, guard));
     const facts = await fence.evidence();
     const digests = async (ref) => [...(await inspectImage(ref).catch(() => void 0))?.RepoDigests ?? []].sort();
     result = {
       ...handle,
       started,
       ended: (/* @__PURE__ */ new Date()).toISOString(),
-      exitCode: build.exitCode,
+      exitCode: build2.exitCode,
       images: {
         holder: { name: spec.holderImage, id: fence.holderImageId, repoDigests: await digests(fence.holderImageId) },
         build: { name: HOST_IMAGE_NAME, id: image.id, repoDigests: [] }
@@ -29121,18 +30561,18 @@ async function runHost(spec, log, hooks = {}) {
 }
 async function buildHome(runner) {
   if (!runner.asRoot) return runner.home;
-  const home = path8.join(process.env.RUNNER_TEMP || os6.tmpdir(), `buildfence-home-${ROOT_RUNNER_BUILD_ID}`);
-  await fs7.mkdir(home, { recursive: true, mode: 448 });
-  await fs7.chown(home, ROOT_RUNNER_BUILD_ID, ROOT_RUNNER_BUILD_ID);
+  const home = path11.join(process.env.RUNNER_TEMP || os7.tmpdir(), `buildfence-home-${ROOT_RUNNER_BUILD_ID}`);
+  await fs10.mkdir(home, { recursive: true, mode: 448 });
+  await fs10.chown(home, ROOT_RUNNER_BUILD_ID, ROOT_RUNNER_BUILD_ID);
   return home;
 }
 
 // src/kubernetes/runtime.ts
-import * as fs8 from "node:fs/promises";
-import * as os7 from "node:os";
+import * as fs11 from "node:fs/promises";
+import * as os8 from "node:os";
 
 // src/kubernetes/pod.ts
-var import_ipaddr3 = __toESM(require_ipaddr(), 1);
+var import_ipaddr7 = __toESM(require_ipaddr(), 1);
 
 // src/kubernetes/pod-scripts.ts
 var import_shell_quote2 = __toESM(require_shell_quote(), 1);
@@ -29219,7 +30659,7 @@ options ndots:0
 ` };
 }
 function podNameserver(upstreams) {
-  return upstreams.find((u) => import_ipaddr3.default.parse(u.address).kind() === "ipv4").address;
+  return upstreams.find((u) => import_ipaddr7.default.parse(u.address).kind() === "ipv4").address;
 }
 function renderPod(input) {
   const { spec } = input;
@@ -29228,6 +30668,13 @@ function renderPod(input) {
     ["network", spec.network !== void 0, "the Pod has its own network namespace"]
   ]) {
     if (set) throw new Error(`${inputLabel(spec.via, name)} has no meaning on Kubernetes (${why}). Remove it.`);
+  }
+  for (const e of spec.allow) {
+    if (e.kind === "name" && !e.wildcard && !e.name.includes(".") && e.name !== "localhost") {
+      throw new Error(
+        `Allowlist entry '${e.text}' is a single-label name, which only a Docker network's container answers to; on Kubernetes the build's Pod cannot reach the job's service containers (in a Kubernetes-mode job they share the job Pod's localhost). Name a Kubernetes Service by its cluster name instead (${e.name}.NAMESPACE.svc.cluster.local${e.ports ? `:${e.ports.from === e.ports.to ? e.ports.from : `${e.ports.from}-${e.ports.to}`}` : ""}).`
+      );
+    }
   }
   const rules = podRuleset(spec, input.upstreams);
   const pull = spec.pull === "never" ? "Never" : "IfNotPresent";
@@ -29308,7 +30755,7 @@ function renderPod(input) {
     },
     "resolver"
   );
-  const build = {
+  const build2 = {
     name: CONTAINER.build,
     image: spec.image,
     imagePullPolicy: pull,
@@ -29361,7 +30808,7 @@ function renderPod(input) {
       dnsPolicy: "None",
       dnsConfig: { nameservers: [podNameserver(input.upstreams)], options: [{ name: "ndots", value: "0" }] },
       initContainers: [holder, verify, ...native ? [fence, resolverContainer] : []],
-      containers: [...native ? [] : [fence, resolverContainer], build],
+      containers: [...native ? [] : [fence, resolverContainer], build2],
       volumes
     }
   };
@@ -29379,13 +30826,13 @@ function checkEnvBudget(pod, entries) {
 function checkUpstreams(upstreams, label) {
   if (upstreams.length === 0) throw new Error(`The Pod needs a DNS upstream: set ${label}.`);
   for (const u of upstreams) {
-    if (import_ipaddr3.default.parse(u.address).range() === "loopback") {
+    if (import_ipaddr7.default.parse(u.address).range() === "loopback") {
       throw new Error(
         `DNS upstream ${u.address} is a loopback address, which a Pod cannot reach. Set ${label} to the cluster's DNS service (kubectl -n kube-system get service kube-dns).`
       );
     }
   }
-  if (!upstreams.some((u) => import_ipaddr3.default.parse(u.address).kind() === "ipv4")) {
+  if (!upstreams.some((u) => import_ipaddr7.default.parse(u.address).kind() === "ipv4")) {
     throw new Error(`The Pod needs an IPv4 DNS upstream (DNS is answered over IPv4 only): add one to ${label}.`);
   }
 }
@@ -29429,8 +30876,8 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
   for (; ; ) {
     const pod = await call(() => api2.readPod(namespace, name), "get", namespace, `read Pod ${name}`);
     await checkPod(api2, namespace, pod);
-    const build = statusOf(pod, CONTAINER.build);
-    if (build?.state?.running || build?.state?.terminated) break;
+    const build2 = statusOf2(pod, CONTAINER.build);
+    if (build2?.state?.running || build2?.state?.terminated) break;
     if (Date.now() > deadline)
       throw new Error(
         `Pod ${name} did not start its build within ${options.startTimeoutMs / 1e3} s (phase ${pod.status?.phase ?? "unknown"}).`
@@ -29444,7 +30891,7 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
   for (; ; ) {
     const pod = await call(() => api2.readPod(namespace, name), "get", namespace, `read Pod ${name}`);
     await checkPod(api2, namespace, pod);
-    terminated = statusOf(pod, CONTAINER.build)?.state?.terminated;
+    terminated = statusOf2(pod, CONTAINER.build)?.state?.terminated;
     if (terminated) break;
     await sleep(options.pollMs);
   }
@@ -29467,8 +30914,8 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
   return {
     exitCode: terminated.exitCode,
     images: {
-      holder: imageRef(imageOf(rendered.pod, CONTAINER.holder), statusOf(final, CONTAINER.holder)?.imageID ?? ""),
-      build: imageRef(imageOf(rendered.pod, CONTAINER.build), statusOf(final, CONTAINER.build)?.imageID ?? "")
+      holder: imageRef(imageOf(rendered.pod, CONTAINER.holder), statusOf2(final, CONTAINER.holder)?.imageID ?? ""),
+      build: imageRef(imageOf(rendered.pod, CONTAINER.build), statusOf2(final, CONTAINER.build)?.imageID ?? "")
     },
     rules: rendered.rules,
     denied: DeniedLog.of(
@@ -29544,7 +30991,7 @@ async function checkPod(api2, namespace, pod) {
     }
   }
   for (const init of [CONTAINER.holder, CONTAINER.verify]) {
-    const done = statusOf(pod, init)?.state?.terminated;
+    const done = statusOf2(pod, init)?.state?.terminated;
     if (done && done.exitCode !== 0) {
       const tail = await tails(api2, namespace, name, [init]);
       const what = init === CONTAINER.holder ? "loading the rules" : "verifying the rules read back";
@@ -29553,7 +31000,7 @@ async function checkPod(api2, namespace, pod) {
       );
     }
   }
-  if (pod.status?.phase === "Failed" && !statusOf(pod, CONTAINER.build)?.state?.terminated) {
+  if (pod.status?.phase === "Failed" && !statusOf2(pod, CONTAINER.build)?.state?.terminated) {
     throw new Error(`Pod ${name} failed: ${pod.status.reason ?? ""} ${pod.status.message ?? ""}`.trim());
   }
 }
@@ -29569,7 +31016,7 @@ ${c}: `)}` : "";
   );
   return parts.join("");
 }
-function statusOf(pod, container) {
+function statusOf2(pod, container) {
   return [...pod.status?.initContainerStatuses ?? [], ...pod.status?.containerStatuses ?? []].find((s) => s.name === container);
 }
 function imageRef(name, imageID) {
@@ -29609,7 +31056,7 @@ function sleep(ms) {
 // src/kubernetes/runtime.ts
 var SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 async function clusterNamespace() {
-  return (await fs8.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
+  return (await fs11.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
 }
 async function loadApi() {
   try {
@@ -29633,7 +31080,7 @@ async function runKubernetes(spec, log, hooks = {}, api2, wait) {
   const nodeName = claimName && runnerPod ? (await client.readPod(namespace, runnerPod)).spec?.nodeName : void 0;
   const rendered = renderPod({
     spec,
-    id: { runId, pid: process.pid, host: os7.hostname() },
+    id: { runId, pid: process.pid, host: os8.hostname() },
     upstreams: await upstreamsFor(spec),
     agentImage: spec.agentImage,
     sidecars: "native",
@@ -29726,17 +31173,17 @@ function githubRun(env) {
 }
 
 // src/report/write-record.ts
-import * as fs10 from "node:fs/promises";
+import * as fs13 from "node:fs/promises";
 
 // src/report/subjects.ts
-import * as fs9 from "node:fs/promises";
-import * as path9 from "node:path";
+import * as fs12 from "node:fs/promises";
+import * as path12 from "node:path";
 async function hashSubjects(spec) {
   const problems = [];
   const subjects = [];
   for (const name of spec.subjectPaths) {
-    const file = path9.resolve(spec.workspace, name);
-    const stat3 = await fs9.stat(file).catch(() => void 0);
+    const file = path12.resolve(spec.workspace, name);
+    const stat3 = await fs12.stat(file).catch(() => void 0);
     if (!stat3?.isFile()) {
       problems.push(`'${name}' (${file}) ${stat3 ? "is not a regular file" : "does not exist"}`);
       continue;
@@ -29753,7 +31200,7 @@ async function hashSubjects(spec) {
 
 // src/report/write-record.ts
 async function writeJson(value, file) {
-  await fs10.writeFile(file, `${JSON.stringify(value, null, 2)}
+  await fs13.writeFile(file, `${JSON.stringify(value, null, 2)}
 `, { mode: 420 });
 }
 async function writeEvidence(spec, result, context, files) {

@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-Y4ECAOHP.js";
+} from "./chunk-XVZQN3UG.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-S2IPFDY6.js";
+} from "./chunk-QDW2KIM4.js";
 
 // src/action.ts
 import * as os from "node:os";

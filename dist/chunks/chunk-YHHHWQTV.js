@@ -29,6 +29,7 @@ function prefetchable(image, pull, runtime) {
 }
 
 export {
+  parseImageRef,
   isPinned,
   localTag,
   holderSteps,
