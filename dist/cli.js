@@ -13,7 +13,7 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-XVZQN3UG.js";
+} from "./chunks/chunk-ZKOGT4XJ.js";
 import "./chunks/chunk-YHHHWQTV.js";
 import {
   readEvidence,

@@ -2,8 +2,8 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   runAction
-} from "./chunks/chunk-2RZHSEOR.js";
-import "./chunks/chunk-XVZQN3UG.js";
+} from "./chunks/chunk-COA6FHKS.js";
+import "./chunks/chunk-ZKOGT4XJ.js";
 import "./chunks/chunk-YHHHWQTV.js";
 import {
   setFailed

@@ -37,7 +37,7 @@ export interface BuildSetup {
   /** Beside the holder image and the network: files the build needs besides its script (the fence writes that). */
   prepare(): Promise<void>;
   /** Once the fence knows where it runs (a job container or the runner), before anything of it exists: the build's configuration is read, and refused here. */
-  check(where: Whereabouts): Promise<void>;
+  check?(where: Whereabouts): Promise<void>;
   /** Beside the holder's start and rule load: the build is created (the holder's namespace exists by then). */
   create(): Promise<void>;
 }
@@ -85,7 +85,7 @@ export class EngineFence {
     ] as const);
     this.holderImageId = imageId;
     const { placement, services, networkNames } = await step(() => site(spec, where, imageId, id, names.hostView));
-    await build.check(where);
+    await build.check?.(where);
 
     this.forwarder = new Forwarder(await upstreamsFor(spec));
     const resolver = new Resolver({

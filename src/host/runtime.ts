@@ -13,6 +13,7 @@ import { ensureRootImage } from './root-image.js';
 import { checkLocalEngine, existing, readRunner, type Runner } from './runner.js';
 import { createContainer, inspectImage, ping } from '../engine/engine.js';
 import { EngineFence } from '../engine/fence.js';
+import { findJobContainer } from '../engine/job-container.js';
 import { runContainer } from '../engine/run-container.js';
 import { guardRun } from '../engine/run-guard.js';
 import type { RunResult } from '../report/record.js';
@@ -26,6 +27,14 @@ export const HOST_IMAGE_NAME = 'host';
 export async function runHost(spec: RunSpec, log: Log, hooks: RunHooks = {}): Promise<RunResult> {
   checkLocalEngine(process.env.DOCKER_HOST);
   await ping();
+  // In a container job the runner's tools are outside this process's filesystem, and the steps' are the job image's.
+  const job = await findJobContainer(process.env, log);
+  if (job) {
+    throw new Error(
+      `${inputLabel(spec.via, 'runtime')} is host, but buildfence runs in job container ${job.name}, whose steps use the job image's tools, not the runner's. ` +
+        "Leave runtime empty and set image to the job's container image, or run the fenced step in a job without container:.",
+    );
+  }
   const runner = await readRunner(process.env);
   const id: RunIdentity = { runId: newRunId(), pid: process.pid, host: os.hostname() };
   const handle: RunHandle = { runId: id.runId, runtime: 'host', ...(runner.asRoot ? { workspace: spec.workspace } : {}) };
@@ -44,16 +53,6 @@ export async function runHost(spec: RunSpec, log: Log, hooks: RunHooks = {}): Pr
       fence.up(guard, {
         prepare: async () => {
           image = await ensureRootImage(runner.rootLayout);
-        },
-        // In a container job the runner's tools are outside this process's filesystem, and the steps' are the job image's.
-        check: (where) => {
-          if (where.job) {
-            throw new Error(
-              `${inputLabel(spec.via, 'runtime')} is host, but buildfence runs in job container ${where.job.name}, whose steps use the job image's tools, not the runner's. ` +
-                "Set runtime to docker with that image (image: the job's container image), or run the fenced step in a job without container:.",
-            );
-          }
-          return Promise.resolve();
         },
         create: async () => {
           const home = await buildHome(runner);

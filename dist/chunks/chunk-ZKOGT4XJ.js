@@ -29774,7 +29774,7 @@ var EngineFence = class {
     ]);
     this.holderImageId = imageId2;
     const { placement: placement2, services, networkNames: networkNames2 } = await step(() => site(spec, where, imageId2, id, names.hostView));
-    await build2.check(where);
+    await build2.check?.(where);
     this.forwarder = new Forwarder(await upstreamsFor(spec));
     const resolver = new Resolver({
       ...resolverSettings(spec),
@@ -30466,6 +30466,12 @@ var HOST_IMAGE_NAME = "host";
 async function runHost(spec, log, hooks = {}) {
   checkLocalEngine(process.env.DOCKER_HOST);
   await ping();
+  const job = await findJobContainer(process.env, log);
+  if (job) {
+    throw new Error(
+      `${inputLabel(spec.via, "runtime")} is host, but buildfence runs in job container ${job.name}, whose steps use the job image's tools, not the runner's. Leave runtime empty and set image to the job's container image, or run the fenced step in a job without container:.`
+    );
+  }
   const runner = await readRunner(process.env);
   const id = { runId: newRunId(), pid: process.pid, host: os7.hostname() };
   const handle = { runId: id.runId, runtime: "host", ...runner.asRoot ? { workspace: spec.workspace } : {} };
@@ -30484,15 +30490,6 @@ async function runHost(spec, log, hooks = {}) {
       () => fence.up(guard, {
         prepare: async () => {
           image = await ensureRootImage(runner.rootLayout);
-        },
-        // In a container job the runner's tools are outside this process's filesystem, and the steps' are the job image's.
-        check: (where) => {
-          if (where.job) {
-            throw new Error(
-              `${inputLabel(spec.via, "runtime")} is host, but buildfence runs in job container ${where.job.name}, whose steps use the job image's tools, not the runner's. Set runtime to docker with that image (image: the job's container image), or run the fenced step in a job without container:.`
-            );
-          }
-          return Promise.resolve();
         },
         create: async () => {
           const home = await buildHome(runner);

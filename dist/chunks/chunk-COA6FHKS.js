@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-XVZQN3UG.js";
+} from "./chunk-ZKOGT4XJ.js";
 import {
   debug,
   getInput,
