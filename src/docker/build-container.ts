@@ -7,10 +7,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { goBool } from './cli-values.js';
 import { createRequest, type CreateBody, type CreateCommand, type CreateRequest, type ProxySettings } from './create-body.js';
-import { createContainer, statusOf } from './engine.js';
+import { createContainer, statusOf } from '../engine/engine.js';
 import { engineExposure } from './engine-paths.js';
-import type { HostFile } from './job-container.js';
-import { pullImage } from './pull.js';
+import { hostFile, type HostFile } from '../engine/job-container.js';
+import { hostPathOf, TEMP_FIX, type Whereabouts } from '../engine/site.js';
+import { pullImage } from '../engine/pull.js';
 import { BUILD_DROPPED_CAPABILITIES } from '../run/build.js';
 import type { Log } from '../run/log.js';
 
@@ -146,4 +147,16 @@ export async function createBuild(name: string, req: CreateRequest, log: Log): P
   } catch (err) {
     throw new Error(`Cannot create the build container from image ${image}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * How the build's mount sources become the engine host's paths in a job container: buildfence's
+ * own (the workspace, its temporary directory) checked first, each with its own message.
+ */
+export function buildPaths(w: Whereabouts, workspace: string, tmp: string): Pick<BuildRequestOptions, 'toHost' | 'where'> {
+  const job = w.job;
+  if (!job) return {};
+  hostPathOf(w, workspace, 'The workspace', 'Check out into the workspace the runner mounts ($GITHUB_WORKSPACE, under /__w).');
+  hostPathOf(w, tmp, "buildfence's temporary directory", TEMP_FIX);
+  return { toHost: (file) => hostFile(job.mounts, file), where: `job container ${job.name}` };
 }

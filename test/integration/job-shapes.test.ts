@@ -385,7 +385,7 @@ describe('job shapes', { timeout: 180_000 }, () => {
     }
   });
 
-  it("a container job: a network that is not the job's, no engine socket, a container the engine does not know: each says what to set", async () => {
+  it("a container job: a network that is not the job's, no engine socket, a container the engine does not know, runtime host: each says what to set", async () => {
     const [job, noSocket, stranger] = await Promise.all([jobContainer(), jobContainer({ socket: false }), strangerJobContainer()]);
     try {
       const inputs = { image: fx.image, pull: 'never', 'dns-upstream': fx.upstream.address, run: 'true' };
@@ -412,7 +412,11 @@ describe('job shapes', { timeout: 180_000 }, () => {
         unknown.stdout,
         /mount its socket into the job container \(container: options: -v \/run\/user\/UID\/docker\.sock:\/var\/run\/docker\.sock\)/,
       );
-      for (const r of [other, unreachable, unknown]) assert.doesNotMatch(r.stdout, /Running the build/);
+      const host = await actionStep(job, 'main', { runtime: 'host', 'dns-upstream': fx.upstream.address, run: 'true' });
+      assert.notEqual(host.code, 0);
+      assert.match(host.stdout, new RegExp(`Input 'runtime' is host, but buildfence runs in job container ${job}`));
+      assert.match(host.stdout, /set image to the job's container image/);
+      for (const r of [other, unreachable, unknown, host]) assert.doesNotMatch(r.stdout, /Running the build/);
     } finally {
       await run('docker', ['rm', '--force', job, noSocket, stranger]);
     }

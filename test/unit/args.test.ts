@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildCreateArgs, holderConfig } from '../../src/docker/containers.js';
+import { buildCreateArgs } from '../../src/docker/containers.js';
+import { holderConfig } from '../../src/engine/containers.js';
 import { runnerEnvNames, shellCommand } from '../../src/run/build.js';
 import type { RunSpec } from '../../src/run/spec.js';
 

@@ -7,11 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildRequest, checkFenced, type BuildRequestOptions } from '../../src/docker/build-container.js';
-import type { MountInspect } from '../../src/docker/engine.js';
-import { hostFile } from '../../src/docker/job-container.js';
+import type { MountInspect } from '../../src/engine/engine.js';
+import { hostFile } from '../../src/engine/job-container.js';
 import { createRequest, NOT_FOR_THE_BUILD, NOT_TRANSLATED, TRANSLATED, type CreateContext } from '../../src/docker/create-body.js';
 import { BOOLEAN_FLAGS, VALUE_FLAGS } from '../../src/docker/options-guard.js';
-import { pullQuery } from '../../src/docker/pull.js';
+import { pullQuery } from '../../src/engine/pull.js';
 import { CASES, CWD, ENV, FILES, PROXIES, normalize } from './fixtures/docker-create/cases.js';
 
 interface Captured {

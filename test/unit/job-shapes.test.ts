@@ -12,10 +12,10 @@ import {
   inRunnerJobContainer,
   jobContainerHint,
   type JobContainer,
-} from '../../src/docker/job-container.js';
-import { holderNetwork, placement } from '../../src/docker/placement.js';
-import { localAddresses } from '../../src/docker/host-view.js';
-import { serviceEntries } from '../../src/docker/services.js';
+} from '../../src/engine/job-container.js';
+import { holderNetwork, placement } from '../../src/engine/placement.js';
+import { localAddresses } from '../../src/engine/host-view.js';
+import { serviceEntries } from '../../src/engine/services.js';
 import { NetworkNames, networkAnswer } from '../../src/dns/network-names.js';
 import { addressReply, readQuery } from '../../src/dns/query.js';
 import { Resolver } from '../../src/dns/resolver.js';

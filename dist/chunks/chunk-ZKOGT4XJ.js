@@ -5,7 +5,7 @@ import {
   isPinned,
   localTag,
   parseImageRef
-} from "./chunk-BESYKCQE.js";
+} from "./chunk-YHHHWQTV.js";
 import {
   BUILD_DROPPED_CAPABILITIES,
   COUNTER_RULES,
@@ -51,10 +51,11 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-3PAUTSQF.js";
+} from "./chunk-QDW2KIM4.js";
 import {
-  require_src
-} from "./chunk-VWKEGHXX.js";
+  require_src,
+  require_tar_stream
+} from "./chunk-L7Q7CW3I.js";
 import {
   __commonJS,
   __require,
@@ -4645,7 +4646,7 @@ var require_nacl_fast = __commonJS({
           sel25519(p[i], q[i], b);
         }
       }
-      function pack(r, p) {
+      function pack2(r, p) {
         var tx = gf(), ty = gf(), zi = gf();
         inv25519(zi, p[2]);
         M(tx, p[0], zi);
@@ -4685,7 +4686,7 @@ var require_nacl_fast = __commonJS({
         d[31] &= 127;
         d[31] |= 64;
         scalarbase(p, d);
-        pack(pk, p);
+        pack2(pk, p);
         for (i = 0; i < 32; i++) sk[i + 32] = pk[i];
         return 0;
       }
@@ -4734,7 +4735,7 @@ var require_nacl_fast = __commonJS({
         crypto_hash(r, sm.subarray(32), n + 32);
         reduce(r);
         scalarbase(p, r);
-        pack(sm, p);
+        pack2(sm, p);
         for (i = 32; i < 64; i++) sm[i] = sk[i];
         crypto_hash(h, sm, n + 64);
         reduce(h);
@@ -4790,7 +4791,7 @@ var require_nacl_fast = __commonJS({
         scalarmult(p, q, h);
         scalarbase(q, sm.subarray(32));
         add(p, q);
-        pack(t, p);
+        pack2(t, p);
         n -= 64;
         if (crypto_verify_32(sm, 0, t, 0)) {
           for (i = 0; i < n; i++) m[i] = 0;
@@ -8757,7 +8758,7 @@ var require_crypto = __commonJS({
       MAC_INFO,
       bindingAvailable: !!binding,
       init: (() => {
-        return new Promise(async (resolve3, reject) => {
+        return new Promise(async (resolve4, reject) => {
           try {
             POLY1305_WASM_MODULE = await require_poly1305()();
             POLY1305_RESULT_MALLOC = POLY1305_WASM_MODULE._malloc(16);
@@ -8769,7 +8770,7 @@ var require_crypto = __commonJS({
           } catch (ex) {
             return reject(ex);
           }
-          resolve3();
+          resolve4();
         });
       })(),
       NullCipher,
@@ -8787,7 +8788,7 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash: createHash2,
+      createHash: createHash3,
       createHmac,
       createSign,
       createVerify,
@@ -9475,11 +9476,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash2("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash3("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash2("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash3("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -9644,8 +9645,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash2("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash2("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash3("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash3("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -9685,7 +9686,7 @@ ${formatted}-----END ${type} KEY-----`;
           passphrase = EMPTY_PASSPHRASE;
         const calcMAC = createHmac(
           "sha1",
-          createHash2("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash3("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -10027,9 +10028,9 @@ var require_agent = __commonJS({
     "use strict";
     var { Socket } = __require("net");
     var { Duplex } = __require("stream");
-    var { resolve: resolve3 } = __require("path");
-    var { readFile: readFile3 } = __require("fs");
-    var { execFile, spawn: spawn2 } = __require("child_process");
+    var { resolve: resolve4 } = __require("path");
+    var { readFile: readFile4 } = __require("fs");
+    var { execFile: execFile2, spawn: spawn2 } = __require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
       makeBufferParser,
@@ -10163,7 +10164,7 @@ var require_agent = __commonJS({
       const RET_ERR_BINSTDIN = 13;
       const RET_ERR_BINSTDOUT = 14;
       const RET_ERR_BADLEN = 15;
-      const EXEPATH = resolve3(__dirname, "..", "util/pagent.exe");
+      const EXEPATH = resolve4(__dirname, "..", "util/pagent.exe");
       const ERROR = {
         [RET_ERR_BADARGS]: new Error("Invalid pagent.exe arguments"),
         [RET_ERR_UNAVAILABLE]: new Error("Pageant is not running"),
@@ -10246,16 +10247,16 @@ var require_agent = __commonJS({
           cb = once(cb);
           let socketPath = this.socketPath;
           let triedCygpath = false;
-          readFile3(socketPath, function readCygsocket(err, data) {
+          readFile4(socketPath, function readCygsocket(err, data) {
             if (err) {
               if (triedCygpath)
                 return cb(new Error("Invalid cygwin unix socket path"));
-              execFile("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
+              execFile2("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
                 if (err2 || stdout.length === 0)
                   return cb(new Error("Invalid cygwin unix socket path"));
                 triedCygpath = true;
                 socketPath = stdout.toString().replace(/[\r\n]/g, "");
-                readFile3(socketPath, readCygsocket);
+                readFile4(socketPath, readCygsocket);
               });
               return;
             }
@@ -10329,11 +10330,11 @@ var require_agent = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path9) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path9)) {
-        return path9 === "pageant" ? new PageantAgent() : new CygwinAgent(path9);
+    function createAgent(path13) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path13)) {
+        return path13 === "pageant" ? new PageantAgent() : new CygwinAgent(path13);
       }
-      return new OpenSSHAgent(path9);
+      return new OpenSSHAgent(path13);
     }
     var AgentProtocol = (() => {
       const SSH_AGENTC_REQUEST_IDENTITIES = 11;
@@ -12007,7 +12008,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash: createHash2,
+      createHash: createHash3,
       createPublicKey,
       diffieHellman,
       generateKeyPairSync,
@@ -12433,7 +12434,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash2(this.hashName);
+          const hash = createHash3(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -13441,9 +13442,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash2(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash3(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash2(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash3(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -14208,7 +14209,7 @@ var require_Protocol = __commonJS({
           sendPacket(this, this._packetRW.write.finalize(packet));
         });
       }
-      authHostbased(username, pubKey, hostname3, userlocal, keyAlgo, cbSign) {
+      authHostbased(username, pubKey, hostname4, userlocal, keyAlgo, cbSign) {
         if (this._server)
           throw new Error("Client-only method called in server mode");
         pubKey = parseKey(pubKey);
@@ -14227,7 +14228,7 @@ var require_Protocol = __commonJS({
         const pubKeyLen = pubKey.length;
         const sessionID = this._kex.sessionID;
         const sesLen = sessionID.length;
-        const hostnameLen = Buffer.byteLength(hostname3);
+        const hostnameLen = Buffer.byteLength(hostname4);
         const userlocalLen = Buffer.byteLength(userlocal);
         const data = Buffer.allocUnsafe(
           4 + sesLen + 1 + 4 + userLen + 4 + 14 + 4 + 9 + 4 + algoLen + 4 + pubKeyLen + 4 + hostnameLen + 4 + userlocalLen
@@ -14247,7 +14248,7 @@ var require_Protocol = __commonJS({
         writeUInt32BE(data, pubKeyLen, p += algoLen);
         data.set(pubKey, p += 4);
         writeUInt32BE(data, hostnameLen, p += pubKeyLen);
-        data.utf8Write(hostname3, p += 4, hostnameLen);
+        data.utf8Write(hostname4, p += 4, hostnameLen);
         writeUInt32BE(data, userlocalLen, p += hostnameLen);
         data.utf8Write(userlocal, p += 4, userlocalLen);
         cbSign(data, (signature) => {
@@ -15308,8 +15309,8 @@ var require_SFTP = __commonJS({
   "node_modules/ssh2/lib/protocol/SFTP.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events");
-    var fs11 = __require("fs");
-    var { constants: constants2 } = fs11;
+    var fs14 = __require("fs");
+    var { constants: constants2 } = fs14;
     var {
       Readable: ReadableStream,
       Writable: WritableStream
@@ -15577,17 +15578,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path9, options) {
+      createReadStream(path13, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path9, options);
+        return new ReadStream(this, path13, options);
       }
-      createWriteStream(path9, options) {
+      createWriteStream(path13, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path9, options);
+        return new WriteStream(this, path13, options);
       }
-      open(path9, flags_, attrs, cb) {
+      open(path13, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -15606,7 +15607,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -15614,7 +15615,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -15738,14 +15739,14 @@ var require_SFTP = __commonJS({
       fastGet(remotePath, localPath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(this, fs11, remotePath, localPath, opts, cb);
+        fastXfer(this, fs14, remotePath, localPath, opts, cb);
       }
       fastPut(localPath, remotePath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(fs11, this, localPath, remotePath, opts, cb);
+        fastXfer(fs14, this, localPath, remotePath, opts, cb);
       }
-      readFile(path9, options, callback_) {
+      readFile(path13, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15818,13 +15819,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         };
-        this.open(path9, flag, 438, (er, handle_) => {
+        this.open(path13, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle = handle_;
           const tryStat = (er2, st) => {
             if (er2) {
-              this.stat(path9, (er_, st_) => {
+              this.stat(path13, (er_, st_) => {
                 if (er_) {
                   return this.close(handle, () => {
                     callback && callback(er2);
@@ -15845,7 +15846,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle, tryStat);
         });
       }
-      writeFile(path9, data, options, callback_) {
+      writeFile(path13, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15864,7 +15865,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path9, flag, options.mode, (openErr, handle) => {
+        this.open(path13, flag, options.mode, (openErr, handle) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -15873,7 +15874,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = (er, st) => {
                 if (er) {
-                  this.stat(path9, (er_, st_) => {
+                  this.stat(path13, (er_, st_) => {
                     if (er_) {
                       return this.close(handle, () => {
                         callback && callback(er);
@@ -15892,7 +15893,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path9, data, options, callback_) {
+      appendFile(path13, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15910,12 +15911,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path9, data, options, callback);
+        this.writeFile(path13, data, options, callback);
       }
-      exists(path9, cb) {
+      exists(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path9, (err) => {
+        this.stat(path13, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -15958,7 +15959,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path9, attrs, cb) {
+      mkdir(path13, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -15972,7 +15973,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -15980,7 +15981,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -15996,10 +15997,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path9, cb) {
+      rmdir(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16007,7 +16008,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -16097,10 +16098,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path9, cb) {
+      stat(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16108,17 +16109,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path9, cb) {
+      lstat(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16126,17 +16127,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path9, cb) {
+      opendir(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16144,14 +16145,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path9, attrs, cb) {
+      setstat(path13, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -16163,7 +16164,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16171,7 +16172,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -16231,8 +16232,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path9, atime, mtime, cb) {
-        return this.setstat(path9, {
+      utimes(path13, atime, mtime, cb) {
+        return this.setstat(path13, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -16243,8 +16244,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path9, uid, gid, cb) {
-        return this.setstat(path9, {
+      chown(path13, uid, gid, cb) {
+        return this.setstat(path13, {
           uid,
           gid
         }, cb);
@@ -16254,15 +16255,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path9, mode, cb) {
-        return this.setstat(path9, {
+      chmod(path13, mode, cb) {
+        return this.setstat(path13, {
           mode
         }, cb);
       }
-      readlink(path9, cb) {
+      readlink(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16270,7 +16271,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -16315,10 +16316,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path9, cb) {
+      realpath(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16326,7 +16327,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -16371,13 +16372,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path9, cb) {
+      ext_openssh_statvfs(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16387,7 +16388,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -16473,7 +16474,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path9, attrs, cb) {
+      ext_openssh_lsetstat(path13, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -16488,7 +16489,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16498,7 +16499,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -16515,13 +16516,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path9, cb) {
+      ext_openssh_expandPath(path13, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path9);
+        const pathLen = Buffer.byteLength(path13);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16531,7 +16532,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path9, p += 4, pathLen);
+        buf.utf8Write(path13, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -17004,13 +17005,13 @@ var require_SFTP = __commonJS({
             if (--left === 0)
               cb(err);
           };
-          if (srcHandle && (src === fs11 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs14 || src.outgoing.state === "open"))
             ++left;
-          if (dstHandle && (dst === fs11 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs14 || dst.outgoing.state === "open"))
             ++left;
-          if (srcHandle && (src === fs11 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs14 || src.outgoing.state === "open"))
             src.close(srcHandle, cbfinal);
-          if (dstHandle && (dst === fs11 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs14 || dst.outgoing.state === "open"))
             dst.close(dstHandle, cbfinal);
         } else {
           cb(err);
@@ -17026,7 +17027,7 @@ var require_SFTP = __commonJS({
           tryStat(null, { size: fileSize });
         function tryStat(err2, attrs) {
           if (err2) {
-            if (src !== fs11) {
+            if (src !== fs14) {
               src.stat(srcPath, (err_, attrs_) => {
                 if (err_)
                   return onerror(err2);
@@ -17809,12 +17810,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path9 === void 0)
+        if (path13 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path9)) {
+        if (!sftp.emit("LSTAT", reqID, path13)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17833,13 +17834,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path9, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path13, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17861,12 +17862,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path9 === void 0)
+        if (path13 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path9)) {
+        if (!sftp.emit("OPENDIR", reqID, path13)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17885,63 +17886,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path9 === void 0)
+        if (path13 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path9)) {
+        if (!sftp.emit("REMOVE", reqID, path13)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path9, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path13, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path9 === void 0)
+        if (path13 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path9)) {
+        if (!sftp.emit("RMDIR", reqID, path13)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path9 === void 0)
+        if (path13 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path9)) {
+        if (!sftp.emit("REALPATH", reqID, path13)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path9 === void 0)
+        if (path13 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path9)) {
+        if (!sftp.emit("STAT", reqID, path13)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17961,14 +17962,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path9 = bufferParser.readString(true);
+        const path13 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path9 === void 0)
+        if (path13 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path9)) {
+        if (!sftp.emit("READLINK", reqID, path13)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -18039,7 +18040,7 @@ var require_SFTP = __commonJS({
     function roundUpToMultipleOf8(n) {
       return n + 7 & ~7;
     }
-    function ReadStream(sftp, path9, options) {
+    function ReadStream(sftp, path13, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -18053,7 +18054,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream.call(this, options);
-      this.path = path9;
+      this.path = path13;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -18184,7 +18185,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path9, options) {
+    function WriteStream(sftp, path13, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -18196,7 +18197,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path9;
+      this.path = path13;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -18878,7 +18879,7 @@ var require_client = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports, module) {
     "use strict";
     var {
-      createHash: createHash2,
+      createHash: createHash3,
       getHashes,
       randomFillSync
     } = __require("crypto");
@@ -19100,7 +19101,7 @@ var require_client = __commonJS({
           }
           hostVerifier = (key, verify) => {
             if (hashAlgo)
-              key = createHash2(hashAlgo).update(key).digest("hex");
+              key = createHash3(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -22586,7 +22587,7 @@ var require_buffer_list = __commonJS({
         }
       }, {
         key: "join",
-        value: function join7(s) {
+        value: function join10(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -23963,14 +23964,14 @@ var require_async_iterator = __commonJS({
       };
     }
     function readAndResolve(iter) {
-      var resolve3 = iter[kLastResolve];
-      if (resolve3 !== null) {
+      var resolve4 = iter[kLastResolve];
+      if (resolve4 !== null) {
         var data = iter[kStream].read();
         if (data !== null) {
           iter[kLastPromise] = null;
           iter[kLastResolve] = null;
           iter[kLastReject] = null;
-          resolve3(createIterResult(data, false));
+          resolve4(createIterResult(data, false));
         }
       }
     }
@@ -23978,13 +23979,13 @@ var require_async_iterator = __commonJS({
       process.nextTick(readAndResolve, iter);
     }
     function wrapForNext(lastPromise, iter) {
-      return function(resolve3, reject) {
+      return function(resolve4, reject) {
         lastPromise.then(function() {
           if (iter[kEnded]) {
-            resolve3(createIterResult(void 0, true));
+            resolve4(createIterResult(void 0, true));
             return;
           }
-          iter[kHandlePromise](resolve3, reject);
+          iter[kHandlePromise](resolve4, reject);
         }, reject);
       };
     }
@@ -24004,12 +24005,12 @@ var require_async_iterator = __commonJS({
           return Promise.resolve(createIterResult(void 0, true));
         }
         if (this[kStream].destroyed) {
-          return new Promise(function(resolve3, reject) {
+          return new Promise(function(resolve4, reject) {
             process.nextTick(function() {
               if (_this[kError]) {
                 reject(_this[kError]);
               } else {
-                resolve3(createIterResult(void 0, true));
+                resolve4(createIterResult(void 0, true));
               }
             });
           });
@@ -24032,13 +24033,13 @@ var require_async_iterator = __commonJS({
       return this;
     }), _defineProperty(_Object$setPrototypeO, "return", function _return() {
       var _this2 = this;
-      return new Promise(function(resolve3, reject) {
+      return new Promise(function(resolve4, reject) {
         _this2[kStream].destroy(null, function(err) {
           if (err) {
             reject(err);
             return;
           }
-          resolve3(createIterResult(void 0, true));
+          resolve4(createIterResult(void 0, true));
         });
       });
     }), _Object$setPrototypeO), AsyncIteratorPrototype);
@@ -24060,15 +24061,15 @@ var require_async_iterator = __commonJS({
         value: stream._readableState.endEmitted,
         writable: true
       }), _defineProperty(_Object$create, kHandlePromise, {
-        value: function value(resolve3, reject) {
+        value: function value(resolve4, reject) {
           var data = iterator[kStream].read();
           if (data) {
             iterator[kLastPromise] = null;
             iterator[kLastResolve] = null;
             iterator[kLastReject] = null;
-            resolve3(createIterResult(data, false));
+            resolve4(createIterResult(data, false));
           } else {
-            iterator[kLastResolve] = resolve3;
+            iterator[kLastResolve] = resolve4;
             iterator[kLastReject] = reject;
           }
         },
@@ -24087,12 +24088,12 @@ var require_async_iterator = __commonJS({
           iterator[kError] = err;
           return;
         }
-        var resolve3 = iterator[kLastResolve];
-        if (resolve3 !== null) {
+        var resolve4 = iterator[kLastResolve];
+        if (resolve4 !== null) {
           iterator[kLastPromise] = null;
           iterator[kLastResolve] = null;
           iterator[kLastReject] = null;
-          resolve3(createIterResult(void 0, true));
+          resolve4(createIterResult(void 0, true));
         }
         iterator[kEnded] = true;
       });
@@ -24107,7 +24108,7 @@ var require_async_iterator = __commonJS({
 var require_from = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/from.js"(exports, module) {
     "use strict";
-    function asyncGeneratorStep(gen, resolve3, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve4, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -24116,7 +24117,7 @@ var require_from = __commonJS({
         return;
       }
       if (info.done) {
-        resolve3(value);
+        resolve4(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -24124,13 +24125,13 @@ var require_from = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve3, reject) {
+        return new Promise(function(resolve4, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve3, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve4, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve3, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve4, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -25233,12 +25234,12 @@ var require_http_duplex = __commonJS({
 // node_modules/split-ca/index.js
 var require_split_ca = __commonJS({
   "node_modules/split-ca/index.js"(exports, module) {
-    var fs11 = __require("fs");
+    var fs14 = __require("fs");
     module.exports = function(filepath, split, encoding) {
       split = typeof split !== "undefined" ? split : "\n";
       encoding = typeof encoding !== "undefined" ? encoding : "utf8";
       var ca = [];
-      var chain = fs11.readFileSync(filepath, encoding);
+      var chain = fs14.readFileSync(filepath, encoding);
       if (chain.indexOf("-END CERTIFICATE-") < 0 || chain.indexOf("-BEGIN CERTIFICATE-") < 0) {
         throw Error("File does not contain 'BEGIN CERTIFICATE' or 'END CERTIFICATE'");
       }
@@ -25266,8 +25267,8 @@ var require_modem = __commonJS({
   "node_modules/docker-modem/lib/modem.js"(exports, module) {
     var querystring = __require("querystring");
     var http = require_http();
-    var fs11 = __require("fs");
-    var path9 = __require("path");
+    var fs14 = __require("fs");
+    var path13 = __require("path");
     var url = __require("url");
     var ssh = require_ssh2();
     var HttpDuplex = require_http_duplex();
@@ -25275,8 +25276,8 @@ var require_modem = __commonJS({
     var utils = require_utils();
     var util = __require("util");
     var splitca = require_split_ca();
-    var os7 = __require("os");
-    var isWin = os7.type() === "Windows_NT";
+    var os9 = __require("os");
+    var isWin = os9.type() === "Windows_NT";
     var stream = __require("stream");
     var defaultOpts = function() {
       var host;
@@ -25316,9 +25317,9 @@ var require_modem = __commonJS({
         }
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
-          opts.ca = splitca(path9.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs11.readFileSync(path9.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs11.readFileSync(path9.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.ca = splitca(path13.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
+          opts.cert = fs14.readFileSync(path13.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs14.readFileSync(path13.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -25327,11 +25328,11 @@ var require_modem = __commonJS({
       return opts;
     };
     var findDefaultUnixSocket = function() {
-      return new Promise(function(resolve3) {
-        var userDockerSocket = path9.join(os7.homedir(), ".docker", "run", "docker.sock");
-        fs11.access(userDockerSocket, function(err) {
-          if (err) resolve3("/var/run/docker.sock");
-          else resolve3(userDockerSocket);
+      return new Promise(function(resolve4) {
+        var userDockerSocket = path13.join(os9.homedir(), ".docker", "run", "docker.sock");
+        fs14.access(userDockerSocket, function(err) {
+          if (err) resolve4("/var/run/docker.sock");
+          else resolve4(userDockerSocket);
         });
       });
     };
@@ -25422,7 +25423,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs11.createReadStream(path9.resolve(options.file));
+          data = fs14.createReadStream(path13.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -25766,8 +25767,8 @@ var SetFeed = class {
     const marker = `0.${this.counter >> 16 & 255}.${this.counter >> 8 & 255}.${this.counter & 255}`;
     const lines = members.map((m) => `add ${m.set} ${m.element} timeout ${m.timeout} -exist
 `).join("");
-    return new Promise((resolve3, reject) => {
-      this.pending.push({ marker, errors: [], resolve: resolve3, reject });
+    return new Promise((resolve4, reject) => {
+      this.pending.push({ marker, errors: [], resolve: resolve4, reject });
       this.channel.input.write(`${lines}test ${setName(4, "tcp")} ${marker}
 `);
     });
@@ -26215,15 +26216,15 @@ var Resolver = class {
     for (let attempt = 0; attempt < 5; attempt++) {
       const udp = dgram.createSocket({ type: "udp4", lookup: (host, _family, callback) => callback(null, host, 4) });
       try {
-        await new Promise((resolve3, reject) => {
+        await new Promise((resolve4, reject) => {
           udp.once("error", reject);
-          udp.bind(port, address, () => resolve3());
+          udp.bind(port, address, () => resolve4());
         });
         const bound = udp.address().port;
         const tcp = net.createServer((s) => this.serveTcp(s));
-        await new Promise((resolve3, reject) => {
+        await new Promise((resolve4, reject) => {
           tcp.once("error", reject);
-          tcp.listen(bound, address, () => resolve3());
+          tcp.listen(bound, address, () => resolve4());
         });
         udp.on("message", (msg, rinfo) => this.serveUdp(udp, msg, rinfo));
         udp.on("error", (err) => this.options.onWarning?.(`resolver UDP socket: ${err.message}`));
@@ -27049,11 +27050,11 @@ var Checker = class {
   async listenOne(address, port) {
     const server = net2.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
     for (let waited = 0; ; waited += 100) {
-      const err = await new Promise((resolve3) => {
-        server.once("error", resolve3);
+      const err = await new Promise((resolve4) => {
+        server.once("error", resolve4);
         server.listen(port, address, () => {
-          server.off("error", resolve3);
-          resolve3(void 0);
+          server.off("error", resolve4);
+          resolve4(void 0);
         });
       });
       if (!err) break;
@@ -27284,14 +27285,14 @@ var DestinationBook = class {
       if (queue.length === 0) this.noted.delete(key);
       return Promise.resolve(d);
     }
-    return new Promise((resolve3) => {
+    return new Promise((resolve4) => {
       const timer = setTimeout(() => {
         if (this.waiting.get(key) === done) this.waiting.delete(key);
-        resolve3(void 0);
+        resolve4(void 0);
       }, timeoutMs);
       const done = (d) => {
         clearTimeout(timer);
-        resolve3(d);
+        resolve4(d);
       };
       this.waiting.set(key, done);
     });
@@ -27519,7 +27520,7 @@ async function podResolver(env = process.env) {
   }
   process.on("uncaughtException", reportFault);
   process.on("unhandledRejection", reportFault);
-  await new Promise((resolve3) => process.once("SIGTERM", () => resolve3()));
+  await new Promise((resolve4) => process.once("SIGTERM", () => resolve4()));
   started.feed.close();
   await started.resolver.close();
   await started.checker?.close();
@@ -27587,8 +27588,8 @@ async function startChecker(config, port, resolver, own) {
   return checker;
 }
 function opened(stream) {
-  return new Promise((resolve3, reject) => {
-    stream.once("open", () => resolve3());
+  return new Promise((resolve4, reject) => {
+    stream.once("open", () => resolve4());
     stream.once("error", reject);
   });
 }
@@ -27598,18 +27599,18 @@ function requireEnv(env, name) {
   return value;
 }
 
-// src/docker/engine.ts
+// src/engine/engine.ts
 var import_docker_modem = __toESM(require_modem(), 1);
 import { PassThrough } from "node:stream";
 
-// src/docker/cli.ts
+// src/engine/cli.ts
 import { spawn } from "node:child_process";
 import * as fs2 from "node:fs";
 import * as path2 from "node:path";
 var DOCKER_TIMEOUT_MS = 6e4;
 function docker(args, options = {}) {
   const timeoutMs = options.timeoutMs ?? DOCKER_TIMEOUT_MS;
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve4, reject) => {
     const child = spawn("docker", args, { stdio: ["ignore", "pipe", "pipe"] });
     const out = [];
     const err = [];
@@ -27629,7 +27630,7 @@ function docker(args, options = {}) {
     });
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolve3({ exitCode: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+      resolve4({ exitCode: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
     });
   });
 }
@@ -27648,7 +27649,7 @@ function lastLine(text2) {
   return lines[lines.length - 1] ?? "";
 }
 
-// src/docker/endpoint.ts
+// src/engine/endpoint.ts
 import { createHash } from "node:crypto";
 import * as fs3 from "node:fs";
 import * as os2 from "node:os";
@@ -27700,7 +27701,7 @@ function pinEngine(env) {
   Object.assign(env, contextEngine(env));
 }
 
-// src/docker/engine.ts
+// src/engine/engine.ts
 var modem;
 function engine() {
   if (!modem) {
@@ -27734,45 +27735,45 @@ function failure(what, err, timeoutMs) {
 function statusOf(err) {
   return err.statusCode;
 }
-function dialOptions(method, path9, call2, signal) {
+function dialOptions(method, path13, call2, signal) {
   const hasQuery = call2.query !== void 0;
   return {
-    path: hasQuery ? `${path9}?` : path9,
+    path: hasQuery ? `${path13}?` : path13,
     method,
     options: method === "POST" ? { _query: call2.query ?? {}, _body: call2.body ?? {} } : call2.query,
     statusCodes: statusCodes(call2.accept),
     abortSignal: signal
   };
 }
-function api(method, path9, call2 = {}) {
+function api(method, path13, call2 = {}) {
   const timeoutMs = call2.timeoutMs ?? DOCKER_TIMEOUT_MS;
   const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : void 0;
-  const what = `${method} ${path9}`;
-  return new Promise((resolve3, reject) => {
+  const what = `${method} ${path13}`;
+  return new Promise((resolve4, reject) => {
     try {
-      engine().dial(dialOptions(method, path9, call2, signal), (err, data) => {
+      engine().dial(dialOptions(method, path13, call2, signal), (err, data) => {
         if (err) reject(failure(what, err, timeoutMs));
-        else resolve3(Buffer.isBuffer(data) && data.length === 0 ? void 0 : data);
+        else resolve4(Buffer.isBuffer(data) && data.length === 0 ? void 0 : data);
       });
     } catch (err) {
       reject(failure(what, err, timeoutMs));
     }
   });
 }
-function hijack(path9, query, body, stdin = false) {
-  return new Promise((resolve3, reject) => {
-    const what = `POST ${path9}`;
+function hijack(path13, query, body, stdin = false) {
+  return new Promise((resolve4, reject) => {
+    const what = `POST ${path13}`;
     try {
       engine().dial(
         {
-          path: `${path9}?`,
+          path: `${path13}?`,
           method: "POST",
           options: { _query: query, _body: body ?? {} },
           hijack: true,
           openStdin: stdin,
           statusCodes: statusCodes([101])
         },
-        (err, data) => err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve3(data)
+        (err, data) => err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve4(data)
       );
     } catch (err) {
       reject(failure(what, err, DOCKER_TIMEOUT_MS));
@@ -27799,6 +27800,28 @@ function demux(socket, tty) {
 var ENGINE_TIMEOUT_MS = 1e4;
 async function ping() {
   await api("GET", "/_ping", { timeoutMs: ENGINE_TIMEOUT_MS });
+}
+async function engineInfo() {
+  return api("GET", "/info");
+}
+async function importImage(tar, repo, tag) {
+  await new Promise((resolve4, reject) => {
+    const what = "POST /images/create (import)";
+    engine().dial(
+      {
+        path: "/images/create?",
+        method: "POST",
+        options: { _query: { fromSrc: "-", repo, tag } },
+        file: tar,
+        statusCodes: statusCodes(),
+        abortSignal: AbortSignal.timeout(DOCKER_TIMEOUT_MS)
+      },
+      (err) => err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve4()
+    );
+  });
+  const id = await imageId(`${repo}:${tag}`);
+  if (!id) throw new Error(`the engine took the import of ${repo}:${tag} but has no such image`);
+  return id;
 }
 async function apiVersion() {
   return (await api("GET", "/version")).ApiVersion;
@@ -27832,12 +27855,12 @@ async function inspectContainer(container) {
   return api("GET", `/containers/${seg(container)}/json`);
 }
 async function pullImage(query) {
-  const stream = await new Promise((resolve3, reject) => {
+  const stream = await new Promise((resolve4, reject) => {
     const what = "POST /images/create";
     try {
       engine().dial(
         { path: "/images/create?", method: "POST", options: { _query: query, _body: {} }, isStream: true, statusCodes: statusCodes() },
-        (err, data) => err ? reject(failure(what, err, 0)) : resolve3(data)
+        (err, data) => err ? reject(failure(what, err, 0)) : resolve4(data)
       );
     } catch (err) {
       reject(failure(what, err, 0));
@@ -27910,16 +27933,13 @@ function runLabels(id) {
   };
 }
 
-// src/docker/containers.ts
+// src/engine/containers.ts
 function resourceNames(runId) {
   return {
     holder: `buildfence-${runId}-holder`,
     build: `buildfence-${runId}-build`,
     hostView: `buildfence-${runId}-hostview`
   };
-}
-function labelArgs(id) {
-  return Object.entries(runLabels(id)).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
 }
 function holderConfig(a) {
   return {
@@ -27938,6 +27958,45 @@ function holderConfig(a) {
       Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`, `${a.scriptDir}:${SCRIPT_MOUNT_IN_HOLDER}`]
     }
   };
+}
+
+// src/engine/resources.ts
+async function removeRun(runId) {
+  const names = resourceNames(runId);
+  const problems = [];
+  await Promise.all(
+    [names.build, names.holder, names.hostView].map(
+      (name) => removeContainer(name).catch((err) => {
+        if (!/already in progress/i.test(err.message)) problems.push(`container ${name}: ${err.message}`);
+      })
+    )
+  );
+  return problems;
+}
+async function findLeftovers(self2, isAlive) {
+  return (await listContainers(LABEL2)).map((r) => ({ id: r.Id, labels: r.Labels ?? {} })).filter(({ labels: l }) => l[LABEL_RUN] && l[LABEL_RUN] !== self2.runId && l[LABEL_HOST] === self2.host && !isAlive(Number(l[LABEL_PID]))).map(({ id, labels: l }) => ({ runId: l[LABEL_RUN], id }));
+}
+async function removeLeftovers(leftovers) {
+  await Promise.all(leftovers.map((l) => removeContainer(l.id).catch(() => void 0)));
+}
+function processAlive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+}
+
+// src/docker/runtime.ts
+import * as fs8 from "node:fs/promises";
+import * as os5 from "node:os";
+import * as path8 from "node:path";
+
+// src/docker/containers.ts
+function labelArgs(id) {
+  return Object.entries(runLabels(id)).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
 }
 function buildCreateArgs(a) {
   const names = resourceNames(a.id.runId);
@@ -27971,43 +28030,9 @@ function buildCreateArgs(a) {
   return { options, image: a.spec.image, command };
 }
 
-// src/docker/resources.ts
-async function removeRun(runId) {
-  const names = resourceNames(runId);
-  const problems = [];
-  await Promise.all(
-    [names.build, names.holder, names.hostView].map(
-      (name) => removeContainer(name).catch((err) => {
-        if (!/already in progress/i.test(err.message)) problems.push(`container ${name}: ${err.message}`);
-      })
-    )
-  );
-  return problems;
-}
-async function findLeftovers(self2, isAlive) {
-  return (await listContainers(LABEL2)).map((r) => ({ id: r.Id, labels: r.Labels ?? {} })).filter(({ labels: l }) => l[LABEL_RUN] && l[LABEL_RUN] !== self2.runId && l[LABEL_HOST] === self2.host && !isAlive(Number(l[LABEL_PID]))).map(({ id, labels: l }) => ({ runId: l[LABEL_RUN], id }));
-}
-async function removeLeftovers(leftovers) {
-  await Promise.all(leftovers.map((l) => removeContainer(l.id).catch(() => void 0)));
-}
-function processAlive(pid) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === "EPERM";
-  }
-}
-
-// src/docker/runtime.ts
-import * as fs7 from "node:fs/promises";
-import * as os5 from "node:os";
-import * as path7 from "node:path";
-
 // src/docker/build-container.ts
-import * as fs4 from "node:fs";
-import * as os3 from "node:os";
+import * as fs5 from "node:fs";
+import * as os4 from "node:os";
 import * as path5 from "node:path";
 
 // src/docker/cli-values.ts
@@ -28932,7 +28957,317 @@ function dropUndefined(value) {
   );
 }
 
-// src/docker/pull.ts
+// src/engine/job-container.ts
+import * as fs4 from "node:fs/promises";
+function containerIds(mountinfo, cgroup) {
+  const ids = [];
+  for (const line of mountinfo.split("\n")) {
+    const [, , , root, point] = line.split(" ");
+    const m = /\/containers\/([0-9a-f]{64})\/(?:userdata\/)?(?:hostname|hosts|resolv\.conf)$/.exec(root ?? "");
+    if (m && ["/etc/hostname", "/etc/hosts", "/etc/resolv.conf"].includes(point)) ids.push(m[1]);
+  }
+  for (const m of cgroup.matchAll(/(?:docker[-/]|libpod-)([0-9a-f]{64})/g)) ids.push(m[1]);
+  return [...new Set(ids)];
+}
+function inRunnerJobContainer(env) {
+  return (env.GITHUB_WORKSPACE ?? "").startsWith("/__w/");
+}
+var read = (file) => fs4.readFile(file, "utf8").catch(() => "");
+async function findJobContainer(env, log) {
+  const ids = containerIds(await read("/proc/self/mountinfo"), await read("/proc/self/cgroup"));
+  const jobLayout = inRunnerJobContainer(env);
+  if (ids.length === 0) {
+    if (!jobLayout) return void 0;
+    throw new Error(
+      `This step runs in a job container (GITHUB_WORKSPACE is ${env.GITHUB_WORKSPACE}), but /proc/self/mountinfo names no container ID, so buildfence cannot ask the Docker engine for the container's mounts and networks. Run the fenced step in a job without 'container:', or report the container runtime this job uses.`
+    );
+  }
+  for (const id of ids) {
+    const found = await inspectContainer(id).catch((err) => {
+      if (statusOf(err) === 404) return void 0;
+      throw err;
+    });
+    if (found) {
+      return {
+        id: found.Id,
+        name: (found.Name ?? found.Id).replace(/^\//, ""),
+        mounts: found.Mounts ?? [],
+        networkMode: found.HostConfig?.NetworkMode ?? "default",
+        networks: found.NetworkSettings.Networks ?? {}
+      };
+    }
+  }
+  const at = env.DOCKER_HOST || "unix:///var/run/docker.sock";
+  if (!jobLayout) {
+    log.info(
+      `buildfence runs in container ${ids[0].slice(0, 12)}, which the Docker engine at ${at} does not know: paths are taken as the engine's own.`
+    );
+    return void 0;
+  }
+  throw new Error(
+    `This step runs in job container ${ids[0].slice(0, 12)} (from /proc/self/mountinfo), which the Docker engine at ${at} does not know, so buildfence cannot find where the workspace is on the engine's host, nor the job's network. The engine that started the job container must be the one buildfence talks to: with a rootless engine, mount its socket into the job container (container: options: -v /run/user/UID/docker.sock:/var/run/docker.sock) rather than another engine's, and leave DOCKER_HOST unset.`
+  );
+}
+function jobContainerHint(env) {
+  if (!inRunnerJobContainer(env)) return "";
+  return " This step runs in a job container: the runner mounts the engine's socket at /var/run/docker.sock in it. With a rootless engine, or an engine elsewhere, mount that engine's socket there (container: options: -v /run/user/UID/docker.sock:/var/run/docker.sock).";
+}
+function hostFile(mounts, file) {
+  let best;
+  for (const m of mounts) {
+    if (m.Type !== "bind" && !(m.Type === "volume" && (m.Driver ?? "local") === "local") || !m.Source) continue;
+    const inside = file === m.Destination || file.startsWith(m.Destination.endsWith("/") ? m.Destination : `${m.Destination}/`);
+    if (inside && (!best || m.Destination.length > best.Destination.length)) best = m;
+  }
+  if (!best) return void 0;
+  const rest = file.slice(best.Destination.length).replace(/^\/+/, "");
+  const found = rest === "" ? best.Source : `${best.Source.replace(/\/+$/, "")}/${rest}`;
+  return best.Type === "volume" && best.Name ? { path: found, volume: best.Name } : { path: found };
+}
+function hostPath(mounts, file) {
+  return hostFile(mounts, file)?.path;
+}
+
+// src/engine/host-view.ts
+var import_ipaddr3 = __toESM(require_ipaddr(), 1);
+var SCRIPT = 'while IFS= read -r l; do printf "%s\\n" "$l"; done </proc/net/fib_trie; echo ---; while IFS= read -r l; do printf "%s\\n" "$l"; done </proc/net/if_inet6';
+function hostViewConfig(id, image) {
+  return {
+    Image: image,
+    Entrypoint: ["sh", "-c"],
+    Cmd: [SCRIPT],
+    Labels: runLabels(id),
+    HostConfig: { NetworkMode: "host", CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges"], ReadonlyRootfs: true }
+  };
+}
+function localAddresses(text2) {
+  const [trie, inet6 = ""] = text2.split("\n---\n");
+  const out = /* @__PURE__ */ new Set();
+  let leaf;
+  for (const line of trie.split("\n")) {
+    const node = /^\s*\|-- (\S+)$/.exec(line);
+    if (node) leaf = node[1];
+    else if (leaf && /^\s*\/32 host LOCAL$/.test(line) && !leaf.startsWith("127.")) out.add(leaf);
+  }
+  for (const line of inet6.split("\n")) {
+    const hex = /^([0-9a-f]{32})\s/.exec(line)?.[1];
+    if (!hex) continue;
+    const address = import_ipaddr3.default.fromByteArray([...Buffer.from(hex, "hex")]).toString();
+    if (address !== "::1" && !address.startsWith("fe80:")) out.add(address);
+  }
+  return [...out];
+}
+async function dockerHostAddresses(id, name, image) {
+  try {
+    await createContainer(name, hostViewConfig(id, image));
+    const output = await attach(name, false);
+    const chunks = [];
+    output.stdout.on("data", (d) => chunks.push(d));
+    const ended = new Promise((resolve4) => output.stdout.on("end", resolve4));
+    await startContainer(name);
+    const exit = await waitExit(name);
+    await ended;
+    if (exit.exitCode !== 0) throw new Error(`it exited with ${exit.exitCode}`);
+    const addresses = localAddresses(Buffer.concat(chunks).toString());
+    if (addresses.length === 0) throw new Error("it found no address");
+    return addresses;
+  } catch (err) {
+    throw new Error(
+      `Cannot read the Docker host's addresses (a container on the host's network, from image ${image}): ${err.message}. They are guarded from the build in a container job; the build was not started.`,
+      { cause: err }
+    );
+  } finally {
+    await removeContainer(name).catch(() => void 0);
+  }
+}
+
+// src/engine/network.ts
+var import_ipaddr4 = __toESM(require_ipaddr(), 1);
+async function inspectSandboxNetwork(network, label) {
+  const name = network ?? DOCKER_NETWORK;
+  const found = await inspectNetwork(name).catch((err) => {
+    throw new Error(`${label}: cannot inspect Docker network '${name}': ${err.message}.`);
+  });
+  if (!found) {
+    throw new Error(
+      network === void 0 ? `${label}: the Docker engine has no default bridge network ('${DOCKER_NETWORK}'; is it started with "bridge": "none"?). Create a bridge network (docker network create NAME) and name it in ${label}.` : `${label}: the Docker engine has no network '${network}'. Create it first (docker network create ${network}) or leave it empty.`
+    );
+  }
+  return { name, gateways: parseGateways(found, label), subnets: parseSubnets(found) };
+}
+function parseSubnets(net3) {
+  return (net3.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
+    const [addr, bits] = import_ipaddr4.default.parseCIDR(c.Subnet);
+    const base = addr.kind() === "ipv4" ? import_ipaddr4.default.IPv4.networkAddressFromCIDR(c.Subnet) : import_ipaddr4.default.IPv6.networkAddressFromCIDR(c.Subnet);
+    return `${base.toString()}/${bits}`;
+  });
+}
+function parseGateways(net3, label) {
+  if (net3.Driver === "host" || net3.Driver === "null") {
+    throw new Error(
+      `${label}: '${net3.Name}' uses the ${net3.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`
+    );
+  }
+  const gateways = [];
+  for (const config of net3.IPAM?.Config ?? []) {
+    if (config.Gateway) {
+      gateways.push(import_ipaddr4.default.parse(config.Gateway).toString());
+    } else if (config.Subnet) {
+      gateways.push(firstHost(config.Subnet));
+    }
+  }
+  return gateways;
+}
+function firstHost(subnet) {
+  const [addr] = import_ipaddr4.default.parseCIDR(subnet);
+  const bytes = addr.toByteArray();
+  bytes[bytes.length - 1] += 1;
+  return import_ipaddr4.default.fromByteArray(bytes).toString();
+}
+async function containerAddresses(container) {
+  const found = await inspectContainer(container).catch((err) => {
+    throw new Error(`Cannot inspect container ${container}: ${err.message}`);
+  });
+  return Object.values(found.NetworkSettings.Networks ?? {}).flatMap((n) => [n.IPAddress, n.GlobalIPv6Address]).filter((a) => Boolean(a)).map((a) => import_ipaddr4.default.parse(a).toString());
+}
+
+// src/engine/placement.ts
+var import_ipaddr5 = __toESM(require_ipaddr(), 1);
+import * as os3 from "node:os";
+function holderNetwork(job, network, label) {
+  if (!job || job.networkMode === "host") return network ?? DOCKER_NETWORK;
+  const own = Object.keys(job.networks);
+  if (own.length === 0) {
+    throw new Error(
+      `Job container ${job.name} has network mode '${job.networkMode}', so the build would have no way to reach buildfence's resolver in it. Give the job container a network (the runner's default), not 'none' or another container's.`
+    );
+  }
+  if (network !== void 0) {
+    if (own.includes(network)) return network;
+    throw new Error(
+      `${label} is '${network}', which is not a network of job container ${job.name} (it is on ${own.join(", ")}). In a container job the holder joins the job's network, where buildfence's resolver listens: leave ${label} empty, or set it to the job container's network (network: \${{ job.container.network }}).`
+    );
+  }
+  if (own.length > 1) {
+    throw new Error(
+      `Job container ${job.name} is on several networks (${own.join(", ")}): set ${label} to the one the build should join (network: \${{ job.container.network }} for the job's).`
+    );
+  }
+  return own[0];
+}
+function placement(f) {
+  const own = ownAddresses(f.interfaces ?? os3.networkInterfaces());
+  const inContainerNetwork = f.job !== void 0 && f.job.networkMode !== "host";
+  let listen;
+  if (inContainerNetwork) {
+    listen = f.job.networks[f.net.name]?.IPAddress || void 0;
+    if (!listen) {
+      throw new Error(
+        `Job container ${f.job.name} has no IPv4 address on network '${f.net.name}', where buildfence's resolver must listen for the build.`
+      );
+    }
+  } else {
+    listen = f.net.gateways.find((g) => !g.includes(":"));
+    if (!listen) throw new Error(`Docker network '${f.net.name}' has no IPv4 gateway, where buildfence's resolver must listen.`);
+  }
+  const listen6 = inContainerNetwork ? f.job.networks[f.net.name]?.GlobalIPv6Address : f.net.gateways.find((g) => g.includes(":"));
+  return {
+    network: f.net.name,
+    listen: import_ipaddr5.default.parse(listen).toString(),
+    ...listen6 ? { listen6: import_ipaddr5.default.parse(listen6).toString() } : {},
+    // The network's gateways are the Docker host; so is every other address the runner has.
+    guarded: [.../* @__PURE__ */ new Set([...f.net.gateways, ...inContainerNetwork ? f.dockerHost ?? [] : [], ...own])],
+    guardedNetworks: f.net.name === DOCKER_NETWORK && f.requested === void 0 ? f.net.subnets : [],
+    named: f.net.name !== DOCKER_NETWORK
+  };
+}
+function ownAddresses(interfaces) {
+  return Object.values(interfaces).flat().filter((i) => i !== void 0 && !i.internal && !i.address.startsWith("fe80:")).map((i) => i.address.replace(/%.*$/, ""));
+}
+
+// src/engine/services.ts
+var import_ipaddr6 = __toESM(require_ipaddr(), 1);
+async function networkNames(network, self2) {
+  const net3 = await inspectNetwork(network);
+  const members = Object.entries(net3?.Containers ?? {}).filter(([id]) => id !== self2);
+  const names = await Promise.all(
+    members.map(async ([id, member]) => {
+      const c = await inspectContainer(id).catch(() => void 0);
+      if (!c || Object.keys(c.Config.Labels ?? {}).includes(LABEL2)) return [];
+      const endpoint = c.NetworkSettings.Networks?.[network];
+      const addresses = [member.IPv4Address, member.IPv6Address, endpoint?.IPAddress, endpoint?.GlobalIPv6Address].filter((a) => Boolean(a)).map((a) => import_ipaddr6.default.parse(a.replace(/\/\d+$/, "")).toString());
+      const given = [member.Name, ...endpoint?.Aliases ?? [], ...endpoint?.DNSNames ?? []];
+      return [...new Set(given.filter(Boolean))].map((name) => ({ name, addresses: [...new Set(addresses)] }));
+    })
+  );
+  return new NetworkNames(network, names.flat());
+}
+function serviceEntries(allow, deny, names, where) {
+  const entries = [];
+  for (const name of names?.names() ?? []) {
+    if (matchingEntries(deny, name).length > 0) continue;
+    for (const e of matchingEntries(allow, name)) {
+      for (const address of names.lookup(name)) {
+        const family = address.includes(":") ? 6 : 4;
+        entries.push({
+          kind: "address",
+          family,
+          cidr: `${address}/${family === 4 ? 32 : 128}`,
+          protocols: e.protocols,
+          ...e.ports ? { ports: e.ports } : {},
+          text: e.text
+        });
+      }
+    }
+  }
+  const missing = allow.filter((e) => e.kind === "name" && !e.wildcard && !e.name.includes(".") && e.name !== "localhost");
+  const problems = missing.filter((e) => !names?.lookup(e.name)).map((e) => missingService(e, names, where));
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+  return entries;
+}
+function missingService(e, names, where) {
+  const setNetwork = `set ${where.label} to the job's network (network: \${{ job.services.${e.name}.network }})`;
+  const elsewhere = "A host outside Docker is named with its domain (db.example.com).";
+  if (!names) {
+    return `Allowlist entry '${e.text}' is a single-label name, which only a container on a user-defined Docker network answers to (a service container), and the build is on Docker's default bridge, where containers have no names: ${setNetwork}. ${elsewhere}`;
+  }
+  const found = names.names().filter((n) => !/^[0-9a-f]{12}$/.test(n));
+  const fix = where.jobContainer ? "check the name (the job container is on the job's network already)" : `check the name, or ${setNetwork}`;
+  return `Allowlist entry '${e.text}' names no container on network '${names.network}' (${found.length > 0 ? `its containers answer to ${found.join(", ")}` : "no other container is on it"}). A service container answers to its key under jobs.<job>.services: ${fix}. ${elsewhere}`;
+}
+
+// src/engine/site.ts
+async function whereabouts(log) {
+  const [job, version] = await Promise.all([findJobContainer(process.env, log), apiVersion()]);
+  return { job, apiVersion: version };
+}
+async function site(spec, w, holderImage, id, hostViewName) {
+  const label = inputLabel(spec.via, "network");
+  const network = holderNetwork(w.job, spec.network, label);
+  const inNetwork = w.job !== void 0 && w.job.networkMode !== "host";
+  const [net3, dockerHost] = await Promise.all([
+    // On the default bridge, its messages speak of the input as unset.
+    inspectSandboxNetwork(spec.network === void 0 && network === DOCKER_NETWORK ? void 0 : network, label),
+    inNetwork ? dockerHostAddresses(id, hostViewName, holderImage) : void 0
+  ]);
+  const placed = placement({ job: w.job, requested: spec.network, net: net3, dockerHost });
+  const names = placed.named ? await networkNames(placed.network, w.job?.id) : void 0;
+  const services = serviceEntries(spec.allow, spec.deny, names, { label, jobContainer: inNetwork });
+  return { placement: placed, services, ...names ? { networkNames: names } : {} };
+}
+function hostPathOf(w, file, what, fix) {
+  if (!w.job) return file;
+  const found = hostPath(w.job.mounts, file);
+  if (found === void 0) {
+    throw new Error(
+      `${what} ${file} is not on a mount of job container ${w.job.name}, so the engine cannot mount it into the fence's containers. ${fix}`
+    );
+  }
+  return found;
+}
+var TEMP_FIX = "Set RUNNER_TEMP to a directory the job container mounts from the host (the runner sets /__w/_temp).";
+
+// src/engine/pull.ts
 function pullQuery(image, platform) {
   const { name, tag, digest } = parseImageRef(image);
   const first = name.split("/")[0];
@@ -28960,7 +29295,7 @@ function buildRequest(cmd, o, env = process.env) {
     label: o.label,
     cwd: process.cwd(),
     env,
-    readFile: (file) => fs4.readFileSync(file, "utf8"),
+    readFile: (file) => fs5.readFileSync(file, "utf8"),
     apiVersion: o.apiVersion,
     proxies: proxySettings(env),
     contentTrust: ["1", "t", "T", "TRUE", "true", "True"].includes(env.DOCKER_CONTENT_TRUST ?? "")
@@ -28968,10 +29303,10 @@ function buildRequest(cmd, o, env = process.env) {
   return { ...req, throughVolumes: o.toHost ? translatePaths(req.body, o.toHost, o) : [] };
 }
 function proxySettings(env) {
-  const dir = env.DOCKER_CONFIG || path5.join(env.HOME || os3.homedir(), ".docker");
+  const dir = env.DOCKER_CONFIG || path5.join(env.HOME || os4.homedir(), ".docker");
   let config;
   try {
-    config = JSON.parse(fs4.readFileSync(path5.join(dir, "config.json"), "utf8"));
+    config = JSON.parse(fs5.readFileSync(path5.join(dir, "config.json"), "utf8"));
   } catch {
     return void 0;
   }
@@ -28984,7 +29319,7 @@ function translatePaths(body, toHost, o) {
   const host = (source, written) => {
     let real = source;
     try {
-      real = fs4.realpathSync(source);
+      real = fs5.realpathSync(source);
     } catch {
     }
     const found = toHost(real);
@@ -29051,14 +29386,25 @@ async function createBuild(name, req, log) {
     throw new Error(`Cannot create the build container from image ${image}: ${err.message}`, { cause: err });
   }
 }
+function buildPaths(w, workspace, tmp) {
+  const job = w.job;
+  if (!job) return {};
+  hostPathOf(w, workspace, "The workspace", "Check out into the workspace the runner mounts ($GITHUB_WORKSPACE, under /__w).");
+  hostPathOf(w, tmp, "buildfence's temporary directory", TEMP_FIX);
+  return { toHost: (file) => hostFile(job.mounts, file), where: `job container ${job.name}` };
+}
 
-// src/docker/holder-image.ts
-import * as fs5 from "node:fs";
+// src/engine/fence.ts
+import * as fs7 from "node:fs/promises";
+import * as path7 from "node:path";
+
+// src/engine/holder-image.ts
+import * as fs6 from "node:fs";
 import * as path6 from "node:path";
 import { fileURLToPath } from "node:url";
 function projectRoot() {
   let dir = path6.dirname(fileURLToPath(import.meta.url));
-  while (!fs5.existsSync(path6.join(dir, "holder", "Dockerfile"))) {
+  while (!fs6.existsSync(path6.join(dir, "holder", "Dockerfile"))) {
     const parent = path6.dirname(dir);
     if (parent === dir) throw new Error("Cannot find buildfence's holder/Dockerfile next to the running code.");
     dir = parent;
@@ -29120,479 +29466,7 @@ async function present(image) {
   return id;
 }
 
-// src/docker/job-container.ts
-import * as fs6 from "node:fs/promises";
-function containerIds(mountinfo, cgroup) {
-  const ids = [];
-  for (const line of mountinfo.split("\n")) {
-    const [, , , root, point] = line.split(" ");
-    const m = /\/containers\/([0-9a-f]{64})\/(?:userdata\/)?(?:hostname|hosts|resolv\.conf)$/.exec(root ?? "");
-    if (m && ["/etc/hostname", "/etc/hosts", "/etc/resolv.conf"].includes(point)) ids.push(m[1]);
-  }
-  for (const m of cgroup.matchAll(/(?:docker[-/]|libpod-)([0-9a-f]{64})/g)) ids.push(m[1]);
-  return [...new Set(ids)];
-}
-function inRunnerJobContainer(env) {
-  return (env.GITHUB_WORKSPACE ?? "").startsWith("/__w/");
-}
-var read = (file) => fs6.readFile(file, "utf8").catch(() => "");
-async function findJobContainer(env, log) {
-  const ids = containerIds(await read("/proc/self/mountinfo"), await read("/proc/self/cgroup"));
-  const jobLayout = inRunnerJobContainer(env);
-  if (ids.length === 0) {
-    if (!jobLayout) return void 0;
-    throw new Error(
-      `This step runs in a job container (GITHUB_WORKSPACE is ${env.GITHUB_WORKSPACE}), but /proc/self/mountinfo names no container ID, so buildfence cannot ask the Docker engine for the container's mounts and networks. Run the fenced step in a job without 'container:', or report the container runtime this job uses.`
-    );
-  }
-  for (const id of ids) {
-    const found = await inspectContainer(id).catch((err) => {
-      if (statusOf(err) === 404) return void 0;
-      throw err;
-    });
-    if (found) {
-      return {
-        id: found.Id,
-        name: (found.Name ?? found.Id).replace(/^\//, ""),
-        mounts: found.Mounts ?? [],
-        networkMode: found.HostConfig?.NetworkMode ?? "default",
-        networks: found.NetworkSettings.Networks ?? {}
-      };
-    }
-  }
-  const at = env.DOCKER_HOST || "unix:///var/run/docker.sock";
-  if (!jobLayout) {
-    log.info(
-      `buildfence runs in container ${ids[0].slice(0, 12)}, which the Docker engine at ${at} does not know: paths are taken as the engine's own.`
-    );
-    return void 0;
-  }
-  throw new Error(
-    `This step runs in job container ${ids[0].slice(0, 12)} (from /proc/self/mountinfo), which the Docker engine at ${at} does not know, so buildfence cannot find where the workspace is on the engine's host, nor the job's network. The engine that started the job container must be the one buildfence talks to: with a rootless engine, mount its socket into the job container (container: options: -v /run/user/UID/docker.sock:/var/run/docker.sock) rather than another engine's, and leave DOCKER_HOST unset.`
-  );
-}
-function jobContainerHint(env) {
-  if (!inRunnerJobContainer(env)) return "";
-  return " This step runs in a job container: the runner mounts the engine's socket at /var/run/docker.sock in it. With a rootless engine, or an engine elsewhere, mount that engine's socket there (container: options: -v /run/user/UID/docker.sock:/var/run/docker.sock).";
-}
-function hostFile(mounts, file) {
-  let best;
-  for (const m of mounts) {
-    if (m.Type !== "bind" && !(m.Type === "volume" && (m.Driver ?? "local") === "local") || !m.Source) continue;
-    const inside = file === m.Destination || file.startsWith(m.Destination.endsWith("/") ? m.Destination : `${m.Destination}/`);
-    if (inside && (!best || m.Destination.length > best.Destination.length)) best = m;
-  }
-  if (!best) return void 0;
-  const rest = file.slice(best.Destination.length).replace(/^\/+/, "");
-  const found = rest === "" ? best.Source : `${best.Source.replace(/\/+$/, "")}/${rest}`;
-  return best.Type === "volume" && best.Name ? { path: found, volume: best.Name } : { path: found };
-}
-function hostPath(mounts, file) {
-  return hostFile(mounts, file)?.path;
-}
-
-// src/docker/network.ts
-var import_ipaddr3 = __toESM(require_ipaddr(), 1);
-async function inspectSandboxNetwork(network, label) {
-  const name = network ?? DOCKER_NETWORK;
-  const found = await inspectNetwork(name).catch((err) => {
-    throw new Error(`${label}: cannot inspect Docker network '${name}': ${err.message}.`);
-  });
-  if (!found) {
-    throw new Error(
-      network === void 0 ? `${label}: the Docker engine has no default bridge network ('${DOCKER_NETWORK}'; is it started with "bridge": "none"?). Create a bridge network (docker network create NAME) and name it in ${label}.` : `${label}: the Docker engine has no network '${network}'. Create it first (docker network create ${network}) or leave it empty.`
-    );
-  }
-  return { name, gateways: parseGateways(found, label), subnets: parseSubnets(found) };
-}
-function parseSubnets(net3) {
-  return (net3.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
-    const [addr, bits] = import_ipaddr3.default.parseCIDR(c.Subnet);
-    const base = addr.kind() === "ipv4" ? import_ipaddr3.default.IPv4.networkAddressFromCIDR(c.Subnet) : import_ipaddr3.default.IPv6.networkAddressFromCIDR(c.Subnet);
-    return `${base.toString()}/${bits}`;
-  });
-}
-function parseGateways(net3, label) {
-  if (net3.Driver === "host" || net3.Driver === "null") {
-    throw new Error(
-      `${label}: '${net3.Name}' uses the ${net3.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`
-    );
-  }
-  const gateways = [];
-  for (const config of net3.IPAM?.Config ?? []) {
-    if (config.Gateway) {
-      gateways.push(import_ipaddr3.default.parse(config.Gateway).toString());
-    } else if (config.Subnet) {
-      gateways.push(firstHost(config.Subnet));
-    }
-  }
-  return gateways;
-}
-function firstHost(subnet) {
-  const [addr] = import_ipaddr3.default.parseCIDR(subnet);
-  const bytes = addr.toByteArray();
-  bytes[bytes.length - 1] += 1;
-  return import_ipaddr3.default.fromByteArray(bytes).toString();
-}
-async function containerAddresses(container) {
-  const found = await inspectContainer(container).catch((err) => {
-    throw new Error(`Cannot inspect container ${container}: ${err.message}`);
-  });
-  return Object.values(found.NetworkSettings.Networks ?? {}).flatMap((n) => [n.IPAddress, n.GlobalIPv6Address]).filter((a) => Boolean(a)).map((a) => import_ipaddr3.default.parse(a).toString());
-}
-
-// src/docker/host-view.ts
-var import_ipaddr4 = __toESM(require_ipaddr(), 1);
-var SCRIPT = 'while IFS= read -r l; do printf "%s\\n" "$l"; done </proc/net/fib_trie; echo ---; while IFS= read -r l; do printf "%s\\n" "$l"; done </proc/net/if_inet6';
-function hostViewConfig(id, image) {
-  return {
-    Image: image,
-    Entrypoint: ["sh", "-c"],
-    Cmd: [SCRIPT],
-    Labels: runLabels(id),
-    HostConfig: { NetworkMode: "host", CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges"], ReadonlyRootfs: true }
-  };
-}
-function localAddresses(text2) {
-  const [trie, inet6 = ""] = text2.split("\n---\n");
-  const out = /* @__PURE__ */ new Set();
-  let leaf;
-  for (const line of trie.split("\n")) {
-    const node = /^\s*\|-- (\S+)$/.exec(line);
-    if (node) leaf = node[1];
-    else if (leaf && /^\s*\/32 host LOCAL$/.test(line) && !leaf.startsWith("127.")) out.add(leaf);
-  }
-  for (const line of inet6.split("\n")) {
-    const hex = /^([0-9a-f]{32})\s/.exec(line)?.[1];
-    if (!hex) continue;
-    const address = import_ipaddr4.default.fromByteArray([...Buffer.from(hex, "hex")]).toString();
-    if (address !== "::1" && !address.startsWith("fe80:")) out.add(address);
-  }
-  return [...out];
-}
-async function dockerHostAddresses(id, name, image) {
-  try {
-    await createContainer(name, hostViewConfig(id, image));
-    const output = await attach(name, false);
-    const chunks = [];
-    output.stdout.on("data", (d) => chunks.push(d));
-    const ended = new Promise((resolve3) => output.stdout.on("end", resolve3));
-    await startContainer(name);
-    const exit = await waitExit(name);
-    await ended;
-    if (exit.exitCode !== 0) throw new Error(`it exited with ${exit.exitCode}`);
-    const addresses = localAddresses(Buffer.concat(chunks).toString());
-    if (addresses.length === 0) throw new Error("it found no address");
-    return addresses;
-  } catch (err) {
-    throw new Error(
-      `Cannot read the Docker host's addresses (a container on the host's network, from image ${image}): ${err.message}. They are guarded from the build in a container job; the build was not started.`,
-      { cause: err }
-    );
-  } finally {
-    await removeContainer(name).catch(() => void 0);
-  }
-}
-
-// src/docker/placement.ts
-var import_ipaddr5 = __toESM(require_ipaddr(), 1);
-import * as os4 from "node:os";
-function holderNetwork(job, network, label) {
-  if (!job || job.networkMode === "host") return network ?? DOCKER_NETWORK;
-  const own = Object.keys(job.networks);
-  if (own.length === 0) {
-    throw new Error(
-      `Job container ${job.name} has network mode '${job.networkMode}', so the build would have no way to reach buildfence's resolver in it. Give the job container a network (the runner's default), not 'none' or another container's.`
-    );
-  }
-  if (network !== void 0) {
-    if (own.includes(network)) return network;
-    throw new Error(
-      `${label} is '${network}', which is not a network of job container ${job.name} (it is on ${own.join(", ")}). In a container job the holder joins the job's network, where buildfence's resolver listens: leave ${label} empty, or set it to the job container's network (network: \${{ job.container.network }}).`
-    );
-  }
-  if (own.length > 1) {
-    throw new Error(
-      `Job container ${job.name} is on several networks (${own.join(", ")}): set ${label} to the one the build should join (network: \${{ job.container.network }} for the job's).`
-    );
-  }
-  return own[0];
-}
-function placement(f) {
-  const own = ownAddresses(f.interfaces ?? os4.networkInterfaces());
-  const inContainerNetwork = f.job !== void 0 && f.job.networkMode !== "host";
-  let listen;
-  if (inContainerNetwork) {
-    listen = f.job.networks[f.net.name]?.IPAddress || void 0;
-    if (!listen) {
-      throw new Error(
-        `Job container ${f.job.name} has no IPv4 address on network '${f.net.name}', where buildfence's resolver must listen for the build.`
-      );
-    }
-  } else {
-    listen = f.net.gateways.find((g) => !g.includes(":"));
-    if (!listen) throw new Error(`Docker network '${f.net.name}' has no IPv4 gateway, where buildfence's resolver must listen.`);
-  }
-  const listen6 = inContainerNetwork ? f.job.networks[f.net.name]?.GlobalIPv6Address : f.net.gateways.find((g) => g.includes(":"));
-  return {
-    network: f.net.name,
-    listen: import_ipaddr5.default.parse(listen).toString(),
-    ...listen6 ? { listen6: import_ipaddr5.default.parse(listen6).toString() } : {},
-    // The network's gateways are the Docker host; so is every other address the runner has.
-    guarded: [.../* @__PURE__ */ new Set([...f.net.gateways, ...inContainerNetwork ? f.dockerHost ?? [] : [], ...own])],
-    guardedNetworks: f.net.name === DOCKER_NETWORK && f.requested === void 0 ? f.net.subnets : [],
-    named: f.net.name !== DOCKER_NETWORK
-  };
-}
-function ownAddresses(interfaces) {
-  return Object.values(interfaces).flat().filter((i) => i !== void 0 && !i.internal && !i.address.startsWith("fe80:")).map((i) => i.address.replace(/%.*$/, ""));
-}
-
-// src/docker/services.ts
-var import_ipaddr6 = __toESM(require_ipaddr(), 1);
-async function networkNames(network, self2) {
-  const net3 = await inspectNetwork(network);
-  const members = Object.entries(net3?.Containers ?? {}).filter(([id]) => id !== self2);
-  const names = await Promise.all(
-    members.map(async ([id, member]) => {
-      const c = await inspectContainer(id).catch(() => void 0);
-      if (!c || Object.keys(c.Config.Labels ?? {}).includes(LABEL2)) return [];
-      const endpoint = c.NetworkSettings.Networks?.[network];
-      const addresses = [member.IPv4Address, member.IPv6Address, endpoint?.IPAddress, endpoint?.GlobalIPv6Address].filter((a) => Boolean(a)).map((a) => import_ipaddr6.default.parse(a.replace(/\/\d+$/, "")).toString());
-      const given = [member.Name, ...endpoint?.Aliases ?? [], ...endpoint?.DNSNames ?? []];
-      return [...new Set(given.filter(Boolean))].map((name) => ({ name, addresses: [...new Set(addresses)] }));
-    })
-  );
-  return new NetworkNames(network, names.flat());
-}
-function serviceEntries(allow, deny, names, where) {
-  const entries = [];
-  for (const name of names?.names() ?? []) {
-    if (matchingEntries(deny, name).length > 0) continue;
-    for (const e of matchingEntries(allow, name)) {
-      for (const address of names.lookup(name)) {
-        const family = address.includes(":") ? 6 : 4;
-        entries.push({
-          kind: "address",
-          family,
-          cidr: `${address}/${family === 4 ? 32 : 128}`,
-          protocols: e.protocols,
-          ...e.ports ? { ports: e.ports } : {},
-          text: e.text
-        });
-      }
-    }
-  }
-  const missing = allow.filter((e) => e.kind === "name" && !e.wildcard && !e.name.includes(".") && e.name !== "localhost");
-  const problems = missing.filter((e) => !names?.lookup(e.name)).map((e) => missingService(e, names, where));
-  if (problems.length > 0) throw new Error(problems.join("\n"));
-  return entries;
-}
-function missingService(e, names, where) {
-  const setNetwork = `set ${where.label} to the job's network (network: \${{ job.services.${e.name}.network }})`;
-  const elsewhere = "A host outside Docker is named with its domain (db.example.com).";
-  if (!names) {
-    return `Allowlist entry '${e.text}' is a single-label name, which only a container on a user-defined Docker network answers to (a service container), and the build is on Docker's default bridge, where containers have no names: ${setNetwork}. ${elsewhere}`;
-  }
-  const found = names.names().filter((n) => !/^[0-9a-f]{12}$/.test(n));
-  const fix = where.jobContainer ? "check the name (the job container is on the job's network already)" : `check the name, or ${setNetwork}`;
-  return `Allowlist entry '${e.text}' names no container on network '${names.network}' (${found.length > 0 ? `its containers answer to ${found.join(", ")}` : "no other container is on it"}). A service container answers to its key under jobs.<job>.services: ${fix}. ${elsewhere}`;
-}
-
-// src/docker/site.ts
-async function whereabouts(log) {
-  const [job, version] = await Promise.all([findJobContainer(process.env, log), apiVersion()]);
-  return { job, apiVersion: version };
-}
-async function site(spec, w, holderImage, id, hostViewName) {
-  const label = inputLabel(spec.via, "network");
-  const network = holderNetwork(w.job, spec.network, label);
-  const inNetwork = w.job !== void 0 && w.job.networkMode !== "host";
-  const [net3, dockerHost] = await Promise.all([
-    // On the default bridge, its messages speak of the input as unset.
-    inspectSandboxNetwork(spec.network === void 0 && network === DOCKER_NETWORK ? void 0 : network, label),
-    inNetwork ? dockerHostAddresses(id, hostViewName, holderImage) : void 0
-  ]);
-  const placed = placement({ job: w.job, requested: spec.network, net: net3, dockerHost });
-  const names = placed.named ? await networkNames(placed.network, w.job?.id) : void 0;
-  const services = serviceEntries(spec.allow, spec.deny, names, { label, jobContainer: inNetwork });
-  return { placement: placed, services, ...names ? { networkNames: names } : {} };
-}
-function hostPathOf(w, file, what, fix) {
-  if (!w.job) return file;
-  const found = hostPath(w.job.mounts, file);
-  if (found === void 0) {
-    throw new Error(
-      `${what} ${file} is not on a mount of job container ${w.job.name}, so the engine cannot mount it into the fence's containers. ${fix}`
-    );
-  }
-  return found;
-}
-var TEMP_FIX = "Set RUNNER_TEMP to a directory the job container mounts from the host (the runner sets /__w/_temp).";
-function buildPaths(w, workspace, tmp) {
-  const job = w.job;
-  if (!job) return {};
-  hostPathOf(w, workspace, "The workspace", "Check out into the workspace the runner mounts ($GITHUB_WORKSPACE, under /__w).");
-  hostPathOf(w, tmp, "buildfence's temporary directory", TEMP_FIX);
-  return { toHost: (file) => hostFile(job.mounts, file), where: `job container ${job.name}` };
-}
-
-// src/docker/set-feed.ts
-async function openSetFeed(holder) {
-  const stream = await execStream(holder, ["sh", "-c", "exec ipset - 2>&1 >/dev/null"], { stdin: true }).catch((err) => {
-    throw new Error(`Cannot start the set feed in the holder: ${err.message}`, { cause: err });
-  });
-  stream.stderr.resume();
-  return new SetFeed({ input: stream.stdin, output: stream.stdout, close: () => stream.close() });
-}
-
-// src/dns/settings.ts
-function resolverSettings(spec) {
-  const names = (entries) => entries.filter((e) => e.kind === "name");
-  return { mode: spec.mode, allow: names(spec.allow), deny: names(spec.deny), ttlMin: spec.dns.ttlMin, ttlMax: spec.dns.ttlMax };
-}
-
-// src/report/reader.ts
-var READY_TIMEOUT_MS = 1e4;
-var DRAIN_MS = 200;
-var DeniedReader = class _DeniedReader {
-  constructor(output, onWire) {
-    this.output = output;
-    let lost = () => void 0;
-    this.lost = new Promise((resolve3) => lost = resolve3);
-    this.ended = new Promise(
-      (resolve3) => output.stdout.once("end", () => {
-        this.closed = true;
-        if (!this.stopping) lost();
-        resolve3();
-      })
-    );
-    output.stdout.setEncoding("utf8");
-    output.stdout.on("data", (chunk) => {
-      this.buffer += chunk;
-      const lines = this.buffer.split("\n");
-      this.buffer = lines.pop() ?? "";
-      for (const line of lines) {
-        const packet = parseNflogLine(line);
-        if (packet) {
-          this.log.add(packet);
-          continue;
-        }
-        const wire = onWire && parseWireLine(line);
-        if (wire) onWire(wire);
-        else if (this.markPort !== void 0 && parseMarkLine(line) === this.markPort) this.marked();
-      }
-    });
-  }
-  output;
-  /** Counted per destination as they come, in bounded memory: a flood of them may come. */
-  log = new DeniedLog();
-  buffer = "";
-  closed = false;
-  stopping = false;
-  stderr = "";
-  stderrEnded = false;
-  markPort;
-  marked = () => void 0;
-  /** Whether stop()'s mark came back (false: the reader waited DRAIN_MS instead). */
-  markSeen = false;
-  ended;
-  /** Resolves if the reader ends on its own, before stop(): the holder is gone. */
-  lost;
-  /**
-   * Starts watching the reader's output: call before the holder starts, so that no line is missed.
-   * `onWire` gets each checked connection's first packet (where the name checker learns its destination).
-   */
-  static watch(output, onWire) {
-    const reader = new _DeniedReader(output, onWire);
-    output.stderr.on("data", (chunk) => reader.stderr = (reader.stderr + chunk.toString()).slice(-4096));
-    output.stderr.once("end", () => reader.stderrEnded = true);
-    return reader;
-  }
-  /**
-   * Resolves once tcpdump listens; throws (naming tcpdump's complaint) if it does not. Call once
-   * the holder runs: the deadline counts from here, not from a slow container start.
-   */
-  async listening() {
-    const fail2 = (why) => new Error(
-      `Cannot start the denied-attempt reader in the holder: ${why}. The build was not started. The holder image needs tcpdump (buildfence's own image has it).`
-    );
-    const stderr = this.output.stderr;
-    await new Promise((resolve3, reject) => {
-      const check = () => {
-        if (/listening on/.test(this.stderr)) done(resolve3);
-        else if (this.stderrEnded) done(() => reject(fail2(this.stderr.trim().split("\n").pop() || "tcpdump exited")));
-      };
-      const timer = setTimeout(() => done(() => reject(fail2("tcpdump did not start listening in time"))), READY_TIMEOUT_MS);
-      const done = (settle) => {
-        clearTimeout(timer);
-        stderr.off("data", later);
-        stderr.off("end", later);
-        settle();
-      };
-      const later = () => setImmediate(check);
-      stderr.on("data", later);
-      stderr.on("end", later);
-      check();
-    });
-  }
-  /**
-   * Stops reading once the build's last packets are through, and returns what the log held, per
-   * destination: when `mark`'s line comes back (sent now, so logged after all of them), else
-   * after DRAIN_MS.
-   */
-  async stop(mark) {
-    this.stopping = true;
-    if (!this.closed) {
-      await new Promise((resolve3) => {
-        const timer = setTimeout(resolve3, DRAIN_MS);
-        void this.ended.then(() => {
-          clearTimeout(timer);
-          resolve3();
-        });
-        if (!mark) return;
-        this.markPort = mark.port;
-        this.marked = () => {
-          this.markSeen = true;
-          clearTimeout(timer);
-          resolve3();
-        };
-        mark.send().catch(() => void 0);
-      });
-      this.output.close();
-      await this.ended;
-    }
-    return this.log.tallies();
-  }
-};
-
-// src/report/drain-mark.ts
-import { randomInt } from "node:crypto";
-import * as dgram2 from "node:dgram";
-function pickMarkPort() {
-  return randomInt(2e4, 6e4);
-}
-function drainMark(holder, port, from) {
-  return {
-    port,
-    send: () => new Promise((resolve3, reject) => {
-      const socket = dgram2.createSocket("udp4");
-      socket.once("error", (err) => {
-        socket.close();
-        reject(err);
-      });
-      const send = () => socket.send("buildfence drain mark", port, holder, (err) => {
-        socket.close();
-        if (err) reject(err);
-        else resolve3();
-      });
-      if (from) socket.bind({ address: from }, send);
-      else send();
-    })
-  };
-}
-
-// src/docker/holder.ts
+// src/engine/holder.ts
 import { PassThrough as PassThrough2 } from "node:stream";
 var READER_COMMAND = readerCommand([...RECORDED_GROUPS, NFLOG_GROUP.mark, NFLOG_GROUP.wire].sort((a, b) => a - b));
 function holderCommand() {
@@ -29609,7 +29483,7 @@ var HolderOutput = class _HolderOutput {
     this.reader = { stdout: after, stderr: output.stderr, close: () => output.close() };
     let stderr = "";
     output.stderr.on("data", (d) => stderr = (stderr + d.toString()).slice(-4096));
-    this.loaded = new Promise((resolve3, reject) => {
+    this.loaded = new Promise((resolve4, reject) => {
       let text2 = "";
       let done = false;
       const marker = `${LOADED_MARK}
@@ -29620,7 +29494,7 @@ var HolderOutput = class _HolderOutput {
         const at = text2.indexOf(marker);
         if (at < 0) return;
         done = true;
-        resolve3(text2.slice(0, at));
+        resolve4(text2.slice(0, at));
         const rest = text2.slice(at + marker.length);
         if (rest) after.write(rest);
       });
@@ -29679,7 +29553,7 @@ function parseCountersLine(line) {
   return m && counts ? { time: Number(m[1]), counts } : void 0;
 }
 
-// src/docker/kernel-counts.ts
+// src/engine/kernel-counts.ts
 var DEADLINE_MS = 1e4;
 async function readKernelCounts(holder) {
   const exec = await execStream(holder, ["sh", "-c", COUNTERS_SCRIPT]);
@@ -29698,11 +29572,406 @@ async function readKernelCounts(holder) {
   return counts;
 }
 function text(stream) {
-  return new Promise((resolve3) => {
+  return new Promise((resolve4) => {
     let out = "";
     stream.on("data", (d) => out += d.toString());
-    stream.on("end", () => resolve3(out));
+    stream.on("end", () => resolve4(out));
   });
+}
+
+// src/engine/set-feed.ts
+async function openSetFeed(holder) {
+  const stream = await execStream(holder, ["sh", "-c", "exec ipset - 2>&1 >/dev/null"], { stdin: true }).catch((err) => {
+    throw new Error(`Cannot start the set feed in the holder: ${err.message}`, { cause: err });
+  });
+  stream.stderr.resume();
+  return new SetFeed({ input: stream.stdin, output: stream.stdout, close: () => stream.close() });
+}
+
+// src/dns/settings.ts
+function resolverSettings(spec) {
+  const names = (entries) => entries.filter((e) => e.kind === "name");
+  return { mode: spec.mode, allow: names(spec.allow), deny: names(spec.deny), ttlMin: spec.dns.ttlMin, ttlMax: spec.dns.ttlMax };
+}
+
+// src/report/reader.ts
+var READY_TIMEOUT_MS = 1e4;
+var DRAIN_MS = 200;
+var DeniedReader = class _DeniedReader {
+  constructor(output, onWire) {
+    this.output = output;
+    let lost = () => void 0;
+    this.lost = new Promise((resolve4) => lost = resolve4);
+    this.ended = new Promise(
+      (resolve4) => output.stdout.once("end", () => {
+        this.closed = true;
+        if (!this.stopping) lost();
+        resolve4();
+      })
+    );
+    output.stdout.setEncoding("utf8");
+    output.stdout.on("data", (chunk) => {
+      this.buffer += chunk;
+      const lines = this.buffer.split("\n");
+      this.buffer = lines.pop() ?? "";
+      for (const line of lines) {
+        const packet = parseNflogLine(line);
+        if (packet) {
+          this.log.add(packet);
+          continue;
+        }
+        const wire = onWire && parseWireLine(line);
+        if (wire) onWire(wire);
+        else if (this.markPort !== void 0 && parseMarkLine(line) === this.markPort) this.marked();
+      }
+    });
+  }
+  output;
+  /** Counted per destination as they come, in bounded memory: a flood of them may come. */
+  log = new DeniedLog();
+  buffer = "";
+  closed = false;
+  stopping = false;
+  stderr = "";
+  stderrEnded = false;
+  markPort;
+  marked = () => void 0;
+  /** Whether stop()'s mark came back (false: the reader waited DRAIN_MS instead). */
+  markSeen = false;
+  ended;
+  /** Resolves if the reader ends on its own, before stop(): the holder is gone. */
+  lost;
+  /**
+   * Starts watching the reader's output: call before the holder starts, so that no line is missed.
+   * `onWire` gets each checked connection's first packet (where the name checker learns its destination).
+   */
+  static watch(output, onWire) {
+    const reader = new _DeniedReader(output, onWire);
+    output.stderr.on("data", (chunk) => reader.stderr = (reader.stderr + chunk.toString()).slice(-4096));
+    output.stderr.once("end", () => reader.stderrEnded = true);
+    return reader;
+  }
+  /**
+   * Resolves once tcpdump listens; throws (naming tcpdump's complaint) if it does not. Call once
+   * the holder runs: the deadline counts from here, not from a slow container start.
+   */
+  async listening() {
+    const fail2 = (why) => new Error(
+      `Cannot start the denied-attempt reader in the holder: ${why}. The build was not started. The holder image needs tcpdump (buildfence's own image has it).`
+    );
+    const stderr = this.output.stderr;
+    await new Promise((resolve4, reject) => {
+      const check = () => {
+        if (/listening on/.test(this.stderr)) done(resolve4);
+        else if (this.stderrEnded) done(() => reject(fail2(this.stderr.trim().split("\n").pop() || "tcpdump exited")));
+      };
+      const timer = setTimeout(() => done(() => reject(fail2("tcpdump did not start listening in time"))), READY_TIMEOUT_MS);
+      const done = (settle) => {
+        clearTimeout(timer);
+        stderr.off("data", later);
+        stderr.off("end", later);
+        settle();
+      };
+      const later = () => setImmediate(check);
+      stderr.on("data", later);
+      stderr.on("end", later);
+      check();
+    });
+  }
+  /**
+   * Stops reading once the build's last packets are through, and returns what the log held, per
+   * destination: when `mark`'s line comes back (sent now, so logged after all of them), else
+   * after DRAIN_MS.
+   */
+  async stop(mark) {
+    this.stopping = true;
+    if (!this.closed) {
+      await new Promise((resolve4) => {
+        const timer = setTimeout(resolve4, DRAIN_MS);
+        void this.ended.then(() => {
+          clearTimeout(timer);
+          resolve4();
+        });
+        if (!mark) return;
+        this.markPort = mark.port;
+        this.marked = () => {
+          this.markSeen = true;
+          clearTimeout(timer);
+          resolve4();
+        };
+        mark.send().catch(() => void 0);
+      });
+      this.output.close();
+      await this.ended;
+    }
+    return this.log.tallies();
+  }
+};
+
+// src/report/drain-mark.ts
+import { randomInt } from "node:crypto";
+import * as dgram2 from "node:dgram";
+function pickMarkPort() {
+  return randomInt(2e4, 6e4);
+}
+function drainMark(holder, port, from) {
+  return {
+    port,
+    send: () => new Promise((resolve4, reject) => {
+      const socket = dgram2.createSocket("udp4");
+      socket.once("error", (err) => {
+        socket.close();
+        reject(err);
+      });
+      const send = () => socket.send("buildfence drain mark", port, holder, (err) => {
+        socket.close();
+        if (err) reject(err);
+        else resolve4();
+      });
+      if (from) socket.bind({ address: from }, send);
+      else send();
+    })
+  };
+}
+
+// src/engine/fence.ts
+var EngineFence = class {
+  constructor(spec, id, tmp, log) {
+    this.spec = spec;
+    this.id = id;
+    this.tmp = tmp;
+    this.log = log;
+    this.names = resourceNames(id.runId);
+    this.scriptDir = path7.join(tmp, "script");
+  }
+  spec;
+  id;
+  tmp;
+  log;
+  names;
+  /** The build's script, where every runtime's build sees it at SCRIPT_MOUNT; the holder puts the seccomp filter program beside it. */
+  scriptDir;
+  /** The holder image's local ID, once it is present. */
+  holderImageId = "";
+  rules;
+  mark;
+  forwarder;
+  resolver;
+  checker;
+  feed;
+  reader;
+  teardown;
+  /** Raises the fence, with the build's set-up beside it; throws, and the build never starts, unless every part is up. */
+  async up(guard, build2) {
+    const { spec, id, log, names } = this;
+    const step = guard.step;
+    const [, imageId2, rulesDir, where] = await settled([
+      sweep(id, log),
+      step(() => ensureHolderImage(spec, log)),
+      prepareDirs(this.tmp, this.scriptDir, spec),
+      whereabouts(log),
+      build2.prepare()
+    ]);
+    this.holderImageId = imageId2;
+    const { placement: placement2, services, networkNames: networkNames2 } = await step(() => site(spec, where, imageId2, id, names.hostView));
+    await build2.check?.(where);
+    this.forwarder = new Forwarder(await upstreamsFor(spec));
+    const resolver = new Resolver({
+      ...resolverSettings(spec),
+      forwarder: this.forwarder,
+      onWarning: (m) => log.warning(m),
+      onError: (err) => guard.fail(err),
+      ...networkNames2 ? { networkNames: networkNames2 } : {}
+    });
+    this.resolver = resolver;
+    const listen = placement2.listen;
+    const port = await resolver.listen(listen);
+    const markPort = pickMarkPort();
+    const book = new DestinationBook();
+    let checker;
+    if (spec.allow.some(checkedName)) {
+      const listen6 = placement2.listen6;
+      this.checker = new Checker({
+        mode: spec.mode,
+        allows: namePolicy(spec.allow, spec.deny),
+        destinations: book,
+        namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
+        guarded: guardedBy(placement2.guarded, placement2.guardedNetworks),
+        onWarning: (m) => log.warning(m)
+      });
+      const checkerPort = await this.checker.listen(listen6 ? [listen, listen6] : [listen]);
+      checker = { address4: listen, ...listen6 ? { address6: listen6 } : {}, port: checkerPort, ports: CHECKER_PORTS };
+    }
+    const rules = renderRuleset({
+      mode: spec.mode,
+      // The allowlist's service containers, by their addresses on the network, beside the entries.
+      allow: [...spec.allow, ...services],
+      deny: spec.deny,
+      // The Docker host (the network's gateways, every address the runner has) and this process's own addresses.
+      gateways: placement2.guarded,
+      // On the default bridge, every plain container's network: the build must not reach them.
+      guardedNetworks: placement2.guardedNetworks,
+      resolver: { address: listen, port },
+      drainMark: { from: listen, port: markPort },
+      ...checker ? { checker } : {}
+    });
+    this.rules = rules;
+    await writeRuleFiles(rulesDir, rules);
+    await step(
+      () => holderStep(
+        spec.holderImage,
+        () => createContainer(
+          names.holder,
+          holderConfig({
+            id,
+            image: imageId2,
+            network: placement2.network,
+            rulesDir: hostPathOf(where, rulesDir, "buildfence's rules directory", TEMP_FIX),
+            scriptDir: hostPathOf(where, this.scriptDir, "buildfence's script directory", TEMP_FIX),
+            command: holderCommand()
+          })
+        )
+      )
+    );
+    const holder = await HolderOutput.attach(names.holder, spec.holderImage);
+    const reader = this.reader = DeniedReader.watch(holder.reader, (l) => book.note(l.source, l.sourcePort, l));
+    const [[clients]] = await settled([
+      step(() => holderStep(spec.holderImage, () => startContainer(names.holder))).catch((err) => {
+        holder.reader.close();
+        throw err;
+      }).then(
+        () => settled([
+          containerAddresses(names.holder),
+          holder.loaded.then((readback) => verifyReadback(rules, readback)),
+          reader.listening(),
+          openSetFeed(names.holder).then((f) => this.feed = f)
+        ])
+      ),
+      step(() => build2.create())
+    ]);
+    resolver.serve(clients, this.feed, staticMembers(rules));
+    this.checker?.serve(clients);
+    const holder4 = clients.find((a) => !a.includes(":"));
+    if (holder4) this.mark = drainMark(holder4, markPort, listen);
+    log.info(
+      `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${listen}:${port}` + (checker ? `; names checked on the wire at ports ${checker.port}-${checker.port + checker.ports - 1}.` : ".")
+    );
+  }
+  /** Settles if the holder goes away during the run (its reader ends on its own): the evidence can no longer be complete. */
+  get lost() {
+    return this.reader.lost;
+  }
+  /** Once the build has ended: the kernel's counts, the reader read to the end-of-run mark, the resolver's log. */
+  async evidence() {
+    const { log, names } = this;
+    const kernel = await readKernelCounts(names.holder).catch((err) => {
+      log.warning(`Cannot read the fence's counters in holder ${names.holder} (${err.message}): the totals are the log's.`);
+      return void 0;
+    });
+    const denied = await this.reader.stop(this.mark);
+    if (this.mark && !this.reader.markSeen) {
+      log.info(
+        `The end-of-run mark did not reach the holder (is the engine on another machine?): the reader waited ${DRAIN_MS} ms for the last denied attempts instead.`
+      );
+    }
+    for (const e of this.resolver.unresolvedEntries()) {
+      log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
+    }
+    return {
+      rules: this.rules,
+      denied,
+      kernel,
+      dns: this.resolver.decisionLog(),
+      namesOf: this.resolver.namesOf,
+      wire: this.checker?.decisionLog() ?? []
+    };
+  }
+  /** Ends what runs in this process, removes the run's containers and its directory. Idempotent. */
+  down() {
+    return this.teardown ??= (async () => {
+      this.feed?.close();
+      await this.reader?.stop();
+      await this.resolver?.close();
+      await this.checker?.close();
+      this.forwarder?.close();
+      const problems = await removeRun(this.id.runId);
+      for (const p of problems) this.log.warning(`Teardown of run ${this.id.runId}: ${p}`);
+      await fs7.rm(this.tmp, { recursive: true, force: true });
+    })();
+  }
+};
+async function sweep(id, log) {
+  const leftovers = await findLeftovers(id, processAlive);
+  if (leftovers.length === 0) return;
+  const runs = [...new Set(leftovers.map((l) => l.runId))];
+  log.info(`Removing ${leftovers.length} resource(s) left by ended run(s) ${runs.join(", ")}.`);
+  await removeLeftovers(leftovers);
+}
+async function prepareDirs(tmp, scriptDir, spec) {
+  const rules = path7.join(tmp, "rules");
+  await Promise.all([fs7.mkdir(rules, { mode: 493 }), fs7.mkdir(scriptDir)]);
+  await fs7.chmod(scriptDir, 511);
+  await fs7.writeFile(path7.join(scriptDir, SCRIPT_NAME), scriptText(spec.run), { mode: 420 });
+  return rules;
+}
+async function writeRuleFiles(dir, rules) {
+  const texts = ruleFileTexts(rules);
+  await Promise.all(
+    Object.keys(RULE_FILES).map(
+      (k) => fs7.writeFile(path7.join(dir, RULE_FILES[k]), texts[k], { mode: 420 })
+    )
+  );
+}
+async function holderStep(image, fn) {
+  await fn().catch((err) => {
+    throw new Error(`Cannot start the holder container from image ${image}: ${err.message}. The build was not started.`);
+  });
+}
+async function settled(steps) {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => r.value);
+}
+
+// src/engine/run-container.ts
+async function runContainer(names, log, holderLost, guard) {
+  const info = await inspectContainer(names.build);
+  let lost = false;
+  void holderLost.then(async () => {
+    lost = true;
+    await killContainer(names.build).catch(() => void 0);
+  });
+  const output = await attach(names.build, info.Config.Tty === true);
+  await log.untrusted(async (write) => {
+    const ends = ["stdout", "stderr"].map(
+      (name) => new Promise((resolve4) => {
+        output[name].on("data", (d) => write(d, name));
+        output[name].on("end", resolve4);
+      })
+    );
+    try {
+      guard.check();
+      await startContainer(names.build);
+    } catch (err) {
+      output.close();
+      throw new Error(`Cannot start the build container: ${err.message}`, { cause: err });
+    }
+    try {
+      guard.check();
+    } catch {
+      await killContainer(names.build).catch(() => void 0);
+    }
+    await Promise.all(ends);
+  });
+  const exit = await waitExit(names.build);
+  if (exit.error) log.warning(`The build container reported: ${exit.error}`);
+  if (lost) {
+    throw new Error(
+      `The holder container ${names.holder} stopped during the build, so its denied attempts could no longer be recorded. The build was stopped and the step fails. Did something remove the container?`
+    );
+  }
+  return { exitCode: exit.exitCode, imageId: info.Image };
 }
 
 // src/run/cancel.ts
@@ -29760,6 +30029,34 @@ function onFault(log, stop) {
   };
 }
 
+// src/engine/run-guard.ts
+function guardRun(log, build2) {
+  const stopBuild = () => killContainer(build2, CANCEL_DEADLINE_MS);
+  const cancel = onCancel(log, "stopping the build and removing the fence", stopBuild);
+  const fault = onFault(log, stopBuild);
+  const check = () => {
+    cancel.check();
+    fault.check();
+  };
+  return {
+    check,
+    async step(fn) {
+      check();
+      return fn();
+    },
+    fail: (err) => fault.fail(err),
+    explain(err) {
+      const reason = fault.reason();
+      return reason === void 0 ? err : new Error(reason, { cause: err });
+    },
+    reason: () => fault.reason(),
+    done() {
+      cancel.done();
+      fault.done();
+    }
+  };
+}
+
 // src/docker/runtime.ts
 async function runDocker(spec, log, hooks = {}) {
   await ping().catch((err) => {
@@ -29768,179 +30065,52 @@ async function runDocker(spec, log, hooks = {}) {
   await checkVolumes(namedVolumes(spec.dockerOptions), inputLabel(spec.via, "docker-options"));
   const id = { runId: newRunId(), pid: process.pid, host: os5.hostname() };
   const handle = { runId: id.runId, runtime: "docker" };
-  const names = resourceNames(id.runId);
   hooks.onStart?.(handle);
-  const tmp = await fs7.mkdtemp(path7.join(process.env.RUNNER_TEMP || os5.tmpdir(), `buildfence-${id.runId}-`));
+  const tmp = await fs8.mkdtemp(path8.join(process.env.RUNNER_TEMP || os5.tmpdir(), `buildfence-${id.runId}-`));
   const started = (/* @__PURE__ */ new Date()).toISOString();
-  const dns = {};
-  let teardown;
-  const down = () => teardown ??= (async () => {
-    dns.feed?.close();
-    await dns.reader?.stop();
-    await dns.resolver?.close();
-    await dns.checker?.close();
-    dns.forwarder?.close();
-    await tearDown(handle, tmp, log);
-  })();
-  const stopBuild = () => killContainer(names.build, CANCEL_DEADLINE_MS);
-  const cancel = onCancel(log, "stopping the build and removing the fence", stopBuild);
-  const fault = onFault(log, stopBuild);
-  const check = () => {
-    cancel.check();
-    fault.check();
-  };
-  const step = async (fn) => {
-    check();
-    return fn();
-  };
+  const fence = new EngineFence(spec, id, tmp, log);
+  const { names } = fence;
+  const guard = guardRun(log, names.build);
   let result;
+  let request;
+  const check = async (where) => {
+    request = buildRequest(
+      buildCreateArgs({ id, spec, scriptDir: fence.scriptDir, envFile: path8.join(tmp, "env"), passedEnv: runnerEnvNames(process.env) }),
+      { label: inputLabel(spec.via, "docker-options"), apiVersion: where.apiVersion, ...buildPaths(where, spec.workspace, tmp) }
+    );
+    checkFenced(request.body, names.holder);
+    if (where.job) await checkVolumes(request.throughVolumes, `Job container ${where.job.name}`);
+  };
   try {
-    let holderImageId = "";
-    let mark;
-    let request;
-    const rules = await log.group("Fence up", async () => {
-      const [, imageId2, dirs, where] = await settled([
-        sweep(id, log),
-        step(() => ensureHolderImage(spec, log)),
-        prepareDirs(tmp, spec),
-        whereabouts(log)
-      ]);
-      holderImageId = imageId2;
-      const { placement: placement2, services, networkNames: networkNames2 } = await step(() => site(spec, where, imageId2, id, names.hostView));
-      request = buildRequest(
-        buildCreateArgs({
-          id,
-          spec,
-          scriptDir: path7.join(tmp, "script"),
-          envFile: path7.join(tmp, "env"),
-          passedEnv: runnerEnvNames(process.env)
-        }),
-        { label: inputLabel(spec.via, "docker-options"), apiVersion: where.apiVersion, ...buildPaths(where, spec.workspace, tmp) }
-      );
-      checkFenced(request.body, names.holder);
-      if (where.job) await checkVolumes(request.throughVolumes, `Job container ${where.job.name}`);
-      dns.forwarder = new Forwarder(await upstreamsFor(spec));
-      const resolver = new Resolver({
-        ...resolverSettings(spec),
-        forwarder: dns.forwarder,
-        onWarning: (m) => log.warning(m),
-        onError: (err) => fault.fail(err),
-        ...networkNames2 ? { networkNames: networkNames2 } : {}
-      });
-      dns.resolver = resolver;
-      const listen = placement2.listen;
-      const port = await resolver.listen(listen);
-      const markPort = pickMarkPort();
-      const book = new DestinationBook();
-      let checker;
-      if (spec.allow.some(checkedName)) {
-        const listen6 = placement2.listen6;
-        dns.checker = new Checker({
-          mode: spec.mode,
-          allows: namePolicy(spec.allow, spec.deny),
-          destinations: book,
-          namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
-          guarded: guardedBy(placement2.guarded, placement2.guardedNetworks),
-          onWarning: (m) => log.warning(m)
-        });
-        const checkerPort = await dns.checker.listen(listen6 ? [listen, listen6] : [listen]);
-        checker = { address4: listen, ...listen6 ? { address6: listen6 } : {}, port: checkerPort, ports: CHECKER_PORTS };
-      }
-      const rules2 = renderRuleset({
-        mode: spec.mode,
-        // The allowlist's service containers, by their addresses on the network, beside the entries.
-        allow: [...spec.allow, ...services],
-        deny: spec.deny,
-        // The Docker host (the network's gateways, every address the runner has) and this process's own addresses.
-        gateways: placement2.guarded,
-        // On the default bridge, every plain container's network: the build must not reach them.
-        guardedNetworks: placement2.guardedNetworks,
-        resolver: { address: listen, port },
-        drainMark: { from: listen, port: markPort },
-        ...checker ? { checker } : {}
-      });
-      await writeRuleFiles(dirs.rules, rules2);
-      await step(
-        () => holderStep(
-          spec.holderImage,
-          () => createContainer(
-            names.holder,
-            holderConfig({
-              id,
-              image: imageId2,
-              network: placement2.network,
-              rulesDir: hostPathOf(where, dirs.rules, "buildfence's rules directory", TEMP_FIX),
-              scriptDir: hostPathOf(where, dirs.script, "buildfence's script directory", TEMP_FIX),
-              command: holderCommand()
-            })
-          )
-        )
-      );
-      const holder = await HolderOutput.attach(names.holder, spec.holderImage);
-      const reader = dns.reader = DeniedReader.watch(holder.reader, (l) => book.note(l.source, l.sourcePort, l));
-      const [[clients]] = await settled([
-        step(() => holderStep(spec.holderImage, () => startContainer(names.holder))).catch((err) => {
-          holder.reader.close();
-          throw err;
-        }).then(
-          () => settled([
-            containerAddresses(names.holder),
-            holder.loaded.then((readback) => verifyReadback(rules2, readback)),
-            reader.listening(),
-            openSetFeed(names.holder).then((f) => dns.feed = f)
-          ])
-        ),
-        step(() => createBuild(names.build, request, log))
-      ]);
-      resolver.serve(clients, dns.feed, staticMembers(rules2));
-      dns.checker?.serve(clients);
-      const holder4 = clients.find((a) => !a.includes(":"));
-      if (holder4) mark = drainMark(holder4, markPort, listen);
-      log.info(
-        `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${listen}:${port}` + (checker ? `; names checked on the wire at ports ${checker.port}-${checker.port + checker.ports - 1}.` : ".")
-      );
-      return rules2;
-    });
+    await log.group(
+      "Fence up",
+      () => fence.up(guard, {
+        prepare: () => writeEnvFile(tmp, spec),
+        check,
+        create: () => createBuild(names.build, request, log)
+      })
+    );
     log.info(`Running the build in ${spec.image} (${names.build}).`);
-    const build2 = await step(() => runBuild(names, log, dns.reader.lost, check));
-    const kernel = await readKernelCounts(names.holder).catch((err) => {
-      log.warning(`Cannot read the fence's counters in holder ${names.holder} (${err.message}): the totals are the log's.`);
-      return void 0;
-    });
-    const denied = await dns.reader.stop(mark);
-    if (mark && !dns.reader.markSeen) {
-      log.info(
-        `The end-of-run mark did not reach the holder (is the engine on another machine?): the reader waited ${DRAIN_MS} ms for the last denied attempts instead.`
-      );
-    }
-    for (const e of dns.resolver.unresolvedEntries()) {
-      log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
-    }
+    const build2 = await guard.step(() => runContainer(names, log, fence.lost, guard));
+    const facts = await fence.evidence();
     result = {
       ...handle,
       started,
       ended: (/* @__PURE__ */ new Date()).toISOString(),
       exitCode: build2.exitCode,
       images: await imageRefs([
-        [spec.holderImage, holderImageId],
+        [spec.holderImage, fence.holderImageId],
         [spec.image, build2.imageId]
       ]),
-      rules,
-      denied,
-      kernel,
-      dns: dns.resolver.decisionLog(),
-      namesOf: dns.resolver.namesOf,
-      wire: dns.checker?.decisionLog() ?? []
+      ...facts
     };
   } catch (err) {
-    const reason2 = fault.reason();
-    throw reason2 === void 0 ? err : new Error(reason2, { cause: err });
+    throw guard.explain(err);
   } finally {
-    await down();
-    cancel.done();
-    fault.done();
+    await fence.down();
+    guard.done();
   }
-  const reason = fault.reason();
+  const reason = guard.reason();
   return reason === void 0 ? result : { ...result, failure: reason };
 }
 async function checkVolumes(names, label) {
@@ -29958,90 +30128,445 @@ async function imageRefs([holder, build2]) {
   const [h, b] = await Promise.all([ref(holder), ref(build2)]);
   return { holder: h, build: b };
 }
-async function sweep(id, log) {
-  const leftovers = await findLeftovers(id, processAlive);
-  if (leftovers.length === 0) return;
-  const runs = [...new Set(leftovers.map((l) => l.runId))];
-  log.info(`Removing ${leftovers.length} resource(s) left by ended run(s) ${runs.join(", ")}.`);
-  await removeLeftovers(leftovers);
-}
-async function prepareDirs(tmp, spec) {
-  const rules = path7.join(tmp, "rules");
-  const script = path7.join(tmp, "script");
-  await fs7.mkdir(rules, { mode: 493 });
-  await fs7.mkdir(script, { mode: 493 });
-  await fs7.writeFile(path7.join(script, SCRIPT_NAME), scriptText(spec.run), { mode: 420 });
-  const envFile = path7.join(tmp, "env");
-  await fs7.writeFile(envFile, spec.env.map(([k, v]) => `${k}=${v}
+async function writeEnvFile(tmp, spec) {
+  await fs8.writeFile(path8.join(tmp, "env"), spec.env.map(([k, v]) => `${k}=${v}
 `).join(""), { mode: 384 });
-  return { rules, script, envFile };
 }
-async function writeRuleFiles(dir, rules) {
-  const texts = ruleFileTexts(rules);
-  await Promise.all(
-    Object.keys(RULE_FILES).map(
-      (k) => fs7.writeFile(path7.join(dir, RULE_FILES[k]), texts[k], { mode: 420 })
-    )
-  );
+
+// src/host/ownership.ts
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+// src/host/mounts.ts
+import * as path9 from "node:path";
+var OWN_TOP = ["proc", "sys", "dev", "run", "tmp"];
+var ENGINE_STATE = [
+  "/var/lib/docker",
+  "/var/lib/containerd",
+  "/var/lib/containers",
+  "/var/lib/buildkit",
+  "/var/lib/crio",
+  "/var/lib/kubelet",
+  "/var/lib/rancher",
+  "/var/lib/lxd",
+  "/var/lib/incus",
+  "/var/snap/docker",
+  "/var/snap/lxd"
+];
+var ENGINE_OWN = ["/etc/resolv.conf", "/etc/hosts", "/etc/hostname"];
+var HOME_ENGINE_STATE = [".local/share/docker", ".local/share/containers", ".local/share/buildkit"];
+function planMounts(l) {
+  const plan = /* @__PURE__ */ new Map();
+  const ro = (p) => plan.set(p, { type: "bind", source: p, target: p, readOnly: true });
+  const rw = (p) => plan.set(p, { type: "bind", source: p, target: p, readOnly: false });
+  const empty = (p) => plan.set(p, { type: "tmpfs", target: p });
+  const splitDirs = new Set(l.split.map((s) => s.dir));
+  const bindable = (p) => !splitDirs.has(p) && !l.engineState.includes(p);
+  for (const d of l.topDirs) if (!OWN_TOP.includes(d) && bindable(`/${d}`)) ro(`/${d}`);
+  for (const s of l.split) for (const c of [...s.dirs, ...s.files]) if (bindable(`${s.dir}/${c}`)) ro(`${s.dir}/${c}`);
+  empty("/run");
+  if (l.varRunIsDir) empty("/var/run");
+  for (const p of l.engineState) empty(p);
+  plan.set("/tmp", { type: "scratch", target: "/tmp" });
+  if (l.runnerRoot) empty(l.runnerRoot);
+  if (l.workDir) ro(l.workDir);
+  rw(l.home);
+  for (const p of l.engineState) if (p.startsWith(`${l.home}/`)) empty(p);
+  for (const p of l.toolCaches) rw(p);
+  if (l.temp) rw(l.temp);
+  rw(l.workspace);
+  if (l.eventPath) ro(path9.dirname(l.eventPath));
+  for (const f of l.commandFiles) {
+    const dir = path9.dirname(f);
+    if (dir === l.temp || dir === l.workspace || dir === l.home)
+      plan.set(f, { type: "bind", source: "/dev/null", target: f, readOnly: true });
+    else empty(dir);
+  }
+  for (const p of l.own) empty(p);
+  plan.set(SCRIPT_MOUNT, { type: "bind", source: l.scriptDir, target: SCRIPT_MOUNT, readOnly: true });
+  for (const m of l.mountPoints) {
+    if (plan.has(m) || ENGINE_OWN.includes(m)) continue;
+    const cover = covering(plan, m);
+    if (cover?.type === "bind" && cover.readOnly && cover.source === cover.target && bindable(m)) ro(m);
+  }
+  return [...plan.values()].sort((a, b) => depth(a.target) - depth(b.target) || a.target.localeCompare(b.target));
 }
-async function holderStep(image, fn) {
-  await fn().catch((err) => {
-    throw new Error(`Cannot start the holder container from image ${image}: ${err.message}. The build was not started.`);
-  });
+function covering(plan, p) {
+  for (let at = p; ; at = path9.dirname(at)) {
+    const m = plan.get(at);
+    if (m) return m;
+    if (at === "/") return void 0;
+  }
 }
-async function runBuild(names, log, holderLost, check) {
-  const info = await inspectContainer(names.build);
-  let lost = false;
-  void holderLost.then(async () => {
-    lost = true;
-    await killContainer(names.build).catch(() => void 0);
-  });
-  const output = await attach(names.build, info.Config.Tty === true);
-  await log.untrusted(async (write) => {
-    const ends = ["stdout", "stderr"].map(
-      (name) => new Promise((resolve3) => {
-        output[name].on("data", (d) => write(d, name));
-        output[name].on("end", resolve3);
-      })
-    );
-    try {
-      check();
-      await startContainer(names.build);
-    } catch (err) {
-      output.close();
-      throw new Error(`Cannot start the build container: ${err.message}`, { cause: err });
+function depth(p) {
+  return p.split("/").filter(Boolean).length;
+}
+function engineMounts(plan, scratchBytes) {
+  const Mounts = [];
+  const Tmpfs = {};
+  for (const m of plan) {
+    if (m.type === "bind") {
+      Mounts.push({ Type: "bind", Source: m.source, Target: m.target, ReadOnly: m.readOnly, BindOptions: { Propagation: "rprivate" } });
+    } else {
+      Tmpfs[m.target] = m.type === "scratch" ? `rw,exec,nosuid,nodev,mode=1777,size=${scratchBytes}` : "rw,noexec,nosuid,nodev,mode=755,size=1m";
     }
-    try {
-      check();
-    } catch {
-      await killContainer(names.build).catch(() => void 0);
+  }
+  return { Mounts, Tmpfs };
+}
+
+// src/host/build-container.ts
+var ROOT_RUNNER_BUILD_ID = 65533;
+function buildUser(uid, gid, socketGroups) {
+  if (uid === 0) return { uid: ROOT_RUNNER_BUILD_ID, gid: ROOT_RUNNER_BUILD_ID };
+  return { uid, gid: gid === 0 || socketGroups.includes(gid) ? uid : gid };
+}
+var COMMAND_FILE_VARS = ["GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_STEP_SUMMARY"];
+var ACTION_ONLY = /^(INPUT_|STATE_)|^ACTIONS_(RUNTIME_TOKEN|RUNTIME_URL|CACHE_URL|CACHE_SERVICE_V2|RESULTS_URL)$/;
+function buildEnv(env, spec, home) {
+  const vars = /* @__PURE__ */ new Map();
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== void 0 && !ACTION_ONLY.test(k) && !COMMAND_FILE_VARS.includes(k)) vars.set(k, v);
+  }
+  vars.set("HOME", home);
+  for (const [k, v] of spec.env) vars.set(k, v);
+  return [...vars].map(([k, v]) => `${k}=${v}`);
+}
+function hostBuildConfig(a) {
+  const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`));
+  return {
+    Image: a.image,
+    Entrypoint: [entrypoint],
+    Cmd: command,
+    WorkingDir: a.spec.workingDirectory,
+    // uid:gid names the group, so the engine adds no supplementary group from /etc/group.
+    User: `${a.user.uid}:${a.user.gid}`,
+    Env: a.env,
+    Labels: runLabels(a.id),
+    Tty: false,
+    HostConfig: {
+      NetworkMode: `container:${a.holder}`,
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges"],
+      ReadonlyRootfs: true,
+      ...engineMounts(a.mounts, a.shmBytes),
+      IpcMode: "private",
+      ShmSize: a.shmBytes,
+      Privileged: false
     }
-    await Promise.all(ends);
-  });
-  const exit = await waitExit(names.build);
-  if (exit.error) log.warning(`The build container reported: ${exit.error}`);
-  if (lost) {
+  };
+}
+
+// src/host/ownership.ts
+var run = promisify(execFile);
+var ID = String(ROOT_RUNNER_BUILD_ID);
+async function chown(args, dir) {
+  await run("chown", ["-R", "-h", ...args, dir], { maxBuffer: 1024 * 1024 });
+}
+async function handOver(dir) {
+  await chown([`--from=0`, ID], dir).catch((err) => {
     throw new Error(
-      `The holder container ${names.holder} stopped during the build, so its denied attempts could no longer be recorded. The build was stopped and the step fails. Did something remove the container?`
+      `Cannot hand the workspace ${dir} to the build's uid ${ID}: ${(err.stderr || err.message).trim()}. The build was not started.`
+    );
+  });
+}
+async function takeBack(dir) {
+  try {
+    await chown([`--from=${ID}`, "0"], dir);
+    await chown([`--from=:${ID}`, ":0"], dir);
+    return void 0;
+  } catch (err) {
+    const e = err;
+    return `cannot give the workspace ${dir} back to root: ${(e.stderr || e.message).trim()}`;
+  }
+}
+
+// src/host/runtime.ts
+import * as fs10 from "node:fs/promises";
+import * as os7 from "node:os";
+import * as path11 from "node:path";
+
+// src/host/root-image.ts
+var import_tar_stream = __toESM(require_tar_stream(), 1);
+import { createHash as createHash2 } from "node:crypto";
+var ROOT_IMAGE_REPO = "buildfence/host-root";
+function sorted(entries) {
+  return [...entries].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+function rootImageTag(entries) {
+  return createHash2("sha256").update(JSON.stringify(sorted(entries))).digest("hex").slice(0, 16);
+}
+function rootImageTar(entries) {
+  const tar = (0, import_tar_stream.pack)();
+  const mtime = /* @__PURE__ */ new Date(0);
+  for (const e of sorted(entries)) {
+    if (e.link === void 0) tar.entry({ name: `${e.path}/`, type: "directory", mode: e.mode, uid: 0, gid: 0, mtime });
+    else tar.entry({ name: e.path, type: "symlink", linkname: e.link, mode: 511, uid: 0, gid: 0, mtime });
+  }
+  tar.finalize();
+  return new Promise((resolve4, reject) => {
+    const chunks = [];
+    tar.on("data", (c) => chunks.push(c));
+    tar.on("end", () => resolve4(Buffer.concat(chunks)));
+    tar.on("error", reject);
+  });
+}
+async function ensureRootImage(entries) {
+  const tag = rootImageTag(entries);
+  const name = `${ROOT_IMAGE_REPO}:${tag}`;
+  const present2 = await imageId(name);
+  if (present2) return { name, id: present2 };
+  const id = await importImage(await rootImageTar(entries), ROOT_IMAGE_REPO, tag).catch((err) => {
+    throw new Error(
+      `Cannot make the image the host runtime mounts the runner's directories in (${name}): ${err.message}. The build was not started.`
+    );
+  });
+  return { name, id };
+}
+
+// src/host/runner.ts
+import * as fs9 from "node:fs/promises";
+import * as os6 from "node:os";
+import * as path10 from "node:path";
+
+// src/host/mountinfo.ts
+function mountPoints(mountinfo) {
+  return mountinfo.split("\n").map((line) => line.split(" ")[4]).filter((p) => p !== void 0 && p.startsWith("/")).map((p) => p.replace(/\\([0-7]{3})/g, (_, oct) => String.fromCharCode(parseInt(oct, 8))));
+}
+
+// src/host/runner.ts
+var SETUP = "The host runtime cannot isolate the build here";
+var ENGINE_SOCKETS = ["/var/run/docker.sock", "/run/containerd/containerd.sock", "/run/podman/podman.sock"];
+function runnerRootOf(execPath) {
+  return /^(.+)\/externals\/node\d+\/bin\/node$/.exec(execPath)?.[1];
+}
+function checkLocalEngine(dockerHost) {
+  if (dockerHost && !dockerHost.startsWith("unix://")) {
+    throw new Error(
+      `${SETUP}: DOCKER_HOST is ${dockerHost}, an engine that may be on another machine, whose files the build would see instead of this runner's. Use this machine's engine (a unix socket), or runtime docker.`
     );
   }
-  return { exitCode: exit.exitCode, imageId: info.Image };
 }
-async function settled(steps) {
-  const results = await Promise.allSettled(steps);
-  const failed = results.find((r) => r.status === "rejected");
-  if (failed) throw failed.reason;
-  return results.map((r) => r.value);
+function checkEngine(dockerHost, securityOptions2) {
+  checkLocalEngine(dockerHost);
+  const names = securityOptions2.map((o) => /(?:^|,)name=([^,]+)/.exec(o)?.[1]);
+  if (names.includes("rootless") || names.includes("userns")) {
+    throw new Error(
+      `${SETUP}: the Docker engine runs ${names.includes("rootless") ? "rootless" : "with user namespace remapping"}, so the build's uid would not be the runner's. Use a rootful engine without userns-remap, or runtime docker.`
+    );
+  }
+  const seccomp = securityOptions2.find((o) => /(?:^|,)name=seccomp(,|$)/.test(o));
+  if (!seccomp || !/profile=(default|builtin)(,|$)/.test(seccomp)) {
+    throw new Error(
+      `${SETUP}: the Docker engine applies ${seccomp ? `a seccomp profile other than its default (${seccomp})` : "no seccomp profile"}; the build must run behind Docker's default one at least. Enable seccomp in the engine, or use runtime docker.`
+    );
+  }
 }
-async function tearDown(handle, tmp, log) {
-  const problems = await removeRun(handle.runId);
-  for (const p of problems) log.warning(`Teardown of run ${handle.runId}: ${p}`);
-  await fs7.rm(tmp, { recursive: true, force: true });
+function idTaken(passwd, group, id) {
+  const hit = (text2, field) => text2.split("\n").find((l) => l.split(":")[field] === String(id));
+  const user = hit(passwd, 2);
+  if (user) return `user ${user.split(":")[0]}`;
+  const g = hit(group, 2);
+  return g ? `group ${g.split(":")[0]}` : void 0;
+}
+async function readRunner(env) {
+  const info = await engineInfo();
+  checkEngine(env.DOCKER_HOST, info.SecurityOptions ?? []);
+  const uid = process.getuid();
+  const gid = process.getgid();
+  if (uid === 0) {
+    const [passwd, group] = await Promise.all(["/etc/passwd", "/etc/group"].map((f) => fs9.readFile(f, "utf8").catch(() => "")));
+    const taken = idTaken(passwd, group, ROOT_RUNNER_BUILD_ID);
+    if (taken) {
+      throw new Error(
+        `${SETUP}: on a runner that runs as root the build runs as uid and gid ${ROOT_RUNNER_BUILD_ID}, which ${taken} has here. Remove that account, or run the runner as a user of its own.`
+      );
+    }
+  }
+  const socketGroups = (await Promise.all(
+    ENGINE_SOCKETS.map(
+      (s) => fs9.stat(s).then(
+        (st) => st.gid,
+        () => void 0
+      )
+    )
+  )).filter((g) => g !== void 0);
+  const workDir = env.RUNNER_WORKSPACE ? path10.dirname(path10.resolve(env.RUNNER_WORKSPACE)) : void 0;
+  const engineRoot = path10.resolve(info.DockerRootDir || "/var/lib/docker");
+  const [top, mountinfo, engineState, varRun, commandFiles, toolCaches, [eventPath], [work], split, [temp]] = await Promise.all([
+    listDir("/"),
+    fs9.readFile("/proc/self/mountinfo", "utf8"),
+    existing([.../* @__PURE__ */ new Set([...ENGINE_STATE, engineRoot])]),
+    fs9.lstat("/var/run").catch(() => void 0),
+    existing(COMMAND_FILE_VARS.map((v) => env[v]).filter((p) => Boolean(p))),
+    existing([env.RUNNER_TOOL_CACHE, env.AGENT_TOOLSDIRECTORY].filter((p) => Boolean(p))),
+    existing(env.GITHUB_EVENT_PATH ? [env.GITHUB_EVENT_PATH] : []),
+    existing(workDir && workDir !== "/" ? [workDir] : []),
+    Promise.all(ancestors(engineRoot).map(async (dir) => ({ dir, ...await listDir(dir) }))),
+    existing(env.RUNNER_TEMP ? [env.RUNNER_TEMP] : [])
+  ]);
+  const rel = (dir, name) => path10.join(dir, name).slice(1);
+  const rootLayout = [{ dir: "/", ...top }, ...split].flatMap(({ dir, dirs, links }) => [
+    ...dirs.map((d) => ({ path: rel(dir, d.name), mode: d.mode })),
+    ...links.map((l) => ({ path: rel(dir, l.name), link: l.target }))
+  ]);
+  const runnerRoot = runnerRootOf(process.execPath);
+  return {
+    user: buildUser(uid, gid, socketGroups),
+    asRoot: uid === 0,
+    rootLayout,
+    home: env.HOME || os6.homedir(),
+    layout: {
+      topDirs: top.dirs.map((d) => d.name),
+      split: split.map(({ dir, dirs, files }) => ({ dir, dirs: dirs.map((d) => d.name), files })),
+      mountPoints: mountPoints(mountinfo),
+      engineState,
+      varRunIsDir: varRun?.isDirectory() ?? false,
+      temp,
+      toolCaches: [...new Set(toolCaches)],
+      runnerRoot,
+      workDir: work,
+      commandFiles,
+      eventPath
+    }
+  };
+}
+function ancestors(p) {
+  const out = [];
+  for (let at = path10.dirname(p); at !== "/"; at = path10.dirname(at)) out.unshift(at);
+  return out;
+}
+async function listDir(dir) {
+  const entries = await fs9.readdir(dir, { withFileTypes: true });
+  const links = await Promise.all(
+    entries.filter((e) => e.isSymbolicLink()).map(async (e) => ({ name: e.name, target: await fs9.readlink(path10.join(dir, e.name)) }))
+  );
+  const dirs = await Promise.all(
+    entries.filter((e) => e.isDirectory()).map(async (e) => ({ name: e.name, mode: (await fs9.lstat(path10.join(dir, e.name))).mode & 4095 }))
+  );
+  return {
+    dirs,
+    files: entries.filter((e) => e.isFile()).map((e) => e.name),
+    links
+  };
+}
+async function existing(paths) {
+  const found = await Promise.all(
+    paths.map(
+      (p) => fs9.stat(p).then(
+        () => path10.resolve(p),
+        () => void 0
+      )
+    )
+  );
+  return found.filter((p) => p !== void 0);
+}
+
+// src/host/runtime.ts
+var HOST_IMAGE_NAME = "host";
+async function runHost(spec, log, hooks = {}) {
+  checkLocalEngine(process.env.DOCKER_HOST);
+  await ping();
+  const job = await findJobContainer(process.env, log);
+  if (job) {
+    throw new Error(
+      `${inputLabel(spec.via, "runtime")} is host, but buildfence runs in job container ${job.name}, whose steps use the job image's tools, not the runner's. Leave runtime empty and set image to the job's container image, or run the fenced step in a job without container:.`
+    );
+  }
+  const runner = await readRunner(process.env);
+  const id = { runId: newRunId(), pid: process.pid, host: os7.hostname() };
+  const handle = { runId: id.runId, runtime: "host", ...runner.asRoot ? { workspace: spec.workspace } : {} };
+  hooks.onStart?.(handle);
+  const tmp = await fs10.mkdtemp(path11.join(process.env.RUNNER_TEMP || os7.tmpdir(), `buildfence-${id.runId}-`));
+  const started = (/* @__PURE__ */ new Date()).toISOString();
+  const fence = new EngineFence(spec, id, tmp, log);
+  const { names } = fence;
+  const guard = guardRun(log, names.build);
+  let result;
+  let image = { name: "", id: "" };
+  let handedOver = false;
+  try {
+    await log.group(
+      "Fence up",
+      () => fence.up(guard, {
+        prepare: async () => {
+          image = await ensureRootImage(runner.rootLayout);
+        },
+        create: async () => {
+          const home = await buildHome(runner);
+          if (runner.asRoot) {
+            handedOver = true;
+            await handOver(spec.workspace);
+          }
+          const mounts = planMounts({
+            ...runner.layout,
+            workspace: spec.workspace,
+            home,
+            engineState: [...runner.layout.engineState, ...await existing(HOME_ENGINE_STATE.map((p) => path11.join(home, p)))],
+            // This run's rules and script are buildfence's; under /tmp they are out of sight already.
+            own: tmp.startsWith("/tmp/") ? [] : [tmp],
+            scriptDir: fence.scriptDir
+          });
+          await createContainer(
+            names.build,
+            hostBuildConfig({
+              id,
+              spec,
+              image: image.id,
+              holder: names.holder,
+              user: runner.user,
+              env: buildEnv(process.env, spec, home),
+              mounts,
+              shmBytes: Math.floor(os7.totalmem() / 2)
+            })
+          ).catch((err) => {
+            throw new Error(
+              `Cannot set up the build on the runner: the engine refused its sandbox (${err.message}). The build was not started.`
+            );
+          });
+        }
+      })
+    );
+    log.info(
+      `Running the build on the runner as uid ${runner.user.uid}, gid ${runner.user.gid} (${names.build}): no capabilities, no_new_privs, Docker's default seccomp profile, its own PID and mount namespaces.`
+    );
+    const build2 = await guard.step(() => runContainer(names, log, fence.lost, guard));
+    const facts = await fence.evidence();
+    const digests = async (ref) => [...(await inspectImage(ref).catch(() => void 0))?.RepoDigests ?? []].sort();
+    result = {
+      ...handle,
+      started,
+      ended: (/* @__PURE__ */ new Date()).toISOString(),
+      exitCode: build2.exitCode,
+      images: {
+        holder: { name: spec.holderImage, id: fence.holderImageId, repoDigests: await digests(fence.holderImageId) },
+        build: { name: HOST_IMAGE_NAME, id: image.id, repoDigests: [] }
+      },
+      ...facts
+    };
+  } catch (err) {
+    throw guard.explain(err);
+  } finally {
+    await fence.down();
+    if (handedOver) {
+      const problem = await takeBack(spec.workspace);
+      if (problem) log.warning(`Teardown of run ${id.runId}: ${problem}`);
+    }
+    guard.done();
+  }
+  const reason = guard.reason();
+  return reason === void 0 ? result : { ...result, failure: reason };
+}
+async function buildHome(runner) {
+  if (!runner.asRoot) return runner.home;
+  const home = path11.join(process.env.RUNNER_TEMP || os7.tmpdir(), `buildfence-home-${ROOT_RUNNER_BUILD_ID}`);
+  await fs10.mkdir(home, { recursive: true, mode: 448 });
+  await fs10.chown(home, ROOT_RUNNER_BUILD_ID, ROOT_RUNNER_BUILD_ID);
+  return home;
 }
 
 // src/kubernetes/runtime.ts
-import * as fs8 from "node:fs/promises";
-import * as os6 from "node:os";
+import * as fs11 from "node:fs/promises";
+import * as os8 from "node:os";
 
 // src/kubernetes/pod.ts
 var import_ipaddr7 = __toESM(require_ipaddr(), 1);
@@ -30528,11 +31053,11 @@ function sleep(ms) {
 // src/kubernetes/runtime.ts
 var SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 async function clusterNamespace() {
-  return (await fs8.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
+  return (await fs11.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
 }
 async function loadApi() {
   try {
-    const { kubernetesApi } = await import("./client-KOVEJGWN.js");
+    const { kubernetesApi } = await import("./client-VLHOIMIO.js");
     return await kubernetesApi();
   } catch (err) {
     throw new Error(
@@ -30552,7 +31077,7 @@ async function runKubernetes(spec, log, hooks = {}, api2, wait) {
   const nodeName = claimName && runnerPod ? (await client.readPod(namespace, runnerPod)).spec?.nodeName : void 0;
   const rendered = renderPod({
     spec,
-    id: { runId, pid: process.pid, host: os6.hostname() },
+    id: { runId, pid: process.pid, host: os8.hostname() },
     upstreams: await upstreamsFor(spec),
     agentImage: spec.agentImage,
     sidecars: "native",
@@ -30593,11 +31118,18 @@ async function engineAnswers() {
 async function runFenced(spec, log, hooks = {}) {
   const runtime = await chooseRuntime(spec.runtime, process.env, engineAnswers);
   if (runtime === "kubernetes") log.info("Runtime: kubernetes (the fence is a Pod).");
-  return runtime === "kubernetes" ? runKubernetes(spec, log, hooks) : runDocker(spec, log, hooks);
+  if (runtime === "host") log.info("Runtime: host (the build runs on the runner, in the holder's network namespace).");
+  if (runtime === "kubernetes") return runKubernetes(spec, log, hooks);
+  return runtime === "host" ? runHost(spec, log, hooks) : runDocker(spec, log, hooks);
 }
-async function cleanupRun(run) {
-  if (run.runtime === "docker") return removeRun(run.runId);
-  const problem = await deleteRunPod(run.runId, run.namespace ?? "default");
+async function cleanupRun(run2) {
+  if (run2.runtime === "docker") return removeRun(run2.runId);
+  if (run2.runtime === "host") {
+    const problems = await removeRun(run2.runId);
+    const problem2 = run2.workspace === void 0 ? void 0 : await takeBack(run2.workspace);
+    return problem2 === void 0 ? problems : [...problems, problem2];
+  }
+  const problem = await deleteRunPod(run2.runId, run2.namespace ?? "default");
   return problem === void 0 ? [] : [problem];
 }
 
@@ -30630,27 +31162,27 @@ var FIELDS = {
 };
 function githubRun(env) {
   if (!env.GITHUB_ACTIONS || !env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID) return void 0;
-  const run = { repository: env.GITHUB_REPOSITORY, runId: env.GITHUB_RUN_ID };
+  const run2 = { repository: env.GITHUB_REPOSITORY, runId: env.GITHUB_RUN_ID };
   for (const [field, name] of Object.entries(FIELDS)) {
-    if (env[name]) run[field] = env[name];
+    if (env[name]) run2[field] = env[name];
   }
-  return run;
+  return run2;
 }
 
 // src/report/write-record.ts
-import * as fs10 from "node:fs/promises";
+import * as fs13 from "node:fs/promises";
 
 // src/report/subjects.ts
-import * as fs9 from "node:fs/promises";
-import * as path8 from "node:path";
+import * as fs12 from "node:fs/promises";
+import * as path12 from "node:path";
 async function hashSubjects(spec) {
   const problems = [];
   const subjects = [];
   for (const name of spec.subjectPaths) {
-    const file = path8.resolve(spec.workspace, name);
-    const stat2 = await fs9.stat(file).catch(() => void 0);
-    if (!stat2?.isFile()) {
-      problems.push(`'${name}' (${file}) ${stat2 ? "is not a regular file" : "does not exist"}`);
+    const file = path12.resolve(spec.workspace, name);
+    const stat3 = await fs12.stat(file).catch(() => void 0);
+    if (!stat3?.isFile()) {
+      problems.push(`'${name}' (${file}) ${stat3 ? "is not a regular file" : "does not exist"}`);
       continue;
     }
     subjects.push({ name, digest: { sha256: await sha256File(file) } });
@@ -30665,7 +31197,7 @@ async function hashSubjects(spec) {
 
 // src/report/write-record.ts
 async function writeJson(value, file) {
-  await fs10.writeFile(file, `${JSON.stringify(value, null, 2)}
+  await fs13.writeFile(file, `${JSON.stringify(value, null, 2)}
 `, { mode: 420 });
 }
 async function writeEvidence(spec, result, context, files) {
@@ -30717,6 +31249,7 @@ var package_default = {
     "ipaddr.js": "^2.5.0",
     "js-yaml": "^4.3.2",
     "shell-quote": "^1.12.0",
+    "tar-stream": "^3.2.2",
     tldts: "^7.6.0",
     yaml: "^2.9.1"
   },
@@ -30729,6 +31262,7 @@ var package_default = {
     "@types/markdown-it": "^14.2.0",
     "@types/node": "^20.19.43",
     "@types/shell-quote": "^1.7.5",
+    "@types/tar-stream": "^3.1.5",
     "ajv-formats": "^3.0.1",
     "dependency-cruiser": "^17.4.3",
     esbuild: "^0.28.2",

@@ -2,10 +2,9 @@
 // (and its paths on the engine's host), the network the holder joins and where the resolver
 // listens (placement.ts), the addresses to guard, and the names of the network's containers
 // (services.ts), which the allowlist may name.
-import type { BuildRequestOptions } from './build-container.js';
 import { apiVersion } from './engine.js';
 import { dockerHostAddresses } from './host-view.js';
-import { findJobContainer, hostFile, hostPath, type JobContainer } from './job-container.js';
+import { findJobContainer, hostPath, type JobContainer } from './job-container.js';
 import { inspectSandboxNetwork } from './network.js';
 import { holderNetwork, placement, type Placement } from './placement.js';
 import { networkNames, serviceEntries } from './services.js';
@@ -63,15 +62,3 @@ export function hostPathOf(w: Whereabouts, file: string, what: string, fix: stri
 
 /** What runs in a container's temporary directory must be on one of its mounts from the host. */
 export const TEMP_FIX = 'Set RUNNER_TEMP to a directory the job container mounts from the host (the runner sets /__w/_temp).';
-
-/**
- * How the build's mount sources become the engine host's paths in a job container: buildfence's
- * own (the workspace, its temporary directory) checked first, each with its own message.
- */
-export function buildPaths(w: Whereabouts, workspace: string, tmp: string): Pick<BuildRequestOptions, 'toHost' | 'where'> {
-  const job = w.job;
-  if (!job) return {};
-  hostPathOf(w, workspace, 'The workspace', 'Check out into the workspace the runner mounts ($GITHUB_WORKSPACE, under /__w).');
-  hostPathOf(w, tmp, "buildfence's temporary directory", TEMP_FIX);
-  return { toHost: (file) => hostFile(job.mounts, file), where: `job container ${job.name}` };
-}

@@ -140,6 +140,37 @@ export async function ping(): Promise<void> {
   await api('GET', '/_ping', { timeoutMs: ENGINE_TIMEOUT_MS });
 }
 
+/** What the engine says of itself; `SecurityOptions` as `name=seccomp,profile=default`, `name=rootless`, `name=userns`. */
+export interface EngineInfo {
+  SecurityOptions?: string[] | null;
+  DockerRootDir?: string;
+}
+
+export async function engineInfo(): Promise<EngineInfo> {
+  return api('GET', '/info');
+}
+
+/** Imports a root filesystem (a tar) as REPO:TAG; resolves with the image's ID. */
+export async function importImage(tar: Buffer, repo: string, tag: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    const what = 'POST /images/create (import)';
+    engine().dial(
+      {
+        path: '/images/create?',
+        method: 'POST',
+        options: { _query: { fromSrc: '-', repo, tag } },
+        file: tar,
+        statusCodes: statusCodes(),
+        abortSignal: AbortSignal.timeout(DOCKER_TIMEOUT_MS),
+      },
+      (err) => (err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve()),
+    );
+  });
+  const id = await imageId(`${repo}:${tag}`);
+  if (!id) throw new Error(`the engine took the import of ${repo}:${tag} but has no such image`);
+  return id;
+}
+
 /** The engine's API version (`1.41` for Docker 20.10): what some create options need. */
 export async function apiVersion(): Promise<string> {
   return (await api<{ ApiVersion: string }>('GET', '/version')).ApiVersion;

@@ -10,7 +10,7 @@ import { HOLDER_IMAGE } from '../run/defaults.js';
 import type { Log } from '../run/log.js';
 import { inputLabel, type RunSpec } from '../run/spec.js';
 
-/** The repository root, where holder/ and scripts/ live (dist/x.js and src/docker/x.ts alike). */
+/** The repository root, where holder/ and scripts/ live (dist/x.js and src/engine/x.ts alike). */
 export function projectRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!fs.existsSync(path.join(dir, 'holder', 'Dockerfile'))) {

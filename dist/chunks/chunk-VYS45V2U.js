@@ -28,7 +28,7 @@ import {
   rulesDigest,
   sha256File,
   shown
-} from "./chunk-3PAUTSQF.js";
+} from "./chunk-QDW2KIM4.js";
 import {
   __commonJS,
   __toESM
