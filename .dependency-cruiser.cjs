@@ -7,6 +7,7 @@ const LAYERS = [
   ['inputs', '^src/inputs[.]ts$'],
   ['runtime choice', '^src/choose-runtime[.]ts$'],
   ['runtimes', '^src/(docker|kubernetes|host)/'],
+  ['the engine and the holder', '^src/engine/'],
   ['report', '^src/report/'],
   ['dns and the name check', '^src/(dns|wire)/'],
   ['firewall', '^src/firewall/'],

@@ -2,7 +2,7 @@
 // forwarding to the upstream given, on 127.0.0.1. With a holder container name, learned addresses
 // go through the real set feed; without one, into a sink that acknowledges at once.
 //   node --import tsx bench/dns-resolver.ts UPSTREAM_PORT [HOLDER]
-import { openSetFeed } from '../src/docker/set-feed.js';
+import { openSetFeed } from '../src/engine/set-feed.js';
 import { Resolver } from '../src/dns/resolver.js';
 import { Forwarder } from '../src/dns/upstream.js';
 import { parseAllowlist } from '../src/policy/allowlist.js';

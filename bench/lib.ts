@@ -338,7 +338,7 @@ const LOADED_MARK = '---buildfence-loaded---';
  * request starts and when its last answer byte passes (a stream's end for attach and exec).
  * buildfence prints no timings, so this is how the setup is broken down without changing it.
  */
-export async function traced(argv: string[], cwd: string, timeoutMs?: number): Promise<Trace> {
+export async function traced(argv: string[], cwd: string, timeoutMs?: number, env: NodeJS.ProcessEnv = {}): Promise<Trace> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bfbench-strace-'));
   const recorder = await engineRecorder(path.join(dir, 'engine.sock'));
   try {
@@ -349,7 +349,7 @@ export async function traced(argv: string[], cwd: string, timeoutMs?: number): P
       {
         cwd,
         timeoutMs,
-        env: { ...process.env, DOCKER_HOST: `unix://${recorder.socket}` },
+        env: { ...process.env, ...env, DOCKER_HOST: `unix://${recorder.socket}` },
       },
     );
     if (r.code !== 0) throw new Error(`traced run exited with ${r.code}:\n${(r.stdout + r.stderr).trim().slice(-2000)}`);

@@ -1,6 +1,6 @@
 // Runs the benchmarks and writes their results, with the machine, into BENCHMARKS.md.
 //
-//   node --import tsx bench/run.ts [setup] [scale] [throughput] [dns] [first-step] [wire] [--reps N] [--quick] [--no-write]
+//   node --import tsx bench/run.ts [setup] [scale] [throughput] [dns] [first-step] [wire] [host] [--reps N] [--quick] [--no-write]
 //
 // Needs the Docker engine, strace, gcc and busybox-static (the probe image is built here, under
 // a tag of its own) and the holder image of scripts/build-holder-image. --quick is a smoke test
@@ -16,6 +16,7 @@ import { throughputBench } from './throughput.js';
 import { dnsBench } from './dns.js';
 import { firstStepBench } from './first-step.js';
 import { wireBench } from './wire.js';
+import { hostBench } from './host.js';
 
 interface Settings {
   reps: number;
@@ -30,6 +31,7 @@ const BENCHMARKS: Record<string, { title: string; run: (clis: Clis, s: Settings)
   dns: { title: 'Resolver vs dnsmasq', run: (_c, s) => dnsBench(s.reps) },
   'first-step': { title: 'First step of a job: pull or build the holder', run: (c, s) => firstStepBench(c, Math.min(s.reps, 5)) },
   wire: { title: 'Names checked on the wire', run: (c, s) => wireBench(c, s.reps, s.bulkBytes) },
+  host: { title: 'runtime host', run: (c, s) => hostBench(c, s.reps) },
 };
 
 const RESULTS_FILE = path.join(ROOT, 'BENCHMARKS.md');

@@ -22,7 +22,7 @@ import {
 } from './lib.js';
 
 /** TEST-NET-2 addresses, half of them with a port: rules only, no packet is sent to them. */
-const ENTRIES = Array.from({ length: 20 }, (_, i) => (i % 2 ? `198.51.100.${i + 1}:443` : `198.51.100.${i + 1}`));
+export const ENTRIES = Array.from({ length: 20 }, (_, i) => (i % 2 ? `198.51.100.${i + 1}:443` : `198.51.100.${i + 1}`));
 const GOAL = 2.5;
 
 /** What a docker process or Engine API call of a run is for. */
@@ -31,7 +31,8 @@ function purpose(argv: string[]): string {
   const rules: Array<[RegExp, string]> = [
     [/^GET \/_ping$/, 'the engine answers'],
     [/^GET \/containers\/json$/, 'sweep: containers of killed runs'],
-    [/^GET \/images\//, 'the holder image: present? its id'],
+    [/^GET \/info$/, "host runtime: the engine's seccomp, rootless or remapped, its root directory"],
+    [/^GET \/images\//, 'an image present? its id (the holder; for the host runtime also its root image)'],
     [/^GET \/networks\//, 'the sandbox network: gateways (the Docker host) and subnets'],
     [/^POST \/containers\/create \(holder\)$/, 'holder created'],
     [/^POST \/containers\/create \(build\)$/, "build created, the CLI's request"],
@@ -150,7 +151,7 @@ async function handMade(): Promise<{ ms: number }> {
 }
 
 /** Per-phase medians of traced runs, one column per CLI, as table rows. */
-function breakdown(...columns: Trace[][]): string[] {
+export function breakdown(...columns: Trace[][]): string[] {
   const phaseMaps = columns.map((traces) => traces.map(phases));
   const labels: string[] = [];
   const purposes = new Map<string, string>();

@@ -2,14 +2,14 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   cleanupAction
-} from "./chunks/chunk-LN2BPMHJ.js";
-import "./chunks/chunk-RMVHTJVE.js";
-import "./chunks/chunk-R74MAOXW.js";
+} from "./chunks/chunk-2XONRC4N.js";
+import "./chunks/chunk-RL7CTRKE.js";
+import "./chunks/chunk-YHHHWQTV.js";
 import {
   warning
 } from "./chunks/chunk-P45E2RWN.js";
-import "./chunks/chunk-CHIJJA4X.js";
-import "./chunks/chunk-VWKEGHXX.js";
+import "./chunks/chunk-STVZVZI6.js";
+import "./chunks/chunk-L7Q7CW3I.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/post.ts

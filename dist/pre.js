@@ -2,7 +2,7 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   prefetchable
-} from "./chunks/chunk-R74MAOXW.js";
+} from "./chunks/chunk-YHHHWQTV.js";
 import {
   debug,
   getInput,

@@ -1,12 +1,14 @@
 /*
  * wire-queue: the name check's fast path for TLS, in the holder (issue 14).
  *
- *   wire-queue QUEUE
+ *   wire-queue QUEUE [SOCKET]
  *
  * The holder's rules send every packet of a TLS connection that is not checked yet to netfilter
  * queue QUEUE (iptables NFQUEUE, no --queue-bypass: with no reader the kernel drops them). This
- * program binds the queue and speaks to buildfence over stdin and stdout (the holder's exec
- * stream), so that the ClientHello is read and decided in buildfence's own process:
+ * program binds the queue and speaks to buildfence over the unix socket SOCKET, where buildfence
+ * listens (a directory of the host that only the holder mounts: no hop through the engine), or
+ * without one over stdin and stdout, so that the ClientHello is read and decided in buildfence's
+ * own process:
  *
  *   - a packet without TCP payload is accepted at once (the handshake, acknowledgements); one
  *     that opens, ends or resets a connection (SYN, FIN, RST) is also told to buildfence, as a
@@ -14,12 +16,12 @@
  *   - a packet with payload is told to buildfence with its id and left in the queue, unverdicted,
  *     until buildfence's verdict for that id comes back on stdin.
  *
- * Frames out (stdout), big-endian: u32 length of what follows, then u8 kind.
+ * Frames out (the socket, or stdout), big-endian: u32 length of what follows, then u8 kind.
  *   'R' ready: the queue is bound (nothing follows).
  *   'P' packet: u32 id (0: a notice, already accepted), u8 family (4, 6), u8 TCP flags,
  *       u16 source port, u16 destination port, u32 sequence number, 16 bytes source address,
  *       16 bytes destination address (IPv4 in the first 4), then the TCP payload.
- * Verdicts in (stdin), 12 bytes each, big-endian: u32 id, u32 verdict (NF_DROP 0, NF_ACCEPT 1,
+ * Verdicts in (the socket, or stdin), 12 bytes each, big-endian: u32 id, u32 verdict (NF_DROP 0, NF_ACCEPT 1,
  *   NF_REPEAT 4, or RESET 0x100), u32 mark (set on the packet when not 0; the rules read it on the
  *   repeat). RESET first destroys the local socket the packet came from (sock_diag's
  *   SOCK_DESTROY: the kernel sends the destination a reset, so the server does not keep a
@@ -27,7 +29,7 @@
  *   the mark, which the rules turn into a reset for every later packet.
  *
  * It parses only what the kernel built: the IP and TCP headers, to find the payload. A packet it
- * cannot read (a fragment, an IPv6 extension it does not walk) is dropped. It exits when stdin
+ * cannot read (a fragment, an IPv6 extension it does not walk) is dropped. It exits when its input
  * ends (buildfence is gone: the queue is unbound and the kernel drops what comes), and on any
  * netlink error, with the reason on stderr; buildfence then fails the run.
  *
@@ -49,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #ifndef SOL_NETLINK
@@ -66,6 +69,8 @@
 #define RECENT 4096
 
 static int nl, diag;
+/* Where frames go and verdicts come from. */
+static int in = 0, out = 1;
 static struct recent {
   uint32_t id;
   unsigned char family;
@@ -87,7 +92,7 @@ static uint32_t get32(const unsigned char *p) { return (uint32_t)p[0] << 24 | (u
 static void write_all(const void *data, size_t n) {
   const unsigned char *p = data;
   while (n > 0) {
-    ssize_t w = write(1, p, n);
+    ssize_t w = write(out, p, n);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) die("writing to buildfence");
     p += w;
@@ -319,10 +324,20 @@ static void receive(void) {
 
 int main(int argc, char **argv) {
   char *end;
-  long q = argc == 2 ? strtol(argv[1], &end, 10) : -1;
-  if (argc != 2 || *end != '\0' || q < 0 || q > 65535) {
-    fprintf(stderr, "usage: wire-queue QUEUE (0-65535)\n");
+  long q = argc == 2 || argc == 3 ? strtol(argv[1], &end, 10) : -1;
+  if (q < 0 || *end != '\0' || q > 65535) {
+    fprintf(stderr, "usage: wire-queue QUEUE (0-65535) [SOCKET]\n");
     return 2;
+  }
+  if (argc == 3) {
+    struct sockaddr_un to = {.sun_family = AF_UNIX};
+    if (strlen(argv[2]) >= sizeof to.sun_path) {
+      fprintf(stderr, "wire-queue: the socket path %s is too long\n", argv[2]);
+      return 2;
+    }
+    strcpy(to.sun_path, argv[2]);
+    in = out = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (in < 0 || connect(in, (struct sockaddr *)&to, sizeof to) < 0) die("connecting to buildfence's socket");
   }
   queue = (uint16_t)q;
   nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
@@ -351,23 +366,23 @@ int main(int argc, char **argv) {
   unsigned char ready[5] = {0, 0, 0, 1, 'R'};
   write_all(ready, sizeof ready);
 
-  unsigned char in[4096];
+  unsigned char input[4096];
   size_t have = 0;
-  struct pollfd fds[2] = {{.fd = nl, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
+  struct pollfd fds[2] = {{.fd = nl, .events = POLLIN}, {.fd = in, .events = POLLIN}};
   for (;;) {
     if (poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
       die("waiting for packets");
     }
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t n = read(0, in + have, sizeof in - have);
+      ssize_t n = read(in, input + have, sizeof input - have);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) die("reading verdicts");
       if (n == 0) return 0; /* buildfence is gone: exiting unbinds the queue (fail closed) */
       have += (size_t)n;
       size_t at = 0;
-      for (; have - at >= 12; at += 12) apply(get32(in + at), get32(in + at + 4), get32(in + at + 8));
-      memmove(in, in + at, have - at);
+      for (; have - at >= 12; at += 12) apply(get32(input + at), get32(input + at + 4), get32(input + at + 8));
+      memmove(input, input + at, have - at);
       have -= at;
     }
     if (fds[0].revents & POLLIN) receive();

@@ -1,8 +1,11 @@
-// Which runtime carries the fence: Docker (holder and build containers) or Kubernetes (a Pod).
+// Which runtime carries the fence: Docker (holder and build containers), Kubernetes (a Pod), or
+// the host (the build on the runner itself, in a holder container's network namespace).
 // The action and the CLI run, and the post step cleans up, through here.
-import { ping } from './docker/engine.js';
-import { removeRun } from './docker/resources.js';
+import { ping } from './engine/engine.js';
+import { removeRun } from './engine/resources.js';
 import { runDocker } from './docker/runtime.js';
+import { takeBack } from './host/ownership.js';
+import { runHost } from './host/runtime.js';
 import { deleteRunPod, runKubernetes } from './kubernetes/runtime.js';
 import type { RunResult } from './report/record.js';
 import type { RunHandle, RunHooks } from './run/identity.js';
@@ -34,12 +37,20 @@ export async function engineAnswers(): Promise<boolean> {
 export async function runFenced(spec: RunSpec, log: Log, hooks: RunHooks = {}): Promise<RunResult> {
   const runtime = await chooseRuntime(spec.runtime, process.env, engineAnswers);
   if (runtime === 'kubernetes') log.info('Runtime: kubernetes (the fence is a Pod).');
-  return runtime === 'kubernetes' ? runKubernetes(spec, log, hooks) : runDocker(spec, log, hooks);
+  if (runtime === 'host') log.info("Runtime: host (the build runs on the runner, in the holder's network namespace).");
+  if (runtime === 'kubernetes') return runKubernetes(spec, log, hooks);
+  return runtime === 'host' ? runHost(spec, log, hooks) : runDocker(spec, log, hooks);
 }
 
 /** Removes what a run left, whatever state it is in; returns what could not be removed. */
 export async function cleanupRun(run: RunHandle): Promise<string[]> {
   if (run.runtime === 'docker') return removeRun(run.runId);
+  if (run.runtime === 'host') {
+    // The build's container first: the workspace is taken back once nothing of the build runs.
+    const problems = await removeRun(run.runId);
+    const problem = run.workspace === undefined ? undefined : await takeBack(run.workspace);
+    return problem === undefined ? problems : [...problems, problem];
+  }
   const problem = await deleteRunPod(run.runId, run.namespace ?? 'default');
   return problem === undefined ? [] : [problem];
 }

@@ -50,7 +50,8 @@ const USAGE = `Usage: buildfence run [options] -- COMMAND [ARGS...]
        buildfence suggest RECORD... [--grade NAME] [--write FILE]
        buildfence verify RECORD_OR_ATTESTATION --policy FILE --grade NAME [--subject FILE]... [--allow-denied]
 
-run: runs COMMAND in a build container whose outbound network is fenced.
+run: runs COMMAND in a build container (or, --runtime host, on this machine) whose outbound
+  network is fenced.
 render-pod: prints the same fence as a Kubernetes Pod (YAML, for kubectl apply), without running
   it; takes the options of run (not --network, --docker-options, --report), and:
   --networkpolicy            also print an egress NetworkPolicy for the address entries
@@ -79,7 +80,7 @@ Options of run (each mirrors the action input of the same name):
                              or release (block)
   --allow ENTRY              allowlist entry or preset; repeatable (203.0.113.7, 10.0.0.0/8:443,
                              udp://[2001:db8::1]:53, preset:npm)
-  --image IMAGE              build image (default ubuntu:24.04)
+  --image IMAGE              build image (default ubuntu:24.04; not with --runtime host)
   --shell SHELL              how the script runs (default 'sh -e')
   --working-directory DIR    relative to the current directory
   --env KEY=VALUE            variable for the build; repeatable
@@ -87,12 +88,15 @@ Options of run (each mirrors the action input of the same name):
   --holder-image IMAGE       holder image (default buildfence's own)
   --network NAME             existing Docker network for the holder (default: Docker's default
                              bridge, where the build may not reach other containers)
-  --docker-options OPTS      extra docker run options for the build container
-  --pull missing|never       whether docker may pull missing images (default missing)
+  --docker-options OPTS      extra docker run options for the build container (not with
+                             --runtime host)
+  --pull missing|never       whether docker may pull missing images (default missing; not with
+                             --runtime host)
   --dns-upstream LIST        resolvers for allowed names (default: the host's own)
   --dns-ttl-min SECONDS      floor for how long a learned address stays open (default 60)
   --dns-ttl-max SECONDS      ceiling for the same (default 3600)
-  --runtime auto|docker|kubernetes  where the fence runs (default auto)
+  --runtime auto|docker|kubernetes|host  where the build runs (default auto); host: on this
+                             machine, with its own files and tools, in the fence's namespace
   --agent-image IMAGE        the kubernetes runtime's verifier and resolver image
   --fail-on-denied           fail (exit 1) when anything was denied, even if the build passed
   --report FILE              write the JSON evidence record to FILE

@@ -10,7 +10,7 @@ import { checkDockerOptions, parseDockerOptions, type RealPath } from './docker/
 import { parseAllowlist, uniqueEntries } from './policy/allowlist.js';
 import { loadPolicy } from './policy/load.js';
 import { gradeOf } from './policy/policy.js';
-import { DNS_TTL, INPUT_DEFAULTS, type DefaultedInput } from './run/defaults.js';
+import { BUILD_IMAGE, DNS_TTL, INPUT_DEFAULTS, PULL, type DefaultedInput } from './run/defaults.js';
 import type { Mode } from './run/entry.js';
 import { splitWords } from './run/shell-words.js';
 import { inputLabel, type InputVia, type RunSpec, type RuntimeChoice, type Upstream } from './run/spec.js';
@@ -65,7 +65,7 @@ export function getInputs(read: InputReader, via: InputVia): Inputs {
     policy: read('policy').trim(),
     allowlist: listInput(read('allowlist'), { commas: true, comments: true }),
     run,
-    image: get('image'),
+    image: get('image') || BUILD_IMAGE,
     shell: readShell(get('shell'), label('shell')),
     workingDirectory: read('working-directory').trim(),
     env: readEnv(listInput(read('env')), label('env')),
@@ -73,21 +73,38 @@ export function getInputs(read: InputReader, via: InputVia): Inputs {
     holderImage: get('holder-image'),
     network: readNetwork(read('network').trim(), label('network')),
     dockerOptions: parseDockerOptions(read('docker-options'), label('docker-options')),
-    pull: readChoice(get('pull'), label('pull'), ['missing', 'never'], "'missing' (pull images that are not present) or 'never'"),
+    pull: readChoice(get('pull') || PULL, label('pull'), ['missing', 'never'], "'missing' (pull images that are not present) or 'never'"),
     failOnDenied: readBoolean(read('fail-on-denied'), label('fail-on-denied')),
     dnsUpstream: upstream.length === 0 ? undefined : parseUpstreams(upstream, label('dns-upstream')),
     dnsTtlMin: readSeconds(read('dns-ttl-min'), label('dns-ttl-min'), DNS_TTL.min),
     dnsTtlMax: readSeconds(read('dns-ttl-max'), label('dns-ttl-max'), DNS_TTL.max),
-    runtime: readChoice(get('runtime'), label('runtime'), ['auto', 'docker', 'kubernetes'], "'auto', 'docker' or 'kubernetes'"),
+    runtime: readChoice(
+      get('runtime'),
+      label('runtime'),
+      ['auto', 'docker', 'kubernetes', 'host'],
+      "'auto', 'docker', 'kubernetes' or 'host'",
+    ),
     agentImage: get('agent-image'),
     subjectPaths: readSubjectPaths(listInput(read('subject-path'), { commas: true }), label('subject-path')),
   };
+  if (inputs.runtime === 'host') refuseForHost(read, via);
   if (inputs.dnsTtlMax < inputs.dnsTtlMin) {
     throw new Error(
       `${label('dns-ttl-max')} (${inputs.dnsTtlMax}) is below ${label('dns-ttl-min')} (${inputs.dnsTtlMin}). The ceiling must be at least the floor.`,
     );
   }
   return inputs;
+}
+
+/** The host runtime runs the script on the runner: there is no build image, nor docker options for it. */
+function refuseForHost(read: InputReader, via: InputVia): void {
+  const given = (['image', 'docker-options', 'pull'] as const).filter((name) => read(name).trim() !== '');
+  if (given.length === 0) return;
+  const names = given.map((n) => inputLabel(via, n, true)).join(', ');
+  throw new Error(
+    `${inputLabel(via, 'runtime')} is 'host', which runs the script on the runner itself, with its own files and tools: ` +
+      `${names} ${given.length === 1 ? 'applies' : 'apply'} to a build container only. Remove ${given.length === 1 ? 'it' : 'them'}, or use runtime 'docker'.`,
+  );
 }
 
 export interface SpecContext {

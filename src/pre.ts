@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { prefetchable } from './docker/holder-source.js';
+import { prefetchable } from './engine/holder-source.js';
 import { startPrefetch } from './docker/prefetch.js';
 
 // The action's pre step: it runs when the job starts, before any step, and starts pulling a

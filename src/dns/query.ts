@@ -8,6 +8,8 @@
 // upstream is built from the parsed question alone, so every other bit of the build's message
 // stays on the machine.
 
+import ipaddr from 'ipaddr.js';
+
 const HEADER = 12;
 const OPT = 41;
 const OPT_BYTES = 11;
@@ -197,4 +199,36 @@ export function localReply(query: Buffer, q: Query, rcode: Rcode, { tc = false }
 /** How large a reply to `q` may be: over UDP the client's EDNS size (512 without EDNS); over TCP a frame's 65,535. */
 export function replyLimit(q: Query, transport: 'udp' | 'tcp'): number {
   return transport === 'tcp' ? 0xffff : (q.edns?.payload ?? UDP_PLAIN_LIMIT);
+}
+
+/** An address record's owner: a compression pointer to the question's name, at offset 12. */
+const QUESTION_POINTER = 0xc000 | HEADER;
+
+/**
+ * A NOERROR reply made here that answers the query's question with address records (A for an
+ * IPv4 address, AAAA for IPv6), as localReply makes its header and echoes the question; truncated
+ * (TC, no records) when they would not fit in `limit`. The query must have a readable question.
+ */
+export function addressReply(query: Buffer, q: Query, records: Array<{ address: string; ttl: number }>, limit: number): Buffer {
+  const rrs = records.map((r) => {
+    const data = Buffer.from(ipaddr.parse(r.address).toByteArray());
+    const rr = Buffer.alloc(12 + data.length);
+    rr.writeUInt16BE(QUESTION_POINTER, 0);
+    rr.writeUInt16BE(data.length === 4 ? 1 : 28, 2);
+    rr.writeUInt16BE(CLASS_IN, 4);
+    rr.writeUInt32BE(r.ttl, 6);
+    rr.writeUInt16BE(data.length, 10);
+    data.copy(rr, 12);
+    return rr;
+  });
+  const head = localReply(query, { ...q, edns: undefined }, 'NOERROR');
+  const opt = q.edns ? OPT_BYTES : 0;
+  if (head.length + rrs.reduce((n, rr) => n + rr.length, 0) + opt > limit) return localReply(query, q, 'NOERROR', { tc: true });
+  const out = Buffer.concat([head, ...rrs, Buffer.alloc(opt)]);
+  out.writeUInt16BE(rrs.length, 6);
+  if (q.edns) {
+    out.writeUInt16BE(1, 10);
+    writeOpt(out, out.length - OPT_BYTES, q.edns.dnssecOk);
+  }
+  return out;
 }

@@ -7,9 +7,10 @@ import * as net from 'node:net';
 import { learnedPrefix, setMembers } from '../firewall/ruleset.js';
 import type { NameEntry } from '../run/entry.js';
 import { matchingEntries } from './match.js';
+import { networkAnswer, type NetworkNames } from './network-names.js';
 import { presented } from './presentation.js';
 import { readAnswer, replayReply, storeReply, type Answer, type Learned, type StoredReply } from './message.js';
-import { localReply, readQuery, replyLimit, upstreamQuery, type Query } from './query.js';
+import { addressReply, localReply, readQuery, replyLimit, upstreamQuery, type Query } from './query.js';
 import { AddressNames, asDecision, DecisionLog, type Decided, type DnsDecision, type NamesOf, type Tally } from './decision-log.js';
 import type { ResolverSettings } from './settings.js';
 import type { Forwarder } from './upstream.js';
@@ -30,6 +31,8 @@ export interface ResolverOptions extends ResolverSettings {
   onError?(err: unknown): void;
   /** Every decision as it is made or counted again (a Pod's resolver prints them for the runtime). */
   onDecision?(decision: DnsDecision): void;
+  /** The sandbox network's container names (service containers), answered from this table and never forwarded. */
+  networkNames?: NetworkNames;
 }
 
 /** A query's bytes after its id, read once: the question and the policy's verdict on its name. */
@@ -43,6 +46,8 @@ interface Asked {
   upstream?: Buffer;
   allowedBy: NameEntry[];
   permitted: boolean;
+  /** A container's name on the sandbox network: its addresses there. */
+  network?: string[];
   /** What the decision log counts it as, and its row once there is one. */
   decided: Decided;
   tally?: Tally;
@@ -160,6 +165,11 @@ export class Resolver {
       this.record(asked, now, []);
       return localReply(query, q, 'NXDOMAIN');
     }
+    if (asked.network) {
+      const answers = networkAnswer(asked.network, asked.type);
+      this.record(asked, now, answers);
+      return addressReply(query, q, answers, replyLimit(q, transport));
+    }
     const cached = this.cache[transport].get(asked.key);
     const age = cached ? Math.floor((now - cached.storedAt) / 1000) : 0;
     if (!cached || age >= cached.answer.minTtl) return this.forward(query, transport, asked, now);
@@ -196,7 +206,9 @@ export class Resolver {
       const permitted = allowedBy.length > 0 && matchingEntries(this.options.deny, q.question.matchName).length === 0;
       if (permitted || this.options.mode !== 'block') for (const e of allowedBy) this.resolved.add(e);
       const dnssecOk = q.edns?.dnssecOk ?? false;
-      const forwarded = permitted || this.options.mode !== 'block';
+      // A container's name on the network is answered from the engine's view of it, never upstream.
+      const network = this.options.networkNames?.lookup(q.question.matchName);
+      const forwarded = !network && (permitted || this.options.mode !== 'block');
       asked = {
         name,
         type,
@@ -205,6 +217,7 @@ export class Resolver {
         ...(forwarded ? { upstream: upstreamQuery(q.question, dnssecOk) } : {}),
         allowedBy,
         permitted,
+        ...(network ? { network } : {}),
         decided: { name, type, verdict: permitted ? 'allowed' : this.options.mode === 'block' ? 'refused' : 'audited', forwarded },
       };
     }

@@ -1,70 +1,14 @@
-// Pure builders of the Docker runtime's containers: the holder's Engine API body, and the build's
-// `docker create` arguments (the CLI, because it reads the user's docker options as docker does).
-import {
-  BUILD_DROPPED_CAPABILITIES,
-  FENCE_CAPABILITIES,
-  READER_CAPABILITIES,
-  RULES_MOUNT,
-  SCRIPT_MOUNT,
-  SCRIPT_MOUNT_IN_HOLDER,
-  SCRIPT_NAME,
-  filteredCommand,
-  shellCommand,
-} from '../run/build.js';
+// The Docker runtime's build container, as a `docker create` command line: the user's docker
+// options read as docker reads them (create-body.ts turns it into the Engine API's request). The
+// holder's is engine/containers.ts.
+import { resourceNames } from '../engine/containers.js';
+import { BUILD_DROPPED_CAPABILITIES, SCRIPT_MOUNT, SCRIPT_NAME, filteredCommand, shellCommand } from '../run/build.js';
+import type { CreateCommand } from './create-body.js';
 import { runLabels, type RunIdentity } from '../run/identity.js';
 import type { RunSpec } from '../run/spec.js';
 
-export interface ResourceNames {
-  holder: string;
-  build: string;
-}
-
-export function resourceNames(runId: string): ResourceNames {
-  return {
-    holder: `buildfence-${runId}-holder`,
-    build: `buildfence-${runId}-build`,
-  };
-}
-
 function labelArgs(id: RunIdentity): string[] {
   return Object.entries(runLabels(id)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-}
-
-export interface HolderArgs {
-  id: RunIdentity;
-  image: string;
-  network: string;
-  rulesDir: string;
-  scriptDir: string;
-  /** What the holder runs: it loads the rules, then stays as the reader (docker/holder.ts). */
-  command: { entrypoint: string[]; cmd: string[] };
-  /** The name check's TLS fast path is on (wire/fast-path.ts). */
-  fastPath?: boolean;
-}
-
-/** The holder's container configuration, as the Engine API's create takes it. */
-export function holderConfig(a: HolderArgs): object {
-  return {
-    Image: a.image,
-    Entrypoint: a.command.entrypoint,
-    Cmd: a.command.cmd,
-    Labels: runLabels(a.id),
-    HostConfig: {
-      NetworkMode: a.network,
-      // The fence's and the reader's capabilities, nothing else (run/build.ts says why each). The
-      // build shares the namespace, not these capabilities.
-      CapDrop: ['ALL'],
-      CapAdd: [...FENCE_CAPABILITIES, ...READER_CAPABILITIES],
-      SecurityOpt: ['no-new-privileges'],
-      // With the TLS fast path, a connection's first packets wait in the holder's queue until its
-      // ClientHello is read; the kernel counts them as still being sent and, with autocorking,
-      // holds the client's next small writes back until they are: a ClientHello written in
-      // pieces would never arrive whole. Only the namespace the build shares is changed.
-      ...(a.fastPath ? { Sysctls: { 'net.ipv4.tcp_autocorking': '0' } } : {}),
-      // The build's script directory, where the holder puts the seccomp filter program.
-      Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`, `${a.scriptDir}:${SCRIPT_MOUNT_IN_HOLDER}`],
-    },
-  };
 }
 
 export interface BuildArgs {
@@ -76,13 +20,12 @@ export interface BuildArgs {
   passedEnv: string[];
 }
 
-export function buildCreateArgs(a: BuildArgs): string[] {
+export function buildCreateArgs(a: BuildArgs): CreateCommand {
   const names = resourceNames(a.id.runId);
   const script = `${SCRIPT_MOUNT}/${SCRIPT_NAME}`;
   // The seccomp filter program is the entrypoint: it installs the filter, then runs the shell.
   const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, script));
-  return [
-    'create',
+  const options = [
     '--name',
     names.build,
     ...labelArgs(a.id),
@@ -106,7 +49,6 @@ export function buildCreateArgs(a: BuildArgs): string[] {
     'no-new-privileges',
     '--entrypoint',
     entrypoint,
-    a.spec.image,
-    ...command,
   ];
+  return { options, image: a.spec.image, command };
 }

@@ -15,7 +15,7 @@ export function parseDockerOptions(value: string, label: string): string[] {
 // docker run's flags (docker CLI 28). Booleans never take the next word; every other flag does,
 // whatever that word looks like. A flag outside these lists is refused unless written with `=`,
 // because only then is it clear where its value ends.
-const BOOLEAN_FLAGS = new Set([
+export const BOOLEAN_FLAGS = new Set([
   'detach',
   'disable-content-trust',
   'help',
@@ -32,7 +32,7 @@ const BOOLEAN_FLAGS = new Set([
   'tty',
   'use-api-socket',
 ]);
-const VALUE_FLAGS = new Set([
+export const VALUE_FLAGS = new Set([
   'add-host',
   'annotation',
   'attach',
@@ -150,7 +150,7 @@ const SHORT_FLAGS = new Map(
   }),
 );
 
-interface Option {
+export interface Option {
   /** The long name, aliases resolved. */
   name: string;
   value?: string;
@@ -187,7 +187,8 @@ export function checkDockerOptions(args: string[], mode: Mode, ctx: GuardContext
   if (problems.length > 0) throw new Error(problems.join('\n'));
 }
 
-function readOptions(args: string[], label: string): { options: Option[]; problems: string[] } {
+/** The options as pflag reads them, and what it refuses: a word that is not an option, a missing value. */
+export function readOptions(args: string[], label: string): { options: Option[]; problems: string[] } {
   const options: Option[] = [];
   const problems: string[] = [];
   const missing = (written: string) => problems.push(`${label} ends with '${written}', which needs a value. Give it one, or remove it.`);

@@ -102,6 +102,16 @@ export function renderPod(input: PodInput): RenderedPod {
   ] as const) {
     if (set) throw new Error(`${inputLabel(spec.via, name)} has no meaning on Kubernetes (${why}). Remove it.`);
   }
+  // Service containers by name are the Docker runtime's (a network's container names, answered by buildfence's resolver).
+  for (const e of spec.allow) {
+    if (e.kind === 'name' && !e.wildcard && !e.name.includes('.') && e.name !== 'localhost') {
+      throw new Error(
+        `Allowlist entry '${e.text}' is a single-label name, which only a Docker network's container answers to; on Kubernetes ` +
+          "the build's Pod cannot reach the job's service containers (in a Kubernetes-mode job they share the job Pod's localhost). " +
+          `Name a Kubernetes Service by its cluster name instead (${e.name}.NAMESPACE.svc.cluster.local${e.ports ? `:${e.ports.from === e.ports.to ? e.ports.from : `${e.ports.from}-${e.ports.to}`}` : ''}).`,
+      );
+    }
+  }
   const rules = podRuleset(spec, input.upstreams);
   const pull = spec.pull === 'never' ? 'Never' : 'IfNotPresent';
   // What the resolver needs, and no more (it all travels in env values): name entries, and the

@@ -1,7 +1,8 @@
-// The end of the reader's drain: once the build has ended, one UDP packet from the Docker host
-// to the holder, which the holder logs (and drops) after every packet the build sent. When its
-// line comes through, the reader has everything; without it (an engine on another machine, a
-// runner in a container) the reader waits its fixed drain instead.
+// The end of the reader's drain: once the build has ended, one UDP packet from this process (at
+// the Docker host's gateway address, or in a job container at the job container's address) to
+// the holder, which the holder logs (and drops) after every packet the build sent. When its line
+// comes through, the reader has everything; without it (an engine on another machine) the reader
+// waits its fixed drain instead.
 import { randomInt } from 'node:crypto';
 import * as dgram from 'node:dgram';
 
@@ -15,7 +16,8 @@ export function pickMarkPort(): number {
   return randomInt(20_000, 60_000);
 }
 
-export function drainMark(holder: string, port: number): DrainMark {
+/** The mark, sent from `from` (the address the holder's rule expects it from: the resolver's) to the holder's address. */
+export function drainMark(holder: string, port: number, from?: string): DrainMark {
   return {
     port,
     send: () =>
@@ -25,11 +27,14 @@ export function drainMark(holder: string, port: number): DrainMark {
           socket.close();
           reject(err);
         });
-        socket.send('buildfence drain mark', port, holder, (err) => {
-          socket.close();
-          if (err) reject(err);
-          else resolve();
-        });
+        const send = () =>
+          socket.send('buildfence drain mark', port, holder, (err) => {
+            socket.close();
+            if (err) reject(err);
+            else resolve();
+          });
+        if (from) socket.bind({ address: from }, send);
+        else send();
       }),
   };
 }

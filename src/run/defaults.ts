@@ -8,18 +8,23 @@ export const POLICY_FILE = '.github/buildfence.yml';
 /** Docker's default bridge: the network of a plain `docker run`, and the holder's unless one is named. */
 export const DOCKER_NETWORK = 'bridge';
 
+/** The build image and the pull policy where the inputs are empty (the host runtime takes neither). */
+export const BUILD_IMAGE = 'ubuntu:24.04';
+export const PULL = 'missing';
+
 /** How long, in seconds, an address learned from an allowed name stays open: floor and ceiling. */
 export const DNS_TTL = { min: 60, max: 3600 } as const;
 
 /**
  * Each action input's default, as action.yml writes it ('' where an empty input means something:
- * the grade's mode, the host's resolvers, Docker's default bridge, ...). `run` has none.
+ * the grade's mode, the host's resolvers, Docker's default bridge, the build image and pull
+ * policy, which the host runtime refuses when given, ...). `run` has none.
  */
 export const INPUT_DEFAULTS = {
   grade: 'dev',
   policy: '',
   allowlist: '',
-  image: 'ubuntu:24.04',
+  image: '',
   shell: 'sh -e',
   'working-directory': '',
   env: '',
@@ -27,7 +32,7 @@ export const INPUT_DEFAULTS = {
   'holder-image': HOLDER_IMAGE,
   network: '',
   'docker-options': '',
-  pull: 'missing',
+  pull: '',
   'fail-on-denied': '',
   'dns-upstream': '',
   'dns-ttl-min': String(DNS_TTL.min),

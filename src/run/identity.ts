@@ -39,6 +39,8 @@ export interface RunHandle {
   runtime: RuntimeName;
   /** The Pod's namespace, on Kubernetes. */
   namespace?: string;
+  /** The host runtime on a root runner: the workspace, which the build's uid holds during the run (the post step gives it back). */
+  workspace?: string;
 }
 
 export interface RunHooks {

@@ -1,8 +1,8 @@
 // The validated description of one fenced run, built from action inputs or CLI flags.
 import type { Entry, Mode } from './entry.js';
 
-/** The runtimes that carry a fence; `auto` picks one (src/choose-runtime.ts). */
-export type RuntimeName = 'docker' | 'kubernetes';
+/** The runtimes that carry a fence (host: the build on the runner itself); `auto` picks docker or kubernetes (src/choose-runtime.ts). */
+export type RuntimeName = 'docker' | 'kubernetes' | 'host';
 export type RuntimeChoice = 'auto' | RuntimeName;
 
 /** A DNS server: where allowed names are resolved. */

@@ -9,9 +9,10 @@
 // so those guards are checked in the rules the holder loaded, as the evidence record shows them
 // (`--report`, rules.iptables and rules.ip6tables), rows of the same table.
 //
-// Every build runs in the holder image (busybox, iptables and ipset, so that the build can try
-// to change the rules) with the probe binary from the workspace. The three builds run side by
-// side to keep the file fast.
+// Every build runs twice: on the docker runtime in the holder image (busybox, iptables and ipset,
+// so that the build can try to change the rules), and on the host runtime with this machine's own
+// tools (iptables, ipset and ip are installed here), both with the probe binary from the
+// workspace. The six builds run side by side to keep the file fast.
 import { before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -219,7 +220,37 @@ interface Build {
   cases: Case[];
 }
 
-function mainBuild(): Build {
+type Runtime = 'docker' | 'host';
+const RUNTIMES: Runtime[] = ['docker', 'host'];
+
+/** Rewriting resolv.conf: root in a container may; the host runtime's build is not root, so the file stays the fence's. */
+function resolvConfCase(runtime: Runtime, resolvConf: string): Case {
+  const { d, below: z } = R;
+  if (runtime === 'host') {
+    return {
+      name: 'rewriting resolv.conf (the build is not root there)',
+      steps: [
+        cmd('write /etc/resolv.conf', `echo "nameserver ${z.ipv4}" > /etc/resolv.conf`, 'fails'),
+        dns('nameserver still buildfence', `${resolvConf} api.test`, `answer:${d.ipv4}`),
+      ],
+    };
+  }
+  return {
+    name: 'rewriting resolv.conf',
+    steps: [
+      line(`cp /etc/resolv.conf /tmp/resolv.orig; echo "nameserver ${z.ipv4}" > /etc/resolv.conf`),
+      dns('nameserver z', `${resolvConf} api.test`, `answer:${d.ipv4}`),
+      dns('nameserver z, unlisted name', `${resolvConf} ${tunnels.sibling.replace(/^[^.]+/, 'x')}`, 'nxdomain'),
+      line('echo "nameserver 127.0.0.11" > /etc/resolv.conf'),
+      dns('nameserver 127.0.0.11', `${resolvConf} leak-${tag}.test`, 'refused'),
+      line(`echo "nameserver ${z.ipv6}" > /etc/resolv.conf`),
+      dns('nameserver [z]', `${resolvConf} leak-${tag}.test`, 'refused'),
+      line('cat /tmp/resolv.orig > /etc/resolv.conf'),
+    ],
+  };
+}
+
+function mainBuild(runtime: Runtime): Build {
   const { a, b, c, d, block, below: z, above } = R;
   const [first, second, , last] = block;
   const resolvConf = "$(awk '/^nameserver/{print $2; exit}' /etc/resolv.conf)";
@@ -338,19 +369,7 @@ function mainBuild(): Build {
           net('DoT to an address the allowlist opens (first:853)', `tcp ${first.ipv4} 853`, 'ok'),
         ],
       },
-      {
-        name: 'rewriting resolv.conf',
-        steps: [
-          line(`cp /etc/resolv.conf /tmp/resolv.orig; echo "nameserver ${z.ipv4}" > /etc/resolv.conf`),
-          dns('nameserver z', `${resolvConf} api.test`, `answer:${d.ipv4}`),
-          dns('nameserver z, unlisted name', `${resolvConf} ${tunnels.sibling.replace(/^[^.]+/, 'x')}`, 'nxdomain'),
-          line('echo "nameserver 127.0.0.11" > /etc/resolv.conf'),
-          dns('nameserver 127.0.0.11', `${resolvConf} leak-${tag}.test`, 'refused'),
-          line(`echo "nameserver ${z.ipv6}" > /etc/resolv.conf`),
-          dns('nameserver [z]', `${resolvConf} leak-${tag}.test`, 'refused'),
-          line('cat /tmp/resolv.orig > /etc/resolv.conf'),
-        ],
-      },
+      resolvConfCase(runtime, resolvConf),
       {
         name: 'tunnelling data in query names',
         steps: [
@@ -475,8 +494,12 @@ interface Outcome {
   seconds: number;
 }
 
-async function runBuild(b: Build): Promise<Outcome> {
+async function runBuild(b: Build, runtime: Runtime): Promise<Outcome> {
   const { text, rows } = script(b.cases);
+  // On this root machine the host runtime hands the workspace to the build's uid for the run and
+  // takes it back after: builds side by side each need one of their own.
+  const ws = runtime === 'host' ? await fs.mkdtemp(path.join(fx.ws, 'host-')) : fx.ws;
+  if (ws !== fx.ws) await fs.copyFile(path.join(fx.ws, 'probe'), path.join(ws, 'probe'));
   const report = path.join(fx.ws, `report-${randomBytes(4).toString('hex')}.json`);
   const t0 = Date.now();
   const result = await cli(
@@ -484,10 +507,7 @@ async function runBuild(b: Build): Promise<Outcome> {
       'run',
       '--network',
       fx.net.name,
-      '--pull',
-      'never',
-      '--image',
-      HOLDER_IMAGE,
+      ...(runtime === 'host' ? ['--runtime', 'host'] : ['--pull', 'never', '--image', HOLDER_IMAGE]),
       '--shell',
       'sh',
       '--dns-upstream',
@@ -498,7 +518,7 @@ async function runBuild(b: Build): Promise<Outcome> {
       '--',
       text,
     ],
-    fx.ws,
+    ws,
   );
   const seconds = (Date.now() - t0) / 1000;
   fill(rows, result.stdout);
@@ -509,7 +529,7 @@ async function runBuild(b: Build): Promise<Outcome> {
   return { build: b, rows: [...rows.values()], result, record, seconds };
 }
 
-const outcomes: Record<'main' | 'expiry' | 'dev', Promise<Outcome>> = {} as never;
+const outcomes: Record<Runtime, Record<'main' | 'expiry' | 'dev', Promise<Outcome>>> = { docker: {}, host: {} } as never;
 
 before(async () => {
   await fx.ready;
@@ -530,10 +550,12 @@ before(async () => {
   fx.upstream.zone.set('exp.test', { A: [above.ipv4], ttl: 3 });
   fx.upstream.zone.set(`dev-${tag}.test`, { A: [R.below.ipv4] });
   // Side by side; each `it` awaits its own. Rejections are seen there.
-  outcomes.main = runBuild(mainBuild());
-  outcomes.expiry = runBuild(expiryBuild());
-  outcomes.dev = runBuild(devBuild());
-  for (const p of Object.values(outcomes)) p.catch(() => undefined);
+  for (const runtime of RUNTIMES) {
+    outcomes[runtime].main = runBuild(mainBuild(runtime), runtime);
+    outcomes[runtime].expiry = runBuild(expiryBuild(), runtime);
+    outcomes[runtime].dev = runBuild(devBuild(), runtime);
+    for (const p of Object.values(outcomes[runtime])) p.catch(() => undefined);
+  }
 });
 
 /** Rows about the rules the holder loaded, read from the record (guarded addresses are never probed). */
@@ -595,73 +617,74 @@ function guardRows(record: EvidenceRecord | undefined, caseName: string): Row[] 
   return rows;
 }
 
-describe('attacks on the fence', { timeout: 240_000 }, () => {
-  it('release: every probe gets its policy verdict, and nothing that should stay on the machine reaches the upstream', async (t) => {
-    const o = await outcomes.main;
-    const asked = (n: string) => fx.upstream.log.some((q) => q.name === n.toLowerCase());
-    const decision = (n: string) => o.record?.dns.find((x) => x.name === n.toLowerCase());
-    const hostRows: Row[] = [
-      ...Object.entries(tunnels).map(([k, n]) =>
+for (const runtime of RUNTIMES)
+  describe(`attacks on the fence, runtime ${runtime}`, { timeout: 300_000 }, () => {
+    it('release: every probe gets its policy verdict, and nothing that should stay on the machine reaches the upstream', async (t) => {
+      const o = await outcomes[runtime].main;
+      const asked = (n: string) => fx.upstream.log.some((q) => q.name === n.toLowerCase());
+      const decision = (n: string) => o.record?.dns.find((x) => x.name === n.toLowerCase());
+      const hostRows: Row[] = [
+        ...Object.entries(tunnels).map(([k, n]) =>
+          fact(
+            { case: 'tunnelling data in query names', probe: `upstream log: ${k} name`, expect: 'absent' },
+            !asked(n),
+            'absent',
+            'ASKED UPSTREAM',
+          ),
+        ),
+        ...Object.entries(tunnels).map(([k, n]) => ({
+          case: 'tunnelling data in query names',
+          probe: `record: ${k} name`,
+          expect: 'refused, not forwarded',
+          observed: decision(n) ? `${decision(n)!.verdict}, ${decision(n)!.forwarded ? 'forwarded' : 'not forwarded'}` : 'not recorded',
+        })),
         fact(
-          { case: 'tunnelling data in query names', probe: `upstream log: ${k} name`, expect: 'absent' },
-          !asked(n),
+          { case: 'tunnelling data in query names', probe: 'upstream log: control under *.pkg.test', expect: 'present' },
+          asked(allowedTunnel),
+          'present',
+          'absent',
+        ),
+        fact(
+          { case: 'DNS to other resolvers', probe: 'upstream log: names sent to 127.0.0.11', expect: 'absent' },
+          !asked(`leak-${tag}.test`),
           'absent',
           'ASKED UPSTREAM',
         ),
-      ),
-      ...Object.entries(tunnels).map(([k, n]) => ({
-        case: 'tunnelling data in query names',
-        probe: `record: ${k} name`,
-        expect: 'refused, not forwarded',
-        observed: decision(n) ? `${decision(n)!.verdict}, ${decision(n)!.forwarded ? 'forwarded' : 'not forwarded'}` : 'not recorded',
-      })),
-      fact(
-        { case: 'tunnelling data in query names', probe: 'upstream log: control under *.pkg.test', expect: 'present' },
-        asked(allowedTunnel),
-        'present',
-        'absent',
-      ),
-      fact(
-        { case: 'DNS to other resolvers', probe: 'upstream log: names sent to 127.0.0.11', expect: 'absent' },
-        !asked(`leak-${tag}.test`),
-        'absent',
-        'ASKED UPSTREAM',
-      ),
-      fact(
-        { case: 'DNS to other resolvers', probe: 'upstream log: api.test (control)', expect: 'present' },
-        asked('api.test'),
-        'present',
-        'absent',
-      ),
-      ...guardRows(o.record, 'Docker host and metadata (rules, not probed)'),
-      fact(
-        { case: 'evidence', probe: `denied tcp ${R.below.ipv4}:8080 recorded as enforced`, expect: 'recorded' },
-        Boolean(o.record?.denied.some((x) => x.protocol === 'tcp' && x.address === R.below.ipv4 && x.port === 8080 && x.enforced)),
-      ),
-    ];
-    assert.equal(o.result.code, 0, o.result.stderr);
-    check(t, `${o.build.title} (${o.seconds.toFixed(1)} s)`, [...o.rows, ...hostRows], o.result);
-    assert.deepEqual(await resourcesOf(o.result.pid), []);
-  });
+        fact(
+          { case: 'DNS to other resolvers', probe: 'upstream log: api.test (control)', expect: 'present' },
+          asked('api.test'),
+          'present',
+          'absent',
+        ),
+        ...guardRows(o.record, 'Docker host and metadata (rules, not probed)'),
+        fact(
+          { case: 'evidence', probe: `denied tcp ${R.below.ipv4}:8080 recorded as enforced`, expect: 'recorded' },
+          Boolean(o.record?.denied.some((x) => x.protocol === 'tcp' && x.address === R.below.ipv4 && x.port === 8080 && x.enforced)),
+        ),
+      ];
+      assert.equal(o.result.code, 0, o.result.stderr);
+      check(t, `${o.build.title} (${o.seconds.toFixed(1)} s)`, [...o.rows, ...hostRows], o.result);
+      assert.deepEqual(await resourcesOf(o.result.pid), []);
+    });
 
-  it('release: a connection opened before its address expires is kept; a new one after expiry is refused', async (t) => {
-    const o = await outcomes.expiry;
-    assert.equal(o.result.code, 0, o.result.stderr);
-    check(t, `${o.build.title} (${o.seconds.toFixed(1)} s)`, o.rows, o.result);
-  });
+    it('release: a connection opened before its address expires is kept; a new one after expiry is refused', async (t) => {
+      const o = await outcomes[runtime].expiry;
+      assert.equal(o.result.code, 0, o.result.stderr);
+      check(t, `${o.build.title} (${o.seconds.toFixed(1)} s)`, o.rows, o.result);
+    });
 
-  it('dev: audit lets other traffic through; DNS exits, packet sockets, unshare and rule changes stay refused', async (t) => {
-    const o = await outcomes.dev;
-    const hostRows: Row[] = [
-      fact(
-        { case: 'refused in every mode', probe: 'upstream log: names sent to 127.0.0.11 or over IPv6', expect: 'absent' },
-        !fx.upstream.log.some((q) => q.name === `leak-dev-${tag}.test`),
-        'absent',
-        'ASKED UPSTREAM',
-      ),
-      ...guardRows(o.record, 'Docker host and metadata (rules, not probed)'),
-    ];
-    assert.equal(o.result.code, 0, o.result.stderr);
-    check(t, `${o.build.title} (${o.seconds.toFixed(1)} s)`, [...o.rows, ...hostRows], o.result);
+    it('dev: audit lets other traffic through; DNS exits, packet sockets, unshare and rule changes stay refused', async (t) => {
+      const o = await outcomes[runtime].dev;
+      const hostRows: Row[] = [
+        fact(
+          { case: 'refused in every mode', probe: 'upstream log: names sent to 127.0.0.11 or over IPv6', expect: 'absent' },
+          !fx.upstream.log.some((q) => q.name === `leak-dev-${tag}.test`),
+          'absent',
+          'ASKED UPSTREAM',
+        ),
+        ...guardRows(o.record, 'Docker host and metadata (rules, not probed)'),
+      ];
+      assert.equal(o.result.code, 0, o.result.stderr);
+      check(t, `${o.build.title} (${o.seconds.toFixed(1)} s)`, [...o.rows, ...hostRows], o.result);
+    });
   });
-});

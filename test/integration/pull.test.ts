@@ -13,7 +13,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { ensureHolderImage } from '../../src/docker/holder-image.js';
+import { ensureHolderImage } from '../../src/engine/holder-image.js';
 import type { Log } from '../../src/run/log.js';
 import { HOLDER_IMAGE, LOOPBACK_UPSTREAM, PROBE_IMAGE, ROOT, cli, dockerText, requireEngine, until, workspace } from './harness.js';
 import { startRegistry, uniqueCopy, type LocalRegistry } from './registry.js';

@@ -33,17 +33,20 @@ export class TestUpstream {
   private udp = dgram.createSocket('udp4');
   private tcp = net.createServer((s) => this.serveTcp(s));
   port = 0;
+  host = '127.0.0.1';
 
-  async start(): Promise<this> {
-    await new Promise<void>((r) => this.udp.bind(0, '127.0.0.1', () => r()));
+  /** On loopback, or at `host`: an internal network's gateway, for a resolver in a container on it. */
+  async start(host = '127.0.0.1'): Promise<this> {
+    this.host = host;
+    await new Promise<void>((r) => this.udp.bind(0, host, () => r()));
     this.port = this.udp.address().port;
-    await new Promise<void>((r) => this.tcp.listen(this.port, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => this.tcp.listen(this.port, host, () => r()));
     this.udp.on('message', (msg, rinfo) => this.udp.send(this.reply(msg), rinfo.port, rinfo.address));
     return this;
   }
 
   get address(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.host}:${this.port}`;
   }
 
   asked(name: string): boolean {

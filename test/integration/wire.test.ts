@@ -5,9 +5,11 @@
 // one-byte segments, a client that sends nothing).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import {
+  HOLDER_IMAGE,
   ROOT,
   cli,
   dockerText,
@@ -474,6 +476,28 @@ describe('names checked on the wire', () => {
     assert.doesNotMatch(r.stdout, /STILL-RUNNING/);
     const record = JSON.parse(await fs.readFile(report, 'utf8')) as EvidenceRecord & { failure?: string };
     assert.match(record.failure ?? '', /packet queue/);
+  });
+
+  it('a holder image without the packet queue program fails the step before the build starts, saying so', async () => {
+    const tag = `buildfence-test/holder-noqueue:${randomBytes(4).toString('hex')}`;
+    const maker = await dockerText(['create', '--label', 'buildfence-test=1', HOLDER_IMAGE, 'rm', '/usr/lib/buildfence/wire-queue']);
+    try {
+      await dockerText(['start', '--attach', maker]);
+      await dockerText(['commit', maker, tag]);
+      const report = path.join(ws, `report-${Date.now()}.json`);
+      const args = runArgs(['npm.registry.test:443'], ['echo BUILD-RAN'], 'release', report);
+      const r = await cli(['run', '--holder-image', tag, ...args.slice(1)], ws);
+      assert.notEqual(r.code, 0);
+      assert.doesNotMatch(r.stdout, /BUILD-RAN/);
+      assert.match(
+        r.stderr,
+        /The name check's packet queue did not start in the holder \(.*\)\. The holder image needs \/usr\/lib\/buildfence\/wire-queue/,
+      );
+      assert.deepEqual(await resourcesOf(r.pid), []);
+    } finally {
+      await dockerText(['rm', maker]);
+      await dockerText(['image', 'rm', tag]).catch(() => undefined);
+    }
   });
 
   it('npm ci of 70 packages through a name entry', async () => {

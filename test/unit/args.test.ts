@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildCreateArgs, holderConfig } from '../../src/docker/containers.js';
+import { buildCreateArgs } from '../../src/docker/containers.js';
+import { holderConfig } from '../../src/engine/containers.js';
 import { runnerEnvNames, shellCommand } from '../../src/run/build.js';
 import type { RunSpec } from '../../src/run/spec.js';
 
@@ -68,7 +69,8 @@ describe('holderConfig', () => {
 });
 
 describe('buildCreateArgs', () => {
-  const args = buildCreateArgs({ id, spec, scriptDir: '/tmp/s', envFile: '/tmp/env', passedEnv: ['GITHUB_SHA'] });
+  const cmd = buildCreateArgs({ id, spec, scriptDir: '/tmp/s', envFile: '/tmp/env', passedEnv: ['GITHUB_SHA'] });
+  const args = cmd.options;
   it("joins the holder's network namespace and drops what could change or bypass the rules", () => {
     assert.deepEqual(valueOf(args, '--network'), ['container:buildfence-abcdef012345-holder']);
     assert.deepEqual(valueOf(args, '--cap-drop'), ['NET_ADMIN', 'NET_RAW']);
@@ -83,14 +85,8 @@ describe('buildCreateArgs', () => {
   it('mounts the workspace at the same path and runs the script with the shell, behind the seccomp filter program', () => {
     assert.deepEqual(valueOf(args, '--volume'), ['/home/runner/work/app:/home/runner/work/app', '/tmp/s:/__buildfence:ro']);
     assert.deepEqual(valueOf(args, '--workdir'), ['/home/runner/work/app/sub']);
-    assert.deepEqual(args.slice(args.indexOf('--entrypoint')), [
-      '--entrypoint',
-      '/__buildfence/seccomp-exec',
-      'ubuntu:24.04',
-      'sh',
-      '-e',
-      '/__buildfence/script.sh',
-    ]);
+    assert.deepEqual(args.slice(args.indexOf('--entrypoint')), ['--entrypoint', '/__buildfence/seccomp-exec']);
+    assert.deepEqual([cmd.image, ...cmd.command], ['ubuntu:24.04', 'sh', '-e', '/__buildfence/script.sh']);
   });
   it('passes variables by name, never their values', () => {
     assert.deepEqual(valueOf(args, '--env'), ['GITHUB_SHA']);

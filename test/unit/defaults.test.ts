@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import yaml from 'js-yaml';
 import { AGENT_IMAGE, HOLDER_IMAGE, INPUT_DEFAULTS } from '../../src/run/defaults.js';
 import { VERSION } from '../../src/run/version.js';
-import { parseImageRef } from '../../src/docker/holder-source.js';
+import { parseImageRef } from '../../src/engine/holder-source.js';
 import { pinImages } from '../../scripts/release.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { contextEngine } from '../../src/docker/endpoint.js';
+import { contextEngine } from '../../src/engine/endpoint.js';
 
 const hash = (name: string) => createHash('sha256').update(name).digest('hex');
 

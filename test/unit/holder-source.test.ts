@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { holderSteps, isPinned, localTag, parseImageRef, prefetchable } from '../../src/docker/holder-source.js';
+import { holderSteps, isPinned, localTag, parseImageRef, prefetchable } from '../../src/engine/holder-source.js';
 
 const digest = `sha256:${'0f'.repeat(32)}`;
 const pinned = `ghcr.io/buildfence/buildfence-holder:1.2.0@${digest}`;

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { HolderOutput, holderCommand } from '../../src/docker/holder.js';
+import { HolderOutput, holderCommand } from '../../src/engine/holder.js';
 import { LOADED_MARK, LOADING_MARK, LOAD_SCRIPT } from '../../src/firewall/holder-script.js';
 
 function holder(exitCode = 3) {

@@ -18,7 +18,7 @@ import {
   readSeconds,
   readShell,
 } from '../../src/inputs.js';
-import { DNS_TTL, INPUT_DEFAULTS } from '../../src/run/defaults.js';
+import { BUILD_IMAGE, DNS_TTL, INPUT_DEFAULTS } from '../../src/run/defaults.js';
 
 const L = "Input 'x'";
 
@@ -121,7 +121,7 @@ describe('getInputs', () => {
   it('fills every default from src/run/defaults.ts', () => {
     const inputs = getInputs(read({ run: 'make' }), 'action');
     assert.equal(inputs.grade, INPUT_DEFAULTS.grade);
-    assert.equal(inputs.image, INPUT_DEFAULTS.image);
+    assert.equal(inputs.image, BUILD_IMAGE);
     assert.deepEqual(inputs.shell, ['sh', '-e']);
     assert.equal(inputs.holderImage, INPUT_DEFAULTS['holder-image']);
     assert.equal(inputs.agentImage, INPUT_DEFAULTS['agent-image']);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGateways, parseSubnets } from '../../src/docker/network.js';
+import { parseGateways, parseSubnets } from '../../src/engine/network.js';
 
 describe('sandbox network', () => {
   const bridge = {

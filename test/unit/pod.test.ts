@@ -213,6 +213,11 @@ describe('renderPod', () => {
     },
     { name: 'docker-options', input: () => input({ grade: 'release', 'docker-options': '--memory=1g' }), message: /docker-options/ },
     { name: 'network', input: () => input({ grade: 'release', network: 'bridge' }), message: /--network has no meaning/ },
+    {
+      name: 'a service container by name',
+      input: () => input({ grade: 'release', allowlist: 'postgres:5432' }),
+      message: /'postgres:5432' is a single-label name.*postgres\.NAMESPACE\.svc\.cluster\.local:5432/,
+    },
   ];
   for (const r of refusals) {
     it(`refuses ${r.name}`, () => {

@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-RMVHTJVE.js";
+} from "./chunk-RL7CTRKE.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-CHIJJA4X.js";
+} from "./chunk-STVZVZI6.js";
 
 // src/action.ts
 import * as os from "node:os";
@@ -61,18 +61,23 @@ function actionLog() {
 var RUN_ID = "run-id";
 var RUNTIME = "runtime";
 var NAMESPACE = "namespace";
+var WORKSPACE = "workspace";
+var RUNTIMES = ["docker", "kubernetes", "host"];
 function saveRun(store, run) {
   store.saveState(RUN_ID, run.runId);
   store.saveState(RUNTIME, run.runtime);
   if (run.namespace) store.saveState(NAMESPACE, run.namespace);
+  if (run.workspace) store.saveState(WORKSPACE, run.workspace);
 }
 function savedRun(store) {
   const runId = store.getState(RUN_ID);
   if (!isRunId(runId)) return void 0;
+  const runtime = store.getState(RUNTIME);
   return {
     runId,
-    runtime: store.getState(RUNTIME) === "kubernetes" ? "kubernetes" : "docker",
-    namespace: store.getState(NAMESPACE) || void 0
+    runtime: RUNTIMES.includes(runtime) ? runtime : "docker",
+    namespace: store.getState(NAMESPACE) || void 0,
+    ...store.getState(WORKSPACE) ? { workspace: store.getState(WORKSPACE) } : {}
   };
 }
 

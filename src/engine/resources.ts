@@ -12,7 +12,7 @@ export async function removeRun(runId: string): Promise<string[]> {
   const problems: string[] = [];
   // By name: every container of a run is named from its id (the label sweep catches the rest).
   await Promise.all(
-    [names.build, names.holder].map((name) =>
+    [names.build, names.holder, names.hostView].map((name) =>
       removeContainer(name).catch((err: Error) => {
         if (!/already in progress/i.test(err.message)) problems.push(`container ${name}: ${err.message}`);
       }),

@@ -16652,12 +16652,14 @@ var HOLDER_IMAGE = "buildfence/holder:0.1.0";
 var AGENT_IMAGE = "buildfence/agent:0.1.0";
 var POLICY_FILE = ".github/buildfence.yml";
 var DOCKER_NETWORK = "bridge";
+var BUILD_IMAGE = "ubuntu:24.04";
+var PULL = "missing";
 var DNS_TTL = { min: 60, max: 3600 };
 var INPUT_DEFAULTS = {
   grade: "dev",
   policy: "",
   allowlist: "",
-  image: "ubuntu:24.04",
+  image: "",
   shell: "sh -e",
   "working-directory": "",
   env: "",
@@ -16665,7 +16667,7 @@ var INPUT_DEFAULTS = {
   "holder-image": HOLDER_IMAGE,
   network: "",
   "docker-options": "",
-  pull: "missing",
+  pull: "",
   "fail-on-denied": "",
   "dns-upstream": "",
   "dns-ttl-min": String(DNS_TTL.min),
@@ -21286,7 +21288,7 @@ function getInputs(read, via) {
     policy: read("policy").trim(),
     allowlist: listInput(read("allowlist"), { commas: true, comments: true }),
     run,
-    image: get("image"),
+    image: get("image") || BUILD_IMAGE,
     shell: readShell(get("shell"), label("shell")),
     workingDirectory: read("working-directory").trim(),
     env: readEnv(listInput(read("env")), label("env")),
@@ -21294,21 +21296,35 @@ function getInputs(read, via) {
     holderImage: get("holder-image"),
     network: readNetwork(read("network").trim(), label("network")),
     dockerOptions: parseDockerOptions(read("docker-options"), label("docker-options")),
-    pull: readChoice(get("pull"), label("pull"), ["missing", "never"], "'missing' (pull images that are not present) or 'never'"),
+    pull: readChoice(get("pull") || PULL, label("pull"), ["missing", "never"], "'missing' (pull images that are not present) or 'never'"),
     failOnDenied: readBoolean(read("fail-on-denied"), label("fail-on-denied")),
     dnsUpstream: upstream.length === 0 ? void 0 : parseUpstreams(upstream, label("dns-upstream")),
     dnsTtlMin: readSeconds(read("dns-ttl-min"), label("dns-ttl-min"), DNS_TTL.min),
     dnsTtlMax: readSeconds(read("dns-ttl-max"), label("dns-ttl-max"), DNS_TTL.max),
-    runtime: readChoice(get("runtime"), label("runtime"), ["auto", "docker", "kubernetes"], "'auto', 'docker' or 'kubernetes'"),
+    runtime: readChoice(
+      get("runtime"),
+      label("runtime"),
+      ["auto", "docker", "kubernetes", "host"],
+      "'auto', 'docker', 'kubernetes' or 'host'"
+    ),
     agentImage: get("agent-image"),
     subjectPaths: readSubjectPaths(listInput(read("subject-path"), { commas: true }), label("subject-path"))
   };
+  if (inputs.runtime === "host") refuseForHost(read, via);
   if (inputs.dnsTtlMax < inputs.dnsTtlMin) {
     throw new Error(
       `${label("dns-ttl-max")} (${inputs.dnsTtlMax}) is below ${label("dns-ttl-min")} (${inputs.dnsTtlMin}). The ceiling must be at least the floor.`
     );
   }
   return inputs;
+}
+function refuseForHost(read, via) {
+  const given = ["image", "docker-options", "pull"].filter((name) => read(name).trim() !== "");
+  if (given.length === 0) return;
+  const names = given.map((n) => inputLabel(via, n, true)).join(", ");
+  throw new Error(
+    `${inputLabel(via, "runtime")} is 'host', which runs the script on the runner itself, with its own files and tools: ${names} ${given.length === 1 ? "applies" : "apply"} to a build container only. Remove ${given.length === 1 ? "it" : "them"}, or use runtime 'docker'.`
+  );
 }
 function toRunSpec(inputs, ctx) {
   const label = (name) => inputLabel(ctx.via, name);
@@ -22382,14 +22398,16 @@ export {
   shellCommand,
   runnerEnvNames,
   require_shell_quote,
+  engineExposure,
+  readOptions,
   namedVolumes,
   checkNamedVolumes,
-  hostRealPath,
+  require_ipaddr,
   HOLDER_IMAGE,
   POLICY_FILE,
   DOCKER_NETWORK,
   inputLabel,
-  require_ipaddr,
+  hostRealPath,
   NFLOG_GROUP,
   WIRE_MARK,
   TLS_QUEUE,
@@ -22402,9 +22420,9 @@ export {
   setMembers,
   COUNTER_RULES,
   presented,
-  DeniedLog,
   upstreamsFor,
   Forwarder,
+  DeniedLog,
   PRESET_PREFIX,
   parseEntry,
   formatEntry,

@@ -6,7 +6,7 @@ import "./chunk-UND5B5GE.js";
 import { Writable } from "node:stream";
 var DELETE_GRACE_SECONDS = 1;
 async function kubernetesApi() {
-  const k8s = await import("./dist-G7YDTCWF.js");
+  const k8s = await import("./dist-ZJJJB6BB.js");
   const config = new k8s.KubeConfig();
   config.loadFromDefault();
   const core = config.makeApiClient(k8s.CoreV1Api);

@@ -28,7 +28,7 @@ import {
   rulesDigest,
   sha256File,
   shown
-} from "./chunk-CHIJJA4X.js";
+} from "./chunk-STVZVZI6.js";
 import {
   __commonJS,
   __toESM

@@ -50,7 +50,12 @@ function failure(what: string, err: unknown, timeoutMs: number): Error {
     );
   }
   const reason = e.json?.message ?? (e.message ?? '').replace(/^\(HTTP code \d+\) \S+ - /, '').trim();
-  return new Error(reason);
+  return Object.assign(new Error(reason), { statusCode: e.statusCode });
+}
+
+/** The engine's HTTP status for a failed request (404: no such container, image, network). */
+export function statusOf(err: unknown): number | undefined {
+  return (err as { statusCode?: number }).statusCode;
 }
 
 function dialOptions(method: string, path: string, call: Call, signal?: AbortSignal) {
@@ -135,6 +140,42 @@ export async function ping(): Promise<void> {
   await api('GET', '/_ping', { timeoutMs: ENGINE_TIMEOUT_MS });
 }
 
+/** What the engine says of itself; `SecurityOptions` as `name=seccomp,profile=default`, `name=rootless`, `name=userns`. */
+export interface EngineInfo {
+  SecurityOptions?: string[] | null;
+  DockerRootDir?: string;
+}
+
+export async function engineInfo(): Promise<EngineInfo> {
+  return api('GET', '/info');
+}
+
+/** Imports a root filesystem (a tar) as REPO:TAG; resolves with the image's ID. */
+export async function importImage(tar: Buffer, repo: string, tag: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    const what = 'POST /images/create (import)';
+    engine().dial(
+      {
+        path: '/images/create?',
+        method: 'POST',
+        options: { _query: { fromSrc: '-', repo, tag } },
+        file: tar,
+        statusCodes: statusCodes(),
+        abortSignal: AbortSignal.timeout(DOCKER_TIMEOUT_MS),
+      },
+      (err) => (err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve()),
+    );
+  });
+  const id = await imageId(`${repo}:${tag}`);
+  if (!id) throw new Error(`the engine took the import of ${repo}:${tag} but has no such image`);
+  return id;
+}
+
+/** The engine's API version (`1.41` for Docker 20.10): what some create options need. */
+export async function apiVersion(): Promise<string> {
+  return (await api<{ ApiVersion: string }>('GET', '/version')).ApiVersion;
+}
+
 export interface Labelled {
   Id: string;
   Labels?: Record<string, string> | null;
@@ -158,6 +199,8 @@ export interface NetworkInspect {
   Name: string;
   Driver: string;
   IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> | null };
+  /** The containers on it, by ID, with their addresses (`172.18.0.2/16`). */
+  Containers?: Record<string, { Name: string; IPv4Address?: string; IPv6Address?: string }> | null;
 }
 
 /** The network, or undefined when the engine has none of that name. */
@@ -175,8 +218,11 @@ export async function inspectVolume(volume: string): Promise<VolumeInspect | und
   return api<VolumeInspect | undefined>('GET', `/volumes/${seg(volume)}`, { accept: [404] });
 }
 
-export async function createContainer(name: string, config: object): Promise<string> {
-  const created = await api<{ Id: string }>('POST', '/containers/create', { query: { name }, body: config });
+export async function createContainer(name: string, config: object, platform?: string): Promise<string> {
+  const created = await api<{ Id: string }>('POST', '/containers/create', {
+    query: { name, ...(platform ? { platform } : {}) },
+    body: config,
+  });
   return created.Id;
 }
 
@@ -184,16 +230,68 @@ export async function startContainer(container: string): Promise<void> {
   await api('POST', `/containers/${seg(container)}/start`);
 }
 
+export interface EndpointInspect {
+  IPAddress?: string;
+  GlobalIPv6Address?: string;
+  Gateway?: string;
+  Aliases?: string[] | null;
+  /** The names the network's DNS answers for it (Engine API 1.44+). */
+  DNSNames?: string[] | null;
+}
+
+export interface MountInspect {
+  Type: string;
+  /** A volume's name. */
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+}
+
 export interface ContainerInspect {
   Id: string;
+  /** With a leading '/'. */
+  Name?: string;
   Image: string;
-  Config: { Tty?: boolean };
+  Config: { Tty?: boolean; Labels?: Record<string, string> | null };
   State: { ExitCode: number; Error?: string; Running?: boolean };
-  NetworkSettings: { Networks?: Record<string, { IPAddress?: string; GlobalIPv6Address?: string }> | null };
+  HostConfig?: { NetworkMode?: string };
+  Mounts?: MountInspect[] | null;
+  NetworkSettings: { Networks?: Record<string, EndpointInspect> | null };
 }
 
 export async function inspectContainer(container: string): Promise<ContainerInspect> {
   return api('GET', `/containers/${seg(container)}/json`);
+}
+
+/** Pulls an image through the engine (anonymously); resolves when the pull's progress stream ends without an error. */
+export async function pullImage(query: { fromImage: string; tag: string; platform?: string }): Promise<void> {
+  const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
+    const what = 'POST /images/create';
+    try {
+      engine().dial(
+        { path: '/images/create?', method: 'POST', options: { _query: query, _body: {} }, isStream: true, statusCodes: statusCodes() },
+        (err, data) => (err ? reject(failure(what, err, 0)) : resolve(data as NodeJS.ReadableStream)),
+      );
+    } catch (err) {
+      reject(failure(what, err, 0));
+    }
+  });
+  // One JSON object a line; a failed pull still answers 200, with an `error` in the stream.
+  let rest = '';
+  let error: string | undefined;
+  for await (const chunk of stream) {
+    const lines = (rest + chunk.toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        error ??= (JSON.parse(line) as { error?: string }).error;
+      } catch {
+        // Progress the engine did not write as JSON says nothing about the outcome.
+      }
+    }
+  }
+  if (error) throw new Error(error);
 }
 
 /** Kills a running container; one that is gone or already stopped is not an error. */

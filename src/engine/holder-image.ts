@@ -2,14 +2,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { docker, lastLine } from './cli.js';
+import { docker, hasDockerCli, lastLine } from './cli.js';
 import { imageId } from './engine.js';
+import { pullImage } from './pull.js';
 import { holderSteps, isPinned, localTag } from './holder-source.js';
 import { HOLDER_IMAGE } from '../run/defaults.js';
 import type { Log } from '../run/log.js';
 import { inputLabel, type RunSpec } from '../run/spec.js';
 
-/** The repository root, where holder/ and scripts/ live (dist/x.js and src/docker/x.ts alike). */
+/** The repository root, where holder/ and scripts/ live (dist/x.js and src/engine/x.ts alike). */
 export function projectRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!fs.existsSync(path.join(dir, 'holder', 'Dockerfile'))) {
@@ -57,15 +58,21 @@ export async function ensureHolderImage(
       tried.push(`nor as ${localTag(image)}, the tag a build on this machine gets`);
     } else if (step === 'pull') {
       log.info(`Holder image ${image} is missing; pulling it${pinned ? ' by digest' : ''}.`);
-      const pulled = await docker(['pull', '--quiet', image], { timeoutMs: 0 });
-      if (pulled.exitCode === 0) return present(image);
-      const why = lastLine(pulled.stderr) || 'docker pull failed';
+      const why = await pullImage(image).then(
+        () => undefined,
+        (err: Error) => err.message,
+      );
+      if (why === undefined) return present(image);
       if (!isDefault) throw new Error(`Cannot pull the holder image ${image}: ${why}. The build was not started.`);
       log.info(`Holder image ${image} could not be pulled (${why}).`);
       tried.push(`docker pull failed: ${why}`);
     } else {
       const context = options.buildContext ?? path.join(projectRoot(), 'holder');
       const target = localTag(image);
+      if (!hasDockerCli()) {
+        tried.push(`building it from ${path.join(context, 'Dockerfile')} needs the docker CLI, and none is on PATH`);
+        continue;
+      }
       log.info(`Holder image ${image}: building it from ${path.join(context, 'Dockerfile')} as ${target}.`);
       const built = await docker(['build', '--tag', target, context], { timeoutMs: 0 });
       if (built.exitCode === 0) return present(target);

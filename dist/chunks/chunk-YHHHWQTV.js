@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 
-// src/docker/holder-source.ts
+// src/engine/holder-source.ts
 function parseImageRef(ref) {
   const at = ref.indexOf("@");
   const [named, digest] = at < 0 ? [ref, void 0] : [ref.slice(0, at), ref.slice(at + 1)];
@@ -29,6 +29,7 @@ function prefetchable(image, pull, runtime) {
 }
 
 export {
+  parseImageRef,
   isPinned,
   localTag,
   holderSteps,

@@ -3,8 +3,9 @@ import { createRequire as __bfCreateRequire } from 'node:module'; import { fileU
 import {
   holderSteps,
   isPinned,
-  localTag
-} from "./chunk-R74MAOXW.js";
+  localTag,
+  parseImageRef
+} from "./chunk-YHHHWQTV.js";
 import {
   BUILD_DROPPED_CAPABILITIES,
   COUNTER_RULES,
@@ -30,6 +31,7 @@ import {
   checkedName,
   copyFilterProgram,
   describeAttempt,
+  engineExposure,
   failureShown,
   filteredCommand,
   guardedBy,
@@ -38,6 +40,7 @@ import {
   learnedPrefix,
   namedVolumes,
   presented,
+  readOptions,
   renderRuleset,
   require_ipaddr,
   require_shell_quote,
@@ -50,10 +53,11 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-CHIJJA4X.js";
+} from "./chunk-STVZVZI6.js";
 import {
-  require_src
-} from "./chunk-VWKEGHXX.js";
+  require_src,
+  require_tar_stream
+} from "./chunk-L7Q7CW3I.js";
 import {
   __commonJS,
   __require,
@@ -4644,7 +4648,7 @@ var require_nacl_fast = __commonJS({
           sel25519(p[i], q[i], b);
         }
       }
-      function pack(r, p) {
+      function pack2(r, p) {
         var tx = gf(), ty = gf(), zi = gf();
         inv25519(zi, p[2]);
         M(tx, p[0], zi);
@@ -4684,7 +4688,7 @@ var require_nacl_fast = __commonJS({
         d[31] &= 127;
         d[31] |= 64;
         scalarbase(p, d);
-        pack(pk, p);
+        pack2(pk, p);
         for (i = 0; i < 32; i++) sk[i + 32] = pk[i];
         return 0;
       }
@@ -4733,7 +4737,7 @@ var require_nacl_fast = __commonJS({
         crypto_hash(r, sm.subarray(32), n + 32);
         reduce(r);
         scalarbase(p, r);
-        pack(sm, p);
+        pack2(sm, p);
         for (i = 32; i < 64; i++) sm[i] = sk[i];
         crypto_hash(h, sm, n + 64);
         reduce(h);
@@ -4789,7 +4793,7 @@ var require_nacl_fast = __commonJS({
         scalarmult(p, q, h);
         scalarbase(q, sm.subarray(32));
         add(p, q);
-        pack(t, p);
+        pack2(t, p);
         n -= 64;
         if (crypto_verify_32(sm, 0, t, 0)) {
           for (i = 0; i < n; i++) m[i] = 0;
@@ -8756,7 +8760,7 @@ var require_crypto = __commonJS({
       MAC_INFO,
       bindingAvailable: !!binding,
       init: (() => {
-        return new Promise(async (resolve2, reject) => {
+        return new Promise(async (resolve4, reject) => {
           try {
             POLY1305_WASM_MODULE = await require_poly1305()();
             POLY1305_RESULT_MALLOC = POLY1305_WASM_MODULE._malloc(16);
@@ -8768,7 +8772,7 @@ var require_crypto = __commonJS({
           } catch (ex) {
             return reject(ex);
           }
-          resolve2();
+          resolve4();
         });
       })(),
       NullCipher,
@@ -8786,7 +8790,7 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash: createHash2,
+      createHash: createHash3,
       createHmac,
       createSign,
       createVerify,
@@ -9474,11 +9478,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash2("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash3("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash2("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash3("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -9643,8 +9647,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash2("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash2("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash3("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash3("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -9684,7 +9688,7 @@ ${formatted}-----END ${type} KEY-----`;
           passphrase = EMPTY_PASSPHRASE;
         const calcMAC = createHmac(
           "sha1",
-          createHash2("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash3("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -10026,9 +10030,9 @@ var require_agent = __commonJS({
     "use strict";
     var { Socket } = __require("net");
     var { Duplex } = __require("stream");
-    var { resolve: resolve2 } = __require("path");
-    var { readFile: readFile2 } = __require("fs");
-    var { execFile, spawn: spawn2 } = __require("child_process");
+    var { resolve: resolve4 } = __require("path");
+    var { readFile: readFile4 } = __require("fs");
+    var { execFile: execFile2, spawn: spawn2 } = __require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
       makeBufferParser,
@@ -10162,7 +10166,7 @@ var require_agent = __commonJS({
       const RET_ERR_BINSTDIN = 13;
       const RET_ERR_BINSTDOUT = 14;
       const RET_ERR_BADLEN = 15;
-      const EXEPATH = resolve2(__dirname, "..", "util/pagent.exe");
+      const EXEPATH = resolve4(__dirname, "..", "util/pagent.exe");
       const ERROR = {
         [RET_ERR_BADARGS]: new Error("Invalid pagent.exe arguments"),
         [RET_ERR_UNAVAILABLE]: new Error("Pageant is not running"),
@@ -10245,16 +10249,16 @@ var require_agent = __commonJS({
           cb = once(cb);
           let socketPath = this.socketPath;
           let triedCygpath = false;
-          readFile2(socketPath, function readCygsocket(err, data) {
+          readFile4(socketPath, function readCygsocket(err, data) {
             if (err) {
               if (triedCygpath)
                 return cb(new Error("Invalid cygwin unix socket path"));
-              execFile("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
+              execFile2("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
                 if (err2 || stdout.length === 0)
                   return cb(new Error("Invalid cygwin unix socket path"));
                 triedCygpath = true;
                 socketPath = stdout.toString().replace(/[\r\n]/g, "");
-                readFile2(socketPath, readCygsocket);
+                readFile4(socketPath, readCygsocket);
               });
               return;
             }
@@ -10328,11 +10332,11 @@ var require_agent = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path6) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path6)) {
-        return path6 === "pageant" ? new PageantAgent() : new CygwinAgent(path6);
+    function createAgent(path14) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path14)) {
+        return path14 === "pageant" ? new PageantAgent() : new CygwinAgent(path14);
       }
-      return new OpenSSHAgent(path6);
+      return new OpenSSHAgent(path14);
     }
     var AgentProtocol = (() => {
       const SSH_AGENTC_REQUEST_IDENTITIES = 11;
@@ -12006,7 +12010,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash: createHash2,
+      createHash: createHash3,
       createPublicKey,
       diffieHellman,
       generateKeyPairSync,
@@ -12432,7 +12436,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash2(this.hashName);
+          const hash = createHash3(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -13440,9 +13444,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash2(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash3(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash2(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash3(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -14207,7 +14211,7 @@ var require_Protocol = __commonJS({
           sendPacket(this, this._packetRW.write.finalize(packet));
         });
       }
-      authHostbased(username, pubKey, hostname3, userlocal, keyAlgo, cbSign) {
+      authHostbased(username, pubKey, hostname4, userlocal, keyAlgo, cbSign) {
         if (this._server)
           throw new Error("Client-only method called in server mode");
         pubKey = parseKey(pubKey);
@@ -14226,7 +14230,7 @@ var require_Protocol = __commonJS({
         const pubKeyLen = pubKey.length;
         const sessionID = this._kex.sessionID;
         const sesLen = sessionID.length;
-        const hostnameLen = Buffer.byteLength(hostname3);
+        const hostnameLen = Buffer.byteLength(hostname4);
         const userlocalLen = Buffer.byteLength(userlocal);
         const data = Buffer.allocUnsafe(
           4 + sesLen + 1 + 4 + userLen + 4 + 14 + 4 + 9 + 4 + algoLen + 4 + pubKeyLen + 4 + hostnameLen + 4 + userlocalLen
@@ -14246,7 +14250,7 @@ var require_Protocol = __commonJS({
         writeUInt32BE(data, pubKeyLen, p += algoLen);
         data.set(pubKey, p += 4);
         writeUInt32BE(data, hostnameLen, p += pubKeyLen);
-        data.utf8Write(hostname3, p += 4, hostnameLen);
+        data.utf8Write(hostname4, p += 4, hostnameLen);
         writeUInt32BE(data, userlocalLen, p += hostnameLen);
         data.utf8Write(userlocal, p += 4, userlocalLen);
         cbSign(data, (signature) => {
@@ -15307,8 +15311,8 @@ var require_SFTP = __commonJS({
   "node_modules/ssh2/lib/protocol/SFTP.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events");
-    var fs8 = __require("fs");
-    var { constants } = fs8;
+    var fs15 = __require("fs");
+    var { constants: constants2 } = fs15;
     var {
       Readable: ReadableStream,
       Writable: WritableStream
@@ -15576,17 +15580,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path6, options) {
+      createReadStream(path14, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path6, options);
+        return new ReadStream(this, path14, options);
       }
-      createWriteStream(path6, options) {
+      createWriteStream(path14, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path6, options);
+        return new WriteStream(this, path14, options);
       }
-      open(path6, flags_, attrs, cb) {
+      open(path14, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -15605,7 +15609,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -15613,7 +15617,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -15737,14 +15741,14 @@ var require_SFTP = __commonJS({
       fastGet(remotePath, localPath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(this, fs8, remotePath, localPath, opts, cb);
+        fastXfer(this, fs15, remotePath, localPath, opts, cb);
       }
       fastPut(localPath, remotePath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(fs8, this, localPath, remotePath, opts, cb);
+        fastXfer(fs15, this, localPath, remotePath, opts, cb);
       }
-      readFile(path6, options, callback_) {
+      readFile(path14, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15770,7 +15774,7 @@ var require_SFTP = __commonJS({
         let handle;
         let bytesRead = 0;
         const flag = options.flag || "r";
-        const read = () => {
+        const read2 = () => {
           if (size === 0) {
             buffer = Buffer.allocUnsafe(8192);
             this.read(handle, buffer, 0, 8192, bytesRead, afterRead);
@@ -15798,10 +15802,10 @@ var require_SFTP = __commonJS({
             if (pos === size)
               close();
             else
-              read();
+              read2();
           } else {
             buffers.push(bufferSlice(buffer, 0, nbytes));
-            read();
+            read2();
           }
         };
         afterRead._wantEOFError = true;
@@ -15817,13 +15821,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         };
-        this.open(path6, flag, 438, (er, handle_) => {
+        this.open(path14, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle = handle_;
           const tryStat = (er2, st) => {
             if (er2) {
-              this.stat(path6, (er_, st_) => {
+              this.stat(path14, (er_, st_) => {
                 if (er_) {
                   return this.close(handle, () => {
                     callback && callback(er2);
@@ -15836,15 +15840,15 @@ var require_SFTP = __commonJS({
             size = st.size || 0;
             if (size === 0) {
               buffers = [];
-              return read();
+              return read2();
             }
             buffer = Buffer.allocUnsafe(size);
-            read();
+            read2();
           };
           this.fstat(handle, tryStat);
         });
       }
-      writeFile(path6, data, options, callback_) {
+      writeFile(path14, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15863,7 +15867,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path6, flag, options.mode, (openErr, handle) => {
+        this.open(path14, flag, options.mode, (openErr, handle) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -15872,7 +15876,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = (er, st) => {
                 if (er) {
-                  this.stat(path6, (er_, st_) => {
+                  this.stat(path14, (er_, st_) => {
                     if (er_) {
                       return this.close(handle, () => {
                         callback && callback(er);
@@ -15891,7 +15895,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path6, data, options, callback_) {
+      appendFile(path14, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15909,12 +15913,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path6, data, options, callback);
+        this.writeFile(path14, data, options, callback);
       }
-      exists(path6, cb) {
+      exists(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path6, (err) => {
+        this.stat(path14, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -15957,7 +15961,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path6, attrs, cb) {
+      mkdir(path14, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -15971,7 +15975,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -15979,7 +15983,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -15995,10 +15999,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path6, cb) {
+      rmdir(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16006,7 +16010,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -16096,10 +16100,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path6, cb) {
+      stat(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16107,17 +16111,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path6, cb) {
+      lstat(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16125,17 +16129,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path6, cb) {
+      opendir(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16143,14 +16147,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path6, attrs, cb) {
+      setstat(path14, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -16162,7 +16166,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16170,7 +16174,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -16230,8 +16234,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path6, atime, mtime, cb) {
-        return this.setstat(path6, {
+      utimes(path14, atime, mtime, cb) {
+        return this.setstat(path14, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -16242,8 +16246,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path6, uid, gid, cb) {
-        return this.setstat(path6, {
+      chown(path14, uid, gid, cb) {
+        return this.setstat(path14, {
           uid,
           gid
         }, cb);
@@ -16253,15 +16257,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path6, mode, cb) {
-        return this.setstat(path6, {
+      chmod(path14, mode, cb) {
+        return this.setstat(path14, {
           mode
         }, cb);
       }
-      readlink(path6, cb) {
+      readlink(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16269,7 +16273,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -16314,10 +16318,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path6, cb) {
+      realpath(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16325,7 +16329,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -16370,13 +16374,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path6, cb) {
+      ext_openssh_statvfs(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16386,7 +16390,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -16472,7 +16476,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path6, attrs, cb) {
+      ext_openssh_lsetstat(path14, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -16487,7 +16491,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16497,7 +16501,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -16514,13 +16518,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path6, cb) {
+      ext_openssh_expandPath(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path6);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16530,7 +16534,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path6, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -17003,13 +17007,13 @@ var require_SFTP = __commonJS({
             if (--left === 0)
               cb(err);
           };
-          if (srcHandle && (src === fs8 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs15 || src.outgoing.state === "open"))
             ++left;
-          if (dstHandle && (dst === fs8 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs15 || dst.outgoing.state === "open"))
             ++left;
-          if (srcHandle && (src === fs8 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs15 || src.outgoing.state === "open"))
             src.close(srcHandle, cbfinal);
-          if (dstHandle && (dst === fs8 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs15 || dst.outgoing.state === "open"))
             dst.close(dstHandle, cbfinal);
         } else {
           cb(err);
@@ -17025,7 +17029,7 @@ var require_SFTP = __commonJS({
           tryStat(null, { size: fileSize });
         function tryStat(err2, attrs) {
           if (err2) {
-            if (src !== fs8) {
+            if (src !== fs15) {
               src.stat(srcPath, (err_, attrs_) => {
                 if (err_)
                   return onerror(err2);
@@ -17163,25 +17167,25 @@ var require_SFTP = __commonJS({
         this.extended = initial && initial.extended;
       }
       isDirectory() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFDIR;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFDIR;
       }
       isFile() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFREG;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFREG;
       }
       isBlockDevice() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFBLK;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFBLK;
       }
       isCharacterDevice() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFCHR;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFCHR;
       }
       isSymbolicLink() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFLNK;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFLNK;
       }
       isFIFO() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFIFO;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFIFO;
       }
       isSocket() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFSOCK;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFSOCK;
       }
     };
     function attrsToBytes(attrs) {
@@ -17808,12 +17812,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path6 === void 0)
+        if (path14 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path6)) {
+        if (!sftp.emit("LSTAT", reqID, path14)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17832,13 +17836,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path6, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path14, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17860,12 +17864,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path6 === void 0)
+        if (path14 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path6)) {
+        if (!sftp.emit("OPENDIR", reqID, path14)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17884,63 +17888,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path6 === void 0)
+        if (path14 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path6)) {
+        if (!sftp.emit("REMOVE", reqID, path14)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path6, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path14, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path6 === void 0)
+        if (path14 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path6)) {
+        if (!sftp.emit("RMDIR", reqID, path14)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path6 === void 0)
+        if (path14 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path6)) {
+        if (!sftp.emit("REALPATH", reqID, path14)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path6 === void 0)
+        if (path14 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path6)) {
+        if (!sftp.emit("STAT", reqID, path14)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17960,14 +17964,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path6 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path6 === void 0)
+        if (path14 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path6)) {
+        if (!sftp.emit("READLINK", reqID, path14)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -18038,7 +18042,7 @@ var require_SFTP = __commonJS({
     function roundUpToMultipleOf8(n) {
       return n + 7 & ~7;
     }
-    function ReadStream(sftp, path6, options) {
+    function ReadStream(sftp, path14, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -18052,7 +18056,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream.call(this, options);
-      this.path = path6;
+      this.path = path14;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -18183,7 +18187,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path6, options) {
+    function WriteStream(sftp, path14, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -18195,7 +18199,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path6;
+      this.path = path14;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -18877,7 +18881,7 @@ var require_client = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports, module) {
     "use strict";
     var {
-      createHash: createHash2,
+      createHash: createHash3,
       getHashes,
       randomFillSync
     } = __require("crypto");
@@ -19099,7 +19103,7 @@ var require_client = __commonJS({
           }
           hostVerifier = (key, verify) => {
             if (hashAlgo)
-              key = createHash2(hashAlgo).update(key).digest("hex");
+              key = createHash3(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -22585,7 +22589,7 @@ var require_buffer_list = __commonJS({
         }
       }, {
         key: "join",
-        value: function join5(s) {
+        value: function join11(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -23962,14 +23966,14 @@ var require_async_iterator = __commonJS({
       };
     }
     function readAndResolve(iter) {
-      var resolve2 = iter[kLastResolve];
-      if (resolve2 !== null) {
+      var resolve4 = iter[kLastResolve];
+      if (resolve4 !== null) {
         var data = iter[kStream].read();
         if (data !== null) {
           iter[kLastPromise] = null;
           iter[kLastResolve] = null;
           iter[kLastReject] = null;
-          resolve2(createIterResult(data, false));
+          resolve4(createIterResult(data, false));
         }
       }
     }
@@ -23977,13 +23981,13 @@ var require_async_iterator = __commonJS({
       process.nextTick(readAndResolve, iter);
     }
     function wrapForNext(lastPromise, iter) {
-      return function(resolve2, reject) {
+      return function(resolve4, reject) {
         lastPromise.then(function() {
           if (iter[kEnded]) {
-            resolve2(createIterResult(void 0, true));
+            resolve4(createIterResult(void 0, true));
             return;
           }
-          iter[kHandlePromise](resolve2, reject);
+          iter[kHandlePromise](resolve4, reject);
         }, reject);
       };
     }
@@ -24003,12 +24007,12 @@ var require_async_iterator = __commonJS({
           return Promise.resolve(createIterResult(void 0, true));
         }
         if (this[kStream].destroyed) {
-          return new Promise(function(resolve2, reject) {
+          return new Promise(function(resolve4, reject) {
             process.nextTick(function() {
               if (_this[kError]) {
                 reject(_this[kError]);
               } else {
-                resolve2(createIterResult(void 0, true));
+                resolve4(createIterResult(void 0, true));
               }
             });
           });
@@ -24031,13 +24035,13 @@ var require_async_iterator = __commonJS({
       return this;
     }), _defineProperty(_Object$setPrototypeO, "return", function _return() {
       var _this2 = this;
-      return new Promise(function(resolve2, reject) {
+      return new Promise(function(resolve4, reject) {
         _this2[kStream].destroy(null, function(err) {
           if (err) {
             reject(err);
             return;
           }
-          resolve2(createIterResult(void 0, true));
+          resolve4(createIterResult(void 0, true));
         });
       });
     }), _Object$setPrototypeO), AsyncIteratorPrototype);
@@ -24059,15 +24063,15 @@ var require_async_iterator = __commonJS({
         value: stream._readableState.endEmitted,
         writable: true
       }), _defineProperty(_Object$create, kHandlePromise, {
-        value: function value(resolve2, reject) {
+        value: function value(resolve4, reject) {
           var data = iterator[kStream].read();
           if (data) {
             iterator[kLastPromise] = null;
             iterator[kLastResolve] = null;
             iterator[kLastReject] = null;
-            resolve2(createIterResult(data, false));
+            resolve4(createIterResult(data, false));
           } else {
-            iterator[kLastResolve] = resolve2;
+            iterator[kLastResolve] = resolve4;
             iterator[kLastReject] = reject;
           }
         },
@@ -24086,12 +24090,12 @@ var require_async_iterator = __commonJS({
           iterator[kError] = err;
           return;
         }
-        var resolve2 = iterator[kLastResolve];
-        if (resolve2 !== null) {
+        var resolve4 = iterator[kLastResolve];
+        if (resolve4 !== null) {
           iterator[kLastPromise] = null;
           iterator[kLastResolve] = null;
           iterator[kLastReject] = null;
-          resolve2(createIterResult(void 0, true));
+          resolve4(createIterResult(void 0, true));
         }
         iterator[kEnded] = true;
       });
@@ -24106,7 +24110,7 @@ var require_async_iterator = __commonJS({
 var require_from = __commonJS({
   "node_modules/readable-stream/lib/internal/streams/from.js"(exports, module) {
     "use strict";
-    function asyncGeneratorStep(gen, resolve2, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve4, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -24115,7 +24119,7 @@ var require_from = __commonJS({
         return;
       }
       if (info.done) {
-        resolve2(value);
+        resolve4(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -24123,13 +24127,13 @@ var require_from = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve4, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve4, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve4, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -25232,12 +25236,12 @@ var require_http_duplex = __commonJS({
 // node_modules/split-ca/index.js
 var require_split_ca = __commonJS({
   "node_modules/split-ca/index.js"(exports, module) {
-    var fs8 = __require("fs");
+    var fs15 = __require("fs");
     module.exports = function(filepath, split, encoding) {
       split = typeof split !== "undefined" ? split : "\n";
       encoding = typeof encoding !== "undefined" ? encoding : "utf8";
       var ca = [];
-      var chain = fs8.readFileSync(filepath, encoding);
+      var chain = fs15.readFileSync(filepath, encoding);
       if (chain.indexOf("-END CERTIFICATE-") < 0 || chain.indexOf("-BEGIN CERTIFICATE-") < 0) {
         throw Error("File does not contain 'BEGIN CERTIFICATE' or 'END CERTIFICATE'");
       }
@@ -25265,8 +25269,8 @@ var require_modem = __commonJS({
   "node_modules/docker-modem/lib/modem.js"(exports, module) {
     var querystring = __require("querystring");
     var http = require_http();
-    var fs8 = __require("fs");
-    var path6 = __require("path");
+    var fs15 = __require("fs");
+    var path14 = __require("path");
     var url = __require("url");
     var ssh = require_ssh2();
     var HttpDuplex = require_http_duplex();
@@ -25274,8 +25278,8 @@ var require_modem = __commonJS({
     var utils = require_utils();
     var util = __require("util");
     var splitca = require_split_ca();
-    var os5 = __require("os");
-    var isWin = os5.type() === "Windows_NT";
+    var os9 = __require("os");
+    var isWin = os9.type() === "Windows_NT";
     var stream = __require("stream");
     var defaultOpts = function() {
       var host;
@@ -25315,9 +25319,9 @@ var require_modem = __commonJS({
         }
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
-          opts.ca = splitca(path6.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs8.readFileSync(path6.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs8.readFileSync(path6.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.ca = splitca(path14.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
+          opts.cert = fs15.readFileSync(path14.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs15.readFileSync(path14.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -25326,11 +25330,11 @@ var require_modem = __commonJS({
       return opts;
     };
     var findDefaultUnixSocket = function() {
-      return new Promise(function(resolve2) {
-        var userDockerSocket = path6.join(os5.homedir(), ".docker", "run", "docker.sock");
-        fs8.access(userDockerSocket, function(err) {
-          if (err) resolve2("/var/run/docker.sock");
-          else resolve2(userDockerSocket);
+      return new Promise(function(resolve4) {
+        var userDockerSocket = path14.join(os9.homedir(), ".docker", "run", "docker.sock");
+        fs15.access(userDockerSocket, function(err) {
+          if (err) resolve4("/var/run/docker.sock");
+          else resolve4(userDockerSocket);
         });
       });
     };
@@ -25421,7 +25425,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs8.createReadStream(path6.resolve(options.file));
+          data = fs15.createReadStream(path14.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -25765,8 +25769,8 @@ var SetFeed = class {
     const marker = `0.${this.counter >> 16 & 255}.${this.counter >> 8 & 255}.${this.counter & 255}`;
     const lines = members.map((m) => `add ${m.set} ${m.element} timeout ${m.timeout} -exist
 `).join("");
-    return new Promise((resolve2, reject) => {
-      this.pending.push({ marker, errors: [], resolve: resolve2, reject });
+    return new Promise((resolve4, reject) => {
+      this.pending.push({ marker, errors: [], resolve: resolve4, reject });
       this.channel.input.write(`${lines}test ${setName(4, "tcp")} ${marker}
 `);
     });
@@ -25814,10 +25818,36 @@ function matchingEntries(entries, name) {
   return entries.filter((e) => e.kind === "name" && nameMatches(e, name));
 }
 
+// src/dns/network-names.ts
+var NETWORK_NAME_TTL = 600;
+var NetworkNames = class {
+  constructor(network, names) {
+    this.network = network;
+    for (const n of names) {
+      const key = normalizeName(n.name);
+      this.table.set(key, [.../* @__PURE__ */ new Set([...this.table.get(key) ?? [], ...n.addresses])]);
+    }
+  }
+  network;
+  table = /* @__PURE__ */ new Map();
+  /** The addresses a name is answered with on this network, or undefined when no container has it. */
+  lookup(name) {
+    return this.table.get(normalizeName(name));
+  }
+  names() {
+    return [...this.table.keys()];
+  }
+};
+function networkAnswer(addresses, type) {
+  const family = type === "A" ? 4 : type === "AAAA" ? 6 : void 0;
+  return addresses.filter((a) => (a.includes(":") ? 6 : 4) === family).map((address) => ({ family, address, ttl: NETWORK_NAME_TTL }));
+}
+
 // src/dns/message.ts
 var dnsPacket = __toESM(require_dns_packet(), 1);
 
 // src/dns/query.ts
+var import_ipaddr = __toESM(require_ipaddr(), 1);
 var HEADER = 12;
 var OPT = 41;
 var OPT_BYTES = 11;
@@ -25859,11 +25889,11 @@ function readQuery(buf) {
     ({ edns, end: offset } = opt);
   }
   if (offset !== buf.length) return malformed(question);
-  const read = edns ? { question, edns } : { question };
+  const read2 = edns ? { question, edns } : { question };
   if (buf.readUInt16BE(HEADER + question.wireName.length + 2) !== CLASS_IN)
-    return { ...read, local: { rcode: "REFUSED", reason: "class" } };
-  if (!TYPE_NAMES.has(question.qtype)) return { ...read, local: { rcode: "REFUSED", reason: "type" } };
-  return read;
+    return { ...read2, local: { rcode: "REFUSED", reason: "class" } };
+  if (!TYPE_NAMES.has(question.qtype)) return { ...read2, local: { rcode: "REFUSED", reason: "type" } };
+  return read2;
 }
 function readQuestion(buf) {
   let offset = HEADER;
@@ -25948,6 +25978,30 @@ function localReply(query, q, rcode, { tc = false } = {}) {
 }
 function replyLimit(q, transport) {
   return transport === "tcp" ? 65535 : q.edns?.payload ?? UDP_PLAIN_LIMIT;
+}
+var QUESTION_POINTER = 49152 | HEADER;
+function addressReply(query, q, records2, limit) {
+  const rrs = records2.map((r) => {
+    const data = Buffer.from(import_ipaddr.default.parse(r.address).toByteArray());
+    const rr = Buffer.alloc(12 + data.length);
+    rr.writeUInt16BE(QUESTION_POINTER, 0);
+    rr.writeUInt16BE(data.length === 4 ? 1 : 28, 2);
+    rr.writeUInt16BE(CLASS_IN, 4);
+    rr.writeUInt32BE(r.ttl, 6);
+    rr.writeUInt16BE(data.length, 10);
+    data.copy(rr, 12);
+    return rr;
+  });
+  const head = localReply(query, { ...q, edns: void 0 }, "NOERROR");
+  const opt = q.edns ? OPT_BYTES : 0;
+  if (head.length + rrs.reduce((n, rr) => n + rr.length, 0) + opt > limit) return localReply(query, q, "NOERROR", { tc: true });
+  const out = Buffer.concat([head, ...rrs, Buffer.alloc(opt)]);
+  out.writeUInt16BE(rrs.length, 6);
+  if (q.edns) {
+    out.writeUInt16BE(1, 10);
+    writeOpt(out, out.length - OPT_BYTES, q.edns.dnssecOk);
+  }
+  return out;
 }
 
 // src/dns/message.ts
@@ -26164,15 +26218,15 @@ var Resolver = class {
     for (let attempt = 0; attempt < 5; attempt++) {
       const udp = dgram.createSocket({ type: "udp4", lookup: (host, _family, callback) => callback(null, host, 4) });
       try {
-        await new Promise((resolve2, reject) => {
+        await new Promise((resolve4, reject) => {
           udp.once("error", reject);
-          udp.bind(port, address, () => resolve2());
+          udp.bind(port, address, () => resolve4());
         });
         const bound = udp.address().port;
         const tcp = net.createServer((s) => this.serveTcp(s));
-        await new Promise((resolve2, reject) => {
+        await new Promise((resolve4, reject) => {
           tcp.once("error", reject);
-          tcp.listen(bound, address, () => resolve2());
+          tcp.listen(bound, address, () => resolve4());
         });
         udp.on("message", (msg, rinfo) => this.serveUdp(udp, msg, rinfo));
         udp.on("error", (err) => this.options.onWarning?.(`resolver UDP socket: ${err.message}`));
@@ -26222,6 +26276,11 @@ var Resolver = class {
       this.record(asked, now, []);
       return localReply(query, q, "NXDOMAIN");
     }
+    if (asked.network) {
+      const answers = networkAnswer(asked.network, asked.type);
+      this.record(asked, now, answers);
+      return addressReply(query, q, answers, replyLimit(q, transport));
+    }
     const cached = this.cache[transport].get(asked.key);
     const age = cached ? Math.floor((now - cached.storedAt) / 1e3) : 0;
     if (!cached || age >= cached.answer.minTtl) return this.forward(query, transport, asked, now);
@@ -26256,7 +26315,8 @@ var Resolver = class {
       const permitted = allowedBy.length > 0 && matchingEntries(this.options.deny, q.question.matchName).length === 0;
       if (permitted || this.options.mode !== "block") for (const e of allowedBy) this.resolved.add(e);
       const dnssecOk = q.edns?.dnssecOk ?? false;
-      const forwarded = permitted || this.options.mode !== "block";
+      const network = this.options.networkNames?.lookup(q.question.matchName);
+      const forwarded = !network && (permitted || this.options.mode !== "block");
       asked = {
         name,
         type,
@@ -26265,6 +26325,7 @@ var Resolver = class {
         ...forwarded ? { upstream: upstreamQuery(q.question, dnssecOk) } : {},
         allowedBy,
         permitted,
+        ...network ? { network } : {},
         decided: { name, type, verdict: permitted ? "allowed" : this.options.mode === "block" ? "refused" : "audited", forwarded }
       };
     }
@@ -26331,9 +26392,9 @@ var Resolver = class {
     for (const addr of addresses) {
       const timeout = this.timeout(addr.ttl - elapsed);
       const expires = now + timeout * 1e3;
-      const net3 = `${addr.address}/${addr.family === 4 ? 32 : 128}`;
+      const net4 = `${addr.address}/${addr.family === 4 ? 32 : 128}`;
       for (const entry of entries) {
-        for (const m of setMembers(addr.family, net3, entry.protocols, entry.ports, learnedPrefix(entry))) {
+        for (const m of setMembers(addr.family, net4, entry.protocols, entry.ports, learnedPrefix(entry))) {
           const key = `${m.set} ${m.element}`;
           if (this.staticElements.has(key)) continue;
           const known = this.elements.get(key);
@@ -26443,7 +26504,7 @@ function bounded(map, key, value) {
 }
 
 // src/report/nflog.ts
-var import_ipaddr = __toESM(require_ipaddr(), 1);
+var import_ipaddr2 = __toESM(require_ipaddr(), 1);
 var GROUPS = /* @__PURE__ */ new Map([
   [NFLOG_GROUP.denied, { enforced: true, inbound: false }],
   [NFLOG_GROUP.audit, { enforced: false, inbound: false }],
@@ -26469,13 +26530,13 @@ function parseNflogLine(line) {
   };
   const [destination, port] = split(m[5]);
   const address = group.inbound ? split(m[4])[0] : destination;
-  if (!import_ipaddr.default.isValid(address)) return void 0;
+  if (!import_ipaddr2.default.isValid(address)) return void 0;
   return {
     time: Number(m[1]),
     enforced: group.enforced,
     family: m[3] === "IPv4" ? 4 : 6,
     protocol,
-    address: import_ipaddr.default.parse(address).toString(),
+    address: import_ipaddr2.default.parse(address).toString(),
     ...port !== void 0 ? { port } : {},
     ...group.inbound ? { inbound: true } : {}
   };
@@ -26490,8 +26551,8 @@ function parseWireLine(line) {
   if (!m || Number(m[2]) !== NFLOG_GROUP.wire || !/^tcp\b/.test(m[6])) return void 0;
   const [source, sourcePort] = hostPort(m[4]);
   const [address, port] = hostPort(m[5]);
-  if (!import_ipaddr.default.isValid(source) || !import_ipaddr.default.isValid(address)) return void 0;
-  return { source: import_ipaddr.default.parse(source).toString(), sourcePort, address: import_ipaddr.default.parse(address).toString(), port };
+  if (!import_ipaddr2.default.isValid(source) || !import_ipaddr2.default.isValid(address)) return void 0;
+  return { source: import_ipaddr2.default.parse(source).toString(), sourcePort, address: import_ipaddr2.default.parse(address).toString(), port };
 }
 function hostPort(text2) {
   const dot = text2.lastIndexOf(".");
@@ -26992,11 +27053,11 @@ var Checker = class {
   async listenOne(address, port) {
     const server = net2.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
     for (let waited = 0; ; waited += 100) {
-      const err = await new Promise((resolve2) => {
-        server.once("error", resolve2);
+      const err = await new Promise((resolve4) => {
+        server.once("error", resolve4);
         server.listen(port, address, () => {
-          server.off("error", resolve2);
-          resolve2(void 0);
+          server.off("error", resolve4);
+          resolve4(void 0);
         });
       });
       if (!err) break;
@@ -27227,14 +27288,14 @@ var DestinationBook = class {
       if (queue.length === 0) this.noted.delete(key);
       return Promise.resolve(d);
     }
-    return new Promise((resolve2) => {
+    return new Promise((resolve4) => {
       const timer = setTimeout(() => {
         if (this.waiting.get(key) === done) this.waiting.delete(key);
-        resolve2(void 0);
+        resolve4(void 0);
       }, timeoutMs);
       const done = (d) => {
         clearTimeout(timer);
-        resolve2(d);
+        resolve4(d);
       };
       this.waiting.set(key, done);
     });
@@ -27286,6 +27347,7 @@ var LOAD_AND_READ_BACK = [
 ];
 var LOAD_SCRIPT = [...TOOLS_CHECK, ...LOAD_AND_READ_BACK].join("\n");
 var WIRE_QUEUE_PROGRAM = "/usr/lib/buildfence/wire-queue";
+var WIRE_QUEUE_SOCKET = "wire-queue.sock";
 var READER_FIFO = "/tmp/buildfence-reader";
 function holderScript(reader) {
   return [
@@ -27463,7 +27525,7 @@ async function podResolver(env = process.env) {
   }
   process.on("uncaughtException", reportFault);
   process.on("unhandledRejection", reportFault);
-  await new Promise((resolve2) => process.once("SIGTERM", () => resolve2()));
+  await new Promise((resolve4) => process.once("SIGTERM", () => resolve4()));
   started.feed.close();
   await started.resolver.close();
   await started.checker?.close();
@@ -27531,8 +27593,8 @@ async function startChecker(config, port, resolver, own) {
   return checker;
 }
 function opened(stream) {
-  return new Promise((resolve2, reject) => {
-    stream.once("open", () => resolve2());
+  return new Promise((resolve4, reject) => {
+    stream.once("open", () => resolve4());
     stream.once("error", reject);
   });
 }
@@ -27542,16 +27604,18 @@ function requireEnv(env, name) {
   return value;
 }
 
-// src/docker/engine.ts
+// src/engine/engine.ts
 var import_docker_modem = __toESM(require_modem(), 1);
 import { PassThrough } from "node:stream";
 
-// src/docker/cli.ts
+// src/engine/cli.ts
 import { spawn } from "node:child_process";
+import * as fs2 from "node:fs";
+import * as path2 from "node:path";
 var DOCKER_TIMEOUT_MS = 6e4;
 function docker(args, options = {}) {
   const timeoutMs = options.timeoutMs ?? DOCKER_TIMEOUT_MS;
-  return new Promise((resolve2, reject) => {
+  return new Promise((resolve4, reject) => {
     const child = spawn("docker", args, { stdio: ["ignore", "pipe", "pipe"] });
     const out = [];
     const err = [];
@@ -27571,8 +27635,18 @@ function docker(args, options = {}) {
     });
     child.on("close", (code) => {
       clearTimeout(timer);
-      resolve2({ exitCode: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+      resolve4({ exitCode: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
     });
+  });
+}
+function hasDockerCli(env = process.env) {
+  return (env.PATH ?? "").split(path2.delimiter).some((dir) => {
+    try {
+      fs2.accessSync(path2.join(dir || ".", "docker"), fs2.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
   });
 }
 function lastLine(text2) {
@@ -27580,38 +27654,38 @@ function lastLine(text2) {
   return lines[lines.length - 1] ?? "";
 }
 
-// src/docker/endpoint.ts
+// src/engine/endpoint.ts
 import { createHash } from "node:crypto";
-import * as fs2 from "node:fs";
+import * as fs3 from "node:fs";
 import * as os2 from "node:os";
-import * as path2 from "node:path";
+import * as path3 from "node:path";
 var disk = {
   read: (file) => {
     try {
-      return fs2.readFileSync(file, "utf8");
+      return fs3.readFileSync(file, "utf8");
     } catch {
       return void 0;
     }
   },
-  exists: (file) => fs2.existsSync(file)
+  exists: (file) => fs3.existsSync(file)
 };
 function contextEngine(env, files = disk) {
   if (env.DOCKER_HOST) return void 0;
-  const configDir = env.DOCKER_CONFIG || path2.join(env.HOME || os2.homedir(), ".docker");
+  const configDir = env.DOCKER_CONFIG || path3.join(env.HOME || os2.homedir(), ".docker");
   let name = env.DOCKER_CONTEXT;
   if (!name) {
-    const config = files.read(path2.join(configDir, "config.json"));
+    const config = files.read(path3.join(configDir, "config.json"));
     try {
       name = config ? JSON.parse(config).currentContext : void 0;
     } catch {
       throw new Error(
-        `${path2.join(configDir, "config.json")} is not valid JSON, so the Docker context cannot be read. Fix the file, or set DOCKER_HOST.`
+        `${path3.join(configDir, "config.json")} is not valid JSON, so the Docker context cannot be read. Fix the file, or set DOCKER_HOST.`
       );
     }
   }
   if (!name || name === "default") return void 0;
   const hash = createHash("sha256").update(name).digest("hex");
-  const metaFile = path2.join(configDir, "contexts", "meta", hash, "meta.json");
+  const metaFile = path3.join(configDir, "contexts", "meta", hash, "meta.json");
   const meta = files.read(metaFile);
   let endpoint;
   try {
@@ -27624,7 +27698,7 @@ function contextEngine(env, files = disk) {
       `Docker context '${name}' is selected, but ${metaFile} names no engine. Select another context (docker context use), or set DOCKER_HOST.`
     );
   }
-  const tls = path2.join(configDir, "contexts", "tls", hash, "docker");
+  const tls = path3.join(configDir, "contexts", "tls", hash, "docker");
   if (!files.exists(tls)) return { DOCKER_HOST: endpoint.Host };
   return { DOCKER_HOST: endpoint.Host, DOCKER_CERT_PATH: tls, ...endpoint.SkipTLSVerify ? {} : { DOCKER_TLS_VERIFY: "1" } };
 }
@@ -27632,7 +27706,7 @@ function pinEngine(env) {
   Object.assign(env, contextEngine(env));
 }
 
-// src/docker/engine.ts
+// src/engine/engine.ts
 var modem;
 function engine() {
   if (!modem) {
@@ -27661,47 +27735,50 @@ function failure(what, err, timeoutMs) {
     );
   }
   const reason = e.json?.message ?? (e.message ?? "").replace(/^\(HTTP code \d+\) \S+ - /, "").trim();
-  return new Error(reason);
+  return Object.assign(new Error(reason), { statusCode: e.statusCode });
 }
-function dialOptions(method, path6, call2, signal) {
+function statusOf(err) {
+  return err.statusCode;
+}
+function dialOptions(method, path14, call2, signal) {
   const hasQuery = call2.query !== void 0;
   return {
-    path: hasQuery ? `${path6}?` : path6,
+    path: hasQuery ? `${path14}?` : path14,
     method,
     options: method === "POST" ? { _query: call2.query ?? {}, _body: call2.body ?? {} } : call2.query,
     statusCodes: statusCodes(call2.accept),
     abortSignal: signal
   };
 }
-function api(method, path6, call2 = {}) {
+function api(method, path14, call2 = {}) {
   const timeoutMs = call2.timeoutMs ?? DOCKER_TIMEOUT_MS;
   const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : void 0;
-  const what = `${method} ${path6}`;
-  return new Promise((resolve2, reject) => {
+  const what = `${method} ${path14}`;
+  return new Promise((resolve4, reject) => {
     try {
-      engine().dial(dialOptions(method, path6, call2, signal), (err, data) => {
+      engine().dial(dialOptions(method, path14, call2, signal), (err, data) => {
         if (err) reject(failure(what, err, timeoutMs));
-        else resolve2(Buffer.isBuffer(data) && data.length === 0 ? void 0 : data);
+        else resolve4(Buffer.isBuffer(data) && data.length === 0 ? void 0 : data);
       });
     } catch (err) {
       reject(failure(what, err, timeoutMs));
     }
   });
 }
-function hijack(path6, query, body, stdin = false) {
-  return new Promise((resolve2, reject) => {
-    const what = `POST ${path6}`;
+function hijack(path14, query, body, stdin = false) {
+  return new Promise((resolve4, reject) => {
+    const what = `POST ${path14}`;
     try {
       engine().dial(
         {
-          path: `${path6}?`,
+          path: `${path14}?`,
           method: "POST",
           options: { _query: query, _body: body ?? {} },
           hijack: true,
           openStdin: stdin,
           statusCodes: statusCodes([101])
         },
-        (err, data) => err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve2(data)
+        (err, data) => err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve4(data)
       );
     } catch (err) {
       reject(failure(what, err, DOCKER_TIMEOUT_MS));
@@ -27729,6 +27806,31 @@ var ENGINE_TIMEOUT_MS = 1e4;
 async function ping() {
   await api("GET", "/_ping", { timeoutMs: ENGINE_TIMEOUT_MS });
 }
+async function engineInfo() {
+  return api("GET", "/info");
+}
+async function importImage(tar, repo, tag) {
+  await new Promise((resolve4, reject) => {
+    const what = "POST /images/create (import)";
+    engine().dial(
+      {
+        path: "/images/create?",
+        method: "POST",
+        options: { _query: { fromSrc: "-", repo, tag } },
+        file: tar,
+        statusCodes: statusCodes(),
+        abortSignal: AbortSignal.timeout(DOCKER_TIMEOUT_MS)
+      },
+      (err) => err ? reject(failure(what, err, DOCKER_TIMEOUT_MS)) : resolve4()
+    );
+  });
+  const id = await imageId(`${repo}:${tag}`);
+  if (!id) throw new Error(`the engine took the import of ${repo}:${tag} but has no such image`);
+  return id;
+}
+async function apiVersion() {
+  return (await api("GET", "/version")).ApiVersion;
+}
 async function listContainers(label) {
   return api("GET", "/containers/json", { query: { all: true, filters: JSON.stringify({ label: [label] }) } });
 }
@@ -27744,8 +27846,11 @@ async function inspectNetwork(network) {
 async function inspectVolume(volume) {
   return api("GET", `/volumes/${seg(volume)}`, { accept: [404] });
 }
-async function createContainer(name, config) {
-  const created = await api("POST", "/containers/create", { query: { name }, body: config });
+async function createContainer(name, config, platform) {
+  const created = await api("POST", "/containers/create", {
+    query: { name, ...platform ? { platform } : {} },
+    body: config
+  });
   return created.Id;
 }
 async function startContainer(container) {
@@ -27753,6 +27858,32 @@ async function startContainer(container) {
 }
 async function inspectContainer(container) {
   return api("GET", `/containers/${seg(container)}/json`);
+}
+async function pullImage(query) {
+  const stream = await new Promise((resolve4, reject) => {
+    const what = "POST /images/create";
+    try {
+      engine().dial(
+        { path: "/images/create?", method: "POST", options: { _query: query, _body: {} }, isStream: true, statusCodes: statusCodes() },
+        (err, data) => err ? reject(failure(what, err, 0)) : resolve4(data)
+      );
+    } catch (err) {
+      reject(failure(what, err, 0));
+    }
+  });
+  let rest = "";
+  let error;
+  for await (const chunk of stream) {
+    const lines = (rest + chunk.toString()).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) {
+      try {
+        error ??= JSON.parse(line).error;
+      } catch {
+      }
+    }
+  }
+  if (error) throw new Error(error);
 }
 async function killContainer(container, timeoutMs = DOCKER_TIMEOUT_MS) {
   await api("POST", `/containers/${seg(container)}/kill`, { accept: [404, 409], timeoutMs });
@@ -27807,15 +27938,13 @@ function runLabels(id) {
   };
 }
 
-// src/docker/containers.ts
+// src/engine/containers.ts
 function resourceNames(runId) {
   return {
     holder: `buildfence-${runId}-holder`,
-    build: `buildfence-${runId}-build`
+    build: `buildfence-${runId}-build`,
+    hostView: `buildfence-${runId}-hostview`
   };
-}
-function labelArgs(id) {
-  return Object.entries(runLabels(id)).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
 }
 function holderConfig(a) {
   return {
@@ -27840,46 +27969,13 @@ function holderConfig(a) {
     }
   };
 }
-function buildCreateArgs(a) {
-  const names = resourceNames(a.id.runId);
-  const script = `${SCRIPT_MOUNT}/${SCRIPT_NAME}`;
-  const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, script));
-  return [
-    "create",
-    "--name",
-    names.build,
-    ...labelArgs(a.id),
-    "--pull",
-    a.spec.pull,
-    "--volume",
-    `${a.spec.workspace}:${a.spec.workspace}`,
-    "--volume",
-    `${a.scriptDir}:${SCRIPT_MOUNT}:ro`,
-    "--workdir",
-    a.spec.workingDirectory,
-    ...a.passedEnv.flatMap((name) => ["--env", name]),
-    "--env-file",
-    a.envFile,
-    // The user's options come first so that the fence's own flags below always have the last word.
-    ...a.spec.dockerOptions,
-    "--network",
-    `container:${names.holder}`,
-    ...Object.keys(BUILD_DROPPED_CAPABILITIES).flatMap((cap) => ["--cap-drop", cap]),
-    "--security-opt",
-    "no-new-privileges",
-    "--entrypoint",
-    entrypoint,
-    a.spec.image,
-    ...command
-  ];
-}
 
-// src/docker/resources.ts
+// src/engine/resources.ts
 async function removeRun(runId) {
   const names = resourceNames(runId);
   const problems = [];
   await Promise.all(
-    [names.build, names.holder].map(
+    [names.build, names.holder, names.hostView].map(
       (name) => removeContainer(name).catch((err) => {
         if (!/already in progress/i.test(err.message)) problems.push(`container ${name}: ${err.message}`);
       })
@@ -27904,18 +28000,1422 @@ function processAlive(pid) {
 }
 
 // src/docker/runtime.ts
-import * as fs4 from "node:fs/promises";
-import * as os3 from "node:os";
-import * as path4 from "node:path";
+import * as fs9 from "node:fs/promises";
+import * as os5 from "node:os";
+import * as path9 from "node:path";
 
-// src/docker/holder-image.ts
-import * as fs3 from "node:fs";
-import * as path3 from "node:path";
+// src/docker/containers.ts
+function labelArgs(id) {
+  return Object.entries(runLabels(id)).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
+}
+function buildCreateArgs(a) {
+  const names = resourceNames(a.id.runId);
+  const script = `${SCRIPT_MOUNT}/${SCRIPT_NAME}`;
+  const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, script));
+  const options = [
+    "--name",
+    names.build,
+    ...labelArgs(a.id),
+    "--pull",
+    a.spec.pull,
+    "--volume",
+    `${a.spec.workspace}:${a.spec.workspace}`,
+    "--volume",
+    `${a.scriptDir}:${SCRIPT_MOUNT}:ro`,
+    "--workdir",
+    a.spec.workingDirectory,
+    ...a.passedEnv.flatMap((name) => ["--env", name]),
+    "--env-file",
+    a.envFile,
+    // The user's options come first so that the fence's own flags below always have the last word.
+    ...a.spec.dockerOptions,
+    "--network",
+    `container:${names.holder}`,
+    ...Object.keys(BUILD_DROPPED_CAPABILITIES).flatMap((cap) => ["--cap-drop", cap]),
+    "--security-opt",
+    "no-new-privileges",
+    "--entrypoint",
+    entrypoint
+  ];
+  return { options, image: a.spec.image, command };
+}
+
+// src/docker/build-container.ts
+import * as fs5 from "node:fs";
+import * as os4 from "node:os";
+import * as path5 from "node:path";
+
+// src/docker/cli-values.ts
+var ValueError = class extends Error {
+};
+function fail(message) {
+  throw new ValueError(message);
+}
+function goInt(text2, bits = 64, signed = true) {
+  const sign = /^[+-]/.test(text2) && signed ? text2[0] : "";
+  let s = text2.slice(sign.length);
+  let base = 10;
+  if (s.length > 1 && s[0] === "0") {
+    const p = s[1].toLowerCase();
+    [base, s] = s.length >= 3 && (p === "b" || p === "o" || p === "x") ? [{ b: 2, o: 8, x: 16 }[p], s.slice(2)] : [8, s.slice(1)];
+  }
+  let n = 0n;
+  for (const c of s) {
+    if (c === "_") continue;
+    const d = parseInt(c, 36);
+    if (Number.isNaN(d) || d >= base) fail(`'${text2}' is not an integer`);
+    n = n * BigInt(base) + BigInt(d);
+  }
+  if (s === "" && base !== 8) fail(`'${text2}' is not an integer`);
+  if (text2.includes("_") && !underscoresOk(text2.slice(sign.length))) fail(`'${text2}' is not an integer`);
+  if (sign === "-") n = -n;
+  const max = signed ? (1n << BigInt(bits - 1)) - 1n : (1n << BigInt(bits)) - 1n;
+  const min = signed ? -(1n << BigInt(bits - 1)) : 0n;
+  if (n > max || n < min) fail(`${text2} is out of range (${min} to ${max})`);
+  return Number(n);
+}
+function underscoresOk(s) {
+  let saw = "^";
+  let i = 0;
+  if (s.length >= 2 && s[0] === "0" && "bBoOxX".includes(s[1])) {
+    i = 2;
+    saw = "0";
+  }
+  for (; i < s.length; i++) {
+    if (/[0-9a-fA-F]/.test(s[i])) saw = "0";
+    else if (s[i] === "_") {
+      if (saw !== "0") return false;
+      saw = "_";
+    } else saw = "!";
+  }
+  return saw !== "_";
+}
+function decimalInt(text2) {
+  if (!/^[+-]?[0-9]+$/.test(text2)) fail(`'${text2}' is not a decimal integer`);
+  return goInt(text2.replace(/^([+-]?)0+(?=\d)/, "$1"));
+}
+function goBool(text2) {
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(text2)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(text2)) return false;
+  return fail(`'${text2}' is not a boolean (true or false)`);
+}
+var DURATION_UNITS = { ns: 1, us: 1e3, \u00B5s: 1e3, \u03BCs: 1e3, ms: 1e6, s: 1e9, m: 6e10, h: 36e11 };
+function goDuration(text2) {
+  const m = /^([+-]?)(.*)$/.exec(text2);
+  if (m[2] === "0") return 0;
+  if (m[2] === "") fail(`'${text2}' is not a duration (such as 30s, 1m30s, 500ms)`);
+  let total = 0;
+  const part = /^(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
+  for (let rest = m[2]; rest !== ""; ) {
+    const p = part.exec(rest);
+    if (!p)
+      fail(
+        /^[\d.]+$/.test(rest) ? `'${text2}' has a number without a unit (ns, us, ms, s, m, h)` : `'${text2}' is not a duration (such as 30s, 1m30s, 500ms)`
+      );
+    total += Number(p[1]) * DURATION_UNITS[p[2]];
+    rest = rest.slice(p[0].length);
+  }
+  return Math.round(m[1] === "-" ? -total : total);
+}
+var BINARY = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+function ramInBytes(text2) {
+  let sep = -1;
+  for (let i = text2.length - 1; i >= 0; i--) {
+    if ("0123456789. ".includes(text2[i])) {
+      sep = i;
+      break;
+    }
+  }
+  if (sep === -1) fail(`'${text2}' is not a size (such as 512m, 2g)`);
+  const [num, suffix] = text2[sep] === " " ? [text2.slice(0, sep), text2.slice(sep + 1)] : [text2.slice(0, sep + 1), text2.slice(sep + 1)];
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(num)) fail(`'${text2}' is not a size (such as 512m, 2g)`);
+  let size = Number(num);
+  if (size < 0) fail(`'${text2}' is not a size: it is negative`);
+  const sfx = suffix.toLowerCase();
+  if (sfx !== "") {
+    const unit = BINARY[sfx[0]];
+    const ok = sfx === "b" || unit !== void 0 && (sfx.length === 1 || sfx.slice(1) === "b" || sfx.slice(1) === "ib");
+    if (!ok) fail(`'${text2}' has an unknown unit '${suffix}' (b, k, m, g, t, p)`);
+    if (unit !== void 0) size *= unit;
+  }
+  return Math.trunc(size);
+}
+function nanoCpus(text2) {
+  const fraction = /^([+-]?\d+)\/(\d+)$/.exec(text2);
+  const decimal = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text2);
+  let num;
+  let den;
+  if (fraction && BigInt(fraction[2]) !== 0n) {
+    [num, den] = [BigInt(fraction[1]), BigInt(fraction[2])];
+  } else if (decimal && (decimal[2] !== "" || (decimal[3] ?? "") !== "")) {
+    const frac = decimal[3] ?? "";
+    const exp = Number(decimal[4] ?? "0") - frac.length;
+    num = BigInt(`${decimal[1]}${decimal[2]}${frac}` || "0");
+    den = 1n;
+    if (exp >= 0) num *= 10n ** BigInt(exp);
+    else den = 10n ** BigInt(-exp);
+  } else {
+    return fail(`'${text2}' is not a number of CPUs (such as 1.5)`);
+  }
+  const nano = num * 1000000000n;
+  if (nano % den !== 0n) fail(`'${text2}' is too precise (at most 9 decimals)`);
+  return Number(nano / den);
+}
+var ULIMITS = /* @__PURE__ */ new Set([
+  "core",
+  "cpu",
+  "data",
+  "fsize",
+  "locks",
+  "memlock",
+  "msgqueue",
+  "nice",
+  "nofile",
+  "nproc",
+  "rss",
+  "rtprio",
+  "rttime",
+  "sigpending",
+  "stack"
+]);
+function ulimit(text2) {
+  const eq = text2.indexOf("=");
+  if (eq === -1) fail(`'${text2}' is not a ulimit (name=soft[:hard])`);
+  const name = text2.slice(0, eq);
+  if (!ULIMITS.has(name)) fail(`'${name}' is not a ulimit (one of ${[...ULIMITS].join(", ")})`);
+  const [softText, hardText] = splitOnce(text2.slice(eq + 1), ":");
+  const soft = decimalInt(softText);
+  const hard = hardText === void 0 ? soft : decimalInt(hardText);
+  if (hard !== -1 && (soft === -1 || soft > hard)) fail(`the soft limit ${soft} of '${text2}' is above the hard one`);
+  return { Name: name, Hard: hard, Soft: soft };
+}
+function csvRecord(text2) {
+  const fields = [];
+  let i = 0;
+  for (; ; ) {
+    let field = "";
+    if (text2[i] === '"') {
+      for (i++; ; i++) {
+        if (i >= text2.length) fail(`'${text2}' has a quote that is not closed`);
+        if (text2[i] === '"' && text2[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else if (text2[i] === '"') {
+          i++;
+          break;
+        } else field += text2[i];
+      }
+      if (i < text2.length && text2[i] !== "," && text2[i] !== "\n") fail(`'${text2}' has text after a closing quote`);
+    } else {
+      for (; i < text2.length && text2[i] !== "," && text2[i] !== "\n"; i++) {
+        if (text2[i] === '"') fail(`'${text2}' has a quote inside a field that does not start with one`);
+        field += text2[i];
+      }
+    }
+    fields.push(field.replace(/\r$/, ""));
+    if (i >= text2.length || text2[i] === "\n") return fields;
+    i++;
+  }
+}
+function splitOnce(text2, separator) {
+  const at = text2.indexOf(separator);
+  return at === -1 ? [text2] : [text2.slice(0, at), text2.slice(at + separator.length)];
+}
+function apiAtLeast(version, wanted) {
+  const [a, b] = [version, wanted].map((v) => v.split(".").map(Number));
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  }
+  return true;
+}
+
+// src/docker/create-body.ts
+import * as path4 from "node:path";
+var NOT_TRANSLATED = {
+  ...Object.fromEntries(
+    ["publish", "publish-all", "expose", "link", "ip", "ip6", "link-local-ip", "mac-address", "network-alias"].map((f) => [
+      f,
+      "the build joins the holder's network namespace, where buildfence's rules decide what it reaches: it has no ports, addresses, links or aliases of its own (docker refuses them with a shared namespace too). Remove it; a service the build needs goes in the allowlist"
+    ])
+  ),
+  cidfile: "buildfence creates the build container through the Engine API and writes no container ID file (the log names the container). Remove it",
+  "detach-keys": "it belongs to an attached `docker run` terminal, which the build has none of. Remove it",
+  "sig-proxy": "it belongs to an attached `docker run` terminal, which the build has none of. Remove it",
+  ...Object.fromEntries(
+    ["cpu-count", "cpu-percent", "io-maxbandwidth", "io-maxiops"].map((f) => [
+      f,
+      "it applies to Windows containers only, and the build is a Linux container (docker refuses it too). Remove it"
+    ])
+  )
+};
+var NOT_FOR_THE_BUILD = /* @__PURE__ */ new Set([
+  "privileged",
+  "use-api-socket",
+  "dns",
+  "dns-option",
+  "dns-search",
+  "rm",
+  "restart",
+  "detach",
+  "help",
+  "volumes-from"
+]);
+var TRANSLATED = /* @__PURE__ */ new Set([
+  "add-host",
+  "annotation",
+  "attach",
+  "blkio-weight",
+  "blkio-weight-device",
+  "cap-add",
+  "cap-drop",
+  "cgroup-parent",
+  "cgroupns",
+  "cpu-period",
+  "cpu-quota",
+  "cpu-rt-period",
+  "cpu-rt-runtime",
+  "cpu-shares",
+  "cpus",
+  "cpuset-cpus",
+  "cpuset-mems",
+  "device",
+  "device-cgroup-rule",
+  "device-read-bps",
+  "device-read-iops",
+  "device-write-bps",
+  "device-write-iops",
+  "disable-content-trust",
+  "domainname",
+  "entrypoint",
+  "env",
+  "env-file",
+  "gpus",
+  "group-add",
+  "health-cmd",
+  "health-interval",
+  "health-retries",
+  "health-start-interval",
+  "health-start-period",
+  "health-timeout",
+  "hostname",
+  "init",
+  "interactive",
+  "ipc",
+  "isolation",
+  "kernel-memory",
+  "label",
+  "label-file",
+  "log-driver",
+  "log-opt",
+  "memory",
+  "memory-reservation",
+  "memory-swap",
+  "memory-swappiness",
+  "mount",
+  "name",
+  "network",
+  "no-healthcheck",
+  "oom-kill-disable",
+  "oom-score-adj",
+  "pid",
+  "pids-limit",
+  "platform",
+  "pull",
+  // Read, and of no effect: buildfence logs one line for a pull either way.
+  "quiet",
+  "read-only",
+  "runtime",
+  "security-opt",
+  "shm-size",
+  "stop-signal",
+  "stop-timeout",
+  "storage-opt",
+  "sysctl",
+  "tmpfs",
+  "tty",
+  "ulimit",
+  "user",
+  "userns",
+  "uts",
+  "volume",
+  "volume-driver",
+  "workdir"
+]);
+var Given = class {
+  constructor(options, label) {
+    this.label = label;
+    for (const o of options) this.byName.set(o.name, [...this.byName.get(o.name) ?? [], o]);
+  }
+  label;
+  byName = /* @__PURE__ */ new Map();
+  problems = [];
+  has(name) {
+    return this.byName.has(name);
+  }
+  all(name) {
+    return this.byName.get(name) ?? [];
+  }
+  /** The last occurrence's value, as pflag keeps it for a flag that takes one value. */
+  last(name) {
+    const all = this.all(name);
+    return all[all.length - 1];
+  }
+  refuse(option, reason) {
+    const written = typeof option === "string" ? option : option.written;
+    this.problems.push(`${this.label} refuses '${written}': ${reason}.`);
+  }
+  /** Each occurrence read by `read`; one that cannot be read is a problem, and is left out. */
+  each(name, read2) {
+    const out = [];
+    for (const o of this.all(name)) {
+      try {
+        out.push(read2(o.value ?? "", o));
+      } catch (err) {
+        if (!(err instanceof ValueError)) throw err;
+        this.refuse(o, err.message);
+      }
+    }
+    return out;
+  }
+  /** The last occurrence read by `read` (every occurrence must be readable, as pflag sets each). */
+  one(name, read2) {
+    const values = this.each(name, read2);
+    return values.length === this.all(name).length ? values[values.length - 1] : void 0;
+  }
+  str(name) {
+    return this.last(name)?.value;
+  }
+  bool(name) {
+    return this.has(name) ? this.one(name, (v, o) => o.value === void 0 ? true : goBool(v)) : void 0;
+  }
+  flag(name) {
+    return this.bool(name) ?? false;
+  }
+};
+function createRequest(cmd, ctx) {
+  const { options, problems } = readOptions(cmd.options, ctx.label);
+  const g = new Given(options, ctx.label);
+  g.problems.push(...problems);
+  for (const o of options) {
+    if (NOT_TRANSLATED[o.name]) g.refuse(o, NOT_TRANSLATED[o.name]);
+    else if (NOT_FOR_THE_BUILD.has(o.name)) g.refuse(o, "the build container is buildfence\u2019s to run; remove it");
+    else if (!TRANSLATED.has(o.name))
+      g.refuse(o, `buildfence does not translate docker's '--${o.name}' into the Engine API, so it would be lost. Remove it`);
+  }
+  const versioned = [
+    ["annotation", "1.43"],
+    ["health-start-interval", "1.44"]
+  ];
+  for (const [flag, version] of versioned) {
+    if (g.has(flag) && !apiAtLeast(ctx.apiVersion, version)) {
+      g.refuse(
+        g.last(flag),
+        `it needs Docker Engine API ${version}, and this engine speaks ${ctx.apiVersion}. Remove it, or use a newer engine`
+      );
+    }
+  }
+  const request = build(g, cmd, ctx);
+  if (g.problems.length > 0) throw new Error(g.problems.join("\n"));
+  return request;
+}
+function build(g, cmd, ctx) {
+  const pull = g.str("pull") ?? "missing";
+  if (!["always", "missing", "never", ""].includes(pull))
+    g.refuse(g.last("pull"), "the pull policy is one of 'always', 'missing' or 'never'");
+  if (ctx.contentTrust && !g.flag("disable-content-trust") && !cmd.image.includes("@")) {
+    g.refuse(
+      "DOCKER_CONTENT_TRUST",
+      "it asks the docker CLI to verify the build image's signature, which buildfence, creating the build through the Engine API, does not do: name the image by digest (IMAGE@sha256:...), or unset DOCKER_CONTENT_TRUST"
+    );
+  }
+  const attach2 = g.each("attach", (v) => {
+    const s = v.toLowerCase();
+    if (!["stdin", "stdout", "stderr"].includes(s)) throw new ValueError("the streams are STDIN, STDOUT and STDERR");
+    return s;
+  });
+  const stdin = g.flag("interactive");
+  const openStdin = stdin;
+  const attachStdin = attach2.includes("stdin") || stdin;
+  const swappiness = g.one("memory-swappiness", (v) => goInt(v)) ?? -1;
+  if (swappiness !== -1 && (swappiness < 0 || swappiness > 100)) g.refuse(g.last("memory-swappiness"), "the swappiness is from 0 to 100");
+  const { binds, volumes } = volumeSpecs(g, ctx.cwd);
+  const entrypointGiven = g.last("entrypoint");
+  const health = healthcheck(g);
+  const { devices, cdi } = deviceMappings(g);
+  const gpus = g.each("gpus", gpuRequest);
+  const deviceRequests = [...gpus, ...cdi.length > 0 ? [{ Driver: "cdi", DeviceIDs: cdi }] : []];
+  const [securityOpt, systemPaths] = securityOptions(g, ctx);
+  const resources = {
+    CgroupParent: g.str("cgroup-parent"),
+    Memory: g.one("memory", ramInBytes),
+    MemoryReservation: g.one("memory-reservation", ramInBytes),
+    MemorySwap: g.one("memory-swap", (v) => v === "-1" ? -1 : ramInBytes(v)),
+    MemorySwappiness: swappiness,
+    // Newer engines have no kernel memory limit; the CLI leaves it out for them.
+    KernelMemory: apiAtLeast(ctx.apiVersion, "1.42") ? void 0 : g.one("kernel-memory", ramInBytes),
+    OomKillDisable: g.bool("oom-kill-disable"),
+    NanoCpus: g.one("cpus", nanoCpus),
+    CpuShares: g.one("cpu-shares", (v) => goInt(v)),
+    CpuPeriod: g.one("cpu-period", (v) => goInt(v)),
+    CpuQuota: g.one("cpu-quota", (v) => goInt(v)),
+    CpuRealtimePeriod: g.one("cpu-rt-period", (v) => goInt(v)),
+    CpuRealtimeRuntime: g.one("cpu-rt-runtime", (v) => goInt(v)),
+    CpusetCpus: g.str("cpuset-cpus"),
+    CpusetMems: g.str("cpuset-mems"),
+    PidsLimit: g.one("pids-limit", (v) => goInt(v)),
+    BlkioWeight: g.one("blkio-weight", (v) => goInt(v, 16, false)),
+    BlkioWeightDevice: g.each("blkio-weight-device", weightDevice),
+    BlkioDeviceReadBps: g.each("device-read-bps", (v) => throttleDevice(v, ramInBytes)),
+    BlkioDeviceWriteBps: g.each("device-write-bps", (v) => throttleDevice(v, ramInBytes)),
+    BlkioDeviceReadIOps: g.each("device-read-iops", (v) => throttleDevice(v, (r) => goUint10(r))),
+    BlkioDeviceWriteIOps: g.each("device-write-iops", (v) => throttleDevice(v, (r) => goUint10(r))),
+    Ulimits: ulimits(g),
+    DeviceCgroupRules: g.each("device-cgroup-rule", (v) => {
+      if (!/^[acb] ([0-9]+|\*):([0-9]+|\*) [rwm]{1,3}$/.test(v))
+        throw new ValueError(`'${v}' is not a device cgroup rule (type major:minor mode, as 'c 10:229 rwm')`);
+      return v;
+    }),
+    Devices: devices,
+    DeviceRequests: deviceRequests
+  };
+  for (const [flag, mode] of [
+    ["pid", g.str("pid")],
+    ["uts", g.str("uts")],
+    ["userns", g.str("userns")],
+    ["cgroupns", g.str("cgroupns")]
+  ]) {
+    if (mode !== void 0 && !namespaceModeValid(flag, mode)) g.refuse(g.last(flag), `'${mode}' is not a ${flag} mode docker knows`);
+  }
+  if (g.last("log-driver")?.value === "none" && g.has("log-opt")) g.refuse(g.last("log-opt"), "the 'none' log driver takes no options");
+  const body = {
+    Hostname: g.str("hostname"),
+    Domainname: g.str("domainname"),
+    User: g.str("user"),
+    AttachStdin: attachStdin,
+    AttachStdout: attach2.length === 0 || attach2.includes("stdout"),
+    AttachStderr: attach2.length === 0 || attach2.includes("stderr"),
+    Tty: g.flag("tty"),
+    OpenStdin: openStdin,
+    StdinOnce: openStdin && attachStdin,
+    Env: environment(g, ctx),
+    Cmd: cmd.command.length > 0 ? cmd.command : void 0,
+    Image: cmd.image,
+    Volumes: volumes,
+    WorkingDir: g.str("workdir"),
+    Entrypoint: entrypointGiven === void 0 ? void 0 : [entrypointGiven.value ?? ""],
+    Labels: keyValues(g, "label", "label-file", ctx),
+    StopSignal: g.str("stop-signal"),
+    StopTimeout: g.one("stop-timeout", (v) => goInt(v)),
+    Healthcheck: health,
+    HostConfig: {
+      Binds: binds,
+      LogConfig: { Type: g.str("log-driver") ?? "", Config: kvMap(g.each("log-opt", (v) => v)) },
+      NetworkMode: g.str("network") ?? "default",
+      VolumeDriver: g.str("volume-driver"),
+      CapAdd: capabilities(g.each("cap-add", (v) => v)),
+      CapDrop: capabilities(g.each("cap-drop", (v) => v)),
+      CgroupnsMode: g.str("cgroupns"),
+      Dns: [],
+      DnsOptions: [],
+      DnsSearch: [],
+      ExtraHosts: g.each("add-host", extraHost),
+      GroupAdd: g.each("group-add", (v) => v),
+      IpcMode: g.str("ipc"),
+      OomScoreAdj: g.one("oom-score-adj", (v) => goInt(v)),
+      PidMode: g.str("pid"),
+      ReadonlyRootfs: g.flag("read-only"),
+      SecurityOpt: securityOpt,
+      StorageOpt: storageOptions(g),
+      UTSMode: g.str("uts"),
+      UsernsMode: g.str("userns"),
+      ShmSize: g.one("shm-size", ramInBytes),
+      Isolation: g.str("isolation"),
+      ...resources,
+      Tmpfs: Object.fromEntries(
+        g.each("tmpfs", (v) => {
+          const [where, options = ""] = splitOnce(v, ":");
+          return [where, options];
+        })
+      ),
+      Sysctls: Object.fromEntries(g.each("sysctl", sysctl)),
+      Runtime: g.str("runtime"),
+      Mounts: g.each("mount", (v) => mountSpec(v, ctx)),
+      ...systemPaths,
+      Init: g.bool("init"),
+      Annotations: g.has("annotation") ? kvMap(g.each("annotation", (v) => v)) : void 0
+    },
+    NetworkingConfig: { EndpointsConfig: {} }
+  };
+  return {
+    name: g.str("name"),
+    platform: g.str("platform")?.toLowerCase(),
+    pull: pull === "" ? "never" : pull,
+    body: dropUndefined(body)
+  };
+}
+function volumeSpecs(g, cwd) {
+  const binds = [];
+  const volumes = {};
+  for (const spec of new Set(g.each("volume", (v) => v))) {
+    let parsed;
+    try {
+      parsed = parseVolume(spec);
+    } catch (err) {
+      if (!(err instanceof ValueError)) throw err;
+      g.refuse(`--volume ${spec}`, err.message);
+      continue;
+    }
+    if (parsed.source === "") {
+      volumes[spec] = {};
+      continue;
+    }
+    const [host, target] = splitOnce(spec, ":");
+    binds.push(parsed.bind && target !== void 0 && host.startsWith(".") ? `${path4.resolve(cwd, host)}:${target}` : spec);
+  }
+  return { binds: binds.length > 0 ? binds : void 0, volumes: Object.keys(volumes).length > 0 ? volumes : void 0 };
+}
+function parseVolume(spec) {
+  if (spec === "") throw new ValueError("the volume is empty");
+  if (spec.length <= 2) return { source: "", bind: false };
+  let source = "";
+  let target = "";
+  let buffer = "";
+  for (const c of [...spec, ""]) {
+    if (c === ":" && buffer.length === 1 && new RegExp("\\p{L}", "u").test(buffer)) {
+      buffer += c;
+    } else if (c === ":" || c === "") {
+      if (buffer === "") throw new ValueError(`'${spec}' has an empty part between colons`);
+      if (source === "" && c === "") target = buffer;
+      else if (source === "") source = buffer;
+      else if (target === "") target = buffer;
+      else if (c === ":") throw new ValueError(`'${spec}' has too many colons`);
+      buffer = "";
+    } else buffer += c;
+  }
+  const bind = source !== "" && ("./~".includes(source[0]) || source.startsWith("\\\\") || new RegExp("^\\p{L}:", "u").test(source));
+  return { source, bind };
+}
+function mountSpec(value, ctx) {
+  const mount = { Type: "volume", Target: "" };
+  const volume = () => mount.VolumeOptions ??= { Labels: {}, DriverConfig: {} };
+  const bind = () => mount.BindOptions ??= {};
+  const tmpfs = () => mount.TmpfsOptions ??= {};
+  const setOn = (map, kv) => {
+    const [k, v = ""] = splitOnce(kv, "=");
+    if (k !== "") map[k] = v;
+  };
+  let target = "";
+  for (const field of csvRecord(value)) {
+    const [rawKey, val] = splitOnce(field, "=");
+    const key = rawKey.toLowerCase();
+    if (val === void 0) {
+      if (key === "readonly" || key === "ro") mount.ReadOnly = true;
+      else if (key === "volume-nocopy") volume().NoCopy = true;
+      else if (key === "bind-nonrecursive") bind().NonRecursive = true;
+      else throw new ValueError(`'${field}' must be a key=value pair`);
+      continue;
+    }
+    switch (key) {
+      case "type":
+        mount.Type = val.toLowerCase();
+        break;
+      case "source":
+      case "src":
+        mount.Source = !path4.isAbsolute(val) && val.startsWith(".") ? path4.resolve(ctx.cwd, val) : val;
+        break;
+      case "target":
+      case "dst":
+      case "destination":
+        target = val;
+        break;
+      case "readonly":
+      case "ro":
+        mount.ReadOnly = goBool(val);
+        break;
+      case "consistency":
+        mount.Consistency = val.toLowerCase();
+        break;
+      case "bind-propagation":
+        bind().Propagation = val.toLowerCase();
+        break;
+      case "bind-nonrecursive":
+        bind().NonRecursive = goBool(val);
+        break;
+      case "bind-recursive":
+        if (val === "disabled") bind().NonRecursive = true;
+        else if (val === "writable") bind().ReadOnlyNonRecursive = true;
+        else if (val === "readonly") bind().ReadOnlyForceRecursive = true;
+        else if (val !== "enabled") throw new ValueError(`bind-recursive is one of enabled, disabled, writable, readonly, not '${val}'`);
+        break;
+      case "volume-subpath":
+        volume().Subpath = val;
+        break;
+      case "volume-nocopy":
+        volume().NoCopy = goBool(val);
+        break;
+      case "volume-label":
+        setOn(volume().Labels, val);
+        break;
+      case "volume-driver":
+        volume().DriverConfig.Name = val;
+        break;
+      case "volume-opt":
+        setOn(volume().DriverConfig.Options ??= {}, val);
+        break;
+      case "image-subpath":
+        (mount.ImageOptions ??= {}).Subpath = val;
+        break;
+      case "tmpfs-size":
+        tmpfs().SizeBytes = ramInBytes(val);
+        break;
+      case "tmpfs-mode":
+        if (!/^[0-7]+$/.test(val) || Number.parseInt(val, 8) > 4294967295)
+          throw new ValueError(`tmpfs-mode is an octal mode, not '${val}'`);
+        tmpfs().Mode = Number.parseInt(val, 8);
+        break;
+      default:
+        throw new ValueError(`'${key}' is not a mount field (type, source, target, readonly, bind-*, volume-*, image-subpath, tmpfs-*)`);
+    }
+  }
+  if (target === "") throw new ValueError("a mount needs a target");
+  mount.Target = target;
+  for (const [options, type] of [
+    [mount.VolumeOptions, "volume"],
+    [mount.BindOptions, "bind"],
+    [mount.TmpfsOptions, "tmpfs"],
+    [mount.ImageOptions, "image"]
+  ]) {
+    if (options && mount.Type !== type) throw new ValueError(`'${type}-*' fields do not go with a mount of type '${mount.Type}'`);
+  }
+  const b = mount.BindOptions;
+  if ((b?.ReadOnlyNonRecursive || b?.ReadOnlyForceRecursive) && !mount.ReadOnly)
+    throw new ValueError("bind-recursive=writable or readonly needs readonly too");
+  if (b?.ReadOnlyForceRecursive && b.Propagation !== "rprivate")
+    throw new ValueError("bind-recursive=readonly needs bind-propagation=rprivate");
+  if (b?.ReadOnlyForceRecursive && !apiAtLeast(ctx.apiVersion, "1.44"))
+    throw new ValueError("bind-recursive=readonly needs Engine API 1.44");
+  return mount;
+}
+function environment(g, ctx) {
+  const fromFiles = g.each("env-file", (file) => kvFile(file, ctx, (name) => ctx.env[name]));
+  const flags = /* @__PURE__ */ new Map();
+  for (const v of g.each("env", (e) => {
+    const [k, val] = splitOnce(e, "=");
+    if (k === "") throw new ValueError(`'${e}' is not a variable (NAME=VALUE, or NAME to pass it on)`);
+    return [k, val ?? ctx.env[k]];
+  })) {
+    flags.delete(v[0]);
+    flags.set(v[0], v[1]);
+  }
+  const proxies = ctx.proxies ?? {};
+  for (const [name, value] of [
+    ["HTTP_PROXY", proxies.httpProxy],
+    ["HTTPS_PROXY", proxies.httpsProxy],
+    ["NO_PROXY", proxies.noProxy],
+    ["FTP_PROXY", proxies.ftpProxy],
+    ["ALL_PROXY", proxies.allProxy]
+  ]) {
+    if (!value) continue;
+    for (const n of [name, name.toLowerCase()]) if (!flags.has(n)) flags.set(n, value);
+  }
+  const env = [...fromFiles.flat(), ...[...flags].map(([k, v]) => v === void 0 ? k : `${k}=${v}`)];
+  return env.length > 0 ? env : void 0;
+}
+function keyValues(g, flag, fileFlag, ctx) {
+  const fromFiles = g.each(fileFlag, (file) => kvFile(file, ctx));
+  const given = g.each(flag, (v) => {
+    const key = splitOnce(v, "=")[0].replace(/^[ \t]+/, "");
+    if (key === "" || /[ \t]/.test(key)) throw new ValueError(`'${v}' is not a label (NAME=VALUE, without blanks in the name)`);
+    return v;
+  });
+  const all = [...fromFiles.flat(), ...given];
+  return all.length > 0 ? kvMap(all) : void 0;
+}
+function kvFile(file, ctx, lookup) {
+  let text2;
+  try {
+    text2 = ctx.readFile(file);
+  } catch (err) {
+    throw new ValueError(`cannot read ${file}: ${err.message}`);
+  }
+  const out = [];
+  for (const [i, raw] of text2.replace(/^\ufeff/, "").split("\n").entries()) {
+    const line = raw.replace(/\r$/, "").replace(/^\s+/u, "");
+    if (line === "" || line.startsWith("#")) continue;
+    if (line.length > 65536) throw new ValueError(`line ${i + 1} of ${file} is longer than 64 KiB`);
+    const [key, value] = splitOnce(line, "=");
+    if (key === "") throw new ValueError(`line ${i + 1} of ${file} has no variable name`);
+    if (/[ \t]/.test(key)) throw new ValueError(`the name '${key}' on line ${i + 1} of ${file} has blanks in it`);
+    if (value !== void 0) out.push(line);
+    else if (lookup) {
+      const found = lookup(line);
+      if (found !== void 0) out.push(`${key}=${found}`);
+    }
+  }
+  return out;
+}
+function kvMap(values) {
+  const map = {};
+  for (const v of values) {
+    const [k, val = ""] = splitOnce(v, "=");
+    map[k] = val;
+  }
+  return map;
+}
+function capabilities(caps) {
+  const normalized = [
+    ...new Set(caps.map((c) => c.toUpperCase()).map((c) => c === "ALL" || c.startsWith("CAP_") ? c : `CAP_${c}`))
+  ].sort();
+  return normalized.length > 0 ? normalized : void 0;
+}
+function securityOptions(g, ctx) {
+  const opts = g.each("security-opt", (opt) => {
+    let [k, v] = splitOnce(opt, "=");
+    if (v === void 0 && k !== "no-new-privileges") [k, v] = splitOnce(opt, ":");
+    if ((v === void 0 || v === "") && k !== "no-new-privileges") throw new ValueError(`'${opt}' needs a value (key=value)`);
+    if (k !== "seccomp" || v === "builtin" || v === "unconfined") return opt;
+    let profile;
+    try {
+      profile = ctx.readFile(v);
+      JSON.parse(profile);
+    } catch (err) {
+      throw new ValueError(`the seccomp profile ${v} cannot be read as JSON: ${err.message}`);
+    }
+    return `seccomp=${compactJson(profile)}`;
+  });
+  const unconfined = opts.includes("systempaths=unconfined");
+  const rest = opts.filter((o) => o !== "systempaths=unconfined");
+  return [rest.length > 0 ? rest : void 0, unconfined ? { MaskedPaths: [], ReadonlyPaths: [] } : {}];
+}
+function compactJson(text2) {
+  let out = "";
+  let inString = false;
+  for (let i = 0; i < text2.length; i++) {
+    const c = text2[i];
+    if (inString) {
+      out += c;
+      if (c === "\\") out += text2[++i];
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (!" 	\n\r".includes(c)) out += c;
+  }
+  return out;
+}
+function storageOptions(g) {
+  const opts = g.each("storage-opt", (v) => {
+    if (!v.includes("=")) throw new ValueError(`'${v}' is not a storage option (key=value)`);
+    return v;
+  });
+  return opts.length > 0 ? kvMap(opts) : void 0;
+}
+var NAMESPACED_SYSCTLS = /* @__PURE__ */ new Set([
+  "kernel.msgmax",
+  "kernel.msgmnb",
+  "kernel.msgmni",
+  "kernel.sem",
+  "kernel.shmall",
+  "kernel.shmmax",
+  "kernel.shmmni",
+  "kernel.shm_rmid_forced"
+]);
+function sysctl(v) {
+  const [k, val] = splitOnce(v, "=");
+  if (val === void 0 || k === "" || !(NAMESPACED_SYSCTLS.has(k) || k.startsWith("net.") || k.startsWith("fs.mqueue."))) {
+    throw new ValueError(`sysctl '${v}' is not one docker lets a container set`);
+  }
+  return [k, val];
+}
+function ulimits(g) {
+  const byName = /* @__PURE__ */ new Map();
+  for (const u of g.each("ulimit", ulimit)) byName.set(u.Name, u);
+  return [...byName.values()].sort((a, b) => a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0);
+}
+function extraHost(v) {
+  let [k, ip] = splitOnce(v, "=");
+  if (ip === void 0) [k, ip] = splitOnce(v, ":");
+  if (ip === void 0 || k === "" || k.includes(":")) throw new ValueError(`'${v}' is not a host entry (NAME:IP or NAME=IP)`);
+  if (ip !== "host-gateway") {
+    if (ip.length > 2 && ip.startsWith("[") && ip.endsWith("]")) ip = ip.slice(1, -1);
+    if (!isIp(ip.trim())) throw new ValueError(`'${ip}' in '${v}' is not an IP address`);
+  }
+  return `${k}:${ip}`;
+}
+function isIp(text2) {
+  return /^(\d{1,3})(\.\d{1,3}){3}$/.test(text2) ? text2.split(".").every((o) => Number(o) <= 255 && !/^0\d/.test(o)) : isIpv6(text2);
+}
+function isIpv6(text2) {
+  const [head, tail] = splitOnce(text2, "::");
+  if (tail?.includes("::")) return false;
+  const groups = (s) => s === "" ? [] : s.split(":");
+  const parts = [...groups(head), ...tail === void 0 ? [] : groups(tail)];
+  const last = parts[parts.length - 1] ?? "";
+  const v4 = last.includes(".") ? isIp(last) && !last.includes(":") : false;
+  const hex = v4 ? parts.slice(0, -1) : parts;
+  const count = hex.length + (v4 ? 2 : 0);
+  return hex.every((p) => /^[0-9a-fA-F]{1,4}$/.test(p)) && (last.includes(".") ? v4 : true) && (tail === void 0 ? count === 8 : count < 8);
+}
+function weightDevice(v) {
+  const [k, w] = splitOnce(v, ":");
+  if (w === void 0 || k === "" || !k.startsWith("/dev/")) throw new ValueError(`'${v}' is not DEVICE:WEIGHT with a device under /dev/`);
+  const weight = /^[0-9]+$/.test(w) ? Number(w) : NaN;
+  if (!(weight <= 65535) || weight > 0 && (weight < 10 || weight > 1e3))
+    throw new ValueError(`the weight in '${v}' is 0 or from 10 to 1000`);
+  return { Path: k, Weight: weight };
+}
+function throttleDevice(v, rate) {
+  const [k, r] = splitOnce(v, ":");
+  if (r === void 0 || k === "" || !k.startsWith("/dev/")) throw new ValueError(`'${v}' is not DEVICE:RATE with a device under /dev/`);
+  return { Path: k, Rate: rate(r) };
+}
+function goUint10(text2) {
+  if (!/^[0-9]+$/.test(text2)) throw new ValueError(`'${text2}' is not a whole number`);
+  return decimalInt(text2);
+}
+function deviceMappings(g) {
+  const devices = [];
+  const cdi = [];
+  g.each("device", (v) => {
+    if (/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\.[a-z0-9]+(?:[._-][a-z0-9]+)*)*\/[a-zA-Z0-9]+(?:[._-][a-zA-Z0-9]+)*=[a-zA-Z0-9_.:-]+$/.test(v)) {
+      cdi.push(v);
+      return;
+    }
+    const split = v.split(":");
+    if (split.length > 3 || split[0] === "") throw new ValueError(`'${v}' is not HOST[:CONTAINER][:rwm]`);
+    let [src, dst, perms] = [clean(split[0]), clean(split[0]), "rwm"];
+    if (split.length === 2 && deviceMode(split[1])) perms = split[1];
+    else if (split.length === 2) [src, dst] = [split[0], clean(split[1])];
+    else if (split.length === 3) {
+      if (!deviceMode(split[2])) throw new ValueError(`'${split[2]}' in '${v}' is not a device mode (r, w, m)`);
+      [src, dst, perms] = [split[0], split[1], split[2]];
+    }
+    const container = split.length === 1 || deviceMode(split[1] ?? "") ? split[0] : split[1];
+    if (!container.startsWith("/")) throw new ValueError(`${container} in '${v}' is not an absolute path`);
+    devices.push({ PathOnHost: src, PathInContainer: dst, CgroupPermissions: perms });
+  });
+  return { devices, cdi };
+}
+function clean(p) {
+  const normal = path4.posix.normalize(p);
+  return normal.length > 1 ? normal.replace(/\/$/, "") : normal;
+}
+function deviceMode(mode) {
+  return mode !== "" && [...mode].every((c, i) => "rwm".includes(c) && mode.indexOf(c) === i);
+}
+function healthcheck(g) {
+  const cmd = g.str("health-cmd") ?? "";
+  const durations = Object.fromEntries(
+    ["interval", "timeout", "start-period", "start-interval"].map((k) => [k, g.one(`health-${k}`, goDuration) ?? 0])
+  );
+  const retries = g.one("health-retries", (v) => goInt(v)) ?? 0;
+  const any = cmd !== "" || retries !== 0 || Object.values(durations).some((d) => d !== 0);
+  if (g.flag("no-healthcheck")) {
+    if (any) g.refuse(g.last("no-healthcheck"), "--no-healthcheck and the --health-* options contradict each other");
+    return { Test: ["NONE"] };
+  }
+  if (!any) return void 0;
+  for (const [k, d] of Object.entries(durations)) if (d < 0) g.refuse(g.last(`health-${k}`), "a duration cannot be negative");
+  if (retries < 0) g.refuse(g.last("health-retries"), "the retries cannot be negative");
+  return {
+    Test: cmd !== "" ? ["CMD-SHELL", cmd] : void 0,
+    Interval: durations.interval,
+    Timeout: durations.timeout,
+    StartPeriod: durations["start-period"],
+    StartInterval: durations["start-interval"],
+    Retries: retries
+  };
+}
+function gpuRequest(value) {
+  const req = {};
+  const seen = /* @__PURE__ */ new Set();
+  const count = (s) => {
+    if (s === "all") return -1;
+    if (!/^[+-]?[0-9]+$/.test(s)) throw new ValueError(`'${s}' is not a GPU count ("all" or a number)`);
+    return Number(s);
+  };
+  for (const field of csvRecord(value)) {
+    const [key, val] = splitOnce(field, "=");
+    if (seen.has(key)) throw new ValueError(`the GPU field '${key}' is given twice`);
+    seen.add(key);
+    if (val === void 0) {
+      seen.add("count");
+      req.Count = count(key);
+      continue;
+    }
+    if (key === "driver") req.Driver = val;
+    else if (key === "count") req.Count = count(val);
+    else if (key === "device") req.DeviceIDs = val.split(",");
+    else if (key === "capabilities") req.Capabilities = [[...val.split(","), "gpu"]];
+    else if (key === "options") req.Options = kvMap(csvRecord(val));
+    else throw new ValueError(`'${key}' is not a GPU field (count, device, driver, capabilities, options)`);
+  }
+  if (!seen.has("count") && req.DeviceIDs === void 0) req.Count = 1;
+  return { ...req, Options: req.Options ?? {}, Capabilities: req.Capabilities ?? [["gpu"]] };
+}
+function namespaceModeValid(flag, mode) {
+  if (mode === "" || mode === "host") return true;
+  if (flag === "cgroupns") return mode === "private";
+  if (flag === "pid") return /^container:[^:]+$/.test(mode);
+  return false;
+}
+function dropUndefined(value) {
+  if (Array.isArray(value)) return value.map(dropUndefined);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== void 0).map(([k, v]) => [k, dropUndefined(v)])
+  );
+}
+
+// src/engine/job-container.ts
+import * as fs4 from "node:fs/promises";
+function containerIds(mountinfo, cgroup) {
+  const ids = [];
+  for (const line of mountinfo.split("\n")) {
+    const [, , , root, point] = line.split(" ");
+    const m = /\/containers\/([0-9a-f]{64})\/(?:userdata\/)?(?:hostname|hosts|resolv\.conf)$/.exec(root ?? "");
+    if (m && ["/etc/hostname", "/etc/hosts", "/etc/resolv.conf"].includes(point)) ids.push(m[1]);
+  }
+  for (const m of cgroup.matchAll(/(?:docker[-/]|libpod-)([0-9a-f]{64})/g)) ids.push(m[1]);
+  return [...new Set(ids)];
+}
+function inRunnerJobContainer(env) {
+  return (env.GITHUB_WORKSPACE ?? "").startsWith("/__w/");
+}
+var read = (file) => fs4.readFile(file, "utf8").catch(() => "");
+async function findJobContainer(env, log) {
+  const ids = containerIds(await read("/proc/self/mountinfo"), await read("/proc/self/cgroup"));
+  const jobLayout = inRunnerJobContainer(env);
+  if (ids.length === 0) {
+    if (!jobLayout) return void 0;
+    throw new Error(
+      `This step runs in a job container (GITHUB_WORKSPACE is ${env.GITHUB_WORKSPACE}), but /proc/self/mountinfo names no container ID, so buildfence cannot ask the Docker engine for the container's mounts and networks. Run the fenced step in a job without 'container:', or report the container runtime this job uses.`
+    );
+  }
+  for (const id of ids) {
+    const found = await inspectContainer(id).catch((err) => {
+      if (statusOf(err) === 404) return void 0;
+      throw err;
+    });
+    if (found) {
+      return {
+        id: found.Id,
+        name: (found.Name ?? found.Id).replace(/^\//, ""),
+        mounts: found.Mounts ?? [],
+        networkMode: found.HostConfig?.NetworkMode ?? "default",
+        networks: found.NetworkSettings.Networks ?? {}
+      };
+    }
+  }
+  const at = env.DOCKER_HOST || "unix:///var/run/docker.sock";
+  if (!jobLayout) {
+    log.info(
+      `buildfence runs in container ${ids[0].slice(0, 12)}, which the Docker engine at ${at} does not know: paths are taken as the engine's own.`
+    );
+    return void 0;
+  }
+  throw new Error(
+    `This step runs in job container ${ids[0].slice(0, 12)} (from /proc/self/mountinfo), which the Docker engine at ${at} does not know, so buildfence cannot find where the workspace is on the engine's host, nor the job's network. The engine that started the job container must be the one buildfence talks to: with a rootless engine, mount its socket into the job container (container: options: -v /run/user/UID/docker.sock:/var/run/docker.sock) rather than another engine's, and leave DOCKER_HOST unset.`
+  );
+}
+function jobContainerHint(env) {
+  if (!inRunnerJobContainer(env)) return "";
+  return " This step runs in a job container: the runner mounts the engine's socket at /var/run/docker.sock in it. With a rootless engine, or an engine elsewhere, mount that engine's socket there (container: options: -v /run/user/UID/docker.sock:/var/run/docker.sock).";
+}
+function hostFile(mounts, file) {
+  let best;
+  for (const m of mounts) {
+    if (m.Type !== "bind" && !(m.Type === "volume" && (m.Driver ?? "local") === "local") || !m.Source) continue;
+    const inside = file === m.Destination || file.startsWith(m.Destination.endsWith("/") ? m.Destination : `${m.Destination}/`);
+    if (inside && (!best || m.Destination.length > best.Destination.length)) best = m;
+  }
+  if (!best) return void 0;
+  const rest = file.slice(best.Destination.length).replace(/^\/+/, "");
+  const found = rest === "" ? best.Source : `${best.Source.replace(/\/+$/, "")}/${rest}`;
+  return best.Type === "volume" && best.Name ? { path: found, volume: best.Name } : { path: found };
+}
+function hostPath(mounts, file) {
+  return hostFile(mounts, file)?.path;
+}
+
+// src/engine/host-view.ts
+var import_ipaddr3 = __toESM(require_ipaddr(), 1);
+var SCRIPT = 'while IFS= read -r l; do printf "%s\\n" "$l"; done </proc/net/fib_trie; echo ---; while IFS= read -r l; do printf "%s\\n" "$l"; done </proc/net/if_inet6';
+function hostViewConfig(id, image) {
+  return {
+    Image: image,
+    Entrypoint: ["sh", "-c"],
+    Cmd: [SCRIPT],
+    Labels: runLabels(id),
+    HostConfig: { NetworkMode: "host", CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges"], ReadonlyRootfs: true }
+  };
+}
+function localAddresses(text2) {
+  const [trie, inet6 = ""] = text2.split("\n---\n");
+  const out = /* @__PURE__ */ new Set();
+  let leaf;
+  for (const line of trie.split("\n")) {
+    const node = /^\s*\|-- (\S+)$/.exec(line);
+    if (node) leaf = node[1];
+    else if (leaf && /^\s*\/32 host LOCAL$/.test(line) && !leaf.startsWith("127.")) out.add(leaf);
+  }
+  for (const line of inet6.split("\n")) {
+    const hex = /^([0-9a-f]{32})\s/.exec(line)?.[1];
+    if (!hex) continue;
+    const address = import_ipaddr3.default.fromByteArray([...Buffer.from(hex, "hex")]).toString();
+    if (address !== "::1" && !address.startsWith("fe80:")) out.add(address);
+  }
+  return [...out];
+}
+async function dockerHostAddresses(id, name, image) {
+  try {
+    await createContainer(name, hostViewConfig(id, image));
+    const output = await attach(name, false);
+    const chunks = [];
+    output.stdout.on("data", (d) => chunks.push(d));
+    const ended = new Promise((resolve4) => output.stdout.on("end", resolve4));
+    await startContainer(name);
+    const exit = await waitExit(name);
+    await ended;
+    if (exit.exitCode !== 0) throw new Error(`it exited with ${exit.exitCode}`);
+    const addresses = localAddresses(Buffer.concat(chunks).toString());
+    if (addresses.length === 0) throw new Error("it found no address");
+    return addresses;
+  } catch (err) {
+    throw new Error(
+      `Cannot read the Docker host's addresses (a container on the host's network, from image ${image}): ${err.message}. They are guarded from the build in a container job; the build was not started.`,
+      { cause: err }
+    );
+  } finally {
+    await removeContainer(name).catch(() => void 0);
+  }
+}
+
+// src/engine/network.ts
+var import_ipaddr4 = __toESM(require_ipaddr(), 1);
+async function inspectSandboxNetwork(network, label) {
+  const name = network ?? DOCKER_NETWORK;
+  const found = await inspectNetwork(name).catch((err) => {
+    throw new Error(`${label}: cannot inspect Docker network '${name}': ${err.message}.`);
+  });
+  if (!found) {
+    throw new Error(
+      network === void 0 ? `${label}: the Docker engine has no default bridge network ('${DOCKER_NETWORK}'; is it started with "bridge": "none"?). Create a bridge network (docker network create NAME) and name it in ${label}.` : `${label}: the Docker engine has no network '${network}'. Create it first (docker network create ${network}) or leave it empty.`
+    );
+  }
+  return { name, gateways: parseGateways(found, label), subnets: parseSubnets(found) };
+}
+function parseSubnets(net4) {
+  return (net4.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
+    const [addr, bits] = import_ipaddr4.default.parseCIDR(c.Subnet);
+    const base = addr.kind() === "ipv4" ? import_ipaddr4.default.IPv4.networkAddressFromCIDR(c.Subnet) : import_ipaddr4.default.IPv6.networkAddressFromCIDR(c.Subnet);
+    return `${base.toString()}/${bits}`;
+  });
+}
+function parseGateways(net4, label) {
+  if (net4.Driver === "host" || net4.Driver === "null") {
+    throw new Error(
+      `${label}: '${net4.Name}' uses the ${net4.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`
+    );
+  }
+  const gateways = [];
+  for (const config of net4.IPAM?.Config ?? []) {
+    if (config.Gateway) {
+      gateways.push(import_ipaddr4.default.parse(config.Gateway).toString());
+    } else if (config.Subnet) {
+      gateways.push(firstHost(config.Subnet));
+    }
+  }
+  return gateways;
+}
+function firstHost(subnet) {
+  const [addr] = import_ipaddr4.default.parseCIDR(subnet);
+  const bytes = addr.toByteArray();
+  bytes[bytes.length - 1] += 1;
+  return import_ipaddr4.default.fromByteArray(bytes).toString();
+}
+async function containerAddresses(container) {
+  const found = await inspectContainer(container).catch((err) => {
+    throw new Error(`Cannot inspect container ${container}: ${err.message}`);
+  });
+  return Object.values(found.NetworkSettings.Networks ?? {}).flatMap((n) => [n.IPAddress, n.GlobalIPv6Address]).filter((a) => Boolean(a)).map((a) => import_ipaddr4.default.parse(a).toString());
+}
+
+// src/engine/placement.ts
+var import_ipaddr5 = __toESM(require_ipaddr(), 1);
+import * as os3 from "node:os";
+function holderNetwork(job, network, label) {
+  if (!job || job.networkMode === "host") return network ?? DOCKER_NETWORK;
+  const own = Object.keys(job.networks);
+  if (own.length === 0) {
+    throw new Error(
+      `Job container ${job.name} has network mode '${job.networkMode}', so the build would have no way to reach buildfence's resolver in it. Give the job container a network (the runner's default), not 'none' or another container's.`
+    );
+  }
+  if (network !== void 0) {
+    if (own.includes(network)) return network;
+    throw new Error(
+      `${label} is '${network}', which is not a network of job container ${job.name} (it is on ${own.join(", ")}). In a container job the holder joins the job's network, where buildfence's resolver listens: leave ${label} empty, or set it to the job container's network (network: \${{ job.container.network }}).`
+    );
+  }
+  if (own.length > 1) {
+    throw new Error(
+      `Job container ${job.name} is on several networks (${own.join(", ")}): set ${label} to the one the build should join (network: \${{ job.container.network }} for the job's).`
+    );
+  }
+  return own[0];
+}
+function placement(f) {
+  const own = ownAddresses(f.interfaces ?? os3.networkInterfaces());
+  const inContainerNetwork = f.job !== void 0 && f.job.networkMode !== "host";
+  let listen;
+  if (inContainerNetwork) {
+    listen = f.job.networks[f.net.name]?.IPAddress || void 0;
+    if (!listen) {
+      throw new Error(
+        `Job container ${f.job.name} has no IPv4 address on network '${f.net.name}', where buildfence's resolver must listen for the build.`
+      );
+    }
+  } else {
+    listen = f.net.gateways.find((g) => !g.includes(":"));
+    if (!listen) throw new Error(`Docker network '${f.net.name}' has no IPv4 gateway, where buildfence's resolver must listen.`);
+  }
+  const listen6 = inContainerNetwork ? f.job.networks[f.net.name]?.GlobalIPv6Address : f.net.gateways.find((g) => g.includes(":"));
+  return {
+    network: f.net.name,
+    listen: import_ipaddr5.default.parse(listen).toString(),
+    ...listen6 ? { listen6: import_ipaddr5.default.parse(listen6).toString() } : {},
+    // The network's gateways are the Docker host; so is every other address the runner has.
+    guarded: [.../* @__PURE__ */ new Set([...f.net.gateways, ...inContainerNetwork ? f.dockerHost ?? [] : [], ...own])],
+    guardedNetworks: f.net.name === DOCKER_NETWORK && f.requested === void 0 ? f.net.subnets : [],
+    named: f.net.name !== DOCKER_NETWORK
+  };
+}
+function ownAddresses(interfaces) {
+  return Object.values(interfaces).flat().filter((i) => i !== void 0 && !i.internal && !i.address.startsWith("fe80:")).map((i) => i.address.replace(/%.*$/, ""));
+}
+
+// src/engine/services.ts
+var import_ipaddr6 = __toESM(require_ipaddr(), 1);
+async function networkNames(network, self2) {
+  const net4 = await inspectNetwork(network);
+  const members = Object.entries(net4?.Containers ?? {}).filter(([id]) => id !== self2);
+  const names = await Promise.all(
+    members.map(async ([id, member]) => {
+      const c = await inspectContainer(id).catch(() => void 0);
+      if (!c || Object.keys(c.Config.Labels ?? {}).includes(LABEL2)) return [];
+      const endpoint = c.NetworkSettings.Networks?.[network];
+      const addresses = [member.IPv4Address, member.IPv6Address, endpoint?.IPAddress, endpoint?.GlobalIPv6Address].filter((a) => Boolean(a)).map((a) => import_ipaddr6.default.parse(a.replace(/\/\d+$/, "")).toString());
+      const given = [member.Name, ...endpoint?.Aliases ?? [], ...endpoint?.DNSNames ?? []];
+      return [...new Set(given.filter(Boolean))].map((name) => ({ name, addresses: [...new Set(addresses)] }));
+    })
+  );
+  return new NetworkNames(network, names.flat());
+}
+function serviceEntries(allow, deny, names, where) {
+  const entries = [];
+  for (const name of names?.names() ?? []) {
+    if (matchingEntries(deny, name).length > 0) continue;
+    for (const e of matchingEntries(allow, name)) {
+      for (const address of names.lookup(name)) {
+        const family = address.includes(":") ? 6 : 4;
+        entries.push({
+          kind: "address",
+          family,
+          cidr: `${address}/${family === 4 ? 32 : 128}`,
+          protocols: e.protocols,
+          ...e.ports ? { ports: e.ports } : {},
+          text: e.text
+        });
+      }
+    }
+  }
+  const missing = allow.filter((e) => e.kind === "name" && !e.wildcard && !e.name.includes(".") && e.name !== "localhost");
+  const problems = missing.filter((e) => !names?.lookup(e.name)).map((e) => missingService(e, names, where));
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+  return entries;
+}
+function missingService(e, names, where) {
+  const setNetwork = `set ${where.label} to the job's network (network: \${{ job.services.${e.name}.network }})`;
+  const elsewhere = "A host outside Docker is named with its domain (db.example.com).";
+  if (!names) {
+    return `Allowlist entry '${e.text}' is a single-label name, which only a container on a user-defined Docker network answers to (a service container), and the build is on Docker's default bridge, where containers have no names: ${setNetwork}. ${elsewhere}`;
+  }
+  const found = names.names().filter((n) => !/^[0-9a-f]{12}$/.test(n));
+  const fix = where.jobContainer ? "check the name (the job container is on the job's network already)" : `check the name, or ${setNetwork}`;
+  return `Allowlist entry '${e.text}' names no container on network '${names.network}' (${found.length > 0 ? `its containers answer to ${found.join(", ")}` : "no other container is on it"}). A service container answers to its key under jobs.<job>.services: ${fix}. ${elsewhere}`;
+}
+
+// src/engine/site.ts
+async function whereabouts(log) {
+  const [job, version] = await Promise.all([findJobContainer(process.env, log), apiVersion()]);
+  return { job, apiVersion: version };
+}
+async function site(spec, w, holderImage, id, hostViewName) {
+  const label = inputLabel(spec.via, "network");
+  const network = holderNetwork(w.job, spec.network, label);
+  const inNetwork = w.job !== void 0 && w.job.networkMode !== "host";
+  const [net4, dockerHost] = await Promise.all([
+    // On the default bridge, its messages speak of the input as unset.
+    inspectSandboxNetwork(spec.network === void 0 && network === DOCKER_NETWORK ? void 0 : network, label),
+    inNetwork ? dockerHostAddresses(id, hostViewName, holderImage) : void 0
+  ]);
+  const placed = placement({ job: w.job, requested: spec.network, net: net4, dockerHost });
+  const names = placed.named ? await networkNames(placed.network, w.job?.id) : void 0;
+  const services = serviceEntries(spec.allow, spec.deny, names, { label, jobContainer: inNetwork });
+  return { placement: placed, services, ...names ? { networkNames: names } : {} };
+}
+function hostPathOf(w, file, what, fix) {
+  if (!w.job) return file;
+  const found = hostPath(w.job.mounts, file);
+  if (found === void 0) {
+    throw new Error(
+      `${what} ${file} is not on a mount of job container ${w.job.name}, so the engine cannot mount it into the fence's containers. ${fix}`
+    );
+  }
+  return found;
+}
+var TEMP_FIX = "Set RUNNER_TEMP to a directory the job container mounts from the host (the runner sets /__w/_temp).";
+
+// src/engine/pull.ts
+function pullQuery(image, platform) {
+  const { name, tag, digest } = parseImageRef(image);
+  const first = name.split("/")[0];
+  const registry = name.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
+  const full = registry ? name : name.includes("/") ? `docker.io/${name}` : `docker.io/library/${name}`;
+  return { fromImage: full, tag: digest ?? tag ?? "latest", ...platform ? { platform } : {} };
+}
+async function pullImage2(image, options = {}) {
+  if (hasDockerCli()) {
+    const args = ["pull", ...options.platform ? ["--platform", options.platform] : [], "--quiet", image];
+    const pulled = await docker(args, { timeoutMs: 0 });
+    if (pulled.exitCode !== 0) throw new Error(lastLine(pulled.stderr) || "docker pull failed");
+    return;
+  }
+  await pullImage(pullQuery(image, options.platform)).catch((err) => {
+    throw new Error(
+      `${err.message} (pulled through the Engine API without registry credentials, since no docker CLI is on PATH: pull the image in an earlier step, or put the docker CLI in the job image)`
+    );
+  });
+}
+
+// src/docker/build-container.ts
+function buildRequest(cmd, o, env = process.env) {
+  const req = createRequest(cmd, {
+    label: o.label,
+    cwd: process.cwd(),
+    env,
+    readFile: (file) => fs5.readFileSync(file, "utf8"),
+    apiVersion: o.apiVersion,
+    proxies: proxySettings(env),
+    contentTrust: ["1", "t", "T", "TRUE", "true", "True"].includes(env.DOCKER_CONTENT_TRUST ?? "")
+  });
+  return { ...req, throughVolumes: o.toHost ? translatePaths(req.body, o.toHost, o) : [] };
+}
+function proxySettings(env) {
+  const dir = env.DOCKER_CONFIG || path5.join(env.HOME || os4.homedir(), ".docker");
+  let config;
+  try {
+    config = JSON.parse(fs5.readFileSync(path5.join(dir, "config.json"), "utf8"));
+  } catch {
+    return void 0;
+  }
+  const host = env.DOCKER_HOST || "unix:///var/run/docker.sock";
+  return config.proxies?.[host] ?? config.proxies?.default;
+}
+function translatePaths(body, toHost, o) {
+  const problems = [];
+  const volumes = /* @__PURE__ */ new Set();
+  const host = (source, written) => {
+    let real = source;
+    try {
+      real = fs5.realpathSync(source);
+    } catch {
+    }
+    const found = toHost(real);
+    if (found === void 0) {
+      problems.push(
+        `${o.label}: '${written}' mounts ${source}, which is not on any mount of ${o.where ?? "this container"}, so the engine cannot find it on its host. Mount a directory the job container has from the host (the workspace, $RUNNER_TEMP), or a named volume.`
+      );
+      return source;
+    }
+    const exposure = found.volume === void 0 ? engineExposure(found.path) : void 0;
+    if (found.volume !== void 0) volumes.add(found.volume);
+    if (exposure) {
+      problems.push(
+        `${o.label}: '${written}' mounts ${source}, which is ${found.path} on the engine's host: ${exposure.reason}. ${exposure.fix ?? `Remove it, or mount a directory of ${o.where ?? "this container"} that is not the engine's.`}`
+      );
+    }
+    return found.path;
+  };
+  body.HostConfig.Binds = body.HostConfig.Binds?.map((bind) => {
+    const [source, ...rest] = bind.split(":");
+    return source.startsWith("/") && rest.length > 0 ? [host(source, bind), ...rest].join(":") : bind;
+  });
+  for (const m of body.HostConfig.Mounts ?? []) {
+    if (m.Type === "bind" && m.Source) m.Source = host(m.Source, `type=bind,source=${m.Source}`);
+  }
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+  return [...volumes];
+}
+function checkFenced(body, holder) {
+  const h = body.HostConfig;
+  const dropped = new Set(h.CapDrop ?? []);
+  const problems = [
+    h.NetworkMode !== `container:${holder}` && `its network mode is '${h.NetworkMode}', not the holder's namespace`,
+    h.Privileged === true && "it is privileged",
+    ...Object.keys(BUILD_DROPPED_CAPABILITIES).map((cap) => !dropped.has("ALL") && !dropped.has(`CAP_${cap}`) && `it keeps ${cap}`),
+    ...(h.CapAdd ?? []).filter((cap) => cap === "ALL" || Object.keys(BUILD_DROPPED_CAPABILITIES).includes(cap.replace(/^CAP_/, ""))).map((cap) => `it adds ${cap}`),
+    !(h.SecurityOpt ?? []).some((o) => o === "no-new-privileges" || /^no-new-privileges[=:]/.test(o) && safeBool(o)) && "it lacks no-new-privileges"
+  ].filter((p) => typeof p === "string");
+  if (problems.length > 0)
+    throw new Error(`The build container's configuration would not be fenced: ${problems.join("; ")}. The build was not started.`);
+}
+function safeBool(opt) {
+  try {
+    return goBool(opt.slice("no-new-privileges=".length));
+  } catch {
+    return false;
+  }
+}
+async function createBuild(name, req, log) {
+  const image = req.body.Image;
+  const pull = async () => {
+    log.info(`Pulling the build image ${image}.`);
+    await pullImage2(image, { platform: req.platform });
+  };
+  const create = () => createContainer(name, req.body, req.platform);
+  try {
+    if (req.pull === "always") await pull();
+    await create().catch(async (err) => {
+      if (statusOf(err) !== 404 || req.pull !== "missing" || !/no such image/i.test(err.message)) throw err;
+      await pull();
+      await create();
+    });
+  } catch (err) {
+    throw new Error(`Cannot create the build container from image ${image}: ${err.message}`, { cause: err });
+  }
+}
+function buildPaths(w, workspace, tmp) {
+  const job = w.job;
+  if (!job) return {};
+  hostPathOf(w, workspace, "The workspace", "Check out into the workspace the runner mounts ($GITHUB_WORKSPACE, under /__w).");
+  hostPathOf(w, tmp, "buildfence's temporary directory", TEMP_FIX);
+  return { toHost: (file) => hostFile(job.mounts, file), where: `job container ${job.name}` };
+}
+
+// src/engine/fence.ts
+import * as fs8 from "node:fs/promises";
+import * as path8 from "node:path";
+
+// src/engine/holder-image.ts
+import * as fs6 from "node:fs";
+import * as path6 from "node:path";
 import { fileURLToPath } from "node:url";
 function projectRoot() {
-  let dir = path3.dirname(fileURLToPath(import.meta.url));
-  while (!fs3.existsSync(path3.join(dir, "holder", "Dockerfile"))) {
-    const parent = path3.dirname(dir);
+  let dir = path6.dirname(fileURLToPath(import.meta.url));
+  while (!fs6.existsSync(path6.join(dir, "holder", "Dockerfile"))) {
+    const parent = path6.dirname(dir);
     if (parent === dir) throw new Error("Cannot find buildfence's holder/Dockerfile next to the running code.");
     dir = parent;
   }
@@ -27941,19 +29441,25 @@ async function ensureHolderImage(spec, log, options = {}) {
       tried.push(`nor as ${localTag(image)}, the tag a build on this machine gets`);
     } else if (step === "pull") {
       log.info(`Holder image ${image} is missing; pulling it${pinned ? " by digest" : ""}.`);
-      const pulled = await docker(["pull", "--quiet", image], { timeoutMs: 0 });
-      if (pulled.exitCode === 0) return present(image);
-      const why = lastLine(pulled.stderr) || "docker pull failed";
+      const why = await pullImage2(image).then(
+        () => void 0,
+        (err) => err.message
+      );
+      if (why === void 0) return present(image);
       if (!isDefault) throw new Error(`Cannot pull the holder image ${image}: ${why}. The build was not started.`);
       log.info(`Holder image ${image} could not be pulled (${why}).`);
       tried.push(`docker pull failed: ${why}`);
     } else {
-      const context = options.buildContext ?? path3.join(projectRoot(), "holder");
+      const context = options.buildContext ?? path6.join(projectRoot(), "holder");
       const target = localTag(image);
-      log.info(`Holder image ${image}: building it from ${path3.join(context, "Dockerfile")} as ${target}.`);
+      if (!hasDockerCli()) {
+        tried.push(`building it from ${path6.join(context, "Dockerfile")} needs the docker CLI, and none is on PATH`);
+        continue;
+      }
+      log.info(`Holder image ${image}: building it from ${path6.join(context, "Dockerfile")} as ${target}.`);
       const built = await docker(["build", "--tag", target, context], { timeoutMs: 0 });
       if (built.exitCode === 0) return present(target);
-      tried.push(`building it from ${path3.join(context, "Dockerfile")} failed: ${lastLine(built.stderr) || "docker build failed"}`);
+      tried.push(`building it from ${path6.join(context, "Dockerfile")} failed: ${lastLine(built.stderr) || "docker build failed"}`);
     }
   }
   if (!isDefault)
@@ -27961,7 +29467,7 @@ async function ensureHolderImage(spec, log, options = {}) {
       `Holder image ${image} is not on the Docker engine and ${label("pull", true)} is 'never'. Pull or build it first, or set it to 'missing'.`
     );
   throw new Error(
-    `Cannot get the holder image ${image}: ${tried.join("; ")}. The build was not started. To provide it offline: assemble it from the host's packages with 'sudo ${path3.join(projectRoot(), "scripts", "build-holder-image")}' (it tags ${localTag(image)}), or pull it where a registry answers, 'docker tag' it ${localTag(image)}, 'docker save' it and 'docker load' it here, or set ${label("holder-image", true)} to a copy in a registry this runner reaches (it needs sh, iptables, ip6tables and ipset).`
+    `Cannot get the holder image ${image}: ${tried.join("; ")}. The build was not started. To provide it offline: assemble it from the host's packages with 'sudo ${path6.join(projectRoot(), "scripts", "build-holder-image")}' (it tags ${localTag(image)}), or pull it where a registry answers, 'docker tag' it ${localTag(image)}, 'docker save' it and 'docker load' it here, or set ${label("holder-image", true)} to a copy in a registry this runner reaches (it needs sh, iptables, ip6tables and ipset).`
   );
 }
 async function present(image) {
@@ -27970,57 +29476,120 @@ async function present(image) {
   return id;
 }
 
-// src/docker/network.ts
-var import_ipaddr2 = __toESM(require_ipaddr(), 1);
-async function inspectSandboxNetwork(network, label) {
-  const name = network ?? DOCKER_NETWORK;
-  const found = await inspectNetwork(name).catch((err) => {
-    throw new Error(`${label}: cannot inspect Docker network '${name}': ${err.message}.`);
-  });
-  if (!found) {
-    throw new Error(
-      network === void 0 ? `${label}: the Docker engine has no default bridge network ('${DOCKER_NETWORK}'; is it started with "bridge": "none"?). Create a bridge network (docker network create NAME) and name it in ${label}.` : `${label}: the Docker engine has no network '${network}'. Create it first (docker network create ${network}) or leave it empty.`
-    );
+// src/engine/holder.ts
+import { PassThrough as PassThrough2 } from "node:stream";
+var READER_COMMAND = readerCommand([...RECORDED_GROUPS, NFLOG_GROUP.mark, NFLOG_GROUP.wire].sort((a, b) => a - b));
+function holderCommand() {
+  return { entrypoint: ["sh", "-c"], cmd: [holderScript(READER_COMMAND)] };
+}
+var HolderOutput = class _HolderOutput {
+  /** The read-back; rejects with the reason when the load fails (the holder then exits). */
+  loaded;
+  /** What the holder prints after the read-back: the reader's packets and its messages. */
+  reader;
+  /** `exitCode` is asked only when the output ends before the read-back: the load failed. */
+  constructor(output, holderImage, exitCode) {
+    const after = new PassThrough2();
+    this.reader = { stdout: after, stderr: output.stderr, close: () => output.close() };
+    let stderr = "";
+    output.stderr.on("data", (d) => stderr = (stderr + d.toString()).slice(-4096));
+    this.loaded = new Promise((resolve4, reject) => {
+      let text2 = "";
+      let done = false;
+      const marker = `${LOADED_MARK}
+`;
+      output.stdout.on("data", (d) => {
+        if (done) return void after.write(d);
+        text2 += d.toString();
+        const at = text2.indexOf(marker);
+        if (at < 0) return;
+        done = true;
+        resolve4(text2.slice(0, at));
+        const rest = text2.slice(at + marker.length);
+        if (rest) after.write(rest);
+      });
+      output.stdout.on("end", () => {
+        after.end();
+        if (!done) {
+          void exitCode().then(
+            (code) => reject(loadFailure(holderImage, stderr, code)),
+            () => reject(loadFailure(holderImage, stderr, void 0))
+          );
+        }
+      });
+    });
+    this.loaded.catch(() => void 0);
   }
-  return { name, gateways: parseGateways(found, label), subnets: parseSubnets(found) };
-}
-function parseSubnets(net3) {
-  return (net3.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
-    const [addr, bits] = import_ipaddr2.default.parseCIDR(c.Subnet);
-    const base = addr.kind() === "ipv4" ? import_ipaddr2.default.IPv4.networkAddressFromCIDR(c.Subnet) : import_ipaddr2.default.IPv6.networkAddressFromCIDR(c.Subnet);
-    return `${base.toString()}/${bits}`;
-  });
-}
-function parseGateways(net3, label) {
-  if (net3.Driver === "host" || net3.Driver === "null") {
-    throw new Error(
-      `${label}: '${net3.Name}' uses the ${net3.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`
-    );
+  /** Attaches to a created holder; call before starting it. */
+  static async attach(holder, holderImage) {
+    return new _HolderOutput(await attach(holder, false), holderImage, async () => (await waitExit(holder)).exitCode);
   }
-  const gateways = [];
-  for (const config of net3.IPAM?.Config ?? []) {
-    if (config.Gateway) {
-      gateways.push(import_ipaddr2.default.parse(config.Gateway).toString());
-    } else if (config.Subnet) {
-      gateways.push(firstHost(config.Subnet));
-    }
-  }
-  return gateways;
-}
-function firstHost(subnet) {
-  const [addr] = import_ipaddr2.default.parseCIDR(subnet);
-  const bytes = addr.toByteArray();
-  bytes[bytes.length - 1] += 1;
-  return import_ipaddr2.default.fromByteArray(bytes).toString();
-}
-async function containerAddresses(container) {
-  const found = await inspectContainer(container).catch((err) => {
-    throw new Error(`Cannot inspect container ${container}: ${err.message}`);
-  });
-  return Object.values(found.NetworkSettings.Networks ?? {}).flatMap((n) => [n.IPAddress, n.GlobalIPv6Address]).filter((a) => Boolean(a)).map((a) => import_ipaddr2.default.parse(a).toString());
+};
+function loadFailure(holderImage, stderr, exitCode) {
+  const said = lastLine(
+    stderr.split("\n").filter((l) => !/^(tcpdump: |listening on )/.test(l)).join("\n")
+  );
+  return new Error(
+    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore), tcpdump and buildfence's seccomp filter program at ${SECCOMP_EXEC.inHolderImage}; buildfence's own image has them (scripts/build-holder-image).`
+  );
 }
 
-// src/docker/set-feed.ts
+// src/firewall/counters.ts
+var FAMILY_MARK = "---buildfence-counters-v6---";
+var COUNTERS_SCRIPT = `iptables-save -c -t filter && echo ${FAMILY_MARK} && ip6tables-save -c -t filter`;
+var COUNTED = /^\[(\d+):\d+\] (-A .*)$/;
+var LOGGED = new RegExp(
+  `-j NFLOG .*--nflog-group (${[NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.inbound, NFLOG_GROUP.inboundAudit].join("|")})( |$)`
+);
+function parseCounters(text2) {
+  const families = text2.split(FAMILY_MARK);
+  if (families.length !== 2 || !families.every((f) => f.includes(COUNTER_RULES.refused))) return void 0;
+  const counts = { refused: 0, audited: 0, logged: 0 };
+  for (const line of text2.split("\n")) {
+    const m = COUNTED.exec(line.trim());
+    if (!m) continue;
+    const packets = Number(m[1]);
+    if (m[2] === COUNTER_RULES.refused || m[2] === COUNTER_RULES.inboundRefused) counts.refused += packets;
+    else if (m[2] === COUNTER_RULES.audited || m[2] === COUNTER_RULES.inboundAudited) counts.audited += packets;
+    else if (LOGGED.test(m[2])) counts.logged += packets;
+  }
+  return counts;
+}
+var COUNTERS_LINE_PREFIX = "buildfence-counters";
+var COUNTERS_LINE_SCRIPT = `printf '%s %s %s\\n' ${COUNTERS_LINE_PREFIX} "$(date +%s)" "$( (${COUNTERS_SCRIPT}) | grep -e '^${FAMILY_MARK}$' -e ' --comment bf-' -e ' -j NFLOG ' | tr '\\n' '|')"`;
+function parseCountersLine(line) {
+  const m = new RegExp(`^${COUNTERS_LINE_PREFIX} (\\d+) (.*)$`).exec(line.trim());
+  const counts = m ? parseCounters(m[2].replaceAll("|", "\n")) : void 0;
+  return m && counts ? { time: Number(m[1]), counts } : void 0;
+}
+
+// src/engine/kernel-counts.ts
+var DEADLINE_MS = 1e4;
+async function readKernelCounts(holder) {
+  const exec = await execStream(holder, ["sh", "-c", COUNTERS_SCRIPT]);
+  let timer;
+  const [stdout, stderr] = await Promise.race([
+    Promise.all([text(exec.stdout), text(exec.stderr)]),
+    new Promise(
+      (_, reject) => timer = setTimeout(() => reject(new Error(`no answer within ${DEADLINE_MS / 1e3} s`)), DEADLINE_MS)
+    )
+  ]).finally(() => {
+    clearTimeout(timer);
+    exec.close();
+  });
+  const counts = parseCounters(stdout);
+  if (!counts) throw new Error(`the holder printed no counters${stderr.trim() ? `: ${stderr.trim().split("\n").pop()}` : ""}`);
+  return counts;
+}
+function text(stream) {
+  return new Promise((resolve4) => {
+    let out = "";
+    stream.on("data", (d) => out += d.toString());
+    stream.on("end", () => resolve4(out));
+  });
+}
+
+// src/engine/set-feed.ts
 async function openSetFeed(holder) {
   const stream = await execStream(holder, ["sh", "-c", "exec ipset - 2>&1 >/dev/null"], { stdin: true }).catch((err) => {
     throw new Error(`Cannot start the set feed in the holder: ${err.message}`, { cause: err });
@@ -28028,6 +29597,11 @@ async function openSetFeed(holder) {
   stream.stderr.resume();
   return new SetFeed({ input: stream.stdin, output: stream.stdout, close: () => stream.close() });
 }
+
+// src/engine/wire-queue.ts
+import * as fs7 from "node:fs/promises";
+import * as net3 from "node:net";
+import * as path7 from "node:path";
 
 // src/wire/reassembly.ts
 var HALF = 2 ** 31;
@@ -28083,7 +29657,7 @@ var StreamAssembler = class {
 };
 
 // src/wire/queue-frames.ts
-var import_ipaddr3 = __toESM(require_ipaddr(), 1);
+var import_ipaddr7 = __toESM(require_ipaddr(), 1);
 var TCP_FLAGS = { fin: 1, syn: 2, rst: 4 };
 var VERDICT = { drop: 0, accept: 1, repeat: 4, reset: 256 };
 var LENGTH = 4;
@@ -28120,7 +29694,7 @@ function decode2(f) {
     throw new Error(`the packet queue sent a frame it should not (kind ${f[0]}, ${f.length} bytes)`);
   const family = f[5];
   if (family !== 4 && family !== 6) throw new Error(`the packet queue sent a packet of IP version ${family}`);
-  const address = (at) => import_ipaddr3.default.fromByteArray([...f.subarray(at, at + (family === 4 ? 4 : 16))]).toString();
+  const address = (at) => import_ipaddr7.default.fromByteArray([...f.subarray(at, at + (family === 4 ? 4 : 16))]).toString();
   return {
     kind: "packet",
     id: f.readUInt32BE(1),
@@ -28329,9 +29903,9 @@ var WireQueue = class {
     channel.input.on("error", () => void 0);
     let markReady;
     let end;
-    const ended = new Promise((resolve2) => end = resolve2);
-    this.ready = new Promise((resolve2, reject) => {
-      markReady = resolve2;
+    const ended = new Promise((resolve4) => end = resolve4);
+    this.ready = new Promise((resolve4, reject) => {
+      markReady = resolve4;
       void ended.then((reason) => reject(new Error(reason)));
     });
     this.ready.catch(() => void 0);
@@ -28370,20 +29944,56 @@ var WireQueue = class {
   }
 };
 
-// src/docker/wire-queue.ts
-async function openWireQueue(holder, options) {
-  const stream = await execStream(holder, [WIRE_QUEUE_PROGRAM, String(TLS_QUEUE)], { stdin: true }).catch((err) => {
-    throw new Error(`Cannot start the name check's packet queue in the holder: ${err.message}`, { cause: err });
-  });
-  const queue = new WireQueue({ input: stream.stdin, output: stream.stdout, errors: stream.stderr, close: () => stream.close() }, options);
-  await queue.ready.catch((err) => {
-    queue.close();
-    throw new Error(
-      `The name check's packet queue did not start in the holder (${err.message}). The holder image needs ${WIRE_QUEUE_PROGRAM} (scripts/build-holder-image builds it).`,
-      { cause: err }
+// src/engine/wire-queue.ts
+var CONNECT_MS2 = 1e4;
+async function openWireQueue(holder, rulesDir, options) {
+  const at = path7.join(rulesDir, WIRE_QUEUE_SOCKET);
+  const server = net3.createServer();
+  await new Promise((resolve4, reject) => server.once("error", reject).listen(at, resolve4));
+  const fail2 = (why) => new Error(
+    `The name check's packet queue did not start in the holder (${why}). The holder image needs ${WIRE_QUEUE_PROGRAM} (scripts/build-holder-image builds it).`
+  );
+  try {
+    await fs7.chmod(at, 511);
+    const connected = new Promise((resolve4) => server.once("connection", resolve4));
+    const stream = await execStream(holder, [WIRE_QUEUE_PROGRAM, String(TLS_QUEUE), `${RULES_MOUNT}/${WIRE_QUEUE_SOCKET}`]).catch(
+      (err) => {
+        throw fail2(err.message);
+      }
     );
-  });
-  return queue;
+    let said = "";
+    stream.stdout.on("data", (d) => said = (said + d.toString()).slice(-2e3));
+    stream.stderr.on("data", (d) => said = (said + d.toString()).slice(-2e3));
+    const gone = new Promise((resolve4) => stream.stdout.once("close", () => setTimeout(() => resolve4(void 0), 50)));
+    let timer;
+    const late = new Promise((resolve4) => timer = setTimeout(() => resolve4(null), CONNECT_MS2));
+    const socket = await Promise.race([connected, gone, late]);
+    clearTimeout(timer);
+    if (!socket) {
+      stream.close();
+      throw fail2(socket === null ? `it did not connect within ${CONNECT_MS2 / 1e3} s` : said.trim().split("\n").pop() || "it ended");
+    }
+    stream.stderr.removeAllListeners("data");
+    const queue = new WireQueue(
+      {
+        input: socket,
+        output: socket,
+        errors: stream.stderr,
+        close: () => {
+          socket.destroy();
+          stream.close();
+        }
+      },
+      options
+    );
+    await queue.ready.catch((err) => {
+      queue.close();
+      throw fail2(err.message);
+    });
+    return queue;
+  } finally {
+    server.close();
+  }
 }
 
 // src/dns/settings.ts
@@ -28399,12 +30009,12 @@ var DeniedReader = class _DeniedReader {
   constructor(output, onWire) {
     this.output = output;
     let lost = () => void 0;
-    this.lost = new Promise((resolve2) => lost = resolve2);
+    this.lost = new Promise((resolve4) => lost = resolve4);
     this.ended = new Promise(
-      (resolve2) => output.stdout.once("end", () => {
+      (resolve4) => output.stdout.once("end", () => {
         this.closed = true;
         if (!this.stopping) lost();
-        resolve2();
+        resolve4();
       })
     );
     output.stdout.setEncoding("utf8");
@@ -28454,16 +30064,16 @@ var DeniedReader = class _DeniedReader {
    * the holder runs: the deadline counts from here, not from a slow container start.
    */
   async listening() {
-    const fail = (why) => new Error(
+    const fail2 = (why) => new Error(
       `Cannot start the denied-attempt reader in the holder: ${why}. The build was not started. The holder image needs tcpdump (buildfence's own image has it).`
     );
     const stderr = this.output.stderr;
-    await new Promise((resolve2, reject) => {
+    await new Promise((resolve4, reject) => {
       const check = () => {
-        if (/listening on/.test(this.stderr)) done(resolve2);
-        else if (this.stderrEnded) done(() => reject(fail(this.stderr.trim().split("\n").pop() || "tcpdump exited")));
+        if (/listening on/.test(this.stderr)) done(resolve4);
+        else if (this.stderrEnded) done(() => reject(fail2(this.stderr.trim().split("\n").pop() || "tcpdump exited")));
       };
-      const timer = setTimeout(() => done(() => reject(fail("tcpdump did not start listening in time"))), READY_TIMEOUT_MS);
+      const timer = setTimeout(() => done(() => reject(fail2("tcpdump did not start listening in time"))), READY_TIMEOUT_MS);
       const done = (settle) => {
         clearTimeout(timer);
         stderr.off("data", later);
@@ -28484,18 +30094,18 @@ var DeniedReader = class _DeniedReader {
   async stop(mark) {
     this.stopping = true;
     if (!this.closed) {
-      await new Promise((resolve2) => {
-        const timer = setTimeout(resolve2, DRAIN_MS);
+      await new Promise((resolve4) => {
+        const timer = setTimeout(resolve4, DRAIN_MS);
         void this.ended.then(() => {
           clearTimeout(timer);
-          resolve2();
+          resolve4();
         });
         if (!mark) return;
         this.markPort = mark.port;
         this.marked = () => {
           this.markSeen = true;
           clearTimeout(timer);
-          resolve2();
+          resolve4();
         };
         mark.send().catch(() => void 0);
       });
@@ -28512,135 +30122,284 @@ import * as dgram2 from "node:dgram";
 function pickMarkPort() {
   return randomInt(2e4, 6e4);
 }
-function drainMark(holder, port) {
+function drainMark(holder, port, from) {
   return {
     port,
-    send: () => new Promise((resolve2, reject) => {
+    send: () => new Promise((resolve4, reject) => {
       const socket = dgram2.createSocket("udp4");
       socket.once("error", (err) => {
         socket.close();
         reject(err);
       });
-      socket.send("buildfence drain mark", port, holder, (err) => {
+      const send = () => socket.send("buildfence drain mark", port, holder, (err) => {
         socket.close();
         if (err) reject(err);
-        else resolve2();
+        else resolve4();
       });
+      if (from) socket.bind({ address: from }, send);
+      else send();
     })
   };
 }
 
-// src/docker/holder.ts
-import { PassThrough as PassThrough2 } from "node:stream";
-var READER_COMMAND = readerCommand([...RECORDED_GROUPS, NFLOG_GROUP.mark, NFLOG_GROUP.wire].sort((a, b) => a - b));
-function holderCommand() {
-  return { entrypoint: ["sh", "-c"], cmd: [holderScript(READER_COMMAND)] };
-}
-var HolderOutput = class _HolderOutput {
-  /** The read-back; rejects with the reason when the load fails (the holder then exits). */
-  loaded;
-  /** What the holder prints after the read-back: the reader's packets and its messages. */
-  reader;
-  /** `exitCode` is asked only when the output ends before the read-back: the load failed. */
-  constructor(output, holderImage, exitCode) {
-    const after = new PassThrough2();
-    this.reader = { stdout: after, stderr: output.stderr, close: () => output.close() };
-    let stderr = "";
-    output.stderr.on("data", (d) => stderr = (stderr + d.toString()).slice(-4096));
-    this.loaded = new Promise((resolve2, reject) => {
-      let text2 = "";
-      let done = false;
-      const marker = `${LOADED_MARK}
-`;
-      output.stdout.on("data", (d) => {
-        if (done) return void after.write(d);
-        text2 += d.toString();
-        const at = text2.indexOf(marker);
-        if (at < 0) return;
-        done = true;
-        resolve2(text2.slice(0, at));
-        const rest = text2.slice(at + marker.length);
-        if (rest) after.write(rest);
-      });
-      output.stdout.on("end", () => {
-        after.end();
-        if (!done) {
-          void exitCode().then(
-            (code) => reject(loadFailure(holderImage, stderr, code)),
-            () => reject(loadFailure(holderImage, stderr, void 0))
-          );
-        }
-      });
-    });
-    this.loaded.catch(() => void 0);
+// src/engine/fence.ts
+var EngineFence = class {
+  constructor(spec, id, tmp, log) {
+    this.spec = spec;
+    this.id = id;
+    this.tmp = tmp;
+    this.log = log;
+    this.names = resourceNames(id.runId);
+    this.scriptDir = path8.join(tmp, "script");
   }
-  /** Attaches to a created holder; call before starting it. */
-  static async attach(holder, holderImage) {
-    return new _HolderOutput(await attach(holder, false), holderImage, async () => (await waitExit(holder)).exitCode);
+  spec;
+  id;
+  tmp;
+  log;
+  names;
+  /** The build's script, where every runtime's build sees it at SCRIPT_MOUNT; the holder puts the seccomp filter program beside it. */
+  scriptDir;
+  /** The holder image's local ID, once it is present. */
+  holderImageId = "";
+  rules;
+  mark;
+  forwarder;
+  resolver;
+  checker;
+  /** The TLS fast path's channel to the holder's packet queue program. */
+  queue;
+  /** The name check's refusals, the relay's and the fast path's. */
+  wireLog = new WireDecisionLog();
+  feed;
+  reader;
+  teardown;
+  /** Raises the fence, with the build's set-up beside it; throws, and the build never starts, unless every part is up. */
+  async up(guard, build2) {
+    const { spec, id, log, names } = this;
+    const step = guard.step;
+    const [, imageId2, rulesDir, where] = await settled([
+      sweep(id, log),
+      step(() => ensureHolderImage(spec, log)),
+      prepareDirs(this.tmp, this.scriptDir, spec),
+      whereabouts(log),
+      build2.prepare()
+    ]);
+    this.holderImageId = imageId2;
+    const { placement: placement2, services, networkNames: networkNames2 } = await step(() => site(spec, where, imageId2, id, names.hostView));
+    await build2.check?.(where);
+    this.forwarder = new Forwarder(await upstreamsFor(spec));
+    const resolver = new Resolver({
+      ...resolverSettings(spec),
+      forwarder: this.forwarder,
+      onWarning: (m) => log.warning(m),
+      onError: (err) => guard.fail(err),
+      ...networkNames2 ? { networkNames: networkNames2 } : {}
+    });
+    this.resolver = resolver;
+    const listen = placement2.listen;
+    const port = await resolver.listen(listen);
+    const markPort = pickMarkPort();
+    const book = new DestinationBook();
+    let checker;
+    if (spec.allow.some(checkedName)) {
+      const listen6 = placement2.listen6;
+      this.checker = new Checker({
+        mode: spec.mode,
+        log: this.wireLog,
+        allows: namePolicy(spec.allow, spec.deny),
+        destinations: book,
+        namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
+        guarded: guardedBy(placement2.guarded, placement2.guardedNetworks),
+        onWarning: (m) => log.warning(m)
+      });
+      const checkerPort = await this.checker.listen(listen6 ? [listen, listen6] : [listen]);
+      checker = { address4: listen, ...listen6 ? { address6: listen6 } : {}, port: checkerPort, ports: CHECKER_PORTS };
+    }
+    const rules = renderRuleset({
+      mode: spec.mode,
+      // The allowlist's service containers, by their addresses on the network, beside the entries.
+      allow: [...spec.allow, ...services],
+      deny: spec.deny,
+      // The Docker host (the network's gateways, every address the runner has) and this process's own addresses.
+      gateways: placement2.guarded,
+      // On the default bridge, every plain container's network: the build must not reach them.
+      guardedNetworks: placement2.guardedNetworks,
+      resolver: { address: listen, port },
+      drainMark: { from: listen, port: markPort },
+      // TLS to those addresses takes the fast path: to its destination, its ClientHello read from the holder's queue.
+      ...checker ? { checker, tlsQueue: TLS_QUEUE } : {}
+    });
+    this.rules = rules;
+    await writeRuleFiles(rulesDir, rules);
+    await step(
+      () => holderStep(
+        spec.holderImage,
+        () => createContainer(
+          names.holder,
+          holderConfig({
+            id,
+            image: imageId2,
+            network: placement2.network,
+            rulesDir: hostPathOf(where, rulesDir, "buildfence's rules directory", TEMP_FIX),
+            scriptDir: hostPathOf(where, this.scriptDir, "buildfence's script directory", TEMP_FIX),
+            command: holderCommand(),
+            fastPath: checker !== void 0
+          })
+        )
+      )
+    );
+    const holder = await HolderOutput.attach(names.holder, spec.holderImage);
+    const reader = this.reader = DeniedReader.watch(holder.reader, (l) => book.note(l.source, l.sourcePort, l));
+    const [[clients]] = await settled([
+      step(() => holderStep(spec.holderImage, () => startContainer(names.holder))).catch((err) => {
+        holder.reader.close();
+        throw err;
+      }).then(
+        () => settled([
+          containerAddresses(names.holder),
+          holder.loaded.then((readback) => verifyReadback(rules, readback)),
+          reader.listening(),
+          openSetFeed(names.holder).then((f) => this.feed = f),
+          !checker ? Promise.resolve() : openWireQueue(names.holder, rulesDir, {
+            mode: spec.mode,
+            log: this.wireLog,
+            allows: namePolicy(spec.allow, spec.deny),
+            namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
+            onWarning: (m) => log.warning(m)
+          }).then((q) => {
+            this.queue = q;
+            void q.ended.then(
+              (reason) => guard.fail(new Error(`${reason}; TLS connections to name entries' addresses could no longer be checked`))
+            );
+          })
+        ])
+      ),
+      step(() => build2.create())
+    ]);
+    resolver.serve(clients, this.feed, staticMembers(rules));
+    this.checker?.serve(clients);
+    const holder4 = clients.find((a) => !a.includes(":"));
+    if (holder4) this.mark = drainMark(holder4, markPort, listen);
+    log.info(
+      `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${listen}:${port}` + (checker ? `; names checked on the wire at ports ${checker.port}-${checker.port + checker.ports - 1}.` : ".")
+    );
+  }
+  /** Settles if the holder goes away during the run (its reader ends on its own): the evidence can no longer be complete. */
+  get lost() {
+    return this.reader.lost;
+  }
+  /** Once the build has ended: the kernel's counts, the reader read to the end-of-run mark, the resolver's log. */
+  async evidence() {
+    const { log, names } = this;
+    const kernel = await readKernelCounts(names.holder).catch((err) => {
+      log.warning(`Cannot read the fence's counters in holder ${names.holder} (${err.message}): the totals are the log's.`);
+      return void 0;
+    });
+    const denied = await this.reader.stop(this.mark);
+    if (this.mark && !this.reader.markSeen) {
+      log.info(
+        `The end-of-run mark did not reach the holder (is the engine on another machine?): the reader waited ${DRAIN_MS} ms for the last denied attempts instead.`
+      );
+    }
+    for (const e of this.resolver.unresolvedEntries()) {
+      log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
+    }
+    return {
+      rules: this.rules,
+      denied,
+      kernel,
+      dns: this.resolver.decisionLog(),
+      namesOf: this.resolver.namesOf,
+      wire: this.wireLog.decisions()
+    };
+  }
+  /** Ends what runs in this process, removes the run's containers and its directory. Idempotent. */
+  down() {
+    return this.teardown ??= (async () => {
+      this.queue?.close();
+      this.feed?.close();
+      await this.reader?.stop();
+      await this.resolver?.close();
+      await this.checker?.close();
+      this.forwarder?.close();
+      const problems = await removeRun(this.id.runId);
+      for (const p of problems) this.log.warning(`Teardown of run ${this.id.runId}: ${p}`);
+      await fs8.rm(this.tmp, { recursive: true, force: true });
+    })();
   }
 };
-function loadFailure(holderImage, stderr, exitCode) {
-  const said = lastLine(
-    stderr.split("\n").filter((l) => !/^(tcpdump: |listening on )/.test(l)).join("\n")
-  );
-  return new Error(
-    `Loading the fence into the holder (image ${holderImage}) failed: ${said || `exit code ${exitCode ?? "unknown"}`}. The build was not started. The holder image needs sh, ipset, iptables and ip6tables (with their -save and -restore), tcpdump and buildfence's seccomp filter program at ${SECCOMP_EXEC.inHolderImage}; buildfence's own image has them (scripts/build-holder-image).`
-  );
+async function sweep(id, log) {
+  const leftovers = await findLeftovers(id, processAlive);
+  if (leftovers.length === 0) return;
+  const runs = [...new Set(leftovers.map((l) => l.runId))];
+  log.info(`Removing ${leftovers.length} resource(s) left by ended run(s) ${runs.join(", ")}.`);
+  await removeLeftovers(leftovers);
 }
-
-// src/firewall/counters.ts
-var FAMILY_MARK = "---buildfence-counters-v6---";
-var COUNTERS_SCRIPT = `iptables-save -c -t filter && echo ${FAMILY_MARK} && ip6tables-save -c -t filter`;
-var COUNTED = /^\[(\d+):\d+\] (-A .*)$/;
-var LOGGED = new RegExp(
-  `-j NFLOG .*--nflog-group (${[NFLOG_GROUP.denied, NFLOG_GROUP.audit, NFLOG_GROUP.inbound, NFLOG_GROUP.inboundAudit].join("|")})( |$)`
-);
-function parseCounters(text2) {
-  const families = text2.split(FAMILY_MARK);
-  if (families.length !== 2 || !families.every((f) => f.includes(COUNTER_RULES.refused))) return void 0;
-  const counts = { refused: 0, audited: 0, logged: 0 };
-  for (const line of text2.split("\n")) {
-    const m = COUNTED.exec(line.trim());
-    if (!m) continue;
-    const packets = Number(m[1]);
-    if (m[2] === COUNTER_RULES.refused || m[2] === COUNTER_RULES.inboundRefused) counts.refused += packets;
-    else if (m[2] === COUNTER_RULES.audited || m[2] === COUNTER_RULES.inboundAudited) counts.audited += packets;
-    else if (LOGGED.test(m[2])) counts.logged += packets;
-  }
-  return counts;
+async function prepareDirs(tmp, scriptDir, spec) {
+  const rules = path8.join(tmp, "rules");
+  await Promise.all([fs8.mkdir(rules, { mode: 493 }), fs8.mkdir(scriptDir)]);
+  await fs8.chmod(scriptDir, 511);
+  await fs8.writeFile(path8.join(scriptDir, SCRIPT_NAME), scriptText(spec.run), { mode: 420 });
+  return rules;
 }
-var COUNTERS_LINE_PREFIX = "buildfence-counters";
-var COUNTERS_LINE_SCRIPT = `printf '%s %s %s\\n' ${COUNTERS_LINE_PREFIX} "$(date +%s)" "$( (${COUNTERS_SCRIPT}) | grep -e '^${FAMILY_MARK}$' -e ' --comment bf-' -e ' -j NFLOG ' | tr '\\n' '|')"`;
-function parseCountersLine(line) {
-  const m = new RegExp(`^${COUNTERS_LINE_PREFIX} (\\d+) (.*)$`).exec(line.trim());
-  const counts = m ? parseCounters(m[2].replaceAll("|", "\n")) : void 0;
-  return m && counts ? { time: Number(m[1]), counts } : void 0;
-}
-
-// src/docker/kernel-counts.ts
-var DEADLINE_MS = 1e4;
-async function readKernelCounts(holder) {
-  const exec = await execStream(holder, ["sh", "-c", COUNTERS_SCRIPT]);
-  let timer;
-  const [stdout, stderr] = await Promise.race([
-    Promise.all([text(exec.stdout), text(exec.stderr)]),
-    new Promise(
-      (_, reject) => timer = setTimeout(() => reject(new Error(`no answer within ${DEADLINE_MS / 1e3} s`)), DEADLINE_MS)
+async function writeRuleFiles(dir, rules) {
+  const texts = ruleFileTexts(rules);
+  await Promise.all(
+    Object.keys(RULE_FILES).map(
+      (k) => fs8.writeFile(path8.join(dir, RULE_FILES[k]), texts[k], { mode: 420 })
     )
-  ]).finally(() => {
-    clearTimeout(timer);
-    exec.close();
-  });
-  const counts = parseCounters(stdout);
-  if (!counts) throw new Error(`the holder printed no counters${stderr.trim() ? `: ${stderr.trim().split("\n").pop()}` : ""}`);
-  return counts;
+  );
 }
-function text(stream) {
-  return new Promise((resolve2) => {
-    let out = "";
-    stream.on("data", (d) => out += d.toString());
-    stream.on("end", () => resolve2(out));
+async function holderStep(image, fn) {
+  await fn().catch((err) => {
+    throw new Error(`Cannot start the holder container from image ${image}: ${err.message}. The build was not started.`);
   });
+}
+async function settled(steps) {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => r.value);
+}
+
+// src/engine/run-container.ts
+async function runContainer(names, log, holderLost, guard) {
+  const info = await inspectContainer(names.build);
+  let lost = false;
+  void holderLost.then(async () => {
+    lost = true;
+    await killContainer(names.build).catch(() => void 0);
+  });
+  const output = await attach(names.build, info.Config.Tty === true);
+  await log.untrusted(async (write) => {
+    const ends = ["stdout", "stderr"].map(
+      (name) => new Promise((resolve4) => {
+        output[name].on("data", (d) => write(d, name));
+        output[name].on("end", resolve4);
+      })
+    );
+    try {
+      guard.check();
+      await startContainer(names.build);
+    } catch (err) {
+      output.close();
+      throw new Error(`Cannot start the build container: ${err.message}`, { cause: err });
+    }
+    try {
+      guard.check();
+    } catch {
+      await killContainer(names.build).catch(() => void 0);
+    }
+    await Promise.all(ends);
+  });
+  const exit = await waitExit(names.build);
+  if (exit.error) log.warning(`The build container reported: ${exit.error}`);
+  if (lost) {
+    throw new Error(
+      `The holder container ${names.holder} stopped during the build, so its denied attempts could no longer be recorded. The build was stopped and the step fails. Did something remove the container?`
+    );
+  }
+  return { exitCode: exit.exitCode, imageId: info.Image };
 }
 
 // src/run/cancel.ts
@@ -28698,311 +30457,547 @@ function onFault(log, stop) {
   };
 }
 
-// src/docker/runtime.ts
-async function runDocker(spec, log, hooks = {}) {
-  await ping();
-  await checkVolumes(spec);
-  const id = { runId: newRunId(), pid: process.pid, host: os3.hostname() };
-  const handle = { runId: id.runId, runtime: "docker" };
-  const names = resourceNames(id.runId);
-  hooks.onStart?.(handle);
-  const tmp = await fs4.mkdtemp(path4.join(process.env.RUNNER_TEMP || os3.tmpdir(), `buildfence-${id.runId}-`));
-  const started = (/* @__PURE__ */ new Date()).toISOString();
-  const dns = {};
-  const wireLog = new WireDecisionLog();
-  let teardown;
-  const down = () => teardown ??= (async () => {
-    dns.queue?.close();
-    dns.feed?.close();
-    await dns.reader?.stop();
-    await dns.resolver?.close();
-    await dns.checker?.close();
-    dns.forwarder?.close();
-    await tearDown(handle, tmp, log);
-  })();
-  const stopBuild = () => killContainer(names.build, CANCEL_DEADLINE_MS);
+// src/engine/run-guard.ts
+function guardRun(log, build2) {
+  const stopBuild = () => killContainer(build2, CANCEL_DEADLINE_MS);
   const cancel = onCancel(log, "stopping the build and removing the fence", stopBuild);
   const fault = onFault(log, stopBuild);
   const check = () => {
     cancel.check();
     fault.check();
   };
-  const step = async (fn) => {
-    check();
-    return fn();
+  return {
+    check,
+    async step(fn) {
+      check();
+      return fn();
+    },
+    fail: (err) => fault.fail(err),
+    explain(err) {
+      const reason = fault.reason();
+      return reason === void 0 ? err : new Error(reason, { cause: err });
+    },
+    reason: () => fault.reason(),
+    done() {
+      cancel.done();
+      fault.done();
+    }
   };
+}
+
+// src/docker/runtime.ts
+async function runDocker(spec, log, hooks = {}) {
+  await ping().catch((err) => {
+    throw new Error(`${err.message}${jobContainerHint(process.env)}`, { cause: err });
+  });
+  await checkVolumes(namedVolumes(spec.dockerOptions), inputLabel(spec.via, "docker-options"));
+  const id = { runId: newRunId(), pid: process.pid, host: os5.hostname() };
+  const handle = { runId: id.runId, runtime: "docker" };
+  hooks.onStart?.(handle);
+  const tmp = await fs9.mkdtemp(path9.join(process.env.RUNNER_TEMP || os5.tmpdir(), `buildfence-${id.runId}-`));
+  const started = (/* @__PURE__ */ new Date()).toISOString();
+  const fence = new EngineFence(spec, id, tmp, log);
+  const { names } = fence;
+  const guard = guardRun(log, names.build);
   let result;
+  let request;
+  const check = async (where) => {
+    request = buildRequest(
+      buildCreateArgs({ id, spec, scriptDir: fence.scriptDir, envFile: path9.join(tmp, "env"), passedEnv: runnerEnvNames(process.env) }),
+      { label: inputLabel(spec.via, "docker-options"), apiVersion: where.apiVersion, ...buildPaths(where, spec.workspace, tmp) }
+    );
+    checkFenced(request.body, names.holder);
+    if (where.job) await checkVolumes(request.throughVolumes, `Job container ${where.job.name}`);
+  };
   try {
-    let holderImageId = "";
-    let mark;
-    const rules = await log.group("Fence up", async () => {
-      const [, imageId2, dirs, { name: network, gateways, subnets }] = await settled([
-        sweep(id, log),
-        step(() => ensureHolderImage(spec, log)),
-        prepareDirs(tmp, spec),
-        inspectSandboxNetwork(spec.network, inputLabel(spec.via, "network"))
-      ]);
-      holderImageId = imageId2;
-      const gateway4 = gateways.find((g) => !g.includes(":"));
-      if (!gateway4) throw new Error(`Docker network '${network}' has no IPv4 gateway, where buildfence's resolver must listen.`);
-      dns.forwarder = new Forwarder(await upstreamsFor(spec));
-      const resolver = new Resolver({
-        ...resolverSettings(spec),
-        forwarder: dns.forwarder,
-        onWarning: (m) => log.warning(m),
-        onError: (err) => fault.fail(err)
-      });
-      dns.resolver = resolver;
-      const port = await resolver.listen(gateway4);
-      const markPort = pickMarkPort();
-      const guards = { gateways: [...gateways, ...hostAddresses()], networks: spec.network === void 0 ? subnets : [] };
-      const book = new DestinationBook();
-      let checker;
-      if (spec.allow.some(checkedName)) {
-        const gateway6 = gateways.find((g) => g.includes(":"));
-        dns.checker = new Checker({
-          mode: spec.mode,
-          log: wireLog,
-          allows: namePolicy(spec.allow, spec.deny),
-          destinations: book,
-          namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
-          guarded: guardedBy(guards.gateways, guards.networks),
-          onWarning: (m) => log.warning(m)
-        });
-        const checkerPort = await dns.checker.listen(gateway6 ? [gateway4, gateway6] : [gateway4]);
-        checker = { address4: gateway4, ...gateway6 ? { address6: gateway6 } : {}, port: checkerPort, ports: CHECKER_PORTS };
-      }
-      const rules2 = renderRuleset({
-        mode: spec.mode,
-        allow: spec.allow,
-        deny: spec.deny,
-        // The Docker host is the network's gateway, and every other address the runner has.
-        gateways: guards.gateways,
-        // The default bridge is every plain container's network: the build must not reach them.
-        guardedNetworks: guards.networks,
-        resolver: { address: gateway4, port },
-        drainMark: { from: gateway4, port: markPort },
-        // TLS to those addresses takes the fast path: to its destination, its ClientHello read from the holder's queue.
-        ...checker ? { checker, tlsQueue: TLS_QUEUE } : {}
-      });
-      await writeRuleFiles(dirs.rules, rules2);
-      await step(
-        () => holderStep(
-          spec.holderImage,
-          () => createContainer(
-            names.holder,
-            holderConfig({
-              id,
-              image: imageId2,
-              network,
-              rulesDir: dirs.rules,
-              scriptDir: dirs.script,
-              command: holderCommand(),
-              fastPath: checker !== void 0
-            })
-          )
-        )
-      );
-      const holder = await HolderOutput.attach(names.holder, spec.holderImage);
-      const reader = dns.reader = DeniedReader.watch(holder.reader, (l) => book.note(l.source, l.sourcePort, l));
-      const [[clients]] = await settled([
-        step(() => holderStep(spec.holderImage, () => startContainer(names.holder))).catch((err) => {
-          holder.reader.close();
-          throw err;
-        }).then(
-          () => settled([
-            containerAddresses(names.holder),
-            holder.loaded.then((readback) => verifyReadback(rules2, readback)),
-            reader.listening(),
-            openSetFeed(names.holder).then((f) => dns.feed = f),
-            !checker ? Promise.resolve() : openWireQueue(names.holder, {
-              mode: spec.mode,
-              log: wireLog,
-              allows: namePolicy(spec.allow, spec.deny),
-              namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
-              onWarning: (m) => log.warning(m)
-            }).then((q) => {
-              dns.queue = q;
-              void q.ended.then(
-                (reason2) => fault.fail(new Error(`${reason2}; TLS connections to name entries' addresses could no longer be checked`))
-              );
-            })
-          ])
-        ),
-        step(() => createBuild(spec, id, tmp))
-      ]);
-      resolver.serve(clients, dns.feed, staticMembers(rules2));
-      dns.checker?.serve(clients);
-      const holder4 = clients.find((a) => !a.includes(":"));
-      if (holder4) mark = drainMark(holder4, markPort);
-      log.info(
-        `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${gateway4}:${port}` + (checker ? `; names checked on the wire at ports ${checker.port}-${checker.port + checker.ports - 1}.` : ".")
-      );
-      return rules2;
-    });
+    await log.group(
+      "Fence up",
+      () => fence.up(guard, {
+        prepare: () => writeEnvFile(tmp, spec),
+        check,
+        create: () => createBuild(names.build, request, log)
+      })
+    );
     log.info(`Running the build in ${spec.image} (${names.build}).`);
-    const build = await step(() => runBuild(names, log, dns.reader.lost, check));
-    const kernel = await readKernelCounts(names.holder).catch((err) => {
-      log.warning(`Cannot read the fence's counters in holder ${names.holder} (${err.message}): the totals are the log's.`);
-      return void 0;
-    });
-    const denied = await dns.reader.stop(mark);
-    if (mark && !dns.reader.markSeen) {
-      log.info(
-        `The end-of-run mark did not reach the holder (is the engine on another machine?): the reader waited ${DRAIN_MS} ms for the last denied attempts instead.`
-      );
-    }
-    for (const e of dns.resolver.unresolvedEntries()) {
-      log.warning(`Allowlist entry '${e.text}' was never resolved during the build: is it still needed?`);
-    }
+    const build2 = await guard.step(() => runContainer(names, log, fence.lost, guard));
+    const facts = await fence.evidence();
     result = {
       ...handle,
       started,
       ended: (/* @__PURE__ */ new Date()).toISOString(),
-      exitCode: build.exitCode,
+      exitCode: build2.exitCode,
       images: await imageRefs([
-        [spec.holderImage, holderImageId],
-        [spec.image, build.imageId]
+        [spec.holderImage, fence.holderImageId],
+        [spec.image, build2.imageId]
       ]),
-      rules,
-      denied,
-      kernel,
-      dns: dns.resolver.decisionLog(),
-      namesOf: dns.resolver.namesOf,
-      wire: wireLog.decisions()
+      ...facts
     };
   } catch (err) {
-    const reason2 = fault.reason();
-    throw reason2 === void 0 ? err : new Error(reason2, { cause: err });
+    throw guard.explain(err);
   } finally {
-    await down();
-    cancel.done();
-    fault.done();
+    await fence.down();
+    guard.done();
   }
-  const reason = fault.reason();
+  const reason = guard.reason();
   return reason === void 0 ? result : { ...result, failure: reason };
 }
-async function checkVolumes(spec) {
-  const found = await Promise.all(namedVolumes(spec.dockerOptions).map(async (name) => ({ name, volume: await inspectVolume(name) })));
+async function checkVolumes(names, label) {
+  const found = await Promise.all(names.map(async (name) => ({ name, volume: await inspectVolume(name) })));
   checkNamedVolumes(
     found.flatMap(({ name, volume }) => volume ? [{ name, driver: volume.Driver, options: volume.Options ?? {} }] : []),
-    { label: inputLabel(spec.via, "docker-options"), realPath: hostRealPath }
+    { label, realPath: hostRealPath }
   );
 }
-async function imageRefs([holder, build]) {
+async function imageRefs([holder, build2]) {
   const ref = async ([name, id]) => {
     const digests = (await inspectImage(id).catch(() => void 0))?.RepoDigests ?? [];
     return { name, id, repoDigests: [...digests].sort() };
   };
-  const [h, b] = await Promise.all([ref(holder), ref(build)]);
+  const [h, b] = await Promise.all([ref(holder), ref(build2)]);
   return { holder: h, build: b };
 }
-function hostAddresses() {
-  return Object.values(os3.networkInterfaces()).flat().filter((i) => i !== void 0 && !i.internal && !i.address.startsWith("fe80:")).map((i) => i.address.replace(/%.*$/, ""));
-}
-async function sweep(id, log) {
-  const leftovers = await findLeftovers(id, processAlive);
-  if (leftovers.length === 0) return;
-  const runs = [...new Set(leftovers.map((l) => l.runId))];
-  log.info(`Removing ${leftovers.length} resource(s) left by ended run(s) ${runs.join(", ")}.`);
-  await removeLeftovers(leftovers);
-}
-async function prepareDirs(tmp, spec) {
-  const rules = path4.join(tmp, "rules");
-  const script = path4.join(tmp, "script");
-  await fs4.mkdir(rules, { mode: 493 });
-  await fs4.mkdir(script, { mode: 493 });
-  await fs4.writeFile(path4.join(script, SCRIPT_NAME), scriptText(spec.run), { mode: 420 });
-  const envFile = path4.join(tmp, "env");
-  await fs4.writeFile(envFile, spec.env.map(([k, v]) => `${k}=${v}
+async function writeEnvFile(tmp, spec) {
+  await fs9.writeFile(path9.join(tmp, "env"), spec.env.map(([k, v]) => `${k}=${v}
 `).join(""), { mode: 384 });
-  return { rules, script, envFile };
 }
-async function writeRuleFiles(dir, rules) {
-  const texts = ruleFileTexts(rules);
-  await Promise.all(
-    Object.keys(RULE_FILES).map(
-      (k) => fs4.writeFile(path4.join(dir, RULE_FILES[k]), texts[k], { mode: 420 })
+
+// src/host/ownership.ts
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+// src/host/mounts.ts
+import * as path10 from "node:path";
+var OWN_TOP = ["proc", "sys", "dev", "run", "tmp"];
+var ENGINE_STATE = [
+  "/var/lib/docker",
+  "/var/lib/containerd",
+  "/var/lib/containers",
+  "/var/lib/buildkit",
+  "/var/lib/crio",
+  "/var/lib/kubelet",
+  "/var/lib/rancher",
+  "/var/lib/lxd",
+  "/var/lib/incus",
+  "/var/snap/docker",
+  "/var/snap/lxd"
+];
+var ENGINE_OWN = ["/etc/resolv.conf", "/etc/hosts", "/etc/hostname"];
+var HOME_ENGINE_STATE = [".local/share/docker", ".local/share/containers", ".local/share/buildkit"];
+function planMounts(l) {
+  const plan = /* @__PURE__ */ new Map();
+  const ro = (p) => plan.set(p, { type: "bind", source: p, target: p, readOnly: true });
+  const rw = (p) => plan.set(p, { type: "bind", source: p, target: p, readOnly: false });
+  const empty = (p) => plan.set(p, { type: "tmpfs", target: p });
+  const splitDirs = new Set(l.split.map((s) => s.dir));
+  const bindable = (p) => !splitDirs.has(p) && !l.engineState.includes(p);
+  for (const d of l.topDirs) if (!OWN_TOP.includes(d) && bindable(`/${d}`)) ro(`/${d}`);
+  for (const s of l.split) for (const c of [...s.dirs, ...s.files]) if (bindable(`${s.dir}/${c}`)) ro(`${s.dir}/${c}`);
+  empty("/run");
+  if (l.varRunIsDir) empty("/var/run");
+  for (const p of l.engineState) empty(p);
+  plan.set("/tmp", { type: "scratch", target: "/tmp" });
+  if (l.runnerRoot) empty(l.runnerRoot);
+  if (l.workDir) ro(l.workDir);
+  rw(l.home);
+  for (const p of l.engineState) if (p.startsWith(`${l.home}/`)) empty(p);
+  for (const p of l.toolCaches) rw(p);
+  if (l.temp) rw(l.temp);
+  rw(l.workspace);
+  if (l.eventPath) ro(path10.dirname(l.eventPath));
+  for (const f of l.commandFiles) {
+    const dir = path10.dirname(f);
+    if (dir === l.temp || dir === l.workspace || dir === l.home)
+      plan.set(f, { type: "bind", source: "/dev/null", target: f, readOnly: true });
+    else empty(dir);
+  }
+  for (const p of l.own) empty(p);
+  plan.set(SCRIPT_MOUNT, { type: "bind", source: l.scriptDir, target: SCRIPT_MOUNT, readOnly: true });
+  for (const m of l.mountPoints) {
+    if (plan.has(m) || ENGINE_OWN.includes(m)) continue;
+    const cover = covering(plan, m);
+    if (cover?.type === "bind" && cover.readOnly && cover.source === cover.target && bindable(m)) ro(m);
+  }
+  return [...plan.values()].sort((a, b) => depth(a.target) - depth(b.target) || a.target.localeCompare(b.target));
+}
+function covering(plan, p) {
+  for (let at = p; ; at = path10.dirname(at)) {
+    const m = plan.get(at);
+    if (m) return m;
+    if (at === "/") return void 0;
+  }
+}
+function depth(p) {
+  return p.split("/").filter(Boolean).length;
+}
+function engineMounts(plan, scratchBytes) {
+  const Mounts = [];
+  const Tmpfs = {};
+  for (const m of plan) {
+    if (m.type === "bind") {
+      Mounts.push({ Type: "bind", Source: m.source, Target: m.target, ReadOnly: m.readOnly, BindOptions: { Propagation: "rprivate" } });
+    } else {
+      Tmpfs[m.target] = m.type === "scratch" ? `rw,exec,nosuid,nodev,mode=1777,size=${scratchBytes}` : "rw,noexec,nosuid,nodev,mode=755,size=1m";
+    }
+  }
+  return { Mounts, Tmpfs };
+}
+
+// src/host/build-container.ts
+var ROOT_RUNNER_BUILD_ID = 65533;
+function buildUser(uid, gid, socketGroups) {
+  if (uid === 0) return { uid: ROOT_RUNNER_BUILD_ID, gid: ROOT_RUNNER_BUILD_ID };
+  return { uid, gid: gid === 0 || socketGroups.includes(gid) ? uid : gid };
+}
+var COMMAND_FILE_VARS = ["GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_STEP_SUMMARY"];
+var ACTION_ONLY = /^(INPUT_|STATE_)|^ACTIONS_(RUNTIME_TOKEN|RUNTIME_URL|CACHE_URL|CACHE_SERVICE_V2|RESULTS_URL)$/;
+function buildEnv(env, spec, home) {
+  const vars = /* @__PURE__ */ new Map();
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== void 0 && !ACTION_ONLY.test(k) && !COMMAND_FILE_VARS.includes(k)) vars.set(k, v);
+  }
+  vars.set("HOME", home);
+  for (const [k, v] of spec.env) vars.set(k, v);
+  return [...vars].map(([k, v]) => `${k}=${v}`);
+}
+function hostBuildConfig(a) {
+  const [entrypoint, ...command] = filteredCommand(shellCommand(a.spec.shell, `${SCRIPT_MOUNT}/${SCRIPT_NAME}`));
+  return {
+    Image: a.image,
+    Entrypoint: [entrypoint],
+    Cmd: command,
+    WorkingDir: a.spec.workingDirectory,
+    // uid:gid names the group, so the engine adds no supplementary group from /etc/group.
+    User: `${a.user.uid}:${a.user.gid}`,
+    Env: a.env,
+    Labels: runLabels(a.id),
+    Tty: false,
+    HostConfig: {
+      NetworkMode: `container:${a.holder}`,
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges"],
+      ReadonlyRootfs: true,
+      ...engineMounts(a.mounts, a.shmBytes),
+      IpcMode: "private",
+      ShmSize: a.shmBytes,
+      Privileged: false
+    }
+  };
+}
+
+// src/host/ownership.ts
+var run = promisify(execFile);
+var ID = String(ROOT_RUNNER_BUILD_ID);
+async function chown(args, dir) {
+  await run("chown", ["-R", "-h", ...args, dir], { maxBuffer: 1024 * 1024 });
+}
+async function handOver(dir) {
+  await chown([`--from=0`, ID], dir).catch((err) => {
+    throw new Error(
+      `Cannot hand the workspace ${dir} to the build's uid ${ID}: ${(err.stderr || err.message).trim()}. The build was not started.`
+    );
+  });
+}
+async function takeBack(dir) {
+  try {
+    await chown([`--from=${ID}`, "0"], dir);
+    await chown([`--from=:${ID}`, ":0"], dir);
+    return void 0;
+  } catch (err) {
+    const e = err;
+    return `cannot give the workspace ${dir} back to root: ${(e.stderr || e.message).trim()}`;
+  }
+}
+
+// src/host/runtime.ts
+import * as fs11 from "node:fs/promises";
+import * as os7 from "node:os";
+import * as path12 from "node:path";
+
+// src/host/root-image.ts
+var import_tar_stream = __toESM(require_tar_stream(), 1);
+import { createHash as createHash2 } from "node:crypto";
+var ROOT_IMAGE_REPO = "buildfence/host-root";
+function sorted(entries) {
+  return [...entries].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+function rootImageTag(entries) {
+  return createHash2("sha256").update(JSON.stringify(sorted(entries))).digest("hex").slice(0, 16);
+}
+function rootImageTar(entries) {
+  const tar = (0, import_tar_stream.pack)();
+  const mtime = /* @__PURE__ */ new Date(0);
+  for (const e of sorted(entries)) {
+    if (e.link === void 0) tar.entry({ name: `${e.path}/`, type: "directory", mode: e.mode, uid: 0, gid: 0, mtime });
+    else tar.entry({ name: e.path, type: "symlink", linkname: e.link, mode: 511, uid: 0, gid: 0, mtime });
+  }
+  tar.finalize();
+  return new Promise((resolve4, reject) => {
+    const chunks = [];
+    tar.on("data", (c) => chunks.push(c));
+    tar.on("end", () => resolve4(Buffer.concat(chunks)));
+    tar.on("error", reject);
+  });
+}
+async function ensureRootImage(entries) {
+  const tag = rootImageTag(entries);
+  const name = `${ROOT_IMAGE_REPO}:${tag}`;
+  const present2 = await imageId(name);
+  if (present2) return { name, id: present2 };
+  const id = await importImage(await rootImageTar(entries), ROOT_IMAGE_REPO, tag).catch((err) => {
+    throw new Error(
+      `Cannot make the image the host runtime mounts the runner's directories in (${name}): ${err.message}. The build was not started.`
+    );
+  });
+  return { name, id };
+}
+
+// src/host/runner.ts
+import * as fs10 from "node:fs/promises";
+import * as os6 from "node:os";
+import * as path11 from "node:path";
+
+// src/host/mountinfo.ts
+function mountPoints(mountinfo) {
+  return mountinfo.split("\n").map((line) => line.split(" ")[4]).filter((p) => p !== void 0 && p.startsWith("/")).map((p) => p.replace(/\\([0-7]{3})/g, (_, oct) => String.fromCharCode(parseInt(oct, 8))));
+}
+
+// src/host/runner.ts
+var SETUP = "The host runtime cannot isolate the build here";
+var ENGINE_SOCKETS = ["/var/run/docker.sock", "/run/containerd/containerd.sock", "/run/podman/podman.sock"];
+function runnerRootOf(execPath) {
+  return /^(.+)\/externals\/node\d+\/bin\/node$/.exec(execPath)?.[1];
+}
+function checkLocalEngine(dockerHost) {
+  if (dockerHost && !dockerHost.startsWith("unix://")) {
+    throw new Error(
+      `${SETUP}: DOCKER_HOST is ${dockerHost}, an engine that may be on another machine, whose files the build would see instead of this runner's. Use this machine's engine (a unix socket), or runtime docker.`
+    );
+  }
+}
+function checkEngine(dockerHost, securityOptions2) {
+  checkLocalEngine(dockerHost);
+  const names = securityOptions2.map((o) => /(?:^|,)name=([^,]+)/.exec(o)?.[1]);
+  if (names.includes("rootless") || names.includes("userns")) {
+    throw new Error(
+      `${SETUP}: the Docker engine runs ${names.includes("rootless") ? "rootless" : "with user namespace remapping"}, so the build's uid would not be the runner's. Use a rootful engine without userns-remap, or runtime docker.`
+    );
+  }
+  const seccomp = securityOptions2.find((o) => /(?:^|,)name=seccomp(,|$)/.test(o));
+  if (!seccomp || !/profile=(default|builtin)(,|$)/.test(seccomp)) {
+    throw new Error(
+      `${SETUP}: the Docker engine applies ${seccomp ? `a seccomp profile other than its default (${seccomp})` : "no seccomp profile"}; the build must run behind Docker's default one at least. Enable seccomp in the engine, or use runtime docker.`
+    );
+  }
+}
+function idTaken(passwd, group, id) {
+  const hit = (text2, field) => text2.split("\n").find((l) => l.split(":")[field] === String(id));
+  const user = hit(passwd, 2);
+  if (user) return `user ${user.split(":")[0]}`;
+  const g = hit(group, 2);
+  return g ? `group ${g.split(":")[0]}` : void 0;
+}
+async function readRunner(env) {
+  const info = await engineInfo();
+  checkEngine(env.DOCKER_HOST, info.SecurityOptions ?? []);
+  const uid = process.getuid();
+  const gid = process.getgid();
+  if (uid === 0) {
+    const [passwd, group] = await Promise.all(["/etc/passwd", "/etc/group"].map((f) => fs10.readFile(f, "utf8").catch(() => "")));
+    const taken = idTaken(passwd, group, ROOT_RUNNER_BUILD_ID);
+    if (taken) {
+      throw new Error(
+        `${SETUP}: on a runner that runs as root the build runs as uid and gid ${ROOT_RUNNER_BUILD_ID}, which ${taken} has here. Remove that account, or run the runner as a user of its own.`
+      );
+    }
+  }
+  const socketGroups = (await Promise.all(
+    ENGINE_SOCKETS.map(
+      (s) => fs10.stat(s).then(
+        (st) => st.gid,
+        () => void 0
+      )
+    )
+  )).filter((g) => g !== void 0);
+  const workDir = env.RUNNER_WORKSPACE ? path11.dirname(path11.resolve(env.RUNNER_WORKSPACE)) : void 0;
+  const engineRoot = path11.resolve(info.DockerRootDir || "/var/lib/docker");
+  const [top, mountinfo, engineState, varRun, commandFiles, toolCaches, [eventPath], [work], split, [temp]] = await Promise.all([
+    listDir("/"),
+    fs10.readFile("/proc/self/mountinfo", "utf8"),
+    existing([.../* @__PURE__ */ new Set([...ENGINE_STATE, engineRoot])]),
+    fs10.lstat("/var/run").catch(() => void 0),
+    existing(COMMAND_FILE_VARS.map((v) => env[v]).filter((p) => Boolean(p))),
+    existing([env.RUNNER_TOOL_CACHE, env.AGENT_TOOLSDIRECTORY].filter((p) => Boolean(p))),
+    existing(env.GITHUB_EVENT_PATH ? [env.GITHUB_EVENT_PATH] : []),
+    existing(workDir && workDir !== "/" ? [workDir] : []),
+    Promise.all(ancestors(engineRoot).map(async (dir) => ({ dir, ...await listDir(dir) }))),
+    existing(env.RUNNER_TEMP ? [env.RUNNER_TEMP] : [])
+  ]);
+  const rel = (dir, name) => path11.join(dir, name).slice(1);
+  const rootLayout = [{ dir: "/", ...top }, ...split].flatMap(({ dir, dirs, links }) => [
+    ...dirs.map((d) => ({ path: rel(dir, d.name), mode: d.mode })),
+    ...links.map((l) => ({ path: rel(dir, l.name), link: l.target }))
+  ]);
+  const runnerRoot = runnerRootOf(process.execPath);
+  return {
+    user: buildUser(uid, gid, socketGroups),
+    asRoot: uid === 0,
+    rootLayout,
+    home: env.HOME || os6.homedir(),
+    layout: {
+      topDirs: top.dirs.map((d) => d.name),
+      split: split.map(({ dir, dirs, files }) => ({ dir, dirs: dirs.map((d) => d.name), files })),
+      mountPoints: mountPoints(mountinfo),
+      engineState,
+      varRunIsDir: varRun?.isDirectory() ?? false,
+      temp,
+      toolCaches: [...new Set(toolCaches)],
+      runnerRoot,
+      workDir: work,
+      commandFiles,
+      eventPath
+    }
+  };
+}
+function ancestors(p) {
+  const out = [];
+  for (let at = path11.dirname(p); at !== "/"; at = path11.dirname(at)) out.unshift(at);
+  return out;
+}
+async function listDir(dir) {
+  const entries = await fs10.readdir(dir, { withFileTypes: true });
+  const links = await Promise.all(
+    entries.filter((e) => e.isSymbolicLink()).map(async (e) => ({ name: e.name, target: await fs10.readlink(path11.join(dir, e.name)) }))
+  );
+  const dirs = await Promise.all(
+    entries.filter((e) => e.isDirectory()).map(async (e) => ({ name: e.name, mode: (await fs10.lstat(path11.join(dir, e.name))).mode & 4095 }))
+  );
+  return {
+    dirs,
+    files: entries.filter((e) => e.isFile()).map((e) => e.name),
+    links
+  };
+}
+async function existing(paths) {
+  const found = await Promise.all(
+    paths.map(
+      (p) => fs10.stat(p).then(
+        () => path11.resolve(p),
+        () => void 0
+      )
     )
   );
+  return found.filter((p) => p !== void 0);
 }
-async function holderStep(image, fn) {
-  await fn().catch((err) => {
-    throw new Error(`Cannot start the holder container from image ${image}: ${err.message}. The build was not started.`);
-  });
-}
-async function createBuild(spec, id, tmp) {
-  const created = await docker(
-    buildCreateArgs({
-      id,
-      spec,
-      scriptDir: path4.join(tmp, "script"),
-      envFile: path4.join(tmp, "env"),
-      passedEnv: runnerEnvNames(process.env)
-    }),
-    // No deadline: the image may be pulled.
-    { timeoutMs: 0 }
-  );
-  if (created.exitCode !== 0) {
-    throw new Error(`Cannot create the build container from image ${spec.image}: ${lastLine(created.stderr)}`);
+
+// src/host/runtime.ts
+var HOST_IMAGE_NAME = "host";
+async function runHost(spec, log, hooks = {}) {
+  checkLocalEngine(process.env.DOCKER_HOST);
+  await ping();
+  const job = await findJobContainer(process.env, log);
+  if (job) {
+    throw new Error(
+      `${inputLabel(spec.via, "runtime")} is host, but buildfence runs in job container ${job.name}, whose steps use the job image's tools, not the runner's. Leave runtime empty and set image to the job's container image, or run the fenced step in a job without container:.`
+    );
   }
-}
-async function runBuild(names, log, holderLost, check) {
-  const info = await inspectContainer(names.build);
-  let lost = false;
-  void holderLost.then(async () => {
-    lost = true;
-    await killContainer(names.build).catch(() => void 0);
-  });
-  const output = await attach(names.build, info.Config.Tty === true);
-  await log.untrusted(async (write) => {
-    const ends = ["stdout", "stderr"].map(
-      (name) => new Promise((resolve2) => {
-        output[name].on("data", (d) => write(d, name));
-        output[name].on("end", resolve2);
+  const runner = await readRunner(process.env);
+  const id = { runId: newRunId(), pid: process.pid, host: os7.hostname() };
+  const handle = { runId: id.runId, runtime: "host", ...runner.asRoot ? { workspace: spec.workspace } : {} };
+  hooks.onStart?.(handle);
+  const tmp = await fs11.mkdtemp(path12.join(process.env.RUNNER_TEMP || os7.tmpdir(), `buildfence-${id.runId}-`));
+  const started = (/* @__PURE__ */ new Date()).toISOString();
+  const fence = new EngineFence(spec, id, tmp, log);
+  const { names } = fence;
+  const guard = guardRun(log, names.build);
+  let result;
+  let image = { name: "", id: "" };
+  let handedOver = false;
+  try {
+    await log.group(
+      "Fence up",
+      () => fence.up(guard, {
+        prepare: async () => {
+          image = await ensureRootImage(runner.rootLayout);
+        },
+        create: async () => {
+          const home = await buildHome(runner);
+          if (runner.asRoot) {
+            handedOver = true;
+            await handOver(spec.workspace);
+          }
+          const mounts = planMounts({
+            ...runner.layout,
+            workspace: spec.workspace,
+            home,
+            engineState: [...runner.layout.engineState, ...await existing(HOME_ENGINE_STATE.map((p) => path12.join(home, p)))],
+            // This run's rules and script are buildfence's; under /tmp they are out of sight already.
+            own: tmp.startsWith("/tmp/") ? [] : [tmp],
+            scriptDir: fence.scriptDir
+          });
+          await createContainer(
+            names.build,
+            hostBuildConfig({
+              id,
+              spec,
+              image: image.id,
+              holder: names.holder,
+              user: runner.user,
+              env: buildEnv(process.env, spec, home),
+              mounts,
+              shmBytes: Math.floor(os7.totalmem() / 2)
+            })
+          ).catch((err) => {
+            throw new Error(
+              `Cannot set up the build on the runner: the engine refused its sandbox (${err.message}). The build was not started.`
+            );
+          });
+        }
       })
     );
-    try {
-      check();
-      await startContainer(names.build);
-    } catch (err) {
-      output.close();
-      throw new Error(`Cannot start the build container: ${err.message}`, { cause: err });
-    }
-    try {
-      check();
-    } catch {
-      await killContainer(names.build).catch(() => void 0);
-    }
-    await Promise.all(ends);
-  });
-  const exit = await waitExit(names.build);
-  if (exit.error) log.warning(`The build container reported: ${exit.error}`);
-  if (lost) {
-    throw new Error(
-      `The holder container ${names.holder} stopped during the build, so its denied attempts could no longer be recorded. The build was stopped and the step fails. Did something remove the container?`
+    log.info(
+      `Running the build on the runner as uid ${runner.user.uid}, gid ${runner.user.gid} (${names.build}): no capabilities, no_new_privs, Docker's default seccomp profile, its own PID and mount namespaces.`
     );
+    const build2 = await guard.step(() => runContainer(names, log, fence.lost, guard));
+    const facts = await fence.evidence();
+    const digests = async (ref) => [...(await inspectImage(ref).catch(() => void 0))?.RepoDigests ?? []].sort();
+    result = {
+      ...handle,
+      started,
+      ended: (/* @__PURE__ */ new Date()).toISOString(),
+      exitCode: build2.exitCode,
+      images: {
+        holder: { name: spec.holderImage, id: fence.holderImageId, repoDigests: await digests(fence.holderImageId) },
+        build: { name: HOST_IMAGE_NAME, id: image.id, repoDigests: [] }
+      },
+      ...facts
+    };
+  } catch (err) {
+    throw guard.explain(err);
+  } finally {
+    await fence.down();
+    if (handedOver) {
+      const problem = await takeBack(spec.workspace);
+      if (problem) log.warning(`Teardown of run ${id.runId}: ${problem}`);
+    }
+    guard.done();
   }
-  return { exitCode: exit.exitCode, imageId: info.Image };
+  const reason = guard.reason();
+  return reason === void 0 ? result : { ...result, failure: reason };
 }
-async function settled(steps) {
-  const results = await Promise.allSettled(steps);
-  const failed = results.find((r) => r.status === "rejected");
-  if (failed) throw failed.reason;
-  return results.map((r) => r.value);
-}
-async function tearDown(handle, tmp, log) {
-  const problems = await removeRun(handle.runId);
-  for (const p of problems) log.warning(`Teardown of run ${handle.runId}: ${p}`);
-  await fs4.rm(tmp, { recursive: true, force: true });
+async function buildHome(runner) {
+  if (!runner.asRoot) return runner.home;
+  const home = path12.join(process.env.RUNNER_TEMP || os7.tmpdir(), `buildfence-home-${ROOT_RUNNER_BUILD_ID}`);
+  await fs11.mkdir(home, { recursive: true, mode: 448 });
+  await fs11.chown(home, ROOT_RUNNER_BUILD_ID, ROOT_RUNNER_BUILD_ID);
+  return home;
 }
 
 // src/kubernetes/runtime.ts
-import * as fs5 from "node:fs/promises";
-import * as os4 from "node:os";
+import * as fs12 from "node:fs/promises";
+import * as os8 from "node:os";
 
 // src/kubernetes/pod.ts
-var import_ipaddr4 = __toESM(require_ipaddr(), 1);
+var import_ipaddr8 = __toESM(require_ipaddr(), 1);
 
 // src/kubernetes/pod-scripts.ts
 var import_shell_quote2 = __toESM(require_shell_quote(), 1);
@@ -29089,7 +31084,7 @@ options ndots:0
 ` };
 }
 function podNameserver(upstreams) {
-  return upstreams.find((u) => import_ipaddr4.default.parse(u.address).kind() === "ipv4").address;
+  return upstreams.find((u) => import_ipaddr8.default.parse(u.address).kind() === "ipv4").address;
 }
 function renderPod(input) {
   const { spec } = input;
@@ -29098,6 +31093,13 @@ function renderPod(input) {
     ["network", spec.network !== void 0, "the Pod has its own network namespace"]
   ]) {
     if (set) throw new Error(`${inputLabel(spec.via, name)} has no meaning on Kubernetes (${why}). Remove it.`);
+  }
+  for (const e of spec.allow) {
+    if (e.kind === "name" && !e.wildcard && !e.name.includes(".") && e.name !== "localhost") {
+      throw new Error(
+        `Allowlist entry '${e.text}' is a single-label name, which only a Docker network's container answers to; on Kubernetes the build's Pod cannot reach the job's service containers (in a Kubernetes-mode job they share the job Pod's localhost). Name a Kubernetes Service by its cluster name instead (${e.name}.NAMESPACE.svc.cluster.local${e.ports ? `:${e.ports.from === e.ports.to ? e.ports.from : `${e.ports.from}-${e.ports.to}`}` : ""}).`
+      );
+    }
   }
   const rules = podRuleset(spec, input.upstreams);
   const pull = spec.pull === "never" ? "Never" : "IfNotPresent";
@@ -29178,7 +31180,7 @@ function renderPod(input) {
     },
     "resolver"
   );
-  const build = {
+  const build2 = {
     name: CONTAINER.build,
     image: spec.image,
     imagePullPolicy: pull,
@@ -29231,7 +31233,7 @@ function renderPod(input) {
       dnsPolicy: "None",
       dnsConfig: { nameservers: [podNameserver(input.upstreams)], options: [{ name: "ndots", value: "0" }] },
       initContainers: [holder, verify, ...native ? [fence, resolverContainer] : []],
-      containers: [...native ? [] : [fence, resolverContainer], build],
+      containers: [...native ? [] : [fence, resolverContainer], build2],
       volumes
     }
   };
@@ -29249,13 +31251,13 @@ function checkEnvBudget(pod, entries) {
 function checkUpstreams(upstreams, label) {
   if (upstreams.length === 0) throw new Error(`The Pod needs a DNS upstream: set ${label}.`);
   for (const u of upstreams) {
-    if (import_ipaddr4.default.parse(u.address).range() === "loopback") {
+    if (import_ipaddr8.default.parse(u.address).range() === "loopback") {
       throw new Error(
         `DNS upstream ${u.address} is a loopback address, which a Pod cannot reach. Set ${label} to the cluster's DNS service (kubectl -n kube-system get service kube-dns).`
       );
     }
   }
-  if (!upstreams.some((u) => import_ipaddr4.default.parse(u.address).kind() === "ipv4")) {
+  if (!upstreams.some((u) => import_ipaddr8.default.parse(u.address).kind() === "ipv4")) {
     throw new Error(`The Pod needs an IPv4 DNS upstream (DNS is answered over IPv4 only): add one to ${label}.`);
   }
 }
@@ -29299,8 +31301,8 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
   for (; ; ) {
     const pod = await call(() => api2.readPod(namespace, name), "get", namespace, `read Pod ${name}`);
     await checkPod(api2, namespace, pod);
-    const build = statusOf(pod, CONTAINER.build);
-    if (build?.state?.running || build?.state?.terminated) break;
+    const build2 = statusOf2(pod, CONTAINER.build);
+    if (build2?.state?.running || build2?.state?.terminated) break;
     if (Date.now() > deadline)
       throw new Error(
         `Pod ${name} did not start its build within ${options.startTimeoutMs / 1e3} s (phase ${pod.status?.phase ?? "unknown"}).`
@@ -29314,7 +31316,7 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
   for (; ; ) {
     const pod = await call(() => api2.readPod(namespace, name), "get", namespace, `read Pod ${name}`);
     await checkPod(api2, namespace, pod);
-    terminated = statusOf(pod, CONTAINER.build)?.state?.terminated;
+    terminated = statusOf2(pod, CONTAINER.build)?.state?.terminated;
     if (terminated) break;
     await sleep(options.pollMs);
   }
@@ -29337,8 +31339,8 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
   return {
     exitCode: terminated.exitCode,
     images: {
-      holder: imageRef(imageOf(rendered.pod, CONTAINER.holder), statusOf(final, CONTAINER.holder)?.imageID ?? ""),
-      build: imageRef(imageOf(rendered.pod, CONTAINER.build), statusOf(final, CONTAINER.build)?.imageID ?? "")
+      holder: imageRef(imageOf(rendered.pod, CONTAINER.holder), statusOf2(final, CONTAINER.holder)?.imageID ?? ""),
+      build: imageRef(imageOf(rendered.pod, CONTAINER.build), statusOf2(final, CONTAINER.build)?.imageID ?? "")
     },
     rules: rendered.rules,
     denied: DeniedLog.of(
@@ -29414,7 +31416,7 @@ async function checkPod(api2, namespace, pod) {
     }
   }
   for (const init of [CONTAINER.holder, CONTAINER.verify]) {
-    const done = statusOf(pod, init)?.state?.terminated;
+    const done = statusOf2(pod, init)?.state?.terminated;
     if (done && done.exitCode !== 0) {
       const tail = await tails(api2, namespace, name, [init]);
       const what = init === CONTAINER.holder ? "loading the rules" : "verifying the rules read back";
@@ -29423,7 +31425,7 @@ async function checkPod(api2, namespace, pod) {
       );
     }
   }
-  if (pod.status?.phase === "Failed" && !statusOf(pod, CONTAINER.build)?.state?.terminated) {
+  if (pod.status?.phase === "Failed" && !statusOf2(pod, CONTAINER.build)?.state?.terminated) {
     throw new Error(`Pod ${name} failed: ${pod.status.reason ?? ""} ${pod.status.message ?? ""}`.trim());
   }
 }
@@ -29439,7 +31441,7 @@ ${c}: `)}` : "";
   );
   return parts.join("");
 }
-function statusOf(pod, container) {
+function statusOf2(pod, container) {
   return [...pod.status?.initContainerStatuses ?? [], ...pod.status?.containerStatuses ?? []].find((s) => s.name === container);
 }
 function imageRef(name, imageID) {
@@ -29479,11 +31481,11 @@ function sleep(ms) {
 // src/kubernetes/runtime.ts
 var SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 async function clusterNamespace() {
-  return (await fs5.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
+  return (await fs12.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
 }
 async function loadApi() {
   try {
-    const { kubernetesApi } = await import("./client-KOVEJGWN.js");
+    const { kubernetesApi } = await import("./client-VLHOIMIO.js");
     return await kubernetesApi();
   } catch (err) {
     throw new Error(
@@ -29503,7 +31505,7 @@ async function runKubernetes(spec, log, hooks = {}, api2, wait) {
   const nodeName = claimName && runnerPod ? (await client.readPod(namespace, runnerPod)).spec?.nodeName : void 0;
   const rendered = renderPod({
     spec,
-    id: { runId, pid: process.pid, host: os4.hostname() },
+    id: { runId, pid: process.pid, host: os8.hostname() },
     upstreams: await upstreamsFor(spec),
     agentImage: spec.agentImage,
     sidecars: "native",
@@ -29544,11 +31546,18 @@ async function engineAnswers() {
 async function runFenced(spec, log, hooks = {}) {
   const runtime = await chooseRuntime(spec.runtime, process.env, engineAnswers);
   if (runtime === "kubernetes") log.info("Runtime: kubernetes (the fence is a Pod).");
-  return runtime === "kubernetes" ? runKubernetes(spec, log, hooks) : runDocker(spec, log, hooks);
+  if (runtime === "host") log.info("Runtime: host (the build runs on the runner, in the holder's network namespace).");
+  if (runtime === "kubernetes") return runKubernetes(spec, log, hooks);
+  return runtime === "host" ? runHost(spec, log, hooks) : runDocker(spec, log, hooks);
 }
-async function cleanupRun(run) {
-  if (run.runtime === "docker") return removeRun(run.runId);
-  const problem = await deleteRunPod(run.runId, run.namespace ?? "default");
+async function cleanupRun(run2) {
+  if (run2.runtime === "docker") return removeRun(run2.runId);
+  if (run2.runtime === "host") {
+    const problems = await removeRun(run2.runId);
+    const problem2 = run2.workspace === void 0 ? void 0 : await takeBack(run2.workspace);
+    return problem2 === void 0 ? problems : [...problems, problem2];
+  }
+  const problem = await deleteRunPod(run2.runId, run2.namespace ?? "default");
   return problem === void 0 ? [] : [problem];
 }
 
@@ -29581,27 +31590,27 @@ var FIELDS = {
 };
 function githubRun(env) {
   if (!env.GITHUB_ACTIONS || !env.GITHUB_REPOSITORY || !env.GITHUB_RUN_ID) return void 0;
-  const run = { repository: env.GITHUB_REPOSITORY, runId: env.GITHUB_RUN_ID };
+  const run2 = { repository: env.GITHUB_REPOSITORY, runId: env.GITHUB_RUN_ID };
   for (const [field, name] of Object.entries(FIELDS)) {
-    if (env[name]) run[field] = env[name];
+    if (env[name]) run2[field] = env[name];
   }
-  return run;
+  return run2;
 }
 
 // src/report/write-record.ts
-import * as fs7 from "node:fs/promises";
+import * as fs14 from "node:fs/promises";
 
 // src/report/subjects.ts
-import * as fs6 from "node:fs/promises";
-import * as path5 from "node:path";
+import * as fs13 from "node:fs/promises";
+import * as path13 from "node:path";
 async function hashSubjects(spec) {
   const problems = [];
   const subjects = [];
   for (const name of spec.subjectPaths) {
-    const file = path5.resolve(spec.workspace, name);
-    const stat2 = await fs6.stat(file).catch(() => void 0);
-    if (!stat2?.isFile()) {
-      problems.push(`'${name}' (${file}) ${stat2 ? "is not a regular file" : "does not exist"}`);
+    const file = path13.resolve(spec.workspace, name);
+    const stat3 = await fs13.stat(file).catch(() => void 0);
+    if (!stat3?.isFile()) {
+      problems.push(`'${name}' (${file}) ${stat3 ? "is not a regular file" : "does not exist"}`);
       continue;
     }
     subjects.push({ name, digest: { sha256: await sha256File(file) } });
@@ -29616,7 +31625,7 @@ async function hashSubjects(spec) {
 
 // src/report/write-record.ts
 async function writeJson(value, file) {
-  await fs7.writeFile(file, `${JSON.stringify(value, null, 2)}
+  await fs14.writeFile(file, `${JSON.stringify(value, null, 2)}
 `, { mode: 420 });
 }
 async function writeEvidence(spec, result, context, files) {
@@ -29668,6 +31677,7 @@ var package_default = {
     "ipaddr.js": "^2.5.0",
     "js-yaml": "^4.3.2",
     "shell-quote": "^1.12.0",
+    "tar-stream": "^3.2.2",
     tldts: "^7.6.0",
     yaml: "^2.9.1"
   },
@@ -29680,6 +31690,7 @@ var package_default = {
     "@types/markdown-it": "^14.2.0",
     "@types/node": "^20.19.43",
     "@types/shell-quote": "^1.7.5",
+    "@types/tar-stream": "^3.1.5",
     "ajv-formats": "^3.0.1",
     "dependency-cruiser": "^17.4.3",
     esbuild: "^0.28.2",

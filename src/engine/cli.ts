@@ -2,6 +2,8 @@
 // tail of docker's stderr, which is where docker says what went wrong. Every call has a deadline
 // unless it may pull an image or runs the build: an engine that hangs must not hang the step.
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 export interface DockerResult {
   exitCode: number;
@@ -48,6 +50,18 @@ export function docker(args: string[], options: DockerCallOptions = {}): Promise
       clearTimeout(timer);
       resolve({ exitCode: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
     });
+  });
+}
+
+/** Whether a `docker` executable is on PATH (a job container's image rarely has one). */
+export function hasDockerCli(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (env.PATH ?? '').split(path.delimiter).some((dir) => {
+    try {
+      fs.accessSync(path.join(dir || '.', 'docker'), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
   });
 }
 
