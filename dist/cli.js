@@ -13,7 +13,7 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-RL7CTRKE.js";
+} from "./chunks/chunk-QS2KYLVZ.js";
 import "./chunks/chunk-YHHHWQTV.js";
 import {
   readEvidence,

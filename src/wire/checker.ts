@@ -310,15 +310,7 @@ export class Checker {
   }
 
   private record(d: { reason: WireReason; detail: string; name?: string; address: string; port: number }, enforced: boolean): void {
-    const row = this.log.record({
-      ...(d.name !== undefined ? { name: d.name } : {}),
-      address: d.address,
-      port: d.port,
-      learnedFor: d.address ? [...this.options.namesOf(d.address)] : [],
-      reason: d.reason,
-      detail: d.detail,
-      enforced,
-    });
+    const row = this.log.refusal(d, enforced, (a) => this.options.namesOf(a));
     this.options.onDecision?.(row);
   }
 

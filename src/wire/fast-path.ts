@@ -233,15 +233,7 @@ export class FastPath {
   }
 
   private record(d: { reason: WireReason; detail: string; name?: string; address: string; port: number }, enforced: boolean): void {
-    const row = this.options.log.record({
-      ...(d.name !== undefined ? { name: d.name } : {}),
-      address: d.address,
-      port: d.port,
-      learnedFor: [...this.options.namesOf(d.address)],
-      reason: d.reason,
-      detail: d.detail,
-      enforced,
-    });
+    const row = this.options.log.refusal(d, enforced, (a) => this.options.namesOf(a));
     this.options.onDecision?.(row);
   }
 

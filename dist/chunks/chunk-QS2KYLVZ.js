@@ -26991,6 +26991,18 @@ var WireDecisionLog = class {
     for (const n of d.learnedFor) if (!row.learnedFor.includes(n)) row.learnedFor.push(n);
     return row;
   }
+  /** A refusal (or, not `enforced`, what audit mode let through), with the names the resolver gave its address. */
+  refusal(d, enforced, namesOf2) {
+    return this.record({
+      ...d.name !== void 0 ? { name: d.name } : {},
+      address: d.address,
+      port: d.port,
+      learnedFor: d.address ? [...namesOf2(d.address)] : [],
+      reason: d.reason,
+      detail: d.detail,
+      enforced
+    });
+  }
   decisions() {
     return [...this.rows.values()].map((r) => ({ ...r, learnedFor: [...r.learnedFor].sort() }));
   }
@@ -27232,15 +27244,7 @@ var Checker = class {
     };
   }
   record(d, enforced) {
-    const row = this.log.record({
-      ...d.name !== void 0 ? { name: d.name } : {},
-      address: d.address,
-      port: d.port,
-      learnedFor: d.address ? [...this.options.namesOf(d.address)] : [],
-      reason: d.reason,
-      detail: d.detail,
-      enforced
-    });
+    const row = this.log.refusal(d, enforced, (a) => this.options.namesOf(a));
     this.options.onDecision?.(row);
   }
   /** A new connection to check; past the bound the oldest undecided one is refused, so a flood of silent ones cannot crowd out the rest. */
@@ -29873,15 +29877,7 @@ var FastPath = class {
     if (this.reading.get(c.key) === c) this.reading.delete(c.key);
   }
   record(d, enforced) {
-    const row = this.options.log.record({
-      ...d.name !== void 0 ? { name: d.name } : {},
-      address: d.address,
-      port: d.port,
-      learnedFor: [...this.options.namesOf(d.address)],
-      reason: d.reason,
-      detail: d.detail,
-      enforced
-    });
+    const row = this.options.log.refusal(d, enforced, (a) => this.options.namesOf(a));
     this.options.onDecision?.(row);
   }
   warnFull(what) {

@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-RL7CTRKE.js";
+} from "./chunk-QS2KYLVZ.js";
 import {
   debug,
   getInput,
