@@ -12,7 +12,6 @@ import { CLIENT_IMAGE, TLS_DIR, startSite } from './sites.js';
 import { TestUpstream } from './upstream.js';
 import type { EvidenceRecord } from '../../src/report/record.js';
 
-
 let net: TestNet;
 let ws: string;
 let upstream: TestUpstream;
