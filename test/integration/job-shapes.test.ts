@@ -28,6 +28,7 @@ import {
   type TestNet,
 } from './harness.js';
 import { jobImage } from './job-image.js';
+import { CLIENT_IMAGE, TLS_DIR, startSite } from './sites.js';
 import { TestUpstream } from './upstream.js';
 import type { EvidenceRecord } from '../../src/report/record.js';
 
@@ -317,6 +318,51 @@ describe('job shapes', { timeout: 180_000 }, () => {
       );
     } finally {
       await run('docker', ['rm', '--force', job]);
+    }
+  });
+
+  it('a container job: a name entry is checked on the wire, the allowed name over TLS and HTTP works, the co-tenant on its address is refused and recorded', async () => {
+    const [job, site] = await Promise.all([jobContainer(), startSite(fx.net.name)]);
+    try {
+      for (const name of ['npm.registry.test', 'evil.test']) fx.upstream.zone.set(name, { A: [site.ipv4] });
+      await fs.copyFile(path.join(TLS_DIR, 'ca.pem'), path.join(fx.work, 'repo/repo/ca.pem'));
+      const main = await actionStep(job, 'main', {
+        grade: 'release',
+        allowlist: 'npm.registry.test:443\nnpm.registry.test:80',
+        image: CLIENT_IMAGE,
+        pull: 'never',
+        shell: 'sh',
+        'dns-upstream': fx.upstream.address,
+        run: [
+          'c() { label=$1; shift; if out=$(curl -sS --max-time 15 --cacert ca.pem "$@" 2>/dev/null); then echo "$label ok: $out"; else echo "$label failed"; fi; }',
+          'c tls https://npm.registry.test/',
+          'c http http://npm.registry.test/',
+          `c sni --resolve evil.test:443:${site.ipv4} https://evil.test/`,
+          'c host -H "Host: evil.test" http://npm.registry.test/',
+        ].join('\n'),
+      });
+      assert.equal(main.code, 0, main.stdout);
+      const jobAddress = await dockerText(['inspect', '--format', `{{(index .NetworkSettings.Networks "${fx.net.name}").IPAddress}}`, job]);
+      assert.match(
+        main.stdout,
+        new RegExp(`DNS answered by buildfence at ${jobAddress.replaceAll('.', '\\.')}:\\d+; names checked on the wire`),
+      );
+      for (const ok of ['tls', 'http']) assert.match(main.stdout, new RegExp(`^${ok} ok: site npm\\.registry\\.test$`, 'm'), ok);
+      for (const refused of ['sni', 'host']) assert.match(main.stdout, new RegExp(`^${refused} failed$`, 'm'), refused);
+      const record = JSON.parse(
+        await fs.readFile(path.join(fx.work, main.output.report.replace(/^\/__w\//, '')), 'utf8'),
+      ) as EvidenceRecord;
+      assert.deepEqual(
+        record.denied
+          .filter((d) => d.reason !== undefined)
+          .map((d) => `${d.reason} ${d.asked} ${d.address}:${d.port}`)
+          .sort(),
+        [`host evil.test ${site.ipv4}:80`, `sni evil.test ${site.ipv4}:443`],
+      );
+      const post = await actionStep(job, 'post', {}, main.state);
+      assert.equal(post.code, 0, post.stdout);
+    } finally {
+      await run('docker', ['rm', '--force', job, site.name]);
     }
   });
 

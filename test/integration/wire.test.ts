@@ -10,7 +10,6 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import {
   HOLDER_IMAGE,
-  ROOT,
   cli,
   dockerText,
   internalNet,
@@ -21,11 +20,9 @@ import {
   workspace,
   type TestNet,
 } from './harness.js';
+import { CLIENT_IMAGE, TLS_DIR, startSite } from './sites.js';
 import { TestUpstream } from './upstream.js';
 import type { EvidenceRecord } from '../../src/report/record.js';
-
-export const CLIENT_IMAGE = 'buildfence-test/client:latest';
-const TLS_DIR = path.join(ROOT, 'test/fixtures/tls');
 
 let net: TestNet;
 let ws: string;
@@ -163,38 +160,6 @@ after(async () => {
   await upstream?.stop();
   if (ws) await fs.rm(ws, { recursive: true, force: true });
 });
-
-/** The two-site server: test/images/site.mjs (or another of its scripts) in the client image, with the test CA's certificate. */
-export async function startSite(network: string, script = 'site.mjs'): Promise<{ name: string; ipv4: string; ipv6: string }> {
-  const name = `${network}-${script.replace(/\.mjs$/, '')}`;
-  await dockerText([
-    'run',
-    '--detach',
-    '--name',
-    name,
-    '--network',
-    network,
-    '--label',
-    'buildfence-test=1',
-    '--volume',
-    `${path.join(ROOT, 'test/images', script)}:/${script}:ro`,
-    '--volume',
-    `${TLS_DIR}:/tls:ro`,
-    CLIENT_IMAGE,
-    'node',
-    `/${script}`,
-  ]);
-  const [ipv4, ipv6] = (
-    await dockerText([
-      'inspect',
-      '--format',
-      `{{(index .NetworkSettings.Networks "${network}").IPAddress}} {{(index .NetworkSettings.Networks "${network}").GlobalIPv6Address}}`,
-      name,
-    ])
-  ).split(' ');
-  for (let i = 0; i < 50 && !(await dockerText(['logs', name])).includes('listening'); i++) await new Promise((r) => setTimeout(r, 100));
-  return { name, ipv4, ipv6 };
-}
 
 /** The CLI's arguments for a run of `script` (after the curl helper) with `allow`, its record written to `report`. */
 function runArgs(allow: string[], script: string[], grade: string, report: string): string[] {
