@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const HOLDER_IMAGE = 'buildfence/holder:0.1.0';
+/** BUILDFENCE_HOLDER_TAG measures a holder built under another tag (scripts/build-holder-image TAG). */
+export const HOLDER_IMAGE = process.env.BUILDFENCE_HOLDER_TAG || 'buildfence/holder:0.1.0';
 /** The test image built under a tag of the benchmarks' own (see buildProbeImage). */
 export const PROBE_IMAGE = 'buildfence-bench/probe:latest';
 /** On everything the benchmarks create themselves (the CLI labels its own resources). */

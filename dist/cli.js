@@ -13,12 +13,12 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-ZKOGT4XJ.js";
+} from "./chunks/chunk-QS2KYLVZ.js";
 import "./chunks/chunk-YHHHWQTV.js";
 import {
   readEvidence,
   verify
-} from "./chunks/chunk-VYS45V2U.js";
+} from "./chunks/chunk-PROAIGVP.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
@@ -35,7 +35,7 @@ import {
   upstreamsFor,
   writeGrade,
   yaml
-} from "./chunks/chunk-QDW2KIM4.js";
+} from "./chunks/chunk-STVZVZI6.js";
 import "./chunks/chunk-L7Q7CW3I.js";
 import {
   __toESM

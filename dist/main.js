@@ -2,13 +2,13 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   runAction
-} from "./chunks/chunk-COA6FHKS.js";
-import "./chunks/chunk-ZKOGT4XJ.js";
+} from "./chunks/chunk-64WYBZRN.js";
+import "./chunks/chunk-QS2KYLVZ.js";
 import "./chunks/chunk-YHHHWQTV.js";
 import {
   setFailed
 } from "./chunks/chunk-P45E2RWN.js";
-import "./chunks/chunk-QDW2KIM4.js";
+import "./chunks/chunk-STVZVZI6.js";
 import "./chunks/chunk-L7Q7CW3I.js";
 import "./chunks/chunk-UND5B5GE.js";
 

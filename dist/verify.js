@@ -9,11 +9,11 @@ import {
 } from "./chunks/chunk-P45E2RWN.js";
 import {
   verify
-} from "./chunks/chunk-VYS45V2U.js";
+} from "./chunks/chunk-PROAIGVP.js";
 import {
   listInput,
   readBoolean
-} from "./chunks/chunk-QDW2KIM4.js";
+} from "./chunks/chunk-STVZVZI6.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/verify/action.ts

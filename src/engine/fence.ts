@@ -13,12 +13,15 @@ import type { RunGuard } from './run-guard.js';
 import { containerAddresses } from './network.js';
 import { findLeftovers, processAlive, removeLeftovers, removeRun } from './resources.js';
 import { openSetFeed } from './set-feed.js';
+import { openWireQueue } from './wire-queue.js';
 import { hostPathOf, site, TEMP_FIX, whereabouts, type Whereabouts } from './site.js';
 import type { SetFeed } from '../dns/feed.js';
 import { Resolver } from '../dns/resolver.js';
 import { resolverSettings } from '../dns/settings.js';
 import { Forwarder, upstreamsFor } from '../dns/upstream.js';
 import { Checker, CHECKER_PORTS } from '../wire/checker.js';
+import { WireDecisionLog } from '../wire/decision-log.js';
+import type { WireQueue } from '../wire/queue.js';
 import { DestinationBook } from '../wire/destinations.js';
 import { namePolicy } from '../wire/policy.js';
 import { DRAIN_MS, DeniedReader } from '../report/reader.js';
@@ -26,7 +29,7 @@ import { drainMark, pickMarkPort, type DrainMark } from '../report/drain-mark.js
 import type { RunFacts } from '../report/record.js';
 import { ruleFileTexts, RULE_FILES } from '../firewall/rule-files.js';
 import { verifyReadback } from '../firewall/verify.js';
-import { checkedName, guardedBy, renderRuleset, staticMembers, type Ruleset } from '../firewall/ruleset.js';
+import { checkedName, guardedBy, renderRuleset, staticMembers, TLS_QUEUE, type Ruleset } from '../firewall/ruleset.js';
 import { SCRIPT_NAME, scriptText } from '../run/build.js';
 import type { RunIdentity } from '../run/identity.js';
 import type { Log } from '../run/log.js';
@@ -56,6 +59,10 @@ export class EngineFence {
   private forwarder?: Forwarder;
   private resolver?: Resolver;
   private checker?: Checker;
+  /** The TLS fast path's channel to the holder's packet queue program. */
+  private queue?: WireQueue;
+  /** The name check's refusals, the relay's and the fast path's. */
+  private readonly wireLog = new WireDecisionLog();
   private feed?: SetFeed;
   private reader?: DeniedReader;
   private teardown?: Promise<void>;
@@ -107,6 +114,7 @@ export class EngineFence {
       const listen6 = placement.listen6;
       this.checker = new Checker({
         mode: spec.mode,
+        log: this.wireLog,
         allows: namePolicy(spec.allow, spec.deny),
         destinations: book,
         namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
@@ -127,7 +135,8 @@ export class EngineFence {
       guardedNetworks: placement.guardedNetworks,
       resolver: { address: listen, port },
       drainMark: { from: listen, port: markPort },
-      ...(checker ? { checker } : {}),
+      // TLS to those addresses takes the fast path: to its destination, its ClientHello read from the holder's queue.
+      ...(checker ? { checker, tlsQueue: TLS_QUEUE } : {}),
     });
     this.rules = rules;
     await writeRuleFiles(rulesDir, rules);
@@ -142,6 +151,7 @@ export class EngineFence {
             rulesDir: hostPathOf(where, rulesDir, "buildfence's rules directory", TEMP_FIX),
             scriptDir: hostPathOf(where, this.scriptDir, "buildfence's script directory", TEMP_FIX),
             command: holderCommand(),
+            fastPath: checker !== undefined,
           }),
         ),
       ),
@@ -164,6 +174,21 @@ export class EngineFence {
             holder.loaded.then((readback) => verifyReadback(rules, readback)),
             reader.listening(),
             openSetFeed(names.holder).then((f) => (this.feed = f)),
+            !checker
+              ? Promise.resolve()
+              : openWireQueue(names.holder, rulesDir, {
+                  mode: spec.mode,
+                  log: this.wireLog,
+                  allows: namePolicy(spec.allow, spec.deny),
+                  namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
+                  onWarning: (m) => log.warning(m),
+                }).then((q) => {
+                  this.queue = q;
+                  // Its packets are dropped from then on: the run cannot go on as fenced and checked.
+                  void q.ended.then((reason) =>
+                    guard.fail(new Error(`${reason}; TLS connections to name entries' addresses could no longer be checked`)),
+                  );
+                }),
           ] as const),
         ),
       step(() => build.create()),
@@ -208,13 +233,14 @@ export class EngineFence {
       kernel,
       dns: this.resolver!.decisionLog(),
       namesOf: this.resolver!.namesOf,
-      wire: this.checker?.decisionLog() ?? [],
+      wire: this.wireLog.decisions(),
     };
   }
 
   /** Ends what runs in this process, removes the run's containers and its directory. Idempotent. */
   down(): Promise<void> {
     return (this.teardown ??= (async () => {
+      this.queue?.close();
       this.feed?.close();
       await this.reader?.stop();
       await this.resolver?.close();

@@ -29,6 +29,8 @@ export interface CheckerOptions {
   maxRelays?: number;
   bufferedRelays?: number;
   onWarning?(message: string): void;
+  /** Where refusals are counted (shared with the TLS fast path); one of its own by default. */
+  log?: WireDecisionLog;
   /** Every refusal as it is counted (a Pod's resolver prints them for the runtime). */
   onDecision?(decision: WireDecision): void;
 }
@@ -60,7 +62,7 @@ interface Pending {
 }
 
 export class Checker {
-  private readonly log = new WireDecisionLog();
+  private readonly log: WireDecisionLog;
   private readonly servers: net.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
   /** Connections not decided yet, oldest first. */
@@ -73,7 +75,9 @@ export class Checker {
   private readonly spare: Buffer[] = [];
   private refusedFull = 0;
 
-  constructor(private readonly options: CheckerOptions) {}
+  constructor(private readonly options: CheckerOptions) {
+    this.log = options.log ?? new WireDecisionLog();
+  }
 
   /**
    * Listens on CHECKER_PORTS consecutive ports from `port` (or from a free one) on every address;
@@ -306,15 +310,7 @@ export class Checker {
   }
 
   private record(d: { reason: WireReason; detail: string; name?: string; address: string; port: number }, enforced: boolean): void {
-    const row = this.log.record({
-      ...(d.name !== undefined ? { name: d.name } : {}),
-      address: d.address,
-      port: d.port,
-      learnedFor: d.address ? [...this.options.namesOf(d.address)] : [],
-      reason: d.reason,
-      detail: d.detail,
-      enforced,
-    });
+    const row = this.log.refusal(d, enforced, (a) => this.options.namesOf(a));
     this.options.onDecision?.(row);
   }
 

@@ -51,6 +51,23 @@ export class WireDecisionLog {
     return row;
   }
 
+  /** A refusal (or, not `enforced`, what audit mode let through), with the names the resolver gave its address. */
+  refusal(
+    d: { reason: WireReason; detail: string; name?: string; address: string; port: number },
+    enforced: boolean,
+    namesOf: (address: string) => Iterable<string>,
+  ): WireDecision {
+    return this.record({
+      ...(d.name !== undefined ? { name: d.name } : {}),
+      address: d.address,
+      port: d.port,
+      learnedFor: d.address ? [...namesOf(d.address)] : [],
+      reason: d.reason,
+      detail: d.detail,
+      enforced,
+    });
+  }
+
   decisions(): WireDecision[] {
     return [...this.rows.values()].map((r) => ({ ...r, learnedFor: [...r.learnedFor].sort() }));
   }

@@ -1,5 +1,9 @@
 // Two sites on one address, as on a CDN: HTTPS on 443 and HTTP on 80, over IPv4 and IPv6, each
 // answering with the name it was asked for (`site HOST`), and /bulk?n=BYTES for the benchmarks.
+// Every TLS connection, once closed, is logged with the bytes the server received on it
+// (`received 443 ADDRESS PORT BYTES`; a connection reset before it was served has no address
+// left: `- 0`), every ClientHello it read with its name (`hello NAME`), and every one it could
+// not read (`tls-error CODE`): a refused connection's handshake may arrive, none of its payload.
 // Runs in buildfence-test/client with the test CA's server certificate at $TLS_DIR.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -26,5 +30,22 @@ const site = (req, res) => {
   req.on('end', () => res.end(`site ${req.headers.host}\n`));
 };
 http.createServer(site).listen(80, '::');
-https.createServer({ key: fs.readFileSync(`${dir}/server.key`), cert: fs.readFileSync(`${dir}/server.pem`) }, site).listen(443, '::');
+https
+  .createServer(
+    {
+      key: fs.readFileSync(`${dir}/server.key`),
+      cert: fs.readFileSync(`${dir}/server.pem`),
+      SNICallback: (name, cb) => {
+        console.log(`hello ${name}`);
+        cb(null, null);
+      },
+    },
+    site,
+  )
+  .on('tlsClientError', (err) => console.log(`tls-error ${err.code}`))
+  .on('connection', (raw) => {
+    const from = `${(raw.remoteAddress ?? '-').replace(/^::ffff:/, '')} ${raw.remotePort ?? 0}`;
+    raw.on('close', () => console.log(`received 443 ${from} ${raw.bytesRead}`));
+  })
+  .listen(443, '::');
 console.log('site listening on 80 and 443');

@@ -13,7 +13,11 @@ import { TestUpstream } from './upstream.js';
 const run = promisify(execFile);
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const HOLDER_IMAGE = 'buildfence/holder:0.1.0';
+/**
+ * BUILDFENCE_HOLDER_TAG runs the tests with a holder built under another tag
+ * (scripts/build-holder-image TAG): every `run` of the CLI that names no holder image gets it.
+ */
+export const HOLDER_IMAGE = process.env.BUILDFENCE_HOLDER_TAG || 'buildfence/holder:0.1.0';
 /** BUILDFENCE_PROBE_TAG (as scripts/build-test-images reads it) runs the tests with a probe built under another tag. */
 export const PROBE_IMAGE = process.env.BUILDFENCE_PROBE_TAG || 'buildfence-test/probe:latest';
 /** buildfence's agent image: also a build image with node in it (no shell: `--shell node` runs the script). */
@@ -176,7 +180,9 @@ export interface CliResult {
 
 /** Starts the CLI from src/ (through tsx) in `cwd`; NODE_OPTIONS only as `env` gives it. */
 export function startCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src/cli.ts'), ...args], {
+  const holder = process.env.BUILDFENCE_HOLDER_TAG && args[0] === 'run' && !args.includes('--holder-image');
+  const argv = holder ? ['run', '--holder-image', HOLDER_IMAGE, ...args.slice(1)] : args;
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src/cli.ts'), ...argv], {
     cwd,
     env: { ...process.env, ...env, NODE_OPTIONS: env.NODE_OPTIONS ?? '' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import {
+  HOLDER_IMAGE,
   PROBE_IMAGE,
   ROOT,
   cli,
@@ -213,6 +214,8 @@ async function actionStep(
     GITHUB_REPOSITORY: 'owner/repo',
     GITHUB_EVENT_PATH: '/github/workflow/event.json',
     ...Object.fromEntries(Object.entries(files).map(([k, f]) => [k, `${commands}/${f}`])),
+    // BUILDFENCE_HOLDER_TAG: the holder under test, as for the CLI's runs (harness.ts).
+    ...(process.env.BUILDFENCE_HOLDER_TAG ? { 'INPUT_HOLDER-IMAGE': HOLDER_IMAGE } : {}),
     ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
     ...Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v])),
   };

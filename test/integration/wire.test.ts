@@ -5,9 +5,21 @@
 // one-byte segments, a client that sends nothing).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { cli, dockerText, internalNet, requireEngine, workspace, type TestNet } from './harness.js';
+import {
+  HOLDER_IMAGE,
+  cli,
+  dockerText,
+  internalNet,
+  requireEngine,
+  resourcesOf,
+  startCliUntil,
+  until,
+  workspace,
+  type TestNet,
+} from './harness.js';
 import { CLIENT_IMAGE, TLS_DIR, startSite } from './sites.js';
 import { TestUpstream } from './upstream.js';
 import type { EvidenceRecord } from '../../src/report/record.js';
@@ -41,19 +53,28 @@ s.on('close', () => console.log(got.includes('site') ? 'second ok: ' + got.trim(
 s.write('GET / HTTP/1.1\\r\\nHost: ' + first + '\\r\\n\\r\\n');
 `;
 
-// TLS whose every byte leaves in a segment of its own (TCP_NODELAY, one write per byte).
+// TLS whose first bytes leave in segments of their own (TCP_NODELAY, one write each): `all` sends
+// every byte alone; a list of sizes (`1,1,1`) sends those first, then the rest at once.
 const SEGMENTS = `import net from 'node:net';
 import tls from 'node:tls';
 import fs from 'node:fs';
 import { Duplex } from 'node:stream';
-const [host, name] = process.argv.slice(2);
+const [host, name, split] = process.argv.slice(2);
+const sizes = split === 'all' ? undefined : split.split(',').map(Number);
+let pieces = 0;
 const sock = net.connect({ host, port: 443 });
 sock.setNoDelay(true);
 const wire = new Duplex({
   read() {},
   write(chunk, _e, cb) {
-    let i = 0;
-    const next = () => (i >= chunk.length ? cb() : sock.write(chunk.subarray(i, ++i), () => setTimeout(next, 1)));
+    const parts = [];
+    for (let at = 0; at < chunk.length; ) {
+      const n = sizes ? (sizes[pieces + parts.length] ?? chunk.length - at) : 1;
+      parts.push(chunk.subarray(at, at + n));
+      at += n;
+    }
+    pieces += parts.length;
+    const next = () => (parts.length === 0 ? cb() : sock.write(parts.shift(), () => setTimeout(next, 1)));
     next();
   },
 });
@@ -65,42 +86,17 @@ const t = tls.connect({ socket: wire, servername: name, ca: fs.readFileSync('ca.
 );
 let body = '';
 t.on('data', (d) => (body += d));
-t.on('end', () => console.log('segments ' + name + (body.includes('site ' + name) ? ' ok' : ' failed')));
-t.on('error', () => console.log('segments ' + name + ' failed'));
+t.on('end', () => console.log('segments-' + split + ' ' + name + (body.includes('site ' + name) ? ' ok' : ' failed')));
+t.on('error', () => console.log('segments-' + split + ' ' + name + ' failed'));
 `;
 
-// Two connections from one local port, to :80 and then :443. The build waits for the server's
-// close before closing its side, so its port is not held in TIME_WAIT (curl may close first,
-// and its second bind then fails: a fact of the client, not of the fence).
-const SAME_PORT = `import net from 'node:net';
-import tls from 'node:tls';
-import fs from 'node:fs';
-const [host, name] = process.argv.slice(2);
-const localPort = 40000;
-const plain = net.connect({ host, port: 80, localPort, family: 4 });
-let body = '';
-plain.on('data', (d) => (body += d));
-plain.on('error', (e) => console.log('p80 failed: ' + e.code));
-plain.on('close', () => {
-  console.log(body.includes('site ' + name) ? 'p80 ok: site ' + name : 'p80 failed');
-  const t = tls.connect({ host, port: 443, localPort, family: 4, servername: name, ca: fs.readFileSync('ca.pem') }, () =>
-    t.write('GET / HTTP/1.1\\r\\nHost: ' + name + '\\r\\nConnection: close\\r\\n\\r\\n'),
-  );
-  let secure = '';
-  t.on('data', (d) => (secure += d));
-  t.on('error', (e) => console.log('p443 failed: ' + e.code));
-  t.on('end', () => console.log(secure.includes('site ' + name) ? 'p443 ok: site ' + name : 'p443 failed'));
-});
-plain.write('GET / HTTP/1.1\\r\\nHost: ' + name + '\\r\\nConnection: close\\r\\n\\r\\n');
-`;
-
-// A client that connects and sends nothing, and one that connects meanwhile and is served.
+// Clients that connect and send nothing (to the relay, port 80), and one that connects meanwhile and is served.
 const SILENT = `import net from 'node:net';
 import https from 'node:https';
 import fs from 'node:fs';
 const [host] = process.argv.slice(2);
 const t0 = Date.now();
-const silent = Array.from({ length: 50 }, () => net.connect({ host, port: 443 }).on('error', () => undefined));
+const silent = Array.from({ length: 50 }, () => net.connect({ host, port: 80 }).on('error', () => undefined));
 silent[0].on('close', () => console.log('silent closed after ' + (Date.now() - t0) + ' ms'));
 setTimeout(() => {
   const t1 = Date.now();
@@ -109,6 +105,33 @@ setTimeout(() => {
     res.on('end', () => console.log('other ok in ' + (Date.now() - t1) + ' ms'));
   }).on('error', (e) => console.log('other failed: ' + e.message));
 }, 200);
+`;
+
+// An HTTP request from local port 40000.
+const SAME_PORT = `import net from 'node:net';
+const [host, name] = process.argv.slice(2);
+const s = net.connect({ host, port: 80, localPort: 40000 }, () => s.write('GET / HTTP/1.1\\r\\nHost: ' + name + '\\r\\nConnection: close\\r\\n\\r\\n'));
+let got = '';
+s.setTimeout(10000, () => s.destroy());
+s.on('data', (d) => (got += d));
+s.on('error', (e) => console.log('port ' + name + ' refused: ' + e.code));
+s.on('close', () => console.log('port ' + name + (got.includes('site') ? ' ok: ' + got.split('\\r\\n\\r\\n')[1].trim() : ' closed')));
+`;
+
+// A TLS client that connects, waits \`ms\`, then says hello (the fast path holds nothing meanwhile).
+const LATE = `import net from 'node:net';
+import tls from 'node:tls';
+import fs from 'node:fs';
+const [host, name, ms] = process.argv.slice(2);
+const sock = net.connect({ host, port: 443 }, () =>
+  setTimeout(() => {
+    const t = tls.connect({ socket: sock, servername: name, ca: fs.readFileSync('ca.pem') }, () => {
+      console.log('late ok');
+      t.end();
+    });
+    t.on('error', (e) => console.log('late failed: ' + e.code));
+  }, Number(ms)),
+);
 `;
 
 before(async () => {
@@ -126,6 +149,7 @@ before(async () => {
     fs.writeFile(path.join(ws, 'keepalive.mjs'), KEEPALIVE),
     fs.writeFile(path.join(ws, 'segments.mjs'), SEGMENTS),
     fs.writeFile(path.join(ws, 'silent.mjs'), SILENT),
+    fs.writeFile(path.join(ws, 'late.mjs'), LATE),
     fs.writeFile(path.join(ws, 'same-port.mjs'), SAME_PORT),
   ]);
 });
@@ -137,33 +161,35 @@ after(async () => {
   if (ws) await fs.rm(ws, { recursive: true, force: true });
 });
 
+/** The CLI's arguments for a run of `script` (after the curl helper) with `allow`, its record written to `report`. */
+function runArgs(allow: string[], script: string[], grade: string, report: string): string[] {
+  return [
+    'run',
+    '--network',
+    net.name,
+    '--pull',
+    'never',
+    '--image',
+    CLIENT_IMAGE,
+    '--grade',
+    grade,
+    '--dns-upstream',
+    upstream.address,
+    '--report',
+    report,
+    ...allow.flatMap((a) => ['--allow', a]),
+    '--',
+    [...PRELUDE, ...script].join('\n'),
+  ];
+}
+
 async function run(
   allow: string[],
   script: string[],
   grade = 'release',
 ): Promise<{ out: Map<string, string>; record: EvidenceRecord; stderr: string }> {
   const report = path.join(ws, `report-${Date.now()}.json`);
-  const r = await cli(
-    [
-      'run',
-      '--network',
-      net.name,
-      '--pull',
-      'never',
-      '--image',
-      CLIENT_IMAGE,
-      '--grade',
-      grade,
-      '--dns-upstream',
-      upstream.address,
-      '--report',
-      report,
-      ...allow.flatMap((a) => ['--allow', a]),
-      '--',
-      [...PRELUDE, ...script].join('\n'),
-    ],
-    ws,
-  );
+  const r = await cli(runArgs(allow, script, grade, report), ws);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   const out = new Map<string, string>();
   for (const line of r.stdout.split('\n')) {
@@ -171,6 +197,19 @@ async function run(
     if (m) out.set(m[1], `${m[2]}${m[3]}`);
   }
   return { out, record: JSON.parse(await fs.readFile(report, 'utf8')) as EvidenceRecord, stderr: r.stderr };
+}
+
+/** site.mjs's log from line `from` on: what it received on each TLS connection (by the client's port), the names it read, its TLS errors. */
+async function serverLog(from: number): Promise<{ received: Array<[number, number]>; hellos: string[]; errors: string[]; lines: number }> {
+  const lines = (await dockerText(['logs', site.name])).split('\n');
+  const fresh = lines.slice(from);
+  const words = (prefix: string) => fresh.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length));
+  return {
+    received: words('received 443 ').map((w) => w.split(' ').slice(1).map(Number) as [number, number]),
+    hellos: words('hello '),
+    errors: words('tls-error '),
+    lines: lines.length,
+  };
 }
 
 const rows = (record: EvidenceRecord) =>
@@ -182,6 +221,7 @@ const rows = (record: EvidenceRecord) =>
 describe('names checked on the wire', () => {
   it('block: the allowed name works over TLS and HTTP, IPv4 and IPv6; the co-tenant on its address is refused every way, and recorded; QUIC stays shut', async () => {
     const { ipv4: a4, ipv6: a6 } = site;
+    const logFrom = (await serverLog(0)).lines;
     const { out, record } = await run(
       ['npm.registry.test:443', 'npm.registry.test:80'],
       [
@@ -189,28 +229,52 @@ describe('names checked on the wire', () => {
         'c tls6 -6 https://npm.registry.test/',
         'c http4 http://npm.registry.test/',
         'c http6 -6 http://npm.registry.test/',
-        `c sni4 --resolve evil.test:443:${a4} https://evil.test/`,
+        // From known ports, to find them in the server's log (what it received on each connection).
+        'c tls4 --local-port 41004 https://npm.registry.test/',
+        `c sni4 --local-port 41001 --resolve evil.test:443:${a4} https://evil.test/`,
         `c sni6 --resolve evil.test:443:[${a6}] https://evil.test/`,
-        `c nosni4 -k https://${a4}/`,
+        `c nosni4 --local-port 41002 -k https://${a4}/`,
         `c nosni6 -k https://[${a6}]/`,
+        // Not TLS on the port read as TLS: refused, whatever Host it names.
+        'c plain443 -4 --local-port 41003 http://npm.registry.test:443/',
         'c host -4 -H "Host: evil.test" http://npm.registry.test/',
         `node keepalive.mjs ${a4} npm.registry.test evil.test`,
-        `node segments.mjs ${a4} npm.registry.test`,
-        `node segments.mjs ${a4} evil.test`,
+        // The ClientHello's first 8 bytes in segments of one byte each, then the rest: 9 segments, put together in order.
+        `node segments.mjs ${a4} npm.registry.test 1,1,1,1,1,1,1,1`,
+        `node segments.mjs ${a4} evil.test 1,1,1,1,1,1,1,1`,
         // QUIC's port over UDP: a TCP entry does not open it.
         `./probe udp ${a4} 443 500 || true`,
       ],
     );
     for (const ok of ['tls4', 'tls6', 'http4', 'http6']) assert.equal(out.get(ok), 'ok: site npm.registry.test', ok);
-    for (const refused of ['sni4', 'sni6', 'nosni4', 'nosni6', 'host']) assert.equal(out.get(refused), 'failed', refused);
+    for (const refused of ['sni4', 'sni6', 'nosni4', 'nosni6', 'plain443', 'host']) assert.equal(out.get(refused), 'failed', refused);
     assert.equal(out.get('first'), 'ok: site npm.registry.test');
     assert.match(out.get('second') ?? '', /^(refused|closed)/);
-    assert.equal(out.get('segments npm.registry.test'), 'ok', 'a ClientHello in one-byte segments is read whole');
-    assert.equal(out.get('segments evil.test'), 'failed');
+    assert.equal(out.get('segments-1,1,1,1,1,1,1,1 npm.registry.test'), 'ok', 'a ClientHello in segments is put together');
+    assert.equal(out.get('segments-1,1,1,1,1,1,1,1 evil.test'), 'failed');
+    // The refused connections' handshakes reached the server; not one byte of their payload did:
+    // it never read their ClientHellos (nor the HTTP request sent on 443), and closed them with
+    // nothing received (those it logged with their ports; one reset before it was served has none left).
+    let log = await serverLog(logFrom);
+    await until(async () => (log = await serverLog(logFrom)).received.filter(([, b]) => b === 0).length >= 6, 5000).catch(() => undefined);
+    assert.deepEqual([...new Set(log.hellos)].sort(), ['npm.registry.test'], JSON.stringify(log));
+    // Resets before a ClientHello, nothing it read and could not parse (ERR_SSL_HTTP_REQUEST for the HTTP request, say).
+    assert.deepEqual(
+      log.errors.filter((e) => e !== 'ECONNRESET'),
+      [],
+    );
+    for (const port of [41001, 41002, 41003]) {
+      const seen = log.received.find(([p]) => p === port);
+      assert.ok(!seen || seen[1] === 0, `port ${port}: ${JSON.stringify(log.received)}`);
+    }
+    assert.ok((log.received.find(([p]) => p === 41004)?.[1] ?? 0) > 0, 'the allowed connection is logged with what it sent');
+    // Refused: sni4, sni6, nosni4, nosni6, plain443 and the co-tenant's segments.
+    assert.ok(log.received.filter(([, bytes]) => bytes === 0).length >= 6, JSON.stringify(log.received));
     assert.deepEqual(rows(record), [
       `refused host evil.test ${a4}:80 for npm.registry.test`,
       `refused no-sni - ${a4}:443 for npm.registry.test`,
       `refused no-sni - ${a6}:443 for npm.registry.test`,
+      `refused opaque - ${a4}:443 for npm.registry.test`,
       `refused sni evil.test ${a4}:443 for npm.registry.test`,
       `refused sni evil.test ${a6}:443 for npm.registry.test`,
     ]);
@@ -222,14 +286,21 @@ describe('names checked on the wire', () => {
   });
 
   it('one source port to two destinations: the second connection is still found (the checker has a range of ports)', async () => {
-    // Both go to the checker; on one port of it, their conntrack entries would clash and the
-    // kernel would give the second another source port, which its logged first packet does not carry.
+    // Both go to the checker (HTTP: TLS takes the fast path); on one port of it, their conntrack
+    // entries would clash and the kernel would give the second another source port, which its
+    // logged first packet does not carry. Node binds with SO_REUSEADDR: the first connection's
+    // TIME_WAIT does not keep the port.
     const { out, stderr } = await run(
-      ['npm.registry.test:443', 'npm.registry.test:80'],
-      ['node same-port.mjs npm.registry.test npm.registry.test'],
+      ['npm.registry.test:80', 'packages.registry.test:80'],
+      [
+        'c warm -o /dev/null http://npm.registry.test/ || true',
+        'curl -sS -o /dev/null --max-time 5 http://packages.registry.test/ || true',
+        `node same-port.mjs ${registry.ipv4} packages.registry.test`,
+        `node same-port.mjs ${site.ipv4} npm.registry.test`,
+      ],
     );
-    assert.equal(out.get('p80'), 'ok: site npm.registry.test');
-    assert.equal(out.get('p443'), 'ok: site npm.registry.test', stderr);
+    assert.match(out.get('port packages.registry.test') ?? '', /^(closed|refused)/, 'the registry answers no HTTP: any end');
+    assert.equal(out.get('port npm.registry.test'), 'ok: site npm.registry.test', stderr);
     assert.doesNotMatch(stderr, /no destination was logged/);
   });
 
@@ -291,8 +362,11 @@ describe('names checked on the wire', () => {
     assert.deepEqual(rows(record), []);
   });
 
-  it('a client that sends nothing is refused after the bound; 50 of them do not stop another connection', async () => {
-    const { out, record } = await run(['npm.registry.test:443'], ['c warm https://npm.registry.test/', `node silent.mjs ${site.ipv4}`]);
+  it('a client that sends nothing to the relay is refused after the bound; 50 of them do not stop another connection', async () => {
+    const { out, record } = await run(
+      ['npm.registry.test:443', 'npm.registry.test:80'],
+      ['c warm https://npm.registry.test/', `node silent.mjs ${site.ipv4}`],
+    );
     assert.equal(out.get('warm'), 'ok: site npm.registry.test');
     const closed = Number(/after (\d+) ms/.exec(out.get('silent') ?? '')?.[1]);
     assert.ok(closed >= 4000 && closed < 9000, `silent connection closed after ${closed} ms`);
@@ -300,6 +374,95 @@ describe('names checked on the wire', () => {
     assert.ok(other < 3000, `the other connection took ${other} ms: ${out.get('other')}`);
     const opaque = record.denied.find((d) => d.reason === 'opaque');
     assert.equal(opaque?.count, 50);
+  });
+
+  it('TLS: a ClientHello in one-byte segments cannot be whole (TCP sends 10 before an acknowledgement) and is refused after the bound; one that comes late is refused', async () => {
+    const { out, record } = await run(
+      ['npm.registry.test:443'],
+      [
+        'c warm https://npm.registry.test/',
+        `node segments.mjs ${site.ipv4} npm.registry.test all`,
+        `node late.mjs ${site.ipv4} npm.registry.test 5500`,
+      ],
+    );
+    assert.equal(out.get('segments-all npm.registry.test'), 'failed');
+    // The build's socket is destroyed (ECONNABORTED), or reset by the rules (ECONNRESET).
+    assert.match(out.get('late') ?? '', /^failed: (ECONNABORTED|ECONNRESET)/);
+    const why = record.denied.filter((d) => d.reason !== undefined).map((d) => `${d.reason} ${d.address}:${d.port} ${d.detail}`);
+    assert.equal(why.length, 2, why.join('\n'));
+    assert.ok(
+      why.some((w) => w.startsWith(`no-sni ${site.ipv4}:443 the ClientHello was not whole within 5 s`)),
+      why.join('\n'),
+    );
+    assert.ok(
+      why.some((w) => w.startsWith(`opaque ${site.ipv4}:443 the client sent nothing for 5 s`)),
+      why.join('\n'),
+    );
+  });
+
+  it('TLS: once checked, a connection runs in the kernel: a 20 MB upload sends a handful of packets through the queue', async () => {
+    const report = path.join(ws, `report-${Date.now()}.json`);
+    const script = [
+      'head -c 20000000 /dev/zero > /tmp/upload',
+      'c up -4 -T /tmp/upload https://npm.registry.test/',
+      'c up6 -6 -T /tmp/upload https://npm.registry.test/',
+      'echo UPLOADED; sleep 30',
+    ];
+    const cliRun = await startCliUntil(runArgs(['npm.registry.test:443'], script, 'release', report), ws, 'UPLOADED');
+    try {
+      assert.match(cliRun.output(), /up ok: site npm\.registry\.test/);
+      assert.match(cliRun.output(), /up6 ok: site npm\.registry\.test/);
+      const holder = (await resourcesOf(cliRun.child.pid!)).find((n) => n.endsWith('-holder'))!;
+      for (const save of ['iptables-save', 'ip6tables-save']) {
+        const rules = await dockerText(['exec', holder, save, '-c', '-t', 'filter']);
+        const queued = /^\[(\d+):(\d+)\] -A BF-TLS -p tcp -j NFQUEUE/m.exec(rules);
+        assert.ok(queued, rules);
+        // The handshake and the ClientHello; not the 20 MB (over 13,000 segments of 1,448 bytes).
+        assert.ok(Number(queued[1]) < 20, `${save}: ${queued[1]} packets (${queued[2]} bytes) went through the queue`);
+      }
+    } finally {
+      cliRun.child.kill('SIGTERM');
+      await cliRun.done;
+    }
+  });
+
+  it('the packet queue program ends during the build: the build is stopped and the run fails, saying why', async () => {
+    const report = path.join(ws, `report-${Date.now()}.json`);
+    const script = ['c warm https://npm.registry.test/', 'echo WARMED; sleep 60; echo STILL-RUNNING'];
+    const cliRun = await startCliUntil(runArgs(['npm.registry.test:443'], script, 'release', report), ws, 'WARMED');
+    const holder = (await resourcesOf(cliRun.child.pid!)).find((n) => n.endsWith('-holder'))!;
+    await dockerText(['exec', holder, 'sh', '-c', 'kill $(pidof wire-queue)']);
+    const r = await cliRun.done;
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(
+      r.stdout + r.stderr,
+      /the name check's packet queue in the holder ended; TLS connections to name entries' addresses could no longer be checked/,
+    );
+    assert.doesNotMatch(r.stdout, /STILL-RUNNING/);
+    const record = JSON.parse(await fs.readFile(report, 'utf8')) as EvidenceRecord & { failure?: string };
+    assert.match(record.failure ?? '', /packet queue/);
+  });
+
+  it('a holder image without the packet queue program fails the step before the build starts, saying so', async () => {
+    const tag = `buildfence-test/holder-noqueue:${randomBytes(4).toString('hex')}`;
+    const maker = await dockerText(['create', '--label', 'buildfence-test=1', HOLDER_IMAGE, 'rm', '/usr/lib/buildfence/wire-queue']);
+    try {
+      await dockerText(['start', '--attach', maker]);
+      await dockerText(['commit', maker, tag]);
+      const report = path.join(ws, `report-${Date.now()}.json`);
+      const args = runArgs(['npm.registry.test:443'], ['echo BUILD-RAN'], 'release', report);
+      const r = await cli(['run', '--holder-image', tag, ...args.slice(1)], ws);
+      assert.notEqual(r.code, 0);
+      assert.doesNotMatch(r.stdout, /BUILD-RAN/);
+      assert.match(
+        r.stderr,
+        /The name check's packet queue did not start in the holder \(.*\)\. The holder image needs \/usr\/lib\/buildfence\/wire-queue/,
+      );
+      assert.deepEqual(await resourcesOf(r.pid), []);
+    } finally {
+      await dockerText(['rm', maker]);
+      await dockerText(['image', 'rm', tag]).catch(() => undefined);
+    }
   });
 
   it('npm ci of 70 packages through a name entry', async () => {

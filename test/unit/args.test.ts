@@ -44,6 +44,12 @@ describe('holderConfig', () => {
     Labels: Record<string, string>;
     HostConfig: { CapDrop: string[]; CapAdd: string[]; Privileged?: boolean; NetworkMode: string; Binds: string[]; SecurityOpt: string[] };
   };
+  it('turns TCP autocorking off in the namespace only with the TLS fast path (its held packets would stall a ClientHello written in pieces)', () => {
+    const args = { id, image: 'i', network: 'n', rulesDir: '/r', scriptDir: '/s', command: { entrypoint: ['sh'], cmd: [] } };
+    const sysctls = (fastPath: boolean) => (holderConfig({ ...args, fastPath }) as { HostConfig: { Sysctls?: object } }).HostConfig.Sysctls;
+    assert.deepEqual(sysctls(true), { 'net.ipv4.tcp_autocorking': '0' });
+    assert.equal(sysctls(false), undefined);
+  });
   it('gives the holder NET_ADMIN, NET_RAW, SETUID and SETGID, and nothing else', () => {
     assert.deepEqual(config.HostConfig.CapDrop, ['ALL']);
     assert.deepEqual(config.HostConfig.CapAdd, ['NET_ADMIN', 'NET_RAW', 'SETUID', 'SETGID']);

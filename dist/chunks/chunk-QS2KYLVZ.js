@@ -23,6 +23,8 @@ import {
   SCRIPT_MOUNT_IN_HOLDER,
   SCRIPT_NAME,
   SECCOMP_EXEC,
+  TLS_QUEUE,
+  WIRE_MARK,
   buildRecord,
   buildStatement,
   checkNamedVolumes,
@@ -51,7 +53,7 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-QDW2KIM4.js";
+} from "./chunk-STVZVZI6.js";
 import {
   require_src,
   require_tar_stream
@@ -559,7 +561,7 @@ var require_ip_codec = __commonJS({
       Object.defineProperty(exports2, "__esModule", {
         value: true
       });
-      exports2.decode = decode2;
+      exports2.decode = decode3;
       exports2.encode = encode;
       exports2.familyOf = familyOf;
       exports2.name = void 0;
@@ -724,7 +726,7 @@ var require_ip_codec = __commonJS({
         }
         return v6.encode(ip, buff, offset);
       }
-      function decode2(buff, offset, length) {
+      function decode3(buff, offset, length) {
         offset = ~~offset;
         length = length || buff.length - offset;
         if (length === v4.size) {
@@ -1826,7 +1828,7 @@ var require_dns_packet = __commonJS({
       return buf;
     };
     rsshfp.encode.bytes = 0;
-    rsshfp.decode = function decode2(buf, offset) {
+    rsshfp.decode = function decode3(buf, offset) {
       if (!offset) offset = 0;
       const oldOffset = offset;
       const record = {};
@@ -10330,11 +10332,11 @@ var require_agent = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path13) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path13)) {
-        return path13 === "pageant" ? new PageantAgent() : new CygwinAgent(path13);
+    function createAgent(path14) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path14)) {
+        return path14 === "pageant" ? new PageantAgent() : new CygwinAgent(path14);
       }
-      return new OpenSSHAgent(path13);
+      return new OpenSSHAgent(path14);
     }
     var AgentProtocol = (() => {
       const SSH_AGENTC_REQUEST_IDENTITIES = 11;
@@ -15309,8 +15311,8 @@ var require_SFTP = __commonJS({
   "node_modules/ssh2/lib/protocol/SFTP.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events");
-    var fs14 = __require("fs");
-    var { constants: constants2 } = fs14;
+    var fs15 = __require("fs");
+    var { constants: constants2 } = fs15;
     var {
       Readable: ReadableStream,
       Writable: WritableStream
@@ -15578,17 +15580,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path13, options) {
+      createReadStream(path14, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path13, options);
+        return new ReadStream(this, path14, options);
       }
-      createWriteStream(path13, options) {
+      createWriteStream(path14, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path13, options);
+        return new WriteStream(this, path14, options);
       }
-      open(path13, flags_, attrs, cb) {
+      open(path14, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -15607,7 +15609,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path13);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -15615,7 +15617,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path13, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -15739,14 +15741,14 @@ var require_SFTP = __commonJS({
       fastGet(remotePath, localPath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(this, fs14, remotePath, localPath, opts, cb);
+        fastXfer(this, fs15, remotePath, localPath, opts, cb);
       }
       fastPut(localPath, remotePath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(fs14, this, localPath, remotePath, opts, cb);
+        fastXfer(fs15, this, localPath, remotePath, opts, cb);
       }
-      readFile(path13, options, callback_) {
+      readFile(path14, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15819,13 +15821,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         };
-        this.open(path13, flag, 438, (er, handle_) => {
+        this.open(path14, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle = handle_;
           const tryStat = (er2, st) => {
             if (er2) {
-              this.stat(path13, (er_, st_) => {
+              this.stat(path14, (er_, st_) => {
                 if (er_) {
                   return this.close(handle, () => {
                     callback && callback(er2);
@@ -15846,7 +15848,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle, tryStat);
         });
       }
-      writeFile(path13, data, options, callback_) {
+      writeFile(path14, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15865,7 +15867,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path13, flag, options.mode, (openErr, handle) => {
+        this.open(path14, flag, options.mode, (openErr, handle) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -15874,7 +15876,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = (er, st) => {
                 if (er) {
-                  this.stat(path13, (er_, st_) => {
+                  this.stat(path14, (er_, st_) => {
                     if (er_) {
                       return this.close(handle, () => {
                         callback && callback(er);
@@ -15893,7 +15895,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path13, data, options, callback_) {
+      appendFile(path14, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15911,12 +15913,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path13, data, options, callback);
+        this.writeFile(path14, data, options, callback);
       }
-      exists(path13, cb) {
+      exists(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path13, (err) => {
+        this.stat(path14, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -15959,7 +15961,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path13, attrs, cb) {
+      mkdir(path14, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -15973,7 +15975,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path13);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -15981,7 +15983,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path13, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -15997,10 +15999,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path13, cb) {
+      rmdir(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path13);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16008,7 +16010,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path13, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -16098,10 +16100,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path13, cb) {
+      stat(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path13);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16109,17 +16111,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path13, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path13, cb) {
+      lstat(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path13);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16127,17 +16129,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path13, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path13, cb) {
+      opendir(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path13);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16145,14 +16147,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path13, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path13, attrs, cb) {
+      setstat(path14, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -16164,7 +16166,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path13);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16172,7 +16174,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path13, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -16232,8 +16234,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path13, atime, mtime, cb) {
-        return this.setstat(path13, {
+      utimes(path14, atime, mtime, cb) {
+        return this.setstat(path14, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -16244,8 +16246,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path13, uid, gid, cb) {
-        return this.setstat(path13, {
+      chown(path14, uid, gid, cb) {
+        return this.setstat(path14, {
           uid,
           gid
         }, cb);
@@ -16255,15 +16257,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path13, mode, cb) {
-        return this.setstat(path13, {
+      chmod(path14, mode, cb) {
+        return this.setstat(path14, {
           mode
         }, cb);
       }
-      readlink(path13, cb) {
+      readlink(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path13);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16271,7 +16273,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path13, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -16316,10 +16318,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path13, cb) {
+      realpath(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path13);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16327,7 +16329,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path13, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -16372,13 +16374,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path13, cb) {
+      ext_openssh_statvfs(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path13);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16388,7 +16390,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path13, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -16474,7 +16476,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path13, attrs, cb) {
+      ext_openssh_lsetstat(path14, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -16489,7 +16491,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path13);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16499,7 +16501,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path13, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -16516,13 +16518,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path13, cb) {
+      ext_openssh_expandPath(path14, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path13);
+        const pathLen = Buffer.byteLength(path14);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16532,7 +16534,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path13, p += 4, pathLen);
+        buf.utf8Write(path14, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -17005,13 +17007,13 @@ var require_SFTP = __commonJS({
             if (--left === 0)
               cb(err);
           };
-          if (srcHandle && (src === fs14 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs15 || src.outgoing.state === "open"))
             ++left;
-          if (dstHandle && (dst === fs14 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs15 || dst.outgoing.state === "open"))
             ++left;
-          if (srcHandle && (src === fs14 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs15 || src.outgoing.state === "open"))
             src.close(srcHandle, cbfinal);
-          if (dstHandle && (dst === fs14 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs15 || dst.outgoing.state === "open"))
             dst.close(dstHandle, cbfinal);
         } else {
           cb(err);
@@ -17027,7 +17029,7 @@ var require_SFTP = __commonJS({
           tryStat(null, { size: fileSize });
         function tryStat(err2, attrs) {
           if (err2) {
-            if (src !== fs14) {
+            if (src !== fs15) {
               src.stat(srcPath, (err_, attrs_) => {
                 if (err_)
                   return onerror(err2);
@@ -17810,12 +17812,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path13 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path13 === void 0)
+        if (path14 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path13)) {
+        if (!sftp.emit("LSTAT", reqID, path14)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17834,13 +17836,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path13 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path13, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path14, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17862,12 +17864,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path13 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path13 === void 0)
+        if (path14 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path13)) {
+        if (!sftp.emit("OPENDIR", reqID, path14)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17886,63 +17888,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path13 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path13 === void 0)
+        if (path14 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path13)) {
+        if (!sftp.emit("REMOVE", reqID, path14)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path13 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path13, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path14, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path13 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path13 === void 0)
+        if (path14 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path13)) {
+        if (!sftp.emit("RMDIR", reqID, path14)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path13 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path13 === void 0)
+        if (path14 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path13)) {
+        if (!sftp.emit("REALPATH", reqID, path14)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path13 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path13 === void 0)
+        if (path14 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path13)) {
+        if (!sftp.emit("STAT", reqID, path14)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17962,14 +17964,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path13 = bufferParser.readString(true);
+        const path14 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path13 === void 0)
+        if (path14 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path13)) {
+        if (!sftp.emit("READLINK", reqID, path14)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -18040,7 +18042,7 @@ var require_SFTP = __commonJS({
     function roundUpToMultipleOf8(n) {
       return n + 7 & ~7;
     }
-    function ReadStream(sftp, path13, options) {
+    function ReadStream(sftp, path14, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -18054,7 +18056,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream.call(this, options);
-      this.path = path13;
+      this.path = path14;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -18185,7 +18187,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path13, options) {
+    function WriteStream(sftp, path14, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -18197,7 +18199,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path13;
+      this.path = path14;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -22587,7 +22589,7 @@ var require_buffer_list = __commonJS({
         }
       }, {
         key: "join",
-        value: function join10(s) {
+        value: function join11(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -25234,12 +25236,12 @@ var require_http_duplex = __commonJS({
 // node_modules/split-ca/index.js
 var require_split_ca = __commonJS({
   "node_modules/split-ca/index.js"(exports, module) {
-    var fs14 = __require("fs");
+    var fs15 = __require("fs");
     module.exports = function(filepath, split, encoding) {
       split = typeof split !== "undefined" ? split : "\n";
       encoding = typeof encoding !== "undefined" ? encoding : "utf8";
       var ca = [];
-      var chain = fs14.readFileSync(filepath, encoding);
+      var chain = fs15.readFileSync(filepath, encoding);
       if (chain.indexOf("-END CERTIFICATE-") < 0 || chain.indexOf("-BEGIN CERTIFICATE-") < 0) {
         throw Error("File does not contain 'BEGIN CERTIFICATE' or 'END CERTIFICATE'");
       }
@@ -25267,8 +25269,8 @@ var require_modem = __commonJS({
   "node_modules/docker-modem/lib/modem.js"(exports, module) {
     var querystring = __require("querystring");
     var http = require_http();
-    var fs14 = __require("fs");
-    var path13 = __require("path");
+    var fs15 = __require("fs");
+    var path14 = __require("path");
     var url = __require("url");
     var ssh = require_ssh2();
     var HttpDuplex = require_http_duplex();
@@ -25317,9 +25319,9 @@ var require_modem = __commonJS({
         }
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
-          opts.ca = splitca(path13.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs14.readFileSync(path13.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs14.readFileSync(path13.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.ca = splitca(path14.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
+          opts.cert = fs15.readFileSync(path14.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs15.readFileSync(path14.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -25329,8 +25331,8 @@ var require_modem = __commonJS({
     };
     var findDefaultUnixSocket = function() {
       return new Promise(function(resolve4) {
-        var userDockerSocket = path13.join(os9.homedir(), ".docker", "run", "docker.sock");
-        fs14.access(userDockerSocket, function(err) {
+        var userDockerSocket = path14.join(os9.homedir(), ".docker", "run", "docker.sock");
+        fs15.access(userDockerSocket, function(err) {
           if (err) resolve4("/var/run/docker.sock");
           else resolve4(userDockerSocket);
         });
@@ -25423,7 +25425,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs14.createReadStream(path13.resolve(options.file));
+          data = fs15.createReadStream(path14.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -26390,9 +26392,9 @@ var Resolver = class {
     for (const addr of addresses) {
       const timeout = this.timeout(addr.ttl - elapsed);
       const expires = now + timeout * 1e3;
-      const net3 = `${addr.address}/${addr.family === 4 ? 32 : 128}`;
+      const net4 = `${addr.address}/${addr.family === 4 ? 32 : 128}`;
       for (const entry of entries) {
-        for (const m of setMembers(addr.family, net3, entry.protocols, entry.ports, learnedPrefix(entry))) {
+        for (const m of setMembers(addr.family, net4, entry.protocols, entry.ports, learnedPrefix(entry))) {
           const key = `${m.set} ${m.element}`;
           if (this.staticElements.has(key)) continue;
           const known = this.elements.get(key);
@@ -26989,6 +26991,18 @@ var WireDecisionLog = class {
     for (const n of d.learnedFor) if (!row.learnedFor.includes(n)) row.learnedFor.push(n);
     return row;
   }
+  /** A refusal (or, not `enforced`, what audit mode let through), with the names the resolver gave its address. */
+  refusal(d, enforced, namesOf2) {
+    return this.record({
+      ...d.name !== void 0 ? { name: d.name } : {},
+      address: d.address,
+      port: d.port,
+      learnedFor: d.address ? [...namesOf2(d.address)] : [],
+      reason: d.reason,
+      detail: d.detail,
+      enforced
+    });
+  }
   decisions() {
     return [...this.rows.values()].map((r) => ({ ...r, learnedFor: [...r.learnedFor].sort() }));
   }
@@ -27008,9 +27022,10 @@ var LISTEN_ATTEMPTS = 20;
 var Checker = class {
   constructor(options) {
     this.options = options;
+    this.log = options.log ?? new WireDecisionLog();
   }
   options;
-  log = new WireDecisionLog();
+  log;
   servers = [];
   sockets = /* @__PURE__ */ new Set();
   /** Connections not decided yet, oldest first. */
@@ -27229,15 +27244,7 @@ var Checker = class {
     };
   }
   record(d, enforced) {
-    const row = this.log.record({
-      ...d.name !== void 0 ? { name: d.name } : {},
-      address: d.address,
-      port: d.port,
-      learnedFor: d.address ? [...this.options.namesOf(d.address)] : [],
-      reason: d.reason,
-      detail: d.detail,
-      enforced
-    });
+    const row = this.log.refusal(d, enforced, (a) => this.options.namesOf(a));
     this.options.onDecision?.(row);
   }
   /** A new connection to check; past the bound the oldest undecided one is refused, so a flood of silent ones cannot crowd out the rest. */
@@ -27343,6 +27350,8 @@ var LOAD_AND_READ_BACK = [
   `echo ${READBACK_MARK}; ip6tables-save -t nat 2>/dev/null || true`
 ];
 var LOAD_SCRIPT = [...TOOLS_CHECK, ...LOAD_AND_READ_BACK].join("\n");
+var WIRE_QUEUE_PROGRAM = "/usr/lib/buildfence/wire-queue";
+var WIRE_QUEUE_SOCKET = "wire-queue.sock";
 var READER_FIFO = "/tmp/buildfence-reader";
 function holderScript(reader) {
   return [
@@ -27735,23 +27744,23 @@ function failure(what, err, timeoutMs) {
 function statusOf(err) {
   return err.statusCode;
 }
-function dialOptions(method, path13, call2, signal) {
+function dialOptions(method, path14, call2, signal) {
   const hasQuery = call2.query !== void 0;
   return {
-    path: hasQuery ? `${path13}?` : path13,
+    path: hasQuery ? `${path14}?` : path14,
     method,
     options: method === "POST" ? { _query: call2.query ?? {}, _body: call2.body ?? {} } : call2.query,
     statusCodes: statusCodes(call2.accept),
     abortSignal: signal
   };
 }
-function api(method, path13, call2 = {}) {
+function api(method, path14, call2 = {}) {
   const timeoutMs = call2.timeoutMs ?? DOCKER_TIMEOUT_MS;
   const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : void 0;
-  const what = `${method} ${path13}`;
+  const what = `${method} ${path14}`;
   return new Promise((resolve4, reject) => {
     try {
-      engine().dial(dialOptions(method, path13, call2, signal), (err, data) => {
+      engine().dial(dialOptions(method, path14, call2, signal), (err, data) => {
         if (err) reject(failure(what, err, timeoutMs));
         else resolve4(Buffer.isBuffer(data) && data.length === 0 ? void 0 : data);
       });
@@ -27760,13 +27769,13 @@ function api(method, path13, call2 = {}) {
     }
   });
 }
-function hijack(path13, query, body, stdin = false) {
+function hijack(path14, query, body, stdin = false) {
   return new Promise((resolve4, reject) => {
-    const what = `POST ${path13}`;
+    const what = `POST ${path14}`;
     try {
       engine().dial(
         {
-          path: `${path13}?`,
+          path: `${path14}?`,
           method: "POST",
           options: { _query: query, _body: body ?? {} },
           hijack: true,
@@ -27954,6 +27963,11 @@ function holderConfig(a) {
       CapDrop: ["ALL"],
       CapAdd: [...FENCE_CAPABILITIES, ...READER_CAPABILITIES],
       SecurityOpt: ["no-new-privileges"],
+      // With the TLS fast path, a connection's first packets wait in the holder's queue until its
+      // ClientHello is read; the kernel counts them as still being sent and, with autocorking,
+      // holds the client's next small writes back until they are: a ClientHello written in
+      // pieces would never arrive whole. Only the namespace the build shares is changed.
+      ...a.fastPath ? { Sysctls: { "net.ipv4.tcp_autocorking": "0" } } : {},
       // The build's script directory, where the holder puts the seccomp filter program.
       Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`, `${a.scriptDir}:${SCRIPT_MOUNT_IN_HOLDER}`]
     }
@@ -27990,9 +28004,9 @@ function processAlive(pid) {
 }
 
 // src/docker/runtime.ts
-import * as fs8 from "node:fs/promises";
+import * as fs9 from "node:fs/promises";
 import * as os5 from "node:os";
-import * as path8 from "node:path";
+import * as path9 from "node:path";
 
 // src/docker/containers.ts
 function labelArgs(id) {
@@ -29095,21 +29109,21 @@ async function inspectSandboxNetwork(network, label) {
   }
   return { name, gateways: parseGateways(found, label), subnets: parseSubnets(found) };
 }
-function parseSubnets(net3) {
-  return (net3.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
+function parseSubnets(net4) {
+  return (net4.IPAM?.Config ?? []).filter((c) => Boolean(c.Subnet)).map((c) => {
     const [addr, bits] = import_ipaddr4.default.parseCIDR(c.Subnet);
     const base = addr.kind() === "ipv4" ? import_ipaddr4.default.IPv4.networkAddressFromCIDR(c.Subnet) : import_ipaddr4.default.IPv6.networkAddressFromCIDR(c.Subnet);
     return `${base.toString()}/${bits}`;
   });
 }
-function parseGateways(net3, label) {
-  if (net3.Driver === "host" || net3.Driver === "null") {
+function parseGateways(net4, label) {
+  if (net4.Driver === "host" || net4.Driver === "null") {
     throw new Error(
-      `${label}: '${net3.Name}' uses the ${net3.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`
+      `${label}: '${net4.Name}' uses the ${net4.Driver} driver; the holder needs a network namespace of its own. Use a bridge network.`
     );
   }
   const gateways = [];
-  for (const config of net3.IPAM?.Config ?? []) {
+  for (const config of net4.IPAM?.Config ?? []) {
     if (config.Gateway) {
       gateways.push(import_ipaddr4.default.parse(config.Gateway).toString());
     } else if (config.Subnet) {
@@ -29188,8 +29202,8 @@ function ownAddresses(interfaces) {
 // src/engine/services.ts
 var import_ipaddr6 = __toESM(require_ipaddr(), 1);
 async function networkNames(network, self2) {
-  const net3 = await inspectNetwork(network);
-  const members = Object.entries(net3?.Containers ?? {}).filter(([id]) => id !== self2);
+  const net4 = await inspectNetwork(network);
+  const members = Object.entries(net4?.Containers ?? {}).filter(([id]) => id !== self2);
   const names = await Promise.all(
     members.map(async ([id, member]) => {
       const c = await inspectContainer(id).catch(() => void 0);
@@ -29245,12 +29259,12 @@ async function site(spec, w, holderImage, id, hostViewName) {
   const label = inputLabel(spec.via, "network");
   const network = holderNetwork(w.job, spec.network, label);
   const inNetwork = w.job !== void 0 && w.job.networkMode !== "host";
-  const [net3, dockerHost] = await Promise.all([
+  const [net4, dockerHost] = await Promise.all([
     // On the default bridge, its messages speak of the input as unset.
     inspectSandboxNetwork(spec.network === void 0 && network === DOCKER_NETWORK ? void 0 : network, label),
     inNetwork ? dockerHostAddresses(id, hostViewName, holderImage) : void 0
   ]);
-  const placed = placement({ job: w.job, requested: spec.network, net: net3, dockerHost });
+  const placed = placement({ job: w.job, requested: spec.network, net: net4, dockerHost });
   const names = placed.named ? await networkNames(placed.network, w.job?.id) : void 0;
   const services = serviceEntries(spec.allow, spec.deny, names, { label, jobContainer: inNetwork });
   return { placement: placed, services, ...names ? { networkNames: names } : {} };
@@ -29395,8 +29409,8 @@ function buildPaths(w, workspace, tmp) {
 }
 
 // src/engine/fence.ts
-import * as fs7 from "node:fs/promises";
-import * as path7 from "node:path";
+import * as fs8 from "node:fs/promises";
+import * as path8 from "node:path";
 
 // src/engine/holder-image.ts
 import * as fs6 from "node:fs";
@@ -29588,6 +29602,396 @@ async function openSetFeed(holder) {
   return new SetFeed({ input: stream.stdin, output: stream.stdout, close: () => stream.close() });
 }
 
+// src/engine/wire-queue.ts
+import * as fs7 from "node:fs/promises";
+import * as net3 from "node:net";
+import * as path7 from "node:path";
+
+// src/wire/reassembly.ts
+var HALF = 2 ** 31;
+var StreamAssembler = class {
+  /** `start`: the sequence number of the stream's first byte (the SYN's plus one); at most `limit` bytes are read. */
+  constructor(start, limit) {
+    this.start = start;
+    this.limit = limit;
+    this.data = Buffer.alloc(limit);
+    this.have = new Uint8Array(limit);
+  }
+  start;
+  limit;
+  data;
+  have;
+  /** The offset of the first byte not yet contiguous from the start. */
+  next = 0;
+  /** Whether the stream starts at `seq` (a retransmitted SYN's stream does; another connection's does not). */
+  startsAt(seq) {
+    return seq >>> 0 === this.start >>> 0;
+  }
+  /** The bytes contiguous from the start so far. */
+  get length() {
+    return this.next;
+  }
+  push(seq, payload) {
+    let offset = seq - this.start >>> 0;
+    let bytes = payload;
+    if (offset >= HALF) {
+      const before = 2 ** 32 - offset;
+      if (before >= bytes.length) return { kind: "ok", ready: Buffer.alloc(0) };
+      bytes = bytes.subarray(before);
+      offset = 0;
+    }
+    if (offset + bytes.length > this.limit) {
+      return { kind: "refused", detail: `the client sent more than ${this.limit} bytes before its first message could be read` };
+    }
+    for (let i = 0; i < bytes.length; i++) {
+      const at = offset + i;
+      if (this.have[at] === 1) {
+        if (this.data[at] !== bytes[i]) {
+          return { kind: "refused", detail: `two TCP segments disagree about byte ${at} of the stream` };
+        }
+        continue;
+      }
+      this.data[at] = bytes[i];
+      this.have[at] = 1;
+    }
+    const from = this.next;
+    while (this.next < this.limit && this.have[this.next] === 1) this.next++;
+    return { kind: "ok", ready: Buffer.from(this.data.subarray(from, this.next)) };
+  }
+};
+
+// src/wire/queue-frames.ts
+var import_ipaddr7 = __toESM(require_ipaddr(), 1);
+var TCP_FLAGS = { fin: 1, syn: 2, rst: 4 };
+var VERDICT = { drop: 0, accept: 1, repeat: 4, reset: 256 };
+var LENGTH = 4;
+var PACKET_HEADER = 47;
+var FRAME_LIMIT = PACKET_HEADER + 65536;
+function encodeVerdict(id, verdict, mark = 0) {
+  const b = Buffer.alloc(12);
+  b.writeUInt32BE(id, 0);
+  b.writeUInt32BE(verdict, 4);
+  b.writeUInt32BE(mark >>> 0, 8);
+  return b;
+}
+var QueueFrameReader = class {
+  pending = Buffer.alloc(0);
+  push(chunk) {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const frames = [];
+    let at = 0;
+    while (this.pending.length - at >= LENGTH) {
+      const length = this.pending.readUInt32BE(at);
+      if (length === 0 || length > FRAME_LIMIT) throw new Error(`the packet queue sent a frame of ${length} bytes`);
+      if (this.pending.length - at < LENGTH + length) break;
+      frames.push(decode2(this.pending.subarray(at + LENGTH, at + LENGTH + length)));
+      at += LENGTH + length;
+    }
+    this.pending = at === 0 ? this.pending : Buffer.from(this.pending.subarray(at));
+    return frames;
+  }
+};
+function decode2(f) {
+  const kind = String.fromCharCode(f[0]);
+  if (kind === "R" && f.length === 1) return { kind: "ready" };
+  if (kind !== "P" || f.length < PACKET_HEADER)
+    throw new Error(`the packet queue sent a frame it should not (kind ${f[0]}, ${f.length} bytes)`);
+  const family = f[5];
+  if (family !== 4 && family !== 6) throw new Error(`the packet queue sent a packet of IP version ${family}`);
+  const address = (at) => import_ipaddr7.default.fromByteArray([...f.subarray(at, at + (family === 4 ? 4 : 16))]).toString();
+  return {
+    kind: "packet",
+    id: f.readUInt32BE(1),
+    family,
+    flags: f[6],
+    sourcePort: f.readUInt16BE(7),
+    destinationPort: f.readUInt16BE(9),
+    seq: f.readUInt32BE(11),
+    source: address(15),
+    destination: address(31),
+    payload: f.subarray(PACKET_HEADER)
+  };
+}
+
+// src/wire/fast-path.ts
+var STREAM_LIMIT = CLIENT_HELLO_LIMIT + 4 * 1024;
+var MAX_CONNECTIONS = 1024;
+var MAX_HELD = 3072;
+var MAX_HELD_PER_CONNECTION = 128;
+var DECIDED_MS = 3e4;
+var DECIDED_LIMIT = 16384;
+var TLS_HANDSHAKE2 = 22;
+var FastPath = class {
+  constructor(options) {
+    this.options = options;
+  }
+  options;
+  /** Connections being read, oldest first. */
+  reading = /* @__PURE__ */ new Map();
+  /** Decided connections: their verdict and until when it is kept, oldest first. */
+  decided = /* @__PURE__ */ new Map();
+  held = 0;
+  warned = false;
+  /** Connections being read now. */
+  get pending() {
+    return this.reading.size;
+  }
+  /** Packets held now. */
+  get heldPackets() {
+    return this.held;
+  }
+  /** One packet (or notice) from the queue. */
+  packet(p) {
+    const key = `${p.source} ${p.sourcePort} ${p.destination} ${p.destinationPort}`;
+    let c = this.reading.get(key);
+    if (p.flags & TCP_FLAGS.syn) {
+      const start = p.seq + 1 >>> 0;
+      const done = this.decided.get(key);
+      if (done && done.start !== start) this.decided.delete(key);
+      if (!(c ? c.start === start : done?.start === start)) c = this.open(key, p, start);
+    }
+    if (p.id === 0) {
+      if (c && (p.flags & (TCP_FLAGS.fin | TCP_FLAGS.rst)) !== 0) {
+        if (c.held.length === 0) this.forget(c);
+        else this.refuse(c, "opaque", "the client closed before its name could be read");
+      }
+      return;
+    }
+    if (!c) {
+      const done = this.decided.get(key);
+      if (done && done.until >= Date.now()) return this.options.send(encodeVerdict(p.id, VERDICT.repeat, done.mark));
+      this.options.send(encodeVerdict(p.id, VERDICT.repeat, WIRE_MARK.refused));
+      this.record(
+        {
+          reason: "opaque",
+          detail: "the fence did not see the connection open, or forgot it",
+          address: p.destination,
+          port: p.destinationPort
+        },
+        true
+      );
+      return;
+    }
+    c.held.push(p.id);
+    this.held++;
+    if (c.silent) return this.refuse(c, "opaque", `the client sent nothing for ${this.helloMs / 1e3} s`);
+    const perConnection = this.options.maxHeldPerConnection ?? MAX_HELD_PER_CONNECTION;
+    if (c.held.length > perConnection) return this.refuse(c, "no-sni", `the ClientHello came in more than ${perConnection} segments`);
+    if (this.held > (this.options.maxHeld ?? MAX_HELD)) {
+      this.warnFull(`${this.held - 1} packets are held at once`);
+      return this.refuse(c, "opaque", "too many packets were held at once", true);
+    }
+    c.assembler ??= new StreamAssembler(c.start, STREAM_LIMIT);
+    c.reader ??= new ClientHelloReader();
+    const assembled = c.assembler.push(p.flags & TCP_FLAGS.syn ? p.seq + 1 >>> 0 : p.seq, p.payload);
+    if (assembled.kind === "refused") return this.refuse(c, "no-sni", assembled.detail);
+    if (assembled.ready.length === 0) return;
+    if (c.assembler.length === assembled.ready.length && assembled.ready[0] !== TLS_HANDSHAKE2) {
+      return this.refuse(
+        c,
+        "opaque",
+        `not TLS: port ${c.port} of a name entry's address is read as TLS, and this connection's first byte is ${assembled.ready[0]}`
+      );
+    }
+    const verdict = c.reader.push(assembled.ready);
+    if (verdict.kind === "more") return;
+    if (verdict.kind === "refused") return this.refuse(c, verdict.reason, verdict.detail);
+    if (!this.options.allows(verdict.name, c.port)) {
+      return this.refuse(c, "sni", `no entry allows ${verdict.name} on TCP port ${c.port}`, false, verdict.name);
+    }
+    this.release(c, WIRE_MARK.checked);
+  }
+  /** Every timer stopped (the run is over; the queue program ends with the holder). */
+  close() {
+    for (const c of this.reading.values()) clearTimeout(c.timer);
+    this.reading.clear();
+    this.decided.clear();
+  }
+  get helloMs() {
+    return this.options.helloMs ?? FIRST_BYTES_MS;
+  }
+  open(key, p, start) {
+    const old = this.reading.get(key);
+    if (old) this.forget(old);
+    const limit = this.options.maxConnections ?? MAX_CONNECTIONS;
+    for (const oldest of this.reading.values()) {
+      if (this.reading.size < limit) break;
+      this.warnFull(`${limit} connections are read at once`);
+      if (oldest.held.length > 0) this.refuse(oldest, "opaque", "too many connections waited for their names", true);
+      else this.forget(oldest);
+    }
+    const c = {
+      key,
+      destination: p.destination,
+      port: p.destinationPort,
+      start,
+      held: [],
+      silent: false,
+      timer: setTimeout(() => {
+        if (c.held.length === 0) return void (c.silent = true);
+        this.refuse(
+          c,
+          "no-sni",
+          `the ClientHello was not whole within ${this.helloMs / 1e3} s (a client that splits it into more segments than TCP sends before an acknowledgement cannot finish it)`
+        );
+      }, this.helloMs)
+    };
+    c.timer.unref();
+    this.reading.set(key, c);
+    return c;
+  }
+  /**
+   * Refused: the build's socket is destroyed (the destination gets a reset) and the first held
+   * packet goes back with the refused mark (the rules save it and reset the connection at every
+   * later packet); the others are dropped. Audit mode records the refusal and lets it all through,
+   * unless `always` (a bound, not a name).
+   */
+  refuse(c, reason, detail, always = false, name) {
+    const enforced = always || this.options.mode === "block";
+    this.record({ reason, detail, address: c.destination, port: c.port, ...name !== void 0 ? { name } : {} }, enforced);
+    this.release(c, enforced ? WIRE_MARK.refused : WIRE_MARK.checked);
+  }
+  /** Every held packet goes back with `mark` (refused: only the first, which resets the connection; the rest are dropped). */
+  release(c, mark) {
+    const verdicts = c.held.map(
+      (id, i) => mark !== WIRE_MARK.refused ? encodeVerdict(id, VERDICT.repeat, mark) : i === 0 ? encodeVerdict(id, VERDICT.reset, mark) : encodeVerdict(id, VERDICT.drop)
+    );
+    this.held -= c.held.length;
+    c.held = [];
+    this.forget(c);
+    if (verdicts.length > 0) this.options.send(Buffer.concat(verdicts));
+    this.decided.set(c.key, { mark, start: c.start, until: Date.now() + DECIDED_MS });
+    for (const key of this.decided.keys()) {
+      if (this.decided.size <= DECIDED_LIMIT) break;
+      this.decided.delete(key);
+    }
+  }
+  /** Stops reading `c`; a packet it still held is dropped, never left in the queue. */
+  forget(c) {
+    clearTimeout(c.timer);
+    if (c.held.length > 0) {
+      this.options.send(Buffer.concat(c.held.map((id) => encodeVerdict(id, VERDICT.drop))));
+      this.held -= c.held.length;
+      c.held = [];
+    }
+    if (this.reading.get(c.key) === c) this.reading.delete(c.key);
+  }
+  record(d, enforced) {
+    const row = this.options.log.refusal(d, enforced, (a) => this.options.namesOf(a));
+    this.options.onDecision?.(row);
+  }
+  warnFull(what) {
+    if (this.warned) return;
+    this.warned = true;
+    this.options.onWarning?.(`name check: ${what}, the most it holds; connections past that are refused`);
+  }
+};
+
+// src/wire/queue.ts
+var WireQueue = class {
+  constructor(channel, options) {
+    this.channel = channel;
+    this.fastPath = new FastPath({ ...options, send: (v) => void channel.input.write(v) });
+    const reader = new QueueFrameReader();
+    let errors = "";
+    channel.errors.setEncoding("utf8");
+    channel.errors.on("data", (d) => errors = (errors + d).slice(-2e3));
+    channel.input.on("error", () => void 0);
+    let markReady;
+    let end;
+    const ended = new Promise((resolve4) => end = resolve4);
+    this.ready = new Promise((resolve4, reject) => {
+      markReady = resolve4;
+      void ended.then((reason) => reject(new Error(reason)));
+    });
+    this.ready.catch(() => void 0);
+    const stop = (why) => {
+      if (this.closing) return;
+      const said = errors.trim().split("\n").pop();
+      end(`${why}${said ? `: ${said}` : ""}`);
+    };
+    channel.output.on("data", (chunk) => {
+      try {
+        for (const frame of reader.push(chunk)) {
+          if (frame.kind === "ready") markReady();
+          else this.fastPath.packet(frame);
+        }
+      } catch (err) {
+        stop(`the name check's packet queue sent what cannot be read (${err.message})`);
+        channel.close();
+      }
+    });
+    channel.output.on("error", (err) => stop(`the name check's packet queue failed (${err.message})`));
+    channel.output.on("close", () => setTimeout(() => stop("the name check's packet queue in the holder ended"), 50));
+    this.ended = ended;
+  }
+  channel;
+  fastPath;
+  /** Resolves once the program has bound the queue; rejects if it ends first. */
+  ready;
+  /** Resolves, with the reason, when the program ends or its output cannot be read; never while `close()` ends it. */
+  ended;
+  closing = false;
+  close() {
+    this.closing = true;
+    this.fastPath.close();
+    this.channel.input.end();
+    this.channel.close();
+  }
+};
+
+// src/engine/wire-queue.ts
+var CONNECT_MS2 = 1e4;
+async function openWireQueue(holder, rulesDir, options) {
+  const at = path7.join(rulesDir, WIRE_QUEUE_SOCKET);
+  const server = net3.createServer();
+  await new Promise((resolve4, reject) => server.once("error", reject).listen(at, resolve4));
+  const fail2 = (why) => new Error(
+    `The name check's packet queue did not start in the holder (${why}). The holder image needs ${WIRE_QUEUE_PROGRAM} (scripts/build-holder-image builds it).`
+  );
+  try {
+    await fs7.chmod(at, 511);
+    const connected = new Promise((resolve4) => server.once("connection", resolve4));
+    const stream = await execStream(holder, [WIRE_QUEUE_PROGRAM, String(TLS_QUEUE), `${RULES_MOUNT}/${WIRE_QUEUE_SOCKET}`]).catch(
+      (err) => {
+        throw fail2(err.message);
+      }
+    );
+    let said = "";
+    stream.stdout.on("data", (d) => said = (said + d.toString()).slice(-2e3));
+    stream.stderr.on("data", (d) => said = (said + d.toString()).slice(-2e3));
+    const gone = new Promise((resolve4) => stream.stdout.once("close", () => setTimeout(() => resolve4(void 0), 50)));
+    let timer;
+    const late = new Promise((resolve4) => timer = setTimeout(() => resolve4(null), CONNECT_MS2));
+    const socket = await Promise.race([connected, gone, late]);
+    clearTimeout(timer);
+    if (!socket) {
+      stream.close();
+      throw fail2(socket === null ? `it did not connect within ${CONNECT_MS2 / 1e3} s` : said.trim().split("\n").pop() || "it ended");
+    }
+    stream.stderr.removeAllListeners("data");
+    const queue = new WireQueue(
+      {
+        input: socket,
+        output: socket,
+        errors: stream.stderr,
+        close: () => {
+          socket.destroy();
+          stream.close();
+        }
+      },
+      options
+    );
+    await queue.ready.catch((err) => {
+      queue.close();
+      throw fail2(err.message);
+    });
+    return queue;
+  } finally {
+    server.close();
+  }
+}
+
 // src/dns/settings.ts
 function resolverSettings(spec) {
   const names = (entries) => entries.filter((e) => e.kind === "name");
@@ -29742,7 +30146,7 @@ var EngineFence = class {
     this.tmp = tmp;
     this.log = log;
     this.names = resourceNames(id.runId);
-    this.scriptDir = path7.join(tmp, "script");
+    this.scriptDir = path8.join(tmp, "script");
   }
   spec;
   id;
@@ -29758,6 +30162,10 @@ var EngineFence = class {
   forwarder;
   resolver;
   checker;
+  /** The TLS fast path's channel to the holder's packet queue program. */
+  queue;
+  /** The name check's refusals, the relay's and the fast path's. */
+  wireLog = new WireDecisionLog();
   feed;
   reader;
   teardown;
@@ -29793,6 +30201,7 @@ var EngineFence = class {
       const listen6 = placement2.listen6;
       this.checker = new Checker({
         mode: spec.mode,
+        log: this.wireLog,
         allows: namePolicy(spec.allow, spec.deny),
         destinations: book,
         namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
@@ -29813,7 +30222,8 @@ var EngineFence = class {
       guardedNetworks: placement2.guardedNetworks,
       resolver: { address: listen, port },
       drainMark: { from: listen, port: markPort },
-      ...checker ? { checker } : {}
+      // TLS to those addresses takes the fast path: to its destination, its ClientHello read from the holder's queue.
+      ...checker ? { checker, tlsQueue: TLS_QUEUE } : {}
     });
     this.rules = rules;
     await writeRuleFiles(rulesDir, rules);
@@ -29828,7 +30238,8 @@ var EngineFence = class {
             network: placement2.network,
             rulesDir: hostPathOf(where, rulesDir, "buildfence's rules directory", TEMP_FIX),
             scriptDir: hostPathOf(where, this.scriptDir, "buildfence's script directory", TEMP_FIX),
-            command: holderCommand()
+            command: holderCommand(),
+            fastPath: checker !== void 0
           })
         )
       )
@@ -29844,7 +30255,19 @@ var EngineFence = class {
           containerAddresses(names.holder),
           holder.loaded.then((readback) => verifyReadback(rules, readback)),
           reader.listening(),
-          openSetFeed(names.holder).then((f) => this.feed = f)
+          openSetFeed(names.holder).then((f) => this.feed = f),
+          !checker ? Promise.resolve() : openWireQueue(names.holder, rulesDir, {
+            mode: spec.mode,
+            log: this.wireLog,
+            allows: namePolicy(spec.allow, spec.deny),
+            namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
+            onWarning: (m) => log.warning(m)
+          }).then((q) => {
+            this.queue = q;
+            void q.ended.then(
+              (reason) => guard.fail(new Error(`${reason}; TLS connections to name entries' addresses could no longer be checked`))
+            );
+          })
         ])
       ),
       step(() => build2.create())
@@ -29883,12 +30306,13 @@ var EngineFence = class {
       kernel,
       dns: this.resolver.decisionLog(),
       namesOf: this.resolver.namesOf,
-      wire: this.checker?.decisionLog() ?? []
+      wire: this.wireLog.decisions()
     };
   }
   /** Ends what runs in this process, removes the run's containers and its directory. Idempotent. */
   down() {
     return this.teardown ??= (async () => {
+      this.queue?.close();
       this.feed?.close();
       await this.reader?.stop();
       await this.resolver?.close();
@@ -29896,7 +30320,7 @@ var EngineFence = class {
       this.forwarder?.close();
       const problems = await removeRun(this.id.runId);
       for (const p of problems) this.log.warning(`Teardown of run ${this.id.runId}: ${p}`);
-      await fs7.rm(this.tmp, { recursive: true, force: true });
+      await fs8.rm(this.tmp, { recursive: true, force: true });
     })();
   }
 };
@@ -29908,17 +30332,17 @@ async function sweep(id, log) {
   await removeLeftovers(leftovers);
 }
 async function prepareDirs(tmp, scriptDir, spec) {
-  const rules = path7.join(tmp, "rules");
-  await Promise.all([fs7.mkdir(rules, { mode: 493 }), fs7.mkdir(scriptDir)]);
-  await fs7.chmod(scriptDir, 511);
-  await fs7.writeFile(path7.join(scriptDir, SCRIPT_NAME), scriptText(spec.run), { mode: 420 });
+  const rules = path8.join(tmp, "rules");
+  await Promise.all([fs8.mkdir(rules, { mode: 493 }), fs8.mkdir(scriptDir)]);
+  await fs8.chmod(scriptDir, 511);
+  await fs8.writeFile(path8.join(scriptDir, SCRIPT_NAME), scriptText(spec.run), { mode: 420 });
   return rules;
 }
 async function writeRuleFiles(dir, rules) {
   const texts = ruleFileTexts(rules);
   await Promise.all(
     Object.keys(RULE_FILES).map(
-      (k) => fs7.writeFile(path7.join(dir, RULE_FILES[k]), texts[k], { mode: 420 })
+      (k) => fs8.writeFile(path8.join(dir, RULE_FILES[k]), texts[k], { mode: 420 })
     )
   );
 }
@@ -30066,7 +30490,7 @@ async function runDocker(spec, log, hooks = {}) {
   const id = { runId: newRunId(), pid: process.pid, host: os5.hostname() };
   const handle = { runId: id.runId, runtime: "docker" };
   hooks.onStart?.(handle);
-  const tmp = await fs8.mkdtemp(path8.join(process.env.RUNNER_TEMP || os5.tmpdir(), `buildfence-${id.runId}-`));
+  const tmp = await fs9.mkdtemp(path9.join(process.env.RUNNER_TEMP || os5.tmpdir(), `buildfence-${id.runId}-`));
   const started = (/* @__PURE__ */ new Date()).toISOString();
   const fence = new EngineFence(spec, id, tmp, log);
   const { names } = fence;
@@ -30075,7 +30499,7 @@ async function runDocker(spec, log, hooks = {}) {
   let request;
   const check = async (where) => {
     request = buildRequest(
-      buildCreateArgs({ id, spec, scriptDir: fence.scriptDir, envFile: path8.join(tmp, "env"), passedEnv: runnerEnvNames(process.env) }),
+      buildCreateArgs({ id, spec, scriptDir: fence.scriptDir, envFile: path9.join(tmp, "env"), passedEnv: runnerEnvNames(process.env) }),
       { label: inputLabel(spec.via, "docker-options"), apiVersion: where.apiVersion, ...buildPaths(where, spec.workspace, tmp) }
     );
     checkFenced(request.body, names.holder);
@@ -30129,7 +30553,7 @@ async function imageRefs([holder, build2]) {
   return { holder: h, build: b };
 }
 async function writeEnvFile(tmp, spec) {
-  await fs8.writeFile(path8.join(tmp, "env"), spec.env.map(([k, v]) => `${k}=${v}
+  await fs9.writeFile(path9.join(tmp, "env"), spec.env.map(([k, v]) => `${k}=${v}
 `).join(""), { mode: 384 });
 }
 
@@ -30138,7 +30562,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 
 // src/host/mounts.ts
-import * as path9 from "node:path";
+import * as path10 from "node:path";
 var OWN_TOP = ["proc", "sys", "dev", "run", "tmp"];
 var ENGINE_STATE = [
   "/var/lib/docker",
@@ -30175,9 +30599,9 @@ function planMounts(l) {
   for (const p of l.toolCaches) rw(p);
   if (l.temp) rw(l.temp);
   rw(l.workspace);
-  if (l.eventPath) ro(path9.dirname(l.eventPath));
+  if (l.eventPath) ro(path10.dirname(l.eventPath));
   for (const f of l.commandFiles) {
-    const dir = path9.dirname(f);
+    const dir = path10.dirname(f);
     if (dir === l.temp || dir === l.workspace || dir === l.home)
       plan.set(f, { type: "bind", source: "/dev/null", target: f, readOnly: true });
     else empty(dir);
@@ -30192,7 +30616,7 @@ function planMounts(l) {
   return [...plan.values()].sort((a, b) => depth(a.target) - depth(b.target) || a.target.localeCompare(b.target));
 }
 function covering(plan, p) {
-  for (let at = p; ; at = path9.dirname(at)) {
+  for (let at = p; ; at = path10.dirname(at)) {
     const m = plan.get(at);
     if (m) return m;
     if (at === "/") return void 0;
@@ -30281,9 +30705,9 @@ async function takeBack(dir) {
 }
 
 // src/host/runtime.ts
-import * as fs10 from "node:fs/promises";
+import * as fs11 from "node:fs/promises";
 import * as os7 from "node:os";
-import * as path11 from "node:path";
+import * as path12 from "node:path";
 
 // src/host/root-image.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
@@ -30324,9 +30748,9 @@ async function ensureRootImage(entries) {
 }
 
 // src/host/runner.ts
-import * as fs9 from "node:fs/promises";
+import * as fs10 from "node:fs/promises";
 import * as os6 from "node:os";
-import * as path10 from "node:path";
+import * as path11 from "node:path";
 
 // src/host/mountinfo.ts
 function mountPoints(mountinfo) {
@@ -30374,7 +30798,7 @@ async function readRunner(env) {
   const uid = process.getuid();
   const gid = process.getgid();
   if (uid === 0) {
-    const [passwd, group] = await Promise.all(["/etc/passwd", "/etc/group"].map((f) => fs9.readFile(f, "utf8").catch(() => "")));
+    const [passwd, group] = await Promise.all(["/etc/passwd", "/etc/group"].map((f) => fs10.readFile(f, "utf8").catch(() => "")));
     const taken = idTaken(passwd, group, ROOT_RUNNER_BUILD_ID);
     if (taken) {
       throw new Error(
@@ -30384,19 +30808,19 @@ async function readRunner(env) {
   }
   const socketGroups = (await Promise.all(
     ENGINE_SOCKETS.map(
-      (s) => fs9.stat(s).then(
+      (s) => fs10.stat(s).then(
         (st) => st.gid,
         () => void 0
       )
     )
   )).filter((g) => g !== void 0);
-  const workDir = env.RUNNER_WORKSPACE ? path10.dirname(path10.resolve(env.RUNNER_WORKSPACE)) : void 0;
-  const engineRoot = path10.resolve(info.DockerRootDir || "/var/lib/docker");
+  const workDir = env.RUNNER_WORKSPACE ? path11.dirname(path11.resolve(env.RUNNER_WORKSPACE)) : void 0;
+  const engineRoot = path11.resolve(info.DockerRootDir || "/var/lib/docker");
   const [top, mountinfo, engineState, varRun, commandFiles, toolCaches, [eventPath], [work], split, [temp]] = await Promise.all([
     listDir("/"),
-    fs9.readFile("/proc/self/mountinfo", "utf8"),
+    fs10.readFile("/proc/self/mountinfo", "utf8"),
     existing([.../* @__PURE__ */ new Set([...ENGINE_STATE, engineRoot])]),
-    fs9.lstat("/var/run").catch(() => void 0),
+    fs10.lstat("/var/run").catch(() => void 0),
     existing(COMMAND_FILE_VARS.map((v) => env[v]).filter((p) => Boolean(p))),
     existing([env.RUNNER_TOOL_CACHE, env.AGENT_TOOLSDIRECTORY].filter((p) => Boolean(p))),
     existing(env.GITHUB_EVENT_PATH ? [env.GITHUB_EVENT_PATH] : []),
@@ -30404,7 +30828,7 @@ async function readRunner(env) {
     Promise.all(ancestors(engineRoot).map(async (dir) => ({ dir, ...await listDir(dir) }))),
     existing(env.RUNNER_TEMP ? [env.RUNNER_TEMP] : [])
   ]);
-  const rel = (dir, name) => path10.join(dir, name).slice(1);
+  const rel = (dir, name) => path11.join(dir, name).slice(1);
   const rootLayout = [{ dir: "/", ...top }, ...split].flatMap(({ dir, dirs, links }) => [
     ...dirs.map((d) => ({ path: rel(dir, d.name), mode: d.mode })),
     ...links.map((l) => ({ path: rel(dir, l.name), link: l.target }))
@@ -30432,16 +30856,16 @@ async function readRunner(env) {
 }
 function ancestors(p) {
   const out = [];
-  for (let at = path10.dirname(p); at !== "/"; at = path10.dirname(at)) out.unshift(at);
+  for (let at = path11.dirname(p); at !== "/"; at = path11.dirname(at)) out.unshift(at);
   return out;
 }
 async function listDir(dir) {
-  const entries = await fs9.readdir(dir, { withFileTypes: true });
+  const entries = await fs10.readdir(dir, { withFileTypes: true });
   const links = await Promise.all(
-    entries.filter((e) => e.isSymbolicLink()).map(async (e) => ({ name: e.name, target: await fs9.readlink(path10.join(dir, e.name)) }))
+    entries.filter((e) => e.isSymbolicLink()).map(async (e) => ({ name: e.name, target: await fs10.readlink(path11.join(dir, e.name)) }))
   );
   const dirs = await Promise.all(
-    entries.filter((e) => e.isDirectory()).map(async (e) => ({ name: e.name, mode: (await fs9.lstat(path10.join(dir, e.name))).mode & 4095 }))
+    entries.filter((e) => e.isDirectory()).map(async (e) => ({ name: e.name, mode: (await fs10.lstat(path11.join(dir, e.name))).mode & 4095 }))
   );
   return {
     dirs,
@@ -30452,8 +30876,8 @@ async function listDir(dir) {
 async function existing(paths) {
   const found = await Promise.all(
     paths.map(
-      (p) => fs9.stat(p).then(
-        () => path10.resolve(p),
+      (p) => fs10.stat(p).then(
+        () => path11.resolve(p),
         () => void 0
       )
     )
@@ -30476,7 +30900,7 @@ async function runHost(spec, log, hooks = {}) {
   const id = { runId: newRunId(), pid: process.pid, host: os7.hostname() };
   const handle = { runId: id.runId, runtime: "host", ...runner.asRoot ? { workspace: spec.workspace } : {} };
   hooks.onStart?.(handle);
-  const tmp = await fs10.mkdtemp(path11.join(process.env.RUNNER_TEMP || os7.tmpdir(), `buildfence-${id.runId}-`));
+  const tmp = await fs11.mkdtemp(path12.join(process.env.RUNNER_TEMP || os7.tmpdir(), `buildfence-${id.runId}-`));
   const started = (/* @__PURE__ */ new Date()).toISOString();
   const fence = new EngineFence(spec, id, tmp, log);
   const { names } = fence;
@@ -30501,7 +30925,7 @@ async function runHost(spec, log, hooks = {}) {
             ...runner.layout,
             workspace: spec.workspace,
             home,
-            engineState: [...runner.layout.engineState, ...await existing(HOME_ENGINE_STATE.map((p) => path11.join(home, p)))],
+            engineState: [...runner.layout.engineState, ...await existing(HOME_ENGINE_STATE.map((p) => path12.join(home, p)))],
             // This run's rules and script are buildfence's; under /tmp they are out of sight already.
             own: tmp.startsWith("/tmp/") ? [] : [tmp],
             scriptDir: fence.scriptDir
@@ -30558,18 +30982,18 @@ async function runHost(spec, log, hooks = {}) {
 }
 async function buildHome(runner) {
   if (!runner.asRoot) return runner.home;
-  const home = path11.join(process.env.RUNNER_TEMP || os7.tmpdir(), `buildfence-home-${ROOT_RUNNER_BUILD_ID}`);
-  await fs10.mkdir(home, { recursive: true, mode: 448 });
-  await fs10.chown(home, ROOT_RUNNER_BUILD_ID, ROOT_RUNNER_BUILD_ID);
+  const home = path12.join(process.env.RUNNER_TEMP || os7.tmpdir(), `buildfence-home-${ROOT_RUNNER_BUILD_ID}`);
+  await fs11.mkdir(home, { recursive: true, mode: 448 });
+  await fs11.chown(home, ROOT_RUNNER_BUILD_ID, ROOT_RUNNER_BUILD_ID);
   return home;
 }
 
 // src/kubernetes/runtime.ts
-import * as fs11 from "node:fs/promises";
+import * as fs12 from "node:fs/promises";
 import * as os8 from "node:os";
 
 // src/kubernetes/pod.ts
-var import_ipaddr7 = __toESM(require_ipaddr(), 1);
+var import_ipaddr8 = __toESM(require_ipaddr(), 1);
 
 // src/kubernetes/pod-scripts.ts
 var import_shell_quote2 = __toESM(require_shell_quote(), 1);
@@ -30656,7 +31080,7 @@ options ndots:0
 ` };
 }
 function podNameserver(upstreams) {
-  return upstreams.find((u) => import_ipaddr7.default.parse(u.address).kind() === "ipv4").address;
+  return upstreams.find((u) => import_ipaddr8.default.parse(u.address).kind() === "ipv4").address;
 }
 function renderPod(input) {
   const { spec } = input;
@@ -30823,13 +31247,13 @@ function checkEnvBudget(pod, entries) {
 function checkUpstreams(upstreams, label) {
   if (upstreams.length === 0) throw new Error(`The Pod needs a DNS upstream: set ${label}.`);
   for (const u of upstreams) {
-    if (import_ipaddr7.default.parse(u.address).range() === "loopback") {
+    if (import_ipaddr8.default.parse(u.address).range() === "loopback") {
       throw new Error(
         `DNS upstream ${u.address} is a loopback address, which a Pod cannot reach. Set ${label} to the cluster's DNS service (kubectl -n kube-system get service kube-dns).`
       );
     }
   }
-  if (!upstreams.some((u) => import_ipaddr7.default.parse(u.address).kind() === "ipv4")) {
+  if (!upstreams.some((u) => import_ipaddr8.default.parse(u.address).kind() === "ipv4")) {
     throw new Error(`The Pod needs an IPv4 DNS upstream (DNS is answered over IPv4 only): add one to ${label}.`);
   }
 }
@@ -31053,7 +31477,7 @@ function sleep(ms) {
 // src/kubernetes/runtime.ts
 var SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 async function clusterNamespace() {
-  return (await fs11.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
+  return (await fs12.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
 }
 async function loadApi() {
   try {
@@ -31170,17 +31594,17 @@ function githubRun(env) {
 }
 
 // src/report/write-record.ts
-import * as fs13 from "node:fs/promises";
+import * as fs14 from "node:fs/promises";
 
 // src/report/subjects.ts
-import * as fs12 from "node:fs/promises";
-import * as path12 from "node:path";
+import * as fs13 from "node:fs/promises";
+import * as path13 from "node:path";
 async function hashSubjects(spec) {
   const problems = [];
   const subjects = [];
   for (const name of spec.subjectPaths) {
-    const file = path12.resolve(spec.workspace, name);
-    const stat3 = await fs12.stat(file).catch(() => void 0);
+    const file = path13.resolve(spec.workspace, name);
+    const stat3 = await fs13.stat(file).catch(() => void 0);
     if (!stat3?.isFile()) {
       problems.push(`'${name}' (${file}) ${stat3 ? "is not a regular file" : "does not exist"}`);
       continue;
@@ -31197,7 +31621,7 @@ async function hashSubjects(spec) {
 
 // src/report/write-record.ts
 async function writeJson(value, file) {
-  await fs13.writeFile(file, `${JSON.stringify(value, null, 2)}
+  await fs14.writeFile(file, `${JSON.stringify(value, null, 2)}
 `, { mode: 420 });
 }
 async function writeEvidence(spec, result, context, files) {

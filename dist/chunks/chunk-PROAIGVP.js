@@ -28,7 +28,7 @@ import {
   rulesDigest,
   sha256File,
   shown
-} from "./chunk-QDW2KIM4.js";
+} from "./chunk-STVZVZI6.js";
 import {
   __commonJS,
   __toESM

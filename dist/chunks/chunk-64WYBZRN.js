@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-ZKOGT4XJ.js";
+} from "./chunk-QS2KYLVZ.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-QDW2KIM4.js";
+} from "./chunk-STVZVZI6.js";
 
 // src/action.ts
 import * as os from "node:os";
