@@ -13,7 +13,7 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-QS2KYLVZ.js";
+} from "./chunks/chunk-6YFG5P4W.js";
 import "./chunks/chunk-YHHHWQTV.js";
 import {
   readEvidence,

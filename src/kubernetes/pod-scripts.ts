@@ -54,10 +54,11 @@ export function fenceScript(): string {
   const reader = quote(readerCommand(RECORDED_GROUPS));
   const wire = quote(readerCommand([NFLOG_GROUP.wire]));
   // tcpdump drops to its own user before it says it listens, and this root holds no CAP_KILL,
-  // so not even `kill -0` reaches it then (issue 7): its end is told by the file its subshell writes.
+  // so not even `kill -0` reaches it then (issue 7): its end is told by the file its subshell writes
+  // (read once it holds the status: the shell creates the file before it writes to it).
   const started = (name: string, what: string) => [
     `until grep -q 'listening on' /tmp/${name}.err 2>/dev/null; do`,
-    `  [ ! -e /tmp/${name}.exit ] || fail "${what} ended (exit $(cat /tmp/${name}.exit)) before it listened: $(tail -n 3 /tmp/${name}.err)"`,
+    `  [ ! -s /tmp/${name}.exit ] || fail "${what} ended (exit $(cat /tmp/${name}.exit)) before it listened: $(tail -n 3 /tmp/${name}.err)"`,
     '  sleep 0.1',
     'done',
   ];

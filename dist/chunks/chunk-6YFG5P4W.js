@@ -31023,7 +31023,7 @@ function fenceScript() {
   const wire = (0, import_shell_quote2.quote)(readerCommand([NFLOG_GROUP.wire]));
   const started = (name, what) => [
     `until grep -q 'listening on' /tmp/${name}.err 2>/dev/null; do`,
-    `  [ ! -e /tmp/${name}.exit ] || fail "${what} ended (exit $(cat /tmp/${name}.exit)) before it listened: $(tail -n 3 /tmp/${name}.err)"`,
+    `  [ ! -s /tmp/${name}.exit ] || fail "${what} ended (exit $(cat /tmp/${name}.exit)) before it listened: $(tail -n 3 /tmp/${name}.err)"`,
     "  sleep 0.1",
     "done"
   ];

@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-QS2KYLVZ.js";
+} from "./chunk-6YFG5P4W.js";
 import {
   debug,
   getInput,
