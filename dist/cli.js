@@ -13,12 +13,12 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-6YFG5P4W.js";
+} from "./chunks/chunk-CWQ36NFC.js";
 import "./chunks/chunk-YHHHWQTV.js";
 import {
   readEvidence,
   verify
-} from "./chunks/chunk-PROAIGVP.js";
+} from "./chunks/chunk-NMQYI222.js";
 import {
   POLICY_FILE,
   PRESET_PREFIX,
@@ -35,7 +35,7 @@ import {
   upstreamsFor,
   writeGrade,
   yaml
-} from "./chunks/chunk-STVZVZI6.js";
+} from "./chunks/chunk-NYJPTFVT.js";
 import "./chunks/chunk-L7Q7CW3I.js";
 import {
   __toESM

@@ -2,13 +2,13 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   cleanupAction
-} from "./chunks/chunk-FLN7YCC3.js";
-import "./chunks/chunk-6YFG5P4W.js";
+} from "./chunks/chunk-JPVPPO2G.js";
+import "./chunks/chunk-CWQ36NFC.js";
 import "./chunks/chunk-YHHHWQTV.js";
 import {
   warning
 } from "./chunks/chunk-P45E2RWN.js";
-import "./chunks/chunk-STVZVZI6.js";
+import "./chunks/chunk-NYJPTFVT.js";
 import "./chunks/chunk-L7Q7CW3I.js";
 import "./chunks/chunk-UND5B5GE.js";
 

@@ -9,11 +9,11 @@ import {
 } from "./chunks/chunk-P45E2RWN.js";
 import {
   verify
-} from "./chunks/chunk-PROAIGVP.js";
+} from "./chunks/chunk-NMQYI222.js";
 import {
   listInput,
   readBoolean
-} from "./chunks/chunk-STVZVZI6.js";
+} from "./chunks/chunk-NYJPTFVT.js";
 import "./chunks/chunk-UND5B5GE.js";
 
 // src/verify/action.ts

@@ -1,14 +1,15 @@
 /*
- * wire-queue: the name check's fast path for TLS, in the holder (issue 14).
+ * wire-queue: the name check's fast path, in the holder (issue 14).
  *
  *   wire-queue QUEUE [SOCKET]
  *
- * The holder's rules send every packet of a TLS connection that is not checked yet to netfilter
+ * The holder's rules send every packet the build sends on a connection to a name entry's address
+ * that is not checked yet (TLS: until its ClientHello is read; HTTP: all its life) to netfilter
  * queue QUEUE (iptables NFQUEUE, no --queue-bypass: with no reader the kernel drops them). This
  * program binds the queue and speaks to buildfence over the unix socket SOCKET, where buildfence
  * listens (a directory of the host that only the holder mounts: no hop through the engine), or
- * without one over stdin and stdout, so that the ClientHello is read and decided in buildfence's
- * own process:
+ * without one over stdin and stdout, so that the name each connection carries is read and
+ * decided in buildfence's own process:
  *
  *   - a packet without TCP payload is accepted at once (the handshake, acknowledgements); one
  *     that opens, ends or resets a connection (SYN, FIN, RST) is also told to buildfence, as a
@@ -361,6 +362,12 @@ int main(int argc, char **argv) {
   attr(buf, &off, NFQA_CFG_PARAMS, &params, sizeof params);
   uint32_t maxlen = htonl(QUEUE_MAXLEN);
   attr(buf, &off, NFQA_CFG_QUEUE_MAXLEN, &maxlen, sizeof maxlen);
+  /* A socket's large writes are queued as the kernel built them (up to 64 KiB, segmented later
+     on the way out), not cut into segments first: an upload makes one trip per 64 KiB, not per
+     1448 bytes. */
+  uint32_t gso = htonl(NFQA_CFG_F_GSO);
+  attr(buf, &off, NFQA_CFG_MASK, &gso, sizeof gso);
+  attr(buf, &off, NFQA_CFG_FLAGS, &gso, sizeof gso);
   configure(buf, off, "configuring the queue");
 
   unsigned char ready[5] = {0, 0, 0, 1, 'R'};

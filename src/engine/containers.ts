@@ -26,7 +26,7 @@ export interface HolderArgs {
   scriptDir: string;
   /** What the holder runs: it loads the rules, then stays as the reader (engine/holder.ts). */
   command: { entrypoint: string[]; cmd: string[] };
-  /** The name check's TLS fast path is on (wire/fast-path.ts). */
+  /** The name check's fast path is on (wire/fast-path.ts). */
   fastPath?: boolean;
 }
 
@@ -44,10 +44,10 @@ export function holderConfig(a: HolderArgs): object {
       CapDrop: ['ALL'],
       CapAdd: [...FENCE_CAPABILITIES, ...READER_CAPABILITIES],
       SecurityOpt: ['no-new-privileges'],
-      // With the TLS fast path, a connection's first packets wait in the holder's queue until its
-      // ClientHello is read; the kernel counts them as still being sent and, with autocorking,
-      // holds the client's next small writes back until they are: a ClientHello written in
-      // pieces would never arrive whole. Only the namespace the build shares is changed.
+      // With the fast path, a connection's packets wait in the holder's queue until the name they
+      // carry is read; the kernel counts them as still being sent and, with autocorking, holds
+      // the client's next small writes back until they are: a ClientHello or request head written
+      // in pieces would never arrive whole. Only the namespace the build shares is changed.
       ...(a.fastPath ? { Sysctls: { 'net.ipv4.tcp_autocorking': '0' } } : {}),
       // The build's script directory, where the holder puts the seccomp filter program.
       Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`, `${a.scriptDir}:${SCRIPT_MOUNT_IN_HOLDER}`],

@@ -19,17 +19,15 @@ import type { SetFeed } from '../dns/feed.js';
 import { Resolver } from '../dns/resolver.js';
 import { resolverSettings } from '../dns/settings.js';
 import { Forwarder, upstreamsFor } from '../dns/upstream.js';
-import { Checker, CHECKER_PORTS } from '../wire/checker.js';
 import { WireDecisionLog } from '../wire/decision-log.js';
 import type { WireQueue } from '../wire/queue.js';
-import { DestinationBook } from '../wire/destinations.js';
 import { namePolicy } from '../wire/policy.js';
 import { DRAIN_MS, DeniedReader } from '../report/reader.js';
 import { drainMark, pickMarkPort, type DrainMark } from '../report/drain-mark.js';
 import type { RunFacts } from '../report/record.js';
 import { ruleFileTexts, RULE_FILES } from '../firewall/rule-files.js';
 import { verifyReadback } from '../firewall/verify.js';
-import { checkedName, guardedBy, renderRuleset, staticMembers, TLS_QUEUE, type Ruleset } from '../firewall/ruleset.js';
+import { checkedName, renderRuleset, staticMembers, WIRE_QUEUE, type Ruleset } from '../firewall/ruleset.js';
 import { SCRIPT_NAME, scriptText } from '../run/build.js';
 import type { RunIdentity } from '../run/identity.js';
 import type { Log } from '../run/log.js';
@@ -58,10 +56,9 @@ export class EngineFence {
   private mark?: DrainMark;
   private forwarder?: Forwarder;
   private resolver?: Resolver;
-  private checker?: Checker;
-  /** The TLS fast path's channel to the holder's packet queue program. */
+  /** The name check's channel to the holder's packet queue program. */
   private queue?: WireQueue;
-  /** The name check's refusals, the relay's and the fast path's. */
+  /** The name check's refusals. */
   private readonly wireLog = new WireDecisionLog();
   private feed?: SetFeed;
   private reader?: DeniedReader;
@@ -106,24 +103,9 @@ export class EngineFence {
     const listen = placement.listen;
     const port = await resolver.listen(listen);
     const markPort = pickMarkPort();
-    // The name check: TCP to addresses only name entries opened comes to the checker, beside the
-    // resolver; it learns each connection's destination from the reader's lines.
-    const book = new DestinationBook();
-    let checker: { address4: string; address6?: string; port: number; ports: number } | undefined;
-    if (spec.allow.some(checkedName)) {
-      const listen6 = placement.listen6;
-      this.checker = new Checker({
-        mode: spec.mode,
-        log: this.wireLog,
-        allows: namePolicy(spec.allow, spec.deny),
-        destinations: book,
-        namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
-        guarded: guardedBy(placement.guarded, placement.guardedNetworks),
-        onWarning: (m) => log.warning(m),
-      });
-      const checkerPort = await this.checker.listen(listen6 ? [listen, listen6] : [listen]);
-      checker = { address4: listen, ...(listen6 ? { address6: listen6 } : {}), port: checkerPort, ports: CHECKER_PORTS };
-    }
+    // The name check: every TCP connection to an address only a name entry opened is read from
+    // the holder's packet queue (the fast path) until its name is allowed.
+    const checked = spec.allow.some(checkedName);
     const rules = renderRuleset({
       mode: spec.mode,
       // The allowlist's service containers, by their addresses on the network, beside the entries.
@@ -135,8 +117,7 @@ export class EngineFence {
       guardedNetworks: placement.guardedNetworks,
       resolver: { address: listen, port },
       drainMark: { from: listen, port: markPort },
-      // TLS to those addresses takes the fast path: to its destination, its ClientHello read from the holder's queue.
-      ...(checker ? { checker, tlsQueue: TLS_QUEUE } : {}),
+      ...(checked ? { wireQueue: WIRE_QUEUE } : {}),
     });
     this.rules = rules;
     await writeRuleFiles(rulesDir, rules);
@@ -151,14 +132,14 @@ export class EngineFence {
             rulesDir: hostPathOf(where, rulesDir, "buildfence's rules directory", TEMP_FIX),
             scriptDir: hostPathOf(where, this.scriptDir, "buildfence's script directory", TEMP_FIX),
             command: holderCommand(),
-            fastPath: checker !== undefined,
+            fastPath: checked,
           }),
         ),
       ),
     );
     // Attached before it starts: the holder prints the read-back, then becomes the reader.
     const holder = await HolderOutput.attach(names.holder, spec.holderImage);
-    const reader = (this.reader = DeniedReader.watch(holder.reader, (l) => book.note(l.source, l.sourcePort, l)));
+    const reader = (this.reader = DeniedReader.watch(holder.reader));
     // The build is only created here (it joins the holder's namespace, which exists now); it
     // starts once the rules are verified. The feed starts beside the rule load: it needs the
     // holder's namespace, not its rules.
@@ -174,7 +155,7 @@ export class EngineFence {
             holder.loaded.then((readback) => verifyReadback(rules, readback)),
             reader.listening(),
             openSetFeed(names.holder).then((f) => (this.feed = f)),
-            !checker
+            !checked
               ? Promise.resolve()
               : openWireQueue(names.holder, rulesDir, {
                   mode: spec.mode,
@@ -186,7 +167,7 @@ export class EngineFence {
                   this.queue = q;
                   // Its packets are dropped from then on: the run cannot go on as fenced and checked.
                   void q.ended.then((reason) =>
-                    guard.fail(new Error(`${reason}; TLS connections to name entries' addresses could no longer be checked`)),
+                    guard.fail(new Error(`${reason}; connections to name entries' addresses could no longer be checked`)),
                   );
                 }),
           ] as const),
@@ -194,13 +175,12 @@ export class EngineFence {
       step(() => build.create()),
     ] as const);
     resolver.serve(clients, this.feed!, staticMembers(rules));
-    this.checker?.serve(clients);
     const holder4 = clients.find((a) => !a.includes(':'));
     if (holder4) this.mark = drainMark(holder4, markPort, listen);
     log.info(
       `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? 'y' : 'ies'}; ` +
         `rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${listen}:${port}` +
-        (checker ? `; names checked on the wire at ports ${checker.port}-${checker.port + checker.ports - 1}.` : '.'),
+        (checked ? `; names checked on the wire (netfilter queue ${WIRE_QUEUE}).` : '.'),
     );
   }
 
@@ -244,7 +224,6 @@ export class EngineFence {
       this.feed?.close();
       await this.reader?.stop();
       await this.resolver?.close();
-      await this.checker?.close();
       this.forwarder?.close();
       const problems = await removeRun(this.id.runId);
       for (const p of problems) this.log.warning(`Teardown of run ${this.id.runId}: ${p}`);

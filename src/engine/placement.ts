@@ -14,8 +14,6 @@ export interface Placement {
   network: string;
   /** IPv4 address of this process that the build reaches: the resolver's, and the drain mark's source. */
   listen: string;
-  /** IPv6 address of this process that the build reaches, when the network has IPv6 (where the name checker listens too). */
-  listen6?: string;
   /** The Docker host and this process's own addresses: refused unless an entry names one exactly. */
   guarded: string[];
   /** Networks guarded whole (Docker's default bridge, which every plain container shares). */
@@ -81,11 +79,9 @@ export function placement(f: PlacementFacts): Placement {
     listen = f.net.gateways.find((g) => !g.includes(':'));
     if (!listen) throw new Error(`Docker network '${f.net.name}' has no IPv4 gateway, where buildfence's resolver must listen.`);
   }
-  const listen6 = inContainerNetwork ? f.job!.networks[f.net.name]?.GlobalIPv6Address : f.net.gateways.find((g) => g.includes(':'));
   return {
     network: f.net.name,
     listen: ipaddr.parse(listen).toString(),
-    ...(listen6 ? { listen6: ipaddr.parse(listen6).toString() } : {}),
     // The network's gateways are the Docker host; so is every other address the runner has.
     guarded: [...new Set([...f.net.gateways, ...(inContainerNetwork ? (f.dockerHost ?? []) : []), ...own])],
     guardedNetworks: f.net.name === DOCKER_NETWORK && f.requested === undefined ? f.net.subnets : [],

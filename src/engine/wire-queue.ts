@@ -1,12 +1,12 @@
-// The TLS fast path's channel on Docker: the holder's packet queue program (holder/wire-queue.c),
+// The name check's channel on Docker: the holder's packet queue program (holder/wire-queue.c),
 // started in the holder by the engine, connects to a unix socket this process listens on in the
-// rules directory (which only the holder mounts), so that each ClientHello's packets and their
-// verdicts pass no process between the two; its stderr comes through the exec stream.
+// rules directory (which only the holder mounts), so that the queued packets and their verdicts
+// pass no process between the two; its stderr comes through the exec stream.
 import * as fs from 'node:fs/promises';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { WIRE_QUEUE_PROGRAM, WIRE_QUEUE_SOCKET } from '../firewall/holder-script.js';
-import { TLS_QUEUE } from '../firewall/ruleset.js';
+import { WIRE_QUEUE } from '../firewall/ruleset.js';
 import { RULES_MOUNT } from '../run/build.js';
 import type { FastPathOptions } from '../wire/fast-path.js';
 import { WireQueue } from '../wire/queue.js';
@@ -28,7 +28,7 @@ export async function openWireQueue(holder: string, rulesDir: string, options: O
     // The holder holds no CAP_DAC_OVERRIDE: its root connects as anyone. Only the holder mounts the directory.
     await fs.chmod(at, 0o777);
     const connected = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
-    const stream = await execStream(holder, [WIRE_QUEUE_PROGRAM, String(TLS_QUEUE), `${RULES_MOUNT}/${WIRE_QUEUE_SOCKET}`]).catch(
+    const stream = await execStream(holder, [WIRE_QUEUE_PROGRAM, String(WIRE_QUEUE), `${RULES_MOUNT}/${WIRE_QUEUE_SOCKET}`]).catch(
       (err: Error) => {
         throw fail(err.message);
       },

@@ -36,7 +36,7 @@ const LOAD_AND_READ_BACK = [
 ];
 export const LOAD_SCRIPT = [...TOOLS_CHECK, ...LOAD_AND_READ_BACK].join('\n');
 
-/** The TLS fast path's packet queue program in the holder image (holder/wire-queue.c), run by an exec. */
+/** The name check's packet queue program in the holder image (holder/wire-queue.c), run by an exec. */
 export const WIRE_QUEUE_PROGRAM = '/usr/lib/buildfence/wire-queue';
 /** The unix socket, in the rules directory, where buildfence waits for the packet queue program. */
 export const WIRE_QUEUE_SOCKET = 'wire-queue.sock';

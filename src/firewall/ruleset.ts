@@ -44,11 +44,12 @@ export interface RulesetInput {
    */
   checker?: { address4: string; address6?: string; port: number; ports: number; uid?: number };
   /**
-   * The name check's fast path for TLS (Docker): TCP to port 443 of what only a name entry opened
-   * goes to its destination, not the checker, and every packet of such a connection is sent to
-   * this netfilter queue until the ClientHello is read (holder/wire-queue.c, wire/fast-path.ts).
+   * The name check's fast path (Docker and the runner): TCP to what only a name entry opened goes
+   * to its destination, and every packet the build sends on such a connection is sent to this
+   * netfilter queue until it is checked: a TLS connection's until its ClientHello is read, an HTTP
+   * one's for its whole life (holder/wire-queue.c, wire/fast-path.ts). With it, no checker.
    */
-  tlsQueue?: number;
+  wireQueue?: number;
 }
 
 export interface Ruleset {
@@ -84,19 +85,18 @@ export const GUARDED: Record<Family, string[]> = {
 export const NFLOG_GROUP = { denied: 5, audit: 6, mark: 7, inbound: 8, inboundAudit: 9, wire: 10 } as const;
 
 /**
- * The TLS fast path's bits of the packet mark and the connection mark (no other rule here uses
- * marks): a connection waiting for its ClientHello (set by the rules at its SYN), checked, or
- * refused. The queue's verdict puts `checked` or `refused` on a packet and sends it through the
- * rules again, which save it in the connection's mark. The build cannot set a mark: SO_MARK
+ * The fast path's bits of the packet mark and the connection mark (no other rule here uses
+ * marks): a connection being read (set by the rules at its SYN; an HTTP connection stays so),
+ * checked (a TLS connection whose ClientHello was allowed), or refused. The queue's verdict
+ * puts `checked` or `refused` on a packet and sends it through the rules again, which save it in
+ * the connection's mark. The build cannot set a mark: SO_MARK
  * needs NET_ADMIN or NET_RAW, which it does not hold.
  */
 export const WIRE_MARK = { mask: 0x30000000, pending: 0x10000000, checked: 0x20000000, refused: 0x30000000 } as const;
-/** The port whose connections to a name entry's addresses are read as TLS on the fast path. */
-export const TLS_PORT = 443;
 /** The netfilter queue the fast path reads (any number no other program in the holder uses). */
-export const TLS_QUEUE = 443;
-export const TLS_CHAIN = 'BF-TLS';
-export const TLS_NEW_CHAIN = 'BF-TLS-NEW';
+export const WIRE_QUEUE = 443;
+export const CHECK_CHAIN = 'BF-CHECK';
+export const CHECK_NEW_CHAIN = 'BF-CHECK-NEW';
 
 /** Docker's embedded resolver: it forwards any name to the host's resolvers, so it is an exit. */
 export const DOCKER_DNS = '127.0.0.11/32';
@@ -151,8 +151,9 @@ export function renderRuleset(input: RulesetInput): Ruleset {
   ];
   const [sets4, sets6] = [sets(4), sets(6)];
   const guards = (f: Family) => unique([...GUARDED[f], ...networkGuards(f)]);
+  // The checker's nat rules, where no queue reads the connections (a Pod).
   const wire = (f: Family, s: SetContent[]) =>
-    input.checker && checked.length > 0 ? renderWire(f, input.checker, s, guards(f), input.tlsQueue !== undefined) : undefined;
+    input.checker && input.wireQueue === undefined && checked.length > 0 ? renderWire(f, input.checker, s, guards(f)) : undefined;
   const [wire4, wire6] = [wire(4, sets4), wire(6, sets6)];
   return {
     ipset: renderIpset([...sets4, ...sets6]),
@@ -277,9 +278,9 @@ function renderFilter(
       ),
   ];
   const rules = renderInput(family, input);
-  const fast = input.tlsQueue !== undefined && ipsets.some((s) => s.prefix === 'name-');
-  // Before everything else: a connection waiting for its ClientHello is queued at every packet.
-  if (fast) rules.push(...tlsHeads());
+  const fast = input.wireQueue !== undefined && ipsets.some((s) => s.prefix === 'name-');
+  // Before everything else: a connection being read is queued at every packet.
+  if (fast) rules.push(...checkHeads());
   rules.push(out('-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT'));
   // Docker's embedded resolver forwards any name to the host's resolvers: an exit, in every
   // mode. Before loopback, which would otherwise let it through.
@@ -322,10 +323,12 @@ function renderFilter(
   for (const g of guarded) rules.push(out(`-d ${g} -j BF-GUARD`));
   rules.push(...sets('deny-', 'BF-DENY'), ...sets('', 'ACCEPT'));
   rules.push(...nameSetRules(family, ipsets, input.checker?.uid));
-  if (fast) rules.push(...tlsNew(family, ipsets));
+  if (fast) rules.push(...checkNew(family, ipsets));
   // DNS over TLS, reachable only where an entry allows the address (the sets above).
   rules.push(out('-p tcp -m tcp --dport 853 -j BF-REJECT'));
   rules.push(out('-j BF-DENY'));
+  // iptables-save prints the chains in the order of their names: the read-back compares in that order.
+  if (fast) rules.push(...checkChains(input.wireQueue!));
 
   // Audit mode records what block mode would refuse, and lets it through.
   if (input.mode === 'block') rules.push('-A BF-DENY -j BF-REJECT');
@@ -345,13 +348,12 @@ function renderFilter(
     ':INPUT DROP [0:0]',
     ':FORWARD DROP [0:0]',
     ':OUTPUT DROP [0:0]',
+    ...(fast ? [`:${CHECK_CHAIN} - [0:0]`, `:${CHECK_NEW_CHAIN} - [0:0]`] : []),
     ':BF-DENY - [0:0]',
     ':BF-GUARD - [0:0]',
     `:${INBOUND_CHAIN} - [0:0]`,
     ':BF-REJECT - [0:0]',
-    ...(fast ? [`:${TLS_CHAIN} - [0:0]`, `:${TLS_NEW_CHAIN} - [0:0]`] : []),
     ...rules,
-    ...(fast ? tlsChains(input.tlsQueue!) : []),
     'COMMIT',
     '',
   ].join('\n');
@@ -361,26 +363,27 @@ const markMatch = (what: 'mark' | 'connmark', value: number) => `-m ${what} --ma
 const hex = (n: number) => `0x${n.toString(16)}`;
 
 /**
- * OUTPUT's first rules: a connection waiting for its ClientHello goes to BF-TLS; a refused one is
- * reset at every packet but its own resets (which carry nothing, and end it at the server). The
- * build's packets only (the original direction): the reset the kernel sends the build for a
- * refused connection passes OUTPUT too, as the connection's reply.
+ * OUTPUT's first rules: a connection being read goes to BF-CHECK; a refused one is reset at every
+ * packet but its own resets (which carry nothing, and end it at the server). The build's packets
+ * only (the original direction): the reset the kernel sends the build for a refused connection
+ * passes OUTPUT too, as the connection's reply, and an HTTP connection's answers never wait.
  */
-function tlsHeads(): string[] {
+function checkHeads(): string[] {
   const own = '-p tcp -m conntrack --ctdir ORIGINAL';
   return [
-    `-A OUTPUT ${own} ${markMatch('connmark', WIRE_MARK.pending)} -j ${TLS_CHAIN}`,
+    `-A OUTPUT ${own} ${markMatch('connmark', WIRE_MARK.pending)} -j ${CHECK_CHAIN}`,
     `-A OUTPUT ${own} ${markMatch('connmark', WIRE_MARK.refused)} -m tcp ! --tcp-flags RST RST -j REJECT --reject-with tcp-reset`,
   ];
 }
 
 /**
- * BF-TLS: a packet the queue's verdict sent back saves its mark in the connection's and is let
+ * BF-CHECK: a packet the queue's verdict sent back saves its mark in the connection's and is let
  * through (checked) or reset (refused); any other goes to the queue, with no bypass: without a
- * reader the kernel drops it. BF-TLS-NEW marks a new connection as waiting.
+ * reader the kernel drops it. (An HTTP packet the queue lets through is accepted there, and its
+ * connection stays marked as read.) BF-CHECK-NEW marks a new connection as being read.
  */
-function tlsChains(queue: number): string[] {
-  const t = (rule: string) => `-A ${TLS_CHAIN} -p tcp ${rule}`;
+function checkChains(queue: number): string[] {
+  const t = (rule: string) => `-A ${CHECK_CHAIN} -p tcp ${rule}`;
   const save = (value: number) => `-j CONNMARK --set-xmark ${hex(value)}/${hex(WIRE_MARK.mask)}`;
   return [
     t(`${markMatch('mark', WIRE_MARK.checked)} ${save(WIRE_MARK.checked)}`),
@@ -388,21 +391,22 @@ function tlsChains(queue: number): string[] {
     t(`${markMatch('mark', WIRE_MARK.refused)} ${save(WIRE_MARK.refused)}`),
     t(`${markMatch('mark', WIRE_MARK.refused)} -j REJECT --reject-with tcp-reset`),
     t(`-j NFQUEUE --queue-num ${queue}`),
-    `-A ${TLS_NEW_CHAIN} -p tcp ${save(WIRE_MARK.pending)}`,
-    `-A ${TLS_NEW_CHAIN} -p tcp -j ${TLS_CHAIN}`,
+    `-A ${CHECK_NEW_CHAIN} -p tcp ${save(WIRE_MARK.pending)}`,
+    `-A ${CHECK_NEW_CHAIN} -p tcp -j ${CHECK_CHAIN}`,
   ];
 }
 
-/** New TCP connections to port 443 of what name entries opened: marked as waiting for their ClientHello. */
-function tlsNew(family: Family, ipsets: SetContent[]): string[] {
-  const tls = `-p tcp -m tcp --dport ${TLS_PORT}`;
+/** New TCP connections, on any port, to what name entries opened: marked as being read. */
+function checkNew(family: Family, ipsets: SetContent[]): string[] {
   return [
-    `-A OUTPUT ${tls} -m set --match-set ${setName(family, 'tcp', 'name-')} dst -j ${TLS_NEW_CHAIN}`,
-    `-A OUTPUT ${tls} -m set --match-set ${setName(family, 'port', 'name-')} dst,dst -j ${TLS_NEW_CHAIN}`,
+    `-A OUTPUT -p tcp -m set --match-set ${setName(family, 'tcp', 'name-')} dst -j ${CHECK_NEW_CHAIN}`,
+    `-A OUTPUT -p tcp -m set --match-set ${setName(family, 'port', 'name-')} dst,dst -j ${CHECK_NEW_CHAIN}`,
     ...ipsets
       .filter((s): s is Required<SetContent> => s.prefix === 'name-' && s.range?.proto === 'tcp')
-      .filter((s) => s.range.ports.from <= TLS_PORT && TLS_PORT <= s.range.ports.to)
-      .map((s) => `-A OUTPUT ${tls} -m set --match-set ${s.name} dst -j ${TLS_NEW_CHAIN}`),
+      .map(
+        (s) =>
+          `-A OUTPUT -p tcp -m tcp --dport ${s.range.ports.from}:${s.range.ports.to} -m set --match-set ${s.name} dst -j ${CHECK_NEW_CHAIN}`,
+      ),
   ];
 }
 
@@ -540,7 +544,6 @@ function renderWire(
   checker: NonNullable<RulesetInput['checker']>,
   ipsets: SetContent[],
   guards: string[],
-  tlsFast: boolean,
 ): NatPart | undefined {
   const address = family === 4 ? checker.address4 : checker.address6;
   if (address === undefined) return undefined;
@@ -565,8 +568,6 @@ function renderWire(
       ...guards.map((g) => w(`-d ${g} -j RETURN`)),
       ...tcpSets('deny-', 'RETURN'),
       ...tcpSets('', 'RETURN'),
-      // TLS is read on the fast path, in the filter (tlsNew): it goes to its destination.
-      ...(tlsFast ? [w(`-p tcp -m tcp --dport ${TLS_PORT} -j RETURN`)] : []),
       ...tcpSets('name-', WIRE_TO_CHAIN),
       `-A ${WIRE_TO_CHAIN} -j NFLOG --nflog-prefix bf-wire --nflog-group ${NFLOG_GROUP.wire} --nflog-threshold 1`,
       `-A ${WIRE_TO_CHAIN} -p tcp -j DNAT --to-destination ${to}`,

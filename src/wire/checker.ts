@@ -1,5 +1,6 @@
-// The name checker: the nat rule sends every TCP connection to an address that only a name entry
-// opened here. It reads the connection's first bytes (a TLS ClientHello, HTTP request heads),
+// The name checker of a Pod (on Docker and the runner, the fast path reads the holder's packet
+// queue instead: wire/fast-path.ts): the nat rule sends every TCP connection to an address that
+// only a name entry opened here. It reads the connection's first bytes (a TLS ClientHello, HTTP request heads),
 // lets it through only when the name they carry is allowed on its port, and then connects to the
 // connection's original destination itself and relays. It runs outside the build's network
 // namespace (Docker: on the host, beside the resolver; a Pod: as the resolver's user), so the
@@ -29,7 +30,7 @@ export interface CheckerOptions {
   maxRelays?: number;
   bufferedRelays?: number;
   onWarning?(message: string): void;
-  /** Where refusals are counted (shared with the TLS fast path); one of its own by default. */
+  /** Where refusals are counted (the caller's); one of its own by default. */
   log?: WireDecisionLog;
   /** Every refusal as it is counted (a Pod's resolver prints them for the runtime). */
   onDecision?(decision: WireDecision): void;

@@ -1,7 +1,7 @@
 // The channel to the holder's packet queue program (holder/wire-queue.c): its frames go to the
 // fast path, the fast path's verdicts go back. The program must say it is ready before the build
-// starts; once it ends (or its output cannot be read), the fast path can no longer let a TLS
-// connection through, and `ended` says why: the caller fails the run (its packets are dropped
+// starts; once it ends (or its output cannot be read), the fast path can no longer let a
+// connection to a name entry's address through, and `ended` says why: the caller fails the run (its packets are dropped
 // meanwhile: the rules queue them with no bypass).
 import type { Readable, Writable } from 'node:stream';
 import { FastPath, type FastPathOptions } from './fast-path.js';

@@ -4,6 +4,8 @@
 // (`received 443 ADDRESS PORT BYTES`; a connection reset before it was served has no address
 // left: `- 0`), every ClientHello it read with its name (`hello NAME`), and every one it could
 // not read (`tls-error CODE`): a refused connection's handshake may arrive, none of its payload.
+// Every HTTP request on 80 is logged with its Host (`request 80 HOST`), every connection there
+// once closed with the bytes received on it (`received 80 ADDRESS PORT BYTES`).
 // Runs in buildfence-test/client with the test CA's server certificate at $TLS_DIR.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -29,7 +31,17 @@ const site = (req, res) => {
   req.resume();
   req.on('end', () => res.end(`site ${req.headers.host}\n`));
 };
-http.createServer(site).listen(80, '::');
+const logged = (port) => (raw) => {
+  const from = `${(raw.remoteAddress ?? '-').replace(/^::ffff:/, '')} ${raw.remotePort ?? 0}`;
+  raw.on('close', () => console.log(`received ${port} ${from} ${raw.bytesRead}`));
+};
+http
+  .createServer((req, res) => {
+    console.log(`request 80 ${req.headers.host}`);
+    site(req, res);
+  })
+  .on('connection', logged(80))
+  .listen(80, '::');
 https
   .createServer(
     {
@@ -43,9 +55,6 @@ https
     site,
   )
   .on('tlsClientError', (err) => console.log(`tls-error ${err.code}`))
-  .on('connection', (raw) => {
-    const from = `${(raw.remoteAddress ?? '-').replace(/^::ffff:/, '')} ${raw.remotePort ?? 0}`;
-    raw.on('close', () => console.log(`received 443 ${from} ${raw.bytesRead}`));
-  })
+  .on('connection', logged(443))
   .listen(443, '::');
 console.log('site listening on 80 and 443');

@@ -603,9 +603,9 @@ function guardRows(record: EvidenceRecord | undefined, caseName: string): Row[] 
     },
     {
       case: caseName,
-      probe:
-        'the only ACCEPTs to the gateway: the resolver (udp, tcp), the name checker where a name is checked (tcp, only what the nat rules sent it)',
-      expect: (record?.rules.iptablesNat ?? '').includes(':BF-WIRE ') ? 'udp,tcp,tcp DNAT' : 'udp,tcp',
+      // Names are checked on the fast path (the holder's queue), not by a checker on the gateway.
+      probe: 'the only ACCEPTs to the gateway: the resolver (udp, tcp)',
+      expect: 'udp,tcp',
       observed:
         gw4Accepts.map((l) => `${/ -p (\w+) /.exec(l)?.[1] ?? l}${l.includes('--ctstate DNAT') ? ' DNAT' : ''}`).join(',') || 'none',
     },

@@ -272,8 +272,8 @@ describe('job shapes', { timeout: 180_000 }, () => {
       assert.equal(main.code, 0, main.stdout);
       const jobAddress = await dockerText(['inspect', '--format', `{{(index .NetworkSettings.Networks "${fx.net.name}").IPAddress}}`, job]);
       assert.match(main.stdout, new RegExp(`DNS answered by buildfence at ${jobAddress.replaceAll('.', '\\.')}:\\d+`));
-      // db:5432 is a name entry: the name checker listens beside the resolver, and the service (by address) does not pass it.
-      assert.match(main.stdout, /names checked on the wire at ports \d+-\d+/);
+      // db:5432 is a name entry: its connections are checked on the fast path, and the service (by address) does not pass it.
+      assert.match(main.stdout, /names checked on the wire \(netfilter queue 443\)/);
       assert.match(main.stdout, /the checked-out workspace/);
       // The end-of-run mark, sent from the job container's address, reached the holder.
       assert.doesNotMatch(main.stdout, /end-of-run mark did not reach the holder/);

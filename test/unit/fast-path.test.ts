@@ -204,11 +204,11 @@ describe('the fast path', () => {
     fp.close();
   });
 
-  it('refuses the co-tenant, no server_name, and what is not TLS: the first packet resets, the rest are dropped, each recorded', () => {
+  it('refuses the co-tenant, no server_name, and what is neither TLS nor HTTP: the first packet resets, the rest are dropped, each recorded', () => {
     for (const [bytes, reason, name] of [
       [EVIL, 'sni', 'www.evil.test'],
       [NO_SNI, 'no-sni', undefined],
-      [Buffer.from('GET / HTTP/1.1\r\nHost: npm.registry.test\r\n\r\n'), 'opaque', undefined],
+      [Buffer.from('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n'), 'opaque', undefined],
     ] as const) {
       const { fp, sent, log } = fastPath();
       const ids = connect(fp, bytes, [3, 200]);
@@ -309,6 +309,175 @@ describe('the fast path', () => {
     const { fp, sent } = fastPath();
     fp.packet(packet({ id: 1, flags: TCP_FLAGS.syn, seq: 77, payload: CURL }));
     assert.deepEqual(sent, [{ id: 1, verdict: VERDICT.repeat, mark: WIRE_MARK.checked }]);
+    fp.close();
+  });
+});
+
+/** Bytes the way a client sends them: requests on one kept-alive connection. */
+const request = (host: string, body = '') => `POST /p HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+const chunked = (host: string, chunks: string[]) =>
+  `PUT /c HTTP/1.1\r\nHost: ${host}\r\nTransfer-Encoding: chunked\r\n\r\n` +
+  chunks
+    .filter((c) => c.length > 0)
+    .map((c) => `${c.length.toString(16)}\r\n${c}\r\n`)
+    .join('') +
+  '0\r\n\r\n';
+
+describe('plain HTTP on the fast path', () => {
+  const passed = (sent: Sent[]) => sent.filter((s) => s.verdict === VERDICT.accept).map((s) => s.id);
+
+  it('lets every packet through once the request heads it carries are whole and allowed, never a byte of a head before', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), fc.string({ maxLength: 40 })), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.nat(), { minLength: 0, maxLength: 30 }),
+        fc.nat(),
+        (requests, cuts, isn) => {
+          // Where each head starts and ends in the stream: no packet holding a byte of one may pass before it has come.
+          const heads: Array<[number, number]> = [];
+          let text = '';
+          for (const [isChunked, body] of requests) {
+            const one = isChunked ? chunked('npm.registry.test', [body, body]) : request('npm.registry.test', body);
+            heads.push([text.length, text.length + one.indexOf('\r\n\r\n') + 4]);
+            text += one;
+          }
+          const bytes = Buffer.from(text, 'latin1');
+          const { fp, sent, log } = fastPath();
+          fp.packet(packet({ flags: TCP_FLAGS.syn, seq: isn }));
+          const segs = cut(bytes, cuts, (isn + 1) >>> 0);
+          let received = 0;
+          const ends = new Map<number, [number, number]>();
+          segs.forEach((s, i) => {
+            const from = received;
+            received += s.payload.length;
+            ends.set(i + 1, [from, received]);
+            fp.packet(packet({ id: i + 1, seq: s.seq, payload: s.payload }));
+            for (const v of sent.splice(0)) {
+              assert.equal(v.verdict, VERDICT.accept);
+              const [a, b] = ends.get(v.id)!;
+              for (const [hs, he] of heads)
+                if (a < he && b > hs) assert.ok(received >= he, `packet ${v.id} passed before head ${hs}-${he} was whole`);
+              ends.delete(v.id);
+            }
+          });
+          assert.equal(ends.size, 0);
+          assert.equal(fp.heldPackets, 0);
+          assert.equal(fp.httpConnections, 1);
+          assert.deepEqual(log.decisions(), []);
+          fp.close();
+        },
+      ),
+    );
+  });
+
+  it('refuses the co-tenant in the second request of a kept-alive connection, before any byte of it leaves', () => {
+    const { fp, sent, log } = fastPath();
+    const first = Buffer.from(request('npm.registry.test', 'abc'));
+    const second = Buffer.from(request('evil.test', 'secret'));
+    const ids = connect(fp, Buffer.concat([first, second]), [first.length, first.length + 10]);
+    assert.deepEqual(sent, [
+      { id: ids[0], verdict: VERDICT.accept, mark: 0 },
+      { id: ids[1], verdict: VERDICT.reset, mark: WIRE_MARK.refused },
+      { id: ids[2], verdict: VERDICT.drop, mark: 0 },
+    ]);
+    const [row] = log.decisions();
+    assert.deepEqual([row.reason, row.name, row.port, row.enforced], ['host', 'evil.test', 443, true]);
+    assert.equal(fp.httpConnections, 0);
+    fp.close();
+  });
+
+  it('passes a retransmission as it passed the first time, drops a packet past a gap (TCP sends it again), and lets through what a closed connection sent before its FIN', () => {
+    const { fp, sent, log } = fastPath();
+    const bytes = Buffer.from(request('npm.registry.test', 'x'.repeat(50)));
+    fp.packet(packet({ flags: TCP_FLAGS.syn, seq: 0xfffffff0 }));
+    const [a, b, c] = cut(bytes, [40, 60], 0xfffffff1);
+    fp.packet(packet({ id: 1, seq: a.seq, payload: a.payload }));
+    fp.packet(packet({ id: 3, seq: c.seq, payload: c.payload })); // b never came: past the gap
+    fp.packet(packet({ id: 2, seq: b.seq, payload: b.payload }));
+    fp.packet(packet({ id: 4, seq: c.seq, payload: c.payload }));
+    fp.packet(packet({ id: 5, seq: a.seq, payload: Buffer.concat([a.payload, b.payload]) })); // a retransmission of two
+    assert.deepEqual(
+      sent.map((s) => [s.id, s.verdict]),
+      [
+        [3, VERDICT.drop],
+        [1, VERDICT.accept],
+        [2, VERDICT.accept],
+        [4, VERDICT.accept],
+        [5, VERDICT.accept],
+      ],
+    );
+    sent.length = 0;
+    fp.packet(packet({ flags: TCP_FLAGS.fin | 0x10, seq: (0xfffffff1 + bytes.length) >>> 0 }));
+    assert.equal(fp.httpConnections, 0);
+    fp.packet(packet({ id: 6, seq: c.seq, payload: c.payload }));
+    fp.packet(packet({ id: 7, seq: (0xfffffff1 + bytes.length) >>> 0, payload: Buffer.from('GET / HTTP/1.1\r\n') }));
+    assert.deepEqual(sent, [
+      { id: 6, verdict: VERDICT.accept, mark: 0 },
+      { id: 7, verdict: VERDICT.repeat, mark: WIRE_MARK.refused },
+    ]);
+    assert.equal(log.decisions()[0].detail, 'the client sent bytes after it closed the connection');
+    fp.close();
+  });
+
+  it('refuses a head that is not whole within the bound, one closed before it was whole, and what HTTP cannot frame', async () => {
+    const partial = Buffer.from('GET / HTTP/1.1\r\nHost: npm.reg');
+    const late = fastPath({ helloMs: 30 });
+    connect(late.fp, partial, []);
+    await new Promise((r) => setTimeout(r, 60));
+    const closed = fastPath();
+    connect(closed.fp, partial, []);
+    closed.fp.packet(packet({ flags: TCP_FLAGS.fin | 0x10, seq: 5001 + partial.length }));
+    const unframed = fastPath();
+    connect(
+      unframed.fp,
+      Buffer.from('GET / HTTP/1.1\r\nHost: npm.registry.test\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n'),
+      [],
+    );
+    for (const [{ fp, sent, log }, detail] of [
+      [late, 'a request head was not whole within 0.03 s'],
+      [closed, 'the client closed before its request head was whole'],
+      [unframed, 'both Transfer-Encoding and Content-Length'],
+    ] as const) {
+      assert.deepEqual(sent, [{ id: 1, verdict: VERDICT.reset, mark: WIRE_MARK.refused }], detail);
+      assert.deepEqual(
+        log.decisions().map((d) => [d.reason, d.detail.split(':')[0]]),
+        [['host', detail]],
+      );
+      assert.equal(fp.heldPackets, 0);
+      assert.equal(fp.httpConnections, 0);
+      fp.close();
+    }
+  });
+
+  it('audit: records the co-tenant and lets the connection through checked', () => {
+    const { fp, sent, log } = fastPath({ mode: 'audit' });
+    const ids = connect(fp, Buffer.from(request('evil.test')), [5]);
+    assert.deepEqual(
+      sent,
+      [
+        { id: ids[1], verdict: VERDICT.repeat, mark: WIRE_MARK.checked },
+        { id: ids[0], verdict: VERDICT.repeat, mark: WIRE_MARK.checked },
+      ].sort((x, y) => x.id - y.id),
+    );
+    assert.deepEqual(
+      log.decisions().map((d) => [d.reason, d.name, d.enforced]),
+      [['host', 'evil.test', false]],
+    );
+    fp.close();
+  });
+
+  it('reads only from the first byte: packets held before it are dropped and sent again; past the most HTTP connections a new one is refused', () => {
+    const { fp, sent, warnings } = fastPath({ maxHttpConnections: 1 });
+    const bytes = Buffer.from(request('npm.registry.test'));
+    fp.packet(packet({ flags: TCP_FLAGS.syn, seq: 0, sourcePort: 1 }));
+    fp.packet(packet({ id: 2, seq: 11, payload: bytes.subarray(10), sourcePort: 1 }));
+    fp.packet(packet({ id: 1, seq: 1, payload: bytes.subarray(0, 10), sourcePort: 1 }));
+    fp.packet(packet({ id: 3, seq: 11, payload: bytes.subarray(10), sourcePort: 1 }));
+    assert.deepEqual(passed(sent), [1, 3]);
+    assert.deepEqual(sent.find((s) => s.id === 2)?.verdict, VERDICT.drop);
+    connect(fp, bytes, [], { port: 2, firstId: 9 });
+    assert.deepEqual(sent.at(-1), { id: 9, verdict: VERDICT.reset, mark: WIRE_MARK.refused });
+    assert.match(warnings[0], /1 HTTP connections are open at once/);
     fp.close();
   });
 });

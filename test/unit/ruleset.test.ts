@@ -131,55 +131,60 @@ describe('renderRuleset', () => {
     );
   });
 
-  it('TLS fast path: port 443 of what name entries opened stays out of the nat rewrite; its connections are marked and queued until checked', () => {
-    const checker = { address4: '172.18.0.1', address6: 'fd00::1', port: 40100, ports: 8 };
+  it('the fast path: TCP on every port of what name entries opened is marked and queued until checked, with no nat rewrite and no checker', () => {
     const allow = [parseEntry('npm.registry.test:443'), parseEntry('api.test:400-500'), parseEntry('other.test:80-90')];
-    const r = renderRuleset({ ...base, mode: 'block', gateways: ['172.18.0.1'], allow, checker, tlsQueue: 443 });
-    for (const [f, filter, nat] of [
-      [4, r.v4, r.nat4],
-      [6, r.v6, r.nat6],
+    const r = renderRuleset({ ...base, mode: 'block', gateways: ['172.18.0.1'], allow, wireQueue: 443 });
+    for (const [f, filter] of [
+      [4, r.v4],
+      [6, r.v6],
     ] as const) {
-      const out = lines(filter).filter((l) => l.startsWith('-A OUTPUT') || l.startsWith('-A BF-TLS'));
+      const out = lines(filter).filter((l) => l.startsWith('-A OUTPUT') || l.startsWith('-A BF-CHECK'));
       // First in OUTPUT, before the established connections are let through: the build's own packets only.
       assert.deepEqual(out.slice(0, 3), [
-        '-A OUTPUT -p tcp -m conntrack --ctdir ORIGINAL -m connmark --mark 0x10000000/0x30000000 -j BF-TLS',
+        '-A OUTPUT -p tcp -m conntrack --ctdir ORIGINAL -m connmark --mark 0x10000000/0x30000000 -j BF-CHECK',
         '-A OUTPUT -p tcp -m conntrack --ctdir ORIGINAL -m connmark --mark 0x30000000/0x30000000 -m tcp ! --tcp-flags RST RST -j REJECT --reject-with tcp-reset',
         '-A OUTPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
       ]);
-      // New connections to port 443 of a name's addresses, after the deny, guard and address rules; ranges that hold 443 only.
+      // New connections to a name's addresses on its ports, after the deny, guard and address rules.
       assert.deepEqual(
-        out.filter((l) => l.endsWith('-j BF-TLS-NEW')),
+        out.filter((l) => l.endsWith('-j BF-CHECK-NEW')),
         [
-          `-A OUTPUT -p tcp -m tcp --dport 443 -m set --match-set bf${f}-name-tcp dst -j BF-TLS-NEW`,
-          `-A OUTPUT -p tcp -m tcp --dport 443 -m set --match-set bf${f}-name-port dst,dst -j BF-TLS-NEW`,
-          `-A OUTPUT -p tcp -m tcp --dport 443 -m set --match-set bf${f}-name-tcp-400-500 dst -j BF-TLS-NEW`,
+          `-A OUTPUT -p tcp -m set --match-set bf${f}-name-tcp dst -j BF-CHECK-NEW`,
+          `-A OUTPUT -p tcp -m set --match-set bf${f}-name-port dst,dst -j BF-CHECK-NEW`,
+          `-A OUTPUT -p tcp -m tcp --dport 400:500 -m set --match-set bf${f}-name-tcp-400-500 dst -j BF-CHECK-NEW`,
+          `-A OUTPUT -p tcp -m tcp --dport 80:90 -m set --match-set bf${f}-name-tcp-80-90 dst -j BF-CHECK-NEW`,
         ],
       );
       assert.ok(
-        out.indexOf(`-A OUTPUT -p tcp -m tcp --dport 443 -m set --match-set bf${f}-name-tcp dst -j BF-TLS-NEW`) >
+        out.indexOf(`-A OUTPUT -p tcp -m set --match-set bf${f}-name-port dst,dst -j BF-CHECK-NEW`) >
           out.findIndex((l) => l.includes('-j BF-GUARD')),
       );
       // No --queue-bypass: without a reader the kernel drops what is queued.
       assert.deepEqual(
-        out.filter((l) => l.startsWith('-A BF-TLS')),
+        out.filter((l) => l.startsWith('-A BF-CHECK')),
         [
-          '-A BF-TLS -p tcp -m mark --mark 0x20000000/0x30000000 -j CONNMARK --set-xmark 0x20000000/0x30000000',
-          '-A BF-TLS -p tcp -m mark --mark 0x20000000/0x30000000 -j ACCEPT',
-          '-A BF-TLS -p tcp -m mark --mark 0x30000000/0x30000000 -j CONNMARK --set-xmark 0x30000000/0x30000000',
-          '-A BF-TLS -p tcp -m mark --mark 0x30000000/0x30000000 -j REJECT --reject-with tcp-reset',
-          '-A BF-TLS -p tcp -j NFQUEUE --queue-num 443',
-          '-A BF-TLS-NEW -p tcp -j CONNMARK --set-xmark 0x10000000/0x30000000',
-          '-A BF-TLS-NEW -p tcp -j BF-TLS',
+          '-A BF-CHECK -p tcp -m mark --mark 0x20000000/0x30000000 -j CONNMARK --set-xmark 0x20000000/0x30000000',
+          '-A BF-CHECK -p tcp -m mark --mark 0x20000000/0x30000000 -j ACCEPT',
+          '-A BF-CHECK -p tcp -m mark --mark 0x30000000/0x30000000 -j CONNMARK --set-xmark 0x30000000/0x30000000',
+          '-A BF-CHECK -p tcp -m mark --mark 0x30000000/0x30000000 -j REJECT --reject-with tcp-reset',
+          '-A BF-CHECK -p tcp -j NFQUEUE --queue-num 443',
+          '-A BF-CHECK-NEW -p tcp -j CONNMARK --set-xmark 0x10000000/0x30000000',
+          '-A BF-CHECK-NEW -p tcp -j BF-CHECK',
         ],
       );
-      const wire = lines(nat).filter((l) => l.startsWith('-A BF-WIRE '));
-      const tls = wire.indexOf('-A BF-WIRE -p tcp -m tcp --dport 443 -j RETURN');
-      assert.ok(tls >= 0 && tls < wire.findIndex((l) => l.endsWith('-j BF-WIRE-TO')), nat);
+      // Nothing else lets the build's TCP to those addresses out.
+      assert.deepEqual(
+        out.filter((l) => l.includes('-name-') && !l.endsWith('-j BF-CHECK-NEW')).filter((l) => !l.startsWith('-A OUTPUT -p udp')),
+        [],
+      );
     }
-    // Without the queue (a Pod), TLS goes to the checker as before, and no rule marks or queues.
+    assert.doesNotMatch(r.nat4, /BF-WIRE/);
+    assert.equal(r.nat6, '');
+    // Without the queue (a Pod), TCP goes to the checker, and no rule marks or queues.
+    const checker = { address4: '172.18.0.1', address6: 'fd00::1', port: 40100, ports: 8 };
     const relay = renderRuleset({ ...base, mode: 'block', gateways: ['172.18.0.1'], allow, checker });
-    for (const text of [relay.v4, relay.v6, relay.nat4, relay.nat6])
-      assert.doesNotMatch(text, /BF-TLS|NFQUEUE|connmark|--dport 443 -j RETURN/);
+    for (const text of [relay.v4, relay.v6, relay.nat4, relay.nat6]) assert.doesNotMatch(text, /BF-CHECK|NFQUEUE|connmark/);
+    assert.match(relay.nat4, /-j BF-WIRE-TO/);
   });
 
   it('puts deny entries in sets of their own, checked before the allow sets', () => {

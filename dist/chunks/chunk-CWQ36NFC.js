@@ -23,8 +23,8 @@ import {
   SCRIPT_MOUNT_IN_HOLDER,
   SCRIPT_NAME,
   SECCOMP_EXEC,
-  TLS_QUEUE,
   WIRE_MARK,
+  WIRE_QUEUE,
   buildRecord,
   buildStatement,
   checkNamedVolumes,
@@ -53,7 +53,7 @@ import {
   shown,
   staticMembers,
   upstreamsFor
-} from "./chunk-STVZVZI6.js";
+} from "./chunk-NYJPTFVT.js";
 import {
   require_src,
   require_tar_stream
@@ -27963,10 +27963,10 @@ function holderConfig(a) {
       CapDrop: ["ALL"],
       CapAdd: [...FENCE_CAPABILITIES, ...READER_CAPABILITIES],
       SecurityOpt: ["no-new-privileges"],
-      // With the TLS fast path, a connection's first packets wait in the holder's queue until its
-      // ClientHello is read; the kernel counts them as still being sent and, with autocorking,
-      // holds the client's next small writes back until they are: a ClientHello written in
-      // pieces would never arrive whole. Only the namespace the build shares is changed.
+      // With the fast path, a connection's packets wait in the holder's queue until the name they
+      // carry is read; the kernel counts them as still being sent and, with autocorking, holds
+      // the client's next small writes back until they are: a ClientHello or request head written
+      // in pieces would never arrive whole. Only the namespace the build shares is changed.
       ...a.fastPath ? { Sysctls: { "net.ipv4.tcp_autocorking": "0" } } : {},
       // The build's script directory, where the holder puts the seccomp filter program.
       Binds: [`${a.rulesDir}:${RULES_MOUNT}:ro`, `${a.scriptDir}:${SCRIPT_MOUNT_IN_HOLDER}`]
@@ -29184,11 +29184,9 @@ function placement(f) {
     listen = f.net.gateways.find((g) => !g.includes(":"));
     if (!listen) throw new Error(`Docker network '${f.net.name}' has no IPv4 gateway, where buildfence's resolver must listen.`);
   }
-  const listen6 = inContainerNetwork ? f.job.networks[f.net.name]?.GlobalIPv6Address : f.net.gateways.find((g) => g.includes(":"));
   return {
     network: f.net.name,
     listen: import_ipaddr5.default.parse(listen).toString(),
-    ...listen6 ? { listen6: import_ipaddr5.default.parse(listen6).toString() } : {},
     // The network's gateways are the Docker host; so is every other address the runner has.
     guarded: [.../* @__PURE__ */ new Set([...f.net.gateways, ...inContainerNetwork ? f.dockerHost ?? [] : [], ...own])],
     guardedNetworks: f.net.name === DOCKER_NETWORK && f.requested === void 0 ? f.net.subnets : [],
@@ -29607,6 +29605,61 @@ import * as fs7 from "node:fs/promises";
 import * as net3 from "node:net";
 import * as path7 from "node:path";
 
+// src/wire/http-flow.ts
+var HttpFlow = class {
+  /** `start`: the sequence number of the stream's first byte (the SYN's plus one). */
+  constructor(start, port, allows) {
+    this.start = start;
+    this.port = port;
+    this.allows = allows;
+  }
+  start;
+  port;
+  allows;
+  reader = new HttpRequestReader();
+  /** Stream offsets (from the first byte, unbounded): what the reader has read, and what may pass. */
+  read = 0;
+  passable = 0;
+  held = [];
+  /** Packets held now. */
+  get holding() {
+    return this.held.length;
+  }
+  /** The sequence number up to which every byte may pass (what a retransmission after the end may carry). */
+  get passableSeq() {
+    return this.start + this.passable >>> 0;
+  }
+  push(id, seq, payload) {
+    const at = this.read + (seq - (this.start + this.read >>> 0) | 0);
+    const end = at + payload.length;
+    if (end <= this.passable) return { kind: "ok", pass: [id], drop: [] };
+    if (at > this.read) return { kind: "ok", pass: [], drop: [id] };
+    this.held.push({ id, end });
+    if (end > this.read) {
+      const step = this.reader.push(payload.subarray(this.read - at));
+      this.read = end;
+      if (step.kind === "refused") return this.refuse(step.reason, step.detail, step.host);
+      for (const head of step.heads) {
+        if (!this.allows(head.host, this.port))
+          return this.refuse("host", `no entry allows ${head.host} on TCP port ${this.port}`, head.host);
+      }
+      this.passable += step.ready.length;
+    }
+    const pass = this.held.filter((h) => h.end <= this.passable).map((h) => h.id);
+    this.held = this.held.filter((h) => h.end > this.passable);
+    return { kind: "ok", pass, drop: [] };
+  }
+  /** The packets held, no longer held: the caller refuses the connection with them. */
+  takeHeld() {
+    const ids = this.held.map((h) => h.id);
+    this.held = [];
+    return ids;
+  }
+  refuse(reason, detail, name) {
+    return { kind: "refused", reason, detail, ...name !== void 0 ? { name } : {}, held: this.takeHeld() };
+  }
+};
+
 // src/wire/reassembly.ts
 var HALF = 2 ** 31;
 var StreamAssembler = class {
@@ -29716,6 +29769,7 @@ function decode2(f) {
 // src/wire/fast-path.ts
 var STREAM_LIMIT = CLIENT_HELLO_LIMIT + 4 * 1024;
 var MAX_CONNECTIONS = 1024;
+var MAX_HTTP_CONNECTIONS = 4096;
 var MAX_HELD = 3072;
 var MAX_HELD_PER_CONNECTION = 128;
 var DECIDED_MS = 3e4;
@@ -29726,15 +29780,21 @@ var FastPath = class {
     this.options = options;
   }
   options;
-  /** Connections being read, oldest first. */
+  /** Connections whose first message is being read, oldest first. */
   reading = /* @__PURE__ */ new Map();
+  /** HTTP connections, read at every packet until they end. */
+  http = /* @__PURE__ */ new Map();
   /** Decided connections: their verdict and until when it is kept, oldest first. */
   decided = /* @__PURE__ */ new Map();
   held = 0;
   warned = false;
-  /** Connections being read now. */
+  /** Connections whose first message is being read now. */
   get pending() {
     return this.reading.size;
+  }
+  /** HTTP connections open now. */
+  get httpConnections() {
+    return this.http.size;
   }
   /** Packets held now. */
   get heldPackets() {
@@ -29744,12 +29804,15 @@ var FastPath = class {
   packet(p) {
     const key = `${p.source} ${p.sourcePort} ${p.destination} ${p.destinationPort}`;
     let c = this.reading.get(key);
+    let h = this.http.get(key);
     if (p.flags & TCP_FLAGS.syn) {
       const start = p.seq + 1 >>> 0;
       const done = this.decided.get(key);
       if (done && done.start !== start) this.decided.delete(key);
-      if (!(c ? c.start === start : done?.start === start)) c = this.open(key, p, start);
+      if (h && h.start !== start) h = void this.forgetHttp(h);
+      if (!h && !(c ? c.start === start : done?.start === start)) c = this.open(key, p, start);
     }
+    if (h) return this.httpPacket(h, p);
     if (p.id === 0) {
       if (c && (p.flags & (TCP_FLAGS.fin | TCP_FLAGS.rst)) !== 0) {
         if (c.held.length === 0) this.forget(c);
@@ -29757,21 +29820,7 @@ var FastPath = class {
       }
       return;
     }
-    if (!c) {
-      const done = this.decided.get(key);
-      if (done && done.until >= Date.now()) return this.options.send(encodeVerdict(p.id, VERDICT.repeat, done.mark));
-      this.options.send(encodeVerdict(p.id, VERDICT.repeat, WIRE_MARK.refused));
-      this.record(
-        {
-          reason: "opaque",
-          detail: "the fence did not see the connection open, or forgot it",
-          address: p.destination,
-          port: p.destinationPort
-        },
-        true
-      );
-      return;
-    }
+    if (!c) return this.late(key, p);
     c.held.push(p.id);
     this.held++;
     if (c.silent) return this.refuse(c, "opaque", `the client sent nothing for ${this.helloMs / 1e3} s`);
@@ -29782,17 +29831,11 @@ var FastPath = class {
       return this.refuse(c, "opaque", "too many packets were held at once", true);
     }
     c.assembler ??= new StreamAssembler(c.start, STREAM_LIMIT);
-    c.reader ??= new ClientHelloReader();
-    const assembled = c.assembler.push(p.flags & TCP_FLAGS.syn ? p.seq + 1 >>> 0 : p.seq, p.payload);
+    const assembled = c.assembler.push(streamSeq(p), p.payload);
     if (assembled.kind === "refused") return this.refuse(c, "no-sni", assembled.detail);
     if (assembled.ready.length === 0) return;
-    if (c.assembler.length === assembled.ready.length && assembled.ready[0] !== TLS_HANDSHAKE2) {
-      return this.refuse(
-        c,
-        "opaque",
-        `not TLS: port ${c.port} of a name entry's address is read as TLS, and this connection's first byte is ${assembled.ready[0]}`
-      );
-    }
+    if (c.assembler.length === assembled.ready.length && assembled.ready[0] !== TLS_HANDSHAKE2) return this.toHttp(c, p);
+    c.reader ??= new ClientHelloReader();
     const verdict = c.reader.push(assembled.ready);
     if (verdict.kind === "more") return;
     if (verdict.kind === "refused") return this.refuse(c, verdict.reason, verdict.detail);
@@ -29804,11 +29847,111 @@ var FastPath = class {
   /** Every timer stopped (the run is over; the queue program ends with the holder). */
   close() {
     for (const c of this.reading.values()) clearTimeout(c.timer);
+    for (const h of this.http.values()) clearTimeout(h.timer);
     this.reading.clear();
+    this.http.clear();
     this.decided.clear();
   }
   get helloMs() {
     return this.options.helloMs ?? FIRST_BYTES_MS;
+  }
+  /** A packet of no connection being read: a decided one's late packet, or one whose opening was never seen. */
+  late(key, p) {
+    const d = this.decided.get(key);
+    const done = d && d.until >= Date.now() ? d : void 0;
+    if (done && done.passableSeq === void 0) return this.options.send(encodeVerdict(p.id, VERDICT.repeat, done.mark));
+    if (done && (p.seq + p.payload.length - done.passableSeq | 0) <= 0) return this.options.send(encodeVerdict(p.id, VERDICT.accept));
+    this.options.send(encodeVerdict(p.id, VERDICT.repeat, WIRE_MARK.refused));
+    this.record(
+      {
+        reason: "opaque",
+        // Otherwise its opening was never seen (forgotten past the bound, or long decided): nothing to read it from.
+        detail: done ? "the client sent bytes after it closed the connection" : "the fence did not see the connection open, or forgot it",
+        address: p.destination,
+        port: p.destinationPort
+      },
+      true
+    );
+  }
+  /** The first byte is not TLS's: from here on the connection is read as HTTP requests, at every packet. */
+  toHttp(c, p) {
+    const earlier = c.held.filter((id) => id !== p.id);
+    if (earlier.length > 0) this.options.send(Buffer.concat(earlier.map((id) => encodeVerdict(id, VERDICT.drop))));
+    this.held -= c.held.length;
+    c.held = [];
+    this.forget(c);
+    const limit = this.options.maxHttpConnections ?? MAX_HTTP_CONNECTIONS;
+    if (this.http.size >= limit) {
+      this.warnFull(`${limit} HTTP connections are open at once`);
+      c.held = [p.id];
+      this.held++;
+      return this.refuse(c, "opaque", "too many HTTP connections were open at once", true);
+    }
+    const h = {
+      key: c.key,
+      destination: c.destination,
+      port: c.port,
+      start: c.start,
+      flow: new HttpFlow(c.start, c.port, this.options.allows)
+    };
+    this.http.set(c.key, h);
+    this.httpPacket(h, p);
+  }
+  httpPacket(h, p) {
+    if (p.id === 0) {
+      if (p.flags & TCP_FLAGS.rst) return this.forgetHttp(h);
+      if (p.flags & TCP_FLAGS.fin) return this.closeHttp(h);
+      return;
+    }
+    const before = h.flow.holding;
+    const step = h.flow.push(p.id, streamSeq(p), p.payload);
+    if (step.kind === "refused") {
+      this.held -= before;
+      return this.refuseHttp(h, step.held, step.reason, step.detail, false, step.name);
+    }
+    this.held += h.flow.holding - before;
+    const verdicts = [
+      ...step.pass.map((id) => encodeVerdict(id, VERDICT.accept)),
+      ...step.drop.map((id) => encodeVerdict(id, VERDICT.drop))
+    ];
+    if (verdicts.length > 0) this.options.send(Buffer.concat(verdicts));
+    const perConnection = this.options.maxHeldPerConnection ?? MAX_HELD_PER_CONNECTION;
+    if (h.flow.holding > perConnection) return this.refuseHeld(h, "host", `a request head came in more than ${perConnection} segments`);
+    if (this.held > (this.options.maxHeld ?? MAX_HELD)) {
+      this.warnFull(`${this.held - 1} packets are held at once`);
+      return this.refuseHeld(h, "opaque", "too many packets were held at once", true);
+    }
+    if (h.flow.holding === 0) {
+      clearTimeout(h.timer);
+      h.timer = void 0;
+    } else if (!h.timer) {
+      h.timer = setTimeout(() => this.refuseHeld(h, "host", `a request head was not whole within ${this.helloMs / 1e3} s`), this.helloMs);
+      h.timer.unref();
+    }
+    if (p.flags & TCP_FLAGS.fin) this.closeHttp(h);
+  }
+  /** The client's FIN: nothing new may follow, only what was let through, again. A head still incomplete never will be. */
+  closeHttp(h) {
+    if (h.flow.holding > 0) return this.refuseHeld(h, "host", "the client closed before its request head was whole");
+    this.forgetHttp(h);
+    this.decide(h.key, { mark: 0, start: h.start, until: Date.now() + DECIDED_MS, passableSeq: h.flow.passableSeq });
+  }
+  /** Refuses an HTTP connection with the packets it holds (a bound, or the client's end). */
+  refuseHeld(h, reason, detail, always = false) {
+    const ids = h.flow.takeHeld();
+    this.held -= ids.length;
+    this.refuseHttp(h, ids, reason, detail, always);
+  }
+  refuseHttp(h, ids, reason, detail, always = false, name) {
+    const enforced = always || this.options.mode === "block";
+    this.record({ reason, detail, address: h.destination, port: h.port, ...name !== void 0 ? { name } : {} }, enforced);
+    this.forgetHttp(h);
+    this.settle(h.key, h.start, ids, enforced ? WIRE_MARK.refused : WIRE_MARK.checked);
+  }
+  forgetHttp(h) {
+    clearTimeout(h.timer);
+    if (this.http.get(h.key) === h) this.http.delete(h.key);
+    return void 0;
   }
   open(key, p, start) {
     const old = this.reading.get(key);
@@ -29851,19 +29994,28 @@ var FastPath = class {
     this.record({ reason, detail, address: c.destination, port: c.port, ...name !== void 0 ? { name } : {} }, enforced);
     this.release(c, enforced ? WIRE_MARK.refused : WIRE_MARK.checked);
   }
-  /** Every held packet goes back with `mark` (refused: only the first, which resets the connection; the rest are dropped). */
+  /** Every held packet goes back with `mark`. */
   release(c, mark) {
-    const verdicts = c.held.map(
-      (id, i) => mark !== WIRE_MARK.refused ? encodeVerdict(id, VERDICT.repeat, mark) : i === 0 ? encodeVerdict(id, VERDICT.reset, mark) : encodeVerdict(id, VERDICT.drop)
-    );
-    this.held -= c.held.length;
+    const ids = c.held;
+    this.held -= ids.length;
     c.held = [];
     this.forget(c);
+    this.settle(c.key, c.start, ids, mark);
+  }
+  /** A decided connection's held packets go back with `mark` (refused: only the first, which resets the connection; the rest are dropped). */
+  settle(key, start, ids, mark) {
+    const verdicts = ids.map(
+      (id, i) => mark !== WIRE_MARK.refused ? encodeVerdict(id, VERDICT.repeat, mark) : i === 0 ? encodeVerdict(id, VERDICT.reset, mark) : encodeVerdict(id, VERDICT.drop)
+    );
     if (verdicts.length > 0) this.options.send(Buffer.concat(verdicts));
-    this.decided.set(c.key, { mark, start: c.start, until: Date.now() + DECIDED_MS });
-    for (const key of this.decided.keys()) {
+    this.decide(key, { mark, start, until: Date.now() + DECIDED_MS });
+  }
+  decide(key, d) {
+    this.decided.delete(key);
+    this.decided.set(key, d);
+    for (const old of this.decided.keys()) {
       if (this.decided.size <= DECIDED_LIMIT) break;
-      this.decided.delete(key);
+      this.decided.delete(old);
     }
   }
   /** Stops reading `c`; a packet it still held is dropped, never left in the queue. */
@@ -29886,6 +30038,9 @@ var FastPath = class {
     this.options.onWarning?.(`name check: ${what}, the most it holds; connections past that are refused`);
   }
 };
+function streamSeq(p) {
+  return p.flags & TCP_FLAGS.syn ? p.seq + 1 >>> 0 : p.seq;
+}
 
 // src/wire/queue.ts
 var WireQueue = class {
@@ -29952,7 +30107,7 @@ async function openWireQueue(holder, rulesDir, options) {
   try {
     await fs7.chmod(at, 511);
     const connected = new Promise((resolve4) => server.once("connection", resolve4));
-    const stream = await execStream(holder, [WIRE_QUEUE_PROGRAM, String(TLS_QUEUE), `${RULES_MOUNT}/${WIRE_QUEUE_SOCKET}`]).catch(
+    const stream = await execStream(holder, [WIRE_QUEUE_PROGRAM, String(WIRE_QUEUE), `${RULES_MOUNT}/${WIRE_QUEUE_SOCKET}`]).catch(
       (err) => {
         throw fail2(err.message);
       }
@@ -30161,10 +30316,9 @@ var EngineFence = class {
   mark;
   forwarder;
   resolver;
-  checker;
-  /** The TLS fast path's channel to the holder's packet queue program. */
+  /** The name check's channel to the holder's packet queue program. */
   queue;
-  /** The name check's refusals, the relay's and the fast path's. */
+  /** The name check's refusals. */
   wireLog = new WireDecisionLog();
   feed;
   reader;
@@ -30195,22 +30349,7 @@ var EngineFence = class {
     const listen = placement2.listen;
     const port = await resolver.listen(listen);
     const markPort = pickMarkPort();
-    const book = new DestinationBook();
-    let checker;
-    if (spec.allow.some(checkedName)) {
-      const listen6 = placement2.listen6;
-      this.checker = new Checker({
-        mode: spec.mode,
-        log: this.wireLog,
-        allows: namePolicy(spec.allow, spec.deny),
-        destinations: book,
-        namesOf: (a) => resolver.namesOf.get(a)?.names.keys() ?? [],
-        guarded: guardedBy(placement2.guarded, placement2.guardedNetworks),
-        onWarning: (m) => log.warning(m)
-      });
-      const checkerPort = await this.checker.listen(listen6 ? [listen, listen6] : [listen]);
-      checker = { address4: listen, ...listen6 ? { address6: listen6 } : {}, port: checkerPort, ports: CHECKER_PORTS };
-    }
+    const checked = spec.allow.some(checkedName);
     const rules = renderRuleset({
       mode: spec.mode,
       // The allowlist's service containers, by their addresses on the network, beside the entries.
@@ -30222,8 +30361,7 @@ var EngineFence = class {
       guardedNetworks: placement2.guardedNetworks,
       resolver: { address: listen, port },
       drainMark: { from: listen, port: markPort },
-      // TLS to those addresses takes the fast path: to its destination, its ClientHello read from the holder's queue.
-      ...checker ? { checker, tlsQueue: TLS_QUEUE } : {}
+      ...checked ? { wireQueue: WIRE_QUEUE } : {}
     });
     this.rules = rules;
     await writeRuleFiles(rulesDir, rules);
@@ -30239,13 +30377,13 @@ var EngineFence = class {
             rulesDir: hostPathOf(where, rulesDir, "buildfence's rules directory", TEMP_FIX),
             scriptDir: hostPathOf(where, this.scriptDir, "buildfence's script directory", TEMP_FIX),
             command: holderCommand(),
-            fastPath: checker !== void 0
+            fastPath: checked
           })
         )
       )
     );
     const holder = await HolderOutput.attach(names.holder, spec.holderImage);
-    const reader = this.reader = DeniedReader.watch(holder.reader, (l) => book.note(l.source, l.sourcePort, l));
+    const reader = this.reader = DeniedReader.watch(holder.reader);
     const [[clients]] = await settled([
       step(() => holderStep(spec.holderImage, () => startContainer(names.holder))).catch((err) => {
         holder.reader.close();
@@ -30256,7 +30394,7 @@ var EngineFence = class {
           holder.loaded.then((readback) => verifyReadback(rules, readback)),
           reader.listening(),
           openSetFeed(names.holder).then((f) => this.feed = f),
-          !checker ? Promise.resolve() : openWireQueue(names.holder, rulesDir, {
+          !checked ? Promise.resolve() : openWireQueue(names.holder, rulesDir, {
             mode: spec.mode,
             log: this.wireLog,
             allows: namePolicy(spec.allow, spec.deny),
@@ -30265,7 +30403,7 @@ var EngineFence = class {
           }).then((q) => {
             this.queue = q;
             void q.ended.then(
-              (reason) => guard.fail(new Error(`${reason}; TLS connections to name entries' addresses could no longer be checked`))
+              (reason) => guard.fail(new Error(`${reason}; connections to name entries' addresses could no longer be checked`))
             );
           })
         ])
@@ -30273,11 +30411,10 @@ var EngineFence = class {
       step(() => build2.create())
     ]);
     resolver.serve(clients, this.feed, staticMembers(rules));
-    this.checker?.serve(clients);
     const holder4 = clients.find((a) => !a.includes(":"));
     if (holder4) this.mark = drainMark(holder4, markPort, listen);
     log.info(
-      `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${listen}:${port}` + (checker ? `; names checked on the wire at ports ${checker.port}-${checker.port + checker.ports - 1}.` : ".")
+      `Grade ${spec.grade}, mode ${spec.mode}: ${spec.allow.length} allowlist entr${spec.allow.length === 1 ? "y" : "ies"}; rules loaded and verified in holder ${names.holder}; DNS answered by buildfence at ${listen}:${port}` + (checked ? `; names checked on the wire (netfilter queue ${WIRE_QUEUE}).` : ".")
     );
   }
   /** Settles if the holder goes away during the run (its reader ends on its own): the evidence can no longer be complete. */
@@ -30316,7 +30453,6 @@ var EngineFence = class {
       this.feed?.close();
       await this.reader?.stop();
       await this.resolver?.close();
-      await this.checker?.close();
       this.forwarder?.close();
       const problems = await removeRun(this.id.runId);
       for (const p of problems) this.log.warning(`Teardown of run ${this.id.runId}: ${p}`);

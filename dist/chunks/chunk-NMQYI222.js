@@ -28,7 +28,7 @@ import {
   rulesDigest,
   sha256File,
   shown
-} from "./chunk-STVZVZI6.js";
+} from "./chunk-NYJPTFVT.js";
 import {
   __commonJS,
   __toESM

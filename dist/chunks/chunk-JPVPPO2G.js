@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-6YFG5P4W.js";
+} from "./chunk-CWQ36NFC.js";
 import {
   debug,
   getInput,
@@ -25,7 +25,7 @@ import {
   annotations,
   readRunSpec,
   renderSummary
-} from "./chunk-STVZVZI6.js";
+} from "./chunk-NYJPTFVT.js";
 
 // src/action.ts
 import * as os from "node:os";

@@ -21643,10 +21643,9 @@ var GUARDED = {
 };
 var NFLOG_GROUP = { denied: 5, audit: 6, mark: 7, inbound: 8, inboundAudit: 9, wire: 10 };
 var WIRE_MARK = { mask: 805306368, pending: 268435456, checked: 536870912, refused: 805306368 };
-var TLS_PORT = 443;
-var TLS_QUEUE = 443;
-var TLS_CHAIN = "BF-TLS";
-var TLS_NEW_CHAIN = "BF-TLS-NEW";
+var WIRE_QUEUE = 443;
+var CHECK_CHAIN = "BF-CHECK";
+var CHECK_NEW_CHAIN = "BF-CHECK-NEW";
 var DOCKER_DNS = "127.0.0.11/32";
 var MAX_ELEMENTS_FLOOR = 65536;
 function setName(family, kind, prefix = "") {
@@ -21678,7 +21677,7 @@ function renderRuleset(input) {
   ];
   const [sets4, sets6] = [sets(4), sets(6)];
   const guards = (f) => unique([...GUARDED[f], ...networkGuards(f)]);
-  const wire = (f, s) => input.checker && checked.length > 0 ? renderWire(f, input.checker, s, guards(f), input.tlsQueue !== void 0) : void 0;
+  const wire = (f, s) => input.checker && input.wireQueue === void 0 && checked.length > 0 ? renderWire(f, input.checker, s, guards(f)) : void 0;
   const [wire4, wire6] = [wire(4, sets4), wire(6, sets6)];
   return {
     ipset: renderIpset([...sets4, ...sets6]),
@@ -21760,8 +21759,8 @@ function renderFilter(family, input, allow, ipsets, networkGuards, wired) {
     )
   ];
   const rules = renderInput(family, input);
-  const fast = input.tlsQueue !== void 0 && ipsets.some((s) => s.prefix === "name-");
-  if (fast) rules.push(...tlsHeads());
+  const fast = input.wireQueue !== void 0 && ipsets.some((s) => s.prefix === "name-");
+  if (fast) rules.push(...checkHeads());
   rules.push(out("-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"));
   if (family === 4) rules.push(out(`-d ${DOCKER_DNS} -j BF-REJECT`));
   rules.push(out("-o lo -j ACCEPT"));
@@ -21795,9 +21794,10 @@ function renderFilter(family, input, allow, ipsets, networkGuards, wired) {
   for (const g of guarded) rules.push(out(`-d ${g} -j BF-GUARD`));
   rules.push(...sets("deny-", "BF-DENY"), ...sets("", "ACCEPT"));
   rules.push(...nameSetRules(family, ipsets, input.checker?.uid));
-  if (fast) rules.push(...tlsNew(family, ipsets));
+  if (fast) rules.push(...checkNew(family, ipsets));
   rules.push(out("-p tcp -m tcp --dport 853 -j BF-REJECT"));
   rules.push(out("-j BF-DENY"));
+  if (fast) rules.push(...checkChains(input.wireQueue));
   if (input.mode === "block") rules.push("-A BF-DENY -j BF-REJECT");
   else rules.push(...countedLog("audited"), "-A BF-DENY -j ACCEPT");
   const guardedRanges = guarded.map((g) => import_ipaddr4.default.parseCIDR(g));
@@ -21814,28 +21814,27 @@ function renderFilter(family, input, allow, ipsets, networkGuards, wired) {
     ":INPUT DROP [0:0]",
     ":FORWARD DROP [0:0]",
     ":OUTPUT DROP [0:0]",
+    ...fast ? [`:${CHECK_CHAIN} - [0:0]`, `:${CHECK_NEW_CHAIN} - [0:0]`] : [],
     ":BF-DENY - [0:0]",
     ":BF-GUARD - [0:0]",
     `:${INBOUND_CHAIN} - [0:0]`,
     ":BF-REJECT - [0:0]",
-    ...fast ? [`:${TLS_CHAIN} - [0:0]`, `:${TLS_NEW_CHAIN} - [0:0]`] : [],
     ...rules,
-    ...fast ? tlsChains(input.tlsQueue) : [],
     "COMMIT",
     ""
   ].join("\n");
 }
 var markMatch = (what, value) => `-m ${what} --mark ${hex(value)}/${hex(WIRE_MARK.mask)}`;
 var hex = (n) => `0x${n.toString(16)}`;
-function tlsHeads() {
+function checkHeads() {
   const own = "-p tcp -m conntrack --ctdir ORIGINAL";
   return [
-    `-A OUTPUT ${own} ${markMatch("connmark", WIRE_MARK.pending)} -j ${TLS_CHAIN}`,
+    `-A OUTPUT ${own} ${markMatch("connmark", WIRE_MARK.pending)} -j ${CHECK_CHAIN}`,
     `-A OUTPUT ${own} ${markMatch("connmark", WIRE_MARK.refused)} -m tcp ! --tcp-flags RST RST -j REJECT --reject-with tcp-reset`
   ];
 }
-function tlsChains(queue) {
-  const t = (rule) => `-A ${TLS_CHAIN} -p tcp ${rule}`;
+function checkChains(queue) {
+  const t = (rule) => `-A ${CHECK_CHAIN} -p tcp ${rule}`;
   const save = (value) => `-j CONNMARK --set-xmark ${hex(value)}/${hex(WIRE_MARK.mask)}`;
   return [
     t(`${markMatch("mark", WIRE_MARK.checked)} ${save(WIRE_MARK.checked)}`),
@@ -21843,16 +21842,17 @@ function tlsChains(queue) {
     t(`${markMatch("mark", WIRE_MARK.refused)} ${save(WIRE_MARK.refused)}`),
     t(`${markMatch("mark", WIRE_MARK.refused)} -j REJECT --reject-with tcp-reset`),
     t(`-j NFQUEUE --queue-num ${queue}`),
-    `-A ${TLS_NEW_CHAIN} -p tcp ${save(WIRE_MARK.pending)}`,
-    `-A ${TLS_NEW_CHAIN} -p tcp -j ${TLS_CHAIN}`
+    `-A ${CHECK_NEW_CHAIN} -p tcp ${save(WIRE_MARK.pending)}`,
+    `-A ${CHECK_NEW_CHAIN} -p tcp -j ${CHECK_CHAIN}`
   ];
 }
-function tlsNew(family, ipsets) {
-  const tls = `-p tcp -m tcp --dport ${TLS_PORT}`;
+function checkNew(family, ipsets) {
   return [
-    `-A OUTPUT ${tls} -m set --match-set ${setName(family, "tcp", "name-")} dst -j ${TLS_NEW_CHAIN}`,
-    `-A OUTPUT ${tls} -m set --match-set ${setName(family, "port", "name-")} dst,dst -j ${TLS_NEW_CHAIN}`,
-    ...ipsets.filter((s) => s.prefix === "name-" && s.range?.proto === "tcp").filter((s) => s.range.ports.from <= TLS_PORT && TLS_PORT <= s.range.ports.to).map((s) => `-A OUTPUT ${tls} -m set --match-set ${s.name} dst -j ${TLS_NEW_CHAIN}`)
+    `-A OUTPUT -p tcp -m set --match-set ${setName(family, "tcp", "name-")} dst -j ${CHECK_NEW_CHAIN}`,
+    `-A OUTPUT -p tcp -m set --match-set ${setName(family, "port", "name-")} dst,dst -j ${CHECK_NEW_CHAIN}`,
+    ...ipsets.filter((s) => s.prefix === "name-" && s.range?.proto === "tcp").map(
+      (s) => `-A OUTPUT -p tcp -m tcp --dport ${s.range.ports.from}:${s.range.ports.to} -m set --match-set ${s.name} dst -j ${CHECK_NEW_CHAIN}`
+    )
   ];
 }
 function neighbourDiscovery(type2) {
@@ -21920,7 +21920,7 @@ function renderInbound(mode) {
 var NAT_CHAIN = "BF-DNS";
 var WIRE_CHAIN = "BF-WIRE";
 var WIRE_TO_CHAIN = "BF-WIRE-TO";
-function renderWire(family, checker, ipsets, guards, tlsFast) {
+function renderWire(family, checker, ipsets, guards) {
   const address = family === 4 ? checker.address4 : checker.address6;
   if (address === void 0) return void 0;
   const w = (rule) => `-A ${WIRE_CHAIN} ${rule}`;
@@ -21941,8 +21941,6 @@ function renderWire(family, checker, ipsets, guards, tlsFast) {
       ...guards.map((g) => w(`-d ${g} -j RETURN`)),
       ...tcpSets("deny-", "RETURN"),
       ...tcpSets("", "RETURN"),
-      // TLS is read on the fast path, in the filter (tlsNew): it goes to its destination.
-      ...tlsFast ? [w(`-p tcp -m tcp --dport ${TLS_PORT} -j RETURN`)] : [],
       ...tcpSets("name-", WIRE_TO_CHAIN),
       `-A ${WIRE_TO_CHAIN} -j NFLOG --nflog-prefix bf-wire --nflog-group ${NFLOG_GROUP.wire} --nflog-threshold 1`,
       `-A ${WIRE_TO_CHAIN} -p tcp -j DNAT --to-destination ${to}`
@@ -22410,7 +22408,7 @@ export {
   hostRealPath,
   NFLOG_GROUP,
   WIRE_MARK,
-  TLS_QUEUE,
+  WIRE_QUEUE,
   setName,
   checkedName,
   learnedPrefix,
