@@ -13,7 +13,7 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-6YFG5P4W.js";
+} from "./chunks/chunk-4D66CWGD.js";
 import "./chunks/chunk-YHHHWQTV.js";
 import {
   readEvidence,

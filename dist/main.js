@@ -2,8 +2,8 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   runAction
-} from "./chunks/chunk-FLN7YCC3.js";
-import "./chunks/chunk-6YFG5P4W.js";
+} from "./chunks/chunk-CAVZQUJX.js";
+import "./chunks/chunk-4D66CWGD.js";
 import "./chunks/chunk-YHHHWQTV.js";
 import {
   setFailed

@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-6YFG5P4W.js";
+} from "./chunk-4D66CWGD.js";
 import {
   debug,
   getInput,
