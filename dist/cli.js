@@ -13,7 +13,7 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-CWQ36NFC.js";
+} from "./chunks/chunk-IPZS45DI.js";
 import "./chunks/chunk-YHHHWQTV.js";
 import {
   readEvidence,

@@ -1,8 +1,8 @@
-// The host runtime: the fence on the engine (engine/fence.ts) as for a container build, and the
-// build as a process tree on the runner itself, with the runner's files and tools, in the holder's
-// network namespace. The engine creates it, as a container whose filesystem is the runner's
-// (mounts.ts) and whose confinement is build-container.ts's; runner.ts refuses what it cannot
-// rely on before anything is created.
+// The host runtime: a run on the engine's fence (engine/run-on-fence.ts) as for a container
+// build, and the build as a process tree on the runner itself, with the runner's files and tools,
+// in the holder's network namespace. The engine creates it, as a container whose filesystem is
+// the runner's (mounts.ts) and whose confinement is build-container.ts's; runner.ts refuses what
+// it cannot rely on before anything is created.
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,13 +11,11 @@ import { HOME_ENGINE_STATE, planMounts } from './mounts.js';
 import { handOver, takeBack } from './ownership.js';
 import { ensureRootImage } from './root-image.js';
 import { checkLocalEngine, existing, readRunner, type Runner } from './runner.js';
-import { createContainer, inspectImage, ping } from '../engine/engine.js';
-import { EngineFence } from '../engine/fence.js';
+import { createContainer, ping } from '../engine/engine.js';
 import { findJobContainer } from '../engine/job-container.js';
-import { runContainer } from '../engine/run-container.js';
-import { guardRun } from '../engine/run-guard.js';
+import { runOnFence } from '../engine/run-on-fence.js';
 import type { RunResult } from '../report/record.js';
-import { newRunId, type RunHandle, type RunHooks, type RunIdentity } from '../run/identity.js';
+import type { RunHooks } from '../run/identity.js';
 import type { Log } from '../run/log.js';
 import { inputLabel, type RunSpec } from '../run/spec.js';
 
@@ -36,90 +34,58 @@ export async function runHost(spec: RunSpec, log: Log, hooks: RunHooks = {}): Pr
     );
   }
   const runner = await readRunner(process.env);
-  const id: RunIdentity = { runId: newRunId(), pid: process.pid, host: os.hostname() };
-  const handle: RunHandle = { runId: id.runId, runtime: 'host', ...(runner.asRoot ? { workspace: spec.workspace } : {}) };
-  hooks.onStart?.(handle);
-
-  const tmp = await fs.mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), `buildfence-${id.runId}-`));
-  const started = new Date().toISOString();
-  const fence = new EngineFence(spec, id, tmp, log);
-  const { names } = fence;
-  const guard = guardRun(log, names.build);
-  let result: RunResult;
   let image = { name: '', id: '' };
   let handedOver = false;
-  try {
-    await log.group('Fence up', () =>
-      fence.up(guard, {
-        prepare: async () => {
-          image = await ensureRootImage(runner.rootLayout);
-        },
-        create: async () => {
-          const home = await buildHome(runner);
-          if (runner.asRoot) {
-            handedOver = true;
-            await handOver(spec.workspace);
-          }
-          const mounts = planMounts({
-            ...runner.layout,
-            workspace: spec.workspace,
-            home,
-            engineState: [...runner.layout.engineState, ...(await existing(HOME_ENGINE_STATE.map((p) => path.join(home, p))))],
-            // This run's rules and script are buildfence's; under /tmp they are out of sight already.
-            own: tmp.startsWith('/tmp/') ? [] : [tmp],
-            scriptDir: fence.scriptDir,
-          });
-          await createContainer(
-            names.build,
-            hostBuildConfig({
-              id,
-              spec,
-              image: image.id,
-              holder: names.holder,
-              user: runner.user,
-              env: buildEnv(process.env, spec, home),
-              mounts,
-              shmBytes: Math.floor(os.totalmem() / 2),
-            }),
-          ).catch((err: Error) => {
-            throw new Error(
-              `Cannot set up the build on the runner: the engine refused its sandbox (${err.message}). The build was not started.`,
-            );
-          });
-        },
-      }),
-    );
-    log.info(
-      `Running the build on the runner as uid ${runner.user.uid}, gid ${runner.user.gid} (${names.build}): ` +
-        "no capabilities, no_new_privs, Docker's default seccomp profile, its own PID and mount namespaces.",
-    );
-    const build = await guard.step(() => runContainer(names, log, fence.lost, guard));
-    const facts = await fence.evidence();
-    const digests = async (ref: string) => [...((await inspectImage(ref).catch(() => undefined))?.RepoDigests ?? [])].sort();
-    result = {
-      ...handle,
-      started,
-      ended: new Date().toISOString(),
-      exitCode: build.exitCode,
-      images: {
-        holder: { name: spec.holderImage, id: fence.holderImageId, repoDigests: await digests(fence.holderImageId) },
-        build: { name: HOST_IMAGE_NAME, id: image.id, repoDigests: [] },
+  return runOnFence(spec, log, hooks, {
+    handle: { runtime: 'host', ...(runner.asRoot ? { workspace: spec.workspace } : {}) },
+    setup: ({ fence, names, id, tmp }) => ({
+      prepare: async () => {
+        image = await ensureRootImage(runner.rootLayout);
       },
-      ...facts,
-    };
-  } catch (err) {
-    throw guard.explain(err);
-  } finally {
-    // The build's container goes first: none of its processes outlives it.
-    await fence.down();
-    if (handedOver) {
+      create: async () => {
+        const home = await buildHome(runner);
+        if (runner.asRoot) {
+          handedOver = true;
+          await handOver(spec.workspace);
+        }
+        const mounts = planMounts({
+          ...runner.layout,
+          workspace: spec.workspace,
+          home,
+          engineState: [...runner.layout.engineState, ...(await existing(HOME_ENGINE_STATE.map((p) => path.join(home, p))))],
+          // This run's rules and script are buildfence's; under /tmp they are out of sight already.
+          own: tmp.startsWith('/tmp/') ? [] : [tmp],
+          scriptDir: fence.scriptDir,
+        });
+        await createContainer(
+          names.build,
+          hostBuildConfig({
+            id,
+            spec,
+            image: image.id,
+            holder: names.holder,
+            user: runner.user,
+            env: buildEnv(process.env, spec, home),
+            mounts,
+            shmBytes: Math.floor(os.totalmem() / 2),
+          }),
+        ).catch((err: Error) => {
+          throw new Error(
+            `Cannot set up the build on the runner: the engine refused its sandbox (${err.message}). The build was not started.`,
+          );
+        });
+      },
+    }),
+    running: (names) =>
+      `Running the build on the runner as uid ${runner.user.uid}, gid ${runner.user.gid} (${names.build}): ` +
+      "no capabilities, no_new_privs, Docker's default seccomp profile, its own PID and mount namespaces.",
+    buildImage: () => ({ name: HOST_IMAGE_NAME, id: image.id, repoDigests: [] }),
+    teardown: async ({ id }) => {
+      if (!handedOver) return;
       const problem = await takeBack(spec.workspace);
       if (problem) log.warning(`Teardown of run ${id.runId}: ${problem}`);
-    }
-    guard.done();
-  }
-  const reason = guard.reason();
-  return reason === undefined ? result : { ...result, failure: reason };
+    },
+  });
 }
 
 /**

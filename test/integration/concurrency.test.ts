@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { PROBE_IMAGE, cli, dockerText, fixture, resourcesOf, truthTable, type CliResult, type TruthRow } from './harness.js';
+import { cli, dockerText, fixture, probeRunArgs, resourcesOf, truthTable, type CliResult, type TruthRow } from './harness.js';
 import { TestUpstream } from './upstream.js';
 import type { EvidenceRecord } from '../../src/report/record.js';
 
@@ -72,24 +72,7 @@ async function runOne(i: number): Promise<Outcome> {
     'true',
   ].join('\n');
   const result = await cli(
-    [
-      'run',
-      '--network',
-      fx.net.name,
-      '--pull',
-      'never',
-      '--image',
-      PROBE_IMAGE,
-      '--shell',
-      'sh',
-      '--dns-upstream',
-      upstreams[i].address,
-      '--report',
-      report,
-      ...policy(i).args,
-      '--',
-      script,
-    ],
+    probeRunArgs(fx.net.name, '--dns-upstream', upstreams[i].address, '--report', report, ...policy(i).args, '--', script),
     fx.ws,
   );
   const record = await fs.readFile(report, 'utf8').then(

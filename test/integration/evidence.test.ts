@@ -5,7 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { PROBE_IMAGE, ROOT, cli, fixture } from './harness.js';
+import { ROOT, cli, fixture, probeRunArgs } from './harness.js';
 import type { EvidenceRecord } from '../../src/report/record.js';
 
 // The probe speaks neither TLS nor HTTP, so the names it connects to are opaque:// entries, which
@@ -38,16 +38,8 @@ function script(): string {
 async function run(grade: string, extra: string[] = []): Promise<{ code: number | null; stderr: string; record: EvidenceRecord }> {
   const report = path.join(fx.ws, `report-${grade}-${Date.now()}.json`);
   const r = await cli(
-    [
-      'run',
-      '--network',
+    probeRunArgs(
       fx.net.name,
-      '--pull',
-      'never',
-      '--image',
-      PROBE_IMAGE,
-      '--shell',
-      'sh',
       '--grade',
       grade,
       '--dns-upstream',
@@ -59,7 +51,7 @@ async function run(grade: string, extra: string[] = []): Promise<{ code: number 
       ...extra,
       '--',
       script(),
-    ],
+    ),
     fx.ws,
   );
   return { code: r.code, stderr: r.stderr, record: JSON.parse(await fs.readFile(report, 'utf8')) as EvidenceRecord };
@@ -121,16 +113,8 @@ describe('evidence', () => {
     const s1 = fx.net.servers[1];
     const report = path.join(fx.ws, `report-last-${Date.now()}.json`);
     const r = await cli(
-      [
-        'run',
-        '--network',
+      probeRunArgs(
         fx.net.name,
-        '--pull',
-        'never',
-        '--image',
-        PROBE_IMAGE,
-        '--shell',
-        'sh',
         '--grade',
         'release',
         '--dns-upstream',
@@ -141,7 +125,7 @@ describe('evidence', () => {
         report,
         '--',
         `i=0; while [ $i -lt 30 ]; do probe udp ${s1.ipv4} $((9000+i)) 100 >/dev/null; i=$((i+1)); done`,
-      ],
+      ),
       fx.ws,
     );
     assert.equal(r.code, 0, r.stderr);

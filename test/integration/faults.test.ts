@@ -18,6 +18,7 @@ import {
   cli,
   dockerText,
   fixture,
+  probeRunArgs,
   resourcesOf,
   startCli,
   startCliUntil,
@@ -90,20 +91,7 @@ after(async () => {
   for (const k of Object.keys(HOLDERS) as HolderKind[]) await run('docker', ['image', 'rm', holderTag(k)]).catch(() => undefined);
 });
 
-const base = (...extra: string[]) => [
-  'run',
-  '--pull',
-  'never',
-  '--image',
-  PROBE_IMAGE,
-  '--shell',
-  'sh',
-  '--grade',
-  'release',
-  '--dns-upstream',
-  LOOPBACK_UPSTREAM,
-  ...extra,
-];
+const base = (...extra: string[]) => probeRunArgs(undefined, '--grade', 'release', '--dns-upstream', LOOPBACK_UPSTREAM, ...extra);
 
 /** Runs the CLI and kills it if it has not ended after `ms`: nothing may hang. */
 async function bounded(args: string[], ms: number, env: NodeJS.ProcessEnv = {}): Promise<CliResult & { seconds: number }> {

@@ -9,6 +9,7 @@ import {
   cli,
   dockerText,
   fixture,
+  probeRunArgs,
   resourcesOf,
   startCli,
   until,
@@ -17,21 +18,8 @@ import {
 
 const fx = fixture({ servers: 2 });
 
-// `sh` without -e, so that a refused probe does not end the script before the next one. DNS
-// upstream on a closed loopback port: nothing a test resolves may leave the machine.
-const base = () => [
-  'run',
-  '--network',
-  fx.net.name,
-  '--pull',
-  'never',
-  '--image',
-  PROBE_IMAGE,
-  '--shell',
-  'sh',
-  '--dns-upstream',
-  LOOPBACK_UPSTREAM,
-];
+// DNS upstream on a closed loopback port: nothing a test resolves may leave the machine.
+const base = () => probeRunArgs(fx.net.name, '--dns-upstream', LOOPBACK_UPSTREAM);
 const probes = (...lines: string[]) => ['--', lines.join('\n')];
 
 describe('the fenced build step', () => {

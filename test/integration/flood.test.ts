@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { LOOPBACK_UPSTREAM, PROBE_IMAGE, cli, fixture } from './harness.js';
+import { LOOPBACK_UPSTREAM, cli, fixture, probeRunArgs } from './harness.js';
 import type { EvidenceRecord } from '../../src/report/record.js';
 
 const fx = fixture({ servers: 2 });
@@ -24,25 +24,7 @@ describe('a flood of denied datagrams', () => {
       'wait',
     ].join('\n');
     const r = await cli(
-      [
-        'run',
-        '--network',
-        fx.net.name,
-        '--pull',
-        'never',
-        '--image',
-        PROBE_IMAGE,
-        '--shell',
-        'sh',
-        '--grade',
-        'release',
-        '--dns-upstream',
-        LOOPBACK_UPSTREAM,
-        '--report',
-        report,
-        '--',
-        script,
-      ],
+      probeRunArgs(fx.net.name, '--grade', 'release', '--dns-upstream', LOOPBACK_UPSTREAM, '--report', report, '--', script),
       fx.ws,
     );
     assert.equal(r.code, 0, r.stderr);

@@ -26,6 +26,24 @@ const TEST_LABEL = 'buildfence-test=1';
 /** A closed loopback port as the DNS upstream, for tests that resolve nothing. */
 export const LOOPBACK_UPSTREAM = '127.0.0.1:9';
 
+/**
+ * The CLI's arguments for a run of the local probe image under `sh` (without -e: a refused probe
+ * does not end the script), on `network` (Docker's default bridge when undefined), then `more`.
+ */
+export function probeRunArgs(network: string | undefined, ...more: string[]): string[] {
+  return [
+    'run',
+    ...(network === undefined ? [] : ['--network', network]),
+    '--pull',
+    'never',
+    '--image',
+    PROBE_IMAGE,
+    '--shell',
+    'sh',
+    ...more,
+  ];
+}
+
 export async function dockerText(args: string[]): Promise<string> {
   const { stdout } = await run('docker', args, { maxBuffer: 64 * 1024 * 1024 });
   return stdout.trim();

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { PROBE_IMAGE, dockerText, fixture, resourcesOf, startCliUntil, verdicts } from './harness.js';
+import { PROBE_IMAGE, dockerText, fixture, probeRunArgs, resourcesOf, startCliUntil, verdicts } from './harness.js';
 import type { EvidenceRecord } from '../../src/report/record.js';
 
 const fx = fixture({ servers: 1, ports: [8080] });
@@ -37,18 +37,10 @@ async function attempt(grade: 'release' | 'dev'): Promise<Attempted> {
     `probe tcp ${server.ipv4} 8080`,
   ].join('\n');
   const cli = await startCliUntil(
-    [
-      'run',
+    probeRunArgs(
+      fx.net.name,
       '--grade',
       grade,
-      '--network',
-      fx.net.name,
-      '--pull',
-      'never',
-      '--image',
-      PROBE_IMAGE,
-      '--shell',
-      'sh',
       '--allow',
       `${server.ipv4}:8080`,
       '--dns-upstream',
@@ -57,7 +49,7 @@ async function attempt(grade: 'release' | 'dev'): Promise<Attempted> {
       report,
       '--',
       script,
-    ],
+    ),
     fx.ws,
     'BUILD-LISTENING',
   );

@@ -21,6 +21,7 @@ import {
   cli,
   dockerText,
   internalNet,
+  probeRunArgs,
   requireEngine,
   verdicts,
   workspace,
@@ -516,25 +517,17 @@ describe('job shapes', { timeout: 180_000 }, () => {
   it('service containers by name, buildfence on the runner with network set: the allowed service and port only, nothing asked upstream', async () => {
     const ws = fx.probeDir;
     const r = await cli(
-      [
-        'run',
+      probeRunArgs(
+        fx.net.name,
         '--grade',
         'release',
-        '--network',
-        fx.net.name,
         '--allow',
         'db:5432',
-        '--image',
-        PROBE_IMAGE,
-        '--pull',
-        'never',
-        '--shell',
-        'sh',
         '--dns-upstream',
         fx.upstream.address,
         '--',
         ...[lookup.join('\n').replace('CACHE', fx.cache.ipv4)],
-      ],
+      ),
       ws,
     );
     assert.equal(r.code, 0, r.stderr);
@@ -554,25 +547,17 @@ describe('job shapes', { timeout: 180_000 }, () => {
     const ws = fx.probeDir;
     const report = path.join(ws, `audit-${tag}.json`);
     const audit = await cli(
-      [
-        'run',
+      probeRunArgs(
+        fx.net.name,
         '--grade',
         'dev',
-        '--network',
-        fx.net.name,
-        '--image',
-        PROBE_IMAGE,
-        '--pull',
-        'never',
-        '--shell',
-        'sh',
         '--dns-upstream',
         fx.upstream.address,
         '--report',
         report,
         '--',
         lookup.join('\n').replace('CACHE', fx.cache.ipv4),
-      ],
+      ),
       ws,
     );
     assert.equal(audit.code, 0, audit.stderr);

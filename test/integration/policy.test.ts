@@ -4,7 +4,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { LOOPBACK_UPSTREAM, PROBE_IMAGE, cli, dockerText, fixture, verdicts } from './harness.js';
+import { LOOPBACK_UPSTREAM, cli, dockerText, fixture, probeRunArgs, verdicts } from './harness.js';
 
 const fx = fixture({ servers: 2 });
 
@@ -34,27 +34,8 @@ before(async () => {
   );
 });
 
-// `sh` without -e, so that a refused probe does not end the script before the next one.
 const run = (...args: string[]) =>
-  cli(
-    [
-      'run',
-      '--policy',
-      'policies/fence.yml',
-      '--network',
-      fx.net.name,
-      '--pull',
-      'never',
-      '--image',
-      PROBE_IMAGE,
-      '--shell',
-      'sh',
-      '--dns-upstream',
-      LOOPBACK_UPSTREAM,
-      ...args,
-    ],
-    fx.ws,
-  );
+  cli(probeRunArgs(fx.net.name, '--policy', 'policies/fence.yml', '--dns-upstream', LOOPBACK_UPSTREAM, ...args), fx.ws);
 
 describe('a policy file, end to end', () => {
   it("release: the grade's allow reaches one server, its deny refuses the other, even when the allowlist input adds it", async () => {

@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { HOLDER_IMAGE, PROBE_IMAGE, cli, dockerText, fixture, resourcesOf } from './harness.js';
+import { HOLDER_IMAGE, PROBE_IMAGE, cli, dockerText, fixture, probeRunArgs, resourcesOf } from './harness.js';
 
 const fx = fixture({ servers: 1, ports: [8080] });
 
@@ -20,25 +20,7 @@ const SCRIPT = [
 
 async function families(grade: string, options: string[] = []): Promise<Map<string, string>> {
   await fx.ready;
-  const r = await cli(
-    [
-      'run',
-      '--grade',
-      grade,
-      '--pull',
-      'never',
-      '--image',
-      PROBE_IMAGE,
-      '--shell',
-      'sh',
-      '--dns-upstream',
-      '127.0.0.1:9',
-      ...options,
-      '--',
-      SCRIPT,
-    ],
-    fx.ws,
-  );
+  const r = await cli(probeRunArgs(undefined, '--grade', grade, '--dns-upstream', '127.0.0.1:9', ...options, '--', SCRIPT), fx.ws);
   assert.equal(r.code, 0, r.stderr);
   const seen = new Map<string, string>();
   for (const line of r.stdout.split('\n')) {

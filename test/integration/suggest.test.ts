@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { PROBE_IMAGE, ROOT, cli, fixture, verdicts } from './harness.js';
+import { ROOT, cli, fixture, probeRunArgs, verdicts } from './harness.js';
 import type { EvidenceRecord } from '../../src/report/record.js';
 
 const fx = fixture({ servers: 2, upstream: true });
@@ -32,24 +32,16 @@ const build = (extra: string[] = []) => [
 
 const run = (grade: string, script: string[], args: string[]) =>
   cli(
-    [
-      'run',
+    probeRunArgs(
+      fx.net.name,
       '--grade',
       grade,
-      '--network',
-      fx.net.name,
-      '--pull',
-      'never',
-      '--image',
-      PROBE_IMAGE,
-      '--shell',
-      'sh',
       '--dns-upstream',
       fx.upstream.address,
       ...args,
       '--',
       ['export PATH="$PWD:$PATH"', ...script].join('\n'),
-    ],
+    ),
     fx.ws,
   );
 

@@ -10332,11 +10332,11 @@ var require_agent = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path14) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path14)) {
-        return path14 === "pageant" ? new PageantAgent() : new CygwinAgent(path14);
+    function createAgent(path15) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path15)) {
+        return path15 === "pageant" ? new PageantAgent() : new CygwinAgent(path15);
       }
-      return new OpenSSHAgent(path14);
+      return new OpenSSHAgent(path15);
     }
     var AgentProtocol = (() => {
       const SSH_AGENTC_REQUEST_IDENTITIES = 11;
@@ -14211,7 +14211,7 @@ var require_Protocol = __commonJS({
           sendPacket(this, this._packetRW.write.finalize(packet));
         });
       }
-      authHostbased(username, pubKey, hostname4, userlocal, keyAlgo, cbSign) {
+      authHostbased(username, pubKey, hostname3, userlocal, keyAlgo, cbSign) {
         if (this._server)
           throw new Error("Client-only method called in server mode");
         pubKey = parseKey(pubKey);
@@ -14230,7 +14230,7 @@ var require_Protocol = __commonJS({
         const pubKeyLen = pubKey.length;
         const sessionID = this._kex.sessionID;
         const sesLen = sessionID.length;
-        const hostnameLen = Buffer.byteLength(hostname4);
+        const hostnameLen = Buffer.byteLength(hostname3);
         const userlocalLen = Buffer.byteLength(userlocal);
         const data = Buffer.allocUnsafe(
           4 + sesLen + 1 + 4 + userLen + 4 + 14 + 4 + 9 + 4 + algoLen + 4 + pubKeyLen + 4 + hostnameLen + 4 + userlocalLen
@@ -14250,7 +14250,7 @@ var require_Protocol = __commonJS({
         writeUInt32BE(data, pubKeyLen, p += algoLen);
         data.set(pubKey, p += 4);
         writeUInt32BE(data, hostnameLen, p += pubKeyLen);
-        data.utf8Write(hostname4, p += 4, hostnameLen);
+        data.utf8Write(hostname3, p += 4, hostnameLen);
         writeUInt32BE(data, userlocalLen, p += hostnameLen);
         data.utf8Write(userlocal, p += 4, userlocalLen);
         cbSign(data, (signature) => {
@@ -15311,8 +15311,8 @@ var require_SFTP = __commonJS({
   "node_modules/ssh2/lib/protocol/SFTP.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events");
-    var fs15 = __require("fs");
-    var { constants: constants2 } = fs15;
+    var fs16 = __require("fs");
+    var { constants: constants2 } = fs16;
     var {
       Readable: ReadableStream,
       Writable: WritableStream
@@ -15580,17 +15580,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path14, options) {
+      createReadStream(path15, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path14, options);
+        return new ReadStream(this, path15, options);
       }
-      createWriteStream(path14, options) {
+      createWriteStream(path15, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path14, options);
+        return new WriteStream(this, path15, options);
       }
-      open(path14, flags_, attrs, cb) {
+      open(path15, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -15609,7 +15609,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -15617,7 +15617,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -15741,14 +15741,14 @@ var require_SFTP = __commonJS({
       fastGet(remotePath, localPath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(this, fs15, remotePath, localPath, opts, cb);
+        fastXfer(this, fs16, remotePath, localPath, opts, cb);
       }
       fastPut(localPath, remotePath, opts, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        fastXfer(fs15, this, localPath, remotePath, opts, cb);
+        fastXfer(fs16, this, localPath, remotePath, opts, cb);
       }
-      readFile(path14, options, callback_) {
+      readFile(path15, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15821,13 +15821,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         };
-        this.open(path14, flag, 438, (er, handle_) => {
+        this.open(path15, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle = handle_;
           const tryStat = (er2, st) => {
             if (er2) {
-              this.stat(path14, (er_, st_) => {
+              this.stat(path15, (er_, st_) => {
                 if (er_) {
                   return this.close(handle, () => {
                     callback && callback(er2);
@@ -15848,7 +15848,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle, tryStat);
         });
       }
-      writeFile(path14, data, options, callback_) {
+      writeFile(path15, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15867,7 +15867,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path14, flag, options.mode, (openErr, handle) => {
+        this.open(path15, flag, options.mode, (openErr, handle) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -15876,7 +15876,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = (er, st) => {
                 if (er) {
-                  this.stat(path14, (er_, st_) => {
+                  this.stat(path15, (er_, st_) => {
                     if (er_) {
                       return this.close(handle, () => {
                         callback && callback(er);
@@ -15895,7 +15895,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path14, data, options, callback_) {
+      appendFile(path15, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -15913,12 +15913,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path14, data, options, callback);
+        this.writeFile(path15, data, options, callback);
       }
-      exists(path14, cb) {
+      exists(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path14, (err) => {
+        this.stat(path15, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -15961,7 +15961,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path14, attrs, cb) {
+      mkdir(path15, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -15975,7 +15975,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -15983,7 +15983,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -15999,10 +15999,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path14, cb) {
+      rmdir(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16010,7 +16010,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -16100,10 +16100,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path14, cb) {
+      stat(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16111,17 +16111,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path14, cb) {
+      lstat(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16129,17 +16129,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path14, cb) {
+      opendir(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16147,14 +16147,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path14, attrs, cb) {
+      setstat(path15, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -16166,7 +16166,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16174,7 +16174,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -16234,8 +16234,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path14, atime, mtime, cb) {
-        return this.setstat(path14, {
+      utimes(path15, atime, mtime, cb) {
+        return this.setstat(path15, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -16246,8 +16246,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path14, uid, gid, cb) {
-        return this.setstat(path14, {
+      chown(path15, uid, gid, cb) {
+        return this.setstat(path15, {
           uid,
           gid
         }, cb);
@@ -16257,15 +16257,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path14, mode, cb) {
-        return this.setstat(path14, {
+      chmod(path15, mode, cb) {
+        return this.setstat(path15, {
           mode
         }, cb);
       }
-      readlink(path14, cb) {
+      readlink(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16273,7 +16273,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -16318,10 +16318,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path14, cb) {
+      realpath(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16329,7 +16329,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -16374,13 +16374,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path14, cb) {
+      ext_openssh_statvfs(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16390,7 +16390,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -16476,7 +16476,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path14, attrs, cb) {
+      ext_openssh_lsetstat(path15, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -16491,7 +16491,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16501,7 +16501,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -16518,13 +16518,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path14, cb) {
+      ext_openssh_expandPath(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -16534,7 +16534,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         this._requests[reqid] = {
           cb: (err, names) => {
             if (typeof cb !== "function")
@@ -17007,13 +17007,13 @@ var require_SFTP = __commonJS({
             if (--left === 0)
               cb(err);
           };
-          if (srcHandle && (src === fs15 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs16 || src.outgoing.state === "open"))
             ++left;
-          if (dstHandle && (dst === fs15 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs16 || dst.outgoing.state === "open"))
             ++left;
-          if (srcHandle && (src === fs15 || src.outgoing.state === "open"))
+          if (srcHandle && (src === fs16 || src.outgoing.state === "open"))
             src.close(srcHandle, cbfinal);
-          if (dstHandle && (dst === fs15 || dst.outgoing.state === "open"))
+          if (dstHandle && (dst === fs16 || dst.outgoing.state === "open"))
             dst.close(dstHandle, cbfinal);
         } else {
           cb(err);
@@ -17029,7 +17029,7 @@ var require_SFTP = __commonJS({
           tryStat(null, { size: fileSize });
         function tryStat(err2, attrs) {
           if (err2) {
-            if (src !== fs15) {
+            if (src !== fs16) {
               src.stat(srcPath, (err_, attrs_) => {
                 if (err_)
                   return onerror(err2);
@@ -17812,12 +17812,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path14 === void 0)
+        if (path15 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path14)) {
+        if (!sftp.emit("LSTAT", reqID, path15)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17836,13 +17836,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path14, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path15, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17864,12 +17864,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path14 === void 0)
+        if (path15 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path14)) {
+        if (!sftp.emit("OPENDIR", reqID, path15)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17888,63 +17888,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path14 === void 0)
+        if (path15 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path14)) {
+        if (!sftp.emit("REMOVE", reqID, path15)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path14, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path15, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path14 === void 0)
+        if (path15 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path14)) {
+        if (!sftp.emit("RMDIR", reqID, path15)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path14 === void 0)
+        if (path15 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path14)) {
+        if (!sftp.emit("REALPATH", reqID, path15)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path14 === void 0)
+        if (path15 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path14)) {
+        if (!sftp.emit("STAT", reqID, path15)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -17964,14 +17964,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path14 === void 0)
+        if (path15 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path14)) {
+        if (!sftp.emit("READLINK", reqID, path15)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -18042,7 +18042,7 @@ var require_SFTP = __commonJS({
     function roundUpToMultipleOf8(n) {
       return n + 7 & ~7;
     }
-    function ReadStream(sftp, path14, options) {
+    function ReadStream(sftp, path15, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -18056,7 +18056,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream.call(this, options);
-      this.path = path14;
+      this.path = path15;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -18187,7 +18187,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path14, options) {
+    function WriteStream(sftp, path15, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -18199,7 +18199,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path14;
+      this.path = path15;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -22589,7 +22589,7 @@ var require_buffer_list = __commonJS({
         }
       }, {
         key: "join",
-        value: function join11(s) {
+        value: function join12(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -25236,12 +25236,12 @@ var require_http_duplex = __commonJS({
 // node_modules/split-ca/index.js
 var require_split_ca = __commonJS({
   "node_modules/split-ca/index.js"(exports, module) {
-    var fs15 = __require("fs");
+    var fs16 = __require("fs");
     module.exports = function(filepath, split, encoding) {
       split = typeof split !== "undefined" ? split : "\n";
       encoding = typeof encoding !== "undefined" ? encoding : "utf8";
       var ca = [];
-      var chain = fs15.readFileSync(filepath, encoding);
+      var chain = fs16.readFileSync(filepath, encoding);
       if (chain.indexOf("-END CERTIFICATE-") < 0 || chain.indexOf("-BEGIN CERTIFICATE-") < 0) {
         throw Error("File does not contain 'BEGIN CERTIFICATE' or 'END CERTIFICATE'");
       }
@@ -25269,8 +25269,8 @@ var require_modem = __commonJS({
   "node_modules/docker-modem/lib/modem.js"(exports, module) {
     var querystring = __require("querystring");
     var http = require_http();
-    var fs15 = __require("fs");
-    var path14 = __require("path");
+    var fs16 = __require("fs");
+    var path15 = __require("path");
     var url = __require("url");
     var ssh = require_ssh2();
     var HttpDuplex = require_http_duplex();
@@ -25319,9 +25319,9 @@ var require_modem = __commonJS({
         }
         opts.host = host.hostname;
         if (process.env.DOCKER_CERT_PATH) {
-          opts.ca = splitca(path14.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
-          opts.cert = fs15.readFileSync(path14.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
-          opts.key = fs15.readFileSync(path14.join(process.env.DOCKER_CERT_PATH, "key.pem"));
+          opts.ca = splitca(path15.join(process.env.DOCKER_CERT_PATH, "ca.pem"));
+          opts.cert = fs16.readFileSync(path15.join(process.env.DOCKER_CERT_PATH, "cert.pem"));
+          opts.key = fs16.readFileSync(path15.join(process.env.DOCKER_CERT_PATH, "key.pem"));
         }
         if (process.env.DOCKER_CLIENT_TIMEOUT) {
           opts.timeout = parseInt(process.env.DOCKER_CLIENT_TIMEOUT, 10);
@@ -25331,8 +25331,8 @@ var require_modem = __commonJS({
     };
     var findDefaultUnixSocket = function() {
       return new Promise(function(resolve4) {
-        var userDockerSocket = path14.join(os9.homedir(), ".docker", "run", "docker.sock");
-        fs15.access(userDockerSocket, function(err) {
+        var userDockerSocket = path15.join(os9.homedir(), ".docker", "run", "docker.sock");
+        fs16.access(userDockerSocket, function(err) {
           if (err) resolve4("/var/run/docker.sock");
           else resolve4(userDockerSocket);
         });
@@ -25425,7 +25425,7 @@ var require_modem = __commonJS({
       }
       if (options.file) {
         if (typeof options.file === "string") {
-          data = fs15.createReadStream(path14.resolve(options.file));
+          data = fs16.createReadStream(path15.resolve(options.file));
         } else {
           data = options.file;
         }
@@ -27744,23 +27744,23 @@ function failure(what, err, timeoutMs) {
 function statusOf(err) {
   return err.statusCode;
 }
-function dialOptions(method, path14, call2, signal) {
+function dialOptions(method, path15, call2, signal) {
   const hasQuery = call2.query !== void 0;
   return {
-    path: hasQuery ? `${path14}?` : path14,
+    path: hasQuery ? `${path15}?` : path15,
     method,
     options: method === "POST" ? { _query: call2.query ?? {}, _body: call2.body ?? {} } : call2.query,
     statusCodes: statusCodes(call2.accept),
     abortSignal: signal
   };
 }
-function api(method, path14, call2 = {}) {
+function api(method, path15, call2 = {}) {
   const timeoutMs = call2.timeoutMs ?? DOCKER_TIMEOUT_MS;
   const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : void 0;
-  const what = `${method} ${path14}`;
+  const what = `${method} ${path15}`;
   return new Promise((resolve4, reject) => {
     try {
-      engine().dial(dialOptions(method, path14, call2, signal), (err, data) => {
+      engine().dial(dialOptions(method, path15, call2, signal), (err, data) => {
         if (err) reject(failure(what, err, timeoutMs));
         else resolve4(Buffer.isBuffer(data) && data.length === 0 ? void 0 : data);
       });
@@ -27769,13 +27769,13 @@ function api(method, path14, call2 = {}) {
     }
   });
 }
-function hijack(path14, query, body, stdin = false) {
+function hijack(path15, query, body, stdin = false) {
   return new Promise((resolve4, reject) => {
-    const what = `POST ${path14}`;
+    const what = `POST ${path15}`;
     try {
       engine().dial(
         {
-          path: `${path14}?`,
+          path: `${path15}?`,
           method: "POST",
           options: { _query: query, _body: body ?? {} },
           hijack: true,
@@ -28004,9 +28004,8 @@ function processAlive(pid) {
 }
 
 // src/docker/runtime.ts
-import * as fs9 from "node:fs/promises";
-import * as os5 from "node:os";
-import * as path9 from "node:path";
+import * as fs10 from "node:fs/promises";
+import * as path10 from "node:path";
 
 // src/docker/containers.ts
 function labelArgs(id) {
@@ -29406,6 +29405,17 @@ function buildPaths(w, workspace, tmp) {
   return { toHost: (file) => hostFile(job.mounts, file), where: `job container ${job.name}` };
 }
 
+// src/engine/image-ref.ts
+async function imageRef(name, id) {
+  const digests = (await inspectImage(id).catch(() => void 0))?.RepoDigests ?? [];
+  return { name, id, repoDigests: [...digests].sort() };
+}
+
+// src/engine/run-on-fence.ts
+import * as fs9 from "node:fs/promises";
+import * as os5 from "node:os";
+import * as path9 from "node:path";
+
 // src/engine/fence.ts
 import * as fs8 from "node:fs/promises";
 import * as path8 from "node:path";
@@ -30617,61 +30627,69 @@ function guardRun(log, build2) {
   };
 }
 
-// src/docker/runtime.ts
-async function runDocker(spec, log, hooks = {}) {
-  await ping().catch((err) => {
-    throw new Error(`${err.message}${jobContainerHint(process.env)}`, { cause: err });
-  });
-  await checkVolumes(namedVolumes(spec.dockerOptions), inputLabel(spec.via, "docker-options"));
+// src/engine/run-on-fence.ts
+async function runOnFence(spec, log, hooks, runtime) {
   const id = { runId: newRunId(), pid: process.pid, host: os5.hostname() };
-  const handle = { runId: id.runId, runtime: "docker" };
+  const handle = { runId: id.runId, ...runtime.handle };
   hooks.onStart?.(handle);
   const tmp = await fs9.mkdtemp(path9.join(process.env.RUNNER_TEMP || os5.tmpdir(), `buildfence-${id.runId}-`));
   const started = (/* @__PURE__ */ new Date()).toISOString();
   const fence = new EngineFence(spec, id, tmp, log);
   const { names } = fence;
+  const run2 = { fence, names, id, tmp };
   const guard = guardRun(log, names.build);
   let result;
-  let request;
-  const check = async (where) => {
-    request = buildRequest(
-      buildCreateArgs({ id, spec, scriptDir: fence.scriptDir, envFile: path9.join(tmp, "env"), passedEnv: runnerEnvNames(process.env) }),
-      { label: inputLabel(spec.via, "docker-options"), apiVersion: where.apiVersion, ...buildPaths(where, spec.workspace, tmp) }
-    );
-    checkFenced(request.body, names.holder);
-    if (where.job) await checkVolumes(request.throughVolumes, `Job container ${where.job.name}`);
-  };
   try {
-    await log.group(
-      "Fence up",
-      () => fence.up(guard, {
-        prepare: () => writeEnvFile(tmp, spec),
-        check,
-        create: () => createBuild(names.build, request, log)
-      })
-    );
-    log.info(`Running the build in ${spec.image} (${names.build}).`);
+    await log.group("Fence up", () => fence.up(guard, runtime.setup(run2)));
+    log.info(runtime.running(names));
     const build2 = await guard.step(() => runContainer(names, log, fence.lost, guard));
     const facts = await fence.evidence();
+    const [holder, buildImage] = await Promise.all([imageRef(spec.holderImage, fence.holderImageId), runtime.buildImage(build2)]);
     result = {
       ...handle,
       started,
       ended: (/* @__PURE__ */ new Date()).toISOString(),
       exitCode: build2.exitCode,
-      images: await imageRefs([
-        [spec.holderImage, fence.holderImageId],
-        [spec.image, build2.imageId]
-      ]),
+      images: { holder, build: buildImage },
       ...facts
     };
   } catch (err) {
     throw guard.explain(err);
   } finally {
     await fence.down();
+    await runtime.teardown?.(run2);
     guard.done();
   }
   const reason = guard.reason();
   return reason === void 0 ? result : { ...result, failure: reason };
+}
+
+// src/docker/runtime.ts
+async function runDocker(spec, log, hooks = {}) {
+  await ping().catch((err) => {
+    throw new Error(`${err.message}${jobContainerHint(process.env)}`, { cause: err });
+  });
+  await checkVolumes(namedVolumes(spec.dockerOptions), inputLabel(spec.via, "docker-options"));
+  let request;
+  return runOnFence(spec, log, hooks, {
+    handle: { runtime: "docker" },
+    setup: ({ fence, names, id, tmp }) => ({
+      prepare: () => writeEnvFile(tmp, spec),
+      // Read (and refused, when an option cannot be translated) once the fence knows where it runs,
+      // before anything of it exists.
+      check: async (where) => {
+        request = buildRequest(
+          buildCreateArgs({ id, spec, scriptDir: fence.scriptDir, envFile: path10.join(tmp, "env"), passedEnv: runnerEnvNames(process.env) }),
+          { label: inputLabel(spec.via, "docker-options"), apiVersion: where.apiVersion, ...buildPaths(where, spec.workspace, tmp) }
+        );
+        checkFenced(request.body, names.holder);
+        if (where.job) await checkVolumes(request.throughVolumes, `Job container ${where.job.name}`);
+      },
+      create: () => createBuild(names.build, request, log)
+    }),
+    running: (names) => `Running the build in ${spec.image} (${names.build}).`,
+    buildImage: (build2) => imageRef(spec.image, build2.imageId)
+  });
 }
 async function checkVolumes(names, label) {
   const found = await Promise.all(names.map(async (name) => ({ name, volume: await inspectVolume(name) })));
@@ -30680,16 +30698,8 @@ async function checkVolumes(names, label) {
     { label, realPath: hostRealPath }
   );
 }
-async function imageRefs([holder, build2]) {
-  const ref = async ([name, id]) => {
-    const digests = (await inspectImage(id).catch(() => void 0))?.RepoDigests ?? [];
-    return { name, id, repoDigests: [...digests].sort() };
-  };
-  const [h, b] = await Promise.all([ref(holder), ref(build2)]);
-  return { holder: h, build: b };
-}
 async function writeEnvFile(tmp, spec) {
-  await fs9.writeFile(path9.join(tmp, "env"), spec.env.map(([k, v]) => `${k}=${v}
+  await fs10.writeFile(path10.join(tmp, "env"), spec.env.map(([k, v]) => `${k}=${v}
 `).join(""), { mode: 384 });
 }
 
@@ -30698,7 +30708,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 
 // src/host/mounts.ts
-import * as path10 from "node:path";
+import * as path11 from "node:path";
 var OWN_TOP = ["proc", "sys", "dev", "run", "tmp"];
 var ENGINE_STATE = [
   "/var/lib/docker",
@@ -30735,9 +30745,9 @@ function planMounts(l) {
   for (const p of l.toolCaches) rw(p);
   if (l.temp) rw(l.temp);
   rw(l.workspace);
-  if (l.eventPath) ro(path10.dirname(l.eventPath));
+  if (l.eventPath) ro(path11.dirname(l.eventPath));
   for (const f of l.commandFiles) {
-    const dir = path10.dirname(f);
+    const dir = path11.dirname(f);
     if (dir === l.temp || dir === l.workspace || dir === l.home)
       plan.set(f, { type: "bind", source: "/dev/null", target: f, readOnly: true });
     else empty(dir);
@@ -30752,7 +30762,7 @@ function planMounts(l) {
   return [...plan.values()].sort((a, b) => depth(a.target) - depth(b.target) || a.target.localeCompare(b.target));
 }
 function covering(plan, p) {
-  for (let at = p; ; at = path10.dirname(at)) {
+  for (let at = p; ; at = path11.dirname(at)) {
     const m = plan.get(at);
     if (m) return m;
     if (at === "/") return void 0;
@@ -30841,9 +30851,9 @@ async function takeBack(dir) {
 }
 
 // src/host/runtime.ts
-import * as fs11 from "node:fs/promises";
+import * as fs12 from "node:fs/promises";
 import * as os7 from "node:os";
-import * as path12 from "node:path";
+import * as path13 from "node:path";
 
 // src/host/root-image.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
@@ -30884,9 +30894,9 @@ async function ensureRootImage(entries) {
 }
 
 // src/host/runner.ts
-import * as fs10 from "node:fs/promises";
+import * as fs11 from "node:fs/promises";
 import * as os6 from "node:os";
-import * as path11 from "node:path";
+import * as path12 from "node:path";
 
 // src/host/mountinfo.ts
 function mountPoints(mountinfo) {
@@ -30934,7 +30944,7 @@ async function readRunner(env) {
   const uid = process.getuid();
   const gid = process.getgid();
   if (uid === 0) {
-    const [passwd, group] = await Promise.all(["/etc/passwd", "/etc/group"].map((f) => fs10.readFile(f, "utf8").catch(() => "")));
+    const [passwd, group] = await Promise.all(["/etc/passwd", "/etc/group"].map((f) => fs11.readFile(f, "utf8").catch(() => "")));
     const taken = idTaken(passwd, group, ROOT_RUNNER_BUILD_ID);
     if (taken) {
       throw new Error(
@@ -30944,19 +30954,19 @@ async function readRunner(env) {
   }
   const socketGroups = (await Promise.all(
     ENGINE_SOCKETS.map(
-      (s) => fs10.stat(s).then(
+      (s) => fs11.stat(s).then(
         (st) => st.gid,
         () => void 0
       )
     )
   )).filter((g) => g !== void 0);
-  const workDir = env.RUNNER_WORKSPACE ? path11.dirname(path11.resolve(env.RUNNER_WORKSPACE)) : void 0;
-  const engineRoot = path11.resolve(info.DockerRootDir || "/var/lib/docker");
+  const workDir = env.RUNNER_WORKSPACE ? path12.dirname(path12.resolve(env.RUNNER_WORKSPACE)) : void 0;
+  const engineRoot = path12.resolve(info.DockerRootDir || "/var/lib/docker");
   const [top, mountinfo, engineState, varRun, commandFiles, toolCaches, [eventPath], [work], split, [temp]] = await Promise.all([
     listDir("/"),
-    fs10.readFile("/proc/self/mountinfo", "utf8"),
+    fs11.readFile("/proc/self/mountinfo", "utf8"),
     existing([.../* @__PURE__ */ new Set([...ENGINE_STATE, engineRoot])]),
-    fs10.lstat("/var/run").catch(() => void 0),
+    fs11.lstat("/var/run").catch(() => void 0),
     existing(COMMAND_FILE_VARS.map((v) => env[v]).filter((p) => Boolean(p))),
     existing([env.RUNNER_TOOL_CACHE, env.AGENT_TOOLSDIRECTORY].filter((p) => Boolean(p))),
     existing(env.GITHUB_EVENT_PATH ? [env.GITHUB_EVENT_PATH] : []),
@@ -30964,7 +30974,7 @@ async function readRunner(env) {
     Promise.all(ancestors(engineRoot).map(async (dir) => ({ dir, ...await listDir(dir) }))),
     existing(env.RUNNER_TEMP ? [env.RUNNER_TEMP] : [])
   ]);
-  const rel = (dir, name) => path11.join(dir, name).slice(1);
+  const rel = (dir, name) => path12.join(dir, name).slice(1);
   const rootLayout = [{ dir: "/", ...top }, ...split].flatMap(({ dir, dirs, links }) => [
     ...dirs.map((d) => ({ path: rel(dir, d.name), mode: d.mode })),
     ...links.map((l) => ({ path: rel(dir, l.name), link: l.target }))
@@ -30992,16 +31002,16 @@ async function readRunner(env) {
 }
 function ancestors(p) {
   const out = [];
-  for (let at = path11.dirname(p); at !== "/"; at = path11.dirname(at)) out.unshift(at);
+  for (let at = path12.dirname(p); at !== "/"; at = path12.dirname(at)) out.unshift(at);
   return out;
 }
 async function listDir(dir) {
-  const entries = await fs10.readdir(dir, { withFileTypes: true });
+  const entries = await fs11.readdir(dir, { withFileTypes: true });
   const links = await Promise.all(
-    entries.filter((e) => e.isSymbolicLink()).map(async (e) => ({ name: e.name, target: await fs10.readlink(path11.join(dir, e.name)) }))
+    entries.filter((e) => e.isSymbolicLink()).map(async (e) => ({ name: e.name, target: await fs11.readlink(path12.join(dir, e.name)) }))
   );
   const dirs = await Promise.all(
-    entries.filter((e) => e.isDirectory()).map(async (e) => ({ name: e.name, mode: (await fs10.lstat(path11.join(dir, e.name))).mode & 4095 }))
+    entries.filter((e) => e.isDirectory()).map(async (e) => ({ name: e.name, mode: (await fs11.lstat(path12.join(dir, e.name))).mode & 4095 }))
   );
   return {
     dirs,
@@ -31012,8 +31022,8 @@ async function listDir(dir) {
 async function existing(paths) {
   const found = await Promise.all(
     paths.map(
-      (p) => fs10.stat(p).then(
-        () => path11.resolve(p),
+      (p) => fs11.stat(p).then(
+        () => path12.resolve(p),
         () => void 0
       )
     )
@@ -31033,99 +31043,67 @@ async function runHost(spec, log, hooks = {}) {
     );
   }
   const runner = await readRunner(process.env);
-  const id = { runId: newRunId(), pid: process.pid, host: os7.hostname() };
-  const handle = { runId: id.runId, runtime: "host", ...runner.asRoot ? { workspace: spec.workspace } : {} };
-  hooks.onStart?.(handle);
-  const tmp = await fs11.mkdtemp(path12.join(process.env.RUNNER_TEMP || os7.tmpdir(), `buildfence-${id.runId}-`));
-  const started = (/* @__PURE__ */ new Date()).toISOString();
-  const fence = new EngineFence(spec, id, tmp, log);
-  const { names } = fence;
-  const guard = guardRun(log, names.build);
-  let result;
   let image = { name: "", id: "" };
   let handedOver = false;
-  try {
-    await log.group(
-      "Fence up",
-      () => fence.up(guard, {
-        prepare: async () => {
-          image = await ensureRootImage(runner.rootLayout);
-        },
-        create: async () => {
-          const home = await buildHome(runner);
-          if (runner.asRoot) {
-            handedOver = true;
-            await handOver(spec.workspace);
-          }
-          const mounts = planMounts({
-            ...runner.layout,
-            workspace: spec.workspace,
-            home,
-            engineState: [...runner.layout.engineState, ...await existing(HOME_ENGINE_STATE.map((p) => path12.join(home, p)))],
-            // This run's rules and script are buildfence's; under /tmp they are out of sight already.
-            own: tmp.startsWith("/tmp/") ? [] : [tmp],
-            scriptDir: fence.scriptDir
-          });
-          await createContainer(
-            names.build,
-            hostBuildConfig({
-              id,
-              spec,
-              image: image.id,
-              holder: names.holder,
-              user: runner.user,
-              env: buildEnv(process.env, spec, home),
-              mounts,
-              shmBytes: Math.floor(os7.totalmem() / 2)
-            })
-          ).catch((err) => {
-            throw new Error(
-              `Cannot set up the build on the runner: the engine refused its sandbox (${err.message}). The build was not started.`
-            );
-          });
-        }
-      })
-    );
-    log.info(
-      `Running the build on the runner as uid ${runner.user.uid}, gid ${runner.user.gid} (${names.build}): no capabilities, no_new_privs, Docker's default seccomp profile, its own PID and mount namespaces.`
-    );
-    const build2 = await guard.step(() => runContainer(names, log, fence.lost, guard));
-    const facts = await fence.evidence();
-    const digests = async (ref) => [...(await inspectImage(ref).catch(() => void 0))?.RepoDigests ?? []].sort();
-    result = {
-      ...handle,
-      started,
-      ended: (/* @__PURE__ */ new Date()).toISOString(),
-      exitCode: build2.exitCode,
-      images: {
-        holder: { name: spec.holderImage, id: fence.holderImageId, repoDigests: await digests(fence.holderImageId) },
-        build: { name: HOST_IMAGE_NAME, id: image.id, repoDigests: [] }
+  return runOnFence(spec, log, hooks, {
+    handle: { runtime: "host", ...runner.asRoot ? { workspace: spec.workspace } : {} },
+    setup: ({ fence, names, id, tmp }) => ({
+      prepare: async () => {
+        image = await ensureRootImage(runner.rootLayout);
       },
-      ...facts
-    };
-  } catch (err) {
-    throw guard.explain(err);
-  } finally {
-    await fence.down();
-    if (handedOver) {
+      create: async () => {
+        const home = await buildHome(runner);
+        if (runner.asRoot) {
+          handedOver = true;
+          await handOver(spec.workspace);
+        }
+        const mounts = planMounts({
+          ...runner.layout,
+          workspace: spec.workspace,
+          home,
+          engineState: [...runner.layout.engineState, ...await existing(HOME_ENGINE_STATE.map((p) => path13.join(home, p)))],
+          // This run's rules and script are buildfence's; under /tmp they are out of sight already.
+          own: tmp.startsWith("/tmp/") ? [] : [tmp],
+          scriptDir: fence.scriptDir
+        });
+        await createContainer(
+          names.build,
+          hostBuildConfig({
+            id,
+            spec,
+            image: image.id,
+            holder: names.holder,
+            user: runner.user,
+            env: buildEnv(process.env, spec, home),
+            mounts,
+            shmBytes: Math.floor(os7.totalmem() / 2)
+          })
+        ).catch((err) => {
+          throw new Error(
+            `Cannot set up the build on the runner: the engine refused its sandbox (${err.message}). The build was not started.`
+          );
+        });
+      }
+    }),
+    running: (names) => `Running the build on the runner as uid ${runner.user.uid}, gid ${runner.user.gid} (${names.build}): no capabilities, no_new_privs, Docker's default seccomp profile, its own PID and mount namespaces.`,
+    buildImage: () => ({ name: HOST_IMAGE_NAME, id: image.id, repoDigests: [] }),
+    teardown: async ({ id }) => {
+      if (!handedOver) return;
       const problem = await takeBack(spec.workspace);
       if (problem) log.warning(`Teardown of run ${id.runId}: ${problem}`);
     }
-    guard.done();
-  }
-  const reason = guard.reason();
-  return reason === void 0 ? result : { ...result, failure: reason };
+  });
 }
 async function buildHome(runner) {
   if (!runner.asRoot) return runner.home;
-  const home = path12.join(process.env.RUNNER_TEMP || os7.tmpdir(), `buildfence-home-${ROOT_RUNNER_BUILD_ID}`);
-  await fs11.mkdir(home, { recursive: true, mode: 448 });
-  await fs11.chown(home, ROOT_RUNNER_BUILD_ID, ROOT_RUNNER_BUILD_ID);
+  const home = path13.join(process.env.RUNNER_TEMP || os7.tmpdir(), `buildfence-home-${ROOT_RUNNER_BUILD_ID}`);
+  await fs12.mkdir(home, { recursive: true, mode: 448 });
+  await fs12.chown(home, ROOT_RUNNER_BUILD_ID, ROOT_RUNNER_BUILD_ID);
   return home;
 }
 
 // src/kubernetes/runtime.ts
-import * as fs12 from "node:fs/promises";
+import * as fs13 from "node:fs/promises";
 import * as os8 from "node:os";
 
 // src/kubernetes/pod.ts
@@ -31471,8 +31449,8 @@ async function runPod(api2, namespace, rendered, log, options = { pollMs: 1e3, s
   return {
     exitCode: terminated.exitCode,
     images: {
-      holder: imageRef(imageOf(rendered.pod, CONTAINER.holder), statusOf2(final, CONTAINER.holder)?.imageID ?? ""),
-      build: imageRef(imageOf(rendered.pod, CONTAINER.build), statusOf2(final, CONTAINER.build)?.imageID ?? "")
+      holder: imageRef2(imageOf(rendered.pod, CONTAINER.holder), statusOf2(final, CONTAINER.holder)?.imageID ?? ""),
+      build: imageRef2(imageOf(rendered.pod, CONTAINER.build), statusOf2(final, CONTAINER.build)?.imageID ?? "")
     },
     rules: rendered.rules,
     denied: DeniedLog.of(
@@ -31576,7 +31554,7 @@ ${c}: `)}` : "";
 function statusOf2(pod, container) {
   return [...pod.status?.initContainerStatuses ?? [], ...pod.status?.containerStatuses ?? []].find((s) => s.name === container);
 }
-function imageRef(name, imageID) {
+function imageRef2(name, imageID) {
   const digest = imageID.replace(/^[a-z-]+:\/\//, "");
   return { name, id: imageID, repoDigests: /@sha256:[0-9a-f]{64}$/.test(digest) ? [digest] : [] };
 }
@@ -31613,7 +31591,7 @@ function sleep(ms) {
 // src/kubernetes/runtime.ts
 var SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 async function clusterNamespace() {
-  return (await fs12.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
+  return (await fs13.readFile(SERVICE_ACCOUNT_NAMESPACE, "utf8").catch(() => "")).trim() || "default";
 }
 async function loadApi() {
   try {
@@ -31730,17 +31708,17 @@ function githubRun(env) {
 }
 
 // src/report/write-record.ts
-import * as fs14 from "node:fs/promises";
+import * as fs15 from "node:fs/promises";
 
 // src/report/subjects.ts
-import * as fs13 from "node:fs/promises";
-import * as path13 from "node:path";
+import * as fs14 from "node:fs/promises";
+import * as path14 from "node:path";
 async function hashSubjects(spec) {
   const problems = [];
   const subjects = [];
   for (const name of spec.subjectPaths) {
-    const file = path13.resolve(spec.workspace, name);
-    const stat3 = await fs13.stat(file).catch(() => void 0);
+    const file = path14.resolve(spec.workspace, name);
+    const stat3 = await fs14.stat(file).catch(() => void 0);
     if (!stat3?.isFile()) {
       problems.push(`'${name}' (${file}) ${stat3 ? "is not a regular file" : "does not exist"}`);
       continue;
@@ -31757,7 +31735,7 @@ async function hashSubjects(spec) {
 
 // src/report/write-record.ts
 async function writeJson(value, file) {
-  await fs14.writeFile(file, `${JSON.stringify(value, null, 2)}
+  await fs15.writeFile(file, `${JSON.stringify(value, null, 2)}
 `, { mode: 420 });
 }
 async function writeEvidence(spec, result, context, files) {

@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-CWQ36NFC.js";
+} from "./chunk-IPZS45DI.js";
 import {
   debug,
   getInput,
