@@ -13,7 +13,7 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-IPZS45DI.js";
+} from "./chunks/chunk-5K4GHSZX.js";
 import "./chunks/chunk-YHHHWQTV.js";
 import {
   readEvidence,

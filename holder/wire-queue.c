@@ -15,7 +15,9 @@
  *     that opens, ends or resets a connection (SYN, FIN, RST) is also told to buildfence, as a
  *     notice, so that it knows where the stream starts and when it ended;
  *   - a packet with payload is told to buildfence with its id and left in the queue, unverdicted,
- *     until buildfence's verdict for that id comes back on stdin.
+ *     until buildfence's verdict for that id comes back on stdin; unless buildfence has said that
+ *     its connection may send up to a sequence number unread (ALLOW: an HTTP request's body)
+ *     and the packet ends there or before, which is accepted at once.
  *
  * Frames out (the socket, or stdout), big-endian: u32 length of what follows, then u8 kind.
  *   'R' ready: the queue is bound (nothing follows).
@@ -27,7 +29,10 @@
  *   repeat). RESET first destroys the local socket the packet came from (sock_diag's
  *   SOCK_DESTROY: the kernel sends the destination a reset, so the server does not keep a
  *   connection that will never speak, and the build's socket fails), then repeats the packet with
- *   the mark, which the rules turn into a reset for every later packet.
+ *   the mark, which the rules turn into a reset for every later packet. ALLOW (0x200) gives no
+ *   verdict: the packet's connection may send every byte before the sequence number in the mark
+ *   field without asking (forgotten at the connection's SYN, FIN or RST, or when the table of
+ *   them is full; then its packets are told again, never let through unasked).
  *
  * It parses only what the kernel built: the IP and TCP headers, to find the payload. A packet it
  * cannot read (a fragment, an IPv6 extension it does not walk) is dropped. It exits when its input
@@ -66,6 +71,7 @@
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
 #define RESET 0x100
+#define ALLOW 0x200
 /* The connection of each recent payload packet, by id: what RESET destroys. */
 #define RECENT 4096
 
@@ -78,6 +84,15 @@ static struct recent {
   unsigned char ports[4];
   unsigned char src[16], dst[16];
 } recent[RECENT];
+/* Connections that may send up to a sequence number unread, by address and ports (open addressing). */
+#define CONNS 4096
+#define PROBES 8
+#define KEY 37 /* family, ports, source, destination: a 'P' frame's bytes 4, 6-9, 14-45 */
+static struct conn {
+  unsigned char state; /* 0 empty, 1 in use, 2 forgotten (probing goes on past it) */
+  unsigned char key[KEY];
+  uint32_t allowed;
+} conns[CONNS];
 static uint16_t queue;
 static uint32_t seqno;
 static unsigned char rx[1 << 18];
@@ -197,7 +212,53 @@ static void destroy(uint32_t id) {
   }
 }
 
+static uint32_t hash(const unsigned char *key) {
+  uint32_t h = 2166136261u;
+  for (int i = 0; i < KEY; i++) h = (h ^ key[i]) * 16777619u;
+  return h;
+}
+
+/* The connection's entry; with `make`, one is made (over the first forgotten or empty one in
+   reach, else over the first in reach: losing an allowance only sends packets to buildfence). */
+static struct conn *find(const unsigned char *key, int make) {
+  uint32_t h = hash(key);
+  struct conn *spare = NULL;
+  for (int i = 0; i < PROBES; i++) {
+    struct conn *c = &conns[(h + (uint32_t)i) % CONNS];
+    if (c->state == 1 && memcmp(c->key, key, KEY) == 0) return c;
+    if (c->state != 1 && spare == NULL) spare = c;
+    if (c->state == 0) break;
+  }
+  if (!make) return NULL;
+  if (spare == NULL) spare = &conns[h % CONNS];
+  spare->state = 1;
+  memcpy(spare->key, key, KEY);
+  return spare;
+}
+
+/* A frame's header (after its length and kind) as a connection key. */
+static void key_of(const unsigned char *f, unsigned char *key) {
+  key[0] = f[4];
+  memcpy(key + 1, f + 6, 4);
+  memcpy(key + 5, f + 14, 32);
+}
+
+static void allow(uint32_t id, uint32_t seq) {
+  struct recent *r = &recent[id % RECENT];
+  if (r->id != id) return;
+  unsigned char key[KEY];
+  key[0] = r->family;
+  memcpy(key + 1, r->ports, 4);
+  memcpy(key + 5, r->src, 16);
+  memcpy(key + 21, r->dst, 16);
+  find(key, 1)->allowed = seq;
+}
+
 static void apply(uint32_t id, uint32_t v, uint32_t mark) {
+  if (v == ALLOW) {
+    allow(id, mark);
+    return;
+  }
   if (v == RESET) {
     destroy(id);
     v = NF_REPEAT;
@@ -278,6 +339,15 @@ static void packet(struct nlmsghdr *h) {
     return;
   }
   unsigned flags = frame[5 + 5];
+  unsigned char key[KEY];
+  key_of(frame + 5, key);
+  struct conn *c = find(key, 0);
+  /* A new connection on these ports, or the end of this one: what was allowed is forgotten. */
+  if (c != NULL && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) != 0) c->state = 2;
+  else if (c != NULL && plen > 0 && (int32_t)(get32(frame + 15) + (uint32_t)plen - c->allowed) <= 0) {
+    verdict(id, NF_ACCEPT, 0);
+    return;
+  }
   if (plen == 0) {
     verdict(id, NF_ACCEPT, 0);
     if ((flags & (TCP_SYN | TCP_FIN | TCP_RST)) == 0) return;

@@ -236,6 +236,7 @@ export class FastPath {
     }
     this.held += h.flow.holding - before;
     const verdicts = [
+      ...(step.allow === undefined ? [] : [encodeVerdict(p.id, VERDICT.allow, step.allow)]),
       ...step.pass.map((id) => encodeVerdict(id, VERDICT.accept)),
       ...step.drop.map((id) => encodeVerdict(id, VERDICT.drop)),
     ];
@@ -253,7 +254,8 @@ export class FastPath {
       h.timer = setTimeout(() => this.refuseHeld(h, 'host', `a request head was not whole within ${this.helloMs / 1000} s`), this.helloMs);
       h.timer.unref();
     }
-    if (p.flags & TCP_FLAGS.fin) this.closeHttp(h);
+    if (p.flags & TCP_FLAGS.rst) this.forgetHttp(h);
+    else if (p.flags & TCP_FLAGS.fin) this.closeHttp(h);
   }
 
   /** The client's FIN: nothing new may follow, only what was let through, again. A head still incomplete never will be. */
@@ -277,8 +279,14 @@ export class FastPath {
     this.settle(h.key, h.start, ids, enforced ? WIRE_MARK.refused : WIRE_MARK.checked);
   }
 
+  /** Stops reading `h`; a packet it still held is dropped, never left in the queue. */
   private forgetHttp(h: HttpConnection): undefined {
     clearTimeout(h.timer);
+    const ids = h.flow.takeHeld();
+    if (ids.length > 0) {
+      this.options.send(Buffer.concat(ids.map((id) => encodeVerdict(id, VERDICT.drop))));
+      this.held -= ids.length;
+    }
     if (this.http.get(h.key) === h) this.http.delete(h.key);
     return undefined;
   }

@@ -9,9 +9,16 @@
 import type { NamePolicy, WireReason } from './check.js';
 import { HttpRequestReader } from './http-request.js';
 
+/** A body this much longer than what came of it is let through unread: below it, a round trip per packet costs little. */
+export const ALLOW_MIN = 256 * 1024;
+
 export type FlowStep =
-  /** `pass`: held packets (this one among them) that may go now, oldest first; `drop`: this one, past a gap. */
-  | { kind: 'ok'; pass: number[]; drop: number[] }
+  /**
+   * `pass`: held packets (this one among them) that may go now, oldest first; `drop`: this one,
+   * past a gap; `allow`: every byte before this sequence number is a body's and may go unread
+   * (the caller tells the queue program, which then lets such packets through itself).
+   */
+  | { kind: 'ok'; pass: number[]; drop: number[]; allow?: number }
   /** Every packet still held is in `held` (this one too): the caller refuses the connection with them. */
   | { kind: 'refused'; reason: WireReason; detail: string; name?: string; held: number[] };
 
@@ -58,7 +65,14 @@ export class HttpFlow {
     }
     const pass = this.held.filter((h) => h.end <= this.passable).map((h) => h.id);
     this.held = this.held.filter((h) => h.end > this.passable);
-    return { kind: 'ok', pass, drop: [] };
+    // A large body's rest: counted as read now (nothing is held inside a body), so what the
+    // program still sends of it passes as a retransmission would.
+    const ahead = this.reader.bodyAhead;
+    if (ahead < ALLOW_MIN || this.held.length > 0) return { kind: 'ok', pass, drop: [] };
+    this.reader.skipBody(ahead);
+    this.read += ahead;
+    this.passable = this.read;
+    return { kind: 'ok', pass, drop: [], allow: this.passableSeq };
   }
 
   /** The packets held, no longer held: the caller refuses the connection with them. */

@@ -78,6 +78,20 @@ export class HttpRequestReader {
     return { kind: 'ok', heads, ready: ready.length === 1 ? ready[0] : Buffer.concat(ready) };
   }
 
+  /** Body bytes known to come next, before anything must be read again (the rest of a Content-Length body or a chunk); 0 elsewhere. */
+  get bodyAhead(): number {
+    const s = this.state;
+    return !this.refused && (s.at === 'body' || s.at === 'chunk-data') ? s.left : 0;
+  }
+
+  /** Counts `n` of those body bytes (at most bodyAhead) as read, unseen: a body is passed as it comes anyway. */
+  skipBody(n: number): void {
+    const s = this.state;
+    if (!(s.at === 'body' || s.at === 'chunk-data') || n > s.left) throw new Error(`skipBody(${n}) past the body`);
+    s.left -= n;
+    if (s.left === 0) this.state = s.at === 'body' ? { at: 'head' } : { at: 'chunk-end' };
+  }
+
   /** Consumes one framing unit from the start of `buf`; 0 when it is not complete yet. */
   private step(buf: Buffer, heads: RequestHead[]): number {
     const s = this.state;

@@ -24,10 +24,12 @@ export type QueueFrame = { kind: 'ready' } | ({ kind: 'packet' } & QueuedPacket)
 export const TCP_FLAGS = { fin: 0x01, syn: 0x02, rst: 0x04 } as const;
 
 /**
- * The kernel's verdicts (linux/netfilter.h), and the program's own `reset`: destroy the build's
- * socket of the packet's connection (the destination gets a reset), then repeat the packet.
+ * The kernel's verdicts (linux/netfilter.h), and the program's own: `reset` destroys the build's
+ * socket of the packet's connection (the destination gets a reset), then repeats the packet;
+ * `allow` is no verdict: the packet's connection may send every byte before the sequence number
+ * given as the mark without asking (an HTTP body's), and the program lets such packets through.
  */
-export const VERDICT = { drop: 0, accept: 1, repeat: 4, reset: 0x100 } as const;
+export const VERDICT = { drop: 0, accept: 1, repeat: 4, reset: 0x100, allow: 0x200 } as const;
 export type Verdict = (typeof VERDICT)[keyof typeof VERDICT];
 
 const LENGTH = 4;

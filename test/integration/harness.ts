@@ -211,6 +211,14 @@ export function startCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {
   child.stderr.on('data', (d) => (stderr += d));
   const done = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, pid: child.pid! }));
+    // A process the CLI started that outlives it and holds its output would keep 'close' away
+    // for ever (a test hung so once): the result comes anyway, saying so.
+    child.on('exit', (code, signal) => {
+      setTimeout(() => {
+        const note = '\n[harness: the CLI exited 10 s ago, and a process it started still holds its stdout or stderr]';
+        resolve({ code, signal, stdout, stderr: stderr + note, pid: child.pid! });
+      }, 10_000).unref();
+    });
   });
   return { child, done };
 }

@@ -53,6 +53,26 @@ s.on('close', () => console.log(got.includes('site') ? 'second ok: ' + got.trim(
 s.write('GET / HTTP/1.1\\r\\nHost: ' + first + '\\r\\n\\r\\n');
 `;
 
+// A 20 MB upload, then a second request on the same connection, after the first answer.
+const UPLOAD = `import net from 'node:net';
+const [label, host, first, second] = process.argv.slice(2);
+const s = net.connect({ host, port: 80 });
+const body = Buffer.alloc(20000000, 97);
+s.write('PUT /up HTTP/1.1\\r\\nHost: ' + first + '\\r\\nContent-Length: ' + body.length + '\\r\\n\\r\\n');
+s.write(body);
+let got = '';
+s.on('data', (d) => {
+  got += d;
+  if (got.includes('site ' + first)) {
+    console.log(label + ' ok: site ' + first);
+    got = '';
+    s.write('GET / HTTP/1.1\\r\\nHost: ' + second + '\\r\\n\\r\\n');
+  }
+});
+s.on('error', (e) => console.log(label + '-after refused: ' + e.code));
+s.on('close', () => console.log(got.includes('site') ? label + '-after ok: ' + got.trim() : label + '-after closed'));
+`;
+
 // An HTTP request whose first 8 bytes leave one per segment (TCP_NODELAY, one write each), then the rest.
 const HTTP_SEGMENTS = `import net from 'node:net';
 const [host, name] = process.argv.slice(2);
@@ -161,6 +181,7 @@ before(async () => {
     fs.writeFile(path.join(ws, 'silent.mjs'), SILENT),
     fs.writeFile(path.join(ws, 'late.mjs'), LATE),
     fs.writeFile(path.join(ws, 'http-segments.mjs'), HTTP_SEGMENTS),
+    fs.writeFile(path.join(ws, 'upload.mjs'), UPLOAD),
   ]);
 });
 
@@ -428,6 +449,31 @@ describe('names checked on the wire', () => {
       cliRun.child.kill('SIGTERM');
       await cliRun.done;
     }
+  });
+
+  it('HTTP: a large body goes on unread, and the request after it on the connection is still read, IPv4 and IPv6', async () => {
+    const logFrom = (await serverLog(0)).lines;
+    const { out, record } = await run(
+      ['npm.registry.test:80'],
+      // The name is asked first: its address is learned for it.
+      [
+        'c warm4 -4 http://npm.registry.test/',
+        'c warm6 -6 http://npm.registry.test/',
+        `node upload.mjs up4 ${site.ipv4} npm.registry.test evil.test`,
+        `node upload.mjs up6 ${site.ipv6} npm.registry.test evil.test`,
+      ],
+    );
+    for (const f of ['4', '6']) {
+      assert.equal(out.get(`warm${f}`), 'ok: site npm.registry.test');
+      assert.equal(out.get(`up${f}`), 'ok: site npm.registry.test');
+      assert.match(out.get(`up${f}-after`) ?? '', /^(refused|closed)/);
+    }
+    const log = await serverLog(logFrom);
+    assert.deepEqual(log.requests, Array(4).fill('npm.registry.test'), JSON.stringify(log));
+    assert.deepEqual(rows(record), [
+      `refused host evil.test ${site.ipv4}:80 for npm.registry.test`,
+      `refused host evil.test ${site.ipv6}:80 for npm.registry.test`,
+    ]);
   });
 
   it('the packet queue program ends during the build: the build is stopped and the run fails, saying why', async () => {

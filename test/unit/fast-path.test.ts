@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { WIRE_MARK } from '../../src/firewall/ruleset.js';
 import { WireDecisionLog } from '../../src/wire/decision-log.js';
 import { FastPath, MAX_HELD_PER_CONNECTION, type FastPathOptions } from '../../src/wire/fast-path.js';
+import { ALLOW_MIN } from '../../src/wire/http-flow.js';
 import { StreamAssembler } from '../../src/wire/reassembly.js';
 import { WireQueue } from '../../src/wire/queue.js';
 import { QueueFrameReader, TCP_FLAGS, VERDICT, encodePacket, encodeVerdict, type QueuedPacket } from '../../src/wire/queue-frames.js';
@@ -447,6 +448,65 @@ describe('plain HTTP on the fast path', () => {
       assert.equal(fp.httpConnections, 0);
       fp.close();
     }
+  });
+
+  it("a large body's rest is allowed unread: the program lets it through, the heads after it are still read", () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { maxLength: 12 }), fc.boolean(), fc.nat(), (cuts, evil, isn) => {
+        const big = Buffer.alloc(ALLOW_MIN * 2, 0x61);
+        const first = Buffer.concat([
+          Buffer.from(`PUT /up HTTP/1.1\r\nHost: npm.registry.test\r\nContent-Length: ${big.length}\r\n\r\n`),
+          big,
+        ]);
+        const second = Buffer.from(request(evil ? 'evil.test' : 'npm.registry.test', 'done'));
+        const bytes = Buffer.concat([first, second]);
+        const { fp, sent, log } = fastPath();
+        fp.packet(packet({ flags: TCP_FLAGS.syn, seq: isn }));
+        // The queue program as wire-queue.c is: a packet that ends by the allowed sequence number never reaches buildfence.
+        let allowed: number | undefined;
+        const unasked: number[] = [];
+        // Packets of at most 64 KiB, as the queue takes a socket's writes, cut further anywhere.
+        const writes = Array.from({ length: Math.ceil(bytes.length / 65536) }, (_, k) => k * 65536);
+        const segs = cut(bytes, [...cuts, ...writes, 60, first.length - 10, first.length + 5], (isn + 1) >>> 0);
+        segs.forEach((s, i) => {
+          if (allowed !== undefined && ((s.seq + s.payload.length - allowed) | 0) <= 0) return void unasked.push(i + 1);
+          fp.packet(packet({ id: i + 1, seq: s.seq, payload: s.payload }));
+          for (const v of sent) if (v.verdict === VERDICT.allow) allowed = v.mark;
+        });
+        assert.ok(allowed !== undefined, 'the body was allowed');
+        assert.equal(allowed, (isn + 1 + first.length) >>> 0, 'up to the end of the body, and no further');
+        const answered = new Set(sent.filter((v) => v.verdict !== VERDICT.allow).map((v) => v.id));
+        // Every packet is answered once: by the program (inside the body) or by buildfence.
+        assert.deepEqual(
+          segs.map((_, i) => i + 1).filter((id) => !answered.has(id) && !unasked.includes(id)),
+          [],
+        );
+        // The request after the body is read: the co-tenant's refused, the allowed name's let through.
+        const reset = sent.findIndex((v) => v.verdict === VERDICT.reset);
+        if (evil) {
+          assert.ok(reset >= 0);
+          assert.equal(log.decisions()[0]?.name, 'evil.test');
+          assert.ok(sent.slice(reset + 1).every((v) => v.verdict === VERDICT.drop));
+        } else {
+          assert.equal(reset, -1);
+          assert.ok(sent.every((v) => v.verdict === VERDICT.accept || v.verdict === VERDICT.allow));
+          assert.deepEqual(log.decisions(), []);
+        }
+        fp.close();
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('a reset ends an HTTP connection: what it held is dropped, and nothing is recorded', () => {
+    const { fp, sent, log } = fastPath();
+    connect(fp, Buffer.from('GET / HTTP/1.1\r\nHost: npm.reg'), []);
+    fp.packet(packet({ flags: TCP_FLAGS.rst, seq: 5030 }));
+    assert.deepEqual(sent, [{ id: 1, verdict: VERDICT.drop, mark: 0 }]);
+    assert.equal(fp.heldPackets, 0);
+    assert.equal(fp.httpConnections, 0);
+    assert.deepEqual(log.decisions(), []);
+    fp.close();
   });
 
   it('audit: records the co-tenant and lets the connection through checked', () => {

@@ -26746,6 +26746,18 @@ var HttpRequestReader = class {
     }
     return { kind: "ok", heads, ready: ready.length === 1 ? ready[0] : Buffer.concat(ready) };
   }
+  /** Body bytes known to come next, before anything must be read again (the rest of a Content-Length body or a chunk); 0 elsewhere. */
+  get bodyAhead() {
+    const s = this.state;
+    return !this.refused && (s.at === "body" || s.at === "chunk-data") ? s.left : 0;
+  }
+  /** Counts `n` of those body bytes (at most bodyAhead) as read, unseen: a body is passed as it comes anyway. */
+  skipBody(n) {
+    const s = this.state;
+    if (!(s.at === "body" || s.at === "chunk-data") || n > s.left) throw new Error(`skipBody(${n}) past the body`);
+    s.left -= n;
+    if (s.left === 0) this.state = s.at === "body" ? { at: "head" } : { at: "chunk-end" };
+  }
   /** Consumes one framing unit from the start of `buf`; 0 when it is not complete yet. */
   step(buf, heads) {
     const s = this.state;
@@ -29616,6 +29628,7 @@ import * as net3 from "node:net";
 import * as path7 from "node:path";
 
 // src/wire/http-flow.ts
+var ALLOW_MIN = 256 * 1024;
 var HttpFlow = class {
   /** `start`: the sequence number of the stream's first byte (the SYN's plus one). */
   constructor(start, port, allows) {
@@ -29657,7 +29670,12 @@ var HttpFlow = class {
     }
     const pass = this.held.filter((h) => h.end <= this.passable).map((h) => h.id);
     this.held = this.held.filter((h) => h.end > this.passable);
-    return { kind: "ok", pass, drop: [] };
+    const ahead = this.reader.bodyAhead;
+    if (ahead < ALLOW_MIN || this.held.length > 0) return { kind: "ok", pass, drop: [] };
+    this.reader.skipBody(ahead);
+    this.read += ahead;
+    this.passable = this.read;
+    return { kind: "ok", pass, drop: [], allow: this.passableSeq };
   }
   /** The packets held, no longer held: the caller refuses the connection with them. */
   takeHeld() {
@@ -29726,7 +29744,7 @@ var StreamAssembler = class {
 // src/wire/queue-frames.ts
 var import_ipaddr7 = __toESM(require_ipaddr(), 1);
 var TCP_FLAGS = { fin: 1, syn: 2, rst: 4 };
-var VERDICT = { drop: 0, accept: 1, repeat: 4, reset: 256 };
+var VERDICT = { drop: 0, accept: 1, repeat: 4, reset: 256, allow: 512 };
 var LENGTH = 4;
 var PACKET_HEADER = 47;
 var FRAME_LIMIT = PACKET_HEADER + 65536;
@@ -29921,6 +29939,7 @@ var FastPath = class {
     }
     this.held += h.flow.holding - before;
     const verdicts = [
+      ...step.allow === void 0 ? [] : [encodeVerdict(p.id, VERDICT.allow, step.allow)],
       ...step.pass.map((id) => encodeVerdict(id, VERDICT.accept)),
       ...step.drop.map((id) => encodeVerdict(id, VERDICT.drop))
     ];
@@ -29938,7 +29957,8 @@ var FastPath = class {
       h.timer = setTimeout(() => this.refuseHeld(h, "host", `a request head was not whole within ${this.helloMs / 1e3} s`), this.helloMs);
       h.timer.unref();
     }
-    if (p.flags & TCP_FLAGS.fin) this.closeHttp(h);
+    if (p.flags & TCP_FLAGS.rst) this.forgetHttp(h);
+    else if (p.flags & TCP_FLAGS.fin) this.closeHttp(h);
   }
   /** The client's FIN: nothing new may follow, only what was let through, again. A head still incomplete never will be. */
   closeHttp(h) {
@@ -29958,8 +29978,14 @@ var FastPath = class {
     this.forgetHttp(h);
     this.settle(h.key, h.start, ids, enforced ? WIRE_MARK.refused : WIRE_MARK.checked);
   }
+  /** Stops reading `h`; a packet it still held is dropped, never left in the queue. */
   forgetHttp(h) {
     clearTimeout(h.timer);
+    const ids = h.flow.takeHeld();
+    if (ids.length > 0) {
+      this.options.send(Buffer.concat(ids.map((id) => encodeVerdict(id, VERDICT.drop))));
+      this.held -= ids.length;
+    }
     if (this.http.get(h.key) === h) this.http.delete(h.key);
     return void 0;
   }

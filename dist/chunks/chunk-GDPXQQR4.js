@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-IPZS45DI.js";
+} from "./chunk-5K4GHSZX.js";
 import {
   debug,
   getInput,
