@@ -73,12 +73,12 @@ s.on('error', (e) => console.log(label + '-after refused: ' + e.code));
 s.on('close', () => console.log(got.includes('site') ? label + '-after ok: ' + got.trim() : label + '-after closed'));
 `;
 
-// An HTTP request whose first 8 bytes leave one per segment (TCP_NODELAY, one write each), then the rest.
+// An HTTP request whose first 2 bytes leave one per segment (TCP_NODELAY, one write each), then the rest.
 const HTTP_SEGMENTS = `import net from 'node:net';
 const [host, name] = process.argv.slice(2);
 const s = net.connect({ host, port: 80 });
 s.setNoDelay(true);
-const parts = [...'GET / HT'].concat('TP/1.1\\r\\nHost: ' + name + '\\r\\nConnection: close\\r\\n\\r\\n');
+const parts = [...'GE'].concat('T / HTTP/1.1\\r\\nHost: ' + name + '\\r\\nConnection: close\\r\\n\\r\\n');
 const next = () => parts.length > 0 && s.write(parts.shift(), () => setTimeout(next, 1));
 next();
 let got = '';
@@ -273,9 +273,11 @@ describe('names checked on the wire', () => {
         'c plain443 -4 --local-port 41003 -H "Host: evil.test" http://npm.registry.test:443/',
         'c host -4 -H "Host: evil.test" http://npm.registry.test/',
         `node keepalive.mjs ${a4} npm.registry.test evil.test`,
-        // The ClientHello's first 8 bytes in segments of one byte each, then the rest: 9 segments, put together in order.
-        `node segments.mjs ${a4} npm.registry.test 1,1,1,1,1,1,1,1`,
-        `node segments.mjs ${a4} evil.test 1,1,1,1,1,1,1,1`,
+        // The ClientHello's first 2 bytes in segments of one byte each, then the rest: 3 segments, put
+        // together in order. (Not more: the held segments count against TCP small queues, which
+        // allows as few as 2 or 3 on their way when the handshake's round trip was slow.)
+        `node segments.mjs ${a4} npm.registry.test 1,1`,
+        `node segments.mjs ${a4} evil.test 1,1`,
         `node http-segments.mjs ${a4} npm.registry.test`,
         `node http-segments.mjs ${a4} evil.test`,
         // QUIC's port over UDP: a TCP entry does not open it.
@@ -286,8 +288,8 @@ describe('names checked on the wire', () => {
     for (const refused of ['sni4', 'sni6', 'nosni4', 'nosni6', 'plain443', 'host']) assert.equal(out.get(refused), 'failed', refused);
     assert.equal(out.get('first'), 'ok: site npm.registry.test');
     assert.match(out.get('second') ?? '', /^(refused|closed)/);
-    assert.equal(out.get('segments-1,1,1,1,1,1,1,1 npm.registry.test'), 'ok', 'a ClientHello in segments is put together');
-    assert.equal(out.get('segments-1,1,1,1,1,1,1,1 evil.test'), 'failed');
+    assert.equal(out.get('segments-1,1 npm.registry.test'), 'ok', 'a ClientHello in segments is put together');
+    assert.equal(out.get('segments-1,1 evil.test'), 'failed');
     assert.equal(out.get('http-segments npm.registry.test'), 'ok', 'a request head in segments is put together');
     assert.equal(out.get('http-segments evil.test'), 'failed');
     // The refused connections' handshakes reached the server; not one byte of their payload did:
@@ -322,7 +324,7 @@ describe('names checked on the wire', () => {
     assert.deepEqual(quic && [quic.address, quic.enforced, quic.reason, quic.names], [a4, true, undefined, ['npm.registry.test']]);
     // curl's Host, keepalive's second request, the request head in segments, and the one-byte ClientHello: counted in their rows.
     assert.equal(record.denied.find((d) => d.reason === 'host' && d.port === 80)?.count, 3);
-    assert.equal(record.denied.find((d) => d.reason === 'sni' && d.address === a4)?.count, 2);
+    assert.equal(record.denied.find((d) => d.reason === 'sni' && d.address === a4)?.count, 2, JSON.stringify(record.denied));
   });
 
   it('an address entry reaches every name on its address, unchecked', async () => {
