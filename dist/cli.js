@@ -13,7 +13,7 @@ import {
   runLabels,
   verdictOf,
   writeEvidence
-} from "./chunks/chunk-5K4GHSZX.js";
+} from "./chunks/chunk-NQHFRU63.js";
 import "./chunks/chunk-YHHHWQTV.js";
 import {
   readEvidence,

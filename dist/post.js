@@ -2,8 +2,8 @@
 import { createRequire as __bfCreateRequire } from 'node:module'; import { fileURLToPath as __bfFileURLToPath } from 'node:url'; const require = __bfCreateRequire(import.meta.url); const __dirname = __bfFileURLToPath(new URL(".", import.meta.url));
 import {
   cleanupAction
-} from "./chunks/chunk-GDPXQQR4.js";
-import "./chunks/chunk-5K4GHSZX.js";
+} from "./chunks/chunk-2VKPTWYL.js";
+import "./chunks/chunk-NQHFRU63.js";
 import "./chunks/chunk-YHHHWQTV.js";
 import {
   warning

@@ -341,7 +341,8 @@ static void packet(struct nlmsghdr *h) {
   unsigned flags = frame[5 + 5];
   unsigned char key[KEY];
   key_of(frame + 5, key);
-  struct conn *c = find(key, 0);
+  /* A plain acknowledgement (every one of a download's) neither uses nor ends an allowance. */
+  struct conn *c = plen > 0 || (flags & (TCP_SYN | TCP_FIN | TCP_RST)) != 0 ? find(key, 0) : NULL;
   /* A new connection on these ports, or the end of this one: what was allowed is forgotten. */
   if (c != NULL && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) != 0) c->state = 2;
   else if (c != NULL && plen > 0 && (int32_t)(get32(frame + 15) + (uint32_t)plen - c->allowed) <= 0) {

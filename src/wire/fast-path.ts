@@ -125,7 +125,10 @@ export class FastPath {
       const done = this.decided.get(key);
       // A retransmitted SYN keeps its connection; a new one on the same ports replaces one that ended.
       if (done && done.start !== start) this.decided.delete(key);
-      if (h && h.start !== start) h = void this.forgetHttp(h);
+      if (h && h.start !== start) {
+        this.forgetHttp(h);
+        h = undefined;
+      }
       if (!h && !(c ? c.start === start : done?.start === start)) c = this.open(key, p, start);
     }
     if (h) return this.httpPacket(h, p);
@@ -199,9 +202,8 @@ export class FastPath {
   private toHttp(c: Connection, p: QueuedPacket): void {
     // Only this packet's bytes are read again, from the stream's start: those held before it (out
     // of order) are dropped, and TCP sends them again.
-    const earlier = c.held.filter((id) => id !== p.id);
-    if (earlier.length > 0) this.options.send(Buffer.concat(earlier.map((id) => encodeVerdict(id, VERDICT.drop))));
-    this.held -= c.held.length;
+    this.drop(c.held.filter((id) => id !== p.id));
+    this.held--;
     c.held = [];
     this.forget(c);
     const limit = this.options.maxHttpConnections ?? MAX_HTTP_CONNECTIONS;
@@ -280,15 +282,17 @@ export class FastPath {
   }
 
   /** Stops reading `h`; a packet it still held is dropped, never left in the queue. */
-  private forgetHttp(h: HttpConnection): undefined {
+  private forgetHttp(h: HttpConnection): void {
     clearTimeout(h.timer);
-    const ids = h.flow.takeHeld();
-    if (ids.length > 0) {
-      this.options.send(Buffer.concat(ids.map((id) => encodeVerdict(id, VERDICT.drop))));
-      this.held -= ids.length;
-    }
+    this.drop(h.flow.takeHeld());
     if (this.http.get(h.key) === h) this.http.delete(h.key);
-    return undefined;
+  }
+
+  /** Held packets dropped, no longer counted as held. */
+  private drop(ids: number[]): void {
+    if (ids.length === 0) return;
+    this.options.send(Buffer.concat(ids.map((id) => encodeVerdict(id, VERDICT.drop))));
+    this.held -= ids.length;
   }
 
   private open(key: string, p: QueuedPacket, start: number): Connection {
@@ -368,11 +372,8 @@ export class FastPath {
   /** Stops reading `c`; a packet it still held is dropped, never left in the queue. */
   private forget(c: Connection): void {
     clearTimeout(c.timer);
-    if (c.held.length > 0) {
-      this.options.send(Buffer.concat(c.held.map((id) => encodeVerdict(id, VERDICT.drop))));
-      this.held -= c.held.length;
-      c.held = [];
-    }
+    this.drop(c.held);
+    c.held = [];
     if (this.reading.get(c.key) === c) this.reading.delete(c.key);
   }
 

@@ -29837,7 +29837,10 @@ var FastPath = class {
       const start = p.seq + 1 >>> 0;
       const done = this.decided.get(key);
       if (done && done.start !== start) this.decided.delete(key);
-      if (h && h.start !== start) h = void this.forgetHttp(h);
+      if (h && h.start !== start) {
+        this.forgetHttp(h);
+        h = void 0;
+      }
       if (!h && !(c ? c.start === start : done?.start === start)) c = this.open(key, p, start);
     }
     if (h) return this.httpPacket(h, p);
@@ -29903,9 +29906,8 @@ var FastPath = class {
   }
   /** The first byte is not TLS's: from here on the connection is read as HTTP requests, at every packet. */
   toHttp(c, p) {
-    const earlier = c.held.filter((id) => id !== p.id);
-    if (earlier.length > 0) this.options.send(Buffer.concat(earlier.map((id) => encodeVerdict(id, VERDICT.drop))));
-    this.held -= c.held.length;
+    this.drop(c.held.filter((id) => id !== p.id));
+    this.held--;
     c.held = [];
     this.forget(c);
     const limit = this.options.maxHttpConnections ?? MAX_HTTP_CONNECTIONS;
@@ -29981,13 +29983,14 @@ var FastPath = class {
   /** Stops reading `h`; a packet it still held is dropped, never left in the queue. */
   forgetHttp(h) {
     clearTimeout(h.timer);
-    const ids = h.flow.takeHeld();
-    if (ids.length > 0) {
-      this.options.send(Buffer.concat(ids.map((id) => encodeVerdict(id, VERDICT.drop))));
-      this.held -= ids.length;
-    }
+    this.drop(h.flow.takeHeld());
     if (this.http.get(h.key) === h) this.http.delete(h.key);
-    return void 0;
+  }
+  /** Held packets dropped, no longer counted as held. */
+  drop(ids) {
+    if (ids.length === 0) return;
+    this.options.send(Buffer.concat(ids.map((id) => encodeVerdict(id, VERDICT.drop))));
+    this.held -= ids.length;
   }
   open(key, p, start) {
     const old = this.reading.get(key);
@@ -30057,11 +30060,8 @@ var FastPath = class {
   /** Stops reading `c`; a packet it still held is dropped, never left in the queue. */
   forget(c) {
     clearTimeout(c.timer);
-    if (c.held.length > 0) {
-      this.options.send(Buffer.concat(c.held.map((id) => encodeVerdict(id, VERDICT.drop))));
-      this.held -= c.held.length;
-      c.held = [];
-    }
+    this.drop(c.held);
+    c.held = [];
     if (this.reading.get(c.key) === c) this.reading.delete(c.key);
   }
   record(d, enforced) {

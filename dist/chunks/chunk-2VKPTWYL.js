@@ -8,7 +8,7 @@ import {
   runFenced,
   verdictOf,
   writeEvidence
-} from "./chunk-5K4GHSZX.js";
+} from "./chunk-NQHFRU63.js";
 import {
   debug,
   getInput,
